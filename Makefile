@@ -1,0 +1,62 @@
+# kafkaio: every command a developer or CI needs. `make demo` and `make test` work on a fresh machine
+# with Python 3.11+, Java 17+ and Maven: they make the virtual environment, build the extensions,
+# fetch the Kafka broker from Maven Central (cached in ~/.cache/kafkaio) and start it on loopback.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: all venv build broker demo test test-unit test-integration test-uvloop test-pure bench bench-quick wheel clean
+
+all: build
+
+$(VENV)/.installed: pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel "cython>=3.0"
+	$(PY) -m pip install --quiet --no-build-isolation -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Compiles kafkaio/_speedups/*.pyx in place (incremental: only what changed).
+build: venv
+	$(PY) setup.py --quiet build_ext --inplace
+	@$(PY) -c "import kafkaio; print('kafkaio speedups enabled:', kafkaio.speedups_enabled())"
+
+broker: venv
+	$(PY) -m kafkaio.testing.broker fetch
+
+demo: build broker
+	$(PY) examples/quickstart.py
+
+# The whole suite: unit and integration tests on the compiled core under the default loop, the
+# integration tests again under uvloop, and the unit tests again on the pure-Python twins.
+test: build broker
+	$(PY) -m pytest tests -ra $(PYTEST_ARGS)
+	KAFKAIO_LOOP=uvloop $(PY) -m pytest tests/integration -ra -m "not slow" $(PYTEST_ARGS)
+	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)
+
+test-unit: build
+	$(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)
+
+test-integration: build broker
+	$(PY) -m pytest tests/integration -ra $(PYTEST_ARGS)
+
+test-pure: venv
+	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)
+
+bench: build broker
+	$(PY) -m pip install --quiet -e '.[bench]' --no-build-isolation
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+bench-quick:
+	$(MAKE) bench BENCH_ARGS=--quick
+
+wheel: venv
+	$(PY) -m pip wheel --no-deps --no-build-isolation -w dist .
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .hypothesis
+	find kafkaio -name '*.so' -delete -o -name '*.c' -path '*/_speedups/*' -delete
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
