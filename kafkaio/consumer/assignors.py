@@ -28,13 +28,8 @@ from kafkaio.consumer.protocol import (
     decode_sticky_user_data,
     encode_sticky_user_data,
 )
+from kafkaio.errors import ConfigError
 from kafkaio.structs import TopicPartition
-
-try:
-    from kafkaio.errors import ConfigError
-except ImportError:  # SHIM until engineer B's kafkaio.errors lands; remove then
-    class ConfigError(ValueError):  # type: ignore[no-redef]
-        pass
 
 
 class RebalanceProtocol(enum.IntEnum):

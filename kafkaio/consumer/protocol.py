@@ -13,14 +13,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from kafkaio.errors import KafkaError
 from kafkaio.structs import TopicPartition
-
-try:
-    from kafkaio.errors import KafkaError
-except ImportError:  # SHIM until engineer B's kafkaio.errors lands; remove then
-    class KafkaError(Exception):  # type: ignore[no-redef]
-        errno = -1
-        retriable = False
 
 SUBSCRIPTION_VERSION = 3
 ASSIGNMENT_VERSION = 3

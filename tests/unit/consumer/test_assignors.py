@@ -18,11 +18,7 @@ from kafkaio.consumer.assignors import (
 )
 from kafkaio.consumer.protocol import Subscription, decode_subscription, encode_subscription
 from kafkaio.structs import TopicPartition as TP
-
-try:
-    from kafkaio.errors import ConfigError
-except ImportError:
-    from kafkaio.consumer.assignors import ConfigError  # type: ignore[attr-defined]
+from kafkaio.errors import ConfigError
 
 
 def tps(topic: str, *parts: int) -> list[TP]:
