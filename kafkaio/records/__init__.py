@@ -1,0 +1,33 @@
+"""Record batches: builder, reader, codecs, control records, legacy message sets.
+
+The builder, the reader and ``ConsumerRecord`` come from ``kafkaio._speedups.load("records")`` (the
+compiled ``_records`` when built, else its pure twin ``records_py``). They are resolved on first use,
+so that the implementations can import the plain submodules (``enums``, ``codecs``, ``legacy``)
+without an import cycle.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from kafkaio.records._errors import CorruptRecordError
+from kafkaio.records.enums import Compression, ControlType, TimestampType
+
+_IMPL_NAMES = ("BatchBuilder", "read_batches", "Batch", "ConsumerRecord", "rewrite_producer_state")
+
+__all__ = [*_IMPL_NAMES, "Compression", "ControlType", "TimestampType", "CorruptRecordError",
+           "implementation"]
+
+
+def implementation() -> Any:
+    """The module providing the builder and reader (compiled or pure)."""
+    from kafkaio._speedups import load
+
+    return load("records")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _IMPL_NAMES:
+        value = getattr(implementation(), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kafkaio.records' has no attribute {name!r}")

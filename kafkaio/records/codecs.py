@@ -1,0 +1,168 @@
+"""Compression codecs for record batches, framed exactly as the Java client frames them.
+
+Compression runs once per batch over the whole records section. Every library used here releases
+the GIL while it works on large buffers (zlib, lz4, zstandard, cramjam).
+
+* gzip: a gzip member (zlib with the gzip wrapper); reading accepts gzip or zlib streams.
+* snappy: Kafka writes xerial's ``SnappyOutputStream`` framing (a 16-byte header, then
+  ``[int32 length][raw snappy block]`` per 32 KiB of input); reading accepts that framing or one raw
+  snappy block.
+* lz4: an LZ4 frame with independent 64 KiB blocks, no content size and no checksums, as Kafka's
+  ``Lz4BlockOutputStream`` writes it.
+* zstd: one zstd frame (streamed, so without content size, as the Java client writes it).
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+from typing import Callable
+
+import cramjam
+import lz4.frame
+import zstandard
+
+from kafkaio.records._errors import CorruptRecordError
+from kafkaio.records.enums import Compression
+
+_XERIAL_MAGIC = b"\x82SNAPPY\x00"
+_XERIAL_HEADER = _XERIAL_MAGIC + struct.pack(">ii", 1, 1)
+_XERIAL_BLOCK = 32 * 1024
+
+# Java's ranges for compression.<codec>.level (KIP-390).
+_LEVELS: dict[int, tuple[int, int]] = {
+    Compression.GZIP: (1, 9),
+    Compression.LZ4: (1, 17),
+    Compression.ZSTD: (-131072, 22),
+}
+
+_zstd_decompressor = zstandard.ZstdDecompressor()
+_zstd_compressors: dict[int, zstandard.ZstdCompressor] = {}
+
+
+def check_level(codec: int, level: int | None) -> None:
+    """Raise ValueError when ``level`` is outside the range the Java client accepts for ``codec``."""
+    if level is None:
+        return
+    bounds = _LEVELS.get(codec)
+    if bounds is None:
+        raise ValueError(f"compression codec {Compression(codec).name} takes no compression level")
+    if not bounds[0] <= level <= bounds[1] and not (codec == Compression.GZIP and level == -1):
+        raise ValueError(
+            f"compression level {level} out of range [{bounds[0]}, {bounds[1]}] for {Compression(codec).name}"
+        )
+
+
+def _gzip(data: bytes, level: int | None) -> bytes:
+    c = zlib.compressobj(6 if level is None or level < 0 else level, zlib.DEFLATED, 31)
+    return c.compress(data) + c.flush()
+
+
+def _snappy(data: bytes, level: int | None) -> bytes:
+    view = memoryview(data)
+    parts = [_XERIAL_HEADER]
+    for start in range(0, len(view), _XERIAL_BLOCK):
+        block = bytes(cramjam.snappy.compress_raw(view[start:start + _XERIAL_BLOCK]))
+        parts.append(struct.pack(">i", len(block)))
+        parts.append(block)
+    return b"".join(parts)
+
+
+def _lz4(data: bytes, level: int | None) -> bytes:
+    return lz4.frame.compress(
+        data,
+        compression_level=0 if level is None else level,
+        block_size=lz4.frame.BLOCKSIZE_MAX64KB,
+        block_linked=False,
+        content_checksum=False,
+        block_checksum=False,
+        store_size=False,
+    )
+
+
+def _zstd(data: bytes, level: int | None) -> bytes:
+    lvl = 3 if level is None else level
+    c = _zstd_compressors.get(lvl)
+    if c is None:
+        c = _zstd_compressors[lvl] = zstandard.ZstdCompressor(level=lvl, write_content_size=False)
+    return c.compress(data)
+
+
+_COMPRESSORS: dict[int, Callable[[bytes, int | None], bytes]] = {
+    Compression.GZIP: _gzip,
+    Compression.SNAPPY: _snappy,
+    Compression.LZ4: _lz4,
+    Compression.ZSTD: _zstd,
+}
+
+
+def compress(codec: int, data: bytes, level: int | None = None) -> bytes:
+    """Compress a batch's records section with ``codec`` (not NONE) at ``level`` (None: default)."""
+    return _COMPRESSORS[codec](data, level)
+
+
+def _ungzip(data: bytes) -> bytes:
+    out = []
+    buf = bytes(data)
+    while buf:
+        d = zlib.decompressobj(47)  # 32 + 15: gzip or zlib header, detected
+        out.append(d.decompress(buf))
+        if not d.eof:
+            raise CorruptRecordError("truncated gzip stream in record batch")
+        buf = d.unused_data
+    return b"".join(out)
+
+
+def _unsnappy(data: bytes) -> bytes:
+    view = memoryview(data)
+    if bytes(view[:8]) != _XERIAL_MAGIC:
+        return bytes(cramjam.snappy.decompress_raw(view))
+    pos, end, out = 16, len(view), []
+    if end < 16:
+        raise CorruptRecordError("truncated xerial snappy header")
+    while pos < end:
+        if pos + 4 > end:
+            raise CorruptRecordError("truncated xerial snappy block length")
+        (n,) = struct.unpack_from(">i", view, pos)
+        pos += 4
+        if n < 0 or pos + n > end:
+            raise CorruptRecordError(f"xerial snappy block length {n} outside the batch")
+        out.append(bytes(cramjam.snappy.decompress_raw(view[pos:pos + n])))
+        pos += n
+    return b"".join(out)
+
+
+def _unlz4(data: bytes) -> bytes:
+    return lz4.frame.decompress(data)
+
+
+def _unzstd(data: bytes) -> bytes:
+    out = []
+    buf = bytes(data)
+    while buf:
+        d = _zstd_decompressor.decompressobj()
+        out.append(d.decompress(buf))
+        if not d.eof:
+            raise CorruptRecordError("truncated zstd frame in record batch")
+        buf = d.unused_data
+    return b"".join(out)
+
+
+_DECOMPRESSORS: dict[int, Callable[[bytes], bytes]] = {
+    Compression.GZIP: _ungzip,
+    Compression.SNAPPY: _unsnappy,
+    Compression.LZ4: _unlz4,
+    Compression.ZSTD: _unzstd,
+}
+
+
+def decompress(codec: int, data: bytes) -> bytes:
+    """Decompress a records section; CorruptRecordError for unknown codecs or damaged data."""
+    fn = _DECOMPRESSORS.get(codec)
+    if fn is None:
+        raise CorruptRecordError(f"unknown compression codec {codec} in record batch attributes")
+    try:
+        return fn(data)
+    except CorruptRecordError:
+        raise
+    except Exception as exc:  # every library has its own error types; all mean "corrupt batch"
+        raise CorruptRecordError(f"cannot decompress {Compression(codec).name} record batch: {exc}") from exc
