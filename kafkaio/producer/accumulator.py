@@ -1,0 +1,414 @@
+"""The record accumulator: per-partition queues of batches, bounded by ``buffer_memory``.
+
+``send()`` appends a record into the open (last) batch of its partition's queue; when that batch is
+full a new one is started. Each batch reserves ``max(batch_size, record size)`` bytes of the
+``buffer_memory`` budget until it is completed; when the budget is used up, ``send()`` waits (FIFO)
+for space for up to ``max_block_ms``, then fails with :class:`BufferExhaustedError` (a
+``KafkaTimeoutError``).
+
+The sender asks :meth:`RecordAccumulator.drain` for the batches that are ready (full, lingered long
+enough, retry backoff over, or a flush/close is under way), grouped by leader node, at most one
+batch per partition per request and at most ``max_request_size`` bytes per request. Batches waiting
+in a queue longer than ``delivery_timeout_ms`` are expired by :meth:`expire`.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import Any, Callable, Iterable, Sequence
+
+from kafkaio.errors import (
+    BufferExhaustedError,
+    IllegalStateError,
+    KafkaError,
+    ProducerClosedError,
+    RecordTooLargeError,
+)
+from kafkaio.producer.future import RecordFuture
+
+__all__ = ["ProducerBatch", "RecordAccumulator", "record_size_upper_bound", "BATCH_OVERHEAD"]
+
+# A v2 batch header is 61 bytes; a record adds at most 5+1+8+5+5+5+5 bytes of varints/attributes
+# around its key, value and headers (Java's DefaultRecord.MAX_RECORD_OVERHEAD is 21).
+BATCH_OVERHEAD = 61
+RECORD_OVERHEAD = 21
+
+TopicPartitionKey = tuple  # (topic, partition)
+
+
+def record_size_upper_bound(key: bytes | None, value: bytes | None, headers: Any) -> int:
+    """An upper bound of the bytes one record takes in its own batch (Java's estimate)."""
+    size = BATCH_OVERHEAD + RECORD_OVERHEAD
+    if key is not None:
+        size += len(key)
+    if value is not None:
+        size += len(value)
+    if headers:
+        for hk, hv in headers:
+            size += 10 + len(hk) * 3 + (len(hv) if hv is not None else 0)
+    return size
+
+
+def _now_ms() -> float:
+    return time.monotonic() * 1000.0
+
+
+class ProducerBatch:
+    """Records for one partition, sent and acknowledged together; one future for all of them."""
+
+    __slots__ = (
+        "topic", "partition", "tp", "builder", "future", "created_ms", "deadline_ms", "reserved",
+        "attempts", "retry_at_ms", "data", "base_sequence", "producer_id", "producer_epoch",
+        "record_count", "last_error", "in_retry", "records_callbacks",
+    )
+
+    def __init__(self, topic: str, partition: int, builder: Any, future: asyncio.Future,
+                 created_ms: float, delivery_timeout_ms: float, reserved: int) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.tp = (topic, partition)
+        self.builder = builder
+        self.future = future
+        self.created_ms = created_ms
+        self.deadline_ms = created_ms + delivery_timeout_ms
+        self.reserved = reserved
+        self.attempts = 0
+        self.retry_at_ms = 0.0
+        self.data: bytes | None = None        # built bytes once drained
+        self.base_sequence = -1               # assigned at first drain when idempotent
+        self.producer_id = -1
+        self.producer_epoch = -1
+        self.record_count = 0
+        self.last_error: BaseException | None = None
+        self.in_retry = False
+        self.records_callbacks: list[tuple[int, int]] | None = None
+
+    @property
+    def size(self) -> int:
+        """Bytes of the batch as it will be (or was) sent."""
+        if self.data is not None:
+            return len(self.data)
+        return self.builder.estimated_size()
+
+    def close(self) -> None:
+        """Stop accepting records (called when it leaves the queue for the first time)."""
+        if self.builder is not None and self.record_count == 0:
+            self.record_count = self.builder.record_count
+
+    def __repr__(self) -> str:
+        return (f"<ProducerBatch {self.topic}-{self.partition} records={self.record_count or '?'} "
+                f"seq={self.base_sequence} attempts={self.attempts}>")
+
+
+class RecordAccumulator:
+    """Per-partition batch queues, buffer-memory accounting, readiness and draining."""
+
+    def __init__(
+        self,
+        *,
+        batch_size: int,
+        linger_ms: float,
+        buffer_memory: int,
+        max_block_ms: float,
+        delivery_timeout_ms: float,
+        max_request_size: int,
+        builder_factory: Callable[[], Any],
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.batch_size = batch_size
+        self.linger_ms = float(linger_ms)
+        self.buffer_memory = buffer_memory
+        self.max_block_ms = float(max_block_ms)
+        self.delivery_timeout_ms = float(delivery_timeout_ms)
+        self.max_request_size = max_request_size
+        self._new_builder = builder_factory
+        self._loop = loop
+        self._queues: dict[TopicPartitionKey, deque[ProducerBatch]] = {}
+        self._used = 0
+        self._memory_waiters: deque[asyncio.Future] = deque()
+        self._incomplete: set[ProducerBatch] = set()
+        self._flushes = 0
+        self._rotation = 0
+        self.closed = False
+        self.closing = False
+        # the sender installs its wake-up; called when a batch becomes sendable early
+        self.wakeup: Callable[[], None] = lambda: None
+
+    # -- appending (the hot path) -------------------------------------------------------------
+    def try_append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
+                   value: bytes | None, headers: Any) -> RecordFuture | None:
+        """Append into the open batch of the partition; None when a new batch is needed."""
+        dq = self._queues.get((topic, partition))
+        if dq:
+            batch = dq[-1]
+            if batch.data is None and not batch.in_retry:
+                delta = batch.builder.append(timestamp, key, value, headers)
+                if delta >= 0:
+                    return RecordFuture(batch, delta, timestamp)
+                # full: the sender can take it now
+                self.wakeup()
+        return None
+
+    async def append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
+                     value: bytes | None, headers: Any, size: int) -> RecordFuture:
+        """Append, starting a new batch (waiting for buffer memory if needed)."""
+        if self.closed or self.closing:
+            raise ProducerClosedError("the producer is closed; send() is no longer allowed")
+        fut = self.try_append(topic, partition, timestamp, key, value, headers)
+        if fut is not None:
+            return fut
+        need = max(self.batch_size, size)
+        if self._used + need > self.buffer_memory or self._memory_waiters:
+            await self._wait_for_memory(need)
+            # another task may have opened a batch for this partition while we waited
+            fut = self.try_append(topic, partition, timestamp, key, value, headers)
+            if fut is not None:
+                self._release(need)
+                return fut
+        else:
+            self._used += need
+        return self._new_batch(topic, partition, timestamp, key, value, headers, need)
+
+    def _new_batch(self, topic: str, partition: int, timestamp: int, key: bytes | None,
+                   value: bytes | None, headers: Any, reserved: int) -> RecordFuture:
+        loop = self._loop or asyncio.get_running_loop()
+        batch = ProducerBatch(topic, partition, self._new_builder(), loop.create_future(),
+                              _now_ms(), self.delivery_timeout_ms, reserved)
+        delta = batch.builder.append(timestamp, key, value, headers)
+        if delta < 0:  # the first record is always accepted by the builder contract
+            raise IllegalStateError("the batch builder refused the first record of a batch")
+        tp = batch.tp
+        dq = self._queues.get(tp)
+        if dq is None:
+            dq = self._queues[tp] = deque()
+        dq.append(batch)
+        self._incomplete.add(batch)
+        if len(dq) > 1 or self.linger_ms <= 0:
+            self.wakeup()
+        elif len(dq) == 1:
+            self.wakeup()  # the sender needs the new linger deadline
+        return RecordFuture(batch, delta, timestamp)
+
+    # -- buffer memory ------------------------------------------------------------------------
+    async def _wait_for_memory(self, need: int) -> None:
+        if need > self.buffer_memory:
+            raise RecordTooLargeError(
+                f"the record needs {need} bytes, more than buffer_memory={self.buffer_memory}")
+        loop = self._loop or asyncio.get_running_loop()
+        deadline = loop.time() + self.max_block_ms / 1000.0
+        waiter = loop.create_future()
+        self._memory_waiters.append(waiter)
+        self.wakeup()  # memory pressure makes every batch ready to send
+        try:
+            while True:
+                if self.closed or self.closing:
+                    raise ProducerClosedError("the producer was closed while send() waited for buffer memory")
+                if self._memory_waiters[0] is waiter and self._used + need <= self.buffer_memory:
+                    self._used += need
+                    return
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise BufferExhaustedError(
+                        f"failed to allocate {need} bytes within max_block_ms={self.max_block_ms:g}: "
+                        f"buffer_memory={self.buffer_memory} is full (records are produced faster "
+                        f"than they are delivered)")
+                if waiter.done():  # woken, but not first in line or not enough space yet
+                    idx = self._memory_waiters.index(waiter)
+                    waiter = loop.create_future()
+                    self._memory_waiters[idx] = waiter
+                try:
+                    async with asyncio.timeout(remaining):
+                        await waiter
+                except TimeoutError:
+                    pass
+        finally:
+            self._remove_waiter(waiter)
+            self._wake_memory_waiters()
+
+    def _remove_waiter(self, waiter: asyncio.Future) -> None:
+        try:
+            self._memory_waiters.remove(waiter)
+        except ValueError:
+            pass
+
+    def _release(self, n: int) -> None:
+        self._used -= n
+        self._wake_memory_waiters()
+
+    def _wake_memory_waiters(self) -> None:
+        if self._memory_waiters:
+            head = self._memory_waiters[0]
+            if not head.done():
+                head.set_result(None)
+
+    @property
+    def memory_used(self) -> int:
+        """Bytes of ``buffer_memory`` currently reserved by incomplete batches."""
+        return self._used
+
+    @property
+    def memory_waiters(self) -> int:
+        return len(self._memory_waiters)
+
+    # -- readiness and draining ---------------------------------------------------------------
+    def has_undrained(self) -> bool:
+        """True when some queue holds a batch."""
+        return any(self._queues.values())
+
+    def drain(
+        self,
+        now_ms: float,
+        leader_for: Callable[[str, int], int | None],
+        node_available: Callable[[int], bool],
+        can_drain: Callable[[ProducerBatch], bool] | None = None,
+    ) -> tuple[dict[int, list[ProducerBatch]], float, bool]:
+        """Take the ready batches, grouped by leader node.
+
+        Returns ``(batches_by_node, next_check_ms, leader_unknown)``: ``next_check_ms`` is the
+        earliest time at which a batch left behind becomes ready (linger or backoff); and
+        ``leader_unknown`` says that a ready batch's partition has no known leader (refresh metadata).
+        ``node_available(node)`` is False for a node at its in-flight limit; ``can_drain(batch)`` is
+        the idempotence/ordering rule (muted partitions, sequence order of retries).
+        """
+        out: dict[int, list[ProducerBatch]] = {}
+        sizes: dict[int, int] = {}
+        next_check = float("inf")
+        leader_unknown = False
+        force = self._flushes > 0 or self.closing or bool(self._memory_waiters)
+        linger = self.linger_ms
+        items = [(tp, dq) for tp, dq in self._queues.items() if dq]
+        if not items:
+            return out, next_check, False
+        self._rotation = (self._rotation + 1) % len(items)
+        items = items[self._rotation:] + items[: self._rotation]
+        blocked_nodes: set[int] = set()
+        for (topic, partition), dq in items:
+            first = dq[0]
+            if first.in_retry:
+                if first.retry_at_ms > now_ms:
+                    next_check = min(next_check, first.retry_at_ms)
+                    continue
+            elif not (force or len(dq) > 1 or first.data is not None):
+                ready_at = first.created_ms + linger
+                if ready_at > now_ms:
+                    next_check = min(next_check, ready_at)
+                    continue
+            node = leader_for(topic, partition)
+            if node is None or node < 0:
+                leader_unknown = True
+                continue
+            if node in blocked_nodes:
+                continue
+            if not node_available(node):
+                blocked_nodes.add(node)
+                continue
+            if can_drain is not None and not can_drain(first):
+                continue
+            size = first.size
+            used = sizes.get(node, 0)
+            if used and used + size > self.max_request_size:
+                continue  # next request
+            dq.popleft()
+            first.close()
+            sizes[node] = used + size
+            out.setdefault(node, []).append(first)
+        return out, next_check, leader_unknown
+
+    def reenqueue(self, batch: ProducerBatch, retry_at_ms: float) -> None:
+        """Put a batch that failed retriably back at the front of its queue, in sequence order."""
+        batch.in_retry = True
+        batch.retry_at_ms = retry_at_ms
+        dq = self._queues.get(batch.tp)
+        if dq is None:
+            dq = self._queues[batch.tp] = deque()
+        if batch.base_sequence >= 0:
+            # keep retried batches ordered by sequence ahead of the never-sent ones
+            i = 0
+            for i, other in enumerate(dq):  # noqa: B007
+                if other.base_sequence < 0 or other.base_sequence > batch.base_sequence:
+                    break
+            else:
+                i = len(dq)
+            dq.insert(i, batch)
+        else:
+            dq.appendleft(batch)
+        self.wakeup()
+
+    def queued_batches(self) -> Iterable[ProducerBatch]:
+        """Every batch waiting in a queue (front to back per partition)."""
+        for dq in self._queues.values():
+            yield from dq
+
+    def queue_sizes(self, topic: str, partitions: Sequence[int]) -> list[int]:
+        """Batches waiting per partition (for the adaptive sticky partitioner)."""
+        q = self._queues
+        return [len(q.get((topic, p), ())) for p in partitions]
+
+    # -- expiry and completion ----------------------------------------------------------------
+    def expire(self, now_ms: float) -> list[ProducerBatch]:
+        """Remove and return queued batches whose delivery timeout has passed."""
+        expired: list[ProducerBatch] = []
+        for dq in self._queues.values():
+            if dq and dq[0].deadline_ms <= now_ms:
+                keep = deque(b for b in dq if b.deadline_ms > now_ms)
+                expired.extend(b for b in dq if b.deadline_ms <= now_ms)
+                dq.clear()
+                dq.extend(keep)
+        return expired
+
+    def next_expiry_ms(self) -> float:
+        return min((dq[0].deadline_ms for dq in self._queues.values() if dq), default=float("inf"))
+
+    def complete(self, batch: ProducerBatch, base_offset: int, log_append_time: int) -> None:
+        """Resolve the batch's future with its base offset (and log append time or -1)."""
+        if batch.future.done():
+            return
+        batch.future.set_result((base_offset, log_append_time))
+        self._finish(batch)
+
+    def fail(self, batch: ProducerBatch, exc: BaseException) -> None:
+        """Fail every record of the batch with ``exc``."""
+        if batch.future.done():
+            return
+        batch.future.set_exception(exc)
+        batch.future.exception()  # mark retrieved: the records' awaiters report it, not asyncio
+        self._finish(batch)
+
+    def _finish(self, batch: ProducerBatch) -> None:
+        self._incomplete.discard(batch)
+        batch.builder = None
+        batch.data = None
+        if batch.reserved:
+            n, batch.reserved = batch.reserved, 0
+            self._release(n)
+
+    def abort_queued(self, exc_factory: Callable[[ProducerBatch], KafkaError]) -> int:
+        """Fail every batch still in a queue (close with timeout, fatal errors). Returns the count."""
+        n = 0
+        for dq in self._queues.values():
+            while dq:
+                b = dq.popleft()
+                self.fail(b, exc_factory(b))
+                n += 1
+        return n
+
+    def fail_memory_waiters(self) -> None:
+        for w in self._memory_waiters:
+            if not w.done():
+                w.set_result(None)
+
+    # -- flush --------------------------------------------------------------------------------
+    def incomplete_futures(self) -> list[asyncio.Future]:
+        return [b.future for b in self._incomplete]
+
+    @property
+    def incomplete_count(self) -> int:
+        return len(self._incomplete)
+
+    def begin_flush(self) -> None:
+        self._flushes += 1
+        self.wakeup()
+
+    def end_flush(self) -> None:
+        self._flushes -= 1

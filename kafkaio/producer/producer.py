@@ -1,0 +1,480 @@
+"""The public producer: ``send()`` -> serialize -> partition -> accumulator; a sender delivers.
+
+::
+
+    async with kafkaio.Producer(bootstrap_servers="localhost:9092", linger_ms=5) as producer:
+        fut = await producer.send("orders", b"...", key=b"order-1")   # waits only for buffer space
+        md = await fut                                                # RecordMetadata or typed error
+
+Semantics follow the Java client parameter by parameter; see docs/producer.md.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from kafkaio.config import ProducerConfig
+from kafkaio.errors import (
+    IllegalStateError,
+    KafkaError,
+    KafkaTimeoutError,
+    ProducerClosedError,
+    RecordTooLargeError,
+    SerializationError,
+)
+from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator, record_size_upper_bound
+from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata
+from kafkaio.producer.idempotence import IdempotenceState
+from kafkaio.producer.partitioner import StickyPartitioner, murmur2
+from kafkaio.producer.sender import Sender
+
+__all__ = ["Producer", "RecordMetadata", "RecordFuture"]
+
+log = logging.getLogger("kafkaio.producer")
+
+Headers = Sequence[tuple[str, bytes | None]] | None
+DeliveryCallback = Callable[[RecordMetadata | None, BaseException | None], Any]
+
+_COMPRESSION = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+
+
+def _to_bytes(obj: Any, what: str) -> bytes:
+    """Keys and values are bytes; str is encoded as UTF-8; anything else needs a serializer."""
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return bytes(obj)
+    if isinstance(obj, str):
+        return obj.encode("utf-8")
+    raise SerializationError(
+        f"{what} must be bytes (or str), not {type(obj).__name__}; set {what}_serializer to convert it")
+
+
+class Producer:
+    """An asyncio Kafka producer (idempotent by default, as in the Java client since 3.0).
+
+    Accepts every :class:`kafkaio.config.ProducerConfig` setting as a keyword argument (Java's names
+    with ``.`` -> ``_``), plus ``on_delivery``: an optional ``callback(metadata, exception)`` called
+    once per record when its delivery is decided.
+    """
+
+    def __init__(self, bootstrap_servers: str | Sequence[str] = "localhost:9092", *,
+                 on_delivery: DeliveryCallback | None = None, **settings: Any) -> None:
+        config = settings.pop("_config", None)
+        if config is None:
+            config = ProducerConfig.from_kwargs(bootstrap_servers=bootstrap_servers, **settings)
+        self.config: ProducerConfig = config
+        self._on_delivery = on_delivery
+        self._key_serializer = config.key_serializer
+        self._value_serializer = config.value_serializer
+        self._custom_partitioner = config.partitioner
+        self._ignore_keys = config.partitioner_ignore_keys
+        self._max_request_size = config.max_request_size
+        self._buffer_memory = config.buffer_memory
+        self._max_block_ms = config.max_block_ms
+        self._cluster: Any = None
+        self._accumulator: RecordAccumulator | None = None
+        self._sender: Sender | None = None
+        self._sticky: StickyPartitioner | None = None
+        self._partition_counts: dict[str, int] = {}
+        self._metadata_version = -1
+        self._state = "new"
+        self._start_lock: asyncio.Lock | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> Producer:
+        """A producer from Java-style dotted keys: ``{"bootstrap.servers": ..., "linger.ms": 5}``."""
+        on_delivery = overrides.pop("on_delivery", None)
+        cfg = ProducerConfig.from_dotted(config, **overrides)
+        return cls(on_delivery=on_delivery, _config=cfg)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect to the cluster and start the background sender (idempotent: once only)."""
+        if self._state == "started":
+            return
+        if self._state == "closed":
+            raise ProducerClosedError("a closed producer cannot be started again")
+        from kafkaio.cluster import Cluster
+        from kafkaio.records import BatchBuilder, rewrite_producer_state
+
+        cfg = self.config
+        cluster = Cluster(cfg)
+        try:
+            await cluster.bootstrap(timeout_ms=cfg.max_block_ms)
+        except BaseException:
+            await cluster.close()
+            raise
+        codec = _COMPRESSION[cfg.compression_type]
+        level = cfg.compression_level
+        batch_size = max(cfg.batch_size, 1)
+        transactional = cfg.transactional_id is not None
+
+        def new_builder() -> Any:
+            return BatchBuilder(codec, batch_size, level, transactional)
+
+        acc = RecordAccumulator(
+            batch_size=batch_size,
+            linger_ms=cfg.linger_ms,
+            buffer_memory=cfg.buffer_memory,
+            max_block_ms=cfg.max_block_ms,
+            delivery_timeout_ms=cfg.delivery_timeout_ms,
+            max_request_size=cfg.max_request_size,
+            builder_factory=new_builder,
+        )
+        idem = IdempotenceState() if cfg.idempotence_enabled else None
+        sender = Sender(
+            cluster, acc,
+            acks=cfg.acks,
+            retries=cfg.retries,
+            request_timeout_ms=cfg.request_timeout_ms,
+            retry_backoff_ms=cfg.retry_backoff_ms,
+            retry_backoff_max_ms=cfg.retry_backoff_max_ms,
+            max_in_flight=cfg.max_in_flight_requests_per_connection,
+            idempotence=idem,
+            transactional_id=cfg.transactional_id,
+            transaction_timeout_ms=cfg.transaction_timeout_ms,
+            rewrite_producer_state=rewrite_producer_state,
+        )
+        self._sticky = StickyPartitioner(
+            batch_size,
+            available=self._available_partitions,
+            queue_sizes=acc.queue_sizes,
+            adaptive=cfg.partitioner_adaptive_partitioning_enable,
+        )
+        self._cluster, self._accumulator, self._sender = cluster, acc, sender
+        sender.start()
+        self._state = "started"
+
+    async def __aenter__(self) -> Producer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        await self.close()
+
+    async def stop(self) -> None:
+        """Deliver everything buffered, then close (aiokafka's name for ``close()``)."""
+        await self.close()
+
+    async def close(self, timeout: float | None = None) -> None:
+        """Deliver what can be delivered within ``timeout`` seconds (None: no limit), then close.
+
+        Records still undelivered when the time is up fail with :class:`ProducerClosedError` (never
+        left pending, never dropped silently). ``close(0)`` fails everything buffered at once.
+        """
+        if self._state != "started":
+            self._state = "closed"
+            return
+        self._state = "closing"
+        acc, sender = self._accumulator, self._sender
+        assert acc is not None and sender is not None
+        acc.closing = True
+        acc.fail_memory_waiters()
+        sender.wakeup()
+        forced = False
+        pending = acc.incomplete_futures()
+        if pending:
+            try:
+                if timeout is None:
+                    await asyncio.wait(pending)
+                elif timeout > 0:
+                    _done, still = await asyncio.wait(pending, timeout=timeout)
+                    forced = bool(still)
+                else:
+                    forced = True
+            except asyncio.CancelledError:
+                forced = True
+                raise
+            finally:
+                if forced:
+                    n = acc.abort_queued(lambda b: ProducerClosedError(
+                        f"the producer was closed before {b.topic}-{b.partition} could be delivered"))
+                    if n:
+                        log.warning("producer closed: %d undelivered batch(es) failed", n)
+                await sender.stop(force=forced)
+                acc.closed = True
+                await self._cluster.close()
+                self._state = "closed"
+                # anything still undecided (in flight when forced) must not stay pending
+                for fut in acc.incomplete_futures():
+                    if not fut.done():
+                        fut.set_exception(ProducerClosedError("the producer was closed; delivery unknown"))
+                        fut.exception()
+            return
+        await sender.stop(force=False)
+        acc.closed = True
+        await self._cluster.close()
+        self._state = "closed"
+
+    # -- sending ------------------------------------------------------------------------------
+    async def send(
+        self,
+        topic: str,
+        value: Any = None,
+        key: Any = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: Headers = None,
+    ) -> RecordFuture:
+        """Hand a record to the producer; returns once it is buffered (waiting only for space).
+
+        Await the returned :class:`RecordFuture` for its :class:`RecordMetadata` or the typed error
+        of its delivery. Errors raised here: :class:`RecordTooLargeError` (larger than
+        ``max_request_size`` or ``buffer_memory``), :class:`KafkaTimeoutError` (no metadata or no
+        buffer space within ``max_block_ms``), :class:`SerializationError`, :class:`ProducerClosedError`.
+        """
+        if self._state != "started":
+            await self._ensure_started()
+        ser = self._key_serializer
+        if ser is not None:
+            key = self._serialize(ser, key, "key", topic)
+        elif key is not None and key.__class__ is not bytes:
+            key = _to_bytes(key, "key")
+        ser = self._value_serializer
+        if ser is not None:
+            value = self._serialize(ser, value, "value", topic)
+        elif value is not None and value.__class__ is not bytes:
+            value = _to_bytes(value, "value")
+        size = (82 + (len(key) if key is not None else 0)
+                + (len(value) if value is not None else 0))
+        if headers:
+            size = record_size_upper_bound(key, value, headers)
+        if size > self._max_request_size or size > self._buffer_memory:
+            raise self._too_large(size)
+        sticky = False
+        if partition is None:
+            n = self._partition_counts.get(topic) if self._cluster.metadata.version == self._metadata_version else None
+            if n is None:
+                n = await self._partition_count(topic)
+            if self._custom_partitioner is not None:
+                partition = self._call_partitioner(topic, key, n)
+            elif key is not None and not self._ignore_keys:
+                partition = (murmur2(key) & 0x7FFFFFFF) % n
+            else:
+                partition = self._sticky.partition(topic, n)  # type: ignore[union-attr]
+                sticky = True
+        else:
+            await self._check_partition(topic, partition)
+        if timestamp_ms is None:
+            timestamp_ms = int(time.time() * 1000)
+        acc = self._accumulator
+        try:
+            fut = acc.try_append(topic, partition, timestamp_ms, key, value, headers)  # type: ignore[union-attr]
+            if fut is None:
+                fut = await acc.append(topic, partition, timestamp_ms, key, value, headers, size)  # type: ignore[union-attr]
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(f"invalid record for {topic}: {exc}") from None
+        if sticky:
+            self._sticky.on_append(topic, partition, size)  # type: ignore[union-attr]
+        if self._on_delivery is not None:
+            self._attach_callback(fut)
+        return fut
+
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: Any = None,
+        key: Any = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: Headers = None,
+    ) -> RecordMetadata:
+        """``send()`` and wait for the delivery: the record's metadata, or its error raised."""
+        fut = await self.send(topic, value, key, partition, timestamp_ms, headers)
+        return await fut
+
+    async def send_many(
+        self,
+        topic: str,
+        records: Iterable[Any],
+        *,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+    ) -> ManyFuture:
+        """Buffer many records with one call; returns an awaitable of their metadata, in order.
+
+        Each item of ``records`` is a value, or a ``(key, value)`` or ``(key, value, headers)``
+        tuple. The asyncio cost is paid per batch instead of per record. Awaiting the result returns
+        ``list[RecordMetadata]`` or raises the first delivery error once every batch is decided.
+        Errors raised here for one record (too large, serialization) stop the call; the records
+        before it are buffered and delivered as usual.
+        """
+        if self._state != "started":
+            await self._ensure_started()
+        acc = self._accumulator
+        assert acc is not None
+        kser, vser = self._key_serializer, self._value_serializer
+        explicit = partition
+        if explicit is not None:
+            await self._check_partition(topic, explicit)
+        n = await self._partition_count(topic)
+        custom = self._custom_partitioner
+        use_keys = not self._ignore_keys
+        sticky_part = self._sticky
+        max_size = min(self._max_request_size, self._buffer_memory)
+        ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+        entries: list[tuple[ProducerBatch, int, int]] = []
+        batches: dict[int, ProducerBatch] = {}
+        try_append = acc.try_append
+        on_delivery = self._on_delivery
+        for item in records:
+            headers = None
+            if item.__class__ is tuple:
+                if len(item) == 2:
+                    key, value = item
+                else:
+                    key, value, headers = item
+            else:
+                key, value = None, item
+            if kser is not None:
+                key = self._serialize(kser, key, "key", topic)
+            elif key is not None and key.__class__ is not bytes:
+                key = _to_bytes(key, "key")
+            if vser is not None:
+                value = self._serialize(vser, value, "value", topic)
+            elif value is not None and value.__class__ is not bytes:
+                value = _to_bytes(value, "value")
+            size = 82 + (len(key) if key is not None else 0) + (len(value) if value is not None else 0)
+            if headers:
+                size = record_size_upper_bound(key, value, headers)
+            if size > max_size:
+                raise self._too_large(size)
+            sticky = False
+            if explicit is not None:
+                p = explicit
+            elif custom is not None:
+                p = self._call_partitioner(topic, key, n)
+            elif key is not None and use_keys:
+                p = (murmur2(key) & 0x7FFFFFFF) % n
+            else:
+                p = sticky_part.partition(topic, n)  # type: ignore[union-attr]
+                sticky = True
+            try:
+                fut = try_append(topic, p, ts, key, value, headers)
+                if fut is None:
+                    fut = await acc.append(topic, p, ts, key, value, headers, size)
+            except (TypeError, ValueError) as exc:
+                raise SerializationError(f"invalid record for {topic}: {exc}") from None
+            if sticky:
+                sticky_part.on_append(topic, p, size)  # type: ignore[union-attr]
+            batch = fut._batch
+            entries.append((batch, fut._delta, ts))
+            batches[id(batch)] = batch
+            if on_delivery is not None:
+                self._attach_callback(fut)
+        return ManyFuture(entries, batches.values())
+
+    async def flush(self, timeout: float | None = None) -> None:
+        """Send everything buffered now (ignoring ``linger_ms``) and wait until each record sent so
+        far is delivered or failed. Raises :class:`KafkaTimeoutError` after ``timeout`` seconds."""
+        if self._state not in ("started", "closing"):
+            return
+        acc = self._accumulator
+        assert acc is not None
+        pending = acc.incomplete_futures()
+        if not pending:
+            return
+        acc.begin_flush()
+        try:
+            _done, still = await asyncio.wait(pending, timeout=timeout)
+        finally:
+            acc.end_flush()
+        if still:
+            raise KafkaTimeoutError(f"flush() timed out after {timeout} s with {len(still)} batch(es) undelivered")
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        """The partition ids of ``topic`` (waiting up to ``max_block_ms`` for its metadata)."""
+        if self._state != "started":
+            await self._ensure_started()
+        return set(await self._cluster.wait_for_topic(topic, self._max_block_ms))
+
+    # -- helpers ------------------------------------------------------------------------------
+    async def _ensure_started(self) -> None:
+        if self._state in ("closing", "closed"):
+            raise ProducerClosedError("the producer is closed; send() is no longer allowed")
+        raise IllegalStateError("the producer is not started: use 'async with' or await start() first")
+
+    def _serialize(self, ser: Callable[[Any], Any], obj: Any, what: str, topic: str) -> bytes | None:
+        try:
+            out = ser(obj)
+        except Exception as exc:  # noqa: BLE001
+            raise SerializationError(f"{what}_serializer failed for a record to {topic}: {exc!r}") from exc
+        if out is None or out.__class__ is bytes:
+            return out
+        return _to_bytes(out, what)
+
+    def _too_large(self, size: int) -> RecordTooLargeError:
+        limit = "max_request_size" if size > self._max_request_size else "buffer_memory"
+        value = self._max_request_size if limit == "max_request_size" else self._buffer_memory
+        return RecordTooLargeError(
+            f"the record is {size} bytes when serialized, larger than {limit}={value}")
+
+    async def _partition_count(self, topic: str) -> int:
+        md = self._cluster.metadata
+        if md.version != self._metadata_version:
+            self._partition_counts.clear()
+            self._metadata_version = md.version
+        n = self._partition_counts.get(topic)
+        if n is None:
+            info = md.topics.get(topic)
+            if info is None or not info.partitions:
+                await self._cluster.wait_for_topic(topic, self._max_block_ms)
+                md = self._cluster.metadata
+                info = md.topics[topic]
+                self._partition_counts.clear()
+                self._metadata_version = md.version
+            n = self._partition_counts[topic] = len(info.partitions)
+            if self._sticky is not None:
+                self._sticky.reset(topic)
+        return n
+
+    async def _check_partition(self, topic: str, partition: int) -> None:
+        if not isinstance(partition, int) or partition < 0:
+            raise ValueError(f"partition must be a non-negative int, got {partition!r}")
+        n = await self._partition_count(topic)
+        if partition < n:
+            return
+        # Java waits up to max.block.ms for the partition to appear (e.g. partitions being added)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._max_block_ms / 1000.0
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise KafkaTimeoutError(
+                    f"partition {partition} of topic {topic!r} with partition count {n} is not present "
+                    f"in metadata after max_block_ms={self._max_block_ms}")
+            try:
+                await self._cluster.wait_for_update(min(left, 1.0) * 1000.0)
+            except KafkaTimeoutError:
+                pass
+            n = await self._partition_count(topic)
+            if partition < n:
+                return
+
+    def _available_partitions(self, topic: str) -> list[int]:
+        return self._cluster.metadata.available_partitions_for(topic)
+
+    def _call_partitioner(self, topic: str, key: bytes | None, n: int) -> int:
+        p = self._custom_partitioner(topic, key, list(range(n)), self._available_partitions(topic))  # type: ignore[misc]
+        if not isinstance(p, int) or not 0 <= p < n:
+            raise KafkaError(f"the partitioner returned {p!r} for topic {topic!r} with {n} partitions")
+        return p
+
+    def _attach_callback(self, fut: RecordFuture) -> None:
+        cb = self._on_delivery
+
+        def done(f: RecordFuture) -> None:
+            exc = f.exception()
+            try:
+                if exc is None:
+                    cb(f.result(), None)  # type: ignore[misc]
+                else:
+                    cb(None, exc)  # type: ignore[misc]
+            except Exception:  # noqa: BLE001 - a user callback must not break the sender
+                log.exception("on_delivery callback raised")
+
+        fut.add_done_callback(done)
+
+    def __repr__(self) -> str:
+        return f"<kafkaio.Producer state={self._state} client_id={self.config.client_id!r}>"

@@ -1,0 +1,434 @@
+"""The sender: one background task that drains ready batches and sends them to their leaders.
+
+Each pass of the loop (woken by the accumulator, a completed request, or a timer):
+
+1. fails queued batches older than ``delivery_timeout_ms`` with :class:`KafkaTimeoutError`;
+2. for the idempotent producer, gets a producer id, or bumps the epoch when a sequenced batch was
+   lost (KIP-360) -- only once nothing is in flight, so that no old-epoch request is still pending;
+3. drains the ready batches grouped by leader node (one batch per partition, ``max_request_size``
+   per request) for every node below ``max_in_flight_requests_per_connection`` requests in flight,
+   and sends one Produce request per node, pipelined on the node's produce connection.
+
+Each response decides, per partition: success (the batch's future gets the base offset), a retry
+(back in the front of its queue, in sequence order, after an exponential jittered backoff, while
+``retries`` and ``delivery_timeout_ms`` allow; metadata refreshed for leadership errors), or failure
+with the broker's typed error. DUPLICATE_SEQUENCE_NUMBER counts as success (the broker already has
+the batch); OUT_OF_ORDER_SEQUENCE_NUMBER is retried while an older batch of the partition is still
+unresolved (it caused the gap), and otherwise fails and bumps the epoch; UNKNOWN_PRODUCER_ID (the
+broker lost our producer state) bumps the epoch and retries with fresh sequences.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Callable
+
+from kafkaio.errors import (
+    ClusterAuthorizationError,
+    DuplicateSequenceNumberError,
+    InvalidProducerEpochError,
+    KafkaError,
+    KafkaTimeoutError,
+    OutOfOrderSequenceNumberError,
+    ProducerFencedError,
+    RecordTooLargeError,
+    UnknownProducerIdError,
+    error_for_code,
+)
+from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator
+from kafkaio.producer.idempotence import IdempotenceState
+from kafkaio.retry import ExponentialBackoff
+
+log = logging.getLogger("kafkaio.producer")
+
+__all__ = ["Sender"]
+
+_DUPLICATE_SEQUENCE = DuplicateSequenceNumberError.errno
+_OUT_OF_ORDER = OutOfOrderSequenceNumberError.errno
+_UNKNOWN_PRODUCER_ID = UnknownProducerIdError.errno
+
+
+def _now_ms() -> float:
+    return time.monotonic() * 1000.0
+
+
+class Sender:
+    """Drains the accumulator and talks Produce (and InitProducerId) to the brokers."""
+
+    def __init__(
+        self,
+        cluster: Any,
+        accumulator: RecordAccumulator,
+        *,
+        acks: int,
+        retries: int,
+        request_timeout_ms: float,
+        retry_backoff_ms: float,
+        retry_backoff_max_ms: float,
+        max_in_flight: int,
+        idempotence: IdempotenceState | None,
+        transactional_id: str | None = None,
+        transaction_timeout_ms: int = 60000,
+        rewrite_producer_state: Callable[[bytes, int, int, int], bytes] | None = None,
+    ) -> None:
+        self._cluster = cluster
+        self._acc = accumulator
+        self._acks = acks
+        self._retries = retries
+        self._request_timeout_ms = float(request_timeout_ms)
+        self._backoff = ExponentialBackoff(retry_backoff_ms, retry_backoff_max_ms)
+        self._max_in_flight = max_in_flight
+        self._idem = idempotence
+        self._transactional_id = transactional_id
+        self._transaction_timeout_ms = transaction_timeout_ms
+        self._rewrite = rewrite_producer_state
+        self._in_flight: dict[int, int] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._muted: set[tuple[str, int]] = set()
+        self._guarantee_order = max_in_flight == 1
+        self._task: asyncio.Task | None = None
+        self._waiter: asyncio.Future | None = None
+        self._running = False
+        self._force_close = False
+        self.fatal_error: KafkaError | None = None
+        # seam for transactions: called before a partition's first batch is drained
+        self.partition_gate: Callable[[ProducerBatch], bool] | None = None
+        accumulator.wakeup = self.wakeup
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._running = True
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="kafkaio-producer-sender")
+
+    def wakeup(self) -> None:
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    @property
+    def in_flight_requests(self) -> int:
+        return sum(self._in_flight.values())
+
+    async def stop(self, force: bool = False) -> None:
+        """Stop after everything buffered was delivered (or, with ``force``, right away)."""
+        self._running = False
+        self._force_close = force
+        self.wakeup()
+        if self._task is not None:
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        if force:
+            for t in list(self._tasks):
+                t.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- main loop ----------------------------------------------------------------------------
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        acc = self._acc
+        while True:
+            try:
+                if not self._running and (self._force_close or
+                                          (acc.incomplete_count == 0 and not self._tasks)):
+                    return
+                if self.fatal_error is not None:
+                    acc.abort_queued(lambda b: self.fatal_error)  # type: ignore[arg-type,return-value]
+                    self._wait_for_event()
+                    await self._waiter  # type: ignore[misc]
+                    continue
+                delay = await self._run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the sender must never die silently
+                log.exception("kafkaio producer sender loop error; retrying")
+                delay = self._backoff.initial_ms
+            self._wait_for_event()
+            handle = None
+            if delay != float("inf"):
+                handle = loop.call_later(max(delay, 0.0) / 1000.0, self.wakeup)
+            try:
+                await self._waiter  # type: ignore[misc]
+            finally:
+                if handle is not None:
+                    handle.cancel()
+
+    def _wait_for_event(self) -> None:
+        self._waiter = asyncio.get_running_loop().create_future()
+
+    async def _run_once(self) -> float:
+        """One pass; returns milliseconds until the next pass is needed without an event."""
+        acc = self._acc
+        now = _now_ms()
+        for batch in acc.expire(now):
+            self._fail(batch, KafkaTimeoutError(
+                f"expiring {batch.record_count or batch.builder.record_count} record(s) for "
+                f"{batch.topic}-{batch.partition}: {(now - batch.created_ms):.0f} ms has passed since "
+                f"batch creation (delivery_timeout_ms={acc.delivery_timeout_ms:.0f})"))
+        idem = self._idem
+        if idem is not None:
+            if not idem.has_producer_id or idem.epoch_bump_needed:
+                if self.in_flight_requests:
+                    return acc.next_expiry_ms() - now
+                await self._init_producer_id()
+                return 0.0
+        batches_by_node, next_check, leader_unknown = acc.drain(
+            now, self._cluster.leader_for, self._node_available, self._can_drain)
+        if leader_unknown:
+            self._cluster.request_refresh()
+            next_check = min(next_check, now + self._backoff.initial_ms)
+        for node, batches in batches_by_node.items():
+            self._send(node, batches)
+        return min(next_check, acc.next_expiry_ms()) - now
+
+    def _node_available(self, node: int) -> bool:
+        return self._in_flight.get(node, 0) < self._max_in_flight
+
+    def _can_drain(self, batch: ProducerBatch) -> bool:
+        if self._guarantee_order and batch.tp in self._muted:
+            return False
+        if self._idem is not None and not self._idem.can_drain(batch):
+            return False
+        gate = self.partition_gate
+        return gate is None or gate(batch)
+
+    # -- producer id --------------------------------------------------------------------------
+    async def _init_producer_id(self) -> None:
+        """InitProducerId: a new producer id, or (KIP-360) the same id with the next epoch."""
+        from kafkaio.protocol import ApiKey
+
+        idem = self._idem
+        assert idem is not None
+        bump = idem.has_producer_id
+        body = {
+            "transactional_id": self._transactional_id,
+            "transaction_timeout_ms": self._transaction_timeout_ms,
+            "producer_id": idem.producer_id if bump else -1,
+            "producer_epoch": idem.producer_epoch if bump else -1,
+        }
+        attempts = 0
+        while True:
+            try:
+                resp = await self._cluster.request(None, ApiKey.INIT_PRODUCER_ID, body,
+                                                   timeout_ms=self._request_timeout_ms)
+                code = resp["error_code"]
+                if code:
+                    raise error_for_code(code)(f"InitProducerId failed ({idem.bump_reason or 'start'})")
+                break
+            except (ProducerFencedError, InvalidProducerEpochError, ClusterAuthorizationError) as exc:
+                self._fatal(exc)
+                return
+            except KafkaError as exc:
+                if bump and exc.errno in (35, 47, 59):  # broker cannot bump: start a new producer id
+                    body["producer_id"] = -1
+                    body["producer_epoch"] = -1
+                elif not exc.retriable and exc.errno not in (35, 47, 59):
+                    self._fatal(exc)
+                    return
+                if not self._running and self._force_close:
+                    return
+                attempts += 1
+                await asyncio.sleep(self._backoff.backoff_ms(attempts - 1) / 1000.0)
+        old_epoch = idem.producer_epoch
+        idem.set_producer_id(resp["producer_id"], resp["producer_epoch"])
+        if bump:
+            log.info("idempotent producer %s: epoch %d -> %d (%s)", resp["producer_id"], old_epoch,
+                     resp["producer_epoch"], body.get("reason", "sequence gap"))
+        idem.reset_sequences(self._acc.queued_batches())
+
+    def _fatal(self, exc: KafkaError) -> None:
+        self.fatal_error = exc
+        log.error("kafkaio producer: fatal error, failing every buffered record: %r", exc)
+        self._acc.abort_queued(lambda b: exc)
+
+    # -- sending ------------------------------------------------------------------------------
+    def _prepare(self, batch: ProducerBatch) -> None:
+        """Build the batch's bytes at its first drain, with sequence numbers when idempotent."""
+        idem = self._idem
+        if batch.data is None:
+            batch.close()
+            if idem is not None:
+                seq = idem.assign(batch)
+                batch.data = batch.builder.build(idem.producer_id, idem.producer_epoch, seq)
+            else:
+                batch.data = batch.builder.build()
+            batch.builder = None
+        elif idem is not None and batch.base_sequence < 0:
+            # sequences were reset by an epoch bump: patch the header of the already-built batch
+            seq = idem.assign(batch)
+            batch.data = self._rewrite(batch.data, idem.producer_id, idem.producer_epoch, seq)  # type: ignore[misc]
+        batch.attempts += 1
+        batch.in_retry = False
+
+    def _send(self, node: int, batches: list[ProducerBatch]) -> None:
+        ready: list[ProducerBatch] = []
+        for batch in batches:
+            try:
+                self._prepare(batch)
+            except KafkaError as exc:
+                self._fail(batch, exc)
+                continue
+            except Exception as exc:  # noqa: BLE001 - e.g. a codec failure fails this batch only
+                self._fail(batch, KafkaError(f"cannot encode batch for {batch.topic}-{batch.partition}: {exc!r}"))
+                continue
+            ready.append(batch)
+            if self._guarantee_order:
+                self._muted.add(batch.tp)
+        if not ready:
+            return
+        self._in_flight[node] = self._in_flight.get(node, 0) + 1
+        task = asyncio.get_running_loop().create_task(self._produce(node, ready))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _request_body(self, batches: list[ProducerBatch]) -> dict:
+        topics: dict[str, list[dict]] = {}
+        for b in batches:
+            topics.setdefault(b.topic, []).append({"index": b.partition, "records": b.data})
+        topic_data = [{"name": name, "partition_data": parts} for name, parts in topics.items()]
+        return {
+            "transactional_id": self._transactional_id,
+            "acks": self._acks,
+            "timeout_ms": int(self._request_timeout_ms),
+            "topic_data": topic_data,
+        }
+
+    async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
+        from kafkaio.protocol import ApiKey
+
+        try:
+            body = self._request_body(batches)
+            try:
+                conn = await self._cluster.connection(node, purpose="produce")
+                if self._acks == 0:
+                    await conn.request(ApiKey.PRODUCE, body, expect_response=False)
+                    for b in batches:
+                        self._complete(b, -1, -1)
+                    return
+                resp = await conn.request(ApiKey.PRODUCE, body, timeout_ms=self._request_timeout_ms)
+            except KafkaError as exc:
+                if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):
+                    self._cluster.request_refresh()
+                for b in batches:
+                    self._handle_error(b, exc, from_response=False)
+                return
+            self._handle_response(batches, resp)
+        except asyncio.CancelledError:
+            for b in batches:
+                self._fail(b, KafkaTimeoutError(
+                    f"the producer was closed with {b.topic}-{b.partition} in flight; delivery unknown"))
+            raise
+        except Exception as exc:  # noqa: BLE001 - never leave a batch undecided
+            log.exception("kafkaio producer: unexpected error handling a produce response")
+            for b in batches:
+                self._fail(b, KafkaError(f"unexpected producer error: {exc!r}"))
+        finally:
+            self._in_flight[node] -= 1
+            if self._guarantee_order:
+                for b in batches:
+                    self._muted.discard(b.tp)
+            self.wakeup()
+
+    def _handle_response(self, batches: list[ProducerBatch], resp: dict) -> None:
+        results: dict[tuple[str, int], dict] = {}
+        md = getattr(self._cluster, "metadata", None)
+        for topic in resp.get("responses", ()):
+            name = topic.get("name") or _topic_name(md, topic.get("topic_id"))
+            for p in topic.get("partition_responses", ()):
+                results[(name, p["index"])] = p
+        for b in batches:
+            p = results.get(b.tp)
+            if p is None:
+                self._handle_error(b, KafkaError(
+                    f"the broker's produce response has no result for {b.topic}-{b.partition}"), False)
+                continue
+            code = p.get("error_code", 0)
+            if code == 0:
+                self._complete(b, p.get("base_offset", -1), p.get("log_append_time_ms", -1))
+            elif code == _DUPLICATE_SEQUENCE:
+                # the broker already has this batch (written by an earlier attempt): success
+                self._complete(b, -1, -1)
+            else:
+                msg = p.get("error_message") or None
+                record_errors = p.get("record_errors") or ()
+                if record_errors:
+                    details = "; ".join(f"record {e.get('batch_index')}: {e.get('batch_index_error_message')}"
+                                        for e in record_errors)
+                    msg = f"{msg or ''} ({details})".strip()
+                exc = error_for_code(code)(f"{b.topic}-{b.partition}: {msg}" if msg else f"{b.topic}-{b.partition}")
+                if exc.invalid_metadata:
+                    self._cluster.request_refresh()
+                self._handle_error(b, exc, from_response=True)
+
+    # -- outcomes -----------------------------------------------------------------------------
+    def _complete(self, batch: ProducerBatch, base_offset: int, log_append_time: int) -> None:
+        if self._idem is not None:
+            self._idem.acknowledged(batch)
+        self._acc.complete(batch, base_offset, log_append_time)
+
+    def _fail(self, batch: ProducerBatch, exc: BaseException) -> None:
+        if self._idem is not None:
+            self._idem.failed(batch, f"{type(exc).__name__} on {batch.topic}-{batch.partition}")
+        self._acc.fail(batch, exc)
+
+    def _handle_error(self, batch: ProducerBatch, exc: KafkaError, from_response: bool) -> None:
+        idem = self._idem
+        retriable = exc.retriable
+        if idem is not None and from_response:
+            errno = exc.errno
+            if errno == _OUT_OF_ORDER:
+                # An older batch of this partition failed or is being retried: that gap, not this
+                # batch, is the problem. Retry once the older one is resolved (sequence order).
+                # If this batch directly follows the last acknowledged one, the broker lost state.
+                retriable = not idem.is_next_sequence(batch) or idem.epoch_bump_needed
+                if not retriable:
+                    idem.request_epoch_bump("out-of-order sequence at the expected sequence")
+            elif errno == _UNKNOWN_PRODUCER_ID:
+                # The broker no longer knows our producer (e.g. its state expired with the log):
+                # bump the epoch and send again with sequences from 0 (KIP-360).
+                idem.request_epoch_bump("unknown producer id")
+                retriable = True
+            elif isinstance(exc, (ProducerFencedError, InvalidProducerEpochError)):
+                if batch.producer_epoch != idem.producer_epoch:
+                    retriable = True  # sent with an old epoch before a bump: resend with the new one
+                else:
+                    self._fatal(exc)
+                    self._fail(batch, exc)
+                    return
+        if isinstance(exc, RecordTooLargeError):
+            retriable = False
+        now = _now_ms()
+        can_retry = (
+            retriable
+            and batch.attempts <= self._retries
+            and now < batch.deadline_ms
+            and not self._force_close
+            and self.fatal_error is None
+        )
+        if can_retry:
+            if idem is not None and idem.epoch_bump_needed and batch.producer_epoch == idem.producer_epoch:
+                pass  # its sequence will be reset with the bump; keep it queued
+            batch.last_error = exc
+            delay = self._backoff.backoff_ms(batch.attempts - 1)
+            log.debug("retrying %s-%s (attempt %d) in %.0f ms after %r", batch.topic, batch.partition,
+                      batch.attempts, delay, exc)
+            self._acc.reenqueue(batch, now + delay)
+            return
+        if retriable and now >= batch.deadline_ms:
+            exc = KafkaTimeoutError(
+                f"{batch.topic}-{batch.partition}: delivery_timeout_ms={self._acc.delivery_timeout_ms:.0f} "
+                f"passed after {batch.attempts} attempt(s); last error: {exc}")
+        self._fail(batch, exc)
+
+
+def _topic_name(md: Any, topic_id: Any) -> str | None:
+    if md is None or topic_id is None:
+        return None
+    for name, t in getattr(md, "topics", {}).items():
+        if getattr(t, "topic_id", None) == topic_id:
+            return name
+    return None
+
