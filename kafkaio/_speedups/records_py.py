@@ -26,6 +26,7 @@ from kafkaio._speedups.varint_py import decode_varint, decode_varlong, encode_va
 from kafkaio.records import legacy
 from kafkaio.records._errors import CorruptRecordError
 from kafkaio.records.codecs import check_level, compress, decompress
+from kafkaio.records.control import control_type_of
 from kafkaio.records.enums import Compression, ControlType, TimestampType
 
 HEADER_SIZE = 61
@@ -250,29 +251,9 @@ class Batch:
     @property
     def control_type(self) -> ControlType | None:
         """For a control batch, the type of its control record (ABORT/COMMIT markers); else None."""
-        if not self.is_control:
+        if not self.attributes & 0x20:
             return None
-        data = self._records_section()
-        _check_count(self.record_count, len(data))
-        if self.record_count < 1:
-            raise CorruptRecordError("control batch without a control record")
-        length, pos = decode_varint(data, 0)
-        if length < 0 or length > len(data) - pos:
-            raise CorruptRecordError(f"record length {length} past the end of the batch")
-        end = pos + length
-        pos += 1
-        _, pos = decode_varlong(data, pos)
-        _, pos = decode_varint(data, pos)
-        key, pos = _read_bytes(data, pos, end, "key")
-        if key is None or len(key) < 4:
-            raise CorruptRecordError("control record key too short")
-        version, ctype = struct.unpack_from(">hh", key, 0)
-        if version < 0:
-            raise CorruptRecordError(f"invalid control record version {version}")
-        try:
-            return ControlType(ctype)
-        except ValueError:
-            return ControlType.UNKNOWN
+        return control_type_of(self._records_section(), self.record_count)
 
     def records(self, topic: str, partition: int) -> list[ConsumerRecord]:
         """The batch's records (an empty list for control batches, which the user never sees)."""
@@ -309,10 +290,7 @@ class Batch:
                 hkey, pos = _read_bytes(data, pos, rec_end, "header key")
                 if hkey is None:
                     raise CorruptRecordError("null header key")
-                try:
-                    hkey_str = hkey.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise CorruptRecordError(f"header key is not UTF-8: {exc}") from None
+                hkey_str = hkey.decode("utf-8", "replace")  # as Java decodes header keys
                 hvalue, pos = _read_bytes(data, pos, rec_end, "header value")
                 headers.append((hkey_str, hvalue))
             if pos != rec_end:

@@ -32,6 +32,8 @@ def _size_unsigned(v: int) -> int:
 def _decode_unsigned(buf: bytes | bytearray | memoryview, pos: int, max_bytes: int) -> tuple[int, int]:
     result = shift = 0
     end = len(buf)
+    if pos < 0:
+        raise IndexError("negative position")
     for i in range(max_bytes):
         if pos >= end:
             raise CorruptRecordError("truncated varint")

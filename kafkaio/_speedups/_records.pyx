@@ -1,0 +1,659 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Record batch v2: builder and reader (compiled twin of ``records_py``; the layout is documented there).
+
+The builder appends each record straight into one growing C buffer (the 61-byte batch header is
+reserved at its front) and makes no Python object per record; compression and the CRC run once per
+batch. The reader walks ``const unsigned char*`` over the fetched bytes, checks every length against
+the end of the batch, and allocates only what it returns: one ``ConsumerRecord`` per record, its key
+and value, and (when present) its headers.
+"""
+cimport cython
+from cpython.buffer cimport PyBUF_READ, PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.memoryview cimport PyMemoryView_FromMemory
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeUTF8
+from libc.stdint cimport int16_t, int32_t, int64_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memcpy
+
+from kafkaio._speedups._varint cimport (read_varint32, read_varint64, uvarint_size, write_uvarint, zigzag32,
+                                        zigzag64)
+
+from kafkaio._speedups.checksums_py import crc32c as _crc32c_py
+from kafkaio.records import legacy as _legacy
+from kafkaio.records._errors import CorruptRecordError
+from kafkaio.records.codecs import check_level, compress as _compress, decompress as _decompress
+from kafkaio.records.control import control_type_of as _control_type_of
+from kafkaio.records.enums import Compression, TimestampType
+
+cdef enum:
+    HEADER_SIZE = 61
+    LOG_OVERHEAD = 12
+    MIN_RECORD_SIZE = 7
+    INT32_MAX = 2147483647
+
+# C-level references: module globals would cost a dict lookup per record.
+cdef object _TS_CREATE = TimestampType.CREATE_TIME
+cdef object _TS_APPEND = TimestampType.LOG_APPEND_TIME
+cdef tuple _CODECS = tuple(Compression)
+cdef object _crc32c = _crc32c_py
+cdef object _CorruptRecordError = CorruptRecordError
+
+HEADER_SIZE_BYTES = HEADER_SIZE
+
+
+# ---- big-endian helpers -------------------------------------------------------------------------
+
+cdef inline void _put16(unsigned char* p, uint16_t v) noexcept nogil:
+    p[0] = <unsigned char>(v >> 8)
+    p[1] = <unsigned char>v
+
+
+cdef inline void _put32(unsigned char* p, uint32_t v) noexcept nogil:
+    p[0] = <unsigned char>(v >> 24)
+    p[1] = <unsigned char>(v >> 16)
+    p[2] = <unsigned char>(v >> 8)
+    p[3] = <unsigned char>v
+
+
+cdef inline void _put64(unsigned char* p, uint64_t v) noexcept nogil:
+    _put32(p, <uint32_t>(v >> 32))
+    _put32(p + 4, <uint32_t>v)
+
+
+cdef inline uint16_t _get16(const unsigned char* p) noexcept nogil:
+    return (<uint16_t>p[0] << 8) | p[1]
+
+
+cdef inline uint32_t _get32(const unsigned char* p) noexcept nogil:
+    return (<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | p[3]
+
+
+cdef inline uint64_t _get64(const unsigned char* p) noexcept nogil:
+    return (<uint64_t>_get32(p) << 32) | _get32(p + 4)
+
+
+cdef uint32_t _crc_of(const unsigned char* p, Py_ssize_t n) except? 0xFFFFFFFF:
+    # the crc32c package (hardware CRC, GIL released on large buffers) over a zero-copy view
+    return _crc32c(PyMemoryView_FromMemory(<char*>p, n, PyBUF_READ))
+
+
+cdef inline object _corrupt(str message):
+    return _CorruptRecordError(message)
+
+
+# ---- ConsumerRecord -----------------------------------------------------------------------------
+
+@cython.freelist(1024)
+cdef class ConsumerRecord:
+    """One record as the consumer hands it out; attributes are writable (deserializers replace them)."""
+
+    cdef public str topic
+    cdef public int partition
+    cdef public int64_t offset
+    cdef public int64_t timestamp
+    cdef public object timestamp_type
+    cdef public object key
+    cdef public object value
+    cdef object _headers
+    cdef public int leader_epoch
+
+    def __init__(self, str topic, int partition, int64_t offset, int64_t timestamp, timestamp_type,
+                 key, value, headers, int leader_epoch=-1):
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.timestamp_type = timestamp_type
+        self.key = key
+        self.value = value
+        self._headers = headers
+        self.leader_epoch = leader_epoch
+
+    @property
+    def headers(self):
+        """``list[tuple[str, bytes | None]]`` (made on first access when the record has none)."""
+        if self._headers is None:
+            self._headers = []
+        return self._headers
+
+    @headers.setter
+    def headers(self, value):
+        self._headers = value
+
+    def __reduce__(self):
+        return (ConsumerRecord, (self.topic, self.partition, self.offset, self.timestamp, self.timestamp_type,
+                                 self.key, self.value, self.headers, self.leader_epoch))
+
+    def __repr__(self):
+        return (f"ConsumerRecord(topic={self.topic!r}, partition={self.partition}, offset={self.offset}, "
+                f"timestamp={self.timestamp}, timestamp_type={self.timestamp_type!r}, key={self.key!r}, "
+                f"value={self.value!r}, headers={self.headers!r}, leader_epoch={self.leader_epoch})")
+
+
+# ---- builder ------------------------------------------------------------------------------------
+
+cdef bytes _as_bytes(object data, str what):
+    try:
+        return memoryview(data).tobytes()
+    except TypeError:
+        raise TypeError(f"record {what} must be bytes-like or None, not {type(data).__name__}") from None
+
+
+cdef inline Py_ssize_t _field_size(Py_ssize_t n) noexcept:
+    # a varint length (-1 for null: one byte) plus the bytes
+    if n < 0:
+        return 1
+    return uvarint_size(zigzag32(<int32_t>n)) + n
+
+
+cdef inline unsigned char* _put_field(unsigned char* p, const char* data, Py_ssize_t n) noexcept:
+    if n < 0:
+        p[0] = 1  # zigzag(-1)
+        return p + 1
+    p = write_uvarint(p, zigzag32(<int32_t>n))
+    memcpy(p, data, n)
+    return p + n
+
+
+cdef list _normalize_headers(object headers):
+    """[(str key, bytes | None value)], type-checked; keys are encoded later through the str's cache."""
+    cdef list out = []
+    for item in headers:
+        hkey, hvalue = item
+        if type(hkey) is not str:
+            raise TypeError(f"header keys must be str, not {type(hkey).__name__}")
+        if hvalue is not None and not PyBytes_CheckExact(hvalue):
+            hvalue = _as_bytes(hvalue, "header value")
+        out.append((hkey, hvalue))
+    return out
+
+
+cdef class BatchBuilder:
+    """Appends records into one growing buffer and turns them into a record batch v2."""
+
+    cdef unsigned char* _buf
+    cdef Py_ssize_t _len
+    cdef Py_ssize_t _cap
+    cdef int _codec
+    cdef object _level
+    cdef Py_ssize_t _batch_size
+    cdef bint _transactional
+    cdef int32_t _count
+    cdef int64_t _base_ts
+    cdef int64_t _max_ts
+    cdef object _built
+    cdef int64_t _built_pid
+    cdef int _built_epoch
+    cdef int32_t _built_seq
+
+    def __cinit__(self):
+        self._buf = NULL
+
+    def __init__(self, compression=Compression.NONE, Py_ssize_t batch_size=16384, compression_level=None,
+                 transactional=False, magic=2):
+        if magic != 2:
+            raise ValueError(f"only record batch magic 2 can be written, not {magic}")
+        if compression not in (0, 1, 2, 3, 4):
+            raise ValueError(f"unknown compression codec {compression!r}")
+        check_level(compression, compression_level)
+        self._codec = compression
+        self._level = compression_level
+        self._batch_size = batch_size
+        self._transactional = bool(transactional)
+        self._cap = min(max(batch_size, 1024), 1 << 20)
+        if self._buf != NULL:
+            PyMem_Free(self._buf)
+        self._buf = <unsigned char*>PyMem_Malloc(self._cap)
+        if self._buf == NULL:
+            raise MemoryError()
+        self._len = HEADER_SIZE
+        self._count = 0
+        self._base_ts = 0
+        self._max_ts = -1
+        self._built = None
+
+    def __dealloc__(self):
+        if self._buf != NULL:
+            PyMem_Free(self._buf)
+            self._buf = NULL
+
+    @property
+    def record_count(self):
+        """Number of records appended so far."""
+        return self._count
+
+    def estimated_size(self):
+        """Size of the batch so far, before compression (what ``batch_size`` is compared with)."""
+        return self._len
+
+    cdef int _reserve(self, Py_ssize_t extra) except -1:
+        cdef Py_ssize_t cap = self._cap
+        cdef unsigned char* grown
+        if self._len + extra <= cap:
+            return 0
+        while cap < self._len + extra:
+            cap *= 2
+        grown = <unsigned char*>PyMem_Realloc(self._buf, cap)
+        if grown == NULL:
+            raise MemoryError()
+        self._buf = grown
+        self._cap = cap
+        return 0
+
+    def append(self, int64_t timestamp_ms, key, value, headers=None):
+        """Append a record; its offset delta, or -1 when it does not fit (the first record always fits)."""
+        cdef const char* kp = NULL
+        cdef const char* vp = NULL
+        cdef const char* hp
+        cdef Py_ssize_t kn = -1, vn = -1, hn, body, total, headers_size = 0
+        cdef int64_t base
+        cdef uint64_t ts_zz
+        cdef unsigned char* p
+        cdef list hlist = None
+        if timestamp_ms < -1:
+            raise ValueError(f"invalid negative timestamp {timestamp_ms}")
+        if self._count == INT32_MAX:
+            return -1
+        if key is not None:
+            if not PyBytes_CheckExact(key):
+                key = _as_bytes(key, "key")
+            kp = PyBytes_AS_STRING(key)
+            kn = PyBytes_GET_SIZE(key)
+        if value is not None:
+            if not PyBytes_CheckExact(value):
+                value = _as_bytes(value, "value")
+            vp = PyBytes_AS_STRING(value)
+            vn = PyBytes_GET_SIZE(value)
+        if headers:
+            hlist = _normalize_headers(headers)
+            headers_size = uvarint_size(zigzag32(<int32_t>len(hlist)))
+            for hkey, hvalue in hlist:
+                PyUnicode_AsUTF8AndSize(hkey, &hn)
+                headers_size += _field_size(hn)
+                headers_size += _field_size(-1 if hvalue is None else PyBytes_GET_SIZE(hvalue))
+        else:
+            headers_size = 1
+        if kn > INT32_MAX or vn > INT32_MAX or headers_size > INT32_MAX:
+            raise ValueError("record field larger than 2 GiB")
+        base = timestamp_ms if self._count == 0 else self._base_ts
+        ts_zz = zigzag64(<int64_t>(<uint64_t>timestamp_ms - <uint64_t>base))
+        body = (1 + uvarint_size(ts_zz) + uvarint_size(zigzag32(self._count)) + _field_size(kn)
+                + _field_size(vn) + headers_size)
+        if body > INT32_MAX:
+            raise ValueError("record larger than 2 GiB")
+        total = uvarint_size(zigzag32(<int32_t>body)) + body
+        if self._count > 0 and self._len + total > self._batch_size:
+            return -1
+        self._reserve(total)
+        p = self._buf + self._len
+        p = write_uvarint(p, zigzag32(<int32_t>body))
+        p[0] = 0  # record attributes
+        p = write_uvarint(p + 1, ts_zz)
+        p = write_uvarint(p, zigzag32(self._count))
+        p = _put_field(p, kp, kn)
+        p = _put_field(p, vp, vn)
+        if hlist is None:
+            p[0] = 0
+            p += 1
+        else:
+            p = write_uvarint(p, zigzag32(<int32_t>len(hlist)))
+            for hkey, hvalue in hlist:
+                hp = PyUnicode_AsUTF8AndSize(hkey, &hn)
+                p = _put_field(p, hp, hn)
+                if hvalue is None:
+                    p = _put_field(p, NULL, -1)
+                else:
+                    p = _put_field(p, PyBytes_AS_STRING(hvalue), PyBytes_GET_SIZE(hvalue))
+        self._len += total
+        self._base_ts = base
+        if timestamp_ms > self._max_ts:
+            self._max_ts = timestamp_ms
+        self._built = None
+        self._count += 1
+        return self._count - 1
+
+    cdef bytes _finish(self):
+        cdef Py_ssize_t n = self._len - HEADER_SIZE
+        cdef bytes out
+        cdef unsigned char* o
+        if self._codec == 0:
+            out = PyBytes_FromStringAndSize(NULL, self._len)
+            o = <unsigned char*>PyBytes_AS_STRING(out)
+            memcpy(o + HEADER_SIZE, self._buf + HEADER_SIZE, n)
+        else:
+            payload = _compress(self._codec, PyMemoryView_FromMemory(<char*>self._buf + HEADER_SIZE, n, PyBUF_READ),
+                                self._level)
+            if not PyBytes_CheckExact(payload):
+                payload = bytes(payload)
+            n = PyBytes_GET_SIZE(payload)
+            out = PyBytes_FromStringAndSize(NULL, HEADER_SIZE + n)
+            o = <unsigned char*>PyBytes_AS_STRING(out)
+            memcpy(o + HEADER_SIZE, PyBytes_AS_STRING(payload), n)
+        _put64(o, 0)
+        _put32(o + 8, <uint32_t>(HEADER_SIZE - LOG_OVERHEAD + n))
+        _put32(o + 12, <uint32_t>-1)
+        o[16] = 2
+        _put16(o + 21, <uint16_t>(self._codec | (0x10 if self._transactional else 0)))
+        _put32(o + 23, <uint32_t>(self._count - 1))
+        _put64(o + 27, <uint64_t>self._base_ts)
+        _put64(o + 35, <uint64_t>self._max_ts)
+        _put64(o + 43, <uint64_t>-1)
+        _put16(o + 51, <uint16_t>-1)
+        _put32(o + 53, <uint32_t>-1)
+        _put32(o + 57, <uint32_t>self._count)
+        _put32(o + 17, _crc_of(o + 21, HEADER_SIZE - 21 + n))
+        return out
+
+    def build(self, int64_t producer_id=-1, int16_t producer_epoch=-1, int32_t base_sequence=-1):
+        """The finished batch (compressed and CRC'd); b"" when no record was appended."""
+        if self._count == 0:
+            return b""
+        if self._built is None:
+            self._built = self._finish()
+            self._built_pid, self._built_epoch, self._built_seq = -1, -1, -1
+        if (producer_id, producer_epoch, base_sequence) != (self._built_pid, self._built_epoch, self._built_seq):
+            self._built = rewrite_producer_state(self._built, producer_id, producer_epoch, base_sequence)
+            self._built_pid, self._built_epoch, self._built_seq = producer_id, producer_epoch, base_sequence
+        return self._built
+
+
+def rewrite_producer_state(data, int64_t producer_id, int16_t producer_epoch, int32_t base_sequence):
+    """A copy of batch ``data`` with new producer id, epoch and base sequence, and its CRC recomputed."""
+    cdef Py_buffer view
+    cdef bytes out
+    cdef unsigned char* o
+    cdef Py_ssize_t n
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    try:
+        n = view.len
+        if n < HEADER_SIZE or (<const unsigned char*>view.buf)[16] != 2:
+            raise ValueError("not a record batch v2")
+        out = PyBytes_FromStringAndSize(<const char*>view.buf, n)
+    finally:
+        PyBuffer_Release(&view)
+    o = <unsigned char*>PyBytes_AS_STRING(out)
+    _put64(o + 43, <uint64_t>producer_id)
+    _put16(o + 51, <uint16_t>producer_epoch)
+    _put32(o + 53, <uint32_t>base_sequence)
+    _put32(o + 17, _crc_of(o + 21, n - 21))
+    return out
+
+
+# ---- reader -------------------------------------------------------------------------------------
+
+cdef class _Source:
+    """Holds the buffer of a fetched record set while batches read from it."""
+
+    cdef object obj
+    cdef Py_buffer view
+    cdef bint held
+    cdef const unsigned char* ptr
+    cdef Py_ssize_t size
+    cdef object _mv
+
+    def __cinit__(self, obj):
+        PyObject_GetBuffer(obj, &self.view, PyBUF_SIMPLE)
+        self.held = True
+        self.obj = obj
+        self.ptr = <const unsigned char*>self.view.buf
+        self.size = self.view.len
+
+    def __dealloc__(self):
+        if self.held:
+            PyBuffer_Release(&self.view)
+            self.held = False
+
+    cdef object memoryview(self):
+        if self._mv is None:
+            self._mv = PyMemoryView_FromMemory(<char*>self.ptr, self.size, PyBUF_READ)
+        return self._mv
+
+
+cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batch batch, str topic,
+                          int partition):
+    cdef int32_t count = batch.record_count
+    cdef int32_t i, j, length, off_delta, kn, vn, nh, hk, hv
+    cdef int64_t ts_delta
+    cdef int64_t base_offset = batch.base_offset
+    cdef uint64_t base_ts = <uint64_t>batch.base_timestamp
+    cdef int64_t max_ts = batch.max_timestamp
+    cdef bint log_append = (batch.attributes & 0x08) != 0
+    cdef object ts_type = _TS_APPEND if log_append else _TS_CREATE
+    cdef int epoch = batch.partition_leader_epoch
+    cdef const unsigned char* rec_end
+    cdef list out
+    cdef list headers
+    cdef ConsumerRecord rec
+    cdef object key, value, hvalue
+    if count < 0 or count > (end - p) // MIN_RECORD_SIZE:
+        raise _corrupt(f"record count {count} impossible for {end - p} bytes of records")
+    out = []
+    for i in range(count):
+        p = read_varint32(p, end, &length)
+        if p == NULL or length < 1 or length > end - p:
+            raise _corrupt("record length invalid or past the end of the batch")
+        rec_end = p + length
+        p += 1  # record attributes: unused
+        p = read_varint64(p, rec_end, &ts_delta)
+        if p == NULL:
+            raise _corrupt("malformed timestamp delta")
+        p = read_varint32(p, rec_end, &off_delta)
+        if p == NULL:
+            raise _corrupt("malformed offset delta")
+        p = read_varint32(p, rec_end, &kn)
+        if p == NULL or kn < -1 or kn > rec_end - p:
+            raise _corrupt("record key length invalid or past the end of the record")
+        if kn >= 0:
+            key = PyBytes_FromStringAndSize(<const char*>p, kn)
+            p += kn
+        else:
+            key = None
+        p = read_varint32(p, rec_end, &vn)
+        if p == NULL or vn < -1 or vn > rec_end - p:
+            raise _corrupt("record value length invalid or past the end of the record")
+        if vn >= 0:
+            value = PyBytes_FromStringAndSize(<const char*>p, vn)
+            p += vn
+        else:
+            value = None
+        p = read_varint32(p, rec_end, &nh)
+        if p == NULL or nh < 0 or nh > rec_end - p:
+            raise _corrupt("invalid header count")
+        headers = None
+        if nh:
+            headers = []
+            for j in range(nh):
+                p = read_varint32(p, rec_end, &hk)
+                if p == NULL or hk < 0 or hk > rec_end - p:
+                    raise _corrupt("header key length invalid or past the end of the record")
+                hkey = PyUnicode_DecodeUTF8(<const char*>p, hk, "replace")
+                p += hk
+                p = read_varint32(p, rec_end, &hv)
+                if p == NULL or hv < -1 or hv > rec_end - p:
+                    raise _corrupt("header value length invalid or past the end of the record")
+                if hv >= 0:
+                    hvalue = PyBytes_FromStringAndSize(<const char*>p, hv)
+                    p += hv
+                else:
+                    hvalue = None
+                headers.append((hkey, hvalue))
+        if p != rec_end:
+            raise _corrupt("record length disagrees with its content")
+        rec = ConsumerRecord.__new__(ConsumerRecord)
+        rec.topic = topic
+        rec.partition = partition
+        rec.offset = base_offset + off_delta
+        rec.timestamp = max_ts if log_append else <int64_t>(base_ts + <uint64_t>ts_delta)
+        rec.timestamp_type = ts_type
+        rec.key = key
+        rec.value = value
+        rec._headers = headers
+        rec.leader_epoch = epoch
+        out.append(rec)
+    if p != end:
+        raise _corrupt("bytes left over after the batch's last record")
+    return out
+
+
+cdef class Batch:
+    """A record batch v2 inside a fetched record set; records are decoded when asked for."""
+
+    cdef _Source _src
+    cdef Py_ssize_t _pos
+    cdef readonly Py_ssize_t size_in_bytes
+    cdef readonly int64_t base_offset
+    cdef readonly int32_t partition_leader_epoch
+    cdef readonly int magic
+    cdef readonly uint32_t crc
+    cdef readonly int attributes
+    cdef readonly int32_t last_offset_delta
+    cdef readonly int64_t base_timestamp
+    cdef readonly int64_t max_timestamp
+    cdef readonly int64_t producer_id
+    cdef readonly int producer_epoch
+    cdef readonly int32_t base_sequence
+    cdef readonly int32_t record_count
+
+    @property
+    def last_offset(self):
+        return self.base_offset + self.last_offset_delta
+
+    @property
+    def next_offset(self):
+        return self.base_offset + self.last_offset_delta + 1
+
+    @property
+    def compression(self):
+        cdef int codec = self.attributes & 0x07
+        return _CODECS[codec] if codec <= 4 else codec
+
+    @property
+    def timestamp_type(self):
+        return _TS_APPEND if self.attributes & 0x08 else _TS_CREATE
+
+    @property
+    def is_transactional(self):
+        return (self.attributes & 0x10) != 0
+
+    @property
+    def is_control(self):
+        return (self.attributes & 0x20) != 0
+
+    def is_valid(self):
+        """Whether the stored CRC-32C matches the batch bytes."""
+        return _crc_of(self._src.ptr + self._pos + 21, self.size_in_bytes - 21) == self.crc
+
+    cdef object _compressed_section(self):
+        return PyMemoryView_FromMemory(<char*>self._src.ptr + self._pos + HEADER_SIZE,
+                                       self.size_in_bytes - HEADER_SIZE, PyBUF_READ)
+
+    @property
+    def control_type(self):
+        """For a control batch, the type of its control record (ABORT/COMMIT markers); else None."""
+        if not self.attributes & 0x20:
+            return None
+        data = self._compressed_section()
+        if self.attributes & 0x07:
+            data = _decompress(self.attributes & 0x07, data)
+        return _control_type_of(data, self.record_count)
+
+    def records(self, str topic, int partition):
+        """The batch's records (an empty list for control batches, which the user never sees)."""
+        cdef const unsigned char* p
+        cdef int codec = self.attributes & 0x07
+        if self.attributes & 0x20:
+            return []
+        if codec:
+            data = _decompress(codec, self._compressed_section())
+            if not PyBytes_CheckExact(data):
+                data = bytes(data)
+            p = <const unsigned char*>PyBytes_AS_STRING(data)
+            return _decode_records(p, p + PyBytes_GET_SIZE(data), self, topic, partition)
+        p = self._src.ptr + self._pos
+        return _decode_records(p + HEADER_SIZE, p + self.size_in_bytes, self, topic, partition)
+
+    def __repr__(self):
+        return (f"Batch(base_offset={self.base_offset}, last_offset={self.last_offset}, "
+                f"records={self.record_count}, compression={self.compression!r}, "
+                f"control={self.is_control}, transactional={self.is_transactional})")
+
+
+cdef Batch _make_batch(_Source src, Py_ssize_t pos, Py_ssize_t size):
+    cdef const unsigned char* p = src.ptr + pos
+    cdef Batch b = Batch.__new__(Batch)
+    b._src = src
+    b._pos = pos
+    b.size_in_bytes = size
+    b.base_offset = <int64_t>_get64(p)
+    b.partition_leader_epoch = <int32_t>_get32(p + 12)
+    b.magic = <signed char>p[16]
+    b.crc = _get32(p + 17)
+    b.attributes = <int16_t>_get16(p + 21)
+    b.last_offset_delta = <int32_t>_get32(p + 23)
+    b.base_timestamp = <int64_t>_get64(p + 27)
+    b.max_timestamp = <int64_t>_get64(p + 35)
+    b.producer_id = <int64_t>_get64(p + 43)
+    b.producer_epoch = <int16_t>_get16(p + 51)
+    b.base_sequence = <int32_t>_get32(p + 53)
+    b.record_count = <int32_t>_get32(p + 57)
+    return b
+
+
+cdef class _BatchIterator:
+    cdef _Source _src
+    cdef Py_ssize_t _pos
+    cdef bint _check_crcs
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        cdef Py_ssize_t remaining = self._src.size - self._pos
+        cdef const unsigned char* p = self._src.ptr + self._pos
+        cdef int32_t length
+        cdef Py_ssize_t size
+        cdef int magic
+        cdef Batch batch
+        if remaining < LOG_OVERHEAD:
+            raise StopIteration
+        length = <int32_t>_get32(p + 8)
+        if length < _legacy.MIN_MESSAGE_SIZE_V0:
+            self._pos = self._src.size
+            raise _corrupt(f"record batch size {length} smaller than the minimum")
+        if remaining < 17:
+            raise StopIteration
+        magic = p[16]
+        if magic > 2:
+            self._pos = self._src.size
+            raise _corrupt(f"invalid magic byte {magic} in record batch")
+        size = <Py_ssize_t>length + LOG_OVERHEAD
+        if remaining < size:
+            self._pos = self._src.size
+            raise StopIteration
+        if magic == 2:
+            if size < HEADER_SIZE:
+                self._pos = self._src.size
+                raise _corrupt(f"record batch size {length} smaller than the v2 header")
+            batch = _make_batch(self._src, self._pos, size)
+            if self._check_crcs and not batch.is_valid():
+                self._pos = self._src.size
+                raise _corrupt(f"CRC mismatch in record batch at offset {batch.base_offset}")
+            self._pos += size
+            return batch
+        try:
+            legacy_batch = _legacy.LegacyBatch(self._src.memoryview(), self._pos, size, self._check_crcs)
+        except BaseException:
+            self._pos = self._src.size
+            raise
+        self._pos += size
+        return legacy_batch
+
+
+def read_batches(buf, check_crcs=True):
+    """The batches of a fetched record set, one by one; stops quietly at a partial trailing batch."""
+    cdef _BatchIterator it = _BatchIterator.__new__(_BatchIterator)
+    it._src = _Source(buf)
+    it._pos = 0
+    it._check_crcs = bool(check_crcs)
+    return it
