@@ -1,0 +1,480 @@
+"""The public Consumer.
+
+```python
+async with kafkaio.Consumer("orders", bootstrap_servers="localhost:9092", group_id="orders-processor",
+                            enable_auto_commit=False, auto_offset_reset="earliest") as consumer:
+    async for record in consumer:
+        await handle(record)
+        await consumer.commit()          # commits what has been handed to the application so far
+```
+
+The consumer wires together the cluster metadata and connections (:mod:`kafkaio.cluster`), the
+fetcher (prefetching, lazily decoded), the subscription state, and the group coordinator
+(membership, rebalances, commits). "Consumed" means "handed to the application": a record's
+partition position moves past it when ``getone()``/``async for`` returns it or ``getmany()``
+returns its batch, and a commit without offsets commits exactly those positions.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
+
+from kafkaio.cluster import Cluster
+from kafkaio.config import ConsumerConfig
+from kafkaio.consumer.coordinator import ConsumerGroupMetadata, GroupCoordinator
+from kafkaio.consumer.fetcher import Fetcher
+from kafkaio.consumer.offsets import OffsetLookup, PositionKeeper, timestamps_for
+from kafkaio.consumer.subscription import (
+    EARLIEST,
+    LATEST,
+    ConsumerRebalanceListener,
+    SubscriptionState,
+)
+from kafkaio.errors import IllegalStateError, KafkaError
+from kafkaio.structs import OffsetAndMetadata, TopicPartition
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Consumer", "ConsumerRebalanceListener", "OffsetAndTimestamp", "ConsumerGroupMetadata"]
+
+
+class OffsetAndTimestamp(NamedTuple):
+    """Result of offsets_for_times(): the earliest offset whose timestamp is >= the one asked for."""
+
+    offset: int
+    timestamp: int
+    leader_epoch: int = -1
+
+
+class Consumer:
+    """An asyncio Kafka consumer. Settings are the Java client's names with ``.`` -> ``_``."""
+
+    def __init__(self, *topics: str, **settings: Any) -> None:
+        self._init(ConsumerConfig.from_kwargs(**settings), topics)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | ConsumerConfig, *topics: str, **overrides: Any) -> "Consumer":
+        """Build from Java-style dotted keys (``{"group.id": "g", "auto.offset.reset": "earliest"}``)."""
+        self = cls.__new__(cls)
+        cfg = config if isinstance(config, ConsumerConfig) else ConsumerConfig.from_dotted(config, **overrides)
+        self._init(cfg, topics)  # type: ignore[arg-type]
+        return self
+
+    def _init(self, config: ConsumerConfig, topics: Iterable[str]) -> None:
+        self._config = config
+        self._initial_topics = list(topics)
+        self._subs = SubscriptionState(config.auto_offset_reset if config.auto_offset_reset in
+                                       ("earliest", "latest", "none") else "latest")
+        self._cluster: Any = None
+        self._fetcher: Fetcher | None = None
+        self._coordinator: GroupCoordinator | None = None
+        self._lookup: OffsetLookup | None = None
+        self._positions: PositionKeeper | None = None
+        self._key_deserializer: Callable[[Any], Any] | None = config.key_deserializer
+        self._value_deserializer: Callable[[Any], Any] | None = config.value_deserializer
+        self._running = False
+        self._closed = False
+        self._pending_commits: set[asyncio.Task[Any]] = set()
+
+    def __repr__(self) -> str:
+        return f"<kafkaio.Consumer group_id={self._config.group_id!r} running={self._running}>"
+
+    @property
+    def config(self) -> ConsumerConfig:
+        return self._config
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect to the cluster and start fetching (and, with a subscription, joining the group)."""
+        if self._running:
+            return
+        if self._closed:
+            raise IllegalStateError("this consumer was stopped; create a new one")
+        cfg = self._config
+        self._cluster = Cluster(cfg)
+        await self._cluster.bootstrap()
+        self._lookup = OffsetLookup(self._cluster, cfg)
+        self._fetcher = Fetcher(self._cluster, cfg, self._subs, self._ensure_positions)
+        if cfg.group_id is not None:
+            self._coordinator = GroupCoordinator(self._cluster, cfg, self._subs, self._fetcher.discard)
+        self._positions = PositionKeeper(self._subs, self._lookup, self._coordinator)
+        self._positions.fetcher = self._fetcher  # type: ignore[attr-defined]
+        self._running = True
+        if self._initial_topics:
+            self.subscribe(self._initial_topics)
+        if self._coordinator is not None:
+            self._coordinator.start()
+        self._fetcher.start()
+
+    async def stop(self) -> None:
+        """Commit (with auto commit), revoke, leave the group, close connections. Idempotent."""
+        if not self._running:
+            self._closed = True
+            return
+        self._running = False
+        self._closed = True
+        try:
+            if self._pending_commits:
+                await asyncio.gather(*self._pending_commits, return_exceptions=True)
+            if self._coordinator is not None:
+                await self._coordinator.close()
+        finally:
+            if self._fetcher is not None:
+                await self._fetcher.close()
+            await self._cluster.close()
+
+    close = stop
+
+    async def __aenter__(self) -> "Consumer":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _check_running(self) -> None:
+        if not self._running:
+            raise IllegalStateError("the consumer is not started (use `async with` or await start())"
+                                    if not self._closed else "the consumer is stopped")
+
+    async def _ensure_positions(self) -> None:
+        assert self._positions is not None
+        await self._positions.ensure_positions()
+
+    # -- subscription ---------------------------------------------------------------------------------
+
+    def subscribe(self, topics: Iterable[str] | str = (), pattern: str | re.Pattern[str] | None = None,
+                  listener: ConsumerRebalanceListener | None = None) -> None:
+        """Subscribe to topics (a list) or to every topic matching ``pattern``; needs a group_id."""
+        if self._config.group_id is None:
+            raise IllegalStateError("subscribe() needs a group_id; use assign() to consume without a group")
+        if listener is not None and not isinstance(listener, ConsumerRebalanceListener):
+            raise IllegalStateError("listener must be a kafkaio.ConsumerRebalanceListener")
+        self._subs.subscribe(topics, pattern, listener)
+        if not self._running:
+            self._initial_topics = []
+            return
+        if self._subs.mode == self._subs.TOPICS:
+            self._cluster.add_topics(self._subs.topics)
+            self._cluster.request_refresh()
+        if self._coordinator is not None:
+            self._coordinator.subscription_changed()
+
+    def assign(self, partitions: Iterable[TopicPartition]) -> None:
+        """Consume exactly these partitions, without group membership (commits still go to group_id)."""
+        self._subs.assign_manually(partitions)
+        if self._running:
+            self._cluster.add_topics({tp.topic for tp in self._subs.assignment})
+            self._cluster.request_refresh()
+            self._wake_fetcher()
+
+    def unsubscribe(self) -> None:
+        """Drop the subscription or manual assignment (leaves the group's assignment at next rejoin)."""
+        if self._fetcher is not None:
+            self._fetcher.discard()
+        self._subs.unsubscribe()
+        if self._coordinator is not None:
+            self._coordinator.request_rejoin()
+
+    def subscription(self) -> set[str]:
+        return set(self._subs.topics) if self._subs.uses_group else set()
+
+    def assignment(self) -> set[TopicPartition]:
+        """Partitions currently assigned to this consumer."""
+        return self._subs.assigned()
+
+    # -- consuming ------------------------------------------------------------------------------------
+
+    def _before_poll(self) -> Fetcher:
+        self._check_running()
+        if self._coordinator is not None:
+            self._coordinator.poll()
+        fetcher = self._fetcher
+        assert fetcher is not None
+        if fetcher.fatal_error is not None:
+            err, fetcher.fatal_error = fetcher.fatal_error, None
+            raise err
+        return fetcher
+
+    async def getmany(self, timeout_ms: int = 0, max_records: int | None = None
+                      ) -> dict[TopicPartition, list[Any]]:
+        """Records by partition, at most ``max_records`` (default ``max_poll_records``) in all.
+
+        Waits up to ``timeout_ms`` when nothing is buffered. Returning records moves each
+        partition's position past them ("consumed").
+        """
+        fetcher = self._before_poll()
+        limit = max_records or self._config.max_poll_records
+        out: dict[TopicPartition, list[Any]] = {}
+        if not fetcher.drain(limit, out) and timeout_ms > 0:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout_ms / 1000.0
+            event = fetcher.records_available
+            while True:
+                event.clear()
+                if fetcher.drain(limit, out):
+                    break
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                try:
+                    await asyncio.wait_for(event.wait(), left)
+                except asyncio.TimeoutError:
+                    break
+                fetcher = self._before_poll()
+        if out and (self._key_deserializer or self._value_deserializer):
+            for records in out.values():
+                self._deserialize(records)
+        return out
+
+    async def getone(self) -> Any:
+        """The next record (waits as long as needed)."""
+        fetcher = self._before_poll()
+        while True:
+            rec = fetcher.next_record()
+            if rec is not None:
+                if self._key_deserializer or self._value_deserializer:
+                    self._deserialize((rec,))
+                return rec
+            event = fetcher.records_available
+            event.clear()
+            rec = fetcher.next_record()
+            if rec is not None:
+                if self._key_deserializer or self._value_deserializer:
+                    self._deserialize((rec,))
+                return rec
+            try:
+                await asyncio.wait_for(event.wait(), 1.0)
+            except asyncio.TimeoutError:
+                pass
+            fetcher = self._before_poll()
+
+    def __aiter__(self) -> "Consumer":
+        return self
+
+    async def __anext__(self) -> Any:
+        if not self._running:
+            raise StopAsyncIteration
+        try:
+            return await self.getone()
+        except IllegalStateError:
+            if not self._running:
+                raise StopAsyncIteration from None
+            raise
+
+    def _deserialize(self, records: Iterable[Any]) -> None:
+        kd, vd = self._key_deserializer, self._value_deserializer
+        for r in records:
+            if kd is not None:
+                r.key = kd(r.key)
+            if vd is not None:
+                r.value = vd(r.value)
+
+    # -- commits --------------------------------------------------------------------------------------
+
+    def _require_group(self) -> GroupCoordinator:
+        self._check_running()
+        if self._coordinator is None:
+            raise IllegalStateError("committing needs a group_id")
+        return self._coordinator
+
+    @staticmethod
+    def _normalize_offsets(offsets: Mapping[TopicPartition, OffsetAndMetadata | int]
+                           ) -> dict[TopicPartition, OffsetAndMetadata]:
+        out = {}
+        for tp, v in offsets.items():
+            tp = TopicPartition(*tp)
+            if isinstance(v, int):
+                v = OffsetAndMetadata(v)
+            elif not isinstance(v, OffsetAndMetadata):
+                v = OffsetAndMetadata(*v)
+            if v.offset < 0:
+                raise IllegalStateError(f"cannot commit negative offset {v.offset} for {tp}")
+            out[tp] = v
+        return out
+
+    async def commit(self, offsets: Mapping[TopicPartition, OffsetAndMetadata | int] | None = None) -> None:
+        """Commit and wait for the broker.
+
+        Without ``offsets``: the positions of every assigned partition, i.e. everything handed to the
+        application so far. With ``offsets``: those, where each offset is the *next* one to read
+        (``record.offset + 1``). Raises :class:`CommitFailedError` when the group rebalanced and
+        the partitions belong to someone else now.
+        """
+        coordinator = self._require_group()
+        if offsets is None:
+            commit = coordinator.consumed_offsets()
+        else:
+            commit = self._normalize_offsets(offsets)
+        await coordinator.commit(commit)
+
+    def commit_async(self, offsets: Mapping[TopicPartition, OffsetAndMetadata | int] | None = None,
+                     callback: Callable[[dict[TopicPartition, OffsetAndMetadata], BaseException | None], Any] | None = None
+                     ) -> asyncio.Task[None]:
+        """Commit without waiting; ``callback(offsets, error_or_None)`` runs when the broker answers.
+
+        The offsets are captured now. Returns the task (awaiting it is optional).
+        """
+        coordinator = self._require_group()
+        commit = coordinator.consumed_offsets() if offsets is None else self._normalize_offsets(offsets)
+
+        async def run() -> None:
+            error: BaseException | None = None
+            try:
+                await coordinator.commit(commit)
+            except KafkaError as exc:
+                error = exc
+            if callback is not None:
+                res = callback(commit, error)
+                if asyncio.iscoroutine(res):
+                    await res
+            elif error is not None:
+                log.warning("asynchronous commit failed: %s", error)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._pending_commits.add(task)
+        task.add_done_callback(self._pending_commits.discard)
+        return task
+
+    async def committed(self, tp: TopicPartition) -> OffsetAndMetadata | None:
+        """The group's committed offset for ``tp`` (None when none)."""
+        coordinator = self._require_group()
+        return (await coordinator.fetch_committed([tp])).get(tp)
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """For a transactional producer's send_offsets_to_transaction()."""
+        return self._require_group().group_metadata()
+
+    # -- positions ------------------------------------------------------------------------------------
+
+    def _wake_fetcher(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.wakeup()
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        """Continue ``tp`` at ``offset`` (the next record handed out)."""
+        if offset < 0:
+            raise IllegalStateError(f"seek offset must be >= 0, got {offset}")
+        self._subs.state(TopicPartition(*tp)).seek(offset)
+        self._wake_fetcher()
+
+    async def seek_to_beginning(self, *partitions: TopicPartition) -> None:
+        self._reset(partitions, EARLIEST)
+
+    async def seek_to_end(self, *partitions: TopicPartition) -> None:
+        self._reset(partitions, LATEST)
+
+    def _reset(self, partitions: tuple[TopicPartition, ...], where: int) -> None:
+        tps = [TopicPartition(*tp) for tp in partitions] or list(self._subs.assignment)
+        for tp in tps:
+            self._subs.state(tp).request_reset(where)
+        self._wake_fetcher()
+
+    async def seek_to_committed(self, *partitions: TopicPartition) -> dict[TopicPartition, int | None]:
+        """Seek to the committed offsets; partitions without one are left where they are."""
+        coordinator = self._require_group()
+        tps = [TopicPartition(*tp) for tp in partitions] or list(self._subs.assignment)
+        committed = await coordinator.fetch_committed(tps)
+        out: dict[TopicPartition, int | None] = {}
+        for tp in tps:
+            oam = committed.get(tp)
+            out[tp] = None if oam is None else oam.offset
+            if oam is not None and tp in self._subs.assignment:
+                self._subs.state(tp).seek(oam.offset, oam.leader_epoch)
+        self._wake_fetcher()
+        return out
+
+    async def position(self, tp: TopicPartition) -> int:
+        """The offset of the next record this consumer hands out for ``tp``."""
+        self._check_running()
+        tp = TopicPartition(*tp)
+        st = self._subs.state(tp)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._config.default_api_timeout_ms / 1000.0
+        while st.position is None:
+            if st.error is not None:
+                err, st.error = st.error, None
+                raise err
+            await self._ensure_positions()
+            if st.position is None:
+                if loop.time() > deadline:
+                    raise KafkaError(f"no position for {tp} within default_api_timeout_ms")
+                await asyncio.sleep(self._config.retry_backoff_ms / 1000.0)
+            st = self._subs.state(tp)
+        return st.position
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        """The partition's high watermark as of the last fetch (None before the first)."""
+        return self._subs.state(TopicPartition(*tp)).highwater
+
+    def last_stable_offset(self, tp: TopicPartition) -> int | None:
+        return self._subs.state(TopicPartition(*tp)).last_stable_offset
+
+    def lag(self, tp: TopicPartition) -> int | None:
+        """Records between the position and the end (LSO with read_committed), as of the last fetch."""
+        st = self._subs.state(TopicPartition(*tp))
+        end = st.last_stable_offset if self._config.isolation_level == "read_committed" else st.highwater
+        if end is None or st.position is None:
+            return None
+        return max(0, end - st.position)
+
+    async def offsets_for_times(self, timestamps: Mapping[TopicPartition, int]
+                                ) -> dict[TopicPartition, OffsetAndTimestamp | None]:
+        """For each partition, the earliest offset whose timestamp is >= the given one (ms)."""
+        self._check_running()
+        for tp, ts in timestamps.items():
+            if ts < 0:
+                raise IllegalStateError(f"timestamp for {tp} must be >= 0, got {ts}")
+        assert self._lookup is not None
+        found = await self._lookup.list_offsets({TopicPartition(*tp): ts for tp, ts in timestamps.items()})
+        return {tp: (None if off < 0 else OffsetAndTimestamp(off, ts, epoch))
+                for tp, (off, ts, epoch) in found.items()}
+
+    async def beginning_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        self._check_running()
+        assert self._lookup is not None
+        found = await self._lookup.list_offsets(timestamps_for(map(lambda t: TopicPartition(*t), partitions), EARLIEST))
+        return {tp: v[0] for tp, v in found.items()}
+
+    async def end_offsets(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        """The next offset to be written (read_committed: the last stable offset)."""
+        self._check_running()
+        assert self._lookup is not None
+        found = await self._lookup.list_offsets(timestamps_for(map(lambda t: TopicPartition(*t), partitions), LATEST))
+        return {tp: v[0] for tp, v in found.items()}
+
+    # -- flow control ---------------------------------------------------------------------------------
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        """Stop handing out (and fetching) these partitions until resume(); their position stays."""
+        tps = {TopicPartition(*tp) for tp in partitions}
+        for tp in tps:
+            self._subs.state(tp).paused = True
+        if self._fetcher is not None:
+            self._fetcher.discard(tps)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        for tp in partitions:
+            self._subs.state(TopicPartition(*tp)).paused = False
+        self._wake_fetcher()
+
+    def paused(self) -> set[TopicPartition]:
+        return {tp for tp, st in self._subs.assignment.items() if st.paused}
+
+    async def topics(self) -> set[str]:
+        """Every topic in the cluster (a metadata request)."""
+        self._check_running()
+        self._cluster.set_all_topics(True)
+        try:
+            meta = await self._cluster.refresh_metadata()
+        finally:
+            self._cluster.set_all_topics(self._subs.mode == self._subs.PATTERN)
+        return set(meta.topics)
+
+    async def partitions_for_topic(self, topic: str) -> set[int]:
+        self._check_running()
+        return set(await self._cluster.wait_for_topic(topic))

@@ -1,0 +1,651 @@
+"""The consumer side of the classic group protocol, and offset commits.
+
+Membership: FindCoordinator, then JoinGroup (retried once with the member id the broker hands out
+on MEMBER_ID_REQUIRED), the leader runs the assignor, SyncGroup distributes the result; Heartbeat
+runs in the background every ``heartbeat_interval_ms``; LeaveGroup on close (not for static
+members, who keep their assignment across restarts within ``session_timeout_ms``).
+
+Rebalances, as in the Java client's ConsumerCoordinator:
+- EAGER: before rejoining, commit (with auto commit), call ``on_partitions_revoked`` with
+  everything, drop the assignment; after SyncGroup, ``on_partitions_assigned`` with everything.
+- COOPERATIVE (KIP-429): keep consuming during the rebalance; after SyncGroup revoke only what is no
+  longer assigned (``on_partitions_revoked``), add what is new (``on_partitions_assigned``); when
+  something was revoked, rejoin at once so it can be handed to its new owner.
+- When the member was fenced (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, or it left
+  after ``max_poll_interval_ms``), the partitions are already gone: ``on_partitions_lost``.
+
+``max_poll_interval_ms``: if the application does not ask for records within it, the heartbeat
+loop leaves the group with a warning; the next getmany()/getone() rejoins.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from kafkaio.consumer.assignors import (
+    PartitionAssignor,
+    RebalanceProtocol,
+    rebalance_protocol,
+    resolve_assignors,
+)
+from kafkaio.consumer.protocol import (
+    Assignment,
+    Subscription,
+    decode_assignment,
+    decode_subscription,
+    encode_assignment,
+    encode_subscription,
+)
+from kafkaio.consumer.subscription import SubscriptionState, call_listener
+from kafkaio.errors import (
+    CommitFailedError,
+    IllegalStateError,
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    RebalanceInProgressError,
+    error_for_code,
+)
+from kafkaio.protocol import ApiKey
+from kafkaio.structs import OffsetAndMetadata, TopicPartition
+
+log = logging.getLogger(__name__)
+
+# error codes acted on
+_NONE = 0
+_REQUEST_TIMED_OUT = 7
+_COORDINATOR_LOAD_IN_PROGRESS = 14
+_COORDINATOR_NOT_AVAILABLE = 15
+_NOT_COORDINATOR = 16
+_ILLEGAL_GENERATION = 22
+_UNKNOWN_MEMBER_ID = 25
+_REBALANCE_IN_PROGRESS = 27
+_MEMBER_ID_REQUIRED = 79
+_FENCED_INSTANCE_ID = 82
+_UNSTABLE_OFFSET_COMMIT = 88
+_COORDINATOR_ERRORS = {_REQUEST_TIMED_OUT, _COORDINATOR_NOT_AVAILABLE, _NOT_COORDINATOR}
+
+OFFSET_COMMIT_MAX_VERSION = 8   # v9 is for KIP-848 member epochs
+OFFSET_FETCH_MAX_VERSION = 7    # v8+ batches groups; one group is all we need
+
+_COMMIT_FAILED_MSG = (
+    "Commit cannot be completed since the group has already rebalanced and assigned the partitions "
+    "to another member. This means that the time between subsequent calls to getmany()/getone() was "
+    "longer than max_poll_interval_ms, or the member was fenced (session timeout, or another member "
+    "joined with the same group_instance_id). Records consumed since the last successful commit may "
+    "be redelivered to the new owner. Process faster or lower max_poll_records, or raise "
+    "max_poll_interval_ms; commit in on_partitions_revoked to keep the window small.")
+
+
+class ConsumerGroupMetadata(NamedTuple):
+    """What a transactional producer needs to commit offsets for this consumer (KIP-447)."""
+
+    group_id: str
+    generation_id: int = -1
+    member_id: str = ""
+    group_instance_id: str | None = None
+
+
+class GroupCoordinator:
+    """Membership, rebalances, heartbeats, commits and committed-offset lookups for one consumer."""
+
+    def __init__(self, cluster: Any, config: Any, subscriptions: SubscriptionState,
+                 on_revoke_cleanup: Any) -> None:
+        self._cluster = cluster
+        self._config = config
+        self._subs = subscriptions
+        self._cleanup = on_revoke_cleanup     # (set[TopicPartition]) -> None: drop fetched data
+        self.group_id: str = config.group_id
+        self.instance_id: str | None = config.group_instance_id
+        self.assignors: list[PartitionAssignor] = resolve_assignors(config.partition_assignment_strategy)
+        self.protocol = rebalance_protocol(self.assignors)
+        self.member_id = ""
+        self.generation = -1
+        self.protocol_name: str | None = None
+        self.coordinator_id: int | None = None
+        self.state = "unjoined"               # unjoined | rebalancing | stable
+        self._rejoin = True
+        self._lost = False                    # partitions lost (fenced / left): on_partitions_lost
+        self._wake = asyncio.Event()
+        self._joined = asyncio.Event()        # set while stable
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        self._hb_task: asyncio.Task[None] | None = None
+        self._ac_task: asyncio.Task[None] | None = None
+        self._last_poll = time.monotonic()
+        self._left_for_poll_timeout = False
+        self._metadata_snapshot: dict[str, int] = {}
+        self.fatal_error: BaseException | None = None
+        self._backoff_s = config.retry_backoff_ms / 1000.0
+        self._last_committed: dict[TopicPartition, int] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._task is None:
+            self._task = loop.create_task(self._run(), name="kafkaio-group")
+            self._hb_task = loop.create_task(self._heartbeat_loop(), name="kafkaio-heartbeat")
+            if self._config.enable_auto_commit:
+                self._ac_task = loop.create_task(self._auto_commit_loop(), name="kafkaio-autocommit")
+
+    async def close(self, autocommit: bool = True) -> None:
+        """Commit (auto commit), revoke, leave the group; stop the background tasks."""
+        self._closing = True
+        self._wake.set()
+        for t in (self._task, self._ac_task):
+            if t is not None:
+                t.cancel()
+        for t in (self._task, self._ac_task):
+            if t is not None:
+                try:
+                    await t
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                    pass
+        try:
+            if self._subs.uses_group and self.state == "stable" and self.generation >= 0:
+                if autocommit and self._config.enable_auto_commit:
+                    await self._commit_consumed_quietly("on close")
+                owned = self._subs.assigned()
+                if owned:
+                    await self._invoke("on_partitions_revoked", owned)
+        finally:
+            if self._hb_task is not None:
+                self._hb_task.cancel()
+                try:
+                    await self._hb_task
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                    pass
+            await self._leave_group("the consumer is closing")
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        return ConsumerGroupMetadata(self.group_id, self.generation, self.member_id, self.instance_id)
+
+    # -- called by the consumer ----------------------------------------------------------------------
+
+    def poll(self) -> None:
+        """The application asked for records: restarts the max_poll_interval_ms clock."""
+        self._last_poll = time.monotonic()
+        if self._left_for_poll_timeout:
+            self._left_for_poll_timeout = False
+            log.info("consumer of group %s is polling again; rejoining the group", self.group_id)
+            self.request_rejoin()
+        if self.fatal_error is not None:
+            err, self.fatal_error = self.fatal_error, None
+            raise err
+
+    def request_rejoin(self) -> None:
+        self._rejoin = True
+        self._wake.set()
+
+    async def wait_joined(self, timeout: float | None) -> bool:
+        try:
+            await asyncio.wait_for(self._joined.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    def subscription_changed(self) -> None:
+        self.request_rejoin()
+
+    # -- coordinator requests ---------------------------------------------------------------------
+
+    async def _ensure_coordinator(self) -> int:
+        while self.coordinator_id is None:
+            try:
+                self.coordinator_id = await self._cluster.find_coordinator(self.group_id, 0)
+            except KafkaError as exc:
+                if not (exc.retriable or exc.invalid_metadata):
+                    raise
+                log.debug("finding the coordinator of %s: %s", self.group_id, exc)
+                await asyncio.sleep(self._backoff_s)
+        return self.coordinator_id
+
+    def _coordinator_dead(self, why: object) -> None:
+        if self.coordinator_id is not None:
+            log.debug("group coordinator %s of %s unavailable (%s); looking it up again",
+                     self.coordinator_id, self.group_id, why)
+        self.coordinator_id = None
+
+    async def _request(self, api: int, body: dict[str, Any], max_version: int | None = None,
+                       timeout_ms: float | None = None) -> dict[str, Any]:
+        node = await self._ensure_coordinator()
+        try:
+            conn = await self._cluster.connection(node, purpose="group")
+            version = conn.version(api)
+            if max_version is not None:
+                version = min(version, max_version)
+            return await conn.request(api, body, version=version, timeout_ms=timeout_ms)
+        except (KafkaConnectionError, KafkaTimeoutError) as exc:
+            self._coordinator_dead(exc)
+            raise
+
+    # -- the membership loop ------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._closing:
+            try:
+                if not self._subs.uses_group:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                if self._left_for_poll_timeout:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                await self._check_metadata()
+                if self._rejoin or self.state != "stable":
+                    await self._join_once()
+                    continue
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._metadata_check_interval())
+                except asyncio.TimeoutError:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except KafkaError as exc:
+                if exc.retriable or exc.invalid_metadata or isinstance(exc, (RebalanceInProgressError,)):
+                    log.debug("group %s: %s; retrying", self.group_id, exc)
+                    await asyncio.sleep(self._backoff_s)
+                    continue
+                log.error("group %s: fatal error: %s", self.group_id, exc)
+                self.fatal_error = exc
+                self._wake.clear()
+                await self._wake.wait()
+            except Exception as exc:  # noqa: BLE001 - a listener or assignor raised: surface it
+                log.exception("group %s: unexpected error in the membership loop", self.group_id)
+                self.fatal_error = exc
+                await asyncio.sleep(self._backoff_s)
+
+    def _metadata_check_interval(self) -> float:
+        # Patterns need new topics noticed; plain lists only partition count changes.
+        base = self._config.metadata_max_age_ms / 1000.0
+        return min(base, 5.0) if self._subs.mode == self._subs.PATTERN else min(base, 30.0)
+
+    async def _check_metadata(self) -> None:
+        """Track the subscription's topics; rejoin when topics or partition counts change."""
+        if self._subs.mode == self._subs.PATTERN:
+            self._cluster.set_all_topics(True)
+            meta = await self._cluster.refresh_metadata()
+            self._subs.match_pattern(meta.topics)
+        else:
+            topics = sorted(self._subs.topics)
+            if set(topics) - set(self._cluster.tracked_topics):
+                self._cluster.add_topics(topics)
+                await self._cluster.refresh_metadata(topics)
+        snapshot = self._partition_counts()
+        if snapshot != self._metadata_snapshot and self.state == "stable":
+            log.info("group %s: subscribed topics changed (%s -> %s); rejoining",
+                     self.group_id, self._metadata_snapshot, snapshot)
+            self._rejoin = True
+
+    def _partition_counts(self) -> dict[str, int]:
+        meta = self._cluster.metadata
+        out = {}
+        for t in self._subs.topics:
+            info = meta.topics.get(t)
+            if info is not None and info.partitions:
+                out[t] = len(info.partitions)
+        return out
+
+    async def _join_once(self) -> None:
+        """One complete rebalance: prepare, JoinGroup, (assign), SyncGroup, complete."""
+        await self._ensure_coordinator()
+        self._joined.clear()
+        if self.state == "stable" or self._lost:
+            await self._on_join_prepare()
+        self.state = "rebalancing"
+        self._rejoin = False
+        join = await self._join_group()
+        if join is None:
+            return
+        assignment_bytes = await self._sync_group(join)
+        if assignment_bytes is None:
+            return
+        await self._on_join_complete(decode_assignment(assignment_bytes))
+
+    async def _on_join_prepare(self) -> None:
+        owned = self._subs.assigned()
+        if self._lost or self.generation < 0:
+            if owned:
+                log.warning("group %s: partitions %s were lost (the member was fenced or left the "
+                            "group); they may already be consumed by another member", self.group_id,
+                            sorted(owned))
+                self._cleanup(owned)
+                await self._invoke("on_partitions_lost", owned)
+                self._subs.set_assignment([])
+            self._lost = False
+            return
+        if self._config.enable_auto_commit:
+            await self._commit_consumed_quietly("before rebalancing")
+        if self.protocol == RebalanceProtocol.EAGER:
+            if owned:
+                self._cleanup(owned)
+                await self._invoke("on_partitions_revoked", owned)
+            self._subs.set_assignment([])
+
+    def _metadata_for(self, assignor: PartitionAssignor) -> bytes:
+        topics = sorted(self._subs.topics)
+        owned = sorted(self._subs.assigned()) if self.protocol == RebalanceProtocol.COOPERATIVE else []
+        sub = Subscription(topics, assignor.subscription_user_data(topics), owned,
+                           self.generation, self._config.client_rack or None)
+        return encode_subscription(sub)
+
+    async def _join_group(self) -> dict[str, Any] | None:
+        cfg = self._config
+        while True:
+            body = {
+                "group_id": self.group_id,
+                "session_timeout_ms": cfg.session_timeout_ms,
+                "rebalance_timeout_ms": cfg.rebalance_timeout_ms,
+                "member_id": self.member_id,
+                "group_instance_id": self.instance_id,
+                "protocol_type": "consumer",
+                "protocols": [{"name": a.name, "metadata": self._metadata_for(a)} for a in self.assignors],
+                "reason": None,
+            }
+            self._metadata_snapshot = self._partition_counts()
+            resp = await self._request(ApiKey.JOIN_GROUP, body,
+                                       timeout_ms=cfg.rebalance_timeout_ms + cfg.request_timeout_ms + 5000)
+            code = resp["error_code"]
+            if code == _NONE:
+                self.member_id = resp["member_id"]
+                self.generation = resp["generation_id"]
+                self.protocol_name = resp["protocol_name"]
+                return resp
+            if code == _MEMBER_ID_REQUIRED:
+                self.member_id = resp["member_id"]   # KIP-394: join again with the id we were given
+                continue
+            if code == _UNKNOWN_MEMBER_ID:
+                self.member_id = ""
+                self.generation = -1
+                continue
+            if code in (_COORDINATOR_NOT_AVAILABLE, _NOT_COORDINATOR):
+                self._coordinator_dead(error_for_code(code).__name__)
+                raise error_for_code(code)(f"JoinGroup for {self.group_id}")
+            if code in (_COORDINATOR_LOAD_IN_PROGRESS, _REBALANCE_IN_PROGRESS, _REQUEST_TIMED_OUT):
+                await asyncio.sleep(self._backoff_s)
+                continue
+            if code == _FENCED_INSTANCE_ID:
+                raise error_for_code(code)(
+                    f"group_instance_id {self.instance_id!r} is used by another consumer of group {self.group_id}")
+            raise error_for_code(code)(f"JoinGroup for group {self.group_id}")
+
+    async def _sync_group(self, join: dict[str, Any]) -> bytes | None:
+        assignments: list[dict[str, Any]] = []
+        if join["leader"] == self.member_id and not join.get("skip_assignment", False):
+            assignments = self._assign(join)
+        body = {
+            "group_id": self.group_id,
+            "generation_id": self.generation,
+            "member_id": self.member_id,
+            "group_instance_id": self.instance_id,
+            "protocol_type": "consumer",
+            "protocol_name": self.protocol_name,
+            "assignments": assignments,
+        }
+        resp = await self._request(ApiKey.SYNC_GROUP, body)
+        code = resp["error_code"]
+        if code == _NONE:
+            return resp["assignment"] or b""
+        if code == _REBALANCE_IN_PROGRESS:
+            self.request_rejoin()
+            return None
+        if code in (_UNKNOWN_MEMBER_ID, _ILLEGAL_GENERATION):
+            self._reset_generation(reset_member=code == _UNKNOWN_MEMBER_ID)
+            self.request_rejoin()
+            return None
+        if code in (_COORDINATOR_NOT_AVAILABLE, _NOT_COORDINATOR):
+            self._coordinator_dead(error_for_code(code).__name__)
+            self.request_rejoin()
+            return None
+        raise error_for_code(code)(f"SyncGroup for group {self.group_id}")
+
+    def _assign(self, join: dict[str, Any]) -> list[dict[str, Any]]:
+        assignor = next((a for a in self.assignors if a.name == self.protocol_name), None)
+        if assignor is None:
+            raise IllegalStateError(f"the group chose assignor {self.protocol_name!r}, which this consumer lacks")
+        subs: dict[str, Subscription] = {}
+        for m in join["members"]:
+            sub = decode_subscription(m["metadata"])
+            sub.group_instance_id = m.get("group_instance_id")
+            subs[m["member_id"]] = sub
+        all_topics = sorted({t for s in subs.values() for t in s.topics})
+        meta = self._cluster.metadata
+        counts: dict[str, int] = {}
+        for t in all_topics:
+            info = meta.topics.get(t)
+            if info is not None and info.partitions:
+                counts[t] = len(info.partitions)
+        missing = [t for t in all_topics if t not in counts]
+        if missing:
+            log.info("group %s: no metadata yet for subscribed topics %s; they get no partitions this round",
+                     self.group_id, missing)
+            self._cluster.add_topics(missing)
+            self._cluster.request_refresh()
+        result = assignor.assign(counts, subs)
+        log.info("group %s generation %s: leader assigned with %s: %s", self.group_id, self.generation,
+                 assignor.name, {m: len(a.partitions) for m, a in result.items()})
+        return [{"member_id": m, "assignment": encode_assignment(a)} for m, a in result.items()]
+
+    async def _on_join_complete(self, assignment: Assignment) -> None:
+        assignor = next((a for a in self.assignors if a.name == self.protocol_name), self.assignors[0])
+        assignor.on_assignment(assignment, self.generation)
+        new = {tp for tp in assignment.partitions if tp.topic in self._subs.topics}
+        owned = self._subs.assigned()
+        self.state = "stable"
+        self._joined.set()
+        if self.protocol == RebalanceProtocol.COOPERATIVE:
+            revoked = owned - new
+            added = new - owned
+            if revoked:
+                if self._config.enable_auto_commit:
+                    await self._commit_consumed_quietly("before revoking", only=revoked)
+                self._cleanup(revoked)
+                await self._invoke("on_partitions_revoked", revoked)
+                self._subs.remove_partitions(revoked)
+                self.request_rejoin()   # so the revoked partitions can reach their new owner
+            self._subs.add_partitions(added)
+            await self._invoke("on_partitions_assigned", added)
+        else:
+            self._subs.set_assignment(new)
+            await self._invoke("on_partitions_assigned", new)
+        log.info("group %s generation %s: member %s has %d partitions", self.group_id,
+                 self.generation, self.member_id, len(self._subs.assignment))
+
+    async def _invoke(self, name: str, partitions: set[TopicPartition]) -> None:
+        await call_listener(getattr(self._subs.listener, name), partitions)
+
+    def _reset_generation(self, reset_member: bool) -> None:
+        self.generation = -1
+        if reset_member:
+            self.member_id = ""
+        self.state = "unjoined"
+        self._joined.clear()
+        self._lost = True
+
+    # -- heartbeats ---------------------------------------------------------------------------------
+
+    async def _heartbeat_loop(self) -> None:
+        cfg = self._config
+        interval = cfg.heartbeat_interval_ms / 1000.0
+        while True:
+            await asyncio.sleep(interval)
+            if self.state != "stable" or self.generation < 0:
+                continue
+            if time.monotonic() - self._last_poll > cfg.max_poll_interval_ms / 1000.0:
+                log.warning(
+                    "consumer poll timeout has expired: the time between calls to getmany()/getone() "
+                    "exceeded max_poll_interval_ms (%d ms), which means message processing is too "
+                    "slow. Leaving group %s so that its partitions go to a live member; the consumer "
+                    "rejoins on its next getmany()/getone(). Raise max_poll_interval_ms or lower "
+                    "max_poll_records.", cfg.max_poll_interval_ms, self.group_id)
+                self._left_for_poll_timeout = True
+                await self._leave_group("consumer poll timeout has expired")
+                self._reset_generation(reset_member=True)
+                continue
+            try:
+                resp = await self._request(ApiKey.HEARTBEAT, {
+                    "group_id": self.group_id, "generation_id": self.generation,
+                    "member_id": self.member_id, "group_instance_id": self.instance_id})
+            except asyncio.CancelledError:
+                raise
+            except KafkaError as exc:
+                log.debug("heartbeat of group %s failed: %s", self.group_id, exc)
+                continue
+            code = resp["error_code"]
+            if code == _NONE:
+                continue
+            if code == _REBALANCE_IN_PROGRESS:
+                self.request_rejoin()
+            elif code in (_ILLEGAL_GENERATION, _UNKNOWN_MEMBER_ID, _FENCED_INSTANCE_ID):
+                log.warning("group %s: heartbeat says %s; the member's partitions are lost, rejoining",
+                            self.group_id, error_for_code(code).__name__)
+                if code == _FENCED_INSTANCE_ID:
+                    self.fatal_error = error_for_code(code)(
+                        f"group_instance_id {self.instance_id!r} was taken over by another consumer")
+                self._reset_generation(reset_member=code != _ILLEGAL_GENERATION)
+                self.request_rejoin()
+            elif code in _COORDINATOR_ERRORS or code == _COORDINATOR_LOAD_IN_PROGRESS:
+                self._coordinator_dead(error_for_code(code).__name__)
+
+    async def _leave_group(self, reason: str) -> None:
+        if self.instance_id is not None or not self.member_id or self.coordinator_id is None:
+            return  # static members keep their place; unjoined members have none
+        try:
+            await self._request(ApiKey.LEAVE_GROUP, {
+                "group_id": self.group_id, "member_id": self.member_id,
+                "members": [{"member_id": self.member_id, "group_instance_id": None, "reason": reason}]},
+                timeout_ms=min(self._config.request_timeout_ms, 5000))
+        except KafkaError as exc:
+            log.debug("LeaveGroup for %s failed: %s", self.group_id, exc)
+
+    # -- commits --------------------------------------------------------------------------------------
+
+    async def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata],
+                     timeout_ms: float | None = None) -> None:
+        """Commit ``offsets`` (the next offsets to read), retrying coordinator errors until the timeout."""
+        if not offsets:
+            return
+        if self._subs.uses_group and self.generation < 0:
+            raise CommitFailedError(
+                "Commit cannot be completed since the consumer is not part of an active group "
+                "(it is rejoining after a rebalance, a fence, or a poll timeout). " + _COMMIT_FAILED_MSG)
+        loop = asyncio.get_running_loop()
+        timeout_ms = self._config.default_api_timeout_ms if timeout_ms is None else timeout_ms
+        deadline = loop.time() + timeout_ms / 1000.0
+        while True:
+            try:
+                await self._commit_once(offsets)
+                for tp, oam in offsets.items():
+                    self._last_committed[tp] = oam.offset
+                return
+            except KafkaError as exc:
+                if not (exc.retriable or exc.invalid_metadata) or loop.time() >= deadline:
+                    raise
+                await asyncio.sleep(self._backoff_s)
+
+    async def _commit_once(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        topics: dict[str, list[dict[str, Any]]] = {}
+        for tp, oam in offsets.items():
+            topics.setdefault(tp.topic, []).append({
+                "partition_index": tp.partition, "committed_offset": oam.offset,
+                "committed_leader_epoch": oam.leader_epoch, "committed_metadata": oam.metadata})
+        generation = self.generation if self._subs.uses_group else -1
+        member = self.member_id if self._subs.uses_group else ""
+        body = {"group_id": self.group_id, "generation_id_or_member_epoch": generation,
+                "member_id": member, "group_instance_id": self.instance_id if self._subs.uses_group else None,
+                "retention_time_ms": -1,
+                "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
+        resp = await self._request(ApiKey.OFFSET_COMMIT, body, OFFSET_COMMIT_MAX_VERSION)
+        for t in resp["topics"]:
+            for p in t["partitions"]:
+                code = p["error_code"]
+                if code == _NONE:
+                    continue
+                tp = TopicPartition(t["name"], p["partition_index"])
+                if code in _COORDINATOR_ERRORS:
+                    self._coordinator_dead(error_for_code(code).__name__)
+                if code in (_ILLEGAL_GENERATION, _UNKNOWN_MEMBER_ID, _FENCED_INSTANCE_ID):
+                    if self._subs.uses_group:
+                        self._reset_generation(reset_member=code == _UNKNOWN_MEMBER_ID)
+                        self.request_rejoin()
+                    raise CommitFailedError(f"committing {tp}: {error_for_code(code).__name__}. {_COMMIT_FAILED_MSG}")
+                if code == _REBALANCE_IN_PROGRESS:
+                    self.request_rejoin()
+                    raise RebalanceInProgressError(
+                        f"committing {tp}: the group is rebalancing; commit again after the rebalance "
+                        "completes (on_partitions_revoked is the place to commit before losing partitions)")
+                raise error_for_code(code)(f"committing offset {offsets[tp].offset} of {tp}")
+
+    async def _commit_consumed_quietly(self, when: str, only: Iterable[TopicPartition] | None = None) -> None:
+        """Auto commit: best effort, as the Java client's, logging instead of raising."""
+        try:
+            await self.commit(self.consumed_offsets(only, changed_only=True))
+        except KafkaError as exc:
+            log.warning("group %s: auto commit %s failed: %s", self.group_id, when, exc)
+
+    def consumed_offsets(self, only: Iterable[TopicPartition] | None = None,
+                         changed_only: bool = False) -> dict[TopicPartition, OffsetAndMetadata]:
+        consumed = self._subs.consumed_offsets()
+        if only is not None:
+            keep = set(only)
+            consumed = {tp: v for tp, v in consumed.items() if tp in keep}
+        out = {}
+        for tp, (offset, epoch) in consumed.items():
+            if changed_only and self._last_committed.get(tp) == offset:
+                continue
+            out[tp] = OffsetAndMetadata(offset, "", epoch)
+        return out
+
+    async def _auto_commit_loop(self) -> None:
+        interval = self._config.auto_commit_interval_ms / 1000.0
+        while True:
+            await asyncio.sleep(interval)
+            if self.state == "stable" or (not self._subs.uses_group and self._subs.assignment):
+                await self._commit_consumed_quietly("(periodic)")
+
+    # -- committed offsets ----------------------------------------------------------------------------
+
+    async def fetch_committed(self, tps: Iterable[TopicPartition],
+                              timeout_ms: float | None = None) -> dict[TopicPartition, OffsetAndMetadata | None]:
+        tps = list(tps)
+        if not tps:
+            return {}
+        loop = asyncio.get_running_loop()
+        timeout_ms = self._config.default_api_timeout_ms if timeout_ms is None else timeout_ms
+        deadline = loop.time() + timeout_ms / 1000.0
+        topics: dict[str, list[int]] = {}
+        for tp in tps:
+            topics.setdefault(tp.topic, []).append(tp.partition)
+        body = {"group_id": self.group_id, "require_stable": True,
+                "topics": [{"name": t, "partition_indexes": ps} for t, ps in topics.items()]}
+        while True:
+            try:
+                resp = await self._request(ApiKey.OFFSET_FETCH, body, OFFSET_FETCH_MAX_VERSION)
+                code = resp.get("error_code", 0)
+                if code:
+                    if code in _COORDINATOR_ERRORS or code == _COORDINATOR_LOAD_IN_PROGRESS:
+                        self._coordinator_dead(error_for_code(code).__name__)
+                    raise error_for_code(code)(f"fetching committed offsets of group {self.group_id}")
+                out: dict[TopicPartition, OffsetAndMetadata | None] = {}
+                for t in resp["topics"]:
+                    for p in t["partitions"]:
+                        tp = TopicPartition(t["name"], p["partition_index"])
+                        pcode = p["error_code"]
+                        if pcode == _UNSTABLE_OFFSET_COMMIT:
+                            raise error_for_code(pcode)(f"committed offset of {tp} is pending a transaction")
+                        if pcode:
+                            raise error_for_code(pcode)(f"fetching committed offset of {tp}")
+                        off = p["committed_offset"]
+                        out[tp] = None if off < 0 else OffsetAndMetadata(
+                            off, p.get("metadata") or "", p.get("committed_leader_epoch", -1))
+                return out
+            except KafkaError as exc:
+                if not (exc.retriable or exc.invalid_metadata) or loop.time() >= deadline:
+                    raise
+                await asyncio.sleep(self._backoff_s)

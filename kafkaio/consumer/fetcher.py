@@ -1,0 +1,400 @@
+"""The fetcher: keeps one Fetch in flight per leader broker, ahead of the application.
+
+Each leader gets its own loop that sends a Fetch for every fetchable partition it leads (assigned,
+positioned, not paused, with less than ``max_partition_fetch_bytes`` already buffered), routes the
+response to the partitions, and immediately sends the next one. So fetching overlaps with the
+application's processing (prefetch), bounded to about one fetch's worth per partition.
+
+Responses are not decoded on arrival: only the batch headers are walked (to find the next fetch
+offset and, with read_committed, to drop aborted transactions); records are decoded when the
+application asks for them, from a memoryview of the response (no copy).
+
+Correctness rules (as the Java client's Fetcher):
+- a response is applied only if the partition is still assigned and neither seeked nor reset since
+  the request left (``PartitionState.epoch``) and its fetch offset is unchanged;
+- OFFSET_OUT_OF_RANGE resets the position by ``auto_offset_reset``, or with ``none`` surfaces
+  :class:`OffsetOutOfRangeError` to the application;
+- leadership errors (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, ...) refresh metadata and retry
+  from the same offset, so nothing is skipped or repeated.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import Any
+
+from kafkaio.consumer.subscription import PartitionState, SubscriptionState
+from kafkaio.errors import (
+    CorruptRecordError,
+    KafkaError,
+    OffsetOutOfRangeError,
+    error_for_code,
+)
+from kafkaio.protocol import ApiKey
+from kafkaio.records import read_batches
+from kafkaio.structs import TopicPartition
+
+log = logging.getLogger(__name__)
+
+FETCH_MAX_VERSION = 12      # v13+ names topics by id; v12 has everything we use
+READ_UNCOMMITTED, READ_COMMITTED = 0, 1
+
+_OFFSET_OUT_OF_RANGE = 1
+_RETRY_WITH_REFRESH = {3, 5, 6, 9, 56, 74, 75, 100}  # unknown tp, leader n/a, not leader, replica n/a, storage, fenced/unknown epoch, unknown topic id
+
+
+class _Chunk:
+    """Batches fetched for one partition, decoded one batch at a time as the app consumes."""
+
+    __slots__ = ("batches", "records", "idx", "end_offset", "nbytes", "epoch")
+
+    def __init__(self, batches: deque[Any], end_offset: int, nbytes: int, epoch: int) -> None:
+        self.batches = batches
+        self.records: list[Any] = []
+        self.idx = 0
+        # Where the position goes once the chunk is drained: past trailing control records and
+        # aborted batches too, as the Java client's position does.
+        self.end_offset = end_offset
+        self.nbytes = nbytes
+        self.epoch = epoch
+
+
+class Fetcher:
+    """Fetch loops per leader plus the buffer the consumer drains."""
+
+    def __init__(self, cluster: Any, config: Any, subscriptions: SubscriptionState,
+                 ensure_positions: Any) -> None:
+        self._cluster = cluster
+        self._config = config
+        self._subs = subscriptions
+        self._ensure_positions = ensure_positions   # async () -> None, from offsets.py
+        self._isolation = READ_COMMITTED if config.isolation_level == "read_committed" else READ_UNCOMMITTED
+        self._check_crcs = config.check_crcs
+        self._ready: deque[PartitionState] = deque()   # partitions with buffered chunks, FIFO
+        self.records_available = asyncio.Event()
+        self._wakeup = asyncio.Event()                 # something may have become fetchable
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._backoff_s = config.retry_backoff_ms / 1000.0
+        self.fatal_error: BaseException | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="kafkaio-fetcher")
+
+    async def close(self) -> None:
+        self._closed = True
+        tasks = [t for t in (self._task, *self._in_flight.values()) if t is not None]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
+                pass
+        self._in_flight.clear()
+
+    def wakeup(self) -> None:
+        self._wakeup.set()
+
+    # -- the loop ----------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._closed:
+            self._wakeup.clear()
+            try:
+                await self._ensure_positions()
+            except asyncio.CancelledError:
+                raise
+            except KafkaError as exc:
+                if not exc.retriable:
+                    log.warning("kafkaio consumer: cannot establish positions: %s", exc)
+                await asyncio.sleep(self._backoff_s)
+                continue
+            by_node = self._fetchable_by_leader()
+            for node, states in by_node.items():
+                if node not in self._in_flight:
+                    self._in_flight[node] = asyncio.get_running_loop().create_task(
+                        self._fetch_from(node, states), name=f"kafkaio-fetch-{node}")
+            waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wakeup.wait())]
+            waiters.extend(self._in_flight.values())
+            try:
+                await asyncio.wait(waiters, timeout=self._config.fetch_max_wait_ms / 1000.0 + 1.0,
+                                   return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiters[0].cancel()
+
+    def _fetchable_by_leader(self) -> dict[int, list[PartitionState]]:
+        limit = self._config.max_partition_fetch_bytes
+        out: dict[int, list[PartitionState]] = {}
+        missing_leader = False
+        for st in self._subs.assignment.values():
+            if not st.fetchable or st.buffered_bytes >= limit:
+                continue
+            leader = self._cluster.leader_for(st.tp.topic, st.tp.partition)
+            if leader is None or leader < 0:
+                missing_leader = True
+                continue
+            out.setdefault(leader, []).append(st)
+        if missing_leader:
+            self._cluster.request_refresh()
+        return out
+
+    async def _fetch_from(self, node: int, states: list[PartitionState]) -> None:
+        try:
+            await self._fetch_once(node, states)
+        except asyncio.CancelledError:
+            raise
+        except KafkaError as exc:
+            log.debug("fetch from broker %s failed: %s", node, exc)
+            if exc.invalid_metadata or exc.retriable:
+                self._cluster.request_refresh()
+            await asyncio.sleep(self._backoff_s)
+        except Exception as exc:  # noqa: BLE001 - surfaced to the application, never swallowed
+            log.exception("kafkaio fetcher failed")
+            self.fatal_error = exc
+            self.records_available.set()
+        finally:
+            self._in_flight.pop(node, None)
+            self._wakeup.set()
+
+    async def _fetch_once(self, node: int, states: list[PartitionState]) -> None:
+        cfg = self._config
+        sent: dict[TopicPartition, tuple[int, int]] = {}
+        topics: dict[str, list[dict[str, Any]]] = {}
+        meta = self._cluster.metadata
+        for st in states:
+            sent[st.tp] = (st.epoch, st.fetch_offset)  # type: ignore[assignment]
+            topics.setdefault(st.tp.topic, []).append({
+                "partition": st.tp.partition,
+                "current_leader_epoch": _leader_epoch(meta, st.tp),
+                "fetch_offset": st.fetch_offset,
+                "last_fetched_epoch": -1,
+                "log_start_offset": -1,
+                "partition_max_bytes": cfg.max_partition_fetch_bytes,
+            })
+        body = {
+            "replica_id": -1,
+            "max_wait_ms": cfg.fetch_max_wait_ms,
+            "min_bytes": cfg.fetch_min_bytes,
+            "max_bytes": cfg.fetch_max_bytes,
+            "isolation_level": self._isolation,
+            "session_id": 0,
+            "session_epoch": -1,
+            "topics": [{"topic": t, "partitions": ps} for t, ps in topics.items()],
+            "forgotten_topics_data": [],
+            "rack_id": cfg.client_rack,
+        }
+        conn = await self._cluster.connection(node, purpose="fetch")
+        version = min(conn.version(ApiKey.FETCH), FETCH_MAX_VERSION)
+        resp = await conn.request(ApiKey.FETCH, body, version=version,
+                                  timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms)
+        if resp.get("error_code"):
+            err = error_for_code(resp["error_code"])
+            raise err(f"fetch from broker {node}")
+        got_data = False
+        for topic_resp in resp["responses"]:
+            topic = topic_resp["topic"]
+            for p in topic_resp["partitions"]:
+                tp = TopicPartition(topic, p["partition_index"])
+                req = sent.get(tp)
+                st = self._subs.assignment.get(tp)
+                if req is None or st is None or st.epoch != req[0] or st.fetch_offset != req[1]:
+                    continue  # reassigned, seeked or reset while in flight: drop
+                if self._apply(st, p):
+                    got_data = True
+        if got_data:
+            self.records_available.set()
+
+    def _apply(self, st: PartitionState, p: dict[str, Any]) -> bool:
+        code = p["error_code"]
+        if code:
+            self._partition_error(st, code)
+            return False
+        st.highwater = p["high_watermark"]
+        lso = p.get("last_stable_offset", -1)
+        if lso is not None and lso >= 0:
+            st.last_stable_offset = lso
+        lso_start = p.get("log_start_offset", -1)
+        if lso_start is not None and lso_start >= 0:
+            st.log_start_offset = lso_start
+        records = p.get("records")
+        if not records:
+            return False
+        fetch_offset = st.fetch_offset
+        assert fetch_offset is not None
+        aborted = None
+        if self._isolation == READ_COMMITTED and p.get("aborted_transactions"):
+            aborted = sorted((a["first_offset"], a["producer_id"]) for a in p["aborted_transactions"])
+        batches: deque[Any] = deque()
+        nbytes = 0
+        next_offset = fetch_offset
+        aborted_pids: set[int] = set()
+        try:
+            for batch in read_batches(records, self._check_crcs):
+                nxt = batch.next_offset
+                if nxt <= fetch_offset:
+                    continue  # wholly before our position (a compressed batch fetched mid-way)
+                next_offset = nxt
+                if aborted is not None:
+                    while aborted and aborted[0][0] <= batch.last_offset:
+                        aborted_pids.add(aborted.pop(0)[1])
+                    if batch.is_transactional and batch.producer_id in aborted_pids:
+                        if batch.is_control:
+                            aborted_pids.discard(batch.producer_id)  # the ABORT marker ends it
+                        continue
+                if batch.is_control:
+                    continue
+                batches.append(batch)
+                nbytes += batch.size_in_bytes
+        except CorruptRecordError as exc:
+            st.error = CorruptRecordError(f"{st.tp} at offset {next_offset}: {exc}")
+            self._ready.append(st)
+            return True
+        if next_offset == fetch_offset:
+            return False
+        st.fetch_offset = next_offset
+        if not batches and not st.buffer:
+            st.position = next_offset   # only control/aborted batches, nothing pending: step over them
+            return False
+        st.buffer.append(_Chunk(batches, next_offset, nbytes, st.epoch))
+        st.buffered_bytes += nbytes
+        self._ready.append(st)
+        return bool(batches)
+
+    def _partition_error(self, st: PartitionState, code: int) -> None:
+        if code == _OFFSET_OUT_OF_RANGE:
+            reset = self._subs.default_reset
+            if reset is None:
+                st.error = OffsetOutOfRangeError(
+                    f"fetch offset {st.fetch_offset} of {st.tp} is out of range and auto_offset_reset is none")
+                self._ready.append(st)
+                self.records_available.set()
+            else:
+                log.info("offset %s of %s out of range; resetting to %s", st.fetch_offset, st.tp,
+                         "earliest" if reset == -2 else "latest")
+                st.request_reset(reset)
+            return
+        err = error_for_code(code)
+        if code in _RETRY_WITH_REFRESH or err.invalid_metadata or err.retriable:
+            self._cluster.request_refresh()
+            return
+        st.error = err(f"fetching {st.tp}")
+        self._ready.append(st)
+        self.records_available.set()
+
+    # -- draining (called by the consumer, no awaits) --------------------------------------------------
+
+    def has_records(self) -> bool:
+        return bool(self._ready)
+
+    def next_record(self) -> Any:
+        """One record for getone()/async for, or None. The common case touches no dict or await."""
+        ready = self._ready
+        while ready:
+            st = ready[0]
+            if st.error is None and not st.paused:
+                buf = st.buffer
+                if buf:
+                    chunk = buf[0]
+                    i = chunk.idx
+                    if i < len(chunk.records) and chunk.epoch == st.epoch:
+                        rec = chunk.records[i]
+                        chunk.idx = i + 1
+                        st.position = rec.offset + 1
+                        st.position_epoch = rec.leader_epoch
+                        return rec
+            out: dict[TopicPartition, list[Any]] = {}
+            if self.drain(1, out):
+                for records in out.values():
+                    return records[0]
+        return None
+
+    def drain(self, max_records: int, out: dict[TopicPartition, list[Any]]) -> int:
+        """Move up to ``max_records`` buffered records into ``out``; returns how many."""
+        total = 0
+        ready = self._ready
+        while ready and total < max_records:
+            st = ready[0]
+            if st.error is not None:
+                if total:
+                    break  # give the app what it has; the error comes with the next call
+                err, st.error = st.error, None
+                ready.popleft()
+                raise err
+            n = self._drain_partition(st, max_records - total, out)
+            total += n
+            if not st.buffer:
+                ready.popleft()
+            elif n == 0:
+                ready.popleft()
+            else:
+                ready.rotate(-1)   # round-robin between partitions, as the Java client does
+        if total:
+            self._wakeup.set()
+        return total
+
+    def _drain_partition(self, st: PartitionState, budget: int, out: dict[TopicPartition, list[Any]]) -> int:
+        if st.paused or st.tp not in self._subs.assignment:
+            st.drop_buffer()
+            return 0
+        taken = 0
+        buf = st.buffer
+        tp = st.tp
+        while buf:
+            chunk: _Chunk = buf[0]
+            if chunk.epoch != st.epoch:
+                buf.popleft()
+                continue
+            recs = chunk.records
+            i = chunk.idx
+            if i >= len(recs):
+                if chunk.batches:
+                    batch = chunk.batches.popleft()
+                    recs = batch.records(tp.topic, tp.partition)
+                    pos = st.position
+                    start = 0
+                    while start < len(recs) and recs[start].offset < pos:
+                        start += 1  # only the first batch after a seek starts before the position
+                    chunk.records = recs
+                    chunk.idx = start
+                    continue
+                buf.popleft()
+                st.buffered_bytes -= chunk.nbytes
+                if st.position is None or st.position < chunk.end_offset:
+                    st.position = chunk.end_offset
+                continue
+            if taken >= budget:
+                break
+            j = min(len(recs), i + budget - taken)
+            part = recs[i:j] if (i or j != len(recs)) else recs
+            chunk.idx = j
+            last = part[-1]
+            st.position = last.offset + 1
+            st.position_epoch = last.leader_epoch
+            taken += len(part)
+            lst = out.get(tp)
+            if lst is None:
+                out[tp] = part
+            else:
+                lst.extend(part)
+        return taken
+
+    def discard(self, tps: set[TopicPartition] | None = None) -> None:
+        """Drop buffered data (after revocation or pause); fetching resumes from the position."""
+        for st in self._subs.assignment.values():
+            if tps is None or st.tp in tps:
+                st.drop_buffer()
+        self._ready = deque(st for st in self._ready if st.buffer or st.error is not None)
+        self._wakeup.set()
+
+
+def _leader_epoch(meta: Any, tp: TopicPartition) -> int:
+    try:
+        return meta.topics[tp.topic].partitions[tp.partition].leader_epoch
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return -1

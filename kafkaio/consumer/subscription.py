@@ -1,0 +1,229 @@
+"""Subscription state: what the consumer reads, where it is in each partition, and the listener.
+
+One :class:`SubscriptionState` per consumer. It holds the subscription (topics, a pattern, or a
+manual assignment), the current assignment with a :class:`PartitionState` per partition, and the
+user's :class:`ConsumerRebalanceListener`. The fetcher, the group coordinator and the public
+consumer all read and write it; nothing here does I/O.
+
+Offsets: ``position`` is the next offset to hand to the application (what a commit of
+"everything consumed" commits); ``fetch_offset`` is where the fetcher continues, ahead of
+``position`` when records are buffered. Every seek or reset bumps ``epoch`` so that fetch responses
+already in flight for the old position are recognised and dropped instead of being delivered.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from kafkaio.errors import IllegalStateError
+from kafkaio.structs import TopicPartition
+
+# Offset reset strategies (auto_offset_reset) and the special ListOffsets timestamps.
+EARLIEST = -2
+LATEST = -1
+_RESET_NAMES = {"earliest": EARLIEST, "latest": LATEST, "none": None}
+
+
+class ConsumerRebalanceListener:
+    """Override the callbacks you need; each may be a plain or an ``async`` method.
+
+    ``on_partitions_revoked`` runs before partitions are taken away (the consumer still owns them,
+    so committing their offsets here is the way to avoid reprocessing). ``on_partitions_lost`` runs
+    when they were already taken away (the member was fenced or timed out): committing is then
+    impossible; by default it calls ``on_partitions_revoked``, as the Java client does.
+    """
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> Any:
+        return None
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> Any:
+        return None
+
+    def on_partitions_lost(self, lost: set[TopicPartition]) -> Any:
+        return self.on_partitions_revoked(lost)
+
+
+async def call_listener(fn: Any, partitions: set[TopicPartition]) -> None:
+    """Call a listener callback, awaiting it when it is a coroutine."""
+    result = fn(set(partitions))
+    if inspect.isawaitable(result):
+        await result
+
+
+class PartitionState:
+    """Per-partition consumer state. Plain attributes, read on the hot path."""
+
+    __slots__ = ("tp", "position", "position_epoch", "fetch_offset", "epoch", "paused", "reset_to",
+                 "highwater", "last_stable_offset", "log_start_offset", "buffer", "buffered_bytes",
+                 "preferred_replica", "error")
+
+    def __init__(self, tp: TopicPartition) -> None:
+        self.tp = tp
+        self.position: int | None = None       # next offset to give the application
+        self.position_epoch: int = -1          # leader epoch of the last record given
+        self.fetch_offset: int | None = None   # next offset to fetch (>= position)
+        self.epoch = 0                         # bumped by every seek / reset
+        self.paused = False
+        self.reset_to: int | None = None       # EARLIEST / LATEST when a reset is pending
+        self.highwater: int | None = None
+        self.last_stable_offset: int | None = None
+        self.log_start_offset: int | None = None
+        self.buffer: deque[Any] = deque()      # fetched, not yet handed out (fetcher's chunks)
+        self.buffered_bytes = 0
+        self.preferred_replica: int | None = None
+        self.error: BaseException | None = None  # raised to the application on its next read
+
+    def seek(self, offset: int, leader_epoch: int = -1) -> None:
+        self.position = offset
+        self.position_epoch = leader_epoch
+        self.fetch_offset = offset
+        self.reset_to = None
+        self.error = None
+        self.epoch += 1
+        self.buffer.clear()
+        self.buffered_bytes = 0
+
+    def drop_buffer(self) -> None:
+        """Forget prefetched data; the next fetch starts again at the position."""
+        if self.buffer or self.fetch_offset != self.position:
+            self.buffer.clear()
+            self.buffered_bytes = 0
+            self.fetch_offset = self.position
+            self.epoch += 1
+
+    def request_reset(self, strategy: int) -> None:
+        self.position = None
+        self.fetch_offset = None
+        self.reset_to = strategy
+        self.epoch += 1
+        self.buffer.clear()
+        self.buffered_bytes = 0
+
+    @property
+    def has_position(self) -> bool:
+        return self.position is not None
+
+    @property
+    def fetchable(self) -> bool:
+        return not self.paused and self.fetch_offset is not None and self.error is None
+
+    def __repr__(self) -> str:
+        return f"PartitionState({self.tp}, position={self.position}, fetch={self.fetch_offset}, paused={self.paused})"
+
+
+class SubscriptionState:
+    """The consumer's subscription and assignment. Not thread-safe; lives on one event loop."""
+
+    NONE, TOPICS, PATTERN, MANUAL = range(4)
+
+    def __init__(self, default_reset: str = "latest") -> None:
+        if default_reset not in _RESET_NAMES:
+            raise IllegalStateError(f"auto_offset_reset must be earliest, latest or none, not {default_reset!r}")
+        self.default_reset = _RESET_NAMES[default_reset]
+        self.mode = self.NONE
+        self.topics: set[str] = set()
+        self.pattern: re.Pattern[str] | None = None
+        self.listener: ConsumerRebalanceListener = ConsumerRebalanceListener()
+        self.assignment: dict[TopicPartition, PartitionState] = {}
+        # Set whenever subscription or assignment changes; the coordinator and fetcher wait on it.
+        self.changed = asyncio.Event()
+        # Bumped with every assignment change: commits made under an older one are suspect.
+        self.assignment_id = 0
+
+    # -- subscribing ------------------------------------------------------------------------------
+
+    def subscribe(self, topics: Iterable[str] = (), pattern: str | re.Pattern[str] | None = None,
+                  listener: ConsumerRebalanceListener | None = None) -> None:
+        if self.mode == self.MANUAL:
+            raise IllegalStateError("subscribe() after assign(): call unsubscribe() first")
+        topics = [topics] if isinstance(topics, str) else list(topics)
+        if pattern is not None and topics:
+            raise IllegalStateError("subscribe() takes topics or a pattern, not both")
+        if pattern is None and not topics:
+            raise IllegalStateError("subscribe() needs at least one topic or a pattern")
+        if pattern is not None:
+            self.pattern = re.compile(pattern) if isinstance(pattern, str) else pattern
+            self.topics = set()
+            self.mode = self.PATTERN
+        else:
+            for t in topics:
+                if not isinstance(t, str) or not t:
+                    raise IllegalStateError(f"invalid topic name {t!r}")
+            self.pattern = None
+            self.topics = set(topics)
+            self.mode = self.TOPICS
+        if listener is not None:
+            self.listener = listener
+        self.changed.set()
+
+    def match_pattern(self, all_topics: Iterable[str]) -> bool:
+        """Update the pattern's topic set from metadata; True if it changed."""
+        if self.pattern is None:
+            return False
+        matched = {t for t in all_topics if self.pattern.fullmatch(t) and not t.startswith("__")}
+        if matched != self.topics:
+            self.topics = matched
+            self.changed.set()
+            return True
+        return False
+
+    def assign_manually(self, partitions: Iterable[TopicPartition]) -> None:
+        if self.mode in (self.TOPICS, self.PATTERN):
+            raise IllegalStateError("assign() while subscribed: call unsubscribe() first")
+        parts = [TopicPartition(*tp) for tp in partitions]
+        self.mode = self.MANUAL if parts else self.NONE
+        self.topics = {tp.topic for tp in parts}
+        self.set_assignment(parts)
+
+    def unsubscribe(self) -> None:
+        self.mode = self.NONE
+        self.topics = set()
+        self.pattern = None
+        self.set_assignment([])
+
+    @property
+    def uses_group(self) -> bool:
+        return self.mode in (self.TOPICS, self.PATTERN)
+
+    # -- assignment -------------------------------------------------------------------------------
+
+    def set_assignment(self, partitions: Iterable[TopicPartition]) -> None:
+        """Replace the assignment, keeping the state of partitions that stay."""
+        new = {}
+        for tp in partitions:
+            new[tp] = self.assignment.get(tp) or PartitionState(tp)
+        self.assignment = new
+        self.assignment_id += 1
+        self.changed.set()
+
+    def add_partitions(self, partitions: Iterable[TopicPartition]) -> None:
+        self.set_assignment([*self.assignment, *partitions])
+
+    def remove_partitions(self, partitions: Iterable[TopicPartition]) -> None:
+        gone = set(partitions)
+        self.set_assignment([tp for tp in self.assignment if tp not in gone])
+
+    def state(self, tp: TopicPartition) -> PartitionState:
+        st = self.assignment.get(tp)
+        if st is None:
+            raise IllegalStateError(f"{tp} is not assigned to this consumer")
+        return st
+
+    def assigned(self) -> set[TopicPartition]:
+        return set(self.assignment)
+
+    def needing_position(self) -> list[TopicPartition]:
+        """Assigned partitions with neither a position nor a pending reset (look up the commit)."""
+        return [tp for tp, st in self.assignment.items() if st.position is None and st.reset_to is None]
+
+    def needing_reset(self) -> list[PartitionState]:
+        return [st for st in self.assignment.values() if st.reset_to is not None]
+
+    def consumed_offsets(self) -> dict[TopicPartition, tuple[int, int]]:
+        """{tp: (position, leader epoch)} for partitions with a position: what "commit all" commits."""
+        return {tp: (st.position, st.position_epoch) for tp, st in self.assignment.items()
+                if st.position is not None}
