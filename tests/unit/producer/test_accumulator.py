@@ -1,0 +1,191 @@
+"""Accumulator: batching by size and linger, buffer-memory backpressure, readiness, expiry."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from kafkaio.errors import BufferExhaustedError, ProducerClosedError, RecordTooLargeError
+from kafkaio.producer.accumulator import RecordAccumulator
+from kafkaio.records import BatchBuilder, Compression, read_batches
+
+
+def make_acc(**kw) -> RecordAccumulator:
+    batch_size = kw.pop("batch_size", 1024)
+    params = dict(batch_size=batch_size, linger_ms=0, buffer_memory=1 << 20, max_block_ms=200,
+                  delivery_timeout_ms=10_000, max_request_size=1 << 20,
+                  builder_factory=lambda: BatchBuilder(Compression.NONE, batch_size))
+    params.update(kw)
+    return RecordAccumulator(**params)
+
+
+def leader0(topic: str, partition: int) -> int:
+    return 0
+
+
+def always(_node: int) -> bool:
+    return True
+
+
+async def append(acc: RecordAccumulator, partition: int, value: bytes, topic: str = "t"):
+    fut = acc.try_append(topic, partition, 1000, None, value, None)
+    if fut is None:
+        fut = await acc.append(topic, partition, 1000, None, value, None, len(value) + 82)
+    return fut
+
+
+async def test_records_fill_a_batch_then_start_the_next() -> None:
+    acc = make_acc(batch_size=1024)
+    futs = [await append(acc, 0, b"x" * 100) for _ in range(20)]
+    batches = {id(f._batch) for f in futs}
+    assert len(batches) >= 2  # 20 x ~110 bytes do not fit in 1024
+    deltas = [f._delta for f in futs if f._batch is futs[0]._batch]
+    assert deltas == list(range(len(deltas)))
+
+
+async def test_linger_holds_a_batch_until_it_is_due() -> None:
+    acc = make_acc(linger_ms=50)
+    fut = await append(acc, 0, b"v")
+    created = fut._batch.created_ms
+    out, next_check, unknown = acc.drain(created + 10, leader0, always)
+    assert out == {} and next_check == pytest.approx(created + 50) and not unknown
+    out, _, _ = acc.drain(created + 50, leader0, always)
+    assert [b for b in out[0]] == [fut._batch]
+
+
+async def test_flush_makes_lingering_batches_ready() -> None:
+    acc = make_acc(linger_ms=10_000)
+    fut = await append(acc, 0, b"v")
+    acc.begin_flush()
+    out, _, _ = acc.drain(fut._batch.created_ms, leader0, always)
+    acc.end_flush()
+    assert out[0] == [fut._batch]
+
+
+async def test_drain_groups_by_leader_one_batch_per_partition_within_request_size() -> None:
+    acc = make_acc(batch_size=200, max_request_size=500)
+    for p in range(4):
+        for _ in range(4):
+            await append(acc, p, b"y" * 100)
+    leaders = {0: 1, 1: 1, 2: 2, 3: 2}
+    out, _, _ = acc.drain(1e18, lambda t, p: leaders[p], always)
+    assert set(out) == {1, 2}
+    for node, batches in out.items():
+        assert len({b.partition for b in batches}) == len(batches)  # one per partition
+        assert sum(b.size for b in batches) <= 500 or len(batches) == 1
+
+
+async def test_unknown_leader_is_reported_and_batch_kept() -> None:
+    acc = make_acc()
+    await append(acc, 0, b"v")
+    out, _, unknown = acc.drain(1e18, lambda t, p: None, always)
+    assert out == {} and unknown
+    assert acc.has_undrained()
+
+
+async def test_busy_node_is_skipped() -> None:
+    acc = make_acc()
+    await append(acc, 0, b"v")
+    out, _, _ = acc.drain(1e18, leader0, lambda node: False)
+    assert out == {} and acc.has_undrained()
+
+
+async def test_full_buffer_blocks_then_raises_buffer_exhausted() -> None:
+    acc = make_acc(batch_size=1000, buffer_memory=2000, max_block_ms=100)
+    await append(acc, 0, b"a")
+    await append(acc, 1, b"b")  # two batches reserve the whole buffer
+    assert acc.memory_used == 2000
+    with pytest.raises(BufferExhaustedError) as info:
+        await append(acc, 2, b"c")
+    assert "max_block_ms" in str(info.value)
+    # the others are undisturbed
+    assert acc.incomplete_count == 2
+
+
+async def test_blocked_send_proceeds_when_memory_is_released() -> None:
+    acc = make_acc(batch_size=1000, buffer_memory=2000, max_block_ms=5000)
+    f1 = await append(acc, 0, b"a")
+    await append(acc, 1, b"b")
+    waiter = asyncio.ensure_future(append(acc, 2, b"c"))
+    await asyncio.sleep(0.01)
+    assert not waiter.done()
+    acc.complete(f1._batch, 0, -1)  # delivered: its memory comes back
+    f3 = await asyncio.wait_for(waiter, 2)
+    assert f3._batch.partition == 2
+    assert (await f1).offset == 0
+
+
+async def test_record_larger_than_buffer_memory_is_refused() -> None:
+    acc = make_acc(batch_size=100, buffer_memory=1000)
+    with pytest.raises(RecordTooLargeError):
+        await acc.append("t", 0, 1, None, b"x" * 2000, None, 2082)
+
+
+async def test_expire_fails_only_batches_past_their_deadline() -> None:
+    acc = make_acc(delivery_timeout_ms=100)
+    f = await append(acc, 0, b"v")
+    assert acc.expire(f._batch.created_ms + 50) == []
+    expired = acc.expire(f._batch.created_ms + 100)
+    assert expired == [f._batch]
+    assert not acc.has_undrained()
+
+
+async def test_reenqueue_keeps_sequence_order_ahead_of_new_batches() -> None:
+    acc = make_acc(batch_size=120)
+    futs = [await append(acc, 0, b"z" * 100) for _ in range(3)]
+    b0, b1, b2 = (f._batch for f in futs)
+    out, _, _ = acc.drain(1e18, leader0, always)
+    assert out[0] == [b0]
+    out, _, _ = acc.drain(1e18, leader0, always)
+    assert out[0] == [b1]
+    b0.base_sequence, b1.base_sequence = 0, 1
+    acc.reenqueue(b1, 0)
+    acc.reenqueue(b0, 0)
+    assert list(acc.queued_batches()) == [b0, b1, b2]
+
+
+async def test_closing_refuses_new_records() -> None:
+    acc = make_acc()
+    acc.closing = True
+    with pytest.raises(ProducerClosedError):
+        await acc.append("t", 0, 1, None, b"v", None, 90)
+
+
+async def test_record_future_reports_offset_and_timestamps() -> None:
+    acc = make_acc()
+    f0 = await append(acc, 0, b"a")
+    f1 = await append(acc, 0, b"b")
+    acc.complete(f0._batch, 41, -1)
+    assert (await f1).offset == 42 and (await f1).timestamp == 1000 and (await f1).timestamp_type == 0
+    assert f0.done() and f0.exception() is None
+
+
+async def test_log_append_time_is_reported_instead_of_create_time() -> None:
+    acc = make_acc()
+    f = await append(acc, 0, b"a")
+    acc.complete(f._batch, 7, 123456)
+    md = await f
+    assert (md.offset, md.timestamp, md.timestamp_type) == (7, 123456, 1)
+
+
+async def test_failed_batch_fails_every_record_with_the_error() -> None:
+    acc = make_acc()
+    f0 = await append(acc, 0, b"a")
+    f1 = await append(acc, 0, b"b")
+    acc.fail(f0._batch, RecordTooLargeError("boom"))
+    for f in (f0, f1):
+        with pytest.raises(RecordTooLargeError):
+            await f
+    assert acc.memory_used == 0
+
+
+async def test_built_batch_holds_the_records() -> None:
+    acc = make_acc()
+    for v in (b"a", b"b", b"c"):
+        await append(acc, 0, v)
+    out, _, _ = acc.drain(1e18, leader0, always)
+    batch = out[0][0]
+    batch.close()
+    data = batch.builder.build()
+    [rb] = list(read_batches(data))
+    assert [r.value for r in rb.records("t", 0)] == [b"a", b"b", b"c"]
