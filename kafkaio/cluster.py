@@ -1,0 +1,630 @@
+"""Cluster metadata, bootstrap, routing and the connection pool.
+
+``Cluster`` is what every client (producer, consumer, admin) shares:
+
+- **bootstrap**: contact the ``bootstrap_servers`` until one answers a Metadata request;
+  :class:`NoBrokersAvailableError` naming every address tried (and why it failed) otherwise.
+- **metadata cache**: an immutable :class:`ClusterMetadata` snapshot, replaced on every refresh,
+  so readers always see one consistent view. Refreshed every ``metadata_max_age_ms``, and on
+  demand (:meth:`Cluster.request_refresh`) after errors that call for it, never more often than
+  the retry backoff allows; concurrent requests for a refresh share one Metadata round trip. A
+  partition whose reported leader epoch is older than the cached one is ignored (KIP-320: a
+  lagging broker must not move us back to an old leader).
+- **connection pool**: one connection per (broker, purpose) so that a long-poll fetch never
+  queues in front of a produce request or a heartbeat.
+- **reconnect backoff** per broker, exponential with jitter (``reconnect_backoff_ms`` ..
+  ``reconnect_backoff_max_ms``); the connection setup timeout grows the same way
+  (``socket_connection_setup_timeout_ms`` .. ``_max_ms``). An authentication failure is
+  remembered for ``reconnect_backoff_max_ms`` and re-raised without reconnecting, so a wrong
+  password does not turn into a reconnect storm.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from kafkaio.conn import BrokerConnection
+from kafkaio.errors import (
+    AuthenticationError,
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    NoBrokersAvailableError,
+    UnknownTopicOrPartitionError,
+    error_for_code,
+)
+from kafkaio.protocol import ApiKey
+from kafkaio.retry import Backoff, Deadline, ExponentialBackoff, retry_async
+
+log = logging.getLogger(__name__)
+
+PURPOSES = ("default", "produce", "fetch", "group")
+UNKNOWN_TOPIC_OR_PARTITION = 3
+LEADER_NOT_AVAILABLE = 5
+COORDINATOR_KEY_GROUP = 0
+COORDINATOR_KEY_TRANSACTION = 1
+
+
+# ------------------------------------------------------------------------------------ metadata
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerMetadata:
+    node_id: int
+    host: str
+    port: int
+    rack: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionMetadata:
+    topic: str
+    partition: int
+    leader: int  # -1 when there is no leader
+    leader_epoch: int
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+    offline_replicas: tuple[int, ...]
+    error_code: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMetadata:
+    name: str
+    topic_id: Any  # as the protocol layer decodes a UUID
+    is_internal: bool
+    partitions: dict[int, PartitionMetadata]
+    error_code: int = 0
+
+
+@dataclass(frozen=True)
+class ClusterMetadata:
+    """One consistent snapshot of what the cluster told us."""
+
+    brokers: dict[int, BrokerMetadata] = field(default_factory=dict)
+    topics: dict[str, TopicMetadata] = field(default_factory=dict)
+    controller_id: int = -1
+    cluster_id: str | None = None
+    # Topics asked for whose last answer was an error (e.g. UNKNOWN_TOPIC_OR_PARTITION, 3).
+    topic_errors: dict[str, int] = field(default_factory=dict)
+    updated_at: float = 0.0  # time.monotonic() of the refresh that produced this snapshot
+    version: int = 0  # increases by one per successful refresh
+
+    def leader_for(self, topic: str, partition: int) -> int | None:
+        """Leader node id, or None when unknown or leaderless."""
+        info = self.topics.get(topic)
+        if info is None:
+            return None
+        part = info.partitions.get(partition)
+        if part is None or part.leader < 0:
+            return None
+        return part.leader
+
+    def partitions_for(self, topic: str) -> list[int] | None:
+        """Sorted partition ids of ``topic``, or None when the topic is not known."""
+        info = self.topics.get(topic)
+        return None if info is None else sorted(info.partitions)
+
+    def available_partitions_for(self, topic: str) -> list[int]:
+        """Partition ids of ``topic`` that currently have a leader."""
+        info = self.topics.get(topic)
+        if info is None:
+            return []
+        return sorted(p for p, m in info.partitions.items() if m.leader >= 0)
+
+    def broker(self, node_id: int) -> BrokerMetadata | None:
+        return self.brokers.get(node_id)
+
+
+def _parse_bootstrap(config: Any) -> list[tuple[str, int]]:
+    getter = getattr(config, "bootstrap_addresses", None)
+    if callable(getter):
+        return list(getter())
+    servers = getattr(config, "bootstrap_servers", "localhost:9092")
+    items = servers.split(",") if isinstance(servers, str) else list(servers)
+    out = []
+    for item in (s.strip() for s in items):
+        if not item:
+            continue
+        host, _, port = item.rpartition(":")
+        out.append((host.strip("[]"), int(port)))
+    if not out:
+        raise NoBrokersAvailableError("bootstrap_servers is empty")
+    return out
+
+
+def _is_retriable(exc: BaseException) -> bool:
+    return isinstance(exc, KafkaError) and exc.retriable
+
+
+# ------------------------------------------------------------------------------------- cluster
+
+
+class Cluster:
+    """Metadata cache and connection pool shared by one client (see module docstring)."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self._bootstrap = _parse_bootstrap(config)
+        self.metadata = ClusterMetadata()
+        self._topics: set[str] = set()
+        self._all_topics = False
+        self._allow_auto_create = bool(getattr(config, "allow_auto_create_topics", True))
+        self._conns: dict[tuple[int, str], BrokerConnection] = {}
+        self._connecting: dict[tuple[int, str], asyncio.Task] = {}
+        self._extra_brokers: dict[int, BrokerMetadata] = {}  # learned from FindCoordinator
+        self._reconnect_policy = ExponentialBackoff(
+            getattr(config, "reconnect_backoff_ms", 50), getattr(config, "reconnect_backoff_max_ms", 1000))
+        self._setup_policy = ExponentialBackoff(
+            getattr(config, "socket_connection_setup_timeout_ms", 10000),
+            getattr(config, "socket_connection_setup_timeout_max_ms", 30000))
+        self._retry_policy = ExponentialBackoff(
+            getattr(config, "retry_backoff_ms", 100), getattr(config, "retry_backoff_max_ms", 1000))
+        self._node_backoff: dict[int, Backoff] = {}
+        self._auth_failure: tuple[AuthenticationError, float] | None = None
+        self._refresh_backoff = Backoff(self._retry_policy)
+        self._refresh_wanted = asyncio.Event()
+        self._updated = asyncio.Event()
+        self._refresh_inflight: tuple[asyncio.Task, frozenset[str] | None] | None = None
+        self._refresher: asyncio.Task | None = None
+        self._max_age = float(getattr(config, "metadata_max_age_ms", 300000)) / 1000.0
+        self._request_timeout_ms = float(getattr(config, "request_timeout_ms", 30000))
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return (f"<Cluster brokers={sorted(self.metadata.brokers)} topics={len(self.metadata.topics)} "
+                f"connections={len(self._conns)}>")
+
+    # --------------------------------------------------------------------------- bootstrap
+
+    async def bootstrap(self, timeout_ms: float | None = None) -> None:
+        """Fetch the first metadata from any bootstrap server; start the periodic refresh.
+
+        Tries every address in turn (with the reconnect backoff between rounds) until one
+        answers or ``timeout_ms`` (default ``request_timeout_ms``) passes, then raises
+        :class:`NoBrokersAvailableError` naming each address and its last error. An
+        authentication or TLS failure is raised at once: trying again would fail the same way.
+        """
+        self._check_open()
+        deadline = Deadline(self._request_timeout_ms if timeout_ms is None else timeout_ms)
+        await self._bootstrap_metadata(deadline)
+        if self._refresher is None:
+            self._refresher = asyncio.get_running_loop().create_task(
+                self._refresh_loop(), name="kafkaio-metadata-refresh")
+
+    async def _bootstrap_metadata(self, deadline: Deadline) -> None:
+        errors: dict[str, str] = {}
+        backoff = Backoff(self._reconnect_policy)
+        while True:
+            for index, (host, port) in enumerate(self._bootstrap):
+                address = f"{host}:{port}"
+                try:
+                    await self._metadata_via_address(host, port, -(index + 1), deadline)
+                    return
+                except AuthenticationError:
+                    raise
+                except (KafkaError, OSError) as exc:
+                    errors[address] = str(exc) or exc.__class__.__name__
+                    log.debug("bootstrap server %s failed: %s", address, exc)
+                if deadline.expired:
+                    break
+            left = deadline.remaining()
+            if left is not None and left <= 0 or deadline.expired:
+                tried = "; ".join(f"{a} ({e})" for a, e in errors.items())
+                raise NoBrokersAvailableError(f"no bootstrap server answered in time; tried {tried}")
+            delay = backoff.fail()
+            await asyncio.sleep(min(delay, left) if left is not None else delay)
+
+    async def _metadata_via_address(self, host: str, port: int, node_id: int, deadline: Deadline) -> None:
+        left_ms = deadline.remaining_ms()
+        setup_ms = float(getattr(self.config, "socket_connection_setup_timeout_ms", 10000))
+        conn = BrokerConnection(host, port, node_id, self.config,
+                                setup_timeout_ms=setup_ms if left_ms is None else min(setup_ms, left_ms))
+        try:
+            await deadline.run(conn.connect(), f"connecting to {host}:{port}")
+            timeout_ms = deadline.remaining_ms()
+            resp = await conn.request(ApiKey.METADATA, self._metadata_body(self._wanted_topics()),
+                                      timeout_ms=None if timeout_ms is None else min(timeout_ms, self._request_timeout_ms))
+            self._apply_metadata(resp, self._wanted_topics())
+        finally:
+            await conn.close()
+
+    # ---------------------------------------------------------------------------- metadata
+
+    def _wanted_topics(self) -> frozenset[str] | None:
+        """None means every topic in the cluster."""
+        return None if self._all_topics else frozenset(self._topics)
+
+    def _metadata_body(self, topics: frozenset[str] | None) -> dict:
+        return {
+            "topics": None if topics is None else [{"name": t} for t in sorted(topics)],
+            "allow_auto_topic_creation": self._allow_auto_create,
+            "include_topic_authorized_operations": False,
+        }
+
+    def add_topics(self, topics: Iterable[str]) -> bool:
+        """Track ``topics`` in every future refresh; True if any was new (call request_refresh)."""
+        new = set(topics) - self._topics
+        self._topics |= new
+        return bool(new)
+
+    def set_topics(self, topics: Iterable[str]) -> None:
+        """Track exactly ``topics`` (e.g. a consumer's new subscription)."""
+        self._topics = set(topics)
+
+    def set_all_topics(self, enabled: bool) -> None:
+        """Fetch metadata for every topic (pattern subscriptions, admin listings)."""
+        self._all_topics = enabled
+
+    @property
+    def tracked_topics(self) -> frozenset[str]:
+        return frozenset(self._topics)
+
+    async def refresh_metadata(self, topics: list[str] | None = None) -> ClusterMetadata:
+        """Refresh now (tracking ``topics`` from now on) and return the new snapshot.
+
+        Concurrent callers share one in-flight refresh when it already covers their topics.
+        Raises :class:`KafkaConnectionError`/:class:`NoBrokersAvailableError` when no broker answers.
+        """
+        self._check_open()
+        if topics:
+            self.add_topics(topics)
+        wanted = self._wanted_topics()
+        inflight = self._refresh_inflight
+        if inflight is not None:
+            task, covering = inflight
+            if covering is None or (wanted is not None and wanted <= covering):
+                await asyncio.shield(task)
+                return self.metadata
+            try:
+                await asyncio.shield(task)
+            except KafkaError:
+                pass
+        task = asyncio.get_running_loop().create_task(self._do_refresh(wanted))
+        self._refresh_inflight = (task, wanted)
+        try:
+            await asyncio.shield(task)
+        finally:
+            if self._refresh_inflight is not None and self._refresh_inflight[0] is task:
+                self._refresh_inflight = None
+        return self.metadata
+
+    async def _do_refresh(self, topics: frozenset[str] | None) -> None:
+        body = self._metadata_body(topics)
+        errors: list[str] = []
+        for node_id in self._refresh_candidates():
+            try:
+                conn = await self.connection(node_id, "default", wait_backoff=False)
+                resp = await conn.request(ApiKey.METADATA, body)
+            except AuthenticationError:
+                self._refresh_backoff.fail()
+                raise
+            except KafkaError as exc:
+                errors.append(f"{node_id}: {exc}")
+                continue
+            self._apply_metadata(resp, topics)
+            self._refresh_backoff.reset()
+            return
+        # Every known broker failed: go back to the bootstrap servers (KIP-899 rebootstrap).
+        if getattr(self.config, "metadata_recovery_strategy", "rebootstrap") != "none":
+            try:
+                await self._bootstrap_metadata(Deadline(self._request_timeout_ms))
+                self._refresh_backoff.reset()
+                return
+            except NoBrokersAvailableError as exc:
+                errors.append(str(exc))
+        self._refresh_backoff.fail()
+        raise KafkaConnectionError("metadata refresh failed; " + "; ".join(errors) if errors
+                                   else "metadata refresh failed: no known broker")
+
+    def _refresh_candidates(self) -> list[int]:
+        """Known brokers, least loaded (connected, fewest in flight) first, then by backoff."""
+        brokers = list(self.metadata.brokers)
+        random.shuffle(brokers)
+
+        def load(node_id: int) -> tuple[int, float, int]:
+            conn = self._conns.get((node_id, "default"))
+            if conn is not None and conn.connected:
+                return (0, 0.0, conn.in_flight_count)
+            backoff = self._node_backoff.get(node_id)
+            return (1, backoff.remaining() if backoff else 0.0, 0)
+
+        return sorted(brokers, key=load)
+
+    def least_loaded_node(self) -> int | None:
+        """A broker to send a request that any broker can answer."""
+        candidates = self._refresh_candidates()
+        return candidates[0] if candidates else None
+
+    def _apply_metadata(self, resp: dict, requested: frozenset[str] | None) -> None:
+        code = resp.get("error_code", 0) or 0
+        if code:
+            raise error_for_code(code)("Metadata request failed")
+        old = self.metadata
+        brokers = {b["node_id"]: BrokerMetadata(b["node_id"], b["host"], b["port"], b.get("rack"))
+                   for b in resp.get("brokers") or ()}
+        # A full refresh replaces the topic map; a partial one keeps topics it did not ask about.
+        topics: dict[str, TopicMetadata] = {} if requested is None else {
+            name: info for name, info in old.topics.items() if name not in requested and name in self._topics}
+        topic_errors: dict[str, int] = {}
+        for t in resp.get("topics") or ():
+            name = t.get("name")
+            if name is None:
+                continue
+            t_code = t.get("error_code", 0) or 0
+            if t_code and t_code != LEADER_NOT_AVAILABLE:
+                topic_errors[name] = t_code
+                continue
+            previous = old.topics.get(name)
+            parts: dict[int, PartitionMetadata] = {}
+            for p in t.get("partitions") or ():
+                pid = p["partition_index"]
+                part = PartitionMetadata(
+                    name, pid, p.get("leader_id", -1), p.get("leader_epoch", -1),
+                    tuple(p.get("replica_nodes") or ()), tuple(p.get("isr_nodes") or ()),
+                    tuple(p.get("offline_replicas") or ()), p.get("error_code", 0) or 0)
+                if previous is not None:
+                    cached = previous.partitions.get(pid)
+                    if cached is not None and 0 <= part.leader_epoch < cached.leader_epoch:
+                        part = cached  # stale answer from a lagging broker
+                parts[pid] = part
+            if t_code == LEADER_NOT_AVAILABLE and not parts:
+                topic_errors[name] = t_code
+                continue
+            topics[name] = TopicMetadata(name, t.get("topic_id"), bool(t.get("is_internal", False)), parts, t_code)
+        self.metadata = ClusterMetadata(
+            brokers=brokers, topics=topics, controller_id=resp.get("controller_id", -1),
+            cluster_id=resp.get("cluster_id"), topic_errors=topic_errors,
+            updated_at=time.monotonic(), version=old.version + 1)
+        self._close_moved_brokers(old.brokers, brokers)
+        self._updated.set()
+        self._updated = asyncio.Event()
+
+    def _close_moved_brokers(self, old: dict[int, BrokerMetadata], new: dict[int, BrokerMetadata]) -> None:
+        for node_id, info in old.items():
+            now = new.get(node_id)
+            if now is not None and (now.host, now.port) != (info.host, info.port):
+                for (nid, _purpose), conn in list(self._conns.items()):
+                    if nid == node_id:
+                        log.info("broker %s moved to %s:%s; dropping its connections", node_id, now.host, now.port)
+                        asyncio.get_running_loop().create_task(conn.close())
+
+    def request_refresh(self) -> None:
+        """Ask for a metadata refresh soon (coalesced, and no sooner than the backoff allows)."""
+        self._refresh_wanted.set()
+
+    async def wait_for_update(self, timeout_ms: float | None = None) -> ClusterMetadata:
+        """Wait for the next successful metadata refresh (requesting one); KafkaTimeoutError."""
+        event = self._updated
+        self.request_refresh()
+        await Deadline(timeout_ms).run(event.wait(), "a metadata update")
+        return self.metadata
+
+    async def _refresh_loop(self) -> None:
+        while not self._closed:
+            age = time.monotonic() - self.metadata.updated_at
+            try:
+                await asyncio.wait_for(self._refresh_wanted.wait(), max(0.0, self._max_age - age))
+            except asyncio.TimeoutError:
+                pass
+            # At most one refresh per retry backoff, exponentially longer after failures.
+            await self._refresh_backoff.wait()
+            self._refresh_wanted.clear()
+            if self._closed:
+                return
+            try:
+                await self.refresh_metadata()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep refreshing; callers see errors on their requests
+                log.warning("metadata refresh failed: %s", exc)
+                self._refresh_wanted.set()
+            else:
+                # Even after success, wait retry_backoff_ms before the next on-demand refresh.
+                self._refresh_backoff.fail()
+                self._refresh_backoff.attempts = 0
+
+    async def wait_for_topic(self, topic: str, timeout_ms: float | None = None) -> list[int]:
+        """Partition ids of ``topic`` once the metadata knows it (auto-creation allowing).
+
+        Raises :class:`UnknownTopicOrPartitionError` when the topic still does not exist after
+        ``timeout_ms`` (default ``request_timeout_ms``), the topic's own error if it is not
+        retriable (e.g. TOPIC_AUTHORIZATION_FAILED), or :class:`KafkaTimeoutError`.
+        """
+        deadline = Deadline(self._request_timeout_ms if timeout_ms is None else timeout_ms)
+        backoff = Backoff(self._retry_policy)
+        first = True
+        last_error: BaseException | None = None
+        while True:
+            if not first or topic not in self.metadata.topics:
+                try:
+                    await deadline.run(self.refresh_metadata([topic]), f"metadata of topic {topic!r}")
+                except KafkaTimeoutError:
+                    break
+                except KafkaError as exc:
+                    if not exc.retriable:
+                        raise
+                    last_error = exc
+            first = False
+            info = self.metadata.topics.get(topic)
+            if info is not None and info.partitions:
+                return sorted(info.partitions)
+            code = self.metadata.topic_errors.get(topic)
+            if code:
+                err = error_for_code(code)
+                if not err.retriable:
+                    raise err(f"topic {topic!r}")
+            left = deadline.remaining()
+            if left is not None and left <= 0:
+                break
+            delay = backoff.fail()
+            await asyncio.sleep(delay if left is None else min(delay, left))
+        code = self.metadata.topic_errors.get(topic)
+        if code == UNKNOWN_TOPIC_OR_PARTITION:
+            raise UnknownTopicOrPartitionError(f"topic {topic!r} not present in metadata after {timeout_ms} ms")
+        raise KafkaTimeoutError(f"timed out waiting for metadata of topic {topic!r}"
+                                + (f" (last error: {last_error})" if last_error else ""))
+
+    def leader_for(self, topic: str, partition: int) -> int | None:
+        return self.metadata.leader_for(topic, partition)
+
+    # ----------------------------------------------------------------------- connections
+
+    def _address(self, node_id: int) -> tuple[str, int]:
+        info = self.metadata.brokers.get(node_id) or self._extra_brokers.get(node_id)
+        if info is None:
+            raise KafkaConnectionError(f"broker {node_id} is not in the cluster metadata")
+        return info.host, info.port
+
+    async def connection(self, node_id: int, purpose: str = "default", *, wait_backoff: bool = True) -> BrokerConnection:
+        """A ready connection to ``node_id`` for ``purpose``, opening one if needed.
+
+        Concurrent callers for the same (node, purpose) share one connection attempt. After a
+        failed attempt, the next waits out the reconnect backoff (or, with
+        ``wait_backoff=False``, fails at once with :class:`KafkaConnectionError`).
+        """
+        key = (node_id, purpose)
+        conn = self._conns.get(key)
+        if conn is not None and conn.connected:
+            return conn
+        self._check_open()
+        task = self._connecting.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._open(node_id, purpose, wait_backoff))
+            self._connecting[key] = task
+            task.add_done_callback(lambda t, key=key: self._connecting.pop(key, None) if self._connecting.get(key) is t else None)
+        return await asyncio.shield(task)
+
+    async def _open(self, node_id: int, purpose: str, wait_backoff: bool) -> BrokerConnection:
+        if self._auth_failure is not None:
+            error, until = self._auth_failure
+            if time.monotonic() < until:
+                raise type(error)(error.message)
+            self._auth_failure = None
+        backoff = self._node_backoff.get(node_id)
+        if backoff is None:
+            backoff = self._node_backoff[node_id] = Backoff(self._reconnect_policy)
+        if backoff.remaining() > 0:
+            if not wait_backoff:
+                raise KafkaConnectionError(f"broker {node_id} is in reconnect backoff")
+            await backoff.wait()
+        host, port = self._address(node_id)
+        conn = BrokerConnection(host, port, node_id, self.config, purpose=purpose,
+                                setup_timeout_ms=self._setup_policy.backoff_ms(backoff.attempts))
+        try:
+            await conn.connect()
+        except AuthenticationError as exc:
+            backoff.fail()
+            self._auth_failure = (exc, time.monotonic() + self._reconnect_policy.max_ms / 1000.0)
+            raise
+        except KafkaError:
+            backoff.fail()
+            self.request_refresh()  # the broker may have moved or gone
+            raise
+        backoff.reset()
+        if self._closed:
+            await conn.close()
+            self._check_open()
+        self._conns[(node_id, purpose)] = conn
+        conn.add_close_callback(self._forget_connection)
+        return conn
+
+    def _forget_connection(self, conn: BrokerConnection) -> None:
+        key = (conn.node_id, conn.purpose)
+        if self._conns.get(key) is conn:
+            del self._conns[key]
+        if conn.close_error is not None and not self._closed:
+            self.request_refresh()  # a broken connection often means a leader moved
+
+    async def request(
+        self,
+        node_id: int | None,
+        api_key: int,
+        body: dict,
+        *,
+        purpose: str = "default",
+        version: int | None = None,
+        timeout_ms: float | None = None,
+        expect_response: bool = True,
+    ) -> dict | None:
+        """Send one request to ``node_id`` (None: the least loaded broker). Not retried here."""
+        if node_id is None:
+            node_id = self.least_loaded_node()
+            if node_id is None:
+                raise NoBrokersAvailableError("no broker is known; call bootstrap() first")
+        conn = self._conns.get((node_id, purpose))
+        if conn is None or not conn.connected:
+            conn = await self.connection(node_id, purpose)
+        return await conn.request(api_key, body, version=version, timeout_ms=timeout_ms,
+                                  expect_response=expect_response)
+
+    # ----------------------------------------------------------------------- coordinators
+
+    async def find_coordinator(self, key: str, key_type: int = COORDINATOR_KEY_GROUP,
+                               timeout_ms: float | None = None) -> int:
+        """Node id of the group (``key_type`` 0) or transaction (1) coordinator for ``key``.
+
+        Retries retriable errors (COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS,
+        NOT_COORDINATOR, lost connections) with the retry backoff until ``timeout_ms``
+        (default ``request_timeout_ms``).
+        """
+        deadline = Deadline(self._request_timeout_ms if timeout_ms is None else timeout_ms)
+
+        async def attempt() -> int:
+            node_id = self.least_loaded_node()
+            if node_id is None:
+                await self.refresh_metadata()
+                node_id = self.least_loaded_node()
+                if node_id is None:
+                    raise NoBrokersAvailableError("no broker known to ask for a coordinator")
+            conn = await self.connection(node_id)
+            version = conn.version(ApiKey.FIND_COORDINATOR)
+            if version >= 4:
+                body = {"key_type": key_type, "coordinator_keys": [key]}
+            else:
+                body = {"key": key, "key_type": key_type}
+            resp = await conn.request(ApiKey.FIND_COORDINATOR, body, version=version)
+            entry = resp["coordinators"][0] if version >= 4 else resp
+            code = entry.get("error_code", 0) or 0
+            if code:
+                raise error_for_code(code)(f"FindCoordinator for {key!r}: {entry.get('error_message') or ''}".rstrip(": "))
+            found = BrokerMetadata(entry["node_id"], entry["host"], entry["port"])
+            if self.metadata.brokers.get(found.node_id) != found:
+                self._extra_brokers[found.node_id] = found
+            return found.node_id
+
+        kind = "transaction" if key_type == COORDINATOR_KEY_TRANSACTION else "group"
+        return await retry_async(attempt, backoff=self._retry_policy, deadline=deadline,
+                                 is_retriable=_is_retriable, what=f"the {kind} coordinator of {key!r}")
+
+    # ---------------------------------------------------------------------------- close
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise KafkaConnectionError("the cluster client is closed")
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        """Stop refreshing and close every connection (requests in flight fail)."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks = [t for t in (self._refresher, *self._connecting.values()) if t is not None]
+        if self._refresh_inflight is not None:
+            tasks.append(self._refresh_inflight[0])
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            try:
+                await task
+            except BaseException:  # noqa: BLE001 - cancelled or already failed; we are closing
+                pass
+        conns, self._conns = list(self._conns.values()), {}
+        await asyncio.gather(*(c.close() for c in conns), return_exceptions=True)

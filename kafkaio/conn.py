@@ -1,0 +1,498 @@
+"""One connection to one broker on asyncio streams.
+
+Framing is Kafka's: a 4-byte big-endian size, then the message. Requests carry a correlation id;
+many may be in flight at once (pipelined) and the broker answers them in order, but we match each
+response to its request by id anyway so that a protocol bug can never hand a caller the wrong
+body. One reader task per connection reads frames and completes the request's future.
+
+On connect: TCP (+TLS), ApiVersions (client software name and version; the negotiated version of
+every API is kept for this connection), then SASL when configured.
+
+Failure model (as the Java client's NetworkClient): a request that outlives its timeout, a read or
+write error, or the peer closing all close the connection and fail *every* request in flight on it
+with a retriable error (:class:`KafkaTimeoutError` for a timeout, :class:`KafkaConnectionError`
+otherwise). A closed connection is never reused; the pool in :mod:`kafkaio.cluster` makes a new one.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+import struct
+from typing import Any, Callable
+
+from kafkaio.errors import (
+    AuthenticationError,
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    UnsupportedVersionError,
+    error_for_code,
+)
+from kafkaio.protocol import (
+    ApiKey,
+    api_name,
+    client_versions,
+    decode_response,
+    encode_request,
+    negotiate_version,
+)
+from kafkaio.sasl import create_mechanism
+from kafkaio.tls import SASL_PROTOCOLS, build_ssl_context, describe_tls_failure, security_protocol
+
+log = logging.getLogger(__name__)
+
+_SIZE = struct.Struct(">i")
+_CORR = struct.Struct(">i")
+# Above this many bytes queued in the transport we wait for it to drain (backpressure); below it
+# a write costs no await at all.
+_WRITE_HIGH_WATER = 1 << 20
+# StreamReader pauses the socket when its buffer exceeds twice this; a large value avoids a
+# pause/resume ping-pong while a multi-megabyte fetch response streams in.
+_READ_LIMIT = 4 << 20
+# Largest frame we accept from a broker; a corrupt size must not make us allocate gigabytes.
+_MAX_FRAME = 1 << 30
+_CORR_WRAP = 1 << 31
+_CLIENT_SOFTWARE_NAME = "kafkaio"
+
+UNSUPPORTED_VERSION = 35
+
+
+def _software_version() -> str:
+    from kafkaio import __version__
+
+    return __version__
+
+
+class _InFlight:
+    """A request waiting for its response."""
+
+    __slots__ = ("future", "api_key", "version", "deadline")
+
+    def __init__(self, future: asyncio.Future, api_key: int, version: int, deadline: float) -> None:
+        self.future = future
+        self.api_key = api_key
+        self.version = version
+        self.deadline = deadline
+
+
+class BrokerConnection:
+    """A connection to broker ``node_id`` at ``host:port`` (see module docstring)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        node_id: int,
+        config: Any,
+        *,
+        purpose: str = "default",
+        setup_timeout_ms: float | None = None,
+    ) -> None:
+        self.host = host
+        self.port = int(port)
+        self.node_id = node_id
+        self.purpose = purpose
+        self.config = config
+        self._client_id = getattr(config, "client_id", None) or "kafkaio"
+        self._request_timeout = float(getattr(config, "request_timeout_ms", 30000)) / 1000.0
+        idle_ms = getattr(config, "connections_max_idle_ms", 540000)
+        self._idle_timeout = None if idle_ms is None or idle_ms < 0 else float(idle_ms) / 1000.0
+        if setup_timeout_ms is None:
+            setup_timeout_ms = getattr(config, "socket_connection_setup_timeout_ms", 10000)
+        self._setup_timeout = float(setup_timeout_ms) / 1000.0
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._transport: asyncio.Transport | None = None
+        self._reader_task: asyncio.Task | None = None
+        self._in_flight: dict[int, _InFlight] = {}
+        self._corr = 0
+        self._versions: dict[int, int] = {}
+        self._broker_ranges: dict[int, tuple[int, int]] = {}
+        self._state = "new"  # new -> connecting -> ready -> closed
+        self._close_error: KafkaError | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._last_used = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._close_callbacks: list[Callable[[BrokerConnection], object]] = []
+        self.api_versions_response: dict | None = None
+        self.session_lifetime_ms = 0
+
+    # ------------------------------------------------------------------------------- properties
+
+    def __repr__(self) -> str:
+        return (f"<BrokerConnection node={self.node_id} {self.host}:{self.port} "
+                f"purpose={self.purpose} {self._state} in_flight={len(self._in_flight)}>")
+
+    @property
+    def connected(self) -> bool:
+        """True once connect() finished and until the connection closes."""
+        return self._state == "ready"
+
+    @property
+    def closed(self) -> bool:
+        return self._state == "closed"
+
+    @property
+    def in_flight_count(self) -> int:
+        return len(self._in_flight)
+
+    @property
+    def close_error(self) -> KafkaError | None:
+        """Why the connection closed (None for a clean close or while open)."""
+        return self._close_error
+
+    def add_close_callback(self, callback: Callable[[BrokerConnection], object]) -> None:
+        """Call ``callback(self)`` once when the connection closes for any reason."""
+        if self._state == "closed":
+            callback(self)
+        else:
+            self._close_callbacks.append(callback)
+
+    def version(self, api_key: int) -> int:
+        """The highest version of ``api_key`` both sides support on this connection."""
+        try:
+            return self._versions[api_key]
+        except KeyError:
+            raise UnsupportedVersionError(self._unsupported_message(api_key)) from None
+
+    def supports(self, api_key: int) -> bool:
+        return api_key in self._versions
+
+    def broker_version_range(self, api_key: int) -> tuple[int, int] | None:
+        """The broker's advertised (min, max) for ``api_key``, or None if it does not offer it."""
+        return self._broker_ranges.get(api_key)
+
+    def _unsupported_message(self, api_key: int) -> str:
+        name = api_name(api_key)
+        theirs = self._broker_ranges.get(api_key)
+        offer = f"offers v{theirs[0]}-v{theirs[1]}" if theirs else "does not offer it"
+        return f"broker {self.node_id} ({self.host}:{self.port}) {offer}; no version of {name} in common with kafkaio"
+
+    # --------------------------------------------------------------------------------- connect
+
+    async def connect(self) -> None:
+        """Open the socket (+TLS), negotiate API versions, authenticate. Raises on any failure."""
+        if self._state != "new":
+            raise KafkaConnectionError(f"connection to {self.host}:{self.port} cannot be reused ({self._state})")
+        self._state = "connecting"
+        self._loop = asyncio.get_running_loop()
+        try:
+            await self._open_socket()
+            self._reader_task = self._loop.create_task(self._read_loop(), name=f"kafkaio-reader-{self.host}:{self.port}")
+            await self._negotiate_versions()
+            if security_protocol(self.config) in SASL_PROTOCOLS:
+                await self._authenticate()
+        except BaseException as exc:
+            err = exc if isinstance(exc, KafkaError) else KafkaConnectionError(
+                f"connecting to broker {self.node_id} at {self.host}:{self.port} failed: {exc!r}")
+            self._shutdown(err)
+            if exc is err or not isinstance(exc, Exception):  # ours, or cancellation
+                raise
+            raise err from exc
+        self._state = "ready"
+        self._last_used = self._loop.time()
+        self._arm_idle_timer()
+
+    async def _open_socket(self) -> None:
+        ssl_ctx = build_ssl_context(self.config)
+        kwargs: dict[str, Any] = {"limit": _READ_LIMIT}
+        if ssl_ctx is not None:
+            kwargs["ssl"] = ssl_ctx
+            kwargs["server_hostname"] = self.host
+            kwargs["ssl_handshake_timeout"] = max(self._setup_timeout, 0.001)
+        try:
+            self._reader, self._writer = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port, **kwargs), self._setup_timeout)
+        except asyncio.TimeoutError:
+            raise KafkaConnectionError(
+                f"connection setup to broker {self.node_id} at {self.host}:{self.port} timed out "
+                f"after {self._setup_timeout * 1000:.0f} ms") from None
+        except ssl.SSLError as exc:
+            raise describe_tls_failure(self.host, self.port, exc) from None
+        except OSError as exc:
+            raise KafkaConnectionError(
+                f"cannot connect to broker {self.node_id} at {self.host}:{self.port}: "
+                f"{exc.strerror or exc}") from None
+        self._transport = self._writer.transport  # type: ignore[assignment]
+        sock = self._writer.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except (OSError, AttributeError):
+                pass
+
+    async def _negotiate_versions(self) -> None:
+        body = {"client_software_name": _CLIENT_SOFTWARE_NAME,
+                "client_software_version": _software_version()}
+        version = client_versions(ApiKey.API_VERSIONS)[1]
+        for _ in range(2):
+            resp = await self._send(ApiKey.API_VERSIONS, version, body, self._request_timeout)
+            code = resp.get("error_code", 0)
+            ranges = {k["api_key"]: (k["min_version"], k["max_version"]) for k in resp.get("api_keys") or ()}
+            if code == UNSUPPORTED_VERSION:
+                # The broker answered in v0 with the ApiVersions range it supports: retry within it.
+                theirs = ranges.get(ApiKey.API_VERSIONS, (0, 0))
+                version = negotiate_version(ApiKey.API_VERSIONS, theirs[0], theirs[1])
+                continue
+            if code:
+                raise error_for_code(code)(f"ApiVersions to broker {self.node_id} at {self.host}:{self.port}")
+            self.api_versions_response = resp
+            self._broker_ranges = ranges
+            versions: dict[int, int] = {}
+            for api_key, (lo, hi) in ranges.items():
+                try:
+                    versions[api_key] = negotiate_version(api_key, lo, hi)
+                except (UnsupportedVersionError, KeyError, ValueError):
+                    continue  # an API we do not implement, or no overlap: version() will say so
+            self._versions = versions
+            return
+        raise UnsupportedVersionError(f"broker {self.node_id} at {self.host}:{self.port} rejected every ApiVersions version")
+
+    async def _authenticate(self) -> None:
+        mech = create_mechanism(self.config)
+        name = mech.name
+        resp = await self._send(ApiKey.SASL_HANDSHAKE, self._version_or_fail(ApiKey.SASL_HANDSHAKE),
+                                {"mechanism": name}, self._request_timeout)
+        code = resp.get("error_code", 0)
+        if code:
+            enabled = ", ".join(resp.get("mechanisms") or ()) or "none"
+            raise error_for_code(code)(
+                f"SASL mechanism {name} is not enabled on broker {self.host}:{self.port} (enabled: {enabled})")
+        auth_version = self._version_or_fail(ApiKey.SASL_AUTHENTICATE)
+        message = await mech.start()
+        while message is not None:
+            resp = await self._send(ApiKey.SASL_AUTHENTICATE, auth_version, {"auth_bytes": message},
+                                    self._request_timeout)
+            code = resp.get("error_code", 0)
+            if code:
+                detail = resp.get("error_message") or "credentials rejected"
+                server_error = getattr(mech, "server_error", "")
+                if server_error:
+                    detail = f"{detail}: {server_error}"
+                raise AuthenticationError(
+                    f"SASL {name} authentication with broker {self.host}:{self.port} failed: {detail}")
+            message = mech.step(bytes(resp.get("auth_bytes") or b""))
+            self.session_lifetime_ms = resp.get("session_lifetime_ms", 0) or 0
+        if not mech.complete:
+            raise AuthenticationError(f"SASL {name} exchange with {self.host}:{self.port} ended early")
+
+    def _version_or_fail(self, api_key: int) -> int:
+        if api_key not in self._versions:
+            raise UnsupportedVersionError(self._unsupported_message(api_key))
+        return self._versions[api_key]
+
+    # -------------------------------------------------------------------------------- requests
+
+    async def request(
+        self,
+        api_key: int,
+        body: dict,
+        version: int | None = None,
+        timeout_ms: float | None = None,
+        expect_response: bool = True,
+    ) -> dict | None:
+        """Send one request and await its decoded response body (a dict).
+
+        ``version=None`` uses the negotiated version. ``expect_response=False`` (Produce with
+        acks=0) returns None once the request is handed to the socket. Raises
+        :class:`KafkaTimeoutError` after ``timeout_ms`` (default ``request_timeout_ms``) and
+        :class:`KafkaConnectionError` if the connection breaks; in both cases the connection
+        is closed and every other request in flight on it fails the same way.
+        """
+        if self._state != "ready":
+            raise self._not_ready_error()
+        if version is None:
+            version = self._versions.get(api_key)
+            if version is None:
+                raise UnsupportedVersionError(self._unsupported_message(api_key))
+        timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
+        if expect_response:
+            return await self._send(api_key, version, body, timeout)
+        self._corr = corr = (self._corr + 1) % _CORR_WRAP
+        frame = encode_request(api_key, version, corr, self._client_id, body)
+        self._last_used = self._loop.time()  # type: ignore[union-attr]
+        self._write(frame)
+        if self._transport is not None and self._transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
+            await self._drain()
+        return None
+
+    async def _send(self, api_key: int, version: int, body: dict, timeout: float) -> dict:
+        loop = self._loop
+        self._corr = corr = (self._corr + 1) % _CORR_WRAP
+        frame = encode_request(api_key, version, corr, self._client_id, body)
+        future = loop.create_future()  # type: ignore[union-attr]
+        now = loop.time()  # type: ignore[union-attr]
+        deadline = now + timeout
+        self._last_used = now
+        self._in_flight[corr] = _InFlight(future, api_key, version, deadline)
+        if self._timer is None or deadline < self._timer_at:
+            self._arm_timer(deadline)
+        self._write(frame)
+        if self._transport is not None and self._transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
+            await self._drain()
+        return await future
+
+    def _write(self, frame: bytes) -> None:
+        try:
+            self._writer.write(frame)  # type: ignore[union-attr]
+        except (OSError, RuntimeError, AttributeError) as exc:
+            err = KafkaConnectionError(f"write to broker {self.node_id} at {self.host}:{self.port} failed: {exc!r}")
+            self._shutdown(err)
+            raise err from None
+
+    async def _drain(self) -> None:
+        try:
+            await self._writer.drain()  # type: ignore[union-attr]
+        except (OSError, RuntimeError, AttributeError) as exc:
+            err = KafkaConnectionError(f"write to broker {self.node_id} at {self.host}:{self.port} failed: {exc!r}")
+            self._shutdown(err)
+            raise err from None
+
+    def _not_ready_error(self) -> KafkaError:
+        if self._state == "closed":
+            reason = f": {self._close_error}" if self._close_error is not None else ""
+            return KafkaConnectionError(f"connection to broker {self.node_id} at {self.host}:{self.port} is closed{reason}")
+        return KafkaConnectionError(f"connection to broker {self.node_id} at {self.host}:{self.port} is not ready ({self._state})")
+
+    # ---------------------------------------------------------------------------------- reader
+
+    async def _read_loop(self) -> None:
+        reader = self._reader
+        in_flight = self._in_flight
+        unpack_size = _SIZE.unpack
+        unpack_corr = _CORR.unpack_from
+        try:
+            while True:
+                header = await reader.readexactly(4)  # type: ignore[union-attr]
+                (size,) = unpack_size(header)
+                if size < 4 or size > _MAX_FRAME:
+                    raise KafkaConnectionError(f"broker {self.node_id} sent a frame of impossible size {size}")
+                payload = await reader.readexactly(size)  # type: ignore[union-attr]
+                (corr,) = unpack_corr(payload, 0)
+                entry = in_flight.pop(corr, None)
+                if entry is None:
+                    raise KafkaConnectionError(
+                        f"broker {self.node_id} sent a response with unknown correlation id {corr}")
+                future = entry.future
+                if future.done():  # the caller gave up (cancelled); the response is dropped
+                    continue
+                try:
+                    body = decode_response(entry.api_key, entry.version, payload)
+                except Exception as exc:  # noqa: BLE001 - a bad response fails its request only
+                    future.set_exception(exc if isinstance(exc, KafkaError) else KafkaConnectionError(
+                        f"cannot decode response from broker {self.node_id}: {exc!r}"))
+                    continue
+                future.set_result(body)
+        except asyncio.CancelledError:
+            return
+        except asyncio.IncompleteReadError:
+            self._shutdown(KafkaConnectionError(
+                f"broker {self.node_id} at {self.host}:{self.port} closed the connection"))
+        except KafkaError as exc:
+            self._shutdown(exc)
+        except (OSError, ssl.SSLError) as exc:
+            self._shutdown(KafkaConnectionError(
+                f"connection to broker {self.node_id} at {self.host}:{self.port} failed: {exc!r}"))
+
+    # --------------------------------------------------------------------------------- timers
+
+    def _arm_timer(self, at: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        self._timer = self._loop.call_at(at, self._check_timeouts)  # type: ignore[union-attr]
+
+    def _check_timeouts(self) -> None:
+        self._timer = None
+        if not self._in_flight:
+            return
+        now = self._loop.time()  # type: ignore[union-attr]
+        earliest = min(entry.deadline for entry in self._in_flight.values())
+        if earliest <= now:
+            expired = [e for e in self._in_flight.values() if e.deadline <= now]
+            names = sorted({api_name(e.api_key) for e in expired})
+            self._shutdown(KafkaTimeoutError(
+                f"{', '.join(names)} request to broker {self.node_id} at {self.host}:{self.port} "
+                f"got no response in time; closing the connection"))
+        else:
+            self._arm_timer(earliest)
+
+    def _arm_idle_timer(self) -> None:
+        if self._idle_timeout is None or self._state == "closed":
+            return
+        self._idle_timer = self._loop.call_at(  # type: ignore[union-attr]
+            self._last_used + self._idle_timeout, self._check_idle)
+
+    def _check_idle(self) -> None:
+        self._idle_timer = None
+        if self._state != "ready":
+            return
+        now = self._loop.time()  # type: ignore[union-attr]
+        if not self._in_flight and now - self._last_used >= self._idle_timeout:  # type: ignore[operator]
+            log.debug("closing idle connection to broker %s at %s:%s", self.node_id, self.host, self.port)
+            self._shutdown(None)
+        else:
+            self._arm_idle_timer()
+
+    # ---------------------------------------------------------------------------------- close
+
+    def _shutdown(self, error: KafkaError | None) -> None:
+        """Close now (synchronously): fail every request in flight with ``error``."""
+        if self._state == "closed":
+            return
+        self._state = "closed"
+        self._close_error = error
+        if error is not None:
+            log.info("connection to broker %s at %s:%s closed: %s", self.node_id, self.host, self.port, error)
+        for handle in (self._timer, self._idle_timer):
+            if handle is not None:
+                handle.cancel()
+        self._timer = self._idle_timer = None
+        in_flight, self._in_flight = self._in_flight, {}
+        if in_flight:
+            fail = error or KafkaConnectionError(f"connection to broker {self.node_id} at {self.host}:{self.port} was closed")
+            for entry in in_flight.values():
+                if not entry.future.done():
+                    # A fresh instance per request: callers may chain and re-raise independently.
+                    entry.future.set_exception(type(fail)(fail.message))
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except RuntimeError:  # the loop is already closed
+                pass
+        task = self._reader_task
+        if task is not None and task is not _current_task():
+            task.cancel()
+        callbacks, self._close_callbacks = self._close_callbacks, []
+        for callback in callbacks:
+            try:
+                callback(self)
+            except Exception:  # noqa: BLE001 - a listener must not break closing
+                log.exception("connection close callback failed")
+
+    async def close(self) -> None:
+        """Close the connection; requests still in flight fail with :class:`KafkaConnectionError`."""
+        self._shutdown(None)
+        writer = self._writer
+        if writer is not None:
+            try:
+                await asyncio.wait_for(writer.wait_closed(), 1.0)
+            except (OSError, asyncio.TimeoutError, ssl.SSLError, RuntimeError):
+                pass
+        task = self._reader_task
+        if task is not None and not task.done():
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+
+def _current_task() -> asyncio.Task | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
