@@ -166,7 +166,10 @@ def _read_utf8(buf: Any, pos: int, n: int) -> tuple[str, int]:
     end = pos + n
     if end > len(buf):
         raise _corrupt("string (length past end)", pos)
-    return str(buf[pos:end], "utf-8"), end
+    try:
+        return str(buf[pos:end], "utf-8"), end
+    except UnicodeDecodeError:
+        raise _corrupt("string (invalid UTF-8)", pos) from None
 
 
 def read_string(buf: Any, pos: int) -> tuple[str, int]:

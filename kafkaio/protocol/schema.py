@@ -94,7 +94,7 @@ def _type_default(f: Field, version: int) -> Any:
     if t.startswith("[]"):
         return []
     if t == "struct":
-        return {}
+        return {sf.name: _type_default(sf, version) for sf in f.fields if sf.present(version)}
     raise ValueError(f"unknown type {t!r} for field {f.name}")
 
 
@@ -153,8 +153,11 @@ def _array_codec(item_enc: Encoder, item_dec: Decoder, flexible: bool, nullable:
                 out.append(0)
                 return
             write_uvarint(out, len(v) + 1)
-            for item in v:
-                item_enc(out, item)
+            try:
+                for item in v:
+                    item_enc(out, item)
+            except Exception as exc:  # noqa: BLE001
+                _raise_element_error(exc, v, item_enc)
     else:
         def enc_array(out: bytearray, v: Any) -> None:
             if v is None:
@@ -163,8 +166,11 @@ def _array_codec(item_enc: Encoder, item_dec: Decoder, flexible: bool, nullable:
                 out += b"\xff\xff\xff\xff"
                 return
             out += pack_i32(len(v))
-            for item in v:
-                item_enc(out, item)
+            try:
+                for item in v:
+                    item_enc(out, item)
+            except Exception as exc:  # noqa: BLE001
+                _raise_element_error(exc, v, item_enc)
 
     def dec_array(buf: Any, pos: int) -> tuple[Any, int]:
         n, pos = read_len(buf, pos, flexible, nullable)
@@ -331,30 +337,60 @@ def compile_struct(fields: tuple[Field, ...] | list[Field], version: int, flexib
 
 
 class FieldEncodeError(KafkaProtocolError):
-    """A value in a body being encoded has the wrong type or range; the message names the field."""
+    """A value in a body being encoded has the wrong type or range; the message names the field
+    by its path (``topic_data[0].name``)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"cannot encode field {path!r}: {reason}" if path else f"cannot encode: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def _join(prefix: str, inner: str) -> str:
+    if not inner:
+        return prefix
+    return prefix + inner if inner.startswith("[") else f"{prefix}.{inner}"
 
 
 def _raise_encode_error(exc: Exception, d: Any, ops: tuple, names: tuple) -> None:
-    if isinstance(exc, FieldEncodeError):
-        raise exc
     if not isinstance(d, dict):
-        raise FieldEncodeError(f"expected a dict, got {type(d).__name__}") from None
+        raise FieldEncodeError("", f"expected a dict, got {type(d).__name__}") from None
     # Slow path, only on failure: find which field failed so that the message names it.
     for op, name in zip(ops, names):
         try:
             op(bytearray(), d)
-        except FieldEncodeError:
-            raise
+        except FieldEncodeError as inner:
+            raise FieldEncodeError(_join(name, inner.path), inner.reason) from None
         except Exception as inner:  # noqa: BLE001
-            raise FieldEncodeError(f"cannot encode field {name!r}: {inner}") from None
-    raise FieldEncodeError(f"cannot encode: {exc}") from exc
+            raise FieldEncodeError(name, str(inner)) from None
+    raise FieldEncodeError("", str(exc)) from exc
+
+
+def _raise_element_error(exc: Exception, items: Any, item_enc: Encoder) -> None:
+    # Slow path of array encoding: find the failing element so that the path shows its index.
+    for i, item in enumerate(items):
+        try:
+            item_enc(bytearray(), item)
+        except FieldEncodeError as inner:
+            raise FieldEncodeError(_join(f"[{i}]", inner.path), inner.reason) from None
+        except Exception as inner:  # noqa: BLE001
+            raise FieldEncodeError(f"[{i}]", str(inner)) from None
+    raise FieldEncodeError("", str(exc)) from exc
 
 
 def _tagged_encoder(tagged: list[tuple[int, str, Any, Encoder, Decoder]]) -> Callable[[bytearray, dict], None]:
     write_uvarint = p.write_uvarint
     if not tagged:
         def enc_none(out: bytearray, d: dict) -> None:
-            out.append(0)
+            raw = d.get("_unknown_tagged_fields")
+            if not raw:
+                out.append(0)
+                return
+            write_uvarint(out, len(raw))
+            for tag in sorted(raw):
+                write_uvarint(out, tag)
+                write_uvarint(out, len(raw[tag]))
+                out += raw[tag]
         return enc_none
 
     def enc_tags(out: bytearray, d: dict) -> None:
@@ -378,16 +414,24 @@ def _tagged_encoder(tagged: list[tuple[int, str, Any, Encoder, Decoder]]) -> Cal
     return enc_tags
 
 
+def _fresh(value: Any) -> Any:
+    """A copy of a (nested dict/list) default, so that decoded messages never share objects."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    return value
+
+
 def _tagged_decoder(tagged: list[tuple[int, str, Any, Encoder, Decoder]]) -> Callable[[Any, int, dict], int]:
     by_tag = {tag: (key, dec) for tag, key, _, _, dec in tagged}
     # Mutable defaults are copied per decoded message so that callers may modify them.
-    defaults = [(key, default, type(default) if isinstance(default, (list, dict)) else None)
-                for _, key, default, _, _ in tagged]
+    defaults = [(key, default, isinstance(default, (list, dict))) for _, key, default, _, _ in tagged]
     read_uvarint32 = p.read_uvarint32
 
     def dec_tags(buf: Any, pos: int, d: dict) -> int:
-        for key, default, factory in defaults:
-            d[key] = factory() if factory is not None else default
+        for key, default, mutable in defaults:
+            d[key] = _fresh(default) if mutable else default
         n, pos = read_uvarint32(buf, pos)
         if n == 0:
             return pos
