@@ -135,6 +135,45 @@ def _unlz4(data: bytes) -> bytes:
     return lz4.frame.decompress(data)
 
 
+_XXH_P1, _XXH_P2, _XXH_P3, _XXH_P4, _XXH_P5 = 2654435761, 2246822519, 3266489917, 668265263, 374761393
+
+
+def _rotl32(x: int, r: int) -> int:
+    return ((x << r) | (x >> (32 - r))) & 0xFFFFFFFF
+
+
+def _xxh32_short(data: bytes) -> int:
+    """xxHash32 (seed 0) of fewer than 16 bytes: enough for an LZ4 frame descriptor."""
+    n = len(data)
+    h = (_XXH_P5 + n) & 0xFFFFFFFF
+    i = 0
+    while i + 4 <= n:
+        h = _rotl32((h + int.from_bytes(data[i:i + 4], "little") * _XXH_P3) & 0xFFFFFFFF, 17) * _XXH_P4
+        h &= 0xFFFFFFFF
+        i += 4
+    while i < n:
+        h = _rotl32((h + data[i] * _XXH_P5) & 0xFFFFFFFF, 11) * _XXH_P1 & 0xFFFFFFFF
+        i += 1
+    h ^= h >> 15
+    h = h * _XXH_P2 & 0xFFFFFFFF
+    h ^= h >> 13
+    h = h * _XXH_P3 & 0xFFFFFFFF
+    return h ^ (h >> 16)
+
+
+def fix_legacy_lz4_header(data: bytes) -> bytes:
+    """Repair the frame descriptor checksum that Kafka < 0.10 computed wrongly for magic 0 messages
+    (over the magic number too, KAFKA-3160), so that a standard LZ4 decoder accepts the frame."""
+    if len(data) < 7 or data[:4] != b"\x04\x22\x4d\x18":
+        return data
+    flg = data[4]
+    desc_len = 2 + (8 if flg & 0x08 else 0) + (4 if flg & 0x01 else 0)
+    if len(data) < 4 + desc_len + 1:
+        return data
+    checksum = (_xxh32_short(bytes(data[4:4 + desc_len])) >> 8) & 0xFF
+    return bytes(data[:4 + desc_len]) + bytes([checksum]) + bytes(data[5 + desc_len:])
+
+
 def _unzstd(data: bytes) -> bytes:
     out = []
     buf = bytes(data)

@@ -19,7 +19,7 @@ import zlib
 from typing import Any, Iterable
 
 from kafkaio.records._errors import CorruptRecordError
-from kafkaio.records.codecs import compress, decompress
+from kafkaio.records.codecs import compress, decompress, fix_legacy_lz4_header
 from kafkaio.records.enums import Compression, TimestampType
 
 MIN_MESSAGE_SIZE_V0 = 14  # crc, magic, attributes, key length, value length
@@ -88,7 +88,14 @@ def _parse_message(view: memoryview, pos: int, size: int, check_crcs: bool) -> _
 def _inner_messages(wrapper: _Message, check_crcs: bool) -> list[_Message]:
     if wrapper.value is None:
         raise CorruptRecordError("compressed legacy message without a value")
-    data = memoryview(decompress(wrapper.attributes & 0x07, wrapper.value))
+    codec = wrapper.attributes & 0x07
+    try:
+        data = memoryview(decompress(codec, wrapper.value))
+    except CorruptRecordError:
+        if codec != Compression.LZ4 or wrapper.magic != 0:
+            raise
+        # magic 0 LZ4 from Kafka < 0.10 carries a wrongly computed descriptor checksum
+        data = memoryview(decompress(codec, fix_legacy_lz4_header(wrapper.value)))
     out: list[_Message] = []
     pos, end = 0, len(data)
     while pos < end:
