@@ -741,15 +741,20 @@ def _cmd_start(args: argparse.Namespace) -> int:
         heap=args.heap,
     )
     stop = threading.Event()
+    ready = False
 
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
+        if not ready:  # abort a start in progress; start() stops what it began
+            raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # keep nohup's choice
+        signal.signal(signal.SIGHUP, on_signal)
     started = time.monotonic()
     cluster.start()
+    ready = True
     elapsed = time.monotonic() - started
     bootstrap = cluster.bootstrap_servers
     if args.bootstrap_file:
