@@ -202,10 +202,12 @@ class Cluster:
         while True:
             for index, (host, port) in enumerate(self._bootstrap):
                 address = f"{host}:{port}"
+                self._raise_recent_auth_failure()
                 try:
                     await self._metadata_via_address(host, port, -(index + 1), deadline)
                     return
-                except AuthenticationError:
+                except AuthenticationError as exc:
+                    self._remember_auth_failure(exc)
                     raise
                 except (KafkaError, OSError) as exc:
                     errors[address] = str(exc) or exc.__class__.__name__
@@ -499,12 +501,19 @@ class Cluster:
             task.add_done_callback(lambda t, key=key: self._connecting.pop(key, None) if self._connecting.get(key) is t else None)
         return await asyncio.shield(task)
 
-    async def _open(self, node_id: int, purpose: str, wait_backoff: bool) -> BrokerConnection:
+    def _raise_recent_auth_failure(self) -> None:
+        """Re-raise an authentication failure seen less than reconnect_backoff_max_ms ago."""
         if self._auth_failure is not None:
             error, until = self._auth_failure
             if time.monotonic() < until:
                 raise type(error)(error.message)
             self._auth_failure = None
+
+    def _remember_auth_failure(self, error: AuthenticationError) -> None:
+        self._auth_failure = (error, time.monotonic() + self._reconnect_policy.max_ms / 1000.0)
+
+    async def _open(self, node_id: int, purpose: str, wait_backoff: bool) -> BrokerConnection:
+        self._raise_recent_auth_failure()
         backoff = self._node_backoff.get(node_id)
         if backoff is None:
             backoff = self._node_backoff[node_id] = Backoff(self._reconnect_policy)
@@ -519,7 +528,7 @@ class Cluster:
             await conn.connect()
         except AuthenticationError as exc:
             backoff.fail()
-            self._auth_failure = (exc, time.monotonic() + self._reconnect_policy.max_ms / 1000.0)
+            self._remember_auth_failure(exc)
             raise
         except KafkaError:
             backoff.fail()

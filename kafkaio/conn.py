@@ -271,7 +271,7 @@ class BrokerConnection:
             if code:
                 detail = resp.get("error_message") or "credentials rejected"
                 server_error = getattr(mech, "server_error", "")
-                if server_error:
+                if server_error and server_error not in detail:
                     detail = f"{detail}: {server_error}"
                 raise AuthenticationError(
                     f"SASL {name} authentication with broker {self.host}:{self.port} failed: {detail}")

@@ -61,5 +61,10 @@ def build_ssl_context(config: Any) -> ssl.SSLContext | None:
 
 def describe_tls_failure(host: str, port: int, exc: BaseException) -> SslAuthenticationError:
     """A clear, non-retriable error for a failed TLS handshake with ``host:port``."""
-    reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or str(exc)
-    return SslAuthenticationError(f"TLS handshake with {host}:{port} failed: {reason}")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = f"certificate verify failed: {exc.verify_message or exc.reason}"
+        hint = " (check ssl_cafile/ssl_context, and ssl_check_hostname for name mismatches)"
+    else:
+        reason = getattr(exc, "reason", None) or str(exc)
+        hint = " (is the listener really TLS, and do both sides share a TLS version and cipher?)"
+    return SslAuthenticationError(f"TLS handshake with {host}:{port} failed: {reason}{hint}")
