@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from kafkaio.protocol.schema import Api, F
 
+CLIENT_SOFTWARE_NAME = "kafkaio"
+CLIENT_SOFTWARE_VERSION = "0.1.0"  # kept equal to kafkaio.__version__ by a unit test
+
 
 API_VERSIONS = Api(
     18, 'ApiVersions', versions="0-4", flexible='3+',
     request=(
-        F('client_software_name', 'string', '3+'),
-        F('client_software_version', 'string', '3+'),
+        # Brokers reject an empty name or version (INVALID_REQUEST), so default to ours.
+        F('client_software_name', 'string', '3+', default=CLIENT_SOFTWARE_NAME),
+        F('client_software_version', 'string', '3+', default=CLIENT_SOFTWARE_VERSION),
     ),
     response=(
         F('error_code', 'int16', '0+'),
@@ -36,7 +40,7 @@ API_VERSIONS = Api(
 
 
 METADATA = Api(
-    3, 'Metadata', versions="4-12", flexible='9+',
+    3, 'Metadata', versions="4-13", flexible='9+',
     request=(
         F('topics', '[]', '0+',
             F('topic_id', 'uuid', '10+'),
@@ -69,6 +73,8 @@ METADATA = Api(
                 F('offline_replicas', '[]int32', '5+')),
             F('topic_authorized_operations', 'int32', '8+', default=-2147483648)),
         F('cluster_authorized_operations', 'int32', '8-10', default=-2147483648),
+        # v13 (KIP-1102): a top-level error, e.g. REBOOTSTRAP_REQUIRED.
+        F('error_code', 'int16', '13+'),
     ),
 )
 

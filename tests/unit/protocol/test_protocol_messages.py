@@ -267,10 +267,15 @@ def test_unimplemented_versions_and_apis() -> None:
 
 @pytest.mark.parametrize("api, bmin, bmax, expected", [
     (ApiKey.FETCH, 4, 17, 12), (ApiKey.FETCH, 0, 8, 8), (ApiKey.PRODUCE, 3, 13, 12),
-    (ApiKey.API_VERSIONS, 0, 2, 2), (ApiKey.METADATA, 0, 12, 12), (ApiKey.METADATA, 4, 4, 4),
+    (ApiKey.API_VERSIONS, 0, 2, 2), (ApiKey.METADATA, 0, 12, 12), (ApiKey.METADATA, 0, 13, 13),
+    (ApiKey.METADATA, 4, 4, 4), (ApiKey.METADATA, 0, 3, None),
 ])
-def test_negotiate_version(api: ApiKey, bmin: int, bmax: int, expected: int) -> None:
-    assert negotiate_version(api, bmin, bmax) == expected
+def test_negotiate_version(api: ApiKey, bmin: int, bmax: int, expected: int | None) -> None:
+    if expected is None:
+        with pytest.raises(UnsupportedVersionError):
+            negotiate_version(api, bmin, bmax)
+    else:
+        assert negotiate_version(api, bmin, bmax) == expected
 
 
 def test_negotiation_without_overlap_names_the_api() -> None:
@@ -288,3 +293,18 @@ def test_kip_896_minimums_and_name_based_ceilings() -> None:
     assert client_versions(ApiKey.OFFSET_FETCH)[1] == 9
     assert client_versions(ApiKey.SASL_HANDSHAKE) == (1, 1)
     assert not api_schema(ApiKey.SASL_HANDSHAKE).is_flexible(1)
+
+
+def test_api_versions_request_defaults_to_a_valid_software_name_and_version() -> None:
+    import kafkaio
+    from kafkaio.protocol.messages.metadata import CLIENT_SOFTWARE_VERSION
+
+    assert CLIENT_SOFTWARE_VERSION == kafkaio.__version__
+    body = decode_request(bytes(encode_request(ApiKey.API_VERSIONS, 3, 1, "c", {})[4:]))[4]
+    assert body == {"client_software_name": "kafkaio", "client_software_version": kafkaio.__version__}
+
+
+def test_metadata_v13_top_level_error_code_follows_the_topics() -> None:
+    frame = encode_response(ApiKey.METADATA, 13, 1, {"error_code": 129})
+    assert bytes(frame[-3:]) == b"\x00\x81\x00"  # error code, then the tagged fields
+    assert decode_response(ApiKey.METADATA, 13, bytes(frame[4:]))["error_code"] == 129
