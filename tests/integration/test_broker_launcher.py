@@ -1,0 +1,283 @@
+"""The local Kafka launcher against itself: real JVMs, real sockets, real restarts.
+
+Records go through kafkaio's own wire code (``kafkaio.protocol`` + ``kafkaio.records``) over a
+plain asyncio socket, so these tests do not depend on the connection or client layers.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import struct
+import time
+from pathlib import Path
+
+import pytest
+
+from kafkaio.protocol import ApiKey, decode_response, encode_request
+from kafkaio.records import BatchBuilder, Compression, read_batches
+from kafkaio.testing.broker import (
+    BrokerLauncherError,
+    LocalKafkaCluster,
+    fetch_jars,
+    find_java,
+    find_maven,
+)
+
+# Versions that name topics (not topic ids) and that every 3.9+/4.x broker serves.
+PRODUCE_V, FETCH_V, METADATA_V, CREATE_TOPICS_V = 9, 12, 12, 5
+
+
+class RawClient:
+    """One broker connection speaking kafkaio.protocol frames, nothing else."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer, self.correlation_id = reader, writer, 0
+
+    @classmethod
+    async def connect(cls, address: str, ssl_context: ssl.SSLContext | None = None) -> "RawClient":
+        host, port = address.split(",")[0].rsplit(":", 1)
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, int(port), ssl=ssl_context), 30
+        )
+        return cls(reader, writer)
+
+    async def request(self, api_key: int, version: int, body: dict) -> dict:
+        self.correlation_id += 1
+        self.writer.write(encode_request(api_key, version, self.correlation_id, "launcher-test", body))
+        await self.writer.drain()
+        size = struct.unpack(">i", await asyncio.wait_for(self.reader.readexactly(4), 30))[0]
+        payload = await asyncio.wait_for(self.reader.readexactly(size), 30)
+        return decode_response(api_key, version, payload)
+
+    async def close(self) -> None:
+        self.writer.close()
+        try:
+            await self.writer.wait_closed()
+        except (ConnectionError, ssl.SSLError):
+            pass
+
+
+async def create_topic(client: RawClient, name: str, partitions: int, replication: int) -> None:
+    resp = await client.request(ApiKey.CREATE_TOPICS, CREATE_TOPICS_V, {
+        "topics": [{"name": name, "num_partitions": partitions, "replication_factor": replication,
+                    "assignments": [], "configs": []}],
+        "timeout_ms": 30_000,
+    })
+    assert resp["topics"][0]["error_code"] == 0, resp
+
+
+async def leader_of(client: RawClient, topic: str, partition: int = 0, timeout: float = 60) -> dict:
+    """Partition metadata once the partition has a leader."""
+    deadline = time.monotonic() + timeout
+    while True:
+        resp = await client.request(ApiKey.METADATA, METADATA_V, {
+            "topics": [{"name": topic}], "allow_auto_topic_creation": False,
+        })
+        for t in resp["topics"]:
+            for p in t["partitions"]:
+                if p["partition_index"] == partition and p["error_code"] == 0 and p["leader_id"] >= 0:
+                    return {"brokers": {b["node_id"]: b for b in resp["brokers"]}, **p}
+        assert time.monotonic() < deadline, f"no leader for {topic}-{partition}: {resp}"
+        await asyncio.sleep(0.2)
+
+
+async def produce(client: RawClient, topic: str, value: bytes, acks: int = -1) -> int:
+    builder = BatchBuilder(compression=Compression.NONE, batch_size=16384)
+    builder.append(int(time.time() * 1000), b"key", value, [("h", b"v")])
+    resp = await client.request(ApiKey.PRODUCE, PRODUCE_V, {
+        "acks": acks, "timeout_ms": 30_000,
+        "topic_data": [{"name": topic, "partition_data": [{"index": 0, "records": builder.build()}]}],
+    })
+    part = resp["responses"][0]["partition_responses"][0]
+    assert part["error_code"] == 0, part
+    return part["base_offset"]
+
+
+async def fetch_values(client: RawClient, topic: str, offset: int) -> list[bytes]:
+    resp = await client.request(ApiKey.FETCH, FETCH_V, {
+        "max_wait_ms": 500, "min_bytes": 1, "isolation_level": 0,
+        "topics": [{"topic": topic, "partitions": [
+            {"partition": 0, "fetch_offset": offset, "partition_max_bytes": 1 << 20}]}],
+    })
+    part = resp["responses"][0]["partitions"][0]
+    assert part["error_code"] == 0, part
+    values = []
+    for batch in read_batches(bytes(part["records"] or b"")):
+        values += [r.value for r in batch.records(topic, 0) if r.offset >= offset]
+    return values
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def assert_gone(pids: list[int]) -> None:
+    assert pids, "the cluster reported no processes"
+    left = [pid for pid in pids if alive(pid)]
+    assert not left, f"java processes of ours still running: {left}"
+
+
+# ------------------------------------------------------------------------------ prerequisites
+
+
+def test_missing_maven_is_reported_clearly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BrokerLauncherError, match="mvn.*Maven"):
+        find_maven()
+    # A version not in the cache needs Maven, so fetching it names Maven too.
+    monkeypatch.setenv("KAFKAIO_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(BrokerLauncherError, match="mvn"):
+        fetch_jars("4.1.2")
+
+
+def test_missing_or_old_java_is_reported_clearly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BrokerLauncherError, match="Java 17"):
+        find_java()
+    # A real executable that answers like Java 11.
+    fake_home = tmp_path / "jdk11"
+    (fake_home / "bin").mkdir(parents=True)
+    java = fake_home / "bin" / "java"
+    java.write_text('#!/bin/sh\necho \'openjdk version "11.0.2" 2019-01-15\' >&2\n')
+    java.chmod(0o755)
+    monkeypatch.setenv("JAVA_HOME", str(fake_home))
+    with pytest.raises(BrokerLauncherError, match="Java 11.*17"):
+        find_java()
+
+
+def test_bad_arguments_are_rejected() -> None:
+    with pytest.raises(BrokerLauncherError, match="listeners"):
+        LocalKafkaCluster(listeners=("PLAINTEXT", "BOGUS"))
+    with pytest.raises(BrokerLauncherError, match="at least one"):
+        LocalKafkaCluster(brokers=0)
+    with pytest.raises(BrokerLauncherError, match="not a Kafka version"):
+        LocalKafkaCluster(version="latest")
+
+
+# ------------------------------------------------------------------------------ one node
+
+
+async def test_single_node_start_produce_fetch_stop() -> None:
+    cluster = LocalKafkaCluster(brokers=1)
+    await asyncio.to_thread(cluster.start)
+    pids = cluster.pids()
+    directory = cluster.directory
+    try:
+        assert len(pids) == 1 and all(alive(p) for p in pids)
+        # broker logs go to the node's file, not to the console
+        assert cluster.brokers[0].log_file.stat().st_size > 0
+        client = await RawClient.connect(cluster.bootstrap_servers)
+        try:
+            await create_topic(client, "launcher-one", 1, 1)
+            await leader_of(client, "launcher-one")
+            offset = await produce(client, "launcher-one", b"hello from kafkaio")
+            assert await fetch_values(client, "launcher-one", offset) == [b"hello from kafkaio"]
+        finally:
+            await client.close()
+    finally:
+        await asyncio.to_thread(cluster.stop)
+    assert_gone(pids)
+    assert directory is not None and not directory.exists()
+
+
+# ------------------------------------------------------------------------------ three nodes
+
+
+@pytest.mark.slow  # three JVMs, a crash and a catch-up: well over 30 s on two cores
+async def test_three_nodes_survive_restart_of_one() -> None:
+    cluster = LocalKafkaCluster(brokers=3)
+    await asyncio.to_thread(cluster.start)
+    pids = cluster.pids()
+    try:
+        assert len(pids) == 3
+        client = await RawClient.connect(cluster.brokers[0].advertised["PLAINTEXT"][0] + ":%d"
+                                         % cluster.brokers[0].port)
+        try:
+            await create_topic(client, "launcher-three", 1, 3)
+            part = await leader_of(client, "launcher-three")
+            assert sorted(part["replica_nodes"]) == [1, 2, 3]
+            leader = part["leader_id"]
+            victim = next(b for b in cluster.brokers if b.node_id == leader)
+
+            # Crash the leader, bring it back on the same id, data dir and ports.
+            old_port = victim.port
+            await asyncio.to_thread(cluster.kill_broker, victim.index)
+            assert not victim.running
+            survivor = next(b for b in cluster.brokers if b.running)
+            await client.close()
+            client = await RawClient.connect(f"127.0.0.1:{survivor.port}")
+            deadline = time.monotonic() + 60
+            while (part := await leader_of(client, "launcher-three"))["leader_id"] == leader:
+                assert time.monotonic() < deadline, "leadership never moved off the killed node"
+                await asyncio.sleep(0.2)
+            # acks=-1 works with the remaining ISR of two
+            offset = await produce(client, "launcher-three", b"while one was down")
+
+            await asyncio.to_thread(cluster.start_broker, victim.index)
+            assert victim.running and victim.port == old_port
+            # the restarted node catches up and rejoins the ISR
+            deadline = time.monotonic() + 90
+            while victim.node_id not in (await leader_of(client, "launcher-three"))["isr_nodes"]:
+                assert time.monotonic() < deadline, "the restarted node never rejoined the ISR"
+                await asyncio.sleep(0.5)
+            leader_client = await RawClient.connect(f"127.0.0.1:{victim.port}")
+            try:
+                resp = await leader_client.request(ApiKey.METADATA, METADATA_V, {"topics": None})
+                assert {b["node_id"] for b in resp["brokers"]} == {1, 2, 3}
+            finally:
+                await leader_client.close()
+            leader_now = next(b for b in cluster.brokers if b.node_id == part["leader_id"])
+            fetch_client = await RawClient.connect(f"127.0.0.1:{leader_now.port}")
+            try:
+                assert await fetch_values(fetch_client, "launcher-three", offset) == [b"while one was down"]
+            finally:
+                await fetch_client.close()
+            pids_after = cluster.pids()
+        finally:
+            await client.close()
+    finally:
+        await asyncio.to_thread(cluster.stop)
+    assert_gone(pids + pids_after)
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+async def test_topic_fixture_makes_a_fresh_topic(bootstrap_servers: str, topic: str) -> None:
+    client = await RawClient.connect(bootstrap_servers)
+    try:
+        part = await leader_of(client, topic)
+        assert part["leader_id"] >= 0
+        offset = await produce(client, topic, b"fixture")
+        assert offset == 0  # fresh topic: nothing was there before
+    finally:
+        await client.close()
+
+
+async def test_topic_factory_options(bootstrap_servers: str, topic_factory) -> None:
+    name = await topic_factory(partitions=3, configs={"cleanup.policy": "compact"})
+    client = await RawClient.connect(bootstrap_servers)
+    try:
+        resp = await client.request(ApiKey.METADATA, METADATA_V, {"topics": [{"name": name}]})
+        assert len(resp["topics"][0]["partitions"]) == 3
+    finally:
+        await client.close()
+
+
+async def test_selected_event_loop_runs_the_tests(request: pytest.FixtureRequest) -> None:
+    from kafkaio.testing.fixtures import loop_name
+
+    loop = asyncio.get_running_loop()
+    if loop_name(request.config) == "uvloop":
+        import uvloop
+
+        assert isinstance(loop, uvloop.Loop)
+    else:
+        assert type(loop).__module__.startswith("asyncio")
