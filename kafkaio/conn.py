@@ -222,6 +222,12 @@ class BrokerConnection:
         if sock is not None:
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                # Only sizes the user chose: Linux autotuning beats Java's fixed defaults.
+                is_explicit = getattr(self.config, "is_explicit", None)
+                for name, opt in (("send_buffer_bytes", socket.SO_SNDBUF), ("receive_buffer_bytes", socket.SO_RCVBUF)):
+                    size = getattr(self.config, name, -1)
+                    if callable(is_explicit) and is_explicit(name) and size and size > 0:
+                        sock.setsockopt(socket.SOL_SOCKET, opt, size)
             except (OSError, AttributeError):
                 pass
 
