@@ -11,7 +11,9 @@ import pytest
 pytest_plugins = ["kafkaio.testing.fixtures"]
 
 _UNIT_DIR = Path(__file__).parent / "unit"
-_BROKER_FIXTURES = {"kafka_cluster", "bootstrap_servers", "kafka_admin", "topic", "topic_factory"}
+_BROKER_FIXTURES = {
+    "kafka_cluster", "bootstrap_servers", "kafka_admin", "kafka_secure_cluster", "topic", "topic_factory",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

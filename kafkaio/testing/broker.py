@@ -52,7 +52,9 @@ __all__ = [
 
 DEFAULT_KAFKA_VERSION = "4.1.2"
 CLIENT_LISTENERS = ("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL")
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+# OAUTHBEARER uses Kafka's built-in *unsecured* validator: it accepts any unsigned JWT
+# (alg "none") whose "sub" claim names the principal. For tests only, like everything here.
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
 # The listener every node uses for replication and for our own readiness probes. It is always
 # plaintext and never advertised through a proxy, so faults injected on client listeners never
 # disturb the cluster's own traffic.
@@ -553,6 +555,10 @@ class LocalKafkaCluster:
                     props[f"{prefix}.{mech}.sasl.jaas.config"] = (
                         "org.apache.kafka.common.security.scram.ScramLoginModule required;"
                     )
+                props[f"{prefix}.oauthbearer.sasl.jaas.config"] = (
+                    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+                    f'unsecuredLoginStringClaim_sub="{first_user}";'
+                )
         if self.certs is not None:
             for name in self.listeners:
                 if name not in ("SSL", "SASL_SSL"):

@@ -11,6 +11,7 @@ Fixtures:
   (when one answers) > a local broker started from Maven-fetched jars
   (:mod:`kafkaio.testing.broker`). Nothing starts until a test asks for it.
 - ``bootstrap_servers`` (session): its ``"host:port,..."``.
+- ``kafka_secure_cluster`` (session): a local cluster with SASL and TLS listeners (see below).
 - ``topic``: a new, uniquely named topic with one partition, deleted after the test.
 - ``topic_factory``: ``await topic_factory(partitions=3, replication_factor=1, configs={...})``
   makes more topics like that.
@@ -107,6 +108,25 @@ def kafka_cluster() -> Iterator[KafkaTarget]:
         yield target
     finally:
         target.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_secure_cluster() -> Iterator[LocalKafkaCluster]:
+    """A local one-node cluster with PLAINTEXT, SASL_PLAINTEXT, SSL and SASL_SSL listeners.
+
+    Always local (KAFKAIO_BOOTSTRAP does not apply): ``bootstrap_for(listener)``, ``ca_file``,
+    ``certs`` (client certificate too) and ``users`` (name -> password, for PLAIN and both SCRAM
+    mechanisms; OAUTHBEARER takes any unsigned JWT). Started on first use, shared by the session.
+    """
+    cluster = LocalKafkaCluster(brokers=1, listeners=("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL"))
+    try:
+        cluster.start()
+    except BrokerLauncherError as exc:
+        pytest.fail(f"cannot start the secured local broker: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,8 @@ plain asyncio socket, so these tests do not depend on the connection or client l
 from __future__ import annotations
 
 import asyncio
-import os
+import base64
+import json
 import ssl
 import struct
 import time
@@ -281,3 +282,68 @@ async def test_selected_event_loop_runs_the_tests(request: pytest.FixtureRequest
         assert isinstance(loop, uvloop.Loop)
     else:
         assert type(loop).__module__.startswith("asyncio")
+
+
+# ------------------------------------------------------------------------------ security listeners
+
+
+def unsigned_jwt(subject: str) -> str:
+    """A JWT with alg "none": what Kafka's unsecured OAUTHBEARER validator accepts."""
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    now = int(time.time())
+    return f'{part({"alg": "none"})}.{part({"sub": subject, "iat": now, "exp": now + 3600})}.'
+
+
+async def sasl_login(address: str, mechanism, ssl_context: ssl.SSLContext | None = None) -> int:
+    """Authenticate with ``mechanism``; 0 and a working Metadata call, or the broker's error code."""
+    client = await RawClient.connect(address, ssl_context)
+    try:
+        resp = await client.request(ApiKey.SASL_HANDSHAKE, 1, {"mechanism": mechanism.name})
+        assert resp["error_code"] == 0, resp
+        message = await mechanism.start()
+        while message is not None:
+            resp = await client.request(ApiKey.SASL_AUTHENTICATE, 1, {"auth_bytes": message})
+            if resp["error_code"]:
+                return resp["error_code"]
+            message = mechanism.step(bytes(resp["auth_bytes"]))
+        resp = await client.request(ApiKey.METADATA, METADATA_V, {"topics": None})
+        assert [b["node_id"] for b in resp["brokers"]] == [1]
+        return 0
+    finally:
+        await client.close()
+
+
+async def test_tls_listener_verifies_against_the_cluster_ca(kafka_secure_cluster: LocalKafkaCluster) -> None:
+    cluster = kafka_secure_cluster
+    context = ssl.create_default_context(cafile=str(cluster.ca_file))  # hostname (IP SAN) checked too
+    client = await RawClient.connect(cluster.bootstrap_for("SSL"), context)
+    try:
+        resp = await client.request(ApiKey.METADATA, METADATA_V, {"topics": None})
+        assert "127.0.0.1:%d" % resp["brokers"][0]["port"] == cluster.bootstrap_for("SSL")
+    finally:
+        await client.close()
+    # Without the CA the broker's certificate is not trusted.
+    with pytest.raises(ssl.SSLCertVerificationError):
+        await RawClient.connect(cluster.bootstrap_for("SSL"), ssl.create_default_context())
+
+
+@pytest.mark.parametrize("listener", ["SASL_PLAINTEXT", "SASL_SSL"])
+async def test_sasl_listeners_accept_configured_users(kafka_secure_cluster: LocalKafkaCluster, listener: str) -> None:
+    from kafkaio.sasl import OAuthBearerMechanism, PlainMechanism, ScramMechanism
+
+    cluster = kafka_secure_cluster
+    address = cluster.bootstrap_for(listener)
+    context = ssl.create_default_context(cafile=str(cluster.ca_file)) if listener == "SASL_SSL" else None
+    user, password = next(iter(cluster.users.items()))
+    assert await sasl_login(address, PlainMechanism(user, password), context) == 0
+    assert await sasl_login(address, PlainMechanism(user, password + "x"), context) == 58
+    for name in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
+        assert await sasl_login(address, ScramMechanism(name, user, password), context) == 0
+        assert await sasl_login(address, ScramMechanism(name, user, password + "x"), context) == 58
+
+    async def token() -> str:
+        return unsigned_jwt(user)
+
+    assert await sasl_login(address, OAuthBearerMechanism(token), context) == 0
