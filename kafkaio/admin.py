@@ -404,7 +404,8 @@ class Admin:
                 r = out.get(k, _Retry(UnknownServerError(f"{what}: the broker's answer did not mention {k!r}")))
                 if isinstance(r, _Retry):
                     retry.append(k)
-                    last[k] = r.error
+                    if not (isinstance(r.error, KafkaTimeoutError) and k in last):
+                        last[k] = r.error  # keep the broker's reason rather than our own timeout
                     refresh = refresh or r.error.invalid_metadata
                 else:
                     results[k] = r
@@ -645,7 +646,8 @@ class Admin:
                 out: dict[ConfigResource, Any] = {}
                 for res in resp["results"]:
                     key = ConfigResource(res["resource_type"], res["resource_name"])
-                    err = _outcome(res["error_code"], res.get("error_message"), f"describe configs of {key}")
+                    err = _outcome(res["error_code"], res.get("error_message"), f"describe configs of {key}",
+                                   final=(UNKNOWN_TOPIC_OR_PARTITION,))
                     out[key] = err if err is not None else {c["name"]: _config_entry(c) for c in res["configs"]}
                 return out
             return await self._by_node(pending, self._config_node, send)
@@ -677,7 +679,8 @@ class Admin:
                     "validate_only": validate_only}, dl)
                 return {ConfigResource(r["resource_type"], r["resource_name"]):
                         _outcome(r["error_code"], r.get("error_message"), "alter configs of "
-                                 f"{ConfigResource(r['resource_type'], r['resource_name'])}")
+                                 f"{ConfigResource(r['resource_type'], r['resource_name'])}",
+                                 final=(UNKNOWN_TOPIC_OR_PARTITION,))
                         for r in resp["responses"]}
             return await self._by_node(pending, self._config_node, send)
 
