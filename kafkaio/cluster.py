@@ -498,8 +498,14 @@ class Cluster:
         if task is None:
             task = asyncio.get_running_loop().create_task(self._open(node_id, purpose, wait_backoff))
             self._connecting[key] = task
-            task.add_done_callback(lambda t, key=key: self._connecting.pop(key, None) if self._connecting.get(key) is t else None)
+            task.add_done_callback(lambda t, key=key: self._connect_done(key, t))
         return await asyncio.shield(task)
+
+    def _connect_done(self, key: tuple[int, str], task: asyncio.Task) -> None:
+        if self._connecting.get(key) is task:
+            del self._connecting[key]
+        if not task.cancelled():
+            task.exception()  # retrieved: every waiter got it; no "never retrieved" warning
 
     def _raise_recent_auth_failure(self) -> None:
         """Re-raise an authentication failure seen less than reconnect_backoff_max_ms ago."""

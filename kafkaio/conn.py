@@ -334,10 +334,12 @@ class BrokerConnection:
         now = loop.time()  # type: ignore[union-attr]
         deadline = now + timeout
         self._last_used = now
+        # Written before it is registered: the reader cannot run until we yield, and a failed
+        # write then leaves no orphan future behind.
+        self._write(frame)
         self._in_flight[corr] = _InFlight(future, api_key, version, deadline)
         if self._timer is None or deadline < self._timer_at:
             self._arm_timer(deadline)
-        self._write(frame)
         if self._transport is not None and self._transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
             await self._drain()
         return await future
