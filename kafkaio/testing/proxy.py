@@ -23,19 +23,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from contextlib import asynccontextmanager
 import struct
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
 from kafkaio._speedups import load
 from kafkaio.errors import KafkaError
 
 _read_uvarint = load("varint").decode_unsigned_varint
 
-__all__ = ["FaultProxy", "RequestInfo", "start_proxied_cluster"]
+__all__ = ["FaultProxy", "RequestInfo", "proxied_cluster", "start_proxied_cluster"]
 
 PRODUCE = 0
 _HEADER = struct.Struct(">hhi")  # api_key, api_version, correlation_id
@@ -521,3 +522,15 @@ async def start_proxied_cluster(brokers: int = 1, **cluster_kwargs: Any) -> tupl
     for proxy, node in zip(proxies, cluster.brokers):
         proxy.set_target(node.host, node.port)
     return cluster, proxies
+
+
+@asynccontextmanager
+async def proxied_cluster(brokers: int = 1, **cluster_kwargs: Any) -> AsyncIterator[tuple[Any, list[FaultProxy]]]:
+    """``async with proxied_cluster(1) as (cluster, proxies):`` start_proxied_cluster, stopped on exit."""
+    cluster, proxies = await start_proxied_cluster(brokers, **cluster_kwargs)
+    try:
+        yield cluster, proxies
+    finally:
+        for proxy in proxies:
+            await proxy.stop()
+        await asyncio.to_thread(cluster.stop)

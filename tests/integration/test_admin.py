@@ -32,7 +32,7 @@ from kafkaio.errors import (
 from kafkaio.protocol import ApiKey, encode_versioned_struct
 from kafkaio.records import BatchBuilder
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
-from kafkaio.testing.proxy import start_proxied_cluster
+from kafkaio.testing.proxy import FaultProxy, proxied_cluster
 
 T = TypeVar("T")
 
@@ -455,18 +455,14 @@ async def test_list_offsets_and_delete_records_go_to_each_leader(admin3: Admin) 
 
 
 @pytest.fixture(scope="module")
-async def proxied_cluster() -> AsyncIterator[tuple[object, object]]:
-    cluster, proxies = await start_proxied_cluster(brokers=1)
-    try:
+async def faulty() -> AsyncIterator[tuple[object, FaultProxy]]:
+    async with proxied_cluster(brokers=1) as (cluster, proxies):
         yield cluster, proxies[0]
-    finally:
-        await proxies[0].stop()
-        await asyncio.to_thread(cluster.stop)
 
 
 @pytest.mark.slow
-async def test_retries_lost_responses_and_cut_connections(proxied_cluster) -> None:  # type: ignore[no-untyped-def]
-    _, proxy = proxied_cluster
+async def test_retries_lost_responses_and_cut_connections(faulty: tuple[object, FaultProxy]) -> None:
+    _, proxy = faulty
     async with Admin(bootstrap_servers=proxy.bootstrap_servers, request_timeout_ms=1500,
                      default_api_timeout_ms=60000) as admin:
         t = name("faults")

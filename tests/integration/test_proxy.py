@@ -8,7 +8,7 @@ from typing import AsyncIterator
 
 import pytest
 
-from kafkaio.testing.proxy import FaultProxy, start_proxied_cluster
+from kafkaio.testing.proxy import FaultProxy, proxied_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -53,12 +53,8 @@ def metadata_brokers(body: bytes) -> list[tuple[int, str, int]]:
 
 @pytest.fixture(scope="module")
 async def proxied() -> AsyncIterator[tuple[object, FaultProxy]]:
-    cluster, proxies = await start_proxied_cluster(brokers=1)
-    try:
+    async with proxied_cluster(brokers=1) as (cluster, proxies):
         yield cluster, proxies[0]
-    finally:
-        await proxies[0].stop()
-        await asyncio.to_thread(cluster.stop)
 
 
 @pytest.fixture
