@@ -119,6 +119,9 @@ def read_varlong(buf: Any, pos: int) -> tuple[int, int]:
 
 def read_uvarint32(buf: Any, pos: int) -> tuple[int, int]:
     """Read an unsigned varint that must fit in 32 bits."""
+    b = buf[pos] if pos < len(buf) else 0x80  # 0x80: let the general reader report truncation
+    if b < 0x80:
+        return b, pos + 1
     v, pos = read_uvarint(buf, pos, 5)
     if v >> 32:
         raise _corrupt("unsigned varint (overflow)", pos)
@@ -325,8 +328,12 @@ def read_array_length(buf: Any, pos: int, compact: bool, nullable: bool) -> tupl
     """Read an array's element count; -1 means null. A count that cannot fit in the remaining
     bytes (every element takes at least one byte) is rejected before any element is decoded."""
     if compact:
-        n, p = read_uvarint32(buf, pos)
-        n -= 1
+        b = buf[pos] if pos < len(buf) else 0x80
+        if b < 0x80:
+            n, p = b - 1, pos + 1
+        else:
+            n, p = read_uvarint32(buf, pos)
+            n -= 1
     else:
         (n,) = _unpack_i32(buf, pos)
         p = pos + 4

@@ -186,6 +186,36 @@ def _array_codec(item_enc: Encoder, item_dec: Decoder, flexible: bool, nullable:
     return enc_array, dec_array
 
 
+def _fixed_array_codec(fmt: str, flexible: bool, nullable: bool) -> tuple[Encoder, Decoder]:
+    """Arrays of fixed-width scalars (replica lists, partition ids) in one struct call each way."""
+    size = struct.calcsize(">" + fmt)
+    pack_i32 = p.INT32.pack
+    write_uvarint = p.write_uvarint
+    read_len = p.read_array_length
+    pack, unpack_from = struct.pack, struct.unpack_from
+
+    def enc_fixed_array(out: bytearray, v: Any) -> None:
+        if v is None:
+            if not nullable:
+                raise KafkaProtocolError("null array where not allowed")
+            out += b"\x00" if flexible else b"\xff\xff\xff\xff"
+            return
+        n = len(v)
+        if flexible:
+            write_uvarint(out, n + 1)
+        else:
+            out += pack_i32(n)
+        out += pack(f">{n}{fmt}", *v)
+
+    def dec_fixed_array(buf: Any, pos: int) -> tuple[Any, int]:
+        n, pos = read_len(buf, pos, flexible, nullable)
+        if n < 0:
+            return None, pos
+        return list(unpack_from(f">{n}{fmt}", buf, pos)), pos + n * size
+
+    return enc_fixed_array, dec_fixed_array
+
+
 def _field_codec(f: Field, version: int, flexible: bool) -> tuple[Encoder, Decoder]:
     nullable = f.nullable_in(version)
     t = f.type
@@ -214,67 +244,48 @@ def _field_codec(f: Field, version: int, flexible: bool) -> tuple[Encoder, Decod
             sub = compile_struct(f.fields, version, flexible)
             ie, idec = sub.encode, sub.decode
         else:
+            fmt = p.FIXED_FORMATS.get(item_type)
+            if fmt is not None:
+                return _fixed_array_codec(fmt, flexible, nullable)
             ie, idec = _scalar_codec(item_type, flexible, False)
         return _array_codec(ie, idec, flexible, nullable)
     return _scalar_codec(t, flexible, nullable)
 
 
-def _fixed_run_ops(run: list[tuple[str, str, Any]]) -> tuple[Callable, Callable]:
-    """One op that packs/unpacks a run of adjacent fixed-width fields with one struct.Struct."""
-    s = struct.Struct(">" + "".join(fmt for _, fmt, _ in run))
-    pack, unpack, size = s.pack, s.unpack_from, s.size
-    if len(run) == 1:
-        ((key, _, default),) = run
-
-        def enc1(out: bytearray, d: dict) -> None:
-            out += pack(d.get(key, default))
-
-        def dec1(buf: Any, pos: int, d: dict) -> int:
-            d[key] = unpack(buf, pos)[0]
-            return pos + size
-
-        return enc1, dec1
-    keys = tuple(k for k, _, _ in run)
-    defaults = tuple(dflt for _, _, dflt in run)
-    pairs = tuple(zip(keys, defaults))
+def _fixed_run_encoder(run: list[tuple[str, str, Any]]) -> Callable:
+    """Encode a run of adjacent fixed-width fields with one struct.Struct (slow-path twin of the
+    generated code, used to locate a failing field)."""
+    pack = struct.Struct(">" + "".join(fmt for _, fmt, _ in run)).pack
+    pairs = tuple((k, dflt) for k, _, dflt in run)
 
     def enc_run(out: bytearray, d: dict) -> None:
         get = d.get
         out += pack(*[get(k, dv) for k, dv in pairs])
 
-    def dec_run(buf: Any, pos: int, d: dict) -> int:
-        d.update(zip(keys, unpack(buf, pos)))
-        return pos + size
-
-    return enc_run, dec_run
+    return enc_run
 
 
-def _var_ops(key: str, default: Any, enc: Encoder, dec: Decoder) -> tuple[Callable, Callable]:
+def _var_encoder(key: str, default: Any, enc: Encoder) -> Callable:
     def enc_op(out: bytearray, d: dict) -> None:
         enc(out, d.get(key, default))
 
-    def dec_op(buf: Any, pos: int, d: dict) -> int:
-        d[key], pos = dec(buf, pos)
-        return pos
-
-    return enc_op, dec_op
+    return enc_op
 
 
 def compile_struct(fields: tuple[Field, ...] | list[Field], version: int, flexible: bool) -> Codec:
     """Compile ``fields`` at ``version``; callers cache the result (see ``kafkaio.protocol.api``)."""
     enc_ops: list[Callable] = []
-    dec_ops: list[Callable] = []
     names: list[str] = []
+    plan: list[tuple] = []
     defaults: dict[str, Any] = {}
     tagged: list[tuple[int, str, Any, Encoder, Decoder]] = []
     run: list[tuple[str, str, Any]] = []
 
     def flush() -> None:
         if run:
-            e, d = _fixed_run_ops(run)
-            enc_ops.append(e)
-            dec_ops.append(d)
+            enc_ops.append(_fixed_run_encoder(run))
             names.append("/".join(k for k, _, _ in run))
+            plan.append(("fixed", tuple(run), struct.Struct(">" + "".join(fmt for _, fmt, _ in run))))
             run.clear()
 
     for f in fields:
@@ -292,48 +303,99 @@ def compile_struct(fields: tuple[Field, ...] | list[Field], version: int, flexib
             continue
         flush()
         e, d = _field_codec(f, version, flexible)
-        eo, do = _var_ops(f.name, default, e, d)
-        enc_ops.append(eo)
-        dec_ops.append(do)
+        enc_ops.append(_var_encoder(f.name, default, e))
         names.append(f.name)
+        sub_dec = None
+        if f.type == "[]" or (f.type.startswith("[]") and f.fields):
+            sub_dec = compile_struct(f.fields, version, flexible).decode
+        plan.append(("var", f.name, default, e, d, sub_dec, flexible, f.nullable_in(version)))
     flush()
     tagged.sort(key=lambda x: x[0])
-    enc_ops_t = tuple(enc_ops)
-    dec_ops_t = tuple(dec_ops)
-    names_t = tuple(names)
+    return _generate(plan, tuple(enc_ops), tuple(names), tagged, flexible, defaults)
 
+
+def _generate(plan: list[tuple], enc_ops: tuple, names: tuple, tagged: list, flexible: bool,
+              defaults: dict[str, Any]) -> Codec:
+    """Generate straight-line encode/decode functions for one compiled struct.
+
+    The closures in ``enc_ops`` do the same work one field at a time; they are kept for the slow
+    path that names the failing field. The generated code unrolls the field loop, keeps decoded
+    values in locals and builds the dict once, which halves the cost of a struct."""
+    ns: dict[str, Any] = {"RLEN": p.read_array_length, "Exception": Exception}
+    enc_lines = ["def encode(out, d):", "    try:", "        get = d.get"]
+    dec_lines = ["def decode(buf, pos):"]
+    keys: list[tuple[str, str]] = []
+    for i, step in enumerate(plan):
+        kind = step[0]
+        if kind == "fixed":
+            _, run, s = step
+            ns[f"P{i}"], ns[f"U{i}"] = s.pack, s.unpack_from
+            args = []
+            for j, (key, _, default) in enumerate(run):
+                ns[f"D{i}_{j}"] = default
+                args.append(f"get({key!r}, D{i}_{j})")
+                keys.append((key, f"v{i}_{j}"))
+            enc_lines.append(f"        out += P{i}({', '.join(args)})")
+            targets = ", ".join(f"v{i}_{j}" for j in range(len(run)))
+            dec_lines.append(f"    {targets}, = U{i}(buf, pos)")
+            dec_lines.append(f"    pos += {s.size}")
+        else:
+            _, key, default, enc, dec, sub_dec, compact, nullable = step
+            ns[f"E{i}"], ns[f"D{i}"] = enc, default
+            enc_lines.append(f"        E{i}(out, get({key!r}, D{i}))")
+            keys.append((key, f"v{i}"))
+            if sub_dec is None:
+                ns[f"R{i}"] = dec
+                dec_lines.append(f"    v{i}, pos = R{i}(buf, pos)")
+            else:
+                # Arrays of structs are decoded inline: one call per element, not two.
+                ns[f"S{i}"] = sub_dec
+                dec_lines += [
+                    f"    n, pos = RLEN(buf, pos, {compact}, {nullable})",
+                    "    if n < 0:",
+                    f"        v{i} = None",
+                    "    else:",
+                    f"        v{i} = []",
+                    f"        ap = v{i}.append",
+                    "        for _ in range(n):",
+                    f"            x, pos = S{i}(buf, pos)",
+                    "            ap(x)",
+                ]
     if flexible:
-        tag_enc = _tagged_encoder(tagged)
-        tag_dec = _tagged_decoder(tagged)
-
-        def encode(out: bytearray, d: dict) -> None:
-            try:
-                for op in enc_ops_t:
-                    op(out, d)
-                tag_enc(out, d)
-            except Exception as exc:  # noqa: BLE001 - turned into a typed error naming the field
-                _raise_encode_error(exc, d, enc_ops_t + (tag_enc,), names_t + ("(tagged fields)",))
-
-        def decode(buf: Any, pos: int) -> tuple[dict, int]:
-            d: dict = {}
-            for op in dec_ops_t:
-                pos = op(buf, pos, d)
-            return d, tag_dec(buf, pos, d)
+        # Most structs carry no tagged fields: that case builds the dict with the tag defaults in
+        # one go; otherwise the general tagged-field reader runs.
+        tag_items = []
+        for t, (_, key, default, _, _) in enumerate(tagged):
+            if isinstance(default, (list, dict)):
+                ns[f"T{t}"] = _copier(default)
+                tag_items.append(f"{key!r}: T{t}()")
+            else:
+                ns[f"T{t}"] = default
+                tag_items.append(f"{key!r}: T{t}")
+        items = [f"{k!r}: {v}" for k, v in keys]
+        dec_lines += [
+            "    if buf[pos] == 0:",
+            "        return {" + ", ".join(items + tag_items) + "}, pos + 1",
+            "    d = {" + ", ".join(items) + "}",
+        ]
+        ns["TAGENC"] = _tagged_encoder(tagged)
+        ns["TAGDEC"] = _tagged_decoder(tagged)
+        enc_lines.append("        TAGENC(out, d)")
+        dec_lines.append("    return d, TAGDEC(buf, pos, d)")
+        fail_ops, fail_names = enc_ops + (ns["TAGENC"],), names + ("(tagged fields)",)
     else:
-        def encode(out: bytearray, d: dict) -> None:
-            try:
-                for op in enc_ops_t:
-                    op(out, d)
-            except Exception as exc:  # noqa: BLE001
-                _raise_encode_error(exc, d, enc_ops_t, names_t)
+        dec_lines.append("    return {" + ", ".join(f"{k!r}: {v}" for k, v in keys) + "}, pos")
+        fail_ops, fail_names = enc_ops, names
+    if len(enc_lines) == 3:
+        enc_lines.append("        pass")
+    enc_lines += ["    except Exception as exc:", "        FAIL(exc, d)"]
 
-        def decode(buf: Any, pos: int) -> tuple[dict, int]:
-            d: dict = {}
-            for op in dec_ops_t:
-                pos = op(buf, pos, d)
-            return d, pos
+    def fail(exc: Exception, d: Any) -> None:
+        _raise_encode_error(exc, d, fail_ops, fail_names)
 
-    return Codec(encode, decode, defaults)
+    ns["FAIL"] = fail
+    exec(compile("\n".join(enc_lines + [""] + dec_lines), "<kafkaio.protocol codec>", "exec"), ns)  # noqa: S102
+    return Codec(ns["encode"], ns["decode"], defaults)
 
 
 class FieldEncodeError(KafkaProtocolError):
@@ -416,6 +478,8 @@ def _tagged_encoder(tagged: list[tuple[int, str, Any, Encoder, Decoder]]) -> Cal
 
 def _fresh(value: Any) -> Any:
     """A copy of a (nested dict/list) default, so that decoded messages never share objects."""
+    if not value:
+        return type(value)()
     if isinstance(value, dict):
         return {k: _fresh(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -423,18 +487,30 @@ def _fresh(value: Any) -> Any:
     return value
 
 
+def _copier(default: Any) -> Callable[[], Any]:
+    """The cheapest function that returns a fresh copy of ``default``."""
+    if isinstance(default, dict) and not any(isinstance(v, (list, dict)) for v in default.values()):
+        return default.copy
+    if isinstance(default, list) and not default:
+        return list
+    return lambda: _fresh(default)
+
+
 def _tagged_decoder(tagged: list[tuple[int, str, Any, Encoder, Decoder]]) -> Callable[[Any, int, dict], int]:
     by_tag = {tag: (key, dec) for tag, key, _, _, dec in tagged}
     # Mutable defaults are copied per decoded message so that callers may modify them.
-    defaults = [(key, default, isinstance(default, (list, dict))) for _, key, default, _, _ in tagged]
+    immutable = {key: default for _, key, default, _, _ in tagged if not isinstance(default, (list, dict))}
+    mutable = [(key, _copier(default)) for _, key, default, _, _ in tagged if isinstance(default, (list, dict))]
     read_uvarint32 = p.read_uvarint32
 
     def dec_tags(buf: Any, pos: int, d: dict) -> int:
-        for key, default, mutable in defaults:
-            d[key] = _fresh(default) if mutable else default
+        if immutable:
+            d.update(immutable)
+        for key, copy in mutable:
+            d[key] = copy()
+        if buf[pos] == 0:  # the common case: no tagged fields (IndexError past the end is wrapped)
+            return pos + 1
         n, pos = read_uvarint32(buf, pos)
-        if n == 0:
-            return pos
         if n > len(buf) - pos:
             raise KafkaProtocolError(f"malformed tagged fields at byte {pos}")
         last = -1
