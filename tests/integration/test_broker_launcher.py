@@ -8,8 +8,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import signal
 import ssl
 import struct
+import sys
 import time
 from pathlib import Path
 
@@ -347,3 +350,36 @@ async def test_sasl_listeners_accept_configured_users(kafka_secure_cluster: Loca
         return unsigned_jwt(user)
 
     assert await sasl_login(address, OAuthBearerMechanism(token), context) == 0
+
+
+# ------------------------------------------------------------------------------ no leftovers
+
+
+CHILD = """
+import os, signal, sys
+from kafkaio.testing.broker import LocalKafkaCluster
+cluster = LocalKafkaCluster(brokers=1)
+cluster.start()
+print(cluster.pids()[0], flush=True)
+if sys.argv[1] == "crash":
+    os.kill(os.getpid(), signal.SIGKILL)   # no atexit, no finally: only the kernel can clean up
+# "exit": leave without stop(); the launcher's atexit hook must stop the broker
+"""
+
+
+@pytest.mark.parametrize("how", ["exit", "crash"])
+async def test_broker_dies_with_the_process_that_started_it(how: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CHILD, how, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 300)
+    assert out.strip(), err.decode()[-2000:]
+    java_pid = int(out.split()[0])
+    deadline = time.monotonic() + 30
+    try:
+        while alive(java_pid):
+            assert time.monotonic() < deadline, f"broker {java_pid} outlived its parent ({how})"
+            await asyncio.sleep(0.2)
+    finally:
+        if alive(java_pid):  # our own orphan: do not leave it behind when the test fails
+            os.killpg(java_pid, signal.SIGKILL)
