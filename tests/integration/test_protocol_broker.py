@@ -223,6 +223,16 @@ SMOKE: list[tuple[ApiKey, dict[str, Any]]] = [
                                  "group_id": GROUP}),
     (ApiKey.END_TXN, {"transactional_id": "t", "producer_id": 1, "producer_epoch": 0, "committed": False}),
     (ApiKey.DESCRIBE_PRODUCERS, {"topics": []}),
+    (ApiKey.TXN_OFFSET_COMMIT, {"transactional_id": "t", "group_id": GROUP, "producer_id": 1,
+                                "producer_epoch": 0, "topics": []}),
+    (ApiKey.ADD_PARTITIONS_TO_TXN, {"v3_and_below_transactional_id": "t", "v3_and_below_producer_id": 1,
+                                    "v3_and_below_producer_epoch": 0, "v3_and_below_topics": []}),
+    (ApiKey.JOIN_GROUP, {"group_id": GROUP, "session_timeout_ms": 1, "member_id": "",
+                         "protocol_type": "consumer", "protocols": [{"name": "range", "metadata": b""}]}),
+    (ApiKey.CONSUMER_GROUP_HEARTBEAT, {"group_id": GROUP + "-kip848", "member_id": "unknown-member",
+                                       "member_epoch": 5}),
+    (ApiKey.OFFSET_DELETE, {"group_id": GROUP, "topics": []}),
+    (ApiKey.ALTER_CONFIGS, {"resources": [], "validate_only": True}),
 ]
 
 
