@@ -334,7 +334,7 @@ class LocalKafkaCluster:
         ssl_client_auth: str = "none",
         heap: str | None = None,
         base_dir: str | os.PathLike[str] | None = None,
-        start_timeout: float = 120.0,
+        start_timeout: float = 240.0,  # generous: JVM start on a loaded 2-core machine takes minutes
     ) -> None:
         if brokers < 1:
             raise BrokerLauncherError("a cluster needs at least one broker")
@@ -487,6 +487,8 @@ class LocalKafkaCluster:
         if self._base_dir is not None:
             self._tmp = Path(self._base_dir)
             self._tmp.mkdir(parents=True, exist_ok=True)
+            if any(self._tmp.glob("node-*")):
+                raise BrokerLauncherError(f"{self._tmp} already holds a cluster; give an empty directory")
         else:
             self._tmp = Path(tempfile.mkdtemp(prefix="kafkaio-cluster-"))
             self._owns_tmp = True
@@ -745,6 +747,8 @@ def _cmd_start(args: argparse.Namespace) -> int:
         broker_properties=props,
         auto_create_topics=not args.no_auto_create_topics,
         heap=args.heap,
+        base_dir=args.dir,
+        start_timeout=args.start_timeout,
     )
     stop = threading.Event()
     ready = False
@@ -808,6 +812,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_start.add_argument("--no-auto-create-topics", action="store_true")
     p_start.add_argument("--property", "-p", action="append", default=[], help="broker property key=value")
     p_start.add_argument("--bootstrap-file", help="write the bootstrap address here once the cluster answers")
+    p_start.add_argument("--dir", help="keep the nodes' files here instead of a fresh temporary directory")
+    p_start.add_argument("--start-timeout", type=float, default=600.0, help="seconds to wait for the nodes")
     p_start.set_defaults(func=_cmd_start)
     p_check = sub.add_parser("check", help="show java, mvn, version and cache")
     p_check.set_defaults(func=_cmd_check)
