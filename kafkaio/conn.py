@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import socket
 import ssl
 import struct
@@ -120,6 +121,8 @@ class BrokerConnection:
         self._close_callbacks: list[Callable[[BrokerConnection], object]] = []
         self.api_versions_response: dict | None = None
         self.session_lifetime_ms = 0
+        self._expiring = False
+        self._expiry_timer: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------------------- properties
 
@@ -129,8 +132,9 @@ class BrokerConnection:
 
     @property
     def connected(self) -> bool:
-        """True once connect() finished and until the connection closes."""
-        return self._state == "ready"
+        """True once connect() finished and until the connection closes or its SASL session
+        nears its end (then the pool opens a replacement; see ``_session_expiring``)."""
+        return self._state == "ready" and not self._expiring
 
     @property
     def closed(self) -> bool:
@@ -196,6 +200,12 @@ class BrokerConnection:
         self._state = "ready"
         self._last_used = self._loop.time()
         self._arm_idle_timer()
+        if self.session_lifetime_ms > 0:
+            # KIP-368: the broker ends the session after session_lifetime_ms. Rather than
+            # re-authenticating in place, retire the connection a little before that (jittered
+            # so a pool's connections do not all reconnect at once).
+            lifetime = self.session_lifetime_ms / 1000.0
+            self._expiry_timer = self._loop.call_later(lifetime * random.uniform(0.85, 0.95), self._session_expiring)
 
     async def _open_socket(self) -> None:
         ssl_ctx = build_ssl_context(self.config)
@@ -395,6 +405,8 @@ class BrokerConnection:
                         f"cannot decode response from broker {self.node_id}: {exc!r}"))
                     continue
                 future.set_result(body)
+                if self._expiring and not in_flight:
+                    self._shutdown(None)
         except asyncio.CancelledError:
             return
         except asyncio.IncompleteReadError:
@@ -446,6 +458,23 @@ class BrokerConnection:
         else:
             self._arm_idle_timer()
 
+    def _session_expiring(self) -> None:
+        """Stop being offered by the pool; close once the requests in flight are answered.
+
+        Requests still sent through this connection by a caller holding it are accepted until
+        the broker's own deadline, when the connection is closed for good.
+        """
+        self._expiry_timer = None
+        if self._state != "ready":
+            return
+        self._expiring = True
+        log.debug("SASL session to broker %s ends soon; retiring the connection", self.node_id)
+        if not self._in_flight:
+            self._shutdown(None)
+            return
+        remaining = self.session_lifetime_ms / 1000.0 * 0.05
+        self._expiry_timer = self._loop.call_later(remaining, self._shutdown, None)  # type: ignore[union-attr]
+
     # ---------------------------------------------------------------------------------- close
 
     def _shutdown(self, error: KafkaError | None) -> None:
@@ -456,10 +485,10 @@ class BrokerConnection:
         self._close_error = error
         if error is not None:
             log.info("connection to broker %s at %s:%s closed: %s", self.node_id, self.host, self.port, error)
-        for handle in (self._timer, self._idle_timer):
+        for handle in (self._timer, self._idle_timer, self._expiry_timer):
             if handle is not None:
                 handle.cancel()
-        self._timer = self._idle_timer = None
+        self._timer = self._idle_timer = self._expiry_timer = None
         in_flight, self._in_flight = self._in_flight, {}
         if in_flight:
             fail = error or KafkaConnectionError(f"connection to broker {self.node_id} at {self.host}:{self.port} was closed")

@@ -229,3 +229,27 @@ async def test_new_leaders_found_after_broker_stop_and_restart() -> None:
     finally:
         await cluster.close()
         await asyncio.to_thread(brokers.stop)
+
+
+def _metadata_response(leader: int, epoch: int, port: int = 9092) -> dict:
+    return {"brokers": [{"node_id": n, "host": "127.0.0.1", "port": port + n, "rack": None} for n in (1, 2)],
+            "cluster_id": "c", "controller_id": 1, "topics": [
+                {"error_code": 0, "name": "t", "topic_id": None, "is_internal": False, "partitions": [
+                    {"error_code": 0, "partition_index": 0, "leader_id": leader, "leader_epoch": epoch,
+                     "replica_nodes": [1, 2], "isr_nodes": [1, 2], "offline_replicas": []}]},
+                {"error_code": 3, "name": "gone", "partitions": []}]}
+
+
+async def test_metadata_with_an_older_leader_epoch_is_ignored() -> None:
+    """KIP-320: a lagging broker's answer must not move a partition back to an old leader."""
+    cluster = Cluster(_config("127.0.0.1:9"))
+    cluster._apply_metadata(_metadata_response(leader=2, epoch=5), frozenset({"t", "gone"}))
+    assert cluster.leader_for("t", 0) == 2
+    assert cluster.metadata.topic_errors == {"gone": 3} and "gone" not in cluster.metadata.topics
+    cluster._apply_metadata(_metadata_response(leader=1, epoch=4), frozenset({"t"}))  # stale
+    assert cluster.leader_for("t", 0) == 2
+    assert cluster.metadata.topics["t"].partitions[0].leader_epoch == 5
+    cluster._apply_metadata(_metadata_response(leader=1, epoch=6), frozenset({"t"}))  # newer
+    assert cluster.leader_for("t", 0) == 1
+    assert cluster.metadata.version == 3
+    await cluster.close()

@@ -3,6 +3,7 @@ mechanism (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER with unsecured JWTs), TLS with 
 SSLContext, hostname verification, untrusted certificates and wrong credentials."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -21,6 +22,7 @@ from kafkaio.tls import SslAuthenticationError
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 USER, PASSWORD = "alice", "alice-secret"
+REAUTH_MS = 6000
 _OAUTH_JAAS = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"
 
 
@@ -36,6 +38,8 @@ def secure_cluster() -> Iterator[object]:
             "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER",
             "listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config": _OAUTH_JAAS,
             "listener.name.sasl_ssl.oauthbearer.sasl.jaas.config": _OAUTH_JAAS,
+            # KIP-368: SASL sessions end after this; the client must replace its connections.
+            "connections.max.reauth.ms": str(REAUTH_MS),
         },
     )
     cluster.start()
@@ -196,3 +200,23 @@ async def test_wrong_password_fails_fast_without_reconnecting(secure_cluster, ca
     finally:
         await cluster.close()
         await proxy.stop()
+
+
+async def test_connection_is_replaced_before_its_sasl_session_ends(secure_cluster) -> None:
+    cluster = Cluster(_config(secure_cluster.bootstrap_for("SASL_PLAINTEXT"), security_protocol="SASL_PLAINTEXT",
+                              sasl_mechanism="SCRAM-SHA-256", sasl_plain_username=USER, sasl_plain_password=PASSWORD))
+    try:
+        await cluster.bootstrap(timeout_ms=20000)
+        node = next(iter(cluster.metadata.brokers))
+        first = await cluster.connection(node)
+        assert 0 < first.session_lifetime_ms <= REAUTH_MS
+        retired = asyncio.Event()
+        first.add_close_callback(lambda conn: retired.set())
+        await asyncio.wait_for(retired.wait(), 30)
+        assert first.close_error is None  # retired cleanly, not broken by the broker
+        resp = await cluster.request(node, ApiKey.METADATA, {"topics": []})
+        assert resp["brokers"]
+        second = await cluster.connection(node)
+        assert second is not first and second.connected
+    finally:
+        await cluster.close()
