@@ -115,14 +115,15 @@ class Consumer:
         if not self._running:
             self._closed = True
             return
-        self._running = False
-        self._closed = True
+        # Still "running" while the coordinator closes: on_partitions_revoked may commit.
         try:
             if self._pending_commits:
                 await asyncio.gather(*self._pending_commits, return_exceptions=True)
             if self._coordinator is not None:
                 await self._coordinator.close()
         finally:
+            self._running = False
+            self._closed = True
             if self._fetcher is not None:
                 await self._fetcher.close()
             await self._cluster.close()

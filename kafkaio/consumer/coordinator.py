@@ -121,6 +121,8 @@ class GroupCoordinator:
         self.fatal_error: BaseException | None = None
         self._backoff_s = config.retry_backoff_ms / 1000.0
         self._last_committed: dict[TopicPartition, int] = {}
+        self._callbacks_idle = asyncio.Event()
+        self._callbacks_idle.set()
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -132,10 +134,12 @@ class GroupCoordinator:
             if self._config.enable_auto_commit:
                 self._ac_task = loop.create_task(self._auto_commit_loop(), name="kafkaio-autocommit")
 
-    async def close(self, autocommit: bool = True) -> None:
+    async def close(self) -> None:
         """Commit (auto commit), revoke, leave the group; stop the background tasks."""
         self._closing = True
         self._wake.set()
+        # Never cut a rebalance's callbacks in half (an assignment applied but not announced).
+        await self._callbacks_idle.wait()
         for t in (self._task, self._ac_task):
             if t is not None:
                 t.cancel()
@@ -146,12 +150,14 @@ class GroupCoordinator:
                 except (asyncio.CancelledError, Exception):  # noqa: BLE001
                     pass
         try:
-            if self._subs.uses_group and self.state == "stable" and self.generation >= 0:
-                if autocommit and self._config.enable_auto_commit:
-                    await self._commit_consumed_quietly("on close")
-                owned = self._subs.assigned()
-                if owned:
-                    await self._invoke("on_partitions_revoked", owned)
+            if self._subs.uses_group and self.generation >= 0:
+                # Mid-rebalance too: our generation is still valid, so the commit can go through.
+                await self._revoke(self._subs.assigned())
+            elif self._subs.uses_group and self._subs.assignment:
+                self._cleanup(self._subs.assigned())
+                await self._invoke("on_partitions_lost", self._subs.assigned())
+            elif not self._subs.uses_group and self._config.enable_auto_commit:
+                await self._commit_consumed_quietly("on close")
         finally:
             if self._hb_task is not None:
                 self._hb_task.cancel()
@@ -274,9 +280,14 @@ class GroupCoordinator:
             self._subs.match_pattern(meta.topics)
         else:
             topics = sorted(self._subs.topics)
-            if set(topics) - set(self._cluster.tracked_topics):
+            known = self._cluster.metadata.topics
+            if set(topics) - set(self._cluster.tracked_topics) or any(t not in known for t in topics):
+                # Join with metadata in hand, or the first snapshot is empty and forces a second rebalance.
                 self._cluster.add_topics(topics)
-                await self._cluster.refresh_metadata(topics)
+                try:
+                    await self._cluster.refresh_metadata(topics)
+                except KafkaError as exc:
+                    log.debug("metadata refresh for %s failed: %s", topics, exc)
         snapshot = self._partition_counts()
         if snapshot != self._metadata_snapshot and self.state == "stable":
             log.info("group %s: subscribed topics changed (%s -> %s); rejoining",
@@ -297,16 +308,23 @@ class GroupCoordinator:
         await self._ensure_coordinator()
         self._joined.clear()
         if self.state == "stable" or self._lost:
-            await self._on_join_prepare()
+            await self._shielded(self._on_join_prepare())
         self.state = "rebalancing"
         self._rejoin = False
         join = await self._join_group()
         if join is None:
             return
         assignment_bytes = await self._sync_group(join)
-        if assignment_bytes is None:
+        if assignment_bytes is None or self._closing:
             return
-        await self._on_join_complete(decode_assignment(assignment_bytes))
+        await self._shielded(self._on_join_complete(decode_assignment(assignment_bytes)))
+
+    async def _shielded(self, coro: Any) -> None:
+        """Run revocation/assignment callbacks to completion even if close() cancels the loop."""
+        self._callbacks_idle.clear()
+        task = asyncio.ensure_future(coro)
+        task.add_done_callback(lambda _t: self._callbacks_idle.set())
+        await asyncio.shield(task)
 
     async def _on_join_prepare(self) -> None:
         owned = self._subs.assigned()
@@ -320,13 +338,24 @@ class GroupCoordinator:
                 self._subs.set_assignment([])
             self._lost = False
             return
-        if self._config.enable_auto_commit:
-            await self._commit_consumed_quietly("before rebalancing")
         if self.protocol == RebalanceProtocol.EAGER:
-            if owned:
-                self._cleanup(owned)
-                await self._invoke("on_partitions_revoked", owned)
+            await self._revoke(owned)
             self._subs.set_assignment([])
+        elif self._config.enable_auto_commit:
+            await self._commit_consumed_quietly("before rebalancing")
+
+    async def _revoke(self, partitions: set[TopicPartition]) -> None:
+        """Stop handing out records, auto commit, drop prefetched data, call on_partitions_revoked."""
+        if not partitions:
+            return
+        for tp in partitions:
+            st = self._subs.assignment.get(tp)
+            if st is not None:
+                st.revoking = True
+        if self._config.enable_auto_commit:
+            await self._commit_consumed_quietly("before revoking", only=partitions)
+        self._cleanup(partitions)
+        await self._invoke("on_partitions_revoked", partitions)
 
     def _metadata_for(self, assignor: PartitionAssignor) -> bytes:
         topics = sorted(self._subs.topics)
@@ -443,10 +472,7 @@ class GroupCoordinator:
             revoked = owned - new
             added = new - owned
             if revoked:
-                if self._config.enable_auto_commit:
-                    await self._commit_consumed_quietly("before revoking", only=revoked)
-                self._cleanup(revoked)
-                await self._invoke("on_partitions_revoked", revoked)
+                await self._revoke(revoked)
                 self._subs.remove_partitions(revoked)
                 self.request_rejoin()   # so the revoked partitions can reach their new owner
             self._subs.add_partitions(added)
@@ -458,7 +484,16 @@ class GroupCoordinator:
                  self.generation, self.member_id, len(self._subs.assignment))
 
     async def _invoke(self, name: str, partitions: set[TopicPartition]) -> None:
-        await call_listener(getattr(self._subs.listener, name), partitions)
+        """Run a listener callback; its exception reaches the app's next getmany(), as in Java,
+        but never leaves the rebalance half done."""
+        try:
+            await call_listener(getattr(self._subs.listener, name), partitions)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the user's code
+            log.error("group %s: %s raised %r", self.group_id, name, exc)
+            if self.fatal_error is None:
+                self.fatal_error = exc
 
     def _reset_generation(self, reset_member: bool) -> None:
         self.generation = -1
@@ -488,18 +523,19 @@ class GroupCoordinator:
                 await self._leave_group("consumer poll timeout has expired")
                 self._reset_generation(reset_member=True)
                 continue
+            generation, member = self.generation, self.member_id
             try:
                 resp = await self._request(ApiKey.HEARTBEAT, {
-                    "group_id": self.group_id, "generation_id": self.generation,
-                    "member_id": self.member_id, "group_instance_id": self.instance_id})
+                    "group_id": self.group_id, "generation_id": generation,
+                    "member_id": member, "group_instance_id": self.instance_id})
             except asyncio.CancelledError:
                 raise
             except KafkaError as exc:
                 log.debug("heartbeat of group %s failed: %s", self.group_id, exc)
                 continue
             code = resp["error_code"]
-            if code == _NONE:
-                continue
+            if code == _NONE or generation != self.generation or member != self.member_id:
+                continue  # answered for a generation we already left behind
             if code == _REBALANCE_IN_PROGRESS:
                 self.request_rejoin()
             elif code in (_ILLEGAL_GENERATION, _UNKNOWN_MEMBER_ID, _FENCED_INSTANCE_ID):
@@ -557,6 +593,7 @@ class GroupCoordinator:
                 "committed_leader_epoch": oam.leader_epoch, "committed_metadata": oam.metadata})
         generation = self.generation if self._subs.uses_group else -1
         member = self.member_id if self._subs.uses_group else ""
+        state = self.state
         body = {"group_id": self.group_id, "generation_id_or_member_epoch": generation,
                 "member_id": member, "group_instance_id": self.instance_id if self._subs.uses_group else None,
                 "retention_time_ms": -1,
@@ -571,7 +608,10 @@ class GroupCoordinator:
                 if code in _COORDINATOR_ERRORS:
                     self._coordinator_dead(error_for_code(code).__name__)
                 if code in (_ILLEGAL_GENERATION, _UNKNOWN_MEMBER_ID, _FENCED_INSTANCE_ID):
-                    if self._subs.uses_group:
+                    if self._subs.uses_group and generation == self.generation and state == "stable" \
+                            and self.state == "stable":
+                        # Our stable generation is really gone (not merely a rebalance that started
+                        # while the commit was in flight): the partitions are lost.
                         self._reset_generation(reset_member=code == _UNKNOWN_MEMBER_ID)
                         self.request_rejoin()
                     raise CommitFailedError(f"committing {tp}: {error_for_code(code).__name__}. {_COMMIT_FAILED_MSG}")

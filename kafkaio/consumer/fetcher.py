@@ -297,7 +297,7 @@ class Fetcher:
         ready = self._ready
         while ready:
             st = ready[0]
-            if st.error is None and not st.paused:
+            if st.error is None and not (st.paused or st.revoking):
                 buf = st.buffer
                 if buf:
                     chunk = buf[0]
@@ -339,7 +339,7 @@ class Fetcher:
         return total
 
     def _drain_partition(self, st: PartitionState, budget: int, out: dict[TopicPartition, list[Any]]) -> int:
-        if st.paused or st.tp not in self._subs.assignment:
+        if st.paused or st.revoking or st.tp not in self._subs.assignment:
             st.drop_buffer()
             return 0
         taken = 0

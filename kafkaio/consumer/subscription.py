@@ -59,7 +59,7 @@ class PartitionState:
 
     __slots__ = ("tp", "position", "position_epoch", "fetch_offset", "epoch", "paused", "reset_to",
                  "highwater", "last_stable_offset", "log_start_offset", "buffer", "buffered_bytes",
-                 "preferred_replica", "error")
+                 "preferred_replica", "error", "revoking")
 
     def __init__(self, tp: TopicPartition) -> None:
         self.tp = tp
@@ -76,6 +76,9 @@ class PartitionState:
         self.buffered_bytes = 0
         self.preferred_replica: int | None = None
         self.error: BaseException | None = None  # raised to the application on its next read
+        # Set while on_partitions_revoked runs: the partition is still ours (commits work) but no
+        # more records are handed out, so what the listener commits is all that was consumed.
+        self.revoking = False
 
     def seek(self, offset: int, leader_epoch: int = -1) -> None:
         self.position = offset
@@ -109,7 +112,7 @@ class PartitionState:
 
     @property
     def fetchable(self) -> bool:
-        return not self.paused and self.fetch_offset is not None and self.error is None
+        return not (self.paused or self.revoking) and self.fetch_offset is not None and self.error is None
 
     def __repr__(self) -> str:
         return f"PartitionState({self.tp}, position={self.position}, fetch={self.fetch_offset}, paused={self.paused})"

@@ -1,0 +1,197 @@
+"""Consumer groups against a real broker: members join and leave while records flow; commits in
+on_partitions_revoked make every record consumed exactly once across the group; with
+cooperative-sticky only the partitions that move are revoked; static membership; patterns."""
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+
+import pytest
+
+import kafkaio
+from kafkaio.structs import TopicPartition as TP
+
+from consumer_helpers import unique
+
+pytestmark = pytest.mark.integration
+
+GROUP_SETTINGS = dict(heartbeat_interval_ms=300, session_timeout_ms=6000, enable_auto_commit=False,
+                      auto_offset_reset="earliest", max_poll_records=50)
+
+
+class Member:
+    """A consumer that records what it consumed and commits in on_partitions_revoked."""
+
+    def __init__(self, name: str, bootstrap: str, topic: str, group: str, strategy: str,
+                 seen: list[tuple[str, int]]) -> None:
+        self.name = name
+        self.events: list[tuple[str, frozenset[TP]]] = []
+        self.seen = seen
+        member = self
+
+        class Listener(kafkaio.ConsumerRebalanceListener):
+            async def on_partitions_revoked(self, revoked):
+                member.events.append(("revoked", frozenset(revoked)))
+                await member.consumer.commit()   # everything handed out so far, before losing them
+
+            def on_partitions_assigned(self, assigned):
+                member.events.append(("assigned", frozenset(assigned)))
+
+            def on_partitions_lost(self, lost):
+                member.events.append(("lost", frozenset(lost)))
+
+        self.consumer = kafkaio.Consumer(bootstrap_servers=bootstrap, group_id=group,
+                                         partition_assignment_strategy=strategy, client_id=name,
+                                         **GROUP_SETTINGS)
+        self.consumer_topic = topic
+        self.listener = Listener()
+        self.task: asyncio.Task | None = None
+        self.stop_event = asyncio.Event()
+
+    async def run(self) -> None:
+        c = self.consumer
+        await c.start()
+        c.subscribe([self.consumer_topic], listener=self.listener)
+        try:
+            while not self.stop_event.is_set():
+                batch = await c.getmany(timeout_ms=200)
+                for records in batch.values():
+                    for r in records:
+                        self.seen.append((self.name, int(r.value)))
+                if batch:
+                    try:
+                        await c.commit()
+                    except (kafkaio.CommitFailedError, kafkaio.KafkaError):
+                        pass  # rebalancing; the revoke listener commits
+        finally:
+            await c.stop()
+
+    def start(self) -> "Member":
+        self.task = asyncio.get_running_loop().create_task(self.run())
+        return self
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        await self.task
+
+
+async def produce_slowly(raw_producer, topic: str, partitions: int, total: int, per_batch: int = 20) -> None:
+    n = 0
+    while n < total:
+        for p in range(partitions):
+            vals = [str(i).encode() for i in range(n, min(total, n + per_batch))]
+            if not vals:
+                break
+            await raw_producer.send_batch(topic, p, vals)
+            n += len(vals)
+        await asyncio.sleep(0.05)
+
+
+async def wait_until(pred, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["range", "roundrobin", "cooperative-sticky"])
+async def test_members_join_and_leave_while_records_flow(consumer_bootstrap, raw_producer, strategy) -> None:
+    topic, group = unique(), unique("g")
+    total = 6000
+    await raw_producer.create_topic(topic, 12)
+    seen: list[tuple[str, int]] = []
+    members = {n: Member(n, consumer_bootstrap, topic, group, strategy, seen) for n in "ABCD"}
+    members["A"].start()
+    members["B"].start()
+    producer = asyncio.get_running_loop().create_task(produce_slowly(raw_producer, topic, 12, total))
+    await wait_until(lambda: len(seen) > 300)
+    members["C"].start()
+    await wait_until(lambda: len(seen) > 1500)
+    await members["B"].stop()
+    members["D"].start()
+    await wait_until(lambda: len(seen) > 3000)
+    await members["A"].stop()
+    await producer
+    await wait_until(lambda: len(seen) >= total, timeout=90)
+    await asyncio.sleep(1)   # anything extra (a duplicate) would show up now
+    await members["C"].stop()
+    await members["D"].stop()
+
+    counts = collections.Counter(v for _, v in seen)
+    missing = [v for v in range(total) if v not in counts]
+    dups = {v: c for v, c in counts.items() if c > 1}
+    assert not missing, f"{len(missing)} records never consumed, e.g. {missing[:5]}"
+    assert not dups, f"{len(dups)} records consumed twice, e.g. {list(dups.items())[:5]}"
+    assert {name for name, _ in seen} >= {"A", "B", "C", "D"}
+
+    if strategy == "cooperative-sticky":
+        for m in members.values():
+            owned: set[TP] = set()
+            pending_revoked: set[TP] = set()
+            for kind, parts in m.events:
+                assert kind != "lost", f"{m.name} lost partitions {parts}"
+                if kind == "revoked":
+                    assert parts <= owned, (m.name, [(k, sorted(x.partition for x in p)) for k, p in m.events])
+                    if len(m.events) and (kind, parts) != m.events[-1]:
+                        # Only partitions that move are revoked: never everything it had (unless leaving).
+                        assert parts != owned or len(owned) <= 1, f"{m.name} revoked all of {sorted(owned)}"
+                    owned -= parts
+                    pending_revoked = set(parts)
+                else:
+                    assert not (parts & owned), "cooperative assignments only add partitions"
+                    assert not (parts & pending_revoked), f"{m.name} got back {parts & pending_revoked} it just revoked"
+                    owned |= parts
+                    pending_revoked = set()
+
+
+async def test_static_member_restart_keeps_its_partitions_without_rebalance(consumer_bootstrap, raw_producer) -> None:
+    topic, group = unique(), unique("g")
+    await raw_producer.create_topic(topic, 4)
+    settings = dict(bootstrap_servers=consumer_bootstrap, group_id=group, session_timeout_ms=30000,
+                    heartbeat_interval_ms=500, auto_offset_reset="earliest")
+    a = kafkaio.Consumer(topic, group_instance_id="static-a", **settings)
+    b = kafkaio.Consumer(topic, group_instance_id="static-b", **settings)
+    await a.start()
+    await b.start()
+    try:
+        await wait_until(lambda: len(a.assignment()) + len(b.assignment()) == 4 and a.assignment() and b.assignment())
+        await asyncio.sleep(1)
+        before_a = a.assignment()
+        gen_b = b.group_metadata().generation_id
+        await a.stop()   # a static member does not leave the group on close
+        a2 = kafkaio.Consumer(topic, group_instance_id="static-a", **settings)
+        await a2.start()
+        try:
+            await wait_until(lambda: bool(a2.assignment()))
+            assert a2.assignment() == before_a
+            await asyncio.sleep(2)
+            assert b.group_metadata().generation_id == gen_b, "b was not disturbed by a's restart"
+        finally:
+            await a2.stop()
+    finally:
+        await b.stop()
+
+
+async def test_pattern_subscription_picks_up_new_topics(consumer_bootstrap, raw_producer) -> None:
+    prefix = unique("pat")
+    await raw_producer.create_topic(f"{prefix}-one", 1)
+    await raw_producer.send_batch(f"{prefix}-one", 0, [b"1"])
+    async with kafkaio.Consumer(bootstrap_servers=consumer_bootstrap, group_id=unique("g"),
+                                auto_offset_reset="earliest", metadata_max_age_ms=1000) as c:
+        c.subscribe(pattern=f"{prefix}-.*")
+        got = []
+        deadline = time.monotonic() + 30
+        while not got and time.monotonic() < deadline:
+            for recs in (await c.getmany(timeout_ms=500)).values():
+                got.extend(recs)
+        assert [r.topic for r in got] == [f"{prefix}-one"]
+        await raw_producer.create_topic(f"{prefix}-two", 1)
+        await raw_producer.send_batch(f"{prefix}-two", 0, [b"2"])
+        deadline = time.monotonic() + 40
+        while len(got) < 2 and time.monotonic() < deadline:
+            for recs in (await c.getmany(timeout_ms=500)).values():
+                got.extend(recs)
+        assert sorted(r.topic for r in got) == [f"{prefix}-one", f"{prefix}-two"]
+        assert c.subscription() == {f"{prefix}-one", f"{prefix}-two"}
