@@ -714,6 +714,6 @@ def settings_table(cls: type[CommonConfig]) -> str:
     for name, f in cls.setting_fields().items():
         jn = java_name(cls, name)
         default = raw_defaults[name]
-        shown = "2147483647 (`INT32_MAX`)" if default == INT32_MAX else repr(default)
+        shown = repr(default)
         rows.append(f"| `{name}` | {f'`{jn}`' if jn else '(kafkaio only)'} | `{shown}` | {f.metadata['doc']} |")
     return "\n".join(rows)

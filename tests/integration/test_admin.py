@@ -25,6 +25,7 @@ from kafkaio.errors import (
     InvalidPartitionsError,
     InvalidReplicationFactorError,
     KafkaTimeoutError,
+    OffsetOutOfRangeError,
     TopicExistsError,
     UnknownMemberIdError,
     UnknownTopicOrPartitionError,
@@ -297,7 +298,7 @@ async def test_list_offsets_and_delete_records(admin: Admin, topic_factory) -> N
     assert (await admin.list_offsets({tp: "earliest"}))[tp].offset == 3  # type: ignore[union-attr]
     assert await admin.delete_records({tp: -1}) == {tp: 5}
     results = await admin.delete_records({tp: 99, TopicPartition(topic, 7): 0}, raise_on_error=False)
-    assert isinstance(results[tp], Exception)  # OFFSET_OUT_OF_RANGE beyond the high watermark
+    assert isinstance(results[tp], OffsetOutOfRangeError)  # beyond the high watermark
     assert isinstance(results[TopicPartition(topic, 7)], UnknownTopicOrPartitionError)
     with pytest.raises(IllegalArgumentError):
         await admin.list_offsets({tp: "soonest"})
