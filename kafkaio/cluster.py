@@ -479,6 +479,7 @@ class Cluster:
     def _address(self, node_id: int) -> tuple[str, int]:
         info = self.metadata.brokers.get(node_id) or self._extra_brokers.get(node_id)
         if info is None:
+            self.request_refresh()  # e.g. a leader id from newer metadata than ours
             raise KafkaConnectionError(f"broker {node_id} is not in the cluster metadata")
         return info.host, info.port
 

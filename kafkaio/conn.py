@@ -245,8 +245,10 @@ class BrokerConnection:
         body = {"client_software_name": _CLIENT_SOFTWARE_NAME,
                 "client_software_version": _software_version()}
         version = client_versions(ApiKey.API_VERSIONS)[1]
+        timeout_ms = getattr(self.config, "api_version_request_timeout_ms", None)
+        timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
         for _ in range(2):
-            resp = await self._send(ApiKey.API_VERSIONS, version, body, self._request_timeout)
+            resp = await self._send(ApiKey.API_VERSIONS, version, body, timeout)
             code = resp.get("error_code", 0)
             ranges = {k["api_key"]: (k["min_version"], k["max_version"]) for k in resp.get("api_keys") or ()}
             if code == UNSUPPORTED_VERSION:
