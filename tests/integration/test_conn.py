@@ -115,6 +115,34 @@ async def test_produce_acks0_returns_once_written(bootstrap_servers: str, topic:
         await conn.close()
 
 
+async def test_large_response_arrives_whole(bootstrap_servers: str, topic: str) -> None:
+    """About 6 MiB in one Fetch response: framing across many socket reads."""
+    from kafkaio.records import BatchBuilder, Compression, read_batches
+
+    conn = await _open(bootstrap_servers)
+    try:
+        value = bytes(range(256)) * 3000  # 768 000 bytes, under the broker's 1 MiB batch limit
+        for _ in range(8):
+            builder = BatchBuilder(compression=Compression.NONE, batch_size=1 << 20, compression_level=None,
+                                   transactional=False, magic=2)
+            builder.append(int(time.time() * 1000), None, value, [])
+            resp = await conn.request(ApiKey.PRODUCE, {"acks": -1, "timeout_ms": 10000, "topic_data": [
+                {"name": topic, "partition_data": [{"index": 0, "records": builder.build()}]}]})
+            assert resp["responses"][0]["partition_responses"][0]["error_code"] == 0
+        body = _fetch_body(topic, 0)
+        body["max_bytes"] = 64 << 20
+        body["topics"][0]["partitions"][0]["partition_max_bytes"] = 64 << 20
+        resp = await conn.request(ApiKey.FETCH, body)
+        part = resp["responses"][0]["partitions"][0]
+        assert part["error_code"] == 0 and part["high_watermark"] == 8
+        records = bytes(part["records"])
+        assert len(records) > 8 * len(value)
+        values = [r.value for b in read_batches(records) for r in b.records(topic, 0)]
+        assert values == [value] * 8
+    finally:
+        await conn.close()
+
+
 def _fetch_body(topic: str, max_wait_ms: int) -> dict:
     return {"replica_id": -1, "max_wait_ms": max_wait_ms, "min_bytes": 1, "max_bytes": 1 << 20,
             "isolation_level": 0, "topics": [{"topic": topic, "partitions": [
