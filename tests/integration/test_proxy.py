@@ -236,3 +236,52 @@ async def test_raw_mode_forwards_bytes_and_cuts(proxied: tuple[object, FaultProx
         raw.cut()
         with pytest.raises((asyncio.IncompleteReadError, ConnectionError)):
             await read_response(reader)
+
+
+def produce_frame(topic: str, acks: int, corr: int, version: int) -> bytes:
+    from kafkaio.protocol import ApiKey, encode_request
+    from kafkaio.records import BatchBuilder
+
+    builder = BatchBuilder()
+    builder.append(0, b"k", b"v", [])
+    return bytes(encode_request(ApiKey.PRODUCE, version, corr, "proxy-test", {
+        "transactional_id": None, "acks": acks, "timeout_ms": 30000,
+        "topic_data": [{"name": topic, "partition_data": [{"index": 0, "records": builder.build()}]}]}))
+
+
+@pytest.mark.parametrize("version", [3, 9, 12])  # header v1, and flexible header v2 (tagged fields)
+async def test_cut_after_produce_the_broker_kept_the_record(proxy: FaultProxy, version: int) -> None:
+    """The fault behind producer duplicates: the write happens, the client never hears of it."""
+    from kafkaio.admin import Admin, NewTopic
+    from kafkaio.structs import TopicPartition
+
+    async with Admin(bootstrap_servers=proxy.bootstrap_servers) as admin:
+        topic = f"proxy-produce-{version}"
+        await admin.create_topics([NewTopic(topic, 1, 1)], wait_for_leaders=True)
+        tp = TopicPartition(topic, 0)
+
+        # acks=all: forwarded, answered by the broker, answer swallowed, connection cut.
+        proxy.cut_after_requests(1, api_key=0)
+        reader, writer = await connect(proxy)
+        writer.write(produce_frame(topic, -1, 1, version))
+        with pytest.raises((asyncio.IncompleteReadError, ConnectionError)):
+            await read_response(reader)
+        assert (await admin.list_offsets({tp: "latest"}))[tp].offset == 1  # type: ignore[union-attr]
+
+        # acks=0 gets no answer: the proxy cuts right after forwarding (it reads acks from the body).
+        proxy.cut_after_requests(1, api_key=0)
+        reader, writer = await connect(proxy)
+        writer.write(produce_frame(topic, 0, 2, version))
+        with pytest.raises((asyncio.IncompleteReadError, ConnectionError)):
+            await read_response(reader)
+
+        async def written() -> None:
+            assert (await admin.list_offsets({tp: "latest"}))[tp].offset == 2  # type: ignore[union-attr]
+        for _ in range(100):
+            try:
+                await written()
+                break
+            except AssertionError:
+                await asyncio.sleep(0.1)
+        await written()
+        await admin.delete_topics([topic])

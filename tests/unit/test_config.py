@@ -312,3 +312,14 @@ def test_every_setting_is_documented() -> None:
         table = settings_table(cls)
         for name in cls.setting_fields():
             assert f"`{name}`" in table
+
+
+def test_configuration_doc_lists_every_setting_as_declared() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    rows = {line for line in doc.splitlines() if line.startswith("| `")}
+    for cls in (ProducerConfig, ConsumerConfig, AdminConfig):
+        for line in settings_table(cls).splitlines()[2:]:
+            # Same name, Java name, default and meaning as declared in kafkaio/config.py.
+            assert line in rows, f"docs/configuration.md is out of date for {cls.__name__}: {line}"
