@@ -30,6 +30,7 @@ from kafkaio.errors import (
     LeaderNotAvailableError,
     UnknownServerError,
     UnknownTopicOrPartitionError,
+    UnsupportedVersionError,
     error_for_code,
 )
 from kafkaio.protocol import ApiKey, decode_versioned_struct
@@ -51,6 +52,7 @@ K = TypeVar("K", bound=Hashable)
 UNKNOWN_TOPIC_OR_PARTITION = 3
 LEADER_NOT_AVAILABLE = 5
 REQUEST_TIMED_OUT = 7
+GROUP_ID_NOT_FOUND = 69
 UNSTABLE_OFFSET_COMMIT = 88
 ZERO_UUID = uuid.UUID(int=0)
 
@@ -241,6 +243,8 @@ class MemberDescription:
     subscription: list[str] | None  # subscribed topics, when the metadata could be decoded
     raw_metadata: bytes = b""
     raw_assignment: bytes = b""
+    member_epoch: int = -1  # consumer-protocol (KIP-848) groups only
+    target_assignment: list[TopicPartition] | None = None  # KIP-848: where the member is heading
 
 
 @dataclass(frozen=True)
@@ -248,10 +252,12 @@ class GroupDescription:
     group_id: str
     state: str
     protocol_type: str
-    protocol: str  # the assignor chosen for the current generation
+    protocol: str  # the assignor of the current generation (classic) or the server assignor (KIP-848)
     members: list[MemberDescription]
     coordinator: int
     authorized_operations: int | None = None
+    group_type: str = "classic"  # "consumer" for KIP-848 groups
+    group_epoch: int = -1  # KIP-848 groups only
 
 
 @dataclass(frozen=True)
@@ -722,15 +728,33 @@ class Admin:
 
     async def describe_consumer_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
                                        raise_on_error: bool = True) -> dict[str, GroupDescription | KafkaError]:
-        """State, protocol, members and each member's decoded assignment, per group. A group that
-        does not exist is described with state "Dead" and no members, as the broker reports it."""
+        """State, protocol, members and each member's decoded assignment, per group.
+
+        Like the Java client, asks ConsumerGroupDescribe first (groups of the KIP-848 consumer
+        protocol) and DescribeGroups for the rest (classic groups). A group that does not exist is
+        described with state "Dead" and no members, as the broker reports it.
+        """
         deadline = self._deadline(timeout_ms)
 
         async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
             async def send(node: int | None, keys: list[str]) -> dict[str, Any]:
-                _, resp = await self._call(node, ApiKey.DESCRIBE_GROUPS,
-                                           lambda v: {"groups": keys, "include_authorized_operations": False}, dl)
                 out: dict[str, Any] = {}
+                try:
+                    _, new = await self._call(node, ApiKey.CONSUMER_GROUP_DESCRIBE,
+                                              lambda v: {"group_ids": keys, "include_authorized_operations": False}, dl)
+                except UnsupportedVersionError:
+                    new = {"groups": [{"group_id": k, "error_code": GROUP_ID_NOT_FOUND} for k in keys]}
+                classic = []
+                for g in new["groups"]:
+                    if g["error_code"] == GROUP_ID_NOT_FOUND:  # not a consumer-protocol group
+                        classic.append(g["group_id"])
+                        continue
+                    err = _outcome(g["error_code"], g.get("error_message"), f"describe group {g['group_id']!r}")
+                    out[g["group_id"]] = err if err is not None else _consumer_group_description(g, node)  # type: ignore[arg-type]
+                if not classic:
+                    return out
+                _, resp = await self._call(node, ApiKey.DESCRIBE_GROUPS,
+                                           lambda v: {"groups": classic, "include_authorized_operations": False}, dl)
                 for g in resp["groups"]:
                     err = _outcome(g["error_code"], None, f"describe group {g['group_id']!r}")
                     out[g["group_id"]] = err if err is not None else _group_description(g, node)  # type: ignore[arg-type]
@@ -981,6 +1005,21 @@ def _group_description(g: dict, coordinator: int) -> GroupDescription:
     ops = g.get("authorized_operations")
     return GroupDescription(g["group_id"], g["group_state"], g["protocol_type"], g["protocol_data"], members,
                             coordinator, None if ops in (None, -2147483648) else ops)
+
+
+def _consumer_group_description(g: dict, coordinator: int) -> GroupDescription:
+    """A KIP-848 group, from ConsumerGroupDescribe (assignments arrive as structs, not bytes)."""
+    def tps(assignment: dict | None) -> list[TopicPartition]:
+        return sorted(TopicPartition(t["topic_name"], p) for t in (assignment or {}).get("topic_partitions") or []
+                      for p in t["partitions"] or [])
+    members = [MemberDescription(
+        m["member_id"], m.get("instance_id"), m["client_id"], m["client_host"], tps(m.get("assignment")),
+        list(m.get("subscribed_topic_names") or []), member_epoch=m.get("member_epoch", -1),
+        target_assignment=tps(m.get("target_assignment"))) for m in g["members"]]
+    ops = g.get("authorized_operations")
+    return GroupDescription(g["group_id"], g["group_state"], "consumer", g.get("assignor_name") or "", members,
+                            coordinator, None if ops in (None, -2147483648) else ops, group_type="consumer",
+                            group_epoch=g.get("group_epoch", -1))
 
 
 def _decode_assignment(data: bytes) -> list[TopicPartition]:

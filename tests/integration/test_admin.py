@@ -356,6 +356,38 @@ async def test_active_group_description_and_protection(admin: Admin, topic_facto
     assert await admin.delete_consumer_groups([group]) == {group: None}
 
 
+async def test_consumer_protocol_group_is_described(admin: Admin, topic_factory) -> None:  # type: ignore[no-untyped-def]
+    """A KIP-848 group (driven by hand with ConsumerGroupHeartbeat) is described through
+    ConsumerGroupDescribe: DescribeGroups alone would call it Dead."""
+    topic = await topic_factory(partitions=2)
+    group = name("kip848")
+    node = await admin.cluster.find_coordinator(group)
+    beat = {"group_id": group, "member_id": uuid.uuid4().hex[:22], "member_epoch": 0, "rebalance_timeout_ms": 30000,
+            "subscribed_topic_names": [topic], "topic_partitions": []}
+    resp = await admin.cluster.request(node, ApiKey.CONSUMER_GROUP_HEARTBEAT, beat)
+    assert resp is not None and resp["error_code"] == 0, resp
+    member_id = resp["member_id"]
+    try:
+        async def assigned() -> None:
+            desc = (await admin.describe_consumer_groups([group]))[group]
+            assert desc.group_type == "consumer" and desc.protocol_type == "consumer"  # type: ignore[union-attr]
+            [m] = desc.members  # type: ignore[union-attr]
+            assert m.member_id == member_id and m.subscription == [topic]
+            assert m.target_assignment == [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+        await eventually(assigned)
+        listing = {g.group_id: g for g in await admin.list_consumer_groups()}
+        assert listing[group].group_type == "consumer"
+    finally:
+        await admin.cluster.request(node, ApiKey.CONSUMER_GROUP_HEARTBEAT,
+                                    {**beat, "member_id": member_id, "member_epoch": -1, "topic_partitions": None})
+    await eventually(lambda: _assert_empty(admin, group))
+    assert await admin.delete_consumer_groups([group]) == {group: None}
+
+
+async def _assert_empty(admin: Admin, group: str) -> None:
+    assert (await admin.describe_consumer_groups([group]))[group].members == []  # type: ignore[union-attr]
+
+
 async def test_internal_topics_only_on_request(admin: Admin, topic: str) -> None:
     group = name("internal")
     await admin.alter_consumer_group_offsets(group, {TopicPartition(topic, 0): 0})  # makes __consumer_offsets exist
