@@ -121,6 +121,7 @@ class GroupCoordinator:
         self.fatal_error: BaseException | None = None
         self._backoff_s = config.retry_backoff_ms / 1000.0
         self._last_committed: dict[TopicPartition, int] = {}
+        self._next_auto_commit = time.monotonic() + config.auto_commit_interval_ms / 1000.0
         self._callbacks_idle = asyncio.Event()
         self._callbacks_idle.set()
 
@@ -131,8 +132,6 @@ class GroupCoordinator:
         if self._task is None:
             self._task = loop.create_task(self._run(), name="kafkaio-group")
             self._hb_task = loop.create_task(self._heartbeat_loop(), name="kafkaio-heartbeat")
-            if self._config.enable_auto_commit:
-                self._ac_task = loop.create_task(self._auto_commit_loop(), name="kafkaio-autocommit")
 
     async def close(self) -> None:
         """Commit (auto commit), revoke, leave the group; stop the background tasks."""
@@ -140,10 +139,12 @@ class GroupCoordinator:
         self._wake.set()
         # Never cut a rebalance's callbacks in half (an assignment applied but not announced).
         await self._callbacks_idle.wait()
-        for t in (self._task, self._ac_task):
+        if self._ac_task is not None:
+            await asyncio.gather(self._ac_task, return_exceptions=True)
+        for t in (self._task,):
             if t is not None:
                 t.cancel()
-        for t in (self._task, self._ac_task):
+        for t in (self._task,):
             if t is not None:
                 try:
                     await t
@@ -173,8 +174,18 @@ class GroupCoordinator:
     # -- called by the consumer ----------------------------------------------------------------------
 
     def poll(self) -> None:
-        """The application asked for records: restarts the max_poll_interval_ms clock."""
-        self._last_poll = time.monotonic()
+        """The application asked for records: restarts the max_poll_interval_ms clock, and runs
+        the auto commit when it is due.
+
+        Auto commit happens here, as in the Java client's poll(), not on a background timer: the
+        application asking for more records is what tells us it is done with the ones it had, so
+        what is committed is exactly what was handed out *before* this call.
+        """
+        now = time.monotonic()
+        self._last_poll = now
+        if self._config.enable_auto_commit and now >= self._next_auto_commit:
+            self._next_auto_commit = now + self._config.auto_commit_interval_ms / 1000.0
+            self._maybe_auto_commit()
         if self._left_for_poll_timeout:
             self._left_for_poll_timeout = False
             log.info("consumer of group %s is polling again; rejoining the group", self.group_id)
@@ -642,12 +653,22 @@ class GroupCoordinator:
             out[tp] = OffsetAndMetadata(offset, "", epoch)
         return out
 
-    async def _auto_commit_loop(self) -> None:
-        interval = self._config.auto_commit_interval_ms / 1000.0
-        while True:
-            await asyncio.sleep(interval)
-            if self.state == "stable" or (not self._subs.uses_group and self._subs.assignment):
-                await self._commit_consumed_quietly("(periodic)")
+    def _maybe_auto_commit(self) -> None:
+        if self._ac_task is not None and not self._ac_task.done():
+            return  # one auto commit in flight at a time
+        if not (self.state == "stable" or (not self._subs.uses_group and self._subs.assignment)):
+            return
+        offsets = self.consumed_offsets(changed_only=True)   # captured now, before more records go out
+        if not offsets:
+            return
+
+        async def run() -> None:
+            try:
+                await self.commit(offsets)
+            except KafkaError as exc:
+                log.warning("group %s: auto commit failed: %s", self.group_id, exc)
+
+        self._ac_task = asyncio.get_running_loop().create_task(run(), name="kafkaio-autocommit")
 
     # -- committed offsets ----------------------------------------------------------------------------
 
