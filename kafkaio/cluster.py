@@ -39,6 +39,7 @@ from kafkaio.errors import (
 )
 from kafkaio.protocol import ApiKey
 from kafkaio.retry import Backoff, Deadline, ExponentialBackoff, retry_async
+from kafkaio.tls import build_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ class Cluster:
     def __init__(self, config: Any) -> None:
         self.config = config
         self._bootstrap = _parse_bootstrap(config)
+        self._ssl_context = build_ssl_context(config)  # once: ConfigError now for bad files
         self.metadata = ClusterMetadata()
         self._topics: set[str] = set()
         self._all_topics = False
@@ -224,7 +226,7 @@ class Cluster:
     async def _metadata_via_address(self, host: str, port: int, node_id: int, deadline: Deadline) -> None:
         left_ms = deadline.remaining_ms()
         setup_ms = float(getattr(self.config, "socket_connection_setup_timeout_ms", 10000))
-        conn = BrokerConnection(host, port, node_id, self.config,
+        conn = BrokerConnection(host, port, node_id, self.config, ssl_context=self._ssl_context,
                                 setup_timeout_ms=setup_ms if left_ms is None else min(setup_ms, left_ms))
         try:
             await deadline.run(conn.connect(), f"connecting to {host}:{port}")
@@ -529,7 +531,7 @@ class Cluster:
                 raise KafkaConnectionError(f"broker {node_id} is in reconnect backoff")
             await backoff.wait()
         host, port = self._address(node_id)
-        conn = BrokerConnection(host, port, node_id, self.config, purpose=purpose,
+        conn = BrokerConnection(host, port, node_id, self.config, purpose=purpose, ssl_context=self._ssl_context,
                                 setup_timeout_ms=self._setup_policy.backoff_ms(backoff.attempts))
         try:
             await conn.connect()

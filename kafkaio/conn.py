@@ -90,7 +90,10 @@ class BrokerConnection:
         *,
         purpose: str = "default",
         setup_timeout_ms: float | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """``ssl_context`` overrides the one built from ``config`` (the pool builds it once for
+        all its connections rather than reloading certificate files per connection)."""
         self.host = host
         self.port = int(port)
         self.node_id = node_id
@@ -103,6 +106,7 @@ class BrokerConnection:
         if setup_timeout_ms is None:
             setup_timeout_ms = getattr(config, "socket_connection_setup_timeout_ms", 10000)
         self._setup_timeout = float(setup_timeout_ms) / 1000.0
+        self._ssl_context = ssl_context
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._transport: asyncio.Transport | None = None
@@ -208,7 +212,7 @@ class BrokerConnection:
             self._expiry_timer = self._loop.call_later(lifetime * random.uniform(0.85, 0.95), self._session_expiring)
 
     async def _open_socket(self) -> None:
-        ssl_ctx = build_ssl_context(self.config)
+        ssl_ctx = self._ssl_context or build_ssl_context(self.config)
         kwargs: dict[str, Any] = {"limit": _READ_LIMIT}
         if ssl_ctx is not None:
             kwargs["ssl"] = ssl_ctx
