@@ -169,24 +169,33 @@ def test_bad_arguments_are_rejected() -> None:
 
 
 async def test_single_node_start_produce_fetch_stop() -> None:
-    cluster = LocalKafkaCluster(brokers=1)
-    await asyncio.to_thread(cluster.start)
-    pids = cluster.pids()
-    directory = cluster.directory
+    """One node behind our proxy: it advertises the proxy and listens on its own port."""
+    from kafkaio.testing.proxy import FaultProxy
+
+    proxy = await FaultProxy().start()
+    cluster = LocalKafkaCluster(brokers=1, advertised={0: proxy.address})
     try:
+        await asyncio.to_thread(cluster.start)
+        pids = cluster.pids()
+        directory = cluster.directory
         assert len(pids) == 1 and all(alive(p) for p in pids)
+        assert cluster.bootstrap_servers == proxy.bootstrap_servers != f"127.0.0.1:{cluster.brokers[0].port}"
+        proxy.set_target("127.0.0.1", cluster.brokers[0].port)
         # broker logs go to the node's file, not to the console
         assert cluster.brokers[0].log_file.stat().st_size > 0
         client = await RawClient.connect(cluster.bootstrap_servers)
         try:
             await create_topic(client, "launcher-one", 1, 1)
-            await leader_of(client, "launcher-one")
+            part = await leader_of(client, "launcher-one")
+            assert part["brokers"][1]["port"] == proxy.port  # metadata names the advertised address
             offset = await produce(client, "launcher-one", b"hello from kafkaio")
             assert await fetch_values(client, "launcher-one", offset) == [b"hello from kafkaio"]
+            assert proxy.requests_seen[ApiKey.PRODUCE] == 1
         finally:
             await client.close()
     finally:
         await asyncio.to_thread(cluster.stop)
+        await proxy.stop()
     assert_gone(pids)
     assert directory is not None and not directory.exists()
 
