@@ -27,6 +27,7 @@ __all__ = ["IdempotenceState", "increment_sequence", "NO_PRODUCER_ID", "NO_PRODU
 NO_PRODUCER_ID = -1
 NO_PRODUCER_EPOCH = -1
 _INT32_MAX = 0x7FFFFFFF
+_INT16_MAX = 0x7FFF
 
 
 def increment_sequence(sequence: int, increment: int) -> int:
@@ -87,6 +88,21 @@ class IdempotenceState:
         last = self._last_acked.get(batch.tp, -1)
         return batch.base_sequence == increment_sequence(last, 1) if last >= 0 else batch.base_sequence == 0
 
+    def written_before(self, batch: ProducerBatch) -> bool:
+        """True when a later batch of the same partition and epoch was acknowledged.
+
+        The broker never appends a sequence after a gap, so ``batch`` must be in the log already,
+        even if its own response was lost (then its offset is unknown).
+        """
+        if batch.base_sequence < 0 or batch.producer_epoch != self.producer_epoch \
+                or batch.producer_id != self.producer_id:
+            return False
+        last = self._last_acked.get(batch.tp, -1)
+        if last < 0:
+            return False
+        mine = increment_sequence(batch.base_sequence, batch.record_count - 1)
+        return last == mine or _seq_after(last, mine)
+
     def is_oldest_unacked(self, batch: ProducerBatch) -> bool:
         unacked = self._unacked.get(batch.tp)
         return bool(unacked) and unacked[0] is batch
@@ -116,6 +132,14 @@ class IdempotenceState:
         if not self.epoch_bump_needed:
             self.epoch_bump_needed = True
             self.bump_reason = reason
+
+    def bump_epoch_locally(self) -> bool:
+        """The idempotent producer's own epoch bump (KIP-360); False when the epoch is exhausted
+        and a new producer id is needed from InitProducerId."""
+        if self.producer_epoch >= _INT16_MAX:
+            return False
+        self.producer_epoch += 1
+        return True
 
     def _forget(self, batch: ProducerBatch) -> None:
         unacked = self._unacked.get(batch.tp)

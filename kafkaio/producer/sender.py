@@ -31,6 +31,7 @@ from kafkaio.errors import (
     KafkaError,
     KafkaTimeoutError,
     OutOfOrderSequenceNumberError,
+    ProducerClosedError,
     ProducerFencedError,
     RecordTooLargeError,
     UnknownProducerIdError,
@@ -173,7 +174,15 @@ class Sender:
             if not idem.has_producer_id or idem.epoch_bump_needed:
                 if self.in_flight_requests:
                     return acc.next_expiry_ms() - now
-                await self._init_producer_id()
+                if idem.has_producer_id and self._transactional_id is None and idem.bump_epoch_locally():
+                    # KIP-360 for the idempotent producer: the client bumps its own epoch; the
+                    # broker accepts sequence 0 from the higher epoch of the same producer id.
+                    log.info("idempotent producer %d: epoch bumped to %d (%s)", idem.producer_id,
+                             idem.producer_epoch, idem.bump_reason or "sequence gap")
+                    idem.reset_sequences(acc.queued_batches())
+                    idem.epoch_bump_needed = False
+                else:
+                    await self._init_producer_id()
                 return 0.0
         batches_by_node, next_check, leader_unknown = acc.drain(
             now, self._cluster.leader_for, self._node_available, self._can_drain)
@@ -282,7 +291,11 @@ class Sender:
         self._in_flight[node] = self._in_flight.get(node, 0) + 1
         task = asyncio.get_running_loop().create_task(self._produce(node, ready))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._request_done)
+
+    def _request_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        self.wakeup()
 
     def _request_body(self, batches: list[ProducerBatch]) -> dict:
         topics: dict[str, list[dict]] = {}
@@ -318,7 +331,7 @@ class Sender:
             self._handle_response(batches, resp)
         except asyncio.CancelledError:
             for b in batches:
-                self._fail(b, KafkaTimeoutError(
+                self._fail(b, ProducerClosedError(
                     f"the producer was closed with {b.topic}-{b.partition} in flight; delivery unknown"))
             raise
         except Exception as exc:  # noqa: BLE001 - never leave a batch undecided
@@ -377,6 +390,11 @@ class Sender:
     def _handle_error(self, batch: ProducerBatch, exc: KafkaError, from_response: bool) -> None:
         idem = self._idem
         retriable = exc.retriable
+        if idem is not None and idem.written_before(batch):
+            # A later batch of this partition was acknowledged in the same epoch: the broker only
+            # appends without gaps, so this one is in the log; only its response was lost.
+            self._complete(batch, -1, -1)
+            return
         if idem is not None and from_response:
             errno = exc.errno
             if errno == _OUT_OF_ORDER:
