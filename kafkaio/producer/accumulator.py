@@ -142,8 +142,9 @@ class RecordAccumulator:
         dq = self._queues.get((topic, partition))
         if dq:
             batch = dq[-1]
-            if batch.data is None and not batch.in_retry:
-                delta = batch.builder.append(timestamp, key, value, headers)
+            builder = batch.builder  # None once the batch was drained (built)
+            if builder is not None:
+                delta = builder.append(timestamp, key, value, headers)
                 if delta >= 0:
                     return RecordFuture(batch, delta, timestamp)
                 # full: the sender can take it now

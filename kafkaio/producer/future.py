@@ -8,7 +8,7 @@ offset delta and its timestamp). Awaiting it waits on the batch future and deriv
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Generator, NamedTuple
 
 if TYPE_CHECKING:
     from kafkaio.producer.accumulator import ProducerBatch
@@ -99,32 +99,42 @@ class RecordFuture:
 class ManyFuture:
     """The delivery of the records of one ``send_many`` call, in input order.
 
+    Holds runs ``[batch, first offset delta, count]`` rather than one object per record.
     ``await`` returns ``list[RecordMetadata]``; if any record failed, the first error is raised after
     every batch involved has completed (so no failure goes unobserved).
     """
 
-    __slots__ = ("_entries", "_batches")
+    __slots__ = ("_runs", "_timestamp")
 
-    def __init__(self, entries: list[tuple[ProducerBatch, int, int]], batches: Iterable[ProducerBatch]) -> None:
-        self._entries = entries
-        self._batches = list(batches)
+    def __init__(self, runs: list[list], timestamp: int) -> None:
+        self._runs = runs
+        self._timestamp = timestamp
+
+    def _batches(self) -> list[ProducerBatch]:
+        seen: dict[int, ProducerBatch] = {}
+        for run in self._runs:
+            seen.setdefault(id(run[0]), run[0])
+        return list(seen.values())
 
     def __await__(self) -> Generator[Any, None, list[RecordMetadata]]:
-        for batch in self._batches:
+        batches = self._batches()
+        for batch in batches:
             fut = batch.future
             if not fut.done():
                 try:
                     yield from fut
                 except Exception:  # noqa: BLE001 - raised below, after all batches completed
                     pass
-        for batch in self._batches:
+        for batch in batches:
             exc = batch.future.exception()
             if exc is not None:
                 raise exc
-        return [_metadata(b, d, t) for b, d, t in self._entries]
+        ts = self._timestamp
+        return [_metadata(b, d, ts) for b, first, count in self._runs for d in range(first, first + count)]
 
     def done(self) -> bool:
-        return all(b.future.done() for b in self._batches)
+        """True once every record's delivery is decided."""
+        return all(b.future.done() for b in self._batches())
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return sum(run[2] for run in self._runs)

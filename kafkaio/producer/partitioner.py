@@ -112,9 +112,13 @@ class StickyPartitioner:
             return
         state.produced_bytes += size
         if state.produced_bytes >= self._batch_size:
-            state.produced_bytes = 0
-            state.previous = partition
-            state.partition = -1  # the next call picks another partition (it knows the count)
+            self.switch(state)
+
+    def switch(self, state: _TopicStickiness) -> None:
+        """Leave the current partition: the next ``partition`` call picks another one."""
+        state.produced_bytes = 0
+        state.previous = state.partition
+        state.partition = -1  # the next call picks (it knows the partition count)
 
     def reset(self, topic: str) -> None:
         """Forget the sticky partition of ``topic`` (e.g. its partition count changed)."""

@@ -72,12 +72,17 @@ class Producer:
         self._max_request_size = config.max_request_size
         self._buffer_memory = config.buffer_memory
         self._max_block_ms = config.max_block_ms
+        self._max_record_size = min(config.max_request_size, config.buffer_memory)
         self._cluster: Any = None
         self._accumulator: RecordAccumulator | None = None
         self._sender: Sender | None = None
         self._sticky: StickyPartitioner | None = None
         self._partition_counts: dict[str, int] = {}
-        self._metadata_version = -1
+        self._metadata: Any = None
+        self._queues: dict = {}
+        self._sticky_states: dict = {}
+        self._sticky_batch_size = max(config.batch_size, 1)
+        self._keys_decide = config.partitioner is None and not config.partitioner_ignore_keys
         self._state = "new"
         self._start_lock: asyncio.Lock | None = None
 
@@ -143,6 +148,8 @@ class Producer:
             adaptive=cfg.partitioner_adaptive_partitioning_enable,
         )
         self._cluster, self._accumulator, self._sender = cluster, acc, sender
+        self._queues = acc._queues
+        self._sticky_states = self._sticky._topics
         sender.start()
         self._state = "started"
 
@@ -240,33 +247,51 @@ class Producer:
                 + (len(value) if value is not None else 0))
         if headers:
             size = record_size_upper_bound(key, value, headers)
-        if size > self._max_request_size or size > self._buffer_memory:
+        if size > self._max_record_size:
             raise self._too_large(size)
-        sticky = False
         if partition is None:
-            n = self._partition_counts.get(topic) if self._cluster.metadata.version == self._metadata_version else None
+            if self._cluster.metadata is not self._metadata:
+                self._forget_partition_counts()
+            n = self._partition_counts.get(topic)
             if n is None:
                 n = await self._partition_count(topic)
-            if self._custom_partitioner is not None:
-                partition = self._call_partitioner(topic, key, n)
-            elif key is not None and not self._ignore_keys:
+            if key is not None and self._keys_decide:
                 partition = (murmur2(key) & 0x7FFFFFFF) % n
+            elif self._custom_partitioner is not None:
+                partition = self._call_partitioner(topic, key, n)
             else:
-                partition = self._sticky.partition(topic, n)  # type: ignore[union-attr]
-                sticky = True
+                # uniform sticky partitioner (KIP-794), its bookkeeping inlined for speed
+                st = self._sticky_states.get(topic)
+                if st is None or st.partition < 0:
+                    partition = self._sticky.partition(topic, n)  # type: ignore[union-attr]
+                    st = self._sticky_states[topic]
+                else:
+                    partition = st.partition
+                st.produced_bytes += size
+                if st.produced_bytes >= self._sticky_batch_size:
+                    self._sticky.switch(st)  # type: ignore[union-attr]
         else:
             await self._check_partition(topic, partition)
         if timestamp_ms is None:
             timestamp_ms = int(time.time() * 1000)
-        acc = self._accumulator
         try:
-            fut = acc.try_append(topic, partition, timestamp_ms, key, value, headers)  # type: ignore[union-attr]
+            # the open batch of the partition takes the record (inlined try_append)
+            fut = None
+            dq = self._queues.get((topic, partition))
+            if dq:
+                batch = dq[-1]
+                builder = batch.builder
+                if builder is not None:
+                    delta = builder.append(timestamp_ms, key, value, headers)
+                    if delta >= 0:
+                        fut = RecordFuture(batch, delta, timestamp_ms)
+                    else:
+                        self._accumulator.wakeup()  # type: ignore[union-attr]
             if fut is None:
-                fut = await acc.append(topic, partition, timestamp_ms, key, value, headers, size)  # type: ignore[union-attr]
+                fut = await self._accumulator.append(  # type: ignore[union-attr]
+                    topic, partition, timestamp_ms, key, value, headers, size)
         except (TypeError, ValueError) as exc:
             raise SerializationError(f"invalid record for {topic}: {exc}") from None
-        if sticky:
-            self._sticky.on_append(topic, partition, size)  # type: ignore[union-attr]
         if self._on_delivery is not None:
             self._attach_callback(fut)
         return fut
@@ -310,13 +335,19 @@ class Producer:
             await self._check_partition(topic, explicit)
         n = await self._partition_count(topic)
         custom = self._custom_partitioner
-        use_keys = not self._ignore_keys
-        sticky_part = self._sticky
-        max_size = min(self._max_request_size, self._buffer_memory)
+        keys_decide = self._keys_decide
+        sticky = self._sticky
+        sticky_states = self._sticky_states
+        sticky_batch_size = self._sticky_batch_size
+        queues = self._queues
+        max_size = self._max_record_size
         ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
-        entries: list[tuple[ProducerBatch, int, int]] = []
-        batches: dict[int, ProducerBatch] = {}
-        try_append = acc.try_append
+        # runs of consecutive records in one batch: [batch, first offset delta, count]
+        runs: list[list] = []
+        run: list | None = None
+        cur_p = -1
+        cur_batch: ProducerBatch | None = None
+        cur_builder: Any = None
         on_delivery = self._on_delivery
         for item in records:
             headers = None
@@ -340,30 +371,45 @@ class Producer:
                 size = record_size_upper_bound(key, value, headers)
             if size > max_size:
                 raise self._too_large(size)
-            sticky = False
             if explicit is not None:
                 p = explicit
+            elif key is not None and keys_decide:
+                p = (murmur2(key) & 0x7FFFFFFF) % n
             elif custom is not None:
                 p = self._call_partitioner(topic, key, n)
-            elif key is not None and use_keys:
-                p = (murmur2(key) & 0x7FFFFFFF) % n
             else:
-                p = sticky_part.partition(topic, n)  # type: ignore[union-attr]
-                sticky = True
+                st = sticky_states.get(topic)
+                if st is None or st.partition < 0:
+                    p = sticky.partition(topic, n)  # type: ignore[union-attr]
+                    st = sticky_states[topic]
+                else:
+                    p = st.partition
+                st.produced_bytes += size
+                if st.produced_bytes >= sticky_batch_size:
+                    sticky.switch(st)  # type: ignore[union-attr]
             try:
-                fut = try_append(topic, p, ts, key, value, headers)
-                if fut is None:
+                if p != cur_p or cur_batch is None or cur_batch.builder is not cur_builder:
+                    cur_p = p
+                    dq = queues.get((topic, p))
+                    cur_batch = dq[-1] if dq else None
+                    cur_builder = cur_batch.builder if cur_batch is not None else None
+                delta = cur_builder.append(ts, key, value, headers) if cur_builder is not None else -1
+                if delta < 0:
+                    if cur_builder is not None:
+                        acc.wakeup()  # the batch is full
                     fut = await acc.append(topic, p, ts, key, value, headers, size)
+                    cur_batch, delta = fut._batch, fut._delta
+                    cur_builder = cur_batch.builder
             except (TypeError, ValueError) as exc:
                 raise SerializationError(f"invalid record for {topic}: {exc}") from None
-            if sticky:
-                sticky_part.on_append(topic, p, size)  # type: ignore[union-attr]
-            batch = fut._batch
-            entries.append((batch, fut._delta, ts))
-            batches[id(batch)] = batch
+            if run is not None and run[0] is cur_batch and run[1] + run[2] == delta:
+                run[2] += 1
+            else:
+                run = [cur_batch, delta, 1]
+                runs.append(run)
             if on_delivery is not None:
-                self._attach_callback(fut)
-        return ManyFuture(entries, batches.values())
+                self._attach_callback(RecordFuture(cur_batch, delta, ts))  # type: ignore[arg-type]
+        return ManyFuture(runs, ts)
 
     async def flush(self, timeout: float | None = None) -> None:
         """Send everything buffered now (ignoring ``linger_ms``) and wait until each record sent so
@@ -410,23 +456,21 @@ class Producer:
         return RecordTooLargeError(
             f"the record is {size} bytes when serialized, larger than {limit}={value}")
 
+    def _forget_partition_counts(self) -> None:
+        self._partition_counts.clear()
+        self._metadata = self._cluster.metadata
+
     async def _partition_count(self, topic: str) -> int:
-        md = self._cluster.metadata
-        if md.version != self._metadata_version:
-            self._partition_counts.clear()
-            self._metadata_version = md.version
+        if self._cluster.metadata is not self._metadata:
+            self._forget_partition_counts()
         n = self._partition_counts.get(topic)
         if n is None:
-            info = md.topics.get(topic)
+            info = self._metadata.topics.get(topic)
             if info is None or not info.partitions:
                 await self._cluster.wait_for_topic(topic, self._max_block_ms)
-                md = self._cluster.metadata
-                info = md.topics[topic]
-                self._partition_counts.clear()
-                self._metadata_version = md.version
+                self._forget_partition_counts()
+                info = self._metadata.topics[topic]
             n = self._partition_counts[topic] = len(info.partitions)
-            if self._sticky is not None:
-                self._sticky.reset(topic)
         return n
 
     async def _check_partition(self, topic: str, partition: int) -> None:
