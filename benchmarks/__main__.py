@@ -1,0 +1,132 @@
+"""``python -m benchmarks [--quick] [--scenarios ...] [--clients ...]``: run the suite against a
+local broker (or ``KAFKAIO_BOOTSTRAP``), then write BENCHMARKS.md and the charts."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import charts, codec, consume, environment, latency, produce, report
+from benchmarks.aggregate import group
+from benchmarks.clients import CLIENTS
+from benchmarks.runner import REPO_ROOT, Outcome
+from benchmarks.schedule import Plan
+
+SCENARIOS = ("produce", "consume", "latency", "codec")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="development mode: 100,000 records, 2,000 latency sends, 1 repetition")
+    ap.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    ap.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
+    ap.add_argument("--compressions", nargs="+", choices=("none", "lz4", "gzip", "snappy", "zstd"),
+                    default=["none", "lz4"])
+    ap.add_argument("--records", type=int, help="records per produce/consume run (default 1,000,000)")
+    ap.add_argument("--latency-records", type=int, help="measured sends per latency run (default 20,000)")
+    ap.add_argument("--repeat", type=int, help="repetitions of every run (default 3)")
+    ap.add_argument("--no-uvloop", action="store_true", help="skip the uvloop variants")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds before one run is killed")
+    ap.add_argument("--output", default=str(REPO_ROOT / "BENCHMARKS.md"), help="markdown file to write")
+    ap.add_argument("--results-dir", default=str(REPO_ROOT / "benchmarks" / "results"))
+    ap.add_argument("--from-results", metavar="JSON",
+                    help="measure nothing: rewrite the report and charts from a results.json")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    results_dir = Path(args.results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    if args.from_results:
+        saved = json.loads(Path(args.from_results).read_text())
+    else:
+        saved = measure(args, argv)
+        (results_dir / "results.json").write_text(json.dumps(saved, indent=1))
+    write_report(saved, Path(args.output), results_dir)
+    outcomes = saved["outcomes"]
+    failed = sum(1 for o in outcomes if not o["ok"])
+    if failed:
+        print(f"{failed} run(s) failed; see the Failures section", file=sys.stderr)
+    return 0
+
+
+def measure(args: argparse.Namespace, argv: list[str]) -> dict:
+    """Run the chosen scenarios; everything the report needs, as JSON-ready data."""
+    quick = args.quick
+    records = args.records or (100_000 if quick else 1_000_000)
+    latency_records = args.latency_records or (2_000 if quick else 20_000)
+    repeat = args.repeat or (1 if quick else 3)
+    started = time.monotonic()
+    load_start = _load()
+    date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    outcomes: list[Outcome] = []
+    fillers: dict[str, str] = {}
+    codec_rows: list[dict] = []
+    codec_error = None
+    with environment.broker() as broker:
+        print(f"broker: {broker.description} at {broker.bootstrap}", file=sys.stderr, flush=True)
+        plan = Plan(bootstrap=broker.bootstrap, records=records, latency_records=latency_records,
+                    repeat=repeat, clients=list(args.clients), compressions=list(args.compressions),
+                    uvloop=not args.no_uvloop, timeout_s=args.timeout, started=started)
+        from benchmarks.topics import Topics
+
+        topics = Topics(broker.bootstrap)
+        if "produce" in args.scenarios:
+            outcomes += produce.run(plan, topics)
+        if "consume" in args.scenarios:
+            consumed, fillers = consume.run(plan, topics)
+            outcomes += consumed
+        if "latency" in args.scenarios:
+            outcomes += latency.run(plan, topics)
+    if "codec" in args.scenarios:
+        codec_rows, codec_error = codec.run(quick)
+        print(f"codec: {'FAILED: ' + codec_error if codec_error else 'done'}", file=sys.stderr, flush=True)
+    return {
+        "command": _command(argv), "date": date, "duration_s": time.monotonic() - started,
+        "quick": quick, "records": records, "latency_records": latency_records, "repeat": repeat,
+        "record_size": plan.record_size, "partitions": plan.partitions,
+        "broker": broker.description, "kafka_version": broker.kafka_version,
+        "machine": environment.machine(), "load": [load_start, _load()],
+        "fillers": fillers, "codec_ran": "codec" in args.scenarios, "codec": codec_rows,
+        "codec_error": codec_error, "outcomes": [o.to_dict() for o in outcomes],
+    }
+
+
+def write_report(saved: dict, output: Path, results_dir: Path) -> None:
+    rows = group([Outcome.from_dict(o) for o in saved["outcomes"]])
+    subtitle = f"{saved['records']:,} x {saved['record_size']} B" + (", quick" if saved["quick"] else "")
+    chart_files = charts.draw_all(rows, results_dir, subtitle,
+                                  f"{saved['latency_records']:,} sends, linger 0")
+    rep = report.Report(
+        command=saved["command"], date=saved["date"], duration_s=saved["duration_s"],
+        machine=saved["machine"], broker=saved["broker"], kafka_version=saved["kafka_version"],
+        records=saved["records"], latency_records=saved["latency_records"], repeat=saved["repeat"],
+        record_size=saved["record_size"], partitions=saved["partitions"], rows=rows,
+        codec_rows=saved["codec"], codec_error=saved["codec_error"], codec_ran=saved["codec_ran"],
+        fillers=saved["fillers"], charts=[os.path.relpath(p, output.parent) for p in chart_files],
+        load=tuple(saved["load"]))
+    output.write_text(report.render(rep))
+    print(f"wrote {output} and {len(chart_files)} chart(s) in {results_dir} "
+          f"(measuring took {saved['duration_s'] / 60:.1f} min)", file=sys.stderr)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _command(argv: list[str]) -> str:
+    """The command as a reader would type it, with the broker address if one was given."""
+    prefix = "KAFKAIO_BOOTSTRAP=<address> " if os.environ.get("KAFKAIO_BOOTSTRAP") else ""
+    return prefix + "python -m benchmarks" + ("" if not argv else " " + shlex.join(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Groups the runs of one (scenario, compression, client, API, loop) and summarises them:
+median and spread of the throughput (or of each latency percentile), peak RSS, failures."""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from benchmarks.runner import Outcome
+
+PER_RECORD_API = {"produce": "send", "consume": "async-for", "latency": "send_and_wait"}
+BATCH_API = {"produce": "send_many", "consume": "getmany"}
+
+
+@dataclass
+class Row:
+    scenario: str
+    compression: str  # "" for latency
+    client: str
+    api: str
+    loop: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.client} {self.api}" + (" +uvloop" if self.loop == "uvloop" else "")
+
+    @property
+    def ok_runs(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.ok]
+
+    @property
+    def failed(self) -> bool:
+        return not self.ok_runs
+
+    @property
+    def error(self) -> str | None:
+        errors = [o.error for o in self.outcomes if not o.ok]
+        return errors[0] if errors else None
+
+    def rates(self) -> list[float]:
+        return [o.rate for o in self.ok_runs if o.rate is not None]
+
+    @property
+    def median_rate(self) -> float | None:
+        r = self.rates()
+        return statistics.median(r) if r else None
+
+    def percentile(self, key: str) -> float | None:
+        """Median over the runs of one latency percentile (``p50_us``, ``p99_us``...)."""
+        vals = [o.result[key] for o in self.ok_runs if key in o.result]
+        return statistics.median(vals) if vals else None
+
+    @property
+    def peak_rss_mib(self) -> float | None:
+        """The largest peak RSS over the runs that worked (MiB)."""
+        vals = [o.maxrss_kb for o in self.ok_runs]
+        return max(vals) / 1024.0 if vals else None
+
+
+def group(outcomes: list[Outcome]) -> list[Row]:
+    """Rows in the order their first run appeared (clients, then APIs, then loops)."""
+    rows: dict[tuple, Row] = {}
+    for o in outcomes:
+        j = o.job
+        compression = "" if j.scenario == "latency" else j.produce.compression_type
+        key = (j.scenario, compression, j.client, j.api, j.loop)
+        if key not in rows:
+            rows[key] = Row(j.scenario, compression, j.client, j.api, j.loop)
+        rows[key].outcomes.append(o)
+    from benchmarks.clients import CLIENTS
+
+    def order(row: Row) -> tuple:
+        return (row.loop != "asyncio", CLIENTS.index(row.client) if row.client in CLIENTS else 99)
+
+    return sorted(rows.values(), key=order)
+
+
+def find(rows: list[Row], client: str, api: str | None = None, loop: str = "asyncio") -> Row | None:
+    """The row of ``client`` (its first API when ``api`` is None) on ``loop``."""
+    for row in rows:
+        if row.client == client and row.loop == loop and (api is None or row.api == api):
+            return row
+    return None
+
+
+def ratio(a: Row | None, b: Row | None) -> float | None:
+    """a's median throughput over b's; None when either has none."""
+    if a is None or b is None or a.median_rate is None or b.median_rate is None:
+        return None
+    return a.median_rate / b.median_rate

@@ -1,0 +1,44 @@
+"""Runners, one module per client. Each Python runner exposes ``run(job) -> dict`` and is executed
+in a child process by ``benchmarks.child``; the Java client is driven by ``java_perf`` instead.
+
+The tables below say which API variants each client is measured with, per scenario.
+"""
+from __future__ import annotations
+
+# client name -> module under benchmarks.clients
+MODULES: dict[str, str] = {
+    "kafkaio": "kafkaio_client",
+    "aiokafka": "aiokafka_client",
+    "confluent": "confluent_client",
+    "kafka-python": "kafka_python_client",
+    "java": "java_perf",
+}
+
+CLIENTS: tuple[str, ...] = tuple(MODULES)
+
+# clients that run on an asyncio loop, and so are measured under uvloop too
+ASYNCIO_CLIENTS: frozenset[str] = frozenset({"kafkaio", "aiokafka"})
+
+# scenario -> client -> API variants (the first is the per-record API, then the batch API)
+APIS: dict[str, dict[str, tuple[str, ...]]] = {
+    "produce": {
+        "kafkaio": ("send", "send_many"),
+        "aiokafka": ("send", "send_batch"),
+        "confluent": ("produce", "produce_batch"),
+        "kafka-python": ("send",),
+        "java": ("ProducerPerformance",),
+    },
+    "consume": {
+        "kafkaio": ("async-for", "getmany"),
+        "aiokafka": ("async-for", "getmany"),
+        "confluent": ("poll", "consume"),
+        "kafka-python": ("iterator", "poll"),
+        "java": ("ConsumerPerformance",),
+    },
+    "latency": {
+        "kafkaio": ("send_and_wait",),
+        "aiokafka": ("send_and_wait",),
+        "confluent": ("produce+flush",),
+        "kafka-python": ("send().get()",),
+    },
+}

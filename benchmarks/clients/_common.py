@@ -1,0 +1,175 @@
+"""Helpers shared by the Python runners: event loop choice, clocks, the latency loop, result shape."""
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from benchmarks.settings import Job, payloads
+
+LATENCY_WARMUP = 200  # sends before the measured ones: connections, producer id, JIT-less warm caches
+
+
+def run_on_loop(job: Job, main: Callable[[], Coroutine[Any, Any, dict]]) -> dict:
+    """Run ``main()`` on the loop the job asks for (the standard asyncio loop or uvloop)."""
+    if job.loop == "uvloop":
+        import uvloop
+
+        factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
+    else:
+        factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(main())
+
+
+def values_for(job: Job) -> tuple[list[bytes], int]:
+    """The payload pool and the mask to cycle through it (its size is a power of two)."""
+    pool = payloads(job.record_size)
+    return pool, len(pool) - 1
+
+
+async def wait_all(futures: list[asyncio.Future]) -> None:
+    """Wait for every delivery future (those not done after ``flush()``); failures are counted later."""
+    pending = [f for f in futures if not f.done()]
+    if pending:
+        await asyncio.wait(pending)
+
+
+def throughput_result(records: int, seconds: float, errors: int, **extra: Any) -> dict:
+    return {"records": records, "seconds": seconds, "errors": errors, **extra}
+
+
+def latency_result(samples_ns: list[int], errors: int) -> dict:
+    """Percentiles in microseconds over the measured sends."""
+    samples = sorted(samples_ns)
+    n = len(samples)
+
+    def pct(p: float) -> float:
+        # nearest-rank percentile
+        idx = min(n - 1, max(0, math.ceil(p / 100.0 * n) - 1))
+        return samples[idx] / 1000.0
+
+    return {
+        "records": n,
+        "errors": errors,
+        "seconds": sum(samples) / 1e9,
+        "p50_us": pct(50),
+        "p99_us": pct(99),
+        "p999_us": pct(99.9),
+        "max_us": samples[-1] / 1000.0,
+        "mean_us": sum(samples) / n / 1000.0,
+    }
+
+
+async def measure_latency_async(job: Job, send_one: Callable[[bytes], Awaitable[Any]]) -> dict:
+    """Await ``send_one`` one record at a time; time each call (after a short warm-up)."""
+    pool, mask = values_for(job)
+    for i in range(LATENCY_WARMUP):
+        await send_one(pool[i & mask])
+    samples: list[int] = []
+    errors = 0
+    clock = time.perf_counter_ns
+    for i in range(job.records):
+        t0 = clock()
+        try:
+            await send_one(pool[i & mask])
+        except Exception:  # a failed send is counted, and its time still recorded
+            errors += 1
+        samples.append(clock() - t0)
+    return latency_result(samples, errors)
+
+
+def measure_latency_sync(job: Job, send_one: Callable[[bytes], Any]) -> dict:
+    """The blocking twin of :func:`measure_latency_async`."""
+    pool, mask = values_for(job)
+    for i in range(LATENCY_WARMUP):
+        send_one(pool[i & mask])
+    samples: list[int] = []
+    errors = 0
+    clock = time.perf_counter_ns
+    for i in range(job.records):
+        t0 = clock()
+        try:
+            send_one(pool[i & mask])
+        except Exception:
+            errors += 1
+        samples.append(clock() - t0)
+    return latency_result(samples, errors)
+
+
+# -- settings in the snake_case names that kafkaio, aiokafka and kafka-python share ------------------
+
+
+def snake_producer_kwargs(job: Job, linger_ms: int | None = None) -> dict:
+    """The shared producer settings under their Java names with ``.`` -> ``_``."""
+    cfg = job.produce
+    return dict(
+        bootstrap_servers=job.bootstrap,
+        acks=cfg.acks,
+        enable_idempotence=cfg.enable_idempotence,
+        linger_ms=cfg.linger_ms if linger_ms is None else linger_ms,
+        batch_size=cfg.batch_size,
+        max_in_flight_requests_per_connection=cfg.max_in_flight,
+        buffer_memory=cfg.buffer_memory,
+        compression_type=cfg.compression_type,
+    )
+
+
+def snake_consumer_kwargs(job: Job) -> dict:
+    """The shared consumer settings, for a consumer without group reading from the beginning."""
+    cfg = job.consume
+    return dict(
+        bootstrap_servers=job.bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_min_bytes=cfg.fetch_min_bytes,
+        fetch_max_wait_ms=cfg.fetch_max_wait_ms,
+        fetch_max_bytes=cfg.fetch_max_bytes,
+        max_partition_fetch_bytes=cfg.max_partition_fetch_bytes,
+        max_poll_records=cfg.max_records,
+    )
+
+
+# -- the consume and latency loops of the asyncio clients (kafkaio and aiokafka share the API) ------
+
+
+async def consume_async(job: Job, consumer: Any) -> dict:
+    """Read ``job.records`` records with ``async for`` or ``getmany()``, touching every value."""
+    n = job.records
+    count = 0
+    nbytes = 0
+    t0 = time.perf_counter()
+    if job.api == "async-for":
+        async for rec in consumer:
+            nbytes += len(rec.value)
+            count += 1
+            if count >= n:
+                break
+    elif job.api == "getmany":
+        max_records = job.consume.max_records
+        while count < n:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=max_records)
+            for recs in batches.values():
+                for rec in recs:
+                    nbytes += len(rec.value)
+                count += len(recs)
+    else:
+        raise ValueError(f"unknown {job.client} consume API {job.api!r}")
+    seconds = time.perf_counter() - t0
+    return throughput_result(count, seconds, 0, bytes=nbytes)
+
+
+async def latency_async(job: Job, producer: Any) -> dict:
+    """``send_and_wait`` one record at a time on a started producer, which is stopped afterwards."""
+    topic = job.topic
+
+    async def send_one(value: bytes) -> None:
+        await producer.send_and_wait(topic, value)
+
+    try:
+        return await measure_latency_async(job, send_one)
+    finally:
+        await producer.stop()

@@ -1,0 +1,106 @@
+"""aiokafka runner: per-record ``send()`` and the ``create_batch``/``send_batch`` batch API;
+``async for`` and ``getmany`` for consuming; ``send_and_wait`` for latency."""
+from __future__ import annotations
+
+import time
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from benchmarks.clients._common import (
+    consume_async,
+    latency_async,
+    run_on_loop,
+    snake_consumer_kwargs,
+    snake_producer_kwargs,
+    throughput_result,
+    values_for,
+    wait_all,
+)
+from benchmarks.settings import Job
+
+
+def producer_kwargs(job: Job, linger_ms: int | None = None) -> dict:
+    kw = snake_producer_kwargs(job, linger_ms)
+    # aiokafka has no max.in.flight nor buffer.memory setting: it keeps one request in flight
+    # per partition and buffers without a byte bound; batch.size is max_batch_size.
+    del kw["max_in_flight_requests_per_connection"], kw["buffer_memory"]
+    kw["max_batch_size"] = kw.pop("batch_size")
+    if kw["compression_type"] == "none":
+        kw["compression_type"] = None
+    return kw
+
+
+def consumer_kwargs(job: Job) -> dict:
+    return snake_consumer_kwargs(job)
+
+
+async def _produce(job: Job) -> dict:
+    pool, mask = values_for(job)
+    producer = AIOKafkaProducer(**producer_kwargs(job))
+    await producer.start()
+    try:
+        # warm-up outside the clock: connection, metadata, producer id
+        await producer.send_and_wait(job.topic, pool[0])
+        n = job.records
+        send = producer.send
+        topic = job.topic
+        futures = []
+        append = futures.append
+        t0 = time.perf_counter()
+        sizes: list[int] = []  # records per future (1 per send, the batch's count per batch)
+        if job.api == "send":
+            for i in range(n):
+                append(await send(topic, pool[i & mask]))
+        elif job.api == "send_batch":
+            partitions = sorted(await producer.partitions_for(topic))
+            turn = 0
+            batch = producer.create_batch()
+            in_batch = 0
+            i = 0
+            while i < n:
+                if batch.append(key=None, value=pool[i & mask], timestamp=None) is None:
+                    batch.close()
+                    append(await producer.send_batch(batch, topic, partition=partitions[turn % len(partitions)]))
+                    sizes.append(in_batch)
+                    turn += 1
+                    batch = producer.create_batch()
+                    in_batch = 0
+                    continue
+                in_batch += 1
+                i += 1
+            if in_batch:
+                batch.close()
+                append(await producer.send_batch(batch, topic, partition=partitions[turn % len(partitions)]))
+                sizes.append(in_batch)
+        else:
+            raise ValueError(f"unknown aiokafka produce API {job.api!r}")
+        await producer.flush()
+        await wait_all(futures)
+        seconds = time.perf_counter() - t0
+        failed = [k for k, f in enumerate(futures) if f.cancelled() or f.exception() is not None]
+        errors = sum(sizes[k] for k in failed) if sizes else len(failed)
+        return throughput_result(n, seconds, errors)
+    finally:
+        await producer.stop()
+
+
+async def _consume(job: Job) -> dict:
+    consumer = AIOKafkaConsumer(**consumer_kwargs(job))
+    await consumer.start()
+    try:
+        partitions = sorted(consumer.partitions_for_topic(job.topic) or range(job.partitions))
+        consumer.assign([TopicPartition(job.topic, p) for p in partitions])
+        return await consume_async(job, consumer)
+    finally:
+        await consumer.stop()
+
+
+async def _latency(job: Job) -> dict:
+    producer = AIOKafkaProducer(**producer_kwargs(job, linger_ms=0))
+    await producer.start()
+    return await latency_async(job, producer)
+
+
+def run(job: Job) -> dict:
+    main = {"produce": _produce, "consume": _consume, "latency": _latency}[job.scenario]
+    return run_on_loop(job, lambda: main(job))

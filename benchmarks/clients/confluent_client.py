@@ -1,0 +1,171 @@
+"""confluent-kafka-python (librdkafka) runner: ``produce()`` per record and ``produce_batch()``;
+``poll()`` per record and ``consume()`` in batches; ``produce()`` + ``flush()`` for latency."""
+from __future__ import annotations
+
+import time
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
+
+from benchmarks.clients._common import measure_latency_sync, throughput_result, values_for
+from benchmarks.settings import Job
+
+POLL_EVERY = 1000  # serve delivery callbacks every this many produce() calls
+CHUNK = 1000  # messages per produce_batch() call
+
+
+def producer_config(job: Job, linger_ms: int | None = None) -> dict:
+    cfg = job.produce
+    return {
+        "bootstrap.servers": job.bootstrap,
+        "acks": cfg.acks,
+        "enable.idempotence": cfg.enable_idempotence,
+        "linger.ms": cfg.linger_ms if linger_ms is None else linger_ms,
+        "batch.size": cfg.batch_size,
+        "compression.type": cfg.compression_type,
+        "max.in.flight.requests.per.connection": cfg.max_in_flight,
+        # Java's buffer.memory bounds bytes only; librdkafka also bounds messages (100k by default)
+        "queue.buffering.max.kbytes": cfg.buffer_memory // 1024,
+        "queue.buffering.max.messages": 2_000_000,
+    }
+
+
+def consumer_config(job: Job) -> dict:
+    cfg = job.consume
+    return {
+        "bootstrap.servers": job.bootstrap,
+        "group.id": f"bench-{job.topic}-{time.time_ns()}",  # required by librdkafka; assign() is used
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "fetch.min.bytes": cfg.fetch_min_bytes,
+        "fetch.wait.max.ms": cfg.fetch_max_wait_ms,
+        "fetch.max.bytes": cfg.fetch_max_bytes,
+        "max.partition.fetch.bytes": cfg.max_partition_fetch_bytes,
+        "enable.partition.eof": False,
+    }
+
+
+class _Deliveries:
+    """Counts delivery reports; librdkafka reports each message through its callback."""
+
+    __slots__ = ("ok", "failed", "first_error")
+
+    def __init__(self) -> None:
+        self.ok = 0
+        self.failed = 0
+        self.first_error: object = None
+
+    def __call__(self, err: object, msg: object) -> None:
+        if err is None:
+            self.ok += 1
+        else:
+            self.failed += 1
+            if self.first_error is None:
+                self.first_error = err
+
+
+def _produce(job: Job) -> dict:
+    pool, mask = values_for(job)
+    producer = Producer(producer_config(job))
+    warm = _Deliveries()
+    producer.produce(job.topic, pool[0], on_delivery=warm)
+    producer.flush(60.0)
+    if warm.ok != 1:
+        raise RuntimeError(f"warm-up record not delivered: {warm.first_error}")
+    deliveries = _Deliveries()
+    n = job.records
+    topic = job.topic
+    produce = producer.produce
+    poll = producer.poll
+    t0 = time.perf_counter()
+    if job.api == "produce":
+        for i in range(n):
+            try:
+                produce(topic, pool[i & mask], on_delivery=deliveries)
+            except BufferError:  # local queue full: serve callbacks, then retry this record
+                while True:
+                    poll(0.005)
+                    try:
+                        produce(topic, pool[i & mask], on_delivery=deliveries)
+                        break
+                    except BufferError:
+                        pass
+            if i % POLL_EVERY == 0:
+                poll(0)
+    elif job.api == "produce_batch":
+        for start in range(0, n, CHUNK):
+            messages = [{"value": pool[i & mask]} for i in range(start, min(n, start + CHUNK))]
+            while messages:
+                queued = producer.produce_batch(topic, messages, on_delivery=deliveries)
+                if queued == len(messages):
+                    break
+                # the ones not queued carry an '_error'; queue full is the expected reason
+                messages = [m for m in messages if "_error" in m]
+                for m in messages:
+                    del m["_error"]
+                poll(0.005)
+            poll(0)
+    else:
+        raise ValueError(f"unknown confluent produce API {job.api!r}")
+    remaining = producer.flush(600.0)
+    seconds = time.perf_counter() - t0
+    if remaining:
+        raise RuntimeError(f"{remaining} messages still undelivered after flush")
+    if deliveries.ok + deliveries.failed != n:
+        raise RuntimeError(f"{deliveries.ok + deliveries.failed} delivery reports for {n} messages")
+    return throughput_result(n, seconds, deliveries.failed)
+
+
+def _consume(job: Job) -> dict:
+    consumer = Consumer(consumer_config(job))
+    try:
+        md = consumer.list_topics(job.topic, timeout=30.0)
+        partitions = sorted(md.topics[job.topic].partitions)
+        consumer.assign([TopicPartition(job.topic, p, OFFSET_BEGINNING) for p in partitions])
+        n = job.records
+        count = 0
+        nbytes = 0
+        t0 = time.perf_counter()
+        if job.api == "poll":
+            poll = consumer.poll
+            while count < n:
+                msg = poll(1.0)
+                if msg is None:
+                    continue
+                if msg.error():
+                    raise KafkaException(msg.error())
+                nbytes += len(msg.value())
+                count += 1
+        elif job.api == "consume":
+            consume = consumer.consume
+            max_records = job.consume.max_records
+            while count < n:
+                # ask for no more than remain: consume() waits for all it asks for (or the timeout)
+                for msg in consume(num_messages=min(max_records, n - count), timeout=1.0):
+                    if msg.error():
+                        raise KafkaException(msg.error())
+                    nbytes += len(msg.value())
+                    count += 1
+        else:
+            raise ValueError(f"unknown confluent consume API {job.api!r}")
+        seconds = time.perf_counter() - t0
+        return throughput_result(count, seconds, 0, bytes=nbytes)
+    finally:
+        consumer.close()
+
+
+def _latency(job: Job) -> dict:
+    producer = Producer(producer_config(job, linger_ms=0))
+    topic = job.topic
+
+    def send_one(value: bytes) -> None:
+        deliveries = _Deliveries()
+        producer.produce(topic, value, on_delivery=deliveries)
+        producer.flush(30.0)
+        if deliveries.ok != 1:
+            raise RuntimeError(f"not delivered: {deliveries.first_error}")
+
+    return measure_latency_sync(job, send_one)
+
+
+def run(job: Job) -> dict:
+    return {"produce": _produce, "consume": _consume, "latency": _latency}[job.scenario](job)

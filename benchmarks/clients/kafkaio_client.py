@@ -1,0 +1,85 @@
+"""kafkaio runner: per-record ``send()`` and ``send_many()``; ``async for`` and ``getmany()`` for
+consuming; ``send_and_wait()`` for latency."""
+from __future__ import annotations
+
+import time
+
+import kafkaio
+from kafkaio import TopicPartition
+
+from benchmarks.clients._common import (
+    consume_async,
+    latency_async,
+    run_on_loop,
+    snake_consumer_kwargs,
+    snake_producer_kwargs,
+    throughput_result,
+    values_for,
+)
+from benchmarks.settings import Job
+
+MANY = 1000  # records per send_many() call
+
+
+def producer_kwargs(job: Job, linger_ms: int | None = None) -> dict:
+    return snake_producer_kwargs(job, linger_ms)
+
+
+def consumer_kwargs(job: Job) -> dict:
+    return snake_consumer_kwargs(job)
+
+
+async def _produce(job: Job) -> dict:
+    pool, mask = values_for(job)
+    producer = kafkaio.Producer(**producer_kwargs(job))
+    await producer.start()
+    try:
+        await producer.send_and_wait(job.topic, pool[0])  # warm-up outside the clock
+        n = job.records
+        topic = job.topic
+        futures = []
+        append = futures.append
+        t0 = time.perf_counter()
+        if job.api == "send":
+            send = producer.send
+            for i in range(n):
+                append(await send(topic, pool[i & mask]))
+        elif job.api == "send_many":
+            send_many = producer.send_many
+            for start in range(0, n, MANY):
+                append(await send_many(topic, [pool[i & mask] for i in range(start, min(n, start + MANY))]))
+        else:
+            raise ValueError(f"unknown kafkaio produce API {job.api!r}")
+        await producer.flush()
+        seconds = time.perf_counter() - t0
+        errors = 0
+        for f in futures:  # every future is decided after flush(); awaiting re-raises failures
+            try:
+                await f
+            except Exception:
+                errors += len(f) if job.api == "send_many" else 1
+        return throughput_result(n, seconds, errors)
+    finally:
+        await producer.stop()
+
+
+async def _consume(job: Job) -> dict:
+    consumer = kafkaio.Consumer(**consumer_kwargs(job))
+    await consumer.start()
+    try:
+        partitions = sorted(await consumer.partitions_for_topic(job.topic))
+        consumer.assign([TopicPartition(job.topic, p) for p in partitions])
+        return await consume_async(job, consumer)
+    finally:
+        await consumer.stop()
+
+
+async def _latency(job: Job) -> dict:
+    producer = kafkaio.Producer(**producer_kwargs(job, linger_ms=0))
+    await producer.start()
+    return await latency_async(job, producer)
+
+
+def run(job: Job) -> dict:
+    main = {"produce": _produce, "consume": _consume, "latency": _latency}[job.scenario]
+    return run_on_loop(job, lambda: main(job))

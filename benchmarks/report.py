@@ -1,0 +1,280 @@
+"""Writes BENCHMARKS.md from the runs: machine, command, settings, one table per scenario with
+ratios to kafkaio and to the Java client, the issue targets, and every failure with its error."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks import codec
+from benchmarks.aggregate import BATCH_API, PER_RECORD_API, Row, find, ratio
+from benchmarks.clients import ASYNCIO_CLIENTS
+from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
+
+MB = 1_000_000
+
+
+@dataclass
+class Report:
+    command: str
+    date: str
+    duration_s: float
+    machine: dict[str, str]
+    broker: str
+    kafka_version: str
+    records: int
+    latency_records: int
+    repeat: int
+    record_size: int
+    partitions: int
+    rows: list[Row] = field(default_factory=list)
+    codec_rows: list[dict[str, Any]] = field(default_factory=list)
+    codec_error: str | None = None
+    codec_ran: bool = False
+    fillers: dict[str, str] = field(default_factory=dict)
+    charts: list[str] = field(default_factory=list)
+    load: tuple[str, str] = ("", "")
+
+
+def _num(x: float | None, fmt: str = "{:,.0f}") -> str:
+    return "n/a" if x is None else fmt.format(x)
+
+
+def _x(r: float | None) -> str:
+    return "n/a" if r is None else f"{r:.2f}x"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _loop(row: Row) -> str:
+    return row.loop if row.client in ASYNCIO_CLIENTS else "-"
+
+
+def _failed_row(row: Row) -> str:
+    """A table row for a client whose every run failed: the error, in the last column."""
+    return (f"| {row.client} | {row.api} | {_loop(row)} | **failed** | | | | | | "
+            f"0/{len(row.outcomes)}: {_cell(row.error or '')} |")
+
+
+def _throughput_table(rows: list[Row], scenario: str, record_size: int) -> list[str]:
+    ref = find(rows, "kafkaio", PER_RECORD_API[scenario])
+    java = find(rows, "java")
+    out = [f"| client | API | loop | records/s (median) | min - max | MB/s | vs kafkaio {ref.api if ref else ''} "
+           "| vs Java | peak RSS MiB | runs ok |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        n_ok, n = len(row.ok_runs), len(row.outcomes)
+        if row.failed:
+            out.append(_failed_row(row))
+            continue
+        rates = row.rates()
+        med = row.median_rate
+        note = "" if n_ok == n else f" ({_cell(row.error or '')})"
+        out.append(
+            f"| {row.client} | {row.api} | {_loop(row)} | {_num(med)} | {_num(min(rates))} - {_num(max(rates))} "
+            f"| {_num(med * record_size / MB, '{:.1f}')} | {_x(ratio(row, ref))} | {_x(ratio(row, java))} "
+            f"| {_num(row.peak_rss_mib)} | {n_ok}/{n}{note} |")
+    return out
+
+
+def _latency_table(rows: list[Row]) -> list[str]:
+    ref = find(rows, "kafkaio", "send_and_wait")
+    ref_p50 = ref.percentile("p50_us") if ref else None
+    out = ["| client | call | loop | p50 us | p99 us | p99.9 us | max us | p50 vs kafkaio | peak RSS MiB | runs ok |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        n_ok, n = len(row.ok_runs), len(row.outcomes)
+        if row.failed:
+            out.append(_failed_row(row))
+            continue
+        p50 = row.percentile("p50_us")
+        rel = _x(p50 / ref_p50) if (p50 and ref_p50) else "n/a"
+        out.append(f"| {row.client} | {row.api} | {_loop(row)} | {_num(p50)} | {_num(row.percentile('p99_us'))} "
+                   f"| {_num(row.percentile('p999_us'))} | {_num(row.percentile('max_us'))} | {rel} "
+                   f"| {_num(row.peak_rss_mib)} | {n_ok}/{n} |")
+    return out
+
+
+def _target(label: str, value: float | None, goal: float) -> str:
+    if value is None:
+        return f"| {label} | n/a | >= {goal:.2f}x | not measured (a run failed) |"
+    return f"| {label} | {value:.2f}x | >= {goal:.2f}x | {'met' if value >= goal else '**not met**'} |"
+
+
+def _targets(rows: list[Row]) -> list[str]:
+    out = ["| target (issues 5 and 6) | measured | goal | |", "|---|---:|---:|---|"]
+    for scenario, peers in (("produce", (("aiokafka", "send"), ("confluent", "produce"))),
+                            ("consume", (("aiokafka", "async-for"), ("confluent", "poll")))):
+        for compression in sorted({r.compression for r in rows if r.scenario == scenario},
+                                  key=lambda c: (c != "none", c)):
+            sub = [r for r in rows if r.scenario == scenario and r.compression == compression]
+            if not sub:
+                continue
+            per = find(sub, "kafkaio", PER_RECORD_API[scenario])
+            batch = find(sub, "kafkaio", BATCH_API[scenario])
+            tag = f"{scenario} {compression}"
+            (aio_client, aio_api), (cf_client, cf_api) = peers
+            if find(sub, aio_client):
+                out.append(_target(f"{tag}: kafkaio {per.api if per else ''} / aiokafka {aio_api}",
+                                   ratio(per, find(sub, aio_client, aio_api)), 3.0))
+            if find(sub, cf_client):
+                out.append(_target(f"{tag}: kafkaio {per.api if per else ''} / confluent {cf_api}",
+                                   ratio(per, find(sub, cf_client, cf_api)), 1.0))
+            if find(sub, "java") and scenario == "produce":
+                out.append(_target(f"{tag}: kafkaio {BATCH_API[scenario]} / Java ProducerPerformance",
+                                   ratio(batch, find(sub, "java")), 0.8))
+    return out
+
+
+def _configs() -> list[str]:
+    """How each client was configured, printed from the runners' own configuration functions."""
+    from benchmarks.clients import java_perf
+
+    sample = Job(client="", scenario="produce", api="", bootstrap="BOOTSTRAP", topic="TOPIC", records=0,
+                 produce=ProduceConfig(compression_type="lz4"), consume=ConsumeConfig())
+    lines = ["Shared settings (`benchmarks/settings.py`):", "",
+             f"- producer: `{ProduceConfig()}` (compression `none` or `lz4` per table; latency runs use "
+             "`linger_ms=0`)",
+             f"- consumer: `{ConsumeConfig()}` (`max_records` per batch call)", "",
+             "As each client receives them (lz4 shown):", "", "```"]
+    for name, module, pfn, cfn in (
+        ("kafkaio", "kafkaio_client", "producer_kwargs", "consumer_kwargs"),
+        ("aiokafka", "aiokafka_client", "producer_kwargs", "consumer_kwargs"),
+        ("confluent-kafka", "confluent_client", "producer_config", "consumer_config"),
+        ("kafka-python", "kafka_python_client", "producer_kwargs", "consumer_kwargs"),
+    ):
+        try:
+            import importlib
+
+            mod = importlib.import_module(f"benchmarks.clients.{module}")
+            lines.append(f"{name} producer: {getattr(mod, pfn)(sample)}")
+            lines.append(f"{name} consumer: {getattr(mod, cfn)(sample)}")
+        except Exception as exc:  # the client is not installed or not importable
+            lines.append(f"{name}: unavailable ({type(exc).__name__}: {exc})")
+    lines.append(f"java ProducerPerformance --producer-props {java_perf.producer_properties(sample)}")
+    lines.append(f"java ConsumerPerformance --consumer.config {java_perf.consumer_properties(sample)}")
+    lines.append("```")
+    return lines
+
+
+def render(rep: Report) -> str:
+    L: list[str] = []
+    a = L.append
+    a("# Benchmarks")
+    a("")
+    a("Generated by the benchmark suite; do not edit by hand. Regenerate with the command below "
+      "(`make bench` runs it after building, fetching the broker and installing the peers).")
+    a("")
+    a("```")
+    a(rep.command)
+    a("```")
+    a("")
+    a(f"- date: {rep.date} (took {rep.duration_s / 60:.1f} min)")
+    a(f"- broker: Apache Kafka {rep.kafka_version}, {rep.broker}")
+    a(f"- workload: {rep.records:,} records of {rep.record_size} bytes (random letters, no key) "
+      f"to/from a {rep.partitions}-partition topic; latency over {rep.latency_records:,} sends; "
+      f"{rep.repeat} repetition(s), median and min - max reported")
+    for k, v in rep.machine.items():
+        a(f"- {k}: {v}")
+    a(f"- load average (1, 5, 15 min) at start: {rep.load[0]}; at end: {rep.load[1]}")
+    a("")
+    a("The broker runs on the same machine as the clients, so every number includes the broker's "
+      "share of the CPUs. Compare ratios between clients measured in the same run, not absolute "
+      "numbers across machines.")
+    a("")
+    if any(r.scenario in ("produce", "consume") for r in rep.rows):
+        a("## Targets")
+        a("")
+        L.extend(_targets(rep.rows))
+        a("")
+    for scenario, title in (("produce", "Produce"), ("consume", "Consume")):
+        rows = [r for r in rep.rows if r.scenario == scenario]
+        if not rows:
+            continue
+        a(f"## {title}")
+        a("")
+        if scenario == "produce":
+            a("acks=all, idempotent, fresh topic per run; the clock runs from the first send until every "
+              "record's delivery is acknowledged (flush). One warm-up record is delivered first, outside "
+              "the clock, by every Python client.")
+        else:
+            filled = ", ".join(f"{c}: {w}" for c, w in rep.fillers.items())
+            a("Each Python client is assigned all partitions (no group) and reads from the beginning; the "
+              "clock runs from the first poll until the last record is handed to the application, which "
+              "reads each record's value. Java's ConsumerPerformance joins a group; its rate excludes the "
+              f"join (`fetch.nMsg.sec`). Topics filled by {filled}.")
+        a("")
+        for compression in sorted({r.compression for r in rows}, key=lambda c: (c != "none", c)):
+            a(f"### compression: {compression}")
+            a("")
+            L.extend(_throughput_table([r for r in rows if r.compression == compression], scenario,
+                                       rep.record_size))
+            a("")
+    rows = [r for r in rep.rows if r.scenario == "latency"]
+    if rows:
+        a("## Latency")
+        a("")
+        a(f"One record at a time, each awaited before the next (`send_and_wait` or the client's "
+          f"equivalent), linger 0, acks=all, idempotent; {rep.latency_records:,} measured sends after "
+          "200 warm-up sends. The Java perf tools have no one-at-a-time mode, so Java is not in this table.")
+        a("")
+        L.extend(_latency_table(rows))
+        a("")
+    if rep.codec_ran:
+        a("## Record codec")
+        a("")
+        a(f"`benchmarks/records.py`: kafkaio's batch builder and reader against aiokafka's, in one "
+          f"process ({codec.PARAMETERS}).")
+        a("")
+        if rep.codec_error:
+            a(f"**failed**: {rep.codec_error}")
+        else:
+            a("| codec | operation | kafkaio ns/record | aiokafka ns/record | aiokafka / kafkaio |")
+            a("|---|---|---:|---:|---:|")
+            for r in rep.codec_rows:
+                theirs = r.get("aiokafka")
+                a(f"| {r['codec']} | {r['op']} | {_num(r['kafkaio'])} | {_num(theirs)} | "
+                  f"{_x(theirs / r['kafkaio'] if theirs else None)} |")
+        a("")
+    if rep.charts:
+        a("## Charts")
+        a("")
+        for path in rep.charts:
+            a(f"![{path}]({path})")
+        a("")
+    a("## Configuration")
+    a("")
+    L.extend(_configs())
+    a("")
+    a("Differences that settings cannot remove: aiokafka has no `max.in.flight` or `buffer.memory` "
+      "setting (it keeps one request in flight per partition and does not bound its buffer); "
+      "kafka-python has no byte-bounded buffer setting in its current release; librdkafka "
+      "bounds its queue by messages too, set here high enough not to bind first; Java's "
+      "ConsumerPerformance sets a 2 MiB socket receive buffer. confluent-kafka's `produce()` serves "
+      "delivery callbacks every 1,000 records (`poll(0)`); its documentation asks for regular "
+      "`poll()` calls and this interval keeps their cost small.")
+    a("")
+    failures = [o for r in rep.rows for o in r.outcomes if not o.ok]
+    if failures:
+        a("## Failures")
+        a("")
+        a("Every failed run, with the error that stopped it (failed runs never count in the medians):")
+        a("")
+        for o in failures:
+            j = o.job
+            comp = f" {j.produce.compression_type}" if j.scenario != "latency" else ""
+            a(f"- {j.scenario}{comp} {j.label}: {o.error}")
+        a("")
+    a("## Method")
+    a("")
+    a("- Every run is its own process (one client, one scenario, one configuration); peak RSS is "
+      "that process's `ru_maxrss` from `wait4`, so it includes the interpreter (or the JVM) and the "
+      "client library.")
+    a("- Within each repetition all clients run back to back; the order rotates and reverses between "
+      "repetitions so that drift (page cache, a warming broker, other load) hits all clients alike.")
+    a("- A client that fails is reported as failed with its error; nothing is dropped or estimated.")
+    a("- Runners: `benchmarks/clients/*.py`; scenarios: `benchmarks/produce.py`, `consume.py`, "
+      "`latency.py`; raw results of the last run: `benchmarks/results/results.json`.")
+    a("")
+    return "\n".join(L)

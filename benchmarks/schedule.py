@@ -1,0 +1,69 @@
+"""What to run and in which order: the plan chosen on the command line, the (client, API, loop)
+entries of each scenario, and an order that rotates every repetition so that drift (a warming
+broker, page cache, a busy neighbour) hits all clients alike."""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+from benchmarks.clients import APIS, ASYNCIO_CLIENTS
+from benchmarks.runner import Outcome
+
+
+@dataclass
+class Plan:
+    bootstrap: str
+    records: int = 1_000_000
+    latency_records: int = 20_000
+    repeat: int = 3
+    record_size: int = 100
+    partitions: int = 6
+    clients: list[str] = field(default_factory=list)
+    compressions: list[str] = field(default_factory=lambda: ["none", "lz4"])
+    uvloop: bool = True
+    timeout_s: float = 300.0
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class Entry:
+    client: str
+    api: str
+    loop: str = "asyncio"
+
+
+def entries(scenario: str, plan: Plan, with_uvloop: bool) -> list[Entry]:
+    """Every (client, API, loop) to measure in ``scenario``, per-record API first."""
+    out = [Entry(c, api) for c in plan.clients for api in APIS[scenario].get(c, ())]
+    if with_uvloop and plan.uvloop:
+        out += [Entry(c, api, "uvloop") for c in plan.clients if c in ASYNCIO_CLIENTS
+                for api in APIS[scenario].get(c, ())]
+    return out
+
+
+def rotated(items: list[Entry], rep: int) -> list[Entry]:
+    """The order for repetition ``rep``: start at a different place each time, and go backwards
+    every other time, so no client always runs first or always follows the same neighbour."""
+    if not items:
+        return []
+    shift = (rep * max(1, len(items) // 3)) % len(items)
+    order = items[shift:] + items[:shift]
+    return order[::-1] if rep % 2 else order
+
+
+def report_progress(plan: Plan, outcome: Outcome, extra: str = "") -> None:
+    """One line per run on stderr, so a long suite shows it is alive."""
+    job = outcome.job
+    elapsed = time.monotonic() - plan.started
+    if outcome.ok:
+        r = outcome.result
+        if job.scenario == "latency":
+            what = f"p50 {r['p50_us']:.0f} us  p99 {r['p99_us']:.0f} us  p999 {r['p999_us']:.0f} us"
+        else:
+            what = f"{outcome.rate:>12,.0f} rec/s"
+    else:
+        what = f"FAILED: {outcome.error}"
+    print(f"[{elapsed:6.0f}s] {job.scenario:8s} {extra:5s} {job.label:32s} {what}  "
+          f"(rss {outcome.maxrss_kb / 1024:.0f} MiB, wall {outcome.wall_s:.1f}s)",
+          file=sys.stderr, flush=True)

@@ -1,0 +1,76 @@
+"""The one place that fixes what every client is asked to do, so that all are configured alike."""
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Java ProducerPerformance fills its 100-byte records with random upper-case letters; the Python
+# runners use the same alphabet so that lz4 sees data of the same compressibility everywhere.
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+PAYLOAD_POOL = 1024
+
+
+@dataclass(frozen=True)
+class ProduceConfig:
+    """Producer settings shared by every client (Java names; each runner maps them to its own)."""
+
+    acks: str = "all"
+    enable_idempotence: bool = True
+    linger_ms: int = 5
+    batch_size: int = 65536
+    max_in_flight: int = 5
+    buffer_memory: int = 64 * 1024 * 1024
+    compression_type: str = "none"
+
+
+@dataclass(frozen=True)
+class ConsumeConfig:
+    """Consumer settings shared by every client."""
+
+    fetch_min_bytes: int = 1
+    fetch_max_wait_ms: int = 500
+    fetch_max_bytes: int = 52428800
+    max_partition_fetch_bytes: int = 1048576
+    # per call of a batch API (getmany / consume / poll), and Java's max.poll.records
+    max_records: int = 10000
+
+
+@dataclass(frozen=True)
+class Job:
+    """One measured run: a client, a scenario, an API variant, and everything it needs."""
+
+    client: str  # "kafkaio", "aiokafka", "confluent", "kafka-python", "java"
+    scenario: str  # "produce", "consume", "latency"
+    api: str  # e.g. "send", "send_many", "async-for", "getmany"
+    bootstrap: str
+    topic: str
+    records: int
+    record_size: int = 100
+    partitions: int = 6
+    loop: str = "asyncio"  # "asyncio" or "uvloop" (asyncio clients only)
+    produce: ProduceConfig = field(default_factory=ProduceConfig)
+    consume: ConsumeConfig = field(default_factory=ConsumeConfig)
+    timeout_s: float = 300.0
+
+    @property
+    def label(self) -> str:
+        """Short name for tables: client, API, and the loop when it is uvloop."""
+        loop = "+uvloop" if self.loop == "uvloop" else ""
+        return f"{self.client} {self.api}{loop}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Job":
+        data = dict(data)
+        data["produce"] = ProduceConfig(**data["produce"])
+        data["consume"] = ConsumeConfig(**data["consume"])
+        return cls(**data)
+
+
+def payloads(record_size: int, count: int = PAYLOAD_POOL, seed: int = 42) -> list[bytes]:
+    """A pool of distinct random-letter values that the producers cycle through."""
+    rnd = random.Random(seed)
+    return [bytes(rnd.choice(_ALPHABET) for _ in range(record_size)) for _ in range(count)]
