@@ -208,51 +208,58 @@ async def test_three_nodes_survive_restart_of_one() -> None:
     cluster = LocalKafkaCluster(brokers=3)
     await asyncio.to_thread(cluster.start)
     pids = cluster.pids()
+    pids_after: list[int] = []
+
+    async def on_node(node_id: int) -> RawClient:
+        node = next(b for b in cluster.brokers if b.node_id == node_id)
+        return await RawClient.connect(f"127.0.0.1:{node.port}")
+
     try:
         assert len(pids) == 3
-        client = await RawClient.connect(cluster.brokers[0].advertised["PLAINTEXT"][0] + ":%d"
-                                         % cluster.brokers[0].port)
+        client = await RawClient.connect(cluster.bootstrap_servers)
         try:
             await create_topic(client, "launcher-three", 1, 3)
             part = await leader_of(client, "launcher-three")
             assert sorted(part["replica_nodes"]) == [1, 2, 3]
             leader = part["leader_id"]
             victim = next(b for b in cluster.brokers if b.node_id == leader)
-
-            # Crash the leader, bring it back on the same id, data dir and ports.
             old_port = victim.port
+
+            # Crash the leader; the others elect a new one.
             await asyncio.to_thread(cluster.kill_broker, victim.index)
             assert not victim.running
-            survivor = next(b for b in cluster.brokers if b.running)
             await client.close()
-            client = await RawClient.connect(f"127.0.0.1:{survivor.port}")
+            client = await on_node(next(b.node_id for b in cluster.brokers if b.running))
             deadline = time.monotonic() + 60
             while (part := await leader_of(client, "launcher-three"))["leader_id"] == leader:
                 assert time.monotonic() < deadline, "leadership never moved off the killed node"
                 await asyncio.sleep(0.2)
             # acks=-1 works with the remaining ISR of two
-            offset = await produce(client, "launcher-three", b"while one was down")
+            producer = await on_node(part["leader_id"])
+            try:
+                offset = await produce(producer, "launcher-three", b"while one was down")
+            finally:
+                await producer.close()
 
+            # Bring it back with the same node id, data directory and ports.
             await asyncio.to_thread(cluster.start_broker, victim.index)
             assert victim.running and victim.port == old_port
-            # the restarted node catches up and rejoins the ISR
+            pids_after = cluster.pids()
             deadline = time.monotonic() + 90
-            while victim.node_id not in (await leader_of(client, "launcher-three"))["isr_nodes"]:
+            while victim.node_id not in (part := await leader_of(client, "launcher-three"))["isr_nodes"]:
                 assert time.monotonic() < deadline, "the restarted node never rejoined the ISR"
                 await asyncio.sleep(0.5)
-            leader_client = await RawClient.connect(f"127.0.0.1:{victim.port}")
+            restarted = await on_node(victim.node_id)
             try:
-                resp = await leader_client.request(ApiKey.METADATA, METADATA_V, {"topics": None})
+                resp = await restarted.request(ApiKey.METADATA, METADATA_V, {"topics": None})
                 assert {b["node_id"] for b in resp["brokers"]} == {1, 2, 3}
             finally:
-                await leader_client.close()
-            leader_now = next(b for b in cluster.brokers if b.node_id == part["leader_id"])
-            fetch_client = await RawClient.connect(f"127.0.0.1:{leader_now.port}")
+                await restarted.close()
+            consumer = await on_node(part["leader_id"])
             try:
-                assert await fetch_values(fetch_client, "launcher-three", offset) == [b"while one was down"]
+                assert await fetch_values(consumer, "launcher-three", offset) == [b"while one was down"]
             finally:
-                await fetch_client.close()
-            pids_after = cluster.pids()
+                await consumer.close()
         finally:
             await client.close()
     finally:
