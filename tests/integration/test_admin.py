@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable, Iterator, TypeVar
@@ -36,6 +37,7 @@ from kafkaio.structs import OffsetAndMetadata, TopicPartition
 from kafkaio.testing.proxy import FaultProxy, proxied_cluster
 
 T = TypeVar("T")
+NOW = int(time.time() * 1000)
 
 
 async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
@@ -283,16 +285,17 @@ async def test_describe_cluster(admin: Admin) -> None:
 async def test_list_offsets_and_delete_records(admin: Admin, topic_factory) -> None:  # type: ignore[no-untyped-def]
     topic = await topic_factory(partitions=2)
     tp, empty = TopicPartition(topic, 0), TopicPartition(topic, 1)
-    await produce(admin, tp, [1000, 2000, 5000, 3000, 4000])
+    # Recent timestamps: records dated 1970 would be removed by the broker's retention at any moment.
+    await produce(admin, tp, [NOW + 1000, NOW + 2000, NOW + 5000, NOW + 3000, NOW + 4000])
     offsets = await admin.list_offsets({tp: OffsetSpec.EARLIEST})
     assert offsets[tp].offset == 0  # type: ignore[union-attr]
     assert (await admin.list_offsets({tp: "latest"}))[tp].offset == 5  # type: ignore[union-attr]
-    by_ts = await admin.list_offsets({tp: 2500, empty: 0})
-    assert by_ts[tp].offset == 2 and by_ts[tp].timestamp == 5000  # type: ignore[union-attr]
+    by_ts = await admin.list_offsets({tp: NOW + 2500, empty: 0})
+    assert by_ts[tp].offset == 2 and by_ts[tp].timestamp == NOW + 5000  # type: ignore[union-attr]
     assert by_ts[empty].offset == -1  # type: ignore[union-attr]
-    assert (await admin.list_offsets({tp: 9999}))[tp].offset == -1  # type: ignore[union-attr]
+    assert (await admin.list_offsets({tp: NOW + 9999}))[tp].offset == -1  # type: ignore[union-attr]
     top = (await admin.list_offsets({tp: OffsetSpec.MAX_TIMESTAMP}))[tp]
-    assert (top.offset, top.timestamp) == (2, 5000)  # type: ignore[union-attr]
+    assert (top.offset, top.timestamp) == (2, NOW + 5000)  # type: ignore[union-attr]
 
     assert await admin.delete_records({tp: 3}) == {tp: 3}
     assert (await admin.list_offsets({tp: "earliest"}))[tp].offset == 3  # type: ignore[union-attr]
@@ -477,7 +480,7 @@ async def test_list_offsets_and_delete_records_go_to_each_leader(admin3: Admin) 
     await admin3.create_topics([NewTopic(t, num_partitions=3, replication_factor=2)], wait_for_leaders=True)
     tps = [TopicPartition(t, p) for p in range(3)]
     for i, tp in enumerate(tps):
-        await produce(admin3, tp, [1000] * (i + 2))
+        await produce(admin3, tp, [NOW] * (i + 2))
     latest = await admin3.list_offsets({tp: "latest" for tp in tps})
     assert [latest[tp].offset for tp in tps] == [2, 3, 4]  # type: ignore[union-attr]
     assert await admin3.delete_records({tp: 1 for tp in tps}) == {tp: 1 for tp in tps}
@@ -524,3 +527,35 @@ async def test_retries_lost_responses_and_cut_connections(faulty: tuple[object, 
             await admin.describe_topics([t], timeout_ms=3000)
         proxy.resume()
         assert (await admin.describe_topics([t]))[t].name == t
+
+
+@pytest.mark.slow
+@pytest.mark.cluster3
+async def test_calls_follow_leaders_and_coordinators_when_a_broker_dies() -> None:
+    """Our own 3-broker cluster: kill the leader of a partition and the group coordinator; the
+    admin client finds the new leader / coordinator from fresh metadata and carries on."""
+    from kafkaio.testing.broker import LocalKafkaCluster
+
+    cluster = LocalKafkaCluster(brokers=3)
+    await asyncio.to_thread(cluster.start)
+    try:
+        async with Admin(bootstrap_servers=cluster.bootstrap_servers, request_timeout_ms=5000) as admin:
+            t, group = name("failover"), name("failover-group")
+            await admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=3)], wait_for_leaders=True)
+            tp = TopicPartition(t, 0)
+            await produce(admin, tp, [NOW] * 3)
+            await admin.alter_consumer_group_offsets(group, {tp: 2})
+            old_leader = (await admin.describe_topics([t]))[t].partitions[0].leader
+            victim = next(i for i, b in enumerate(cluster.brokers) if b.node_id == old_leader)
+            await asyncio.to_thread(cluster.kill_broker, victim)
+
+            async def moved() -> None:
+                assert (await admin.describe_topics([t]))[t].partitions[0].leader not in (None, old_leader)
+            await eventually(moved, timeout=60)
+            assert (await admin.list_offsets({tp: "latest"}))[tp].offset == 3  # type: ignore[union-attr]
+            assert await admin.delete_records({tp: 1}) == {tp: 1}
+            # The group's coordinator may have been on the dead broker: found again, offsets intact.
+            assert await admin.list_consumer_group_offsets(group) == {tp: OffsetAndMetadata(2, "", -1)}
+            assert await admin.delete_consumer_groups([group]) == {group: None}
+    finally:
+        await asyncio.to_thread(cluster.stop)
