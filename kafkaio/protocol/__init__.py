@@ -20,6 +20,7 @@ from kafkaio.protocol.api import (
     request_header_version,
     response_header_version,
 )
+from kafkaio.protocol.schema import FieldEncodeError
 from kafkaio.protocol.structs import (
     decode_struct,
     decode_versioned_struct,
@@ -29,7 +30,7 @@ from kafkaio.protocol.structs import (
 )
 
 __all__ = [
-    "LAST_TXN_V1_VERSIONS", "ApiKey", "api_name", "client_versions", "decode_request",
+    "LAST_TXN_V1_VERSIONS", "ApiKey", "FieldEncodeError", "api_name", "client_versions", "decode_request",
     "decode_response", "decode_struct", "decode_versioned_struct", "encode_request",
     "encode_response", "encode_struct", "encode_versioned_struct", "is_flexible",
     "negotiate_version", "peek_correlation_id", "request_header_version",
