@@ -25,6 +25,8 @@ import contextlib
 import dataclasses
 import os
 import re
+import struct
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
@@ -66,7 +68,11 @@ class KafkaTarget:
 
 
 def _docker_target(version: str) -> KafkaTarget | None:
-    """A Kafka container when a Docker engine answers, else None (quietly)."""
+    """A single-node KRaft ``apache/kafka`` container when a Docker engine answers, else None.
+
+    The container listens on the same port inside and outside (a free host port bound 1:1), so
+    the address it advertises is the one clients reach.
+    """
     if os.environ.get("KAFKAIO_NO_DOCKER") == "1":
         return None
     try:
@@ -75,11 +81,47 @@ def _docker_target(version: str) -> KafkaTarget | None:
         docker.from_env(timeout=3).ping()
     except Exception:  # no client library, no engine, no permission: use the local broker
         return None
-    from testcontainers.kafka import KafkaContainer  # type: ignore[import-untyped]
+    from testcontainers.core.container import DockerContainer  # type: ignore[import-untyped]
+    from testcontainers.core.waiting_utils import wait_for_logs  # type: ignore[import-untyped]
 
-    container = KafkaContainer(f"apache/kafka:{version}")
+    from kafkaio.testing.broker import _free_ports, _probe_metadata
+
+    (port,) = _free_ports(1)
+    container = (
+        DockerContainer(f"apache/kafka:{version}")
+        .with_bind_ports(port, port)
+        .with_envs(
+            KAFKA_NODE_ID="1",
+            KAFKA_PROCESS_ROLES="broker,controller",
+            KAFKA_LISTENERS=f"PLAINTEXT://:{port},CONTROLLER://:9093",
+            KAFKA_ADVERTISED_LISTENERS=f"PLAINTEXT://127.0.0.1:{port}",
+            KAFKA_CONTROLLER_LISTENER_NAMES="CONTROLLER",
+            KAFKA_LISTENER_SECURITY_PROTOCOL_MAP="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            KAFKA_CONTROLLER_QUORUM_VOTERS="1@localhost:9093",
+            KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR="1",
+            KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR="1",
+            KAFKA_TRANSACTION_STATE_LOG_MIN_ISR="1",
+            KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR="1",
+            KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR="1",
+            KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS="0",
+        )
+    )
     container.start()
-    return KafkaTarget(container.get_bootstrap_server(), "docker", version, None, container.stop)
+    try:
+        wait_for_logs(container, "Kafka Server started", timeout=180)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _probe_metadata("127.0.0.1", port):
+                    break
+            except (OSError, struct.error):
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.2)
+    except BaseException:
+        container.stop()
+        raise
+    return KafkaTarget(f"127.0.0.1:{port}", "docker", version, None, container.stop)
 
 
 def start_kafka_target() -> KafkaTarget:
