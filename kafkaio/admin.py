@@ -321,14 +321,14 @@ class Admin:
     def __init__(self, config: AdminConfig | None = None, **kwargs: Any) -> None:
         if config is not None and kwargs:
             raise IllegalArgumentError("pass either an AdminConfig or keyword settings, not both")
-        self.config: AdminConfig = config if config is not None else AdminConfig.from_kwargs(**kwargs)  # type: ignore[assignment]
+        self.config: AdminConfig = config if config is not None else AdminConfig.from_kwargs(**kwargs)
         self._cluster: Cluster | None = None
         self._retry_policy = ExponentialBackoff(self.config.retry_backoff_ms, self.config.retry_backoff_max_ms)
 
     @classmethod
     def from_config(cls, mapping: Mapping[str, Any], **overrides: Any) -> "Admin":
         """Build from Java-style keys (``{"bootstrap.servers": "...", "request.timeout.ms": "5000"}``)."""
-        return cls(AdminConfig.from_dotted(mapping, **overrides))  # type: ignore[arg-type]
+        return cls(AdminConfig.from_dotted(mapping, **overrides))
 
     async def start(self) -> "Admin":
         """Connect to the cluster (NoBrokersAvailableError when no bootstrap server answers)."""

@@ -25,7 +25,7 @@ import os
 import re
 import ssl
 from dataclasses import InitVar, dataclass, field
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping, Self
 
 from kafkaio.errors import ConfigError
 
@@ -348,7 +348,7 @@ class CommonConfig:
         return {f.name: f for f in dataclasses.fields(cls) if f.init and "kind" in f.metadata}
 
     @classmethod
-    def from_kwargs(cls, **kwargs: Any) -> "CommonConfig":
+    def from_kwargs(cls, **kwargs: Any) -> Self:
         """Build from Python-named settings; ConfigError names any unknown or invalid one."""
         known = cls.setting_fields()
         for name in kwargs:
@@ -357,7 +357,7 @@ class CommonConfig:
         return cls(**kwargs, _explicit=frozenset(kwargs))
 
     @classmethod
-    def from_dotted(cls, mapping: Mapping[str, Any], **overrides: Any) -> "CommonConfig":
+    def from_dotted(cls, mapping: Mapping[str, Any], **overrides: Any) -> Self:
         """Build from Java-style keys (``"linger.ms": "5"``); string values are converted.
 
         ``overrides`` are Python-named settings applied on top (``from_dotted(props, key_serializer=f)``).

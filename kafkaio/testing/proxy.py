@@ -7,6 +7,7 @@ framing (4-byte size, then the request header's api key, version and correlation
 faults can be aimed at one kind of request:
 
     proxy.drop_responses(1, api_key=ApiKey.PRODUCE)   # the broker handles it, the client never hears
+    proxy.drop_requests(1, api_key=ApiKey.PRODUCE)    # lost on the way: the broker never sees it
     proxy.delay(500)                                   # hold every response 500 ms (delay(0) releases)
     proxy.cut()                                        # close every connection now
     proxy.cut_after_requests(3, api_key=0)             # 3rd produce reaches the broker, then the link dies
@@ -150,6 +151,7 @@ class FaultProxy:
         self._links: set[_Link] = set()
         self._lock = threading.Lock()  # guards rules and counters against control calls from other threads
         self._drop_rules: list[_Rule] = []
+        self._drop_request_rules: list[_Rule] = []
         self._cut_rules: list[_CountdownRule] = []
         self._delay_ms = 0.0
         self._delay_api_key: int | None = None
@@ -162,6 +164,8 @@ class FaultProxy:
         self.responses_seen: Counter[int] = Counter()
         #: responses swallowed by drop_responses / cut_after_requests, per api key
         self.responses_dropped: Counter[int] = Counter()
+        #: requests swallowed by drop_requests (not counted in requests_seen), per api key
+        self.requests_dropped: Counter[int] = Counter()
         self.connections_accepted = 0
         self.connections_cut = 0
 
@@ -260,6 +264,13 @@ class FaultProxy:
         with self._lock:
             self._drop_rules.append(_Rule(count, None if api_key is None else int(api_key), predicate))
 
+    def drop_requests(self, count: int | None = 1, api_key: int | None = None,
+                      predicate: Matcher | None = None) -> None:
+        """Swallow the next ``count`` requests (None: all) matching ``api_key`` and ``predicate``:
+        the broker never sees them, the client waits for an answer that does not come."""
+        with self._lock:
+            self._drop_request_rules.append(_Rule(count, None if api_key is None else int(api_key), predicate))
+
     def delay(self, ms: float, api_key: int | None = None) -> None:
         """Hold each response (of ``api_key`` only, if given) ``ms`` milliseconds before forwarding.
         Order on a connection is kept. ``delay(0)`` releases held responses at once."""
@@ -298,6 +309,7 @@ class FaultProxy:
         """Forget every fault (drops, cuts, delay, pause, refusal); keep the counters."""
         with self._lock:
             self._drop_rules.clear()
+            self._drop_request_rules.clear()
             self._cut_rules.clear()
         self.refuse_connections(False)
         self.delay(0)
@@ -410,6 +422,12 @@ class FaultProxy:
                 info = RequestInfo(api_key, version, corr, len(frame) - 4)
             cut_now = False
             if info is not None:
+                with self._lock:
+                    lost = any(rule.take(info) for rule in self._drop_request_rules)
+                    self._drop_request_rules = [r for r in self._drop_request_rules if not r.spent]
+                if lost:
+                    self.requests_dropped[info.api_key] += 1
+                    continue
                 with self._lock:
                     self.requests_seen[info.api_key] += 1
                     fires = any([rule.fire(info) for rule in self._cut_rules])

@@ -109,6 +109,18 @@ async def test_drop_responses_with_predicate(proxy: FaultProxy) -> None:
     writer.close()
 
 
+async def test_drop_requests_never_reach_the_broker(proxy: FaultProxy) -> None:
+    reader, writer = await connect(proxy)
+    seen = proxy.requests_seen[API_VERSIONS]
+    proxy.drop_requests(1, api_key=API_VERSIONS)
+    writer.write(api_versions(1) + metadata_all_topics(2) + api_versions(3))
+    assert (await read_response(reader))[0] == 2
+    assert (await read_response(reader))[0] == 3
+    assert proxy.requests_seen[API_VERSIONS] == seen + 1  # only #3 was forwarded
+    assert proxy.requests_dropped[API_VERSIONS] == 1
+    writer.close()
+
+
 async def test_delay_holds_responses_until_released(proxy: FaultProxy) -> None:
     reader, writer = await connect(proxy)
     proxy.delay(600_000)
