@@ -131,17 +131,21 @@ def read_uvarint32(buf: Any, pos: int) -> tuple[int, int]:
 # --- strings ------------------------------------------------------------------------------------
 
 
-def _utf8(value: Any) -> bytes:
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    raise KafkaProtocolError(f"expected str, got {type(value).__name__}")
+# The writers are flat (no helper calls on the common path): they run once per field per message.
+
+
+def _not_str(value: Any) -> KafkaProtocolError:
+    return KafkaProtocolError(f"expected str, got {type(value).__name__}")
 
 
 def write_string(out: bytearray, value: str) -> None:
-    data = _utf8(value)
-    if len(data) > 0x7FFF:
-        raise KafkaProtocolError(f"string too long ({len(data)} bytes)")
-    out += _pack_i16(len(data))
+    if not isinstance(value, str):
+        raise _not_str(value)
+    data = value.encode("utf-8")
+    n = len(data)
+    if n > 0x7FFF:
+        raise KafkaProtocolError(f"string too long ({n} bytes)")
+    out += _pack_i16(n)
     out += data
 
 
@@ -153,8 +157,14 @@ def write_nullable_string(out: bytearray, value: str | None) -> None:
 
 
 def write_compact_string(out: bytearray, value: str) -> None:
-    data = _utf8(value)
-    write_uvarint(out, len(data) + 1)
+    if not isinstance(value, str):
+        raise _not_str(value)
+    data = value.encode("utf-8")
+    n = len(data) + 1
+    if n < 0x80:
+        out.append(n)
+    else:
+        write_uvarint(out, n)
     out += data
 
 
@@ -208,14 +218,16 @@ def read_compact_nullable_string(buf: Any, pos: int) -> tuple[str | None, int]:
 # --- bytes --------------------------------------------------------------------------------------
 
 
-def _as_bytes(value: Any) -> Any:
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return value
-    raise KafkaProtocolError(f"expected bytes, got {type(value).__name__}")
+_BYTES_TYPES = (bytes, bytearray, memoryview)
+
+
+def _not_bytes(value: Any) -> KafkaProtocolError:
+    return KafkaProtocolError(f"expected bytes, got {type(value).__name__}")
 
 
 def write_bytes(out: bytearray, value: bytes) -> None:
-    value = _as_bytes(value)
+    if not isinstance(value, _BYTES_TYPES):
+        raise _not_bytes(value)
     out += _pack_i32(len(value))
     out += value
 
@@ -223,13 +235,21 @@ def write_bytes(out: bytearray, value: bytes) -> None:
 def write_nullable_bytes(out: bytearray, value: bytes | None) -> None:
     if value is None:
         out += _NULL32
-    else:
-        write_bytes(out, value)
+        return
+    if not isinstance(value, _BYTES_TYPES):
+        raise _not_bytes(value)
+    out += _pack_i32(len(value))
+    out += value
 
 
 def write_compact_bytes(out: bytearray, value: bytes) -> None:
-    value = _as_bytes(value)
-    write_uvarint(out, len(value) + 1)
+    if not isinstance(value, _BYTES_TYPES):
+        raise _not_bytes(value)
+    n = len(value) + 1
+    if n < 0x80:
+        out.append(n)
+    else:
+        write_uvarint(out, n)
     out += value
 
 
