@@ -308,3 +308,14 @@ def test_metadata_v13_top_level_error_code_follows_the_topics() -> None:
     frame = encode_response(ApiKey.METADATA, 13, 1, {"error_code": 129})
     assert bytes(frame[-3:]) == b"\x00\x81\x00"  # error code, then the tagged fields
     assert decode_response(ApiKey.METADATA, 13, bytes(frame[4:]))["error_code"] == 129
+
+
+def test_encode_and_decode_errors_do_not_echo_values() -> None:
+    secret = "hunter2-secret-password"
+    with pytest.raises(KafkaProtocolError) as info:
+        encode_request(ApiKey.SASL_AUTHENTICATE, 2, 1, "c", {"auth_bytes": secret})  # str, not bytes
+    assert secret not in str(info.value) and "auth_bytes" in str(info.value)
+    frame = bytes(encode_request(ApiKey.SASL_AUTHENTICATE, 1, 1, "c", {"auth_bytes": secret.encode()}))
+    with pytest.raises(KafkaProtocolError) as info:
+        decode_request(frame[4:-3])
+    assert "hunter2" not in str(info.value)
