@@ -41,7 +41,7 @@ __all__ = [
     "Admin", "NewTopic", "NewPartitions", "ConfigResource", "ConfigResourceType", "ConfigSource",
     "ConfigEntry", "ConfigSynonym", "AlterConfigOp", "AlterConfigOpType", "OffsetSpec", "TopicDescription",
     "PartitionDescription", "Node", "ClusterDescription", "GroupListing", "GroupDescription",
-    "MemberDescription", "ListOffsetsResult",
+    "MemberDescription", "ListOffsetsResult", "ProducerState",
 ]
 
 log = logging.getLogger(__name__)
@@ -265,6 +265,18 @@ class ListOffsetsResult:
     offset: int
     timestamp: int
     leader_epoch: int
+
+
+@dataclass(frozen=True)
+class ProducerState:
+    """What a partition leader remembers of one idempotent or transactional producer."""
+
+    producer_id: int
+    producer_epoch: int
+    last_sequence: int
+    last_timestamp: int
+    coordinator_epoch: int
+    current_txn_start_offset: int  # -1 when no transaction is open on this partition
 
 
 # ------------------------------------------------------------------------------------ plumbing
@@ -954,6 +966,32 @@ class Admin:
             return await self._to_leaders(pending, dl, send)
 
         return _finish(await self._drive(wanted, attempt, deadline, "ListOffsets"), raise_on_error)
+
+
+    async def describe_producers(self, partitions: Iterable[TopicPartition], *, timeout_ms: float | None = None,
+                                 raise_on_error: bool = True) -> dict[TopicPartition, list[ProducerState] | KafkaError]:
+        """The producers each partition's leader tracks (ids, epochs, last sequence numbers, open
+        transactions): what idempotence and transactions look like from the broker's side."""
+        wanted = [_tp(p) for p in partitions]
+        deadline = self._deadline(timeout_ms)
+
+        async def attempt(pending: list[TopicPartition], dl: Deadline) -> dict[TopicPartition, Any]:
+            async def send(node: int | None, keys: list[TopicPartition]) -> dict[TopicPartition, Any]:
+                _, resp = await self._call(node, ApiKey.DESCRIBE_PRODUCERS, lambda v: {
+                    "topics": [{"name": t, "partition_indexes": ps} for t, ps in _group_tps(keys).items()]}, dl)
+                out: dict[TopicPartition, Any] = {}
+                for t in resp["topics"]:
+                    for p in t["partitions"]:
+                        tp = TopicPartition(t["name"], p["partition_index"])
+                        err = _outcome(p["error_code"], p.get("error_message"), f"describe producers of {tp}")
+                        out[tp] = err if err is not None else [
+                            ProducerState(a["producer_id"], a["producer_epoch"], a["last_sequence"], a["last_timestamp"],
+                                          a["coordinator_epoch"], a["current_txn_start_offset"])
+                            for a in p["active_producers"]]
+                return out
+            return await self._to_leaders(pending, dl, send)
+
+        return _finish(await self._drive(wanted, attempt, deadline, "DescribeProducers"), raise_on_error)
 
 
 # ------------------------------------------------------------------------------------ decoding

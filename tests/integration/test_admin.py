@@ -89,15 +89,18 @@ async def admin3(cluster3_bootstrap: str) -> AsyncIterator[Admin]:
 # --------------------------------------------------------------------------- helpers on lower layers
 
 
-async def produce(admin: Admin, tp: TopicPartition, timestamps: list[int]) -> None:
-    """Append one record per timestamp to ``tp`` (acks=all) through the leader."""
+async def produce(admin: Admin, tp: TopicPartition, timestamps: list[int],
+                  producer: tuple[int, int, int] = (-1, -1, -1)) -> None:
+    """Append one record per timestamp to ``tp`` (acks=all) through the leader; ``producer`` is
+    (producer id, epoch, base sequence) for an idempotent batch."""
     leader = (await admin.describe_topics([tp.topic]))[tp.topic].partitions[tp.partition].leader
     builder = BatchBuilder(batch_size=1 << 20)
     for i, ts in enumerate(timestamps):
         builder.append(ts, f"k{i}".encode(), f"v{i}".encode(), [])
     resp = await admin.cluster.request(leader, ApiKey.PRODUCE, {
         "transactional_id": None, "acks": -1, "timeout_ms": 30000,
-        "topic_data": [{"name": tp.topic, "partition_data": [{"index": tp.partition, "records": builder.build()}]}]})
+        "topic_data": [{"name": tp.topic, "partition_data": [{"index": tp.partition,
+                                                              "records": builder.build(*producer)}]}]})
     assert resp is not None
     assert resp["responses"][0]["partition_responses"][0]["error_code"] == 0
 
@@ -305,6 +308,23 @@ async def test_list_offsets_and_delete_records(admin: Admin, topic_factory) -> N
     assert isinstance(results[TopicPartition(topic, 7)], UnknownTopicOrPartitionError)
     with pytest.raises(IllegalArgumentError):
         await admin.list_offsets({tp: "soonest"})
+
+
+async def test_describe_producers_shows_idempotent_state(admin: Admin, topic: str) -> None:
+    init = await admin.cluster.request(None, ApiKey.INIT_PRODUCER_ID,
+                                       {"transactional_id": None, "transaction_timeout_ms": 60000})
+    assert init is not None and init["error_code"] == 0
+    pid, epoch = init["producer_id"], init["producer_epoch"]
+    tp = TopicPartition(topic, 0)
+    assert await admin.describe_producers([tp]) == {tp: []}
+    await produce(admin, tp, [NOW] * 3, (pid, epoch, 0))
+    await produce(admin, tp, [NOW] * 2, (pid, epoch, 3))
+    [state] = (await admin.describe_producers([tp]))[tp]  # type: ignore[misc]
+    assert (state.producer_id, state.producer_epoch, state.last_sequence) == (pid, epoch, 4)
+    assert state.current_txn_start_offset == -1
+    missing = TopicPartition(topic, 5)
+    assert isinstance((await admin.describe_producers([missing], raise_on_error=False))[missing],
+                      UnknownTopicOrPartitionError)
 
 
 # --------------------------------------------------------------------------- consumer groups
