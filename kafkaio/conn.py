@@ -332,33 +332,41 @@ class BrokerConnection:
             if version is None:
                 raise UnsupportedVersionError(self._unsupported_message(api_key))
         timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
-        if expect_response:
-            return await self._send(api_key, version, body, timeout)
-        self._corr = corr = (self._corr + 1) % _CORR_WRAP
-        frame = encode_request(api_key, version, corr, self._client_id, body)
-        self._last_used = self._loop.time()  # type: ignore[union-attr]
-        self._write(frame)
+        future = self._enqueue(api_key, version, body, timeout, expect_response)
         if self._transport is not None and self._transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
-            await self._drain()
-        return None
+            try:
+                await self._drain()
+            except KafkaError:
+                if future is not None and future.done() and not future.cancelled():
+                    future.exception()  # failed with the connection; we raise the drain error
+                raise
+        if future is None:
+            return None
+        return await future
 
     async def _send(self, api_key: int, version: int, body: dict, timeout: float) -> dict:
+        """request() for the connect phase (no state check, explicit version)."""
+        return await self._enqueue(api_key, version, body, timeout, True)  # type: ignore[misc]
+
+    def _enqueue(self, api_key: int, version: int, body: dict, timeout: float,
+                 expect_response: bool) -> asyncio.Future | None:
+        """Encode and write one request; the future of its response (None without one)."""
         loop = self._loop
         self._corr = corr = (self._corr + 1) % _CORR_WRAP
         frame = encode_request(api_key, version, corr, self._client_id, body)
-        future = loop.create_future()  # type: ignore[union-attr]
         now = loop.time()  # type: ignore[union-attr]
-        deadline = now + timeout
         self._last_used = now
         # Written before it is registered: the reader cannot run until we yield, and a failed
         # write then leaves no orphan future behind.
         self._write(frame)
+        if not expect_response:
+            return None
+        future = loop.create_future()  # type: ignore[union-attr]
+        deadline = now + timeout
         self._in_flight[corr] = _InFlight(future, api_key, version, deadline)
         if self._timer is None or deadline < self._timer_at:
             self._arm_timer(deadline)
-        if self._transport is not None and self._transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
-            await self._drain()
-        return await future
+        return future
 
     def _write(self, frame: bytes) -> None:
         try:
