@@ -99,7 +99,7 @@ LEAVE_GROUP = Api(
 
 
 DESCRIBE_GROUPS = Api(
-    15, 'DescribeGroups', versions="0-5", flexible='5+',
+    15, 'DescribeGroups', versions="0-6", flexible='5+',
     request=(
         F('groups', '[]string', '0+'),
         F('include_authorized_operations', 'bool', '3+'),
@@ -108,6 +108,7 @@ DESCRIBE_GROUPS = Api(
         F('throttle_time_ms', 'int32', '1+'),
         F('groups', '[]', '0+',
             F('error_code', 'int16', '0+'),
+            F('error_message', 'string', '6+', nullable='6+', default=None),
             F('group_id', 'string', '0+'),
             F('group_state', 'string', '0+'),
             F('protocol_type', 'string', '0+'),
@@ -188,7 +189,7 @@ CONSUMER_GROUP_HEARTBEAT = Api(
 
 
 CONSUMER_GROUP_DESCRIBE = Api(
-    69, 'ConsumerGroupDescribe', versions="0-0", flexible='0+',
+    69, 'ConsumerGroupDescribe', versions="0-1", flexible='0+',
     request=(
         F('group_ids', '[]string', '0+'),
         F('include_authorized_operations', 'bool', '0+'),
@@ -221,7 +222,8 @@ CONSUMER_GROUP_DESCRIBE = Api(
                     F('topic_partitions', '[]', '0+',
                         F('topic_id', 'uuid', '0+'),
                         F('topic_name', 'string', '0+'),
-                        F('partitions', '[]int32', '0+')))),
+                        F('partitions', '[]int32', '0+'))),
+                F('member_type', 'int8', '1+', default=-1)),
             F('authorized_operations', 'int32', '0+', default=-2147483648)),
     ),
 )

@@ -80,10 +80,11 @@ METADATA = Api(
 
 
 DESCRIBE_CLUSTER = Api(
-    60, 'DescribeCluster', versions="0-1", flexible='0+',
+    60, 'DescribeCluster', versions="0-2", flexible='0+',
     request=(
         F('include_cluster_authorized_operations', 'bool', '0+'),
         F('endpoint_type', 'int8', '1+', default=1),
+        F('include_fenced_brokers', 'bool', '2+'),
     ),
     response=(
         F('throttle_time_ms', 'int32', '0+'),
@@ -96,7 +97,8 @@ DESCRIBE_CLUSTER = Api(
             F('broker_id', 'int32', '0+'),
             F('host', 'string', '0+'),
             F('port', 'int32', '0+'),
-            F('rack', 'string', '0+', nullable='0+', default=None)),
+            F('rack', 'string', '0+', nullable='0+', default=None),
+            F('is_fenced', 'bool', '2+')),
         F('cluster_authorized_operations', 'int32', '0+', default=-2147483648),
     ),
 )
