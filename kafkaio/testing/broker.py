@@ -184,18 +184,43 @@ def fetch_jars(version: str | None = None, *, quiet: bool = True) -> Path:
 # --------------------------------------------------------------------------- small helpers
 
 
-def _free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """``count`` distinct ports that were free a moment ago (held open together, then released)."""
-    socks = []
+def _ephemeral_range() -> tuple[int, int]:
     try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((host, 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """``count`` distinct ports that are free now, chosen *below* the kernel's ephemeral range.
+
+    Ports the kernel hands out for bind(0) and for outgoing connections come from the ephemeral
+    range, so a port taken from there can be grabbed by any client socket before the JVM binds it
+    (or before a killed node is restarted on it). Ports below the range are only ever taken by an
+    explicit bind.
+    """
+    import random
+
+    low, _ = _ephemeral_range()
+    floor = 10000 if low > 12000 else 1024
+    rng = random.SystemRandom()
+    chosen: list[int] = []
+    for _ in range(count * 200):
+        if len(chosen) == count:
+            return chosen
+        port = rng.randrange(floor, low)
+        if port in chosen:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        chosen.append(port)
+    if len(chosen) == count:
+        return chosen
+    raise BrokerLauncherError(f"could not find {count} free ports on {host} between {floor} and {low}")
 
 
 def _new_cluster_id() -> str:
