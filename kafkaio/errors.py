@@ -976,6 +976,7 @@ class ShareSessionLimitReachedError(KafkaError):
     """SHARE_SESSION_LIMIT_REACHED (133)."""
     errno = 133
     code_name = "SHARE_SESSION_LIMIT_REACHED"
+    retriable = True
 
 
 # Names other clients (aiokafka, kafka-python, the Java client) use for the same classes.

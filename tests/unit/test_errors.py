@@ -47,7 +47,7 @@ def test_every_code_from_minus_one_to_133_has_a_class() -> None:
     (100, e.UnknownTopicIdError, True, True),
     (120, e.TransactionAbortableError, False, False),
     (128, e.InvalidRegularExpressionError, False, False),
-    (133, e.ShareSessionLimitReachedError, False, False),
+    (133, e.ShareSessionLimitReachedError, True, False),
 ])
 def test_selected_codes(code: int, cls: type, retriable: bool, invalid_metadata: bool) -> None:
     assert e.error_for_code(code) is cls
