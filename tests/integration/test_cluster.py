@@ -103,6 +103,21 @@ async def test_concurrent_refreshes_are_coalesced(bootstrap_servers: str, topic:
         await cluster.close()
 
 
+async def test_metadata_is_refreshed_every_max_age(bootstrap_servers: str) -> None:
+    cluster = Cluster(_config(bootstrap_servers, metadata_max_age_ms=200))
+    try:
+        await cluster.bootstrap()
+        first = cluster.metadata
+        for _ in range(100):  # nobody asks for a refresh: the age alone triggers them
+            if cluster.metadata.version >= first.version + 2:
+                break
+            await asyncio.sleep(0.1)
+        assert cluster.metadata.version >= first.version + 2
+        assert cluster.metadata.updated_at > first.updated_at
+    finally:
+        await cluster.close()
+
+
 async def test_connections_are_kept_apart_by_purpose(bootstrap_servers: str, topic: str) -> None:
     cluster = Cluster(_config(bootstrap_servers))
     try:
@@ -253,3 +268,33 @@ async def test_metadata_with_an_older_leader_epoch_is_ignored() -> None:
     assert cluster.leader_for("t", 0) == 1
     assert cluster.metadata.version == 3
     await cluster.close()
+
+
+async def test_rebootstrap_when_every_known_broker_is_gone(bootstrap_servers: str) -> None:
+    """Metadata naming only brokers that no longer answer: the refresh goes back to bootstrap."""
+    cluster = Cluster(_config(bootstrap_servers, reconnect_backoff_ms=10, request_timeout_ms=10000))
+    try:
+        await cluster.bootstrap()
+        real = dict(cluster.metadata.brokers)
+        host, port = _dead_address().rsplit(":", 1)
+        cluster._apply_metadata({"brokers": [{"node_id": 99, "host": host, "port": int(port)}],
+                                 "cluster_id": "stale", "controller_id": 99, "topics": []}, frozenset())
+        assert list(cluster.metadata.brokers) == [99]
+        meta = await cluster.refresh_metadata()
+        assert meta.brokers == real and meta.cluster_id != "stale"
+    finally:
+        await cluster.close()
+
+
+async def test_no_rebootstrap_when_recovery_strategy_is_none(bootstrap_servers: str) -> None:
+    cluster = Cluster(_config(bootstrap_servers, reconnect_backoff_ms=10, metadata_recovery_strategy="none"))
+    try:
+        await cluster.bootstrap()
+        host, port = _dead_address().rsplit(":", 1)
+        cluster._apply_metadata({"brokers": [{"node_id": 99, "host": host, "port": int(port)}],
+                                 "cluster_id": "stale", "controller_id": 99, "topics": []}, frozenset())
+        with pytest.raises(KafkaConnectionError, match="99"):
+            await cluster.refresh_metadata()
+        assert cluster.metadata.cluster_id == "stale"
+    finally:
+        await cluster.close()
