@@ -93,6 +93,8 @@ class Sender:
         self._running = False
         self._force_close = False
         self.fatal_error: KafkaError | None = None
+        self._init_attempts = 0
+        self._fresh_id_needed = False
         # seam for transactions: called before a partition's first batch is drained
         self.partition_gate: Callable[[ProducerBatch], bool] | None = None
         accumulator.wakeup = self.wakeup
@@ -116,6 +118,8 @@ class Sender:
         self._running = False
         self._force_close = force
         self.wakeup()
+        if force and self._task is not None:
+            self._task.cancel()  # e.g. stuck waiting for InitProducerId from an unreachable broker
         if self._task is not None:
             try:
                 await self._task
@@ -165,10 +169,13 @@ class Sender:
         acc = self._acc
         now = _now_ms()
         for batch in acc.expire(now):
+            last = f"; last error after {batch.attempts} attempt(s): {batch.last_error}" \
+                if batch.last_error is not None else ""
+            count = batch.record_count or (batch.builder.record_count if batch.builder is not None else 0)
             self._fail(batch, KafkaTimeoutError(
-                f"expiring {batch.record_count or batch.builder.record_count} record(s) for "
-                f"{batch.topic}-{batch.partition}: {(now - batch.created_ms):.0f} ms has passed since "
-                f"batch creation (delivery_timeout_ms={acc.delivery_timeout_ms:.0f})"))
+                f"expiring {count} record(s) for {batch.topic}-{batch.partition}: "
+                f"{(now - batch.created_ms):.0f} ms has passed since batch creation "
+                f"(delivery_timeout_ms={acc.delivery_timeout_ms:.0f}){last}"))
         idem = self._idem
         if idem is not None:
             if not idem.has_producer_id or idem.epoch_bump_needed:
@@ -181,9 +188,8 @@ class Sender:
                              idem.producer_epoch, idem.bump_reason or "sequence gap")
                     idem.reset_sequences(acc.queued_batches())
                     idem.epoch_bump_needed = False
-                else:
-                    await self._init_producer_id()
-                return 0.0
+                    return 0.0
+                return await self._init_producer_id()
         batches_by_node, next_check, leader_unknown = acc.drain(
             now, self._cluster.leader_for, self._node_available, self._can_drain)
         if leader_unknown:
@@ -205,48 +211,47 @@ class Sender:
         return gate is None or gate(batch)
 
     # -- producer id --------------------------------------------------------------------------
-    async def _init_producer_id(self) -> None:
-        """InitProducerId: a new producer id, or (KIP-360) the same id with the next epoch."""
+    async def _init_producer_id(self) -> float:
+        """One InitProducerId attempt: a new producer id, or (transactional, KIP-360) the same id
+        with the next epoch. Returns the delay before the sender's next pass (a backoff after a
+        failure, so that queued batches keep expiring on time while the broker is unreachable)."""
         from kafkaio.protocol import ApiKey
 
         idem = self._idem
         assert idem is not None
-        bump = idem.has_producer_id
+        bump = idem.has_producer_id and not self._fresh_id_needed
         body = {
             "transactional_id": self._transactional_id,
             "transaction_timeout_ms": self._transaction_timeout_ms,
             "producer_id": idem.producer_id if bump else -1,
             "producer_epoch": idem.producer_epoch if bump else -1,
         }
-        attempts = 0
-        while True:
-            try:
-                resp = await self._cluster.request(None, ApiKey.INIT_PRODUCER_ID, body,
-                                                   timeout_ms=self._request_timeout_ms)
-                code = resp["error_code"]
-                if code:
-                    raise error_for_code(code)(f"InitProducerId failed ({idem.bump_reason or 'start'})")
-                break
-            except (ProducerFencedError, InvalidProducerEpochError, ClusterAuthorizationError) as exc:
+        try:
+            resp = await self._cluster.request(None, ApiKey.INIT_PRODUCER_ID, body,
+                                               timeout_ms=self._request_timeout_ms)
+            code = resp["error_code"]
+            if code:
+                raise error_for_code(code)(f"InitProducerId failed ({idem.bump_reason or 'start'})")
+        except (ProducerFencedError, InvalidProducerEpochError, ClusterAuthorizationError) as exc:
+            self._fatal(exc)
+            return float("inf")
+        except KafkaError as exc:
+            if bump and exc.errno in (35, 47, 59):  # the broker cannot bump: ask for a new producer id
+                self._fresh_id_needed = True
+            elif not exc.retriable:
                 self._fatal(exc)
-                return
-            except KafkaError as exc:
-                if bump and exc.errno in (35, 47, 59):  # broker cannot bump: start a new producer id
-                    body["producer_id"] = -1
-                    body["producer_epoch"] = -1
-                elif not exc.retriable and exc.errno not in (35, 47, 59):
-                    self._fatal(exc)
-                    return
-                if not self._running and self._force_close:
-                    return
-                attempts += 1
-                await asyncio.sleep(self._backoff.backoff_ms(attempts - 1) / 1000.0)
+                return float("inf")
+            self._init_attempts += 1
+            log.debug("InitProducerId failed (%r); retrying", exc)
+            return self._backoff.backoff_ms(self._init_attempts - 1)
+        self._init_attempts = 0
+        self._fresh_id_needed = False
         old_epoch = idem.producer_epoch
         idem.set_producer_id(resp["producer_id"], resp["producer_epoch"])
         if bump:
-            log.info("idempotent producer %s: epoch %d -> %d (%s)", resp["producer_id"], old_epoch,
-                     resp["producer_epoch"], body.get("reason", "sequence gap"))
+            log.info("producer %s: epoch %d -> %d", resp["producer_id"], old_epoch, resp["producer_epoch"])
         idem.reset_sequences(self._acc.queued_batches())
+        return 0.0
 
     def _fatal(self, exc: KafkaError) -> None:
         self.fatal_error = exc
