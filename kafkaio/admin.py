@@ -18,7 +18,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Awaitable, Callable, Hashable, Iterable, Mapping, TypeVar
+from typing import Any, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 from kafkaio.cluster import Cluster
 from kafkaio.config import AdminConfig
@@ -330,17 +330,24 @@ def _tp(value: Any) -> TopicPartition:
 class Admin:
     """Asynchronous admin client; see the module docstring for routing, retries and errors."""
 
-    def __init__(self, config: AdminConfig | None = None, **kwargs: Any) -> None:
-        if config is not None and kwargs:
-            raise IllegalArgumentError("pass either an AdminConfig or keyword settings, not both")
-        self.config: AdminConfig = config if config is not None else AdminConfig.from_kwargs(**kwargs)
+    def __init__(self, bootstrap_servers: str | Sequence[str] | None = None, *, config: AdminConfig | None = None,
+                 **settings: Any) -> None:
+        """``Admin("host:9092", request_timeout_ms=...)``, or ``Admin(config=AdminConfig(...))``."""
+        if config is not None:
+            if settings or bootstrap_servers is not None:
+                raise IllegalArgumentError("pass either an AdminConfig or settings, not both")
+            self.config: AdminConfig = config
+        else:
+            if bootstrap_servers is not None:
+                settings["bootstrap_servers"] = bootstrap_servers
+            self.config = AdminConfig.from_kwargs(**settings)
         self._cluster: Cluster | None = None
         self._retry_policy = ExponentialBackoff(self.config.retry_backoff_ms, self.config.retry_backoff_max_ms)
 
     @classmethod
     def from_config(cls, mapping: Mapping[str, Any], **overrides: Any) -> "Admin":
         """Build from Java-style keys (``{"bootstrap.servers": "...", "request.timeout.ms": "5000"}``)."""
-        return cls(AdminConfig.from_dotted(mapping, **overrides))
+        return cls(config=AdminConfig.from_dotted(mapping, **overrides))
 
     async def start(self) -> "Admin":
         """Connect to the cluster (NoBrokersAvailableError when no bootstrap server answers)."""

@@ -225,7 +225,7 @@ async def test_new_topic_rejects_contradictory_arguments() -> None:
 
 async def test_topic_configs_at_creation_and_incremental_changes(admin: Admin) -> None:
     t = name("configs")
-    await admin.create_topics([NewTopic(t, 1, 1, configs={"retention.ms": "3600000"})])
+    await admin.create_topics([NewTopic(t, 1, 1, configs={"retention.ms": "3600000"})], wait_for_leaders=True)
     res = ConfigResource("topic", t)
     entries = (await admin.describe_configs([res]))[res]
     assert entries["retention.ms"].value == "3600000"
@@ -430,6 +430,10 @@ async def test_not_started_and_config_errors() -> None:
         await Admin(bootstrap_servers="127.0.0.1:1").list_topics()
     a = Admin.from_config({"bootstrap.servers": "127.0.0.1:1", "default.api.timeout.ms": "45000"})
     assert a.config.default_api_timeout_ms == 45000
+    assert Admin("h:1,h:2", client_id="x").config.bootstrap_servers == ("h:1", "h:2")
+    assert Admin(config=a.config).config is a.config
+    with pytest.raises(IllegalArgumentError):
+        Admin("h:1", config=a.config)
 
 
 # --------------------------------------------------------------------------- three brokers
