@@ -1,0 +1,93 @@
+"""Our schemas against Kafka's own message definitions, read at test time from the
+kafka-clients jar that the broker launcher caches (the test is skipped when no jar is cached).
+
+For every API and every version kafkaio implements, the fields present, their order, types,
+nullability and tags must be the ones Kafka defines; flexibility must match too."""
+from __future__ import annotations
+
+import functools
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kafkaio.protocol import ApiKey, client_versions
+from kafkaio.protocol.api import api_schema
+from kafkaio.protocol.messages.consumer_protocol import STRUCTS
+from kafkaio.protocol.schema import Field, in_versions, parse_versions
+from kafkaio.testing.broker import cache_dir
+
+
+def _jar() -> Path | None:
+    jars = sorted(cache_dir().glob("kafka-*/libs/kafka-clients-*.jar"))
+    return jars[-1] if jars else None
+
+
+JAR = _jar()
+pytestmark = pytest.mark.skipif(JAR is None, reason="no kafka-clients jar cached (run `make broker`)")
+
+
+@functools.lru_cache(maxsize=None)
+def _definition(name: str) -> dict[str, Any]:
+    assert JAR is not None
+    with zipfile.ZipFile(JAR) as z:
+        text = z.read(f"common/message/{name}.json").decode()
+    return json.loads("\n".join(line for line in text.splitlines() if not line.strip().startswith("//")))
+
+
+def _snake(name: str) -> str:
+    name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
+    return re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", name).lower()
+
+
+def _theirs(fields: list[dict], version: int, common: dict[str, list]) -> list[tuple]:
+    out = []
+    for f in fields:
+        if not in_versions(version, parse_versions(f.get("versions", "0+"))):
+            continue
+        t = f["type"]
+        sub = f.get("fields") or common.get(t.lstrip("[]"))
+        kind = ("[]" if t.startswith("[]") else "struct") if sub is not None else t
+        tag = f.get("tag") if "tag" in f and in_versions(version, parse_versions(f.get("taggedVersions"))) else None
+        nullable = in_versions(version, parse_versions(f.get("nullableVersions")))
+        out.append((_snake(f["name"]), kind, nullable, tag, _theirs(sub, version, common) if sub else []))
+    return out
+
+
+def _ours(fields: tuple[Field, ...], version: int) -> list[tuple]:
+    out = []
+    for f in fields:
+        if not f.present(version):
+            continue
+        kind = f.type if not f.fields else ("[]" if f.type.startswith("[]") else "struct")
+        tag = f.tag if f.tagged_in(version) else None
+        out.append((f.name, kind, f.nullable_in(version), tag, _ours(f.fields, version) if f.fields else []))
+    return out
+
+
+CASES = [(k, v) for k in ApiKey for v in range(client_versions(k)[0], client_versions(k)[1] + 1)]
+
+
+@pytest.mark.parametrize("api, version", CASES, ids=[f"{k.name}-v{v}" for k, v in CASES])
+def test_schema_matches_kafka_definition(api: ApiKey, version: int) -> None:
+    schema = api_schema(api)
+    for kind, ours in (("Request", schema.request), ("Response", schema.response)):
+        d = _definition(schema.name + kind)
+        assert d["apiKey"] == api
+        assert in_versions(version, parse_versions(d["validVersions"]))
+        assert schema.is_flexible(version) == in_versions(version, parse_versions(d["flexibleVersions"]))
+        common = {c["name"]: c["fields"] for c in d.get("commonStructs", [])}
+        assert _ours(ours, version) == _theirs(d["fields"], version, common), f"{schema.name}{kind} v{version}"
+
+
+@pytest.mark.parametrize("struct", STRUCTS, ids=[s.name for s in STRUCTS])
+def test_consumer_protocol_structs_match(struct: Any) -> None:
+    d = _definition(struct.name)
+    lo, hi = parse_versions(struct.versions)
+    for version in range(lo, hi + 1):
+        assert in_versions(version, parse_versions(d["validVersions"]))
+        common = {c["name"]: c["fields"] for c in d.get("commonStructs", [])}
+        assert _ours(struct.fields, version) == _theirs(d["fields"], version, common)
