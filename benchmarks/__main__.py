@@ -31,6 +31,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--records", type=int, help="records per produce/consume run (default 1,000,000)")
     ap.add_argument("--latency-records", type=int, help="measured sends per latency run (default 20,000)")
     ap.add_argument("--repeat", type=int, help="repetitions of every run (default 3)")
+    ap.add_argument("--full-kafka-python", action="store_true",
+                    help="give kafka-python all the records (by default it gets a tenth: it is slow)")
     ap.add_argument("--no-uvloop", action="store_true", help="skip the uvloop variants")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds before one run is killed")
     ap.add_argument("--output", default=str(REPO_ROOT / "BENCHMARKS.md"), help="markdown file to write")
@@ -76,6 +78,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
         plan = Plan(bootstrap=broker.bootstrap, records=records, latency_records=latency_records,
                     repeat=repeat, clients=list(args.clients), compressions=list(args.compressions),
                     uvloop=not args.no_uvloop, timeout_s=args.timeout, started=started)
+        if args.full_kafka_python:
+            plan.slow_clients = {}
         from benchmarks.topics import Topics
 
         topics = Topics(broker.bootstrap)

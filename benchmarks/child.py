@@ -1,10 +1,19 @@
 """Child-process entry point: ``python -m benchmarks.child '<job json>'`` runs one job with one
-Python client and prints its result as one JSON line prefixed with ``RESULT_PREFIX``."""
+Python client and prints its result as one JSON line prefixed with ``RESULT_PREFIX``.
+
+SIGUSR1 makes the child print every thread's stack and every asyncio task's stack to stderr (the
+harness sends it before killing a run that timed out, so a hang leaves evidence). The child exits by
+itself if the harness that started it dies."""
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import json
+import os
+import signal
 import sys
+import threading
+import time
 
 from benchmarks.clients import MODULES
 from benchmarks.settings import Job
@@ -12,7 +21,18 @@ from benchmarks.settings import Job
 RESULT_PREFIX = "BENCH-RESULT "
 
 
+def _exit_when_orphaned(parent: int) -> None:
+    """Runs are in their own session (so the harness can kill their process group): without this
+    a run whose harness was killed would keep going, and keep loading the machine."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(3)
+
+
 def main(argv: list[str]) -> int:
+    faulthandler.register(signal.SIGUSR1, all_threads=True, chain=True)
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     job = Job.from_dict(json.loads(argv[0]))
     module = importlib.import_module(f"benchmarks.clients.{MODULES[job.client]}")
     result = module.run(job)

@@ -53,16 +53,17 @@ def _loop(row: Row) -> str:
 
 def _failed_row(row: Row) -> str:
     """A table row for a client whose every run failed: the error, in the last column."""
-    return (f"| {row.client} | {row.api} | {_loop(row)} | **failed** | | | | | | "
+    extra = "| " if row.scenario != "latency" else ""
+    return (f"| {row.client} | {row.api} | {_loop(row)} | {extra}**failed** | | | | | | "
             f"0/{len(row.outcomes)}: {_cell(row.error or '')} |")
 
 
 def _throughput_table(rows: list[Row], scenario: str, record_size: int) -> list[str]:
     ref = find(rows, "kafkaio", PER_RECORD_API[scenario])
     java = find(rows, "java")
-    out = [f"| client | API | loop | records/s (median) | min - max | MB/s | vs kafkaio {ref.api if ref else ''} "
-           "| vs Java | peak RSS MiB | runs ok |",
-           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [f"| client | API | loop | records | records/s (median) | min - max | MB/s "
+           f"| vs kafkaio {ref.api if ref else ''} | vs Java | peak RSS MiB | runs ok |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         n_ok, n = len(row.ok_runs), len(row.outcomes)
         if row.failed:
@@ -72,7 +73,7 @@ def _throughput_table(rows: list[Row], scenario: str, record_size: int) -> list[
         med = row.median_rate
         note = "" if n_ok == n else f" ({_cell(row.error or '')})"
         out.append(
-            f"| {row.client} | {row.api} | {_loop(row)} | {_num(med)} | {_num(min(rates))} - {_num(max(rates))} "
+            f"| {row.client} | {row.api} | {_loop(row)} | {_num(row.outcomes[0].job.records)} | {_num(med)} | {_num(min(rates))} - {_num(max(rates))} "
             f"| {_num(med * record_size / MB, '{:.1f}')} | {_x(ratio(row, ref))} | {_x(ratio(row, java))} "
             f"| {_num(row.peak_rss_mib)} | {n_ok}/{n}{note} |")
     return out
@@ -175,6 +176,12 @@ def render(rep: Report) -> str:
     a(f"- workload: {rep.records:,} records of {rep.record_size} bytes (random letters, no key) "
       f"to/from a {rep.partitions}-partition topic; latency over {rep.latency_records:,} sends; "
       f"{rep.repeat} repetition(s), median and min - max reported")
+    reduced = sorted({f"{r.client} ({r.outcomes[0].job.records:,})" for r in rep.rows
+                      if r.scenario != "latency" and r.outcomes[0].job.records < rep.records
+                      and r.scenario == "produce"})
+    if reduced:
+        a(f"- fewer records for the slowest client(s), to keep the suite within its time budget: "
+          f"{', '.join(reduced)} (see the records column; `--full-kafka-python` gives it all)")
     for k, v in rep.machine.items():
         a(f"- {k}: {v}")
     a(f"- load average (1, 5, 15 min) at start: {rep.load[0]}; at end: {rep.load[1]}")

@@ -71,6 +71,9 @@ def run_command(job: Job, command: list[str], parse) -> Outcome:
         def kill() -> None:
             timed_out.set()
             try:
+                # stacks first: Python runners print theirs on SIGUSR1 (child.py), the JVM on SIGQUIT
+                os.kill(proc.pid, signal.SIGQUIT if job.client == "java" else signal.SIGUSR1)
+                time.sleep(2.0)
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
@@ -88,7 +91,9 @@ def run_command(job: Job, command: list[str], parse) -> Outcome:
         stdout, stderr = out.read(), err.read()
     maxrss = usage.ru_maxrss  # KiB on Linux
     if timed_out.is_set():
-        return Outcome(job, False, error=f"timed out after {job.timeout_s:.0f} s", maxrss_kb=maxrss, wall_s=wall)
+        # the stacks it printed go to the raw results, for whoever debugs the hang
+        return Outcome(job, False, result={"stderr_tail": stderr[-20000:]},
+                       error=f"timed out after {job.timeout_s:.0f} s", maxrss_kb=maxrss, wall_s=wall)
     try:
         result = parse(stdout)
     except Exception as exc:  # no result: report the child's own last words

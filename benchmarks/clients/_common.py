@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import signal
+import sys
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -20,14 +23,59 @@ def run_on_loop(job: Job, main: Callable[[], Coroutine[Any, Any, dict]]) -> dict
         factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
     else:
         factory = None
+
+    async def with_task_dump() -> dict:
+        # on SIGUSR1 (sent by the harness before it kills a hung run) print every task's stack
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, _dump_tasks)
+        return await main()
+
     with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(main())
+        return runner.run(with_task_dump())
+
+
+def _dump_tasks() -> None:
+    for task in asyncio.all_tasks():
+        print(f"--- {task!r}", file=sys.stderr)
+        task.print_stack(limit=12, file=sys.stderr)
+    sys.stderr.flush()
 
 
 def values_for(job: Job) -> tuple[list[bytes], int]:
     """The payload pool and the mask to cycle through it (its size is a power of two)."""
     pool = payloads(job.record_size)
     return pool, len(pool) - 1
+
+
+class Pending:
+    """Delivery futures of per-record sends not yet seen decided. Decided ones are dropped while
+    sending goes on, as an application would drop them, so that no run holds a million futures
+    (which would inflate the peak RSS of future-based clients against callback-based ones)."""
+
+    REAP_EVERY = 8192  # records between two reaps (a power of two: the hot loop tests i & mask)
+
+    __slots__ = ("futures", "errors", "_done", "_failed")
+
+    def __init__(self, done: Callable[[Any], bool], failed: Callable[[Any], bool]) -> None:
+        self.futures: deque[Any] = deque()
+        self.errors = 0
+        self._done = done
+        self._failed = failed
+
+    def reap(self) -> None:
+        """Drop the decided futures at the front, counting the failed ones."""
+        q, done, failed = self.futures, self._done, self._failed
+        while q and done(q[0]):
+            if failed(q.popleft()):
+                self.errors += 1
+
+    def finish(self) -> int:
+        """After every delivery is decided: the number of failed records."""
+        self.reap()
+        return self.errors + len(self.futures)  # anything still undecided counts as failed
+
+
+def asyncio_failed(fut: asyncio.Future) -> bool:
+    return fut.cancelled() or fut.exception() is not None
 
 
 async def wait_all(futures: list[asyncio.Future]) -> None:

@@ -7,6 +7,8 @@ import time
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from benchmarks.clients._common import (
+    Pending,
+    asyncio_failed,
     consume_async,
     latency_async,
     run_on_loop,
@@ -46,11 +48,16 @@ async def _produce(job: Job) -> dict:
         topic = job.topic
         futures = []
         append = futures.append
+        pending = Pending(lambda f: f.done(), asyncio_failed)
         t0 = time.perf_counter()
-        sizes: list[int] = []  # records per future (1 per send, the batch's count per batch)
+        sizes: list[int] = []  # records per send_batch() future
         if job.api == "send":
+            keep = pending.futures.append
+            reap_mask = Pending.REAP_EVERY - 1
             for i in range(n):
-                append(await send(topic, pool[i & mask]))
+                keep(await send(topic, pool[i & mask]))
+                if not i & reap_mask:
+                    pending.reap()
         elif job.api == "send_batch":
             partitions = sorted(await producer.partitions_for(topic))
             turn = 0
@@ -76,9 +83,9 @@ async def _produce(job: Job) -> dict:
             raise ValueError(f"unknown aiokafka produce API {job.api!r}")
         await producer.flush()
         await wait_all(futures)
+        await wait_all(list(pending.futures))
         seconds = time.perf_counter() - t0
-        failed = [k for k, f in enumerate(futures) if f.cancelled() or f.exception() is not None]
-        errors = sum(sizes[k] for k in failed) if sizes else len(failed)
+        errors = pending.finish() + sum(sizes[k] for k, f in enumerate(futures) if asyncio_failed(f))
         return throughput_result(n, seconds, errors)
     finally:
         await producer.stop()

@@ -7,6 +7,7 @@ import time
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from benchmarks.clients._common import (
+    Pending,
     measure_latency_sync,
     snake_consumer_kwargs,
     snake_producer_kwargs,
@@ -38,11 +39,17 @@ def _produce(job: Job) -> dict:
         n = job.records
         send = producer.send
         topic = job.topic
+        pending = Pending(lambda f: f.is_done, lambda f: f.failed())
+        keep = pending.futures.append
+        reap_mask = Pending.REAP_EVERY - 1
         t0 = time.perf_counter()
-        futures = [send(topic, pool[i & mask]) for i in range(n)]
+        for i in range(n):
+            keep(send(topic, pool[i & mask]))
+            if not i & reap_mask:
+                pending.reap()
         producer.flush()
         seconds = time.perf_counter() - t0
-        errors = sum(1 for f in futures if not f.succeeded())
+        errors = pending.finish()
         return throughput_result(n, seconds, errors)
     finally:
         producer.close()

@@ -8,6 +8,7 @@ import kafkaio
 from kafkaio import TopicPartition
 
 from benchmarks.clients._common import (
+    Pending,
     consume_async,
     latency_async,
     run_on_loop,
@@ -39,11 +40,16 @@ async def _produce(job: Job) -> dict:
         topic = job.topic
         futures = []
         append = futures.append
+        pending = Pending(lambda f: f.done(), lambda f: f.exception() is not None)
         t0 = time.perf_counter()
         if job.api == "send":
             send = producer.send
+            keep = pending.futures.append
+            reap_mask = Pending.REAP_EVERY - 1
             for i in range(n):
-                append(await send(topic, pool[i & mask]))
+                keep(await send(topic, pool[i & mask]))
+                if not i & reap_mask:
+                    pending.reap()
         elif job.api == "send_many":
             send_many = producer.send_many
             for start in range(0, n, MANY):
@@ -52,12 +58,12 @@ async def _produce(job: Job) -> dict:
             raise ValueError(f"unknown kafkaio produce API {job.api!r}")
         await producer.flush()
         seconds = time.perf_counter() - t0
-        errors = 0
-        for f in futures:  # every future is decided after flush(); awaiting re-raises failures
+        errors = pending.finish()
+        for f in futures:  # send_many's futures: decided after flush(); awaiting re-raises failures
             try:
                 await f
             except Exception:
-                errors += len(f) if job.api == "send_many" else 1
+                errors += len(f)
         return throughput_result(n, seconds, errors)
     finally:
         await producer.stop()
