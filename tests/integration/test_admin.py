@@ -389,9 +389,17 @@ async def test_consumer_protocol_group_is_described(admin: Admin, topic_factory)
             "subscribed_topic_names": [topic], "topic_partitions": []}
     resp = await admin.cluster.request(node, ApiKey.CONSUMER_GROUP_HEARTBEAT, beat)
     assert resp is not None and resp["error_code"] == 0, resp
-    member_id = resp["member_id"]
+    member_id, epoch = resp["member_id"], resp["member_epoch"]
     try:
         async def assigned() -> None:
+            nonlocal epoch
+            # Keep heartbeating like a live member: the coordinator may compute the assignment
+            # after answering the first heartbeat.
+            hb = await admin.cluster.request(node, ApiKey.CONSUMER_GROUP_HEARTBEAT, {
+                **beat, "member_id": member_id, "member_epoch": epoch, "subscribed_topic_names": None,
+                "rebalance_timeout_ms": -1, "topic_partitions": None})
+            assert hb is not None and hb["error_code"] == 0, hb
+            epoch = hb["member_epoch"]
             desc = (await admin.describe_consumer_groups([group]))[group]
             assert desc.group_type == "consumer" and desc.protocol_type == "consumer"  # type: ignore[union-attr]
             [m] = desc.members  # type: ignore[union-attr]
