@@ -15,7 +15,8 @@ from typing import Any
 from kafkaio.errors import KafkaProtocolError, UnsupportedVersionError
 from kafkaio.protocol import primitives as p
 from kafkaio.protocol.messages import ALL_APIS
-from kafkaio.protocol.schema import Api, Codec, compile_struct
+from kafkaio.protocol.compiler import Codec, compile_struct
+from kafkaio.protocol.schema import Api
 
 
 class ApiKey(IntEnum):

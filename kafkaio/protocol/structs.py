@@ -7,7 +7,8 @@ from typing import Any
 from kafkaio.errors import KafkaProtocolError, UnsupportedVersionError
 from kafkaio.protocol import primitives as p
 from kafkaio.protocol.messages.consumer_protocol import STRUCTS
-from kafkaio.protocol.schema import Codec, StructDef, compile_struct, in_versions, parse_versions
+from kafkaio.protocol.compiler import Codec, compile_struct
+from kafkaio.protocol.schema import StructDef, in_versions, parse_versions
 
 _DEFS: dict[str, StructDef] = {s.name: s for s in STRUCTS}
 _codecs: dict[tuple[str, int], Codec] = {}
