@@ -68,6 +68,7 @@ LAST_TXN_V1_VERSIONS: dict[ApiKey, int] = {
     ApiKey.TXN_OFFSET_COMMIT: 4,
 }
 
+_API_VERSIONS = int(ApiKey.API_VERSIONS)  # plain int: compared on every response
 _APIS: dict[int, Api] = {api.key: api for api in ALL_APIS}
 assert set(_APIS) == {int(k) for k in ApiKey}, "ApiKey and the message modules disagree"
 
@@ -175,10 +176,10 @@ def decode_request(payload: bytes) -> tuple[int, int, int, str | None, dict[str,
 
 def encode_response(api_key: int, version: int, correlation_id: int, body: dict[str, Any]) -> bytes:
     """Encode one response frame, including its 4-byte size prefix (for tests and the proxy)."""
-    codec, _ = response_codec(api_key, version)
+    codec, flexible = response_codec(api_key, version)
     out = bytearray(_INT32.pack(0))
     out += _INT32.pack(correlation_id)
-    if response_header_version(api_key, version) == 1:
+    if flexible and api_key != _API_VERSIONS:  # response header v1
         out.append(0)
     codec.encode(out, body)
     _INT32.pack_into(out, 0, len(out) - 4)
@@ -200,11 +201,11 @@ def decode_response(api_key: int, version: int, payload: bytes) -> dict[str, Any
     when they do not speak the requested version."""
     buf = memoryview(payload)
     try:
-        codec, _ = response_codec(api_key, version)
+        codec, flexible = response_codec(api_key, version)
         pos = 4
-        if response_header_version(api_key, version) == 1:
+        if flexible and api_key != _API_VERSIONS:  # response header v1
             pos = _skip_tagged_fields(buf, pos)
-        if api_key == ApiKey.API_VERSIONS and version > 0 and _INT16_ERR(buf, pos) == 35:
+        if api_key == _API_VERSIONS and version > 0 and _INT16_ERR(buf, pos) == 35:
             version = 0
             codec, _ = response_codec(api_key, 0)
         body, pos = codec.decode(buf, pos)
@@ -221,6 +222,8 @@ def _INT16_ERR(buf: memoryview, pos: int) -> int:
 
 
 def _skip_tagged_fields(buf: memoryview, pos: int) -> int:
+    if buf[pos] == 0:
+        return pos + 1
     n, pos = p.read_uvarint32(buf, pos)
     for _ in range(n):
         _, pos = p.read_uvarint32(buf, pos)
