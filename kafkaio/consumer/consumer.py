@@ -258,7 +258,19 @@ class Consumer:
         return self
 
     async def __anext__(self) -> Any:
-        if not self._running:
+        # Fast path: a buffered record costs no await and no dict.
+        if self._running:
+            coordinator = self._coordinator
+            if coordinator is not None:
+                coordinator.poll()
+            fetcher = self._fetcher
+            if fetcher.fatal_error is None:  # type: ignore[union-attr]
+                rec = fetcher.next_record()  # type: ignore[union-attr]
+                if rec is not None:
+                    if self._key_deserializer or self._value_deserializer:
+                        self._deserialize((rec,))
+                    return rec
+        else:
             raise StopAsyncIteration
         try:
             return await self.getone()

@@ -79,6 +79,8 @@ class Fetcher:
         self._closed = False
         self._backoff_s = config.retry_backoff_ms / 1000.0
         self.fatal_error: BaseException | None = None
+        self._cur_chunk: _Chunk | None = None     # next_record()'s fast path
+        self._cur_state: PartitionState | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -293,24 +295,31 @@ class Fetcher:
         return bool(self._ready)
 
     def next_record(self) -> Any:
-        """One record for getone()/async for, or None. The common case touches no dict or await."""
+        """One record for getone()/async for, or None.
+
+        The common case is the cached current chunk: a few attribute checks, no dict, no await.
+        """
+        chunk = self._cur_chunk
+        if chunk is not None:
+            i = chunk.idx
+            recs = chunk.records
+            st = self._cur_state
+            if i < len(recs) and chunk.epoch == st.epoch and not (st.paused or st.revoking) and st.error is None:
+                rec = recs[i]
+                chunk.idx = i + 1
+                st.position = rec.offset + 1
+                st.position_epoch = rec.leader_epoch
+                return rec
+        self._cur_chunk = None
+        out: dict[TopicPartition, list[Any]] = {}
         ready = self._ready
         while ready:
-            st = ready[0]
-            if st.error is None and not (st.paused or st.revoking):
-                buf = st.buffer
-                if buf:
-                    chunk = buf[0]
-                    i = chunk.idx
-                    if i < len(chunk.records) and chunk.epoch == st.epoch:
-                        rec = chunk.records[i]
-                        chunk.idx = i + 1
-                        st.position = rec.offset + 1
-                        st.position_epoch = rec.leader_epoch
-                        return rec
-            out: dict[TopicPartition, list[Any]] = {}
             if self.drain(1, out):
-                for records in out.values():
+                for tp, records in out.items():
+                    st = self._subs.assignment.get(tp)
+                    if st is not None and st.buffer and st.error is None:
+                        self._cur_state = st
+                        self._cur_chunk = st.buffer[0]
                     return records[0]
         return None
 

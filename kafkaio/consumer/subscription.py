@@ -199,6 +199,9 @@ class SubscriptionState:
         new = {}
         for tp in partitions:
             new[tp] = self.assignment.get(tp) or PartitionState(tp)
+        for tp, st in self.assignment.items():
+            if tp not in new:
+                st.revoking = True   # detached: nothing more is handed out from it
         self.assignment = new
         self.assignment_id += 1
         self.changed.set()
