@@ -98,3 +98,66 @@ class RawProducer:
                 sends.append((p, vals[i:i + per_batch]))
         for p, vals in sends:
             await self.send_batch(topic, p, vals)
+
+
+class RawTransaction:
+    """A transactional producer made of raw requests, for read_committed tests."""
+
+    def __init__(self, raw: RawProducer, transactional_id: str) -> None:
+        self.raw = raw
+        self.cluster = raw.cluster
+        self.txn_id = transactional_id
+        self.pid = -1
+        self.epoch = -1
+        self.seq: dict[tuple[str, int], int] = {}
+        self.coordinator: int | None = None
+
+    async def _txn_request(self, api: int, body: dict[str, Any], ok=(0,)) -> dict[str, Any]:
+        for _ in range(100):
+            if self.coordinator is None:
+                self.coordinator = await self.cluster.find_coordinator(self.txn_id, 1)
+            resp = await self.cluster.request(self.coordinator, api, body)
+            code = resp.get("error_code", 0)
+            if api == ApiKey.ADD_PARTITIONS_TO_TXN:
+                code = max((p["partition_error_code"] for t in resp["results_by_topic_v3_and_below"]
+                            for p in t["results_by_partition"]), default=0)
+            if code in ok:
+                return resp
+            if code in (15, 16):   # coordinator moved / not available
+                self.coordinator = None
+            await asyncio.sleep(0.1)   # 14 load in progress, 51 concurrent transactions, ...
+        raise AssertionError(f"{api}: error {code}")
+
+    async def init(self) -> None:
+        resp = await self._txn_request(ApiKey.INIT_PRODUCER_ID, {
+            "transactional_id": self.txn_id, "transaction_timeout_ms": 60000})
+        self.pid, self.epoch = resp["producer_id"], resp["producer_epoch"]
+
+    async def send(self, topic: str, partition: int, values: list[bytes]) -> None:
+        await self._txn_request(ApiKey.ADD_PARTITIONS_TO_TXN, {
+            "v3_and_below_transactional_id": self.txn_id, "v3_and_below_producer_id": self.pid,
+            "v3_and_below_producer_epoch": self.epoch,
+            "v3_and_below_topics": [{"name": topic, "partitions": [partition]}]})
+        b = BatchBuilder(batch_size=1 << 30, transactional=True)
+        for v in values:
+            b.append(int(__import__("time").time() * 1000), None, v, [])
+        seq = self.seq.get((topic, partition), 0)
+        data = b.build(producer_id=self.pid, producer_epoch=self.epoch, base_sequence=seq)
+        self.seq[(topic, partition)] = seq + len(values)
+        leader = self.cluster.leader_for(topic, partition)
+        resp = await self.cluster.request(leader, ApiKey.PRODUCE, {
+            "transactional_id": self.txn_id, "acks": -1, "timeout_ms": 30000,
+            "topic_data": [{"name": topic, "partition_data": [{"index": partition, "records": data}]}]},
+            purpose="produce")
+        pr = resp["responses"][0]["partition_responses"][0]
+        assert pr["error_code"] == 0, pr
+
+    async def end(self, commit: bool) -> None:
+        resp = await self._txn_request(ApiKey.END_TXN, {
+            "transactional_id": self.txn_id, "producer_id": self.pid, "producer_epoch": self.epoch,
+            "committed": commit})
+        # Transactions v2 (KIP-890) bump the epoch at every end; the response carries the new one.
+        if resp.get("producer_id", -1) >= 0:
+            if (resp["producer_id"], resp["producer_epoch"]) != (self.pid, self.epoch):
+                self.seq.clear()
+            self.pid, self.epoch = resp["producer_id"], resp["producer_epoch"]
