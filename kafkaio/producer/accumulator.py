@@ -185,10 +185,7 @@ class RecordAccumulator:
             dq = self._queues[tp] = deque()
         dq.append(batch)
         self._incomplete.add(batch)
-        if len(dq) > 1 or self.linger_ms <= 0:
-            self.wakeup()
-        elif len(dq) == 1:
-            self.wakeup()  # the sender needs the new linger deadline
+        self.wakeup()  # the previous batch is sendable now, or the sender needs the linger deadline
         return RecordFuture(batch, delta, timestamp)
 
     # -- buffer memory ------------------------------------------------------------------------

@@ -136,22 +136,22 @@ class Sender:
         loop = asyncio.get_running_loop()
         acc = self._acc
         while True:
+            # a fresh waiter before the pass: a wake-up during the pass is not lost
+            self._wait_for_event()
             try:
                 if not self._running and (self._force_close or
                                           (acc.incomplete_count == 0 and not self._tasks)):
                     return
                 if self.fatal_error is not None:
                     acc.abort_queued(lambda b: self.fatal_error)  # type: ignore[arg-type,return-value]
-                    self._wait_for_event()
-                    await self._waiter  # type: ignore[misc]
-                    continue
-                delay = await self._run_once()
+                    delay = float("inf")
+                else:
+                    delay = await self._run_once()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the sender must never die silently
                 log.exception("kafkaio producer sender loop error; retrying")
                 delay = self._backoff.initial_ms
-            self._wait_for_event()
             handle = None
             if delay != float("inf"):
                 handle = loop.call_later(max(delay, 0.0) / 1000.0, self.wakeup)
