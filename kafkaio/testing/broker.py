@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import atexit
 import base64
+import concurrent.futures
 import contextlib
 import dataclasses
 import fcntl
 import os
+import queue
 import re
 import shutil
 import signal
@@ -227,15 +229,61 @@ def _new_cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-def _set_parent_death_signal() -> None:
-    """Child-side (preexec): die with SIGKILL when the thread that started us dies (Linux only)."""
+def _load_prctl() -> Any:
+    """libc's prctl, resolved in the parent (a forked child must not import anything)."""
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:  # not Linux, or no prctl: atexit and the process group still clean up
-        pass
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except Exception:  # not Linux / no libc symbol: atexit and the process group still clean up
+        return None
+
+
+def _set_parent_death_signal(prctl: Any, parent_pid: int) -> None:
+    """Child-side (preexec): get SIGKILL when the thread that forked us ends (Linux only)."""
+    if prctl is None:
+        return
+    prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+class _Spawner:
+    """Starts every broker JVM from one daemon thread that lives as long as the process.
+
+    PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, not the process. Tests
+    start clusters from worker threads (``asyncio.to_thread``) that come and go; forking from this
+    never-ending daemon thread ties each JVM's life to the whole process instead, so even a
+    SIGKILLed test run takes its brokers with it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: "queue.SimpleQueue[tuple[concurrent.futures.Future[subprocess.Popen[Any]], list[str], dict[str, Any]]]" = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def popen(self, cmd: list[str], **kwargs: Any) -> "subprocess.Popen[Any]":
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="kafkaio-broker-spawner", daemon=True)
+                self._thread.start()
+        future: concurrent.futures.Future[subprocess.Popen[Any]] = concurrent.futures.Future()
+        self._requests.put((future, cmd, kwargs))
+        return future.result()
+
+    def _run(self) -> None:
+        parent, prctl = os.getpid(), _load_prctl()
+        while True:
+            future, cmd, kwargs = self._requests.get()
+            try:
+                proc = subprocess.Popen(cmd, preexec_fn=lambda: _set_parent_death_signal(prctl, parent), **kwargs)
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(proc)
+
+
+_SPAWNER = _Spawner()
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes:
@@ -637,7 +685,7 @@ class LocalKafkaCluster:
                     for mech in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
                         args += ["--add-scram", f"{mech}=[name={user},password={password}]"]
             cmd = self._java_cmd(broker, "kafka.tools.StorageTool", *args, heap="256m")
-            procs.append((broker, subprocess.Popen(
+            procs.append((broker, _SPAWNER.popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
             )))
         failures = []
@@ -656,17 +704,13 @@ class LocalKafkaCluster:
         cmd = self._java_cmd(broker, "kafka.Kafka", str(broker.config_file))
         out = open(broker.stdout_file, "ab")
         try:
-            in_main = threading.current_thread() is threading.main_thread()
-            broker.process = subprocess.Popen(
+            broker.process = _SPAWNER.popen(
                 cmd,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=str(broker.directory),
                 start_new_session=True,  # own process group: killpg reaches the JVM and any child
-                # PR_SET_PDEATHSIG fires when the *thread* that forked exits, so only use it from
-                # the main thread, whose end is the process's end.
-                preexec_fn=_set_parent_death_signal if in_main else None,
             )
         finally:
             out.close()

@@ -372,18 +372,25 @@ async def test_sasl_listeners_accept_configured_users(kafka_secure_cluster: Loca
 
 
 CHILD = """
-import os, signal, sys
+import os, signal, sys, threading, time
 from kafkaio.testing.broker import LocalKafkaCluster
 cluster = LocalKafkaCluster(brokers=1)
-cluster.start()
+if sys.argv[1] == "crash-after-thread":
+    # started from a worker thread that is gone by the time the process dies
+    starter = threading.Thread(target=cluster.start)
+    starter.start()
+    starter.join()
+    time.sleep(1)
+else:
+    cluster.start()
 print(cluster.pids()[0], flush=True)
-if sys.argv[1] == "crash":
+if sys.argv[1].startswith("crash"):
     os.kill(os.getpid(), signal.SIGKILL)   # no atexit, no finally: only the kernel can clean up
 # "exit": leave without stop(); the launcher's atexit hook must stop the broker
 """
 
 
-@pytest.mark.parametrize("how", ["exit", "crash"])
+@pytest.mark.parametrize("how", ["exit", "crash", "crash-after-thread"])
 async def test_broker_dies_with_the_process_that_started_it(how: str) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", CHILD, how, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
