@@ -529,6 +529,8 @@ async def start_proxied_cluster(brokers: int = 1, **cluster_kwargs: Any) -> tupl
     from kafkaio.testing.broker import LocalKafkaCluster
 
     proxies = [await FaultProxy().start() for _ in range(brokers)]
+    # JVM start-up on a busy machine can take minutes; a slow start is not a test failure.
+    cluster_kwargs.setdefault("start_timeout", 300.0)
     cluster = LocalKafkaCluster(brokers=brokers, advertised={i: p.address for i, p in enumerate(proxies)},
                                 **cluster_kwargs)
     try:

@@ -76,7 +76,7 @@ def cluster3_bootstrap() -> Iterator[str]:
         return
     from kafkaio.testing.broker import LocalKafkaCluster
 
-    with LocalKafkaCluster(brokers=3) as cluster:
+    with LocalKafkaCluster(brokers=3, start_timeout=300.0) as cluster:
         yield cluster.bootstrap_servers
 
 
@@ -568,7 +568,7 @@ async def test_calls_follow_leaders_and_coordinators_when_a_broker_dies() -> Non
     admin client finds the new leader / coordinator from fresh metadata and carries on."""
     from kafkaio.testing.broker import LocalKafkaCluster
 
-    cluster = LocalKafkaCluster(brokers=3)
+    cluster = LocalKafkaCluster(brokers=3, start_timeout=300.0)
     await asyncio.to_thread(cluster.start)
     try:
         async with Admin(bootstrap_servers=cluster.bootstrap_servers, request_timeout_ms=5000) as admin:
