@@ -127,9 +127,21 @@ def _load() -> str:
 
 
 def _command(argv: list[str]) -> str:
-    """The command as a reader would type it, with the broker address if one was given."""
+    """The command as a reader would type it, with the broker address if one was given; the flags
+    that only choose where the files go are left out."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in ("--output", "--results-dir"):
+            skip = "=" not in arg
+            continue
+        kept.append(arg)
     prefix = "KAFKAIO_BOOTSTRAP=<address> " if os.environ.get("KAFKAIO_BOOTSTRAP") else ""
-    return prefix + "python -m benchmarks" + ("" if not argv else " " + shlex.join(argv))
+    return prefix + "python -m benchmarks" + ("" if not kept else " " + shlex.join(kept))
 
 
 if __name__ == "__main__":

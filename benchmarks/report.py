@@ -53,7 +53,7 @@ def _loop(row: Row) -> str:
 
 def _failed_row(row: Row) -> str:
     """A table row for a client whose every run failed: the error, in the last column."""
-    extra = "| " if row.scenario != "latency" else ""
+    extra = "| "  # the records (or sends) column
     return (f"| {row.client} | {row.api} | {_loop(row)} | {extra}**failed** | | | | | | "
             f"0/{len(row.outcomes)}: {_cell(row.error or '')} |")
 
@@ -82,8 +82,9 @@ def _throughput_table(rows: list[Row], scenario: str, record_size: int) -> list[
 def _latency_table(rows: list[Row]) -> list[str]:
     ref = find(rows, "kafkaio", "send_and_wait")
     ref_p50 = ref.percentile("p50_us") if ref else None
-    out = ["| client | call | loop | p50 us | p99 us | p99.9 us | max us | p50 vs kafkaio | peak RSS MiB | runs ok |",
-           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| client | call | loop | sends | p50 us | p99 us | p99.9 us | max us | p50 vs kafkaio | peak RSS MiB "
+           "| runs ok |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         n_ok, n = len(row.ok_runs), len(row.outcomes)
         if row.failed:
@@ -91,7 +92,7 @@ def _latency_table(rows: list[Row]) -> list[str]:
             continue
         p50 = row.percentile("p50_us")
         rel = _x(p50 / ref_p50) if (p50 and ref_p50) else "n/a"
-        out.append(f"| {row.client} | {row.api} | {_loop(row)} | {_num(p50)} | {_num(row.percentile('p99_us'))} "
+        out.append(f"| {row.client} | {row.api} | {_loop(row)} | {_num(row.outcomes[0].job.records)} | {_num(p50)} | {_num(row.percentile('p99_us'))} "
                    f"| {_num(row.percentile('p999_us'))} | {_num(row.percentile('max_us'))} | {rel} "
                    f"| {_num(row.peak_rss_mib)} | {n_ok}/{n} |")
     return out
@@ -188,7 +189,10 @@ def render(rep: Report) -> str:
     a("")
     a("The broker runs on the same machine as the clients, so every number includes the broker's "
       "share of the CPUs. Compare ratios between clients measured in the same run, not absolute "
-      "numbers across machines.")
+      "numbers across machines. A load average well above the number of CPUs means other work "
+      "shared the machine during the run: its numbers are lower and noisier than on an idle one. "
+      "The Java tools' rates include the JIT's warm-up in a fresh JVM, which weighs most in short "
+      "runs (`--quick`).")
     a("")
     if any(r.scenario in ("produce", "consume") for r in rep.rows):
         a("## Targets")

@@ -96,7 +96,7 @@ def latency_result(samples_ns: list[int], errors: int) -> dict:
 
     def pct(p: float) -> float:
         # nearest-rank percentile
-        idx = min(n - 1, max(0, math.ceil(p / 100.0 * n) - 1))
+        idx = min(n - 1, max(0, math.ceil(round(p / 100.0 * n, 6)) - 1))  # round: 99.9/100*1000 > 999
         return samples[idx] / 1000.0
 
     return {
