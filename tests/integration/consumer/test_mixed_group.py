@@ -1,0 +1,97 @@
+"""A group shared by a kafkaio consumer and a Java consumer (the console consumer from the broker's
+Maven artifacts): both speak the same embedded consumer protocol, so they agree on the assignor,
+get disjoint partitions, and together consume everything."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+
+import pytest
+
+import kafkaio
+from kafkaio.testing.broker import fetch_jars, find_java
+
+from consumer_helpers import unique
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def java_console_consumer(bootstrap: str, topic: str, group: str, strategy: str) -> subprocess.Popen:
+    libs = fetch_jars() / "libs" if (fetch_jars() / "libs").exists() else fetch_jars()
+    cmd = [find_java(), "-Xmx256m", "-cp", f"{libs}/*", "org.apache.kafka.tools.consumer.ConsoleConsumer",
+           "--bootstrap-server", bootstrap, "--topic", topic, "--group", group,
+           "--consumer-property", f"partition.assignment.strategy={strategy}",
+           "--consumer-property", "auto.offset.reset=earliest",
+           "--consumer-property", "heartbeat.interval.ms=500",
+           "--consumer-property", "session.timeout.ms=10000",
+           "--property", "print.partition=true"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+@pytest.mark.parametrize("strategy,java_class", [
+    ("range", "org.apache.kafka.clients.consumer.RangeAssignor"),
+    ("cooperative-sticky", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"),
+])
+async def test_kafkaio_and_java_share_a_group(consumer_bootstrap, raw_producer, strategy, java_class) -> None:
+    topic, group = unique(), unique("g")
+    await raw_producer.create_topic(topic, 6)
+    lines: list[str] = []
+    java = java_console_consumer(consumer_bootstrap, topic, group, java_class)
+
+    async def read_java() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, java.stdout.readline)
+            if not line:
+                return
+            lines.append(line.strip())
+
+    reader = asyncio.get_running_loop().create_task(read_java())
+    try:
+        async with kafkaio.Consumer(bootstrap_servers=consumer_bootstrap, group_id=group,
+                                    partition_assignment_strategy=strategy, auto_offset_reset="earliest",
+                                    heartbeat_interval_ms=500, session_timeout_ms=10000) as c:
+            c.subscribe([topic])
+            # Wait until the group settled with both members: kafkaio holds some, not all, partitions.
+            deadline = time.monotonic() + 120
+            stable_since = None
+            last = None
+            while time.monotonic() < deadline:
+                await c.getmany(timeout_ms=200)
+                a = c.assignment()
+                if a != last:
+                    last, stable_since = a, time.monotonic()
+                if a and len(a) < 6 and time.monotonic() - stable_since > 3:
+                    break
+            mine = {tp.partition for tp in c.assignment()}
+            assert 0 < len(mine) < 6, f"group never shared: kafkaio has {sorted(mine)}"
+            await raw_producer.send_numbered(topic, 6, 600, per_batch=25)
+            got: dict[int, int] = {}   # value -> partition, from kafkaio
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                for tp, recs in (await c.getmany(timeout_ms=200)).items():
+                    for r in recs:
+                        got[int(r.value)] = tp.partition
+                java_values = [ln for ln in lines if ln.startswith("Partition:")]
+                if len(got) + len(java_values) >= 600:
+                    break
+            await asyncio.sleep(1)
+            java_got: dict[int, int] = {}
+            for ln in lines:
+                if ln.startswith("Partition:"):
+                    part, value = ln.split("\t", 1)
+                    java_got[int(value)] = int(part.split(":")[1])
+            assert set(got) | set(java_got) == set(range(600))
+            assert not (set(got) & set(java_got)), "a record consumed by both"
+            assert {p for p in got.values()} <= mine
+            assert not ({p for p in java_got.values()} & mine), "disjoint assignments"
+            assert java_got, "the Java member consumed its share"
+    finally:
+        java.terminate()
+        try:
+            java.wait(15)
+        except subprocess.TimeoutExpired:
+            java.kill()
+            java.wait()
+        reader.cancel()
