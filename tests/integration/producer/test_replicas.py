@@ -51,3 +51,34 @@ async def test_not_enough_replicas_is_retried_until_timeout_or_recovery(two_brok
     values = [r.value for r in await read_partition(bootstrap, topic, 0)]
     assert values == [b"both-replicas", b"survivor"]
     assert md.offset == 1
+
+
+async def test_leader_failover_mid_stream_loses_and_duplicates_nothing(two_brokers: LocalKafkaCluster) -> None:
+    bootstrap = two_brokers.bootstrap_servers
+    topic = await create_topic(bootstrap, unique("failover"), 1, replication=2,
+                               configs={"min.insync.replicas": "1"})
+    n = 2000
+    async with Producer(bootstrap_servers=bootstrap, linger_ms=2, batch_size=1024, request_timeout_ms=5000,
+                        delivery_timeout_ms=120_000, retry_backoff_ms=50) as p:
+        await p.send_and_wait(topic, b"%06d" % 0)
+        leader = p._cluster.leader_for(topic, 0)
+        leader_index = next(i for i, b in enumerate(two_brokers.brokers) if b.node_id == leader)
+        futs = []
+
+        async def produce() -> None:
+            for i in range(1, n):
+                futs.append(await p.send(topic, b"%06d" % i))
+                if i % 50 == 0:
+                    await asyncio.sleep(0.01)
+
+        producing = asyncio.ensure_future(produce())
+        while len(futs) < n // 4:
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(two_brokers.stop_broker, leader_index)  # leadership moves
+        await producing
+        await p.flush()
+        assert [f for f in futs if f.exception() is not None] == []
+        assert p._cluster.leader_for(topic, 0) != leader  # the producer followed the new leader
+    values = [r.value for r in await read_partition(bootstrap, topic, 0)]
+    assert values == [b"%06d" % i for i in range(n)]
+    await asyncio.to_thread(two_brokers.start_broker, leader_index)
