@@ -428,7 +428,15 @@ class BrokerConnection:
                 f"broker {self.node_id} at {self.host}:{self.port} closed the connection"))
         except KafkaError as exc:
             self._shutdown(exc)
-        except (OSError, ssl.SSLError) as exc:
+        except ssl.SSLError as exc:
+            if self._state == "connecting":
+                # TLS 1.3 reports a refused client certificate only after the handshake, as an
+                # alert on the first read: still a TLS failure, not worth retrying.
+                self._shutdown(describe_tls_failure(self.host, self.port, exc))
+            else:
+                self._shutdown(KafkaConnectionError(
+                    f"TLS connection to broker {self.node_id} at {self.host}:{self.port} failed: {exc!r}"))
+        except OSError as exc:
             self._shutdown(KafkaConnectionError(
                 f"connection to broker {self.node_id} at {self.host}:{self.port} failed: {exc!r}"))
 

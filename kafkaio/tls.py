@@ -64,6 +64,11 @@ def describe_tls_failure(host: str, port: int, exc: BaseException) -> SslAuthent
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = f"certificate verify failed: {exc.verify_message or exc.reason}"
         hint = " (check ssl_cafile/ssl_context, and ssl_check_hostname for name mismatches)"
+    elif "ALERT" in (getattr(exc, "reason", None) or ""):
+        # The broker sent a TLS alert: it refused us (most often a missing or untrusted client
+        # certificate when ssl.client.auth=required).
+        reason = f"the broker refused the session: {exc.reason.lower().replace('_', ' ')}"
+        hint = " (check ssl_certfile/ssl_keyfile: does the broker require and trust a client certificate?)"
     else:
         reason = getattr(exc, "reason", None) or str(exc)
         hint = " (is the listener really TLS, and do both sides share a TLS version and cipher?)"

@@ -220,3 +220,36 @@ async def test_connection_is_replaced_before_its_sasl_session_ends(secure_cluste
         assert second is not first and second.connected
     finally:
         await cluster.close()
+
+
+@pytest.fixture(scope="module")
+def mtls_cluster() -> Iterator[object]:
+    from kafkaio.testing.broker import LocalKafkaCluster
+
+    cluster = LocalKafkaCluster(listeners=("SSL",), ssl_client_auth="required")
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+async def test_mutual_tls_with_client_certificate_files(mtls_cluster) -> None:
+    certs = mtls_cluster.certs
+    await _round_trip(_config(mtls_cluster.bootstrap_servers, security_protocol="SSL",
+                              ssl_cafile=str(certs.ca_file), ssl_certfile=str(certs.client_cert_file),
+                              ssl_keyfile=str(certs.client_key_file)))
+
+
+async def test_mutual_tls_without_client_certificate_is_refused(mtls_cluster) -> None:
+    cluster = Cluster(_config(mtls_cluster.bootstrap_servers, security_protocol="SSL",
+                              ssl_cafile=str(mtls_cluster.certs.ca_file)))
+    try:
+        # With TLS 1.3 the broker's refusal arrives as an alert on the first read after the
+        # handshake; it is still reported as a TLS failure and not retried.
+        with pytest.raises(SslAuthenticationError, match="bad certificate|certificate required") as info:
+            await cluster.bootstrap(timeout_ms=20000)
+        assert mtls_cluster.bootstrap_servers.split(",")[0] in str(info.value)
+        assert not info.value.retriable
+    finally:
+        await cluster.close()
