@@ -212,13 +212,16 @@ class Cluster:
                     self._remember_auth_failure(exc)
                     raise
                 except (KafkaError, OSError) as exc:
-                    errors[address] = str(exc) or exc.__class__.__name__
+                    # Our own deadline cutting an attempt short says less than an earlier error.
+                    if not (deadline.expired and address in errors):
+                        errors[address] = str(exc) or exc.__class__.__name__
                     log.debug("bootstrap server %s failed: %s", address, exc)
                 if deadline.expired:
                     break
             left = deadline.remaining()
             if left is not None and left <= 0 or deadline.expired:
-                tried = "; ".join(f"{a} ({e})" for a, e in errors.items())
+                tried = "; ".join(f"{h}:{p} ({errors.get(f'{h}:{p}', 'not reached before the deadline')})"
+                                  for h, p in self._bootstrap)
                 raise NoBrokersAvailableError(f"no bootstrap server answered in time; tried {tried}")
             delay = backoff.fail()
             await asyncio.sleep(min(delay, left) if left is not None else delay)

@@ -98,6 +98,9 @@ class BrokerConnection:
         self.port = int(port)
         self.node_id = node_id
         self.purpose = purpose
+        # How messages name the other end; bootstrap connections have no real node id yet.
+        self._peer = (f"broker {node_id} at {host}:{self.port}" if node_id >= 0
+                      else f"bootstrap server {host}:{self.port}")
         self.config = config
         self._client_id = getattr(config, "client_id", None) or "kafkaio"
         self._request_timeout = float(getattr(config, "request_timeout_ms", 30000)) / 1000.0
@@ -178,7 +181,7 @@ class BrokerConnection:
         name = api_name(api_key)
         theirs = self._broker_ranges.get(api_key)
         offer = f"offers v{theirs[0]}-v{theirs[1]}" if theirs else "does not offer it"
-        return f"broker {self.node_id} ({self.host}:{self.port}) {offer}; no version of {name} in common with kafkaio"
+        return f"{self._peer} {offer}; no version of {name} in common with kafkaio"
 
     # --------------------------------------------------------------------------------- connect
 
@@ -196,7 +199,7 @@ class BrokerConnection:
                 await self._authenticate()
         except BaseException as exc:
             err = exc if isinstance(exc, KafkaError) else KafkaConnectionError(
-                f"connecting to broker {self.node_id} at {self.host}:{self.port} failed: {exc!r}")
+                f"connecting to {self._peer} failed: {exc!r}")
             self._shutdown(err)
             if exc is err or not isinstance(exc, Exception):  # ours, or cancellation
                 raise
@@ -223,13 +226,13 @@ class BrokerConnection:
                 asyncio.open_connection(self.host, self.port, **kwargs), self._setup_timeout)
         except asyncio.TimeoutError:
             raise KafkaConnectionError(
-                f"connection setup to broker {self.node_id} at {self.host}:{self.port} timed out "
+                f"connection setup to {self._peer} timed out "
                 f"after {self._setup_timeout * 1000:.0f} ms") from None
         except ssl.SSLError as exc:
             raise describe_tls_failure(self.host, self.port, exc) from None
         except OSError as exc:
             raise KafkaConnectionError(
-                f"cannot connect to broker {self.node_id} at {self.host}:{self.port}: "
+                f"cannot connect to {self._peer}: "
                 f"{exc.strerror or exc}") from None
         self._transport = self._writer.transport  # type: ignore[assignment]
         sock = self._writer.get_extra_info("socket")
@@ -261,7 +264,7 @@ class BrokerConnection:
                 version = negotiate_version(ApiKey.API_VERSIONS, theirs[0], theirs[1])
                 continue
             if code:
-                raise error_for_code(code)(f"ApiVersions to broker {self.node_id} at {self.host}:{self.port}")
+                raise error_for_code(code)(f"ApiVersions to {self._peer}")
             self.api_versions_response = resp
             self._broker_ranges = ranges
             versions: dict[int, int] = {}
@@ -272,7 +275,7 @@ class BrokerConnection:
                     continue  # an API we do not implement, or no overlap: version() will say so
             self._versions = versions
             return
-        raise UnsupportedVersionError(f"broker {self.node_id} at {self.host}:{self.port} rejected every ApiVersions version")
+        raise UnsupportedVersionError(f"{self._peer} rejected every ApiVersions version")
 
     async def _authenticate(self) -> None:
         mech = create_mechanism(self.config)
@@ -283,7 +286,7 @@ class BrokerConnection:
         if code:
             enabled = ", ".join(resp.get("mechanisms") or ()) or "none"
             raise error_for_code(code)(
-                f"SASL mechanism {name} is not enabled on broker {self.host}:{self.port} (enabled: {enabled})")
+                f"SASL mechanism {name} is not enabled on {self._peer} (enabled: {enabled})")
         auth_version = self._version_or_fail(ApiKey.SASL_AUTHENTICATE)
         message = await mech.start()
         while message is not None:
@@ -296,11 +299,11 @@ class BrokerConnection:
                 if server_error and server_error not in detail:
                     detail = f"{detail}: {server_error}"
                 raise AuthenticationError(
-                    f"SASL {name} authentication with broker {self.host}:{self.port} failed: {detail}")
+                    f"SASL {name} authentication with {self._peer} failed: {detail}")
             message = mech.step(bytes(resp.get("auth_bytes") or b""))
             self.session_lifetime_ms = resp.get("session_lifetime_ms", 0) or 0
         if not mech.complete:
-            raise AuthenticationError(f"SASL {name} exchange with {self.host}:{self.port} ended early")
+            raise AuthenticationError(f"SASL {name} exchange with {self._peer} ended early")
 
     def _version_or_fail(self, api_key: int) -> int:
         if api_key not in self._versions:
@@ -372,7 +375,7 @@ class BrokerConnection:
         try:
             self._writer.write(frame)  # type: ignore[union-attr]
         except (OSError, RuntimeError, AttributeError) as exc:
-            err = KafkaConnectionError(f"write to broker {self.node_id} at {self.host}:{self.port} failed: {exc!r}")
+            err = KafkaConnectionError(f"write to {self._peer} failed: {exc!r}")
             self._shutdown(err)
             raise err from None
 
@@ -380,15 +383,15 @@ class BrokerConnection:
         try:
             await self._writer.drain()  # type: ignore[union-attr]
         except (OSError, RuntimeError, AttributeError) as exc:
-            err = KafkaConnectionError(f"write to broker {self.node_id} at {self.host}:{self.port} failed: {exc!r}")
+            err = KafkaConnectionError(f"write to {self._peer} failed: {exc!r}")
             self._shutdown(err)
             raise err from None
 
     def _not_ready_error(self) -> KafkaError:
         if self._state == "closed":
             reason = f": {self._close_error}" if self._close_error is not None else ""
-            return KafkaConnectionError(f"connection to broker {self.node_id} at {self.host}:{self.port} is closed{reason}")
-        return KafkaConnectionError(f"connection to broker {self.node_id} at {self.host}:{self.port} is not ready ({self._state})")
+            return KafkaConnectionError(f"connection to {self._peer} is closed{reason}")
+        return KafkaConnectionError(f"connection to {self._peer} is not ready ({self._state})")
 
     # ---------------------------------------------------------------------------------- reader
 
@@ -402,13 +405,13 @@ class BrokerConnection:
                 header = await reader.readexactly(4)  # type: ignore[union-attr]
                 (size,) = unpack_size(header)
                 if size < 4 or size > _MAX_FRAME:
-                    raise KafkaConnectionError(f"broker {self.node_id} sent a frame of impossible size {size}")
+                    raise KafkaConnectionError(f"{self._peer} sent a frame of impossible size {size}")
                 payload = await reader.readexactly(size)  # type: ignore[union-attr]
                 (corr,) = unpack_corr(payload, 0)
                 entry = in_flight.pop(corr, None)
                 if entry is None:
                     raise KafkaConnectionError(
-                        f"broker {self.node_id} sent a response with unknown correlation id {corr}")
+                        f"{self._peer} sent a response with unknown correlation id {corr}")
                 future = entry.future
                 if future.done():  # the caller gave up (cancelled); the response is dropped
                     continue
@@ -416,7 +419,7 @@ class BrokerConnection:
                     body = decode_response(entry.api_key, entry.version, payload)
                 except Exception as exc:  # noqa: BLE001 - a bad response fails its request only
                     future.set_exception(exc if isinstance(exc, KafkaError) else KafkaConnectionError(
-                        f"cannot decode response from broker {self.node_id}: {exc!r}"))
+                        f"cannot decode response from {self._peer}: {exc!r}"))
                     continue
                 future.set_result(body)
                 if self._expiring and not in_flight:
@@ -425,7 +428,7 @@ class BrokerConnection:
             return
         except asyncio.IncompleteReadError:
             self._shutdown(KafkaConnectionError(
-                f"broker {self.node_id} at {self.host}:{self.port} closed the connection"))
+                f"{self._peer} closed the connection"))
         except KafkaError as exc:
             self._shutdown(exc)
         except ssl.SSLError as exc:
@@ -435,10 +438,10 @@ class BrokerConnection:
                 self._shutdown(describe_tls_failure(self.host, self.port, exc))
             else:
                 self._shutdown(KafkaConnectionError(
-                    f"TLS connection to broker {self.node_id} at {self.host}:{self.port} failed: {exc!r}"))
+                    f"TLS connection to {self._peer} failed: {exc!r}"))
         except OSError as exc:
             self._shutdown(KafkaConnectionError(
-                f"connection to broker {self.node_id} at {self.host}:{self.port} failed: {exc!r}"))
+                f"connection to {self._peer} failed: {exc!r}"))
 
     # --------------------------------------------------------------------------------- timers
 
@@ -458,7 +461,7 @@ class BrokerConnection:
             expired = [e for e in self._in_flight.values() if e.deadline <= now]
             names = sorted({api_name(e.api_key) for e in expired})
             self._shutdown(KafkaTimeoutError(
-                f"{', '.join(names)} request to broker {self.node_id} at {self.host}:{self.port} "
+                f"{', '.join(names)} request to {self._peer} "
                 f"got no response in time; closing the connection"))
         else:
             self._arm_timer(earliest)
@@ -506,14 +509,14 @@ class BrokerConnection:
         self._state = "closed"
         self._close_error = error
         if error is not None:
-            log.info("connection to broker %s at %s:%s closed: %s", self.node_id, self.host, self.port, error)
+            log.info("connection to %s closed: %s", self._peer, error)
         for handle in (self._timer, self._idle_timer, self._expiry_timer):
             if handle is not None:
                 handle.cancel()
         self._timer = self._idle_timer = self._expiry_timer = None
         in_flight, self._in_flight = self._in_flight, {}
         if in_flight:
-            fail = error or KafkaConnectionError(f"connection to broker {self.node_id} at {self.host}:{self.port} was closed")
+            fail = error or KafkaConnectionError(f"connection to {self._peer} was closed")
             for entry in in_flight.values():
                 if not entry.future.done():
                     # A fresh instance per request: callers may chain and re-raise independently.
