@@ -35,7 +35,6 @@ import tempfile
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -226,7 +225,15 @@ def _free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
 
 
 def _new_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random cluster id in Kafka's form (URL-safe base64 of 16 bytes).
+
+    Like Kafka's own Uuid.randomUuid, never one starting with "-": the storage tool's argument
+    parser would read it as an option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _load_prctl() -> Any:
@@ -373,7 +380,9 @@ class BrokerInfo:
         return self.directory / "data"
 
 
-_LIVE: "weakref.WeakSet[LocalKafkaCluster]" = weakref.WeakSet()
+# Strong references: a cluster its creator forgot (no stop(), reference dropped) must still be
+# stopped cleanly at exit.
+_LIVE: "set[LocalKafkaCluster]" = set()
 
 
 @atexit.register

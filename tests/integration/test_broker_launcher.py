@@ -406,3 +406,12 @@ async def test_broker_dies_with_the_process_that_started_it(how: str) -> None:
     finally:
         if alive(java_pid):  # our own orphan: do not leave it behind when the test fails
             os.killpg(java_pid, signal.SIGKILL)
+
+
+def test_cluster_ids_never_look_like_options() -> None:
+    # 1 in 64 random ids starts with "-", which kafka-storage's parser takes for an option.
+    from kafkaio.testing.broker import _new_cluster_id
+
+    ids = {_new_cluster_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
