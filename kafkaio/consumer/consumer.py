@@ -174,12 +174,27 @@ class Consumer:
             self._wake_fetcher()
 
     def unsubscribe(self) -> None:
-        """Drop the subscription or manual assignment (leaves the group's assignment at next rejoin)."""
+        """Drop the subscription or manual assignment.
+
+        A group member stops handing out records at once; in the background it calls
+        ``on_partitions_revoked`` (where committing still works), then leaves the group.
+        """
+        was_group = self._subs.uses_group
+        owned = self._subs.assigned()
         if self._fetcher is not None:
             self._fetcher.discard()
-        self._subs.unsubscribe()
-        if self._coordinator is not None:
-            self._coordinator.request_rejoin()
+        if was_group and self._coordinator is not None and self._running:
+            for st in self._subs.assignment.values():
+                st.revoking = True
+            # The listener's commit needs the partitions still assigned: clear them afterwards.
+            task = self._coordinator.unsubscribed(owned)
+            self._pending_commits.add(task)
+            task.add_done_callback(self._pending_commits.discard)
+            self._subs.mode = self._subs.NONE
+            self._subs.topics = set()
+            self._subs.pattern = None
+        else:
+            self._subs.unsubscribe()
 
     def subscription(self) -> set[str]:
         return set(self._subs.topics) if self._subs.uses_group else set()

@@ -208,6 +208,29 @@ class GroupCoordinator:
     def subscription_changed(self) -> None:
         self.request_rejoin()
 
+    def unsubscribed(self, owned: set[TopicPartition]) -> asyncio.Task[None]:
+        """After unsubscribe(): revoke what was owned (listener, auto commit) and leave the group."""
+        async def run() -> None:
+            await self._callbacks_idle.wait()
+            self._callbacks_idle.clear()
+            try:
+                if owned and self.generation >= 0:
+                    if self._config.enable_auto_commit:
+                        await self._commit_consumed_quietly("on unsubscribe", only=owned)
+                    self._cleanup(owned)
+                    await self._invoke("on_partitions_revoked", owned)
+                await self._leave_group("the consumer unsubscribed")
+            finally:
+                self.member_id = ""
+                self.generation = -1
+                self.state = "unjoined"
+                self._joined.clear()
+                self._rejoin = True
+                if self._subs.mode != self._subs.MANUAL:
+                    self._subs.set_assignment([])
+                self._callbacks_idle.set()
+        return asyncio.get_running_loop().create_task(run(), name="kafkaio-unsubscribe")
+
     # -- coordinator requests ---------------------------------------------------------------------
 
     async def _ensure_coordinator(self) -> int:
@@ -316,6 +339,7 @@ class GroupCoordinator:
 
     async def _join_once(self) -> None:
         """One complete rebalance: prepare, JoinGroup, (assign), SyncGroup, complete."""
+        await self._callbacks_idle.wait()   # an unsubscribe() still revoking and leaving
         await self._ensure_coordinator()
         self._joined.clear()
         if self.state == "stable" or self._lost:
@@ -602,11 +626,14 @@ class GroupCoordinator:
             topics.setdefault(tp.topic, []).append({
                 "partition_index": tp.partition, "committed_offset": oam.offset,
                 "committed_leader_epoch": oam.leader_epoch, "committed_metadata": oam.metadata})
-        generation = self.generation if self._subs.uses_group else -1
-        member = self.member_id if self._subs.uses_group else ""
+        # A member commits under its generation (also while unsubscribing); a consumer without
+        # group membership (assign()) commits as generation -1.
+        as_member = self.generation >= 0 and bool(self.member_id)
+        generation = self.generation if as_member else -1
+        member = self.member_id if as_member else ""
         state = self.state
         body = {"group_id": self.group_id, "generation_id_or_member_epoch": generation,
-                "member_id": member, "group_instance_id": self.instance_id if self._subs.uses_group else None,
+                "member_id": member, "group_instance_id": self.instance_id if as_member else None,
                 "retention_time_ms": -1,
                 "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
         resp = await self._request(ApiKey.OFFSET_COMMIT, body, OFFSET_COMMIT_MAX_VERSION)
@@ -619,7 +646,7 @@ class GroupCoordinator:
                 if code in _COORDINATOR_ERRORS:
                     self._coordinator_dead(error_for_code(code).__name__)
                 if code in (_ILLEGAL_GENERATION, _UNKNOWN_MEMBER_ID, _FENCED_INSTANCE_ID):
-                    if self._subs.uses_group and generation == self.generation and state == "stable" \
+                    if as_member and generation == self.generation and state == "stable" \
                             and self.state == "stable":
                         # Our stable generation is really gone (not merely a rebalance that started
                         # while the commit was in flight): the partitions are lost.

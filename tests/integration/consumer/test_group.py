@@ -195,3 +195,40 @@ async def test_pattern_subscription_picks_up_new_topics(consumer_bootstrap, raw_
                 got.extend(recs)
         assert sorted(r.topic for r in got) == [f"{prefix}-one", f"{prefix}-two"]
         assert c.subscription() == {f"{prefix}-one", f"{prefix}-two"}
+
+
+async def test_unsubscribe_revokes_commits_and_leaves_then_resubscribe(consumer_bootstrap, raw_producer) -> None:
+    t1, t2, group = unique(), unique(), unique("g")
+    await raw_producer.create_topic(t1, 2)
+    await raw_producer.create_topic(t2, 1)
+    await raw_producer.send_numbered(t1, 2, 10)
+    await raw_producer.send_batch(t2, 0, [b"x"])
+    revoked: list[set] = []
+
+    async with kafkaio.Consumer(bootstrap_servers=consumer_bootstrap, group_id=group, enable_auto_commit=False,
+                                auto_offset_reset="earliest", heartbeat_interval_ms=300,
+                                session_timeout_ms=30000) as c:
+        class Listener(kafkaio.ConsumerRebalanceListener):
+            async def on_partitions_revoked(self, parts):
+                revoked.append(set(parts))
+                await c.commit()
+
+        c.subscribe([t1], listener=Listener())
+        got = 0
+        deadline = time.monotonic() + 30
+        while got < 10 and time.monotonic() < deadline:
+            got += sum(map(len, (await c.getmany(timeout_ms=300)).values()))
+        assert got == 10
+        c.unsubscribe()
+        assert await c.getmany(timeout_ms=200) == {}
+        await wait_until(lambda: not c.assignment())
+        assert revoked == [{TP(t1, 0), TP(t1, 1)}]
+        # A new member takes over at once (we left; no session timeout to wait for) at our commits.
+        async with kafkaio.Consumer(t1, bootstrap_servers=consumer_bootstrap, group_id=group,
+                                    auto_offset_reset="earliest", heartbeat_interval_ms=300) as other:
+            await wait_until(lambda: len(other.assignment()) == 2, timeout=20)
+            for p in (0, 1):
+                assert await other.position(TP(t1, p)) == 5
+        c.subscribe([t2])
+        r = await asyncio.wait_for(c.getone(), 60)
+        assert r.topic == t2
