@@ -1,0 +1,150 @@
+"""The fetcher's routing and draining, on record batches built here (no broker): positions,
+round-robin, max_records, skipping records before the position, aborted transactions, control
+markers, stale responses after a seek, corrupt data."""
+from __future__ import annotations
+
+import struct
+from types import SimpleNamespace
+
+import crc32c
+import pytest
+
+from kafkaio.consumer.fetcher import Fetcher
+from kafkaio.consumer.subscription import SubscriptionState
+from kafkaio.errors import CorruptRecordError
+from kafkaio.records import BatchBuilder
+from kafkaio.structs import TopicPartition as TP
+
+TOPIC = "t"
+
+
+def batch(base_offset: int, values: list[bytes], *, pid: int = -1, transactional: bool = False,
+          control: int | None = None) -> bytes:
+    b = BatchBuilder(batch_size=1 << 30, transactional=transactional)
+    if control is not None:
+        b.append(0, struct.pack(">hh", 0, control), b"\x00\x00\x00\x00\x00\x00", [])
+    else:
+        for v in values:
+            b.append(0, None, v, [])
+    data = bytearray(b.build(producer_id=pid, producer_epoch=0 if pid >= 0 else -1,
+                             base_sequence=0 if pid >= 0 else -1))
+    struct.pack_into(">q", data, 0, base_offset)
+    if control is not None:
+        attrs = struct.unpack_from(">h", data, 21)[0] | 0x20 | 0x10
+        struct.pack_into(">h", data, 21, attrs)
+        struct.pack_into(">I", data, 17, crc32c.crc32c(bytes(data[21:])))
+    return bytes(data)
+
+
+def make(isolation: str = "read_uncommitted", partitions: int = 2) -> tuple[Fetcher, SubscriptionState]:
+    config = SimpleNamespace(isolation_level=isolation, check_crcs=True, retry_backoff_ms=100,
+                             max_partition_fetch_bytes=1 << 20, fetch_max_wait_ms=500)
+    subs = SubscriptionState("earliest")
+    subs.assign_manually([TP(TOPIC, p) for p in range(partitions)])
+    for st in subs.assignment.values():
+        st.seek(0)
+    return Fetcher(None, config, subs, None), subs
+
+
+def respond(fetcher: Fetcher, subs: SubscriptionState, p: int, records: bytes, aborted=None, hw: int = 100) -> None:
+    fetcher._apply(subs.assignment[TP(TOPIC, p)], {
+        "error_code": 0, "high_watermark": hw, "last_stable_offset": hw, "log_start_offset": 0,
+        "aborted_transactions": aborted, "records": memoryview(records)})
+
+
+def values(out) -> dict[int, list[bytes]]:
+    return {tp.partition: [r.value for r in recs] for tp, recs in out.items()}
+
+
+def test_drain_round_robin_max_records_and_positions() -> None:
+    f, subs = make()
+    respond(f, subs, 0, batch(0, [b"a0", b"a1", b"a2"]) + batch(3, [b"a3"]))
+    respond(f, subs, 1, batch(0, [b"b0", b"b1"]))
+    out: dict = {}
+    assert f.drain(4, out) == 4
+    assert values(out) == {0: [b"a0", b"a1", b"a2"], 1: [b"b0"]} or sum(map(len, out.values())) == 4
+    rest: dict = {}
+    f.drain(100, rest)
+    everything = {p: values(out).get(p, []) + values(rest).get(p, []) for p in (0, 1)}
+    assert everything == {0: [b"a0", b"a1", b"a2", b"a3"], 1: [b"b0", b"b1"]}
+    assert subs.assignment[TP(TOPIC, 0)].position == 4
+    assert subs.assignment[TP(TOPIC, 1)].position == 2
+    assert subs.assignment[TP(TOPIC, 0)].highwater == 100
+
+
+def test_records_before_the_position_are_skipped() -> None:
+    f, subs = make(partitions=1)
+    st = subs.assignment[TP(TOPIC, 0)]
+    st.seek(2)   # a compressed batch fetched from offset 2 starts at 0
+    respond(f, subs, 0, batch(0, [b"0", b"1", b"2", b"3"]))
+    out: dict = {}
+    f.drain(10, out)
+    assert [r.offset for r in out[TP(TOPIC, 0)]] == [2, 3]
+    assert st.position == 4 and st.fetch_offset == 4
+
+
+def test_next_record_matches_drain_order_and_moves_position_per_record() -> None:
+    f, subs = make(partitions=1)
+    respond(f, subs, 0, batch(0, [b"0", b"1"]) + batch(2, [b"2"]))
+    st = subs.assignment[TP(TOPIC, 0)]
+    seen = []
+    while (r := f.next_record()) is not None:
+        seen.append(r.offset)
+        assert st.position == r.offset + 1
+    assert seen == [0, 1, 2]
+
+
+def test_response_for_an_old_position_is_dropped_after_seek() -> None:
+    f, subs = make(partitions=1)
+    respond(f, subs, 0, batch(0, [b"0", b"1"]))
+    subs.assignment[TP(TOPIC, 0)].seek(10)
+    out: dict = {}
+    assert f.drain(10, out) == 0 and out == {}
+    assert f.next_record() is None
+
+
+def test_read_committed_skips_aborted_batches_and_markers() -> None:
+    f, subs = make("read_committed", partitions=1)
+    data = (batch(0, [b"c0", b"c1"], pid=7, transactional=True)
+            + batch(2, [], pid=7, control=1)                       # COMMIT marker
+            + batch(3, [b"x0", b"x1"], pid=8, transactional=True)  # aborted
+            + batch(5, [b"n0"])                                    # plain
+            + batch(6, [], pid=8, control=0)                       # ABORT marker
+            + batch(7, [b"c2"], pid=7, transactional=True)
+            + batch(8, [], pid=7, control=1))
+    respond(f, subs, 0, data, aborted=[{"producer_id": 8, "first_offset": 3}])
+    out: dict = {}
+    f.drain(100, out)
+    assert values(out) == {0: [b"c0", b"c1", b"n0", b"c2"]}
+    st = subs.assignment[TP(TOPIC, 0)]
+    assert f.drain(100, {}) == 0
+    assert st.position == 9, "the position moves past the trailing marker"
+
+
+def test_read_uncommitted_shows_aborted_records_but_never_markers() -> None:
+    f, subs = make(partitions=1)
+    respond(f, subs, 0, batch(0, [b"x0"], pid=8, transactional=True) + batch(1, [], pid=8, control=0),
+            aborted=[{"producer_id": 8, "first_offset": 0}])
+    out: dict = {}
+    f.drain(100, out)
+    assert values(out) == {0: [b"x0"]}
+
+
+def test_corrupt_batch_is_raised_to_the_application() -> None:
+    f, subs = make(partitions=1)
+    data = bytearray(batch(0, [b"hello"]))
+    data[-1] ^= 0xFF
+    respond(f, subs, 0, bytes(data))
+    with pytest.raises(CorruptRecordError):
+        f.drain(10, {})
+
+
+def test_pause_drops_prefetched_data_and_rewinds_fetching_to_the_position() -> None:
+    f, subs = make(partitions=1)
+    respond(f, subs, 0, batch(0, [b"0", b"1", b"2"]))
+    st = subs.assignment[TP(TOPIC, 0)]
+    assert f.next_record().offset == 0
+    st.paused = True
+    f.discard({st.tp})
+    assert st.fetch_offset == st.position == 1
+    assert f.drain(10, {}) == 0
