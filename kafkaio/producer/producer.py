@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from kafkaio.config import ProducerConfig
 from kafkaio.errors import (
+    IllegalArgumentError,
     IllegalStateError,
     KafkaError,
     KafkaTimeoutError,
@@ -271,7 +272,10 @@ class Producer:
                 if st.produced_bytes >= self._sticky_batch_size:
                     self._sticky.switch(st)  # type: ignore[union-attr]
         else:
-            await self._check_partition(topic, partition)
+            n = self._partition_counts.get(topic)
+            if n is None or partition.__class__ is not int or not 0 <= partition < n \
+                    or self._cluster.metadata is not self._metadata:
+                await self._check_partition(topic, partition)
         if timestamp_ms is None:
             timestamp_ms = int(time.time() * 1000)
         try:
@@ -474,8 +478,8 @@ class Producer:
         return n
 
     async def _check_partition(self, topic: str, partition: int) -> None:
-        if not isinstance(partition, int) or partition < 0:
-            raise ValueError(f"partition must be a non-negative int, got {partition!r}")
+        if not isinstance(partition, int) or isinstance(partition, bool) or partition < 0:
+            raise IllegalArgumentError(f"partition must be a non-negative int, got {partition!r}")
         n = await self._partition_count(topic)
         if partition < n:
             return

@@ -8,6 +8,7 @@ import pytest
 from producer_helpers import create_topic, read_partition, read_topic, unique
 
 from kafkaio.errors import (
+    IllegalArgumentError,
     KafkaTimeoutError,
     ProducerClosedError,
     RecordTooLargeError,
@@ -100,6 +101,8 @@ async def test_explicit_partition_is_honoured_and_a_missing_one_times_out(produc
         with pytest.raises(KafkaTimeoutError) as info:
             await p.send(topic, b"v", partition=7)
         assert "partition 7" in str(info.value)
+        with pytest.raises(IllegalArgumentError):
+            await p.send(topic, b"v", partition=-1)
 
 
 async def test_idempotent_producer_writes_each_record_once_in_order(producer_bootstrap: str) -> None:
