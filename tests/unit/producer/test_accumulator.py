@@ -189,3 +189,32 @@ async def test_built_batch_holds_the_records() -> None:
     data = batch.builder.build()
     [rb] = list(read_batches(data))
     assert [r.value for r in rb.records("t", 0)] == [b"a", b"b", b"c"]
+
+
+async def test_many_future_returns_in_order_and_raises_only_after_every_batch() -> None:
+    from kafkaio.producer.future import ManyFuture
+
+    acc = make_acc()
+    f0 = await append(acc, 0, b"a")
+    f1 = await append(acc, 1, b"b")
+    f2 = await append(acc, 0, b"c")
+    many = ManyFuture([[f0._batch, 0, 1], [f1._batch, 0, 1], [f2._batch, 1, 1]], 1000)
+    assert len(many) == 3 and not many.done()
+    acc.complete(f0._batch, 10, -1)
+    acc.complete(f1._batch, 20, -1)
+    assert [(m.partition, m.offset) for m in await many] == [(0, 10), (1, 20), (0, 11)]
+
+    g0 = await append(acc, 2, b"x")
+    g1 = await append(acc, 3, b"y")
+    failing = ManyFuture([[g0._batch, 0, 1], [g1._batch, 0, 1]], 1000)
+    waiter = asyncio.ensure_future(_await(failing))
+    acc.fail(g0._batch, RecordTooLargeError("first"))
+    await asyncio.sleep(0)
+    assert not waiter.done()  # g1 is still undecided
+    acc.complete(g1._batch, 5, -1)
+    with pytest.raises(RecordTooLargeError):
+        await waiter
+
+
+async def _await(aw):
+    return await aw
