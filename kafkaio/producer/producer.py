@@ -30,6 +30,7 @@ from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata
 from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.partitioner import StickyPartitioner, murmur2
 from kafkaio.producer.sender import Sender
+from kafkaio.producer.transactions import TransactionalProducerMixin, TransactionManager, TransactionState
 
 __all__ = ["Producer", "RecordMetadata", "RecordFuture"]
 
@@ -51,7 +52,7 @@ def _to_bytes(obj: Any, what: str) -> bytes:
         f"{what} must be bytes (or str), not {type(obj).__name__}; set {what}_serializer to convert it")
 
 
-class Producer:
+class Producer(TransactionalProducerMixin):
     """An asyncio Kafka producer (idempotent by default, as in the Java client since 3.0).
 
     Accepts every :class:`kafkaio.config.ProducerConfig` setting as a keyword argument (Java's names
@@ -86,6 +87,7 @@ class Producer:
         self._keys_decide = config.partitioner is None and not config.partitioner_ignore_keys
         self._state = "new"
         self._start_lock: asyncio.Lock | None = None
+        self._txn: TransactionManager | None = None  # with a transactional_id
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> Producer:
@@ -151,8 +153,20 @@ class Producer:
         self._cluster, self._accumulator, self._sender = cluster, acc, sender
         self._queues = acc._queues
         self._sticky_states = self._sticky._topics
+        if cfg.transactional_id is not None:
+            self._txn = TransactionManager(
+                cfg.transactional_id, cfg.transaction_timeout_ms, cluster=cluster, accumulator=acc,
+                idempotence=idem, sender=sender, request_timeout_ms=cfg.request_timeout_ms,
+                retry_backoff_ms=cfg.retry_backoff_ms, retry_backoff_max_ms=cfg.retry_backoff_max_ms,
+                max_block_ms=cfg.max_block_ms)
         sender.start()
         self._state = "started"
+        if self._txn is not None:
+            try:
+                await self._txn.initialize()  # InitProducerId: fences older producers with this id
+            except BaseException:
+                await self.close(0)
+                raise
 
     async def __aenter__(self) -> Producer:
         await self.start()
@@ -174,6 +188,13 @@ class Producer:
         if self._state != "started":
             self._state = "closed"
             return
+        txn = self._txn
+        if txn is not None and timeout != 0 and txn.state in (
+                TransactionState.IN_TRANSACTION, TransactionState.ABORTABLE_ERROR):
+            try:  # as the Java client: a graceful close aborts the open transaction
+                await asyncio.wait_for(txn.abort(), timeout)
+            except Exception as exc:  # noqa: BLE001 - closing goes on; the broker times it out
+                log.warning("aborting the open transaction on close failed: %r", exc)
         self._state = "closing"
         acc, sender = self._accumulator, self._sender
         assert acc is not None and sender is not None
@@ -234,6 +255,8 @@ class Producer:
         """
         if self._state != "started":
             await self._ensure_started()
+        if self._txn is not None:
+            self._txn.check_send()  # only inside a transaction
         ser = self._key_serializer
         if ser is not None:
             key = self._serialize(ser, key, "key", topic)
@@ -331,6 +354,8 @@ class Producer:
         """
         if self._state != "started":
             await self._ensure_started()
+        if self._txn is not None:
+            self._txn.check_send()  # only inside a transaction
         acc = self._accumulator
         assert acc is not None
         kser, vser = self._key_serializer, self._value_serializer

@@ -97,6 +97,10 @@ class Sender:
         self._fresh_id_needed = False
         # seam for transactions: called before a partition's first batch is drained
         self.partition_gate: Callable[[ProducerBatch], bool] | None = None
+        # transactions: the TransactionManager owns the producer id (InitProducerId goes to the
+        # transaction coordinator) and hears of every batch that fails for good
+        self.transactions: Any = None
+        self.on_batch_failed: Callable[[ProducerBatch, BaseException], None] | None = None
         accumulator.wakeup = self.wakeup
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -177,7 +181,7 @@ class Sender:
                 f"{(now - batch.created_ms):.0f} ms has passed since batch creation "
                 f"(delivery_timeout_ms={acc.delivery_timeout_ms:.0f}){last}"))
         idem = self._idem
-        if idem is not None:
+        if idem is not None and self.transactions is None:
             if not idem.has_producer_id or idem.epoch_bump_needed:
                 if self.in_flight_requests:
                     return acc.next_expiry_ms() - now
@@ -315,7 +319,7 @@ class Sender:
         }
 
     async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
-        from kafkaio.protocol import ApiKey
+        from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
 
         try:
             body = self._request_body(batches)
@@ -326,7 +330,11 @@ class Sender:
                     for b in batches:
                         self._complete(b, -1, -1)
                     return
-                resp = await conn.request(ApiKey.PRODUCE, body, timeout_ms=self._request_timeout_ms)
+                version = None
+                if self._transactional_id is not None:  # classic transactions (v12+ means KIP-890 v2)
+                    version = min(conn.version(ApiKey.PRODUCE), LAST_TXN_V1_VERSIONS[ApiKey.PRODUCE])
+                resp = await conn.request(ApiKey.PRODUCE, body, version=version,
+                                          timeout_ms=self._request_timeout_ms)
             except KafkaError as exc:
                 if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):
                     self._cluster.request_refresh()
@@ -391,6 +399,8 @@ class Sender:
         if self._idem is not None:
             self._idem.failed(batch, f"{type(exc).__name__} on {batch.topic}-{batch.partition}")
         self._acc.fail(batch, exc)
+        if self.on_batch_failed is not None:
+            self.on_batch_failed(batch, exc)
 
     def _handle_error(self, batch: ProducerBatch, exc: KafkaError, from_response: bool) -> None:
         idem = self._idem

@@ -1,0 +1,626 @@
+"""Transactions (KIP-98): the transactional producer's state machine and its coordinator requests.
+
+A producer with a ``transactional_id`` owns one :class:`TransactionManager`. It
+
+* gets the producer id and epoch from the *transaction coordinator* (InitProducerId with the
+  transactional id), which fences every older producer with the same id and aborts (or completes)
+  the transaction that producer left open;
+* adds each partition to the transaction (AddPartitionsToTxn) before the partition's first batch of
+  the transaction is drained: the sender asks :meth:`TransactionManager.partition_gate` for every
+  partition's first batch, and partitions met in one sender pass go in one request;
+* adds a consumer group's offsets to the transaction (AddOffsetsToTxn, then TxnOffsetCommit to the
+  group coordinator with the consumer's generation, member id and group instance id: KIP-447);
+* ends the transaction (EndTxn commit/abort) after every batch of it was delivered.
+
+Errors are sorted as in the Java client: *fatal* (fenced by a newer producer, authorization,
+invalid state): every later operation raises the error again, only ``close()`` is left;
+*abortable* (a batch failed, a topic or group authorization error, a stale consumer generation): the
+transaction must be aborted, after which the producer is usable again; *retriable* (coordinator
+moved or loading, CONCURRENT_TRANSACTIONS, lost connections): retried, each public operation for up
+to ``max_block_ms``.
+
+This is the classic transaction protocol (v1). Produce, EndTxn and TxnOffsetCommit are capped at
+:data:`kafkaio.protocol.LAST_TXN_V1_VERSIONS`: newer versions would switch the broker to transaction
+protocol v2 (KIP-890 part 2), which kafkaio does not speak yet. See docs/transactions.md.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping
+
+from kafkaio.errors import (
+    ClusterAuthorizationError,
+    CommitFailedError,
+    IllegalStateError,
+    InvalidProducerEpochError,
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    NoBrokersAvailableError,
+    ProducerFencedError,
+    TransactionAbortedError,
+    TransactionalIdAuthorizationError,
+    UnsupportedVersionError,
+    error_for_code,
+)
+from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
+from kafkaio.retry import ExponentialBackoff
+
+if TYPE_CHECKING:
+    from kafkaio.producer.accumulator import ProducerBatch
+
+__all__ = ["TransactionManager", "TransactionState", "TransactionalProducerMixin"]
+
+log = logging.getLogger("kafkaio.producer.transactions")
+
+_COORDINATOR_KEY_GROUP = 0
+_COORDINATOR_KEY_TRANSACTION = 1
+
+
+class TransactionState(enum.Enum):
+    UNINITIALIZED = "UNINITIALIZED"
+    INITIALIZING = "INITIALIZING"
+    READY = "READY"
+    IN_TRANSACTION = "IN_TRANSACTION"
+    COMMITTING = "COMMITTING"
+    ABORTING = "ABORTING"
+    ABORTABLE_ERROR = "ABORTABLE_ERROR"
+    FATAL_ERROR = "FATAL_ERROR"
+
+
+S = TransactionState
+
+# state -> the states it may move to (FATAL_ERROR is reachable from everywhere)
+_TRANSITIONS: dict[TransactionState, frozenset[TransactionState]] = {
+    S.UNINITIALIZED: frozenset({S.INITIALIZING}),
+    S.INITIALIZING: frozenset({S.INITIALIZING, S.READY}),
+    S.READY: frozenset({S.IN_TRANSACTION}),
+    S.IN_TRANSACTION: frozenset({S.COMMITTING, S.ABORTING, S.ABORTABLE_ERROR}),
+    S.COMMITTING: frozenset({S.READY, S.ABORTABLE_ERROR}),
+    S.ABORTING: frozenset({S.READY, S.INITIALIZING}),
+    S.ABORTABLE_ERROR: frozenset({S.ABORTING, S.ABORTABLE_ERROR}),
+    S.FATAL_ERROR: frozenset(),
+}
+
+# Error codes by what the client does about them (coordinator requests; Java's handlers).
+_REDISCOVER = frozenset({15, 16})                    # COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
+_RETRY = frozenset({3, 7, 14, 51})                   # UNKNOWN_TOPIC_OR_PARTITION, REQUEST_TIMED_OUT,
+#                                                      COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS
+_FENCED = frozenset({47, 90})                        # INVALID_PRODUCER_EPOCH, PRODUCER_FENCED
+_FATAL = frozenset({31, 35, 48, 52, 53})             # CLUSTER_AUTH, UNSUPPORTED_VERSION, INVALID_TXN_STATE,
+#                                                      TRANSACTION_COORDINATOR_FENCED, TRANSACTIONAL_ID_AUTH
+_NEEDS_EPOCH_BUMP = frozenset({49, 59})              # INVALID_PRODUCER_ID_MAPPING, UNKNOWN_PRODUCER_ID
+_STALE_MEMBER = frozenset({22, 25, 82})              # ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID
+_CONCURRENT_TRANSACTIONS = 51
+_CONCURRENT_BACKOFF_MS = 20.0                        # Java retries this one quickly, not with retry.backoff
+
+# errors of a batch that make the producer unusable rather than just the transaction
+_FATAL_BATCH_ERRORS = (ProducerFencedError, InvalidProducerEpochError, ClusterAuthorizationError,
+                       TransactionalIdAuthorizationError, UnsupportedVersionError)
+
+
+class _Rediscover(Exception):
+    def __init__(self, cause: KafkaError) -> None:
+        self.cause = cause
+
+
+class _Retry(Exception):
+    def __init__(self, cause: KafkaError, backoff_ms: float | None = None) -> None:
+        self.cause = cause
+        self.backoff_ms = backoff_ms
+
+
+class TransactionManager:
+    """The transactional producer's state and its requests to the transaction and group coordinators.
+
+    ``cluster``, ``accumulator``, ``idempotence`` and ``sender`` are the producer's own; the manager
+    installs itself on the sender (``partition_gate``, ``on_batch_failed``, ``transactions``).
+    Constructed without them (all None) it is the bare state machine, for unit tests.
+    """
+
+    def __init__(self, transactional_id: str, transaction_timeout_ms: int, *, cluster: Any = None,
+                 accumulator: Any = None, idempotence: Any = None, sender: Any = None,
+                 request_timeout_ms: float = 30000, retry_backoff_ms: float = 100,
+                 retry_backoff_max_ms: float = 1000, max_block_ms: float = 60000) -> None:
+        self.transactional_id = transactional_id
+        self.transaction_timeout_ms = transaction_timeout_ms
+        self._cluster = cluster
+        self._acc = accumulator
+        self._idem = idempotence
+        self._sender = sender
+        self._request_timeout_ms = float(request_timeout_ms)
+        self._backoff = ExponentialBackoff(retry_backoff_ms, retry_backoff_max_ms)
+        self._max_block_ms = float(max_block_ms)
+        self.state = S.UNINITIALIZED
+        self.last_error: KafkaError | None = None     # the abortable or fatal error
+        self._coordinator: int | None = None
+        self._in_txn: set[tuple[str, int]] = set()    # partitions the coordinator added
+        self._pending: set[tuple[str, int]] = set()   # partitions waiting for AddPartitionsToTxn
+        self._add_task: asyncio.Task | None = None
+        self._offsets_added = False                    # AddOffsetsToTxn succeeded in this transaction
+        self._op_lock: asyncio.Lock | None = None
+        if sender is not None:
+            sender.partition_gate = self.partition_gate
+            sender.on_batch_failed = self.on_batch_failed
+            sender.transactions = self
+
+    # -- state machine ------------------------------------------------------------------------
+    def _transition(self, target: TransactionState) -> None:
+        if target is not S.FATAL_ERROR and target not in _TRANSITIONS[self.state]:
+            raise IllegalStateError(
+                f"transactional producer {self.transactional_id!r}: invalid transition "
+                f"{self.state.value} -> {target.value}")
+        log.debug("transactional producer %r: %s -> %s", self.transactional_id, self.state.value, target.value)
+        self.state = target
+
+    def _raise_if_failed(self) -> None:
+        """A fatal error is raised again by every operation (a fresh instance, chained)."""
+        if self.state is S.FATAL_ERROR:
+            err = self.last_error
+            assert err is not None
+            raise type(err)(err.message or str(err)) from err
+
+    def fatal(self, exc: KafkaError) -> KafkaError:
+        """Move to FATAL_ERROR for good; returns the error the caller should raise."""
+        if isinstance(exc, InvalidProducerEpochError):
+            exc = ProducerFencedError(
+                f"transactional id {self.transactional_id!r}: the producer's epoch is no longer "
+                f"current (fenced by a newer producer, or its transaction timed out): {exc}")
+        if self.state is not S.FATAL_ERROR:
+            log.error("transactional producer %r: fatal error: %r", self.transactional_id, exc)
+            self.last_error = exc
+            self._transition(S.FATAL_ERROR)
+            sender = self._sender
+            if sender is not None:
+                if sender.fatal_error is None:
+                    sender.fatal_error = exc   # the sender fails everything still queued
+                sender.wakeup()
+        return self.last_error  # type: ignore[return-value]
+
+    def abortable(self, exc: KafkaError) -> None:
+        """The current transaction cannot commit any more; only ``abort_transaction()`` is allowed."""
+        if self.state in (S.IN_TRANSACTION, S.COMMITTING, S.ABORTABLE_ERROR):
+            if self.state is not S.ABORTABLE_ERROR:
+                log.warning("transactional producer %r: transaction must be aborted: %r",
+                            self.transactional_id, exc)
+                self.last_error = exc
+            self._transition(S.ABORTABLE_ERROR)
+            if self._acc is not None:
+                # queued batches of a doomed transaction are never sent (as Java's abortUndrainedBatches)
+                asyncio.get_running_loop().call_soon(self._abort_queued)
+
+    def _abort_queued(self) -> None:
+        cause = self.last_error
+        n = self._acc.abort_queued(lambda b: _aborted(b, cause))
+        if n:
+            log.debug("transactional producer %r: %d queued batch(es) aborted", self.transactional_id, n)
+
+    def check_send(self) -> None:
+        """Raise unless records may be sent now (inside a transaction)."""
+        state = self.state
+        if state is S.IN_TRANSACTION:
+            return
+        self._raise_if_failed()
+        if state is S.ABORTABLE_ERROR:
+            err = self.last_error
+            raise TransactionAbortedError(
+                f"the transaction must be aborted after an earlier error: {err!r}") from err
+        raise IllegalStateError(
+            f"transactional producer {self.transactional_id!r} cannot send in state {state.value}: "
+            "call begin_transaction() (or use 'async with producer.transaction()') first")
+
+    def begin(self) -> None:
+        """READY -> IN_TRANSACTION (no request: the transaction starts with its first partition)."""
+        self._raise_if_failed()
+        if self.state is S.ABORTABLE_ERROR:
+            raise IllegalStateError("abort_transaction() first: the previous transaction failed") \
+                from self.last_error
+        if self.state is not S.READY:
+            raise IllegalStateError(
+                f"begin_transaction() needs state READY, not {self.state.value}"
+                + (": call start() first" if self.state is S.UNINITIALIZED else ""))
+        self._transition(S.IN_TRANSACTION)
+
+    def _check_commit(self) -> None:
+        self._raise_if_failed()
+        if self.state is S.ABORTABLE_ERROR:
+            raise IllegalStateError(
+                f"cannot commit: the transaction failed ({self.last_error!r}); only abort_transaction() "
+                "is allowed") from self.last_error
+        if self.state not in (S.IN_TRANSACTION, S.COMMITTING):
+            raise IllegalStateError(f"commit_transaction() needs an open transaction, not {self.state.value}")
+
+    def _check_abort(self) -> None:
+        self._raise_if_failed()
+        if self.state not in (S.IN_TRANSACTION, S.ABORTABLE_ERROR, S.ABORTING):
+            raise IllegalStateError(f"abort_transaction() needs an open transaction, not {self.state.value}")
+
+    def _check_offsets(self) -> None:
+        self.check_send()
+
+    @property
+    def has_open_transaction(self) -> bool:
+        return self.state in (S.IN_TRANSACTION, S.COMMITTING, S.ABORTING, S.ABORTABLE_ERROR)
+
+    # -- hooks called by the sender -----------------------------------------------------------
+    def partition_gate(self, batch: ProducerBatch) -> bool:
+        """May the sender drain ``batch`` (its partition's first)? Only once its partition is in the
+        transaction; otherwise the partition is queued for the next AddPartitionsToTxn."""
+        tp = batch.tp
+        if tp in self._in_txn:
+            return True
+        if self.state in (S.IN_TRANSACTION, S.COMMITTING) and tp not in self._pending:
+            self._pending.add(tp)
+            if self._add_task is None or self._add_task.done():
+                # started after this drain pass: every partition met in the pass goes in one request
+                self._add_task = asyncio.get_running_loop().create_task(self._add_partitions())
+        return False
+
+    def on_batch_failed(self, batch: ProducerBatch, exc: BaseException) -> None:
+        """A batch failed for good: the transaction can no longer commit (or the producer is done)."""
+        if self.state is S.FATAL_ERROR or self.state is S.ABORTING:
+            return
+        if isinstance(exc, _FATAL_BATCH_ERRORS):
+            self.fatal(exc)  # type: ignore[arg-type]
+        elif isinstance(exc, KafkaError):
+            self.abortable(exc)
+        else:
+            self.abortable(KafkaError(f"{batch.topic}-{batch.partition}: {exc!r}"))
+
+    # -- requests -------------------------------------------------------------------------------
+    async def _coordinator_node(self) -> int:
+        if self._coordinator is None:
+            self._coordinator = await self._cluster.find_coordinator(
+                self.transactional_id, _COORDINATOR_KEY_TRANSACTION, timeout_ms=self._request_timeout_ms)
+        return self._coordinator
+
+    async def _request(self, node: int, api_key: ApiKey, body: dict) -> dict:
+        conn = await self._cluster.connection(node)
+        version = conn.version(api_key)
+        cap = LAST_TXN_V1_VERSIONS.get(api_key)
+        if cap is not None and version > cap:
+            version = cap  # classic transactions: newer versions mean transaction protocol v2
+        return await conn.request(api_key, body, version=version, timeout_ms=self._request_timeout_ms)
+
+    def _classify(self, code: int, what: str, message: str | None = None) -> None:
+        """Raise what the caller must do about a non-zero error code of a coordinator request."""
+        exc = error_for_code(code)(f"{what}: {message}" if message else what)
+        if code in _REDISCOVER:
+            raise _Rediscover(exc)
+        if code in _RETRY:
+            raise _Retry(exc, _CONCURRENT_BACKOFF_MS if code == _CONCURRENT_TRANSACTIONS else None)
+        if code in _FENCED or code in _FATAL:
+            raise self.fatal(exc)
+        if code in _STALE_MEMBER:
+            err = CommitFailedError(
+                f"{what}: the consumer's group generation is no longer current ({exc}); the "
+                "partitions may have moved to another member")
+            self.abortable(err)
+            raise err from exc
+        if code in _NEEDS_EPOCH_BUMP and self._idem is not None:
+            self._idem.request_epoch_bump(f"{exc} in a transaction")
+        if exc.retriable:
+            raise _Retry(exc)
+        self.abortable(exc)
+        raise exc
+
+    async def _with_retries(self, what: str, attempt: Callable[[], Awaitable[Any]],
+                            deadline_ms: float | None = None, group: bool = False) -> Any:
+        """Run ``attempt`` until it succeeds, rediscovering the coordinator and backing off on
+        retriable errors, for up to ``max_block_ms``. Fatal and abortable errors propagate."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self._max_block_ms if deadline_ms is None else deadline_ms) / 1000.0
+        failures = 0
+        while True:
+            self._raise_if_failed()
+            try:
+                return await attempt()
+            except _Rediscover as r:
+                cause, delay = r.cause, 0.0 if failures == 0 else None
+                if not group:
+                    self._coordinator = None
+            except _Retry as r:
+                cause, delay = r.cause, r.backoff_ms
+            except (KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailableError) as exc:
+                cause, delay = exc, None
+                if not group:
+                    self._coordinator = None
+            if delay is None:
+                delay = self._backoff.backoff_ms(failures)
+            failures += 1
+            log.debug("%s: retrying after %r", what, cause)
+            if loop.time() + delay / 1000.0 > deadline:
+                raise KafkaTimeoutError(
+                    f"{what} did not complete within max_block_ms={self._max_block_ms:.0f}; "
+                    f"last error: {cause}") from cause
+            await asyncio.sleep(delay / 1000.0)
+
+    def _ids(self) -> tuple[int, int]:
+        return self._idem.producer_id, self._idem.producer_epoch
+
+    async def _init_producer_id(self, bump: bool) -> None:
+        """InitProducerId at the transaction coordinator (``bump``: same id, next epoch; KIP-360)."""
+        idem = self._idem
+        pid, epoch = self._ids() if bump else (-1, -1)
+        body = {"transactional_id": self.transactional_id,
+                "transaction_timeout_ms": self.transaction_timeout_ms,
+                "producer_id": pid, "producer_epoch": epoch}
+
+        async def attempt() -> dict:
+            resp = await self._request(await self._coordinator_node(), ApiKey.INIT_PRODUCER_ID, body)
+            code = resp["error_code"]
+            if code:
+                self._classify(code, f"InitProducerId for {self.transactional_id!r}")
+            return resp
+
+        resp = await self._with_retries("InitProducerId", attempt)
+        idem.set_producer_id(resp["producer_id"], resp["producer_epoch"])
+        idem.reset_sequences(self._acc.queued_batches())
+        log.info("transactional producer %r: producer id %d, epoch %d", self.transactional_id,
+                 resp["producer_id"], resp["producer_epoch"])
+        self._sender.wakeup()
+
+    async def _add_partitions(self) -> None:
+        """AddPartitionsToTxn for the partitions queued by the gate, until none is left."""
+        try:
+            while self._pending and self.state in (S.IN_TRANSACTION, S.COMMITTING):
+                batch = sorted(self._pending)
+                topics: dict[str, list[int]] = {}
+                for topic, partition in batch:
+                    topics.setdefault(topic, []).append(partition)
+                pid, epoch = self._ids()
+                body = {"v3_and_below_transactional_id": self.transactional_id,
+                        "v3_and_below_producer_id": pid, "v3_and_below_producer_epoch": epoch,
+                        "v3_and_below_topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
+
+                async def attempt() -> None:
+                    resp = await self._request(await self._coordinator_node(), ApiKey.ADD_PARTITIONS_TO_TXN, body)
+                    errors: list[tuple[int, str]] = []
+                    for t in resp.get("results_by_topic_v3_and_below") or ():
+                        for p in t.get("results_by_partition") or ():
+                            code = p["partition_error_code"]
+                            if code and code != 55:  # OPERATION_NOT_ATTEMPTED: another one failed
+                                errors.append((code, f"{t['name']}-{p['partition_index']}"))
+                    if errors:
+                        # the most severe outcome decides (fatal, then abortable, then retry)
+                        errors.sort(key=lambda e: (e[0] not in _FENCED | _FATAL, e[0] in _REDISCOVER | _RETRY))
+                        code, tp = errors[0]
+                        self._classify(code, f"AddPartitionsToTxn ({tp})")
+                    elif any(p["partition_error_code"] for t in resp.get("results_by_topic_v3_and_below") or ()
+                             for p in t.get("results_by_partition") or ()):
+                        raise _Retry(KafkaError("AddPartitionsToTxn: operation not attempted"))
+
+                # batches expire on their own (delivery_timeout_ms) while this keeps retrying
+                await self._with_retries("AddPartitionsToTxn", attempt, deadline_ms=float("inf"))
+                self._pending.difference_update(batch)
+                self._in_txn.update(batch)
+                self._sender.wakeup()
+        except KafkaError:
+            pass  # already recorded as abortable or fatal; queued batches are failed from there
+        except Exception:  # noqa: BLE001 - a bug here must not leave batches waiting forever
+            log.exception("transactional producer %r: AddPartitionsToTxn failed", self.transactional_id)
+            self.abortable(KafkaError("AddPartitionsToTxn failed unexpectedly"))
+
+    async def _end_txn(self, committed: bool) -> None:
+        pid, epoch = self._ids()
+        body = {"transactional_id": self.transactional_id, "producer_id": pid, "producer_epoch": epoch,
+                "committed": committed}
+        what = "EndTxn(commit)" if committed else "EndTxn(abort)"
+
+        async def attempt() -> None:
+            resp = await self._request(await self._coordinator_node(), ApiKey.END_TXN, body)
+            code = resp["error_code"]
+            if code:
+                self._classify(code, what)
+
+        await self._with_retries(what, attempt)
+
+    async def _wait_for_batches(self) -> None:
+        """Send everything buffered now and wait until every batch is delivered or failed."""
+        acc = self._acc
+        pending = acc.incomplete_futures()
+        if not pending:
+            return
+        acc.begin_flush()
+        try:
+            while pending:
+                await asyncio.wait(pending)
+                pending = acc.incomplete_futures()  # retried batches stay incomplete; new ones none
+        finally:
+            acc.end_flush()
+
+    # -- public operations (the producer delegates) ---------------------------------------------
+    def _lock(self) -> asyncio.Lock:
+        if self._op_lock is None:
+            self._op_lock = asyncio.Lock()
+        return self._op_lock
+
+    async def initialize(self) -> None:
+        """InitProducerId with the transactional id: fences older producers with the same id."""
+        async with self._lock():
+            self._raise_if_failed()
+            if self.state is not S.UNINITIALIZED and self.state is not S.INITIALIZING:
+                raise IllegalStateError(f"the transactional producer is already initialized ({self.state.value})")
+            self._transition(S.INITIALIZING)
+            await self._init_producer_id(bump=False)
+            self._transition(S.READY)
+
+    async def commit(self) -> None:
+        """Deliver every record of the transaction, then commit it (EndTxn)."""
+        async with self._lock():
+            self._check_commit()
+            if self.state is S.IN_TRANSACTION:
+                self._transition(S.COMMITTING)
+            await self._wait_for_batches()
+            if self.state is not S.COMMITTING:  # a batch failed while we waited
+                self._raise_if_failed()
+                err = self.last_error
+                raise type(err)(f"the transaction cannot commit: {err}") from err  # type: ignore[misc]
+            if self._add_task is not None and not self._add_task.done():
+                await self._add_task
+            if self._in_txn or self._offsets_added:
+                await self._end_txn(committed=True)
+            self._finish()
+
+    async def abort(self) -> None:
+        """Fail the transaction's undelivered records, wait for those in flight, abort (EndTxn)."""
+        async with self._lock():
+            self._check_abort()
+            if self.state is not S.ABORTING:
+                self._transition(S.ABORTING)
+            cause = self.last_error
+            self._acc.abort_queued(lambda b: _aborted(b, cause))
+            await self._wait_for_batches()
+            self._raise_if_failed()  # e.g. fenced while the in-flight batches completed
+            task = self._add_task
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if self._in_txn or self._offsets_added:
+                await self._end_txn(committed=False)
+            if self._idem.epoch_bump_needed:
+                # a batch with a sequence failed: continue with the next epoch (KIP-360)
+                self._transition(S.INITIALIZING)
+                await self._init_producer_id(bump=True)
+            self._finish()
+
+    def _finish(self) -> None:
+        self._in_txn.clear()
+        self._pending.clear()
+        self._offsets_added = False
+        self.last_error = None
+        self._transition(S.READY)
+
+    async def send_offsets(self, offsets: Mapping[Any, Any], group_metadata: Any) -> None:
+        """Commit ``offsets`` for the consumer group of ``group_metadata`` as part of the transaction."""
+        async with self._lock():
+            self._check_offsets()
+            group_id, generation, member_id, instance_id = _group_fields(group_metadata)
+            pid, epoch = self._ids()
+            body = {"transactional_id": self.transactional_id, "producer_id": pid,
+                    "producer_epoch": epoch, "group_id": group_id}
+
+            async def add_offsets() -> None:
+                resp = await self._request(await self._coordinator_node(), ApiKey.ADD_OFFSETS_TO_TXN, body)
+                if resp["error_code"]:
+                    self._classify(resp["error_code"], f"AddOffsetsToTxn for group {group_id!r}")
+
+            await self._with_retries("AddOffsetsToTxn", add_offsets)
+            self._offsets_added = True
+            await self._txn_offset_commit(offsets, group_id, generation, member_id, instance_id)
+
+    async def _txn_offset_commit(self, offsets: Mapping[Any, Any], group_id: str, generation: int,
+                                 member_id: str, instance_id: str | None) -> None:
+        topics: dict[str, list[dict]] = {}
+        for tp, om in offsets.items():
+            topic, partition = tp
+            if isinstance(om, int):
+                offset, metadata, leader_epoch = om, "", -1
+            else:
+                offset, metadata, leader_epoch = om.offset, om.metadata, getattr(om, "leader_epoch", -1)
+            topics.setdefault(topic, []).append({
+                "partition_index": partition, "committed_offset": offset,
+                "committed_leader_epoch": leader_epoch if leader_epoch is not None else -1,
+                "committed_metadata": metadata})
+        pid, epoch = self._ids()
+        body = {"transactional_id": self.transactional_id, "group_id": group_id, "producer_id": pid,
+                "producer_epoch": epoch, "generation_id": generation, "member_id": member_id,
+                "group_instance_id": instance_id,
+                "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
+        node: list[int | None] = [None]
+
+        async def attempt() -> None:
+            if node[0] is None:
+                node[0] = await self._cluster.find_coordinator(
+                    group_id, _COORDINATOR_KEY_GROUP, timeout_ms=self._request_timeout_ms)
+            try:
+                resp = await self._request(node[0], ApiKey.TXN_OFFSET_COMMIT, body)  # type: ignore[arg-type]
+            except (KafkaConnectionError, KafkaTimeoutError):
+                node[0] = None
+                raise
+            codes = [(p["error_code"], f"{t['name']}-{p['partition_index']}")
+                     for t in resp.get("topics") or () for p in t.get("partitions") or () if p["error_code"]]
+            if codes:
+                codes.sort(key=lambda e: (e[0] not in _FENCED | _FATAL, e[0] in _REDISCOVER | _RETRY))
+                code, tp = codes[0]
+                if code in _REDISCOVER:
+                    node[0] = None
+                self._classify(code, f"TxnOffsetCommit for group {group_id!r} ({tp})")
+
+        await self._with_retries("TxnOffsetCommit", attempt, group=True)
+
+
+def _aborted(batch: ProducerBatch, cause: BaseException | None) -> KafkaError:
+    msg = f"{batch.topic}-{batch.partition}: the transaction was aborted before this batch was sent"
+    if cause is not None:
+        msg += f" (after {cause!r})"
+    return TransactionAbortedError(msg)
+
+
+def _group_fields(meta: Any) -> tuple[str, int, str, str | None]:
+    """(group id, generation, member id, group instance id) from a ConsumerGroupMetadata or a group id."""
+    if isinstance(meta, str):
+        return meta, -1, "", None  # a bare group id: no zombie fencing by generation (pre-KIP-447)
+    try:
+        return (meta.group_id, meta.generation_id, meta.member_id, meta.group_instance_id)
+    except AttributeError:
+        raise TypeError("group_metadata must be consumer.group_metadata() (or a group id string)") from None
+
+
+class TransactionalProducerMixin:
+    """The transactional half of :class:`kafkaio.Producer`'s public API (delegates to its manager)."""
+
+    _txn: TransactionManager | None
+
+    def _transactions(self) -> TransactionManager:
+        txn = self._txn
+        if txn is None:
+            if getattr(self.config, "transactional_id", None) is None:  # type: ignore[attr-defined]
+                raise IllegalStateError("transactions need a transactional_id in the producer's configuration")
+            raise IllegalStateError("the producer is not started: await start() first")
+        return txn
+
+    def begin_transaction(self) -> None:
+        """Start a transaction: records sent until commit or abort belong to it."""
+        self._transactions().begin()
+
+    async def commit_transaction(self) -> None:
+        """Deliver the transaction's records and commit it (they and its offsets become visible
+        to ``read_committed`` consumers). If a record failed, raises its error; then only
+        :meth:`abort_transaction` is allowed. Retriable after :class:`KafkaTimeoutError`."""
+        await self._transactions().commit()
+
+    async def abort_transaction(self) -> None:
+        """Abort the transaction: its records are never visible to ``read_committed`` consumers
+        and its offsets are not committed. The producer is usable again afterwards."""
+        await self._transactions().abort()
+
+    async def send_offsets_to_transaction(self, offsets: Mapping[Any, Any], group_metadata: Any) -> None:
+        """Commit consumer offsets (``{TopicPartition: OffsetAndMetadata | int}``, the next offsets
+        to read) with the transaction, for the group of ``consumer.group_metadata()`` (KIP-447)."""
+        await self._transactions().send_offsets(offsets, group_metadata)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """``async with producer.transaction():`` begin; commit on success, abort on an exception."""
+        txn = self._transactions()
+        txn.begin()
+        try:
+            yield
+        except BaseException:
+            if txn.state is not S.FATAL_ERROR:
+                try:
+                    await txn.abort()
+                except Exception:  # noqa: BLE001 - the body's exception is the one to report
+                    log.exception("abort after an exception in the transaction body failed")
+            raise
+        try:
+            await txn.commit()
+        except BaseException:
+            if txn.state is S.ABORTABLE_ERROR:
+                await txn.abort()
+            raise
