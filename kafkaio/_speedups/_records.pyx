@@ -10,7 +10,9 @@ and value, and (when present) its headers.
 cimport cython
 from cpython.buffer cimport PyBUF_READ, PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.ref cimport Py_INCREF
 from cpython.memoryview cimport PyMemoryView_FromMemory
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeUTF8
 from libc.stdint cimport int16_t, int32_t, int64_t, uint16_t, uint32_t, uint64_t
@@ -84,7 +86,10 @@ cdef inline object _corrupt(str message):
 
 # ---- ConsumerRecord -----------------------------------------------------------------------------
 
+# Not tracked by the cyclic GC: records are made by the hundred thousand and hold only bytes, str
+# and ints when made; a cycle would need a deserializer to store the record inside its own value.
 @cython.freelist(1024)
+@cython.no_gc
 cdef class ConsumerRecord:
     """One record as the consumer hands it out; attributes are writable (deserializers replace them)."""
 
@@ -428,7 +433,7 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
     cdef object key, value, hvalue
     if count < 0 or count > (end - p) // MIN_RECORD_SIZE:
         raise _corrupt(f"record count {count} impossible for {end - p} bytes of records")
-    out = []
+    out = PyList_New(count)  # filled in order; on error the rest are NULL, which list_dealloc skips
     for i in range(count):
         p = read_varint32(p, end, &length)
         if p == NULL or length < 1 or length > end - p:
@@ -490,7 +495,8 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
         rec.value = value
         rec._headers = headers
         rec.leader_epoch = epoch
-        out.append(rec)
+        Py_INCREF(rec)
+        PyList_SET_ITEM(out, i, rec)
     if p != end:
         raise _corrupt("bytes left over after the batch's last record")
     return out

@@ -51,11 +51,16 @@ cdef inline const unsigned char* read_uvarint32(const unsigned char* p, const un
 cdef inline const unsigned char* read_varint32(const unsigned char* p, const unsigned char* end,
                                                int32_t* out) noexcept nogil:
     cdef uint32_t u
-    # the common case: one byte
-    if p < end and not (p[0] & 0x80):
-        u = p[0]
-        out[0] = <int32_t>((u >> 1) ^ (0u - (u & 1)))
-        return p + 1
+    # the common cases: one byte (values -64..63) and two bytes (lengths up to 8 KiB)
+    if end - p >= 2:
+        if not (p[0] & 0x80):
+            u = p[0]
+            out[0] = <int32_t>((u >> 1) ^ (0u - (u & 1)))
+            return p + 1
+        if not (p[1] & 0x80):
+            u = (p[0] & 0x7Fu) | (<uint32_t>p[1] << 7)
+            out[0] = <int32_t>((u >> 1) ^ (0u - (u & 1)))
+            return p + 2
     p = read_uvarint32(p, end, &u)
     if p != NULL:
         out[0] = <int32_t>((u >> 1) ^ (0u - (u & 1)))
@@ -67,6 +72,10 @@ cdef inline const unsigned char* read_varint64(const unsigned char* p, const uns
     cdef uint64_t result = 0
     cdef unsigned int shift = 0
     cdef unsigned char b
+    if p < end and not (p[0] & 0x80):  # the common case: one byte
+        result = p[0]
+        out[0] = <int64_t>((result >> 1) ^ (<uint64_t>0 - (result & 1)))
+        return p + 1
     while shift <= 63:
         if p >= end:
             return NULL
