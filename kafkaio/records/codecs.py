@@ -14,6 +14,7 @@ the GIL while it works on large buffers (zlib, lz4, zstandard, cramjam).
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 from typing import Callable
 
@@ -35,8 +36,26 @@ _LEVELS: dict[int, tuple[int, int]] = {
     Compression.ZSTD: (-131072, 22),
 }
 
-_zstd_decompressor = zstandard.ZstdDecompressor()
-_zstd_compressors: dict[int, zstandard.ZstdCompressor] = {}
+# zstd contexts are reusable but not thread-safe, and compression may run in worker threads (the
+# libraries release the GIL): one cache per thread.
+_zstd_local = threading.local()
+
+
+def _zstd_compressor(level: int) -> zstandard.ZstdCompressor:
+    cache = getattr(_zstd_local, "compressors", None)
+    if cache is None:
+        cache = _zstd_local.compressors = {}
+    c = cache.get(level)
+    if c is None:
+        c = cache[level] = zstandard.ZstdCompressor(level=level, write_content_size=False)
+    return c
+
+
+def _zstd_decompressor() -> zstandard.ZstdDecompressor:
+    d = getattr(_zstd_local, "decompressor", None)
+    if d is None:
+        d = _zstd_local.decompressor = zstandard.ZstdDecompressor()
+    return d
 
 
 def check_level(codec: int, level: int | None) -> None:
@@ -80,11 +99,7 @@ def _lz4(data: bytes, level: int | None) -> bytes:
 
 
 def _zstd(data: bytes, level: int | None) -> bytes:
-    lvl = 3 if level is None else level
-    c = _zstd_compressors.get(lvl)
-    if c is None:
-        c = _zstd_compressors[lvl] = zstandard.ZstdCompressor(level=lvl, write_content_size=False)
-    return c.compress(data)
+    return _zstd_compressor(3 if level is None else level).compress(data)
 
 
 _COMPRESSORS: dict[int, Callable[[bytes, int | None], bytes]] = {
@@ -178,7 +193,7 @@ def _unzstd(data: bytes) -> bytes:
     out = []
     buf = bytes(data)
     while buf:
-        d = _zstd_decompressor.decompressobj()
+        d = _zstd_decompressor().decompressobj()
         out.append(d.decompress(buf))
         if not d.eof:
             raise CorruptRecordError("truncated zstd frame in record batch")

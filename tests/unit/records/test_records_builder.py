@@ -157,3 +157,29 @@ def test_no_timestamp_and_extreme_timestamps(impl):
     b.append(2**63 - 1, None, b"b", None)  # delta overflows a Java long: wraps, as Java's does
     recs = next(impl.read_batches(b.build())).records("t", 0)
     assert [r.timestamp for r in recs] == [-1, 2**63 - 1]
+
+
+def test_batches_can_be_built_and_read_from_several_threads_at_once(impl):
+    # compression releases the GIL, so a producer may compress in worker threads: shared codec
+    # contexts would corrupt each other's output
+    import threading
+
+    failures = []
+
+    def work(n):
+        try:
+            for i in range(30):
+                for codec in (Compression.ZSTD, Compression.LZ4, Compression.GZIP, Compression.SNAPPY):
+                    b = impl.BatchBuilder(codec, 1 << 20)
+                    value = bytes([n]) * 3000 + b"%d" % i
+                    b.append(i, None, value, None)
+                    assert next(impl.read_batches(b.build())).records("t", 0)[0].value == value
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
