@@ -1,7 +1,7 @@
 """The fetcher: keeps one Fetch in flight per leader broker, ahead of the application.
 
 Each leader gets its own loop that sends a Fetch for every fetchable partition it leads (assigned,
-positioned, not paused, with less than ``max_partition_fetch_bytes`` already buffered), routes the
+positioned, not paused, with less than two ``max_partition_fetch_bytes`` already buffered), routes the
 response to the partitions, and immediately sends the next one. So fetching overlaps with the
 application's processing (prefetch), bounded to about one fetch's worth per partition.
 
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 FETCH_MAX_VERSION = 12      # v13+ names topics by id; v12 has everything we use
 READ_UNCOMMITTED, READ_COMMITTED = 0, 1
+PREFETCH_FETCHES = 2
 
 _OFFSET_OUT_OF_RANGE = 1
 _RETRY_WITH_REFRESH = {3, 5, 6, 9, 56, 74, 75, 100}  # unknown tp, leader n/a, not leader, replica n/a, storage, fenced/unknown epoch, unknown topic id
@@ -131,7 +132,9 @@ class Fetcher:
                 waiters[0].cancel()
 
     def _fetchable_by_leader(self) -> dict[int, list[PartitionState]]:
-        limit = self._config.max_partition_fetch_bytes
+        # Up to two fetches' worth per partition: the next response is on its way while the
+        # application works through the current one, and memory stays bounded.
+        limit = self._config.max_partition_fetch_bytes * PREFETCH_FETCHES
         out: dict[int, list[PartitionState]] = {}
         missing_leader = False
         for st in self._subs.assignment.values():
