@@ -1,18 +1,15 @@
-"""Fixtures for the consumer's broker tests: a bootstrap address and a raw producer."""
+"""Fixtures for the consumer's broker tests: the session's broker and a raw producer."""
 from __future__ import annotations
 
 import pytest
 
-from consumer_helpers import RawProducer, bootstrap
+from consumer_helpers import RawProducer
 
 
 @pytest.fixture(scope="session")
-def consumer_bootstrap(request: pytest.FixtureRequest) -> str:
-    try:
-        return bootstrap()
-    except RuntimeError:
-        # Fall back on the project's session broker fixture when it exists.
-        return request.getfixturevalue("bootstrap_servers")
+def consumer_bootstrap(bootstrap_servers: str) -> str:
+    """The project's session broker (KAFKAIO_BOOTSTRAP, or one started for the session)."""
+    return bootstrap_servers
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ below the consumer, not on the producer."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from typing import Any
 
@@ -12,16 +11,6 @@ from kafkaio.cluster import Cluster
 from kafkaio.config import ProducerConfig
 from kafkaio.protocol import ApiKey
 from kafkaio.records import BatchBuilder, Compression
-
-
-def bootstrap() -> str:
-    env = os.environ.get("KAFKAIO_BOOTSTRAP")
-    if env:
-        return env
-    for path in ("/work/dev-broker.txt",):
-        if os.path.exists(path):
-            return open(path).read().strip()
-    raise RuntimeError("set KAFKAIO_BOOTSTRAP")
 
 
 def unique(prefix: str = "t") -> str:
