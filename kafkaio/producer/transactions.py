@@ -227,9 +227,9 @@ class TransactionManager:
     def _check_commit(self) -> None:
         self._raise_if_failed()
         if self.state is S.ABORTABLE_ERROR:
-            raise IllegalStateError(
-                f"cannot commit: the transaction failed ({self.last_error!r}); only abort_transaction() "
-                "is allowed") from self.last_error
+            err = self.last_error  # the typed cause, so that callers can tell what went wrong
+            raise type(err)(f"cannot commit, only abort_transaction() is allowed: the transaction "  # type: ignore[misc]
+                            f"failed with {err}") from err
         if self.state not in (S.IN_TRANSACTION, S.COMMITTING):
             raise IllegalStateError(f"commit_transaction() needs an open transaction, not {self.state.value}")
 

@@ -1,0 +1,42 @@
+"""Helpers for the transaction tests: read a topic to its end under either isolation level."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import kafkaio
+from kafkaio.structs import TopicPartition
+
+
+def unique(prefix: str = "txn") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def read_all(bootstrap: str, topic: str, partitions: int = 1, *, committed: bool = True,
+                   want: int | None = None, timeout: float = 20.0) -> list[kafkaio.ConsumerRecord]:
+    """Every record of ``topic`` (read_committed or read_uncommitted), partition by partition in
+    offset order. Reads until ``want`` records arrived, or (without ``want``) until the position
+    reached the end offsets and nothing more came for a moment."""
+    isolation = "read_committed" if committed else "read_uncommitted"
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    out: dict[TopicPartition, list] = {tp: [] for tp in tps}
+    async with kafkaio.Consumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                isolation_level=isolation, enable_auto_commit=False) as c:
+        c.assign(tps)
+        ends = await c.end_offsets(tps)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for tp, recs in (await c.getmany(timeout_ms=200)).items():
+                out[tp].extend(recs)
+            n = sum(len(v) for v in out.values())
+            if want is not None:
+                if n >= want:
+                    break
+                continue
+            if all([await c.position(tp) >= ends[tp] for tp in tps]):
+                break
+    return [r for tp in tps for r in out[tp]]
+
+
+def values(records: list) -> list[bytes]:
+    return [r.value for r in records]
