@@ -31,13 +31,18 @@ def java_console_consumer(bootstrap: str, topic: str, group: str, strategy: str)
 
 @pytest.mark.parametrize("strategy,java_class", [
     ("range", "org.apache.kafka.clients.consumer.RangeAssignor"),
+    ("roundrobin", "org.apache.kafka.clients.consumer.RoundRobinAssignor"),
+    ("sticky", "org.apache.kafka.clients.consumer.StickyAssignor"),
     ("cooperative-sticky", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"),
 ])
-async def test_kafkaio_and_java_share_a_group(consumer_bootstrap, raw_producer, strategy, java_class) -> None:
+@pytest.mark.parametrize("java_leads", [False, True], ids=["kafkaio-leads", "java-leads"])
+async def test_kafkaio_and_java_share_a_group(consumer_bootstrap, raw_producer, strategy, java_class,
+                                              java_leads) -> None:
     topic, group = unique(), unique("g")
     await raw_producer.create_topic(topic, 6)
     lines: list[str] = []
     java = java_console_consumer(consumer_bootstrap, topic, group, java_class)
+    early = set(range(1000, 1006))
 
     async def read_java() -> None:
         loop = asyncio.get_running_loop()
@@ -49,6 +54,15 @@ async def test_kafkaio_and_java_share_a_group(consumer_bootstrap, raw_producer, 
 
     reader = asyncio.get_running_loop().create_task(read_java())
     try:
+        if java_leads:
+            # The Java consumer joins alone (so it is the leader and runs the assignor over our
+            # metadata when we join); seeing these records means it has joined.
+            for p in range(6):
+                await raw_producer.send_batch(topic, p, [str(1000 + p).encode()])
+            deadline = time.monotonic() + 90
+            while sum(ln.startswith("Partition:") for ln in lines) < 6 and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            assert sum(ln.startswith("Partition:") for ln in lines) == 6, "the Java consumer never joined"
         async with kafkaio.Consumer(bootstrap_servers=consumer_bootstrap, group_id=group,
                                     partition_assignment_strategy=strategy, auto_offset_reset="earliest",
                                     heartbeat_interval_ms=500, session_timeout_ms=10000) as c:
@@ -74,7 +88,7 @@ async def test_kafkaio_and_java_share_a_group(consumer_bootstrap, raw_producer, 
                     for r in recs:
                         got[int(r.value)] = tp.partition
                 java_values = [ln for ln in lines if ln.startswith("Partition:")]
-                if len(got) + len(java_values) >= 600:
+                if len(got) + len(java_values) >= 600 + (6 if java_leads else 0):
                     break
             await asyncio.sleep(1)
             java_got: dict[int, int] = {}
@@ -82,10 +96,10 @@ async def test_kafkaio_and_java_share_a_group(consumer_bootstrap, raw_producer, 
                 if ln.startswith("Partition:"):
                     part, value = ln.split("\t", 1)
                     java_got[int(value)] = int(part.split(":")[1])
-            assert set(got) | set(java_got) == set(range(600))
+            assert set(got) | set(java_got) == set(range(600)) | (early if java_leads else set())
             assert not (set(got) & set(java_got)), "a record consumed by both"
-            assert {p for p in got.values()} <= mine
-            assert not ({p for p in java_got.values()} & mine), "disjoint assignments"
+            assert {p for v, p in got.items() if v < 1000} <= mine
+            assert not ({p for v, p in java_got.items() if v < 1000} & mine), "disjoint assignments"
             assert java_got, "the Java member consumed its share"
     finally:
         java.terminate()
