@@ -430,7 +430,7 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
     cdef list out
     cdef list headers
     cdef ConsumerRecord rec
-    cdef object key, value, hvalue
+    cdef object hvalue
     if count < 0 or count > (end - p) // MIN_RECORD_SIZE:
         raise _corrupt(f"record count {count} impossible for {end - p} bytes of records")
     out = PyList_New(count)  # filled in order; on error the rest are NULL, which list_dealloc skips
@@ -446,26 +446,23 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
         p = read_varint32(p, rec_end, &off_delta)
         if p == NULL:
             raise _corrupt("malformed offset delta")
+        # fields go straight into the new record (no intermediate references to shuffle)
+        rec = ConsumerRecord.__new__(ConsumerRecord)
         p = read_varint32(p, rec_end, &kn)
         if p == NULL or kn < -1 or kn > rec_end - p:
             raise _corrupt("record key length invalid or past the end of the record")
         if kn >= 0:
-            key = PyBytes_FromStringAndSize(<const char*>p, kn)
+            rec.key = PyBytes_FromStringAndSize(<const char*>p, kn)
             p += kn
-        else:
-            key = None
         p = read_varint32(p, rec_end, &vn)
         if p == NULL or vn < -1 or vn > rec_end - p:
             raise _corrupt("record value length invalid or past the end of the record")
         if vn >= 0:
-            value = PyBytes_FromStringAndSize(<const char*>p, vn)
+            rec.value = PyBytes_FromStringAndSize(<const char*>p, vn)
             p += vn
-        else:
-            value = None
         p = read_varint32(p, rec_end, &nh)
         if p == NULL or nh < 0 or nh > rec_end - p:
             raise _corrupt("invalid header count")
-        headers = None
         if nh:
             headers = []
             for j in range(nh):
@@ -483,17 +480,14 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
                 else:
                     hvalue = None
                 headers.append((hkey, hvalue))
+            rec._headers = headers
         if p != rec_end:
             raise _corrupt("record length disagrees with its content")
-        rec = ConsumerRecord.__new__(ConsumerRecord)
         rec.topic = topic
         rec.partition = partition
         rec.offset = base_offset + off_delta
         rec.timestamp = max_ts if log_append else <int64_t>(base_ts + <uint64_t>ts_delta)
         rec.timestamp_type = ts_type
-        rec.key = key
-        rec.value = value
-        rec._headers = headers
         rec.leader_epoch = epoch
         Py_INCREF(rec)
         PyList_SET_ITEM(out, i, rec)
