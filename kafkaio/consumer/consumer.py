@@ -33,7 +33,7 @@ from kafkaio.consumer.subscription import (
     ConsumerRebalanceListener,
     SubscriptionState,
 )
-from kafkaio.errors import IllegalStateError, KafkaError
+from kafkaio.errors import IllegalStateError, KafkaError, KafkaTimeoutError
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 log = logging.getLogger(__name__)
@@ -430,7 +430,7 @@ class Consumer:
             await self._ensure_positions()
             if st.position is None:
                 if loop.time() > deadline:
-                    raise KafkaError(f"no position for {tp} within default_api_timeout_ms")
+                    raise KafkaTimeoutError(f"no position for {tp} within default_api_timeout_ms")
                 await asyncio.sleep(self._config.retry_backoff_ms / 1000.0)
             st = self._subs.state(tp)
         return st.position
