@@ -239,3 +239,16 @@ async def test_offsets_sent_to_a_transaction_are_committed_only_on_commit(bootst
             assert committed is not None and committed.offset == 7
     finally:
         await consumer.stop()
+
+
+async def test_close_aborts_an_open_transaction(bootstrap_servers, topic) -> None:
+    p = producer(bootstrap_servers)
+    await p.start()
+    p.begin_transaction()
+    await (await p.send(topic, b"open at close"))
+    await p.close()
+    tp = TopicPartition(topic, 0)
+    async with kafkaio.Consumer(bootstrap_servers=bootstrap_servers) as c:
+        # the abort marker follows the record at once (not after transaction_timeout_ms)
+        assert (await c.end_offsets([tp]))[tp] == 2
+    assert values(await read_all(bootstrap_servers, topic)) == []

@@ -9,6 +9,7 @@ import pytest
 
 import kafkaio
 from kafkaio.admin import Admin, NewTopic
+from kafkaio.errors import KafkaTimeoutError
 from kafkaio.protocol import ApiKey
 from kafkaio.structs import TopicPartition
 from kafkaio.testing.proxy import FaultProxy, start_proxied_cluster
@@ -96,3 +97,26 @@ async def test_cut_connections_mid_transaction_commit_once(bootstrap: str, proxy
                 await p.send(topic, b"b%d" % i)
     want = [b"a%d" % i for i in range(5)] + [b"b%d" % i for i in range(5)]
     assert values(await read_all(bootstrap, topic)) == want
+
+
+async def test_a_batch_expiring_in_a_transaction_aborts_it_and_bumps_the_epoch(bootstrap: str,
+                                                                              proxy: FaultProxy) -> None:
+    topic = await _topic(bootstrap)
+    async with kafkaio.Producer(bootstrap, transactional_id=unique("tid"), linger_ms=0, request_timeout_ms=1000,
+                                delivery_timeout_ms=2500, retry_backoff_ms=50) as p:
+        epoch = p._txn._idem.producer_epoch
+        p.begin_transaction()
+        proxy.drop_responses(None, api_key=ApiKey.PRODUCE)  # written by the broker, never acknowledged
+        fut = await p.send(topic, b"lost ack")
+        with pytest.raises(KafkaTimeoutError):
+            await fut
+        proxy.reset()
+        with pytest.raises(KafkaTimeoutError):  # commit refuses, naming the cause
+            await p.commit_transaction()
+        await p.abort_transaction()
+        # the failed batch had a sequence number: the abort continues with the next epoch (KIP-360)
+        assert p._txn._idem.producer_epoch == epoch + 1
+        async with p.transaction():
+            await p.send(topic, b"next")
+    assert values(await read_all(bootstrap, topic)) == [b"next"]
+    assert values(await read_all(bootstrap, topic, committed=False, want=2)) == [b"lost ack", b"next"]
