@@ -96,6 +96,7 @@ async def test_keyless_records_use_sticky_batches_over_all_partitions(producer_b
 async def test_explicit_partition_is_honoured_and_a_missing_one_times_out(producer_bootstrap: str) -> None:
     topic = await create_topic(producer_bootstrap, unique("explicit"), 3)
     async with Producer(bootstrap_servers=producer_bootstrap, max_block_ms=1500) as p:
+        await p._cluster.wait_for_topic(topic, 30_000)  # metadata first: max_block_ms is short
         md = await p.send_and_wait(topic, b"v", key=b"whatever", partition=2)
         assert md.partition == 2
         with pytest.raises(KafkaTimeoutError) as info:

@@ -166,6 +166,7 @@ async def test_full_buffer_blocks_then_times_out(bootstrap: str, proxy: FaultPro
     topic = await create_topic(bootstrap, unique("buffer"), 1)
     async with Producer(bootstrap_servers=bootstrap, buffer_memory=64 * 1024, batch_size=16 * 1024,
                         max_block_ms=500, linger_ms=0, request_timeout_ms=30_000) as p:
+        await p._cluster.wait_for_topic(topic, 30_000)  # metadata first: max_block_ms is short
         await p.send_and_wait(topic, b"warm-up")
         proxy.pause()
         futs = []
@@ -219,7 +220,7 @@ async def test_close_with_timeout_leaves_no_future_pending(bootstrap: str, proxy
 
 
 async def test_unknown_topic_fails_after_max_block_ms(bootstrap: str, proxy: FaultProxy) -> None:
-    async with Producer(bootstrap_servers=bootstrap, max_block_ms=1000) as p:
+    async with Producer(bootstrap_servers=bootstrap, max_block_ms=3000) as p:
         with pytest.raises((UnknownTopicOrPartitionError, KafkaTimeoutError)) as info:
             await p.send(unique("no-such-topic"), b"v")
         assert "no-such-topic" in str(info.value)

@@ -32,8 +32,9 @@ async def test_not_enough_replicas_is_retried_until_timeout_or_recovery(two_brok
                         delivery_timeout_ms=3000, retry_backoff_ms=50, retry_backoff_max_ms=200) as short, \
             Producer(bootstrap_servers=bootstrap, linger_ms=0, request_timeout_ms=2000,
                      delivery_timeout_ms=120_000, retry_backoff_ms=50, retry_backoff_max_ms=500) as patient:
-        await short.send_and_wait(topic, b"both-replicas")
-        leader = short._cluster.leader_for(topic, 0)
+        await patient.send_and_wait(topic, b"both-replicas")
+        await short._cluster.refresh_metadata([topic])
+        leader = patient._cluster.leader_for(topic, 0)
         follower_index = next(i for i, b in enumerate(two_brokers.brokers) if b.node_id != leader)
         await asyncio.to_thread(two_brokers.stop_broker, follower_index)
         # the broker now refuses acks=all writes: retried until the delivery timeout
