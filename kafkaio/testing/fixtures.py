@@ -11,7 +11,7 @@ Fixtures:
   (when one answers) > a local broker started from Maven-fetched jars
   (:mod:`kafkaio.testing.broker`). Nothing starts until a test asks for it.
 - ``bootstrap_servers`` (session): its ``"host:port,..."``.
-- ``kafka_secure_cluster`` (session): a local cluster with SASL and TLS listeners (see below).
+- ``kafka_secure_cluster`` (session): a local cluster with SASL and TLS listeners (see its docstring).
 - ``topic``: a new, uniquely named topic with one partition, deleted after the test.
 - ``topic_factory``: ``await topic_factory(partitions=3, replication_factor=1, configs={...})``
   makes more topics like that.

@@ -390,6 +390,7 @@ if sys.argv[1].startswith("crash"):
 """
 
 
+@pytest.mark.slow  # a broker start per case; loop-independent, so the uvloop pass may skip it
 @pytest.mark.parametrize("how", ["exit", "crash", "crash-after-thread"])
 async def test_broker_dies_with_the_process_that_started_it(how: str) -> None:
     proc = await asyncio.create_subprocess_exec(
