@@ -33,7 +33,7 @@ demo: build broker
 # The whole suite: unit and integration tests on the compiled core under the default loop, the
 # integration tests again under uvloop, and the unit tests again on the pure-Python twins.
 test: build broker
-	$(PY) -m pytest tests -ra $(PYTEST_ARGS)
+	$(PY) -m pytest tests -ra --durations=25 $(PYTEST_ARGS)
 	KAFKAIO_LOOP=uvloop $(PY) -m pytest tests/integration -ra -m "not slow" $(PYTEST_ARGS)
 	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)
 
