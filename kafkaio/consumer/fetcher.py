@@ -24,6 +24,7 @@ import logging
 from collections import deque
 from typing import Any
 
+from kafkaio.consumer.fetch_session import FetchSession, forgotten_body, topics_body
 from kafkaio.consumer.subscription import PartitionState, SubscriptionState
 from kafkaio.errors import (
     CorruptRecordError,
@@ -80,6 +81,8 @@ class Fetcher:
         self._closed = False
         self._backoff_s = config.retry_backoff_ms / 1000.0
         self.fatal_error: BaseException | None = None
+        self._sessions: dict[int, FetchSession] = {}   # KIP-227, per broker
+        self._use_sessions = True
         self._cur_chunk: _Chunk | None = None     # next_record()'s fast path
         self._cur_state: PartitionState | None = None
 
@@ -100,6 +103,15 @@ class Fetcher:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
                 pass
         self._in_flight.clear()
+        # Release every fetched batch now, in plain refcount order: batches hold views of fetch
+        # responses, and leaving them to the cycle collector (e.g. at interpreter exit) has been
+        # seen to crash the reader's buffer release.
+        self._cur_chunk = None
+        self._cur_state = None
+        for st in self._subs.assignment.values():
+            st.buffer.clear()
+            st.buffered_bytes = 0
+        self._ready.clear()
 
     def wakeup(self) -> None:
         self._wakeup.set()
@@ -169,38 +181,40 @@ class Fetcher:
 
     async def _fetch_once(self, node: int, states: list[PartitionState]) -> None:
         cfg = self._config
-        sent: dict[TopicPartition, tuple[int, int]] = {}
-        topics: dict[str, list[dict[str, Any]]] = {}
         meta = self._cluster.metadata
-        for st in states:
-            sent[st.tp] = (st.epoch, st.fetch_offset)  # type: ignore[assignment]
-            topics.setdefault(st.tp.topic, []).append({
-                "partition": st.tp.partition,
-                "current_leader_epoch": _leader_epoch(meta, st.tp),
-                "fetch_offset": st.fetch_offset,
-                "last_fetched_epoch": -1,
-                "log_start_offset": -1,
-                "partition_max_bytes": cfg.max_partition_fetch_bytes,
-            })
+        session = self._sessions.get(node)
+        if session is None:
+            session = self._sessions[node] = FetchSession(self._use_sessions)
+        max_bytes = cfg.max_partition_fetch_bytes
+        send, forget, sent, session_id, session_epoch = session.build(
+            (st.tp, st.fetch_offset, _leader_epoch(meta, st.tp), st.epoch, max_bytes) for st in states)
         body = {
             "replica_id": -1,
             "max_wait_ms": cfg.fetch_max_wait_ms,
             "min_bytes": cfg.fetch_min_bytes,
             "max_bytes": cfg.fetch_max_bytes,
             "isolation_level": self._isolation,
-            "session_id": 0,
-            "session_epoch": -1,
-            "topics": [{"topic": t, "partitions": ps} for t, ps in topics.items()],
-            "forgotten_topics_data": [],
+            "session_id": session_id,
+            "session_epoch": session_epoch,
+            "topics": topics_body(send),
+            "forgotten_topics_data": forgotten_body(forget),
             "rack_id": cfg.client_rack,
         }
-        conn = await self._cluster.connection(node, purpose="fetch")
-        version = min(conn.version(ApiKey.FETCH), FETCH_MAX_VERSION)
-        resp = await conn.request(ApiKey.FETCH, body, version=version,
-                                  timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms)
+        try:
+            conn = await self._cluster.connection(node, purpose="fetch")
+            version = min(conn.version(ApiKey.FETCH), FETCH_MAX_VERSION)
+            if version < 7:
+                session.enabled = False
+            resp = await conn.request(ApiKey.FETCH, body, version=version,
+                                      timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms)
+        except BaseException:
+            session.reset()   # we cannot know what the broker cached
+            raise
         if resp.get("error_code"):
+            session.reset()   # FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, ...
             err = error_for_code(resp["error_code"])
             raise err(f"fetch from broker {node}")
+        session.response(resp.get("session_id", 0))
         got_data = False
         for topic_resp in resp["responses"]:
             topic = topic_resp["topic"]
