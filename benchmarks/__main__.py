@@ -21,7 +21,10 @@ SCENARIOS = ("produce", "consume", "latency", "codec")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Benchmark kafkaio against aiokafka, confluent-kafka, kafka-python and the Java "
+                    "client on a local broker (or KAFKAIO_BOOTSTRAP); writes BENCHMARKS.md and charts.")
     ap.add_argument("--quick", action="store_true",
                     help="development mode: 100,000 records, 2,000 latency sends, 1 repetition")
     ap.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
