@@ -6,6 +6,13 @@ frequency drift and noisy neighbours hit both alike; the table shows the median 
 
     .venv/bin/python -m benchmarks.records [--reps 9] [--batches 200] [--records 128]
 
+Instruction counts (independent of machine load): run one loop under callgrind for two batch counts
+and divide the difference by the extra records, e.g. for kafkaio's uncompressed decode
+
+    valgrind --tool=callgrind .venv/bin/python -m benchmarks.records --loop kafkaio-decode --batches 100
+    valgrind --tool=callgrind .venv/bin/python -m benchmarks.records --loop kafkaio-decode --batches 1100
+    # (Ir of the second - Ir of the first) / (1000 * 128)
+
 aiokafka is optional (``pip install aiokafka``); without it only kafkaio's column is filled.
 """
 from __future__ import annotations
@@ -139,7 +146,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=9, help="repetitions (median reported)")
     ap.add_argument("--batches", type=int, default=200, help="batches per measurement")
     ap.add_argument("--records", type=int, default=128, help="records per batch")
+    ap.add_argument("--loop", choices=["kafkaio-encode", "aiokafka-encode", "kafkaio-decode", "aiokafka-decode"],
+                    help="only run this loop (uncompressed), untimed: for callgrind")
     args = ap.parse_args(argv)
+    if args.loop:
+        records = _payloads(args.records)
+        b = load("records").BatchBuilder(0, BATCH_SIZE)
+        for key, value in records:
+            b.append(TIMESTAMP, key, value, None)
+        data = b.build()
+        fn = {"kafkaio-encode": kafkaio_encode, "aiokafka-encode": aiokafka_encode,
+              "kafkaio-decode": kafkaio_decode, "aiokafka-decode": aiokafka_decode}[args.loop]
+        if args.loop.endswith("encode"):
+            fn(0, records, args.batches)
+        else:
+            fn(data, args.records, args.batches)
+        return 0
     impl = load("records").__name__
     print(f"kafkaio implementation: {impl} (speedups enabled: {speedups_enabled()}); "
           f"python {sys.version.split()[0]}; {os.cpu_count()} CPUs; "
