@@ -193,8 +193,7 @@ class TransactionManager:
                 asyncio.get_running_loop().call_soon(self._abort_queued)
 
     def _abort_queued(self) -> None:
-        cause = self.last_error
-        n = self._acc.abort_queued(lambda b: _aborted(b, cause))
+        n = self._acc.abort_queued(self._aborted_error)
         if n:
             log.debug("transactional producer %r: %d queued batch(es) aborted", self.transactional_id, n)
 
@@ -307,10 +306,21 @@ class TransactionManager:
         self.abortable(exc)
         raise exc
 
+    def _aborted_error(self, batch: ProducerBatch) -> KafkaError:
+        """The error of a queued batch failed by an abort (for ``accumulator.abort_queued``).
+
+        A batch that already had a sequence number (queued for a retry) may or may not be in the
+        log: the idempotence state must know it failed, so that the abort bumps the epoch."""
+        if self._idem is not None:
+            self._idem.failed(batch, "aborted while waiting for a retry")
+        return _aborted(batch, self.last_error)
+
     async def _with_retries(self, what: str, attempt: Callable[[], Awaitable[Any]],
-                            deadline_ms: float | None = None, group: bool = False) -> Any:
+                            deadline_ms: float | None = None, group: bool = False,
+                            keep_going: Callable[[], bool] | None = None) -> Any:
         """Run ``attempt`` until it succeeds, rediscovering the coordinator and backing off on
-        retriable errors, for up to ``max_block_ms``. Fatal and abortable errors propagate."""
+        retriable errors, for up to ``max_block_ms`` (and while ``keep_going()``). Fatal and
+        abortable errors propagate."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self._max_block_ms if deadline_ms is None else deadline_ms) / 1000.0
         failures = 0
@@ -328,6 +338,8 @@ class TransactionManager:
                 cause, delay = exc, None
                 if not group:
                     self._coordinator = None
+            if keep_going is not None and not keep_going():
+                raise KafkaError(f"{what} given up: the transaction is ending") from cause
             if delay is None:
                 delay = self._backoff.backoff_ms(failures)
             failures += 1
@@ -363,6 +375,9 @@ class TransactionManager:
                  resp["producer_id"], resp["producer_epoch"])
         self._sender.wakeup()
 
+    def _adding_allowed(self) -> bool:
+        return self.state in (S.IN_TRANSACTION, S.COMMITTING)
+
     async def _add_partitions(self) -> None:
         """AddPartitionsToTxn for the partitions queued by the gate, until none is left."""
         try:
@@ -394,7 +409,8 @@ class TransactionManager:
                         raise _Retry(KafkaError("AddPartitionsToTxn: operation not attempted"))
 
                 # batches expire on their own (delivery_timeout_ms) while this keeps retrying
-                await self._with_retries("AddPartitionsToTxn", attempt, deadline_ms=float("inf"))
+                await self._with_retries("AddPartitionsToTxn", attempt, deadline_ms=float("inf"),
+                                         keep_going=self._adding_allowed)
                 self._pending.difference_update(batch)
                 self._in_txn.update(batch)
                 self._sender.wakeup()
@@ -471,15 +487,14 @@ class TransactionManager:
             self._check_abort()
             if self.state is not S.ABORTING:
                 self._transition(S.ABORTING)
-            cause = self.last_error
-            self._acc.abort_queued(lambda b: _aborted(b, cause))
+            self._acc.abort_queued(self._aborted_error)
             await self._wait_for_batches()
             self._raise_if_failed()  # e.g. fenced while the in-flight batches completed
             task = self._add_task
             if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                # its request in flight may add partitions: wait for the answer (no more retries),
+                # so that EndTxn is sent whenever the coordinator may have started the transaction
+                await task
             if self._in_txn or self._offsets_added:
                 await self._end_txn(committed=False)
             if self._idem.epoch_bump_needed:
