@@ -100,11 +100,39 @@ async def auto_decoupled(bootstrap: str, topic: str, group: str, write) -> None:
         task.cancel()
 
 
+async def fenced(bootstrap: str, topic: str, group: str, write) -> None:
+    """Consume and commit per batch, logging commit failures and listener calls (for SIGSTOP tests)."""
+    class Listener(kafkaio.ConsumerRebalanceListener):
+        def on_partitions_assigned(self, parts):
+            write(f"ASSIGNED {sorted(tp.partition for tp in parts)}\n")
+
+        def on_partitions_revoked(self, parts):
+            write(f"REVOKED {sorted(tp.partition for tp in parts)}\n")
+
+        def on_partitions_lost(self, parts):
+            write(f"LOST {sorted(tp.partition for tp in parts)}\n")
+
+    async with kafkaio.Consumer(bootstrap_servers=bootstrap, group_id=group, session_timeout_ms=6000,
+                                heartbeat_interval_ms=500, enable_auto_commit=False,
+                                auto_offset_reset="earliest") as c:
+        c.subscribe([topic], listener=Listener())
+        print("READY", flush=True)
+        while True:
+            batch = await c.getmany(timeout_ms=200)
+            if batch:
+                try:
+                    await c.commit()
+                    write("COMMIT ok\n")
+                except kafkaio.CommitFailedError as exc:
+                    write(f"COMMIT failed {type(exc).__name__}\n")
+
+
 def main() -> None:
     mode, bootstrap, topic, group, outfile = sys.argv[1:6]
     write = out_writer(outfile)
     write("START\n")
-    fn = {"manual": manual, "auto-inline": auto_inline, "auto-decoupled": auto_decoupled}[mode]
+    fn = {"manual": manual, "auto-inline": auto_inline, "auto-decoupled": auto_decoupled,
+          "fenced": fenced}[mode]
     asyncio.run(fn(bootstrap, topic, group, write))
 
 

@@ -172,3 +172,44 @@ async def test_auto_commit_with_decoupled_processing_loses_records(consumer_boot
                                 auto_offset_reset="earliest", enable_auto_commit=False) as c:
         r = await asyncio.wait_for(c.getone(), 60)
         assert r.offset == 100
+
+
+async def test_frozen_member_is_fenced_its_partitions_are_lost_and_its_commit_fails(
+        consumer_bootstrap, raw_producer, tmp_path) -> None:
+    """SIGSTOP a member past session_timeout_ms: the group moves on without it; when it wakes, its
+    commit fails with CommitFailedError, on_partitions_lost runs, and it rejoins."""
+    topic, group = unique(), unique("g")
+    await raw_producer.create_topic(topic, 2)
+    await raw_producer.send_numbered(topic, 2, 20)
+    out = tmp_path / "out.txt"
+    proc = spawn("fenced", consumer_bootstrap, topic, group, out)
+    try:
+        await wait_for_line(proc, "READY")
+        deadline = time.monotonic() + 60
+        while "COMMIT ok" not in out.read_text() and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        assert "ASSIGNED [0, 1]" in out.read_text()
+        proc.send_signal(signal.SIGSTOP)
+        async with kafkaio.Consumer(topic, bootstrap_servers=consumer_bootstrap, group_id=group,
+                                    session_timeout_ms=6000, heartbeat_interval_ms=500,
+                                    auto_offset_reset="earliest") as other:
+            deadline = time.monotonic() + 60
+            while len(other.assignment()) < 2 and time.monotonic() < deadline:
+                await other.getmany(timeout_ms=200)
+            assert len(other.assignment()) == 2, "the frozen member was removed after its session timeout"
+            await raw_producer.send_numbered(topic, 2, 20, start=20)   # the frozen member has data to commit
+            proc.send_signal(signal.SIGCONT)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                text = out.read_text()
+                if "LOST" in text and text.count("ASSIGNED") >= 2:
+                    break
+                await other.getmany(timeout_ms=200)
+            text = out.read_text()
+            assert "LOST [0, 1]" in text, text
+            assert "REVOKED" not in text.split("LOST")[0], "not revoked: it was fenced, the partitions were lost"
+            assert text.count("ASSIGNED") >= 2, "it rejoined the group"
+    finally:
+        proc.send_signal(signal.SIGCONT)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
