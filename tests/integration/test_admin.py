@@ -5,7 +5,6 @@ import asyncio
 import os
 import time
 import uuid
-from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable, Iterator, TypeVar
 
 import pytest
@@ -66,11 +65,7 @@ async def admin(bootstrap_servers: str) -> AsyncIterator[Admin]:
 
 @pytest.fixture(scope="module")
 def cluster3_bootstrap() -> Iterator[str]:
-    """A 3-broker cluster: the shared one (/work/dev-broker-3.txt), $KAFKAIO_BOOTSTRAP_3, or our own."""
-    shared = Path("/work/dev-broker-3.txt")
-    if shared.exists() and shared.read_text().strip():
-        yield shared.read_text().strip()
-        return
+    """A 3-broker cluster: $KAFKAIO_BOOTSTRAP_3 when set, else our own for this module."""
     if os.environ.get("KAFKAIO_BOOTSTRAP_3"):
         yield os.environ["KAFKAIO_BOOTSTRAP_3"]
         return

@@ -2,7 +2,6 @@
 CreateTopics/Fetch requests (through kafkaio.cluster), independent of the producer under test."""
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -30,16 +29,6 @@ class ReadRecord:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def shared_bootstrap() -> str | None:
-    env = os.environ.get("KAFKAIO_BOOTSTRAP")
-    if env:
-        return env
-    try:
-        return open("/work/dev-broker.txt").read().strip() or None
-    except OSError:
-        return None
 
 
 async def _cluster(bootstrap: str) -> Cluster:
