@@ -157,7 +157,7 @@ def _coerce(name: str, meta: Mapping[str, Any], value: Any, from_text: bool) -> 
         if value is None and kind != "str":
             return None
         if not isinstance(value, str):
-            raise _fail(name, f"expected a string, got {_describe(value)}")
+            raise _fail(name, f"expected a string, got {type(value).__name__ if meta['secret'] else _describe(value)}")
         if meta["choices"] is not None:
             normal = value.strip().lower() if meta["choices"][0].islower() else value.strip().upper()
             if normal not in meta["choices"]:
