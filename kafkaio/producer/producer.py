@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from kafkaio.config import ProducerConfig
 from kafkaio.errors import (
+    ConfigError,
     IllegalArgumentError,
     IllegalStateError,
     KafkaError,
@@ -65,6 +66,8 @@ class Producer(TransactionalProducerMixin):
         config = settings.pop("_config", None)
         if config is None:
             config = ProducerConfig.from_kwargs(bootstrap_servers=bootstrap_servers, **settings)
+        if on_delivery is not None and not callable(on_delivery):
+            raise ConfigError(f"on_delivery: expected a callable(metadata, exception) or None, got {type(on_delivery).__name__}")
         self.config: ProducerConfig = config
         self._on_delivery = on_delivery
         self._key_serializer = config.key_serializer
