@@ -33,7 +33,7 @@ from kafkaio.consumer.subscription import (
     ConsumerRebalanceListener,
     SubscriptionState,
 )
-from kafkaio.errors import IllegalStateError, KafkaError, KafkaTimeoutError
+from kafkaio.errors import ConfigError, IllegalStateError, KafkaError, KafkaTimeoutError
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ class Consumer:
     def _init(self, config: ConsumerConfig, topics: Iterable[str]) -> None:
         self._config = config
         self._initial_topics = list(topics)
+        if self._initial_topics and config.group_id is None:
+            raise ConfigError("group_id: required to subscribe to topics; use assign() to consume without a group")
         self._subs = SubscriptionState(config.auto_offset_reset if config.auto_offset_reset in
                                        ("earliest", "latest", "none") else "latest")
         self._cluster: Any = None
