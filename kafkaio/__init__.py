@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "TopicPartition": "kafkaio.structs",
     "OffsetAndMetadata": "kafkaio.structs",
     "ConsumerRebalanceListener": "kafkaio.consumer.subscription",
+    "ConsumerGroupMetadata": "kafkaio.consumer.coordinator",
+    "OffsetAndTimestamp": "kafkaio.consumer.consumer",
     # errors most users catch
     "KafkaError": "kafkaio.errors",
     "ConfigError": "kafkaio.errors",
