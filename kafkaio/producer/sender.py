@@ -331,7 +331,8 @@ class Sender:
                         self._complete(b, -1, -1)
                     return
                 version = None
-                if self._transactional_id is not None:  # classic transactions (v12+ means KIP-890 v2)
+                txn = self.transactions
+                if txn is not None and not txn.protocol_v2:  # classic transactions: v12+ means KIP-890 v2
                     version = min(conn.version(ApiKey.PRODUCE), LAST_TXN_V1_VERSIONS[ApiKey.PRODUCE])
                 resp = await conn.request(ApiKey.PRODUCE, body, version=version,
                                           timeout_ms=self._request_timeout_ms)

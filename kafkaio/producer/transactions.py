@@ -121,6 +121,9 @@ class TransactionManager:
     Constructed without them (all None) it is the bare state machine, for unit tests.
     """
 
+    #: the highest transaction protocol version used when the broker offers it (1: classic only)
+    max_transaction_version = 2
+
     def __init__(self, transactional_id: str, transaction_timeout_ms: int, *, cluster: Any = None,
                  accumulator: Any = None, idempotence: Any = None, sender: Any = None,
                  request_timeout_ms: float = 30000, retry_backoff_ms: float = 100,
@@ -142,6 +145,7 @@ class TransactionManager:
         self._add_task: asyncio.Task | None = None
         self._offsets_added = False                    # AddOffsetsToTxn succeeded in this transaction
         self._op_lock: asyncio.Lock | None = None
+        self.protocol_v2 = False                       # KIP-890 part 2, decided by initialize()
         if sender is not None:
             sender.partition_gate = self.partition_gate
             sender.on_batch_failed = self.on_batch_failed
@@ -251,6 +255,12 @@ class TransactionManager:
         tp = batch.tp
         if tp in self._in_txn:
             return True
+        if self.protocol_v2:
+            # transaction v2: Produce adds the partition to the transaction itself
+            if self.state in (S.IN_TRANSACTION, S.COMMITTING):
+                self._in_txn.add(tp)
+                return True
+            return False
         if self.state in (S.IN_TRANSACTION, S.COMMITTING) and tp not in self._pending:
             self._pending.add(tp)
             if self._add_task is None or self._add_task.done():
@@ -279,7 +289,7 @@ class TransactionManager:
     async def _request(self, node: int, api_key: ApiKey, body: dict) -> dict:
         conn = await self._cluster.connection(node)
         version = conn.version(api_key)
-        cap = LAST_TXN_V1_VERSIONS.get(api_key)
+        cap = None if self.protocol_v2 else LAST_TXN_V1_VERSIONS.get(api_key)
         if cap is not None and version > cap:
             version = cap  # classic transactions: newer versions mean transaction protocol v2
         return await conn.request(api_key, body, version=version, timeout_ms=self._request_timeout_ms)
@@ -378,6 +388,22 @@ class TransactionManager:
     def _adding_allowed(self) -> bool:
         return self.state in (S.IN_TRANSACTION, S.COMMITTING)
 
+    async def _broker_offers_v2(self) -> bool:
+        """Transaction v2 when allowed, finalized by the cluster (feature ``transaction.version``
+        >= 2, as the Java client decides) and spoken by the coordinator (EndTxn 5, TxnOffsetCommit 5,
+        Produce 12)."""
+        if self.max_transaction_version < 2:
+            return False
+        try:
+            conn = await self._cluster.connection(await self._coordinator_node())
+        except KafkaError:
+            return False
+        features = (conn.api_versions_response or {}).get("finalized_features") or ()
+        level = max((f.get("max_version_level", 0) for f in features if f.get("name") == "transaction.version"),
+                    default=0)
+        needed = {ApiKey.END_TXN: 5, ApiKey.TXN_OFFSET_COMMIT: 5, ApiKey.PRODUCE: 12}
+        return level >= 2 and all(conn.supports(k) and conn.version(k) >= v for k, v in needed.items())
+
     async def _add_partitions(self) -> None:
         """AddPartitionsToTxn for the partitions queued by the gate, until none is left."""
         try:
@@ -426,13 +452,18 @@ class TransactionManager:
                 "committed": committed}
         what = "EndTxn(commit)" if committed else "EndTxn(abort)"
 
-        async def attempt() -> None:
+        async def attempt() -> dict:
             resp = await self._request(await self._coordinator_node(), ApiKey.END_TXN, body)
             code = resp["error_code"]
             if code:
                 self._classify(code, what)
+            return resp
 
-        await self._with_retries(what, attempt)
+        resp = await self._with_retries(what, attempt)
+        if self.protocol_v2 and resp.get("producer_epoch", -1) >= 0:
+            # transaction v2: every EndTxn gives the producer its next epoch; sequences restart
+            self._idem.set_producer_id(resp["producer_id"], resp["producer_epoch"])
+            self._idem.reset_sequences(self._acc.queued_batches())
 
     async def _wait_for_batches(self) -> None:
         """Send everything buffered now and wait until every batch is delivered or failed."""
@@ -462,6 +493,9 @@ class TransactionManager:
                 raise IllegalStateError(f"the transactional producer is already initialized ({self.state.value})")
             self._transition(S.INITIALIZING)
             await self._init_producer_id(bump=False)
+            self.protocol_v2 = await self._broker_offers_v2()
+            log.info("transactional producer %r: transaction protocol v%d", self.transactional_id,
+                     2 if self.protocol_v2 else 1)
             self._transition(S.READY)
 
     async def commit(self) -> None:
@@ -497,7 +531,7 @@ class TransactionManager:
                 await task
             if self._in_txn or self._offsets_added:
                 await self._end_txn(committed=False)
-            if self._idem.epoch_bump_needed:
+            if self._idem.epoch_bump_needed and not self.protocol_v2:
                 # a batch with a sequence failed: continue with the next epoch (KIP-360)
                 self._transition(S.INITIALIZING)
                 await self._init_producer_id(bump=True)
@@ -524,7 +558,8 @@ class TransactionManager:
                 if resp["error_code"]:
                     self._classify(resp["error_code"], f"AddOffsetsToTxn for group {group_id!r}")
 
-            await self._with_retries("AddOffsetsToTxn", add_offsets)
+            if not self.protocol_v2:  # v2: TxnOffsetCommit adds the group to the transaction itself
+                await self._with_retries("AddOffsetsToTxn", add_offsets)
             self._offsets_added = True
             await self._txn_offset_commit(offsets, group_id, generation, member_id, instance_id)
 

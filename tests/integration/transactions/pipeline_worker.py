@@ -1,6 +1,6 @@
 """A consume-transform-produce worker for the exactly-once crash test (run as a subprocess).
 
-    python pipeline_worker.py BOOTSTRAP INPUT OUTPUT GROUP TRANSACTIONAL_ID
+    python pipeline_worker.py BOOTSTRAP INPUT OUTPUT GROUP TRANSACTIONAL_ID [TRANSACTION_VERSION]
 
 Reads INPUT (read_committed, as a static member of GROUP), writes ``b"out:" + value`` with the same
 key to OUTPUT, and commits the consumed offsets in the same transaction. Prints ``committed N``
@@ -47,4 +47,8 @@ async def main(bootstrap: str, src: str, dst: str, group: str, txn_id: str) -> N
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 6:
+        from kafkaio.producer.transactions import TransactionManager
+
+        TransactionManager.max_transaction_version = int(sys.argv[6])
     asyncio.run(main(*sys.argv[1:6]))

@@ -25,11 +25,12 @@ PARTITIONS = 3
 KILLS = 5
 
 
-async def _start_worker(bootstrap: str, src: str, dst: str, group: str, txn_id: str) -> asyncio.subprocess.Process:
+async def _start_worker(bootstrap: str, src: str, dst: str, group: str, txn_id: str,
+                        version: int) -> asyncio.subprocess.Process:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(kafkaio.__file__).parent.parent),
                                                        os.environ.get("PYTHONPATH", "")]))
     return await asyncio.create_subprocess_exec(
-        sys.executable, str(WORKER), bootstrap, src, dst, group, txn_id,
+        sys.executable, str(WORKER), bootstrap, src, dst, group, txn_id, str(version),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env)
 
 
@@ -47,7 +48,7 @@ async def _wait_for_commits(proc: asyncio.subprocess.Process, n: int, timeout: f
 
 
 async def test_pipeline_killed_and_restarted_produces_each_result_exactly_once(
-        bootstrap_servers, topic_factory) -> None:
+        bootstrap_servers, topic_factory, txn_version) -> None:
     rng = random.Random()
     src = await topic_factory(partitions=PARTITIONS)
     dst = await topic_factory(partitions=PARTITIONS)
@@ -63,14 +64,14 @@ async def test_pipeline_killed_and_restarted_produces_each_result_exactly_once(
 
     group, txn_id = unique("eos-group"), unique("eos-txn")
     kills = 0
-    proc = await _start_worker(bootstrap_servers, src, dst, group, txn_id)
+    proc = await _start_worker(bootstrap_servers, src, dst, group, txn_id, txn_version)
     try:
         for kills in range(1, KILLS + 1):
             await _wait_for_commits(proc, rng.randint(1, 4))
             await asyncio.sleep(rng.uniform(0, 0.2))  # somewhere inside the next transaction
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
-            proc = await _start_worker(bootstrap_servers, src, dst, group, txn_id)
+            proc = await _start_worker(bootstrap_servers, src, dst, group, txn_id, txn_version)
         got = await read_all(bootstrap_servers, dst, PARTITIONS, want=RECORDS, timeout=60)
         await asyncio.sleep(1.0)  # anything beyond RECORDS (a duplicate) would show up now
         got = await read_all(bootstrap_servers, dst, PARTITIONS)
