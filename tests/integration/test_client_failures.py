@@ -49,7 +49,7 @@ from kafkaio.errors import (
 )
 from kafkaio.producer.producer import Producer
 from kafkaio.structs import TopicPartition
-from kafkaio.testing.proxy import FaultProxy, start_proxied_cluster
+from kafkaio.testing.proxy import FaultProxy, proxied_cluster
 
 pytestmark = [pytest.mark.integration]
 
@@ -97,12 +97,8 @@ async def timed(coro: Any) -> tuple[Any, float]:
 @pytest.fixture(scope="module")
 async def proxied() -> AsyncIterator[tuple[Any, FaultProxy]]:
     """One broker behind a FaultProxy, with topic auto-creation off (the launcher's default is on)."""
-    cluster, proxies = await start_proxied_cluster(brokers=1, auto_create_topics=False)
-    try:
+    async with proxied_cluster(1, auto_create_topics=False) as (cluster, proxies):
         yield cluster, proxies[0]
-    finally:
-        await proxies[0].stop()
-        await asyncio.to_thread(cluster.stop)
 
 
 @pytest.fixture
@@ -390,6 +386,46 @@ async def test_seek_past_the_end_with_reset_none_raises_offset_out_of_range(boot
         consumer.seek(tp, 1)  # a valid position afterwards works
         got = await consumer.getmany(timeout_ms=5000)
         assert [r.value for r in got.get(tp, [])] == [b"v1", b"v2"]
+    finally:
+        await asyncio.wait_for(consumer.stop(), NO_HANG_S)
+
+
+@pytest.mark.xfail(strict=True, reason="consumer: a deserializer exception escapes getmany() untyped (the user's "
+                   "ValueError) after the positions moved past the whole batch, so every record of it is lost, "
+                   "good ones included; engineer G, consumer.py")
+async def test_failing_deserializer_raises_typed_error_and_loses_no_record(bootstrap_servers: str, topic: str) -> None:
+    """As the Java consumer: a record that cannot be deserialized raises a typed error naming its
+    partition and offset, the records before it are handed out, and the position stays on it, so
+    the application can seek past it without losing anything else."""
+    async with Producer(bootstrap_servers=bootstrap_servers, linger_ms=50) as p:
+        futs = [await p.send(topic, v) for v in (b"v0", b"v1", b"BAD", b"v3")]
+        await p.flush()
+        assert all(f.exception() is None for f in futs)
+
+    def value(b: bytes) -> str:
+        if b == b"BAD":
+            raise ValueError("cannot decode")
+        return b.decode()
+
+    tp = TopicPartition(topic, 0)
+    consumer = Consumer(bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest", value_deserializer=value)
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        seen: list[str] = []
+        error: BaseException | None = None
+        deadline = time.monotonic() + NO_HANG_S
+        while error is None and time.monotonic() < deadline:
+            try:
+                seen += [r.value for r in (await consumer.getmany(timeout_ms=300)).get(tp, [])]
+            except Exception as exc:  # noqa: BLE001 - the type is asserted below
+                error = exc
+        assert isinstance(error, SerializationError), repr(error)
+        assert seen == ["v0", "v1"]
+        assert await consumer.position(tp) == 2
+        consumer.seek(tp, 3)
+        got = await consumer.getmany(timeout_ms=5000)
+        assert [r.value for r in got.get(tp, [])] == ["v3"]
     finally:
         await asyncio.wait_for(consumer.stop(), NO_HANG_S)
 
