@@ -80,6 +80,42 @@ cdef uint32_t _crc_of(const unsigned char* p, Py_ssize_t n) except? 0xFFFFFFFF:
     return _crc32c(PyMemoryView_FromMemory(<char*>p, n, PyBUF_READ))
 
 
+# A bytes object made in place: PyBytes_FromStringAndSize spends more on its generic path (size
+# checks, an out-of-line header initialisation and reference bookkeeping) than on copying a 100-byte
+# value, and the reader makes two per record. Only the plain CPython builds whose bytes layout and
+# reference initialisation this matches take the short path (3.11 and 3.12, GIL, no refcount
+# debugging; 3.13 added reference tracers that object creation must notify, so it is left out);
+# everything else, and the shared empty and one-byte objects, go through the public function.
+cdef extern from *:
+    """
+    #if !defined(PYPY_VERSION) && !defined(Py_LIMITED_API) && !defined(Py_TRACE_REFS) && \
+        !defined(Py_REF_DEBUG) && !defined(Py_GIL_DISABLED) && \
+        PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
+    static inline PyObject* kafkaio_bytes(const char* data, Py_ssize_t n) {
+        PyBytesObject* op;
+        if (n < 2 || n > PY_SSIZE_T_MAX - (Py_ssize_t)offsetof(PyBytesObject, ob_sval) - 1)
+            return PyBytes_FromStringAndSize(data, n);
+        op = (PyBytesObject*)PyObject_Malloc(offsetof(PyBytesObject, ob_sval) + (size_t)n + 1);
+        if (op == NULL)
+            return PyErr_NoMemory();
+        Py_SET_TYPE((PyObject*)op, &PyBytes_Type);  /* a static type: no reference to take */
+        ((PyObject*)op)->ob_refcnt = 1;  /* not Py_SET_REFCNT: on 3.12 it reads the fresh memory */
+        Py_SET_SIZE(op, n);
+        _Py_COMP_DIAG_PUSH
+        _Py_COMP_DIAG_IGNORE_DEPR_DECLS
+        op->ob_shash = -1;  /* hash not computed yet */
+        _Py_COMP_DIAG_POP
+        memcpy(op->ob_sval, data, (size_t)n);
+        op->ob_sval[n] = 0;
+        return (PyObject*)op;
+    }
+    #else
+    #define kafkaio_bytes PyBytes_FromStringAndSize
+    #endif
+    """
+    object _new_bytes "kafkaio_bytes"(const char* data, Py_ssize_t n)
+
+
 cdef inline object _corrupt(str message):
     return _CorruptRecordError(message)
 
@@ -452,13 +488,13 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
         if p == NULL or kn < -1 or kn > rec_end - p:
             raise _corrupt("record key length invalid or past the end of the record")
         if kn >= 0:
-            rec.key = PyBytes_FromStringAndSize(<const char*>p, kn)
+            rec.key = _new_bytes(<const char*>p, kn)
             p += kn
         p = read_varint32(p, rec_end, &vn)
         if p == NULL or vn < -1 or vn > rec_end - p:
             raise _corrupt("record value length invalid or past the end of the record")
         if vn >= 0:
-            rec.value = PyBytes_FromStringAndSize(<const char*>p, vn)
+            rec.value = _new_bytes(<const char*>p, vn)
             p += vn
         p = read_varint32(p, rec_end, &nh)
         if p == NULL or nh < 0 or nh > rec_end - p:
