@@ -19,9 +19,11 @@ transaction must be aborted, after which the producer is usable again; *retriabl
 moved or loading, CONCURRENT_TRANSACTIONS, lost connections): retried, each public operation for up
 to ``max_block_ms``.
 
-This is the classic transaction protocol (v1). Produce, EndTxn and TxnOffsetCommit are capped at
-:data:`kafkaio.protocol.LAST_TXN_V1_VERSIONS`: newer versions would switch the broker to transaction
-protocol v2 (KIP-890 part 2), which kafkaio does not speak yet. See docs/transactions.md.
+Two protocols, chosen once at start as the Java client does: transaction v2 (KIP-890 part 2) when
+the cluster finalized ``transaction.version`` >= 2 -- Produce and TxnOffsetCommit add to the
+transaction themselves (no AddPartitionsToTxn/AddOffsetsToTxn) and every EndTxn returns the next
+epoch; otherwise the classic protocol (v1), with Produce, EndTxn and TxnOffsetCommit capped at
+:data:`kafkaio.protocol.LAST_TXN_V1_VERSIONS`. See docs/transactions.md.
 """
 from __future__ import annotations
 
