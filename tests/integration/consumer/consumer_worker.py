@@ -41,8 +41,7 @@ async def manual(bootstrap: str, topic: str, group: str, write) -> None:
             for tp, records in batch.items():
                 for r in records:
                     write(f"R {tp.partition} {r.offset}\n")
-                    if random.random() < 0.02:
-                        await asyncio.sleep(0.01)
+                    await asyncio.sleep(0.001)   # processing takes time, so a kill lands mid-stream
             if batch:
                 offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
                 await c.commit(offsets)

@@ -57,6 +57,13 @@ def processed(runs) -> dict[int, set[int]]:
     return out
 
 
+def _records_written(out: Path) -> int:
+    """How many records all runs so far have processed (duplicates included)."""
+    if not out.exists():
+        return 0
+    return sum(1 for line in out.read_text().splitlines() if line.startswith("R "))
+
+
 async def wait_for_line(proc: subprocess.Popen, marker: str, timeout: float = 60) -> str:
     loop = asyncio.get_running_loop()
     line = await asyncio.wait_for(loop.run_in_executor(None, proc.stdout.readline), timeout)
@@ -74,8 +81,14 @@ async def test_sigkill_at_random_points_never_skips_a_record(consumer_bootstrap,
     rng = random.Random(1234)
     kills = 0
     for _ in range(12):
+        # Die at a random point of progress (not of wall time, which depends on the machine's
+        # load): after 50 to 400 more records were processed by this run.
+        seen_before = _records_written(out)
+        target = seen_before + rng.randint(50, 400)
         proc = spawn("manual", consumer_bootstrap, topic, group, out)
-        await asyncio.sleep(rng.uniform(1.5, 4.0))   # startup + some consuming, then die mid-flight
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _records_written(out) < target and proc.poll() is None:
+            await asyncio.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += 1
