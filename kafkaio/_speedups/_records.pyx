@@ -122,9 +122,66 @@ cdef inline object _corrupt(str message):
 
 # ---- ConsumerRecord -----------------------------------------------------------------------------
 
+# A pool of freed records for the reader to reuse. Cython's own free list re-zeroes a reused record,
+# re-initialises its header out of line and points every field at None before the reader overwrites
+# them; the pool instead keeps the freed memory as it is (type set, object fields cleared to NULL by
+# dealloc) and the reader fills the fields once. It is the type's tp_free, so it sees every record
+# freed whoever made it, and takes only exact ConsumerRecords (a subclass has another size). It is
+# installed only on the plain CPython builds (3.11, 3.12) whose object header this matches and only
+# for a static, non-GC type; otherwise records are made and freed the ordinary way.
+cdef extern from *:
+    """
+    #define KAFKAIO_RECORD struct __pyx_obj_7kafkaio_9_speedups_8_records_ConsumerRecord
+    #define KAFKAIO_RECORD_POOL_SIZE 1024
+    static PyTypeObject* kafkaio_record_type = NULL;
+    #if !defined(PYPY_VERSION) && !defined(Py_LIMITED_API) && !defined(Py_TRACE_REFS) && \
+        !defined(Py_REF_DEBUG) && !defined(Py_GIL_DISABLED) && \
+        PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
+    static PyObject* kafkaio_record_pool[KAFKAIO_RECORD_POOL_SIZE];
+    static int kafkaio_record_pool_n = 0;
+    static void kafkaio_record_free(void* p) {
+        if (Py_TYPE((PyObject*)p) == kafkaio_record_type && kafkaio_record_pool_n < KAFKAIO_RECORD_POOL_SIZE)
+            kafkaio_record_pool[kafkaio_record_pool_n++] = (PyObject*)p;
+        else
+            PyObject_Free(p);
+    }
+    static int kafkaio_record_pool_install(PyObject* type) {
+        PyTypeObject* t = (PyTypeObject*)type;
+        if (t->tp_flags & (Py_TPFLAGS_HEAPTYPE | Py_TPFLAGS_HAVE_GC)) return 0;
+        if (t->tp_free != PyObject_Del || t->tp_alloc != PyType_GenericAlloc) return 0;
+        kafkaio_record_type = t;
+        t->tp_free = kafkaio_record_free;
+        return 1;
+    }
+    /* A record whose object fields are all NULL: from the pool, else freshly allocated (zeroed). */
+    static inline PyObject* kafkaio_record_alloc(void) {
+        PyObject* o;
+        if (kafkaio_record_pool_n > 0) {
+            o = kafkaio_record_pool[--kafkaio_record_pool_n];
+            o->ob_refcnt = 1;  /* its type is still set: a static type holds no reference */
+            return o;
+        }
+        return PyType_GenericAlloc(kafkaio_record_type, 0);
+    }
+    #else
+    static int kafkaio_record_pool_install(PyObject* type) { (void)type; return 0; }
+    static inline PyObject* kafkaio_record_alloc(void) { return PyErr_NoMemory(); }  /* never called */
+    #endif
+    /* Fill the object fields of a record from kafkaio_record_alloc (a macro: the struct comes later). */
+    #define kafkaio_record_fill(o, topic_, ts_type_) do { \
+        KAFKAIO_RECORD* r_ = (KAFKAIO_RECORD*)(o); \
+        Py_INCREF(topic_); r_->topic = (topic_); \
+        Py_INCREF(ts_type_); r_->timestamp_type = (ts_type_); \
+        Py_INCREF(Py_None); r_->key = Py_None; \
+        Py_INCREF(Py_None); r_->value = Py_None; \
+        Py_INCREF(Py_None); r_->_headers = Py_None; \
+    } while (0)
+    """
+    int kafkaio_record_pool_install(object type) except -1
+
+
 # Not tracked by the cyclic GC: records are made by the hundred thousand and hold only bytes, str
 # and ints when made; a cycle would need a deserializer to store the record inside its own value.
-@cython.freelist(1024)
 @cython.no_gc
 cdef class ConsumerRecord:
     """One record as the consumer hands it out; attributes are writable (deserializers replace them)."""
@@ -170,6 +227,13 @@ cdef class ConsumerRecord:
         return (f"ConsumerRecord(topic={self.topic!r}, partition={self.partition}, offset={self.offset}, "
                 f"timestamp={self.timestamp}, timestamp_type={self.timestamp_type!r}, key={self.key!r}, "
                 f"value={self.value!r}, headers={self.headers!r}, leader_epoch={self.leader_epoch})")
+
+
+cdef extern from *:
+    ConsumerRecord kafkaio_record_alloc()  # a new reference, NULL on error (the C code is above)
+    void kafkaio_record_fill(ConsumerRecord rec, str topic, object ts_type)
+
+cdef bint _record_pool = kafkaio_record_pool_install(ConsumerRecord)
 
 
 # ---- builder ------------------------------------------------------------------------------------
@@ -483,7 +547,13 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
         if p == NULL:
             raise _corrupt("malformed offset delta")
         # fields go straight into the new record (no intermediate references to shuffle)
-        rec = ConsumerRecord.__new__(ConsumerRecord)
+        if _record_pool:
+            rec = kafkaio_record_alloc()
+            kafkaio_record_fill(rec, topic, ts_type)
+        else:
+            rec = ConsumerRecord.__new__(ConsumerRecord)
+            rec.topic = topic
+            rec.timestamp_type = ts_type
         p = read_varint32(p, rec_end, &kn)
         if p == NULL or kn < -1 or kn > rec_end - p:
             raise _corrupt("record key length invalid or past the end of the record")
@@ -519,11 +589,9 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
             rec._headers = headers
         if p != rec_end:
             raise _corrupt("record length disagrees with its content")
-        rec.topic = topic
         rec.partition = partition
         rec.offset = base_offset + off_delta
         rec.timestamp = max_ts if log_append else <int64_t>(base_ts + <uint64_t>ts_delta)
-        rec.timestamp_type = ts_type
         rec.leader_epoch = epoch
         Py_INCREF(rec)
         PyList_SET_ITEM(out, i, rec)

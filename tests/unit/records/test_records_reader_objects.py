@@ -60,3 +60,49 @@ def test_values_outlive_the_record_and_the_buffer(impl):
     gc.collect()
     assert key == b"key-one" and value == b"value-one" * 20
     assert sys.getrefcount(value) == 2  # only `value` and getrefcount's argument
+
+
+def _batch_bytes(impl, n, key=b"k", value=b"v", headers=None, codec=Compression.NONE):
+    b = impl.BatchBuilder(codec, 1 << 22)
+    for i in range(n):
+        b.append(1000 + i, key, value, headers)
+    return b.build()
+
+
+def test_reused_records_carry_nothing_over(impl):
+    # the compiled reader reuses the memory of freed records: nothing of a previous record may show
+    rich = _batch_bytes(impl, 1500, b"key" * 20, b"value" * 40, [("h", b"x"), ("n", None)])
+    bare = _batch_bytes(impl, 1500, None, None, None)
+    for _ in range(3):
+        kept = [r for batch in impl.read_batches(rich) for r in batch.records("rich", 7)]
+        assert all(r.headers == [("h", b"x"), ("n", None)] for r in kept)
+        del kept[::2]  # free every other record, and later all of them, in two different orders
+        for batch in impl.read_batches(bare):
+            records = batch.records("bare", 1)
+            assert [r.offset for r in records] == list(range(1500))
+            for r in records:
+                assert (r.topic, r.partition, r.key, r.value, r.headers) == ("bare", 1, None, None, [])
+                assert r.timestamp == 1000 + r.offset and r.leader_epoch == -1
+        del kept
+
+
+def test_records_made_or_subclassed_by_users_free_and_reuse_safely(impl):
+    cls = impl.ConsumerRecord
+
+    class WithDict(cls):
+        pass
+
+    class Slotted(cls):
+        __slots__ = ("extra",)
+
+    made = [kind("t", 0, i, i, None, b"k", b"v", [], 3) for i in range(1200) for kind in (cls, WithDict, Slotted)]
+    for r in made[2::3]:
+        r.extra = r.offset
+    assert [type(r) for r in made[:3]] == [cls, WithDict, Slotted]
+    del made  # more than the pool holds, of three types; only exact records may be reused
+    records = [r for batch in impl.read_batches(_batch_bytes(impl, 3000)) for r in batch.records("x", 2)]
+    assert all(type(r) is cls and (r.topic, r.key, r.value, r.headers) == ("x", b"k", b"v", []) for r in records)
+    assert pickle.loads(pickle.dumps(records[5])).offset == 5
+    s = Slotted("t", 0, 1, 1, None, None, None, [])
+    s.extra = "e"
+    assert (s.extra, s.headers, s.leader_epoch) == ("e", [], -1)
