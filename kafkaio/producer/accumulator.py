@@ -60,7 +60,7 @@ class ProducerBatch:
     __slots__ = (
         "topic", "partition", "tp", "builder", "future", "created_ms", "deadline_ms", "reserved",
         "attempts", "retry_at_ms", "data", "base_sequence", "producer_id", "producer_epoch",
-        "record_count", "last_error", "in_retry", "records_callbacks",
+        "record_count", "last_error", "in_retry", "records_callbacks", "split_parts",
     )
 
     def __init__(self, topic: str, partition: int, builder: Any, future: asyncio.Future,
@@ -83,6 +83,9 @@ class ProducerBatch:
         self.last_error: BaseException | None = None
         self.in_retry = False
         self.records_callbacks: list[tuple[int, int]] | None = None
+        # set when the broker refused it as too large and it was split: per offset delta, the part
+        # holding that record and its delta there (kafkaio.producer.split)
+        self.split_parts: list[tuple[ProducerBatch, int]] | None = None
 
     @property
     def size(self) -> int:

@@ -35,8 +35,17 @@ class RecordMetadata(NamedTuple):
     timestamp_type: int = CREATE_TIME
 
 
+def _follow_split(batch: ProducerBatch, delta: int) -> tuple[ProducerBatch, int]:
+    # a rare path (kafkaio.producer.split), imported late: that module imports the accumulator
+    from kafkaio.producer.split import follow_split
+    return follow_split(batch, delta)
+
+
 def _metadata(batch: ProducerBatch, delta: int, timestamp: int) -> RecordMetadata:
     base_offset, log_append_time = batch.future.result()
+    if base_offset == -2:  # the batch was split after MESSAGE_TOO_LARGE: the record is in a part
+        batch, delta = _follow_split(batch, delta)
+        base_offset, log_append_time = batch.future.result()
     offset = base_offset + delta if base_offset >= 0 else -1
     if log_append_time >= 0:
         return RecordMetadata(batch.topic, batch.partition, offset, log_append_time, LOG_APPEND_TIME)
@@ -77,7 +86,11 @@ class RecordFuture:
 
     def exception(self) -> BaseException | None:
         """The delivery error, None on success; ``asyncio.InvalidStateError`` while pending."""
-        return self._batch.future.exception()
+        fut = self._batch.future
+        exc = fut.exception()
+        if exc is None and fut.result()[0] == -2:  # split after MESSAGE_TOO_LARGE
+            return _follow_split(self._batch, self._delta)[0].future.exception()
+        return exc
 
     def add_done_callback(self, fn: Callable[[RecordFuture], Any]) -> None:
         """Call ``fn(self)`` once the record's delivery is decided."""

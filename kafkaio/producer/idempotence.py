@@ -10,6 +10,7 @@ This module is the bookkeeping only (no I/O); the sender drives it:
 * :meth:`IdempotenceState.assign` gives a batch its base sequence the first time it is drained;
 * :meth:`can_drain` keeps retries in sequence order: a batch that already has a sequence is sent
   again only when it is the oldest unacknowledged batch of its partition;
+* :meth:`split` hands the sequence range of a batch refused with MESSAGE_TOO_LARGE to its parts;
 * :meth:`acknowledged` / :meth:`failed` record the outcome. A batch that fails for good after it had a
   sequence leaves a gap the broker would refuse to skip: the producer must bump its epoch (KIP-360),
   which restarts every partition's sequence at 0, once no request is in flight
@@ -126,6 +127,29 @@ class IdempotenceState:
                 and batch.producer_id == self.producer_id:
             self.request_epoch_bump(reason)
         self._forget(batch)
+
+    def split(self, batch: ProducerBatch, parts: list[ProducerBatch]) -> None:
+        """``batch`` was refused with MESSAGE_TOO_LARGE (so not written) and split into ``parts``.
+
+        The parts take over its sequence range, in order, and its place among the unacknowledged
+        batches, so the partition's sequences stay gap-free without an epoch bump. (Later batches
+        already in flight are refused with OUT_OF_ORDER_SEQUENCE_NUMBER and retried after the parts,
+        in sequence order, by the usual rules.) A batch without a sequence of the current epoch
+        leaves its parts without one: they get fresh sequences when drained.
+        """
+        unacked = self._unacked.get(batch.tp)
+        if batch.base_sequence < 0 or batch.producer_epoch != self.producer_epoch \
+                or batch.producer_id != self.producer_id or not unacked or batch not in unacked:
+            self._forget(batch)
+            return
+        i = unacked.index(batch)
+        seq = batch.base_sequence
+        for part in parts:
+            part.base_sequence = seq
+            part.producer_id = self.producer_id
+            part.producer_epoch = self.producer_epoch
+            seq = increment_sequence(seq, part.record_count)
+        unacked[i:i + 1] = parts
 
     def request_epoch_bump(self, reason: str) -> None:
         """Ask the sender to bump the epoch once nothing is in flight (KIP-360)."""

@@ -12,10 +12,12 @@ Each pass of the loop (woken by the accumulator, a completed request, or a timer
 Each response decides, per partition: success (the batch's future gets the base offset), a retry
 (back in the front of its queue, in sequence order, after an exponential jittered backoff, while
 ``retries`` and ``delivery_timeout_ms`` allow; metadata refreshed for leadership errors), or failure
-with the broker's typed error. DUPLICATE_SEQUENCE_NUMBER counts as success (the broker already has
-the batch); OUT_OF_ORDER_SEQUENCE_NUMBER is retried while an older batch of the partition is still
-unresolved (it caused the gap), and otherwise fails and bumps the epoch; UNKNOWN_PRODUCER_ID (the
-broker lost our producer state) bumps the epoch and retries with fresh sequences.
+with the broker's typed error. A batch of several records refused with MESSAGE_TOO_LARGE is split
+in two and the parts are sent first (``kafkaio.producer.split``). DUPLICATE_SEQUENCE_NUMBER counts
+as success (the broker already has the batch); OUT_OF_ORDER_SEQUENCE_NUMBER is retried while an
+older batch of the partition is still unresolved (it caused the gap), and otherwise fails and bumps
+the epoch; UNKNOWN_PRODUCER_ID (the broker lost our producer state) bumps the epoch and retries with
+fresh sequences.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from kafkaio.errors import (
 )
 from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator
 from kafkaio.producer.idempotence import IdempotenceState
+from kafkaio.producer.split import SPLIT_BASE_OFFSET, split_batch, when_parts_done
 from kafkaio.retry import ExponentialBackoff
 
 log = logging.getLogger("kafkaio.producer")
@@ -432,9 +435,12 @@ class Sender:
                     self._fatal(exc)
                     self._fail(batch, exc)
                     return
-        if isinstance(exc, RecordTooLargeError):
-            retriable = False
         now = _now_ms()
+        if isinstance(exc, RecordTooLargeError):
+            if from_response and batch.record_count > 1 and now < batch.deadline_ms \
+                    and not self._force_close and self.fatal_error is None and self._split(batch, exc):
+                return
+            retriable = False
         can_retry = (
             retriable
             and batch.attempts <= self._retries
@@ -456,6 +462,35 @@ class Sender:
                 f"{batch.topic}-{batch.partition}: delivery_timeout_ms={self._acc.delivery_timeout_ms:.0f} "
                 f"passed after {batch.attempts} attempt(s); last error: {exc}")
         self._fail(batch, exc)
+
+    def _split(self, batch: ProducerBatch, exc: KafkaError) -> bool:
+        """MESSAGE_TOO_LARGE for a batch of several records: it was not written, so split it in two
+        and send the parts first, in order (only a single record still too large fails). With
+        idempotence the parts take over the batch's sequences (:meth:`IdempotenceState.split`)."""
+        try:
+            parts = split_batch(batch, self._acc._new_builder)  # the accumulator's builder factory
+        except Exception:  # noqa: BLE001 - undecodable bytes: fail the batch as before
+            log.exception("cannot split %r refused with MESSAGE_TOO_LARGE", batch)
+            return False
+        idem = self._idem
+        if idem is not None:
+            idem.split(batch, parts)
+        for part in parts:
+            if part.base_sequence >= 0:
+                part.data = part.builder.build(part.producer_id, part.producer_epoch, part.base_sequence)
+            else:  # when idempotent, sequenced (header rewritten) at its first drain
+                part.data = part.builder.build()
+            part.builder = None
+            part.last_error = exc
+        # the original batch's future (each record's awaitable) resolves once every part is done
+        when_parts_done(parts, lambda: self._acc.complete(batch, SPLIT_BASE_OFFSET, -1))
+        log.info("%s-%s: batch of %d records refused with MESSAGE_TOO_LARGE; split into %s and resent",
+                 batch.topic, batch.partition, batch.record_count, [p.record_count for p in parts])
+        now = _now_ms()
+        # at the front of the queue in order: sequenced parts are placed by sequence, others pushed
+        for part in (parts if parts[0].base_sequence >= 0 else reversed(parts)):
+            self._acc.reenqueue(part, now)
+        return True
 
 
 def _topic_name(md: Any, topic_id: Any) -> str | None:

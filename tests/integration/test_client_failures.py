@@ -197,8 +197,6 @@ async def test_record_over_topic_max_message_bytes_fails_its_future_and_later_re
     assert await read_values(bootstrap_servers, topic, 4) == [b"first", b"later-0", b"later-1", b"later-2"]
 
 
-@pytest.mark.xfail(strict=True, reason="producer does not split a batch refused with MESSAGE_TOO_LARGE: the "
-                   "oversized record's batch mates fail with it (Java splits and resends); engineer F, sender.py")
 async def test_record_over_topic_limit_does_not_take_its_batch_mates_down(
         bootstrap_servers: str, topic_factory: Any) -> None:
     """The Java producer splits a batch the broker refused with MESSAGE_TOO_LARGE and resends the
