@@ -26,6 +26,7 @@ from kafkaio.errors import (
     RecordTooLargeError,
 )
 from kafkaio.producer.future import RecordFuture
+from kafkaio.producer.future import try_append as _try_append
 
 __all__ = ["ProducerBatch", "RecordAccumulator", "record_size_upper_bound", "BATCH_OVERHEAD"]
 
@@ -142,17 +143,12 @@ class RecordAccumulator:
     def try_append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
                    value: bytes | None, headers: Any) -> RecordFuture | None:
         """Append into the open batch of the partition; None when a new batch is needed."""
-        dq = self._queues.get((topic, partition))
-        if dq:
-            batch = dq[-1]
-            builder = batch.builder  # None once the batch was drained (built)
-            if builder is not None:
-                delta = builder.append(timestamp, key, value, headers)
-                if delta >= 0:
-                    return RecordFuture(batch, delta, timestamp)
-                # full: the sender can take it now
-                self.wakeup()
-        return None
+        fut = _try_append(self._queues, topic, partition, timestamp, key, value, headers)
+        if fut is None:
+            dq = self._queues.get((topic, partition))
+            if dq and dq[-1].builder is not None:  # None once the batch was drained (built)
+                self.wakeup()  # the open batch is full: the sender can take it now
+        return fut
 
     async def append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
                      value: bytes | None, headers: Any, size: int) -> RecordFuture:

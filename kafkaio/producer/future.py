@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Generator, NamedTuple
 
+from kafkaio._speedups import load as _load_speedups
+
 if TYPE_CHECKING:
     from kafkaio.producer.accumulator import ProducerBatch
 
-__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "CREATE_TIME", "LOG_APPEND_TIME"]
+__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "CREATE_TIME", "LOG_APPEND_TIME", "try_append"]
 
 CREATE_TIME = 0
 LOG_APPEND_TIME = 1
@@ -35,78 +37,12 @@ class RecordMetadata(NamedTuple):
     timestamp_type: int = CREATE_TIME
 
 
-def _follow_split(batch: ProducerBatch, delta: int) -> tuple[ProducerBatch, int]:
-    # a rare path (kafkaio.producer.split), imported late: that module imports the accumulator
-    from kafkaio.producer.split import follow_split
-    return follow_split(batch, delta)
-
-
-def _metadata(batch: ProducerBatch, delta: int, timestamp: int) -> RecordMetadata:
-    base_offset, log_append_time = batch.future.result()
-    if base_offset == -2:  # the batch was split after MESSAGE_TOO_LARGE: the record is in a part
-        batch, delta = _follow_split(batch, delta)
-        base_offset, log_append_time = batch.future.result()
-    offset = base_offset + delta if base_offset >= 0 else -1
-    if log_append_time >= 0:
-        return RecordMetadata(batch.topic, batch.partition, offset, log_append_time, LOG_APPEND_TIME)
-    return RecordMetadata(batch.topic, batch.partition, offset, timestamp, CREATE_TIME)
-
-
-class RecordFuture:
-    """The delivery of one record: ``await`` it for :class:`RecordMetadata` or a typed error.
-
-    Offers the parts of the ``asyncio.Future`` API that users rely on: ``done()``, ``result()``,
-    ``exception()``, ``add_done_callback(fn)`` (``fn`` receives this object).
-    """
-
-    __slots__ = ("_batch", "_delta", "_timestamp")
-
-    def __init__(self, batch: ProducerBatch, delta: int, timestamp: int) -> None:
-        self._batch = batch
-        self._delta = delta
-        self._timestamp = timestamp
-
-    def __await__(self) -> Generator[Any, None, RecordMetadata]:
-        fut = self._batch.future
-        if not fut.done():
-            yield from fut
-        return _metadata(self._batch, self._delta, self._timestamp)
-
-    def done(self) -> bool:
-        """True once the record was delivered or failed."""
-        return self._batch.future.done()
-
-    def cancelled(self) -> bool:
-        """Always False: a record handed to the producer cannot be cancelled."""
-        return False
-
-    def result(self) -> RecordMetadata:
-        """The metadata; raises the delivery error, or ``asyncio.InvalidStateError`` if pending."""
-        return _metadata(self._batch, self._delta, self._timestamp)
-
-    def exception(self) -> BaseException | None:
-        """The delivery error, None on success; ``asyncio.InvalidStateError`` while pending."""
-        fut = self._batch.future
-        exc = fut.exception()
-        if exc is None and fut.result()[0] == -2:  # split after MESSAGE_TOO_LARGE
-            return _follow_split(self._batch, self._delta)[0].future.exception()
-        return exc
-
-    def add_done_callback(self, fn: Callable[[RecordFuture], Any]) -> None:
-        """Call ``fn(self)`` once the record's delivery is decided."""
-        self._batch.future.add_done_callback(lambda _f: fn(self))
-
-    @property
-    def topic(self) -> str:
-        return self._batch.topic
-
-    @property
-    def partition(self) -> int:
-        return self._batch.partition
-
-    def __repr__(self) -> str:
-        state = "done" if self.done() else "pending"
-        return f"<RecordFuture {self._batch.topic}-{self._batch.partition} delta={self._delta} {state}>"
+# The per-record awaitable and the metadata derivation live in the speedups (compiled, or the
+# pure twin kafkaio/_speedups/producer_py.py): they run once per record.
+_impl = _load_speedups("producer")
+RecordFuture = _impl.RecordFuture
+_metadata: Callable[[ProducerBatch, int, int], RecordMetadata] = _impl.record_metadata
+try_append = _impl.try_append
 
 
 class ManyFuture:

@@ -28,6 +28,7 @@ from kafkaio.errors import (
 )
 from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator, record_size_upper_bound
 from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata
+from kafkaio.producer.future import try_append as _try_append
 from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.partitioner import StickyPartitioner, murmur2
 from kafkaio.producer.sender import Sender
@@ -303,20 +304,11 @@ class Producer(TransactionalProducerMixin):
                     or self._cluster.metadata is not self._metadata:
                 await self._check_partition(topic, partition)
         if timestamp_ms is None:
-            timestamp_ms = int(time.time() * 1000)
+            timestamp_ms = time.time_ns() // 1_000_000  # the int math is cheaper than int(time() * 1000)
         try:
-            # the open batch of the partition takes the record (inlined try_append)
-            fut = None
-            dq = self._queues.get((topic, partition))
-            if dq:
-                batch = dq[-1]
-                builder = batch.builder
-                if builder is not None:
-                    delta = builder.append(timestamp_ms, key, value, headers)
-                    if delta >= 0:
-                        fut = RecordFuture(batch, delta, timestamp_ms)
-                    else:
-                        self._accumulator.wakeup()  # type: ignore[union-attr]
+            # the open batch of the partition takes the record (compiled fast path); a full or
+            # missing open batch goes through the accumulator, which starts a new one
+            fut = _try_append(self._queues, topic, partition, timestamp_ms, key, value, headers)
             if fut is None:
                 fut = await self._accumulator.append(  # type: ignore[union-attr]
                     topic, partition, timestamp_ms, key, value, headers, size)

@@ -1,0 +1,125 @@
+# cython: language_level=3
+"""The producer's per-record hot path (compiled twin of ``producer_py``).
+
+A ``RecordFuture`` is an extension type created without running Python ``__init__`` code, and
+``try_append`` does the open-batch lookup and append in C; both behave exactly like the twin.
+"""
+cimport cython
+
+__all__ = ["RecordFuture", "record_metadata", "try_append"]
+
+cdef object _metadata_type = None
+
+
+cdef object _record_metadata_type():
+    # imported on first use: kafkaio.producer.future loads this module while it is being imported
+    global _metadata_type
+    if _metadata_type is None:
+        from kafkaio.producer.future import RecordMetadata
+        _metadata_type = RecordMetadata
+    return _metadata_type
+
+
+cdef object _follow_split(object batch, object delta):
+    # a rare path (kafkaio.producer.split), imported late: that module imports the accumulator
+    from kafkaio.producer.split import follow_split
+    return follow_split(batch, delta)
+
+
+cpdef object record_metadata(object batch, object delta, object timestamp):
+    """The ``RecordMetadata`` of the record at ``delta`` in ``batch``; raises the batch's error."""
+    base_offset, log_append_time = batch.future.result()
+    if base_offset == -2:  # the batch was split after MESSAGE_TOO_LARGE: the record is in a part
+        batch, delta = _follow_split(batch, delta)
+        base_offset, log_append_time = batch.future.result()
+    offset = base_offset + delta if base_offset >= 0 else -1
+    if log_append_time >= 0:
+        return _record_metadata_type()(batch.topic, batch.partition, offset, log_append_time, 1)
+    return _record_metadata_type()(batch.topic, batch.partition, offset, timestamp, 0)
+
+
+@cython.freelist(256)
+cdef class RecordFuture:
+    """The delivery of one record: ``await`` it for ``RecordMetadata`` or a typed error.
+
+    Offers the parts of the ``asyncio.Future`` API that users rely on: ``done()``, ``result()``,
+    ``exception()``, ``add_done_callback(fn)`` (``fn`` receives this object).
+    """
+
+    cdef readonly object _batch
+    cdef readonly object _delta
+    cdef readonly object _timestamp
+
+    def __init__(self, batch, delta, timestamp):
+        self._batch = batch
+        self._delta = delta
+        self._timestamp = timestamp
+
+    def __await__(self):
+        fut = self._batch.future
+        if not fut.done():
+            yield from fut
+        return record_metadata(self._batch, self._delta, self._timestamp)
+
+    def done(self):
+        """True once the record was delivered or failed."""
+        return self._batch.future.done()
+
+    def cancelled(self):
+        """Always False: a record handed to the producer cannot be cancelled."""
+        return False
+
+    def result(self):
+        """The metadata; raises the delivery error, or ``asyncio.InvalidStateError`` if pending."""
+        return record_metadata(self._batch, self._delta, self._timestamp)
+
+    def exception(self):
+        """The delivery error, None on success; ``asyncio.InvalidStateError`` while pending."""
+        fut = self._batch.future
+        exc = fut.exception()
+        if exc is None and fut.result()[0] == -2:  # split after MESSAGE_TOO_LARGE
+            return _follow_split(self._batch, self._delta)[0].future.exception()
+        return exc
+
+    def add_done_callback(self, fn):
+        """Call ``fn(self)`` once the record's delivery is decided."""
+        self._batch.future.add_done_callback(lambda _f: fn(self))
+
+    @property
+    def topic(self):
+        return self._batch.topic
+
+    @property
+    def partition(self):
+        return self._batch.partition
+
+    def __repr__(self):
+        state = "done" if self.done() else "pending"
+        return f"<RecordFuture {self._batch.topic}-{self._batch.partition} delta={self._delta} {state}>"
+
+
+cdef inline RecordFuture _new_future(object batch, object delta, object timestamp):
+    # skips the __init__ call: the fields are set directly
+    cdef RecordFuture fut = RecordFuture.__new__(RecordFuture)
+    fut._batch = batch
+    fut._delta = delta
+    fut._timestamp = timestamp
+    return fut
+
+
+@cython.wraparound(True)  # dq[-1]: the last batch of the deque
+def try_append(dict queues, topic, partition, timestamp, key, value, headers):
+    """Append into the open (last) batch of ``queues[(topic, partition)]``.
+
+    Returns the record's ``RecordFuture``, or None when there is no open batch or it is full
+    (the caller then starts a new batch through the accumulator).
+    """
+    dq = queues.get((topic, partition))
+    if dq:
+        batch = dq[-1]
+        builder = batch.builder  # None once the batch was drained (built)
+        if builder is not None:
+            delta = builder.append(timestamp, key, value, headers)
+            if delta >= 0:
+                return _new_future(batch, delta, timestamp)
+    return None

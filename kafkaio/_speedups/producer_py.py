@@ -1,0 +1,119 @@
+"""The producer's per-record hot path (pure-Python twin of ``_producer.pyx``).
+
+``try_append`` appends one record into the open batch of its partition and returns the record's
+awaitable, a :class:`RecordFuture` of three references (the batch, the record's offset delta and its
+timestamp); ``record_metadata`` derives a delivered record's ``RecordMetadata`` from the batch's
+future, resolved with ``(base_offset, log_append_time_ms)``.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Generator
+
+__all__ = ["RecordFuture", "record_metadata", "try_append"]
+
+_LOG_APPEND_TIME = 1
+_CREATE_TIME = 0
+_metadata_type: Any = None
+
+
+def _record_metadata_type() -> Any:
+    # imported on first use: kafkaio.producer.future loads this module while it is being imported
+    global _metadata_type
+    if _metadata_type is None:
+        from kafkaio.producer.future import RecordMetadata
+        _metadata_type = RecordMetadata
+    return _metadata_type
+
+
+def _follow_split(batch, delta):
+    # a rare path (kafkaio.producer.split), imported late: that module imports the accumulator
+    from kafkaio.producer.split import follow_split
+    return follow_split(batch, delta)
+
+
+def record_metadata(batch: Any, delta: int, timestamp: int) -> Any:
+    """The ``RecordMetadata`` of the record at ``delta`` in ``batch``; raises the batch's error."""
+    base_offset, log_append_time = batch.future.result()
+    if base_offset == -2:  # the batch was split after MESSAGE_TOO_LARGE: the record is in a part
+        batch, delta = _follow_split(batch, delta)
+        base_offset, log_append_time = batch.future.result()
+    offset = base_offset + delta if base_offset >= 0 else -1
+    if log_append_time >= 0:
+        return _record_metadata_type()(batch.topic, batch.partition, offset, log_append_time,
+                                       _LOG_APPEND_TIME)
+    return _record_metadata_type()(batch.topic, batch.partition, offset, timestamp, _CREATE_TIME)
+
+
+class RecordFuture:
+    """The delivery of one record: ``await`` it for ``RecordMetadata`` or a typed error.
+
+    Offers the parts of the ``asyncio.Future`` API that users rely on: ``done()``, ``result()``,
+    ``exception()``, ``add_done_callback(fn)`` (``fn`` receives this object).
+    """
+
+    __slots__ = ("_batch", "_delta", "_timestamp")
+
+    def __init__(self, batch: Any, delta: int, timestamp: int) -> None:
+        self._batch = batch
+        self._delta = delta
+        self._timestamp = timestamp
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        fut = self._batch.future
+        if not fut.done():
+            yield from fut
+        return record_metadata(self._batch, self._delta, self._timestamp)
+
+    def done(self) -> bool:
+        """True once the record was delivered or failed."""
+        return self._batch.future.done()
+
+    def cancelled(self) -> bool:
+        """Always False: a record handed to the producer cannot be cancelled."""
+        return False
+
+    def result(self) -> Any:
+        """The metadata; raises the delivery error, or ``asyncio.InvalidStateError`` if pending."""
+        return record_metadata(self._batch, self._delta, self._timestamp)
+
+    def exception(self) -> BaseException | None:
+        """The delivery error, None on success; ``asyncio.InvalidStateError`` while pending."""
+        fut = self._batch.future
+        exc = fut.exception()
+        if exc is None and fut.result()[0] == -2:  # split after MESSAGE_TOO_LARGE
+            return _follow_split(self._batch, self._delta)[0].future.exception()
+        return exc
+
+    def add_done_callback(self, fn: Callable[[RecordFuture], Any]) -> None:
+        """Call ``fn(self)`` once the record's delivery is decided."""
+        self._batch.future.add_done_callback(lambda _f: fn(self))
+
+    @property
+    def topic(self) -> str:
+        return self._batch.topic
+
+    @property
+    def partition(self) -> int:
+        return self._batch.partition
+
+    def __repr__(self) -> str:
+        state = "done" if self.done() else "pending"
+        return f"<RecordFuture {self._batch.topic}-{self._batch.partition} delta={self._delta} {state}>"
+
+
+def try_append(queues: dict, topic: str, partition: int, timestamp: int, key: bytes | None,
+               value: bytes | None, headers: Any) -> RecordFuture | None:
+    """Append into the open (last) batch of ``queues[(topic, partition)]``.
+
+    Returns the record's :class:`RecordFuture`, or None when there is no open batch or it is full
+    (the caller then starts a new batch through the accumulator).
+    """
+    dq = queues.get((topic, partition))
+    if dq:
+        batch = dq[-1]
+        builder = batch.builder  # None once the batch was drained (built)
+        if builder is not None:
+            delta = builder.append(timestamp, key, value, headers)
+            if delta >= 0:
+                return RecordFuture(batch, delta, timestamp)
+    return None

@@ -1,0 +1,138 @@
+"""The producer's per-record hot path: the compiled ``_producer`` and its pure twin ``producer_py``
+behave identically (append into the open batch, the record awaitable, its metadata and errors)."""
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections import deque
+from types import ModuleType
+
+import pytest
+
+from kafkaio.errors import NotLeaderOrFollowerError, ProducerClosedError
+from kafkaio.producer import future as future_mod  # defines RecordMetadata before the speedups load it
+from kafkaio.producer.accumulator import ProducerBatch
+from kafkaio.producer.future import LOG_APPEND_TIME, RecordMetadata
+from kafkaio.records import BatchBuilder, Compression, read_batches
+
+
+def _implementations() -> list[ModuleType]:
+    mods = [importlib.import_module("kafkaio._speedups.producer_py")]
+    try:
+        mods.append(importlib.import_module("kafkaio._speedups._producer"))
+    except ImportError:  # not built: the twin alone is checked
+        pass
+    return mods
+
+
+IMPLS = _implementations()
+
+
+@pytest.fixture(params=IMPLS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def impl(request: pytest.FixtureRequest) -> ModuleType:
+    return request.param
+
+
+def _batch(topic: str = "t", partition: int = 3, batch_size: int = 1024) -> ProducerBatch:
+    loop = asyncio.get_running_loop()
+    return ProducerBatch(topic, partition, BatchBuilder(Compression.NONE, batch_size), loop.create_future(),
+                         0.0, 10_000.0, batch_size)
+
+
+def test_the_producer_uses_the_loaded_implementation() -> None:
+    from kafkaio._speedups import load
+    assert future_mod.RecordFuture is load("producer").RecordFuture
+    assert future_mod.try_append is load("producer").try_append
+
+
+async def test_try_append_fills_the_open_batch_then_refuses(impl: ModuleType) -> None:
+    batch = _batch(batch_size=300)
+    queues = {("t", 3): deque([batch])}
+    futs = []
+    while (fut := impl.try_append(queues, "t", 3, 1000 + len(futs), b"k", b"v" * 50, None)) is not None:
+        futs.append(fut)
+    assert 1 < len(futs) < 10
+    assert [f._delta for f in futs] == list(range(len(futs)))
+    assert all(f._batch is batch for f in futs)
+    assert [f._timestamp for f in futs] == [1000 + i for i in range(len(futs))]
+    assert isinstance(futs[0], impl.RecordFuture)
+    # the refused record was not appended: the batch holds exactly the accepted ones
+    [read] = list(read_batches(batch.builder.build()))
+    assert [r.timestamp for r in read.records("t", 3)] == [1000 + i for i in range(len(futs))]
+
+
+async def test_try_append_without_an_open_batch_returns_none(impl: ModuleType) -> None:
+    batch = _batch()
+    assert impl.try_append({}, "t", 3, 1, None, b"v", None) is None
+    assert impl.try_append({("t", 3): deque()}, "t", 3, 1, None, b"v", None) is None
+    batch.builder = None  # drained
+    assert impl.try_append({("t", 3): deque([batch])}, "t", 3, 1, None, b"v", None) is None
+    # another partition's queue is not used
+    assert impl.try_append({("t", 2): deque([_batch(partition=2)])}, "t", 3, 1, None, b"v", None) is None
+
+
+async def test_try_append_passes_builder_errors_through(impl: ModuleType) -> None:
+    queues = {("t", 3): deque([_batch()])}
+    with pytest.raises(TypeError):
+        impl.try_append(queues, "t", 3, 1, None, 12345, None)
+
+
+async def test_awaiting_gives_the_records_metadata(impl: ModuleType) -> None:
+    batch = _batch()
+    queues = {("t", 3): deque([batch])}
+    f0 = impl.try_append(queues, "t", 3, 111, None, b"a", None)
+    f1 = impl.try_append(queues, "t", 3, 222, None, b"b", None)
+    assert not f1.done() and not f1.cancelled()
+    assert "pending" in repr(f1) and "t-3" in repr(f1)
+    with pytest.raises(asyncio.InvalidStateError):
+        f1.result()
+    seen = []
+    f1.add_done_callback(seen.append)
+    asyncio.get_running_loop().call_soon(batch.future.set_result, (40, -1))
+    assert await f1 == RecordMetadata("t", 3, 41, 222, 0)
+    assert f0.result() == RecordMetadata("t", 3, 40, 111, 0)
+    assert f1.exception() is None and f1.done() and "done" in repr(f1)
+    await asyncio.sleep(0)
+    assert seen == [f1]
+    assert (f1.topic, f1.partition) == ("t", 3)
+
+
+async def test_log_append_time_and_unknown_offset(impl: ModuleType) -> None:
+    batch = _batch()
+    fut = impl.RecordFuture(batch, 2, 5)
+    batch.future.set_result((-1, 777))
+    md = await fut
+    assert md == RecordMetadata("t", 3, -1, 777, LOG_APPEND_TIME)
+    assert impl.record_metadata(batch, 2, 5) == md
+
+
+async def test_a_failed_batch_raises_its_error_from_every_record(impl: ModuleType) -> None:
+    batch = _batch()
+    futs = [impl.RecordFuture(batch, d, 9) for d in range(3)]
+    err = ProducerClosedError("closed")
+    asyncio.get_running_loop().call_soon(batch.future.set_exception, err)
+    for fut in futs:
+        with pytest.raises(ProducerClosedError) as info:
+            await fut
+        assert info.value is err
+        assert fut.exception() is err
+        with pytest.raises(ProducerClosedError):
+            fut.result()
+
+
+async def test_both_implementations_agree_record_by_record() -> None:
+    if len(IMPLS) < 2:
+        pytest.skip("the compiled _producer is not built")
+    outcomes = []
+    for mod in IMPLS:
+        batch = _batch(batch_size=400)
+        queues = {("t", 3): deque([batch])}
+        got = []
+        for i in range(20):
+            fut = mod.try_append(queues, "t", 3, 1000 + i, b"key%d" % i, b"v" * (i * 7), [("h", b"x")])
+            got.append(None if fut is None else (fut._delta, fut._timestamp))
+        batch.future.set_exception(NotLeaderOrFollowerError("moved"))
+        with pytest.raises(NotLeaderOrFollowerError):
+            await mod.RecordFuture(batch, 0, 1)
+        outcomes.append((got, bytes(batch.builder.build())))
+    assert outcomes[0] == outcomes[1]
