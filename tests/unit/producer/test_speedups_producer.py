@@ -136,3 +136,21 @@ async def test_both_implementations_agree_record_by_record() -> None:
             await mod.RecordFuture(batch, 0, 1)
         outcomes.append((got, bytes(batch.builder.build())))
     assert outcomes[0] == outcomes[1]
+
+
+async def test_a_split_batch_sends_each_record_to_its_part(impl: ModuleType) -> None:
+    # after MESSAGE_TOO_LARGE the batch resolves with base offset -2 and split_parts says, per
+    # offset delta, which part holds the record and at which delta (kafkaio.producer.split)
+    batch, good, bad = _batch(), _batch(), _batch()
+    batch.split_parts = [(good, 0), (good, 1), (bad, 0)]
+    futs = [impl.RecordFuture(batch, d, 100 + d) for d in range(3)]
+    batch.future.set_result((-2, -1))
+    good.future.set_result((70, -1))
+    err = ProducerClosedError("too large alone")
+    bad.future.set_exception(err)
+    assert await futs[1] == RecordMetadata("t", 3, 71, 101, 0)
+    assert futs[0].result() == RecordMetadata("t", 3, 70, 100, 0)
+    assert futs[0].exception() is None
+    assert futs[2].exception() is err
+    with pytest.raises(ProducerClosedError):
+        await futs[2]
