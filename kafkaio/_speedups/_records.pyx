@@ -21,7 +21,7 @@ from libc.string cimport memcpy
 from kafkaio._speedups._varint cimport (read_varint32, read_varint64, uvarint_size, write_uvarint, zigzag32,
                                         zigzag64)
 
-from kafkaio._speedups.checksums_py import crc32c as _crc32c_py
+from crc32c import crc32c as _crc32c_c  # checksums_py.crc32c without its Python frame
 from kafkaio.records import legacy as _legacy
 from kafkaio.records._errors import CorruptRecordError
 from kafkaio.records.codecs import check_level, compress as _compress, decompress as _decompress
@@ -38,7 +38,7 @@ cdef enum:
 cdef object _TS_CREATE = TimestampType.CREATE_TIME
 cdef object _TS_APPEND = TimestampType.LOG_APPEND_TIME
 cdef tuple _CODECS = tuple(Compression)
-cdef object _crc32c = _crc32c_py
+cdef object _crc32c = _crc32c_c
 cdef object _CorruptRecordError = CorruptRecordError
 
 HEADER_SIZE_BYTES = HEADER_SIZE
