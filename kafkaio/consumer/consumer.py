@@ -12,7 +12,9 @@ The consumer wires together the cluster metadata and connections (:mod:`kafkaio.
 fetcher (prefetching, lazily decoded), the subscription state, and the group coordinator
 (membership, rebalances, commits). "Consumed" means "handed to the application": a record's
 partition position moves past it when ``getone()``/``async for`` returns it or ``getmany()``
-returns its batch, and a commit without offsets commits exactly those positions.
+returns its batch, and a commit without offsets commits exactly those positions. Deserializers run
+in the fetcher, once per decoded batch, so that a failing record stops its partition in front of
+it (see :meth:`Consumer.getmany`).
 """
 from __future__ import annotations
 
@@ -75,8 +77,6 @@ class Consumer:
         self._coordinator: GroupCoordinator | None = None
         self._lookup: OffsetLookup | None = None
         self._positions: PositionKeeper | None = None
-        self._key_deserializer: Callable[[Any], Any] | None = config.key_deserializer
-        self._value_deserializer: Callable[[Any], Any] | None = config.value_deserializer
         self._running = False
         self._closed = False
         self._pending_commits: set[asyncio.Task[Any]] = set()
@@ -223,7 +223,10 @@ class Consumer:
         """Records by partition, at most ``max_records`` (default ``max_poll_records``) in all.
 
         Waits up to ``timeout_ms`` when nothing is buffered. Returning records moves each
-        partition's position past them ("consumed").
+        partition's position past them ("consumed"). A record the key/value deserializer fails on
+        raises :class:`~kafkaio.errors.SerializationError` (``.topic_partition``, ``.offset``, the
+        deserializer's exception as ``__cause__``) once the records before it are returned; the
+        position stays on it until you ``seek(tp, err.offset + 1)``.
         """
         fetcher = self._before_poll()
         limit = max_records or self._config.max_poll_records
@@ -244,9 +247,6 @@ class Consumer:
                 except asyncio.TimeoutError:
                     break
                 fetcher = self._before_poll()
-        if out and (self._key_deserializer or self._value_deserializer):
-            for records in out.values():
-                self._deserialize(records)
         return out
 
     async def getone(self) -> Any:
@@ -255,15 +255,11 @@ class Consumer:
         while True:
             rec = fetcher.next_record()
             if rec is not None:
-                if self._key_deserializer or self._value_deserializer:
-                    self._deserialize((rec,))
                 return rec
             event = fetcher.records_available
             event.clear()
             rec = fetcher.next_record()
             if rec is not None:
-                if self._key_deserializer or self._value_deserializer:
-                    self._deserialize((rec,))
                 return rec
             try:
                 await asyncio.wait_for(event.wait(), 1.0)
@@ -284,8 +280,6 @@ class Consumer:
             if fetcher.fatal_error is None:  # type: ignore[union-attr]
                 rec = fetcher.next_record()  # type: ignore[union-attr]
                 if rec is not None:
-                    if self._key_deserializer or self._value_deserializer:
-                        self._deserialize((rec,))
                     return rec
         else:
             raise StopAsyncIteration
@@ -295,14 +289,6 @@ class Consumer:
             if not self._running:
                 raise StopAsyncIteration from None
             raise
-
-    def _deserialize(self, records: Iterable[Any]) -> None:
-        kd, vd = self._key_deserializer, self._value_deserializer
-        for r in records:
-            if kd is not None:
-                r.key = kd(r.key)
-            if vd is not None:
-                r.value = vd(r.value)
 
     # -- commits --------------------------------------------------------------------------------------
 

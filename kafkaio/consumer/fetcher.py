@@ -30,6 +30,7 @@ from kafkaio.errors import (
     CorruptRecordError,
     KafkaError,
     OffsetOutOfRangeError,
+    SerializationError,
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
@@ -49,7 +50,7 @@ _RETRY_WITH_REFRESH = {3, 5, 6, 9, 56, 74, 75, 100}  # unknown tp, leader n/a, n
 class _Chunk:
     """Batches fetched for one partition, decoded one batch at a time as the app consumes."""
 
-    __slots__ = ("batches", "records", "idx", "end_offset", "nbytes", "epoch")
+    __slots__ = ("batches", "records", "idx", "end_offset", "nbytes", "epoch", "error")
 
     def __init__(self, batches: deque[Any], end_offset: int, nbytes: int, epoch: int) -> None:
         self.batches = batches
@@ -60,6 +61,9 @@ class _Chunk:
         self.end_offset = end_offset
         self.nbytes = nbytes
         self.epoch = epoch
+        # A record of the last decoded batch that cannot be deserialized: ``records`` stops just
+        # before it, and the error is raised once the records before it are handed out.
+        self.error: SerializationError | None = None
 
 
 class Fetcher:
@@ -84,6 +88,11 @@ class Fetcher:
         self._sessions: dict[int, FetchSession] = {}   # KIP-227, per broker
         self._use_sessions = True
         self._cur_chunk: _Chunk | None = None     # next_record()'s fast path
+        # Applied once per decoded batch (never per handed-out record), so that a failure can stop
+        # the partition in front of the bad record instead of after the whole batch.
+        self._key_deserializer = getattr(config, "key_deserializer", None)
+        self._value_deserializer = getattr(config, "value_deserializer", None)
+        self._deserializing = self._key_deserializer is not None or self._value_deserializer is not None
         self._cur_state: PartitionState | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -354,6 +363,8 @@ class Fetcher:
                 raise err
             n = self._drain_partition(st, max_records - total, out)
             total += n
+            if st.error is not None:
+                continue  # stopped in front of a bad record: raise now, or with the next call
             if not st.buffer:
                 ready.popleft()
             elif n == 0:
@@ -379,13 +390,22 @@ class Fetcher:
             recs = chunk.records
             i = chunk.idx
             if i >= len(recs):
+                if chunk.error is not None:
+                    # Everything before the bad record is handed out; the position is on it. The
+                    # prefetched rest is dropped and fetched again from there, so until the app
+                    # seeks past it every read fails the same way (as the Java consumer's poll).
+                    st.error, chunk.error = chunk.error, None
+                    st.drop_buffer()
+                    break
                 if chunk.batches:
-                    batch = chunk.batches.popleft()
-                    recs = batch.records(tp.topic, tp.partition)
+                    recs = chunk.batches[0].records(tp.topic, tp.partition)
                     pos = st.position
                     start = 0
                     while start < len(recs) and recs[start].offset < pos:
                         start += 1  # only the first batch after a seek starts before the position
+                    if self._deserializing:
+                        recs = self._deserialize(chunk, tp, recs, start)
+                    chunk.batches.popleft()
                     chunk.records = recs
                     chunk.idx = start
                     continue
@@ -409,6 +429,30 @@ class Fetcher:
             else:
                 lst.extend(part)
         return taken
+
+    def _deserialize(self, chunk: _Chunk, tp: TopicPartition, recs: list[Any], start: int) -> list[Any]:
+        """Deserialize ``recs[start:]`` in place; on a failure keep only the records before it and
+        leave a :class:`SerializationError` on the chunk."""
+        kd, vd = self._key_deserializer, self._value_deserializer
+        for i in range(start, len(recs)):
+            r = recs[i]
+            what = "key_deserializer"
+            try:
+                if kd is not None:
+                    r.key = kd(r.key)
+                what = "value_deserializer"
+                if vd is not None:
+                    r.value = vd(r.value)
+            except Exception as exc:  # noqa: BLE001 - any user error becomes a typed one
+                err = SerializationError(f"{what} failed for the record at offset {r.offset} of {tp} "
+                                         f"({type(exc).__name__}: {exc}); seek to offset {r.offset + 1} "
+                                         f"to skip it")
+                err.__cause__ = exc
+                err.topic_partition = tp  # type: ignore[attr-defined]
+                err.offset = r.offset  # type: ignore[attr-defined]
+                chunk.error = err
+                return recs[:i]
+        return recs
 
     def discard(self, tps: set[TopicPartition] | None = None) -> None:
         """Drop buffered data (after revocation or pause); fetching resumes from the position."""

@@ -388,9 +388,6 @@ async def test_seek_past_the_end_with_reset_none_raises_offset_out_of_range(boot
         await asyncio.wait_for(consumer.stop(), NO_HANG_S)
 
 
-@pytest.mark.xfail(strict=True, reason="consumer: a deserializer exception escapes getmany() untyped (the user's "
-                   "ValueError) after the positions moved past the whole batch, so every record of it is lost, "
-                   "good ones included; engineer G, consumer.py")
 async def test_failing_deserializer_raises_typed_error_and_loses_no_record(bootstrap_servers: str, topic: str) -> None:
     """As the Java consumer: a record that cannot be deserialized raises a typed error naming its
     partition and offset, the records before it are handed out, and the position stays on it, so
