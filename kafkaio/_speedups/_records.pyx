@@ -646,6 +646,9 @@ cdef class Batch:
 
     def is_valid(self):
         """Whether the stored CRC-32C matches the batch bytes."""
+        return self._crc_ok()
+
+    cdef bint _crc_ok(self) except -1:
         return _crc_of(self._src.ptr + self._pos + 21, self.size_in_bytes - 21) == self.crc
 
     cdef object _compressed_section(self):
@@ -740,7 +743,7 @@ cdef class _BatchIterator:
                 self._pos = self._src.size
                 raise _corrupt(f"record batch size {length} smaller than the v2 header")
             batch = _make_batch(self._src, self._pos, size)
-            if self._check_crcs and not batch.is_valid():
+            if self._check_crcs and not batch._crc_ok():  # no Python method call
                 self._pos = self._src.size
                 raise _corrupt(f"CRC mismatch in record batch at offset {batch.base_offset}")
             self._pos += size
