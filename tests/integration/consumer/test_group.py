@@ -76,16 +76,20 @@ class Member:
         await self.task
 
 
-async def produce_slowly(raw_producer, topic: str, partitions: int, total: int, per_batch: int = 20) -> None:
+async def produce_until(raw_producer, topic: str, partitions: int, stop: asyncio.Event,
+                        per_batch: int = 10) -> int:
+    """Produce numbered records round-robin over the partitions until ``stop`` is set (at least
+    one round); return how many were produced. Records keep flowing for as long as members join
+    and leave, however slow the machine is."""
     n = 0
-    while n < total:
+    while True:
         for p in range(partitions):
-            vals = [str(i).encode() for i in range(n, min(total, n + per_batch))]
-            if not vals:
-                break
+            vals = [str(i).encode() for i in range(n, n + per_batch)]
             await raw_producer.send_batch(topic, p, vals)
             n += len(vals)
-        await asyncio.sleep(0.05)
+        if stop.is_set():
+            return n
+        await asyncio.sleep(0.1)
 
 
 async def wait_until(pred, timeout: float = 60.0) -> None:
@@ -99,21 +103,29 @@ async def wait_until(pred, timeout: float = 60.0) -> None:
 @pytest.mark.parametrize("strategy", ["range", "roundrobin", "cooperative-sticky"])
 async def test_members_join_and_leave_while_records_flow(consumer_bootstrap, raw_producer, strategy) -> None:
     topic, group = unique(), unique("g")
-    total = 6000
     await raw_producer.create_topic(topic, 12)
     seen: list[tuple[str, int]] = []
     members = {n: Member(n, consumer_bootstrap, topic, group, strategy, seen) for n in "ABCD"}
     members["A"].start()
     members["B"].start()
-    producer = asyncio.get_running_loop().create_task(produce_slowly(raw_producer, topic, 12, total))
-    await wait_until(lambda: len(seen) > 300)
+    stop_producing = asyncio.Event()
+    producer = asyncio.get_running_loop().create_task(
+        produce_until(raw_producer, topic, 12, stop_producing))
+    # Each step waits until the members that joined have really been consuming (on a loaded
+    # machine a member's first join can take seconds), so every member takes part.
+    def consumed_by(*names: str) -> bool:
+        who = {name for name, _ in seen}
+        return all(n in who for n in names)
+
+    await wait_until(lambda: len(seen) > 300 and consumed_by("A", "B"))
     members["C"].start()
-    await wait_until(lambda: len(seen) > 1500)
+    await wait_until(lambda: len(seen) > 1500 and consumed_by("C"))
     await members["B"].stop()
     members["D"].start()
-    await wait_until(lambda: len(seen) > 3000)
+    await wait_until(lambda: len(seen) > 3000 and consumed_by("D"))
     await members["A"].stop()
-    await producer
+    stop_producing.set()
+    total = await producer
     await wait_until(lambda: len(seen) >= total, timeout=90)
     await asyncio.sleep(1)   # anything extra (a duplicate) would show up now
     await members["C"].stop()
