@@ -60,14 +60,16 @@ async def test_lost_response_without_idempotence_writes_a_duplicate(bootstrap: s
     topic = await create_topic(bootstrap, unique("dup"), 1)
     async with Producer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all",
                         max_in_flight_requests_per_connection=1, linger_ms=0,
-                        request_timeout_ms=1500, delivery_timeout_ms=20_000, retry_backoff_ms=50) as p:
+                        request_timeout_ms=4000, delivery_timeout_ms=30_000, retry_backoff_ms=50) as p:
         await p.send_and_wait(topic, b"warm-up")
         proxy.drop_responses(1, api_key=ApiKey.PRODUCE)
         md = await p.send_and_wait(topic, b"R1")  # succeeds: on the retry
     assert proxy.responses_dropped[ApiKey.PRODUCE] == 1
-    got = await read_partition(bootstrap, topic, 0)
-    assert values(got) == [b"warm-up", b"R1", b"R1"]  # at-least-once: the retry duplicated R1
-    assert md.offset == 2
+    got = values(await read_partition(bootstrap, topic, 0))
+    # The warm-up itself may have been retried (and so duplicated) on a slow machine: that is the
+    # same at-least-once behaviour, not what this test is about.
+    assert [v for v in got if v != b"warm-up"] == [b"R1", b"R1"]  # the retry duplicated R1
+    assert md.offset == len(got) - 1
 
 
 async def test_lost_response_with_idempotence_writes_once(bootstrap: str, proxy: FaultProxy) -> None:
