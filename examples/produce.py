@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import uuid
 
 import kafkaio
 from kafkaio.errors import KafkaError, RecordTooLargeError
+from kafkaio.testing.broker import bootstrap_or_local
 
 
 async def run(bootstrap: str) -> None:
@@ -58,15 +58,9 @@ async def run(bootstrap: str) -> None:
 
 
 def main() -> None:
-    bootstrap = os.environ.get("KAFKAIO_BOOTSTRAP")
-    if bootstrap:
-        asyncio.run(run(bootstrap))
-        return
-    from kafkaio.testing.broker import LocalKafkaCluster
-
-    with LocalKafkaCluster(brokers=1, broker_properties={"num.partitions": 3}) as cluster:
+    with bootstrap_or_local(broker_properties={"num.partitions": 3}) as bootstrap:
         try:
-            asyncio.run(run(cluster.bootstrap_servers))
+            asyncio.run(run(bootstrap))
         except KafkaError as exc:
             raise SystemExit(f"failed: {exc}") from exc
 

@@ -5,13 +5,11 @@ Run with ``make demo`` or ``python examples/quickstart.py``. Prints a short summ
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import time
 import uuid
 
 import kafkaio
-from kafkaio.testing.broker import LocalKafkaCluster
+from kafkaio.testing.broker import bootstrap_or_local
 
 RECORDS = 5_000
 
@@ -59,12 +57,7 @@ async def run(bootstrap: str) -> None:
 
 
 def main() -> None:
-    bootstrap = os.environ.get("KAFKAIO_BOOTSTRAP")
-    with contextlib.ExitStack() as stack:
-        if not bootstrap:
-            print("starting a local Kafka broker (jars cached in ~/.cache/kafkaio)...")
-            cluster = stack.enter_context(LocalKafkaCluster(brokers=1))
-            bootstrap = cluster.bootstrap_servers
+    with bootstrap_or_local() as bootstrap:
         asyncio.run(run(bootstrap))
 
 

@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -876,6 +876,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def bootstrap_or_local(**cluster_kwargs: Any) -> Iterator[str]:
+    """Yield ``$KAFKAIO_BOOTSTRAP`` when it is set, else start a local broker for the block.
+
+    For examples and scripts: ``with bootstrap_or_local() as bootstrap: asyncio.run(main(bootstrap))``.
+    ``cluster_kwargs`` go to :class:`LocalKafkaCluster` (e.g. ``broker_properties``).
+    """
+    existing = os.environ.get("KAFKAIO_BOOTSTRAP")
+    if existing:
+        yield existing
+        return
+    print("starting a local Kafka broker (jars cached in ~/.cache/kafkaio)...", file=sys.stderr)
+    with LocalKafkaCluster(**cluster_kwargs) as cluster:
+        yield cluster.bootstrap_servers
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kafkaio.testing.broker", description=__doc__.split("\n")[0])
     parser.add_argument("--version", help="Kafka version (default: $KAFKAIO_KAFKA_VERSION or %s)" % DEFAULT_KAFKA_VERSION)
@@ -905,3 +921,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
