@@ -41,7 +41,8 @@ __all__ = [
     "Admin", "NewTopic", "NewPartitions", "ConfigResource", "ConfigResourceType", "ConfigSource",
     "ConfigEntry", "ConfigSynonym", "AlterConfigOp", "AlterConfigOpType", "OffsetSpec", "TopicDescription",
     "PartitionDescription", "Node", "ClusterDescription", "GroupListing", "GroupDescription",
-    "MemberDescription", "ListOffsetsResult", "ProducerState",
+    "MemberDescription", "ListOffsetsResult", "ProducerState", "ClientQuotaEntity",
+    "ClientQuotaFilterComponent",
 ]
 
 log = logging.getLogger(__name__)
@@ -277,6 +278,62 @@ class ProducerState:
     last_timestamp: int
     coordinator_epoch: int
     current_txn_start_offset: int  # -1 when no transaction is open on this partition
+
+
+class ClientQuotaEntity:
+    """Whom a client quota applies to: entity type -> name, e.g. ``{"client-id": "app-1"}`` or
+    ``{"user": "alice", "client-id": "app-1"}``; a None name is that type's default entity.
+    Types are ``USER``, ``CLIENT_ID`` and ``IP``. Hashable, equal when the mappings are equal."""
+
+    USER = "user"
+    CLIENT_ID = "client-id"
+    IP = "ip"
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, entries: Mapping[str, str | None]) -> None:
+        if not isinstance(entries, Mapping) or not entries:
+            raise IllegalArgumentError(f"a client quota entity is a non-empty mapping of type -> name, got {entries!r}")
+        for k, v in entries.items():
+            if not isinstance(k, str) or not k or (v is not None and not isinstance(v, str)):
+                raise IllegalArgumentError(f"client quota entity entries are str -> str | None, got {k!r}: {v!r}")
+        self._entries = tuple(sorted(entries.items()))
+
+    @property
+    def entries(self) -> dict[str, str | None]:
+        return dict(self._entries)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ClientQuotaEntity) and other._entries == self._entries
+
+    def __hash__(self) -> int:
+        return hash(self._entries)
+
+    def __repr__(self) -> str:
+        return f"ClientQuotaEntity({dict(self._entries)!r})"
+
+
+@dataclass(frozen=True)
+class ClientQuotaFilterComponent:
+    """One condition of :meth:`Admin.describe_client_quotas` on one entity type; build it with
+    ``of_entity`` (exactly this name), ``of_default_entity`` (the type's default entity) or
+    ``of_entity_type`` (any named entity of the type)."""
+
+    entity_type: str
+    match_type: int  # 0 exact name, 1 the default entity, 2 any specified name (Kafka's numbers)
+    match: str | None = None
+
+    @classmethod
+    def of_entity(cls, entity_type: str, name: str) -> "ClientQuotaFilterComponent":
+        return cls(entity_type, 0, name)
+
+    @classmethod
+    def of_default_entity(cls, entity_type: str) -> "ClientQuotaFilterComponent":
+        return cls(entity_type, 1, None)
+
+    @classmethod
+    def of_entity_type(cls, entity_type: str) -> "ClientQuotaFilterComponent":
+        return cls(entity_type, 2, None)
 
 
 # ------------------------------------------------------------------------------------ plumbing
@@ -1000,6 +1057,55 @@ class Admin:
 
         return _finish(await self._drive(wanted, attempt, deadline, "DescribeProducers"), raise_on_error)
 
+    # ---------------------------------------------------------------- client quotas
+
+    async def describe_client_quotas(self, components: Iterable[ClientQuotaFilterComponent] = (), *,
+                                     strict: bool = False, timeout_ms: float | None = None,
+                                     ) -> dict[ClientQuotaEntity, dict[str, float]]:
+        """The quotas set on the entities matching every component (no components: all), as
+        entity -> {quota key: value}, e.g. ``{"producer_byte_rate": 1048576.0}``. ``strict=True``
+        leaves out entities that also name types the filter does not mention."""
+        body = {"components": [{"entity_type": c.entity_type, "match_type": int(c.match_type), "match": c.match}
+                               for c in components], "strict": strict}
+        deadline = self._deadline(timeout_ms)
+
+        async def op(dl: Deadline) -> dict[ClientQuotaEntity, dict[str, float]]:
+            _, resp = await self._call(None, ApiKey.DESCRIBE_CLIENT_QUOTAS, lambda v: body, dl)
+            err = _outcome(resp["error_code"], resp.get("error_message"), "describe client quotas")
+            if err is not None:
+                raise err.error if isinstance(err, _Retry) else err
+            return {_quota_entity(e["entity"]): {v["key"]: v["value"] for v in e["values"]}
+                    for e in resp["entries"] or ()}
+
+        return await self._single(op, deadline, "describe client quotas")
+
+    async def alter_client_quotas(
+        self, alterations: Mapping[ClientQuotaEntity, Mapping[str, float | None]], *,
+        validate_only: bool = False, timeout_ms: float | None = None, raise_on_error: bool = True,
+    ) -> dict[ClientQuotaEntity, KafkaError | None]:
+        """Set quotas per entity, ``{entity: {"producer_byte_rate": 1024.0}}``; a None value removes
+        that quota. Returns entity -> None (applied) or the error."""
+        ops: dict[ClientQuotaEntity, list[dict]] = {}
+        for entity, change in alterations.items():
+            if not isinstance(entity, ClientQuotaEntity):
+                raise IllegalArgumentError(f"alter_client_quotas keys are ClientQuotaEntity, got {entity!r}")
+            ops[entity] = [{"key": k, "value": 0.0 if v is None else float(v), "remove": v is None}
+                        for k, v in change.items()]
+        deadline = self._deadline(timeout_ms)
+
+        async def attempt(pending: list[ClientQuotaEntity], dl: Deadline) -> dict[ClientQuotaEntity, Any]:
+            _, resp = await self._call(None, ApiKey.ALTER_CLIENT_QUOTAS, lambda v: {
+                "entries": [{"entity": [{"entity_type": t, "entity_name": n} for t, n in e.entries.items()],
+                             "ops": ops[e]} for e in pending],
+                "validate_only": validate_only}, dl)
+            out: dict[ClientQuotaEntity, Any] = {}
+            for r in resp["entries"]:
+                entity = _quota_entity(r["entity"])
+                out[entity] = _outcome(r["error_code"], r.get("error_message"), f"alter client quotas of {entity}")
+            return out
+
+        return _finish(await self._drive(ops, attempt, deadline, "AlterClientQuotas"), raise_on_error)
+
 
 # ------------------------------------------------------------------------------------ decoding
 
@@ -1099,3 +1205,7 @@ def _offset_spec(spec: OffsetSpec | int | str) -> int:
     if isinstance(spec, bool) or not isinstance(spec, int) or spec < -3:
         raise IllegalArgumentError(f"offset spec must be an OffsetSpec or a timestamp >= 0, got {spec!r}")
     return int(spec)
+
+
+def _quota_entity(parts: list[dict]) -> ClientQuotaEntity:
+    return ClientQuotaEntity({p["entity_type"]: p["entity_name"] for p in parts})
