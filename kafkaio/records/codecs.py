@@ -13,12 +13,14 @@ the GIL while it works on large buffers (zlib, lz4, zstandard, cramjam).
 """
 from __future__ import annotations
 
+import functools
 import struct
 import threading
 import zlib
 from typing import Callable
 
 import cramjam
+import lz4.block
 import lz4.frame
 import zstandard
 
@@ -87,15 +89,28 @@ def _snappy(data: bytes, level: int | None) -> bytes:
 
 
 def _lz4(data: bytes, level: int | None) -> bytes:
-    return lz4.frame.compress(
-        data,
-        compression_level=0 if level is None else level,
-        block_size=lz4.frame.BLOCKSIZE_MAX64KB,
-        block_linked=False,
-        content_checksum=False,
-        block_checksum=False,
-        store_size=False,
-    )
+    # The frame is assembled here around lz4's block compressor: lz4.frame.compress costs ~6x more
+    # per 64 KiB batch (measured 93 us against 15 us), nearly all of it outside the compression.
+    # Like Java's Lz4BlockOutputStream, Kafka's default level (9) uses the fast compressor and any
+    # other level the high-compression one.
+    if level is None or level == _LZ4_DEFAULT_LEVEL:
+        compress_block = _lz4_fast_block
+    else:
+        compress_block = functools.partial(lz4.block.compress, mode="high_compression", compression=level,
+                                           store_size=False)
+    view = memoryview(data)
+    parts: list[bytes | memoryview] = [_LZ4_HEADER]
+    for start in range(0, len(view), _LZ4_BLOCK_SIZE):
+        chunk = view[start:start + _LZ4_BLOCK_SIZE]
+        block = compress_block(chunk)
+        if len(block) >= len(chunk):  # incompressible: stored as is, flagged by the length's top bit
+            parts.append(_U32LE.pack(len(chunk) | 0x80000000))
+            parts.append(chunk)
+        else:
+            parts.append(_U32LE.pack(len(block)))
+            parts.append(block)
+    parts.append(b"\x00\x00\x00\x00")  # end mark
+    return b"".join(parts)
 
 
 def _zstd(data: bytes, level: int | None) -> bytes:
@@ -174,6 +189,16 @@ def _xxh32_short(data: bytes) -> int:
     h ^= h >> 13
     h = h * _XXH_P3 & 0xFFFFFFFF
     return h ^ (h >> 16)
+
+
+# The LZ4 frame Kafka writes: magic number, FLG 0x60 (version 1, independent blocks, no checksums,
+# no content size), BD 0x40 (64 KiB maximum block size) and the descriptor's checksum byte (the
+# second byte of xxHash32 over FLG and BD).
+_LZ4_BLOCK_SIZE = 64 * 1024
+_LZ4_DEFAULT_LEVEL = 9  # compression.lz4.level's default (KIP-390)
+_LZ4_HEADER = b"\x04\x22\x4d\x18\x60\x40" + bytes([(_xxh32_short(b"\x60\x40") >> 8) & 0xFF])
+_U32LE = struct.Struct("<I")
+_lz4_fast_block = functools.partial(lz4.block.compress, mode="default", store_size=False)
 
 
 def fix_legacy_lz4_header(data: bytes) -> bytes:
