@@ -168,7 +168,13 @@ class RecordAccumulator:
                 return fut
         else:
             self._used += need
-        return self._new_batch(topic, partition, timestamp, key, value, headers, need)
+        fut = self._new_batch(topic, partition, timestamp, key, value, headers, need)
+        # The partition's previous batch is complete (or this is its first): let the sender ship it
+        # now, as Java's sender thread would, rather than once the application's send loop next
+        # waits for buffer space; a tight send() loop would otherwise fill all of buffer_memory
+        # while the broker sits idle. One event-loop pass per batch, not per record.
+        await asyncio.sleep(0)
+        return fut
 
     def _new_batch(self, topic: str, partition: int, timestamp: int, key: bytes | None,
                    value: bytes | None, headers: Any, reserved: int) -> RecordFuture:
