@@ -30,12 +30,31 @@ def _exit_when_orphaned(parent: int) -> None:
             os._exit(3)
 
 
+def peak_rss_kb() -> int:
+    """This process's peak RSS in KiB, counted from its own ``exec``.
+
+    Not ``ru_maxrss``: Linux carries the parent's peak across fork/vfork + exec into the child's
+    ``ru_maxrss`` (and so into what ``wait4`` reports), so every child would read at least the
+    harness's own RSS. ``VmHWM`` belongs to the memory map made by ``exec``."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # no /proc: the best there is
+
+
 def main(argv: list[str]) -> int:
     faulthandler.register(signal.SIGUSR1, all_threads=True, chain=True)
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     job = Job.from_dict(json.loads(argv[0]))
     module = importlib.import_module(f"benchmarks.clients.{MODULES[job.client]}")
     result = module.run(job)
+    result["peak_rss_kb"] = peak_rss_kb()
     sys.stdout.write(RESULT_PREFIX + json.dumps(result) + "\n")
     sys.stdout.flush()
     return 0

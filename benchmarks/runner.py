@@ -89,13 +89,17 @@ def run_command(job: Job, command: list[str], parse) -> Outcome:
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    maxrss = usage.ru_maxrss  # KiB on Linux
+    # KiB on Linux. wait4's figure is at least this harness's own peak RSS (Linux carries the
+    # parent's across fork + exec), so the Python children measure their own (child.peak_rss_kb);
+    # the JVM runs keep wait4's, which at a few hundred MiB is well above that floor.
+    maxrss = usage.ru_maxrss
     if timed_out.is_set():
         # the stacks it printed go to the raw results, for whoever debugs the hang
         return Outcome(job, False, result={"stderr_tail": stderr[-20000:]},
                        error=f"timed out after {job.timeout_s:.0f} s", maxrss_kb=maxrss, wall_s=wall)
     try:
         result = parse(stdout)
+        maxrss = result.pop("peak_rss_kb", maxrss)
     except Exception as exc:  # no result: report the child's own last words
         return Outcome(job, False, error=_last_error(stderr, proc.returncode) or f"{type(exc).__name__}: {exc}",
                        maxrss_kb=maxrss, wall_s=wall)
