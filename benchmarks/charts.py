@@ -18,12 +18,18 @@ def _plt():
     return plt
 
 
+def _with_records(row: Row, rows: list[Row]) -> str:
+    """The row's label, with its record count when it ran fewer records than the others."""
+    n = row.outcomes[0].job.records
+    return row.label if n >= max(r.outcomes[0].job.records for r in rows) else f"{row.label} ({n:,} records)"
+
+
 def throughput_chart(rows: list[Row], title: str, path: Path) -> None:
     """Horizontal bars: median records/s per client and API, min - max as error bars."""
     plt = _plt()
     ok = [r for r in rows if not r.failed]
     failed = [r for r in rows if r.failed]
-    labels = [r.label for r in ok] + [f"{r.label} (FAILED)" for r in failed]
+    labels = [_with_records(r, rows) for r in ok] + [f"{r.label} (FAILED)" for r in failed]
     medians = [r.median_rate / 1000 for r in ok] + [0.0] * len(failed)
     lo = [(r.median_rate - min(r.rates())) / 1000 for r in ok] + [0.0] * len(failed)
     hi = [(max(r.rates()) - r.median_rate) / 1000 for r in ok] + [0.0] * len(failed)
@@ -89,6 +95,10 @@ def rss_chart(rows: list[Row], title: str, path: Path) -> None:
 def draw_all(rows: list[Row], out_dir: Path, subtitle: str, latency_subtitle: str) -> list[Path]:
     """Every chart for these rows; returns the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    # charts of an earlier run must not outlive it (a chart with nothing to show is not drawn)
+    for pattern in ("produce_*.png", "consume_*.png", "latency.png", "peak_rss.png"):
+        for old in out_dir.glob(pattern):
+            old.unlink()
     written: list[Path] = []
     for scenario in ("produce", "consume"):
         for compression in sorted({r.compression for r in rows if r.scenario == scenario},

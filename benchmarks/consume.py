@@ -40,7 +40,7 @@ def run(plan: Plan, topics: Topics) -> tuple[list[Outcome], dict[str, str]]:
                 for entry in rotated(entries("consume", plan, with_uvloop=compression == "none"), rep):
                     job = Job(client=entry.client, scenario="consume", api=entry.api, loop=entry.loop,
                               bootstrap=plan.bootstrap, topic=topic,
-                              records=plan.records_for(entry.client, count),
+                              records=plan.records_for(entry.client, entry.api, count),
                               record_size=plan.record_size, partitions=plan.partitions,
                               produce=ProduceConfig(compression_type=compression),
                               consume=ConsumeConfig(), timeout_s=plan.timeout_s)

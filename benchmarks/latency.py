@@ -15,7 +15,7 @@ def run(plan: Plan, topics: Topics) -> list[Outcome]:
             topic = topics.create("bench-latency", plan.partitions)
             job = Job(client=entry.client, scenario="latency", api=entry.api, loop=entry.loop,
                       bootstrap=plan.bootstrap, topic=topic,
-                      records=plan.records_for(entry.client, plan.latency_records),
+                      records=plan.records_for(entry.client, entry.api, plan.latency_records),
                       record_size=plan.record_size, partitions=plan.partitions,
                       produce=ProduceConfig(linger_ms=0), timeout_s=plan.timeout_s)
             try:

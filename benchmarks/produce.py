@@ -17,7 +17,7 @@ def run(plan: Plan, topics: Topics) -> list[Outcome]:
             for entry in rotated(entries("produce", plan, with_uvloop=compression == "none"), rep):
                 topic = topics.create("bench-produce", plan.partitions)
                 job = Job(client=entry.client, scenario="produce", api=entry.api, loop=entry.loop,
-                          bootstrap=plan.bootstrap, topic=topic, records=plan.records_for(entry.client),
+                          bootstrap=plan.bootstrap, topic=topic, records=plan.records_for(entry.client, entry.api),
                           record_size=plan.record_size, partitions=plan.partitions,
                           produce=ProduceConfig(compression_type=compression), timeout_s=plan.timeout_s)
                 try:
