@@ -1,4 +1,6 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, binding=False
+# binding=False: methods are plain C methods, which the interpreter's specialised calls reach directly;
+# as Cython function objects every append() cost about 28 ns more in the call machinery alone.
 """Record batch v2: builder and reader (compiled twin of ``records_py``; the layout is documented there).
 
 The builder appends each record straight into one growing C buffer (the 61-byte batch header is
@@ -75,9 +77,119 @@ cdef inline uint64_t _get64(const unsigned char* p) noexcept nogil:
     return (<uint64_t>_get32(p) << 32) | _get32(p + 4)
 
 
+# CRC-32C by carry-less multiplication (the folding method of Intel's white paper "Fast CRC
+# Computation for Generic Polynomials Using PCLMULQDQ"), used when the CPU has PCLMULQDQ and SSE4.2.
+# The crc32c package drives the CRC32 instruction, one 8-byte step at a time per stream; on some CPUs
+# (AMD Zen 1: one CRC32 every 3 cycles) that ran at ~3 GB/s and was half of the per-record decode
+# time, on top of a ~200 ns Python call per batch. Folding four 16-byte lanes with PCLMULQDQ does not
+# depend on CRC32's throughput. The constants are x^n mod P for the Castagnoli polynomial, bit-reflected
+# (tests/unit/records/test_records_crc.py derives them again from the polynomial and checks this
+# function against the crc32c package byte for byte); tails shorter than 16 bytes and inputs shorter
+# than 64 go through the CRC32 instruction. Other CPUs and compilers keep using the crc32c package.
+cdef extern from *:
+    """
+    #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+    #include <immintrin.h>
+    #define KAFKAIO_CLMUL_CRC 1
+    #define KAFKAIO_CRC_TARGET __attribute__((target("sse4.2,pclmul")))
+
+    /* one folding step: lane * (x^(d+64), x^d) mod P, plus the next 16 bytes of data */
+    KAFKAIO_CRC_TARGET static inline __m128i kafkaio_fold16(__m128i lane, __m128i k, __m128i next) {
+        __m128i lo = _mm_clmulepi64_si128(lane, k, 0x00);
+        __m128i hi = _mm_clmulepi64_si128(lane, k, 0x11);
+        return _mm_xor_si128(_mm_xor_si128(lo, hi), next);
+    }
+
+    /* CRC state over n >= 64 bytes, n a multiple of 16 (state in and out not inverted here) */
+    KAFKAIO_CRC_TARGET static uint32_t kafkaio_crc32c_fold(uint32_t state, const unsigned char* p, size_t n) {
+        const __m128i k_by4 = _mm_set_epi64x(0x9e4addf8, 0x740eef02);    /* x^(512-32), x^(512+32) */
+        const __m128i k_by1 = _mm_set_epi64x(0x14cd00bd6, 0xf20c0dfe);   /* x^(128-32), x^(128+32) */
+        const __m128i k_64 = _mm_set_epi64x(0, 0xdd45aab8);              /* x^64 */
+        const __m128i barrett = _mm_set_epi64x(0xdea713f1, 0x105ec76f1); /* floor(x^64 / P), P */
+        const __m128i low32 = _mm_set_epi32(0, -1, 0, -1);
+        __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i*)p), _mm_cvtsi32_si128((int)state));
+        __m128i b = _mm_loadu_si128((const __m128i*)(p + 16));
+        __m128i c = _mm_loadu_si128((const __m128i*)(p + 32));
+        __m128i d = _mm_loadu_si128((const __m128i*)(p + 48));
+        __m128i t;
+        p += 64;
+        n -= 64;
+        while (n >= 64) {
+            a = kafkaio_fold16(a, k_by4, _mm_loadu_si128((const __m128i*)p));
+            b = kafkaio_fold16(b, k_by4, _mm_loadu_si128((const __m128i*)(p + 16)));
+            c = kafkaio_fold16(c, k_by4, _mm_loadu_si128((const __m128i*)(p + 32)));
+            d = kafkaio_fold16(d, k_by4, _mm_loadu_si128((const __m128i*)(p + 48)));
+            p += 64;
+            n -= 64;
+        }
+        a = kafkaio_fold16(a, k_by1, b);
+        a = kafkaio_fold16(a, k_by1, c);
+        a = kafkaio_fold16(a, k_by1, d);
+        for (; n >= 16; n -= 16, p += 16)
+            a = kafkaio_fold16(a, k_by1, _mm_loadu_si128((const __m128i*)p));
+        /* 128 -> 64 bits, then 64 -> 32 bits of remainder, then Barrett reduction */
+        a = _mm_xor_si128(_mm_srli_si128(a, 8), _mm_clmulepi64_si128(a, k_by1, 0x10));
+        a = _mm_xor_si128(_mm_srli_si128(a, 4), _mm_clmulepi64_si128(_mm_and_si128(a, low32), k_64, 0x00));
+        t = _mm_and_si128(_mm_clmulepi64_si128(_mm_and_si128(a, low32), barrett, 0x10), low32);
+        a = _mm_xor_si128(a, _mm_clmulepi64_si128(t, barrett, 0x00));
+        return (uint32_t)_mm_extract_epi32(a, 1);
+    }
+
+    KAFKAIO_CRC_TARGET static uint32_t kafkaio_crc32c_hw(const unsigned char* p, size_t n) {
+        uint32_t state = 0xFFFFFFFFu;
+        uint64_t s64;
+        if (n >= 64) {
+            size_t bulk = n & ~(size_t)15;
+            state = kafkaio_crc32c_fold(state, p, bulk);
+            p += bulk;
+            n -= bulk;
+        }
+        s64 = state;
+        for (; n >= 8; n -= 8, p += 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            s64 = _mm_crc32_u64(s64, w);
+        }
+        state = (uint32_t)s64;
+        for (; n > 0; n--, p++)
+            state = _mm_crc32_u8(state, *p);
+        return ~state;
+    }
+
+    static int kafkaio_crc32c_hw_usable(void) {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul");
+    }
+    #else
+    static uint32_t kafkaio_crc32c_hw(const unsigned char* p, size_t n) { (void)p; (void)n; return 0; }
+    static int kafkaio_crc32c_hw_usable(void) { return 0; }  /* never the compiled path: use the package */
+    #endif
+    """
+    uint32_t _crc32c_hw "kafkaio_crc32c_hw"(const unsigned char* p, size_t n) noexcept nogil
+    bint _crc32c_hw_usable "kafkaio_crc32c_hw_usable"() noexcept
+
+cdef bint _crc_hw = _crc32c_hw_usable()
+_CRC32C_HARDWARE = _crc_hw  # which path _crc_of takes (for the tests)
+
+
 cdef uint32_t _crc_of(const unsigned char* p, Py_ssize_t n) except? 0xFFFFFFFF:
+    if _crc_hw:
+        if n < 65536:
+            return _crc32c_hw(p, <size_t>n)
+        with nogil:  # like the package: let other threads run during a long checksum
+            return _crc32c_hw(p, <size_t>n)
     # the crc32c package (hardware CRC, GIL released on large buffers) over a zero-copy view
     return _crc32c(PyMemoryView_FromMemory(<char*>p, n, PyBUF_READ))
+
+
+def _crc32c_of(data):
+    """CRC-32C of a bytes-like object, computed the way the batch code does (for the tests)."""
+    cdef Py_buffer view
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    try:
+        return _crc_of(<const unsigned char*>view.buf, view.len)
+    finally:
+        PyBuffer_Release(&view)
 
 
 # A bytes object made in place: PyBytes_FromStringAndSize spends more on its generic path (size
@@ -390,7 +502,8 @@ cdef class BatchBuilder:
         total = uvarint_size(zigzag32(<int32_t>body)) + body
         if self._count > 0 and self._len + total > self._batch_size:
             return -1
-        self._reserve(total)
+        if self._len + total > self._cap:
+            self._reserve(total)
         p = self._buf + self._len
         p = write_uvarint(p, zigzag32(<int32_t>body))
         p[0] = 0  # record attributes
@@ -414,7 +527,8 @@ cdef class BatchBuilder:
         self._base_ts = base
         if timestamp_ms > self._max_ts:
             self._max_ts = timestamp_ms
-        self._built = None
+        if self._built is not None:
+            self._built = None
         self._count += 1
         return self._count - 1
 

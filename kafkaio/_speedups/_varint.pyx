@@ -52,62 +52,57 @@ def size_of_unsigned_varint(value):
     return uvarint_size(<uint64_t>_check(value, 0, 0xFFFFFFFF, "unsigned varint"))
 
 
-cdef inline void _bounds(Py_buffer* view, Py_ssize_t pos) except *:
-    if pos < 0:
-        raise IndexError("negative position")
-    if pos >= view.len:
-        raise CorruptRecordError("truncated varint")
+cdef enum Kind:
+    SIGNED32
+    SIGNED64
+    UNSIGNED32
+
+
+cdef tuple _decode(buf, Py_ssize_t pos, Kind kind):
+    # one buffer/bounds wrapper for the three readers; the message names the type that was asked for
+    cdef Py_buffer view
+    cdef int32_t v32
+    cdef int64_t v64
+    cdef uint32_t u32
+    cdef const unsigned char* start
+    cdef const unsigned char* end
+    cdef const unsigned char* p
+    PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
+    try:
+        if pos < 0:
+            raise IndexError("negative position")
+        if pos >= view.len:
+            raise CorruptRecordError("truncated varint")
+        start = <const unsigned char*>view.buf
+        end = start + view.len
+        if kind == SIGNED32:
+            p = read_varint32(start + pos, end, &v32)
+            value = v32
+        elif kind == SIGNED64:
+            p = read_varint64(start + pos, end, &v64)
+            value = v64
+        else:
+            p = read_uvarint32(start + pos, end, &u32)
+            value = u32
+        if p == NULL:
+            if kind == SIGNED64:
+                raise CorruptRecordError("truncated varlong or varlong longer than 10 bytes")
+            raise CorruptRecordError("truncated varint or varint longer than 5 bytes")
+        return value, p - start
+    finally:
+        PyBuffer_Release(&view)
 
 
 def decode_varint(buf, Py_ssize_t pos=0):
     """Read a zigzag varint at ``pos``: ``(value, position after it)``."""
-    cdef Py_buffer view
-    cdef int32_t v
-    cdef const unsigned char* start
-    cdef const unsigned char* p
-    PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
-    try:
-        _bounds(&view, pos)
-        start = <const unsigned char*>view.buf
-        p = read_varint32(start + pos, start + view.len, &v)
-        if p == NULL:
-            raise CorruptRecordError("truncated varint or varint longer than 5 bytes")
-        return v, p - start
-    finally:
-        PyBuffer_Release(&view)
+    return _decode(buf, pos, SIGNED32)
 
 
 def decode_varlong(buf, Py_ssize_t pos=0):
     """Read a zigzag varlong at ``pos``: ``(value, position after it)``."""
-    cdef Py_buffer view
-    cdef int64_t v
-    cdef const unsigned char* start
-    cdef const unsigned char* p
-    PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
-    try:
-        _bounds(&view, pos)
-        start = <const unsigned char*>view.buf
-        p = read_varint64(start + pos, start + view.len, &v)
-        if p == NULL:
-            raise CorruptRecordError("truncated varlong or varlong longer than 10 bytes")
-        return v, p - start
-    finally:
-        PyBuffer_Release(&view)
+    return _decode(buf, pos, SIGNED64)
 
 
 def decode_unsigned_varint(buf, Py_ssize_t pos=0):
     """Read an unsigned varint at ``pos``: ``(value, position after it)``."""
-    cdef Py_buffer view
-    cdef uint32_t v
-    cdef const unsigned char* start
-    cdef const unsigned char* p
-    PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
-    try:
-        _bounds(&view, pos)
-        start = <const unsigned char*>view.buf
-        p = read_uvarint32(start + pos, start + view.len, &v)
-        if p == NULL:
-            raise CorruptRecordError("truncated varint or varint longer than 5 bytes")
-        return v, p - start
-    finally:
-        PyBuffer_Release(&view)
+    return _decode(buf, pos, UNSIGNED32)

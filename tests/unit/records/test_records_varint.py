@@ -86,3 +86,19 @@ def test_overlong_varints_are_corrupt(varint):
 def test_position_past_the_end_is_truncation(varint):
     with pytest.raises(CorruptRecordError):
         varint.decode_varint(b"\x02", 1)
+
+
+def _from_zigzag(u: int) -> int:
+    return (u >> 1) ^ -(u & 1)
+
+
+@pytest.mark.parametrize("bits", range(65))
+def test_size_agrees_with_encoding_at_every_bit_length(varint, bits):
+    # the compiled size is computed from the bit length, not by a loop: check both edges of each length
+    for u in {max(0, (1 << bits) - 1), min(1 << bits, (1 << 64) - 1)}:
+        value = _from_zigzag(u)
+        assert varint.size_of_varlong(value) == len(varint.encode_varlong(value))
+        if u < 1 << 32:
+            assert varint.size_of_unsigned_varint(u) == len(varint.encode_unsigned_varint(u))
+            if -(2**31) <= value < 2**31:
+                assert varint.size_of_varint(value) == len(varint.encode_varint(value))
