@@ -5,8 +5,10 @@ A ``RecordFuture`` is an extension type created without running Python ``__init_
 ``try_append`` does the open-batch lookup and append in C; both behave exactly like the twin.
 """
 cimport cython
+from libc.stdint cimport int64_t
+from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
-__all__ = ["RecordFuture", "record_metadata", "try_append"]
+__all__ = ["RecordFuture", "SendPath", "record_metadata", "try_append"]
 
 cdef object _metadata_type = None
 
@@ -108,12 +110,8 @@ cdef inline RecordFuture _new_future(object batch, object delta, object timestam
 
 
 @cython.wraparound(True)  # dq[-1]: the last batch of the deque
-def try_append(dict queues, topic, partition, timestamp, key, value, headers):
-    """Append into the open (last) batch of ``queues[(topic, partition)]``.
-
-    Returns the record's ``RecordFuture``, or None when there is no open batch or it is full
-    (the caller then starts a new batch through the accumulator).
-    """
+cdef object _try_append(dict queues, object topic, object partition, object timestamp, object key,
+                        object value, object headers):
     dq = queues.get((topic, partition))
     if dq:
         batch = dq[-1]
@@ -123,3 +121,105 @@ def try_append(dict queues, topic, partition, timestamp, key, value, headers):
             if delta >= 0:
                 return _new_future(batch, delta, timestamp)
     return None
+
+
+def try_append(dict queues, topic, partition, timestamp, key, value, headers):
+    """Append into the open (last) batch of ``queues[(topic, partition)]``.
+
+    Returns the record's ``RecordFuture``, or None when there is no open batch or it is full
+    (the caller then starts a new batch through the accumulator).
+    """
+    return _try_append(queues, topic, partition, timestamp, key, value, headers)
+
+
+cdef enum:
+    # send()'s size bound is 61 bytes of batch header + 21 of record overhead + key + value; the
+    # sticky partitioner counts what the record adds to its batch: about 11 + key + value
+    SIZE_BOUND_OVERHEAD = 82
+    STICKY_UNCOUNTED = 71
+
+
+cdef inline int64_t _now_ms() noexcept:
+    cdef timespec ts
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return <int64_t>ts.tv_sec * 1000 + ts.tv_nsec // 1000000
+
+
+cdef class SendPath:
+    """``Producer.send()`` for the common record in one call, or None for the general path.
+
+    The common record: the producer is started (``enabled``), without a transaction, serializers,
+    custom partitioner or delivery callback; key and value are bytes or None; no headers; the
+    partition count of the topic is known for the current metadata (``cluster.metadata is
+    metadata``); the partition is explicit and in range, decided by the key, or the topic's current
+    sticky partition; the record fits ``max_record_size`` and the partition's open batch. Nothing is
+    changed unless a future is returned, so the general path can redo everything after a None.
+    """
+
+    cdef public bint enabled
+    cdef public object cluster
+    cdef public object metadata
+    cdef public dict queues
+    cdef public dict partition_counts
+    cdef public dict sticky_states
+    cdef public object sticky
+    cdef public Py_ssize_t sticky_batch_size
+    cdef public Py_ssize_t max_record_size
+    cdef public bint keys_decide
+    cdef public object murmur2
+
+    def __init__(self, dict queues, dict partition_counts, Py_ssize_t max_record_size,
+                 Py_ssize_t sticky_batch_size, bint keys_decide, murmur2):
+        self.enabled = False
+        self.queues = queues
+        self.partition_counts = partition_counts
+        self.sticky_states = {}
+        self.sticky_batch_size = sticky_batch_size
+        self.max_record_size = max_record_size
+        self.keys_decide = keys_decide
+        self.murmur2 = murmur2
+
+    def try_send(self, topic, value, key, partition, timestamp_ms, headers):
+        """The record's future once appended to its partition's open batch; None otherwise."""
+        cdef Py_ssize_t size = SIZE_BOUND_OVERHEAD
+        cdef Py_ssize_t n, p
+        cdef object st = None
+        if not self.enabled or headers:
+            return None
+        if value is not None:
+            if type(value) is not bytes:
+                return None
+            size += len(<bytes>value)
+        if key is not None:
+            if type(key) is not bytes:
+                return None
+            size += len(<bytes>key)
+        if size > self.max_record_size or self.cluster.metadata is not self.metadata:
+            return None
+        count = self.partition_counts.get(topic)
+        if count is None:
+            return None
+        n = count
+        if partition is None:
+            if key is not None and self.keys_decide:
+                p = (<long long>self.murmur2(key) & 0x7FFFFFFF) % n
+                partition = p
+            else:
+                st = self.sticky_states.get(topic)
+                if st is None:
+                    return None
+                partition = st.partition
+                if partition < 0:
+                    return None
+        elif type(partition) is not int or not 0 <= partition < n:
+            return None
+        if timestamp_ms is None:
+            timestamp_ms = _now_ms()
+        elif type(timestamp_ms) is not int or timestamp_ms < 0:
+            return None  # the general path validates it
+        fut = _try_append(self.queues, topic, partition, timestamp_ms, key, value, None)
+        if fut is not None and st is not None:
+            st.produced_bytes += size - STICKY_UNCOUNTED
+            if st.produced_bytes >= self.sticky_batch_size:
+                self.sticky.switch(st)
+        return fut

@@ -7,9 +7,10 @@ future, resolved with ``(base_offset, log_append_time_ms)``.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Generator
 
-__all__ = ["RecordFuture", "record_metadata", "try_append"]
+__all__ = ["RecordFuture", "SendPath", "record_metadata", "try_append"]
 
 _LOG_APPEND_TIME = 1
 _CREATE_TIME = 0
@@ -117,3 +118,79 @@ def try_append(queues: dict, topic: str, partition: int, timestamp: int, key: by
             if delta >= 0:
                 return RecordFuture(batch, delta, timestamp)
     return None
+
+
+# send()'s size bound is 61 bytes of batch header + 21 of record overhead + key + value (no headers
+# here); the sticky partitioner counts what the record adds to its batch: about 11 + key + value
+_SIZE_BOUND_OVERHEAD = 82
+_STICKY_UNCOUNTED = 71
+
+
+class SendPath:
+    """``Producer.send()`` for the common record in one call, or None for the general path.
+
+    The common record: the producer is started (``enabled``), without a transaction, serializers,
+    custom partitioner or delivery callback; key and value are bytes or None; no headers; the
+    partition count of the topic is known for the current metadata (``cluster.metadata is
+    metadata``); the partition is explicit and in range, decided by the key, or the topic's current
+    sticky partition; the record fits ``max_record_size`` and the partition's open batch. Nothing is
+    changed unless a future is returned, so the general path can redo everything after a None.
+    """
+
+    __slots__ = ("enabled", "cluster", "metadata", "queues", "partition_counts", "sticky_states",
+                 "sticky", "sticky_batch_size", "max_record_size", "keys_decide", "murmur2")
+
+    def __init__(self, queues: dict, partition_counts: dict, max_record_size: int, sticky_batch_size: int,
+                 keys_decide: bool, murmur2: Callable[[bytes], int]) -> None:
+        self.enabled = False
+        self.cluster: Any = None
+        self.metadata: Any = None
+        self.queues = queues
+        self.partition_counts = partition_counts
+        self.sticky_states: dict = {}
+        self.sticky: Any = None
+        self.sticky_batch_size = sticky_batch_size
+        self.max_record_size = max_record_size
+        self.keys_decide = keys_decide
+        self.murmur2 = murmur2
+
+    def try_send(self, topic: Any, value: Any, key: Any, partition: Any, timestamp_ms: Any,
+                 headers: Any) -> RecordFuture | None:
+        """The record's future once appended to its partition's open batch; None otherwise."""
+        if not self.enabled or headers:
+            return None
+        size = _SIZE_BOUND_OVERHEAD
+        if value is not None:
+            if value.__class__ is not bytes:
+                return None
+            size += len(value)
+        if key is not None:
+            if key.__class__ is not bytes:
+                return None
+            size += len(key)
+        if size > self.max_record_size or self.cluster.metadata is not self.metadata:
+            return None
+        n = self.partition_counts.get(topic)
+        if n is None:
+            return None
+        st = None
+        if partition is None:
+            if key is not None and self.keys_decide:
+                partition = (self.murmur2(key) & 0x7FFFFFFF) % n
+            else:
+                st = self.sticky_states.get(topic)
+                if st is None or st.partition < 0:
+                    return None
+                partition = st.partition
+        elif partition.__class__ is not int or not 0 <= partition < n:
+            return None
+        if timestamp_ms is None:
+            timestamp_ms = time.time_ns() // 1_000_000
+        elif timestamp_ms.__class__ is not int or timestamp_ms < 0:
+            return None  # the general path validates it
+        fut = try_append(self.queues, topic, partition, timestamp_ms, key, value, None)
+        if fut is not None and st is not None:
+            st.produced_bytes += size - _STICKY_UNCOUNTED
+            if st.produced_bytes >= self.sticky_batch_size:
+                self.sticky.switch(st)
+        return fut

@@ -15,7 +15,8 @@ from kafkaio._speedups import load as _load_speedups
 if TYPE_CHECKING:
     from kafkaio.producer.accumulator import ProducerBatch
 
-__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "CREATE_TIME", "LOG_APPEND_TIME", "try_append"]
+__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "SendPath", "CREATE_TIME", "LOG_APPEND_TIME",
+           "try_append"]
 
 CREATE_TIME = 0
 LOG_APPEND_TIME = 1
@@ -43,6 +44,7 @@ _impl = _load_speedups("producer")
 RecordFuture = _impl.RecordFuture
 _metadata: Callable[[ProducerBatch, int, int], RecordMetadata] = _impl.record_metadata
 try_append = _impl.try_append
+SendPath = _impl.SendPath  # send()'s common case in one call
 
 
 class ManyFuture:

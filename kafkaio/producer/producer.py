@@ -27,7 +27,7 @@ from kafkaio.errors import (
     SerializationError,
 )
 from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator, record_size_upper_bound
-from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata
+from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata, SendPath
 from kafkaio.producer.future import try_append as _try_append
 from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.partitioner import StickyPartitioner, murmur2
@@ -98,6 +98,9 @@ class Producer(TransactionalProducerMixin):
         self._state = "new"
         self._start_lock: asyncio.Lock | None = None
         self._txn: TransactionManager | None = None  # with a transactional_id
+        # send()'s common case in one compiled call; enabled once started (see _enable_send_path)
+        self._send_path = SendPath(self._queues, self._partition_counts, self._max_record_size,
+                                   self._sticky_batch_size, self._keys_decide, murmur2)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> Producer:
@@ -171,6 +174,7 @@ class Producer(TransactionalProducerMixin):
                 max_block_ms=cfg.max_block_ms)
         sender.start()
         self._state = "started"
+        self._enable_send_path()
         if self._txn is not None:
             try:
                 await self._txn.initialize()  # InitProducerId: fences older producers with this id
@@ -206,6 +210,7 @@ class Producer(TransactionalProducerMixin):
             except Exception as exc:  # noqa: BLE001 - closing goes on; the broker times it out
                 log.warning("aborting the open transaction on close failed: %r", exc)
         self._state = "closing"
+        self._send_path.enabled = False
         acc, sender = self._accumulator, self._sender
         assert acc is not None and sender is not None
         acc.closing = True
@@ -263,6 +268,14 @@ class Producer(TransactionalProducerMixin):
         ``max_request_size`` or ``buffer_memory``), :class:`KafkaTimeoutError` (no metadata or no
         buffer space within ``max_block_ms``), :class:`SerializationError`, :class:`ProducerClosedError`.
         """
+        fut = self._send_path.try_send(topic, value, key, partition, timestamp_ms, headers)
+        if fut is None:
+            fut = await self._send(topic, value, key, partition, timestamp_ms, headers)
+        return fut
+
+    async def _send(self, topic: str, value: Any, key: Any, partition: int | None, timestamp_ms: int | None,
+                    headers: Headers) -> RecordFuture:
+        """send()'s general path: every check, metadata waits, serializers, partitioners, new batches."""
         if self._state != "started":
             await self._ensure_started()
         if self._txn is not None:
@@ -488,7 +501,20 @@ class Producer(TransactionalProducerMixin):
 
     def _forget_partition_counts(self) -> None:
         self._partition_counts.clear()
-        self._metadata = self._cluster.metadata
+        self._metadata = self._send_path.metadata = self._cluster.metadata
+
+    def _enable_send_path(self) -> None:
+        # the fast path covers records that need nothing but a partition and an append; anything
+        # configured per record (serializers, a partitioner, callbacks, transactions) goes the
+        # general way
+        path = self._send_path
+        path.queues = self._queues
+        path.sticky_states = self._sticky_states
+        path.sticky = self._sticky
+        path.cluster = self._cluster
+        path.metadata = self._metadata
+        path.enabled = (self._txn is None and self._key_serializer is None and self._value_serializer is None
+                        and self._custom_partitioner is None and self._on_delivery is None)
 
     async def _partition_count(self, topic: str) -> int:
         if self._cluster.metadata is not self._metadata:

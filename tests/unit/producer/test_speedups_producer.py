@@ -154,3 +154,93 @@ async def test_a_split_batch_sends_each_record_to_its_part(impl: ModuleType) -> 
     assert futs[2].exception() is err
     with pytest.raises(ProducerClosedError):
         await futs[2]
+
+
+# -- SendPath: send()'s common case in one call ----------------------------------------------------
+
+class _Sticky:
+    """The parts of StickyPartitioner that SendPath uses: per-topic states and switch()."""
+
+    class State:
+        def __init__(self, partition: int) -> None:
+            self.partition = partition
+            self.produced_bytes = 0
+            self.previous = -1
+
+    def __init__(self) -> None:
+        self.switched: list[int] = []
+
+    def switch(self, st: "_Sticky.State") -> None:
+        self.switched.append(st.partition)
+        st.previous, st.partition, st.produced_bytes = st.partition, -1, 0
+
+
+class _Cluster:
+    def __init__(self) -> None:
+        self.metadata = object()
+
+
+def _path(impl: ModuleType, queues: dict, *, partitions: int = 4, max_record_size: int = 10_000,
+          sticky_batch_size: int = 1000, keys_decide: bool = True) -> object:
+    from kafkaio.producer.partitioner import murmur2
+    path = impl.SendPath(queues, {"t": partitions}, max_record_size, sticky_batch_size, keys_decide, murmur2)
+    sticky = _Sticky()
+    path.sticky, path.sticky_states = sticky, {"t": _Sticky.State(2)}
+    path.cluster = _Cluster()
+    path.metadata = path.cluster.metadata
+    path.enabled = True
+    return path
+
+
+async def test_send_path_appends_to_the_sticky_partition_and_counts_appended_bytes(impl: ModuleType) -> None:
+    batch = _batch("t", 2, batch_size=4096)
+    path = _path(impl, {("t", 2): deque([batch])}, sticky_batch_size=1000)
+    futs = [path.try_send("t", b"v" * 100, None, None, 5, None) for _ in range(9)]
+    assert all(f is not None and f._batch is batch for f in futs)
+    assert [f._delta for f in futs] == list(range(9))
+    # 9 records of 100 bytes count 9 * 111 = 999 bytes: still on partition 2; the 10th switches
+    assert path.sticky_states["t"].produced_bytes == 999 and path.sticky.switched == []
+    assert path.try_send("t", b"v" * 100, None, None, 5, None) is not None
+    assert path.sticky.switched == [2] and path.sticky_states["t"].partition == -1
+    # no sticky partition chosen: the general path decides (and nothing was changed)
+    assert path.try_send("t", b"v", None, None, 5, None) is None
+
+
+async def test_send_path_keyed_and_explicit_partitions(impl: ModuleType) -> None:
+    from kafkaio.producer.partitioner import partition_for_key
+    key = b"order-17"
+    p = partition_for_key(key, 4)
+    queues = {("t", p): deque([_batch("t", p)]), ("t", 0): deque([_batch("t", 0)])}
+    path = _path(impl, queues)
+    fut = path.try_send("t", b"v", key, None, 7, None)
+    assert fut is not None and fut.partition == p
+    fut = path.try_send("t", b"v", key, 0, 7, None)  # an explicit partition wins over the key
+    assert fut is not None and fut.partition == 0
+    assert path.sticky_states["t"].produced_bytes == 0  # keyed and explicit records are not sticky
+    for bad in (4, -1, True, 1.0):  # out of range or not an int: the general path raises
+        assert path.try_send("t", b"v", key, bad, 7, None) is None
+
+
+async def test_send_path_hands_everything_unusual_to_the_general_path(impl: ModuleType) -> None:
+    batch = _batch("t", 2, batch_size=4096)
+    path = _path(impl, {("t", 2): deque([batch])}, max_record_size=200)
+    cases = [
+        dict(value="str"), dict(value=bytearray(b"v")), dict(key="k"), dict(headers=[("h", b"v")]),
+        dict(value=b"v" * 200),  # over max_record_size (82 + 200)
+        dict(topic="unknown"), dict(timestamp_ms=-5), dict(timestamp_ms=1.5),
+    ]
+    for case in cases:
+        args = {"topic": "t", "value": b"v", "key": None, "partition": None, "timestamp_ms": None,
+                "headers": None, **case}
+        assert path.try_send(args["topic"], args["value"], args["key"], args["partition"],
+                             args["timestamp_ms"], args["headers"]) is None, case
+    path.metadata = object()  # metadata changed since the partition counts were taken
+    assert path.try_send("t", b"v", None, None, None, None) is None
+    path.metadata = path.cluster.metadata
+    path.enabled = False
+    assert path.try_send("t", b"v", None, None, None, None) is None
+    assert batch.builder.record_count == 0  # nothing was appended by any refused call
+    path.enabled = True
+    fut = path.try_send("t", b"v", None, None, None, None)
+    import time
+    assert fut is not None and abs(fut._timestamp - time.time() * 1000) < 60_000  # now, in ms
