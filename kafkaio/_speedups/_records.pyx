@@ -13,8 +13,9 @@ cimport cython
 from cpython.buffer cimport PyBUF_READ, PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
-from cpython.ref cimport Py_INCREF
+from cpython.ref cimport Py_INCREF, PyObject, Py_XDECREF
 from cpython.memoryview cimport PyMemoryView_FromMemory
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeUTF8
 from libc.stdint cimport int16_t, int32_t, int64_t, uint16_t, uint32_t, uint64_t
@@ -279,14 +280,22 @@ cdef extern from *:
     static int kafkaio_record_pool_install(PyObject* type) { (void)type; return 0; }
     static inline PyObject* kafkaio_record_alloc(void) { return PyErr_NoMemory(); }  /* never called */
     #endif
-    /* Fill the object fields of a record from kafkaio_record_alloc (a macro: the struct comes later). */
-    #define kafkaio_record_fill(o, topic_, ts_type_) do { \
+    /* Fill every field of a record from kafkaio_record_alloc (a macro: the struct comes later). Takes
+       over the references to key_ and value_ (new bytes or a new reference to None); the others are
+       borrowed. */
+    static inline int kafkaio_propagate(void) { return -1; }
+    #define kafkaio_record_fill(o, topic_, ts_type_, key_, value_, headers_, partition_, offset_, ts_, epoch_) \
+    do { \
         KAFKAIO_RECORD* r_ = (KAFKAIO_RECORD*)(o); \
         Py_INCREF(topic_); r_->topic = (topic_); \
         Py_INCREF(ts_type_); r_->timestamp_type = (ts_type_); \
-        Py_INCREF(Py_None); r_->key = Py_None; \
-        Py_INCREF(Py_None); r_->value = Py_None; \
-        Py_INCREF(Py_None); r_->_headers = Py_None; \
+        r_->key = (key_); \
+        r_->value = (value_); \
+        Py_INCREF(headers_); r_->_headers = (headers_); \
+        r_->partition = (partition_); \
+        r_->offset = (offset_); \
+        r_->timestamp = (ts_); \
+        r_->leader_epoch = (epoch_); \
     } while (0)
     """
     int kafkaio_record_pool_install(object type) except -1
@@ -342,10 +351,20 @@ cdef class ConsumerRecord:
 
 
 cdef extern from *:
-    ConsumerRecord kafkaio_record_alloc()  # a new reference, NULL on error (the C code is above)
-    void kafkaio_record_fill(ConsumerRecord rec, str topic, object ts_type)
+    PyObject* kafkaio_record_alloc()  # a new reference, NULL on error (the C code is above)
+    void kafkaio_record_fill(PyObject* rec, str topic, object ts_type, PyObject* key, PyObject* value,
+                             PyObject* headers, int partition, int64_t offset, int64_t timestamp, int epoch)
+    PyObject* _new_bytes_ref "kafkaio_bytes"(const char* data, Py_ssize_t n) noexcept  # NULL: error set
+    int _propagate "kafkaio_propagate"() except -1  # raises the exception already set
+    void _list_set_stolen "PyList_SET_ITEM"(object lst, Py_ssize_t i, PyObject* item)
 
 cdef bint _record_pool = kafkaio_record_pool_install(ConsumerRecord)
+
+# append()'s return values (offset deltas) for the usual batch sizes, made once: PyLong_FromLong's
+# generic path cost as much as the rest of the bookkeeping of an append.
+cdef enum:
+    _DELTAS_CACHED = 4096
+cdef tuple _DELTAS = tuple(range(_DELTAS_CACHED))
 
 
 # ---- builder ------------------------------------------------------------------------------------
@@ -530,6 +549,8 @@ cdef class BatchBuilder:
         if self._built is not None:
             self._built = None
         self._count += 1
+        if self._count <= _DELTAS_CACHED:
+            return <object>PyTuple_GET_ITEM(_DELTAS, self._count - 1)  # Cython takes the reference
         return self._count - 1
 
     cdef bytes _finish(self):
@@ -629,10 +650,41 @@ cdef class _Source:
         return self._mv
 
 
+cdef inline PyObject* _bytes_or_none(const unsigned char* p, int32_t n) noexcept:
+    # a new reference: the field's bytes, or None for length -1; NULL with MemoryError set
+    if n >= 0:
+        return _new_bytes_ref(<const char*>p, n)
+    Py_INCREF(None)
+    return <PyObject*>None
+
+
+cdef list _decode_headers(const unsigned char* p, const unsigned char* rec_end, int32_t nh):
+    cdef list headers = []
+    cdef int32_t j, hk, hv
+    for j in range(nh):
+        p = read_varint32(p, rec_end, &hk)
+        if p == NULL or hk < 0 or hk > rec_end - p:
+            raise _corrupt("header key length invalid or past the end of the record")
+        hkey = PyUnicode_DecodeUTF8(<const char*>p, hk, "replace")
+        p += hk
+        p = read_varint32(p, rec_end, &hv)
+        if p == NULL or hv < -1 or hv > rec_end - p:
+            raise _corrupt("header value length invalid or past the end of the record")
+        if hv >= 0:
+            hvalue = PyBytes_FromStringAndSize(<const char*>p, hv)
+            p += hv
+        else:
+            hvalue = None
+        headers.append((hkey, hvalue))
+    if p != rec_end:
+        raise _corrupt("record length disagrees with its content")
+    return headers
+
+
 cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batch batch, str topic,
                           int partition):
     cdef int32_t count = batch.record_count
-    cdef int32_t i, j, length, off_delta, kn, vn, nh, hk, hv
+    cdef int32_t i, length, off_delta, kn, vn, nh
     cdef int64_t ts_delta
     cdef int64_t base_offset = batch.base_offset
     cdef uint64_t base_ts = <uint64_t>batch.base_timestamp
@@ -641,14 +693,19 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
     cdef object ts_type = _TS_APPEND if log_append else _TS_CREATE
     cdef int epoch = batch.partition_leader_epoch
     cdef const unsigned char* rec_end
+    cdef const unsigned char* kp
+    cdef const unsigned char* vp
     cdef list out
-    cdef list headers
-    cdef ConsumerRecord rec
-    cdef object hvalue
+    cdef object headers
+    cdef PyObject* key
+    cdef PyObject* value
+    cdef PyObject* rec
+    cdef ConsumerRecord made
     if count < 0 or count > (end - p) // MIN_RECORD_SIZE:
         raise _corrupt(f"record count {count} impossible for {end - p} bytes of records")
     out = PyList_New(count)  # filled in order; on error the rest are NULL, which list_dealloc skips
     for i in range(count):
+        # every length is checked before any object is made, so an error leaves nothing to release
         p = read_varint32(p, end, &length)
         if p == NULL or length < 1 or length > end - p:
             raise _corrupt("record length invalid or past the end of the batch")
@@ -660,55 +717,60 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
         p = read_varint32(p, rec_end, &off_delta)
         if p == NULL:
             raise _corrupt("malformed offset delta")
-        # fields go straight into the new record (no intermediate references to shuffle)
-        if _record_pool:
-            rec = kafkaio_record_alloc()
-            kafkaio_record_fill(rec, topic, ts_type)
-        else:
-            rec = ConsumerRecord.__new__(ConsumerRecord)
-            rec.topic = topic
-            rec.timestamp_type = ts_type
         p = read_varint32(p, rec_end, &kn)
         if p == NULL or kn < -1 or kn > rec_end - p:
             raise _corrupt("record key length invalid or past the end of the record")
-        if kn >= 0:
-            rec.key = _new_bytes(<const char*>p, kn)
+        kp = p
+        if kn > 0:
             p += kn
         p = read_varint32(p, rec_end, &vn)
         if p == NULL or vn < -1 or vn > rec_end - p:
             raise _corrupt("record value length invalid or past the end of the record")
-        if vn >= 0:
-            rec.value = _new_bytes(<const char*>p, vn)
+        vp = p
+        if vn > 0:
             p += vn
         p = read_varint32(p, rec_end, &nh)
         if p == NULL or nh < 0 or nh > rec_end - p:
             raise _corrupt("invalid header count")
         if nh:
-            headers = []
-            for j in range(nh):
-                p = read_varint32(p, rec_end, &hk)
-                if p == NULL or hk < 0 or hk > rec_end - p:
-                    raise _corrupt("header key length invalid or past the end of the record")
-                hkey = PyUnicode_DecodeUTF8(<const char*>p, hk, "replace")
-                p += hk
-                p = read_varint32(p, rec_end, &hv)
-                if p == NULL or hv < -1 or hv > rec_end - p:
-                    raise _corrupt("header value length invalid or past the end of the record")
-                if hv >= 0:
-                    hvalue = PyBytes_FromStringAndSize(<const char*>p, hv)
-                    p += hv
-                else:
-                    hvalue = None
-                headers.append((hkey, hvalue))
-            rec._headers = headers
-        if p != rec_end:
+            headers = _decode_headers(p, rec_end, nh)  # also checks that they end with the record
+        elif p != rec_end:
             raise _corrupt("record length disagrees with its content")
-        rec.partition = partition
-        rec.offset = base_offset + off_delta
-        rec.timestamp = max_ts if log_append else <int64_t>(base_ts + <uint64_t>ts_delta)
-        rec.leader_epoch = epoch
-        Py_INCREF(rec)
-        PyList_SET_ITEM(out, i, rec)
+        else:
+            headers = None
+        p = rec_end
+        key = _bytes_or_none(kp, kn)
+        if key == NULL:
+            _propagate()
+        value = _bytes_or_none(vp, vn)
+        if value == NULL:
+            Py_XDECREF(key)
+            _propagate()
+        if _record_pool:
+            rec = kafkaio_record_alloc()
+            if rec == NULL:
+                Py_XDECREF(key)
+                Py_XDECREF(value)
+                raise MemoryError()
+            kafkaio_record_fill(rec, topic, ts_type, key, value, <PyObject*>headers, partition,
+                                base_offset + off_delta,
+                                max_ts if log_append else <int64_t>(base_ts + <uint64_t>ts_delta), epoch)
+            _list_set_stolen(out, i, rec)
+        else:
+            made = ConsumerRecord.__new__(ConsumerRecord)
+            made.topic = topic
+            made.timestamp_type = ts_type
+            made.key = <object>key
+            made.value = <object>value
+            Py_XDECREF(key)
+            Py_XDECREF(value)
+            made._headers = headers
+            made.partition = partition
+            made.offset = base_offset + off_delta
+            made.timestamp = max_ts if log_append else <int64_t>(base_ts + <uint64_t>ts_delta)
+            made.leader_epoch = epoch
+            Py_INCREF(made)
+            PyList_SET_ITEM(out, i, made)
     if p != end:
         raise _corrupt("bytes left over after the batch's last record")
     return out

@@ -151,6 +151,27 @@ def test_append_after_build_extends_the_batch(impl):
     assert [r.value for r in next(impl.read_batches(two)).records("t", 0)] == [b"a", b"b"]
 
 
+def test_append_returns_each_offset_delta_past_the_cached_ones(impl):
+    b = impl.BatchBuilder(Compression.NONE, 1 << 20)
+    assert [b.append(7, None, b"", None) for _ in range(5000)] == list(range(5000))
+
+
+@pytest.mark.parametrize("codec", [Compression.NONE, Compression.LZ4])
+def test_append_after_building_with_producer_state_keeps_earlier_records(impl, codec):
+    b = impl.BatchBuilder(codec, 1 << 20)
+    b.append(1, b"k1", b"a" * 300, None)
+    first = b.build(producer_id=5, producer_epoch=1, base_sequence=0)
+    again = b.build(producer_id=5, producer_epoch=1, base_sequence=0)
+    assert again == first
+    b.append(2, None, b"b", [("h", b"x")])
+    second = b.build()
+    first_again = bytes(first)
+    assert [r.value for r in next(impl.read_batches(first_again)).records("t", 0)] == [b"a" * 300]
+    recs = next(impl.read_batches(second)).records("t", 0)
+    assert [(r.key, r.value, r.headers) for r in recs] == [(b"k1", b"a" * 300, []), (None, b"b", [("h", b"x")])]
+    assert b.build(producer_id=6, producer_epoch=2, base_sequence=3)[61:] == second[61:]
+
+
 def test_no_timestamp_and_extreme_timestamps(impl):
     b = impl.BatchBuilder(Compression.NONE, 1 << 20)
     b.append(-1, None, b"a", None)
