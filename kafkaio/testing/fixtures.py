@@ -255,6 +255,45 @@ async def topic(topic_factory: TopicFactory) -> str:
 # --------------------------------------------------------------------------- event loop
 
 
+# --------------------------------------------------------------------------- fault injection
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def proxied_broker(request: pytest.FixtureRequest) -> AsyncIterator[tuple[LocalKafkaCluster, Any]]:
+    """A local broker of the module's own behind a :class:`~kafkaio.testing.proxy.FaultProxy`:
+    ``(cluster, proxy)``; the broker advertises the proxy, so every connection goes through it.
+
+    Shared by the tests of one module. Options for the cluster come from the module's marker, e.g.
+    ``pytestmark = pytest.mark.proxied_broker(auto_create_topics=False)``.
+    """
+    from kafkaio.testing.proxy import proxied_cluster
+
+    marker = request.node.get_closest_marker("proxied_broker")
+    options = dict(marker.kwargs) if marker is not None else {}
+    async with proxied_cluster(1, **options) as (cluster, proxies):
+        yield cluster, proxies[0]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def fault_proxy(proxied_broker: tuple[LocalKafkaCluster, Any]) -> AsyncIterator[Any]:
+    """The proxy of ``proxied_broker``, with no fault set before and after the test."""
+    proxy = proxied_broker[1]
+    proxy.reset()
+    yield proxy
+    proxy.reset()
+
+
+@pytest.fixture
+def proxied_bootstrap(proxied_broker: tuple[LocalKafkaCluster, Any]) -> str:
+    """``bootstrap_servers`` of ``proxied_broker`` (the proxy's address)."""
+    return proxied_broker[0].bootstrap_servers
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "proxied_broker(**options): LocalKafkaCluster options for the module's proxied_broker")
+
+
 def loop_name(config: pytest.Config | None = None) -> str:
     """``"uvloop"`` or ``"asyncio"``: the loop the async tests run on."""
     chosen = None

@@ -1,9 +1,7 @@
-"""Transactions through the fault-injection proxy: lost coordinator responses and cut connections
+"""Transactions through the fault-injection fault_proxy: lost coordinator responses and cut connections
 are retried (with the coordinator looked up again) and the transaction still commits exactly once."""
 from __future__ import annotations
 
-import asyncio
-from typing import AsyncIterator
 
 import pytest
 
@@ -12,109 +10,87 @@ from kafkaio.admin import Admin, NewTopic
 from kafkaio.errors import KafkaTimeoutError
 from kafkaio.protocol import ApiKey
 from kafkaio.structs import TopicPartition
-from kafkaio.testing.proxy import FaultProxy, start_proxied_cluster
+from kafkaio.testing.proxy import FaultProxy
 
 from txn_helpers import read_all, unique, values
 
 pytestmark = [pytest.mark.integration]
 
 
-@pytest.fixture(scope="module")
-async def proxied() -> AsyncIterator[tuple[object, FaultProxy]]:
-    cluster, proxies = await start_proxied_cluster(brokers=1)
-    try:
-        yield cluster, proxies[0]
-    finally:
-        await proxies[0].stop()
-        await asyncio.to_thread(cluster.stop)
-
-
-@pytest.fixture
-async def proxy(proxied) -> AsyncIterator[FaultProxy]:
-    proxied[1].reset()
-    yield proxied[1]
-    proxied[1].reset()
-
-
-@pytest.fixture
-def bootstrap(proxied) -> str:
-    return proxied[0].bootstrap_servers
-
-
-async def _topic(bootstrap: str) -> str:
+async def _topic(proxied_bootstrap: str) -> str:
     name = unique("txn-fault")
-    async with Admin(bootstrap) as admin:
+    async with Admin(proxied_bootstrap) as admin:
         await admin.create_topics([NewTopic(name, 1, 1)], wait_for_leaders=True)
     return name
 
 
-def _producer(bootstrap: str) -> kafkaio.Producer:
-    return kafkaio.Producer(bootstrap, transactional_id=unique("tid"), linger_ms=0, request_timeout_ms=1500,
+def _producer(proxied_bootstrap: str) -> kafkaio.Producer:
+    return kafkaio.Producer(proxied_bootstrap, transactional_id=unique("tid"), linger_ms=0, request_timeout_ms=1500,
                             retry_backoff_ms=50, max_block_ms=30_000)
 
 
 @pytest.mark.parametrize("api", [ApiKey.ADD_PARTITIONS_TO_TXN, ApiKey.ADD_OFFSETS_TO_TXN,
                                  ApiKey.TXN_OFFSET_COMMIT, ApiKey.END_TXN])
-async def test_a_lost_coordinator_response_is_retried_and_commits_once(bootstrap: str, proxy: FaultProxy,
+async def test_a_lost_coordinator_response_is_retried_and_commits_once(proxied_bootstrap: str, fault_proxy: FaultProxy,
                                                                       api: ApiKey) -> None:
-    topic, src = await _topic(bootstrap), await _topic(bootstrap)
+    topic, src = await _topic(proxied_bootstrap), await _topic(proxied_bootstrap)
     group = unique("group")
-    async with _producer(bootstrap) as p:
-        dropped = proxy.responses_dropped[api]
-        proxy.drop_responses(1, api_key=api)
+    async with _producer(proxied_bootstrap) as p:
+        dropped = fault_proxy.responses_dropped[api]
+        fault_proxy.drop_responses(1, api_key=api)
         async with p.transaction():
             for i in range(10):
                 await p.send(topic, b"%d" % i)
             await p.send_offsets_to_transaction({TopicPartition(src, 0): 42}, group)
         if p._txn.protocol_v2 and api in (ApiKey.ADD_PARTITIONS_TO_TXN, ApiKey.ADD_OFFSETS_TO_TXN):
             # transaction v2: Produce and TxnOffsetCommit add to the transaction; no such request
-            assert proxy.responses_dropped[api] == dropped
+            assert fault_proxy.responses_dropped[api] == dropped
         else:
-            assert proxy.responses_dropped[api] == dropped + 1
+            assert fault_proxy.responses_dropped[api] == dropped + 1
         async with p.transaction():  # and the producer goes on normally
             await p.send(topic, b"next")
-    assert values(await read_all(bootstrap, topic)) == [b"%d" % i for i in range(10)] + [b"next"]
-    async with Admin(bootstrap) as admin:
+    assert values(await read_all(proxied_bootstrap, topic)) == [b"%d" % i for i in range(10)] + [b"next"]
+    async with Admin(proxied_bootstrap) as admin:
         offsets = await admin.list_consumer_group_offsets(group, require_stable=True)
     assert offsets[TopicPartition(src, 0)].offset == 42
 
 
-async def test_a_lost_init_producer_id_response_is_retried(bootstrap: str, proxy: FaultProxy) -> None:
-    topic = await _topic(bootstrap)
-    dropped = proxy.responses_dropped[ApiKey.INIT_PRODUCER_ID]
-    proxy.drop_responses(1, api_key=ApiKey.INIT_PRODUCER_ID)
-    async with _producer(bootstrap) as p:
-        assert proxy.responses_dropped[ApiKey.INIT_PRODUCER_ID] == dropped + 1
+async def test_a_lost_init_producer_id_response_is_retried(proxied_bootstrap: str, fault_proxy: FaultProxy) -> None:
+    topic = await _topic(proxied_bootstrap)
+    dropped = fault_proxy.responses_dropped[ApiKey.INIT_PRODUCER_ID]
+    fault_proxy.drop_responses(1, api_key=ApiKey.INIT_PRODUCER_ID)
+    async with _producer(proxied_bootstrap) as p:
+        assert fault_proxy.responses_dropped[ApiKey.INIT_PRODUCER_ID] == dropped + 1
         async with p.transaction():
             await p.send(topic, b"after retry")
-    assert values(await read_all(bootstrap, topic)) == [b"after retry"]
+    assert values(await read_all(proxied_bootstrap, topic)) == [b"after retry"]
 
 
-async def test_cut_connections_mid_transaction_commit_once(bootstrap: str, proxy: FaultProxy) -> None:
-    topic = await _topic(bootstrap)
-    async with _producer(bootstrap) as p:
+async def test_cut_connections_mid_transaction_commit_once(proxied_bootstrap: str, fault_proxy: FaultProxy) -> None:
+    topic = await _topic(proxied_bootstrap)
+    async with _producer(proxied_bootstrap) as p:
         async with p.transaction():
             for i in range(5):
                 await (await p.send(topic, b"a%d" % i))
-            proxy.cut()  # every connection (coordinator and produce) is dropped
+            fault_proxy.cut()  # every connection (coordinator and produce) is dropped
             for i in range(5):
                 await p.send(topic, b"b%d" % i)
     want = [b"a%d" % i for i in range(5)] + [b"b%d" % i for i in range(5)]
-    assert values(await read_all(bootstrap, topic)) == want
+    assert values(await read_all(proxied_bootstrap, topic)) == want
 
 
-async def test_a_batch_expiring_in_a_transaction_aborts_it_and_bumps_the_epoch(bootstrap: str,
-                                                                              proxy: FaultProxy) -> None:
-    topic = await _topic(bootstrap)
-    async with kafkaio.Producer(bootstrap, transactional_id=unique("tid"), linger_ms=0, request_timeout_ms=1000,
+async def test_a_batch_expiring_in_a_transaction_aborts_it_and_bumps_the_epoch(proxied_bootstrap: str,
+                                                                              fault_proxy: FaultProxy) -> None:
+    topic = await _topic(proxied_bootstrap)
+    async with kafkaio.Producer(proxied_bootstrap, transactional_id=unique("tid"), linger_ms=0, request_timeout_ms=1000,
                                 delivery_timeout_ms=2500, retry_backoff_ms=50) as p:
         epoch = p._txn._idem.producer_epoch
         p.begin_transaction()
-        proxy.drop_responses(None, api_key=ApiKey.PRODUCE)  # written by the broker, never acknowledged
+        fault_proxy.drop_responses(None, api_key=ApiKey.PRODUCE)  # written by the broker, never acknowledged
         fut = await p.send(topic, b"lost ack")
         with pytest.raises(KafkaTimeoutError):
             await fut
-        proxy.reset()
+        fault_proxy.reset()
         with pytest.raises(KafkaTimeoutError):  # commit refuses, naming the cause
             await p.commit_transaction()
         await p.abort_transaction()
@@ -122,5 +98,5 @@ async def test_a_batch_expiring_in_a_transaction_aborts_it_and_bumps_the_epoch(b
         assert p._txn._idem.producer_epoch == epoch + 1
         async with p.transaction():
             await p.send(topic, b"next")
-    assert values(await read_all(bootstrap, topic)) == [b"next"]
-    assert values(await read_all(bootstrap, topic, committed=False, want=2)) == [b"lost ack", b"next"]
+    assert values(await read_all(proxied_bootstrap, topic)) == [b"next"]
+    assert values(await read_all(proxied_bootstrap, topic, committed=False, want=2)) == [b"lost ack", b"next"]
