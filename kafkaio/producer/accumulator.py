@@ -126,7 +126,7 @@ class RecordAccumulator:
         self.max_block_ms = float(max_block_ms)
         self.delivery_timeout_ms = float(delivery_timeout_ms)
         self.max_request_size = max_request_size
-        self._new_builder = builder_factory
+        self.new_builder = builder_factory  # the sender splits batches with the same builders
         self._loop = loop
         self._queues: dict[TopicPartitionKey, deque[ProducerBatch]] = {}
         self._used = 0
@@ -179,7 +179,7 @@ class RecordAccumulator:
     def _new_batch(self, topic: str, partition: int, timestamp: int, key: bytes | None,
                    value: bytes | None, headers: Any, reserved: int) -> RecordFuture:
         loop = self._loop or asyncio.get_running_loop()
-        batch = ProducerBatch(topic, partition, self._new_builder(), loop.create_future(),
+        batch = ProducerBatch(topic, partition, self.new_builder(), loop.create_future(),
                               _now_ms(), self.delivery_timeout_ms, reserved)
         delta = batch.builder.append(timestamp, key, value, headers)
         if delta < 0:  # the first record is always accepted by the builder contract

@@ -468,7 +468,7 @@ class Sender:
         and send the parts first, in order (only a single record still too large fails). With
         idempotence the parts take over the batch's sequences (:meth:`IdempotenceState.split`)."""
         try:
-            parts = split_batch(batch, self._acc._new_builder)  # the accumulator's builder factory
+            parts = split_batch(batch, self._acc.new_builder)
         except Exception:  # noqa: BLE001 - undecodable bytes: fail the batch as before
             log.exception("cannot split %r refused with MESSAGE_TOO_LARGE", batch)
             return False
