@@ -87,5 +87,14 @@ class ManyFuture:
         """True once every record's delivery is decided."""
         return all(b.future.done() for b in self._batches())
 
+    def exception(self) -> BaseException | None:
+        """The first delivery error among the records, None if all were delivered (without building
+        their metadata); ``asyncio.InvalidStateError`` while some are undecided."""
+        for batch in self._batches():
+            exc = batch.future.exception()
+            if exc is not None:
+                return exc
+        return None
+
     def __len__(self) -> int:
         return sum(run[2] for run in self._runs)

@@ -200,8 +200,11 @@ async def test_many_future_returns_in_order_and_raises_only_after_every_batch() 
     f2 = await append(acc, 0, b"c")
     many = ManyFuture([[f0._batch, 0, 1], [f1._batch, 0, 1], [f2._batch, 1, 1]], 1000)
     assert len(many) == 3 and not many.done()
+    with pytest.raises(asyncio.InvalidStateError):
+        many.exception()  # not decided yet
     acc.complete(f0._batch, 10, -1)
     acc.complete(f1._batch, 20, -1)
+    assert many.exception() is None
     assert [(m.partition, m.offset) for m in await many] == [(0, 10), (1, 20), (0, 11)]
 
     g0 = await append(acc, 2, b"x")
@@ -212,6 +215,7 @@ async def test_many_future_returns_in_order_and_raises_only_after_every_batch() 
     await asyncio.sleep(0)
     assert not waiter.done()  # g1 is still undecided
     acc.complete(g1._batch, 5, -1)
+    assert isinstance(failing.exception(), RecordTooLargeError)
     with pytest.raises(RecordTooLargeError):
         await waiter
 
