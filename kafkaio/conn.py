@@ -12,6 +12,14 @@ Failure model (as the Java client's NetworkClient): a request that outlives its 
 write error, or the peer closing all close the connection and fail *every* request in flight on it
 with a retriable error (:class:`KafkaTimeoutError` for a timeout, :class:`KafkaConnectionError`
 otherwise). A closed connection is never reused; the pool in :mod:`kafkaio.cluster` makes a new one.
+
+Quota throttling (KIP-219), as the Java client's NetworkClient: a broker over a client quota answers
+at once with ``throttle_time_ms`` > 0 and then ignores the connection for that long. For the API
+versions where the client is expected to back off (``_THROTTLE_FROM``), the connection is muted:
+requests made meanwhile are encoded and queued, not failed, and written in order once the time has
+passed. A request's timeout starts when it is written, so time spent queued behind a throttle (up to
+a quota window for request-rate quotas, seconds for byte-rate quotas) never times out a healthy
+connection.
 """
 from __future__ import annotations
 
@@ -21,6 +29,7 @@ import random
 import socket
 import ssl
 import struct
+from collections import deque
 from typing import Any, Callable
 
 from kafkaio.errors import (
@@ -59,6 +68,21 @@ _CLIENT_SOFTWARE_NAME = "kafkaio"
 
 UNSUPPORTED_VERSION = 35
 
+# KIP-219: from which version of each API a throttled response means "the broker answered at once
+# and now expects the client to wait" (older versions were delayed by the broker instead). The
+# numbers are the Java client's (each response class's shouldClientThrottle); APIs absent here are
+# never throttled client-side, also as in the Java client.
+_THROTTLE_FROM: dict[int, int] = {
+    ApiKey.PRODUCE: 6, ApiKey.FETCH: 8, ApiKey.LIST_OFFSETS: 3, ApiKey.METADATA: 6,
+    ApiKey.OFFSET_COMMIT: 4, ApiKey.OFFSET_FETCH: 4, ApiKey.FIND_COORDINATOR: 2, ApiKey.JOIN_GROUP: 3,
+    ApiKey.HEARTBEAT: 2, ApiKey.LEAVE_GROUP: 2, ApiKey.SYNC_GROUP: 2, ApiKey.DESCRIBE_GROUPS: 2,
+    ApiKey.LIST_GROUPS: 2, ApiKey.API_VERSIONS: 2, ApiKey.CREATE_TOPICS: 3, ApiKey.DELETE_TOPICS: 2,
+    ApiKey.DELETE_RECORDS: 1, ApiKey.INIT_PRODUCER_ID: 1, ApiKey.ADD_PARTITIONS_TO_TXN: 1,
+    ApiKey.ADD_OFFSETS_TO_TXN: 1, ApiKey.END_TXN: 1, ApiKey.TXN_OFFSET_COMMIT: 1,
+    ApiKey.DESCRIBE_CONFIGS: 2, ApiKey.ALTER_CONFIGS: 1, ApiKey.CREATE_PARTITIONS: 1,
+    ApiKey.DELETE_GROUPS: 1, ApiKey.INCREMENTAL_ALTER_CONFIGS: 0, ApiKey.OFFSET_DELETE: 0,
+}
+
 
 def _software_version() -> str:
     from kafkaio import __version__
@@ -76,6 +100,22 @@ class _InFlight:
         self.api_key = api_key
         self.version = version
         self.deadline = deadline
+
+
+class _Held:
+    """A request encoded while the connection was throttled, waiting to be written."""
+
+    __slots__ = ("frame", "corr", "api_key", "version", "timeout", "future", "expect_response")
+
+    def __init__(self, frame: bytes, corr: int, api_key: int, version: int, timeout: float,
+                 future: asyncio.Future, expect_response: bool) -> None:
+        self.frame = frame
+        self.corr = corr
+        self.api_key = api_key
+        self.version = version
+        self.timeout = timeout
+        self.future = future
+        self.expect_response = expect_response
 
 
 class BrokerConnection:
@@ -130,12 +170,24 @@ class BrokerConnection:
         self.session_lifetime_ms = 0
         self._expiring = False
         self._expiry_timer: asyncio.TimerHandle | None = None
+        # KIP-219 throttling: loop time before which nothing is written (0.0: not throttled), the
+        # requests waiting for it, in order, and the timer that releases them.
+        self._muted_until = 0.0
+        self._held: deque[_Held] = deque()
+        self._release_timer: asyncio.TimerHandle | None = None
+        #: throttle time (ms) of the last response that throttled this connection
+        self.last_throttle_time_ms = 0
+        #: how many responses throttled this connection, and their throttle times summed (ms)
+        self.throttle_count = 0
+        self.throttle_time_ms_total = 0
+        #: requests that were held back by a throttle before being written
+        self.delayed_requests = 0
 
     # ------------------------------------------------------------------------------- properties
 
     def __repr__(self) -> str:
         return (f"<BrokerConnection node={self.node_id} {self.host}:{self.port} "
-                f"purpose={self.purpose} {self._state} in_flight={len(self._in_flight)}>")
+                f"purpose={self.purpose} {self._state} in_flight={self.in_flight_count}>")
 
     @property
     def connected(self) -> bool:
@@ -149,7 +201,14 @@ class BrokerConnection:
 
     @property
     def in_flight_count(self) -> int:
-        return len(self._in_flight)
+        """Requests sent and not yet answered, plus those held back by a throttle."""
+        return len(self._in_flight) + len(self._held)
+
+    @property
+    def throttled(self) -> bool:
+        """True while a broker-requested throttle (KIP-219) keeps requests from being written."""
+        return self._muted_until > 0.0 and (
+            bool(self._held) or self._loop is not None and self._loop.time() < self._muted_until)
 
     @property
     def close_error(self) -> KafkaError | None:
@@ -353,12 +412,22 @@ class BrokerConnection:
 
     def _enqueue(self, api_key: int, version: int, body: dict, timeout: float,
                  expect_response: bool) -> asyncio.Future | None:
-        """Encode and write one request; the future of its response (None without one)."""
+        """Encode and write one request; the future of its response (None without one).
+
+        While throttled the request is queued instead, and the returned future also completes
+        (with None) for a request that expects no response, once it is written."""
         loop = self._loop
         self._corr = corr = (self._corr + 1) % _CORR_WRAP
         frame = encode_request(api_key, version, corr, self._client_id, body)
         now = loop.time()  # type: ignore[union-attr]
         self._last_used = now
+        if self._muted_until:
+            if self._held or now < self._muted_until:
+                future = loop.create_future()  # type: ignore[union-attr]
+                self._held.append(_Held(frame, corr, api_key, version, timeout, future, expect_response))
+                self.delayed_requests += 1
+                return future
+            self._muted_until = 0.0
         # Written before it is registered: the reader cannot run until we yield, and a failed
         # write then leaves no orphan future behind.
         self._write(frame)
@@ -370,6 +439,58 @@ class BrokerConnection:
         if self._timer is None or deadline < self._timer_at:
             self._arm_timer(deadline)
         return future
+
+    # ------------------------------------------------------------------------------- throttle
+
+    def _throttle(self, api_key: int, version: int, throttle_ms: int) -> None:
+        """A response asked us to back off (KIP-219): write nothing more for ``throttle_ms``."""
+        since = _THROTTLE_FROM.get(api_key)
+        if since is None or version < since:
+            return  # an old version: the broker delayed the response itself
+        self.last_throttle_time_ms = throttle_ms
+        self.throttle_count += 1
+        self.throttle_time_ms_total += throttle_ms
+        until = self._loop.time() + throttle_ms / 1000.0  # type: ignore[union-attr]
+        if until > self._muted_until:
+            self._muted_until = until
+        log.debug("%s throttled %s v%d for %d ms (quota); holding further requests",
+                  self._peer, api_name(api_key), version, throttle_ms)
+        if self._release_timer is None:
+            self._release_timer = self._loop.call_at(self._muted_until, self._release)  # type: ignore[union-attr]
+
+    def _release(self) -> None:
+        """The throttle has passed: write the held requests in order (their timeouts start now)."""
+        self._release_timer = None
+        if self._state == "closed":
+            return
+        now = self._loop.time()  # type: ignore[union-attr]
+        if now < self._muted_until:  # extended by a later response
+            self._release_timer = self._loop.call_at(self._muted_until, self._release)  # type: ignore[union-attr]
+            return
+        self._muted_until = 0.0
+        held = self._held
+        if held:
+            log.debug("%s throttle over; writing %d held request(s)", self._peer, len(held))
+        while held:
+            entry = held.popleft()
+            future = entry.future
+            if future.done():
+                continue  # the caller gave up before it was written: never send it
+            if entry.expect_response:
+                deadline = now + entry.timeout
+                # Registered before the write: a failed write closes the connection, which fails it.
+                self._in_flight[entry.corr] = _InFlight(future, entry.api_key, entry.version, deadline)
+                if self._timer is None or deadline < self._timer_at:
+                    self._arm_timer(deadline)
+            try:
+                self._write(entry.frame)
+            except KafkaError as exc:
+                if not future.done():
+                    future.set_exception(type(exc)(exc.message))
+                return  # _shutdown failed everything else
+            if not entry.expect_response:
+                future.set_result(None)
+        self._last_used = now
 
     def _write(self, frame: bytes) -> None:
         try:
@@ -421,8 +542,11 @@ class BrokerConnection:
                     future.set_exception(exc if isinstance(exc, KafkaError) else KafkaConnectionError(
                         f"cannot decode response from {self._peer}: {exc!r}"))
                     continue
+                throttle_ms = body.get("throttle_time_ms")
+                if throttle_ms and throttle_ms > 0:
+                    self._throttle(entry.api_key, entry.version, throttle_ms)
                 future.set_result(body)
-                if self._expiring and not in_flight:
+                if self._expiring and not in_flight and not self._held:
                     self._shutdown(None)
         except asyncio.CancelledError:
             return
@@ -477,7 +601,7 @@ class BrokerConnection:
         if self._state != "ready":
             return
         now = self._loop.time()  # type: ignore[union-attr]
-        if not self._in_flight and now - self._last_used >= self._idle_timeout:  # type: ignore[operator]
+        if not self._in_flight and not self._held and now - self._last_used >= self._idle_timeout:  # type: ignore[operator]
             log.debug("closing idle connection to broker %s at %s:%s", self.node_id, self.host, self.port)
             self._shutdown(None)
         else:
@@ -494,7 +618,7 @@ class BrokerConnection:
             return
         self._expiring = True
         log.debug("SASL session to broker %s ends soon; retiring the connection", self.node_id)
-        if not self._in_flight:
+        if not self._in_flight and not self._held:
             self._shutdown(None)
             return
         remaining = self.session_lifetime_ms / 1000.0 * 0.05
@@ -510,14 +634,15 @@ class BrokerConnection:
         self._close_error = error
         if error is not None:
             log.info("connection to %s closed: %s", self._peer, error)
-        for handle in (self._timer, self._idle_timer, self._expiry_timer):
+        for handle in (self._timer, self._idle_timer, self._expiry_timer, self._release_timer):
             if handle is not None:
                 handle.cancel()
-        self._timer = self._idle_timer = self._expiry_timer = None
+        self._timer = self._idle_timer = self._expiry_timer = self._release_timer = None
         in_flight, self._in_flight = self._in_flight, {}
-        if in_flight:
+        held, self._held = self._held, deque()
+        if in_flight or held:
             fail = error or KafkaConnectionError(f"connection to {self._peer} was closed")
-            for entry in in_flight.values():
+            for entry in (*in_flight.values(), *held):
                 if not entry.future.done():
                     # A fresh instance per request: callers may chain and re-raise independently.
                     entry.future.set_exception(type(fail)(fail.message))
