@@ -5,6 +5,7 @@ and reports nanoseconds per record. The two libraries alternate inside every rep
 frequency drift and noisy neighbours hit both alike; the table shows the median of the repetitions.
 
     .venv/bin/python -m benchmarks.records [--reps 9] [--batches 200] [--records 128] [--codecs none,lz4,zstd]
+                                           [--batch-size 1048576]
 
 Instruction counts (independent of machine load): run one loop under callgrind for two batch counts
 and divide the difference by the extra records, e.g. for kafkaio's uncompressed decode
@@ -34,7 +35,7 @@ except ImportError:  # pragma: no cover - aiokafka is a benchmark-only dependenc
     AioBuilder = AioMemoryRecords = None
 
 CODECS = {"none": 0, "lz4": 3, "zstd": 4}
-BATCH_SIZE = 1 << 20  # never "full": every batch holds exactly --records records
+BATCH_SIZE = 1 << 20  # never "full": every batch holds exactly --records records (--batch-size changes it)
 TIMESTAMP = 1_700_000_000_000
 
 
@@ -143,14 +144,18 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global BATCH_SIZE
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=9, help="repetitions (median reported)")
     ap.add_argument("--batches", type=int, default=200, help="batches per measurement")
     ap.add_argument("--records", type=int, default=128, help="records per batch")
+    ap.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                    help="builders' batch_size (default 1 MiB; the producer's default is 16384, enough for 128 records)")
     ap.add_argument("--codecs", default=",".join(CODECS), help="comma-separated subset of " + ",".join(CODECS))
     ap.add_argument("--loop", choices=["kafkaio-encode", "aiokafka-encode", "kafkaio-decode", "aiokafka-decode"],
                     help="only run this loop (uncompressed), untimed: for callgrind")
     args = ap.parse_args(argv)
+    BATCH_SIZE = args.batch_size
     if args.loop:
         records = _payloads(args.records)
         b = load("records").BatchBuilder(0, BATCH_SIZE)
@@ -167,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     impl = load("records").__name__
     print(f"kafkaio implementation: {impl} (speedups enabled: {speedups_enabled()}); "
           f"python {sys.version.split()[0]}; {os.cpu_count()} CPUs; "
-          f"{args.records} records/batch, 10-byte keys, 100-byte values, median of {args.reps}")
+          f"{args.records} records/batch, 10-byte keys, 100-byte values, batch_size {BATCH_SIZE}, "
+          f"median of {args.reps}")
     if AioBuilder is None:
         print("aiokafka not installed: its column is empty")
     print()

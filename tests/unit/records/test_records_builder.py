@@ -151,22 +151,36 @@ def test_append_after_build_extends_the_batch(impl):
     assert [r.value for r in next(impl.read_batches(two)).records("t", 0)] == [b"a", b"b"]
 
 
+@pytest.mark.parametrize("batch_size", [100, 16384, 70000])
+def test_first_record_larger_than_the_batch_size_grows_the_buffer(impl, batch_size):
+    b = impl.BatchBuilder(Compression.NONE, batch_size)
+    big = bytes(range(256)) * 400  # 100 KiB: past the initial buffer and past 64 KiB
+    assert b.append(5, b"k", big, None) == 0
+    assert b.append(6, b"k", b"v", None) == -1
+    data = b.build()
+    assert [(r.key, r.value) for r in next(impl.read_batches(data)).records("t", 0)] == [(b"k", big)]
+    assert b.append(7, None, b"", None) == -1  # after build too, the batch stays full
+
+
 def test_append_returns_each_offset_delta_past_the_cached_ones(impl):
     b = impl.BatchBuilder(Compression.NONE, 1 << 20)
     assert [b.append(7, None, b"", None) for _ in range(5000)] == list(range(5000))
 
 
+@pytest.mark.parametrize("batch_size", [16384, 1 << 20])  # the compiled builder hands out small buffers
 @pytest.mark.parametrize("codec", [Compression.NONE, Compression.LZ4])
-def test_append_after_building_with_producer_state_keeps_earlier_records(impl, codec):
-    b = impl.BatchBuilder(codec, 1 << 20)
+@pytest.mark.parametrize("producer_state", [True, False])
+def test_append_after_build_keeps_earlier_records_and_batches(impl, codec, batch_size, producer_state):
+    b = impl.BatchBuilder(codec, batch_size)
     b.append(1, b"k1", b"a" * 300, None)
-    first = b.build(producer_id=5, producer_epoch=1, base_sequence=0)
-    again = b.build(producer_id=5, producer_epoch=1, base_sequence=0)
-    assert again == first
+    state = {"producer_id": 5, "producer_epoch": 1, "base_sequence": 0} if producer_state else {}
+    first = b.build(**state)
+    snapshot = bytearray(first)
+    assert b.build(**state) == first
     b.append(2, None, b"b", [("h", b"x")])
     second = b.build()
-    first_again = bytes(first)
-    assert [r.value for r in next(impl.read_batches(first_again)).records("t", 0)] == [b"a" * 300]
+    assert first == snapshot  # the first batch did not change under the second
+    assert [r.value for r in next(impl.read_batches(first)).records("t", 0)] == [b"a" * 300]
     recs = next(impl.read_batches(second)).records("t", 0)
     assert [(r.key, r.value, r.headers) for r in recs] == [(b"k1", b"a" * 300, []), (None, b"b", [("h", b"x")])]
     assert b.build(producer_id=6, producer_epoch=2, base_sequence=3)[61:] == second[61:]

@@ -171,3 +171,11 @@ def test_consumer_record_fields_are_writable(impl):
     assert (rec.topic, rec.partition, rec.offset, rec.timestamp, rec.key, rec.value, rec.headers,
             rec.leader_epoch) == ("t", 1, 2, 3, "key", {"v": 1}, [("h", None)], -1)
     assert "ConsumerRecord(" in repr(rec)
+
+
+def test_last_and_next_offset_of_a_header_past_the_long_range_are_exact(impl):
+    # found by the fuzz test: the compiled reader summed in 64 bits and wrapped around
+    data = patch_header(_batch(impl), ">q", 0, -(2**63))
+    data = patch_header(data, ">i", 23, -(2**31))
+    batch = next(impl.read_batches(data))
+    assert (batch.last_offset, batch.next_offset) == (-(2**63) - 2**31, -(2**63) - 2**31 + 1)
