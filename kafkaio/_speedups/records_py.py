@@ -50,7 +50,7 @@ def _wrap64(v: int) -> int:
 class ConsumerRecord:
     """One record as the consumer hands it out; attributes are writable (deserializers replace them)."""
 
-    __slots__ = ("topic", "partition", "offset", "timestamp", "timestamp_type", "key", "value", "headers",
+    __slots__ = ("topic", "partition", "offset", "timestamp", "timestamp_type", "key", "value", "_headers",
                  "leader_epoch")
 
     def __init__(self, topic: str, partition: int, offset: int, timestamp: int, timestamp_type: int,
@@ -62,8 +62,19 @@ class ConsumerRecord:
         self.timestamp_type = timestamp_type
         self.key = key
         self.value = value
-        self.headers = headers
+        self._headers = headers
         self.leader_epoch = leader_epoch
+
+    @property
+    def headers(self) -> list[Header]:
+        """``list[tuple[str, bytes | None]]`` (an empty list when the record has none, as compiled)."""
+        if self._headers is None:
+            self._headers = []
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: list[Header]) -> None:
+        self._headers = value
 
     def __repr__(self) -> str:
         return (f"ConsumerRecord(topic={self.topic!r}, partition={self.partition}, offset={self.offset}, "

@@ -97,3 +97,14 @@ def test_varint_decoders_agree_on_any_bytes(data, pos):
 def test_murmur2_agrees(data):
     compiled, pure = _pair("hashing")
     assert compiled.murmur2(data) == pure.murmur2(data)
+
+
+@pytest.mark.parametrize("given_headers", [None, [], [("h", b"v")]])
+def test_consumer_record_headers_agree(given_headers):
+    compiled, pure = _pair("records")
+    made = [m.ConsumerRecord("t", 0, 1, 2, 0, None, b"v", given_headers) for m in (compiled, pure)]
+    # None reads as [] in both (a record without headers), and the list read is kept
+    assert made[0].headers == made[1].headers == (given_headers or [])
+    for rec in made:
+        rec.headers.append(("x", None))
+        assert rec.headers[-1] == ("x", None)
