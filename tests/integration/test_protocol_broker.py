@@ -233,6 +233,13 @@ SMOKE: list[tuple[ApiKey, dict[str, Any]]] = [
                                        "member_epoch": 5}),
     (ApiKey.OFFSET_DELETE, {"group_id": GROUP, "topics": []}),
     (ApiKey.ALTER_CONFIGS, {"resources": [], "validate_only": True}),
+    (ApiKey.DESCRIBE_CLIENT_QUOTAS, {"components": [{"entity_type": "client-id", "match_type": 2,
+                                                     "match": None}], "strict": False}),
+    (ApiKey.ALTER_CLIENT_QUOTAS, {"entries": [{"entity": [{"entity_type": "client-id",
+                                                           "entity_name": "proto-smoke"}],
+                                               "ops": [{"key": "producer_byte_rate", "value": 1e6,
+                                                        "remove": False}]}],
+                                  "validate_only": True}),
 ]
 
 
