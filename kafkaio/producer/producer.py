@@ -26,7 +26,7 @@ from kafkaio.errors import (
     RecordTooLargeError,
     SerializationError,
 )
-from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator, record_size_upper_bound
+from kafkaio.producer.accumulator import BATCH_OVERHEAD, ProducerBatch, RecordAccumulator, record_size_upper_bound
 from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata, SendPath
 from kafkaio.producer.future import try_append as _try_append
 from kafkaio.producer.idempotence import IdempotenceState
@@ -314,6 +314,9 @@ class Producer(TransactionalProducerMixin):
                     st = self._sticky_states[topic]
                 else:
                     partition = st.partition
+                    if self._open_batch_full(topic, partition, size):
+                        self._sticky.switch(st)  # type: ignore[union-attr]
+                        partition = self._sticky.partition(topic, n)  # type: ignore[union-attr]
                 st.produced_bytes += size - _STICKY_UNCOUNTED
                 if st.produced_bytes >= self._sticky_batch_size:
                     self._sticky.switch(st)  # type: ignore[union-attr]
@@ -440,6 +443,15 @@ class Producer(TransactionalProducerMixin):
                 if delta < 0:
                     if cur_builder is not None:
                         acc.wakeup()  # the batch is full
+                        if explicit is None and custom is None and (key is None or not keys_decide):
+                            # the sticky partition's batch is full: move on rather than start a
+                            # batch there (see _open_batch_full)
+                            st = sticky_states[topic]
+                            if st.partition == p:
+                                sticky.switch(st)  # type: ignore[union-attr]
+                            p = sticky.partition(topic, n)  # type: ignore[union-attr]
+                            st.produced_bytes += size - _STICKY_UNCOUNTED
+                            cur_p = p
                     fut = await acc.append(topic, p, ts, key, value, headers, size)
                     cur_batch, delta = fut._batch, fut._delta
                     cur_builder = cur_batch.builder
@@ -502,6 +514,18 @@ class Producer(TransactionalProducerMixin):
     def _forget_partition_counts(self) -> None:
         self._partition_counts.clear()
         self._metadata = self._send_path.metadata = self._cluster.metadata
+
+    def _open_batch_full(self, topic: str, partition: int, size: int) -> bool:
+        """Whether the open batch of the sticky partition cannot take a record of (at most)
+        ``size`` bytes. The partitioner then moves on instead of starting a batch there for one
+        record, which would linger out nearly empty: byte counting alone misses the moment when
+        records take more room than estimated (e.g. two-byte timestamp deltas on a slow machine)."""
+        dq = self._queues.get((topic, partition))
+        if not dq:
+            return False
+        builder = dq[-1].builder
+        return builder is not None and \
+            builder.estimated_size() + size - BATCH_OVERHEAD > self._sticky_batch_size
 
     def _enable_send_path(self) -> None:
         # the fast path covers records that need nothing but a partition and an append; anything
