@@ -158,17 +158,20 @@ class RecordAccumulator:
         fut = self.try_append(topic, partition, timestamp, key, value, headers)
         if fut is not None:
             return fut
-        # The partition's open batch is full (or it has none): let the sender ship the full batch
-        # now, as Java's sender thread would, rather than once the application's send loop next
-        # waits for buffer space; a tight send() loop would otherwise fill all of buffer_memory
-        # while the broker sits idle. One event-loop pass per batch, not per record; taken before
-        # the record is appended, so that a send() cancelled here has buffered nothing.
-        await asyncio.sleep(0)
-        if self.closed or self.closing:
-            raise ProducerClosedError("the producer is closed; send() is no longer allowed")
-        fut = self.try_append(topic, partition, timestamp, key, value, headers)
-        if fut is not None:  # another task opened a batch for this partition meanwhile
-            return fut
+        dq = self._queues.get((topic, partition))
+        if dq and dq[-1].builder is not None:
+            # The partition's open batch is full: let the sender ship it now, as Java's sender
+            # thread would, rather than once the application's send loop next waits for buffer
+            # space; a tight send() loop would otherwise fill all of buffer_memory while the broker
+            # sits idle. One event-loop pass per full batch, not per record (and none when there
+            # is nothing to ship); taken before the record is appended, so that a send()
+            # cancelled here has buffered nothing.
+            await asyncio.sleep(0)
+            if self.closed or self.closing:
+                raise ProducerClosedError("the producer is closed; send() is no longer allowed")
+            fut = self.try_append(topic, partition, timestamp, key, value, headers)
+            if fut is not None:  # another task opened a batch for this partition meanwhile
+                return fut
         need = max(self.batch_size, size)
         if self._used + need > self.buffer_memory or self._memory_waiters:
             await self._wait_for_memory(need)

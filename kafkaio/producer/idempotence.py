@@ -46,6 +46,10 @@ class IdempotenceState:
         self.producer_epoch = NO_PRODUCER_EPOCH
         self._next_sequence: dict[tuple[str, int], int] = {}
         self._last_acked: dict[tuple[str, int], int] = {}
+        # the base sequence of the first batch acknowledged per partition in this epoch: a broker
+        # with no state for the producer accepts any first sequence (Kafka 2.5+, KIP-360), so the
+        # gap-free guarantee only covers sequences from there on
+        self._first_acked: dict[tuple[str, int], int] = {}
         # batches that have a sequence and are not yet acknowledged or failed, oldest first
         self._unacked: dict[tuple[str, int], list[ProducerBatch]] = {}
         self.epoch_bump_needed = False
@@ -104,6 +108,19 @@ class IdempotenceState:
         mine = increment_sequence(batch.base_sequence, batch.record_count - 1)
         return last == mine or _seq_after(last, mine)
 
+    def sequenced_before_first_ack(self, batch: ProducerBatch) -> bool:
+        """True when ``batch`` comes before the first batch the broker acknowledged for its
+        partition in this epoch. If the broker refused ``batch`` (an error response), it took that
+        later batch as the producer's first (it accepts any first sequence from a producer it has
+        no state for), so ``batch`` is not in the log and can never follow it in this epoch: it
+        must be sent again under a new epoch. (Without a response its fate is unknown: see
+        :meth:`written_before`.)"""
+        if batch.base_sequence < 0 or batch.producer_epoch != self.producer_epoch \
+                or batch.producer_id != self.producer_id:
+            return False
+        first = self._first_acked.get(batch.tp)
+        return first is not None and _seq_after(first, batch.base_sequence)
+
     def is_oldest_unacked(self, batch: ProducerBatch) -> bool:
         unacked = self._unacked.get(batch.tp)
         return bool(unacked) and unacked[0] is batch
@@ -119,6 +136,9 @@ class IdempotenceState:
         prev = self._last_acked.get(tp, -1)
         if prev < 0 or _seq_after(last, prev):
             self._last_acked[tp] = last
+        first = self._first_acked.get(tp)
+        if first is None or _seq_after(first, batch.base_sequence):
+            self._first_acked[tp] = batch.base_sequence
         self._forget(batch)
 
     def failed(self, batch: ProducerBatch, reason: str) -> None:
@@ -178,6 +198,7 @@ class IdempotenceState:
         already sequenced get new sequences when drained again (the sender rewrites their header)."""
         self._next_sequence.clear()
         self._last_acked.clear()
+        self._first_acked.clear()
         self._unacked.clear()
         for batch in queued:
             batch.base_sequence = -1

@@ -409,6 +409,17 @@ class Sender:
     def _handle_error(self, batch: ProducerBatch, exc: KafkaError, from_response: bool) -> None:
         idem = self._idem
         retriable = exc.retriable
+        if idem is not None and from_response and exc.errno != _DUPLICATE_SEQUENCE \
+                and idem.sequenced_before_first_ack(batch):
+            # The broker refused this batch (e.g. a just-created topic's leadership not settled)
+            # but accepted a later one of this partition, as our first: this batch is not in the
+            # log and cannot follow it in this epoch. Send it again under a new epoch (its order
+            # relative to that later batch is lost; nothing is lost or doubled). Completing it as
+            # "written before" lost its records while reporting them delivered.
+            idem.request_epoch_bump("a later batch was written before this one")
+            batch.last_error = exc
+            self._acc.reenqueue(batch, _now_ms() + self._backoff.backoff_ms(batch.attempts - 1))
+            return
         if idem is not None and idem.written_before(batch):
             # A later batch of this partition was acknowledged in the same epoch: the broker only
             # appends without gaps, so this one is in the log; only its response was lost.

@@ -40,17 +40,21 @@ async def test_sticky_partition_moves_on_when_its_batch_is_about_full(producer_b
 
 
 async def test_a_send_cancelled_while_it_yields_for_a_new_batch_buffers_nothing(producer_bootstrap: str) -> None:
-    # a batch holds one 150-byte record here, so every send() starts a new batch and yields once
-    # (to let the sender ship the full one) before it appends: cancelled there, nothing is sent
+    # a batch holds one 150-byte record here: with "a" in the open batch, the next send() finds it
+    # full and yields once (to let the sender ship it) before it appends: cancelled there, nothing
+    # is sent
     topic = await create_topic(producer_bootstrap, unique("cancel-send"), 1)
-    async with Producer(bootstrap_servers=producer_bootstrap, batch_size=200, linger_ms=0) as p:
-        await p.send_and_wait(topic, b"a" * 150)
+    async with Producer(bootstrap_servers=producer_bootstrap, batch_size=200, linger_ms=60_000) as p:
+        first = await p.send(topic, b"a" * 150)
         task = asyncio.ensure_future(p.send(topic, b"b" * 150))
         await asyncio.sleep(0)  # the task runs up to its yield
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        await p.send_and_wait(topic, b"c" * 150)
+        await p.flush()
+        await first
+        await p.send(topic, b"c" * 150)
+        await p.flush()
     got = await read_topic(producer_bootstrap, topic, 1)
     assert [r.value[:1] for r in got[0]] == [b"a", b"c"]
 

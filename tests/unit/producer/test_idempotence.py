@@ -76,3 +76,28 @@ def test_outcome_of_a_batch_from_an_old_epoch_is_ignored() -> None:
     s.set_producer_id(1000, 1)
     s.failed(old, "old epoch")
     assert not s.epoch_bump_needed
+
+
+def test_a_batch_before_the_first_acknowledged_one_is_not_assumed_written() -> None:
+    # The broker takes any first sequence from a producer it has no state for (KIP-360): if the
+    # second batch of a partition arrives first (the first one failed, say on a just-created
+    # topic), it is accepted and the first one is NOT in the log, although a later one was acked.
+    s = state()
+    first, second, third = batch(count=145), batch(count=145), batch(count=145)
+    s.assign(first), s.assign(second), s.assign(third)
+    s.acknowledged(second)
+    # refused by the broker, ``first`` must be sent again under a new epoch, not completed
+    assert s.sequenced_before_first_ack(first)
+    assert not s.sequenced_before_first_ack(third)
+    # once the broker has our state, a gap-free append proves the earlier ones are in the log
+    s.acknowledged(third)
+    fourth = batch(count=5)
+    s.assign(fourth)
+    assert not s.written_before(fourth)
+    fifth = batch(count=5)
+    s.assign(fifth)
+    s.acknowledged(fifth)
+    assert s.written_before(fourth)
+    # a new epoch starts the bookkeeping afresh
+    s.reset_sequences([first])
+    assert first.base_sequence == -1 and not s.sequenced_before_first_ack(first)
