@@ -149,9 +149,21 @@ def _fetch_body(topic: str, max_wait_ms: int) -> dict:
                 {"partition": 0, "fetch_offset": 0, "partition_max_bytes": 1 << 20}]}]}
 
 
+async def _until_fetchable(conn, topic: str) -> None:
+    """Wait until the new topic's partition answers a fetch without error: until then the broker
+    answers at once (e.g. NOT_LEADER_OR_FOLLOWER) instead of holding a long-poll fetch."""
+    for _ in range(100):
+        resp = await conn.request(ApiKey.FETCH, _fetch_body(topic, 0))
+        if resp["responses"][0]["partitions"][0]["error_code"] == 0:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{topic}-0 still refuses fetches after 10 s")
+
+
 async def test_request_timeout_fails_everything_in_flight_and_closes(bootstrap_servers: str, topic: str) -> None:
     conn = await _open(bootstrap_servers)
     try:
+        await _until_fetchable(conn, topic)
         # The topic is empty, so the broker holds these fetches for max_wait_ms (10 s).
         slow = asyncio.ensure_future(conn.request(ApiKey.FETCH, _fetch_body(topic, 10000), timeout_ms=300))
         other = asyncio.ensure_future(conn.request(ApiKey.FETCH, _fetch_body(topic, 10000), timeout_ms=60000))
