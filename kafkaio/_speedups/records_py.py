@@ -131,6 +131,10 @@ class BatchBuilder:
 
     def append(self, timestamp_ms: int, key: Any, value: Any, headers: Sequence[Header] | None = None) -> int:
         """Append a record; its offset delta, or -1 when it does not fit (the first record always fits)."""
+        if not isinstance(timestamp_ms, int):
+            raise TypeError(f"record timestamp must be an int, not {type(timestamp_ms).__name__}")
+        if not -0x8000000000000000 <= timestamp_ms <= 0x7FFFFFFFFFFFFFFF:
+            raise OverflowError("record timestamp does not fit in 64 bits")
         if timestamp_ms < -1:
             raise ValueError(f"invalid negative timestamp {timestamp_ms}")
         if self._count == 0x7FFFFFFF:
