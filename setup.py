@@ -42,7 +42,10 @@ def extensions() -> list[Extension]:
         Extension(
             "kafkaio._speedups." + os.path.splitext(os.path.basename(src))[0],
             [src],
-            extra_compile_args=["-O3"],
+            # -falign-functions=64: on this machine's Zen 1 the same append() code ran 100-105 or
+            # 111-121 ns per record depending only on where the linker placed it (its entry at a
+            # 64-byte boundary or 32 bytes past one); aligning every function removes that lottery
+            extra_compile_args=["-O3", "-falign-functions=64"],
         )
         for src in sources
     ]
