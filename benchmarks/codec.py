@@ -27,4 +27,6 @@ def run(quick: bool, timeout_s: float = 300.0) -> tuple[list[dict], str | None]:
     return json.loads(proc.stdout.strip().splitlines()[-1]), None
 
 
-PARAMETERS = "128 records per batch, 10-byte keys, 100-byte values; median of the repetitions"
+PARAMETERS = ("128 records per batch, 10-byte keys, 100-byte values; encode into builders of "
+              "batch_size 16384 (the producer's default) and 1 MiB; decode with the CRC check that both "
+              "consumers run by default (check_crcs) and without it; median of the repetitions")

@@ -1,11 +1,22 @@
 """Record batch encode/decode cost: kafkaio against aiokafka's Cython record classes, in one run.
 
-Each measurement builds (or decodes) full batches of records with 10-byte keys and 100-byte values,
-and reports nanoseconds per record. The two libraries alternate inside every repetition so that CPU
+Each measurement builds (or decodes) batches of records with 10-byte keys and 100-byte values, and
+reports nanoseconds per record. The two libraries alternate inside every repetition so that CPU
 frequency drift and noisy neighbours hit both alike; the table shows the median of the repetitions.
 
+Operations, each the same work for both libraries:
+
+- encode, batch_size 16384: the producer's default ``batch.size`` (128 such records fill 98% of it);
+- encode, batch_size 1 MiB: a batch far from full (a large ``batch.size`` with light traffic), where
+  kafkaio copies the finished batch out of its large buffer;
+- decode with CRC check: what both consumers do by default (``check_crcs=True``): kafkaio's reader
+  checks each batch while iterating, aiokafka's fetcher calls ``validate_crc()`` on each batch;
+- decode without CRC check: the records alone (``check_crcs=False``).
+
+Every append is checked to have fit, so a run never measures fewer records than it reports.
+
     .venv/bin/python -m benchmarks.records [--reps 9] [--batches 200] [--records 128] [--codecs none,lz4,zstd]
-                                           [--batch-size 1048576]
+                                           [--batch-sizes 16384,1048576]
 
 Instruction counts (independent of machine load): run one loop under callgrind for two batch counts
 and divide the difference by the extra records, e.g. for kafkaio's uncompressed decode
@@ -35,7 +46,7 @@ except ImportError:  # pragma: no cover - aiokafka is a benchmark-only dependenc
     AioBuilder = AioMemoryRecords = None
 
 CODECS = {"none": 0, "lz4": 3, "zstd": 4}
-BATCH_SIZE = 1 << 20  # never "full": every batch holds exactly --records records (--batch-size changes it)
+BATCH_SIZES = (16384, 1 << 20)  # the producer's default, and one the batch never comes close to
 TIMESTAMP = 1_700_000_000_000
 
 
@@ -50,12 +61,12 @@ def _payloads(n: int) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def kafkaio_encode(codec: int, records: list[tuple[bytes, bytes]], batches: int) -> float:
+def kafkaio_encode(codec: int, records: list[tuple[bytes, bytes]], batches: int, batch_size: int) -> float:
     builder_type = load("records").BatchBuilder
     ts = TIMESTAMP
     start = time.perf_counter_ns()
     for _ in range(batches):
-        b = builder_type(codec, BATCH_SIZE)
+        b = builder_type(codec, batch_size)
         append = b.append
         for key, value in records:
             append(ts, key, value, None)
@@ -63,11 +74,11 @@ def kafkaio_encode(codec: int, records: list[tuple[bytes, bytes]], batches: int)
     return (time.perf_counter_ns() - start) / (batches * len(records))
 
 
-def aiokafka_encode(codec: int, records: list[tuple[bytes, bytes]], batches: int) -> float:
+def aiokafka_encode(codec: int, records: list[tuple[bytes, bytes]], batches: int, batch_size: int) -> float:
     ts = TIMESTAMP
     start = time.perf_counter_ns()
     for _ in range(batches):
-        b = AioBuilder(2, codec, 0, -1, -1, -1, BATCH_SIZE)
+        b = AioBuilder(2, codec, 0, -1, -1, -1, batch_size)
         append = b.append
         offset = 0
         for key, value in records:
@@ -77,16 +88,27 @@ def aiokafka_encode(codec: int, records: list[tuple[bytes, bytes]], batches: int
     return (time.perf_counter_ns() - start) / (batches * len(records))
 
 
-def kafkaio_decode(data: bytes, count: int, batches: int) -> float:
+def _check_fit(codec: int, records: list[tuple[bytes, bytes]], batch_size: int) -> None:
+    # outside the clock: a refused append would make a run measure fewer records than it reports
+    b = load("records").BatchBuilder(codec, batch_size)
+    if any(b.append(TIMESTAMP, key, value, None) < 0 for key, value in records):
+        raise ValueError(f"{len(records)} records do not fit in kafkaio's batch_size {batch_size}")
+    if AioBuilder is not None:
+        a = AioBuilder(2, codec, 0, -1, -1, -1, batch_size)
+        if any(a.append(i, TIMESTAMP, key, value, []) is None for i, (key, value) in enumerate(records)):
+            raise ValueError(f"{len(records)} records do not fit in aiokafka's batch_size {batch_size}")
+
+
+def kafkaio_decode(data: bytes, count: int, batches: int, check_crcs: bool) -> float:
     read_batches = load("records").read_batches
     start = time.perf_counter_ns()
     for _ in range(batches):
-        for batch in read_batches(data):
+        for batch in read_batches(data, check_crcs):
             batch.records("topic", 0)
     return (time.perf_counter_ns() - start) / (batches * count)
 
 
-def aiokafka_decode(data: bytes, count: int, batches: int) -> float:
+def aiokafka_decode(data: bytes, count: int, batches: int, check_crcs: bool) -> float:
     start = time.perf_counter_ns()
     for _ in range(batches):
         mr = AioMemoryRecords(data)
@@ -94,6 +116,8 @@ def aiokafka_decode(data: bytes, count: int, batches: int) -> float:
             batch = mr.next_batch()
             if batch is None:
                 break
+            if check_crcs and not batch.validate_crc():  # as aiokafka's fetcher does by default
+                raise RuntimeError("aiokafka: CRC mismatch")
             list(batch)
     return (time.perf_counter_ns() - start) / (batches * count)
 
@@ -107,27 +131,42 @@ def _measure(fn: Callable[..., float], *args: Any) -> float:
         gc.enable()
 
 
-def run(reps: int, batches: int, count: int, codecs: list[str] | None = None) -> list[dict[str, Any]]:
+def _encoded(codec: int, records: list[tuple[bytes, bytes]]) -> bytes:
+    b = load("records").BatchBuilder(codec, 1 << 20)
+    for key, value in records:
+        b.append(TIMESTAMP, key, value, None)
+    return b.build()
+
+
+def run(reps: int, batches: int, count: int, codecs: list[str] | None = None,
+        batch_sizes: tuple[int, ...] = BATCH_SIZES) -> list[dict[str, Any]]:
+    """One row per codec and operation: kafkaio's and aiokafka's median ns/record."""
     records = _payloads(count)
     rows = []
     for name in codecs or list(CODECS):
         codec = CODECS[name]
-        b = load("records").BatchBuilder(codec, BATCH_SIZE)
-        for key, value in records:
-            b.append(TIMESTAMP, key, value, None)
-        data = b.build()
-        results: dict[str, list[float]] = {"ke": [], "ae": [], "kd": [], "ad": []}
+        data = _encoded(codec, records)
+        for size in batch_sizes:
+            _check_fit(codec, records, size)
+        # (operation label, kafkaio measurement, aiokafka measurement, arguments)
+        ops: list[tuple[str, Callable[..., float], Callable[..., float], tuple]] = [
+            (f"encode, batch_size {size}", kafkaio_encode, aiokafka_encode, (codec, records, batches, size))
+            for size in batch_sizes
+        ]
+        ops += [
+            ("decode with CRC check", kafkaio_decode, aiokafka_decode, (data, count, batches, True)),
+            ("decode without CRC check", kafkaio_decode, aiokafka_decode, (data, count, batches, False)),
+        ]
+        results: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label, *_ in ops}
         for _ in range(reps):
-            results["ke"].append(_measure(kafkaio_encode, codec, records, batches))
-            if AioBuilder is not None:
-                results["ae"].append(_measure(aiokafka_encode, codec, records, batches))
-            results["kd"].append(_measure(kafkaio_decode, data, count, batches))
-            if AioBuilder is not None:
-                results["ad"].append(_measure(aiokafka_decode, data, count, batches))
-        for op, k, a in (("encode", "ke", "ae"), ("decode", "kd", "ad")):
-            mine = statistics.median(results[k])
-            theirs = statistics.median(results[a]) if results[a] else None
-            rows.append({"codec": name, "op": op, "kafkaio": mine, "aiokafka": theirs})
+            for label, mine, theirs, args in ops:
+                results[label][0].append(_measure(mine, *args))
+                if AioBuilder is not None:
+                    results[label][1].append(_measure(theirs, *args))
+        for label, *_ in ops:
+            ours, aio = results[label]
+            rows.append({"codec": name, "op": label, "kafkaio": statistics.median(ours),
+                         "aiokafka": statistics.median(aio) if aio else None})
     return rows
 
 
@@ -144,40 +183,35 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global BATCH_SIZE
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=9, help="repetitions (median reported)")
     ap.add_argument("--batches", type=int, default=200, help="batches per measurement")
     ap.add_argument("--records", type=int, default=128, help="records per batch")
-    ap.add_argument("--batch-size", type=int, default=BATCH_SIZE,
-                    help="builders' batch_size (default 1 MiB; the producer's default is 16384, enough for 128 records)")
+    ap.add_argument("--batch-sizes", default=",".join(map(str, BATCH_SIZES)),
+                    help="comma-separated builder batch sizes for the encode rows")
     ap.add_argument("--codecs", default=",".join(CODECS), help="comma-separated subset of " + ",".join(CODECS))
     ap.add_argument("--loop", choices=["kafkaio-encode", "aiokafka-encode", "kafkaio-decode", "aiokafka-decode"],
-                    help="only run this loop (uncompressed), untimed: for callgrind")
+                    help="only run this loop (uncompressed, first batch size, decode with CRC check), "
+                         "untimed: for callgrind")
     args = ap.parse_args(argv)
-    BATCH_SIZE = args.batch_size
+    batch_sizes = tuple(int(x) for x in args.batch_sizes.split(","))
     if args.loop:
         records = _payloads(args.records)
-        b = load("records").BatchBuilder(0, BATCH_SIZE)
-        for key, value in records:
-            b.append(TIMESTAMP, key, value, None)
-        data = b.build()
-        fn = {"kafkaio-encode": kafkaio_encode, "aiokafka-encode": aiokafka_encode,
-              "kafkaio-decode": kafkaio_decode, "aiokafka-decode": aiokafka_decode}[args.loop]
         if args.loop.endswith("encode"):
-            fn(0, records, args.batches)
+            fn = kafkaio_encode if args.loop.startswith("kafkaio") else aiokafka_encode
+            fn(0, records, args.batches, batch_sizes[0])
         else:
-            fn(data, args.records, args.batches)
+            fn = kafkaio_decode if args.loop.startswith("kafkaio") else aiokafka_decode
+            fn(_encoded(0, records), args.records, args.batches, True)
         return 0
     impl = load("records").__name__
     print(f"kafkaio implementation: {impl} (speedups enabled: {speedups_enabled()}); "
           f"python {sys.version.split()[0]}; {os.cpu_count()} CPUs; "
-          f"{args.records} records/batch, 10-byte keys, 100-byte values, batch_size {BATCH_SIZE}, "
-          f"median of {args.reps}")
+          f"{args.records} records/batch, 10-byte keys, 100-byte values, median of {args.reps}")
     if AioBuilder is None:
         print("aiokafka not installed: its column is empty")
     print()
-    print(table(run(args.reps, args.batches, args.records, args.codecs.split(","))))
+    print(table(run(args.reps, args.batches, args.records, args.codecs.split(","), batch_sizes)))
     return 0
 
 
