@@ -132,13 +132,6 @@ def try_append(dict queues, topic, partition, timestamp, key, value, headers):
     return _try_append(queues, topic, partition, timestamp, key, value, headers)
 
 
-cdef enum:
-    # send()'s size bound is 61 bytes of batch header + 21 of record overhead + key + value; the
-    # sticky partitioner counts what the record adds to its batch: about 11 + key + value
-    SIZE_BOUND_OVERHEAD = 82
-    STICKY_UNCOUNTED = 71
-
-
 cdef inline int64_t _now_ms() noexcept:
     cdef timespec ts
     clock_gettime(CLOCK_REALTIME, &ts)
@@ -167,9 +160,15 @@ cdef class SendPath:
     cdef public Py_ssize_t max_record_size
     cdef public bint keys_decide
     cdef public object murmur2
+    cdef public Py_ssize_t size_bound_overhead
+    cdef public Py_ssize_t sticky_uncounted
 
     def __init__(self, dict queues, dict partition_counts, Py_ssize_t max_record_size,
-                 Py_ssize_t sticky_batch_size, bint keys_decide, murmur2):
+                 Py_ssize_t sticky_batch_size, bint keys_decide, murmur2, Py_ssize_t size_bound_overhead,
+                 Py_ssize_t sticky_uncounted):
+        # the two sizes come from kafkaio.producer.accumulator (see the twin)
+        self.size_bound_overhead = size_bound_overhead
+        self.sticky_uncounted = sticky_uncounted
         self.enabled = False
         self.queues = queues
         self.partition_counts = partition_counts
@@ -181,7 +180,7 @@ cdef class SendPath:
 
     def try_send(self, topic, value, key, partition, timestamp_ms, headers):
         """The record's future once appended to its partition's open batch; None otherwise."""
-        cdef Py_ssize_t size = SIZE_BOUND_OVERHEAD
+        cdef Py_ssize_t size = self.size_bound_overhead
         cdef Py_ssize_t n, p
         cdef object st = None
         if not self.enabled or headers:
@@ -219,7 +218,7 @@ cdef class SendPath:
             return None  # the general path validates it
         fut = _try_append(self.queues, topic, partition, timestamp_ms, key, value, None)
         if fut is not None and st is not None:
-            st.produced_bytes += size - STICKY_UNCOUNTED
+            st.produced_bytes += size - self.sticky_uncounted
             if st.produced_bytes >= self.sticky_batch_size:
                 self.sticky.switch(st)
         return fut

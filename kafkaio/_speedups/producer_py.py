@@ -120,12 +120,6 @@ def try_append(queues: dict, topic: str, partition: int, timestamp: int, key: by
     return None
 
 
-# send()'s size bound is 61 bytes of batch header + 21 of record overhead + key + value (no headers
-# here); the sticky partitioner counts what the record adds to its batch: about 11 + key + value
-_SIZE_BOUND_OVERHEAD = 82
-_STICKY_UNCOUNTED = 71
-
-
 class SendPath:
     """``Producer.send()`` for the common record in one call, or None for the general path.
 
@@ -138,10 +132,17 @@ class SendPath:
     """
 
     __slots__ = ("enabled", "cluster", "metadata", "queues", "partition_counts", "sticky_states",
-                 "sticky", "sticky_batch_size", "max_record_size", "keys_decide", "murmur2")
+                 "sticky", "sticky_batch_size", "max_record_size", "keys_decide", "murmur2",
+                 "size_bound_overhead", "sticky_uncounted")
 
     def __init__(self, queues: dict, partition_counts: dict, max_record_size: int, sticky_batch_size: int,
-                 keys_decide: bool, murmur2: Callable[[bytes], int]) -> None:
+                 keys_decide: bool, murmur2: Callable[[bytes], int], size_bound_overhead: int,
+                 sticky_uncounted: int) -> None:
+        # the two sizes come from kafkaio.producer.accumulator (RECORD_SIZE_BOUND_OVERHEAD: send()'s
+        # size bound of a record is this plus key and value; STICKY_UNCOUNTED: the part of it the
+        # sticky partitioner does not count)
+        self.size_bound_overhead = size_bound_overhead
+        self.sticky_uncounted = sticky_uncounted
         self.enabled = False
         self.cluster: Any = None
         self.metadata: Any = None
@@ -159,7 +160,7 @@ class SendPath:
         """The record's future once appended to its partition's open batch; None otherwise."""
         if not self.enabled or headers:
             return None
-        size = _SIZE_BOUND_OVERHEAD
+        size = self.size_bound_overhead
         if value is not None:
             if value.__class__ is not bytes:
                 return None
@@ -190,7 +191,7 @@ class SendPath:
             return None  # the general path validates it
         fut = try_append(self.queues, topic, partition, timestamp_ms, key, value, None)
         if fut is not None and st is not None:
-            st.produced_bytes += size - _STICKY_UNCOUNTED
+            st.produced_bytes += size - self.sticky_uncounted
             if st.produced_bytes >= self.sticky_batch_size:
                 self.sticky.switch(st)
         return fut

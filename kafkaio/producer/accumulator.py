@@ -28,12 +28,20 @@ from kafkaio.errors import (
 from kafkaio.producer.future import RecordFuture
 from kafkaio.producer.future import try_append as _try_append
 
-__all__ = ["ProducerBatch", "RecordAccumulator", "record_size_upper_bound", "BATCH_OVERHEAD"]
+__all__ = ["ProducerBatch", "RecordAccumulator", "record_size_upper_bound", "BATCH_OVERHEAD",
+           "RECORD_SIZE_BOUND_OVERHEAD", "STICKY_UNCOUNTED"]
 
 # A v2 batch header is 61 bytes; a record adds at most 5+1+8+5+5+5+5 bytes of varints/attributes
 # around its key, value and headers (Java's DefaultRecord.MAX_RECORD_OVERHEAD is 21).
 BATCH_OVERHEAD = 61
 RECORD_OVERHEAD = 21
+# send()'s size bound of a record without headers: the two above plus its key and value
+RECORD_SIZE_BOUND_OVERHEAD = BATCH_OVERHEAD + RECORD_OVERHEAD
+# The sticky partitioner counts what each record adds to its batch, as Java's does (the bytes
+# appended), so that it moves on when the batch is about full. A small record adds about 11 bytes
+# around its key and value, so this much of the bound is not counted. Counting the bound instead
+# switched partitions at 60% of a batch, leaving batches that lingered part-full.
+STICKY_UNCOUNTED = RECORD_SIZE_BOUND_OVERHEAD - 11
 
 TopicPartitionKey = tuple  # (topic, partition)
 

@@ -120,6 +120,15 @@ class StickyPartitioner:
         state.previous = state.partition
         state.partition = -1  # the next call picks (it knows the partition count)
 
+    def move_on(self, topic: str, num_partitions: int, full_partition: int) -> int:
+        """The partition for the next keyless record of ``topic`` once ``full_partition``'s open
+        batch cannot take it: the sticky partition leaves it (if it has not already) rather than
+        start a batch there for one record, which would linger out nearly empty."""
+        state = self._topics.get(topic)
+        if state is not None and state.partition == full_partition:
+            self.switch(state)
+        return self.partition(topic, num_partitions)
+
     def reset(self, topic: str) -> None:
         """Forget the sticky partition of ``topic`` (e.g. its partition count changed)."""
         self._topics.pop(topic, None)

@@ -26,7 +26,14 @@ from kafkaio.errors import (
     RecordTooLargeError,
     SerializationError,
 )
-from kafkaio.producer.accumulator import BATCH_OVERHEAD, ProducerBatch, RecordAccumulator, record_size_upper_bound
+from kafkaio.producer.accumulator import (
+    BATCH_OVERHEAD,
+    RECORD_SIZE_BOUND_OVERHEAD,
+    STICKY_UNCOUNTED,
+    ProducerBatch,
+    RecordAccumulator,
+    record_size_upper_bound,
+)
 from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata, SendPath
 from kafkaio.producer.future import try_append as _try_append
 from kafkaio.producer.idempotence import IdempotenceState
@@ -42,12 +49,6 @@ Headers = Sequence[tuple[str, bytes | None]] | None
 DeliveryCallback = Callable[[RecordMetadata | None, BaseException | None], Any]
 
 _COMPRESSION = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
-# The sticky partitioner counts what each record adds to its batch, as Java's does (the bytes
-# appended), so that it moves on when the batch is about full. ``size`` in send() is an upper bound
-# (61 bytes of batch header and 21 of record overhead around key, value and headers); a small record
-# really adds about 11 bytes around its key and value, so 71 of the bound are not counted. Counting
-# the bound instead switched partitions at 60% of a batch, leaving batches that lingered part-full.
-_STICKY_UNCOUNTED = 71
 
 
 def _to_bytes(obj: Any, what: str) -> bytes:
@@ -100,7 +101,8 @@ class Producer(TransactionalProducerMixin):
         self._txn: TransactionManager | None = None  # with a transactional_id
         # send()'s common case in one compiled call; enabled once started (see _enable_send_path)
         self._send_path = SendPath(self._queues, self._partition_counts, self._max_record_size,
-                                   self._sticky_batch_size, self._keys_decide, murmur2)
+                                   self._sticky_batch_size, self._keys_decide, murmur2,
+                                   RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> Producer:
@@ -290,7 +292,7 @@ class Producer(TransactionalProducerMixin):
             value = self._serialize(ser, value, "value", topic)
         elif value is not None and value.__class__ is not bytes:
             value = _to_bytes(value, "value")
-        size = (82 + (len(key) if key is not None else 0)
+        size = (RECORD_SIZE_BOUND_OVERHEAD + (len(key) if key is not None else 0)
                 + (len(value) if value is not None else 0))
         if headers:
             size = record_size_upper_bound(key, value, headers)
@@ -315,9 +317,8 @@ class Producer(TransactionalProducerMixin):
                 else:
                     partition = st.partition
                     if self._open_batch_full(topic, partition, size):
-                        self._sticky.switch(st)  # type: ignore[union-attr]
-                        partition = self._sticky.partition(topic, n)  # type: ignore[union-attr]
-                st.produced_bytes += size - _STICKY_UNCOUNTED
+                        partition = self._sticky.move_on(topic, n, partition)  # type: ignore[union-attr]
+                st.produced_bytes += size - STICKY_UNCOUNTED
                 if st.produced_bytes >= self._sticky_batch_size:
                     self._sticky.switch(st)  # type: ignore[union-attr]
         else:
@@ -412,7 +413,8 @@ class Producer(TransactionalProducerMixin):
                 value = self._serialize(vser, value, "value", topic)
             elif value is not None and value.__class__ is not bytes:
                 value = _to_bytes(value, "value")
-            size = 82 + (len(key) if key is not None else 0) + (len(value) if value is not None else 0)
+            size = (RECORD_SIZE_BOUND_OVERHEAD + (len(key) if key is not None else 0)
+                    + (len(value) if value is not None else 0))
             if headers:
                 size = record_size_upper_bound(key, value, headers)
             if size > max_size:
@@ -430,7 +432,7 @@ class Producer(TransactionalProducerMixin):
                     st = sticky_states[topic]
                 else:
                     p = st.partition
-                st.produced_bytes += size - _STICKY_UNCOUNTED
+                st.produced_bytes += size - STICKY_UNCOUNTED
                 if st.produced_bytes >= sticky_batch_size:
                     sticky.switch(st)  # type: ignore[union-attr]
             try:
@@ -446,11 +448,8 @@ class Producer(TransactionalProducerMixin):
                         if explicit is None and custom is None and (key is None or not keys_decide):
                             # the sticky partition's batch is full: move on rather than start a
                             # batch there (see _open_batch_full)
-                            st = sticky_states[topic]
-                            if st.partition == p:
-                                sticky.switch(st)  # type: ignore[union-attr]
-                            p = sticky.partition(topic, n)  # type: ignore[union-attr]
-                            st.produced_bytes += size - _STICKY_UNCOUNTED
+                            p = sticky.move_on(topic, n, p)  # type: ignore[union-attr]
+                            sticky_states[topic].produced_bytes += size - STICKY_UNCOUNTED
                             cur_p = p
                     fut = await acc.append(topic, p, ts, key, value, headers, size)
                     cur_batch, delta = fut._batch, fut._delta

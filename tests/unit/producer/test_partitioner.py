@@ -56,6 +56,20 @@ def test_sticky_stays_on_one_partition_until_batch_size_bytes() -> None:
     assert second != first
 
 
+def test_move_on_leaves_a_full_sticky_partition_once() -> None:
+    p = StickyPartitioner(batch_size=1000, rng=random.Random(3))
+    first = p.partition("t", 6)
+    p.on_append("t", first, 300)
+    second = p.move_on("t", 6, first)  # first's open batch is full: a new partition, count restarts
+    assert second != first
+    assert p.partition("t", 6) == second
+    # a second record that found the same full batch (the sticky partition already moved) stays put
+    assert p.move_on("t", 6, first) == second
+    for _ in range(9):
+        p.on_append("t", second, 100)
+    assert p.partition("t", 6) == second  # 900 bytes since the move: not yet batch_size
+
+
 def test_sticky_spreads_uniformly_over_time() -> None:
     p = StickyPartitioner(batch_size=100, rng=random.Random(7))
     counts: Counter[int] = Counter()

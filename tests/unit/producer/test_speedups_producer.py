@@ -11,7 +11,7 @@ import pytest
 
 from kafkaio.errors import NotLeaderOrFollowerError, ProducerClosedError
 from kafkaio.producer import future as future_mod  # defines RecordMetadata before the speedups load it
-from kafkaio.producer.accumulator import ProducerBatch
+from kafkaio.producer.accumulator import RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED, ProducerBatch
 from kafkaio.producer.future import LOG_APPEND_TIME, RecordMetadata
 from kafkaio.records import BatchBuilder, Compression, read_batches
 
@@ -183,7 +183,8 @@ class _Cluster:
 def _path(impl: ModuleType, queues: dict, *, partitions: int = 4, max_record_size: int = 10_000,
           sticky_batch_size: int = 1000, keys_decide: bool = True) -> object:
     from kafkaio.producer.partitioner import murmur2
-    path = impl.SendPath(queues, {"t": partitions}, max_record_size, sticky_batch_size, keys_decide, murmur2)
+    path = impl.SendPath(queues, {"t": partitions}, max_record_size, sticky_batch_size, keys_decide, murmur2,
+                         RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED)
     sticky = _Sticky()
     path.sticky, path.sticky_states = sticky, {"t": _Sticky.State(2)}
     path.cluster = _Cluster()
@@ -226,7 +227,7 @@ async def test_send_path_hands_everything_unusual_to_the_general_path(impl: Modu
     path = _path(impl, {("t", 2): deque([batch])}, max_record_size=200)
     cases = [
         dict(value="str"), dict(value=bytearray(b"v")), dict(key="k"), dict(headers=[("h", b"v")]),
-        dict(value=b"v" * 200),  # over max_record_size (82 + 200)
+        dict(value=b"v" * 200),  # over max_record_size (RECORD_SIZE_BOUND_OVERHEAD + 200)
         dict(topic="unknown"), dict(timestamp_ms=-5), dict(timestamp_ms=1.5),
     ]
     for case in cases:
