@@ -488,6 +488,11 @@ class Cluster:
             raise KafkaConnectionError(f"broker {node_id} is not in the cluster metadata")
         return info.host, info.port
 
+    def ready_connection(self, node_id: int, purpose: str = "default") -> BrokerConnection | None:
+        """The open, ready connection to ``node_id`` for ``purpose``, or None (nothing is opened)."""
+        conn = self._conns.get((node_id, purpose))
+        return conn if conn is not None and conn.connected else None
+
     async def connection(self, node_id: int, purpose: str = "default", *, wait_backoff: bool = True) -> BrokerConnection:
         """A ready connection to ``node_id`` for ``purpose``, opening one if needed.
 

@@ -387,14 +387,7 @@ class BrokerConnection:
         :class:`KafkaConnectionError` if the connection breaks; in both cases the connection
         is closed and every other request in flight on it fails the same way.
         """
-        if self._state != "ready":
-            raise self._not_ready_error()
-        if version is None:
-            version = self._versions.get(api_key)
-            if version is None:
-                raise UnsupportedVersionError(self._unsupported_message(api_key))
-        timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
-        future = self._enqueue(api_key, version, body, timeout, expect_response)
+        future = self._start(api_key, body, version, timeout_ms, expect_response)
         if self._transport is not None and self._transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
             try:
                 await self._drain()
@@ -405,6 +398,29 @@ class BrokerConnection:
         if future is None:
             return None
         return await future
+
+    def start_request(self, api_key: int, body: dict, version: int | None = None,
+                      timeout_ms: float | None = None) -> asyncio.Future:
+        """Write one request now, without waiting; the future of its decoded response body.
+
+        The same request as :meth:`request` (same timeout and errors, through the future), for a
+        caller that must not wait for a loop pass before the request is on its way: the producer's
+        sender writes a produce request within its own pass. It does not wait for the socket's
+        write buffer to drain, so a caller must bound what it writes this way itself. Raises what
+        :meth:`request` raises before writing (connection not ready, no usable version, a failed
+        write)."""
+        return self._start(api_key, body, version, timeout_ms, True)  # type: ignore[return-value]
+
+    def _start(self, api_key: int, body: dict, version: int | None, timeout_ms: float | None,
+               expect_response: bool) -> asyncio.Future | None:
+        if self._state != "ready":
+            raise self._not_ready_error()
+        if version is None:
+            version = self._versions.get(api_key)
+            if version is None:
+                raise UnsupportedVersionError(self._unsupported_message(api_key))
+        timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
+        return self._enqueue(api_key, version, body, timeout, expect_response)
 
     async def _send(self, api_key: int, version: int, body: dict, timeout: float) -> dict:
         """request() for the connect phase (no state check, explicit version)."""

@@ -53,6 +53,11 @@ _OUT_OF_ORDER = OutOfOrderSequenceNumberError.errno
 _UNKNOWN_PRODUCER_ID = UnknownProducerIdError.errno
 
 
+def _retrieve(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()  # marks it retrieved: no "exception was never retrieved" at collection
+
+
 def _now_ms() -> float:
     return time.monotonic() * 1000.0
 
@@ -300,10 +305,38 @@ class Sender:
                 self._muted.add(batch.tp)
         if not ready:
             return
+        started = self._start_produce(node, ready)
         self._in_flight[node] = self._in_flight.get(node, 0) + 1
-        task = asyncio.get_running_loop().create_task(self._produce(node, ready))
+        task = asyncio.get_running_loop().create_task(self._produce(node, ready, started))
         self._tasks.add(task)
         task.add_done_callback(self._request_done)
+
+    def _start_produce(self, node: int, batches: list[ProducerBatch]) -> asyncio.Future | KafkaError | None:
+        """Write the produce request now, within the sender's pass, when that is safe: the
+        response's future, or the error the write raised; None leaves it all to _produce.
+
+        Writing it from the request's task put it on the wire one event-loop pass later, on the
+        critical path of every send_and_wait (interleaved A/B, 13 pairs of 4,000 send_and_wait on
+        one local broker: p50 lower in 9 by 11-43%, within 1% in 4, never higher).
+        Only when nothing else is in flight to the node (no earlier request still waiting for its
+        connection can be overtaken, and at most one request skips the write-buffer drain), the
+        connection is already open, a response is expected (acks != 0) and no transaction needs a
+        pinned Produce version."""
+        if self._acks == 0 or self.transactions is not None or self._in_flight.get(node, 0):
+            return None
+        conn = self._cluster.ready_connection(node, "produce")
+        if conn is None:
+            return None
+        from kafkaio.protocol import ApiKey
+
+        try:
+            future = conn.start_request(ApiKey.PRODUCE, self._request_body(batches),
+                                        timeout_ms=self._request_timeout_ms)
+        except KafkaError as exc:
+            return exc
+        # retrieved even if the task is cancelled before it awaits it (close with force)
+        future.add_done_callback(_retrieve)
+        return future
 
     def _request_done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
@@ -321,24 +354,32 @@ class Sender:
             "topic_data": topic_data,
         }
 
-    async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
+    async def _produce(self, node: int, batches: list[ProducerBatch],
+                       started: asyncio.Future | KafkaError | None = None) -> None:
+        """Send one produce request (unless _start_produce already wrote it: ``started``) and
+        settle its batches from the response."""
         from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
 
         try:
-            body = self._request_body(batches)
             try:
-                conn = await self._cluster.connection(node, purpose="produce")
-                if self._acks == 0:
-                    await conn.request(ApiKey.PRODUCE, body, expect_response=False)
-                    for b in batches:
-                        self._complete(b, -1, -1)
-                    return
-                version = None
-                txn = self.transactions
-                if txn is not None and not txn.protocol_v2:  # classic transactions: v12+ means KIP-890 v2
-                    version = min(conn.version(ApiKey.PRODUCE), LAST_TXN_V1_VERSIONS[ApiKey.PRODUCE])
-                resp = await conn.request(ApiKey.PRODUCE, body, version=version,
-                                          timeout_ms=self._request_timeout_ms)
+                if isinstance(started, KafkaError):
+                    raise started
+                if started is not None:
+                    resp = await started
+                else:
+                    body = self._request_body(batches)
+                    conn = await self._cluster.connection(node, purpose="produce")
+                    if self._acks == 0:
+                        await conn.request(ApiKey.PRODUCE, body, expect_response=False)
+                        for b in batches:
+                            self._complete(b, -1, -1)
+                        return
+                    version = None
+                    txn = self.transactions
+                    if txn is not None and not txn.protocol_v2:  # classic transactions: v12+ means KIP-890 v2
+                        version = min(conn.version(ApiKey.PRODUCE), LAST_TXN_V1_VERSIONS[ApiKey.PRODUCE])
+                    resp = await conn.request(ApiKey.PRODUCE, body, version=version,
+                                              timeout_ms=self._request_timeout_ms)
             except KafkaError as exc:
                 if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):
                     self._cluster.request_refresh()
