@@ -500,10 +500,10 @@ class Cluster:
         failed attempt, the next waits out the reconnect backoff (or, with
         ``wait_backoff=False``, fails at once with :class:`KafkaConnectionError`).
         """
-        key = (node_id, purpose)
-        conn = self._conns.get(key)
-        if conn is not None and conn.connected:
+        conn = self.ready_connection(node_id, purpose)
+        if conn is not None:
             return conn
+        key = (node_id, purpose)
         self._check_open()
         task = self._connecting.get(key)
         if task is None:

@@ -538,7 +538,7 @@ cdef class BatchBuilder:
         """append() of the usual record: no headers, key and value exact bytes or None, room in the
         buffer. Returns its offset delta, -1 when the batch is full, or -2 when append()'s general
         path must handle it (other types, a bad timestamp, a buffer to grow or to take back from
-        build()); -2 changes nothing. Callable from C without a Python call (the producer's SendPath)."""
+        build()); -2 changes nothing. Reached through _append_entry (append's C entry)."""
         # Every step is C: borrowed pointers, no reference counting, no exception. The general path
         # below costs about 250 more instructions per record, half of them argument and reference
         # bookkeeping (measured with callgrind, see benchmarks/records.py).

@@ -419,6 +419,7 @@ class Producer(TransactionalProducerMixin):
                 size = record_size_upper_bound(key, value, headers)
             if size > max_size:
                 raise self._too_large(size)
+            st = None  # the topic's sticky state when the sticky partitioner picks p
             if explicit is not None:
                 p = explicit
             elif key is not None and keys_decide:
@@ -445,11 +446,11 @@ class Producer(TransactionalProducerMixin):
                 if delta < 0:
                     if cur_builder is not None:
                         acc.wakeup()  # the batch is full
-                        if explicit is None and custom is None and (key is None or not keys_decide):
+                        if st is not None:
                             # the sticky partition's batch is full: move on rather than start a
                             # batch there (see _open_batch_full)
                             p = sticky.move_on(topic, n, p)  # type: ignore[union-attr]
-                            sticky_states[topic].produced_bytes += size - STICKY_UNCOUNTED
+                            st.produced_bytes += size - STICKY_UNCOUNTED
                             cur_p = p
                     fut = await acc.append(topic, p, ts, key, value, headers, size)
                     cur_batch, delta = fut._batch, fut._delta

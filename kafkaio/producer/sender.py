@@ -42,6 +42,7 @@ from kafkaio.errors import (
 from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator
 from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.split import SPLIT_BASE_OFFSET, split_batch, when_parts_done
+from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
 from kafkaio.retry import ExponentialBackoff
 
 log = logging.getLogger("kafkaio.producer")
@@ -311,9 +312,10 @@ class Sender:
         self._tasks.add(task)
         task.add_done_callback(self._request_done)
 
-    def _start_produce(self, node: int, batches: list[ProducerBatch]) -> asyncio.Future | KafkaError | None:
+    def _start_produce(self, node: int, batches: list[ProducerBatch]) -> asyncio.Future | None:
         """Write the produce request now, within the sender's pass, when that is safe: the
-        response's future, or the error the write raised; None leaves it all to _produce.
+        response's future (failed with the error if the write raised one); None leaves it all to
+        _produce.
 
         Writing it from the request's task put it on the wire one event-loop pass later, on the
         critical path of every send_and_wait (interleaved A/B, 13 pairs of 4,000 send_and_wait on
@@ -327,13 +329,12 @@ class Sender:
         conn = self._cluster.ready_connection(node, "produce")
         if conn is None:
             return None
-        from kafkaio.protocol import ApiKey
-
         try:
             future = conn.start_request(ApiKey.PRODUCE, self._request_body(batches),
                                         timeout_ms=self._request_timeout_ms)
-        except KafkaError as exc:
-            return exc
+        except KafkaError as exc:  # settled by _produce like a failed request()
+            future = asyncio.get_running_loop().create_future()
+            future.set_exception(exc)
         # retrieved even if the task is cancelled before it awaits it (close with force)
         future.add_done_callback(_retrieve)
         return future
@@ -355,15 +356,11 @@ class Sender:
         }
 
     async def _produce(self, node: int, batches: list[ProducerBatch],
-                       started: asyncio.Future | KafkaError | None = None) -> None:
+                       started: asyncio.Future | None = None) -> None:
         """Send one produce request (unless _start_produce already wrote it: ``started``) and
         settle its batches from the response."""
-        from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
-
         try:
             try:
-                if isinstance(started, KafkaError):
-                    raise started
                 if started is not None:
                     resp = await started
                 else:
