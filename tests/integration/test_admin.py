@@ -88,15 +88,21 @@ async def produce(admin: Admin, tp: TopicPartition, timestamps: list[int],
                   producer: tuple[int, int, int] = (-1, -1, -1)) -> None:
     """Append one record per timestamp to ``tp`` (acks=all) through the leader; ``producer`` is
     (producer id, epoch, base sequence) for an idempotent batch."""
-    leader = (await admin.describe_topics([tp.topic]))[tp.topic].partitions[tp.partition].leader
     builder = BatchBuilder(batch_size=1 << 20)
     for i, ts in enumerate(timestamps):
         builder.append(ts, f"k{i}".encode(), f"v{i}".encode(), [])
-    resp = await admin.cluster.request(leader, ApiKey.PRODUCE, {
-        "transactional_id": None, "acks": -1, "timeout_ms": 30000,
-        "topic_data": [{"name": tp.topic, "partition_data": [{"index": tp.partition,
-                                                              "records": builder.build(*producer)}]}]})
-    assert resp is not None
+    for _ in range(50):
+        # a topic just created can refuse the first produce while its leadership settles
+        # (LEADER_NOT_AVAILABLE 5, NOT_LEADER_OR_FOLLOWER 6: nothing written); ask again
+        leader = (await admin.describe_topics([tp.topic]))[tp.topic].partitions[tp.partition].leader
+        resp = await admin.cluster.request(leader, ApiKey.PRODUCE, {
+            "transactional_id": None, "acks": -1, "timeout_ms": 30000,
+            "topic_data": [{"name": tp.topic, "partition_data": [{"index": tp.partition,
+                                                                  "records": builder.build(*producer)}]}]})
+        assert resp is not None
+        if resp["responses"][0]["partition_responses"][0]["error_code"] not in (5, 6):
+            break
+        await asyncio.sleep(0.1)
     assert resp["responses"][0]["partition_responses"][0]["error_code"] == 0
 
 
@@ -306,8 +312,14 @@ async def test_list_offsets_and_delete_records(admin: Admin, topic_factory) -> N
 
 
 async def test_describe_producers_shows_idempotent_state(admin: Admin, topic: str) -> None:
-    init = await admin.cluster.request(None, ApiKey.INIT_PRODUCER_ID,
-                                       {"transactional_id": None, "transaction_timeout_ms": 60000})
+    for _ in range(100):
+        init = await admin.cluster.request(None, ApiKey.INIT_PRODUCER_ID,
+                                           {"transactional_id": None, "transaction_timeout_ms": 60000})
+        # a broker just started may still load its coordinator state (COORDINATOR_LOAD_IN_PROGRESS
+        # 14, COORDINATOR_NOT_AVAILABLE 15): ask again
+        if init is None or init["error_code"] not in (14, 15):
+            break
+        await asyncio.sleep(0.1)
     assert init is not None and init["error_code"] == 0
     pid, epoch = init["producer_id"], init["producer_epoch"]
     tp = TopicPartition(topic, 0)
