@@ -193,6 +193,56 @@ def _crc32c_of(data):
         PyBuffer_Release(&view)
 
 
+# Record fields are short (keys of a few bytes, values of tens to hundreds). A call into libc's memcpy
+# for each took about 10% of the encoder's time on the benchmark's records (perf: two calls per
+# record, each a PLT jump, a size dispatch and AVX moves). Up to 128 bytes the copy is inlined instead:
+# two overlapping moves of a fixed size picked by the length (1, 4, 8, 16, 32 or 64 bytes each), which
+# stay inside [d, d + n) and [s, s + n); longer fields go to memcpy. The fixed-size memcpy calls below
+# compile to plain loads and stores. Always inlined: GCC otherwise moved it, and the functions using
+# it, out of line, leaving a call per field again.
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define KAFKAIO_ALWAYS_INLINE inline __attribute__((always_inline))
+    #else
+    #define KAFKAIO_ALWAYS_INLINE inline
+    #endif
+    static KAFKAIO_ALWAYS_INLINE void kafkaio_copy(void* dst, const void* src, size_t n) {
+        unsigned char* d = (unsigned char*)dst;
+        const unsigned char* s = (const unsigned char*)src;
+        if (n <= 16) {
+            if (n >= 8) {
+                uint64_t a, b;
+                memcpy(&a, s, 8); memcpy(&b, s + n - 8, 8);
+                memcpy(d, &a, 8); memcpy(d + n - 8, &b, 8);
+            } else if (n >= 4) {
+                uint32_t a, b;
+                memcpy(&a, s, 4); memcpy(&b, s + n - 4, 4);
+                memcpy(d, &a, 4); memcpy(d + n - 4, &b, 4);
+            } else if (n > 0) {
+                unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
+                d[0] = a; d[n / 2] = b; d[n - 1] = c;
+            }
+        } else if (n <= 32) {
+            unsigned char a[16], b[16];
+            memcpy(a, s, 16); memcpy(b, s + n - 16, 16);
+            memcpy(d, a, 16); memcpy(d + n - 16, b, 16);
+        } else if (n <= 64) {
+            unsigned char a[32], b[32];
+            memcpy(a, s, 32); memcpy(b, s + n - 32, 32);
+            memcpy(d, a, 32); memcpy(d + n - 32, b, 32);
+        } else if (n <= 128) {
+            unsigned char a[64], b[64];
+            memcpy(a, s, 64); memcpy(b, s + n - 64, 64);
+            memcpy(d, a, 64); memcpy(d + n - 64, b, 64);
+        } else {
+            memcpy(d, s, n);
+        }
+    }
+    """
+    void _copy "kafkaio_copy"(void* dst, const void* src, size_t n) noexcept nogil
+
+
 # A bytes object made in place: PyBytes_FromStringAndSize spends more on its generic path (size
 # checks, an out-of-line header initialisation and reference bookkeeping) than on copying a 100-byte
 # value, and the reader makes two per record. Only the plain CPython builds whose bytes layout and
@@ -204,7 +254,7 @@ cdef extern from *:
     #if !defined(PYPY_VERSION) && !defined(Py_LIMITED_API) && !defined(Py_TRACE_REFS) && \
         !defined(Py_REF_DEBUG) && !defined(Py_GIL_DISABLED) && \
         PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
-    static inline PyObject* kafkaio_bytes(const char* data, Py_ssize_t n) {
+    static KAFKAIO_ALWAYS_INLINE PyObject* kafkaio_bytes(const char* data, Py_ssize_t n) {
         PyBytesObject* op;
         if (n < 2 || n > PY_SSIZE_T_MAX - (Py_ssize_t)offsetof(PyBytesObject, ob_sval) - 1)
             return PyBytes_FromStringAndSize(data, n);
@@ -218,7 +268,7 @@ cdef extern from *:
         _Py_COMP_DIAG_IGNORE_DEPR_DECLS
         op->ob_shash = -1;  /* hash not computed yet */
         _Py_COMP_DIAG_POP
-        memcpy(op->ob_sval, data, (size_t)n);
+        kafkaio_copy(op->ob_sval, data, (size_t)n);
         op->ob_sval[n] = 0;
         return (PyObject*)op;
     }
@@ -388,7 +438,7 @@ cdef inline unsigned char* _put_field(unsigned char* p, const char* data, Py_ssi
         p[0] = 1  # zigzag(-1)
         return p + 1
     p = write_uvarint(p, zigzag32(<int32_t>n))
-    memcpy(p, data, n)
+    _copy(p, data, <size_t>n)
     return p + n
 
 
@@ -580,8 +630,22 @@ cdef class BatchBuilder:
         p[0] = 0  # record attributes
         p = write_uvarint(p + 1, ts_zz)
         p = write_uvarint(p, zigzag32(count))
-        p = _put_field(p, kp, kn)
-        p = _put_field(p, vp, vn)
+        # the fields written here rather than by _put_field: with the inlined copy inside, GCC made
+        # _put_field a function of its own, a call per field
+        if kn < 0:
+            p[0] = 1  # zigzag(-1): null
+            p += 1
+        else:
+            p = write_uvarint(p, zigzag32(<int32_t>kn))
+            _copy(p, kp, <size_t>kn)
+            p += kn
+        if vn < 0:
+            p[0] = 1
+            p += 1
+        else:
+            p = write_uvarint(p, zigzag32(<int32_t>vn))
+            _copy(p, vp, <size_t>vn)
+            p += vn
         p[0] = 0  # no headers
         self._len = length + total
         self._base_ts = base
