@@ -584,9 +584,81 @@ cdef class BatchBuilder:
             cap *= 2
         return self._new_store(cap, self._len)
 
+    cdef inline Py_ssize_t append_plain(self, int64_t timestamp_ms, PyObject* key, PyObject* value) noexcept:
+        """append() of the usual record: no headers, key and value exact bytes or None, room in the
+        buffer. Returns its offset delta, -1 when the batch is full, or -2 when append()'s general
+        path must handle it (other types, a bad timestamp, a buffer to grow or to take back from
+        build()); -2 changes nothing. Reached through _append_entry (append's C entry)."""
+        # Every step is C: borrowed pointers, no reference counting, no exception. The general path
+        # below costs about 250 more instructions per record, half of them argument and reference
+        # bookkeeping (measured with callgrind, see benchmarks/records.py). Its record writer is a
+        # near-copy of _append's on purpose: one shared writer for both (with the header loop, the
+        # buffer growth and an exception return) measured 719-737 instead of 692 instructions per
+        # appended record, and ~5 ns slower in an interleaved A/B.
+        cdef Py_ssize_t kn = -1, vn = -1, body, total
+        cdef Py_ssize_t length = self._len
+        cdef int32_t count = self._count
+        cdef const char* kp = NULL
+        cdef const char* vp = NULL
+        cdef int64_t base
+        cdef uint64_t ts_zz
+        cdef unsigned char* p
+        if key != <PyObject*>None:
+            if not _is_bytes(key):
+                return -2
+            kp = _bytes_data(key)
+            kn = _bytes_size(key)
+        if value != <PyObject*>None:
+            if not _is_bytes(value):
+                return -2
+            vp = _bytes_data(value)
+            vn = _bytes_size(value)
+        if timestamp_ms < -1 or count == INT32_MAX or self._buf == NULL or kn > INT32_MAX or vn > INT32_MAX:
+            return -2
+        base = timestamp_ms if count == 0 else self._base_ts
+        ts_zz = zigzag64(<int64_t>(<uint64_t>timestamp_ms - <uint64_t>base))
+        body = 2 + uvarint_size(ts_zz) + uvarint_size(zigzag32(count)) + _field_size(kn) + _field_size(vn)
+        if body > INT32_MAX:
+            return -2
+        total = uvarint_size(zigzag32(<int32_t>body)) + body
+        if count > 0 and length + total > self._batch_size:
+            return -1
+        if length + total > self._cap:
+            return -2
+        p = self._buf + length
+        p = write_uvarint(p, zigzag32(<int32_t>body))
+        p[0] = 0  # record attributes
+        p = write_uvarint(p + 1, ts_zz)
+        p = write_uvarint(p, zigzag32(count))
+        # the fields written here rather than by _put_field: with the inlined copy inside, GCC made
+        # _put_field a function of its own, a call per field
+        if kn < 0:
+            p[0] = 1  # zigzag(-1): null
+            p += 1
+        else:
+            p = write_uvarint(p, zigzag32(<int32_t>kn))
+            _copy(p, kp, <size_t>kn)
+            p += kn
+        if vn < 0:
+            p[0] = 1
+            p += 1
+        else:
+            p = write_uvarint(p, zigzag32(<int32_t>vn))
+            _copy(p, vp, <size_t>vn)
+            p += vn
+        p[0] = 0  # no headers
+        self._len = length + total
+        self._base_ts = base
+        if timestamp_ms > self._max_ts:
+            self._max_ts = timestamp_ms
+        if self._built is not None:
+            self._built = None
+        self._count = count + 1
+        return count
+
     def append(self, timestamp_ms, key, value, headers=None):
         """Append a record; its offset delta, or -1 when it does not fit (the first record always fits)."""
-        # the usual call reaches _append_plain() through _append_entry (below) and never gets here
+        # the usual call reaches append_plain() through _append_entry (below) and never gets here
         if not isinstance(timestamp_ms, int):  # (an int64_t parameter would truncate a float)
             raise TypeError(f"record timestamp must be an int, not {type(timestamp_ms).__name__}")
         return self._append(timestamp_ms, key, value, headers)
@@ -729,99 +801,12 @@ cdef class BatchBuilder:
         return self._built
 
 
-# _append_plain() always inlined into _append_entry, its one caller: GCC left it out of line (as a
-# method, and as a module function called once). Inlined, an appended record takes 657 instead of 668
-# instructions (callgrind), and the encode loop's median over 8 code layouts went from 101 to 90
-# ns/record (benchmarks/layouts.py), with 6 of the 8 layouts at 89-93. Cython has no way to ask for always_inline, so the
-# attribute goes on a declaration of the C function it generates (were Cython to name it otherwise, the
-# declaration would be left unused, a compiler warning, and only speed would change).
-cdef extern from *:
-    """
-    struct __pyx_obj_7kafkaio_9_speedups_8_records_BatchBuilder;
-    static KAFKAIO_ALWAYS_INLINE Py_ssize_t __pyx_f_7kafkaio_9_speedups_8_records__append_plain(
-        struct __pyx_obj_7kafkaio_9_speedups_8_records_BatchBuilder*, int64_t, PyObject*, PyObject*);
-    """
-
-
-cdef inline Py_ssize_t _append_plain(BatchBuilder builder, int64_t timestamp_ms, PyObject* key, PyObject* value) noexcept:
-    """append() of the usual record: no headers, key and value exact bytes or None, room in the
-    buffer. Returns its offset delta, -1 when the batch is full, or -2 when append()'s general
-    path must handle it (other types, a bad timestamp, a buffer to grow or to take back from
-    build()); -2 changes nothing. Reached through _append_entry (append's C entry)."""
-    # Every step is C: borrowed pointers, no reference counting, no exception. The general path
-    # below costs about 250 more instructions per record, half of them argument and reference
-    # bookkeeping (measured with callgrind, see benchmarks/records.py). Its record writer is a
-    # near-copy of _append's on purpose: one shared writer for both (with the header loop, the
-    # buffer growth and an exception return) measured 719-737 instead of 692 instructions per
-    # appended record, and ~5 ns slower in an interleaved A/B.
-    cdef Py_ssize_t kn = -1, vn = -1, body, total
-    cdef Py_ssize_t length = builder._len
-    cdef int32_t count = builder._count
-    cdef const char* kp = NULL
-    cdef const char* vp = NULL
-    cdef int64_t base
-    cdef uint64_t ts_zz
-    cdef unsigned char* p
-    if key != <PyObject*>None:
-        if not _is_bytes(key):
-            return -2
-        kp = _bytes_data(key)
-        kn = _bytes_size(key)
-    if value != <PyObject*>None:
-        if not _is_bytes(value):
-            return -2
-        vp = _bytes_data(value)
-        vn = _bytes_size(value)
-    if timestamp_ms < -1 or count == INT32_MAX or builder._buf == NULL or kn > INT32_MAX or vn > INT32_MAX:
-        return -2
-    base = timestamp_ms if count == 0 else builder._base_ts
-    ts_zz = zigzag64(<int64_t>(<uint64_t>timestamp_ms - <uint64_t>base))
-    body = 2 + uvarint_size(ts_zz) + uvarint_size(zigzag32(count)) + _field_size(kn) + _field_size(vn)
-    if body > INT32_MAX:
-        return -2
-    total = uvarint_size(zigzag32(<int32_t>body)) + body
-    if count > 0 and length + total > builder._batch_size:
-        return -1
-    if length + total > builder._cap:
-        return -2
-    p = builder._buf + length
-    p = write_uvarint(p, zigzag32(<int32_t>body))
-    p[0] = 0  # record attributes
-    p = write_uvarint(p + 1, ts_zz)
-    p = write_uvarint(p, zigzag32(count))
-    # the fields written here rather than by _put_field: with the inlined copy inside, GCC made
-    # _put_field a function of its own, a call per field
-    if kn < 0:
-        p[0] = 1  # zigzag(-1): null
-        p += 1
-    else:
-        p = write_uvarint(p, zigzag32(<int32_t>kn))
-        _copy(p, kp, <size_t>kn)
-        p += kn
-    if vn < 0:
-        p[0] = 1
-        p += 1
-    else:
-        p = write_uvarint(p, zigzag32(<int32_t>vn))
-        _copy(p, vp, <size_t>vn)
-        p += vn
-    p[0] = 0  # no headers
-    builder._len = length + total
-    builder._base_ts = base
-    if timestamp_ms > builder._max_ts:
-        builder._max_ts = timestamp_ms
-    if builder._built is not None:
-        builder._built = None
-    builder._count = count + 1
-    return count
-
-
 # append()'s entry point, written as a plain C fast call instead of Cython's wrapper. Cython's
 # argument handling (keyword support, a new reference per argument, the generic int64 conversion) cost
 # about 90 instructions per call, as much as writing the record itself; the benchmark's per-record
 # call (10-byte key, 100-byte value) spent 116 of its ~740 instructions there (callgrind). The entry
 # takes the usual call, three or four positional arguments with no headers and an int timestamp, to
-# _append_plain() directly; every other call, and every record _append_plain() declines, goes to the
+# append_plain() directly; every other call, and every record append_plain() declines, goes to the
 # Cython wrapper unchanged, so behaviour and errors are the general path's. It replaces the method in
 # the type's dict at import; where that is not possible (another Python, a build without fast calls)
 # the Cython method stays and nothing changes but speed.
@@ -902,7 +887,7 @@ cdef object _append_entry(object self, PyObject** args, Py_ssize_t nargs, PyObje
     cdef Py_ssize_t delta
     if (kwnames == NULL and (nargs == 3 or (nargs == 4 and args[3] == <PyObject*>None))
             and _small_int(args[0], &ts)):
-        delta = _append_plain(<BatchBuilder>self, ts, args[1], args[2])
+        delta = (<BatchBuilder>self).append_plain(ts, args[1], args[2])
         if delta >= 0:
             if delta < _DELTAS_CACHED:
                 return <object>PyTuple_GET_ITEM(_DELTAS, delta)
