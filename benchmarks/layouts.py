@@ -11,12 +11,13 @@ This tool compiles the extension's C source once, with setup.py's flags plus ``-
 layouts. Layout 0 keeps the compiler's function order; every other one puts the functions in a
 random order (GNU gold's ``--section-ordering-file``) and behind a random multiple of 64 bytes of
 unused code, both drawn from the layout's number, so that two sources compared in one run get the
-same shift and the functions they share the same relative order. Without gold only the shift varies. It then runs the benchmark's uncompressed loops
-(``benchmarks/records.py``: encode at batch_size 16384, decode with and without the CRC check) for
-every variant, in interleaved rounds, keeping each variant's best run (load from other tenants only
-ever adds time). Compare sources by the median over layouts, not by one layout.
+same shift and the functions they share the same relative order. Without gold only the shift
+varies. It then runs the benchmark's uncompressed loops (``benchmarks/records.py``: encode at
+batch_size 16384, decode with and without the CRC check) for every variant, in interleaved rounds,
+keeping each variant's best run (load from other tenants only ever adds time). Compare sources by
+the median over layouts, not by one layout.
 
-    .venv/bin/python -m benchmarks.layouts [--layouts 12] [--rounds 3] [--source A.c --source B.c]
+    .venv/bin/python -m benchmarks.layouts [--layouts 12] [--rounds 5] [--source A.c --source B.c]
 
 The default source is the in-tree ``kafkaio/_speedups/_records.c`` (made by ``make build``); for an
 A/B, copy each side's generated ``_records.c`` aside and pass both. Needs the C compiler that built
@@ -47,7 +48,8 @@ METRICS = (("enc", "encode, batch_size 16384"), ("dec", "decode with CRC check")
 
 def _compile(source: str, obj: str) -> None:
     cc = shlex.split(sysconfig.get_config_var("CC"))
-    flags = shlex.split(sysconfig.get_config_var("CFLAGS") or "") + shlex.split(sysconfig.get_config_var("CCSHARED") or "")
+    flags = shlex.split(sysconfig.get_config_var("CFLAGS") or "")
+    flags += shlex.split(sysconfig.get_config_var("CCSHARED") or "")
     includes = [f"-I{sysconfig.get_paths()['include']}", f"-I{os.path.join(sys.prefix, 'include')}"]
     subprocess.run(cc + flags + includes + ["-c", source, "-o", obj] + COMPILE_ARGS + LAYOUT_ARGS, check=True)
 
@@ -146,7 +148,8 @@ def table(result: dict[str, dict[int, dict[str, float]]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source", action="append", help=f"a generated _records.c (default {DEFAULT_SOURCE}); repeat to compare")
+    ap.add_argument("--source", action="append",
+                    help=f"a generated _records.c (default {DEFAULT_SOURCE}); repeat to compare")
     ap.add_argument("--layouts", type=int, default=12, help="layouts per source (0: as compiled, others shuffled)")
     ap.add_argument("--rounds", type=int, default=5, help="interleaved runs of every variant (the best is kept)")
     ap.add_argument("--reps", type=int, default=2, help="repetitions of each loop inside one run (the best is kept)")
