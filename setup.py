@@ -44,7 +44,9 @@ def extensions() -> list[Extension]:
             [src],
             # -falign-functions=64: on this machine's Zen 1, two builds whose sources differed only in
             # code the benchmark never runs ran append() at 100-105 or 111-121 ns per record, with its
-            # entry at a 64-byte boundary or 32 bytes past one; aligned functions avoid the slow kind
+            # entry at a 64-byte boundary or 32 bytes past one; aligned functions avoided that case.
+            # Code layout still moves the encoder by up to 20% here (docs/records.md, "Code layout").
+            # benchmarks/layouts.py compiles with these same flags (its COMPILE_ARGS): keep them alike.
             extra_compile_args=["-O3", "-falign-functions=64"],
         )
         for src in sources
