@@ -3,7 +3,8 @@
 Framing is Kafka's: a 4-byte big-endian size, then the message. Requests carry a correlation id;
 many may be in flight at once (pipelined) and the broker answers them in order, but we match each
 response to its request by id anyway so that a protocol bug can never hand a caller the wrong
-body. One reader task per connection reads frames and completes the request's future.
+body. Each response frame is matched and its request's future completed from the transport's
+``data_received`` (:class:`kafkaio.framing.FrameProtocol`), without a reader task in between.
 
 On connect: TCP (+TLS), ApiVersions (client software name and version; the negotiated version of
 every API is kept for this connection), then SASL when configured.
@@ -30,7 +31,7 @@ import socket
 import ssl
 import struct
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from kafkaio.errors import (
     AuthenticationError,
@@ -40,6 +41,7 @@ from kafkaio.errors import (
     UnsupportedVersionError,
     error_for_code,
 )
+from kafkaio.framing import FrameProtocol, FrameSizeError
 from kafkaio.protocol import (
     ApiKey,
     api_name,
@@ -53,14 +55,10 @@ from kafkaio.tls import SASL_PROTOCOLS, build_ssl_context, describe_tls_failure,
 
 log = logging.getLogger(__name__)
 
-_SIZE = struct.Struct(">i")
 _CORR = struct.Struct(">i")
 # Above this many bytes queued in the transport we wait for it to drain (backpressure); below it
 # a write costs no await at all.
 _WRITE_HIGH_WATER = 1 << 20
-# StreamReader pauses the socket when its buffer exceeds twice this; a large value avoids a
-# pause/resume ping-pong while a multi-megabyte fetch response streams in.
-_READ_LIMIT = 4 << 20
 # Largest frame we accept from a broker; a corrupt size must not make us allocate gigabytes.
 _MAX_FRAME = 1 << 30
 _CORR_WRAP = 1 << 31
@@ -90,12 +88,27 @@ def _software_version() -> str:
     return __version__
 
 
+class ResponseSink(Protocol):
+    """What receives a request's outcome: an ``asyncio.Future`` is one.
+
+    The connection calls ``set_result(body)`` from the socket's read callback, as soon as the
+    response is decoded, and ``set_exception(exc)`` when the request fails (possibly from inside
+    one of its own methods, e.g. a write that finds the connection broken); it never calls either
+    once ``done()`` is True."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, body: Any) -> None: ...
+
+    def set_exception(self, exc: BaseException) -> None: ...
+
+
 class _InFlight:
     """A request waiting for its response."""
 
     __slots__ = ("future", "api_key", "version", "deadline")
 
-    def __init__(self, future: asyncio.Future, api_key: int, version: int, deadline: float) -> None:
+    def __init__(self, future: ResponseSink, api_key: int, version: int, deadline: float) -> None:
         self.future = future
         self.api_key = api_key
         self.version = version
@@ -108,7 +121,7 @@ class _Held:
     __slots__ = ("frame", "corr", "api_key", "version", "timeout", "future", "expect_response")
 
     def __init__(self, frame: bytes, corr: int, api_key: int, version: int, timeout: float,
-                 future: asyncio.Future, expect_response: bool) -> None:
+                 future: ResponseSink, expect_response: bool) -> None:
         self.frame = frame
         self.corr = corr
         self.api_key = api_key
@@ -150,10 +163,8 @@ class BrokerConnection:
             setup_timeout_ms = getattr(config, "socket_connection_setup_timeout_ms", 10000)
         self._setup_timeout = float(setup_timeout_ms) / 1000.0
         self._ssl_context = ssl_context
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._protocol: FrameProtocol | None = None
         self._transport: asyncio.Transport | None = None
-        self._reader_task: asyncio.Task | None = None
         self._in_flight: dict[int, _InFlight] = {}
         self._corr = 0
         self._versions: dict[int, int] = {}
@@ -252,7 +263,6 @@ class BrokerConnection:
         self._loop = asyncio.get_running_loop()
         try:
             await self._open_socket()
-            self._reader_task = self._loop.create_task(self._read_loop(), name=f"kafkaio-reader-{self.host}:{self.port}")
             await self._negotiate_versions()
             if security_protocol(self.config) in SASL_PROTOCOLS:
                 await self._authenticate()
@@ -275,14 +285,19 @@ class BrokerConnection:
 
     async def _open_socket(self) -> None:
         ssl_ctx = self._ssl_context or build_ssl_context(self.config)
-        kwargs: dict[str, Any] = {"limit": _READ_LIMIT}
+        kwargs: dict[str, Any] = {}
         if ssl_ctx is not None:
             kwargs["ssl"] = ssl_ctx
             kwargs["server_hostname"] = self.host
             kwargs["ssl_handshake_timeout"] = max(self._setup_timeout, 0.001)
         try:
-            self._reader, self._writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port, **kwargs), self._setup_timeout)
+            loop = self._loop
+            assert loop is not None
+            self._transport, self._protocol = await asyncio.wait_for(  # type: ignore[assignment]
+                loop.create_connection(
+                    lambda: FrameProtocol(self._on_frame, self._on_lost, _MAX_FRAME, loop),
+                    self.host, self.port, **kwargs),
+                self._setup_timeout)
         except asyncio.TimeoutError:
             raise KafkaConnectionError(
                 f"connection setup to {self._peer} timed out "
@@ -293,8 +308,7 @@ class BrokerConnection:
             raise KafkaConnectionError(
                 f"cannot connect to {self._peer}: "
                 f"{exc.strerror or exc}") from None
-        self._transport = self._writer.transport  # type: ignore[assignment]
-        sock = self._writer.get_extra_info("socket")
+        sock = self._transport.get_extra_info("socket")  # type: ignore[union-attr]
         if sock is not None:
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -397,10 +411,10 @@ class BrokerConnection:
                 raise
         if future is None:
             return None
-        return await future
+        return await future  # type: ignore[misc]  # our own asyncio.Future: no sink here
 
     def start_request(self, api_key: int, body: dict, version: int | None = None,
-                      timeout_ms: float | None = None) -> asyncio.Future:
+                      timeout_ms: float | None = None, sink: ResponseSink | None = None) -> ResponseSink:
         """Write one request now, without waiting; the future of its decoded response body.
 
         The same request as :meth:`request` (same timeout and errors, through the future), for a
@@ -408,11 +422,15 @@ class BrokerConnection:
         sender writes a produce request within its own pass. It does not wait for the socket's
         write buffer to drain, so a caller must bound what it writes this way itself. Raises what
         :meth:`request` raises before writing (connection not ready, no usable version, a failed
-        write)."""
-        return self._start(api_key, body, version, timeout_ms, True)  # type: ignore[return-value]
+        write).
+
+        ``sink`` (a :class:`ResponseSink`) takes the future's place and is returned: its
+        ``set_result`` runs within the read callback that decoded the response, a loop pass
+        before the awaiter of a future would."""
+        return self._start(api_key, body, version, timeout_ms, True, sink)  # type: ignore[return-value]
 
     def _start(self, api_key: int, body: dict, version: int | None, timeout_ms: float | None,
-               expect_response: bool) -> asyncio.Future | None:
+               expect_response: bool, sink: ResponseSink | None = None) -> ResponseSink | None:
         if self._state != "ready":
             raise self._not_ready_error()
         if version is None:
@@ -420,14 +438,14 @@ class BrokerConnection:
             if version is None:
                 raise UnsupportedVersionError(self._unsupported_message(api_key))
         timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
-        return self._enqueue(api_key, version, body, timeout, expect_response)
+        return self._enqueue(api_key, version, body, timeout, expect_response, sink)
 
     async def _send(self, api_key: int, version: int, body: dict, timeout: float) -> dict:
         """request() for the connect phase (no state check, explicit version)."""
         return await self._enqueue(api_key, version, body, timeout, True)  # type: ignore[misc]
 
     def _enqueue(self, api_key: int, version: int, body: dict, timeout: float,
-                 expect_response: bool) -> asyncio.Future | None:
+                 expect_response: bool, sink: ResponseSink | None = None) -> ResponseSink | None:
         """Encode and write one request; the future of its response (None without one).
 
         While throttled the request is queued instead, and the returned future also completes
@@ -439,7 +457,7 @@ class BrokerConnection:
         self._last_used = now
         if self._muted_until:
             if self._held or now < self._muted_until:
-                future = loop.create_future()  # type: ignore[union-attr]
+                future = sink if sink is not None else loop.create_future()  # type: ignore[union-attr]
                 self._held.append(_Held(frame, corr, api_key, version, timeout, future, expect_response))
                 self.delayed_requests += 1
                 return future
@@ -449,7 +467,7 @@ class BrokerConnection:
         self._write(frame)
         if not expect_response:
             return None
-        future = loop.create_future()  # type: ignore[union-attr]
+        future = sink if sink is not None else loop.create_future()  # type: ignore[union-attr]
         deadline = now + timeout
         self._in_flight[corr] = _InFlight(future, api_key, version, deadline)
         if self._timer is None or deadline < self._timer_at:
@@ -510,7 +528,7 @@ class BrokerConnection:
 
     def _write(self, frame: bytes) -> None:
         try:
-            self._writer.write(frame)  # type: ignore[union-attr]
+            self._transport.write(frame)  # type: ignore[union-attr]
         except (OSError, RuntimeError, AttributeError) as exc:
             err = KafkaConnectionError(f"write to {self._peer} failed: {exc!r}")
             self._shutdown(err)
@@ -518,7 +536,7 @@ class BrokerConnection:
 
     async def _drain(self) -> None:
         try:
-            await self._writer.drain()  # type: ignore[union-attr]
+            await self._protocol.drain()  # type: ignore[union-attr]
         except (OSError, RuntimeError, AttributeError) as exc:
             err = KafkaConnectionError(f"write to {self._peer} failed: {exc!r}")
             self._shutdown(err)
@@ -532,56 +550,53 @@ class BrokerConnection:
 
     # ---------------------------------------------------------------------------------- reader
 
-    async def _read_loop(self) -> None:
-        reader = self._reader
-        in_flight = self._in_flight
-        unpack_size = _SIZE.unpack
-        unpack_corr = _CORR.unpack_from
-        try:
-            while True:
-                header = await reader.readexactly(4)  # type: ignore[union-attr]
-                (size,) = unpack_size(header)
-                if size < 4 or size > _MAX_FRAME:
-                    raise KafkaConnectionError(f"{self._peer} sent a frame of impossible size {size}")
-                payload = await reader.readexactly(size)  # type: ignore[union-attr]
-                (corr,) = unpack_corr(payload, 0)
-                entry = in_flight.pop(corr, None)
-                if entry is None:
-                    raise KafkaConnectionError(
-                        f"{self._peer} sent a response with unknown correlation id {corr}")
-                future = entry.future
-                if future.done():  # the caller gave up (cancelled); the response is dropped
-                    continue
-                try:
-                    body = decode_response(entry.api_key, entry.version, payload)
-                except Exception as exc:  # noqa: BLE001 - a bad response fails its request only
-                    future.set_exception(exc if isinstance(exc, KafkaError) else KafkaConnectionError(
-                        f"cannot decode response from {self._peer}: {exc!r}"))
-                    continue
-                throttle_ms = body.get("throttle_time_ms")
-                if throttle_ms and throttle_ms > 0:
-                    self._throttle(entry.api_key, entry.version, throttle_ms)
-                future.set_result(body)
-                if self._expiring and not in_flight and not self._held:
-                    self._shutdown(None)
-        except asyncio.CancelledError:
-            return
-        except asyncio.IncompleteReadError:
+    def _on_frame(self, payload: bytes) -> None:
+        """One response frame (called from the transport's ``data_received``)."""
+        (corr,) = _CORR.unpack_from(payload, 0)
+        entry = self._in_flight.pop(corr, None)
+        if entry is None:
             self._shutdown(KafkaConnectionError(
-                f"{self._peer} closed the connection"))
-        except KafkaError as exc:
-            self._shutdown(exc)
-        except ssl.SSLError as exc:
+                f"{self._peer} sent a response with unknown correlation id {corr}"))
+            return
+        future = entry.future
+        if future.done():  # the caller gave up (cancelled); the response is dropped
+            return
+        try:
+            body = decode_response(entry.api_key, entry.version, payload)
+        except Exception as exc:  # noqa: BLE001 - a bad response fails its request only
+            future.set_exception(exc if isinstance(exc, KafkaError) else KafkaConnectionError(
+                f"cannot decode response from {self._peer}: {exc!r}"))
+            return
+        throttle_ms = body.get("throttle_time_ms")
+        if throttle_ms and throttle_ms > 0:
+            self._throttle(entry.api_key, entry.version, throttle_ms)
+        future.set_result(body)
+        if self._expiring and not self._in_flight and not self._held:
+            self._shutdown(None)
+
+    def _on_lost(self, exc: BaseException | None) -> None:
+        """The stream ended: ``exc`` None when the broker closed it, else what broke it."""
+        if self._state == "closed":
+            return  # we closed it ourselves
+        if exc is None:
+            err: KafkaError = KafkaConnectionError(f"{self._peer} closed the connection")
+        elif isinstance(exc, KafkaError):
+            err = exc
+        elif isinstance(exc, FrameSizeError):
+            err = KafkaConnectionError(f"{self._peer} sent a frame of impossible size {exc.size}")
+        elif isinstance(exc, ssl.SSLError):
             if self._state == "connecting":
                 # TLS 1.3 reports a refused client certificate only after the handshake, as an
                 # alert on the first read: still a TLS failure, not worth retrying.
-                self._shutdown(describe_tls_failure(self.host, self.port, exc))
+                err = describe_tls_failure(self.host, self.port, exc)
             else:
-                self._shutdown(KafkaConnectionError(
-                    f"TLS connection to {self._peer} failed: {exc!r}"))
-        except OSError as exc:
-            self._shutdown(KafkaConnectionError(
-                f"connection to {self._peer} failed: {exc!r}"))
+                err = KafkaConnectionError(f"TLS connection to {self._peer} failed: {exc!r}")
+        elif isinstance(exc, OSError):
+            err = KafkaConnectionError(f"connection to {self._peer} failed: {exc!r}")
+        else:  # a bug of ours while handling a response: say so, and fail what is in flight
+            log.error("kafkaio: error handling a response from %s", self._peer, exc_info=exc)
+            err = KafkaConnectionError(f"connection to {self._peer} failed: {exc!r}")
+        self._shutdown(err)
 
     # --------------------------------------------------------------------------------- timers
 
@@ -662,14 +677,11 @@ class BrokerConnection:
                 if not entry.future.done():
                     # A fresh instance per request: callers may chain and re-raise independently.
                     entry.future.set_exception(type(fail)(fail.message))
-        if self._writer is not None:
+        if self._transport is not None:
             try:
-                self._writer.close()
+                self._transport.close()
             except RuntimeError:  # the loop is already closed
                 pass
-        task = self._reader_task
-        if task is not None and task is not _current_task():
-            task.cancel()
         callbacks, self._close_callbacks = self._close_callbacks, []
         for callback in callbacks:
             try:
@@ -680,22 +692,10 @@ class BrokerConnection:
     async def close(self) -> None:
         """Close the connection; requests still in flight fail with :class:`KafkaConnectionError`."""
         self._shutdown(None)
-        writer = self._writer
-        if writer is not None:
+        protocol = self._protocol
+        if protocol is not None and not protocol.closed.done():
             try:
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
+                await asyncio.wait_for(asyncio.shield(protocol.closed), 1.0)
             except (OSError, asyncio.TimeoutError, ssl.SSLError, RuntimeError):
                 pass
-        task = self._reader_task
-        if task is not None and not task.done():
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
 
-
-def _current_task() -> asyncio.Task | None:
-    try:
-        return asyncio.current_task()
-    except RuntimeError:
-        return None
