@@ -146,6 +146,8 @@ class RecordAccumulator:
         self.closing = False
         # the sender installs its wake-up; called when a batch becomes sendable early
         self.wakeup: Callable[[], None] = lambda: None
+        # and its ship_now (see append's ``ship``)
+        self.ship_now: Callable[[], None] = lambda: None
 
     # -- appending (the hot path) -------------------------------------------------------------
     def try_append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
@@ -159,8 +161,11 @@ class RecordAccumulator:
         return fut
 
     async def append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
-                     value: bytes | None, headers: Any, size: int) -> RecordFuture:
-        """Append, starting a new batch (waiting for buffer memory if needed)."""
+                     value: bytes | None, headers: Any, size: int, ship: bool = False) -> RecordFuture:
+        """Append, starting a new batch (waiting for buffer memory if needed).
+
+        ``ship``: the caller will wait for this record's delivery at once (``send_and_wait`` with
+        ``linger_ms=0``): a new batch is handed to the sender's ``ship_now`` instead of waking it."""
         if self.closed or self.closing:
             raise ProducerClosedError("the producer is closed; send() is no longer allowed")
         fut = self.try_append(topic, partition, timestamp, key, value, headers)
@@ -190,10 +195,10 @@ class RecordAccumulator:
                 return fut
         else:
             self._used += need
-        return self._new_batch(topic, partition, timestamp, key, value, headers, need)
+        return self._new_batch(topic, partition, timestamp, key, value, headers, need, ship)
 
     def _new_batch(self, topic: str, partition: int, timestamp: int, key: bytes | None,
-                   value: bytes | None, headers: Any, reserved: int) -> RecordFuture:
+                   value: bytes | None, headers: Any, reserved: int, ship: bool = False) -> RecordFuture:
         loop = self._loop or asyncio.get_running_loop()
         batch = ProducerBatch(topic, partition, self.new_builder(), loop.create_future(),
                               _now_ms(), self.delivery_timeout_ms, reserved)
@@ -206,8 +211,12 @@ class RecordAccumulator:
             dq = self._queues[tp] = deque()
         dq.append(batch)
         self._incomplete.add(batch)
-        self.wakeup()  # the previous batch is sendable now, or the sender needs the linger deadline
-        return RecordFuture(batch, delta, timestamp)
+        fut = RecordFuture(batch, delta, timestamp)
+        if ship and self.linger_ms <= 0:
+            self.ship_now()  # sent now when the sender is idle, else it is woken
+        else:
+            self.wakeup()  # the previous batch is sendable now, or the sender needs the linger deadline
+        return fut
 
     # -- buffer memory ------------------------------------------------------------------------
     async def _wait_for_memory(self, need: int) -> None:

@@ -276,7 +276,7 @@ class Producer(TransactionalProducerMixin):
         return fut
 
     async def _send(self, topic: str, value: Any, key: Any, partition: int | None, timestamp_ms: int | None,
-                    headers: Headers) -> RecordFuture:
+                    headers: Headers, ship: bool = False) -> RecordFuture:
         """send()'s general path: every check, metadata waits, serializers, partitioners, new batches."""
         if self._state != "started":
             await self._ensure_started()
@@ -334,7 +334,7 @@ class Producer(TransactionalProducerMixin):
             fut = _try_append(self._queues, topic, partition, timestamp_ms, key, value, headers)
             if fut is None:
                 fut = await self._accumulator.append(  # type: ignore[union-attr]
-                    topic, partition, timestamp_ms, key, value, headers, size)
+                    topic, partition, timestamp_ms, key, value, headers, size, ship)
         except (TypeError, ValueError) as exc:
             raise SerializationError(f"invalid record for {topic}: {exc}") from None
         if self._on_delivery is not None:
@@ -350,8 +350,14 @@ class Producer(TransactionalProducerMixin):
         timestamp_ms: int | None = None,
         headers: Headers = None,
     ) -> RecordMetadata:
-        """``send()`` and wait for the delivery: the record's metadata, or its error raised."""
-        fut = await self.send(topic, value, key, partition, timestamp_ms, headers)
+        """``send()`` and wait for the delivery: the record's metadata, or its error raised.
+
+        With ``linger_ms=0``, a record that starts a new batch is sent from this call when the
+        sender is idle, rather than by the sender one event-loop pass later: the caller waits for
+        it anyway, so nothing else could join its batch from here."""
+        fut = self._send_path.try_send(topic, value, key, partition, timestamp_ms, headers)
+        if fut is None:
+            fut = await self._send(topic, value, key, partition, timestamp_ms, headers, ship=True)
         return await fut
 
     async def send_many(

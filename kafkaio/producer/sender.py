@@ -54,13 +54,40 @@ _OUT_OF_ORDER = OutOfOrderSequenceNumberError.errno
 _UNKNOWN_PRODUCER_ID = UnknownProducerIdError.errno
 
 
-def _retrieve(future: asyncio.Future) -> None:
-    if not future.cancelled():
-        future.exception()  # marks it retrieved: no "exception was never retrieved" at collection
-
-
 def _now_ms() -> float:
     return time.monotonic() * 1000.0
+
+
+class _ProduceRequest:
+    """A produce request that the sender's pass wrote itself, settled by the connection.
+
+    It is the request's :class:`~kafkaio.conn.ResponseSink`: the connection hands it the response
+    from the socket's read callback, and the sender settles the batches right there -- without a
+    task awaiting a future, which cost one event-loop pass and a task per request on the path of
+    every ``send_and_wait``. A failure is settled a loop pass later instead: the connection fails
+    requests from inside its own calls (a write that finds the socket broken, a close), and the
+    sender's handling must not run inside those.
+    """
+
+    __slots__ = ("_sender", "node", "batches", "settled")
+
+    def __init__(self, sender: Sender, node: int, batches: list[ProducerBatch]) -> None:
+        self._sender = sender
+        self.node = node
+        self.batches = batches
+        self.settled = False
+
+    def done(self) -> bool:
+        return self.settled
+
+    def set_result(self, body: Any) -> None:
+        self._sender._settle(self, body, None)
+
+    def set_exception(self, exc: BaseException) -> None:
+        try:
+            asyncio.get_running_loop().call_soon(self._sender._settle, self, None, exc)
+        except RuntimeError:  # no running loop (closing down): settle now
+            self._sender._settle(self, None, exc)
 
 
 class Sender:
@@ -95,6 +122,7 @@ class Sender:
         self._rewrite = rewrite_producer_state
         self._in_flight: dict[int, int] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._requests: set[_ProduceRequest] = set()  # written by a pass, response not yet settled
         self._muted: set[tuple[str, int]] = set()
         self._guarantee_order = max_in_flight == 1
         self._task: asyncio.Task | None = None
@@ -110,7 +138,9 @@ class Sender:
         # transaction coordinator) and hears of every batch that fails for good
         self.transactions: Any = None
         self.on_batch_failed: Callable[[ProducerBatch, BaseException], None] | None = None
+        self._in_pass = False
         accumulator.wakeup = self.wakeup
+        accumulator.ship_now = self.ship_now
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -121,6 +151,32 @@ class Sender:
         w = self._waiter
         if w is not None and not w.done():
             w.set_result(None)
+
+    def ship_now(self) -> None:
+        """Drain and send the ready batches now, from the caller, when the sender is idle.
+
+        For ``send_and_wait`` with ``linger_ms=0`` (see the accumulator's ``append``): the sender's
+        own pass would run one event-loop pass later, on the critical path of the round trip.
+        Only when nothing is in flight (concurrent senders keep filling one batch while a request
+        is out, as before), no pass is under way and there is no producer-id, transaction or fatal
+        state to handle first; otherwise, and for anything this leaves queued, the sender is woken."""
+        idem = self._idem
+        if (self._in_pass or not self._running or self.fatal_error is not None
+                or self.transactions is not None or any(self._in_flight.values())
+                or (idem is not None and (idem.epoch_bump_needed or not idem.has_producer_id))):
+            self.wakeup()
+            return
+        acc = self._acc
+        try:
+            batches_by_node, _, leader_unknown = acc.drain(
+                _now_ms(), self._cluster.leader_for, self._node_available, self._can_drain)
+            for node, batches in batches_by_node.items():
+                self._send(node, batches)
+        except Exception:  # noqa: BLE001 - the sender's pass takes over (and logs it there too)
+            log.exception("kafkaio producer: error sending from send_and_wait; the sender retries")
+            leader_unknown = True
+        if leader_unknown or acc.has_undrained():
+            self.wakeup()
 
     @property
     def in_flight_requests(self) -> int:
@@ -141,6 +197,8 @@ class Sender:
         if force:
             for t in list(self._tasks):
                 t.cancel()
+            for req in list(self._requests):
+                self._settle(req, None, None)  # fails its batches: closed with them in flight
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
@@ -152,14 +210,18 @@ class Sender:
             # a fresh waiter before the pass: a wake-up during the pass is not lost
             self._wait_for_event()
             try:
-                if not self._running and (self._force_close or
-                                          (acc.incomplete_count == 0 and not self._tasks)):
+                if not self._running and (self._force_close or (
+                        acc.incomplete_count == 0 and not self._tasks and not self._requests)):
                     return
                 if self.fatal_error is not None:
                     acc.abort_queued(lambda b: self.fatal_error)  # type: ignore[arg-type,return-value]
                     delay = float("inf")
                 else:
-                    delay = await self._run_once()
+                    self._in_pass = True
+                    try:
+                        delay = await self._run_once()
+                    finally:
+                        self._in_pass = False
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the sender must never die silently
@@ -306,16 +368,17 @@ class Sender:
                 self._muted.add(batch.tp)
         if not ready:
             return
-        started = self._start_produce(node, ready)
         self._in_flight[node] = self._in_flight.get(node, 0) + 1
-        task = asyncio.get_running_loop().create_task(self._produce(node, ready, started))
+        if self._start_produce(node, ready):
+            return
+        task = asyncio.get_running_loop().create_task(self._produce(node, ready))
         self._tasks.add(task)
         task.add_done_callback(self._request_done)
 
-    def _start_produce(self, node: int, batches: list[ProducerBatch]) -> asyncio.Future | None:
-        """Write the produce request now, within the sender's pass, when that is safe: the
-        response's future (failed with the error if the write raised one); None leaves it all to
-        _produce.
+    def _start_produce(self, node: int, batches: list[ProducerBatch]) -> bool:
+        """Write the produce request now, within the sender's pass, when that is safe; its
+        response then settles the batches from the connection's read callback
+        (:class:`_ProduceRequest`). False leaves it all to a :meth:`_produce` task.
 
         Writing it from the request's task put it on the wire one event-loop pass later, on the
         critical path of every send_and_wait (interleaved A/B, 13 pairs of 4,000 send_and_wait on
@@ -324,20 +387,66 @@ class Sender:
         connection can be overtaken, and at most one request skips the write-buffer drain), the
         connection is already open, a response is expected (acks != 0) and no transaction needs a
         pinned Produce version."""
-        if self._acks == 0 or self.transactions is not None or self._in_flight.get(node, 0):
-            return None
+        if self._acks == 0 or self.transactions is not None or self._in_flight.get(node, 0) > 1:
+            return False
         conn = self._cluster.ready_connection(node, "produce")
         if conn is None:
-            return None
+            return False
+        req = _ProduceRequest(self, node, batches)
+        self._requests.add(req)
         try:
-            future = conn.start_request(ApiKey.PRODUCE, self._request_body(batches),
-                                        timeout_ms=self._request_timeout_ms)
-        except KafkaError as exc:  # settled by _produce like a failed request()
-            future = asyncio.get_running_loop().create_future()
-            future.set_exception(exc)
-        # retrieved even if the task is cancelled before it awaits it (close with force)
-        future.add_done_callback(_retrieve)
-        return future
+            conn.start_request(ApiKey.PRODUCE, self._request_body(batches),
+                               timeout_ms=self._request_timeout_ms, sink=req)
+        except KafkaError as exc:  # not written: settled like a request that failed
+            req.set_exception(exc)
+        return True
+
+    def _settle(self, req: _ProduceRequest, resp: dict | None, exc: BaseException | None) -> None:
+        """The outcome of a request written by :meth:`_start_produce`: its response, or the error
+        that failed it; neither (``stop(force=True)``): the producer closed with it in flight."""
+        if req.settled:
+            return
+        req.settled = True
+        self._requests.discard(req)
+        batches = req.batches
+        try:
+            if resp is not None:
+                self._handle_response(batches, resp)
+            elif exc is None:
+                for b in batches:
+                    self._fail(b, ProducerClosedError(
+                        f"the producer was closed with {b.topic}-{b.partition} in flight; delivery unknown"))
+            elif isinstance(exc, KafkaError):
+                if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):
+                    self._cluster.request_refresh()
+                for b in batches:
+                    self._handle_error(b, exc, from_response=False)
+            else:
+                raise exc
+        except Exception as err:  # noqa: BLE001 - never leave a batch undecided
+            log.exception("kafkaio producer: unexpected error handling a produce response")
+            for b in batches:
+                self._fail(b, KafkaError(f"unexpected producer error: {err!r}"))
+        finally:
+            self._request_finished(req.node, batches)
+
+    def _request_finished(self, node: int, batches: list[ProducerBatch]) -> None:
+        self._in_flight[node] -= 1
+        if self._guarantee_order:
+            for b in batches:
+                self._muted.discard(b.tp)
+        if self._pass_needed():
+            self.wakeup()
+
+    def _pass_needed(self) -> bool:
+        """Whether a finished request leaves the sender a reason for a pass: batches queued (they
+        may have waited for this request's in-flight slot or partition), closing, a fatal error,
+        producer-id work, or transactions (whose manager watches the sender's progress). Otherwise
+        the pass would find nothing to do; skipping it saves one per ``send_and_wait``."""
+        idem = self._idem
+        return (not self._running or self.fatal_error is not None or self.transactions is not None
+                or (idem is not None and (idem.epoch_bump_needed or not idem.has_producer_id))
+                or self._acc.has_undrained())
 
     def _request_done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
@@ -355,28 +464,23 @@ class Sender:
             "topic_data": topic_data,
         }
 
-    async def _produce(self, node: int, batches: list[ProducerBatch],
-                       started: asyncio.Future | None = None) -> None:
-        """Send one produce request (unless _start_produce already wrote it: ``started``) and
-        settle its batches from the response."""
+    async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
+        """Send one produce request and settle its batches from the response."""
         try:
             try:
-                if started is not None:
-                    resp = await started
-                else:
-                    body = self._request_body(batches)
-                    conn = await self._cluster.connection(node, purpose="produce")
-                    if self._acks == 0:
-                        await conn.request(ApiKey.PRODUCE, body, expect_response=False)
-                        for b in batches:
-                            self._complete(b, -1, -1)
-                        return
-                    version = None
-                    txn = self.transactions
-                    if txn is not None and not txn.protocol_v2:  # classic transactions: v12+ means KIP-890 v2
-                        version = min(conn.version(ApiKey.PRODUCE), LAST_TXN_V1_VERSIONS[ApiKey.PRODUCE])
-                    resp = await conn.request(ApiKey.PRODUCE, body, version=version,
-                                              timeout_ms=self._request_timeout_ms)
+                body = self._request_body(batches)
+                conn = await self._cluster.connection(node, purpose="produce")
+                if self._acks == 0:
+                    await conn.request(ApiKey.PRODUCE, body, expect_response=False)
+                    for b in batches:
+                        self._complete(b, -1, -1)
+                    return
+                version = None
+                txn = self.transactions
+                if txn is not None and not txn.protocol_v2:  # classic transactions: v12+ means KIP-890 v2
+                    version = min(conn.version(ApiKey.PRODUCE), LAST_TXN_V1_VERSIONS[ApiKey.PRODUCE])
+                resp = await conn.request(ApiKey.PRODUCE, body, version=version,
+                                          timeout_ms=self._request_timeout_ms)
             except KafkaError as exc:
                 if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):
                     self._cluster.request_refresh()
@@ -394,11 +498,7 @@ class Sender:
             for b in batches:
                 self._fail(b, KafkaError(f"unexpected producer error: {exc!r}"))
         finally:
-            self._in_flight[node] -= 1
-            if self._guarantee_order:
-                for b in batches:
-                    self._muted.discard(b.tp)
-            self.wakeup()
+            self._request_finished(node, batches)
 
     def _handle_response(self, batches: list[ProducerBatch], resp: dict) -> None:
         results: dict[tuple[str, int], dict] = {}
