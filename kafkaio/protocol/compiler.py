@@ -250,10 +250,10 @@ def compile_struct(fields: tuple[Field, ...] | list[Field], version: int, flexib
         e, d = _field_codec(f, version, flexible)
         enc_ops.append(_var_encoder(f.name, default, e))
         names.append(f.name)
-        sub_dec = None
+        sub = None
         if f.type == "[]" or (f.type.startswith("[]") and f.fields):
-            sub_dec = compile_struct(f.fields, version, flexible).decode
-        plan.append(("var", f.name, default, e, d, sub_dec, flexible, f.nullable_in(version)))
+            sub = compile_struct(f.fields, version, flexible)
+        plan.append(("var", f.name, default, e, d, sub, flexible, f.nullable_in(version)))
     flush()
     tagged.sort(key=lambda x: x[0])
     return _generate(plan, tuple(enc_ops), tuple(names), tagged, flexible, defaults)
@@ -266,7 +266,9 @@ def _generate(plan: list[tuple], enc_ops: tuple, names: tuple, tagged: list, fle
     The closures in ``enc_ops`` do the same work one field at a time; they are kept for the slow
     path that names the failing field. The generated code unrolls the field loop, keeps decoded
     values in locals and builds the dict once, which halves the cost of a struct."""
-    ns: dict[str, Any] = {"RLEN": p.read_array_length, "Exception": Exception}
+    ns: dict[str, Any] = {"RLEN": p.read_array_length, "Exception": Exception, "WUV": p.write_uvarint,
+                          "PI32": p.INT32.pack, "list": list, "str": str,
+                          "UnicodeDecodeError": UnicodeDecodeError}
     enc_lines = ["def encode(out, d):", "    try:", "        get = d.get"]
     dec_lines = ["def decode(buf, pos):"]
     keys: list[tuple[str, str]] = []
@@ -285,18 +287,83 @@ def _generate(plan: list[tuple], enc_ops: tuple, names: tuple, tagged: list, fle
             dec_lines.append(f"    {targets}, = U{i}(buf, pos)")
             dec_lines.append(f"    pos += {s.size}")
         else:
-            _, key, default, enc, dec, sub_dec, compact, nullable = step
+            _, key, default, enc, dec, sub, compact, nullable = step
             ns[f"E{i}"], ns[f"D{i}"] = enc, default
-            enc_lines.append(f"        E{i}(out, get({key!r}, D{i}))")
             keys.append((key, f"v{i}"))
-            if sub_dec is None:
+            if sub is None and enc in (p.write_compact_string, p.write_compact_nullable_string):
+                # Compact strings (topic names, member ids...) inline for the common case: a str
+                # of under 127 bytes each way; anything else (None, other types, long or invalid
+                # strings) through the primitive, for its checks and messages.
+                ns[f"R{i}"] = dec
+                enc_lines += [
+                    f"        x = get({key!r}, D{i})",
+                    "        if x.__class__ is str:",
+                    "            x = x.encode('utf-8')",
+                    "            n = len(x) + 1",
+                    "            if n < 0x80:",
+                    "                out.append(n)",
+                    "            else:",
+                    "                WUV(out, n)",
+                    "            out += x",
+                    "        else:",
+                    f"            E{i}(out, x)",
+                ]
+                dec_lines += [
+                    "    b = buf[pos] if pos < len(buf) else 0",
+                    "    if 0 < b < 0x80 and pos + b <= len(buf):",
+                    "        try:",
+                    f"            v{i} = str(buf[pos + 1:pos + b], 'utf-8')",
+                    "        except UnicodeDecodeError:",
+                    f"            v{i}, pos = R{i}(buf, pos)",
+                    "        else:",
+                    "            pos += b",
+                    "    else:",
+                    f"        v{i}, pos = R{i}(buf, pos)",
+                ]
+            elif sub is None:
+                enc_lines.append(f"        E{i}(out, get({key!r}, D{i}))")
                 ns[f"R{i}"] = dec
                 dec_lines.append(f"    v{i}, pos = R{i}(buf, pos)")
             else:
-                # Arrays of structs are decoded inline: one call per element, not two.
-                ns[f"S{i}"] = sub_dec
+                # Arrays of structs are encoded and decoded inline: one call per element, not
+                # two. Anything but a list (None, a tuple, a wrong type) goes through the array's
+                # own encoder, which writes null or raises exactly as it always did; a failing
+                # element sends the whole struct to FAIL, whose slow path names it.
+                ns[f"S{i}"], ns[f"SE{i}"] = sub.decode, sub.encode
+                enc_lines += [
+                    f"        x = get({key!r}, D{i})",
+                    "        if x.__class__ is not list:",
+                    f"            E{i}(out, x)",
+                    "        else:",
+                ]
+                if compact:
+                    enc_lines += [
+                        "            n = len(x) + 1",
+                        "            if n < 0x80:",
+                        "                out.append(n)",
+                        "            else:",
+                        "                WUV(out, n)",
+                    ]
+                else:
+                    enc_lines.append("            out += PI32(len(x))")
+                enc_lines += [
+                    "            for y in x:",
+                    f"                SE{i}(out, y)",
+                ]
+                if compact:
+                    # the common case (a short non-null array that fits) without RLEN's call;
+                    # anything else through RLEN, for its checks and messages
+                    dec_lines += [
+                        "    b = buf[pos] if pos < len(buf) else 0",
+                        "    if 0 < b < 0x80 and b <= len(buf) - pos:",
+                        "        n = b - 1",
+                        "        pos += 1",
+                        "    else:",
+                        f"        n, pos = RLEN(buf, pos, True, {nullable})",
+                    ]
+                else:
+                    dec_lines.append(f"    n, pos = RLEN(buf, pos, False, {nullable})")
                 dec_lines += [
-                    f"    n, pos = RLEN(buf, pos, {compact}, {nullable})",
                     "    if n < 0:",
                     f"        v{i} = None",
                     "    else:",
@@ -325,7 +392,15 @@ def _generate(plan: list[tuple], enc_ops: tuple, names: tuple, tagged: list, fle
         ]
         ns["TAGENC"] = _tagged_encoder(tagged)
         ns["TAGDEC"] = _tagged_decoder(tagged)
-        enc_lines.append("        TAGENC(out, d)")
+        if tagged:
+            enc_lines.append("        TAGENC(out, d)")
+        else:  # no tagged field in the schema: a zero count unless the caller carries unknown ones
+            enc_lines += [
+                "        if get('_unknown_tagged_fields'):",
+                "            TAGENC(out, d)",
+                "        else:",
+                "            out.append(0)",
+            ]
         dec_lines.append("    return d, TAGDEC(buf, pos, d)")
         fail_ops, fail_names = enc_ops + (ns["TAGENC"],), names + ("(tagged fields)",)
     else:
