@@ -550,8 +550,9 @@ class BrokerConnection:
 
     # ---------------------------------------------------------------------------------- reader
 
-    def _on_frame(self, payload: bytes) -> None:
-        """One response frame (called from the transport's ``data_received``)."""
+    def _on_frame(self, payload: bytes | memoryview) -> None:
+        """One response frame (called from the protocol's read callback; a large frame comes as a
+        read-only memoryview of its own buffer, which the decoded body's record sets share)."""
         (corr,) = _CORR.unpack_from(payload, 0)
         entry = self._in_flight.pop(corr, None)
         if entry is None:

@@ -42,20 +42,24 @@ class FrameProtocol(asyncio.BufferedProtocol):
 
     The socket is read straight into one reusable buffer (a buffered protocol): a plain protocol
     gets a fresh ``bytes`` per read, which CPython allocates at the transport's 256 KiB read size
-    and then shrinks -- on glibc an ``mmap``/``mremap``/``munmap`` for every response. A frame larger
-    than the buffer grows it to fit (so the frame is copied once, when it is handed over), and the
-    buffer shrinks back once such a frame is done.
+    and then shrinks -- on glibc an ``mmap``/``mremap``/``munmap`` for every response. Frames that
+    fit in that buffer are copied out of it when handed over. A larger frame (a big fetch response)
+    is read into a buffer of its own, exactly its size, offered only up to the frame's end, and
+    handed over as a read-only ``memoryview`` of it without any copy; the reusable buffer then takes
+    over again.
     """
 
-    def __init__(self, on_frame: Callable[[bytes], object], on_lost: Callable[[BaseException | None], object],
+    def __init__(self, on_frame: Callable[[bytes | memoryview], object],
+                 on_lost: Callable[[BaseException | None], object],
                  max_frame: int, loop: asyncio.AbstractEventLoop, buffer_size: int = _BUFFER) -> None:
         self._on_frame = on_frame
         self._on_lost = on_lost
         self._max_frame = max_frame
         self.transport: asyncio.Transport | None = None
-        self._size = buffer_size
-        self._buf = bytearray(buffer_size)
-        self._view = memoryview(self._buf)
+        self._small = bytearray(buffer_size)
+        self._small_view = memoryview(self._small)
+        self._buf = self._small  # the reusable buffer, or a large frame's own
+        self._view = self._small_view
         self._start = 0  # unconsumed bytes are _buf[_start:_end]
         self._end = 0
         self._need = 4   # bytes from _start needed before anything can be cut (prefix, or prefix + size)
@@ -71,19 +75,21 @@ class FrameProtocol(asyncio.BufferedProtocol):
         self.transport = transport  # type: ignore[assignment]
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        free = len(self._buf) - self._end
-        if free >= _MIN_READ or free >= self._start + self._need - self._end:
+        if self._buf is not self._small:
+            return self._view[self._end:]  # a large frame's own buffer: the rest of that frame
+        size = len(self._small)
+        if self._need <= size and (size - self._end >= _MIN_READ or self._start + self._need <= size):
             return self._view[self._end:]
-        # too little room left at the end: move the unconsumed bytes to the front, into a buffer
-        # large enough for the frame they start (or the default size)
         pending = self._end - self._start
-        size = max(self._size, self._need + _MIN_READ)
-        if size != len(self._buf):
-            buf = bytearray(size)
+        if self._need > size:
+            # a frame larger than the reusable buffer: from here on it is read into its own
+            buf = bytearray(self._need)
             buf[:pending] = self._view[self._start:self._end]
             self._buf, self._view = buf, memoryview(buf)
-        else:  # through a copy: the two ranges may overlap
-            self._buf[:pending] = self._view[self._start:self._end].tobytes()
+        else:
+            # too little room left at the end: move the unconsumed bytes to the front (through a
+            # copy: the two ranges may overlap)
+            self._small[:pending] = self._view[self._start:self._end].tobytes()
         self._start, self._end = 0, pending
         return self._view[pending:]
 
@@ -95,6 +101,20 @@ class FrameProtocol(asyncio.BufferedProtocol):
         if end - pos < self._need:
             return  # most reads of a large frame end here
         view = self._view
+        if self._buf is not self._small:
+            # a large frame is complete (its buffer was offered only up to its end): hand it over
+            # as it is, and go back to the reusable buffer
+            frame = view.toreadonly()[4:]
+            self._buf, self._view = self._small, self._small_view
+            self._start = self._end = 0
+            self._need = 4
+            try:
+                self._on_frame(frame)
+            except BaseException as exc:  # noqa: BLE001 - reported through on_lost, never lost
+                self._abort(exc)
+                if not isinstance(exc, Exception):
+                    raise
+            return
         need = 4
         try:
             while end - pos >= 4:
@@ -119,9 +139,6 @@ class FrameProtocol(asyncio.BufferedProtocol):
         self._need = need
         if pos == end:
             self._start = self._end = 0
-            if len(self._buf) > self._size:  # a large frame is done: give its memory back
-                self._buf = bytearray(self._size)
-                self._view = memoryview(self._buf)
         else:
             self._start = pos
 

@@ -81,11 +81,17 @@ def test_many_frames_in_one_read(harness):
     assert harness.frames == payloads
 
 
-def test_a_large_frame_grows_the_buffer_and_it_shrinks_back(harness):
-    big = bytes(range(256)) * 40  # 10,240 bytes through a 64-byte buffer
-    harness.feed(frame(big) + frame(b"next"), max_read=1000)
-    assert harness.frames == [big, b"next"]
-    assert len(harness.proto._buf) == 64
+@pytest.mark.parametrize("max_read", [1, 7, 60, 1000, None])
+def test_a_large_frame_is_read_into_its_own_buffer_and_handed_over_without_a_copy(max_read):
+    h = Harness(buffer_size=64)
+    big = bytes(range(256)) * 40  # 10,240 bytes, through a 64-byte reusable buffer
+    h.feed(frame(b"small") + frame(big) + frame(b"next") + frame(big[:30]), max_read=max_read)
+    assert h.frames == [b"small", big, b"next", big[:30]]
+    large = h.frames[1]
+    assert isinstance(large, memoryview) and large.readonly  # the frame's own buffer, not a copy
+    assert all(isinstance(f, bytes) for f in h.frames[::2])  # small frames: copied out
+    assert h.proto._buf is h.proto._small and len(h.proto._small) == 64
+    h.close()
 
 
 @pytest.mark.parametrize("size", [-1, 0, 3, (1 << 20) + 1])
