@@ -1,0 +1,103 @@
+"""Where a ``send_and_wait`` round trip goes: the client's share and the broker's.
+
+Runs ``send_and_wait`` one record at a time (``acks=all``, idempotent, ``linger_ms=0``: the
+latency scenario of the suite) and prints, over the measured sends:
+
+- the round trip's p50 and p99 (wall clock);
+- the client's CPU time per send (user and system, ``os.times()``);
+- the split of the round trip at the socket: from writing the request to reading its response
+  (the broker, the network and the wake-up of this process) and from reading a response to writing
+  the next request (the client: settling the batch, resuming the caller, the next ``send``).
+
+The split is measured by wrapping the connection's ``_write`` and ``_on_frame`` with a clock read,
+which adds a little to the client's side. Environment: KAFKAIO_BOOTSTRAP (required), N (3000),
+WARMUP (500), VALUE_SIZE (100), LOOP (asyncio or uvloop).
+
+    KAFKAIO_BOOTSTRAP=127.0.0.1:9092 .venv/bin/python -m benchmarks.roundtrip
+
+Alternate two trees (say, the commit before a change and after it) on one broker to compare them:
+``PYTHONPATH=/path/to/other/tree`` selects the other tree's ``kafkaio``.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+
+from kafkaio import Admin, NewTopic, Producer
+from kafkaio import conn as _conn
+
+
+def _percentile(sorted_values: list[int], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))] / 1000.0
+
+
+async def main() -> None:
+    bootstrap = os.environ["KAFKAIO_BOOTSTRAP"]
+    n = int(os.environ.get("N", "3000"))
+    warmup = int(os.environ.get("WARMUP", "500"))
+    value = b"x" * int(os.environ.get("VALUE_SIZE", "100"))
+    topic = "roundtrip-" + uuid.uuid4().hex[:8]
+    writes: list[int] = []
+    reads: list[int] = []
+    clock = time.perf_counter_ns
+    write = _conn.BrokerConnection._write
+    on_frame = getattr(_conn.BrokerConnection, "_on_frame", None)  # absent in trees before 2026-11-28
+
+    # only the produce connection's traffic: a metadata refresh elsewhere must not shift the pairs
+    def timed_write(self: _conn.BrokerConnection, frame: bytes) -> None:
+        if self.purpose == "produce":
+            writes.append(clock())
+        write(self, frame)
+
+    def timed_on_frame(self: _conn.BrokerConnection, payload: bytes) -> None:
+        if self.purpose == "produce":
+            reads.append(clock())
+        on_frame(self, payload)
+
+    async with Admin(bootstrap_servers=bootstrap) as admin:
+        await admin.create_topics([NewTopic(topic, 1, 1)], wait_for_leaders=True)
+    if on_frame is not None:  # before connecting: the connection binds _on_frame when it opens
+        _conn.BrokerConnection._write = timed_write  # type: ignore[method-assign]
+        _conn.BrokerConnection._on_frame = timed_on_frame  # type: ignore[method-assign]
+    try:
+        producer = Producer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0)
+        await producer.start()
+        for _ in range(warmup):
+            await producer.send_and_wait(topic, value)
+        writes.clear()
+        reads.clear()
+        latencies: list[int] = []
+        t0 = os.times()
+        for _ in range(n):
+            start = clock()
+            await producer.send_and_wait(topic, value)
+            latencies.append(clock() - start)
+        t1 = os.times()
+        await producer.close()
+    finally:
+        if on_frame is not None:
+            _conn.BrokerConnection._write, _conn.BrokerConnection._on_frame = write, on_frame  # type: ignore[method-assign]
+        async with Admin(bootstrap_servers=bootstrap) as admin:
+            await admin.delete_topics([topic])
+    latencies.sort()
+    # every send writes one request and reads its response, in turn
+    pairs = list(zip(writes, reads))
+    away = sorted(r - w for w, r in pairs)
+    here = sorted(w2 - r for (_, r), (w2, _) in zip(pairs, pairs[1:]))
+    loop = os.environ.get("LOOP", "asyncio")
+    split = (f"; write -> response p50 {_percentile(away, 0.5):.0f} us, "
+             f"response -> next write p50 {_percentile(here, 0.5):.0f} us") if away and here else ""
+    print(f"send_and_wait x{n} ({loop}): p50 {_percentile(latencies, 0.5):.0f} us, "
+          f"p99 {_percentile(latencies, 0.99):.0f} us; client CPU per send: "
+          f"user {1e6 * (t1.user - t0.user) / n:.0f} us, system {1e6 * (t1.system - t0.system) / n:.0f} us"
+          f"{split}")
+
+
+if __name__ == "__main__":
+    if os.environ.get("LOOP") == "uvloop":
+        import uvloop
+
+        uvloop.install()
+    asyncio.run(main())
