@@ -3,8 +3,8 @@
 Framing is Kafka's: a 4-byte big-endian size, then the message. Requests carry a correlation id;
 many may be in flight at once (pipelined) and the broker answers them in order, but we match each
 response to its request by id anyway so that a protocol bug can never hand a caller the wrong
-body. Each response frame is matched and its request's future completed from the transport's
-``data_received`` (:class:`kafkaio.framing.FrameProtocol`), without a reader task in between.
+body. Each response frame is matched and its request's future completed from the protocol's read
+callback (:class:`kafkaio.framing.FrameProtocol`), without a reader task in between.
 
 On connect: TCP (+TLS), ApiVersions (client software name and version; the negotiated version of
 every API is kept for this connection), then SASL when configured.

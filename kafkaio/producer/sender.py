@@ -399,6 +399,9 @@ class Sender:
                                timeout_ms=self._request_timeout_ms, sink=req)
         except KafkaError as exc:  # not written: settled like a request that failed
             req.set_exception(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug must fail the batches, not strand them
+            log.exception("kafkaio producer: cannot write a produce request")
+            req.set_exception(KafkaError(f"cannot write the produce request: {exc!r}"))
         return True
 
     def _settle(self, req: _ProduceRequest, resp: dict | None, exc: BaseException | None) -> None:

@@ -9,6 +9,7 @@ from producer_helpers import create_topic, read_partition, read_topic, unique
 
 from kafkaio.errors import (
     IllegalArgumentError,
+    KafkaError,
     KafkaTimeoutError,
     ProducerClosedError,
     RecordTooLargeError,
@@ -192,3 +193,40 @@ async def test_flush_waits_for_everything_sent_so_far(producer_bootstrap: str) -
         assert not any(f.done() for f in futs)  # a minute of linger: nothing sent yet
         await asyncio.wait_for(p.flush(), 30)
         assert all(f.done() and f.exception() is None for f in futs)
+
+
+async def test_send_and_wait_with_linger_0_keeps_order_and_concurrent_senders_share_batches(
+        producer_bootstrap: str) -> None:
+    # send_and_wait with linger_ms=0 sends a new batch from the call when nothing is in flight;
+    # callers waiting concurrently must still fill one batch while that request is out
+    topic = await create_topic(producer_bootstrap, unique("ship"), 1)
+    async with Producer(bootstrap_servers=producer_bootstrap, linger_ms=0) as p:
+        for i in range(20):
+            md = await p.send_and_wait(topic, b"one-%d" % i)
+            assert md.offset == i
+        mds = await asyncio.gather(*(p.send_and_wait(topic, b"many-%d" % i) for i in range(200)))
+        assert [md.offset for md in mds] == list(range(20, 220))
+    got = await read_partition(producer_bootstrap, topic, 0)
+    assert [r.value for r in got] == [b"one-%d" % i for i in range(20)] + [b"many-%d" % i for i in range(200)]
+    assert len({r.base_sequence for r in got[:20]}) == 20  # one at a time: a batch each
+    # the first caller's record goes at once; the other 199 join one batch while it is out
+    # (sending each new batch as it opened would make one per in-flight slot, 6 or more)
+    assert len({r.base_sequence for r in got[20:]}) <= 3
+
+
+async def test_an_unexpected_error_writing_a_request_fails_the_records_instead_of_stranding_them(
+        producer_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kafkaio.conn import BrokerConnection
+
+    topic = await create_topic(producer_bootstrap, unique("strand"), 1)
+    async with Producer(bootstrap_servers=producer_bootstrap, linger_ms=0) as p:
+        await p.send_and_wait(topic, b"warm-up")
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("injected bug")
+
+        monkeypatch.setattr(BrokerConnection, "start_request", broken)
+        with pytest.raises(KafkaError, match="injected bug"):
+            await asyncio.wait_for(p.send_and_wait(topic, b"v"), 30)
+        monkeypatch.undo()
+        assert (await p.send_and_wait(topic, b"after")).offset == 1
