@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+import time
 from typing import AsyncIterator
 
 import pytest
@@ -255,7 +256,7 @@ def produce_frame(topic: str, acks: int, corr: int, version: int) -> bytes:
     from kafkaio.records import BatchBuilder
 
     builder = BatchBuilder()
-    builder.append(0, b"k", b"v", [])
+    builder.append(int(time.time() * 1000), b"k", b"v", [])  # not 1970: retention would delete it
     return bytes(encode_request(ApiKey.PRODUCE, version, corr, "proxy-test", {
         "transactional_id": None, "acks": acks, "timeout_ms": 30000,
         "topic_data": [{"name": topic, "partition_data": [{"index": 0, "records": builder.build()}]}]}))

@@ -5,6 +5,7 @@ producers and consumers still deliver every record exactly once and in order."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
@@ -52,7 +53,9 @@ async def _drop_quota(admin: Admin, client_id: str, key: str) -> None:
 
 def _produce_body(topic: str, value: bytes) -> dict:
     builder = BatchBuilder(batch_size=1 << 20)
-    builder.append(0, None, value, [])
+    # a current timestamp: records of 1970 breach the broker's 7-day retention, and its periodic
+    # retention check (every 5 minutes) deleted them between writing and reading them back
+    builder.append(int(time.time() * 1000), None, value, [])
     return {"transactional_id": None, "acks": 1, "timeout_ms": 30000,
             "topic_data": [{"name": topic, "partition_data": [{"index": 0, "records": builder.build()}]}]}
 
