@@ -10,8 +10,9 @@ and PCLMULQDQ.
 
     .venv/bin/python -m benchmarks.crc_hybrid
 
-Result on the development machine's AMD EPYC (Zen 1), 2026-11-28: the fold 9.6-9.9 GB/s, the hybrid
-9.4-9.8 GB/s for every CW -- no gain (docs/records.md, Speed).
+Results (docs/records.md, Speed): on an AMD EPYC (Zen 1), 2026-11-28, the fold 9.6-9.9 GB/s, the
+hybrid 9.4-9.8 GB/s for every CW, no gain; on an Intel Xeon (model 167, 2.6 GHz), 2026-12-04, the
+fold 30-32 GB/s, the hybrid 41-43 / 54-55 / 57-59 GB/s for CW = 1 / 2 / 3.
 """
 from __future__ import annotations
 
