@@ -164,6 +164,9 @@ class FaultProxy:
         self.responses_seen: Counter[int] = Counter()
         #: responses swallowed by drop_responses / cut_after_requests, per api key
         self.responses_dropped: Counter[int] = Counter()
+        #: the last response swallowed per api key (the frame without its size prefix), so a test
+        #: can tell what the broker answered to a request whose answer the client never saw
+        self.last_dropped_response: dict[int, bytes] = {}
         #: requests swallowed by drop_requests (not counted in requests_seen), per api key
         self.requests_dropped: Counter[int] = Counter()
         self.connections_accepted = 0
@@ -457,6 +460,7 @@ class FaultProxy:
             key = info.api_key if info is not None else -1
             if corr in link.cut_on_response:
                 self.responses_dropped[key] += 1
+                self.last_dropped_response[key] = frame[4:]
                 self.connections_cut += 1
                 link.abort()
                 return
@@ -465,6 +469,7 @@ class FaultProxy:
                 self._drop_rules = [r for r in self._drop_rules if not r.spent]
             if dropped:
                 self.responses_dropped[key] += 1
+                self.last_dropped_response[key] = frame[4:]
                 continue
             await self._hold(info)
             await self._flow()
