@@ -5,9 +5,9 @@ The compiled reader also runs over many random mutations in a child process, so 
 segfault from an out-of-bounds read) fails this test instead of killing the test run."""
 from __future__ import annotations
 
+import pathlib
 import subprocess
 import sys
-import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -92,39 +92,9 @@ def test_random_bytes_after_a_plausible_header(prefix, magic, rest):
     _check(prefix[:8] + len(body).to_bytes(4, "big") + body)
 
 
-CHILD = textwrap.dedent("""
-    import random, sys
-    from kafkaio._speedups import _records
-    from kafkaio.errors import CorruptRecordError
-    sys.path.insert(0, sys.argv[2])
-    from test_records_fuzz import SEEDS
-    rnd = random.Random(int(sys.argv[1]))
-    for _ in range(20000):
-        data = bytearray(rnd.choice(SEEDS))
-        for _ in range(rnd.randint(1, 6)):
-            pos = rnd.randrange(len(data)) if data else 0
-            op = rnd.random()
-            if op < 0.5 and data:
-                data[pos] = rnd.randrange(256)
-            elif op < 0.7:
-                del data[pos:pos + rnd.randint(1, 16)]
-            elif op < 0.85:
-                data[pos:pos] = rnd.randbytes(rnd.randint(1, 16))
-            else:
-                data += rnd.randbytes(rnd.randint(1, 64))
-        for check in (False, True):
-            try:
-                for b in _records.read_batches(bytes(data), check_crcs=check):
-                    b.records("t", 0)
-                    b.control_type
-            except CorruptRecordError:
-                pass
-    print("ok")
-""")
-
-
 def test_compiled_reader_survives_many_random_mutations_in_a_child_process(tmp_path):
     both("records")
-    here = str(__import__("pathlib").Path(__file__).parent)
-    proc = subprocess.run([sys.executable, "-c", CHILD, "1234", here], capture_output=True, text=True, timeout=240)
+    here = str(pathlib.Path(__file__).parent)
+    proc = subprocess.run([sys.executable, str(pathlib.Path(here) / "fuzz_child.py"), "1234", here, "20000"],
+                          capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", (proc.returncode, proc.stderr[-2000:])
