@@ -1,9 +1,18 @@
-"""The fetcher: keeps one Fetch in flight per leader broker, ahead of the application.
+"""The fetcher: keeps one Fetch in flight per broker it reads from, ahead of the application.
 
-Each leader gets its own loop that sends a Fetch for every fetchable partition it leads (assigned,
-positioned, not paused, with less than two ``max_partition_fetch_bytes`` already buffered), routes the
-response to the partitions, and immediately sends the next one. So fetching overlaps with the
-application's processing (prefetch), bounded to about one fetch's worth per partition.
+Each broker gets its own loop that sends a Fetch for every fetchable partition read from it
+(assigned, positioned, not paused, with less than two ``max_partition_fetch_bytes`` already
+buffered), routes the response to the partitions, and immediately sends the next one. So fetching
+overlaps with the application's processing (prefetch), bounded to about one fetch's worth per
+partition.
+
+A partition is read from its leader, or (KIP-392, with ``client_rack`` set and a rack-aware
+``replica.selector.class`` on the brokers) from the replica the leader names in its answer: the
+leader then returns no records, only ``preferred_read_replica``. As the Java client does, that
+replica is used until ``metadata_max_age_ms`` passes, it leaves the metadata, a fetch from it fails,
+or it reports an error for the partition; then the partition goes back to its leader (an
+OFFSET_OUT_OF_RANGE from a replica is retried at the leader instead of resetting the position, since
+the replica may only be behind).
 
 Responses are not decoded on arrival: only the batch headers are walked (to find the next fetch
 offset and, with read_committed, to drop aborted transactions); records are decoded when the
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from typing import Any
 
@@ -139,7 +149,7 @@ class Fetcher:
                     log.warning("kafkaio consumer: cannot establish positions: %s", exc)
                 await asyncio.sleep(self._backoff_s)
                 continue
-            by_node = self._fetchable_by_leader()
+            by_node = self._fetchable_by_node()
             for node, states in by_node.items():
                 if node not in self._in_flight:
                     self._in_flight[node] = asyncio.get_running_loop().create_task(
@@ -152,15 +162,22 @@ class Fetcher:
             finally:
                 waiters[0].cancel()
 
-    def _fetchable_by_leader(self) -> dict[int, list[PartitionState]]:
+    def _fetchable_by_node(self) -> dict[int, list[PartitionState]]:
         # Up to two fetches' worth per partition: the next response is on its way while the
         # application works through the current one, and memory stays bounded.
         limit = self._config.max_partition_fetch_bytes * PREFETCH_FETCHES
         out: dict[int, list[PartitionState]] = {}
         missing_leader = False
+        now = 0.0
         for st in self._subs.assignment.values():
             if not st.fetchable or st.buffered_bytes >= limit:
                 continue
+            if st.preferred_replica is not None:
+                now = now or time.monotonic()
+                node = self._read_replica(st, now)
+                if node is not None:
+                    out.setdefault(node, []).append(st)
+                    continue
             leader = self._cluster.leader_for(st.tp.topic, st.tp.partition)
             if leader is None or leader < 0:
                 missing_leader = True
@@ -170,6 +187,14 @@ class Fetcher:
             self._cluster.request_refresh()
         return out
 
+    def _read_replica(self, st: PartitionState, now: float) -> int | None:
+        """The preferred read replica of ``st`` while it is still valid, else None (and forgotten)."""
+        replica = st.preferred_replica
+        if replica is None or now >= st.preferred_until or self._cluster.metadata.broker(replica) is None:
+            st.preferred_replica = None
+            return None
+        return replica
+
     async def _fetch_from(self, node: int, states: list[PartitionState]) -> None:
         try:
             await self._fetch_once(node, states)
@@ -177,6 +202,7 @@ class Fetcher:
             raise
         except KafkaError as exc:
             log.debug("fetch from broker %s failed: %s", node, exc)
+            self._forget_replica(node, states)
             if exc.invalid_metadata or exc.retriable:
                 self._cluster.request_refresh()
             await asyncio.sleep(self._backoff_s)
@@ -187,6 +213,15 @@ class Fetcher:
         finally:
             self._in_flight.pop(node, None)
             self._wakeup.set()
+
+    @staticmethod
+    def _forget_replica(node: int, states: list[PartitionState]) -> None:
+        """A fetch from ``node`` failed: partitions read from it as their preferred replica go back
+        to their leader (which may name the same replica again once it answers)."""
+        for st in states:
+            if st.preferred_replica == node:
+                log.info("fetch from replica %s of %s failed; fetching from the leader", node, st.tp)
+                st.preferred_replica = None
 
     async def _fetch_once(self, node: int, states: list[PartitionState]) -> None:
         cfg = self._config
@@ -243,6 +278,14 @@ class Fetcher:
         if code:
             self._partition_error(st, code)
             return False
+        replica = p.get("preferred_read_replica", -1)
+        if replica is not None and replica >= 0:
+            # the leader sends no records with this: the next fetch goes to that replica
+            if replica != st.preferred_replica:
+                log.debug("%s: fetching from replica %s (client_rack %r)", st.tp, replica,
+                          self._config.client_rack)
+            st.preferred_replica = replica
+            st.preferred_until = time.monotonic() + self._config.metadata_max_age_ms / 1000.0
         st.highwater = p["high_watermark"]
         lso = p.get("last_stable_offset", -1)
         if lso is not None and lso >= 0:
@@ -295,6 +338,15 @@ class Fetcher:
         return bool(batches)
 
     def _partition_error(self, st: PartitionState, code: int) -> None:
+        replica = st.preferred_replica
+        if replica is not None:
+            # any error from a preferred replica sends the partition back to its leader
+            st.preferred_replica = None
+            if code == _OFFSET_OUT_OF_RANGE:
+                # a replica can be behind the leader: retry there before resetting anything
+                log.info("offset %s of %s out of range at replica %s; retrying at the leader",
+                         st.fetch_offset, st.tp, replica)
+                return
         if code == _OFFSET_OUT_OF_RANGE:
             reset = self._subs.default_reset
             if reset is None:

@@ -59,7 +59,7 @@ class PartitionState:
 
     __slots__ = ("tp", "position", "position_epoch", "fetch_offset", "epoch", "paused", "reset_to",
                  "highwater", "last_stable_offset", "log_start_offset", "buffer", "buffered_bytes",
-                 "preferred_replica", "error", "revoking")
+                 "preferred_replica", "preferred_until", "error", "revoking")
 
     def __init__(self, tp: TopicPartition) -> None:
         self.tp = tp
@@ -74,7 +74,10 @@ class PartitionState:
         self.log_start_offset: int | None = None
         self.buffer: deque[Any] = deque()      # fetched, not yet handed out (fetcher's chunks)
         self.buffered_bytes = 0
+        # KIP-392: the replica the leader told us to fetch from (client_rack), until this
+        # time.monotonic(); None fetches from the leader
         self.preferred_replica: int | None = None
+        self.preferred_until = 0.0
         self.error: BaseException | None = None  # raised to the application on its next read
         # Set while on_partitions_revoked runs: the partition is still ours (commits work) but no
         # more records are handed out, so what the listener commits is all that was consumed.

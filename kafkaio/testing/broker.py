@@ -400,7 +400,8 @@ class LocalKafkaCluster:
     and SCRAM-SHA-512 for :attr:`users`; SSL listeners use certificates made for this cluster
     (:attr:`ca_file`). ``advertised={index: (host, port)}`` makes node ``index`` advertise another
     address on its first client listener (e.g. a fault proxy in front of it) while it keeps
-    listening on its own port (:attr:`BrokerInfo.port`).
+    listening on its own port (:attr:`BrokerInfo.port`). ``racks``: one ``broker.rack`` per node,
+    in node order (for rack-aware assignment and fetching from the closest replica).
     """
 
     def __init__(
@@ -417,9 +418,13 @@ class LocalKafkaCluster:
         heap: str | None = None,
         base_dir: str | os.PathLike[str] | None = None,
         start_timeout: float = 240.0,  # generous: JVM start on a loaded 2-core machine takes minutes
+        racks: Sequence[str] | None = None,
     ) -> None:
         if brokers < 1:
             raise BrokerLauncherError("a cluster needs at least one broker")
+        if racks is not None and len(racks) != brokers:
+            raise BrokerLauncherError(f"racks names one rack per broker: {brokers} broker(s), {len(racks)} rack(s)")
+        self.racks = tuple(racks) if racks is not None else None
         listeners = tuple(name.upper() for name in listeners)
         unknown = [name for name in listeners if name not in CLIENT_LISTENERS]
         if not listeners or unknown or len(set(listeners)) != len(listeners):
@@ -654,6 +659,8 @@ class LocalKafkaCluster:
                 props[f"{prefix}.ssl.truststore.location"] = str(self.certs.ca_file)
                 props[f"{prefix}.ssl.client.auth"] = self.ssl_client_auth
                 props[f"{prefix}.ssl.endpoint.identification.algorithm"] = ""
+        if self.racks is not None:
+            props["broker.rack"] = self.racks[broker.index]
         props.update({k: str(v) for k, v in self.broker_properties.items()})
         return props
 
@@ -827,6 +834,7 @@ def _cmd_start(args: argparse.Namespace) -> int:
         heap=args.heap,
         base_dir=args.dir,
         start_timeout=args.start_timeout,
+        racks=args.racks.split(",") if args.racks else None,
     )
     stop = threading.Event()
     ready = False
@@ -904,6 +912,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_start.add_argument("--listeners", default="PLAINTEXT", help="comma-separated, e.g. PLAINTEXT,SASL_SSL")
     p_start.add_argument("--heap", default=None, help="JVM heap per node (default 512m)")
     p_start.add_argument("--no-auto-create-topics", action="store_true")
+    p_start.add_argument("--racks", help="comma-separated broker.rack of each node, e.g. a,b,c")
     p_start.add_argument("--property", "-p", action="append", default=[], help="broker property key=value")
     p_start.add_argument("--bootstrap-file", help="write the bootstrap address here once the cluster answers")
     p_start.add_argument("--dir", help="keep the nodes' files here instead of a fresh temporary directory")

@@ -163,6 +163,8 @@ def test_bad_arguments_are_rejected() -> None:
         LocalKafkaCluster(brokers=0)
     with pytest.raises(BrokerLauncherError, match="not a Kafka version"):
         LocalKafkaCluster(version="latest")
+    with pytest.raises(BrokerLauncherError, match="one rack per broker: 2 broker"):
+        LocalKafkaCluster(brokers=2, racks=["a"])
 
 
 # ------------------------------------------------------------------------------ one node

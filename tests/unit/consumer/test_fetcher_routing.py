@@ -148,3 +148,83 @@ def test_pause_drops_prefetched_data_and_rewinds_fetching_to_the_position() -> N
     f.discard({st.tp})
     assert st.fetch_offset == st.position == 1
     assert f.drain(10, {}) == 0
+
+
+# -- fetching from a preferred read replica (KIP-392): which broker each partition is read from --
+
+def make_routed(brokers=(1, 2, 3), leader: int = 1) -> tuple[Fetcher, SubscriptionState, SimpleNamespace]:
+    f, subs = make(partitions=1)
+    meta = SimpleNamespace(broker=lambda node: object() if node in cluster.brokers else None)
+    cluster = SimpleNamespace(brokers=set(brokers), metadata=meta, leader_for=lambda t, p: leader,
+                              request_refresh=lambda: None)
+    f._cluster = cluster
+    f._config.metadata_max_age_ms = 300000
+    f._config.client_rack = "rack-b"
+    f._subs.default_reset = -2
+    return f, subs, cluster
+
+
+def redirect(f: Fetcher, subs: SubscriptionState, replica: int) -> bool:
+    return f._apply(subs.assignment[TP(TOPIC, 0)], {
+        "error_code": 0, "high_watermark": 10, "last_stable_offset": 10, "log_start_offset": 0,
+        "aborted_transactions": None, "records": None, "preferred_read_replica": replica})
+
+
+def test_the_leader_names_a_replica_and_the_next_fetch_goes_there() -> None:
+    f, subs, _ = make_routed()
+    assert f._fetchable_by_node() == {1: [subs.assignment[TP(TOPIC, 0)]]}
+    assert redirect(f, subs, 2) is False  # no records with a redirect
+    assert list(f._fetchable_by_node()) == [2]
+    redirect(f, subs, -1)  # the replica's own answers name none: the choice stays
+    assert list(f._fetchable_by_node()) == [2]
+
+
+def test_the_replica_is_used_until_metadata_max_age_ms(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kafkaio.consumer.fetcher as fetcher_module
+
+    f, subs, _ = make_routed()
+    clock = [1000.0]
+    monkeypatch.setattr(fetcher_module.time, "monotonic", lambda: clock[0])
+    redirect(f, subs, 3)
+    clock[0] += 299.9
+    assert list(f._fetchable_by_node()) == [3]
+    clock[0] += 0.2
+    assert list(f._fetchable_by_node()) == [1]
+    assert subs.assignment[TP(TOPIC, 0)].preferred_replica is None
+
+
+def test_a_replica_that_left_the_metadata_is_not_used() -> None:
+    f, subs, cluster = make_routed()
+    redirect(f, subs, 3)
+    cluster.brokers.discard(3)
+    assert list(f._fetchable_by_node()) == [1]
+
+
+def test_a_failed_fetch_from_the_replica_goes_back_to_the_leader() -> None:
+    f, subs, _ = make_routed()
+    st = subs.assignment[TP(TOPIC, 0)]
+    redirect(f, subs, 2)
+    f._forget_replica(1, [st])  # a failure at another broker changes nothing
+    assert list(f._fetchable_by_node()) == [2]
+    f._forget_replica(2, [st])
+    assert list(f._fetchable_by_node()) == [1]
+
+
+def test_offset_out_of_range_at_a_replica_is_retried_at_the_leader_not_reset() -> None:
+    f, subs, _ = make_routed()
+    st = subs.assignment[TP(TOPIC, 0)]
+    st.seek(5)
+    redirect(f, subs, 2)
+    f._partition_error(st, 1)  # OFFSET_OUT_OF_RANGE from the replica
+    assert st.position == 5 and st.reset_to is None and st.error is None
+    assert list(f._fetchable_by_node()) == [1]
+    f._partition_error(st, 1)  # from the leader: the usual reset
+    assert st.reset_to == -2
+
+
+def test_any_other_error_at_a_replica_goes_back_to_the_leader() -> None:
+    f, subs, _ = make_routed()
+    st = subs.assignment[TP(TOPIC, 0)]
+    redirect(f, subs, 2)
+    f._partition_error(st, 6)  # NOT_LEADER_OR_FOLLOWER
+    assert list(f._fetchable_by_node()) == [1]
