@@ -70,8 +70,11 @@ class Consumer:
         self._initial_topics = list(topics)
         if self._initial_topics and config.group_id is None:
             raise ConfigError("group_id: required to subscribe to topics; use assign() to consume without a group")
-        self._subs = SubscriptionState(config.auto_offset_reset if config.auto_offset_reset in
-                                       ("earliest", "latest", "none") else "latest")
+        if config.group_protocol == "consumer":
+            # refused rather than silently served by the classic protocol the user did not ask for
+            raise ConfigError("group_protocol: 'consumer' (KIP-848) is not implemented by kafkaio yet; use "
+                              "'classic' (the default), which Kafka 4.x brokers still serve")
+        self._subs = SubscriptionState(config.auto_offset_reset, config.auto_offset_reset_duration_ms)
         self._cluster: Any = None
         self._fetcher: Fetcher | None = None
         self._coordinator: GroupCoordinator | None = None

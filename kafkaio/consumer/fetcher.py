@@ -355,8 +355,8 @@ class Fetcher:
                 self._ready.append(st)
                 self.records_available.set()
             else:
-                log.info("offset %s of %s out of range; resetting to %s", st.fetch_offset, st.tp,
-                         "earliest" if reset == -2 else "latest")
+                log.info("offset %s of %s out of range; resetting (auto_offset_reset=%s)", st.fetch_offset,
+                         st.tp, self._subs.default_reset_name)
                 st.request_reset(reset)
             return
         err = error_for_code(code)

@@ -1,17 +1,19 @@
 """Offset lookups: ListOffsets against partition leaders, and establishing positions.
 
 A newly assigned partition gets its position from the group's committed offset; without one (or
-without a group) it is reset by ``auto_offset_reset``: earliest, latest, or none, which raises
-:class:`NoOffsetForPartitionError` to the application.
+without a group) it is reset by ``auto_offset_reset``: earliest, latest, ``by_duration:<ISO-8601
+duration>`` (KIP-1106: the first offset whose record is at most that old, or the end when there is
+none yet), or none, which raises :class:`NoOffsetForPartitionError` to the application.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
-from kafkaio.consumer.subscription import EARLIEST, LATEST, SubscriptionState
+from kafkaio.consumer.subscription import BY_DURATION, EARLIEST, LATEST, SubscriptionState
 from kafkaio.errors import (
     KafkaError,
     KafkaTimeoutError,
@@ -160,13 +162,28 @@ class PositionKeeper:
         if not pending:
             return
         epochs = {tp: self._subs.assignment[tp].epoch for tp in pending}
-        found = await self._lookup.list_offsets(pending)  # type: ignore[arg-type]
+        timestamps = {tp: self._reset_timestamp(strategy) for tp, strategy in pending.items()}  # type: ignore[arg-type]
+        found = await self._lookup.list_offsets(timestamps)
+        # by_duration: no record at or after the time yet, so start at the end (KIP-1106)
+        past_end = {tp: LATEST for tp, (offset, _ts, _epoch) in found.items() if offset < 0}
+        if past_end:
+            found.update(await self._lookup.list_offsets(past_end))
         for tp, (offset, _ts, leader_epoch) in found.items():
             st = self._subs.assignment.get(tp)
             if st is None or st.epoch != epochs[tp] or st.reset_to is None:
                 continue  # seeked or revoked meanwhile
-            log.debug("reset %s to %s offset %s", tp, "earliest" if pending[tp] == EARLIEST else "latest", offset)
+            log.debug("reset %s (%s) to offset %s", tp, _RESET_LABELS.get(pending[tp], pending[tp]), offset)
             st.seek(offset, leader_epoch)
+
+    def _reset_timestamp(self, strategy: int) -> int:
+        """The ListOffsets timestamp of a reset strategy."""
+        if strategy == BY_DURATION:
+            assert self._subs.reset_duration_ms is not None
+            return max(0, int(time.time() * 1000) - self._subs.reset_duration_ms)
+        return strategy
+
+
+_RESET_LABELS = {EARLIEST: "earliest", LATEST: "latest", BY_DURATION: "by_duration"}
 
 
 def timestamps_for(tps: Iterable[TopicPartition], which: int) -> dict[TopicPartition, int]:

@@ -25,7 +25,8 @@ from kafkaio.structs import TopicPartition
 # Offset reset strategies (auto_offset_reset) and the special ListOffsets timestamps.
 EARLIEST = -2
 LATEST = -1
-_RESET_NAMES = {"earliest": EARLIEST, "latest": LATEST, "none": None}
+BY_DURATION = -100  # KIP-1106: the first offset at or after now - auto_offset_reset_duration_ms
+_RESET_NAMES = {"earliest": EARLIEST, "latest": LATEST, "none": None, "by_duration": BY_DURATION}
 
 
 class ConsumerRebalanceListener:
@@ -126,10 +127,14 @@ class SubscriptionState:
 
     NONE, TOPICS, PATTERN, MANUAL = range(4)
 
-    def __init__(self, default_reset: str = "latest") -> None:
-        if default_reset not in _RESET_NAMES:
-            raise IllegalStateError(f"auto_offset_reset must be earliest, latest or none, not {default_reset!r}")
-        self.default_reset = _RESET_NAMES[default_reset]
+    def __init__(self, default_reset: str = "latest", reset_duration_ms: int | None = None) -> None:
+        name = "by_duration" if default_reset.startswith("by_duration:") else default_reset
+        if name not in _RESET_NAMES or (name == "by_duration" and reset_duration_ms is None):
+            raise IllegalStateError(f"auto_offset_reset must be earliest, latest, none or by_duration:<duration>, "
+                                    f"not {default_reset!r}")
+        self.default_reset = _RESET_NAMES[name]
+        self.default_reset_name = default_reset  # for messages
+        self.reset_duration_ms = reset_duration_ms
         self.mode = self.NONE
         self.topics: set[str] = set()
         self.pattern: re.Pattern[str] | None = None

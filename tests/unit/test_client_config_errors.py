@@ -151,6 +151,7 @@ def test_producer_on_delivery_must_be_callable() -> None:
     ({"group_instance_id": "static-1"}, "group_instance_id"),       # no group_id
     ({"group_id": "g", "heartbeat_interval_ms": 50_000}, "heartbeat_interval_ms"),
     ({"group_id": "g", "group_protocol": "consumer", "session_timeout_ms": 10_000}, "session_timeout_ms"),
+    ({"group_id": "g", "group_protocol": "consumer"}, "group_protocol"),  # not implemented: refused
     ({"group_id": "g", "group_remote_assignor": "uniform"}, "group_remote_assignor"),
     ({"partition_assignment_strategy": ["fair"]}, "partition_assignment_strategy"),
     ({"partition_assignment_strategy": []}, "partition_assignment_strategy"),

@@ -246,3 +246,44 @@ async def test_commit_after_leaving_for_poll_timeout_fails_clearly(consumer_boot
                 break
             await asyncio.sleep(0.1)
         assert c.assignment() == {TP(topic, 0)}
+
+
+async def test_auto_offset_reset_by_duration_starts_at_the_first_record_that_recent(
+        consumer_bootstrap, raw_producer) -> None:
+    """KIP-1106: by_duration:PT1H starts at the first record at most an hour old, in a group
+    without a committed offset and after an out-of-range position alike."""
+    topic = unique()
+    await raw_producer.create_topic(topic, 1)
+    now = int(time.time() * 1000)
+    stamps = [now - 3 * 3600_000, now - 2 * 3600_000, now - 1800_000, now - 60_000]
+    async with kafkaio.Producer(bootstrap_servers=consumer_bootstrap) as producer:
+        for i, ts in enumerate(stamps):
+            await producer.send_and_wait(topic, b"r%d" % i, partition=0, timestamp_ms=ts)
+    tp = TP(topic, 0)
+    async with kafkaio.Consumer(topic, bootstrap_servers=consumer_bootstrap, group_id=unique("g"),
+                                auto_offset_reset="by_duration:PT1H", enable_auto_commit=False) as c:
+        got = await drain(c, 2)
+        assert [(r.offset, r.value) for r in got] == [(2, b"r2"), (3, b"r3")]
+    async with kafkaio.Consumer(bootstrap_servers=consumer_bootstrap, auto_offset_reset="by_duration:P1D") as c:
+        c.assign([tp])
+        c.seek(tp, 1000)  # out of range: reset by the duration, which reaches back past every record
+        got = await drain(c, 4)
+        assert [r.offset for r in got] == [0, 1, 2, 3]
+
+
+async def test_auto_offset_reset_by_duration_with_no_record_that_recent_starts_at_the_end(
+        consumer_bootstrap, raw_producer) -> None:
+    topic = unique()
+    await raw_producer.create_topic(topic, 1)
+    old = int(time.time() * 1000) - 2 * 3600_000
+    async with kafkaio.Producer(bootstrap_servers=consumer_bootstrap) as producer:
+        for i in range(3):
+            await producer.send_and_wait(topic, b"old%d" % i, partition=0, timestamp_ms=old)
+        async with kafkaio.Consumer(bootstrap_servers=consumer_bootstrap,
+                                    auto_offset_reset="by_duration:PT10M") as c:
+            tp = TP(topic, 0)
+            c.assign([tp])
+            assert await c.position(tp) == 3
+            await producer.send_and_wait(topic, b"new", partition=0)
+            got = await drain(c, 1)
+            assert [(r.offset, r.value) for r in got] == [(3, b"new")]
