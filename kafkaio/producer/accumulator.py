@@ -142,6 +142,12 @@ class RecordAccumulator:
         self._incomplete: set[ProducerBatch] = set()
         self._flushes = 0
         self._rotation = 0
+        # per leader node, the last drain() that found a batch ready for it and the last one that
+        # could send to it (partitioner_availability_timeout_ms: a node whose ready batches wait
+        # longer than that is skipped by the sticky partitioner, as in Java's RecordAccumulator)
+        self._node_ready_ms: dict[int, float] = {}
+        self._node_drain_ms: dict[int, float] = {}
+        self._last_drain_ms = 0.0
         self.closed = False
         self.closing = False
         # the sender installs its wake-up; called when a batch becomes sendable early
@@ -305,6 +311,7 @@ class RecordAccumulator:
         leader_unknown = False
         force = self._flushes > 0 or self.closing or bool(self._memory_waiters)
         linger = self.linger_ms
+        self._last_drain_ms = now_ms
         items = [(tp, dq) for tp, dq in self._queues.items() if dq]
         if not items:
             return out, next_check, False
@@ -328,9 +335,12 @@ class RecordAccumulator:
                 continue
             if node in blocked_nodes:
                 continue
+            self._node_ready_ms[node] = now_ms
             if not node_available(node):
                 blocked_nodes.add(node)
+                self._node_drain_ms.setdefault(node, now_ms)
                 continue
+            self._node_drain_ms[node] = now_ms
             if can_drain is not None and not can_drain(first):
                 continue
             size = first.size
@@ -367,6 +377,16 @@ class RecordAccumulator:
         """Every batch waiting in a queue (front to back per partition)."""
         for dq in self._queues.values():
             yield from dq
+
+    def slow_nodes(self, timeout_ms: float) -> set[int]:
+        """Leader nodes that have had batches ready but could not be sent to (in-flight limit
+        reached: the broker is not answering) for more than ``timeout_ms``. Only nodes that had a
+        ready batch in the last drain count: one whose queues emptied (sent or expired) gets new
+        records again, and is skipped again if they too wait that long."""
+        drained = self._node_drain_ms
+        last = self._last_drain_ms
+        return {node for node, ready in self._node_ready_ms.items()
+                if ready == last and ready - drained.get(node, ready) > timeout_ms}
 
     def queue_sizes(self, topic: str, partitions: Sequence[int]) -> list[int]:
         """Batches waiting per partition (for the adaptive sticky partitioner)."""

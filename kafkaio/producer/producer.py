@@ -159,9 +159,11 @@ class Producer(TransactionalProducerMixin):
             transaction_timeout_ms=cfg.transaction_timeout_ms,
             rewrite_producer_state=rewrite_producer_state,
         )
+        self._availability_timeout_ms = cfg.partitioner_availability_timeout_ms \
+            if cfg.partitioner_adaptive_partitioning_enable else 0
         self._sticky = StickyPartitioner(
             batch_size,
-            available=self._available_partitions,
+            available=self._sticky_candidates,
             queue_sizes=acc.queue_sizes,
             adaptive=cfg.partitioner_adaptive_partitioning_enable,
         )
@@ -584,6 +586,18 @@ class Producer(TransactionalProducerMixin):
 
     def _available_partitions(self, topic: str) -> list[int]:
         return self._cluster.metadata.available_partitions_for(topic)
+
+    def _sticky_candidates(self, topic: str) -> list[int]:
+        """Partitions the sticky partitioner may move to: those with a leader, minus (with
+        ``partitioner_availability_timeout_ms`` and adaptive partitioning, as in Java) those whose
+        leader has not taken a produce request for longer than that timeout."""
+        parts = self._cluster.metadata.available_partitions_for(topic)
+        if self._availability_timeout_ms > 0:
+            slow = self._accumulator.slow_nodes(self._availability_timeout_ms)
+            if slow:
+                md = self._cluster.metadata
+                parts = [p for p in parts if md.leader_for(topic, p) not in slow]
+        return parts
 
     def _call_partitioner(self, topic: str, key: bytes | None, n: int) -> int:
         p = self._custom_partitioner(topic, key, list(range(n)), self._available_partitions(topic))  # type: ignore[misc]

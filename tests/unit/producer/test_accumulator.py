@@ -222,3 +222,38 @@ async def test_many_future_returns_in_order_and_raises_only_after_every_batch() 
 
 async def _await(aw):
     return await aw
+
+
+async def test_slow_nodes_are_those_whose_ready_batches_wait_past_the_timeout() -> None:
+    """partitioner_availability_timeout_ms: a leader whose ready batches could not be sent (its
+    in-flight limit reached) for longer than the timeout is slow; draining to it again, or its
+    queues emptying, ends that."""
+    acc = make_acc()
+    leaders = {0: 1, 1: 2}
+    await append(acc, 0, b"a")
+    await append(acc, 1, b"b")
+    blocked = {1}
+    t = 1e12
+    acc.drain(t, lambda _t, p: leaders[p], lambda n: n not in blocked)  # node 2 drained, node 1 blocked
+    await append(acc, 1, b"c")
+    acc.drain(t + 400, lambda _t, p: leaders[p], lambda n: n not in blocked)
+    assert acc.slow_nodes(500) == set()
+    await append(acc, 1, b"d")
+    acc.drain(t + 600, lambda _t, p: leaders[p], lambda n: n not in blocked)
+    assert acc.slow_nodes(500) == {1}
+    assert acc.slow_nodes(1000) == set()
+    blocked.clear()
+    out, _, _ = acc.drain(t + 700, lambda _t, p: leaders[p], lambda n: n not in blocked)
+    assert 1 in out and acc.slow_nodes(500) == set()
+
+
+async def test_a_slow_node_whose_queue_emptied_is_not_slow_any_more() -> None:
+    acc = make_acc()
+    fut = await append(acc, 0, b"a")
+    acc.drain(1e12, lambda _t, p: 1, lambda n: False)
+    acc.drain(1e12 + 1000, lambda _t, p: 1, lambda n: False)
+    assert acc.slow_nodes(500) == {1}
+    for batch in acc.expire(1e12 + 1e9):  # the queued batch expires: nothing waits for node 1
+        assert batch is fut._batch
+    acc.drain(1e12 + 1e9, lambda _t, p: 1, lambda n: False)
+    assert acc.slow_nodes(500) == set()
