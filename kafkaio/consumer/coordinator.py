@@ -311,7 +311,7 @@ class GroupCoordinator:
         if self._subs.mode == self._subs.PATTERN:
             self._cluster.set_all_topics(True)
             meta = await self._cluster.refresh_metadata()
-            self._subs.match_pattern(meta.topics)
+            self._subs.match_pattern(meta.topics, self._config.exclude_internal_topics)
         else:
             topics = sorted(self._subs.topics)
             known = self._cluster.metadata.topics

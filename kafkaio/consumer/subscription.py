@@ -16,7 +16,7 @@ import asyncio
 import inspect
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kafkaio.errors import IllegalStateError
@@ -171,11 +171,15 @@ class SubscriptionState:
             self.listener = listener
         self.changed.set()
 
-    def match_pattern(self, all_topics: Iterable[str]) -> bool:
-        """Update the pattern's topic set from metadata; True if it changed."""
+    def match_pattern(self, all_topics: Mapping[str, Any], exclude_internal: bool = True) -> bool:
+        """Update the pattern's topic set from metadata (topic name -> its metadata, which says
+        whether the topic is internal); True if it changed. As in Java, ``exclude_internal``
+        (``exclude_internal_topics``) leaves out the broker's internal topics
+        (``__consumer_offsets``, ``__transaction_state``), not every name starting with ``__``."""
         if self.pattern is None:
             return False
-        matched = {t for t in all_topics if self.pattern.fullmatch(t) and not t.startswith("__")}
+        matched = {t for t, info in all_topics.items() if self.pattern.fullmatch(t)
+                   and not (exclude_internal and getattr(info, "is_internal", False))}
         if matched != self.topics:
             self.topics = matched
             self.changed.set()

@@ -209,6 +209,34 @@ async def test_pattern_subscription_picks_up_new_topics(consumer_bootstrap, raw_
         assert c.subscription() == {f"{prefix}-one", f"{prefix}-two"}
 
 
+async def test_pattern_skips_internal_topics_not_every_name_with_two_underscores(
+        consumer_bootstrap, raw_producer) -> None:
+    """exclude_internal_topics (Java's exclude.internal.topics) is about the broker's internal topics:
+    a user topic named ``__something`` matches a pattern; ``__consumer_offsets`` only when the
+    setting is False."""
+    user_topic = f"__{unique('under')}"
+    await raw_producer.create_topic(user_topic, 1)
+    await raw_producer.send_batch(user_topic, 0, [b"u"])
+    pattern = f"{user_topic}|__consumer_offsets"
+
+    async def subscription_of(consumer: kafkaio.Consumer, want: set[str]) -> set[str]:
+        deadline = time.monotonic() + 30
+        while consumer.subscription() != want and time.monotonic() < deadline:
+            await consumer.getmany(timeout_ms=200)
+        return consumer.subscription()
+
+    async with kafkaio.Consumer(bootstrap_servers=consumer_bootstrap, group_id=unique("g"),
+                                auto_offset_reset="earliest", metadata_max_age_ms=1000) as c:
+        c.subscribe(pattern=pattern)
+        assert await subscription_of(c, {user_topic}) == {user_topic}
+    async with kafkaio.Consumer(bootstrap_servers=consumer_bootstrap, group_id=unique("g"),
+                                auto_offset_reset="latest", metadata_max_age_ms=1000,
+                                exclude_internal_topics=False) as c:
+        c.subscribe(pattern=pattern)
+        want = {user_topic, "__consumer_offsets"}
+        assert await subscription_of(c, want) == want
+
+
 async def test_unsubscribe_revokes_commits_and_leaves_then_resubscribe(consumer_bootstrap, raw_producer) -> None:
     t1, t2, group = unique(), unique(), unique("g")
     await raw_producer.create_topic(t1, 2)
