@@ -25,7 +25,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from kafkaio.conn import BrokerConnection
 from kafkaio.errors import (
@@ -155,6 +155,8 @@ class Cluster:
         self.metadata = ClusterMetadata()
         self._topics: set[str] = set()
         self._all_topics = False
+        # the producer's metadata_max_idle_ms: given the tracked topics, those to stop tracking
+        self.idle_topics: Callable[[frozenset[str]], set[str]] | None = None
         self._allow_auto_create = bool(getattr(config, "allow_auto_create_topics", True))
         self._conns: dict[tuple[int, str], BrokerConnection] = {}
         self._connecting: dict[tuple[int, str], asyncio.Task] = {}
@@ -244,7 +246,14 @@ class Cluster:
 
     def _wanted_topics(self) -> frozenset[str] | None:
         """None means every topic in the cluster."""
-        return None if self._all_topics else frozenset(self._topics)
+        if self._all_topics:
+            return None
+        if self.idle_topics is not None and self._topics:
+            idle = self.idle_topics(frozenset(self._topics))
+            if idle:
+                log.debug("no longer tracking metadata of idle topic(s) %s", sorted(idle))
+                self._topics -= idle
+        return frozenset(self._topics)
 
     def _metadata_body(self, topics: frozenset[str] | None) -> dict:
         return {

@@ -148,6 +148,9 @@ class RecordAccumulator:
         self._node_ready_ms: dict[int, float] = {}
         self._node_drain_ms: dict[int, float] = {}
         self._last_drain_ms = 0.0
+        # topic -> creation time of its newest batch (metadata_max_idle_ms: the producer stops
+        # asking for metadata of topics it no longer sends to)
+        self.topic_last_batch_ms: dict[str, float] = {}
         self.closed = False
         self.closing = False
         # the sender installs its wake-up; called when a batch becomes sendable early
@@ -217,6 +220,7 @@ class RecordAccumulator:
             dq = self._queues[tp] = deque()
         dq.append(batch)
         self._incomplete.add(batch)
+        self.topic_last_batch_ms[topic] = batch.created_ms
         fut = RecordFuture(batch, delta, timestamp)
         if ship and self.linger_ms <= 0:
             self.ship_now()  # sent now when the sender is idle, else it is woken
@@ -377,6 +381,10 @@ class RecordAccumulator:
         """Every batch waiting in a queue (front to back per partition)."""
         for dq in self._queues.values():
             yield from dq
+
+    def topics_with_incomplete_batches(self) -> set[str]:
+        """Topics that have a batch not yet delivered or failed (queued, in flight or in retry)."""
+        return {b.topic for b in self._incomplete}
 
     def slow_nodes(self, timeout_ms: float) -> set[int]:
         """Leader nodes that have had batches ready but could not be sent to (in-flight limit

@@ -168,6 +168,8 @@ class Producer(TransactionalProducerMixin):
             adaptive=cfg.partitioner_adaptive_partitioning_enable,
         )
         self._cluster, self._accumulator, self._sender = cluster, acc, sender
+        self._topic_seen_ms: dict[str, float] = {}
+        cluster.idle_topics = self._idle_topics
         self._queues = acc._queues
         self._sticky_states = self._sticky._topics
         if cfg.transactional_id is not None:
@@ -586,6 +588,33 @@ class Producer(TransactionalProducerMixin):
 
     def _available_partitions(self, topic: str) -> list[int]:
         return self._cluster.metadata.available_partitions_for(topic)
+
+    def _idle_topics(self, tracked: frozenset[str]) -> set[str]:
+        """metadata_max_idle_ms (Java's, KIP-526): the tracked topics this producer has not started a
+        batch for in that long and holds no undelivered batch of. Their metadata is no longer
+        refreshed; the next send to one fetches it again. Without this, a topic deleted while the
+        producer lives is asked for on every refresh, and a broker with auto.create.topics.enable
+        creates it again."""
+        acc = self._accumulator
+        assert acc is not None
+        now = time.monotonic() * 1000.0
+        max_idle = self.config.metadata_max_idle_ms
+        last_batch = acc.topic_last_batch_ms
+        seen = self._topic_seen_ms
+        idle = set()
+        for topic in tracked:
+            used = last_batch.get(topic)
+            if used is None:  # tracked without a batch (partitions_for, a failed send): since now
+                used = seen.setdefault(topic, now)
+            if now - used > max_idle:
+                idle.add(topic)
+        if idle:
+            idle -= acc.topics_with_incomplete_batches()
+            for topic in idle:
+                last_batch.pop(topic, None)
+                seen.pop(topic, None)
+                self._sticky.reset(topic)  # type: ignore[union-attr]
+        return idle
 
     def _sticky_candidates(self, topic: str) -> list[int]:
         """Partitions the sticky partitioner may move to: those with a leader, minus (with
