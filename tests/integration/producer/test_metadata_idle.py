@@ -20,12 +20,16 @@ async def _exists(admin: Admin, topic: str) -> bool:
     return topic in await admin.list_topics()
 
 
+def _producer(bootstrap_servers: str) -> Producer:
+    # the smallest idle time allowed (as in Java), refreshes often enough to see it act
+    return Producer(bootstrap_servers=bootstrap_servers, metadata_max_idle_ms=5000, metadata_max_age_ms=300)
+
+
 async def test_an_idle_topic_is_dropped_from_refreshes_and_not_recreated(bootstrap_servers: str) -> None:
     topic = f"idle-{uuid.uuid4().hex[:8]}"
     async with Admin(bootstrap_servers=bootstrap_servers) as admin:
         await admin.create_topics([NewTopic(topic, 1, 1)], wait_for_leaders=True)
-        async with Producer(bootstrap_servers=bootstrap_servers, metadata_max_idle_ms=5000,
-                            metadata_max_age_ms=300) as producer:
+        async with _producer(bootstrap_servers) as producer:
             await producer.send_and_wait(topic, b"one")
             cluster = producer._cluster  # what the producer asks the broker for on each refresh
             assert topic in cluster.tracked_topics
@@ -51,10 +55,8 @@ async def test_an_idle_topic_is_dropped_from_refreshes_and_not_recreated(bootstr
 
 async def test_a_topic_in_use_stays_tracked(bootstrap_servers: str) -> None:
     topic = f"busy-{uuid.uuid4().hex[:8]}"
-    async with Admin(bootstrap_servers=bootstrap_servers) as admin:
-        await admin.create_topics([NewTopic(topic, 1, 1)], wait_for_leaders=True)
-    async with Producer(bootstrap_servers=bootstrap_servers, metadata_max_idle_ms=5000,
-                        metadata_max_age_ms=300) as producer:
+    async with _producer(bootstrap_servers) as producer:
+        await producer.send_and_wait(topic, b"first")  # created by the broker on first use
         for _ in range(70):  # 7 s of sending, past the idle time
             await producer.send_and_wait(topic, b"x")
             assert topic in producer._cluster.tracked_topics
