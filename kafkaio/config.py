@@ -281,8 +281,10 @@ class CommonConfig:
     metadata_recovery_strategy: str = setting("rebootstrap", "str", "What to do when no known broker is "
                                               "reachable: go back to bootstrap_servers, or not.",
                                               choices=("rebootstrap", "none"))
-    metadata_recovery_rebootstrap_trigger_ms: int = setting(300000, "int", "Rebootstrap after this long "
-                                                            "without usable metadata.", minimum=0)
+    metadata_recovery_rebootstrap_trigger_ms: int = setting(300000, "int", "Accepted for Java configs; "
+                                                            "kafkaio rebootstraps sooner, as soon as one "
+                                                            "refresh finds no known broker answering.",
+                                                            minimum=0)
     send_buffer_bytes: int = setting(131072, "int", "SO_SNDBUF; -1 keeps the OS default.", minimum=-1)
     receive_buffer_bytes: int = setting(32768, "int", "SO_RCVBUF; -1 keeps the OS default.", minimum=-1)
     api_version_request_timeout_ms: int | None = setting(
