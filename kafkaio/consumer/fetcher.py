@@ -190,7 +190,8 @@ class Fetcher:
     def _read_replica(self, st: PartitionState, now: float) -> int | None:
         """The preferred read replica of ``st`` while it is still valid, else None (and forgotten)."""
         replica = st.preferred_replica
-        if replica is None or now >= st.preferred_until or self._cluster.metadata.broker(replica) is None:
+        assert replica is not None
+        if now >= st.preferred_until or self._cluster.metadata.broker(replica) is None:
             st.preferred_replica = None
             return None
         return replica

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from kafkaio.consumer.subscription import BY_DURATION, EARLIEST, LATEST, SubscriptionState
+from kafkaio.consumer.subscription import _RESET_NAMES, BY_DURATION, EARLIEST, LATEST, SubscriptionState
 from kafkaio.errors import (
     KafkaError,
     KafkaTimeoutError,
@@ -183,7 +183,7 @@ class PositionKeeper:
         return strategy
 
 
-_RESET_LABELS = {EARLIEST: "earliest", LATEST: "latest", BY_DURATION: "by_duration"}
+_RESET_LABELS = {strategy: name for name, strategy in _RESET_NAMES.items()}
 
 
 def timestamps_for(tps: Iterable[TopicPartition], which: int) -> dict[TopicPartition, int]:

@@ -179,7 +179,7 @@ class SubscriptionState:
         if self.pattern is None:
             return False
         matched = {t for t, info in all_topics.items() if self.pattern.fullmatch(t)
-                   and not (exclude_internal and getattr(info, "is_internal", False))}
+                   and not (exclude_internal and info.is_internal)}
         if matched != self.topics:
             self.topics = matched
             self.changed.set()
