@@ -1,0 +1,331 @@
+"""The rules a run must keep, as pure functions over a history and what was read back afterwards.
+
+Nothing here talks to a broker: the runner reads the topic (and ``__consumer_offsets``) back with
+fresh clients and hands the records over as :class:`LogRecord` and :class:`CommitRecord`. Each rule
+returns :class:`Violation` objects carrying the history entries that show it, so a report can print
+the shortest excerpt that explains the failure.
+
+Producer rules (``send`` entries):
+  * ``acked-lost`` / ``acked-duplicated``: an acknowledged record is in the log exactly once;
+  * ``acked-misplaced``: and at the partition and offset its acknowledgement named;
+  * ``failed-written``: a record whose send failed for good is absent;
+  * ``unknown-duplicated``: a record with an unknown outcome is there at most once;
+  * ``reordered``: one producer's records of one partition are in the log in the order sent;
+  * ``foreign-record``: the log holds nothing the workload did not send.
+Group rules (``poll`` and ``commit`` entries):
+  * ``commit-rewound``: a group's committed offset of a partition never moves backwards;
+  * ``double-assignment``: no record is handed to two members in the same generation;
+  * ``redelivered-after-commit``: no record is handed out again after a commit covering it succeeded;
+  * ``gap``: within one generation a member gets a partition's records without holes or repeats;
+  * ``skipped``: every record below the final committed offset was handed to some member.
+Readers: ``readers-disagree``: two independent readers saw the same log.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "CommitRecord", "LogRecord", "Violation", "check_group", "check_producer", "check_readers_agree",
+    "excerpt",
+]
+
+Entry = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """A record as a reader found it in the log."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: str | None
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    """One offset commit as stored in ``__consumer_offsets``; ``position`` orders them (log order)."""
+
+    group: str
+    topic: str
+    partition: int
+    offset: int
+    position: tuple[int, int]
+
+
+@dataclass
+class Violation:
+    """A broken rule: which, what happened, and the history entries that show it."""
+
+    rule: str
+    message: str
+    excerpt: list[Entry] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "message": self.message, "excerpt": self.excerpt}
+
+
+def excerpt(entries: Sequence[Entry], focus: Iterable[Entry], *, before: float = 3.0, after: float = 1.0,
+            limit: int = 30) -> list[Entry]:
+    """The ``focus`` entries plus the faults from ``before`` seconds ahead of them to ``after``
+    seconds past them, in log order: the shortest story of a violation."""
+    focus = list(focus)
+    if not focus:
+        return []
+    start = min(e["t0"] for e in focus) - before
+    end = max(e["t"] for e in focus) + after
+    chosen = {e["i"]: e for e in focus}
+    for e in entries:
+        if e["op"] == "fault" and start <= e["t"] <= end:
+            chosen.setdefault(e["i"], e)
+    picked = [chosen[i] for i in sorted(chosen)]
+    if len(picked) > limit:  # keep every focus entry and the faults nearest to them
+        keep = {e["i"] for e in focus}
+        faults = [e for e in picked if e["i"] not in keep][-(limit - len(keep)):] if limit > len(keep) else []
+        picked = sorted([*focus, *faults], key=lambda e: e["i"])
+    return picked
+
+
+# --------------------------------------------------------------------------- producer
+
+
+def check_producer(entries: Sequence[Entry], log: Sequence[LogRecord]) -> list[Violation]:
+    """The producer rules over ``send`` entries and every record read back from their topics."""
+    sends = [e for e in entries if e["op"] == "send"]
+    by_value: dict[str | None, list[LogRecord]] = defaultdict(list)
+    for rec in log:
+        by_value[rec.value].append(rec)
+    out: list[Violation] = []
+    sent_values = set()
+    for e in sends:
+        value = e["value"]
+        sent_values.add(value)
+        found = by_value.get(value, [])
+        where = ", ".join(f"{r.topic}-{r.partition}@{r.offset}" for r in found) or "nowhere"
+        if e["outcome"] == "ok":
+            if not found:
+                out.append(Violation("acked-lost", f"{value!r} was acknowledged at {e['topic']}-"
+                                     f"{e.get('partition')}@{e.get('offset')} but is not in the log",
+                                     excerpt(entries, [e, *_neighbours(sends, e)])))
+            elif len(found) > 1:
+                out.append(Violation("acked-duplicated", f"{value!r} was acknowledged once and is in the log "
+                                     f"{len(found)} times: {where}", excerpt(entries, [e])))
+            else:
+                rec = found[0]
+                if rec.partition != e.get("partition") or (e.get("offset", -1) >= 0 and rec.offset != e["offset"]):
+                    out.append(Violation("acked-misplaced", f"{value!r} was acknowledged at {e['topic']}-"
+                                         f"{e.get('partition')}@{e.get('offset')} but is at {where}",
+                                         excerpt(entries, [e])))
+        elif e["outcome"] == "failed" and found:
+            out.append(Violation("failed-written", f"{value!r} failed ({e.get('error')}) but is in the log at {where}",
+                                 excerpt(entries, [e])))
+        elif e["outcome"] == "unknown" and len(found) > 1:
+            out.append(Violation("unknown-duplicated", f"{value!r} (outcome unknown) is in the log {len(found)} "
+                                 f"times: {where}", excerpt(entries, [e])))
+    send_of = {e["value"]: e for e in sends}
+    for rec in log:
+        if rec.value not in sent_values:
+            out.append(Violation("foreign-record", f"{rec.topic}-{rec.partition}@{rec.offset} holds {rec.value!r}, "
+                                 "which no workload sent"))
+    out.extend(_check_order(entries, log, send_of))
+    return out
+
+
+def _neighbours(sends: Sequence[Entry], e: Entry) -> list[Entry]:
+    """The same producer's sends just before and after ``e`` to the same partition: a lost batch is
+    usually explained by what happened to the next one."""
+    same = [s for s in sends if s["proc"] == e["proc"] and s.get("partition") == e.get("partition")
+            and s["topic"] == e["topic"] and s is not e]
+    before = [s for s in same if s["seq"] < e["seq"]][-2:]
+    after = [s for s in same if s["seq"] > e["seq"]][:2]
+    return [*before, *after]
+
+
+def _check_order(entries: Sequence[Entry], log: Sequence[LogRecord], send_of: dict[str | None, Entry]) -> list[Violation]:
+    out = []
+    last: dict[tuple[str, int, str], tuple[LogRecord, Entry]] = {}
+    for rec in sorted(log, key=lambda r: (r.topic, r.partition, r.offset)):
+        e = send_of.get(rec.value)
+        if e is None:
+            continue
+        k = (rec.topic, rec.partition, e["proc"])
+        prev = last.get(k)
+        if prev is not None and e["seq"] <= prev[1]["seq"]:
+            what = "again" if e["seq"] == prev[1]["seq"] else f"after {prev[1]['value']!r} (offset {prev[0].offset})"
+            out.append(Violation("reordered", f"{rec.value!r} sent as #{e['seq']} is at {rec.topic}-{rec.partition}"
+                                 f"@{rec.offset}, {what}", excerpt(entries, [prev[1], e])))
+        last[k] = (rec, e)
+    return out
+
+
+# --------------------------------------------------------------------------- consumer group
+
+
+def _tp(e: Entry) -> tuple[str, int]:
+    return e["topic"], e["partition"]
+
+
+def check_group(entries: Sequence[Entry], log: Sequence[LogRecord], commits: Sequence[CommitRecord],
+                group: str) -> list[Violation]:
+    """The group rules over ``poll``/``commit`` entries, the topic read back and the group's commits
+    as stored in ``__consumer_offsets``."""
+    polls = [e for e in entries if e["op"] == "poll"]
+    history_commits = [e for e in entries if e["op"] == "commit"]
+    ours = sorted((c for c in commits if c.group == group), key=lambda c: c.position)
+    out: list[Violation] = []
+    out.extend(_rewinds(entries, history_commits, ours))
+    out.extend(_double_assignment(entries, polls))
+    out.extend(_redelivered(entries, polls, history_commits))
+    out.extend(_gaps(entries, polls, log))
+    out.extend(_skipped(entries, polls, log, ours))
+    return out
+
+
+def _commits_of(history_commits: Sequence[Entry], tp: tuple[str, int], offset: int) -> list[Entry]:
+    key = f"{tp[0]}:{tp[1]}"
+    return [e for e in history_commits if e["offsets"].get(key) == offset]
+
+
+def _rewinds(entries: Sequence[Entry], history_commits: Sequence[Entry], ours: Sequence[CommitRecord]) -> list[Violation]:
+    out = []
+    latest: dict[tuple[str, int], CommitRecord] = {}
+    for c in ours:
+        tp = (c.topic, c.partition)
+        prev = latest.get(tp)
+        if prev is not None and c.offset < prev.offset:
+            # The entries that sent the older offset again and the newer one it overwrote.
+            focus = [*_commits_of(history_commits, tp, prev.offset)[-1:], *_commits_of(history_commits, tp, c.offset)]
+            who = ", ".join(f"{e['proc']} gen {e.get('gen')} ({e['outcome']})" for e in focus) or "no history entry"
+            out.append(Violation("commit-rewound", f"{c.topic}-{c.partition}: committed offset moved back from "
+                                 f"{prev.offset} to {c.offset} (commits by {who})",
+                                 excerpt(entries, focus)))
+        latest[tp] = c
+    return out
+
+
+def _double_assignment(entries: Sequence[Entry], polls: Sequence[Entry]) -> list[Violation]:
+    out = []
+    # by record: which members got it in the same generation
+    got: dict[tuple[str, int, int, int], list[Entry]] = defaultdict(list)
+    for e in polls:
+        gen = e["gen_before"]
+        if gen < 0 or gen != e["gen_after"]:
+            continue
+        for off in e["offsets"]:
+            got[(e["topic"], e["partition"], off, gen)].append(e)
+    reported: set[tuple[str, int, int]] = set()
+    for (topic, partition, off, gen), es in sorted(got.items()):
+        procs = sorted({x["proc"] for x in es})
+        if len(procs) > 1 and (topic, partition, gen) not in reported:
+            reported.add((topic, partition, gen))
+            out.append(Violation("double-assignment", f"{topic}-{partition}@{off} was handed to {', '.join(procs)} "
+                                 f"in the same generation {gen}", excerpt(entries, es[:4])))
+    return out
+
+
+def _redelivered(entries: Sequence[Entry], polls: Sequence[Entry], history_commits: Sequence[Entry]) -> list[Violation]:
+    out = []
+    reported: set[tuple[str, int]] = set()
+    acked = [c for c in history_commits if c["outcome"] == "ok"]
+    for p in polls:
+        tp = _tp(p)
+        if tp in reported or not p["offsets"]:
+            continue
+        key = f"{tp[0]}:{tp[1]}"
+        # the highest offset committed successfully before this poll began
+        before = [c for c in acked if c["t"] < p["t0"] and key in c["offsets"]]
+        if not before:
+            continue
+        best = max(before, key=lambda c: c["offsets"][key])
+        first = min(p["offsets"])
+        if first < best["offsets"][key]:
+            reported.add(tp)
+            out.append(Violation("redelivered-after-commit", f"{tp[0]}-{tp[1]}@{first} was handed to {p['proc']} "
+                                 f"(gen {p['gen_after']}) after {best['proc']} had committed offset "
+                                 f"{best['offsets'][key]} (gen {best.get('gen')})", excerpt(entries, [best, p])))
+    return out
+
+
+def _next_offsets(log: Sequence[LogRecord]) -> dict[tuple[str, int, int], int]:
+    """For each record, the offset of the next record of its partition (offsets may have holes:
+    control records, compaction)."""
+    by_tp: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for r in log:
+        by_tp[(r.topic, r.partition)].append(r.offset)
+    nxt = {}
+    for (topic, partition), offs in by_tp.items():
+        offs.sort()
+        for a, b in zip(offs, offs[1:]):
+            nxt[(topic, partition, a)] = b
+    return nxt
+
+
+def _gaps(entries: Sequence[Entry], polls: Sequence[Entry], log: Sequence[LogRecord]) -> list[Violation]:
+    nxt = _next_offsets(log)
+    last: dict[tuple[str, str, int, int], Entry] = {}
+    out = []
+    reported: set[tuple[str, int]] = set()
+    for p in polls:
+        gen = p["gen_before"]
+        if gen < 0 or gen != p["gen_after"] or not p["offsets"]:
+            last.pop((p["proc"], p["topic"], p["partition"], gen), None)
+            continue
+        offs = p["offsets"]
+        expected_chain = [offs[0]]
+        for o in offs[:-1]:
+            expected_chain.append(nxt.get((p["topic"], p["partition"], o), -1))
+        k = (p["proc"], p["topic"], p["partition"], gen)
+        prev = last.get(k)
+        problem = None
+        if offs != expected_chain:
+            problem = f"one poll handed out {offs[:10]}{'...' if len(offs) > 10 else ''}: not consecutive"
+        elif prev is not None:
+            want = nxt.get((p["topic"], p["partition"], prev["offsets"][-1]))
+            if offs[0] != want:
+                problem = f"after offset {prev['offsets'][-1]} came {offs[0]} (expected {want})"
+        if problem and _tp(p) not in reported:
+            reported.add(_tp(p))
+            out.append(Violation("gap", f"{p['topic']}-{p['partition']} to {p['proc']} in generation {gen}: {problem}",
+                                 excerpt(entries, [e for e in (prev, p) if e is not None])))
+        last[k] = p
+    return out
+
+
+def _skipped(entries: Sequence[Entry], polls: Sequence[Entry], log: Sequence[LogRecord],
+             ours: Sequence[CommitRecord]) -> list[Violation]:
+    final: dict[tuple[str, int], int] = {}
+    for c in ours:
+        final[(c.topic, c.partition)] = c.offset
+    delivered: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for p in polls:
+        delivered[_tp(p)].update(p["offsets"])
+    out = []
+    for r in sorted(log, key=lambda r: (r.topic, r.partition, r.offset)):
+        tp = (r.topic, r.partition)
+        if tp in final and r.offset < final[tp] and r.offset not in delivered[tp]:
+            missing = sorted(o.offset for o in log if (o.topic, o.partition) == tp
+                             and o.offset < final[tp] and o.offset not in delivered[tp])
+            out.append(Violation("skipped", f"{tp[0]}-{tp[1]}: {len(missing)} record(s) below the committed offset "
+                                 f"{final[tp]} were never handed out, first {missing[:10]}",
+                                 excerpt(entries, [e for e in entries if e["op"] == "commit"
+                                                   and e["offsets"].get(f"{tp[0]}:{tp[1]}") == final[tp]][-2:])))
+            final.pop(tp)  # one report per partition
+    return out
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def check_readers_agree(name_a: str, a: Sequence[LogRecord], name_b: str, b: Sequence[LogRecord]) -> list[Violation]:
+    """Two readers of the same topics saw the same records at the same places."""
+    sa = {(r.topic, r.partition, r.offset, r.value) for r in a}
+    sb = {(r.topic, r.partition, r.offset, r.value) for r in b}
+    if sa == sb:
+        return []
+    only_a, only_b = sorted(sa - sb)[:5], sorted(sb - sa)[:5]
+    return [Violation("readers-disagree", f"{name_a} read {len(sa)} records, {name_b} read {len(sb)}; "
+                      f"only {name_a}: {only_a}; only {name_b}: {only_b}")]

@@ -1,0 +1,131 @@
+"""A seeded fault schedule as plain data: what happens when, during one run of a workload.
+
+The same seed, workload and duration always give the same schedule, so a violation can be replayed
+with ``python -m kafkaio.testing.chaos --seed N``. What the client does in between is not
+deterministic (the event loop, the broker and the machine's load decide), so a replay re-runs the
+same faults at the same offsets from the start, which is usually, not always, enough to hit the
+same defect again.
+"""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["API_NAMES", "Fault", "Schedule", "WORKLOADS", "generate"]
+
+WORKLOADS = ("producer", "group")
+
+# Api keys by name, as the proxy sees them in request headers. Kept here as numbers so that the
+# schedule stays pure data with no import of the protocol package.
+API_NAMES: dict[int, str] = {
+    0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
+    10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
+    22: "InitProducerId",
+}
+
+# Which requests each workload's faults aim at, with a weight: the ones whose loss changes what the
+# client must believe (Produce, OffsetCommit) most often, the others now and then.
+_TARGETS: dict[str, list[tuple[int | None, int]]] = {
+    "producer": [(0, 12), (3, 1), (22, 1), (None, 1)],
+    "group": [(8, 8), (1, 2), (11, 2), (14, 2), (12, 2), (9, 2), (10, 1), (13, 1), (None, 1)],
+}
+
+# kind -> weight per workload. Broker kills and stops cost a JVM restart or a long stall on a small
+# machine, so they are rare; membership changes only make sense for the group workload.
+_KINDS: dict[str, dict[str, int]] = {
+    "producer": {"drop_request": 6, "drop_response": 5, "delay": 3, "cut": 2, "cut_after": 3, "pause": 2,
+                 "broker_stop": 1, "broker_kill": 1},
+    "group": {"drop_request": 5, "drop_response": 5, "delay": 3, "cut": 2, "cut_after": 2, "pause": 2,
+              "broker_stop": 1, "broker_kill": 1, "member_join": 6, "member_leave": 4, "member_crash": 3},
+}
+
+FAULT_KINDS = tuple(sorted({k for kinds in _KINDS.values() for k in kinds}))
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scheduled event: ``kind`` at ``at`` seconds from the start of the run.
+
+    ``api_key`` aims proxy faults at one kind of request (None: any); ``count`` is how many requests
+    or responses a drop or cut takes; ``duration`` is how long a delay, pause or SIGSTOP lasts (for
+    ``delay`` it is also the added latency per response).
+    """
+
+    at: float
+    kind: str
+    api_key: int | None = None
+    count: int = 1
+    duration: float = 0.0
+
+    def describe(self) -> str:
+        """One line for humans, e.g. ``t=3.20s drop_request x1 OffsetCommit``."""
+        parts = [f"t={self.at:.2f}s", self.kind]
+        if self.kind in ("drop_request", "drop_response", "cut_after"):
+            parts.append(f"x{self.count}")
+        if self.kind in ("drop_request", "drop_response", "cut_after", "delay"):
+            parts.append(API_NAMES.get(self.api_key, str(self.api_key)) if self.api_key is not None else "any")
+        if self.duration:
+            parts.append(f"for {self.duration:.2f}s")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Every fault of one run, in time order, and what produced them."""
+
+    seed: int
+    workload: str
+    duration: float
+    faults: tuple[Fault, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> str:
+        return json.dumps({"seed": self.seed, "workload": self.workload, "duration": self.duration,
+                           "faults": [asdict(f) for f in self.faults]})
+
+    @classmethod
+    def from_json(cls, text: str) -> "Schedule":
+        raw: dict[str, Any] = json.loads(text)
+        return cls(raw["seed"], raw["workload"], raw["duration"], tuple(Fault(**f) for f in raw["faults"]))
+
+    def describe(self) -> str:
+        """The schedule as printed with a violation: a header line, then one fault per line."""
+        head = f"seed={self.seed} workload={self.workload} duration={self.duration:g}s faults={len(self.faults)}"
+        return "\n".join([head, *("  " + f.describe() for f in self.faults)])
+
+
+def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
+             kinds: set[str] | None = None) -> Schedule:
+    """The schedule for ``seed``: about ``rate`` events per second over ``duration`` seconds.
+
+    Events fall in the first 85% of the run, so that the last faults have time to resolve before
+    the workload stops and the checker reads back. ``kinds`` restricts the kinds drawn (e.g. no
+    broker kills when the cluster is someone else's).
+    """
+    if workload not in WORKLOADS:
+        raise ValueError(f"workload must be one of {WORKLOADS}, not {workload!r}")
+    rng = random.Random(f"{workload}:{seed}")
+    table = {k: w for k, w in _KINDS[workload].items() if kinds is None or k in kinds}
+    if not table:
+        raise ValueError(f"no fault kinds left for {workload} among {sorted(kinds or ())}")
+    names, weights = list(table), list(table.values())
+    targets, target_weights = zip(*_TARGETS[workload])
+    count = max(1, round(duration * rate))
+    window = max(duration * 0.85 - 0.5, 0.1)
+    faults = []
+    for at in sorted(0.5 + rng.random() * window for _ in range(count)):
+        kind = rng.choices(names, weights)[0]
+        api_key = rng.choices(targets, target_weights)[0] if kind in (
+            "drop_request", "drop_response", "cut_after", "delay") else None
+        n = rng.choice((1, 1, 1, 2, 3)) if kind in ("drop_request", "drop_response", "cut_after") else 1
+        if kind == "delay":
+            length = rng.uniform(0.1, 3.0)
+        elif kind == "pause":
+            length = rng.uniform(0.2, 3.0)
+        elif kind == "broker_stop":
+            length = rng.uniform(0.5, 4.0)
+        else:
+            length = 0.0
+        faults.append(Fault(round(at, 3), kind, api_key, n, round(length, 3)))
+    return Schedule(seed, workload, duration, tuple(faults))

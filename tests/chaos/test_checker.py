@@ -1,0 +1,232 @@
+"""The checker's rules, each shown to fail on a hand-made history that breaks it (and to pass on
+one that keeps it). No broker: histories and read-backs are written out by hand."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kafkaio.testing.chaos.checker import (
+    CommitRecord,
+    LogRecord,
+    check_group,
+    check_producer,
+    check_readers_agree,
+)
+from kafkaio.testing.chaos.history import History
+from kafkaio.testing.chaos.schedule import Schedule, generate
+
+T = "t"
+
+
+def send(h: History, seq: int, outcome: str, partition: int | None = 0, offset: int = -1, proc: str = "p0") -> None:
+    data: dict[str, Any] = {"topic": T, "key": None, "value": f"{proc}:{seq}", "seq": seq}
+    if outcome == "ok":
+        data.update(partition=partition, offset=offset)
+    else:
+        data["error"] = "KafkaTimeoutError"
+    h.append(proc, "send", outcome, **data)
+
+
+def rec(partition: int, offset: int, value: str) -> LogRecord:
+    return LogRecord(T, partition, offset, None, value)
+
+
+def rules(violations: list) -> list[str]:
+    return sorted(v.rule for v in violations)
+
+
+def test_a_clean_producer_history_passes() -> None:
+    h = History()
+    send(h, 0, "ok", 0, 0)
+    send(h, 1, "ok", 0, 1)
+    send(h, 2, "unknown")
+    send(h, 3, "failed")
+    assert check_producer(h.entries, [rec(0, 0, "p0:0"), rec(0, 1, "p0:1"), rec(0, 2, "p0:2")]) == []
+
+
+def test_acknowledged_but_absent_is_lost() -> None:
+    h = History()
+    h.append("injector", "fault", "info", kind="drop_request", api_key=0)
+    send(h, 0, "ok", 0, -1)   # the silent loss: reported delivered, offset unknown
+    send(h, 1, "ok", 0, 0)
+    [v] = check_producer(h.entries, [rec(0, 0, "p0:1")])
+    assert v.rule == "acked-lost"
+    # the excerpt names the fault and the later batch that was accepted
+    assert [e["op"] for e in v.excerpt] == ["fault", "send", "send"]
+
+
+def test_acknowledged_twice_is_duplicated() -> None:
+    h = History()
+    send(h, 0, "ok", 0, 0)
+    assert rules(check_producer(h.entries, [rec(0, 0, "p0:0"), rec(0, 1, "p0:0")])) == ["acked-duplicated", "reordered"]
+
+
+def test_acknowledged_at_another_offset_is_misplaced() -> None:
+    h = History()
+    send(h, 0, "ok", 0, 5)
+    assert rules(check_producer(h.entries, [rec(0, 0, "p0:0")])) == ["acked-misplaced"]
+
+
+def test_failed_but_written() -> None:
+    h = History()
+    send(h, 0, "failed")
+    assert rules(check_producer(h.entries, [rec(0, 0, "p0:0")])) == ["failed-written"]
+
+
+def test_unknown_may_be_absent_or_once_but_not_twice() -> None:
+    h = History()
+    send(h, 0, "unknown")
+    assert check_producer(h.entries, []) == []
+    assert check_producer(h.entries, [rec(1, 0, "p0:0")]) == []
+    assert "unknown-duplicated" in rules(check_producer(h.entries, [rec(1, 0, "p0:0"), rec(1, 1, "p0:0")]))
+
+
+def test_out_of_order_within_a_partition() -> None:
+    h = History()
+    send(h, 0, "ok", 0, 1)
+    send(h, 1, "ok", 0, 0)
+    assert rules(check_producer(h.entries, [rec(0, 0, "p0:1"), rec(0, 1, "p0:0")])) == ["reordered"]
+
+
+def test_order_is_per_producer_and_partition() -> None:
+    h = History()
+    send(h, 0, "ok", 0, 1, proc="a")
+    send(h, 0, "ok", 0, 0, proc="b")
+    send(h, 1, "ok", 1, 0, proc="a")
+    assert check_producer(h.entries, [rec(0, 0, "b:0"), rec(0, 1, "a:0"), rec(1, 0, "a:1")]) == []
+
+
+def test_a_record_nobody_sent() -> None:
+    assert rules(check_producer([], [rec(0, 0, "x")])) == ["foreign-record"]
+
+
+# --------------------------------------------------------------------------- group
+
+G = "g"
+
+
+def poll(h: History, proc: str, gen: int, offsets: list[int], partition: int = 0, gen_after: int | None = None) -> None:
+    h.append(proc, "poll", "ok", t0=h.now(), topic=T, partition=partition, offsets=offsets,
+             gen_before=gen, gen_after=gen if gen_after is None else gen_after)
+
+
+def commit(h: History, proc: str, gen: int, offset: int, outcome: str = "ok", partition: int = 0) -> None:
+    h.append(proc, "commit", outcome, t0=h.now(), gen=gen, offsets={f"{T}:{partition}": offset})
+
+
+def topic_log(n: int, partition: int = 0) -> list[LogRecord]:
+    return [rec(partition, i, f"v{i}") for i in range(n)]
+
+
+def stored(*offsets: int, partition: int = 0) -> list[CommitRecord]:
+    return [CommitRecord(G, T, partition, o, (0, i)) for i, o in enumerate(offsets)]
+
+
+def test_a_clean_group_history_passes() -> None:
+    h = History()
+    poll(h, "m1", 1, [0, 1, 2])
+    commit(h, "m1", 1, 3)
+    poll(h, "m1", 1, [3, 4])   # gen 1 -> 2: m2 takes over from the commit, nothing twice
+    poll(h, "m2", 2, [3, 4, 5])   # m1's records 3-4 were never committed: handing them again is fine
+    commit(h, "m2", 2, 6)
+    assert check_group(h.entries, topic_log(8), stored(3, 6), G) == []
+
+
+def test_commit_moving_backwards_is_rewound() -> None:
+    h = History()
+    poll(h, "m1", 1, [0, 1, 2])
+    commit(h, "m1", 1, 3, outcome="unknown")   # its answer was lost; retried after the rebalance
+    poll(h, "m2", 2, [0, 1, 2, 3, 4, 5])
+    commit(h, "m2", 2, 6)
+    [v] = check_group(h.entries, topic_log(8), stored(6, 3), G)
+    assert v.rule == "commit-rewound"
+    assert "from 6 to 3" in v.message and {e["proc"] for e in v.excerpt} == {"m1", "m2"}
+
+
+def test_same_record_to_two_members_in_one_generation() -> None:
+    h = History()
+    poll(h, "m1", 4, [0, 1])
+    poll(h, "m2", 4, [1, 2])
+    assert "double-assignment" in rules(check_group(h.entries, topic_log(3), [], G))
+
+
+def test_a_poll_spanning_a_rebalance_is_not_blamed_on_either_generation() -> None:
+    h = History()
+    poll(h, "m1", 4, [0, 1], gen_after=5)
+    poll(h, "m2", 5, [0, 1])
+    assert check_group(h.entries, topic_log(3), [], G) == []
+
+
+def test_handed_out_again_after_a_successful_commit() -> None:
+    h = History()
+    poll(h, "m1", 1, [0, 1, 2])
+    commit(h, "m1", 1, 3)
+    poll(h, "m2", 2, [2, 3])
+    assert rules(check_group(h.entries, topic_log(4), stored(3), G)) == ["redelivered-after-commit"]
+
+
+def test_a_hole_within_one_generation() -> None:
+    h = History()
+    poll(h, "m1", 1, [0, 1])
+    poll(h, "m1", 1, [3, 4])
+    assert rules(check_group(h.entries, topic_log(5), [], G)) == ["gap"]
+
+
+def test_a_hole_inside_one_poll() -> None:
+    h = History()
+    poll(h, "m1", 1, [0, 2])
+    assert rules(check_group(h.entries, topic_log(3), [], G)) == ["gap"]
+
+
+def test_offsets_holes_in_the_log_are_not_gaps() -> None:
+    h = History()
+    poll(h, "m1", 1, [0, 5])   # offsets 1-4 are not records (a transaction marker, compaction)
+    assert check_group(h.entries, [rec(0, 0, "a"), rec(0, 5, "b")], [], G) == []
+
+
+def test_committed_past_records_nobody_got_is_skipped() -> None:
+    h = History()
+    poll(h, "m1", 1, [0, 1])
+    commit(h, "m1", 1, 4)
+    assert rules(check_group(h.entries, topic_log(5), stored(4), G)) == ["skipped"]
+
+
+def test_other_groups_commits_are_ignored() -> None:
+    other = [CommitRecord("other", T, 0, 9, (0, 0)), CommitRecord("other", T, 0, 1, (0, 1))]
+    assert check_group([], topic_log(2), other, G) == []
+
+
+def test_readers_disagreeing() -> None:
+    a = [rec(0, 0, "x"), rec(0, 1, "y")]
+    assert check_readers_agree("kafkaio", a, "java", list(a)) == []
+    [v] = check_readers_agree("kafkaio", a, "java", a[:1])
+    assert v.rule == "readers-disagree" and "only kafkaio" in v.message
+
+
+# --------------------------------------------------------------------------- schedule and history
+
+
+def test_schedule_is_a_function_of_the_seed_and_round_trips() -> None:
+    a, b = generate(7, "group", 30), generate(7, "group", 30)
+    assert a == b and a != generate(8, "group", 30)
+    assert Schedule.from_json(a.to_json()) == a
+    assert all(0 < f.at < 30 for f in a.faults)
+    assert "seed=7" in a.describe()
+
+
+def test_schedule_kinds_can_be_restricted() -> None:
+    s = generate(1, "producer", 60, kinds={"delay", "cut"})
+    assert {f.kind for f in s.faults} <= {"delay", "cut"}
+    with pytest.raises(ValueError):
+        generate(1, "producer", 10, kinds={"member_join"})
+
+
+def test_history_round_trips_through_json_lines() -> None:
+    h = History()
+    send(h, 0, "ok", 0, 0)
+    h.append("m1", "commit", "unknown", gen=3, offsets={"t:0": 5})
+    again = History.from_jsonl(h.to_jsonl())
+    assert again.entries == h.entries
+    with pytest.raises(ValueError):
+        h.append("x", "send", "maybe")
