@@ -1,0 +1,196 @@
+"""Commits while the group rebalances, through the fault proxy (issue 18).
+
+The invariants, checked with a separate Admin client: a committed offset never moves backwards
+because of a stale commit, a commit never lands for a partition its sender no longer owns, and a
+commit of partitions the member keeps through a cooperative rebalance is not failed by it. Group
+membership traffic (a JoinGroup the broker parks) never holds up commits and offset lookups.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import pytest
+
+import kafkaio
+from kafkaio.errors import CommitFailedError, RebalanceInProgressError
+from kafkaio.protocol import ApiKey
+from kafkaio.structs import OffsetAndMetadata
+from kafkaio.structs import TopicPartition as TP
+
+from consumer_helpers import RawProducer, unique
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+SETTINGS = dict(heartbeat_interval_ms=300, session_timeout_ms=10000, enable_auto_commit=False,
+                auto_offset_reset="earliest", reconnect_backoff_ms=50)
+WAIT_S = 60.0   # upper bound for waits on a loaded machine; never asserted as a duration
+
+
+def consumer(bootstrap: str, group: str, strategy: str, name: str, **kw: object) -> kafkaio.Consumer:
+    settings = {**SETTINGS, **kw}
+    return kafkaio.Consumer(bootstrap_servers=bootstrap, group_id=group, client_id=name,
+                            partition_assignment_strategy=strategy, **settings)
+
+
+async def poll_until(c: kafkaio.Consumer, done: Callable[[], bool]) -> None:
+    """Poll ``c`` (its records are dropped) until ``done()``."""
+    deadline = time.monotonic() + WAIT_S
+    while not done():
+        assert time.monotonic() < deadline, "condition not reached"
+        await c.getmany(timeout_ms=100)
+
+
+async def poll_in_background(c: kafkaio.Consumer, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        await c.getmany(timeout_ms=100)
+
+
+async def committed(bootstrap: str, group: str, tps: list[TP]) -> dict[TP, int | None]:
+    """The group's committed offsets, read by a client of its own."""
+    async with kafkaio.Admin(bootstrap) as admin:
+        got = await admin.list_consumer_group_offsets(group, tps)
+    return {tp: None if got.get(tp) is None else got[tp].offset for tp in tps}
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18.1: the retry picks up the new generation and rewinds")
+async def test_a_retried_commit_never_rewinds_the_partition_new_owner(proxied_bootstrap, fault_proxy) -> None:
+    """Issue 18.1: A's commit is lost and retried after its partition moved to B, which committed
+    further; the retry must not go out under A's new generation and rewind B's offset."""
+    topic, group = unique(), unique("g")
+    async with RawProducer(proxied_bootstrap) as raw:
+        await raw.create_topic(topic, 2)
+        await raw.send_numbered(topic, 2, 400)
+    tps = [TP(topic, 0), TP(topic, 1)]
+    # The retry comes after request_timeout_ms: long enough for the whole rebalance to finish first.
+    a = consumer(proxied_bootstrap, group, "cooperative-sticky", "A", request_timeout_ms=15000,
+                 default_api_timeout_ms=60000)
+    b = consumer(proxied_bootstrap, group, "cooperative-sticky", "B")
+    stop = asyncio.Event()
+    await a.start()
+    await b.start()
+    try:
+        a.subscribe([topic])
+        await poll_until(a, lambda: a.assignment() == set(tps))
+        fault_proxy.drop_requests(1, api_key=ApiKey.OFFSET_COMMIT)
+        a_commit = asyncio.get_running_loop().create_task(a.commit({tp: 50 for tp in tps}))
+        while fault_proxy.requests_dropped[ApiKey.OFFSET_COMMIT] < 1:
+            await asyncio.sleep(0.05)
+
+        b.subscribe([topic])
+        a_polls = asyncio.get_running_loop().create_task(poll_in_background(a, stop))
+        await poll_until(b, lambda: len(b.assignment()) == 1 and len(a.assignment()) == 1)
+        (moved,) = b.assignment()
+        (kept,) = a.assignment()
+        await b.commit({moved: 100})
+        assert (await committed(proxied_bootstrap, group, [moved]))[moved] == 100
+
+        with pytest.raises((CommitFailedError, RebalanceInProgressError)):
+            await a_commit
+        after = await committed(proxied_bootstrap, group, tps)
+        assert after[moved] == 100, "A's stale retry rewound the new owner's committed offset"
+        assert after[kept] is None, "a failed commit must commit nothing"
+        stop.set()
+        await a_polls
+    finally:
+        stop.set()
+        await a.stop()
+        await b.stop()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18.8: ILLEGAL_GENERATION during the own rejoin raises CommitFailedError")
+async def test_commit_during_the_members_own_cooperative_rejoin_completes(proxied_bootstrap, fault_proxy) -> None:
+    """Issue 18.8: a commit sent while this member's JoinGroup is in flight (the broker answers it
+    under the next generation: ILLEGAL_GENERATION) of partitions the member keeps must complete,
+    not raise CommitFailedError."""
+    mine, other, group = unique(), unique(), unique("g")
+    async with RawProducer(proxied_bootstrap) as raw:
+        await raw.create_topic(mine, 2)
+        await raw.create_topic(other, 1)
+        await raw.send_numbered(mine, 2, 200)
+    tps = [TP(mine, 0), TP(mine, 1)]
+    a = consumer(proxied_bootstrap, group, "cooperative-sticky", "A")
+    # B subscribes to another topic: the group rebalances, A keeps both its partitions throughout.
+    b = consumer(proxied_bootstrap, group, "cooperative-sticky", "B")
+    stop = asyncio.Event()
+    await a.start()
+    await b.start()
+    try:
+        a.subscribe([mine])
+        seen: set[TP] = set()
+        deadline = time.monotonic() + WAIT_S
+        while seen != set(tps):
+            assert time.monotonic() < deadline, "A consumed nothing"
+            seen |= {tp for tp, recs in (await a.getmany(timeout_ms=100)).items() if recs}
+        positions = {tp: await a.position(tp) for tp in tps}
+
+        joins = fault_proxy.requests_seen[ApiKey.JOIN_GROUP]
+        fault_proxy.delay(3000, api_key=ApiKey.JOIN_GROUP)   # A's rejoin stays in flight a while
+        b.subscribe([other])
+        b_polls = asyncio.get_running_loop().create_task(poll_in_background(b, stop))
+        # B's two JoinGroups (the first one gets MEMBER_ID_REQUIRED), then A's rejoin.
+        await fault_proxy.wait_for_requests(joins + 3, api_key=ApiKey.JOIN_GROUP, timeout=WAIT_S)
+        await a.commit()
+        assert await committed(proxied_bootstrap, group, tps) == positions
+        assert a.assignment() == set(tps)
+        fault_proxy.delay(0)
+        stop.set()
+        await b_polls
+    finally:
+        fault_proxy.delay(0)
+        stop.set()
+        await a.stop()
+        await b.stop()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18.3: OffsetFetch queued behind the parked JoinGroup")
+async def test_offset_lookup_is_answered_while_the_broker_parks_a_join(proxied_bootstrap, fault_proxy) -> None:
+    """Issue 18.3: while the broker parks A's JoinGroup (member C is slow to rejoin), A's
+    OffsetFetch must not wait behind it on a shared connection."""
+    topic, group = unique(), unique("g")
+    async with RawProducer(proxied_bootstrap) as raw:
+        await raw.create_topic(topic, 2)
+    release = asyncio.Event()
+    c_revoking = asyncio.Event()
+
+    class SlowToRejoin(kafkaio.ConsumerRebalanceListener):
+        async def on_partitions_revoked(self, revoked):
+            c_revoking.set()
+            await release.wait()   # eager: C's JoinGroup only goes out after this returns
+
+    a = consumer(proxied_bootstrap, group, "range", "A")
+    b = consumer(proxied_bootstrap, group, "range", "B")
+    c = consumer(proxied_bootstrap, group, "range", "C")
+    stop = asyncio.Event()
+    for m in (a, b, c):
+        await m.start()
+    tasks: list[asyncio.Task] = []
+    try:
+        a.subscribe([topic])
+        c.subscribe([topic], listener=SlowToRejoin())
+        tasks.append(asyncio.get_running_loop().create_task(poll_in_background(c, stop)))
+        await poll_until(a, lambda: len(a.assignment()) == 1 and len(c.assignment()) == 1)
+        await a.commit()
+        joins = fault_proxy.requests_seen[ApiKey.JOIN_GROUP]
+        b.subscribe([topic])
+        tasks.append(asyncio.get_running_loop().create_task(poll_in_background(b, stop)))
+        tasks.append(asyncio.get_running_loop().create_task(poll_in_background(a, stop)))
+        await asyncio.wait_for(c_revoking.wait(), WAIT_S)
+        # B's two JoinGroups and A's: the broker holds A's until C joins, i.e. until `release`.
+        await fault_proxy.wait_for_requests(joins + 3, api_key=ApiKey.JOIN_GROUP, timeout=WAIT_S)
+        # Without its own connection, the lookup waits behind the parked JoinGroup for as long
+        # as C is held: the bound below is never reached when membership traffic is apart.
+        got = await asyncio.wait_for(a.committed(TP(topic, 0)), 20)
+        assert got is None or isinstance(got, OffsetAndMetadata)
+        release.set()
+        deadline = time.monotonic() + WAIT_S
+        while not (a.assignment() and b.assignment() and c.assignment()):
+            assert time.monotonic() < deadline, "the rebalance did not complete after C rejoined"
+            await asyncio.sleep(0.1)
+    finally:
+        release.set()
+        stop.set()
+        await asyncio.gather(*tasks)
+        for m in (a, b, c):
+            await m.stop()
