@@ -81,6 +81,9 @@ class Consumer:
         self._lookup: OffsetLookup | None = None
         self._positions: PositionKeeper | None = None
         self._running = False
+        # True from start() until stop() begins: records are handed out only then. stop() clears it
+        # first, so readers waiting at that moment wake at once (see getmany/getone).
+        self._open = False
         self._closed = False
         self._pending_commits: set[asyncio.Task[Any]] = set()
 
@@ -109,6 +112,7 @@ class Consumer:
         self._positions = PositionKeeper(self._subs, self._lookup, self._coordinator)
         self._positions.fetcher = self._fetcher  # type: ignore[attr-defined]
         self._running = True
+        self._open = True
         if self._initial_topics:
             self.subscribe(self._initial_topics)
         if self._coordinator is not None:
@@ -116,10 +120,18 @@ class Consumer:
         self._fetcher.start()
 
     async def stop(self) -> None:
-        """Commit (with auto commit), revoke, leave the group, close connections. Idempotent."""
+        """Commit (with auto commit), revoke, leave the group, close connections. Idempotent.
+
+        Readers waiting when stop() begins return at once, as aiokafka's do: ``getmany()`` returns
+        ``{}``, ``getone()`` raises :class:`IllegalStateError`, ``async for`` ends. From then on
+        no record is handed out.
+        """
         if not self._running:
             self._closed = True
             return
+        self._open = False
+        if self._fetcher is not None:
+            self._fetcher.records_available.set()   # wake the waiting readers
         # Still "running" while the coordinator closes: on_partitions_revoked may commit.
         try:
             if self._pending_commits:
@@ -212,6 +224,8 @@ class Consumer:
 
     def _before_poll(self) -> Fetcher:
         self._check_running()
+        if not self._open:
+            raise IllegalStateError("the consumer is stopping")
         if self._coordinator is not None:
             self._coordinator.poll()
         fetcher = self._fetcher
@@ -225,7 +239,8 @@ class Consumer:
                       ) -> dict[TopicPartition, list[Any]]:
         """Records by partition, at most ``max_records`` (default ``max_poll_records``) in all.
 
-        Waits up to ``timeout_ms`` when nothing is buffered. Returning records moves each
+        Waits up to ``timeout_ms`` when nothing is buffered, or until ``stop()`` begins (then it
+        returns ``{}``; called after that, it raises :class:`IllegalStateError`). Returning records moves each
         partition's position past them ("consumed"). A record the key/value deserializer fails on
         raises :class:`~kafkaio.errors.SerializationError` (``.topic_partition``, ``.offset``, the
         deserializer's exception as ``__cause__``) once the records before it are returned; the
@@ -249,11 +264,14 @@ class Consumer:
                     await asyncio.wait_for(event.wait(), left)
                 except asyncio.TimeoutError:
                     break
+                if not self._open:
+                    break   # stop() began: return what we have (nothing), as aiokafka does
                 fetcher = self._before_poll()
         return out
 
     async def getone(self) -> Any:
-        """The next record (waits as long as needed)."""
+        """The next record (waits as long as needed; raises :class:`IllegalStateError` when ``stop()``
+        begins meanwhile)."""
         fetcher = self._before_poll()
         while True:
             rec = fetcher.next_record()
@@ -275,7 +293,7 @@ class Consumer:
 
     async def __anext__(self) -> Any:
         # Fast path: a buffered record costs no await and no dict.
-        if self._running:
+        if self._open:
             coordinator = self._coordinator
             if coordinator is not None:
                 coordinator.poll()
@@ -289,7 +307,7 @@ class Consumer:
         try:
             return await self.getone()
         except IllegalStateError:
-            if not self._running:
+            if not self._open:
                 raise StopAsyncIteration from None
             raise
 

@@ -132,7 +132,6 @@ async def test_out_of_range_after_prefetch_with_reset_none_names_the_position(co
         await c.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18.7: stop() does not wake a waiting getmany")
 async def test_stop_wakes_every_waiting_reader(consumer_bootstrap: str) -> None:
     topic = unique()
     async with RawProducer(consumer_bootstrap) as raw:
