@@ -36,7 +36,7 @@ _TARGETS: dict[str, list[tuple[int | None, int]]] = {
 # machine, so they are rare; membership changes only make sense for the group workload.
 _KINDS: dict[str, dict[str, int]] = {
     "producer": {"drop_request": 6, "drop_response": 5, "delay": 3, "cut": 2, "cut_after": 3, "pause": 2,
-                 "broker_stop": 1, "broker_kill": 1},
+                 "broker_stop": 1, "broker_kill": 1, "producer_restart": 3},
     "group": {"drop_request": 5, "drop_response": 5, "delay": 3, "cut": 2, "cut_after": 2, "pause": 2,
               "broker_stop": 1, "broker_kill": 1, "member_join": 6, "member_leave": 4, "member_crash": 3},
 }
@@ -50,7 +50,9 @@ class Fault:
 
     ``api_key`` aims proxy faults at one kind of request (None: any); ``count`` is how many requests
     or responses a drop or cut takes; ``duration`` is how long a delay, pause or SIGSTOP lasts (for
-    ``delay`` it is also the added latency per response).
+    ``delay`` it is also the added latency per response). ``early`` aims a drop or cut at the
+    first requests of a connection (correlation id below 8): what a new client or a reconnect
+    sends first, e.g. a fresh producer's first batches, which the broker accepts with any sequence.
     """
 
     at: float
@@ -58,6 +60,7 @@ class Fault:
     api_key: int | None = None
     count: int = 1
     duration: float = 0.0
+    early: bool = False
 
     def describe(self) -> str:
         """One line for humans, e.g. ``t=3.20s drop_request x1 OffsetCommit``."""
@@ -66,6 +69,8 @@ class Fault:
             parts.append(f"x{self.count}")
         if self.kind in ("drop_request", "drop_response", "cut_after", "delay"):
             parts.append(API_NAMES.get(self.api_key, str(self.api_key)) if self.api_key is not None else "any")
+        if self.early:
+            parts.append("(early on a connection)")
         if self.duration:
             parts.append(f"for {self.duration:.2f}s")
         return " ".join(parts)
@@ -127,5 +132,6 @@ def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
             length = rng.uniform(0.5, 4.0)
         else:
             length = 0.0
-        faults.append(Fault(round(at, 3), kind, api_key, n, round(length, 3)))
+        early = kind in ("drop_request", "drop_response", "cut_after") and rng.random() < 0.4
+        faults.append(Fault(round(at, 3), kind, api_key, n, round(length, 3), early))
     return Schedule(seed, workload, duration, tuple(faults))
