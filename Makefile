@@ -60,3 +60,13 @@ clean:
 	rm -rf build dist *.egg-info .pytest_cache .hypothesis
 	find kafkaio -name '*.so' -delete -o -name '*.c' -path '*/_speedups/*' -delete
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# The fault-schedule verifier (docs/chaos.md). `make chaos` runs the CI schedules; `SEED=N` replays
+# one seed; `DURATION=30m` soaks on random seeds and prints a summary table; CHAOS_ARGS passes more
+# options (e.g. CHAOS_ARGS='--workload producer --client-config my-producer.json').
+SEED ?=
+DURATION ?=
+CHAOS_ARGS ?=
+.PHONY: chaos
+chaos: build broker
+	$(PY) -m kafkaio.testing.chaos $(if $(SEED),--seed $(SEED)) $(if $(DURATION),--soak $(DURATION)) $(CHAOS_ARGS)

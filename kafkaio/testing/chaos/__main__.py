@@ -70,7 +70,7 @@ async def _main(args: argparse.Namespace) -> int:
     async with proxied() as system:
         print(f"broker {system.cluster.version} behind proxy {system.bootstrap}", flush=True)
         summary = await run_many(
-            _plan(args), system, deadline=deadline, stop_at_first=args.stop_at_first, java=args.java,
+            _plan(args), system, deadline=deadline, stop_on=set(args.stop_on or ()), java=args.java,
             out_dir=out, settings=_settings(args.client_config),
             producer_settings=_settings(args.producer_config))
     summary.elapsed = time.monotonic() - started
@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, help="run this many random seeds per workload")
     parser.add_argument("--soak", type=parse_duration, help="random seeds until this much time has passed")
     parser.add_argument("--duration", type=parse_duration, default=20.0, help="seconds per schedule (default 20)")
-    parser.add_argument("--stop-at-first", action="store_true", help="stop at the first schedule with a violation")
+    parser.add_argument("--stop-on", action="append", metavar="RULE",
+                        help="stop after the first schedule breaking RULE ('*': any); repeatable")
     parser.add_argument("--java", action=argparse.BooleanOptionalAction, default=True,
                         help="also read back with Kafka's console consumer (default: on)")
     parser.add_argument("--client-config", help="JSON file of settings for the workload's client "

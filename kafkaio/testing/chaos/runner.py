@@ -188,9 +188,10 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
 
 
 async def run_many(plan: Iterable[tuple[str, int, float]], system: Proxied, *, deadline: float | None = None,
-                   stop_at_first: bool = False, printer: Any = print, **kwargs: Any) -> Summary:
+                   stop_on: set[str] | None = None, printer: Any = print, **kwargs: Any) -> Summary:
     """Run each ``(workload, seed, duration)`` of ``plan`` (until ``deadline``, a time.monotonic()
-    value, if given), printing a line per schedule and the report of each one that fails."""
+    value, if given), printing a line per schedule and the report of each one that fails.
+    ``stop_on``: stop after the first schedule breaking one of these rules (``{"*"}``: any rule)."""
     summary = Summary()
     began = time.monotonic()
     for workload, seed, duration in plan:
@@ -205,6 +206,6 @@ async def run_many(plan: Iterable[tuple[str, int, float]], system: Proxied, *, d
                 f" [t+{summary.elapsed:.0f}s]", flush=True)
         if r.violations:
             printer(format_report(r), flush=True)
-            if stop_at_first:
+            if stop_on and ("*" in stop_on or stop_on & {v.rule for v in r.violations}):
                 break
     return summary

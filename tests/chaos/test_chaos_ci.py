@@ -1,0 +1,23 @@
+"""The fault-schedule verifier's CI mode: a few fixed seeds of each workload against a broker of
+its own behind a fault proxy, a couple of minutes in all. A failure prints the seed, the schedule
+and the history excerpt of each violation; ``make chaos SEED=N`` replays it."""
+from __future__ import annotations
+
+import pytest
+
+from kafkaio.testing.chaos.runner import BROKER_PROPERTIES, CI_SEEDS, Proxied, format_report, run_schedule
+from kafkaio.testing.chaos.schedule import generate
+
+pytestmark = [pytest.mark.integration, pytest.mark.proxied_broker(broker_properties=BROKER_PROPERTIES)]
+
+
+@pytest.mark.parametrize(("workload", "seed", "duration"), CI_SEEDS, ids=[f"{w}-{s}" for w, s, _ in CI_SEEDS])
+async def test_ci_schedule_keeps_every_rule(proxied_broker, workload: str, seed: int, duration: float, tmp_path) -> None:
+    cluster, proxies = proxied_broker
+    system = Proxied(cluster, proxies[0])
+    # Kafka's own console consumer reads one run back too (a JVM start: once is enough here).
+    java = (workload, seed, duration) == CI_SEEDS[0]
+    result = await run_schedule(generate(seed, workload, duration), system, java=java, out_dir=tmp_path)
+    assert result.written > 0 and sum(result.injected.values()) > 0  # the run did work under faults
+    assert result.java_checked == java
+    assert not result.violations, format_report(result)
