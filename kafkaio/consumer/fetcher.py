@@ -21,8 +21,10 @@ application asks for them, from a memoryview of the response (no copy).
 Correctness rules (as the Java client's Fetcher):
 - a response is applied only if the partition is still assigned and neither seeked nor reset since
   the request left (``PartitionState.epoch``) and its fetch offset is unchanged;
-- OFFSET_OUT_OF_RANGE resets the position by ``auto_offset_reset``, or with ``none`` surfaces
-  :class:`OffsetOutOfRangeError` to the application;
+- an error of a fetch acts on the partition's *position*, the next offset the application gets:
+  the records fetched before it are handed out first, then OFFSET_OUT_OF_RANGE resets the position
+  by ``auto_offset_reset`` (with ``none``: :class:`OffsetOutOfRangeError` naming the position), and
+  other errors, such as a corrupt batch, are raised. Until then the partition fetches no further;
 - leadership errors (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, ...) refresh metadata and retry
   from the same offset, so nothing is skipped or repeated.
 """
@@ -60,7 +62,7 @@ _RETRY_WITH_REFRESH = {3, 5, 6, 9, 56, 74, 75, 100}  # unknown tp, leader n/a, n
 class _Chunk:
     """Batches fetched for one partition, decoded one batch at a time as the app consumes."""
 
-    __slots__ = ("batches", "records", "idx", "end_offset", "nbytes", "epoch", "error")
+    __slots__ = ("batches", "records", "idx", "end_offset", "nbytes", "epoch", "error", "out_of_range")
 
     def __init__(self, batches: deque[Any], end_offset: int, nbytes: int, epoch: int) -> None:
         self.batches = batches
@@ -73,7 +75,10 @@ class _Chunk:
         self.epoch = epoch
         # A record of the last decoded batch that cannot be deserialized: ``records`` stops just
         # before it, and the error is raised once the records before it are handed out.
-        self.error: SerializationError | None = None
+        self.error: KafkaError | None = None
+        # A chunk with no records that stands for OFFSET_OUT_OF_RANGE at ``end_offset``: what it
+        # means (reset or error) is decided when the position reaches it.
+        self.out_of_range = False
 
 
 class Fetcher:
@@ -324,8 +329,11 @@ class Fetcher:
                 batches.append(batch)
                 nbytes += batch.size_in_bytes
         except CorruptRecordError as exc:
-            st.error = CorruptRecordError(f"{st.tp} at offset {next_offset}: {exc}")
-            self._ready.append(st)
+            # the good batches before it are handed out first; the error then stops the partition
+            corrupt = CorruptRecordError(f"{st.tp} at offset {next_offset}: {exc}")
+            if batches:
+                self._buffer_chunk(st, _Chunk(batches, next_offset, nbytes, st.epoch))
+            self._stop_at(st, next_offset, corrupt)
             return True
         if next_offset == fetch_offset:
             return False
@@ -333,10 +341,25 @@ class Fetcher:
         if not batches and not st.buffer:
             st.position = next_offset   # only control/aborted batches, nothing pending: step over them
             return False
-        st.buffer.append(_Chunk(batches, next_offset, nbytes, st.epoch))
-        st.buffered_bytes += nbytes
-        self._ready.append(st)
+        self._buffer_chunk(st, _Chunk(batches, next_offset, nbytes, st.epoch))
         return bool(batches)
+
+    def _buffer_chunk(self, st: PartitionState, chunk: _Chunk) -> None:
+        st.buffer.append(chunk)
+        st.buffered_bytes += chunk.nbytes
+        self._ready.append(st)
+
+    def _stop_at(self, st: PartitionState, offset: int, error: KafkaError | None) -> None:
+        """Queue ``error`` (None: OFFSET_OUT_OF_RANGE) behind the buffered records of ``st``, for
+        when its position reaches ``offset``; fetch no more of ``st`` until then."""
+        chunk = _Chunk(deque(), offset, 0, st.epoch)
+        chunk.error = error
+        chunk.out_of_range = error is None
+        self._buffer_chunk(st, chunk)
+        # None stops fetching (not ``fetchable``); a seek, reset, pause or the error itself (via
+        # drop_buffer) sets it again.
+        st.fetch_offset = None
+        self.records_available.set()
 
     def _partition_error(self, st: PartitionState, code: int) -> None:
         replica = st.preferred_replica
@@ -348,25 +371,37 @@ class Fetcher:
                 log.info("offset %s of %s out of range at replica %s; retrying at the leader",
                          st.fetch_offset, st.tp, replica)
                 return
+        offset = st.fetch_offset
+        assert offset is not None
         if code == _OFFSET_OUT_OF_RANGE:
-            reset = self._subs.default_reset
-            if reset is None:
-                st.error = OffsetOutOfRangeError(
-                    f"fetch offset {st.fetch_offset} of {st.tp} is out of range and auto_offset_reset is none")
-                self._ready.append(st)
-                self.records_available.set()
-            else:
-                log.info("offset %s of %s out of range; resetting (auto_offset_reset=%s)", st.fetch_offset,
-                         st.tp, self._subs.default_reset_name)
-                st.request_reset(reset)
+            self._stop_at(st, offset, None)
             return
         err = error_for_code(code)
         if code in _RETRY_WITH_REFRESH or err.invalid_metadata or err.retriable:
             self._cluster.request_refresh()
             return
-        st.error = err(f"fetching {st.tp}")
-        self._ready.append(st)
-        self.records_available.set()
+        self._stop_at(st, offset, err(f"fetching {st.tp} at offset {offset}"))
+
+    def _out_of_range(self, st: PartitionState, chunk: _Chunk) -> None:
+        """The position reached an OFFSET_OUT_OF_RANGE answer: reset it, or (``none``) raise."""
+        offset = chunk.end_offset
+        if st.position != offset:
+            # not for the position any more (cannot happen while chunks are consumed in order, and
+            # a seek drops the chunk): forget it and fetch again from the position
+            st.drop_buffer()
+            return
+        reset = self._subs.default_reset
+        if reset is None:
+            err = OffsetOutOfRangeError(
+                f"offset {offset} of {st.tp} is out of range and auto_offset_reset is none")
+            err.topic_partition = st.tp  # type: ignore[attr-defined]
+            err.offset = offset  # type: ignore[attr-defined]
+            st.error = err
+            st.drop_buffer()   # fetched again, and raised again, until the application seeks
+            return
+        log.info("offset %s of %s out of range; resetting (auto_offset_reset=%s)", offset, st.tp,
+                 self._subs.default_reset_name)
+        st.request_reset(reset)
 
     # -- draining (called by the consumer, no awaits) --------------------------------------------------
 
@@ -449,6 +484,9 @@ class Fetcher:
                     # seeks past it every read fails the same way (as the Java consumer's poll).
                     st.error, chunk.error = chunk.error, None
                     st.drop_buffer()
+                    break
+                if chunk.out_of_range:
+                    self._out_of_range(st, chunk)
                     break
                 if chunk.batches:
                     recs = chunk.batches[0].records(tp.topic, tp.partition)

@@ -99,7 +99,6 @@ async def _prefetched_then_deleted(bootstrap: str, reset: str) -> tuple[kafkaio.
     return c, tp, first, prefetched_to
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18.5: OFFSET_OUT_OF_RANGE at the prefetch offset resets at once and drops the buffered records")
 async def test_out_of_range_after_prefetch_hands_out_the_buffered_records_then_resets(
         consumer_bootstrap: str) -> None:
     c, tp, got, prefetched_to = await _prefetched_then_deleted(consumer_bootstrap, "earliest")
@@ -116,7 +115,6 @@ async def test_out_of_range_after_prefetch_hands_out_the_buffered_records_then_r
         await c.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18.5: OFFSET_OUT_OF_RANGE at the prefetch offset is raised before the buffered records, naming the prefetch offset")
 async def test_out_of_range_after_prefetch_with_reset_none_names_the_position(consumer_bootstrap: str) -> None:
     c, tp, got, prefetched_to = await _prefetched_then_deleted(consumer_bootstrap, "none")
     try:

@@ -218,7 +218,8 @@ def test_offset_out_of_range_at_a_replica_is_retried_at_the_leader_not_reset() -
     f._partition_error(st, 1)  # OFFSET_OUT_OF_RANGE from the replica
     assert st.position == 5 and st.reset_to is None and st.error is None
     assert list(f._fetchable_by_node()) == [1]
-    f._partition_error(st, 1)  # from the leader: the usual reset
+    f._partition_error(st, 1)  # from the leader: the usual reset, when the application gets there
+    assert st.reset_to is None and f.drain(10, {}) == 0
     assert st.reset_to == -2
 
 
