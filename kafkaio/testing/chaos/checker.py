@@ -101,6 +101,7 @@ def check_producer(entries: Sequence[Entry], log: Sequence[LogRecord]) -> list[V
         by_value[rec.value].append(rec)
     out: list[Violation] = []
     sent_values = set()
+    lost: dict[tuple[str, str, Any], list[Entry]] = defaultdict(list)
     for e in sends:
         value = e["value"]
         sent_values.add(value)
@@ -108,9 +109,7 @@ def check_producer(entries: Sequence[Entry], log: Sequence[LogRecord]) -> list[V
         where = ", ".join(f"{r.topic}-{r.partition}@{r.offset}" for r in found) or "nowhere"
         if e["outcome"] == "ok":
             if not found:
-                out.append(Violation("acked-lost", f"{value!r} was acknowledged at {e['topic']}-"
-                                     f"{e.get('partition')}@{e.get('offset')} but is not in the log",
-                                     excerpt(entries, [e, *_neighbours(sends, e)])))
+                lost[(e["proc"], e["topic"], e.get("partition"))].append(e)
             elif len(found) > 1:
                 out.append(Violation("acked-duplicated", f"{value!r} was acknowledged once and is in the log "
                                      f"{len(found)} times: {where}", excerpt(entries, [e])))
@@ -126,6 +125,14 @@ def check_producer(entries: Sequence[Entry], log: Sequence[LogRecord]) -> list[V
         elif e["outcome"] == "unknown" and len(found) > 1:
             out.append(Violation("unknown-duplicated", f"{value!r} (outcome unknown) is in the log {len(found)} "
                                  f"times: {where}", excerpt(entries, [e])))
+    # One violation per producer and partition: a lost batch loses all its records at once.
+    for (proc, topic, partition), es in lost.items():
+        first = min(es, key=lambda e: e["seq"])
+        seqs = sorted(e["seq"] for e in es)
+        out.append(Violation("acked-lost", f"{len(es)} record(s) of {proc} acknowledged on {topic}-{partition} "
+                             f"are not in the log (sent as #{seqs[0]}..#{seqs[-1]}); the first, {first['value']!r}, "
+                             f"was acknowledged at offset {first.get('offset')}",
+                             excerpt(entries, [first, *_neighbours(sends, first, lost_too=es)])))
     send_of = {e["value"]: e for e in sends}
     for rec in log:
         if rec.value not in sent_values:
@@ -135,11 +142,12 @@ def check_producer(entries: Sequence[Entry], log: Sequence[LogRecord]) -> list[V
     return out
 
 
-def _neighbours(sends: Sequence[Entry], e: Entry) -> list[Entry]:
-    """The same producer's sends just before and after ``e`` to the same partition: a lost batch is
-    usually explained by what happened to the next one."""
+def _neighbours(sends: Sequence[Entry], e: Entry, lost_too: Sequence[Entry] = ()) -> list[Entry]:
+    """The same producer's sends just before and after ``e`` to the same partition, other than the
+    ``lost_too`` ones: a lost batch is usually explained by what happened to the next one."""
+    skip = {x["i"] for x in lost_too} | {e["i"]}
     same = [s for s in sends if s["proc"] == e["proc"] and s.get("partition") == e.get("partition")
-            and s["topic"] == e["topic"] and s is not e]
+            and s["topic"] == e["topic"] and s["i"] not in skip]
     before = [s for s in same if s["seq"] < e["seq"]][-2:]
     after = [s for s in same if s["seq"] > e["seq"]][:2]
     return [*before, *after]

@@ -106,6 +106,9 @@ class Summary:
         return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
+_REPORTED = 8  # violations printed in full; the rest are in violations.json
+
+
 def _entry_line(e: Mapping[str, Any]) -> str:
     skip = {"i", "t", "t0", "proc", "op", "outcome", "describe"}
     if e["op"] == "fault":
@@ -120,9 +123,11 @@ def format_report(r: RunResult) -> str:
              f"replay: make chaos SEED={r.schedule.seed} CHAOS_ARGS='--workload {r.schedule.workload} "
              f"--duration {r.schedule.duration:g}'",
              r.schedule.describe()]
-    for v in r.violations:
+    for v in r.violations[:_REPORTED]:
         lines.append(f"* {v.rule}: {v.message}")
         lines.extend(_entry_line(e) for e in v.excerpt)
+    if len(r.violations) > _REPORTED:
+        lines.append(f"... and {len(r.violations) - _REPORTED} more (violations.json has them all)")
     return "\n".join(lines)
 
 

@@ -36,7 +36,7 @@ _TARGETS: dict[str, list[tuple[int | None, int]]] = {
 # machine, so they are rare; membership changes only make sense for the group workload.
 _KINDS: dict[str, dict[str, int]] = {
     "producer": {"drop_request": 6, "drop_response": 5, "delay": 3, "cut": 2, "cut_after": 3, "pause": 2,
-                 "broker_stop": 1, "broker_kill": 1, "producer_restart": 3},
+                 "broker_stop": 1, "broker_kill": 1, "producer_restart": 4},
     "group": {"drop_request": 5, "drop_response": 5, "delay": 3, "cut": 2, "cut_after": 2, "pause": 2,
               "broker_stop": 1, "broker_kill": 1, "member_join": 6, "member_leave": 4, "member_crash": 3},
 }
