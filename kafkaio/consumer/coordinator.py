@@ -16,10 +16,17 @@ Rebalances, as in the Java client's ConsumerCoordinator:
 
 ``max_poll_interval_ms``: if the application does not ask for records within it, the heartbeat
 loop leaves the group with a warning; the next getmany()/getone() rejoins.
+
+Commits (docs/consumer.md, "Commits during rebalances"): a member commits only partitions it has
+owned without a break since commit() was called, checked before every attempt; a commit the broker
+refuses because the group moved on meanwhile waits for the rebalance and goes again under the new
+generation. JoinGroup/SyncGroup use a connection of their own, so a JoinGroup the broker parks
+never holds up commits, offset lookups or heartbeats.
 """
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Iterable
@@ -39,7 +46,7 @@ from kafkaio.consumer.protocol import (
     encode_assignment,
     encode_subscription,
 )
-from kafkaio.consumer.subscription import SubscriptionState, call_listener
+from kafkaio.consumer.subscription import PartitionState, SubscriptionState, call_listener
 from kafkaio.errors import (
     CommitFailedError,
     IllegalStateError,
@@ -70,6 +77,16 @@ _COORDINATOR_ERRORS = {_REQUEST_TIMED_OUT, _COORDINATOR_NOT_AVAILABLE, _NOT_COOR
 
 OFFSET_COMMIT_MAX_VERSION = 8   # v9 is for KIP-848 member epochs
 OFFSET_FETCH_MAX_VERSION = 7    # v8+ batches groups; one group is all we need
+# JoinGroup and SyncGroup get a connection of their own: the broker answers one request per
+# connection at a time, and it parks a JoinGroup until every member has rejoined (up to the
+# rebalance timeout), which must not hold up commits, offset lookups, heartbeats or LeaveGroup.
+_MEMBERSHIP_PURPOSE = "group-join"
+_OFFSETS_PURPOSE = "group"
+
+# True inside the membership task (and the listener callbacks it runs): a commit made there must
+# not wait for the rebalance to complete, since that task is what completes it.
+_IN_MEMBERSHIP_TASK: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "kafkaio_in_membership_task", default=False)
 
 _COMMIT_FAILED_MSG = (
     "Commit cannot be completed since the group has already rebalanced and assigned the partitions "
@@ -78,6 +95,19 @@ _COMMIT_FAILED_MSG = (
     "joined with the same group_instance_id). Records consumed since the last successful commit may "
     "be redelivered to the new owner. Process faster or lower max_poll_records, or raise "
     "max_poll_interval_ms; commit in on_partitions_revoked to keep the window small.")
+
+
+class _CommitTarget(NamedTuple):
+    """What a commit was asked for under: the member's partitions (their state objects, which
+    are replaced when a partition is revoked and assigned again) and its count of losses."""
+
+    owned: dict[TopicPartition, PartitionState]
+    losses: int
+
+
+class _GenerationMoved(Exception):
+    """The broker refused a commit because the group moved on while it was in flight (our own
+    rejoin, or a rebalance we had not yet noticed): look again once the rebalance completes."""
 
 
 class ConsumerGroupMetadata(NamedTuple):
@@ -109,6 +139,8 @@ class GroupCoordinator:
         self.state = "unjoined"               # unjoined | rebalancing | stable
         self._rejoin = True
         self._lost = False                    # partitions lost (fenced / left): on_partitions_lost
+        self._losses = 0                      # times the member lost its generation (commits check it)
+        self._stopping = asyncio.Event()      # close(): commits stop waiting for a rebalance
         self._wake = asyncio.Event()
         self._joined = asyncio.Event()        # set while stable
         self._closing = False
@@ -136,6 +168,7 @@ class GroupCoordinator:
     async def close(self) -> None:
         """Commit (auto commit), revoke, leave the group; stop the background tasks."""
         self._closing = True
+        self._stopping.set()
         self._wake.set()
         # Never cut a rebalance's callbacks in half (an assignment applied but not announced).
         await self._callbacks_idle.wait()
@@ -251,10 +284,10 @@ class GroupCoordinator:
         self.coordinator_id = None
 
     async def _request(self, api: int, body: dict[str, Any], max_version: int | None = None,
-                       timeout_ms: float | None = None) -> dict[str, Any]:
+                       timeout_ms: float | None = None, purpose: str = _OFFSETS_PURPOSE) -> dict[str, Any]:
         node = await self._ensure_coordinator()
         try:
-            conn = await self._cluster.connection(node, purpose="group")
+            conn = await self._cluster.connection(node, purpose=purpose)
             version = conn.version(api)
             if max_version is not None:
                 version = min(version, max_version)
@@ -266,6 +299,7 @@ class GroupCoordinator:
     # -- the membership loop ------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        _IN_MEMBERSHIP_TASK.set(True)   # this task's own context (and its children's)
         while not self._closing:
             try:
                 if not self._subs.uses_group:
@@ -413,8 +447,11 @@ class GroupCoordinator:
                 "reason": None,
             }
             self._metadata_snapshot = self._partition_counts()
+            # The broker may hold the JoinGroup for up to the rebalance timeout (as in Java, which
+            # adds it to the request timeout).
             resp = await self._request(ApiKey.JOIN_GROUP, body,
-                                       timeout_ms=cfg.rebalance_timeout_ms + cfg.request_timeout_ms + 5000)
+                                       timeout_ms=cfg.rebalance_timeout_ms + cfg.request_timeout_ms + 5000,
+                                       purpose=_MEMBERSHIP_PURPOSE)
             code = resp["error_code"]
             if code == _NONE:
                 self.member_id = resp["member_id"]
@@ -425,6 +462,12 @@ class GroupCoordinator:
                 self.member_id = resp["member_id"]   # KIP-394: join again with the id we were given
                 continue
             if code == _UNKNOWN_MEMBER_ID:
+                if self._subs.assigned():
+                    # The broker forgot us (session expired): what we held is lost, and the
+                    # listener hears so before we join as a new member.
+                    self._reset_generation(reset_member=True)
+                    self.request_rejoin()
+                    return None
                 self.member_id = ""
                 self.generation = -1
                 continue
@@ -452,7 +495,7 @@ class GroupCoordinator:
             "protocol_name": self.protocol_name,
             "assignments": assignments,
         }
-        resp = await self._request(ApiKey.SYNC_GROUP, body)
+        resp = await self._request(ApiKey.SYNC_GROUP, body, purpose=_MEMBERSHIP_PURPOSE)
         code = resp["error_code"]
         if code == _NONE:
             return resp["assignment"] or b""
@@ -531,12 +574,14 @@ class GroupCoordinator:
                 self.fatal_error = exc
 
     def _reset_generation(self, reset_member: bool) -> None:
+        """The member lost its generation (fenced, left, session expired): so did its partitions."""
         self.generation = -1
         if reset_member:
             self.member_id = ""
         self.state = "unjoined"
         self._joined.clear()
         self._lost = True
+        self._losses += 1
 
     # -- heartbeats ---------------------------------------------------------------------------------
 
@@ -598,39 +643,108 @@ class GroupCoordinator:
     # -- commits --------------------------------------------------------------------------------------
 
     async def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata],
-                     timeout_ms: float | None = None) -> None:
-        """Commit ``offsets`` (the next offsets to read), retrying coordinator errors until the timeout."""
+                     timeout_ms: float | None = None, *, wait_for_rebalance: bool = True) -> None:
+        """Commit ``offsets`` (the next offsets to read), retrying coordinator errors until the timeout.
+
+        A member commits only partitions it owns, and only while it has owned them without a
+        break since this call: every attempt (the first and each retry) is checked against what
+        was owned when the commit was asked for, so a retry never commits, under a later
+        generation, a partition that has since moved to another member (Java captures the
+        generation when the commit is requested; our rebalances run in the background, so the
+        partitions are what is captured). If the group moves on while the commit is in flight
+        (our own rejoin, typically cooperative), it waits for the rebalance and commits under the
+        new generation what the member kept. Raises :class:`CommitFailedError` when the partitions
+        are not, or no longer, this member's because it lost them (fenced, left, never had them),
+        :class:`RebalanceInProgressError` when a rebalance revoked them meanwhile or does not
+        complete in time; in both cases nothing is committed.
+        """
         if not offsets:
             return
-        if self._subs.uses_group and self.generation < 0:
-            raise CommitFailedError(
-                "Commit cannot be completed since the consumer is not part of an active group "
-                "(it is rejoining after a rebalance, a fence, or a poll timeout). " + _COMMIT_FAILED_MSG)
+        target = self._commit_target(offsets)
         loop = asyncio.get_running_loop()
         timeout_ms = self._config.default_api_timeout_ms if timeout_ms is None else timeout_ms
         deadline = loop.time() + timeout_ms / 1000.0
         while True:
             try:
-                await self._commit_once(offsets)
+                generation, member = self._commit_generation(target)
+                await self._commit_once(offsets, generation, member)
                 for tp, oam in offsets.items():
                     self._last_committed[tp] = oam.offset
                 return
+            except _GenerationMoved as moved:
+                await self._await_rebalance(deadline, wait_for_rebalance, str(moved))
             except KafkaError as exc:
                 if not (exc.retriable or exc.invalid_metadata) or loop.time() >= deadline:
                     raise
                 await asyncio.sleep(self._backoff_s)
 
-    async def _commit_once(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+    def _commit_target(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> _CommitTarget | None:
+        """What this commit is allowed to commit, captured now; None without group membership
+        (assign(): committed as generation -1, nothing to check)."""
+        if not self._subs.uses_group and self.generation < 0:
+            return None   # while unsubscribing the member still commits under its generation
+        if self.generation < 0:
+            raise CommitFailedError(
+                "Commit cannot be completed since the consumer is not part of an active group "
+                "(it is rejoining after a rebalance, a fence, or a poll timeout). " + _COMMIT_FAILED_MSG)
+        assignment = self._subs.assignment
+        foreign = sorted(tp for tp in offsets if tp not in assignment)
+        if foreign:
+            raise CommitFailedError(
+                f"Commit cannot be completed: {foreign} are not assigned to this member, and committing "
+                "them could rewind the progress of the member that owns them. Nothing was committed.")
+        return _CommitTarget({tp: assignment[tp] for tp in offsets}, self._losses)
+
+    def _commit_generation(self, target: _CommitTarget | None) -> tuple[int, str]:
+        """The generation and member id to send the commit under, or the error that forbids it."""
+        if target is None:
+            return -1, ""
+        if self._losses != target.losses or self.generation < 0:
+            raise CommitFailedError(
+                "Commit cannot be completed since the member lost its partitions while the commit "
+                "was pending. Nothing was committed. " + _COMMIT_FAILED_MSG)
+        assignment = self._subs.assignment
+        revoked = sorted(tp for tp, st in target.owned.items() if assignment.get(tp) is not st)
+        if revoked:
+            raise RebalanceInProgressError(
+                f"Commit cannot be completed: a rebalance revoked {revoked} while the commit was "
+                "pending; nothing was committed. Commit in on_partitions_revoked to keep what was "
+                "consumed; commit again only what is still assigned.")
+        # Continuously owned: the current generation is as good as the one of the call (a
+        # cooperative rebalance that kept them), and during our own rejoin the broker still
+        # accepts the current one until the JoinGroup completes.
+        return self.generation, self.member_id
+
+    async def _await_rebalance(self, deadline: float, allowed: bool, why: str) -> None:
+        """Wait until the member is stable again (then the commit is looked at anew), or raise
+        the retriable RebalanceInProgressError when it may not or cannot wait."""
+        msg = (f"{why}; the group is rebalancing. Nothing was committed: poll, then commit again "
+               "what is still assigned (on_partitions_revoked is the place to commit before losing partitions)")
+        if not allowed or _IN_MEMBERSHIP_TASK.get() or self._closing or not self._subs.uses_group:
+            raise RebalanceInProgressError(msg)   # whoever would complete the rebalance is us
+        # Give the membership task a turn to start the rejoin asked for (it clears _joined), so
+        # a broker answering REBALANCE_IN_PROGRESS to a still "stable" member is not hammered.
+        await asyncio.sleep(self._backoff_s)
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            raise RebalanceInProgressError(msg)
+        waiters = [asyncio.ensure_future(self._joined.wait()), asyncio.ensure_future(self._stopping.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=max(left, 0), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+        if self.state != "stable":
+            raise RebalanceInProgressError(msg)
+
+    async def _commit_once(self, offsets: dict[TopicPartition, OffsetAndMetadata], generation: int,
+                           member: str) -> None:
         topics: dict[str, list[dict[str, Any]]] = {}
         for tp, oam in offsets.items():
             topics.setdefault(tp.topic, []).append({
                 "partition_index": tp.partition, "committed_offset": oam.offset,
                 "committed_leader_epoch": oam.leader_epoch, "committed_metadata": oam.metadata})
-        # A member commits under its generation (also while unsubscribing); a consumer without
-        # group membership (assign()) commits as generation -1.
-        as_member = self.generation >= 0 and bool(self.member_id)
-        generation = self.generation if as_member else -1
-        member = self.member_id if as_member else ""
+        as_member = generation >= 0
         state = self.state
         body = {"group_id": self.group_id, "generation_id_or_member_epoch": generation,
                 "member_id": member, "group_instance_id": self.instance_id if as_member else None,
@@ -646,24 +760,32 @@ class GroupCoordinator:
                 if code in _COORDINATOR_ERRORS:
                     self._coordinator_dead(error_for_code(code).__name__)
                 if code in (_ILLEGAL_GENERATION, _UNKNOWN_MEMBER_ID, _FENCED_INSTANCE_ID):
-                    if as_member and generation == self.generation and state == "stable" \
-                            and self.state == "stable":
-                        # Our stable generation is really gone (not merely a rebalance that started
-                        # while the commit was in flight): the partitions are lost.
-                        self._reset_generation(reset_member=code == _UNKNOWN_MEMBER_ID)
-                        self.request_rejoin()
-                    raise CommitFailedError(f"committing {tp}: {error_for_code(code).__name__}. {_COMMIT_FAILED_MSG}")
+                    self._on_commit_fenced(code, tp, generation, member, state)
                 if code == _REBALANCE_IN_PROGRESS:
-                    self.request_rejoin()
-                    raise RebalanceInProgressError(
-                        f"committing {tp}: the group is rebalancing; commit again after the rebalance "
-                        "completes (on_partitions_revoked is the place to commit before losing partitions)")
+                    if self.state == "stable":
+                        self.request_rejoin()   # the broker is rebalancing and we had not noticed
+                    raise _GenerationMoved(f"committing {tp}: REBALANCE_IN_PROGRESS")
                 raise error_for_code(code)(f"committing offset {offsets[tp].offset} of {tp}")
+
+    def _on_commit_fenced(self, code: int, tp: TopicPartition, generation: int, member: str,
+                          sent_in: str) -> None:
+        """ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID / FENCED_INSTANCE_ID for a commit: either the
+        group moved on while it was in flight (look again after the rebalance), or our stable
+        generation is really gone (the partitions are lost)."""
+        name = error_for_code(code).__name__
+        same = generation == self.generation and member == self.member_id
+        if generation >= 0 and code != _FENCED_INSTANCE_ID and not (same and sent_in == "stable"
+                                                                     and self.state == "stable"):
+            raise _GenerationMoved(f"committing {tp}: {name}")
+        if generation >= 0 and same and self.state == "stable":
+            self._reset_generation(reset_member=code == _UNKNOWN_MEMBER_ID)
+            self.request_rejoin()
+        raise CommitFailedError(f"committing {tp}: {name}. {_COMMIT_FAILED_MSG}")
 
     async def _commit_consumed_quietly(self, when: str, only: Iterable[TopicPartition] | None = None) -> None:
         """Auto commit: best effort, as the Java client's, logging instead of raising."""
         try:
-            await self.commit(self.consumed_offsets(only, changed_only=True))
+            await self.commit(self.consumed_offsets(only, changed_only=True), wait_for_rebalance=False)
         except KafkaError as exc:
             log.warning("group %s: auto commit %s failed: %s", self.group_id, when, exc)
 

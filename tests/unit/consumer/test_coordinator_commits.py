@@ -1,0 +1,120 @@
+"""The group coordinator's commit rules without a broker: a stub answers OffsetCommit, and the
+tests move the member's generation and assignment between attempts the way rebalances do."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from kafkaio.config import ConsumerConfig
+from kafkaio.consumer.coordinator import GroupCoordinator
+from kafkaio.consumer.subscription import SubscriptionState
+from kafkaio.errors import CommitFailedError, KafkaTimeoutError, RebalanceInProgressError
+from kafkaio.protocol import ApiKey
+from kafkaio.structs import OffsetAndMetadata
+from kafkaio.structs import TopicPartition as TP
+
+P0, P1 = TP("t", 0), TP("t", 1)
+ILLEGAL_GENERATION = 22
+
+
+class StubCoordinator:
+    """Answers each OffsetCommit with the next scripted reply: an error code, an exception to
+    raise, or a function of the request body (to act "while it was in flight")."""
+
+    def __init__(self, replies: list[Any]) -> None:
+        self.replies = replies
+        self.sent: list[dict[str, Any]] = []
+
+    async def request(self, api: int, body: dict[str, Any], max_version: int | None = None,
+                      timeout_ms: float | None = None, purpose: str = "group") -> dict[str, Any]:
+        assert api == ApiKey.OFFSET_COMMIT
+        self.sent.append(body)
+        reply = self.replies.pop(0)
+        if callable(reply):
+            reply = reply(body)
+        if isinstance(reply, BaseException):
+            raise reply
+        return {"topics": [{"name": t["name"], "partitions": [
+            {"partition_index": p["partition_index"], "error_code": reply} for p in t["partitions"]]}
+            for t in body["topics"]]}
+
+
+def member(replies: list[Any], owned: list[TP], generation: int = 5) -> tuple[GroupCoordinator, StubCoordinator]:
+    cfg = ConsumerConfig.from_kwargs(group_id="g", enable_auto_commit=False, retry_backoff_ms=1,
+                                     default_api_timeout_ms=2000)
+    subs = SubscriptionState()
+    subs.subscribe(["t"])
+    subs.set_assignment(owned)
+    coord = GroupCoordinator(cluster=None, config=cfg, subscriptions=subs, on_revoke_cleanup=lambda tps: None)
+    coord.generation, coord.member_id, coord.state = generation, "m", "stable"
+    coord._joined.set()
+    stub = StubCoordinator(replies)
+    coord._request = stub.request  # type: ignore[method-assign]
+    return coord, stub
+
+
+def offsets(*tps: TP) -> dict[TP, OffsetAndMetadata]:
+    return {tp: OffsetAndMetadata(50, "", -1) for tp in tps}
+
+
+async def test_a_retry_after_the_partition_moved_commits_nothing() -> None:
+    def moved_meanwhile(body: dict[str, Any]) -> BaseException:
+        coord.generation = 6                       # a rebalance moved P1 to another member
+        coord._subs.remove_partitions([P1])
+        return KafkaTimeoutError("request lost")
+    coord, stub = member([moved_meanwhile, 0], [P0, P1])
+    with pytest.raises(RebalanceInProgressError):
+        await coord.commit(offsets(P0, P1))
+    assert len(stub.sent) == 1   # the retry never went out
+
+
+async def test_a_retry_after_the_member_was_fenced_fails_with_commit_failed() -> None:
+    def fenced_meanwhile(body: dict[str, Any]) -> BaseException:
+        coord._reset_generation(reset_member=True)
+        return KafkaTimeoutError("request lost")
+    coord, stub = member([fenced_meanwhile, 0], [P0])
+    with pytest.raises(CommitFailedError):
+        await coord.commit(offsets(P0))
+    assert len(stub.sent) == 1
+
+
+async def test_partitions_kept_through_our_rejoin_are_committed_under_the_new_generation() -> None:
+    def rejoined_meanwhile(body: dict[str, Any]) -> int:
+        coord.generation, coord.state = 6, "rebalancing"   # our JoinGroup came back with 6
+        coord._joined.clear()
+        asyncio.get_running_loop().call_later(0.05, complete)
+        return ILLEGAL_GENERATION
+
+    def complete() -> None:
+        coord.state = "stable"
+        coord._joined.set()
+    coord, stub = member([rejoined_meanwhile, 0], [P0, P1])
+    await coord.commit(offsets(P0))
+    assert [b["generation_id_or_member_epoch"] for b in stub.sent] == [5, 6]
+
+
+async def test_a_rebalance_that_does_not_complete_in_time_raises_rebalance_in_progress() -> None:
+    def rejoining(body: dict[str, Any]) -> int:
+        coord.state = "rebalancing"
+        coord._joined.clear()
+        return ILLEGAL_GENERATION
+    coord, stub = member([rejoining], [P0])
+    with pytest.raises(RebalanceInProgressError):
+        await coord.commit(offsets(P0), timeout_ms=100)
+    assert len(stub.sent) == 1
+
+
+async def test_illegal_generation_for_the_stable_generation_means_fenced() -> None:
+    coord, stub = member([ILLEGAL_GENERATION], [P0])
+    with pytest.raises(CommitFailedError):
+        await coord.commit(offsets(P0))
+    assert coord.generation == -1
+
+
+async def test_a_partition_not_assigned_is_never_committed() -> None:
+    coord, stub = member([0], [P0])
+    with pytest.raises(CommitFailedError):
+        await coord.commit(offsets(P0, P1))
+    assert stub.sent == []
