@@ -13,8 +13,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.proxied_broker(broker_propert
 
 @pytest.mark.parametrize(("workload", "seed", "duration"), CI_SEEDS, ids=[f"{w}-{s}" for w, s, _ in CI_SEEDS])
 async def test_ci_schedule_keeps_every_rule(proxied_broker, workload: str, seed: int, duration: float, tmp_path) -> None:
-    cluster, proxies = proxied_broker
-    system = Proxied(cluster, proxies[0])
+    cluster, proxy = proxied_broker
+    system = Proxied(cluster, proxy)
     # Kafka's own console consumer reads one run back too (a JVM start: once is enough here).
     java = (workload, seed, duration) == CI_SEEDS[0]
     result = await run_schedule(generate(seed, workload, duration), system, java=java, out_dir=tmp_path)
