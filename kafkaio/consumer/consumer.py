@@ -106,11 +106,11 @@ class Consumer:
         self._cluster = Cluster(cfg)
         await self._cluster.bootstrap()
         self._lookup = OffsetLookup(self._cluster, cfg)
-        self._fetcher = Fetcher(self._cluster, cfg, self._subs, self._ensure_positions)
+        self._positions = PositionKeeper(self._subs, self._lookup, cfg)
+        self._fetcher = Fetcher(self._cluster, cfg, self._subs, self._positions)
         if cfg.group_id is not None:
             self._coordinator = GroupCoordinator(self._cluster, cfg, self._subs, self._fetcher.discard)
-        self._positions = PositionKeeper(self._subs, self._lookup, self._coordinator)
-        self._positions.fetcher = self._fetcher  # type: ignore[attr-defined]
+            self._positions.use_group(self._coordinator)
         self._running = True
         self._open = True
         if self._initial_topics:
@@ -143,6 +143,8 @@ class Consumer:
             self._closed = True
             if self._fetcher is not None:
                 await self._fetcher.close()
+            if self._positions is not None:
+                await self._positions.close()
             await self._cluster.close()
 
     close = stop

@@ -37,6 +37,7 @@ from collections import deque
 from typing import Any
 
 from kafkaio.consumer.fetch_session import FetchSession, forgotten_body, topics_body
+from kafkaio.consumer.offsets import PositionKeeper
 from kafkaio.consumer.subscription import PartitionState, SubscriptionState
 from kafkaio.errors import (
     CorruptRecordError,
@@ -85,11 +86,11 @@ class Fetcher:
     """Fetch loops per leader plus the buffer the consumer drains."""
 
     def __init__(self, cluster: Any, config: Any, subscriptions: SubscriptionState,
-                 ensure_positions: Any) -> None:
+                 positions: PositionKeeper) -> None:
         self._cluster = cluster
         self._config = config
         self._subs = subscriptions
-        self._ensure_positions = ensure_positions   # async () -> None, from offsets.py
+        self._positions = positions
         self._isolation = READ_COMMITTED if config.isolation_level == "read_committed" else READ_UNCOMMITTED
         self._check_crcs = config.check_crcs
         self._ready: deque[PartitionState] = deque()   # partitions with buffered chunks, FIFO
@@ -143,29 +144,34 @@ class Fetcher:
     # -- the loop ----------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        # Positions are looked up beside the fetches, never before them: only partitions with a
+        # position are fetched, and one waiting for its committed offset or reset holds no other.
+        positions = self._positions
         while not self._closed:
             self._wakeup.clear()
-            try:
-                await self._ensure_positions()
-            except asyncio.CancelledError:
-                raise
-            except KafkaError as exc:
-                if not exc.retriable:
-                    log.warning("kafkaio consumer: cannot establish positions: %s", exc)
-                await asyncio.sleep(self._backoff_s)
-                continue
+            positions.update()
+            self._raise_failed(positions.take_failed())
             by_node = self._fetchable_by_node()
             for node, states in by_node.items():
                 if node not in self._in_flight:
                     self._in_flight[node] = asyncio.get_running_loop().create_task(
                         self._fetch_from(node, states), name=f"kafkaio-fetch-{node}")
-            waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wakeup.wait())]
+            waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wakeup.wait()),
+                                                  positions.next_settled()]
             waiters.extend(self._in_flight.values())
             try:
                 await asyncio.wait(waiters, timeout=self._config.fetch_max_wait_ms / 1000.0 + 1.0,
                                    return_when=asyncio.FIRST_COMPLETED)
             finally:
                 waiters[0].cancel()
+                waiters[1].cancel()
+
+    def _raise_failed(self, failed: list[PartitionState]) -> None:
+        """Partitions that could get no position: their error goes to the application's next read."""
+        for st in failed:
+            self._ready.append(st)
+        if failed:
+            self.records_available.set()
 
     def _fetchable_by_node(self) -> dict[int, list[PartitionState]]:
         # Up to two fetches' worth per partition: the next response is on its way while the

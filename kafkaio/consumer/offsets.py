@@ -13,11 +13,19 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from kafkaio.consumer.subscription import _RESET_NAMES, BY_DURATION, EARLIEST, LATEST, SubscriptionState
+from kafkaio.consumer.subscription import (
+    _RESET_NAMES,
+    BY_DURATION,
+    EARLIEST,
+    LATEST,
+    PartitionState,
+    SubscriptionState,
+)
 from kafkaio.errors import (
     KafkaError,
     KafkaTimeoutError,
     NoOffsetForPartitionError,
+    UnstableOffsetCommitError,
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
@@ -85,6 +93,26 @@ class OffsetLookup:
                 await asyncio.sleep(backoff)
         return result
 
+    def by_leader(self, tps: Iterable[TopicPartition]) -> tuple[dict[int, list[TopicPartition]], list[TopicPartition]]:
+        """({leader: partitions}, partitions without a known leader)."""
+        out: dict[int, list[TopicPartition]] = {}
+        leaderless: list[TopicPartition] = []
+        for tp in tps:
+            leader = self._cluster.leader_for(tp.topic, tp.partition)
+            if leader is None or leader < 0:
+                leaderless.append(tp)
+            else:
+                out.setdefault(leader, []).append(tp)
+        return out, leaderless
+
+    def request_refresh(self) -> None:
+        self._cluster.request_refresh()
+
+    async def list_at(self, node: int, timestamps: dict[TopicPartition, int]
+                      ) -> tuple[dict[TopicPartition, tuple[int, int, int]], KafkaError | None]:
+        """One ListOffsets to ``node``: what it found, and a retriable error if some partition had one."""
+        return await self._list_from(node, timestamps)
+
     async def _list_from(self, node: int, tps: dict[TopicPartition, int]
                          ) -> tuple[dict[TopicPartition, tuple[int, int, int]], KafkaError | None]:
         topics: dict[str, list[dict[str, Any]]] = {}
@@ -114,66 +142,176 @@ class OffsetLookup:
 
 
 class PositionKeeper:
-    """Gives every assigned partition a position: committed offset, else auto_offset_reset."""
+    """Gives every assigned partition a position: committed offset, else auto_offset_reset.
 
-    def __init__(self, subscriptions: SubscriptionState, lookup: OffsetLookup, coordinator: Any) -> None:
+    Off the fetch path and per partition, as Java's consumer: each lookup (an OffsetFetch for the
+    partitions without a position, a ListOffsets per leader for those awaiting a reset) runs as a
+    task of its own, and the fetcher fetches every partition that has a position meanwhile. A
+    partition whose committed offset is held by an open transaction (UNSTABLE_OFFSET_COMMIT), or
+    whose reset waits for a leader or an answer, holds only itself. A lookup makes one attempt;
+    what it does not settle is tried again after ``retry_backoff_ms`` by the next :meth:`update`.
+    """
+
+    def __init__(self, subscriptions: SubscriptionState, lookup: OffsetLookup, config: Any) -> None:
         self._subs = subscriptions
         self._lookup = lookup
-        self._coordinator = coordinator    # None without group_id
-        self._lock = asyncio.Lock()
+        self._coordinator: Any = None      # committed offsets come from here; None without group_id
+        self._backoff_s = config.retry_backoff_ms / 1000.0
+        self._busy: set[TopicPartition] = set()      # partitions with a lookup in flight
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Partitions whose committed offset was pending a transaction: asked for one by one, so
+        # that the answer for the others is not held by them.
+        self._alone: set[TopicPartition] = set()
+        # Partitions that failed for good (no committed offset and auto_offset_reset=none): the
+        # fetcher takes them (take_failed) to raise their error to the application.
+        self._failed: list[PartitionState] = []
+        self._waiters: list[asyncio.Future[None]] = []   # next_settled() futures
+
+    def use_group(self, coordinator: Any) -> None:
+        """Take committed offsets from this group coordinator."""
+        self._coordinator = coordinator
+
+    # -- driving ---------------------------------------------------------------------------------
+
+    def update(self) -> None:
+        """Start lookups for the assigned partitions that need one and have none in flight."""
+        missing = [tp for tp in self._subs.needing_position()
+                   if tp not in self._busy and self._subs.assignment[tp].error is None]
+        if missing:
+            self._alone &= set(self._subs.assignment)
+            together = [tp for tp in missing if tp not in self._alone]
+            if together:
+                self._spawn(self._fetch_committed(together), together)
+            for tp in missing:
+                if tp in self._alone:
+                    self._spawn(self._fetch_committed([tp]), [tp])
+        resets = [st for st in self._subs.needing_reset() if st.tp not in self._busy]
+        if resets:
+            by_leader, leaderless = self._lookup.by_leader([st.tp for st in resets])
+            for node, tps in by_leader.items():
+                self._spawn(self._reset(node, tps), tps)
+            if leaderless:
+                self._lookup.request_refresh()
+                self._spawn(asyncio.sleep(self._backoff_s), leaderless)   # then look again
+
+    def take_failed(self) -> list[PartitionState]:
+        """Partitions whose lookup failed for good since the last call (their ``error`` is set)."""
+        failed, self._failed = self._failed, []
+        return failed
+
+    def next_settled(self) -> asyncio.Future[None]:
+        """A future done when the next lookup ends (its partitions may have a position then)."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters = [w for w in self._waiters if not w.done()]   # callers cancel theirs
+        self._waiters.append(fut)
+        return fut
 
     async def ensure_positions(self) -> None:
-        async with self._lock:
-            await self._fetch_committed()
-            await self._reset_positions()
+        """Start the lookups needed and wait until one of those in flight ends (for position())."""
+        self.update()
+        if self._tasks:
+            await self.next_settled()
 
-    async def _fetch_committed(self) -> None:
-        missing = self._subs.needing_position()
-        if not missing:
-            return
+    async def close(self) -> None:
+        tasks = list(self._tasks)
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
+                pass
+
+    def _spawn(self, coro: Any, tps: list[TopicPartition]) -> None:
+        busy = set(tps)
+        self._busy |= busy
+        task = asyncio.get_running_loop().create_task(coro, name="kafkaio-positions")
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._busy -= busy
+            self._tasks.discard(t)
+            waiters, self._waiters = self._waiters, []
+            for fut in waiters:
+                if not fut.done():
+                    fut.set_result(None)
+            if not t.cancelled() and t.exception() is not None:
+                log.warning("kafkaio consumer: looking up positions of %s failed: %r", sorted(busy), t.exception())
+
+        task.add_done_callback(done)
+
+    # -- committed offsets -------------------------------------------------------------------------
+
+    async def _fetch_committed(self, tps: list[TopicPartition]) -> None:
         committed: dict[TopicPartition, OffsetAndMetadata | None] = {}
         if self._coordinator is not None:
-            committed = await self._coordinator.fetch_committed(missing)
-        for tp in missing:
+            try:
+                # one attempt (timeout 0): the retry is ours, partition by partition
+                committed = await self._coordinator.fetch_committed(tps, timeout_ms=0)
+            except UnstableOffsetCommitError:
+                if len(tps) > 1:
+                    self._alone.update(tps)   # ask again one by one: the others are not held
+                    return
+                log.debug("committed offset of %s is pending a transaction; asking again", tps[0])
+                await asyncio.sleep(self._backoff_s)
+                return
+            except KafkaError as exc:
+                if not (exc.retriable or exc.invalid_metadata):
+                    log.warning("kafkaio consumer: cannot fetch committed offsets of %s: %s", tps, exc)
+                await asyncio.sleep(self._backoff_s)
+                return
+        self._alone.difference_update(tps)
+        for tp in tps:
+            self._apply_committed(tp, committed.get(tp))
+
+    def _apply_committed(self, tp: TopicPartition, oam: OffsetAndMetadata | None) -> None:
+        st = self._subs.assignment.get(tp)
+        if st is None or st.position is not None or st.reset_to is not None:
+            return   # revoked, seeked or reset meanwhile
+        if oam is not None and oam.offset >= 0:
+            st.seek(oam.offset, oam.leader_epoch)
+        elif self._subs.default_reset is None:
+            st.error = NoOffsetForPartitionError(f"no committed offset for {tp} and auto_offset_reset is none")
+            self._failed.append(st)
+        else:
+            st.request_reset(self._subs.default_reset)
+
+    # -- resets ------------------------------------------------------------------------------------
+
+    async def _reset(self, node: int, tps: list[TopicPartition]) -> None:
+        """One ListOffsets to ``node`` for partitions awaiting a reset; applies what it finds."""
+        pending: dict[TopicPartition, tuple[int, int]] = {}   # tp -> (strategy, epoch at the start)
+        for tp in tps:
             st = self._subs.assignment.get(tp)
-            if st is None or st.position is not None or st.reset_to is not None:
-                continue
-            oam = committed.get(tp)
-            if oam is not None and oam.offset >= 0:
-                st.seek(oam.offset, oam.leader_epoch)
-            elif self._subs.default_reset is None:
-                st.error = NoOffsetForPartitionError(
-                    f"no committed offset for {tp} and auto_offset_reset is none")
-                st.reset_to = None
-                st.position = None
-                st.fetch_offset = None
-                self._flag_error(st)
-            else:
-                st.request_reset(self._subs.default_reset)
-
-    def _flag_error(self, st: Any) -> None:
-        fetcher = getattr(self, "fetcher", None)
-        if fetcher is not None:
-            fetcher._ready.append(st)
-            fetcher.records_available.set()
-
-    async def _reset_positions(self) -> None:
-        pending = {st.tp: st.reset_to for st in self._subs.needing_reset()}
+            if st is not None and st.reset_to is not None:
+                pending[tp] = (st.reset_to, st.epoch)
         if not pending:
             return
-        epochs = {tp: self._subs.assignment[tp].epoch for tp in pending}
-        timestamps = {tp: self._reset_timestamp(strategy) for tp, strategy in pending.items()}  # type: ignore[arg-type]
-        found = await self._lookup.list_offsets(timestamps)
-        # by_duration: no record at or after the time yet, so start at the end (KIP-1106)
-        past_end = {tp: LATEST for tp, (offset, _ts, _epoch) in found.items() if offset < 0}
-        if past_end:
-            found.update(await self._lookup.list_offsets(past_end))
+        timestamps = {tp: self._reset_timestamp(strategy) for tp, (strategy, _) in pending.items()}
+        try:
+            found, error = await self._lookup.list_at(node, timestamps)
+            # by_duration: no record at or after the time yet, so start at the end (KIP-1106)
+            past_end = {tp: LATEST for tp, (offset, _ts, _epoch) in found.items() if offset < 0}
+            if past_end:
+                at_end, error2 = await self._lookup.list_at(node, past_end)
+                found.update(at_end)
+                error = error or error2
+        except KafkaError as exc:
+            if not (exc.retriable or exc.invalid_metadata):
+                log.warning("kafkaio consumer: cannot reset %s: %s", tps, exc)
+            self._lookup.request_refresh()
+            await asyncio.sleep(self._backoff_s)
+            return
         for tp, (offset, _ts, leader_epoch) in found.items():
             st = self._subs.assignment.get(tp)
-            if st is None or st.epoch != epochs[tp] or st.reset_to is None:
-                continue  # seeked or revoked meanwhile
-            log.debug("reset %s (%s) to offset %s", tp, _RESET_LABELS.get(pending[tp], pending[tp]), offset)
+            strategy, epoch = pending[tp]
+            if st is None or st.epoch != epoch or st.reset_to is None or offset < 0:
+                continue  # seeked, reset again or revoked meanwhile
+            log.debug("reset %s (%s) to offset %s", tp, _RESET_LABELS.get(strategy, strategy), offset)
             st.seek(offset, leader_epoch)
+        if error is not None:
+            self._lookup.request_refresh()
+            await asyncio.sleep(self._backoff_s)
 
     def _reset_timestamp(self, strategy: int) -> int:
         """The ListOffsets timestamp of a reset strategy."""

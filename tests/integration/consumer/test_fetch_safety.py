@@ -23,7 +23,6 @@ def _offsets(batch: dict[TP, list]) -> list[int]:
     return [r.offset for records in batch.values() for r in records]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18.4: the fetch loop awaits every partition's committed offset before fetching any")
 async def test_a_pending_transactional_commit_holds_only_its_own_partition(consumer_bootstrap: str) -> None:
     topic, group = unique(), unique("g")
     p0, p1 = TP(topic, 0), TP(topic, 1)
@@ -50,7 +49,6 @@ async def test_a_pending_transactional_commit_holds_only_its_own_partition(consu
         await producer.close()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18.4: the fetch loop awaits every partition's reset before fetching any")
 async def test_a_reset_that_gets_no_answer_holds_only_its_own_partition() -> None:
     async with proxied_cluster(1) as (cluster, proxies):
         topic = unique()

@@ -229,3 +229,27 @@ def test_any_other_error_at_a_replica_goes_back_to_the_leader() -> None:
     redirect(f, subs, 2)
     f._partition_error(st, 6)  # NOT_LEADER_OR_FOLLOWER
     assert list(f._fetchable_by_node()) == [1]
+
+
+def test_corrupt_batch_after_good_ones_is_raised_once_they_are_handed_out() -> None:
+    f, subs = make(partitions=1)
+    bad = bytearray(batch(2, [b"2"]))
+    bad[-1] ^= 0xFF
+    respond(f, subs, 0, batch(0, [b"0", b"1"]) + bytes(bad))
+    st = subs.assignment[TP(TOPIC, 0)]
+    assert st.fetch_offset is None, "nothing more is fetched until the application gets there"
+    out: dict = {}
+    assert f.drain(10, out) == 2 and values(out) == {0: [b"0", b"1"]}
+    with pytest.raises(CorruptRecordError, match="offset 2"):
+        f.drain(10, {})
+    assert st.position == st.fetch_offset == 2
+
+
+def test_an_error_behind_buffered_records_is_ignored_after_a_seek() -> None:
+    f, subs = make(partitions=1)
+    respond(f, subs, 0, batch(0, [b"0", b"1"]))
+    st = subs.assignment[TP(TOPIC, 0)]
+    f._partition_error(st, 1)  # OFFSET_OUT_OF_RANGE at 2, behind the buffered records
+    st.seek(0)
+    assert st.fetch_offset == 0 and st.reset_to is None and f.drain(10, {}) == 0
+    assert st.reset_to is None
