@@ -69,10 +69,11 @@ class Violation:
         return {"rule": self.rule, "message": self.message, "excerpt": self.excerpt}
 
 
-def excerpt(entries: Sequence[Entry], focus: Iterable[Entry], *, before: float = 3.0, after: float = 1.0,
+def excerpt(entries: Sequence[Entry], focus: Iterable[Entry], *, before: float = 3.0, after: float = 0.0,
             limit: int = 30) -> list[Entry]:
-    """The ``focus`` entries plus the faults from ``before`` seconds ahead of them to ``after``
-    seconds past them, in log order: the shortest story of a violation."""
+    """The ``focus`` entries plus the faults set from ``before`` seconds ahead of them until the last
+    of them completed (``after``: later), in log order: the shortest story of a violation. (A drop
+    rule can wait a while for its request, so the whole schedule is printed with it too.)"""
     focus = list(focus)
     if not focus:
         return []

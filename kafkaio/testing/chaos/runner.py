@@ -175,7 +175,9 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
         violations += check_group(history.entries, log, await read_commits(system.readback_bootstrap), workload.group)
     java_checked = False
     if java:
-        libs = system.cluster._libs  # the jars the broker itself runs from
+        from kafkaio.testing.broker import fetch_jars
+
+        libs = fetch_jars(system.cluster.version)  # the jars the broker itself runs from (cached)
         theirs = await asyncio.to_thread(java_read_topic, libs, system.readback_bootstrap, topic, len(log))
         violations += check_readers_agree("kafkaio", log, "kafka-console-consumer", theirs)
         java_checked = True
