@@ -1000,6 +1000,17 @@ def _build_registry() -> dict[int, type[KafkaError]]:
 _BY_CODE: dict[int, type[KafkaError]] = _build_registry()
 
 
+class LogTruncationError(OffsetOutOfRangeError):
+    """KIP-320: the log was truncated below the consumer's position (an unclean leader election):
+    records it handed out are no longer in the log, and ``auto_offset_reset`` is "none".
+
+    ``topic_partition``; ``offset``, the position; ``divergent_offset``, an
+    :class:`~kafkaio.structs.OffsetAndMetadata` of where the log diverges (the end of the last leader
+    epoch the log and the consumer agree on) with that epoch. Seek to continue. Defined after the
+    registry: raised by the client, never made from an error code (as Java's
+    ``LogTruncationException``, a subclass of ``OffsetOutOfRangeException``)."""
+
+
 class UnknownKafkaError(KafkaError):
     """An error code this version of kafkaio does not know (newer broker)."""
 

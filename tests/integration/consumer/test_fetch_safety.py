@@ -9,8 +9,9 @@ import pytest
 
 import kafkaio
 from kafkaio.consumer.coordinator import ConsumerGroupMetadata
-from kafkaio.errors import IllegalStateError, OffsetOutOfRangeError
+from kafkaio.errors import IllegalStateError, LogTruncationError, OffsetOutOfRangeError
 from kafkaio.protocol import ApiKey
+from kafkaio.structs import OffsetAndMetadata
 from kafkaio.structs import TopicPartition as TP
 from kafkaio.testing.proxy import proxied_cluster
 
@@ -151,3 +152,47 @@ async def test_stop_wakes_every_waiting_reader(consumer_bootstrap: str) -> None:
     assert many.result() == {}
     assert isinstance(one.exception(), IllegalStateError)
     assert loop.result() == []
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18.6: fetches send last_fetched_epoch=-1, so a position from a truncated epoch is never detected")
+async def test_a_position_from_a_truncated_epoch_goes_back_to_the_divergence_point() -> None:
+    """KIP-320 on one broker: a restart moves the partition to a new leader epoch; an offset
+    committed under the old epoch beyond that epoch's end says the committer read records the log
+    no longer has (what an unclean leader election leaves). The fetch names the position's epoch
+    (last_fetched_epoch) and the broker answers with the diverging epoch."""
+    async with proxied_cluster(1) as (cluster, _proxies):
+        bootstrap = cluster.bootstrap_servers
+        topic = unique()
+        tp = TP(topic, 0)
+        async with RawProducer(bootstrap) as raw:
+            await raw.create_topic(topic, 1)
+            await raw.send_batch(topic, 0, [b"%d" % i for i in range(10)])
+        await asyncio.to_thread(cluster.restart_broker, 0)
+        async with RawProducer(bootstrap) as raw:
+            await raw.send_batch(topic, 0, [b"%d" % i for i in range(10, 20)])
+        async with kafkaio.Consumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest") as c:
+            c.assign([tp])
+            c.seek(tp, 0)
+            records = []
+            while len(records) < 20:
+                records += (await c.getmany(timeout_ms=10000)).get(tp, [])
+        old_epoch, new_epoch = records[0].leader_epoch, records[10].leader_epoch
+        assert 0 <= old_epoch < new_epoch, "the restart began a new leader epoch at offset 10"
+
+        groups = {reset: unique("g") for reset in ("earliest", "none")}
+        for reset, group in groups.items():
+            async with kafkaio.Consumer(bootstrap_servers=bootstrap, group_id=group) as committer:
+                committer.assign([tp])
+                await committer.commit({tp: OffsetAndMetadata(15, "", old_epoch)})
+            async with kafkaio.Consumer(bootstrap_servers=bootstrap, group_id=group,
+                                        auto_offset_reset=reset, enable_auto_commit=False) as c:
+                c.assign([tp])
+                if reset == "earliest":
+                    got = (await c.getmany(timeout_ms=10000)).get(tp, [])
+                    assert [r.offset for r in got][:1] == [10], "back to where the old epoch ended"
+                else:
+                    with pytest.raises(LogTruncationError) as info:
+                        await c.getmany(timeout_ms=10000)
+                    assert (info.value.topic_partition, info.value.offset) == (tp, 15)
+                    assert info.value.divergent_offset == OffsetAndMetadata(10, "", old_epoch)
+                    assert await c.position(tp) == 15, "the position stays until the application seeks"
