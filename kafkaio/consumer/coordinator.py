@@ -582,6 +582,19 @@ class GroupCoordinator:
         self._joined.clear()
         self._lost = True
         self._losses += 1
+        self._stop_handing_out(self._subs.assigned())
+
+    def _stop_handing_out(self, partitions: set[TopicPartition]) -> None:
+        """No more records of ``partitions`` from now on: they may already belong to another
+        member. (Java does this on the next poll, in onJoinPrepare; our rejoin runs in the
+        background and may come after the next getmany(), so it is done at once, and the listener's
+        on_partitions_lost follows in _on_join_prepare before anything newly assigned is fetched.)"""
+        for tp in partitions:
+            st = self._subs.assignment.get(tp)
+            if st is not None:
+                st.revoking = True
+        if partitions:
+            self._cleanup(partitions)
 
     # -- heartbeats ---------------------------------------------------------------------------------
 
@@ -600,8 +613,11 @@ class GroupCoordinator:
                     "rejoins on its next getmany()/getone(). Raise max_poll_interval_ms or lower "
                     "max_poll_records.", cfg.max_poll_interval_ms, self.group_id)
                 self._left_for_poll_timeout = True
-                await self._leave_group("consumer poll timeout has expired")
+                member = self.member_id
+                # Lost from now on, before the LeaveGroup hands them to the others: a getmany()
+                # while it is in flight must not return their records.
                 self._reset_generation(reset_member=True)
+                await self._leave_group("consumer poll timeout has expired", member)
                 continue
             generation, member = self.generation, self.member_id
             try:
@@ -629,13 +645,15 @@ class GroupCoordinator:
             elif code in _COORDINATOR_ERRORS or code == _COORDINATOR_LOAD_IN_PROGRESS:
                 self._coordinator_dead(error_for_code(code).__name__)
 
-    async def _leave_group(self, reason: str) -> None:
-        if self.instance_id is not None or not self.member_id or self.coordinator_id is None:
+    async def _leave_group(self, reason: str, member_id: str | None = None) -> None:
+        """LeaveGroup for ``member_id`` (default: the current member id)."""
+        member = self.member_id if member_id is None else member_id
+        if self.instance_id is not None or not member or self.coordinator_id is None:
             return  # static members keep their place; unjoined members have none
         try:
             await self._request(ApiKey.LEAVE_GROUP, {
-                "group_id": self.group_id, "member_id": self.member_id,
-                "members": [{"member_id": self.member_id, "group_instance_id": None, "reason": reason}]},
+                "group_id": self.group_id, "member_id": member,
+                "members": [{"member_id": member, "group_instance_id": None, "reason": reason}]},
                 timeout_ms=min(self._config.request_timeout_ms, 5000))
         except KafkaError as exc:
             log.debug("LeaveGroup for %s failed: %s", self.group_id, exc)

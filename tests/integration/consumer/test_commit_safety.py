@@ -72,7 +72,11 @@ async def test_a_retried_commit_never_rewinds_the_partition_new_owner(proxied_bo
     try:
         a.subscribe([topic])
         await poll_until(a, lambda: a.assignment() == set(tps))
-        fault_proxy.drop_requests(1, api_key=ApiKey.OFFSET_COMMIT)
+        # Every OffsetCommit is lost until B has the partition: A's commit is retried (after a
+        # timeout, or at once when a later response on the connection shows the request was
+        # lost) until the rebalance has moved a partition away from it.
+        losing = [True]
+        fault_proxy.drop_requests(None, api_key=ApiKey.OFFSET_COMMIT, predicate=lambda _info: losing[0])
         a_commit = asyncio.get_running_loop().create_task(a.commit({tp: 50 for tp in tps}))
         while fault_proxy.requests_dropped[ApiKey.OFFSET_COMMIT] < 1:
             await asyncio.sleep(0.05)
@@ -82,6 +86,7 @@ async def test_a_retried_commit_never_rewinds_the_partition_new_owner(proxied_bo
         await poll_until(b, lambda: len(b.assignment()) == 1 and len(a.assignment()) == 1)
         (moved,) = b.assignment()
         (kept,) = a.assignment()
+        losing[0] = False
         await b.commit({moved: 100})
         assert (await committed(proxied_bootstrap, group, [moved]))[moved] == 100
 

@@ -19,7 +19,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 WAIT_S = 60.0   # upper bound for waits on a loaded machine; never asserted as a duration
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18.2: buffered records of lost partitions are handed out first")
 async def test_after_a_poll_timeout_leave_no_buffered_record_of_the_lost_partitions_is_handed_out(
         proxied_bootstrap, fault_proxy) -> None:
     topic, group = unique(), unique("g")

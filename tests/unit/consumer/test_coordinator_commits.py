@@ -111,6 +111,7 @@ async def test_illegal_generation_for_the_stable_generation_means_fenced() -> No
     with pytest.raises(CommitFailedError):
         await coord.commit(offsets(P0))
     assert coord.generation == -1
+    assert coord._subs.assignment[P0].revoking   # nothing more handed out from it
 
 
 async def test_a_partition_not_assigned_is_never_committed() -> None:
