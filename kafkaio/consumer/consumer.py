@@ -341,8 +341,12 @@ class Consumer:
 
         Without ``offsets``: the positions of every assigned partition, i.e. everything handed to the
         application so far. With ``offsets``: those, where each offset is the *next* one to read
-        (``record.offset + 1``). Raises :class:`CommitFailedError` when the group rebalanced and
-        the partitions belong to someone else now.
+        (``record.offset + 1``). Only partitions assigned to this member, and still assigned when
+        the commit goes out, are committed (docs/consumer.md, "Commits during rebalances"): raises
+        :class:`CommitFailedError` when the member lost them (or never had them),
+        :class:`RebalanceInProgressError` when a rebalance revoked them meanwhile or does not
+        complete in time; either way nothing is written. Partitions kept through a rebalance are
+        committed under the new generation.
         """
         coordinator = self._require_group()
         if offsets is None:
