@@ -30,8 +30,8 @@ class FetchSession:
     def __init__(self, enabled: bool = True) -> None:
         self.session_id = 0
         self.epoch = _INITIAL_EPOCH if enabled else _NO_SESSION_EPOCH
-        # tp -> (fetch_offset, leader_epoch, state_epoch, partition_max_bytes) as the broker has it
-        self.cached: dict[TopicPartition, tuple[int, int, int, int]] = {}
+        # tp -> (fetch_offset, leader_epoch, last_fetched_epoch, state_epoch, partition_max_bytes) as the broker has it
+        self.cached: dict[TopicPartition, tuple[int, int, int, int, int]] = {}
         self.enabled = enabled
 
     def reset(self) -> None:
@@ -44,26 +44,28 @@ class FetchSession:
     def is_full(self) -> bool:
         return self.session_id == 0
 
-    def build(self, wanted: Iterable[tuple[TopicPartition, int, int, int, int]]
-              ) -> tuple[list[tuple[TopicPartition, int, int, int]], list[TopicPartition],
+    def build(self, wanted: Iterable[tuple[TopicPartition, int, int, int, int, int]]
+              ) -> tuple[list[tuple[TopicPartition, int, int, int, int]], list[TopicPartition],
                          dict[TopicPartition, tuple[int, int]], int, int]:
-        """From (tp, fetch_offset, leader_epoch, state_epoch, max_bytes) of every partition to fetch:
-        (partitions to list, partitions to forget, expected answers, session_id, session_epoch)."""
+        """From (tp, fetch_offset, leader_epoch, last_fetched_epoch, state_epoch, max_bytes) of every
+        partition to fetch: (partitions to list as (tp, fetch_offset, leader_epoch,
+        last_fetched_epoch, max_bytes), partitions to forget, expected answers, session_id,
+        session_epoch)."""
         wanted = list(wanted)
         if self.is_full:
-            send = [(tp, off, le, mb) for tp, off, le, _se, mb in wanted]
+            send = [(tp, off, le, lfe, mb) for tp, off, le, lfe, _se, mb in wanted]
             forget: list[TopicPartition] = []
-            self.cached = {tp: (off, le, se, mb) for tp, off, le, se, mb in wanted}
+            self.cached = {tp: (off, le, lfe, se, mb) for tp, off, le, lfe, se, mb in wanted}
         else:
             send = []
             now = {}
-            for tp, off, le, se, mb in wanted:
-                now[tp] = (off, le, se, mb)
-                if self.cached.get(tp) != (off, le, se, mb):
-                    send.append((tp, off, le, mb))
+            for tp, off, le, lfe, se, mb in wanted:
+                now[tp] = (off, le, lfe, se, mb)
+                if self.cached.get(tp) != (off, le, lfe, se, mb):
+                    send.append((tp, off, le, lfe, mb))
             forget = [tp for tp in self.cached if tp not in now]
             self.cached = now
-        expected = {tp: (se, off) for tp, (off, _le, se, _mb) in self.cached.items()}
+        expected = {tp: (se, off) for tp, (off, _le, _lfe, se, _mb) in self.cached.items()}
         return send, forget, expected, self.session_id, self.epoch
 
     def response(self, session_id: int) -> None:
@@ -79,12 +81,12 @@ class FetchSession:
             self.epoch = self.epoch + 1 if self.epoch < 2**31 - 1 else 1
 
 
-def topics_body(send: list[tuple[TopicPartition, int, int, int]]) -> list[dict[str, Any]]:
+def topics_body(send: list[tuple[TopicPartition, int, int, int, int]]) -> list[dict[str, Any]]:
     topics: dict[str, list[dict[str, Any]]] = {}
-    for tp, off, le, max_bytes in send:
+    for tp, off, le, lfe, max_bytes in send:
         topics.setdefault(tp.topic, []).append({
             "partition": tp.partition, "current_leader_epoch": le, "fetch_offset": off,
-            "last_fetched_epoch": -1, "log_start_offset": -1, "partition_max_bytes": max_bytes})
+            "last_fetched_epoch": lfe, "log_start_offset": -1, "partition_max_bytes": max_bytes})
     return [{"topic": t, "partitions": ps} for t, ps in topics.items()]
 
 

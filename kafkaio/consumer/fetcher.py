@@ -42,13 +42,14 @@ from kafkaio.consumer.subscription import PartitionState, SubscriptionState
 from kafkaio.errors import (
     CorruptRecordError,
     KafkaError,
+    LogTruncationError,
     OffsetOutOfRangeError,
     SerializationError,
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
 from kafkaio.records import read_batches
-from kafkaio.structs import TopicPartition
+from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +244,8 @@ class Fetcher:
             session = self._sessions[node] = FetchSession(self._use_sessions)
         max_bytes = cfg.max_partition_fetch_bytes
         send, forget, sent, session_id, session_epoch = session.build(
-            (st.tp, st.fetch_offset, _leader_epoch(meta, st.tp), st.epoch, max_bytes) for st in states)
+            (st.tp, st.fetch_offset, _leader_epoch(meta, st.tp), st.fetch_epoch, st.epoch, max_bytes)
+            for st in states)
         body = {
             "replica_id": -1,
             "max_wait_ms": cfg.fetch_max_wait_ms,
@@ -290,6 +292,10 @@ class Fetcher:
         if code:
             self._partition_error(st, code)
             return False
+        diverging = p.get("diverging_epoch")
+        if diverging is not None and diverging.get("epoch", -1) >= 0:
+            self._diverged(st, diverging["epoch"], diverging["end_offset"])
+            return False
         replica = p.get("preferred_read_replica", -1)
         if replica is not None and replica >= 0:
             # the leader sends no records with this: the next fetch goes to that replica
@@ -316,6 +322,7 @@ class Fetcher:
         batches: deque[Any] = deque()
         nbytes = 0
         next_offset = fetch_offset
+        next_epoch = st.fetch_epoch
         aborted_pids: set[int] = set()
         try:
             for batch in read_batches(records, self._check_crcs):
@@ -323,6 +330,7 @@ class Fetcher:
                 if nxt <= fetch_offset:
                     continue  # wholly before our position (a compressed batch fetched mid-way)
                 next_offset = nxt
+                next_epoch = batch.partition_leader_epoch
                 if aborted is not None:
                     while aborted and aborted[0][0] <= batch.last_offset:
                         aborted_pids.add(aborted.pop(0)[1])
@@ -344,6 +352,7 @@ class Fetcher:
         if next_offset == fetch_offset:
             return False
         st.fetch_offset = next_offset
+        st.fetch_epoch = next_epoch
         if not batches and not st.buffer:
             st.position = next_offset   # only control/aborted batches, nothing pending: step over them
             return False
@@ -387,6 +396,42 @@ class Fetcher:
             self._cluster.request_refresh()
             return
         self._stop_at(st, offset, err(f"fetching {st.tp} at offset {offset}"))
+
+    def _diverged(self, st: PartitionState, epoch: int, end_offset: int) -> None:
+        """KIP-320: the leader's log diverges from what we fetched at ``end_offset``, the end of
+        ``epoch``, the last leader epoch both agree on (an unclean election truncated the log)."""
+        position = st.position
+        if position is None:
+            return   # a reset is pending: it finds a valid offset
+        if st.preferred_replica is not None:
+            # a follower (KIP-392) may only be behind: as with OFFSET_OUT_OF_RANGE, ask the leader
+            log.info("%s: replica %s reports a diverging epoch; fetching from the leader", st.tp,
+                     st.preferred_replica)
+            st.preferred_replica = None
+            return
+        if end_offset >= position:
+            # Only prefetched records are gone: fetch again from the position, naming the epoch the
+            # leader agrees with (the position's own one may not be in its log at all).
+            log.info("%s: the log diverges at offset %s (epoch %s), past the position %s; "
+                     "fetching again from there", st.tp, end_offset, epoch, position)
+            st.drop_buffer()
+            st.position_epoch = st.fetch_epoch = epoch
+            return
+        if self._subs.default_reset is not None:
+            # as Java: with a reset policy, go back to the first offset known to diverge
+            log.warning("%s: truncation detected at position %s; the log diverges at offset %s "
+                        "(epoch %s): continuing from there", st.tp, position, end_offset, epoch)
+            st.seek(end_offset, epoch)
+            return
+        err = LogTruncationError(f"{st.tp}: truncation detected at position {position}: the log diverges "
+                                 f"at offset {end_offset} (leader epoch {epoch}) and auto_offset_reset is none")
+        err.topic_partition = st.tp  # type: ignore[attr-defined]
+        err.offset = position  # type: ignore[attr-defined]
+        err.divergent_offset = OffsetAndMetadata(end_offset, "", epoch)  # type: ignore[attr-defined]
+        st.drop_buffer()
+        st.error = err   # raised again after each fetch until the application seeks
+        self._ready.append(st)
+        self.records_available.set()
 
     def _out_of_range(self, st: PartitionState, chunk: _Chunk) -> None:
         """The position reached an OFFSET_OUT_OF_RANGE answer: reset it, or (``none``) raise."""

@@ -58,7 +58,7 @@ async def call_listener(fn: Any, partitions: set[TopicPartition]) -> None:
 class PartitionState:
     """Per-partition consumer state. Plain attributes, read on the hot path."""
 
-    __slots__ = ("tp", "position", "position_epoch", "fetch_offset", "epoch", "paused", "reset_to",
+    __slots__ = ("tp", "position", "position_epoch", "fetch_offset", "fetch_epoch", "epoch", "paused", "reset_to",
                  "highwater", "last_stable_offset", "log_start_offset", "buffer", "buffered_bytes",
                  "preferred_replica", "preferred_until", "error", "revoking")
 
@@ -67,6 +67,9 @@ class PartitionState:
         self.position: int | None = None       # next offset to give the application
         self.position_epoch: int = -1          # leader epoch of the last record given
         self.fetch_offset: int | None = None   # next offset to fetch (>= position)
+        # KIP-320: leader epoch of the batch just before fetch_offset (-1: unknown), sent as the
+        # fetch's last_fetched_epoch so that the leader can tell whether its log diverges from it
+        self.fetch_epoch: int = -1
         self.epoch = 0                         # bumped by every seek / reset
         self.paused = False
         self.reset_to: int | None = None       # EARLIEST / LATEST when a reset is pending
@@ -88,6 +91,7 @@ class PartitionState:
         self.position = offset
         self.position_epoch = leader_epoch
         self.fetch_offset = offset
+        self.fetch_epoch = leader_epoch
         self.reset_to = None
         self.error = None
         self.epoch += 1
@@ -100,11 +104,13 @@ class PartitionState:
             self.buffer.clear()
             self.buffered_bytes = 0
             self.fetch_offset = self.position
+            self.fetch_epoch = self.position_epoch
             self.epoch += 1
 
     def request_reset(self, strategy: int) -> None:
         self.position = None
         self.fetch_offset = None
+        self.fetch_epoch = -1
         self.reset_to = strategy
         self.epoch += 1
         self.buffer.clear()

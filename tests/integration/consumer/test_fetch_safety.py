@@ -154,7 +154,6 @@ async def test_stop_wakes_every_waiting_reader(consumer_bootstrap: str) -> None:
     assert loop.result() == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18.6: fetches send last_fetched_epoch=-1, so a position from a truncated epoch is never detected")
 async def test_a_position_from_a_truncated_epoch_goes_back_to_the_divergence_point() -> None:
     """KIP-320 on one broker: a restart moves the partition to a new leader epoch; an offset
     committed under the old epoch beyond that epoch's end says the committer read records the log

@@ -253,3 +253,67 @@ def test_an_error_behind_buffered_records_is_ignored_after_a_seek() -> None:
     st.seek(0)
     assert st.fetch_offset == 0 and st.reset_to is None and f.drain(10, {}) == 0
     assert st.reset_to is None
+
+
+# -- KIP-320: the leader's log diverges from what was fetched ---------------------------------------
+
+def diverge(f: Fetcher, subs: SubscriptionState, epoch: int, end_offset: int) -> bool:
+    return f._apply(subs.assignment[TP(TOPIC, 0)], {
+        "error_code": 0, "high_watermark": 10, "last_stable_offset": 10, "log_start_offset": 0,
+        "aborted_transactions": None, "records": None, "preferred_read_replica": -1,
+        "diverging_epoch": {"epoch": epoch, "end_offset": end_offset}})
+
+
+def test_fetches_name_the_epoch_of_the_last_fetched_batch() -> None:
+    f, subs = make(partitions=1)
+    st = subs.assignment[TP(TOPIC, 0)]
+    assert st.fetch_epoch == -1
+    data = bytearray(batch(0, [b"0", b"1"]))
+    struct.pack_into(">i", data, 12, 4)   # partitionLeaderEpoch
+    struct.pack_into(">I", data, 17, crc32c.crc32c(bytes(data[21:])))
+    respond(f, subs, 0, bytes(data))
+    assert (st.fetch_offset, st.fetch_epoch) == (2, 4)
+    st.seek(7, 3)
+    assert st.fetch_epoch == 3
+
+
+def test_divergence_past_the_position_refetches_from_the_position() -> None:
+    f, subs = make(partitions=1)
+    respond(f, subs, 0, batch(0, [b"0", b"1", b"2"]))
+    st = subs.assignment[TP(TOPIC, 0)]
+    assert f.next_record().offset == 0
+    diverge(f, subs, 2, 2)   # records from 2 on were truncated; the position (1) is before that
+    assert (st.position, st.fetch_offset, st.fetch_epoch) == (1, 1, 2) and not st.buffer
+    assert st.reset_to is None and st.error is None
+
+
+def test_divergence_below_the_position_goes_back_to_it_with_a_reset_policy() -> None:
+    f, subs = make(partitions=1)
+    st = subs.assignment[TP(TOPIC, 0)]
+    st.seek(15, 1)
+    diverge(f, subs, 0, 10)
+    assert (st.position, st.position_epoch, st.fetch_offset, st.fetch_epoch) == (10, 0, 10, 0)
+
+
+def test_divergence_below_the_position_with_reset_none_raises_log_truncation() -> None:
+    from kafkaio.errors import LogTruncationError
+    from kafkaio.structs import OffsetAndMetadata
+
+    f, subs = make(partitions=1)
+    subs.default_reset = None
+    st = subs.assignment[TP(TOPIC, 0)]
+    st.seek(15, 1)
+    diverge(f, subs, 0, 10)
+    with pytest.raises(LogTruncationError) as info:
+        f.drain(10, {})
+    assert (info.value.offset, info.value.divergent_offset) == (15, OffsetAndMetadata(10, "", 0))
+    assert st.position == st.fetch_offset == 15
+
+
+def test_divergence_reported_by_a_replica_is_asked_of_the_leader() -> None:
+    f, subs, _ = make_routed()
+    st = subs.assignment[TP(TOPIC, 0)]
+    st.seek(15, 1)
+    redirect(f, subs, 2)
+    diverge(f, subs, 0, 10)
+    assert st.position == 15 and list(f._fetchable_by_node()) == [1]
