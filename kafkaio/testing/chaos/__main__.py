@@ -75,7 +75,7 @@ async def _main(args: argparse.Namespace) -> int:
             producer_settings=_settings(args.producer_config))
     summary.elapsed = time.monotonic() - started
     print("\n" + summary.table(), flush=True)
-    return 1 if summary.violations else 0
+    return 1 if summary.violations or summary.errors else 0
 
 
 def main(argv: list[str] | None = None) -> int:

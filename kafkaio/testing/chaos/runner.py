@@ -9,6 +9,7 @@ import asyncio
 import json
 import random
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -84,6 +85,7 @@ class Summary:
     verified: int = 0
     violations: int = 0
     failing: list[tuple[str, int, list[str]]] = field(default_factory=list)
+    errors: list[tuple[str, int, str]] = field(default_factory=list)  # runs that raised: workload, seed, traceback
     elapsed: float = 0.0
 
     def add(self, r: RunResult) -> None:
@@ -102,6 +104,8 @@ class Summary:
         rows += [("records written (acked)", str(self.written)), ("records verified", str(self.verified)),
                  ("violations", str(self.violations))]
         rows += [(f"  {w} seed {s}", ", ".join(rules)) for w, s, rules in self.failing]
+        rows += [("runs that raised", str(len(self.errors)))]
+        rows += [(f"  {w} seed {s}", tb.strip().splitlines()[-1][:100]) for w, s, tb in self.errors]
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
@@ -204,7 +208,16 @@ async def run_many(plan: Iterable[tuple[str, int, float]], system: Proxied, *, d
     for workload, seed, duration in plan:
         if deadline is not None and time.monotonic() + duration > deadline:
             break
-        r = await run_schedule(generate(seed, workload, duration), system, **kwargs)
+        try:
+            r = await run_schedule(generate(seed, workload, duration), system, **kwargs)
+        except Exception:  # noqa: BLE001 - a client blowing up is a finding: report it, go on soaking
+            summary.errors.append((workload, seed, traceback.format_exc()))
+            summary.elapsed = time.monotonic() - began
+            printer(f"{workload:8} seed {seed:<12} ERROR (the run raised; replay: --workload {workload} "
+                    f"--seed {seed} --duration {duration:g})\n{traceback.format_exc()}", flush=True)
+            if stop_on:
+                break
+            continue
         summary.add(r)
         summary.elapsed = time.monotonic() - began
         faults = sum(r.injected.values())
