@@ -27,7 +27,7 @@ class Injector:
     def __init__(self, schedule: Schedule, history: History, proxy: Any, cluster: Any, workload: Any) -> None:
         self.schedule, self.history, self.proxy, self.cluster, self.workload = schedule, history, proxy, cluster, workload
         self.injected: dict[str, int] = {}
-        self._restorers: set[asyncio.Task[None]] = set()
+        self._restorers: list[asyncio.Future[None]] = []  # kept until finish(): their errors surface there
         self._stopped_pid: int | None = None
         self._restart: asyncio.Future[None] | None = None
 
@@ -100,21 +100,21 @@ class Injector:
         self._background(run())
 
     def _background(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._restorers.add(task)
-        task.add_done_callback(self._restorers.discard)
+        self._restorers.append(asyncio.ensure_future(coro))
 
     async def finish(self) -> None:
         """Undo every fault still in force (and wait for a broker restart in progress), so that the
         workload can wind down and the read-back sees a healthy system."""
-        for task in list(self._restorers):
-            if not task.done():
-                task.cancel()
-        for task in list(self._restorers):
+        cancelled = [t for t in self._restorers if not t.done()]
+        for task in cancelled:
+            task.cancel()  # what they would have undone, reset() below undoes now
+        for task in self._restorers:
             try:
                 await task
             except asyncio.CancelledError:
-                pass
+                if task not in cancelled:
+                    raise
+        self._restorers.clear()
         self._continue_broker()
         if self._restart is not None:
             await self._restart  # a restart cannot be cancelled halfway (it runs in a thread)

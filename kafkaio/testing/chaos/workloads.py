@@ -200,7 +200,7 @@ class GroupWorkload:
         self.members: list[_Member] = []
         self._next = 0
         self._feeder: _Sender | None = None
-        self._ops: set[asyncio.Task[None]] = set()
+        self._ops: list[asyncio.Future[None]] = []
 
     async def setup(self) -> None:
         await create_topic(self.bootstrap, self.topic, self.partitions)
@@ -235,9 +235,9 @@ class GroupWorkload:
         return m.name
 
     def _background(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._ops.add(task)
-        task.add_done_callback(self._ops.discard)
+        # Kept until finish() awaits them all, done or not: a leave or crash that raised must not
+        # be forgotten.
+        self._ops.append(asyncio.ensure_future(coro))
 
     def _spawn(self) -> str:
         from kafkaio.consumer.consumer import Consumer
