@@ -1,0 +1,81 @@
+"""The injector against stand-ins for the proxy, the cluster and the workload: each kind of fault
+becomes the right call, is logged in the history, and finish() undoes what is still in force."""
+from __future__ import annotations
+
+from typing import Any
+
+from kafkaio.testing.chaos.history import History
+from kafkaio.testing.chaos.injector import Injector
+from kafkaio.testing.chaos.schedule import Fault, Schedule
+
+
+class FakeProxy:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def drop_requests(self, count: int, api_key: int | None = None, predicate: Any = None) -> None:
+        self.calls.append(("drop_requests", count, api_key, predicate is not None))
+
+    def drop_responses(self, count: int, api_key: int | None = None, predicate: Any = None) -> None:
+        self.calls.append(("drop_responses", count, api_key, predicate is not None))
+
+    def cut_after_requests(self, count: int, api_key: int | None = None, predicate: Any = None) -> None:
+        self.calls.append(("cut_after_requests", count, api_key, predicate is not None))
+
+    def cut(self) -> None:
+        self.calls.append(("cut",))
+
+    def delay(self, ms: float, api_key: int | None = None) -> None:
+        self.calls.append(("delay", ms, api_key))
+
+    def pause(self) -> None:
+        self.calls.append(("pause",))
+
+    def resume(self) -> None:
+        self.calls.append(("resume",))
+
+    def reset(self) -> None:
+        self.calls.append(("reset",))
+
+
+class FakeWorkload:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def member_join(self) -> str:
+        self.events.append("join")
+        return "member-9"
+
+    def member_leave(self) -> None:  # nobody to leave: not applied
+        self.events.append("leave")
+        return None
+
+
+async def test_each_fault_becomes_its_call_and_is_logged() -> None:
+    faults = (
+        Fault(0.0, "drop_request", 0, 2, 0.0, True),
+        Fault(0.0, "drop_response", 8, 1),
+        Fault(0.0, "cut_after", None, 3),
+        Fault(0.0, "cut"),
+        Fault(0.0, "delay", 1, 1, 5.0),
+        Fault(0.0, "pause", None, 1, 5.0),
+        Fault(0.0, "member_join"),
+        Fault(0.0, "member_leave"),
+        Fault(0.0, "broker_stop", None, 1, 1.0),   # no cluster of ours: skipped
+    )
+    history, proxy, workload = History(), FakeProxy(), FakeWorkload()
+    injector = Injector(Schedule(1, "group", 10.0, faults), history, proxy, None, workload)
+    await injector.run(history.now())
+    await injector.finish()
+    assert proxy.calls == [
+        ("drop_requests", 2, 0, True), ("drop_responses", 1, 8, False), ("cut_after_requests", 3, None, False),
+        ("cut",), ("delay", 5000.0, 1), ("pause",),
+        ("reset",),  # finish(): the delay and the pause are still in force, reset lifts them
+    ]
+    assert workload.events == ["join", "leave"]
+    logged = [(e["kind"], e["applied"]) for e in history.of("fault")]
+    assert logged == [("drop_request", True), ("drop_response", True), ("cut_after", True), ("cut", True),
+                      ("delay", True), ("pause", True), ("member_join", "member-9"), ("member_leave", False),
+                      ("broker_stop", False)]
+    assert injector.injected == {"drop_request": 1, "drop_response": 1, "cut_after": 1, "cut": 1, "delay": 1,
+                                 "pause": 1, "member_join": 1}
