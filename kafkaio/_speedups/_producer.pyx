@@ -8,7 +8,7 @@ cimport cython
 from libc.stdint cimport int64_t
 from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
-__all__ = ["RecordFuture", "SendPath", "record_metadata", "try_append"]
+__all__ = ["BatchWaiter", "RecordFuture", "SendPath", "record_metadata", "try_append"]
 
 cdef object _metadata_type = None
 
@@ -40,6 +40,76 @@ cpdef object record_metadata(object batch, object delta, object timestamp):
     return _record_metadata_type()(batch.topic, batch.partition, offset, timestamp, 0)
 
 
+cdef object _CancelledError = None
+
+
+@cython.freelist(64)
+cdef class BatchWaiter:
+    """What a task awaiting a record waits on: one waiter per await, over the batch's future.
+
+    It speaks the protocol a task uses with a future it waits for (``_asyncio_future_blocking``,
+    ``get_loop``, ``add_done_callback``, ``result``, ``cancel``), so a task waiting on a record is
+    woken in the same event-loop pass as the batch's future resolves, and cancelling that task
+    (``wait_for``, ``timeout``, ``task.cancel()``) cancels only this waiter: the batch's future, which
+    every record of the batch shares, is never cancelled by a caller.
+    """
+
+    cdef object _fut
+    cdef list _callbacks
+    cdef int _state  # 0 waiting, 1 woken by the batch, 2 cancelled
+    cdef public bint _asyncio_future_blocking
+
+    def __init__(self, fut):
+        self._fut = fut
+        self._callbacks = []
+        self._state = 0
+        self._asyncio_future_blocking = True
+
+    def get_loop(self):
+        return self._fut.get_loop()
+
+    def add_done_callback(self, fn, *, context=None):
+        self._callbacks.append(fn)
+        if len(self._callbacks) == 1:
+            self._fut.add_done_callback(self._fire, context=context)
+
+    def remove_done_callback(self, fn):
+        n = len(self._callbacks)
+        self._callbacks = [cb for cb in self._callbacks if cb != fn]
+        return n - len(self._callbacks)
+
+    def _fire(self, _fut):
+        if self._state == 0:
+            self._state = 1
+            for fn in self._callbacks:
+                fn(self)
+
+    def cancel(self, msg=None):
+        """Stop waiting (the awaiting task is being cancelled); the batch is not touched."""
+        if self._state != 0:
+            return False
+        self._state = 2
+        self._fut.remove_done_callback(self._fire)
+        loop = self._fut.get_loop()
+        for fn in self._callbacks:
+            loop.call_soon(fn, self)
+        return True
+
+    def done(self):
+        return self._state != 0
+
+    def cancelled(self):
+        return self._state == 2
+
+    def result(self):
+        global _CancelledError
+        if self._state == 2:
+            if _CancelledError is None:
+                from asyncio import CancelledError
+                _CancelledError = CancelledError
+            raise _CancelledError()
+
+
 @cython.freelist(256)
 cdef class RecordFuture:
     """The delivery of one record: ``await`` it for ``RecordMetadata`` or a typed error.
@@ -60,7 +130,7 @@ cdef class RecordFuture:
     def __await__(self):
         fut = self._batch.future
         if not fut.done():
-            yield from fut
+            yield BatchWaiter(fut)
         return record_metadata(self._batch, self._delta, self._timestamp)
 
     def done(self):

@@ -7,10 +7,11 @@ future, resolved with ``(base_offset, log_append_time_ms)``.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, Callable, Generator
 
-__all__ = ["RecordFuture", "SendPath", "record_metadata", "try_append"]
+__all__ = ["BatchWaiter", "RecordFuture", "SendPath", "record_metadata", "try_append"]
 
 _LOG_APPEND_TIME = 1
 _CREATE_TIME = 0
@@ -45,6 +46,65 @@ def record_metadata(batch: Any, delta: int, timestamp: int) -> Any:
     return _record_metadata_type()(batch.topic, batch.partition, offset, timestamp, _CREATE_TIME)
 
 
+class BatchWaiter:
+    """What a task awaiting a record waits on: one waiter per await, over the batch's future.
+
+    It speaks the protocol a task uses with a future it waits for (``_asyncio_future_blocking``,
+    ``get_loop``, ``add_done_callback``, ``result``, ``cancel``), so a task waiting on a record is
+    woken in the same event-loop pass as the batch's future resolves, and cancelling that task
+    (``wait_for``, ``timeout``, ``task.cancel()``) cancels only this waiter: the batch's future, which
+    every record of the batch shares, is never cancelled by a caller.
+    """
+
+    __slots__ = ("_fut", "_callbacks", "_state", "_asyncio_future_blocking")
+
+    def __init__(self, fut: Any) -> None:
+        self._fut = fut
+        self._callbacks: list = []
+        self._state = 0  # 0 waiting, 1 woken by the batch, 2 cancelled
+        self._asyncio_future_blocking = True
+
+    def get_loop(self) -> Any:
+        return self._fut.get_loop()
+
+    def add_done_callback(self, fn: Callable[[Any], Any], *, context: Any = None) -> None:
+        self._callbacks.append(fn)
+        if len(self._callbacks) == 1:
+            self._fut.add_done_callback(self._fire, context=context)
+
+    def remove_done_callback(self, fn: Callable[[Any], Any]) -> int:
+        n = len(self._callbacks)
+        self._callbacks = [cb for cb in self._callbacks if cb != fn]
+        return n - len(self._callbacks)
+
+    def _fire(self, _fut: Any) -> None:
+        if self._state == 0:
+            self._state = 1
+            for fn in self._callbacks:
+                fn(self)
+
+    def cancel(self, msg: Any = None) -> bool:
+        """Stop waiting (the awaiting task is being cancelled); the batch is not touched."""
+        if self._state != 0:
+            return False
+        self._state = 2
+        self._fut.remove_done_callback(self._fire)
+        loop = self._fut.get_loop()
+        for fn in self._callbacks:
+            loop.call_soon(fn, self)
+        return True
+
+    def done(self) -> bool:
+        return self._state != 0
+
+    def cancelled(self) -> bool:
+        return self._state == 2
+
+    def result(self) -> None:
+        if self._state == 2:
+            raise asyncio.CancelledError()
+
+
 class RecordFuture:
     """The delivery of one record: ``await`` it for ``RecordMetadata`` or a typed error.
 
@@ -62,7 +122,7 @@ class RecordFuture:
     def __await__(self) -> Generator[Any, None, Any]:
         fut = self._batch.future
         if not fut.done():
-            yield from fut
+            yield BatchWaiter(fut)
         return record_metadata(self._batch, self._delta, self._timestamp)
 
     def done(self) -> bool:

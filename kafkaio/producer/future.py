@@ -45,6 +45,7 @@ RecordFuture = _impl.RecordFuture
 _metadata: Callable[[ProducerBatch, int, int], RecordMetadata] = _impl.record_metadata
 try_append = _impl.try_append
 SendPath = _impl.SendPath  # send()'s common case in one call
+BatchWaiter = _impl.BatchWaiter  # what an awaiting task waits on: a caller's cancel stays its own
 
 
 class ManyFuture:
@@ -72,10 +73,7 @@ class ManyFuture:
         for batch in batches:
             fut = batch.future
             if not fut.done():
-                try:
-                    yield from fut
-                except Exception:  # noqa: BLE001 - raised below, after all batches completed
-                    pass
+                yield BatchWaiter(fut)  # woken once the batch is decided, whatever its outcome
         for batch in batches:
             exc = batch.future.exception()
             if exc is not None:

@@ -245,3 +245,48 @@ async def test_send_path_hands_everything_unusual_to_the_general_path(impl: Modu
     fut = path.try_send("t", b"v", None, None, None, None)
     import time
     assert fut is not None and abs(fut._timestamp - time.time() * 1000) < 60_000  # now, in ms
+
+
+async def test_a_timeout_on_one_record_leaves_the_batch_future_alone(impl: ModuleType) -> None:
+    batch = _batch()
+    first = impl.RecordFuture(batch, 0, 1000)
+    second = impl.RecordFuture(batch, 1, 1001)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(first, 0.001)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.001):
+            await second
+    task = asyncio.ensure_future(_await(second))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not batch.future.done()  # neither the timeout nor the cancel reached it
+    batch.future.set_result((40, -1))
+    assert (await first).offset == 40 and (await second).offset == 41
+
+
+async def test_an_awaiter_wakes_in_the_pass_that_resolves_the_batch(impl: ModuleType) -> None:
+    batch = _batch()
+    rf = impl.RecordFuture(batch, 2, 1000)
+    waiter = asyncio.ensure_future(_await(rf))
+    await asyncio.sleep(0)
+    batch.future.set_result((10, -1))
+    await asyncio.sleep(0)  # the batch's callbacks run
+    await asyncio.sleep(0)  # the task's step runs
+    assert waiter.done() and waiter.result().offset == 12
+
+
+async def test_a_failed_batch_reaches_every_awaiter(impl: ModuleType) -> None:
+    batch = _batch()
+    awaiters = [asyncio.ensure_future(_await(impl.RecordFuture(batch, i, 1000))) for i in range(3)]
+    await asyncio.sleep(0)
+    awaiters[0].cancel()
+    batch.future.set_exception(NotLeaderOrFollowerError("t-3"))
+    results = await asyncio.gather(*awaiters, return_exceptions=True)
+    assert isinstance(results[0], asyncio.CancelledError)
+    assert all(isinstance(r, NotLeaderOrFollowerError) for r in results[1:])
+
+
+async def _await(fut):
+    return await fut
