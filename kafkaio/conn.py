@@ -554,7 +554,17 @@ class BrokerConnection:
         """One response frame (called from the protocol's read callback; a large frame comes as a
         read-only memoryview of its own buffer, which the decoded body's record sets share)."""
         (corr,) = _CORR.unpack_from(payload, 0)
-        entry = self._in_flight.pop(corr, None)
+        in_flight = self._in_flight
+        if in_flight and next(iter(in_flight)) != corr and corr in in_flight:
+            # A broker answers a connection's requests in order: an earlier answer never came,
+            # so this connection lost data. Closed, like Java's correlation check, so that every
+            # request after the lost one is known unanswered too (and retried in order), rather
+            # than a later answer arriving while the earlier request waits for its timeout.
+            self._shutdown(KafkaConnectionError(
+                f"{self._peer} answered request {corr} before request {next(iter(in_flight))}: "
+                "a response was lost; closing the connection"))
+            return
+        entry = in_flight.pop(corr, None)
         if entry is None:
             self._shutdown(KafkaConnectionError(
                 f"{self._peer} sent a response with unknown correlation id {corr}"))

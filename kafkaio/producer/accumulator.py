@@ -26,6 +26,7 @@ from kafkaio.errors import (
     RecordTooLargeError,
 )
 from kafkaio.producer.future import RecordFuture
+from kafkaio.producer.idempotence import BatchSequence
 from kafkaio.producer.future import try_append as _try_append
 
 __all__ = ["ProducerBatch", "RecordAccumulator", "record_size_upper_bound", "BATCH_OVERHEAD",
@@ -70,6 +71,7 @@ class ProducerBatch:
         "topic", "partition", "tp", "builder", "future", "created_ms", "deadline_ms", "reserved",
         "attempts", "retry_at_ms", "data", "base_sequence", "producer_id", "producer_epoch",
         "record_count", "last_error", "in_retry", "records_callbacks", "split_parts",
+        "seq_state", "maybe_written", "awaiting_answer",
     )
 
     def __init__(self, topic: str, partition: int, builder: Any, future: asyncio.Future,
@@ -95,6 +97,11 @@ class ProducerBatch:
         # set when the broker refused it as too large and it was split: per offset delta, the part
         # holding that record and its delta there (kafkaio.producer.split)
         self.split_parts: list[tuple[ProducerBatch, int]] | None = None
+        # the idempotence bookkeeping's (kafkaio.producer.idempotence): where the batch stands with
+        # its sequence, and whether an attempt may have written it
+        self.seq_state = BatchSequence.UNSEQUENCED
+        self.maybe_written = False
+        self.awaiting_answer = False
 
     @property
     def size(self) -> int:
@@ -418,18 +425,28 @@ class RecordAccumulator:
 
     def complete(self, batch: ProducerBatch, base_offset: int, log_append_time: int) -> None:
         """Resolve the batch's future with its base offset (and log append time or -1)."""
-        if batch.future.done():
+        if batch not in self._incomplete:
             return
-        batch.future.set_result((base_offset, log_append_time))
+        if not batch.future.done():
+            batch.future.set_result((base_offset, log_append_time))
         self._finish(batch)
 
     def fail(self, batch: ProducerBatch, exc: BaseException) -> None:
         """Fail every record of the batch with ``exc``."""
-        if batch.future.done():
+        if batch not in self._incomplete:
             return
-        batch.future.set_exception(exc)
-        batch.future.exception()  # mark retrieved: the records' awaiters report it, not asyncio
+        if not batch.future.done():
+            batch.future.set_exception(exc)
+            batch.future.exception()  # mark retrieved: the records' awaiters report it, not asyncio
         self._finish(batch)
+
+    def track(self, batch: ProducerBatch) -> None:
+        """Count a batch made outside :meth:`append` (a part of a split batch) as incomplete."""
+        self._incomplete.add(batch)
+
+    def is_complete(self, batch: ProducerBatch) -> bool:
+        """True once the batch was delivered or failed (its memory released)."""
+        return batch not in self._incomplete
 
     def _finish(self, batch: ProducerBatch) -> None:
         self._incomplete.discard(batch)

@@ -1,29 +1,43 @@
-"""The idempotent producer's state: producer id and epoch, and a sequence number per partition.
+"""The idempotent producer's sequence bookkeeping: producer id and epoch, and per partition the
+sequences, the batches in flight and what the broker said of them. Pure: no I/O, no clock.
 
-The broker remembers, per producer id and partition, the sequences of the last five batches it
-appended; a batch whose sequence it has already seen is dropped (and acknowledged again), and a batch
-that skips ahead is refused with OUT_OF_ORDER_SEQUENCE_NUMBER. With that, retries can neither
-duplicate nor reorder records, even with up to five requests in flight per connection.
+The broker remembers, per producer id and partition, the epoch and the sequences of the last five
+batches it appended. It appends a batch only when its sequence directly follows the last one
+(OUT_OF_ORDER_SEQUENCE_NUMBER otherwise), and answers DUPLICATE_SEQUENCE_NUMBER (or the original
+offset) for a batch it already has. From a producer it holds no state for on a partition it accepts
+any first sequence (KIP-360).
 
-This module is the bookkeeping only (no I/O); the sender drives it:
+The rules, as the Java client's ``TransactionManager`` keeps them:
 
-* :meth:`IdempotenceState.assign` gives a batch its base sequence the first time it is drained;
-* :meth:`can_drain` keeps retries in sequence order: a batch that already has a sequence is sent
-  again only when it is the oldest unacknowledged batch of its partition;
-* :meth:`split` hands the sequence range of a batch refused with MESSAGE_TOO_LARGE to its parts;
-* :meth:`acknowledged` / :meth:`failed` record the outcome. A batch that fails for good after it had a
-  sequence leaves a gap the broker would refuse to skip: the producer must bump its epoch (KIP-360),
-  which restarts every partition's sequence at 0, once no request is in flight
-  (:attr:`epoch_bump_needed`, :meth:`reset_sequences`).
+* A batch gets its epoch and sequence at its first drain (:meth:`IdempotenceState.assign`) and
+  keeps both for every later attempt: a batch whose earlier attempt may be in the log is never sent
+  under another sequence, which could write it twice.
+* A batch is delivered only when the broker acknowledges that batch (or answers DUPLICATE_SEQUENCE
+  for it): never because a later batch was acknowledged.
+* An attempt that ends without an answer (no response, timeout, cut connection) leaves the batch
+  *possibly written*. If the producer gives up on such a batch (delivery timeout), its outcome is
+  unknown and its partition's sequence *unresolved*: no new batch of the partition is sequenced
+  until the batches in flight settle. If a later acknowledgement continues the sequence past it,
+  the partition is resolved without a bump; otherwise the gap is certain and the epoch is bumped.
+* A certain gap (a batch refused for good after it had a sequence, OUT_OF_ORDER at the expected
+  sequence, UNKNOWN_PRODUCER_ID) bumps the epoch (KIP-360). The bump moves only the partitions
+  that need it to the new epoch at once; every other partition keeps its epoch and sequences for the
+  batches it has in flight and moves to the new epoch, at sequence 0, when they have settled.
+  Batches of a bumped partition that the broker certainly did not write (every attempt refused with
+  an answer) are sequenced again under the new epoch; possibly written ones keep theirs.
+
+Each sequenced batch moves through :class:`BatchSequence` by the table ``_TRANSITIONS``.
 """
 from __future__ import annotations
 
+import enum
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     from kafkaio.producer.accumulator import ProducerBatch
 
-__all__ = ["IdempotenceState", "increment_sequence", "NO_PRODUCER_ID", "NO_PRODUCER_EPOCH"]
+__all__ = ["IdempotenceState", "BatchSequence", "increment_sequence", "NO_PRODUCER_ID",
+           "NO_PRODUCER_EPOCH"]
 
 NO_PRODUCER_ID = -1
 NO_PRODUCER_EPOCH = -1
@@ -38,20 +52,57 @@ def increment_sequence(sequence: int, increment: int) -> int:
     return sequence + increment
 
 
-class IdempotenceState:
-    """Producer id, epoch and per-partition sequences (the idempotent half of Java's TransactionManager)."""
+class BatchSequence(enum.Enum):
+    """Where a batch stands with respect to its partition's sequences."""
 
-    def __init__(self) -> None:
+    UNSEQUENCED = "unsequenced"  # no sequence yet: never drained, or certainly not written
+    IN_FLIGHT = "in flight"      # has its epoch and sequence; sent, or waiting to be sent again
+    ACKED = "acknowledged"       # the broker acknowledged this batch
+    REFUSED = "refused"          # failed for good and certainly not written
+    UNKNOWN = "unknown"          # given up without an answer: it may or may not be in the log
+    SPLIT = "split"              # refused as too large (not written); its parts took its sequences
+
+
+_S = BatchSequence
+_TRANSITIONS: dict[BatchSequence, frozenset[BatchSequence]] = {
+    _S.UNSEQUENCED: frozenset({_S.IN_FLIGHT}),
+    # back to UNSEQUENCED only when certainly not written, at a bump of its partition
+    _S.IN_FLIGHT: frozenset({_S.ACKED, _S.REFUSED, _S.UNKNOWN, _S.SPLIT, _S.UNSEQUENCED}),
+    # an answer that arrives after the producer gave up still tells what the broker holds
+    _S.UNKNOWN: frozenset({_S.ACKED}),
+    _S.ACKED: frozenset(),
+    _S.REFUSED: frozenset(),
+    _S.SPLIT: frozenset(),
+}
+
+
+class _Partition:
+    """One partition's sequencing (Java's ``TxnPartitionEntry``)."""
+
+    __slots__ = ("producer_id", "producer_epoch", "next_sequence", "last_acked", "first_acked",
+                 "in_flight", "unresolved")
+
+    def __init__(self, producer_id: int, producer_epoch: int) -> None:
+        self.producer_id = producer_id
+        self.producer_epoch = producer_epoch
+        self.next_sequence = 0
+        self.last_acked = -1                 # last sequence acknowledged in this epoch
+        self.first_acked: int | None = None  # base sequence of the first batch acknowledged
+        self.in_flight: list[ProducerBatch] = []  # sequenced and undecided, in sequence order
+        self.unresolved: int | None = None   # set while a batch given up on may be in the log
+
+
+class IdempotenceState:
+    """Producer id, epoch and per-partition sequences (the idempotent half of Java's
+    ``TransactionManager``). ``transactional``: a failed batch makes the transaction abortable and
+    the epoch is bumped by the transaction's abort, not here."""
+
+    def __init__(self, transactional: bool = False) -> None:
         self.producer_id = NO_PRODUCER_ID
         self.producer_epoch = NO_PRODUCER_EPOCH
-        self._next_sequence: dict[tuple[str, int], int] = {}
-        self._last_acked: dict[tuple[str, int], int] = {}
-        # the base sequence of the first batch acknowledged per partition in this epoch: a broker
-        # with no state for the producer accepts any first sequence (Kafka 2.5+, KIP-360), so the
-        # gap-free guarantee only covers sequences from there on
-        self._first_acked: dict[tuple[str, int], int] = {}
-        # batches that have a sequence and are not yet acknowledged or failed, oldest first
-        self._unacked: dict[tuple[str, int], list[ProducerBatch]] = {}
+        self.transactional = transactional
+        self._partitions: dict[tuple[str, int], _Partition] = {}
+        self._to_rewrite: set[tuple[str, int]] = set()
         self.epoch_bump_needed = False
         self.bump_reason = ""
 
@@ -59,120 +110,18 @@ class IdempotenceState:
     def has_producer_id(self) -> bool:
         return self.producer_id >= 0
 
+    # -- producer id and epoch --------------------------------------------------------------------
     def set_producer_id(self, producer_id: int, producer_epoch: int) -> None:
-        """Adopt a producer id and epoch from InitProducerId; every sequence restarts at 0."""
+        """Adopt a producer id and epoch (InitProducerId). Each partition moves to it, at sequence
+        0, once the batches it has in flight under the old one have settled."""
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
-        self.epoch_bump_needed = False
-        self.bump_reason = ""
+        self._bumped()
 
-    # -- sequencing ---------------------------------------------------------------------------
-    def assign(self, batch: ProducerBatch) -> int:
-        """Give ``batch`` the next sequence of its partition (at its first drain) and return it."""
-        tp = batch.tp
-        seq = self._next_sequence.get(tp, 0)
-        self._next_sequence[tp] = increment_sequence(seq, batch.record_count)
-        batch.base_sequence = seq
-        batch.producer_id = self.producer_id
-        batch.producer_epoch = self.producer_epoch
-        self._unacked.setdefault(tp, []).append(batch)
-        return seq
-
-    def can_drain(self, batch: ProducerBatch) -> bool:
-        """Whether the sender may send ``batch`` now without breaking sequence order."""
-        if self.epoch_bump_needed or not self.has_producer_id:
-            return False
-        if batch.base_sequence < 0:
-            return True
-        unacked = self._unacked.get(batch.tp)
-        # a retried batch goes out only when every older batch of its partition is resolved
-        return bool(unacked) and unacked[0] is batch
-
-    def is_next_sequence(self, batch: ProducerBatch) -> bool:
-        """True when ``batch`` directly follows the last acknowledged batch of its partition."""
-        last = self._last_acked.get(batch.tp, -1)
-        return batch.base_sequence == increment_sequence(last, 1) if last >= 0 else batch.base_sequence == 0
-
-    def written_before(self, batch: ProducerBatch) -> bool:
-        """True when a later batch of the same partition and epoch was acknowledged.
-
-        The broker never appends a sequence after a gap, so ``batch`` must be in the log already,
-        even if its own response was lost (then its offset is unknown).
-        """
-        if batch.base_sequence < 0 or batch.producer_epoch != self.producer_epoch \
-                or batch.producer_id != self.producer_id:
-            return False
-        last = self._last_acked.get(batch.tp, -1)
-        if last < 0:
-            return False
-        mine = increment_sequence(batch.base_sequence, batch.record_count - 1)
-        return last == mine or _seq_after(last, mine)
-
-    def sequenced_before_first_ack(self, batch: ProducerBatch) -> bool:
-        """True when ``batch`` comes before the first batch the broker acknowledged for its
-        partition in this epoch. If the broker refused ``batch`` (an error response), it took that
-        later batch as the producer's first (it accepts any first sequence from a producer it has
-        no state for), so ``batch`` is not in the log and can never follow it in this epoch: it
-        must be sent again under a new epoch. (Without a response its fate is unknown: see
-        :meth:`written_before`.)"""
-        if batch.base_sequence < 0 or batch.producer_epoch != self.producer_epoch \
-                or batch.producer_id != self.producer_id:
-            return False
-        first = self._first_acked.get(batch.tp)
-        return first is not None and _seq_after(first, batch.base_sequence)
-
-    def is_oldest_unacked(self, batch: ProducerBatch) -> bool:
-        unacked = self._unacked.get(batch.tp)
-        return bool(unacked) and unacked[0] is batch
-
-    def acknowledged(self, batch: ProducerBatch) -> None:
-        """The broker appended ``batch`` (or recognised it as a duplicate of an append)."""
-        if batch.base_sequence < 0 or batch.producer_epoch != self.producer_epoch \
-                or batch.producer_id != self.producer_id:
-            self._forget(batch)
-            return
-        tp = batch.tp
-        last = increment_sequence(batch.base_sequence, batch.record_count - 1)
-        prev = self._last_acked.get(tp, -1)
-        if prev < 0 or _seq_after(last, prev):
-            self._last_acked[tp] = last
-        first = self._first_acked.get(tp)
-        if first is None or _seq_after(first, batch.base_sequence):
-            self._first_acked[tp] = batch.base_sequence
-        self._forget(batch)
-
-    def failed(self, batch: ProducerBatch, reason: str) -> None:
-        """``batch`` failed for good; if it had a sequence of the current epoch, bump the epoch."""
-        if batch.base_sequence >= 0 and batch.producer_epoch == self.producer_epoch \
-                and batch.producer_id == self.producer_id:
-            self.request_epoch_bump(reason)
-        self._forget(batch)
-
-    def split(self, batch: ProducerBatch, parts: list[ProducerBatch]) -> None:
-        """``batch`` was refused with MESSAGE_TOO_LARGE (so not written) and split into ``parts``.
-
-        The parts take over its sequence range, in order, and its place among the unacknowledged
-        batches, so the partition's sequences stay gap-free without an epoch bump. (Later batches
-        already in flight are refused with OUT_OF_ORDER_SEQUENCE_NUMBER and retried after the parts,
-        in sequence order, by the usual rules.) A batch without a sequence of the current epoch
-        leaves its parts without one: they get fresh sequences when drained.
-        """
-        unacked = self._unacked.get(batch.tp)
-        if batch.base_sequence < 0 or batch.producer_epoch != self.producer_epoch \
-                or batch.producer_id != self.producer_id or not unacked or batch not in unacked:
-            self._forget(batch)
-            return
-        i = unacked.index(batch)
-        seq = batch.base_sequence
-        for part in parts:
-            part.base_sequence = seq
-            part.producer_id = self.producer_id
-            part.producer_epoch = self.producer_epoch
-            seq = increment_sequence(seq, part.record_count)
-        unacked[i:i + 1] = parts
-
-    def request_epoch_bump(self, reason: str) -> None:
-        """Ask the sender to bump the epoch once nothing is in flight (KIP-360)."""
+    def request_epoch_bump(self, reason: str, tp: tuple[str, int] | None = None) -> None:
+        """A certain sequence gap (on ``tp``): the epoch must be bumped (KIP-360)."""
+        if tp is not None:
+            self._to_rewrite.add(tp)
         if not self.epoch_bump_needed:
             self.epoch_bump_needed = True
             self.bump_reason = reason
@@ -183,28 +132,261 @@ class IdempotenceState:
         if self.producer_epoch >= _INT16_MAX:
             return False
         self.producer_epoch += 1
+        self._bumped()
         return True
 
-    def _forget(self, batch: ProducerBatch) -> None:
-        unacked = self._unacked.get(batch.tp)
-        if unacked:
-            try:
-                unacked.remove(batch)
-            except ValueError:
-                pass
+    def _bumped(self) -> None:
+        """Move the partitions that asked for the bump to the current epoch at once."""
+        for tp in self._to_rewrite:
+            entry = self._partitions.get(tp)
+            if entry is not None:
+                self._restart(entry, keep=[b for b in entry.in_flight if _possibly_written(b)])
+        self._to_rewrite.clear()
+        self.epoch_bump_needed = False
+        self.bump_reason = ""
+
+    def _restart(self, entry: _Partition, keep: list[ProducerBatch]) -> None:
+        """Batches certainly not written go back to be sequenced again; ``keep`` (possibly written)
+        stay with their epoch and sequence, and the partition moves on when they settle."""
+        for b in entry.in_flight:
+            if b not in keep:
+                _move(b, _S.UNSEQUENCED)
+                b.base_sequence = -1
+        entry.in_flight = keep
+        entry.unresolved = None
+        if not keep:
+            self._adopt(entry)
+
+    def _adopt(self, entry: _Partition) -> None:
+        entry.producer_id = self.producer_id
+        entry.producer_epoch = self.producer_epoch
+        entry.next_sequence = 0
+        entry.last_acked = -1
+        entry.first_acked = None
 
     def reset_sequences(self, queued: Iterable[ProducerBatch]) -> None:
-        """After a new epoch: every partition restarts at sequence 0 and queued batches that were
-        already sequenced get new sequences when drained again (the sender rewrites their header)."""
-        self._next_sequence.clear()
-        self._last_acked.clear()
-        self._first_acked.clear()
-        self._unacked.clear()
+        """A transactional producer's new epoch (abort, or transaction v2's EndTxn): nothing is in
+        flight any more; every partition restarts at 0 and queued batches are sequenced again."""
+        self._partitions.clear()
+        self._to_rewrite.clear()
         for batch in queued:
-            batch.base_sequence = -1
+            if batch.base_sequence >= 0:
+                batch.seq_state = _S.UNSEQUENCED
+                batch.base_sequence = -1
+
+    # -- draining -------------------------------------------------------------------------------
+    def _entry(self, tp: tuple[str, int]) -> _Partition:
+        entry = self._partitions.get(tp)
+        if entry is None:
+            entry = self._partitions[tp] = _Partition(self.producer_id, self.producer_epoch)
+        return entry
+
+    def can_drain(self, batch: ProducerBatch) -> bool:
+        """Whether the sender may send ``batch`` now without breaking sequence order."""
+        if not self.has_producer_id:
+            return False
+        entry = self._partitions.get(batch.tp)
+        if batch.base_sequence >= 0:
+            # a retry goes out only as the oldest undecided batch of its partition (in order)
+            return entry is not None and bool(entry.in_flight) and entry.in_flight[0] is batch
+        if self.epoch_bump_needed and not self.transactional:
+            return False  # new batches take the new epoch
+        if entry is None:
+            return True
+        if entry.unresolved is not None:
+            return False  # wait until it is known whether a given-up batch is in the log
+        stale = (entry.producer_id, entry.producer_epoch) != (self.producer_id, self.producer_epoch)
+        return not (stale and entry.in_flight)
+
+    def assign(self, batch: ProducerBatch) -> int:
+        """Give ``batch`` the next sequence of its partition (at its first drain) and return it."""
+        entry = self._entry(batch.tp)
+        if (entry.producer_id, entry.producer_epoch) != (self.producer_id, self.producer_epoch) \
+                and not entry.in_flight:
+            self._adopt(entry)
+        seq = entry.next_sequence
+        entry.next_sequence = increment_sequence(seq, batch.record_count)
+        _move(batch, _S.IN_FLIGHT)
+        batch.base_sequence = seq
+        batch.producer_id = entry.producer_id
+        batch.producer_epoch = entry.producer_epoch
+        batch.maybe_written = False
+        batch.awaiting_answer = False
+        entry.in_flight.append(batch)
+        return seq
+
+    def sent(self, batch: ProducerBatch) -> None:
+        """An attempt of ``batch`` is on its way: until its answer, it may be written."""
+        batch.awaiting_answer = True
+
+    def refused(self, batch: ProducerBatch) -> None:
+        """The broker answered an error for ``batch``'s attempt: that attempt wrote nothing."""
+        batch.awaiting_answer = False
+        self._settled_late(batch)
+
+    def is_oldest_unacked(self, batch: ProducerBatch) -> bool:
+        entry = self._partitions.get(batch.tp)
+        return entry is not None and bool(entry.in_flight) and entry.in_flight[0] is batch
+
+    # -- outcomes ---------------------------------------------------------------------------------
+    def _own(self, batch: ProducerBatch) -> _Partition | None:
+        """The partition entry whose epoch ``batch`` was sequenced under, if still tracked."""
+        entry = self._partitions.get(batch.tp)
+        if entry is None or batch.base_sequence < 0 or \
+                (batch.producer_id, batch.producer_epoch) != (entry.producer_id, entry.producer_epoch):
+            return None
+        return entry
+
+    def acknowledged(self, batch: ProducerBatch) -> None:
+        """The broker appended ``batch`` (or answered that it already has it)."""
+        if batch.seq_state not in (_S.IN_FLIGHT, _S.UNKNOWN):
+            return
+        entry = self._own(batch)
+        _move(batch, _S.ACKED)
+        if entry is None:
+            return
+        last = increment_sequence(batch.base_sequence, batch.record_count - 1)
+        if entry.last_acked < 0 or _seq_after(last, entry.last_acked):
+            entry.last_acked = last
+        if entry.first_acked is None or _seq_after(entry.first_acked, batch.base_sequence):
+            entry.first_acked = batch.base_sequence
+        self._remove(entry, batch)
+        self._maybe_resolve(batch.tp, entry)
+
+    def no_answer(self, batch: ProducerBatch) -> None:
+        """An attempt of ``batch`` ended without an answer: it may be in the log."""
+        batch.awaiting_answer = False
+        if batch.seq_state is _S.IN_FLIGHT:
+            batch.maybe_written = True
+        self._settled_late(batch)
+
+    def _settled_late(self, batch: ProducerBatch) -> None:
+        """The request of a batch given up on while it was out ended without telling more."""
+        if batch.seq_state is _S.UNKNOWN:
+            entry = self._own(batch)
+            if entry is not None and batch in entry.in_flight:
+                self._remove(entry, batch)
+                self._maybe_resolve(batch.tp, entry)
+
+    def gave_up(self, batch: ProducerBatch, reason: str) -> bool:
+        """The producer fails ``batch`` for good (an error, its delivery timeout, a close). Returns
+        True when its outcome is unknown (an attempt may have written it)."""
+        if batch.seq_state is not _S.IN_FLIGHT:
+            return False
+        entry = self._own(batch)
+        unknown = _possibly_written(batch)
+        _move(batch, _S.UNKNOWN if unknown else _S.REFUSED)
+        if self.transactional:
+            # the transaction must be aborted, and its abort starts the next epoch (Java's
+            # epochBumpRequired on a failed batch of a transaction)
+            self.request_epoch_bump(reason)
+        if entry is None:
+            return unknown
+        if unknown:
+            after = increment_sequence(batch.base_sequence, batch.record_count)
+            if entry.unresolved is None or _seq_after(after, entry.unresolved):
+                entry.unresolved = after
+            if not batch.awaiting_answer:
+                self._remove(entry, batch)
+                self._maybe_resolve(batch.tp, entry)
+            # else its request is still out: it stays in flight until that request ends, and a
+            # late acknowledgement may still resolve the partition without a bump
+        else:
+            self._remove(entry, batch)
+            self.request_epoch_bump(reason, batch.tp)  # a certain gap in the sequences
+        return unknown
+
+    def out_of_order(self, batch: ProducerBatch) -> bool:
+        """The broker answered OUT_OF_ORDER_SEQUENCE_NUMBER for ``batch`` (it was not written);
+        returns whether to send it again (Java's ``TransactionManager.canRetry``).
+
+        While an older batch of the partition is undecided, that batch caused the gap: ``batch``
+        is retried in order. At the expected sequence, or before the first sequence the broker
+        acknowledged in this epoch (it took a later batch as our first), the gap is certain: the
+        idempotent producer bumps the partition's epoch and sends ``batch`` again (under the new
+        epoch unless an earlier attempt may have written it); for a transactional producer the
+        batch fails and the transaction must be aborted."""
+        entry = self._own(batch)
+        if entry is None:
+            return not self.transactional
+        if entry.unresolved is not None:
+            if batch.base_sequence == entry.unresolved and not self.transactional:
+                self.request_epoch_bump("out-of-order sequence after a batch given up on", batch.tp)
+            return not self.transactional
+        expected = increment_sequence(entry.last_acked, 1) if entry.last_acked >= 0 else 0
+        before_first = entry.first_acked is not None and _seq_after(entry.first_acked, batch.base_sequence)
+        if batch.base_sequence == expected or (before_first and not _possibly_written(batch)):
+            if self.transactional:
+                return False
+            self.request_epoch_bump("out-of-order sequence at the expected sequence", batch.tp)
+        return True
+
+    def unknown_producer(self, batch: ProducerBatch) -> None:
+        """The broker answered UNKNOWN_PRODUCER_ID: it lost this producer's state (KIP-360)."""
+        if not self.transactional and self._own(batch) is not None:
+            self.request_epoch_bump("unknown producer id", batch.tp)
+
+    def split(self, batch: ProducerBatch, parts: list[ProducerBatch]) -> None:
+        """``batch`` was refused with MESSAGE_TOO_LARGE (so not written) and split into ``parts``.
+
+        The parts take over its sequence range, in order, and its place among the undecided
+        batches, so the partition's sequences stay gap-free without an epoch bump. A batch without
+        a sequence of its partition's epoch leaves its parts without one: they get fresh sequences
+        when drained."""
+        entry = self._own(batch)
+        if batch.seq_state is not _S.IN_FLIGHT or entry is None or batch not in entry.in_flight:
+            return
+        i = entry.in_flight.index(batch)
+        _move(batch, _S.SPLIT)
+        seq = batch.base_sequence
+        for part in parts:
+            part.seq_state = _S.IN_FLIGHT
+            part.base_sequence = seq
+            part.producer_id = batch.producer_id
+            part.producer_epoch = batch.producer_epoch
+            part.maybe_written = False
+            part.awaiting_answer = False
+            seq = increment_sequence(seq, part.record_count)
+        entry.in_flight[i:i + 1] = parts
+
+    def _remove(self, entry: _Partition, batch: ProducerBatch) -> None:
+        try:
+            entry.in_flight.remove(batch)
+        except ValueError:
+            pass
+
+    def _maybe_resolve(self, tp: tuple[str, int], entry: _Partition) -> None:
+        """Java's ``maybeResolveSequences``: once nothing of ``tp`` is in flight, an unresolved
+        partition is resolved if the acknowledgements continued the sequence past the batches given
+        up on, and needs a bump otherwise."""
+        if entry.unresolved is None or entry.in_flight:
+            return
+        if entry.last_acked >= 0 and increment_sequence(entry.last_acked, 1) == entry.next_sequence:
+            entry.unresolved = None
+        elif not self.transactional:
+            self.request_epoch_bump("batches given up on without an answer", tp)
+        # a transactional producer stays unresolved here: the abort that follows the failure
+        # starts every partition again under a new epoch
+
+    # -- introspection ------------------------------------------------------------------------------
+    def is_unresolved(self, tp: tuple[str, int]) -> bool:
+        entry = self._partitions.get(tp)
+        return entry is not None and entry.unresolved is not None
 
     def unacked_count(self) -> int:
-        return sum(len(v) for v in self._unacked.values())
+        return sum(len(e.in_flight) for e in self._partitions.values())
+
+
+def _possibly_written(batch: ProducerBatch) -> bool:
+    """An attempt of ``batch`` ended without an answer, or is still waiting for one."""
+    return batch.maybe_written or batch.awaiting_answer
+
+
+def _move(batch: ProducerBatch, target: BatchSequence) -> None:
+    state = batch.seq_state
+    if target not in _TRANSITIONS[state]:
+        raise AssertionError(f"{batch!r}: invalid sequence transition {state.value} -> {target.value}")
+    batch.seq_state = target
 
 
 def _seq_after(a: int, b: int) -> bool:

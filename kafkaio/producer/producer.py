@@ -145,7 +145,8 @@ class Producer(TransactionalProducerMixin):
             max_request_size=cfg.max_request_size,
             builder_factory=new_builder,
         )
-        idem = IdempotenceState() if cfg.idempotence_enabled else None
+        idem = IdempotenceState(transactional=cfg.transactional_id is not None) \
+            if cfg.idempotence_enabled else None
         sender = Sender(
             cluster, acc,
             acks=cfg.acks,
@@ -242,6 +243,8 @@ class Producer(TransactionalProducerMixin):
                         f"the producer was closed before {b.topic}-{b.partition} could be delivered"))
                     if n:
                         log.warning("producer closed: %d undelivered batch(es) failed", n)
+                if txn is not None:
+                    await txn.close()
                 await sender.stop(force=forced)
                 acc.closed = True
                 await self._cluster.close()
@@ -252,6 +255,8 @@ class Producer(TransactionalProducerMixin):
                         fut.set_exception(ProducerClosedError("the producer was closed; delivery unknown"))
                         fut.exception()
             return
+        if txn is not None:
+            await txn.close()
         await sender.stop(force=False)
         acc.closed = True
         await self._cluster.close()

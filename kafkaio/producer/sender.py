@@ -2,9 +2,10 @@
 
 Each pass of the loop (woken by the accumulator, a completed request, or a timer):
 
-1. fails queued batches older than ``delivery_timeout_ms`` with :class:`KafkaTimeoutError`;
-2. for the idempotent producer, gets a producer id, or bumps the epoch when a sequenced batch was
-   lost (KIP-360) -- only once nothing is in flight, so that no old-epoch request is still pending;
+1. fails batches older than ``delivery_timeout_ms`` with :class:`KafkaTimeoutError`, queued or in
+   flight (an in-flight batch's error says its outcome is unknown);
+2. for the idempotent producer, gets a producer id, or bumps the epoch when the sequence
+   bookkeeping (``kafkaio.producer.idempotence``) found a certain gap (KIP-360);
 3. drains the ready batches grouped by leader node (one batch per partition, ``max_request_size``
    per request) for every node below ``max_in_flight_requests_per_connection`` requests in flight,
    and sends one Produce request per node, pipelined on the node's produce connection.
@@ -13,11 +14,10 @@ Each response decides, per partition: success (the batch's future gets the base 
 (back in the front of its queue, in sequence order, after an exponential jittered backoff, while
 ``retries`` and ``delivery_timeout_ms`` allow; metadata refreshed for leadership errors), or failure
 with the broker's typed error. A batch of several records refused with MESSAGE_TOO_LARGE is split
-in two and the parts are sent first (``kafkaio.producer.split``). DUPLICATE_SEQUENCE_NUMBER counts
-as success (the broker already has the batch); OUT_OF_ORDER_SEQUENCE_NUMBER is retried while an
-older batch of the partition is still unresolved (it caused the gap), and otherwise fails and bumps
-the epoch; UNKNOWN_PRODUCER_ID (the broker lost our producer state) bumps the epoch and retries with
-fresh sequences.
+in two and the parts are sent first (``kafkaio.producer.split``). With idempotence, every outcome
+goes through the sequence bookkeeping, which alone decides what an answer (or its absence) means for
+the partition's sequences: DUPLICATE_SEQUENCE_NUMBER is success for that batch,
+OUT_OF_ORDER_SEQUENCE_NUMBER and UNKNOWN_PRODUCER_ID are retried or fail as its rules say.
 """
 from __future__ import annotations
 
@@ -123,6 +123,8 @@ class Sender:
         self._in_flight: dict[int, int] = {}
         self._tasks: set[asyncio.Task] = set()
         self._requests: set[_ProduceRequest] = set()  # written by a pass, response not yet settled
+        # batches in an unanswered produce request (they expire at delivery_timeout_ms there too)
+        self._in_flight_batches: dict[ProducerBatch, None] = {}
         self._muted: set[tuple[str, int]] = set()
         self._guarantee_order = max_in_flight == 1
         self._task: asyncio.Task | None = None
@@ -244,26 +246,31 @@ class Sender:
         acc = self._acc
         now = _now_ms()
         for batch in acc.expire(now):
-            last = f"; last error after {batch.attempts} attempt(s): {batch.last_error}" \
-                if batch.last_error is not None else ""
-            count = batch.record_count or (batch.builder.record_count if batch.builder is not None else 0)
-            self._fail(batch, KafkaTimeoutError(
-                f"expiring {count} record(s) for {batch.topic}-{batch.partition}: "
-                f"{(now - batch.created_ms):.0f} ms has passed since batch creation "
-                f"(delivery_timeout_ms={acc.delivery_timeout_ms:.0f}){last}"))
+            self._expire(batch, now, in_flight=False)
+        next_in_flight_expiry = float("inf")
+        if self._in_flight_batches:
+            for batch in list(self._in_flight_batches):
+                if acc.is_complete(batch):
+                    continue
+                if batch.deadline_ms <= now:
+                    self._expire(batch, now, in_flight=True)  # as Java's getExpiredInflightBatches
+                else:
+                    next_in_flight_expiry = min(next_in_flight_expiry, batch.deadline_ms)
         idem = self._idem
         if idem is not None and self.transactions is None:
-            if not idem.has_producer_id or idem.epoch_bump_needed:
-                if self.in_flight_requests:
-                    return acc.next_expiry_ms() - now
-                if idem.has_producer_id and self._transactional_id is None and idem.bump_epoch_locally():
+            if idem.epoch_bump_needed and idem.has_producer_id and not self._fresh_id_needed:
+                old = idem.producer_epoch
+                reason = idem.bump_reason or "sequence gap"
+                if idem.bump_epoch_locally():
                     # KIP-360 for the idempotent producer: the client bumps its own epoch; the
-                    # broker accepts sequence 0 from the higher epoch of the same producer id.
-                    log.info("idempotent producer %d: epoch bumped to %d (%s)", idem.producer_id,
-                             idem.producer_epoch, idem.bump_reason or "sequence gap")
-                    idem.reset_sequences(acc.queued_batches())
-                    idem.epoch_bump_needed = False
-                    return 0.0
+                    # broker accepts sequence 0 from the higher epoch of the same producer id. Only
+                    # the partitions that asked for it move at once; the others when their batches
+                    # in flight have settled, so no request is held back for it.
+                    log.info("idempotent producer %d: epoch bumped %d -> %d (%s)", idem.producer_id,
+                             old, idem.producer_epoch, reason)
+                else:
+                    self._fresh_id_needed = True  # the epoch is exhausted: a new producer id
+            if not idem.has_producer_id or self._fresh_id_needed:
                 return await self._init_producer_id()
         batches_by_node, next_check, leader_unknown = acc.drain(
             now, self._cluster.leader_for, self._node_available, self._can_drain)
@@ -272,7 +279,20 @@ class Sender:
             next_check = min(next_check, now + self._backoff.initial_ms)
         for node, batches in batches_by_node.items():
             self._send(node, batches)
-        return min(next_check, acc.next_expiry_ms()) - now
+            for batch in batches:  # the sender must wake at their deadline while they are out
+                next_in_flight_expiry = min(next_in_flight_expiry, batch.deadline_ms)
+        return min(next_check, acc.next_expiry_ms(), next_in_flight_expiry) - now
+
+    def _expire(self, batch: ProducerBatch, now: float, in_flight: bool) -> None:
+        """Fail ``batch`` at its delivery timeout, queued or in flight (Java's expiry of both)."""
+        last = f"; last error after {batch.attempts} attempt(s): {batch.last_error}" \
+            if batch.last_error is not None else ""
+        count = batch.record_count or (batch.builder.record_count if batch.builder is not None else 0)
+        where = "in flight, outcome unknown: it may have been written" if in_flight else "queued"
+        self._fail(batch, KafkaTimeoutError(
+            f"expiring {count} record(s) for {batch.topic}-{batch.partition} ({where}): "
+            f"{(now - batch.created_ms):.0f} ms has passed since batch creation "
+            f"(delivery_timeout_ms={self._acc.delivery_timeout_ms:.0f}){last}"))
 
     def _node_available(self, node: int) -> bool:
         return self._in_flight.get(node, 0) < self._max_in_flight
@@ -325,7 +345,6 @@ class Sender:
         idem.set_producer_id(resp["producer_id"], resp["producer_epoch"])
         if bump:
             log.info("producer %s: epoch %d -> %d", resp["producer_id"], old_epoch, resp["producer_epoch"])
-        idem.reset_sequences(self._acc.queued_batches())
         return 0.0
 
     def _fatal(self, exc: KafkaError) -> None:
@@ -341,14 +360,16 @@ class Sender:
             batch.close()
             if idem is not None:
                 seq = idem.assign(batch)
-                batch.data = batch.builder.build(idem.producer_id, idem.producer_epoch, seq)
+                batch.data = batch.builder.build(batch.producer_id, batch.producer_epoch, seq)
             else:
                 batch.data = batch.builder.build()
             batch.builder = None
         elif idem is not None and batch.base_sequence < 0:
-            # sequences were reset by an epoch bump: patch the header of the already-built batch
+            # certainly not written, sequenced again after an epoch bump: patch the built header
             seq = idem.assign(batch)
-            batch.data = self._rewrite(batch.data, idem.producer_id, idem.producer_epoch, seq)  # type: ignore[misc]
+            batch.data = self._rewrite(batch.data, batch.producer_id, batch.producer_epoch, seq)  # type: ignore[misc]
+        if idem is not None:
+            idem.sent(batch)
         batch.attempts += 1
         batch.in_retry = False
 
@@ -368,6 +389,8 @@ class Sender:
                 self._muted.add(batch.tp)
         if not ready:
             return
+        for batch in ready:
+            self._in_flight_batches[batch] = None
         self._in_flight[node] = self._in_flight.get(node, 0) + 1
         if self._start_produce(node, ready):
             return
@@ -418,7 +441,7 @@ class Sender:
             elif exc is None:
                 for b in batches:
                     self._fail(b, ProducerClosedError(
-                        f"the producer was closed with {b.topic}-{b.partition} in flight; delivery unknown"))
+                        f"the producer was closed with {b.topic}-{b.partition} in flight; outcome unknown"))
             elif isinstance(exc, KafkaError):
                 if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):
                     self._cluster.request_refresh()
@@ -435,6 +458,8 @@ class Sender:
 
     def _request_finished(self, node: int, batches: list[ProducerBatch]) -> None:
         self._in_flight[node] -= 1
+        for b in batches:
+            self._in_flight_batches.pop(b, None)
         if self._guarantee_order:
             for b in batches:
                 self._muted.discard(b.tp)
@@ -494,7 +519,7 @@ class Sender:
         except asyncio.CancelledError:
             for b in batches:
                 self._fail(b, ProducerClosedError(
-                    f"the producer was closed with {b.topic}-{b.partition} in flight; delivery unknown"))
+                    f"the producer was closed with {b.topic}-{b.partition} in flight; outcome unknown"))
             raise
         except Exception as exc:  # noqa: BLE001 - never leave a batch undecided
             log.exception("kafkaio producer: unexpected error handling a produce response")
@@ -536,57 +561,53 @@ class Sender:
 
     # -- outcomes -----------------------------------------------------------------------------
     def _complete(self, batch: ProducerBatch, base_offset: int, log_append_time: int) -> None:
+        """The broker acknowledged ``batch`` (even after the producer gave up on it: the
+        idempotence bookkeeping still learns that its sequences are written)."""
         if self._idem is not None:
             self._idem.acknowledged(batch)
         self._acc.complete(batch, base_offset, log_append_time)
 
     def _fail(self, batch: ProducerBatch, exc: BaseException) -> None:
-        if self._idem is not None:
-            self._idem.failed(batch, f"{type(exc).__name__} on {batch.topic}-{batch.partition}")
+        """Fail ``batch`` for good (once); when an attempt may have written it, its error says that
+        the outcome is unknown."""
+        if self._acc.is_complete(batch):
+            return
+        if self._idem is not None and self._idem.gave_up(
+                batch, f"{type(exc).__name__} on {batch.topic}-{batch.partition}") \
+                and isinstance(exc, KafkaError) and "outcome unknown" not in str(exc):
+            exc = _outcome_unknown(exc)
         self._acc.fail(batch, exc)
         if self.on_batch_failed is not None:
             self.on_batch_failed(batch, exc)
 
     def _handle_error(self, batch: ProducerBatch, exc: KafkaError, from_response: bool) -> None:
+        """An attempt of ``batch`` failed: with the broker's error for it (``from_response``), or
+        without an answer. Retry, split or fail it, as the error and the sequence rules say."""
         idem = self._idem
+        if idem is not None:
+            if from_response:
+                idem.refused(batch)
+            else:
+                idem.no_answer(batch)
+        if self._acc.is_complete(batch):
+            return  # its delivery timeout passed while in flight: failed already
         retriable = exc.retriable
-        if idem is not None and from_response and exc.errno != _DUPLICATE_SEQUENCE \
-                and idem.sequenced_before_first_ack(batch):
-            # The broker refused this batch (e.g. a just-created topic's leadership not settled)
-            # but accepted a later one of this partition, as our first: this batch is not in the
-            # log and cannot follow it in this epoch. Send it again under a new epoch (its order
-            # relative to that later batch is lost; nothing is lost or doubled). Completing it as
-            # "written before" lost its records while reporting them delivered.
-            idem.request_epoch_bump("a later batch was written before this one")
-            batch.last_error = exc
-            self._acc.reenqueue(batch, _now_ms() + self._backoff.backoff_ms(batch.attempts - 1))
-            return
-        if idem is not None and idem.written_before(batch):
-            # A later batch of this partition was acknowledged in the same epoch: the broker only
-            # appends without gaps, so this one is in the log; only its response was lost.
-            self._complete(batch, -1, -1)
-            return
         if idem is not None and from_response:
             errno = exc.errno
             if errno == _OUT_OF_ORDER:
-                # An older batch of this partition failed or is being retried: that gap, not this
-                # batch, is the problem. Retry once the older one is resolved (sequence order).
-                # If this batch directly follows the last acknowledged one, the broker lost state.
-                retriable = not idem.is_next_sequence(batch) or idem.epoch_bump_needed
-                if not retriable:
-                    idem.request_epoch_bump("out-of-order sequence at the expected sequence")
+                retriable = idem.out_of_order(batch)
             elif errno == _UNKNOWN_PRODUCER_ID:
-                # The broker no longer knows our producer (e.g. its state expired with the log):
-                # bump the epoch and send again with sequences from 0 (KIP-360).
-                idem.request_epoch_bump("unknown producer id")
-                retriable = True
+                # the broker lost our producer state: the idempotent producer bumps the partition's
+                # epoch and sends again from sequence 0 (KIP-360); in a transaction the batch fails,
+                # the transaction must be aborted, and the abort bumps the epoch
+                idem.unknown_producer(batch)
+                retriable = not idem.transactional
             elif isinstance(exc, (ProducerFencedError, InvalidProducerEpochError)):
-                if batch.producer_epoch != idem.producer_epoch:
-                    retriable = True  # sent with an old epoch before a bump: resend with the new one
-                else:
+                if batch.producer_epoch == idem.producer_epoch:
                     self._fatal(exc)
                     self._fail(batch, exc)
                     return
+                retriable = False  # an older epoch's batch: it fails, the producer goes on
         now = _now_ms()
         if isinstance(exc, RecordTooLargeError):
             if from_response and batch.record_count > 1 and now < batch.deadline_ms \
@@ -601,8 +622,6 @@ class Sender:
             and self.fatal_error is None
         )
         if can_retry:
-            if idem is not None and idem.epoch_bump_needed and batch.producer_epoch == idem.producer_epoch:
-                pass  # its sequence will be reset with the bump; keep it queued
             batch.last_error = exc
             delay = self._backoff.backoff_ms(batch.attempts - 1)
             log.debug("retrying %s-%s (attempt %d) in %.0f ms after %r", batch.topic, batch.partition,
@@ -628,6 +647,7 @@ class Sender:
         if idem is not None:
             idem.split(batch, parts)
         for part in parts:
+            self._acc.track(part)
             if part.base_sequence >= 0:
                 part.data = part.builder.build(part.producer_id, part.producer_epoch, part.base_sequence)
             else:  # when idempotent, sequenced (header rewritten) at its first drain
@@ -643,6 +663,11 @@ class Sender:
         for part in (parts if parts[0].base_sequence >= 0 else reversed(parts)):
             self._acc.reenqueue(part, now)
         return True
+
+
+def _outcome_unknown(exc: KafkaError) -> KafkaError:
+    """``exc`` again, saying that an earlier attempt may have written the batch."""
+    return type(exc)(f"{exc.message or exc}; outcome unknown: an earlier attempt may have written it")
 
 
 def _topic_name(md: Any, topic_id: Any) -> str | None:

@@ -52,7 +52,6 @@ def _check_log(log_values: list[bytes], outcomes: dict[bytes, object]) -> None:
             assert n == 1, f"{value!r} reported delivered ({outcome!r}) but is in the log {n} times"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17: fails before the sequence bookkeeping follows Java's model")
 async def test_a_lost_first_request_is_never_reported_delivered(proxied_bootstrap: str,
                                                                 fault_proxy: FaultProxy) -> None:
     topic = await create_topic(proxied_bootstrap, unique("lostfirst"), 1)
@@ -73,7 +72,6 @@ async def test_a_lost_first_request_is_never_reported_delivered(proxied_bootstra
     assert got[-1] == b"B"  # A, if written at all, is not written after B under the same epoch
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17: fails before the sequence bookkeeping follows Java's model")
 async def test_an_epoch_bump_for_one_partition_does_not_resequence_another(proxied_bootstrap: str,
                                                                            fault_proxy: FaultProxy) -> None:
     t0 = await create_topic(proxied_bootstrap, unique("bump-t0"), 1)
@@ -97,7 +95,6 @@ async def test_an_epoch_bump_for_one_partition_does_not_resequence_another(proxi
     assert got0 == [b"warm-up-0", b"A", b"after"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17: fails before the sequence bookkeeping follows Java's model")
 async def test_a_batch_that_expires_after_it_was_written_does_not_resequence_the_next(
         proxied_bootstrap: str, fault_proxy: FaultProxy) -> None:
     topic = await create_topic(proxied_bootstrap, unique("expire-next"), 1)
@@ -118,7 +115,6 @@ async def test_a_batch_that_expires_after_it_was_written_does_not_resequence_the
     assert got.count(b"B") <= 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17: fails before the sequence bookkeeping follows Java's model")
 async def test_a_timeout_on_one_record_leaves_its_batch_alone(proxied_bootstrap: str,
                                                               fault_proxy: FaultProxy) -> None:
     topic = await create_topic(proxied_bootstrap, unique("waitfor"), 1)
@@ -169,7 +165,6 @@ async def test_close_zero_after_a_caller_timeout_returns(proxied_bootstrap: str,
     assert fut.done()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17: fails before the sequence bookkeeping follows Java's model")
 async def test_an_in_flight_batch_fails_at_its_delivery_timeout(proxied_bootstrap: str,
                                                                 fault_proxy: FaultProxy) -> None:
     topic = await create_topic(proxied_bootstrap, unique("inflight-expiry"), 1)
