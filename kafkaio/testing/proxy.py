@@ -9,6 +9,7 @@ faults can be aimed at one kind of request:
     proxy.drop_responses(1, api_key=ApiKey.PRODUCE)   # the broker handles it, the client never hears
     proxy.drop_requests(1, api_key=ApiKey.PRODUCE)    # lost on the way: the broker never sees it
     proxy.delay(500)                                   # hold every response 500 ms (delay(0) releases)
+    proxy.rewrite_responses(fn, 1, api_key=ApiKey.PRODUCE)  # the client gets fn(info, payload) instead
     proxy.cut()                                        # close every connection now
     proxy.cut_after_requests(3, api_key=0)             # 3rd produce reaches the broker, then the link dies
     proxy.pause(); proxy.resume()                      # stop / restart forwarding in both directions
@@ -153,6 +154,7 @@ class FaultProxy:
         self._drop_rules: list[_Rule] = []
         self._drop_request_rules: list[_Rule] = []
         self._cut_rules: list[_CountdownRule] = []
+        self._rewrite_rules: list[tuple[_Rule, Callable[[RequestInfo, bytes], bytes]]] = []
         self._delay_ms = 0.0
         self._delay_api_key: int | None = None
         self._refuse = False
@@ -169,6 +171,8 @@ class FaultProxy:
         self.last_dropped_response: dict[int, bytes] = {}
         #: requests swallowed by drop_requests (not counted in requests_seen), per api key
         self.requests_dropped: Counter[int] = Counter()
+        #: responses replaced by rewrite_responses, per api key
+        self.responses_rewritten: Counter[int] = Counter()
         self.connections_accepted = 0
         self.connections_cut = 0
 
@@ -267,6 +271,14 @@ class FaultProxy:
         with self._lock:
             self._drop_rules.append(_Rule(count, None if api_key is None else int(api_key), predicate))
 
+    def rewrite_responses(self, fn: Callable[[RequestInfo, bytes], bytes], count: int | None = 1,
+                          api_key: int | None = None, predicate: Matcher | None = None) -> None:
+        """Hand the client ``fn(info, payload)`` instead of the next ``count`` responses (None: all)
+        whose request matches (``payload``: the response after its size prefix, header included):
+        an answer the broker did not give, e.g. an error code it no longer sends."""
+        with self._lock:
+            self._rewrite_rules.append((_Rule(count, None if api_key is None else int(api_key), predicate), fn))
+
     def drop_requests(self, count: int | None = 1, api_key: int | None = None,
                       predicate: Matcher | None = None) -> None:
         """Swallow the next ``count`` requests (None: all) matching ``api_key`` and ``predicate``:
@@ -313,6 +325,7 @@ class FaultProxy:
         with self._lock:
             self._drop_rules.clear()
             self._drop_request_rules.clear()
+            self._rewrite_rules.clear()
             self._cut_rules.clear()
         self.refuse_connections(False)
         self.delay(0)
@@ -467,10 +480,16 @@ class FaultProxy:
             with self._lock:
                 dropped = any(rule.take(info) for rule in self._drop_rules)
                 self._drop_rules = [r for r in self._drop_rules if not r.spent]
+                rewrite = next((fn for rule, fn in self._rewrite_rules if rule.take(info)), None)
+                self._rewrite_rules = [(r, fn) for r, fn in self._rewrite_rules if not r.spent]
             if dropped:
                 self.responses_dropped[key] += 1
                 self.last_dropped_response[key] = frame[4:]
                 continue
+            if rewrite is not None and info is not None:
+                payload = rewrite(info, frame[4:])
+                frame = struct.pack(">i", len(payload)) + payload
+                self.responses_rewritten[key] += 1
             await self._hold(info)
             await self._flow()
             self.responses_seen[key] += 1
