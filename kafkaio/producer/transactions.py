@@ -324,7 +324,7 @@ class TransactionManager:
         A batch that already had a sequence number (queued for a retry) may or may not be in the
         log: the idempotence state must know it failed, so that the abort bumps the epoch."""
         if self._idem is not None:
-            self._idem.failed(batch, "aborted while waiting for a retry")
+            self._idem.gave_up(batch, "aborted while waiting for a retry")
         return _aborted(batch, self.last_error)
 
     async def _with_retries(self, what: str, attempt: Callable[[], Awaitable[Any]],
@@ -538,6 +538,14 @@ class TransactionManager:
                 self._transition(S.INITIALIZING)
                 await self._init_producer_id(bump=True)
             self._finish()
+
+    async def close(self) -> None:
+        """End the manager's own work (the producer is closing): a pending AddPartitionsToTxn
+        stops retrying. The partitions it was adding stay out of the transaction."""
+        task = self._add_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     def _finish(self) -> None:
         self._in_txn.clear()

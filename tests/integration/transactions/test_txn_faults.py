@@ -2,13 +2,16 @@
 are retried (with the coordinator looked up again) and the transaction still commits exactly once."""
 from __future__ import annotations
 
+import asyncio
+import os
 
 import pytest
 
 import kafkaio
 from kafkaio.admin import Admin, NewTopic
-from kafkaio.errors import KafkaTimeoutError
+from kafkaio.errors import KafkaTimeoutError, UnknownProducerIdError
 from kafkaio.protocol import ApiKey
+from kafkaio.protocol.api import decode_response, encode_response
 from kafkaio.structs import TopicPartition
 from kafkaio.testing.proxy import FaultProxy
 
@@ -100,3 +103,63 @@ async def test_a_batch_expiring_in_a_transaction_aborts_it_and_bumps_the_epoch(p
             await p.send(topic, b"next")
     assert values(await read_all(proxied_bootstrap, topic)) == [b"next"]
     assert values(await read_all(proxied_bootstrap, topic, committed=False, want=2)) == [b"lost ack", b"next"]
+
+
+def _kafkaio_tasks() -> list[asyncio.Task]:
+    """Tasks of the loop running kafkaio's code (by the file of their coroutine)."""
+    out = []
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        if code is not None and f"{os.sep}kafkaio{os.sep}" in code.co_filename \
+                and f"{os.sep}testing{os.sep}" not in code.co_filename:
+            out.append(task)
+    return out
+
+
+async def test_close_zero_ends_a_stuck_add_partitions(proxied_bootstrap: str, fault_proxy: FaultProxy) -> None:
+    topic = await _topic(proxied_bootstrap)
+    p = _producer(proxied_bootstrap)
+    await p.start()
+    p.begin_transaction()
+    # classic protocol: the partition waits for AddPartitionsToTxn, which never gets through
+    # (transaction v2 adds partitions with the Produce request: nothing waits there)
+    fault_proxy.drop_requests(None, api_key=ApiKey.ADD_PARTITIONS_TO_TXN)
+    fut = await p.send(topic, b"never")
+    await asyncio.sleep(0.5)
+    await asyncio.wait_for(p.close(0), 10)
+    await asyncio.sleep(0)
+    assert _kafkaio_tasks() == []
+    assert fut.done()
+
+
+def _unknown_producer_id(info, payload: bytes) -> bytes:
+    """The broker's produce response with its first partition's error turned into
+    UNKNOWN_PRODUCER_ID (which Kafka 4.x brokers no longer send: KIP-360)."""
+    body = decode_response(ApiKey.PRODUCE, info.api_version, payload)
+    part = body["responses"][0]["partition_responses"][0]
+    part["error_code"] = UnknownProducerIdError.errno
+    part["base_offset"] = -1
+    return bytes(encode_response(ApiKey.PRODUCE, info.api_version, info.correlation_id, body))[4:]
+
+
+async def test_unknown_producer_id_in_a_transaction_is_abortable_at_once(proxied_bootstrap: str,
+                                                                       fault_proxy: FaultProxy) -> None:
+    topic = await _topic(proxied_bootstrap)
+    async with kafkaio.Producer(proxied_bootstrap, transactional_id=unique("tid"), linger_ms=0,
+                                request_timeout_ms=1500, delivery_timeout_ms=120_000, retry_backoff_ms=50) as p:
+        epoch = p._txn._idem.producer_epoch
+        rewritten = fault_proxy.responses_rewritten[ApiKey.PRODUCE]
+        p.begin_transaction()
+        fault_proxy.rewrite_responses(_unknown_producer_id, 1, api_key=ApiKey.PRODUCE)
+        fut = await p.send(topic, b"refused")
+        # the batch fails at once (not after delivery_timeout_ms, with every partition held back)
+        with pytest.raises(UnknownProducerIdError):
+            await asyncio.wait_for(fut, 20)
+        assert fault_proxy.responses_rewritten[ApiKey.PRODUCE] == rewritten + 1
+        with pytest.raises(UnknownProducerIdError):
+            await p.commit_transaction()
+        await p.abort_transaction()
+        assert p._txn._idem.producer_epoch > epoch  # the abort started a new epoch
+        async with p.transaction():
+            await p.send(topic, b"next")
+    assert values(await read_all(proxied_bootstrap, topic)) == [b"next"]
