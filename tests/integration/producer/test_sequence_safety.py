@@ -26,6 +26,7 @@ from kafkaio.errors import KafkaTimeoutError, RecordTooLargeError
 from kafkaio.producer.producer import Producer
 from kafkaio.protocol import ApiKey
 from kafkaio.testing.proxy import FaultProxy
+from kafkaio.testing.tasks import client_tasks
 
 pytestmark = [pytest.mark.integration, pytest.mark.proxied_broker(auto_create_topics=False)]
 
@@ -163,6 +164,21 @@ async def test_close_zero_after_a_caller_timeout_returns(proxied_bootstrap: str,
         await asyncio.wait_for(fut, 0.01)
     await asyncio.wait_for(p.close(0), 10)  # returned at once instead of waiting for ever
     assert fut.done()
+    await asyncio.sleep(0)
+    assert client_tasks() == []  # nothing the producer started outlives close(0)
+
+
+async def test_close_leaves_no_task_running(proxied_bootstrap: str, fault_proxy: FaultProxy) -> None:
+    topic = await create_topic(proxied_bootstrap, unique("close-tasks"), 1)
+    p = Producer(bootstrap_servers=proxied_bootstrap, linger_ms=0, request_timeout_ms=1000,
+                 delivery_timeout_ms=5000)
+    await p.start()
+    await p.send_and_wait(topic, b"warm-up")
+    fault_proxy.drop_responses(1, api_key=ApiKey.PRODUCE)
+    fut = await p.send(topic, b"in flight")
+    await p.close()
+    await asyncio.sleep(0)
+    assert fut.done() and client_tasks() == []
 
 
 async def test_an_in_flight_batch_fails_at_its_delivery_timeout(proxied_bootstrap: str,

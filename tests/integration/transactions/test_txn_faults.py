@@ -3,7 +3,6 @@ are retried (with the coordinator looked up again) and the transaction still com
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
 
@@ -14,6 +13,7 @@ from kafkaio.protocol import ApiKey
 from kafkaio.protocol.api import decode_response, encode_response
 from kafkaio.structs import TopicPartition
 from kafkaio.testing.proxy import FaultProxy
+from kafkaio.testing.tasks import client_tasks
 
 from txn_helpers import read_all, unique, values
 
@@ -105,17 +105,6 @@ async def test_a_batch_expiring_in_a_transaction_aborts_it_and_bumps_the_epoch(p
     assert values(await read_all(proxied_bootstrap, topic, committed=False, want=2)) == [b"lost ack", b"next"]
 
 
-def _kafkaio_tasks() -> list[asyncio.Task]:
-    """Tasks of the loop running kafkaio's code (by the file of their coroutine)."""
-    out = []
-    for task in asyncio.all_tasks():
-        code = getattr(task.get_coro(), "cr_code", None)
-        if code is not None and f"{os.sep}kafkaio{os.sep}" in code.co_filename \
-                and f"{os.sep}testing{os.sep}" not in code.co_filename:
-            out.append(task)
-    return out
-
-
 async def test_close_zero_ends_a_stuck_add_partitions(proxied_bootstrap: str, fault_proxy: FaultProxy) -> None:
     topic = await _topic(proxied_bootstrap)
     p = _producer(proxied_bootstrap)
@@ -128,7 +117,7 @@ async def test_close_zero_ends_a_stuck_add_partitions(proxied_bootstrap: str, fa
     await asyncio.sleep(0.5)
     await asyncio.wait_for(p.close(0), 10)
     await asyncio.sleep(0)
-    assert _kafkaio_tasks() == []
+    assert client_tasks() == []
     assert fut.done()
 
 
