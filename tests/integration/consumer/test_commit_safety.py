@@ -196,3 +196,75 @@ async def test_offset_lookup_is_answered_while_the_broker_parks_a_join(proxied_b
         await asyncio.gather(*tasks)
         for m in (a, b, c):
             await m.stop()
+
+
+async def test_commit_is_answered_while_the_broker_parks_the_members_join(proxied_bootstrap, fault_proxy) -> None:
+    """Issue 18.3, the commit: A keeps its partition through a cooperative rebalance whose
+    JoinGroup the broker parks (member C is slow to rejoin); A's commit must not wait behind it."""
+    mine, other, group = unique(), unique(), unique("g")
+    async with RawProducer(proxied_bootstrap) as raw:
+        await raw.create_topic(mine, 2)
+        await raw.create_topic(other, 1)
+        await raw.send_numbered(mine, 2, 200)
+    armed, c_blocked, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    class SlowAfterAssignment(kafkaio.ConsumerRebalanceListener):
+        async def on_partitions_assigned(self, assigned):
+            if armed.is_set():
+                c_blocked.set()
+                await release.wait()   # C's membership task waits here: it rejoins only after
+
+    # A's request timeout is longer than the bound below: a commit queued behind the parked
+    # JoinGroup is not rescued by a timeout closing the connection.
+    a = consumer(proxied_bootstrap, group, "cooperative-sticky", "A", request_timeout_ms=40000)
+    c = consumer(proxied_bootstrap, group, "cooperative-sticky", "C")
+    b1 = consumer(proxied_bootstrap, group, "cooperative-sticky", "B1")
+    b2 = consumer(proxied_bootstrap, group, "cooperative-sticky", "B2")
+    members = (a, c, b1, b2)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    tasks: list[asyncio.Task] = []
+    for m in members:
+        await m.start()
+    try:
+        a.subscribe([mine])
+        c.subscribe([mine], listener=SlowAfterAssignment())
+        tasks.append(loop.create_task(poll_in_background(c, stop)))
+        await poll_until(a, lambda: len(a.assignment()) == 1 and len(c.assignment()) == 1)
+        (kept,) = a.assignment()
+        deadline = time.monotonic() + WAIT_S
+        while not (await a.getmany(timeout_ms=100)).get(kept):
+            assert time.monotonic() < deadline, "A consumed nothing"
+        position = await a.position(kept)
+
+        armed.set()
+        b1.subscribe([other])   # a first rebalance: C ends up waiting in on_partitions_assigned
+        tasks.append(loop.create_task(poll_in_background(b1, stop)))
+        await asyncio.wait_for(c_blocked.wait(), WAIT_S)
+        joins = fault_proxy.requests_seen[ApiKey.JOIN_GROUP]
+        b2.subscribe([other])   # a second one: A rejoins, the broker holds its JoinGroup for C
+        tasks.append(loop.create_task(poll_in_background(b2, stop)))
+        await fault_proxy.wait_for_requests(joins + 3, api_key=ApiKey.JOIN_GROUP, timeout=WAIT_S)
+        coordinator = a._coordinator   # private: the only way to see that A's JoinGroup is parked
+        deadline = time.monotonic() + WAIT_S
+        while coordinator.state != "rebalancing":
+            assert time.monotonic() < deadline, "A did not rejoin"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1)   # let the JoinGroup go out first (ordering only, nothing is timed)
+
+        # Sharing the JoinGroup's connection, the commit would wait for as long as C is held:
+        # the bound is never reached when membership traffic is apart.
+        await asyncio.wait_for(a.commit(), 20)
+        assert coordinator.state == "rebalancing", "the scenario needs A's JoinGroup parked during the commit"
+        assert await committed(proxied_bootstrap, group, [kept]) == {kept: position}
+        release.set()
+        deadline = time.monotonic() + WAIT_S
+        while not (b2.assignment() or b1.assignment()) or a.assignment() != {kept}:
+            assert time.monotonic() < deadline, "the rebalance did not complete, or A lost its partition"
+            await asyncio.sleep(0.1)
+    finally:
+        release.set()
+        stop.set()
+        await asyncio.gather(*tasks)
+        for m in members:
+            await m.stop()
