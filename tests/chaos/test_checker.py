@@ -230,3 +230,48 @@ def test_history_round_trips_through_json_lines() -> None:
     assert again.entries == h.entries
     with pytest.raises(ValueError):
         h.append("x", "send", "maybe")
+
+
+# --------------------------------------------------------------------------- transactions
+
+from kafkaio.testing.chaos.checker import check_transactions  # noqa: E402
+
+
+def txn(h: History, name: str, outcome: str, values: list[str], proc: str = "txn-0") -> None:
+    for v in values:
+        h.append(proc, "txn_send", "info", topic=T, key=None, value=v, seq=int(v.split(":")[1]), txn=name)
+    h.append(proc, "txn", outcome, txn=name, records=len(values))
+
+
+def test_clean_transactions_pass() -> None:
+    h = History()
+    txn(h, "a", "ok", ["txn-0:0", "txn-0:1"])
+    txn(h, "b", "failed", ["txn-0:2"])
+    txn(h, "c", "unknown", ["txn-0:3", "txn-0:4"])
+    txn(h, "d", "unknown", ["txn-0:5"])
+    log = [rec(0, 0, "txn-0:0"), rec(0, 1, "txn-0:1"), rec(0, 4, "txn-0:3"), rec(0, 5, "txn-0:4")]
+    assert check_transactions(h.entries, log) == []
+
+
+def test_a_committed_transaction_missing_a_record() -> None:
+    h = History()
+    txn(h, "a", "ok", ["txn-0:0", "txn-0:1"])
+    assert rules(check_transactions(h.entries, [rec(0, 0, "txn-0:0")])) == ["txn-committed-incomplete"]
+
+
+def test_an_aborted_transaction_visible() -> None:
+    h = History()
+    txn(h, "a", "failed", ["txn-0:0"])
+    assert rules(check_transactions(h.entries, [rec(0, 0, "txn-0:0")])) == ["txn-aborted-visible"]
+
+
+def test_an_unknown_transaction_visible_in_part() -> None:
+    h = History()
+    txn(h, "a", "unknown", ["txn-0:0", "txn-0:1"])
+    assert rules(check_transactions(h.entries, [rec(0, 0, "txn-0:1")])) == ["txn-partial"]
+
+
+def test_a_transaction_visible_twice() -> None:
+    h = History()
+    txn(h, "a", "ok", ["txn-0:0"])
+    assert "txn-committed-incomplete" in rules(check_transactions(h.entries, [rec(0, 0, "txn-0:0"), rec(0, 3, "txn-0:0")]))

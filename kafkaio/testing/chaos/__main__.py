@@ -39,7 +39,7 @@ def _settings(path: str | None) -> dict[str, Any]:
 
 
 def _plan(args: argparse.Namespace) -> Iterator[tuple[str, int, float]]:
-    workloads = ["producer", "group"] if args.workload == "both" else [args.workload]
+    workloads = {"both": ["producer", "group"], "all": ["producer", "group", "txn"]}.get(args.workload, [args.workload])
     if args.seed is not None:
         for w in workloads:
             yield w, args.seed, args.duration
@@ -80,7 +80,8 @@ async def _main(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kafkaio.testing.chaos", description=__doc__.split("\n")[0])
-    parser.add_argument("--workload", choices=("producer", "group", "both"), default="both")
+    parser.add_argument("--workload", choices=("producer", "group", "txn", "both", "all"), default="both",
+                        help="both: producer and group (the first slice); all: txn as well")
     parser.add_argument("--seed", type=int, help="run this seed (replay)")
     parser.add_argument("--seeds", type=int, help="run this many random seeds per workload")
     parser.add_argument("--soak", type=parse_duration, help="random seeds until this much time has passed")

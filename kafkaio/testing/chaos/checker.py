@@ -18,6 +18,11 @@ Group rules (``poll`` and ``commit`` entries):
   * ``redelivered-after-commit``: no record is handed out again after a commit covering it succeeded;
   * ``gap``: within one generation a member gets a partition's records without holes or repeats;
   * ``skipped``: every record below the final committed offset was handed to some member.
+Transaction rules (``txn`` and ``txn_send`` entries, the log read ``read_committed``):
+  * ``txn-committed-incomplete``: every record of a committed transaction is visible exactly once;
+  * ``txn-aborted-visible``: no record of an aborted transaction is visible;
+  * ``txn-partial``: a transaction with an unknown outcome is visible entirely or not at all;
+  * ``reordered`` and ``foreign-record`` as for the producer.
 Readers: ``readers-disagree``: two independent readers saw the same log.
 """
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 
 __all__ = [
     "CommitRecord", "LogRecord", "Violation", "check_group", "check_producer", "check_readers_agree",
-    "excerpt",
+    "check_transactions", "excerpt",
 ]
 
 Entry = dict[str, Any]
@@ -323,6 +328,52 @@ def _skipped(entries: Sequence[Entry], polls: Sequence[Entry], log: Sequence[Log
                                  excerpt(entries, [e for e in entries if e["op"] == "commit"
                                                    and e["offsets"].get(f"{tp[0]}:{tp[1]}") == final[tp]][-2:])))
             final.pop(tp)  # one report per partition
+    return out
+
+
+# --------------------------------------------------------------------------- transactions
+
+
+def check_transactions(entries: Sequence[Entry], log: Sequence[LogRecord]) -> list[Violation]:
+    """The transaction rules over ``txn`` entries (one per transaction: ``txn`` id, ``outcome`` ok =
+    committed, failed = aborted, unknown), their ``txn_send`` entries and the log as a
+    ``read_committed`` reader sees it."""
+    by_value: dict[str | None, list[LogRecord]] = defaultdict(list)
+    for rec in log:
+        by_value[rec.value].append(rec)
+    sends: dict[str, list[Entry]] = defaultdict(list)
+    for e in entries:
+        if e["op"] == "txn_send":
+            sends[e["txn"]].append(e)
+    out = []
+    for t in (e for e in entries if e["op"] == "txn"):
+        records = sends.get(t["txn"], [])
+        visible = {e["value"]: len(by_value.get(e["value"], [])) for e in records}
+        shown = sum(1 for n in visible.values() if n)
+        twice = [v for v, n in visible.items() if n > 1]
+        story = excerpt(entries, [t, *records[:1], *records[-1:]])
+        if twice:
+            out.append(Violation("txn-committed-incomplete" if t["outcome"] == "ok" else "txn-partial",
+                                 f"transaction {t['txn']} ({t['outcome']}): {len(twice)} record(s) visible twice, "
+                                 f"first {twice[0]!r}", story))
+        elif t["outcome"] == "ok" and shown < len(records):
+            missing = [v for v, n in visible.items() if not n]
+            out.append(Violation("txn-committed-incomplete", f"transaction {t['txn']} was committed but "
+                                 f"{len(missing)} of its {len(records)} records are not visible, first {missing[0]!r}",
+                                 story))
+        elif t["outcome"] == "failed" and shown:
+            out.append(Violation("txn-aborted-visible", f"transaction {t['txn']} was aborted but {shown} of its "
+                                 f"{len(records)} records are visible", story))
+        elif t["outcome"] == "unknown" and 0 < shown < len(records):
+            out.append(Violation("txn-partial", f"transaction {t['txn']} (outcome unknown) is visible in part: "
+                                 f"{shown} of {len(records)} records", story))
+    known = {e["value"] for es in sends.values() for e in es}
+    for rec in log:
+        if rec.value not in known:
+            out.append(Violation("foreign-record", f"{rec.topic}-{rec.partition}@{rec.offset} holds {rec.value!r}, "
+                                 "which no transaction sent"))
+    send_of = {e["value"]: e for es in sends.values() for e in es}
+    out.extend(_check_order(entries, log, send_of))
     return out
 
 

@@ -22,15 +22,15 @@ def _text(b: bytes | None) -> str | None:
     return None if b is None else bytes(b).decode("utf-8", "replace")
 
 
-async def _read_all(bootstrap: str, topic: str, timeout: float) -> list[Any]:
+async def _read_all(bootstrap: str, topic: str, timeout: float, isolation_level: str = "read_uncommitted") -> list[Any]:
     """Every record of every partition of ``topic``, from the beginning to the end offsets as they
-    are when the read starts."""
+    are when the read starts (the last stable offsets with ``read_committed``)."""
     from kafkaio.consumer.consumer import Consumer
     from kafkaio.structs import TopicPartition
 
     out: list[Any] = []
     async with Consumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
-                        client_id="chaos-readback") as c:
+                        client_id="chaos-readback", isolation_level=isolation_level) as c:
         tps = [TopicPartition(topic, p) for p in sorted(await c.partitions_for_topic(topic))]
         c.assign(tps)
         await c.seek_to_beginning(*tps)
@@ -51,10 +51,11 @@ async def _read_all(bootstrap: str, topic: str, timeout: float) -> list[Any]:
     return out
 
 
-async def read_topic(bootstrap: str, topic: str, timeout: float = 120.0) -> list[LogRecord]:
+async def read_topic(bootstrap: str, topic: str, timeout: float = 120.0,
+                     isolation_level: str = "read_uncommitted") -> list[LogRecord]:
     """``topic``'s records, as a fresh kafkaio consumer reads them."""
     return [LogRecord(r.topic, r.partition, r.offset, _text(r.key), _text(r.value))
-            for r in await _read_all(bootstrap, topic, timeout)]
+            for r in await _read_all(bootstrap, topic, timeout, isolation_level)]
 
 
 def parse_offset_commit(key: bytes | None, value: bytes | None) -> tuple[str, str, int, int] | None:
@@ -92,7 +93,8 @@ async def read_commits(bootstrap: str, timeout: float = 120.0) -> list[CommitRec
     return out
 
 
-def java_read_topic(libs: Path, bootstrap: str, topic: str, expected: int, timeout_s: float = 15.0) -> list[LogRecord]:
+def java_read_topic(libs: Path, bootstrap: str, topic: str, expected: int, timeout_s: float = 15.0,
+                    isolation_level: str = "read_uncommitted") -> list[LogRecord]:
     """``topic``'s records as Kafka's own ``kafka-console-consumer`` reads them (a JVM from the
     broker's jars in ``libs``). It stops after ``expected`` records or ``timeout_s`` seconds
     without a new one."""
@@ -103,7 +105,7 @@ def java_read_topic(libs: Path, bootstrap: str, topic: str, expected: int, timeo
         "org.apache.kafka.tools.consumer.ConsoleConsumer", "--bootstrap-server", bootstrap, "--topic", topic,
         "--from-beginning", "--timeout-ms", str(int(timeout_s * 1000)), "--max-messages", str(max(expected, 1)),
         "--property", "print.partition=true", "--property", "print.offset=true", "--property", "print.key=true",
-        "--property", "key.separator=|",
+        "--property", "key.separator=|", "--consumer-property", f"isolation.level={isolation_level}",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:

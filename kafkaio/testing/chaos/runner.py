@@ -17,20 +17,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kafkaio.testing.chaos.checker import Violation, check_group, check_producer, check_readers_agree
+from kafkaio.testing.chaos.checker import (
+    Violation,
+    check_group,
+    check_producer,
+    check_readers_agree,
+    check_transactions,
+)
 from kafkaio.testing.chaos.history import History
 from kafkaio.testing.chaos.injector import Injector
 from kafkaio.testing.chaos.readback import java_read_topic, read_commits, read_topic
 from kafkaio.testing.chaos.schedule import Schedule, generate
-from kafkaio.testing.chaos.workloads import GroupWorkload, ProducerWorkload
+from kafkaio.testing.chaos.workloads import GroupWorkload, ProducerWorkload, TxnWorkload
 
 __all__ = ["CI_SEEDS", "Proxied", "RunResult", "Summary", "format_report", "proxied", "run_many", "run_schedule"]
 
 # The fixed schedules of the CI mode (part of `make test`): a few minutes in all on a small machine.
 CI_SEEDS: tuple[tuple[str, int, float], ...] = (("producer", 1, 20.0), ("group", 1, 25.0), ("group", 2, 25.0))
 
-# Broker settings that make a run cheaper to read back: one partition of __consumer_offsets.
-BROKER_PROPERTIES = {"offsets.topic.num.partitions": "1", "group.initial.rebalance.delay.ms": "0"}
+# Broker settings that make a run cheaper: one partition of __consumer_offsets (read back whole) and
+# of __transaction_state (created on the first transactional producer: 50 partitions take seconds).
+BROKER_PROPERTIES = {"offsets.topic.num.partitions": "1", "transaction.state.log.num.partitions": "1",
+                     "group.initial.rebalance.delay.ms": "0"}
 
 
 @dataclass
@@ -135,6 +143,13 @@ def format_report(r: RunResult) -> str:
     return "\n".join(lines)
 
 
+def _written(history: History) -> int:
+    """Records acknowledged: sends that returned ok, and records of committed transactions."""
+    committed = {e["txn"] for e in history.entries if e["op"] == "txn" and e["outcome"] == "ok"}
+    return sum(1 for e in history.entries if (e["op"] == "send" and e["outcome"] == "ok")
+               or (e["op"] == "txn_send" and e["txn"] in committed))
+
+
 async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping[str, Any] | None = None,
                        producer_settings: Mapping[str, Any] | None = None, java: bool = False,
                        out_dir: Path | None = None) -> RunResult:
@@ -153,6 +168,8 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
     workload: Any
     if schedule.workload == "producer":
         workload = ProducerWorkload(system.bootstrap, history, rng, topic, settings=settings)
+    elif schedule.workload == "txn":
+        workload = TxnWorkload(system.bootstrap, history, rng, topic, f"chaos-txn-{tag}", settings=settings)
     else:
         workload = GroupWorkload(system.bootstrap, history, rng, topic, f"chaos-group-{tag}",
                                  settings=settings, producer_settings=producer_settings)
@@ -173,8 +190,13 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
         await injector.finish()
     await workload.finish()
 
-    log = await read_topic(system.readback_bootstrap, topic)
-    violations = check_producer(history.entries, log)
+    # Transactions are judged by what a read_committed reader sees; everything else by the whole log.
+    isolation = "read_committed" if schedule.workload == "txn" else "read_uncommitted"
+    log = await read_topic(system.readback_bootstrap, topic, isolation_level=isolation)
+    if schedule.workload == "txn":
+        violations = check_transactions(history.entries, log)
+    else:
+        violations = check_producer(history.entries, log)
     if schedule.workload == "group":
         violations += check_group(history.entries, log, await read_commits(system.readback_bootstrap), workload.group)
     java_checked = False
@@ -182,11 +204,12 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
         from kafkaio.testing.broker import fetch_jars
 
         libs = fetch_jars(system.cluster.version)  # the jars the broker itself runs from (cached)
-        theirs = await asyncio.to_thread(java_read_topic, libs, system.readback_bootstrap, topic, len(log))
+        theirs = await asyncio.to_thread(java_read_topic, libs, system.readback_bootstrap, topic, len(log),
+                                         isolation_level=isolation)
         violations += check_readers_agree("kafkaio", log, "kafka-console-consumer", theirs)
         java_checked = True
     result = RunResult(schedule, history, violations, dict(injector.injected),
-                       written=sum(1 for e in history.entries if e["op"] == "send" and e["outcome"] == "ok"),
+                       written=_written(history),
                        verified=len(log), elapsed=time.monotonic() - started, topic=topic, java_checked=java_checked)
     if violations and out_dir is not None:
         where = out_dir / f"{schedule.workload}-seed-{schedule.seed}"

@@ -15,14 +15,14 @@ from typing import Any
 
 __all__ = ["API_NAMES", "Fault", "Schedule", "WORKLOADS", "generate"]
 
-WORKLOADS = ("producer", "group")
+WORKLOADS = ("producer", "group", "txn")
 
 # Api keys by name, as the proxy sees them in request headers. Kept here as numbers so that the
 # schedule stays pure data with no import of the protocol package.
 API_NAMES: dict[int, str] = {
     0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
     10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
-    22: "InitProducerId",
+    22: "InitProducerId", 24: "AddPartitionsToTxn", 26: "EndTxn",
 }
 
 # Which requests each workload's faults aim at, with a weight: the ones whose loss changes what the
@@ -30,6 +30,7 @@ API_NAMES: dict[int, str] = {
 _TARGETS: dict[str, list[tuple[int | None, int]]] = {
     "producer": [(0, 12), (3, 1), (22, 1), (None, 1)],
     "group": [(8, 8), (1, 2), (11, 2), (14, 2), (12, 2), (9, 2), (10, 1), (13, 1), (None, 1)],
+    "txn": [(0, 6), (26, 5), (24, 3), (22, 2), (10, 1), (None, 1)],
 }
 
 # kind -> weight per workload. Broker kills and stops cost a JVM restart or a long stall on a small
@@ -39,6 +40,9 @@ _KINDS: dict[str, dict[str, int]] = {
                  "broker_stop": 1, "broker_kill": 1, "producer_restart": 4},
     "group": {"drop_request": 5, "drop_response": 5, "delay": 3, "cut": 2, "cut_after": 2, "pause": 2,
               "broker_stop": 1, "broker_kill": 1, "member_join": 6, "member_leave": 4, "member_crash": 3},
+    # a restart with the same transactional id fences the producer before it
+    "txn": {"drop_request": 6, "drop_response": 6, "delay": 3, "cut": 2, "cut_after": 3, "pause": 2,
+            "broker_stop": 1, "broker_kill": 1, "producer_restart": 3},
 }
 
 FAULT_KINDS = tuple(sorted({k for kinds in _KINDS.values() for k in kinds}))

@@ -363,3 +363,125 @@ class GroupWorkload:
         for m in self.members:  # a member whose loop died of an unexpected error: raise it here
             if m.task is not None and m.task.done() and not m.task.cancelled() and m.task.exception():
                 raise m.task.exception()  # type: ignore[misc]
+
+
+DEFAULT_TXN: dict[str, Any] = {
+    **DEFAULT_PRODUCER,
+    # Short, so that a transaction left open by a crashed or fenced session is aborted by the
+    # coordinator before the read-back waits on it.
+    "transaction_timeout_ms": 10000,
+}
+
+
+class TxnWorkload:
+    """A transactional producer: transactions of 1-30 records over ``partitions`` partitions, 80%
+    committed and 20% aborted; restarts reuse the transactional id, fencing the session before.
+
+    Each record is a ``txn_send`` entry (outcome ``info``: a record's fate is its transaction's);
+    each transaction a ``txn`` entry: ``ok`` when commit_transaction() returned, ``failed`` when it
+    was never asked to commit (so it can only be aborted), ``unknown`` when the commit raised.
+    """
+
+    kind = "txn"
+
+    def __init__(self, bootstrap: str, history: History, rng: random.Random, topic: str, transactional_id: str, *,
+                 partitions: int = 4, settings: Mapping[str, Any] | None = None) -> None:
+        self.bootstrap, self.history, self.rng, self.topic = bootstrap, history, rng, topic
+        self.transactional_id, self.partitions = transactional_id, partitions
+        self.settings = dict(settings or {})
+        self.topics = [topic]
+        self._sessions = 0
+        self._seq = 0
+        self._txns = 0
+        self._restart = False
+        self._producer: Any = None
+        self._name = ""
+
+    async def setup(self) -> None:
+        await create_topic(self.bootstrap, self.topic, self.partitions)
+
+    def producer_restart(self) -> str:
+        """Go on with a new producer of the same transactional id (fencing the current one)."""
+        self._restart = True
+        return f"txn-{self._sessions}"
+
+    async def _new_session(self, until: float) -> bool:
+        from kafkaio.producer.producer import Producer
+
+        while self.history.now() < until:
+            self._name = f"txn-{self._sessions}"
+            self._sessions += 1
+            self._producer = Producer(bootstrap_servers=self.bootstrap, transactional_id=self.transactional_id,
+                                      **{**DEFAULT_TXN, **self.settings})
+            t0 = self.history.now()
+            try:
+                await self._producer.start()
+            except KafkaError as exc:
+                self.history.append(self._name, "start", "failed", t0=t0, error=repr(exc))
+                await self._producer.close(timeout=1.0)
+                continue
+            self.history.append(self._name, "start", "ok", t0=t0)
+            return True
+        return False
+
+    async def _close_session(self) -> None:
+        if self._producer is not None:
+            await self._producer.close(timeout=10.0)
+            self._producer = None
+
+    async def _one_transaction(self) -> bool:
+        """One transaction; False when the session is unusable (fenced, fatal error)."""
+        h, p, name = self.history, self._producer, f"{self._name}-t{self._txns}"
+        self._txns += 1
+        t0 = h.now()
+        try:
+            p.begin_transaction()
+        except KafkaError as exc:
+            h.append(self._name, "begin", "failed", t0=t0, txn=name, error=repr(exc))
+            return False
+        count = self.rng.randint(1, 30)
+        commit_called = False
+        try:
+            for _ in range(count):
+                seq, self._seq = self._seq, self._seq + 1
+                value = f"{self._name}:{seq}"
+                key = f"k{self.rng.randrange(13)}" if self.rng.random() < 0.5 else None
+                h.append(self._name, "txn_send", "info", topic=self.topic, key=key, value=value, seq=seq, txn=name)
+                await p.send(self.topic, value.encode(), key=None if key is None else key.encode())
+            if self.rng.random() < 0.8:
+                commit_called = True
+                await p.commit_transaction()
+                h.append(self._name, "txn", "ok", t0=t0, txn=name, records=count)
+            else:
+                await p.abort_transaction()
+                h.append(self._name, "txn", "failed", t0=t0, txn=name, records=count, error="aborted by the workload")
+            return True
+        except KafkaError as exc:
+            # Never asked to commit: it can only end aborted. Asked and raised: nobody knows.
+            h.append(self._name, "txn", "unknown" if commit_called else "failed", t0=t0, txn=name,
+                     records=count, error=repr(exc))
+        t1 = h.now()
+        try:
+            await p.abort_transaction()
+        except KafkaError as exc:
+            h.append(self._name, "abort", "failed", t0=t1, txn=name, error=repr(exc))
+            return False
+        h.append(self._name, "abort", "ok", t0=t1, txn=name)
+        return True
+
+    async def run(self, until: float) -> None:
+        """Transactions until history time ``until``."""
+        alive = await self._new_session(until)
+        while alive and self.history.now() < until:
+            if self._restart or not await self._one_transaction():
+                self._restart = False
+                await self._close_session()
+                alive = await self._new_session(until)
+
+    async def finish(self) -> None:
+        """Close the session, then start and close one more producer of the transactional id: its
+        InitProducerId aborts whatever transaction is still open, so the read-back never waits on
+        one."""
+        await self._close_session()
+        if await self._new_session(self.history.now() + 60.0):
+            await self._close_session()
