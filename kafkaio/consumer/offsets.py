@@ -243,6 +243,9 @@ class PositionKeeper:
     # -- committed offsets -------------------------------------------------------------------------
 
     async def _fetch_committed(self, tps: list[TopicPartition]) -> None:
+        # the states asked for: a partition revoked and assigned again meanwhile has a new one,
+        # and an answer from before that may be older than what the group committed since
+        asked = {tp: self._subs.assignment.get(tp) for tp in tps}
         committed: dict[TopicPartition, OffsetAndMetadata | None] = {}
         if self._coordinator is not None:
             try:
@@ -261,13 +264,14 @@ class PositionKeeper:
                 await asyncio.sleep(self._backoff_s)
                 return
         self._alone.difference_update(tps)
-        for tp in tps:
-            self._apply_committed(tp, committed.get(tp))
+        for tp, st in asked.items():
+            if st is not None and self._subs.assignment.get(tp) is st:
+                self._apply_committed(st, committed.get(tp))
 
-    def _apply_committed(self, tp: TopicPartition, oam: OffsetAndMetadata | None) -> None:
-        st = self._subs.assignment.get(tp)
-        if st is None or st.position is not None or st.reset_to is not None:
-            return   # revoked, seeked or reset meanwhile
+    def _apply_committed(self, st: PartitionState, oam: OffsetAndMetadata | None) -> None:
+        tp = st.tp
+        if st.position is not None or st.reset_to is not None:
+            return   # seeked or reset meanwhile
         if oam is not None and oam.offset >= 0:
             st.seek(oam.offset, oam.leader_epoch)
         elif self._subs.default_reset is None:
@@ -280,14 +284,14 @@ class PositionKeeper:
 
     async def _reset(self, node: int, tps: list[TopicPartition]) -> None:
         """One ListOffsets to ``node`` for partitions awaiting a reset; applies what it finds."""
-        pending: dict[TopicPartition, tuple[int, int]] = {}   # tp -> (strategy, epoch at the start)
+        pending: dict[TopicPartition, tuple[PartitionState, int, int]] = {}   # tp -> (state, strategy, epoch)
         for tp in tps:
             st = self._subs.assignment.get(tp)
             if st is not None and st.reset_to is not None:
-                pending[tp] = (st.reset_to, st.epoch)
+                pending[tp] = (st, st.reset_to, st.epoch)
         if not pending:
             return
-        timestamps = {tp: self._reset_timestamp(strategy) for tp, (strategy, _) in pending.items()}
+        timestamps = {tp: self._reset_timestamp(strategy) for tp, (_st, strategy, _e) in pending.items()}
         try:
             found, error = await self._lookup.list_at(node, timestamps)
             # by_duration: no record at or after the time yet, so start at the end (KIP-1106)
@@ -303,10 +307,9 @@ class PositionKeeper:
             await asyncio.sleep(self._backoff_s)
             return
         for tp, (offset, _ts, leader_epoch) in found.items():
-            st = self._subs.assignment.get(tp)
-            strategy, epoch = pending[tp]
-            if st is None or st.epoch != epoch or st.reset_to is None or offset < 0:
-                continue  # seeked, reset again or revoked meanwhile
+            st, strategy, epoch = pending[tp]
+            if self._subs.assignment.get(tp) is not st or st.epoch != epoch or st.reset_to is None or offset < 0:
+                continue  # revoked, seeked or reset again meanwhile
             log.debug("reset %s (%s) to offset %s", tp, _RESET_LABELS.get(strategy, strategy), offset)
             st.seek(offset, leader_epoch)
         if error is not None:

@@ -117,3 +117,30 @@ async def test_no_committed_offset_and_reset_none_fails_the_partition() -> None:
     keeper.update()
     assert keeper.take_failed() == [], "not asked again while its error waits for the application"
     await keeper.close()
+
+
+async def test_a_committed_offset_asked_before_a_reassignment_is_not_applied_after_it() -> None:
+    subs = subs_of(P0)
+
+    class Slow(Coordinator):
+        released = asyncio.Event()
+
+        async def fetch_committed(self, tps, timeout_ms=None):
+            await self.released.wait()
+            return await super().fetch_committed(tps, timeout_ms)
+
+    coordinator = Slow({P0: 5}, pending=set())
+    keeper = PositionKeeper(subs, Lookup({P0: 1}), CONFIG)
+    keeper.use_group(coordinator)
+    keeper.update()
+    settled = keeper.next_settled()
+    await asyncio.sleep(0)
+    subs.assign_manually([])
+    subs.assign_manually([P0])      # a new state for P0, which may have a newer commit by now
+    coordinator.committed[P0] = 9
+    Slow.released.set()
+    await asyncio.wait_for(settled, 5)
+    assert subs.assignment[P0].position is None, "the old answer is not applied to the new state"
+    await settle(keeper)
+    assert subs.assignment[P0].position == 9
+    await keeper.close()
