@@ -792,8 +792,10 @@ class GroupCoordinator:
         generation is really gone (the partitions are lost)."""
         name = error_for_code(code).__name__
         same = generation == self.generation and member == self.member_id
-        if generation >= 0 and code != _FENCED_INSTANCE_ID and not (same and sent_in == "stable"
-                                                                     and self.state == "stable"):
+        stable_throughout = same and sent_in == "stable" and self.state == "stable"
+        if generation >= 0 and code != _FENCED_INSTANCE_ID and not stable_throughout:
+            # Sent during a rebalance or answered after one: whether the member kept its
+            # partitions is known once the rebalance completes (a fence shows up there too).
             raise _GenerationMoved(f"committing {tp}: {name}")
         if generation >= 0 and same and self.state == "stable":
             self._reset_generation(reset_member=code == _UNKNOWN_MEMBER_ID)
