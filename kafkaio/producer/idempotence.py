@@ -25,6 +25,9 @@ The rules, as the Java client's ``TransactionManager`` keeps them:
   batches it has in flight and moves to the new epoch, at sequence 0, when they have settled.
   Batches of a bumped partition that the broker certainly did not write (every attempt refused with
   an answer) are sequenced again under the new epoch; possibly written ones keep theirs.
+* The broker takes any first sequence from a producer it has no state for. When it took a later
+  batch as the producer's first, an earlier batch that it certainly did not write can never follow
+  in order: it fails (OUT_OF_ORDER_SEQUENCE_NUMBER), and its sequences leave no gap.
 
 Each sequenced batch moves through :class:`BatchSequence` by the table ``_TRANSITIONS``.
 """
@@ -293,7 +296,8 @@ class IdempotenceState:
             # late acknowledgement may still resolve the partition without a bump
         else:
             self._remove(entry, batch)
-            self.request_epoch_bump(reason, batch.tp)  # a certain gap in the sequences
+            if not _before_first_ack(entry, batch):
+                self.request_epoch_bump(reason, batch.tp)  # a certain gap in the sequences
         return unknown
 
     def out_of_order(self, batch: ProducerBatch) -> bool:
@@ -301,11 +305,12 @@ class IdempotenceState:
         returns whether to send it again (Java's ``TransactionManager.canRetry``).
 
         While an older batch of the partition is undecided, that batch caused the gap: ``batch``
-        is retried in order. At the expected sequence, or before the first sequence the broker
-        acknowledged in this epoch (it took a later batch as our first), the gap is certain: the
-        idempotent producer bumps the partition's epoch and sends ``batch`` again (under the new
-        epoch unless an earlier attempt may have written it); for a transactional producer the
-        batch fails and the transaction must be aborted."""
+        is retried in order. At the expected sequence the gap is certain: the idempotent producer
+        bumps the partition's epoch and sends ``batch`` again (under the new epoch unless an earlier
+        attempt may have written it); for a transactional producer the batch fails and the
+        transaction must be aborted. Before the first sequence the broker acknowledged in this epoch
+        (it took a later batch as the producer's first), a batch no attempt of which may have been
+        written can never be written in order: it fails now, and leaves no gap."""
         entry = self._own(batch)
         if entry is None:
             return not self.transactional
@@ -314,8 +319,9 @@ class IdempotenceState:
                 self.request_epoch_bump("out-of-order sequence after a batch given up on", batch.tp)
             return not self.transactional
         expected = increment_sequence(entry.last_acked, 1) if entry.last_acked >= 0 else 0
-        before_first = entry.first_acked is not None and _seq_after(entry.first_acked, batch.base_sequence)
-        if batch.base_sequence == expected or (before_first and not _possibly_written(batch)):
+        if _before_first_ack(entry, batch) and not _possibly_written(batch):
+            return False
+        if batch.base_sequence == expected:
             if self.transactional:
                 return False
             self.request_epoch_bump("out-of-order sequence at the expected sequence", batch.tp)
@@ -375,6 +381,11 @@ class IdempotenceState:
 
     def unacked_count(self) -> int:
         return sum(len(e.in_flight) for e in self._partitions.values())
+
+
+def _before_first_ack(entry: _Partition, batch: ProducerBatch) -> bool:
+    """``batch`` comes before the batch the broker took as the producer's first in this epoch."""
+    return entry.first_acked is not None and _seq_after(entry.first_acked, batch.base_sequence)
 
 
 def _possibly_written(batch: ProducerBatch) -> bool:

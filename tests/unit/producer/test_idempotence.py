@@ -155,18 +155,18 @@ def test_out_of_order_behind_an_undecided_batch_is_retried_without_a_bump() -> N
     assert s.out_of_order(b) is True and not s.epoch_bump_needed
 
 
-def test_a_refused_batch_before_the_first_acknowledged_one_is_sent_again_under_a_new_epoch() -> None:
+def test_a_refused_batch_before_the_first_acknowledged_one_fails_and_keeps_the_order() -> None:
     # the broker takes any first sequence from a producer it has no state for: when a later batch
-    # was taken first, an earlier one refused with an answer can never follow it in this epoch
+    # was taken first, an earlier one refused with an answer can never be written in order
     s = state()
     first, second = batch(), batch()
     send(s, first), send(s, second)
     s.refused(first)
     s.acknowledged(second)
-    assert s.out_of_order(first) is True and s.epoch_bump_needed
-    s.bump_epoch_locally()
-    assert first.seq_state is S.UNSEQUENCED
-    assert s.assign(first) == 0 and first.producer_epoch == 1
+    assert s.out_of_order(first) is False  # fails now rather than at its delivery timeout
+    assert s.gave_up(first, "out of order") is False
+    assert first.seq_state is S.REFUSED and not s.epoch_bump_needed  # no gap: the sequence goes on
+    assert s.assign(batch()) == 20
 
 
 def test_a_lost_first_request_is_not_sent_again_under_a_new_epoch() -> None:
@@ -286,7 +286,8 @@ ACTIONS = st.lists(st.tuples(st.sampled_from(["new", "new", "drain", "answer", "
           ("lose", 0, 0, 1), ("expire", 0, 0, 1), ("drain", 0, 0, 1), ("answer", 0, 0, 1)])
 def test_random_interleavings_never_report_an_unacknowledged_batch_nor_reuse_a_sequence(actions) -> None:
     """A batch is delivered only by its own acknowledgement; a batch the broker wrote is never
-    written again; two different batches never carry the same (epoch, sequence) when sent."""
+    written again, nor out of the order sent; two different batches never carry the same (epoch,
+    sequence) when sent."""
     s = state()
     broker = ModelBroker()
     queued: list = []           # not sent yet, or waiting for a retry
@@ -349,6 +350,9 @@ def test_random_interleavings_never_report_an_unacknowledged_batch_nor_reuse_a_s
             s.bump_epoch_locally()  # as the sender does at its next pass
     written = [bid for entries in broker.log.values() for bid, _ in entries]
     assert len(written) == len(set(written)), "a batch was written twice"
+    for tp, entries in broker.log.items():
+        order = [bid for bid, _ in entries]
+        assert order == sorted(order), f"{tp}: batches written out of send order: {order}"
     for bid in delivered:
         assert bid in written, f"batch {bid} reported delivered but not in the log"
     for bid, unknown in failed.items():
