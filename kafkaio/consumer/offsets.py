@@ -166,6 +166,7 @@ class PositionKeeper:
         # fetcher takes them (take_failed) to raise their error to the application.
         self._failed: list[PartitionState] = []
         self._waiters: list[asyncio.Future[None]] = []   # next_settled() futures
+        self._closed = False
 
     def use_group(self, coordinator: Any) -> None:
         """Take committed offsets from this group coordinator."""
@@ -175,6 +176,8 @@ class PositionKeeper:
 
     def update(self) -> None:
         """Start lookups for the assigned partitions that need one and have none in flight."""
+        if self._closed:
+            return   # nothing may outlive close(), e.g. through position() in a revocation listener
         missing = [tp for tp in self._subs.needing_position()
                    if tp not in self._busy and self._subs.assignment[tp].error is None]
         if missing:
@@ -213,6 +216,7 @@ class PositionKeeper:
             await self.next_settled()
 
     async def close(self) -> None:
+        self._closed = True
         tasks = list(self._tasks)
         for t in tasks:
             t.cancel()

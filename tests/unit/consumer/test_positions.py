@@ -144,3 +144,14 @@ async def test_a_committed_offset_asked_before_a_reassignment_is_not_applied_aft
     await settle(keeper)
     assert subs.assignment[P0].position == 9
     await keeper.close()
+
+
+async def test_nothing_starts_after_close() -> None:
+    subs = subs_of(P0)
+    keeper = PositionKeeper(subs, Lookup({P0: 1}, hang={P0}), CONFIG)
+    keeper.update()
+    await asyncio.sleep(0)
+    await keeper.close()
+    keeper.update()
+    await asyncio.sleep(0)
+    assert not keeper._tasks and not [t for t in asyncio.all_tasks() if t.get_name() == "kafkaio-positions"]
