@@ -33,7 +33,9 @@ from kafkaio.testing.chaos.workloads import GroupWorkload, ProducerWorkload, Txn
 __all__ = ["CI_SEEDS", "Proxied", "RunResult", "Summary", "format_report", "proxied", "run_many", "run_schedule"]
 
 # The fixed schedules of the CI mode (part of `make test`): a few minutes in all on a small machine.
-CI_SEEDS: tuple[tuple[str, int, float], ...] = (("producer", 1, 20.0), ("group", 1, 25.0), ("group", 2, 25.0))
+CI_SEEDS: tuple[tuple[str, int, float], ...] = (
+    ("producer", 1, 20.0), ("group", 1, 25.0), ("group", 2, 25.0), ("txn", 2, 20.0),
+)
 
 # Broker settings that make a run cheaper: one partition of __consumer_offsets (read back whole) and
 # of __transaction_state (created on the first transactional producer: 50 partitions take seconds).
