@@ -227,10 +227,6 @@ class IdempotenceState:
         batch.awaiting_answer = False
         self._settled_late(batch)
 
-    def is_oldest_unacked(self, batch: ProducerBatch) -> bool:
-        entry = self._partitions.get(batch.tp)
-        return entry is not None and bool(entry.in_flight) and entry.in_flight[0] is batch
-
     # -- outcomes ---------------------------------------------------------------------------------
     def _own(self, batch: ProducerBatch) -> _Partition | None:
         """The partition entry whose epoch ``batch`` was sequenced under, if still tracked."""

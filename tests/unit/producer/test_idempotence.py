@@ -267,7 +267,7 @@ class ModelBroker:
 
 
 ACTIONS = st.lists(st.tuples(st.sampled_from(["new", "new", "drain", "answer", "answer", "lose", "drop",
-                                              "expire", "refuse"]),
+                                              "expire", "refuse", "split"]),
                              st.integers(0, 1), st.integers(0, 7), st.integers(1, 4)),
                    min_size=1, max_size=120)
 
@@ -301,7 +301,7 @@ def test_random_interleavings_never_report_an_unacknowledged_batch_nor_reuse_a_s
         if kind == "new":
             b = batch(tp, count)
             b.bid = next_id
-            next_id += 1
+            next_id += 10  # room for the parts of a split, which keep the order of its records
             queued.append(b)
         elif kind == "drain":
             for b in list(queued):
@@ -309,7 +309,8 @@ def test_random_interleavings_never_report_an_unacknowledged_batch_nor_reuse_a_s
                     queued.remove(b)
                     send(s, b)
                     key = (b.tp, b.producer_epoch, b.base_sequence)
-                    assert sent_keys.setdefault(key, b.bid) == b.bid, "a sequence reused"
+                    # the parts of a split take over its sequences: the same records (bid // 10)
+                    assert sent_keys.setdefault(key, b.bid // 10) == b.bid // 10, "a sequence reused"
                     out.append(b)
         elif kind in ("answer", "lose", "drop", "refuse") and out:
             b = out.pop(pick % len(out))
@@ -339,6 +340,19 @@ def test_random_interleavings_never_report_an_unacknowledged_batch_nor_reuse_a_s
                     queued.insert(0, b)
                 else:
                     failed[bid] = s.gave_up(b, outcome)
+        elif kind == "split" and out and (b := out[pick % len(out)]).record_count >= 2 \
+                and b.seq_state is S.IN_FLIGHT and not b.maybe_written \
+                and b.bid not in delivered and b.bid not in failed:
+            # the broker refuses the batch as too large (nothing written; then no earlier attempt of
+            # the same bytes was written either); its parts take its place
+            out.remove(b)
+            s.refused(b)
+            half = b.record_count // 2
+            parts = [batch(b.tp, half), batch(b.tp, b.record_count - half)]
+            parts[0].bid, parts[1].bid = b.bid + 1, b.bid + 2
+            s.split(b, parts)
+            failed[b.bid] = False  # the original is done: its records live on in the parts
+            queued[0:0] = parts
         elif kind == "expire":
             candidates = [b for b in queued + out if b.bid not in delivered and b.bid not in failed]
             if candidates:
