@@ -3,6 +3,7 @@ tests move the member's generation and assignment between attempts the way rebal
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -119,3 +120,31 @@ async def test_a_partition_not_assigned_is_never_committed() -> None:
     with pytest.raises(CommitFailedError):
         await coord.commit(offsets(P0, P1))
     assert stub.sent == []
+
+
+async def test_a_fenced_heartbeat_stops_handing_out_the_partitions_at_once() -> None:
+    """Issue 18.2: the partitions are lost the moment the heartbeat says so, not when the
+    membership task gets round to rejoining."""
+    cfg = ConsumerConfig.from_kwargs(group_id="g", enable_auto_commit=False, heartbeat_interval_ms=10,
+                                     session_timeout_ms=6000)
+    subs = SubscriptionState()
+    subs.subscribe(["t"])
+    subs.set_assignment([P0, P1])
+    dropped: list[set[TP]] = []
+    coord = GroupCoordinator(cluster=None, config=cfg, subscriptions=subs, on_revoke_cleanup=dropped.append)
+    coord.generation, coord.member_id, coord.state = 5, "m", "stable"
+    coord._last_poll = time.monotonic() + 3600   # no poll timeout in this test
+
+    async def heartbeat(api: int, body: dict[str, Any], *args: Any, **kw: Any) -> dict[str, Any]:
+        assert api == ApiKey.HEARTBEAT
+        return {"error_code": 25}   # UNKNOWN_MEMBER_ID
+    coord._request = heartbeat  # type: ignore[method-assign]
+    task = asyncio.get_running_loop().create_task(coord._heartbeat_loop())
+    while coord.generation != -1:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert dropped == [{P0, P1}]
+    assert all(st.revoking for st in subs.assignment.values())
+    with pytest.raises(CommitFailedError):
+        await coord.commit(offsets(P0))
