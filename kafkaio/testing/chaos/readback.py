@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import struct
 import subprocess
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,10 +123,3 @@ def parse_console_output(text: str, topic: str) -> list[LogRecord]:
                              None if key == "null" else key, None if value == "null" else value))
     return out
 
-
-def by_partition(records: Sequence[LogRecord]) -> dict[int, int]:
-    """How many records each partition holds (for the summary)."""
-    counts: dict[int, int] = {}
-    for r in records:
-        counts[r.partition] = counts.get(r.partition, 0) + 1
-    return counts

@@ -134,10 +134,11 @@ class ProducerWorkload:
     async def setup(self) -> None:
         await create_topic(self.bootstrap, self.topic, self.partitions)
 
-    def producer_restart(self) -> str:
-        """Close the producer and go on with a new one (a new producer id: an application restart)."""
+    def producer_restart(self) -> bool:
+        """Close the producer and go on with a new one (a new producer id: an application restart).
+        Takes effect between two bursts; the new session's ``start`` entry says when."""
         self._restart = True
-        return f"producer-{self._sessions}"
+        return True
 
     async def _new_session(self, until: float) -> _Sender | None:
         """A started producer, retrying while faults keep it from bootstrapping (None at ``until``)."""
@@ -400,10 +401,11 @@ class TxnWorkload:
     async def setup(self) -> None:
         await create_topic(self.bootstrap, self.topic, self.partitions)
 
-    def producer_restart(self) -> str:
-        """Go on with a new producer of the same transactional id (fencing the current one)."""
+    def producer_restart(self) -> bool:
+        """Go on with a new producer of the same transactional id (fencing the current one), after
+        the transaction in progress."""
         self._restart = True
-        return f"txn-{self._sessions}"
+        return True
 
     async def _new_session(self, until: float) -> bool:
         from kafkaio.producer.producer import Producer
