@@ -45,7 +45,33 @@ __all__ = ["Producer", "RecordMetadata", "RecordFuture"]
 
 log = logging.getLogger("kafkaio.producer")
 
-Headers = Sequence[tuple[str, bytes | None]] | None
+Headers = Sequence[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None
+
+
+def _header_list(headers: Any) -> list[tuple[str, bytes | None]]:
+    """Headers as the record codec takes them: ``(str, bytes | None)`` pairs, from a sequence of
+    pairs or a mapping; anything else is refused with the reason."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out: list[tuple[str, bytes | None]] = []
+    try:
+        pairs = list(items)
+    except TypeError:
+        raise SerializationError(f"headers must be a list of (str, bytes) pairs or a mapping, "
+                                 f"not {type(headers).__name__}") from None
+    for pair in pairs:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise SerializationError(f"headers: each header must be a (str, bytes) pair, got {pair!r:.60}")
+        name, value = pair
+        if not isinstance(name, str):
+            raise SerializationError(f"headers: a header name must be str, not {type(name).__name__}")
+        if value is not None and not isinstance(value, bytes | bytearray | memoryview):
+            if isinstance(value, str):
+                value = value.encode()
+            else:
+                raise SerializationError(f"headers: the value of {name!r} must be bytes, str or None, "
+                                         f"not {type(value).__name__}")
+        out.append((name, value))
+    return out
 DeliveryCallback = Callable[[RecordMetadata | None, BaseException | None], Any]
 
 _COMPRESSION = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
@@ -70,8 +96,15 @@ class Producer(TransactionalProducerMixin):
     """
 
     def __init__(self, bootstrap_servers: str | Sequence[str] = "localhost:9092", *,
-                 on_delivery: DeliveryCallback | None = None, **settings: Any) -> None:
-        config = settings.pop("_config", None)
+                 on_delivery: DeliveryCallback | None = None, config: ProducerConfig | None = None,
+                 **settings: Any) -> None:
+        if config is None:
+            config = settings.pop("_config", None)
+        elif settings:
+            raise ConfigError(f"config=ProducerConfig(...) and settings {sorted(settings)} given "
+                              "together: put the settings in the ProducerConfig")
+        elif not isinstance(config, ProducerConfig):
+            raise ConfigError(f"config: expected a ProducerConfig, got {type(config).__name__}")
         if config is None:
             config = ProducerConfig.from_kwargs(bootstrap_servers=bootstrap_servers, **settings)
         if on_delivery is not None and not callable(on_delivery):
@@ -145,8 +178,7 @@ class Producer(TransactionalProducerMixin):
             max_request_size=cfg.max_request_size,
             builder_factory=new_builder,
         )
-        idem = IdempotenceState(transactional=cfg.transactional_id is not None) \
-            if cfg.idempotence_enabled else None
+        idem = IdempotenceState(transactional=transactional) if cfg.idempotence_enabled else None
         sender = Sender(
             cluster, acc,
             acks=cfg.acks,
@@ -304,6 +336,7 @@ class Producer(TransactionalProducerMixin):
         size = (RECORD_SIZE_BOUND_OVERHEAD + (len(key) if key is not None else 0)
                 + (len(value) if value is not None else 0))
         if headers:
+            headers = _header_list(headers)
             size = record_size_upper_bound(key, value, headers)
         if size > self._max_record_size:
             raise self._too_large(size)
@@ -431,6 +464,7 @@ class Producer(TransactionalProducerMixin):
             size = (RECORD_SIZE_BOUND_OVERHEAD + (len(key) if key is not None else 0)
                     + (len(value) if value is not None else 0))
             if headers:
+                headers = _header_list(headers)
                 size = record_size_upper_bound(key, value, headers)
             if size > max_size:
                 raise self._too_large(size)

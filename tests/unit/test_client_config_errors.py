@@ -186,3 +186,12 @@ def test_admin_bad_combinations() -> None:
                    "retries")
     with pytest.raises(IllegalArgumentError):
         Admin(config=AdminConfig(), request_timeout_ms=100)  # a config and settings: ambiguous
+
+
+def test_a_producer_takes_a_producer_config() -> None:
+    from kafkaio.config import ProducerConfig
+
+    cfg = ProducerConfig.from_kwargs(bootstrap_servers="h:9092", linger_ms=3)
+    assert Producer(config=cfg).config is cfg
+    _raises_naming(lambda **kw: Producer(config=cfg, **kw), "linger_ms", linger_ms=7)
+    _raises_naming(lambda **kw: Producer(**kw), "config", config={"linger.ms": 3})

@@ -60,6 +60,20 @@ async def test_headers_keys_and_create_timestamps_round_trip(producer_bootstrap:
     assert got[1].value is None and got[1].offset == md2.offset
 
 
+async def test_headers_as_a_mapping_and_bad_headers(producer_bootstrap: str) -> None:
+    topic = await create_topic(producer_bootstrap, unique("headers-map"), 1)
+    async with Producer(bootstrap_servers=producer_bootstrap) as p:
+        await p.send_and_wait(topic, b"v", headers={"trace": b"abc", "text": "caf\u00e9", "none": None})
+        await (await p.send_many(topic, [(b"k", b"w", {"one": b"1"})]))
+        for bad, reason in [(["trace"], "pair"), ([(1, b"x")], "name must be str"),
+                            ([("n", 5)], "must be bytes, str or None"), (42, "a list of .str, bytes. pairs or a mapping")]:
+            with pytest.raises(SerializationError, match=reason):
+                await p.send(topic, b"v", headers=bad)
+    got = await read_partition(producer_bootstrap, topic, 0)
+    assert got[0].headers == [("trace", b"abc"), ("text", "caf\u00e9".encode()), ("none", None)]
+    assert got[1].headers == [("one", b"1")] and len(got) == 2
+
+
 async def test_log_append_time_is_reported_back(producer_bootstrap: str) -> None:
     topic = await create_topic(producer_bootstrap, unique("lat"), 1,
                                configs={"message.timestamp.type": "LogAppendTime"})
