@@ -37,12 +37,18 @@ _EXPORTS: dict[str, str] = {
     "ProducerFencedError": "kafkaio.errors",
 }
 
+# public modules reachable as attributes (``kafkaio.errors.UnknownTopicOrPartitionError``) without
+# importing them first
+_MODULES = frozenset({"errors", "structs", "config", "admin", "testing"})
+
 __all__ = sorted([*_EXPORTS, "speedups_enabled", "__version__"])
 
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
+        if name in _MODULES:
+            return importlib.import_module(f"kafkaio.{name}")
         raise AttributeError(f"module 'kafkaio' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
