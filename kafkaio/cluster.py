@@ -203,6 +203,7 @@ class Cluster:
     async def _bootstrap_metadata(self, deadline: Deadline) -> None:
         errors: dict[str, str] = {}
         backoff = Backoff(self._reconnect_policy)
+        warned = False
         while True:
             for index, (host, port) in enumerate(self._bootstrap):
                 address = f"{host}:{port}"
@@ -225,6 +226,13 @@ class Cluster:
                 tried = "; ".join(f"{h}:{p} ({errors.get(f'{h}:{p}', 'not reached before the deadline')})"
                                   for h, p in self._bootstrap)
                 raise NoBrokersAvailableError(f"no bootstrap server answered in time; tried {tried}")
+            if not warned:
+                # once, at the first failed round: an unreachable cluster must not be silent for
+                # the whole wait (max_block_ms, 60 s by default for the producer)
+                warned = True
+                tried = "; ".join(f"{a} ({e})" for a, e in errors.items())
+                wait = f"for up to {left * 1000:.0f} ms more" if left is not None else "until it answers"
+                log.warning("kafkaio: no bootstrap server answered yet: %s; retrying %s", tried, wait)
             delay = backoff.fail()
             await asyncio.sleep(min(delay, left) if left is not None else delay)
 
@@ -454,6 +462,7 @@ class Cluster:
         deadline = Deadline(self._request_timeout_ms if timeout_ms is None else timeout_ms)
         backoff = Backoff(self._retry_policy)
         first = True
+        warned = False
         last_error: BaseException | None = None
         while True:
             if not first or topic not in self.metadata.topics:
@@ -477,6 +486,12 @@ class Cluster:
             left = deadline.remaining()
             if left is not None and left <= 0:
                 break
+            if not warned:
+                # once per wait, as Java's "Error while fetching metadata ... {topic=...}" warning
+                warned = True
+                why = error_for_code(code).__name__ if code else (f"{last_error}" if last_error else "not in the metadata")
+                log.warning("kafkaio: topic %r is not available (%s); waiting up to %.0f ms more for it",
+                            topic, why, (left or 0.0) * 1000 if left is not None else float("inf"))
             delay = backoff.fail()
             await asyncio.sleep(delay if left is None else min(delay, left))
         code = self.metadata.topic_errors.get(topic)

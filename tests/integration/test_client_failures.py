@@ -120,13 +120,19 @@ CLIENT_FACTORIES: dict[str, Callable[..., Any]] = {
 
 
 @pytest.mark.parametrize("client", CLIENT_FACTORIES)
-async def test_unreachable_bootstrap_names_the_address(client: str) -> None:
+async def test_unreachable_bootstrap_names_the_address(client: str, caplog: pytest.LogCaptureFixture) -> None:
     address = closed_port_address()
     c = CLIENT_FACTORIES[client](bootstrap_servers=address, reconnect_backoff_ms=50, reconnect_backoff_max_ms=200)
-    with pytest.raises((NoBrokersAvailableError, KafkaConnectionError)) as info:
-        await asyncio.wait_for(c.start(), NO_HANG_S)
+    started = time.time()
+    with caplog.at_level(logging.WARNING, logger="kafkaio"):
+        with pytest.raises((NoBrokersAvailableError, KafkaConnectionError)) as info:
+            await asyncio.wait_for(c.start(), NO_HANG_S)
     assert address in str(info.value)
     assert info.value.retriable
+    # one warning, at the first failed attempt, naming the address (not silence for the whole wait)
+    warnings = [r for r in caplog.records if "no bootstrap server answered yet" in r.getMessage()]
+    assert len(warnings) == 1 and address in warnings[0].getMessage()
+    assert warnings[0].created - started < 1.0, "the warning came only at the end of the wait"
     await asyncio.wait_for(c.close(), NO_HANG_S)  # closing a client that never started is clean
     await asyncio.wait_for(c.close(), NO_HANG_S)  # and idempotent
 
@@ -216,13 +222,18 @@ async def test_record_over_topic_limit_does_not_take_its_batch_mates_down(
 
 @pytest.mark.slow  # starts a broker of its own (once per module)
 async def test_unknown_topic_without_auto_creation_fails_after_max_block_ms(
-        proxied: tuple[Any, FaultProxy], proxy: FaultProxy) -> None:
+        proxied: tuple[Any, FaultProxy], proxy: FaultProxy, caplog: pytest.LogCaptureFixture) -> None:
     bootstrap = proxied[0].bootstrap_servers
     missing = unique("no-such-topic")
     async with Producer(bootstrap_servers=bootstrap, max_block_ms=2000) as p:
-        with pytest.raises((KafkaTimeoutError, UnknownTopicOrPartitionError)) as info:
-            await asyncio.wait_for(p.send(missing, b"v"), NO_HANG_S)
+        started = time.time()
+        with caplog.at_level(logging.WARNING, logger="kafkaio"):
+            with pytest.raises((KafkaTimeoutError, UnknownTopicOrPartitionError)) as info:
+                await asyncio.wait_for(p.send(missing, b"v"), NO_HANG_S)
         assert missing in str(info.value)
+        warnings = [r for r in caplog.records if "is not available" in r.getMessage()]
+        assert len(warnings) == 1 and missing in warnings[0].getMessage()
+        assert warnings[0].created - started < 1.0, "the warning came only at the end of the wait"
         with pytest.raises((KafkaTimeoutError, UnknownTopicOrPartitionError)):
             await asyncio.wait_for(p.partitions_for(missing), NO_HANG_S)
     async with Admin(bootstrap_servers=bootstrap) as admin:
