@@ -40,12 +40,16 @@ class Lookup:
 
     def by_leader(self, tps):
         out: dict[int, list[TP]] = {}
+        leaderless = []
         for tp in tps:
-            out.setdefault(self.leaders[tp], []).append(tp)
-        return out, []
+            if self.leaders[tp] < 0:
+                leaderless.append(tp)
+            else:
+                out.setdefault(self.leaders[tp], []).append(tp)
+        return out, leaderless
 
     def request_refresh(self) -> None:
-        pass
+        self.refreshes = getattr(self, "refreshes", 0) + 1
 
     async def list_at(self, node, timestamps):
         if self.hang & set(timestamps):
@@ -155,3 +159,16 @@ async def test_nothing_starts_after_close() -> None:
     keeper.update()
     await asyncio.sleep(0)
     assert not keeper._tasks and not [t for t in asyncio.all_tasks() if t.get_name() == "kafkaio-positions"]
+
+
+async def test_a_leaderless_partition_waits_for_a_leader_alone() -> None:
+    subs = subs_of(P0, P1)
+    lookup = Lookup({P0: 1, P1: -1})
+    keeper = PositionKeeper(subs, lookup, CONFIG)
+    await settle(keeper)
+    assert subs.assignment[P0].position == 7 and subs.assignment[P1].position is None
+    assert lookup.refreshes >= 1, "metadata is refreshed to find the leader"
+    lookup.leaders[P1] = 2
+    await settle(keeper)
+    assert subs.assignment[P1].position == 7
+    await keeper.close()
