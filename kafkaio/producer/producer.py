@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import warnings
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from kafkaio.config import ProducerConfig
@@ -130,6 +131,7 @@ class Producer(TransactionalProducerMixin):
         self._sticky_batch_size = max(config.batch_size, 1)
         self._keys_decide = config.partitioner is None and not config.partitioner_ignore_keys
         self._state = "new"
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it was started on
         self._start_lock: asyncio.Lock | None = None
         self._txn: TransactionManager | None = None  # with a transactional_id
         # send()'s common case in one compiled call; enabled once started (see _enable_send_path)
@@ -155,6 +157,7 @@ class Producer(TransactionalProducerMixin):
         from kafkaio.records import BatchBuilder, rewrite_producer_state
 
         cfg = self.config
+        self._loop = asyncio.get_running_loop()
         cluster = Cluster(cfg)
         try:
             await cluster.bootstrap(timeout_ms=cfg.max_block_ms)
@@ -241,6 +244,8 @@ class Producer(TransactionalProducerMixin):
         if self._state != "started":
             self._state = "closed"
             return
+        if asyncio.get_running_loop() is not self._loop:
+            raise self._wrong_loop()
         txn = self._txn
         if txn is not None and timeout != 0 and txn.state in (
                 TransactionState.IN_TRANSACTION, TransactionState.ABORTABLE_ERROR):
@@ -321,6 +326,8 @@ class Producer(TransactionalProducerMixin):
         """send()'s general path: every check, metadata waits, serializers, partitioners, new batches."""
         if self._state != "started":
             await self._ensure_started()
+        if asyncio.get_running_loop() is not self._loop:
+            raise self._wrong_loop()
         if self._txn is not None:
             self._txn.check_send()  # only inside a transaction
         ser = self._key_serializer
@@ -397,6 +404,8 @@ class Producer(TransactionalProducerMixin):
         With ``linger_ms=0``, a record that starts a new batch is sent from this call when the
         sender is idle, rather than by the sender one event-loop pass later: the caller waits for
         it anyway, so nothing else could join its batch from here."""
+        if asyncio.get_running_loop() is not self._loop and self._state == "started":
+            raise self._wrong_loop()
         fut = self._send_path.try_send(topic, value, key, partition, timestamp_ms, headers)
         if fut is None:
             fut = await self._send(topic, value, key, partition, timestamp_ms, headers, ship=True)
@@ -420,6 +429,8 @@ class Producer(TransactionalProducerMixin):
         """
         if self._state != "started":
             await self._ensure_started()
+        if asyncio.get_running_loop() is not self._loop:
+            raise self._wrong_loop()
         if self._txn is not None:
             self._txn.check_send()  # only inside a transaction
         acc = self._accumulator
@@ -520,6 +531,8 @@ class Producer(TransactionalProducerMixin):
         far is delivered or failed. Raises :class:`KafkaTimeoutError` after ``timeout`` seconds."""
         if self._state not in ("started", "closing"):
             return
+        if asyncio.get_running_loop() is not self._loop:
+            raise self._wrong_loop()
         acc = self._accumulator
         assert acc is not None
         pending = acc.incomplete_futures()
@@ -540,6 +553,16 @@ class Producer(TransactionalProducerMixin):
         return set(await self._cluster.wait_for_topic(topic, self._max_block_ms))
 
     # -- helpers ------------------------------------------------------------------------------
+    def _wrong_loop(self) -> IllegalStateError:
+        return IllegalStateError(
+            "this producer was started on another event loop: a client belongs to the loop it was "
+            "started on (start one per loop, e.g. in each worker's own asyncio.run)")
+
+    def __del__(self) -> None:
+        if getattr(self, "_state", None) == "started":
+            warnings.warn(f"unclosed {self!r}: close() delivers or fails its records and ends its "
+                          "tasks", ResourceWarning, source=self)
+
     async def _ensure_started(self) -> None:
         if self._state in ("closing", "closed"):
             raise ProducerClosedError("the producer is closed; send() is no longer allowed")

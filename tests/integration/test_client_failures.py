@@ -20,6 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import subprocess
+import sys
+import threading
 import time
 import uuid
 from typing import Any, AsyncIterator, Callable
@@ -483,3 +486,45 @@ async def test_commit_without_a_group_and_before_start_raise_illegal_state(boots
         await no_group.stop()
     with pytest.raises(IllegalStateError):
         await no_group.getmany()  # stopped
+
+
+# ------------------------------------------------------------------------ loops and leaks
+
+
+async def test_a_producer_used_from_another_loop_raises_at_once(bootstrap_servers: str, topic: str) -> None:
+    p = Producer(bootstrap_servers=bootstrap_servers)
+    other = asyncio.new_event_loop()
+    thread = threading.Thread(target=other.run_forever, daemon=True)
+    thread.start()
+    try:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(p.start(), other))
+        started = time.monotonic()
+        with pytest.raises(IllegalStateError, match="another event loop"):
+            await p.send_and_wait(topic, b"v")
+        with pytest.raises(IllegalStateError, match="another event loop"):
+            await p.send(topic, b"v", headers=[("h", b"1")])
+        with pytest.raises(IllegalStateError, match="another event loop"):
+            await p.send_many(topic, [b"a", b"b"])
+        with pytest.raises(IllegalStateError, match="another event loop"):
+            await p.flush()
+        assert time.monotonic() - started < NO_HANG_S
+    finally:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(p.close(), other))
+        other.call_soon_threadsafe(other.stop)
+        thread.join(10)
+        other.close()
+
+
+def test_a_producer_never_closed_is_reported(bootstrap_servers: str) -> None:
+    code = (
+        "import asyncio, gc, kafkaio\n"
+        "async def main():\n"
+        f"    p = kafkaio.Producer(bootstrap_servers={bootstrap_servers!r})\n"
+        "    await p.start()\n"
+        "asyncio.run(main())\n"
+        "gc.collect()\n"
+    )
+    done = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", code],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "ResourceWarning: unclosed <kafkaio.Producer state=started" in done.stderr
