@@ -216,8 +216,9 @@ async def test_new_leaders_found_after_broker_stop_and_restart() -> None:
         for _ in range(200):
             try:
                 await cluster.refresh_metadata()
-            except KafkaConnectionError:
-                pass
+            except KafkaConnectionError as exc:
+                # while the cluster settles a refresh may fail, but only with an error worth retrying
+                assert exc.retriable, exc
             new_leader = cluster.leader_for(topic, 0)
             if new_leader not in (None, old_leader):
                 break
@@ -233,8 +234,9 @@ async def test_new_leaders_found_after_broker_stop_and_restart() -> None:
         for _ in range(300):
             try:
                 await cluster.refresh_metadata()
-            except KafkaConnectionError:
-                pass
+            except KafkaConnectionError as exc:
+                # while the cluster settles a refresh may fail, but only with an error worth retrying
+                assert exc.retriable, exc
             if old_leader in cluster.metadata.brokers and old_leader in cluster.metadata.topics[topic].partitions[0].isr:
                 break
             await asyncio.sleep(0.2)
