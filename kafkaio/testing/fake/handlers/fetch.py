@@ -1,0 +1,89 @@
+"""Reading: ListOffsets and Fetch (no fetch sessions, no isolation: see docs/fake-broker.md)."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kafkaio.testing.fake import handlers as _h
+from kafkaio.testing.fake.state import (
+    NONE, NOT_LEADER_OR_FOLLOWER, OFFSET_OUT_OF_RANGE, UNKNOWN_TOPIC_OR_PARTITION)
+
+LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3
+
+
+async def list_offsets(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Latest (-1), earliest (-2) and by timestamp (to the batch holding it)."""
+    topics = []
+    for t in body["topics"]:
+        parts = []
+        for p in t["partitions"]:
+            log = broker.state.partition(t["name"], p["partition_index"])
+            answer: dict[str, Any] = {"partition_index": p["partition_index"], "error_code": NONE,
+                                      "timestamp": -1, "offset": -1, "leader_epoch": 0}
+            ts = p["timestamp"]
+            if log is None:
+                answer["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
+            elif log.leader != broker.node_id:
+                answer["error_code"] = NOT_LEADER_OR_FOLLOWER
+            elif ts == LATEST:
+                answer["offset"] = log.high_watermark
+            elif ts == EARLIEST:
+                answer["offset"] = log.log_start_offset
+            elif ts == MAX_TIMESTAMP:
+                if log.batches:
+                    best = max(log.batches, key=lambda b: b.max_timestamp)
+                    answer["offset"], answer["timestamp"] = best.base_offset, best.max_timestamp
+            else:
+                answer["offset"] = log.offset_for_timestamp(ts)
+                if answer["offset"] >= 0:
+                    answer["timestamp"] = ts
+            parts.append(answer)
+        topics.append({"name": t["name"], "partitions": parts})
+    return {"throttle_time_ms": 0, "topics": topics}
+
+
+def _answer(broker: "_h.BrokerView", body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    size = 0
+    responses = []
+    for t in body["topics"]:
+        parts = []
+        for p in t["partitions"]:
+            log = broker.state.partition(t["topic"], p["partition"])
+            answer: dict[str, Any] = {"partition_index": p["partition"], "error_code": NONE,
+                                      "high_watermark": -1, "last_stable_offset": -1,
+                                      "log_start_offset": -1, "aborted_transactions": None,
+                                      "preferred_read_replica": -1, "records": b""}
+            if log is None:
+                answer["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
+            elif log.leader != broker.node_id:
+                answer["error_code"] = NOT_LEADER_OR_FOLLOWER
+            else:
+                offset = p["fetch_offset"]
+                hw = log.high_watermark
+                answer.update(high_watermark=hw, last_stable_offset=hw, log_start_offset=log.log_start_offset)
+                if offset < log.log_start_offset or offset > hw:
+                    answer["error_code"] = OFFSET_OUT_OF_RANGE
+                else:
+                    answer["records"] = log.read(offset, p["partition_max_bytes"])
+                    size += len(answer["records"])
+            parts.append(answer)
+        responses.append({"topic": t["topic"], "partitions": parts})
+    return responses, size
+
+
+async def fetch(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
+    """The stored batches from each fetch offset; with fewer than ``min_bytes``, waits for an
+    append up to ``max_wait_ms``, as the broker's delayed fetch does. Always a full (sessionless)
+    response: session id 0 tells the client that no session was created."""
+    responses, size = _answer(broker, body)
+    deadline = asyncio.get_running_loop().time() + body["max_wait_ms"] / 1000
+    while size < max(body["min_bytes"], 1):
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            break
+        try:
+            await asyncio.wait_for(broker.state.appended.wait(), remaining)
+        except asyncio.TimeoutError:
+            break
+        responses, size = _answer(broker, body)
+    return {"throttle_time_ms": 0, "error_code": NONE, "session_id": 0, "responses": responses}

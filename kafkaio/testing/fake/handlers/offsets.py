@@ -1,0 +1,62 @@
+"""Committed offsets: OffsetCommit and OffsetFetch (no group membership checks: see the docs)."""
+from __future__ import annotations
+
+from typing import Any
+
+from kafkaio.testing.fake import handlers as _h
+from kafkaio.testing.fake.state import NONE, NOT_COORDINATOR, UNKNOWN_TOPIC_OR_PARTITION
+
+
+async def offset_commit(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Store each partition's offset for the group (on its coordinator only)."""
+    group = body["group_id"]
+    not_here = broker.state.coordinator_for(group) != broker.node_id
+    stored = broker.state.committed.setdefault(group, {})
+    topics = []
+    for t in body["topics"]:
+        parts = []
+        for p in t["partitions"]:
+            code = NONE
+            if not_here:
+                code = NOT_COORDINATOR
+            elif broker.state.partition(t["name"], p["partition_index"]) is None:
+                code = UNKNOWN_TOPIC_OR_PARTITION
+            else:
+                stored[(t["name"], p["partition_index"])] = (
+                    p["committed_offset"], p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
+            parts.append({"partition_index": p["partition_index"], "error_code": code})
+        topics.append({"name": t["name"], "partitions": parts})
+    return {"throttle_time_ms": 0, "topics": topics}
+
+
+def _group_offsets(broker: "_h.BrokerView", group: str, topics: list[dict[str, Any]] | None
+                   ) -> tuple[int, list[dict[str, Any]]]:
+    if broker.state.coordinator_for(group) != broker.node_id:
+        return NOT_COORDINATOR, []
+    stored = broker.state.committed.get(group, {})
+    if topics is None:  # all the group's committed partitions
+        by_topic: dict[str, list[int]] = {}
+        for (name, index) in stored:
+            by_topic.setdefault(name, []).append(index)
+        topics = [{"name": n, "partition_indexes": sorted(ps)} for n, ps in by_topic.items()]
+    out = []
+    for t in topics:
+        parts = []
+        for index in t["partition_indexes"]:
+            offset, epoch, meta = stored.get((t["name"], index), (-1, -1, ""))
+            parts.append({"partition_index": index, "committed_offset": offset,
+                          "committed_leader_epoch": epoch, "metadata": meta, "error_code": NONE})
+        out.append({"name": t["name"], "partitions": parts})
+    return NONE, out
+
+
+async def offset_fetch(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
+    """The committed offsets of one group (v1-7) or of several (v8+); -1 where none."""
+    if version >= 8:
+        groups = []
+        for g in body["groups"]:
+            code, topics = _group_offsets(broker, g["group_id"], g.get("topics"))
+            groups.append({"group_id": g["group_id"], "topics": topics, "error_code": code})
+        return {"throttle_time_ms": 0, "groups": groups}
+    code, topics = _group_offsets(broker, body["group_id"], body.get("topics"))
+    return {"throttle_time_ms": 0, "topics": topics, "error_code": code}

@@ -1,0 +1,52 @@
+"""Writing: InitProducerId and Produce (with the broker's idempotence checks, in state.py)."""
+from __future__ import annotations
+
+from typing import Any
+
+from kafkaio.testing.fake import handlers as _h
+from kafkaio.testing.fake.state import (
+    NONE, NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, ProduceError)
+
+
+async def init_producer_id(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A new producer id at epoch 0; a known id with its epoch is bumped (KIP-360), as the broker
+    does for an idempotent producer that asks to keep its id."""
+    pid, epoch = body.get("producer_id", -1), body.get("producer_epoch", -1)
+    if pid >= 0 and epoch >= 0:
+        if epoch < 32766:
+            return {"throttle_time_ms": 0, "error_code": NONE, "producer_id": pid, "producer_epoch": epoch + 1}
+    return {"throttle_time_ms": 0, "error_code": NONE, "producer_id": broker.state.new_producer_id(),
+            "producer_epoch": 0}
+
+
+async def produce(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any] | None:
+    """Append each partition's records on its leader; no answer for ``acks=0``."""
+    state = broker.state
+    responses = []
+    appended = False
+    for td in body["topic_data"]:
+        parts = []
+        for pd in td["partition_data"]:
+            index = pd["index"]
+            log = state.partition(td["name"], index)
+            answer: dict[str, Any] = {"index": index, "error_code": NONE, "base_offset": -1,
+                                      "log_append_time_ms": -1, "log_start_offset": -1,
+                                      "record_errors": [], "error_message": None}
+            if log is None:
+                answer["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
+            elif log.leader != broker.node_id:
+                answer["error_code"] = NOT_LEADER_OR_FOLLOWER
+            else:
+                try:
+                    answer["base_offset"] = log.append(pd["records"] or b"")
+                    answer["log_start_offset"] = log.log_start_offset
+                    appended = True
+                except ProduceError as exc:
+                    answer["error_code"], answer["error_message"] = exc.code, str(exc)
+            parts.append(answer)
+        responses.append({"name": td["name"], "partition_responses": parts})
+    if appended:
+        state.notify_append()
+    if body["acks"] == 0:
+        return None
+    return {"responses": responses, "throttle_time_ms": 0}
