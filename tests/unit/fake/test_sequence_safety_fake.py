@@ -1,0 +1,121 @@
+"""Fake-broker twins of tests/integration/producer/test_sequence_safety.py: the idempotent
+producer's promise -- a record reported delivered is in the log exactly once, in order; a record
+reported failed is absent unless its error says that the outcome is unknown -- under a lost request
+or a lost answer, produced exactly with ``FakeCluster.control`` instead of a fault proxy.
+
+The fake applies the broker's sequence rules (state.py), so what it stores is what Kafka would.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from kafkaio.errors import RecordTooLargeError
+from kafkaio.producer.producer import Producer
+from kafkaio.protocol import ApiKey
+from kafkaio.testing.fake import DROP, DROP_RESPONSE, FakeCluster, RequestInfo
+
+# Short request timeouts: a request the fake swallows must fail fast for the test to run in
+# milliseconds; nothing below asserts on time.
+FAST = dict(linger_ms=0, request_timeout_ms=300, delivery_timeout_ms=5000, retry_backoff_ms=10,
+            retry_backoff_max_ms=50)
+
+
+async def _outcome(fut: Any) -> object:
+    """The record's metadata, or the exception its delivery failed with."""
+    try:
+        return await fut
+    except Exception as exc:  # noqa: BLE001 - the outcome is the subject of the assertions
+        return exc
+
+
+def _check_log(log_values: list[bytes | None], outcomes: dict[bytes, object]) -> None:
+    """Every record reported delivered is in the log exactly once; every record reported failed is
+    absent unless its error says its outcome is unknown (then at most once)."""
+    for value, outcome in outcomes.items():
+        n = log_values.count(value)
+        if isinstance(outcome, BaseException):
+            if "outcome unknown" in str(outcome):
+                assert n <= 1, f"{value!r} failed with an unknown outcome but is written {n} times"
+            else:
+                assert n == 0, f"{value!r} reported failed ({outcome!r}) but is in the log {n} times"
+        else:
+            assert n == 1, f"{value!r} reported delivered ({outcome!r}) but is in the log {n} times"
+
+
+def _produces_to(topic: str, action: object, seen: asyncio.Event) -> Any:
+    """A control that applies ``action`` to the first Produce request carrying ``topic``."""
+    def fn(info: RequestInfo, body: dict[str, Any]) -> object:
+        if any(td["name"] == topic for td in body["topic_data"]):
+            seen.set()
+            return action
+        return None
+    return fn
+
+
+async def test_a_lost_first_request_is_never_reported_delivered() -> None:
+    # What happens here: B's answer comes before A's, so the client closes the connection and
+    # retries both; A's retry (sequence 0 after B's 1) is out of order every time, and the client
+    # retries it until its delivery timeout, holding B behind it. Short timeouts keep that brief;
+    # B may then expire too, which the invariant allows (its error says "outcome unknown").
+    async with FakeCluster(topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0, request_timeout_ms=100,
+                            delivery_timeout_ms=300, retry_backoff_ms=10, retry_backoff_max_ms=50) as p:
+            await p._cluster.wait_for_topic("t", 5000)
+            dropped = asyncio.Event()
+            fake.control(ApiKey.PRODUCE, _produces_to("t", DROP, dropped))  # A never reaches the broker
+            a = await p.send("t", b"A")
+            await dropped.wait()
+            b = await p.send("t", b"B")  # the broker takes B as the producer's first batch
+            outcomes = {b"A": await _outcome(a), b"B": await _outcome(b)}
+        got = [r.value for r in fake.records("t", 0)]
+    assert isinstance(outcomes[b"A"], BaseException), outcomes  # never reported delivered
+    _check_log(got, outcomes)
+    assert got == [b"B"]  # A is not written after B under the same epoch
+
+
+async def test_an_epoch_bump_for_one_partition_does_not_resequence_another() -> None:
+    async with FakeCluster(topics={"t0": 1, "t1": (1, 1000)}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, **FAST) as p:
+            await p.send_and_wait("t0", b"warm-up-0")
+            await p.send_and_wait("t1", b"warm-up-1")
+            written = asyncio.Event()
+            fake.control(ApiKey.PRODUCE, _produces_to("t0", DROP_RESPONSE, written))  # A written, answer lost
+            a = await p.send("t0", b"A")
+            await written.wait()
+            too_large = await p.send("t1", b"x" * 2000)  # refused: the producer bumps its epoch
+            with pytest.raises(RecordTooLargeError):
+                await too_large
+            outcome_a = await _outcome(a)
+            after = await p.send_and_wait("t0", b"after")
+        got0 = [r.value for r in fake.records("t0", 0)]
+        got1 = [r.value for r in fake.records("t1", 0)]
+    _check_log(got0, {b"A": outcome_a, b"after": after})
+    assert got0 == [b"warm-up-0", b"A", b"after"]
+    assert got1 == [b"warm-up-1"]
+
+
+async def test_a_lost_answer_followed_by_later_answers_closes_the_connection_and_retries() -> None:
+    # request_timeout_ms is long: only the correlation check (conn.py, _on_frame) can notice the
+    # lost answer, by seeing B's answer first; the retries then go out on a new connection.
+    async with FakeCluster(topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0,
+                            request_timeout_ms=30_000, delivery_timeout_ms=60_000,
+                            retry_backoff_ms=10, retry_backoff_max_ms=50) as p:
+            await p.send_and_wait("t", b"warm-up")
+            written = asyncio.Event()
+            fake.control(ApiKey.PRODUCE, _produces_to("t", DROP_RESPONSE, written))
+            a = await p.send("t", b"A")
+            await written.wait()
+            b = await p.send("t", b"B")
+            outcomes = {b"A": await _outcome(a), b"B": await _outcome(b)}
+        got = fake.records("t", 0)
+        produce_conns = [i.connection_id for i in fake.requests if i.api_key == ApiKey.PRODUCE]
+    assert not any(isinstance(o, BaseException) for o in outcomes.values()), outcomes
+    _check_log([r.value for r in got], outcomes)
+    assert [r.value for r in got] == [b"warm-up", b"A", b"B"]
+    assert [r.sequence for r in got] == [0, 1, 2]  # written once each, never re-sequenced
+    assert outcomes[b"A"].offset == 1 and outcomes[b"B"].offset == 2  # type: ignore[attr-defined]
+    assert len(set(produce_conns)) == 2  # the connection that lost an answer was closed
