@@ -31,6 +31,10 @@ class CommitOnRevoke(kafkaio.ConsumerRebalanceListener):
 async def run(bootstrap: str) -> None:
     topic = f"example-orders-{uuid.uuid4().hex[:8]}"
     group = f"example-processor-{uuid.uuid4().hex[:8]}"
+    # Production clusters run with auto.create.topics.enable=false: create the topic first.
+    async with kafkaio.Admin(bootstrap_servers=bootstrap) as admin:
+        await admin.create_topics([kafkaio.NewTopic(topic, num_partitions=3, replication_factor=1)],
+                                  wait_for_leaders=True)
     async with kafkaio.Producer(bootstrap_servers=bootstrap, value_serializer=lambda v: json.dumps(v).encode()) as producer:
         await (await producer.send_many(topic, [{"order": i, "total": i * 1.5} for i in range(100)]))
 

@@ -64,6 +64,10 @@ async def process(bootstrap: str, payments: str, invoices: str, group: str, work
 async def run(bootstrap: str) -> None:
     tag = uuid.uuid4().hex[:8]
     payments, invoices, group = f"payments-{tag}", f"invoices-{tag}", f"invoicer-{tag}"
+    # Production clusters run with auto.create.topics.enable=false: create the topics first.
+    async with kafkaio.Admin(bootstrap_servers=bootstrap) as admin:
+        await admin.create_topics([kafkaio.NewTopic(t, num_partitions=3, replication_factor=1)
+                                   for t in (payments, invoices)], wait_for_leaders=True)
     async with kafkaio.Producer(bootstrap, value_serializer=lambda v: json.dumps(v).encode()) as p:
         await (await p.send_many(payments, [(b"customer-%d" % (i % 7), {"id": i, "amount": i * 10})
                                             for i in range(500)]))

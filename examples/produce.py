@@ -17,6 +17,10 @@ from kafkaio.testing.broker import bootstrap_or_local
 
 async def run(bootstrap: str) -> None:
     topic = f"example-orders-{uuid.uuid4().hex[:8]}"
+    # Production clusters run with auto.create.topics.enable=false: create the topic first.
+    async with kafkaio.Admin(bootstrap_servers=bootstrap) as admin:
+        await admin.create_topics([kafkaio.NewTopic(topic, num_partitions=3, replication_factor=1)],
+                                  wait_for_leaders=True)
     delivered = 0
 
     def on_delivery(md: kafkaio.RecordMetadata | None, exc: BaseException | None) -> None:
