@@ -6,9 +6,35 @@ so that importing ``kafkaio`` stays cheap and a user of the producer never loads
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio._speedups import speedups_enabled
+
+if TYPE_CHECKING:  # what the lazy exports below resolve to, for type checkers ("X as X": re-exported)
+    from kafkaio import admin as admin
+    from kafkaio import config as config
+    from kafkaio import errors as errors
+    from kafkaio import structs as structs
+    from kafkaio import testing as testing
+    from kafkaio.admin import Admin as Admin
+    from kafkaio.admin import NewPartitions as NewPartitions
+    from kafkaio.admin import NewTopic as NewTopic
+    from kafkaio.consumer.consumer import Consumer as Consumer
+    from kafkaio.consumer.consumer import OffsetAndTimestamp as OffsetAndTimestamp
+    from kafkaio.consumer.coordinator import ConsumerGroupMetadata as ConsumerGroupMetadata
+    from kafkaio.consumer.subscription import ConsumerRebalanceListener as ConsumerRebalanceListener
+    from kafkaio.errors import CommitFailedError as CommitFailedError
+    from kafkaio.errors import ConfigError as ConfigError
+    from kafkaio.errors import KafkaConnectionError as KafkaConnectionError
+    from kafkaio.errors import KafkaError as KafkaError
+    from kafkaio.errors import KafkaTimeoutError as KafkaTimeoutError
+    from kafkaio.errors import ProducerFencedError as ProducerFencedError
+    from kafkaio.errors import RecordTooLargeError as RecordTooLargeError
+    from kafkaio.producer.producer import Producer as Producer
+    from kafkaio.producer.producer import RecordMetadata as RecordMetadata
+    from kafkaio.records import ConsumerRecord as ConsumerRecord
+    from kafkaio.structs import OffsetAndMetadata as OffsetAndMetadata
+    from kafkaio.structs import TopicPartition as TopicPartition
 
 __version__ = "0.1.0"
 

@@ -18,10 +18,11 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar, Unpack
 
 from kafkaio.cluster import Cluster
 from kafkaio.config import AdminConfig
+from kafkaio.settings import AdminSettings
 from kafkaio.errors import (
     IllegalArgumentError,
     IllegalStateError,
@@ -388,16 +389,17 @@ class Admin:
     """Asynchronous admin client; see the module docstring for routing, retries and errors."""
 
     def __init__(self, bootstrap_servers: str | Sequence[str] | None = None, *, config: AdminConfig | None = None,
-                 **settings: Any) -> None:
+                 **settings: Unpack[AdminSettings]) -> None:
         """``Admin("host:9092", request_timeout_ms=...)``, or ``Admin(config=AdminConfig(...))``."""
         if config is not None:
             if settings or bootstrap_servers is not None:
                 raise IllegalArgumentError("pass either an AdminConfig or settings, not both")
             self.config: AdminConfig = config
         else:
+            given: dict[str, Any] = dict(settings)
             if bootstrap_servers is not None:
-                settings["bootstrap_servers"] = bootstrap_servers
-            self.config = AdminConfig.from_kwargs(**settings)
+                given["bootstrap_servers"] = bootstrap_servers
+            self.config = AdminConfig.from_kwargs(**given)
         self._cluster: Cluster | None = None
         self._retry_policy = ExponentialBackoff(self.config.retry_backoff_ms, self.config.retry_backoff_max_ms)
 

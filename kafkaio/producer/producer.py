@@ -14,9 +14,10 @@ import asyncio
 import logging
 import time
 import warnings
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence, Unpack
 
 from kafkaio.config import ProducerConfig
+from kafkaio.settings import ProducerSettings
 from kafkaio.errors import (
     ConfigError,
     IllegalArgumentError,
@@ -98,16 +99,14 @@ class Producer(TransactionalProducerMixin):
 
     def __init__(self, bootstrap_servers: str | Sequence[str] = "localhost:9092", *,
                  on_delivery: DeliveryCallback | None = None, config: ProducerConfig | None = None,
-                 **settings: Any) -> None:
+                 **settings: Unpack[ProducerSettings]) -> None:
         if config is None:
-            config = settings.pop("_config", None)
+            config = ProducerConfig.from_kwargs(bootstrap_servers=bootstrap_servers, **settings)
         elif settings:
             raise ConfigError(f"config=ProducerConfig(...) and settings {sorted(settings)} given "
                               "together: put the settings in the ProducerConfig")
         elif not isinstance(config, ProducerConfig):
             raise ConfigError(f"config: expected a ProducerConfig, got {type(config).__name__}")
-        if config is None:
-            config = ProducerConfig.from_kwargs(bootstrap_servers=bootstrap_servers, **settings)
         if on_delivery is not None and not callable(on_delivery):
             raise ConfigError(f"on_delivery: expected a callable(metadata, exception) or None, got {type(on_delivery).__name__}")
         self.config: ProducerConfig = config
@@ -144,7 +143,7 @@ class Producer(TransactionalProducerMixin):
         """A producer from Java-style dotted keys: ``{"bootstrap.servers": ..., "linger.ms": 5}``."""
         on_delivery = overrides.pop("on_delivery", None)
         cfg = ProducerConfig.from_dotted(config, **overrides)
-        return cls(on_delivery=on_delivery, _config=cfg)
+        return cls(on_delivery=on_delivery, config=cfg)
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:

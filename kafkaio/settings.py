@@ -1,0 +1,159 @@
+"""Typed keyword arguments of the clients: ``Producer(**settings: Unpack[ProducerSettings])``.
+
+Generated from the declarations in kafkaio/config.py; do not edit. Regenerate with
+``python -c 'import kafkaio.config as c; print(c.typed_settings_source(), end="")' > kafkaio/settings.py``.
+"""
+from __future__ import annotations
+
+import os
+import ssl
+from typing import Any, Callable, Literal, Sequence, TypedDict
+
+__all__ = ["AdminSettings", "ConsumerSettings", "ProducerSettings"]
+
+
+class ProducerSettings(TypedDict, total=False):
+    """Every setting :class:`kafkaio.Producer` takes as a keyword argument
+    (besides ``bootstrap_servers``, a parameter of its own)."""
+
+    client_id: str
+    request_timeout_ms: int
+    connections_max_idle_ms: int
+    socket_connection_setup_timeout_ms: int
+    socket_connection_setup_timeout_max_ms: int
+    reconnect_backoff_ms: int
+    reconnect_backoff_max_ms: int
+    retry_backoff_ms: int
+    retry_backoff_max_ms: int
+    metadata_max_age_ms: int
+    metadata_recovery_strategy: Literal['rebootstrap', 'none']
+    metadata_recovery_rebootstrap_trigger_ms: int
+    send_buffer_bytes: int
+    receive_buffer_bytes: int
+    api_version_request_timeout_ms: int | None
+    security_protocol: Literal['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']
+    ssl_context: ssl.SSLContext | None
+    ssl_cafile: str | os.PathLike[str] | None
+    ssl_certfile: str | os.PathLike[str] | None
+    ssl_keyfile: str | os.PathLike[str] | None
+    ssl_password: str | None
+    ssl_check_hostname: bool
+    sasl_mechanism: Literal['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
+    sasl_plain_username: str | None
+    sasl_plain_password: str | None
+    sasl_oauth_token_provider: Any
+    acks: int | Literal["all"]
+    linger_ms: int
+    batch_size: int
+    buffer_memory: int
+    max_block_ms: int
+    max_request_size: int
+    compression_type: Literal['none', 'gzip', 'snappy', 'lz4', 'zstd']
+    compression_level: int | None
+    compression_gzip_level: int
+    compression_lz4_level: int
+    compression_zstd_level: int
+    retries: int
+    delivery_timeout_ms: int
+    max_in_flight_requests_per_connection: int
+    enable_idempotence: bool
+    transactional_id: str | None
+    transaction_timeout_ms: int
+    partitioner: Callable[..., Any] | None
+    partitioner_ignore_keys: bool
+    partitioner_adaptive_partitioning_enable: bool
+    partitioner_availability_timeout_ms: int
+    key_serializer: Callable[..., Any] | None
+    value_serializer: Callable[..., Any] | None
+    metadata_max_idle_ms: int
+
+
+class ConsumerSettings(TypedDict, total=False):
+    """Every setting :class:`kafkaio.Consumer` takes as a keyword argument."""
+
+    bootstrap_servers: str | Sequence[str]
+    client_id: str
+    request_timeout_ms: int
+    connections_max_idle_ms: int
+    socket_connection_setup_timeout_ms: int
+    socket_connection_setup_timeout_max_ms: int
+    reconnect_backoff_ms: int
+    reconnect_backoff_max_ms: int
+    retry_backoff_ms: int
+    retry_backoff_max_ms: int
+    metadata_max_age_ms: int
+    metadata_recovery_strategy: Literal['rebootstrap', 'none']
+    metadata_recovery_rebootstrap_trigger_ms: int
+    send_buffer_bytes: int
+    receive_buffer_bytes: int
+    api_version_request_timeout_ms: int | None
+    security_protocol: Literal['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']
+    ssl_context: ssl.SSLContext | None
+    ssl_cafile: str | os.PathLike[str] | None
+    ssl_certfile: str | os.PathLike[str] | None
+    ssl_keyfile: str | os.PathLike[str] | None
+    ssl_password: str | None
+    ssl_check_hostname: bool
+    sasl_mechanism: Literal['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
+    sasl_plain_username: str | None
+    sasl_plain_password: str | None
+    sasl_oauth_token_provider: Any
+    group_id: str | None
+    group_instance_id: str | None
+    group_protocol: Literal['classic', 'consumer']
+    group_remote_assignor: str | None
+    client_rack: str
+    enable_auto_commit: bool
+    auto_commit_interval_ms: int
+    auto_offset_reset: str
+    fetch_min_bytes: int
+    fetch_max_wait_ms: int
+    fetch_max_bytes: int
+    max_partition_fetch_bytes: int
+    max_poll_records: int
+    max_poll_interval_ms: int
+    session_timeout_ms: int
+    heartbeat_interval_ms: int
+    rebalance_timeout_ms: int | None
+    partition_assignment_strategy: str | Sequence[Any]
+    isolation_level: Literal['read_uncommitted', 'read_committed']
+    check_crcs: bool
+    exclude_internal_topics: bool
+    allow_auto_create_topics: bool
+    key_deserializer: Callable[..., Any] | None
+    value_deserializer: Callable[..., Any] | None
+    default_api_timeout_ms: int
+
+
+class AdminSettings(TypedDict, total=False):
+    """Every setting :class:`kafkaio.Admin` takes as a keyword argument
+    (besides ``bootstrap_servers``, a parameter of its own)."""
+
+    client_id: str
+    request_timeout_ms: int
+    connections_max_idle_ms: int
+    socket_connection_setup_timeout_ms: int
+    socket_connection_setup_timeout_max_ms: int
+    reconnect_backoff_ms: int
+    reconnect_backoff_max_ms: int
+    retry_backoff_ms: int
+    retry_backoff_max_ms: int
+    metadata_max_age_ms: int
+    metadata_recovery_strategy: Literal['rebootstrap', 'none']
+    metadata_recovery_rebootstrap_trigger_ms: int
+    send_buffer_bytes: int
+    receive_buffer_bytes: int
+    api_version_request_timeout_ms: int | None
+    security_protocol: Literal['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']
+    ssl_context: ssl.SSLContext | None
+    ssl_cafile: str | os.PathLike[str] | None
+    ssl_certfile: str | os.PathLike[str] | None
+    ssl_keyfile: str | os.PathLike[str] | None
+    ssl_password: str | None
+    ssl_check_hostname: bool
+    sasl_mechanism: Literal['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
+    sasl_plain_username: str | None
+    sasl_plain_password: str | None
+    sasl_oauth_token_provider: Any
+    retries: int
+    default_api_timeout_ms: int
