@@ -275,3 +275,10 @@ def test_a_transaction_visible_twice() -> None:
     h = History()
     txn(h, "a", "ok", ["txn-0:0"])
     assert "txn-committed-incomplete" in rules(check_transactions(h.entries, [rec(0, 0, "txn-0:0"), rec(0, 3, "txn-0:0")]))
+
+
+def test_a_one_broker_schedule_names_no_node_and_a_three_broker_one_does() -> None:
+    one, three = generate(4, "group", 30), generate(4, "group", 30, brokers=3)
+    assert {f.node for f in one.faults} == {0} and "@node" not in one.describe()
+    assert {f.node for f in three.faults} <= {0, 1, 2} and "brokers=3" in three.describe()
+    assert Schedule.from_json(three.to_json()) == three

@@ -79,3 +79,13 @@ async def test_each_fault_becomes_its_call_and_is_logged() -> None:
                       ("broker_stop", False)]
     assert injector.injected == {"drop_request": 1, "drop_response": 1, "cut_after": 1, "cut": 1, "delay": 1,
                                  "pause": 1, "member_join": 1}
+
+
+async def test_with_several_nodes_each_fault_goes_to_its_node_s_proxy() -> None:
+    faults = (Fault(0.0, "cut", node=2), Fault(0.0, "drop_request", 0, 1, node=1), Fault(0.0, "pause", None, 1, 5.0))
+    history, proxies = History(), [FakeProxy(), FakeProxy(), FakeProxy()]
+    injector = Injector(Schedule(1, "producer", 10.0, faults, brokers=3), history, proxies, None, FakeWorkload())
+    await injector.run(history.now())
+    await injector.finish()
+    assert [p.calls for p in proxies] == [
+        [("pause",), ("reset",)], [("drop_requests", 1, 0, False), ("reset",)], [("cut",), ("reset",)]]

@@ -67,8 +67,8 @@ async def _main(args: argparse.Namespace) -> int:
     logging.getLogger("kafkaio").setLevel(logging.INFO)
     logging.getLogger("kafkaio").propagate = False
     deadline = started + args.soak if args.soak is not None else None
-    async with proxied() as system:
-        print(f"broker {system.cluster.version} behind proxy {system.bootstrap}", flush=True)
+    async with proxied(args.brokers) as system:
+        print(f"{len(system.all_proxies)} broker(s) {system.cluster.version} behind proxies {system.bootstrap}", flush=True)
         summary = await run_many(
             _plan(args), system, deadline=deadline, stop_on=set(args.stop_on or ()), java=args.java,
             out_dir=out, settings=_settings(args.client_config),
@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, help="run this many random seeds per workload")
     parser.add_argument("--soak", type=parse_duration, help="random seeds until this much time has passed")
     parser.add_argument("--duration", type=parse_duration, default=20.0, help="seconds per schedule (default 20)")
+    parser.add_argument("--brokers", type=int, default=1, help="cluster size (each node behind its own proxy; "
+                        "topics then have 3 replicas, min.insync.replicas 2)")
     parser.add_argument("--stop-on", action="append", metavar="RULE",
                         help="stop after the first schedule breaking RULE ('*': any); repeatable")
     parser.add_argument("--java", action=argparse.BooleanOptionalAction, default=True,

@@ -20,16 +20,17 @@ def _early(info: Any) -> bool:
 
 
 class Injector:
-    """Plays ``schedule`` against ``proxy`` (a FaultProxy), ``cluster`` (a LocalKafkaCluster, or
-    None when the broker is not ours: broker faults are then skipped) and ``workload`` (for
-    ``member_*`` events)."""
+    """Plays ``schedule`` against ``proxies`` (one FaultProxy per node, or a single one),
+    ``cluster`` (a LocalKafkaCluster, or None when the brokers are not ours: broker faults are then
+    skipped) and ``workload`` (for ``member_*`` and ``producer_restart`` events)."""
 
-    def __init__(self, schedule: Schedule, history: History, proxy: Any, cluster: Any, workload: Any) -> None:
-        self.schedule, self.history, self.proxy, self.cluster, self.workload = schedule, history, proxy, cluster, workload
+    def __init__(self, schedule: Schedule, history: History, proxies: Any, cluster: Any, workload: Any) -> None:
+        self.schedule, self.history, self.cluster, self.workload = schedule, history, cluster, workload
+        self.proxies = list(proxies) if isinstance(proxies, (list, tuple)) else [proxies]
         self.injected: dict[str, int] = {}
         self._restorers: list[asyncio.Future[None]] = []  # kept until finish(): their errors surface there
-        self._stopped_pid: int | None = None
-        self._restart: asyncio.Future[None] | None = None
+        self._stopped: dict[int, int] = {}  # node index -> pid of a SIGSTOPped broker
+        self._restarts: dict[int, asyncio.Future[None]] = {}  # node index -> restart in progress
 
     async def run(self, start: float) -> None:
         """Apply each fault at ``start + fault.at`` (history time)."""
@@ -45,7 +46,8 @@ class Injector:
                 self.injected[fault.kind] = self.injected.get(fault.kind, 0) + 1
 
     async def _apply(self, f: Fault) -> bool | str:
-        p = self.proxy
+        node = f.node % len(self.proxies)
+        p = self.proxies[node]
         early = _early if f.early else None
         if f.kind == "drop_request":
             p.drop_requests(f.count, api_key=f.api_key, predicate=early)
@@ -62,21 +64,21 @@ class Injector:
             p.pause()
             self._later(f.duration, p.resume)
         elif f.kind in ("broker_stop", "broker_kill"):
-            if self.cluster is None or self._stopped_pid is not None or (
-                    self._restart is not None and not self._restart.done()):
+            restart = self._restarts.get(node)
+            if self.cluster is None or node in self._stopped or (restart is not None and not restart.done()):
                 return False
             if f.kind == "broker_stop":
-                pid = self.cluster.brokers[0].pid
+                pid = self.cluster.brokers[node].pid
                 if pid is None:
                     return False
                 os.killpg(pid, signal.SIGSTOP)
-                self._stopped_pid = pid
-                self._later(f.duration, self._continue_broker)
+                self._stopped[node] = pid
+                self._later(f.duration, lambda: self._continue_broker(node))
             else:
                 # A JVM start takes many seconds here: restart in a thread so the event loop (and the
-                # proxy on it) keeps running.
-                await asyncio.to_thread(self.cluster.kill_broker, 0)
-                self._restart = asyncio.ensure_future(asyncio.to_thread(self.cluster.start_broker, 0))
+                # proxies on it) keeps running.
+                await asyncio.to_thread(self.cluster.kill_broker, node)
+                self._restarts[node] = asyncio.ensure_future(asyncio.to_thread(self.cluster.start_broker, node))
         elif f.kind.startswith("member_") or f.kind == "producer_restart":
             name = getattr(self.workload, f.kind)()
             return name or False
@@ -84,13 +86,13 @@ class Injector:
             raise ValueError(f"unknown fault kind {f.kind!r}")
         return True
 
-    def _continue_broker(self) -> None:
-        if self._stopped_pid is not None:
+    def _continue_broker(self, node: int) -> None:
+        pid = self._stopped.pop(node, None)
+        if pid is not None:
             try:
-                os.killpg(self._stopped_pid, signal.SIGCONT)
-            except ProcessLookupError:  # killed meanwhile by a broker_kill: nothing to wake
+                os.killpg(pid, signal.SIGCONT)
+            except ProcessLookupError:  # killed meanwhile: nothing to wake
                 pass
-            self._stopped_pid = None
 
     def _later(self, delay: float, fn: Any) -> None:
         async def run() -> None:
@@ -115,9 +117,13 @@ class Injector:
                 if task not in cancelled:
                     raise
         self._restorers.clear()
-        self._continue_broker()
-        if self._restart is not None:
-            await self._restart  # a restart cannot be cancelled halfway (it runs in a thread)
-        self.proxy.reset()
-        if self.cluster is not None and not self.cluster.brokers[0].running:
-            await asyncio.to_thread(self.cluster.start_broker, 0)
+        for node in list(self._stopped):
+            self._continue_broker(node)
+        for restart in self._restarts.values():
+            await restart  # a restart cannot be cancelled halfway (it runs in a thread)
+        for proxy in self.proxies:
+            proxy.reset()
+        if self.cluster is not None:
+            for node, broker in enumerate(self.cluster.brokers):
+                if not broker.running:
+                    await asyncio.to_thread(self.cluster.start_broker, node)

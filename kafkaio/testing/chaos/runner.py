@@ -45,10 +45,15 @@ BROKER_PROPERTIES = {"offsets.topic.num.partitions": "1", "transaction.state.log
 
 @dataclass
 class Proxied:
-    """The system under test: a local broker advertising a fault proxy's address."""
+    """The system under test: local brokers, each advertising the address of a fault proxy."""
 
     cluster: Any
-    proxy: Any
+    proxy: Any                       # node 0's
+    proxies: list[Any] | None = None  # every node's, when there are several
+
+    @property
+    def all_proxies(self) -> list[Any]:
+        return self.proxies or [self.proxy]
 
     @property
     def bootstrap(self) -> str:
@@ -61,13 +66,13 @@ class Proxied:
 
 
 @asynccontextmanager
-async def proxied(**cluster_kwargs: Any) -> AsyncIterator[Proxied]:
-    """A one-broker cluster behind a FaultProxy, for the block."""
+async def proxied(brokers: int = 1, **cluster_kwargs: Any) -> AsyncIterator[Proxied]:
+    """A cluster of ``brokers`` nodes, each behind a FaultProxy, for the block."""
     from kafkaio.testing.proxy import proxied_cluster
 
     props = {**BROKER_PROPERTIES, **cluster_kwargs.pop("broker_properties", {})}
-    async with proxied_cluster(1, broker_properties=props, **cluster_kwargs) as (cluster, proxies):
-        yield Proxied(cluster, proxies[0])
+    async with proxied_cluster(brokers, broker_properties=props, **cluster_kwargs) as (cluster, proxies):
+        yield Proxied(cluster, proxies[0], list(proxies))
 
 
 @dataclass
@@ -133,9 +138,10 @@ def _entry_line(e: Mapping[str, Any]) -> str:
 
 def format_report(r: RunResult) -> str:
     """The seed, the schedule and, per violation, the shortest history excerpt that shows it."""
+    brokers = f" --brokers {r.schedule.brokers}" if r.schedule.brokers > 1 else ""
     lines = [f"{len(r.violations)} violation(s) in {r.schedule.workload} seed {r.schedule.seed} (topic {r.topic})",
              f"replay: make chaos SEED={r.schedule.seed} CHAOS_ARGS='--workload {r.schedule.workload} "
-             f"--duration {r.schedule.duration:g}'",
+             f"--duration {r.schedule.duration:g}{brokers}'",
              r.schedule.describe()]
     for v in r.violations[:_REPORTED]:
         lines.append(f"* {v.rule}: {v.message}")
@@ -168,15 +174,17 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
     tag = f"{schedule.workload}-{schedule.seed}-{uuid.uuid4().hex[:6]}"
     topic = f"chaos-{tag}"
     workload: Any
+    replication = min(3, len(system.cluster.brokers))
     if schedule.workload == "producer":
-        workload = ProducerWorkload(system.bootstrap, history, rng, topic, settings=settings)
+        workload = ProducerWorkload(system.bootstrap, history, rng, topic, replication=replication, settings=settings)
     elif schedule.workload == "txn":
-        workload = TxnWorkload(system.bootstrap, history, rng, topic, f"chaos-txn-{tag}", settings=settings)
+        workload = TxnWorkload(system.bootstrap, history, rng, topic, f"chaos-txn-{tag}", replication=replication,
+                               settings=settings)
     else:
-        workload = GroupWorkload(system.bootstrap, history, rng, topic, f"chaos-group-{tag}",
+        workload = GroupWorkload(system.bootstrap, history, rng, topic, f"chaos-group-{tag}", replication=replication,
                                  settings=settings, producer_settings=producer_settings)
     await workload.setup()
-    injector = Injector(schedule, history, system.proxy, system.cluster, workload)
+    injector = Injector(schedule, history, system.all_proxies, system.cluster, workload)
     start = history.now()
     faults = asyncio.ensure_future(injector.run(start))
     try:
@@ -233,8 +241,9 @@ async def run_many(plan: Iterable[tuple[str, int, float]], system: Proxied, *, d
     for workload, seed, duration in plan:
         if deadline is not None and time.monotonic() + duration > deadline:
             break
+        schedule = generate(seed, workload, duration, brokers=len(system.all_proxies))
         try:
-            r = await run_schedule(generate(seed, workload, duration), system, **kwargs)
+            r = await run_schedule(schedule, system, **kwargs)
         except Exception:  # noqa: BLE001 - a client blowing up is a finding: report it, go on soaking
             summary.errors.append((workload, seed, traceback.format_exc()))
             summary.elapsed = time.monotonic() - began

@@ -54,7 +54,8 @@ class Fault:
 
     ``api_key`` aims proxy faults at one kind of request (None: any); ``count`` is how many requests
     or responses a drop or cut takes; ``duration`` is how long a delay, pause or SIGSTOP lasts (for
-    ``delay`` it is also the added latency per response). ``early`` aims a drop or cut at the
+    ``delay`` it is also the added latency per response). ``node`` is the broker (and its proxy)
+    a fault hits, in a cluster of several. ``early`` aims a drop or cut at the
     first requests of a connection (correlation id below 8): what a new client or a reconnect
     sends first, e.g. a fresh producer's first batches, which the broker accepts with any sequence.
     """
@@ -65,10 +66,13 @@ class Fault:
     count: int = 1
     duration: float = 0.0
     early: bool = False
+    node: int = 0
 
-    def describe(self) -> str:
+    def describe(self, show_node: bool = False) -> str:
         """One line for humans, e.g. ``t=3.20s drop_request x1 OffsetCommit``."""
         parts = [f"t={self.at:.2f}s", self.kind]
+        if show_node and not self.kind.startswith(("member_", "producer_")):
+            parts.append(f"@node{self.node}")
         if self.kind in ("drop_request", "drop_response", "cut_after"):
             parts.append(f"x{self.count}")
         if self.kind in ("drop_request", "drop_response", "cut_after", "delay"):
@@ -88,29 +92,34 @@ class Schedule:
     workload: str
     duration: float
     faults: tuple[Fault, ...] = field(default_factory=tuple)
+    brokers: int = 1
 
     def to_json(self) -> str:
         return json.dumps({"seed": self.seed, "workload": self.workload, "duration": self.duration,
-                           "faults": [asdict(f) for f in self.faults]})
+                           "brokers": self.brokers, "faults": [asdict(f) for f in self.faults]})
 
     @classmethod
     def from_json(cls, text: str) -> "Schedule":
         raw: dict[str, Any] = json.loads(text)
-        return cls(raw["seed"], raw["workload"], raw["duration"], tuple(Fault(**f) for f in raw["faults"]))
+        return cls(raw["seed"], raw["workload"], raw["duration"], tuple(Fault(**f) for f in raw["faults"]),
+                   raw.get("brokers", 1))
 
     def describe(self) -> str:
         """The schedule as printed with a violation: a header line, then one fault per line."""
         head = f"seed={self.seed} workload={self.workload} duration={self.duration:g}s faults={len(self.faults)}"
-        return "\n".join([head, *("  " + f.describe() for f in self.faults)])
+        if self.brokers > 1:
+            head += f" brokers={self.brokers}"
+        return "\n".join([head, *("  " + f.describe(self.brokers > 1) for f in self.faults)])
 
 
 def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
-             kinds: set[str] | None = None) -> Schedule:
+             kinds: set[str] | None = None, brokers: int = 1) -> Schedule:
     """The schedule for ``seed``: about ``rate`` events per second over ``duration`` seconds.
 
     Events fall in the first 85% of the run, so that the last faults have time to resolve before
     the workload stops and the checker reads back. ``kinds`` restricts the kinds drawn (e.g. no
-    broker kills when the cluster is someone else's).
+    broker kills when the cluster is someone else's). With ``brokers`` > 1 each fault also names
+    the node it hits (one-broker schedules draw nothing more, so their seeds keep their meaning).
     """
     if workload not in WORKLOADS:
         raise ValueError(f"workload must be one of {WORKLOADS}, not {workload!r}")
@@ -137,5 +146,6 @@ def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
         else:
             length = 0.0
         early = kind in ("drop_request", "drop_response", "cut_after") and rng.random() < 0.4
-        faults.append(Fault(round(at, 3), kind, api_key, n, round(length, 3), early))
-    return Schedule(seed, workload, duration, tuple(faults))
+        node = rng.randrange(brokers) if brokers > 1 else 0
+        faults.append(Fault(round(at, 3), kind, api_key, n, round(length, 3), early, node))
+    return Schedule(seed, workload, duration, tuple(faults), brokers)

@@ -49,12 +49,14 @@ def classify_send_error(exc: BaseException) -> str:
     return "failed" if type(exc).__name__ in _DEFINITE_FAILURES else "unknown"
 
 
-async def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
-    """Create ``topic`` and wait until every partition has a leader."""
+async def create_topic(bootstrap: str, topic: str, partitions: int, replication: int = 1) -> None:
+    """Create ``topic`` and wait until every partition has a leader. Replicated, it needs two
+    in-sync replicas, so that acks=all means a write survives the loss of its leader."""
     from kafkaio.admin import Admin, NewTopic
 
+    configs = {"min.insync.replicas": "2"} if replication > 1 else {}
     async with Admin(bootstrap) as admin:
-        await admin.create_topics([NewTopic(topic, partitions, 1)], wait_for_leaders=True)
+        await admin.create_topics([NewTopic(topic, partitions, replication, configs=configs)], wait_for_leaders=True)
 
 
 class _Sender:
@@ -122,9 +124,9 @@ class ProducerWorkload:
     kind = "producer"
 
     def __init__(self, bootstrap: str, history: History, rng: random.Random, topic: str, *,
-                 partitions: int = 4, settings: Mapping[str, Any] | None = None) -> None:
+                 partitions: int = 4, replication: int = 1, settings: Mapping[str, Any] | None = None) -> None:
         self.bootstrap, self.history, self.rng, self.topic = bootstrap, history, rng, topic
-        self.partitions = partitions
+        self.partitions, self.replication = partitions, replication
         self.settings = dict(settings or {})
         self.topics = [topic]
         self._sender: _Sender | None = None
@@ -132,7 +134,7 @@ class ProducerWorkload:
         self._restart = False
 
     async def setup(self) -> None:
-        await create_topic(self.bootstrap, self.topic, self.partitions)
+        await create_topic(self.bootstrap, self.topic, self.partitions, self.replication)
 
     def producer_restart(self) -> bool:
         """Close the producer and go on with a new one (a new producer id: an application restart).
@@ -191,10 +193,11 @@ class GroupWorkload:
     kind = "group"
 
     def __init__(self, bootstrap: str, history: History, rng: random.Random, topic: str, group: str, *,
-                 partitions: int = 4, initial_members: int = 2, max_members: int = 4,
+                 partitions: int = 4, replication: int = 1, initial_members: int = 2, max_members: int = 4,
                  settings: Mapping[str, Any] | None = None, producer_settings: Mapping[str, Any] | None = None) -> None:
         self.bootstrap, self.history, self.rng, self.topic, self.group = bootstrap, history, rng, topic, group
         self.partitions, self.initial_members, self.max_members = partitions, initial_members, max_members
+        self.replication = replication
         self.settings = dict(settings or {})
         self.producer_settings = dict(producer_settings or {})
         self.topics = [topic]
@@ -204,7 +207,7 @@ class GroupWorkload:
         self._ops: list[asyncio.Future[None]] = []
 
     async def setup(self) -> None:
-        await create_topic(self.bootstrap, self.topic, self.partitions)
+        await create_topic(self.bootstrap, self.topic, self.partitions, self.replication)
 
     # -- membership, as the schedule asks -----------------------------------------------------
 
@@ -386,9 +389,9 @@ class TxnWorkload:
     kind = "txn"
 
     def __init__(self, bootstrap: str, history: History, rng: random.Random, topic: str, transactional_id: str, *,
-                 partitions: int = 4, settings: Mapping[str, Any] | None = None) -> None:
+                 partitions: int = 4, replication: int = 1, settings: Mapping[str, Any] | None = None) -> None:
         self.bootstrap, self.history, self.rng, self.topic = bootstrap, history, rng, topic
-        self.transactional_id, self.partitions = transactional_id, partitions
+        self.transactional_id, self.partitions, self.replication = transactional_id, partitions, replication
         self.settings = dict(settings or {})
         self.topics = [topic]
         self._sessions = 0
@@ -399,7 +402,7 @@ class TxnWorkload:
         self._name = ""
 
     async def setup(self) -> None:
-        await create_topic(self.bootstrap, self.topic, self.partitions)
+        await create_topic(self.bootstrap, self.topic, self.partitions, self.replication)
 
     def producer_restart(self) -> bool:
         """Go on with a new producer of the same transactional id (fencing the current one), after
