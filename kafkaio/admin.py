@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 import uuid
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -424,6 +425,14 @@ class Admin:
         if self._cluster is not None:
             cluster, self._cluster = self._cluster, None
             await cluster.close()
+
+    def __repr__(self) -> str:
+        return f"<kafkaio.Admin {'started' if self._cluster is not None else 'not started'}>"
+
+    def __del__(self) -> None:
+        if getattr(self, "_cluster", None) is not None:
+            warnings.warn(f"unclosed {self!r}: close() ends its connections and tasks", ResourceWarning,
+                          source=self)
 
     async def __aenter__(self) -> "Admin":
         return await self.start()

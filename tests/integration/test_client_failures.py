@@ -515,16 +515,18 @@ async def test_a_producer_used_from_another_loop_raises_at_once(bootstrap_server
         other.close()
 
 
-def test_a_producer_never_closed_is_reported(bootstrap_servers: str) -> None:
+@pytest.mark.parametrize("client,shown", [("Producer", "<kafkaio.Producer state=started"),
+                                          ("Admin", "<kafkaio.Admin started>")])
+def test_a_client_never_closed_is_reported(client: str, shown: str, bootstrap_servers: str) -> None:
     code = (
         "import asyncio, gc, kafkaio\n"
         "async def main():\n"
-        f"    p = kafkaio.Producer(bootstrap_servers={bootstrap_servers!r})\n"
-        "    await p.start()\n"
+        f"    c = kafkaio.{client}(bootstrap_servers={bootstrap_servers!r})\n"
+        "    await c.start()\n"
         "asyncio.run(main())\n"
         "gc.collect()\n"
     )
     done = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", code],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "ResourceWarning: unclosed <kafkaio.Producer state=started" in done.stderr
+    assert f"ResourceWarning: unclosed {shown}" in done.stderr
