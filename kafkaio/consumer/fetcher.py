@@ -37,7 +37,7 @@ from collections import deque
 from typing import Any
 
 from kafkaio.consumer.fetch_session import FetchSession, forgotten_body, topics_body
-from kafkaio.consumer.offsets import PositionKeeper
+from kafkaio.consumer.offsets import PositionKeeper, current_leader_epoch
 from kafkaio.consumer.subscription import PartitionState, SubscriptionState
 from kafkaio.errors import (
     CorruptRecordError,
@@ -244,7 +244,7 @@ class Fetcher:
             session = self._sessions[node] = FetchSession(self._use_sessions)
         max_bytes = cfg.max_partition_fetch_bytes
         send, forget, sent, session_id, session_epoch = session.build(
-            (st.tp, st.fetch_offset, _leader_epoch(meta, st.tp), st.fetch_epoch, st.epoch, max_bytes)
+            (st.tp, st.fetch_offset, current_leader_epoch(meta, st.tp), st.fetch_epoch, st.epoch, max_bytes)
             for st in states)
         body = {
             "replica_id": -1,
@@ -604,9 +604,3 @@ class Fetcher:
         self._ready = deque(st for st in self._ready if st.buffer or st.error is not None)
         self._wakeup.set()
 
-
-def _leader_epoch(meta: Any, tp: TopicPartition) -> int:
-    try:
-        return meta.topics[tp.topic].partitions[tp.partition].leader_epoch
-    except (AttributeError, KeyError, IndexError, TypeError):
-        return -1

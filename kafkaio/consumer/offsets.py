@@ -116,9 +116,13 @@ class OffsetLookup:
     async def _list_from(self, node: int, tps: dict[TopicPartition, int]
                          ) -> tuple[dict[TopicPartition, tuple[int, int, int]], KafkaError | None]:
         topics: dict[str, list[dict[str, Any]]] = {}
+        meta = self._cluster.metadata
         for tp, ts in tps.items():
+            # KIP-320: a leader that is behind our metadata (or ahead of it) answers
+            # UNKNOWN/FENCED_LEADER_EPOCH, retried after a refresh, instead of a stale offset
             topics.setdefault(tp.topic, []).append(
-                {"partition_index": tp.partition, "current_leader_epoch": -1, "timestamp": ts})
+                {"partition_index": tp.partition, "current_leader_epoch": current_leader_epoch(meta, tp),
+                 "timestamp": ts})
         body = {"replica_id": -1, "isolation_level": self._isolation,
                 "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
         conn = await self._cluster.connection(node, purpose="default")
@@ -334,3 +338,12 @@ _RESET_LABELS = {strategy: name for name, strategy in _RESET_NAMES.items()}
 def timestamps_for(tps: Iterable[TopicPartition], which: int) -> dict[TopicPartition, int]:
     assert which in (EARLIEST, LATEST)
     return {tp: which for tp in tps}
+
+
+def current_leader_epoch(meta: Any, tp: TopicPartition) -> int:
+    """The partition's leader epoch in the metadata ``meta`` (-1: unknown), for requests that name
+    it so that the broker can tell a stale client or a stale leader (KIP-320)."""
+    try:
+        return meta.topics[tp.topic].partitions[tp.partition].leader_epoch
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return -1

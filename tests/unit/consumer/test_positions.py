@@ -172,3 +172,27 @@ async def test_a_leaderless_partition_waits_for_a_leader_alone() -> None:
     await settle(keeper)
     assert subs.assignment[P1].position == 7
     await keeper.close()
+
+
+async def test_list_offsets_names_the_current_leader_epoch() -> None:
+    from kafkaio.consumer.offsets import OffsetLookup
+
+    sent: list = []
+
+    class Conn:
+        def version(self, api: int) -> int:
+            return 8
+
+        async def request(self, api, body, version):
+            sent.append(body)
+            return {"topics": [{"name": "t", "partitions": [
+                {"partition_index": 0, "error_code": 0, "offset": 3, "timestamp": -1, "leader_epoch": 4}]}]}
+
+    async def connection(node, purpose):
+        return Conn()
+
+    meta = SimpleNamespace(topics={"t": SimpleNamespace(partitions={0: SimpleNamespace(leader_epoch=4)})})
+    cluster = SimpleNamespace(metadata=meta, connection=connection)
+    lookup = OffsetLookup(cluster, SimpleNamespace(isolation_level="read_uncommitted"))
+    assert await lookup.list_at(1, {P0: -2}) == ({P0: (3, -1, 4)}, None)
+    assert sent[0]["topics"][0]["partitions"][0]["current_leader_epoch"] == 4
