@@ -102,6 +102,7 @@ class FakeCluster:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.state.close()
         for broker in self._brokers.values():
             if broker.server is not None:
                 await broker.server.wait_closed()

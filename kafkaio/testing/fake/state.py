@@ -11,6 +11,7 @@ import asyncio
 import struct
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 # Kafka's error codes used by the fake (names as in Kafka's Errors enum).
 NONE = 0
@@ -229,6 +230,12 @@ class ClusterState:
         # group -> (topic, partition) -> (offset, leader epoch, metadata)
         self.committed: dict[str, dict[tuple[str, int], tuple[int, int, str | None]]] = {}
         self.appended = asyncio.Event()  # set and replaced on every append: wakes waiting fetches
+        self.groups: dict[str, Any] = {}  # group id -> groups.Group, on its coordinator
+
+    def close(self) -> None:
+        """Cancel the groups' timers (session and rebalance timeouts)."""
+        for group in self.groups.values():
+            group.close()
 
     def create_topic(self, name: str, partitions: int, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Topic:
         """Create ``name``; leaders are spread over the brokers round-robin."""

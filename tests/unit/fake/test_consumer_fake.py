@@ -1,6 +1,9 @@
 """kafkaio's Consumer (assign, no group) reading what the Producer wrote to the fake cluster."""
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from kafkaio.consumer.consumer import Consumer
 from kafkaio.producer.producer import Producer
 from kafkaio.structs import TopicPartition
@@ -52,3 +55,44 @@ async def test_committed_offsets_are_kept_per_group() -> None:
             committed = await c.committed(tp)
         assert fake.state.committed["g"][("t", 0)][0] == 42
     assert committed is not None and committed.offset == 42
+
+
+async def _poll_until(consumers: list[Consumer], got: list, done: Any) -> None:
+    """Poll every consumer, adding the records they return to ``got``, until ``done()``."""
+    while not done():
+        for batches in await asyncio.gather(*(c.getmany(timeout_ms=50) for c in consumers)):
+            for records in batches.values():
+                got.extend(records)
+
+
+async def test_a_group_splits_the_partitions_and_the_survivor_takes_them_all_back() -> None:
+    # heartbeat_interval_ms is short so that members learn of a rebalance at once;
+    # fetch_max_wait_ms is short because kafkaio's fetcher looks up new partitions' positions
+    # only on its next loop turn (up to fetch_max_wait_ms + 1 s after an assignment).
+    settings = dict(bootstrap_servers=None, group_id="g", auto_offset_reset="earliest",
+                    enable_auto_commit=False, fetch_max_wait_ms=10, heartbeat_interval_ms=20)
+    tps = {TopicPartition("t", p) for p in range(4)}
+    async with FakeCluster(topics={"t": 4}) as fake:
+        settings["bootstrap_servers"] = fake.bootstrap_servers
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0) as p:
+            for i in range(8):
+                await p.send_and_wait("t", b"v%d" % i, partition=i % 4)
+        async with Consumer("t", **settings) as c1:
+            async with Consumer("t", **settings) as c2:
+                got: list = []
+                await _poll_until([c1, c2], got, lambda: len(c1.assignment()) + len(c2.assignment()) == 4
+                                        and c1.assignment() and c2.assignment())
+                assert not c1.assignment() & c2.assignment()
+                assert c1.assignment() | c2.assignment() == tps
+                await _poll_until([c1, c2], got, lambda: len({r.value for r in got}) == 8)
+            positions: list[int] = []
+            while positions != [2] * 4:  # the survivor owns and has consumed every partition
+                await _poll_until([c1], got, lambda: c1.assignment() == tps)
+                for records in (await c1.getmany(timeout_ms=50)).values():
+                    got.extend(records)
+                positions = [await c1.position(tp) for tp in sorted(tps)]
+            await c1.commit()
+        committed = {tp: fake.state.committed["g"][(tp.topic, tp.partition)][0] for tp in tps}
+    # nothing was committed before the rebalances, so records may come twice (at least once)
+    assert {r.value for r in got} == {b"v%d" % i for i in range(8)}
+    assert committed == {tp: 2 for tp in tps}

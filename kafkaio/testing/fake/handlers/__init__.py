@@ -25,7 +25,7 @@ Handler = Callable[[BrokerView, int, dict[str, Any]], Awaitable["dict[str, Any] 
 
 
 def _handlers() -> dict[int, Handler]:
-    from kafkaio.testing.fake.handlers import cluster, fetch, offsets, produce
+    from kafkaio.testing.fake.handlers import cluster, fetch, group, offsets, produce
     return {
         ApiKey.API_VERSIONS: cluster.api_versions,
         ApiKey.METADATA: cluster.metadata,
@@ -37,6 +37,10 @@ def _handlers() -> dict[int, Handler]:
         ApiKey.FETCH: fetch.fetch,
         ApiKey.OFFSET_COMMIT: offsets.offset_commit,
         ApiKey.OFFSET_FETCH: offsets.offset_fetch,
+        ApiKey.JOIN_GROUP: group.join_group,
+        ApiKey.SYNC_GROUP: group.sync_group,
+        ApiKey.HEARTBEAT: group.heartbeat,
+        ApiKey.LEAVE_GROUP: group.leave_group,
     }
 
 

@@ -71,13 +71,18 @@ def _answer(broker: "_h.BrokerView", body: dict[str, Any]) -> tuple[list[dict[st
     return responses, size
 
 
+def _has_error(responses: list[dict[str, Any]]) -> bool:
+    return any(p["error_code"] != NONE for t in responses for p in t["partitions"])
+
+
 async def fetch(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
     """The stored batches from each fetch offset; with fewer than ``min_bytes``, waits for an
     append up to ``max_wait_ms``, as the broker's delayed fetch does. Always a full (sessionless)
     response: session id 0 tells the client that no session was created."""
     responses, size = _answer(broker, body)
     deadline = asyncio.get_running_loop().time() + body["max_wait_ms"] / 1000
-    while size < max(body["min_bytes"], 1):
+    # Like ReplicaManager.fetchMessages: answered at once when nothing is asked or an error is due.
+    while size < max(body["min_bytes"], 1) and responses and not _has_error(responses):
         remaining = deadline - asyncio.get_running_loop().time()
         if remaining <= 0:
             break

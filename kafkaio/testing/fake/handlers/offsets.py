@@ -1,4 +1,5 @@
-"""Committed offsets: OffsetCommit and OffsetFetch (no group membership checks: see the docs)."""
+"""Committed offsets: OffsetCommit (checked against the group's generation and members, as the
+broker does) and OffsetFetch."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,6 +13,9 @@ async def offset_commit(broker: "_h.BrokerView", version: int, body: dict[str, A
     group = body["group_id"]
     not_here = broker.state.coordinator_for(group) != broker.node_id
     stored = broker.state.committed.setdefault(group, {})
+    members = broker.state.groups.get(group)
+    group_error = NONE if members is None else members.commit_error(
+        body.get("generation_id_or_member_epoch", -1), body.get("member_id", ""))
     topics = []
     for t in body["topics"]:
         parts = []
@@ -19,6 +23,8 @@ async def offset_commit(broker: "_h.BrokerView", version: int, body: dict[str, A
             code = NONE
             if not_here:
                 code = NOT_COORDINATOR
+            elif group_error != NONE:
+                code = group_error
             elif broker.state.partition(t["name"], p["partition_index"]) is None:
                 code = UNKNOWN_TOPIC_OR_PARTITION
             else:
