@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Unpack
 
 from kafkaio.cluster import Cluster
 from kafkaio.config import ConsumerConfig
@@ -36,6 +37,7 @@ from kafkaio.consumer.subscription import (
     SubscriptionState,
 )
 from kafkaio.errors import ConfigError, IllegalStateError, KafkaError, KafkaTimeoutError
+from kafkaio.settings import ConsumerSettings
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ class OffsetAndTimestamp(NamedTuple):
 class Consumer:
     """An asyncio Kafka consumer. Settings are the Java client's names with ``.`` -> ``_``."""
 
-    def __init__(self, *topics: str, **settings: Any) -> None:
+    def __init__(self, *topics: str, **settings: Unpack[ConsumerSettings]) -> None:
         self._init(ConsumerConfig.from_kwargs(**settings), topics)
 
     @classmethod
@@ -66,8 +68,15 @@ class Consumer:
         return self
 
     def _init(self, config: ConsumerConfig, topics: Iterable[str]) -> None:
+        self._running = False  # first: __del__ reads it even when the checks below refuse
         self._config = config
         self._initial_topics = list(topics)
+        for topic in self._initial_topics:
+            if not isinstance(topic, str):
+                hint = " (pass topics as separate arguments: Consumer('a', 'b') or Consumer(*topics))" \
+                    if isinstance(topic, (list, tuple, set)) else ""
+                raise ConfigError(f"topics: expected topic names (str), got {type(topic).__name__} "
+                                  f"{topic!r:.80}{hint}")
         if self._initial_topics and config.group_id is None:
             raise ConfigError("group_id: required to subscribe to topics; use assign() to consume without a group")
         if config.group_protocol == "consumer":
@@ -89,6 +98,11 @@ class Consumer:
 
     def __repr__(self) -> str:
         return f"<kafkaio.Consumer group_id={self._config.group_id!r} running={self._running}>"
+
+    def __del__(self) -> None:
+        if getattr(self, "_running", False):
+            warnings.warn(f"unclosed {self!r}: stop() commits, leaves the group and ends its tasks",
+                          ResourceWarning, source=self)
 
     @property
     def config(self) -> ConsumerConfig:

@@ -195,3 +195,10 @@ def test_a_producer_takes_a_producer_config() -> None:
     assert Producer(config=cfg).config is cfg
     _raises_naming(lambda **kw: Producer(config=cfg, **kw), "linger_ms", linger_ms=7)
     _raises_naming(lambda **kw: Producer(**kw), "config", config={"linger.ms": 3})
+
+
+def test_topics_given_as_a_list_are_refused_at_construction() -> None:
+    with pytest.raises(ConfigError, match=r"separate arguments"):
+        Consumer(["t"], group_id="g")
+    with pytest.raises(ConfigError, match="topics"):
+        Consumer("t", 5, group_id="g")  # type: ignore[arg-type]

@@ -12,3 +12,4 @@ bad_name = kafkaio.Producer("h:9092", linger_msec=5)  # error
 bad_choice = kafkaio.Producer("h:9092", compression_type="brotli")  # error
 bad_admin = kafkaio.Admin("h:9092", request_timeout_ms="5000")  # error
 reveal_type(kafkaio.errors.UnknownTopicOrPartitionError)
+bad_consumer = kafkaio.Consumer("t", isolation_level="read-committed")  # error
