@@ -119,3 +119,29 @@ async def test_a_lost_answer_followed_by_later_answers_closes_the_connection_and
     assert [r.sequence for r in got] == [0, 1, 2]  # written once each, never re-sequenced
     assert outcomes[b"A"].offset == 1 and outcomes[b"B"].offset == 2  # type: ignore[attr-defined]
     assert len(set(produce_conns)) == 2  # the connection that lost an answer was closed
+
+
+async def test_a_batch_that_expires_after_it_was_written_does_not_resequence_the_next() -> None:
+    # A's first answer, B's first answer and A's retry's answer are lost: A expires with an
+    # unknown outcome (it is in the log); B must be retried as B, never re-sequenced.
+    async with FakeCluster(topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0, request_timeout_ms=100,
+                            delivery_timeout_ms=250, retry_backoff_ms=50, retry_backoff_max_ms=50) as p:
+            await p.send_and_wait("t", b"warm-up")
+            lost = [0]
+
+            def lose_three(info: RequestInfo, body: dict[str, Any]) -> object:
+                lost[0] += 1
+                return DROP_RESPONSE if lost[0] <= 3 else None
+
+            fake.control(ApiKey.PRODUCE, lose_three, persistent=True)
+            a = await p.send("t", b"A")
+            b = await p.send("t", b"B")
+            outcomes = {b"A": await _outcome(a), b"B": await _outcome(b)}
+            outcomes[b"after"] = await _outcome(await p.send("t", b"after"))
+        got = fake.records("t", 0)
+    values = [r.value for r in got]
+    _check_log(values, outcomes)
+    assert values.count(b"A") == 1 and values.count(b"B") == 1  # each written once, by the fake's rules
+    assert values[:3] == [b"warm-up", b"A", b"B"]
+    assert [r.sequence for r in got[:3]] == [0, 1, 2]
