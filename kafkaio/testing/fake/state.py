@@ -29,6 +29,7 @@ INVALID_PARTITIONS = 37
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
 DUPLICATE_SEQUENCE_NUMBER = 46
 INVALID_PRODUCER_EPOCH = 47
+INVALID_RECORD = 87
 
 NO_PRODUCER_ID = -1
 NO_PRODUCER_EPOCH = -1
@@ -135,6 +136,9 @@ class PartitionLog:
         batch of the same producer and epoch whose first and last sequence match one of the last
         five: the broker answers it with the original offsets and no error."""
         parsed = parse_batches(records)
+        if len(parsed) != 1:  # ProduceRequest.validateRecords, for every version kafkaio speaks (3+)
+            raise ProduceError(INVALID_RECORD, "Produce requests with version 3 and above must contain "
+                                               "exactly one record batch")
         if sum(len(data) for _, data in parsed) > self.max_message_bytes:
             raise ProduceError(MESSAGE_TOO_LARGE, f"record set larger than max.message.bytes "
                                                   f"({self.max_message_bytes})")

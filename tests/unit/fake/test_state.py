@@ -5,7 +5,7 @@ import pytest
 
 from kafkaio.records import BatchBuilder
 from kafkaio.testing.fake.state import (
-    INVALID_PRODUCER_EPOCH, MESSAGE_TOO_LARGE, OUT_OF_ORDER_SEQUENCE_NUMBER, PartitionLog, ProduceError)
+    INVALID_PRODUCER_EPOCH, INVALID_RECORD, MESSAGE_TOO_LARGE, OUT_OF_ORDER_SEQUENCE_NUMBER, PartitionLog, ProduceError)
 
 
 def batch(pid: int, epoch: int, seq: int, n: int = 1) -> bytes:
@@ -64,6 +64,13 @@ def test_a_new_epoch_must_start_at_zero_and_an_old_epoch_is_fenced() -> None:
     with pytest.raises(ProduceError) as e:
         log.append(batch(7, 0, 1))
     assert e.value.code == INVALID_PRODUCER_EPOCH
+
+
+def test_a_produce_of_two_batches_is_refused_as_kafka_refuses_it_from_produce_v3() -> None:
+    log = PartitionLog(0, 1_000_000)
+    with pytest.raises(ProduceError) as e:
+        log.append(batch(-1, -1, -1) + batch(-1, -1, -1))
+    assert e.value.code == INVALID_RECORD and log.batches == []
 
 
 def test_a_record_set_over_max_message_bytes_is_refused() -> None:
