@@ -147,11 +147,14 @@ class FakeCluster:
         return list(log.batches)
 
     def records(self, topic: str, partition: int) -> list[FakeRecord]:
-        """The records of a partition's log, in offset order, each with its batch's producer id
-        and epoch and its own sequence number."""
+        """The data records of a partition's log, in offset order (transaction markers left out;
+        :meth:`batches` has them), each with its batch's producer id and epoch and its own
+        sequence number. Records of aborted or open transactions are included."""
         out = []
         for stored in self.batches(topic, partition):
             for batch in read_batches(stored.data):
+                if batch.is_control:
+                    continue
                 for r in batch.records(topic, partition):
                     seq = -1 if batch.base_sequence < 0 else (
                         (batch.base_sequence + r.offset - batch.base_offset) & 0x7FFFFFFF)

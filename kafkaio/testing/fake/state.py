@@ -29,7 +29,11 @@ INVALID_PARTITIONS = 37
 OUT_OF_ORDER_SEQUENCE_NUMBER = 45
 DUPLICATE_SEQUENCE_NUMBER = 46
 INVALID_PRODUCER_EPOCH = 47
+INVALID_TXN_STATE = 48
+INVALID_PRODUCER_ID_MAPPING = 49
+CONCURRENT_TRANSACTIONS = 51
 INVALID_RECORD = 87
+PRODUCER_FENCED = 90
 
 NO_PRODUCER_ID = -1
 NO_PRODUCER_EPOCH = -1
@@ -109,6 +113,38 @@ def parse_batches(records: bytes | memoryview) -> list[tuple[tuple, bytes]]:
     return out
 
 
+def _zigzag(out: bytearray, value: int) -> None:
+    v = (value << 1) ^ (value >> 63)
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+
+
+def control_batch(base_offset: int, producer_id: int, epoch: int, commit: bool) -> bytes:
+    """A transaction marker: a control batch of one record, key (version 0, type 1 commit / 0
+    abort), value (version 0, coordinator epoch 0), as Kafka's EndTransactionMarker writes it."""
+    from kafkaio._speedups.checksums_py import crc32c
+
+    key = struct.pack(">hh", 0, 1 if commit else 0)
+    value = struct.pack(">hi", 0, 0)
+    body = bytearray([0])  # record attributes
+    _zigzag(body, 0)  # timestamp delta
+    _zigzag(body, 0)  # offset delta
+    _zigzag(body, len(key))
+    body += key
+    _zigzag(body, len(value))
+    body += value
+    _zigzag(body, 0)  # no headers
+    record = bytearray()
+    _zigzag(record, len(body))
+    record += body
+    # attributes: transactional (0x10) | control (0x20); the CRC covers attributes to the end
+    after_crc = struct.pack(">hiqqqhii", 0x30, 0, 0, 0, producer_id, epoch, NO_SEQUENCE, 1) + bytes(record)
+    length = 4 + 1 + 4 + len(after_crc)  # partition leader epoch, magic, crc, rest
+    return struct.pack(">qiibI", base_offset, length, 0, 2, crc32c(after_crc)) + after_crc
+
+
 def _in_sequence(last_seq: int, next_seq: int) -> bool:
     return next_seq == last_seq + 1 or (next_seq == 0 and last_seq == 0x7FFFFFFF)
 
@@ -122,6 +158,27 @@ class PartitionLog:
         self.batches: list[StoredBatch] = []
         self.producers: dict[int, ProducerEntry] = {}
         self.log_start_offset = 0
+        self.open_txns: dict[int, int] = {}  # producer id -> first offset of its open transaction
+        self.aborted: list[tuple[int, int, int]] = []  # (producer id, first offset, marker offset)
+
+    @property
+    def last_stable_offset(self) -> int:
+        """The first offset of the oldest open transaction, else the high watermark."""
+        return min(self.open_txns.values(), default=self.high_watermark)
+
+    def write_marker(self, producer_id: int, epoch: int, commit: bool) -> None:
+        """End ``producer_id``'s transaction here with a COMMIT or ABORT control batch."""
+        base = self.high_watermark
+        data = control_batch(base, producer_id, epoch, commit)
+        self.batches.append(StoredBatch(base, base, producer_id, epoch, NO_SEQUENCE, 1, True, 0, data))
+        first = self.open_txns.pop(producer_id, None)
+        if not commit and first is not None:
+            self.aborted.append((producer_id, first, base))
+
+    def aborted_in(self, start: int, end: int) -> list[dict[str, int]]:
+        """The aborted transactions a read_committed fetch of [start, end) must be told of."""
+        return [{"producer_id": pid, "first_offset": first} for pid, first, marker in self.aborted
+                if marker >= start and first < end]
 
     @property
     def high_watermark(self) -> int:
@@ -158,6 +215,8 @@ class PartitionLog:
             batch = StoredBatch(base, base + last_delta, pid, epoch, base_seq, count,
                                 bool(attributes & 0x10), max_ts, bytes(buf))
             self.batches.append(batch)
+            if batch.transactional:
+                self.open_txns.setdefault(pid, base)
             if pid != NO_PRODUCER_ID:
                 entry = self.producers.setdefault(pid, ProducerEntry())
                 if entry.epoch != epoch:
@@ -194,12 +253,15 @@ class PartitionLog:
                                f"producer {pid} epoch {epoch}: sequence {first_seq} after {entry.last_sequence}")
         return None
 
-    def read(self, offset: int, max_bytes: int) -> bytes:
-        """The batches from the one holding ``offset``, at least one batch, then up to ``max_bytes``."""
+    def read(self, offset: int, max_bytes: int, end: int | None = None) -> bytes:
+        """The batches from the one holding ``offset``, at least one batch, then up to ``max_bytes``;
+        none starting at or after ``end`` (the last stable offset, for read_committed)."""
         out = bytearray()
         for b in self.batches:
             if b.last_offset < offset:
                 continue
+            if end is not None and b.base_offset >= end:
+                break
             if out and len(out) + len(b.data) > max_bytes:
                 break
             out += b.data
@@ -235,6 +297,7 @@ class ClusterState:
         self.committed: dict[str, dict[tuple[str, int], tuple[int, int, str | None]]] = {}
         self.appended = asyncio.Event()  # set and replaced on every append: wakes waiting fetches
         self.groups: dict[str, Any] = {}  # group id -> groups.Group, on its coordinator
+        self.transactions: dict[str, Any] = {}  # transactional id -> txn.Transaction
 
     def close(self) -> None:
         """Cancel the groups' timers (session and rebalance timeouts)."""

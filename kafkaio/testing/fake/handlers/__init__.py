@@ -25,7 +25,7 @@ Handler = Callable[[BrokerView, int, dict[str, Any]], Awaitable["dict[str, Any] 
 
 
 def _handlers() -> dict[int, Handler]:
-    from kafkaio.testing.fake.handlers import cluster, fetch, group, offsets, produce
+    from kafkaio.testing.fake.handlers import cluster, fetch, group, offsets, produce, txn
     return {
         ApiKey.API_VERSIONS: cluster.api_versions,
         ApiKey.METADATA: cluster.metadata,
@@ -41,6 +41,10 @@ def _handlers() -> dict[int, Handler]:
         ApiKey.SYNC_GROUP: group.sync_group,
         ApiKey.HEARTBEAT: group.heartbeat,
         ApiKey.LEAVE_GROUP: group.leave_group,
+        ApiKey.ADD_PARTITIONS_TO_TXN: txn.add_partitions_to_txn,
+        ApiKey.ADD_OFFSETS_TO_TXN: txn.add_offsets_to_txn,
+        ApiKey.TXN_OFFSET_COMMIT: txn.txn_offset_commit,
+        ApiKey.END_TXN: txn.end_txn,
     }
 
 

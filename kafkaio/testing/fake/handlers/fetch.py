@@ -1,4 +1,5 @@
-"""Reading: ListOffsets and Fetch (no fetch sessions, no isolation: see docs/fake-broker.md)."""
+"""Reading: ListOffsets and Fetch (read_committed up to the last stable offset; no fetch
+sessions: see docs/fake-broker.md)."""
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +10,7 @@ from kafkaio.testing.fake.state import (
     NONE, NOT_LEADER_OR_FOLLOWER, OFFSET_OUT_OF_RANGE, UNKNOWN_TOPIC_OR_PARTITION)
 
 LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3
+READ_COMMITTED = 1
 
 
 async def list_offsets(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -26,7 +28,8 @@ async def list_offsets(broker: "_h.BrokerView", version: int, body: dict[str, An
             elif log.leader != broker.node_id:
                 answer["error_code"] = NOT_LEADER_OR_FOLLOWER
             elif ts == LATEST:
-                answer["offset"] = log.high_watermark
+                answer["offset"] = (log.last_stable_offset if body.get("isolation_level", 0) == READ_COMMITTED
+                                    else log.high_watermark)
             elif ts == EARLIEST:
                 answer["offset"] = log.log_start_offset
             elif ts == MAX_TIMESTAMP:
@@ -59,10 +62,15 @@ def _answer(broker: "_h.BrokerView", body: dict[str, Any]) -> tuple[list[dict[st
                 answer["error_code"] = NOT_LEADER_OR_FOLLOWER
             else:
                 offset = p["fetch_offset"]
-                hw = log.high_watermark
-                answer.update(high_watermark=hw, last_stable_offset=hw, log_start_offset=log.log_start_offset)
+                hw, lso = log.high_watermark, log.last_stable_offset
+                answer.update(high_watermark=hw, last_stable_offset=lso, log_start_offset=log.log_start_offset)
                 if offset < log.log_start_offset or offset > hw:
                     answer["error_code"] = OFFSET_OUT_OF_RANGE
+                elif body.get("isolation_level", 0) == READ_COMMITTED:
+                    # Only below the last stable offset, with the aborted transactions in range.
+                    answer["records"] = log.read(offset, p["partition_max_bytes"], end=lso)
+                    answer["aborted_transactions"] = log.aborted_in(offset, lso)
+                    size += len(answer["records"])
                 else:
                     answer["records"] = log.read(offset, p["partition_max_bytes"])
                     size += len(answer["records"])

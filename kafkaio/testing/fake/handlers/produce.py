@@ -4,19 +4,38 @@ from __future__ import annotations
 from typing import Any
 
 from kafkaio.testing.fake import handlers as _h
+from kafkaio.testing.fake import txn as _txn
 from kafkaio.testing.fake.state import (
-    NONE, NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, ProduceError)
+    INVALID_TXN_STATE, NONE, NOT_COORDINATOR, NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION,
+    ProduceError, parse_batches)
 
 
 async def init_producer_id(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
     """A new producer id at epoch 0; a known id with its epoch is bumped (KIP-360), as the broker
     does for an idempotent producer that asks to keep its id."""
     pid, epoch = body.get("producer_id", -1), body.get("producer_epoch", -1)
+    tid = body.get("transactional_id")
+    if tid is not None:
+        if broker.state.coordinator_for(tid) != broker.node_id:
+            return {"throttle_time_ms": 0, "error_code": NOT_COORDINATOR, "producer_id": -1, "producer_epoch": -1}
+        code, pid, epoch = _txn.init(broker.state, tid, pid, epoch)
+        return {"throttle_time_ms": 0, "error_code": code, "producer_id": pid, "producer_epoch": epoch}
     if pid >= 0 and epoch >= 0:
         if epoch < 32766:
             return {"throttle_time_ms": 0, "error_code": NONE, "producer_id": pid, "producer_epoch": epoch + 1}
     return {"throttle_time_ms": 0, "error_code": NONE, "producer_id": broker.state.new_producer_id(),
             "producer_epoch": 0}
+
+
+def _check_transaction(broker: "_h.BrokerView", topic: str, partition: int, records: Any) -> None:
+    """A transactional batch is taken only for a partition added to its producer's transaction
+    (Kafka's verification, KIP-890 part 1: INVALID_TXN_STATE otherwise)."""
+    for header, _ in parse_batches(records):
+        if header[5] & 0x10:
+            txn = _txn.owner_of(broker.state, header[9])
+            if txn is None or (topic, partition) not in txn.partitions:
+                raise ProduceError(INVALID_TXN_STATE, f"{topic}-{partition} is not in a transaction "
+                                                      f"of producer {header[9]}")
 
 
 async def produce(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -38,6 +57,7 @@ async def produce(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -
                 answer["error_code"] = NOT_LEADER_OR_FOLLOWER
             else:
                 try:
+                    _check_transaction(broker, td["name"], index, pd["records"] or b"")
                     answer["base_offset"] = log.append(pd["records"] or b"")
                     answer["log_start_offset"] = log.log_start_offset
                     appended = True

@@ -1,0 +1,75 @@
+"""The transaction coordinator's state (KIP-98, transaction protocol version 1): per transactional
+id its producer id and epoch, the partitions and groups of the open transaction, and the offsets
+committed in it, written to the group only when the transaction commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kafkaio.testing.fake.state import (
+    INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE, NONE, PRODUCER_FENCED, ClusterState)
+
+
+@dataclass
+class Transaction:
+    transactional_id: str
+    producer_id: int
+    epoch: int
+    partitions: set[tuple[str, int]] = field(default_factory=set)
+    groups: set[str] = field(default_factory=set)
+    # group -> (topic, partition) -> (offset, leader epoch, metadata), until the commit
+    offsets: dict[str, dict[tuple[str, int], tuple[int, int, str | None]]] = field(default_factory=dict)
+
+    @property
+    def ongoing(self) -> bool:
+        return bool(self.partitions or self.groups)
+
+
+def init(state: ClusterState, transactional_id: str, producer_id: int, epoch: int) -> tuple[int, int, int]:
+    """InitProducerId for a transactional id: (error, producer id, epoch). An open transaction is
+    aborted and the epoch bumped, which fences the previous producer of the id."""
+    txn = state.transactions.get(transactional_id)
+    if txn is None:
+        txn = Transaction(transactional_id, state.new_producer_id(), 0)
+        state.transactions[transactional_id] = txn
+        return NONE, txn.producer_id, txn.epoch
+    if producer_id >= 0 and (producer_id, epoch) != (txn.producer_id, txn.epoch):
+        return PRODUCER_FENCED, -1, -1
+    if txn.ongoing:
+        end(state, txn, commit=False)
+    txn.epoch += 1
+    return NONE, txn.producer_id, txn.epoch
+
+
+def check(state: ClusterState, transactional_id: str, producer_id: int, epoch: int) -> tuple[int, Transaction | None]:
+    """The error for a request of (producer id, epoch) on ``transactional_id``, and its transaction."""
+    txn = state.transactions.get(transactional_id)
+    if txn is None or txn.producer_id != producer_id:
+        return INVALID_PRODUCER_ID_MAPPING, None
+    if epoch != txn.epoch:
+        return PRODUCER_FENCED, None
+    return NONE, txn
+
+
+def end(state: ClusterState, txn: Transaction, commit: bool) -> int:
+    """Write the markers to every partition of the transaction and, on commit, its offsets."""
+    if not txn.ongoing:
+        return INVALID_TXN_STATE
+    for topic, partition in sorted(txn.partitions):
+        log = state.partition(topic, partition)
+        if log is not None:
+            log.write_marker(txn.producer_id, txn.epoch, commit)
+    if commit:
+        for group, offsets in txn.offsets.items():
+            state.committed.setdefault(group, {}).update(offsets)
+    txn.partitions, txn.groups, txn.offsets = set(), set(), {}
+    state.notify_append()
+    return NONE
+
+
+def owner_of(state: ClusterState, producer_id: int) -> Transaction | None:
+    """The transaction state of a producer id, if it is transactional."""
+    for txn in state.transactions.values():
+        if txn.producer_id == producer_id:
+            return txn
+    return None

@@ -1,0 +1,92 @@
+"""kafkaio's transactional Producer and read_committed Consumer against the fake's transaction
+coordinator: markers, the last stable offset, aborted transactions, fencing and offsets."""
+from __future__ import annotations
+
+import pytest
+
+from kafkaio.consumer.consumer import Consumer
+from kafkaio.consumer.coordinator import ConsumerGroupMetadata
+from kafkaio.errors import ProducerFencedError
+from kafkaio.producer.producer import Producer
+from kafkaio.structs import TopicPartition
+from kafkaio.testing.fake import FakeCluster
+
+TP0 = TopicPartition("t", 0)
+
+
+async def _read_all(bootstrap: str, isolation: str) -> list[bytes]:
+    """Every record a consumer with ``isolation`` returns, up to its end offset."""
+    out: list[bytes] = []
+    async with Consumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest", isolation_level=isolation,
+                        fetch_max_wait_ms=10) as c:
+        c.assign([TP0])
+        end = (await c.end_offsets([TP0]))[TP0]
+        while await c.position(TP0) < end:
+            for records in (await c.getmany(timeout_ms=50)).values():
+                out.extend(r.value for r in records)
+    return out
+
+
+async def test_committed_transactions_are_read_and_aborted_ones_are_not() -> None:
+    async with FakeCluster(brokers=2, topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, transactional_id="tx", linger_ms=0) as p:
+            async with p.transaction():
+                await p.send("t", b"c1", partition=0)
+                await p.send("t", b"c2", partition=0)
+            p.begin_transaction()
+            await p.send_and_wait("t", b"aborted", partition=0)
+            await p.abort_transaction()
+            async with p.transaction():
+                await p.send("t", b"c3", partition=0)
+        batches = fake.batches("t", 0)
+        committed = await _read_all(fake.bootstrap_servers, "read_committed")
+        uncommitted = await _read_all(fake.bootstrap_servers, "read_uncommitted")
+        log = [r.value for r in fake.records("t", 0)]
+    assert log == [b"c1", b"c2", b"aborted", b"c3"]  # data records; markers are batches of their own
+    assert sum(b.transactional and b.base_sequence == -1 for b in batches) == 3  # commit, abort, commit
+    assert committed == [b"c1", b"c2", b"c3"]
+    assert uncommitted == [b"c1", b"c2", b"aborted", b"c3"]
+
+
+async def test_an_open_transaction_holds_read_committed_readers_at_its_first_offset() -> None:
+    async with FakeCluster(topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, transactional_id="tx", linger_ms=0) as p:
+            async with p.transaction():
+                await p.send("t", b"before", partition=0)
+            p.begin_transaction()
+            await p.send_and_wait("t", b"open", partition=0)
+            log = fake.state.partition("t", 0)
+            assert (log.last_stable_offset, log.high_watermark) == (2, 3)  # marker at 1, "open" at 2
+            assert await _read_all(fake.bootstrap_servers, "read_committed") == [b"before"]
+            await p.commit_transaction()
+        assert await _read_all(fake.bootstrap_servers, "read_committed") == [b"before", b"open"]
+
+
+async def test_a_new_producer_with_the_same_transactional_id_fences_the_old_one() -> None:
+    async with FakeCluster(topics={"t": 1}) as fake:
+        old = Producer(bootstrap_servers=fake.bootstrap_servers, transactional_id="tx", linger_ms=0)
+        await old.start()
+        try:
+            old.begin_transaction()
+            await old.send_and_wait("t", b"zombie", partition=0)
+            async with Producer(bootstrap_servers=fake.bootstrap_servers, transactional_id="tx", linger_ms=0) as new:
+                async with new.transaction():  # its InitProducerId aborted the old transaction
+                    await new.send("t", b"fresh", partition=0)
+                with pytest.raises(ProducerFencedError):
+                    await old.commit_transaction()
+        finally:
+            await old.close(0)
+        assert await _read_all(fake.bootstrap_servers, "read_committed") == [b"fresh"]
+
+
+async def test_offsets_sent_with_a_transaction_are_committed_only_with_it() -> None:
+    group = ConsumerGroupMetadata("g")
+    async with FakeCluster(brokers=3, topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, transactional_id="tx", linger_ms=0) as p:
+            p.begin_transaction()
+            await p.send_offsets_to_transaction({TP0: 5}, group)
+            await p.abort_transaction()
+            assert ("t", 0) not in fake.state.committed.get("g", {})
+            async with p.transaction():
+                await p.send_offsets_to_transaction({TP0: 7}, group)
+        assert fake.state.committed["g"][("t", 0)][0] == 7
