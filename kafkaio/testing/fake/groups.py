@@ -188,7 +188,7 @@ class Group:
         self.protocol = next(n for n, _ in leader.protocols if n in common)
         self.state = COMPLETING
         for m in self.members.values():
-            answer = {"error_code": NONE, "generation_id": self.generation, "protocol_type": self.protocol_type,
+            answer: dict[str, Any] = {"error_code": NONE, "generation_id": self.generation, "protocol_type": self.protocol_type,
                       "protocol_name": self.protocol, "leader": self.leader, "member_id": m.member_id,
                       "members": []}
             if m.member_id == self.leader:

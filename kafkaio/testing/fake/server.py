@@ -7,6 +7,7 @@ dropped request therefore affects the requests behind it on its connection as it
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import struct
 from dataclasses import dataclass
@@ -87,8 +88,7 @@ class FakeCluster:
     async def start(self) -> None:
         """Listen on a free port per broker."""
         for broker in self._brokers.values():
-            broker.server = await asyncio.start_server(
-                lambda r, w, b=broker: self._accept(b, r, w), self.host, 0)
+            broker.server = await asyncio.start_server(functools.partial(self._accept, broker), self.host, 0)
             broker.port = broker.server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
