@@ -158,12 +158,29 @@ def test_a_poll_spanning_a_rebalance_is_not_blamed_on_either_generation() -> Non
     assert check_group(h.entries, topic_log(3), [], G) == []
 
 
+def assigned(h: History, proc: str, gen: int, partition: int = 0) -> None:
+    h.append(proc, "assigned", "info", gen=gen, partitions=[f"{T}:{partition}"])
+
+
 def test_handed_out_again_after_a_successful_commit() -> None:
     h = History()
+    assigned(h, "m1", 1)
     poll(h, "m1", 1, [0, 1, 2])
     commit(h, "m1", 1, 3)
+    assigned(h, "m2", 2)
     poll(h, "m2", 2, [2, 3])
     assert rules(check_group(h.entries, topic_log(4), stored(3), G)) == ["redelivered-after-commit"]
+
+
+def test_a_commit_answered_after_the_assignment_began_does_not_move_the_position() -> None:
+    h = History()
+    assigned(h, "m1", 4)
+    poll(h, "m1", 4, [188, 189, 190])
+    assigned(h, "m1", 5)   # a rebalance: m1 keeps the partition, its position is the committed 188
+    commit(h, "m1", 5, 191)   # the records of generation 4, committed now
+    poll(h, "m1", 5, [188, 189, 190, 191])   # as the Java client would hand them out again
+    log = [rec(0, i, f"v{i}") for i in range(188, 192)]
+    assert check_group(h.entries, log, stored(188, 191), G) == []
 
 
 def test_a_hole_within_one_generation() -> None:

@@ -15,7 +15,8 @@ Producer rules (``send`` entries):
 Group rules (``poll`` and ``commit`` entries):
   * ``commit-rewound``: a group's committed offset of a partition never moves backwards;
   * ``double-assignment``: no record is handed to two members in the same generation;
-  * ``redelivered-after-commit``: no record is handed out again after a commit covering it succeeded;
+  * ``redelivered-after-commit``: no record is handed out again in an assignment that began after a
+    commit covering it succeeded (``assigned`` entries say when assignments began);
   * ``gap``: within one generation a member gets a partition's records without holes or repeats;
   * ``skipped``: every record below the final committed offset was handed to some member.
 Transaction rules (``txn`` and ``txn_send`` entries, the log read ``read_committed``):
@@ -242,16 +243,25 @@ def _double_assignment(entries: Sequence[Entry], polls: Sequence[Entry]) -> list
 
 
 def _redelivered(entries: Sequence[Entry], polls: Sequence[Entry], history_commits: Sequence[Entry]) -> list[Violation]:
+    """A member's position in an assignment comes from the committed offset when the assignment
+    began; so a record below an offset whose commit returned ok *before that* must not come back.
+    (A commit that completes after the assignment began does not move the position: the Java
+    client behaves the same, so that is no violation.)"""
     out = []
     reported: set[tuple[str, int]] = set()
     acked = [c for c in history_commits if c["outcome"] == "ok"]
+    assigned = [e for e in entries if e["op"] == "assigned"]
     for p in polls:
         tp = _tp(p)
         if tp in reported or not p["offsets"]:
             continue
         key = f"{tp[0]}:{tp[1]}"
-        # the highest offset committed successfully before this poll began
-        before = [c for c in acked if c["t"] < p["t0"] and key in c["offsets"]]
+        # the assignment these records were handed out under: the member's latest one before they were
+        starts = [a for a in assigned if a["proc"] == p["proc"] and key in a["partitions"] and a["t"] <= p["t"]]
+        if not starts:
+            continue
+        since = starts[-1]["t"]
+        before = [c for c in acked if c["t"] < since and key in c["offsets"]]
         if not before:
             continue
         best = max(before, key=lambda c: c["offsets"][key])
@@ -259,8 +269,9 @@ def _redelivered(entries: Sequence[Entry], polls: Sequence[Entry], history_commi
         if first < best["offsets"][key]:
             reported.add(tp)
             out.append(Violation("redelivered-after-commit", f"{tp[0]}-{tp[1]}@{first} was handed to {p['proc']} "
-                                 f"(gen {p['gen_after']}) after {best['proc']} had committed offset "
-                                 f"{best['offsets'][key]} (gen {best.get('gen')})", excerpt(entries, [best, p])))
+                                 f"(gen {p['gen_after']}) in an assignment that began after {best['proc']} had "
+                                 f"committed offset {best['offsets'][key]} (gen {best.get('gen')})",
+                                 excerpt(entries, [best, starts[-1], p])))
     return out
 
 

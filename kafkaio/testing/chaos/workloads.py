@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kafkaio.consumer.subscription import ConsumerRebalanceListener
 from kafkaio.errors import KafkaError
 from kafkaio.testing.chaos.history import History
 
@@ -177,6 +178,25 @@ class ProducerWorkload:
             await self._sender.close(timeout=30.0)
 
 
+class _AssignmentLog(ConsumerRebalanceListener):
+    """Logs when each assignment begins and ends: the checker needs to know which commits a
+    member's starting position could have seen."""
+
+    def __init__(self, history: History, name: str, consumer: Any) -> None:
+        self.history, self.name, self.consumer = history, name, consumer
+
+    @staticmethod
+    def _names(tps: Any) -> list[str]:
+        return sorted(f"{tp.topic}:{tp.partition}" for tp in tps)
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.history.append(self.name, "assigned", "info", gen=self.consumer.group_metadata().generation_id,
+                            partitions=self._names(assigned))
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self.history.append(self.name, "revoked", "info", partitions=self._names(revoked))
+
+
 @dataclass
 class _Member:
     name: str
@@ -270,7 +290,7 @@ class GroupWorkload:
             h.append(m.name, "join", "failed", t0=t0, error=repr(exc))
             m.stopping = True
             return
-        c.subscribe([self.topic])
+        c.subscribe([self.topic], listener=_AssignmentLog(h, m.name, c))
         h.append(m.name, "join", "ok", t0=t0)
         while not m.stopping:
             g0, t0 = self._generation(c), h.now()
