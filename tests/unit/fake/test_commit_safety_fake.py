@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import pytest
 
+import kafkaio
 from kafkaio.consumer.consumer import Consumer
 from kafkaio.errors import CommitFailedError, RebalanceInProgressError
 from kafkaio.protocol import ApiKey
@@ -88,3 +89,57 @@ async def test_a_retried_commit_never_rewinds_the_partition_new_owner() -> None:
             stop.set()
             await a.stop()
             await b.stop()
+
+
+async def test_offset_lookup_is_answered_while_the_coordinator_parks_a_join() -> None:
+    """Issue 18.3: while the fake parks A's JoinGroup (member C is slow to rejoin, as Kafka parks
+    it), A's OffsetFetch must not wait behind it on a shared connection."""
+    release = asyncio.Event()
+    c_revoking = asyncio.Event()
+    joins_parked = asyncio.Event()
+    joins: list[RequestInfo] = []
+
+    class SlowToRejoin(kafkaio.ConsumerRebalanceListener):
+        async def on_partitions_revoked(self, revoked: Any) -> None:
+            c_revoking.set()
+            await release.wait()  # eager: C's JoinGroup only goes out after this returns
+
+    def count_joins(info: RequestInfo, body: dict[str, Any]) -> None:
+        joins.append(info)
+        if sum(i.client_id == "A" for i in joins) >= 3:  # A's first join (with its id) and rejoin
+            joins_parked.set()
+
+    async with FakeCluster(topics={"t": 2}) as fake:
+        fake.control(ApiKey.JOIN_GROUP, count_joins, persistent=True)
+        members = [Consumer(bootstrap_servers=fake.bootstrap_servers, group_id="g", client_id=name,
+                            partition_assignment_strategy="range", **SETTINGS) for name in "ABC"]
+        a, b, c = members
+        stop = asyncio.Event()
+        for m in members:
+            await m.start()
+        tasks: list[asyncio.Task] = []
+        try:
+            a.subscribe(["t"])
+            c.subscribe(["t"], listener=SlowToRejoin())
+            tasks.append(asyncio.get_running_loop().create_task(poll_in_background(c, stop)))
+            await poll_until(a, lambda: len(a.assignment()) == 1 and len(c.assignment()) == 1)
+            await a.commit()
+            b.subscribe(["t"])
+            tasks.append(asyncio.get_running_loop().create_task(poll_in_background(b, stop)))
+            tasks.append(asyncio.get_running_loop().create_task(poll_in_background(a, stop)))
+            await c_revoking.wait()
+            await joins_parked.wait()
+            assert fake.state.groups["g"].state == "PreparingRebalance"  # A's join is parked for C
+            # Without a connection of its own, the lookup would wait behind the parked JoinGroup
+            # until `release`, which only comes after it: the test would hang, not fail slowly.
+            got = await a.committed(TP("t", 0))
+            assert got is None or got.offset >= 0
+            release.set()
+            while sum(len(m.assignment()) for m in members) != 2:  # 3 members, 2 partitions
+                await asyncio.sleep(0.01)  # every member is polled by its background task
+        finally:
+            release.set()
+            stop.set()
+            await asyncio.gather(*tasks)
+            for m in members:
+                await m.stop()
