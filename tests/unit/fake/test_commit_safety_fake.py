@@ -15,6 +15,7 @@ import pytest
 import kafkaio
 from kafkaio.consumer.consumer import Consumer
 from kafkaio.errors import CommitFailedError, RebalanceInProgressError
+from kafkaio.producer.producer import Producer
 from kafkaio.protocol import ApiKey
 from kafkaio.structs import TopicPartition as TP
 from kafkaio.testing.fake import DROP, FakeCluster, RequestInfo
@@ -143,3 +144,42 @@ async def test_offset_lookup_is_answered_while_the_coordinator_parks_a_join() ->
             await asyncio.gather(*tasks)
             for m in members:
                 await m.stop()
+
+
+async def test_after_a_poll_timeout_leave_no_buffered_record_of_the_lost_partitions_is_handed_out() -> None:
+    """Issue 18.2: a member that stops polling leaves the group at max_poll_interval_ms; the records
+    it still has buffered for its partitions are not handed out after that, and
+    on_partitions_lost runs before any record of the next assignment."""
+    tp = TP("t", 0)
+    events: list[str] = []
+    left = asyncio.Event()
+
+    class Recorder(kafkaio.ConsumerRebalanceListener):
+        def on_partitions_assigned(self, assigned: Any) -> None:
+            events.append("assigned")
+
+        def on_partitions_lost(self, lost: Any) -> None:
+            events.append("lost")
+
+    def see_leave(info: RequestInfo, body: dict[str, Any]) -> None:
+        left.set()
+
+    async with FakeCluster(topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=5) as p:
+            for i in range(200):
+                await p.send("t", b"%d" % i, partition=0)
+        fake.control(ApiKey.LEAVE_GROUP, see_leave, persistent=True)
+        async with Consumer(bootstrap_servers=fake.bootstrap_servers, group_id="g", enable_auto_commit=False,
+                            auto_offset_reset="earliest", max_poll_records=10, max_poll_interval_ms=200,
+                            rebalance_timeout_ms=10000, heartbeat_interval_ms=20, session_timeout_ms=10000,
+                            fetch_max_wait_ms=10) as c:
+            c.subscribe(["t"], listener=Recorder())
+            while not (await c.getmany(timeout_ms=20)).get(tp):
+                pass
+            events.append("records")  # 10 handed out, the rest of the fetch stays buffered
+            await left.wait()  # not polling: the member leaves after max_poll_interval_ms
+            while not (await c.getmany(timeout_ms=20)).get(tp):
+                pass
+            events.append("records")
+    after_leave = events[events.index("records") + 1:]
+    assert after_leave[0] == "lost", f"records of lost partitions handed out before on_partitions_lost: {events}"
