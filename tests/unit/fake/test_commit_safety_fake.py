@@ -1,9 +1,11 @@
-"""Fake-broker twin of tests/integration/consumer/test_commit_safety.py's first scenario (issue
-18.1): a member's commit is lost and retried after its partition moved to another member, which
-committed further; the retry must not rewind the new owner's committed offset.
+"""Fake-broker twins of the consumer group reliability tests of issue 18
+(tests/integration/consumer/test_commit_safety.py and test_lost_partitions.py): a lost and retried
+commit never rewinds the partition's new owner (18.1); a member that left on a poll timeout hands
+out nothing of its lost partitions before on_partitions_lost (18.2); an offset lookup is answered
+while the coordinator parks the member's join (18.3).
 
-The fake runs the group coordinator's generation checks (groups.py), so a stale commit is refused
-as Kafka refuses it; the committed offsets are read from the fake's own state, not via the client.
+The fake runs the group coordinator's generation checks and parks joins as Kafka does
+(groups.py); committed offsets are read from the fake's own state, not through the client.
 """
 from __future__ import annotations
 
