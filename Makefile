@@ -56,6 +56,15 @@ bench-quick:
 wheel: venv
 	$(PY) -m pip wheel --no-deps --no-build-isolation -w dist .
 
+# Release artifacts into dist/ (docs/packaging.md): the sdist, a manylinux wheel per CPython 3.11+ on
+# this machine (auditwheel), the pure py3-none-any wheel; twine check, and the unit tests run on one
+# compiled and the pure wheel, each installed in a fresh venv. All building happens under /tmp.
+# WHEELS_ARGS passes options (e.g. WHEELS_ARGS='--test all' or '--python python3.12').
+WHEELS_ARGS ?=
+.PHONY: wheels
+wheels:
+	$(PYTHON) tests/packaging/wheels.py --out dist $(WHEELS_ARGS)
+
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .hypothesis
 	find kafkaio -name '*.so' -delete -o -name '*.c' -path '*/_speedups/*' -delete

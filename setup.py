@@ -134,6 +134,7 @@ options = {}
 if os.environ.get("KAFKAIO_BUILD_DIR"):
     options["build"] = {"build_base": os.environ["KAFKAIO_BUILD_DIR"]}
     options["egg_info"] = {"egg_base": os.environ["KAFKAIO_BUILD_DIR"]}
+    os.makedirs(os.environ["KAFKAIO_BUILD_DIR"], exist_ok=True)  # egg_info insists that it exists
 
 setup(
     ext_modules=extensions(),
