@@ -440,6 +440,15 @@ class RecordAccumulator:
             batch.future.exception()  # mark retrieved: the records' awaiters report it, not asyncio
         self._finish(batch)
 
+    def unqueue(self, batch: ProducerBatch) -> None:
+        """Take ``batch`` out of its partition's queue (it is failed while waiting for a retry)."""
+        dq = self._queues.get(batch.tp)
+        if dq:
+            try:
+                dq.remove(batch)
+            except ValueError:
+                pass  # not queued: in flight, or already taken
+
     def track(self, batch: ProducerBatch) -> None:
         """Count a batch made outside :meth:`append` (a part of a split batch) as incomplete."""
         self._incomplete.add(batch)

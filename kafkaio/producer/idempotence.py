@@ -34,6 +34,7 @@ Each sequenced batch moves through :class:`BatchSequence` by the table ``_TRANSI
 from __future__ import annotations
 
 import enum
+from collections import deque
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ NO_PRODUCER_ID = -1
 NO_PRODUCER_EPOCH = -1
 _INT32_MAX = 0x7FFFFFFF
 _INT16_MAX = 0x7FFF
+# The broker remembers the last five batches of each producer per partition: a batch among them is
+# answered as a duplicate, never as out of order.
+_BROKER_BATCH_WINDOW = 5
 
 
 def increment_sequence(sequence: int, increment: int) -> int:
@@ -83,7 +87,7 @@ class _Partition:
     """One partition's sequencing (Java's ``TxnPartitionEntry``)."""
 
     __slots__ = ("producer_id", "producer_epoch", "next_sequence", "last_acked", "first_acked",
-                 "in_flight", "unresolved")
+                 "recent_acked", "in_flight", "unresolved")
 
     def __init__(self, producer_id: int, producer_epoch: int) -> None:
         self.producer_id = producer_id
@@ -91,6 +95,8 @@ class _Partition:
         self.next_sequence = 0
         self.last_acked = -1                 # last sequence acknowledged in this epoch
         self.first_acked: int | None = None  # base sequence of the first batch acknowledged
+        # base sequences of the last batches acknowledged (as many as the broker remembers)
+        self.recent_acked: deque[int] = deque(maxlen=_BROKER_BATCH_WINDOW)
         self.in_flight: list[ProducerBatch] = []  # sequenced and undecided, in sequence order
         self.unresolved: int | None = None   # set while a batch given up on may be in the log
 
@@ -106,6 +112,7 @@ class IdempotenceState:
         self.transactional = transactional
         self._partitions: dict[tuple[str, int], _Partition] = {}
         self._to_rewrite: set[tuple[str, int]] = set()
+        self._refused: list[ProducerBatch] = []  # failed by a bump, for the sender to fail
         self.epoch_bump_needed = False
         self.bump_reason = ""
 
@@ -150,9 +157,16 @@ class IdempotenceState:
 
     def _restart(self, entry: _Partition, keep: list[ProducerBatch]) -> None:
         """Batches certainly not written go back to be sequenced again; ``keep`` (possibly written)
-        stay with their epoch and sequence, and the partition moves on when they settle."""
-        for b in entry.in_flight:
-            if b not in keep:
+        stay with their epoch and sequence, and the partition moves on when they settle. A batch
+        certainly not written but followed by a possibly written one could only be written after
+        it, out of order: it is refused instead (:meth:`take_refused`)."""
+        for i, b in enumerate(entry.in_flight):
+            if b in keep:
+                continue
+            if any(later in keep for later in entry.in_flight[i + 1:]):
+                _move(b, _S.REFUSED)
+                self._refused.append(b)
+            else:
                 _move(b, _S.UNSEQUENCED)
                 b.base_sequence = -1
         entry.in_flight = keep
@@ -166,6 +180,13 @@ class IdempotenceState:
         entry.next_sequence = 0
         entry.last_acked = -1
         entry.first_acked = None
+        entry.recent_acked.clear()
+
+    def take_refused(self) -> list[ProducerBatch]:
+        """Batches a bump found certainly not written but impossible to write in order any more:
+        the sender fails them (each once)."""
+        refused, self._refused = self._refused, []
+        return refused
 
     def reset_sequences(self, queued: Iterable[ProducerBatch]) -> None:
         """A transactional producer's new epoch (abort, or transaction v2's EndTxn): nothing is in
@@ -249,6 +270,7 @@ class IdempotenceState:
             entry.last_acked = last
         if entry.first_acked is None or _seq_after(entry.first_acked, batch.base_sequence):
             entry.first_acked = batch.base_sequence
+        entry.recent_acked.append(batch.base_sequence)
         self._remove(entry, batch)
         self._maybe_resolve(batch.tp, entry)
 
@@ -297,26 +319,33 @@ class IdempotenceState:
         return unknown
 
     def out_of_order(self, batch: ProducerBatch) -> bool:
-        """The broker answered OUT_OF_ORDER_SEQUENCE_NUMBER for ``batch`` (it was not written);
-        returns whether to send it again (Java's ``TransactionManager.canRetry``).
+        """The broker answered OUT_OF_ORDER_SEQUENCE_NUMBER for ``batch`` (this attempt wrote
+        nothing); returns whether to send it again (Java's ``TransactionManager.canRetry``, and
+        more: it never re-sequences a batch that may be written, nor writes one out of order).
 
-        While an older batch of the partition is undecided, that batch caused the gap: ``batch``
-        is retried in order. At the expected sequence the gap is certain: the idempotent producer
-        bumps the partition's epoch and sends ``batch`` again (under the new epoch unless an earlier
-        attempt may have written it); for a transactional producer the batch fails and the
-        transaction must be aborted. Before the first sequence the broker acknowledged in this epoch
-        (it took a later batch as the producer's first), a batch no attempt of which may have been
-        written can never be written in order: it fails now, and leaves no gap."""
+        * Had an earlier attempt written ``batch``, the broker would still remember it (fewer than
+          five batches of the partition may have followed it) and answer it as a duplicate: then the
+          answer proves it is not in the log.
+        * A batch certainly not written, after which a later batch of the partition is, or may be,
+          written, can never be written in order: it fails now.
+        * While an older batch is undecided, that batch caused the gap: ``batch`` is retried in
+          order. At the expected sequence the gap is certain: the idempotent producer bumps the
+          partition's epoch (a transactional producer fails the batch: the abort bumps).
+        """
         entry = self._own(batch)
         if entry is None:
             return not self.transactional
+        if _written_after(entry, batch) < _BROKER_BATCH_WINDOW:
+            batch.maybe_written = False
+        if not _possibly_written(batch) and _later_written(entry, batch):
+            return False
         if entry.unresolved is not None:
             if batch.base_sequence == entry.unresolved and not self.transactional:
                 self.request_epoch_bump("out-of-order sequence after a batch given up on", batch.tp)
             return not self.transactional
+        if (entry.producer_id, entry.producer_epoch) != (self.producer_id, self.producer_epoch):
+            return not self.transactional  # bumped already: the partition moves on when it settles
         expected = increment_sequence(entry.last_acked, 1) if entry.last_acked >= 0 else 0
-        if _before_first_ack(entry, batch) and not _possibly_written(batch):
-            return False
         if batch.base_sequence == expected:
             if self.transactional:
                 return False
@@ -377,6 +406,25 @@ class IdempotenceState:
 
     def unacked_count(self) -> int:
         return sum(len(e.in_flight) for e in self._partitions.values())
+
+
+def _written_after(entry: _Partition, batch: ProducerBatch) -> int:
+    """How many batches after ``batch`` the broker may have appended (an upper bound; at most
+    the window it remembers, which is all that matters)."""
+    undecided = sum(1 for b in entry.in_flight if _seq_after(b.base_sequence, batch.base_sequence))
+    acked = sum(1 for seq in entry.recent_acked if _seq_after(seq, batch.base_sequence))
+    if acked == len(entry.recent_acked) == _BROKER_BATCH_WINDOW:
+        return _BROKER_BATCH_WINDOW  # every remembered acknowledgement is later: maybe more were
+    return undecided + acked
+
+
+def _later_written(entry: _Partition, batch: ProducerBatch) -> bool:
+    """A batch after ``batch`` in the partition's sequence is, or may be, in the log."""
+    end = increment_sequence(batch.base_sequence, batch.record_count - 1)
+    if entry.last_acked >= 0 and _seq_after(entry.last_acked, end):
+        return True
+    return any(_possibly_written(b) for b in entry.in_flight
+               if _seq_after(b.base_sequence, batch.base_sequence))
 
 
 def _before_first_ack(entry: _Partition, batch: ProducerBatch) -> bool:

@@ -268,6 +268,7 @@ class Sender:
                     # in flight have settled, so no request is held back for it.
                     log.info("idempotent producer %d: epoch bumped %d -> %d (%s)", idem.producer_id,
                              old, idem.producer_epoch, reason)
+                    self._fail_refused()
                 else:
                     self._fresh_id_needed = True  # the epoch is exhausted: a new producer id
             if not idem.has_producer_id or self._fresh_id_needed:
@@ -282,6 +283,15 @@ class Sender:
             for batch in batches:  # the sender must wake at their deadline while they are out
                 next_in_flight_expiry = min(next_in_flight_expiry, batch.deadline_ms)
         return min(next_check, acc.next_expiry_ms(), next_in_flight_expiry) - now
+
+    def _fail_refused(self) -> None:
+        """Fail the batches the epoch bump refused: certainly not written, and a later batch of
+        their partition may be, so they can no longer be written in order."""
+        for batch in self._idem.take_refused():  # type: ignore[union-attr]
+            self._acc.unqueue(batch)
+            self._fail(batch, OutOfOrderSequenceNumberError(
+                f"{batch.topic}-{batch.partition}: not written, and a later batch of the partition may "
+                f"have been: it cannot be written in order any more (last error: {batch.last_error})"))
 
     def _expire(self, batch: ProducerBatch, now: float, in_flight: bool) -> None:
         """Fail ``batch`` at its delivery timeout, queued or in flight (Java's expiry of both)."""
@@ -345,6 +355,7 @@ class Sender:
         idem.set_producer_id(resp["producer_id"], resp["producer_epoch"])
         if bump:
             log.info("producer %s: epoch %d -> %d", resp["producer_id"], old_epoch, resp["producer_epoch"])
+        self._fail_refused()
         return 0.0
 
     def _fatal(self, exc: KafkaError) -> None:

@@ -257,3 +257,25 @@ async def test_a_slow_node_whose_queue_emptied_is_not_slow_any_more() -> None:
         assert batch is fut._batch
     acc.drain(1e12 + 1e9, lambda _t, p: 1, lambda n: False)
     assert acc.slow_nodes(500) == set()
+
+
+async def test_a_batch_decided_while_its_awaiters_gave_up_still_releases_its_memory() -> None:
+    acc = make_acc(batch_size=1024)
+    fut = await append(acc, 0, b"x" * 100)
+    batch = fut._batch
+    batch.future.cancel()  # what a caller's cancel did to the shared future before BatchWaiter
+    assert acc.memory_used > 0 and acc.incomplete_count == 1
+    acc.complete(batch, 5, -1)
+    assert acc.memory_used == 0 and acc.incomplete_count == 0 and acc.is_complete(batch)
+
+
+async def test_a_queued_batch_failed_by_the_sender_leaves_its_queue() -> None:
+    acc = make_acc(batch_size=1024)
+    first = (await append(acc, 0, b"x" * 100))._batch
+    acc.drain(10**12, leader0, always)
+    acc.reenqueue(first, 0.0)  # waiting for a retry
+    acc.unqueue(first)
+    acc.fail(first, RuntimeError("refused"))
+    second = await append(acc, 0, b"y")
+    drained, _, _ = acc.drain(10**12, leader0, always)
+    assert drained == {0: [second._batch]}  # the failed batch does not hold the partition's queue

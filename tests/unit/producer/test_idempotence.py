@@ -127,15 +127,27 @@ def test_a_bump_sequences_again_only_batches_certainly_not_written() -> None:
     s.refused(refused)
     s.no_answer(unanswered)
     s.refused(refused_after)
-    assert s.out_of_order(refused) is True      # at the expected sequence: a certain gap
-    assert s.epoch_bump_needed
+    s.request_epoch_bump("a certain gap", ("t", 0))
     s.bump_epoch_locally()
-    assert refused.seq_state is S.UNSEQUENCED and refused.base_sequence == -1
-    assert refused_after.seq_state is S.UNSEQUENCED
+    # before a batch that may be written: refused (it could only be written after it)
+    assert refused.seq_state is S.REFUSED and s.take_refused() == [refused] and s.take_refused() == []
+    # after every possibly written one: sequenced again under the new epoch
+    assert refused_after.seq_state is S.UNSEQUENCED and refused_after.base_sequence == -1
     assert (unanswered.seq_state, unanswered.base_sequence, unanswered.producer_epoch) == (S.IN_FLIGHT, 10, 0)
-    assert not s.can_drain(refused)             # waits until the possibly written one settles
+    assert not s.can_drain(refused_after)       # waits until the possibly written one settles
     s.acknowledged(unanswered)
-    assert s.can_drain(refused) and s.assign(refused) == 0 and refused.producer_epoch == 1
+    assert s.can_drain(refused_after) and s.assign(refused_after) == 0 and refused_after.producer_epoch == 1
+
+
+def test_out_of_order_at_the_expected_sequence_bumps_and_sends_again() -> None:
+    s = state()
+    a, b = batch(), batch()
+    send(s, a), send(s, b)
+    s.refused(a), s.refused(b)
+    assert s.out_of_order(a) is True and s.epoch_bump_needed  # the broker lost our sequence
+    s.bump_epoch_locally()
+    assert a.seq_state is b.seq_state is S.UNSEQUENCED
+    assert s.assign(a) == 0 and s.assign(b) == 10 and a.producer_epoch == 1
 
 
 def test_a_batch_in_an_unanswered_request_is_never_sequenced_again() -> None:
@@ -169,16 +181,36 @@ def test_a_refused_batch_before_the_first_acknowledged_one_fails_and_keeps_the_o
     assert s.assign(batch()) == 20
 
 
-def test_a_lost_first_request_is_not_sent_again_under_a_new_epoch() -> None:
+def test_a_lost_first_request_is_proven_unwritten_by_the_out_of_order_answer() -> None:
+    # A's request never arrived; B was taken as the producer's first. A's retry is answered
+    # OUT_OF_ORDER: had A been written, the broker would still remember it (one batch followed) and
+    # answer it as a duplicate. So A is not in the log, and can no longer be written before B.
     s = state()
     first, second = batch(), batch()
     send(s, first), send(s, second)
     s.no_answer(first)
     s.acknowledged(second)
+    send(s, first)
     s.refused(first)
-    assert s.out_of_order(first) is True and not s.epoch_bump_needed  # it may be in the log
+    assert s.out_of_order(first) is False and not s.epoch_bump_needed
+    assert s.gave_up(first, "out of order") is False  # certain: not written
+    assert not s.is_unresolved(("t", 0)) and not s.epoch_bump_needed  # the sequence went on past it
+
+
+def test_out_of_order_says_nothing_when_the_broker_may_have_forgotten_the_batch() -> None:
+    s = state()
+    first = batch()
+    send(s, first)
+    s.no_answer(first)
+    later = [batch() for _ in range(5)]
+    for b in later:
+        send(s, b)
+        s.acknowledged(b)
+    send(s, first)
+    s.refused(first)
+    s.out_of_order(first)
+    assert first.maybe_written  # five batches followed it: a duplicate may be answered out of order
     assert s.gave_up(first, "expired") is True
-    assert not s.is_unresolved(("t", 0))  # the sequence went on past it
 
 
 def test_unknown_producer_id_bumps_the_idempotent_producer_only() -> None:
@@ -284,6 +316,9 @@ ACTIONS = st.lists(st.tuples(st.sampled_from(["new", "new", "drain", "answer", "
           ("refuse", 1, 0, 1), ("drain", 0, 0, 1), ("answer", 0, 0, 1)])
 @example([("new", 0, 0, 1), ("drain", 0, 0, 1), ("new", 0, 0, 1), ("drain", 0, 0, 1), ("lose", 0, 0, 1),
           ("lose", 0, 0, 1), ("expire", 0, 0, 1), ("drain", 0, 0, 1), ("answer", 0, 0, 1)])
+# and the fake broker's finding: the first request lost, the second written but its answer lost
+@example([("new", 0, 0, 1), ("drain", 0, 0, 1), ("new", 0, 0, 1), ("drain", 0, 0, 1), ("drop", 0, 0, 1),
+          ("lose", 0, 0, 1), ("drain", 0, 0, 1), ("answer", 0, 0, 1), ("drain", 0, 0, 1), ("answer", 0, 0, 1)])
 def test_random_interleavings_never_report_an_unacknowledged_batch_nor_reuse_a_sequence(actions) -> None:
     """A batch is delivered only by its own acknowledgement; a batch the broker wrote is never
     written again, nor out of the order sent; two different batches never carry the same (epoch,
@@ -361,7 +396,11 @@ def test_random_interleavings_never_report_an_unacknowledged_batch_nor_reuse_a_s
                     queued.remove(b)
                 failed[b.bid] = s.gave_up(b, "expired")
         if s.epoch_bump_needed:
-            s.bump_epoch_locally()  # as the sender does at its next pass
+            s.bump_epoch_locally()  # as the sender does at its next pass, failing what it refused
+            for b in s.take_refused():
+                if b in queued:
+                    queued.remove(b)
+                failed[b.bid] = False
     written = [bid for entries in broker.log.values() for bid, _ in entries]
     assert len(written) == len(set(written)), "a batch was written twice"
     for tp, entries in broker.log.items():
