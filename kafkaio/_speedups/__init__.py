@@ -7,7 +7,7 @@ and the same behaviour. ``load(name)`` returns the compiled module when it was b
 A build that compiled extensions (a platform wheel, ``pip install`` with a compiler) installs
 ``_compiled.txt`` beside this file, naming them. When one of those is missing, ``import kafkaio`` logs
 one WARNING on the ``kafkaio`` logger; when one is there but fails to import (a broken ``.so``), the
-``load()`` that falls back logs it (still one WARNING in all): the user expected compiled code and would
+``load()`` that falls back, or ``speedups_enabled()``, logs it (still one WARNING in all): the user expected compiled code and would
 otherwise get the slower twins without a word. The pure wheel
 (``KAFKAIO_NO_EXTENSIONS=1`` at build time) and in-place development builds have no marker and never
 warn; ``KAFKAIO_NO_EXTENSIONS=1`` at run time is a choice and never warns either.
@@ -86,7 +86,8 @@ def speedups_enabled() -> bool:
     for name in COMPILED:
         try:
             importlib.import_module(f"{__name__}._{name}")
-        except ImportError:
+        except ImportError as exc:
+            _warn_missing(name, exc)
             return False
     return True
 

@@ -56,3 +56,18 @@ def test_disabled_on_purpose_never_warns(tmp_path, value: str) -> None:
     out = _run(tmp_path, ["nosuchmodule", "checksums"], KAFKAIO_NO_EXTENSIONS=value)
     assert "WARNING" not in out
     assert "enabled False" in out
+
+
+def test_speedups_enabled_warns_about_a_binary_that_fails_to_import(tmp_path) -> None:
+    marker = tmp_path / "_compiled.txt"
+    marker.write_text("checksums\n")
+    code = ("import logging, sys; logging.basicConfig(format='%(levelname)s %(message)s', stream=sys.stdout)\n"
+            "import kafkaio._speedups as s\n"
+            f"s._MARKER = {str(marker)!r}\n"
+            "s.COMPILED = ('checksums',)\n"
+            "print('enabled', s.speedups_enabled(), s.speedups_enabled())\n")
+    env = {k: v for k, v in os.environ.items() if k != "KAFKAIO_NO_EXTENSIONS"}
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                         env=env).stdout
+    assert out.count("WARNING") == 1 and "_checksums cannot be imported" in out
+    assert "enabled False False" in out
