@@ -41,7 +41,10 @@ class RecordMetadata(NamedTuple):
 # The per-record awaitable and the metadata derivation live in the speedups (compiled, or the
 # pure twin kafkaio/_speedups/producer_py.py): they run once per record.
 _impl = _load_speedups("producer")
-RecordFuture = _impl.RecordFuture
+if TYPE_CHECKING:  # both twins have this interface; the stub (_producer.pyi) describes it
+    from kafkaio._speedups._producer import RecordFuture as RecordFuture
+else:
+    RecordFuture = _impl.RecordFuture
 _metadata: Callable[[ProducerBatch, int, int], RecordMetadata] = _impl.record_metadata
 try_append = _impl.try_append
 SendPath = _impl.SendPath  # send()'s common case in one call

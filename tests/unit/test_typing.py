@@ -35,3 +35,7 @@ def test_mypy_rejects_wrong_settings_and_sees_the_real_classes() -> None:
     assert notes[6] == "kafkaio.producer.producer.Producer"
     assert notes[9] == "kafkaio.consumer.consumer.Consumer"
     assert notes[14].startswith("def") and "UnknownTopicOrPartitionError" in notes[14]
+    # send() hands back the record's awaitable, which gives its RecordMetadata
+    assert notes[21] == "kafkaio._speedups._producer.RecordFuture"
+    assert notes[22].endswith("fallback=kafkaio.producer.future.RecordMetadata]")
+    assert notes[23] == notes[22]

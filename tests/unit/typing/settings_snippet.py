@@ -13,3 +13,11 @@ bad_choice = kafkaio.Producer("h:9092", compression_type="brotli")  # error
 bad_admin = kafkaio.Admin("h:9092", request_timeout_ms="5000")  # error
 reveal_type(kafkaio.errors.UnknownTopicOrPartitionError)
 bad_consumer = kafkaio.Consumer("t", isolation_level="read-committed")  # error
+
+
+
+async def send(p: kafkaio.Producer) -> None:
+    fut = await p.send("t", b"v")
+    reveal_type(fut)
+    reveal_type(await fut)
+    reveal_type(await p.send_and_wait("t", b"v"))
