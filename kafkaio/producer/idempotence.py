@@ -25,9 +25,12 @@ The rules, as the Java client's ``TransactionManager`` keeps them:
   batches it has in flight and moves to the new epoch, at sequence 0, when they have settled.
   Batches of a bumped partition that the broker certainly did not write (every attempt refused with
   an answer) are sequenced again under the new epoch; possibly written ones keep theirs.
-* The broker takes any first sequence from a producer it has no state for. When it took a later
-  batch as the producer's first, an earlier batch that it certainly did not write can never follow
-  in order: it fails (OUT_OF_ORDER_SEQUENCE_NUMBER), and its sequences leave no gap.
+* A batch certainly not written that a later written, or possibly written, batch of its partition
+  follows can never be written in order (the broker takes any first sequence from a producer it
+  has no state for, so a later batch can be in the log without it): it fails
+  (OUT_OF_ORDER_SEQUENCE_NUMBER), at the answer or at a bump. An OUT_OF_ORDER answer proves a
+  possibly written batch unwritten while fewer than five batches may follow it: the broker would
+  still remember it, and answer it as a duplicate.
 
 Each sequenced batch moves through :class:`BatchSequence` by the table ``_TRANSITIONS``.
 """
