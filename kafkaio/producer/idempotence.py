@@ -222,6 +222,12 @@ class IdempotenceState:
             return True
         if entry.unresolved is not None:
             return False  # wait until it is known whether a given-up batch is in the log
+        if entry.last_acked < 0 and entry.in_flight:
+            # Until the broker acknowledged a batch of this partition in this epoch, one at a time:
+            # a broker with no state for the producer takes any first sequence, so a second batch
+            # could be written as the first while the first is refused (a new topic's leader not
+            # ready) or lost, and the first could then only be written out of order.
+            return False
         stale = (entry.producer_id, entry.producer_epoch) != (self.producer_id, self.producer_epoch)
         return not (stale and entry.in_flight)
 
