@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, Unpack
 
@@ -68,7 +67,6 @@ class Consumer:
         return self
 
     def _init(self, config: ConsumerConfig, topics: Iterable[str]) -> None:
-        self._running = False  # first: __del__ reads it even when the checks below refuse
         self._config = config
         self._initial_topics = list(topics)
         for topic in self._initial_topics:
@@ -98,11 +96,6 @@ class Consumer:
 
     def __repr__(self) -> str:
         return f"<kafkaio.Consumer group_id={self._config.group_id!r} running={self._running}>"
-
-    def __del__(self) -> None:
-        if getattr(self, "_running", False):
-            warnings.warn(f"unclosed {self!r}: stop() commits, leaves the group and ends its tasks",
-                          ResourceWarning, source=self)
 
     @property
     def config(self) -> ConsumerConfig:
