@@ -14,35 +14,9 @@ from __future__ import annotations
 import random
 from typing import Callable, Sequence
 
-try:  # engineer C's hashing speedup (compiled or pure twin)
-    from kafkaio._speedups import load as _load
+from kafkaio._speedups import load as _load
 
-    murmur2: Callable[[bytes], int] = _load("hashing").murmur2
-except ImportError:  # pragma: no cover - shim until kafkaio._speedups.hashing lands
-    def murmur2(data: bytes) -> int:
-        """Java's ``Utils.murmur2``: 32-bit MurmurHash2, seed 0x9747b28c, returned as signed int."""
-        m = 0x5BD1E995
-        length = len(data)
-        h = (0x9747B28C ^ length) & 0xFFFFFFFF
-        end = length & ~3
-        for i in range(0, end, 4):
-            k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)
-            k = (k * m) & 0xFFFFFFFF
-            k ^= k >> 24
-            k = (k * m) & 0xFFFFFFFF
-            h = ((h * m) & 0xFFFFFFFF) ^ k
-        rem = length & 3
-        if rem == 3:
-            h ^= data[end + 2] << 16
-        if rem >= 2:
-            h ^= data[end + 1] << 8
-        if rem >= 1:
-            h ^= data[end]
-            h = (h * m) & 0xFFFFFFFF
-        h ^= h >> 13
-        h = (h * m) & 0xFFFFFFFF
-        h ^= h >> 15
-        return h - 0x100000000 if h & 0x80000000 else h
+murmur2: Callable[[bytes], int] = _load("hashing").murmur2
 
 __all__ = ["murmur2", "to_positive", "partition_for_key", "StickyPartitioner"]
 
