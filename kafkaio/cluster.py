@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable
 from kafkaio.conn import BrokerConnection
 from kafkaio.errors import (
     AuthenticationError,
+    ErrorCode,
     KafkaConnectionError,
     KafkaError,
     KafkaTimeoutError,
@@ -44,8 +45,6 @@ from kafkaio.tls import build_ssl_context
 log = logging.getLogger(__name__)
 
 PURPOSES = ("default", "produce", "fetch", "group")
-UNKNOWN_TOPIC_OR_PARTITION = 3
-LEADER_NOT_AVAILABLE = 5
 COORDINATOR_KEY_GROUP = 0
 COORDINATOR_KEY_TRANSACTION = 1
 
@@ -90,7 +89,7 @@ class ClusterMetadata:
     topics: dict[str, TopicMetadata] = field(default_factory=dict)
     controller_id: int = -1
     cluster_id: str | None = None
-    # Topics asked for whose last answer was an error (e.g. UNKNOWN_TOPIC_OR_PARTITION, 3).
+    # Topics asked for whose last answer was an error (e.g. UNKNOWN_TOPIC_OR_PARTITION).
     topic_errors: dict[str, int] = field(default_factory=dict)
     updated_at: float = 0.0  # time.monotonic() of the refresh that produced this snapshot
     version: int = 0  # increases by one per successful refresh
@@ -380,7 +379,7 @@ class Cluster:
             if name is None:
                 continue
             t_code = t.get("error_code", 0) or 0
-            if t_code and t_code != LEADER_NOT_AVAILABLE:
+            if t_code and t_code != ErrorCode.LEADER_NOT_AVAILABLE:
                 topic_errors[name] = t_code
                 continue
             previous = old.topics.get(name)
@@ -396,7 +395,7 @@ class Cluster:
                     if cached is not None and 0 <= part.leader_epoch < cached.leader_epoch:
                         part = cached  # stale answer from a lagging broker
                 parts[pid] = part
-            if t_code == LEADER_NOT_AVAILABLE and not parts:
+            if t_code == ErrorCode.LEADER_NOT_AVAILABLE and not parts:
                 topic_errors[name] = t_code
                 continue
             topics[name] = TopicMetadata(name, t.get("topic_id"), bool(t.get("is_internal", False)), parts, t_code)
@@ -495,7 +494,7 @@ class Cluster:
             delay = backoff.fail()
             await asyncio.sleep(delay if left is None else min(delay, left))
         code = self.metadata.topic_errors.get(topic)
-        if code == UNKNOWN_TOPIC_OR_PARTITION:
+        if code == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
             raise UnknownTopicOrPartitionError(f"topic {topic!r} not present in metadata after {timeout_ms} ms")
         raise KafkaTimeoutError(f"timed out waiting for metadata of topic {topic!r}"
                                 + (f" (last error: {last_error})" if last_error else ""))

@@ -35,6 +35,7 @@ from typing import Any, Callable, Protocol
 
 from kafkaio.errors import (
     AuthenticationError,
+    ErrorCode,
     KafkaConnectionError,
     KafkaError,
     KafkaTimeoutError,
@@ -63,8 +64,6 @@ _WRITE_HIGH_WATER = 1 << 20
 _MAX_FRAME = 1 << 30
 _CORR_WRAP = 1 << 31
 _CLIENT_SOFTWARE_NAME = "kafkaio"
-
-UNSUPPORTED_VERSION = 35
 
 # KIP-219: from which version of each API a throttled response means "the broker answered at once
 # and now expects the client to wait" (older versions were delayed by the broker instead). The
@@ -331,7 +330,7 @@ class BrokerConnection:
             resp = await self._send(ApiKey.API_VERSIONS, version, body, timeout)
             code = resp.get("error_code", 0)
             ranges = {k["api_key"]: (k["min_version"], k["max_version"]) for k in resp.get("api_keys") or ()}
-            if code == UNSUPPORTED_VERSION:
+            if code == ErrorCode.UNSUPPORTED_VERSION:
                 # The broker answered in v0 with the ApiVersions range it supports: retry within it.
                 theirs = ranges.get(ApiKey.API_VERSIONS, (0, 0))
                 version = negotiate_version(ApiKey.API_VERSIONS, theirs[0], theirs[1])

@@ -1,28 +1,209 @@
 """Every error kafkaio raises: one class per Kafka error code, plus the client-side errors.
 
-Each class carries three class attributes that the layers above act on:
+:class:`ErrorCode` is the one table of Kafka's error codes: each member is the wire code, named as
+Kafka names it, and knows
 
-- ``errno``: the Kafka error code (``-1`` for errors raised by the client itself);
 - ``retriable``: the same request may succeed if sent again (as in the Java client's
   ``RetriableException`` hierarchy);
 - ``invalid_metadata``: the cached cluster metadata is probably stale and should be refreshed
-  before retrying (the Java client's ``InvalidMetadataException`` hierarchy).
+  before retrying (the Java client's ``InvalidMetadataException`` hierarchy);
+- ``exception``: the class raised for it.
 
-Class names follow the Java client's exception names with ``Exception`` replaced by ``Error``.
-Messages never include secrets: callers pass only names, ids and codes.
+Each error class names its member (``code = ErrorCode.NOT_LEADER_OR_FOLLOWER``) and takes
+``errno``, ``code_name``, ``retriable`` and ``invalid_metadata`` from it; errors raised by the client
+itself have ``errno`` ``-1`` and set their own flags. Class names follow the Java client's exception
+names with ``Exception`` replaced by ``Error``. Messages never include secrets: callers pass only
+names, ids and codes.
 """
 from __future__ import annotations
 
-from typing import NoReturn
+from enum import IntEnum
+from typing import ClassVar, NoReturn
+
+_R = 1  # retriable
+_M = 2  # invalid_metadata
+
+
+class ErrorCode(IntEnum):
+    """Kafka's error codes (Kafka 4.1), with whether each is retriable and invalidates metadata."""
+
+    _flags: int
+
+    def __new__(cls, value: int, flags: int = 0) -> ErrorCode:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member._flags = flags
+        return member
+
+    @property
+    def retriable(self) -> bool:
+        """The same request may succeed if sent again."""
+        return bool(self._flags & _R)
+
+    @property
+    def invalid_metadata(self) -> bool:
+        """The cached metadata is probably stale: refresh it before retrying."""
+        return bool(self._flags & _M)
+
+    @property
+    def exception(self) -> type[KafkaError]:
+        """The class raised for this code (``ValueError`` for ``NONE``)."""
+        return error_for_code(self)
+
+    UNKNOWN_SERVER_ERROR = -1
+    NONE = 0
+    OFFSET_OUT_OF_RANGE = 1
+    CORRUPT_MESSAGE = 2, _R
+    UNKNOWN_TOPIC_OR_PARTITION = 3, _R | _M
+    INVALID_FETCH_SIZE = 4
+    LEADER_NOT_AVAILABLE = 5, _R | _M
+    NOT_LEADER_OR_FOLLOWER = 6, _R | _M
+    REQUEST_TIMED_OUT = 7, _R
+    BROKER_NOT_AVAILABLE = 8
+    REPLICA_NOT_AVAILABLE = 9, _R | _M
+    MESSAGE_TOO_LARGE = 10
+    STALE_CONTROLLER_EPOCH = 11
+    OFFSET_METADATA_TOO_LARGE = 12
+    NETWORK_EXCEPTION = 13, _R | _M
+    COORDINATOR_LOAD_IN_PROGRESS = 14, _R
+    COORDINATOR_NOT_AVAILABLE = 15, _R
+    NOT_COORDINATOR = 16, _R
+    INVALID_TOPIC_EXCEPTION = 17
+    RECORD_LIST_TOO_LARGE = 18
+    NOT_ENOUGH_REPLICAS = 19, _R
+    NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20, _R
+    INVALID_REQUIRED_ACKS = 21
+    ILLEGAL_GENERATION = 22
+    INCONSISTENT_GROUP_PROTOCOL = 23
+    INVALID_GROUP_ID = 24
+    UNKNOWN_MEMBER_ID = 25
+    INVALID_SESSION_TIMEOUT = 26
+    REBALANCE_IN_PROGRESS = 27
+    INVALID_COMMIT_OFFSET_SIZE = 28
+    TOPIC_AUTHORIZATION_FAILED = 29
+    GROUP_AUTHORIZATION_FAILED = 30
+    CLUSTER_AUTHORIZATION_FAILED = 31
+    INVALID_TIMESTAMP = 32
+    UNSUPPORTED_SASL_MECHANISM = 33
+    ILLEGAL_SASL_STATE = 34
+    UNSUPPORTED_VERSION = 35
+    TOPIC_ALREADY_EXISTS = 36
+    INVALID_PARTITIONS = 37
+    INVALID_REPLICATION_FACTOR = 38
+    INVALID_REPLICA_ASSIGNMENT = 39
+    INVALID_CONFIG = 40
+    NOT_CONTROLLER = 41, _R
+    INVALID_REQUEST = 42
+    UNSUPPORTED_FOR_MESSAGE_FORMAT = 43
+    POLICY_VIOLATION = 44
+    OUT_OF_ORDER_SEQUENCE_NUMBER = 45
+    DUPLICATE_SEQUENCE_NUMBER = 46
+    INVALID_PRODUCER_EPOCH = 47
+    INVALID_TXN_STATE = 48
+    INVALID_PRODUCER_ID_MAPPING = 49
+    INVALID_TRANSACTION_TIMEOUT = 50
+    CONCURRENT_TRANSACTIONS = 51, _R
+    TRANSACTION_COORDINATOR_FENCED = 52
+    TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
+    SECURITY_DISABLED = 54
+    OPERATION_NOT_ATTEMPTED = 55
+    KAFKA_STORAGE_ERROR = 56, _R | _M
+    LOG_DIR_NOT_FOUND = 57
+    SASL_AUTHENTICATION_FAILED = 58
+    UNKNOWN_PRODUCER_ID = 59
+    REASSIGNMENT_IN_PROGRESS = 60
+    DELEGATION_TOKEN_AUTH_DISABLED = 61
+    DELEGATION_TOKEN_NOT_FOUND = 62
+    DELEGATION_TOKEN_OWNER_MISMATCH = 63
+    DELEGATION_TOKEN_REQUEST_NOT_ALLOWED = 64
+    DELEGATION_TOKEN_AUTHORIZATION_FAILED = 65
+    DELEGATION_TOKEN_EXPIRED = 66
+    INVALID_PRINCIPAL_TYPE = 67
+    NON_EMPTY_GROUP = 68
+    GROUP_ID_NOT_FOUND = 69
+    FETCH_SESSION_ID_NOT_FOUND = 70, _R
+    INVALID_FETCH_SESSION_EPOCH = 71, _R
+    LISTENER_NOT_FOUND = 72, _R | _M
+    TOPIC_DELETION_DISABLED = 73
+    FENCED_LEADER_EPOCH = 74, _R | _M
+    UNKNOWN_LEADER_EPOCH = 75, _R
+    UNSUPPORTED_COMPRESSION_TYPE = 76
+    STALE_BROKER_EPOCH = 77
+    OFFSET_NOT_AVAILABLE = 78, _R
+    MEMBER_ID_REQUIRED = 79
+    PREFERRED_LEADER_NOT_AVAILABLE = 80, _R | _M
+    GROUP_MAX_SIZE_REACHED = 81
+    FENCED_INSTANCE_ID = 82
+    ELIGIBLE_LEADERS_NOT_AVAILABLE = 83, _R | _M
+    ELECTION_NOT_NEEDED = 84, _R | _M
+    NO_REASSIGNMENT_IN_PROGRESS = 85
+    GROUP_SUBSCRIBED_TO_TOPIC = 86
+    INVALID_RECORD = 87
+    UNSTABLE_OFFSET_COMMIT = 88, _R
+    THROTTLING_QUOTA_EXCEEDED = 89, _R
+    PRODUCER_FENCED = 90
+    RESOURCE_NOT_FOUND = 91
+    DUPLICATE_RESOURCE = 92
+    UNACCEPTABLE_CREDENTIAL = 93
+    INCONSISTENT_VOTER_SET = 94
+    INVALID_UPDATE_VERSION = 95
+    FEATURE_UPDATE_FAILED = 96
+    PRINCIPAL_DESERIALIZATION_FAILURE = 97
+    SNAPSHOT_NOT_FOUND = 98
+    POSITION_OUT_OF_RANGE = 99
+    UNKNOWN_TOPIC_ID = 100, _R | _M
+    DUPLICATE_BROKER_REGISTRATION = 101
+    BROKER_ID_NOT_REGISTERED = 102
+    INCONSISTENT_TOPIC_ID = 103, _R | _M
+    INCONSISTENT_CLUSTER_ID = 104
+    TRANSACTIONAL_ID_NOT_FOUND = 105
+    FETCH_SESSION_TOPIC_ID_ERROR = 106, _R
+    INELIGIBLE_REPLICA = 107
+    NEW_LEADER_ELECTED = 108
+    OFFSET_MOVED_TO_TIERED_STORAGE = 109
+    FENCED_MEMBER_EPOCH = 110
+    UNRELEASED_INSTANCE_ID = 111
+    UNSUPPORTED_ASSIGNOR = 112
+    STALE_MEMBER_EPOCH = 113
+    MISMATCHED_ENDPOINT_TYPE = 114
+    UNSUPPORTED_ENDPOINT_TYPE = 115
+    UNKNOWN_CONTROLLER_ID = 116
+    UNKNOWN_SUBSCRIPTION_ID = 117
+    TELEMETRY_TOO_LARGE = 118
+    INVALID_REGISTRATION = 119
+    TRANSACTION_ABORTABLE = 120
+    INVALID_RECORD_STATE = 121
+    SHARE_SESSION_NOT_FOUND = 122, _R
+    INVALID_SHARE_SESSION_EPOCH = 123, _R
+    FENCED_STATE_EPOCH = 124
+    INVALID_VOTER_KEY = 125
+    DUPLICATE_VOTER = 126
+    VOTER_NOT_FOUND = 127
+    INVALID_REGULAR_EXPRESSION = 128
+    REBOOTSTRAP_REQUIRED = 129
+    STREAMS_INVALID_TOPOLOGY = 130
+    STREAMS_INVALID_TOPOLOGY_EPOCH = 131
+    STREAMS_TOPOLOGY_FENCED = 132
+    SHARE_SESSION_LIMIT_REACHED = 133, _R
 
 
 class KafkaError(Exception):
     """Base class of every kafkaio error."""
 
-    errno: int = -1
-    code_name: str | None = None
-    retriable: bool = False
-    invalid_metadata: bool = False
+    code: ClassVar[ErrorCode | None] = None
+    errno: ClassVar[int] = -1
+    code_name: ClassVar[str | None] = None
+    retriable: ClassVar[bool] = False
+    invalid_metadata: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        code = cls.__dict__.get("code")
+        if code is not None:
+            cls.errno = int(code)
+            cls.code_name = code.name
+            cls.retriable = code.retriable
+            cls.invalid_metadata = code.invalid_metadata
 
     def __init__(self, message: str | None = None, *args: object) -> None:
         super().__init__(*((message, *args) if message is not None else args))
@@ -117,37 +298,31 @@ class AuthorizationError(KafkaError):
 class CorruptRecordError(KafkaError):
     """A record batch failed its CRC, has impossible lengths, or is otherwise corrupt."""
 
-    errno = 2
-    code_name = "CORRUPT_MESSAGE"
-    retriable = True
+    code = ErrorCode.CORRUPT_MESSAGE
 
 
 class RecordTooLargeError(KafkaError):
     """A record is larger than max.request.size or the broker's message.max.bytes."""
 
-    errno = 10
-    code_name = "MESSAGE_TOO_LARGE"
+    code = ErrorCode.MESSAGE_TOO_LARGE
 
 
 class UnsupportedVersionError(KafkaError):
     """No API version is supported by both the broker and kafkaio (also raised by negotiation)."""
 
-    errno = 35
-    code_name = "UNSUPPORTED_VERSION"
+    code = ErrorCode.UNSUPPORTED_VERSION
 
 
 class AuthenticationError(KafkaError):
     """Authentication with the broker failed (SASL or TLS)."""
 
-    errno = 58
-    code_name = "SASL_AUTHENTICATION_FAILED"
+    code = ErrorCode.SASL_AUTHENTICATION_FAILED
 
 
 class ProducerFencedError(KafkaError):
     """Another producer with the same transactional.id has a newer epoch: this one is fenced."""
 
-    errno = 90
-    code_name = "PRODUCER_FENCED"
+    code = ErrorCode.PRODUCER_FENCED
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,826 +332,652 @@ class ProducerFencedError(KafkaError):
 
 class UnknownServerError(KafkaError):
     """UNKNOWN_SERVER_ERROR (-1)."""
-    errno = -1
-    code_name = "UNKNOWN_SERVER_ERROR"
+    code = ErrorCode.UNKNOWN_SERVER_ERROR
 
 
 class OffsetOutOfRangeError(InvalidOffsetError):
     """OFFSET_OUT_OF_RANGE (1)."""
-    errno = 1
-    code_name = "OFFSET_OUT_OF_RANGE"
+    code = ErrorCode.OFFSET_OUT_OF_RANGE
 
 
 class UnknownTopicOrPartitionError(KafkaError):
     """UNKNOWN_TOPIC_OR_PARTITION (3)."""
-    errno = 3
-    code_name = "UNKNOWN_TOPIC_OR_PARTITION"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
 
 
 class InvalidFetchSizeError(KafkaError):
     """INVALID_FETCH_SIZE (4)."""
-    errno = 4
-    code_name = "INVALID_FETCH_SIZE"
+    code = ErrorCode.INVALID_FETCH_SIZE
 
 
 class LeaderNotAvailableError(KafkaError):
     """LEADER_NOT_AVAILABLE (5)."""
-    errno = 5
-    code_name = "LEADER_NOT_AVAILABLE"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.LEADER_NOT_AVAILABLE
 
 
 class NotLeaderOrFollowerError(KafkaError):
     """NOT_LEADER_OR_FOLLOWER (6)."""
-    errno = 6
-    code_name = "NOT_LEADER_OR_FOLLOWER"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.NOT_LEADER_OR_FOLLOWER
 
 
 class RequestTimedOutError(KafkaTimeoutError):
     """REQUEST_TIMED_OUT (7)."""
-    errno = 7
-    code_name = "REQUEST_TIMED_OUT"
-    retriable = True
+    code = ErrorCode.REQUEST_TIMED_OUT
 
 
 class BrokerNotAvailableError(KafkaError):
     """BROKER_NOT_AVAILABLE (8)."""
-    errno = 8
-    code_name = "BROKER_NOT_AVAILABLE"
+    code = ErrorCode.BROKER_NOT_AVAILABLE
 
 
 class ReplicaNotAvailableError(KafkaError):
     """REPLICA_NOT_AVAILABLE (9)."""
-    errno = 9
-    code_name = "REPLICA_NOT_AVAILABLE"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.REPLICA_NOT_AVAILABLE
 
 
 class ControllerMovedError(KafkaError):
     """STALE_CONTROLLER_EPOCH (11)."""
-    errno = 11
-    code_name = "STALE_CONTROLLER_EPOCH"
+    code = ErrorCode.STALE_CONTROLLER_EPOCH
 
 
 class OffsetMetadataTooLargeError(KafkaError):
     """OFFSET_METADATA_TOO_LARGE (12)."""
-    errno = 12
-    code_name = "OFFSET_METADATA_TOO_LARGE"
+    code = ErrorCode.OFFSET_METADATA_TOO_LARGE
 
 
 class NetworkError(KafkaError):
     """NETWORK_EXCEPTION (13)."""
-    errno = 13
-    code_name = "NETWORK_EXCEPTION"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.NETWORK_EXCEPTION
 
 
 class CoordinatorLoadInProgressError(KafkaError):
     """COORDINATOR_LOAD_IN_PROGRESS (14)."""
-    errno = 14
-    code_name = "COORDINATOR_LOAD_IN_PROGRESS"
-    retriable = True
+    code = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
 
 
 class CoordinatorNotAvailableError(KafkaError):
     """COORDINATOR_NOT_AVAILABLE (15)."""
-    errno = 15
-    code_name = "COORDINATOR_NOT_AVAILABLE"
-    retriable = True
+    code = ErrorCode.COORDINATOR_NOT_AVAILABLE
 
 
 class NotCoordinatorError(KafkaError):
     """NOT_COORDINATOR (16)."""
-    errno = 16
-    code_name = "NOT_COORDINATOR"
-    retriable = True
+    code = ErrorCode.NOT_COORDINATOR
 
 
 class InvalidTopicError(KafkaError):
     """INVALID_TOPIC_EXCEPTION (17)."""
-    errno = 17
-    code_name = "INVALID_TOPIC_EXCEPTION"
+    code = ErrorCode.INVALID_TOPIC_EXCEPTION
 
 
 class RecordBatchTooLargeError(KafkaError):
     """RECORD_LIST_TOO_LARGE (18)."""
-    errno = 18
-    code_name = "RECORD_LIST_TOO_LARGE"
+    code = ErrorCode.RECORD_LIST_TOO_LARGE
 
 
 class NotEnoughReplicasError(KafkaError):
     """NOT_ENOUGH_REPLICAS (19)."""
-    errno = 19
-    code_name = "NOT_ENOUGH_REPLICAS"
-    retriable = True
+    code = ErrorCode.NOT_ENOUGH_REPLICAS
 
 
 class NotEnoughReplicasAfterAppendError(KafkaError):
     """NOT_ENOUGH_REPLICAS_AFTER_APPEND (20)."""
-    errno = 20
-    code_name = "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
-    retriable = True
+    code = ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
 
 
 class InvalidRequiredAcksError(KafkaError):
     """INVALID_REQUIRED_ACKS (21)."""
-    errno = 21
-    code_name = "INVALID_REQUIRED_ACKS"
+    code = ErrorCode.INVALID_REQUIRED_ACKS
 
 
 class IllegalGenerationError(KafkaError):
     """ILLEGAL_GENERATION (22)."""
-    errno = 22
-    code_name = "ILLEGAL_GENERATION"
+    code = ErrorCode.ILLEGAL_GENERATION
 
 
 class InconsistentGroupProtocolError(KafkaError):
     """INCONSISTENT_GROUP_PROTOCOL (23)."""
-    errno = 23
-    code_name = "INCONSISTENT_GROUP_PROTOCOL"
+    code = ErrorCode.INCONSISTENT_GROUP_PROTOCOL
 
 
 class InvalidGroupIdError(KafkaError):
     """INVALID_GROUP_ID (24)."""
-    errno = 24
-    code_name = "INVALID_GROUP_ID"
+    code = ErrorCode.INVALID_GROUP_ID
 
 
 class UnknownMemberIdError(KafkaError):
     """UNKNOWN_MEMBER_ID (25)."""
-    errno = 25
-    code_name = "UNKNOWN_MEMBER_ID"
+    code = ErrorCode.UNKNOWN_MEMBER_ID
 
 
 class InvalidSessionTimeoutError(KafkaError):
     """INVALID_SESSION_TIMEOUT (26)."""
-    errno = 26
-    code_name = "INVALID_SESSION_TIMEOUT"
+    code = ErrorCode.INVALID_SESSION_TIMEOUT
 
 
 class RebalanceInProgressError(KafkaError):
     """REBALANCE_IN_PROGRESS (27)."""
-    errno = 27
-    code_name = "REBALANCE_IN_PROGRESS"
+    code = ErrorCode.REBALANCE_IN_PROGRESS
 
 
 class InvalidCommitOffsetSizeError(KafkaError):
     """INVALID_COMMIT_OFFSET_SIZE (28)."""
-    errno = 28
-    code_name = "INVALID_COMMIT_OFFSET_SIZE"
+    code = ErrorCode.INVALID_COMMIT_OFFSET_SIZE
 
 
 class TopicAuthorizationError(AuthorizationError):
     """TOPIC_AUTHORIZATION_FAILED (29)."""
-    errno = 29
-    code_name = "TOPIC_AUTHORIZATION_FAILED"
+    code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
 
 
 class GroupAuthorizationError(AuthorizationError):
     """GROUP_AUTHORIZATION_FAILED (30)."""
-    errno = 30
-    code_name = "GROUP_AUTHORIZATION_FAILED"
+    code = ErrorCode.GROUP_AUTHORIZATION_FAILED
 
 
 class ClusterAuthorizationError(AuthorizationError):
     """CLUSTER_AUTHORIZATION_FAILED (31)."""
-    errno = 31
-    code_name = "CLUSTER_AUTHORIZATION_FAILED"
+    code = ErrorCode.CLUSTER_AUTHORIZATION_FAILED
 
 
 class InvalidTimestampError(KafkaError):
     """INVALID_TIMESTAMP (32)."""
-    errno = 32
-    code_name = "INVALID_TIMESTAMP"
+    code = ErrorCode.INVALID_TIMESTAMP
 
 
 class UnsupportedSaslMechanismError(AuthenticationError):
     """UNSUPPORTED_SASL_MECHANISM (33)."""
-    errno = 33
-    code_name = "UNSUPPORTED_SASL_MECHANISM"
+    code = ErrorCode.UNSUPPORTED_SASL_MECHANISM
 
 
 class IllegalSaslStateError(AuthenticationError):
     """ILLEGAL_SASL_STATE (34)."""
-    errno = 34
-    code_name = "ILLEGAL_SASL_STATE"
+    code = ErrorCode.ILLEGAL_SASL_STATE
 
 
 class TopicExistsError(KafkaError):
     """TOPIC_ALREADY_EXISTS (36)."""
-    errno = 36
-    code_name = "TOPIC_ALREADY_EXISTS"
+    code = ErrorCode.TOPIC_ALREADY_EXISTS
 
 
 class InvalidPartitionsError(KafkaError):
     """INVALID_PARTITIONS (37)."""
-    errno = 37
-    code_name = "INVALID_PARTITIONS"
+    code = ErrorCode.INVALID_PARTITIONS
 
 
 class InvalidReplicationFactorError(KafkaError):
     """INVALID_REPLICATION_FACTOR (38)."""
-    errno = 38
-    code_name = "INVALID_REPLICATION_FACTOR"
+    code = ErrorCode.INVALID_REPLICATION_FACTOR
 
 
 class InvalidReplicaAssignmentError(KafkaError):
     """INVALID_REPLICA_ASSIGNMENT (39)."""
-    errno = 39
-    code_name = "INVALID_REPLICA_ASSIGNMENT"
+    code = ErrorCode.INVALID_REPLICA_ASSIGNMENT
 
 
 class InvalidConfigurationError(KafkaError):
     """INVALID_CONFIG (40)."""
-    errno = 40
-    code_name = "INVALID_CONFIG"
+    code = ErrorCode.INVALID_CONFIG
 
 
 class NotControllerError(KafkaError):
     """NOT_CONTROLLER (41)."""
-    errno = 41
-    code_name = "NOT_CONTROLLER"
-    retriable = True
+    code = ErrorCode.NOT_CONTROLLER
 
 
 class InvalidRequestError(KafkaError):
     """INVALID_REQUEST (42)."""
-    errno = 42
-    code_name = "INVALID_REQUEST"
+    code = ErrorCode.INVALID_REQUEST
 
 
 class UnsupportedForMessageFormatError(KafkaError):
     """UNSUPPORTED_FOR_MESSAGE_FORMAT (43)."""
-    errno = 43
-    code_name = "UNSUPPORTED_FOR_MESSAGE_FORMAT"
+    code = ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT
 
 
 class PolicyViolationError(KafkaError):
     """POLICY_VIOLATION (44)."""
-    errno = 44
-    code_name = "POLICY_VIOLATION"
+    code = ErrorCode.POLICY_VIOLATION
 
 
 class OutOfOrderSequenceNumberError(KafkaError):
     """OUT_OF_ORDER_SEQUENCE_NUMBER (45)."""
-    errno = 45
-    code_name = "OUT_OF_ORDER_SEQUENCE_NUMBER"
+    code = ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
 
 
 class DuplicateSequenceNumberError(KafkaError):
     """DUPLICATE_SEQUENCE_NUMBER (46)."""
-    errno = 46
-    code_name = "DUPLICATE_SEQUENCE_NUMBER"
+    code = ErrorCode.DUPLICATE_SEQUENCE_NUMBER
 
 
 class InvalidProducerEpochError(KafkaError):
     """INVALID_PRODUCER_EPOCH (47)."""
-    errno = 47
-    code_name = "INVALID_PRODUCER_EPOCH"
+    code = ErrorCode.INVALID_PRODUCER_EPOCH
 
 
 class InvalidTxnStateError(KafkaError):
     """INVALID_TXN_STATE (48)."""
-    errno = 48
-    code_name = "INVALID_TXN_STATE"
+    code = ErrorCode.INVALID_TXN_STATE
 
 
 class InvalidPidMappingError(KafkaError):
     """INVALID_PRODUCER_ID_MAPPING (49)."""
-    errno = 49
-    code_name = "INVALID_PRODUCER_ID_MAPPING"
+    code = ErrorCode.INVALID_PRODUCER_ID_MAPPING
 
 
 class InvalidTxnTimeoutError(KafkaError):
     """INVALID_TRANSACTION_TIMEOUT (50)."""
-    errno = 50
-    code_name = "INVALID_TRANSACTION_TIMEOUT"
+    code = ErrorCode.INVALID_TRANSACTION_TIMEOUT
 
 
 class ConcurrentTransactionsError(KafkaError):
     """CONCURRENT_TRANSACTIONS (51)."""
-    errno = 51
-    code_name = "CONCURRENT_TRANSACTIONS"
-    retriable = True
+    code = ErrorCode.CONCURRENT_TRANSACTIONS
 
 
 class TransactionCoordinatorFencedError(KafkaError):
     """TRANSACTION_COORDINATOR_FENCED (52)."""
-    errno = 52
-    code_name = "TRANSACTION_COORDINATOR_FENCED"
+    code = ErrorCode.TRANSACTION_COORDINATOR_FENCED
 
 
 class TransactionalIdAuthorizationError(AuthorizationError):
     """TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53)."""
-    errno = 53
-    code_name = "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"
+    code = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
 
 
 class SecurityDisabledError(KafkaError):
     """SECURITY_DISABLED (54)."""
-    errno = 54
-    code_name = "SECURITY_DISABLED"
+    code = ErrorCode.SECURITY_DISABLED
 
 
 class OperationNotAttemptedError(KafkaError):
     """OPERATION_NOT_ATTEMPTED (55)."""
-    errno = 55
-    code_name = "OPERATION_NOT_ATTEMPTED"
+    code = ErrorCode.OPERATION_NOT_ATTEMPTED
 
 
 class KafkaStorageError(KafkaError):
     """KAFKA_STORAGE_ERROR (56)."""
-    errno = 56
-    code_name = "KAFKA_STORAGE_ERROR"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.KAFKA_STORAGE_ERROR
 
 
 class LogDirNotFoundError(KafkaError):
     """LOG_DIR_NOT_FOUND (57)."""
-    errno = 57
-    code_name = "LOG_DIR_NOT_FOUND"
+    code = ErrorCode.LOG_DIR_NOT_FOUND
 
 
 class SaslAuthenticationError(AuthenticationError):
     """SASL_AUTHENTICATION_FAILED (58)."""
-    errno = 58
-    code_name = "SASL_AUTHENTICATION_FAILED"
+    code = ErrorCode.SASL_AUTHENTICATION_FAILED
 
 
 class UnknownProducerIdError(KafkaError):
     """UNKNOWN_PRODUCER_ID (59)."""
-    errno = 59
-    code_name = "UNKNOWN_PRODUCER_ID"
+    code = ErrorCode.UNKNOWN_PRODUCER_ID
 
 
 class ReassignmentInProgressError(KafkaError):
     """REASSIGNMENT_IN_PROGRESS (60)."""
-    errno = 60
-    code_name = "REASSIGNMENT_IN_PROGRESS"
+    code = ErrorCode.REASSIGNMENT_IN_PROGRESS
 
 
 class DelegationTokenDisabledError(KafkaError):
     """DELEGATION_TOKEN_AUTH_DISABLED (61)."""
-    errno = 61
-    code_name = "DELEGATION_TOKEN_AUTH_DISABLED"
+    code = ErrorCode.DELEGATION_TOKEN_AUTH_DISABLED
 
 
 class DelegationTokenNotFoundError(KafkaError):
     """DELEGATION_TOKEN_NOT_FOUND (62)."""
-    errno = 62
-    code_name = "DELEGATION_TOKEN_NOT_FOUND"
+    code = ErrorCode.DELEGATION_TOKEN_NOT_FOUND
 
 
 class DelegationTokenOwnerMismatchError(KafkaError):
     """DELEGATION_TOKEN_OWNER_MISMATCH (63)."""
-    errno = 63
-    code_name = "DELEGATION_TOKEN_OWNER_MISMATCH"
+    code = ErrorCode.DELEGATION_TOKEN_OWNER_MISMATCH
 
 
 class UnsupportedByAuthenticationError(KafkaError):
     """DELEGATION_TOKEN_REQUEST_NOT_ALLOWED (64)."""
-    errno = 64
-    code_name = "DELEGATION_TOKEN_REQUEST_NOT_ALLOWED"
+    code = ErrorCode.DELEGATION_TOKEN_REQUEST_NOT_ALLOWED
 
 
 class DelegationTokenAuthorizationError(AuthorizationError):
     """DELEGATION_TOKEN_AUTHORIZATION_FAILED (65)."""
-    errno = 65
-    code_name = "DELEGATION_TOKEN_AUTHORIZATION_FAILED"
+    code = ErrorCode.DELEGATION_TOKEN_AUTHORIZATION_FAILED
 
 
 class DelegationTokenExpiredError(KafkaError):
     """DELEGATION_TOKEN_EXPIRED (66)."""
-    errno = 66
-    code_name = "DELEGATION_TOKEN_EXPIRED"
+    code = ErrorCode.DELEGATION_TOKEN_EXPIRED
 
 
 class InvalidPrincipalTypeError(KafkaError):
     """INVALID_PRINCIPAL_TYPE (67)."""
-    errno = 67
-    code_name = "INVALID_PRINCIPAL_TYPE"
+    code = ErrorCode.INVALID_PRINCIPAL_TYPE
 
 
 class GroupNotEmptyError(KafkaError):
     """NON_EMPTY_GROUP (68)."""
-    errno = 68
-    code_name = "NON_EMPTY_GROUP"
+    code = ErrorCode.NON_EMPTY_GROUP
 
 
 class GroupIdNotFoundError(KafkaError):
     """GROUP_ID_NOT_FOUND (69)."""
-    errno = 69
-    code_name = "GROUP_ID_NOT_FOUND"
+    code = ErrorCode.GROUP_ID_NOT_FOUND
 
 
 class FetchSessionIdNotFoundError(KafkaError):
     """FETCH_SESSION_ID_NOT_FOUND (70)."""
-    errno = 70
-    code_name = "FETCH_SESSION_ID_NOT_FOUND"
-    retriable = True
+    code = ErrorCode.FETCH_SESSION_ID_NOT_FOUND
 
 
 class InvalidFetchSessionEpochError(KafkaError):
     """INVALID_FETCH_SESSION_EPOCH (71)."""
-    errno = 71
-    code_name = "INVALID_FETCH_SESSION_EPOCH"
-    retriable = True
+    code = ErrorCode.INVALID_FETCH_SESSION_EPOCH
 
 
 class ListenerNotFoundError(KafkaError):
     """LISTENER_NOT_FOUND (72)."""
-    errno = 72
-    code_name = "LISTENER_NOT_FOUND"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.LISTENER_NOT_FOUND
 
 
 class TopicDeletionDisabledError(KafkaError):
     """TOPIC_DELETION_DISABLED (73)."""
-    errno = 73
-    code_name = "TOPIC_DELETION_DISABLED"
+    code = ErrorCode.TOPIC_DELETION_DISABLED
 
 
 class FencedLeaderEpochError(KafkaError):
     """FENCED_LEADER_EPOCH (74)."""
-    errno = 74
-    code_name = "FENCED_LEADER_EPOCH"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.FENCED_LEADER_EPOCH
 
 
 class UnknownLeaderEpochError(KafkaError):
     """UNKNOWN_LEADER_EPOCH (75)."""
-    errno = 75
-    code_name = "UNKNOWN_LEADER_EPOCH"
-    retriable = True
+    code = ErrorCode.UNKNOWN_LEADER_EPOCH
 
 
 class UnsupportedCompressionTypeError(KafkaError):
     """UNSUPPORTED_COMPRESSION_TYPE (76)."""
-    errno = 76
-    code_name = "UNSUPPORTED_COMPRESSION_TYPE"
+    code = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE
 
 
 class StaleBrokerEpochError(KafkaError):
     """STALE_BROKER_EPOCH (77)."""
-    errno = 77
-    code_name = "STALE_BROKER_EPOCH"
+    code = ErrorCode.STALE_BROKER_EPOCH
 
 
 class OffsetNotAvailableError(KafkaError):
     """OFFSET_NOT_AVAILABLE (78)."""
-    errno = 78
-    code_name = "OFFSET_NOT_AVAILABLE"
-    retriable = True
+    code = ErrorCode.OFFSET_NOT_AVAILABLE
 
 
 class MemberIdRequiredError(KafkaError):
     """MEMBER_ID_REQUIRED (79)."""
-    errno = 79
-    code_name = "MEMBER_ID_REQUIRED"
+    code = ErrorCode.MEMBER_ID_REQUIRED
 
 
 class PreferredLeaderNotAvailableError(KafkaError):
     """PREFERRED_LEADER_NOT_AVAILABLE (80)."""
-    errno = 80
-    code_name = "PREFERRED_LEADER_NOT_AVAILABLE"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE
 
 
 class GroupMaxSizeReachedError(KafkaError):
     """GROUP_MAX_SIZE_REACHED (81)."""
-    errno = 81
-    code_name = "GROUP_MAX_SIZE_REACHED"
+    code = ErrorCode.GROUP_MAX_SIZE_REACHED
 
 
 class FencedInstanceIdError(KafkaError):
     """FENCED_INSTANCE_ID (82)."""
-    errno = 82
-    code_name = "FENCED_INSTANCE_ID"
+    code = ErrorCode.FENCED_INSTANCE_ID
 
 
 class EligibleLeadersNotAvailableError(KafkaError):
     """ELIGIBLE_LEADERS_NOT_AVAILABLE (83)."""
-    errno = 83
-    code_name = "ELIGIBLE_LEADERS_NOT_AVAILABLE"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE
 
 
 class ElectionNotNeededError(KafkaError):
     """ELECTION_NOT_NEEDED (84)."""
-    errno = 84
-    code_name = "ELECTION_NOT_NEEDED"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.ELECTION_NOT_NEEDED
 
 
 class NoReassignmentInProgressError(KafkaError):
     """NO_REASSIGNMENT_IN_PROGRESS (85)."""
-    errno = 85
-    code_name = "NO_REASSIGNMENT_IN_PROGRESS"
+    code = ErrorCode.NO_REASSIGNMENT_IN_PROGRESS
 
 
 class GroupSubscribedToTopicError(KafkaError):
     """GROUP_SUBSCRIBED_TO_TOPIC (86)."""
-    errno = 86
-    code_name = "GROUP_SUBSCRIBED_TO_TOPIC"
+    code = ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC
 
 
 class InvalidRecordError(KafkaError):
     """INVALID_RECORD (87)."""
-    errno = 87
-    code_name = "INVALID_RECORD"
+    code = ErrorCode.INVALID_RECORD
 
 
 class UnstableOffsetCommitError(KafkaError):
     """UNSTABLE_OFFSET_COMMIT (88)."""
-    errno = 88
-    code_name = "UNSTABLE_OFFSET_COMMIT"
-    retriable = True
+    code = ErrorCode.UNSTABLE_OFFSET_COMMIT
 
 
 class ThrottlingQuotaExceededError(KafkaError):
     """THROTTLING_QUOTA_EXCEEDED (89)."""
-    errno = 89
-    code_name = "THROTTLING_QUOTA_EXCEEDED"
-    retriable = True
+    code = ErrorCode.THROTTLING_QUOTA_EXCEEDED
 
 
 class ResourceNotFoundError(KafkaError):
     """RESOURCE_NOT_FOUND (91)."""
-    errno = 91
-    code_name = "RESOURCE_NOT_FOUND"
+    code = ErrorCode.RESOURCE_NOT_FOUND
 
 
 class DuplicateResourceError(KafkaError):
     """DUPLICATE_RESOURCE (92)."""
-    errno = 92
-    code_name = "DUPLICATE_RESOURCE"
+    code = ErrorCode.DUPLICATE_RESOURCE
 
 
 class UnacceptableCredentialError(KafkaError):
     """UNACCEPTABLE_CREDENTIAL (93)."""
-    errno = 93
-    code_name = "UNACCEPTABLE_CREDENTIAL"
+    code = ErrorCode.UNACCEPTABLE_CREDENTIAL
 
 
 class InconsistentVoterSetError(KafkaError):
     """INCONSISTENT_VOTER_SET (94)."""
-    errno = 94
-    code_name = "INCONSISTENT_VOTER_SET"
+    code = ErrorCode.INCONSISTENT_VOTER_SET
 
 
 class InvalidUpdateVersionError(KafkaError):
     """INVALID_UPDATE_VERSION (95)."""
-    errno = 95
-    code_name = "INVALID_UPDATE_VERSION"
+    code = ErrorCode.INVALID_UPDATE_VERSION
 
 
 class FeatureUpdateFailedError(KafkaError):
     """FEATURE_UPDATE_FAILED (96)."""
-    errno = 96
-    code_name = "FEATURE_UPDATE_FAILED"
+    code = ErrorCode.FEATURE_UPDATE_FAILED
 
 
 class PrincipalDeserializationError(KafkaError):
     """PRINCIPAL_DESERIALIZATION_FAILURE (97)."""
-    errno = 97
-    code_name = "PRINCIPAL_DESERIALIZATION_FAILURE"
+    code = ErrorCode.PRINCIPAL_DESERIALIZATION_FAILURE
 
 
 class SnapshotNotFoundError(KafkaError):
     """SNAPSHOT_NOT_FOUND (98)."""
-    errno = 98
-    code_name = "SNAPSHOT_NOT_FOUND"
+    code = ErrorCode.SNAPSHOT_NOT_FOUND
 
 
 class PositionOutOfRangeError(KafkaError):
     """POSITION_OUT_OF_RANGE (99)."""
-    errno = 99
-    code_name = "POSITION_OUT_OF_RANGE"
+    code = ErrorCode.POSITION_OUT_OF_RANGE
 
 
 class UnknownTopicIdError(KafkaError):
     """UNKNOWN_TOPIC_ID (100)."""
-    errno = 100
-    code_name = "UNKNOWN_TOPIC_ID"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.UNKNOWN_TOPIC_ID
 
 
 class DuplicateBrokerRegistrationError(KafkaError):
     """DUPLICATE_BROKER_REGISTRATION (101)."""
-    errno = 101
-    code_name = "DUPLICATE_BROKER_REGISTRATION"
+    code = ErrorCode.DUPLICATE_BROKER_REGISTRATION
 
 
 class BrokerIdNotRegisteredError(KafkaError):
     """BROKER_ID_NOT_REGISTERED (102)."""
-    errno = 102
-    code_name = "BROKER_ID_NOT_REGISTERED"
+    code = ErrorCode.BROKER_ID_NOT_REGISTERED
 
 
 class InconsistentTopicIdError(KafkaError):
     """INCONSISTENT_TOPIC_ID (103)."""
-    errno = 103
-    code_name = "INCONSISTENT_TOPIC_ID"
-    retriable = True
-    invalid_metadata = True
+    code = ErrorCode.INCONSISTENT_TOPIC_ID
 
 
 class InconsistentClusterIdError(KafkaError):
     """INCONSISTENT_CLUSTER_ID (104)."""
-    errno = 104
-    code_name = "INCONSISTENT_CLUSTER_ID"
+    code = ErrorCode.INCONSISTENT_CLUSTER_ID
 
 
 class TransactionalIdNotFoundError(KafkaError):
     """TRANSACTIONAL_ID_NOT_FOUND (105)."""
-    errno = 105
-    code_name = "TRANSACTIONAL_ID_NOT_FOUND"
+    code = ErrorCode.TRANSACTIONAL_ID_NOT_FOUND
 
 
 class FetchSessionTopicIdError(KafkaError):
     """FETCH_SESSION_TOPIC_ID_ERROR (106)."""
-    errno = 106
-    code_name = "FETCH_SESSION_TOPIC_ID_ERROR"
-    retriable = True
+    code = ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR
 
 
 class IneligibleReplicaError(KafkaError):
     """INELIGIBLE_REPLICA (107)."""
-    errno = 107
-    code_name = "INELIGIBLE_REPLICA"
+    code = ErrorCode.INELIGIBLE_REPLICA
 
 
 class NewLeaderElectedError(KafkaError):
     """NEW_LEADER_ELECTED (108)."""
-    errno = 108
-    code_name = "NEW_LEADER_ELECTED"
+    code = ErrorCode.NEW_LEADER_ELECTED
 
 
 class OffsetMovedToTieredStorageError(KafkaError):
     """OFFSET_MOVED_TO_TIERED_STORAGE (109)."""
-    errno = 109
-    code_name = "OFFSET_MOVED_TO_TIERED_STORAGE"
+    code = ErrorCode.OFFSET_MOVED_TO_TIERED_STORAGE
 
 
 class FencedMemberEpochError(KafkaError):
     """FENCED_MEMBER_EPOCH (110)."""
-    errno = 110
-    code_name = "FENCED_MEMBER_EPOCH"
+    code = ErrorCode.FENCED_MEMBER_EPOCH
 
 
 class UnreleasedInstanceIdError(KafkaError):
     """UNRELEASED_INSTANCE_ID (111)."""
-    errno = 111
-    code_name = "UNRELEASED_INSTANCE_ID"
+    code = ErrorCode.UNRELEASED_INSTANCE_ID
 
 
 class UnsupportedAssignorError(KafkaError):
     """UNSUPPORTED_ASSIGNOR (112)."""
-    errno = 112
-    code_name = "UNSUPPORTED_ASSIGNOR"
+    code = ErrorCode.UNSUPPORTED_ASSIGNOR
 
 
 class StaleMemberEpochError(KafkaError):
     """STALE_MEMBER_EPOCH (113)."""
-    errno = 113
-    code_name = "STALE_MEMBER_EPOCH"
+    code = ErrorCode.STALE_MEMBER_EPOCH
 
 
 class MismatchedEndpointTypeError(KafkaError):
     """MISMATCHED_ENDPOINT_TYPE (114)."""
-    errno = 114
-    code_name = "MISMATCHED_ENDPOINT_TYPE"
+    code = ErrorCode.MISMATCHED_ENDPOINT_TYPE
 
 
 class UnsupportedEndpointTypeError(KafkaError):
     """UNSUPPORTED_ENDPOINT_TYPE (115)."""
-    errno = 115
-    code_name = "UNSUPPORTED_ENDPOINT_TYPE"
+    code = ErrorCode.UNSUPPORTED_ENDPOINT_TYPE
 
 
 class UnknownControllerIdError(KafkaError):
     """UNKNOWN_CONTROLLER_ID (116)."""
-    errno = 116
-    code_name = "UNKNOWN_CONTROLLER_ID"
+    code = ErrorCode.UNKNOWN_CONTROLLER_ID
 
 
 class UnknownSubscriptionIdError(KafkaError):
     """UNKNOWN_SUBSCRIPTION_ID (117)."""
-    errno = 117
-    code_name = "UNKNOWN_SUBSCRIPTION_ID"
+    code = ErrorCode.UNKNOWN_SUBSCRIPTION_ID
 
 
 class TelemetryTooLargeError(KafkaError):
     """TELEMETRY_TOO_LARGE (118)."""
-    errno = 118
-    code_name = "TELEMETRY_TOO_LARGE"
+    code = ErrorCode.TELEMETRY_TOO_LARGE
 
 
 class InvalidRegistrationError(KafkaError):
     """INVALID_REGISTRATION (119)."""
-    errno = 119
-    code_name = "INVALID_REGISTRATION"
+    code = ErrorCode.INVALID_REGISTRATION
 
 
 class TransactionAbortableError(KafkaError):
     """TRANSACTION_ABORTABLE (120)."""
-    errno = 120
-    code_name = "TRANSACTION_ABORTABLE"
+    code = ErrorCode.TRANSACTION_ABORTABLE
 
 
 class InvalidRecordStateError(KafkaError):
     """INVALID_RECORD_STATE (121)."""
-    errno = 121
-    code_name = "INVALID_RECORD_STATE"
+    code = ErrorCode.INVALID_RECORD_STATE
 
 
 class ShareSessionNotFoundError(KafkaError):
     """SHARE_SESSION_NOT_FOUND (122)."""
-    errno = 122
-    code_name = "SHARE_SESSION_NOT_FOUND"
-    retriable = True
+    code = ErrorCode.SHARE_SESSION_NOT_FOUND
 
 
 class InvalidShareSessionEpochError(KafkaError):
     """INVALID_SHARE_SESSION_EPOCH (123)."""
-    errno = 123
-    code_name = "INVALID_SHARE_SESSION_EPOCH"
-    retriable = True
+    code = ErrorCode.INVALID_SHARE_SESSION_EPOCH
 
 
 class FencedStateEpochError(KafkaError):
     """FENCED_STATE_EPOCH (124)."""
-    errno = 124
-    code_name = "FENCED_STATE_EPOCH"
+    code = ErrorCode.FENCED_STATE_EPOCH
 
 
 class InvalidVoterKeyError(KafkaError):
     """INVALID_VOTER_KEY (125)."""
-    errno = 125
-    code_name = "INVALID_VOTER_KEY"
+    code = ErrorCode.INVALID_VOTER_KEY
 
 
 class DuplicateVoterError(KafkaError):
     """DUPLICATE_VOTER (126)."""
-    errno = 126
-    code_name = "DUPLICATE_VOTER"
+    code = ErrorCode.DUPLICATE_VOTER
 
 
 class VoterNotFoundError(KafkaError):
     """VOTER_NOT_FOUND (127)."""
-    errno = 127
-    code_name = "VOTER_NOT_FOUND"
+    code = ErrorCode.VOTER_NOT_FOUND
 
 
 class InvalidRegularExpressionError(KafkaError):
     """INVALID_REGULAR_EXPRESSION (128)."""
-    errno = 128
-    code_name = "INVALID_REGULAR_EXPRESSION"
+    code = ErrorCode.INVALID_REGULAR_EXPRESSION
 
 
 class RebootstrapRequiredError(KafkaError):
     """REBOOTSTRAP_REQUIRED (129)."""
-    errno = 129
-    code_name = "REBOOTSTRAP_REQUIRED"
+    code = ErrorCode.REBOOTSTRAP_REQUIRED
 
 
 class StreamsInvalidTopologyError(KafkaError):
     """STREAMS_INVALID_TOPOLOGY (130)."""
-    errno = 130
-    code_name = "STREAMS_INVALID_TOPOLOGY"
+    code = ErrorCode.STREAMS_INVALID_TOPOLOGY
 
 
 class StreamsInvalidTopologyEpochError(KafkaError):
     """STREAMS_INVALID_TOPOLOGY_EPOCH (131)."""
-    errno = 131
-    code_name = "STREAMS_INVALID_TOPOLOGY_EPOCH"
+    code = ErrorCode.STREAMS_INVALID_TOPOLOGY_EPOCH
 
 
 class StreamsTopologyFencedError(KafkaError):
     """STREAMS_TOPOLOGY_FENCED (132)."""
-    errno = 132
-    code_name = "STREAMS_TOPOLOGY_FENCED"
+    code = ErrorCode.STREAMS_TOPOLOGY_FENCED
 
 
 class ShareSessionLimitReachedError(KafkaError):
     """SHARE_SESSION_LIMIT_REACHED (133)."""
-    errno = 133
-    code_name = "SHARE_SESSION_LIMIT_REACHED"
-    retriable = True
+    code = ErrorCode.SHARE_SESSION_LIMIT_REACHED
 
 
 # Names other clients (aiokafka, kafka-python, the Java client) use for the same classes.
@@ -989,11 +990,15 @@ InvalidConfigError = InvalidConfigurationError
 
 
 def _build_registry() -> dict[int, type[KafkaError]]:
-    # Later definitions win, so the specific SaslAuthenticationError (58) replaces its base class.
+    # The classes that name a code themselves; later definitions win, so the specific
+    # SaslAuthenticationError (58) replaces its base class.
     registry: dict[int, type[KafkaError]] = {}
     for value in list(globals().values()):
-        if isinstance(value, type) and issubclass(value, KafkaError) and value.code_name is not None:
+        if isinstance(value, type) and issubclass(value, KafkaError) and "code" in value.__dict__:
             registry[value.errno] = value
+    missing = [c.name for c in ErrorCode if c and c not in registry]
+    if missing:  # pragma: no cover - caught by the import in every test run
+        raise AssertionError(f"error codes without a class: {missing}")
     return registry
 
 
@@ -1006,8 +1011,8 @@ class LogTruncationError(OffsetOutOfRangeError):
 
     ``topic_partition``; ``offset``, the position; ``divergent_offset``, an
     :class:`~kafkaio.structs.OffsetAndMetadata` of where the log diverges (the end of the last leader
-    epoch the log and the consumer agree on) with that epoch. Seek to continue. Defined after the
-    registry: raised by the client, never made from an error code (as Java's
+    epoch the log and the consumer agree on) with that epoch. Seek to continue. Raised by the
+    client, never made from an error code (as Java's
     ``LogTruncationException``, a subclass of ``OffsetOutOfRangeException``)."""
 
 

@@ -99,3 +99,22 @@ def test_messages_are_only_what_the_caller_passed() -> None:
     err = e.ConfigError("sasl_plain_password must be a str")
     assert str(err) == "sasl_plain_password must be a str" and "ConfigError" in repr(err)
     assert str(e.KafkaTimeoutError()) == "KafkaTimeoutError"
+
+
+def test_error_code_is_the_one_table() -> None:
+    assert e.ErrorCode(0) is e.ErrorCode.NONE and e.ErrorCode.NONE == 0
+    for code in e.ErrorCode:
+        if code is e.ErrorCode.NONE:
+            continue
+        cls = code.exception
+        assert cls.code is code and cls.errno == code and cls.code_name == code.name
+        assert cls.retriable is code.retriable and cls.invalid_metadata is code.invalid_metadata
+    assert sorted(e.all_error_classes()) == sorted(int(c) for c in e.ErrorCode if c)
+    assert e.ErrorCode.NOT_LEADER_OR_FOLLOWER.invalid_metadata and e.ErrorCode.NOT_COORDINATOR.retriable
+    assert not e.ErrorCode.NOT_COORDINATOR.invalid_metadata
+
+
+def test_subclasses_inherit_their_bases_code() -> None:
+    assert e.LogTruncationError.errno == 1 and e.error_for_code(1) is e.OffsetOutOfRangeError
+    assert e.SaslAuthenticationError.code is e.ErrorCode.SASL_AUTHENTICATION_FAILED
+    assert e.error_for_code(58) is e.SaslAuthenticationError
