@@ -1,6 +1,6 @@
 """Typed keyword arguments of the clients: ``Producer(**settings: Unpack[ProducerSettings])``.
 
-Generated from the declarations in kafkaio/config.py; do not edit. Regenerate with
+Generated from the setting declarations in kafkaio/config/; do not edit. Regenerate with
 ``python -c 'import kafkaio.config as c; print(c.typed_settings_source(), end="")' > kafkaio/settings.py``.
 """
 from __future__ import annotations
