@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar, Unpack
 
+from kafkaio._loops import check_loop
 from kafkaio.cluster import Cluster
 from kafkaio.config import AdminConfig
 from kafkaio.settings import AdminSettings
@@ -402,6 +403,7 @@ class Admin:
                 given["bootstrap_servers"] = bootstrap_servers
             self.config = AdminConfig.from_kwargs(**given)
         self._cluster: Cluster | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it was started on
         self._retry_policy = ExponentialBackoff(self.config.retry_backoff_ms, self.config.retry_backoff_max_ms)
 
     @classmethod
@@ -412,6 +414,7 @@ class Admin:
     async def start(self) -> "Admin":
         """Connect to the cluster (NoBrokersAvailableError when no bootstrap server answers)."""
         if self._cluster is None:
+            self._loop = asyncio.get_running_loop()
             cluster = Cluster(self.config)
             try:
                 await cluster.bootstrap()
@@ -423,6 +426,7 @@ class Admin:
 
     async def close(self) -> None:
         if self._cluster is not None:
+            check_loop(self._loop, "admin client")
             cluster, self._cluster = self._cluster, None
             await cluster.close()
 
@@ -444,6 +448,7 @@ class Admin:
     def cluster(self) -> Cluster:
         if self._cluster is None:
             raise IllegalStateError("the admin client is not started (use 'async with Admin(...)' or start())")
+        check_loop(self._loop, "admin client")
         return self._cluster
 
     # ---------------------------------------------------------------- request helpers

@@ -21,9 +21,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, Unpack
 
+from kafkaio._loops import check_loop
 from kafkaio.cluster import Cluster
 from kafkaio.config import ConsumerConfig
 from kafkaio.consumer.coordinator import ConsumerGroupMetadata, GroupCoordinator
@@ -88,6 +90,7 @@ class Consumer:
         self._lookup: OffsetLookup | None = None
         self._positions: PositionKeeper | None = None
         self._running = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it was started on
         # True from start() until stop() begins: records are handed out only then. stop() clears it
         # first, so readers waiting at that moment wake at once (see getmany/getone).
         self._open = False
@@ -96,6 +99,13 @@ class Consumer:
 
     def __repr__(self) -> str:
         return f"<kafkaio.Consumer group_id={self._config.group_id!r} running={self._running}>"
+
+    def __del__(self) -> None:
+        # Reads nothing but this object's own flag, touches no loop: it may run in any thread, in any
+        # garbage collection, after the loop closed. _running is True only once _init completed.
+        if self.__dict__.get("_running") is True:
+            warnings.warn(f"unclosed {self!r}: stop() commits, leaves the group and ends its tasks",
+                          ResourceWarning, source=self)
 
     @property
     def config(self) -> ConsumerConfig:
@@ -110,6 +120,7 @@ class Consumer:
         if self._closed:
             raise IllegalStateError("this consumer was stopped; create a new one")
         cfg = self._config
+        self._loop = asyncio.get_running_loop()
         self._cluster = Cluster(cfg)
         await self._cluster.bootstrap()
         self._lookup = OffsetLookup(self._cluster, cfg)
@@ -136,6 +147,7 @@ class Consumer:
         if not self._running:
             self._closed = True
             return
+        check_loop(self._loop, "consumer")
         self._open = False
         if self._fetcher is not None:
             self._fetcher.records_available.set()   # wake the waiting readers
@@ -167,6 +179,7 @@ class Consumer:
         if not self._running:
             raise IllegalStateError("the consumer is not started (use `async with` or await start())"
                                     if not self._closed else "the consumer is stopped")
+        check_loop(self._loop, "consumer")
 
     async def _ensure_positions(self) -> None:
         assert self._positions is not None

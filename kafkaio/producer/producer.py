@@ -16,6 +16,7 @@ import time
 import warnings
 from typing import Any, Callable, Iterable, Mapping, Sequence, Unpack
 
+from kafkaio._loops import wrong_loop
 from kafkaio.config import ProducerConfig
 from kafkaio.settings import ProducerSettings
 from kafkaio.errors import (
@@ -553,9 +554,7 @@ class Producer(TransactionalProducerMixin):
 
     # -- helpers ------------------------------------------------------------------------------
     def _wrong_loop(self) -> IllegalStateError:
-        return IllegalStateError(
-            "this producer was started on another event loop: a client belongs to the loop it was "
-            "started on (start one per loop, e.g. in each worker's own asyncio.run)")
+        return wrong_loop("producer")
 
     def __del__(self) -> None:
         if getattr(self, "_state", None) == "started":

@@ -18,6 +18,7 @@ SASL; one broker of this module's own, behind a FaultProxy and with topic auto-c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import subprocess
@@ -515,7 +516,68 @@ async def test_a_producer_used_from_another_loop_raises_at_once(bootstrap_server
         other.close()
 
 
+async def test_a_consumer_used_from_another_loop_raises_at_once(bootstrap_servers: str, topic: str) -> None:
+    c = Consumer(bootstrap_servers=bootstrap_servers, group_id=f"g-{uuid.uuid4().hex[:8]}")
+    tp = TopicPartition(topic, 0)
+
+    async def start() -> None:
+        await c.start()
+        c.assign([tp])
+
+    async with _other_loop() as run_there:
+        await run_there(start())
+        try:
+            started = time.monotonic()
+            with pytest.raises(IllegalStateError, match="this consumer was started on another event loop"):
+                await c.getmany(timeout_ms=60_000)
+            with pytest.raises(IllegalStateError, match="another event loop"):
+                await c.getone()
+            with pytest.raises(IllegalStateError, match="another event loop"):
+                await c.commit({tp: 0})
+            with pytest.raises(IllegalStateError, match="another event loop"):
+                await c.position(tp)
+            with pytest.raises(IllegalStateError, match="another event loop"):
+                await c.stop()
+            assert time.monotonic() - started < NO_HANG_S
+        finally:
+            await run_there(c.stop())
+
+
+async def test_an_admin_used_from_another_loop_raises_at_once(bootstrap_servers: str) -> None:
+    admin = Admin(bootstrap_servers=bootstrap_servers)
+    async with _other_loop() as run_there:
+        await run_there(admin.start())
+        try:
+            started = time.monotonic()
+            with pytest.raises(IllegalStateError, match="this admin client was started on another event loop"):
+                await admin.list_topics()
+            with pytest.raises(IllegalStateError, match="another event loop"):
+                await admin.close()
+            assert time.monotonic() - started < NO_HANG_S
+        finally:
+            await run_there(admin.close())
+
+
+@contextlib.asynccontextmanager
+async def _other_loop() -> AsyncIterator[Callable[[Any], Any]]:
+    """A second event loop in a thread; yields ``run_there(coro)``, awaiting ``coro`` run on it."""
+    other = asyncio.new_event_loop()
+    thread = threading.Thread(target=other.run_forever, daemon=True)
+    thread.start()
+
+    async def run_there(coro: Any) -> Any:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, other))
+
+    try:
+        yield run_there
+    finally:
+        other.call_soon_threadsafe(other.stop)
+        thread.join(10)
+        other.close()
+
+
 @pytest.mark.parametrize("client,shown", [("Producer", "<kafkaio.Producer state=started"),
+                                          ("Consumer", "<kafkaio.Consumer group_id=None running=True"),
                                           ("Admin", "<kafkaio.Admin started>")])
 def test_a_client_never_closed_is_reported(client: str, shown: str, bootstrap_servers: str) -> None:
     code = (

@@ -202,3 +202,31 @@ def test_topics_given_as_a_list_are_refused_at_construction() -> None:
         Consumer(["t"], group_id="g")
     with pytest.raises(ConfigError, match="topics"):
         Consumer("t", 5, group_id="g")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("build", [
+    lambda: Consumer(["t"]),                          # refused in _init, after _config is set
+    lambda: Consumer(bootstrap_servers="h:1", no_such_setting=1),  # refused before _init
+    lambda: Consumer.from_config({"group.protocol": "consumer"}),
+    lambda: Producer(bootstrap_servers="h:1", no_such_setting=1),
+    lambda: Admin(bootstrap_servers="h:1", no_such_setting=1),
+], ids=["consumer-topics", "consumer-setting", "consumer-from-config", "producer", "admin"])
+def test_a_client_refused_at_construction_is_finalized_silently(build: Callable[[], Any]) -> None:
+    """The unclosed-client finalizers (ResourceWarning) run on half-built objects too: nothing raised
+    from them, and no warning, since the client never started."""
+    import gc
+    import sys
+    import warnings
+
+    unraisable: list[Any] = []
+    previous, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises((ConfigError, IllegalArgumentError, TypeError)):
+                build()
+            gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    assert [u.exc_value for u in unraisable] == []
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
