@@ -53,8 +53,8 @@ bench: build broker
 bench-quick:
 	$(MAKE) bench BENCH_ARGS=--quick
 
-wheel: venv
-	$(PY) -m pip wheel --no-deps --no-build-isolation -w dist .
+# The old name of `make wheels` (a plain `pip wheel .` gave a linux_x86_64 wheel that PyPI refuses).
+wheel: wheels
 
 # Release artifacts into dist/ (docs/packaging.md): the sdist, a manylinux wheel per CPython 3.11+ on
 # this machine (auditwheel), the pure py3-none-any wheel; twine check, and the unit tests run on one
