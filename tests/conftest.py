@@ -1,6 +1,6 @@
 """Suite-wide fixtures: kafkaio's own pytest plugin (broker, topics, event loop) plus one guard.
 
-See kafkaio/testing/fixtures.py and docs/testing.md.
+See kafkaio/testing/suite.py (and the public plugin it builds on, kafkaio/testing/fixtures.py) and docs/testing.md.
 """
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["kafkaio.testing.fixtures"]
+pytest_plugins = ["kafkaio.testing.suite"]
 
 _UNIT_DIR = Path(__file__).parent / "unit"
 _BROKER_FIXTURES = {
     "kafka_cluster", "bootstrap_servers", "kafka_admin", "kafka_secure_cluster", "topic", "topic_factory",
+    "kafkaio_broker", "kafkaio_bootstrap", "kafkaio_topic",
 }
 
 

@@ -294,7 +294,7 @@ async def test_topic_factory_options(bootstrap_servers: str, topic_factory) -> N
 
 
 async def test_selected_event_loop_runs_the_tests(request: pytest.FixtureRequest) -> None:
-    from kafkaio.testing.fixtures import loop_name
+    from kafkaio.testing.suite import loop_name
 
     loop = asyncio.get_running_loop()
     if loop_name(request.config) == "uvloop":

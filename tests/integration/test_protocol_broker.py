@@ -30,7 +30,7 @@ def broker_address(request: pytest.FixtureRequest) -> tuple[str, int]:
         try:
             servers = request.getfixturevalue("bootstrap_servers")
         except pytest.FixtureLookupError:
-            pytest.skip("no broker: set KAFKAIO_BOOTSTRAP or load kafkaio.testing.fixtures")
+            pytest.skip("no broker: set KAFKAIO_BOOTSTRAP or load kafkaio.testing.suite")
     host, _, port = servers.split(",")[0].rpartition(":")
     return host, int(port)
 
