@@ -232,6 +232,10 @@ async def test_commit_is_answered_while_the_broker_parks_the_members_join(proxie
         tasks.append(loop.create_task(poll_in_background(c, stop)))
         await poll_until(a, lambda: len(a.assignment()) == 1 and len(c.assignment()) == 1)
         (kept,) = a.assignment()
+        # poll_until may have drained the partition while A still held both: write more, so that
+        # A has consumed something of it (a position past the start) when it commits below.
+        async with RawProducer(proxied_bootstrap) as raw:
+            await raw.send_batch(mine, kept.partition, [b"more-%d" % i for i in range(20)])
         deadline = time.monotonic() + WAIT_S
         while not (await a.getmany(timeout_ms=100)).get(kept):
             assert time.monotonic() < deadline, "A consumed nothing"
