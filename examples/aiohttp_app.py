@@ -11,7 +11,7 @@ Settings from the environment: ``KAFKAIO_BOOTSTRAP`` (else a local broker is sta
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -23,7 +23,9 @@ TOPIC = os.environ.get("EVENTS_TOPIC", "events")
 PRODUCER = web.AppKey("producer", kafkaio.Producer)
 
 
-def kafka_context(bootstrap: str):  # noqa: ANN201 - aiohttp's cleanup-context signature
+def kafka_context(bootstrap: str) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The application's cleanup context: topic and producer, set up before serving, closed after."""
+
     async def context(app: web.Application) -> AsyncIterator[None]:
         async with kafkaio.Admin(bootstrap_servers=bootstrap) as admin:
             try:

@@ -38,8 +38,10 @@ async def run(bootstrap: str) -> None:
     async with kafkaio.Producer(bootstrap_servers=bootstrap, value_serializer=lambda v: json.dumps(v).encode()) as producer:
         await (await producer.send_many(topic, [{"order": i, "total": i * 1.5} for i in range(100)]))
 
+    # A deserializer gets None for a null value (a tombstone), which json.loads would fail on.
     async with kafkaio.Consumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                                auto_offset_reset="earliest", value_deserializer=json.loads) as consumer:
+                                auto_offset_reset="earliest",
+                                value_deserializer=lambda v: None if v is None else json.loads(v)) as consumer:
         consumer.subscribe([topic], listener=CommitOnRevoke(consumer))
         total = 0.0
         seen = 0
@@ -62,7 +64,8 @@ async def run(bootstrap: str) -> None:
                 break
         print(f"consumed {seen} orders, total {total:.2f}")
         for tp in sorted(consumer.assignment()):
-            print(tp.partition, "committed", (await consumer.committed(tp)).offset, "lag", consumer.lag(tp))
+            committed = await consumer.committed(tp)  # None: the group has no offset for tp
+            print(tp.partition, "committed", committed.offset if committed else None, "lag", consumer.lag(tp))
         # Replay one partition from the start.
         tp = min(consumer.assignment())
         await consumer.seek_to_beginning(tp)

@@ -25,7 +25,8 @@ async def process(bootstrap: str, payments: str, invoices: str, group: str, work
     consumer = kafkaio.Consumer(payments, bootstrap_servers=bootstrap, group_id=group,
                                 isolation_level="read_committed",   # never read uncommitted input
                                 enable_auto_commit=False,           # offsets go in the transaction
-                                auto_offset_reset="earliest", value_deserializer=json.loads)
+                                auto_offset_reset="earliest",
+                                value_deserializer=lambda v: None if v is None else json.loads(v))
     await producer.start()      # InitProducerId: fences older producers with this transactional id
     await consumer.start()
     done = 0
@@ -36,7 +37,7 @@ async def process(bootstrap: str, payments: str, invoices: str, group: str, work
                 continue
             try:
                 async with producer.transaction():      # commit on success, abort on an exception
-                    offsets = {}
+                    offsets: dict[kafkaio.TopicPartition, kafkaio.OffsetAndMetadata] = {}
                     for tp, records in batches.items():
                         for r in records:
                             invoice = {"payment": r.value["id"], "amount": r.value["amount"], "vat": 0.2}

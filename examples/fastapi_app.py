@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import uvicorn
@@ -36,7 +36,7 @@ class OrderWorker:
         self.processed = 0
         self.consumer = kafkaio.Consumer(TOPIC, bootstrap_servers=bootstrap, group_id=f"{TOPIC}-worker",
                                          enable_auto_commit=False, auto_offset_reset="earliest",
-                                         value_deserializer=json.loads)
+                                         value_deserializer=lambda v: None if v is None else json.loads(v))
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -72,7 +72,7 @@ def create_app(bootstrap: str) -> FastAPI:
     state: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncGenerator[None, None]:
         await create_topic(bootstrap)
         # Fail a request in seconds rather than after the Java defaults (60 s for metadata, 120 s
         # for delivery): see docs/logging.md, "Failing fast in a web application".

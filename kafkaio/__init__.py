@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from kafkaio._speedups import speedups_enabled
+from kafkaio._speedups import speedups_enabled as speedups_enabled
 
 if TYPE_CHECKING:  # what the lazy exports below resolve to, for type checkers ("X as X": re-exported)
     from kafkaio import admin as admin

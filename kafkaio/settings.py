@@ -59,12 +59,12 @@ class ProducerSettings(TypedDict, total=False):
     enable_idempotence: bool
     transactional_id: str | None
     transaction_timeout_ms: int
-    partitioner: Callable[..., Any] | None
+    partitioner: Callable[..., int] | None
     partitioner_ignore_keys: bool
     partitioner_adaptive_partitioning_enable: bool
     partitioner_availability_timeout_ms: int
-    key_serializer: Callable[..., Any] | None
-    value_serializer: Callable[..., Any] | None
+    key_serializer: Callable[[Any], bytes | bytearray | memoryview | str | None] | None
+    value_serializer: Callable[[Any], bytes | bytearray | memoryview | str | None] | None
     metadata_max_idle_ms: int
 
 
@@ -120,8 +120,8 @@ class ConsumerSettings(TypedDict, total=False):
     check_crcs: bool
     exclude_internal_topics: bool
     allow_auto_create_topics: bool
-    key_deserializer: Callable[..., Any] | None
-    value_deserializer: Callable[..., Any] | None
+    key_deserializer: Callable[[bytes | None], Any] | None
+    value_deserializer: Callable[[bytes | None], Any] | None
     default_api_timeout_ms: int
 
 

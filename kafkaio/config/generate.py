@@ -27,7 +27,6 @@ _KIND_TYPES = {
     "str": "str",
     "opt_str": "str | None",
     "path": "str | os.PathLike[str] | None",
-    "callable": "Callable[..., Any] | None",
     "ssl_context": "ssl.SSLContext | None",
     "token_provider": "Any",
     "servers": "str | Sequence[str]",
@@ -69,6 +68,11 @@ def typed_settings_source() -> str:
                 typ = "Literal[" + ", ".join(repr(c) for c in meta["choices"]) + "]"
                 if meta["kind"] == "opt_str":
                     typ += " | None"
+            elif meta["kind"] == "callable":
+                # as declared (a string: the declarations use postponed annotations), so that a lambda
+                # given as a serializer gets its parameter's type from the checker
+                assert isinstance(f.type, str), f"{cls.__name__}.{name}: the declarations' annotations are strings"
+                typ = f.type
             else:
                 typ = _KIND_TYPES[meta["kind"]]
             out.append(f"    {name}: {typ}")

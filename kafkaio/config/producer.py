@@ -65,10 +65,11 @@ class ProducerConfig(CommonConfig):
                                                              "brokers that drain faster.")
     partitioner_availability_timeout_ms: int = setting(0, "int", "Avoid a partition whose leader has not "
                                                        "accepted data for this long (0: off).", minimum=0)
-    key_serializer: Callable[[Any], bytes | None] | None = setting(None, "callable", "key -> bytes; None "
-                                                                   "expects bytes.")
-    value_serializer: Callable[[Any], bytes | None] | None = setting(None, "callable", "value -> bytes; "
-                                                                     "None expects bytes.")
+    # what the producer takes from a serializer: bytes-like, str (as UTF-8) or None (a null key/value)
+    key_serializer: Callable[[Any], bytes | bytearray | memoryview | str | None] | None = setting(
+        None, "callable", "key -> bytes; None expects bytes.")
+    value_serializer: Callable[[Any], bytes | bytearray | memoryview | str | None] | None = setting(
+        None, "callable", "value -> bytes; None expects bytes.")
     metadata_max_idle_ms: int = setting(300000, "int", "Forget a topic's metadata when unused this long.",
                                         minimum=5000)
 

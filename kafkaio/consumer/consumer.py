@@ -23,7 +23,7 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple, Unpack
+from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
 
 from kafkaio._loops import check_loop
 from kafkaio.cluster import Cluster
@@ -40,6 +40,9 @@ from kafkaio.consumer.subscription import (
 from kafkaio.errors import ConfigError, IllegalStateError, KafkaError, KafkaTimeoutError
 from kafkaio.settings import ConsumerSettings
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
+
+if TYPE_CHECKING:
+    from kafkaio.records import ConsumerRecord
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +261,7 @@ class Consumer:
         return fetcher
 
     async def getmany(self, timeout_ms: int = 0, max_records: int | None = None
-                      ) -> dict[TopicPartition, list[Any]]:
+                      ) -> dict[TopicPartition, list[ConsumerRecord]]:
         """Records by partition, at most ``max_records`` (default ``max_poll_records``) in all.
 
         Waits up to ``timeout_ms`` when nothing is buffered, or until ``stop()`` begins (then it
@@ -270,7 +273,7 @@ class Consumer:
         """
         fetcher = self._before_poll()
         limit = max_records or self._config.max_poll_records
-        out: dict[TopicPartition, list[Any]] = {}
+        out: dict[TopicPartition, list[ConsumerRecord]] = {}
         if not fetcher.drain(limit, out) and timeout_ms > 0:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout_ms / 1000.0
@@ -291,7 +294,7 @@ class Consumer:
                 fetcher = self._before_poll()
         return out
 
-    async def getone(self) -> Any:
+    async def getone(self) -> ConsumerRecord:
         """The next record (waits as long as needed; raises :class:`IllegalStateError` when ``stop()``
         begins meanwhile)."""
         fetcher = self._before_poll()
@@ -313,7 +316,7 @@ class Consumer:
     def __aiter__(self) -> "Consumer":
         return self
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> ConsumerRecord:
         # Fast path: a buffered record costs no await and no dict.
         if self._open:
             coordinator = self._coordinator

@@ -52,7 +52,9 @@ from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
 from kafkaio.retry import ExponentialBackoff
 
 if TYPE_CHECKING:
+    from kafkaio.consumer.coordinator import ConsumerGroupMetadata
     from kafkaio.producer.accumulator import ProducerBatch
+    from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 __all__ = ["TransactionManager", "TransactionState", "TransactionalProducerMixin"]
 
@@ -659,7 +661,8 @@ class TransactionalProducerMixin:
         and its offsets are not committed. The producer is usable again afterwards."""
         await self._transactions().abort()
 
-    async def send_offsets_to_transaction(self, offsets: Mapping[Any, Any], group_metadata: Any) -> None:
+    async def send_offsets_to_transaction(self, offsets: Mapping[TopicPartition, OffsetAndMetadata | int],
+                                          group_metadata: ConsumerGroupMetadata | str) -> None:
         """Commit consumer offsets (``{TopicPartition: OffsetAndMetadata | int}``, the next offsets
         to read) with the transaction, for the group of ``consumer.group_metadata()`` (KIP-447)."""
         await self._transactions().send_offsets(offsets, group_metadata)

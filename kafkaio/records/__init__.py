@@ -7,10 +7,17 @@ without an import cycle.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.records._errors import CorruptRecordError
 from kafkaio.records.enums import Compression, ControlType, TimestampType
+
+if TYPE_CHECKING:  # what __getattr__ resolves to: the compiled module's stub types both implementations
+    from kafkaio._speedups._records import Batch as Batch
+    from kafkaio._speedups._records import BatchBuilder as BatchBuilder
+    from kafkaio._speedups._records import ConsumerRecord as ConsumerRecord
+    from kafkaio._speedups._records import read_batches as read_batches
+    from kafkaio._speedups._records import rewrite_producer_state as rewrite_producer_state
 
 _IMPL_NAMES = ("BatchBuilder", "read_batches", "Batch", "ConsumerRecord", "rewrite_producer_state")
 
