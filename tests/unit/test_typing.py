@@ -47,8 +47,8 @@ API_SNIPPET = Path(__file__).parent / "typing" / "public_api_snippet.py"
 _needs_mypy = pytest.mark.skipif(
     shutil.which("mypy") is None and not (Path(sys.executable).parent / "mypy").exists(),
     reason="mypy is not installed (it is in the dev extras)")
-# the dev extras install pyright[nodejs] (pyright with a Node.js from PyPI)
-_PYRIGHT = shutil.which("pyright", path=str(Path(sys.executable).parent)) or shutil.which("pyright")
+# the dev extras install pyright[nodejs] (pyright with a Node.js from PyPI) beside this interpreter
+_PYRIGHT = shutil.which("pyright", path=str(Path(sys.executable).parent))
 
 
 def _mypy_strict(*paths: Path) -> subprocess.CompletedProcess[str]:
