@@ -440,7 +440,11 @@ class BrokerConnection:
         return self._enqueue(api_key, version, body, timeout, expect_response, sink)
 
     async def _send(self, api_key: int, version: int, body: dict, timeout: float) -> dict:
-        """request() for the connect phase (no state check, explicit version)."""
+        """request() for the connect phase (explicit version). The peer may have closed the
+        socket since it was opened: a request registered on a closed connection would never be
+        answered nor timed out (its timer's _shutdown() does nothing twice), so it fails now."""
+        if self._state != "connecting":
+            raise self._not_ready_error()
         return await self._enqueue(api_key, version, body, timeout, True)  # type: ignore[misc]
 
     def _enqueue(self, api_key: int, version: int, body: dict, timeout: float,
