@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import sys
 
 from setuptools import Extension, setup
@@ -136,7 +137,32 @@ if os.environ.get("KAFKAIO_BUILD_DIR"):
     options["egg_info"] = {"egg_base": os.environ["KAFKAIO_BUILD_DIR"]}
     os.makedirs(os.environ["KAFKAIO_BUILD_DIR"], exist_ok=True)  # egg_info insists that it exists
 
+# Where the documents the README links to (docs/*.md, BENCHMARKS.md, ...) are published, e.g. a
+# repository's ".../blob/v0.1.0/" URL. None exists yet: see index_page_readme.
+DOCS_BASE_URL = ""
+_RELATIVE_LINK = re.compile(r"\[([^\]]+)\]\((?![a-z][a-z0-9+.-]*:|#)([^)\s#]+)(#[^)\s]*)?\)")
+
+
+def index_page_readme(text: str, base_url: str = DOCS_BASE_URL) -> str:
+    """The README as the package index shows it (the ``long_description``).
+
+    A relative link (``[docs/testing.md](docs/testing.md)``) works in a checkout and in the sdist,
+    but on the index page it points into the index itself. With ``base_url`` it becomes absolute;
+    without one it becomes the file's name, which the sdist carries, rather than a broken link."""
+    def fix(m: re.Match[str]) -> str:
+        label, path, anchor = m.group(1), m.group(2), m.group(3) or ""
+        if base_url:
+            return f"[{label}]({base_url.rstrip('/')}/{path}{anchor})"
+        return f"`{path}`" if label.strip("`") == path else f"{label} (`{path}` in the sdist)"
+    return _RELATIVE_LINK.sub(fix, text)
+
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md"), encoding="utf-8") as f:
+    _README = f.read()
+
 setup(
+    long_description=index_page_readme(_README),
+    long_description_content_type="text/markdown",
     ext_modules=extensions(),
     cmdclass={"build_ext": OptionalBuildExt, "build_py": CleanBuildPy},
     options=options,

@@ -143,10 +143,25 @@ def repair(tools_py: Path, wheel: Path, out: Path) -> tuple[Path, str]:
     return repaired, tag.group(1) if tag else "?"
 
 
+# a Markdown link without a scheme: it works in a checkout, but on the package index page it is broken
+_RELATIVE_LINK = re.compile(r"\[[^\]]*\]\((?![a-z][a-z0-9+.-]*:|#)[^)]*\)")
+
+
+def index_page_problems(what: str, metadata: str) -> list[str]:
+    """The long description (the index page) of ``metadata`` (METADATA or PKG-INFO): present, no
+    relative link (setup.py's index_page_readme rewrites them)."""
+    description = metadata.partition("\n\n")[2]
+    if "kafkaio" not in description or "Content-Type: text/markdown" not in metadata:
+        return [f"{what}: no Markdown long description"]
+    return [f"{what}: a relative link on the index page: {m}" for m in _RELATIVE_LINK.findall(description)]
+
+
 def check_wheel(wheel: Path, *, pure: bool) -> list[str]:
     problems = []
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
+        metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        problems += index_page_problems(wheel.name, z.read(metadata).decode())
         for name in names:
             if name.endswith(FORBIDDEN_IN_WHEEL) or name.endswith("egg-info"):
                 problems.append(f"{wheel.name}: ships {name}")
@@ -175,11 +190,16 @@ def check_wheel(wheel: Path, *, pure: bool) -> list[str]:
 def check_sdist(sdist: Path) -> list[str]:
     with tarfile.open(sdist) as t:
         names = [n.split("/", 1)[1] for n in t.getnames() if "/" in n]
+        pkg_info = t.extractfile(next(m for m in t.getmembers() if m.name.count("/") == 1
+                                      and m.name.endswith("/PKG-INFO")))
+        assert pkg_info is not None
+        metadata = pkg_info.read().decode()
     problems = [f"sdist: no {req}" for req in ("LICENSE", "NOTICE", "CHANGELOG.md", "setup.py",
                                                "kafkaio/_speedups/_records.pyx", "kafkaio/_speedups/_varint.pxd",
                                                "kafkaio/_speedups/_records.pyi")
                 if req not in names]
     problems += [f"sdist: ships {n}" for n in names if n.endswith((".c", ".so", ".o", "_compiled.txt"))]
+    problems += index_page_problems("sdist", metadata)
     return problems
 
 
