@@ -387,13 +387,22 @@ class Consumer:
         """
         coordinator = self._require_group()
         commit = coordinator.consumed_offsets() if offsets is None else self._normalize_offsets(offsets)
+        # What the member owns is captured with the offsets, not when the task first runs: a
+        # rebalance in between must not let these offsets go out for partitions lost meanwhile.
+        refused: KafkaError | None = None
+        target = None
+        try:
+            target = coordinator.commit_target(commit) if commit else None
+        except KafkaError as exc:
+            refused = exc
 
         async def run() -> None:
-            error: BaseException | None = None
-            try:
-                await coordinator.commit(commit)
-            except KafkaError as exc:
-                error = exc
+            error: BaseException | None = refused
+            if error is None:
+                try:
+                    await coordinator.commit(commit, target=target)
+                except KafkaError as exc:
+                    error = exc
             if callback is not None:
                 res = callback(commit, error)
                 if asyncio.iscoroutine(res):

@@ -30,6 +30,7 @@ import contextvars
 import logging
 import time
 from collections.abc import Iterable
+from enum import Enum
 from typing import Any, NamedTuple
 
 from kafkaio.consumer.assignors import (
@@ -97,12 +98,44 @@ _COMMIT_FAILED_MSG = (
     "max_poll_interval_ms; commit in on_partitions_revoked to keep the window small.")
 
 
-class _CommitTarget(NamedTuple):
+class MemberState(str, Enum):
+    """Where the member is in the group protocol (Java's ``AbstractCoordinator.MemberState``)."""
+
+    UNJOINED = "unjoined"                          # no generation: never joined, left or fenced
+    PREPARING_REBALANCE = "preparing_rebalance"    # JoinGroup sent, its answer not yet in
+    COMPLETING_REBALANCE = "completing_rebalance"  # joined a generation, SyncGroup not yet answered
+    STABLE = "stable"                              # assignment received for the generation
+
+
+_TRANSITIONS: dict[MemberState, frozenset[MemberState]] = {
+    MemberState.UNJOINED: frozenset({MemberState.UNJOINED, MemberState.PREPARING_REBALANCE}),
+    MemberState.PREPARING_REBALANCE: frozenset({MemberState.PREPARING_REBALANCE,
+                                                MemberState.COMPLETING_REBALANCE, MemberState.UNJOINED}),
+    # back to PREPARING_REBALANCE when SyncGroup fails and the member joins again
+    MemberState.COMPLETING_REBALANCE: frozenset({MemberState.STABLE, MemberState.PREPARING_REBALANCE,
+                                                 MemberState.UNJOINED}),
+    MemberState.STABLE: frozenset({MemberState.PREPARING_REBALANCE, MemberState.UNJOINED}),
+}
+
+# Heartbeats go out in these states: the broker resets a member's session timer on heartbeats
+# from the moment it answered JoinGroup, so a SyncGroup that is lost and waits for its timeout
+# does not cost the member its session (and its partitions), as in Java.
+_HEARTBEATING = frozenset({MemberState.COMPLETING_REBALANCE, MemberState.STABLE})
+
+
+class CommitTarget(NamedTuple):
     """What a commit was asked for under: the member's partitions (their state objects, which
     are replaced when a partition is revoked and assigned again) and its count of losses."""
 
     owned: dict[TopicPartition, PartitionState]
     losses: int
+
+
+class _Now:
+    """``commit(target=NOW)``: capture the commit's target when the call starts."""
+
+
+NOW = _Now()
 
 
 class _GenerationMoved(Exception):
@@ -136,7 +169,7 @@ class GroupCoordinator:
         self.generation = -1
         self.protocol_name: str | None = None
         self.coordinator_id: int | None = None
-        self.state = "unjoined"               # unjoined | rebalancing | stable
+        self.state = MemberState.UNJOINED
         self._rejoin = True
         self._lost = False                    # partitions lost (fenced / left): on_partitions_lost
         self._losses = 0                      # times the member lost its generation (commits check it)
@@ -256,7 +289,7 @@ class GroupCoordinator:
             finally:
                 self.member_id = ""
                 self.generation = -1
-                self.state = "unjoined"
+                self._set_state(MemberState.UNJOINED)
                 self._joined.clear()
                 self._rejoin = True
                 if self._subs.mode != self._subs.MANUAL:
@@ -311,7 +344,7 @@ class GroupCoordinator:
                     await self._wake.wait()
                     continue
                 await self._check_metadata()
-                if self._rejoin or self.state != "stable":
+                if self._rejoin or self.state != MemberState.STABLE:
                     await self._join_once()
                     continue
                 self._wake.clear()
@@ -357,7 +390,7 @@ class GroupCoordinator:
                 except KafkaError as exc:
                     log.debug("metadata refresh for %s failed: %s", topics, exc)
         snapshot = self._partition_counts()
-        if snapshot != self._metadata_snapshot and self.state == "stable":
+        if snapshot != self._metadata_snapshot and self.state == MemberState.STABLE:
             log.info("group %s: subscribed topics changed (%s -> %s); rejoining",
                      self.group_id, self._metadata_snapshot, snapshot)
             self._rejoin = True
@@ -376,17 +409,23 @@ class GroupCoordinator:
         await self._callbacks_idle.wait()   # an unsubscribe() still revoking and leaving
         await self._ensure_coordinator()
         self._joined.clear()
-        if self.state == "stable" or self._lost:
+        if self.state == MemberState.STABLE or self._lost:
             await self._shielded(self._on_join_prepare())
-        self.state = "rebalancing"
+        self._set_state(MemberState.PREPARING_REBALANCE)
         self._rejoin = False
         join = await self._join_group()
         if join is None:
             return
+        self._set_state(MemberState.COMPLETING_REBALANCE)
         assignment_bytes = await self._sync_group(join)
         if assignment_bytes is None or self._closing:
             return
         await self._shielded(self._on_join_complete(decode_assignment(assignment_bytes)))
+
+    def _set_state(self, new: MemberState) -> None:
+        if new not in _TRANSITIONS[self.state]:
+            raise IllegalStateError(f"group {self.group_id}: member state {self.state.value} -> {new.value}")
+        self.state = new
 
     async def _shielded(self, coro: Any) -> None:
         """Run revocation/assignment callbacks to completion even if close() cancels the loop."""
@@ -544,7 +583,7 @@ class GroupCoordinator:
         assignor.on_assignment(assignment, self.generation)
         new = {tp for tp in assignment.partitions if tp.topic in self._subs.topics}
         owned = self._subs.assigned()
-        self.state = "stable"
+        self._set_state(MemberState.STABLE)
         self._joined.set()
         if self.protocol == RebalanceProtocol.COOPERATIVE:
             revoked = owned - new
@@ -578,7 +617,7 @@ class GroupCoordinator:
         self.generation = -1
         if reset_member:
             self.member_id = ""
-        self.state = "unjoined"
+        self._set_state(MemberState.UNJOINED)
         self._joined.clear()
         self._lost = True
         self._losses += 1
@@ -603,7 +642,7 @@ class GroupCoordinator:
         interval = cfg.heartbeat_interval_ms / 1000.0
         while True:
             await asyncio.sleep(interval)
-            if self.state != "stable" or self.generation < 0:
+            if self.state not in _HEARTBEATING or self.generation < 0:
                 continue
             if time.monotonic() - self._last_poll > cfg.max_poll_interval_ms / 1000.0:
                 log.warning(
@@ -633,7 +672,9 @@ class GroupCoordinator:
             if code == _NONE or generation != self.generation or member != self.member_id:
                 continue  # answered for a generation we already left behind
             if code == _REBALANCE_IN_PROGRESS:
-                self.request_rejoin()
+                if self.state == MemberState.STABLE:
+                    self.request_rejoin()
+                # else: our own rejoin is under way; its SyncGroup tells us how it ends
             elif code in (_ILLEGAL_GENERATION, _UNKNOWN_MEMBER_ID, _FENCED_INSTANCE_ID):
                 log.warning("group %s: heartbeat says %s; the member's partitions are lost, rejoining",
                             self.group_id, error_for_code(code).__name__)
@@ -661,7 +702,8 @@ class GroupCoordinator:
     # -- commits --------------------------------------------------------------------------------------
 
     async def commit(self, offsets: dict[TopicPartition, OffsetAndMetadata],
-                     timeout_ms: float | None = None, *, wait_for_rebalance: bool = True) -> None:
+                     timeout_ms: float | None = None, *, wait_for_rebalance: bool = True,
+                     target: CommitTarget | None | _Now = NOW) -> None:
         """Commit ``offsets`` (the next offsets to read), retrying coordinator errors until the timeout.
 
         A member commits only partitions it owns, and only while it has owned them without a
@@ -674,11 +716,14 @@ class GroupCoordinator:
         new generation what the member kept. Raises :class:`CommitFailedError` when the partitions
         are not, or no longer, this member's because it lost them (fenced, left, never had them),
         :class:`RebalanceInProgressError` when a rebalance revoked them meanwhile or does not
-        complete in time; in both cases nothing is committed.
+        complete in time; in both cases nothing is committed. ``target``: what
+        :meth:`commit_target` captured when the commit was asked for, if that was earlier than this
+        call (``commit_async``); by default it is captured now.
         """
         if not offsets:
             return
-        target = self._commit_target(offsets)
+        if isinstance(target, _Now):
+            target = self.commit_target(offsets)
         loop = asyncio.get_running_loop()
         timeout_ms = self._config.default_api_timeout_ms if timeout_ms is None else timeout_ms
         deadline = loop.time() + timeout_ms / 1000.0
@@ -696,7 +741,7 @@ class GroupCoordinator:
                     raise
                 await asyncio.sleep(self._backoff_s)
 
-    def _commit_target(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> _CommitTarget | None:
+    def commit_target(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> CommitTarget | None:
         """What this commit is allowed to commit, captured now; None without group membership
         (assign(): committed as generation -1, nothing to check)."""
         if not self._subs.uses_group and self.generation < 0:
@@ -711,9 +756,9 @@ class GroupCoordinator:
             raise CommitFailedError(
                 f"Commit cannot be completed: {foreign} are not assigned to this member, and committing "
                 "them could rewind the progress of the member that owns them. Nothing was committed.")
-        return _CommitTarget({tp: assignment[tp] for tp in offsets}, self._losses)
+        return CommitTarget({tp: assignment[tp] for tp in offsets}, self._losses)
 
-    def _commit_generation(self, target: _CommitTarget | None) -> tuple[int, str]:
+    def _commit_generation(self, target: CommitTarget | None) -> tuple[int, str]:
         """The generation and member id to send the commit under, or the error that forbids it."""
         if target is None:
             return -1, ""
@@ -752,7 +797,7 @@ class GroupCoordinator:
         finally:
             for w in waiters:
                 w.cancel()
-        if self.state != "stable":
+        if self.state != MemberState.STABLE:
             raise RebalanceInProgressError(msg)
 
     async def _commit_once(self, offsets: dict[TopicPartition, OffsetAndMetadata], generation: int,
@@ -780,24 +825,24 @@ class GroupCoordinator:
                 if code in (_ILLEGAL_GENERATION, _UNKNOWN_MEMBER_ID, _FENCED_INSTANCE_ID):
                     self._on_commit_fenced(code, tp, generation, member, state)
                 if code == _REBALANCE_IN_PROGRESS:
-                    if self.state == "stable":
+                    if self.state == MemberState.STABLE:
                         self.request_rejoin()   # the broker is rebalancing and we had not noticed
                     raise _GenerationMoved(f"committing {tp}: REBALANCE_IN_PROGRESS")
                 raise error_for_code(code)(f"committing offset {offsets[tp].offset} of {tp}")
 
     def _on_commit_fenced(self, code: int, tp: TopicPartition, generation: int, member: str,
-                          sent_in: str) -> None:
+                          sent_in: MemberState) -> None:
         """ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID / FENCED_INSTANCE_ID for a commit: either the
         group moved on while it was in flight (look again after the rebalance), or our stable
         generation is really gone (the partitions are lost)."""
         name = error_for_code(code).__name__
         same = generation == self.generation and member == self.member_id
-        stable_throughout = same and sent_in == "stable" and self.state == "stable"
+        stable_throughout = same and sent_in == MemberState.STABLE and self.state == MemberState.STABLE
         if generation >= 0 and code != _FENCED_INSTANCE_ID and not stable_throughout:
             # Sent during a rebalance or answered after one: whether the member kept its
             # partitions is known once the rebalance completes (a fence shows up there too).
             raise _GenerationMoved(f"committing {tp}: {name}")
-        if generation >= 0 and same and self.state == "stable":
+        if generation >= 0 and same and self.state == MemberState.STABLE:
             self._reset_generation(reset_member=code == _UNKNOWN_MEMBER_ID)
             self.request_rejoin()
         raise CommitFailedError(f"committing {tp}: {name}. {_COMMIT_FAILED_MSG}")
@@ -825,7 +870,7 @@ class GroupCoordinator:
     def _maybe_auto_commit(self) -> None:
         if self._ac_task is not None and not self._ac_task.done():
             return  # one auto commit in flight at a time
-        if not (self.state == "stable" or (not self._subs.uses_group and self._subs.assignment)):
+        if not (self.state == MemberState.STABLE or (not self._subs.uses_group and self._subs.assignment)):
             return
         offsets = self.consumed_offsets(changed_only=True)   # captured now, before more records go out
         if not offsets:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 
 import kafkaio
+from kafkaio.consumer.coordinator import MemberState
 from kafkaio.errors import CommitFailedError, RebalanceInProgressError
 from kafkaio.protocol import ApiKey
 from kafkaio.structs import OffsetAndMetadata
@@ -251,7 +252,7 @@ async def test_commit_is_answered_while_the_broker_parks_the_members_join(proxie
         await fault_proxy.wait_for_requests(joins + 3, api_key=ApiKey.JOIN_GROUP, timeout=WAIT_S)
         coordinator = a._coordinator   # private: the only way to see that A's JoinGroup is parked
         deadline = time.monotonic() + WAIT_S
-        while coordinator.state != "rebalancing":
+        while coordinator.state is not MemberState.PREPARING_REBALANCE:
             assert time.monotonic() < deadline, "A did not rejoin"
             await asyncio.sleep(0.05)
         await asyncio.sleep(1)   # let the JoinGroup go out first (ordering only, nothing is timed)
@@ -259,7 +260,7 @@ async def test_commit_is_answered_while_the_broker_parks_the_members_join(proxie
         # Sharing the JoinGroup's connection, the commit would wait for as long as C is held:
         # the bound is never reached when membership traffic is apart.
         await asyncio.wait_for(a.commit(), 20)
-        assert coordinator.state == "rebalancing", "the scenario needs A's JoinGroup parked during the commit"
+        assert coordinator.state is MemberState.PREPARING_REBALANCE, "the scenario needs A's JoinGroup parked during the commit"
         assert await committed(proxied_bootstrap, group, [kept]) == {kept: position}
         release.set()
         deadline = time.monotonic() + WAIT_S

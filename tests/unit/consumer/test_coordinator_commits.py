@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kafkaio.config import ConsumerConfig
-from kafkaio.consumer.coordinator import GroupCoordinator
+from kafkaio.consumer.coordinator import GroupCoordinator, MemberState
 from kafkaio.consumer.subscription import SubscriptionState
 from kafkaio.errors import CommitFailedError, KafkaTimeoutError, RebalanceInProgressError
 from kafkaio.protocol import ApiKey
@@ -49,7 +49,7 @@ def member(replies: list[Any], owned: list[TP], generation: int = 5) -> tuple[Gr
     subs.subscribe(["t"])
     subs.set_assignment(owned)
     coord = GroupCoordinator(cluster=None, config=cfg, subscriptions=subs, on_revoke_cleanup=lambda tps: None)
-    coord.generation, coord.member_id, coord.state = generation, "m", "stable"
+    coord.generation, coord.member_id, coord.state = generation, "m", MemberState.STABLE
     coord._joined.set()
     stub = StubCoordinator(replies)
     coord._request = stub.request  # type: ignore[method-assign]
@@ -83,13 +83,13 @@ async def test_a_retry_after_the_member_was_fenced_fails_with_commit_failed() ->
 
 async def test_partitions_kept_through_our_rejoin_are_committed_under_the_new_generation() -> None:
     def rejoined_meanwhile(body: dict[str, Any]) -> int:
-        coord.generation, coord.state = 6, "rebalancing"   # our JoinGroup came back with 6
+        coord.generation, coord.state = 6, MemberState.COMPLETING_REBALANCE   # our JoinGroup came back with 6
         coord._joined.clear()
         asyncio.get_running_loop().call_later(0.05, complete)
         return ILLEGAL_GENERATION
 
     def complete() -> None:
-        coord.state = "stable"
+        coord.state = MemberState.STABLE
         coord._joined.set()
     coord, stub = member([rejoined_meanwhile, 0], [P0, P1])
     await coord.commit(offsets(P0))
@@ -98,7 +98,7 @@ async def test_partitions_kept_through_our_rejoin_are_committed_under_the_new_ge
 
 async def test_a_rebalance_that_does_not_complete_in_time_raises_rebalance_in_progress() -> None:
     def rejoining(body: dict[str, Any]) -> int:
-        coord.state = "rebalancing"
+        coord.state = MemberState.PREPARING_REBALANCE
         coord._joined.clear()
         return ILLEGAL_GENERATION
     coord, stub = member([rejoining], [P0])
@@ -132,7 +132,7 @@ async def test_a_fenced_heartbeat_stops_handing_out_the_partitions_at_once() -> 
     subs.set_assignment([P0, P1])
     dropped: list[set[TP]] = []
     coord = GroupCoordinator(cluster=None, config=cfg, subscriptions=subs, on_revoke_cleanup=dropped.append)
-    coord.generation, coord.member_id, coord.state = 5, "m", "stable"
+    coord.generation, coord.member_id, coord.state = 5, "m", MemberState.STABLE
     coord._last_poll = time.monotonic() + 3600   # no poll timeout in this test
 
     async def heartbeat(api: int, body: dict[str, Any], *args: Any, **kw: Any) -> dict[str, Any]:
@@ -148,3 +148,23 @@ async def test_a_fenced_heartbeat_stops_handing_out_the_partitions_at_once() -> 
     assert all(st.revoking for st in subs.assignment.values())
     with pytest.raises(CommitFailedError):
         await coord.commit(offsets(P0))
+
+
+async def test_commit_async_commits_only_what_the_member_owned_when_it_was_called() -> None:
+    """The partition is lost and assigned again between commit_async() and its task's first step:
+    the offsets were read before the loss (another member may have committed further since), so
+    nothing may be committed."""
+    import kafkaio
+    coord, stub = member([0], [P0])
+    consumer = kafkaio.Consumer(group_id="g", enable_auto_commit=False)
+    consumer._running = consumer._open = True    # private: a started consumer without a broker
+    consumer._coordinator = coord
+    errors: list[BaseException | None] = []
+    task = consumer.commit_async({P0: 50}, callback=lambda _offsets, error: errors.append(error))
+    coord._reset_generation(reset_member=True)
+    coord._subs.set_assignment([])
+    coord._subs.set_assignment([P0])
+    coord.generation, coord.member_id, coord.state = 7, "m2", MemberState.STABLE
+    await task
+    assert stub.sent == []
+    assert len(errors) == 1 and isinstance(errors[0], CommitFailedError)
