@@ -148,8 +148,10 @@ class Fetcher:
         # Positions are looked up beside the fetches, never before them: only partitions with a
         # position are fetched, and one waiting for its committed offset or reset holds no other.
         positions = self._positions
+        changed = self._subs.changed   # a new assignment: look its positions up at once
         while not self._closed:
             self._wakeup.clear()
+            changed.clear()
             positions.update()
             self._raise_failed(positions.take_failed())
             by_node = self._fetchable_by_node()
@@ -157,15 +159,16 @@ class Fetcher:
                 if node not in self._in_flight:
                     self._in_flight[node] = asyncio.get_running_loop().create_task(
                         self._fetch_from(node, states), name=f"kafkaio-fetch-{node}")
-            waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wakeup.wait()),
-                                                  positions.next_settled()]
-            waiters.extend(self._in_flight.values())
+            own: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wakeup.wait()),
+                                              asyncio.ensure_future(changed.wait()),
+                                              positions.next_settled()]
             try:
-                await asyncio.wait(waiters, timeout=self._config.fetch_max_wait_ms / 1000.0 + 1.0,
+                await asyncio.wait([*own, *self._in_flight.values()],
+                                   timeout=self._config.fetch_max_wait_ms / 1000.0 + 1.0,
                                    return_when=asyncio.FIRST_COMPLETED)
             finally:
-                waiters[0].cancel()
-                waiters[1].cancel()
+                for w in own:
+                    w.cancel()
 
     def _raise_failed(self, failed: list[PartitionState]) -> None:
         """Partitions that could get no position: their error goes to the application's next read."""

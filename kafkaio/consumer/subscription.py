@@ -146,7 +146,7 @@ class SubscriptionState:
         self.pattern: re.Pattern[str] | None = None
         self.listener: ConsumerRebalanceListener = ConsumerRebalanceListener()
         self.assignment: dict[TopicPartition, PartitionState] = {}
-        # Set whenever subscription or assignment changes; the coordinator and fetcher wait on it.
+        # Set whenever subscription or assignment changes; the fetcher waits on it (and clears it).
         self.changed = asyncio.Event()
         # Bumped with every assignment change: commits made under an older one are suspect.
         self.assignment_id = 0

@@ -65,3 +65,17 @@ async def test_a_lost_sync_group_does_not_cost_the_member_its_session(proxied_bo
     finally:
         await c.stop()
 
+
+async def test_a_new_assignment_is_fetched_without_waiting_for_the_fetch_loop_timer(consumer_bootstrap) -> None:
+    """The fetch loop sleeps up to fetch_max_wait_ms + 1 s when it has nothing to fetch; an
+    assignment from a rebalance must wake it (its positions looked up and fetched at once), not
+    wait for that timer. With fetch_max_wait_ms at 60 s the timer would outlast the wait below."""
+    topic, group = unique(), unique("g")
+    async with RawProducer(consumer_bootstrap) as raw:
+        await raw.create_topic(topic, 1)
+        await raw.send_batch(topic, 0, [b"%d" % i for i in range(5)])
+    async with kafkaio.Consumer(topic, bootstrap_servers=consumer_bootstrap, group_id=group,
+                                auto_offset_reset="earliest", fetch_max_wait_ms=60000,
+                                request_timeout_ms=90000, enable_auto_commit=False) as c:
+        got = await c.getmany(timeout_ms=30000)
+        assert [r.value for r in got.get(TP(topic, 0), [])] == [b"%d" % i for i in range(5)]
