@@ -1,5 +1,7 @@
 """Consumer groups against a real broker: members join and leave while records flow; commits in
-on_partitions_revoked make every record consumed exactly once across the group; with
+on_partitions_revoked make every record consumed exactly once across the group, no member is
+handed a record of a partition outside its assignment, and the committed offsets (read by a client
+of their own after every rebalance) never move backwards; with
 cooperative-sticky only the partitions that move are revoked; static membership; patterns."""
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ class Member:
     """A consumer that records what it consumed and commits in on_partitions_revoked."""
 
     def __init__(self, name: str, bootstrap: str, topic: str, group: str, strategy: str,
-                 seen: list[tuple[str, int]]) -> None:
+                 seen: list[tuple[str, int]], rebalanced: asyncio.Event | None = None) -> None:
         self.name = name
+        rebalanced = rebalanced or asyncio.Event()
         self.events: list[tuple[str, frozenset[TP]]] = []
         self.seen = seen
         member = self
@@ -35,9 +38,11 @@ class Member:
             async def on_partitions_revoked(self, revoked):
                 member.events.append(("revoked", frozenset(revoked)))
                 await member.consumer.commit()   # everything handed out so far, before losing them
+                rebalanced.set()
 
             def on_partitions_assigned(self, assigned):
                 member.events.append(("assigned", frozenset(assigned)))
+                rebalanced.set()
 
             def on_partitions_lost(self, lost):
                 member.events.append(("lost", frozenset(lost)))
@@ -58,6 +63,8 @@ class Member:
         try:
             while not self.stop_event.is_set():
                 batch = await c.getmany(timeout_ms=200)
+                foreign = set(batch) - c.assignment()
+                assert not foreign, f"{self.name} was handed records of {foreign}, not assigned to it"
                 for records in batch.values():
                     for r in records:
                         self.seen.append((self.name, int(r.value)))
@@ -97,6 +104,32 @@ async def produce_until(raw_producer, topic: str, partitions: int, stop: asyncio
         await asyncio.sleep(0.1)
 
 
+async def watch_commits(bootstrap: str, group: str, tps: list[TP], rebalanced: asyncio.Event,
+                        stop: asyncio.Event) -> int:
+    """After every rebalance (and once at the end), read the group's committed offsets with a
+    client of its own and check that none moved backwards; returns how many reads were made."""
+    last: dict[TP, int] = {}
+    reads = 0
+    async with kafkaio.Admin(bootstrap) as admin:
+        while True:
+            done = stop.is_set()
+            rebalanced.clear()
+            got = await admin.list_consumer_group_offsets(group, tps)
+            reads += 1
+            for tp, oam in got.items():
+                if oam is None:
+                    continue
+                assert oam.offset >= last.get(tp, -1), f"committed offset of {tp} went back from {last[tp]} to {oam.offset}"
+                last[tp] = oam.offset
+            if done:
+                return reads
+            waiters = [asyncio.ensure_future(rebalanced.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for w in waiters:
+                w.cancel()
+            await asyncio.sleep(0.2)   # let the rebalance's commits land
+
+
 async def wait_until(pred, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not pred():
@@ -110,7 +143,10 @@ async def test_members_join_and_leave_while_records_flow(consumer_bootstrap, raw
     topic, group = unique(), unique("g")
     await raw_producer.create_topic(topic, 12)
     seen: list[tuple[str, int]] = []
-    members = {n: Member(n, consumer_bootstrap, topic, group, strategy, seen) for n in "ABCD"}
+    rebalanced, watching = asyncio.Event(), asyncio.Event()
+    members = {n: Member(n, consumer_bootstrap, topic, group, strategy, seen, rebalanced) for n in "ABCD"}
+    watcher = asyncio.get_running_loop().create_task(
+        watch_commits(consumer_bootstrap, group, [TP(topic, p) for p in range(12)], rebalanced, watching))
     members["A"].start()
     members["B"].start()
     stop_producing = asyncio.Event()
@@ -135,6 +171,8 @@ async def test_members_join_and_leave_while_records_flow(consumer_bootstrap, raw
     await asyncio.sleep(1)   # anything extra (a duplicate) would show up now
     await members["C"].stop()
     await members["D"].stop()
+    watching.set()
+    assert await watcher >= 4, "committed offsets were read after the rebalances"
 
     counts = collections.Counter(v for _, v in seen)
     missing = [v for v in range(total) if v not in counts]
