@@ -1,0 +1,234 @@
+"""Admin calls on consumer groups: listing, describing (classic and KIP-848), their offsets,
+deleting."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from kafkaio.admin.core import AdminCore, Retry, check, finish, group_tps, outcome, to_tp
+from kafkaio.admin.results import GroupDescription, GroupListing, MemberDescription
+from kafkaio.errors import ErrorCode, KafkaError, UnsupportedVersionError
+from kafkaio.protocol import ApiKey, decode_versioned_struct
+from kafkaio.retry import Deadline
+from kafkaio.structs import OffsetAndMetadata, TopicPartition
+
+
+
+class GroupsAdmin(AdminCore):
+    """Consumer groups and their committed offsets, at each group's coordinator."""
+
+    async def _coordinator(self, group_id: str, deadline: Deadline) -> int:
+        left = deadline.remaining_ms()
+        return await self.cluster.find_coordinator(group_id, 0, timeout_ms=left)
+
+    async def list_consumer_groups(self, *, states: Iterable[str] | None = None,
+                                   timeout_ms: float | None = None) -> list[GroupListing]:
+        """Consumer groups known to every broker (optionally only in ``states``, e.g. "Stable")."""
+        deadline = self._deadline(timeout_ms)
+        await deadline.run(self.cluster.refresh_metadata(), "cluster metadata")
+        states_filter = list(states or [])
+
+        async def attempt(pending: list[int], dl: Deadline) -> dict[int, Any]:
+            async def send(node: int | None, keys: list[int]) -> dict[int, Any]:
+                _, resp = await self._call(node, ApiKey.LIST_GROUPS,
+                                           lambda v: {"states_filter": states_filter, "types_filter": []}, dl)
+                err = outcome(resp["error_code"], None, f"list groups on broker {node}")
+                if err is not None:
+                    return {node: err}  # type: ignore[dict-item]
+                return {node: [GroupListing(g["group_id"], g["protocol_type"], g.get("group_state"), g.get("group_type"))
+                               for g in resp["groups"]]}  # type: ignore[dict-item]
+            return await self._by_node(pending, lambda n: n, send)
+
+        per_node = await self._drive(list(self.cluster.metadata.brokers), attempt, deadline, "ListGroups")
+        listings: dict[str, GroupListing] = {}
+        for node, result in per_node.items():
+            if isinstance(result, BaseException):
+                raise result
+            for g in result:
+                if g.protocol_type in ("consumer", ""):
+                    listings[g.group_id] = g
+        return sorted(listings.values(), key=lambda g: g.group_id)
+
+    async def describe_consumer_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
+                                       raise_on_error: bool = True) -> dict[str, GroupDescription | KafkaError]:
+        """State, protocol, members and each member's decoded assignment, per group.
+
+        Like the Java client, asks ConsumerGroupDescribe first (groups of the KIP-848 consumer
+        protocol) and DescribeGroups for the rest (classic groups). A group that does not exist is
+        described with state "Dead" and no members, as the broker reports it.
+        """
+        deadline = self._deadline(timeout_ms)
+
+        async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
+            async def send(node: int | None, keys: list[str]) -> dict[str, Any]:
+                out: dict[str, Any] = {}
+                try:
+                    _, new = await self._call(node, ApiKey.CONSUMER_GROUP_DESCRIBE,
+                                              lambda v: {"group_ids": keys, "include_authorized_operations": False}, dl)
+                except UnsupportedVersionError:
+                    new = {"groups": [{"group_id": k, "error_code": ErrorCode.GROUP_ID_NOT_FOUND} for k in keys]}
+                classic = []
+                for g in new["groups"]:
+                    if g["error_code"] == ErrorCode.GROUP_ID_NOT_FOUND:  # not a consumer-protocol group
+                        classic.append(g["group_id"])
+                        continue
+                    err = outcome(g["error_code"], g.get("error_message"), f"describe group {g['group_id']!r}")
+                    out[g["group_id"]] = err if err is not None else _consumer_group_description(g, node)  # type: ignore[arg-type]
+                if not classic:
+                    return out
+                _, resp = await self._call(node, ApiKey.DESCRIBE_GROUPS,
+                                           lambda v: {"groups": classic, "include_authorized_operations": False}, dl)
+                for g in resp["groups"]:
+                    err = outcome(g["error_code"], None, f"describe group {g['group_id']!r}")
+                    out[g["group_id"]] = err if err is not None else _group_description(g, node)  # type: ignore[arg-type]
+                return out
+            return await self._by_node(pending, lambda g: self._coordinator(g, dl), send)
+
+        return finish(await self._drive(group_ids, attempt, deadline, "DescribeGroups"), raise_on_error)
+
+    async def list_consumer_group_offsets(self, group_id: str, partitions: Iterable[TopicPartition] | None = None, *,
+                                          require_stable: bool = False, timeout_ms: float | None = None,
+                                          ) -> dict[TopicPartition, OffsetAndMetadata | None]:
+        """Committed offsets of ``group_id`` (all its partitions, or just ``partitions``; a
+        partition without a committed offset maps to None)."""
+        wanted = None if partitions is None else [to_tp(p) for p in partitions]
+        deadline = self._deadline(timeout_ms)
+
+        async def op(dl: Deadline) -> dict[TopicPartition, OffsetAndMetadata | None]:
+            node = await self._coordinator(group_id, dl)
+            topics = None if wanted is None else [{"name": t, "partition_indexes": ps} for t, ps in group_tps(wanted).items()]
+
+            def build(version: int) -> dict:
+                if version >= 8:
+                    return {"groups": [{"group_id": group_id, "topics": topics}], "require_stable": require_stable}
+                return {"group_id": group_id, "topics": topics, "require_stable": require_stable}
+            version, resp = await self._call(node, ApiKey.OFFSET_FETCH, build, dl)
+            body = resp["groups"][0] if version >= 8 else resp
+            check(body.get("error_code", 0), None, f"offsets of group {group_id!r}")
+            out: dict[TopicPartition, OffsetAndMetadata | None] = {}
+            for t in body["topics"]:
+                for p in t["partitions"]:
+                    tp = TopicPartition(t["name"], p["partition_index"])
+                    perr = outcome(p["error_code"], None, f"offset of {tp} in group {group_id!r}")
+                    if perr is not None:
+                        raise perr.error if isinstance(perr, Retry) else perr
+                    off = p["committed_offset"]
+                    out[tp] = None if off < 0 else OffsetAndMetadata(off, p.get("metadata") or "",
+                                                                      p.get("committed_leader_epoch", -1))
+            return out
+
+        return await self._single(op, deadline, f"list offsets of group {group_id!r}")
+
+    async def alter_consumer_group_offsets(self, group_id: str,
+                                           offsets: Mapping[TopicPartition, OffsetAndMetadata | int], *,
+                                           timeout_ms: float | None = None, raise_on_error: bool = True,
+                                           ) -> dict[TopicPartition, KafkaError | None]:
+        """Commit offsets for a group that has no active members (the broker refuses otherwise,
+        UnknownMemberIdError); partition -> None or the error."""
+        wanted = {to_tp(tp): (o if isinstance(o, OffsetAndMetadata) else OffsetAndMetadata(int(o)))
+                  for tp, o in offsets.items()}
+        deadline = self._deadline(timeout_ms)
+
+        async def attempt(pending: list[TopicPartition], dl: Deadline) -> dict[TopicPartition, Any]:
+            node = await self._coordinator(group_id, dl)
+            body = {"group_id": group_id, "generation_id_or_member_epoch": -1, "member_id": "",
+                    "group_instance_id": None,
+                    "topics": [{"name": t, "partitions": [
+                        {"partition_index": p, "committed_offset": wanted[TopicPartition(t, p)].offset,
+                         "committed_leader_epoch": wanted[TopicPartition(t, p)].leader_epoch,
+                         "committed_metadata": wanted[TopicPartition(t, p)].metadata} for p in ps]}
+                        for t, ps in group_tps(pending).items()]}
+            _, resp = await self._call(node, ApiKey.OFFSET_COMMIT, lambda v: body, dl)
+            return {TopicPartition(t["name"], p["partition_index"]):
+                    outcome(p["error_code"], None, f"commit {t['name']}-{p['partition_index']} for group {group_id!r}")
+                    for t in resp["topics"] for p in t["partitions"]}
+
+        return finish(await self._drive(wanted, attempt, deadline, "OffsetCommit"), raise_on_error)
+
+    async def delete_consumer_group_offsets(self, group_id: str, partitions: Iterable[TopicPartition], *,
+                                            timeout_ms: float | None = None, raise_on_error: bool = True,
+                                            ) -> dict[TopicPartition, KafkaError | None]:
+        """Delete committed offsets of partitions the group no longer consumes; partition -> None
+        or the error (GroupSubscribedToTopicError while the group still reads the topic)."""
+        wanted = [to_tp(p) for p in partitions]
+        deadline = self._deadline(timeout_ms)
+
+        async def attempt(pending: list[TopicPartition], dl: Deadline) -> dict[TopicPartition, Any]:
+            node = await self._coordinator(group_id, dl)
+            _, resp = await self._call(node, ApiKey.OFFSET_DELETE, lambda v: {
+                "group_id": group_id,
+                "topics": [{"name": t, "partitions": [{"partition_index": p} for p in ps]}
+                           for t, ps in group_tps(pending).items()]}, dl)
+            top = outcome(resp["error_code"], None, f"delete offsets of group {group_id!r}")
+            if top is not None:
+                return {tp: top for tp in pending}
+            return {TopicPartition(t["name"], p["partition_index"]):
+                    outcome(p["error_code"], None, f"delete offset of {t['name']}-{p['partition_index']} in {group_id!r}")
+                    for t in resp["topics"] for p in t["partitions"]}
+
+        return finish(await self._drive(wanted, attempt, deadline, "OffsetDelete"), raise_on_error)
+
+    async def delete_consumer_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
+                                     raise_on_error: bool = True) -> dict[str, KafkaError | None]:
+        """Delete empty groups and their offsets; group -> None or the error (GroupNotEmptyError,
+        GroupIdNotFoundError)."""
+        deadline = self._deadline(timeout_ms)
+
+        async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
+            async def send(node: int | None, keys: list[str]) -> dict[str, Any]:
+                _, resp = await self._call(node, ApiKey.DELETE_GROUPS, lambda v: {"groups_names": keys}, dl)
+                return {r["group_id"]: outcome(r["error_code"], None, f"delete group {r['group_id']!r}")
+                        for r in resp["results"]}
+            return await self._by_node(pending, lambda g: self._coordinator(g, dl), send)
+
+        return finish(await self._drive(group_ids, attempt, deadline, "DeleteGroups"), raise_on_error)
+
+
+def _group_description(g: dict, coordinator: int) -> GroupDescription:
+    consumer = g["protocol_type"] == "consumer"
+    members = []
+    for m in g["members"]:
+        metadata, assignment = bytes(m["member_metadata"] or b""), bytes(m["member_assignment"] or b"")
+        members.append(MemberDescription(
+            m["member_id"], m.get("group_instance_id"), m["client_id"], m["client_host"],
+            _decode_assignment(assignment) if consumer else [],
+            _decode_subscription(metadata) if consumer else None, metadata, assignment))
+    ops = g.get("authorized_operations")
+    return GroupDescription(g["group_id"], g["group_state"], g["protocol_type"], g["protocol_data"], members,
+                            coordinator, None if ops in (None, -2147483648) else ops)
+
+
+def _consumer_group_description(g: dict, coordinator: int) -> GroupDescription:
+    """A KIP-848 group, from ConsumerGroupDescribe (assignments arrive as structs, not bytes)."""
+    def tps(assignment: dict | None) -> list[TopicPartition]:
+        return sorted(TopicPartition(t["topic_name"], p) for t in (assignment or {}).get("topic_partitions") or []
+                      for p in t["partitions"] or [])
+    members = [MemberDescription(
+        m["member_id"], m.get("instance_id"), m["client_id"], m["client_host"], tps(m.get("assignment")),
+        list(m.get("subscribed_topic_names") or []), member_epoch=m.get("member_epoch", -1),
+        target_assignment=tps(m.get("target_assignment"))) for m in g["members"]]
+    ops = g.get("authorized_operations")
+    return GroupDescription(g["group_id"], g["group_state"], "consumer", g.get("assignor_name") or "", members,
+                            coordinator, None if ops in (None, -2147483648) else ops, group_type="consumer",
+                            group_epoch=g.get("group_epoch", -1))
+
+
+def _decode_assignment(data: bytes) -> list[TopicPartition]:
+    """Partitions in a consumer-protocol assignment; [] when empty or not decodable (a member of a
+    foreign client may put anything there)."""
+    if not data:
+        return []
+    try:
+        _, body = decode_versioned_struct("ConsumerProtocolAssignment", data)
+    except KafkaError:
+        return []
+    return sorted(TopicPartition(a["topic"], p) for a in body["assigned_partitions"] or [] for p in a["partitions"] or [])
+
+
+def _decode_subscription(data: bytes) -> list[str] | None:
+    if not data:
+        return None
+    try:
+        _, body = decode_versioned_struct("ConsumerProtocolSubscription", data)
+    except KafkaError:
+        return None
+    return list(body["topics"] or [])

@@ -1,0 +1,183 @@
+"""Admin calls on topics and the cluster: CreateTopics, DeleteTopics, CreatePartitions, Metadata,
+DescribeCluster."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any, Iterable, Mapping
+
+from kafkaio.admin.core import AdminCore, Retry, check, finish, outcome
+from kafkaio.admin.inputs import NewPartitions, NewTopic
+from kafkaio.admin.results import ClusterDescription, Node, PartitionDescription, TopicDescription
+from kafkaio.errors import (
+    ErrorCode,
+    KafkaError,
+    KafkaTimeoutError,
+    LeaderNotAvailableError,
+    UnknownTopicOrPartitionError,
+)
+from kafkaio.protocol import ApiKey
+from kafkaio.retry import Backoff, Deadline
+
+ZERO_UUID = uuid.UUID(int=0)
+
+
+class TopicsAdmin(AdminCore):
+    """Creating, deleting, listing and describing topics; growing partitions; the cluster."""
+
+    async def create_topics(self, new_topics: Iterable[NewTopic], *, validate_only: bool = False,
+                            timeout_ms: float | None = None, raise_on_error: bool = True,
+                            wait_for_leaders: bool = False) -> dict[str, KafkaError | None]:
+        """Create topics; returns topic -> None (created) or the error.
+
+        ``wait_for_leaders=True`` also waits until every broker's metadata shows each created
+        topic with a leader for every partition (convenient before producing to it at once).
+        """
+        topics = {t.name: t for t in new_topics}
+        deadline = self._deadline(timeout_ms)
+
+        async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
+            def build(version: int) -> dict:
+                left = dl.remaining_ms()
+                return {"topics": [_new_topic_body(topics[n]) for n in pending],
+                        "timeout_ms": int(self.config.request_timeout_ms if left is None else left),
+                        "validate_only": validate_only}
+            _, resp = await self._call(self._controller(), ApiKey.CREATE_TOPICS, build, dl)
+            # A broker-side timeout leaves the outcome unknown; like Java, report it rather than
+            # retrying into TOPIC_ALREADY_EXISTS.
+            return {t["name"]: outcome(t["error_code"], t.get("error_message"), f"create topic {t['name']!r}",
+                                        final=(ErrorCode.REQUEST_TIMED_OUT,))
+                    for t in resp["topics"]}
+
+        results = await self._drive(topics, attempt, deadline, "CreateTopics")
+        created = [n for n, r in results.items() if r is None]
+        if wait_for_leaders and created and not validate_only:
+            await self._wait_for_leaders(created, deadline)
+        return finish(results, raise_on_error)
+
+    async def _wait_for_leaders(self, topics: list[str], deadline: Deadline) -> None:
+        backoff = Backoff(self._retry_policy)
+        while True:
+            nodes: list[int | None] = [*self.cluster.metadata.brokers] or [None]
+            ready = True
+            for node in nodes:
+                try:
+                    resp = await self._metadata(topics, deadline, node)
+                except KafkaError as exc:
+                    if not exc.retriable:
+                        raise
+                    ready = False
+                    break
+                for t in resp["topics"]:
+                    if t["error_code"] or not t["partitions"] or any(p["leader_id"] < 0 for p in t["partitions"]):
+                        ready = False
+            if ready:
+                return
+            delay = backoff.fail()
+            left = deadline.remaining()
+            if left is not None and left <= 0:
+                raise KafkaTimeoutError(f"created topics {topics} did not get leaders on every broker in time")
+            await asyncio.sleep(delay if left is None else min(delay, left))
+
+    async def delete_topics(self, topics: Iterable[str], *, timeout_ms: float | None = None,
+                            raise_on_error: bool = True) -> dict[str, KafkaError | None]:
+        """Delete topics by name; returns topic -> None (deleted) or the error
+        (UnknownTopicOrPartitionError for a topic that does not exist)."""
+        deadline = self._deadline(timeout_ms)
+
+        async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
+            def build(version: int) -> dict:
+                left = int(self.config.request_timeout_ms if dl.remaining_ms() is None else dl.remaining_ms())  # type: ignore[arg-type]
+                if version >= 6:
+                    return {"topics": [{"name": n, "topic_id": ZERO_UUID} for n in pending], "timeout_ms": left}
+                return {"topic_names": list(pending), "timeout_ms": left}
+            _, resp = await self._call(self._controller(), ApiKey.DELETE_TOPICS, build, dl)
+            return {r["name"]: outcome(r["error_code"], r.get("error_message"), f"delete topic {r['name']!r}",
+                                        final=(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.REQUEST_TIMED_OUT))
+                    for r in resp["responses"]}
+
+        return finish(await self._drive(topics, attempt, deadline, "DeleteTopics"), raise_on_error)
+
+    async def list_topics(self, *, include_internal: bool = False, timeout_ms: float | None = None) -> list[str]:
+        """Names of the topics in the cluster (sorted); internal ones (``__consumer_offsets``, ...)
+        only with ``include_internal=True``."""
+        deadline = self._deadline(timeout_ms)
+        resp = await self._single(lambda dl: self._metadata(None, dl), deadline, "list topics")
+        return sorted(t["name"] for t in resp["topics"]
+                      if not t["error_code"] and (include_internal or not t.get("is_internal")))
+
+    async def describe_topics(self, topics: Iterable[str], *, timeout_ms: float | None = None,
+                              raise_on_error: bool = True) -> dict[str, TopicDescription | KafkaError]:
+        """Partitions, leaders, replicas, ISR and topic id of each topic."""
+        deadline = self._deadline(timeout_ms)
+
+        async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
+            resp = await self._metadata(pending, dl)
+            out: dict[str, Any] = {}
+            for t in resp["topics"]:
+                name = t["name"]
+                code = t["error_code"]
+                if code == ErrorCode.LEADER_NOT_AVAILABLE and not t["partitions"]:
+                    out[name] = Retry(LeaderNotAvailableError(f"topic {name!r} is being created"))
+                elif code and code != ErrorCode.LEADER_NOT_AVAILABLE:
+                    out[name] = outcome(code, None, f"describe topic {name!r}", final=(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,))
+                else:
+                    out[name] = _topic_description(t)
+            return out
+
+        return finish(await self._drive(topics, attempt, deadline, "DescribeTopics"), raise_on_error)
+
+    async def create_partitions(self, new_partitions: Mapping[str, NewPartitions | int], *,
+                                validate_only: bool = False, timeout_ms: float | None = None,
+                                raise_on_error: bool = True) -> dict[str, KafkaError | None]:
+        """Grow topics to the given partition counts; topic -> None or the error."""
+        wanted = {n: (p if isinstance(p, NewPartitions) else NewPartitions(int(p))) for n, p in new_partitions.items()}
+        deadline = self._deadline(timeout_ms)
+
+        async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
+            def build(version: int) -> dict:
+                left = dl.remaining_ms()
+                return {"topics": [{"name": n, "count": wanted[n].total_count,
+                                    "assignments": None if wanted[n].new_assignments is None else
+                                    [{"broker_ids": list(b)} for b in wanted[n].new_assignments]}  # type: ignore[union-attr]
+                                   for n in pending],
+                        "timeout_ms": int(self.config.request_timeout_ms if left is None else left),
+                        "validate_only": validate_only}
+            _, resp = await self._call(self._controller(), ApiKey.CREATE_PARTITIONS, build, dl)
+            return {r["name"]: outcome(r["error_code"], r.get("error_message"), f"create partitions of {r['name']!r}",
+                                        final=(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.REQUEST_TIMED_OUT))
+                    for r in resp["results"]}
+
+        return finish(await self._drive(wanted, attempt, deadline, "CreatePartitions"), raise_on_error)
+
+    async def describe_cluster(self, *, timeout_ms: float | None = None) -> ClusterDescription:
+        """Brokers, controller and cluster id."""
+        deadline = self._deadline(timeout_ms)
+
+        async def op(dl: Deadline) -> ClusterDescription:
+            _, resp = await self._call(None, ApiKey.DESCRIBE_CLUSTER,
+                                       lambda v: {"include_cluster_authorized_operations": False}, dl)
+            check(resp["error_code"], resp.get("error_message"), "describe cluster")
+            brokers = [Node(b["broker_id"], b["host"], b["port"], b.get("rack")) for b in resp["brokers"]]
+            return ClusterDescription(resp["cluster_id"], resp["controller_id"], sorted(brokers, key=lambda n: n.node_id))
+
+        return await self._single(op, deadline, "describe cluster")
+
+
+def _new_topic_body(t: NewTopic) -> dict:
+    return {
+        "name": t.name,
+        "num_partitions": t.num_partitions,
+        "replication_factor": t.replication_factor,
+        "assignments": [{"partition_index": p, "broker_ids": list(b)} for p, b in sorted((t.replica_assignments or {}).items())],
+        "configs": [{"name": k, "value": v} for k, v in (t.configs or {}).items()],
+    }
+
+
+def _topic_description(t: dict) -> TopicDescription:
+    tid = t.get("topic_id")
+    return TopicDescription(
+        t["name"], None if tid in (None, ZERO_UUID) else tid, bool(t.get("is_internal")),
+        sorted((PartitionDescription(p["partition_index"], p["leader_id"] if p["leader_id"] >= 0 else None,
+                                     list(p["replica_nodes"]), list(p["isr_nodes"]), list(p.get("offline_replicas") or []),
+                                     p.get("leader_epoch", -1)) for p in t["partitions"]), key=lambda p: p.partition))
