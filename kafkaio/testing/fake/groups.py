@@ -16,13 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafkaio.testing.fake.state import NONE
-
-ILLEGAL_GENERATION = 22
-INCONSISTENT_GROUP_PROTOCOL = 23
-UNKNOWN_MEMBER_ID = 25
-REBALANCE_IN_PROGRESS = 27
-MEMBER_ID_REQUIRED = 79
+from kafkaio.errors import ErrorCode
 
 EMPTY, PREPARING, COMPLETING, STABLE = "Empty", "PreparingRebalance", "CompletingRebalance", "Stable"
 
@@ -60,13 +54,13 @@ class Group:
             mid = f"member-{uuid.uuid4()}"
             if version >= 4:
                 self._pending_ids.add(mid)
-                return self._join_error(MEMBER_ID_REQUIRED, mid)
+                return self._join_error(ErrorCode.MEMBER_ID_REQUIRED, mid)
         elif mid not in self.members and mid not in self._pending_ids:
-            return self._join_error(UNKNOWN_MEMBER_ID, mid)
+            return self._join_error(ErrorCode.UNKNOWN_MEMBER_ID, mid)
         protocols = [(p["name"], bytes(p["metadata"])) for p in body["protocols"]]
         if (self.members and body["protocol_type"] != self.protocol_type) or not protocols or (
                 self.members and not self._supported({n for n, _ in protocols})):
-            return self._join_error(INCONSISTENT_GROUP_PROTOCOL, mid)
+            return self._join_error(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, mid)
         self._pending_ids.discard(mid)
         self.protocol_type = body["protocol_type"]
         rebalance_ms = body.get("rebalance_timeout_ms", -1)
@@ -78,7 +72,7 @@ class Group:
         else:
             member.protocols = protocols
         if member.join is not None and not member.join.done():
-            member.join.set_result(self._join_error(UNKNOWN_MEMBER_ID, mid))  # superseded by this join
+            member.join.set_result(self._join_error(ErrorCode.UNKNOWN_MEMBER_ID, mid))  # superseded by this join
         fut = member.join = asyncio.get_running_loop().create_future()
         self._stop_session(member)  # a member parked in a join is not expired (as in Kafka)
         if self.state != PREPARING:
@@ -89,11 +83,11 @@ class Group:
     async def sync(self, body: dict[str, Any]) -> dict[str, Any]:
         member = self.members.get(body["member_id"])
         if member is None:
-            return {"error_code": UNKNOWN_MEMBER_ID, "assignment": b""}
+            return {"error_code": ErrorCode.UNKNOWN_MEMBER_ID, "assignment": b""}
         if body["generation_id"] != self.generation:
-            return {"error_code": ILLEGAL_GENERATION, "assignment": b""}
+            return {"error_code": ErrorCode.ILLEGAL_GENERATION, "assignment": b""}
         if self.state == PREPARING:
-            return {"error_code": REBALANCE_IN_PROGRESS, "assignment": b""}
+            return {"error_code": ErrorCode.REBALANCE_IN_PROGRESS, "assignment": b""}
         self._start_session(member)
         if self.state == STABLE:
             return self._sync_answer(member)
@@ -113,30 +107,30 @@ class Group:
     def heartbeat(self, body: dict[str, Any]) -> int:
         member = self.members.get(body["member_id"])
         if member is None:
-            return UNKNOWN_MEMBER_ID
+            return ErrorCode.UNKNOWN_MEMBER_ID
         if body["generation_id"] != self.generation:
-            return ILLEGAL_GENERATION
+            return ErrorCode.ILLEGAL_GENERATION
         self._start_session(member)
-        return REBALANCE_IN_PROGRESS if self.state == PREPARING else NONE
+        return ErrorCode.REBALANCE_IN_PROGRESS if self.state == PREPARING else ErrorCode.NONE
 
     def leave(self, member_id: str) -> int:
         member = self.members.get(member_id)
         if member is None:
-            return UNKNOWN_MEMBER_ID
+            return ErrorCode.UNKNOWN_MEMBER_ID
         self._remove(member)
-        return NONE
+        return ErrorCode.NONE
 
     def commit_error(self, generation: int, member_id: str) -> int:
         """The error a commit of (generation, member) gets, as Kafka's GroupCoordinator decides."""
         if generation < 0 and member_id == "" and self.state == EMPTY:
-            return NONE  # a commit from a consumer without a group (assign())
+            return ErrorCode.NONE  # a commit from a consumer without a group (assign())
         if member_id not in self.members:
-            return UNKNOWN_MEMBER_ID
+            return ErrorCode.UNKNOWN_MEMBER_ID
         if generation != self.generation:
-            return ILLEGAL_GENERATION
+            return ErrorCode.ILLEGAL_GENERATION
         if self.state == COMPLETING:
-            return REBALANCE_IN_PROGRESS
-        return NONE
+            return ErrorCode.REBALANCE_IN_PROGRESS
+        return ErrorCode.NONE
 
     def close(self) -> None:
         if self._rebalance_timer is not None:
@@ -155,7 +149,7 @@ class Group:
         self.state = PREPARING
         for m in self.members.values():  # syncs of the generation that is ending
             if m.sync is not None and not m.sync.done():
-                m.sync.set_result({"error_code": REBALANCE_IN_PROGRESS, "assignment": b""})
+                m.sync.set_result({"error_code": ErrorCode.REBALANCE_IN_PROGRESS, "assignment": b""})
             m.sync = None
         timeout = max((m.rebalance_timeout_ms for m in self.members.values()), default=0)
         if self._rebalance_timer is not None:
@@ -188,9 +182,9 @@ class Group:
         self.protocol = next(n for n, _ in leader.protocols if n in common)
         self.state = COMPLETING
         for m in self.members.values():
-            answer: dict[str, Any] = {"error_code": NONE, "generation_id": self.generation, "protocol_type": self.protocol_type,
-                      "protocol_name": self.protocol, "leader": self.leader, "member_id": m.member_id,
-                      "members": []}
+            answer: dict[str, Any] = {"error_code": ErrorCode.NONE, "generation_id": self.generation,
+                                      "protocol_type": self.protocol_type, "protocol_name": self.protocol,
+                                      "leader": self.leader, "member_id": m.member_id, "members": []}
             if m.member_id == self.leader:
                 answer["members"] = [{"member_id": o.member_id, "group_instance_id": None,
                                       "metadata": dict(o.protocols)[self.protocol]} for o in self.members.values()]
@@ -205,7 +199,7 @@ class Group:
         del self.members[member.member_id]
         for fut in (member.join, member.sync):
             if fut is not None and not fut.done():
-                fut.set_result(self._join_error(UNKNOWN_MEMBER_ID, member.member_id))
+                fut.set_result(self._join_error(ErrorCode.UNKNOWN_MEMBER_ID, member.member_id))
         if self.state in (STABLE, COMPLETING) or (self.state == EMPTY and self.members):
             self._prepare_rebalance()
         self._maybe_complete_join()
@@ -228,7 +222,7 @@ class Group:
             self._remove(member)
 
     def _sync_answer(self, member: Member) -> dict[str, Any]:
-        return {"error_code": NONE, "protocol_type": self.protocol_type, "protocol_name": self.protocol,
+        return {"error_code": ErrorCode.NONE, "protocol_type": self.protocol_type, "protocol_name": self.protocol,
                 "assignment": member.assignment}
 
     def _join_error(self, code: int, member_id: str) -> dict[str, Any]:

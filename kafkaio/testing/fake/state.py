@@ -13,27 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-# Kafka's error codes used by the fake (names as in Kafka's Errors enum).
-NONE = 0
-OFFSET_OUT_OF_RANGE = 1
-CORRUPT_MESSAGE = 2
-UNKNOWN_TOPIC_OR_PARTITION = 3
-NOT_LEADER_OR_FOLLOWER = 6
-MESSAGE_TOO_LARGE = 10
-NOT_COORDINATOR = 16
-INVALID_TOPIC_EXCEPTION = 17
-ILLEGAL_GENERATION = 22
-UNSUPPORTED_VERSION = 35
-TOPIC_ALREADY_EXISTS = 36
-INVALID_PARTITIONS = 37
-OUT_OF_ORDER_SEQUENCE_NUMBER = 45
-DUPLICATE_SEQUENCE_NUMBER = 46
-INVALID_PRODUCER_EPOCH = 47
-INVALID_TXN_STATE = 48
-INVALID_PRODUCER_ID_MAPPING = 49
-CONCURRENT_TRANSACTIONS = 51
-INVALID_RECORD = 87
-PRODUCER_FENCED = 90
+from kafkaio.errors import ErrorCode
 
 NO_PRODUCER_ID = -1
 NO_PRODUCER_EPOCH = -1
@@ -99,17 +79,17 @@ def parse_batches(records: bytes | memoryview) -> list[tuple[tuple, bytes]]:
     pos = 0
     while pos < len(view):
         if len(view) - pos < HEADER_SIZE:
-            raise ProduceError(CORRUPT_MESSAGE, "truncated record batch header")
+            raise ProduceError(ErrorCode.CORRUPT_MESSAGE, "truncated record batch header")
         header = _HEADER.unpack_from(view, pos)
         size = 12 + header[1]
         if header[3] != 2:
-            raise ProduceError(CORRUPT_MESSAGE, f"record batch magic {header[3]}: the fake takes v2 only")
+            raise ProduceError(ErrorCode.CORRUPT_MESSAGE, f"record batch magic {header[3]}: the fake takes v2 only")
         if size < HEADER_SIZE or pos + size > len(view):
-            raise ProduceError(CORRUPT_MESSAGE, "record batch length past the end of the records")
+            raise ProduceError(ErrorCode.CORRUPT_MESSAGE, "record batch length past the end of the records")
         out.append((header, bytes(view[pos:pos + size])))
         pos += size
     if not out:
-        raise ProduceError(CORRUPT_MESSAGE, "no record batch in the produce request")
+        raise ProduceError(ErrorCode.CORRUPT_MESSAGE, "no record batch in the produce request")
     return out
 
 
@@ -194,10 +174,10 @@ class PartitionLog:
         five: the broker answers it with the original offsets and no error."""
         parsed = parse_batches(records)
         if len(parsed) != 1:  # ProduceRequest.validateRecords, for every version kafkaio speaks (3+)
-            raise ProduceError(INVALID_RECORD, "Produce requests with version 3 and above must contain "
+            raise ProduceError(ErrorCode.INVALID_RECORD, "Produce requests with version 3 and above must contain "
                                                "exactly one record batch")
         if sum(len(data) for _, data in parsed) > self.max_message_bytes:
-            raise ProduceError(MESSAGE_TOO_LARGE, f"record set larger than max.message.bytes "
+            raise ProduceError(ErrorCode.MESSAGE_TOO_LARGE, f"record set larger than max.message.bytes "
                                                   f"({self.max_message_bytes})")
         first_offset = None
         for header, data in parsed:
@@ -237,7 +217,8 @@ class PartitionLog:
             # (KIP-360), which is why a lost first request cannot be detected by the broker.
             return None
         if epoch < entry.epoch:
-            raise ProduceError(INVALID_PRODUCER_EPOCH, f"producer {pid} epoch {epoch} is older than {entry.epoch}")
+            raise ProduceError(ErrorCode.INVALID_PRODUCER_EPOCH,
+                               f"producer {pid} epoch {epoch} is older than {entry.epoch}")
         last_seq = (first_seq + count - 1) & 0x7FFFFFFF
         if epoch == entry.epoch:
             for b in entry.batches:
@@ -245,11 +226,11 @@ class PartitionLog:
                     return b
         if epoch != entry.epoch:
             if first_seq != 0 and entry.epoch != NO_PRODUCER_EPOCH:
-                raise ProduceError(OUT_OF_ORDER_SEQUENCE_NUMBER,
+                raise ProduceError(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
                                    f"new epoch {epoch} of producer {pid} starts at sequence {first_seq}, not 0")
             return None
         if not _in_sequence(entry.last_sequence, first_seq):
-            raise ProduceError(OUT_OF_ORDER_SEQUENCE_NUMBER,
+            raise ProduceError(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
                                f"producer {pid} epoch {epoch}: sequence {first_seq} after {entry.last_sequence}")
         return None
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kafkaio.testing.fake.state import (
-    INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE, NONE, PRODUCER_FENCED, ClusterState)
+from kafkaio.errors import ErrorCode
+from kafkaio.testing.fake.state import ClusterState
 
 
 @dataclass
@@ -32,29 +32,29 @@ def init(state: ClusterState, transactional_id: str, producer_id: int, epoch: in
     if txn is None:
         txn = Transaction(transactional_id, state.new_producer_id(), 0)
         state.transactions[transactional_id] = txn
-        return NONE, txn.producer_id, txn.epoch
+        return ErrorCode.NONE, txn.producer_id, txn.epoch
     if producer_id >= 0 and (producer_id, epoch) != (txn.producer_id, txn.epoch):
-        return PRODUCER_FENCED, -1, -1
+        return ErrorCode.PRODUCER_FENCED, -1, -1
     if txn.ongoing:
         end(state, txn, commit=False)
     txn.epoch += 1
-    return NONE, txn.producer_id, txn.epoch
+    return ErrorCode.NONE, txn.producer_id, txn.epoch
 
 
 def check(state: ClusterState, transactional_id: str, producer_id: int, epoch: int) -> tuple[int, Transaction | None]:
     """The error for a request of (producer id, epoch) on ``transactional_id``, and its transaction."""
     txn = state.transactions.get(transactional_id)
     if txn is None or txn.producer_id != producer_id:
-        return INVALID_PRODUCER_ID_MAPPING, None
+        return ErrorCode.INVALID_PRODUCER_ID_MAPPING, None
     if epoch != txn.epoch:
-        return PRODUCER_FENCED, None
-    return NONE, txn
+        return ErrorCode.PRODUCER_FENCED, None
+    return ErrorCode.NONE, txn
 
 
 def end(state: ClusterState, txn: Transaction, commit: bool) -> int:
     """Write the markers to every partition of the transaction and, on commit, its offsets."""
     if not txn.ongoing:
-        return INVALID_TXN_STATE
+        return ErrorCode.INVALID_TXN_STATE
     for topic, partition in sorted(txn.partitions):
         log = state.partition(topic, partition)
         if log is not None:
@@ -64,7 +64,7 @@ def end(state: ClusterState, txn: Transaction, commit: bool) -> int:
             state.committed.setdefault(group, {}).update(offsets)
     txn.partitions, txn.groups, txn.offsets = set(), set(), {}
     state.notify_append()
-    return NONE
+    return ErrorCode.NONE
 
 
 def owner_of(state: ClusterState, producer_id: int) -> Transaction | None:

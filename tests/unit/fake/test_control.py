@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kafkaio.errors import KafkaTimeoutError
+from kafkaio.errors import ErrorCode, KafkaTimeoutError
 from kafkaio.producer.producer import Producer
 from kafkaio.protocol import ApiKey
 from kafkaio.protocol.api import client_versions, decode_response, encode_request
@@ -25,7 +25,7 @@ def _error_answer(code: int) -> Any:
 
 async def test_an_answer_from_a_control_replaces_the_fakes_and_a_one_shot_control_ends() -> None:
     async with FakeCluster(topics={"t": 1}) as fake:
-        c = fake.control(ApiKey.PRODUCE, _error_answer(6))  # NOT_LEADER_OR_FOLLOWER, retriable
+        c = fake.control(ApiKey.PRODUCE, _error_answer(ErrorCode.NOT_LEADER_OR_FOLLOWER))  # retriable
         async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0, retry_backoff_ms=1) as p:
             md = await p.send_and_wait("t", b"x")
         produces = [i for i in fake.requests if i.api_key == ApiKey.PRODUCE]

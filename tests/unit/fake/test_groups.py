@@ -4,9 +4,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from kafkaio.testing.fake.groups import (
-    COMPLETING, EMPTY, ILLEGAL_GENERATION, MEMBER_ID_REQUIRED, PREPARING, REBALANCE_IN_PROGRESS, STABLE,
-    UNKNOWN_MEMBER_ID, Group)
+from kafkaio.errors import ErrorCode
+from kafkaio.testing.fake.groups import COMPLETING, EMPTY, PREPARING, STABLE, Group
 
 
 def join_body(member_id: str, session_ms: int = 10_000, rebalance_ms: int = 10_000) -> dict[str, Any]:
@@ -18,7 +17,7 @@ def join_body(member_id: str, session_ms: int = 10_000, rebalance_ms: int = 10_0
 async def join_new(group: Group, **kw: int) -> asyncio.Task:
     """Join as a new member (MEMBER_ID_REQUIRED first, as KIP-394 asks); the join parks in a task."""
     first = await group.join(9, join_body(""))
-    assert first["error_code"] == MEMBER_ID_REQUIRED
+    assert first["error_code"] == ErrorCode.MEMBER_ID_REQUIRED
     task = asyncio.ensure_future(group.join(9, join_body(first["member_id"], **kw)))
     await asyncio.sleep(0)
     return task
@@ -42,7 +41,7 @@ async def test_a_second_member_rebalances_the_group_and_both_get_the_leaders_ass
     await g.sync({"member_id": a["member_id"], "generation_id": 1, "assignments": []})
     b_task = await join_new(g)
     assert g.state == PREPARING and not b_task.done()  # parked until the first member rejoins
-    assert g.heartbeat({"member_id": a["member_id"], "generation_id": 1}) == REBALANCE_IN_PROGRESS
+    assert g.heartbeat({"member_id": a["member_id"], "generation_id": 1}) == ErrorCode.REBALANCE_IN_PROGRESS
     a2 = await g.join(9, join_body(a["member_id"]))
     b = await b_task
     assert a2["generation_id"] == b["generation_id"] == 2 and b["members"] == []
@@ -52,9 +51,9 @@ async def test_a_second_member_rebalances_the_group_and_both_get_the_leaders_ass
     await g.sync({"member_id": a["member_id"], "generation_id": 2, "assignments": [
         {"member_id": a["member_id"], "assignment": b"A"}, {"member_id": b["member_id"], "assignment": b"B"}]})
     assert (await b_sync)["assignment"] == b"B"
-    assert g.heartbeat({"member_id": a["member_id"], "generation_id": 1}) == ILLEGAL_GENERATION
-    assert g.heartbeat({"member_id": "stranger", "generation_id": 2}) == UNKNOWN_MEMBER_ID
-    assert g.commit_error(1, a["member_id"]) == ILLEGAL_GENERATION
+    assert g.heartbeat({"member_id": a["member_id"], "generation_id": 1}) == ErrorCode.ILLEGAL_GENERATION
+    assert g.heartbeat({"member_id": "stranger", "generation_id": 2}) == ErrorCode.UNKNOWN_MEMBER_ID
+    assert g.commit_error(1, a["member_id"]) == ErrorCode.ILLEGAL_GENERATION
     assert g.commit_error(2, a["member_id"]) == 0
     g.close()
 
@@ -65,7 +64,7 @@ async def test_a_member_that_does_not_rejoin_is_removed_at_the_rebalance_timeout
     await g.sync({"member_id": a["member_id"], "generation_id": 1, "assignments": []})
     b = await (await join_new(g, rebalance_ms=20))  # a never rejoins: b completes alone
     assert b["generation_id"] == 2 and list(g.members) == [b["member_id"]]
-    assert g.heartbeat({"member_id": a["member_id"], "generation_id": 2}) == UNKNOWN_MEMBER_ID
+    assert g.heartbeat({"member_id": a["member_id"], "generation_id": 2}) == ErrorCode.UNKNOWN_MEMBER_ID
     g.close()
 
 
@@ -77,5 +76,5 @@ async def test_a_member_without_heartbeats_expires_and_the_last_leaving_empties_
     await expired
     assert g.members == {} and g.state == EMPTY and g.generation == 2
     assert g.commit_error(-1, "") == 0  # an empty group takes commits from outside it
-    assert g.heartbeat({"member_id": a["member_id"], "generation_id": 1}) == UNKNOWN_MEMBER_ID
+    assert g.heartbeat({"member_id": a["member_id"], "generation_id": 1}) == ErrorCode.UNKNOWN_MEMBER_ID
     g.close()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from kafkaio.errors import ErrorCode
 from kafkaio.records import BatchBuilder
-from kafkaio.testing.fake.state import (
-    INVALID_PRODUCER_EPOCH, INVALID_RECORD, MESSAGE_TOO_LARGE, OUT_OF_ORDER_SEQUENCE_NUMBER, PartitionLog, ProduceError)
+from kafkaio.testing.fake.state import PartitionLog, ProduceError
 
 
 def batch(pid: int, epoch: int, seq: int, n: int = 1) -> bytes:
@@ -41,7 +41,7 @@ def test_a_gap_is_out_of_order() -> None:
     log.append(batch(7, 0, 0))
     with pytest.raises(ProduceError) as e:
         log.append(batch(7, 0, 2))
-    assert e.value.code == OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert e.value.code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
 
 
 def test_an_old_sequence_beyond_the_five_remembered_is_out_of_order() -> None:
@@ -50,7 +50,7 @@ def test_an_old_sequence_beyond_the_five_remembered_is_out_of_order() -> None:
         log.append(batch(7, 0, seq))
     with pytest.raises(ProduceError) as e:
         log.append(batch(7, 0, 0))
-    assert e.value.code == OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert e.value.code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
     assert len(log.batches) == 6
 
 
@@ -59,23 +59,23 @@ def test_a_new_epoch_must_start_at_zero_and_an_old_epoch_is_fenced() -> None:
     log.append(batch(7, 0, 0))
     with pytest.raises(ProduceError) as e:
         log.append(batch(7, 1, 1))
-    assert e.value.code == OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert e.value.code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
     log.append(batch(7, 1, 0))
     with pytest.raises(ProduceError) as e:
         log.append(batch(7, 0, 1))
-    assert e.value.code == INVALID_PRODUCER_EPOCH
+    assert e.value.code == ErrorCode.INVALID_PRODUCER_EPOCH
 
 
 def test_a_produce_of_two_batches_is_refused_as_kafka_refuses_it_from_produce_v3() -> None:
     log = PartitionLog(0, 1_000_000)
     with pytest.raises(ProduceError) as e:
         log.append(batch(-1, -1, -1) + batch(-1, -1, -1))
-    assert e.value.code == INVALID_RECORD and log.batches == []
+    assert e.value.code == ErrorCode.INVALID_RECORD and log.batches == []
 
 
 def test_a_record_set_over_max_message_bytes_is_refused() -> None:
     log = PartitionLog(0, 100)
     with pytest.raises(ProduceError) as e:
         log.append(batch(-1, -1, -1, 10))
-    assert e.value.code == MESSAGE_TOO_LARGE
+    assert e.value.code == ErrorCode.MESSAGE_TOO_LARGE
     assert log.batches == []

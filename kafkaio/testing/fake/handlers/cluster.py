@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkaio.errors import ErrorCode
 from kafkaio.protocol.api import client_versions
 from kafkaio.testing.fake import handlers as _h
-from kafkaio.testing.fake.state import (
-    INVALID_PARTITIONS, NONE, TOPIC_ALREADY_EXISTS, UNKNOWN_TOPIC_OR_PARTITION, ClusterState, Topic)
+from kafkaio.testing.fake.state import ClusterState, Topic
 
 
 async def api_versions(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -16,16 +16,16 @@ async def api_versions(broker: "_h.BrokerView", version: int, body: dict[str, An
     for key in sorted(_h.HANDLERS):
         lo, hi = client_versions(key)
         keys.append({"api_key": key, "min_version": lo, "max_version": hi})
-    return {"error_code": NONE, "api_keys": keys, "throttle_time_ms": 0}
+    return {"error_code": ErrorCode.NONE, "api_keys": keys, "throttle_time_ms": 0}
 
 
 def _topic_metadata(state: ClusterState, topic: Topic) -> dict[str, Any]:
     parts = []
     for index, log in enumerate(topic.partitions):
-        parts.append({"error_code": NONE, "partition_index": index, "leader_id": log.leader,
+        parts.append({"error_code": ErrorCode.NONE, "partition_index": index, "leader_id": log.leader,
                       "leader_epoch": 0, "replica_nodes": [log.leader], "isr_nodes": [log.leader],
                       "offline_replicas": []})
-    return {"error_code": NONE, "name": topic.name, "topic_id": topic.topic_id,
+    return {"error_code": ErrorCode.NONE, "name": topic.name, "topic_id": topic.topic_id,
             "is_internal": False, "partitions": parts}
 
 
@@ -44,7 +44,7 @@ async def metadata(broker: "_h.BrokerView", version: int, body: dict[str, Any]) 
             if topic is None and name and state.auto_create_topics and body.get("allow_auto_topic_creation", True):
                 topic = state.create_topic(name, state.default_partitions)
             if topic is None:
-                topics.append({"error_code": UNKNOWN_TOPIC_OR_PARTITION, "name": name, "partitions": []})
+                topics.append({"error_code": ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "name": name, "partitions": []})
             else:
                 topics.append(_topic_metadata(state, topic))
     brokers = []
@@ -64,11 +64,11 @@ async def create_topics(broker: "_h.BrokerView", version: int, body: dict[str, A
             n = broker.state.default_partitions
         configs = {c["name"]: c["value"] for c in req.get("configs") or ()}
         if name in broker.state.topics:
-            out.append({"name": name, "error_code": TOPIC_ALREADY_EXISTS,
+            out.append({"name": name, "error_code": ErrorCode.TOPIC_ALREADY_EXISTS,
                         "error_message": f"Topic '{name}' already exists."})
             continue
         if n < 1:
-            out.append({"name": name, "error_code": INVALID_PARTITIONS,
+            out.append({"name": name, "error_code": ErrorCode.INVALID_PARTITIONS,
                         "error_message": "Number of partitions must be larger than 0."})
             continue
         topic = None
@@ -77,7 +77,7 @@ async def create_topics(broker: "_h.BrokerView", version: int, body: dict[str, A
             if configs.get("max.message.bytes") is not None:
                 kwargs["max_message_bytes"] = int(configs["max.message.bytes"])
             topic = broker.state.create_topic(name, n, **kwargs)
-        out.append({"name": name, "topic_id": topic.topic_id if topic else None, "error_code": NONE,
+        out.append({"name": name, "topic_id": topic.topic_id if topic else None, "error_code": ErrorCode.NONE,
                     "error_message": None, "num_partitions": n, "replication_factor": 1, "configs": None})
     return {"throttle_time_ms": 0, "topics": out}
 
@@ -87,7 +87,7 @@ async def find_coordinator(broker: "_h.BrokerView", version: int, body: dict[str
     def one(key: str) -> dict[str, Any]:
         node = broker.state.coordinator_for(key)
         host, port = broker.address(node)
-        return {"key": key, "node_id": node, "host": host, "port": port, "error_code": NONE,
+        return {"key": key, "node_id": node, "host": host, "port": port, "error_code": ErrorCode.NONE,
                 "error_message": None}
 
     if version >= 4:

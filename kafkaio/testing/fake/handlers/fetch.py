@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from kafkaio.errors import ErrorCode
 from kafkaio.testing.fake import handlers as _h
-from kafkaio.testing.fake.state import (
-    NONE, NOT_LEADER_OR_FOLLOWER, OFFSET_OUT_OF_RANGE, UNKNOWN_TOPIC_OR_PARTITION)
 
 LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3
 READ_COMMITTED = 1
@@ -20,13 +19,13 @@ async def list_offsets(broker: "_h.BrokerView", version: int, body: dict[str, An
         parts = []
         for p in t["partitions"]:
             log = broker.state.partition(t["name"], p["partition_index"])
-            answer: dict[str, Any] = {"partition_index": p["partition_index"], "error_code": NONE,
+            answer: dict[str, Any] = {"partition_index": p["partition_index"], "error_code": ErrorCode.NONE,
                                       "timestamp": -1, "offset": -1, "leader_epoch": 0}
             ts = p["timestamp"]
             if log is None:
-                answer["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
+                answer["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif log.leader != broker.node_id:
-                answer["error_code"] = NOT_LEADER_OR_FOLLOWER
+                answer["error_code"] = ErrorCode.NOT_LEADER_OR_FOLLOWER
             elif ts == LATEST:
                 answer["offset"] = (log.last_stable_offset if body.get("isolation_level", 0) == READ_COMMITTED
                                     else log.high_watermark)
@@ -52,20 +51,20 @@ def _answer(broker: "_h.BrokerView", body: dict[str, Any]) -> tuple[list[dict[st
         parts = []
         for p in t["partitions"]:
             log = broker.state.partition(t["topic"], p["partition"])
-            answer: dict[str, Any] = {"partition_index": p["partition"], "error_code": NONE,
+            answer: dict[str, Any] = {"partition_index": p["partition"], "error_code": ErrorCode.NONE,
                                       "high_watermark": -1, "last_stable_offset": -1,
                                       "log_start_offset": -1, "aborted_transactions": None,
                                       "preferred_read_replica": -1, "records": b""}
             if log is None:
-                answer["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
+                answer["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif log.leader != broker.node_id:
-                answer["error_code"] = NOT_LEADER_OR_FOLLOWER
+                answer["error_code"] = ErrorCode.NOT_LEADER_OR_FOLLOWER
             else:
                 offset = p["fetch_offset"]
                 hw, lso = log.high_watermark, log.last_stable_offset
                 answer.update(high_watermark=hw, last_stable_offset=lso, log_start_offset=log.log_start_offset)
                 if offset < log.log_start_offset or offset > hw:
-                    answer["error_code"] = OFFSET_OUT_OF_RANGE
+                    answer["error_code"] = ErrorCode.OFFSET_OUT_OF_RANGE
                 elif body.get("isolation_level", 0) == READ_COMMITTED:
                     # Only below the last stable offset, with the aborted transactions in range.
                     answer["records"] = log.read(offset, p["partition_max_bytes"], end=lso)
@@ -80,7 +79,7 @@ def _answer(broker: "_h.BrokerView", body: dict[str, Any]) -> tuple[list[dict[st
 
 
 def _has_error(responses: list[dict[str, Any]]) -> bool:
-    return any(p["error_code"] != NONE for t in responses for p in t["partitions"])
+    return any(p["error_code"] != ErrorCode.NONE for t in responses for p in t["partitions"])
 
 
 async def fetch(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -99,4 +98,4 @@ async def fetch(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> 
         except asyncio.TimeoutError:
             break
         responses, size = _answer(broker, body)
-    return {"throttle_time_ms": 0, "error_code": NONE, "session_id": 0, "responses": responses}
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": 0, "responses": responses}

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkaio.errors import ErrorCode
 from kafkaio.testing.fake import handlers as _h
 from kafkaio.testing.fake.groups import Group
-from kafkaio.testing.fake.state import NONE, NOT_COORDINATOR
 
 
 def _group(broker: "_h.BrokerView", group_id: str) -> Group | None:
@@ -18,7 +18,7 @@ def _group(broker: "_h.BrokerView", group_id: str) -> Group | None:
 async def join_group(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
     group = _group(broker, body["group_id"])
     if group is None:
-        return {"throttle_time_ms": 0, "error_code": NOT_COORDINATOR, "leader": "", "member_id": "",
+        return {"throttle_time_ms": 0, "error_code": ErrorCode.NOT_COORDINATOR, "leader": "", "member_id": "",
                 "protocol_name": None, "members": []}
     answer = await group.join(version, body)
     answer.pop("assignment", None)
@@ -28,7 +28,7 @@ async def join_group(broker: "_h.BrokerView", version: int, body: dict[str, Any]
 async def sync_group(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
     group = _group(broker, body["group_id"])
     if group is None:
-        return {"throttle_time_ms": 0, "error_code": NOT_COORDINATOR, "assignment": b""}
+        return {"throttle_time_ms": 0, "error_code": ErrorCode.NOT_COORDINATOR, "assignment": b""}
     answer = await group.sync(body)
     return {"throttle_time_ms": 0, "error_code": answer["error_code"],
             "protocol_type": answer.get("protocol_type"), "protocol_name": answer.get("protocol_name"),
@@ -37,16 +37,16 @@ async def sync_group(broker: "_h.BrokerView", version: int, body: dict[str, Any]
 
 async def heartbeat(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
     group = _group(broker, body["group_id"])
-    code = NOT_COORDINATOR if group is None else group.heartbeat(body)
+    code = ErrorCode.NOT_COORDINATOR if group is None else group.heartbeat(body)
     return {"throttle_time_ms": 0, "error_code": code}
 
 
 async def leave_group(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
     group = _group(broker, body["group_id"])
     if group is None:
-        return {"throttle_time_ms": 0, "error_code": NOT_COORDINATOR, "members": []}
+        return {"throttle_time_ms": 0, "error_code": ErrorCode.NOT_COORDINATOR, "members": []}
     if version < 3:
         return {"throttle_time_ms": 0, "error_code": group.leave(body["member_id"])}
     members = [{"member_id": m["member_id"], "group_instance_id": m.get("group_instance_id"),
                 "error_code": group.leave(m["member_id"])} for m in body["members"]]
-    return {"throttle_time_ms": 0, "error_code": NONE, "members": members}
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "members": members}

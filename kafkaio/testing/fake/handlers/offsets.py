@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkaio.errors import ErrorCode
 from kafkaio.testing.fake import handlers as _h
-from kafkaio.testing.fake.state import NONE, NOT_COORDINATOR, UNKNOWN_TOPIC_OR_PARTITION
 
 
 async def offset_commit(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -14,19 +14,19 @@ async def offset_commit(broker: "_h.BrokerView", version: int, body: dict[str, A
     not_here = broker.state.coordinator_for(group) != broker.node_id
     stored = broker.state.committed.setdefault(group, {})
     members = broker.state.groups.get(group)
-    group_error = NONE if members is None else members.commit_error(
+    group_error = ErrorCode.NONE if members is None else members.commit_error(
         body.get("generation_id_or_member_epoch", -1), body.get("member_id", ""))
     topics = []
     for t in body["topics"]:
         parts = []
         for p in t["partitions"]:
-            code = NONE
+            code = ErrorCode.NONE
             if not_here:
-                code = NOT_COORDINATOR
-            elif group_error != NONE:
+                code = ErrorCode.NOT_COORDINATOR
+            elif group_error != ErrorCode.NONE:
                 code = group_error
             elif broker.state.partition(t["name"], p["partition_index"]) is None:
-                code = UNKNOWN_TOPIC_OR_PARTITION
+                code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             else:
                 stored[(t["name"], p["partition_index"])] = (
                     p["committed_offset"], p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
@@ -38,7 +38,7 @@ async def offset_commit(broker: "_h.BrokerView", version: int, body: dict[str, A
 def _group_offsets(broker: "_h.BrokerView", group: str, topics: list[dict[str, Any]] | None
                    ) -> tuple[int, list[dict[str, Any]]]:
     if broker.state.coordinator_for(group) != broker.node_id:
-        return NOT_COORDINATOR, []
+        return ErrorCode.NOT_COORDINATOR, []
     stored = broker.state.committed.get(group, {})
     if topics is None:  # all the group's committed partitions
         by_topic: dict[str, list[int]] = {}
@@ -51,9 +51,9 @@ def _group_offsets(broker: "_h.BrokerView", group: str, topics: list[dict[str, A
         for index in t["partition_indexes"]:
             offset, epoch, meta = stored.get((t["name"], index), (-1, -1, ""))
             parts.append({"partition_index": index, "committed_offset": offset,
-                          "committed_leader_epoch": epoch, "metadata": meta, "error_code": NONE})
+                          "committed_leader_epoch": epoch, "metadata": meta, "error_code": ErrorCode.NONE})
         out.append({"name": t["name"], "partitions": parts})
-    return NONE, out
+    return ErrorCode.NONE, out
 
 
 async def offset_fetch(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkaio.errors import ErrorCode
 from kafkaio.testing.fake import handlers as _h
 from kafkaio.testing.fake import txn as _txn
-from kafkaio.testing.fake.state import (
-    INVALID_TXN_STATE, NONE, NOT_COORDINATOR, NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION,
-    ProduceError, parse_batches)
+from kafkaio.testing.fake.state import ProduceError, parse_batches
 
 
 async def init_producer_id(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -17,13 +16,15 @@ async def init_producer_id(broker: "_h.BrokerView", version: int, body: dict[str
     tid = body.get("transactional_id")
     if tid is not None:
         if broker.state.coordinator_for(tid) != broker.node_id:
-            return {"throttle_time_ms": 0, "error_code": NOT_COORDINATOR, "producer_id": -1, "producer_epoch": -1}
+            return {"throttle_time_ms": 0, "error_code": ErrorCode.NOT_COORDINATOR, "producer_id": -1,
+                    "producer_epoch": -1}
         code, pid, epoch = _txn.init(broker.state, tid, pid, epoch)
         return {"throttle_time_ms": 0, "error_code": code, "producer_id": pid, "producer_epoch": epoch}
     if pid >= 0 and epoch >= 0:
         if epoch < 32766:
-            return {"throttle_time_ms": 0, "error_code": NONE, "producer_id": pid, "producer_epoch": epoch + 1}
-    return {"throttle_time_ms": 0, "error_code": NONE, "producer_id": broker.state.new_producer_id(),
+            return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "producer_id": pid,
+                    "producer_epoch": epoch + 1}
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "producer_id": broker.state.new_producer_id(),
             "producer_epoch": 0}
 
 
@@ -34,7 +35,7 @@ def _check_transaction(broker: "_h.BrokerView", topic: str, partition: int, reco
         if header[5] & 0x10:
             txn = _txn.owner_of(broker.state, header[9])
             if txn is None or (topic, partition) not in txn.partitions:
-                raise ProduceError(INVALID_TXN_STATE, f"{topic}-{partition} is not in a transaction "
+                raise ProduceError(ErrorCode.INVALID_TXN_STATE, f"{topic}-{partition} is not in a transaction "
                                                       f"of producer {header[9]}")
 
 
@@ -48,13 +49,13 @@ async def produce(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -
         for pd in td["partition_data"]:
             index = pd["index"]
             log = state.partition(td["name"], index)
-            answer: dict[str, Any] = {"index": index, "error_code": NONE, "base_offset": -1,
+            answer: dict[str, Any] = {"index": index, "error_code": ErrorCode.NONE, "base_offset": -1,
                                       "log_append_time_ms": -1, "log_start_offset": -1,
                                       "record_errors": [], "error_message": None}
             if log is None:
-                answer["error_code"] = UNKNOWN_TOPIC_OR_PARTITION
+                answer["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             elif log.leader != broker.node_id:
-                answer["error_code"] = NOT_LEADER_OR_FOLLOWER
+                answer["error_code"] = ErrorCode.NOT_LEADER_OR_FOLLOWER
             else:
                 try:
                     _check_transaction(broker, td["name"], index, pd["records"] or b"")
