@@ -299,3 +299,173 @@ def test_a_one_broker_schedule_names_no_node_and_a_three_broker_one_does() -> No
     assert {f.node for f in one.faults} == {0} and "@node" not in one.describe()
     assert {f.node for f in three.faults} <= {0, 1, 2} and "brokers=3" in three.describe()
     assert Schedule.from_json(three.to_json()) == three
+
+
+# --------------------------------------------------------------------------- a paused member
+
+
+def paused(h: History, proc: str) -> None:
+    h.append(proc, "stopped", "info", signal="SIGSTOP", duration=8.0)
+
+
+def resumed(h: History, proc: str) -> None:
+    h.append("injector", "fault", "info", kind="member_resume", api_key=None, count=1, duration=8.0, applied=proc,
+             describe=f"SIGCONT {proc} after 8.00s")
+
+
+def test_a_member_fenced_while_paused_whose_commit_succeeds_after_it_wakes() -> None:
+    h = History()
+    assigned(h, "m1", 3)
+    poll(h, "m1", 3, [0, 1, 2])
+    paused(h, "m1")
+    assigned(h, "m2", 4)   # the group moved on without the sleeper
+    poll(h, "m2", 4, [0, 1, 2, 3])
+    commit(h, "m2", 4, 4)
+    resumed(h, "m1")
+    commit(h, "m1", 3, 3)   # under its old generation: the coordinator must have refused it
+    [v] = check_group(h.entries, topic_log(4), stored(4), G)
+    assert v.rule == "fenced-commit-accepted" and "generation 3" in v.message
+    assert [e["op"] for e in v.excerpt] == ["stopped", "assigned", "fault", "commit"]
+
+
+def test_a_paused_member_whose_commit_fails_or_who_rejoined_first_is_fine() -> None:
+    h = History()
+    assigned(h, "m1", 3)
+    poll(h, "m1", 3, [0, 1, 2])
+    paused(h, "m1")
+    assigned(h, "m2", 4)
+    resumed(h, "m1")
+    commit(h, "m1", 3, 3, outcome="unknown")   # refused (CommitFailedError): as it must be
+    assigned(h, "m1", 5)   # it noticed, rejoined, and goes on in the new generation
+    poll(h, "m1", 5, [3])
+    commit(h, "m1", 5, 4)
+    assert check_group(h.entries, topic_log(4), stored(4), G) == []
+
+
+def test_a_pause_the_group_did_not_notice_fences_nothing() -> None:
+    h = History()
+    assigned(h, "m1", 3)
+    poll(h, "m1", 3, [0, 1, 2])
+    paused(h, "m1")
+    resumed(h, "m1")   # shorter than the session: nobody was assigned anything meanwhile
+    commit(h, "m1", 3, 3)
+    assert check_group(h.entries, topic_log(3), stored(3), G) == []
+
+
+# --------------------------------------------------------------------------- consume-transform-produce
+
+from kafkaio.testing.chaos.checker import check_ctp  # noqa: E402
+
+IN, OUT = "in", "out"
+
+
+def inputs(n: int, partition: int = 0) -> list[LogRecord]:
+    return [LogRecord(IN, partition, i, None, f"feeder:{i}") for i in range(n)]
+
+
+def ctp_txn(h: History, name: str, outcome: str, offsets: list[int], first_seq: int, proc: str = "ctp-0",
+            partition: int = 0) -> list[LogRecord]:
+    """One processor transaction over input ``offsets`` of ``partition``; returns its output records
+    (at made-up output offsets) for the test to put in the read-back or leave out."""
+    out = []
+    for k, off in enumerate(offsets):
+        value = f"{proc}:{first_seq + k}|{partition}@{off}|feeder:{off}"   # as procs.output_value writes it
+        h.append(proc, "txn_send", "info", topic=OUT, key=None, value=value, seq=first_seq + k, txn=name,
+                 input_partition=partition, input_offset=off)
+        out.append(LogRecord(OUT, partition, 100 * first_seq + k, None, value))
+    extra: dict[str, Any] = {"offsets": {f"{IN}:{partition}": offsets[-1] + 1}, "gen": 1} if outcome == "ok" else {}
+    h.append(proc, "txn", outcome, txn=name, records=len(offsets), **extra)
+    return out
+
+
+def offsets_stored(*offsets: int, partition: int = 0) -> list[CommitRecord]:
+    return [CommitRecord(G, IN, partition, o, (0, i)) for i, o in enumerate(offsets)]
+
+
+def test_a_clean_consume_transform_produce_history_passes() -> None:
+    h = History()
+    a = ctp_txn(h, "ctp-0-t0", "ok", [0, 1], 0)
+    ctp_txn(h, "ctp-0-t1", "failed", [2, 3], 2)   # aborted: invisible, its inputs done again
+    b = ctp_txn(h, "ctp-0-t2", "ok", [2, 3], 4)
+    # input 4 was read but its transaction never committed: neither output nor offset
+    assert check_ctp(h.entries, inputs(5), a + b, offsets_stored(2, 4), G) == []
+    assert check_transactions(h.entries, a + b) == []
+
+
+def test_an_input_below_the_committed_offset_without_output_is_lost() -> None:
+    h = History()
+    a = ctp_txn(h, "ctp-0-t0", "ok", [0, 1, 2], 0)
+    v = check_ctp(h.entries, inputs(3), a[:1], offsets_stored(3), G)
+    assert rules(v) == ["ctp-lost"] and "[1, 2]" in v[0].message
+    assert v[0].excerpt and v[0].excerpt[-1]["op"] == "txn"
+
+
+def test_an_input_with_two_outputs_visible_is_duplicated() -> None:
+    h = History()
+    a = ctp_txn(h, "ctp-0-t0", "ok", [0, 1], 0)
+    # a zombie (paused past its session, its transaction not fenced) wrote input 1 again
+    b = ctp_txn(h, "ctp-1-t0", "ok", [1], 0, proc="ctp-1")
+    assert rules(check_ctp(h.entries, inputs(2), a + b, offsets_stored(2), G)) == ["ctp-duplicated"]
+
+
+def test_output_visible_while_its_offsets_were_never_committed() -> None:
+    h = History()
+    a = ctp_txn(h, "ctp-0-t0", "ok", [0, 1], 0)
+    b = ctp_txn(h, "ctp-0-t1", "ok", [2, 3], 2)
+    # the second transaction's offsets did not make it into the transaction, its output did
+    assert rules(check_ctp(h.entries, inputs(4), a + b, offsets_stored(2), G)) == ["ctp-offsets-behind"]
+
+
+def test_aborted_output_visible_breaks_the_transaction_rule() -> None:
+    h = History()
+    a = ctp_txn(h, "ctp-0-t0", "failed", [0], 0)
+    assert rules(check_transactions(h.entries, a)) == ["txn-aborted-visible"]
+    assert rules(check_ctp(h.entries, inputs(1), a, [], G)) == ["ctp-offsets-behind"]
+
+
+def test_a_rewound_transactional_offset_commit() -> None:
+    h = History()
+    a = ctp_txn(h, "ctp-0-t0", "ok", [0, 1], 0)
+    b = ctp_txn(h, "ctp-0-t1", "ok", [2], 2)
+    assert rules(check_ctp(h.entries, inputs(3), a + b, offsets_stored(2, 3, 2), G)) == [
+        "commit-rewound", "ctp-offsets-behind"]
+
+
+def test_other_groups_and_other_topics_offsets_are_ignored() -> None:
+    h = History()
+    a = ctp_txn(h, "ctp-0-t0", "ok", [0], 0)
+    others = [CommitRecord("other", IN, 0, 0, (0, 0)), CommitRecord(G, "elsewhere", 0, 0, (0, 1))]
+    assert check_ctp(h.entries, inputs(1), a, [*others, *offsets_stored(1)], G) == []
+
+
+def test_group_schedules_draw_an_assignor_and_pauses_that_outlast_the_session() -> None:
+    from kafkaio.testing.chaos.schedule import ASSIGNORS
+    from kafkaio.testing.chaos.workloads import DEFAULT_CONSUMER
+
+    schedules = [generate(seed, w, 25) for seed in range(1, 40) for w in ("group", "ctp")]
+    assert {s.assignor for s in schedules} == set(ASSIGNORS)
+    assert generate(1, "producer", 25).assignor is None
+    pauses = [f for s in schedules for f in s.faults if f.kind == "member_pause"]
+    kills = [f for s in schedules for f in s.faults if f.kind == "member_kill"]
+    assert pauses and kills and "member_crash" not in {f.kind for s in schedules for f in s.faults}
+    assert min(f.duration for f in pauses) > DEFAULT_CONSUMER["session_timeout_ms"] / 1000
+    again = generate(3, "group", 25)
+    assert Schedule.from_json(again.to_json()) == again and f"assignor={again.assignor}" in again.describe()
+
+
+def test_group_seeds_keep_the_faults_they_had_before_members_were_processes() -> None:
+    # group seed 1 (a CI seed) as it was drawn before member_kill and member_pause existed; its
+    # one member_crash (t=9.82s) is now a kill or a pause, everything else is as it was
+    s = generate(1, "group", 25)
+    assert [(f.at, f.kind) for f in s.faults[:4]] == [
+        (0.595, "cut_after"), (0.814, "delay"), (0.907, "member_join"), (1.884, "drop_response")]
+    assert [f.kind for f in s.faults if f.at == 9.823] in (["member_kill"], ["member_pause"])
+
+
+def test_the_processor_s_output_values_name_their_input_as_the_checker_reads_them() -> None:
+    from kafkaio.testing.chaos.checker import _input_of
+    from kafkaio.testing.chaos.procs import output_value
+
+    assert _input_of(output_value("ctp-3", 17, 2, 40, "feeder:9|odd")) == (2, 40)
+    assert _input_of(output_value("ctp-3", 17, 2, 40, None)) == (2, 40)
+    assert _input_of("feeder:9") is None and _input_of(None) is None

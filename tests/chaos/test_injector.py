@@ -89,3 +89,28 @@ async def test_with_several_nodes_each_fault_goes_to_its_node_s_proxy() -> None:
     await injector.finish()
     assert [p.calls for p in proxies] == [
         [("pause",), ("reset",)], [("drop_requests", 1, 0, False), ("reset",)], [("cut",), ("reset",)]]
+
+
+class FakeGroup:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, float]] = []
+
+    def member_kill(self) -> str:
+        self.events.append(("kill", 0.0))
+        return "member-1"
+
+    def member_pause(self, duration: float) -> str | None:
+        self.events.append(("pause", duration))
+        return "member-2" if duration > 1 else None   # e.g. nobody left to pause
+
+
+async def test_member_kill_and_pause_reach_the_workload_with_the_pause_s_length() -> None:
+    faults = (Fault(0.0, "member_kill"), Fault(0.0, "member_pause", None, 1, 8.5), Fault(0.0, "member_pause", None, 1, 0.5))
+    history, workload = History(), FakeGroup()
+    injector = Injector(Schedule(1, "group", 10.0, faults), history, FakeProxy(), None, workload)
+    await injector.run(history.now())
+    await injector.finish()
+    assert workload.events == [("kill", 0.0), ("pause", 8.5), ("pause", 0.5)]
+    assert [(e["kind"], e["applied"]) for e in history.of("fault")] == [
+        ("member_kill", "member-1"), ("member_pause", "member-2"), ("member_pause", False)]
+    assert injector.injected == {"member_kill": 1, "member_pause": 1}

@@ -39,7 +39,8 @@ def _settings(path: str | None) -> dict[str, Any]:
 
 
 def _plan(args: argparse.Namespace) -> Iterator[tuple[str, int, float]]:
-    workloads = {"both": ["producer", "group"], "all": ["producer", "group", "txn"]}.get(args.workload, [args.workload])
+    workloads = {"both": ["producer", "group"], "all": ["producer", "group", "txn", "ctp"]}.get(args.workload,
+                                                                                             [args.workload])
     if args.seed is not None:
         for w in workloads:
             yield w, args.seed, args.duration
@@ -80,8 +81,8 @@ async def _main(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kafkaio.testing.chaos", description=__doc__.split("\n")[0])
-    parser.add_argument("--workload", choices=("producer", "group", "txn", "both", "all"), default="both",
-                        help="both: producer and group (the first slice); all: txn as well")
+    parser.add_argument("--workload", choices=("producer", "group", "txn", "ctp", "both", "all"), default="both",
+                        help="both: producer and group (the first slice); all: txn and ctp as well")
     parser.add_argument("--seed", type=int, help="run this seed (replay)")
     parser.add_argument("--seeds", type=int, help="run this many random seeds per workload")
     parser.add_argument("--soak", type=parse_duration, help="random seeds until this much time has passed")
@@ -93,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--java", action=argparse.BooleanOptionalAction, default=True,
                         help="also read back with Kafka's console consumer (default: on)")
     parser.add_argument("--client-config", help="JSON file of settings for the workload's client "
-                        "(producer for --workload producer, consumer for group)")
-    parser.add_argument("--producer-config", help="JSON file of settings for the group workload's feeder")
+                        "(producer for --workload producer and txn, consumer for group and ctp)")
+    parser.add_argument("--producer-config", help="JSON file of settings for the feeder of group and ctp "
+                        "(and ctp's transactional producers)")
     parser.add_argument("--out", default="chaos-out", help="where failing runs leave schedule, history and report")
     args = parser.parse_args(argv)
     return asyncio.run(_main(args))

@@ -18,12 +18,23 @@ Group rules (``poll`` and ``commit`` entries):
   * ``redelivered-after-commit``: no record is handed out again in an assignment that began after a
     commit covering it succeeded (``assigned`` entries say when assignments began);
   * ``gap``: within one generation a member gets a partition's records without holes or repeats;
-  * ``skipped``: every record below the final committed offset was handed to some member.
+  * ``skipped``: every record below the final committed offset was handed to some member;
+  * ``fenced-commit-accepted``: a member SIGSTOPped while the group moved on to a newer generation
+    (another member was assigned partitions in it) is fenced: a commit it makes after SIGCONT under
+    its old generation must fail.
 Transaction rules (``txn`` and ``txn_send`` entries, the log read ``read_committed``):
   * ``txn-committed-incomplete``: every record of a committed transaction is visible exactly once;
   * ``txn-aborted-visible``: no record of an aborted transaction is visible;
   * ``txn-partial``: a transaction with an unknown outcome is visible entirely or not at all;
   * ``reordered`` and ``foreign-record`` as for the producer.
+Consume-transform-produce rules (``txn_send`` entries naming their input, the input topic read
+whole, the output read ``read_committed``, the group's commits read ``read_committed`` from
+``__consumer_offsets``), besides the transaction rules over the processors' transactions:
+  * ``ctp-lost``: every input record below the group's final committed offset has its output;
+  * ``ctp-duplicated``: no input record has more than one output visible;
+  * ``ctp-offsets-behind``: no output is visible for an input record at or past the final committed
+    offset (its offsets were committed in the same transaction, so they must have been);
+  * ``commit-rewound`` as for the group.
 Readers: ``readers-disagree``: two independent readers saw the same log.
 """
 from __future__ import annotations
@@ -34,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "CommitRecord", "LogRecord", "Violation", "check_group", "check_producer", "check_readers_agree",
+    "CommitRecord", "LogRecord", "Violation", "check_ctp", "check_group", "check_producer", "check_readers_agree",
     "check_transactions", "excerpt",
 ]
 
@@ -197,6 +208,39 @@ def check_group(entries: Sequence[Entry], log: Sequence[LogRecord], commits: Seq
     out.extend(_redelivered(entries, polls, history_commits))
     out.extend(_gaps(entries, polls, log))
     out.extend(_skipped(entries, polls, log, ours))
+    out.extend(_fenced_commits(entries, history_commits))
+    return out
+
+
+def _fenced_commits(entries: Sequence[Entry], history_commits: Sequence[Entry]) -> list[Violation]:
+    """Commits that succeeded under a generation the group had left while the member was paused.
+
+    A pause is the member's ``stopped`` entry (SIGSTOP) and the injector's ``member_resume`` fault
+    (SIGCONT). If another member logged an assignment of a newer generation in between, the
+    coordinator had moved on without the sleeper; a commit it invoked after waking and logged
+    under its old generation must not return ok (the coordinator refuses a stale generation, and
+    the client must not send the offsets it took under it in a newer one either)."""
+    out = []
+    resumes = [e for e in entries if e["op"] == "fault" and e.get("kind") == "member_resume"]
+    for stop in (e for e in entries if e["op"] == "stopped"):
+        me = stop["proc"]
+        woke = next((r for r in resumes if r.get("applied") == me and r["t"] >= stop["t"]), None)
+        if woke is None:
+            continue
+        moved_on = [a for a in entries if a["op"] == "assigned" and a["proc"] != me
+                    and stop["t"] <= a["t"] <= woke["t"]]
+        if not moved_on:
+            continue
+        newest = max(moved_on, key=lambda a: a["gen"])
+        for c in history_commits:
+            if (c["proc"] == me and c["outcome"] == "ok" and c["t0"] >= woke["t"]
+                    and c.get("gen", -1) < newest["gen"]):
+                out.append(Violation("fenced-commit-accepted", f"{me} was SIGSTOPped at t={stop['t']:.2f}s while "
+                                     f"{newest['proc']} was assigned in generation {newest['gen']}; woken at "
+                                     f"t={woke['t']:.2f}s, it committed {c['offsets']} under generation "
+                                     f"{c.get('gen')} and the commit returned ok",
+                                     excerpt(entries, [stop, newest, woke, c])))
+                break  # one per pause
     return out
 
 
@@ -385,6 +429,74 @@ def check_transactions(entries: Sequence[Entry], log: Sequence[LogRecord]) -> li
                                  "which no transaction sent"))
     send_of = {e["value"]: e for es in sends.values() for e in es}
     out.extend(_check_order(entries, log, send_of))
+    return out
+
+
+# --------------------------------------------------------------------------- consume-transform-produce
+
+
+def _input_of(value: str | None) -> tuple[int, int] | None:
+    """The input ``(partition, offset)`` an output value ``name:seq|P@O|input`` stands for."""
+    if value is None or value.count("|") < 2:
+        return None
+    partition, _, offset = value.split("|", 2)[1].partition("@")
+    try:
+        return int(partition), int(offset)
+    except ValueError:
+        return None
+
+
+def check_ctp(entries: Sequence[Entry], inputs: Sequence[LogRecord], output: Sequence[LogRecord],
+              commits: Sequence[CommitRecord], group: str) -> list[Violation]:
+    """Exactly-once from input to output: the input topic as written (``inputs``), the output as a
+    ``read_committed`` reader sees it and the group's committed offsets (transactional offset
+    commits, so read ``read_committed`` as well). The processors' transactions themselves are
+    :func:`check_transactions`' business."""
+    ours = sorted((c for c in commits if c.group == group), key=lambda c: c.position)
+    final: dict[int, int] = {}
+    input_topic = inputs[0].topic if inputs else None
+    for c in ours:
+        if c.topic == input_topic:
+            final[c.partition] = c.offset
+    outputs: dict[tuple[int, int], list[LogRecord]] = defaultdict(list)
+    for rec in output:
+        where = _input_of(rec.value)
+        if where is not None:
+            outputs[where].append(rec)
+    sends: dict[tuple[int, int], list[Entry]] = defaultdict(list)
+    for e in entries:
+        if e["op"] == "txn_send" and "input_partition" in e:
+            sends[(e["input_partition"], e["input_offset"])].append(e)
+    outcome = {e["txn"]: e for e in entries if e["op"] == "txn"}
+
+    def story(where: tuple[int, int]) -> list[Entry]:
+        es = sends.get(where, [])
+        txns = [outcome[e["txn"]] for e in es if e["txn"] in outcome]
+        return excerpt(entries, [*es[-3:], *txns[-3:]])
+
+    out = [*_rewinds(entries, [e for e in entries if e["op"] == "txn" and "offsets" in e], ours)]
+    lost: dict[int, list[int]] = defaultdict(list)
+    behind: dict[int, list[int]] = defaultdict(list)
+    for rec in sorted(inputs, key=lambda r: (r.partition, r.offset)):
+        where = (rec.partition, rec.offset)
+        found = outputs.get(where, [])
+        committed = rec.offset < final.get(rec.partition, 0)
+        if len(found) > 1:
+            at = ", ".join(f"{r.topic}-{r.partition}@{r.offset} {r.value!r}" for r in found[:4])
+            out.append(Violation("ctp-duplicated", f"input {rec.topic}-{rec.partition}@{rec.offset} ({rec.value!r}) "
+                                 f"has {len(found)} outputs visible: {at}", story(where)))
+        if committed and not found:
+            lost[rec.partition].append(rec.offset)
+        elif not committed and found:
+            behind[rec.partition].append(rec.offset)
+    for partition, offs in sorted(lost.items()):  # one violation per partition
+        out.append(Violation("ctp-lost", f"{input_topic}-{partition}: {len(offs)} input record(s) below the committed "
+                             f"offset {final[partition]} have no output visible, first {offs[:10]}",
+                             story((partition, offs[0]))))
+    for partition, offs in sorted(behind.items()):
+        out.append(Violation("ctp-offsets-behind", f"{input_topic}-{partition}: {len(offs)} input record(s) at or past "
+                             f"the committed offset {final.get(partition)} have their output visible, first "
+                             f"{offs[:10]}", story((partition, offs[0]))))
     return out
 
 

@@ -79,6 +79,8 @@ class Injector:
                 # proxies on it) keeps running.
                 await asyncio.to_thread(self.cluster.kill_broker, node)
                 self._restarts[node] = asyncio.ensure_future(asyncio.to_thread(self.cluster.start_broker, node))
+        elif f.kind == "member_pause":
+            return self.workload.member_pause(f.duration) or False
         elif f.kind.startswith("member_") or f.kind == "producer_restart":
             name = getattr(self.workload, f.kind)()
             return name or False

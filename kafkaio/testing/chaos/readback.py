@@ -81,11 +81,13 @@ def parse_offset_commit(key: bytes | None, value: bytes | None) -> tuple[str, st
     return names[0], names[1], partition, offset
 
 
-async def read_commits(bootstrap: str, timeout: float = 120.0) -> list[CommitRecord]:
+async def read_commits(bootstrap: str, timeout: float = 120.0,
+                       isolation_level: str = "read_uncommitted") -> list[CommitRecord]:
     """Every offset commit stored in ``__consumer_offsets``, in log order per partition (a group's
-    commits all live in one partition of it, so that order is the order the coordinator applied)."""
+    commits all live in one partition of it, so that order is the order the coordinator applied).
+    ``read_committed`` leaves out the offsets of aborted transactions (and of open ones)."""
     out = []
-    for r in await _read_all(bootstrap, OFFSETS_TOPIC, timeout):
+    for r in await _read_all(bootstrap, OFFSETS_TOPIC, timeout, isolation_level):
         parsed = parse_offset_commit(r.key, r.value)
         if parsed is not None:
             out.append(CommitRecord(*parsed, position=(r.partition, r.offset)))

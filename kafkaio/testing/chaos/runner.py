@@ -19,6 +19,7 @@ from typing import Any
 
 from kafkaio.testing.chaos.checker import (
     Violation,
+    check_ctp,
     check_group,
     check_producer,
     check_readers_agree,
@@ -28,13 +29,15 @@ from kafkaio.testing.chaos.history import History
 from kafkaio.testing.chaos.injector import Injector
 from kafkaio.testing.chaos.readback import java_read_topic, read_commits, read_topic
 from kafkaio.testing.chaos.schedule import Schedule, generate
-from kafkaio.testing.chaos.workloads import GroupWorkload, ProducerWorkload, TxnWorkload
+from kafkaio.testing.chaos.workloads import CtpWorkload, GroupWorkload, ProducerWorkload, TxnWorkload
 
 __all__ = ["CI_SEEDS", "Proxied", "RunResult", "Summary", "format_report", "proxied", "run_many", "run_schedule"]
 
 # The fixed schedules of the CI mode (part of `make test`): a few minutes in all on a small machine.
 CI_SEEDS: tuple[tuple[str, int, float], ...] = (
     ("producer", 1, 20.0), ("group", 1, 25.0), ("group", 2, 25.0), ("txn", 2, 20.0),
+    # cooperative-sticky; processors killed, paused past the session and restarted
+    ("ctp", 52, 25.0),
 )
 
 # Broker settings that make a run cheaper: one partition of __consumer_offsets (read back whole) and
@@ -163,8 +166,9 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
                        out_dir: Path | None = None) -> RunResult:
     """Run ``schedule``'s workload through its faults, read back and check.
 
-    ``settings`` are the workload's client settings (producer for ``producer``, consumer for
-    ``group``); ``producer_settings`` the group feeder's. With ``java``, the topic is read back a
+    ``settings`` are the workload's client settings (producer for ``producer`` and ``txn``,
+    consumer for ``group`` and ``ctp``); ``producer_settings`` the feeder's (and for ``ctp`` the
+    processors' transactional producers'). With ``java``, the topic is read back a
     second time with Kafka's console consumer. With ``out_dir``, a run with violations leaves its
     schedule, history and report there.
     """
@@ -180,9 +184,14 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
     elif schedule.workload == "txn":
         workload = TxnWorkload(system.bootstrap, history, rng, topic, f"chaos-txn-{tag}", replication=replication,
                                settings=settings)
+    elif schedule.workload == "ctp":
+        # the run's topic is the output, read back read_committed; the input is read whole
+        workload = CtpWorkload(system.bootstrap, history, rng, f"{topic}-in", topic, f"chaos-ctp-{tag}",
+                               f"chaos-ctp-{tag}", replication=replication, settings=settings,
+                               producer_settings=producer_settings, assignor=schedule.assignor)
     else:
         workload = GroupWorkload(system.bootstrap, history, rng, topic, f"chaos-group-{tag}", replication=replication,
-                                 settings=settings, producer_settings=producer_settings)
+                                 settings=settings, producer_settings=producer_settings, assignor=schedule.assignor)
     await workload.setup()
     injector = Injector(schedule, history, system.all_proxies, system.cluster, workload)
     start = history.now()
@@ -201,10 +210,18 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
     await workload.finish()
 
     # Transactions are judged by what a read_committed reader sees; everything else by the whole log.
-    isolation = "read_committed" if schedule.workload == "txn" else "read_uncommitted"
+    isolation = "read_committed" if schedule.workload in ("txn", "ctp") else "read_uncommitted"
     log = await read_topic(system.readback_bootstrap, topic, isolation_level=isolation)
+    verified = len(log)
     if schedule.workload == "txn":
         violations = check_transactions(history.entries, log)
+    elif schedule.workload == "ctp":
+        # the feeder by the producer rules on the input, the processors' transactions on the output
+        inputs = await read_topic(system.readback_bootstrap, workload.topic)
+        verified += len(inputs)
+        commits = await read_commits(system.readback_bootstrap, isolation_level="read_committed")
+        violations = check_producer(history.entries, inputs) + check_transactions(history.entries, log)
+        violations += check_ctp(history.entries, inputs, log, commits, workload.group)
     else:
         violations = check_producer(history.entries, log)
     if schedule.workload == "group":
@@ -220,7 +237,7 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
         java_checked = True
     result = RunResult(schedule, history, violations, dict(injector.injected),
                        written=_written(history),
-                       verified=len(log), elapsed=time.monotonic() - started, topic=topic, java_checked=java_checked)
+                       verified=verified, elapsed=time.monotonic() - started, topic=topic, java_checked=java_checked)
     if violations and out_dir is not None:
         where = out_dir / f"{schedule.workload}-seed-{schedule.seed}"
         where.mkdir(parents=True, exist_ok=True)

@@ -15,14 +15,14 @@ from typing import Any
 
 __all__ = ["API_NAMES", "Fault", "Schedule", "WORKLOADS", "generate"]
 
-WORKLOADS = ("producer", "group", "txn")
+WORKLOADS = ("producer", "group", "txn", "ctp")
 
 # Api keys by name, as the proxy sees them in request headers. Kept here as numbers so that the
 # schedule stays pure data with no import of the protocol package.
 API_NAMES: dict[int, str] = {
     0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
     10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
-    22: "InitProducerId", 24: "AddPartitionsToTxn", 26: "EndTxn",
+    22: "InitProducerId", 24: "AddPartitionsToTxn", 25: "AddOffsetsToTxn", 26: "EndTxn", 28: "TxnOffsetCommit",
 }
 
 # Which requests each workload's faults aim at, with a weight: the ones whose loss changes what the
@@ -31,21 +31,37 @@ _TARGETS: dict[str, list[tuple[int | None, int]]] = {
     "producer": [(0, 12), (3, 1), (22, 1), (None, 1)],
     "group": [(8, 8), (1, 2), (11, 2), (14, 2), (12, 2), (9, 2), (10, 1), (13, 1), (None, 1)],
     "txn": [(0, 6), (26, 5), (24, 3), (22, 2), (10, 1), (None, 1)],
+    "ctp": [(0, 5), (28, 4), (26, 4), (25, 2), (24, 2), (1, 2), (11, 1), (14, 1), (12, 1), (9, 1), (22, 1),
+            (10, 1), (None, 1)],
 }
 
 # kind -> weight per workload. Broker kills and stops cost a JVM restart or a long stall on a small
-# machine, so they are rare; membership changes only make sense for the group workload.
+# machine, so they are rare; membership changes only make sense for the group workloads.
+# ``member_kill`` stands where the in-process ``member_crash`` stood (same weight, same place in the
+# table), so the group seeds drawn before members were processes keep their faults and times; a
+# second random stream then makes some of those draws a ``member_pause`` (see ``generate``).
 _KINDS: dict[str, dict[str, int]] = {
     "producer": {"drop_request": 6, "drop_response": 5, "delay": 3, "cut": 2, "cut_after": 3, "pause": 2,
                  "broker_stop": 1, "broker_kill": 1, "producer_restart": 4},
     "group": {"drop_request": 5, "drop_response": 5, "delay": 3, "cut": 2, "cut_after": 2, "pause": 2,
-              "broker_stop": 1, "broker_kill": 1, "member_join": 6, "member_leave": 4, "member_crash": 3},
+              "broker_stop": 1, "broker_kill": 1, "member_join": 6, "member_leave": 4, "member_kill": 3},
     # a restart with the same transactional id fences the producer before it
     "txn": {"drop_request": 6, "drop_response": 6, "delay": 3, "cut": 2, "cut_after": 3, "pause": 2,
             "broker_stop": 1, "broker_kill": 1, "producer_restart": 3},
+    # consume-transform-produce: processes of the transactional processor killed (a new one of the
+    # same slot takes over), paused past the session, or restarted cleanly
+    "ctp": {"drop_request": 6, "drop_response": 5, "delay": 3, "cut": 2, "cut_after": 3, "pause": 2,
+            "broker_stop": 1, "broker_kill": 1, "member_kill": 3, "member_pause": 2, "producer_restart": 2},
 }
 
-FAULT_KINDS = tuple(sorted({k for kinds in _KINDS.values() for k in kinds}))
+# Share of the group workload's ``member_kill`` draws that become ``member_pause``, and how long a
+# pause lasts: past the default session timeout (6 s), so that the member is evicted while stopped.
+PAUSE_SHARE = 0.4
+PAUSE_SECONDS = (7.0, 10.0)
+# Assignors drawn per schedule of the group workloads (every member of a run uses the same one).
+ASSIGNORS = ("range", "roundrobin", "cooperative-sticky")
+
+FAULT_KINDS = tuple(sorted({k for kinds in _KINDS.values() for k in kinds} | {"member_pause"}))
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,8 @@ class Fault:
 
     ``api_key`` aims proxy faults at one kind of request (None: any); ``count`` is how many requests
     or responses a drop or cut takes; ``duration`` is how long a delay, pause or SIGSTOP lasts (for
-    ``delay`` it is also the added latency per response). ``node`` is the broker (and its proxy)
+    ``delay`` it is also the added latency per response; for ``member_pause`` how long the member's
+    process stays SIGSTOPped). ``node`` is the broker (and its proxy)
     a fault hits, in a cluster of several. ``early`` aims a drop or cut at the
     first requests of a connection (correlation id below 8): what a new client or a reconnect
     sends first, e.g. a fresh producer's first batches, which the broker accepts with any sequence.
@@ -93,22 +110,26 @@ class Schedule:
     duration: float
     faults: tuple[Fault, ...] = field(default_factory=tuple)
     brokers: int = 1
+    assignor: str | None = None  # the group workloads' partition_assignment_strategy
 
     def to_json(self) -> str:
         return json.dumps({"seed": self.seed, "workload": self.workload, "duration": self.duration,
-                           "brokers": self.brokers, "faults": [asdict(f) for f in self.faults]})
+                           "brokers": self.brokers, "assignor": self.assignor,
+                           "faults": [asdict(f) for f in self.faults]})
 
     @classmethod
     def from_json(cls, text: str) -> "Schedule":
         raw: dict[str, Any] = json.loads(text)
         return cls(raw["seed"], raw["workload"], raw["duration"], tuple(Fault(**f) for f in raw["faults"]),
-                   raw.get("brokers", 1))
+                   raw.get("brokers", 1), raw.get("assignor"))
 
     def describe(self) -> str:
         """The schedule as printed with a violation: a header line, then one fault per line."""
         head = f"seed={self.seed} workload={self.workload} duration={self.duration:g}s faults={len(self.faults)}"
         if self.brokers > 1:
             head += f" brokers={self.brokers}"
+        if self.assignor:
+            head += f" assignor={self.assignor}"
         return "\n".join([head, *("  " + f.describe(self.brokers > 1) for f in self.faults)])
 
 
@@ -120,6 +141,8 @@ def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
     the workload stops and the checker reads back. ``kinds`` restricts the kinds drawn (e.g. no
     broker kills when the cluster is someone else's). With ``brokers`` > 1 each fault also names
     the node it hits (one-broker schedules draw nothing more, so their seeds keep their meaning).
+    The group workloads' assignor, which ``member_kill`` draws become ``member_pause`` and the
+    pauses' lengths come from a second stream, so that they too leave the first one's draws alone.
     """
     if workload not in WORKLOADS:
         raise ValueError(f"workload must be one of {WORKLOADS}, not {workload!r}")
@@ -129,6 +152,8 @@ def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
         raise ValueError(f"no fault kinds left for {workload} among {sorted(kinds or ())}")
     names, weights = list(table), list(table.values())
     targets, target_weights = zip(*_TARGETS[workload])
+    extra = random.Random(f"{workload}:{seed}:members")
+    assignor = extra.choice(ASSIGNORS) if workload in ("group", "ctp") else None
     count = max(1, round(duration * rate))
     window = max(duration * 0.85 - 0.5, 0.1)
     faults = []
@@ -147,5 +172,9 @@ def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
             length = 0.0
         early = kind in ("drop_request", "drop_response", "cut_after") and rng.random() < 0.4
         node = rng.randrange(brokers) if brokers > 1 else 0
+        if kind == "member_kill" and workload == "group" and extra.random() < PAUSE_SHARE:
+            kind = "member_pause"
+        if kind == "member_pause":
+            length = extra.uniform(*PAUSE_SECONDS)
         faults.append(Fault(round(at, 3), kind, api_key, n, round(length, 3), early, node))
-    return Schedule(seed, workload, duration, tuple(faults), brokers)
+    return Schedule(seed, workload, duration, tuple(faults), brokers, assignor)

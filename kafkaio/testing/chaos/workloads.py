@@ -4,8 +4,13 @@ and its outcome to a :class:`~kafkaio.testing.chaos.history.History`.
 * :class:`ProducerWorkload`: one idempotent producer (acks=all, 5 requests in flight) writing
   keyed and keyless records to several partitions in bursts, so that several batches of one
   partition are in flight together when a request is lost.
-* :class:`GroupWorkload`: a feeder producer plus a consumer group whose members poll, process and
-  commit offsets by hand; members join, leave and crash as the schedule says.
+* :class:`GroupWorkload`: a feeder producer plus a consumer group whose members, each a process of
+  its own, poll, process and commit offsets by hand; members join, leave, are SIGKILLed and
+  SIGSTOPped as the schedule says.
+* :class:`TxnWorkload`: a transactional producer committing and aborting transactions.
+* :class:`CtpWorkload`: consume-transform-produce: a feeder writes input records, transactional
+  processors (processes) read them ``read_committed`` and write one output record per input record,
+  committing the consumed offsets in the same transaction.
 
 Settings are the client's own keyword arguments; ``settings`` overrides the defaults below, which is
 how a user points the verifier at their application's configuration.
@@ -13,12 +18,16 @@ how a user points the verifier at their application's configuration.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import shutil
+import signal
+import sys
+import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from kafkaio.consumer.subscription import ConsumerRebalanceListener
 from kafkaio.errors import KafkaError
 from kafkaio.testing.chaos.history import History
 
@@ -178,190 +187,248 @@ class ProducerWorkload:
             await self._sender.close(timeout=30.0)
 
 
-class _AssignmentLog(ConsumerRebalanceListener):
-    """Logs when each assignment begins and ends: the checker needs to know which commits a
-    member's starting position could have seen."""
+def _check_consumer_settings(bootstrap: str, settings: Mapping[str, Any], assignor: str | None) -> None:
+    """Build (and drop) a consumer with the members' settings, so that a wrong one is a ConfigError
+    here rather than a traceback in every member process."""
+    from kafkaio.consumer.consumer import Consumer
 
-    def __init__(self, history: History, name: str, consumer: Any) -> None:
-        self.history, self.name, self.consumer = history, name, consumer
-
-    @staticmethod
-    def _names(tps: Any) -> list[str]:
-        return sorted(f"{tp.topic}:{tp.partition}" for tp in tps)
-
-    def on_partitions_assigned(self, assigned: Any) -> None:
-        self.history.append(self.name, "assigned", "info", gen=self.consumer.group_metadata().generation_id,
-                            partitions=self._names(assigned))
-
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        self.history.append(self.name, "revoked", "info", partitions=self._names(revoked))
+    extra = {"partition_assignment_strategy": [assignor]} if assignor else {}
+    Consumer(bootstrap_servers=bootstrap, group_id="chaos-settings-check", **{**DEFAULT_CONSUMER, **extra, **settings})
 
 
-@dataclass
-class _Member:
-    name: str
-    consumer: Any
-    task: asyncio.Task[None] | None = None
-    stopping: bool = False
-    records: int = 0
-    rng: random.Random = field(default_factory=random.Random)
+class _ClientProcess:
+    """One client process of :mod:`kafkaio.testing.chaos.procs`: started, stopped (SIGTERM),
+    SIGKILLed, SIGSTOPped and SIGCONTinued by the workload; its history file is merged at the end."""
+
+    def __init__(self, name: str, cfg: dict[str, Any], workdir: Path, history: History) -> None:
+        self.name, self.history = name, history
+        self.history_path = workdir / f"{name}.jsonl"
+        self.stderr_path = workdir / f"{name}.stderr"
+        self.log_path = workdir / f"{name}.log"  # the client's own logging (INFO)
+        self.cfg = {**cfg, "name": name, "history_path": str(self.history_path), "history_start": history.start,
+                    "log_path": str(self.log_path)}
+        self.proc: asyncio.subprocess.Process | None = None
+        self.stopping = False   # asked to stop (SIGTERM): a clean exit is expected
+        self.killed = False     # SIGKILLed by the schedule
+        self.paused = False
+        self.exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def start(self) -> None:
+        with open(self.stderr_path, "wb") as err:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "kafkaio.testing.chaos.procs", json.dumps(self.cfg),
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=err)
+        if self.stopping:  # asked to stop while it was starting
+            self.proc.send_signal(signal.SIGTERM)
+        code = await self.proc.wait()
+        self.exited.set_result(code)
+
+    @property
+    def alive(self) -> bool:
+        return not self.exited.done() and not self.stopping and not self.killed
+
+    def _signal(self, sig: int) -> bool:
+        if self.proc is None or self.exited.done():
+            return False
+        try:
+            self.proc.send_signal(sig)
+        except ProcessLookupError:  # exited, not reaped yet
+            return False
+        return True
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.resume()
+        self._signal(signal.SIGTERM)
+
+    def dump_tasks(self) -> None:
+        self._signal(signal.SIGUSR1)
+
+    def kill(self) -> bool:
+        self.killed = self._signal(signal.SIGKILL)
+        return self.killed
+
+    def pause(self) -> bool:
+        self.paused = self._signal(signal.SIGSTOP)
+        return self.paused
+
+    def resume(self) -> None:
+        if self.paused:
+            self.paused = False
+            self._signal(signal.SIGCONT)
+
+    def unexpected_exit(self, code: int) -> str | None:
+        """Why ``code`` shows a defect of the workload itself (None: an exit the run asked for or
+        a client error the process reported)."""
+        from kafkaio.testing.chaos.procs import EXIT_FATAL
+
+        if code == 0 or code == EXIT_FATAL or (self.killed and code == -signal.SIGKILL):
+            return None
+        if self.stopping and code == -signal.SIGTERM:  # asked to stop before it had set its handler
+            return None
+        tail = self.stderr_path.read_text(errors="replace")[-3000:] if self.stderr_path.exists() else ""
+        return f"{self.name} exited with {code}:\n{tail}"
+
+    def entries(self) -> list[dict[str, Any]]:
+        return History.read_jsonl_file(str(self.history_path)) if self.history_path.exists() else []
 
 
-class GroupWorkload:
-    """A feeder producer and a consumer group of 2 to ``max_members`` members committing by hand."""
+class _ProcessWorkload:
+    """What the group workloads share: a feeder, client processes, the schedule's process faults
+    (``member_kill``, ``member_pause``) and the merge of the processes' histories."""
+
+    def __init__(self, history: History, rng: random.Random) -> None:
+        self.history, self.rng = history, rng
+        self.procs: list[_ClientProcess] = []
+        self.workdir = Path(tempfile.mkdtemp(prefix="kafkaio-chaos-"))
+        self._ops: list[asyncio.Future[Any]] = []
+        self._wakes: list[asyncio.Future[None]] = []  # SIGCONTs to come
+        self._errors: list[str] = []
+
+    def _background(self, coro: Any) -> None:
+        # Kept until finish() awaits them all, done or not: one that raised must not be forgotten.
+        self._ops.append(asyncio.ensure_future(coro))
+
+    def _live(self) -> list[_ClientProcess]:
+        return [p for p in self.procs if p.alive]
+
+    def _spawn(self, name: str, cfg: dict[str, Any]) -> _ClientProcess:
+        """Start a client process (in the background: it counts as live from now on)."""
+        p = _ClientProcess(name, cfg, self.workdir, self.history)
+        self.procs.append(p)
+        self._background(p.start())
+        self._background(self._watch(p))
+        return p
+
+    async def _watch(self, p: _ClientProcess) -> None:
+        code = await p.exited
+        why = p.unexpected_exit(code)
+        if why is not None:
+            self._errors.append(why)
+        await self._exited(p, code)
+
+    async def _exited(self, p: _ClientProcess, code: int) -> None:
+        """A process ended (the processor workload starts another in its place)."""
+
+    def _kill(self, p: _ClientProcess) -> str | None:
+        t0 = self.history.now()
+        if not p.kill():
+            return None
+        self.history.append(p.name, "kill", "ok", t0=t0, signal="SIGKILL")
+        return p.name
+
+    def _pause(self, p: _ClientProcess, duration: float) -> str | None:
+        if not p.pause():
+            return None
+        self.history.append(p.name, "stopped", "info", signal="SIGSTOP", duration=duration)
+
+        async def wake() -> None:
+            await asyncio.sleep(duration)
+            if p.paused:
+                p.resume()
+                self.history.append("injector", "fault", "info", kind="member_resume", api_key=None, count=1,
+                                    duration=duration, applied=p.name,
+                                    describe=f"SIGCONT {p.name} after {duration:.2f}s")
+
+        self._wakes.append(asyncio.ensure_future(wake()))
+        return p.name
+
+    async def _wake_all(self) -> None:
+        """Wait for every pause to run its course (a pause cut short at the end of a run would
+        never outlast the session), so that every process is running again."""
+        if self._wakes:
+            await asyncio.gather(*self._wakes)
+        self._wakes.clear()
+        for p in self.procs:
+            p.resume()
+
+    async def _stop_all(self, timeout: float = 60.0) -> None:
+        await self._wake_all()
+        for p in self.procs:
+            if not p.exited.done() and not p.killed:
+                p.stop()
+        for p in self.procs:
+            try:
+                await asyncio.wait_for(asyncio.shield(p.exited), timeout)
+            except asyncio.TimeoutError:
+                p.dump_tasks()  # where it hangs, into its stderr
+                await asyncio.sleep(1.0)
+                p.kill()
+                await p.exited
+                tail = p.stderr_path.read_text(errors="replace")[-6000:]
+                self._errors.append(f"{p.name} did not stop within {timeout:g}s of SIGTERM; its tasks:\n{tail}")
+
+    async def _wind_down(self) -> None:
+        """Every process ended: await the background work, merge the histories, raise what went wrong."""
+        if self._ops:
+            await asyncio.gather(*self._ops)
+        self.history.merge(e for p in self.procs for e in p.entries())
+        if self._errors:
+            raise RuntimeError("client process failed: " + "\n".join(self._errors))
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class GroupWorkload(_ProcessWorkload):
+    """A feeder producer and a consumer group of 2 to ``max_members`` members committing by hand,
+    each member a process of its own (:func:`kafkaio.testing.chaos.procs.run_member`)."""
 
     kind = "group"
 
     def __init__(self, bootstrap: str, history: History, rng: random.Random, topic: str, group: str, *,
                  partitions: int = 4, replication: int = 1, initial_members: int = 2, max_members: int = 4,
-                 settings: Mapping[str, Any] | None = None, producer_settings: Mapping[str, Any] | None = None) -> None:
-        self.bootstrap, self.history, self.rng, self.topic, self.group = bootstrap, history, rng, topic, group
+                 settings: Mapping[str, Any] | None = None, producer_settings: Mapping[str, Any] | None = None,
+                 assignor: str | None = None) -> None:
+        super().__init__(history, rng)
+        self.bootstrap, self.topic, self.group = bootstrap, topic, group
         self.partitions, self.initial_members, self.max_members = partitions, initial_members, max_members
-        self.replication = replication
+        self.replication, self.assignor = replication, assignor
         self.settings = dict(settings or {})
         self.producer_settings = dict(producer_settings or {})
         self.topics = [topic]
-        self.members: list[_Member] = []
         self._next = 0
         self._feeder: _Sender | None = None
-        self._ops: list[asyncio.Future[None]] = []
 
     async def setup(self) -> None:
+        _check_consumer_settings(self.bootstrap, self.settings, self.assignor)
         await create_topic(self.bootstrap, self.topic, self.partitions, self.replication)
 
     # -- membership, as the schedule asks -----------------------------------------------------
-
-    def _live(self) -> list[_Member]:
-        return [m for m in self.members if not m.stopping]
 
     def member_join(self) -> str | None:
         """Start one more member (none past ``max_members``); returns its name."""
         if len(self._live()) >= self.max_members:
             return None
-        return self._spawn()
-
-    def member_leave(self) -> str | None:
-        """Stop a random member cleanly (LeaveGroup); never the last one."""
-        live = self._live()
-        if len(live) <= 1:
-            return None
-        m = self.rng.choice(live)
-        self._background(self._leave(m))
-        return m.name
-
-    def member_crash(self) -> str | None:
-        """Abandon a random member without LeaveGroup, as SIGKILL would; never the last one."""
-        live = self._live()
-        if len(live) <= 1:
-            return None
-        m = self.rng.choice(live)
-        self._background(self._crash(m))
-        return m.name
-
-    def _background(self, coro: Any) -> None:
-        # Kept until finish() awaits them all, done or not: a leave or crash that raised must not
-        # be forgotten.
-        self._ops.append(asyncio.ensure_future(coro))
-
-    def _spawn(self) -> str:
-        from kafkaio.consumer.consumer import Consumer
-
         name = f"member-{self._next}"
         self._next += 1
-        consumer = Consumer(bootstrap_servers=self.bootstrap, group_id=self.group,
-                            client_id=f"chaos-{name}", **{**DEFAULT_CONSUMER, **self.settings})
-        m = _Member(name, consumer, rng=random.Random(self.rng.random()))
-        self.members.append(m)
-        m.task = asyncio.ensure_future(self._member_loop(m))
+        cfg = {"role": "member", "bootstrap": self.bootstrap, "group": self.group, "topic": self.topic,
+               "settings": self.settings, "assignor": self.assignor, "seed": self.rng.random()}
+        self._spawn(name, cfg)
         return name
 
-    @staticmethod
-    def _generation(consumer: Any) -> int:
-        return consumer.group_metadata().generation_id
+    def _victim(self) -> _ClientProcess | None:
+        """A random running member, never the last one that is not paused."""
+        live = [p for p in self._live() if not p.paused]
+        return self.rng.choice(live) if len(live) > 1 else None
 
-    async def _member_loop(self, m: _Member) -> None:
-        from kafkaio.structs import TopicPartition
+    def member_leave(self) -> str | None:
+        """Stop a random member cleanly (SIGTERM: it leaves the group); never the last one."""
+        p = self._victim()
+        if p is None:
+            return None
+        p.stop()
+        return p.name
 
-        h, c = self.history, m.consumer
-        t0 = h.now()
-        try:
-            await c.start()
-        except KafkaError as exc:  # e.g. the broker is restarting: this member never came up
-            h.append(m.name, "join", "failed", t0=t0, error=repr(exc))
-            m.stopping = True
-            return
-        c.subscribe([self.topic], listener=_AssignmentLog(h, m.name, c))
-        h.append(m.name, "join", "ok", t0=t0)
-        while not m.stopping:
-            g0, t0 = self._generation(c), h.now()
-            try:
-                batch = await c.getmany(timeout_ms=200)
-            except KafkaError as exc:
-                h.append(m.name, "poll_error", "failed", t0=t0, error=repr(exc))
-                await asyncio.sleep(0.1)
-                continue
-            g1 = self._generation(c)
-            for tp, recs in batch.items():
-                h.append(m.name, "poll", "ok", t0=t0, topic=tp.topic, partition=tp.partition,
-                         offsets=[r.offset for r in recs], gen_before=g0, gen_after=g1)
-                m.records += len(recs)
-            if not batch:
-                continue
-            await asyncio.sleep(m.rng.uniform(0.0, 0.05))  # "processing"
-            offsets = {TopicPartition(tp.topic, tp.partition): recs[-1].offset + 1 for tp, recs in batch.items()}
-            logged = {f"{tp.topic}:{tp.partition}": off for tp, off in offsets.items()}
-            g, t0 = self._generation(c), h.now()
-            try:
-                await c.commit(offsets)
-            except KafkaError as exc:
-                # Retries inside commit() may have written it before the error: unknown.
-                h.append(m.name, "commit", "unknown", t0=t0, gen=g, offsets=logged, error=repr(exc))
-            except asyncio.CancelledError:
-                h.append(m.name, "commit", "unknown", t0=t0, gen=g, offsets=logged, error="member crashed")
-                raise
-            else:
-                h.append(m.name, "commit", "ok", t0=t0, gen=g, offsets=logged)
+    def member_kill(self) -> str | None:
+        """SIGKILL a random member: no LeaveGroup, no last commit; the broker evicts it after
+        session_timeout_ms. Never the last one."""
+        p = self._victim()
+        return None if p is None else self._kill(p)
 
-    async def _leave(self, m: _Member) -> None:
-        m.stopping = True
-        t0 = self.history.now()
-        assert m.task is not None
-        await m.task
-        if not m.consumer._running:  # never started: nothing to leave
-            return
-        try:
-            await m.consumer.stop()
-        except KafkaError as exc:
-            self.history.append(m.name, "leave", "failed", t0=t0, error=repr(exc))
-        else:
-            self.history.append(m.name, "leave", "ok", t0=t0)
-
-    async def _crash(self, m: _Member) -> None:
-        """An in-process stand-in for SIGKILL: the member's tasks die where they are and its
-        connections drop, with no LeaveGroup and no last commit; the broker evicts it after
-        session_timeout_ms. Reaches into the consumer's private parts on purpose: no public API
-        should offer a way to vanish without cleaning up."""
-        m.stopping = True
-        t0 = self.history.now()
-        c = m.consumer
-        tasks = [m.task]
-        coordinator = c._coordinator
-        if coordinator is not None:
-            tasks += [coordinator._task, coordinator._hb_task, getattr(coordinator, "_ac_task", None)]
-        tasks += list(getattr(c, "_pending_commits", ()))
-        live = [t for t in tasks if t is not None and not t.done()]
-        for t in live:
-            t.cancel()
-        for t in live:
-            try:
-                await t
-            except asyncio.CancelledError:
-                pass
-        c._running, c._closed = False, True
-        if c._fetcher is not None:
-            await c._fetcher.close()
-        await c._cluster.close()
-        self.history.append(m.name, "crash", "ok", t0=t0)
+    def member_pause(self, duration: float) -> str | None:
+        """SIGSTOP a random member for ``duration`` seconds (past its session: it is evicted while
+        it sleeps, and on SIGCONT must find out that it was fenced); never the last one."""
+        p = self._victim()
+        return None if p is None else self._pause(p, duration)
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -371,22 +438,18 @@ class GroupWorkload:
                                {"linger_ms": 5, **self.producer_settings})
         await self._feeder.producer.start()
         for _ in range(self.initial_members):
-            self._spawn()
+            self.member_join()
         await self._feeder.burst(until, largest=8, pause=0.1)  # slower: the members must keep up
 
     async def finish(self, settle: float = 5.0) -> None:
-        """After the faults are lifted: close the feeder, let the group consume for ``settle``
-        seconds, then stop every member cleanly."""
+        """After the faults are lifted: let paused members wake, close the feeder, let the group consume
+        for ``settle`` seconds, then stop every member cleanly and merge their histories."""
+        await self._wake_all()
         if self._feeder is not None:
             await self._feeder.close(timeout=30.0)
-        if self._ops:
-            await asyncio.gather(*self._ops)
         await asyncio.sleep(settle)
-        for m in self._live():
-            await self._leave(m)
-        for m in self.members:  # a member whose loop died of an unexpected error: raise it here
-            if m.task is not None and m.task.done() and not m.task.cancelled() and m.task.exception():
-                raise m.task.exception()  # type: ignore[misc]
+        await self._stop_all()
+        await self._wind_down()
 
 
 DEFAULT_TXN: dict[str, Any] = {
@@ -510,3 +573,126 @@ class TxnWorkload:
         await self._close_session()
         if await self._new_session(self.history.now() + 60.0):
             await self._close_session()
+
+
+class CtpWorkload(_ProcessWorkload):
+    """Consume-transform-produce: a feeder writes numbered records to ``topic``; ``processors``
+    transactional processors, each a process of its own with a transactional id per slot and all
+    in one consumer group, read them ``read_committed``, write one record per input record to
+    ``output`` and commit the consumed offsets with ``send_offsets_to_transaction`` in the same
+    transaction (:func:`kafkaio.testing.chaos.procs.run_processor`).
+
+    The schedule kills a processor (``member_kill``: SIGKILL, a new process of the same slot and
+    transactional id takes over, fencing it), pauses one past its session (``member_pause``: the
+    other takes its partitions; woken, its transaction must fail) or restarts one cleanly
+    (``producer_restart``). A processor that cannot tell where its transaction stands exits and is
+    replaced the same way.
+    """
+
+    kind = "ctp"
+
+    def __init__(self, bootstrap: str, history: History, rng: random.Random, topic: str, output: str, group: str,
+                 transactional_id: str, *, partitions: int = 4, replication: int = 1, processors: int = 2,
+                 settings: Mapping[str, Any] | None = None, producer_settings: Mapping[str, Any] | None = None,
+                 assignor: str | None = None) -> None:
+        super().__init__(history, rng)
+        self.bootstrap, self.topic, self.output, self.group = bootstrap, topic, output, group
+        self.transactional_id, self.partitions, self.replication = transactional_id, partitions, replication
+        self.processors, self.assignor = processors, assignor
+        self.settings = dict(settings or {})
+        self.producer_settings = dict(producer_settings or {})
+        self.topics = [topic, output]
+        self._slots: dict[int, _ClientProcess] = {}
+        self._slot_of: dict[str, int] = {}
+        self._next = 0
+        self._finishing = False
+        self._feeder: _Sender | None = None
+
+    def tid(self, slot: int) -> str:
+        return f"{self.transactional_id}-{slot}"
+
+    async def setup(self) -> None:
+        _check_consumer_settings(self.bootstrap, self.settings, self.assignor)
+        await create_topic(self.bootstrap, self.topic, self.partitions, self.replication)
+        await create_topic(self.bootstrap, self.output, self.partitions, self.replication)
+
+    def _start_slot(self, slot: int) -> _ClientProcess:
+        name = f"ctp-{self._next}"
+        self._next += 1
+        cfg = {"role": "processor", "bootstrap": self.bootstrap, "group": self.group, "topic": self.topic,
+               "output": self.output, "transactional_id": self.tid(slot), "settings": self.settings,
+               "producer_settings": self.producer_settings, "assignor": self.assignor, "seed": self.rng.random()}
+        p = self._spawn(name, cfg)
+        self._slots[slot], self._slot_of[name] = p, slot
+        return p
+
+    async def _exited(self, p: _ClientProcess, code: int) -> None:
+        """Whatever ended a processor during the run (a kill, a restart, a client error it could
+        not go on from), a new process of its slot takes over."""
+        slot = self._slot_of[p.name]
+        if self._finishing or self._slots.get(slot) is not p:
+            return
+        await asyncio.sleep(0.2)
+        if not self._finishing:
+            self._start_slot(slot)
+
+    def _running(self) -> list[_ClientProcess]:
+        return [p for p in self._slots.values() if p.alive and not p.paused]
+
+    def member_kill(self) -> str | None:
+        """SIGKILL a processor mid-whatever; a new one of its transactional id takes over."""
+        live = self._running()
+        return self._kill(self.rng.choice(live)) if live else None
+
+    def member_pause(self, duration: float) -> str | None:
+        """SIGSTOP a processor past its session (never the last one running)."""
+        live = self._running()
+        return self._pause(self.rng.choice(live), duration) if len(live) > 1 else None
+
+    def producer_restart(self) -> str | None:
+        """Stop a processor cleanly (SIGTERM); a new one of its transactional id takes over."""
+        live = self._running()
+        if not live:
+            return None
+        p = self.rng.choice(live)
+        p.stop()
+        return p.name
+
+    async def run(self, until: float) -> None:
+        """Feed the input until history time ``until`` while the processors transform it."""
+        self._feeder = _Sender("feeder", self.bootstrap, self.topic, self.history, self.rng,
+                               {"linger_ms": 5, **self.producer_settings})
+        await self._feeder.producer.start()
+        for slot in range(self.processors):
+            self._start_slot(slot)
+        await self._feeder.burst(until, largest=8, pause=0.1)
+
+    async def finish(self, settle: float = 8.0) -> None:
+        """Let paused processors wake, close the feeder, let the processors catch up for ``settle``
+        seconds, stop them, then start and close one producer of each transactional id (its
+        InitProducerId ends whatever is still open, so the read-back never waits on it)."""
+        await self._wake_all()
+        if self._feeder is not None:
+            await self._feeder.close(timeout=30.0)
+        await asyncio.sleep(settle)
+        self._finishing = True
+        await self._stop_all()
+        from kafkaio.producer.producer import Producer
+
+        for slot in range(self.processors):
+            producer = Producer(bootstrap_servers=self.bootstrap, transactional_id=self.tid(slot),
+                                **{**DEFAULT_TXN, **self.producer_settings})
+            try:
+                await producer.start()
+            finally:
+                await producer.close(timeout=10.0)
+        await self._wind_down()
+        # A process killed between its records and its transaction's outcome: nobody knows it.
+        decided = {e["txn"] for e in self.history.entries if e["op"] == "txn"}
+        undecided: dict[str, list[dict[str, Any]]] = {}
+        for e in self.history.entries:
+            if e["op"] == "txn_send" and e["txn"] not in decided:
+                undecided.setdefault(e["txn"], []).append(e)
+        for txn, sends in undecided.items():
+            self.history.append(sends[0]["proc"], "txn", "unknown", t0=sends[0]["t0"], txn=txn, records=len(sends),
+                                error="the process was killed before the outcome was known")
