@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mappi
 from kafkaio.errors import (
     ClusterAuthorizationError,
     CommitFailedError,
+    GroupAuthorizationError,
     IllegalStateError,
     InvalidProducerEpochError,
     KafkaConnectionError,
@@ -286,9 +287,24 @@ class TransactionManager:
     # -- requests -------------------------------------------------------------------------------
     async def _coordinator_node(self) -> int:
         if self._coordinator is None:
-            self._coordinator = await self._cluster.find_coordinator(
-                self.transactional_id, _COORDINATOR_KEY_TRANSACTION, timeout_ms=self._request_timeout_ms)
+            self._coordinator = await self._find_coordinator(self.transactional_id, _COORDINATOR_KEY_TRANSACTION)
         return self._coordinator
+
+    async def _find_coordinator(self, key: str, key_type: int) -> int:
+        """FindCoordinator, its errors classified as Java's FindCoordinatorHandler does: lost
+        connections and timeouts are retried by the caller; GROUP_AUTHORIZATION_FAILED makes the
+        transaction abortable (its offsets cannot be committed); anything else is fatal."""
+        try:
+            return await self._cluster.find_coordinator(key, key_type, timeout_ms=self._request_timeout_ms)
+        except (KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailableError):
+            raise
+        except KafkaError as exc:
+            if exc.retriable or exc.invalid_metadata:
+                raise   # what was still failing when find_coordinator's own retries ran out
+            if isinstance(exc, GroupAuthorizationError) and key_type == _COORDINATOR_KEY_GROUP:
+                self.abortable(exc)
+                raise
+            raise self.fatal(exc) from None
 
     async def _request(self, node: int, api_key: ApiKey, body: dict) -> dict:
         conn = await self._cluster.connection(node)
@@ -597,8 +613,7 @@ class TransactionManager:
 
         async def attempt() -> None:
             if node[0] is None:
-                node[0] = await self._cluster.find_coordinator(
-                    group_id, _COORDINATOR_KEY_GROUP, timeout_ms=self._request_timeout_ms)
+                node[0] = await self._find_coordinator(group_id, _COORDINATOR_KEY_GROUP)
             try:
                 resp = await self._request(node[0], ApiKey.TXN_OFFSET_COMMIT, body)  # type: ignore[arg-type]
             except (KafkaConnectionError, KafkaTimeoutError):
