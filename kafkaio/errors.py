@@ -319,6 +319,16 @@ class AuthenticationError(KafkaError):
     code = ErrorCode.SASL_AUTHENTICATION_FAILED
 
 
+class SslAuthenticationError(AuthenticationError):
+    """The TLS handshake failed (untrusted certificate, wrong host name, protocol mismatch).
+
+    Not retriable: the same handshake will fail the same way. Raised by the client, never made
+    from an error code: it has no code of its own."""
+
+    errno = -1
+    code_name = None
+
+
 class ProducerFencedError(KafkaError):
     """Another producer with the same transactional.id has a newer epoch: this one is fenced."""
 
@@ -994,7 +1004,7 @@ def _build_registry() -> dict[int, type[KafkaError]]:
     # SaslAuthenticationError (58) replaces its base class.
     registry: dict[int, type[KafkaError]] = {}
     for value in list(globals().values()):
-        if isinstance(value, type) and issubclass(value, KafkaError) and "code" in value.__dict__:
+        if isinstance(value, type) and issubclass(value, KafkaError) and value.__dict__.get("code") is not None:
             registry[value.errno] = value
     missing = [c.name for c in ErrorCode if c and c not in registry]
     if missing:  # pragma: no cover - caught by the import in every test run

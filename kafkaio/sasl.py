@@ -273,16 +273,29 @@ class OAuthBearerMechanism:
 # -------------------------------------------------------------------------------------- factory
 
 
-def create_mechanism(config: Any) -> SaslMechanism:
+class SaslSettings(Protocol):
+    """The settings a SASL mechanism is made from (every client config has them)."""
+
+    @property
+    def sasl_mechanism(self) -> str | None: ...
+    @property
+    def sasl_plain_username(self) -> str | None: ...
+    @property
+    def sasl_plain_password(self) -> str | None: ...
+    @property
+    def sasl_oauth_token_provider(self) -> Any: ...
+
+
+def create_mechanism(config: SaslSettings) -> SaslMechanism:
     """Build the mechanism named by ``config.sasl_mechanism`` from the config's credentials."""
-    name = (getattr(config, "sasl_mechanism", None) or "PLAIN").upper()
-    username = getattr(config, "sasl_plain_username", None)
-    password = getattr(config, "sasl_plain_password", None)
+    name = (config.sasl_mechanism or "PLAIN").upper()
+    username = config.sasl_plain_username
+    password = config.sasl_plain_password
     if name == "PLAIN":
         return PlainMechanism(username or "", password)  # type: ignore[arg-type]
     if name in _SCRAM_HASHES:
         return ScramMechanism(name, username or "", password)  # type: ignore[arg-type]
     if name == "OAUTHBEARER":
-        return OAuthBearerMechanism(getattr(config, "sasl_oauth_token_provider", None))
+        return OAuthBearerMechanism(config.sasl_oauth_token_provider)
     raise ConfigError(f"sasl_mechanism {name!r} is not supported (choose one of {', '.join(MECHANISMS)})")
 
