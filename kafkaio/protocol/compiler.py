@@ -327,7 +327,7 @@ def _generate(plan: list[tuple], enc_ops: tuple, names: tuple, tagged: list, fle
             else:
                 # Arrays of structs are encoded and decoded inline: one call per element, not
                 # two. Anything but a list (None, a tuple, a wrong type) goes through the array's
-                # own encoder, which writes null or raises exactly as it always did; a failing
+                # own encoder, which writes null or raises with its checks and messages; a failing
                 # element sends the whole struct to FAIL, whose slow path names it.
                 ns[f"S{i}"], ns[f"SE{i}"] = sub.decode, sub.encode
                 enc_lines += [
