@@ -197,17 +197,23 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
     start = history.now()
     faults = asyncio.ensure_future(injector.run(start))
     try:
-        await workload.run(start + schedule.duration)
-        await faults
-    finally:
-        if not faults.done():  # the workload failed: stop injecting, but let the error through
-            faults.cancel()
-            try:
-                await faults
-            except asyncio.CancelledError:
-                pass
-        await injector.finish()
-    await workload.finish()
+        try:
+            await workload.run(start + schedule.duration)
+            await faults
+        finally:
+            if not faults.done():  # the workload failed: stop injecting, but let the error through
+                faults.cancel()
+                try:
+                    await faults
+                except asyncio.CancelledError:
+                    pass
+            await injector.finish()
+        await workload.finish()
+    except BaseException:
+        abandon = getattr(workload, "abandon", None)  # client processes must not outlive a failed run
+        if abandon is not None:
+            await abandon()
+        raise
 
     # Transactions are judged by what a read_committed reader sees; everything else by the whole log.
     isolation = "read_committed" if schedule.workload in ("txn", "ctp") else "read_uncommitted"

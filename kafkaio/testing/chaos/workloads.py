@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import shutil
 import signal
@@ -206,11 +207,12 @@ class _ClientProcess:
         self.stderr_path = workdir / f"{name}.stderr"
         self.log_path = workdir / f"{name}.log"  # the client's own logging (INFO)
         self.cfg = {**cfg, "name": name, "history_path": str(self.history_path), "history_start": history.start,
-                    "log_path": str(self.log_path)}
+                    "log_path": str(self.log_path), "parent_pid": os.getpid()}
         self.proc: asyncio.subprocess.Process | None = None
         self.stopping = False   # asked to stop (SIGTERM): a clean exit is expected
         self.killed = False     # SIGKILLed by the schedule
         self.paused = False
+        self.doomed = False     # the run failed: kill it as soon as it exists
         self.exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     async def start(self) -> None:
@@ -218,7 +220,9 @@ class _ClientProcess:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "kafkaio.testing.chaos.procs", json.dumps(self.cfg),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=err)
-        if self.stopping:  # asked to stop while it was starting
+        if self.doomed:  # the run was abandoned while it was starting
+            self.proc.kill()
+        elif self.stopping:  # asked to stop while it was starting
             self.proc.send_signal(signal.SIGTERM)
         code = await self.proc.wait()
         self.exited.set_result(code)
@@ -284,6 +288,7 @@ class _ProcessWorkload:
         self._ops: list[asyncio.Future[Any]] = []
         self._wakes: list[asyncio.Future[None]] = []  # SIGCONTs to come
         self._errors: list[str] = []
+        self._finishing = False
 
     def _background(self, coro: Any) -> None:
         # Kept until finish() awaits them all, done or not: one that raised must not be forgotten.
@@ -357,6 +362,20 @@ class _ProcessWorkload:
                 await p.exited
                 tail = p.stderr_path.read_text(errors="replace")[-6000:]
                 self._errors.append(f"{p.name} did not stop within {timeout:g}s of SIGTERM; its tasks:\n{tail}")
+
+    async def abandon(self) -> None:
+        """The run failed before finish(): SIGKILL every process still there, so that none goes on
+        into the next schedule (their files stay in ``workdir`` for the report)."""
+        self._finishing = True
+        for p in self.procs:
+            p.doomed = True
+            if not p.exited.done():
+                p.resume()
+                p.kill()
+        if self.procs:
+            await asyncio.wait([p.exited for p in self.procs], timeout=30.0)
+        for op in (*self._ops, *self._wakes):
+            op.cancel()
 
     async def _wind_down(self) -> None:
         """Every process ended: await the background work, merge the histories, raise what went wrong."""
