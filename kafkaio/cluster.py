@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from kafkaio.config import CommonConfig, ConsumerConfig
 from kafkaio.conn import BrokerConnection
 from kafkaio.errors import (
     AuthenticationError,
@@ -120,23 +121,6 @@ class ClusterMetadata:
         return self.brokers.get(node_id)
 
 
-def _parse_bootstrap(config: Any) -> list[tuple[str, int]]:
-    getter = getattr(config, "bootstrap_addresses", None)
-    if callable(getter):
-        return list(getter())
-    servers = getattr(config, "bootstrap_servers", "localhost:9092")
-    items = servers.split(",") if isinstance(servers, str) else list(servers)
-    out = []
-    for item in (s.strip() for s in items):
-        if not item:
-            continue
-        host, _, port = item.rpartition(":")
-        out.append((host.strip("[]"), int(port)))
-    if not out:
-        raise NoBrokersAvailableError("bootstrap_servers is empty")
-    return out
-
-
 def _is_retriable(exc: BaseException) -> bool:
     return isinstance(exc, KafkaError) and exc.retriable
 
@@ -147,26 +131,26 @@ def _is_retriable(exc: BaseException) -> bool:
 class Cluster:
     """Metadata cache and connection pool shared by one client (see module docstring)."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: CommonConfig) -> None:
         self.config = config
-        self._bootstrap = _parse_bootstrap(config)
+        self._bootstrap = config.bootstrap_addresses()
         self._ssl_context = build_ssl_context(config)  # once: ConfigError now for bad files
         self.metadata = ClusterMetadata()
         self._topics: set[str] = set()
         self._all_topics = False
         # the producer's metadata_max_idle_ms: given the tracked topics, those to stop tracking
         self.idle_topics: Callable[[frozenset[str]], set[str]] | None = None
-        self._allow_auto_create = bool(getattr(config, "allow_auto_create_topics", True))
+        # only a consumer may be configured not to create topics by asking for their metadata
+        self._allow_auto_create = not isinstance(config, ConsumerConfig) or config.allow_auto_create_topics
         self._conns: dict[tuple[int, str], BrokerConnection] = {}
         self._connecting: dict[tuple[int, str], asyncio.Task] = {}
         self._extra_brokers: dict[int, BrokerMetadata] = {}  # learned from FindCoordinator
         self._reconnect_policy = ExponentialBackoff(
-            getattr(config, "reconnect_backoff_ms", 50), getattr(config, "reconnect_backoff_max_ms", 1000))
+            config.reconnect_backoff_ms, config.reconnect_backoff_max_ms)
         self._setup_policy = ExponentialBackoff(
-            getattr(config, "socket_connection_setup_timeout_ms", 10000),
-            getattr(config, "socket_connection_setup_timeout_max_ms", 30000))
+            config.socket_connection_setup_timeout_ms, config.socket_connection_setup_timeout_max_ms)
         self._retry_policy = ExponentialBackoff(
-            getattr(config, "retry_backoff_ms", 100), getattr(config, "retry_backoff_max_ms", 1000))
+            config.retry_backoff_ms, config.retry_backoff_max_ms)
         self._node_backoff: dict[int, Backoff] = {}
         self._auth_failure: tuple[AuthenticationError, float] | None = None
         self._refresh_backoff = Backoff(self._retry_policy)
@@ -174,8 +158,8 @@ class Cluster:
         self._updated = asyncio.Event()
         self._refresh_inflight: tuple[asyncio.Task, frozenset[str] | None] | None = None
         self._refresher: asyncio.Task | None = None
-        self._max_age = float(getattr(config, "metadata_max_age_ms", 300000)) / 1000.0
-        self._request_timeout_ms = float(getattr(config, "request_timeout_ms", 30000))
+        self._max_age = config.metadata_max_age_ms / 1000.0
+        self._request_timeout_ms = float(config.request_timeout_ms)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -237,7 +221,7 @@ class Cluster:
 
     async def _metadata_via_address(self, host: str, port: int, node_id: int, deadline: Deadline) -> None:
         left_ms = deadline.remaining_ms()
-        setup_ms = float(getattr(self.config, "socket_connection_setup_timeout_ms", 10000))
+        setup_ms = float(self.config.socket_connection_setup_timeout_ms)
         conn = BrokerConnection(host, port, node_id, self.config, ssl_context=self._ssl_context,
                                 setup_timeout_ms=setup_ms if left_ms is None else min(setup_ms, left_ms))
         try:
@@ -333,7 +317,7 @@ class Cluster:
             self._refresh_backoff.reset()
             return
         # Every known broker failed: go back to the bootstrap servers (KIP-899 rebootstrap).
-        if getattr(self.config, "metadata_recovery_strategy", "rebootstrap") != "none":
+        if self.config.metadata_recovery_strategy != "none":
             try:
                 await self._bootstrap_metadata(Deadline(self._request_timeout_ms))
                 self._refresh_backoff.reset()
