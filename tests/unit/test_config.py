@@ -321,5 +321,5 @@ def test_configuration_doc_lists_every_setting_as_declared() -> None:
     rows = {line for line in doc.splitlines() if line.startswith("| `")}
     for cls in (ProducerConfig, ConsumerConfig, AdminConfig):
         for line in settings_table(cls).splitlines()[2:]:
-            # Same name, Java name, default and meaning as declared in kafkaio/config.py.
+            # Same name, Java name, default and meaning as declared in kafkaio/config/.
             assert line in rows, f"docs/configuration.md is out of date for {cls.__name__}: {line}"
