@@ -113,7 +113,6 @@ class RecordsAdmin(AdminCore):
 
         return finish(await self._drive(wanted, attempt, deadline, "ListOffsets"), raise_on_error)
 
-
     async def describe_producers(self, partitions: Iterable[TopicPartition], *, timeout_ms: float | None = None,
                                  raise_on_error: bool = True) -> dict[TopicPartition, list[ProducerState] | KafkaError]:
         """The producers each partition's leader tracks (ids, epochs, last sequence numbers, open
