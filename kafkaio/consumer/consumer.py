@@ -37,7 +37,14 @@ from kafkaio.consumer.subscription import (
     ConsumerRebalanceListener,
     SubscriptionState,
 )
-from kafkaio.errors import ConfigError, IllegalStateError, KafkaError, KafkaTimeoutError
+from kafkaio.errors import (
+    ConfigError,
+    ErrorCode,
+    IllegalStateError,
+    KafkaError,
+    KafkaTimeoutError,
+    TopicAuthorizationError,
+)
 from kafkaio.settings import ConsumerSettings
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
@@ -130,7 +137,8 @@ class Consumer:
         self._positions = PositionKeeper(self._subs, self._lookup, cfg)
         self._fetcher = Fetcher(self._cluster, cfg, self._subs, self._positions)
         if cfg.group_id is not None:
-            self._coordinator = GroupCoordinator(self._cluster, cfg, self._subs, self._fetcher.discard)
+            self._coordinator = GroupCoordinator(self._cluster, cfg, self._subs, self._fetcher.discard,
+                                                 readers=self._fetcher.records_available)
             self._positions.use_group(self._coordinator)
         self._running = True
         self._open = True
@@ -258,7 +266,21 @@ class Consumer:
         if fetcher.fatal_error is not None:
             err, fetcher.fatal_error = fetcher.fatal_error, None
             raise err
+        if self._cluster.metadata.topic_errors:
+            self._raise_topic_errors()
         return fetcher
+
+    def _raise_topic_errors(self) -> None:
+        """As Java's poll(): topics of the subscription or assignment the metadata says this client
+        may not read raise :class:`TopicAuthorizationError` (on every read while that holds; the
+        metadata is refreshed each time, so a granted ACL ends it)."""
+        errors = self._cluster.metadata.topic_errors
+        denied = sorted(t for t in self._subs.topics if errors.get(t) == ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+        if denied:
+            self._cluster.request_refresh()
+            err = TopicAuthorizationError(f"not authorized to access topics: {denied}")
+            err.unauthorized_topics = set(denied)  # type: ignore[attr-defined]
+            raise err
 
     async def getmany(self, timeout_ms: int = 0, max_records: int | None = None
                       ) -> dict[TopicPartition, list[ConsumerRecord]]:

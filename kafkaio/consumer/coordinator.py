@@ -156,8 +156,13 @@ class GroupCoordinator:
     """Membership, rebalances, heartbeats, commits and committed-offset lookups for one consumer."""
 
     def __init__(self, cluster: Any, config: Any, subscriptions: SubscriptionState,
-                 on_revoke_cleanup: Any) -> None:
+                 on_revoke_cleanup: Any, readers: asyncio.Event | None = None) -> None:
         self._cluster = cluster
+        # set when fatal_error is: wakes the application's waiting getmany()/getone() to raise it
+        self._readers = readers or asyncio.Event()
+        # the membership loop stopped on an error retrying cannot fix (e.g. GROUP_AUTHORIZATION_FAILED);
+        # the application's next poll, after the error was raised to it, tries again (as Java's poll)
+        self._parked = False
         self._config = config
         self._subs = subscriptions
         self._cleanup = on_revoke_cleanup     # (set[TopicPartition]) -> None: drop fetched data
@@ -259,6 +264,9 @@ class GroupCoordinator:
         if self.fatal_error is not None:
             err, self.fatal_error = self.fatal_error, None
             raise err
+        if self._parked:
+            self._parked = False
+            self._wake.set()   # the error was raised to the application: try again
 
     def request_rejoin(self) -> None:
         self._rejoin = True
@@ -359,14 +367,20 @@ class GroupCoordinator:
                     log.debug("group %s: %s; retrying", self.group_id, exc)
                     await asyncio.sleep(self._backoff_s)
                     continue
-                log.error("group %s: fatal error: %s", self.group_id, exc)
-                self.fatal_error = exc
+                log.error("group %s: %s", self.group_id, exc)
+                self._surface(exc)
+                self._parked = True
                 self._wake.clear()
                 await self._wake.wait()
             except Exception as exc:  # noqa: BLE001 - a listener or assignor raised: surface it
                 log.exception("group %s: unexpected error in the membership loop", self.group_id)
-                self.fatal_error = exc
+                self._surface(exc)
                 await asyncio.sleep(self._backoff_s)
+
+    def _surface(self, exc: BaseException) -> None:
+        """``exc`` goes to the application's next getmany()/getone(), woken now if it waits."""
+        self.fatal_error = exc
+        self._readers.set()
 
     def _metadata_check_interval(self) -> float:
         # Patterns need new topics noticed; plain lists only partition count changes.
@@ -610,7 +624,7 @@ class GroupCoordinator:
         except Exception as exc:  # noqa: BLE001 - the user's code
             log.error("group %s: %s raised %r", self.group_id, name, exc)
             if self.fatal_error is None:
-                self.fatal_error = exc
+                self._surface(exc)
 
     def _reset_generation(self, reset_member: bool) -> None:
         """The member lost its generation (fenced, left, session expired): so did its partitions."""
@@ -679,8 +693,8 @@ class GroupCoordinator:
                 log.warning("group %s: heartbeat says %s; the member's partitions are lost, rejoining",
                             self.group_id, error_for_code(code).__name__)
                 if code == _FENCED_INSTANCE_ID:
-                    self.fatal_error = error_for_code(code)(
-                        f"group_instance_id {self.instance_id!r} was taken over by another consumer")
+                    self._surface(error_for_code(code)(
+                        f"group_instance_id {self.instance_id!r} was taken over by another consumer"))
                 self._reset_generation(reset_member=code != _ILLEGAL_GENERATION)
                 self.request_rejoin()
             elif code in _COORDINATOR_ERRORS or code == _COORDINATOR_LOAD_IN_PROGRESS:

@@ -108,6 +108,17 @@ class OffsetLookup:
     def request_refresh(self) -> None:
         self._cluster.request_refresh()
 
+    def topic_error(self, topic: str) -> KafkaError | None:
+        """The error the metadata holds for ``topic`` when retrying cannot help (e.g.
+        TOPIC_AUTHORIZATION_FAILED), else None."""
+        code = self._cluster.metadata.topic_errors.get(topic)
+        if not code:
+            return None
+        err = error_for_code(code)
+        if err.retriable or err.invalid_metadata:
+            return None
+        return err(f"topic {topic!r}")
+
     async def list_at(self, node: int, timestamps: dict[TopicPartition, int]
                       ) -> tuple[dict[TopicPartition, tuple[int, int, int]], KafkaError | None]:
         """One ListOffsets to ``node``: what it found, and a retriable error if some partition had one."""
@@ -197,9 +208,18 @@ class PositionKeeper:
             by_leader, leaderless = self._lookup.by_leader([st.tp for st in resets])
             for node, tps in by_leader.items():
                 self._spawn(self._reset(node, tps), tps)
-            if leaderless:
+            waiting = []
+            for tp in leaderless:
+                err = self._lookup.topic_error(tp.topic)
+                if err is None:
+                    waiting.append(tp)
+                else:
+                    # e.g. not authorized to DESCRIBE the topic: no leader will ever show up, and
+                    # the application must hear why (raised by its next read, looked up again after)
+                    self._fail(self._subs.assignment[tp], err)
+            if waiting:
                 self._lookup.request_refresh()
-                self._spawn(asyncio.sleep(self._backoff_s), leaderless)   # then look again
+                self._spawn(asyncio.sleep(self._backoff_s), waiting)   # then look again
 
     def take_failed(self) -> list[PartitionState]:
         """Partitions whose lookup failed for good since the last call (their ``error`` is set)."""
@@ -268,13 +288,23 @@ class PositionKeeper:
                 return
             except KafkaError as exc:
                 if not (exc.retriable or exc.invalid_metadata):
-                    log.warning("kafkaio consumer: cannot fetch committed offsets of %s: %s", tps, exc)
+                    # e.g. GROUP_AUTHORIZATION_FAILED: retrying cannot help; the application's next
+                    # read raises it (as Java's poll()), and the lookup is tried again after that
+                    for tp, st in asked.items():
+                        if st is not None and self._subs.assignment.get(tp) is st:
+                            self._fail(st, exc)
+                    return
                 await asyncio.sleep(self._backoff_s)
                 return
         self._alone.difference_update(tps)
         for tp, st in asked.items():
             if st is not None and self._subs.assignment.get(tp) is st:
                 self._apply_committed(st, committed.get(tp))
+
+    def _fail(self, st: PartitionState, exc: BaseException) -> None:
+        """``st`` gets no position for now: ``exc`` goes to the application's next read."""
+        st.error = exc
+        self._failed.append(st)
 
     def _apply_committed(self, st: PartitionState, oam: OffsetAndMetadata | None) -> None:
         tp = st.tp
@@ -283,8 +313,7 @@ class PositionKeeper:
         if oam is not None and oam.offset >= 0:
             st.seek(oam.offset, oam.leader_epoch)
         elif self._subs.default_reset is None:
-            st.error = NoOffsetForPartitionError(f"no committed offset for {tp} and auto_offset_reset is none")
-            self._failed.append(st)
+            self._fail(st, NoOffsetForPartitionError(f"no committed offset for {tp} and auto_offset_reset is none"))
         else:
             st.request_reset(self._subs.default_reset)
 

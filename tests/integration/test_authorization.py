@@ -136,3 +136,73 @@ async def test_offsets_of_a_group_without_read_make_the_transaction_abortable(ac
             got += [r.value for r in (await reader.getmany(timeout_ms=500)).get(TP(sink, 0), [])]
         assert got == [], "the aborted transaction's record is visible"
 
+
+async def poll_until_raises(consumer: kafkaio.Consumer, error: type[BaseException]) -> BaseException:
+    """getmany() until it raises; the error must be ``error`` (and come within WAIT_S)."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        assert time.monotonic() < deadline, f"no {error.__name__} reached the application"
+        try:
+            await consumer.getmany(timeout_ms=1000)
+        except error as exc:
+            return exc
+
+
+async def test_assign_mode_topic_without_describe_raises_topic_authorization(acl_cluster) -> None:
+    """Issue 27.1: assign() of a topic bob may not DESCRIBE: TopicAuthorizationError from getmany()
+    (and again on the next one), naming the topic; no endless metadata storm behind a silent {}."""
+    topic = unique()
+    await make_topic(acl_cluster, topic, records=3)
+    async with kafkaio.Consumer(auto_offset_reset="earliest", **as_bob(acl_cluster)) as c:
+        c.assign([TP(topic, 0)])
+        exc = await poll_until_raises(c, TopicAuthorizationError)
+        assert topic in str(exc)
+        await poll_until_raises(c, TopicAuthorizationError)
+
+
+async def test_subscribe_mode_topic_without_describe_raises_topic_authorization(acl_cluster) -> None:
+    """Issue 27.2: subscribe() to a topic bob may not DESCRIBE (the group is allowed): Java's
+    poll() throws TopicAuthorizationException; the topic is not treated as not existing yet."""
+    topic, group = unique(), unique("g")
+    await make_topic(acl_cluster, topic, records=3)
+    await allow(acl_cluster, (GROUP, group, READ))
+    async with kafkaio.Consumer(topic, group_id=group, auto_offset_reset="earliest", **as_bob(acl_cluster)) as c:
+        exc = await poll_until_raises(c, TopicAuthorizationError)
+        assert topic in str(exc)
+
+
+async def test_subscribe_mode_group_without_read_raises_on_every_poll_and_recovers(acl_cluster) -> None:
+    """Issue 27.3: a group bob may not READ: GroupAuthorizationError from getmany() (a pending one
+    is woken), on every call, and once READ is granted the consumer joins and reads."""
+    topic, group = unique(), unique("g")
+    await make_topic(acl_cluster, topic, records=3)
+    await allow(acl_cluster, (TOPIC, topic, READ), (TOPIC, topic, DESCRIBE))
+    async with kafkaio.Consumer(topic, group_id=group, auto_offset_reset="earliest", **as_bob(acl_cluster)) as c:
+        exc = await poll_until_raises(c, GroupAuthorizationError)
+        assert group in str(exc)
+        await poll_until_raises(c, GroupAuthorizationError)
+        await allow(acl_cluster, (GROUP, group, READ))
+        got: list[bytes] = []
+        denied_after_grant = 0   # a poll may still raise until the grant reaches the coordinator
+        deadline = time.monotonic() + WAIT_S
+        while len(got) < 3:
+            assert time.monotonic() < deadline, "the consumer did not recover once READ was granted"
+            try:
+                got += [r.value for rs in (await c.getmany(timeout_ms=500)).values() for r in rs]
+            except GroupAuthorizationError:
+                denied_after_grant += 1
+        assert got == [b"0", b"1", b"2"]
+        assert denied_after_grant <= 3, "the consumer kept failing after READ was granted"
+
+
+async def test_assign_mode_group_without_read_raises_group_authorization(acl_cluster) -> None:
+    """Issue 27.4: assign() with a group_id bob may not READ: the committed-offset lookup fails
+    with GroupAuthorizationError, which reaches getmany() (Java's poll() throws it)."""
+    topic, group = unique(), unique("g")
+    await make_topic(acl_cluster, topic, records=3)
+    await allow(acl_cluster, (TOPIC, topic, READ), (TOPIC, topic, DESCRIBE))
+    async with kafkaio.Consumer(group_id=group, auto_offset_reset="earliest", enable_auto_commit=False,
+                                **as_bob(acl_cluster)) as c:
+        c.assign([TP(topic, 0)])
+        exc = await poll_until_raises(c, GroupAuthorizationError)
+        assert group in str(exc)

@@ -51,6 +51,9 @@ class Lookup:
     def request_refresh(self) -> None:
         self.refreshes = getattr(self, "refreshes", 0) + 1
 
+    def topic_error(self, topic: str) -> None:
+        return None   # no topic errors in the metadata
+
     async def list_at(self, node, timestamps):
         if self.hang & set(timestamps):
             await self.released.wait()
