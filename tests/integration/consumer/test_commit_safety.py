@@ -64,8 +64,12 @@ async def test_a_retried_commit_never_rewinds_the_partition_new_owner(proxied_bo
         await raw.send_numbered(topic, 2, 400)
     tps = [TP(topic, 0), TP(topic, 1)]
     # The retry comes after request_timeout_ms: long enough for the whole rebalance to finish first.
+    # Heartbeats share A's coordinator connection with the commit; the answer to one sent after a
+    # lost commit closes that connection (the commit's answer never came). With commit retries
+    # further apart than heartbeats, a heartbeat goes first on each new connection and A learns of
+    # the rebalance; with retries as frequent as heartbeats, which goes first is a race.
     a = consumer(proxied_bootstrap, group, "cooperative-sticky", "A", request_timeout_ms=15000,
-                 default_api_timeout_ms=60000)
+                 default_api_timeout_ms=60000, retry_backoff_ms=1000)
     b = consumer(proxied_bootstrap, group, "cooperative-sticky", "B")
     stop = asyncio.Event()
     await a.start()

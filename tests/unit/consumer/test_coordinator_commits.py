@@ -166,5 +166,6 @@ async def test_commit_async_commits_only_what_the_member_owned_when_it_was_calle
     coord._subs.set_assignment([P0])
     coord.generation, coord.member_id, coord.state = 7, "m2", MemberState.STABLE
     await task
+    consumer._running = consumer._open = False   # never really started: nothing to stop
     assert stub.sent == []
     assert len(errors) == 1 and isinstance(errors[0], CommitFailedError)
