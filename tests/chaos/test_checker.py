@@ -408,6 +408,17 @@ def test_an_input_with_two_outputs_visible_is_duplicated() -> None:
     assert rules(check_ctp(h.entries, inputs(2), a + b, offsets_stored(2), G)) == ["ctp-duplicated"]
 
 
+def test_a_transaction_done_twice_is_one_duplication_per_partition() -> None:
+    h = History()
+    # records handed out, the partition revoked and assigned again (its position back at the
+    # committed 0) while the transaction was open: it commits, and the records come again
+    a = ctp_txn(h, "ctp-0-t0", "ok", [0, 1, 2], 0)
+    b = ctp_txn(h, "ctp-0-t1", "ok", [0, 1, 2], 3)
+    [v] = check_ctp(h.entries, inputs(3), a + b, offsets_stored(3, 3), G)
+    assert v.rule == "ctp-duplicated" and "3 input record(s)" in v.message and "[0, 1, 2]" in v.message
+    assert {e["txn"] for e in v.excerpt} == {"ctp-0-t0", "ctp-0-t1"}
+
+
 def test_output_visible_while_its_offsets_were_never_committed() -> None:
     h = History()
     a = ctp_txn(h, "ctp-0-t0", "ok", [0, 1], 0)

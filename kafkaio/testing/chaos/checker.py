@@ -477,18 +477,24 @@ def check_ctp(entries: Sequence[Entry], inputs: Sequence[LogRecord], output: Seq
     out = [*_rewinds(entries, [e for e in entries if e["op"] == "txn" and "offsets" in e], ours)]
     lost: dict[int, list[int]] = defaultdict(list)
     behind: dict[int, list[int]] = defaultdict(list)
+    twice: dict[int, list[LogRecord]] = defaultdict(list)
     for rec in sorted(inputs, key=lambda r: (r.partition, r.offset)):
         where = (rec.partition, rec.offset)
         found = outputs.get(where, [])
         committed = rec.offset < final.get(rec.partition, 0)
         if len(found) > 1:
-            at = ", ".join(f"{r.topic}-{r.partition}@{r.offset} {r.value!r}" for r in found[:4])
-            out.append(Violation("ctp-duplicated", f"input {rec.topic}-{rec.partition}@{rec.offset} ({rec.value!r}) "
-                                 f"has {len(found)} outputs visible: {at}", story(where)))
+            twice[rec.partition].append(rec)
         if committed and not found:
             lost[rec.partition].append(rec.offset)
         elif not committed and found:
             behind[rec.partition].append(rec.offset)
+    for partition, recs in sorted(twice.items()):  # one violation per partition: one story
+        rec = recs[0]
+        found = outputs[(rec.partition, rec.offset)]
+        at = ", ".join(f"{r.topic}-{r.partition}@{r.offset} {r.value!r}" for r in found[:4])
+        out.append(Violation("ctp-duplicated", f"{input_topic}-{partition}: {len(recs)} input record(s) have more "
+                             f"than one output visible, offsets {[r.offset for r in recs[:10]]}; the first, "
+                             f"@{rec.offset} ({rec.value!r}): {at}", story((rec.partition, rec.offset))))
     for partition, offs in sorted(lost.items()):  # one violation per partition
         out.append(Violation("ctp-lost", f"{input_topic}-{partition}: {len(offs)} input record(s) below the committed "
                              f"offset {final[partition]} have no output visible, first {offs[:10]}",
