@@ -25,32 +25,11 @@ from producer_helpers import create_topic, read_partition, unique
 from kafkaio.errors import KafkaTimeoutError, RecordTooLargeError
 from kafkaio.producer.producer import Producer
 from kafkaio.protocol import ApiKey
+from kafkaio.testing.delivery import check_log, outcome
 from kafkaio.testing.proxy import FaultProxy
 from kafkaio.testing.tasks import client_tasks
 
 pytestmark = [pytest.mark.integration, pytest.mark.proxied_broker(auto_create_topics=False)]
-
-
-async def _outcome(fut) -> object:
-    """The record's metadata, or the exception its delivery failed with."""
-    try:
-        return await fut
-    except Exception as exc:  # noqa: BLE001 - the outcome is the subject of the assertions
-        return exc
-
-
-def _check_log(log_values: list[bytes], outcomes: dict[bytes, object]) -> None:
-    """Every record reported delivered is in the log exactly once; every record reported failed is
-    absent unless its error says its outcome is unknown (then at most once)."""
-    for value, outcome in outcomes.items():
-        n = log_values.count(value)
-        if isinstance(outcome, BaseException):
-            if "outcome unknown" in str(outcome):
-                assert n <= 1, f"{value!r} failed with an unknown outcome but is written {n} times"
-            else:
-                assert n == 0, f"{value!r} reported failed ({outcome!r}) but is in the log {n} times"
-        else:
-            assert n == 1, f"{value!r} reported delivered ({outcome!r}) but is in the log {n} times"
 
 
 async def test_a_lost_first_request_is_never_reported_delivered(proxied_bootstrap: str,
@@ -65,11 +44,11 @@ async def test_a_lost_first_request_is_never_reported_delivered(proxied_bootstra
         while fault_proxy.requests_dropped[ApiKey.PRODUCE] == dropped:
             await asyncio.sleep(0.005)
         b = await p.send(topic, b"B")  # the broker takes B as the producer's first batch here
-        outcomes = {b"A": await _outcome(a), b"B": await _outcome(b)}
+        outcomes = {b"A": await outcome(a), b"B": await outcome(b)}
     assert fault_proxy.requests_dropped[ApiKey.PRODUCE] == dropped + 1
     assert not isinstance(outcomes[b"B"], BaseException)
     got = [r.value for r in await read_partition(proxied_bootstrap, topic, 0)]
-    _check_log(got, outcomes)
+    check_log(got, outcomes)
     assert got[-1] == b"B"  # A, if written at all, is not written after B under the same epoch
 
 
@@ -88,10 +67,10 @@ async def test_an_epoch_bump_for_one_partition_does_not_resequence_another(proxi
         too_large = await p.send(t1, b"x" * 2000)  # refused: the producer bumps its epoch
         with pytest.raises(RecordTooLargeError):
             await too_large
-        outcome_a = await _outcome(a)
+        outcome_a = await outcome(a)
         after = await p.send_and_wait(t0, b"after")
     got0 = [r.value for r in await read_partition(proxied_bootstrap, t0, 0)]
-    _check_log(got0, {b"A": outcome_a, b"after": after})
+    check_log(got0, {b"A": outcome_a, b"after": after})
     assert got0.count(b"A") == 1
     assert got0 == [b"warm-up-0", b"A", b"after"]
 
@@ -108,11 +87,11 @@ async def test_a_batch_that_expires_after_it_was_written_does_not_resequence_the
         a = await p.send(topic, b"A")
         await asyncio.sleep(0.3)
         b = await p.send(topic, b"B")
-        outcomes = {b"A": await _outcome(a), b"B": await _outcome(b)}
-        outcomes[b"after"] = await _outcome(await p.send(topic, b"after"))
+        outcomes = {b"A": await outcome(a), b"B": await outcome(b)}
+        outcomes[b"after"] = await outcome(await p.send(topic, b"after"))
     assert isinstance(outcomes[b"A"], KafkaTimeoutError)
     got = [r.value for r in await read_partition(proxied_bootstrap, topic, 0)]
-    _check_log(got, outcomes)
+    check_log(got, outcomes)
     assert got.count(b"B") <= 1
 
 
@@ -145,7 +124,7 @@ async def test_a_timeout_on_one_record_leaves_its_batch_alone(proxied_bootstrap:
         for i in range(2):
             fut = await p.send(topic, b"again%d" % i)
             with pytest.raises(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(asyncio.ensure_future(_outcome(fut))), 0.001)
+                await asyncio.wait_for(asyncio.shield(asyncio.ensure_future(outcome(fut))), 0.001)
             await fut
         assert p._accumulator.memory_used == 0
     finally:
@@ -192,7 +171,7 @@ async def test_an_in_flight_batch_fails_at_its_delivery_timeout(proxied_bootstra
         fault_proxy.delay(30_000, api_key=ApiKey.PRODUCE)
         start = time.monotonic()
         fut = await p.send(topic, b"late")
-        outcome = await _outcome(fut)
+        outcome = await outcome(fut)
         elapsed = time.monotonic() - start
         fault_proxy.delay(0)
     assert isinstance(outcome, KafkaTimeoutError)

@@ -15,34 +15,13 @@ import pytest
 from kafkaio.errors import RecordTooLargeError
 from kafkaio.producer.producer import Producer
 from kafkaio.protocol import ApiKey
+from kafkaio.testing.delivery import check_log, outcome
 from kafkaio.testing.fake import DROP, DROP_RESPONSE, FakeCluster, RequestInfo
 
 # Short request timeouts: a request the fake swallows must fail fast for the test to run in
 # milliseconds; nothing below asserts on time.
 FAST = dict(linger_ms=0, request_timeout_ms=300, delivery_timeout_ms=5000, retry_backoff_ms=10,
             retry_backoff_max_ms=50)
-
-
-async def _outcome(fut: Any) -> object:
-    """The record's metadata, or the exception its delivery failed with."""
-    try:
-        return await fut
-    except Exception as exc:  # noqa: BLE001 - the outcome is the subject of the assertions
-        return exc
-
-
-def _check_log(log_values: list[bytes | None], outcomes: dict[bytes, object]) -> None:
-    """Every record reported delivered is in the log exactly once; every record reported failed is
-    absent unless its error says its outcome is unknown (then at most once)."""
-    for value, outcome in outcomes.items():
-        n = log_values.count(value)
-        if isinstance(outcome, BaseException):
-            if "outcome unknown" in str(outcome):
-                assert n <= 1, f"{value!r} failed with an unknown outcome but is written {n} times"
-            else:
-                assert n == 0, f"{value!r} reported failed ({outcome!r}) but is in the log {n} times"
-        else:
-            assert n == 1, f"{value!r} reported delivered ({outcome!r}) but is in the log {n} times"
 
 
 def _produces_to(topic: str, action: object, seen: asyncio.Event) -> Any:
@@ -68,9 +47,9 @@ async def test_a_lost_first_request_is_never_reported_delivered() -> None:
             a = await p.send("t", b"A")
             await dropped.wait()
             b = await p.send("t", b"B")
-            outcomes = {b"A": await _outcome(a), b"B": await _outcome(b)}
+            outcomes = {b"A": await outcome(a), b"B": await outcome(b)}
         got = [r.value for r in fake.records("t", 0)]
-    _check_log(got, outcomes)
+    check_log(got, outcomes)
     assert got == [b"A", b"B"]  # both written once, in the order sent
 
 
@@ -86,11 +65,11 @@ async def test_an_epoch_bump_for_one_partition_does_not_resequence_another() -> 
             too_large = await p.send("t1", b"x" * 2000)  # refused: the producer bumps its epoch
             with pytest.raises(RecordTooLargeError):
                 await too_large
-            outcome_a = await _outcome(a)
+            outcome_a = await outcome(a)
             after = await p.send_and_wait("t0", b"after")
         got0 = [r.value for r in fake.records("t0", 0)]
         got1 = [r.value for r in fake.records("t1", 0)]
-    _check_log(got0, {b"A": outcome_a, b"after": after})
+    check_log(got0, {b"A": outcome_a, b"after": after})
     assert got0 == [b"warm-up-0", b"A", b"after"]
     assert got1 == [b"warm-up-1"]
 
@@ -108,11 +87,11 @@ async def test_a_lost_answer_followed_by_later_answers_closes_the_connection_and
             a = await p.send("t", b"A")
             await written.wait()
             b = await p.send("t", b"B")
-            outcomes = {b"A": await _outcome(a), b"B": await _outcome(b)}
+            outcomes = {b"A": await outcome(a), b"B": await outcome(b)}
         got = fake.records("t", 0)
         produce_conns = [i.connection_id for i in fake.requests if i.api_key == ApiKey.PRODUCE]
     assert not any(isinstance(o, BaseException) for o in outcomes.values()), outcomes
-    _check_log([r.value for r in got], outcomes)
+    check_log([r.value for r in got], outcomes)
     assert [r.value for r in got] == [b"warm-up", b"A", b"B"]
     assert [r.sequence for r in got] == [0, 1, 2]  # written once each, never re-sequenced
     assert outcomes[b"A"].offset == 1 and outcomes[b"B"].offset == 2  # type: ignore[attr-defined]
@@ -135,11 +114,11 @@ async def test_a_batch_that_expires_after_it_was_written_does_not_resequence_the
             fake.control(ApiKey.PRODUCE, lose_three, persistent=True)
             a = await p.send("t", b"A")
             b = await p.send("t", b"B")
-            outcomes = {b"A": await _outcome(a), b"B": await _outcome(b)}
-            outcomes[b"after"] = await _outcome(await p.send("t", b"after"))
+            outcomes = {b"A": await outcome(a), b"B": await outcome(b)}
+            outcomes[b"after"] = await outcome(await p.send("t", b"after"))
         got = fake.records("t", 0)
     values = [r.value for r in got]
-    _check_log(values, outcomes)
+    check_log(values, outcomes)
     assert values.count(b"A") == 1 and values.count(b"B") == 1  # each written once, by the fake's rules
     assert values[:3] == [b"warm-up", b"A", b"B"]
     assert [r.sequence for r in got[:3]] == [0, 1, 2]
