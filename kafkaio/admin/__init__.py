@@ -1,4 +1,4 @@
-"""Admin client: topics, configs, cluster, consumer groups, records.
+"""Admin client: topics, configs, cluster, consumer groups, records, quotas, ACLs.
 
     async with Admin(bootstrap_servers="localhost:9092") as admin:
         await admin.create_topics([NewTopic("orders", num_partitions=6, replication_factor=3)])
@@ -13,13 +13,19 @@ were tried; it carries the whole dict as ``exc.results``.
 
 The package, one role a module: ``inputs`` (what the calls take), ``results`` (what they return),
 ``core`` (lifecycle, routing one request, per-item retries), one mixin per area of calls
-(``topics``, ``configs``, ``groups``, ``records``, ``quotas``) and ``client``, the ``Admin`` that
-combines them.
+(``topics``, ``configs``, ``groups``, ``records``, ``quotas``, ``acls``) and ``client``, the ``Admin``
+that combines them.
 """
 from __future__ import annotations
 
 from kafkaio.admin.client import Admin
 from kafkaio.admin.inputs import (
+    AccessControlEntry,
+    AccessControlEntryFilter,
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
     AlterConfigOp,
     AlterConfigOpType,
     ClientQuotaEntity,
@@ -29,6 +35,10 @@ from kafkaio.admin.inputs import (
     NewPartitions,
     NewTopic,
     OffsetSpec,
+    PatternType,
+    ResourcePattern,
+    ResourcePatternFilter,
+    ResourceType,
 )
 from kafkaio.admin.results import (
     ClusterDescription,
@@ -50,5 +60,7 @@ __all__ = [
     "ConfigEntry", "ConfigSynonym", "AlterConfigOp", "AlterConfigOpType", "OffsetSpec", "TopicDescription",
     "PartitionDescription", "Node", "ClusterDescription", "GroupListing", "GroupDescription",
     "MemberDescription", "ListOffsetsResult", "ProducerState", "ClientQuotaEntity",
-    "ClientQuotaFilterComponent",
+    "ClientQuotaFilterComponent", "AclBinding", "AclBindingFilter", "ResourcePattern", "ResourcePatternFilter",
+    "AccessControlEntry", "AccessControlEntryFilter", "ResourceType", "AclOperation", "AclPermissionType",
+    "PatternType",
 ]

@@ -1,6 +1,7 @@
 """The admin client: the calls of every area in one class."""
 from __future__ import annotations
 
+from kafkaio.admin.acls import AclsAdmin
 from kafkaio.admin.configs import ConfigsAdmin
 from kafkaio.admin.groups import GroupsAdmin
 from kafkaio.admin.quotas import QuotasAdmin
@@ -10,7 +11,7 @@ from kafkaio.admin.topics import TopicsAdmin
 __all__ = ["Admin"]
 
 
-class Admin(TopicsAdmin, ConfigsAdmin, GroupsAdmin, RecordsAdmin, QuotasAdmin):
+class Admin(TopicsAdmin, ConfigsAdmin, GroupsAdmin, RecordsAdmin, QuotasAdmin, AclsAdmin):
     """Asynchronous admin client; see :mod:`kafkaio.admin` for routing, retries and errors.
 
     ``Admin("host:9092", request_timeout_ms=...)``, or ``Admin(config=AdminConfig(...))``, or
