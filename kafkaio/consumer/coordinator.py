@@ -50,6 +50,7 @@ from kafkaio.consumer.protocol import (
 from kafkaio.consumer.subscription import PartitionState, SubscriptionState, call_listener
 from kafkaio.errors import (
     CommitFailedError,
+    ErrorCode,
     IllegalStateError,
     KafkaConnectionError,
     KafkaError,
@@ -62,19 +63,12 @@ from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 log = logging.getLogger(__name__)
 
-# error codes acted on
-_NONE = 0
-_REQUEST_TIMED_OUT = 7
-_COORDINATOR_LOAD_IN_PROGRESS = 14
-_COORDINATOR_NOT_AVAILABLE = 15
-_NOT_COORDINATOR = 16
-_ILLEGAL_GENERATION = 22
-_UNKNOWN_MEMBER_ID = 25
-_REBALANCE_IN_PROGRESS = 27
-_MEMBER_ID_REQUIRED = 79
-_FENCED_INSTANCE_ID = 82
-_UNSTABLE_OFFSET_COMMIT = 88
-_COORDINATOR_ERRORS = {_REQUEST_TIMED_OUT, _COORDINATOR_NOT_AVAILABLE, _NOT_COORDINATOR}
+# errors after which the group coordinator is looked up again
+_COORDINATOR_ERRORS = frozenset({ErrorCode.REQUEST_TIMED_OUT, ErrorCode.COORDINATOR_NOT_AVAILABLE,
+                                 ErrorCode.NOT_COORDINATOR})
+# the member's generation is no longer the group's: its partitions are lost
+_MEMBER_FENCED = frozenset({ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID,
+                            ErrorCode.FENCED_INSTANCE_ID})
 
 OFFSET_COMMIT_MAX_VERSION = 8   # v9 is for KIP-848 member epochs
 OFFSET_FETCH_MAX_VERSION = 7    # v8+ batches groups; one group is all we need
@@ -506,15 +500,15 @@ class GroupCoordinator:
                                        timeout_ms=cfg.rebalance_timeout_ms + cfg.request_timeout_ms + 5000,
                                        purpose=_MEMBERSHIP_PURPOSE)
             code = resp["error_code"]
-            if code == _NONE:
+            if code == ErrorCode.NONE:
                 self.member_id = resp["member_id"]
                 self.generation = resp["generation_id"]
                 self.protocol_name = resp["protocol_name"]
                 return resp
-            if code == _MEMBER_ID_REQUIRED:
+            if code == ErrorCode.MEMBER_ID_REQUIRED:
                 self.member_id = resp["member_id"]   # KIP-394: join again with the id we were given
                 continue
-            if code == _UNKNOWN_MEMBER_ID:
+            if code == ErrorCode.UNKNOWN_MEMBER_ID:
                 if self._subs.assigned():
                     # The broker forgot us (session expired): what we held is lost, and the
                     # listener hears so before we join as a new member.
@@ -524,13 +518,14 @@ class GroupCoordinator:
                 self.member_id = ""
                 self.generation = -1
                 continue
-            if code in (_COORDINATOR_NOT_AVAILABLE, _NOT_COORDINATOR):
+            if code in (ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR):
                 self._coordinator_dead(error_for_code(code).__name__)
                 raise error_for_code(code)(f"JoinGroup for {self.group_id}")
-            if code in (_COORDINATOR_LOAD_IN_PROGRESS, _REBALANCE_IN_PROGRESS, _REQUEST_TIMED_OUT):
+            if code in (ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.REBALANCE_IN_PROGRESS,
+                        ErrorCode.REQUEST_TIMED_OUT):
                 await asyncio.sleep(self._backoff_s)
                 continue
-            if code == _FENCED_INSTANCE_ID:
+            if code == ErrorCode.FENCED_INSTANCE_ID:
                 raise error_for_code(code)(
                     f"group_instance_id {self.instance_id!r} is used by another consumer of group {self.group_id}")
             raise error_for_code(code)(f"JoinGroup for group {self.group_id}")
@@ -550,16 +545,16 @@ class GroupCoordinator:
         }
         resp = await self._request(ApiKey.SYNC_GROUP, body, purpose=_MEMBERSHIP_PURPOSE)
         code = resp["error_code"]
-        if code == _NONE:
+        if code == ErrorCode.NONE:
             return resp["assignment"] or b""
-        if code == _REBALANCE_IN_PROGRESS:
+        if code == ErrorCode.REBALANCE_IN_PROGRESS:
             self.request_rejoin()
             return None
-        if code in (_UNKNOWN_MEMBER_ID, _ILLEGAL_GENERATION):
-            self._reset_generation(reset_member=code == _UNKNOWN_MEMBER_ID)
+        if code in (ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.ILLEGAL_GENERATION):
+            self._reset_generation(reset_member=code == ErrorCode.UNKNOWN_MEMBER_ID)
             self.request_rejoin()
             return None
-        if code in (_COORDINATOR_NOT_AVAILABLE, _NOT_COORDINATOR):
+        if code in (ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR):
             self._coordinator_dead(error_for_code(code).__name__)
             self.request_rejoin()
             return None
@@ -683,21 +678,21 @@ class GroupCoordinator:
                 log.debug("heartbeat of group %s failed: %s", self.group_id, exc)
                 continue
             code = resp["error_code"]
-            if code == _NONE or generation != self.generation or member != self.member_id:
+            if code == ErrorCode.NONE or generation != self.generation or member != self.member_id:
                 continue  # answered for a generation we already left behind
-            if code == _REBALANCE_IN_PROGRESS:
+            if code == ErrorCode.REBALANCE_IN_PROGRESS:
                 if self.state == MemberState.STABLE:
                     self.request_rejoin()
                 # else: our own rejoin is under way; its SyncGroup tells us how it ends
-            elif code in (_ILLEGAL_GENERATION, _UNKNOWN_MEMBER_ID, _FENCED_INSTANCE_ID):
+            elif code in _MEMBER_FENCED:
                 log.warning("group %s: heartbeat says %s; the member's partitions are lost, rejoining",
                             self.group_id, error_for_code(code).__name__)
-                if code == _FENCED_INSTANCE_ID:
+                if code == ErrorCode.FENCED_INSTANCE_ID:
                     self._surface(error_for_code(code)(
                         f"group_instance_id {self.instance_id!r} was taken over by another consumer"))
-                self._reset_generation(reset_member=code != _ILLEGAL_GENERATION)
+                self._reset_generation(reset_member=code != ErrorCode.ILLEGAL_GENERATION)
                 self.request_rejoin()
-            elif code in _COORDINATOR_ERRORS or code == _COORDINATOR_LOAD_IN_PROGRESS:
+            elif code in _COORDINATOR_ERRORS or code == ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
                 self._coordinator_dead(error_for_code(code).__name__)
 
     async def _leave_group(self, reason: str, member_id: str | None = None) -> None:
@@ -831,14 +826,14 @@ class GroupCoordinator:
         for t in resp["topics"]:
             for p in t["partitions"]:
                 code = p["error_code"]
-                if code == _NONE:
+                if code == ErrorCode.NONE:
                     continue
                 tp = TopicPartition(t["name"], p["partition_index"])
                 if code in _COORDINATOR_ERRORS:
                     self._coordinator_dead(error_for_code(code).__name__)
-                if code in (_ILLEGAL_GENERATION, _UNKNOWN_MEMBER_ID, _FENCED_INSTANCE_ID):
+                if code in _MEMBER_FENCED:
                     self._on_commit_fenced(code, tp, generation, member, state)
-                if code == _REBALANCE_IN_PROGRESS:
+                if code == ErrorCode.REBALANCE_IN_PROGRESS:
                     if self.state == MemberState.STABLE:
                         self.request_rejoin()   # the broker is rebalancing and we had not noticed
                     raise _GenerationMoved(f"committing {tp}: REBALANCE_IN_PROGRESS")
@@ -852,12 +847,12 @@ class GroupCoordinator:
         name = error_for_code(code).__name__
         same = generation == self.generation and member == self.member_id
         stable_throughout = same and sent_in == MemberState.STABLE and self.state == MemberState.STABLE
-        if generation >= 0 and code != _FENCED_INSTANCE_ID and not stable_throughout:
+        if generation >= 0 and code != ErrorCode.FENCED_INSTANCE_ID and not stable_throughout:
             # Sent during a rebalance or answered after one: whether the member kept its
             # partitions is known once the rebalance completes (a fence shows up there too).
             raise _GenerationMoved(f"committing {tp}: {name}")
         if generation >= 0 and same and self.state == MemberState.STABLE:
-            self._reset_generation(reset_member=code == _UNKNOWN_MEMBER_ID)
+            self._reset_generation(reset_member=code == ErrorCode.UNKNOWN_MEMBER_ID)
             self.request_rejoin()
         raise CommitFailedError(f"committing {tp}: {name}. {_COMMIT_FAILED_MSG}")
 
@@ -918,7 +913,7 @@ class GroupCoordinator:
                 resp = await self._request(ApiKey.OFFSET_FETCH, body, OFFSET_FETCH_MAX_VERSION)
                 code = resp.get("error_code", 0)
                 if code:
-                    if code in _COORDINATOR_ERRORS or code == _COORDINATOR_LOAD_IN_PROGRESS:
+                    if code in _COORDINATOR_ERRORS or code == ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
                         self._coordinator_dead(error_for_code(code).__name__)
                     raise error_for_code(code)(f"fetching committed offsets of group {self.group_id}")
                 out: dict[TopicPartition, OffsetAndMetadata | None] = {}
@@ -926,7 +921,7 @@ class GroupCoordinator:
                     for p in t["partitions"]:
                         tp = TopicPartition(t["name"], p["partition_index"])
                         pcode = p["error_code"]
-                        if pcode == _UNSTABLE_OFFSET_COMMIT:
+                        if pcode == ErrorCode.UNSTABLE_OFFSET_COMMIT:
                             raise error_for_code(pcode)(f"committed offset of {tp} is pending a transaction")
                         if pcode:
                             raise error_for_code(pcode)(f"fetching committed offset of {tp}")

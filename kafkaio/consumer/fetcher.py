@@ -41,6 +41,7 @@ from kafkaio.consumer.offsets import PositionKeeper, current_leader_epoch
 from kafkaio.consumer.subscription import PartitionState, SubscriptionState
 from kafkaio.errors import (
     CorruptRecordError,
+    ErrorCode,
     KafkaError,
     LogTruncationError,
     OffsetOutOfRangeError,
@@ -56,9 +57,6 @@ log = logging.getLogger(__name__)
 FETCH_MAX_VERSION = 12      # v13+ names topics by id; v12 has everything we use
 READ_UNCOMMITTED, READ_COMMITTED = 0, 1
 PREFETCH_FETCHES = 2
-
-_OFFSET_OUT_OF_RANGE = 1
-_RETRY_WITH_REFRESH = {3, 5, 6, 9, 56, 74, 75, 100}  # unknown tp, leader n/a, not leader, replica n/a, storage, fenced/unknown epoch, unknown topic id
 
 
 class _Chunk:
@@ -384,18 +382,18 @@ class Fetcher:
         if replica is not None:
             # any error from a preferred replica sends the partition back to its leader
             st.preferred_replica = None
-            if code == _OFFSET_OUT_OF_RANGE:
+            if code == ErrorCode.OFFSET_OUT_OF_RANGE:
                 # a replica can be behind the leader: retry there before resetting anything
                 log.info("offset %s of %s out of range at replica %s; retrying at the leader",
                          st.fetch_offset, st.tp, replica)
                 return
         offset = st.fetch_offset
         assert offset is not None
-        if code == _OFFSET_OUT_OF_RANGE:
+        if code == ErrorCode.OFFSET_OUT_OF_RANGE:
             self._stop_at(st, offset, None)
             return
         err = error_for_code(code)
-        if code in _RETRY_WITH_REFRESH or err.invalid_metadata or err.retriable:
+        if err.retriable or err.invalid_metadata:
             self._cluster.request_refresh()
             return
         self._stop_at(st, offset, err(f"fetching {st.tp} at offset {offset}"))

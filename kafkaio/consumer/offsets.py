@@ -22,6 +22,7 @@ from kafkaio.consumer.subscription import (
     SubscriptionState,
 )
 from kafkaio.errors import (
+    ErrorCode,
     KafkaError,
     KafkaTimeoutError,
     NoOffsetForPartitionError,
@@ -145,7 +146,7 @@ class OffsetLookup:
             for p in t["partitions"]:
                 tp = TopicPartition(t["name"], p["partition_index"])
                 code = p["error_code"]
-                if code == 0:
+                if code == ErrorCode.NONE:
                     out[tp] = (p["offset"], p["timestamp"], p.get("leader_epoch", -1))
                     continue
                 err = error_for_code(code)
