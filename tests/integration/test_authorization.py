@@ -15,23 +15,30 @@ from collections.abc import Iterator
 import pytest
 
 import kafkaio
-from kafkaio.cluster import Cluster
-from kafkaio.config import CommonConfig
+from kafkaio.admin import (
+    AccessControlEntry,
+    AclBinding,
+    AclOperation,
+    AclPermissionType,
+    PatternType,
+    ResourcePattern,
+    ResourceType,
+)
 from kafkaio.errors import GroupAuthorizationError, KafkaError, TopicAuthorizationError
 from kafkaio.producer.transactions import TransactionManager
-from kafkaio.protocol import ApiKey
 from kafkaio.structs import TopicPartition as TP
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ADMIN, ADMIN_PASSWORD = "admin", "admin-secret"
 BOB, BOB_PASSWORD = "bob", "bob-secret"
+CAROL, CAROL_PASSWORD = "carol", "carol-secret"   # given no ACL except by the test that uses her
 WAIT_S = 60.0   # upper bound for waits on a loaded machine; never asserted as a duration
 
-# Kafka's AclResourceType, AclOperation, AclPermissionType and PatternType codes
-TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID = 2, 3, 4, 5
-READ, WRITE, CREATE, DESCRIBE, IDEMPOTENT_WRITE = 3, 4, 5, 8, 12
-ALLOW, LITERAL = 3, 3
+TOPIC, GROUP, CLUSTER, TRANSACTIONAL_ID = (ResourceType.TOPIC, ResourceType.GROUP, ResourceType.CLUSTER,
+                                           ResourceType.TRANSACTIONAL_ID)
+READ, WRITE, CREATE, DESCRIBE, IDEMPOTENT_WRITE = (AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE,
+                                                   AclOperation.DESCRIBE, AclOperation.IDEMPOTENT_WRITE)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +47,7 @@ def acl_cluster() -> Iterator[object]:
 
     cluster = LocalKafkaCluster(
         listeners=("SASL_PLAINTEXT",),
-        users={ADMIN: ADMIN_PASSWORD, BOB: BOB_PASSWORD},
+        users={ADMIN: ADMIN_PASSWORD, BOB: BOB_PASSWORD, CAROL: CAROL_PASSWORD},
         broker_properties={
             "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             # ANONYMOUS: the nodes' own internal and controller listeners (no SASL there)
@@ -67,23 +74,21 @@ def as_admin(cluster: object) -> dict[str, object]:
     return _settings(cluster, ADMIN, ADMIN_PASSWORD)
 
 
+def as_carol(cluster: object) -> dict[str, object]:
+    return _settings(cluster, CAROL, CAROL_PASSWORD)
+
+
 def unique(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-async def allow(cluster: object, *rules: tuple[int, str, int]) -> None:
-    """Give bob (resource type, name, operation) rights, as admin."""
-    client = Cluster(CommonConfig.from_kwargs(**as_admin(cluster)))
-    try:
-        await client.bootstrap(timeout_ms=30000)
-        node = next(iter(client.metadata.brokers))
-        resp = await client.request(node, ApiKey.CREATE_ACLS, {"creations": [
-            {"resource_type": rtype, "resource_name": name, "resource_pattern_type": LITERAL,
-             "principal": f"User:{BOB}", "host": "*", "operation": op, "permission_type": ALLOW}
-            for rtype, name, op in rules]})
-        assert all(r["error_code"] == 0 for r in resp["results"]), resp
-    finally:
-        await client.close()
+async def allow(cluster: object, *rules: tuple[ResourceType, str, AclOperation], user: str = BOB) -> None:
+    """Give ``user`` (resource type, name, operation) rights, as admin."""
+    bindings = [AclBinding(ResourcePattern(rtype, name),
+                           AccessControlEntry(f"User:{user}", "*", op, AclPermissionType.ALLOW))
+                for rtype, name, op in rules]
+    async with kafkaio.Admin(**as_admin(cluster)) as admin:
+        assert await admin.create_acls(bindings) == {b: None for b in bindings}
     await asyncio.sleep(1)   # ACLs reach the brokers through the metadata log
 
 
@@ -206,3 +211,197 @@ async def test_assign_mode_group_without_read_raises_group_authorization(acl_clu
         c.assign([TP(topic, 0)])
         exc = await poll_until_raises(c, GroupAuthorizationError)
         assert group in str(exc)
+
+
+async def read_all(cluster: object, topic: str) -> list[bytes]:
+    """Every record of partition 0 of ``topic``, read as admin."""
+    async with kafkaio.Consumer(auto_offset_reset="earliest", **as_admin(cluster)) as reader:
+        tp = TP(topic, 0)
+        reader.assign([tp])
+        end = (await reader.end_offsets([tp]))[tp]
+        got: list[bytes] = []
+        deadline = time.monotonic() + WAIT_S
+        while await reader.position(tp) < end:
+            assert time.monotonic() < deadline, f"the reader did not reach the end of {topic}"
+            got += [r.value for r in (await reader.getmany(timeout_ms=500)).get(tp, [])]
+        return got
+
+
+async def test_producer_to_topics_without_write_fails_those_records_at_once(acl_cluster) -> None:
+    """A topic bob may DESCRIBE but not WRITE: its records' futures fail with
+    TopicAuthorizationError naming the topic, at once (not retried until delivery_timeout_ms, set
+    far beyond the wait here); one he may not even DESCRIBE: send() raises it. The records to the
+    topic he may write, interleaved with them, are all delivered, in order."""
+    allowed, no_write, hidden = unique(), unique(), unique()
+    for t in (allowed, no_write, hidden):
+        await make_topic(acl_cluster, t)
+    await allow(acl_cluster, (TOPIC, allowed, WRITE), (TOPIC, allowed, DESCRIBE), (TOPIC, no_write, DESCRIBE))
+    async with kafkaio.Producer(delivery_timeout_ms=600_000, request_timeout_ms=30_000, max_block_ms=30_000,
+                                **as_bob(acl_cluster)) as producer:
+        ok, denied = [], []
+        for i in range(5):
+            ok.append(await producer.send(allowed, b"%d" % i, partition=0))
+            denied.append(await producer.send(no_write, b"%d" % i, partition=0))
+            # a topic bob may not DESCRIBE is refused by send() itself: its metadata says so
+            with pytest.raises(TopicAuthorizationError) as hidden_info:
+                await producer.send(hidden, b"%d" % i, partition=0)
+            assert hidden in str(hidden_info.value), hidden_info.value
+        for f in denied:
+            with pytest.raises(TopicAuthorizationError) as info:
+                await asyncio.wait_for(f, WAIT_S)
+            assert no_write in str(info.value), info.value
+        assert [(await asyncio.wait_for(f, WAIT_S)).offset for f in ok] == [0, 1, 2, 3, 4]
+        # the producer goes on: the denied topics did not break it
+        assert (await producer.send_and_wait(allowed, b"after", partition=0)).offset == 5
+    assert await read_all(acl_cluster, allowed) == [b"0", b"1", b"2", b"3", b"4", b"after"]
+
+
+async def test_transactional_id_without_write_fails_start(acl_cluster) -> None:
+    """A transactional id bob may not WRITE: start() (InitProducerId) raises
+    TransactionalIdAuthorizationError naming the id, with DESCRIBE on it (coordinator found) and
+    without (FindCoordinator denied); the error is fatal: the producer cannot be used."""
+    from kafkaio.errors import TransactionalIdAuthorizationError
+
+    topic = unique()
+    await make_topic(acl_cluster, topic)
+    await allow(acl_cluster, (TOPIC, topic, WRITE), (TOPIC, topic, DESCRIBE))
+    described, unknown = unique("txn"), unique("txn")
+    await allow(acl_cluster, (TRANSACTIONAL_ID, described, DESCRIBE))
+    for txn_id in (described, unknown):
+        producer = kafkaio.Producer(transactional_id=txn_id, **as_bob(acl_cluster))
+        try:
+            with pytest.raises(TransactionalIdAuthorizationError) as info:
+                await asyncio.wait_for(producer.start(), WAIT_S)
+            assert txn_id in str(info.value), info.value
+            with pytest.raises(KafkaError):
+                producer.begin_transaction()
+        finally:
+            await producer.close()
+    assert await read_all(acl_cluster, topic) == []
+
+
+async def test_idempotent_producer_needs_only_write_on_a_topic(acl_cluster) -> None:
+    """KIP-679 as Kafka 3.0+ (and 4.1.2, checked here) applies it: an idempotent producer's
+    InitProducerId is allowed with IDEMPOTENT_WRITE on the cluster *or* WRITE on any topic. carol,
+    with WRITE on one topic and no cluster right, produces idempotently; before she has WRITE on
+    any topic, the producer id is refused with ClusterAuthorizationError, which fails the record
+    instead of retrying it and is fatal, as in Java."""
+    from kafkaio.errors import ClusterAuthorizationError
+
+    topic = unique()
+    await make_topic(acl_cluster, topic)
+    await allow(acl_cluster, (TOPIC, topic, DESCRIBE), user=CAROL)
+    async with kafkaio.Producer(enable_idempotence=True, delivery_timeout_ms=600_000,
+                                **as_carol(acl_cluster)) as producer:
+        with pytest.raises(ClusterAuthorizationError) as info:
+            await asyncio.wait_for(producer.send_and_wait(topic, b"no", partition=0), WAIT_S)
+        assert "cluster" in str(info.value).lower(), info.value
+        with pytest.raises(ClusterAuthorizationError):   # fatal: the producer stays failed
+            await asyncio.wait_for(producer.send_and_wait(topic, b"again", partition=0), WAIT_S)
+    await allow(acl_cluster, (TOPIC, topic, WRITE), user=CAROL)
+    async with kafkaio.Producer(enable_idempotence=True, **as_carol(acl_cluster)) as producer:
+        assert (await asyncio.wait_for(producer.send_and_wait(topic, b"yes", partition=0), WAIT_S)).offset == 0
+    assert await read_all(acl_cluster, topic) == [b"yes"]
+
+
+async def test_admin_calls_bob_may_not_make_fail_per_item(acl_cluster) -> None:
+    """Admin without the rights: create_topics without CREATE fails each topic with
+    TopicAuthorizationError naming it (the one he may create is created); ACL calls without
+    DESCRIBE/ALTER on the cluster fail with ClusterAuthorizationError; nothing is retried."""
+    from kafkaio.admin import AclBindingFilter
+    from kafkaio.errors import ClusterAuthorizationError
+
+    mine, other = unique(), unique()
+    await allow(acl_cluster, (TOPIC, mine, CREATE))
+    async with kafkaio.Admin(**as_bob(acl_cluster)) as admin:
+        started = time.monotonic()
+        results = await admin.create_topics([kafkaio.NewTopic(mine, 1, 1), kafkaio.NewTopic(other, 1, 1)],
+                                            raise_on_error=False)
+        assert results[mine] is None
+        assert isinstance(results[other], TopicAuthorizationError) and other in str(results[other]), results
+        with pytest.raises(TopicAuthorizationError) as info:
+            await admin.create_topics([kafkaio.NewTopic(other, 1, 1)])
+        assert other in str(info.value) and info.value.results == {other: info.value}  # type: ignore[attr-defined]
+
+        with pytest.raises(ClusterAuthorizationError) as cinfo:
+            await admin.describe_acls(AclBindingFilter.ANY)
+        assert "ACL" in str(cinfo.value)
+        binding = AclBinding(ResourcePattern(TOPIC, other), AccessControlEntry(
+            f"User:{BOB}", "*", AclOperation.ALL, AclPermissionType.ALLOW))
+        created = await admin.create_acls([binding], raise_on_error=False)
+        assert isinstance(created[binding], ClusterAuthorizationError), created
+        assert other in str(created[binding])
+        deleted = await admin.delete_acls([binding.to_filter()], raise_on_error=False)
+        assert isinstance(deleted[binding.to_filter()], ClusterAuthorizationError), deleted
+        # all of it answered at once, not retried until default_api_timeout_ms (60 s)
+        assert time.monotonic() - started < admin.config.default_api_timeout_ms / 1000
+    async with kafkaio.Admin(**as_admin(acl_cluster)) as admin:
+        assert mine in await admin.list_topics() and other not in await admin.list_topics()
+
+
+async def test_acl_round_trip_describe_create_delete(acl_cluster) -> None:
+    """create_acls, describe_acls (exact, ANY and MATCH filters), and delete_acls against the
+    broker, and what they do: a prefixed WRITE lets bob produce to the topics with that prefix,
+    and once deleted he is denied again."""
+    from kafkaio.admin import AccessControlEntryFilter, AclBindingFilter, ResourcePatternFilter
+
+    prefix = unique("p") + "-"
+    topic = prefix + "orders"
+    await make_topic(acl_cluster, topic)
+    bob = f"User:{BOB}"
+    write = AclBinding(ResourcePattern(TOPIC, prefix, PatternType.PREFIXED),
+                       AccessControlEntry(bob, "*", AclOperation.WRITE, AclPermissionType.ALLOW))
+    describe = AclBinding(ResourcePattern("topic", topic), AccessControlEntry(bob, "*", "describe", "allow"))
+    async with kafkaio.Admin(**as_admin(acl_cluster)) as admin:
+        assert await admin.create_acls([write, describe]) == {write: None, describe: None}
+        assert await admin.create_acls([write]) == {write: None}   # creating it again is no error
+        await asyncio.sleep(1)
+        assert await admin.describe_acls(write.to_filter()) == [write]
+        mine = AclBindingFilter(ResourcePatternFilter(TOPIC, None, PatternType.ANY),
+                                AccessControlEntryFilter(principal=bob))
+        assert {write, describe} <= set(await admin.describe_acls(mine))
+        applying = await admin.describe_acls(AclBindingFilter(ResourcePatternFilter(TOPIC, topic, PatternType.MATCH)))
+        assert set(applying) == {write, describe}
+
+        async with kafkaio.Producer(**as_bob(acl_cluster)) as producer:
+            assert (await asyncio.wait_for(producer.send_and_wait(topic, b"ok", partition=0), WAIT_S)).offset == 0
+
+        gone = await admin.delete_acls([write.to_filter(), AclBindingFilter(ResourcePatternFilter(TOPIC, "none"))])
+        assert gone == {write.to_filter(): [write], AclBindingFilter(ResourcePatternFilter(TOPIC, "none")): []}
+        await asyncio.sleep(1)
+        assert await admin.describe_acls(write.to_filter()) == []
+        assert await admin.describe_acls(describe.to_filter()) == [describe]
+
+        async with kafkaio.Producer(enable_idempotence=False, **as_bob(acl_cluster)) as producer:
+            with pytest.raises(TopicAuthorizationError) as info:
+                await asyncio.wait_for(producer.send_and_wait(topic, b"denied", partition=0), WAIT_S)
+            assert topic in str(info.value)
+    assert await read_all(acl_cluster, topic) == [b"ok"]
+
+
+async def test_no_password_in_reprs_errors_or_logs_of_the_admin_client(acl_cluster, caplog) -> None:
+    """The SASL password is in no repr of the admin client or its config, no ACL call's result, no
+    log record (at DEBUG) and not in the AuthenticationError of a wrong password."""
+    from kafkaio.errors import AuthenticationError
+
+    binding = AclBinding(ResourcePattern(TOPIC, unique()),
+                         AccessControlEntry(f"User:{BOB}", "*", AclOperation.READ, AclPermissionType.ALLOW))
+    caplog.set_level("DEBUG", logger="kafkaio")
+    admin = kafkaio.Admin(**as_admin(acl_cluster))
+    texts = [repr(admin), repr(admin.config), str(admin.config)]
+    async with admin:
+        texts.append(repr(admin))
+        texts.append(repr(await admin.create_acls([binding])))
+        texts += [repr(b) + str(b) for b in await admin.describe_acls(binding.to_filter())]
+        texts.append(repr(await admin.delete_acls([binding.to_filter()])))
+    wrong = "not-" + ADMIN_PASSWORD
+    rejected = kafkaio.Admin(**{**as_admin(acl_cluster), "sasl_plain_password": wrong})
+    texts += [repr(rejected), repr(rejected.config)]
+    with pytest.raises(AuthenticationError) as info:
+        await rejected.start()
+    texts += [str(info.value), repr(info.value)]
+    texts += [r.getMessage() for r in caplog.records]
+    assert any("authentication" in r.getMessage().lower() for r in caplog.records), \
+        "the failed login was not logged: the log check would prove little"
+    for text in texts:
+        assert ADMIN_PASSWORD not in text, text
