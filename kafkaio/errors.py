@@ -1040,7 +1040,7 @@ def error_for_code(code: int) -> type[KafkaError]:
     cls = _BY_CODE.get(code)
     if cls is not None:
         return cls
-    if code == 0:
+    if code == ErrorCode.NONE:
         raise ValueError("error code 0 (NONE) is not an error")
     cls = _UNKNOWN_BY_CODE.get(code)
     if cls is None:

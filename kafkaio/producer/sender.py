@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 from kafkaio.errors import (
     ClusterAuthorizationError,
-    DuplicateSequenceNumberError,
+    ErrorCode,
     InvalidProducerEpochError,
     KafkaError,
     KafkaTimeoutError,
@@ -36,7 +36,6 @@ from kafkaio.errors import (
     ProducerClosedError,
     ProducerFencedError,
     RecordTooLargeError,
-    UnknownProducerIdError,
     error_for_code,
 )
 from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator
@@ -49,9 +48,12 @@ log = logging.getLogger("kafkaio.producer")
 
 __all__ = ["Sender"]
 
-_DUPLICATE_SEQUENCE = DuplicateSequenceNumberError.errno
-_OUT_OF_ORDER = OutOfOrderSequenceNumberError.errno
-_UNKNOWN_PRODUCER_ID = UnknownProducerIdError.errno
+_DUPLICATE_SEQUENCE = ErrorCode.DUPLICATE_SEQUENCE_NUMBER
+_OUT_OF_ORDER = ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+_UNKNOWN_PRODUCER_ID = ErrorCode.UNKNOWN_PRODUCER_ID
+# InitProducerId errors that say the broker cannot bump the epoch: the producer asks for a new id
+_CANNOT_BUMP = frozenset({ErrorCode.UNSUPPORTED_VERSION, ErrorCode.INVALID_PRODUCER_EPOCH,
+                          ErrorCode.UNKNOWN_PRODUCER_ID})
 
 
 def _now_ms() -> float:
@@ -341,7 +343,7 @@ class Sender:
             self._fatal(exc)
             return float("inf")
         except KafkaError as exc:
-            if bump and exc.errno in (35, 47, 59):  # the broker cannot bump: ask for a new producer id
+            if bump and exc.errno in _CANNOT_BUMP:
                 self._fresh_id_needed = True
             elif not exc.retriable:
                 self._fatal(exc)
@@ -553,7 +555,7 @@ class Sender:
                     f"the broker's produce response has no result for {b.topic}-{b.partition}"), False)
                 continue
             code = p.get("error_code", 0)
-            if code == 0:
+            if not code:  # NONE
                 self._complete(b, p.get("base_offset", -1), p.get("log_append_time_ms", -1))
             elif code == _DUPLICATE_SEQUENCE:
                 # the broker already has this batch (written by an earlier attempt): success

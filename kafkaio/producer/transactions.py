@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mappi
 from kafkaio.errors import (
     ClusterAuthorizationError,
     CommitFailedError,
+    ErrorCode,
     GroupAuthorizationError,
     IllegalStateError,
     InvalidProducerEpochError,
@@ -91,16 +92,17 @@ _TRANSITIONS: dict[TransactionState, frozenset[TransactionState]] = {
 }
 
 # Error codes by what the client does about them (coordinator requests; Java's handlers).
-_REDISCOVER = frozenset({15, 16})                    # COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
-_RETRY = frozenset({3, 7, 14, 51})                   # UNKNOWN_TOPIC_OR_PARTITION, REQUEST_TIMED_OUT,
-#                                                      COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS
-_FENCED = frozenset({47, 90})                        # INVALID_PRODUCER_EPOCH, PRODUCER_FENCED
-_FATAL = frozenset({31, 35, 48, 52, 53})             # CLUSTER_AUTH, UNSUPPORTED_VERSION, INVALID_TXN_STATE,
-#                                                      TRANSACTION_COORDINATOR_FENCED, TRANSACTIONAL_ID_AUTH
-_NEEDS_EPOCH_BUMP = frozenset({49, 59})              # INVALID_PRODUCER_ID_MAPPING, UNKNOWN_PRODUCER_ID
-_STALE_MEMBER = frozenset({22, 25, 82})              # ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID
-_CONCURRENT_TRANSACTIONS = 51
-_CONCURRENT_BACKOFF_MS = 20.0                        # Java retries this one quickly, not with retry.backoff
+_REDISCOVER = frozenset({ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR})
+_RETRY = frozenset({ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.REQUEST_TIMED_OUT,
+                    ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.CONCURRENT_TRANSACTIONS})
+_FENCED = frozenset({ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.PRODUCER_FENCED})
+_FATAL = frozenset({ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ErrorCode.UNSUPPORTED_VERSION,
+                    ErrorCode.INVALID_TXN_STATE, ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+                    ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED})
+_NEEDS_EPOCH_BUMP = frozenset({ErrorCode.INVALID_PRODUCER_ID_MAPPING, ErrorCode.UNKNOWN_PRODUCER_ID})
+_STALE_MEMBER = frozenset({ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID,
+                           ErrorCode.FENCED_INSTANCE_ID})
+_CONCURRENT_BACKOFF_MS = 20.0  # Java retries this one quickly, not with retry.backoff
 
 # errors of a batch that make the producer unusable rather than just the transaction
 _FATAL_BATCH_ERRORS = (ProducerFencedError, InvalidProducerEpochError, ClusterAuthorizationError,
@@ -320,7 +322,7 @@ class TransactionManager:
         if code in _REDISCOVER:
             raise _Rediscover(exc)
         if code in _RETRY:
-            raise _Retry(exc, _CONCURRENT_BACKOFF_MS if code == _CONCURRENT_TRANSACTIONS else None)
+            raise _Retry(exc, _CONCURRENT_BACKOFF_MS if code == ErrorCode.CONCURRENT_TRANSACTIONS else None)
         if code in _FENCED or code in _FATAL:
             raise self.fatal(exc)
         if code in _STALE_MEMBER:
@@ -443,7 +445,7 @@ class TransactionManager:
                     for t in resp.get("results_by_topic_v3_and_below") or ():
                         for p in t.get("results_by_partition") or ():
                             code = p["partition_error_code"]
-                            if code and code != 55:  # OPERATION_NOT_ATTEMPTED: another one failed
+                            if code and code != ErrorCode.OPERATION_NOT_ATTEMPTED:  # another one failed
                                 errors.append((code, f"{t['name']}-{p['partition_index']}"))
                     if errors:
                         # the most severe outcome decides (fatal, then abortable, then retry)
