@@ -11,6 +11,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Literal
 
 import pytest
 
@@ -101,6 +102,22 @@ async def make_topic(cluster: object, name: str, records: int = 0) -> None:
                 await p.send(name, b"%d" % i, partition=0)
 
 
+async def read_all(cluster: object, topic: str,
+                   isolation_level: Literal["read_uncommitted", "read_committed"] = "read_uncommitted") -> list[bytes]:
+    """Every record of partition 0 of ``topic``, read as admin."""
+    async with kafkaio.Consumer(auto_offset_reset="earliest", isolation_level=isolation_level,
+                                **as_admin(cluster)) as reader:
+        tp = TP(topic, 0)
+        reader.assign([tp])
+        end = (await reader.end_offsets([tp]))[tp]
+        got: list[bytes] = []
+        deadline = time.monotonic() + WAIT_S
+        while await reader.position(tp) < end:
+            assert time.monotonic() < deadline, f"the reader did not reach the end of {topic}"
+            got += [r.value for r in (await reader.getmany(timeout_ms=500)).get(tp, [])]
+        return got
+
+
 @pytest.fixture(params=[1, 2], ids=["txn-v1", "txn-v2"])
 def txn_version(request: pytest.FixtureRequest) -> Iterator[int]:
     saved = TransactionManager.max_transaction_version
@@ -130,16 +147,7 @@ async def test_offsets_of_a_group_without_read_make_the_transaction_abortable(ac
         assert "GroupAuthorization" in repr(info.value) or isinstance(info.value.__cause__, GroupAuthorizationError)
         await producer.abort_transaction()
 
-    async with kafkaio.Consumer(isolation_level="read_committed", auto_offset_reset="earliest",
-                                **as_admin(acl_cluster)) as reader:
-        reader.assign([TP(sink, 0)])
-        end = (await reader.end_offsets([TP(sink, 0)]))[TP(sink, 0)]
-        got: list[bytes] = []
-        deadline = time.monotonic() + WAIT_S
-        while await reader.position(TP(sink, 0)) < end:
-            assert time.monotonic() < deadline, "the reader did not reach the end"
-            got += [r.value for r in (await reader.getmany(timeout_ms=500)).get(TP(sink, 0), [])]
-        assert got == [], "the aborted transaction's record is visible"
+    assert await read_all(acl_cluster, sink, "read_committed") == [], "the aborted transaction's record is visible"
 
 
 async def poll_until_raises(consumer: kafkaio.Consumer, error: type[BaseException]) -> BaseException:
@@ -211,20 +219,6 @@ async def test_assign_mode_group_without_read_raises_group_authorization(acl_clu
         c.assign([TP(topic, 0)])
         exc = await poll_until_raises(c, GroupAuthorizationError)
         assert group in str(exc)
-
-
-async def read_all(cluster: object, topic: str) -> list[bytes]:
-    """Every record of partition 0 of ``topic``, read as admin."""
-    async with kafkaio.Consumer(auto_offset_reset="earliest", **as_admin(cluster)) as reader:
-        tp = TP(topic, 0)
-        reader.assign([tp])
-        end = (await reader.end_offsets([tp]))[tp]
-        got: list[bytes] = []
-        deadline = time.monotonic() + WAIT_S
-        while await reader.position(tp) < end:
-            assert time.monotonic() < deadline, f"the reader did not reach the end of {topic}"
-            got += [r.value for r in (await reader.getmany(timeout_ms=500)).get(tp, [])]
-        return got
 
 
 async def test_producer_to_topics_without_write_fails_those_records_at_once(acl_cluster) -> None:
@@ -405,3 +399,49 @@ async def test_no_password_in_reprs_errors_or_logs_of_the_admin_client(acl_clust
         "the failed login was not logged: the log check would prove little"
     for text in texts:
         assert ADMIN_PASSWORD not in text, text
+
+
+async def test_consumer_of_a_topic_it_may_describe_but_not_read(acl_cluster) -> None:
+    """DESCRIBE without READ: the metadata is there, the fetch (and the offset lookup) is refused:
+    getmany() raises TopicAuthorizationError naming the topic, on every call, in assign mode and
+    in subscribe mode (whose group bob may READ, so it joins and is assigned the partition)."""
+    topic, group = unique(), unique("g")
+    await make_topic(acl_cluster, topic, records=3)
+    await allow(acl_cluster, (TOPIC, topic, DESCRIBE), (GROUP, group, READ))
+    async with kafkaio.Consumer(auto_offset_reset="earliest", **as_bob(acl_cluster)) as c:
+        c.assign([TP(topic, 0)])
+        exc = await poll_until_raises(c, TopicAuthorizationError)
+        assert topic in str(exc), exc
+        await poll_until_raises(c, TopicAuthorizationError)
+    async with kafkaio.Consumer(topic, group_id=group, auto_offset_reset="earliest", **as_bob(acl_cluster)) as c:
+        exc = await poll_until_raises(c, TopicAuthorizationError)
+        assert topic in str(exc), exc
+        await poll_until_raises(c, TopicAuthorizationError)
+
+
+async def test_transactional_send_to_a_topic_without_write_makes_the_transaction_abortable(acl_cluster) -> None:
+    """In a transaction, a record to a topic bob may DESCRIBE but not WRITE fails with
+    TopicAuthorizationError naming the topic; commit_transaction() raises (the transaction's other
+    record is not committed without it); after abort_transaction() the producer commits the next
+    transaction."""
+    allowed, no_write, txn_id = unique(), unique(), unique("txn")
+    await make_topic(acl_cluster, allowed)
+    await make_topic(acl_cluster, no_write)
+    await allow(acl_cluster, (TOPIC, allowed, WRITE), (TOPIC, allowed, DESCRIBE), (TOPIC, no_write, DESCRIBE),
+                (TRANSACTIONAL_ID, txn_id, WRITE), (TRANSACTIONAL_ID, txn_id, DESCRIBE))
+    async with kafkaio.Producer(transactional_id=txn_id, delivery_timeout_ms=600_000,
+                                **as_bob(acl_cluster)) as producer:
+        producer.begin_transaction()
+        await producer.send_and_wait(allowed, b"aborted", partition=0)
+        denied = await producer.send(no_write, b"denied", partition=0)
+        with pytest.raises(TopicAuthorizationError) as info:
+            await asyncio.wait_for(denied, WAIT_S)
+        assert no_write in str(info.value), info.value
+        with pytest.raises(KafkaError):
+            await producer.commit_transaction()
+        await producer.abort_transaction()
+        producer.begin_transaction()
+        await producer.send_and_wait(allowed, b"committed", partition=0)
+        await producer.commit_transaction()
+
+    assert await read_all(acl_cluster, allowed, "read_committed") == [b"committed"]
