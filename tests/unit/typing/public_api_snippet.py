@@ -27,3 +27,6 @@ async def consume(c: kafkaio.Consumer, tp: kafkaio.TopicPartition) -> None:
 
 async def admin(a: kafkaio.Admin) -> None:
     reveal_type(await a.list_topics())
+    reveal_type(await a.describe_acls())
+    reveal_type(await a.create_acls([]))
+    reveal_type(await a.delete_acls([]))
