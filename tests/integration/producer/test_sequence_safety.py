@@ -171,11 +171,11 @@ async def test_an_in_flight_batch_fails_at_its_delivery_timeout(proxied_bootstra
         fault_proxy.delay(30_000, api_key=ApiKey.PRODUCE)
         start = time.monotonic()
         fut = await p.send(topic, b"late")
-        outcome = await outcome(fut)
+        result = await outcome(fut)
         elapsed = time.monotonic() - start
         fault_proxy.delay(0)
-    assert isinstance(outcome, KafkaTimeoutError)
-    assert "outcome unknown" in str(outcome)
+    assert isinstance(result, KafkaTimeoutError)
+    assert "outcome unknown" in str(result)
     # the second attempt is in flight at the deadline (3 s); its request would time out at about
     # 5 s: the record fails at the deadline, not then
     assert elapsed < 4.5, f"failed after {elapsed:.2f} s with delivery_timeout_ms=3000"
