@@ -1,0 +1,6 @@
+"""``python -m kafkaio.cli``."""
+import sys
+
+from kafkaio.cli import main
+
+sys.exit(main())
