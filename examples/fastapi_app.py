@@ -109,7 +109,13 @@ def create_app(bootstrap: str) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        """Liveness: 503 when the producer can no longer send or the worker's consumer is stuck,
+        fenced or closed (a restart is what helps then)."""
+        checks = {"producer": state["producer"].health(), "consumer": state["worker"].consumer.health()}
+        failing = {name: h.reason for name, h in checks.items() if not h.healthy}
+        if failing:
+            raise HTTPException(503, failing)
+        return {name: h.state.value for name, h in checks.items()}
 
     return app
 

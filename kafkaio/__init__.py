@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # what the lazy exports below resolve to, for type checkers (
     from kafkaio.errors import KafkaTimeoutError as KafkaTimeoutError
     from kafkaio.errors import ProducerFencedError as ProducerFencedError
     from kafkaio.errors import RecordTooLargeError as RecordTooLargeError
+    from kafkaio.health import ConsumerState as ConsumerState
+    from kafkaio.health import Health as Health
+    from kafkaio.health import ProducerState as ProducerState
     from kafkaio.producer.producer import Producer as Producer
     from kafkaio.producer.producer import RecordMetadata as RecordMetadata
     from kafkaio.records import ConsumerRecord as ConsumerRecord
@@ -53,6 +56,10 @@ _EXPORTS: dict[str, str] = {
     "ConsumerRebalanceListener": "kafkaio.consumer.subscription",
     "ConsumerGroupMetadata": "kafkaio.consumer.coordinator",
     "OffsetAndTimestamp": "kafkaio.consumer.consumer",
+    # health
+    "ConsumerState": "kafkaio.health",
+    "ProducerState": "kafkaio.health",
+    "Health": "kafkaio.health",
     # errors most users catch
     "KafkaError": "kafkaio.errors",
     "ConfigError": "kafkaio.errors",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
 from kafkaio._loops import check_loop
 from kafkaio.cluster import Cluster
 from kafkaio.config import ConsumerConfig
-from kafkaio.consumer.coordinator import ConsumerGroupMetadata, GroupCoordinator
+from kafkaio.consumer.coordinator import ConsumerGroupMetadata, GroupCoordinator, MemberState
 from kafkaio.consumer.fetcher import Fetcher
 from kafkaio.consumer.offsets import OffsetLookup, PositionKeeper, timestamps_for
 from kafkaio.consumer.subscription import (
@@ -45,6 +46,7 @@ from kafkaio.errors import (
     KafkaTimeoutError,
     TopicAuthorizationError,
 )
+from kafkaio.health import ConsumerState, Health
 from kafkaio.settings import ConsumerSettings
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
@@ -248,6 +250,49 @@ class Consumer:
 
     def subscription(self) -> set[str]:
         return set(self._subs.topics) if self._subs.uses_group else set()
+
+    @property
+    def state(self) -> ConsumerState:
+        """Where the consumer is: created, stable, rebalancing, lost, fenced or closed."""
+        if self._closed or (self._running and not self._open):
+            return ConsumerState.CLOSED
+        if not self._running:
+            return ConsumerState.CREATED
+        coordinator = self._coordinator
+        if coordinator is None or not self._subs.uses_group:
+            return ConsumerState.STABLE
+        if coordinator.fenced:
+            return ConsumerState.FENCED
+        if coordinator.partitions_lost:
+            return ConsumerState.LOST
+        if coordinator.state == MemberState.STABLE:
+            return ConsumerState.STABLE
+        return ConsumerState.REBALANCING
+
+    def health(self) -> Health:
+        """For a liveness check: unhealthy when created or closed, fenced, when the application has
+        not polled within ``max_poll_interval_ms``, or when a group member's heartbeats have not been
+        accepted for ``session_timeout_ms`` (the group has then given its partitions away)."""
+        state = self.state
+        now_mono, now = time.monotonic(), time.time()
+        coordinator = self._coordinator
+        last_poll = last_heartbeat = None
+        reason = ""
+        if coordinator is not None and self._subs.uses_group:
+            last_poll = now - (now_mono - coordinator.last_poll)
+            if coordinator.last_heartbeat is not None:
+                last_heartbeat = now - (now_mono - coordinator.last_heartbeat)
+        cfg = self._config
+        if state in (ConsumerState.CREATED, ConsumerState.CLOSED, ConsumerState.FENCED):
+            reason = f"the consumer is {state.value}"
+        elif last_poll is not None and now - last_poll > cfg.max_poll_interval_ms / 1000.0:
+            reason = (f"no getmany()/getone() for {now - last_poll:.0f} s (max_poll_interval_ms="
+                      f"{cfg.max_poll_interval_ms})")
+        elif (state is ConsumerState.STABLE and last_heartbeat is not None
+              and now - last_heartbeat > cfg.session_timeout_ms / 1000.0):
+            reason = (f"no heartbeat accepted for {now - last_heartbeat:.0f} s (session_timeout_ms="
+                      f"{cfg.session_timeout_ms})")
+        return Health(not reason, state, reason, last_poll=last_poll, last_heartbeat=last_heartbeat)
 
     def assignment(self) -> set[TopicPartition]:
         """Partitions currently assigned to this consumer."""

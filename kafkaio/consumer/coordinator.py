@@ -180,6 +180,8 @@ class GroupCoordinator:
         self._hb_task: asyncio.Task[None] | None = None
         self._ac_task: asyncio.Task[None] | None = None
         self._last_poll = time.monotonic()
+        self.last_heartbeat: float | None = None   # time.monotonic() of the last heartbeat accepted
+        self.fenced = False                        # FENCED_INSTANCE_ID: another consumer took our place
         self._left_for_poll_timeout = False
         self._metadata_snapshot: dict[str, int] = {}
         self.fatal_error: BaseException | None = None
@@ -261,6 +263,17 @@ class GroupCoordinator:
         if self._parked:
             self._parked = False
             self._wake.set()   # the error was raised to the application: try again
+
+    @property
+    def partitions_lost(self) -> bool:
+        """The member lost its partitions (fenced, session expired, poll timeout) and has not yet
+        rejoined."""
+        return self._lost or self._left_for_poll_timeout
+
+    @property
+    def last_poll(self) -> float:
+        """``time.monotonic()`` of the application's last poll."""
+        return self._last_poll
 
     def request_rejoin(self) -> None:
         self._rejoin = True
@@ -362,6 +375,8 @@ class GroupCoordinator:
                     await asyncio.sleep(self._backoff_s)
                     continue
                 log.error("group %s: %s", self.group_id, exc)
+                if exc.errno == ErrorCode.FENCED_INSTANCE_ID:
+                    self.fenced = True
                 self._surface(exc)
                 self._parked = True
                 self._wake.clear()
@@ -678,7 +693,10 @@ class GroupCoordinator:
                 log.debug("heartbeat of group %s failed: %s", self.group_id, exc)
                 continue
             code = resp["error_code"]
-            if code == ErrorCode.NONE or generation != self.generation or member != self.member_id:
+            if code == ErrorCode.NONE:
+                self.last_heartbeat = time.monotonic()
+                continue
+            if generation != self.generation or member != self.member_id:
                 continue  # answered for a generation we already left behind
             if code == ErrorCode.REBALANCE_IN_PROGRESS:
                 if self.state == MemberState.STABLE:
@@ -688,6 +706,7 @@ class GroupCoordinator:
                 log.warning("group %s: heartbeat says %s; the member's partitions are lost, rejoining",
                             self.group_id, error_for_code(code).__name__)
                 if code == ErrorCode.FENCED_INSTANCE_ID:
+                    self.fenced = True
                     self._surface(error_for_code(code)(
                         f"group_instance_id {self.instance_id!r} was taken over by another consumer"))
                 self._reset_generation(reset_member=code != ErrorCode.ILLEGAL_GENERATION)

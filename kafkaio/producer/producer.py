@@ -29,6 +29,7 @@ from kafkaio.errors import (
     RecordTooLargeError,
     SerializationError,
 )
+from kafkaio.health import Health, ProducerState
 from kafkaio.producer.accumulator import (
     BATCH_OVERHEAD,
     RECORD_SIZE_BOUND_OVERHEAD,
@@ -708,6 +709,43 @@ class Producer(TransactionalProducerMixin):
                 log.exception("on_delivery callback raised")
 
         fut.add_done_callback(done)
+
+    @property
+    def state(self) -> ProducerState:
+        """Where the producer is: created, idle, sending, backing_off (a batch waits for a retry),
+        fatal (it cannot send any more: close it) or closed."""
+        if self._state == "new":
+            return ProducerState.CREATED
+        if self._state != "started":
+            return ProducerState.CLOSED
+        sender, acc, txn = self._sender, self._accumulator, self._txn
+        if (sender is not None and sender.fatal_error is not None) or (
+                txn is not None and txn.state is TransactionState.FATAL_ERROR):
+            return ProducerState.FATAL
+        if acc is None or not acc.incomplete_count:
+            return ProducerState.IDLE
+        if any(b.in_retry for b in acc.queued_batches()):
+            return ProducerState.BACKING_OFF
+        return ProducerState.SENDING
+
+    def health(self) -> Health:
+        """For a liveness check: unhealthy when created, closed or fatal (``reason`` names the
+        error); ``last_ack`` is when the broker last acknowledged a batch."""
+        state = self.state
+        reason = ""
+        if state is ProducerState.FATAL:
+            sender, txn = self._sender, self._txn
+            if txn is not None and txn.state is TransactionState.FATAL_ERROR:
+                err = txn.last_error   # e.g. ProducerFencedError, which the sender's error stands for
+            else:
+                err = sender.fatal_error if sender is not None else None
+            reason = f"the producer cannot send any more: {err!r}"
+        elif state in (ProducerState.CREATED, ProducerState.CLOSED):
+            reason = f"the producer is {state.value}"
+        last_ack = None
+        if self._sender is not None and self._sender.last_ack is not None:
+            last_ack = time.time() - (time.monotonic() - self._sender.last_ack)
+        return Health(not reason, state, reason, last_ack=last_ack)
 
     def __repr__(self) -> str:
         return f"<kafkaio.Producer state={self._state} client_id={self.config.client_id!r}>"

@@ -134,6 +134,7 @@ class Sender:
         self._running = False
         self._force_close = False
         self.fatal_error: KafkaError | None = None
+        self.last_ack: float | None = None   # time.monotonic() of the last batch acknowledged
         self._init_attempts = 0
         self._fresh_id_needed = False
         # seam for transactions: called before a partition's first batch is drained
@@ -578,6 +579,7 @@ class Sender:
         idempotence bookkeeping still learns that its sequences are written)."""
         if self._idem is not None:
             self._idem.acknowledged(batch)
+        self.last_ack = time.monotonic()
         self._acc.complete(batch, base_offset, log_append_time)
 
     def _fail(self, batch: ProducerBatch, exc: BaseException) -> None:

@@ -126,6 +126,9 @@ async def test_fastapi_app_under_1000_requests(proxied_bootstrap: str) -> None:
                 await asyncio.sleep(0.1)
             async with http.get(f"{base}/stats") as resp:
                 assert (await resp.json())["processed"] == 1000
+            async with http.get(f"{base}/healthz") as resp:   # the clients' health() behind it
+                assert resp.status == 200, await resp.text()
+                assert (await resp.json())["consumer"] == "stable"
     finally:
         out = await _stop(proc, reraises=True) if proc.returncode is None else ""
     assert "stopped: 1000 orders processed, producer closed" in out  # the lifespan's shutdown ran
