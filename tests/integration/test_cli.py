@@ -42,8 +42,9 @@ async def ok(bootstrap: str, *argv: str, stdin: str | None = None) -> str:
 
 
 async def test_produce_consume_round_trip(bootstrap_servers: str, topic: str) -> None:
-    await ok(bootstrap_servers, "produce", topic, "-K", ":", "-H", "src=cli", "-z", "gzip", "--acks", "1",
-             stdin="k1:one\nk2:two\n")
+    code, _, err = await cli(bootstrap_servers, "produce", topic, "-K", ":", "-H", "src=cli", "-z", "gzip",
+                             "--acks", "1", "--progress", stdin="k1:one\nk2:two\n")
+    assert code == 0 and "2 records sent in " in err and "records/s" in err, err
     await ok(bootstrap_servers, "produce", topic, "--json",
              stdin=json.dumps({"key": "k3", "value": {"n": 3}, "headers": {"h": "v"}}) + "\n")
     assert await ok(bootstrap_servers, "consume", topic, "-e") == 'one\ntwo\n{"n":3}\n'
