@@ -181,6 +181,8 @@ class GroupCoordinator:
         self._ac_task: asyncio.Task[None] | None = None
         self._last_poll = time.monotonic()
         self.last_heartbeat: float | None = None   # time.monotonic() of the last heartbeat accepted
+        self._polled_generation = -1               # generation and member id at the last poll
+        self._polled_member = ""
         self.fenced = False                        # FENCED_INSTANCE_ID: another consumer took our place
         self._left_for_poll_timeout = False
         self._metadata_snapshot: dict[str, int] = {}
@@ -236,7 +238,15 @@ class GroupCoordinator:
             await self._leave_group("the consumer is closing")
 
     def group_metadata(self) -> ConsumerGroupMetadata:
-        return ConsumerGroupMetadata(self.group_id, self.generation, self.member_id, self.instance_id)
+        """The generation the records last handed out were polled under (KIP-447: a transaction
+        committing their offsets is fenced if the group has moved on since). Java's consumer
+        rebalances only inside poll(), so its current generation is that one; ours rebalances in
+        the background, so it is remembered at each poll. Inside a rebalance listener (Java: inside
+        poll()) it is the generation being joined."""
+        if _IN_MEMBERSHIP_TASK.get():
+            return ConsumerGroupMetadata(self.group_id, self.generation, self.member_id, self.instance_id)
+        return ConsumerGroupMetadata(self.group_id, self._polled_generation, self._polled_member,
+                                     self.instance_id)
 
     # -- called by the consumer ----------------------------------------------------------------------
 
@@ -250,6 +260,8 @@ class GroupCoordinator:
         """
         now = time.monotonic()
         self._last_poll = now
+        self._polled_generation = self.generation
+        self._polled_member = self.member_id
         if self._config.enable_auto_commit and now >= self._next_auto_commit:
             self._next_auto_commit = now + self._config.auto_commit_interval_ms / 1000.0
             self._maybe_auto_commit()
