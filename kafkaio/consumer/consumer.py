@@ -359,6 +359,9 @@ class Consumer:
                 if not self._open:
                     break   # stop() began: return what we have (nothing), as aiokafka does
                 fetcher = self._before_poll()
+            if self._coordinator is not None:
+                # a rebalance may have completed while this call waited: the caller now sees it
+                self._coordinator.mark_polled()
         return out
 
     async def getone(self) -> ConsumerRecord:

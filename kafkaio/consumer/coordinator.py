@@ -260,8 +260,7 @@ class GroupCoordinator:
         """
         now = time.monotonic()
         self._last_poll = now
-        self._polled_generation = self.generation
-        self._polled_member = self.member_id
+        self.mark_polled()
         if self._config.enable_auto_commit and now >= self._next_auto_commit:
             self._next_auto_commit = now + self._config.auto_commit_interval_ms / 1000.0
             self._maybe_auto_commit()
@@ -275,6 +274,11 @@ class GroupCoordinator:
         if self._parked:
             self._parked = False
             self._wake.set()   # the error was raised to the application: try again
+
+    def mark_polled(self) -> None:
+        """A poll hands records out (or returns) now: what group_metadata() reports from here on."""
+        self._polled_generation = self.generation
+        self._polled_member = self.member_id
 
     @property
     def partitions_lost(self) -> bool:
