@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import signal
 import socket
 import time
@@ -63,12 +64,16 @@ async def test_an_abandoned_run_kills_its_processes_even_one_still_starting() ->
     running = w._spawn("member-0", _member_cfg())
     await _until(lambda: running.proc is not None)
     starting = w._spawn("member-1", _member_cfg())   # abandoned before its process exists
-    await w.abandon()
-    assert running.exited.result() == -signal.SIGKILL
-    assert starting.exited.result() == -signal.SIGKILL
-    for p in (running, starting):
-        try:
-            os.kill(p.proc.pid, 0)
-        except ProcessLookupError:
-            continue
-        raise AssertionError(f"{p.name} is still there")
+    try:
+        await w.abandon()
+        assert running.exited.result() == -signal.SIGKILL
+        assert starting.exited.result() == -signal.SIGKILL
+        for p in (running, starting):
+            try:
+                os.kill(p.proc.pid, 0)
+            except ProcessLookupError:
+                continue
+            raise AssertionError(f"{p.name} is still there")
+        assert w.workdir.exists()   # kept for the report of the failed run
+    finally:
+        shutil.rmtree(w.workdir, ignore_errors=True)
