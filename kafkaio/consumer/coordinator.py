@@ -453,11 +453,13 @@ class GroupCoordinator:
         self._set_state(MemberState.PREPARING_REBALANCE)
         self._rejoin = False
         join = await self._join_group()
-        if join is None:
+        # None: it failed. Another state: the member was reset while JoinGroup was out
+        # (unsubscribe(), a fence): this join is void, and the membership loop decides again.
+        if join is None or self.state is not MemberState.PREPARING_REBALANCE:
             return
         self._set_state(MemberState.COMPLETING_REBALANCE)
         assignment_bytes = await self._sync_group(join)
-        if assignment_bytes is None or self._closing:
+        if assignment_bytes is None or self._closing or self.state is not MemberState.COMPLETING_REBALANCE:
             return
         await self._shielded(self._on_join_complete(decode_assignment(assignment_bytes)))
 

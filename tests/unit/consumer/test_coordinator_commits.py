@@ -169,3 +169,27 @@ async def test_commit_async_commits_only_what_the_member_owned_when_it_was_calle
     consumer._running = consumer._open = False   # never really started: nothing to stop
     assert stub.sent == []
     assert len(errors) == 1 and isinstance(errors[0], CommitFailedError)
+
+
+async def test_a_join_the_member_was_reset_during_is_dropped() -> None:
+    """unsubscribe() or a fence resets the member while its JoinGroup is out: the answer that
+    comes back is void (no SyncGroup, no illegal state transition), and the loop decides again."""
+    coord, _stub = member([], [P0])
+    coord.state, coord.generation = MemberState.UNJOINED, -1
+    synced: list[object] = []
+
+    async def ensure() -> int:
+        return 1
+
+    async def join_meanwhile_reset() -> dict[str, Any]:
+        coord._set_state(MemberState.UNJOINED)   # what unsubscribe()'s task does meanwhile
+        return {"leader": "m", "members": []}
+
+    async def sync(join: dict[str, Any]) -> bytes:
+        synced.append(join)
+        return b""
+    coord._ensure_coordinator = ensure  # type: ignore[method-assign]
+    coord._join_group = join_meanwhile_reset  # type: ignore[method-assign]
+    coord._sync_group = sync  # type: ignore[method-assign]
+    await coord._join_once()
+    assert coord.state is MemberState.UNJOINED and synced == []
