@@ -204,7 +204,7 @@ class PositionKeeper:
             for tp in missing:
                 if tp in self._alone:
                     self._spawn(self._fetch_committed([tp]), [tp])
-        resets = [st for st in self._subs.needing_reset() if st.tp not in self._busy]
+        resets = [st for st in self._subs.needing_reset() if st.tp not in self._busy and st.error is None]
         if resets:
             by_leader, leaderless = self._lookup.by_leader([st.tp for st in resets])
             for node, tps in by_leader.items():
