@@ -17,7 +17,6 @@ Scenarios (see docs/producer.md, "Delivery guarantees"):
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from producer_helpers import create_topic, read_partition, unique
@@ -165,17 +164,17 @@ async def test_close_leaves_no_task_running(proxied_bootstrap: str, fault_proxy:
 async def test_an_in_flight_batch_fails_at_its_delivery_timeout(proxied_bootstrap: str,
                                                                 fault_proxy: FaultProxy) -> None:
     topic = await create_topic(proxied_bootstrap, unique("inflight-expiry"), 1)
-    async with Producer(bootstrap_servers=proxied_bootstrap, linger_ms=0, request_timeout_ms=2500,
+    # The first attempt times out at 2 s; the second is sent at once and is in flight at the 3 s
+    # deadline, and its own request timeout (about 4 s) comes a second later. Only the sender's
+    # in-flight expiry reports the batch "in flight" at its deadline: without it the record fails
+    # later, through the request timeout, with the request's error.
+    async with Producer(bootstrap_servers=proxied_bootstrap, linger_ms=0, request_timeout_ms=2000,
                         delivery_timeout_ms=3000, retry_backoff_ms=50, retry_backoff_max_ms=50) as p:
         await p.send_and_wait(topic, b"warm-up")
         fault_proxy.delay(30_000, api_key=ApiKey.PRODUCE)
-        start = time.monotonic()
         fut = await p.send(topic, b"late")
         result = await outcome(fut)
-        elapsed = time.monotonic() - start
         fault_proxy.delay(0)
     assert isinstance(result, KafkaTimeoutError)
-    assert "outcome unknown" in str(result)
-    # the second attempt is in flight at the deadline (3 s); its request would time out at about
-    # 5 s: the record fails at the deadline, not then
-    assert elapsed < 4.5, f"failed after {elapsed:.2f} s with delivery_timeout_ms=3000"
+    assert "(in flight, outcome unknown: it may have been written)" in str(result), str(result)
+    assert "delivery_timeout_ms=3000" in str(result)
