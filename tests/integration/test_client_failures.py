@@ -52,8 +52,10 @@ from kafkaio.errors import (
     UnknownTopicOrPartitionError,
 )
 from kafkaio.producer.producer import Producer
+from kafkaio.protocol import ApiKey
 from kafkaio.structs import TopicPartition
 from kafkaio.testing.proxy import FaultProxy, proxied_cluster
+from kafkaio.testing.tasks import client_tasks
 
 pytestmark = [pytest.mark.integration]
 
@@ -139,6 +141,26 @@ async def test_unreachable_bootstrap_names_the_address(client: str, caplog: pyte
     assert warnings[0].created - started < 1.0, "the warning came only at the end of the wait"
     await asyncio.wait_for(c.close(), NO_HANG_S)  # closing a client that never started is clean
     await asyncio.wait_for(c.close(), NO_HANG_S)  # and idempotent
+
+
+@pytest.mark.parametrize("client", CLIENT_FACTORIES)
+async def test_a_start_that_fails_leaves_no_connection_or_task(client: str, proxy: FaultProxy) -> None:
+    """A broker that accepts the connection but never answers Metadata: start() fails at its
+    deadline and closes what it opened, so the application's close() has nothing to find."""
+    before = set(client_tasks())
+    proxy.drop_responses(None, api_key=ApiKey.METADATA)
+    c = CLIENT_FACTORIES[client](bootstrap_servers=proxy.bootstrap_servers, reconnect_backoff_ms=50,
+                                 reconnect_backoff_max_ms=200)
+    with pytest.raises((NoBrokersAvailableError, KafkaConnectionError, KafkaTimeoutError)):
+        await asyncio.wait_for(c.start(), NO_HANG_S)
+    assert proxy.connections_accepted > 0  # it did connect: there was something to close
+    assert set(client_tasks()) - before == set()
+    # the proxy sees the client's side of each link close (EOF) one loop pass or a few later
+    deadline = time.monotonic() + NO_HANG_S
+    while proxy.open_connections and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert proxy.open_connections == 0, f"{proxy.open_connections} connection(s) left open by a failed start()"
+    await c.close()
 
 
 # ------------------------------------------------------------------------ wrong credentials
