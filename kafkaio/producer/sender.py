@@ -339,7 +339,7 @@ class Sender:
                                                timeout_ms=self._request_timeout_ms)
             code = resp["error_code"]
             if code:
-                raise error_for_code(code)(f"InitProducerId failed ({idem.bump_reason or 'start'})")
+                raise error_for_code(code)(self._init_refusal(code, idem.bump_reason or "start"))
         except (ProducerFencedError, InvalidProducerEpochError, ClusterAuthorizationError) as exc:
             self._fatal(exc)
             return float("inf")
@@ -360,6 +360,15 @@ class Sender:
             log.info("producer %s: epoch %d -> %d", resp["producer_id"], old_epoch, resp["producer_epoch"])
         self._fail_refused()
         return 0.0
+
+    def _init_refusal(self, code: int, reason: str) -> str:
+        """What to tell the user when InitProducerId is refused with ``code``."""
+        if code == ErrorCode.CLUSTER_AUTHORIZATION_FAILED and self._transactional_id is None:
+            # KIP-679: the broker grants an idempotent producer id for either right
+            return (f"InitProducerId refused ({reason}): the idempotent producer needs IDEMPOTENT_WRITE "
+                    f"on the cluster or WRITE on a topic; grant one, or set enable_idempotence=False "
+                    f"(at-least-once, duplicates possible on retries)")
+        return f"InitProducerId failed ({reason})"
 
     def _fatal(self, exc: KafkaError) -> None:
         self.fatal_error = exc

@@ -289,7 +289,9 @@ async def test_idempotent_producer_needs_only_write_on_a_topic(acl_cluster) -> N
                                 **as_carol(acl_cluster)) as producer:
         with pytest.raises(ClusterAuthorizationError) as info:
             await asyncio.wait_for(producer.send_and_wait(topic, b"no", partition=0), WAIT_S)
-        assert "cluster" in str(info.value).lower(), info.value
+        # the message names the rights that would let her in, and the way out without them
+        for words in ("IDEMPOTENT_WRITE on the cluster", "WRITE on a topic", "enable_idempotence=False"):
+            assert words in str(info.value), info.value
         with pytest.raises(ClusterAuthorizationError):   # fatal: the producer stays failed
             await asyncio.wait_for(producer.send_and_wait(topic, b"again", partition=0), WAIT_S)
     await allow(acl_cluster, (TOPIC, topic, WRITE), user=CAROL)
