@@ -25,7 +25,7 @@ _M = 2  # invalid_metadata
 
 
 class ErrorCode(IntEnum):
-    """Kafka's error codes (Kafka 4.1), with whether each is retriable and invalidates metadata."""
+    """Kafka's error codes (Kafka 4.4), with whether each is retriable and invalidates metadata."""
 
     _flags: int
 
@@ -185,6 +185,9 @@ class ErrorCode(IntEnum):
     STREAMS_INVALID_TOPOLOGY_EPOCH = 131
     STREAMS_TOPOLOGY_FENCED = 132
     SHARE_SESSION_LIMIT_REACHED = 133, _R
+    GROUP_DELETION_FAILED = 134
+    STREAMS_TOPOLOGY_DESCRIPTION_UPDATE_FAILED = 135
+    CONTROLLER_ID_NOT_REGISTERED = 136
 
 
 class KafkaError(Exception):
@@ -336,7 +339,7 @@ class ProducerFencedError(KafkaError):
 
 
 # ---------------------------------------------------------------------------------------------
-# One class per broker error code (Kafka 4.1)
+# One class per broker error code (Kafka 4.4)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -988,6 +991,21 @@ class StreamsTopologyFencedError(KafkaError):
 class ShareSessionLimitReachedError(KafkaError):
     """SHARE_SESSION_LIMIT_REACHED (133)."""
     code = ErrorCode.SHARE_SESSION_LIMIT_REACHED
+
+
+class GroupDeletionFailedError(KafkaError):
+    """GROUP_DELETION_FAILED (134)."""
+    code = ErrorCode.GROUP_DELETION_FAILED
+
+
+class StreamsTopologyDescriptionUpdateFailedError(KafkaError):
+    """STREAMS_TOPOLOGY_DESCRIPTION_UPDATE_FAILED (135)."""
+    code = ErrorCode.STREAMS_TOPOLOGY_DESCRIPTION_UPDATE_FAILED
+
+
+class ControllerIdNotRegisteredError(KafkaError):
+    """CONTROLLER_ID_NOT_REGISTERED (136)."""
+    code = ErrorCode.CONTROLLER_ID_NOT_REGISTERED
 
 
 # Names other clients (aiokafka, kafka-python, the Java client) use for the same classes.

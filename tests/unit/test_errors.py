@@ -6,9 +6,9 @@ import pytest
 from kafkaio import errors as e
 
 
-def test_every_code_from_minus_one_to_133_has_a_class() -> None:
+def test_every_code_from_minus_one_to_136_has_a_class() -> None:
     table = e.all_error_classes()
-    assert sorted(table) == [c for c in range(-1, 134) if c != 0]
+    assert sorted(table) == [c for c in range(-1, 137) if c != 0]
     for code, cls in table.items():
         assert cls.errno == code and issubclass(cls, e.KafkaError)
         assert cls.__name__.endswith("Error") and cls.code_name
@@ -48,6 +48,8 @@ def test_every_code_from_minus_one_to_133_has_a_class() -> None:
     (120, e.TransactionAbortableError, False, False),
     (128, e.InvalidRegularExpressionError, False, False),
     (133, e.ShareSessionLimitReachedError, True, False),
+    (134, e.GroupDeletionFailedError, False, False),
+    (136, e.ControllerIdNotRegisteredError, False, False),
 ])
 def test_selected_codes(code: int, cls: type, retriable: bool, invalid_metadata: bool) -> None:
     assert e.error_for_code(code) is cls

@@ -18,24 +18,41 @@ from kafkaio.protocol import ApiKey, client_versions
 from kafkaio.protocol.api import api_schema
 from kafkaio.protocol.messages.consumer_protocol import STRUCTS
 from kafkaio.protocol.schema import Field, in_versions, parse_versions
-from kafkaio.testing.broker import cache_dir
+from kafkaio.testing.broker import cache_dir, kafka_version
 
 
-def _jar() -> Path | None:
-    jars = sorted(cache_dir().glob("kafka-*/libs/kafka-clients-*.jar"))
-    return jars[-1] if jars else None
+def _jars() -> list[Path]:
+    """The cached kafka-clients jars: the pinned version's first, then the others, newest first.
+
+    Definitions are read from the pinned version (the one the suite runs against); an API version
+    that jar does not define (e.g. a share-group version added later) is read from a newer one."""
+    pinned = sorted(cache_dir().glob(f"kafka-{kafka_version()}/libs/kafka-clients-*.jar"))
+    others = sorted(set(cache_dir().glob("kafka-*/libs/kafka-clients-*.jar")) - set(pinned), reverse=True)
+    return pinned + others
 
 
-JAR = _jar()
-pytestmark = pytest.mark.skipif(JAR is None, reason="no kafka-clients jar cached (run `make broker`)")
+JARS = _jars()
+pytestmark = pytest.mark.skipif(not JARS, reason="no kafka-clients jar cached (run `make broker`)")
 
 
 @functools.lru_cache(maxsize=None)
-def _definition(name: str) -> dict[str, Any]:
-    assert JAR is not None
-    with zipfile.ZipFile(JAR) as z:
-        text = z.read(f"common/message/{name}.json").decode()
+def _read(jar: Path, name: str) -> dict[str, Any] | None:
+    with zipfile.ZipFile(jar) as z:
+        try:
+            text = z.read(f"common/message/{name}.json").decode()
+        except KeyError:
+            return None
     return json.loads("\n".join(line for line in text.splitlines() if not line.strip().startswith("//")))
+
+
+def _definition(name: str, version: int | None = None) -> dict[str, Any]:
+    """``name``'s definition from the first jar (in :data:`JARS` order) that defines ``version``."""
+    found = [d for d in (_read(jar, name) for jar in JARS) if d is not None]
+    assert found, f"no cached jar defines {name}"
+    for d in found:
+        if version is None or in_versions(version, parse_versions(d["validVersions"])):
+            return d
+    return found[0]
 
 
 def _snake(name: str) -> str:
@@ -75,7 +92,7 @@ CASES = [(k, v) for k in ApiKey for v in range(client_versions(k)[0], client_ver
 def test_schema_matches_kafka_definition(api: ApiKey, version: int) -> None:
     schema = api_schema(api)
     for kind, ours in (("Request", schema.request), ("Response", schema.response)):
-        d = _definition(schema.name + kind)
+        d = _definition(schema.name + kind, version)
         assert d["apiKey"] == api
         assert in_versions(version, parse_versions(d["validVersions"]))
         assert schema.is_flexible(version) == in_versions(version, parse_versions(d["flexibleVersions"]))
