@@ -16,6 +16,9 @@ Fixtures (besides the public ``kafkaio_broker``, ``kafkaio_bootstrap``, ``kafkai
   makes more topics like that.
 - ``proxied_broker``, ``fault_proxy``, ``proxied_bootstrap``: a module's own broker behind a
   FaultProxy.
+- ``txn_version``: runs a test twice, with the producer capped at the classic transaction protocol
+  (1) and allowed transaction v2 (KIP-890, used when the broker has finalized
+  ``transaction.version`` 2; on an older broker both runs are v1).
 
 Event loop: ``--loop uvloop`` or ``KAFKAIO_LOOP=uvloop`` runs the async tests on uvloop.
 """
@@ -173,6 +176,18 @@ async def fault_proxy(proxied_broker: tuple[LocalKafkaCluster, Any]) -> AsyncIte
 def proxied_bootstrap(proxied_broker: tuple[LocalKafkaCluster, Any]) -> str:
     """``bootstrap_servers`` of ``proxied_broker`` (the proxy's address)."""
     return proxied_broker[0].bootstrap_servers
+
+
+@pytest.fixture(params=[1, 2], ids=["txn-v1", "txn-v2"])
+def txn_version(request: pytest.FixtureRequest) -> Iterator[int]:
+    from kafkaio.producer.transactions import TransactionManager
+
+    saved = TransactionManager.max_transaction_version
+    TransactionManager.max_transaction_version = request.param
+    try:
+        yield request.param
+    finally:
+        TransactionManager.max_transaction_version = saved
 
 
 def pytest_configure(config: pytest.Config) -> None:

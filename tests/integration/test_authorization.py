@@ -26,7 +26,6 @@ from kafkaio.admin import (
     ResourceType,
 )
 from kafkaio.errors import GroupAuthorizationError, KafkaError, TopicAuthorizationError
-from kafkaio.producer.transactions import TransactionManager
 from kafkaio.structs import TopicPartition as TP
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -116,16 +115,6 @@ async def read_all(cluster: object, topic: str,
             assert time.monotonic() < deadline, f"the reader did not reach the end of {topic}"
             got += [r.value for r in (await reader.getmany(timeout_ms=500)).get(tp, [])]
         return got
-
-
-@pytest.fixture(params=[1, 2], ids=["txn-v1", "txn-v2"])
-def txn_version(request: pytest.FixtureRequest) -> Iterator[int]:
-    saved = TransactionManager.max_transaction_version
-    TransactionManager.max_transaction_version = request.param
-    try:
-        yield request.param
-    finally:
-        TransactionManager.max_transaction_version = saved
 
 
 async def test_offsets_of_a_group_without_read_make_the_transaction_abortable(acl_cluster, txn_version) -> None:

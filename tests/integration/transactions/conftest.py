@@ -8,20 +8,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from kafkaio.producer.transactions import TransactionManager  # noqa: E402
 
-
-@pytest.fixture(params=[1, 2], ids=["txn-v1", "txn-v2"], autouse=True)
-def txn_version(request: pytest.FixtureRequest) -> Iterator[int]:
-    saved = TransactionManager.max_transaction_version
-    TransactionManager.max_transaction_version = request.param
-    try:
-        yield request.param
-    finally:
-        TransactionManager.max_transaction_version = saved
+@pytest.fixture(autouse=True)
+def _every_transaction_version(txn_version: int) -> int:
+    """Every test here runs under both transaction protocols (the suite's ``txn_version``)."""
+    return txn_version
