@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # what the lazy exports below resolve to, for type checkers (
     from kafkaio.producer.producer import Producer as Producer
     from kafkaio.producer.producer import RecordMetadata as RecordMetadata
     from kafkaio.records import ConsumerRecord as ConsumerRecord
+    from kafkaio.share.consumer import ShareConsumer as ShareConsumer
+    from kafkaio.share.records import AcknowledgeType as AcknowledgeType
+    from kafkaio.share.records import ShareConsumerRecord as ShareConsumerRecord
     from kafkaio.structs import OffsetAndMetadata as OffsetAndMetadata
     from kafkaio.structs import TopicPartition as TopicPartition
 
@@ -45,12 +48,15 @@ _EXPORTS: dict[str, str] = {
     # clients
     "Producer": "kafkaio.producer.producer",
     "Consumer": "kafkaio.consumer.consumer",
+    "ShareConsumer": "kafkaio.share.consumer",
     "Admin": "kafkaio.admin",
     "NewTopic": "kafkaio.admin",
     "NewPartitions": "kafkaio.admin",
     # data
     "RecordMetadata": "kafkaio.producer.producer",
     "ConsumerRecord": "kafkaio.records",
+    "ShareConsumerRecord": "kafkaio.share.records",
+    "AcknowledgeType": "kafkaio.share.records",
     "TopicPartition": "kafkaio.structs",
     "OffsetAndMetadata": "kafkaio.structs",
     "ConsumerRebalanceListener": "kafkaio.consumer.subscription",

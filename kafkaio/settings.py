@@ -9,7 +9,7 @@ import os
 import ssl
 from typing import Any, Callable, Literal, Sequence, TypedDict
 
-__all__ = ["AdminSettings", "ConsumerSettings", "ProducerSettings"]
+__all__ = ["AdminSettings", "ConsumerSettings", "ProducerSettings", "ShareConsumerSettings"]
 
 
 class ProducerSettings(TypedDict, total=False):
@@ -156,4 +156,48 @@ class AdminSettings(TypedDict, total=False):
     sasl_plain_password: str | None
     sasl_oauth_token_provider: Any
     retries: int
+    default_api_timeout_ms: int
+
+
+class ShareConsumerSettings(TypedDict, total=False):
+    """Every setting :class:`kafkaio.ShareConsumer` takes as a keyword argument."""
+
+    bootstrap_servers: str | Sequence[str]
+    client_id: str
+    request_timeout_ms: int
+    connections_max_idle_ms: int
+    socket_connection_setup_timeout_ms: int
+    socket_connection_setup_timeout_max_ms: int
+    reconnect_backoff_ms: int
+    reconnect_backoff_max_ms: int
+    retry_backoff_ms: int
+    retry_backoff_max_ms: int
+    metadata_max_age_ms: int
+    metadata_recovery_strategy: Literal['rebootstrap', 'none']
+    metadata_recovery_rebootstrap_trigger_ms: int
+    send_buffer_bytes: int
+    receive_buffer_bytes: int
+    api_version_request_timeout_ms: int | None
+    security_protocol: Literal['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']
+    ssl_context: ssl.SSLContext | None
+    ssl_cafile: str | os.PathLike[str] | None
+    ssl_certfile: str | os.PathLike[str] | None
+    ssl_keyfile: str | os.PathLike[str] | None
+    ssl_password: str | None
+    ssl_check_hostname: bool
+    sasl_mechanism: Literal['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
+    sasl_plain_username: str | None
+    sasl_plain_password: str | None
+    sasl_oauth_token_provider: Any
+    group_id: str | None
+    client_rack: str
+    share_acknowledgement_mode: Literal['implicit', 'explicit']
+    share_acquire_mode: Literal['batch_optimized', 'record_limit']
+    fetch_min_bytes: int
+    fetch_max_wait_ms: int
+    fetch_max_bytes: int
+    max_poll_records: int
+    check_crcs: bool
+    key_deserializer: Callable[[bytes | None], Any] | None
+    value_deserializer: Callable[[bytes | None], Any] | None
     default_api_timeout_ms: int

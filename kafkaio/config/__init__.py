@@ -22,7 +22,7 @@ The package, one role a module:
 - ``values``: checking and normalising one value against its declaration;
 - ``java``: Java dotted keys, JAAS lines and Java serializer names mapped onto the settings;
 - ``common``: ``CommonConfig``, the shared settings and the construction machinery;
-- ``producer``, ``consumer``, ``admin``: each client's settings and combination rules;
+- ``producer``, ``consumer``, ``share_consumer``, ``admin``: each client's settings and combination rules;
 - ``generate``: the docs table and ``kafkaio/settings.py`` generated from the declarations.
 """
 from __future__ import annotations
@@ -34,10 +34,11 @@ from kafkaio.config.generate import settings_table, typed_settings_source
 from kafkaio.config.java import FOREIGN_NAMES, IGNORED_JAVA_SETTINGS, java_name
 from kafkaio.config.producer import COMPRESSION_LEVELS, MAX_IN_FLIGHT_FOR_IDEMPOTENCE, ProducerConfig
 from kafkaio.config.schema import INT32_MAX, setting
+from kafkaio.config.share_consumer import ShareConsumerConfig
 from kafkaio.config.values import ASSIGNOR_NAMES, split_host_port
 
 __all__ = [
-    "AdminConfig", "CommonConfig", "ConsumerConfig", "ProducerConfig",
+    "AdminConfig", "CommonConfig", "ConsumerConfig", "ProducerConfig", "ShareConsumerConfig",
     "setting", "split_host_port", "java_name", "settings_table", "typed_settings_source",
     "ASSIGNOR_NAMES", "COMPRESSION_LEVELS", "FOREIGN_NAMES", "IGNORED_JAVA_SETTINGS", "INT32_MAX",
     "MAX_IN_FLIGHT_FOR_IDEMPOTENCE", "SUPPORTED_SASL_MECHANISMS",

@@ -7,6 +7,7 @@ from kafkaio.config.common import CommonConfig
 from kafkaio.config.consumer import ConsumerConfig
 from kafkaio.config.java import java_name
 from kafkaio.config.producer import ProducerConfig
+from kafkaio.config.share_consumer import ShareConsumerConfig
 from kafkaio.config.schema import declared_default
 
 
@@ -51,11 +52,11 @@ def typed_settings_source() -> str:
         "import ssl",
         "from typing import Any, Callable, Literal, Sequence, TypedDict",
         "",
-        '__all__ = ["AdminSettings", "ConsumerSettings", "ProducerSettings"]',
+        '__all__ = ["AdminSettings", "ConsumerSettings", "ProducerSettings", "ShareConsumerSettings"]',
     ]
     # the constructors' own named parameters are not repeated in their keyword arguments (PEP 692)
     clients: tuple[tuple[str, type[CommonConfig], set[str]], ...] = (("Producer", ProducerConfig, {"bootstrap_servers"}), ("Consumer", ConsumerConfig, set()),
-               ("Admin", AdminConfig, {"bootstrap_servers"}))
+               ("Admin", AdminConfig, {"bootstrap_servers"}), ("ShareConsumer", ShareConsumerConfig, set()))
     for title, cls, named in clients:
         own = f"\n    (besides ``{'``, ``'.join(sorted(named))}``, a parameter of its own)" if named else ""
         out += ["", "", f"class {title}Settings(TypedDict, total=False):",

@@ -6,7 +6,7 @@ import ssl
 
 import pytest
 
-from kafkaio.config import AdminConfig, CommonConfig, ConsumerConfig, ProducerConfig, settings_table
+from kafkaio.config import AdminConfig, CommonConfig, ConsumerConfig, ProducerConfig, ShareConsumerConfig, settings_table
 from kafkaio.errors import ConfigError
 
 
@@ -308,7 +308,7 @@ def test_from_dotted_overrides() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    for cls in (ProducerConfig, ConsumerConfig, AdminConfig):
+    for cls in (ProducerConfig, ConsumerConfig, AdminConfig, ShareConsumerConfig):
         table = settings_table(cls)
         for name in cls.setting_fields():
             assert f"`{name}`" in table
@@ -319,7 +319,19 @@ def test_configuration_doc_lists_every_setting_as_declared() -> None:
 
     doc = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
     rows = {line for line in doc.splitlines() if line.startswith("| `")}
-    for cls in (ProducerConfig, ConsumerConfig, AdminConfig):
+    for cls in (ProducerConfig, ConsumerConfig, AdminConfig, ShareConsumerConfig):
         for line in settings_table(cls).splitlines()[2:]:
             # Same name, Java name, default and meaning as declared in kafkaio/config/.
             assert line in rows, f"docs/configuration.md is out of date for {cls.__name__}: {line}"
+
+
+def test_share_consumer_settings_are_checked_at_construction() -> None:
+    with pytest.raises(ConfigError, match="^group_id: a share consumer needs a group_id"):
+        ShareConsumerConfig.from_kwargs()
+    with pytest.raises(ConfigError, match="^share_acknowledgement_mode: must be one of implicit, explicit"):
+        ShareConsumerConfig.from_kwargs(group_id="g", share_acknowledgement_mode="manual")
+    with pytest.raises(ConfigError, match="^max_poll_records"):
+        ShareConsumerConfig.from_kwargs(group_id="g", max_poll_records=0)
+    c = ShareConsumerConfig.from_dotted({"group.id": "g", "share.acknowledgement.mode": "explicit",
+                                         "share.acquire.mode": "record_limit"})
+    assert (c.share_acknowledgement_mode, c.share_acquire_mode) == ("explicit", "record_limit")

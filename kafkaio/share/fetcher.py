@@ -1,0 +1,313 @@
+"""Requests to the share-partition leaders: ShareFetch (acquiring records, carrying pending
+acknowledgements) and ShareAcknowledge, one share session and one request at a time per broker."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from kafkaio.cluster import Cluster
+from kafkaio.config.share_consumer import ShareConsumerConfig
+from kafkaio.errors import (
+    ErrorCode,
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    UnsupportedVersionError,
+    error_for_code,
+)
+from kafkaio.protocol import ApiKey
+from kafkaio.records import read_batches
+from kafkaio.share.acks import PendingAcks, TopicIdPartition, encode_batches
+from kafkaio.share.records import GAP, AcknowledgeType, ShareConsumerRecord
+from kafkaio.share.session import ShareSession
+from kafkaio.structs import TopicPartition
+
+log = logging.getLogger(__name__)
+
+_ACQUIRE_MODES = {"batch_optimized": 0, "record_limit": 1}
+# Partition errors after which the leader may have moved: refresh metadata.
+_LEADER_MOVED = frozenset({ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                           ErrorCode.FENCED_LEADER_EPOCH, ErrorCode.UNKNOWN_TOPIC_ID,
+                           ErrorCode.LEADER_NOT_AVAILABLE})
+
+AckResults = dict[TopicPartition, tuple[set[int], KafkaError | None]]
+AckCallback = Callable[[dict[TopicPartition, set[int]], "KafkaError | None"], Any]
+
+
+class ShareFetcher:
+    """Share sessions per broker, the records fetched but not yet handed out, and the
+    acknowledgements waiting to go to each broker."""
+
+    def __init__(self, cluster: Cluster, config: ShareConsumerConfig, member_id: Callable[[], str],
+                 topic_name: Callable[[uuid.UUID], str | None], topic_id: Callable[[str], uuid.UUID | None]) -> None:
+        self._cluster = cluster
+        self._config = config
+        assert config.group_id is not None
+        self._group_id: str = config.group_id
+        self._member_id = member_id
+        self._topic_name = topic_name
+        self._topic_id = topic_id
+        self._sessions: dict[int, ShareSession] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._acks: dict[int, PendingAcks] = {}
+        self._renews: dict[int, PendingAcks] = {}
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self.buffer: deque[ShareConsumerRecord] = deque()
+        self.arrived = asyncio.Event()
+        self.acquisition_lock_timeout_ms = -1
+        self.on_acknowledged: AckCallback | None = None
+        self.error: KafkaError | None = None  # a fatal fetch error, raised by the next poll
+
+    # -- acknowledgements -------------------------------------------------------------------------
+
+    def acknowledge(self, record: ShareConsumerRecord, ack_type: int) -> None:
+        """Queue ``ack_type`` for ``record``, to its leader with the next request there."""
+        tid = self._topic_id(record.topic)
+        assert tid is not None, f"no topic id known for {record.topic}"
+        table = self._renews if ack_type == AcknowledgeType.RENEW else self._acks
+        table.setdefault(record.node_id, PendingAcks()).add((tid, record.partition), record.offset, ack_type)
+
+    @property
+    def pending_acks(self) -> int:
+        return sum(len(p) for p in self._acks.values()) + sum(len(p) for p in self._renews.values())
+
+    # -- fetching ---------------------------------------------------------------------------------
+
+    def fetch(self, wanted: dict[int, set[TopicIdPartition]], max_records: int) -> None:
+        """Start one ShareFetch to every broker leading a partition of ``wanted`` (by node), unless
+        one is already in flight there; records land in :attr:`buffer`, and :attr:`arrived` is set."""
+        for node_id, parts in wanted.items():
+            if node_id not in self._inflight:
+                task = asyncio.get_running_loop().create_task(self._fetch_once(node_id, parts, max_records))
+                self._inflight[node_id] = task
+                task.add_done_callback(self._fetch_done)
+        # a broker no longer leading any wanted partition: its session's partitions are forgotten
+        # on the next fetch there; acknowledgements still pending for it go with commit()
+
+    def _fetch_done(self, task: asyncio.Task[None]) -> None:
+        for node_id, t in list(self._inflight.items()):
+            if t is task:
+                del self._inflight[node_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("share fetch failed", exc_info=task.exception())
+
+    @property
+    def fetching(self) -> bool:
+        return bool(self._inflight)
+
+    async def _fetch_once(self, node_id: int, parts: set[TopicIdPartition], max_records: int) -> None:
+        try:
+            await self._fetch_locked(node_id, parts, max_records)
+        finally:
+            self.arrived.set()  # records or not: a waiting poll decides whether to fetch again
+
+    async def _fetch_locked(self, node_id: int, parts: set[TopicIdPartition], max_records: int) -> None:
+        lock = self._locks.setdefault(node_id, asyncio.Lock())
+        async with lock:
+            session = self._sessions.setdefault(node_id, ShareSession())
+            acks = self._acks.pop(node_id, PendingAcks()) if session.open else PendingAcks()
+            taken = acks.take()
+            cfg = self._config
+            body = session.fetch_body(
+                self._group_id, self._member_id(), parts, {tp: encode_batches(a) for tp, a in taken.items()},
+                max_wait_ms=cfg.fetch_max_wait_ms, min_bytes=cfg.fetch_min_bytes, max_bytes=cfg.fetch_max_bytes,
+                max_records=max_records, acquire_mode=_ACQUIRE_MODES[cfg.share_acquire_mode])
+            try:
+                resp = await self._request(node_id, ApiKey.SHARE_FETCH, body,
+                                           timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms)
+            except (KafkaConnectionError, KafkaTimeoutError) as exc:
+                # unknown whether the broker applied it: the session is gone either way on a lost link
+                session.reset()
+                self._report(taken, exc)
+                self._cluster.request_refresh()
+                return
+            except KafkaError as exc:
+                session.reset()
+                self._report(taken, exc)
+                self.error = exc
+                return
+            code = resp.get("error_code", 0) or 0
+            session.answered(code)
+            if code:
+                failure = error_for_code(code)(f"ShareFetch to node {node_id}: {resp.get('error_message') or ''}")
+                self._report(taken, failure)
+                log.warning("%s", failure)
+                return
+            now = time.monotonic()
+            if resp.get("acquisition_lock_timeout_ms", 0) > 0:
+                self.acquisition_lock_timeout_ms = resp["acquisition_lock_timeout_ms"]
+            by_partition: dict[TopicIdPartition, KafkaError | None] = {}
+            for topic in resp["responses"]:
+                name = self._topic_name(topic["topic_id"])
+                for p in topic["partitions"]:
+                    tp = (topic["topic_id"], p["partition_index"])
+                    ack_code = p.get("acknowledge_error_code", 0) or 0
+                    by_partition[tp] = error_for_code(ack_code)(p.get("acknowledge_error_message") or "") \
+                        if ack_code else None
+                    if p["error_code"]:
+                        if p["error_code"] in _LEADER_MOVED:
+                            self._cluster.request_refresh()
+                        log.debug("ShareFetch %s[%d] from node %d: %s", name, tp[1], node_id,
+                                  ErrorCode(p["error_code"]).name)
+                        continue
+                    if name is None:
+                        continue
+                    self._collect(node_id, name, tp, p, now)
+            self._report_by_partition(taken, by_partition)
+
+    def _collect(self, node_id: int, topic: str, tp: TopicIdPartition, p: dict, now: float) -> None:
+        ranges = p.get("acquired_records") or []
+        if not ranges:
+            return
+        data = p.get("records")
+        seen: set[int] = set()
+        cfg = self._config
+        kd, vd = cfg.key_deserializer, cfg.value_deserializer
+        partition = tp[1]
+        out: list[ShareConsumerRecord] = []
+        if data:
+            i = 0
+            for batch in read_batches(data, cfg.check_crcs):
+                for r in batch.records(topic, partition):
+                    off = r.offset
+                    while i < len(ranges) and ranges[i]["last_offset"] < off:
+                        i += 1
+                    if i == len(ranges):
+                        break
+                    rng = ranges[i]
+                    if off < rng["first_offset"]:
+                        continue
+                    seen.add(off)
+                    key, value = r.key, r.value
+                    try:
+                        if kd is not None:
+                            key = kd(key)
+                        if vd is not None:
+                            value = vd(value)
+                    except Exception:
+                        # the record cannot be handed out: release it for a consumer that can read it
+                        log.exception("deserializing %s[%d]@%d failed; releasing it", topic, partition, off)
+                        self._acks.setdefault(node_id, PendingAcks()).add(tp, off, AcknowledgeType.RELEASE)
+                        continue
+                    out.append(ShareConsumerRecord(topic, partition, off, r.timestamp, r.timestamp_type, key,
+                                                   value, list(r.headers), r.leader_epoch, rng["delivery_count"],
+                                                   node_id, now))
+        for rng in ranges:  # acquired offsets without a record (markers, compacted away): acknowledge as gaps
+            for off in range(rng["first_offset"], rng["last_offset"] + 1):
+                if off not in seen:
+                    self._acks.setdefault(node_id, PendingAcks()).add(tp, off, GAP)
+        self.buffer.extend(out)
+
+    # -- acknowledging ----------------------------------------------------------------------------
+
+    async def commit(self, timeout_ms: float) -> AckResults:
+        """Send every pending acknowledgement (ShareAcknowledge per broker) and wait for the answers."""
+        nodes = set(self._acks) | set(self._renews)
+        results: AckResults = {}
+        outs = await asyncio.gather(*(self._acknowledge(n, timeout_ms) for n in nodes))
+        for out in outs:
+            results.update(out)
+        return results
+
+    async def renew(self, timeout_ms: float) -> AckResults:
+        """Send the pending RENEW acknowledgements now."""
+        outs = await asyncio.gather(*(self._acknowledge(n, timeout_ms, renew_only=True) for n in list(self._renews)))
+        results: AckResults = {}
+        for out in outs:
+            results.update(out)
+        return results
+
+    async def _acknowledge(self, node_id: int, timeout_ms: float, *, renew_only: bool = False,
+                           final: bool = False) -> AckResults:
+        results: AckResults = {}
+        async with self._locks.setdefault(node_id, asyncio.Lock()):
+            session = self._sessions.get(node_id)
+            rounds = [(True, self._renews.pop(node_id, PendingAcks()).take())]
+            if not renew_only:
+                rounds.append((False, self._acks.pop(node_id, PendingAcks()).take()))
+            for renew, taken in rounds:
+                last = final and not renew
+                if not taken and not last:
+                    continue
+                if renew and taken:
+                    self._check_renew_supported(node_id)
+                if session is None or not session.open:
+                    err = KafkaConnectionError(f"no share session with node {node_id}: acknowledgements not sent "
+                                               "(the records' locks expire on the broker)")
+                    results.update(self._report(taken, err))
+                    continue
+                body = session.acknowledge_body(self._group_id, self._member_id(),
+                                                {tp: encode_batches(a) for tp, a in taken.items()},
+                                                renew=renew, final=last)
+                try:
+                    resp = await self._request(node_id, ApiKey.SHARE_ACKNOWLEDGE, body, timeout_ms=timeout_ms)
+                except KafkaError as exc:
+                    session.reset()
+                    results.update(self._report(taken, exc))
+                    continue
+                code = resp.get("error_code", 0) or 0
+                session.answered(code)
+                if code:
+                    results.update(self._report(taken, error_for_code(code)(
+                        f"ShareAcknowledge to node {node_id}: {resp.get('error_message') or ''}")))
+                    continue
+                by_partition: dict[TopicIdPartition, KafkaError | None] = {}
+                for topic in resp["responses"]:
+                    for p in topic["partitions"]:
+                        c = p["error_code"]
+                        by_partition[(topic["topic_id"], p["partition_index"])] = \
+                            error_for_code(c)(p.get("error_message") or "") if c else None
+                results.update(self._report_by_partition(taken, by_partition))
+        return results
+
+    def _check_renew_supported(self, node_id: int) -> None:
+        conn = self._cluster.ready_connection(node_id, "share")
+        if conn is not None and conn.version(ApiKey.SHARE_ACKNOWLEDGE) < 2:
+            raise UnsupportedVersionError(f"node {node_id} cannot renew acquisition locks: RENEW needs "
+                                          "ShareAcknowledge v2 (Kafka 4.2 or later, KIP-1222)")
+
+    async def close(self, timeout_ms: float) -> None:
+        """Send what is pending and close every share session (the broker releases what this member
+        still holds through it). In-flight fetches are awaited first: they may hold acquired records."""
+        if self._inflight:
+            await asyncio.wait(list(self._inflight.values()), timeout=timeout_ms / 1000)
+        for task in list(self._inflight.values()):
+            task.cancel()
+        # records fetched but never handed out: released with the sessions' close
+        self.buffer.clear()
+        nodes = [n for n, s in self._sessions.items() if s.open] + [n for n in self._acks if n not in self._sessions]
+        await asyncio.gather(*(self._acknowledge(n, timeout_ms, final=True) for n in set(nodes)),
+                             return_exceptions=True)
+
+    async def _request(self, node_id: int, api_key: ApiKey, body: dict, timeout_ms: float) -> dict:
+        resp = await self._cluster.request(node_id, api_key, body, purpose="share", timeout_ms=timeout_ms)
+        assert resp is not None
+        return resp
+
+    # -- results ----------------------------------------------------------------------------------
+
+    def _report(self, taken: dict[TopicIdPartition, dict[int, int]], error: KafkaError) -> AckResults:
+        return self._report_by_partition(taken, {tp: error for tp in taken})
+
+    def _report_by_partition(self, taken: dict[TopicIdPartition, dict[int, int]],
+                             errors: dict[TopicIdPartition, KafkaError | None]) -> AckResults:
+        results: AckResults = {}
+        for tp, acks in taken.items():
+            offsets = {o for o, t in acks.items() if t != GAP}
+            if not offsets:
+                continue
+            name = self._topic_name(tp[0]) or str(tp[0])
+            err = errors.get(tp)
+            results[TopicPartition(name, tp[1])] = (offsets, err)
+            if err is not None:
+                log.warning("acknowledging %s[%d] offsets %s failed: %r", name, tp[1], sorted(offsets)[:10], err)
+        if self.on_acknowledged is not None:
+            for tpn, (offsets, err) in results.items():
+                self.on_acknowledged({tpn: offsets}, err)
+        return results
+
