@@ -304,6 +304,7 @@ class Consumer:
         self._check_running()
         if not self._open:
             raise IllegalStateError("the consumer is stopping")
+        self._subs.in_progress = None   # asking for more: done with what it was handed
         if self._coordinator is not None:
             self._coordinator.poll()
         fetcher = self._fetcher
@@ -362,6 +363,8 @@ class Consumer:
             if self._coordinator is not None:
                 # a rebalance may have completed while this call waited: the caller now sees it
                 self._coordinator.mark_polled()
+        if out:
+            self._subs.in_progress = out
         return out
 
     async def getone(self) -> ConsumerRecord:
@@ -371,11 +374,13 @@ class Consumer:
         while True:
             rec = fetcher.next_record()
             if rec is not None:
+                self._subs.in_progress = rec
                 return rec
             event = fetcher.records_available
             event.clear()
             rec = fetcher.next_record()
             if rec is not None:
+                self._subs.in_progress = rec
                 return rec
             try:
                 await asyncio.wait_for(event.wait(), 1.0)
@@ -396,6 +401,7 @@ class Consumer:
             if fetcher.fatal_error is None:  # type: ignore[union-attr]
                 rec = fetcher.next_record()  # type: ignore[union-attr]
                 if rec is not None:
+                    self._subs.in_progress = rec
                     return rec
         else:
             raise StopAsyncIteration

@@ -222,7 +222,7 @@ class GroupCoordinator:
         try:
             if self._subs.uses_group and self.generation >= 0:
                 # Mid-rebalance too: our generation is still valid, so the commit can go through.
-                await self._revoke(self._subs.assigned())
+                await self._revoke(self._subs.assigned(), finished_only=False)
             elif self._subs.uses_group and self._subs.assignment:
                 self._cleanup(self._subs.assigned())
                 await self._invoke("on_partitions_lost", self._subs.assigned())
@@ -493,10 +493,15 @@ class GroupCoordinator:
             await self._revoke(owned)
             self._subs.set_assignment([])
         elif self._config.enable_auto_commit:
-            await self._commit_consumed_quietly("before rebalancing")
+            await self._commit_consumed_quietly("before rebalancing", finished_only=True)
 
-    async def _revoke(self, partitions: set[TopicPartition]) -> None:
-        """Stop handing out records, auto commit, drop prefetched data, call on_partitions_revoked."""
+    async def _revoke(self, partitions: set[TopicPartition], finished_only: bool = True) -> None:
+        """Stop handing out records, auto commit, drop prefetched data, call on_partitions_revoked.
+
+        A rebalance runs in the background, possibly while the application processes what it was
+        last handed: its auto commit stops in front of that (``finished_only``), where Java's,
+        made inside the next poll(), would find it done. Closing commits every position, as Java's
+        close() does."""
         if not partitions:
             return
         for tp in partitions:
@@ -504,7 +509,7 @@ class GroupCoordinator:
             if st is not None:
                 st.revoking = True
         if self._config.enable_auto_commit:
-            await self._commit_consumed_quietly("before revoking", only=partitions)
+            await self._commit_consumed_quietly("before revoking", only=partitions, finished_only=finished_only)
         self._cleanup(partitions)
         await self._invoke("on_partitions_revoked", partitions)
 
@@ -895,16 +900,20 @@ class GroupCoordinator:
             self.request_rejoin()
         raise CommitFailedError(f"committing {tp}: {name}. {_COMMIT_FAILED_MSG}")
 
-    async def _commit_consumed_quietly(self, when: str, only: Iterable[TopicPartition] | None = None) -> None:
+    async def _commit_consumed_quietly(self, when: str, only: Iterable[TopicPartition] | None = None,
+                                       finished_only: bool = False) -> None:
         """Auto commit: best effort, as the Java client's, logging instead of raising."""
         try:
-            await self.commit(self.consumed_offsets(only, changed_only=True), wait_for_rebalance=False)
+            await self.commit(self.consumed_offsets(only, changed_only=True, finished_only=finished_only),
+                              wait_for_rebalance=False)
         except KafkaError as exc:
             log.warning("group %s: auto commit %s failed: %s", self.group_id, when, exc)
 
-    def consumed_offsets(self, only: Iterable[TopicPartition] | None = None,
-                         changed_only: bool = False) -> dict[TopicPartition, OffsetAndMetadata]:
-        consumed = self._subs.consumed_offsets()
+    def consumed_offsets(self, only: Iterable[TopicPartition] | None = None, changed_only: bool = False,
+                         finished_only: bool = False) -> dict[TopicPartition, OffsetAndMetadata]:
+        """Positions to commit (``only`` those partitions; ``changed_only`` since the last commit;
+        ``finished_only``: in front of what the application may still be processing)."""
+        consumed = self._subs.finished_offsets() if finished_only else self._subs.consumed_offsets()
         if only is not None:
             keep = set(only)
             consumed = {tp: v for tp, v in consumed.items() if tp in keep}

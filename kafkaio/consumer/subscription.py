@@ -150,6 +150,10 @@ class SubscriptionState:
         self.changed = asyncio.Event()
         # Bumped with every assignment change: commits made under an older one are suspect.
         self.assignment_id = 0
+        # What the application's last read handed out (one record, or getmany's {tp: records}) and
+        # it may still be processing; None once it asked for more. Auto commits that a background
+        # rebalance makes stop in front of it (finished_offsets), as Java's, made inside poll(), do.
+        self.in_progress: Any = None
 
     # -- subscribing ------------------------------------------------------------------------------
 
@@ -251,3 +255,18 @@ class SubscriptionState:
         """{tp: (position, leader epoch)} for partitions with a position: what "commit all" commits."""
         return {tp: (st.position, st.position_epoch) for tp, st in self.assignment.items()
                 if st.position is not None}
+
+    def finished_offsets(self) -> dict[TopicPartition, tuple[int, int]]:
+        """As :meth:`consumed_offsets`, but in front of the records the application was last
+        handed and may still be processing (``in_progress``): what the application is done with."""
+        out = self.consumed_offsets()
+        held = self.in_progress
+        if held is None:
+            return out
+        firsts = ({tp: recs[0] for tp, recs in held.items() if recs} if isinstance(held, dict)
+                  else {TopicPartition(held.topic, held.partition): held})
+        for tp, rec in firsts.items():
+            current = out.get(tp)
+            if current is not None and rec.offset < current[0]:
+                out[tp] = (rec.offset, rec.leader_epoch)
+        return out

@@ -7,8 +7,8 @@ commit, ``C <partition> <offset>``, to OUTFILE (written straight to the kernel, 
 nothing already written). Modes:
 
 - ``manual``: getmany, process each record, commit() after each batch (at-least-once).
-- ``auto-inline``: enable_auto_commit, records processed inside the poll loop; after 60 records
-  of the first 100-record batch it prints CRASHPOINT and hangs, waiting to be killed.
+- ``auto-inline [ASSIGNORS]``: enable_auto_commit, records processed inside the poll loop; after 60
+  records of the first 100-record batch it prints CRASHPOINT and hangs, waiting to be killed.
 - ``auto-decoupled``: enable_auto_commit, the poll loop hands batches to a worker task and keeps
   polling (the article's data-loss shape); prints CRASHPOINT once an auto commit has covered
   records the worker has not processed yet.
@@ -49,9 +49,10 @@ async def manual(bootstrap: str, topic: str, group: str, write) -> None:
                     write(f"C {tp.partition} {off}\n")
 
 
-async def auto_inline(bootstrap: str, topic: str, group: str, write) -> None:
+async def auto_inline(bootstrap: str, topic: str, group: str, write, assignor: str = "range,cooperative-sticky") -> None:
     async with kafkaio.Consumer(topic, bootstrap_servers=bootstrap, group_id=group,
                                 enable_auto_commit=True, auto_commit_interval_ms=50,
+                                partition_assignment_strategy=assignor,
                                 session_timeout_ms=6000, heartbeat_interval_ms=500,
                                 auto_offset_reset="earliest") as c:
         processed = 0
@@ -127,12 +128,12 @@ async def fenced(bootstrap: str, topic: str, group: str, write) -> None:
 
 
 def main() -> None:
-    mode, bootstrap, topic, group, outfile = sys.argv[1:6]
+    mode, bootstrap, topic, group, outfile, *extra = sys.argv[1:]
     write = out_writer(outfile)
     write("START\n")
     fn = {"manual": manual, "auto-inline": auto_inline, "auto-decoupled": auto_decoupled,
           "fenced": fenced}[mode]
-    asyncio.run(fn(bootstrap, topic, group, write))
+    asyncio.run(fn(bootstrap, topic, group, write, *extra))
 
 
 if __name__ == "__main__":

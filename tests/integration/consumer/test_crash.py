@@ -31,9 +31,9 @@ pytestmark = pytest.mark.integration
 WORKER = str(Path(__file__).with_name("consumer_worker.py"))
 
 
-def spawn(mode: str, bootstrap: str, topic: str, group: str, out: Path) -> subprocess.Popen:
+def spawn(mode: str, bootstrap: str, topic: str, group: str, out: Path, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[3]))
-    return subprocess.Popen([sys.executable, WORKER, mode, bootstrap, topic, group, str(out)],
+    return subprocess.Popen([sys.executable, WORKER, mode, bootstrap, topic, group, str(out), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
 
 
@@ -161,6 +161,41 @@ async def test_auto_commit_crash_mid_batch_redelivers_instead_of_losing(consumer
                                 auto_offset_reset="earliest", enable_auto_commit=False) as c:
         r = await asyncio.wait_for(c.getone(), 60)
         assert r.offset == 0   # records 60-99 are redelivered (and 0-59 again: at-least-once)
+
+
+@pytest.mark.parametrize("assignor", ["range", "cooperative-sticky"])
+async def test_auto_commit_crash_mid_batch_during_a_rebalance_redelivers(consumer_bootstrap, raw_producer, tmp_path,
+                                                                          assignor: str) -> None:
+    """As above, with a member joining while the batch is processed: the rebalance runs in the
+    background, and its auto commit (before revoking with the eager protocol, before rejoining with
+    the cooperative one) must not cover the records handed out and still being processed, or the
+    crash that follows loses them."""
+    topic, group = unique(), unique("g")
+    await raw_producer.create_topic(topic, 1)
+    await raw_producer.send_batch(topic, 0, [str(i).encode() for i in range(100)])
+    proc = spawn("auto-inline", consumer_bootstrap, topic, group, tmp_path / "out.txt", assignor)
+    tp = TP(topic, 0)
+    try:
+        await wait_for_line(proc, "CRASHPOINT")
+        async with kafkaio.Consumer(topic, bootstrap_servers=consumer_bootstrap, group_id=group,
+                                    enable_auto_commit=False, partition_assignment_strategy=assignor,
+                                    session_timeout_ms=6000, heartbeat_interval_ms=500) as joiner:
+            # the worker rejoins (committing first, if it commits at all) before this join completes
+            deadline = time.monotonic() + 60
+            while joiner.group_metadata().generation_id < 2 or joiner.state is not kafkaio.ConsumerState.STABLE:
+                assert time.monotonic() < deadline, f"no rebalance: {joiner.state}"
+                await joiner.getmany(timeout_ms=100)
+            assert (await _committed(consumer_bootstrap, group, tp)) in (None, 0)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+    async with kafkaio.Consumer(topic, bootstrap_servers=consumer_bootstrap, group_id=group,
+                                auto_offset_reset="earliest", enable_auto_commit=False) as c:
+        r = await asyncio.wait_for(c.getone(), 60)
+        assert r.offset == 0   # the batch in flight at the crash is redelivered, not skipped
 
 
 async def test_auto_commit_with_decoupled_processing_loses_records(consumer_bootstrap, raw_producer, tmp_path) -> None:
