@@ -209,6 +209,32 @@ def test_committed_past_records_nobody_got_is_skipped() -> None:
     assert rules(check_group(h.entries, topic_log(5), stored(4), G)) == ["skipped"]
 
 
+def processed(h: History, proc: str, offsets: list[int], partition: int = 0) -> None:
+    h.append(proc, "processed", "ok", topic=T, partition=partition, offsets=offsets)
+
+
+def test_auto_committed_past_a_batch_its_member_died_processing_is_skipped() -> None:
+    """An auto commit covering records handed out but never processed (the member was SIGKILLed
+    mid-batch): the next owner starts after them, so nobody processes them."""
+    h = History()
+    poll(h, "m1", 1, [0, 1])
+    processed(h, "m1", [0, 1])
+    poll(h, "m1", 1, [2, 3])   # auto commit of 4 during a rebalance, then SIGKILL: no processed entry
+    poll(h, "m2", 2, [4])
+    processed(h, "m2", [4])
+    assert rules(check_group(h.entries, topic_log(5), stored(2, 4, 5), G)) == ["skipped"]
+    processed(h, "m1", [2, 3])   # had m1 finished them, nothing would be missing
+    assert check_group(h.entries, topic_log(5), stored(2, 4, 5), G) == []
+
+
+def test_the_group_workloads_commit_mode_is_drawn_per_seed_and_kept() -> None:
+    modes = {generate(seed, "group", 20).commit for seed in range(40)}
+    assert modes == {"manual", "auto"}
+    s = generate(3, "group", 20)
+    assert Schedule.from_json(s.to_json()).commit == s.commit and f"commit={s.commit}" in s.describe()
+    assert generate(3, "producer", 20).commit is None
+
+
 def test_other_groups_commits_are_ignored() -> None:
     other = [CommitRecord("other", T, 0, 9, (0, 0)), CommitRecord("other", T, 0, 1, (0, 1))]
     assert check_group([], topic_log(2), other, G) == []

@@ -18,7 +18,9 @@ Group rules (``poll`` and ``commit`` entries):
   * ``redelivered-after-commit``: no record is handed out again in an assignment that began after a
     commit covering it succeeded (``assigned`` entries say when assignments began);
   * ``gap``: within one generation a member gets a partition's records without holes or repeats;
-  * ``skipped``: every record below the final committed offset was handed to some member;
+  * ``skipped``: every record below the final committed offset was processed by some member (its
+    ``processed`` entry logged after the processing; with auto commit, a commit that covers a
+    batch still being processed, and a SIGKILL before it is done, make this fail);
   * ``fenced-commit-accepted``: a member SIGSTOPped while the group moved on to a newer generation
     (another member was assigned partitions in it) is fenced: a commit it makes after SIGCONT under
     its old generation must fail.
@@ -369,8 +371,10 @@ def _skipped(entries: Sequence[Entry], polls: Sequence[Entry], log: Sequence[Log
     final: dict[tuple[str, int], int] = {}
     for c in ours:
         final[(c.topic, c.partition)] = c.offset
+    # Processed, where the members say so (histories from before ``processed`` entries: handed out).
+    done = [e for e in entries if e["op"] == "processed"] or polls
     delivered: dict[tuple[str, int], set[int]] = defaultdict(set)
-    for p in polls:
+    for p in done:
         delivered[_tp(p)].update(p["offsets"])
     out = []
     for r in sorted(log, key=lambda r: (r.topic, r.partition, r.offset)):
@@ -379,7 +383,7 @@ def _skipped(entries: Sequence[Entry], polls: Sequence[Entry], log: Sequence[Log
             missing = sorted(o.offset for o in log if (o.topic, o.partition) == tp
                              and o.offset < final[tp] and o.offset not in delivered[tp])
             out.append(Violation("skipped", f"{tp[0]}-{tp[1]}: {len(missing)} record(s) below the committed offset "
-                                 f"{final[tp]} were never handed out, first {missing[:10]}",
+                                 f"{final[tp]} were never processed, first {missing[:10]}",
                                  excerpt(entries, [e for e in entries if e["op"] == "commit"
                                                    and e["offsets"].get(f"{tp[0]}:{tp[1]}") == final[tp]][-2:])))
             final.pop(tp)  # one report per partition

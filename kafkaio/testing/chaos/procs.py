@@ -125,18 +125,27 @@ async def _poll(h: History, name: str, c: Any, op: str = "poll") -> dict[Any, An
 
 
 async def run_member(cfg: dict[str, Any], h: History, stopping: asyncio.Event) -> int:
-    """A group member: poll, "process", commit the batch's offsets by hand, until SIGTERM."""
+    """A group member: poll, "process" (a ``processed`` entry per partition once done), then commit
+    the batch's offsets by hand, or (``cfg["commit"] == "auto"``) leave committing to
+    enable_auto_commit, until SIGTERM. Auto-commit members process longer, so that rebalances and
+    SIGKILLs land while a batch is in progress."""
     from kafkaio.structs import TopicPartition
 
     name, rng = cfg["name"], random.Random(cfg.get("seed"))
-    c = await _start_consumer(h, name, cfg, stopping)
+    auto = cfg.get("commit") == "auto"
+    extra = {"enable_auto_commit": True, "auto_commit_interval_ms": rng.choice((50, 200, 1000))} if auto else {}
+    c = await _start_consumer(h, name, cfg, stopping, **extra)
     if c is None:
         return 0
     while not stopping.is_set():
         batch = await _poll(h, name, c)
         if not batch:
             continue
-        await asyncio.sleep(rng.uniform(0.0, 0.05))  # "processing"
+        await asyncio.sleep(rng.uniform(0.0, 0.4 if auto else 0.05))  # "processing"
+        for tp, recs in batch.items():
+            h.append(name, "processed", "ok", topic=tp.topic, partition=tp.partition, offsets=[r.offset for r in recs])
+        if auto:
+            continue
         offsets = {TopicPartition(tp.topic, tp.partition): recs[-1].offset + 1 for tp, recs in batch.items()}
         logged = {f"{tp.topic}:{tp.partition}": off for tp, off in offsets.items()}
         g, t0 = _generation(c), h.now()

@@ -191,7 +191,8 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
                                producer_settings=producer_settings, assignor=schedule.assignor)
     else:
         workload = GroupWorkload(system.bootstrap, history, rng, topic, f"chaos-group-{tag}", replication=replication,
-                                 settings=settings, producer_settings=producer_settings, assignor=schedule.assignor)
+                                 settings=settings, producer_settings=producer_settings, assignor=schedule.assignor,
+                                 commit=schedule.commit or "manual")
     await workload.setup()
     injector = Injector(schedule, history, system.all_proxies, system.cluster, workload)
     start = history.now()

@@ -60,6 +60,8 @@ PAUSE_SHARE = 0.4
 PAUSE_SECONDS = (7.0, 10.0)
 # Assignors drawn per schedule of the group workloads (every member of a run uses the same one).
 ASSIGNORS = ("range", "roundrobin", "cooperative-sticky")
+# How the group workload's members commit: by hand after each batch, or enable_auto_commit.
+COMMIT_MODES = ("manual", "auto")
 
 FAULT_KINDS = tuple(sorted({k for kinds in _KINDS.values() for k in kinds} | {"member_pause"}))
 
@@ -111,17 +113,18 @@ class Schedule:
     faults: tuple[Fault, ...] = field(default_factory=tuple)
     brokers: int = 1
     assignor: str | None = None  # the group workloads' partition_assignment_strategy
+    commit: str | None = None    # the group workload's commit mode (COMMIT_MODES)
 
     def to_json(self) -> str:
         return json.dumps({"seed": self.seed, "workload": self.workload, "duration": self.duration,
-                           "brokers": self.brokers, "assignor": self.assignor,
+                           "brokers": self.brokers, "assignor": self.assignor, "commit": self.commit,
                            "faults": [asdict(f) for f in self.faults]})
 
     @classmethod
     def from_json(cls, text: str) -> "Schedule":
         raw: dict[str, Any] = json.loads(text)
         return cls(raw["seed"], raw["workload"], raw["duration"], tuple(Fault(**f) for f in raw["faults"]),
-                   raw.get("brokers", 1), raw.get("assignor"))
+                   raw.get("brokers", 1), raw.get("assignor"), raw.get("commit"))
 
     def describe(self) -> str:
         """The schedule as printed with a violation: a header line, then one fault per line."""
@@ -130,6 +133,8 @@ class Schedule:
             head += f" brokers={self.brokers}"
         if self.assignor:
             head += f" assignor={self.assignor}"
+        if self.commit:
+            head += f" commit={self.commit}"
         return "\n".join([head, *("  " + f.describe(self.brokers > 1) for f in self.faults)])
 
 
@@ -142,7 +147,8 @@ def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
     broker kills when the cluster is someone else's). With ``brokers`` > 1 each fault also names
     the node it hits (one-broker schedules draw nothing more, so their seeds keep their meaning).
     The group workloads' assignor, which ``member_kill`` draws become ``member_pause`` and the
-    pauses' lengths come from a second stream, so that they too leave the first one's draws alone.
+    pauses' lengths come from a second stream, so that they too leave the first one's draws alone;
+    the group workload's commit mode from a third, for the same reason.
     """
     if workload not in WORKLOADS:
         raise ValueError(f"workload must be one of {WORKLOADS}, not {workload!r}")
@@ -177,4 +183,5 @@ def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
         if kind == "member_pause":
             length = extra.uniform(*PAUSE_SECONDS)
         faults.append(Fault(round(at, 3), kind, api_key, n, round(length, 3), early, node))
-    return Schedule(seed, workload, duration, tuple(faults), brokers, assignor)
+    commit = random.Random(f"{workload}:{seed}:commit").choice(COMMIT_MODES) if workload == "group" else None
+    return Schedule(seed, workload, duration, tuple(faults), brokers, assignor, commit)

@@ -388,17 +388,20 @@ class _ProcessWorkload:
 
 
 class GroupWorkload(_ProcessWorkload):
-    """A feeder producer and a consumer group of 2 to ``max_members`` members committing by hand,
-    each member a process of its own (:func:`kafkaio.testing.chaos.procs.run_member`)."""
+    """A feeder producer and a consumer group of 2 to ``max_members`` members, each a process of its
+    own (:func:`kafkaio.testing.chaos.procs.run_member`), committing by hand after each batch
+    (``commit="manual"``) or with ``enable_auto_commit`` (``"auto"``)."""
 
     kind = "group"
 
     def __init__(self, bootstrap: str, history: History, rng: random.Random, topic: str, group: str, *,
                  partitions: int = 4, replication: int = 1, initial_members: int = 2, max_members: int = 4,
                  settings: Mapping[str, Any] | None = None, producer_settings: Mapping[str, Any] | None = None,
-                 assignor: str | None = None) -> None:
+                 assignor: str | None = None, commit: str = "manual") -> None:
         super().__init__(history, rng)
-        self.bootstrap, self.topic, self.group = bootstrap, topic, group
+        if commit not in ("manual", "auto"):
+            raise ValueError(f"commit must be manual or auto, not {commit!r}")
+        self.bootstrap, self.topic, self.group, self.commit = bootstrap, topic, group, commit
         self.partitions, self.initial_members, self.max_members = partitions, initial_members, max_members
         self.replication, self.assignor = replication, assignor
         self.settings = dict(settings or {})
@@ -420,7 +423,8 @@ class GroupWorkload(_ProcessWorkload):
         name = f"member-{self._next}"
         self._next += 1
         cfg = {"role": "member", "bootstrap": self.bootstrap, "group": self.group, "topic": self.topic,
-               "settings": self.settings, "assignor": self.assignor, "seed": self.rng.random()}
+               "settings": self.settings, "assignor": self.assignor, "commit": self.commit,
+               "seed": self.rng.random()}
         self._spawn(name, cfg)
         return name
 
