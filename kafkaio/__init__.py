@@ -33,6 +33,10 @@ if TYPE_CHECKING:  # what the lazy exports below resolve to, for type checkers (
     from kafkaio.health import ConsumerState as ConsumerState
     from kafkaio.health import Health as Health
     from kafkaio.health import ProducerState as ProducerState
+    from kafkaio.metrics import AdminMetrics as AdminMetrics
+    from kafkaio.metrics import ConsumerMetrics as ConsumerMetrics
+    from kafkaio.metrics import NetworkMetrics as NetworkMetrics
+    from kafkaio.metrics import ProducerMetrics as ProducerMetrics
     from kafkaio.producer.producer import Producer as Producer
     from kafkaio.producer.producer import RecordMetadata as RecordMetadata
     from kafkaio.records import ConsumerRecord as ConsumerRecord
@@ -66,6 +70,11 @@ _EXPORTS: dict[str, str] = {
     "ConsumerState": "kafkaio.health",
     "ProducerState": "kafkaio.health",
     "Health": "kafkaio.health",
+    # metrics
+    "ProducerMetrics": "kafkaio.metrics",
+    "ConsumerMetrics": "kafkaio.metrics",
+    "AdminMetrics": "kafkaio.metrics",
+    "NetworkMetrics": "kafkaio.metrics",
     # errors most users catch
     "KafkaError": "kafkaio.errors",
     "ConfigError": "kafkaio.errors",

@@ -39,6 +39,7 @@ from kafkaio.errors import (
     UnknownTopicOrPartitionError,
     error_for_code,
 )
+from kafkaio.metrics.network import ConnectionTotals
 from kafkaio.protocol import ApiKey
 from kafkaio.retry import Backoff, Deadline, ExponentialBackoff, retry_async
 from kafkaio.tls import build_ssl_context
@@ -143,6 +144,8 @@ class Cluster:
         # only a consumer may be configured not to create topics by asking for their metadata
         self._allow_auto_create = not isinstance(config, ConsumerConfig) or config.allow_auto_create_topics
         self._conns: dict[tuple[int, str], BrokerConnection] = {}
+        #: connections opened, closed and failed, and what the closed ones did (kafkaio.metrics)
+        self.connection_totals = ConnectionTotals()
         self._connecting: dict[tuple[int, str], asyncio.Task] = {}
         self._extra_brokers: dict[int, BrokerMetadata] = {}  # learned from FindCoordinator
         self._reconnect_policy = ExponentialBackoff(
@@ -224,14 +227,23 @@ class Cluster:
         setup_ms = float(self.config.socket_connection_setup_timeout_ms)
         conn = BrokerConnection(host, port, node_id, self.config, ssl_context=self._ssl_context,
                                 setup_timeout_ms=setup_ms if left_ms is None else min(setup_ms, left_ms))
+        connected = False
         try:
-            await deadline.run(conn.connect(), f"connecting to {host}:{port}")
+            try:
+                await deadline.run(conn.connect(), f"connecting to {host}:{port}")
+            except (KafkaError, OSError):
+                self.connection_totals.errors += 1
+                raise
+            connected = True
+            self.connection_totals.created += 1
             timeout_ms = deadline.remaining_ms()
             resp = await conn.request(ApiKey.METADATA, self._metadata_body(self._wanted_topics()),
                                       timeout_ms=None if timeout_ms is None else min(timeout_ms, self._request_timeout_ms))
             self._apply_metadata(resp, self._wanted_topics())
         finally:
             await conn.close()
+            if connected:
+                self.connection_totals.add(conn)
 
     # ---------------------------------------------------------------------------- metadata
 
@@ -495,6 +507,10 @@ class Cluster:
             raise KafkaConnectionError(f"broker {node_id} is not in the cluster metadata")
         return info.host, info.port
 
+    def open_connections(self) -> list[BrokerConnection]:
+        """The pool's connections (for metrics)."""
+        return list(self._conns.values())
+
     def ready_connection(self, node_id: int, purpose: str = "default") -> BrokerConnection | None:
         """The open, ready connection to ``node_id`` for ``purpose``, or None (nothing is opened)."""
         conn = self._conns.get((node_id, purpose))
@@ -551,22 +567,27 @@ class Cluster:
         try:
             await conn.connect()
         except AuthenticationError as exc:
+            self.connection_totals.errors += 1
             backoff.fail()
             self._remember_auth_failure(exc)
             raise
         except KafkaError:
+            self.connection_totals.errors += 1
             backoff.fail()
             self.request_refresh()  # the broker may have moved or gone
             raise
+        self.connection_totals.created += 1
         backoff.reset()
         if self._closed:
             await conn.close()
+            self.connection_totals.add(conn)
             self._check_open()
         self._conns[(node_id, purpose)] = conn
         conn.add_close_callback(self._forget_connection)
         return conn
 
     def _forget_connection(self, conn: BrokerConnection) -> None:
+        self.connection_totals.add(conn)
         key = (conn.node_id, conn.purpose)
         if self._conns.get(key) is conn:
             del self._conns[key]

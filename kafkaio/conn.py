@@ -43,6 +43,7 @@ from kafkaio.errors import (
     error_for_code,
 )
 from kafkaio.framing import FrameProtocol, FrameSizeError
+from kafkaio.metrics.window import WindowedMax
 from kafkaio.protocol import (
     ApiKey,
     api_name,
@@ -105,13 +106,15 @@ class ResponseSink(Protocol):
 class _InFlight:
     """A request waiting for its response."""
 
-    __slots__ = ("future", "api_key", "version", "deadline")
+    __slots__ = ("future", "api_key", "version", "deadline", "sent")
 
-    def __init__(self, future: ResponseSink, api_key: int, version: int, deadline: float) -> None:
+    def __init__(self, future: ResponseSink, api_key: int, version: int, deadline: float,
+                 sent: float) -> None:
         self.future = future
         self.api_key = api_key
         self.version = version
         self.deadline = deadline
+        self.sent = sent  # loop time it was written: its response's latency is measured from here
 
 
 class _Held:
@@ -192,6 +195,16 @@ class BrokerConnection:
         self.throttle_time_ms_total = 0
         #: requests that were held back by a throttle before being written
         self.delayed_requests = 0
+        #: the largest throttle time (ms) of the last 30-60 s (kafkaio.metrics)
+        self.throttle_time_max = WindowedMax()
+        #: what went over this connection (kafkaio.metrics): frames written and their bytes, responses
+        #: read and their bytes, the responses' latencies (write to read, seconds) summed and their max
+        self.requests_sent = 0
+        self.bytes_sent = 0
+        self.responses_received = 0
+        self.bytes_received = 0
+        self.latency_total_s = 0.0
+        self.latency_max_s = WindowedMax()
 
     # ------------------------------------------------------------------------------- properties
 
@@ -472,7 +485,7 @@ class BrokerConnection:
             return None
         future = sink if sink is not None else loop.create_future()  # type: ignore[union-attr]
         deadline = now + timeout
-        self._in_flight[corr] = _InFlight(future, api_key, version, deadline)
+        self._in_flight[corr] = _InFlight(future, api_key, version, deadline, now)
         if self._timer is None or deadline < self._timer_at:
             self._arm_timer(deadline)
         return future
@@ -487,7 +500,9 @@ class BrokerConnection:
         self.last_throttle_time_ms = throttle_ms
         self.throttle_count += 1
         self.throttle_time_ms_total += throttle_ms
-        until = self._loop.time() + throttle_ms / 1000.0  # type: ignore[union-attr]
+        now = self._loop.time()  # type: ignore[union-attr]
+        self.throttle_time_max.record(now, throttle_ms)
+        until = now + throttle_ms / 1000.0
         if until > self._muted_until:
             self._muted_until = until
         log.debug("%s throttled %s v%d for %d ms (quota); holding further requests",
@@ -516,7 +531,7 @@ class BrokerConnection:
             if entry.expect_response:
                 deadline = now + entry.timeout
                 # Registered before the write: a failed write closes the connection, which fails it.
-                self._in_flight[entry.corr] = _InFlight(future, entry.api_key, entry.version, deadline)
+                self._in_flight[entry.corr] = _InFlight(future, entry.api_key, entry.version, deadline, now)
                 if self._timer is None or deadline < self._timer_at:
                     self._arm_timer(deadline)
             try:
@@ -530,6 +545,8 @@ class BrokerConnection:
         self._last_used = now
 
     def _write(self, frame: bytes) -> None:
+        self.requests_sent += 1
+        self.bytes_sent += len(frame)
         try:
             self._transport.write(frame)  # type: ignore[union-attr]
         except (OSError, RuntimeError, AttributeError) as exc:
@@ -572,6 +589,12 @@ class BrokerConnection:
             self._shutdown(KafkaConnectionError(
                 f"{self._peer} sent a response with unknown correlation id {corr}"))
             return
+        now = self._loop.time()  # type: ignore[union-attr]
+        latency = now - entry.sent
+        self.responses_received += 1
+        self.bytes_received += len(payload) + 4
+        self.latency_total_s += latency
+        self.latency_max_s.record(now, latency)
         future = entry.future
         if future.done():  # the caller gave up (cancelled); the response is dropped
             return

@@ -10,6 +10,8 @@ from typing import Any, Awaitable, Callable, Hashable, Iterable, Mapping, Sequen
 from kafkaio._loops import check_loop
 from kafkaio.cluster import Cluster
 from kafkaio.config import AdminConfig
+from kafkaio.metrics import AdminMetrics
+from kafkaio.metrics.clients import admin_metrics, admin_reader
 from kafkaio.errors import (
     IllegalArgumentError,
     IllegalStateError,
@@ -101,6 +103,8 @@ class AdminCore:
             self.config = AdminConfig.from_kwargs(**given)
         self._cluster: Cluster | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop it was started on
+        self._metrics = admin_reader()
+        self._counted: Cluster | None = None  # the cluster metrics() reads, also once closed
         self._retry_policy = ExponentialBackoff(self.config.retry_backoff_ms, self.config.retry_backoff_max_ms)
 
     @classmethod
@@ -118,7 +122,7 @@ class AdminCore:
             except BaseException:
                 await cluster.close()
                 raise
-            self._cluster = cluster
+            self._cluster = self._counted = cluster
         return self
 
     async def close(self) -> None:
@@ -126,6 +130,11 @@ class AdminCore:
             check_loop(self._loop, "admin client")
             cluster, self._cluster = self._cluster, None
             await cluster.close()
+
+    def metrics(self) -> AdminMetrics:
+        """The client's connections and what went over them (docs/metrics.md); call it from the
+        event loop's thread."""
+        return admin_metrics(self._metrics, self._counted)
 
     def __repr__(self) -> str:
         return f"<kafkaio.Admin {'started' if self._cluster is not None else 'not started'}>"

@@ -47,6 +47,8 @@ from kafkaio.errors import (
     TopicAuthorizationError,
 )
 from kafkaio.health import ConsumerState, Health
+from kafkaio.metrics import ConsumerMetrics
+from kafkaio.metrics.clients import consumer_metrics, consumer_reader
 from kafkaio.settings import ConsumerSettings
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
@@ -98,6 +100,7 @@ class Consumer:
         self._subs = SubscriptionState(config.auto_offset_reset, config.auto_offset_reset_duration_ms)
         self._cluster: Any = None
         self._fetcher: Fetcher | None = None
+        self._metrics = consumer_reader()
         self._coordinator: GroupCoordinator | None = None
         self._lookup: OffsetLookup | None = None
         self._positions: PositionKeeper | None = None
@@ -293,6 +296,12 @@ class Consumer:
             reason = (f"no heartbeat accepted for {now - last_heartbeat:.0f} s (session_timeout_ms="
                       f"{cfg.session_timeout_ms})")
         return Health(not reason, state, reason, last_poll=last_poll, last_heartbeat=last_heartbeat)
+
+    def metrics(self) -> ConsumerMetrics:
+        """Records consumed, fetches, lag, commits, rebalances and the connections, as the Java
+        consumer's metrics (docs/metrics.md); call it from the event loop's thread."""
+        return consumer_metrics(self._metrics, self._fetcher, self._coordinator, self._cluster,
+                                sorted(self._subs.assigned()), self.lag)
 
     def assignment(self) -> set[TopicPartition]:
         """Partitions currently assigned to this consumer."""

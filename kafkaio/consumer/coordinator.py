@@ -192,6 +192,15 @@ class GroupCoordinator:
         self._next_auto_commit = time.monotonic() + config.auto_commit_interval_ms / 1000.0
         self._callbacks_idle = asyncio.Event()
         self._callbacks_idle.set()
+        # kafkaio.metrics: OffsetCommit responses and their latency summed (seconds); rebalances
+        # completed and given up, the completed ones' latency summed, when the last one completed
+        self.commit_responses = 0
+        self.commit_latency_total_s = 0.0
+        self.rebalances = 0
+        self.failed_rebalances = 0
+        self.rebalance_latency_total_s = 0.0
+        self.last_rebalance: float | None = None   # time.monotonic()
+        self._rebalance_started: float | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -454,15 +463,30 @@ class GroupCoordinator:
             await self._shielded(self._on_join_prepare())
         self._set_state(MemberState.PREPARING_REBALANCE)
         self._rejoin = False
-        join = await self._join_group()
-        # None: it failed. Another state: the member was reset while JoinGroup was out
-        # (unsubscribe(), a fence): this join is void, and the membership loop decides again.
-        if join is None or self.state is not MemberState.PREPARING_REBALANCE:
-            return
-        self._set_state(MemberState.COMPLETING_REBALANCE)
-        assignment_bytes = await self._sync_group(join)
-        if assignment_bytes is None or self._closing or self.state is not MemberState.COMPLETING_REBALANCE:
-            return
+        # as Java's rebalance-latency: from the first JoinGroup of a rebalance (failed attempts,
+        # such as the MEMBER_ID_REQUIRED round, included) to the SyncGroup answer
+        if self._rebalance_started is None:
+            self._rebalance_started = time.monotonic()
+        assignment_bytes = None
+        try:
+            join = await self._join_group()
+            # None: it failed. Another state: the member was reset while JoinGroup was out
+            # (unsubscribe(), a fence): this join is void, and the membership loop decides again.
+            if join is None or self.state is not MemberState.PREPARING_REBALANCE:
+                return
+            self._set_state(MemberState.COMPLETING_REBALANCE)
+            assignment_bytes = await self._sync_group(join)
+            if assignment_bytes is None or self._closing or self.state is not MemberState.COMPLETING_REBALANCE:
+                assignment_bytes = None
+                return
+        finally:
+            if assignment_bytes is None:
+                self.failed_rebalances += 1
+            else:
+                self.last_rebalance = now = time.monotonic()
+                self.rebalance_latency_total_s += now - self._rebalance_started
+                self._rebalance_started = None
+                self.rebalances += 1
         await self._shielded(self._on_join_complete(decode_assignment(assignment_bytes)))
 
     def _set_state(self, new: MemberState) -> None:
@@ -866,7 +890,10 @@ class GroupCoordinator:
                 "member_id": member, "group_instance_id": self.instance_id if as_member else None,
                 "retention_time_ms": -1,
                 "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
+        sent = time.monotonic()
         resp = await self._request(ApiKey.OFFSET_COMMIT, body, OFFSET_COMMIT_MAX_VERSION)
+        self.commit_latency_total_s += time.monotonic() - sent
+        self.commit_responses += 1
         for t in resp["topics"]:
             for p in t["partitions"]:
                 code = p["error_code"]

@@ -109,6 +109,12 @@ class Fetcher:
         self._value_deserializer = getattr(config, "value_deserializer", None)
         self._deserializing = self._key_deserializer is not None or self._value_deserializer is not None
         self._cur_state: PartitionState | None = None
+        # kafkaio.metrics: records (and their batches' bytes) handed out, counted per batch as the
+        # consumer starts handing it out; fetch responses and their latency summed (seconds)
+        self.records_consumed = 0
+        self.bytes_consumed = 0
+        self.fetch_responses = 0
+        self.fetch_latency_total_s = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -264,8 +270,11 @@ class Fetcher:
             version = min(conn.version(ApiKey.FETCH), FETCH_MAX_VERSION)
             if version < 7:
                 session.enabled = False
+            asked = time.monotonic()
             resp = await conn.request(ApiKey.FETCH, body, version=version,
                                       timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms)
+            self.fetch_latency_total_s += time.monotonic() - asked
+            self.fetch_responses += 1
         except BaseException:
             session.reset()   # we cannot know what the broker cached
             raise
@@ -541,13 +550,16 @@ class Fetcher:
                     self._out_of_range(st, chunk)
                     break
                 if chunk.batches:
-                    recs = chunk.batches[0].records(tp.topic, tp.partition)
+                    batch = chunk.batches[0]
+                    recs = batch.records(tp.topic, tp.partition)
                     pos = st.position
                     start = 0
                     while start < len(recs) and recs[start].offset < pos:
                         start += 1  # only the first batch after a seek starts before the position
                     if self._deserializing:
                         recs = self._deserialize(chunk, tp, recs, start)
+                    self.records_consumed += len(recs) - start
+                    self.bytes_consumed += batch.size_in_bytes
                     chunk.batches.popleft()
                     chunk.records = recs
                     chunk.idx = start

@@ -110,6 +110,11 @@ class ProducerBatch:
             return len(self.data)
         return self.builder.estimated_size()
 
+    @property
+    def records_appended(self) -> int:
+        """Records in the batch, also while it is still open."""
+        return self.record_count or (self.builder.record_count if self.builder is not None else 0)
+
     def close(self) -> None:
         """Stop accepting records (called when it leaves the queue for the first time)."""
         if self.builder is not None and self.record_count == 0:
@@ -160,6 +165,8 @@ class RecordAccumulator:
         self.topic_last_batch_ms: dict[str, float] = {}
         self.closed = False
         self.closing = False
+        # kafkaio.metrics: records of the batches failed for good (every failure passes fail())
+        self.records_failed = 0
         # the sender installs its wake-up; called when a batch becomes sendable early
         self.wakeup: Callable[[], None] = lambda: None
         # and its ship_now (see append's ``ship``)
@@ -435,6 +442,7 @@ class RecordAccumulator:
         """Fail every record of the batch with ``exc``."""
         if batch not in self._incomplete:
             return
+        self.records_failed += batch.records_appended
         if not batch.future.done():
             batch.future.set_exception(exc)
             batch.future.exception()  # mark retrieved: the records' awaiters report it, not asyncio

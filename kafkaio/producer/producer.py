@@ -30,6 +30,8 @@ from kafkaio.errors import (
     SerializationError,
 )
 from kafkaio.health import Health, ProducerState
+from kafkaio.metrics import ProducerMetrics
+from kafkaio.metrics.clients import producer_metrics, producer_reader
 from kafkaio.producer.accumulator import (
     BATCH_OVERHEAD,
     RECORD_SIZE_BOUND_OVERHEAD,
@@ -125,6 +127,7 @@ class Producer(TransactionalProducerMixin):
         self._accumulator: RecordAccumulator | None = None
         self._sender: Sender | None = None
         self._sticky: StickyPartitioner | None = None
+        self._metrics = producer_reader()
         self._partition_counts: dict[str, int] = {}
         self._metadata: Any = None
         self._queues: dict = {}
@@ -746,6 +749,12 @@ class Producer(TransactionalProducerMixin):
         if self._sender is not None and self._sender.last_ack is not None:
             last_ack = time.time() - (time.monotonic() - self._sender.last_ack)
         return Health(not reason, state, reason, last_ack=last_ack)
+
+    def metrics(self) -> ProducerMetrics:
+        """Records sent and failed, batches, the buffer and the connections, as the Java producer's
+        metrics (docs/metrics.md); call it from the event loop's thread."""
+        return producer_metrics(self._metrics, self._sender, self._accumulator, self._cluster,
+                                self._buffer_memory)
 
     def __repr__(self) -> str:
         return f"<kafkaio.Producer state={self._state} client_id={self.config.client_id!r}>"

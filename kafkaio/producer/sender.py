@@ -144,6 +144,18 @@ class Sender:
         self.transactions: Any = None
         self.on_batch_failed: Callable[[ProducerBatch, BaseException], None] | None = None
         self._in_pass = False
+        # kafkaio.metrics, counted per batch and per request: records, batches and their bytes per
+        # attempt sent (as Java's record-send-total), records sent again after a retriable error,
+        # batches split after MESSAGE_TOO_LARGE, each built batch's compressed/uncompressed size
+        # ratio summed over the batches built, produce requests written
+        self.records_sent = 0
+        self.batches_sent = 0
+        self.bytes_sent = 0
+        self.records_retried = 0
+        self.batches_split = 0
+        self.compression_ratio_total = 0.0
+        self.batches_built = 0
+        self.produce_requests = 0
         accumulator.wakeup = self.wakeup
         accumulator.ship_now = self.ship_now
 
@@ -300,7 +312,7 @@ class Sender:
         """Fail ``batch`` at its delivery timeout, queued or in flight (Java's expiry of both)."""
         last = f"; last error after {batch.attempts} attempt(s): {batch.last_error}" \
             if batch.last_error is not None else ""
-        count = batch.record_count or (batch.builder.record_count if batch.builder is not None else 0)
+        count = batch.records_appended
         where = "in flight, outcome unknown: it may have been written" if in_flight else "queued"
         self._fail(batch, KafkaTimeoutError(
             f"expiring {count} record(s) for {batch.topic}-{batch.partition} ({where}): "
@@ -381,12 +393,15 @@ class Sender:
         idem = self._idem
         if batch.data is None:
             batch.close()
+            uncompressed = batch.builder.estimated_size()
             if idem is not None:
                 seq = idem.assign(batch)
                 batch.data = batch.builder.build(batch.producer_id, batch.producer_epoch, seq)
             else:
                 batch.data = batch.builder.build()
             batch.builder = None
+            self.compression_ratio_total += len(batch.data) / uncompressed
+            self.batches_built += 1
         elif idem is not None and batch.base_sequence < 0:
             # certainly not written, sequenced again after an epoch bump: patch the built header
             seq = idem.assign(batch)
@@ -414,6 +429,10 @@ class Sender:
             return
         for batch in ready:
             self._in_flight_batches[batch] = None
+            self.records_sent += batch.record_count
+            self.bytes_sent += len(batch.data)  # type: ignore[arg-type]
+        self.batches_sent += len(ready)
+        self.produce_requests += 1
         self._in_flight[node] = self._in_flight.get(node, 0) + 1
         if self._start_produce(node, ready):
             return
@@ -646,6 +665,7 @@ class Sender:
             and self.fatal_error is None
         )
         if can_retry:
+            self.records_retried += batch.record_count
             batch.last_error = exc
             delay = self._backoff.backoff_ms(batch.attempts - 1)
             log.debug("retrying %s-%s (attempt %d) in %.0f ms after %r", batch.topic, batch.partition,
@@ -680,6 +700,7 @@ class Sender:
             part.last_error = exc
         # the original batch's future (each record's awaitable) resolves once every part is done
         when_parts_done(parts, lambda: self._acc.complete(batch, SPLIT_BASE_OFFSET, -1))
+        self.batches_split += 1
         log.info("%s-%s: batch of %d records refused with MESSAGE_TOO_LARGE; split into %s and resent",
                  batch.topic, batch.partition, batch.record_count, [p.record_count for p in parts])
         now = _now_ms()

@@ -1,0 +1,133 @@
+"""Each client's snapshot, made from the counters its parts keep (see docs/metrics.md).
+
+The counters are plain attributes of the part that does the work: the sender and the accumulator
+for the producer, the fetcher and the group coordinator for the consumer, the connections and the
+cluster for every client. A :class:`MetricsReader` turns them into a snapshot when asked: rates and
+averages over the last window come from the difference with an earlier reading.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kafkaio.metrics.network import NETWORK_TOTALS, ConnectionTotals, network_metrics, network_totals
+from kafkaio.metrics.snapshot import AdminMetrics, ConsumerMetrics, NetworkMetrics, ProducerMetrics
+from kafkaio.metrics.window import RateWindow
+from kafkaio.structs import TopicPartition
+
+__all__ = ["MetricsReader", "admin_metrics", "admin_reader", "consumer_metrics", "consumer_reader",
+           "producer_metrics", "producer_reader"]
+
+_PRODUCER_TOTALS = 8
+_CONSUMER_TOTALS = 8
+_N = len(NETWORK_TOTALS)
+
+
+class MetricsReader:
+    """One client's readings of its totals: the client's own first, the network's after them."""
+
+    __slots__ = ("_window",)
+
+    def __init__(self, own: int) -> None:
+        self._window = RateWindow(time.monotonic(), own + _N)
+
+    def read(self, own: Sequence[float], cluster: Any
+             ) -> tuple[float, tuple[float, ...], NetworkMetrics]:
+        """Seconds covered, the increase of each of ``own`` over them, and the network snapshot."""
+        live: list[Any] = []
+        totals = ConnectionTotals()
+        if cluster is not None:
+            live = cluster.open_connections()
+            totals = cluster.connection_totals
+        net = network_totals(live, totals)
+        elapsed, delta = self._window.read(time.monotonic(), (*own, *net))
+        k = len(own)
+        return elapsed, delta[:k], network_metrics(live, totals, net, elapsed, delta[k:])
+
+
+def producer_reader() -> MetricsReader:
+    return MetricsReader(_PRODUCER_TOTALS)
+
+
+def consumer_reader() -> MetricsReader:
+    return MetricsReader(_CONSUMER_TOTALS)
+
+
+def producer_metrics(reader: MetricsReader, sender: Any, accumulator: Any, cluster: Any,
+                     buffer_memory: int) -> ProducerMetrics:
+    """``Producer.metrics()`` from its sender, accumulator and cluster (None before start)."""
+    if sender is None or accumulator is None:
+        own: tuple[float, ...] = (0,) * _PRODUCER_TOTALS
+        used = waiting = in_flight = 0
+    else:
+        own = (sender.records_sent, accumulator.records_failed, sender.records_retried,
+               sender.bytes_sent, sender.batches_sent, sender.compression_ratio_total,
+               sender.batches_built, sender.produce_requests)
+        used, waiting, in_flight = (accumulator.memory_used, accumulator.memory_waiters,
+                                    sender.in_flight_requests)
+    elapsed, d, network = reader.read(own, cluster)
+    d_sent, d_failed, d_retried, d_bytes, d_batches, d_ratio, d_built, d_requests = d
+    rate, avg = RateWindow.rate, RateWindow.average
+    return ProducerMetrics(
+        record_send_total=int(own[0]), record_send_rate=rate(elapsed, d_sent),
+        record_error_total=int(own[1]), record_error_rate=rate(elapsed, d_failed),
+        record_retry_total=int(own[2]), record_retry_rate=rate(elapsed, d_retried),
+        byte_total=int(own[3]), byte_rate=rate(elapsed, d_bytes),
+        batch_size_avg=avg(d_bytes, d_batches),
+        compression_rate_avg=avg(d_ratio, d_built),
+        records_per_request_avg=avg(d_sent, d_requests),
+        batch_split_total=0 if sender is None else sender.batches_split,
+        buffer_total_bytes=buffer_memory,
+        buffer_available_bytes=buffer_memory - used,
+        waiting_threads=waiting,
+        requests_in_flight=in_flight,
+        network=network,
+    )
+
+
+def consumer_metrics(reader: MetricsReader, fetcher: Any, coordinator: Any, cluster: Any,
+                     assigned: Sequence[TopicPartition],
+                     lag: Callable[[TopicPartition], int | None]) -> ConsumerMetrics:
+    """``Consumer.metrics()`` from its fetcher, coordinator (None without a group) and cluster
+    (None before start); ``lag`` is ``Consumer.lag``."""
+    f = (0, 0, 0, 0.0) if fetcher is None else (
+        fetcher.records_consumed, fetcher.bytes_consumed, fetcher.fetch_responses,
+        fetcher.fetch_latency_total_s)
+    c = coordinator
+    g = (0, 0.0, 0, 0.0) if c is None else (
+        c.commit_responses, c.commit_latency_total_s, c.rebalances, c.rebalance_latency_total_s)
+    elapsed, d, network = reader.read((*f, *g), cluster)
+    d_records, d_bytes, d_fetches, d_fetch_s, d_commits, d_commit_s, d_rebalances, d_rebalance_s = d
+    rate, avg = RateWindow.rate, RateWindow.average
+    lags: dict[TopicPartition, int] = {}
+    for tp in assigned:
+        n = lag(tp)
+        if n is not None:
+            lags[tp] = n
+    last = None if c is None else c.last_rebalance
+    return ConsumerMetrics(
+        records_consumed_total=int(f[0]), records_consumed_rate=rate(elapsed, d_records),
+        bytes_consumed_total=int(f[1]), bytes_consumed_rate=rate(elapsed, d_bytes),
+        fetch_total=int(f[2]), fetch_rate=rate(elapsed, d_fetches),
+        fetch_latency_avg=avg(d_fetch_s * 1000.0, d_fetches),
+        records_lag_max=max(lags.values(), default=-1),
+        assigned_partitions=len(assigned),
+        commit_total=int(g[0]), commit_rate=rate(elapsed, d_commits),
+        commit_latency_avg=avg(d_commit_s * 1000.0, d_commits),
+        rebalance_total=int(g[2]),
+        failed_rebalance_total=0 if c is None else c.failed_rebalances,
+        rebalance_latency_avg=avg(d_rebalance_s * 1000.0, d_rebalances),
+        last_rebalance_seconds_ago=-1.0 if last is None else time.monotonic() - last,
+        network=network,
+        records_lag=lags,
+    )
+
+
+def admin_reader() -> MetricsReader:
+    return MetricsReader(0)
+
+
+def admin_metrics(reader: MetricsReader, cluster: Any) -> AdminMetrics:
+    """``Admin.metrics()`` from its cluster (None when not started)."""
+    return AdminMetrics(network=reader.read((), cluster)[2])
