@@ -177,3 +177,33 @@ async def test_worker_stops_gracefully_on_sigterm(proxied_bootstrap: str) -> Non
     async with kafkaio.Admin(bootstrap_servers=proxied_bootstrap) as admin:
         committed = await admin.list_consumer_group_offsets(group)
     assert sum(o.offset for o in committed.values()) == 300
+
+
+async def test_prometheus_exporter_serves_the_clients_metrics(proxied_bootstrap: str) -> None:
+    port, topic = _free_port(), f"events-{uuid.uuid4().hex[:8]}"
+    async with kafkaio.Admin(bootstrap_servers=proxied_bootstrap) as admin:
+        await admin.create_topics([kafkaio.NewTopic(topic, 2, 1)], wait_for_leaders=True)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(EXAMPLES / "prometheus_exporter.py"),
+        env=_env(proxied_bootstrap, PORT=str(port), METRICS_TOPIC=topic, RECORDS="200"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/metrics"
+    want = ['kafka_producer_record_send_total{client_id="example-producer"} 200.0',
+            'kafka_consumer_records_consumed_total{client_id="example-consumer"} 200.0',
+            f'kafka_consumer_records_lag{{client_id="example-consumer",partition="0",topic="{topic}"}} 0.0',
+            f'kafka_consumer_records_lag{{client_id="example-consumer",partition="1",topic="{topic}"}} 0.0']
+    try:
+        await _wait_until_serving(url, proc)
+        async with aiohttp.ClientSession() as http:
+            for _ in range(600):
+                async with http.get(url) as resp:
+                    text = await resp.text()
+                if all(line in text.splitlines() for line in want):
+                    break
+                await asyncio.sleep(0.1)
+        missing = [line for line in want if line not in text.splitlines()]
+        assert not missing, f"{missing} not in:\n{text}"
+        assert 'kafka_producer_request_latency_avg{client_id="example-producer"}' in text
+    finally:
+        out = await _stop(proc) if proc.returncode is None else ""
+    assert "exporter stopped" in out
