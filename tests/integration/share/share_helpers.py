@@ -1,0 +1,64 @@
+"""Helpers of the share-group broker tests."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kafkaio import AcknowledgeType, Producer, ShareConsumer, ShareConsumerRecord
+from kafkaio.retry import Deadline
+
+SENTINEL = b"sentinel"
+
+
+async def produce(bootstrap: str, topic: str, count: int, prefix: str = "v") -> list[bytes]:
+    """``count`` records spread over partitions 0 and 1; their values, in order."""
+    values = [f"{prefix}{i}".encode() for i in range(count)]
+    async with Producer(bootstrap_servers=bootstrap, linger_ms=5) as producer:
+        futures = [await producer.send(topic, v, partition=i % 2) for i, v in enumerate(values)]
+        for f in futures:
+            await f
+    return values
+
+
+async def poll_until(consumer: ShareConsumer, count: int, timeout_ms: int = 60000) -> list[ShareConsumerRecord]:
+    """Records from ``consumer`` until at least ``count`` arrived; fails at ``timeout_ms``."""
+    got: list[ShareConsumerRecord] = []
+    deadline = Deadline(timeout_ms)
+    while len(got) < count:
+        assert not deadline.expired, f"{len(got)} of {count} records arrived in {timeout_ms} ms"
+        for records in (await consumer.getmany(timeout_ms=1000)).values():
+            got.extend(records)
+    return got
+
+
+async def left_over(bootstrap: str, topic: str, group: str) -> list[ShareConsumerRecord]:
+    """What the group still delivers before a sentinel produced now to both partitions: records
+    neither accepted nor rejected (records become available in offset order, so any such record
+    comes with or before the sentinel of its partition)."""
+    async with Producer(bootstrap_servers=bootstrap) as producer:
+        for p in (0, 1):
+            await (await producer.send(topic, SENTINEL, partition=p))
+    got: list[ShareConsumerRecord] = []
+    async with ShareConsumer(topic, bootstrap_servers=bootstrap, group_id=group) as consumer:
+        deadline = Deadline(60000)
+        while sum(r.value == SENTINEL for r in got) < 2:
+            assert not deadline.expired, f"the sentinels did not arrive; got {got}"
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                got.extend(records)
+    return [r for r in got if r.value != SENTINEL]
+
+
+async def poll_acking(consumer: ShareConsumer, decide: Callable[[ShareConsumerRecord], AcknowledgeType],
+                      done: Callable[[list[ShareConsumerRecord]], bool],
+                      timeout_ms: int = 60000) -> list[ShareConsumerRecord]:
+    """Poll an explicit-mode consumer, acknowledging each record as ``decide`` says, until
+    ``done(everything so far)``; every delivery is returned, redeliveries included."""
+    got: list[ShareConsumerRecord] = []
+    deadline = Deadline(timeout_ms)
+    while not done(got):
+        assert not deadline.expired, f"not done after {timeout_ms} ms with {len(got)} deliveries"
+        for records in (await consumer.getmany(timeout_ms=1000)).values():
+            for r in records:
+                consumer.acknowledge(r, decide(r))
+            got.extend(records)
+    await consumer.commit()
+    return got
