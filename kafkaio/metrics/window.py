@@ -23,12 +23,15 @@ class RateWindow:
     newest earlier one that is at least ``window_s`` old (or the oldest kept, while the client is
     younger than the window), so a rate covers at least the window once there is one."""
 
-    __slots__ = ("_window", "_readings")
+    __slots__ = ("_window", "_spacing", "_readings")
 
     def __init__(self, start: float, width: int, window_s: float = WINDOW_S) -> None:
         """``start``: when the totals were all zero (the client's start); ``width``: how many
         totals each reading has."""
         self._window = window_s
+        # readings closer together than this are not kept, so that calling metrics() in a loop
+        # keeps at most about 60 of them
+        self._spacing = window_s / 30.0
         self._readings: deque[tuple[float, tuple[float, ...]]] = deque([(start, (0.0,) * width)])
 
     def read(self, now: float, totals: Sequence[float]) -> tuple[float, tuple[float, ...]]:
@@ -40,8 +43,13 @@ class RateWindow:
         while len(readings) > 1 and readings[1][0] <= now - self._window:
             readings.popleft()
         base_t, base = readings[0]
-        readings.append((now, tuple(float(v) for v in totals)))
+        if now - readings[-1][0] >= self._spacing:
+            readings.append((now, tuple(float(v) for v in totals)))
         return now - base_t, tuple(float(v) - b for v, b in zip(totals, base))
+
+    def __len__(self) -> int:
+        """Readings kept."""
+        return len(self._readings)
 
     @staticmethod
     def rate(elapsed: float, delta: float) -> float:

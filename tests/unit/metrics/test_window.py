@@ -43,6 +43,15 @@ def test_a_reading_at_the_same_time_or_earlier_has_rate_zero_not_an_error() -> N
     assert RateWindow.rate(elapsed, delta[0]) == 0.0
 
 
+def test_frequent_readings_are_not_all_kept() -> None:
+    w = RateWindow(start=0.0, width=1, window_s=30.0)
+    for i in range(1, 20_001):   # metrics() called every 5 ms for 100 s
+        elapsed, delta = w.read(i / 200.0, (i,))
+    assert len(w) <= 62
+    # still compared with a reading at least a window old: at most one spacing (1 s) older
+    assert 30.0 <= elapsed <= 31.0 and delta[0] == pytest.approx(elapsed * 200)
+
+
 def test_average_is_nan_without_values_as_in_java() -> None:
     assert RateWindow.average(10.0, 4.0) == 2.5
     assert math.isnan(RateWindow.average(0.0, 0.0))
