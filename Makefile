@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: all venv build broker demo test test-unit test-integration test-uvloop test-pure bench bench-quick wheel clean
+.PHONY: all venv build broker demo test test-unit test-integration test-uvloop test-pure test-matrix bench bench-quick wheel clean
 
 all: build
 
@@ -45,6 +45,15 @@ test-integration: build broker
 
 test-pure: venv
 	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)
+
+# The integration tests against each supported Kafka release in turn (each fetched once from Maven
+# Central); every version runs even when an earlier one failed, and the exit status says if any did.
+KAFKA_MATRIX ?= 3.9.1 4.0.2 4.1.2 4.2.2 4.3.2 4.4.0
+test-matrix: build
+	@status=0; for v in $(KAFKA_MATRIX); do \
+	  echo "== Kafka $$v"; \
+	  KAFKAIO_KAFKA_VERSION=$$v $(PY) -m pytest tests/integration -ra -q $(PYTEST_ARGS) || status=1; \
+	done; exit $$status
 
 bench: build broker
 	$(PY) -m pip install --quiet -e '.[bench]' --no-build-isolation
