@@ -16,8 +16,9 @@ import pytest_asyncio
 from kafkaio.admin import Admin, ConfigResource, ConfigResourceType, NewTopic
 from kafkaio.testing.broker import BrokerLauncherError, LocalKafkaCluster
 
+from share_helpers import LOCK_DURATION_MS
+
 SHARE_KAFKA_VERSION = "4.4.0"
-LOCK_DURATION_MS = 4000
 
 SHARE_BROKER_PROPERTIES = {
     "group.share.min.record.lock.duration.ms": 1000,

@@ -7,6 +7,8 @@ from kafkaio import AcknowledgeType, Producer, ShareConsumer, ShareConsumerRecor
 from kafkaio.retry import Deadline
 
 SENTINEL = b"sentinel"
+LOCK_DURATION_MS = 4000
+"""The acquisition lock of the share tests' broker (``group.share.record.lock.duration.ms``)."""
 
 
 async def produce(bootstrap: str, topic: str, count: int, prefix: str = "v") -> list[bytes]:
