@@ -72,14 +72,26 @@ class CommonConfig:
     sasl_plain_password: str | None = setting(None, "opt_str", "Password for PLAIN and SCRAM (Java: "
                                               "password in sasl.jaas.config).", secret=True, java=None)
     sasl_oauth_token_provider: Any = setting(None, "token_provider", "For OAUTHBEARER: a callable (sync or "
-                                             "async) returning a token, or an object with token().",
+                                             "async) returning a token, or an object with token(). "
+                                             "Built from the sasl_oauthbearer_* settings when they are set.",
                                              secret=True, java=None)
+    sasl_oauthbearer_token_endpoint_url: str | None = setting(
+        None, "opt_str", "For OAUTHBEARER: the OAuth 2 / OpenID Connect token endpoint to get tokens from by "
+        "the client-credentials grant (KIP-768).")
+    sasl_oauthbearer_client_id: str | None = setting(
+        None, "opt_str", "Client id for the token endpoint (librdkafka: sasl.oauthbearer.client.id).",
+        java="sasl.oauthbearer.client.credentials.client.id")
+    sasl_oauthbearer_client_secret: str | None = setting(
+        None, "opt_str", "Client secret for the token endpoint (librdkafka: sasl.oauthbearer.client.secret).",
+        secret=True, java="sasl.oauthbearer.client.credentials.client.secret")
+    sasl_oauthbearer_scope: str | None = setting(None, "opt_str", "Scope to ask the token endpoint for, if any.")
 
     _explicit: InitVar[frozenset[str] | None] = None
     explicit_settings: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
 
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"sasl_plain_password", "ssl_password",
-                                                          "sasl_oauth_token_provider"})
+                                                          "sasl_oauth_token_provider",
+                                                          "sasl_oauthbearer_client_secret"})
 
     # -- construction ---------------------------------------------------------------------
 
@@ -145,14 +157,38 @@ class CommonConfig:
         if self.security_protocol.startswith("SASL_"):
             self._validate_sasl()
 
+    def _validate_oauthbearer(self) -> None:
+        """A token provider, given or built from the token endpoint settings (not both)."""
+        url = self.sasl_oauthbearer_token_endpoint_url
+        if url is None:
+            if self.sasl_oauth_token_provider is None:
+                raise fail("sasl_oauth_token_provider", "required with sasl_mechanism=OAUTHBEARER, or set "
+                           "sasl_oauthbearer_token_endpoint_url with a client id and secret")
+            return
+        from kafkaio.oauth import ClientCredentialsTokenProvider
+
+        given = self.sasl_oauth_token_provider
+        if given is not None and not (isinstance(given, ClientCredentialsTokenProvider)
+                                      and given.token_endpoint_url == url):  # a copy of this config keeps its own
+            raise fail("sasl_oauthbearer_token_endpoint_url", "set it or sasl_oauth_token_provider, not both")
+        if not url.startswith(("https://", "http://")):
+            raise fail("sasl_oauthbearer_token_endpoint_url", f"must be an http(s) URL, not {url!r}")
+        for name in ("sasl_oauthbearer_client_id", "sasl_oauthbearer_client_secret"):
+            if not getattr(self, name):
+                raise fail(name, "required with sasl_oauthbearer_token_endpoint_url")
+        if given is None:
+            provider = ClientCredentialsTokenProvider(
+                url, self.sasl_oauthbearer_client_id, self.sasl_oauthbearer_client_secret,  # type: ignore[arg-type]
+                self.sasl_oauthbearer_scope)
+            object.__setattr__(self, "sasl_oauth_token_provider", provider)
+
     def _validate_sasl(self) -> None:
         mech = self.sasl_mechanism
         if mech == "GSSAPI":
             raise fail("sasl_mechanism", "GSSAPI (Kerberos, the Java default) is not supported by kafkaio; "
                         f"set it to one of {', '.join(SUPPORTED_SASL_MECHANISMS)}")
         if mech == "OAUTHBEARER":
-            if self.sasl_oauth_token_provider is None:
-                raise fail("sasl_oauth_token_provider", "required with sasl_mechanism=OAUTHBEARER")
+            self._validate_oauthbearer()
             return
         if not self.sasl_plain_username:
             raise fail("sasl_plain_username", f"required with sasl_mechanism={mech}")

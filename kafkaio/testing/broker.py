@@ -402,6 +402,8 @@ class LocalKafkaCluster:
     address on its first client listener (e.g. a fault proxy in front of it) while it keeps
     listening on its own port (:attr:`BrokerInfo.port`). ``racks``: one ``broker.rack`` per node,
     in node order (for rack-aware assignment and fetching from the closest replica).
+    ``jvm_properties``: Java system properties for every node (``-Dkey=value``), for settings Kafka
+    reads only from there (e.g. ``org.apache.kafka.sasl.oauthbearer.allowed.urls``).
     """
 
     def __init__(
@@ -419,12 +421,14 @@ class LocalKafkaCluster:
         base_dir: str | os.PathLike[str] | None = None,
         start_timeout: float = 240.0,  # generous: JVM start on a loaded 2-core machine takes minutes
         racks: Sequence[str] | None = None,
+        jvm_properties: Mapping[str, str] | None = None,
     ) -> None:
         if brokers < 1:
             raise BrokerLauncherError("a cluster needs at least one broker")
         if racks is not None and len(racks) != brokers:
             raise BrokerLauncherError(f"racks names one rack per broker: {brokers} broker(s), {len(racks)} rack(s)")
         self.racks = tuple(racks) if racks is not None else None
+        self.jvm_properties = dict(jvm_properties or {})
         listeners = tuple(name.upper() for name in listeners)
         unknown = [name for name in listeners if name not in CLIENT_LISTENERS]
         if not listeners or unknown or len(set(listeners)) != len(listeners):
@@ -685,6 +689,7 @@ class LocalKafkaCluster:
             f"-Dlog4j2.configurationFile={broker.directory / 'log4j2.properties'}",
             f"-Dlog4j.configuration=file:{broker.directory / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={broker.log_file.parent}",
+            *(f"-D{k}={v}" for k, v in self.jvm_properties.items()),
             "-cp",
             f"{self._libs}/*",
             main,
