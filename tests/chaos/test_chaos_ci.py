@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kafkaio.testing.chaos.runner import BROKER_PROPERTIES, CI_SEEDS, Proxied, format_report, run_schedule
+from kafkaio.testing.chaos.runner import (BROKER_PROPERTIES, CI_SEEDS, CI_SEEDS_THREE_BROKERS, Proxied, format_report,
+                                          proxied, run_schedule)
 from kafkaio.testing.chaos.schedule import generate
 
 pytestmark = [pytest.mark.integration, pytest.mark.proxied_broker(broker_properties=BROKER_PROPERTIES)]
@@ -26,4 +27,14 @@ async def test_ci_schedule_keeps_every_rule(proxied_broker, workload: str, seed:
     if workload == "ctp":
         assert any(e["op"] == "txn" and e["outcome"] == "ok" for e in result.history)
     assert result.java_checked == java
+    assert not result.violations, format_report(result)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("workload", "seed", "duration"), CI_SEEDS_THREE_BROKERS,
+                         ids=[f"{w}-{s}-3brokers" for w, s, _ in CI_SEEDS_THREE_BROKERS])
+async def test_three_broker_schedule_keeps_every_rule(workload: str, seed: int, duration: float, tmp_path) -> None:
+    async with proxied(3) as system:
+        result = await run_schedule(generate(seed, workload, duration, brokers=3), system, out_dir=tmp_path)
+    assert sum(result.injected.values()) > 0 and result.verified > 0
     assert not result.violations, format_report(result)

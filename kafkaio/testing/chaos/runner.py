@@ -31,7 +31,7 @@ from kafkaio.testing.chaos.readback import java_read_topic, read_commits, read_t
 from kafkaio.testing.chaos.schedule import Schedule, generate
 from kafkaio.testing.chaos.workloads import CtpWorkload, GroupWorkload, ProducerWorkload, TxnWorkload
 
-__all__ = ["CI_SEEDS", "Proxied", "RunResult", "Summary", "format_report", "proxied", "run_many", "run_schedule"]
+__all__ = ["CI_SEEDS", "CI_SEEDS_THREE_BROKERS", "Proxied", "RunResult", "Summary", "format_report", "proxied", "run_many", "run_schedule"]
 
 # The fixed schedules of the CI mode (part of `make test`): a few minutes in all on a small machine.
 CI_SEEDS: tuple[tuple[str, int, float], ...] = (
@@ -39,6 +39,9 @@ CI_SEEDS: tuple[tuple[str, int, float], ...] = (
     # cooperative-sticky; processors killed, paused past the session and restarted
     ("ctp", 52, 25.0),
 )
+# Three-broker schedules of the CI mode (a cluster of their own; leaders move under the faults).
+# ctp 333003712 is the schedule that found the generation carried by group_metadata() (docs/chaos.md).
+CI_SEEDS_THREE_BROKERS: tuple[tuple[str, int, float], ...] = (("ctp", 333003712, 20.0),)
 
 # Broker settings that make a run cheaper: one partition of __consumer_offsets (read back whole) and
 # of __transaction_state (created on the first transactional producer: 50 partitions take seconds).
