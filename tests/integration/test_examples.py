@@ -207,3 +207,38 @@ async def test_prometheus_exporter_serves_the_clients_metrics(proxied_bootstrap:
     finally:
         out = await _stop(proc) if proc.returncode is None else ""
     assert "exporter stopped" in out
+
+
+async def test_processing_app_orders_per_customer_and_dead_letters(proxied_bootstrap: str) -> None:
+    port, topic = _free_port(), f"orders-{uuid.uuid4().hex[:8]}"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(EXAMPLES / "processing_app.py"),
+        env=_env(proxied_bootstrap, PORT=str(port), ORDERS_TOPIC=topic),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    customers, per_customer = 20, 15
+    declined = {(c, s) for c in range(customers) for s in range(per_customer) if (c + s) % 25 == 0}
+    try:
+        await _wait_until_serving(f"{base}/healthz", proc)
+
+        async def orders_of(http: aiohttp.ClientSession, c: int) -> None:
+            for s in range(per_customer):   # one customer's orders in sequence: their order in the log
+                order = {"id": c * 100 + s, "customer": f"c{c}", "seq": s, "decline": (c, s) in declined}
+                async with http.post(f"{base}/orders", json=order) as resp:
+                    assert resp.status == 200, await resp.text()
+
+        async with aiohttp.ClientSession() as http:
+            await asyncio.gather(*(orders_of(http, c) for c in range(customers)))
+            for _ in range(600):
+                async with http.get(f"{base}/stats") as resp:
+                    stats = await resp.json()
+                if stats["handled"] + stats["dead_lettered"] >= customers * per_customer:
+                    break
+                await asyncio.sleep(0.1)
+    finally:
+        out = await _stop(proc, reraises=True) if proc.returncode is None else ""
+    total = customers * per_customer
+    assert f"stopped: {total - len(declined)} orders handled, {len(declined)} dead-lettered, 0 out of order" in out, out
+    dead = await _read_topic(proxied_bootstrap, f"{topic}-dlt", len(declined))
+    assert sorted(json.loads(r.value)["id"] for r in dead) == sorted(c * 100 + s for c, s in declined)
+    assert all(dict(r.headers)["kafkaio-original-topic"] == topic.encode() for r in dead)

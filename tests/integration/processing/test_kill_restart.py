@@ -49,7 +49,7 @@ async def wait_handled(out: Path, count: int, proc: asyncio.subprocess.Process) 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
 async def test_restart_skips_no_record(kill: signal.Signals, bootstrap_servers: str, topic_factory,
                                        tmp_path: Path) -> None:
     topic = await topic_factory(partitions=PARTITIONS)
