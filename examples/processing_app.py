@@ -88,8 +88,8 @@ def create_app(bootstrap: str) -> FastAPI:
             await task
             await consumer.stop()
             await producer.close()
-            stats = processor.stats()
-            print(f"stopped: {handler.handled} orders handled, {stats.dead_lettered} dead-lettered, "
+            metrics = processor.metrics()
+            print(f"stopped: {handler.handled} orders handled, {metrics.dead_letter_total} dead-lettered, "
                   f"{handler.out_of_order} out of order", flush=True)
 
     app = FastAPI(lifespan=lifespan)
@@ -105,9 +105,9 @@ def create_app(bootstrap: str) -> FastAPI:
 
     @app.get("/stats")
     async def stats() -> dict[str, int]:
-        s = state["processor"].stats()
-        return {"handled": state["handler"].handled, "dead_lettered": s.dead_lettered,
-                "in_flight": s.in_flight, "out_of_order": state["handler"].out_of_order}
+        m = state["processor"].metrics()
+        return {"handled": state["handler"].handled, "dead_lettered": m.dead_letter_total,
+                "in_flight": m.in_flight, "out_of_order": state["handler"].out_of_order}
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

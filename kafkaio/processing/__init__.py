@@ -10,7 +10,7 @@ from kafkaio.processing.dedup import DedupGuard, DedupStore, InMemoryLRUStore
 from kafkaio.processing.ordering import Ordering
 from kafkaio.processing.processor import OnRevoke, Processor, ProcessorState
 from kafkaio.processing.retry_policy import RetryPolicy
-from kafkaio.processing.stats import ProcessorStats
+from kafkaio.processing.metrics import ProcessorMetrics
 
 __all__ = ["DedupGuard", "DedupStore", "InMemoryLRUStore", "OnRevoke", "Ordering", "Origin", "Processor",
-           "ProcessorState", "ProcessorStats", "RetryPolicy", "origin_of"]
+           "ProcessorState", "ProcessorMetrics", "RetryPolicy", "origin_of"]

@@ -27,7 +27,7 @@ from kafkaio.processing.dead_letter import Origin, forward_headers, origin_of
 from kafkaio.processing.dedup import DedupGuard
 from kafkaio.processing.ordering import KeyedQueue, Ordering, ordering_key
 from kafkaio.processing.retry_policy import Outcome, RetryPolicy
-from kafkaio.processing.stats import ProcessorStats
+from kafkaio.processing.metrics import ProcessorMetrics
 from kafkaio.processing.watermark import PartitionWatermark
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
@@ -516,7 +516,7 @@ class Processor:
 
     # -- introspection ---------------------------------------------------------------------------
 
-    def stats(self) -> ProcessorStats:
+    def metrics(self) -> ProcessorMetrics:
         lag: dict[TopicPartition, int] = {}
         for tp, part in self._parts.items():
             wm = part.watermark.watermark
@@ -524,12 +524,12 @@ class Processor:
             if wm is not None and hw is not None:
                 lag[tp] = max(0, hw - wm)
         c = self._counts
-        return ProcessorStats(
+        return ProcessorMetrics(
             in_flight=self._queue.running, buffered_records=self._bp.records, buffered_bytes=self._bp.bytes,
-            handled=c["handled"], failed_attempts=c["failed_attempts"], retried_in_place=c["retried_in_place"],
-            sent_to_retry_topics=c["sent_to_retry_topics"], dead_lettered=c["dead_lettered"],
-            skipped_done=c["skipped_done"], skipped_duplicates=c["skipped_duplicates"],
-            paused_partitions=len(self._paused), watermark_lag=lag)
+            handled_total=c["handled"], failed_attempts_total=c["failed_attempts"],
+            retries_in_place_total=c["retried_in_place"], retry_topic_sends_total=c["sent_to_retry_topics"],
+            dead_letter_total=c["dead_lettered"], skipped_done_total=c["skipped_done"],
+            skipped_duplicates_total=c["skipped_duplicates"], paused_partitions=len(self._paused), watermark_lag=lag)
 
 
 class _Listener(ConsumerRebalanceListener):

@@ -60,7 +60,7 @@ async def test_order_per_key_and_exactly_once_on_100k_records(bootstrap_servers:
             await asyncio.wait_for(finished.wait(), 240)
             await proc.stop()
             await runner
-        assert proc.stats().handled == N_RECORDS
+        assert proc.metrics().handled_total == N_RECORDS
         tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
         ends = await consumer.end_offsets(tps)
     assert not errors, errors[:10]

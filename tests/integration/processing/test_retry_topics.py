@@ -69,11 +69,11 @@ async def test_fail_k_times_ends_in_success_or_dead_letter_exactly_once(bootstra
         async with Processor(consumer, handler, topics=[topic], retry=policy, producer=producer) as proc:
             runner = asyncio.create_task(proc.run())
             deadline = time.monotonic() + 120
-            while len(succeeded) + proc.stats().dead_lettered < N and time.monotonic() < deadline:
+            while len(succeeded) + proc.metrics().dead_letter_total < N and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
             await proc.stop()
             await runner
-        stats = proc.stats()
+        metrics = proc.metrics()
 
     dead: dict[int, dict[str, bytes]] = {}
     async with consumer_for(bootstrap_servers, f"{group}-check") as reader:
@@ -90,8 +90,8 @@ async def test_fail_k_times_ends_in_success_or_dead_letter_exactly_once(bootstra
     assert set(dead) == expect_dead
     for ident in range(N):
         assert calls[ident] == min(failures_of(ident) + 1, TRIES), ident
-    assert stats.dead_lettered == len(expect_dead)
-    assert stats.retried_in_place > 0 and stats.sent_to_retry_topics > 0
+    assert metrics.dead_letter_total == len(expect_dead)
+    assert metrics.retries_in_place_total > 0 and metrics.retry_topic_sends_total > 0
     for ident, headers in dead.items():
         partition, offset = where[ident]
         assert headers[h.ORIGINAL_TOPIC] == topic.encode()
