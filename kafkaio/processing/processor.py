@@ -10,6 +10,7 @@ The pure parts are in their own modules: :mod:`.ordering` (which records may run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import functools
 import heapq
@@ -175,8 +176,10 @@ class Processor:
         self._delay_paused: set[TopicPartition] = set()
         self._paused: set[TopicPartition] = set()              # what this processor told the consumer
         self._commit_lock = asyncio.Lock()
+        self._commit_task: asyncio.Task[None] | None = None     # the periodic commits
         self._failure: BaseException | None = None
         self._stop_requested = asyncio.Event()
+        self._room = asyncio.Event()        # set when the buffer drained to half: worth polling again
         self._stopped = asyncio.Event()
         self._counts: Counter[str] = Counter()
 
@@ -206,17 +209,24 @@ class Processor:
         is raised here after the in-flight records finished and the watermarks were committed)."""
         self._set_state(ProcessorState.RUNNING)
         self._subscribe()
-        commit_task = asyncio.create_task(self._commit_loop(), name="kafkaio-processor-commit")
+        self._start_periodic_commits()
         consumer = self._consumer
         try:
             while not self._stop_requested.is_set() and self._failure is None:
+                if self._bp.records * 4 >= self._bp.max_records * 3:
+                    # Plenty to do: a poll now would return a record or two at a time. Wait until
+                    # half is done (or poll_timeout_ms, so polling, and with it the consumer's
+                    # max_poll_interval_ms, goes on).
+                    self._room.clear()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._room.wait(), self._poll_timeout_ms / 1000.0)
                 self._apply_pauses()
                 batch = await consumer.getmany(timeout_ms=self._poll_timeout_ms, max_records=self._bp.room())
                 if batch:
                     await self._accept(batch)
         finally:
-            commit_task.cancel()
-            await asyncio.gather(commit_task, return_exceptions=True)
+            self._set_state(ProcessorState.STOPPING)   # before anything awaits: no periodic commit restarts
+            await self._stop_periodic_commits()
             await self._shutdown()
         if self._failure is not None:
             raise self._failure
@@ -317,8 +327,8 @@ class Processor:
         self._pump()
 
     def _apply_pauses(self) -> None:
-        self._bp.update()
         assigned = self._consumer.assignment()
+        self._bp.update(assigned)
         want = (self._bp.paused | self._delay_paused) & assigned
         pause, resume = want - self._paused, (self._paused - want) & assigned
         if pause:
@@ -332,9 +342,10 @@ class Processor:
     def _pump(self) -> None:
         if self._stop_requested.is_set():
             return
+        loop = asyncio.get_running_loop()
         while (item := self._queue.take()) is not None:
             key, work = item
-            task = asyncio.get_running_loop().create_task(self._execute(work))
+            task = loop.create_task(self._execute(work))
             work.part.tasks.add(task)
             task.add_done_callback(functools.partial(self._finished, key, work))
 
@@ -343,6 +354,8 @@ class Processor:
         part.tasks.discard(task)
         self._queue.finish(key)
         self._bp.remove(part.tp, work.size)
+        if self._bp.records * 2 <= self._bp.max_records:
+            self._room.set()
         if not task.cancelled():
             exc = task.exception()
             if exc is None:
@@ -427,21 +440,24 @@ class Processor:
                 out[part] = (wm, meta)
         return out
 
-    async def _commit(self, parts: list[_Partition], lock_wait: float | None = None) -> None:
-        """Commit the watermarks of ``parts`` that moved; a commit refused because of a rebalance is
-        logged (the revocation commits what matters).
+    def _start_periodic_commits(self) -> None:
+        if self._state is ProcessorState.RUNNING and self._commit_task is None:
+            self._commit_task = asyncio.get_running_loop().create_task(
+                self._commit_loop(), name="kafkaio-processor-commit")
 
-        Commits go one at a time, so that a later watermark is never overtaken by an earlier one.
-        A revocation waits at most ``lock_wait`` for the commit before it: that one may itself be
-        waiting for the rebalance, which cannot complete before the revocation returns.
-        """
-        lock = self._commit_lock
-        try:
-            await asyncio.wait_for(lock.acquire(), lock_wait)
-            locked = True
-        except asyncio.TimeoutError:
-            locked = False
-        try:
+    async def _stop_periodic_commits(self) -> None:
+        """Cancel the periodic commits, including one under way: a commit that waits for a retry
+        would otherwise be sent after the revocation's, and move the committed offset back."""
+        task, self._commit_task = self._commit_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _commit(self, parts: list[_Partition]) -> None:
+        """Commit the watermarks of ``parts`` that moved, one commit at a time (so a later
+        watermark is never overtaken by an earlier one); a commit refused because of a rebalance
+        is logged (the revocation commits what matters)."""
+        async with self._commit_lock:
             wanted = self._offsets(parts)
             if not wanted:
                 return
@@ -453,9 +469,6 @@ class Processor:
                 return
             for part, done in wanted.items():
                 part.committed = done
-        finally:
-            if locked:
-                lock.release()
 
     # -- rebalances and stopping -----------------------------------------------------------------
 
@@ -488,13 +501,16 @@ class Processor:
             if late:
                 await asyncio.wait(late)
         if commit and parts:
-            await self._commit(parts, lock_wait=1.0)
+            await self._stop_periodic_commits()
+            try:
+                await self._commit(parts)
+            finally:
+                self._start_periodic_commits()
         self._bp.forget(tps)
         self._delay_paused -= tps
         self._paused -= tps
 
     async def _shutdown(self) -> None:
-        self._set_state(ProcessorState.STOPPING)
         self._stop_requested.set()
         try:
             if self._delay_timer is not None:

@@ -26,7 +26,7 @@ PARTITIONS = 6
 
 class Member:
     def __init__(self, name: str, bootstrap: str, group: str, topic: str, strategy: str,
-                 log: list[tuple[bytes, int, str]], rng: random.Random) -> None:
+                 log: list[tuple[bytes, int, str, int, int]], rng: random.Random) -> None:
         self.name = name
         self.log = log
         self.rng = rng
@@ -39,7 +39,7 @@ class Member:
     async def handle(self, record: kafkaio.ConsumerRecord) -> None:
         if self.rng.random() < 0.3:
             await asyncio.sleep(self.rng.random() * 0.004)
-        self.log.append((record.key, int(record.value), self.name))
+        self.log.append((record.key, int(record.value), self.name, record.partition, record.offset))
 
     async def start(self) -> None:
         await self.consumer.start()
@@ -66,7 +66,7 @@ async def test_members_join_and_leave_order_and_watermarks_hold(strategy: str, b
     topic = await topic_factory(partitions=PARTITIONS)
     await produce_keyed(bootstrap_servers, topic, N, KEYS)
     group = f"rebal-{uuid.uuid4().hex[:8]}"
-    log: list[tuple[bytes, int, str]] = []
+    log: list[tuple[bytes, int, str, int, int]] = []
     rng = random.Random(9)
     backwards: list[str] = []
     watching = True
@@ -101,10 +101,13 @@ async def test_members_join_and_leave_order_and_watermarks_hold(strategy: str, b
 
     per_key: dict[bytes, list[int]] = {}
     handlers: dict[bytes, set[str]] = {}
-    for key, seq, name in log:
+    by_offset: dict[tuple[int, int], list[str]] = {}
+    for key, seq, name, partition, offset in log:
         per_key.setdefault(key, []).append(seq)
         handlers.setdefault(key, set()).add(name)
-    assert len(log) == N, f"{len(log) - N} records handled twice"
+        by_offset.setdefault((partition, offset), []).append(name)
+    twice = {o: names for o, names in by_offset.items() if len(names) > 1}
+    assert not twice, f"handled twice (partition, offset: by): {sorted(twice.items())[:20]}"
     for key, seqs in per_key.items():
         assert seqs == list(range(N // KEYS)), f"{key!r}: {seqs[:20]}..."
     assert any(len(names) > 1 for names in handlers.values()), "no key changed hands"

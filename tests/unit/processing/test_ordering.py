@@ -60,15 +60,22 @@ def test_ordering_keys() -> None:
     assert ordering_key(Ordering.NONE, TP0, b"k", 1) != ordering_key(Ordering.NONE, TP0, b"k", 2)
 
 
-def test_backpressure_pauses_the_partitions_ahead_and_resumes_below_half() -> None:
-    bp = Backpressure(max_records=4, max_bytes=10**6)
-    for _ in range(4):
+def test_backpressure_pauses_a_partition_at_its_share_and_resumes_at_half() -> None:
+    bp = Backpressure(max_records=8, max_bytes=10**6)
+    both = {TP0, TP1}
+    for _ in range(3):
         bp.add(TP0, 10)
-    assert bp.update() == ({TP0}, set())
-    assert bp.room() == 1
+    assert bp.update(both) == (set(), set())
+    bp.add(TP0, 10)                          # TP0 holds its share (4 of 8): ahead
+    assert bp.update(both) == ({TP0}, set())
+    assert bp.room() == 4                    # TP1 may still take the rest
     bp.remove(TP0, 10)
-    assert bp.update() == (set(), set())   # above half: stays paused
+    assert bp.update(both) == (set(), set())  # above half its share: stays paused
     bp.remove(TP0, 10)
-    assert bp.update() == (set(), {TP0})
-    bp.add(TP1, 10**6)                      # bytes bound: both partitions hold records
-    assert bp.update() == ({TP0, TP1}, set())
+    assert bp.update(both) == (set(), {TP0})
+    bp.add(TP1, 10**6 // 2)                  # bytes: TP1 holds its share of them
+    assert bp.update(both) == ({TP1}, set())
+    assert bp.update({TP0}) == (set(), set())  # TP1 no longer assigned: not decided here
+    for _ in range(20):
+        bp.add(TP0, 1)
+    assert bp.room() == 1                    # never 0: polling goes on
