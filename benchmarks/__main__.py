@@ -11,13 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import charts, codec, consume, environment, latency, produce, report
+from benchmarks import charts, codec, consume, environment, latency, processing, produce, report
 from benchmarks.aggregate import group
 from benchmarks.clients import CLIENTS
 from benchmarks.runner import REPO_ROOT, Outcome
 from benchmarks.schedule import Plan
 
-SCENARIOS = ("produce", "consume", "latency", "codec")
+SCENARIOS = ("produce", "consume", "latency", "codec", "processing")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -80,6 +80,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
     fillers: dict[str, str] = {}
     codec_rows: list[dict] = []
     codec_error = None
+    processing_rows: list[dict] = []
+    processing_error = None
     with environment.broker() as broker:
         print(f"broker: {broker.description} at {broker.bootstrap}", file=sys.stderr, flush=True)
         plan = Plan(bootstrap=broker.bootstrap, records=records, latency_records=latency_records,
@@ -99,6 +101,9 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
                 outcomes += consumed
             if "latency" in args.scenarios:
                 outcomes += latency.run(plan, topics)
+            if "processing" in args.scenarios:
+                processing_rows, processing_error = processing.run(broker.bootstrap, topics, quick,
+                                                                   plan.partitions, args.timeout)
     if "codec" in args.scenarios:
         codec_rows, codec_error = codec.run(quick)
         print(f"codec: {'FAILED: ' + codec_error if codec_error else 'done'}", file=sys.stderr, flush=True)
@@ -110,6 +115,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
         "machine": environment.machine(), "load": [load_start, _load()],
         "fillers": fillers, "codec_ran": "codec" in args.scenarios, "codec": codec_rows,
         "codec_error": codec_error, "outcomes": [o.to_dict() for o in outcomes],
+        "processing_ran": "processing" in args.scenarios, "processing": processing_rows,
+        "processing_error": processing_error,
     }
 
 
@@ -124,6 +131,8 @@ def write_report(saved: dict, output: Path, results_dir: Path) -> None:
         records=saved["records"], latency_records=saved["latency_records"], repeat=saved["repeat"],
         record_size=saved["record_size"], partitions=saved["partitions"], rows=rows,
         codec_rows=saved["codec"], codec_error=saved["codec_error"], codec_ran=saved["codec_ran"],
+        processing_rows=saved.get("processing", []), processing_error=saved.get("processing_error"),
+        processing_ran=saved.get("processing_ran", False),
         fillers=saved["fillers"], charts=[os.path.relpath(p, output.parent) for p in chart_files],
         load=tuple(saved["load"]))
     output.write_text(report.render(rep))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks import codec
+from benchmarks import codec, processing
 from benchmarks.aggregate import BATCH_API, PER_RECORD_API, Row, find, ratio
 from benchmarks.clients import ASYNCIO_CLIENTS
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
@@ -30,6 +30,9 @@ class Report:
     codec_rows: list[dict[str, Any]] = field(default_factory=list)
     codec_error: str | None = None
     codec_ran: bool = False
+    processing_rows: list[dict[str, Any]] = field(default_factory=list)
+    processing_error: str | None = None
+    processing_ran: bool = False
     fillers: dict[str, str] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
     load: tuple[str, str] = ("", "")
@@ -266,6 +269,18 @@ def render(rep: Report) -> str:
                 theirs = r.get("aiokafka")
                 a(f"| {r['codec']} | {r['op']} | {_num(r['kafkaio'])} | {_num(theirs)} | "
                   f"{_x(theirs / r['kafkaio'] if theirs else None)} |")
+        a("")
+    if rep.processing_ran:
+        a("## Processing")
+        a("")
+        a(f"`benchmarks/processing.py`: kafkaio's `Processor` against aiokafka's serial loop on "
+          f"{rep.partitions} partitions ({processing.PARAMETERS}).")
+        a("")
+        if rep.processing_error:
+            a(f"**failed**: {_cell(rep.processing_error)}")
+            a("")
+        if rep.processing_rows:
+            L.extend(processing.table(rep.processing_rows))
         a("")
     if rep.charts:
         a("## Charts")
