@@ -100,13 +100,18 @@ async def _read_topic(bootstrap: str, topic: str, want: int) -> list[kafkaio.Con
     return out
 
 
-async def test_fastapi_app_under_1000_requests(proxied_bootstrap: str) -> None:
-    port, topic = _free_port(), f"orders-{uuid.uuid4().hex[:8]}"
+async def _start_orders_app(script: str, bootstrap: str, topic: str) -> tuple[asyncio.subprocess.Process, str]:
+    """An orders web app of examples/ on a free port, with its topic: (process, base URL)."""
+    port = _free_port()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(EXAMPLES / "fastapi_app.py"),
-        env=_env(proxied_bootstrap, PORT=str(port), ORDERS_TOPIC=topic),
+        sys.executable, str(EXAMPLES / script), env=_env(bootstrap, PORT=str(port), ORDERS_TOPIC=topic),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}"
+
+
+async def test_fastapi_app_under_1000_requests(proxied_bootstrap: str) -> None:
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    proc, base = await _start_orders_app("fastapi_app.py", proxied_bootstrap, topic)
     try:
         await _wait_until_serving(f"{base}/healthz", proc)
         gate = asyncio.Semaphore(50)
@@ -210,12 +215,8 @@ async def test_prometheus_exporter_serves_the_clients_metrics(proxied_bootstrap:
 
 
 async def test_processing_app_orders_per_customer_and_dead_letters(proxied_bootstrap: str) -> None:
-    port, topic = _free_port(), f"orders-{uuid.uuid4().hex[:8]}"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(EXAMPLES / "processing_app.py"),
-        env=_env(proxied_bootstrap, PORT=str(port), ORDERS_TOPIC=topic),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    topic = f"orders-{uuid.uuid4().hex[:8]}"
+    proc, base = await _start_orders_app("processing_app.py", proxied_bootstrap, topic)
     customers, per_customer = 20, 15
     declined = {(c, s) for c in range(customers) for s in range(per_customer) if (c + s) % 25 == 0}
     try:
