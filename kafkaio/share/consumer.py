@@ -68,6 +68,7 @@ class ShareConsumer:
         self._fetcher: ShareFetcher | None = None
         self._delivered: dict[tuple[str, int, int], ShareConsumerRecord] = {}
         self._ack_callback: AckCallback | None = None
+        self._commits: set[asyncio.Task[dict[TopicPartition, KafkaError | None]]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = False
         self._closed = False
@@ -155,9 +156,11 @@ class ShareConsumer:
             self._closed = True
             return
         check_loop(self._loop, "share consumer")
+        deadline = Deadline(self._config.default_api_timeout_ms if timeout_ms is None else timeout_ms)
+        if self._commits:  # commit_async() tasks end before the sessions close
+            await asyncio.wait(list(self._commits), timeout=deadline.remaining())
         self._running = False
         self._closed = True
-        deadline = Deadline(self._config.default_api_timeout_ms if timeout_ms is None else timeout_ms)
         assert self._fetcher is not None and self._heartbeat is not None and self._cluster is not None
         try:
             self._acknowledge_implicitly()
@@ -320,7 +323,10 @@ class ShareConsumer:
     def commit_async(self) -> asyncio.Task[dict[TopicPartition, KafkaError | None]]:
         """Start :meth:`commit` in the background; the task's result is its outcome."""
         self._check_running()
-        return asyncio.get_running_loop().create_task(self.commit())
+        task = asyncio.get_running_loop().create_task(self.commit())
+        self._commits.add(task)
+        task.add_done_callback(self._commits.discard)
+        return task
 
     def processing(self, record: ShareConsumerRecord, **options: Any) -> AbstractAsyncContextManager[ShareConsumerRecord]:
         """``async with consumer.processing(record):`` accepts on success, releases on an exception

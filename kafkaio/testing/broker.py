@@ -404,6 +404,8 @@ class LocalKafkaCluster:
     in node order (for rack-aware assignment and fetching from the closest replica).
     ``jvm_properties``: Java system properties for every node (``-Dkey=value``), for settings Kafka
     reads only from there (e.g. ``org.apache.kafka.sasl.oauthbearer.allowed.urls``).
+    ``features={"share.version": 0}``: feature levels finalized when the storage is formatted
+    (``kafka-storage format --feature``), instead of the release's defaults.
     """
 
     def __init__(
@@ -422,6 +424,7 @@ class LocalKafkaCluster:
         start_timeout: float = 240.0,  # generous: JVM start on a loaded 2-core machine takes minutes
         racks: Sequence[str] | None = None,
         jvm_properties: Mapping[str, str] | None = None,
+        features: Mapping[str, int] | None = None,
     ) -> None:
         if brokers < 1:
             raise BrokerLauncherError("a cluster needs at least one broker")
@@ -429,6 +432,7 @@ class LocalKafkaCluster:
             raise BrokerLauncherError(f"racks names one rack per broker: {brokers} broker(s), {len(racks)} rack(s)")
         self.racks = tuple(racks) if racks is not None else None
         self.jvm_properties = dict(jvm_properties or {})
+        self.features = dict(features or {})
         listeners = tuple(name.upper() for name in listeners)
         unknown = [name for name in listeners if name not in CLIENT_LISTENERS]
         if not listeners or unknown or len(set(listeners)) != len(listeners):
@@ -701,6 +705,8 @@ class LocalKafkaCluster:
         procs = []
         for broker in self.brokers:
             args = ["format", "-t", self.cluster_id, "-c", str(broker.config_file)]
+            for name, level in self.features.items():
+                args += ["--feature", f"{name}={level}"]
             if any(name.startswith("SASL_") for name in self.listeners):
                 for user, password in self.users.items():
                     for mech in ("SCRAM-SHA-256", "SCRAM-SHA-512"):

@@ -14,11 +14,9 @@ import pytest
 import pytest_asyncio
 
 from kafkaio.admin import Admin, ConfigResource, ConfigResourceType, NewTopic
-from kafkaio.testing.broker import BrokerLauncherError, LocalKafkaCluster
+from kafkaio.testing.broker import LocalKafkaCluster
 
-from share_helpers import LOCK_DURATION_MS
-
-SHARE_KAFKA_VERSION = "4.4.0"
+from share_helpers import LOCK_DURATION_MS, running_cluster
 
 SHARE_BROKER_PROPERTIES = {
     "group.share.min.record.lock.duration.ms": 1000,
@@ -36,15 +34,8 @@ SHARE_BROKER_PROPERTIES = {
 @pytest.fixture(scope="session")
 def share_cluster() -> Iterator[LocalKafkaCluster]:
     """One Kafka 4.4.0 node with share groups enabled (the release's default) and short timeouts."""
-    cluster = LocalKafkaCluster(brokers=1, version=SHARE_KAFKA_VERSION, broker_properties=SHARE_BROKER_PROPERTIES)
-    try:
-        cluster.start()
-    except BrokerLauncherError as exc:
-        pytest.fail(f"cannot start the Kafka {SHARE_KAFKA_VERSION} broker: {exc}", pytrace=False)
-    try:
+    with running_cluster(broker_properties=SHARE_BROKER_PROPERTIES) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="session")

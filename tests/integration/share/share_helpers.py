@@ -1,14 +1,34 @@
 """Helpers of the share-group broker tests."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
 
 from kafkaio import AcknowledgeType, Producer, ShareConsumer, ShareConsumerRecord
 from kafkaio.retry import Deadline
+from kafkaio.testing.broker import BrokerLauncherError, LocalKafkaCluster
 
 SENTINEL = b"sentinel"
 LOCK_DURATION_MS = 4000
 """The acquisition lock of the share tests' broker (``group.share.record.lock.duration.ms``)."""
+SHARE_KAFKA_VERSION = "4.4.0"
+
+
+@contextmanager
+def running_cluster(**kwargs: Any) -> Iterator[LocalKafkaCluster]:
+    """A one-node Kafka 4.4.0 cluster (``kwargs`` for :class:`LocalKafkaCluster`) for the block."""
+    cluster = LocalKafkaCluster(brokers=1, version=SHARE_KAFKA_VERSION, **kwargs)
+    try:
+        cluster.start()
+    except BrokerLauncherError as exc:
+        pytest.fail(f"cannot start the Kafka {SHARE_KAFKA_VERSION} broker ({kwargs}): {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 async def produce(bootstrap: str, topic: str, count: int, prefix: str = "v") -> list[bytes]:

@@ -138,3 +138,17 @@ async def test_process_concurrently_bounds_the_records_in_flight_and_redelivers_
     assert done == set(values) and most_in_flight == 4
     assert len(failed_once) == 8  # offsets 0 and 5 of each partition's 20
     assert await left_over(share_bootstrap, share_topic, group) == []
+
+
+async def test_the_share_worker_example_runs(share_bootstrap: str, share_topic: str) -> None:
+    import os
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    env = dict(os.environ, KAFKAIO_BOOTSTRAP=share_bootstrap, JOBS_TOPIC=share_topic, PYTHONPATH=str(root),
+               PYTHONUNBUFFERED="1")
+    proc = await asyncio.create_subprocess_exec(sys.executable, str(root / "examples" / "share_worker.py"), env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 180)
+    assert proc.returncode == 0 and "every job done: True" in out.decode(), out.decode()
