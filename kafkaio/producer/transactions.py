@@ -608,7 +608,7 @@ class TransactionManager:
                 "committed_metadata": metadata})
         pid, epoch = self._ids()
         body = {"transactional_id": self.transactional_id, "group_id": group_id, "producer_id": pid,
-                "producer_epoch": epoch, "generation_id": generation, "member_id": member_id,
+                "producer_epoch": epoch, "generation_id_or_member_epoch": generation, "member_id": member_id,
                 "group_instance_id": instance_id,
                 "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
         node: list[int | None] = [None]

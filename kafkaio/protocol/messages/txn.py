@@ -85,7 +85,7 @@ TXN_OFFSET_COMMIT = Api(
         F('group_id', 'string', '0+'),
         F('producer_id', 'int64', '0+'),
         F('producer_epoch', 'int16', '0+'),
-        F('generation_id', 'int32', '3+', default=-1),
+        F('generation_id_or_member_epoch', 'int32', '3+', default=-1),  # the member epoch with KIP-848 groups
         F('member_id', 'string', '3+', default=''),
         F('group_instance_id', 'string', '3+', nullable='3+', default=None),
         F('topics', '[]', '0+',
