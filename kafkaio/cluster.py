@@ -424,6 +424,7 @@ class Cluster:
         return self.metadata
 
     async def _refresh_loop(self) -> None:
+        failures, failing_since = 0, 0.0
         while not self._closed:
             age = time.monotonic() - self.metadata.updated_at
             try:
@@ -440,9 +441,17 @@ class Cluster:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep refreshing; callers see errors on their requests
-                log.warning("metadata refresh failed: %s", exc)
+                # Once per outage at WARNING: the loop retries every backoff, for as long as it lasts.
+                failing_since = failing_since or time.monotonic()
+                failures += 1
+                log.log(logging.WARNING if failures == 1 else logging.DEBUG,
+                        "metadata refresh failed (retrying until it works; further failures at DEBUG): %s", exc)
                 self._refresh_wanted.set()
             else:
+                if failures:
+                    log.info("metadata refresh works again, after %d failed attempt(s) over %.1f s",
+                             failures, time.monotonic() - failing_since)
+                    failures, failing_since = 0, 0.0
                 # Even after success, wait retry_backoff_ms before the next on-demand refresh.
                 self._refresh_backoff.fail()
                 self._refresh_backoff.attempts = 0

@@ -163,6 +163,29 @@ async def test_a_start_that_fails_leaves_no_connection_or_task(client: str, prox
     await c.close()
 
 
+async def test_an_outage_is_one_warning_and_its_end_is_logged(proxy: FaultProxy,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    """The metadata refresh retries every backoff while the cluster is unreachable; an operator
+    reading WARNINGs sees the outage once, and its end, not a line per attempt."""
+    caplog.set_level(logging.DEBUG, logger="kafkaio")
+    async with Admin(bootstrap_servers=proxy.bootstrap_servers, request_timeout_ms=1000, retry_backoff_ms=50,
+                     retry_backoff_max_ms=200, metadata_max_age_ms=100, reconnect_backoff_ms=50,
+                     reconnect_backoff_max_ms=200) as admin:
+        await admin.list_topics()
+        proxy.refuse_connections()
+        proxy.cut()
+        deadline = time.monotonic() + NO_HANG_S
+        failed = lambda: [r for r in caplog.records if "metadata refresh failed" in r.getMessage()]  # noqa: E731
+        while len(failed()) < 5:   # several attempts failed
+            assert time.monotonic() < deadline, f"{len(failed())} failed refreshes logged"
+            await asyncio.sleep(0.1)
+        proxy.refuse_connections(False)
+        while not any("metadata refresh works again" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the end of the outage was not logged"
+            await asyncio.sleep(0.1)
+    assert [r.levelno for r in failed()].count(logging.WARNING) == 1, [r.getMessage() for r in failed()]
+
+
 # ------------------------------------------------------------------------ wrong credentials
 
 
