@@ -1,4 +1,4 @@
-"""Admin client: topics, configs, cluster, consumer groups, records, quotas, ACLs.
+"""Admin client: topics, configs, cluster, consumer and share groups, records, quotas, ACLs.
 
     async with Admin(bootstrap_servers="localhost:9092") as admin:
         await admin.create_topics([NewTopic("orders", num_partitions=6, replication_factor=3)])
@@ -13,7 +13,7 @@ were tried; it carries the whole dict as ``exc.results``.
 
 The package, one role a module: ``inputs`` (what the calls take), ``results`` (what they return),
 ``core`` (lifecycle, routing one request, per-item retries), one mixin per area of calls
-(``topics``, ``configs``, ``groups``, ``records``, ``quotas``, ``acls``) and ``client``, the ``Admin``
+(``topics``, ``configs``, ``groups``, ``share_groups``, ``records``, ``quotas``, ``acls``) and ``client``, the ``Admin``
 that combines them.
 """
 from __future__ import annotations
@@ -52,6 +52,9 @@ from kafkaio.admin.results import (
     Node,
     PartitionDescription,
     ProducerState,
+    ShareGroupDescription,
+    ShareMemberDescription,
+    SharePartitionOffset,
     TopicDescription,
 )
 
@@ -62,5 +65,5 @@ __all__ = [
     "MemberDescription", "ListOffsetsResult", "ProducerState", "ClientQuotaEntity",
     "ClientQuotaFilterComponent", "AclBinding", "AclBindingFilter", "ResourcePattern", "ResourcePatternFilter",
     "AccessControlEntry", "AccessControlEntryFilter", "ResourceType", "AclOperation", "AclPermissionType",
-    "PatternType",
+    "PatternType", "ShareGroupDescription", "ShareMemberDescription", "SharePartitionOffset",
 ]

@@ -23,30 +23,8 @@ class GroupsAdmin(AdminCore):
     async def list_consumer_groups(self, *, states: Iterable[str] | None = None,
                                    timeout_ms: float | None = None) -> list[GroupListing]:
         """Consumer groups known to every broker (optionally only in ``states``, e.g. "Stable")."""
-        deadline = self._deadline(timeout_ms)
-        await deadline.run(self.cluster.refresh_metadata(), "cluster metadata")
-        states_filter = list(states or [])
-
-        async def attempt(pending: list[int], dl: Deadline) -> dict[int, Any]:
-            async def send(node: int | None, keys: list[int]) -> dict[int, Any]:
-                _, resp = await self._call(node, ApiKey.LIST_GROUPS,
-                                           lambda v: {"states_filter": states_filter, "types_filter": []}, dl)
-                err = outcome(resp["error_code"], None, f"list groups on broker {node}")
-                if err is not None:
-                    return {node: err}  # type: ignore[dict-item]
-                return {node: [GroupListing(g["group_id"], g["protocol_type"], g.get("group_state"), g.get("group_type"))
-                               for g in resp["groups"]]}  # type: ignore[dict-item]
-            return await self._by_node(pending, lambda n: n, send)
-
-        per_node = await self._drive(list(self.cluster.metadata.brokers), attempt, deadline, "ListGroups")
-        listings: dict[str, GroupListing] = {}
-        for node, result in per_node.items():
-            if isinstance(result, BaseException):
-                raise result
-            for g in result:
-                if g.protocol_type in ("consumer", ""):
-                    listings[g.group_id] = g
-        return sorted(listings.values(), key=lambda g: g.group_id)
+        listings = await list_groups(self, list(states or []), [], self._deadline(timeout_ms))
+        return [g for g in listings if g.protocol_type in ("consumer", "")]
 
     async def describe_consumer_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
                                        raise_on_error: bool = True) -> dict[str, GroupDescription | KafkaError]:
@@ -181,6 +159,32 @@ class GroupsAdmin(AdminCore):
             return await self._by_node(pending, lambda g: self._coordinator(g, dl), send)
 
         return finish(await self._drive(group_ids, attempt, deadline, "DeleteGroups"), raise_on_error)
+
+
+async def list_groups(admin: AdminCore, states_filter: list[str], types_filter: list[str],
+                      deadline: Deadline) -> list[GroupListing]:
+    """ListGroups on every broker (with the broker-side filters), merged and sorted by group id."""
+    await deadline.run(admin.cluster.refresh_metadata(), "cluster metadata")
+
+    async def attempt(pending: list[int], dl: Deadline) -> dict[int, Any]:
+        async def send(node: int | None, keys: list[int]) -> dict[int, Any]:
+            _, resp = await admin._call(node, ApiKey.LIST_GROUPS,
+                                        lambda v: {"states_filter": states_filter, "types_filter": types_filter}, dl)
+            err = outcome(resp["error_code"], None, f"list groups on broker {node}")
+            if err is not None:
+                return {node: err}  # type: ignore[dict-item]
+            return {node: [GroupListing(g["group_id"], g["protocol_type"], g.get("group_state"), g.get("group_type"))
+                           for g in resp["groups"]]}  # type: ignore[dict-item]
+        return await admin._by_node(pending, lambda n: n, send)
+
+    per_node = await admin._drive(list(admin.cluster.metadata.brokers), attempt, deadline, "ListGroups")
+    listings: dict[str, GroupListing] = {}
+    for result in per_node.values():
+        if isinstance(result, BaseException):
+            raise result
+        for g in result:
+            listings[g.group_id] = g
+    return sorted(listings.values(), key=lambda g: g.group_id)
 
 
 def _group_description(g: dict, coordinator: int) -> GroupDescription:

@@ -128,3 +128,40 @@ class ProducerState:
     last_timestamp: int
     coordinator_epoch: int
     current_txn_start_offset: int  # -1 when no transaction is open on this partition
+
+
+@dataclass(frozen=True)
+class ShareMemberDescription:
+    """One member of a share group, as ShareGroupDescribe reports it."""
+
+    member_id: str
+    client_id: str
+    client_host: str
+    rack_id: str | None
+    member_epoch: int
+    subscribed_topics: list[str]
+    assignment: list[TopicPartition]  # other members may be assigned the same partitions
+
+
+@dataclass(frozen=True)
+class ShareGroupDescription:
+    """A share group (KIP-932): state, epochs, assignor and members."""
+
+    group_id: str
+    state: str
+    group_epoch: int
+    assignment_epoch: int
+    assignor: str
+    members: list[ShareMemberDescription]
+    coordinator: int
+
+
+@dataclass(frozen=True)
+class SharePartitionOffset:
+    """Where a share group stands on one partition: the first offset not yet acknowledged for
+    good (the share-partition start offset), and the records from there to the end (KIP-1226;
+    -1 when the broker does not report it)."""
+
+    start_offset: int
+    leader_epoch: int
+    lag: int = -1

@@ -276,8 +276,10 @@ class ShareFetcher:
         still holds through it). In-flight fetches are awaited first: they may hold acquired records."""
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()), timeout=timeout_ms / 1000)
-        for task in list(self._inflight.values()):
+        leftover = list(self._inflight.values())
+        for task in leftover:
             task.cancel()
+        await asyncio.gather(*leftover, return_exceptions=True)
         # records fetched but never handed out: released with the sessions' close
         self.buffer.clear()
         nodes = [n for n, s in self._sessions.items() if s.open] + [n for n in self._acks if n not in self._sessions]
