@@ -21,15 +21,17 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from kafkaio.consumer.subscription import ConsumerRebalanceListener, call_listener
-from kafkaio.errors import CommitFailedError, ConfigError, IllegalStateError, KafkaError
+from kafkaio.errors import (CommitFailedError, ConfigError, IllegalStateError, KafkaError, KafkaTimeoutError,
+                            RebalanceInProgressError)
 from kafkaio.processing import commit_metadata
 from kafkaio.processing.backpressure import Backpressure
-from kafkaio.processing.dead_letter import Origin, forward_headers, origin_of
+from kafkaio.processing.dead_letter import Headers, Origin, forward_headers, origin_of
 from kafkaio.processing.dedup import DedupGuard
 from kafkaio.processing.ordering import KeyedQueue, Ordering, ordering_key
 from kafkaio.processing.retry_policy import Outcome, RetryPolicy
 from kafkaio.processing.metrics import ProcessorMetrics
 from kafkaio.processing.watermark import PartitionWatermark
+from kafkaio.retry import ExponentialBackoff
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 if TYPE_CHECKING:
@@ -86,8 +88,12 @@ class _Partition:
         self.committed: tuple[int, str] | None = None
 
 
+class _Abandoned(Exception):
+    """A record's hand-off was given up because its partition was revoked: not finished here."""
+
+
 class _Work:
-    __slots__ = ("part", "record", "key", "size", "origin")
+    __slots__ = ("part", "record", "key", "size", "origin", "marked_done")
 
     def __init__(self, part: _Partition, record: ConsumerRecord, key: Hashable, size: int, origin: Origin) -> None:
         self.part = part
@@ -95,6 +101,7 @@ class _Work:
         self.key = key
         self.size = size
         self.origin = origin
+        self.marked_done = False   # by a transactional hand-off, which commits it as finished
 
 
 def _positive(name: str, value: int) -> int:
@@ -154,6 +161,13 @@ class Processor:
         self._poll_timeout_ms = _positive("poll_timeout_ms", poll_timeout_ms)
         if retry is not None and retry.uses_topics and producer is None:
             raise ConfigError("producer: a RetryPolicy with retry topics or a dead-letter topic needs a producer")
+        self._transactional = producer is not None and producer.config.transactional_id is not None
+        if self._transactional and cfg.isolation_level != "read_committed":
+            raise ConfigError("isolation_level: with a transactional producer the hand-offs to retry topics "
+                              "are transactions; the consumer must read them with read_committed")
+        if self._transactional and not commit_done_in_metadata:
+            raise ConfigError("commit_done_in_metadata: a transactional hand-off marks the record finished "
+                              "in the commit metadata; it cannot be turned off with a transactional producer")
         if listener is not None and not isinstance(listener, ConsumerRebalanceListener):
             raise ConfigError("listener: must be a kafkaio.ConsumerRebalanceListener")
         self._consumer = consumer
@@ -176,6 +190,7 @@ class Processor:
         self._delay_paused: set[TopicPartition] = set()
         self._paused: set[TopicPartition] = set()              # what this processor told the consumer
         self._commit_lock = asyncio.Lock()
+        self._handoff_backoff = ExponentialBackoff(100, 2000)
         self._commit_task: asyncio.Task[None] | None = None     # the periodic commits
         self._failure: BaseException | None = None
         self._stop_requested = asyncio.Event()
@@ -358,8 +373,11 @@ class Processor:
             self._room.set()
         if not task.cancelled():
             exc = task.exception()
-            if exc is None:
-                part.watermark.done(work.record.offset)
+            if isinstance(exc, _Abandoned):
+                pass
+            elif exc is None:
+                if not work.marked_done:
+                    part.watermark.done(work.record.offset)
                 self._counts["handled"] += 1
             elif self._failure is None:
                 self._failure = exc
@@ -416,11 +434,50 @@ class Processor:
         stage = origin.stage + 1 if delay_ms is not None else origin.stage
         due = int(time.time() * 1000 + delay_ms) if delay_ms is not None else None
         headers = forward_headers(record.headers, origin, attempts, stage, exc, due)
-        fut = await self._producer.send(topic, value=record.value, key=record.key, headers=headers)
-        await fut
+        if self._transactional:
+            await self._forward_in_transaction(work, topic, headers)
+        else:
+            fut = await self._producer.send(topic, value=record.value, key=record.key, headers=headers)
+            await fut
         self._counts["sent_to_retry_topics" if delay_ms is not None else "dead_lettered"] += 1
         log.info("processor: %s offset %d (first read at %s-%d offset %d, %d attempts) went to %s after %r",
                  work.part.tp, record.offset, origin.topic, origin.partition, origin.offset, attempts, topic, exc)
+
+    async def _forward_in_transaction(self, work: _Work, topic: str, headers: Headers) -> None:
+        """Send the record on and commit its partition's offsets, with the record among the
+        finished ones, in one transaction: after a crash either both happened (the record is
+        skipped) or neither (it is handled again)."""
+        assert self._producer is not None
+        part, record = work.part, work.record
+        attempt = 0
+        while True:
+            async with self._commit_lock:   # one transaction at a time; no plain commit in between
+                if self._parts.get(part.tp) is not part:
+                    raise _Abandoned()     # revoked meanwhile: the next owner handles the record
+                watermark, done = part.watermark.preview_done(record.offset)
+                meta = commit_metadata.encode(watermark, done)
+                if record.offset > watermark and record.offset not in commit_metadata.decode(meta, watermark):
+                    log.warning("processor: %s offset %d: the commit metadata is full, the hand-off to %s "
+                                "may be repeated after a crash", part.tp, record.offset, topic)
+                try:
+                    async with self._producer.transaction():
+                        await self._producer.send(topic, value=record.value, key=record.key, headers=headers)
+                        await self._producer.send_offsets_to_transaction(
+                            {part.tp: OffsetAndMetadata(watermark, meta)}, self._consumer.group_metadata())
+                except (CommitFailedError, RebalanceInProgressError, KafkaTimeoutError) as exc:
+                    # Aborted: a rebalance fenced the offsets, or the broker was slow. Try again
+                    # while the partition is still ours.
+                    log.info("processor: %s offset %d: hand-off transaction aborted (%r), trying again",
+                             part.tp, record.offset, exc)
+                else:
+                    # Finished now, under the lock: a plain commit after this one must not
+                    # commit the record as unfinished again.
+                    part.watermark.done(record.offset)
+                    work.marked_done = True
+                    part.committed = (watermark, meta)
+                    return
+            await asyncio.sleep(self._handoff_backoff.backoff_ms(attempt) / 1000.0)
+            attempt += 1
 
     # -- committing ------------------------------------------------------------------------------
 

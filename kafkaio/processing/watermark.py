@@ -64,6 +64,26 @@ class PartitionWatermark:
     def is_pending(self, offset: int) -> bool:
         return offset in self._pending
 
+    def preview_done(self, offset: int) -> tuple[int, list[int]]:
+        """The watermark and the finished offsets above it as they will be once ``offset`` (in
+        flight) is done, without marking it: for a commit that must include it atomically."""
+        if offset not in self._pending:
+            raise ValueError(f"offset {offset} is not in flight")
+        pending = self._pending
+        watermark: int | None = None
+        above: list[int] = []
+        for o in self._order:
+            busy = o in pending and o != offset
+            if watermark is None:
+                if busy:
+                    watermark = o
+            elif not busy:
+                above.append(o)
+        if watermark is None:
+            assert self._next is not None
+            watermark = self._next
+        return watermark, above
+
     def done_above(self) -> list[int]:
         """Finished offsets above the watermark, ascending."""
         pending = self._pending

@@ -105,3 +105,20 @@ def test_metadata_for_another_offset_or_format_is_ignored() -> None:
     assert commit_metadata.decode(text, 101) == frozenset()
     assert commit_metadata.decode("someone else's", 100) == frozenset()
     assert commit_metadata.decode("kio1:100:zz+", 100) == frozenset()
+
+
+def test_preview_done_is_what_done_gives() -> None:
+    rng = random.Random(23)
+    for _ in range(300):
+        offsets = sorted(rng.sample(range(40), rng.randint(1, 15)))
+        wm = PartitionWatermark()
+        for o in offsets:
+            wm.hand_out(o)
+        pending = list(offsets)
+        rng.shuffle(pending)
+        for o in pending:
+            preview = wm.preview_done(o)
+            wm.done(o)
+            assert preview == (wm.watermark, wm.done_above())
+    with pytest.raises(ValueError):
+        PartitionWatermark().preview_done(1)
