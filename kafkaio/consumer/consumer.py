@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
 from kafkaio._loops import check_loop
 from kafkaio.cluster import Cluster
 from kafkaio.config import ConsumerConfig
+from kafkaio.consumer.consumer_group import ConsumerGroupCoordinator
 from kafkaio.consumer.coordinator import ConsumerGroupMetadata, GroupCoordinator, MemberState
 from kafkaio.consumer.fetcher import Fetcher
 from kafkaio.consumer.offsets import OffsetLookup, PositionKeeper, timestamps_for
@@ -93,10 +94,6 @@ class Consumer:
                                   f"{topic!r:.80}{hint}")
         if self._initial_topics and config.group_id is None:
             raise ConfigError("group_id: required to subscribe to topics; use assign() to consume without a group")
-        if config.group_protocol == "consumer":
-            # refused rather than silently served by the classic protocol the user did not ask for
-            raise ConfigError("group_protocol: 'consumer' (KIP-848) is not implemented by kafkaio yet; use "
-                              "'classic' (the default), which Kafka 4.x brokers still serve")
         self._subs = SubscriptionState(config.auto_offset_reset, config.auto_offset_reset_duration_ms)
         self._cluster: Any = None
         self._fetcher: Fetcher | None = None
@@ -142,8 +139,9 @@ class Consumer:
         self._positions = PositionKeeper(self._subs, self._lookup, cfg)
         self._fetcher = Fetcher(self._cluster, cfg, self._subs, self._positions)
         if cfg.group_id is not None:
-            self._coordinator = GroupCoordinator(self._cluster, cfg, self._subs, self._fetcher.discard,
-                                                 readers=self._fetcher.records_available)
+            kind = ConsumerGroupCoordinator if cfg.group_protocol == "consumer" else GroupCoordinator
+            self._coordinator = kind(self._cluster, cfg, self._subs, self._fetcher.discard,
+                                     readers=self._fetcher.records_available)
             self._positions.use_group(self._coordinator)
         self._running = True
         self._open = True

@@ -149,6 +149,10 @@ class ConsumerGroupMetadata(NamedTuple):
 class GroupCoordinator:
     """Membership, rebalances, heartbeats, commits and committed-offset lookups for one consumer."""
 
+    # what OffsetCommit may use, and its errors saying the member's generation is not the group's
+    offset_commit_max_version = OFFSET_COMMIT_MAX_VERSION
+    commit_fenced_codes = _MEMBER_FENCED
+
     def __init__(self, cluster: Any, config: Any, subscriptions: SubscriptionState,
                  on_revoke_cleanup: Any, readers: asyncio.Event | None = None) -> None:
         self._cluster = cluster
@@ -212,13 +216,7 @@ class GroupCoordinator:
 
     async def close(self) -> None:
         """Commit (auto commit), revoke, leave the group; stop the background tasks."""
-        self._closing = True
-        self._stopping.set()
-        self._wake.set()
-        # Never cut a rebalance's callbacks in half (an assignment applied but not announced).
-        await self._callbacks_idle.wait()
-        if self._ac_task is not None:
-            await asyncio.gather(self._ac_task, return_exceptions=True)
+        await self._begin_close()
         for t in (self._task,):
             if t is not None:
                 t.cancel()
@@ -245,6 +243,16 @@ class GroupCoordinator:
                 except (asyncio.CancelledError, Exception):  # noqa: BLE001
                     pass
             await self._leave_group("the consumer is closing")
+
+    async def _begin_close(self) -> None:
+        """No more rebalances or commit waits; the callbacks and the auto commit under way end."""
+        self._closing = True
+        self._stopping.set()
+        self._wake.set()
+        # Never cut a rebalance's callbacks in half (an assignment applied but not announced).
+        await self._callbacks_idle.wait()
+        if self._ac_task is not None:
+            await asyncio.gather(self._ac_task, return_exceptions=True)
 
     def group_metadata(self) -> ConsumerGroupMetadata:
         """The generation the records last handed out were polled under (KIP-447: a transaction
@@ -891,7 +899,7 @@ class GroupCoordinator:
                 "retention_time_ms": -1,
                 "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
         sent = time.monotonic()
-        resp = await self._request(ApiKey.OFFSET_COMMIT, body, OFFSET_COMMIT_MAX_VERSION)
+        resp = await self._request(ApiKey.OFFSET_COMMIT, body, self.offset_commit_max_version)
         self.commit_latency_total_s += time.monotonic() - sent
         self.commit_responses += 1
         for t in resp["topics"]:
@@ -902,7 +910,7 @@ class GroupCoordinator:
                 tp = TopicPartition(t["name"], p["partition_index"])
                 if code in _COORDINATOR_ERRORS:
                     self._coordinator_dead(error_for_code(code).__name__)
-                if code in _MEMBER_FENCED:
+                if code in self.commit_fenced_codes:
                     self._on_commit_fenced(code, tp, generation, member, state)
                 if code == ErrorCode.REBALANCE_IN_PROGRESS:
                     if self.state == MemberState.STABLE:

@@ -151,7 +151,7 @@ def test_producer_on_delivery_must_be_callable() -> None:
     ({"group_instance_id": "static-1"}, "group_instance_id"),       # no group_id
     ({"group_id": "g", "heartbeat_interval_ms": 50_000}, "heartbeat_interval_ms"),
     ({"group_id": "g", "group_protocol": "consumer", "session_timeout_ms": 10_000}, "session_timeout_ms"),
-    ({"group_id": "g", "group_protocol": "consumer"}, "group_protocol"),  # not implemented: refused
+    ({"group_id": "g", "group_protocol": "eager"}, "group_protocol"),
     ({"group_id": "g", "group_remote_assignor": "uniform"}, "group_remote_assignor"),
     ({"partition_assignment_strategy": ["fair"]}, "partition_assignment_strategy"),
     ({"partition_assignment_strategy": []}, "partition_assignment_strategy"),
@@ -207,7 +207,7 @@ def test_topics_given_as_a_list_are_refused_at_construction() -> None:
 @pytest.mark.parametrize("build", [
     lambda: Consumer(["t"]),                          # refused in _init, after _config is set
     lambda: Consumer(bootstrap_servers="h:1", no_such_setting=1),  # refused before _init
-    lambda: Consumer.from_config({"group.protocol": "consumer"}),
+    lambda: Consumer.from_config({"group.protocol": "eager"}),
     lambda: Producer(bootstrap_servers="h:1", no_such_setting=1),
     lambda: Admin(bootstrap_servers="h:1", no_such_setting=1),
 ], ids=["consumer-topics", "consumer-setting", "consumer-from-config", "producer", "admin"])

@@ -137,16 +137,17 @@ async def wait_until(pred, timeout: float = 60.0) -> None:
         await asyncio.sleep(0.1)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("strategy", ["range", "roundrobin", "cooperative-sticky"])
-async def test_members_join_and_leave_while_records_flow(consumer_bootstrap, raw_producer, strategy) -> None:
+async def members_join_and_leave(bootstrap: str, raw_producer, make_member) -> dict[str, Member]:
+    """Members A and B join a 12-partition topic, C joins, B leaves, D joins, A leaves, while
+    records flow; every record is consumed exactly once and committed offsets never go back.
+    ``make_member(name, topic, group, seen, rebalanced)`` builds each member; returns them."""
     topic, group = unique(), unique("g")
     await raw_producer.create_topic(topic, 12)
     seen: list[tuple[str, int]] = []
     rebalanced, watching = asyncio.Event(), asyncio.Event()
-    members = {n: Member(n, consumer_bootstrap, topic, group, strategy, seen, rebalanced) for n in "ABCD"}
+    members = {n: make_member(n, topic, group, seen, rebalanced) for n in "ABCD"}
     watcher = asyncio.get_running_loop().create_task(
-        watch_commits(consumer_bootstrap, group, [TP(topic, p) for p in range(12)], rebalanced, watching))
+        watch_commits(bootstrap, group, [TP(topic, p) for p in range(12)], rebalanced, watching))
     members["A"].start()
     members["B"].start()
     stop_producing = asyncio.Event()
@@ -180,7 +181,16 @@ async def test_members_join_and_leave_while_records_flow(consumer_bootstrap, raw
     assert not missing, f"{len(missing)} records never consumed, e.g. {missing[:5]}"
     assert not dups, f"{len(dups)} records consumed twice, e.g. {list(dups.items())[:5]}"
     assert {name for name, _ in seen} >= {"A", "B", "C", "D"}
+    return members
 
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["range", "roundrobin", "cooperative-sticky"])
+async def test_members_join_and_leave_while_records_flow(consumer_bootstrap, raw_producer, strategy) -> None:
+    members = await members_join_and_leave(
+        consumer_bootstrap, raw_producer,
+        lambda n, topic, group, seen, rebalanced: Member(n, consumer_bootstrap, topic, group, strategy,
+                                                         seen, rebalanced))
     if strategy == "cooperative-sticky":
         for m in members.values():
             owned: set[TP] = set()

@@ -17,31 +17,26 @@ from consumer_helpers import unique
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def java_console_consumer(bootstrap: str, topic: str, group: str, strategy: str) -> subprocess.Popen:
-    libs = fetch_jars() / "libs" if (fetch_jars() / "libs").exists() else fetch_jars()
+def java_console_consumer(bootstrap: str, topic: str, group: str, properties: dict[str, str],
+                          version: str | None = None) -> subprocess.Popen:
+    """Java's console consumer of ``version`` (default: the suite's) with these consumer properties."""
+    root = fetch_jars(version)
+    libs = root / "libs" if (root / "libs").exists() else root
     cmd = [find_java(), "-Xmx256m", "-cp", f"{libs}/*", "org.apache.kafka.tools.consumer.ConsoleConsumer",
            "--bootstrap-server", bootstrap, "--topic", topic, "--group", group,
-           "--consumer-property", f"partition.assignment.strategy={strategy}",
-           "--consumer-property", "auto.offset.reset=earliest",
-           "--consumer-property", "heartbeat.interval.ms=500",
-           "--consumer-property", "session.timeout.ms=10000",
+           *(arg for k, v in properties.items() for arg in ("--consumer-property", f"{k}={v}")),
            "--property", "print.partition=true"]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
-@pytest.mark.parametrize("strategy,java_class", [
-    ("range", "org.apache.kafka.clients.consumer.RangeAssignor"),
-    ("roundrobin", "org.apache.kafka.clients.consumer.RoundRobinAssignor"),
-    ("sticky", "org.apache.kafka.clients.consumer.StickyAssignor"),
-    ("cooperative-sticky", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"),
-])
-@pytest.mark.parametrize("java_leads", [False, True], ids=["kafkaio-leads", "java-leads"])
-async def test_kafkaio_and_java_share_a_group(consumer_bootstrap, raw_producer, strategy, java_class,
-                                              java_leads) -> None:
+async def kafkaio_and_java_share_a_group(bootstrap: str, raw_producer, java_properties: dict[str, str],
+                                         settings: dict, java_leads: bool, version: str | None = None) -> None:
+    """A Java console consumer (``java_properties``) and a kafkaio consumer (``settings``) in one
+    group, either joining first, get disjoint partitions and together consume every record once."""
     topic, group = unique(), unique("g")
     await raw_producer.create_topic(topic, 6)
     lines: list[str] = []
-    java = java_console_consumer(consumer_bootstrap, topic, group, java_class)
+    java = java_console_consumer(bootstrap, topic, group, java_properties, version)
     early = set(range(1000, 1006))
 
     async def read_java() -> None:
@@ -63,9 +58,8 @@ async def test_kafkaio_and_java_share_a_group(consumer_bootstrap, raw_producer, 
             while sum(ln.startswith("Partition:") for ln in lines) < 6 and time.monotonic() < deadline:
                 await asyncio.sleep(0.2)
             assert sum(ln.startswith("Partition:") for ln in lines) == 6, "the Java consumer never joined"
-        async with kafkaio.Consumer(bootstrap_servers=consumer_bootstrap, group_id=group,
-                                    partition_assignment_strategy=strategy, auto_offset_reset="earliest",
-                                    heartbeat_interval_ms=500, session_timeout_ms=10000) as c:
+        async with kafkaio.Consumer(bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                                    **settings) as c:
             c.subscribe([topic])
             # Wait until the group settled with both members: kafkaio holds some, not all, partitions.
             deadline = time.monotonic() + 120
@@ -109,3 +103,20 @@ async def test_kafkaio_and_java_share_a_group(consumer_bootstrap, raw_producer, 
             java.kill()
             java.wait()
         reader.cancel()
+
+
+@pytest.mark.parametrize("strategy,java_class", [
+    ("range", "org.apache.kafka.clients.consumer.RangeAssignor"),
+    ("roundrobin", "org.apache.kafka.clients.consumer.RoundRobinAssignor"),
+    ("sticky", "org.apache.kafka.clients.consumer.StickyAssignor"),
+    ("cooperative-sticky", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"),
+])
+@pytest.mark.parametrize("java_leads", [False, True], ids=["kafkaio-leads", "java-leads"])
+async def test_kafkaio_and_java_share_a_group(consumer_bootstrap, raw_producer, strategy, java_class,
+                                              java_leads) -> None:
+    await kafkaio_and_java_share_a_group(
+        consumer_bootstrap, raw_producer,
+        {"partition.assignment.strategy": java_class, "auto.offset.reset": "earliest",
+         "heartbeat.interval.ms": "500", "session.timeout.ms": "10000"},
+        {"partition_assignment_strategy": strategy, "heartbeat_interval_ms": 500, "session_timeout_ms": 10000},
+        java_leads)

@@ -1,0 +1,309 @@
+"""The consumer group protocol (KIP-848, ``group_protocol="consumer"``) against a real Kafka 4.4.0
+broker: members join and leave while records flow with every record consumed once and committed
+offsets never moving backwards (the checks of test_group.py), revoke before assign in the listener,
+leave on close, static members, a member killed without leaving, and the member epoch in commits and
+group_metadata()."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import kafkaio
+from kafkaio.cluster import Cluster
+from kafkaio.errors import CommitFailedError, RebalanceInProgressError, UnsupportedAssignorError
+from kafkaio.protocol import ApiKey
+from kafkaio.structs import OffsetAndMetadata
+from kafkaio.structs import TopicPartition as TP
+from kafkaio.testing.broker import LocalKafkaCluster
+
+from consumer_helpers import RawProducer, unique
+from test_group import Member, members_join_and_leave, wait_until
+from test_mixed_group import kafkaio_and_java_share_a_group
+
+pytestmark = pytest.mark.integration
+
+KAFKA_VERSION = "4.4.0"
+# The broker owns heartbeat and session timing under this protocol; short ones keep tests quick.
+BROKER_PROPERTIES = {
+    "group.consumer.heartbeat.interval.ms": 500,
+    "group.consumer.min.heartbeat.interval.ms": 500,
+    "group.consumer.session.timeout.ms": 6000,
+    "group.consumer.min.session.timeout.ms": 6000,
+}
+SETTINGS = dict(group_protocol="consumer", enable_auto_commit=False, auto_offset_reset="earliest",
+                max_poll_records=50)
+
+
+@pytest.fixture(scope="module")
+def kip848_bootstrap() -> str:
+    with LocalKafkaCluster(version=KAFKA_VERSION, broker_properties=BROKER_PROPERTIES) as cluster:
+        yield cluster.bootstrap_servers
+
+
+@pytest.fixture
+async def producer_448(kip848_bootstrap: str):
+    async with RawProducer(kip848_bootstrap) as p:
+        yield p
+
+
+class ConsumerProtocolMember(Member):
+    """test_group's Member (commits in on_partitions_revoked, records what it saw and its
+    listener's calls) on the consumer group protocol."""
+
+    def __init__(self, name: str, bootstrap: str, topic: str, group: str, seen: list[tuple[str, int]],
+                 rebalanced: asyncio.Event | None = None, **settings: object) -> None:
+        super().__init__(name, bootstrap, topic, group, "range", seen, rebalanced)
+        self.consumer = kafkaio.Consumer(bootstrap_servers=bootstrap, group_id=group, client_id=name,
+                                         **{**SETTINGS, **settings})
+
+
+async def describe_group(cluster: Cluster, group: str) -> dict:
+    """The broker's view of the group (ConsumerGroupDescribe)."""
+    node = await cluster.find_coordinator(group, 0)
+    resp = await cluster.request(node, ApiKey.CONSUMER_GROUP_DESCRIBE,
+                                 {"group_ids": [group], "include_authorized_operations": False})
+    (g,) = resp["groups"]
+    assert g["error_code"] == 0, g
+    return g
+
+
+async def describe_member_epochs(cluster: Cluster, group: str) -> dict[str, int]:
+    """member id -> member epoch, as the broker has them."""
+    return {m["member_id"]: m["member_epoch"] for m in (await describe_group(cluster, group))["members"]}
+
+
+def check_listener_order(m: Member) -> None:
+    """Revoke before assign, never a partition assigned twice or revoked without being owned,
+    never lost (nobody was fenced)."""
+    owned: set[TP] = set()
+    for kind, parts in m.events:
+        assert kind != "lost", f"{m.name} lost {sorted(parts)}"
+        if kind == "revoked":
+            assert parts <= owned, (m.name, m.events)
+            owned -= parts
+        else:
+            assert not (parts & owned), (m.name, m.events)
+            owned |= parts
+
+
+@pytest.mark.slow
+async def test_members_join_and_leave_while_records_flow(kip848_bootstrap, producer_448) -> None:
+    members = await members_join_and_leave(
+        kip848_bootstrap, producer_448,
+        lambda n, topic, group, seen, rebalanced: ConsumerProtocolMember(n, kip848_bootstrap, topic, group,
+                                                                         seen, rebalanced))
+    for m in members.values():
+        check_listener_order(m)
+        # a member that joined a running group was only ever given free partitions: the others
+        # revoked theirs first (KIP-848 never hands a partition to two members)
+        assert m.events[0][0] == "assigned"
+
+
+async def test_commits_carry_the_member_epoch_and_close_leaves_the_group(kip848_bootstrap, producer_448) -> None:
+    topic, group = unique(), unique("g")
+    await producer_448.create_topic(topic, 3)
+    for p in range(3):
+        await producer_448.send_batch(topic, p, [b"%d" % i for i in range(10)])
+    async with kafkaio.Consumer(topic, bootstrap_servers=kip848_bootstrap, group_id=group, **SETTINGS) as c:
+        got = 0
+        while got < 30:
+            got += sum(len(v) for v in (await c.getmany(timeout_ms=1000)).values())
+        await c.commit()   # OffsetCommit v9: the broker checks the member epoch
+        meta = c.group_metadata()
+        epochs = await describe_member_epochs(producer_448.cluster, group)
+        assert epochs == {meta.member_id: meta.generation_id}
+        assert meta.generation_id > 0
+        assert c.assignment() == {TP(topic, p) for p in range(3)}
+        assert {tp: (await c.committed(tp)).offset for tp in c.assignment()} == {TP(topic, p): 10 for p in range(3)}
+    assert await describe_member_epochs(producer_448.cluster, group) == {}
+
+
+async def test_static_member_restart_keeps_its_partitions(kip848_bootstrap, producer_448) -> None:
+    topic, group = unique(), unique("g")
+    await producer_448.create_topic(topic, 4)
+    seen: list[tuple[str, int]] = []
+    a = ConsumerProtocolMember("A", kip848_bootstrap, topic, group, seen, group_instance_id="static-a").start()
+    b = ConsumerProtocolMember("B", kip848_bootstrap, topic, group, seen, group_instance_id="static-b").start()
+    a2 = None
+    try:
+        await wait_until(lambda: len(a.consumer.assignment()) == 2 and len(b.consumer.assignment()) == 2)
+        before, b_events = a.consumer.assignment(), list(b.events)
+        await a.stop()   # leaves with epoch -2: the broker keeps its place for the session timeout
+        assert b.consumer.assignment() == {TP(topic, p) for p in range(4)} - before
+        a2 = ConsumerProtocolMember("A2", kip848_bootstrap, topic, group, seen,
+                                    group_instance_id="static-a").start()
+        await wait_until(lambda: a2.consumer.assignment() == before)
+        assert b.events == b_events, "B saw no rebalance"
+        check_listener_order(b)
+    finally:
+        for m in (a, a2, b):
+            if m is not None and not m.stop_event.is_set():
+                await m.stop()
+
+
+WORKER = """
+import asyncio, sys
+import kafkaio
+
+async def main(bootstrap, topic, group):
+    async with kafkaio.Consumer(topic, bootstrap_servers=bootstrap, group_id=group, group_protocol="consumer",
+                                enable_auto_commit=False, auto_offset_reset="earliest") as c:
+        while True:
+            if c.assignment():
+                print("assigned", flush=True)
+            await c.getmany(timeout_ms=200)
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_killed_member_partitions_move_after_its_session_expires(kip848_bootstrap, producer_448, tmp_path: Path) -> None:
+    topic, group = unique(), unique("g")
+    await producer_448.create_topic(topic, 4)
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, str(script), kip848_bootstrap, topic, group],
+                            stdout=subprocess.PIPE, env=env)
+    try:
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
+        assert line.strip() == b"assigned"
+        seen: list[tuple[str, int]] = []
+        survivor = ConsumerProtocolMember("S", kip848_bootstrap, topic, group, seen).start()
+        await wait_until(lambda: len(survivor.consumer.assignment()) == 2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        # no leave heartbeat: the broker drops the member after its session timeout (6 s)
+        await wait_until(lambda: survivor.consumer.assignment() == {TP(topic, p) for p in range(4)}, 60)
+        check_listener_order(survivor)
+        await survivor.stop()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+async def test_other_consumers_commit_during_their_rebalance_is_refused_or_lands(kip848_bootstrap, producer_448) -> None:
+    """A commit racing a revocation either commits (the partition was still owned) or raises
+    RebalanceInProgressError with nothing committed; never CommitFailedError for a live member."""
+    topic, group = unique(), unique("g")
+    await producer_448.create_topic(topic, 6)
+    for p in range(6):
+        await producer_448.send_batch(topic, p, [b"%d" % i for i in range(50)])
+    async with kafkaio.Consumer(topic, bootstrap_servers=kip848_bootstrap, group_id=group, **SETTINGS) as a:
+        await wait_until(lambda: len(a.assignment()) == 6)
+        async with kafkaio.Consumer(topic, bootstrap_servers=kip848_bootstrap, group_id=group, **SETTINGS) as b:
+            while len(a.assignment()) != 3 or len(b.assignment()) != 3:
+                await a.getmany(timeout_ms=100)
+                try:
+                    await a.commit()
+                except RebalanceInProgressError:
+                    pass   # the documented outcome for partitions revoked meanwhile
+                await b.getmany(timeout_ms=100)
+            assert a.assignment().isdisjoint(b.assignment())
+
+
+async def test_send_offsets_to_transaction_carries_the_member_epoch(kip848_bootstrap, producer_448) -> None:
+    """TxnOffsetCommit's GenerationIdOrMemberEpoch is the member epoch: accepted while current,
+    refused (and nothing committed) when stale."""
+    src, dst, group = unique(), unique(), unique("g")
+    await producer_448.create_topic(src, 1)
+    await producer_448.create_topic(dst, 1)
+    await producer_448.send_batch(src, 0, [b"%d" % i for i in range(10)])
+    tp = TP(src, 0)
+    async with kafkaio.Consumer(src, bootstrap_servers=kip848_bootstrap, group_id=group, **SETTINGS) as c:
+        while not await c.getmany(timeout_ms=500):
+            pass
+        meta = c.group_metadata()
+        assert meta.generation_id > 0 and meta.member_id == c._coordinator.member.member_id  # noqa: SLF001
+        async with kafkaio.Producer(bootstrap_servers=kip848_bootstrap, transactional_id=unique("tx")) as p:
+            async with p.transaction():
+                await p.send(dst, b"out")
+                await p.send_offsets_to_transaction({tp: OffsetAndMetadata(7, "committed")}, meta)
+            committed = await c.committed(tp)
+            assert committed is not None and (committed.offset, committed.metadata) == (7, "committed")
+            stale = meta._replace(generation_id=meta.generation_id + 5)
+            p.begin_transaction()
+            await p.send(dst, b"out")
+            with pytest.raises(CommitFailedError, match="ILLEGAL_GENERATION"):
+                await p.send_offsets_to_transaction({tp: OffsetAndMetadata(9)}, stale)
+            await p.abort_transaction()
+            assert (await c.committed(tp)).offset == 7
+
+
+async def test_a_member_that_stops_polling_leaves_and_rejoins_on_its_next_poll(kip848_bootstrap, producer_448) -> None:
+    topic, group = unique(), unique("g")
+    await producer_448.create_topic(topic, 4)
+    seen: list[tuple[str, int]] = []
+    b = ConsumerProtocolMember("B", kip848_bootstrap, topic, group, seen).start()
+    lost: list[set[TP]] = []
+
+    class Listener(kafkaio.ConsumerRebalanceListener):
+        def on_partitions_lost(self, parts):
+            lost.append(set(parts))
+
+    a = kafkaio.Consumer(bootstrap_servers=kip848_bootstrap, group_id=group,
+                         **{**SETTINGS, "max_poll_interval_ms": 3000})
+    await a.start()
+    try:
+        a.subscribe([topic], listener=Listener())
+        while len(a.assignment()) != 2:
+            await a.getmany(timeout_ms=200)
+        mine = a.assignment()
+        # no poll for longer than max_poll_interval_ms: A leaves, B takes everything
+        await wait_until(lambda: b.consumer.assignment() == {TP(topic, p) for p in range(4)}, 30)
+        await wait_until(lambda: lost == [mine], 10)
+        assert a.assignment() == set()
+        while len(a.assignment()) != 2:   # polling again rejoins
+            await a.getmany(timeout_ms=200)
+        check_listener_order(b)
+    finally:
+        await a.stop()
+        await b.stop()
+
+
+async def test_pattern_subscription_follows_new_topics(kip848_bootstrap, producer_448) -> None:
+    prefix, group = unique("p"), unique("g")
+    await producer_448.create_topic(prefix + "-a", 2)
+    async with kafkaio.Consumer(bootstrap_servers=kip848_bootstrap, group_id=group,
+                                **{**SETTINGS, "metadata_max_age_ms": 1000}) as c:
+        c.subscribe(pattern=prefix + r"-.*")
+        await wait_until(lambda: c.assignment() == {TP(prefix + "-a", 0), TP(prefix + "-a", 1)}, 30)
+        await producer_448.create_topic(prefix + "-b", 1)
+        want = {TP(prefix + "-a", 0), TP(prefix + "-a", 1), TP(prefix + "-b", 0)}
+        await wait_until(lambda: c.assignment() == want, 30)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("java_leads", [False, True], ids=["kafkaio-first", "java-first"])
+async def test_kafkaio_and_java_share_a_consumer_protocol_group(kip848_bootstrap, producer_448, java_leads) -> None:
+    await kafkaio_and_java_share_a_group(
+        kip848_bootstrap, producer_448, {"group.protocol": "consumer", "auto.offset.reset": "earliest"},
+        {"group_protocol": "consumer"}, java_leads, version=KAFKA_VERSION)
+
+
+@pytest.mark.parametrize("assignor", ["range", "uniform"])
+async def test_group_remote_assignor_is_the_one_the_broker_uses(kip848_bootstrap, producer_448, assignor) -> None:
+    topic, group = unique(), unique("g")
+    await producer_448.create_topic(topic, 2)
+    async with kafkaio.Consumer(topic, bootstrap_servers=kip848_bootstrap, group_id=group,
+                                group_remote_assignor=assignor, **SETTINGS) as c:
+        await wait_until(lambda: len(c.assignment()) == 2, 30)
+        assert (await describe_group(producer_448.cluster, group))["assignor_name"] == assignor
+
+
+async def test_an_assignor_the_broker_lacks_is_raised_to_the_application(kip848_bootstrap, producer_448) -> None:
+    topic, group = unique(), unique("g")
+    await producer_448.create_topic(topic, 1)
+    async with kafkaio.Consumer(topic, bootstrap_servers=kip848_bootstrap, group_id=group,
+                                group_remote_assignor="no-such-assignor", **SETTINGS) as c:
+        with pytest.raises(UnsupportedAssignorError):
+            for _ in range(100):
+                await c.getmany(timeout_ms=300)
+        assert c.assignment() == set()
