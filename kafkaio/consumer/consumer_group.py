@@ -232,6 +232,7 @@ class ConsumerGroupCoordinator(GroupCoordinator):
         if m.target is None:
             return False
         losses = self._losses
+        started = time.monotonic()
         meta = self._cluster.metadata
         names = {info.topic_id: name for name, info in meta.topics.items() if info.topic_id is not None}
         ids = {name: tid for tid, name in names.items()}
@@ -258,6 +259,11 @@ class ConsumerGroupCoordinator(GroupCoordinator):
             await self._invoke("on_partitions_assigned", added)
         m.reconciled(_by_id(plan.assigned, ids))
         self._sync()
+        if announce:   # kafkaio.metrics counts each reconciliation that changed something, as Java
+            now = time.monotonic()
+            self.rebalances += 1
+            self.rebalance_latency_total_s += now - started
+            self.last_rebalance = now
         log.info("group %s epoch %s: member %s has %d partitions", self.group_id, m.member_epoch,
                  m.member_id, len(self._subs.assignment))
         return True

@@ -121,6 +121,8 @@ async def test_commits_carry_the_member_epoch_and_close_leaves_the_group(kip848_
         assert meta.generation_id > 0
         assert c.assignment() == {TP(topic, p) for p in range(3)}
         assert {tp: (await c.committed(tp)).offset for tp in c.assignment()} == {TP(topic, p): 10 for p in range(3)}
+        metrics = c.metrics()
+        assert metrics.rebalance_total == 1 and metrics.commit_total >= 1
     assert await describe_member_epochs(producer_448.cluster, group) == {}
 
 
