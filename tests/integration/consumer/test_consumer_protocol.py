@@ -6,6 +6,7 @@ group_metadata()."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -153,42 +154,100 @@ WORKER = """
 import asyncio, sys
 import kafkaio
 
+class Listener(kafkaio.ConsumerRebalanceListener):
+    def on_partitions_revoked(self, parts):
+        print("revoked", sorted(p.partition for p in parts), flush=True)
+
+    def on_partitions_assigned(self, parts):
+        print("assigned", sorted(p.partition for p in parts), flush=True)
+
+    def on_partitions_lost(self, parts):
+        print("lost", sorted(p.partition for p in parts), flush=True)
+
 async def main(bootstrap, topic, group):
-    async with kafkaio.Consumer(topic, bootstrap_servers=bootstrap, group_id=group, group_protocol="consumer",
+    async with kafkaio.Consumer(bootstrap_servers=bootstrap, group_id=group, group_protocol="consumer",
                                 enable_auto_commit=False, auto_offset_reset="earliest") as c:
+        c.subscribe([topic], listener=Listener())
         while True:
-            if c.assignment():
-                print("assigned", flush=True)
             await c.getmany(timeout_ms=200)
 
 asyncio.run(main(*sys.argv[1:]))
 """
 
 
-async def test_killed_member_partitions_move_after_its_session_expires(kip848_bootstrap, producer_448, tmp_path: Path) -> None:
-    topic, group = unique(), unique("g")
-    await producer_448.create_topic(topic, 4)
+def start_worker(tmp_path: Path, bootstrap: str, topic: str, group: str) -> subprocess.Popen:
+    """A consumer-protocol member in a process of its own, printing its listener's calls."""
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen([sys.executable, str(script), kip848_bootstrap, topic, group],
-                            stdout=subprocess.PIPE, env=env)
+    return subprocess.Popen([sys.executable, str(script), bootstrap, topic, group], stdout=subprocess.PIPE,
+                            env=env, text=True)
+
+
+async def next_line(proc: subprocess.Popen, prefix: str, timeout: float = 60) -> str:
+    """The worker's next output line starting with ``prefix`` (lines before it are skipped)."""
+    async def read() -> str:
+        while True:
+            line = await asyncio.to_thread(proc.stdout.readline)
+            assert line, "the worker ended"
+            if line.startswith(prefix):
+                return line.strip()
+    return await asyncio.wait_for(read(), timeout)
+
+
+async def test_killed_member_partitions_move_after_its_session_expires(kip848_bootstrap, producer_448, tmp_path: Path) -> None:
+    topic, group = unique(), unique("g")
+    await producer_448.create_topic(topic, 4)
+    proc = start_worker(tmp_path, kip848_bootstrap, topic, group)
+    survivor = None
     try:
-        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
-        assert line.strip() == b"assigned"
-        seen: list[tuple[str, int]] = []
-        survivor = ConsumerProtocolMember("S", kip848_bootstrap, topic, group, seen).start()
+        assert await next_line(proc, "assigned [") == "assigned [0, 1, 2, 3]"
+        survivor = ConsumerProtocolMember("S", kip848_bootstrap, topic, group, []).start()
         await wait_until(lambda: len(survivor.consumer.assignment()) == 2)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         # no leave heartbeat: the broker drops the member after its session timeout (6 s)
         await wait_until(lambda: survivor.consumer.assignment() == {TP(topic, p) for p in range(4)}, 60)
         check_listener_order(survivor)
-        await survivor.stop()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if survivor is not None:
+            await survivor.stop()
+
+
+async def test_a_fenced_member_loses_its_partitions_and_rejoins_with_epoch_zero(kip848_bootstrap, producer_448,
+                                                                                 tmp_path: Path) -> None:
+    """SIGSTOP past the session timeout: the broker fences the member and hands its partitions to
+    the other; on SIGCONT its heartbeat is refused, on_partitions_lost runs, and it joins again."""
+    topic, group = unique(), unique("g")
+    await producer_448.create_topic(topic, 4)
+    proc = start_worker(tmp_path, kip848_bootstrap, topic, group)
+    other = None
+    try:
+        assert await next_line(proc, "assigned [") == "assigned [0, 1, 2, 3]"
+        other = ConsumerProtocolMember("O", kip848_bootstrap, topic, group, []).start()
+        await wait_until(lambda: len(other.consumer.assignment()) == 2)
+        revoked = await next_line(proc, "revoked")
+        proc.send_signal(signal.SIGSTOP)
+        await wait_until(lambda: other.consumer.assignment() == {TP(topic, p) for p in range(4)}, 60)
+        epochs = await describe_member_epochs(producer_448.cluster, group)
+        assert list(epochs) == [other.consumer.group_metadata().member_id]
+        proc.send_signal(signal.SIGCONT)
+        kept = sorted({0, 1, 2, 3} - set(json.loads(revoked.split(" ", 1)[1])))
+        assert await next_line(proc, "lost") == f"lost {kept}"
+        assert (await next_line(proc, "assigned")).startswith("assigned [")
+        await wait_until(lambda: len(other.consumer.assignment()) == 2, 60)
+        assert len(await describe_member_epochs(producer_448.cluster, group)) == 2
+        check_listener_order(other)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.kill()
+            proc.wait()
+        if other is not None:
+            await other.stop()
 
 
 async def test_other_consumers_commit_during_their_rebalance_is_refused_or_lands(kip848_bootstrap, producer_448) -> None:
