@@ -6,6 +6,7 @@ group_metadata()."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import os
 import signal
@@ -24,7 +25,7 @@ from kafkaio.structs import TopicPartition as TP
 from kafkaio.testing.broker import LocalKafkaCluster
 
 from consumer_helpers import RawProducer, unique
-from test_group import Member, members_join_and_leave, wait_until
+from test_group import Member, members_join_and_leave, produce_until, wait_until
 from test_mixed_group import kafkaio_and_java_share_a_group
 
 pytestmark = pytest.mark.integration
@@ -368,3 +369,51 @@ async def test_an_assignor_the_broker_lacks_is_raised_to_the_application(kip848_
             for _ in range(100):
                 await c.getmany(timeout_ms=300)
         assert c.assignment() == set()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["range", "cooperative-sticky"])
+async def test_online_upgrade_from_the_classic_protocol_member_by_member(kip848_bootstrap, producer_448,
+                                                                         strategy) -> None:
+    """KIP-848's upgrade: a classic group whose members restart one by one on the consumer
+    protocol (the broker converts the group when the first one joins, and serves the remaining
+    classic members through the classic protocol) loses and duplicates nothing: every member
+    commits in on_partitions_revoked."""
+    topic, group = unique(), unique("g")
+    await producer_448.create_topic(topic, 12)
+    seen: list[tuple[str, int]] = []
+    classic_settings = dict(heartbeat_interval_ms=300, session_timeout_ms=6000, enable_auto_commit=False,
+                            auto_offset_reset="earliest", max_poll_records=50)
+
+    def classic(name: str) -> Member:
+        m = Member(name, kip848_bootstrap, topic, group, strategy, seen)
+        m.consumer = kafkaio.Consumer(bootstrap_servers=kip848_bootstrap, group_id=group, client_id=name,
+                                      partition_assignment_strategy=strategy, **classic_settings)
+        return m
+
+    def consumed_by(name: str, more_than: int) -> bool:
+        return len(seen) > more_than and any(n == name for n, _ in seen[more_than:])
+
+    loop = asyncio.get_running_loop()
+    stop_producing = asyncio.Event()
+    producer = loop.create_task(produce_until(producer_448, topic, 12, stop_producing))
+    members = {"A": classic("A").start(), "B": classic("B").start(), "C": classic("C").start()}
+    await wait_until(lambda: len(seen) > 300 and {n for n, _ in seen} >= {"A", "B", "C"})
+    for name in "ABC":
+        await members[name].stop()
+        members[name + "2"] = ConsumerProtocolMember(name + "2", kip848_bootstrap, topic, group, seen).start()
+        mark = len(seen)
+        await wait_until(lambda: consumed_by(name + "2", mark), 90)
+    g = await describe_group(producer_448.cluster, group)
+    assert sorted(m["client_id"] for m in g["members"]) == ["A2", "B2", "C2"]
+    stop_producing.set()
+    total = await producer
+    await wait_until(lambda: len(seen) >= total, timeout=90)
+    await asyncio.sleep(1)   # anything extra (a duplicate) would show up now
+    for name in ("A2", "B2", "C2"):
+        await members[name].stop()
+    counts = collections.Counter(v for _, v in seen)
+    missing = [v for v in range(total) if v not in counts]
+    dups = {v: c for v, c in counts.items() if c > 1}
+    assert not missing, f"{len(missing)} records never consumed, e.g. {missing[:5]}"
+    assert not dups, f"{len(dups)} records consumed twice, e.g. {list(dups.items())[:5]}"
