@@ -924,6 +924,10 @@ def rewrite_producer_state(data, int64_t producer_id, int16_t producer_epoch, in
 
 # ---- reader -------------------------------------------------------------------------------------
 
+# Not tracked by the garbage collector: it refers only to the buffer and to a memoryview of raw
+# memory, neither of which can refer back, so it is never part of a cycle; tracked, the collector
+# could clear the buffer's memoryview while this still holds an export of it (BufferError).
+@cython.no_gc
 cdef class _Source:
     """Holds the buffer of a fetched record set while batches read from it."""
 
