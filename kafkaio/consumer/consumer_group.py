@@ -112,7 +112,8 @@ class ConsumerGroupCoordinator(GroupCoordinator):
             owned = self._subs.assigned()
             if self._subs.uses_group and self.member.state in HEARTBEATING and self.member.prepare_leaving():
                 self._sync()
-                await self._revoke(owned)   # the epoch is still valid: the commit goes through
+                # the epoch is still valid: the commit goes through; closing commits every position
+                await self._revoke(owned, finished_only=False)
                 self.member.leaving()
             elif self._subs.uses_group and owned:
                 self._cleanup(owned)
