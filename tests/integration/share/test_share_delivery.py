@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kafkaio import AcknowledgeType, ShareConsumer, ShareConsumerRecord
+from kafkaio import AcknowledgeType, ShareConsumer, ShareConsumerRecord, TopicPartition
 from kafkaio.errors import IllegalStateError
 from kafkaio.retry import Deadline
 
@@ -131,3 +131,38 @@ async def test_a_killed_member_s_records_are_redelivered_after_the_lock_none_los
     redelivered = {(r.partition, r.offset): r.delivery_count for r in got if (r.partition, r.offset) in held}
     assert set(redelivered) == held and set(redelivered.values()) == {2}
     assert all(r.delivery_count == 1 for r in got if (r.partition, r.offset) not in held)
+
+
+async def test_record_limit_mode_never_returns_more_than_max_poll_records(share_bootstrap: str, share_topic: str,
+                                                                          share_group) -> None:
+    group = await share_group()
+    values = await produce(share_bootstrap, share_topic, 50)
+    sizes: list[int] = []
+    got: list[ShareConsumerRecord] = []
+    async with ShareConsumer(share_topic, bootstrap_servers=share_bootstrap, group_id=group,
+                             share_acquire_mode="record_limit", max_poll_records=7) as consumer:
+        deadline = Deadline(60000)
+        while len(got) < len(values):
+            assert not deadline.expired
+            batch = [r for rs in (await consumer.getmany(timeout_ms=1000)).values() for r in rs]
+            if batch:
+                sizes.append(len(batch))
+                got.extend(batch)
+    assert max(sizes) <= 7 and sorted(r.value for r in got) == sorted(values)
+
+
+async def test_the_acknowledgement_callback_gets_each_partition_s_offsets(share_bootstrap: str, share_topic: str,
+                                                                          share_group) -> None:
+    group = await share_group()
+    await produce(share_bootstrap, share_topic, 6)
+    calls: list[tuple[dict, object]] = []
+    async with ShareConsumer(share_topic, bootstrap_servers=share_bootstrap, group_id=group,
+                             share_acknowledgement_mode="explicit") as consumer:
+        consumer.set_acknowledgement_commit_callback(lambda offsets, error: calls.append((offsets, error)))
+        got = await poll_acking(consumer, lambda r: AcknowledgeType.ACCEPT, lambda got: len(got) == 6)
+    acked: dict[TopicPartition, set[int]] = {}
+    for offsets, error in calls:
+        assert error is None
+        for tp, offs in offsets.items():
+            acked.setdefault(tp, set()).update(offs)
+    assert acked == {TopicPartition(share_topic, p): {r.offset for r in got if r.partition == p} for p in (0, 1)}
