@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # what the lazy exports below resolve to, for type checkers (
     from kafkaio.consumer.consumer import OffsetAndTimestamp as OffsetAndTimestamp
     from kafkaio.consumer.coordinator import ConsumerGroupMetadata as ConsumerGroupMetadata
     from kafkaio.consumer.subscription import ConsumerRebalanceListener as ConsumerRebalanceListener
+    from kafkaio.consumer.subscription import SubscriptionPattern as SubscriptionPattern
     from kafkaio.errors import CommitFailedError as CommitFailedError
     from kafkaio.errors import ConfigError as ConfigError
     from kafkaio.errors import KafkaConnectionError as KafkaConnectionError
@@ -64,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     "TopicPartition": "kafkaio.structs",
     "OffsetAndMetadata": "kafkaio.structs",
     "ConsumerRebalanceListener": "kafkaio.consumer.subscription",
+    "SubscriptionPattern": "kafkaio.consumer.subscription",
     "ConsumerGroupMetadata": "kafkaio.consumer.coordinator",
     "OffsetAndTimestamp": "kafkaio.consumer.consumer",
     # health

@@ -37,6 +37,7 @@ from kafkaio.consumer.subscription import (
     EARLIEST,
     LATEST,
     ConsumerRebalanceListener,
+    SubscriptionPattern,
     SubscriptionState,
 )
 from kafkaio.errors import (
@@ -201,11 +202,17 @@ class Consumer:
 
     # -- subscription ---------------------------------------------------------------------------------
 
-    def subscribe(self, topics: Iterable[str] | str = (), pattern: str | re.Pattern[str] | None = None,
+    def subscribe(self, topics: Iterable[str] | str = (),
+                  pattern: str | re.Pattern[str] | SubscriptionPattern | None = None,
                   listener: ConsumerRebalanceListener | None = None) -> None:
-        """Subscribe to topics (a list) or to every topic matching ``pattern``; needs a group_id."""
+        """Subscribe to topics (a list) or to every topic matching ``pattern``; needs a group_id.
+        A ``str`` or ``re.Pattern`` is matched by this client against the topics it sees; a
+        :class:`SubscriptionPattern` by the broker (``group_protocol="consumer"`` only)."""
         if self._config.group_id is None:
             raise IllegalStateError("subscribe() needs a group_id; use assign() to consume without a group")
+        if isinstance(pattern, SubscriptionPattern) and self._config.group_protocol != "consumer":
+            raise IllegalStateError("a SubscriptionPattern is matched by the broker under "
+                                    "group_protocol='consumer' only; pass a str or re.Pattern instead")
         if listener is not None and not isinstance(listener, ConsumerRebalanceListener):
             raise IllegalStateError("listener must be a kafkaio.ConsumerRebalanceListener")
         self._subs.subscribe(topics, pattern, listener)
@@ -246,6 +253,7 @@ class Consumer:
             self._subs.mode = self._subs.NONE
             self._subs.topics = set()
             self._subs.pattern = None
+            self._subs.regex = None
         else:
             self._subs.unsubscribe()
 

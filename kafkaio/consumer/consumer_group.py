@@ -156,7 +156,7 @@ class ConsumerGroupCoordinator(GroupCoordinator):
             if self.member.state is MemberState.LEAVING:
                 self.member.heartbeat(())   # nobody to tell: the member is out all the same
             return
-        body = self.member.heartbeat(tuple(self._subs.topics))
+        body = self.member.heartbeat(tuple(self._subs.topics), self._subs.regex)
         try:
             await self._request(ApiKey.CONSUMER_GROUP_HEARTBEAT, body,
                                 timeout_ms=min(self._config.request_timeout_ms, 5000),
@@ -256,6 +256,8 @@ class ConsumerGroupCoordinator(GroupCoordinator):
         if self._losses != losses or m.state is not MemberState.RECONCILING:
             return True   # fenced or leaving while the listener ran: that path takes over
         self._subs.add_partitions(added)
+        if self._subs.regex is not None:   # the broker's match: what subscription() reports
+            self._subs.topics = {tp.topic for tp in self._subs.assigned()}
         if announce:
             await self._invoke("on_partitions_assigned", added)
         m.reconciled(_by_id(plan.assigned, ids))
@@ -287,7 +289,7 @@ class ConsumerGroupCoordinator(GroupCoordinator):
             if self._poll_timer_expired():
                 continue
             self._hb_wake.clear()
-            body = m.heartbeat(tuple(self._subs.topics))
+            body = m.heartbeat(tuple(self._subs.topics), self._subs.regex)
             self._sync()
             delay = await self._heartbeat_once(body)
             if m.send_now and delay == 0:

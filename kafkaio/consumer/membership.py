@@ -106,6 +106,7 @@ class _SentFields:
 
     rebalance_timeout_ms: int | None = None
     topics: tuple[str, ...] | None = None
+    regex: str | None = None
     server_assignor: str | None = None
     owned: dict[uuid.UUID, frozenset[int]] | None = None
 
@@ -217,8 +218,9 @@ class Membership:
 
     # -- heartbeats ----------------------------------------------------------------------------------
 
-    def heartbeat(self, topics: tuple[str, ...]) -> dict[str, Any]:
-        """The next ConsumerGroupHeartbeat body for a member subscribed to ``topics``. Records
+    def heartbeat(self, topics: tuple[str, ...], regex: str | None = None) -> dict[str, Any]:
+        """The next ConsumerGroupHeartbeat body for a member subscribed to ``topics``, or to the
+        topics the broker matches with ``regex`` (ConsumerGroupHeartbeat v1+). Records
         what was sent, and makes the transitions sending implies (ACKNOWLEDGING -> STABLE or
         RECONCILING, LEAVING -> UNSUBSCRIBED or STALE), as Java's onHeartbeatRequestGenerated."""
         self.send_now = False
@@ -237,10 +239,15 @@ class Membership:
             body["rack_id"] = self.rack_id
         if full or sent.rebalance_timeout_ms != self.rebalance_timeout_ms:
             body["rebalance_timeout_ms"] = sent.rebalance_timeout_ms = self.rebalance_timeout_ms
-        sorted_topics = tuple(sorted(topics))
+        # a subscription is topics or a regex: switching sends the other one empty, as the broker
+        # subscribes a member to both
+        sorted_topics = () if regex is not None else tuple(sorted(topics))
         if full or sent.topics != sorted_topics:
             body["subscribed_topic_names"] = list(sorted_topics)
             sent.topics = sorted_topics
+        wanted_regex = regex if regex is not None else ("" if sent.regex else None)
+        if wanted_regex is not None and (full or sent.regex != wanted_regex):
+            body["subscribed_topic_regex"] = sent.regex = wanted_regex
         if self.server_assignor is not None and (full or sent.server_assignor != self.server_assignor):
             body["server_assignor"] = sent.server_assignor = self.server_assignor
         if full or sent.owned != self.owned:

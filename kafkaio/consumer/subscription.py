@@ -17,6 +17,7 @@ import inspect
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kafkaio.errors import IllegalStateError
@@ -128,6 +129,15 @@ class PartitionState:
         return f"PartitionState({self.tp}, position={self.position}, fetch={self.fetch_offset}, paused={self.paused})"
 
 
+@dataclass(frozen=True)
+class SubscriptionPattern:
+    """A regular expression (RE2/J syntax) the broker matches topic names against (KIP-848's
+    ``SubscribedTopicRegex``, Java's ``SubscriptionPattern``); for ``group_protocol="consumer"``.
+    A ``str`` or ``re.Pattern`` given to ``subscribe(pattern=...)`` is matched by the client."""
+
+    pattern: str
+
+
 class SubscriptionState:
     """The consumer's subscription and assignment. Not thread-safe; lives on one event loop."""
 
@@ -144,6 +154,7 @@ class SubscriptionState:
         self.mode = self.NONE
         self.topics: set[str] = set()
         self.pattern: re.Pattern[str] | None = None
+        self.regex: str | None = None   # a SubscriptionPattern's, matched by the broker
         self.listener: ConsumerRebalanceListener = ConsumerRebalanceListener()
         self.assignment: dict[TopicPartition, PartitionState] = {}
         # Set whenever subscription or assignment changes; the fetcher waits on it (and clears it).
@@ -157,7 +168,8 @@ class SubscriptionState:
 
     # -- subscribing ------------------------------------------------------------------------------
 
-    def subscribe(self, topics: Iterable[str] = (), pattern: str | re.Pattern[str] | None = None,
+    def subscribe(self, topics: Iterable[str] = (),
+                  pattern: str | re.Pattern[str] | SubscriptionPattern | None = None,
                   listener: ConsumerRebalanceListener | None = None) -> None:
         if self.mode == self.MANUAL:
             raise IllegalStateError("subscribe() after assign(): call unsubscribe() first")
@@ -166,7 +178,13 @@ class SubscriptionState:
             raise IllegalStateError("subscribe() takes topics or a pattern, not both")
         if pattern is None and not topics:
             raise IllegalStateError("subscribe() needs at least one topic or a pattern")
-        if pattern is not None:
+        self.regex = None
+        if isinstance(pattern, SubscriptionPattern):
+            self.pattern = None   # the broker matches it; the topics are those assigned
+            self.regex = pattern.pattern
+            self.topics = set()
+            self.mode = self.PATTERN
+        elif pattern is not None:
             self.pattern = re.compile(pattern) if isinstance(pattern, str) else pattern
             self.topics = set()
             self.mode = self.PATTERN
@@ -208,6 +226,7 @@ class SubscriptionState:
         self.mode = self.NONE
         self.topics = set()
         self.pattern = None
+        self.regex = None
         self.set_assignment([])
 
     @property

@@ -417,3 +417,30 @@ async def test_online_upgrade_from_the_classic_protocol_member_by_member(kip848_
     dups = {v: c for v, c in counts.items() if c > 1}
     assert not missing, f"{len(missing)} records never consumed, e.g. {missing[:5]}"
     assert not dups, f"{len(dups)} records consumed twice, e.g. {list(dups.items())[:5]}"
+
+
+async def test_a_subscription_pattern_is_matched_by_the_broker(kip848_bootstrap, producer_448) -> None:
+    prefix, group = unique("r"), unique("g")
+    await producer_448.create_topic(prefix + "-a", 2)
+    await producer_448.create_topic(unique("other"), 1)
+    async with kafkaio.Consumer(bootstrap_servers=kip848_bootstrap, group_id=group, **SETTINGS) as c:
+        c.subscribe(pattern=kafkaio.SubscriptionPattern(prefix + "-.*"))
+        await wait_until(lambda: c.assignment() == {TP(prefix + "-a", 0), TP(prefix + "-a", 1)}, 30)
+        g = await describe_group(producer_448.cluster, group)
+        assert [m["subscribed_topic_regex"] for m in g["members"]] == [prefix + "-.*"]
+        assert [m["subscribed_topic_names"] for m in g["members"]] == [[]]
+        await producer_448.create_topic(prefix + "-b", 1)
+        want = {TP(prefix + "-a", 0), TP(prefix + "-a", 1), TP(prefix + "-b", 0)}
+        await wait_until(lambda: c.assignment() == want, 60)
+        assert c.subscription() == {prefix + "-a", prefix + "-b"}
+        await producer_448.send_batch(prefix + "-b", 0, [b"x"])
+        got = {}
+        while not got:
+            got = await c.getmany(timeout_ms=500)
+        assert list(got) == [TP(prefix + "-b", 0)]
+
+
+async def test_a_subscription_pattern_needs_the_consumer_protocol(kip848_bootstrap) -> None:
+    async with kafkaio.Consumer(bootstrap_servers=kip848_bootstrap, group_id=unique("g")) as c:
+        with pytest.raises(kafkaio.errors.IllegalStateError, match="group_protocol"):
+            c.subscribe(pattern=kafkaio.SubscriptionPattern("a.*"))

@@ -220,3 +220,22 @@ def test_the_same_assignment_again_is_nothing_to_reconcile_but_the_first_one_is(
     assert m.on_response(ok(2, {})) is HeartbeatOutcome.OK
     assert m.state is S.STABLE and m.member_epoch == 2
     assert m.on_response(ok(3, {T1: [0]})) is HeartbeatOutcome.RECONCILE
+
+
+def test_a_regex_subscription_sends_the_regex_and_switching_clears_the_other_kind() -> None:
+    m = joined()
+    first = m.heartbeat(("ignored",), regex="orders-.*")
+    assert first["subscribed_topic_regex"] == "orders-.*" and first["subscribed_topic_names"] == []
+    m.on_response(ok(1, {}))
+    m.reconciled({})
+    assert "subscribed_topic_regex" not in m.heartbeat(("orders-a",), regex="orders-.*")
+    to_topics = m.heartbeat(("a",))
+    assert to_topics["subscribed_topic_names"] == ["a"] and to_topics["subscribed_topic_regex"] == ""
+    assert "subscribed_topic_regex" not in m.heartbeat(("a",))
+    back = m.heartbeat(("a",), regex="x.*")
+    assert back["subscribed_topic_regex"] == "x.*" and back["subscribed_topic_names"] == []
+
+
+def test_a_topic_subscription_never_sends_a_regex() -> None:
+    m = joined()
+    assert "subscribed_topic_regex" not in m.heartbeat(("a",))
