@@ -104,7 +104,7 @@ class FrameProtocol(asyncio.BufferedProtocol):
         if self._buf is not self._small:
             # a large frame is complete (its buffer was offered only up to its end): hand it over
             # as it is, and go back to the reusable buffer
-            frame = view.toreadonly()[4:]
+            frame: bytes | memoryview = view.toreadonly()[4:]
             self._buf, self._view = self._small, self._small_view
             self._start = self._end = 0
             self._need = 4

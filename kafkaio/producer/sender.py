@@ -575,6 +575,8 @@ class Sender:
         md = getattr(self._cluster, "metadata", None)
         for topic in resp.get("responses", ()):
             name = topic.get("name") or _topic_name(md, topic.get("topic_id"))
+            if name is None:
+                continue  # a topic id this client has no name for: none of its batches
             for p in topic.get("partition_responses", ()):
                 results[(name, p["index"])] = p
         for b in batches:

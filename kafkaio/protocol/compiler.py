@@ -121,7 +121,7 @@ def _array_codec(item_enc: Encoder, item_dec: Decoder, flexible: bool, nullable:
         n, pos = read_len(buf, pos, flexible, nullable)
         if n < 0:
             return None, pos
-        items = []
+        items: list[Any] = []
         append = items.append
         for _ in range(n):
             item, pos = item_dec(buf, pos)

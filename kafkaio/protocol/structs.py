@@ -45,7 +45,7 @@ def encode_struct(name: str, version: int, body: dict[str, Any]) -> bytes:
     return bytes(out)
 
 
-def decode_struct(name: str, version: int, data: bytes, allow_trailing: bool = False) -> dict[str, Any]:
+def decode_struct(name: str, version: int, data: bytes | memoryview, allow_trailing: bool = False) -> dict[str, Any]:
     """Decode struct ``name`` at ``version`` from ``data`` (no version prefix)."""
     buf = memoryview(data)
     try:

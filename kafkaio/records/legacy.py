@@ -65,7 +65,7 @@ def _parse_message(view: memoryview, pos: int, size: int, check_crcs: bool) -> _
     if magic == 1:
         (timestamp,) = _INT64.unpack_from(view, p)
         p += 8
-    fields = []
+    fields: list[bytes | None] = []
     for what in ("key", "value"):
         if p + 4 > end:
             raise CorruptRecordError(f"legacy message {what} length past the end")
