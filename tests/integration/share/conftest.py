@@ -16,19 +16,8 @@ import pytest_asyncio
 from kafkaio.admin import Admin, ConfigResource, ConfigResourceType, NewTopic
 from kafkaio.testing.broker import LocalKafkaCluster
 
-from share_helpers import LOCK_DURATION_MS, running_cluster
+from share_helpers import SHARE_BROKER_PROPERTIES, running_cluster
 
-SHARE_BROKER_PROPERTIES = {
-    "group.share.min.record.lock.duration.ms": 1000,
-    "group.share.record.lock.duration.ms": LOCK_DURATION_MS,
-    "group.share.min.heartbeat.interval.ms": 500,
-    "group.share.heartbeat.interval.ms": 1000,
-    "group.share.min.session.timeout.ms": 6000,
-    "group.share.session.timeout.ms": 10000,
-    "group.share.assignment.interval.ms": 100,
-    "offsets.topic.num.partitions": 3,
-    "share.coordinator.state.topic.num.partitions": 3,
-}
 
 
 @pytest.fixture(scope="session")

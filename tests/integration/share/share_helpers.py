@@ -15,6 +15,18 @@ SENTINEL = b"sentinel"
 LOCK_DURATION_MS = 4000
 """The acquisition lock of the share tests' broker (``group.share.record.lock.duration.ms``)."""
 SHARE_KAFKA_VERSION = "4.4.0"
+SHARE_BROKER_PROPERTIES = {
+    "group.share.min.record.lock.duration.ms": 1000,
+    "group.share.record.lock.duration.ms": LOCK_DURATION_MS,
+    "group.share.min.heartbeat.interval.ms": 500,
+    "group.share.heartbeat.interval.ms": 1000,
+    "group.share.min.session.timeout.ms": 6000,
+    "group.share.session.timeout.ms": 10000,
+    "group.share.assignment.interval.ms": 100,
+    "offsets.topic.num.partitions": 3,
+    "share.coordinator.state.topic.num.partitions": 3,
+}
+"""Broker settings of the share tests: a short acquisition lock, heartbeat and session."""
 
 
 @contextmanager
