@@ -41,6 +41,7 @@ from kafkaio.errors import (
     CommitFailedError,
     ErrorCode,
     KafkaError,
+    UnsupportedVersionError,
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
@@ -274,31 +275,42 @@ class ConsumerGroupCoordinator(GroupCoordinator):
     # -- the heartbeat task ------------------------------------------------------------------------
 
     async def _heartbeat_loop(self) -> None:
-        m = self.member
         # checked as well as cancelled: asyncio.wait_for() may swallow a cancellation that
         # arrives as its inner wait completes
         while not self._heartbeats_stopped:
-            if m.state not in HEARTBEATING:
-                self._hb_wake.clear()
-                await self._hb_wake.wait()
-                continue
-            if m.state is MemberState.LEAVING:
-                await self._send_leave()
-                self._sync()
-                continue
-            if self._poll_timer_expired():
-                continue
-            self._hb_wake.clear()
-            body = m.heartbeat(tuple(self._subs.topics), self._subs.regex)
-            self._sync()
-            delay = await self._heartbeat_once(body)
-            if m.send_now and delay == 0:
-                continue
-            interval = delay or m.heartbeat_interval_ms / 1000.0 or self._backoff_s
             try:
-                await asyncio.wait_for(self._wait_send_now(), interval)
-            except asyncio.TimeoutError:
-                pass
+                await self._heartbeat_step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a heartbeat task that died would get the member fenced
+                log.exception("group %s: unexpected error in the heartbeat task", self.group_id)
+                self._surface(exc)
+                await asyncio.sleep(self._backoff_s)
+
+    async def _heartbeat_step(self) -> None:
+        """Wait for the next heartbeat's time, send it, act on the answer."""
+        m = self.member
+        if m.state not in HEARTBEATING:
+            self._hb_wake.clear()
+            await self._hb_wake.wait()
+            return
+        if m.state is MemberState.LEAVING:
+            await self._send_leave()
+            self._sync()
+            return
+        if self._poll_timer_expired():
+            return
+        self._hb_wake.clear()
+        body = m.heartbeat(tuple(self._subs.topics), self._subs.regex)
+        self._sync()
+        delay = await self._heartbeat_once(body)
+        if m.send_now and delay == 0:
+            return
+        interval = delay or m.heartbeat_interval_ms / 1000.0 or self._backoff_s
+        try:
+            await asyncio.wait_for(self._wait_send_now(), interval)
+        except asyncio.TimeoutError:
+            pass
 
     async def _wait_send_now(self) -> None:
         while not self.member.send_now:
@@ -311,6 +323,14 @@ class ConsumerGroupCoordinator(GroupCoordinator):
         m = self.member
         try:
             resp = await self._request(ApiKey.CONSUMER_GROUP_HEARTBEAT, body, purpose=_HEARTBEAT_PURPOSE)
+        except UnsupportedVersionError as exc:
+            # no retry can fix it (Java: fatal too): the broker predates KIP-848 or has it off
+            m.fail()
+            self._sync()
+            self._surface(UnsupportedVersionError(
+                f"group {self.group_id}: the group coordinator does not offer the consumer group protocol "
+                f"({exc}); use group_protocol='classic', or a Kafka 4.0+ broker"))
+            return self._backoff_s
         except KafkaError as exc:
             log.debug("heartbeat of group %s failed: %s", self.group_id, exc)
             m.heartbeat_failed()
