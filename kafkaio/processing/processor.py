@@ -95,12 +95,13 @@ class _Abandoned(Exception):
 class _Work:
     __slots__ = ("part", "record", "key", "size", "origin", "marked_done")
 
-    def __init__(self, part: _Partition, record: ConsumerRecord, key: Hashable, size: int, origin: Origin) -> None:
+    def __init__(self, part: _Partition, record: ConsumerRecord, key: Hashable, size: int,
+                 origin: Origin | None) -> None:
         self.part = part
         self.record = record
         self.key = key
         self.size = size
-        self.origin = origin
+        self.origin = origin       # None for a record of an original topic: it is its own origin
         self.marked_done = False   # by a transactional hand-off, which commits it as finished
 
 
@@ -305,11 +306,10 @@ class Processor:
         if not part.watermark.hand_out(record.offset):
             self._counts["skipped_done"] += 1
             return
-        origin = (origin_of(tp.topic, tp.partition, record.offset, record.headers) if retry_topic
-                  else Origin(tp.topic, tp.partition, record.offset))
+        origin = origin_of(tp.topic, tp.partition, record.offset, record.headers) if retry_topic else None
         work = _Work(part, record, ordering_key(self._ordering, tp, record.key, record.offset), _size(record), origin)
         self._bp.add(tp, work.size)
-        if origin.due_ms is not None and origin.due_ms > now_ms:
+        if origin is not None and origin.due_ms is not None and origin.due_ms > now_ms:
             # Not due: wait outside the handler slots, and fetch no more of this retry partition
             # (its later records are due later) until it is.
             part.delayed += 1
@@ -385,15 +385,23 @@ class Processor:
                           work.record.offset, exc)
         self._pump()
 
+    @staticmethod
+    def _origin(work: _Work) -> Origin:
+        if work.origin is not None:
+            return work.origin
+        record = work.record
+        return Origin(record.topic, record.partition, record.offset)
+
     async def _execute(self, work: _Work) -> None:
-        record, origin = work.record, work.origin
-        if origin.due_ms is not None:
+        record = work.record
+        if work.origin is not None and (due_ms := work.origin.due_ms) is not None:
             # The timer runs on the loop's monotonic clock; the due time is wall-clock.
-            while (left := origin.due_ms / 1000.0 - time.time()) > 0:
+            while (left := due_ms / 1000.0 - time.time()) > 0:
                 await asyncio.sleep(left)
         dedup = self._dedup
         record_id: Hashable = None
         if dedup is not None:
+            origin = self._origin(work)
             record_id = (dedup.record_id(record) if dedup.record_id is not None
                          else (origin.topic, origin.partition, origin.offset))
             if await dedup.store.seen(record_id):
@@ -410,6 +418,7 @@ class Processor:
                 self._counts["failed_attempts"] += 1
                 if self._retry is None:
                     raise
+                origin = self._origin(work)
                 decision = self._retry.decide(exc, origin.topic, origin.stage, attempts)
                 if decision.outcome is Outcome.RETRY_IN_PLACE:
                     self._counts["retried_in_place"] += 1
@@ -430,7 +439,7 @@ class Processor:
         """Send the record on to a retry topic (``delay_ms`` given) or the dead-letter topic, and
         wait for the acknowledgement: only then is the record done here."""
         assert self._producer is not None
-        record, origin = work.record, work.origin
+        record, origin = work.record, self._origin(work)
         stage = origin.stage + 1 if delay_ms is not None else origin.stage
         due = int(time.time() * 1000 + delay_ms) if delay_ms is not None else None
         headers = forward_headers(record.headers, origin, attempts, stage, exc, due)
