@@ -954,8 +954,11 @@ class GroupCoordinator:
             consumed = {tp: v for tp, v in consumed.items() if tp in keep}
         out = {}
         for tp, (offset, epoch) in consumed.items():
-            if changed_only and self._last_committed.get(tp) == offset:
+            last = self._last_committed.get(tp)
+            if changed_only and last == offset:
                 continue
+            if finished_only and last is not None and offset < last:
+                continue  # this member already committed past the batch in progress: never rewind
             out[tp] = OffsetAndMetadata(offset, "", epoch)
         return out
 

@@ -240,12 +240,26 @@ class SubscriptionState:
         new = {}
         for tp in partitions:
             new[tp] = self.assignment.get(tp) or PartitionState(tp)
+        gone = set()
         for tp, st in self.assignment.items():
             if tp not in new:
                 st.revoking = True   # detached: nothing more is handed out from it
+                gone.add(tp)
+        if gone and self.in_progress is not None:
+            self._forget_in_progress(gone)
         self.assignment = new
         self.assignment_id += 1
         self.changed.set()
+
+    def _forget_in_progress(self, gone: set[TopicPartition]) -> None:
+        """Records in progress of partitions leaving the assignment no longer hold back commits:
+        if the partition comes back, its position comes from the group's commits, and a record
+        of the earlier assignment would rewind them."""
+        held = self.in_progress
+        if isinstance(held, dict):
+            self.in_progress = {tp: recs for tp, recs in held.items() if tp not in gone} or None
+        elif TopicPartition(held.topic, held.partition) in gone:
+            self.in_progress = None
 
     def add_partitions(self, partitions: Iterable[TopicPartition]) -> None:
         self.set_assignment([*self.assignment, *partitions])

@@ -49,3 +49,33 @@ def test_a_record_of_a_partition_no_longer_assigned_is_ignored() -> None:
     subs = subs_at({P0: 10})
     subs.in_progress = {P1: [record(P1, 1)], P0: []}
     assert subs.finished_offsets() == {P0: (10, 5)}
+
+
+def test_records_of_a_partition_that_leaves_the_assignment_no_longer_count() -> None:
+    """A batch handed out under an earlier assignment of the partition must not hold back (and so
+    rewind) the commits of a later one: the three-broker soak's group seed 901939286 committed 0
+    over 8 and 12 that way."""
+    subs = subs_at({P0: 8, P1: 12})
+    subs.in_progress = {P0: [record(P0, 0)], P1: [record(P1, 0)]}
+    subs.set_assignment([P1])            # P0 revoked while its batch is still being processed
+    assert list(subs.in_progress) == [P1]
+    subs.set_assignment([P0, P1])        # and assigned again: its position comes from the group
+    subs.assignment[P0].seek(8, 5)
+    assert subs.finished_offsets()[P0] == (8, 5)
+    subs.in_progress = record(P1, 0)
+    subs.set_assignment([P0])
+    assert subs.in_progress is None
+
+
+def test_a_background_auto_commit_never_commits_below_what_this_member_committed() -> None:
+    from kafkaio.config import ConsumerConfig
+    from kafkaio.consumer.coordinator import GroupCoordinator
+
+    subs = subs_at({P0: 10, P1: 20})
+    coord = GroupCoordinator(cluster=None, config=ConsumerConfig.from_kwargs(group_id="g"), subscriptions=subs,
+                             on_revoke_cleanup=lambda tps: None)
+    coord._last_committed = {P0: 10}     # e.g. the application committed 10 by hand meanwhile
+    subs.in_progress = {P0: [record(P0, 7)], P1: [record(P1, 15)]}
+    assert {tp: o.offset for tp, o in coord.consumed_offsets(changed_only=True, finished_only=True).items()} \
+        == {P1: 15}
+    assert {tp: o.offset for tp, o in coord.consumed_offsets(changed_only=True).items()} == {P1: 20}
