@@ -148,32 +148,42 @@ async def members_join_and_leave(bootstrap: str, raw_producer, make_member) -> d
     members = {n: make_member(n, topic, group, seen, rebalanced) for n in "ABCD"}
     watcher = asyncio.get_running_loop().create_task(
         watch_commits(bootstrap, group, [TP(topic, p) for p in range(12)], rebalanced, watching))
-    members["A"].start()
-    members["B"].start()
     stop_producing = asyncio.Event()
-    producer = asyncio.get_running_loop().create_task(
-        produce_until(raw_producer, topic, 12, stop_producing))
-    # Each step waits until the members that joined have really been consuming (on a loaded
-    # machine a member's first join can take seconds), so every member takes part.
-    def consumed_by(*names: str) -> bool:
-        who = {name for name, _ in seen}
-        return all(n in who for n in names)
+    producer: asyncio.Task[int] | None = None
+    try:
+        members["A"].start()
+        members["B"].start()
+        producer = asyncio.get_running_loop().create_task(
+            produce_until(raw_producer, topic, 12, stop_producing))
+        # Each step waits until the members that joined have really been consuming (on a loaded
+        # machine a member's first join can take seconds), so every member takes part.
+        def consumed_by(*names: str) -> bool:
+            who = {name for name, _ in seen}
+            return all(n in who for n in names)
 
-    await wait_until(lambda: len(seen) > 300 and consumed_by("A", "B"))
-    members["C"].start()
-    await wait_until(lambda: len(seen) > 1500 and consumed_by("C"))
-    await members["B"].stop()
-    members["D"].start()
-    await wait_until(lambda: len(seen) > 3000 and consumed_by("D"))
-    await members["A"].stop()
-    stop_producing.set()
-    total = await producer
-    await wait_until(lambda: len(seen) >= total, timeout=90)
-    await asyncio.sleep(1)   # anything extra (a duplicate) would show up now
-    await members["C"].stop()
-    await members["D"].stop()
-    watching.set()
-    assert await watcher >= 4, "committed offsets were read after the rebalances"
+        await wait_until(lambda: len(seen) > 300 and consumed_by("A", "B"))
+        members["C"].start()
+        await wait_until(lambda: len(seen) > 1500 and consumed_by("C"))
+        await members["B"].stop()
+        members["D"].start()
+        await wait_until(lambda: len(seen) > 3000 and consumed_by("D"))
+        await members["A"].stop()
+        stop_producing.set()
+        total = await producer
+        await wait_until(lambda: len(seen) >= total, timeout=90)
+        await asyncio.sleep(1)   # anything extra (a duplicate) would show up now
+        await members["C"].stop()
+        await members["D"].stop()
+        watching.set()
+        assert await watcher >= 4, "committed offsets were read after the rebalances"
+    finally:
+        # a failed step must not leave members running: the test would hang in teardown
+        stop_producing.set()
+        watching.set()
+        for m in members.values():
+            m.stop_event.set()
+        leftovers = [t for t in (producer, watcher, *(m.task for m in members.values())) if t is not None]
+        await asyncio.wait_for(asyncio.gather(*leftovers, return_exceptions=True), 120)
 
     counts = collections.Counter(v for _, v in seen)
     missing = [v for v in range(total) if v not in counts]
