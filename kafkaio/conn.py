@@ -16,7 +16,7 @@ otherwise). A closed connection is never reused; the pool in :mod:`kafkaio.clust
 
 Quota throttling (KIP-219), as the Java client's NetworkClient: a broker over a client quota answers
 at once with ``throttle_time_ms`` > 0 and then ignores the connection for that long. For the API
-versions where the client is expected to back off (``_THROTTLE_FROM``), the connection is muted:
+versions where the client is expected to back off (``kafkaio.conn_core.THROTTLE_FROM``), the connection is muted:
 requests made meanwhile are encoded and queued, not failed, and written in order once the time has
 passed. A request's timeout starts when it is written, so time spent queued behind a throttle (up to
 a quota window for request-rate quotas, seconds for byte-rate quotas) never times out a healthy
@@ -31,8 +31,9 @@ import socket
 import ssl
 import struct
 from collections import deque
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
+from kafkaio.conn_core import THROTTLE_FROM, Held, InFlight, ResponseSink
 from kafkaio.errors import (
     AuthenticationError,
     ErrorCode,
@@ -66,71 +67,10 @@ _MAX_FRAME = 1 << 30
 _CORR_WRAP = 1 << 31
 _CLIENT_SOFTWARE_NAME = "kafkaio"
 
-# KIP-219: from which version of each API a throttled response means "the broker answered at once
-# and now expects the client to wait" (older versions were delayed by the broker instead). The
-# numbers are the Java client's (each response class's shouldClientThrottle); APIs absent here are
-# never throttled client-side, also as in the Java client.
-_THROTTLE_FROM: dict[int, int] = {
-    ApiKey.PRODUCE: 6, ApiKey.FETCH: 8, ApiKey.LIST_OFFSETS: 3, ApiKey.METADATA: 6,
-    ApiKey.OFFSET_COMMIT: 4, ApiKey.OFFSET_FETCH: 4, ApiKey.FIND_COORDINATOR: 2, ApiKey.JOIN_GROUP: 3,
-    ApiKey.HEARTBEAT: 2, ApiKey.LEAVE_GROUP: 2, ApiKey.SYNC_GROUP: 2, ApiKey.DESCRIBE_GROUPS: 2,
-    ApiKey.LIST_GROUPS: 2, ApiKey.API_VERSIONS: 2, ApiKey.CREATE_TOPICS: 3, ApiKey.DELETE_TOPICS: 2,
-    ApiKey.DELETE_RECORDS: 1, ApiKey.INIT_PRODUCER_ID: 1, ApiKey.ADD_PARTITIONS_TO_TXN: 1,
-    ApiKey.ADD_OFFSETS_TO_TXN: 1, ApiKey.END_TXN: 1, ApiKey.TXN_OFFSET_COMMIT: 1,
-    ApiKey.DESCRIBE_CONFIGS: 2, ApiKey.ALTER_CONFIGS: 1, ApiKey.CREATE_PARTITIONS: 1,
-    ApiKey.DELETE_GROUPS: 1, ApiKey.INCREMENTAL_ALTER_CONFIGS: 0, ApiKey.OFFSET_DELETE: 0,
-}
-
-
 def _software_version() -> str:
     from kafkaio import __version__
 
     return __version__
-
-
-class ResponseSink(Protocol):
-    """What receives a request's outcome: an ``asyncio.Future`` is one.
-
-    The connection calls ``set_result(body)`` from the socket's read callback, as soon as the
-    response is decoded, and ``set_exception(exc)`` when the request fails (possibly from inside
-    one of its own methods, e.g. a write that finds the connection broken); it never calls either
-    once ``done()`` is True."""
-
-    def done(self) -> bool: ...
-
-    def set_result(self, body: Any) -> None: ...
-
-    def set_exception(self, exc: BaseException) -> None: ...
-
-
-class _InFlight:
-    """A request waiting for its response."""
-
-    __slots__ = ("future", "api_key", "version", "deadline", "sent")
-
-    def __init__(self, future: ResponseSink, api_key: int, version: int, deadline: float,
-                 sent: float) -> None:
-        self.future = future
-        self.api_key = api_key
-        self.version = version
-        self.deadline = deadline
-        self.sent = sent  # loop time it was written: its response's latency is measured from here
-
-
-class _Held:
-    """A request encoded while the connection was throttled, waiting to be written."""
-
-    __slots__ = ("frame", "corr", "api_key", "version", "timeout", "future", "expect_response")
-
-    def __init__(self, frame: bytes, corr: int, api_key: int, version: int, timeout: float,
-                 future: ResponseSink, expect_response: bool) -> None:
-        self.frame = frame
-        self.corr = corr
-        self.api_key = api_key
-        self.version = version
-        self.timeout = timeout
-        self.future = future
-        self.expect_response = expect_response
 
 
 class BrokerConnection:
@@ -167,7 +107,7 @@ class BrokerConnection:
         self._ssl_context = ssl_context
         self._protocol: FrameProtocol | None = None
         self._transport: asyncio.Transport | None = None
-        self._in_flight: dict[int, _InFlight] = {}
+        self._in_flight: dict[int, InFlight[ResponseSink]] = {}
         self._corr = 0
         self._versions: dict[int, int] = {}
         self._broker_ranges: dict[int, tuple[int, int]] = {}
@@ -186,7 +126,7 @@ class BrokerConnection:
         # KIP-219 throttling: loop time before which nothing is written (0.0: not throttled), the
         # requests waiting for it, in order, and the timer that releases them.
         self._muted_until = 0.0
-        self._held: deque[_Held] = deque()
+        self._held: deque[Held[ResponseSink]] = deque()
         self._release_timer: asyncio.TimerHandle | None = None
         #: throttle time (ms) of the last response that throttled this connection
         self.last_throttle_time_ms = 0
@@ -474,7 +414,7 @@ class BrokerConnection:
         if self._muted_until:
             if self._held or now < self._muted_until:
                 future = sink if sink is not None else loop.create_future()  # type: ignore[union-attr]
-                self._held.append(_Held(frame, corr, api_key, version, timeout, future, expect_response))
+                self._held.append(Held(frame, corr, api_key, version, timeout, future, expect_response))
                 self.delayed_requests += 1
                 return future
             self._muted_until = 0.0
@@ -485,7 +425,7 @@ class BrokerConnection:
             return None
         future = sink if sink is not None else loop.create_future()  # type: ignore[union-attr]
         deadline = now + timeout
-        self._in_flight[corr] = _InFlight(future, api_key, version, deadline, now)
+        self._in_flight[corr] = InFlight(future, api_key, version, deadline, now)
         if self._timer is None or deadline < self._timer_at:
             self._arm_timer(deadline)
         return future
@@ -494,7 +434,7 @@ class BrokerConnection:
 
     def _throttle(self, api_key: int, version: int, throttle_ms: int) -> None:
         """A response asked us to back off (KIP-219): write nothing more for ``throttle_ms``."""
-        since = _THROTTLE_FROM.get(api_key)
+        since = THROTTLE_FROM.get(api_key)
         if since is None or version < since:
             return  # an old version: the broker delayed the response itself
         self.last_throttle_time_ms = throttle_ms
@@ -525,13 +465,13 @@ class BrokerConnection:
             log.debug("%s throttle over; writing %d held request(s)", self._peer, len(held))
         while held:
             entry = held.popleft()
-            future = entry.future
+            future = entry.sink
             if future.done():
                 continue  # the caller gave up before it was written: never send it
             if entry.expect_response:
                 deadline = now + entry.timeout
                 # Registered before the write: a failed write closes the connection, which fails it.
-                self._in_flight[entry.corr] = _InFlight(future, entry.api_key, entry.version, deadline, now)
+                self._in_flight[entry.corr] = InFlight(future, entry.api_key, entry.version, deadline, now)
                 if self._timer is None or deadline < self._timer_at:
                     self._arm_timer(deadline)
             try:
@@ -595,7 +535,7 @@ class BrokerConnection:
         self.bytes_received += len(payload) + 4
         self.latency_total_s += latency
         self.latency_max_s.record(now, latency)
-        future = entry.future
+        future = entry.sink
         if future.done():  # the caller gave up (cancelled); the response is dropped
             return
         try:
@@ -711,9 +651,9 @@ class BrokerConnection:
         if in_flight or held:
             fail = error or KafkaConnectionError(f"connection to {self._peer} was closed")
             for entry in (*in_flight.values(), *held):
-                if not entry.future.done():
+                if not entry.sink.done():
                     # A fresh instance per request: callers may chain and re-raise independently.
-                    entry.future.set_exception(type(fail)(fail.message))
+                    entry.sink.set_exception(type(fail)(fail.message))
         if self._transport is not None:
             try:
                 self._transport.close()

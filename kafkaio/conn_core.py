@@ -1,0 +1,343 @@
+"""A broker connection's bookkeeping without I/O: its state, correlation ids, the requests in
+flight in send order with their deadlines, the KIP-219 throttle hold queue, and when to close for
+idleness or an ending SASL session.
+
+Nothing here reads a clock or touches a socket: every method that depends on time takes ``now``
+(the event loop's clock, in seconds) and returns what the caller must do — write a frame now or
+hold it, fail these requests, arm a timer at that time, close. The asyncio connection
+(:mod:`kafkaio.conn`) feeds it bytes' outcomes and time; the unit tests drive it directly.
+
+The state model follows the Java client's ``ConnectionState`` (``CONNECTING``,
+``CHECKING_API_VERSIONS``, ``READY``), with an explicit SASL step and ``EXPIRING``: a connection
+whose SASL session ends soon, no longer offered for new work, closed once its requests are answered.
+"""
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Generic, Protocol, TypeVar
+
+from kafkaio.errors import IllegalStateError, KafkaConnectionError
+from kafkaio.protocol import ApiKey
+
+CORR_WRAP = 1 << 31
+
+# KIP-219: from which version of each API a throttled response means "the broker answered at once
+# and now expects the client to wait" (older versions were delayed by the broker instead). The
+# numbers are the Java client's (each response class's shouldClientThrottle); APIs absent here are
+# never throttled client-side, also as in the Java client.
+THROTTLE_FROM: Mapping[int, int] = {
+    ApiKey.PRODUCE: 6, ApiKey.FETCH: 8, ApiKey.LIST_OFFSETS: 3, ApiKey.METADATA: 6,
+    ApiKey.OFFSET_COMMIT: 4, ApiKey.OFFSET_FETCH: 4, ApiKey.FIND_COORDINATOR: 2, ApiKey.JOIN_GROUP: 3,
+    ApiKey.HEARTBEAT: 2, ApiKey.LEAVE_GROUP: 2, ApiKey.SYNC_GROUP: 2, ApiKey.DESCRIBE_GROUPS: 2,
+    ApiKey.LIST_GROUPS: 2, ApiKey.API_VERSIONS: 2, ApiKey.CREATE_TOPICS: 3, ApiKey.DELETE_TOPICS: 2,
+    ApiKey.DELETE_RECORDS: 1, ApiKey.INIT_PRODUCER_ID: 1, ApiKey.ADD_PARTITIONS_TO_TXN: 1,
+    ApiKey.ADD_OFFSETS_TO_TXN: 1, ApiKey.END_TXN: 1, ApiKey.TXN_OFFSET_COMMIT: 1,
+    ApiKey.DESCRIBE_CONFIGS: 2, ApiKey.ALTER_CONFIGS: 1, ApiKey.CREATE_PARTITIONS: 1,
+    ApiKey.DELETE_GROUPS: 1, ApiKey.INCREMENTAL_ALTER_CONFIGS: 0, ApiKey.OFFSET_DELETE: 0,
+}
+
+# What is left of a SASL session when the connection is retired (it was retired at 85-95% of the
+# lifetime): the hard deadline for the requests still in flight on it.
+SESSION_GRACE = 0.05
+
+
+class ResponseSink(Protocol):
+    """What receives a request's outcome: an ``asyncio.Future`` is one.
+
+    The connection calls ``set_result(body)`` from the socket's read callback, as soon as the
+    response is decoded, and ``set_exception(exc)`` when the request fails (possibly from inside
+    one of its own methods, e.g. a write that finds the connection broken); it never calls either
+    once ``done()`` is True."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, body: Any, /) -> None: ...
+
+    def set_exception(self, exc: BaseException, /) -> None: ...
+
+
+SinkT = TypeVar("SinkT", bound=ResponseSink)
+
+
+class ConnState(str, Enum):
+    """Where a broker connection is in its life."""
+
+    NEW = "new"                                        # constructed, connect() not called
+    CONNECTING = "connecting"                          # TCP (+TLS) being opened
+    CHECKING_API_VERSIONS = "checking_api_versions"    # ApiVersions asked, not yet answered
+    AUTHENTICATING = "authenticating"                  # SASL handshake and authenticate
+    READY = "ready"                                    # requests may be sent
+    EXPIRING = "expiring"                              # SASL session ends soon: drain, then close
+    CLOSED = "closed"                                  # for good; never reused
+
+
+TRANSITIONS: Mapping[ConnState, frozenset[ConnState]] = {
+    ConnState.NEW: frozenset({ConnState.CONNECTING, ConnState.CLOSED}),
+    ConnState.CONNECTING: frozenset({ConnState.CHECKING_API_VERSIONS, ConnState.CLOSED}),
+    ConnState.CHECKING_API_VERSIONS: frozenset({ConnState.AUTHENTICATING, ConnState.READY,
+                                                ConnState.CLOSED}),
+    ConnState.AUTHENTICATING: frozenset({ConnState.READY, ConnState.CLOSED}),
+    ConnState.READY: frozenset({ConnState.EXPIRING, ConnState.CLOSED}),
+    ConnState.EXPIRING: frozenset({ConnState.CLOSED}),
+    ConnState.CLOSED: frozenset(),
+}
+
+#: states in which the connect phase sends its own requests (ApiVersions, SASL)
+HANDSHAKE_STATES = frozenset({ConnState.CHECKING_API_VERSIONS, ConnState.AUTHENTICATING})
+#: states before READY: a failure here fails connect()
+SETUP_STATES = frozenset({ConnState.CONNECTING, *HANDSHAKE_STATES})
+
+
+class InFlight(Generic[SinkT]):
+    """A request written and waiting for its response."""
+
+    __slots__ = ("sink", "api_key", "version", "deadline", "sent")
+
+    def __init__(self, sink: SinkT, api_key: int, version: int, deadline: float, sent: float) -> None:
+        self.sink = sink
+        self.api_key = api_key
+        self.version = version
+        self.deadline = deadline
+        self.sent = sent  # when it was written: its response's latency is measured from here
+
+
+class Held(Generic[SinkT]):
+    """A request encoded while the connection was throttled, waiting to be written."""
+
+    __slots__ = ("frame", "corr", "api_key", "version", "timeout", "sink", "expect_response")
+
+    def __init__(self, frame: bytes, corr: int, api_key: int, version: int, timeout: float,
+                 sink: SinkT, expect_response: bool) -> None:
+        self.frame = frame
+        self.corr = corr
+        self.api_key = api_key
+        self.version = version
+        self.timeout = timeout
+        self.sink = sink
+        self.expect_response = expect_response
+
+
+@dataclass
+class TimeoutCheck(Generic[SinkT]):
+    """What the request-timeout timer found: the requests past their deadline (non-empty: close
+    the connection and fail every request on it), else when to look again (None: nothing left)."""
+
+    expired: list[InFlight[SinkT]]
+    next_at: float | None
+
+
+@dataclass
+class Release(Generic[SinkT]):
+    """What the end of a throttle allows: the held requests to write now, in order (those whose
+    caller gave up are left out), or, when a later response extended the throttle, when to look
+    again."""
+
+    due: list[Held[SinkT]]
+    next_at: float | None
+
+
+@dataclass(frozen=True)
+class Wake:
+    """A timer's verdict: close the connection now, or look again at ``next_at`` (None: never)."""
+
+    close: bool = False
+    next_at: float | None = None
+
+
+class ConnectionCore(Generic[SinkT]):
+    """One connection's state and request bookkeeping (see module docstring).
+
+    ``state`` is read directly (it is on the per-request path) and changed only by
+    :meth:`transition`. ``idle_timeout`` is ``connections_max_idle_ms`` in seconds, None for never.
+    """
+
+    __slots__ = ("state", "idle_timeout", "_corr", "_in_flight", "_held", "_timer_at",
+                 "_muted_until", "_release_at", "_last_used", "_session_lifetime")
+
+    def __init__(self, idle_timeout: float | None) -> None:
+        self.state = ConnState.NEW
+        self.idle_timeout = idle_timeout
+        self._corr = 0
+        self._in_flight: dict[int, InFlight[SinkT]] = {}  # in send order: dicts keep insertion order
+        self._held: deque[Held[SinkT]] = deque()
+        self._timer_at: float | None = None  # when the armed request-timeout timer fires
+        self._muted_until = 0.0  # before this nothing is written (0.0: not throttled)
+        self._release_at: float | None = None  # when the armed throttle-release timer fires
+        self._last_used = 0.0
+        self._session_lifetime = 0.0
+
+    # ------------------------------------------------------------------------------ state
+
+    def transition(self, target: ConnState) -> None:
+        """Move to ``target``; raises :class:`IllegalStateError` if the table does not allow it."""
+        if target not in TRANSITIONS[self.state]:
+            raise IllegalStateError(f"connection state {self.state.value} -> {target.value}")
+        self.state = target
+
+    @property
+    def in_flight_count(self) -> int:
+        """Requests written and not yet answered, plus those held back by a throttle."""
+        return len(self._in_flight) + len(self._held)
+
+    @property
+    def idle(self) -> bool:
+        """True when no request is in flight or held."""
+        return not self._in_flight and not self._held
+
+    def throttled(self, now: float) -> bool:
+        """True while a throttle keeps requests from being written (or held ones are not yet)."""
+        return self._muted_until > 0.0 and (bool(self._held) or now < self._muted_until)
+
+    # ---------------------------------------------------------------------------- sending
+
+    def next_correlation_id(self) -> int:
+        """The correlation id of the next request (wraps before the int32 limit)."""
+        self._corr = corr = (self._corr + 1) % CORR_WRAP
+        return corr
+
+    def admit(self, now: float) -> bool:
+        """A request is about to be sent: True to write it now, False to :meth:`hold` it (a throttle
+        is on, or earlier requests are still held: order is kept)."""
+        self._last_used = now
+        if self._muted_until:
+            if self._held or now < self._muted_until:
+                return False
+            self._muted_until = 0.0
+        return True
+
+    def hold(self, entry: Held[SinkT]) -> None:
+        """Queue a request that :meth:`admit` refused; :meth:`release` hands it back in order."""
+        self._held.append(entry)
+
+    def track(self, corr: int, sink: SinkT, api_key: int, version: int, now: float,
+              timeout: float) -> float | None:
+        """Register a written request; the time to arm the request-timeout timer at when it must
+        fire earlier than the one armed (None: the armed timer covers it)."""
+        deadline = now + timeout
+        self._in_flight[corr] = InFlight(sink, api_key, version, deadline, now)
+        if self._timer_at is None or deadline < self._timer_at:
+            self._timer_at = deadline
+            return deadline
+        return None
+
+    # -------------------------------------------------------------------------- receiving
+
+    def answered(self, corr: int) -> InFlight[SinkT]:
+        """The request a response with ``corr`` answers, taken out of the in-flight table.
+
+        Raises :class:`KafkaConnectionError` (close the connection) for an unknown id, and for an
+        answer that overtakes an earlier request: a broker answers a connection's requests in
+        order, so an earlier answer was lost and every request after it is unanswered too (as the
+        Java client's correlation check)."""
+        in_flight = self._in_flight
+        if in_flight and next(iter(in_flight)) != corr and corr in in_flight:
+            raise KafkaConnectionError(
+                f"answered request {corr} before request {next(iter(in_flight))}: "
+                "a response was lost; closing the connection")
+        entry = in_flight.pop(corr, None)
+        if entry is None:
+            raise KafkaConnectionError(f"sent a response with unknown correlation id {corr}")
+        return entry
+
+    def drained(self) -> bool:
+        """True when an expiring connection has nothing left in flight: close it now."""
+        return self.state is ConnState.EXPIRING and not self._in_flight and not self._held
+
+    # ----------------------------------------------------------------------------- timers
+
+    def check_timeouts(self, now: float) -> TimeoutCheck[SinkT]:
+        """The request-timeout timer fired (it is no longer armed)."""
+        self._timer_at = None
+        if not self._in_flight:
+            return TimeoutCheck([], None)
+        earliest = min(entry.deadline for entry in self._in_flight.values())
+        if earliest <= now:
+            return TimeoutCheck([e for e in self._in_flight.values() if e.deadline <= now], None)
+        self._timer_at = earliest
+        return TimeoutCheck([], earliest)
+
+    def throttle(self, api_key: int, version: int, throttle_ms: int, now: float) -> bool:
+        """A response asked for a back-off of ``throttle_ms`` (KIP-219): True if this API version
+        is one the client backs off for (the connection is then muted), False if the broker
+        delayed the response itself."""
+        since = THROTTLE_FROM.get(api_key)
+        if since is None or version < since:
+            return False
+        until = now + throttle_ms / 1000.0
+        if until > self._muted_until:
+            self._muted_until = until
+        return True
+
+    def release_timer(self) -> float | None:
+        """When to arm the throttle-release timer, if it is not armed yet (None: already armed or
+        not throttled)."""
+        if self._release_at is not None or not self._muted_until:
+            return None
+        self._release_at = self._muted_until
+        return self._release_at
+
+    def release(self, now: float) -> Release[SinkT]:
+        """The throttle-release timer fired (it is no longer armed)."""
+        self._release_at = None
+        if self.state is ConnState.CLOSED:
+            return Release([], None)
+        if now < self._muted_until:  # extended by a later response
+            self._release_at = self._muted_until
+            return Release([], self._muted_until)
+        self._muted_until = 0.0
+        self._last_used = now
+        held, self._held = self._held, deque()
+        return Release([entry for entry in held if not entry.sink.done()], None)
+
+    def start_idle_timer(self, now: float) -> float | None:
+        """The connection became ready at ``now``: when to check for idleness (None: never)."""
+        self._last_used = now
+        return None if self.idle_timeout is None else now + self.idle_timeout
+
+    def check_idle(self, now: float) -> Wake:
+        """The idle timer fired: close when nothing was sent for ``idle_timeout`` and nothing is
+        in flight, else look again when it could be."""
+        if self.idle_timeout is None or self.state not in (ConnState.READY, ConnState.EXPIRING):
+            return Wake()
+        if self.idle and now - self._last_used >= self.idle_timeout:
+            return Wake(close=True)
+        return Wake(next_at=self._last_used + self.idle_timeout)
+
+    def start_session(self, now: float, lifetime_ms: int, jitter: float) -> float | None:
+        """SASL authentication gave a session of ``lifetime_ms`` (KIP-368; 0: unlimited): when to
+        retire the connection, ``jitter`` (0.85-0.95, the caller's random draw) of the way in, so
+        that a pool's connections do not all reconnect at once (None: never)."""
+        if lifetime_ms <= 0:
+            return None
+        self._session_lifetime = lifetime_ms / 1000.0
+        return now + self._session_lifetime * jitter
+
+    def session_expiring(self, now: float) -> Wake:
+        """The session nears its end: stop being offered for new work; close now if nothing is in
+        flight, else at the session's hard deadline (requests sent meanwhile by a caller holding
+        the connection are still accepted)."""
+        if self.state is not ConnState.READY:
+            return Wake()
+        self.transition(ConnState.EXPIRING)
+        if self.idle:
+            return Wake(close=True)
+        return Wake(next_at=now + self._session_lifetime * SESSION_GRACE)
+
+    # ------------------------------------------------------------------------------ close
+
+    def close(self) -> list[SinkT]:
+        """Move to CLOSED; the sinks of every request in flight or held, in send order, for the
+        caller to fail (empty when already closed). The timers are no longer wanted."""
+        if self.state is ConnState.CLOSED:
+            return []
+        self.transition(ConnState.CLOSED)
+        sinks = [entry.sink for entry in self._in_flight.values()]
+        sinks.extend(entry.sink for entry in self._held)
+        self._in_flight = {}
+        self._held = deque()
+        self._timer_at = self._release_at = None
+        self._muted_until = 0.0
+        return sinks
