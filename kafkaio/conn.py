@@ -1,10 +1,14 @@
-"""One connection to one broker on asyncio streams.
+"""One connection to one broker: the asyncio shell around :mod:`kafkaio.conn_core`.
 
 Framing is Kafka's: a 4-byte big-endian size, then the message. Requests carry a correlation id;
 many may be in flight at once (pipelined) and the broker answers them in order, but we match each
 response to its request by id anyway so that a protocol bug can never hand a caller the wrong
 body. Each response frame is matched and its request's future completed from the protocol's read
 callback (:class:`kafkaio.framing.FrameProtocol`), without a reader task in between.
+
+This module owns the transport, the timers and the metrics counters; the bookkeeping (state,
+correlation ids, requests in flight and held, what a timer's firing means) is the core's, and the
+connect-phase exchanges are :mod:`kafkaio.handshake`'s.
 
 On connect: TCP (+TLS), ApiVersions (client software name and version; the negotiated version of
 every API is kept for this connection), then SASL when configured.
@@ -16,11 +20,11 @@ otherwise). A closed connection is never reused; the pool in :mod:`kafkaio.clust
 
 Quota throttling (KIP-219), as the Java client's NetworkClient: a broker over a client quota answers
 at once with ``throttle_time_ms`` > 0 and then ignores the connection for that long. For the API
-versions where the client is expected to back off (``kafkaio.conn_core.THROTTLE_FROM``), the connection is muted:
-requests made meanwhile are encoded and queued, not failed, and written in order once the time has
-passed. A request's timeout starts when it is written, so time spent queued behind a throttle (up to
-a quota window for request-rate quotas, seconds for byte-rate quotas) never times out a healthy
-connection.
+versions where the client is expected to back off (``kafkaio.conn_core.THROTTLE_FROM``), the
+connection is muted: requests made meanwhile are encoded and queued, not failed, and written in
+order once the time has passed. A request's timeout starts when it is written, so time spent queued
+behind a throttle (up to a quota window for request-rate quotas, seconds for byte-rate quotas) never
+times out a healthy connection.
 """
 from __future__ import annotations
 
@@ -30,31 +34,26 @@ import random
 import socket
 import ssl
 import struct
-from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
-from kafkaio.conn_core import THROTTLE_FROM, Held, InFlight, ResponseSink
-from kafkaio.errors import (
-    AuthenticationError,
-    ErrorCode,
-    KafkaConnectionError,
-    KafkaError,
-    KafkaTimeoutError,
-    UnsupportedVersionError,
-    error_for_code,
+from kafkaio.conn_core import (
+    HANDSHAKE_STATES,
+    HOLD,
+    SETUP_STATES,
+    ConnectionCore,
+    ConnState,
+    Held,
+    ResponseSink,
 )
+from kafkaio.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, UnsupportedVersionError
 from kafkaio.framing import FrameProtocol, FrameSizeError
+from kafkaio.handshake import Negotiated, authenticate, negotiate_versions, unsupported_message
 from kafkaio.metrics.window import WindowedMax
-from kafkaio.protocol import (
-    ApiKey,
-    api_name,
-    client_versions,
-    decode_response,
-    encode_request,
-    negotiate_version,
-)
-from kafkaio.sasl import create_mechanism
-from kafkaio.tls import SASL_PROTOCOLS, build_ssl_context, describe_tls_failure, security_protocol
+from kafkaio.protocol import api_name, decode_response, encode_request
+from kafkaio.sasl import SaslSettings, create_mechanism
+from kafkaio.tls import SASL_PROTOCOLS, TlsSettings, build_ssl_context, describe_tls_failure, security_protocol
+
+__all__ = ["BrokerConnection", "ConnectionSettings", "ResponseSink"]
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +63,32 @@ _CORR = struct.Struct(">i")
 _WRITE_HIGH_WATER = 1 << 20
 # Largest frame we accept from a broker; a corrupt size must not make us allocate gigabytes.
 _MAX_FRAME = 1 << 30
-_CORR_WRAP = 1 << 31
-_CLIENT_SOFTWARE_NAME = "kafkaio"
+# Compared by identity on the per-request path.
+_READY = ConnState.READY
+_EXPIRING = ConnState.EXPIRING
+_CLOSED = ConnState.CLOSED
+_NO_VERSIONS = Negotiated({}, {}, {})
 
-def _software_version() -> str:
-    from kafkaio import __version__
 
-    return __version__
+class ConnectionSettings(TlsSettings, SaslSettings, Protocol):
+    """The settings a connection is made from (every client config has them)."""
+
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def request_timeout_ms(self) -> int: ...
+    @property
+    def connections_max_idle_ms(self) -> int | None: ...
+    @property
+    def socket_connection_setup_timeout_ms(self) -> int: ...
+    @property
+    def api_version_request_timeout_ms(self) -> int | None: ...
+    @property
+    def send_buffer_bytes(self) -> int: ...
+    @property
+    def receive_buffer_bytes(self) -> int: ...
+
+    def is_explicit(self, name: str) -> bool: ...
 
 
 class BrokerConnection:
@@ -81,7 +99,7 @@ class BrokerConnection:
         host: str,
         port: int,
         node_id: int,
-        config: Any,
+        config: ConnectionSettings,
         *,
         purpose: str = "default",
         setup_timeout_ms: float | None = None,
@@ -97,37 +115,30 @@ class BrokerConnection:
         self._peer = (f"broker {node_id} at {host}:{self.port}" if node_id >= 0
                       else f"bootstrap server {host}:{self.port}")
         self.config = config
-        self._client_id = getattr(config, "client_id", None) or "kafkaio"
-        self._request_timeout = float(getattr(config, "request_timeout_ms", 30000)) / 1000.0
-        idle_ms = getattr(config, "connections_max_idle_ms", 540000)
-        self._idle_timeout = None if idle_ms is None or idle_ms < 0 else float(idle_ms) / 1000.0
+        self._client_id = config.client_id or "kafkaio"
+        self._request_timeout = float(config.request_timeout_ms) / 1000.0
+        idle_ms = config.connections_max_idle_ms
+        idle_timeout = None if idle_ms is None or idle_ms < 0 else float(idle_ms) / 1000.0
         if setup_timeout_ms is None:
-            setup_timeout_ms = getattr(config, "socket_connection_setup_timeout_ms", 10000)
+            setup_timeout_ms = config.socket_connection_setup_timeout_ms
         self._setup_timeout = float(setup_timeout_ms) / 1000.0
         self._ssl_context = ssl_context
         self._protocol: FrameProtocol | None = None
         self._transport: asyncio.Transport | None = None
-        self._in_flight: dict[int, InFlight[ResponseSink]] = {}
-        self._corr = 0
+        self._core: ConnectionCore[ResponseSink] = ConnectionCore(idle_timeout)
+        self._negotiated = _NO_VERSIONS
         self._versions: dict[int, int] = {}
-        self._broker_ranges: dict[int, tuple[int, int]] = {}
-        self._state = "new"  # new -> connecting -> ready -> closed
         self._close_error: KafkaError | None = None
+        # The timers the core asks for: request timeouts, idleness, the SASL session's end, the
+        # end of a throttle.
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
-        self._last_used = 0.0
+        self._expiry_timer: asyncio.TimerHandle | None = None
+        self._release_timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._close_callbacks: list[Callable[[BrokerConnection], object]] = []
-        self.api_versions_response: dict | None = None
+        self.api_versions_response: dict[str, Any] | None = None
         self.session_lifetime_ms = 0
-        self._expiring = False
-        self._expiry_timer: asyncio.TimerHandle | None = None
-        # KIP-219 throttling: loop time before which nothing is written (0.0: not throttled), the
-        # requests waiting for it, in order, and the timer that releases them.
-        self._muted_until = 0.0
-        self._held: deque[Held[ResponseSink]] = deque()
-        self._release_timer: asyncio.TimerHandle | None = None
         #: throttle time (ms) of the last response that throttled this connection
         self.last_throttle_time_ms = 0
         #: how many responses throttled this connection, and their throttle times summed (ms)
@@ -150,28 +161,32 @@ class BrokerConnection:
 
     def __repr__(self) -> str:
         return (f"<BrokerConnection node={self.node_id} {self.host}:{self.port} "
-                f"purpose={self.purpose} {self._state} in_flight={self.in_flight_count}>")
+                f"purpose={self.purpose} {self._core.state.value} in_flight={self.in_flight_count}>")
+
+    @property
+    def state(self) -> ConnState:
+        """Where the connection is in its life (:class:`kafkaio.conn_core.ConnState`)."""
+        return self._core.state
 
     @property
     def connected(self) -> bool:
         """True once connect() finished and until the connection closes or its SASL session
         nears its end (then the pool opens a replacement; see ``_session_expiring``)."""
-        return self._state == "ready" and not self._expiring
+        return self._core.state is _READY
 
     @property
     def closed(self) -> bool:
-        return self._state == "closed"
+        return self._core.state is _CLOSED
 
     @property
     def in_flight_count(self) -> int:
         """Requests sent and not yet answered, plus those held back by a throttle."""
-        return len(self._in_flight) + len(self._held)
+        return self._core.in_flight_count
 
     @property
     def throttled(self) -> bool:
         """True while a broker-requested throttle (KIP-219) keeps requests from being written."""
-        return self._muted_until > 0.0 and (
-            bool(self._held) or self._loop is not None and self._loop.time() < self._muted_until)
+        return self._loop is not None and self._core.throttled(self._loop.time())
 
     @property
     def close_error(self) -> KafkaError | None:
@@ -180,7 +195,7 @@ class BrokerConnection:
 
     def add_close_callback(self, callback: Callable[[BrokerConnection], object]) -> None:
         """Call ``callback(self)`` once when the connection closes for any reason."""
-        if self._state == "closed":
+        if self._core.state is _CLOSED:
             callback(self)
         else:
             self._close_callbacks.append(callback)
@@ -197,27 +212,36 @@ class BrokerConnection:
 
     def broker_version_range(self, api_key: int) -> tuple[int, int] | None:
         """The broker's advertised (min, max) for ``api_key``, or None if it does not offer it."""
-        return self._broker_ranges.get(api_key)
+        return self._negotiated.ranges.get(api_key)
 
     def _unsupported_message(self, api_key: int) -> str:
-        name = api_name(api_key)
-        theirs = self._broker_ranges.get(api_key)
-        offer = f"offers v{theirs[0]}-v{theirs[1]}" if theirs else "does not offer it"
-        return f"{self._peer} {offer}; no version of {name} in common with kafkaio"
+        return unsupported_message(self._peer, api_key, self._negotiated.ranges)
 
     # --------------------------------------------------------------------------------- connect
 
     async def connect(self) -> None:
         """Open the socket (+TLS), negotiate API versions, authenticate. Raises on any failure."""
-        if self._state != "new":
-            raise KafkaConnectionError(f"connection to {self.host}:{self.port} cannot be reused ({self._state})")
-        self._state = "connecting"
-        self._loop = asyncio.get_running_loop()
+        core = self._core
+        if core.state is not ConnState.NEW:
+            raise KafkaConnectionError(
+                f"connection to {self.host}:{self.port} cannot be reused ({core.state.value})")
+        core.transition(ConnState.CONNECTING)
+        self._loop = loop = asyncio.get_running_loop()
         try:
             await self._open_socket()
-            await self._negotiate_versions()
+            self._advance(ConnState.CHECKING_API_VERSIONS)
+            timeout_ms = self.config.api_version_request_timeout_ms
+            timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
+            negotiated = await negotiate_versions(self._send, self._peer, timeout)
+            self._negotiated = negotiated
+            self._versions = negotiated.versions
+            self.api_versions_response = negotiated.response
             if security_protocol(self.config) in SASL_PROTOCOLS:
-                await self._authenticate()
+                self._advance(ConnState.AUTHENTICATING)
+                self.session_lifetime_ms = await authenticate(
+                    self._send, create_mechanism(self.config), negotiated, self._peer,
+                    self._request_timeout)
+            self._advance(ConnState.READY)
         except BaseException as exc:
             err = exc if isinstance(exc, KafkaError) else KafkaConnectionError(
                 f"connecting to {self._peer} failed: {exc!r}")
@@ -225,15 +249,22 @@ class BrokerConnection:
             if exc is err or not isinstance(exc, Exception):  # ours, or cancellation
                 raise
             raise err from exc
-        self._state = "ready"
-        self._last_used = self._loop.time()
-        self._arm_idle_timer()
-        if self.session_lifetime_ms > 0:
-            # KIP-368: the broker ends the session after session_lifetime_ms. Rather than
-            # re-authenticating in place, retire the connection a little before that (jittered
-            # so a pool's connections do not all reconnect at once).
-            lifetime = self.session_lifetime_ms / 1000.0
-            self._expiry_timer = self._loop.call_later(lifetime * random.uniform(0.85, 0.95), self._session_expiring)
+        now = loop.time()
+        idle_at = core.start_idle_timer(now)
+        if idle_at is not None:
+            self._idle_timer = loop.call_at(idle_at, self._check_idle)
+        # KIP-368: the broker ends the session after session_lifetime_ms. Rather than
+        # re-authenticating in place, retire the connection a little before that (jittered so a
+        # pool's connections do not all reconnect at once).
+        retire_at = core.start_session(now, self.session_lifetime_ms, random.uniform(0.85, 0.95))
+        if retire_at is not None:
+            self._expiry_timer = loop.call_at(retire_at, self._session_expiring)
+
+    def _advance(self, target: ConnState) -> None:
+        """Move on in the connect phase; the peer may have closed the connection meanwhile."""
+        if self._core.state is _CLOSED:
+            raise self._not_ready_error()
+        self._core.transition(target)
 
     async def _open_socket(self) -> None:
         ssl_ctx = self._ssl_context or build_ssl_context(self.config)
@@ -245,7 +276,7 @@ class BrokerConnection:
         try:
             loop = self._loop
             assert loop is not None
-            self._transport, self._protocol = await asyncio.wait_for(  # type: ignore[assignment]
+            self._transport, self._protocol = await asyncio.wait_for(
                 loop.create_connection(
                     lambda: FrameProtocol(self._on_frame, self._on_lost, _MAX_FRAME, loop),
                     self.host, self.port, **kwargs),
@@ -262,89 +293,27 @@ class BrokerConnection:
                 f"{exc.strerror or exc}") from None
         sock = self._transport.get_extra_info("socket")  # type: ignore[union-attr]
         if sock is not None:
+            config = self.config
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 # Only sizes the user chose: Linux autotuning beats Java's fixed defaults.
-                is_explicit = getattr(self.config, "is_explicit", None)
-                for name, opt in (("send_buffer_bytes", socket.SO_SNDBUF), ("receive_buffer_bytes", socket.SO_RCVBUF)):
-                    size = getattr(self.config, name, -1)
-                    if callable(is_explicit) and is_explicit(name) and size and size > 0:
+                for name, opt, size in (("send_buffer_bytes", socket.SO_SNDBUF, config.send_buffer_bytes),
+                                        ("receive_buffer_bytes", socket.SO_RCVBUF, config.receive_buffer_bytes)):
+                    if config.is_explicit(name) and size and size > 0:
                         sock.setsockopt(socket.SOL_SOCKET, opt, size)
-            except (OSError, AttributeError):
+            except OSError:
                 pass
-
-    async def _negotiate_versions(self) -> None:
-        body = {"client_software_name": _CLIENT_SOFTWARE_NAME,
-                "client_software_version": _software_version()}
-        version = client_versions(ApiKey.API_VERSIONS)[1]
-        timeout_ms = getattr(self.config, "api_version_request_timeout_ms", None)
-        timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
-        for _ in range(2):
-            resp = await self._send(ApiKey.API_VERSIONS, version, body, timeout)
-            code = resp.get("error_code", 0)
-            ranges = {k["api_key"]: (k["min_version"], k["max_version"]) for k in resp.get("api_keys") or ()}
-            if code == ErrorCode.UNSUPPORTED_VERSION:
-                # The broker answered in v0 with the ApiVersions range it supports: retry within it.
-                theirs = ranges.get(ApiKey.API_VERSIONS, (0, 0))
-                version = negotiate_version(ApiKey.API_VERSIONS, theirs[0], theirs[1])
-                continue
-            if code:
-                raise error_for_code(code)(f"ApiVersions to {self._peer}")
-            self.api_versions_response = resp
-            self._broker_ranges = ranges
-            versions: dict[int, int] = {}
-            for api_key, (lo, hi) in ranges.items():
-                try:
-                    versions[api_key] = negotiate_version(api_key, lo, hi)
-                except (UnsupportedVersionError, KeyError, ValueError):
-                    continue  # an API we do not implement, or no overlap: version() will say so
-            self._versions = versions
-            return
-        raise UnsupportedVersionError(f"{self._peer} rejected every ApiVersions version")
-
-    async def _authenticate(self) -> None:
-        mech = create_mechanism(self.config)
-        name = mech.name
-        resp = await self._send(ApiKey.SASL_HANDSHAKE, self._version_or_fail(ApiKey.SASL_HANDSHAKE),
-                                {"mechanism": name}, self._request_timeout)
-        code = resp.get("error_code", 0)
-        if code:
-            enabled = ", ".join(resp.get("mechanisms") or ()) or "none"
-            raise error_for_code(code)(
-                f"SASL mechanism {name} is not enabled on {self._peer} (enabled: {enabled})")
-        auth_version = self._version_or_fail(ApiKey.SASL_AUTHENTICATE)
-        message = await mech.start()
-        while message is not None:
-            resp = await self._send(ApiKey.SASL_AUTHENTICATE, auth_version, {"auth_bytes": message},
-                                    self._request_timeout)
-            code = resp.get("error_code", 0)
-            if code:
-                detail = resp.get("error_message") or "credentials rejected"
-                server_error = getattr(mech, "server_error", "")
-                if server_error and server_error not in detail:
-                    detail = f"{detail}: {server_error}"
-                raise AuthenticationError(
-                    f"SASL {name} authentication with {self._peer} failed: {detail}")
-            message = mech.step(bytes(resp.get("auth_bytes") or b""))
-            self.session_lifetime_ms = resp.get("session_lifetime_ms", 0) or 0
-        if not mech.complete:
-            raise AuthenticationError(f"SASL {name} exchange with {self._peer} ended early")
-
-    def _version_or_fail(self, api_key: int) -> int:
-        if api_key not in self._versions:
-            raise UnsupportedVersionError(self._unsupported_message(api_key))
-        return self._versions[api_key]
 
     # -------------------------------------------------------------------------------- requests
 
     async def request(
         self,
         api_key: int,
-        body: dict,
+        body: dict[str, Any],
         version: int | None = None,
         timeout_ms: float | None = None,
         expect_response: bool = True,
-    ) -> dict | None:
+    ) -> dict[str, Any] | None:
         """Send one request and await its decoded response body (a dict).
 
         ``version=None`` uses the negotiated version. ``expect_response=False`` (Produce with
@@ -358,14 +327,14 @@ class BrokerConnection:
             try:
                 await self._drain()
             except KafkaError:
-                if future is not None and future.done() and not future.cancelled():
-                    future.exception()  # failed with the connection; we raise the drain error
+                if future is not None and future.done() and not future.cancelled():  # type: ignore[attr-defined]
+                    future.exception()  # type: ignore[attr-defined]  # failed with the connection; we raise the drain error
                 raise
         if future is None:
             return None
-        return await future  # type: ignore[misc]  # our own asyncio.Future: no sink here
+        return await future  # type: ignore[no-any-return,misc]  # our own asyncio.Future: no sink here
 
-    def start_request(self, api_key: int, body: dict, version: int | None = None,
+    def start_request(self, api_key: int, body: dict[str, Any], version: int | None = None,
                       timeout_ms: float | None = None, sink: ResponseSink | None = None) -> ResponseSink:
         """Write one request now, without waiting; the future of its decoded response body.
 
@@ -381,108 +350,113 @@ class BrokerConnection:
         before the awaiter of a future would."""
         return self._start(api_key, body, version, timeout_ms, True, sink)  # type: ignore[return-value]
 
-    def _start(self, api_key: int, body: dict, version: int | None, timeout_ms: float | None,
-               expect_response: bool, sink: ResponseSink | None = None) -> ResponseSink | None:
-        if self._state != "ready":
+    async def _send(self, api_key: int, version: int, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """request() for the connect phase (explicit version). The peer may have closed the
+        socket since it was opened: a request registered on a closed connection would never be
+        answered nor timed out (its timer's _shutdown() does nothing twice), so it fails now."""
+        return await self._start(api_key, body, version, timeout * 1000.0, True,  # type: ignore[no-any-return,misc]
+                                 handshake=True)
+
+    def _start(self, api_key: int, body: dict[str, Any], version: int | None, timeout_ms: float | None,
+               expect_response: bool, sink: ResponseSink | None = None,
+               handshake: bool = False) -> ResponseSink | None:
+        """Encode and write one request; the future of its response (None without one).
+
+        While throttled the request is held instead (:meth:`_hold`), and the returned future also
+        completes (with None) for a request that expects no response, once it is written."""
+        core = self._core
+        state = core.state
+        if state is not _READY and state is not _EXPIRING and not (handshake and state in HANDSHAKE_STATES):
             raise self._not_ready_error()
         if version is None:
             version = self._versions.get(api_key)
             if version is None:
                 raise UnsupportedVersionError(self._unsupported_message(api_key))
         timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
-        return self._enqueue(api_key, version, body, timeout, expect_response, sink)
-
-    async def _send(self, api_key: int, version: int, body: dict, timeout: float) -> dict:
-        """request() for the connect phase (explicit version). The peer may have closed the
-        socket since it was opened: a request registered on a closed connection would never be
-        answered nor timed out (its timer's _shutdown() does nothing twice), so it fails now."""
-        if self._state != "connecting":
-            raise self._not_ready_error()
-        return await self._enqueue(api_key, version, body, timeout, True)  # type: ignore[misc]
-
-    def _enqueue(self, api_key: int, version: int, body: dict, timeout: float,
-                 expect_response: bool, sink: ResponseSink | None = None) -> ResponseSink | None:
-        """Encode and write one request; the future of its response (None without one).
-
-        While throttled the request is queued instead, and the returned future also completes
-        (with None) for a request that expects no response, once it is written."""
         loop = self._loop
-        self._corr = corr = (self._corr + 1) % _CORR_WRAP
-        frame = encode_request(api_key, version, corr, self._client_id, body)
         now = loop.time()  # type: ignore[union-attr]
-        self._last_used = now
-        if self._muted_until:
-            if self._held or now < self._muted_until:
-                future = sink if sink is not None else loop.create_future()  # type: ignore[union-attr]
-                self._held.append(Held(frame, corr, api_key, version, timeout, future, expect_response))
-                self.delayed_requests += 1
-                return future
-            self._muted_until = 0.0
-        # Written before it is registered: the reader cannot run until we yield, and a failed
-        # write then leaves no orphan future behind.
-        self._write(frame)
-        if not expect_response:
-            return None
-        future = sink if sink is not None else loop.create_future()  # type: ignore[union-attr]
-        deadline = now + timeout
-        self._in_flight[corr] = InFlight(future, api_key, version, deadline, now)
-        if self._timer is None or deadline < self._timer_at:
-            self._arm_timer(deadline)
+        if expect_response and sink is None:
+            sink = loop.create_future()  # type: ignore[union-attr]
+        # Registered (when a response is expected) before the write: the reader cannot run until
+        # we yield, and a failed write withdraws it again, so the caller gets the error raised.
+        corr, arm_at = core.send(now, sink if expect_response else None, api_key, version, timeout)
+        if corr == HOLD:
+            return self._hold(api_key, version, body, timeout, expect_response, sink)
+        if arm_at is not None:  # armed even if the encode fails: the core counts on this timer
+            self._arm_timer(arm_at)
+        try:
+            frame = encode_request(api_key, version, corr, self._client_id, body)
+        except BaseException:
+            core.withdraw(corr)
+            raise
+        # _write(), inline: this is the per-request path
+        self.requests_sent += 1
+        self.bytes_sent += len(frame)
+        try:
+            self._transport.write(frame)  # type: ignore[union-attr]
+        except (OSError, RuntimeError, AttributeError) as exc:
+            core.withdraw(corr)
+            raise self._write_failed(exc) from None
+        return sink
+
+    def _hold(self, api_key: int, version: int, body: dict[str, Any], timeout: float,
+              expect_response: bool, sink: ResponseSink | None) -> ResponseSink:
+        """Queue a request while throttled; the future that completes once it is answered (or
+        written, without a response)."""
+        corr = self._core.next_correlation_id()
+        frame = encode_request(api_key, version, corr, self._client_id, body)
+        future = sink if sink is not None else self._loop.create_future()  # type: ignore[union-attr]
+        self._core.hold(Held(frame, corr, api_key, version, timeout, future, expect_response))
+        self.delayed_requests += 1
         return future
 
     # ------------------------------------------------------------------------------- throttle
 
     def _throttle(self, api_key: int, version: int, throttle_ms: int) -> None:
         """A response asked us to back off (KIP-219): write nothing more for ``throttle_ms``."""
-        since = THROTTLE_FROM.get(api_key)
-        if since is None or version < since:
+        loop = self._loop
+        now = loop.time()  # type: ignore[union-attr]
+        if not self._core.throttle(api_key, version, throttle_ms, now):
             return  # an old version: the broker delayed the response itself
         self.last_throttle_time_ms = throttle_ms
         self.throttle_count += 1
         self.throttle_time_ms_total += throttle_ms
-        now = self._loop.time()  # type: ignore[union-attr]
         self.throttle_time_max.record(now, throttle_ms)
-        until = now + throttle_ms / 1000.0
-        if until > self._muted_until:
-            self._muted_until = until
         log.debug("%s throttled %s v%d for %d ms (quota); holding further requests",
                   self._peer, api_name(api_key), version, throttle_ms)
-        if self._release_timer is None:
-            self._release_timer = self._loop.call_at(self._muted_until, self._release)  # type: ignore[union-attr]
+        release_at = self._core.release_timer()
+        if release_at is not None:
+            self._release_timer = loop.call_at(release_at, self._release)  # type: ignore[union-attr]
 
     def _release(self) -> None:
         """The throttle has passed: write the held requests in order (their timeouts start now)."""
         self._release_timer = None
-        if self._state == "closed":
+        core = self._core
+        loop = self._loop
+        now = loop.time()  # type: ignore[union-attr]
+        release = core.release(now)
+        if release.next_at is not None:  # extended by a later response
+            self._release_timer = loop.call_at(release.next_at, self._release)  # type: ignore[union-attr]
             return
-        now = self._loop.time()  # type: ignore[union-attr]
-        if now < self._muted_until:  # extended by a later response
-            self._release_timer = self._loop.call_at(self._muted_until, self._release)  # type: ignore[union-attr]
-            return
-        self._muted_until = 0.0
-        held = self._held
-        if held:
-            log.debug("%s throttle over; writing %d held request(s)", self._peer, len(held))
-        while held:
-            entry = held.popleft()
-            future = entry.sink
-            if future.done():
-                continue  # the caller gave up before it was written: never send it
+        due = release.due
+        if due:
+            log.debug("%s throttle over; writing %d held request(s)", self._peer, len(due))
+        for i, entry in enumerate(due):
+            sink = entry.sink
             if entry.expect_response:
-                deadline = now + entry.timeout
                 # Registered before the write: a failed write closes the connection, which fails it.
-                self._in_flight[entry.corr] = InFlight(future, entry.api_key, entry.version, deadline, now)
-                if self._timer is None or deadline < self._timer_at:
-                    self._arm_timer(deadline)
+                arm_at = core.track(entry.corr, sink, entry.api_key, entry.version, now, entry.timeout)
+                if arm_at is not None:
+                    self._arm_timer(arm_at)
             try:
                 self._write(entry.frame)
             except KafkaError as exc:
-                if not future.done():
-                    future.set_exception(type(exc)(exc.message))
-                return  # _shutdown failed everything else
+                for rest in due[i:]:  # no longer held, so the close did not fail them
+                    if not rest.sink.done():
+                        rest.sink.set_exception(type(exc)(exc.message))
+                return
             if not entry.expect_response:
-                future.set_result(None)
-        self._last_used = now
+                sink.set_result(None)
 
     def _write(self, frame: bytes) -> None:
         self.requests_sent += 1
@@ -490,23 +464,26 @@ class BrokerConnection:
         try:
             self._transport.write(frame)  # type: ignore[union-attr]
         except (OSError, RuntimeError, AttributeError) as exc:
-            err = KafkaConnectionError(f"write to {self._peer} failed: {exc!r}")
-            self._shutdown(err)
-            raise err from None
+            raise self._write_failed(exc) from None
+
+    def _write_failed(self, exc: BaseException) -> KafkaError:
+        """A write found the connection broken: close it; the error to raise."""
+        err = KafkaConnectionError(f"write to {self._peer} failed: {exc!r}")
+        self._shutdown(err)
+        return err
 
     async def _drain(self) -> None:
         try:
             await self._protocol.drain()  # type: ignore[union-attr]
         except (OSError, RuntimeError, AttributeError) as exc:
-            err = KafkaConnectionError(f"write to {self._peer} failed: {exc!r}")
-            self._shutdown(err)
-            raise err from None
+            raise self._write_failed(exc) from None
 
     def _not_ready_error(self) -> KafkaError:
-        if self._state == "closed":
+        state = self._core.state
+        if state is _CLOSED:
             reason = f": {self._close_error}" if self._close_error is not None else ""
             return KafkaConnectionError(f"connection to {self._peer} is closed{reason}")
-        return KafkaConnectionError(f"connection to {self._peer} is not ready ({self._state})")
+        return KafkaConnectionError(f"connection to {self._peer} is not ready ({state.value})")
 
     # ---------------------------------------------------------------------------------- reader
 
@@ -514,20 +491,11 @@ class BrokerConnection:
         """One response frame (called from the protocol's read callback; a large frame comes as a
         read-only memoryview of its own buffer, which the decoded body's record sets share)."""
         (corr,) = _CORR.unpack_from(payload, 0)
-        in_flight = self._in_flight
-        if in_flight and next(iter(in_flight)) != corr and corr in in_flight:
-            # A broker answers a connection's requests in order: an earlier answer never came,
-            # so this connection lost data. Closed, like Java's correlation check, so that every
-            # request after the lost one is known unanswered too (and retried in order), rather
-            # than a later answer arriving while the earlier request waits for its timeout.
-            self._shutdown(KafkaConnectionError(
-                f"{self._peer} answered request {corr} before request {next(iter(in_flight))}: "
-                "a response was lost; closing the connection"))
-            return
-        entry = in_flight.pop(corr, None)
-        if entry is None:
-            self._shutdown(KafkaConnectionError(
-                f"{self._peer} sent a response with unknown correlation id {corr}"))
+        core = self._core
+        try:
+            entry = core.answered(corr)
+        except KafkaConnectionError as exc:  # a lost response, or an id we never sent
+            self._shutdown(KafkaConnectionError(f"{self._peer} {exc.message}"))
             return
         now = self._loop.time()  # type: ignore[union-attr]
         latency = now - entry.sent
@@ -539,7 +507,7 @@ class BrokerConnection:
         if future.done():  # the caller gave up (cancelled); the response is dropped
             return
         try:
-            body = decode_response(entry.api_key, entry.version, payload)
+            body = decode_response(entry.api_key, entry.version, payload)  # type: ignore[arg-type]
         except Exception as exc:  # noqa: BLE001 - a bad response fails its request only
             future.set_exception(exc if isinstance(exc, KafkaError) else KafkaConnectionError(
                 f"cannot decode response from {self._peer}: {exc!r}"))
@@ -548,12 +516,13 @@ class BrokerConnection:
         if throttle_ms and throttle_ms > 0:
             self._throttle(entry.api_key, entry.version, throttle_ms)
         future.set_result(body)
-        if self._expiring and not self._in_flight and not self._held:
+        if core.state is _EXPIRING and core.drained():
             self._shutdown(None)
 
     def _on_lost(self, exc: BaseException | None) -> None:
         """The stream ended: ``exc`` None when the broker closed it, else what broke it."""
-        if self._state == "closed":
+        state = self._core.state
+        if state is _CLOSED:
             return  # we closed it ourselves
         if exc is None:
             err: KafkaError = KafkaConnectionError(f"{self._peer} closed the connection")
@@ -562,7 +531,7 @@ class BrokerConnection:
         elif isinstance(exc, FrameSizeError):
             err = KafkaConnectionError(f"{self._peer} sent a frame of impossible size {exc.size}")
         elif isinstance(exc, ssl.SSLError):
-            if self._state == "connecting":
+            if state in SETUP_STATES:
                 # TLS 1.3 reports a refused client certificate only after the handshake, as an
                 # alert on the first read: still a TLS failure, not worth retrying.
                 err = describe_tls_failure(self.host, self.port, exc)
@@ -580,40 +549,27 @@ class BrokerConnection:
     def _arm_timer(self, at: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._timer_at = at
         self._timer = self._loop.call_at(at, self._check_timeouts)  # type: ignore[union-attr]
 
     def _check_timeouts(self) -> None:
         self._timer = None
-        if not self._in_flight:
-            return
-        now = self._loop.time()  # type: ignore[union-attr]
-        earliest = min(entry.deadline for entry in self._in_flight.values())
-        if earliest <= now:
-            expired = [e for e in self._in_flight.values() if e.deadline <= now]
-            names = sorted({api_name(e.api_key) for e in expired})
+        check = self._core.check_timeouts(self._loop.time())  # type: ignore[union-attr]
+        if check.expired:
+            names = sorted({api_name(e.api_key) for e in check.expired})
             self._shutdown(KafkaTimeoutError(
                 f"{', '.join(names)} request to {self._peer} "
                 f"got no response in time; closing the connection"))
-        else:
-            self._arm_timer(earliest)
-
-    def _arm_idle_timer(self) -> None:
-        if self._idle_timeout is None or self._state == "closed":
-            return
-        self._idle_timer = self._loop.call_at(  # type: ignore[union-attr]
-            self._last_used + self._idle_timeout, self._check_idle)
+        elif check.next_at is not None:
+            self._arm_timer(check.next_at)
 
     def _check_idle(self) -> None:
         self._idle_timer = None
-        if self._state != "ready":
-            return
-        now = self._loop.time()  # type: ignore[union-attr]
-        if not self._in_flight and not self._held and now - self._last_used >= self._idle_timeout:  # type: ignore[operator]
+        wake = self._core.check_idle(self._loop.time())  # type: ignore[union-attr]
+        if wake.close:
             log.debug("closing idle connection to broker %s at %s:%s", self.node_id, self.host, self.port)
             self._shutdown(None)
-        else:
-            self._arm_idle_timer()
+        elif wake.next_at is not None:
+            self._idle_timer = self._loop.call_at(wake.next_at, self._check_idle)  # type: ignore[union-attr]
 
     def _session_expiring(self) -> None:
         """Stop being offered by the pool; close once the requests in flight are answered.
@@ -622,23 +578,21 @@ class BrokerConnection:
         the broker's own deadline, when the connection is closed for good.
         """
         self._expiry_timer = None
-        if self._state != "ready":
-            return
-        self._expiring = True
-        log.debug("SASL session to broker %s ends soon; retiring the connection", self.node_id)
-        if not self._in_flight and not self._held:
+        if self._core.state is _READY:
+            log.debug("SASL session to broker %s ends soon; retiring the connection", self.node_id)
+        wake = self._core.session_expiring(self._loop.time())  # type: ignore[union-attr]
+        if wake.close:
             self._shutdown(None)
-            return
-        remaining = self.session_lifetime_ms / 1000.0 * 0.05
-        self._expiry_timer = self._loop.call_later(remaining, self._shutdown, None)  # type: ignore[union-attr]
+        elif wake.next_at is not None:
+            self._expiry_timer = self._loop.call_at(wake.next_at, self._shutdown, None)  # type: ignore[union-attr]
 
     # ---------------------------------------------------------------------------------- close
 
     def _shutdown(self, error: KafkaError | None) -> None:
         """Close now (synchronously): fail every request in flight with ``error``."""
-        if self._state == "closed":
+        if self._core.state is _CLOSED:
             return
-        self._state = "closed"
+        sinks = self._core.close()
         self._close_error = error
         if error is not None:
             log.info("connection to %s closed: %s", self._peer, error)
@@ -646,14 +600,12 @@ class BrokerConnection:
             if handle is not None:
                 handle.cancel()
         self._timer = self._idle_timer = self._expiry_timer = self._release_timer = None
-        in_flight, self._in_flight = self._in_flight, {}
-        held, self._held = self._held, deque()
-        if in_flight or held:
+        if sinks:
             fail = error or KafkaConnectionError(f"connection to {self._peer} was closed")
-            for entry in (*in_flight.values(), *held):
-                if not entry.sink.done():
+            for sink in sinks:
+                if not sink.done():
                     # A fresh instance per request: callers may chain and re-raise independently.
-                    entry.sink.set_exception(type(fail)(fail.message))
+                    sink.set_exception(type(fail)(fail.message))
         if self._transport is not None:
             try:
                 self._transport.close()

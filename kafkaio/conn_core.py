@@ -23,6 +23,8 @@ from kafkaio.errors import IllegalStateError, KafkaConnectionError
 from kafkaio.protocol import ApiKey
 
 CORR_WRAP = 1 << 31
+#: what :meth:`ConnectionCore.send` answers for a request that must wait for a throttle to end
+HOLD = -1
 
 # KIP-219: from which version of each API a throttled response means "the broker answered at once
 # and now expects the client to wait" (older versions were delayed by the broker instead). The
@@ -198,23 +200,43 @@ class ConnectionCore(Generic[SinkT]):
         self._corr = corr = (self._corr + 1) % CORR_WRAP
         return corr
 
-    def admit(self, now: float) -> bool:
-        """A request is about to be sent: True to write it now, False to :meth:`hold` it (a throttle
-        is on, or earlier requests are still held: order is kept)."""
+    def send(self, now: float, sink: SinkT | None, api_key: int, version: int,
+             timeout: float) -> tuple[int, float | None]:
+        """A request is to be sent at ``now``: its correlation id, and the time to arm the
+        request-timeout timer at when it must fire earlier than the one armed (else None).
+
+        With a ``sink`` the request is registered in flight under that id, its deadline
+        ``timeout`` from now (``sink`` None: no response is expected). The id is :data:`HOLD`
+        when a throttle is on, or earlier requests are still held (order is kept): then nothing
+        is registered, and the caller queues the request with :meth:`hold`."""
         self._last_used = now
         if self._muted_until:
             if self._held or now < self._muted_until:
-                return False
+                return HOLD, None
             self._muted_until = 0.0
-        return True
+        self._corr = corr = (self._corr + 1) % CORR_WRAP
+        if sink is None:
+            return corr, None
+        deadline = now + timeout
+        self._in_flight[corr] = InFlight(sink, api_key, version, deadline, now)
+        if self._timer_at is None or deadline < self._timer_at:
+            self._timer_at = deadline
+            return corr, deadline
+        return corr, None
+
+    def withdraw(self, corr: int) -> None:
+        """Forget request ``corr``, registered by :meth:`send` but never written (its caller gets
+        the failure raised rather than through its sink)."""
+        self._in_flight.pop(corr, None)
 
     def hold(self, entry: Held[SinkT]) -> None:
-        """Queue a request that :meth:`admit` refused; :meth:`release` hands it back in order."""
+        """Queue a request :meth:`send` answered :data:`HOLD` for (its id from
+        :meth:`next_correlation_id`); :meth:`release` hands it back in order."""
         self._held.append(entry)
 
     def track(self, corr: int, sink: SinkT, api_key: int, version: int, now: float,
               timeout: float) -> float | None:
-        """Register a written request; the time to arm the request-timeout timer at when it must
+        """Register a held request about to be written; the time to arm the request-timeout timer at when it must
         fire earlier than the one armed (None: the armed timer covers it)."""
         deadline = now + timeout
         self._in_flight[corr] = InFlight(sink, api_key, version, deadline, now)

@@ -6,6 +6,7 @@ import pytest
 
 from kafkaio.conn_core import (
     CORR_WRAP,
+    HOLD,
     HANDSHAKE_STATES,
     SETUP_STATES,
     THROTTLE_FROM,
@@ -55,15 +56,17 @@ def ready(idle_timeout: float | None = None) -> ConnectionCore[Sink]:
 def send(core: ConnectionCore[Sink], now: float, timeout: float = 30.0,
          api_key: int = ApiKey.METADATA, version: int = 12) -> tuple[int, Sink, float | None]:
     """What the connection does for one request written at once."""
-    corr = core.next_correlation_id()
-    sink = Sink(str(corr))
-    assert core.admit(now)
-    return corr, sink, core.track(corr, sink, api_key, version, now, timeout)
+    sink = Sink()
+    corr, arm_at = core.send(now, sink, api_key, version, timeout)
+    assert corr != HOLD
+    sink.name = str(corr)
+    return corr, sink, arm_at
 
 
 def held(core: ConnectionCore[Sink], now: float, expect_response: bool = True) -> Held[Sink]:
+    """What the connection does for one request while throttled."""
+    assert core.send(now, Sink(), ApiKey.PRODUCE, 9, 30.0) == (HOLD, None)
     corr = core.next_correlation_id()
-    assert not core.admit(now)
     entry = Held(b"frame%d" % corr, corr, ApiKey.PRODUCE, 9, 30.0, Sink(str(corr)), expect_response)
     core.hold(entry)
     return entry
@@ -206,7 +209,7 @@ def test_a_throttle_holds_later_requests_and_releases_them_in_order_with_fresh_d
     release = core.release(10.5)
     assert release.due == entries and release.next_at is None
     assert not core.throttled(10.5)
-    assert core.admit(10.6)  # unmuted: written at once again
+    assert core.send(10.6, None, ApiKey.PRODUCE, 9, 30.0)[0] != HOLD  # unmuted: written at once again
 
 
 def test_requests_stay_held_while_earlier_ones_are_held_even_after_the_throttle_passed() -> None:
@@ -242,7 +245,8 @@ def test_old_api_versions_and_unlisted_apis_are_not_throttled_by_the_client() ->
     core = ready()
     assert not core.throttle(ApiKey.PRODUCE, THROTTLE_FROM[ApiKey.PRODUCE] - 1, 500, 0.0)
     assert not core.throttle(ApiKey.SASL_HANDSHAKE, 1, 500, 0.0)
-    assert not core.throttled(0.0) and core.release_timer() is None and core.admit(0.0)
+    assert not core.throttled(0.0) and core.release_timer() is None
+    assert core.send(0.0, None, ApiKey.PRODUCE, 9, 30.0)[0] != HOLD
     assert core.throttle(ApiKey.PRODUCE, THROTTLE_FROM[ApiKey.PRODUCE], 500, 0.0)
 
 
@@ -328,3 +332,24 @@ def test_session_expiry_after_close_or_twice_does_nothing() -> None:
     assert core.session_expiring(9.2) == Wake()  # already expiring
     core.close()
     assert core.session_expiring(9.3) == Wake() and core.state is S.CLOSED
+
+
+# ------------------------------------------------------------------------- no response, withdraw
+
+def test_a_request_without_a_response_takes_an_id_but_is_not_in_flight() -> None:
+    core = ready(idle_timeout=60.0)
+    core.start_idle_timer(0.0)
+    corr, arm_at = core.send(10.0, None, ApiKey.PRODUCE, 9, 30.0)
+    assert (corr, arm_at) == (1, None) and core.idle
+    assert core.check_idle(60.0) == Wake(next_at=70.0)  # it counts as a use
+
+
+def test_a_withdrawn_request_is_neither_answered_nor_failed_at_close() -> None:
+    core = ready()
+    kept, kept_sink, _ = send(core, 0.0)
+    gone, _, _ = send(core, 0.0)
+    core.withdraw(gone)
+    assert core.in_flight_count == 1
+    with pytest.raises(KafkaConnectionError, match="unknown correlation id"):
+        core.answered(gone)
+    assert core.close() == [kept_sink]
