@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator
 
 import pytest
 
+from kafkaio.errors import ErrorCode
 from kafkaio.protocol import (
     ApiKey,
     client_versions,
@@ -160,10 +161,16 @@ async def test_create_produce_fetch_round_trip(client: RawClient, produce_highes
     try:
         values = [b"value-%d" % i for i in range(5)]
         pv = client.version(ApiKey.PRODUCE, produce_highest)
-        resp = await client.call(ApiKey.PRODUCE, pv, {
-            "acks": -1, "timeout_ms": 30000,
-            "topic_data": [{"name": topic, "partition_data": [{"index": 0, "records": _build_batch(values)}]}]})
-        part = resp["responses"][0]["partition_responses"][0]
+        # The metadata can name the leader a moment before the broker acts as one for the new
+        # partition: NOT_LEADER_OR_FOLLOWER then, which a client retries (nothing was written).
+        for _ in range(50):
+            resp = await client.call(ApiKey.PRODUCE, pv, {
+                "acks": -1, "timeout_ms": 30000,
+                "topic_data": [{"name": topic, "partition_data": [{"index": 0, "records": _build_batch(values)}]}]})
+            part = resp["responses"][0]["partition_responses"][0]
+            if part["error_code"] != ErrorCode.NOT_LEADER_OR_FOLLOWER:
+                break
+            await asyncio.sleep(0.1)
         assert resp["responses"][0]["name"] == topic
         assert part["error_code"] == 0 and part["base_offset"] == 0
 
