@@ -83,6 +83,17 @@ def find(rows: list[Row], client: str, api: str | None = None, loop: str = "asyn
     return None
 
 
+def java_anchor(rows: list[Row]) -> Row | None:
+    """The Java row the others are compared with: its steady-state run where there is one (the
+    warm ProducerPerformance), else its only run."""
+    from benchmarks.clients.java_perf import WARM
+
+    warm = find(rows, "java", WARM)
+    if warm is not None and not warm.failed:
+        return warm
+    return next((r for r in rows if r.client == "java" and r.api != WARM), None)
+
+
 def ratio(a: Row | None, b: Row | None) -> float | None:
     """a's median throughput over b's; None when either has none."""
     if a is None or b is None or a.median_rate is None or b.median_rate is None:

@@ -26,7 +26,7 @@ APIS: dict[str, dict[str, tuple[str, ...]]] = {
         "aiokafka": ("send", "send_batch"),
         "confluent": ("produce", "produce_batch"),
         "kafka-python": ("send",),
-        "java": ("ProducerPerformance",),
+        "java": ("ProducerPerformance", "ProducerPerformance warm"),
     },
     "consume": {
         "kafkaio": ("async-for", "getmany"),

@@ -1,6 +1,10 @@
 """The Java client as the ceiling: Kafka's own ``ProducerPerformance`` and ``ConsumerPerformance``
 (``org.apache.kafka:kafka-tools``), from the jars that ``kafkaio.testing.broker`` fetches through
-Maven, run with the same settings as the Python clients. Each run is a fresh JVM."""
+Maven, run with the same settings as the Python clients. Each run is a fresh JVM.
+
+``ProducerPerformance`` runs twice: cold (the figure over the whole run, the JIT's warm-up
+included) and warm (``--warmup-records``, KIP-1052: the steady-state figure over the records that
+follow the warm-up). ``ConsumerPerformance`` has no warm-up option, so it has the cold figure only."""
 from __future__ import annotations
 
 import re
@@ -12,15 +16,25 @@ from benchmarks.settings import Job
 
 JAVA_HEAP = "1g"
 
-_PRODUCED = re.compile(r"(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), "
+# The tools come from this Kafka release, whatever the broker's: 4.1's ProducerPerformance has no
+# --warmup-records. Its clients talk to the 4.1 broker as any newer client does.
+TOOLS_KAFKA_VERSION = "4.4.0"
+
+COLD, WARM = "ProducerPerformance", "ProducerPerformance warm"
+# warm runs send this many times the measured records first, so that the JIT has compiled the
+# producer's hot paths (C2 needs about 10,000 calls of a method) before the clock that counts starts
+WARMUP_FACTOR = 2
+
+_PRODUCED = re.compile(r"(\d+) (?:steady state )?records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), "
                        r"([\d.]+) ms avg latency, ([\d.]+) ms max latency")
+_STEADY = "steady state records sent"
 
 
 def libs_dir() -> Path:
     """Directory of the Kafka jars (broker, clients, tools), fetched once through Maven."""
     from kafkaio.testing.broker import fetch_jars
 
-    return fetch_jars()
+    return fetch_jars(TOOLS_KAFKA_VERSION)
 
 
 def java() -> str:
@@ -66,10 +80,12 @@ def command(job: Job) -> list[str]:
     """The java command line for this job."""
     if job.scenario == "produce":
         props = [f"{k}={v}" for k, v in producer_properties(job).items()]
+        warmup = warmup_records(job)
         return [*_base("org.apache.kafka.tools.ProducerPerformance"),
-                "--topic", job.topic, "--num-records", str(job.records),
+                "--topic", job.topic, "--num-records", str(job.records + warmup),
                 "--record-size", str(job.record_size), "--throughput", "-1",
-                "--producer-props", *props]
+                *(["--warmup-records", str(warmup)] if warmup else []),
+                "--command-property", *props]
     if job.scenario == "consume":
         # the properties file lives as long as this process; tempfile cleans it at exit
         conf = tempfile.NamedTemporaryFile("w", prefix="bench-consumer-", suffix=".properties", delete=False)
@@ -86,21 +102,43 @@ def command(job: Job) -> list[str]:
 _TEMP_FILES: list[Path] = []
 
 
+def warmup_records(job: Job) -> int:
+    """Records ProducerPerformance sends before the ones it counts (0 for a cold run)."""
+    return job.records * WARMUP_FACTOR if job.api == WARM else 0
+
+
 def parser(job: Job) -> Callable[[str], dict]:
     """A function turning the tool's standard output into a result dict."""
     if job.scenario == "produce":
-        return _parse_producer
+        return _parse_steady if job.api == WARM else _parse_producer
     return _parse_consumer
 
 
-def _parse_producer(stdout: str) -> dict:
-    matches = _PRODUCED.findall(stdout)
-    if not matches:
-        raise RuntimeError("ProducerPerformance printed no summary")
-    records, rate, _mb, avg_ms, max_ms = matches[-1]  # the last line is the whole-run summary
+def _summary(line: str) -> dict:
+    match = _PRODUCED.search(line)
+    if match is None:
+        raise RuntimeError(f"not a ProducerPerformance summary: {line!r}")
+    records, rate, _mb, avg_ms, max_ms = match.groups()
     records_i = int(records)
     return {"records": records_i, "seconds": records_i / float(rate), "errors": 0,
             "avg_latency_ms": float(avg_ms), "max_latency_ms": float(max_ms)}
+
+
+def _parse_producer(stdout: str) -> dict:
+    """The last summary line is the whole run's (a progress line comes every five seconds)."""
+    lines = [ln for ln in stdout.splitlines() if _PRODUCED.search(ln) and _STEADY not in ln]
+    if not lines:
+        raise RuntimeError("ProducerPerformance printed no summary")
+    return _summary(lines[-1])
+
+
+def _parse_steady(stdout: str) -> dict:
+    """With ``--warmup-records`` the tool prints one more summary, of the records after the
+    warm-up, on a line that says steady state."""
+    lines = [ln for ln in stdout.splitlines() if _PRODUCED.search(ln) and _STEADY in ln]
+    if not lines:
+        raise RuntimeError("ProducerPerformance printed no steady-state summary")
+    return _summary(lines[-1])
 
 
 def _parse_consumer(stdout: str) -> dict:
