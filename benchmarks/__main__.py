@@ -41,6 +41,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--full-kafka-python", action="store_true",
                     help="give kafka-python all the records (by default it gets a tenth: it is slow)")
     ap.add_argument("--no-uvloop", action="store_true", help="skip the uvloop variants")
+    ap.add_argument("--shared-only", action="store_true",
+                    help="skip the peers' runs at their own defaults and documented tunings")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds before one run is killed")
     ap.add_argument("--output", default=str(REPO_ROOT / "BENCHMARKS.md"), help="markdown file to write")
     ap.add_argument("--results-dir", default=str(REPO_ROOT / "benchmarks" / "results"))
@@ -86,7 +88,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
         print(f"broker: {broker.description} at {broker.bootstrap}", file=sys.stderr, flush=True)
         plan = Plan(bootstrap=broker.bootstrap, records=records, latency_records=latency_records,
                     repeat=repeat, clients=list(args.clients), compressions=list(args.compressions),
-                    uvloop=not args.no_uvloop, timeout_s=args.timeout, started=started)
+                    uvloop=not args.no_uvloop, profiles=not args.shared_only, timeout_s=args.timeout,
+                    started=started)
         if args.all_records:
             plan.fewer_records = {}
         elif args.full_kafka_python:

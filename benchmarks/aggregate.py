@@ -6,6 +6,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from benchmarks.runner import Outcome
+from benchmarks.settings import SHARED
 
 PER_RECORD_API = {"produce": "send", "consume": "async-for", "latency": "send_and_wait"}
 BATCH_API = {"produce": "send_many", "consume": "getmany"}
@@ -19,10 +20,12 @@ class Row:
     api: str
     loop: str
     outcomes: list[Outcome] = field(default_factory=list)
+    profile: str = SHARED  # the client's configuration (benchmarks.settings)
 
     @property
     def label(self) -> str:
-        return f"{self.client} {self.api}" + (" +uvloop" if self.loop == "uvloop" else "")
+        return (f"{self.client} {self.api}" + (" +uvloop" if self.loop == "uvloop" else "")
+                + ("" if self.profile == SHARED else f" ({self.profile})"))
 
     @property
     def ok_runs(self) -> list[Outcome]:
@@ -63,24 +66,37 @@ def group(outcomes: list[Outcome]) -> list[Row]:
     for o in outcomes:
         j = o.job
         compression = "" if j.scenario == "latency" else j.produce.compression_type
-        key = (j.scenario, compression, j.client, j.api, j.loop)
+        key = (j.scenario, compression, j.client, j.api, j.loop, j.profile)
         if key not in rows:
-            rows[key] = Row(j.scenario, compression, j.client, j.api, j.loop)
+            rows[key] = Row(j.scenario, compression, j.client, j.api, j.loop, profile=j.profile)
         rows[key].outcomes.append(o)
     from benchmarks.clients import CLIENTS
 
     def order(row: Row) -> tuple:
-        return (row.loop != "asyncio", CLIENTS.index(row.client) if row.client in CLIENTS else 99)
+        return (row.loop != "asyncio", row.profile != SHARED,
+                CLIENTS.index(row.client) if row.client in CLIENTS else 99)
 
     return sorted(rows.values(), key=order)
 
 
-def find(rows: list[Row], client: str, api: str | None = None, loop: str = "asyncio") -> Row | None:
-    """The row of ``client`` (its first API when ``api`` is None) on ``loop``."""
+def find(rows: list[Row], client: str, api: str | None = None, loop: str = "asyncio",
+         profile: str = SHARED) -> Row | None:
+    """The row of ``client`` (its first API when ``api`` is None) on ``loop`` with ``profile``."""
     for row in rows:
-        if row.client == client and row.loop == loop and (api is None or row.api == api):
+        if (row.client == client and row.loop == loop and row.profile == profile
+                and (api is None or row.api == api)):
             return row
     return None
+
+
+def best(rows: list[Row], client: str, api: str, loop: str = "asyncio") -> Row | None:
+    """The fastest of ``client``'s ``api`` rows on ``loop`` over its configurations (shared,
+    its defaults, its tuning); the shared one when none has a rate."""
+    mine = [r for r in rows if r.client == client and r.api == api and r.loop == loop]
+    rated = [r for r in mine if r.median_rate is not None]
+    if rated:
+        return max(rated, key=lambda r: r.median_rate or 0.0)
+    return find(rows, client, api, loop)
 
 
 def java_anchor(rows: list[Row]) -> Row | None:

@@ -37,13 +37,14 @@ def run(plan: Plan, topics: Topics) -> tuple[list[Outcome], dict[str, str]]:
         for rep in range(plan.repeat):
             for compression in plan.compressions:
                 topic, count, _ = filled[compression]
-                for entry in rotated(entries("consume", plan, with_uvloop=compression == "none"), rep):
+                for entry in rotated(entries("consume", plan, with_uvloop=compression == "none",
+                                         with_profiles=compression == "none"), rep):
                     job = Job(client=entry.client, scenario="consume", api=entry.api, loop=entry.loop,
                               bootstrap=plan.bootstrap, topic=topic,
                               records=plan.records_for(entry.client, entry.api, count),
                               record_size=plan.record_size, partitions=plan.partitions,
                               produce=ProduceConfig(compression_type=compression),
-                              consume=ConsumeConfig(), timeout_s=plan.timeout_s)
+                              consume=ConsumeConfig(), timeout_s=plan.timeout_s, profile=entry.profile)
                     outcome = run_job(job)
                     _check(outcome, plan.record_size)
                     report_progress(plan, outcome, compression)

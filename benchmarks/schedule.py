@@ -7,8 +7,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from benchmarks.clients import APIS, ASYNCIO_CLIENTS
+from benchmarks.clients import APIS, ASYNCIO_CLIENTS, PROFILES
 from benchmarks.runner import Outcome
+from benchmarks.settings import SHARED
 
 
 # The slowest per-record paths get a fraction of the records, so that three repetitions of the
@@ -35,6 +36,7 @@ class Plan:
     clients: list[str] = field(default_factory=list)
     compressions: list[str] = field(default_factory=lambda: ["none", "lz4"])
     uvloop: bool = True
+    profiles: bool = True  # measure the peers at their own defaults and tunings too (PROFILES)
     # (client, API) -> divisor of the records that run gets; see FEWER_RECORDS
     fewer_records: dict[tuple[str, str | None], int] = field(default_factory=lambda: dict(FEWER_RECORDS))
     timeout_s: float = 300.0
@@ -56,13 +58,17 @@ class Entry:
     client: str
     api: str
     loop: str = "asyncio"
+    profile: str = SHARED
 
 
-def entries(scenario: str, plan: Plan, with_uvloop: bool) -> list[Entry]:
-    """Every (client, API, loop) to measure in ``scenario``, per-record API first."""
+def entries(scenario: str, plan: Plan, with_uvloop: bool, with_profiles: bool = False) -> list[Entry]:
+    """Every (client, API, loop, configuration) to measure in ``scenario``, per-record API first."""
     out = [Entry(c, api) for c in plan.clients for api in APIS[scenario].get(c, ())]
     if with_uvloop and plan.uvloop:
         out += [Entry(c, api, "uvloop") for c in plan.clients if c in ASYNCIO_CLIENTS
+                for api in APIS[scenario].get(c, ())]
+    if with_profiles and plan.profiles:
+        out += [Entry(c, api, profile=p) for c in plan.clients for p in PROFILES.get(c, ())
                 for api in APIS[scenario].get(c, ())]
     return out
 

@@ -36,6 +36,12 @@ class ConsumeConfig:
     max_records: int = 10000
 
 
+# How a runner configures its client: with the shared settings below (every client alike), with
+# the client's own defaults, or with the throughput tuning its documentation gives. The last two
+# keep what the scenario means (acks=all, idempotence, compression, reading from the beginning).
+SHARED, DEFAULTS, TUNED = "shared", "defaults", "tuned"
+
+
 @dataclass(frozen=True)
 class Job:
     """One measured run: a client, a scenario, an API variant, and everything it needs."""
@@ -52,12 +58,15 @@ class Job:
     produce: ProduceConfig = field(default_factory=ProduceConfig)
     consume: ConsumeConfig = field(default_factory=ConsumeConfig)
     timeout_s: float = 300.0
+    profile: str = SHARED  # SHARED, DEFAULTS or TUNED
 
     @property
     def label(self) -> str:
-        """Short name for tables: client, API, and the loop when it is uvloop."""
+        """Short name for tables: client, API, the loop when it is uvloop, the configuration when
+        it is not the shared one."""
         loop = "+uvloop" if self.loop == "uvloop" else ""
-        return f"{self.client} {self.api}{loop}"
+        profile = "" if self.profile == SHARED else f" ({self.profile})"
+        return f"{self.client} {self.api}{loop}{profile}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -19,6 +19,13 @@ CLIENTS: tuple[str, ...] = tuple(MODULES)
 # clients that run on an asyncio loop, and so are measured under uvloop too
 ASYNCIO_CLIENTS: frozenset[str] = frozenset({"kafkaio", "aiokafka"})
 
+# client -> the configurations it is measured with besides the shared one (benchmarks.settings):
+# its own defaults, and the throughput tuning its documentation gives where there is one
+PROFILES: dict[str, tuple[str, ...]] = {
+    "confluent": ("defaults", "tuned"),
+    "aiokafka": ("defaults",),
+}
+
 # scenario -> client -> API variants (the first is the per-record API, then the batch API)
 APIS: dict[str, dict[str, tuple[str, ...]]] = {
     "produce": {

@@ -18,22 +18,29 @@ from benchmarks.clients._common import (
     values_for,
     wait_all,
 )
-from benchmarks.settings import Job
+from benchmarks.settings import DEFAULTS, Job
 
 
 def producer_kwargs(job: Job, linger_ms: int | None = None) -> dict:
     kw = snake_producer_kwargs(job, linger_ms)
+    if job.profile == DEFAULTS:  # aiokafka's documentation gives no throughput tuning
+        kw = {k: kw[k] for k in ("bootstrap_servers", "acks", "enable_idempotence", "compression_type")}
     # aiokafka has no max.in.flight nor buffer.memory setting: it keeps one request in flight
     # per partition and buffers without a byte bound; batch.size is max_batch_size.
-    del kw["max_in_flight_requests_per_connection"], kw["buffer_memory"]
-    kw["max_batch_size"] = kw.pop("batch_size")
+    kw.pop("max_in_flight_requests_per_connection", None)
+    kw.pop("buffer_memory", None)
+    if "batch_size" in kw:
+        kw["max_batch_size"] = kw.pop("batch_size")
     if kw["compression_type"] == "none":
         kw["compression_type"] = None
     return kw
 
 
 def consumer_kwargs(job: Job) -> dict:
-    return snake_consumer_kwargs(job)
+    kw = snake_consumer_kwargs(job)
+    if job.profile == DEFAULTS:
+        kw = {k: kw[k] for k in ("bootstrap_servers", "group_id", "enable_auto_commit", "auto_offset_reset")}
+    return kw
 
 
 async def _produce(job: Job) -> dict:
