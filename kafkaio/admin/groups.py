@@ -67,7 +67,13 @@ class GroupsAdmin(AdminCore):
                                           require_stable: bool = False, timeout_ms: float | None = None,
                                           ) -> dict[TopicPartition, OffsetAndMetadata | None]:
         """Committed offsets of ``group_id`` (all its partitions, or just ``partitions``; a
-        partition without a committed offset maps to None)."""
+        partition without a committed offset maps to None).
+
+        ``require_stable=True`` asks for the offsets as a consumer sees them: the coordinator waits
+        for pending transactional commits and for its own log to be replicated. Without it (the
+        default, as in the Java admin client), the answer is read at the coordinator's high
+        watermark, so a coordinator that has just taken over from a failed broker may briefly
+        answer without commits that are in its log."""
         wanted = None if partitions is None else [to_tp(p) for p in partitions]
         deadline = self._deadline(timeout_ms)
 
