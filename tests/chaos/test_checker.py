@@ -14,7 +14,7 @@ from kafkaio.testing.chaos.checker import (
     check_readers_agree,
 )
 from kafkaio.testing.chaos.history import History
-from kafkaio.testing.chaos.schedule import Schedule, generate
+from kafkaio.testing.chaos.schedule import ASSIGNORS, MIXED, Schedule, assignment_strategy, generate
 
 T = "t"
 
@@ -233,6 +233,19 @@ def test_the_group_workloads_commit_mode_is_drawn_per_seed_and_kept() -> None:
     s = generate(3, "group", 20)
     assert Schedule.from_json(s.to_json()).commit == s.commit and f"commit={s.commit}" in s.describe()
     assert generate(3, "producer", 20).commit is None
+
+
+def test_some_group_schedules_are_halfway_through_a_rolling_upgrade_to_cooperative() -> None:
+    assignors = {generate(seed, w, 20).assignor for seed in range(60) for w in ("group", "ctp")}
+    assert assignors == {*ASSIGNORS, MIXED}
+    # Even members offer both protocols, odd ones only range: the group can only agree on range,
+    # until the last odd member leaves.
+    assert assignment_strategy(MIXED, "member-0") == ["cooperative-sticky", "range"]
+    assert assignment_strategy(MIXED, "ctp-3") == ["range"]
+    assert assignment_strategy("roundrobin", "member-3") == ["roundrobin"]
+    mixed = next(seed for seed in range(60) if generate(seed, "group", 20).assignor == MIXED)
+    s = generate(mixed, "group", 20)
+    assert Schedule.from_json(s.to_json()).assignor == MIXED and "assignor=mixed" in s.describe()
 
 
 def test_other_groups_commits_are_ignored() -> None:
@@ -476,11 +489,10 @@ def test_other_groups_and_other_topics_offsets_are_ignored() -> None:
 
 
 def test_group_schedules_draw_an_assignor_and_pauses_that_outlast_the_session() -> None:
-    from kafkaio.testing.chaos.schedule import ASSIGNORS
     from kafkaio.testing.chaos.workloads import DEFAULT_CONSUMER
 
     schedules = [generate(seed, w, 25) for seed in range(1, 40) for w in ("group", "ctp")]
-    assert {s.assignor for s in schedules} == set(ASSIGNORS)
+    assert {s.assignor for s in schedules} == {*ASSIGNORS, MIXED}
     assert generate(1, "producer", 25).assignor is None
     pauses = [f for s in schedules for f in s.faults if f.kind == "member_pause"]
     kills = [f for s in schedules for f in s.faults if f.kind == "member_kill"]

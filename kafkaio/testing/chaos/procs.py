@@ -27,6 +27,7 @@ from typing import Any
 from kafkaio.consumer.subscription import ConsumerRebalanceListener
 from kafkaio.errors import KafkaError
 from kafkaio.testing.chaos.history import History
+from kafkaio.testing.chaos.schedule import assignment_strategy
 
 __all__ = ["EXIT_FATAL", "output_value", "run_member", "run_processor"]
 
@@ -71,7 +72,7 @@ def _consumer(cfg: dict[str, Any], **extra: Any) -> Any:
 
     settings = {**DEFAULT_CONSUMER, **extra, **cfg.get("settings", {})}
     if cfg.get("assignor"):
-        settings.setdefault("partition_assignment_strategy", [cfg["assignor"]])
+        settings.setdefault("partition_assignment_strategy", assignment_strategy(cfg["assignor"], cfg["name"]))
     return Consumer(bootstrap_servers=cfg["bootstrap"], group_id=cfg["group"], client_id=f"chaos-{cfg['name']}",
                     **settings)
 

@@ -60,6 +60,20 @@ PAUSE_SHARE = 0.4
 PAUSE_SECONDS = (7.0, 10.0)
 # Assignors drawn per schedule of the group workloads (every member of a run uses the same one).
 ASSIGNORS = ("range", "roundrobin", "cooperative-sticky")
+# Share of group-workload schedules whose members are halfway through the rolling upgrade from an
+# eager to the cooperative protocol (assignor "mixed"): even-numbered members offer
+# cooperative-sticky then range, odd-numbered ones range only, so the group runs eager range while
+# both kinds are present and switches protocol whenever the last odd member leaves or one rejoins.
+MIXED = "mixed"
+MIXED_SHARE = 0.25
+MIXED_STRATEGIES = (("cooperative-sticky", "range"), ("range",))
+
+
+def assignment_strategy(assignor: str, member: str) -> list[str]:
+    """The partition_assignment_strategy of ``member`` (named ``<role>-<n>``) under ``assignor``."""
+    if assignor != MIXED:
+        return [assignor]
+    return list(MIXED_STRATEGIES[int(member.rsplit("-", 1)[-1]) % 2])
 # How the group workload's members commit: by hand after each batch, or enable_auto_commit.
 COMMIT_MODES = ("manual", "auto")
 
@@ -148,7 +162,8 @@ def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
     the node it hits (one-broker schedules draw nothing more, so their seeds keep their meaning).
     The group workloads' assignor, which ``member_kill`` draws become ``member_pause`` and the
     pauses' lengths come from a second stream, so that they too leave the first one's draws alone;
-    the group workload's commit mode from a third, for the same reason.
+    the group workload's commit mode from a third, and whether the members are mixed (MIXED) from a
+    fourth, for the same reason.
     """
     if workload not in WORKLOADS:
         raise ValueError(f"workload must be one of {WORKLOADS}, not {workload!r}")
@@ -160,6 +175,8 @@ def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
     targets, target_weights = zip(*_TARGETS[workload])
     extra = random.Random(f"{workload}:{seed}:members")
     assignor = extra.choice(ASSIGNORS) if workload in ("group", "ctp") else None
+    if assignor is not None and random.Random(f"{workload}:{seed}:mixed").random() < MIXED_SHARE:
+        assignor = MIXED
     count = max(1, round(duration * rate))
     window = max(duration * 0.85 - 0.5, 0.1)
     faults = []

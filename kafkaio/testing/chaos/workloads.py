@@ -31,6 +31,7 @@ from typing import Any
 
 from kafkaio.errors import KafkaError
 from kafkaio.testing.chaos.history import History
+from kafkaio.testing.chaos.schedule import assignment_strategy
 
 __all__ = ["DEFAULT_CONSUMER", "DEFAULT_PRODUCER", "GroupWorkload", "ProducerWorkload", "classify_send_error"]
 
@@ -193,7 +194,7 @@ def _check_consumer_settings(bootstrap: str, settings: Mapping[str, Any], assign
     here rather than a traceback in every member process."""
     from kafkaio.consumer.consumer import Consumer
 
-    extra = {"partition_assignment_strategy": [assignor]} if assignor else {}
+    extra = {"partition_assignment_strategy": assignment_strategy(assignor, "member-0")} if assignor else {}
     Consumer(bootstrap_servers=bootstrap, group_id="chaos-settings-check", **{**DEFAULT_CONSUMER, **extra, **settings})
 
 

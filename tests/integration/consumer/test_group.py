@@ -221,6 +221,55 @@ async def test_members_join_and_leave_while_records_flow(consumer_bootstrap, raw
                     pending_revoked = set()
 
 
+UPGRADED, NOT_YET = ["cooperative-sticky", "range"], ["range"]
+
+
+@pytest.mark.slow
+async def test_rolling_upgrade_from_eager_to_cooperative_while_records_flow(consumer_bootstrap, raw_producer) -> None:
+    """Halfway through the documented two-step upgrade: A, C and D offer cooperative-sticky and
+    range, B only range. While B is in the group it can only agree on eager range; when B leaves
+    it switches to cooperative-sticky. Across both protocols every record is consumed exactly
+    once and committed offsets never go back (checked by members_join_and_leave)."""
+    strategies = {"A": UPGRADED, "B": NOT_YET, "C": UPGRADED, "D": UPGRADED}
+    members = await members_join_and_leave(
+        consumer_bootstrap, raw_producer,
+        lambda n, topic, group, seen, rebalanced: Member(n, consumer_bootstrap, topic, group, strategies[n],  # type: ignore[arg-type]
+                                                         seen, rebalanced))
+    # C joined while B (range only) was a member: the rebalance was eager, so A revoked everything.
+    a_revoked = [parts for kind, parts in members["A"].events if kind == "revoked"]
+    assert a_revoked and len(a_revoked[0]) > 1, members["A"].events
+    assert all(kind != "lost" for m in members.values() for kind, _ in m.events)
+
+
+async def test_a_group_agrees_on_the_protocol_every_member_offers(consumer_bootstrap, raw_producer) -> None:
+    """Range while a member offers only range; cooperative-sticky once every member offers it."""
+    topic, group = unique(), unique("g")
+    await raw_producer.create_topic(topic, 4)
+    a = kafkaio.Consumer(bootstrap_servers=consumer_bootstrap, group_id=group, client_id="a",
+                         partition_assignment_strategy=UPGRADED, **GROUP_SETTINGS)
+    b = kafkaio.Consumer(bootstrap_servers=consumer_bootstrap, group_id=group, client_id="b",
+                         partition_assignment_strategy=NOT_YET, **GROUP_SETTINGS)
+    async with kafkaio.Admin(consumer_bootstrap) as admin:
+        async def protocol_and_sizes() -> tuple[str, list[int]]:
+            desc = (await admin.describe_consumer_groups([group]))[group]
+            return desc.protocol, sorted(len(m.assignment) for m in desc.members)  # type: ignore[union-attr]
+
+        async def poll_until(consumers: list[kafkaio.Consumer], want: tuple[str, list[int]]) -> None:
+            deadline = time.monotonic() + 60
+            while (got := await protocol_and_sizes()) != want:
+                assert time.monotonic() < deadline, f"group at {got}, expected {want}"
+                for c in consumers:
+                    await c.getmany(timeout_ms=100)
+
+        async with a, b:
+            a.subscribe([topic])
+            b.subscribe([topic])
+            await poll_until([a, b], ("range", [2, 2]))
+            await b.stop()
+            await poll_until([a], ("cooperative-sticky", [4]))
+            assert a.assignment() == {TP(topic, p) for p in range(4)}
+
+
 async def test_static_member_restart_keeps_its_partitions_without_rebalance(consumer_bootstrap, raw_producer) -> None:
     topic, group = unique(), unique("g")
     await raw_producer.create_topic(topic, 4)
