@@ -616,17 +616,20 @@ class Consumer:
     # -- flow control ---------------------------------------------------------------------------------
 
     def pause(self, *partitions: TopicPartition) -> None:
-        """Stop handing out (and fetching) these partitions until resume(); their position stays."""
-        tps = {TopicPartition(*tp) for tp in partitions}
-        for tp in tps:
-            self._subs.state(tp).paused = True
-        if self._fetcher is not None:
-            self._fetcher.discard(tps)
+        """Stop handing out (and fetching) these partitions until resume(); their position stays.
+
+        Records already fetched for them are kept, and handed out after resume() without being
+        fetched again."""
+        for tp in partitions:
+            self._subs.state(TopicPartition(*tp)).paused = True
 
     def resume(self, *partitions: TopicPartition) -> None:
-        for tp in partitions:
-            self._subs.state(TopicPartition(*tp)).paused = False
-        self._wake_fetcher()
+        """Hand out and fetch these paused partitions again, from where they stopped."""
+        tps = {TopicPartition(*tp) for tp in partitions}
+        for tp in tps:
+            self._subs.state(tp).paused = False
+        if self._fetcher is not None:
+            self._fetcher.resume(tps)
 
     def paused(self) -> set[TopicPartition]:
         return {tp for tp, st in self._subs.assignment.items() if st.paused}

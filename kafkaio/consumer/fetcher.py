@@ -525,9 +525,11 @@ class Fetcher:
         return total
 
     def _drain_partition(self, st: PartitionState, budget: int, out: dict[TopicPartition, list[Any]]) -> int:
-        if st.paused or st.revoking or st.tp not in self._subs.assignment:
+        if st.revoking or st.tp not in self._subs.assignment:
             st.drop_buffer()
             return 0
+        if st.paused:
+            return 0  # the prefetched data is kept for resume(), as the Java consumer keeps it
         taken = 0
         buf = st.buffer
         tp = st.tp
@@ -609,8 +611,17 @@ class Fetcher:
                 return recs[:i]
         return recs
 
+    def resume(self, tps: set[TopicPartition]) -> None:
+        """Hand out again the data prefetched for these partitions before they were paused."""
+        ready = self._ready
+        for tp in tps:
+            st = self._subs.assignment.get(tp)
+            if st is not None and st.buffer and st not in ready:
+                ready.append(st)
+        self._wakeup.set()
+
     def discard(self, tps: set[TopicPartition] | None = None) -> None:
-        """Drop buffered data (after revocation or pause); fetching resumes from the position."""
+        """Drop buffered data (after revocation); fetching resumes from the position."""
         for st in self._subs.assignment.values():
             if tps is None or st.tp in tps:
                 st.drop_buffer()
