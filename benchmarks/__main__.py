@@ -84,10 +84,11 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
     codec_error = None
     processing_rows: list[dict] = []
     processing_error = None
+    clients, skipped = _available(list(args.clients))
     with environment.broker() as broker:
         print(f"broker: {broker.description} at {broker.bootstrap}", file=sys.stderr, flush=True)
         plan = Plan(bootstrap=broker.bootstrap, records=records, latency_records=latency_records,
-                    repeat=repeat, clients=list(args.clients), compressions=list(args.compressions),
+                    repeat=repeat, clients=clients, compressions=list(args.compressions),
                     uvloop=not args.no_uvloop, profiles=not args.shared_only, timeout_s=args.timeout,
                     started=started)
         if args.all_records:
@@ -119,8 +120,22 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
         "fillers": fillers, "codec_ran": "codec" in args.scenarios, "codec": codec_rows,
         "codec_error": codec_error, "outcomes": [o.to_dict() for o in outcomes],
         "processing_ran": "processing" in args.scenarios, "processing": processing_rows,
-        "processing_error": processing_error,
+        "processing_error": processing_error, "skipped": skipped,
     }
+
+
+def _available(clients: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The clients that can run here, and why each other one cannot (franz-go needs Go)."""
+    skipped: dict[str, str] = {}
+    if "franz-go" in clients:
+        from benchmarks.clients import franzgo_bench
+
+        print("franz-go: building benchmarks/franzgo...", file=sys.stderr, flush=True)
+        reason = franzgo_bench.unavailable_reason()
+        if reason is not None:
+            print(f"franz-go: skipped: {reason}", file=sys.stderr, flush=True)
+            skipped["franz-go"] = reason
+    return [c for c in clients if c not in skipped], skipped
 
 
 def write_report(saved: dict, output: Path, results_dir: Path) -> None:
@@ -136,7 +151,7 @@ def write_report(saved: dict, output: Path, results_dir: Path) -> None:
         codec_rows=saved["codec"], codec_error=saved["codec_error"], codec_ran=saved["codec_ran"],
         processing_rows=saved.get("processing", []), processing_error=saved.get("processing_error"),
         processing_ran=saved.get("processing_ran", False),
-        fillers=saved["fillers"], charts=[os.path.relpath(p, output.parent) for p in chart_files],
+        fillers=saved["fillers"], skipped=saved.get("skipped", {}), charts=[os.path.relpath(p, output.parent) for p in chart_files],
         load=tuple(saved["load"]))
     output.write_text(report.render(rep))
     print(f"wrote {output} and {len(chart_files)} chart(s) in {results_dir} "

@@ -6,7 +6,7 @@ from pathlib import Path
 from benchmarks.aggregate import Row
 
 COLORS = {"kafkaio": "#1f77b4", "aiokafka": "#ff7f0e", "confluent": "#2ca02c",
-          "kafka-python": "#9467bd", "java": "#7f7f7f"}
+          "kafka-python": "#9467bd", "java": "#7f7f7f", "franz-go": "#17becf"}
 
 
 def _plt():

@@ -104,4 +104,23 @@ def machine() -> dict[str, str]:
         "confluent-kafka": f"{_version('confluent-kafka')} (librdkafka {librdkafka})",
         "kafka-python": _version("kafka-python"),
         "uvloop": _version("uvloop"),
+        "go": go_version(),
     }
+
+
+def go_version() -> str:
+    """The Go toolchain and the franz-go version that benchmarks/franzgo builds with."""
+    import shutil
+
+    go = shutil.which("go")
+    if go is None:
+        return "not installed"
+    try:
+        out = subprocess.run([go, "version"], capture_output=True, text=True, timeout=60).stdout.strip()
+    except Exception as exc:
+        return f"unavailable ({exc})"
+    from benchmarks.clients.franzgo_bench import SOURCE_DIR
+
+    franz = next((ln.split()[-1] for ln in (SOURCE_DIR / "go.mod").read_text().splitlines()
+                  if ln.strip().startswith("require github.com/twmb/franz-go ")), "?")
+    return f"{out.removeprefix('go version ')} (franz-go {franz})"

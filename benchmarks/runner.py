@@ -71,8 +71,8 @@ def run_command(job: Job, command: list[str], parse) -> Outcome:
         def kill() -> None:
             timed_out.set()
             try:
-                # stacks first: Python runners print theirs on SIGUSR1 (child.py), the JVM on SIGQUIT
-                os.kill(proc.pid, signal.SIGQUIT if job.client == "java" else signal.SIGUSR1)
+                # stacks first: Python runners print theirs on SIGUSR1 (child.py), the JVM and Go on SIGQUIT
+                os.kill(proc.pid, signal.SIGQUIT if job.client in ("java", "franz-go") else signal.SIGUSR1)
                 time.sleep(2.0)
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -135,4 +135,8 @@ def run_job(job: Job) -> Outcome:
         from benchmarks.clients import java_perf
 
         return run_command(job, java_perf.command(job), java_perf.parser(job))
+    if job.client == "franz-go":
+        from benchmarks.clients import franzgo_bench
+
+        return run_command(job, franzgo_bench.command(job), parse_python)
     return run_command(job, python_command(job), parse_python)

@@ -46,7 +46,7 @@ SHARED, DEFAULTS, TUNED = "shared", "defaults", "tuned"
 class Job:
     """One measured run: a client, a scenario, an API variant, and everything it needs."""
 
-    client: str  # "kafkaio", "aiokafka", "confluent", "kafka-python", "java"
+    client: str  # "kafkaio", "aiokafka", "confluent", "kafka-python", "java", "franz-go"
     scenario: str  # "produce", "consume", "latency"
     api: str  # e.g. "send", "send_many", "async-for", "getmany"
     bootstrap: str

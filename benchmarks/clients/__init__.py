@@ -1,5 +1,6 @@
 """Runners, one module per client. Each Python runner exposes ``run(job) -> dict`` and is executed
-in a child process by ``benchmarks.child``; the Java client is driven by ``java_perf`` instead.
+in a child process by ``benchmarks.child``; the Java client is driven by ``java_perf`` and the Go
+client franz-go by ``franzgo_bench`` instead.
 
 The tables below say which API variants each client is measured with, per scenario.
 """
@@ -12,6 +13,7 @@ MODULES: dict[str, str] = {
     "confluent": "confluent_client",
     "kafka-python": "kafka_python_client",
     "java": "java_perf",
+    "franz-go": "franzgo_bench",
 }
 
 CLIENTS: tuple[str, ...] = tuple(MODULES)
@@ -34,6 +36,7 @@ APIS: dict[str, dict[str, tuple[str, ...]]] = {
         "confluent": ("produce", "produce_batch"),
         "kafka-python": ("send",),
         "java": ("ProducerPerformance", "ProducerPerformance warm"),
+        "franz-go": ("Produce",),
     },
     "consume": {
         "kafkaio": ("async-for", "getmany"),
@@ -41,6 +44,7 @@ APIS: dict[str, dict[str, tuple[str, ...]]] = {
         "confluent": ("poll", "consume"),
         "kafka-python": ("iterator", "poll"),
         "java": ("ConsumerPerformance",),
+        "franz-go": ("PollRecords",),
     },
     "latency": {
         "kafkaio": ("send_and_wait",),
