@@ -99,15 +99,23 @@ def best(rows: list[Row], client: str, api: str, loop: str = "asyncio") -> Row |
     return find(rows, client, api, loop)
 
 
-def java_anchor(rows: list[Row]) -> Row | None:
-    """The Java row the others are compared with: its steady-state run where there is one (the
-    warm ProducerPerformance), else its only run."""
-    from benchmarks.clients.java_perf import WARM
+def full_records(rows: list[Row]) -> int:
+    """The most records any run of ``rows`` handled, warm runs left out (they read or send more
+    by design, and the others did not run fewer for that)."""
+    from benchmarks.clients.java_perf import CONSUMER_WARM, WARM
 
-    warm = find(rows, "java", WARM)
-    if warm is not None and not warm.failed:
-        return warm
-    return next((r for r in rows if r.client == "java" and r.api != WARM), None)
+    counts = [r.outcomes[0].job.records for r in rows if r.api not in (WARM, CONSUMER_WARM)]
+    return max(counts, default=0)
+
+
+def java_anchor(rows: list[Row]) -> Row | None:
+    """The Java row the others are compared with: its steady-state (warm) run where it worked,
+    else its cold run."""
+    from benchmarks.clients.java_perf import CONSUMER_WARM, WARM
+
+    java = [r for r in rows if r.client == "java"]
+    warm = next((r for r in java if r.api in (WARM, CONSUMER_WARM) and not r.failed), None)
+    return warm or next((r for r in java if r.api not in (WARM, CONSUMER_WARM)), None)
 
 
 def ratio(a: Row | None, b: Row | None) -> float | None:

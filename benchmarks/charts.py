@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.aggregate import Row
+from benchmarks.aggregate import Row, full_records
 
 COLORS = {"kafkaio": "#1f77b4", "aiokafka": "#ff7f0e", "confluent": "#2ca02c",
           "kafka-python": "#9467bd", "java": "#7f7f7f", "franz-go": "#17becf"}
@@ -21,7 +21,7 @@ def _plt():
 def _with_records(row: Row, rows: list[Row]) -> str:
     """The row's label, with its record count when it ran fewer records than the others."""
     n = row.outcomes[0].job.records
-    return row.label if n >= max(r.outcomes[0].job.records for r in rows) else f"{row.label} ({n:,} records)"
+    return row.label if n >= full_records(rows) else f"{row.label} ({n:,} records)"
 
 
 def throughput_chart(rows: list[Row], title: str, path: Path) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from benchmarks import codec, processing
-from benchmarks.aggregate import BATCH_API, PER_RECORD_API, Row, best, find, java_anchor, ratio
+from benchmarks.aggregate import BATCH_API, PER_RECORD_API, Row, best, find, full_records, java_anchor, ratio
 from benchmarks.clients import ASYNCIO_CLIENTS, PROFILES, java_perf
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
 
@@ -72,7 +72,7 @@ def _reduced(rows: list[Row]) -> list[str]:
         sub = [r for r in rows if r.scenario == scenario]
         if not sub:
             continue
-        full = max(r.outcomes[0].job.records for r in sub)
+        full = full_records(sub)
         fewer = {(r.client, r.api): r.outcomes[0].job.records for r in sub if r.outcomes[0].job.records < full}
         if fewer:
             what = "sends" if scenario == "latency" else "records"
@@ -236,11 +236,14 @@ def render(rep: Report) -> str:
       "numbers across machines. A load average well above the number of CPUs means other work "
       "shared the machine during the run: its numbers are lower and noisier than on an idle one. "
       "Java's cold rows (ProducerPerformance, ConsumerPerformance) include the JIT's warm-up in a "
-      "fresh JVM, which weighs most in short runs (`--quick`); `ProducerPerformance warm` sends "
+      "fresh JVM, which weighs most in short runs (`--quick`). The warm rows are Java's steady "
+      "state, and the figure the ratios use: `ProducerPerformance warm` sends "
       f"{java_perf.WARMUP_FACTOR}x its records first (`--warmup-records`, KIP-1052) and reports the "
-      "steady state of the records after them, and is the Java figure the ratios use. "
-      "ConsumerPerformance has no warm-up option. The Java tools are Kafka "
-      f"{java_perf.TOOLS_KAFKA_VERSION}'s.")
+      "records after them; ConsumerPerformance has no warm-up option, so `ConsumerPerformance warm` "
+      f"reads a topic {1 + java_perf.WARMUP_FACTOR}x as long (its records column) with a progress "
+      f"report every {java_perf.REPORT_MS} ms, and its rate runs from the first report past the "
+      f"first {java_perf.WARMUP_FACTOR}/{1 + java_perf.WARMUP_FACTOR} of them to the last report. "
+      f"The Java tools are Kafka {java_perf.TOOLS_KAFKA_VERSION}'s.")
     a("")
     if any(r.scenario in ("produce", "consume") for r in rep.rows):
         a("## Targets")

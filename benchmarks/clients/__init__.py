@@ -43,7 +43,7 @@ APIS: dict[str, dict[str, tuple[str, ...]]] = {
         "aiokafka": ("async-for", "getmany"),
         "confluent": ("poll", "consume"),
         "kafka-python": ("iterator", "poll"),
-        "java": ("ConsumerPerformance",),
+        "java": ("ConsumerPerformance", "ConsumerPerformance warm"),
         "franz-go": ("PollRecords",),
     },
     "latency": {

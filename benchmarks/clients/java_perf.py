@@ -2,9 +2,12 @@
 (``org.apache.kafka:kafka-tools``), from the jars that ``kafkaio.testing.broker`` fetches through
 Maven, run with the same settings as the Python clients. Each run is a fresh JVM.
 
-``ProducerPerformance`` runs twice: cold (the figure over the whole run, the JIT's warm-up
-included) and warm (``--warmup-records``, KIP-1052: the steady-state figure over the records that
-follow the warm-up). ``ConsumerPerformance`` has no warm-up option, so it has the cold figure only."""
+Each tool runs twice: cold (the figure over the whole run, the JIT's warm-up included) and warm.
+Warm ``ProducerPerformance`` sends ``WARMUP_FACTOR`` times the records first (``--warmup-records``,
+KIP-1052) and reports the steady state of the records after them. ``ConsumerPerformance`` has no
+warm-up option: its warm run reads a topic ``1 + WARMUP_FACTOR`` times longer with a progress report
+every ``REPORT_MS``, and its rate is taken between the first report past the warm-up records and
+the last report."""
 from __future__ import annotations
 
 import re
@@ -21,6 +24,8 @@ JAVA_HEAP = "1g"
 TOOLS_KAFKA_VERSION = "4.4.0"
 
 COLD, WARM = "ProducerPerformance", "ProducerPerformance warm"
+CONSUMER_COLD, CONSUMER_WARM = "ConsumerPerformance", "ConsumerPerformance warm"
+REPORT_MS = 250  # progress report interval of the warm ConsumerPerformance
 # warm runs send this many times the measured records first, so that the JIT has compiled the
 # producer's hot paths (C2 needs about 10,000 calls of a method) before the clock that counts starts
 WARMUP_FACTOR = 2
@@ -92,14 +97,21 @@ def command(job: Job) -> list[str]:
         conf.write("".join(f"{k}={v}\n" for k, v in consumer_properties(job).items()))
         conf.close()
         _TEMP_FILES.append(Path(conf.name))
+        detailed = (["--show-detailed-stats", "--reporting-interval", str(REPORT_MS)]
+                    if job.api == CONSUMER_WARM else [])
         return [*_base("org.apache.kafka.tools.ConsumerPerformance"),
                 "--bootstrap-server", job.bootstrap, "--topic", job.topic,
                 "--messages", str(job.records), "--group", f"bench-java-{Path(conf.name).stem}",
-                "--timeout", str(int(job.timeout_s * 1000)), "--consumer.config", conf.name]
+                "--timeout", str(int(job.timeout_s * 1000)), "--consumer.config", conf.name, *detailed]
     raise ValueError(f"the Java perf tools have no {job.scenario} scenario")
 
 
 _TEMP_FILES: list[Path] = []
+
+
+def _remove_temp_files() -> None:
+    for f in _TEMP_FILES:
+        f.unlink(missing_ok=True)
 
 
 def warmup_records(job: Job) -> int:
@@ -111,6 +123,9 @@ def parser(job: Job) -> Callable[[str], dict]:
     """A function turning the tool's standard output into a result dict."""
     if job.scenario == "produce":
         return _parse_steady if job.api == WARM else _parse_producer
+    if job.api == CONSUMER_WARM:
+        warmup = job.records * WARMUP_FACTOR // (1 + WARMUP_FACTOR)
+        return lambda stdout: _parse_consumer_steady(stdout, job.records, warmup)
     return _parse_consumer
 
 
@@ -144,8 +159,7 @@ def _parse_steady(stdout: str) -> dict:
 def _parse_consumer(stdout: str) -> dict:
     """ConsumerPerformance prints a CSV header and one line of values. The rate that excludes the
     group join (fetch.*) is the one comparable with the Python runners, which assign partitions."""
-    for f in _TEMP_FILES:
-        f.unlink(missing_ok=True)
+    _remove_temp_files()
     lines = [ln.strip() for ln in stdout.splitlines() if ln.strip()]
     for k, line in enumerate(lines):
         if line.startswith("start.time") and k + 1 < len(lines):
@@ -157,3 +171,30 @@ def _parse_consumer(stdout: str) -> dict:
             return {"records": records, "seconds": fetch_ms / 1000.0, "errors": 0,
                     "rebalance_ms": float(row.get("rebalance.time.ms", 0))}
     raise RuntimeError("ConsumerPerformance printed no summary")
+
+
+_NOT_ALL = "Exiting before consuming the expected number of messages"
+
+
+def _parse_consumer_steady(stdout: str, records: int, warmup: int) -> dict:
+    """With ``--show-detailed-stats`` ConsumerPerformance prints one CSV line per report: its time
+    (``yyyy-MM-dd HH:mm:ss:SSS``), then the thread, the MB so far, MB/s, the records so far, ...
+    The steady-state rate runs from the first report with at least ``warmup`` records to the last."""
+    import datetime as dt
+
+    _remove_temp_files()
+    if _NOT_ALL in stdout:
+        raise RuntimeError(f"ConsumerPerformance read fewer than {records} records")
+    reports: list[tuple[float, int]] = []
+    for line in stdout.splitlines():
+        fields = [f.strip() for f in line.split(",")]
+        if len(fields) < 6 or not fields[0][:4].isdigit():
+            continue
+        at = dt.datetime.strptime(fields[0], "%Y-%m-%d %H:%M:%S:%f").timestamp()
+        reports.append((at, int(fields[4])))
+    warm = [r for r in reports if r[1] >= warmup]
+    if len(warm) < 2 or warm[-1][1] <= warm[0][1]:
+        raise RuntimeError(f"ConsumerPerformance made fewer than two reports after {warmup} records: "
+                           "the run is too short for a steady-state rate")
+    (t1, n1), (t2, n2) = warm[0], warm[-1]
+    return {"records": n2 - n1, "seconds": t2 - t1, "errors": 0, "read": records}

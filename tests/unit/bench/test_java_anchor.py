@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.aggregate import group, java_anchor
+from benchmarks.aggregate import full_records, group, java_anchor
 from benchmarks.clients import java_perf
 from benchmarks.report import _targets
 from benchmarks.runner import Outcome
@@ -69,3 +69,48 @@ def test_ratios_use_the_warm_java_row_and_fall_back_to_the_cold_one() -> None:
     rows = group([_outcome("java", java_perf.WARM, 0.0, ok=False), *outcomes[1:]])
     anchor = java_anchor(rows)
     assert anchor is not None and anchor.api == java_perf.COLD
+
+
+# ConsumerPerformance 4.4.0 with --show-detailed-stats --reporting-interval 200 (its header, then
+# one line per report: time, thread, MB so far, MB/s, records so far, records/s, ...)
+DETAILED_OUTPUT = """time, threadId, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+2026-12-06 14:15:50:923, 0, 0.0001, 0.0000, 1, 0.4363, 2076, 216, 0.0004, 4.6296
+2026-12-06 14:15:51:123, 0, 1.5285, 7.6418, 16027, 80130.0000, 0, 200, 7.6418, 80130.0000
+2026-12-06 14:15:51:340, 0, 4.2521, 12.5516, 44587, 131612.9032, 0, 217, 12.5516, 131612.9032
+2026-12-06 14:15:51:547, 0, 6.2587, 9.6934, 65627, 101642.5121, 0, 207, 9.6934, 101642.5121
+2026-12-06 14:15:51:764, 0, 9.1273, 13.2196, 95707, 138617.5115, 0, 217, 13.2196, 138617.5115
+2026-12-06 14:15:51:976, 0, 12.6635, 16.6799, 132786, 174900.9434, 0, 212, 16.6799, 174900.9434
+2026-12-06 14:15:52:176, 0, 19.5910, 34.6375, 205426, 363200.0000, 0, 200, 34.6375, 363200.0000
+2026-12-06 14:15:52:384, 0, 25.3740, 27.8033, 266066, 291538.4615, 0, 208, 27.8033, 291538.4615
+"""
+
+
+def _consume_job(api: str, records: int) -> Job:
+    return Job(client="java", scenario="consume", api=api, bootstrap="b:9092", topic="t", records=records)
+
+
+def test_warm_consumer_rate_runs_from_the_first_report_past_the_warmup_to_the_last() -> None:
+    job = _consume_job(java_perf.CONSUMER_WARM, 300_000)  # warm-up: the first 200,000
+    cmd = java_perf.command(job)
+    assert "--show-detailed-stats" in cmd
+    result = java_perf.parser(job)(DETAILED_OUTPUT)
+    assert result["records"] == 266066 - 205426
+    assert result["seconds"] == pytest.approx(0.208)
+    assert result["read"] == 300_000
+
+
+def test_warm_consumer_refuses_a_run_too_short_or_cut_short() -> None:
+    too_short = _consume_job(java_perf.CONSUMER_WARM, 390_000)  # warm-up 260,000: one report past it
+    with pytest.raises(RuntimeError, match="too short"):
+        java_perf.parser(too_short)(DETAILED_OUTPUT)
+    cut = DETAILED_OUTPUT + "WARNING: Exiting before consuming the expected number of messages: timeout\n"
+    with pytest.raises(RuntimeError, match="fewer than"):
+        java_perf.parser(_consume_job(java_perf.CONSUMER_WARM, 300_000))(cut)
+    assert "--show-detailed-stats" not in java_perf.command(_consume_job(java_perf.CONSUMER_COLD, 1000))
+
+
+def test_warm_runs_do_not_count_as_the_full_record_count() -> None:
+    rows = group([_outcome("kafkaio", "send", 1.0), _outcome("java", java_perf.WARM, 1.0)])
+    assert full_records(rows) == 100_000
+    warm = Outcome(_consume_job(java_perf.CONSUMER_WARM, 300_001), True, result={"records": 1, "seconds": 1.0})
+    assert full_records(group([warm, _outcome("kafkaio", "send", 1.0)])) == 100_000
