@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # what the lazy exports below resolve to, for type checkers (
     from kafkaio.share.consumer import ShareConsumer as ShareConsumer
     from kafkaio.share.records import AcknowledgeType as AcknowledgeType
     from kafkaio.share.records import ShareConsumerRecord as ShareConsumerRecord
+    from kafkaio.structs import GroupMembershipOperation as GroupMembershipOperation
     from kafkaio.structs import OffsetAndMetadata as OffsetAndMetadata
     from kafkaio.structs import TopicPartition as TopicPartition
 
@@ -64,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     "AcknowledgeType": "kafkaio.share.records",
     "TopicPartition": "kafkaio.structs",
     "OffsetAndMetadata": "kafkaio.structs",
+    "GroupMembershipOperation": "kafkaio.structs",
     "ConsumerRebalanceListener": "kafkaio.consumer.subscription",
     "SubscriptionPattern": "kafkaio.consumer.subscription",
     "ConsumerGroupMetadata": "kafkaio.consumer.coordinator",

@@ -1,6 +1,7 @@
 """Small value types shared by the producer, the consumer and the admin client."""
 from __future__ import annotations
 
+from enum import Enum
 from typing import NamedTuple
 
 
@@ -17,3 +18,22 @@ class OffsetAndMetadata(NamedTuple):
     offset: int
     metadata: str = ""
     leader_epoch: int = -1
+
+
+class GroupMembershipOperation(str, Enum):
+    """What a group member does with its membership when it closes (KIP-1092; Java's
+    ``CloseOptions.GroupMembershipOperation``)."""
+
+    #: Leave the group: its partitions are reassigned at once. A static member leaves for good.
+    LEAVE_GROUP = "leave_group"
+    #: Stay in the group: the coordinator keeps the member until its session times out, so a
+    #: restart within the session (same ``group_instance_id``) gets its partitions back without a
+    #: rebalance. A dynamic member sends no leave at all.
+    REMAIN_IN_GROUP = "remain_in_group"
+    #: Static members remain, dynamic members leave.
+    DEFAULT = "default"
+
+    def leaves(self, static: bool) -> bool:
+        """Whether a member (``static``: it has a ``group_instance_id``) leaves the group."""
+        return self is GroupMembershipOperation.LEAVE_GROUP or (
+            self is GroupMembershipOperation.DEFAULT and not static)

@@ -52,7 +52,7 @@ from kafkaio.health import ConsumerState, Health
 from kafkaio.metrics import ConsumerMetrics
 from kafkaio.metrics.clients import consumer_metrics, consumer_reader
 from kafkaio.settings import ConsumerSettings
-from kafkaio.structs import OffsetAndMetadata, TopicPartition
+from kafkaio.structs import GroupMembershipOperation, OffsetAndMetadata, TopicPartition
 
 if TYPE_CHECKING:
     from kafkaio.records import ConsumerRecord
@@ -152,13 +152,21 @@ class Consumer:
             self._coordinator.start()
         self._fetcher.start()
 
-    async def stop(self) -> None:
+    async def stop(self, *, group_membership_operation: GroupMembershipOperation | str
+                   = GroupMembershipOperation.DEFAULT) -> None:
         """Commit (with auto commit), revoke, leave the group, close connections. Idempotent.
+
+        ``group_membership_operation`` (KIP-1092, as Java's ``CloseOptions``): ``DEFAULT`` leaves
+        the group unless the member is static (``group_instance_id``); ``LEAVE_GROUP`` leaves it
+        either way (a static member for good, its partitions reassigned at once);
+        ``REMAIN_IN_GROUP`` keeps the membership until the session times out (a dynamic member
+        sends no leave).
 
         Readers waiting when stop() begins return at once, as aiokafka's do: ``getmany()`` returns
         ``{}``, ``getone()`` raises :class:`IllegalStateError`, ``async for`` ends. From then on
         no record is handed out.
         """
+        membership = _membership_operation(group_membership_operation)
         if not self._running:
             self._closed = True
             return
@@ -171,7 +179,7 @@ class Consumer:
             if self._pending_commits:
                 await asyncio.gather(*self._pending_commits, return_exceptions=True)
             if self._coordinator is not None:
-                await self._coordinator.close()
+                await self._coordinator.close(membership)
         finally:
             self._running = False
             self._closed = True
@@ -647,3 +655,11 @@ class Consumer:
     async def partitions_for_topic(self, topic: str) -> set[int]:
         self._check_running()
         return set(await self._cluster.wait_for_topic(topic))
+
+
+def _membership_operation(value: GroupMembershipOperation | str) -> GroupMembershipOperation:
+    try:
+        return GroupMembershipOperation(value)
+    except ValueError:
+        choices = ", ".join(repr(op.value) for op in GroupMembershipOperation)
+        raise ValueError(f"group_membership_operation must be one of {choices}, not {value!r}") from None

@@ -45,7 +45,7 @@ from kafkaio.errors import (
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
-from kafkaio.structs import TopicPartition
+from kafkaio.structs import GroupMembershipOperation, TopicPartition
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,10 @@ class ConsumerGroupCoordinator(GroupCoordinator):
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
-    async def close(self) -> None:
-        """Commit (auto commit), revoke, leave the group (epoch -1; -2 for a static member)."""
+    async def close(self, membership: GroupMembershipOperation = GroupMembershipOperation.DEFAULT) -> None:
+        """Commit (auto commit), revoke, leave the group as ``membership`` says: epoch -1 to
+        leave, -2 for a static member that remains; a dynamic member that remains sends nothing."""
+        self.member.close_operation = membership
         await self._begin_close()
         await _cancel(self._task)
         try:
@@ -153,9 +155,10 @@ class ConsumerGroupCoordinator(GroupCoordinator):
 
     async def _send_leave(self) -> None:
         """The leave heartbeat, if the member is due to send one (best effort, as Java's)."""
-        if self.member.state is not MemberState.LEAVING or self.coordinator_id is None:
+        told = self.coordinator_id is not None and self.member.sends_leave()
+        if self.member.state is not MemberState.LEAVING or not told:
             if self.member.state is MemberState.LEAVING:
-                self.member.heartbeat(())   # nobody to tell: the member is out all the same
+                self.member.heartbeat(())   # nobody to tell (or told to stay): the member is out all the same
             return
         body = self.member.heartbeat(tuple(self._subs.topics), self._subs.regex)
         try:

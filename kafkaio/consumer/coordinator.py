@@ -59,7 +59,7 @@ from kafkaio.errors import (
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
-from kafkaio.structs import OffsetAndMetadata, TopicPartition
+from kafkaio.structs import GroupMembershipOperation, OffsetAndMetadata, TopicPartition
 
 log = logging.getLogger(__name__)
 
@@ -214,8 +214,9 @@ class GroupCoordinator:
             self._task = loop.create_task(self._run(), name="kafkaio-group")
             self._hb_task = loop.create_task(self._heartbeat_loop(), name="kafkaio-heartbeat")
 
-    async def close(self) -> None:
-        """Commit (auto commit), revoke, leave the group; stop the background tasks."""
+    async def close(self, membership: GroupMembershipOperation = GroupMembershipOperation.DEFAULT) -> None:
+        """Commit (auto commit), revoke, leave the group as ``membership`` says (LeaveGroup, with
+        the instance id for a static member that leaves); stop the background tasks."""
         await self._begin_close()
         for t in (self._task,):
             if t is not None:
@@ -242,7 +243,8 @@ class GroupCoordinator:
                     await self._hb_task
                 except (asyncio.CancelledError, Exception):  # noqa: BLE001
                     pass
-            await self._leave_group("the consumer is closing")
+            if membership.leaves(static=self.instance_id is not None):
+                await self._leave_group("the consumer is closing", static_too=True)
 
     async def _begin_close(self) -> None:
         """No more rebalances or commit waits; the callbacks and the auto commit under way end."""
@@ -771,15 +773,16 @@ class GroupCoordinator:
             elif code in _COORDINATOR_ERRORS or code == ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
                 self._coordinator_dead(error_for_code(code).__name__)
 
-    async def _leave_group(self, reason: str, member_id: str | None = None) -> None:
-        """LeaveGroup for ``member_id`` (default: the current member id)."""
+    async def _leave_group(self, reason: str, member_id: str | None = None, *, static_too: bool = False) -> None:
+        """LeaveGroup for ``member_id`` (default: the current member id); a static member leaves
+        only when ``static_too`` (otherwise it keeps its place for its restart)."""
         member = self.member_id if member_id is None else member_id
-        if self.instance_id is not None or not member or self.coordinator_id is None:
-            return  # static members keep their place; unjoined members have none
+        if (self.instance_id is not None and not static_too) or not member or self.coordinator_id is None:
+            return  # unjoined members have no place to leave
         try:
             await self._request(ApiKey.LEAVE_GROUP, {
                 "group_id": self.group_id, "member_id": member,
-                "members": [{"member_id": member, "group_instance_id": None, "reason": reason}]},
+                "members": [{"member_id": member, "group_instance_id": self.instance_id, "reason": reason}]},
                 timeout_ms=min(self._config.request_timeout_ms, 5000))
         except KafkaError as exc:
             log.debug("LeaveGroup for %s failed: %s", self.group_id, exc)

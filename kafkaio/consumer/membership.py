@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any, Mapping
 
 from kafkaio.errors import ErrorCode, IllegalStateError
+from kafkaio.structs import GroupMembershipOperation
 
 JOIN_EPOCH = 0           # a member (re)joining the group
 LEAVE_EPOCH = -1         # a member leaving the group
@@ -149,6 +150,7 @@ class Membership:
     # ``owned`` was reconciled since the member joined (Java: the current assignment is not NONE)
     owned_known: bool = False
     leaving_for_poll_timeout: bool = False
+    close_operation: GroupMembershipOperation = GroupMembershipOperation.DEFAULT  # how a close leaves (KIP-1092)
     send_now: bool = False   # the next heartbeat goes out without waiting for the interval
     _sent: _SentFields = field(default_factory=_SentFields)
 
@@ -196,6 +198,14 @@ class Membership:
         self.leaving_for_poll_timeout = for_poll_timeout
         return True
 
+    def _leaves(self) -> bool:
+        return self.close_operation.leaves(static=self.instance_id is not None)
+
+    def sends_leave(self) -> bool:
+        """Whether the leave is told to the coordinator: not by a dynamic member that remains
+        (the coordinator drops it when its session times out)."""
+        return self.instance_id is not None or self._leaves()
+
     def leaving(self) -> None:
         """The assignment is released: the next heartbeat leaves the group."""
         self.transition(MemberState.LEAVING)
@@ -225,7 +235,7 @@ class Membership:
         RECONCILING, LEAVING -> UNSUBSCRIBED or STALE), as Java's onHeartbeatRequestGenerated."""
         self.send_now = False
         if self.state is MemberState.LEAVING:
-            epoch = STATIC_LEAVE_EPOCH if self.instance_id is not None else LEAVE_EPOCH
+            epoch = LEAVE_EPOCH if self._leaves() else STATIC_LEAVE_EPOCH
             body: dict[str, Any] = {"group_id": self.group_id, "member_id": self.member_id,
                                     "member_epoch": epoch, "instance_id": self.instance_id}
             self.transition(MemberState.STALE if self.leaving_for_poll_timeout else MemberState.UNSUBSCRIBED)

@@ -25,7 +25,7 @@ from kafkaio.structs import TopicPartition as TP
 from kafkaio.testing.broker import LocalKafkaCluster
 
 from consumer_helpers import RawProducer, unique
-from test_group import Member, members_join_and_leave, produce_until, wait_until
+from test_group import CLOSE_CASES, Member, members_after_stop, members_join_and_leave, produce_until, wait_until
 from test_mixed_group import kafkaio_and_java_share_a_group
 
 pytestmark = pytest.mark.integration
@@ -126,6 +126,15 @@ async def test_commits_carry_the_member_epoch_and_close_leaves_the_group(kip848_
         metrics = c.metrics()
         assert metrics.rebalance_total == 1 and metrics.commit_total >= 1
     assert await describe_member_epochs(producer_448.cluster, group) == {}
+
+
+@pytest.mark.parametrize("static,operation,left", CLOSE_CASES)
+async def test_stop_leaves_or_remains_in_the_group_as_asked(kip848_bootstrap, producer_448, static, operation,
+                                                           left) -> None:
+    """KIP-1092 on the consumer protocol: the leave heartbeat with epoch -1 to leave, -2 for a
+    static member that remains; a dynamic member that remains sends none (the broker's session is
+    6 s, far longer than the describe that follows the stop)."""
+    assert await members_after_stop(kip848_bootstrap, producer_448, static, operation, **SETTINGS) == left
 
 
 async def test_static_member_restart_keeps_its_partitions(kip848_bootstrap, producer_448) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 import kafkaio
 from kafkaio.errors import RebalanceInProgressError
+from kafkaio.structs import GroupMembershipOperation
 from kafkaio.structs import TopicPartition as TP
 
 from consumer_helpers import unique
@@ -268,6 +269,53 @@ async def test_a_group_agrees_on_the_protocol_every_member_offers(consumer_boots
             await b.stop()
             await poll_until([a], ("cooperative-sticky", [4]))
             assert a.assignment() == {TP(topic, p) for p in range(4)}
+
+
+CLOSE_CASES = [  # (static member?, operation, members left in the group right after stop())
+    (False, GroupMembershipOperation.DEFAULT, 0), (False, GroupMembershipOperation.LEAVE_GROUP, 0),
+    (False, GroupMembershipOperation.REMAIN_IN_GROUP, 1), (True, GroupMembershipOperation.DEFAULT, 1),
+    (True, GroupMembershipOperation.LEAVE_GROUP, 0), (True, GroupMembershipOperation.REMAIN_IN_GROUP, 1),
+]
+
+
+async def members_after_stop(bootstrap: str, raw_producer, static: bool,
+                             operation: GroupMembershipOperation, **settings) -> int:
+    """A member joins, consumes, and stops with ``operation``; how many members the coordinator
+    still has right after (its session is far longer than the test)."""
+    topic, group = unique(), unique("g")
+    await raw_producer.create_topic(topic, 2)
+    await raw_producer.send_numbered(topic, 2, 10)
+    c = kafkaio.Consumer(bootstrap_servers=bootstrap, group_id=group,
+                         group_instance_id="static-1" if static else None, **settings)
+    await c.start()
+    try:
+        c.subscribe([topic])
+        await wait_until_consumed(c)
+    finally:
+        await c.stop(group_membership_operation=operation)
+    async with kafkaio.Admin(bootstrap) as admin:
+        desc = (await admin.describe_consumer_groups([group]))[group]
+        return len(desc.members)  # type: ignore[union-attr]
+
+
+async def wait_until_consumed(c: kafkaio.Consumer, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await c.getmany(timeout_ms=200):
+        assert time.monotonic() < deadline, "nothing consumed"
+
+
+@pytest.mark.parametrize("static,operation,left", CLOSE_CASES)
+async def test_stop_leaves_or_remains_in_the_group_as_asked(consumer_bootstrap, raw_producer, static, operation,
+                                                           left) -> None:
+    """KIP-1092 on the classic protocol: LeaveGroup (with the instance id for a static member)
+    unless the member remains; a dynamic member that remains is dropped by its session timeout."""
+    settings = {**GROUP_SETTINGS, "session_timeout_ms": 45000, "heartbeat_interval_ms": 1000}
+    assert await members_after_stop(consumer_bootstrap, raw_producer, static, operation, **settings) == left
+
+
+def test_stop_names_the_setting_when_the_operation_is_unknown() -> None:
+    with pytest.raises(ValueError, match="group_membership_operation must be one of"):
+        asyncio.run(kafkaio.Consumer(bootstrap_servers="localhost:1").stop(group_membership_operation="linger"))
 
 
 async def test_static_member_restart_keeps_its_partitions_without_rebalance(consumer_bootstrap, raw_producer) -> None:

@@ -19,6 +19,7 @@ from kafkaio.consumer.membership import (
     plan_reconciliation,
 )
 from kafkaio.errors import ErrorCode, IllegalStateError
+from kafkaio.structs import GroupMembershipOperation
 
 S = MemberState
 # Java's MemberState.previousValidStates, written out as Java has it (new state: its predecessors)
@@ -183,6 +184,24 @@ def test_leave_heartbeat(instance: str | None, epoch: int, poll_timeout: bool) -
     assert body == {"group_id": "g", "member_id": m.member_id, "member_epoch": epoch, "instance_id": instance}
     assert m.state is (S.STALE if poll_timeout else S.UNSUBSCRIBED)
     assert m.owned == {} and m.member_epoch == 0
+
+
+@pytest.mark.parametrize(("instance", "operation", "epoch"), [
+    (None, GroupMembershipOperation.DEFAULT, LEAVE_EPOCH), (None, GroupMembershipOperation.LEAVE_GROUP, LEAVE_EPOCH),
+    (None, GroupMembershipOperation.REMAIN_IN_GROUP, None),
+    ("i-1", GroupMembershipOperation.DEFAULT, STATIC_LEAVE_EPOCH), ("i-1", GroupMembershipOperation.LEAVE_GROUP, LEAVE_EPOCH),
+    ("i-1", GroupMembershipOperation.REMAIN_IN_GROUP, STATIC_LEAVE_EPOCH)])
+def test_close_leaves_as_kip_1092_says(instance: str | None, operation: GroupMembershipOperation,
+                                       epoch: int | None) -> None:
+    m = Membership("g", instance_id=instance, state=S.STABLE, member_epoch=7, owned={T1: frozenset({1})})
+    m.close_operation = operation
+    assert m.prepare_leaving()
+    m.leaving()
+    assert m.sends_leave() is (epoch is not None)
+    body = m.heartbeat(("a",))
+    if epoch is not None:
+        assert body["member_epoch"] == epoch
+    assert m.state is S.UNSUBSCRIBED and m.owned == {}
 
 
 @pytest.mark.parametrize("state", [S.UNSUBSCRIBED, S.FENCED, S.STALE, S.FATAL, S.LEAVING, S.PREPARE_LEAVING])
