@@ -26,6 +26,22 @@ class GroupsAdmin(AdminCore):
         listings = await list_groups(self, list(states or []), [], self._deadline(timeout_ms))
         return [g for g in listings if g.protocol_type in ("consumer", "")]
 
+    async def list_groups(self, *, types: Iterable[str] | None = None, states: Iterable[str] | None = None,
+                          protocol_types: Iterable[str] | None = None,
+                          timeout_ms: float | None = None) -> list[GroupListing]:
+        """Groups of every kind known to every broker (KIP-1043, Java's ``Admin.listGroups``),
+        optionally only of ``types`` ("classic", "consumer", "share", "streams") and in ``states``
+        (both filtered by the broker), and of ``protocol_types`` (e.g. "consumer"; filtered here).
+
+        Filtering by type needs ListGroups v5 (Kafka 3.8+): :class:`UnsupportedVersionError` on older
+        brokers."""
+        wanted_types = [t.lower() for t in types or []]
+        listings = await list_groups(self, list(states or []), wanted_types, self._deadline(timeout_ms))
+        if protocol_types is None:
+            return listings
+        wanted_protocols = set(protocol_types)
+        return [g for g in listings if g.protocol_type in wanted_protocols]
+
     async def describe_consumer_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
                                        raise_on_error: bool = True) -> dict[str, GroupDescription | KafkaError]:
         """State, protocol, members and each member's decoded assignment, per group.
@@ -174,8 +190,11 @@ async def list_groups(admin: AdminCore, states_filter: list[str], types_filter: 
 
     async def attempt(pending: list[int], dl: Deadline) -> dict[int, Any]:
         async def send(node: int | None, keys: list[int]) -> dict[int, Any]:
-            _, resp = await admin._call(node, ApiKey.LIST_GROUPS,
-                                        lambda v: {"states_filter": states_filter, "types_filter": types_filter}, dl)
+            version, resp = await admin._call(node, ApiKey.LIST_GROUPS,
+                                              lambda v: {"states_filter": states_filter, "types_filter": types_filter}, dl)
+            if types_filter and version < 5:
+                raise UnsupportedVersionError(f"listing groups by type needs ListGroups v5 (Kafka 3.8 or newer); "
+                                              f"broker {node} offers up to v{version}")
             err = outcome(resp["error_code"], None, f"list groups on broker {node}")
             if err is not None:
                 return {node: err}  # type: ignore[dict-item]

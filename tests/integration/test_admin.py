@@ -391,11 +391,19 @@ async def test_consumer_protocol_group_is_described(admin: Admin, topic_factory)
     ConsumerGroupDescribe: DescribeGroups alone would call it Dead."""
     topic = await topic_factory(partitions=2)
     group = name("kip848")
-    node = await admin.cluster.find_coordinator(group)
     beat = {"group_id": group, "member_id": uuid.uuid4().hex[:22], "member_epoch": 0, "rebalance_timeout_ms": 30000,
             "subscribed_topic_names": [topic], "topic_partitions": []}
-    resp = await admin.cluster.request(node, ApiKey.CONSUMER_GROUP_HEARTBEAT, beat)
-    assert resp is not None and resp["error_code"] == 0, resp
+    joined: dict = {}
+
+    async def join() -> None:
+        # The first group of a fresh broker creates __consumer_offsets: until its coordinator has
+        # loaded the partition it answers NOT_COORDINATOR, which a client retries.
+        joined["node"] = await admin.cluster.find_coordinator(group)
+        resp = await admin.cluster.request(joined["node"], ApiKey.CONSUMER_GROUP_HEARTBEAT, beat)
+        assert resp is not None and resp["error_code"] == 0, resp
+        joined["resp"] = resp
+    await eventually(join)
+    node, resp = joined["node"], joined["resp"]
     member_id, epoch = resp["member_id"], resp["member_epoch"]
     try:
         async def assigned() -> None:
@@ -415,6 +423,11 @@ async def test_consumer_protocol_group_is_described(admin: Admin, topic_factory)
         await eventually(assigned)
         listing = {g.group_id: g for g in await admin.list_consumer_groups()}
         assert listing[group].group_type == "consumer"
+        # KIP-1043: by type on the broker, by protocol type here.
+        assert group in {g.group_id for g in await admin.list_groups(types=["consumer"])}
+        assert group not in {g.group_id for g in await admin.list_groups(types=["classic", "share"])}
+        assert group in {g.group_id for g in await admin.list_groups(protocol_types=["consumer"])}
+        assert group not in {g.group_id for g in await admin.list_groups(protocol_types=["connect"])}
     finally:
         await admin.cluster.request(node, ApiKey.CONSUMER_GROUP_HEARTBEAT,
                                     {**beat, "member_id": member_id, "member_epoch": -1, "topic_partitions": None})
