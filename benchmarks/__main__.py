@@ -11,13 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import charts, codec, consume, environment, latency, processing, produce, report
+from benchmarks import charts, codec, consume, environment, latency, processing, produce, report, values
 from benchmarks.aggregate import group
 from benchmarks.clients import CLIENTS
 from benchmarks.runner import REPO_ROOT, Outcome
 from benchmarks.schedule import Plan
 
-SCENARIOS = ("produce", "consume", "latency", "codec", "processing")
+SCENARIOS = ("produce", "consume", "latency", "values", "codec", "processing")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -105,6 +105,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
                 outcomes += consumed
             if "latency" in args.scenarios:
                 outcomes += latency.run(plan, topics)
+            if "values" in args.scenarios:
+                outcomes += values.run(plan, topics, quick)
             if "processing" in args.scenarios:
                 processing_rows, processing_error = processing.run(broker.bootstrap, topics, quick,
                                                                    plan.partitions, args.timeout)
@@ -141,7 +143,7 @@ def _available(clients: list[str]) -> tuple[list[str], dict[str, str]]:
 def write_report(saved: dict, output: Path, results_dir: Path) -> None:
     rows = group([Outcome.from_dict(o) for o in saved["outcomes"]])
     subtitle = f"{saved['records']:,} x {saved['record_size']} B" + (", quick" if saved["quick"] else "")
-    chart_files = charts.draw_all(rows, results_dir, subtitle,
+    chart_files = charts.draw_all([r for r in rows if r.record_size == saved["record_size"]], results_dir, subtitle,
                                   f"{saved['latency_records']:,} sends, linger 0")
     rep = report.Report(
         command=saved["command"], date=saved["date"], duration_s=saved["duration_s"],

@@ -21,6 +21,7 @@ class Row:
     loop: str
     outcomes: list[Outcome] = field(default_factory=list)
     profile: str = SHARED  # the client's configuration (benchmarks.settings)
+    record_size: int = 100  # bytes per value
 
     @property
     def label(self) -> str:
@@ -66,9 +67,10 @@ def group(outcomes: list[Outcome]) -> list[Row]:
     for o in outcomes:
         j = o.job
         compression = "" if j.scenario == "latency" else j.produce.compression_type
-        key = (j.scenario, compression, j.client, j.api, j.loop, j.profile)
+        key = (j.scenario, compression, j.client, j.api, j.loop, j.profile, j.record_size)
         if key not in rows:
-            rows[key] = Row(j.scenario, compression, j.client, j.api, j.loop, profile=j.profile)
+            rows[key] = Row(j.scenario, compression, j.client, j.api, j.loop, profile=j.profile,
+                            record_size=j.record_size)
         rows[key].outcomes.append(o)
     from benchmarks.clients import CLIENTS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from benchmarks import codec, processing
+from benchmarks import codec, processing, values
 from benchmarks.aggregate import BATCH_API, PER_RECORD_API, Row, best, find, full_records, java_anchor, ratio
 from benchmarks.clients import ASYNCIO_CLIENTS, PROFILES, java_perf
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
@@ -201,6 +201,9 @@ def _configs() -> list[str]:
 
 
 def render(rep: Report) -> str:
+    # the large-values scenario's rows have their own section; every other table is of the rest
+    large = [r for r in rep.rows if r.record_size != rep.record_size]
+    rep = replace(rep, rows=[r for r in rep.rows if r.record_size == rep.record_size])
     L: list[str] = []
     a = L.append
     a("# Benchmarks")
@@ -284,6 +287,18 @@ def render(rep: Report) -> str:
         a("")
         L.extend(_latency_table(rows))
         a("")
+    if large:
+        a("## Large values")
+        a("")
+        a(f"`benchmarks/values.py`: {values.PARAMETERS}. Java is its cold ProducerPerformance here. "
+          "The producers cycle through fewer distinct values than with small ones (at most 16 MiB "
+          "of them), which the peak RSS includes.")
+        a("")
+        for size in sorted({r.record_size for r in large}):
+            a(f"### values of {size:,} bytes")
+            a("")
+            L.extend(_throughput_table([r for r in large if r.record_size == size], "produce", size))
+            a("")
     if rep.codec_ran:
         a("## Record codec")
         a("")

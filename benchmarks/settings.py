@@ -9,6 +9,16 @@ from typing import Any
 # runners use the same alphabet so that lz4 sees data of the same compressibility everywhere.
 _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 PAYLOAD_POOL = 1024
+POOL_BYTES = 16 * 1024 * 1024  # large values get fewer distinct ones, so the pool stays this small
+
+
+def pool_size(record_size: int) -> int:
+    """How many distinct values the producers cycle through: ``PAYLOAD_POOL``, fewer for large
+    values (a power of two, at least 16; benchmarks/franzgo computes the same)."""
+    n = PAYLOAD_POOL
+    while n > 16 and n * record_size > POOL_BYTES:
+        n //= 2
+    return n
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from benchmarks.settings import Job, payloads
+from benchmarks.settings import Job, payloads, pool_size
 
 LATENCY_WARMUP = 200  # sends before the measured ones: connections, producer id, JIT-less warm caches
 
@@ -42,7 +42,7 @@ def _dump_tasks() -> None:
 
 def values_for(job: Job) -> tuple[list[bytes], int]:
     """The payload pool and the mask to cycle through it (its size is a power of two)."""
-    pool = payloads(job.record_size)
+    pool = payloads(job.record_size, pool_size(job.record_size))
     return pool, len(pool) - 1
 
 
