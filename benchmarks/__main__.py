@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 
 from benchmarks import charts, codec, consume, environment, latency, processing, produce, report, values
+from benchmarks import group as group_scenario
 from benchmarks.aggregate import group
 from benchmarks.clients import CLIENTS
 from benchmarks.runner import REPO_ROOT, Outcome
 from benchmarks.schedule import Plan
 
-SCENARIOS = ("produce", "consume", "latency", "values", "codec", "processing")
+SCENARIOS = ("produce", "consume", "latency", "values", "group", "codec", "processing")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -107,6 +108,9 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
                 outcomes += latency.run(plan, topics)
             if "values" in args.scenarios:
                 outcomes += values.run(plan, topics, quick)
+            if "group" in args.scenarios:
+                grouped, fillers["group"] = group_scenario.run(plan, topics)
+                outcomes += grouped
             if "processing" in args.scenarios:
                 processing_rows, processing_error = processing.run(broker.bootstrap, topics, quick,
                                                                    plan.partitions, args.timeout)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from benchmarks import codec, processing, values
+from benchmarks import codec, group, processing, values
 from benchmarks.aggregate import BATCH_API, PER_RECORD_API, Row, best, find, full_records, java_anchor, ratio
 from benchmarks.clients import ASYNCIO_CLIENTS, PROFILES, java_perf
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
@@ -118,6 +118,24 @@ def _latency_table(rows: list[Row]) -> list[str]:
         rel = _x(p50 / ref_p50) if (p50 and ref_p50) else "n/a"
         out.append(f"| {row.client} | {row.api} | {_loop(row)} | {_num(row.outcomes[0].job.records)} | {_num(p50)} | {_num(row.percentile('p99_us'))} "
                    f"| {_num(row.percentile('p999_us'))} | {_num(row.percentile('max_us'))} | {rel} "
+                   f"| {_num(row.peak_rss_mib)} | {n_ok}/{n} |")
+    return out
+
+
+def _group_table(rows: list[Row]) -> list[str]:
+    ref = find(rows, "kafkaio", "getmany")
+    out = ["| client | API | records | first record ms (median) | records/s, join included (median) "
+           "| min - max | vs kafkaio getmany | peak RSS MiB | runs ok |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        n_ok, n = len(row.ok_runs), len(row.outcomes)
+        if row.failed:
+            out.append(f"| {row.client} | {row.api} | | **failed** | | | | | 0/{n}: {_cell(row.error or '')} |")
+            continue
+        rates = row.rates()
+        out.append(f"| {row.client} | {row.api} | {_num(row.outcomes[0].job.records)} "
+                   f"| {_num(group.first_record_ms(row))} | {_num(row.median_rate)} "
+                   f"| {_num(min(rates))} - {_num(max(rates))} | {_x(ratio(row, ref))} "
                    f"| {_num(row.peak_rss_mib)} | {n_ok}/{n} |")
     return out
 
@@ -264,7 +282,7 @@ def render(rep: Report) -> str:
               "record's delivery is acknowledged (flush). One warm-up record is delivered first, outside "
               "the clock, by every Python client.")
         else:
-            filled = ", ".join(f"{c}: {w}" for c, w in rep.fillers.items())
+            filled = ", ".join(f"{c}: {w}" for c, w in rep.fillers.items() if c != "group")
             a("Each Python client is assigned all partitions (no group) and reads from the beginning; the "
               "clock runs from the first poll until the last record is handed to the application, which "
               "reads each record's value. franz-go consumes every partition directly (no group) and "
@@ -299,6 +317,14 @@ def render(rep: Report) -> str:
             a("")
             L.extend(_throughput_table([r for r in large if r.record_size == size], "produce", size))
             a("")
+    rows = [r for r in rep.rows if r.scenario == "group"]
+    if rows:
+        a("## Consumer group")
+        a("")
+        a(f"`benchmarks/group.py`: {group.PARAMETERS}. Topic filled by {rep.fillers.get('group', '?')}.")
+        a("")
+        L.extend(_group_table(rows))
+        a("")
     if rep.codec_ran:
         a("## Record codec")
         a("")

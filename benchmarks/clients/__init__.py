@@ -46,6 +46,12 @@ APIS: dict[str, dict[str, tuple[str, ...]]] = {
         "java": ("ConsumerPerformance", "ConsumerPerformance warm"),
         "franz-go": ("PollRecords",),
     },
+    # consuming through a consumer group, the join inside the clock (benchmarks/group.py)
+    "group": {
+        "kafkaio": ("getmany",),
+        "aiokafka": ("getmany",),
+        "confluent": ("consume",),
+    },
     "latency": {
         "kafkaio": ("send_and_wait",),
         "aiokafka": ("send_and_wait",),

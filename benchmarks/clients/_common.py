@@ -210,6 +210,40 @@ async def consume_async(job: Job, consumer: Any) -> dict:
     return throughput_result(count, seconds, 0, bytes=nbytes)
 
 
+def group_id(job: Job) -> str:
+    """A group of its own for each group run, so that every run joins and starts from the beginning."""
+    return f"bench-group-{job.topic}-{time.time_ns()}"
+
+
+async def consume_group_async(job: Job, make_consumer: Callable[[], Any]) -> dict:
+    """Read ``job.records`` records with ``getmany()`` through a consumer group. The clock starts
+    before the consumer is made: the join is inside it, and the time to the first record is
+    reported with the rate."""
+    if job.api != "getmany":
+        raise ValueError(f"unknown {job.client} group API {job.api!r}")
+    n = job.records
+    count = 0
+    nbytes = 0
+    first = None
+    t0 = time.perf_counter()
+    consumer = make_consumer()
+    await consumer.start()
+    try:
+        max_records = job.consume.max_records
+        while count < n:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=max_records)
+            for recs in batches.values():
+                if recs and first is None:
+                    first = time.perf_counter() - t0
+                for rec in recs:
+                    nbytes += len(rec.value)
+                count += len(recs)
+        seconds = time.perf_counter() - t0
+    finally:
+        await consumer.stop()
+    return throughput_result(count, seconds, 0, bytes=nbytes, first_record_s=first)
+
+
 async def latency_async(job: Job, producer: Any) -> dict:
     """``send_and_wait`` one record at a time on a started producer, which is stopped afterwards."""
     topic = job.topic

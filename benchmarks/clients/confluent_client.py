@@ -6,7 +6,7 @@ import time
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
-from benchmarks.clients._common import measure_latency_sync, throughput_result, values_for
+from benchmarks.clients._common import group_id, measure_latency_sync, throughput_result, values_for
 from benchmarks.settings import DEFAULTS, TUNED, Job
 
 # Confluent's "Optimize Confluent Cloud Clients for Throughput" (which covers librdkafka): linger.ms
@@ -172,6 +172,35 @@ def _consume(job: Job) -> dict:
         consumer.close()
 
 
+def _group(job: Job) -> dict:
+    """``consume()`` through a consumer group; the clock starts before the consumer is made, so
+    the join is inside it, and the time to the first record is reported with the rate."""
+    if job.api != "consume":
+        raise ValueError(f"unknown confluent group API {job.api!r}")
+    n = job.records
+    count = 0
+    nbytes = 0
+    first = None
+    max_records = job.consume.max_records
+    t0 = time.perf_counter()
+    consumer = Consumer({**consumer_config(job), "group.id": group_id(job)})
+    try:
+        consumer.subscribe([job.topic])
+        while count < n:
+            msgs = consumer.consume(num_messages=min(max_records, n - count), timeout=1.0)
+            if msgs and first is None:
+                first = time.perf_counter() - t0
+            for msg in msgs:
+                if msg.error():
+                    raise KafkaException(msg.error())
+                nbytes += len(msg.value())
+                count += 1
+        seconds = time.perf_counter() - t0
+    finally:
+        consumer.close()
+    return throughput_result(count, seconds, 0, bytes=nbytes, first_record_s=first)
+
+
 def _latency(job: Job) -> dict:
     producer = Producer(producer_config(job, linger_ms=0))
     topic = job.topic
@@ -187,4 +216,4 @@ def _latency(job: Job) -> dict:
 
 
 def run(job: Job) -> dict:
-    return {"produce": _produce, "consume": _consume, "latency": _latency}[job.scenario](job)
+    return {"produce": _produce, "consume": _consume, "group": _group, "latency": _latency}[job.scenario](job)

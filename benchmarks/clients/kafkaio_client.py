@@ -10,6 +10,8 @@ from kafkaio import TopicPartition
 from benchmarks.clients._common import (
     Pending,
     consume_async,
+    consume_group_async,
+    group_id,
     latency_async,
     run_on_loop,
     snake_consumer_kwargs,
@@ -77,6 +79,11 @@ async def _consume(job: Job) -> dict:
         await consumer.stop()
 
 
+async def _group(job: Job) -> dict:
+    kwargs = {**consumer_kwargs(job), "group_id": group_id(job)}
+    return await consume_group_async(job, lambda: kafkaio.Consumer(job.topic, **kwargs))
+
+
 async def _latency(job: Job) -> dict:
     producer = kafkaio.Producer(**producer_kwargs(job, linger_ms=0))
     await producer.start()
@@ -84,5 +91,5 @@ async def _latency(job: Job) -> dict:
 
 
 def run(job: Job) -> dict:
-    main = {"produce": _produce, "consume": _consume, "latency": _latency}[job.scenario]
+    main = {"produce": _produce, "consume": _consume, "group": _group, "latency": _latency}[job.scenario]
     return run_on_loop(job, lambda: main(job))

@@ -1,0 +1,33 @@
+"""The consumer-group benchmark runners against the broker: each joins a group of its own, reads
+every record from the beginning, and reports its time to the first record inside its clock."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from benchmarks.clients import APIS
+from benchmarks.runner import run_job
+from benchmarks.settings import Job
+from kafkaio import Producer
+
+RECORDS = 600
+
+
+@pytest.mark.parametrize("client", sorted(APIS["group"]))
+async def test_group_runner_joins_and_reads_every_record(
+        client: str, bootstrap_servers: str, topic_factory: Callable[..., Awaitable[str]]) -> None:
+    pytest.importorskip({"kafkaio": "kafkaio", "aiokafka": "aiokafka", "confluent": "confluent_kafka"}[client])
+    topic = await topic_factory(partitions=6)
+    async with Producer(bootstrap_servers=bootstrap_servers) as producer:
+        for i in range(RECORDS):
+            await producer.send(topic, b"v" * 100, partition=i % 6)
+        await producer.flush()
+    job = Job(client=client, scenario="group", api=APIS["group"][client][0], bootstrap=bootstrap_servers,
+              topic=topic, records=RECORDS, timeout_s=120)
+    outcome = await asyncio.to_thread(run_job, job)
+    assert outcome.ok, outcome.error
+    assert outcome.result["records"] == RECORDS
+    assert outcome.result["bytes"] == RECORDS * 100
+    assert 0 < outcome.result["first_record_s"] <= outcome.result["seconds"]
