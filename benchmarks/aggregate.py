@@ -22,6 +22,7 @@ class Row:
     outcomes: list[Outcome] = field(default_factory=list)
     profile: str = SHARED  # the client's configuration (benchmarks.settings)
     record_size: int = 100  # bytes per value
+    partitions: int = 6  # of the topic
 
     @property
     def label(self) -> str:
@@ -67,10 +68,10 @@ def group(outcomes: list[Outcome]) -> list[Row]:
     for o in outcomes:
         j = o.job
         compression = "" if j.scenario == "latency" else j.produce.compression_type
-        key = (j.scenario, compression, j.client, j.api, j.loop, j.profile, j.record_size)
+        key = (j.scenario, compression, j.client, j.api, j.loop, j.profile, j.record_size, j.partitions)
         if key not in rows:
             rows[key] = Row(j.scenario, compression, j.client, j.api, j.loop, profile=j.profile,
-                            record_size=j.record_size)
+                            record_size=j.record_size, partitions=j.partitions)
         rows[key].outcomes.append(o)
     from benchmarks.clients import CLIENTS
 

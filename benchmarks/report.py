@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from benchmarks import codec, group, processing, values
+from benchmarks import codec, group, partitions, processing, values
 from benchmarks.aggregate import BATCH_API, PER_RECORD_API, Row, best, find, full_records, java_anchor, ratio
 from benchmarks.clients import ASYNCIO_CLIENTS, PROFILES, java_perf
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
@@ -122,6 +122,21 @@ def _latency_table(rows: list[Row]) -> list[str]:
     return out
 
 
+def _many_table(many: list[Row], base: list[Row], record_size: int) -> list[str]:
+    """The many-partitions throughput table, with a column of RSS per 1,000 partitions."""
+    out = _throughput_table(many, "produce", record_size)
+    out[0] += f" RSS per {partitions.PARTITIONS:,} partitions MiB |"
+    out[1] += "---:|"
+    for k, row in enumerate(many, start=2):
+        small = next((r for r in base if r.scenario == "produce" and r.compression == "none"
+                      and r.client == row.client and r.api == row.api and r.loop == row.loop
+                      and r.profile == row.profile), None)
+        extra = (None if small is None or small.peak_rss_mib is None or row.peak_rss_mib is None
+                 else row.peak_rss_mib - small.peak_rss_mib)
+        out[k] += f" {_num(extra, '{:+,.0f}')} |"
+    return out
+
+
 def _group_table(rows: list[Row]) -> list[str]:
     ref = find(rows, "kafkaio", "getmany")
     out = ["| client | API | records | first record ms (median) | records/s, join included (median) "
@@ -146,8 +161,14 @@ def _target(label: str, value: float | None, goal: float) -> str:
     return f"| {label} | {value:.2f}x | >= {goal:.2f}x | {'met' if value >= goal else '**not met**'} |"
 
 
-def _targets(rows: list[Row]) -> list[str]:
+def _targets(rows: list[Row], many: list[Row] | None = None) -> list[str]:
+    """The issues' goals; ``many`` are the many-partitions rows."""
     out = ["| target (issues 5, 6 and 26) | measured | goal | |", "|---|---:|---:|---|"]
+    if many:
+        peer = best(many, "confluent", "produce")
+        if peer is not None:
+            out.append(_target(f"{partitions.PARTITIONS:,} partitions keyed: kafkaio send / confluent produce",
+                               ratio(find(many, "kafkaio", "send"), peer), 1.0))
     for scenario, peers in (("produce", (("aiokafka", "send"), ("confluent", "produce"))),
                             ("consume", (("aiokafka", "async-for"), ("confluent", "poll")))):
         for compression in sorted({r.compression for r in rows if r.scenario == scenario},
@@ -219,9 +240,12 @@ def _configs() -> list[str]:
 
 
 def render(rep: Report) -> str:
-    # the large-values scenario's rows have their own section; every other table is of the rest
+    # the large-values and many-partitions scenarios' rows have their own sections; every other
+    # table is of the rest
     large = [r for r in rep.rows if r.record_size != rep.record_size]
-    rep = replace(rep, rows=[r for r in rep.rows if r.record_size == rep.record_size])
+    many = [r for r in rep.rows if r.record_size == rep.record_size and r.partitions != rep.partitions]
+    rep = replace(rep, rows=[r for r in rep.rows if r.record_size == rep.record_size
+                             and r.partitions == rep.partitions])
     L: list[str] = []
     a = L.append
     a("# Benchmarks")
@@ -266,10 +290,10 @@ def render(rep: Report) -> str:
       f"first {java_perf.WARMUP_FACTOR}/{1 + java_perf.WARMUP_FACTOR} of them to the last report. "
       f"The Java tools are Kafka {java_perf.TOOLS_KAFKA_VERSION}'s.")
     a("")
-    if any(r.scenario in ("produce", "consume") for r in rep.rows):
+    if any(r.scenario in ("produce", "consume") for r in rep.rows) or many:
         a("## Targets")
         a("")
-        L.extend(_targets(rep.rows))
+        L.extend(_targets(rep.rows, many))
         a("")
     for scenario, title in (("produce", "Produce"), ("consume", "Consume")):
         rows = [r for r in rep.rows if r.scenario == scenario]
@@ -304,6 +328,15 @@ def render(rep: Report) -> str:
           "200 warm-up sends. The Java perf tools have no one-at-a-time mode, so Java is not in this table.")
         a("")
         L.extend(_latency_table(rows))
+        a("")
+    if many:
+        a(f"## {partitions.PARTITIONS:,} partitions, keyed")
+        a("")
+        a(f"`benchmarks/partitions.py`: {partitions.PARAMETERS}. RSS per {partitions.PARTITIONS:,} "
+          f"partitions: the run's peak RSS less that of the same client and API in the "
+          f"{rep.partitions}-partition produce table (compression none), which sent more records.")
+        a("")
+        L.extend(_many_table(many, rep.rows, rep.record_size))
         a("")
     if large:
         a("## Large values")

@@ -69,6 +69,7 @@ class Job:
     consume: ConsumeConfig = field(default_factory=ConsumeConfig)
     timeout_s: float = 300.0
     profile: str = SHARED  # SHARED, DEFAULTS or TUNED
+    keys: int = 0  # distinct keys the producer cycles through, a power of two (0: no key)
 
     @property
     def label(self) -> str:
@@ -87,6 +88,11 @@ class Job:
         data["produce"] = ProduceConfig(**data["produce"])
         data["consume"] = ConsumeConfig(**data["consume"])
         return cls(**data)
+
+
+def keys(count: int) -> list[bytes]:
+    """``count`` distinct record keys, all of one length (the default partitioner hashes them)."""
+    return [b"key-%08d" % i for i in range(count)]
 
 
 # random bytes -> letters: bytes >= 234 (26 * 9) are dropped so that every letter is equally likely

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from benchmarks.settings import Job, payloads, pool_size
+from benchmarks.settings import Job, keys, payloads, pool_size
 
 LATENCY_WARMUP = 200  # sends before the measured ones: connections, producer id, JIT-less warm caches
 
@@ -46,6 +46,13 @@ def values_for(job: Job) -> tuple[list[bytes], int]:
     return pool, len(pool) - 1
 
 
+def keys_for(job: Job) -> tuple[list[bytes], int]:
+    """The keys and the mask to cycle through them (``job.keys`` is a power of two)."""
+    if job.keys & (job.keys - 1) or job.keys <= 0:
+        raise ValueError(f"keys: {job.keys} is not a power of two")
+    return keys(job.keys), job.keys - 1
+
+
 class Pending:
     """Delivery futures of per-record sends not yet seen decided. Decided ones are dropped while
     sending goes on, as an application would drop them, so that no run holds a million futures
@@ -72,6 +79,20 @@ class Pending:
         """After every delivery is decided: the number of failed records."""
         self.reap()
         return self.errors + len(self.futures)  # anything still undecided counts as failed
+
+
+async def send_keyed(send: Callable[..., Awaitable[Any]], job: Job, pool: list[bytes], mask: int,
+                     pending: Pending) -> None:
+    """The per-record ``send()`` loop of the asyncio clients with keys (``job.keys`` of them):
+    ``send`` returns the record's future once it is buffered, kept in ``pending``."""
+    topic = job.topic
+    keep = pending.futures.append
+    reap_mask = Pending.REAP_EVERY - 1
+    keys, kmask = keys_for(job)
+    for i in range(job.records):
+        keep(await send(topic, pool[i & mask], key=keys[i & kmask]))
+        if not i & reap_mask:
+            pending.reap()
 
 
 def asyncio_failed(fut: asyncio.Future) -> bool:

@@ -14,6 +14,7 @@ from benchmarks.clients._common import (
     group_id,
     latency_async,
     run_on_loop,
+    send_keyed,
     snake_consumer_kwargs,
     snake_producer_kwargs,
     throughput_result,
@@ -60,7 +61,9 @@ async def _produce(job: Job) -> dict:
         pending = Pending(lambda f: f.done(), asyncio_failed)
         t0 = time.perf_counter()
         sizes: list[int] = []  # records per send_batch() future
-        if job.api == "send":
+        if job.api == "send" and job.keys:  # a loop of its own: the unkeyed one stays as it was
+            await send_keyed(send, job, pool, mask, pending)
+        elif job.api == "send":
             keep = pending.futures.append
             reap_mask = Pending.REAP_EVERY - 1
             for i in range(n):

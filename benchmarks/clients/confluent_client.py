@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
-from benchmarks.clients._common import group_id, measure_latency_sync, throughput_result, values_for
+from benchmarks.clients._common import group_id, keys_for, measure_latency_sync, throughput_result, values_for
 from benchmarks.settings import DEFAULTS, TUNED, Job
 
 # Confluent's "Optimize Confluent Cloud Clients for Throughput" (which covers librdkafka): linger.ms
@@ -82,6 +83,17 @@ class _Deliveries:
                 self.first_error = err
 
 
+def _retry(produce_one: Callable[[], object], poll: Callable[[float], object]) -> None:
+    """The local queue is full: serve callbacks until ``produce_one()`` is accepted."""
+    while True:
+        poll(0.005)
+        try:
+            produce_one()
+            return
+        except BufferError:
+            pass
+
+
 def _produce(job: Job) -> dict:
     pool, mask = values_for(job)
     producer = Producer(producer_config(job))
@@ -96,18 +108,21 @@ def _produce(job: Job) -> dict:
     produce = producer.produce
     poll = producer.poll
     t0 = time.perf_counter()
-    if job.api == "produce":
+    if job.api == "produce" and job.keys:  # a loop of its own: the unkeyed one stays as it was
+        keys, kmask = keys_for(job)
+        for i in range(n):
+            try:
+                produce(topic, pool[i & mask], key=keys[i & kmask], on_delivery=deliveries)
+            except BufferError:
+                _retry(lambda: produce(topic, pool[i & mask], key=keys[i & kmask], on_delivery=deliveries), poll)
+            if i % POLL_EVERY == 0:
+                poll(0)
+    elif job.api == "produce":
         for i in range(n):
             try:
                 produce(topic, pool[i & mask], on_delivery=deliveries)
-            except BufferError:  # local queue full: serve callbacks, then retry this record
-                while True:
-                    poll(0.005)
-                    try:
-                        produce(topic, pool[i & mask], on_delivery=deliveries)
-                        break
-                    except BufferError:
-                        pass
+            except BufferError:
+                _retry(lambda: produce(topic, pool[i & mask], on_delivery=deliveries), poll)
             if i % POLL_EVERY == 0:
                 poll(0)
     elif job.api == "produce_batch":
@@ -193,7 +208,7 @@ def _group(job: Job) -> dict:
             for msg in msgs:
                 if msg.error():
                     raise KafkaException(msg.error())
-                nbytes += len(msg.value())
+                nbytes += len(msg.value() or b"")
                 count += 1
         seconds = time.perf_counter() - t0
     finally:

@@ -14,6 +14,7 @@ from benchmarks.clients._common import (
     group_id,
     latency_async,
     run_on_loop,
+    send_keyed,
     snake_consumer_kwargs,
     snake_producer_kwargs,
     throughput_result,
@@ -44,7 +45,9 @@ async def _produce(job: Job) -> dict:
         append = futures.append
         pending = Pending(lambda f: f.done(), lambda f: f.exception() is not None)
         t0 = time.perf_counter()
-        if job.api == "send":
+        if job.api == "send" and job.keys:  # a loop of its own: the unkeyed one stays as it was
+            await send_keyed(producer.send, job, pool, mask, pending)
+        elif job.api == "send":
             send = producer.send
             keep = pending.futures.append
             reap_mask = Pending.REAP_EVERY - 1

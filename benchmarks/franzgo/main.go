@@ -58,6 +58,7 @@ type job struct {
 	Topic      string        `json:"topic"`
 	Records    int           `json:"records"`
 	RecordSize int           `json:"record_size"`
+	Keys       int           `json:"keys"`
 	Produce    produceConfig `json:"produce"`
 	Consume    consumeConfig `json:"consume"`
 }
@@ -156,9 +157,18 @@ func produce(ctx context.Context, j job) (map[string]any, error) {
 		done.Add(1)
 	}
 	mask := len(pool) - 1
+	var keys [][]byte // benchmarks.settings.keys: distinct keys of one length, cycled through
+	for i := 0; i < j.Keys; i++ {
+		keys = append(keys, []byte(fmt.Sprintf("key-%08d", i)))
+	}
+	kmask := len(keys) - 1
 	t0 := time.Now()
 	for i := 0; i < j.Records; i++ {
-		cl.Produce(ctx, &kgo.Record{Value: pool[i&mask]}, promise)
+		rec := &kgo.Record{Value: pool[i&mask]}
+		if keys != nil {
+			rec.Key = keys[i&kmask]
+		}
+		cl.Produce(ctx, rec, promise)
 	}
 	if err := cl.Flush(ctx); err != nil {
 		return nil, err
