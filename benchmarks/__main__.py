@@ -11,14 +11,26 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import charts, codec, consume, environment, latency, partitions, processing, produce, report, values
+from benchmarks import (
+    charts,
+    codec,
+    consume,
+    environment,
+    headers,
+    latency,
+    partitions,
+    processing,
+    produce,
+    report,
+    values,
+)
 from benchmarks import group as group_scenario
 from benchmarks.aggregate import group
 from benchmarks.clients import CLIENTS
 from benchmarks.runner import REPO_ROOT, Outcome
 from benchmarks.schedule import Plan
 
-SCENARIOS = ("produce", "consume", "latency", "values", "partitions", "group", "codec", "processing")
+SCENARIOS = ("produce", "consume", "latency", "values", "partitions", "headers", "group", "codec", "processing")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -110,6 +122,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
                 outcomes += values.run(plan, topics, quick)
             if "partitions" in args.scenarios:
                 outcomes += partitions.run(plan, topics, quick)
+            if "headers" in args.scenarios:
+                outcomes += headers.run(plan, topics, quick)
             if "group" in args.scenarios:
                 grouped, fillers["group"] = group_scenario.run(plan, topics)
                 outcomes += grouped
@@ -149,7 +163,8 @@ def _available(clients: list[str]) -> tuple[list[str], dict[str, str]]:
 def write_report(saved: dict, output: Path, results_dir: Path) -> None:
     rows = group([Outcome.from_dict(o) for o in saved["outcomes"]])
     subtitle = f"{saved['records']:,} x {saved['record_size']} B" + (", quick" if saved["quick"] else "")
-    base = [r for r in rows if r.record_size == saved["record_size"] and r.partitions == saved["partitions"]]
+    base = [r for r in rows if r.record_size == saved["record_size"] and r.partitions == saved["partitions"]
+            and not r.headers]
     chart_files = charts.draw_all(base, results_dir, subtitle,
                                   f"{saved['latency_records']:,} sends, linger 0")
     rep = report.Report(

@@ -23,6 +23,7 @@ class Row:
     profile: str = SHARED  # the client's configuration (benchmarks.settings)
     record_size: int = 100  # bytes per value
     partitions: int = 6  # of the topic
+    headers: int = 0  # on every record
 
     @property
     def label(self) -> str:
@@ -68,10 +69,11 @@ def group(outcomes: list[Outcome]) -> list[Row]:
     for o in outcomes:
         j = o.job
         compression = "" if j.scenario == "latency" else j.produce.compression_type
-        key = (j.scenario, compression, j.client, j.api, j.loop, j.profile, j.record_size, j.partitions)
+        key = (j.scenario, compression, j.client, j.api, j.loop, j.profile, j.record_size, j.partitions,
+               j.headers)
         if key not in rows:
             rows[key] = Row(j.scenario, compression, j.client, j.api, j.loop, profile=j.profile,
-                            record_size=j.record_size, partitions=j.partitions)
+                            record_size=j.record_size, partitions=j.partitions, headers=j.headers)
         rows[key].outcomes.append(o)
     from benchmarks.clients import CLIENTS
 

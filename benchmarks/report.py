@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from benchmarks import codec, group, partitions, processing, values
+from benchmarks import codec, group, headers, partitions, processing, values
 from benchmarks.aggregate import BATCH_API, PER_RECORD_API, Row, best, find, full_records, java_anchor, ratio
 from benchmarks.clients import ASYNCIO_CLIENTS, PROFILES, java_perf
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
@@ -122,18 +122,33 @@ def _latency_table(rows: list[Row]) -> list[str]:
     return out
 
 
+def _plain(row: Row, base: list[Row]) -> Row | None:
+    """``row``'s twin in the produce table (compression none): same client, API, loop, config."""
+    return next((r for r in base if r.scenario == "produce" and r.compression == "none"
+                 and r.client == row.client and r.api == row.api and r.loop == row.loop
+                 and r.profile == row.profile), None)
+
+
 def _many_table(many: list[Row], base: list[Row], record_size: int) -> list[str]:
     """The many-partitions throughput table, with a column of RSS per 1,000 partitions."""
     out = _throughput_table(many, "produce", record_size)
     out[0] += f" RSS per {partitions.PARTITIONS:,} partitions MiB |"
     out[1] += "---:|"
     for k, row in enumerate(many, start=2):
-        small = next((r for r in base if r.scenario == "produce" and r.compression == "none"
-                      and r.client == row.client and r.api == row.api and r.loop == row.loop
-                      and r.profile == row.profile), None)
+        small = _plain(row, base)
         extra = (None if small is None or small.peak_rss_mib is None or row.peak_rss_mib is None
                  else row.peak_rss_mib - small.peak_rss_mib)
         out[k] += f" {_num(extra, '{:+,.0f}')} |"
+    return out
+
+
+def _headers_table(rows: list[Row], base: list[Row], record_size: int) -> list[str]:
+    """The headers throughput table, with the rate relative to the same API without headers."""
+    out = _throughput_table(rows, "produce", record_size)
+    out[0] += " vs without headers |"
+    out[1] += "---:|"
+    for k, row in enumerate(rows, start=2):
+        out[k] += f" {_x(ratio(row, _plain(row, base)))} |"
     return out
 
 
@@ -244,8 +259,9 @@ def render(rep: Report) -> str:
     # table is of the rest
     large = [r for r in rep.rows if r.record_size != rep.record_size]
     many = [r for r in rep.rows if r.record_size == rep.record_size and r.partitions != rep.partitions]
+    with_headers = [r for r in rep.rows if r.headers and r not in large and r not in many]
     rep = replace(rep, rows=[r for r in rep.rows if r.record_size == rep.record_size
-                             and r.partitions == rep.partitions])
+                             and r.partitions == rep.partitions and not r.headers])
     L: list[str] = []
     a = L.append
     a("# Benchmarks")
@@ -337,6 +353,14 @@ def render(rep: Report) -> str:
           f"{rep.partitions}-partition produce table (compression none), which sent more records.")
         a("")
         L.extend(_many_table(many, rep.rows, rep.record_size))
+        a("")
+    if with_headers:
+        a("## Headers")
+        a("")
+        a(f"`benchmarks/headers.py`: {headers.PARAMETERS}. The last column compares with the same "
+          "client and API in the produce table (compression none), without headers.")
+        a("")
+        L.extend(_headers_table(with_headers, rep.rows, rep.record_size))
         a("")
     if large:
         a("## Large values")

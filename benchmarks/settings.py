@@ -70,6 +70,7 @@ class Job:
     timeout_s: float = 300.0
     profile: str = SHARED  # SHARED, DEFAULTS or TUNED
     keys: int = 0  # distinct keys the producer cycles through, a power of two (0: no key)
+    headers: int = 0  # headers on every record (benchmarks.settings.headers)
 
     @property
     def label(self) -> str:
@@ -93,6 +94,12 @@ class Job:
 def keys(count: int) -> list[bytes]:
     """``count`` distinct record keys, all of one length (the default partitioner hashes them)."""
     return [b"key-%08d" % i for i in range(count)]
+
+
+def headers(count: int) -> list[tuple[str, bytes]]:
+    """The headers every record carries when a job asks for ``count`` of them (the same on every
+    record, as tracing or routing headers often are; benchmarks/franzgo makes the same ones)."""
+    return [(f"header-{i}", b"value-%010d" % i) for i in range(count)]
 
 
 # random bytes -> letters: bytes >= 234 (26 * 9) are dropped so that every letter is equally likely

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from benchmarks.settings import Job, keys, payloads, pool_size
+from benchmarks.settings import Job, headers, keys, payloads, pool_size
 
 LATENCY_WARMUP = 200  # sends before the measured ones: connections, producer id, JIT-less warm caches
 
@@ -46,11 +46,19 @@ def values_for(job: Job) -> tuple[list[bytes], int]:
     return pool, len(pool) - 1
 
 
-def keys_for(job: Job) -> tuple[list[bytes], int]:
-    """The keys and the mask to cycle through them (``job.keys`` is a power of two)."""
-    if job.keys & (job.keys - 1) or job.keys <= 0:
+def keys_for(job: Job) -> tuple[list[bytes | None], int]:
+    """The keys and the mask to cycle through them (``job.keys`` is a power of two; without keys,
+    one None)."""
+    if not job.keys:
+        return [None], 0
+    if job.keys & (job.keys - 1) or job.keys < 0:
         raise ValueError(f"keys: {job.keys} is not a power of two")
-    return keys(job.keys), job.keys - 1
+    return list(keys(job.keys)), job.keys - 1
+
+
+def headers_for(job: Job) -> list[tuple[str, bytes]] | None:
+    """The headers of every record of ``job`` (None without headers)."""
+    return headers(job.headers) if job.headers else None
 
 
 class Pending:
@@ -83,14 +91,15 @@ class Pending:
 
 async def send_keyed(send: Callable[..., Awaitable[Any]], job: Job, pool: list[bytes], mask: int,
                      pending: Pending) -> None:
-    """The per-record ``send()`` loop of the asyncio clients with keys (``job.keys`` of them):
-    ``send`` returns the record's future once it is buffered, kept in ``pending``."""
+    """The per-record ``send()`` loop of the asyncio clients with keys and/or headers (``job.keys``,
+    ``job.headers``): ``send`` returns the record's future once it is buffered, kept in ``pending``."""
     topic = job.topic
     keep = pending.futures.append
     reap_mask = Pending.REAP_EVERY - 1
     keys, kmask = keys_for(job)
+    hdrs = headers_for(job)
     for i in range(job.records):
-        keep(await send(topic, pool[i & mask], key=keys[i & kmask]))
+        keep(await send(topic, pool[i & mask], key=keys[i & kmask], headers=hdrs))
         if not i & reap_mask:
             pending.reap()
 

@@ -61,7 +61,7 @@ async def _produce(job: Job) -> dict:
         pending = Pending(lambda f: f.done(), asyncio_failed)
         t0 = time.perf_counter()
         sizes: list[int] = []  # records per send_batch() future
-        if job.api == "send" and job.keys:  # a loop of its own: the unkeyed one stays as it was
+        if job.api == "send" and (job.keys or job.headers):  # a loop of its own: the plain one stays as it was
             await send_keyed(send, job, pool, mask, pending)
         elif job.api == "send":
             keep = pending.futures.append

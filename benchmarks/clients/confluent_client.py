@@ -7,7 +7,14 @@ from collections.abc import Callable
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
-from benchmarks.clients._common import group_id, keys_for, measure_latency_sync, throughput_result, values_for
+from benchmarks.clients._common import (
+    group_id,
+    headers_for,
+    keys_for,
+    measure_latency_sync,
+    throughput_result,
+    values_for,
+)
 from benchmarks.settings import DEFAULTS, TUNED, Job
 
 # Confluent's "Optimize Confluent Cloud Clients for Throughput" (which covers librdkafka): linger.ms
@@ -108,13 +115,15 @@ def _produce(job: Job) -> dict:
     produce = producer.produce
     poll = producer.poll
     t0 = time.perf_counter()
-    if job.api == "produce" and job.keys:  # a loop of its own: the unkeyed one stays as it was
+    if job.api == "produce" and (job.keys or job.headers):  # a loop of its own: the plain one stays as it was
         keys, kmask = keys_for(job)
+        hdrs = headers_for(job)
         for i in range(n):
             try:
-                produce(topic, pool[i & mask], key=keys[i & kmask], on_delivery=deliveries)
+                produce(topic, pool[i & mask], key=keys[i & kmask], headers=hdrs, on_delivery=deliveries)
             except BufferError:
-                _retry(lambda: produce(topic, pool[i & mask], key=keys[i & kmask], on_delivery=deliveries), poll)
+                _retry(lambda: produce(topic, pool[i & mask], key=keys[i & kmask], headers=hdrs,
+                                       on_delivery=deliveries), poll)
             if i % POLL_EVERY == 0:
                 poll(0)
     elif job.api == "produce":

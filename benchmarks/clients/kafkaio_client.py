@@ -12,6 +12,7 @@ from benchmarks.clients._common import (
     consume_async,
     consume_group_async,
     group_id,
+    headers_for,
     latency_async,
     run_on_loop,
     send_keyed,
@@ -45,7 +46,7 @@ async def _produce(job: Job) -> dict:
         append = futures.append
         pending = Pending(lambda f: f.done(), lambda f: f.exception() is not None)
         t0 = time.perf_counter()
-        if job.api == "send" and job.keys:  # a loop of its own: the unkeyed one stays as it was
+        if job.api == "send" and (job.keys or job.headers):  # a loop of its own: the plain one stays as it was
             await send_keyed(producer.send, job, pool, mask, pending)
         elif job.api == "send":
             send = producer.send
@@ -55,6 +56,12 @@ async def _produce(job: Job) -> dict:
                 keep(await send(topic, pool[i & mask]))
                 if not i & reap_mask:
                     pending.reap()
+        elif job.api == "send_many" and job.headers:  # (key, value, headers) tuples
+            send_many = producer.send_many
+            hdrs = headers_for(job)
+            for start in range(0, n, MANY):
+                append(await send_many(topic, [(None, pool[i & mask], hdrs)
+                                               for i in range(start, min(n, start + MANY))]))
         elif job.api == "send_many":
             send_many = producer.send_many
             for start in range(0, n, MANY):

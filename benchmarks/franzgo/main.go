@@ -59,6 +59,7 @@ type job struct {
 	Records    int           `json:"records"`
 	RecordSize int           `json:"record_size"`
 	Keys       int           `json:"keys"`
+	Headers    int           `json:"headers"`
 	Produce    produceConfig `json:"produce"`
 	Consume    consumeConfig `json:"consume"`
 }
@@ -162,9 +163,14 @@ func produce(ctx context.Context, j job) (map[string]any, error) {
 		keys = append(keys, []byte(fmt.Sprintf("key-%08d", i)))
 	}
 	kmask := len(keys) - 1
+	var headers []kgo.RecordHeader // benchmarks.settings.headers: the same on every record
+	for i := 0; i < j.Headers; i++ {
+		headers = append(headers, kgo.RecordHeader{Key: fmt.Sprintf("header-%d", i),
+			Value: []byte(fmt.Sprintf("value-%010d", i))})
+	}
 	t0 := time.Now()
 	for i := 0; i < j.Records; i++ {
-		rec := &kgo.Record{Value: pool[i&mask]}
+		rec := &kgo.Record{Value: pool[i&mask], Headers: headers}
 		if keys != nil {
 			rec.Key = keys[i&kmask]
 		}
