@@ -461,7 +461,8 @@ def render(rep: Report) -> str:
       "settings are the shared ones under franz-go's option names (`producerOpts` and `consumerOpts` "
       "in `benchmarks/franzgo/main.go`); with idempotence franz-go keeps 5 produce requests in flight "
       "per broker, and its record bound on the buffer is raised so that the byte bound binds first.")
-    a("- Runners: `benchmarks/clients/*.py`; scenarios: `benchmarks/produce.py`, `consume.py`, "
-      "`latency.py`; raw results of the last run: `benchmarks/results/results.json`.")
+    a("- Runners: `benchmarks/clients/*.py` and `benchmarks/franzgo`; scenarios: `benchmarks/produce.py`, "
+      "`consume.py`, `latency.py`, `values.py`, `partitions.py`, `headers.py`, `group.py`; raw results "
+      "of the last run: `benchmarks/results/results.json`.")
     a("")
     return "\n".join(L)
