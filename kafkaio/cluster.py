@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -541,7 +542,7 @@ class Cluster:
         if task is None:
             task = asyncio.get_running_loop().create_task(self._open(node_id, purpose, wait_backoff))
             self._connecting[key] = task
-            task.add_done_callback(lambda t, key=key: self._connect_done(key, t))
+            task.add_done_callback(functools.partial(self._connect_done, key))
         return await asyncio.shield(task)
 
     def _connect_done(self, key: tuple[int, str], task: asyncio.Task) -> None:

@@ -34,7 +34,7 @@ import random
 import socket
 import ssl
 import struct
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Literal, Protocol, overload
 
 from kafkaio.conn_core import (
     HANDSHAKE_STATES,
@@ -305,6 +305,14 @@ class BrokerConnection:
                 pass
 
     # -------------------------------------------------------------------------------- requests
+
+    @overload
+    async def request(self, api_key: int, body: dict[str, Any], version: int | None = None,
+                      timeout_ms: float | None = None, expect_response: Literal[True] = True) -> dict[str, Any]: ...
+
+    @overload
+    async def request(self, api_key: int, body: dict[str, Any], version: int | None = None,
+                      timeout_ms: float | None = None, *, expect_response: bool) -> dict[str, Any] | None: ...
 
     async def request(
         self,

@@ -252,7 +252,7 @@ class Fetcher:
         max_bytes = cfg.max_partition_fetch_bytes
         send, forget, sent, session_id, session_epoch = session.build(
             (st.tp, st.fetch_offset, current_leader_epoch(meta, st.tp), st.fetch_epoch, st.epoch, max_bytes)
-            for st in states)
+            for st in states if st.fetch_offset is not None)
         body = {
             "replica_id": -1,
             "max_wait_ms": cfg.fetch_max_wait_ms,
@@ -475,10 +475,10 @@ class Fetcher:
         The common case is the cached current chunk: a few attribute checks, no dict, no await.
         """
         chunk = self._cur_chunk
-        if chunk is not None:
+        st = self._cur_state
+        if chunk is not None and st is not None:
             i = chunk.idx
             recs = chunk.records
-            st = self._cur_state
             if i < len(recs) and chunk.epoch == st.epoch and not (st.paused or st.revoking) and st.error is None:
                 rec = recs[i]
                 chunk.idx = i + 1

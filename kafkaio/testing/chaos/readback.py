@@ -8,9 +8,11 @@ import asyncio
 import struct
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from kafkaio.testing.chaos.checker import CommitRecord, LogRecord
+
+IsolationLevel = Literal["read_uncommitted", "read_committed"]
 
 __all__ = ["java_read_topic", "parse_offset_commit", "read_commits", "read_topic"]
 
@@ -21,7 +23,7 @@ def _text(b: bytes | None) -> str | None:
     return None if b is None else bytes(b).decode("utf-8", "replace")
 
 
-async def _read_all(bootstrap: str, topic: str, timeout: float, isolation_level: str = "read_uncommitted") -> list[Any]:
+async def _read_all(bootstrap: str, topic: str, timeout: float, isolation_level: IsolationLevel = "read_uncommitted") -> list[Any]:
     """Every record of every partition of ``topic``, from the beginning to the end offsets as they
     are when the read starts (the last stable offsets with ``read_committed``)."""
     from kafkaio.consumer.consumer import Consumer
@@ -51,7 +53,7 @@ async def _read_all(bootstrap: str, topic: str, timeout: float, isolation_level:
 
 
 async def read_topic(bootstrap: str, topic: str, timeout: float = 120.0,
-                     isolation_level: str = "read_uncommitted") -> list[LogRecord]:
+                     isolation_level: IsolationLevel = "read_uncommitted") -> list[LogRecord]:
     """``topic``'s records, as a fresh kafkaio consumer reads them."""
     return [LogRecord(r.topic, r.partition, r.offset, _text(r.key), _text(r.value))
             for r in await _read_all(bootstrap, topic, timeout, isolation_level)]
@@ -82,7 +84,7 @@ def parse_offset_commit(key: bytes | None, value: bytes | None) -> tuple[str, st
 
 
 async def read_commits(bootstrap: str, timeout: float = 120.0,
-                       isolation_level: str = "read_uncommitted") -> list[CommitRecord]:
+                       isolation_level: IsolationLevel = "read_uncommitted") -> list[CommitRecord]:
     """Every offset commit stored in ``__consumer_offsets``, in log order per partition (a group's
     commits all live in one partition of it, so that order is the order the coordinator applied).
     ``read_committed`` leaves out the offsets of aborted transactions (and of open ones)."""
@@ -95,7 +97,7 @@ async def read_commits(bootstrap: str, timeout: float = 120.0,
 
 
 def java_read_topic(libs: Path, bootstrap: str, topic: str, expected: int, timeout_s: float = 15.0,
-                    isolation_level: str = "read_uncommitted") -> list[LogRecord]:
+                    isolation_level: IsolationLevel = "read_uncommitted") -> list[LogRecord]:
     """``topic``'s records as Kafka's own ``kafka-console-consumer`` reads them (a JVM from the
     broker's jars in ``libs``). It stops after ``expected`` records or ``timeout_s`` seconds
     without a new one."""

@@ -27,7 +27,7 @@ from kafkaio.testing.chaos.checker import (
 )
 from kafkaio.testing.chaos.history import History
 from kafkaio.testing.chaos.injector import Injector
-from kafkaio.testing.chaos.readback import java_read_topic, read_commits, read_topic
+from kafkaio.testing.chaos.readback import IsolationLevel, java_read_topic, read_commits, read_topic
 from kafkaio.testing.chaos.schedule import Schedule, generate
 from kafkaio.testing.chaos.workloads import CtpWorkload, GroupWorkload, ProducerWorkload, TxnWorkload
 
@@ -220,7 +220,7 @@ async def run_schedule(schedule: Schedule, system: Proxied, *, settings: Mapping
         raise
 
     # Transactions are judged by what a read_committed reader sees; everything else by the whole log.
-    isolation = "read_committed" if schedule.workload in ("txn", "ctp") else "read_uncommitted"
+    isolation: IsolationLevel = "read_committed" if schedule.workload in ("txn", "ctp") else "read_uncommitted"
     log = await read_topic(system.readback_bootstrap, topic, isolation_level=isolation)
     verified = len(log)
     if schedule.workload == "txn":
