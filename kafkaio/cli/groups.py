@@ -7,12 +7,17 @@ from typing import Any
 from kafkaio.cli.common import CliError, EXIT_NOT_FOUND, with_admin
 
 HELP = "list and describe consumer groups, show their lag, reset their offsets"
+GROUP_TYPES = ("classic", "consumer", "share", "streams")
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("groups", help=HELP, description=HELP + ".")
     cmds = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    cmds.add_parser("list", help="group ids with their state", description="Group ids with their state.")
+    ls = cmds.add_parser("list", help="group ids with their state",
+                         description="Group ids with their state; with --type, groups of that kind "
+                                     "(KIP-1043) with their type.")
+    ls.add_argument("--type", action="append", choices=GROUP_TYPES, dest="types", metavar="TYPE",
+                    help="only groups of this type: " + ", ".join(GROUP_TYPES) + " (repeatable)")
     d = cmds.add_parser("describe", help="state, protocol and members",
                         description="State, protocol and members (with their partitions) of a group.")
     d.add_argument("group")
@@ -43,6 +48,10 @@ async def run(args: argparse.Namespace) -> int:
 
 
 async def _list(admin: Any, args: argparse.Namespace) -> int:
+    if args.types:
+        for g in await admin.list_groups(types=args.types):
+            print(f"{g.group_id}\t{g.state or ''}\t{g.group_type or ''}")
+        return 0
     for g in sorted(await admin.list_consumer_groups(), key=lambda g: g.group_id):
         print(f"{g.group_id}\t{g.state or ''}")
     return 0

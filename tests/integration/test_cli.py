@@ -66,6 +66,8 @@ async def test_consume_in_a_group_commits(bootstrap_servers: str, topic: str) ->
     # the group resumes where the first run stopped
     assert await ok(bootstrap_servers, "consume", topic, "-g", group, "-c", "1") == "c\n"
     assert group in await ok(bootstrap_servers, "groups", "list")
+    assert f"{group}\tEmpty\tclassic\n" in await ok(bootstrap_servers, "groups", "list", "--type", "classic")
+    assert group not in await ok(bootstrap_servers, "groups", "list", "--type", "consumer", "--type", "share")
 
 
 async def test_consume_ctrl_c_commits_and_exits_130(bootstrap_servers: str, topic: str) -> None:
