@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-import kafkaio
-from kafkaio import TopicPartition
+from kafkaio import Consumer, Producer, TopicPartition  # imported here, as the peers' runners import theirs
 
 from benchmarks.clients._common import (
     Pending,
@@ -36,7 +35,7 @@ def consumer_kwargs(job: Job) -> dict:
 
 async def _produce(job: Job) -> dict:
     pool, mask = values_for(job)
-    producer = kafkaio.Producer(**producer_kwargs(job))
+    producer = Producer(**producer_kwargs(job))
     await producer.start()
     try:
         await producer.send_and_wait(job.topic, pool[0])  # warm-up outside the clock
@@ -79,7 +78,7 @@ async def _produce(job: Job) -> dict:
 
 
 async def _consume(job: Job) -> dict:
-    consumer = kafkaio.Consumer(**consumer_kwargs(job))
+    consumer = Consumer(**consumer_kwargs(job))
     await consumer.start()
     try:
         partitions = sorted(await consumer.partitions_for_topic(job.topic))
@@ -91,11 +90,11 @@ async def _consume(job: Job) -> dict:
 
 async def _group(job: Job) -> dict:
     kwargs = {**consumer_kwargs(job), "group_id": group_id(job)}
-    return await consume_group_async(job, lambda: kafkaio.Consumer(job.topic, **kwargs))
+    return await consume_group_async(job, lambda: Consumer(job.topic, **kwargs))
 
 
 async def _latency(job: Job) -> dict:
-    producer = kafkaio.Producer(**producer_kwargs(job, linger_ms=0))
+    producer = Producer(**producer_kwargs(job, linger_ms=0))
     await producer.start()
     return await latency_async(job, producer)
 
