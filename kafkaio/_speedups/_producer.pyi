@@ -4,7 +4,8 @@ from typing import Any
 
 from kafkaio.producer.future import RecordMetadata
 
-__all__ = ["BatchWaiter", "RecordFuture", "SendPath", "record_metadata", "try_append"]
+__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "now_ms", "record_metadata",
+           "try_append"]
 
 def record_metadata(batch: Any, delta: int, timestamp: int) -> RecordMetadata: ...
 
@@ -39,24 +40,42 @@ class RecordFuture:
 def try_append(queues: dict[Any, Any], topic: str, partition: int, timestamp: int, key: bytes | None,
                value: bytes | None, headers: Any) -> RecordFuture | None: ...
 
-class SendPath:
-    """``Producer.send()`` for the common record in one call, or None for the general path."""
+def now_ms() -> int: ...
+
+class TopicStickiness:
+    """A topic's sticky partition (-1: none chosen), the bytes produced to it and the one before."""
+
+    partition: int
+    produced_bytes: int
+    previous: int
+    def __init__(self) -> None: ...
+
+class PartitionAppender:
+    """The one append path: partition choice, KIP-794 stickiness and the open batch of each partition."""
 
     enabled: bool
     cluster: Any
     metadata: Any
-    queues: dict[Any, Any]
-    partition_counts: dict[str, int]
-    sticky_states: dict[str, Any]
-    sticky: Any
+    choose: Callable[[str, int, int], int] | None
+    @property
+    def queues(self) -> dict[tuple[str, int], Any]: ...
+    @property
+    def partition_counts(self) -> dict[str, int]: ...
+    @property
+    def sticky(self) -> dict[str, TopicStickiness]: ...
     sticky_batch_size: int
     max_record_size: int
     keys_decide: bool
     murmur2: Callable[[bytes], int]
     size_bound_overhead: int
     sticky_uncounted: int
-    def __init__(self, queues: dict[Any, Any], partition_counts: dict[str, int], max_record_size: int,
-                 sticky_batch_size: int, keys_decide: bool, murmur2: Callable[[bytes], int],
-                 size_bound_overhead: int, sticky_uncounted: int) -> None: ...
+    def __init__(self, max_record_size: int, sticky_batch_size: int, keys_decide: bool,
+                 murmur2: Callable[[bytes], int], size_bound_overhead: int, sticky_uncounted: int) -> None: ...
     def try_send(self, topic: Any, value: Any, key: Any, partition: Any, timestamp_ms: Any,
                  headers: Any) -> RecordFuture | None: ...
+    def partition(self, topic: str, key: bytes | None, num_partitions: int) -> int: ...
+    def append(self, topic: str, partition: int, sticky: bool, timestamp: int, key: bytes | None,
+               value: bytes | None, headers: Any, size: int) -> RecordFuture | None: ...
+    def added(self, topic: str, partition: int, size: int) -> None: ...
+    def set_metadata(self, metadata: Any) -> None: ...
+    def forget_topic(self, topic: str) -> None: ...

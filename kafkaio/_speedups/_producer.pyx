@@ -8,7 +8,8 @@ cimport cython
 from libc.stdint cimport int64_t
 from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
-__all__ = ["BatchWaiter", "RecordFuture", "SendPath", "record_metadata", "try_append"]
+__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "now_ms", "record_metadata",
+           "try_append"]
 
 cdef object _metadata_type = None
 
@@ -208,24 +209,51 @@ cdef inline int64_t _now_ms() noexcept:
     return <int64_t>ts.tv_sec * 1000 + ts.tv_nsec // 1000000
 
 
-cdef class SendPath:
-    """``Producer.send()`` for the common record in one call, or None for the general path.
+def now_ms():
+    """A record's create time when the caller gives none: wall-clock milliseconds (the one source)."""
+    return _now_ms()
 
-    The common record: the producer is started (``enabled``), without a transaction, serializers,
-    custom partitioner or delivery callback; key and value are bytes or None; no headers; the
-    partition count of the topic is known for the current metadata (``cluster.metadata is
-    metadata``); the partition is explicit and in range, decided by the key, or the topic's current
-    sticky partition; the record fits ``max_record_size`` and the partition's open batch. Nothing is
-    changed unless a future is returned, so the general path can redo everything after a None.
+
+cdef class TopicStickiness:
+    """A topic's sticky partition (-1: none chosen), the bytes produced to it and the one before."""
+
+    cdef public Py_ssize_t partition
+    cdef public Py_ssize_t produced_bytes
+    cdef public Py_ssize_t previous
+
+    def __init__(self):
+        self.partition = -1
+        self.produced_bytes = 0
+        self.previous = -1
+
+
+cdef inline void _switch(TopicStickiness st):
+    # leave the partition: the next partition() call draws another one
+    st.produced_bytes = 0
+    st.previous = st.partition
+    st.partition = -1
+
+
+cdef class PartitionAppender:
+    """The one append path: partition choice, KIP-794 stickiness and the open batch of each partition.
+
+    Owned by the accumulator. It holds the per-partition batch queues (the last batch of a queue is
+    the open one), the partition count of each topic for the current metadata, and the sticky state
+    of each topic. ``try_send`` is ``send()``'s common record in one call; ``partition`` and
+    ``append`` are the general path's steps; a record that needs a new batch goes back to the
+    accumulator, which reports it with ``added``. One rule leaves a sticky partition: about
+    ``sticky_batch_size`` bytes were appended to it, or its open batch refused a record after some
+    were (rather than start a batch there for one record, which would linger out nearly empty). ``choose(topic,
+    num_partitions, previous)`` draws the next sticky partition (``StickyPartitioner.choose``).
     """
 
     cdef public bint enabled
     cdef public object cluster
     cdef public object metadata
-    cdef public dict queues
-    cdef public dict partition_counts
-    cdef public dict sticky_states
-    cdef public object sticky
+    cdef public object choose
+    cdef readonly dict queues
+    cdef readonly dict partition_counts
+    cdef readonly dict sticky
     cdef public Py_ssize_t sticky_batch_size
     cdef public Py_ssize_t max_record_size
     cdef public bint keys_decide
@@ -233,26 +261,40 @@ cdef class SendPath:
     cdef public Py_ssize_t size_bound_overhead
     cdef public Py_ssize_t sticky_uncounted
 
-    def __init__(self, dict queues, dict partition_counts, Py_ssize_t max_record_size,
-                 Py_ssize_t sticky_batch_size, bint keys_decide, murmur2, Py_ssize_t size_bound_overhead,
-                 Py_ssize_t sticky_uncounted):
+    def __init__(self, Py_ssize_t max_record_size, Py_ssize_t sticky_batch_size, bint keys_decide, murmur2,
+                 Py_ssize_t size_bound_overhead, Py_ssize_t sticky_uncounted):
         # the two sizes come from kafkaio.producer.accumulator (see the twin)
         self.size_bound_overhead = size_bound_overhead
         self.sticky_uncounted = sticky_uncounted
         self.enabled = False
-        self.queues = queues
-        self.partition_counts = partition_counts
-        self.sticky_states = {}
+        self.cluster = None
+        self.metadata = None
+        self.choose = None
+        self.queues = {}
+        self.partition_counts = {}
+        self.sticky = {}
         self.sticky_batch_size = sticky_batch_size
         self.max_record_size = max_record_size
         self.keys_decide = keys_decide
         self.murmur2 = murmur2
 
+    cdef inline void _count(self, TopicStickiness st, Py_ssize_t size):
+        st.produced_bytes += size - self.sticky_uncounted
+        if st.produced_bytes >= self.sticky_batch_size:
+            _switch(st)
+
     def try_send(self, topic, value, key, partition, timestamp_ms, headers):
-        """The record's future once appended to its partition's open batch; None otherwise."""
+        """``send()``'s common record appended to its partition's open batch: its future, or None
+        (nothing changed) for the general path.
+
+        The common record: the appender is ``enabled``; key and value are bytes or None; no headers;
+        the partition count of the topic is known for the current metadata (``cluster.metadata is
+        metadata``); the partition is explicit and in range, decided by the key, or the topic's
+        current sticky partition; the record fits ``max_record_size`` and the open batch.
+        """
         cdef Py_ssize_t size = self.size_bound_overhead
         cdef Py_ssize_t n, p
-        cdef object st = None
+        cdef TopicStickiness st = None
         if not self.enabled or headers:
             return None
         if value is not None:
@@ -274,12 +316,10 @@ cdef class SendPath:
                 p = (<long long>self.murmur2(key) & 0x7FFFFFFF) % n
                 partition = p
             else:
-                st = self.sticky_states.get(topic)
-                if st is None:
+                st = self.sticky.get(topic)
+                if st is None or st.partition < 0:
                     return None
                 partition = st.partition
-                if partition < 0:
-                    return None
         elif type(partition) is not int or not 0 <= partition < n:
             return None
         if timestamp_ms is None:
@@ -288,7 +328,59 @@ cdef class SendPath:
             return None  # the general path validates it
         fut = _try_append(self.queues, topic, partition, timestamp_ms, key, value, None)
         if fut is not None and st is not None:
-            st.produced_bytes += size - self.sticky_uncounted
-            if st.produced_bytes >= self.sticky_batch_size:
-                self.sticky.switch(st)
+            self._count(st, size)
         return fut
+
+    def partition(self, topic, key, Py_ssize_t num_partitions):
+        """The partition of a record without an explicit one: by its key (when keys decide), else
+        the topic's sticky partition, drawn with ``choose`` when there is none."""
+        cdef TopicStickiness st
+        if key is not None and self.keys_decide:
+            return (<long long>self.murmur2(key) & 0x7FFFFFFF) % num_partitions
+        st = self.sticky.get(topic)
+        if st is None:
+            st = TopicStickiness()
+            self.sticky[topic] = st
+        if st.partition < 0 or st.partition >= num_partitions:
+            st.partition = self.choose(topic, num_partitions, st.previous)
+            st.produced_bytes = 0
+        return st.partition
+
+    @cython.wraparound(True)  # dq[-1]: the last batch of the deque
+    def append(self, topic, partition, bint sticky, timestamp, key, value, headers, Py_ssize_t size):
+        """Append into the partition's open batch: the record's future, or None when a new batch is
+        needed. ``sticky``: ``partition`` came from the sticky partitioner, whose state counts the
+        record, or, when the open batch refused it after this stay's first record, leaves that
+        partition (ask ``partition`` again)."""
+        cdef TopicStickiness st
+        fut = _try_append(self.queues, topic, partition, timestamp, key, value, headers)
+        if sticky:
+            st = self.sticky.get(topic)
+            if st is not None and st.partition == partition:
+                if fut is not None:
+                    self._count(st, size)
+                elif st.produced_bytes > 0:
+                    # a partition chosen for this record keeps it: its full batch is an earlier
+                    # stay's, and the record starts the next one there
+                    dq = self.queues.get((topic, partition))
+                    if dq and dq[-1].builder is not None:
+                        _switch(st)
+        return fut
+
+    def added(self, topic, partition, Py_ssize_t size):
+        """Count a record that started a new batch of its topic's sticky ``partition``."""
+        cdef TopicStickiness st = self.sticky.get(topic)
+        if st is not None and st.partition == partition:
+            self._count(st, size)
+
+    def set_metadata(self, metadata):
+        """Partition counts are read again from ``metadata`` (it replaced the one they came from)."""
+        self.partition_counts.clear()
+        self.metadata = metadata
+
+    def forget_topic(self, topic):
+        """Drop the topic's partition count, sticky state and empty queues (it is no longer used)."""
+        self.partition_counts.pop(topic, None)
+        self.sticky.pop(topic, None)
+        for tp in [tp for tp, dq in self.queues.items() if tp[0] == topic and not dq]:
+            del self.queues[tp]

@@ -11,7 +11,8 @@ import asyncio
 import time
 from typing import Any, Callable, Generator
 
-__all__ = ["BatchWaiter", "RecordFuture", "SendPath", "record_metadata", "try_append"]
+__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "now_ms", "record_metadata",
+           "try_append"]
 
 _LOG_APPEND_TIME = 1
 _CREATE_TIME = 0
@@ -180,24 +181,48 @@ def try_append(queues: dict, topic: str, partition: int, timestamp: int, key: by
     return None
 
 
-class SendPath:
-    """``Producer.send()`` for the common record in one call, or None for the general path.
+def now_ms() -> int:
+    """A record's create time when the caller gives none: wall-clock milliseconds (the one source)."""
+    return time.time_ns() // 1_000_000
 
-    The common record: the producer is started (``enabled``), without a transaction, serializers,
-    custom partitioner or delivery callback; key and value are bytes or None; no headers; the
-    partition count of the topic is known for the current metadata (``cluster.metadata is
-    metadata``); the partition is explicit and in range, decided by the key, or the topic's current
-    sticky partition; the record fits ``max_record_size`` and the partition's open batch. Nothing is
-    changed unless a future is returned, so the general path can redo everything after a None.
+
+class TopicStickiness:
+    """A topic's sticky partition (-1: none chosen), the bytes produced to it and the one before."""
+
+    __slots__ = ("partition", "produced_bytes", "previous")
+
+    def __init__(self) -> None:
+        self.partition = -1
+        self.produced_bytes = 0
+        self.previous = -1
+
+
+def _switch(st: TopicStickiness) -> None:
+    # leave the partition: the next partition() call draws another one
+    st.produced_bytes = 0
+    st.previous = st.partition
+    st.partition = -1
+
+
+class PartitionAppender:
+    """The one append path: partition choice, KIP-794 stickiness and the open batch of each partition.
+
+    Owned by the accumulator. It holds the per-partition batch queues (the last batch of a queue is
+    the open one), the partition count of each topic for the current metadata, and the sticky state
+    of each topic. ``try_send`` is ``send()``'s common record in one call; ``partition`` and
+    ``append`` are the general path's steps; a record that needs a new batch goes back to the
+    accumulator, which reports it with ``added``. One rule leaves a sticky partition: about
+    ``sticky_batch_size`` bytes were appended to it, or its open batch refused a record after some
+    were (rather than start a batch there for one record, which would linger out nearly empty). ``choose(topic,
+    num_partitions, previous)`` draws the next sticky partition (``StickyPartitioner.choose``).
     """
 
-    __slots__ = ("enabled", "cluster", "metadata", "queues", "partition_counts", "sticky_states",
-                 "sticky", "sticky_batch_size", "max_record_size", "keys_decide", "murmur2",
-                 "size_bound_overhead", "sticky_uncounted")
+    __slots__ = ("enabled", "cluster", "metadata", "choose", "queues", "partition_counts", "sticky",
+                 "sticky_batch_size", "max_record_size", "keys_decide", "murmur2", "size_bound_overhead",
+                 "sticky_uncounted")
 
-    def __init__(self, queues: dict, partition_counts: dict, max_record_size: int, sticky_batch_size: int,
-                 keys_decide: bool, murmur2: Callable[[bytes], int], size_bound_overhead: int,
-                 sticky_uncounted: int) -> None:
+    def __init__(self, max_record_size: int, sticky_batch_size: int, keys_decide: bool,
+                 murmur2: Callable[[bytes], int], size_bound_overhead: int, sticky_uncounted: int) -> None:
         # the two sizes come from kafkaio.producer.accumulator (RECORD_SIZE_BOUND_OVERHEAD: send()'s
         # size bound of a record is this plus key and value; STICKY_UNCOUNTED: the part of it the
         # sticky partitioner does not count)
@@ -206,18 +231,30 @@ class SendPath:
         self.enabled = False
         self.cluster: Any = None
         self.metadata: Any = None
-        self.queues = queues
-        self.partition_counts = partition_counts
-        self.sticky_states: dict = {}
-        self.sticky: Any = None
+        self.choose: Any = None
+        self.queues: dict = {}
+        self.partition_counts: dict[str, int] = {}
+        self.sticky: dict[str, TopicStickiness] = {}
         self.sticky_batch_size = sticky_batch_size
         self.max_record_size = max_record_size
         self.keys_decide = keys_decide
         self.murmur2 = murmur2
 
+    def _count(self, st: TopicStickiness, size: int) -> None:
+        st.produced_bytes += size - self.sticky_uncounted
+        if st.produced_bytes >= self.sticky_batch_size:
+            _switch(st)
+
     def try_send(self, topic: Any, value: Any, key: Any, partition: Any, timestamp_ms: Any,
                  headers: Any) -> RecordFuture | None:
-        """The record's future once appended to its partition's open batch; None otherwise."""
+        """``send()``'s common record appended to its partition's open batch: its future, or None
+        (nothing changed) for the general path.
+
+        The common record: the appender is ``enabled``; key and value are bytes or None; no headers;
+        the partition count of the topic is known for the current metadata (``cluster.metadata is
+        metadata``); the partition is explicit and in range, decided by the key, or the topic's
+        current sticky partition; the record fits ``max_record_size`` and the open batch.
+        """
         if not self.enabled or headers:
             return None
         size = self.size_bound_overhead
@@ -239,7 +276,7 @@ class SendPath:
             if key is not None and self.keys_decide:
                 partition = (self.murmur2(key) & 0x7FFFFFFF) % n
             else:
-                st = self.sticky_states.get(topic)
+                st = self.sticky.get(topic)
                 if st is None or st.partition < 0:
                     return None
                 partition = st.partition
@@ -251,7 +288,56 @@ class SendPath:
             return None  # the general path validates it
         fut = try_append(self.queues, topic, partition, timestamp_ms, key, value, None)
         if fut is not None and st is not None:
-            st.produced_bytes += size - self.sticky_uncounted
-            if st.produced_bytes >= self.sticky_batch_size:
-                self.sticky.switch(st)
+            self._count(st, size)
         return fut
+
+    def partition(self, topic: str, key: bytes | None, num_partitions: int) -> int:
+        """The partition of a record without an explicit one: by its key (when keys decide), else
+        the topic's sticky partition, drawn with ``choose`` when there is none."""
+        if key is not None and self.keys_decide:
+            return (self.murmur2(key) & 0x7FFFFFFF) % num_partitions
+        st = self.sticky.get(topic)
+        if st is None:
+            st = self.sticky[topic] = TopicStickiness()
+        if st.partition < 0 or st.partition >= num_partitions:
+            st.partition = self.choose(topic, num_partitions, st.previous)
+            st.produced_bytes = 0
+        return st.partition
+
+    def append(self, topic: str, partition: int, sticky: bool, timestamp: int, key: bytes | None,
+               value: bytes | None, headers: Any, size: int) -> RecordFuture | None:
+        """Append into the partition's open batch: the record's future, or None when a new batch is
+        needed. ``sticky``: ``partition`` came from the sticky partitioner, whose state counts the
+        record, or, when the open batch refused it after this stay's first record, leaves that
+        partition (ask ``partition`` again)."""
+        fut = try_append(self.queues, topic, partition, timestamp, key, value, headers)
+        if sticky:
+            st = self.sticky.get(topic)
+            if st is not None and st.partition == partition:
+                if fut is not None:
+                    self._count(st, size)
+                elif st.produced_bytes > 0:
+                    # a partition chosen for this record keeps it: its full batch is an earlier
+                    # stay's, and the record starts the next one there
+                    dq = self.queues.get((topic, partition))
+                    if dq and dq[-1].builder is not None:
+                        _switch(st)
+        return fut
+
+    def added(self, topic: str, partition: int, size: int) -> None:
+        """Count a record that started a new batch of its topic's sticky ``partition``."""
+        st = self.sticky.get(topic)
+        if st is not None and st.partition == partition:
+            self._count(st, size)
+
+    def set_metadata(self, metadata: Any) -> None:
+        """Partition counts are read again from ``metadata`` (it replaced the one they came from)."""
+        self.partition_counts.clear()
+        self.metadata = metadata
+
+    def forget_topic(self, topic: str) -> None:
+        """Drop the topic's partition count, sticky state and empty queues (it is no longer used)."""
+        self.partition_counts.pop(topic, None)
+        self.sticky.pop(topic, None)
+        for tp in [tp for tp, dq in self.queues.items() if tp[0] == topic and not dq]:
+            del self.queues[tp]

@@ -25,9 +25,9 @@ from kafkaio.errors import (
     ProducerClosedError,
     RecordTooLargeError,
 )
-from kafkaio.producer.future import RecordFuture
+from kafkaio.producer.future import PartitionAppender, RecordFuture
 from kafkaio.producer.idempotence import BatchSequence
-from kafkaio.producer.future import try_append as _try_append
+from kafkaio.producer.partitioner import murmur2
 
 __all__ = ["ProducerBatch", "RecordAccumulator", "record_size_upper_bound", "BATCH_OVERHEAD",
            "RECORD_SIZE_BOUND_OVERHEAD", "STICKY_UNCOUNTED"]
@@ -139,6 +139,7 @@ class RecordAccumulator:
         max_request_size: int,
         builder_factory: Callable[[], Any],
         loop: asyncio.AbstractEventLoop | None = None,
+        keys_decide: bool = True,
     ) -> None:
         self.batch_size = batch_size
         self.linger_ms = float(linger_ms)
@@ -148,7 +149,11 @@ class RecordAccumulator:
         self.max_request_size = max_request_size
         self.new_builder = builder_factory  # the sender splits batches with the same builders
         self._loop = loop
-        self._queues: dict[TopicPartitionKey, deque[ProducerBatch]] = {}
+        # the partition choice, stickiness and the open batches: send()'s one append path; its
+        # queues are this accumulator's
+        self.appender = PartitionAppender(min(max_request_size, buffer_memory), max(batch_size, 1),
+                                          keys_decide, murmur2, RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED)
+        self._queues: dict[TopicPartitionKey, deque[ProducerBatch]] = self.appender.queues
         self._used = 0
         self._memory_waiters: deque[asyncio.Future] = deque()
         self._incomplete: set[ProducerBatch] = set()
@@ -176,7 +181,7 @@ class RecordAccumulator:
     def try_append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
                    value: bytes | None, headers: Any) -> RecordFuture | None:
         """Append into the open batch of the partition; None when a new batch is needed."""
-        fut = _try_append(self._queues, topic, partition, timestamp, key, value, headers)
+        fut = self.appender.append(topic, partition, False, timestamp, key, value, headers, 0)
         if fut is None:
             dq = self._queues.get((topic, partition))
             if dq and dq[-1].builder is not None:  # None once the batch was drained (built)
@@ -184,11 +189,20 @@ class RecordAccumulator:
         return fut
 
     async def append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
-                     value: bytes | None, headers: Any, size: int, ship: bool = False) -> RecordFuture:
+                     value: bytes | None, headers: Any, size: int, ship: bool = False,
+                     sticky: bool = False) -> RecordFuture:
         """Append, starting a new batch (waiting for buffer memory if needed).
 
         ``ship``: the caller will wait for this record's delivery at once (``send_and_wait`` with
-        ``linger_ms=0``): a new batch is handed to the sender's ``ship_now`` instead of waking it."""
+        ``linger_ms=0``): a new batch is handed to the sender's ``ship_now`` instead of waking it.
+        ``sticky``: ``partition`` is the topic's sticky partition, whose state counts the record."""
+        fut = await self._append(topic, partition, timestamp, key, value, headers, size, ship)
+        if sticky:
+            self.appender.added(topic, partition, size)
+        return fut
+
+    async def _append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
+                      value: bytes | None, headers: Any, size: int, ship: bool) -> RecordFuture:
         if self.closed or self.closing:
             raise ProducerClosedError("the producer is closed; send() is no longer allowed")
         fut = self.try_append(topic, partition, timestamp, key, value, headers)

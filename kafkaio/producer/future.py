@@ -15,8 +15,8 @@ from kafkaio._speedups import load as _load_speedups
 if TYPE_CHECKING:
     from kafkaio.producer.accumulator import ProducerBatch
 
-__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "SendPath", "CREATE_TIME", "LOG_APPEND_TIME",
-           "try_append"]
+__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "PartitionAppender", "CREATE_TIME", "LOG_APPEND_TIME",
+           "now_ms", "try_append"]
 
 CREATE_TIME = 0
 LOG_APPEND_TIME = 1
@@ -47,7 +47,8 @@ else:
     RecordFuture = _impl.RecordFuture
 _metadata: Callable[[ProducerBatch, int, int], RecordMetadata] = _impl.record_metadata
 try_append = _impl.try_append
-SendPath = _impl.SendPath  # send()'s common case in one call
+PartitionAppender = _impl.PartitionAppender  # the one append path (the accumulator owns it)
+now_ms: Callable[[], int] = _impl.now_ms  # a record's create time when none is given
 BatchWaiter = _impl.BatchWaiter  # what an awaiting task waits on: a caller's cancel stays its own
 
 

@@ -33,17 +33,14 @@ from kafkaio.health import Health, ProducerState
 from kafkaio.metrics import ProducerMetrics
 from kafkaio.metrics.clients import producer_metrics, producer_reader
 from kafkaio.producer.accumulator import (
-    BATCH_OVERHEAD,
     RECORD_SIZE_BOUND_OVERHEAD,
-    STICKY_UNCOUNTED,
     ProducerBatch,
     RecordAccumulator,
     record_size_upper_bound,
 )
-from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata, SendPath
-from kafkaio.producer.future import try_append as _try_append
+from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata, now_ms
 from kafkaio.producer.idempotence import IdempotenceState
-from kafkaio.producer.partitioner import StickyPartitioner, murmur2
+from kafkaio.producer.partitioner import StickyPartitioner
 from kafkaio.producer.sender import Sender
 from kafkaio.producer.transactions import TransactionalProducerMixin, TransactionManager, TransactionState
 
@@ -124,24 +121,36 @@ class Producer(TransactionalProducerMixin):
         self._max_block_ms = config.max_block_ms
         self._max_record_size = min(config.max_request_size, config.buffer_memory)
         self._cluster: Any = None
-        self._accumulator: RecordAccumulator | None = None
         self._sender: Sender | None = None
-        self._sticky: StickyPartitioner | None = None
         self._metrics = producer_reader()
-        self._partition_counts: dict[str, int] = {}
-        self._metadata: Any = None
-        self._queues: dict = {}
-        self._sticky_states: dict = {}
-        self._sticky_batch_size = max(config.batch_size, 1)
         self._keys_decide = config.partitioner is None and not config.partitioner_ignore_keys
         self._state = "new"
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop it was started on
         self._start_lock: asyncio.Lock | None = None
         self._txn: TransactionManager | None = None  # with a transactional_id
-        # send()'s common case in one compiled call; enabled once started (see _enable_send_path)
-        self._send_path = SendPath(self._queues, self._partition_counts, self._max_record_size,
-                                   self._sticky_batch_size, self._keys_decide, murmur2,
-                                   RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED)
+        from kafkaio.records import BatchBuilder
+
+        codec = _COMPRESSION[config.compression_type]
+        level = config.compression_level
+        batch_size = max(config.batch_size, 1)
+        transactional = config.transactional_id is not None
+
+        def new_builder() -> Any:
+            return BatchBuilder(codec, batch_size, level, transactional)
+
+        self._accumulator: RecordAccumulator = RecordAccumulator(
+            batch_size=batch_size,
+            linger_ms=config.linger_ms,
+            buffer_memory=config.buffer_memory,
+            max_block_ms=config.max_block_ms,
+            delivery_timeout_ms=config.delivery_timeout_ms,
+            max_request_size=config.max_request_size,
+            builder_factory=new_builder,
+            keys_decide=self._keys_decide,
+        )
+        # send()'s one append path; its common case is one compiled call once started (see
+        # _enable_send_path)
+        self._appender = self._accumulator.appender
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> Producer:
@@ -158,7 +167,7 @@ class Producer(TransactionalProducerMixin):
         if self._state == "closed":
             raise ProducerClosedError("a closed producer cannot be started again")
         from kafkaio.cluster import Cluster
-        from kafkaio.records import BatchBuilder, rewrite_producer_state
+        from kafkaio.records import rewrite_producer_state
 
         cfg = self.config
         self._loop = asyncio.get_running_loop()
@@ -168,23 +177,8 @@ class Producer(TransactionalProducerMixin):
         except BaseException:
             await cluster.close()
             raise
-        codec = _COMPRESSION[cfg.compression_type]
-        level = cfg.compression_level
-        batch_size = max(cfg.batch_size, 1)
         transactional = cfg.transactional_id is not None
-
-        def new_builder() -> Any:
-            return BatchBuilder(codec, batch_size, level, transactional)
-
-        acc = RecordAccumulator(
-            batch_size=batch_size,
-            linger_ms=cfg.linger_ms,
-            buffer_memory=cfg.buffer_memory,
-            max_block_ms=cfg.max_block_ms,
-            delivery_timeout_ms=cfg.delivery_timeout_ms,
-            max_request_size=cfg.max_request_size,
-            builder_factory=new_builder,
-        )
+        acc = self._accumulator
         idem = IdempotenceState(transactional=transactional) if cfg.idempotence_enabled else None
         sender = Sender(
             cluster, acc,
@@ -201,17 +195,15 @@ class Producer(TransactionalProducerMixin):
         )
         self._availability_timeout_ms = cfg.partitioner_availability_timeout_ms \
             if cfg.partitioner_adaptive_partitioning_enable else 0
-        self._sticky = StickyPartitioner(
-            batch_size,
+        sticky = StickyPartitioner(
             available=self._sticky_candidates,
             queue_sizes=acc.queue_sizes,
             adaptive=cfg.partitioner_adaptive_partitioning_enable,
         )
-        self._cluster, self._accumulator, self._sender = cluster, acc, sender
+        self._cluster, self._sender = cluster, sender
         self._topic_seen_ms: dict[str, float] = {}
         cluster.idle_topics = self._idle_topics
-        self._queues = acc._queues
-        self._sticky_states = self._sticky._topics
+        self._appender.choose = sticky.choose
         if cfg.transactional_id is not None:
             self._txn = TransactionManager(
                 cfg.transactional_id, cfg.transaction_timeout_ms, cluster=cluster, accumulator=acc,
@@ -258,7 +250,7 @@ class Producer(TransactionalProducerMixin):
             except Exception as exc:  # noqa: BLE001 - closing goes on; the broker times it out
                 log.warning("aborting the open transaction on close failed: %r", exc)
         self._state = "closing"
-        self._send_path.enabled = False
+        self._appender.enabled = False
         acc, sender = self._accumulator, self._sender
         assert acc is not None and sender is not None
         acc.closing = True
@@ -320,7 +312,7 @@ class Producer(TransactionalProducerMixin):
         ``max_request_size`` or ``buffer_memory``), :class:`KafkaTimeoutError` (no metadata or no
         buffer space within ``max_block_ms``), :class:`SerializationError`, :class:`ProducerClosedError`.
         """
-        fut = self._send_path.try_send(topic, value, key, partition, timestamp_ms, headers)
+        fut = self._appender.try_send(topic, value, key, partition, timestamp_ms, headers)
         if fut is None:
             fut = await self._send(topic, value, key, partition, timestamp_ms, headers)
         return fut
@@ -351,43 +343,30 @@ class Producer(TransactionalProducerMixin):
             size = record_size_upper_bound(key, value, headers)
         if size > self._max_record_size:
             raise self._too_large(size)
+        appender = self._appender
+        sticky = False  # the partition is the topic's sticky one (KIP-794)
+        n = 0
         if partition is None:
-            if self._cluster.metadata is not self._metadata:
+            if self._cluster.metadata is not appender.metadata:
                 self._forget_partition_counts()
-            n = self._partition_counts.get(topic)
-            if n is None:
-                n = await self._partition_count(topic)
-            if key is not None and self._keys_decide:
-                partition = (murmur2(key) & 0x7FFFFFFF) % n
-            elif self._custom_partitioner is not None:
+            n = appender.partition_counts.get(topic) or await self._partition_count(topic)
+            if self._custom_partitioner is not None:
                 partition = self._call_partitioner(topic, key, n)
             else:
-                # uniform sticky partitioner (KIP-794), its bookkeeping inlined for speed
-                st = self._sticky_states.get(topic)
-                if st is None or st.partition < 0:
-                    partition = self._sticky.partition(topic, n)  # type: ignore[union-attr]
-                    st = self._sticky_states[topic]
-                else:
-                    partition = st.partition
-                    if self._open_batch_full(topic, partition, size):
-                        partition = self._sticky.move_on(topic, n, partition)  # type: ignore[union-attr]
-                st.produced_bytes += size - STICKY_UNCOUNTED
-                if st.produced_bytes >= self._sticky_batch_size:
-                    self._sticky.switch(st)  # type: ignore[union-attr]
+                partition = appender.partition(topic, key, n)
+                sticky = key is None or not self._keys_decide
         else:
-            n = self._partition_counts.get(topic)
-            if n is None or partition.__class__ is not int or not 0 <= partition < n \
-                    or self._cluster.metadata is not self._metadata:
+            count = appender.partition_counts.get(topic)
+            if count is None or partition.__class__ is not int or not 0 <= partition < count \
+                    or self._cluster.metadata is not appender.metadata:
                 await self._check_partition(topic, partition)
         if timestamp_ms is None:
-            timestamp_ms = time.time_ns() // 1_000_000  # the int math is cheaper than int(time() * 1000)
+            timestamp_ms = now_ms()
         try:
-            # the open batch of the partition takes the record (compiled fast path); a full or
-            # missing open batch goes through the accumulator, which starts a new one
-            fut = _try_append(self._queues, topic, partition, timestamp_ms, key, value, headers)
+            fut = appender.append(topic, partition, sticky, timestamp_ms, key, value, headers, size)
             if fut is None:
-                fut = await self._accumulator.append(  # type: ignore[union-attr]
-                    topic, partition, timestamp_ms, key, value, headers, size, ship)
+                fut = await self._append_new_batch(topic, partition, sticky, n, timestamp_ms, key, value,
+                                                   headers, size, ship)
         except (TypeError, ValueError) as exc:
             raise SerializationError(f"invalid record for {topic}: {exc}") from None
         if self._on_delivery is not None:
@@ -410,7 +389,7 @@ class Producer(TransactionalProducerMixin):
         it anyway, so nothing else could join its batch from here."""
         if asyncio.get_running_loop() is not self._loop and self._state == "started":
             raise self._wrong_loop()
-        fut = self._send_path.try_send(topic, value, key, partition, timestamp_ms, headers)
+        fut = self._appender.try_send(topic, value, key, partition, timestamp_ms, headers)
         if fut is None:
             fut = await self._send(topic, value, key, partition, timestamp_ms, headers, ship=True)
         return await fut
@@ -446,18 +425,12 @@ class Producer(TransactionalProducerMixin):
         n = await self._partition_count(topic)
         custom = self._custom_partitioner
         keys_decide = self._keys_decide
-        sticky = self._sticky
-        sticky_states = self._sticky_states
-        sticky_batch_size = self._sticky_batch_size
-        queues = self._queues
+        appender = self._appender
         max_size = self._max_record_size
-        ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+        ts = timestamp_ms if timestamp_ms is not None else now_ms()
         # runs of consecutive records in one batch: [batch, first offset delta, count]
         runs: list[list] = []
         run: list | None = None
-        cur_p = -1
-        cur_batch: ProducerBatch | None = None
-        cur_builder: Any = None
         on_delivery = self._on_delivery
         for item in records:
             headers = None
@@ -483,51 +456,28 @@ class Producer(TransactionalProducerMixin):
                 size = record_size_upper_bound(key, value, headers)
             if size > max_size:
                 raise self._too_large(size)
-            st = None  # the topic's sticky state when the sticky partitioner picks p
+            sticky = False
             if explicit is not None:
                 p = explicit
-            elif key is not None and keys_decide:
-                p = (murmur2(key) & 0x7FFFFFFF) % n
             elif custom is not None:
                 p = self._call_partitioner(topic, key, n)
             else:
-                st = sticky_states.get(topic)
-                if st is None or st.partition < 0:
-                    p = sticky.partition(topic, n)  # type: ignore[union-attr]
-                    st = sticky_states[topic]
-                else:
-                    p = st.partition
-                st.produced_bytes += size - STICKY_UNCOUNTED
-                if st.produced_bytes >= sticky_batch_size:
-                    sticky.switch(st)  # type: ignore[union-attr]
+                p = appender.partition(topic, key, n)
+                sticky = key is None or not keys_decide
             try:
-                if p != cur_p or cur_batch is None or cur_batch.builder is not cur_builder:
-                    cur_p = p
-                    dq = queues.get((topic, p))
-                    cur_batch = dq[-1] if dq else None
-                    cur_builder = cur_batch.builder if cur_batch is not None else None
-                delta = cur_builder.append(ts, key, value, headers) if cur_builder is not None else -1
-                if delta < 0:
-                    if cur_builder is not None:
-                        acc.wakeup()  # the batch is full
-                        if st is not None:
-                            # the sticky partition's batch is full: move on rather than start a
-                            # batch there (see _open_batch_full)
-                            p = sticky.move_on(topic, n, p)  # type: ignore[union-attr]
-                            st.produced_bytes += size - STICKY_UNCOUNTED
-                            cur_p = p
-                    fut = await acc.append(topic, p, ts, key, value, headers, size)
-                    cur_batch, delta = fut._batch, fut._delta
-                    cur_builder = cur_batch.builder
+                fut = appender.append(topic, p, sticky, ts, key, value, headers, size)
+                if fut is None:
+                    fut = await self._append_new_batch(topic, p, sticky, n, ts, key, value, headers, size, False)
             except (TypeError, ValueError) as exc:
                 raise SerializationError(f"invalid record for {topic}: {exc}") from None
+            cur_batch, delta = fut._batch, fut._delta
             if run is not None and run[0] is cur_batch and run[1] + run[2] == delta:
                 run[2] += 1
             else:
                 run = [cur_batch, delta, 1]
                 runs.append(run)
             if on_delivery is not None:
-                self._attach_callback(RecordFuture(cur_batch, delta, ts))  # type: ignore[arg-type]
+                self._attach_callback(fut)
         return ManyFuture(runs, ts)
 
     async def flush(self, timeout: float | None = None) -> None:
@@ -585,46 +535,42 @@ class Producer(TransactionalProducerMixin):
         return RecordTooLargeError(
             f"the record is {size} bytes when serialized, larger than {limit}={value}")
 
-    def _forget_partition_counts(self) -> None:
-        self._partition_counts.clear()
-        self._metadata = self._send_path.metadata = self._cluster.metadata
+    async def _append_new_batch(self, topic: str, partition: int, sticky: bool, n: int, timestamp: int,
+                                key: bytes | None, value: bytes | None, headers: Any, size: int,
+                                ship: bool) -> RecordFuture:
+        """The record after its partition's open batch refused it (full) or there was none: the
+        accumulator starts a batch. A sticky record goes to the topic's sticky partition, which
+        the appender moved on from a full batch rather than start one there for this record."""
+        if sticky:
+            partition = self._appender.partition(topic, key, n)
+        return await self._accumulator.append(topic, partition, timestamp, key, value, headers, size, ship,
+                                              sticky)
 
-    def _open_batch_full(self, topic: str, partition: int, size: int) -> bool:
-        """Whether the open batch of the sticky partition cannot take a record of (at most)
-        ``size`` bytes. The partitioner then moves on instead of starting a batch there for one
-        record, which would linger out nearly empty: byte counting alone misses the moment when
-        records take more room than estimated (e.g. two-byte timestamp deltas on a slow machine)."""
-        dq = self._queues.get((topic, partition))
-        if not dq:
-            return False
-        builder = dq[-1].builder
-        return builder is not None and \
-            builder.estimated_size() + size - BATCH_OVERHEAD > self._sticky_batch_size
+    def _forget_partition_counts(self) -> None:
+        self._appender.set_metadata(self._cluster.metadata)
 
     def _enable_send_path(self) -> None:
         # the fast path covers records that need nothing but a partition and an append; anything
         # configured per record (serializers, a partitioner, callbacks, transactions) goes the
         # general way
-        path = self._send_path
-        path.queues = self._queues
-        path.sticky_states = self._sticky_states
-        path.sticky = self._sticky
-        path.cluster = self._cluster
-        path.metadata = self._metadata
-        path.enabled = (self._txn is None and self._key_serializer is None and self._value_serializer is None
-                        and self._custom_partitioner is None and self._on_delivery is None)
+        appender = self._appender
+        appender.cluster = self._cluster
+        appender.set_metadata(self._cluster.metadata)
+        appender.enabled = (self._txn is None and self._key_serializer is None and self._value_serializer is None
+                            and self._custom_partitioner is None and self._on_delivery is None)
 
     async def _partition_count(self, topic: str) -> int:
-        if self._cluster.metadata is not self._metadata:
+        appender = self._appender
+        if self._cluster.metadata is not appender.metadata:
             self._forget_partition_counts()
-        n = self._partition_counts.get(topic)
+        n = appender.partition_counts.get(topic)
         if n is None:
-            info = self._metadata.topics.get(topic)
+            info = appender.metadata.topics.get(topic)
             if info is None or not info.partitions:
                 await self._cluster.wait_for_topic(topic, self._max_block_ms)
                 self._forget_partition_counts()
-                info = self._metadata.topics[topic]
-            n = self._partition_counts[topic] = len(info.partitions)
+                info = appender.metadata.topics[topic]
+            n = appender.partition_counts[topic] = len(info.partitions)
         return n
 
     async def _check_partition(self, topic: str, partition: int) -> None:
@@ -677,7 +623,7 @@ class Producer(TransactionalProducerMixin):
             for topic in idle:
                 last_batch.pop(topic, None)
                 seen.pop(topic, None)
-                self._sticky.reset(topic)  # type: ignore[union-attr]
+                self._appender.forget_topic(topic)
         return idle
 
     def _sticky_candidates(self, topic: str) -> list[int]:

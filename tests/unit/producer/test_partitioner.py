@@ -44,74 +44,41 @@ def test_empty_key_is_hashed_not_treated_as_null() -> None:
     assert 0 <= partition_for_key(b"", 5) < 5
 
 
-def test_sticky_stays_on_one_partition_until_batch_size_bytes() -> None:
-    p = StickyPartitioner(batch_size=1000, rng=random.Random(1))
-    first = p.partition("t", 6)
-    for _ in range(9):
-        assert p.partition("t", 6) == first
-        p.on_append("t", first, 100)
-    assert p.partition("t", 6) == first  # 900 bytes so far
-    p.on_append("t", first, 100)  # 1000: switch
-    second = p.partition("t", 6)
-    assert second != first
+def test_choose_leaves_the_previous_partition_when_it_can() -> None:
+    p = StickyPartitioner(rng=random.Random(1))
+    assert all(p.choose("t", 6, 2) != 2 for _ in range(200))
+    assert p.choose("t", 1, 0) == 0  # the only partition
 
 
-def test_move_on_leaves_a_full_sticky_partition_once() -> None:
-    p = StickyPartitioner(batch_size=1000, rng=random.Random(3))
-    first = p.partition("t", 6)
-    p.on_append("t", first, 300)
-    second = p.move_on("t", 6, first)  # first's open batch is full: a new partition, count restarts
-    assert second != first
-    assert p.partition("t", 6) == second
-    # a second record that found the same full batch (the sticky partition already moved) stays put
-    assert p.move_on("t", 6, first) == second
-    for _ in range(9):
-        p.on_append("t", second, 100)
-    assert p.partition("t", 6) == second  # 900 bytes since the move: not yet batch_size
-
-
-def test_sticky_spreads_uniformly_over_time() -> None:
-    p = StickyPartitioner(batch_size=100, rng=random.Random(7))
+def test_choose_spreads_uniformly() -> None:
+    p = StickyPartitioner(rng=random.Random(7))
     counts: Counter[int] = Counter()
+    previous = -1
     for _ in range(6000):
-        part = p.partition("t", 6)
-        counts[part] += 1
-        p.on_append("t", part, 100)
+        previous = p.choose("t", 6, previous)
+        counts[previous] += 1
     assert set(counts) == set(range(6))
     assert min(counts.values()) > 700  # 1000 each on average
 
 
-def test_sticky_prefers_available_partitions() -> None:
-    p = StickyPartitioner(batch_size=10, available=lambda topic: [1, 4], rng=random.Random(3))
-    seen = set()
-    for _ in range(200):
-        part = p.partition("t", 6)
-        seen.add(part)
-        p.on_append("t", part, 10)
-    assert seen == {1, 4}
+def test_choose_prefers_available_partitions() -> None:
+    p = StickyPartitioner(available=lambda topic: [1, 4, 7], rng=random.Random(3))
+    # 7 is beyond the partition count given (metadata newer than the count): never chosen
+    assert {p.choose("t", 6, -1) for _ in range(200)} == {1, 4}
+
+
+def test_choose_takes_any_partition_when_none_has_a_leader() -> None:
+    p = StickyPartitioner(available=lambda topic: [], rng=random.Random(3))
+    assert {p.choose("t", 3, -1) for _ in range(200)} == {0, 1, 2}
 
 
 def test_adaptive_weighting_favours_short_queues() -> None:
     queues = {0: 50, 1: 0, 2: 50}
     p = StickyPartitioner(
-        batch_size=1,
         queue_sizes=lambda topic, parts: [queues[x] for x in parts],
         rng=random.Random(5),
     )
-    counts: Counter[int] = Counter()
-    for _ in range(3000):
-        p.reset("t")
-        counts[p.partition("t", 3)] += 1
+    counts: Counter[int] = Counter(p.choose("t", 3, -1) for _ in range(3000))
     # weights are (max queue + 1 - queue): 1, 51, 1
     assert counts[1] > 10 * (counts[0] + counts[2])
     assert counts[0] + counts[2] > 0
-
-
-def test_partition_count_shrinking_resets_choice() -> None:
-    p = StickyPartitioner(batch_size=10**6, rng=random.Random(2))
-    for _ in range(20):
-        p.reset("t")
-        part = p.partition("t", 6)
-        if part >= 3:
-            break
-    assert p.partition("t", 3) < 3

@@ -6,6 +6,7 @@ import asyncio
 import importlib
 from collections import deque
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -156,75 +157,76 @@ async def test_a_split_batch_sends_each_record_to_its_part(impl: ModuleType) -> 
         await futs[2]
 
 
-# -- SendPath: send()'s common case in one call ----------------------------------------------------
-
-class _Sticky:
-    """The parts of StickyPartitioner that SendPath uses: per-topic states and switch()."""
-
-    class State:
-        def __init__(self, partition: int) -> None:
-            self.partition = partition
-            self.produced_bytes = 0
-            self.previous = -1
-
-    def __init__(self) -> None:
-        self.switched: list[int] = []
-
-    def switch(self, st: "_Sticky.State") -> None:
-        self.switched.append(st.partition)
-        st.previous, st.partition, st.produced_bytes = st.partition, -1, 0
-
+# -- PartitionAppender: the one append path ------------------------------------------------------
 
 class _Cluster:
     def __init__(self) -> None:
         self.metadata = object()
 
 
-def _path(impl: ModuleType, queues: dict, *, partitions: int = 4, max_record_size: int = 10_000,
-          sticky_batch_size: int = 1000, keys_decide: bool = True) -> object:
+class _Choose:
+    """A deterministic draw of the next sticky partition: the lowest one other than the previous."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+
+    def __call__(self, topic: str, n: int, previous: int) -> int:
+        self.calls.append((topic, n, previous))
+        return 0 if previous != 0 else 1
+
+
+def _appender(impl: ModuleType, queues: dict | None = None, *, partitions: int = 4,
+              max_record_size: int = 10_000, sticky_batch_size: int = 1000, keys_decide: bool = True,
+              sticky_partition: int | None = 2) -> Any:
     from kafkaio.producer.partitioner import murmur2
-    path = impl.SendPath(queues, {"t": partitions}, max_record_size, sticky_batch_size, keys_decide, murmur2,
-                         RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED)
-    sticky = _Sticky()
-    path.sticky, path.sticky_states = sticky, {"t": _Sticky.State(2)}
-    path.cluster = _Cluster()
-    path.metadata = path.cluster.metadata
-    path.enabled = True
-    return path
+    app = impl.PartitionAppender(max_record_size, sticky_batch_size, keys_decide, murmur2,
+                                 RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED)
+    app.queues.update(queues or {})
+    app.choose = _Choose()
+    app.cluster = _Cluster()
+    app.set_metadata(app.cluster.metadata)
+    app.partition_counts["t"] = partitions
+    if sticky_partition is not None:
+        st = app.sticky["t"] = impl.TopicStickiness()
+        st.partition = sticky_partition
+    app.enabled = True
+    return app
 
 
-async def test_send_path_appends_to_the_sticky_partition_and_counts_appended_bytes(impl: ModuleType) -> None:
+async def test_try_send_appends_to_the_sticky_partition_and_counts_appended_bytes(impl: ModuleType) -> None:
     batch = _batch("t", 2, batch_size=4096)
-    path = _path(impl, {("t", 2): deque([batch])}, sticky_batch_size=1000)
-    futs = [path.try_send("t", b"v" * 100, None, None, 5, None) for _ in range(9)]
+    app = _appender(impl, {("t", 2): deque([batch])}, sticky_batch_size=1000)
+    futs = [app.try_send("t", b"v" * 100, None, None, 5, None) for _ in range(9)]
     assert all(f is not None and f._batch is batch for f in futs)
     assert [f._delta for f in futs] == list(range(9))
     # 9 records of 100 bytes count 9 * 111 = 999 bytes: still on partition 2; the 10th switches
-    assert path.sticky_states["t"].produced_bytes == 999 and path.sticky.switched == []
-    assert path.try_send("t", b"v" * 100, None, None, 5, None) is not None
-    assert path.sticky.switched == [2] and path.sticky_states["t"].partition == -1
+    st = app.sticky["t"]
+    assert (st.partition, st.produced_bytes, st.previous) == (2, 999, -1)
+    assert app.try_send("t", b"v" * 100, None, None, 5, None) is not None
+    assert (st.partition, st.produced_bytes, st.previous) == (-1, 0, 2)
     # no sticky partition chosen: the general path decides (and nothing was changed)
-    assert path.try_send("t", b"v", None, None, 5, None) is None
+    assert app.try_send("t", b"v", None, None, 5, None) is None
+    assert app.partition("t", None, 4) == 0 and app.choose.calls == [("t", 4, 2)]
 
 
-async def test_send_path_keyed_and_explicit_partitions(impl: ModuleType) -> None:
+async def test_try_send_keyed_and_explicit_partitions(impl: ModuleType) -> None:
     from kafkaio.producer.partitioner import partition_for_key
     key = b"order-17"
     p = partition_for_key(key, 4)
     queues = {("t", p): deque([_batch("t", p)]), ("t", 0): deque([_batch("t", 0)])}
-    path = _path(impl, queues)
-    fut = path.try_send("t", b"v", key, None, 7, None)
+    app = _appender(impl, queues)
+    fut = app.try_send("t", b"v", key, None, 7, None)
     assert fut is not None and fut.partition == p
-    fut = path.try_send("t", b"v", key, 0, 7, None)  # an explicit partition wins over the key
+    fut = app.try_send("t", b"v", key, 0, 7, None)  # an explicit partition wins over the key
     assert fut is not None and fut.partition == 0
-    assert path.sticky_states["t"].produced_bytes == 0  # keyed and explicit records are not sticky
+    assert app.sticky["t"].produced_bytes == 0  # keyed and explicit records are not sticky
     for bad in (4, -1, True, 1.0):  # out of range or not an int: the general path raises
-        assert path.try_send("t", b"v", key, bad, 7, None) is None
+        assert app.try_send("t", b"v", key, bad, 7, None) is None
 
 
-async def test_send_path_hands_everything_unusual_to_the_general_path(impl: ModuleType) -> None:
+async def test_try_send_hands_everything_unusual_to_the_general_path(impl: ModuleType) -> None:
     batch = _batch("t", 2, batch_size=4096)
-    path = _path(impl, {("t", 2): deque([batch])}, max_record_size=200)
+    app = _appender(impl, {("t", 2): deque([batch])}, max_record_size=200)
     cases = [
         dict(value="str"), dict(value=bytearray(b"v")), dict(key="k"), dict(headers=[("h", b"v")]),
         dict(value=b"v" * 200),  # over max_record_size (RECORD_SIZE_BOUND_OVERHEAD + 200)
@@ -233,18 +235,113 @@ async def test_send_path_hands_everything_unusual_to_the_general_path(impl: Modu
     for case in cases:
         args = {"topic": "t", "value": b"v", "key": None, "partition": None, "timestamp_ms": None,
                 "headers": None, **case}
-        assert path.try_send(args["topic"], args["value"], args["key"], args["partition"],
-                             args["timestamp_ms"], args["headers"]) is None, case
-    path.metadata = object()  # metadata changed since the partition counts were taken
-    assert path.try_send("t", b"v", None, None, None, None) is None
-    path.metadata = path.cluster.metadata
-    path.enabled = False
-    assert path.try_send("t", b"v", None, None, None, None) is None
+        assert app.try_send(args["topic"], args["value"], args["key"], args["partition"],
+                            args["timestamp_ms"], args["headers"]) is None, case
+    metadata = app.metadata
+    app.metadata = object()  # metadata changed since the partition counts were taken
+    assert app.try_send("t", b"v", None, None, None, None) is None
+    app.metadata = metadata
+    app.enabled = False
+    assert app.try_send("t", b"v", None, None, None, None) is None
     assert batch.builder.record_count == 0  # nothing was appended by any refused call
-    path.enabled = True
-    fut = path.try_send("t", b"v", None, None, None, None)
+    app.enabled = True
+    fut = app.try_send("t", b"v", None, None, None, None)
     import time
     assert fut is not None and abs(fut._timestamp - time.time() * 1000) < 60_000  # now, in ms
+    assert abs(impl.now_ms() - time.time() * 1000) < 60_000
+
+
+async def test_partition_by_key_or_sticky_until_batch_size_bytes(impl: ModuleType) -> None:
+    from kafkaio.producer.partitioner import partition_for_key
+    app = _appender(impl, sticky_partition=None, sticky_batch_size=1000)
+    assert app.partition("t", b"k1", 6) == partition_for_key(b"k1", 6)
+    assert app.choose.calls == []  # a key decides without the sticky state
+    first = app.partition("t", None, 6)
+    assert app.choose.calls == [("t", 6, -1)]
+    for _ in range(9):
+        assert app.partition("t", None, 6) == first
+        app.added("t", first, 100 + STICKY_UNCOUNTED)  # counts 100 bytes
+    assert app.sticky["t"].produced_bytes == 900 and app.partition("t", None, 6) == first
+    app.added("t", first, 100 + STICKY_UNCOUNTED)  # 1000: switch
+    assert app.partition("t", None, 6) != first and app.choose.calls[-1] == ("t", 6, first)
+    ignoring = _appender(impl, sticky_partition=3, keys_decide=False)
+    assert ignoring.partition("t", b"k1", 6) == 3  # partitioner_ignore_keys: keys are sticky too
+
+
+async def test_a_refused_sticky_record_moves_the_partition_on_once(impl: ModuleType) -> None:
+    full = _batch("t", 2, batch_size=100)
+    app = _appender(impl, {("t", 2): deque([full])})
+    assert app.append("t", 2, True, 1, None, b"v" * 30, None, 200) is not None
+    assert app.append("t", 2, True, 1, None, b"v" * 500, None, 600) is None  # the open batch is full
+    st = app.sticky["t"]
+    assert (st.partition, st.produced_bytes, st.previous) == (-1, 0, 2)
+    assert app.partition("t", None, 4) == 0  # the next record's partition: another one
+    # a second record that found the same full batch (the sticky partition already moved) stays put
+    assert app.append("t", 2, True, 1, None, b"v" * 500, None, 600) is None
+    assert app.sticky["t"].partition == 0
+    # keyed records (not sticky) and a partition without an open batch move nothing
+    assert app.append("t", 2, False, 1, None, b"v" * 500, None, 600) is None
+    assert app.append("t", 0, True, 1, None, b"v", None, 100) is None  # no batch yet: start one
+    assert app.sticky["t"].partition == 0 and app.sticky["t"].produced_bytes == 0
+    # a partition just chosen keeps the record although an earlier stay's batch there is full
+    app.queues[("t", 0)] = deque([_batch("t", 0, batch_size=100)])
+    assert app.append("t", 0, True, 1, None, b"v" * 30, None, 200) is not None
+    app.sticky["t"].produced_bytes = 0
+    assert app.append("t", 0, True, 1, None, b"v" * 500, None, 600) is None
+    assert app.sticky["t"].partition == 0
+    app.added("t", 0, 100)  # the accumulator started the batch: the record counts
+    app.added("t", 3, 100)  # not the sticky partition: not counted
+    assert app.sticky["t"].produced_bytes == 100 - STICKY_UNCOUNTED
+
+
+async def test_forget_topic_drops_its_state_and_empty_queues_only(impl: ModuleType) -> None:
+    open_batch = _batch("t", 1)
+    queues = {("t", 0): deque(), ("t", 1): deque([open_batch]), ("u", 0): deque()}
+    app = _appender(impl, queues)
+    app.partition_counts["u"] = 1
+    app.forget_topic("t")
+    assert set(app.queues) == {("t", 1), ("u", 0)}  # a queued batch keeps its queue
+    assert "t" not in app.sticky and "t" not in app.partition_counts and app.partition_counts["u"] == 1
+    app.set_metadata(object())
+    assert app.partition_counts == {}
+
+
+@pytest.mark.parametrize("seed", range(20))
+async def test_the_compiled_appender_agrees_with_its_twin(seed: int) -> None:
+    """The same random mix of sends, choices and appends on both: the same records in the same
+    batches, and the same sticky states."""
+    import random
+    if len(IMPLS) < 2:
+        pytest.skip("the compiled module is not built")
+    outcomes = []
+    for impl in IMPLS:
+        rng = random.Random(seed)
+        app = _appender(impl, sticky_partition=None, sticky_batch_size=rng.choice([200, 1000, 5000]))
+        out = []
+        for i in range(400):
+            key = rng.choice([None, b"k%d" % rng.randrange(20)])
+            value = b"v" * rng.randrange(0, 300)
+            size = RECORD_SIZE_BOUND_OVERHEAD + len(value) + (len(key) if key else 0)
+            op = rng.random()
+            if op < 0.5:
+                fut = app.try_send("t", value, key, None, 1000 + i, None)
+                out.append(("send", None if fut is None else (fut.partition, fut._delta)))
+            else:
+                p = app.partition("t", key, 4)
+                sticky = key is None
+                fut = app.append("t", p, sticky, 1000 + i, key, value, None, size)
+                if fut is None:
+                    if sticky:
+                        p = app.partition("t", key, 4)
+                    app.queues.setdefault(("t", p), deque()).append(_batch("t", p, batch_size=1500))
+                    fut = app.append("t", p, False, 1000 + i, key, value, None, size)
+                    if sticky:
+                        app.added("t", p, size)
+                out.append(("append", fut.partition, fut._delta))
+            st = app.sticky.get("t")
+            out.append(None if st is None else (st.partition, st.produced_bytes, st.previous))
+        outcomes.append(out)
+    assert outcomes[0] == outcomes[1]
 
 
 async def test_a_timeout_on_one_record_leaves_the_batch_future_alone(impl: ModuleType) -> None:
