@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from kafkaio.errors import (
     BufferExhaustedError,
@@ -29,7 +29,7 @@ from kafkaio.producer.future import PartitionAppender, RecordFuture
 from kafkaio.producer.idempotence import BatchSequence
 from kafkaio.producer.partitioner import murmur2
 
-__all__ = ["ProducerBatch", "RecordAccumulator", "record_size_upper_bound", "BATCH_OVERHEAD",
+__all__ = ["AppendResult", "ProducerBatch", "RecordAccumulator", "record_size_upper_bound", "BATCH_OVERHEAD",
            "RECORD_SIZE_BOUND_OVERHEAD", "STICKY_UNCOUNTED"]
 
 # A v2 batch header is 61 bytes; a record adds at most 5+1+8+5+5+5+5 bytes of varints/attributes
@@ -62,6 +62,16 @@ def record_size_upper_bound(key: bytes | None, value: bytes | None, headers: Any
 
 def _now_ms() -> float:
     return time.monotonic() * 1000.0
+
+
+class AppendResult(NamedTuple):
+    """What :meth:`RecordAccumulator.append` did, for the producer to wake the sender (as Java's
+    ``RecordAppendResult``): a batch ahead of the open one is sendable (``batch_is_full``), or a
+    batch was started (``new_batch_created``: the sender learns its linger deadline)."""
+
+    future: RecordFuture
+    batch_is_full: bool
+    new_batch_created: bool
 
 
 class ProducerBatch:
@@ -172,56 +182,40 @@ class RecordAccumulator:
         self.closing = False
         # kafkaio.metrics: records of the batches failed for good (every failure passes fail())
         self.records_failed = 0
-        # the sender installs its wake-up; called when a batch becomes sendable early
-        self.wakeup: Callable[[], None] = lambda: None
-        # and its ship_now (see append's ``ship``)
-        self.ship_now: Callable[[], None] = lambda: None
 
     # -- appending (the hot path) -------------------------------------------------------------
     def try_append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
                    value: bytes | None, headers: Any) -> RecordFuture | None:
         """Append into the open batch of the partition; None when a new batch is needed."""
-        fut = self.appender.append(topic, partition, False, timestamp, key, value, headers, 0)
-        if fut is None:
-            dq = self._queues.get((topic, partition))
-            if dq and dq[-1].builder is not None:  # None once the batch was drained (built)
-                self.wakeup()  # the open batch is full: the sender can take it now
-        return fut
+        return self.appender.append(topic, partition, False, timestamp, key, value, headers, 0)
+
+    def open_batch_full(self, topic: str, partition: int) -> bool:
+        """Whether the partition has an open batch (after it refused a record: a full one)."""
+        dq = self._queues.get((topic, partition))
+        return bool(dq) and dq[-1].builder is not None  # type: ignore[index]
+
+    def must_wait_for_memory(self, size: int) -> bool:
+        """Whether a new batch for a record of ``size`` bytes has to wait for buffer memory."""
+        return self._used + max(self.batch_size, size) > self.buffer_memory or bool(self._memory_waiters)
 
     async def append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
-                     value: bytes | None, headers: Any, size: int, ship: bool = False,
-                     sticky: bool = False) -> RecordFuture:
-        """Append, starting a new batch (waiting for buffer memory if needed).
+                     value: bytes | None, headers: Any, size: int, sticky: bool = False) -> AppendResult:
+        """Append, starting a new batch (waiting up to ``max_block_ms`` for buffer memory if needed).
 
-        ``ship``: the caller will wait for this record's delivery at once (``send_and_wait`` with
-        ``linger_ms=0``): a new batch is handed to the sender's ``ship_now`` instead of waking it.
-        ``sticky``: ``partition`` is the topic's sticky partition, whose state counts the record."""
-        fut = await self._append(topic, partition, timestamp, key, value, headers, size, ship)
+        ``sticky``: ``partition`` is the topic's sticky partition, whose state counts the record.
+        The result says whether the sender has work now (see :class:`AppendResult`)."""
+        result = await self._append(topic, partition, timestamp, key, value, headers, size)
         if sticky:
             self.appender.added(topic, partition, size)
-        return fut
+        return result
 
     async def _append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
-                      value: bytes | None, headers: Any, size: int, ship: bool) -> RecordFuture:
+                      value: bytes | None, headers: Any, size: int) -> AppendResult:
         if self.closed or self.closing:
             raise ProducerClosedError("the producer is closed; send() is no longer allowed")
         fut = self.try_append(topic, partition, timestamp, key, value, headers)
-        if fut is not None:
-            return fut
-        dq = self._queues.get((topic, partition))
-        if dq and dq[-1].builder is not None:
-            # The partition's open batch is full: let the sender ship it now, as Java's sender
-            # thread would, rather than once the application's send loop next waits for buffer
-            # space; a tight send() loop would otherwise fill all of buffer_memory while the broker
-            # sits idle. One event-loop pass per full batch, not per record (and none when there
-            # is nothing to ship); taken before the record is appended, so that a send()
-            # cancelled here has buffered nothing.
-            await asyncio.sleep(0)
-            if self.closed or self.closing:
-                raise ProducerClosedError("the producer is closed; send() is no longer allowed")
-            fut = self.try_append(topic, partition, timestamp, key, value, headers)
-            if fut is not None:  # another task opened a batch for this partition meanwhile
-                return fut
+        if fut is not None:  # another task opened a batch for this partition meanwhile
+            return AppendResult(fut, False, False)
         need = max(self.batch_size, size)
         if self._used + need > self.buffer_memory or self._memory_waiters:
             await self._wait_for_memory(need)
@@ -229,13 +223,14 @@ class RecordAccumulator:
             fut = self.try_append(topic, partition, timestamp, key, value, headers)
             if fut is not None:
                 self._release(need)
-                return fut
+                return AppendResult(fut, False, False)
         else:
             self._used += need
-        return self._new_batch(topic, partition, timestamp, key, value, headers, need, ship)
+        fut = self._new_batch(topic, partition, timestamp, key, value, headers, need)
+        return AppendResult(fut, len(self._queues[(topic, partition)]) > 1, True)
 
     def _new_batch(self, topic: str, partition: int, timestamp: int, key: bytes | None,
-                   value: bytes | None, headers: Any, reserved: int, ship: bool = False) -> RecordFuture:
+                   value: bytes | None, headers: Any, reserved: int) -> RecordFuture:
         loop = self._loop or asyncio.get_running_loop()
         batch = ProducerBatch(topic, partition, self.new_builder(), loop.create_future(),
                               _now_ms(), self.delivery_timeout_ms, reserved)
@@ -249,12 +244,7 @@ class RecordAccumulator:
         dq.append(batch)
         self._incomplete.add(batch)
         self.topic_last_batch_ms[topic] = batch.created_ms
-        fut = RecordFuture(batch, delta, timestamp)
-        if ship and self.linger_ms <= 0:
-            self.ship_now()  # sent now when the sender is idle, else it is woken
-        else:
-            self.wakeup()  # the previous batch is sendable now, or the sender needs the linger deadline
-        return fut
+        return RecordFuture(batch, delta, timestamp)
 
     # -- buffer memory ------------------------------------------------------------------------
     async def _wait_for_memory(self, need: int) -> None:
@@ -264,8 +254,7 @@ class RecordAccumulator:
         loop = self._loop or asyncio.get_running_loop()
         deadline = loop.time() + self.max_block_ms / 1000.0
         waiter = loop.create_future()
-        self._memory_waiters.append(waiter)
-        self.wakeup()  # memory pressure makes every batch ready to send
+        self._memory_waiters.append(waiter)  # which makes every batch ready to send (drain)
         try:
             while True:
                 if self.closed or self.closing:
@@ -403,7 +392,6 @@ class RecordAccumulator:
             dq.insert(i, batch)
         else:
             dq.appendleft(batch)
-        self.wakeup()
 
     def queued_batches(self) -> Iterable[ProducerBatch]:
         """Every batch waiting in a queue (front to back per partition)."""
@@ -511,8 +499,8 @@ class RecordAccumulator:
         return len(self._incomplete)
 
     def begin_flush(self) -> None:
+        """Every batch is ready to send (ignoring ``linger_ms``) until :meth:`end_flush`."""
         self._flushes += 1
-        self.wakeup()
 
     def end_flush(self) -> None:
         self._flushes -= 1

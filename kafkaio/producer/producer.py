@@ -493,6 +493,7 @@ class Producer(TransactionalProducerMixin):
         if not pending:
             return
         acc.begin_flush()
+        self._sender.wakeup()  # type: ignore[union-attr]
         try:
             _done, still = await asyncio.wait(pending, timeout=timeout)
         finally:
@@ -539,12 +540,33 @@ class Producer(TransactionalProducerMixin):
                                 key: bytes | None, value: bytes | None, headers: Any, size: int,
                                 ship: bool) -> RecordFuture:
         """The record after its partition's open batch refused it (full) or there was none: the
-        accumulator starts a batch. A sticky record goes to the topic's sticky partition, which
-        the appender moved on from a full batch rather than start one there for this record."""
+        accumulator starts a batch, and the sender is woken from what it did. A sticky record goes
+        to the topic's sticky partition, which the appender moved on from a full batch rather than
+        start one there for this record.
+
+        ``ship``: the caller waits for this record's delivery at once (``send_and_wait`` with
+        ``linger_ms=0``): a new batch is handed to the sender's ``ship_now`` instead of waking it."""
+        acc, sender = self._accumulator, self._sender
+        assert sender is not None
         if sticky:
             partition = self._appender.partition(topic, key, n)
-        return await self._accumulator.append(topic, partition, timestamp, key, value, headers, size, ship,
-                                              sticky)
+        if acc.open_batch_full(topic, partition):
+            # The partition's open batch is full: let the sender ship it now, as Java's sender
+            # thread would, rather than once the application's send loop next waits for buffer
+            # space; a tight send() loop would otherwise fill all of buffer_memory while the broker
+            # sits idle. One event-loop pass per full batch, not per record (and none when there
+            # is nothing to ship); taken before the record is appended, so that a send()
+            # cancelled here has buffered nothing.
+            sender.wakeup()
+            await asyncio.sleep(0)
+        if acc.must_wait_for_memory(size):
+            sender.wakeup()  # memory pressure makes every batch ready to send
+        result = await acc.append(topic, partition, timestamp, key, value, headers, size, sticky)
+        if result.new_batch_created and ship and acc.linger_ms <= 0:
+            sender.ship_now()  # sent now when the sender is idle, else it is woken
+        elif result.batch_is_full or result.new_batch_created:
+            sender.wakeup()  # a batch is sendable now, or the sender needs the new one's linger deadline
+        return result.future
 
     def _forget_partition_counts(self) -> None:
         self._appender.set_metadata(self._cluster.metadata)

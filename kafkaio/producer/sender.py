@@ -156,8 +156,6 @@ class Sender:
         self.compression_ratio_total = 0.0
         self.batches_built = 0
         self.produce_requests = 0
-        accumulator.wakeup = self.wakeup
-        accumulator.ship_now = self.ship_now
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -673,6 +671,7 @@ class Sender:
             log.debug("retrying %s-%s (attempt %d) in %.0f ms after %r", batch.topic, batch.partition,
                       batch.attempts, delay, exc)
             self._acc.reenqueue(batch, now + delay)
+            self.wakeup()
             return
         if retriable and now >= batch.deadline_ms:
             exc = KafkaTimeoutError(
@@ -709,6 +708,7 @@ class Sender:
         # at the front of the queue in order: sequenced parts are placed by sequence, others pushed
         for part in (parts if parts[0].base_sequence >= 0 else reversed(parts)):
             self._acc.reenqueue(part, now)
+        self.wakeup()
         return True
 
 

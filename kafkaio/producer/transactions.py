@@ -494,6 +494,7 @@ class TransactionManager:
         if not pending:
             return
         acc.begin_flush()
+        self._sender.wakeup()
         try:
             while pending:
                 await asyncio.wait(pending)

@@ -30,7 +30,7 @@ def always(_node: int) -> bool:
 async def append(acc: RecordAccumulator, partition: int, value: bytes, topic: str = "t"):
     fut = acc.try_append(topic, partition, 1000, None, value, None)
     if fut is None:
-        fut = await acc.append(topic, partition, 1000, None, value, None, len(value) + 82)
+        fut = (await acc.append(topic, partition, 1000, None, value, None, len(value) + 82)).future
     return fut
 
 
@@ -279,3 +279,24 @@ async def test_a_queued_batch_failed_by_the_sender_leaves_its_queue() -> None:
     second = await append(acc, 0, b"y")
     drained, _, _ = acc.drain(10**12, leader0, always)
     assert drained == {0: [second._batch]}  # the failed batch does not hold the partition's queue
+
+
+async def test_append_reports_new_batches_and_full_ones_for_the_producer_to_wake_the_sender() -> None:
+    acc = make_acc(batch_size=300)
+    first = await acc.append("t", 0, 1, None, b"x" * 100, None, 182)
+    assert first.new_batch_created and not first.batch_is_full  # the sender needs its linger deadline
+    assert acc.try_append("t", 0, 1, None, b"x" * 100, None) is not None
+    assert acc.try_append("t", 0, 1, None, b"x" * 100, None) is None and acc.open_batch_full("t", 0)
+    second = await acc.append("t", 0, 1, None, b"x" * 100, None, 182)
+    assert second.new_batch_created and second.batch_is_full  # the first batch is sendable now
+    assert second.future._batch is not first.future._batch
+    assert not acc.open_batch_full("t", 1)  # no batch at all
+
+
+async def test_must_wait_for_memory_says_when_a_new_batch_would_block() -> None:
+    acc = make_acc(batch_size=1000, buffer_memory=2000)
+    assert not acc.must_wait_for_memory(10)
+    await append(acc, 0, b"a")
+    assert not acc.must_wait_for_memory(10) and acc.must_wait_for_memory(1500)
+    await append(acc, 1, b"b")
+    assert acc.must_wait_for_memory(10)

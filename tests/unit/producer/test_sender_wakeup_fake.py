@@ -1,0 +1,37 @@
+"""The producer wakes the sender from what the accumulator reports: no batch waits for a sender
+that nothing woke (fake broker)."""
+from __future__ import annotations
+
+import asyncio
+
+from kafkaio import Producer
+from kafkaio.producer.accumulator import RecordAccumulator
+from kafkaio.testing.fake import FakeCluster
+
+
+async def test_a_send_waiting_for_buffer_memory_gets_lingering_batches_sent() -> None:
+    # each batch reserves batch_size of buffer_memory: the fourth partition's first record waits
+    # for memory while three one-record batches linger for a minute; unless the sender is woken to
+    # send them (memory pressure makes every batch ready), the send fails after max_block_ms
+    async with FakeCluster(brokers=1, topics={"t": 4}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=60_000, batch_size=1000,
+                            buffer_memory=3000, max_block_ms=3000) as p:
+            futs = [await p.send("t", b"v", partition=i) for i in range(3)]
+            await asyncio.sleep(0.2)  # the sender has seen the three batches and sleeps until their linger
+            futs.append(await p.send("t", b"v", partition=3))
+            await p.flush()
+            assert sorted(f.result().partition for f in futs) == [0, 1, 2, 3]
+    assert sum(len(fake.records("t", i)) for i in range(4)) == 4
+
+
+async def test_send_and_wait_with_linger_zero_delivers_each_record() -> None:
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0) as p:
+            for i in range(5):
+                md = await p.send_and_wait("t", b"v%d" % i)
+                assert md.offset == i
+    assert [r.value for r in fake.records("t", 0)] == [b"v%d" % i for i in range(5)]
+
+
+def test_the_accumulator_has_no_sender_hooks() -> None:
+    assert not hasattr(RecordAccumulator, "wakeup") and not hasattr(RecordAccumulator, "ship_now")
