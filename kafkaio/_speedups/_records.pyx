@@ -243,40 +243,117 @@ cdef extern from *:
     void _copy "kafkaio_copy"(void* dst, const void* src, size_t n) noexcept nogil
 
 
-# A bytes object made in place: PyBytes_FromStringAndSize spends more on its generic path (size
-# checks, an out-of-line header initialisation and reference bookkeeping) than on copying a 100-byte
-# value, and the reader makes two per record. Only the plain CPython builds whose bytes layout and
-# reference initialisation this matches take the short path (3.11 and 3.12, GIL, no refcount
-# debugging; 3.13 added reference tracers that object creation must notify, so it is left out);
-# everything else, and the shared empty and one-byte objects, go through the public function.
+# How the reader makes objects: bytes in place and records from a pool (below), on the CPython builds
+# whose object layout this matches. An object gets its header as _Py_NewReference gives it there:
+#   KAFKAIO_OBJECTS_DIRECT (3.11, 3.12) and KAFKAIO_OBJECTS_TRACED (3.13): a reference count of 1
+#       stored directly, all it does on a release build unless something observes new objects; when
+#       something does, through PyObject_Init (public API), which tells it. The observer is tracemalloc
+#       on 3.11 and 3.12 (it follows a reused block to its new object), and from 3.13 any reference
+#       tracer (PyRefTracer_SetTracer; tracemalloc installs one), which is also told of every object's
+#       destruction, so it must see each creation, a pooled record's reuse included. PyObject_Init for
+#       every object cost about 70 of the ~840 instructions per record on 3.13. The reader asks once
+#       per batch (kafkaio_ref_traced), which is exact: the decoding loop runs no Python code that
+#       could start an observer (no bytecode: from 3.12 even a collection its allocations trigger waits
+#       for the eval loop; on 3.11 one could run inside a record with headers, and would at worst leave
+#       a few objects of that batch untold to a tracemalloc started by a finaliser);
+#   KAFKAIO_OBJECTS_INIT (3.14): PyObject_Init always, since 3.14 changed the reference count's
+#       layout (count, flags) and only that function is sure to know the newer ones.
+# Other builds (PyPy, the limited API, free-threaded, debug builds with reference tracing or counting,
+# versions after 3.14) take the public functions only: records through Cython's own allocation, bytes
+# through PyBytes_FromStringAndSize.
 cdef extern from *:
     """
     #if !defined(PYPY_VERSION) && !defined(Py_LIMITED_API) && !defined(Py_TRACE_REFS) && \
-        !defined(Py_REF_DEBUG) && !defined(Py_GIL_DISABLED) && \
-        PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
-    static KAFKAIO_ALWAYS_INLINE PyObject* kafkaio_bytes(const char* data, Py_ssize_t n) {
+        !defined(Py_REF_DEBUG) && !defined(Py_GIL_DISABLED)
+    #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
+    #define KAFKAIO_OBJECTS_DIRECT 1
+    #elif PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
+    #define KAFKAIO_OBJECTS_TRACED 1
+    #elif PY_VERSION_HEX >= 0x030E0000 && PY_VERSION_HEX < 0x030F0000
+    #define KAFKAIO_OBJECTS_INIT 1
+    #endif
+    #endif
+    #if defined(KAFKAIO_OBJECTS_DIRECT) || defined(KAFKAIO_OBJECTS_TRACED) || defined(KAFKAIO_OBJECTS_INIT)
+    #define KAFKAIO_FAST_OBJECTS 1
+    #else
+    #define KAFKAIO_FAST_OBJECTS 0
+    #endif
+    /* Whether objects must be made through PyObject_Init, for an observer of new objects. */
+    #if defined(KAFKAIO_OBJECTS_TRACED)
+    static inline int kafkaio_ref_traced(void) {
+        void* data;
+        return PyRefTracer_GetTracer(&data) != NULL;
+    }
+    #elif defined(KAFKAIO_OBJECTS_DIRECT)
+    static inline int kafkaio_ref_traced(void) {
+        /* tracemalloc, told of new objects there: untracking the null pointer, never a block, returns
+           -2 exactly when it is not tracing (the public way to ask) */
+        return PyTraceMalloc_Untrack(0, 0) != -2;
+    }
+    #else
+    static inline int kafkaio_ref_traced(void) { return 0; }
+    #endif
+    #if KAFKAIO_FAST_OBJECTS
+    /* Make op, whose type (a static one: no reference to take) is set, a new object with one
+       reference. traced: kafkaio_ref_traced() of the caller's batch. */
+    static KAFKAIO_ALWAYS_INLINE void kafkaio_new_object(PyObject* op, int traced) {
+    #if defined(KAFKAIO_OBJECTS_DIRECT) || defined(KAFKAIO_OBJECTS_TRACED)
+        if (traced)
+            (void)PyObject_Init(op, Py_TYPE(op));  /* cannot fail */
+        else
+            op->ob_refcnt = 1;  /* not Py_SET_REFCNT: from 3.12 it reads the count, fresh memory here */
+    #else
+        (void)traced;
+        (void)PyObject_Init(op, Py_TYPE(op));
+    #endif
+    }
+    #endif
+    """
+    bint _FAST_OBJECTS_C "KAFKAIO_FAST_OBJECTS"
+    bint _ref_traced "kafkaio_ref_traced"() noexcept
+
+
+# A bytes object made in place: PyBytes_FromStringAndSize spends more on its generic path (size
+# checks, an out-of-line header initialisation and reference bookkeeping) than on copying a 100-byte
+# value, and the reader makes two per record. It does what bytesobject.c does for a new object (memory
+# from PyObject_Malloc, the header, the hash marked as not computed, the trailing NUL) with the header
+# made as above; the shared empty and one-byte objects, and the builds without KAFKAIO_FAST_OBJECTS,
+# go through the public function.
+cdef extern from *:
+    """
+    #if KAFKAIO_FAST_OBJECTS
+    static KAFKAIO_ALWAYS_INLINE PyObject* kafkaio_bytes(const char* data, Py_ssize_t n, int traced) {
         PyBytesObject* op;
         if (n < 2 || n > PY_SSIZE_T_MAX - (Py_ssize_t)offsetof(PyBytesObject, ob_sval) - 1)
             return PyBytes_FromStringAndSize(data, n);
         op = (PyBytesObject*)PyObject_Malloc(offsetof(PyBytesObject, ob_sval) + (size_t)n + 1);
         if (op == NULL)
             return PyErr_NoMemory();
-        Py_SET_TYPE((PyObject*)op, &PyBytes_Type);  /* a static type: no reference to take */
-        ((PyObject*)op)->ob_refcnt = 1;  /* not Py_SET_REFCNT: on 3.12 it reads the fresh memory */
+        Py_SET_TYPE((PyObject*)op, &PyBytes_Type);
+        kafkaio_new_object((PyObject*)op, traced);
         Py_SET_SIZE(op, n);
         _Py_COMP_DIAG_PUSH
         _Py_COMP_DIAG_IGNORE_DEPR_DECLS
         op->ob_shash = -1;  /* hash not computed yet */
         _Py_COMP_DIAG_POP
-        kafkaio_copy(op->ob_sval, data, (size_t)n);
-        op->ob_sval[n] = 0;
+        kafkaio_copy(PyBytes_AS_STRING(op), data, (size_t)n);
+        PyBytes_AS_STRING(op)[n] = 0;
         return (PyObject*)op;
     }
     #else
-    #define kafkaio_bytes PyBytes_FromStringAndSize
+    #define kafkaio_bytes(data, n, traced) PyBytes_FromStringAndSize((data), (n))
     #endif
+    /* A record field: its bytes, or None for length -1; a new reference, NULL with MemoryError set.
+       Always inlined: GCC kept it out of line on 3.13, a call per field. */
+    static KAFKAIO_ALWAYS_INLINE PyObject* kafkaio_bytes_or_none(const unsigned char* p, int32_t n,
+                                                                 int traced) {
+        if (n >= 0)
+            return kafkaio_bytes((const char*)p, n, traced);
+        Py_INCREF(Py_None);
+        return Py_None;
+    }
     """
-    object _new_bytes "kafkaio_bytes"(const char* data, Py_ssize_t n)
+    PyObject* _bytes_or_none "kafkaio_bytes_or_none"(const unsigned char* p, int32_t n, bint traced) noexcept  # NULL: error set
 
 
 cdef inline object _corrupt(str message):
@@ -289,17 +366,17 @@ cdef inline object _corrupt(str message):
 # re-initialises its header out of line and points every field at None before the reader overwrites
 # them; the pool instead keeps the freed memory as it is (type set, object fields cleared to NULL by
 # dealloc) and the reader fills the fields once. It is the type's tp_free, so it sees every record
-# freed whoever made it, and takes only exact ConsumerRecords (a subclass has another size). It is
-# installed only on the plain CPython builds (3.11, 3.12) whose object header this matches and only
-# for a static, non-GC type; otherwise records are made and freed the ordinary way.
+# freed whoever made it, and takes only exact ConsumerRecords (a subclass has another size). A reused
+# record gets its header as a new object does (KAFKAIO_OBJECTS_DIRECT or _INIT above): to a reference
+# tracer it is destroyed when freed and created again when reused, as CPython's own free lists do.
+# It is installed only where KAFKAIO_FAST_OBJECTS is set and only for a static, non-GC type;
+# otherwise records are made and freed the ordinary way.
 cdef extern from *:
     """
     #define KAFKAIO_RECORD struct __pyx_obj_7kafkaio_9_speedups_8_records_ConsumerRecord
     #define KAFKAIO_RECORD_POOL_SIZE 1024
     static PyTypeObject* kafkaio_record_type = NULL;
-    #if !defined(PYPY_VERSION) && !defined(Py_LIMITED_API) && !defined(Py_TRACE_REFS) && \
-        !defined(Py_REF_DEBUG) && !defined(Py_GIL_DISABLED) && \
-        PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030D0000
+    #if KAFKAIO_FAST_OBJECTS
     static PyObject* kafkaio_record_pool[KAFKAIO_RECORD_POOL_SIZE];
     static int kafkaio_record_pool_n = 0;
     static void kafkaio_record_free(void* p) {
@@ -317,18 +394,18 @@ cdef extern from *:
         return 1;
     }
     /* A record whose object fields are all NULL: from the pool, else freshly allocated (zeroed). */
-    static inline PyObject* kafkaio_record_alloc(void) {
+    static inline PyObject* kafkaio_record_alloc(int traced) {
         PyObject* o;
         if (kafkaio_record_pool_n > 0) {
             o = kafkaio_record_pool[--kafkaio_record_pool_n];
-            o->ob_refcnt = 1;  /* its type is still set: a static type holds no reference */
+            kafkaio_new_object(o, traced);  /* its type is still set */
             return o;
         }
         return PyType_GenericAlloc(kafkaio_record_type, 0);
     }
     #else
     static int kafkaio_record_pool_install(PyObject* type) { (void)type; return 0; }
-    static inline PyObject* kafkaio_record_alloc(void) { return PyErr_NoMemory(); }  /* never called */
+    static inline PyObject* kafkaio_record_alloc(int traced) { return PyErr_NoMemory(); }  /* never called */
     #endif
     /* Fill every field of a record from kafkaio_record_alloc (a macro: the struct comes later). Takes
        over the references to key_ and value_ (new bytes or a new reference to None); the others are
@@ -401,14 +478,14 @@ cdef class ConsumerRecord:
 
 
 cdef extern from *:
-    PyObject* kafkaio_record_alloc()  # a new reference, NULL on error (the C code is above)
+    PyObject* kafkaio_record_alloc(bint traced)  # a new reference, NULL on error (the C code is above)
     void kafkaio_record_fill(PyObject* rec, str topic, object ts_type, PyObject* key, PyObject* value,
                              PyObject* headers, int partition, int64_t offset, int64_t timestamp, int epoch)
-    PyObject* _new_bytes_ref "kafkaio_bytes"(const char* data, Py_ssize_t n) noexcept  # NULL: error set
     int _propagate "kafkaio_propagate"() except -1  # raises the exception already set
     void _list_set_stolen "PyList_SET_ITEM"(object lst, Py_ssize_t i, PyObject* item)
 
 cdef bint _record_pool = kafkaio_record_pool_install(ConsumerRecord)
+_FAST_OBJECTS = (bool(_FAST_OBJECTS_C), bool(_record_pool))  # (bytes in place, record pool): for the tests
 
 # append()'s return values (offset deltas) for the usual batch sizes, made once: PyLong_FromLong's
 # generic path cost as much as the rest of the bookkeeping of an append.
@@ -956,14 +1033,6 @@ cdef class _Source:
         return self._mv
 
 
-cdef inline PyObject* _bytes_or_none(const unsigned char* p, int32_t n) noexcept:
-    # a new reference: the field's bytes, or None for length -1; NULL with MemoryError set
-    if n >= 0:
-        return _new_bytes_ref(<const char*>p, n)
-    Py_INCREF(None)
-    return <PyObject*>None
-
-
 cdef list _decode_headers(const unsigned char* p, const unsigned char* rec_end, int32_t nh):
     cdef list headers = []
     cdef int32_t j, hk, hv
@@ -1007,6 +1076,7 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
     cdef PyObject* value
     cdef PyObject* rec
     cdef ConsumerRecord made
+    cdef bint traced = _ref_traced()  # for the whole batch: see KAFKAIO_OBJECTS_TRACED
     if count < 0 or count > (end - p) // MIN_RECORD_SIZE:
         raise _corrupt(f"record count {count} impossible for {end - p} bytes of records")
     out = PyList_New(count)  # filled in order; on error the rest are NULL, which list_dealloc skips
@@ -1045,15 +1115,15 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
         else:
             headers = None
         p = rec_end
-        key = _bytes_or_none(kp, kn)
+        key = _bytes_or_none(kp, kn, traced)
         if key == NULL:
             _propagate()
-        value = _bytes_or_none(vp, vn)
+        value = _bytes_or_none(vp, vn, traced)
         if value == NULL:
             Py_XDECREF(key)
             _propagate()
         if _record_pool:
-            rec = kafkaio_record_alloc()
+            rec = kafkaio_record_alloc(traced)
             if rec == NULL:
                 Py_XDECREF(key)
                 Py_XDECREF(value)

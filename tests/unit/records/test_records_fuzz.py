@@ -5,6 +5,7 @@ The compiled reader also runs over many random mutations in a child process, so 
 segfault from an out-of-bounds read) fails this test instead of killing the test run."""
 from __future__ import annotations
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -92,9 +93,13 @@ def test_random_bytes_after_a_plausible_header(prefix, magic, rest):
     _check(prefix[:8] + len(body).to_bytes(4, "big") + body)
 
 
-def test_compiled_reader_survives_many_random_mutations_in_a_child_process(tmp_path):
+@pytest.mark.parametrize(("tracing", "seed", "count"), [(False, "1234", "20000"), (True, "4321", "5000")],
+                         ids=["untraced", "tracemalloc"])
+def test_compiled_reader_survives_many_random_mutations_in_a_child_process(tmp_path, tracing, seed, count):
+    # under tracemalloc the reader makes its objects through PyObject_Init (another path): fuzz it too
     both("records")
     here = str(pathlib.Path(__file__).parent)
-    proc = subprocess.run([sys.executable, str(pathlib.Path(here) / "fuzz_child.py"), "1234", here, "20000"],
-                          capture_output=True, text=True, timeout=240)
+    env = {**os.environ, "PYTHONTRACEMALLOC": "1"} if tracing else None
+    proc = subprocess.run([sys.executable, str(pathlib.Path(here) / "fuzz_child.py"), seed, here, count],
+                          capture_output=True, text=True, timeout=240, env=env)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", (proc.returncode, proc.stderr[-2000:])
