@@ -514,9 +514,24 @@ def check_ctp(entries: Sequence[Entry], inputs: Sequence[LogRecord], output: Seq
 
 
 def check_readers_agree(name_a: str, a: Sequence[LogRecord], name_b: str, b: Sequence[LogRecord]) -> list[Violation]:
-    """Two readers of the same topics saw the same records at the same places."""
+    """Two readers of the same topics saw the same records at the same places.
+
+    ``b`` reads after ``a`` and stops after ``len(a)`` records. The log may have grown in between
+    (a produce whose outcome the producer never learned becomes visible once the replicas catch
+    up), so ``b`` may read records past ``a``'s end of a partition and, having reached its count,
+    stop short of ``a``'s end of another: the readers are held to every offset both reached. A
+    ``b`` that read fewer records than ``a`` stopped short by itself and disagrees."""
     sa = {(r.topic, r.partition, r.offset, r.value) for r in a}
     sb = {(r.topic, r.partition, r.offset, r.value) for r in b}
+    if len(sb) >= len(sa):
+        ends_a: dict[tuple[str, int], int] = {}
+        ends_b: dict[tuple[str, int], int] = {}
+        for ends, records in ((ends_a, sa), (ends_b, sb)):
+            for t, p, o, _ in records:
+                ends[(t, p)] = max(o, ends.get((t, p), -1))
+        both = {tp: min(end, ends_b.get(tp, -1)) for tp, end in ends_a.items()}
+        sa = {r for r in sa if r[2] <= both.get((r[0], r[1]), -1)}
+        sb = {r for r in sb if r[2] <= both.get((r[0], r[1]), -1)}
     if sa == sb:
         return []
     only_a, only_b = sorted(sa - sb)[:5], sorted(sb - sa)[:5]
