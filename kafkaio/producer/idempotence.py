@@ -408,7 +408,20 @@ class IdempotenceState:
         # a transactional producer stays unresolved here: the abort that follows the failure
         # starts every partition again under a new epoch
 
+    def forget_topic(self, topic: str) -> None:
+        """Drop the sequences of a deleted topic's partitions: the broker keeps no producer state
+        for them. Partitions with batches in flight or given up on without an answer keep theirs."""
+        gone = [tp for tp, entry in self._partitions.items()
+                if tp[0] == topic and not entry.in_flight and entry.unresolved is None]
+        for tp in gone:
+            del self._partitions[tp]
+            self._to_rewrite.discard(tp)
+
     # -- introspection ------------------------------------------------------------------------------
+    def tracked_partitions(self) -> frozenset[tuple[str, int]]:
+        """The partitions this producer keeps sequences for."""
+        return frozenset(self._partitions)
+
     def is_unresolved(self, tp: tuple[str, int]) -> bool:
         entry = self._partitions.get(tp)
         return entry is not None and entry.unresolved is not None

@@ -128,6 +128,7 @@ class Producer(TransactionalProducerMixin):
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop it was started on
         self._start_lock: asyncio.Lock | None = None
         self._txn: TransactionManager | None = None  # with a transactional_id
+        self._idem: IdempotenceState | None = None  # with idempotence
         from kafkaio.records import BatchBuilder
 
         codec = _COMPRESSION[config.compression_type]
@@ -180,6 +181,7 @@ class Producer(TransactionalProducerMixin):
         transactional = cfg.transactional_id is not None
         acc = self._accumulator
         idem = IdempotenceState(transactional=transactional) if cfg.idempotence_enabled else None
+        self._idem = idem
         sender = Sender(
             cluster, acc,
             acks=cfg.acks,
@@ -626,7 +628,12 @@ class Producer(TransactionalProducerMixin):
         batch for in that long and holds no undelivered batch of. Their metadata is no longer
         refreshed; the next send to one fetches it again. Without this, a topic deleted while the
         producer lives is asked for on every refresh, and a broker with auto.create.topics.enable
-        creates it again."""
+        creates it again.
+
+        Their per-partition state goes with them: the appender's (partition count, sticky state,
+        empty queues) always, and, for a topic the metadata no longer has (deleted), the
+        sequences. A topic that still exists keeps its sequences: the broker remembers this
+        producer's last ones there, and the next batch must follow them."""
         acc = self._accumulator
         assert acc is not None
         now = time.monotonic() * 1000.0
@@ -642,10 +649,13 @@ class Producer(TransactionalProducerMixin):
                 idle.add(topic)
         if idle:
             idle -= acc.topics_with_incomplete_batches()
+            existing = self._cluster.metadata.topics
             for topic in idle:
                 last_batch.pop(topic, None)
                 seen.pop(topic, None)
                 self._appender.forget_topic(topic)
+                if self._idem is not None and topic not in existing:
+                    self._idem.forget_topic(topic)
         return idle
 
     def _sticky_candidates(self, topic: str) -> list[int]:

@@ -39,6 +39,22 @@ def test_sequences_advance_per_partition_by_record_count() -> None:
     assert a.seq_state is S.IN_FLIGHT
 
 
+def test_forget_topic_drops_settled_partitions_of_the_topic_only() -> None:
+    s = state()
+    done, pending, other = batch(tp=("gone", 0)), batch(tp=("gone", 1)), batch(tp=("live", 0))
+    for b in (done, pending, other):
+        send(s, b)
+    s.acknowledged(done)
+    s.acknowledged(other)
+    s.forget_topic("gone")
+    # ("gone", 1) has a batch in flight: its sequence stays until the batch is decided
+    assert s.tracked_partitions() == {("gone", 1), ("live", 0)}
+    s.acknowledged(pending)
+    s.forget_topic("gone")
+    assert s.tracked_partitions() == {("live", 0)}
+    assert s.assign(batch(tp=("live", 0))) == 10  # the live topic's sequence goes on
+
+
 def test_sequence_wraps_like_the_broker() -> None:
     assert increment_sequence(2**31 - 1, 1) == 0
     assert increment_sequence(2**31 - 3, 5) == 2
