@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import TYPE_CHECKING
 
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+if TYPE_CHECKING:
+    from confluent_kafka.admin import AdminClient
 
 
 # librdkafka logs of the harness's own clients: warnings and errors only. At its default (info) the
@@ -22,6 +23,10 @@ class Topics:
 
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
+        # imported here: the report code imports this module, and its tests run without the
+        # [bench] extra installed
+        from confluent_kafka.admin import AdminClient
+
         self._admin: AdminClient | None = AdminClient({"bootstrap.servers": bootstrap, **_QUIET})
 
     @property
@@ -44,6 +49,8 @@ class Topics:
         """A new topic named ``<prefix>-<random>`` with ``partitions`` partitions, once every
         partition has a leader."""
         name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        from confluent_kafka.admin import NewTopic
+
         futures = self.admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
         futures[name].result(60)
         deadline = time.monotonic() + 60
@@ -66,6 +73,8 @@ class Topics:
 
     def count(self, name: str) -> int:
         """Records in the topic (sum of high watermarks; the topics are never truncated)."""
+        from confluent_kafka import Consumer, TopicPartition
+
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "bench-count", **_QUIET})
         try:
             md = consumer.list_topics(name, timeout=30)
