@@ -8,7 +8,6 @@ offset delta and its timestamp). Awaiting it waits on the batch future and deriv
 """
 from __future__ import annotations
 
-from importlib import import_module as _load_twin
 from typing import TYPE_CHECKING, Any, Callable, Generator, NamedTuple
 
 from kafkaio._speedups import load as _load_speedups
@@ -42,10 +41,6 @@ class RecordMetadata(NamedTuple):
 # The per-record awaitable and the metadata derivation live in the speedups (compiled, or the
 # pure twin kafkaio/_speedups/producer_py.py): they run once per record.
 _impl = _load_speedups("producer")
-if not hasattr(_impl, "PartitionAppender"):
-    # a compiled module built from an older _producer.pyx (an in-place build not yet redone after
-    # a pull): the twin is the code this source tree means
-    _impl = _load_twin("kafkaio._speedups.producer_py")
 if TYPE_CHECKING:  # both twins have this interface; the stub (_producer.pyi) describes it
     from kafkaio._speedups._producer import RecordFuture as RecordFuture
 else:
