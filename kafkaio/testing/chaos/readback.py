@@ -23,9 +23,25 @@ def _text(b: bytes | None) -> str | None:
     return None if b is None else bytes(b).decode("utf-8", "replace")
 
 
+async def _settled_ends(c: Any, tps: list[Any], timeout: float, pause: float = 1.0) -> dict[Any, int]:
+    """The end offsets once two reads ``pause`` seconds apart agree: after a run, a restarted
+    replica rejoining the ISR or a broker finishing a recovery can still move the high watermark,
+    and a reader that stops at an earlier end than its peer would disagree with it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout / 4
+    ends = await c.end_offsets(tps)
+    while loop.time() < deadline:
+        await asyncio.sleep(pause)
+        later = await c.end_offsets(tps)
+        if later == ends:
+            break
+        ends = later
+    return dict(ends)
+
+
 async def _read_all(bootstrap: str, topic: str, timeout: float, isolation_level: IsolationLevel = "read_uncommitted") -> list[Any]:
-    """Every record of every partition of ``topic``, from the beginning to the end offsets as they
-    are when the read starts (the last stable offsets with ``read_committed``)."""
+    """Every record of every partition of ``topic``, from the beginning to the end offsets once they
+    have stopped moving (the last stable offsets with ``read_committed``)."""
     from kafkaio.consumer.consumer import Consumer
     from kafkaio.structs import TopicPartition
 
@@ -35,7 +51,7 @@ async def _read_all(bootstrap: str, topic: str, timeout: float, isolation_level:
         tps = [TopicPartition(topic, p) for p in sorted(await c.partitions_for_topic(topic))]
         c.assign(tps)
         await c.seek_to_beginning(*tps)
-        ends = await c.end_offsets(tps)
+        ends = await _settled_ends(c, tps, timeout)
 
         async def drain() -> None:
             while True:
