@@ -47,8 +47,9 @@ class GroupsAdmin(AdminCore):
         """State, protocol, members and each member's decoded assignment, per group.
 
         Like the Java client, asks ConsumerGroupDescribe first (groups of the KIP-848 consumer
-        protocol) and DescribeGroups for the rest (classic groups). A group that does not exist is
-        described with state "Dead" and no members, as the broker reports it.
+        protocol) and DescribeGroups for the rest (classic groups). A group that does not exist is a
+        GroupIdNotFoundError on Kafka 4.0+ (DescribeGroups v6); older brokers describe it with
+        state "Dead" and no members.
         """
         deadline = self._deadline(timeout_ms)
 

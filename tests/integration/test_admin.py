@@ -613,3 +613,18 @@ async def test_calls_follow_leaders_and_coordinators_when_a_broker_dies() -> Non
             assert await admin.delete_consumer_groups([group]) == {group: None}
     finally:
         await asyncio.to_thread(cluster.stop)
+
+
+async def test_describing_a_group_that_does_not_exist(admin: Admin) -> None:
+    """A missing group is GroupIdNotFoundError where the broker says so (DescribeGroups v6, Kafka
+    4.0+), and state Dead with no members where it describes it that way (older brokers)."""
+    group = name("never-joined")
+    conn = await admin.cluster.connection(await admin.cluster.find_coordinator(group))
+    says_not_found = conn.version(ApiKey.DESCRIBE_GROUPS) >= 6
+    result = (await admin.describe_consumer_groups([group], raise_on_error=False))[group]
+    if says_not_found:
+        assert isinstance(result, GroupIdNotFoundError), result
+        with pytest.raises(GroupIdNotFoundError):
+            await admin.describe_consumer_groups([group])
+    else:
+        assert not isinstance(result, Exception) and result.state == "Dead" and result.members == [], result
