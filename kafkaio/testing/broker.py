@@ -406,6 +406,8 @@ class LocalKafkaCluster:
     reads only from there (e.g. ``org.apache.kafka.sasl.oauthbearer.allowed.urls``).
     ``features={"share.version": 0}``: feature levels finalized when the storage is formatted
     (``kafka-storage format --feature``), instead of the release's defaults.
+    ``extra_classpath``: directories or jars put on every node's classpath after the release's
+    libs (e.g. a metrics reporter plugin compiled by a test).
     """
 
     def __init__(
@@ -425,6 +427,7 @@ class LocalKafkaCluster:
         racks: Sequence[str] | None = None,
         jvm_properties: Mapping[str, str] | None = None,
         features: Mapping[str, int] | None = None,
+        extra_classpath: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
         if brokers < 1:
             raise BrokerLauncherError("a cluster needs at least one broker")
@@ -433,6 +436,7 @@ class LocalKafkaCluster:
         self.racks = tuple(racks) if racks is not None else None
         self.jvm_properties = dict(jvm_properties or {})
         self.features = dict(features or {})
+        self.extra_classpath = tuple(str(path) for path in extra_classpath)
         listeners = tuple(name.upper() for name in listeners)
         unknown = [name for name in listeners if name not in CLIENT_LISTENERS]
         if not listeners or unknown or len(set(listeners)) != len(listeners):
@@ -695,7 +699,7 @@ class LocalKafkaCluster:
             f"-Dkafka.logs.dir={broker.log_file.parent}",
             *(f"-D{k}={v}" for k, v in self.jvm_properties.items()),
             "-cp",
-            f"{self._libs}/*",
+            os.pathsep.join((f"{self._libs}/*", *self.extra_classpath)),
             main,
             *args,
         ]
