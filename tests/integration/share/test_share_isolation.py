@@ -19,26 +19,23 @@ ABORTED = [f"b{i}".encode() for i in range(10)]
 
 async def _three_transactions(bootstrap: str, topic: str) -> None:
     """Transactions a (committed), b (aborted) and c (committed) of ten records each over both
-    partitions, so that b's records and markers sit between a's and c's."""
+    partitions, so that b's records and markers sit between a's and c's. Every send is awaited
+    before the transaction ends: an abort fails the records not yet sent, and b's would then never
+    reach the log."""
     async with Producer(bootstrap_servers=bootstrap, transactional_id=f"share-txn-{uuid.uuid4().hex[:8]}") as p:
         for name, commit in (("a", True), ("b", False), ("c", True)):
             p.begin_transaction()
-            for i in range(10):
-                await p.send(topic, f"{name}{i}".encode(), partition=i % 2)
+            futures = [await p.send(topic, f"{name}{i}".encode(), partition=i % 2) for i in range(10)]
+            for f in futures:
+                await f  # in the log before the marker
             if commit:
                 await p.commit_transaction()
             else:
                 await p.abort_transaction()
 
 
-STALLS = pytest.mark.xfail(strict=True, reason=(
-    "kafkaio's share consumer receives offsets 0-11 of each partition (a, b and both markers), "
-    "acknowledges the markers as gaps, then no later acquisition for 60 s; Java's console share "
-    "consumer on the same log gets a and c: not yet understood (docs/share.md, Not there yet)"))
-
-
 @pytest.mark.parametrize("isolation,expected", [("read_committed", COMMITTED),
-                                                pytest.param("read_uncommitted", COMMITTED + ABORTED, marks=STALLS)])
+                                                ("read_uncommitted", COMMITTED + ABORTED)])
 async def test_share_isolation_level_decides_whether_aborted_records_are_delivered(
         share_bootstrap: str, share_topic: str, share_group, isolation: str, expected: list[bytes]) -> None:
     group = await share_group(share_isolation_level=isolation)
