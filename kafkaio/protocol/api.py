@@ -108,7 +108,7 @@ def api_name(api_key: int) -> str:
     return api.name if api is not None else f"ApiKey({api_key})"
 
 
-def _codec(cache: dict, api_key: int, version: int, response: bool) -> tuple[Codec, bool]:
+def _codec(cache: dict[tuple[int, int], tuple[Codec, bool]], api_key: int, version: int, response: bool) -> tuple[Codec, bool]:
     hit = cache.get((api_key, version))
     if hit is not None:
         return hit
@@ -219,7 +219,8 @@ def peek_correlation_id(payload: bytes) -> int:
     """The correlation id of a response frame (without its size prefix)."""
     if len(payload) < 4:
         raise KafkaProtocolError(f"response of {len(payload)} bytes has no correlation id")
-    return _INT32.unpack_from(payload, 0)[0]
+    correlation_id: int = _INT32.unpack_from(payload, 0)[0]
+    return correlation_id
 
 
 def decode_response(api_key: int, version: int, payload: bytes) -> dict[str, Any]:
@@ -250,7 +251,8 @@ def decode_response(api_key: int, version: int, payload: bytes) -> dict[str, Any
 
 
 def _INT16_ERR(buf: memoryview, pos: int) -> int:
-    return p.INT16.unpack_from(buf, pos)[0]
+    code: int = p.INT16.unpack_from(buf, pos)[0]
+    return code
 
 
 def _skip_tagged_fields(buf: memoryview, pos: int) -> int:

@@ -20,6 +20,11 @@ from kafkaio.protocol.schema import MISSING, Field
 
 Encoder = Callable[[bytearray, Any], None]  # (out, value): append value to out
 Decoder = Callable[[Any, int], "tuple[Any, int]"]
+Body = dict[str, Any]  # a decoded (or to be encoded) struct: field name -> value
+StructEncoder = Callable[[bytearray, Body], None]
+StructDecoder = Callable[[Any, int], "tuple[Body, int]"]
+FixedRun = list[tuple[str, str, Any]]  # adjacent fixed-width fields: (name, struct format, default)
+TaggedField = tuple[int, str, Any, Encoder, Decoder]  # (tag, name, default, encoder, decoder)
 
 
 def _type_default(f: Field, version: int) -> Any:
@@ -47,9 +52,30 @@ def _type_default(f: Field, version: int) -> Any:
 class Codec:
     """Compiled encoder/decoder pair of one struct at one version."""
 
-    encode: Encoder
-    decode: Decoder
+    encode: StructEncoder
+    decode: StructDecoder
     defaults: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _FixedStep:
+    """A run of adjacent fixed-width fields, packed and unpacked by one struct."""
+
+    run: tuple[tuple[str, str, Any], ...]
+    packer: struct.Struct
+
+
+@dataclass(frozen=True)
+class _VarStep:
+    """One variable-width field (string, bytes, array, struct...)."""
+
+    key: str
+    default: Any
+    enc: Encoder
+    dec: Decoder
+    sub: Codec | None  # the element struct of an array of structs
+    compact: bool
+    nullable: bool
 
 
 def _scalar_codec(t: str, flexible: bool, nullable: bool) -> tuple[Encoder, Decoder]:
@@ -197,21 +223,21 @@ def _field_codec(f: Field, version: int, flexible: bool) -> tuple[Encoder, Decod
     return _scalar_codec(t, flexible, nullable)
 
 
-def _fixed_run_encoder(run: list[tuple[str, str, Any]]) -> Callable:
+def _fixed_run_encoder(run: FixedRun) -> StructEncoder:
     """Encode a run of adjacent fixed-width fields with one struct.Struct (slow-path twin of the
     generated code, used to locate a failing field)."""
     pack = struct.Struct(">" + "".join(fmt for _, fmt, _ in run)).pack
     pairs = tuple((k, dflt) for k, _, dflt in run)
 
-    def enc_run(out: bytearray, d: dict) -> None:
+    def enc_run(out: bytearray, d: Body) -> None:
         get = d.get
         out += pack(*[get(k, dv) for k, dv in pairs])
 
     return enc_run
 
 
-def _var_encoder(key: str, default: Any, enc: Encoder) -> Callable:
-    def enc_op(out: bytearray, d: dict) -> None:
+def _var_encoder(key: str, default: Any, enc: Encoder) -> StructEncoder:
+    def enc_op(out: bytearray, d: Body) -> None:
         enc(out, d.get(key, default))
 
     return enc_op
@@ -219,18 +245,18 @@ def _var_encoder(key: str, default: Any, enc: Encoder) -> Callable:
 
 def compile_struct(fields: tuple[Field, ...] | list[Field], version: int, flexible: bool) -> Codec:
     """Compile ``fields`` at ``version``; callers cache the result (see ``kafkaio.protocol.api``)."""
-    enc_ops: list[Callable] = []
+    enc_ops: list[StructEncoder] = []
     names: list[str] = []
-    plan: list[tuple] = []
+    plan: list[_FixedStep | _VarStep] = []
     defaults: dict[str, Any] = {}
-    tagged: list[tuple[int, str, Any, Encoder, Decoder]] = []
-    run: list[tuple[str, str, Any]] = []
+    tagged: list[TaggedField] = []
+    run: FixedRun = []
 
     def flush() -> None:
         if run:
             enc_ops.append(_fixed_run_encoder(run))
             names.append("/".join(k for k, _, _ in run))
-            plan.append(("fixed", tuple(run), struct.Struct(">" + "".join(fmt for _, fmt, _ in run))))
+            plan.append(_FixedStep(tuple(run), struct.Struct(">" + "".join(fmt for _, fmt, _ in run))))
             run.clear()
 
     for f in fields:
@@ -253,13 +279,14 @@ def compile_struct(fields: tuple[Field, ...] | list[Field], version: int, flexib
         sub = None
         if f.type == "[]" or (f.type.startswith("[]") and f.fields):
             sub = compile_struct(f.fields, version, flexible)
-        plan.append(("var", f.name, default, e, d, sub, flexible, f.nullable_in(version)))
+        plan.append(_VarStep(f.name, default, e, d, sub, flexible, f.nullable_in(version)))
     flush()
     tagged.sort(key=lambda x: x[0])
     return _generate(plan, tuple(enc_ops), tuple(names), tagged, flexible, defaults)
 
 
-def _generate(plan: list[tuple], enc_ops: tuple, names: tuple, tagged: list, flexible: bool,
+def _generate(plan: list[_FixedStep | _VarStep], enc_ops: tuple[StructEncoder, ...],
+              names: tuple[str, ...], tagged: list[TaggedField], flexible: bool,
               defaults: dict[str, Any]) -> Codec:
     """Generate straight-line encode/decode functions for one compiled struct.
 
@@ -273,9 +300,8 @@ def _generate(plan: list[tuple], enc_ops: tuple, names: tuple, tagged: list, fle
     dec_lines = ["def decode(buf, pos):"]
     keys: list[tuple[str, str]] = []
     for i, step in enumerate(plan):
-        kind = step[0]
-        if kind == "fixed":
-            _, run, s = step
+        if isinstance(step, _FixedStep):
+            run, s = step.run, step.packer
             ns[f"P{i}"], ns[f"U{i}"] = s.pack, s.unpack_from
             args = []
             for j, (key, _, default) in enumerate(run):
@@ -287,7 +313,8 @@ def _generate(plan: list[tuple], enc_ops: tuple, names: tuple, tagged: list, fle
             dec_lines.append(f"    {targets}, = U{i}(buf, pos)")
             dec_lines.append(f"    pos += {s.size}")
         else:
-            _, key, default, enc, dec, sub, compact, nullable = step
+            key, default, enc, dec = step.key, step.default, step.enc, step.dec
+            sub, compact, nullable = step.sub, step.compact, step.nullable
             ns[f"E{i}"], ns[f"D{i}"] = enc, default
             keys.append((key, f"v{i}"))
             if sub is None and enc in (p.write_compact_string, p.write_compact_nullable_string):
@@ -434,7 +461,8 @@ def _join(prefix: str, inner: str) -> str:
     return prefix + inner if inner.startswith("[") else f"{prefix}.{inner}"
 
 
-def _raise_encode_error(exc: Exception, d: Any, ops: tuple, names: tuple) -> None:
+def _raise_encode_error(exc: Exception, d: Any, ops: tuple[StructEncoder, ...],
+                        names: tuple[str, ...]) -> None:
     if not isinstance(d, dict):
         raise FieldEncodeError("", f"expected a dict, got {type(d).__name__}") from None
     # Slow path, only on failure: find which field failed so that the message names it.
@@ -460,10 +488,10 @@ def _raise_element_error(exc: Exception, items: Any, item_enc: Encoder) -> None:
     raise FieldEncodeError("", str(exc)) from exc
 
 
-def _tagged_encoder(tagged: list[tuple[int, str, Any, Encoder, Decoder]]) -> Callable[[bytearray, dict], None]:
+def _tagged_encoder(tagged: list[TaggedField]) -> StructEncoder:
     write_uvarint = p.write_uvarint
     if not tagged:
-        def enc_none(out: bytearray, d: dict) -> None:
+        def enc_none(out: bytearray, d: Body) -> None:
             raw = d.get("_unknown_tagged_fields")
             if not raw:
                 out.append(0)
@@ -475,7 +503,7 @@ def _tagged_encoder(tagged: list[tuple[int, str, Any, Encoder, Decoder]]) -> Cal
                 out += raw[tag]
         return enc_none
 
-    def enc_tags(out: bytearray, d: dict) -> None:
+    def enc_tags(out: bytearray, d: Body) -> None:
         present = []
         for tag, key, default, enc, _ in tagged:
             v = d.get(key, default)
@@ -516,14 +544,14 @@ def _copier(default: Any) -> Callable[[], Any]:
     return lambda: _fresh(default)
 
 
-def _tagged_decoder(tagged: list[tuple[int, str, Any, Encoder, Decoder]]) -> Callable[[Any, int, dict], int]:
+def _tagged_decoder(tagged: list[TaggedField]) -> Callable[[Any, int, Body], int]:
     by_tag = {tag: (key, dec) for tag, key, _, _, dec in tagged}
     # Mutable defaults are copied per decoded message so that callers may modify them.
     immutable = {key: default for _, key, default, _, _ in tagged if not isinstance(default, (list, dict))}
     mutable = [(key, _copier(default)) for _, key, default, _, _ in tagged if isinstance(default, (list, dict))]
     read_uvarint32 = p.read_uvarint32
 
-    def dec_tags(buf: Any, pos: int, d: dict) -> int:
+    def dec_tags(buf: Any, pos: int, d: Body) -> int:
         if immutable:
             d.update(immutable)
         for key, copy in mutable:

@@ -43,7 +43,7 @@ class Field:
     default: Any = MISSING
     tag: int | None = None
     tagged: str | None = None  # taggedVersions; defaults to `versions` when `tag` is given
-    _ranges: dict = dc_field(default_factory=dict, compare=False, hash=False, repr=False)
+    _ranges: dict[str, tuple[int, int]] = dc_field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         self._ranges["v"] = parse_versions(self.versions)

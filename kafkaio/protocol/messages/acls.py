@@ -6,10 +6,10 @@ resource type; kafkaio starts at 1 so that every ACL names its pattern type.
 """
 from __future__ import annotations
 
-from kafkaio.protocol.schema import Api, F
+from kafkaio.protocol.schema import Api, F, Field
 
 
-def _filter_fields() -> tuple:
+def _filter_fields() -> tuple[Field, ...]:
     return (
         F('resource_type_filter', 'int8', '0+'),
         F('resource_name_filter', 'string', '0+', nullable='0+'),
