@@ -216,6 +216,18 @@ class Batch:
     __slots__ = ("_buf", "_pos", "_size", "base_offset", "partition_leader_epoch", "magic", "crc",
                  "attributes", "last_offset_delta", "base_timestamp", "max_timestamp", "producer_id",
                  "producer_epoch", "base_sequence", "record_count")
+    base_offset: int
+    partition_leader_epoch: int
+    magic: int
+    crc: int
+    attributes: int
+    last_offset_delta: int
+    base_timestamp: int
+    max_timestamp: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+    record_count: int
 
     def __init__(self, buf: memoryview, pos: int, size: int) -> None:
         self._buf = buf
@@ -239,7 +251,7 @@ class Batch:
         return self.base_offset + self.last_offset_delta + 1
 
     @property
-    def compression(self) -> Compression:
+    def compression(self) -> Compression | int:
         return Compression(self.attributes & 0x07) if self.attributes & 0x07 <= 4 else self.attributes & 0x07
 
     @property

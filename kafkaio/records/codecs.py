@@ -130,7 +130,7 @@ def compress(codec: int, data: bytes, level: int | None = None) -> bytes:
     return _COMPRESSORS[codec](data, level)
 
 
-def _ungzip(data: bytes) -> bytes:
+def _ungzip(data: bytes | memoryview) -> bytes:
     out = []
     buf = bytes(data)
     while buf:
@@ -142,7 +142,7 @@ def _ungzip(data: bytes) -> bytes:
     return b"".join(out)
 
 
-def _unsnappy(data: bytes) -> bytes:
+def _unsnappy(data: bytes | memoryview) -> bytes:
     view = memoryview(data)
     if bytes(view[:8]) != _XERIAL_MAGIC:
         return bytes(cramjam.snappy.decompress_raw(view))
@@ -161,8 +161,9 @@ def _unsnappy(data: bytes) -> bytes:
     return b"".join(out)
 
 
-def _unlz4(data: bytes) -> bytes:
-    return lz4.frame.decompress(data)
+def _unlz4(data: bytes | memoryview) -> bytes:
+    out: bytes = lz4.frame.decompress(data)  # python-lz4 ships no type information
+    return out
 
 
 _XXH_P1, _XXH_P2, _XXH_P3, _XXH_P4, _XXH_P5 = 2654435761, 2246822519, 3266489917, 668265263, 374761393
@@ -214,7 +215,7 @@ def fix_legacy_lz4_header(data: bytes) -> bytes:
     return bytes(data[:4 + desc_len]) + bytes([checksum]) + bytes(data[5 + desc_len:])
 
 
-def _unzstd(data: bytes) -> bytes:
+def _unzstd(data: bytes | memoryview) -> bytes:
     out = []
     buf = bytes(data)
     while buf:
@@ -226,7 +227,7 @@ def _unzstd(data: bytes) -> bytes:
     return b"".join(out)
 
 
-_DECOMPRESSORS: dict[int, Callable[[bytes], bytes]] = {
+_DECOMPRESSORS: dict[int, Callable[[bytes | memoryview], bytes]] = {
     Compression.GZIP: _ungzip,
     Compression.SNAPPY: _unsnappy,
     Compression.LZ4: _unlz4,
@@ -234,7 +235,7 @@ _DECOMPRESSORS: dict[int, Callable[[bytes], bytes]] = {
 }
 
 
-def decompress(codec: int, data: bytes) -> bytes:
+def decompress(codec: int, data: bytes | memoryview) -> bytes:
     """Decompress a records section; CorruptRecordError for unknown codecs or damaged data."""
     fn = _DECOMPRESSORS.get(codec)
     if fn is None:
