@@ -12,6 +12,26 @@ class TopicPartition(NamedTuple):
     partition: int
 
 
+CREATE_TIME = 0  # a record's timestamp is the producer's create time
+LOG_APPEND_TIME = 1  # ... the broker's log append time (message.timestamp.type=LogAppendTime)
+
+
+class RecordMetadata(NamedTuple):
+    """Where a record was written: its topic, partition and offset, and its timestamp.
+
+    ``offset`` is -1 when it is unknown (``acks=0``, or a retry the broker recognised as a duplicate
+    of an earlier write without telling the offset). ``timestamp`` is the record's create time, or the
+    broker's log append time when the topic uses ``message.timestamp.type=LogAppendTime``
+    (``timestamp_type`` then is 1).
+    """
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    timestamp_type: int = CREATE_TIME
+
+
 class OffsetAndMetadata(NamedTuple):
     """An offset to commit (the next offset to read) with optional metadata and leader epoch."""
 

@@ -1,13 +1,16 @@
 """Stub of the compiled ``_producer`` (twin: ``producer_py``): what ``Producer.send()`` returns."""
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
 
-from kafkaio.producer.future import RecordMetadata
+from collections import deque
+
+from kafkaio._speedups.delivery import DeliveryBatch, MetadataSource
+from kafkaio.structs import RecordMetadata
 
 __all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "now_ms", "record_metadata",
            "try_append"]
 
-def record_metadata(batch: Any, delta: int, timestamp: int) -> RecordMetadata: ...
+def record_metadata(batch: DeliveryBatch, delta: int, timestamp: int) -> RecordMetadata: ...
 
 class BatchWaiter:
     """What a task awaiting a record waits on: one waiter per await, over the batch's future."""
@@ -25,7 +28,7 @@ class BatchWaiter:
 class RecordFuture:
     """The delivery of one record: ``await`` it for ``RecordMetadata`` or a typed error."""
 
-    def __init__(self, batch: Any, delta: int, timestamp: int) -> None: ...
+    def __init__(self, batch: DeliveryBatch, delta: int, timestamp: int) -> None: ...
     def __await__(self) -> Generator[Any, None, RecordMetadata]: ...
     def done(self) -> bool: ...
     def cancelled(self) -> bool: ...
@@ -37,7 +40,7 @@ class RecordFuture:
     @property
     def partition(self) -> int: ...
 
-def try_append(queues: dict[Any, Any], topic: str, partition: int, timestamp: int, key: bytes | None,
+def try_append(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic: str, partition: int, timestamp: int, key: bytes | None,
                value: bytes | None, headers: Any) -> RecordFuture | None: ...
 
 def now_ms() -> int: ...
@@ -54,11 +57,11 @@ class PartitionAppender:
     """The one append path: partition choice, KIP-794 stickiness and the open batch of each partition."""
 
     enabled: bool
-    cluster: Any
-    metadata: Any
+    cluster: MetadataSource | None
+    metadata: object
     choose: Callable[[str, int, int], int] | None
     @property
-    def queues(self) -> dict[tuple[str, int], Any]: ...
+    def queues(self) -> dict[tuple[str, int], deque[Any]]: ...
     @property
     def partition_counts(self) -> dict[str, int]: ...
     @property
@@ -77,5 +80,5 @@ class PartitionAppender:
     def append(self, topic: str, partition: int, sticky: bool, timestamp: int, key: bytes | None,
                value: bytes | None, headers: Any, size: int) -> RecordFuture | None: ...
     def added(self, topic: str, partition: int, size: int) -> None: ...
-    def set_metadata(self, metadata: Any) -> None: ...
+    def set_metadata(self, metadata: object) -> None: ...
     def forget_topic(self, topic: str) -> None: ...

@@ -8,37 +8,23 @@ cimport cython
 from libc.stdint cimport int64_t
 from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
+from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
+from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
+
 __all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "now_ms", "record_metadata",
            "try_append"]
-
-cdef object _metadata_type = None
-
-
-cdef object _record_metadata_type():
-    # imported on first use: kafkaio.producer.future loads this module while it is being imported
-    global _metadata_type
-    if _metadata_type is None:
-        from kafkaio.producer.future import RecordMetadata
-        _metadata_type = RecordMetadata
-    return _metadata_type
-
-
-cdef object _follow_split(object batch, object delta):
-    # a rare path (kafkaio.producer.split), imported late: that module imports the accumulator
-    from kafkaio.producer.split import follow_split
-    return follow_split(batch, delta)
 
 
 cpdef object record_metadata(object batch, object delta, object timestamp):
     """The ``RecordMetadata`` of the record at ``delta`` in ``batch``; raises the batch's error."""
     base_offset, log_append_time = batch.future.result()
-    if base_offset == -2:  # the batch was split after MESSAGE_TOO_LARGE: the record is in a part
-        batch, delta = _follow_split(batch, delta)
+    if base_offset == SPLIT_BASE_OFFSET:  # split after MESSAGE_TOO_LARGE: the record is in a part
+        batch, delta = follow_split(batch, delta)
         base_offset, log_append_time = batch.future.result()
     offset = base_offset + delta if base_offset >= 0 else -1
     if log_append_time >= 0:
-        return _record_metadata_type()(batch.topic, batch.partition, offset, log_append_time, 1)
-    return _record_metadata_type()(batch.topic, batch.partition, offset, timestamp, 0)
+        return RecordMetadata(batch.topic, batch.partition, offset, log_append_time, LOG_APPEND_TIME)
+    return RecordMetadata(batch.topic, batch.partition, offset, timestamp, CREATE_TIME)
 
 
 cdef object _CancelledError = None
@@ -150,8 +136,8 @@ cdef class RecordFuture:
         """The delivery error, None on success; ``asyncio.InvalidStateError`` while pending."""
         fut = self._batch.future
         exc = fut.exception()
-        if exc is None and fut.result()[0] == -2:  # split after MESSAGE_TOO_LARGE
-            return _follow_split(self._batch, self._delta)[0].future.exception()
+        if exc is None and fut.result()[0] == SPLIT_BASE_OFFSET:  # split after MESSAGE_TOO_LARGE
+            return follow_split(self._batch, self._delta)[0].future.exception()
         return exc
 
     def add_done_callback(self, fn):
@@ -305,7 +291,7 @@ cdef class PartitionAppender:
             if type(key) is not bytes:
                 return None
             size += len(<bytes>key)
-        if size > self.max_record_size or self.cluster.metadata is not self.metadata:
+        if size > self.max_record_size or self.cluster is None or self.cluster.metadata is not self.metadata:
             return None
         count = self.partition_counts.get(topic)
         if count is None:
@@ -342,6 +328,8 @@ cdef class PartitionAppender:
             st = TopicStickiness()
             self.sticky[topic] = st
         if st.partition < 0 or st.partition >= num_partitions:
+            if self.choose is None:
+                raise RuntimeError("PartitionAppender.choose is not set")
             st.partition = self.choose(topic, num_partitions, st.previous)
             st.produced_bytes = 0
         return st.partition

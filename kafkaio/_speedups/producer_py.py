@@ -9,42 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
+from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Generator
+
+from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, MetadataSource, follow_split
+from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
 __all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "now_ms", "record_metadata",
            "try_append"]
 
-_LOG_APPEND_TIME = 1
-_CREATE_TIME = 0
-_metadata_type: Any = None
-
-
-def _record_metadata_type() -> Any:
-    # imported on first use: kafkaio.producer.future loads this module while it is being imported
-    global _metadata_type
-    if _metadata_type is None:
-        from kafkaio.producer.future import RecordMetadata
-        _metadata_type = RecordMetadata
-    return _metadata_type
-
-
-def _follow_split(batch, delta):
-    # a rare path (kafkaio.producer.split), imported late: that module imports the accumulator
-    from kafkaio.producer.split import follow_split
-    return follow_split(batch, delta)
-
-
-def record_metadata(batch: Any, delta: int, timestamp: int) -> Any:
+def record_metadata(batch: DeliveryBatch, delta: int, timestamp: int) -> RecordMetadata:
     """The ``RecordMetadata`` of the record at ``delta`` in ``batch``; raises the batch's error."""
     base_offset, log_append_time = batch.future.result()
-    if base_offset == -2:  # the batch was split after MESSAGE_TOO_LARGE: the record is in a part
-        batch, delta = _follow_split(batch, delta)
+    if base_offset == SPLIT_BASE_OFFSET:  # split after MESSAGE_TOO_LARGE: the record is in a part
+        batch, delta = follow_split(batch, delta)
         base_offset, log_append_time = batch.future.result()
     offset = base_offset + delta if base_offset >= 0 else -1
     if log_append_time >= 0:
-        return _record_metadata_type()(batch.topic, batch.partition, offset, log_append_time,
-                                       _LOG_APPEND_TIME)
-    return _record_metadata_type()(batch.topic, batch.partition, offset, timestamp, _CREATE_TIME)
+        return RecordMetadata(batch.topic, batch.partition, offset, log_append_time, LOG_APPEND_TIME)
+    return RecordMetadata(batch.topic, batch.partition, offset, timestamp, CREATE_TIME)
 
 
 class BatchWaiter:
@@ -61,7 +45,7 @@ class BatchWaiter:
 
     def __init__(self, fut: Any) -> None:
         self._fut = fut
-        self._callbacks: list = []
+        self._callbacks: list[Callable[[Any], Any]] = []
         self._state = 0  # 0 waiting, 1 woken by the batch, 2 cancelled
         self._asyncio_future_blocking = True
 
@@ -115,12 +99,12 @@ class RecordFuture:
 
     __slots__ = ("_batch", "_delta", "_timestamp")
 
-    def __init__(self, batch: Any, delta: int, timestamp: int) -> None:
+    def __init__(self, batch: DeliveryBatch, delta: int, timestamp: int) -> None:
         self._batch = batch
         self._delta = delta
         self._timestamp = timestamp
 
-    def __await__(self) -> Generator[Any, None, Any]:
+    def __await__(self) -> Generator[Any, None, RecordMetadata]:
         fut = self._batch.future
         if not fut.done():
             yield BatchWaiter(fut)
@@ -134,7 +118,7 @@ class RecordFuture:
         """Always False: a record handed to the producer cannot be cancelled."""
         return False
 
-    def result(self) -> Any:
+    def result(self) -> RecordMetadata:
         """The metadata; raises the delivery error, or ``asyncio.InvalidStateError`` if pending."""
         return record_metadata(self._batch, self._delta, self._timestamp)
 
@@ -142,8 +126,8 @@ class RecordFuture:
         """The delivery error, None on success; ``asyncio.InvalidStateError`` while pending."""
         fut = self._batch.future
         exc = fut.exception()
-        if exc is None and fut.result()[0] == -2:  # split after MESSAGE_TOO_LARGE
-            return _follow_split(self._batch, self._delta)[0].future.exception()
+        if exc is None and fut.result()[0] == SPLIT_BASE_OFFSET:  # split after MESSAGE_TOO_LARGE
+            return follow_split(self._batch, self._delta)[0].future.exception()
         return exc
 
     def add_done_callback(self, fn: Callable[[RecordFuture], Any]) -> None:
@@ -163,7 +147,7 @@ class RecordFuture:
         return f"<RecordFuture {self._batch.topic}-{self._batch.partition} delta={self._delta} {state}>"
 
 
-def try_append(queues: dict, topic: str, partition: int, timestamp: int, key: bytes | None,
+def try_append(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic: str, partition: int, timestamp: int, key: bytes | None,
                value: bytes | None, headers: Any) -> RecordFuture | None:
     """Append into the open (last) batch of ``queues[(topic, partition)]``.
 
@@ -229,10 +213,12 @@ class PartitionAppender:
         self.size_bound_overhead = size_bound_overhead
         self.sticky_uncounted = sticky_uncounted
         self.enabled = False
-        self.cluster: Any = None
-        self.metadata: Any = None
-        self.choose: Any = None
-        self.queues: dict = {}
+        self.cluster: MetadataSource | None = None
+        self.metadata: object = None  # the cluster metadata the partition counts came from
+        self.choose: Callable[[str, int, int], int] | None = None
+        # the accumulator's batch queues: it appends and drains its own batches, read here only
+        # as DeliveryBatch
+        self.queues: dict[tuple[str, int], deque[Any]] = {}
         self.partition_counts: dict[str, int] = {}
         self.sticky: dict[str, TopicStickiness] = {}
         self.sticky_batch_size = sticky_batch_size
@@ -266,7 +252,8 @@ class PartitionAppender:
             if key.__class__ is not bytes:
                 return None
             size += len(key)
-        if size > self.max_record_size or self.cluster.metadata is not self.metadata:
+        cluster = self.cluster
+        if size > self.max_record_size or cluster is None or cluster.metadata is not self.metadata:
             return None
         n = self.partition_counts.get(topic)
         if n is None:
@@ -300,6 +287,8 @@ class PartitionAppender:
         if st is None:
             st = self.sticky[topic] = TopicStickiness()
         if st.partition < 0 or st.partition >= num_partitions:
+            if self.choose is None:
+                raise RuntimeError("PartitionAppender.choose is not set")
             st.partition = self.choose(topic, num_partitions, st.previous)
             st.produced_bytes = 0
         return st.partition
@@ -330,7 +319,7 @@ class PartitionAppender:
         if st is not None and st.partition == partition:
             self._count(st, size)
 
-    def set_metadata(self, metadata: Any) -> None:
+    def set_metadata(self, metadata: object) -> None:
         """Partition counts are read again from ``metadata`` (it replaced the one they came from)."""
         self.partition_counts.clear()
         self.metadata = metadata

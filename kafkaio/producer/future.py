@@ -8,35 +8,16 @@ offset delta and its timestamp). Awaiting it waits on the batch future and deriv
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Generator, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from kafkaio._speedups import load as _load_speedups
+from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
 if TYPE_CHECKING:
     from kafkaio.producer.accumulator import ProducerBatch
 
 __all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "PartitionAppender", "CREATE_TIME", "LOG_APPEND_TIME",
            "now_ms", "try_append"]
-
-CREATE_TIME = 0
-LOG_APPEND_TIME = 1
-
-
-class RecordMetadata(NamedTuple):
-    """Where a record was written: its topic, partition and offset, and its timestamp.
-
-    ``offset`` is -1 when it is unknown (``acks=0``, or a retry the broker recognised as a duplicate
-    of an earlier write without telling the offset). ``timestamp`` is the record's create time, or the
-    broker's log append time when the topic uses ``message.timestamp.type=LogAppendTime``
-    (``timestamp_type`` then is 1).
-    """
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int
-    timestamp_type: int = CREATE_TIME
-
 
 # The per-record awaitable and the metadata derivation live in the speedups (compiled, or the
 # pure twin kafkaio/_speedups/producer_py.py): they run once per record.

@@ -589,11 +589,11 @@ class Producer(TransactionalProducerMixin):
             self._forget_partition_counts()
         n = appender.partition_counts.get(topic)
         if n is None:
-            info = appender.metadata.topics.get(topic)
+            info = self._cluster.metadata.topics.get(topic)  # the metadata the counts come from
             if info is None or not info.partitions:
                 await self._cluster.wait_for_topic(topic, self._max_block_ms)
                 self._forget_partition_counts()
-                info = appender.metadata.topics[topic]
+                info = self._cluster.metadata.topics[topic]
             n = appender.partition_counts[topic] = len(info.partitions)
         return n
 

@@ -13,28 +13,18 @@ split again, so an oversized record ends up alone after ``log2(records)`` rounds
 Each record's future keeps pointing at the original batch: :func:`split_batch` records, per offset
 delta, the part and the delta within it (``ProducerBatch.split_parts``); when every part is done
 the original batch's future resolves with :data:`SPLIT_BASE_OFFSET` and the record futures follow
-``split_parts`` to their part (see ``record_metadata`` in ``kafkaio._speedups.producer_py``).
+``split_parts`` to their part (:func:`follow_split`, in ``kafkaio._speedups.delivery`` beside
+``record_metadata``, which both speedup twins share).
 """
 from __future__ import annotations
 
 import asyncio
 from typing import Any, Callable
 
+from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.producer.accumulator import ProducerBatch
 
 __all__ = ["SPLIT_BASE_OFFSET", "split_batch", "follow_split", "when_parts_done"]
-
-# the base offset an original batch resolves with once all its split parts are done
-SPLIT_BASE_OFFSET = -2
-
-
-def follow_split(batch: Any, delta: int) -> tuple[Any, int]:
-    """The part (and the delta within it) holding record ``delta`` of a batch that was split."""
-    while True:
-        parts = batch.split_parts
-        if parts is None:
-            return batch, delta
-        batch, delta = parts[delta]
 
 
 def split_batch(batch: ProducerBatch, new_builder: Callable[[], Any]) -> list[ProducerBatch]:

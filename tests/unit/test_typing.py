@@ -38,7 +38,7 @@ def test_mypy_rejects_wrong_settings_and_sees_the_real_classes() -> None:
     assert notes[14].startswith("def") and "UnknownTopicOrPartitionError" in notes[14]
     # send() hands back the record's awaitable, which gives its RecordMetadata
     assert notes[21] == "kafkaio._speedups._producer.RecordFuture"
-    assert notes[22].endswith("fallback=kafkaio.producer.future.RecordMetadata]")
+    assert notes[22].endswith("fallback=kafkaio.structs.RecordMetadata]")
     assert notes[23] == notes[22]
 
 
@@ -95,4 +95,4 @@ def test_the_public_api_reveals_no_any() -> None:
     assert by_call["reveal_type(await c.getmany(timeout_ms=100))"].endswith(
         "list[kafkaio._speedups._records.ConsumerRecord]]")
     assert by_call["reveal_type(await p.send_and_wait(\"t\", b\"v\"))"].endswith(
-        "fallback=kafkaio.producer.future.RecordMetadata]")
+        "fallback=kafkaio.structs.RecordMetadata]")

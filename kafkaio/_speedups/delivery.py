@@ -1,0 +1,67 @@
+"""What both twins of ``_producer`` need of their collaborators, without importing the producer.
+
+The partition appender compares the cluster's metadata (a :class:`MetadataSource`) by identity
+with the one its partition counts came from. A record's awaitable holds its batch (the producer's ``ProducerBatch``, which satisfies
+:class:`DeliveryBatch`) and derives the record's ``RecordMetadata`` from the batch's future. A batch
+the broker refused as too large is split into parts; it then resolves with
+:data:`SPLIT_BASE_OFFSET` and :func:`follow_split` finds the part that holds a record.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+__all__ = ["SPLIT_BASE_OFFSET", "DeliveryBatch", "MetadataSource", "OpenBuilder", "follow_split"]
+
+# the base offset an original batch resolves with once all its split parts are done
+SPLIT_BASE_OFFSET = -2
+
+
+class MetadataSource(Protocol):
+    """What holds the current cluster metadata (the cluster); a refresh replaces the object."""
+
+    @property
+    def metadata(self) -> object: ...
+
+
+class OpenBuilder(Protocol):
+    """The open batch's builder, as the append path uses it."""
+
+    def append(self, timestamp_ms: int, key: Any, value: Any, headers: Any = ...) -> int:
+        """The record's offset delta, or -1 when the batch is full."""
+        ...
+
+
+class DeliveryBatch(Protocol):
+    """A producer batch as the per-record path reads it."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def partition(self) -> int: ...
+
+    @property
+    def future(self) -> asyncio.Future[tuple[int, int]]:
+        """Resolved with ``(base_offset, log_append_time_ms)`` or the batch's error."""
+        ...
+
+    @property
+    def builder(self) -> OpenBuilder | None:
+        """None once the batch was drained (built)."""
+        ...
+
+    @property
+    def split_parts(self) -> Sequence[tuple[DeliveryBatch, int]] | None:
+        """Per offset delta, the part holding that record and its delta there (set by a split)."""
+        ...
+
+
+def follow_split(batch: DeliveryBatch, delta: int) -> tuple[DeliveryBatch, int]:
+    """The part (and the delta within it) holding record ``delta`` of a batch that was split."""
+    while True:
+        parts = batch.split_parts
+        if parts is None:
+            return batch, delta
+        batch, delta = parts[delta]
