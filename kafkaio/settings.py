@@ -69,6 +69,7 @@ class ProducerSettings(TypedDict, total=False):
     partitioner_availability_timeout_ms: int
     key_serializer: Callable[[Any], bytes | bytearray | memoryview | str | None] | None
     value_serializer: Callable[[Any], bytes | bytearray | memoryview | str | None] | None
+    enable_metrics_push: bool
     metadata_max_idle_ms: int
 
 
@@ -111,6 +112,7 @@ class ConsumerSettings(TypedDict, total=False):
     group_protocol: Literal['classic', 'consumer']
     group_remote_assignor: str | None
     client_rack: str
+    enable_metrics_push: bool
     enable_auto_commit: bool
     auto_commit_interval_ms: int
     auto_offset_reset: str

@@ -22,6 +22,8 @@ class ConsumerConfig(CommonConfig):
     group_remote_assignor: str | None = setting(None, "opt_str", "Server-side assignor for "
                                                 "group_protocol=consumer.")
     client_rack: str = setting("", "str", "Rack of this consumer, for fetching from the closest replica.")
+    enable_metrics_push: bool = setting(True, "bool", "Push the consumer's metrics to the cluster when a "
+                                        "client-metrics subscription asks for them (KIP-714).")
     enable_auto_commit: bool = setting(True, "bool", "Commit positions in the background (off when there "
                                        "is no group_id).")
     auto_commit_interval_ms: int = setting(5000, "int", "Interval of background commits.", minimum=0)

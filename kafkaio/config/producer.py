@@ -70,6 +70,8 @@ class ProducerConfig(CommonConfig):
         None, "callable", "key -> bytes; None expects bytes.")
     value_serializer: Callable[[Any], bytes | bytearray | memoryview | str | None] | None = setting(
         None, "callable", "value -> bytes; None expects bytes.")
+    enable_metrics_push: bool = setting(True, "bool", "Push the producer's metrics to the cluster when a "
+                                        "client-metrics subscription asks for them (KIP-714).")
     metadata_max_idle_ms: int = setting(300000, "int", "Forget a topic's metadata when unused this long.",
                                         minimum=5000)
 

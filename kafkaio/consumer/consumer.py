@@ -53,6 +53,8 @@ from kafkaio.metrics import ConsumerMetrics
 from kafkaio.metrics.clients import consumer_metrics, consumer_reader
 from kafkaio.settings import ConsumerSettings
 from kafkaio.structs import GroupMembershipOperation, OffsetAndMetadata, TopicPartition
+from kafkaio.telemetry import TelemetryReporter
+from kafkaio.telemetry.collect import resource_attributes
 
 if TYPE_CHECKING:
     from kafkaio.records import ConsumerRecord
@@ -102,6 +104,7 @@ class Consumer:
         self._coordinator: GroupCoordinator | None = None
         self._lookup: OffsetLookup | None = None
         self._positions: PositionKeeper | None = None
+        self._telemetry: TelemetryReporter | None = None  # with enable_metrics_push, once started
         self._running = False
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop it was started on
         # True from start() until stop() begins: records are handed out only then. stop() clears it
@@ -151,6 +154,11 @@ class Consumer:
         if self._coordinator is not None:
             self._coordinator.start()
         self._fetcher.start()
+        if cfg.enable_metrics_push:
+            self._telemetry = TelemetryReporter(self._cluster, "consumer", self.metrics, resource_attributes(
+                "consumer", group_id=cfg.group_id, group_instance_id=cfg.group_instance_id,
+                client_rack=cfg.client_rack), cfg.request_timeout_ms)
+            self._telemetry.start()
 
     async def stop(self, *, group_membership_operation: GroupMembershipOperation | str
                    = GroupMembershipOperation.DEFAULT) -> None:
@@ -187,6 +195,9 @@ class Consumer:
                 await self._fetcher.close()
             if self._positions is not None:
                 await self._positions.close()
+            telemetry, self._telemetry = self._telemetry, None
+            if telemetry is not None:  # the terminating push, with the final counts
+                await telemetry.close()
             await self._cluster.close()
 
     close = stop

@@ -43,6 +43,8 @@ from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.partitioner import StickyPartitioner
 from kafkaio.producer.sender import Sender
 from kafkaio.producer.transactions import TransactionalProducerMixin, TransactionManager, TransactionState
+from kafkaio.telemetry import TelemetryReporter
+from kafkaio.telemetry.collect import resource_attributes
 
 __all__ = ["Producer", "RecordMetadata", "RecordFuture"]
 
@@ -129,6 +131,7 @@ class Producer(TransactionalProducerMixin):
         self._start_lock: asyncio.Lock | None = None
         self._txn: TransactionManager | None = None  # with a transactional_id
         self._idem: IdempotenceState | None = None  # with idempotence
+        self._telemetry: TelemetryReporter | None = None  # with enable_metrics_push, once started
         from kafkaio.records import BatchBuilder
 
         codec = _COMPRESSION[config.compression_type]
@@ -215,6 +218,11 @@ class Producer(TransactionalProducerMixin):
         sender.start()
         self._state = "started"
         self._enable_send_path()
+        if cfg.enable_metrics_push:
+            self._telemetry = TelemetryReporter(
+                cluster, "producer", self.metrics, resource_attributes("producer", transactional_id=cfg.transactional_id),
+                cfg.request_timeout_ms)
+            self._telemetry.start()
         if self._txn is not None:
             try:
                 await self._txn.initialize()  # InitProducerId: fences older producers with this id
@@ -244,6 +252,7 @@ class Producer(TransactionalProducerMixin):
             return
         if asyncio.get_running_loop() is not self._loop:
             raise self._wrong_loop()
+        deadline = None if timeout is None else time.monotonic() + timeout
         txn = self._txn
         if txn is not None and timeout != 0 and txn.state in (
                 TransactionState.IN_TRANSACTION, TransactionState.ABORTABLE_ERROR):
@@ -282,6 +291,7 @@ class Producer(TransactionalProducerMixin):
                     await txn.close()
                 await sender.stop(force=forced)
                 acc.closed = True
+                await self._close_telemetry(time.monotonic() if forced else deadline)
                 await self._cluster.close()
                 self._state = "closed"
                 # anything still undecided (in flight when forced) must not stay pending
@@ -294,8 +304,16 @@ class Producer(TransactionalProducerMixin):
             await txn.close()
         await sender.stop(force=False)
         acc.closed = True
+        await self._close_telemetry(deadline)
         await self._cluster.close()
         self._state = "closed"
+
+    async def _close_telemetry(self, deadline: float | None) -> None:
+        """The terminating push, after the last batch was sent, within what is left of close()'s
+        timeout (``deadline`` on the monotonic clock; None: no limit)."""
+        telemetry, self._telemetry = self._telemetry, None
+        if telemetry is not None:
+            await telemetry.close(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     # -- sending ------------------------------------------------------------------------------
     async def send(
