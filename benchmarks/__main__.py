@@ -22,6 +22,7 @@ from benchmarks import (
     processing,
     produce,
     report,
+    share,
     values,
 )
 from benchmarks import group as group_scenario
@@ -30,7 +31,7 @@ from benchmarks.clients import CLIENTS
 from benchmarks.runner import REPO_ROOT, Outcome
 from benchmarks.schedule import Plan
 
-SCENARIOS = ("produce", "consume", "latency", "values", "partitions", "headers", "group", "codec", "processing")
+SCENARIOS = ("produce", "consume", "latency", "values", "partitions", "headers", "group", "codec", "processing", "share")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -97,6 +98,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
     codec_error = None
     processing_rows: list[dict] = []
     processing_error = None
+    share_rows: list[dict] = []
+    share_error = None
     clients, skipped = _available(list(args.clients))
     with environment.broker() as broker:
         print(f"broker: {broker.description} at {broker.bootstrap}", file=sys.stderr, flush=True)
@@ -133,6 +136,9 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
     if "codec" in args.scenarios:
         codec_rows, codec_error = codec.run(quick)
         print(f"codec: {'FAILED: ' + codec_error if codec_error else 'done'}", file=sys.stderr, flush=True)
+    if "share" in args.scenarios:  # on a Kafka 4.4 broker of its own: share groups need 4.2+
+        share_rows, share_error = share.run(quick, args.timeout)
+        print(f"share: {'FAILED: ' + share_error if share_error else 'done'}", file=sys.stderr, flush=True)
     return {
         "command": _command(argv), "date": date, "duration_s": time.monotonic() - started,
         "quick": quick, "records": records, "latency_records": latency_records, "repeat": repeat,
@@ -142,7 +148,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
         "fillers": fillers, "codec_ran": "codec" in args.scenarios, "codec": codec_rows,
         "codec_error": codec_error, "outcomes": [o.to_dict() for o in outcomes],
         "processing_ran": "processing" in args.scenarios, "processing": processing_rows,
-        "processing_error": processing_error, "skipped": skipped,
+        "processing_error": processing_error, "share_ran": "share" in args.scenarios, "share": share_rows,
+        "share_error": share_error, "skipped": skipped,
     }
 
 
@@ -175,6 +182,7 @@ def write_report(saved: dict, output: Path, results_dir: Path) -> None:
         codec_rows=saved["codec"], codec_error=saved["codec_error"], codec_ran=saved["codec_ran"],
         processing_rows=saved.get("processing", []), processing_error=saved.get("processing_error"),
         processing_ran=saved.get("processing_ran", False),
+        share_rows=saved.get("share", []), share_error=saved.get("share_error"), share_ran=saved.get("share_ran", False),
         fillers=saved["fillers"], skipped=saved.get("skipped", {}), charts=[os.path.relpath(p, output.parent) for p in chart_files],
         load=tuple(saved["load"]))
     output.write_text(report.render(rep))

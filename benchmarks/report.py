@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from benchmarks import codec, group, headers, partitions, processing, values
+from benchmarks import codec, group, headers, partitions, processing, share, values
 from benchmarks.aggregate import BATCH_API, PER_RECORD_API, Row, best, find, full_records, java_anchor, ratio
 from benchmarks.clients import ASYNCIO_CLIENTS, PROFILES, java_perf
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
@@ -33,6 +33,9 @@ class Report:
     processing_rows: list[dict[str, Any]] = field(default_factory=list)
     processing_error: str | None = None
     processing_ran: bool = False
+    share_rows: list[dict[str, Any]] = field(default_factory=list)
+    share_error: str | None = None
+    share_ran: bool = False
     fillers: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # client -> why it was not measured
     charts: list[str] = field(default_factory=list)
@@ -409,6 +412,18 @@ def render(rep: Report) -> str:
             a("")
         if rep.processing_rows:
             L.extend(processing.table(rep.processing_rows))
+        a("")
+    if rep.share_ran:
+        a("## Share groups")
+        a("")
+        a(f"`benchmarks/share.py`: kafkaio's `ShareConsumer` against Kafka's `ShareConsumerPerformance` "
+          f"({share.PARAMETERS}).")
+        a("")
+        if rep.share_error:
+            a(f"**failed**: {_cell(rep.share_error)}")
+            a("")
+        if rep.share_rows:
+            L.extend(share.table(rep.share_rows))
         a("")
     if rep.charts:
         a("## Charts")

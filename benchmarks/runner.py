@@ -100,9 +100,11 @@ def run_command(job: Job, command: list[str], parse) -> Outcome:
     try:
         result = parse(stdout)
         maxrss = result.pop("peak_rss_kb", maxrss)
-    except Exception as exc:  # no result: report the child's own last words
-        return Outcome(job, False, error=_last_error(stderr, proc.returncode) or f"{type(exc).__name__}: {exc}",
-                       maxrss_kb=maxrss, wall_s=wall)
+    except Exception as exc:
+        # a child that failed says why in its stderr; one that exited cleanly printed something
+        # the parser could not use, and the parser's message says what
+        error = _last_error(stderr, proc.returncode) if proc.returncode != 0 else f"{type(exc).__name__}: {exc}"
+        return Outcome(job, False, error=error, maxrss_kb=maxrss, wall_s=wall)
     if proc.returncode != 0:
         return Outcome(job, False, result=result, error=_last_error(stderr, proc.returncode),
                        maxrss_kb=maxrss, wall_s=wall)

@@ -25,7 +25,9 @@ TOOLS_KAFKA_VERSION = "4.4.0"
 
 COLD, WARM = "ProducerPerformance", "ProducerPerformance warm"
 CONSUMER_COLD, CONSUMER_WARM = "ConsumerPerformance", "ConsumerPerformance warm"
-REPORT_MS = 250  # progress report interval of the warm ConsumerPerformance
+# progress report interval of the warm ConsumerPerformance: at ~2M records/s on a quiet machine the
+# counted last third of a 3M-record run lasts about half a second, which needs several reports
+REPORT_MS = 50
 # warm runs send this many times the measured records first, so that the JIT has compiled the
 # producer's hot paths (C2 needs about 10,000 calls of a method) before the clock that counts starts
 WARMUP_FACTOR = 2
@@ -160,17 +162,21 @@ def _parse_consumer(stdout: str) -> dict:
     """ConsumerPerformance prints a CSV header and one line of values. The rate that excludes the
     group join (fetch.*) is the one comparable with the Python runners, which assign partitions."""
     _remove_temp_files()
+    row = csv_summary(stdout)
+    if row is None:
+        raise RuntimeError("ConsumerPerformance printed no summary")
+    return {"records": int(row["data.consumed.in.nMsg"]), "seconds": float(row["fetch.time.ms"]) / 1000.0,
+            "errors": 0, "rebalance_ms": float(row.get("rebalance.time.ms", 0))}
+
+
+def csv_summary(stdout: str) -> dict[str, str] | None:
+    """The consumer tools' summary: a CSV header starting ``start.time`` and the line of values
+    after it, as {column: value}; None when the tool printed none."""
     lines = [ln.strip() for ln in stdout.splitlines() if ln.strip()]
     for k, line in enumerate(lines):
         if line.startswith("start.time") and k + 1 < len(lines):
-            header = [h.strip() for h in line.split(",")]
-            values = [v.strip() for v in lines[k + 1].split(",")]
-            row = dict(zip(header, values))
-            records = int(row["data.consumed.in.nMsg"])
-            fetch_ms = float(row["fetch.time.ms"])
-            return {"records": records, "seconds": fetch_ms / 1000.0, "errors": 0,
-                    "rebalance_ms": float(row.get("rebalance.time.ms", 0))}
-    raise RuntimeError("ConsumerPerformance printed no summary")
+            return dict(zip((h.strip() for h in line.split(",")), (v.strip() for v in lines[k + 1].split(","))))
+    return None
 
 
 _NOT_ALL = "Exiting before consuming the expected number of messages"
