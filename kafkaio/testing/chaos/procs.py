@@ -236,12 +236,21 @@ async def run_processor(cfg: dict[str, Any], h: History, stopping: asyncio.Event
             status = EXIT_FATAL
             break
         h.append(name, "abort", "ok", t0=t1, txn=txn)
-        # Back to where the transaction began, for the partitions still ours (a rebalance resets
-        # the others from the committed offsets anyway).
-        owned = c.assignment()
-        for tp, recs in batch.items():
-            if tp in owned:
-                c.seek(tp, recs[0].offset)
+        # Back to the group's committed offsets, as Java's exactly-once example resets after an
+        # abort. Not to where this batch began: the partition may have been lost and assigned to
+        # this member again meanwhile, after another member had committed past the batch.
+        try:
+            for tp in batch:
+                if tp in c.assignment():
+                    committed = await c.committed(tp)
+                    if committed is None:
+                        await c.seek_to_beginning(tp)
+                    else:
+                        c.seek(tp, committed.offset)
+        except KafkaError as exc:
+            h.append(name, "reset", "failed", txn=txn, error=repr(exc))
+            status = EXIT_FATAL
+            break
     if status:
         h.append(name, "fatal", "info", error="cannot tell where the transaction stands: a new process takes over")
     await _leave(h, name, c)
