@@ -30,9 +30,10 @@ SHARE_BROKER_PROPERTIES = {
 
 
 @contextmanager
-def running_cluster(**kwargs: Any) -> Iterator[LocalKafkaCluster]:
-    """A one-node Kafka 4.4.0 cluster (``kwargs`` for :class:`LocalKafkaCluster`) for the block."""
-    cluster = LocalKafkaCluster(brokers=1, version=SHARE_KAFKA_VERSION, **kwargs)
+def running_cluster(brokers: int = 1, **kwargs: Any) -> Iterator[LocalKafkaCluster]:
+    """A Kafka 4.4.0 cluster of ``brokers`` nodes (``kwargs`` for :class:`LocalKafkaCluster`) for
+    the block."""
+    cluster = LocalKafkaCluster(brokers=brokers, version=SHARE_KAFKA_VERSION, **kwargs)
     try:
         cluster.start()
     except BrokerLauncherError as exc:
