@@ -15,7 +15,8 @@ from benchmarks.topics import Topics
 PARAMETERS = ("each run a new group subscribing to a 6-partition topic filled like the consume "
               "scenario's (compression none), reading from the beginning with the shared consumer "
               "settings and the batch API; the clock starts before the consumer is made, so the join "
-              "is in the rate")
+              "is in the rate; the classic group protocol, and for kafkaio and confluent-kafka also "
+              "KIP-848's consumer group protocol (the rows marked consumer protocol; aiokafka has none)")
 
 
 def run(plan: Plan, topics: Topics) -> tuple[list[Outcome], str]:

@@ -28,6 +28,10 @@ PROFILES: dict[str, tuple[str, ...]] = {
     "aiokafka": ("defaults",),
 }
 
+# the suffix of a group API run under KIP-848's consumer group protocol (group.protocol=consumer)
+# instead of the classic one; aiokafka has no such protocol
+CONSUMER_PROTOCOL = " (consumer protocol)"
+
 # scenario -> client -> API variants (the first is the per-record API, then the batch API)
 APIS: dict[str, dict[str, tuple[str, ...]]] = {
     "produce": {
@@ -48,9 +52,9 @@ APIS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     # consuming through a consumer group, the join inside the clock (benchmarks/group.py)
     "group": {
-        "kafkaio": ("getmany",),
+        "kafkaio": ("getmany", "getmany" + CONSUMER_PROTOCOL),
         "aiokafka": ("getmany",),
-        "confluent": ("consume",),
+        "confluent": ("consume", "consume" + CONSUMER_PROTOCOL),
     },
     "latency": {
         "kafkaio": ("send_and_wait",),

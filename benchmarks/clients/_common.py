@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from benchmarks.clients import CONSUMER_PROTOCOL
 from benchmarks.settings import Job, headers, keys, payloads, pool_size
 
 LATENCY_WARMUP = 200  # sends before the measured ones: connections, producer id, JIT-less warm caches
@@ -249,7 +250,7 @@ async def consume_group_async(job: Job, make_consumer: Callable[[], Any]) -> dic
     """Read ``job.records`` records with ``getmany()`` through a consumer group. The clock starts
     before the consumer is made: the join is inside it, and the time to the first record is
     reported with the rate."""
-    if job.api != "getmany":
+    if job.api.removesuffix(CONSUMER_PROTOCOL) != "getmany":
         raise ValueError(f"unknown {job.client} group API {job.api!r}")
     n = job.records
     count = 0

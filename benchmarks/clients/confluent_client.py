@@ -15,6 +15,7 @@ from benchmarks.clients._common import (
     throughput_result,
     values_for,
 )
+from benchmarks.clients import CONSUMER_PROTOCOL
 from benchmarks.settings import DEFAULTS, TUNED, Job
 
 # Confluent's "Optimize Confluent Cloud Clients for Throughput" (which covers librdkafka): linger.ms
@@ -199,7 +200,7 @@ def _consume(job: Job) -> dict:
 def _group(job: Job) -> dict:
     """``consume()`` through a consumer group; the clock starts before the consumer is made, so
     the join is inside it, and the time to the first record is reported with the rate."""
-    if job.api != "consume":
+    if job.api.removesuffix(CONSUMER_PROTOCOL) != "consume":
         raise ValueError(f"unknown confluent group API {job.api!r}")
     n = job.records
     count = 0
@@ -207,7 +208,8 @@ def _group(job: Job) -> dict:
     first = None
     max_records = job.consume.max_records
     t0 = time.perf_counter()
-    consumer = Consumer({**consumer_config(job), "group.id": group_id(job)})
+    protocol = {"group.protocol": "consumer"} if job.api.endswith(CONSUMER_PROTOCOL) else {}
+    consumer = Consumer({**consumer_config(job), "group.id": group_id(job), **protocol})
     try:
         consumer.subscribe([job.topic])
         while count < n:

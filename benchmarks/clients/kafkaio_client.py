@@ -20,6 +20,7 @@ from benchmarks.clients._common import (
     throughput_result,
     values_for,
 )
+from benchmarks.clients import CONSUMER_PROTOCOL
 from benchmarks.settings import Job
 
 MANY = 1000  # records per send_many() call
@@ -90,6 +91,8 @@ async def _consume(job: Job) -> dict:
 
 async def _group(job: Job) -> dict:
     kwargs = {**consumer_kwargs(job), "group_id": group_id(job)}
+    if job.api.endswith(CONSUMER_PROTOCOL):
+        kwargs["group_protocol"] = "consumer"
     return await consume_group_async(job, lambda: Consumer(job.topic, **kwargs))
 
 
