@@ -408,6 +408,8 @@ class LocalKafkaCluster:
     (``kafka-storage format --feature``), instead of the release's defaults.
     ``extra_classpath``: directories or jars put on every node's classpath after the release's
     libs (e.g. a metrics reporter plugin compiled by a test).
+    ``log_levels={"org.apache.kafka.common.network.Selector": "DEBUG"}``: log4j levels for some of
+    the broker's loggers (the rest log at INFO), for tests that read a broker's log.
     """
 
     def __init__(
@@ -428,6 +430,7 @@ class LocalKafkaCluster:
         jvm_properties: Mapping[str, str] | None = None,
         features: Mapping[str, int] | None = None,
         extra_classpath: Sequence[str | os.PathLike[str]] = (),
+        log_levels: Mapping[str, str] | None = None,
     ) -> None:
         if brokers < 1:
             raise BrokerLauncherError("a cluster needs at least one broker")
@@ -437,6 +440,7 @@ class LocalKafkaCluster:
         self.jvm_properties = dict(jvm_properties or {})
         self.features = dict(features or {})
         self.extra_classpath = tuple(str(path) for path in extra_classpath)
+        self.log_levels = dict(log_levels or {})
         listeners = tuple(name.upper() for name in listeners)
         unknown = [name for name in listeners if name not in CLIENT_LISTENERS]
         if not listeners or unknown or len(set(listeners)) != len(listeners):
@@ -679,7 +683,7 @@ class LocalKafkaCluster:
     def _write_config(self, broker: BrokerInfo) -> None:
         props = self._properties(broker)
         broker.config_file.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
-        (broker.directory / "log4j2.properties").write_text(_log4j2_config(broker.log_file))
+        (broker.directory / "log4j2.properties").write_text(_log4j2_config(broker.log_file, self.log_levels))
 
     def _java_cmd(self, broker: BrokerInfo, main: str, *args: str, heap: str | None = None) -> list[str]:
         assert self._java is not None and self._libs is not None
@@ -794,8 +798,11 @@ class LocalKafkaCluster:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _log4j2_config(log_file: Path) -> str:
-    """A log4j2 configuration sending everything to ``log_file`` and nothing to the console."""
+def _log4j2_config(log_file: Path, levels: Mapping[str, str] | None = None) -> str:
+    """A log4j2 configuration sending everything to ``log_file`` and nothing to the console, at
+    INFO but for the loggers in ``levels``."""
+    extra = "".join(f"logger.custom{i}.name = {name}\nlogger.custom{i}.level = {level}\n"
+                    for i, (name, level) in enumerate(sorted((levels or {}).items())))
     return f"""\
 status = error
 name = kafkaio-test-broker
@@ -811,7 +818,7 @@ logger.zk.name = org.apache.zookeeper
 logger.zk.level = WARN
 logger.request.name = kafka.request.logger
 logger.request.level = WARN
-"""
+{extra}"""
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -1,0 +1,149 @@
+"""KIP-368 re-authentication in place, against brokers whose SASL sessions last 3 s
+(``connections.max.reauth.ms=3000``): under a steady idempotent produce (acks=all) and a group
+consumer, for PLAIN, SCRAM-SHA-256 and OAUTHBEARER (Kafka's unsecured-JWT validator), every record
+arrives exactly once, no request fails or is retried, no connection is opened after the clients
+are running, and the broker logs each connection's successful re-authentications."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import kafkaio
+from kafkaio.testing.broker import BrokerLauncherError, LocalKafkaCluster
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+USER, PASSWORD = "alice", "alice-secret"
+REAUTH_MS = 3000
+LOAD_S = 20.0
+WAIT_S = 60.0
+PARTITIONS = 2
+_OAUTH_JAAS = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"
+# The broker's Selector logs this at DEBUG for each successful re-authentication of a connection.
+_REAUTHENTICATED = re.compile(r"Successfully re-authenticated with (\S+)")
+
+
+@pytest.fixture(scope="module", params=["4.1.2", "4.4.0"])
+def reauth_cluster(request: pytest.FixtureRequest) -> Iterator[LocalKafkaCluster]:
+    cluster = LocalKafkaCluster(
+        version=request.param,
+        listeners=("PLAINTEXT", "SASL_PLAINTEXT"),
+        users={"admin": "admin-secret", USER: PASSWORD},
+        broker_properties={
+            "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER",
+            "listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config": _OAUTH_JAAS,
+            "connections.max.reauth.ms": str(REAUTH_MS),
+        },
+        log_levels={"org.apache.kafka.common.network.Selector": "DEBUG"},
+    )
+    try:
+        cluster.start()
+    except BrokerLauncherError as exc:
+        pytest.fail(f"cannot start Kafka {request.param}: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+class UnsecuredTokens:
+    """An OAUTHBEARER token provider handing out a fresh unsecured JWT on every call."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def token(self) -> str:
+        self.calls += 1
+        now = int(time.time())
+        return f"{_part({'alg': 'none'})}.{_part({'sub': USER, 'iat': now, 'exp': now + 3600})}."
+
+
+def _part(obj: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+def _settings(cluster: LocalKafkaCluster, mechanism: str) -> dict[str, Any]:
+    settings: dict[str, Any] = {"bootstrap_servers": cluster.bootstrap_for("SASL_PLAINTEXT"),
+                                "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": mechanism}
+    if mechanism == "OAUTHBEARER":
+        settings["sasl_oauth_token_provider"] = UnsecuredTokens()
+    else:
+        settings.update(sasl_plain_username=USER, sasl_plain_password=PASSWORD)
+    return settings
+
+
+def _reauthentications(cluster: LocalKafkaCluster) -> int:
+    return sum(len(_REAUTHENTICATED.findall(b.log_file.read_text(errors="replace"))) for b in cluster.brokers)
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "OAUTHBEARER"])
+async def test_sessions_are_renewed_in_place_under_load(reauth_cluster: LocalKafkaCluster, mechanism: str) -> None:
+    cluster = reauth_cluster
+    settings = _settings(cluster, mechanism)
+    topic = f"reauth-{mechanism.lower()}-{uuid.uuid4().hex[:8]}"
+    async with kafkaio.Admin(**settings) as admin:
+        await admin.create_topics([kafkaio.NewTopic(topic, PARTITIONS, 1)])
+    producer = kafkaio.Producer(acks="all", enable_idempotence=True, linger_ms=5, **settings)
+    consumer = kafkaio.Consumer(topic, group_id=f"g-{topic}", auto_offset_reset="earliest", **settings)
+    got: list[bytes] = []
+    stop = asyncio.Event()
+
+    async def consume() -> None:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200)
+            got.extend(r.value for records in batches.values() for r in records)
+
+    await producer.start()
+    await consumer.start()
+    reader = asyncio.create_task(consume())
+    try:
+        futures = [await producer.send(topic, b"warm-up")]
+        await futures[0]
+        deadline = time.monotonic() + WAIT_S
+        while not got:  # the consumer has its assignment and fetch connection
+            assert time.monotonic() < deadline and not reader.done(), "the consumer read nothing"
+            await asyncio.sleep(0.05)
+        before = (producer.metrics().network, consumer.metrics().network)
+        logged_before = _reauthentications(cluster)
+        end = time.monotonic() + LOAD_S
+        i = 0
+        while time.monotonic() < end:
+            futures.append(await producer.send(topic, f"m{i}".encode()))
+            i += 1
+            if i % 20 == 0:
+                await asyncio.sleep(0.02)
+        await producer.flush()
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        assert not failed, f"{len(failed)} records failed, first: {failed[0]!r}"
+        expected = [b"warm-up", *(f"m{n}".encode() for n in range(i))]
+        deadline = time.monotonic() + WAIT_S
+        while len(got) < len(expected):
+            assert time.monotonic() < deadline and not reader.done(), f"consumed {len(got)} of {len(expected)}"
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # a duplicate would arrive after the last record
+        assert sorted(got) == sorted(expected), "records lost or duplicated"
+        after = (producer.metrics().network, consumer.metrics().network)
+        for client, old, new in zip(("producer", "consumer"), before, after):
+            assert new.connection_creation_total == old.connection_creation_total, f"{client} reconnected"
+            assert new.connection_error_total == old.connection_error_total, f"{client} lost a connection"
+            assert new.connection_close_total == old.connection_close_total, f"{client} closed a connection"
+        assert producer.metrics().record_retry_total == 0
+        assert producer.metrics().record_error_total == 0
+        # each client's connections outlived several 3 s sessions
+        assert _reauthentications(cluster) - logged_before >= 2 * int(LOAD_S * 1000 / REAUTH_MS)
+        if mechanism == "OAUTHBEARER":  # a fresh token per authentication
+            assert settings["sasl_oauth_token_provider"].calls > 2 * int(LOAD_S * 1000 / REAUTH_MS)
+    finally:
+        stop.set()
+        await reader
+        await consumer.close()
+        await producer.close()
