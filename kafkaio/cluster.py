@@ -601,7 +601,10 @@ class Cluster:
         key = (conn.node_id, conn.purpose)
         if self._conns.get(key) is conn:
             del self._conns[key]
-        if conn.close_error is not None and not self._closed:
+        if isinstance(conn.close_error, AuthenticationError):
+            # a refused re-authentication (KIP-368): new connections fail the same way for now
+            self._remember_auth_failure(conn.close_error)
+        elif conn.close_error is not None and not self._closed:
             self.request_refresh()  # a broken connection often means a leader moved
 
     async def request(

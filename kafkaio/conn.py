@@ -13,6 +13,13 @@ connect-phase exchanges are :mod:`kafkaio.handshake`'s.
 On connect: TCP (+TLS), ApiVersions (client software name and version; the negotiated version of
 every API is kept for this connection), then SASL when configured.
 
+KIP-368, as the Java client: when the broker limits the SASL session (``session_lifetime_ms`` in
+SaslAuthenticate), the first request written after a jittered 85-95% of it starts a new SaslHandshake
+and SaslAuthenticate exchange on the same socket (with a fresh token for OAUTHBEARER). Requests made
+meanwhile are held, not failed, and written in order once it succeeds; responses to the requests
+already in flight are delivered as they arrive. A refused re-authentication closes the connection
+with the :class:`AuthenticationError`, which every request on it fails with.
+
 Failure model (as the Java client's NetworkClient): a request that outlives its timeout, a read or
 write error, or the peer closing all close the connection and fail *every* request in flight on it
 with a retriable error (:class:`KafkaTimeoutError` for a timeout, :class:`KafkaConnectionError`
@@ -39,10 +46,13 @@ from typing import Any, Callable, Literal, Protocol, overload
 from kafkaio.conn_core import (
     HANDSHAKE_STATES,
     HOLD,
+    REAUTH,
+    SERVING_STATES,
     SETUP_STATES,
     ConnectionCore,
     ConnState,
     Held,
+    Release,
     ResponseSink,
 )
 from kafkaio.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, UnsupportedVersionError
@@ -65,9 +75,14 @@ _WRITE_HIGH_WATER = 1 << 20
 _MAX_FRAME = 1 << 30
 # Compared by identity on the per-request path.
 _READY = ConnState.READY
-_EXPIRING = ConnState.EXPIRING
 _CLOSED = ConnState.CLOSED
 _NO_VERSIONS = Negotiated({}, {}, {})
+
+
+def _reauth_jitter() -> float:
+    """How far into a SASL session to renew it: 85-95%, drawn per session as Java does (so that
+    many connections do not renew at once, with room for latency and clock drift)."""
+    return random.uniform(0.85, 0.95)
 
 
 class ConnectionSettings(TlsSettings, SaslSettings, Protocol):
@@ -129,16 +144,18 @@ class BrokerConnection:
         self._negotiated = _NO_VERSIONS
         self._versions: dict[int, int] = {}
         self._close_error: KafkaError | None = None
-        # The timers the core asks for: request timeouts, idleness, the SASL session's end, the
-        # end of a throttle.
+        # The timers the core asks for: request timeouts, idleness, the end of a throttle.
         self._timer: asyncio.TimerHandle | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
-        self._expiry_timer: asyncio.TimerHandle | None = None
         self._release_timer: asyncio.TimerHandle | None = None
+        self._reauth_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._close_callbacks: list[Callable[[BrokerConnection], object]] = []
         self.api_versions_response: dict[str, Any] | None = None
+        #: the SASL session's lifetime (ms) the broker gave at the last (re-)authentication (0: unlimited)
         self.session_lifetime_ms = 0
+        #: SASL sessions renewed in place (KIP-368)
+        self.reauthentications = 0
         #: throttle time (ms) of the last response that throttled this connection
         self.last_throttle_time_ms = 0
         #: how many responses throttled this connection, and their throttle times summed (ms)
@@ -170,9 +187,9 @@ class BrokerConnection:
 
     @property
     def connected(self) -> bool:
-        """True once connect() finished and until the connection closes or its SASL session
-        nears its end (then the pool opens a replacement; see ``_session_expiring``)."""
-        return self._core.state is _READY
+        """True once connect() finished and until the connection closes (also while it renews its
+        SASL session: requests then wait for the renewal)."""
+        return self._core.state in SERVING_STATES
 
     @property
     def closed(self) -> bool:
@@ -253,12 +270,7 @@ class BrokerConnection:
         idle_at = core.start_idle_timer(now)
         if idle_at is not None:
             self._idle_timer = loop.call_at(idle_at, self._check_idle)
-        # KIP-368: the broker ends the session after session_lifetime_ms. Rather than
-        # re-authenticating in place, retire the connection a little before that (jittered so a
-        # pool's connections do not all reconnect at once).
-        retire_at = core.start_session(now, self.session_lifetime_ms, random.uniform(0.85, 0.95))
-        if retire_at is not None:
-            self._expiry_timer = loop.call_at(retire_at, self._session_expiring)
+        core.start_session(now, self.session_lifetime_ms, _reauth_jitter())
 
     def _advance(self, target: ConnState) -> None:
         """Move on in the connect phase; the peer may have closed the connection meanwhile."""
@@ -359,9 +371,10 @@ class BrokerConnection:
         return self._start(api_key, body, version, timeout_ms, True, sink)  # type: ignore[return-value]
 
     async def _send(self, api_key: int, version: int, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """request() for the connect phase (explicit version). The peer may have closed the
-        socket since it was opened: a request registered on a closed connection would never be
-        answered nor timed out (its timer's _shutdown() does nothing twice), so it fails now."""
+        """request() for the connection's own exchanges (explicit version), which no throttle or
+        re-authentication holds back. The peer may have closed the socket since it was opened: a
+        request registered on a closed connection would never be answered nor timed out (its
+        timer's _shutdown() does nothing twice), so it fails now."""
         return await self._start(api_key, body, version, timeout * 1000.0, True,  # type: ignore[no-any-return,misc]
                                  handshake=True)
 
@@ -370,11 +383,15 @@ class BrokerConnection:
                handshake: bool = False) -> ResponseSink | None:
         """Encode and write one request; the future of its response (None without one).
 
-        While throttled the request is held instead (:meth:`_hold`), and the returned future also
-        completes (with None) for a request that expects no response, once it is written."""
+        While throttled or re-authenticating the request is held instead (:meth:`_hold`), and the
+        returned future also completes (with None) for a request that expects no response, once
+        it is written."""
         core = self._core
         state = core.state
-        if state is not _READY and state is not _EXPIRING and not (handshake and state in HANDSHAKE_STATES):
+        if handshake:
+            if state not in HANDSHAKE_STATES:
+                raise self._not_ready_error()
+        elif state is not _READY and state not in SERVING_STATES:
             raise self._not_ready_error()
         if version is None:
             version = self._versions.get(api_key)
@@ -387,9 +404,15 @@ class BrokerConnection:
             sink = loop.create_future()  # type: ignore[union-attr]
         # Registered (when a response is expected) before the write: the reader cannot run until
         # we yield, and a failed write withdraws it again, so the caller gets the error raised.
-        corr, arm_at = core.send(now, sink if expect_response else None, api_key, version, timeout)
-        if corr == HOLD:
-            return self._hold(api_key, version, body, timeout, expect_response, sink)
+        if handshake:
+            corr, arm_at = core.send_handshake(now, sink, api_key, version, timeout)
+        else:
+            corr, arm_at = core.send(now, sink if expect_response else None, api_key, version, timeout)
+        if corr < 0:
+            held = self._hold(api_key, version, body, timeout, expect_response, sink)
+            if corr == REAUTH:
+                self._start_reauthentication()
+            return held
         if arm_at is not None:  # armed even if the encode fails: the core counts on this timer
             self._arm_timer(arm_at)
         try:
@@ -409,14 +432,46 @@ class BrokerConnection:
 
     def _hold(self, api_key: int, version: int, body: dict[str, Any], timeout: float,
               expect_response: bool, sink: ResponseSink | None) -> ResponseSink:
-        """Queue a request while throttled; the future that completes once it is answered (or
-        written, without a response)."""
+        """Queue a request while throttled or re-authenticating; the future that completes once it
+        is answered (or written, without a response)."""
         corr = self._core.next_correlation_id()
         frame = encode_request(api_key, version, corr, self._client_id, body)
         future = sink if sink is not None else self._loop.create_future()  # type: ignore[union-attr]
         self._core.hold(Held(frame, corr, api_key, version, timeout, future, expect_response))
         self.delayed_requests += 1
         return future
+
+    # ------------------------------------------------------------------------ re-authentication
+
+    def _start_reauthentication(self) -> None:
+        """The core entered REAUTHENTICATING: run the SASL exchange again on this socket."""
+        log.debug("SASL session with %s due for renewal; re-authenticating", self._peer)
+        self._reauth_task = self._loop.create_task(  # type: ignore[union-attr]
+            self._reauthenticate(), name=f"kafkaio-reauthenticate-{self.node_id}")
+
+    async def _reauthenticate(self) -> None:
+        """SaslHandshake and SaslAuthenticate with the versions negotiated at connect (Java does not
+        ask ApiVersions again either); then write the requests held meanwhile. A refusal closes the
+        connection with the :class:`AuthenticationError`; a broken connection is closed already."""
+        try:
+            lifetime_ms = await authenticate(self._send, create_mechanism(self.config), self._negotiated,
+                                             self._peer, self._request_timeout)
+        except KafkaError as exc:
+            if self._core.state is not _CLOSED:
+                log.info("re-authentication with %s failed: %s", self._peer, exc)
+                self._shutdown(exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - e.g. a token provider's own failure
+            self._shutdown(KafkaConnectionError(f"re-authentication with {self._peer} failed: {exc!r}"))
+            return
+        if self._core.state is _CLOSED:
+            return
+        self.session_lifetime_ms = lifetime_ms
+        self.reauthentications += 1
+        loop = self._loop
+        now = loop.time()  # type: ignore[union-attr]
+        log.debug("re-authenticated with %s; next session lasts %d ms", self._peer, lifetime_ms)
+        self._write_released(self._core.reauthenticated(now, lifetime_ms, _reauth_jitter()), now)
 
     # ------------------------------------------------------------------------------- throttle
 
@@ -446,9 +501,18 @@ class BrokerConnection:
         if release.next_at is not None:  # extended by a later response
             self._release_timer = loop.call_at(release.next_at, self._release)  # type: ignore[union-attr]
             return
+        if release.due:
+            log.debug("%s throttle over; writing %d held request(s)", self._peer, len(release.due))
+        self._write_released(release, now)
+
+    def _write_released(self, release: Release[ResponseSink], now: float) -> None:
+        """Write the requests a throttle's or a re-authentication's end released, in order (their
+        timeouts start now); or start re-authenticating, the session being due for renewal."""
+        if release.reauthenticate:
+            self._start_reauthentication()
+            return
+        core = self._core
         due = release.due
-        if due:
-            log.debug("%s throttle over; writing %d held request(s)", self._peer, len(due))
         for i, entry in enumerate(due):
             sink = entry.sink
             if entry.expect_response:
@@ -524,8 +588,6 @@ class BrokerConnection:
         if throttle_ms and throttle_ms > 0:
             self._throttle(entry.api_key, entry.version, throttle_ms)
         future.set_result(body)
-        if core.state is _EXPIRING and core.drained():
-            self._shutdown(None)
 
     def _on_lost(self, exc: BaseException | None) -> None:
         """The stream ended: ``exc`` None when the broker closed it, else what broke it."""
@@ -579,21 +641,6 @@ class BrokerConnection:
         elif wake.next_at is not None:
             self._idle_timer = self._loop.call_at(wake.next_at, self._check_idle)  # type: ignore[union-attr]
 
-    def _session_expiring(self) -> None:
-        """Stop being offered by the pool; close once the requests in flight are answered.
-
-        Requests still sent through this connection by a caller holding it are accepted until
-        the broker's own deadline, when the connection is closed for good.
-        """
-        self._expiry_timer = None
-        if self._core.state is _READY:
-            log.debug("SASL session to broker %s ends soon; retiring the connection", self.node_id)
-        wake = self._core.session_expiring(self._loop.time())  # type: ignore[union-attr]
-        if wake.close:
-            self._shutdown(None)
-        elif wake.next_at is not None:
-            self._expiry_timer = self._loop.call_at(wake.next_at, self._shutdown, None)  # type: ignore[union-attr]
-
     # ---------------------------------------------------------------------------------- close
 
     def _shutdown(self, error: KafkaError | None) -> None:
@@ -604,10 +651,13 @@ class BrokerConnection:
         self._close_error = error
         if error is not None:
             log.info("connection to %s closed: %s", self._peer, error)
-        for handle in (self._timer, self._idle_timer, self._expiry_timer, self._release_timer):
+        for handle in (self._timer, self._idle_timer, self._release_timer):
             if handle is not None:
                 handle.cancel()
-        self._timer = self._idle_timer = self._expiry_timer = self._release_timer = None
+        self._timer = self._idle_timer = self._release_timer = None
+        task = self._reauth_task
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
         if sinks:
             fail = error or KafkaConnectionError(f"connection to {self._peer} was closed")
             for sink in sinks:
@@ -629,6 +679,9 @@ class BrokerConnection:
     async def close(self) -> None:
         """Close the connection; requests still in flight fail with :class:`KafkaConnectionError`."""
         self._shutdown(None)
+        task = self._reauth_task
+        if task is not None and not task.done():
+            await asyncio.wait([task])
         protocol = self._protocol
         if protocol is not None and not protocol.closed.done():
             try:

@@ -1,6 +1,6 @@
 """A broker connection's bookkeeping without I/O: its state, correlation ids, the requests in
-flight in send order with their deadlines, the KIP-219 throttle hold queue, and when to close for
-idleness or an ending SASL session.
+flight in send order with their deadlines, the KIP-219 throttle hold queue, when to close for
+idleness, and when to renew the SASL session in place (KIP-368).
 
 Nothing here reads a clock or touches a socket: every method that depends on time takes ``now``
 (the event loop's clock, in seconds) and returns what the caller must do — write a frame now or
@@ -8,8 +8,12 @@ hold it, fail these requests, arm a timer at that time, close. The asyncio conne
 (:mod:`kafkaio.conn`) feeds it bytes' outcomes and time; the unit tests drive it directly.
 
 The state model follows the Java client's ``ConnectionState`` (``CONNECTING``,
-``CHECKING_API_VERSIONS``, ``READY``), with an explicit SASL step and ``EXPIRING``: a connection
-whose SASL session ends soon, no longer offered for new work, closed once its requests are answered.
+``CHECKING_API_VERSIONS``, ``READY``), with an explicit SASL step, and ``REAUTHENTICATING`` for
+KIP-368 as Java's ``KafkaChannel``/``SaslClientAuthenticator`` do it: once a jittered 85-95% of the
+session lifetime the broker gave has passed, the next request to be written starts a new SaslHandshake
+and SaslAuthenticate exchange on the same socket instead; that request and every later one are held
+(not failed) until the exchange succeeds, while responses to the requests already in flight are
+still read and delivered in order. A connection without a session lifetime never re-authenticates.
 """
 from __future__ import annotations
 
@@ -23,8 +27,14 @@ from kafkaio.errors import IllegalStateError, KafkaConnectionError
 from kafkaio.protocol import ApiKey
 
 CORR_WRAP = 1 << 31
-#: what :meth:`ConnectionCore.send` answers for a request that must wait for a throttle to end
+#: what :meth:`ConnectionCore.send` answers for a request that must wait (a throttle, or a
+#: re-authentication in progress): hold it
 HOLD = -1
+#: what :meth:`ConnectionCore.send` answers for the first request after the session's renewal time:
+#: hold it, and re-authenticate (the connection is now REAUTHENTICATING)
+REAUTH = -2
+# _reauth_at while no renewal is due (no session lifetime, or one is under way)
+_NEVER = float("inf")
 
 # KIP-219: from which version of each API a throttled response means "the broker answered at once
 # and now expects the client to wait" (older versions were delayed by the broker instead). The
@@ -40,11 +50,6 @@ THROTTLE_FROM: Mapping[int, int] = {
     ApiKey.DESCRIBE_CONFIGS: 2, ApiKey.ALTER_CONFIGS: 1, ApiKey.CREATE_PARTITIONS: 1,
     ApiKey.DELETE_GROUPS: 1, ApiKey.INCREMENTAL_ALTER_CONFIGS: 0, ApiKey.OFFSET_DELETE: 0,
 }
-
-# What is left of a SASL session when the connection is retired (it was retired at 85-95% of the
-# lifetime): the hard deadline for the requests still in flight on it.
-SESSION_GRACE = 0.05
-
 
 class ResponseSink(Protocol):
     """What receives a request's outcome: an ``asyncio.Future`` is one.
@@ -72,7 +77,7 @@ class ConnState(str, Enum):
     CHECKING_API_VERSIONS = "checking_api_versions"    # ApiVersions asked, not yet answered
     AUTHENTICATING = "authenticating"                  # SASL handshake and authenticate
     READY = "ready"                                    # requests may be sent
-    EXPIRING = "expiring"                              # SASL session ends soon: drain, then close
+    REAUTHENTICATING = "reauthenticating"              # renewing the SASL session: requests wait
     CLOSED = "closed"                                  # for good; never reused
 
 
@@ -82,15 +87,18 @@ TRANSITIONS: Mapping[ConnState, frozenset[ConnState]] = {
     ConnState.CHECKING_API_VERSIONS: frozenset({ConnState.AUTHENTICATING, ConnState.READY,
                                                 ConnState.CLOSED}),
     ConnState.AUTHENTICATING: frozenset({ConnState.READY, ConnState.CLOSED}),
-    ConnState.READY: frozenset({ConnState.EXPIRING, ConnState.CLOSED}),
-    ConnState.EXPIRING: frozenset({ConnState.CLOSED}),
+    ConnState.READY: frozenset({ConnState.REAUTHENTICATING, ConnState.CLOSED}),
+    ConnState.REAUTHENTICATING: frozenset({ConnState.READY, ConnState.CLOSED}),
     ConnState.CLOSED: frozenset(),
 }
 
-#: states in which the connect phase sends its own requests (ApiVersions, SASL)
-HANDSHAKE_STATES = frozenset({ConnState.CHECKING_API_VERSIONS, ConnState.AUTHENTICATING})
 #: states before READY: a failure here fails connect()
-SETUP_STATES = frozenset({ConnState.CONNECTING, *HANDSHAKE_STATES})
+SETUP_STATES = frozenset({ConnState.CONNECTING, ConnState.CHECKING_API_VERSIONS, ConnState.AUTHENTICATING})
+#: states in which the connection sends its own requests (ApiVersions, SASL)
+HANDSHAKE_STATES = frozenset({ConnState.CHECKING_API_VERSIONS, ConnState.AUTHENTICATING,
+                              ConnState.REAUTHENTICATING})
+#: states in which the application's requests are accepted (written, or held)
+SERVING_STATES = frozenset({ConnState.READY, ConnState.REAUTHENTICATING})
 
 
 class InFlight(Generic[SinkT]):
@@ -133,12 +141,14 @@ class TimeoutCheck(Generic[SinkT]):
 
 @dataclass
 class Release(Generic[SinkT]):
-    """What the end of a throttle allows: the held requests to write now, in order (those whose
-    caller gave up are left out), or, when a later response extended the throttle, when to look
-    again."""
+    """What the end of a throttle or of a re-authentication allows: the held requests to write
+    now, in order (those whose caller gave up are left out), or, when a later response extended
+    the throttle, when to look again; or, when the session is due for renewal, to re-authenticate
+    first (the connection is then REAUTHENTICATING and the requests stay held)."""
 
     due: list[Held[SinkT]]
     next_at: float | None
+    reauthenticate: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,7 @@ class ConnectionCore(Generic[SinkT]):
     """
 
     __slots__ = ("state", "idle_timeout", "_corr", "_in_flight", "_held", "_timer_at",
-                 "_muted_until", "_release_at", "_last_used", "_session_lifetime")
+                 "_muted_until", "_release_at", "_last_used", "_reauth_at")
 
     def __init__(self, idle_timeout: float | None) -> None:
         self.state = ConnState.NEW
@@ -169,7 +179,9 @@ class ConnectionCore(Generic[SinkT]):
         self._muted_until = 0.0  # before this nothing is written (0.0: not throttled)
         self._release_at: float | None = None  # when the armed throttle-release timer fires
         self._last_used = 0.0
-        self._session_lifetime = 0.0
+        # When the next request starts a re-authentication (_NEVER: not due; 0.0 while one is
+        # under way, so that send() takes its slow path and holds).
+        self._reauth_at = _NEVER
 
     # ------------------------------------------------------------------------------ state
 
@@ -202,18 +214,39 @@ class ConnectionCore(Generic[SinkT]):
 
     def send(self, now: float, sink: SinkT | None, api_key: int, version: int,
              timeout: float) -> tuple[int, float | None]:
-        """A request is to be sent at ``now``: its correlation id, and the time to arm the
-        request-timeout timer at when it must fire earlier than the one armed (else None).
+        """An application request is to be sent at ``now``: its correlation id, and the time to
+        arm the request-timeout timer at when it must fire earlier than the one armed (else None).
 
         With a ``sink`` the request is registered in flight under that id, its deadline
         ``timeout`` from now (``sink`` None: no response is expected). The id is :data:`HOLD`
-        when a throttle is on, or earlier requests are still held (order is kept): then nothing
-        is registered, and the caller queues the request with :meth:`hold`."""
+        when a throttle is on, earlier requests are still held (order is kept) or the session is
+        being renewed, and :data:`REAUTH` when the session is due for renewal (the connection is
+        now REAUTHENTICATING): then nothing is registered, and the caller queues the request with
+        :meth:`hold`."""
         self._last_used = now
+        if self._muted_until or now >= self._reauth_at:
+            gate = self._gate(now)
+            if gate:
+                return gate, None
+        return self.send_handshake(now, sink, api_key, version, timeout)
+
+    def _gate(self, now: float) -> int:
+        """send()'s slow path: HOLD, REAUTH, or 0 to write now."""
+        if self.state is ConnState.REAUTHENTICATING:
+            return HOLD
         if self._muted_until:
             if self._held or now < self._muted_until:
-                return HOLD, None
+                return HOLD
             self._muted_until = 0.0
+        if now >= self._reauth_at and self.state is ConnState.READY:
+            self._begin_reauthentication()
+            return REAUTH
+        return 0
+
+    def send_handshake(self, now: float, sink: SinkT | None, api_key: int, version: int,
+                       timeout: float) -> tuple[int, float | None]:
+        """:meth:`send` for the connection's own requests (ApiVersions, SASL), which no throttle or
+        re-authentication holds back."""
         self._corr = corr = (self._corr + 1) % CORR_WRAP
         if sink is None:
             return corr, None
@@ -264,10 +297,6 @@ class ConnectionCore(Generic[SinkT]):
             raise KafkaConnectionError(f"sent a response with unknown correlation id {corr}")
         return entry
 
-    def drained(self) -> bool:
-        """True when an expiring connection has nothing left in flight: close it now."""
-        return self.state is ConnState.EXPIRING and not self._in_flight and not self._held
-
     # ----------------------------------------------------------------------------- timers
 
     def check_timeouts(self, now: float) -> TimeoutCheck[SinkT]:
@@ -310,7 +339,15 @@ class ConnectionCore(Generic[SinkT]):
             self._release_at = self._muted_until
             return Release([], self._muted_until)
         self._muted_until = 0.0
+        if self.state is ConnState.REAUTHENTICATING:  # the held requests wait for its end
+            return Release([], None)
         self._last_used = now
+        if self._held and now >= self._reauth_at:
+            self._begin_reauthentication()
+            return Release([], None, reauthenticate=True)
+        return self._release_held()
+
+    def _release_held(self) -> Release[SinkT]:
         held, self._held = self._held, deque()
         return Release([entry for entry in held if not entry.sink.done()], None)
 
@@ -322,31 +359,35 @@ class ConnectionCore(Generic[SinkT]):
     def check_idle(self, now: float) -> Wake:
         """The idle timer fired: close when nothing was sent for ``idle_timeout`` and nothing is
         in flight, else look again when it could be."""
-        if self.idle_timeout is None or self.state not in (ConnState.READY, ConnState.EXPIRING):
+        if self.idle_timeout is None or self.state not in SERVING_STATES:
             return Wake()
         if self.idle and now - self._last_used >= self.idle_timeout:
             return Wake(close=True)
         return Wake(next_at=self._last_used + self.idle_timeout)
 
-    def start_session(self, now: float, lifetime_ms: int, jitter: float) -> float | None:
-        """SASL authentication gave a session of ``lifetime_ms`` (KIP-368; 0: unlimited): when to
-        retire the connection, ``jitter`` (0.85-0.95, the caller's random draw) of the way in, so
-        that a pool's connections do not all reconnect at once (None: never)."""
-        if lifetime_ms <= 0:
-            return None
-        self._session_lifetime = lifetime_ms / 1000.0
-        return now + self._session_lifetime * jitter
+    # ------------------------------------------------------------------- re-authentication
 
-    def session_expiring(self, now: float) -> Wake:
-        """The session nears its end: stop being offered for new work; close now if nothing is in
-        flight, else at the session's hard deadline (requests sent meanwhile by a caller holding
-        the connection are still accepted)."""
-        if self.state is not ConnState.READY:
-            return Wake()
-        self.transition(ConnState.EXPIRING)
-        if self.idle:
-            return Wake(close=True)
-        return Wake(next_at=now + self._session_lifetime * SESSION_GRACE)
+    def start_session(self, now: float, lifetime_ms: int, jitter: float) -> None:
+        """SASL authentication at ``now`` gave a session of ``lifetime_ms`` (KIP-368; 0: unlimited,
+        never re-authenticate): the first request sent ``jitter`` (0.85-0.95, the caller's random
+        draw, so that many connections do not renew at once) of the way in starts a renewal."""
+        self._reauth_at = now + lifetime_ms / 1000.0 * jitter if lifetime_ms > 0 else _NEVER
+
+    def _begin_reauthentication(self) -> None:
+        self.transition(ConnState.REAUTHENTICATING)
+        self._reauth_at = 0.0
+
+    def reauthenticated(self, now: float, lifetime_ms: int, jitter: float) -> Release[SinkT]:
+        """The renewal succeeded at ``now`` with a new session of ``lifetime_ms`` (as in
+        :meth:`start_session`): the held requests to write now, in order, unless a throttle
+        still holds them (its release timer, armed since, hands them back)."""
+        self.transition(ConnState.READY)
+        self.start_session(now, lifetime_ms, jitter)
+        self._last_used = now
+        if now < self._muted_until:
+            return Release([], None)
+        self._muted_until = 0.0
+        return self._release_held()
 
     # ------------------------------------------------------------------------------ close
 

@@ -208,7 +208,7 @@ class OAuthBearerMechanism:
     ``token_provider`` is either an async callable returning the token string, or an object with
     an async ``token()`` method and optionally ``extensions() -> dict[str, str]`` (the shape
     aiokafka users know as ``AbstractTokenProvider``). The token is fetched anew on every
-    connection so a provider can refresh it.
+    connection and every re-authentication (KIP-368) so a provider can refresh it.
 
     On a rejected token the server answers with a JSON error as a challenge; the client must then
     send a lone ``\\x01`` and the server ends the exchange with an error, which the connection

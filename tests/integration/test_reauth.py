@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import kafkaio
-from kafkaio.testing.broker import BrokerLauncherError, LocalKafkaCluster
+from kafkaio.testing.broker import LocalKafkaCluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -44,14 +44,8 @@ def reauth_cluster(request: pytest.FixtureRequest) -> Iterator[LocalKafkaCluster
         },
         log_levels={"org.apache.kafka.common.network.Selector": "DEBUG"},
     )
-    try:
-        cluster.start()
-    except BrokerLauncherError as exc:
-        pytest.fail(f"cannot start Kafka {request.param}: {exc}", pytrace=False)
-    try:
+    with cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 class UnsecuredTokens:

@@ -15,6 +15,7 @@ import pytest
 
 from kafkaio.cluster import Cluster
 from kafkaio.config import CommonConfig
+from kafkaio.conn import BrokerConnection
 from kafkaio.errors import AuthenticationError
 from kafkaio.protocol import ApiKey
 from kafkaio.tls import SslAuthenticationError
@@ -38,7 +39,7 @@ def secure_cluster() -> Iterator[object]:
             "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER",
             "listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config": _OAUTH_JAAS,
             "listener.name.sasl_ssl.oauthbearer.sasl.jaas.config": _OAUTH_JAAS,
-            # KIP-368: SASL sessions end after this; the client must replace its connections.
+            # KIP-368: SASL sessions end after this; the client must renew them in place.
             "connections.max.reauth.ms": str(REAUTH_MS),
         },
     )
@@ -151,8 +152,6 @@ async def test_ssl_hostname_is_verified(secure_cluster) -> None:
     proxy = FaultProxy((host, int(port)), listen_host="127.0.0.2", framing=False)
     await proxy.start()
     try:
-        from kafkaio.conn import BrokerConnection
-
         strict = _config(proxy.bootstrap_servers, security_protocol="SSL", ssl_cafile=str(secure_cluster.ca_file))
         conn = BrokerConnection("127.0.0.2", proxy.port, -1, strict)
         with pytest.raises(SslAuthenticationError, match="127.0.0.2"):
@@ -202,24 +201,66 @@ async def test_wrong_password_fails_fast_without_reconnecting(secure_cluster, ca
         await proxy.stop()
 
 
-async def test_connection_is_replaced_before_its_sasl_session_ends(secure_cluster) -> None:
-    cluster = Cluster(_config(secure_cluster.bootstrap_for("SASL_PLAINTEXT"), security_protocol="SASL_PLAINTEXT",
-                              sasl_mechanism="SCRAM-SHA-256", sasl_plain_username=USER, sasl_plain_password=PASSWORD))
+@pytest.mark.parametrize("protocol,mechanism", [("SASL_PLAINTEXT", "SCRAM-SHA-512"), ("SASL_SSL", "PLAIN")])
+async def test_the_sasl_session_is_renewed_on_the_same_connection(secure_cluster, protocol: str,
+                                                                  mechanism: str) -> None:
+    extra = {"ssl_cafile": str(secure_cluster.ca_file)} if protocol == "SASL_SSL" else {}
+    cluster = Cluster(_config(secure_cluster.bootstrap_for(protocol), security_protocol=protocol,
+                              sasl_mechanism=mechanism, sasl_plain_username=USER, sasl_plain_password=PASSWORD,
+                              **extra))
     try:
         await cluster.bootstrap(timeout_ms=20000)
         node = next(iter(cluster.metadata.brokers))
-        first = await cluster.connection(node)
-        assert 0 < first.session_lifetime_ms <= REAUTH_MS
-        retired = asyncio.Event()
-        first.add_close_callback(lambda conn: retired.set())
-        await asyncio.wait_for(retired.wait(), 30)
-        assert first.close_error is None  # retired cleanly, not broken by the broker
-        resp = await cluster.request(node, ApiKey.METADATA, {"topics": []})
-        assert resp["brokers"]
-        second = await cluster.connection(node)
-        assert second is not first and second.connected
+        conn = await cluster.connection(node)
+        assert 0 < conn.session_lifetime_ms <= REAUTH_MS
+        deadline = time.monotonic() + 3 * REAUTH_MS / 1000
+        while conn.reauthentications < 2:  # a request now and then; the broker would close an expired session
+            assert time.monotonic() < deadline, "the session was not renewed"
+            assert (await cluster.request(node, ApiKey.METADATA, {"topics": []}))["brokers"]
+            await asyncio.sleep(0.2)
+        assert await cluster.connection(node) is conn and conn.connected and conn.close_error is None
+        assert 0 < conn.session_lifetime_ms <= REAUTH_MS
     finally:
         await cluster.close()
+
+
+async def test_a_refused_re_authentication_fails_the_connection_with_the_authentication_error(
+        secure_cluster, caplog) -> None:
+    """The token provider's second token has expired: the broker refuses the renewal."""
+    tokens: list[str] = []
+
+    async def provider() -> str:
+        now = int(time.time())
+        exp = now + 3600 if not tokens else now - 60
+        tokens.append(f"{_jwt_part({'alg': 'none'})}.{_jwt_part({'sub': USER, 'iat': now - 120, 'exp': exp})}.")
+        return tokens[-1]
+
+    caplog.set_level(logging.DEBUG)
+    conn = BrokerConnection(*_first_address(secure_cluster.bootstrap_for("SASL_PLAINTEXT")), -1,
+                            _config(secure_cluster.bootstrap_for("SASL_PLAINTEXT"), security_protocol="SASL_PLAINTEXT",
+                                    sasl_mechanism="OAUTHBEARER", sasl_oauth_token_provider=provider))
+    await conn.connect()
+    try:
+        assert conn.session_lifetime_ms > 0
+        await asyncio.sleep(conn.session_lifetime_ms * 0.95 / 1000)
+        with pytest.raises(AuthenticationError, match="OAUTHBEARER") as info:
+            await conn.request(ApiKey.METADATA, {"topics": []})
+        assert len(tokens) == 2 and conn.reauthentications == 0
+        assert conn.closed and isinstance(conn.close_error, AuthenticationError)
+        assert not info.value.retriable
+        for text in (str(info.value), repr(conn), caplog.text):
+            assert tokens[0] not in text and tokens[1] not in text
+    finally:
+        await conn.close()
+
+
+def _jwt_part(obj: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+def _first_address(bootstrap: str) -> tuple[str, int]:
+    host, port = bootstrap.split(",")[0].rsplit(":", 1)
+    return host, int(port)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """The connection core without sockets or clocks: states and their table, correlation ids,
-response order, request timeouts, the KIP-219 hold queue, idle and SASL-session expiry."""
+response order, request timeouts, the KIP-219 hold queue, idleness, KIP-368 re-authentication."""
 from __future__ import annotations
 
 import pytest
@@ -8,6 +8,8 @@ from kafkaio.conn_core import (
     CORR_WRAP,
     HOLD,
     HANDSHAKE_STATES,
+    REAUTH,
+    SERVING_STATES,
     SETUP_STATES,
     THROTTLE_FROM,
     TRANSITIONS,
@@ -99,7 +101,9 @@ def test_the_table_covers_every_state_and_every_state_can_close() -> None:
     assert set(TRANSITIONS) == set(S)
     assert all(S.CLOSED in TRANSITIONS[s] for s in S if s is not S.CLOSED)
     assert TRANSITIONS[S.CLOSED] == frozenset()  # a closed connection is never reused
-    assert HANDSHAKE_STATES < SETUP_STATES and S.READY not in SETUP_STATES
+    assert S.READY not in SETUP_STATES and S.REAUTHENTICATING not in SETUP_STATES
+    assert HANDSHAKE_STATES - SETUP_STATES == {S.REAUTHENTICATING}
+    assert SERVING_STATES == {S.READY, S.REAUTHENTICATING}
 
 
 def test_a_new_connection_reaches_ready_with_or_without_sasl() -> None:
@@ -298,40 +302,122 @@ def test_no_idle_timeout_means_no_idle_timer_and_a_closed_connection_needs_none(
     assert closing.check_idle(10.0) == Wake()
 
 
-# ------------------------------------------------------------------------------- session
+# --------------------------------------------------------------------- re-authentication
 
-def test_no_session_lifetime_never_retires_the_connection() -> None:
-    assert ready().start_session(0.0, 0, 0.9) is None
+def reauthenticating(core: ConnectionCore[Sink], now: float) -> Held[Sink]:
+    """The first request after the renewal time: held, and the connection re-authenticates."""
+    assert core.send(now, Sink(), ApiKey.PRODUCE, 9, 30.0) == (REAUTH, None)
+    assert core.state is S.REAUTHENTICATING
+    corr = core.next_correlation_id()
+    entry = Held(b"frame%d" % corr, corr, ApiKey.PRODUCE, 9, 30.0, Sink(str(corr)), True)
+    core.hold(entry)
+    return entry
 
 
-def test_the_session_retires_at_the_jittered_point_and_an_idle_one_closes_at_once() -> None:
+def test_no_session_lifetime_never_re_authenticates() -> None:
     core = ready()
-    assert core.start_session(100.0, 10_000, 0.9) == 109.0
-    assert core.session_expiring(109.0) == Wake(close=True)
-    assert core.state is S.EXPIRING
+    core.start_session(0.0, 0, 0.9)
+    for now in (1.0, 1e6, 1e9):
+        send(core, now)
+    assert core.state is S.READY
 
 
-def test_an_expiring_connection_drains_then_closes_and_has_a_hard_deadline() -> None:
+def test_requests_before_the_jittered_point_are_written_and_the_first_after_it_starts_renewal() -> None:
+    core = ready()
+    core.start_session(100.0, 10_000, 0.9)  # renew from 109.0
+    send(core, 108.9)
+    first = reauthenticating(core, 109.0)
+    assert core.in_flight_count == 2 and first.sink.done() is False
+
+
+def test_while_re_authenticating_requests_are_held_and_sasl_ones_go_out_after_those_in_flight() -> None:
     core = ready()
     core.start_session(0.0, 10_000, 0.9)
-    a, _, _ = send(core, 8.0)
-    assert core.session_expiring(9.0) == Wake(next_at=9.5)  # 5% of the lifetime left
-    assert core.state is S.EXPIRING and not core.drained()
-    b, _, _ = send(core, 9.1)  # a caller holding the connection may still send
-    core.answered(a)
-    assert not core.drained()
-    core.answered(b)
-    assert core.drained()
+    a, sink_a, _ = send(core, 1.0)
+    first = reauthenticating(core, 9.5)
+    second = held(core, 9.6)  # held too: nothing of the application's is written
+    handshake = Sink("handshake")
+    corr, _ = core.send_handshake(9.6, handshake, ApiKey.SASL_HANDSHAKE, 1, 30.0)
+    assert corr > 0 and core.state is S.REAUTHENTICATING
+    # the broker answers in order: the earlier request first, delivered at once
+    assert core.answered(a).sink is sink_a
+    assert core.answered(corr).sink is handshake
+    release = core.reauthenticated(10.0, 10_000, 0.9)
+    assert core.state is S.READY and release.due == [first, second] and not release.reauthenticate
+    assert core.in_flight_count == 0  # handed back to be written, none left held
+    # the next renewal is from the new session's start
+    send(core, 18.9)
+    assert core.send(19.0, Sink(), ApiKey.METADATA, 12, 30.0) == (REAUTH, None)
 
 
-def test_session_expiry_after_close_or_twice_does_nothing() -> None:
+def test_a_renewal_without_a_new_lifetime_ends_re_authentication_for_good() -> None:
     core = ready()
     core.start_session(0.0, 10_000, 0.9)
-    send(core, 1.0)
-    assert core.session_expiring(9.0).next_at is not None
-    assert core.session_expiring(9.2) == Wake()  # already expiring
-    core.close()
-    assert core.session_expiring(9.3) == Wake() and core.state is S.CLOSED
+    reauthenticating(core, 9.0)
+    core.reauthenticated(9.1, 0, 0.9)
+    send(core, 1e9)
+    assert core.state is S.READY
+
+
+def test_a_request_whose_caller_gave_up_while_held_is_not_written_after_renewal() -> None:
+    core = ready()
+    core.start_session(0.0, 10_000, 0.9)
+    first = reauthenticating(core, 9.0)
+    gone = held(core, 9.1)
+    gone.sink.set_exception(TimeoutError())  # its caller was cancelled
+    assert core.reauthenticated(9.2, 10_000, 0.9).due == [first]
+
+
+def test_a_throttle_still_on_after_renewal_keeps_the_requests_until_its_release() -> None:
+    core = ready()
+    core.start_session(0.0, 10_000, 0.9)
+    first = reauthenticating(core, 9.0)
+    assert core.throttle(ApiKey.PRODUCE, 9, 1000, 9.0)  # a response in flight asked for 1 s
+    assert core.release_timer() == 10.0
+    assert core.reauthenticated(9.5, 10_000, 0.9).due == []
+    assert core.send(9.6, Sink(), ApiKey.METADATA, 12, 30.0) == (HOLD, None)
+    release = core.release(10.0)
+    assert release.due == [first] and not release.reauthenticate
+
+
+def test_a_throttle_release_during_renewal_leaves_the_requests_to_its_end() -> None:
+    core = ready()
+    core.start_session(0.0, 10_000, 0.9)
+    first = reauthenticating(core, 9.0)
+    core.throttle(ApiKey.PRODUCE, 9, 100, 9.0)
+    core.release_timer()
+    assert core.release(9.1).due == [] and core.state is S.REAUTHENTICATING
+    assert core.reauthenticated(9.3, 10_000, 0.9).due == [first]
+
+
+def test_requests_held_by_a_throttle_past_the_renewal_time_wait_for_a_renewal_first() -> None:
+    core = ready()
+    core.start_session(0.0, 10_000, 0.9)
+    core.throttle(ApiKey.PRODUCE, 9, 1000, 8.5)
+    core.release_timer()
+    entry = held(core, 8.6)
+    release = core.release(9.5)  # throttle over, and the session is due for renewal
+    assert release.reauthenticate and release.due == [] and core.state is S.REAUTHENTICATING
+    assert core.reauthenticated(9.7, 10_000, 0.9).due == [entry]
+
+
+def test_a_failed_renewal_closes_with_every_request_in_flight_and_held_in_order() -> None:
+    core = ready()
+    core.start_session(0.0, 10_000, 0.9)
+    _, sink_a, _ = send(core, 1.0)
+    first = reauthenticating(core, 9.0)
+    handshake = Sink("handshake")
+    core.send_handshake(9.0, handshake, ApiKey.SASL_HANDSHAKE, 1, 30.0)
+    assert core.close() == [sink_a, handshake, first.sink]
+    assert core.state is S.CLOSED
+
+
+def test_a_re_authenticating_connection_is_not_idle() -> None:
+    core = ready(idle_timeout=1.0)
+    core.start_idle_timer(0.0)
+    core.start_session(0.0, 10_000, 0.9)
+    reauthenticating(core, 9.0)
+    assert not core.check_idle(20.0).close
 
 
 # ------------------------------------------------------------------------- no response, withdraw
