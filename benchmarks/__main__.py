@@ -171,7 +171,7 @@ def write_report(saved: dict, output: Path, results_dir: Path) -> None:
     rows = group([Outcome.from_dict(o) for o in saved["outcomes"]])
     subtitle = f"{saved['records']:,} x {saved['record_size']} B" + (", quick" if saved["quick"] else "")
     base = [r for r in rows if r.record_size == saved["record_size"] and r.partitions == saved["partitions"]
-            and not r.headers]
+            and not r.headers and not r.keys]
     chart_files = charts.draw_all(base, results_dir, subtitle,
                                   f"{saved['latency_records']:,} sends, linger 0")
     rep = report.Report(

@@ -24,6 +24,7 @@ class Row:
     record_size: int = 100  # bytes per value
     partitions: int = 6  # of the topic
     headers: int = 0  # on every record
+    keys: int = 0  # distinct record keys (0: keyless)
 
     @property
     def label(self) -> str:
@@ -70,10 +71,10 @@ def group(outcomes: list[Outcome]) -> list[Row]:
         j = o.job
         compression = "" if j.scenario == "latency" else j.produce.compression_type
         key = (j.scenario, compression, j.client, j.api, j.loop, j.profile, j.record_size, j.partitions,
-               j.headers)
+               j.headers, j.keys)
         if key not in rows:
             rows[key] = Row(j.scenario, compression, j.client, j.api, j.loop, profile=j.profile,
-                            record_size=j.record_size, partitions=j.partitions, headers=j.headers)
+                            record_size=j.record_size, partitions=j.partitions, headers=j.headers, keys=j.keys)
         rows[key].outcomes.append(o)
     from benchmarks.clients import CLIENTS
 

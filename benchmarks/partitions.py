@@ -1,6 +1,6 @@
 """Many-partitions scenario: keyed records to a 1,000-partition topic, the produce scenario's
 settings otherwise, for the per-partition overhead: the rate, and the peak RSS beside that of the
-same client on the 6-partition produce table."""
+same client sending the same keyed records to the plan's small topic (6 partitions)."""
 from __future__ import annotations
 
 from benchmarks.runner import Outcome, run_job
@@ -27,17 +27,20 @@ def run(plan: Plan, topics: Topics, quick: bool) -> list[Outcome]:
     outcomes: list[Outcome] = []
     chosen = [e for e in ENTRIES if e.client in plan.clients]
     topic = topics.create("bench-partitions", PARTITIONS)  # one topic: creating 1,000 partitions is slow
+    small = topics.create("bench-partitions-base", plan.partitions)
     try:
         for rep in range(plan.repeat):
             for entry in rotated(chosen, rep):
-                job = Job(client=entry.client, scenario="produce", api=entry.api, bootstrap=plan.bootstrap,
-                          topic=topic, records=plan.records_for(entry.client, entry.api,
-                                                                QUICK_RECORDS if quick else RECORDS),
-                          record_size=plan.record_size, partitions=PARTITIONS, keys=KEYS,
-                          produce=ProduceConfig(), timeout_s=plan.timeout_s)
-                outcome = run_job(job)
-                report_progress(plan, outcome, "1000p")
-                outcomes.append(outcome)
+                for name, count in ((topic, PARTITIONS), (small, plan.partitions)):
+                    job = Job(client=entry.client, scenario="produce", api=entry.api, bootstrap=plan.bootstrap,
+                              topic=name, records=plan.records_for(entry.client, entry.api,
+                                                                   QUICK_RECORDS if quick else RECORDS),
+                              record_size=plan.record_size, partitions=count, keys=KEYS,
+                              produce=ProduceConfig(), timeout_s=plan.timeout_s)
+                    outcome = run_job(job)
+                    report_progress(plan, outcome, f"{count}p keyed")
+                    outcomes.append(outcome)
     finally:
         topics.delete(topic)
+        topics.delete(small)
     return outcomes
