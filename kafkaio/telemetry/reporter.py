@@ -68,6 +68,8 @@ class TelemetryReporter:
         if task is not None:
             task.cancel()
             await asyncio.wait([task])
+            if not task.cancelled() and task.exception() is not None:
+                self._warn("telemetry stopped on an unexpected error: %r", task.exception())
         limit = self._timeout_ms / 1000 if timeout is None else min(timeout, self._timeout_ms / 1000)
         if limit > 0 and self.core.initiate_close():
             try:

@@ -2,32 +2,17 @@
 sums, and the hand-written OTLP bytes decoded by opentelemetry-proto."""
 from __future__ import annotations
 
-import dataclasses
 import math
+from collections.abc import Callable
 
 import pytest
 
-from kafkaio.metrics.snapshot import ConsumerMetrics, NetworkMetrics, ProducerMetrics
+from kafkaio.metrics.snapshot import ConsumerMetrics, ProducerMetrics
 from kafkaio.structs import TopicPartition
 from kafkaio.telemetry.collect import MetricsCollector, resource_attributes, telemetry_name
 from kafkaio.telemetry.otlp import CUMULATIVE, DELTA, Point, encode_metrics_data
 
 metrics_pb2 = pytest.importorskip("opentelemetry.proto.metrics.v1.metrics_pb2")
-
-
-def _zeros(cls: type, **values: object) -> object:
-    args: dict[str, object] = {}
-    for f in dataclasses.fields(cls):
-        if f.name == "network":
-            args[f.name] = _zeros(NetworkMetrics)
-        elif f.name != "records_lag":
-            args[f.name] = 0.0 if "float" in str(f.type) else 0
-    args.update(values)
-    return cls(**args)
-
-
-def producer(sent: int, **values: object) -> ProducerMetrics:
-    return _zeros(ProducerMetrics, record_send_total=sent, batch_size_avg=math.nan, **values)  # type: ignore[return-value]
 
 
 def test_names_follow_javas_telemetry_naming() -> None:
@@ -39,7 +24,8 @@ def test_names_follow_javas_telemetry_naming() -> None:
     assert telemetry_name("consumer", "connection-count") == "org.apache.kafka.consumer.connection.count"
 
 
-def test_totals_go_as_deltas_of_what_was_sent() -> None:
+def test_totals_go_as_deltas_of_what_was_sent(producer_snapshot: Callable[[int], ProducerMetrics]) -> None:
+    producer = producer_snapshot
     c = MetricsCollector("producer", started_ns=1_000)
     first = {p.name: p for p in c.collect(producer(10), 5_000, delta=True)}
     send = first["org.apache.kafka.producer.record.send.total"]
@@ -55,14 +41,15 @@ def test_totals_go_as_deltas_of_what_was_sent() -> None:
     assert third["org.apache.kafka.producer.record.send.total"].value == 20.0
 
 
-def test_cumulative_temporality_sends_the_totals() -> None:
+def test_cumulative_temporality_sends_the_totals(producer_snapshot: Callable[[int], ProducerMetrics]) -> None:
+    producer = producer_snapshot
     c = MetricsCollector("producer", started_ns=1_000)
     send = {p.name: p for p in c.collect(producer(10), 5_000, delta=False)}["org.apache.kafka.producer.record.send.total"]
     assert (send.value, send.start_ns, send.temporality) == (10.0, 1_000, CUMULATIVE)
 
 
-def test_per_partition_lag_carries_topic_and_partition() -> None:
-    snap = _zeros(ConsumerMetrics, records_lag={TopicPartition("t", 3): 42}, fetch_latency_avg=math.nan,
+def test_per_partition_lag_carries_topic_and_partition(zero_snapshot: Callable[..., object]) -> None:
+    snap = zero_snapshot(ConsumerMetrics, records_lag={TopicPartition("t", 3): 42}, fetch_latency_avg=math.nan,
                   commit_latency_avg=math.nan, rebalance_latency_avg=math.nan)
     points = MetricsCollector("consumer", 0).collect(snap, 1, delta=True)  # type: ignore[arg-type]
     lag = [p for p in points if p.name == "org.apache.kafka.consumer.fetch.manager.records.lag"]
