@@ -22,6 +22,7 @@ import asyncio
 import logging
 import re
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Unpack
@@ -53,7 +54,7 @@ from kafkaio.metrics import ConsumerMetrics
 from kafkaio.metrics.clients import consumer_metrics, consumer_reader
 from kafkaio.settings import ConsumerSettings
 from kafkaio.structs import GroupMembershipOperation, OffsetAndMetadata, TopicPartition
-from kafkaio.telemetry import TelemetryReporter
+from kafkaio.telemetry import TelemetryReporter, telemetry_instance_id
 from kafkaio.telemetry.collect import resource_attributes
 
 if TYPE_CHECKING:
@@ -327,6 +328,13 @@ class Consumer:
         consumer's metrics (docs/metrics.md); call it from the event loop's thread."""
         return consumer_metrics(self._metrics, self._fetcher, self._coordinator, self._cluster,
                                 sorted(self._subs.assigned()), self.lag)
+
+    async def client_instance_id(self, timeout: float) -> uuid.UUID | None:
+        """The id the cluster gave this client for its telemetry (KIP-714, Java's ``clientInstanceId``),
+        waiting up to ``timeout`` seconds for the first subscription; None if none came (no broker
+        receives telemetry). :class:`IllegalStateError` with ``enable_metrics_push=False`` or before
+        start()."""
+        return await telemetry_instance_id(self._telemetry, self._config.enable_metrics_push, timeout)
 
     def assignment(self) -> set[TopicPartition]:
         """Partitions currently assigned to this consumer."""

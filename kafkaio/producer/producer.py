@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 import warnings
 from typing import Any, Callable, Iterable, Mapping, Sequence, Unpack
 
@@ -43,7 +44,7 @@ from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.partitioner import StickyPartitioner
 from kafkaio.producer.sender import Sender
 from kafkaio.producer.transactions import TransactionalProducerMixin, TransactionManager, TransactionState
-from kafkaio.telemetry import TelemetryReporter
+from kafkaio.telemetry import TelemetryReporter, telemetry_instance_id
 from kafkaio.telemetry.collect import resource_attributes
 
 __all__ = ["Producer", "RecordMetadata", "RecordFuture"]
@@ -307,6 +308,13 @@ class Producer(TransactionalProducerMixin):
         await self._close_telemetry(deadline)
         await self._cluster.close()
         self._state = "closed"
+
+    async def client_instance_id(self, timeout: float) -> uuid.UUID | None:
+        """The id the cluster gave this client for its telemetry (KIP-714, Java's ``clientInstanceId``),
+        waiting up to ``timeout`` seconds for the first subscription; None if none came (no broker
+        receives telemetry). :class:`IllegalStateError` with ``enable_metrics_push=False`` or before
+        start()."""
+        return await telemetry_instance_id(self._telemetry, self.config.enable_metrics_push, timeout)
 
     async def _close_telemetry(self, deadline: float | None) -> None:
         """The terminating push, after the last batch was sent, within what is left of close()'s

@@ -49,12 +49,23 @@ class TelemetryReporter:
         self._node: int | None = None
         self._task: asyncio.Task[None] | None = None
         self._warned = False
+        self._subscribed = asyncio.Event()
 
     @property
     def client_instance_id(self) -> uuid.UUID | None:
         """The id the broker gave this client, once a subscription was received."""
         sub = self.core.subscription
         return sub.client_instance_id if sub is not None else None
+
+    async def wait_for_instance_id(self, timeout: float) -> uuid.UUID | None:
+        """:attr:`client_instance_id`, waiting up to ``timeout`` seconds for the first subscription
+        (None if none came)."""
+        if not self._subscribed.is_set() and timeout > 0:
+            try:
+                await asyncio.wait_for(self._subscribed.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass   # None: no subscription within the time, as Java's clientInstanceId
+        return self.client_instance_id
 
     def start(self) -> None:
         """Start the background task (on the running loop)."""
@@ -125,6 +136,8 @@ class TelemetryReporter:
         if error:
             self._warn("telemetry: broker %s refused the subscription request: %s", self._node, _name(error))
         self.core.on_subscription(error, sub, _now_ms())
+        if self.core.subscription is not None:
+            self._subscribed.set()
         if sub is not None:
             log.debug("telemetry: subscription %s from broker %s", sub, self._node)
 

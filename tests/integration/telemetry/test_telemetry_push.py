@@ -23,6 +23,7 @@ import pytest
 from kafkaio.admin import Admin, ConfigResource, NewTopic
 from kafkaio.admin.inputs import ConfigResourceType
 from kafkaio.consumer.consumer import Consumer
+from kafkaio.errors import IllegalStateError
 from kafkaio.producer.producer import Producer
 from kafkaio.structs import TopicPartition
 from kafkaio.testing.broker import LocalKafkaCluster, cache_dir, fetch_jars
@@ -157,7 +158,7 @@ async def test_producer_and_consumer_push_the_subscribed_metrics_and_a_terminati
     # both have pushed at least once on their own (every ~1 s, the first jittered) before closing
     await broker.wait_for_push(producer_id)
     await broker.wait_for_push(consumer_id)
-    instance = producer._telemetry.client_instance_id if producer._telemetry else None
+    instances = (await producer.client_instance_id(0), await consumer.client_instance_id(0))
     await producer.close()
     await consumer.stop()
 
@@ -175,7 +176,8 @@ async def test_producer_and_consumer_push_the_subscribed_metrics_and_a_terminati
         # the broker asks for deltas: their sum over every push is the exact count
         assert _sum(pushes, total) == count
         assert all(v >= 0 for p in pushes for v in p.metrics.get(f"{prefix}.rate", []))
-    assert instance == broker.pushes(producer_id)[0].instance_id
+    # the ids the broker gave, as the clients tell them
+    assert instances == (broker.pushes(producer_id)[0].instance_id, broker.pushes(consumer_id)[0].instance_id)
 
 
 async def test_no_push_without_a_subscription_for_the_client(broker: Broker) -> None:
@@ -183,13 +185,10 @@ async def test_no_push_without_a_subscription_for_the_client(broker: Broker) -> 
     topic = await _topic(broker.bootstrap)
     async with Producer(broker.bootstrap, client_id=client_id, linger_ms=0) as producer:
         await producer.send_and_wait(topic, b"v")
-        telemetry = producer._telemetry
-        assert telemetry is not None
-        for _ in range(600):   # the broker answers the subscription request: no metric asked for
-            if telemetry.core.subscription is not None:
-                break
-            await asyncio.sleep(0.1)
-        assert telemetry.core.subscription is not None and telemetry.core.subscription.requested_metrics == ()
+        # the broker answered the subscription request (an id, but no metric asked for)
+        assert await producer.client_instance_id(60) is not None
+        assert producer._telemetry is not None and producer._telemetry.core.subscription is not None
+        assert producer._telemetry.core.subscription.requested_metrics == ()
     assert broker.pushes(client_id) == []   # no push, not even the terminating one
 
 
@@ -202,6 +201,8 @@ async def test_enable_metrics_push_false_sends_nothing(broker: Broker) -> None:
         await silent.send_and_wait(topic, b"v")
         await pushing.send_and_wait(topic, b"v")
         await broker.wait_for_push(on_id)   # the same subscription matches both: one pushes by now
+        with pytest.raises(IllegalStateError, match="enable_metrics_push"):
+            await silent.client_instance_id(1)
     assert broker.pushes(on_id)[-1].terminating
     assert broker.pushes(off_id) == []
 

@@ -169,3 +169,12 @@ async def test_a_lost_connection_is_logged_once_and_retried_later(reporter: Any,
     assert [rec.getMessage() for rec in caplog.records] == [
         "telemetry request to broker 1 failed: KafkaConnectionError('broker gone')"]
     assert client_tasks() == []
+
+
+async def test_the_instance_id_is_awaited_until_the_first_subscription(reporter: Any) -> None:
+    conn = Conn(subscription([]))
+    r = reporter(conn)
+    assert await r.wait_for_instance_id(0) is None   # not asked yet
+    r.start()
+    assert await r.wait_for_instance_id(30) == ID
+    await r.close()
