@@ -27,6 +27,7 @@ from kafkaio.consumer.coordinator import (
     _COMMIT_FAILED_MSG,
     GroupCoordinator,
     MemberState as GroupState,
+    _EpochStale,
     _GenerationMoved,
 )
 from kafkaio.consumer.membership import (
@@ -395,10 +396,16 @@ class ConsumerGroupCoordinator(GroupCoordinator):
 
     def _on_commit_fenced(self, code: int, tp: TopicPartition, generation: int, member: str,
                           sent_in: GroupState) -> None:
-        """STALE_MEMBER_EPOCH and the like for a commit: the epoch moved while it was in flight
-        (look again once the member is stable), or the member is no longer in the group (the
-        heartbeat says so and releases the partitions; the commit fails, as Java's)."""
+        """STALE_MEMBER_EPOCH and the like for a commit. A stale epoch while the member still
+        holds one: the broker moved the epoch on (a reconciliation under way) and the commit is
+        sent again with the latest, as Java's sync commits and its auto commit before revocation
+        are. Otherwise the epoch moved while it was in flight (look again once the member is
+        stable), or the member is no longer in the group (the heartbeat says so and releases the
+        partitions; the commit fails, as Java's)."""
         name = error_for_code(code).__name__
+        if code == ErrorCode.STALE_MEMBER_EPOCH and self.member.state in _IN_GROUP:
+            self._hb_wake.set()
+            raise _EpochStale(f"committing {tp}: {name}")
         if generation >= 0 and (generation != self.generation or sent_in is not GroupState.STABLE
                                 or self.state is not GroupState.STABLE):
             raise _GenerationMoved(f"committing {tp}: {name}")

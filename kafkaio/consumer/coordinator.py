@@ -137,6 +137,11 @@ class _GenerationMoved(Exception):
     rejoin, or a rebalance we had not yet noticed): look again once the rebalance completes."""
 
 
+class _EpochStale(Exception):
+    """The broker holds a newer member epoch than the commit carried (STALE_MEMBER_EPOCH) while the
+    member is still in the group: send it again with the latest epoch, as Java's commits do."""
+
+
 class ConsumerGroupMetadata(NamedTuple):
     """What a transactional producer needs to commit offsets for this consumer (KIP-447)."""
 
@@ -824,6 +829,13 @@ class GroupCoordinator:
                 return
             except _GenerationMoved as moved:
                 await self._await_rebalance(deadline, wait_for_rebalance, str(moved))
+            except _EpochStale as stale:
+                # the next attempt is checked against the partitions owned at the request, and
+                # carries the epoch the heartbeat brings meanwhile
+                if loop.time() >= deadline:
+                    raise RebalanceInProgressError(f"{stale}: the member epoch did not catch up in time. "
+                                                   "Nothing was committed") from None
+                await asyncio.sleep(self._backoff_s)
             except KafkaError as exc:
                 if not (exc.retriable or exc.invalid_metadata) or loop.time() >= deadline:
                     raise

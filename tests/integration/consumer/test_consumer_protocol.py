@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -18,11 +19,12 @@ import pytest
 
 import kafkaio
 from kafkaio.cluster import Cluster
-from kafkaio.errors import CommitFailedError, RebalanceInProgressError, UnsupportedAssignorError
-from kafkaio.protocol import ApiKey
+from kafkaio.errors import CommitFailedError, ErrorCode, RebalanceInProgressError, UnsupportedAssignorError
+from kafkaio.protocol import ApiKey, decode_response, encode_response
 from kafkaio.structs import OffsetAndMetadata
 from kafkaio.structs import TopicPartition as TP
 from kafkaio.testing.broker import LocalKafkaCluster
+from kafkaio.testing.proxy import proxied_cluster
 
 from consumer_helpers import RawProducer, unique
 from test_group import CLOSE_CASES, Member, members_after_stop, members_join_and_leave, produce_until, wait_until
@@ -453,3 +455,43 @@ async def test_a_subscription_pattern_needs_the_consumer_protocol(kip848_bootstr
     async with kafkaio.Consumer(bootstrap_servers=kip848_bootstrap, group_id=unique("g")) as c:
         with pytest.raises(kafkaio.errors.IllegalStateError, match="group_protocol"):
             c.subscribe(pattern=kafkaio.SubscriptionPattern("a.*"))
+
+
+def _stale_member_epoch(info, payload: bytes) -> bytes:
+    """The broker's OffsetCommit response with every partition's error turned into
+    STALE_MEMBER_EPOCH (the broker holds a newer epoch for the member than the commit carried)."""
+    body = decode_response(ApiKey.OFFSET_COMMIT, info.api_version, payload)
+    for t in body["topics"]:
+        for p in t["partitions"]:
+            p["error_code"] = ErrorCode.STALE_MEMBER_EPOCH
+    return bytes(encode_response(ApiKey.OFFSET_COMMIT, info.api_version, info.correlation_id, body))[4:]
+
+
+async def test_a_stale_epoch_on_the_commit_before_revocation_is_sent_again(caplog) -> None:
+    """As Java's auto commit before revocation does, a commit answered STALE_MEMBER_EPOCH while the
+    member is still in the group and still owns the partitions is sent again with its latest epoch,
+    instead of the partitions being handed over uncommitted."""
+    async with proxied_cluster(1, version=KAFKA_VERSION, broker_properties=BROKER_PROPERTIES) as (cluster, (proxy,)):
+        bootstrap = cluster.bootstrap_servers
+        topic, group = unique(), unique("g")
+        async with RawProducer(bootstrap) as raw:
+            await raw.create_topic(topic, 2)
+            for p in range(2):
+                await raw.send_batch(topic, p, [b"%d" % i for i in range(10)])
+        settings = {**SETTINGS, "enable_auto_commit": True, "auto_commit_interval_ms": 600_000}
+        async with kafkaio.Consumer(topic, bootstrap_servers=bootstrap, group_id=group, **settings) as a:
+            got = 0
+            while got < 20:
+                got += sum(len(r) for r in (await a.getmany(timeout_ms=500)).values())
+            proxy.rewrite_responses(_stale_member_epoch, 1, api_key=ApiKey.OFFSET_COMMIT)
+            commits = proxy.requests_seen[ApiKey.OFFSET_COMMIT]
+            caplog.set_level(logging.WARNING, logger="kafkaio")
+            async with kafkaio.Consumer(topic, bootstrap_servers=bootstrap, group_id=group, **settings) as b:
+                while len(a.assignment()) != 1 or len(b.assignment()) != 1:
+                    await a.getmany(timeout_ms=100)
+                    await b.getmany(timeout_ms=100)
+                assert proxy.responses_rewritten[ApiKey.OFFSET_COMMIT] == 1
+                assert proxy.requests_seen[ApiKey.OFFSET_COMMIT] - commits == 2   # the refused one, sent again
+                assert not [r.getMessage() for r in caplog.records if "auto commit" in r.getMessage()]
+                (moved,) = b.assignment()
+                assert (await b.committed(moved)).offset == 10
