@@ -1,4 +1,4 @@
-"""The ``kafkaio`` command line: ``kafkaio produce|consume|topics|groups|cluster``.
+"""The ``kafkaio`` command line: ``kafkaio produce|consume|topics|groups|cluster|acls``.
 
 Built on the standard library's argparse rather than click: no dependency to install or to
 keep compatible with the user's own, and the fastest start-up (each command's module and the
@@ -12,12 +12,12 @@ import asyncio
 import sys
 from typing import Any, Sequence
 
-from kafkaio.cli import cluster, consume, groups, produce, topics
+from kafkaio.cli import acls, cluster, consume, groups, produce, topics
 from kafkaio.cli.common import (EXIT_INTERRUPTED, CliError, add_connection_options, exit_code_for)
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (produce, consume, topics, groups, cluster)
+COMMANDS = (produce, consume, topics, groups, cluster, acls)
 
 
 class _Parser(argparse.ArgumentParser):
