@@ -80,7 +80,7 @@ class TelemetryReporter:
             task.cancel()
             await asyncio.wait([task])
             if not task.cancelled() and task.exception() is not None:
-                self._warn("telemetry stopped on an unexpected error: %r", task.exception())
+                log.error("telemetry stopped on an unexpected error", exc_info=task.exception())
         limit = self._timeout_ms / 1000 if timeout is None else min(timeout, self._timeout_ms / 1000)
         if limit > 0 and self.core.initiate_close():
             try:
@@ -135,10 +135,14 @@ class TelemetryReporter:
             requested_metrics=tuple(resp["requested_metrics"]))
         if error:
             self._warn("telemetry: broker %s refused the subscription request: %s", self._node, _name(error))
+        old = self.core.subscription
         self.core.on_subscription(error, sub, _now_ms())
         if self.core.subscription is not None:
             self._subscribed.set()
-        if sub is not None:
+        if sub is not None and sub.wants_metrics and (old is None or old.subscription_id != sub.subscription_id):
+            log.info("telemetry: broker %s asks for %d metric prefix(es) every %d ms (client instance id %s)",
+                     self._node, len(sub.requested_metrics), sub.push_interval_ms, sub.client_instance_id)
+        elif sub is not None:
             log.debug("telemetry: subscription %s from broker %s", sub, self._node)
 
     async def _push(self) -> None:
