@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from kafkaio._logthrottle import Throttled
 from kafkaio.consumer.subscription import ConsumerRebalanceListener, call_listener
 from kafkaio.errors import (CommitFailedError, ConfigError, IllegalStateError, KafkaError, KafkaTimeoutError,
                             RebalanceInProgressError)
@@ -159,6 +160,7 @@ class Processor:
         self._commit_interval = _positive("commit_interval_ms", commit_interval_ms) / 1000.0
         self._revoke_timeout = _positive("revoke_timeout_ms", revoke_timeout_ms) / 1000.0
         self._stop_timeout = _positive("stop_timeout_ms", stop_timeout_ms) / 1000.0
+        self._metadata_full = Throttled(log)
         self._poll_timeout_ms = _positive("poll_timeout_ms", poll_timeout_ms)
         if retry is not None and retry.uses_topics and producer is None:
             raise ConfigError("producer: a RetryPolicy with retry topics or a dead-letter topic needs a producer")
@@ -466,8 +468,9 @@ class Processor:
                 watermark, done = part.watermark.preview_done(record.offset)
                 meta = commit_metadata.encode(watermark, done)
                 if record.offset > watermark and record.offset not in commit_metadata.decode(meta, watermark):
-                    log.warning("processor: %s offset %d: the commit metadata is full, the hand-off to %s "
-                                "may be repeated after a crash", part.tp, record.offset, topic)
+                    self._metadata_full.log(logging.WARNING, "processor: %s offset %d: the commit metadata is full, "
+                                            "the hand-off to %s may be repeated after a crash", part.tp,
+                                            record.offset, topic)
                 try:
                     async with self._producer.transaction():
                         await self._producer.send(topic, value=record.value, key=record.key, headers=headers)

@@ -17,6 +17,7 @@ import uuid
 import warnings
 from typing import Any, Callable, Iterable, Mapping, Sequence, Unpack
 
+from kafkaio._logthrottle import Throttled
 from kafkaio._loops import wrong_loop
 from kafkaio.config import ProducerConfig
 from kafkaio.settings import ProducerSettings
@@ -115,6 +116,7 @@ class Producer(TransactionalProducerMixin):
             raise ConfigError(f"on_delivery: expected a callable(metadata, exception) or None, got {type(on_delivery).__name__}")
         self.config: ProducerConfig = config
         self._on_delivery = on_delivery
+        self._callback_failed = Throttled(log)
         self._key_serializer = config.key_serializer
         self._value_serializer = config.value_serializer
         self._custom_partitioner = config.partitioner
@@ -713,7 +715,7 @@ class Producer(TransactionalProducerMixin):
                 else:
                     cb(None, exc)  # type: ignore[misc]
             except Exception:  # noqa: BLE001 - a user callback must not break the sender
-                log.exception("on_delivery callback raised")
+                self._callback_failed.log(logging.ERROR, "on_delivery callback raised", exc_info=True)
 
         fut.add_done_callback(done)
 

@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from kafkaio._logthrottle import Throttled
 from kafkaio.cluster import Cluster
 from kafkaio.config.share_consumer import ShareConsumerConfig
 from kafkaio.errors import (
@@ -62,6 +63,8 @@ class ShareFetcher:
         self.acquisition_lock_timeout_ms = -1
         self.on_acknowledged: AckCallback | None = None
         self.error: KafkaError | None = None  # a fatal fetch error, raised by the next poll
+        self._unreadable = Throttled(log)
+        self._ack_failed = Throttled(log)
 
     # -- acknowledgements -------------------------------------------------------------------------
 
@@ -191,7 +194,8 @@ class ShareFetcher:
                             value = vd(value)
                     except Exception:
                         # the record cannot be handed out: release it for a consumer that can read it
-                        log.exception("deserializing %s[%d]@%d failed; releasing it", topic, partition, off)
+                        self._unreadable.log(logging.ERROR, "deserializing %s[%d]@%d failed; releasing it", topic, partition, off,
+                                            exc_info=True)
                         self._acks.setdefault(node_id, PendingAcks()).add(tp, off, AcknowledgeType.RELEASE)
                         continue
                     out.append(ShareConsumerRecord(topic, partition, off, r.timestamp, r.timestamp_type, key,
@@ -307,7 +311,8 @@ class ShareFetcher:
             err = errors.get(tp)
             results[TopicPartition(name, tp[1])] = (offsets, err)
             if err is not None:
-                log.warning("acknowledging %s[%d] offsets %s failed: %r", name, tp[1], sorted(offsets)[:10], err)
+                self._ack_failed.log(logging.WARNING, "acknowledging %s[%d] offsets %s failed: %r", name, tp[1],
+                                     sorted(offsets)[:10], err)
         if self.on_acknowledged is not None:
             for tpn, (offsets, err) in results.items():
                 self.on_acknowledged({tpn: offsets}, err)

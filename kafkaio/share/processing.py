@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from kafkaio._logthrottle import Throttled
 from kafkaio.errors import IllegalStateError, KafkaError, UnsupportedVersionError
 from kafkaio.share.records import AcknowledgeType, ShareConsumerRecord
 
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from kafkaio.share.consumer import ShareConsumer
 
 log = logging.getLogger(__name__)
+_cannot_renew = Throttled(log, interval_s=3600.0)
+_renew_failed = Throttled(log)
 
 
 @asynccontextmanager
@@ -54,12 +57,13 @@ async def _renew_forever(consumer: ShareConsumer, record: ShareConsumerRecord, i
         try:
             await consumer.renew(record)
         except UnsupportedVersionError:
-            log.info("the broker cannot renew acquisition locks (KIP-1222); %s[%d]@%d may be redelivered "
-                     "if processing outlasts its lock", record.topic, record.partition, record.offset)
+            _cannot_renew.log(logging.INFO, "the broker cannot renew acquisition locks (KIP-1222); %s[%d]@%d "
+                              "and others may be redelivered if processing outlasts their lock",
+                              record.topic, record.partition, record.offset)
             return
         except KafkaError as exc:
-            log.warning("renewing the lock of %s[%d]@%d failed: %r", record.topic, record.partition,
-                        record.offset, exc)
+            _renew_failed.log(logging.WARNING, "renewing the lock of %s[%d]@%d failed: %r", record.topic,
+                              record.partition, record.offset, exc)
 
 
 async def process_concurrently(consumer: ShareConsumer,
@@ -72,6 +76,7 @@ async def process_concurrently(consumer: ShareConsumer,
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     slots = asyncio.Semaphore(concurrency)
+    handler_failed = Throttled(log)
 
     async def one(record: ShareConsumerRecord) -> None:
         async with slots:
@@ -79,8 +84,9 @@ async def process_concurrently(consumer: ShareConsumer,
                 async with processing(consumer, record, reject_after=reject_after):
                     await handler(record)
             except Exception:
-                log.exception("handler failed on %s[%d]@%d (delivery %d); released", record.topic,
-                              record.partition, record.offset, record.delivery_count)
+                handler_failed.log(logging.ERROR, "handler failed on %s[%d]@%d (delivery %d); released",
+                                   record.topic, record.partition, record.offset, record.delivery_count,
+                                   exc_info=True)
 
     while True:
         try:

@@ -3,6 +3,7 @@ partitioning, ordering and exactly-once writes of the idempotent producer, limit
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from producer_helpers import create_topic, read_partition, read_topic, unique
@@ -173,6 +174,23 @@ async def test_serializers_and_delivery_callback(producer_bootstrap: str) -> Non
     assert seen == [(0, None), (1, None)]
     got = await read_partition(producer_bootstrap, topic, 0)
     assert [(r.key, r.value) for r in got] == [(b"k", b"{'a': 1}"), (b"k2", b"[1, 2]")]
+
+
+async def test_a_raising_delivery_callback_is_logged_once_and_delivers_everything(producer_bootstrap: str,
+                                                                                   caplog) -> None:
+    """A callback that raises for every record must neither break delivery nor write a line per
+    record: one ERROR with the traceback, the rest counted."""
+    topic = await create_topic(producer_bootstrap, unique("cb"), 1)
+
+    def broken(md: object, exc: object) -> None:
+        raise RuntimeError("callback bug")
+
+    caplog.set_level(logging.ERROR, logger="kafkaio")
+    async with Producer(bootstrap_servers=producer_bootstrap, on_delivery=broken) as p:
+        futures = [await p.send(topic, b"%d" % i) for i in range(200)]
+        assert [(await f).offset for f in futures] == list(range(200))
+    lines = [r for r in caplog.records if "on_delivery callback raised" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].exc_info is not None and "callback bug" in str(lines[0].exc_info[1])
 
 
 async def test_bad_input_gets_typed_errors(producer_bootstrap: str) -> None:
