@@ -256,7 +256,7 @@ class BrokerConnection:
             if security_protocol(self.config) in SASL_PROTOCOLS:
                 self._advance(ConnState.AUTHENTICATING)
                 self.session_lifetime_ms = await authenticate(
-                    self._send, create_mechanism(self.config), negotiated, self._peer,
+                    self._send, create_mechanism(self.config, self.host), negotiated, self._peer,
                     self._request_timeout)
             self._advance(ConnState.READY)
         except BaseException as exc:
@@ -454,7 +454,7 @@ class BrokerConnection:
         ask ApiVersions again either); then write the requests held meanwhile. A refusal closes the
         connection with the :class:`AuthenticationError`; a broken connection is closed already."""
         try:
-            lifetime_ms = await authenticate(self._send, create_mechanism(self.config), self._negotiated,
+            lifetime_ms = await authenticate(self._send, create_mechanism(self.config, self.host), self._negotiated,
                                              self._peer, self._request_timeout)
         except KafkaError as exc:
             if self._core.state is not _CLOSED:

@@ -38,9 +38,13 @@ class ProducerSettings(TypedDict, total=False):
     ssl_keyfile: str | os.PathLike[str] | None
     ssl_password: str | None
     ssl_check_hostname: bool
-    sasl_mechanism: Literal['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
+    sasl_mechanism: Literal['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER', 'GSSAPI']
     sasl_plain_username: str | None
     sasl_plain_password: str | None
+    sasl_kerberos_service_name: str
+    sasl_kerberos_domain_name: str | None
+    sasl_kerberos_principal: str | None
+    sasl_kerberos_keytab: str | None
     sasl_oauth_token_provider: Any
     sasl_oauthbearer_token_endpoint_url: str | None
     sasl_oauthbearer_client_id: str | None
@@ -99,9 +103,13 @@ class ConsumerSettings(TypedDict, total=False):
     ssl_keyfile: str | os.PathLike[str] | None
     ssl_password: str | None
     ssl_check_hostname: bool
-    sasl_mechanism: Literal['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
+    sasl_mechanism: Literal['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER', 'GSSAPI']
     sasl_plain_username: str | None
     sasl_plain_password: str | None
+    sasl_kerberos_service_name: str
+    sasl_kerberos_domain_name: str | None
+    sasl_kerberos_principal: str | None
+    sasl_kerberos_keytab: str | None
     sasl_oauth_token_provider: Any
     sasl_oauthbearer_token_endpoint_url: str | None
     sasl_oauthbearer_client_id: str | None
@@ -161,9 +169,13 @@ class AdminSettings(TypedDict, total=False):
     ssl_keyfile: str | os.PathLike[str] | None
     ssl_password: str | None
     ssl_check_hostname: bool
-    sasl_mechanism: Literal['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
+    sasl_mechanism: Literal['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER', 'GSSAPI']
     sasl_plain_username: str | None
     sasl_plain_password: str | None
+    sasl_kerberos_service_name: str
+    sasl_kerberos_domain_name: str | None
+    sasl_kerberos_principal: str | None
+    sasl_kerberos_keytab: str | None
     sasl_oauth_token_provider: Any
     sasl_oauthbearer_token_endpoint_url: str | None
     sasl_oauthbearer_client_id: str | None
@@ -199,9 +211,13 @@ class ShareConsumerSettings(TypedDict, total=False):
     ssl_keyfile: str | os.PathLike[str] | None
     ssl_password: str | None
     ssl_check_hostname: bool
-    sasl_mechanism: Literal['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
+    sasl_mechanism: Literal['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER', 'GSSAPI']
     sasl_plain_username: str | None
     sasl_plain_password: str | None
+    sasl_kerberos_service_name: str
+    sasl_kerberos_domain_name: str | None
+    sasl_kerberos_principal: str | None
+    sasl_kerberos_keytab: str | None
     sasl_oauth_token_provider: Any
     sasl_oauthbearer_token_endpoint_url: str | None
     sasl_oauthbearer_client_id: str | None

@@ -12,9 +12,7 @@ from kafkaio.config.schema import declared_default, setting
 from kafkaio.config.values import coerce, fail, mask, split_host_port
 from kafkaio.errors import ConfigError
 
-# The Java default for sasl.mechanism is GSSAPI (Kerberos), which kafkaio does not implement; the
-# default is kept so that behaviour matches, and choosing SASL without a mechanism fails clearly.
-SUPPORTED_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
+SUPPORTED_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI")
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -64,13 +62,26 @@ class CommonConfig:
                                        java="ssl.key.password")
     ssl_check_hostname: bool = setting(True, "bool", "Check that the broker certificate matches its host "
                                        "name (Java: ssl.endpoint.identification.algorithm=https).", java=None)
-    sasl_mechanism: str = setting("GSSAPI", "str", "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER. "
-                                  "The Java default GSSAPI (Kerberos) is not implemented.",
-                                  choices=("GSSAPI", *SUPPORTED_SASL_MECHANISMS))
+    sasl_mechanism: str = setting("GSSAPI", "str", "GSSAPI (Kerberos, the Java default), PLAIN, "
+                                  "SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER.",
+                                  choices=SUPPORTED_SASL_MECHANISMS)
     sasl_plain_username: str | None = setting(None, "opt_str", "User name for PLAIN and SCRAM (Java: "
                                               "username in sasl.jaas.config).", java=None)
     sasl_plain_password: str | None = setting(None, "opt_str", "Password for PLAIN and SCRAM (Java: "
                                               "password in sasl.jaas.config).", secret=True, java=None)
+    sasl_kerberos_service_name: str = setting("kafka", "str", "For GSSAPI: the primary of the brokers' "
+                                              "Kerberos principal (service/host@REALM).")
+    sasl_kerberos_domain_name: str | None = setting(None, "opt_str", "For GSSAPI: the host part of the brokers' "
+                                                    "principal, for every broker (default: each broker's own "
+                                                    "host name, as Java).", java=None)
+    sasl_kerberos_principal: str | None = setting(None, "opt_str", "For GSSAPI: the client's principal "
+                                                  "(librdkafka: sasl.kerberos.principal; Java: principal in "
+                                                  "sasl.jaas.config); default: the keytab's or ticket cache's.",
+                                                  java=None)
+    sasl_kerberos_keytab: str | None = setting(None, "opt_str", "For GSSAPI: a keytab to authenticate with "
+                                               "(librdkafka: sasl.kerberos.keytab; Java: keyTab in "
+                                               "sasl.jaas.config); default: the ticket cache (kinit, "
+                                               "KRB5CCNAME).", java=None)
     sasl_oauth_token_provider: Any = setting(None, "token_provider", "For OAUTHBEARER: a callable (sync or "
                                              "async) returning a token, or an object with token(). "
                                              "Built from the sasl_oauthbearer_* settings when they are set.",
@@ -185,8 +196,12 @@ class CommonConfig:
     def _validate_sasl(self) -> None:
         mech = self.sasl_mechanism
         if mech == "GSSAPI":
-            raise fail("sasl_mechanism", "GSSAPI (Kerberos, the Java default) is not supported by kafkaio; "
-                        f"set it to one of {', '.join(SUPPORTED_SASL_MECHANISMS)}")
+            if self.sasl_plain_username or self.sasl_plain_password is not None:
+                raise fail("sasl_mechanism", "is GSSAPI (Kerberos, the Java default) but sasl_plain_username/"
+                            "sasl_plain_password are set: set sasl_mechanism to PLAIN or SCRAM-SHA-256/512")
+            if self.sasl_kerberos_principal and not self.sasl_kerberos_keytab:
+                raise fail("sasl_kerberos_keytab", "required with sasl_kerberos_principal")
+            return
         if mech == "OAUTHBEARER":
             self._validate_oauthbearer()
             return

@@ -226,7 +226,12 @@ def test_admin_default_api_timeout_floor() -> None:
 # ---------------------------------------------------------------- security
 
 def test_sasl_requirements() -> None:
-    assert error_of(ProducerConfig, security_protocol="SASL_PLAINTEXT").startswith("sasl_mechanism:")
+    # GSSAPI, the Java default, from the ticket cache: nothing more to set
+    assert ProducerConfig.from_kwargs(security_protocol="SASL_PLAINTEXT").sasl_mechanism == "GSSAPI"
+    assert error_of(ProducerConfig, security_protocol="SASL_PLAINTEXT", sasl_plain_username="u",
+                    sasl_plain_password="p").startswith("sasl_mechanism:")
+    assert error_of(ProducerConfig, security_protocol="SASL_PLAINTEXT",
+                    sasl_kerberos_principal="alice@R").startswith("sasl_kerberos_keytab:")
     assert error_of(ProducerConfig, security_protocol="SASL_SSL", sasl_mechanism="PLAIN",
                     sasl_plain_username="u").startswith("sasl_plain_password:")
     assert error_of(ProducerConfig, security_protocol="SASL_SSL",

@@ -10,6 +10,7 @@ import pytest
 
 from kafkaio.errors import AuthenticationError, ConfigError
 from kafkaio.sasl import (
+    GssapiMechanism,
     OAuthBearerMechanism,
     PlainMechanism,
     ScramMechanism,
@@ -23,6 +24,10 @@ class _Cfg:
         self.sasl_plain_username = kw.get("sasl_plain_username")
         self.sasl_plain_password = kw.get("sasl_plain_password")
         self.sasl_oauth_token_provider = kw.get("sasl_oauth_token_provider")
+        self.sasl_kerberos_service_name = kw.get("sasl_kerberos_service_name", "kafka")
+        self.sasl_kerberos_domain_name = kw.get("sasl_kerberos_domain_name")
+        self.sasl_kerberos_principal = kw.get("sasl_kerberos_principal")
+        self.sasl_kerberos_keytab = kw.get("sasl_kerberos_keytab")
 
 
 async def test_plain_message_and_completion() -> None:
@@ -181,16 +186,81 @@ async def test_oauthbearer_empty_token_is_an_error() -> None:
 def test_create_mechanism_and_reprs_hide_secrets() -> None:
     for name in ("PLAIN", "SCRAM-SHA-256", "scram-sha-512"):
         mech = create_mechanism(_Cfg(sasl_mechanism=name, sasl_plain_username="u",
-                                     sasl_plain_password="hunter2"))
+                                     sasl_plain_password="hunter2"), "broker1")
         assert mech.name == name.upper()
         assert "hunter2" not in repr(mech)
 
     async def provider() -> str:
         return "tkn"
 
-    mech = create_mechanism(_Cfg(sasl_mechanism="OAUTHBEARER", sasl_oauth_token_provider=provider))
+    mech = create_mechanism(_Cfg(sasl_mechanism="OAUTHBEARER", sasl_oauth_token_provider=provider), "broker1")
     assert mech.name == "OAUTHBEARER"
-    with pytest.raises(ConfigError, match="GSSAPI"):
-        create_mechanism(_Cfg(sasl_mechanism="GSSAPI"))
+    gss = create_mechanism(_Cfg(sasl_mechanism="GSSAPI", sasl_kerberos_keytab="/k/alice.keytab",
+                                sasl_kerberos_principal="alice@R"), "broker1")
+    assert isinstance(gss, GssapiMechanism) and (gss.service_name, gss.host) == ("kafka", "broker1")
+    assert create_mechanism(_Cfg(sasl_mechanism="GSSAPI", sasl_kerberos_domain_name="kafka.example"),
+                            "broker1").host == "kafka.example"  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="OAUTHBEARER"):
-        create_mechanism(_Cfg(sasl_mechanism="OAUTHBEARER"))
+        create_mechanism(_Cfg(sasl_mechanism="OAUTHBEARER"), "broker1")
+
+
+class _FakeGss:
+    """A GssContext that needs two context tokens, then unwraps/wraps by tagging."""
+
+    def __init__(self, offer_ok: bool = True) -> None:
+        self.complete = False
+        self.steps: list[bytes | None] = []
+        self.closed = False
+
+    def step(self, token: bytes | None) -> bytes:
+        self.steps.append(token)
+        if token is None:
+            return b"ap-req"
+        self.complete = True
+        return b""
+
+    def unwrap(self, data: bytes) -> bytes:
+        assert data.startswith(b"wrapped:")
+        return data[len(b"wrapped:"):]
+
+    def wrap(self, data: bytes) -> bytes:
+        return b"wrapped:" + data
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def test_gssapi_establishes_the_context_then_answers_the_offer_without_a_layer(monkeypatch) -> None:
+    ctx = _FakeGss()
+    monkeypatch.setattr("kafkaio.gss.open_context", lambda *args: ctx)
+    mech = GssapiMechanism("kafka", "broker1")
+    assert await mech.start() == b"ap-req"
+    assert mech.step(b"ap-rep") == b""  # mutual authentication done; the server's turn
+    assert mech.step(b"wrapped:\x01\x00\x10\x00") == b"wrapped:\x01\x00\x00\x00"
+    assert not mech.complete
+    assert mech.step(b"") is None and mech.complete and ctx.closed
+    assert ctx.steps == [None, b"ap-rep"]
+
+
+async def test_gssapi_refuses_a_server_that_insists_on_a_security_layer(monkeypatch) -> None:
+    ctx = _FakeGss()
+    monkeypatch.setattr("kafkaio.gss.open_context", lambda *args: ctx)
+    mech = GssapiMechanism("kafka", "broker1")
+    await mech.start()
+    mech.step(b"ap-rep")
+    with pytest.raises(AuthenticationError, match="security layer"):
+        mech.step(b"wrapped:\x04\x00\x10\x00")  # integrity only
+
+
+async def test_a_gss_failure_is_an_authentication_error_naming_the_service_principal(monkeypatch) -> None:
+    class Failing(_FakeGss):
+        def step(self, token: bytes | None) -> bytes:
+            raise RuntimeError("Server not found in Kerberos database")
+
+    ctx = Failing()
+    monkeypatch.setattr("kafkaio.gss.open_context", lambda *args: ctx)
+    mech = GssapiMechanism("kafka", "broker1", "alice@R", "/k/alice.keytab")
+    with pytest.raises(AuthenticationError, match="kafka/broker1.*Server not found") as info:
+        await mech.start()
+    assert not info.value.retriable and ctx.closed
+    assert "alice.keytab" in repr(mech)  # a path, not a secret
