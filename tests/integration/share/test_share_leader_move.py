@@ -17,7 +17,7 @@ from kafkaio.structs import TopicPartition
 
 from share_helpers import SHARE_BROKER_PROPERTIES, running_cluster
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 
 REPLICATED = {
     **SHARE_BROKER_PROPERTIES,
