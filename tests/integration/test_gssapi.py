@@ -23,6 +23,7 @@ from kafkaio.config import CommonConfig
 from kafkaio.errors import AuthenticationError
 from kafkaio.testing.broker import LocalKafkaCluster
 from kafkaio.testing.kdc import LocalKdc, kdc_available
+from kafkaio.testing.proxy import FaultProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow,
               pytest.mark.skipif(not kdc_available(), reason="no MIT KDC here: apt-get install krb5-kdc "
@@ -128,14 +129,21 @@ async def test_the_kerberos_session_is_renewed_on_the_same_connection(realm, ker
 
 
 async def _start_fails(settings: dict[str, Any]) -> AuthenticationError:
-    admin = kafkaio.Admin(**settings, reconnect_backoff_max_ms=5000)
+    """start() through a proxy counting connections: one attempt, a non-retriable error at once."""
+    host, port = settings["bootstrap_servers"].split(",")[0].rsplit(":", 1)
+    proxy = FaultProxy((host, int(port)))
+    await proxy.start()
+    admin = kafkaio.Admin(**{**settings, "bootstrap_servers": proxy.bootstrap_servers},
+                          reconnect_backoff_max_ms=5000)
     started = time.monotonic()
     try:
         with pytest.raises(AuthenticationError) as info:
             await asyncio.wait_for(admin.start(), WAIT_S)
     finally:
         await admin.close()
+        await proxy.stop()
     assert time.monotonic() - started < WAIT_S / 2  # at once, not after a timeout
+    assert proxy.connections_accepted == 1  # not retried: no reconnect storm
     assert not info.value.retriable
     return info.value
 
