@@ -22,13 +22,14 @@ NETWORK_TOTALS = ("requests", "responses", "bytes_out", "bytes_in", "latency_s",
 class ConnectionTotals:
     """How many connections a cluster opened, closed or failed, and what the closed ones did."""
 
-    __slots__ = ("created", "closed", "errors", "requests", "responses", "bytes_out", "bytes_in",
-                 "latency_s", "throttle_ms", "latency_max_s", "throttle_max_ms")
+    __slots__ = ("created", "closed", "errors", "reauthentications", "requests", "responses", "bytes_out",
+                 "bytes_in", "latency_s", "throttle_ms", "latency_max_s", "throttle_max_ms")
 
     def __init__(self) -> None:
         self.created = 0   # connections set up (counted by the cluster)
         self.closed = 0
         self.errors = 0    # failed attempts and connections closed with an error
+        self.reauthentications = 0
         self.requests = 0
         self.responses = 0
         self.bytes_out = 0
@@ -44,6 +45,7 @@ class ConnectionTotals:
         self.closed += 1
         if conn.close_error is not None:
             self.errors += 1
+        self.reauthentications += conn.reauthentications
         self.requests += conn.requests_sent
         self.responses += conn.responses_received
         self.bytes_out += conn.bytes_sent
@@ -88,6 +90,7 @@ def network_metrics(live: list[Any], closed: ConnectionTotals, totals: tuple[flo
         connection_creation_total=closed.created,
         connection_close_total=closed.closed,
         connection_error_total=closed.errors,
+        successful_reauthentication_total=closed.reauthentications + sum(c.reauthentications for c in live),
         request_total=int(req), request_rate=rate(elapsed, d_req),
         response_total=int(resp), response_rate=rate(elapsed, d_resp),
         outgoing_byte_total=int(out), outgoing_byte_rate=rate(elapsed, d_out),

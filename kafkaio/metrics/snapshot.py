@@ -33,6 +33,7 @@ class NetworkMetrics:
     connection_creation_total: int      # connections opened (and set up: ApiVersions, SASL)
     connection_close_total: int         # connections closed, for any reason
     connection_error_total: int         # connection attempts that failed, and connections lost to an error
+    successful_reauthentication_total: int  # SASL sessions renewed in place (KIP-368)
     request_total: int                  # requests written
     request_rate: float
     response_total: int                 # responses read
