@@ -24,7 +24,6 @@ from libc.string cimport memcpy
 from kafkaio._speedups._varint cimport (read_varint32, read_varint64, uvarint_size, write_uvarint, zigzag32,
                                         zigzag64)
 
-from crc32c import crc32c as _crc32c_c  # checksums_py.crc32c without its Python frame
 from kafkaio.records import legacy as _legacy
 from kafkaio.records._errors import CorruptRecordError
 from kafkaio.records.codecs import check_level, compress as _compress, decompress as _decompress
@@ -41,7 +40,10 @@ cdef enum:
 cdef object _TS_CREATE = TimestampType.CREATE_TIME
 cdef object _TS_APPEND = TimestampType.LOG_APPEND_TIME
 cdef tuple _CODECS = tuple(Compression)
-cdef object _crc32c = _crc32c_c
+# The crc32c package, imported on first use: the compiled CRC path below needs it only on CPUs
+# without the CRC32 instruction, and importing it costs tens of milliseconds (it reads its own
+# package metadata) in every process that imports kafkaio.
+cdef object _crc32c = None
 cdef object _CorruptRecordError = CorruptRecordError
 
 HEADER_SIZE_BYTES = HEADER_SIZE
@@ -180,6 +182,10 @@ cdef uint32_t _crc_of(const unsigned char* p, Py_ssize_t n) except? 0xFFFFFFFF:
         with nogil:  # like the package: let other threads run during a long checksum
             return _crc32c_hw(p, <size_t>n)
     # the crc32c package (hardware CRC, GIL released on large buffers) over a zero-copy view
+    global _crc32c
+    if _crc32c is None:
+        from crc32c import crc32c as package_crc32c  # checksums_py.crc32c without its Python frame
+        _crc32c = package_crc32c
     return _crc32c(PyMemoryView_FromMemory(<char*>p, n, PyBUF_READ))
 
 

@@ -7,12 +7,19 @@ compiled twin: both are already C.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
-from crc32c import crc32c as _crc32c
+_crc32c: Callable[[bytes | bytearray | memoryview], int] | None = None
 
 
 def crc32c(data: bytes | bytearray | memoryview) -> int:
     """CRC-32C (Castagnoli) of ``data`` as an unsigned 32-bit integer."""
+    global _crc32c
+    if _crc32c is None:
+        # imported on first use: the package reads its own metadata at import, tens of milliseconds
+        # in every process that imports kafkaio
+        from crc32c import crc32c as package_crc32c
+        _crc32c = package_crc32c
     return _crc32c(data)
 
 

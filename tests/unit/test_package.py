@@ -28,3 +28,16 @@ def test_an_unknown_attribute_is_an_attribute_error() -> None:
 
 def test_the_package_says_it_is_typed() -> None:
     assert resources.files("kafkaio").joinpath("py.typed").is_file()
+
+
+def test_importing_the_clients_leaves_the_crc32c_package_for_later() -> None:
+    """The crc32c package reads its own metadata when imported (tens of milliseconds): kafkaio
+    imports it only when a checksum needs it (the compiled path computes CRC-32C itself where the
+    CPU has the instruction), so that a CLI call or a web app's start-up does not pay for it."""
+    code = ("import sys, kafkaio\n"
+            "kafkaio.Producer, kafkaio.Consumer, kafkaio.Admin, kafkaio.ShareConsumer\n"
+            "import kafkaio.consumer.fetcher, kafkaio.records\n"
+            "print('crc32c' in sys.modules)\n"
+            "from kafkaio._speedups.checksums_py import crc32c\n"
+            "print(crc32c(b'123456789') == 0xE3069283)")
+    assert _fresh(code).split() == ["False", "True"]
