@@ -84,15 +84,18 @@ def unknown_message(owner: str, name: str, known: Mapping[str, Any]) -> str:
 
 
 def parse_jaas(text: str) -> list[tuple[str, Any]]:
-    """Pull username/password out of a Java ``sasl.jaas.config`` line (PlainLoginModule, ScramLoginModule)."""
+    """Pull username/password out of a Java ``sasl.jaas.config`` line (PlainLoginModule,
+    ScramLoginModule), or keyTab/principal (Krb5LoginModule; without them, the ticket cache)."""
     out: list[tuple[str, Any]] = []
+    kerberos = "Krb5LoginModule" in text
+    names = ({"keyTab": "sasl_kerberos_keytab", "principal": "sasl_kerberos_principal"} if kerberos
+             else {"username": "sasl_plain_username", "password": "sasl_plain_password"})
     for key, val in re.findall(r'(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"', text):
-        if key == "username":
-            out.append(("sasl_plain_username", val))
-        elif key == "password":
-            out.append(("sasl_plain_password", val))
-    if not out:
-        raise ConfigError("sasl.jaas.config: only username=\"...\" password=\"...\" login modules are understood")
+        if key in names:
+            out.append((names[key], val))
+    if not out and not kerberos:
+        raise ConfigError("sasl.jaas.config: only username=\"...\" password=\"...\" login modules and "
+                          "Krb5LoginModule are understood")
     return out
 
 

@@ -299,6 +299,15 @@ def test_from_dotted_java_specific_keys() -> None:
     assert c.ssl_check_hostname is False
     assert c.value_deserializer is not None and c.value_deserializer(b"caf\xc3\xa9") == "caf\u00e9"
     assert c.partition_assignment_strategy == ("cooperative-sticky",)
+    k = ConsumerConfig.from_dotted({
+        "security.protocol": "SASL_SSL", "sasl.mechanism": "GSSAPI", "sasl.kerberos.service.name": "kafka-prod",
+        "sasl.jaas.config": 'com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true '
+                            'storeKey=true keyTab="/etc/security/app.keytab" principal="app@EXAMPLE.COM";'})
+    assert (k.sasl_kerberos_keytab, k.sasl_kerberos_principal) == ("/etc/security/app.keytab", "app@EXAMPLE.COM")
+    assert k.sasl_kerberos_service_name == "kafka-prod"
+    cache = ConsumerConfig.from_dotted({"security.protocol": "SASL_SSL", "sasl.jaas.config":
+                                        "com.sun.security.auth.module.Krb5LoginModule required useTicketCache=true;"})
+    assert cache.sasl_mechanism == "GSSAPI" and cache.sasl_kerberos_keytab is None
     p = ProducerConfig.from_dotted({"value.serializer": "org.apache.kafka.common.serialization.StringSerializer",
                                     "key.serializer": "org.apache.kafka.common.serialization.ByteArraySerializer"})
     assert p.value_serializer is not None and p.value_serializer("x") == b"x" and p.key_serializer is None
