@@ -3,6 +3,7 @@
 the Java client's KafkaProducer with every codec and with headers decode to exactly what it sent."""
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import time
@@ -12,6 +13,7 @@ import pytest
 
 from kafkaio.config import CommonConfig
 from kafkaio.conn import BrokerConnection
+from kafkaio.errors import ErrorCode
 from kafkaio.protocol import ApiKey
 from kafkaio.records import BatchBuilder, Compression, TimestampType, read_batches
 
@@ -125,7 +127,14 @@ async def test_log_append_time_topic_reports_the_broker_time(bootstrap_servers, 
 async def test_idempotent_batches_carry_producer_state_through_the_broker(bootstrap_servers, topic):
     conn = await _open(bootstrap_servers)
     try:
-        resp = await conn.request(ApiKey.INIT_PRODUCER_ID, {"transactional_id": None, "transaction_timeout_ms": 60000})
+        # A KRaft broker answers COORDINATOR_LOAD_IN_PROGRESS until the controller has given it its
+        # first block of producer ids (this may be the broker's first InitProducerId): asked again.
+        for _ in range(100):
+            resp = await conn.request(ApiKey.INIT_PRODUCER_ID, {"transactional_id": None,
+                                                                "transaction_timeout_ms": 60000})
+            if resp["error_code"] != ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+                break
+            await asyncio.sleep(0.2)
         assert resp["error_code"] == 0
         pid, epoch = resp["producer_id"], resp["producer_epoch"]
         b = BatchBuilder(Compression.ZSTD, 1 << 20)
