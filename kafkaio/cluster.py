@@ -26,7 +26,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Literal, overload
 
 from kafkaio.config import CommonConfig, ConsumerConfig
 from kafkaio.conn import BrokerConnection
@@ -607,17 +607,27 @@ class Cluster:
         elif conn.close_error is not None and not self._closed:
             self.request_refresh()  # a broken connection often means a leader moved
 
+    @overload
+    async def request(self, node_id: int | None, api_key: int, body: dict[str, Any], *, purpose: str = "default",
+                      version: int | None = None, timeout_ms: float | None = None,
+                      expect_response: Literal[True] = True) -> dict[str, Any]: ...
+
+    @overload
+    async def request(self, node_id: int | None, api_key: int, body: dict[str, Any], *, purpose: str = "default",
+                      version: int | None = None, timeout_ms: float | None = None,
+                      expect_response: bool) -> dict[str, Any] | None: ...
+
     async def request(
         self,
         node_id: int | None,
         api_key: int,
-        body: dict,
+        body: dict[str, Any],
         *,
         purpose: str = "default",
         version: int | None = None,
         timeout_ms: float | None = None,
         expect_response: bool = True,
-    ) -> dict | None:
+    ) -> dict[str, Any] | None:
         """Send one request to ``node_id`` (None: the least loaded broker). Not retried here."""
         if node_id is None:
             node_id = self.least_loaded_node()
