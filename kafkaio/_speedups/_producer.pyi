@@ -7,8 +7,8 @@ from collections import deque
 from kafkaio._speedups.delivery import DeliveryBatch, MetadataSource
 from kafkaio.structs import RecordMetadata
 
-__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "now_ms", "record_metadata",
-           "try_append"]
+__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "batch_position", "now_ms",
+           "record_metadata", "try_append"]
 
 def record_metadata(batch: DeliveryBatch, delta: int, timestamp: int) -> RecordMetadata: ...
 
@@ -39,6 +39,8 @@ class RecordFuture:
     def topic(self) -> str: ...
     @property
     def partition(self) -> int: ...
+
+def batch_position(fut: RecordFuture) -> tuple[DeliveryBatch, int]: ...
 
 def try_append(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic: str, partition: int, timestamp: int, key: bytes | None,
                value: bytes | None, headers: Any) -> RecordFuture | None: ...

@@ -11,8 +11,8 @@ from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "now_ms", "record_metadata",
-           "try_append"]
+__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "batch_position", "now_ms",
+           "record_metadata", "try_append"]
 
 
 cpdef object record_metadata(object batch, object delta, object timestamp):
@@ -155,6 +155,11 @@ cdef class RecordFuture:
     def __repr__(self):
         state = "done" if self.done() else "pending"
         return f"<RecordFuture {self._batch.topic}-{self._batch.partition} delta={self._delta} {state}>"
+
+
+def batch_position(RecordFuture fut):
+    """The batch holding the record of ``fut`` and the record's offset delta in it."""
+    return fut._batch, fut._delta
 
 
 cdef inline RecordFuture _new_future(object batch, object delta, object timestamp):

@@ -16,8 +16,8 @@ from typing import Any, Callable, Generator
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, MetadataSource, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "now_ms", "record_metadata",
-           "try_append"]
+__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "batch_position", "now_ms",
+           "record_metadata", "try_append"]
 
 def record_metadata(batch: DeliveryBatch, delta: int, timestamp: int) -> RecordMetadata:
     """The ``RecordMetadata`` of the record at ``delta`` in ``batch``; raises the batch's error."""
@@ -145,6 +145,11 @@ class RecordFuture:
     def __repr__(self) -> str:
         state = "done" if self.done() else "pending"
         return f"<RecordFuture {self._batch.topic}-{self._batch.partition} delta={self._delta} {state}>"
+
+
+def batch_position(fut: RecordFuture) -> tuple[DeliveryBatch, int]:
+    """The batch holding the record of ``fut`` and the record's offset delta in it."""
+    return fut._batch, fut._delta
 
 
 def try_append(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic: str, partition: int, timestamp: int, key: bytes | None,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Sequence
 
 from kafkaio.errors import (
     BufferExhaustedError,
@@ -28,6 +28,9 @@ from kafkaio.errors import (
 from kafkaio.producer.future import PartitionAppender, RecordFuture
 from kafkaio.producer.idempotence import BatchSequence
 from kafkaio.producer.partitioner import murmur2
+
+if TYPE_CHECKING:
+    from kafkaio.records import BatchBuilder
 
 __all__ = ["AppendResult", "ProducerBatch", "RecordAccumulator", "record_size_upper_bound", "BATCH_OVERHEAD",
            "RECORD_SIZE_BOUND_OVERHEAD", "STICKY_UNCOUNTED"]
@@ -44,7 +47,7 @@ RECORD_SIZE_BOUND_OVERHEAD = BATCH_OVERHEAD + RECORD_OVERHEAD
 # switched partitions at 60% of a batch, leaving batches that lingered part-full.
 STICKY_UNCOUNTED = RECORD_SIZE_BOUND_OVERHEAD - 11
 
-TopicPartitionKey = tuple  # (topic, partition)
+TopicPartitionKey = tuple[str, int]  # (topic, partition)
 
 
 def record_size_upper_bound(key: bytes | None, value: bytes | None, headers: Any) -> int:
@@ -84,7 +87,8 @@ class ProducerBatch:
         "seq_state", "maybe_written", "awaiting_answer",
     )
 
-    def __init__(self, topic: str, partition: int, builder: Any, future: asyncio.Future,
+    def __init__(self, topic: str, partition: int, builder: BatchBuilder | None,
+                 future: asyncio.Future[tuple[int, int]],
                  created_ms: float, delivery_timeout_ms: float, reserved: int) -> None:
         self.topic = topic
         self.partition = partition
@@ -118,6 +122,7 @@ class ProducerBatch:
         """Bytes of the batch as it will be (or was) sent."""
         if self.data is not None:
             return len(self.data)
+        assert self.builder is not None  # dropped only once the data is built
         return self.builder.estimated_size()
 
     @property
@@ -147,7 +152,7 @@ class RecordAccumulator:
         max_block_ms: float,
         delivery_timeout_ms: float,
         max_request_size: int,
-        builder_factory: Callable[[], Any],
+        builder_factory: Callable[[], BatchBuilder],
         loop: asyncio.AbstractEventLoop | None = None,
         keys_decide: bool = True,
     ) -> None:
@@ -165,7 +170,7 @@ class RecordAccumulator:
                                           keys_decide, murmur2, RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED)
         self._queues: dict[TopicPartitionKey, deque[ProducerBatch]] = self.appender.queues
         self._used = 0
-        self._memory_waiters: deque[asyncio.Future] = deque()
+        self._memory_waiters: deque[asyncio.Future[None]] = deque()
         self._incomplete: set[ProducerBatch] = set()
         self._flushes = 0
         self._rotation = 0
@@ -232,9 +237,10 @@ class RecordAccumulator:
     def _new_batch(self, topic: str, partition: int, timestamp: int, key: bytes | None,
                    value: bytes | None, headers: Any, reserved: int) -> RecordFuture:
         loop = self._loop or asyncio.get_running_loop()
-        batch = ProducerBatch(topic, partition, self.new_builder(), loop.create_future(),
+        builder = self.new_builder()
+        batch = ProducerBatch(topic, partition, builder, loop.create_future(),
                               _now_ms(), self.delivery_timeout_ms, reserved)
-        delta = batch.builder.append(timestamp, key, value, headers)
+        delta = builder.append(timestamp, key, value, headers)
         if delta < 0:  # the first record is always accepted by the builder contract
             raise IllegalStateError("the batch builder refused the first record of a batch")
         tp = batch.tp
@@ -281,7 +287,7 @@ class RecordAccumulator:
             self._remove_waiter(waiter)
             self._wake_memory_waiters()
 
-    def _remove_waiter(self, waiter: asyncio.Future) -> None:
+    def _remove_waiter(self, waiter: asyncio.Future[None]) -> None:
         try:
             self._memory_waiters.remove(waiter)
         except ValueError:
@@ -491,7 +497,7 @@ class RecordAccumulator:
                 w.set_result(None)
 
     # -- flush --------------------------------------------------------------------------------
-    def incomplete_futures(self) -> list[asyncio.Future]:
+    def incomplete_futures(self) -> list[asyncio.Future[tuple[int, int]]]:
         return [b.future for b in self._incomplete]
 
     @property

@@ -13,44 +13,59 @@ from typing import TYPE_CHECKING, Any, Callable, Generator
 from kafkaio._speedups import load as _load_speedups
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-if TYPE_CHECKING:
-    from kafkaio.producer.accumulator import ProducerBatch
+from kafkaio._speedups.delivery import DeliveryBatch
 
-__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "PartitionAppender", "CREATE_TIME", "LOG_APPEND_TIME",
+__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "Run", "PartitionAppender", "CREATE_TIME", "LOG_APPEND_TIME",
            "now_ms", "try_append"]
 
 # The per-record awaitable and the metadata derivation live in the speedups (compiled, or the
 # pure twin kafkaio/_speedups/producer_py.py): they run once per record.
 _impl = _load_speedups("producer")
 if TYPE_CHECKING:  # both twins have this interface; the stub (_producer.pyi) describes it
+    from kafkaio._speedups._producer import BatchWaiter as BatchWaiter
+    from kafkaio._speedups._producer import PartitionAppender as PartitionAppender
     from kafkaio._speedups._producer import RecordFuture as RecordFuture
+    from kafkaio._speedups._producer import batch_position as batch_position
+    from kafkaio._speedups._producer import try_append as try_append
 else:
     RecordFuture = _impl.RecordFuture
-_metadata: Callable[[ProducerBatch, int, int], RecordMetadata] = _impl.record_metadata
-try_append = _impl.try_append
-PartitionAppender = _impl.PartitionAppender  # the one append path (the accumulator owns it)
+    batch_position = _impl.batch_position  # which batch and offset delta a record future stands for
+    try_append = _impl.try_append
+    PartitionAppender = _impl.PartitionAppender  # the one append path (the accumulator owns it)
+    BatchWaiter = _impl.BatchWaiter  # what an awaiting task waits on: a caller's cancel stays its own
+_metadata: Callable[[DeliveryBatch, int, int], RecordMetadata] = _impl.record_metadata
 now_ms: Callable[[], int] = _impl.now_ms  # a record's create time when none is given
-BatchWaiter = _impl.BatchWaiter  # what an awaiting task waits on: a caller's cancel stays its own
+
+
+class Run:
+    """Consecutive records of one ``send_many`` call in one batch: offset deltas ``first`` on."""
+
+    __slots__ = ("batch", "first", "count")
+
+    def __init__(self, batch: DeliveryBatch, first: int) -> None:
+        self.batch = batch
+        self.first = first
+        self.count = 1
 
 
 class ManyFuture:
     """The delivery of the records of one ``send_many`` call, in input order.
 
-    Holds runs ``[batch, first offset delta, count]`` rather than one object per record.
+    Holds :class:`Run` objects rather than one object per record.
     ``await`` returns ``list[RecordMetadata]``; if any record failed, the first error is raised after
     every batch involved has completed (so no failure goes unobserved).
     """
 
     __slots__ = ("_runs", "_timestamp")
 
-    def __init__(self, runs: list[list], timestamp: int) -> None:
+    def __init__(self, runs: list[Run], timestamp: int) -> None:
         self._runs = runs
         self._timestamp = timestamp
 
-    def _batches(self) -> list[ProducerBatch]:
-        seen: dict[int, ProducerBatch] = {}
+    def _batches(self) -> list[DeliveryBatch]:
+        seen: dict[int, DeliveryBatch] = {}
         for run in self._runs:
-            seen.setdefault(id(run[0]), run[0])
+            seen.setdefault(id(run.batch), run.batch)
         return list(seen.values())
 
     def __await__(self) -> Generator[Any, None, list[RecordMetadata]]:
@@ -64,7 +79,7 @@ class ManyFuture:
             if exc is not None:
                 raise exc
         ts = self._timestamp
-        return [_metadata(b, d, ts) for b, first, count in self._runs for d in range(first, first + count)]
+        return [_metadata(r.batch, d, ts) for r in self._runs for d in range(r.first, r.first + r.count)]
 
     def done(self) -> bool:
         """True once every record's delivery is decided."""
@@ -80,4 +95,4 @@ class ManyFuture:
         return None
 
     def __len__(self) -> int:
-        return sum(run[2] for run in self._runs)
+        return sum(run.count for run in self._runs)

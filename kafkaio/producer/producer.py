@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, Unpack
 
 from kafkaio._logthrottle import Throttled
 from kafkaio._loops import wrong_loop
+from kafkaio.cluster import Cluster
 from kafkaio.config import ProducerConfig
 from kafkaio.settings import ProducerSettings
 from kafkaio.errors import (
@@ -40,7 +41,7 @@ from kafkaio.producer.accumulator import (
     RecordAccumulator,
     record_size_upper_bound,
 )
-from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata, now_ms
+from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata, Run, batch_position, now_ms
 from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.partitioner import StickyPartitioner
 from kafkaio.producer.sender import Sender
@@ -125,7 +126,7 @@ class Producer(TransactionalProducerMixin):
         self._buffer_memory = config.buffer_memory
         self._max_block_ms = config.max_block_ms
         self._max_record_size = min(config.max_request_size, config.buffer_memory)
-        self._cluster: Any = None
+        self._cluster: Cluster | None = None
         self._sender: Sender | None = None
         self._metrics = producer_reader()
         self._keys_decide = config.partitioner is None and not config.partitioner_ignore_keys
@@ -233,6 +234,13 @@ class Producer(TransactionalProducerMixin):
                 await self.close(0)
                 raise
 
+    @property
+    def _live_cluster(self) -> Cluster:
+        """The cluster, which exists once the producer started."""
+        cluster = self._cluster
+        assert cluster is not None
+        return cluster
+
     async def __aenter__(self) -> Producer:
         await self.start()
         return self
@@ -295,7 +303,7 @@ class Producer(TransactionalProducerMixin):
                 await sender.stop(force=forced)
                 acc.closed = True
                 await self._close_telemetry(time.monotonic() if forced else deadline)
-                await self._cluster.close()
+                await self._live_cluster.close()
                 self._state = "closed"
                 # anything still undecided (in flight when forced) must not stay pending
                 for fut in acc.incomplete_futures():
@@ -308,7 +316,7 @@ class Producer(TransactionalProducerMixin):
         await sender.stop(force=False)
         acc.closed = True
         await self._close_telemetry(deadline)
-        await self._cluster.close()
+        await self._live_cluster.close()
         self._state = "closed"
 
     async def client_instance_id(self, timeout: float) -> uuid.UUID | None:
@@ -377,7 +385,7 @@ class Producer(TransactionalProducerMixin):
         sticky = False  # the partition is the topic's sticky one (KIP-794)
         n = 0
         if partition is None:
-            if self._cluster.metadata is not appender.metadata:
+            if self._live_cluster.metadata is not appender.metadata:
                 self._forget_partition_counts()
             n = appender.partition_counts.get(topic) or await self._partition_count(topic)
             if self._custom_partitioner is not None:
@@ -388,7 +396,7 @@ class Producer(TransactionalProducerMixin):
         else:
             count = appender.partition_counts.get(topic)
             if count is None or partition.__class__ is not int or not 0 <= partition < count \
-                    or self._cluster.metadata is not appender.metadata:
+                    or self._live_cluster.metadata is not appender.metadata:
                 await self._check_partition(topic, partition)
         if timestamp_ms is None:
             timestamp_ms = now_ms()
@@ -458,9 +466,8 @@ class Producer(TransactionalProducerMixin):
         appender = self._appender
         max_size = self._max_record_size
         ts = timestamp_ms if timestamp_ms is not None else now_ms()
-        # runs of consecutive records in one batch: [batch, first offset delta, count]
-        runs: list[list] = []
-        run: list | None = None
+        runs: list[Run] = []  # consecutive records in one batch
+        run: Run | None = None
         on_delivery = self._on_delivery
         for item in records:
             headers = None
@@ -500,11 +507,11 @@ class Producer(TransactionalProducerMixin):
                     fut = await self._append_new_batch(topic, p, sticky, n, ts, key, value, headers, size, False)
             except (TypeError, ValueError) as exc:
                 raise SerializationError(f"invalid record for {topic}: {exc}") from None
-            cur_batch, delta = fut._batch, fut._delta
-            if run is not None and run[0] is cur_batch and run[1] + run[2] == delta:
-                run[2] += 1
+            cur_batch, delta = batch_position(fut)
+            if run is not None and run.batch is cur_batch and run.first + run.count == delta:
+                run.count += 1
             else:
-                run = [cur_batch, delta, 1]
+                run = Run(cur_batch, delta)
                 runs.append(run)
             if on_delivery is not None:
                 self._attach_callback(fut)
@@ -535,7 +542,7 @@ class Producer(TransactionalProducerMixin):
         """The partition ids of ``topic`` (waiting up to ``max_block_ms`` for its metadata)."""
         if self._state != "started":
             await self._ensure_started()
-        return set(await self._cluster.wait_for_topic(topic, self._max_block_ms))
+        return set(await self._live_cluster.wait_for_topic(topic, self._max_block_ms))
 
     # -- helpers ------------------------------------------------------------------------------
     def _wrong_loop(self) -> IllegalStateError:
@@ -599,7 +606,7 @@ class Producer(TransactionalProducerMixin):
         return result.future
 
     def _forget_partition_counts(self) -> None:
-        self._appender.set_metadata(self._cluster.metadata)
+        self._appender.set_metadata(self._live_cluster.metadata)
 
     def _enable_send_path(self) -> None:
         # the fast path covers records that need nothing but a partition and an append; anything
@@ -607,21 +614,21 @@ class Producer(TransactionalProducerMixin):
         # general way
         appender = self._appender
         appender.cluster = self._cluster
-        appender.set_metadata(self._cluster.metadata)
+        appender.set_metadata(self._live_cluster.metadata)
         appender.enabled = (self._txn is None and self._key_serializer is None and self._value_serializer is None
                             and self._custom_partitioner is None and self._on_delivery is None)
 
     async def _partition_count(self, topic: str) -> int:
         appender = self._appender
-        if self._cluster.metadata is not appender.metadata:
+        if self._live_cluster.metadata is not appender.metadata:
             self._forget_partition_counts()
         n = appender.partition_counts.get(topic)
         if n is None:
-            info = self._cluster.metadata.topics.get(topic)  # the metadata the counts come from
+            info = self._live_cluster.metadata.topics.get(topic)  # the metadata the counts come from
             if info is None or not info.partitions:
-                await self._cluster.wait_for_topic(topic, self._max_block_ms)
+                await self._live_cluster.wait_for_topic(topic, self._max_block_ms)
                 self._forget_partition_counts()
-                info = self._cluster.metadata.topics[topic]
+                info = self._live_cluster.metadata.topics[topic]
             n = appender.partition_counts[topic] = len(info.partitions)
         return n
 
@@ -641,7 +648,7 @@ class Producer(TransactionalProducerMixin):
                     f"partition {partition} of topic {topic!r} with partition count {n} is not present "
                     f"in metadata after max_block_ms={self._max_block_ms}")
             try:
-                await self._cluster.wait_for_update(min(left, 1.0) * 1000.0)
+                await self._live_cluster.wait_for_update(min(left, 1.0) * 1000.0)
             except KafkaTimeoutError:
                 pass
             n = await self._partition_count(topic)
@@ -649,7 +656,7 @@ class Producer(TransactionalProducerMixin):
                 return
 
     def _available_partitions(self, topic: str) -> list[int]:
-        return self._cluster.metadata.available_partitions_for(topic)
+        return self._live_cluster.metadata.available_partitions_for(topic)
 
     def _idle_topics(self, tracked: frozenset[str]) -> set[str]:
         """metadata_max_idle_ms (Java's, KIP-526): the tracked topics this producer has not started a
@@ -677,7 +684,7 @@ class Producer(TransactionalProducerMixin):
                 idle.add(topic)
         if idle:
             idle -= acc.topics_with_incomplete_batches()
-            existing = self._cluster.metadata.topics
+            existing = self._live_cluster.metadata.topics
             for topic in idle:
                 last_batch.pop(topic, None)
                 seen.pop(topic, None)
@@ -690,11 +697,11 @@ class Producer(TransactionalProducerMixin):
         """Partitions the sticky partitioner may move to: those with a leader, minus (with
         ``partitioner_availability_timeout_ms`` and adaptive partitioning, as in Java) those whose
         leader has not taken a produce request for longer than that timeout."""
-        parts = self._cluster.metadata.available_partitions_for(topic)
+        parts = self._live_cluster.metadata.available_partitions_for(topic)
         if self._availability_timeout_ms > 0:
             slow = self._accumulator.slow_nodes(self._availability_timeout_ms)
             if slow:
-                md = self._cluster.metadata
+                md = self._live_cluster.metadata
                 parts = [p for p in parts if md.leader_for(topic, p) not in slow]
         return parts
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from kafkaio.errors import (
     ClusterAuthorizationError,
@@ -43,6 +43,9 @@ from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.split import SPLIT_BASE_OFFSET, split_batch, when_parts_done
 from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
 from kafkaio.retry import ExponentialBackoff
+
+if TYPE_CHECKING:
+    from kafkaio.cluster import Cluster, ClusterMetadata
 
 log = logging.getLogger("kafkaio.producer")
 
@@ -97,7 +100,7 @@ class Sender:
 
     def __init__(
         self,
-        cluster: Any,
+        cluster: Cluster,
         accumulator: RecordAccumulator,
         *,
         acks: int,
@@ -123,14 +126,14 @@ class Sender:
         self._transaction_timeout_ms = transaction_timeout_ms
         self._rewrite = rewrite_producer_state
         self._in_flight: dict[int, int] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._requests: set[_ProduceRequest] = set()  # written by a pass, response not yet settled
         # batches in an unanswered produce request (they expire at delivery_timeout_ms there too)
         self._in_flight_batches: dict[ProducerBatch, None] = {}
         self._muted: set[tuple[str, int]] = set()
         self._guarantee_order = max_in_flight == 1
-        self._task: asyncio.Task | None = None
-        self._waiter: asyncio.Future | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._running = False
         self._force_close = False
         self.fatal_error: KafkaError | None = None
@@ -391,12 +394,14 @@ class Sender:
         idem = self._idem
         if batch.data is None:
             batch.close()
-            uncompressed = batch.builder.estimated_size()
+            builder = batch.builder
+            assert builder is not None  # dropped only once the data is built
+            uncompressed = builder.estimated_size()
             if idem is not None:
                 seq = idem.assign(batch)
-                batch.data = batch.builder.build(batch.producer_id, batch.producer_epoch, seq)
+                batch.data = builder.build(batch.producer_id, batch.producer_epoch, seq)
             else:
-                batch.data = batch.builder.build()
+                batch.data = builder.build()
             batch.builder = None
             self.compression_ratio_total += len(batch.data) / uncompressed
             self.batches_built += 1
@@ -467,7 +472,7 @@ class Sender:
             req.set_exception(KafkaError(f"cannot write the produce request: {exc!r}"))
         return True
 
-    def _settle(self, req: _ProduceRequest, resp: dict | None, exc: BaseException | None) -> None:
+    def _settle(self, req: _ProduceRequest, resp: dict[str, Any] | None, exc: BaseException | None) -> None:
         """The outcome of a request written by :meth:`_start_produce`: its response, or the error
         that failed it; neither (``stop(force=True)``): the producer closed with it in flight."""
         if req.settled:
@@ -516,12 +521,12 @@ class Sender:
                 or (idem is not None and (idem.epoch_bump_needed or not idem.has_producer_id))
                 or self._acc.has_undrained())
 
-    def _request_done(self, task: asyncio.Task) -> None:
+    def _request_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self.wakeup()
 
-    def _request_body(self, batches: list[ProducerBatch]) -> dict:
-        topics: dict[str, list[dict]] = {}
+    def _request_body(self, batches: list[ProducerBatch]) -> dict[str, Any]:
+        topics: dict[str, list[dict[str, Any]]] = {}
         for b in batches:
             topics.setdefault(b.topic, []).append({"index": b.partition, "records": b.data})
         topic_data = [{"name": name, "partition_data": parts} for name, parts in topics.items()]
@@ -568,9 +573,9 @@ class Sender:
         finally:
             self._request_finished(node, batches)
 
-    def _handle_response(self, batches: list[ProducerBatch], resp: dict) -> None:
-        results: dict[tuple[str, int], dict] = {}
-        md = getattr(self._cluster, "metadata", None)
+    def _handle_response(self, batches: list[ProducerBatch], resp: dict[str, Any]) -> None:
+        results: dict[tuple[str, int], dict[str, Any]] = {}
+        md = self._cluster.metadata
         for topic in resp.get("responses", ()):
             name = topic.get("name") or _topic_name(md, topic.get("topic_id"))
             if name is None:
@@ -693,10 +698,12 @@ class Sender:
             idem.split(batch, parts)
         for part in parts:
             self._acc.track(part)
+            builder = part.builder
+            assert builder is not None  # a new part, not built yet
             if part.base_sequence >= 0:
-                part.data = part.builder.build(part.producer_id, part.producer_epoch, part.base_sequence)
+                part.data = builder.build(part.producer_id, part.producer_epoch, part.base_sequence)
             else:  # when idempotent, sequenced (header rewritten) at its first drain
-                part.data = part.builder.build()
+                part.data = builder.build()
             part.builder = None
             part.last_error = exc
         # the original batch's future (each record's awaitable) resolves once every part is done
@@ -717,11 +724,11 @@ def _outcome_unknown(exc: KafkaError) -> KafkaError:
     return type(exc)(f"{exc.message or exc}; outcome unknown: an earlier attempt may have written it")
 
 
-def _topic_name(md: Any, topic_id: Any) -> str | None:
-    if md is None or topic_id is None:
+def _topic_name(md: ClusterMetadata, topic_id: Any) -> str | None:
+    if topic_id is None:
         return None
-    for name, t in getattr(md, "topics", {}).items():
-        if getattr(t, "topic_id", None) == topic_id:
+    for name, t in md.topics.items():
+        if t.topic_id == topic_id:
             return name
     return None
 

@@ -19,15 +19,19 @@ the original batch's future resolves with :data:`SPLIT_BASE_OFFSET` and the reco
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.producer.accumulator import ProducerBatch
 
+if TYPE_CHECKING:
+    from kafkaio.records import BatchBuilder
+    from kafkaio._speedups._records import Header
+
 __all__ = ["SPLIT_BASE_OFFSET", "split_batch", "follow_split", "when_parts_done"]
 
 
-def split_batch(batch: ProducerBatch, new_builder: Callable[[], Any]) -> list[ProducerBatch]:
+def split_batch(batch: ProducerBatch, new_builder: Callable[[], BatchBuilder]) -> list[ProducerBatch]:
     """Re-encode the records of ``batch`` (more than one) into two parts, in order.
 
     The parts keep their builders (the caller builds them, with sequences when idempotent) and their
@@ -60,8 +64,9 @@ def split_batch(batch: ProducerBatch, new_builder: Callable[[], Any]) -> list[Pr
     return parts
 
 
-def _append_unbounded(builder: Any, timestamp: int, key: Any, value: Any, headers: Any) -> int:
-    delta = builder.append(timestamp, key, value, headers)
+def _append_unbounded(builder: BatchBuilder, timestamp: int, key: bytes | None, value: bytes | None,
+                      headers: list[Header] | None) -> int:
+    delta: int = builder.append(timestamp, key, value, headers)
     if delta < 0:
         # cannot happen: a part holds a subset of records that fitted one batch of the same builder
         raise ValueError("the batch builder refused a record while splitting a batch")
@@ -72,7 +77,7 @@ def when_parts_done(parts: list[ProducerBatch], done: Callable[[], None]) -> Non
     """Call ``done()`` once every part's future is resolved (success or failure)."""
     remaining = [len(parts)]
 
-    def one_done(_f: asyncio.Future) -> None:
+    def one_done(_f: asyncio.Future[tuple[int, int]]) -> None:
         remaining[0] -= 1
         if remaining[0] == 0:
             done()

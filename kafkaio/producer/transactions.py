@@ -54,6 +54,7 @@ from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
 from kafkaio.retry import ExponentialBackoff
 
 if TYPE_CHECKING:
+    from kafkaio.cluster import Cluster
     from kafkaio.consumer.coordinator import ConsumerGroupMetadata
     from kafkaio.producer.accumulator import ProducerBatch
     from kafkaio.structs import OffsetAndMetadata, TopicPartition
@@ -131,7 +132,7 @@ class TransactionManager:
     #: the highest transaction protocol version used when the broker offers it (1: classic only)
     max_transaction_version = 2
 
-    def __init__(self, transactional_id: str, transaction_timeout_ms: int, *, cluster: Any = None,
+    def __init__(self, transactional_id: str, transaction_timeout_ms: int, *, cluster: Cluster | None = None,
                  accumulator: Any = None, idempotence: Any = None, sender: Any = None,
                  request_timeout_ms: float = 30000, retry_backoff_ms: float = 100,
                  retry_backoff_max_ms: float = 1000, max_block_ms: float = 60000) -> None:
@@ -149,7 +150,7 @@ class TransactionManager:
         self._coordinator: int | None = None
         self._in_txn: set[tuple[str, int]] = set()    # partitions the coordinator added
         self._pending: set[tuple[str, int]] = set()   # partitions waiting for AddPartitionsToTxn
-        self._add_task: asyncio.Task | None = None
+        self._add_task: asyncio.Task[None] | None = None
         self._offsets_added = False                    # AddOffsetsToTxn succeeded in this transaction
         self._op_lock: asyncio.Lock | None = None
         self.protocol_v2 = False                       # KIP-890 part 2, decided by initialize()
@@ -280,13 +281,20 @@ class TransactionManager:
         if self.state is S.FATAL_ERROR or self.state is S.ABORTING:
             return
         if isinstance(exc, _FATAL_BATCH_ERRORS):
-            self.fatal(exc)  # type: ignore[arg-type]
+            self.fatal(exc)
         elif isinstance(exc, KafkaError):
             self.abortable(exc)
         else:
             self.abortable(KafkaError(f"{batch.topic}-{batch.partition}: {exc!r}"))
 
     # -- requests -------------------------------------------------------------------------------
+    @property
+    def _live_cluster(self) -> Cluster:
+        """The cluster; a manager made without one (a state-machine test) sends no request."""
+        cluster = self._cluster
+        assert cluster is not None
+        return cluster
+
     async def _coordinator_node(self) -> int:
         if self._coordinator is None:
             self._coordinator = await self._find_coordinator(self.transactional_id, _COORDINATOR_KEY_TRANSACTION)
@@ -297,7 +305,7 @@ class TransactionManager:
         connections and timeouts are retried by the caller; GROUP_AUTHORIZATION_FAILED makes the
         transaction abortable (its offsets cannot be committed); anything else is fatal."""
         try:
-            return await self._cluster.find_coordinator(key, key_type, timeout_ms=self._request_timeout_ms)
+            return await self._live_cluster.find_coordinator(key, key_type, timeout_ms=self._request_timeout_ms)
         except (KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailableError):
             raise
         except KafkaError as exc:
@@ -308,8 +316,8 @@ class TransactionManager:
                 raise
             raise self.fatal(exc) from None
 
-    async def _request(self, node: int, api_key: ApiKey, body: dict) -> dict:
-        conn = await self._cluster.connection(node)
+    async def _request(self, node: int, api_key: ApiKey, body: dict[str, Any]) -> dict[str, Any]:
+        conn = await self._live_cluster.connection(node)
         version = conn.version(api_key)
         cap = None if self.protocol_v2 else LAST_TXN_V1_VERSIONS.get(api_key)
         if cap is not None and version > cap:
@@ -393,7 +401,7 @@ class TransactionManager:
                 "transaction_timeout_ms": self.transaction_timeout_ms,
                 "producer_id": pid, "producer_epoch": epoch}
 
-        async def attempt() -> dict:
+        async def attempt() -> dict[str, Any]:
             resp = await self._request(await self._coordinator_node(), ApiKey.INIT_PRODUCER_ID, body)
             code = resp["error_code"]
             if code:
@@ -417,7 +425,7 @@ class TransactionManager:
         if self.max_transaction_version < 2:
             return False
         try:
-            conn = await self._cluster.connection(await self._coordinator_node())
+            conn = await self._live_cluster.connection(await self._coordinator_node())
         except KafkaError:
             return False
         features = (conn.api_versions_response or {}).get("finalized_features") or ()
@@ -474,7 +482,7 @@ class TransactionManager:
                 "committed": committed}
         what = "EndTxn(commit)" if committed else "EndTxn(abort)"
 
-        async def attempt() -> dict:
+        async def attempt() -> dict[str, Any]:
             resp = await self._request(await self._coordinator_node(), ApiKey.END_TXN, body)
             code = resp["error_code"]
             if code:
@@ -596,7 +604,7 @@ class TransactionManager:
 
     async def _txn_offset_commit(self, offsets: Mapping[Any, Any], group_id: str, generation: int,
                                  member_id: str, instance_id: str | None) -> None:
-        topics: dict[str, list[dict]] = {}
+        topics: dict[str, list[dict[str, Any]]] = {}
         for tp, om in offsets.items():
             topic, partition = tp
             if isinstance(om, int):

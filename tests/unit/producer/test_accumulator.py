@@ -192,13 +192,13 @@ async def test_built_batch_holds_the_records() -> None:
 
 
 async def test_many_future_returns_in_order_and_raises_only_after_every_batch() -> None:
-    from kafkaio.producer.future import ManyFuture
+    from kafkaio.producer.future import ManyFuture, Run
 
     acc = make_acc()
     f0 = await append(acc, 0, b"a")
     f1 = await append(acc, 1, b"b")
     f2 = await append(acc, 0, b"c")
-    many = ManyFuture([[f0._batch, 0, 1], [f1._batch, 0, 1], [f2._batch, 1, 1]], 1000)
+    many = ManyFuture([Run(f0._batch, 0), Run(f1._batch, 0), Run(f2._batch, 1)], 1000)
     assert len(many) == 3 and not many.done()
     with pytest.raises(asyncio.InvalidStateError):
         many.exception()  # not decided yet
@@ -209,7 +209,7 @@ async def test_many_future_returns_in_order_and_raises_only_after_every_batch() 
 
     g0 = await append(acc, 2, b"x")
     g1 = await append(acc, 3, b"y")
-    failing = ManyFuture([[g0._batch, 0, 1], [g1._batch, 0, 1]], 1000)
+    failing = ManyFuture([Run(g0._batch, 0), Run(g1._batch, 0)], 1000)
     waiter = asyncio.ensure_future(_await(failing))
     acc.fail(g0._batch, RecordTooLargeError("first"))
     await asyncio.sleep(0)
