@@ -84,7 +84,7 @@ class Consumer:
         """Build from Java-style dotted keys (``{"group.id": "g", "auto.offset.reset": "earliest"}``)."""
         self = cls.__new__(cls)
         cfg = config if isinstance(config, ConsumerConfig) else ConsumerConfig.from_dotted(config, **overrides)
-        self._init(cfg, topics)  # type: ignore[arg-type]
+        self._init(cfg, topics)
         return self
 
     def _init(self, config: ConsumerConfig, topics: Iterable[str]) -> None:

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from kafkaio.consumer.coordinator import (
     _IN_MEMBERSHIP_TASK,
@@ -48,6 +48,10 @@ from kafkaio.errors import (
 from kafkaio.protocol import ApiKey
 from kafkaio.structs import GroupMembershipOperation, TopicPartition
 
+if TYPE_CHECKING:
+    from kafkaio.cluster import Cluster
+    from kafkaio.config import ConsumerConfig
+
 log = logging.getLogger(__name__)
 
 # member epochs are checked on OffsetCommit from v9 on
@@ -69,10 +73,12 @@ class ConsumerGroupCoordinator(GroupCoordinator):
     commit_fenced_codes = frozenset({ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.STALE_MEMBER_EPOCH,
                                      ErrorCode.FENCED_MEMBER_EPOCH, ErrorCode.ILLEGAL_GENERATION})
 
-    def __init__(self, cluster: Any, config: Any, subscriptions: SubscriptionState,
-                 on_revoke_cleanup: Any, readers: asyncio.Event | None = None) -> None:
+    def __init__(self, cluster: Cluster, config: ConsumerConfig, subscriptions: SubscriptionState,
+                 on_revoke_cleanup: Callable[[set[TopicPartition]], None],
+                 readers: asyncio.Event | None = None) -> None:
         super().__init__(cluster, config, subscriptions, on_revoke_cleanup, readers)
-        self.member = Membership(config.group_id, config.group_instance_id, config.client_rack or None,
+        assert config.rebalance_timeout_ms is not None  # ConsumerConfig defaults it to max_poll_interval_ms
+        self.member = Membership(self.group_id, config.group_instance_id, config.client_rack or None,
                                  config.rebalance_timeout_ms, config.group_remote_assignor)
         self.member_id = self.member.member_id
         self._hb_wake = asyncio.Event()

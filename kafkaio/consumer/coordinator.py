@@ -31,7 +31,7 @@ import logging
 import time
 from collections.abc import Iterable
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from kafkaio.consumer.assignors import (
     PartitionAssignor,
@@ -60,6 +60,10 @@ from kafkaio.errors import (
 )
 from kafkaio.protocol import ApiKey
 from kafkaio.structs import GroupMembershipOperation, OffsetAndMetadata, TopicPartition
+
+if TYPE_CHECKING:
+    from kafkaio.cluster import Cluster
+    from kafkaio.config import ConsumerConfig
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +162,9 @@ class GroupCoordinator:
     offset_commit_max_version = OFFSET_COMMIT_MAX_VERSION
     commit_fenced_codes = _MEMBER_FENCED
 
-    def __init__(self, cluster: Any, config: Any, subscriptions: SubscriptionState,
-                 on_revoke_cleanup: Any, readers: asyncio.Event | None = None) -> None:
+    def __init__(self, cluster: Cluster, config: ConsumerConfig, subscriptions: SubscriptionState,
+                 on_revoke_cleanup: Callable[[set[TopicPartition]], None],
+                 readers: asyncio.Event | None = None) -> None:
         self._cluster = cluster
         # set when fatal_error is: wakes the application's waiting getmany()/getone() to raise it
         self._readers = readers or asyncio.Event()
@@ -169,6 +174,7 @@ class GroupCoordinator:
         self._config = config
         self._subs = subscriptions
         self._cleanup = on_revoke_cleanup     # (set[TopicPartition]) -> None: drop fetched data
+        assert config.group_id is not None  # the consumer makes a coordinator only with a group_id
         self.group_id: str = config.group_id
         self.instance_id: str | None = config.group_instance_id
         self.assignors: list[PartitionAssignor] = resolve_assignors(config.partition_assignment_strategy)
@@ -491,7 +497,9 @@ class GroupCoordinator:
                 return
             self._set_state(MemberState.COMPLETING_REBALANCE)
             assignment_bytes = await self._sync_group(join)
-            if assignment_bytes is None or self._closing or self.state is not MemberState.COMPLETING_REBALANCE:
+            # mypy keeps the state narrowed from before _set_state() and the await
+            if (assignment_bytes is None or self._closing
+                    or self.state is not MemberState.COMPLETING_REBALANCE):  # type: ignore[comparison-overlap]
                 assignment_bytes = None
                 return
         finally:
@@ -561,11 +569,13 @@ class GroupCoordinator:
 
     async def _join_group(self) -> dict[str, Any] | None:
         cfg = self._config
+        rebalance_timeout_ms = cfg.rebalance_timeout_ms
+        assert rebalance_timeout_ms is not None  # ConsumerConfig defaults it to max_poll_interval_ms
         while True:
             body = {
                 "group_id": self.group_id,
                 "session_timeout_ms": cfg.session_timeout_ms,
-                "rebalance_timeout_ms": cfg.rebalance_timeout_ms,
+                "rebalance_timeout_ms": rebalance_timeout_ms,
                 "member_id": self.member_id,
                 "group_instance_id": self.instance_id,
                 "protocol_type": "consumer",
@@ -576,7 +586,7 @@ class GroupCoordinator:
             # The broker may hold the JoinGroup for up to the rebalance timeout (as in Java, which
             # adds it to the request timeout).
             resp = await self._request(ApiKey.JOIN_GROUP, body,
-                                       timeout_ms=cfg.rebalance_timeout_ms + cfg.request_timeout_ms + 5000,
+                                       timeout_ms=rebalance_timeout_ms + cfg.request_timeout_ms + 5000,
                                        purpose=_MEMBERSHIP_PURPOSE)
             code = resp["error_code"]
             if code == ErrorCode.NONE:

@@ -34,7 +34,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.consumer.fetch_session import FetchSession, forgotten_body, topics_body
 from kafkaio.consumer.offsets import PositionKeeper, current_leader_epoch
@@ -52,6 +52,11 @@ from kafkaio.protocol import ApiKey
 from kafkaio.records import read_batches
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
+if TYPE_CHECKING:
+    from kafkaio.cluster import Cluster
+    from kafkaio.config import ConsumerConfig
+    from kafkaio.records import ConsumerRecord
+
 log = logging.getLogger(__name__)
 
 FETCH_MAX_VERSION = 12      # v13+ names topics by id; v12 has everything we use
@@ -66,7 +71,7 @@ class _Chunk:
 
     def __init__(self, batches: deque[Any], end_offset: int, nbytes: int, epoch: int) -> None:
         self.batches = batches
-        self.records: list[Any] = []
+        self.records: list[ConsumerRecord] = []
         self.idx = 0
         # Where the position goes once the chunk is drained: past trailing control records and
         # aborted batches too, as the Java client's position does.
@@ -84,7 +89,7 @@ class _Chunk:
 class Fetcher:
     """Fetch loops per leader plus the buffer the consumer drains."""
 
-    def __init__(self, cluster: Any, config: Any, subscriptions: SubscriptionState,
+    def __init__(self, cluster: Cluster, config: ConsumerConfig, subscriptions: SubscriptionState,
                  positions: PositionKeeper) -> None:
         self._cluster = cluster
         self._config = config
@@ -469,7 +474,7 @@ class Fetcher:
     def has_records(self) -> bool:
         return bool(self._ready)
 
-    def next_record(self) -> Any:
+    def next_record(self) -> ConsumerRecord | None:
         """One record for getone()/async for, or None.
 
         The common case is the cached current chunk: a few attribute checks, no dict, no await.
@@ -486,7 +491,7 @@ class Fetcher:
                 st.position_epoch = rec.leader_epoch
                 return rec
         self._cur_chunk = None
-        out: dict[TopicPartition, list[Any]] = {}
+        out: dict[TopicPartition, list[ConsumerRecord]] = {}
         ready = self._ready
         while ready:
             if self.drain(1, out):
@@ -498,7 +503,7 @@ class Fetcher:
                     return records[0]
         return None
 
-    def drain(self, max_records: int, out: dict[TopicPartition, list[Any]]) -> int:
+    def drain(self, max_records: int, out: dict[TopicPartition, list[ConsumerRecord]]) -> int:
         """Move up to ``max_records`` buffered records into ``out``; returns how many."""
         total = 0
         ready = self._ready
@@ -524,7 +529,7 @@ class Fetcher:
             self._wakeup.set()
         return total
 
-    def _drain_partition(self, st: PartitionState, budget: int, out: dict[TopicPartition, list[Any]]) -> int:
+    def _drain_partition(self, st: PartitionState, budget: int, out: dict[TopicPartition, list[ConsumerRecord]]) -> int:
         if st.revoking or st.tp not in self._subs.assignment:
             st.drop_buffer()
             return 0

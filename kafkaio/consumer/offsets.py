@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.consumer.subscription import (
     _RESET_NAMES,
@@ -32,6 +32,11 @@ from kafkaio.errors import (
 from kafkaio.protocol import ApiKey
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
+if TYPE_CHECKING:
+    from kafkaio.cluster import Cluster, ClusterMetadata
+    from kafkaio.config import ConsumerConfig
+    from kafkaio.consumer.coordinator import GroupCoordinator
+
 log = logging.getLogger(__name__)
 
 LIST_OFFSETS_MAX_VERSION = 8
@@ -40,7 +45,7 @@ LIST_OFFSETS_MAX_VERSION = 8
 class OffsetLookup:
     """ListOffsets by timestamp (or EARLIEST / LATEST), grouped per leader, with retries."""
 
-    def __init__(self, cluster: Any, config: Any) -> None:
+    def __init__(self, cluster: Cluster, config: ConsumerConfig) -> None:
         self._cluster = cluster
         self._config = config
         self._isolation = 1 if config.isolation_level == "read_committed" else 0
@@ -168,10 +173,10 @@ class PositionKeeper:
     what it does not settle is tried again after ``retry_backoff_ms`` by the next :meth:`update`.
     """
 
-    def __init__(self, subscriptions: SubscriptionState, lookup: OffsetLookup, config: Any) -> None:
+    def __init__(self, subscriptions: SubscriptionState, lookup: OffsetLookup, config: ConsumerConfig) -> None:
         self._subs = subscriptions
         self._lookup = lookup
-        self._coordinator: Any = None      # committed offsets come from here; None without group_id
+        self._coordinator: GroupCoordinator | None = None  # committed offsets come from here; None without group_id
         self._backoff_s = config.retry_backoff_ms / 1000.0
         self._busy: set[TopicPartition] = set()      # partitions with a lookup in flight
         self._tasks: set[asyncio.Task[None]] = set()
@@ -370,7 +375,7 @@ def timestamps_for(tps: Iterable[TopicPartition], which: int) -> dict[TopicParti
     return {tp: which for tp in tps}
 
 
-def current_leader_epoch(meta: Any, tp: TopicPartition) -> int:
+def current_leader_epoch(meta: ClusterMetadata, tp: TopicPartition) -> int:
     """The partition's leader epoch in the metadata ``meta`` (-1: unknown), for requests that name
     it so that the broker can tell a stale client or a stale leader (KIP-320)."""
     try:
