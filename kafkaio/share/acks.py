@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 TopicIdPartition = tuple[uuid.UUID, int]
 
 
-def encode_batches(acks: dict[int, int]) -> list[dict]:
+def encode_batches(acks: dict[int, int]) -> list[dict[str, Any]]:
     """``{offset: type}`` as ShareFetch/ShareAcknowledge ``acknowledgement_batches``: one batch per
     run of consecutive offsets, with a single type when the whole run shares it (as Java sends)."""
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     for first, types in _runs(acks):
         uniform = all(t == types[0] for t in types)
         out.append({"first_offset": first, "last_offset": first + len(types) - 1,

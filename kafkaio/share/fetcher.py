@@ -163,7 +163,7 @@ class ShareFetcher:
                     self._collect(node_id, name, tp, p, now)
             self._report_by_partition(taken, by_partition)
 
-    def _collect(self, node_id: int, topic: str, tp: TopicIdPartition, p: dict, now: float) -> None:
+    def _collect(self, node_id: int, topic: str, tp: TopicIdPartition, p: dict[str, Any], now: float) -> None:
         ranges = p.get("acquired_records") or []
         if not ranges:
             return
@@ -290,7 +290,7 @@ class ShareFetcher:
         await asyncio.gather(*(self._acknowledge(n, timeout_ms, final=True) for n in set(nodes)),
                              return_exceptions=True)
 
-    async def _request(self, node_id: int, api_key: ApiKey, body: dict, timeout_ms: float) -> dict:
+    async def _request(self, node_id: int, api_key: ApiKey, body: dict[str, Any], timeout_ms: float) -> dict[str, Any]:
         resp = await self._cluster.request(node_id, api_key, body, purpose="share", timeout_ms=timeout_ms)
         assert resp is not None
         return resp

@@ -7,6 +7,7 @@ import base64
 import uuid
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from kafkaio.errors import ErrorCode, IllegalStateError
 
@@ -122,7 +123,7 @@ class ShareMembership:
 
     # -- heartbeats -------------------------------------------------------------------------------
 
-    def heartbeat_request(self) -> dict:
+    def heartbeat_request(self) -> dict[str, Any]:
         """The body of the next ShareGroupHeartbeat."""
         leaving = self.state is MemberState.LEAVING
         full = self._send_full and not leaving
@@ -134,7 +135,7 @@ class ShareMembership:
             "subscribed_topic_names": list(self.topics) if full else None,
         }
 
-    def on_response(self, resp: dict) -> HeartbeatOutcome:
+    def on_response(self, resp: dict[str, Any]) -> HeartbeatOutcome:
         """Apply a ShareGroupHeartbeat answer; the returned fact says what the loop does next."""
         code = ErrorCode(resp.get("error_code", 0) or 0)
         if code is ErrorCode.NONE:
@@ -165,7 +166,7 @@ class ShareMembership:
         if self.state is not MemberState.FATAL:
             self.transition(MemberState.FATAL)
 
-    def _on_success(self, resp: dict) -> HeartbeatOutcome:
+    def _on_success(self, resp: dict[str, Any]) -> HeartbeatOutcome:
         if self.state is MemberState.LEAVING:
             self.left()
             return HeartbeatOutcome.OK

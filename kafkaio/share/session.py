@@ -4,6 +4,7 @@ added and forgotten; each answered request moves the epoch on. Pure: builds bodi
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from kafkaio.errors import ErrorCode
 
@@ -43,8 +44,8 @@ class ShareSession:
         return self.epoch > INITIAL_EPOCH
 
     def fetch_body(self, group_id: str, member_id: str, wanted: set[TopicIdPartition],
-                   acks: dict[TopicIdPartition, list[dict]], *, max_wait_ms: int, min_bytes: int,
-                   max_bytes: int, max_records: int, acquire_mode: int) -> dict:
+                   acks: dict[TopicIdPartition, list[dict[str, Any]]], *, max_wait_ms: int, min_bytes: int,
+                   max_bytes: int, max_records: int, acquire_mode: int) -> dict[str, Any]:
         """A ShareFetch for ``wanted`` carrying ``acks`` (acknowledgement batches by partition).
 
         ``acks`` must be empty on a new session (epoch 0): the broker refuses them there."""
@@ -66,8 +67,8 @@ class ShareSession:
                 for tid in sorted({t for t, _ in self._removed}, key=str)],
         }
 
-    def acknowledge_body(self, group_id: str, member_id: str, acks: dict[TopicIdPartition, list[dict]],
-                         *, renew: bool = False, final: bool = False) -> dict:
+    def acknowledge_body(self, group_id: str, member_id: str, acks: dict[TopicIdPartition, list[dict[str, Any]]],
+                         *, renew: bool = False, final: bool = False) -> dict[str, Any]:
         """A ShareAcknowledge carrying ``acks`` in the open session; ``final`` closes the session
         (the broker then releases every record this member still holds through it)."""
         assert self.open, "acknowledgements need an open share session"
@@ -96,8 +97,8 @@ class ShareSession:
         self.partitions = set()
 
 
-def _by_topic(listed: set[TopicIdPartition], acks: dict[TopicIdPartition, list[dict]]) -> list[dict]:
-    topics: dict[uuid.UUID, list[dict]] = {}
+def _by_topic(listed: set[TopicIdPartition], acks: dict[TopicIdPartition, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    topics: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for tid, p in sorted(listed, key=lambda tp: (str(tp[0]), tp[1])):
         topics.setdefault(tid, []).append({"partition_index": p, "acknowledgement_batches": acks.get((tid, p), [])})
     return [{"topic_id": tid, "partitions": parts} for tid, parts in topics.items()]
