@@ -38,7 +38,7 @@ class AclsAdmin(AdminCore):
         deadline = self._deadline(timeout_ms)
 
         async def op(dl: Deadline) -> list[AclBinding]:
-            def build(version: int) -> dict:
+            def build(version: int) -> dict[str, Any]:
                 too_old = _version_error(filter.pattern.resource_type, version)
                 if too_old is not None:
                     raise too_old
@@ -75,8 +75,8 @@ class AclsAdmin(AdminCore):
         return await self._each(wanted, ApiKey.DELETE_ACLS, "filters", _filter_body, "filter_results", _deleted,
                                 timeout_ms, raise_on_error, "DeleteAcls")
 
-    async def _each(self, items: list[T], api_key: ApiKey, request_key: str, body: Callable[[T], dict],
-                    response_key: str, read: Callable[[T, dict], Any], timeout_ms: float | None,
+    async def _each(self, items: list[T], api_key: ApiKey, request_key: str, body: Callable[[T], dict[str, Any]],
+                    response_key: str, read: Callable[[T, dict[str, Any]], Any], timeout_ms: float | None,
                     raise_on_error: bool, what: str) -> dict[T, Any]:
         """One request over the pending items, answered item by item in order; ``read`` turns an
         item's answer into its outcome."""
@@ -86,7 +86,7 @@ class AclsAdmin(AdminCore):
             out: dict[T, Any] = {}
             sent: list[T] = []
 
-            def build(version: int) -> dict:
+            def build(version: int) -> dict[str, Any]:
                 for item in pending:
                     too_old = _version_error(item.pattern.resource_type, version)
                     if too_old is None:
@@ -110,14 +110,14 @@ def _version_error(resource_type: ResourceType, version: int) -> UnsupportedVers
     return None
 
 
-def _filter_body(f: AclBindingFilter) -> dict:
+def _filter_body(f: AclBindingFilter) -> dict[str, Any]:
     return {"resource_type_filter": int(f.pattern.resource_type), "resource_name_filter": f.pattern.name,
             "pattern_type_filter": int(f.pattern.pattern_type), "principal_filter": f.entry.principal,
             "host_filter": f.entry.host, "operation": int(f.entry.operation),
             "permission_type": int(f.entry.permission_type)}
 
 
-def _creation_body(b: AclBinding) -> dict:
+def _creation_body(b: AclBinding) -> dict[str, Any]:
     return {"resource_type": int(b.pattern.resource_type), "resource_name": b.pattern.name,
             "resource_pattern_type": int(b.pattern.pattern_type), "principal": b.entry.principal,
             "host": b.entry.host, "operation": int(b.entry.operation),
@@ -132,14 +132,14 @@ def _code(enum: Any, value: int) -> Any:
         return enum.UNKNOWN
 
 
-def _binding(rtype: int, name: str, ptype: int, entry: dict) -> AclBinding:
+def _binding(rtype: int, name: str, ptype: int, entry: dict[str, Any]) -> AclBinding:
     # a code this client does not know yet (a newer broker's) comes out as UNKNOWN
     return AclBinding(ResourcePattern(_code(ResourceType, rtype), name, _code(PatternType, ptype)),
                       AccessControlEntry(entry["principal"], entry["host"], _code(AclOperation, entry["operation"]),
                                          _code(AclPermissionType, entry["permission_type"])))
 
 
-def _deleted(f: AclBindingFilter, r: dict) -> Any:
+def _deleted(f: AclBindingFilter, r: dict[str, Any]) -> Any:
     err = outcome(r["error_code"], r.get("error_message"), f"delete ACLs matching {f}")
     if err is not None:
         return err

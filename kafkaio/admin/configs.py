@@ -84,7 +84,7 @@ class ConfigsAdmin(AdminCore):
         return finish(await self._drive(ops, attempt, deadline, "IncrementalAlterConfigs"), raise_on_error)
 
 
-def _config_entry(c: dict) -> ConfigEntry:
+def _config_entry(c: dict[str, Any]) -> ConfigEntry:
     return ConfigEntry(
         c["name"], c.get("value"), _config_source(c.get("config_source", -1)), bool(c.get("read_only")),
         bool(c.get("is_sensitive")),

@@ -29,6 +29,7 @@ from kafkaio.structs import TopicPartition
 log = logging.getLogger("kafkaio.admin")
 
 K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
 
 
 class Retry:
@@ -58,7 +59,7 @@ def check(code: int, message: str | None, what: str) -> None:
         raise err.error if isinstance(err, Retry) else err
 
 
-def finish(results: dict, raise_on_error: bool) -> dict:
+def finish(results: dict[K, Any], raise_on_error: bool) -> dict[K, Any]:
     if raise_on_error:
         failed = [(k, v) for k, v in results.items() if isinstance(v, BaseException)]
         if failed:
@@ -162,8 +163,8 @@ class AdminCore:
     def _deadline(self, timeout_ms: float | None) -> Deadline:
         return Deadline(self.config.default_api_timeout_ms if timeout_ms is None else timeout_ms)
 
-    async def _call(self, node_id: int | None, api_key: int, build: Callable[[int], dict],
-                    deadline: Deadline) -> tuple[int, dict]:
+    async def _call(self, node_id: int | None, api_key: int, build: Callable[[int], dict[str, Any]],
+                    deadline: Deadline) -> tuple[int, dict[str, Any]]:
         """One request to ``node_id`` (None: least loaded), its body built for the negotiated version."""
         cluster = self.cluster
         if node_id is None:
@@ -229,9 +230,9 @@ class AdminCore:
             await asyncio.sleep(delay if left is None else min(delay, left))
         return results
 
-    async def _metadata(self, topics: list[str] | None, deadline: Deadline, node_id: int | None = None) -> dict:
+    async def _metadata(self, topics: list[str] | None, deadline: Deadline, node_id: int | None = None) -> dict[str, Any]:
         """A Metadata response (never auto-creating topics); None asks for every topic."""
-        def build(version: int) -> dict:
+        def build(version: int) -> dict[str, Any]:
             return {"topics": None if topics is None else [{"name": t} for t in topics],
                     "allow_auto_topic_creation": False, "include_topic_authorized_operations": False}
         return (await self._call(node_id, ApiKey.METADATA, build, deadline))[1]
@@ -267,11 +268,12 @@ class AdminCore:
             out.update(part)
         return out
 
-    async def _single(self, op: Callable[[Deadline], Awaitable[Any]], deadline: Deadline, what: str) -> Any:
+    async def _single(self, op: Callable[[Deadline], Awaitable[T]], deadline: Deadline, what: str) -> T:
         """Retry one whole operation on retriable errors; raise its final error."""
         async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
             return {what: await op(dl)}
         result = (await self._drive([what], attempt, deadline, what))[what]
         if isinstance(result, BaseException):
             raise result
-        return result
+        value: T = result
+        return value

@@ -98,7 +98,7 @@ class GroupsAdmin(AdminCore):
             node = await self._coordinator(group_id, dl)
             topics = None if wanted is None else [{"name": t, "partition_indexes": ps} for t, ps in group_tps(wanted).items()]
 
-            def build(version: int) -> dict:
+            def build(version: int) -> dict[str, Any]:
                 if version >= 8:
                     return {"groups": [{"group_id": group_id, "topics": topics}], "require_stable": require_stable}
                 return {"group_id": group_id, "topics": topics, "require_stable": require_stable}
@@ -213,7 +213,7 @@ async def list_groups(admin: AdminCore, states_filter: list[str], types_filter: 
     return sorted(listings.values(), key=lambda g: g.group_id)
 
 
-def _group_description(g: dict, coordinator: int) -> GroupDescription:
+def _group_description(g: dict[str, Any], coordinator: int) -> GroupDescription:
     consumer = g["protocol_type"] == "consumer"
     members = []
     for m in g["members"]:
@@ -227,9 +227,9 @@ def _group_description(g: dict, coordinator: int) -> GroupDescription:
                             coordinator, None if ops in (None, -2147483648) else ops)
 
 
-def _consumer_group_description(g: dict, coordinator: int) -> GroupDescription:
+def _consumer_group_description(g: dict[str, Any], coordinator: int) -> GroupDescription:
     """A KIP-848 group, from ConsumerGroupDescribe (assignments arrive as structs, not bytes)."""
-    def tps(assignment: dict | None) -> list[TopicPartition]:
+    def tps(assignment: dict[str, Any] | None) -> list[TopicPartition]:
         return sorted(TopicPartition(t["topic_name"], p) for t in (assignment or {}).get("topic_partitions") or []
                       for p in t["partitions"] or [])
     members = [MemberDescription(

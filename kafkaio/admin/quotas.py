@@ -38,7 +38,7 @@ class QuotasAdmin(AdminCore):
     ) -> dict[ClientQuotaEntity, KafkaError | None]:
         """Set quotas per entity, ``{entity: {"producer_byte_rate": 1024.0}}``; a None value removes
         that quota. Returns entity -> None (applied) or the error."""
-        ops: dict[ClientQuotaEntity, list[dict]] = {}
+        ops: dict[ClientQuotaEntity, list[dict[str, Any]]] = {}
         for entity, change in alterations.items():
             if not isinstance(entity, ClientQuotaEntity):
                 raise IllegalArgumentError(f"alter_client_quotas keys are ClientQuotaEntity, got {entity!r}")
@@ -60,5 +60,5 @@ class QuotasAdmin(AdminCore):
         return finish(await self._drive(ops, attempt, deadline, "AlterClientQuotas"), raise_on_error)
 
 
-def _quota_entity(parts: list[dict]) -> ClientQuotaEntity:
+def _quota_entity(parts: list[dict[str, Any]]) -> ClientQuotaEntity:
     return ClientQuotaEntity({p["entity_type"]: p["entity_name"] for p in parts})

@@ -62,7 +62,7 @@ class RecordsAdmin(AdminCore):
 
         async def attempt(pending: list[TopicPartition], dl: Deadline) -> dict[TopicPartition, Any]:
             async def send(node: int | None, keys: list[TopicPartition]) -> dict[TopicPartition, Any]:
-                def build(version: int) -> dict:
+                def build(version: int) -> dict[str, Any]:
                     left = dl.remaining_ms()
                     return {"topics": [{"name": t, "partitions": [{"partition_index": p, "offset": wanted[TopicPartition(t, p)]}
                                                                   for p in ps]} for t, ps in group_tps(keys).items()],
@@ -93,7 +93,7 @@ class RecordsAdmin(AdminCore):
 
         async def attempt(pending: list[TopicPartition], dl: Deadline) -> dict[TopicPartition, Any]:
             async def send(node: int | None, keys: list[TopicPartition]) -> dict[TopicPartition, Any]:
-                def build(version: int) -> dict:
+                def build(version: int) -> dict[str, Any]:
                     left = dl.remaining_ms()
                     return {"replica_id": -1, "isolation_level": level,
                             "topics": [{"name": t, "partitions": [{"partition_index": p, "current_leader_epoch": -1,

@@ -112,7 +112,7 @@ class ShareGroupsAdmin(AdminCore):
         return finish(await self._drive(wanted, attempt, deadline, "DeleteShareGroupOffsets"), raise_on_error)
 
 
-def _share_group_description(g: dict, coordinator: int) -> ShareGroupDescription:
+def _share_group_description(g: dict[str, Any], coordinator: int) -> ShareGroupDescription:
     members = [ShareMemberDescription(
         m["member_id"], m["client_id"], m["client_host"], m.get("rack_id"), m["member_epoch"],
         list(m["subscribed_topic_names"]),

@@ -37,7 +37,7 @@ class TopicsAdmin(AdminCore):
         deadline = self._deadline(timeout_ms)
 
         async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
-            def build(version: int) -> dict:
+            def build(version: int) -> dict[str, Any]:
                 left = dl.remaining_ms()
                 return {"topics": [_new_topic_body(topics[n]) for n in pending],
                         "timeout_ms": int(self.config.request_timeout_ms if left is None else left),
@@ -86,7 +86,7 @@ class TopicsAdmin(AdminCore):
         deadline = self._deadline(timeout_ms)
 
         async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
-            def build(version: int) -> dict:
+            def build(version: int) -> dict[str, Any]:
                 left = int(self.config.request_timeout_ms if dl.remaining_ms() is None else dl.remaining_ms())  # type: ignore[arg-type]
                 if version >= 6:
                     return {"topics": [{"name": n, "topic_id": ZERO_UUID} for n in pending], "timeout_ms": left}
@@ -135,7 +135,7 @@ class TopicsAdmin(AdminCore):
         deadline = self._deadline(timeout_ms)
 
         async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
-            def build(version: int) -> dict:
+            def build(version: int) -> dict[str, Any]:
                 left = dl.remaining_ms()
                 return {"topics": [{"name": n, "count": wanted[n].total_count,
                                     "assignments": None if wanted[n].new_assignments is None else
@@ -164,7 +164,7 @@ class TopicsAdmin(AdminCore):
         return await self._single(op, deadline, "describe cluster")
 
 
-def _new_topic_body(t: NewTopic) -> dict:
+def _new_topic_body(t: NewTopic) -> dict[str, Any]:
     return {
         "name": t.name,
         "num_partitions": t.num_partitions,
@@ -174,7 +174,7 @@ def _new_topic_body(t: NewTopic) -> dict:
     }
 
 
-def _topic_description(t: dict) -> TopicDescription:
+def _topic_description(t: dict[str, Any]) -> TopicDescription:
     tid = t.get("topic_id")
     return TopicDescription(
         t["name"], None if tid in (None, ZERO_UUID) else tid, bool(t.get("is_internal")),
