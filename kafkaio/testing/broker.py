@@ -944,7 +944,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_check.set_defaults(func=_cmd_check)
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        rc: int = args.func(args)  # the subcommand's function, set by set_defaults
+        return rc
     except BrokerLauncherError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -78,8 +78,8 @@ def _docker_target(version: str) -> KafkaTarget | None:
         docker.from_env(timeout=3).ping()
     except Exception:  # no client library, no engine, no permission: use the local broker
         return None
-    from testcontainers.core.container import DockerContainer  # type: ignore[import-untyped]
-    from testcontainers.core.waiting_utils import wait_for_logs  # type: ignore[import-untyped]
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
 
     from kafkaio.testing.broker import _free_ports, _probe_metadata
 

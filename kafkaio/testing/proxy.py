@@ -31,10 +31,13 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from kafkaio._speedups import load
 from kafkaio.errors import KafkaError
+
+if TYPE_CHECKING:
+    from kafkaio.testing.broker import LocalKafkaCluster
 
 _read_uvarint = load("varint").decode_unsigned_varint
 
@@ -101,7 +104,7 @@ def _expects_response(info: RequestInfo, payload: bytes) -> bool:
             else:
                 (length,) = struct.unpack_from(">h", payload, pos)
                 pos += 2 + max(length, 0)
-        (acks,) = struct.unpack_from(">h", payload, pos)
+        acks: int = struct.unpack_from(">h", payload, pos)[0]
         return acks != 0
     except (struct.error, IndexError, KafkaError):  # a malformed request is forwarded untouched
         return True
@@ -183,7 +186,8 @@ class FaultProxy:
         """The port clients connect to (known once started)."""
         if self._server is None:
             raise RuntimeError("the proxy is not started")
-        return self._server.sockets[0].getsockname()[1]
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
 
     @property
     def address(self) -> tuple[str, int]:
@@ -543,7 +547,7 @@ class _CountdownRule(_Rule):
         return self.remaining == 0
 
 
-async def start_proxied_cluster(brokers: int = 1, **cluster_kwargs: Any) -> tuple[Any, list[FaultProxy]]:
+async def start_proxied_cluster(brokers: int = 1, **cluster_kwargs: Any) -> tuple[LocalKafkaCluster, list[FaultProxy]]:
     """Start one FaultProxy per node, then a LocalKafkaCluster whose nodes advertise the proxies.
 
     Returns ``(cluster, proxies)``; ``cluster.bootstrap_servers`` names the proxies. The caller
@@ -569,7 +573,7 @@ async def start_proxied_cluster(brokers: int = 1, **cluster_kwargs: Any) -> tupl
 
 
 @asynccontextmanager
-async def proxied_cluster(brokers: int = 1, **cluster_kwargs: Any) -> AsyncIterator[tuple[Any, list[FaultProxy]]]:
+async def proxied_cluster(brokers: int = 1, **cluster_kwargs: Any) -> AsyncIterator[tuple[LocalKafkaCluster, list[FaultProxy]]]:
     """``async with proxied_cluster(1) as (cluster, proxies):`` start_proxied_cluster, stopped on exit."""
     cluster, proxies = await start_proxied_cluster(brokers, **cluster_kwargs)
     try:

@@ -243,7 +243,8 @@ def _event_loop_policy_fixture() -> Any:
         if loop_name(request.config) == "uvloop":
             import uvloop
 
-            return uvloop.EventLoopPolicy()
+            policy: asyncio.AbstractEventLoopPolicy = uvloop.EventLoopPolicy()
+            return policy
         return asyncio.DefaultEventLoopPolicy()
 
     return event_loop_policy

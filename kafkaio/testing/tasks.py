@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 
 __all__ = ["client_tasks"]
 
@@ -11,7 +12,7 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TESTING = os.path.join(_PACKAGE, "testing")
 
 
-def client_tasks() -> list[asyncio.Task]:
+def client_tasks() -> list[asyncio.Task[Any]]:
     """The running loop's unfinished tasks whose coroutine is kafkaio's client code (the testing
     tools, such as the fault proxy, are not counted)."""
     out = []

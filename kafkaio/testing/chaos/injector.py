@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.testing.chaos.history import History
 from kafkaio.testing.chaos.schedule import Fault, Schedule
 
+if TYPE_CHECKING:
+    from kafkaio.testing.proxy import RequestInfo
+
 __all__ = ["Injector"]
 
 
-def _early(info: Any) -> bool:
+def _early(info: RequestInfo) -> bool:
     """One of the first requests of its connection (correlation ids count up from 0 per connection)."""
     return info.correlation_id < 8
 

@@ -22,12 +22,17 @@ import os
 import random
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.consumer.subscription import ConsumerRebalanceListener
 from kafkaio.errors import KafkaError
 from kafkaio.testing.chaos.history import History
 from kafkaio.testing.chaos.schedule import assignment_strategy
+
+if TYPE_CHECKING:
+    from kafkaio.consumer.consumer import Consumer
+    from kafkaio.records import ConsumerRecord
+    from kafkaio.structs import TopicPartition
 
 __all__ = ["EXIT_FATAL", "output_value", "run_member", "run_processor"]
 
@@ -62,7 +67,7 @@ class _AssignmentLog(ConsumerRebalanceListener):
         self.history.append(self.name, "lost", "info", partitions=self._names(lost))
 
 
-def _generation(consumer: Any) -> int:
+def _generation(consumer: Consumer) -> int:
     return consumer.group_metadata().generation_id
 
 
@@ -109,7 +114,7 @@ async def _leave(h: History, name: str, c: Any) -> None:
         h.append(name, "leave", "ok", t0=t0)
 
 
-async def _poll(h: History, name: str, c: Any, op: str = "poll") -> dict[Any, Any] | None:
+async def _poll(h: History, name: str, c: Consumer, op: str = "poll") -> dict[TopicPartition, list[ConsumerRecord]] | None:
     """One getmany(), each partition's records logged as a ``poll`` entry; None after an error."""
     g0, t0 = _generation(c), h.now()
     try:

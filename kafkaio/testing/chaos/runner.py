@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.testing.chaos.checker import (
     Violation,
@@ -30,6 +30,10 @@ from kafkaio.testing.chaos.injector import Injector
 from kafkaio.testing.chaos.readback import IsolationLevel, java_read_topic, read_commits, read_topic
 from kafkaio.testing.chaos.schedule import Schedule, generate
 from kafkaio.testing.chaos.workloads import CtpWorkload, GroupWorkload, ProducerWorkload, TxnWorkload
+
+if TYPE_CHECKING:
+    from kafkaio.testing.broker import LocalKafkaCluster
+    from kafkaio.testing.proxy import FaultProxy
 
 __all__ = ["CI_SEEDS", "CI_SEEDS_THREE_BROKERS", "Proxied", "RunResult", "Summary", "format_report", "proxied", "run_many", "run_schedule"]
 
@@ -53,12 +57,12 @@ BROKER_PROPERTIES = {"offsets.topic.num.partitions": "1", "transaction.state.log
 class Proxied:
     """The system under test: local brokers, each advertising the address of a fault proxy."""
 
-    cluster: Any
-    proxy: Any                       # node 0's
-    proxies: list[Any] | None = None  # every node's, when there are several
+    cluster: LocalKafkaCluster
+    proxy: FaultProxy                       # node 0's
+    proxies: list[FaultProxy] | None = None  # every node's, when there are several
 
     @property
-    def all_proxies(self) -> list[Any]:
+    def all_proxies(self) -> list[FaultProxy]:
         return self.proxies or [self.proxy]
 
     @property

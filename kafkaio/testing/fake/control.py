@@ -47,7 +47,7 @@ class DELAY:
     ms: float
 
 
-Outcome = Union[dict, _Action, DELAY, None]
+Outcome = Union["dict[str, Any]", _Action, DELAY, None]
 ControlFn = Callable[[RequestInfo, "dict[str, Any]"], Outcome]
 """``fn(info, body)`` returns a response body (answered instead of the fake's own), ``DROP``,
 ``DROP_RESPONSE``, ``CLOSE``, ``DELAY(ms)``, or None to let the next control or the fake decide."""

@@ -28,8 +28,8 @@ class Member:
     rebalance_timeout_ms: int
     protocols: list[tuple[str, bytes]]
     assignment: bytes = b""
-    join: asyncio.Future | None = None
-    sync: asyncio.Future | None = None
+    join: asyncio.Future[dict[str, Any]] | None = None
+    sync: asyncio.Future[dict[str, Any]] | None = None
     expiry: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
@@ -73,7 +73,8 @@ class Group:
             member.protocols = protocols
         if member.join is not None and not member.join.done():
             member.join.set_result(self._join_error(ErrorCode.UNKNOWN_MEMBER_ID, mid))  # superseded by this join
-        fut = member.join = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        member.join = fut
         self._stop_session(member)  # a member parked in a join is not expired (as in Kafka)
         if self.state != PREPARING:
             self._prepare_rebalance()
@@ -101,7 +102,8 @@ class Group:
                     m.sync.set_result(self._sync_answer(m))
                 m.sync = None
             return self._sync_answer(member)
-        fut = member.sync = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        member.sync = fut
         return await fut
 
     def heartbeat(self, body: dict[str, Any]) -> int:

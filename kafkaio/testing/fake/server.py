@@ -31,7 +31,7 @@ class FakeRecord:
     offset: int
     key: bytes | None
     value: bytes | None
-    headers: list
+    headers: list[tuple[str, bytes | None]]
     timestamp: int
     producer_id: int
     producer_epoch: int
@@ -76,7 +76,7 @@ class FakeCluster:
         self._brokers = {n: _Broker(self, n) for n in self.state.node_ids}
         self._controls: list[Control] = []
         self._conn_ids = itertools.count(1)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self.errors: list[BaseException] = []  # failures of handlers or controls, raised at exit
         self.requests: list[RequestInfo] = []  # every request received, in order

@@ -11,9 +11,13 @@ import asyncio
 import struct
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.errors import ErrorCode
+
+if TYPE_CHECKING:
+    from kafkaio.testing.fake.groups import Group
+    from kafkaio.testing.fake.txn import Transaction
 
 NO_PRODUCER_ID = -1
 NO_PRODUCER_EPOCH = -1
@@ -71,7 +75,7 @@ class ProducerEntry:
         return self.batches[-1].last_sequence if self.batches else NO_SEQUENCE
 
 
-def parse_batches(records: bytes | memoryview) -> list[tuple[tuple, bytes]]:
+def parse_batches(records: bytes | memoryview) -> list[tuple[tuple[Any, ...], bytes]]:
     """Split a produced record set into (header fields, batch bytes); ``ProduceError`` for
     anything that is not a whole sequence of v2 batches."""
     out = []
@@ -277,8 +281,8 @@ class ClusterState:
         # group -> (topic, partition) -> (offset, leader epoch, metadata)
         self.committed: dict[str, dict[tuple[str, int], tuple[int, int, str | None]]] = {}
         self.appended = asyncio.Event()  # set and replaced on every append: wakes waiting fetches
-        self.groups: dict[str, Any] = {}  # group id -> groups.Group, on its coordinator
-        self.transactions: dict[str, Any] = {}  # transactional id -> txn.Transaction
+        self.groups: dict[str, Group] = {}  # on its coordinator
+        self.transactions: dict[str, Transaction] = {}  # by transactional id
 
     def close(self) -> None:
         """Cancel the groups' timers (session and rebalance timeouts)."""

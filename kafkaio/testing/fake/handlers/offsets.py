@@ -20,7 +20,7 @@ async def offset_commit(broker: "_h.BrokerView", version: int, body: dict[str, A
     for t in body["topics"]:
         parts = []
         for p in t["partitions"]:
-            code = ErrorCode.NONE
+            code: int = ErrorCode.NONE
             if not_here:
                 code = ErrorCode.NOT_COORDINATOR
             elif group_error != ErrorCode.NONE:
