@@ -56,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return asyncio.run(args.run(args))
+        rc: int = asyncio.run(args.run(args))  # the subcommand's run(), set by set_defaults
+        return rc
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except CliError as exc:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kafkaio.cli.common import with_admin
+from kafkaio.cli.common import Subparsers, with_admin
 
 HELP = "show the cluster id, the controller and the brokers"
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("cluster", help=HELP, description=HELP + ".")
     p.set_defaults(run=run)
     return p

@@ -6,7 +6,10 @@ import asyncio
 import os
 import sys
 import time
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeAlias, TypeVar
+
+if TYPE_CHECKING:
+    from kafkaio.admin import Admin
 
 # Exit codes a script can test (documented in docs/cli.md).
 EXIT_OK = 0
@@ -17,6 +20,11 @@ EXIT_UNREACHABLE = 4    # no broker answered within --timeout
 EXIT_INTERRUPTED = 130  # Ctrl-C / SIGINT (128 + 2, as shells report it)
 
 PASSWORD_ENV = "KAFKAIO_SASL_PASSWORD"
+
+
+T = TypeVar("T")
+# what add_subparsers() returns (a string: the class is not subscriptable at run time)
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class CliError(Exception):
@@ -67,7 +75,7 @@ def client_settings(args: argparse.Namespace) -> dict[str, Any]:
     return s
 
 
-async def bounded(aw: Awaitable[Any], args: argparse.Namespace, what: str) -> Any:
+async def bounded(aw: Awaitable[T], args: argparse.Namespace, what: str) -> T:
     """``aw`` within --timeout; on expiry, exit code EXIT_UNREACHABLE."""
     try:
         return await asyncio.wait_for(aw, args.timeout)
@@ -76,7 +84,7 @@ async def bounded(aw: Awaitable[Any], args: argparse.Namespace, what: str) -> An
                        EXIT_UNREACHABLE) from None
 
 
-async def with_admin(args: argparse.Namespace, body: Callable[[Any], Awaitable[int]]) -> int:
+async def with_admin(args: argparse.Namespace, body: Callable[[Admin], Awaitable[int]]) -> int:
     from kafkaio import Admin
 
     admin = Admin(**client_settings(args))

@@ -6,16 +6,20 @@ import base64
 import json
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kafkaio.cli.common import (CliError, EXIT_NOT_FOUND, EXIT_USAGE, Progress, bounded, client_settings)
+from kafkaio.cli.common import (CliError, EXIT_NOT_FOUND, EXIT_USAGE, Progress, Subparsers, bounded,
+                                client_settings)
+
+if TYPE_CHECKING:
+    from kafkaio.records import ConsumerRecord
 
 HELP = "print a topic's records on stdout"
 
 _TEMPLATE = re.compile(r"%[tpokKsSTh%]|\\[nt\\]")
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("consume", help=HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
                        description=HELP + ".\n\n"
         "Without --group the partitions (-p, default: all) are assigned and read from --offset;\n"
@@ -60,7 +64,7 @@ def _json_field(b: bytes | None) -> Any:
         return {"base64": base64.b64encode(b).decode()}
 
 
-def render(rec: Any, args: argparse.Namespace) -> str:
+def render(rec: ConsumerRecord, args: argparse.Namespace) -> str:
     if args.template is not None:
         def sub(m: re.Match[str]) -> str:
             c = m.group(0)

@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kafkaio.cli.common import CliError, EXIT_NOT_FOUND, with_admin
+from kafkaio.cli.common import Subparsers, CliError, EXIT_NOT_FOUND, with_admin
 
 HELP = "list and describe consumer groups, show their lag, reset their offsets"
 GROUP_TYPES = ("classic", "consumer", "share", "streams")
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("groups", help=HELP, description=HELP + ".")
     cmds = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     ls = cmds.add_parser("list", help="group ids with their state",

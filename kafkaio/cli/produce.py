@@ -7,12 +7,12 @@ import json
 import sys
 from typing import Any
 
-from kafkaio.cli.common import CliError, EXIT_USAGE, Progress, bounded, client_settings, parse_kv
+from kafkaio.cli.common import Subparsers, CliError, EXIT_USAGE, Progress, bounded, client_settings, parse_kv
 
 HELP = "send records read from stdin (one per line) to a topic"
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("produce", help=HELP, description=HELP + ". " + (
         "With --json each line is an object {\"value\": ..., \"key\": ..., \"headers\": {...}, "
         "\"partition\": N}; a string value is sent as UTF-8, any other JSON value as its JSON text."))

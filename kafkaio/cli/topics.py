@@ -4,12 +4,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kafkaio.cli.common import parse_kv, with_admin
+from kafkaio.cli.common import Subparsers, parse_kv, with_admin
 
 HELP = "list, describe, create and delete topics; show or change their configs"
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("topics", help=HELP, description=HELP + ".")
     cmds = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     ls = cmds.add_parser("list", help="topic names, one per line", description="Topic names, one per line.")
