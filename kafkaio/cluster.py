@@ -147,7 +147,7 @@ class Cluster:
         self._conns: dict[tuple[int, str], BrokerConnection] = {}
         #: connections opened, closed and failed, and what the closed ones did (kafkaio.metrics)
         self.connection_totals = ConnectionTotals()
-        self._connecting: dict[tuple[int, str], asyncio.Task] = {}
+        self._connecting: dict[tuple[int, str], asyncio.Task[BrokerConnection]] = {}
         self._extra_brokers: dict[int, BrokerMetadata] = {}  # learned from FindCoordinator
         self._reconnect_policy = ExponentialBackoff(
             config.reconnect_backoff_ms, config.reconnect_backoff_max_ms)
@@ -160,8 +160,8 @@ class Cluster:
         self._refresh_backoff = Backoff(self._retry_policy)
         self._refresh_wanted = asyncio.Event()
         self._updated = asyncio.Event()
-        self._refresh_inflight: tuple[asyncio.Task, frozenset[str] | None] | None = None
-        self._refresher: asyncio.Task | None = None
+        self._refresh_inflight: tuple[asyncio.Task[None], frozenset[str] | None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
         self._max_age = config.metadata_max_age_ms / 1000.0
         self._request_timeout_ms = float(config.request_timeout_ms)
         self._closed = False
@@ -259,7 +259,7 @@ class Cluster:
                 self._topics -= idle
         return frozenset(self._topics)
 
-    def _metadata_body(self, topics: frozenset[str] | None) -> dict:
+    def _metadata_body(self, topics: frozenset[str] | None) -> dict[str, Any]:
         return {
             "topics": None if topics is None else [{"name": t} for t in sorted(topics)],
             "allow_auto_topic_creation": self._allow_auto_create,
@@ -360,7 +360,7 @@ class Cluster:
         candidates = self._refresh_candidates()
         return candidates[0] if candidates else None
 
-    def _apply_metadata(self, resp: dict, requested: frozenset[str] | None) -> None:
+    def _apply_metadata(self, resp: dict[str, Any], requested: frozenset[str] | None) -> None:
         code = resp.get("error_code", 0) or 0
         if code:
             raise error_for_code(code)("Metadata request failed")
@@ -545,7 +545,7 @@ class Cluster:
             task.add_done_callback(functools.partial(self._connect_done, key))
         return await asyncio.shield(task)
 
-    def _connect_done(self, key: tuple[int, str], task: asyncio.Task) -> None:
+    def _connect_done(self, key: tuple[int, str], task: asyncio.Task[BrokerConnection]) -> None:
         if self._connecting.get(key) is task:
             del self._connecting[key]
         if not task.cancelled():

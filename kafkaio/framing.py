@@ -67,8 +67,8 @@ class FrameProtocol(asyncio.BufferedProtocol):
         self._lost = False
         self._reported = False
         self._paused = False
-        self._drain_waiter: asyncio.Future | None = None
-        self.closed: asyncio.Future = loop.create_future()
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self.closed: asyncio.Future[None] = loop.create_future()
 
     # -- asyncio.BufferedProtocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

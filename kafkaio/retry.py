@@ -58,7 +58,7 @@ class ExponentialBackoff:
     def backoff_ms(self, attempts: int) -> float:
         """Milliseconds to wait after ``attempts`` failed attempts (0 = after the first failure)."""
         exponent = min(max(attempts, 0), self._exp_max)
-        term = self.initial_ms * self.multiplier**exponent
+        term: float = self.initial_ms * self.multiplier**exponent  # float ** float is typed Any
         if self.jitter:
             term *= self._random.uniform(1.0 - self.jitter, 1.0 + self.jitter)
         return min(term, self.max_ms)

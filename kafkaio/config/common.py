@@ -129,7 +129,7 @@ class CommonConfig:
         return cached
 
     @classmethod
-    def setting_fields(cls) -> dict[str, dataclasses.Field]:
+    def setting_fields(cls) -> dict[str, dataclasses.Field[Any]]:
         """Every user-facing setting of this class, by Python name."""
         return {f.name: f for f in dataclasses.fields(cls) if f.init and "kind" in f.metadata}
 
