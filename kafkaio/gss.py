@@ -49,10 +49,12 @@ class _PackageContext:
         return bool(self._ctx.complete)
 
     def step(self, token: bytes | None) -> bytes:
-        return self._ctx.step(token) or b""  # type: ignore[no-any-return]
+        out: bytes | None = self._ctx.step(token)  # the gssapi package is untyped
+        return out or b""
 
     def unwrap(self, data: bytes) -> bytes:
-        return self._ctx.unwrap(data).message  # type: ignore[no-any-return]
+        message: bytes = self._ctx.unwrap(data).message
+        return message
 
     def wrap(self, data: bytes) -> bytes:
         return self._ctx.wrap(data, False).message  # type: ignore[no-any-return]
