@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: all venv build broker demo test test-unit test-integration test-uvloop test-pure test-matrix bench bench-quick wheel clean
+.PHONY: all venv build broker demo typecheck test test-unit test-integration test-uvloop test-pure test-matrix bench bench-quick wheel clean
 
 all: build
 
@@ -30,14 +30,19 @@ broker: venv
 demo: build broker
 	$(PY) examples/quickstart.py
 
-# The whole suite: unit and integration tests on the compiled core under the default loop, the
-# integration tests again under uvloop, and the unit tests again on the pure-Python twins.
-test: build broker
+# The whole package under mypy --strict (the compiled modules through their .pyi stubs).
+typecheck: venv
+	$(PY) -m mypy --strict kafkaio
+
+# The type check, then the whole suite: unit and integration tests on the compiled core under the
+# default loop, the integration tests again under uvloop, and the unit tests again on the pure-Python
+# twins.
+test: typecheck build broker
 	$(PY) -m pytest tests -ra --durations=25 $(PYTEST_ARGS)
 	KAFKAIO_LOOP=uvloop $(PY) -m pytest tests/integration -ra -m "not slow" $(PYTEST_ARGS)
 	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)
 
-test-unit: build
+test-unit: typecheck build
 	$(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)
 
 test-integration: build broker
