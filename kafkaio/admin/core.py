@@ -8,6 +8,7 @@ import warnings
 from typing import Any, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence, Self, TypeVar, Unpack
 
 from kafkaio._loops import check_loop
+from kafkaio.admin.results import GroupListing
 from kafkaio.cluster import Cluster
 from kafkaio.config import AdminConfig
 from kafkaio.metrics import AdminMetrics
@@ -19,6 +20,7 @@ from kafkaio.errors import (
     KafkaTimeoutError,
     LeaderNotAvailableError,
     UnknownServerError,
+    UnsupportedVersionError,
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
@@ -277,3 +279,31 @@ class AdminCore:
             raise result
         value: T = result
         return value
+
+    async def _list_groups(self, states_filter: list[str], types_filter: list[str],
+                          deadline: Deadline) -> list[GroupListing]:
+        """ListGroups on every broker (with the broker-side filters), merged and sorted by group id."""
+        await deadline.run(self.cluster.refresh_metadata(), "cluster metadata")
+
+        async def attempt(pending: list[int], dl: Deadline) -> dict[int, Any]:
+            async def send(node: int | None, keys: list[int]) -> dict[int, Any]:
+                version, resp = await self._call(node, ApiKey.LIST_GROUPS,
+                                                  lambda v: {"states_filter": states_filter, "types_filter": types_filter}, dl)
+                if types_filter and version < 5:
+                    raise UnsupportedVersionError(f"listing groups by type needs ListGroups v5 (Kafka 3.8 or newer); "
+                                                  f"broker {node} offers up to v{version}")
+                err = outcome(resp["error_code"], None, f"list groups on broker {node}")
+                if err is not None:
+                    return {node: err}  # type: ignore[dict-item]
+                return {node: [GroupListing(g["group_id"], g["protocol_type"], g.get("group_state"), g.get("group_type"))
+                               for g in resp["groups"]]}  # type: ignore[dict-item]
+            return await self._by_node(pending, lambda n: n, send)
+
+        per_node = await self._drive(list(self.cluster.metadata.brokers), attempt, deadline, "ListGroups")
+        listings: dict[str, GroupListing] = {}
+        for result in per_node.values():
+            if isinstance(result, BaseException):
+                raise result
+            for g in result:
+                listings[g.group_id] = g
+        return sorted(listings.values(), key=lambda g: g.group_id)

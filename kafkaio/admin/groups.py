@@ -23,7 +23,7 @@ class GroupsAdmin(AdminCore):
     async def list_consumer_groups(self, *, states: Iterable[str] | None = None,
                                    timeout_ms: float | None = None) -> list[GroupListing]:
         """Consumer groups known to every broker (optionally only in ``states``, e.g. "Stable")."""
-        listings = await list_groups(self, list(states or []), [], self._deadline(timeout_ms))
+        listings = await self._list_groups(list(states or []), [], self._deadline(timeout_ms))
         return [g for g in listings if g.protocol_type in ("consumer", "")]
 
     async def list_groups(self, *, types: Iterable[str] | None = None, states: Iterable[str] | None = None,
@@ -36,7 +36,7 @@ class GroupsAdmin(AdminCore):
         Filtering by type needs ListGroups v5 (Kafka 3.8+): :class:`UnsupportedVersionError` on older
         brokers."""
         wanted_types = [t.lower() for t in types or []]
-        listings = await list_groups(self, list(states or []), wanted_types, self._deadline(timeout_ms))
+        listings = await self._list_groups(list(states or []), wanted_types, self._deadline(timeout_ms))
         if protocol_types is None:
             return listings
         wanted_protocols = set(protocol_types)
@@ -182,35 +182,6 @@ class GroupsAdmin(AdminCore):
             return await self._by_node(pending, lambda g: self._coordinator(g, dl), send)
 
         return finish(await self._drive(group_ids, attempt, deadline, "DeleteGroups"), raise_on_error)
-
-
-async def list_groups(admin: AdminCore, states_filter: list[str], types_filter: list[str],
-                      deadline: Deadline) -> list[GroupListing]:
-    """ListGroups on every broker (with the broker-side filters), merged and sorted by group id."""
-    await deadline.run(admin.cluster.refresh_metadata(), "cluster metadata")
-
-    async def attempt(pending: list[int], dl: Deadline) -> dict[int, Any]:
-        async def send(node: int | None, keys: list[int]) -> dict[int, Any]:
-            version, resp = await admin._call(node, ApiKey.LIST_GROUPS,
-                                              lambda v: {"states_filter": states_filter, "types_filter": types_filter}, dl)
-            if types_filter and version < 5:
-                raise UnsupportedVersionError(f"listing groups by type needs ListGroups v5 (Kafka 3.8 or newer); "
-                                              f"broker {node} offers up to v{version}")
-            err = outcome(resp["error_code"], None, f"list groups on broker {node}")
-            if err is not None:
-                return {node: err}  # type: ignore[dict-item]
-            return {node: [GroupListing(g["group_id"], g["protocol_type"], g.get("group_state"), g.get("group_type"))
-                           for g in resp["groups"]]}  # type: ignore[dict-item]
-        return await admin._by_node(pending, lambda n: n, send)
-
-    per_node = await admin._drive(list(admin.cluster.metadata.brokers), attempt, deadline, "ListGroups")
-    listings: dict[str, GroupListing] = {}
-    for result in per_node.values():
-        if isinstance(result, BaseException):
-            raise result
-        for g in result:
-            listings[g.group_id] = g
-    return sorted(listings.values(), key=lambda g: g.group_id)
 
 
 def _group_description(g: dict[str, Any], coordinator: int) -> GroupDescription:

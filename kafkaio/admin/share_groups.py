@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from kafkaio.admin.core import AdminCore, check, finish, group_tps, outcome, to_tp
-from kafkaio.admin.groups import list_groups
 from kafkaio.admin.results import GroupListing, ShareGroupDescription, ShareMemberDescription, SharePartitionOffset
 from kafkaio.errors import KafkaError
 from kafkaio.protocol import ApiKey
@@ -20,7 +19,7 @@ class ShareGroupsAdmin(AdminCore):
 
     async def list_share_groups(self, *, timeout_ms: float | None = None) -> list[GroupListing]:
         """Share groups known to every broker (ListGroups filtered on the share type)."""
-        return await list_groups(self, [], ["share"], self._deadline(timeout_ms))
+        return await self._list_groups([], ["share"], self._deadline(timeout_ms))
 
     async def describe_share_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
                                     raise_on_error: bool = True) -> dict[str, ShareGroupDescription | KafkaError]:

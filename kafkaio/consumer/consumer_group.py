@@ -23,12 +23,12 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable
 
 from kafkaio.consumer.coordinator import (
-    _IN_MEMBERSHIP_TASK,
-    _COMMIT_FAILED_MSG,
+    IN_MEMBERSHIP_TASK,
+    COMMIT_FAILED_MSG,
     GroupCoordinator,
     MemberState as GroupState,
-    _EpochStale,
-    _GenerationMoved,
+    EpochStale,
+    GenerationMoved,
 )
 from kafkaio.consumer.membership import (
     HEARTBEATING,
@@ -178,7 +178,7 @@ class ConsumerGroupCoordinator(GroupCoordinator):
     # -- the membership task -----------------------------------------------------------------------
 
     async def _run(self) -> None:
-        _IN_MEMBERSHIP_TASK.set(True)
+        IN_MEMBERSHIP_TASK.set(True)
         while not self._closing:
             try:
                 await self._step()
@@ -411,12 +411,12 @@ class ConsumerGroupCoordinator(GroupCoordinator):
         name = error_for_code(code).__name__
         if code == ErrorCode.STALE_MEMBER_EPOCH and self.member.state in _IN_GROUP:
             self._hb_wake.set()
-            raise _EpochStale(f"committing {tp}: {name}")
+            raise EpochStale(f"committing {tp}: {name}")
         if generation >= 0 and (generation != self.generation or sent_in is not GroupState.STABLE
                                 or self.state is not GroupState.STABLE):
-            raise _GenerationMoved(f"committing {tp}: {name}")
+            raise GenerationMoved(f"committing {tp}: {name}")
         self._hb_wake.set()
-        raise CommitFailedError(f"committing {tp}: {name}. {_COMMIT_FAILED_MSG}")
+        raise CommitFailedError(f"committing {tp}: {name}. {COMMIT_FAILED_MSG}")
 
 
 def _by_id(assigned: frozenset[tuple[str, int]], ids: dict[str, uuid.UUID]) -> dict[uuid.UUID, frozenset[int]]:

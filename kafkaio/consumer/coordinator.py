@@ -84,10 +84,10 @@ _OFFSETS_PURPOSE = "group"
 
 # True inside the membership task (and the listener callbacks it runs): a commit made there must
 # not wait for the rebalance to complete, since that task is what completes it.
-_IN_MEMBERSHIP_TASK: contextvars.ContextVar[bool] = contextvars.ContextVar(
+IN_MEMBERSHIP_TASK: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "kafkaio_in_membership_task", default=False)
 
-_COMMIT_FAILED_MSG = (
+COMMIT_FAILED_MSG = (
     "Commit cannot be completed since the group has already rebalanced and assigned the partitions "
     "to another member. This means that the time between subsequent calls to getmany()/getone() was "
     "longer than max_poll_interval_ms, or the member was fenced (session timeout, or another member "
@@ -136,12 +136,12 @@ class _Now:
 NOW = _Now()
 
 
-class _GenerationMoved(Exception):
+class GenerationMoved(Exception):
     """The broker refused a commit because the group moved on while it was in flight (our own
     rejoin, or a rebalance we had not yet noticed): look again once the rebalance completes."""
 
 
-class _EpochStale(Exception):
+class EpochStale(Exception):
     """The broker holds a newer member epoch than the commit carried (STALE_MEMBER_EPOCH) while the
     member is still in the group: send it again with the latest epoch, as Java's commits do."""
 
@@ -273,7 +273,7 @@ class GroupCoordinator:
         rebalances only inside poll(), so its current generation is that one; ours rebalances in
         the background, so it is remembered at each poll. Inside a rebalance listener (Java: inside
         poll()) it is the generation being joined."""
-        if _IN_MEMBERSHIP_TASK.get():
+        if IN_MEMBERSHIP_TASK.get():
             return ConsumerGroupMetadata(self.group_id, self.generation, self.member_id, self.instance_id)
         return ConsumerGroupMetadata(self.group_id, self._polled_generation, self._polled_member,
                                      self.instance_id)
@@ -395,7 +395,7 @@ class GroupCoordinator:
     # -- the membership loop ------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        _IN_MEMBERSHIP_TASK.set(True)   # this task's own context (and its children's)
+        IN_MEMBERSHIP_TASK.set(True)   # this task's own context (and its children's)
         while not self._closing:
             try:
                 if not self._subs.uses_group:
@@ -837,9 +837,9 @@ class GroupCoordinator:
                 for tp, oam in offsets.items():
                     self._last_committed[tp] = oam.offset
                 return
-            except _GenerationMoved as moved:
+            except GenerationMoved as moved:
                 await self._await_rebalance(deadline, wait_for_rebalance, str(moved))
-            except _EpochStale as stale:
+            except EpochStale as stale:
                 # the next attempt is checked against the partitions owned at the request, and
                 # carries the epoch the heartbeat brings meanwhile
                 if loop.time() >= deadline:
@@ -859,7 +859,7 @@ class GroupCoordinator:
         if self.generation < 0:
             raise CommitFailedError(
                 "Commit cannot be completed since the consumer is not part of an active group "
-                "(it is rejoining after a rebalance, a fence, or a poll timeout). " + _COMMIT_FAILED_MSG)
+                "(it is rejoining after a rebalance, a fence, or a poll timeout). " + COMMIT_FAILED_MSG)
         assignment = self._subs.assignment
         foreign = sorted(tp for tp in offsets if tp not in assignment)
         if foreign:
@@ -875,7 +875,7 @@ class GroupCoordinator:
         if self._losses != target.losses or self.generation < 0:
             raise CommitFailedError(
                 "Commit cannot be completed since the member lost its partitions while the commit "
-                "was pending. Nothing was committed. " + _COMMIT_FAILED_MSG)
+                "was pending. Nothing was committed. " + COMMIT_FAILED_MSG)
         assignment = self._subs.assignment
         revoked = sorted(tp for tp, st in target.owned.items() if assignment.get(tp) is not st)
         if revoked:
@@ -893,7 +893,7 @@ class GroupCoordinator:
         the retriable RebalanceInProgressError when it may not or cannot wait."""
         msg = (f"{why}; the group is rebalancing. Nothing was committed: poll, then commit again "
                "what is still assigned (on_partitions_revoked is the place to commit before losing partitions)")
-        if not allowed or _IN_MEMBERSHIP_TASK.get() or self._closing or not self._subs.uses_group:
+        if not allowed or IN_MEMBERSHIP_TASK.get() or self._closing or not self._subs.uses_group:
             raise RebalanceInProgressError(msg)   # whoever would complete the rebalance is us
         # Give the membership task a turn to start the rejoin asked for (it clears _joined), so
         # a broker answering REBALANCE_IN_PROGRESS to a still "stable" member is not hammered.
@@ -940,7 +940,7 @@ class GroupCoordinator:
                 if code == ErrorCode.REBALANCE_IN_PROGRESS:
                     if self.state == MemberState.STABLE:
                         self.request_rejoin()   # the broker is rebalancing and we had not noticed
-                    raise _GenerationMoved(f"committing {tp}: REBALANCE_IN_PROGRESS")
+                    raise GenerationMoved(f"committing {tp}: REBALANCE_IN_PROGRESS")
                 raise error_for_code(code)(f"committing offset {offsets[tp].offset} of {tp}")
 
     def _on_commit_fenced(self, code: int, tp: TopicPartition, generation: int, member: str,
@@ -954,11 +954,11 @@ class GroupCoordinator:
         if generation >= 0 and code != ErrorCode.FENCED_INSTANCE_ID and not stable_throughout:
             # Sent during a rebalance or answered after one: whether the member kept its
             # partitions is known once the rebalance completes (a fence shows up there too).
-            raise _GenerationMoved(f"committing {tp}: {name}")
+            raise GenerationMoved(f"committing {tp}: {name}")
         if generation >= 0 and same and self.state == MemberState.STABLE:
             self._reset_generation(reset_member=code == ErrorCode.UNKNOWN_MEMBER_ID)
             self.request_rejoin()
-        raise CommitFailedError(f"committing {tp}: {name}. {_COMMIT_FAILED_MSG}")
+        raise CommitFailedError(f"committing {tp}: {name}. {COMMIT_FAILED_MSG}")
 
     async def _commit_consumed_quietly(self, when: str, only: Iterable[TopicPartition] | None = None,
                                        finished_only: bool = False) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kafkaio.consumer.subscription import (
-    _RESET_NAMES,
+    RESET_NAMES,
     BY_DURATION,
     EARLIEST,
     LATEST,
@@ -367,7 +367,7 @@ class PositionKeeper:
         return strategy
 
 
-_RESET_LABELS = {strategy: name for name, strategy in _RESET_NAMES.items()}
+_RESET_LABELS = {strategy: name for name, strategy in RESET_NAMES.items()}
 
 
 def timestamps_for(tps: Iterable[TopicPartition], which: int) -> dict[TopicPartition, int]:

@@ -27,7 +27,7 @@ from kafkaio.structs import TopicPartition
 EARLIEST = -2
 LATEST = -1
 BY_DURATION = -100  # KIP-1106: the first offset at or after now - auto_offset_reset_duration_ms
-_RESET_NAMES = {"earliest": EARLIEST, "latest": LATEST, "none": None, "by_duration": BY_DURATION}
+RESET_NAMES = {"earliest": EARLIEST, "latest": LATEST, "none": None, "by_duration": BY_DURATION}
 
 
 class ConsumerRebalanceListener:
@@ -145,10 +145,10 @@ class SubscriptionState:
 
     def __init__(self, default_reset: str = "latest", reset_duration_ms: int | None = None) -> None:
         name = "by_duration" if default_reset.startswith("by_duration:") else default_reset
-        if name not in _RESET_NAMES or (name == "by_duration" and reset_duration_ms is None):
+        if name not in RESET_NAMES or (name == "by_duration" and reset_duration_ms is None):
             raise IllegalStateError(f"auto_offset_reset must be earliest, latest, none or by_duration:<duration>, "
                                     f"not {default_reset!r}")
-        self.default_reset = _RESET_NAMES[name]
+        self.default_reset = RESET_NAMES[name]
         self.default_reset_name = default_reset  # for messages
         self.reset_duration_ms = reset_duration_ms
         self.mode = self.NONE

@@ -13,7 +13,7 @@ from kafkaio.structs import TopicPartition
 __all__ = ["AdminMetrics", "ConsumerMetrics", "NetworkMetrics", "ProducerMetrics"]
 
 
-def _flatten(snapshot: object) -> dict[str, float]:
+def flatten(snapshot: object) -> dict[str, float]:
     """The snapshot's numbers by their Java names, with the network's among them."""
     out: dict[str, float] = {}
     for f in fields(snapshot):  # type: ignore[arg-type]
@@ -49,7 +49,7 @@ class NetworkMetrics:
 
     def as_dict(self) -> dict[str, float]:
         """Every metric by its Java name (``request-latency-avg``)."""
-        return _flatten(self)
+        return flatten(self)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class ProducerMetrics:
 
     def as_dict(self) -> dict[str, float]:
         """Every metric by its Java name (``record-send-rate``), the network's included."""
-        return _flatten(self)
+        return flatten(self)
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class ConsumerMetrics:
     def as_dict(self) -> dict[str, float]:
         """Every scalar metric by its Java name (``records-lag-max``), the network's included;
         the per-partition lag is in :attr:`records_lag`."""
-        return _flatten(self)
+        return flatten(self)
 
 
 @dataclass(frozen=True)
@@ -118,4 +118,4 @@ class AdminMetrics:
 
     def as_dict(self) -> dict[str, float]:
         """Every metric by its Java name."""
-        return _flatten(self)
+        return flatten(self)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kafkaio.metrics.snapshot import _flatten
+from kafkaio.metrics.snapshot import flatten
 from kafkaio.structs import TopicPartition
 
 
@@ -30,4 +30,4 @@ class ProcessorMetrics:
     def as_dict(self) -> dict[str, float]:
         """Every number by its dashed name (``dead-letter-total``); the lag per partition is not
         among them."""
-        return _flatten(self)
+        return flatten(self)

@@ -193,7 +193,7 @@ def _ephemeral_range() -> tuple[int, int]:
         return 32768, 60999
 
 
-def _free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
     """``count`` distinct ports that are free now, chosen *below* the kernel's ephemeral range.
 
     Ports the kernel hands out for bind(0) and for outgoing connections come from the ephemeral
@@ -236,7 +236,7 @@ def _new_cluster_id() -> str:
             return cluster_id
 
 
-def _load_prctl() -> Any:
+def load_prctl() -> Any:
     """libc's prctl, resolved in the parent (a forked child must not import anything)."""
     try:
         import ctypes
@@ -246,7 +246,7 @@ def _load_prctl() -> Any:
         return None
 
 
-def _set_parent_death_signal(prctl: Any, parent_pid: int) -> None:
+def set_parent_death_signal(prctl: Any, parent_pid: int) -> None:
     """Child-side (preexec): get SIGKILL when the thread that forked us ends (Linux only)."""
     if prctl is None:
         return
@@ -279,11 +279,11 @@ class _Spawner:
         return future.result()
 
     def _run(self) -> None:
-        parent, prctl = os.getpid(), _load_prctl()
+        parent, prctl = os.getpid(), load_prctl()
         while True:
             future, cmd, kwargs = self._requests.get()
             try:
-                proc = subprocess.Popen(cmd, preexec_fn=lambda: _set_parent_death_signal(prctl, parent), **kwargs)
+                proc = subprocess.Popen(cmd, preexec_fn=lambda: set_parent_death_signal(prctl, parent), **kwargs)
             except BaseException as exc:
                 future.set_exception(exc)
             else:
@@ -303,7 +303,7 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 
-def _probe_metadata(host: str, port: int, timeout: float = 2.0) -> list[tuple[int, str, int]]:
+def probe_metadata(host: str, port: int, timeout: float = 2.0) -> list[tuple[int, str, int]]:
     """Brokers named by a Metadata v0 response from ``host:port`` (raises OSError if not ready).
 
     Hand-encoded on purpose: the launcher must not depend on the client it is used to test.
@@ -601,7 +601,7 @@ class LocalKafkaCluster:
 
             self.certs = make_cluster_certs(self._tmp / "certs")
         names = [*self.listeners, INTERNAL_LISTENER, CONTROLLER_LISTENER]
-        ports = _free_ports(len(names) * self.num_brokers)
+        ports = free_ports(len(names) * self.num_brokers)
         self.brokers = []
         for index in range(self.num_brokers):
             own = dict(zip(names, ports[index * len(names) : (index + 1) * len(names)]))
@@ -764,7 +764,7 @@ class LocalKafkaCluster:
                         + _tail(broker.stdout_file) + _tail(broker.log_file, 15)
                     )
                 try:
-                    seen = {node for node, _, _ in _probe_metadata("127.0.0.1", port)}
+                    seen = {node for node, _, _ in probe_metadata("127.0.0.1", port)}
                     if want <= seen:
                         break
                 except (OSError, struct.error, UnicodeDecodeError):

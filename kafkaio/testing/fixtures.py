@@ -81,9 +81,9 @@ def _docker_target(version: str) -> KafkaTarget | None:
     from testcontainers.core.container import DockerContainer
     from testcontainers.core.waiting_utils import wait_for_logs
 
-    from kafkaio.testing.broker import _free_ports, _probe_metadata
+    from kafkaio.testing.broker import free_ports, probe_metadata
 
-    (port,) = _free_ports(1)
+    (port,) = free_ports(1)
     container = (
         DockerContainer(f"apache/kafka:{version}")
         .with_bind_ports(port, port)
@@ -109,7 +109,7 @@ def _docker_target(version: str) -> KafkaTarget | None:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if _probe_metadata("127.0.0.1", port):
+                if probe_metadata("127.0.0.1", port):
                     break
             except (OSError, struct.error):
                 if time.monotonic() > deadline:

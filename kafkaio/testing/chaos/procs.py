@@ -303,9 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = json.loads((argv if argv is not None else sys.argv[1:])[0])
     if cfg.get("parent_pid"):
         # SIGKILLed with the runner (Linux): a member left behind would go on polling for ever.
-        from kafkaio.testing.broker import _load_prctl, _set_parent_death_signal
+        from kafkaio.testing.broker import load_prctl, set_parent_death_signal
 
-        _set_parent_death_signal(_load_prctl(), cfg["parent_pid"])
+        set_parent_death_signal(load_prctl(), cfg["parent_pid"])
     if cfg.get("log_path"):
         handler = logging.FileHandler(cfg["log_path"])
         handler.setFormatter(logging.Formatter(f"%(asctime)s {cfg['name']} %(name)s %(levelname)s %(message)s"))
