@@ -99,7 +99,7 @@ class Consumer:
         if self._initial_topics and config.group_id is None:
             raise ConfigError("group_id: required to subscribe to topics; use assign() to consume without a group")
         self._subs = SubscriptionState(config.auto_offset_reset, config.auto_offset_reset_duration_ms)
-        self._cluster: Any = None
+        self._cluster: Cluster | None = None
         self._fetcher: Fetcher | None = None
         self._metrics = consumer_reader()
         self._coordinator: GroupCoordinator | None = None
@@ -138,14 +138,14 @@ class Consumer:
             raise IllegalStateError("this consumer was stopped; create a new one")
         cfg = self._config
         self._loop = asyncio.get_running_loop()
-        self._cluster = Cluster(cfg)
-        await self._cluster.bootstrap()
-        self._lookup = OffsetLookup(self._cluster, cfg)
+        cluster = self._cluster = Cluster(cfg)
+        await cluster.bootstrap()
+        self._lookup = OffsetLookup(cluster, cfg)
         self._positions = PositionKeeper(self._subs, self._lookup, cfg)
-        self._fetcher = Fetcher(self._cluster, cfg, self._subs, self._positions)
+        self._fetcher = Fetcher(cluster, cfg, self._subs, self._positions)
         if cfg.group_id is not None:
             kind = ConsumerGroupCoordinator if cfg.group_protocol == "consumer" else GroupCoordinator
-            self._coordinator = kind(self._cluster, cfg, self._subs, self._fetcher.discard,
+            self._coordinator = kind(cluster, cfg, self._subs, self._fetcher.discard,
                                      readers=self._fetcher.records_available)
             self._positions.use_group(self._coordinator)
         self._running = True
@@ -156,7 +156,7 @@ class Consumer:
             self._coordinator.start()
         self._fetcher.start()
         if cfg.enable_metrics_push:
-            self._telemetry = TelemetryReporter(self._cluster, "consumer", self.metrics, resource_attributes(
+            self._telemetry = TelemetryReporter(cluster, "consumer", self.metrics, resource_attributes(
                 "consumer", group_id=cfg.group_id, group_instance_id=cfg.group_instance_id,
                 client_rack=cfg.client_rack), cfg.request_timeout_ms)
             self._telemetry.start()
@@ -199,7 +199,7 @@ class Consumer:
             telemetry, self._telemetry = self._telemetry, None
             if telemetry is not None:  # the terminating push, with the final counts
                 await telemetry.close()
-            await self._cluster.close()
+            await self._live_cluster.close()
 
     close = stop
 
@@ -209,6 +209,13 @@ class Consumer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    @property
+    def _live_cluster(self) -> Cluster:
+        """The cluster, which exists once the consumer started."""
+        cluster = self._cluster
+        assert cluster is not None
+        return cluster
 
     def _check_running(self) -> None:
         if not self._running:
@@ -240,8 +247,8 @@ class Consumer:
             self._initial_topics = []
             return
         if self._subs.mode == self._subs.TOPICS:
-            self._cluster.add_topics(self._subs.topics)
-            self._cluster.request_refresh()
+            self._live_cluster.add_topics(self._subs.topics)
+            self._live_cluster.request_refresh()
         if self._coordinator is not None:
             self._coordinator.subscription_changed()
 
@@ -249,8 +256,8 @@ class Consumer:
         """Consume exactly these partitions, without group membership (commits still go to group_id)."""
         self._subs.assign_manually(partitions)
         if self._running:
-            self._cluster.add_topics({tp.topic for tp in self._subs.assignment})
-            self._cluster.request_refresh()
+            self._live_cluster.add_topics({tp.topic for tp in self._subs.assignment})
+            self._live_cluster.request_refresh()
             self._wake_fetcher()
 
     def unsubscribe(self) -> None:
@@ -354,7 +361,7 @@ class Consumer:
         if fetcher.fatal_error is not None:
             err, fetcher.fatal_error = fetcher.fatal_error, None
             raise err
-        if self._cluster.metadata.topic_errors:
+        if self._live_cluster.metadata.topic_errors:
             self._raise_topic_errors()
         return fetcher
 
@@ -362,10 +369,10 @@ class Consumer:
         """As Java's poll(): topics of the subscription or assignment the metadata says this client
         may not read raise :class:`TopicAuthorizationError` (on every read while that holds; the
         metadata is refreshed each time, so a granted ACL ends it)."""
-        errors = self._cluster.metadata.topic_errors
+        errors = self._live_cluster.metadata.topic_errors
         denied = sorted(t for t in self._subs.topics if errors.get(t) == ErrorCode.TOPIC_AUTHORIZATION_FAILED)
         if denied:
-            self._cluster.request_refresh()
+            self._live_cluster.request_refresh()
             err = TopicAuthorizationError(f"not authorized to access topics: {denied}")
             err.unauthorized_topics = set(denied)  # type: ignore[attr-defined]
             raise err
@@ -664,16 +671,16 @@ class Consumer:
     async def topics(self) -> set[str]:
         """Every topic in the cluster (a metadata request)."""
         self._check_running()
-        self._cluster.set_all_topics(True)
+        self._live_cluster.set_all_topics(True)
         try:
-            meta = await self._cluster.refresh_metadata()
+            meta = await self._live_cluster.refresh_metadata()
         finally:
-            self._cluster.set_all_topics(self._subs.mode == self._subs.PATTERN)
+            self._live_cluster.set_all_topics(self._subs.mode == self._subs.PATTERN)
         return set(meta.topics)
 
     async def partitions_for_topic(self, topic: str) -> set[int]:
         self._check_running()
-        return set(await self._cluster.wait_for_topic(topic))
+        return set(await self._live_cluster.wait_for_topic(topic))
 
 
 def _membership_operation(value: GroupMembershipOperation | str) -> GroupMembershipOperation:

@@ -18,10 +18,13 @@ import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.errors import IllegalStateError
 from kafkaio.structs import TopicPartition
+
+if TYPE_CHECKING:
+    from kafkaio.records import ConsumerRecord
 
 # Offset reset strategies (auto_offset_reset) and the special ListOffsets timestamps.
 EARLIEST = -2
@@ -164,7 +167,7 @@ class SubscriptionState:
         # What the application's last read handed out (one record, or getmany's {tp: records}) and
         # it may still be processing; None once it asked for more. Auto commits that a background
         # rebalance makes stop in front of it (finished_offsets), as Java's, made inside poll(), do.
-        self.in_progress: Any = None
+        self.in_progress: ConsumerRecord | dict[TopicPartition, list[ConsumerRecord]] | None = None
 
     # -- subscribing ------------------------------------------------------------------------------
 
@@ -246,16 +249,16 @@ class SubscriptionState:
                 st.revoking = True   # detached: nothing more is handed out from it
                 gone.add(tp)
         if gone and self.in_progress is not None:
-            self._forget_in_progress(gone)
+            self._forget_in_progress(self.in_progress, gone)
         self.assignment = new
         self.assignment_id += 1
         self.changed.set()
 
-    def _forget_in_progress(self, gone: set[TopicPartition]) -> None:
+    def _forget_in_progress(self, held: ConsumerRecord | dict[TopicPartition, list[ConsumerRecord]],
+                            gone: set[TopicPartition]) -> None:
         """Records in progress of partitions leaving the assignment no longer hold back commits:
         if the partition comes back, its position comes from the group's commits, and a record
         of the earlier assignment would rewind them."""
-        held = self.in_progress
         if isinstance(held, dict):
             self.in_progress = {tp: recs for tp, recs in held.items() if tp not in gone} or None
         elif TopicPartition(held.topic, held.partition) in gone:
