@@ -9,15 +9,95 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Protocol
 
-from kafkaio.metrics.network import NETWORK_TOTALS, ConnectionTotals, network_metrics, network_totals
+from kafkaio.metrics.network import (
+    NETWORK_TOTALS,
+    ConnectionCounters,
+    ConnectionTotals,
+    network_metrics,
+    network_totals,
+)
 from kafkaio.metrics.snapshot import AdminMetrics, ConsumerMetrics, NetworkMetrics, ProducerMetrics
 from kafkaio.metrics.window import RateWindow
 from kafkaio.structs import TopicPartition
 
-__all__ = ["MetricsReader", "admin_metrics", "admin_reader", "consumer_metrics", "consumer_reader",
+__all__ = ["AccumulatorCounters", "ConnectionPool", "CoordinatorCounters", "FetcherCounters", "MetricsReader",
+           "SenderCounters", "admin_metrics", "admin_reader", "consumer_metrics", "consumer_reader",
            "producer_metrics", "producer_reader"]
+
+class ConnectionPool(Protocol):
+    """What owns the connections (``kafkaio.cluster.Cluster``)."""
+
+    @property
+    def connection_totals(self) -> ConnectionTotals: ...
+
+    def open_connections(self) -> Sequence[ConnectionCounters]: ...
+
+
+class SenderCounters(Protocol):
+    """What the producer's sender counts."""
+
+    @property
+    def records_sent(self) -> int: ...
+    @property
+    def records_retried(self) -> int: ...
+    @property
+    def bytes_sent(self) -> int: ...
+    @property
+    def batches_sent(self) -> int: ...
+    @property
+    def compression_ratio_total(self) -> float: ...
+    @property
+    def batches_built(self) -> int: ...
+    @property
+    def produce_requests(self) -> int: ...
+    @property
+    def in_flight_requests(self) -> int: ...
+    @property
+    def batches_split(self) -> int: ...
+
+
+class AccumulatorCounters(Protocol):
+    """What the producer's accumulator counts."""
+
+    @property
+    def records_failed(self) -> int: ...
+    @property
+    def memory_used(self) -> int: ...
+    @property
+    def memory_waiters(self) -> int: ...
+
+
+class FetcherCounters(Protocol):
+    """What the consumer's fetcher counts."""
+
+    @property
+    def records_consumed(self) -> int: ...
+    @property
+    def bytes_consumed(self) -> int: ...
+    @property
+    def fetch_responses(self) -> int: ...
+    @property
+    def fetch_latency_total_s(self) -> float: ...
+
+
+class CoordinatorCounters(Protocol):
+    """What the consumer's group coordinator counts."""
+
+    @property
+    def commit_responses(self) -> int: ...
+    @property
+    def commit_latency_total_s(self) -> float: ...
+    @property
+    def rebalances(self) -> int: ...
+    @property
+    def rebalance_latency_total_s(self) -> float: ...
+    @property
+    def failed_rebalances(self) -> int: ...
+    @property
+    def last_rebalance(self) -> float | None: ...
+
 
 _PRODUCER_TOTALS = 8
 _CONSUMER_TOTALS = 8
@@ -32,10 +112,10 @@ class MetricsReader:
     def __init__(self, own: int) -> None:
         self._window = RateWindow(time.monotonic(), own + _N)
 
-    def read(self, own: Sequence[float], cluster: Any
+    def read(self, own: Sequence[float], cluster: ConnectionPool | None
              ) -> tuple[float, tuple[float, ...], NetworkMetrics]:
         """Seconds covered, the increase of each of ``own`` over them, and the network snapshot."""
-        live: list[Any] = []
+        live: Sequence[ConnectionCounters] = []
         totals = ConnectionTotals()
         if cluster is not None:
             live = cluster.open_connections()
@@ -54,7 +134,8 @@ def consumer_reader() -> MetricsReader:
     return MetricsReader(_CONSUMER_TOTALS)
 
 
-def producer_metrics(reader: MetricsReader, sender: Any, accumulator: Any, cluster: Any,
+def producer_metrics(reader: MetricsReader, sender: SenderCounters | None, accumulator: AccumulatorCounters | None,
+                     cluster: ConnectionPool | None,
                      buffer_memory: int) -> ProducerMetrics:
     """``Producer.metrics()`` from its sender, accumulator and cluster (None before start)."""
     if sender is None or accumulator is None:
@@ -86,7 +167,8 @@ def producer_metrics(reader: MetricsReader, sender: Any, accumulator: Any, clust
     )
 
 
-def consumer_metrics(reader: MetricsReader, fetcher: Any, coordinator: Any, cluster: Any,
+def consumer_metrics(reader: MetricsReader, fetcher: FetcherCounters | None, coordinator: CoordinatorCounters | None,
+                     cluster: ConnectionPool | None,
                      assigned: Sequence[TopicPartition],
                      lag: Callable[[TopicPartition], int | None]) -> ConsumerMetrics:
     """``Consumer.metrics()`` from its fetcher, coordinator (None without a group) and cluster
@@ -128,6 +210,6 @@ def admin_reader() -> MetricsReader:
     return MetricsReader(0)
 
 
-def admin_metrics(reader: MetricsReader, cluster: Any) -> AdminMetrics:
+def admin_metrics(reader: MetricsReader, cluster: ConnectionPool | None) -> AdminMetrics:
     """``Admin.metrics()`` from its cluster (None when not started)."""
     return AdminMetrics(network=reader.read((), cluster)[2])

@@ -7,16 +7,41 @@ connection closes, and the cluster counts there the connections it opened and th
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from kafkaio.metrics.snapshot import NetworkMetrics
 from kafkaio.metrics.window import RateWindow, WindowedMax, nanmax
 
-__all__ = ["ConnectionTotals", "network_totals", "network_metrics", "NETWORK_TOTALS"]
+__all__ = ["ConnectionCounters", "ConnectionTotals", "network_totals", "network_metrics", "NETWORK_TOTALS"]
 
 # the totals network_totals() reads, in order (their rates and averages come from a RateWindow)
 NETWORK_TOTALS = ("requests", "responses", "bytes_out", "bytes_in", "latency_s", "throttle_ms")
+
+
+class ConnectionCounters(Protocol):
+    """What a broker connection counts (``kafkaio.conn.BrokerConnection``)."""
+
+    @property
+    def close_error(self) -> BaseException | None: ...
+    @property
+    def reauthentications(self) -> int: ...
+    @property
+    def requests_sent(self) -> int: ...
+    @property
+    def responses_received(self) -> int: ...
+    @property
+    def bytes_sent(self) -> int: ...
+    @property
+    def bytes_received(self) -> int: ...
+    @property
+    def latency_total_s(self) -> float: ...
+    @property
+    def throttle_time_ms_total(self) -> int: ...
+    @property
+    def latency_max_s(self) -> WindowedMax: ...
+    @property
+    def throttle_time_max(self) -> WindowedMax: ...
 
 
 class ConnectionTotals:
@@ -39,7 +64,7 @@ class ConnectionTotals:
         self.latency_max_s = WindowedMax()
         self.throttle_max_ms = WindowedMax()
 
-    def add(self, conn: Any) -> None:
+    def add(self, conn: ConnectionCounters) -> None:
         """Take over the counters of ``conn``, which has just closed."""
         now = time.monotonic()
         self.closed += 1
@@ -56,7 +81,7 @@ class ConnectionTotals:
         self.throttle_max_ms.merge(conn.throttle_time_max, now)
 
 
-def network_totals(live: Iterable[Any], closed: ConnectionTotals) -> tuple[float, ...]:
+def network_totals(live: Iterable[ConnectionCounters], closed: ConnectionTotals) -> tuple[float, ...]:
     """The running totals named by :data:`NETWORK_TOTALS`, over open and closed connections."""
     req, resp, out, inn, lat, thr = (closed.requests, closed.responses, closed.bytes_out,
                                      closed.bytes_in, closed.latency_s, closed.throttle_ms)
@@ -70,7 +95,7 @@ def network_totals(live: Iterable[Any], closed: ConnectionTotals) -> tuple[float
     return (req, resp, out, inn, lat, thr)
 
 
-def network_metrics(live: list[Any], closed: ConnectionTotals, totals: tuple[float, ...],
+def network_metrics(live: Sequence[ConnectionCounters], closed: ConnectionTotals, totals: tuple[float, ...],
                     elapsed: float, delta: tuple[float, ...]) -> NetworkMetrics:
     """The snapshot, from :func:`network_totals` and their increase over the window (``elapsed``
     seconds, ``delta`` in the same order)."""
