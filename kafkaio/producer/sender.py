@@ -46,6 +46,7 @@ from kafkaio.retry import ExponentialBackoff
 
 if TYPE_CHECKING:
     from kafkaio.cluster import Cluster, ClusterMetadata
+    from kafkaio.producer.transactions import TransactionManager
 
 log = logging.getLogger("kafkaio.producer")
 
@@ -144,7 +145,7 @@ class Sender:
         self.partition_gate: Callable[[ProducerBatch], bool] | None = None
         # transactions: the TransactionManager owns the producer id (InitProducerId goes to the
         # transaction coordinator) and hears of every batch that fails for good
-        self.transactions: Any = None
+        self.transactions: TransactionManager | None = None
         self.on_batch_failed: Callable[[ProducerBatch, BaseException], None] | None = None
         self._in_pass = False
         # kafkaio.metrics, counted per batch and per request: records, batches and their bytes per

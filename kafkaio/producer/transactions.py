@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import enum
 import logging
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping, NamedTuple
 
 from kafkaio.errors import (
     ClusterAuthorizationError,
@@ -55,6 +55,9 @@ from kafkaio.retry import ExponentialBackoff
 
 if TYPE_CHECKING:
     from kafkaio.cluster import Cluster
+    from kafkaio.producer.accumulator import RecordAccumulator
+    from kafkaio.producer.idempotence import IdempotenceState
+    from kafkaio.producer.sender import Sender
     from kafkaio.consumer.coordinator import ConsumerGroupMetadata
     from kafkaio.producer.accumulator import ProducerBatch
     from kafkaio.structs import OffsetAndMetadata, TopicPartition
@@ -121,6 +124,15 @@ class _Retry(Exception):
         self.backoff_ms = backoff_ms
 
 
+class _Wiring(NamedTuple):
+    """What a wired manager talks to."""
+
+    cluster: Cluster
+    acc: RecordAccumulator
+    idem: IdempotenceState
+    sender: Sender
+
+
 class TransactionManager:
     """The transactional producer's state and its requests to the transaction and group coordinators.
 
@@ -133,7 +145,8 @@ class TransactionManager:
     max_transaction_version = 2
 
     def __init__(self, transactional_id: str, transaction_timeout_ms: int, *, cluster: Cluster | None = None,
-                 accumulator: Any = None, idempotence: Any = None, sender: Any = None,
+                 accumulator: RecordAccumulator | None = None, idempotence: IdempotenceState | None = None,
+                 sender: Sender | None = None,
                  request_timeout_ms: float = 30000, retry_backoff_ms: float = 100,
                  retry_backoff_max_ms: float = 1000, max_block_ms: float = 60000) -> None:
         self.transactional_id = transactional_id
@@ -205,7 +218,7 @@ class TransactionManager:
                 asyncio.get_running_loop().call_soon(self._abort_queued)
 
     def _abort_queued(self) -> None:
-        n = self._acc.abort_queued(self._aborted_error)
+        n = self._wired.acc.abort_queued(self._aborted_error)
         if n:
             log.debug("transactional producer %r: %d queued batch(es) aborted", self.transactional_id, n)
 
@@ -289,11 +302,11 @@ class TransactionManager:
 
     # -- requests -------------------------------------------------------------------------------
     @property
-    def _live_cluster(self) -> Cluster:
-        """The cluster; a manager made without one (a state-machine test) sends no request."""
-        cluster = self._cluster
-        assert cluster is not None
-        return cluster
+    def _wired(self) -> _Wiring:
+        """The collaborators; a manager made without them (a state-machine test) does no I/O."""
+        cluster, acc, idem, sender = self._cluster, self._acc, self._idem, self._sender
+        assert cluster is not None and acc is not None and idem is not None and sender is not None
+        return _Wiring(cluster, acc, idem, sender)
 
     async def _coordinator_node(self) -> int:
         if self._coordinator is None:
@@ -305,7 +318,7 @@ class TransactionManager:
         connections and timeouts are retried by the caller; GROUP_AUTHORIZATION_FAILED makes the
         transaction abortable (its offsets cannot be committed); anything else is fatal."""
         try:
-            return await self._live_cluster.find_coordinator(key, key_type, timeout_ms=self._request_timeout_ms)
+            return await self._wired.cluster.find_coordinator(key, key_type, timeout_ms=self._request_timeout_ms)
         except (KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailableError):
             raise
         except KafkaError as exc:
@@ -317,7 +330,7 @@ class TransactionManager:
             raise self.fatal(exc) from None
 
     async def _request(self, node: int, api_key: ApiKey, body: dict[str, Any]) -> dict[str, Any]:
-        conn = await self._live_cluster.connection(node)
+        conn = await self._wired.cluster.connection(node)
         version = conn.version(api_key)
         cap = None if self.protocol_v2 else LAST_TXN_V1_VERSIONS.get(api_key)
         if cap is not None and version > cap:
@@ -391,11 +404,11 @@ class TransactionManager:
             await asyncio.sleep(delay / 1000.0)
 
     def _ids(self) -> tuple[int, int]:
-        return self._idem.producer_id, self._idem.producer_epoch
+        return self._wired.idem.producer_id, self._wired.idem.producer_epoch
 
     async def _init_producer_id(self, bump: bool) -> None:
         """InitProducerId at the transaction coordinator (``bump``: same id, next epoch; KIP-360)."""
-        idem = self._idem
+        idem = self._wired.idem
         pid, epoch = self._ids() if bump else (-1, -1)
         body = {"transactional_id": self.transactional_id,
                 "transaction_timeout_ms": self.transaction_timeout_ms,
@@ -410,10 +423,10 @@ class TransactionManager:
 
         resp = await self._with_retries("InitProducerId", attempt)
         idem.set_producer_id(resp["producer_id"], resp["producer_epoch"])
-        idem.reset_sequences(self._acc.queued_batches())
+        idem.reset_sequences(self._wired.acc.queued_batches())
         log.info("transactional producer %r: producer id %d, epoch %d", self.transactional_id,
                  resp["producer_id"], resp["producer_epoch"])
-        self._sender.wakeup()
+        self._wired.sender.wakeup()
 
     def _adding_allowed(self) -> bool:
         return self.state in (S.IN_TRANSACTION, S.COMMITTING)
@@ -425,7 +438,7 @@ class TransactionManager:
         if self.max_transaction_version < 2:
             return False
         try:
-            conn = await self._live_cluster.connection(await self._coordinator_node())
+            conn = await self._wired.cluster.connection(await self._coordinator_node())
         except KafkaError:
             return False
         features = (conn.api_versions_response or {}).get("finalized_features") or ()
@@ -469,7 +482,7 @@ class TransactionManager:
                                          keep_going=self._adding_allowed)
                 self._pending.difference_update(batch)
                 self._in_txn.update(batch)
-                self._sender.wakeup()
+                self._wired.sender.wakeup()
         except KafkaError:
             pass  # already recorded as abortable or fatal; queued batches are failed from there
         except Exception:  # noqa: BLE001 - a bug here must not leave batches waiting forever
@@ -492,17 +505,17 @@ class TransactionManager:
         resp = await self._with_retries(what, attempt)
         if self.protocol_v2 and resp.get("producer_epoch", -1) >= 0:
             # transaction v2: every EndTxn gives the producer its next epoch; sequences restart
-            self._idem.set_producer_id(resp["producer_id"], resp["producer_epoch"])
-            self._idem.reset_sequences(self._acc.queued_batches())
+            self._wired.idem.set_producer_id(resp["producer_id"], resp["producer_epoch"])
+            self._wired.idem.reset_sequences(self._wired.acc.queued_batches())
 
     async def _wait_for_batches(self) -> None:
         """Send everything buffered now and wait until every batch is delivered or failed."""
-        acc = self._acc
+        acc = self._wired.acc
         pending = acc.incomplete_futures()
         if not pending:
             return
         acc.begin_flush()
-        self._sender.wakeup()
+        self._wired.sender.wakeup()
         try:
             while pending:
                 await asyncio.wait(pending)
@@ -552,7 +565,7 @@ class TransactionManager:
             self._check_abort()
             if self.state is not S.ABORTING:
                 self._transition(S.ABORTING)
-            self._acc.abort_queued(self._aborted_error)
+            self._wired.acc.abort_queued(self._aborted_error)
             await self._wait_for_batches()
             self._raise_if_failed()  # e.g. fenced while the in-flight batches completed
             task = self._add_task
@@ -562,7 +575,7 @@ class TransactionManager:
                 await task
             if self._in_txn or self._offsets_added:
                 await self._end_txn(committed=False)
-            if self._idem.epoch_bump_needed and not self.protocol_v2:
+            if self._wired.idem.epoch_bump_needed and not self.protocol_v2:
                 # a batch with a sequence failed: continue with the next epoch (KIP-360)
                 self._transition(S.INITIALIZING)
                 await self._init_producer_id(bump=True)
