@@ -13,7 +13,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.errors import ErrorCode, KafkaError
 from kafkaio.metrics.snapshot import ConsumerMetrics, ProducerMetrics
@@ -23,6 +23,9 @@ from kafkaio.records.enums import Compression
 from kafkaio.telemetry.collect import MetricsCollector
 from kafkaio.telemetry.otlp import Point, encode_metrics_data
 from kafkaio.telemetry.state import Action, Subscription, TelemetryCore
+
+if TYPE_CHECKING:
+    from kafkaio.cluster import Cluster
 
 __all__ = ["TelemetryReporter"]
 
@@ -38,7 +41,7 @@ class _NotOffered(Exception):
 class TelemetryReporter:
     """KIP-714 telemetry of one producer or consumer (``kind``) over ``cluster``."""
 
-    def __init__(self, cluster: Any, kind: str, snapshot: Snapshot, resource: dict[str, str],
+    def __init__(self, cluster: Cluster, kind: str, snapshot: Snapshot, resource: dict[str, str],
                  request_timeout_ms: int, *, rng: random.Random | None = None) -> None:
         self._cluster = cluster
         self._snapshot = snapshot

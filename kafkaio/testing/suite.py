@@ -29,7 +29,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
@@ -37,6 +37,9 @@ from pytest_asyncio import plugin as _pytest_asyncio_plugin
 
 from kafkaio.testing.broker import BrokerLauncherError, LocalKafkaCluster, kafka_version
 from kafkaio.testing.fixtures import TOPIC_CREATE_TIMEOUT_MS, KafkaTarget, topic_prefix
+
+if TYPE_CHECKING:
+    from kafkaio.admin import Admin
 
 pytest_plugins = ["kafkaio.testing.fixtures"]
 
@@ -80,7 +83,7 @@ def bootstrap_servers(kafka_cluster: KafkaTarget) -> str:
 class TopicFactory:
     """Creates uniquely named topics through kafkaio's Admin and deletes them afterwards."""
 
-    def __init__(self, admin: Any, prefix: str) -> None:
+    def __init__(self, admin: Admin, prefix: str) -> None:
         self._admin = admin
         self._prefix = prefix
         self.created: list[str] = []

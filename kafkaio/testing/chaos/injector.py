@@ -12,6 +12,7 @@ from kafkaio.testing.chaos.history import History
 from kafkaio.testing.chaos.schedule import Fault, Schedule
 
 if TYPE_CHECKING:
+    from kafkaio.testing.broker import LocalKafkaCluster
     from kafkaio.testing.proxy import RequestInfo
 
 __all__ = ["Injector"]
@@ -27,7 +28,8 @@ class Injector:
     ``cluster`` (a LocalKafkaCluster, or None when the brokers are not ours: broker faults are then
     skipped) and ``workload`` (for ``member_*`` and ``producer_restart`` events)."""
 
-    def __init__(self, schedule: Schedule, history: History, proxies: Any, cluster: Any, workload: Any) -> None:
+    def __init__(self, schedule: Schedule, history: History, proxies: Any, cluster: LocalKafkaCluster | None,
+                 workload: Any) -> None:
         self.schedule, self.history, self.cluster, self.workload = schedule, history, cluster, workload
         self.proxies = list(proxies) if isinstance(proxies, (list, tuple)) else [proxies]
         self.injected: dict[str, int] = {}

@@ -27,11 +27,14 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.errors import KafkaError
 from kafkaio.testing.chaos.history import History
 from kafkaio.testing.chaos.schedule import assignment_strategy
+
+if TYPE_CHECKING:
+    from kafkaio.producer.producer import Producer
 
 __all__ = ["DEFAULT_CONSUMER", "DEFAULT_PRODUCER", "GroupWorkload", "ProducerWorkload", "classify_send_error"]
 
@@ -505,7 +508,7 @@ class TxnWorkload:
         self._seq = 0
         self._txns = 0
         self._restart = False
-        self._producer: Any = None
+        self._producer: Producer | None = None
         self._name = ""
 
     async def setup(self) -> None:
@@ -544,6 +547,7 @@ class TxnWorkload:
     async def _one_transaction(self) -> bool:
         """One transaction; False when the session is unusable (fenced, fatal error)."""
         h, p, name = self.history, self._producer, f"{self._name}-t{self._txns}"
+        assert p is not None  # a session is open
         self._txns += 1
         t0 = h.now()
         try:
