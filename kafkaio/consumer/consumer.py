@@ -447,6 +447,7 @@ class Consumer:
             if coordinator is not None:
                 coordinator.poll()
             fetcher = self._fetcher
+            # _open implies a fetcher: the per-record path spends no check on telling mypy so
             if fetcher.fatal_error is None:  # type: ignore[union-attr]
                 rec = fetcher.next_record()  # type: ignore[union-attr]
                 if rec is not None:

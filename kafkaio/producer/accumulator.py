@@ -197,7 +197,9 @@ class RecordAccumulator:
     def open_batch_full(self, topic: str, partition: int) -> bool:
         """Whether the partition has an open batch (after it refused a record: a full one)."""
         dq = self._queues.get((topic, partition))
-        return bool(dq) and dq[-1].builder is not None  # type: ignore[index]
+        if not dq:
+            return False
+        return dq[-1].builder is not None
 
     def must_wait_for_memory(self, size: int) -> bool:
         """Whether a new batch for a record of ``size`` bytes has to wait for buffer memory."""

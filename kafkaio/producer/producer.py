@@ -529,8 +529,10 @@ class Producer(TransactionalProducerMixin):
         pending = acc.incomplete_futures()
         if not pending:
             return
+        sender = self._sender
+        assert sender is not None  # made with the accumulator
         acc.begin_flush()
-        self._sender.wakeup()  # type: ignore[union-attr]
+        sender.wakeup()
         try:
             _done, still = await asyncio.wait(pending, timeout=timeout)
         finally:
@@ -706,21 +708,24 @@ class Producer(TransactionalProducerMixin):
         return parts
 
     def _call_partitioner(self, topic: str, key: bytes | None, n: int) -> int:
-        p = self._custom_partitioner(topic, key, list(range(n)), self._available_partitions(topic))  # type: ignore[misc]
+        partitioner = self._custom_partitioner
+        assert partitioner is not None  # called only when one is configured
+        p = partitioner(topic, key, list(range(n)), self._available_partitions(topic))
         if not isinstance(p, int) or not 0 <= p < n:
             raise KafkaError(f"the partitioner returned {p!r} for topic {topic!r} with {n} partitions")
         return p
 
     def _attach_callback(self, fut: RecordFuture) -> None:
         cb = self._on_delivery
+        assert cb is not None  # attached only when one is configured
 
         def done(f: RecordFuture) -> None:
             exc = f.exception()
             try:
                 if exc is None:
-                    cb(f.result(), None)  # type: ignore[misc]
+                    cb(f.result(), None)
                 else:
-                    cb(None, exc)  # type: ignore[misc]
+                    cb(None, exc)
             except Exception:  # noqa: BLE001 - a user callback must not break the sender
                 self._callback_failed.log(logging.ERROR, "on_delivery callback raised", exc_info=True)
 

@@ -227,13 +227,14 @@ class Sender:
         acc = self._acc
         while True:
             # a fresh waiter before the pass: a wake-up during the pass is not lost
-            self._wait_for_event()
+            waiter = self._wait_for_event()
             try:
                 if not self._running and (self._force_close or (
                         acc.incomplete_count == 0 and not self._tasks and not self._requests)):
                     return
-                if self.fatal_error is not None:
-                    acc.abort_queued(lambda b: self.fatal_error)  # type: ignore[arg-type,return-value]
+                fatal = self.fatal_error
+                if fatal is not None:
+                    acc.abort_queued(lambda b: fatal)
                     delay = float("inf")
                 else:
                     self._in_pass = True
@@ -250,13 +251,15 @@ class Sender:
             if delay != float("inf"):
                 handle = loop.call_later(max(delay, 0.0) / 1000.0, self.wakeup)
             try:
-                await self._waiter  # type: ignore[misc]
+                await waiter
             finally:
                 if handle is not None:
                     handle.cancel()
 
-    def _wait_for_event(self) -> None:
-        self._waiter = asyncio.get_running_loop().create_future()
+    def _wait_for_event(self) -> asyncio.Future[None]:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        return waiter
 
     async def _run_once(self) -> float:
         """One pass; returns milliseconds until the next pass is needed without an event."""
@@ -304,7 +307,9 @@ class Sender:
     def _fail_refused(self) -> None:
         """Fail the batches the epoch bump refused: certainly not written, and a later batch of
         their partition may be, so they can no longer be written in order."""
-        for batch in self._idem.take_refused():  # type: ignore[union-attr]
+        idem = self._idem
+        assert idem is not None  # only an idempotent producer bumps its epoch
+        for batch in idem.take_refused():
             self._acc.unqueue(batch)
             self._fail(batch, OutOfOrderSequenceNumberError(
                 f"{batch.topic}-{batch.partition}: not written, and a later batch of the partition may "
@@ -409,7 +414,9 @@ class Sender:
         elif idem is not None and batch.base_sequence < 0:
             # certainly not written, sequenced again after an epoch bump: patch the built header
             seq = idem.assign(batch)
-            batch.data = self._rewrite(batch.data, batch.producer_id, batch.producer_epoch, seq)  # type: ignore[misc]
+            rewrite = self._rewrite
+            assert rewrite is not None and batch.data is not None  # given with idempotence; built
+            batch.data = rewrite(batch.data, batch.producer_id, batch.producer_epoch, seq)
         if idem is not None:
             idem.sent(batch)
         batch.attempts += 1
@@ -434,7 +441,8 @@ class Sender:
         for batch in ready:
             self._in_flight_batches[batch] = None
             self.records_sent += batch.record_count
-            self.bytes_sent += len(batch.data)  # type: ignore[arg-type]
+            assert batch.data is not None  # built by _prepare
+            self.bytes_sent += len(batch.data)
         self.batches_sent += len(ready)
         self.produce_requests += 1
         self._in_flight[node] = self._in_flight.get(node, 0) + 1

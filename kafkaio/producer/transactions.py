@@ -55,6 +55,7 @@ from kafkaio.retry import ExponentialBackoff
 
 if TYPE_CHECKING:
     from kafkaio.cluster import Cluster
+    from kafkaio.config import ProducerConfig
     from kafkaio.producer.accumulator import RecordAccumulator
     from kafkaio.producer.idempotence import IdempotenceState
     from kafkaio.producer.sender import Sender
@@ -203,7 +204,9 @@ class TransactionManager:
                 if sender.fatal_error is None:
                     sender.fatal_error = exc   # the sender fails everything still queued
                 sender.wakeup()
-        return self.last_error  # type: ignore[return-value]
+        err = self.last_error
+        assert err is not None  # set when the state became FATAL_ERROR
+        return err
 
     def abortable(self, exc: KafkaError) -> None:
         """The current transaction cannot commit any more; only ``abort_transaction()`` is allowed."""
@@ -252,7 +255,8 @@ class TransactionManager:
         self._raise_if_failed()
         if self.state is S.ABORTABLE_ERROR:
             err = self.last_error  # the typed cause, so that callers can tell what went wrong
-            raise type(err)(f"cannot commit, only abort_transaction() is allowed: the transaction "  # type: ignore[misc]
+            assert err is not None  # set with ABORTABLE_ERROR
+            raise type(err)(f"cannot commit, only abort_transaction() is allowed: the transaction "
                             f"failed with {err}") from err
         if self.state not in (S.IN_TRANSACTION, S.COMMITTING):
             raise IllegalStateError(f"commit_transaction() needs an open transaction, not {self.state.value}")
@@ -552,7 +556,8 @@ class TransactionManager:
             if self.state is not S.COMMITTING:  # a batch failed while we waited
                 self._raise_if_failed()
                 err = self.last_error
-                raise type(err)(f"the transaction cannot commit: {err}") from err  # type: ignore[misc]
+                assert err is not None  # set with the state the failed batch moved it to
+                raise type(err)(f"the transaction cannot commit: {err}") from err
             if self._add_task is not None and not self._add_task.done():
                 await self._add_task
             if self._in_txn or self._offsets_added:
@@ -636,10 +641,11 @@ class TransactionManager:
         node: list[int | None] = [None]
 
         async def attempt() -> None:
-            if node[0] is None:
-                node[0] = await self._find_coordinator(group_id, _COORDINATOR_KEY_GROUP)
+            target = node[0]
+            if target is None:
+                target = node[0] = await self._find_coordinator(group_id, _COORDINATOR_KEY_GROUP)
             try:
-                resp = await self._request(node[0], ApiKey.TXN_OFFSET_COMMIT, body)  # type: ignore[arg-type]
+                resp = await self._request(target, ApiKey.TXN_OFFSET_COMMIT, body)
             except (KafkaConnectionError, KafkaTimeoutError):
                 node[0] = None
                 raise
@@ -676,11 +682,12 @@ class TransactionalProducerMixin:
     """The transactional half of :class:`kafkaio.Producer`'s public API (delegates to its manager)."""
 
     _txn: TransactionManager | None
+    config: ProducerConfig
 
     def _transactions(self) -> TransactionManager:
         txn = self._txn
         if txn is None:
-            if getattr(self.config, "transactional_id", None) is None:  # type: ignore[attr-defined]
+            if self.config.transactional_id is None:
                 raise IllegalStateError("transactions need a transactional_id in the producer's configuration")
             raise IllegalStateError("the producer is not started: await start() first")
         return txn
