@@ -9,11 +9,13 @@ import json
 import logging
 import ssl
 import time
+import uuid
 from typing import Iterator
 
 import pytest
 from sasl_helpers import renews_in_place
 
+from kafkaio.admin import Admin, NewTopic
 from kafkaio.cluster import Cluster
 from kafkaio.config import CommonConfig
 from kafkaio.conn import BrokerConnection
@@ -227,16 +229,51 @@ async def test_a_refused_re_authentication_fails_the_connection_with_the_authent
         tokens.append(f"{_jwt_part({'alg': 'none'})}.{_jwt_part({'sub': USER, 'iat': now - 120, 'exp': exp})}.")
         return tokens[-1]
 
+    async def valid_token() -> str:
+        now = int(time.time())
+        return f"{_jwt_part({'alg': 'none'})}.{_jwt_part({'sub': USER, 'iat': now - 120, 'exp': now + 3600})}."
+
     caplog.set_level(logging.DEBUG)
-    conn = BrokerConnection(*_first_address(secure_cluster.bootstrap_for("SASL_PLAINTEXT")), -1,
-                            _config(secure_cluster.bootstrap_for("SASL_PLAINTEXT"), security_protocol="SASL_PLAINTEXT",
+    bootstrap = secure_cluster.bootstrap_for("SASL_PLAINTEXT")
+    # an empty partition, for a fetch the broker holds for its max_wait_ms
+    topic = f"reauth-{uuid.uuid4().hex[:8]}"
+    async with Admin(bootstrap_servers=bootstrap, security_protocol="SASL_PLAINTEXT", sasl_mechanism="OAUTHBEARER",
+                     sasl_oauth_token_provider=valid_token) as admin:
+        await admin.create_topics([NewTopic(topic, 1, 1)], wait_for_leaders=True)
+        leader_id = (await admin.describe_topics([topic]))[topic].partitions[0].leader
+        leader = next(b for b in (await admin.describe_cluster()).brokers if b.node_id == leader_id)
+    fetch = {"min_bytes": 1, "topics": [{"topic": topic, "partitions": [
+        {"partition": 0, "fetch_offset": 0, "partition_max_bytes": 1 << 20}]}]}
+    probe = BrokerConnection(leader.host, leader.port, leader.node_id,
+                             _config(bootstrap, security_protocol="SASL_PLAINTEXT", sasl_mechanism="OAUTHBEARER",
+                                     sasl_oauth_token_provider=valid_token))
+    await probe.connect()
+    try:  # until the leader knows it leads the new partition (NOT_LEADER_OR_FOLLOWER before)
+        for _ in range(100):
+            resp = await probe.request(ApiKey.FETCH, {**fetch, "max_wait_ms": 0})
+            if resp["responses"][0]["partitions"][0]["error_code"] == 0:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await probe.close()
+    conn = BrokerConnection(leader.host, leader.port, leader.node_id,
+                            _config(bootstrap, security_protocol="SASL_PLAINTEXT",
                                     sasl_mechanism="OAUTHBEARER", sasl_oauth_token_provider=provider))
     await conn.connect()
     try:
         assert conn.session_lifetime_ms > 0
-        await asyncio.sleep(conn.session_lifetime_ms * 0.95 / 1000)
+        lifetime_s = conn.session_lifetime_ms / 1000
+        # a long poll written before the renewal is due, still waiting when the renewal starts
+        long_poll = asyncio.ensure_future(conn.request(ApiKey.FETCH, {**fetch, "max_wait_ms": conn.session_lifetime_ms * 2},
+                                                       timeout_ms=conn.session_lifetime_ms * 4))
+        await asyncio.sleep(lifetime_s * 0.96)
+        assert not long_poll.done()
         with pytest.raises(AuthenticationError, match="OAUTHBEARER") as info:
             await conn.request(ApiKey.METADATA, {"topics": []})
+        # Written before the renewal, the long poll was answered before it: a Kafka broker answers
+        # a connection's requests in order, so none written earlier is left without its answer
+        # when a renewal is refused; only the requests held for after it fail.
+        assert (await long_poll)["responses"][0]["partitions"][0]["error_code"] == 0
         assert len(tokens) == 2 and conn.reauthentications == 0
         assert conn.closed and isinstance(conn.close_error, AuthenticationError)
         assert not info.value.retriable
