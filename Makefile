@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: all venv build broker demo typecheck test test-unit test-integration test-uvloop test-pure test-matrix bench bench-quick wheel clean
+.PHONY: all venv build broker demo typecheck kdc test test-unit test-integration test-uvloop test-pure test-matrix bench bench-quick wheel clean
 
 all: build
 
@@ -34,10 +34,20 @@ demo: build broker
 typecheck: venv
 	$(PY) -m mypy --strict kafkaio
 
+# The Kerberos tests (tests/integration/test_gssapi.py) run an MIT KDC. Run as root on Debian or
+# Ubuntu (a CI machine, a container), this installs it with apt; elsewhere those tests skip, naming
+# the packages to install.
+kdc:
+	@if [ ! -x /usr/sbin/krb5kdc ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing the MIT KDC for the Kerberos tests: apt-get install krb5-kdc krb5-admin-server krb5-user"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq krb5-kdc krb5-admin-server krb5-user; } \
+	    >/dev/null 2>&1 || echo "could not install krb5-kdc: the Kerberos tests will be skipped"; \
+	fi
+
 # The type check, then the whole suite: unit and integration tests on the compiled core under the
 # default loop, the integration tests again under uvloop, and the unit tests again on the pure-Python
 # twins.
-test: typecheck build broker
+test: typecheck build broker kdc
 	$(PY) -m pytest tests -ra --durations=25 $(PYTEST_ARGS)
 	KAFKAIO_LOOP=uvloop $(PY) -m pytest tests/integration -ra -m "not slow" $(PYTEST_ARGS)
 	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)

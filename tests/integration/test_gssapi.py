@@ -27,7 +27,7 @@ from kafkaio.testing.proxy import FaultProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow,
               pytest.mark.skipif(not kdc_available(), reason="no MIT KDC here: apt-get install krb5-kdc "
-                                 "krb5-admin-server krb5-user (.ci/run does)")]
+                                 "krb5-admin-server krb5-user (make test does, as root)")]
 
 BROKER_HOST = "127.0.0.1"  # what the launcher advertises: the service principal's host part
 WAIT_S = 60.0
