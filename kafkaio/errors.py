@@ -18,7 +18,10 @@ names, ids and codes.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import ClassVar, NoReturn
+from typing import TYPE_CHECKING, ClassVar, NoReturn
+
+if TYPE_CHECKING:
+    from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 _R = 1  # retriable
 _M = 2  # invalid_metadata
@@ -272,6 +275,10 @@ class KafkaProtocolError(KafkaError):
 class SerializationError(KafkaError):
     """A key or value serializer or deserializer failed."""
 
+    # set when a consumer's deserializer failed: where the record is
+    topic_partition: TopicPartition
+    offset: int
+
 
 class CommitFailedError(KafkaError):
     """An offset commit cannot complete because the group rebalanced and the partitions were
@@ -351,6 +358,9 @@ class UnknownServerError(KafkaError):
 class OffsetOutOfRangeError(InvalidOffsetError):
     """OFFSET_OUT_OF_RANGE (1)."""
     code = ErrorCode.OFFSET_OUT_OF_RANGE
+    # set when a consumer raises it: the partition and its position
+    topic_partition: TopicPartition
+    offset: int
 
 
 class UnknownTopicOrPartitionError(KafkaError):
@@ -481,6 +491,7 @@ class InvalidCommitOffsetSizeError(KafkaError):
 class TopicAuthorizationError(AuthorizationError):
     """TOPIC_AUTHORIZATION_FAILED (29)."""
     code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+    unauthorized_topics: set[str]  # set when a consumer raises it
 
 
 class GroupAuthorizationError(AuthorizationError):
@@ -1042,6 +1053,8 @@ class LogTruncationError(OffsetOutOfRangeError):
     epoch the log and the consumer agree on) with that epoch. Seek to continue. Raised by the
     client, never made from an error code (as Java's
     ``LogTruncationException``, a subclass of ``OffsetOutOfRangeException``)."""
+
+    divergent_offset: OffsetAndMetadata
 
 
 class UnknownKafkaError(KafkaError):

@@ -374,7 +374,7 @@ class Consumer:
         if denied:
             self._live_cluster.request_refresh()
             err = TopicAuthorizationError(f"not authorized to access topics: {denied}")
-            err.unauthorized_topics = set(denied)  # type: ignore[attr-defined]
+            err.unauthorized_topics = set(denied)
             raise err
 
     async def getmany(self, timeout_ms: int = 0, max_records: int | None = None

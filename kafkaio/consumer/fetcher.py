@@ -440,9 +440,9 @@ class Fetcher:
             return
         err = LogTruncationError(f"{st.tp}: truncation detected at position {position}: the log diverges "
                                  f"at offset {end_offset} (leader epoch {epoch}) and auto_offset_reset is none")
-        err.topic_partition = st.tp  # type: ignore[attr-defined]
-        err.offset = position  # type: ignore[attr-defined]
-        err.divergent_offset = OffsetAndMetadata(end_offset, "", epoch)  # type: ignore[attr-defined]
+        err.topic_partition = st.tp
+        err.offset = position
+        err.divergent_offset = OffsetAndMetadata(end_offset, "", epoch)
         st.drop_buffer()
         st.error = err   # raised again after each fetch until the application seeks
         self._ready.append(st)
@@ -460,8 +460,8 @@ class Fetcher:
         if reset is None:
             err = OffsetOutOfRangeError(
                 f"offset {offset} of {st.tp} is out of range and auto_offset_reset is none")
-            err.topic_partition = st.tp  # type: ignore[attr-defined]
-            err.offset = offset  # type: ignore[attr-defined]
+            err.topic_partition = st.tp
+            err.offset = offset
             st.error = err
             st.drop_buffer()   # fetched again, and raised again, until the application seeks
             return
@@ -610,8 +610,8 @@ class Fetcher:
                                          f"({type(exc).__name__}: {exc}); seek to offset {r.offset + 1} "
                                          f"to skip it")
                 err.__cause__ = exc
-                err.topic_partition = tp  # type: ignore[attr-defined]
-                err.offset = r.offset  # type: ignore[attr-defined]
+                err.topic_partition = tp
+                err.offset = r.offset
                 chunk.error = err
                 return recs[:i]
         return recs
