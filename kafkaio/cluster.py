@@ -26,7 +26,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Literal, overload
+from typing import Any, Iterable, Literal, overload
 
 from kafkaio.config import CommonConfig, ConsumerConfig
 from kafkaio.conn import BrokerConnection
@@ -140,8 +140,6 @@ class Cluster:
         self.metadata = ClusterMetadata()
         self._topics: set[str] = set()
         self._all_topics = False
-        # the producer's metadata_max_idle_ms: given the tracked topics, those to stop tracking
-        self.idle_topics: Callable[[frozenset[str]], set[str]] | None = None
         # only a consumer may be configured not to create topics by asking for their metadata
         self._allow_auto_create = not isinstance(config, ConsumerConfig) or config.allow_auto_create_topics
         self._conns: dict[tuple[int, str], BrokerConnection] = {}
@@ -252,11 +250,6 @@ class Cluster:
         """None means every topic in the cluster."""
         if self._all_topics:
             return None
-        if self.idle_topics is not None and self._topics:
-            idle = self.idle_topics(frozenset(self._topics))
-            if idle:
-                log.debug("no longer tracking metadata of idle topic(s) %s", sorted(idle))
-                self._topics -= idle
         return frozenset(self._topics)
 
     def _metadata_body(self, topics: frozenset[str] | None) -> dict[str, Any]:
@@ -271,6 +264,13 @@ class Cluster:
         new = set(topics) - self._topics
         self._topics |= new
         return bool(new)
+
+    def forget_topics(self, topics: Iterable[str]) -> None:
+        """Stop tracking ``topics`` (the producer's idle ones); a later send tracks a topic again."""
+        gone = self._topics.intersection(topics)
+        if gone:
+            log.debug("no longer tracking metadata of idle topic(s) %s", sorted(gone))
+            self._topics -= gone
 
     def set_topics(self, topics: Iterable[str]) -> None:
         """Track exactly ``topics`` (e.g. a consumer's new subscription)."""
@@ -416,6 +416,11 @@ class Cluster:
     def request_refresh(self) -> None:
         """Ask for a metadata refresh soon (coalesced, and no sooner than the backoff allows)."""
         self._refresh_wanted.set()
+
+    async def next_update(self) -> ClusterMetadata:
+        """Wait for the next successful metadata refresh, without asking for one."""
+        await self._updated.wait()
+        return self.metadata
 
     async def wait_for_update(self, timeout_ms: float | None = None) -> ClusterMetadata:
         """Wait for the next successful metadata refresh (requesting one); KafkaTimeoutError."""

@@ -11,6 +11,7 @@ Semantics follow the Java client parameter by parameter; see docs/producer.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -136,6 +137,7 @@ class Producer(TransactionalProducerMixin):
         self._txn: TransactionManager | None = None  # with a transactional_id
         self._idem: IdempotenceState | None = None  # with idempotence
         self._telemetry: TelemetryReporter | None = None  # with enable_metrics_push, once started
+        self._idle_task: asyncio.Task[None] | None = None  # metadata_max_idle_ms, once started
         from kafkaio.records import BatchBuilder
 
         codec = _COMPRESSION[config.compression_type]
@@ -211,7 +213,6 @@ class Producer(TransactionalProducerMixin):
         )
         self._cluster, self._sender = cluster, sender
         self._topic_seen_ms: dict[str, float] = {}
-        cluster.idle_topics = self._idle_topics
         self._appender.choose = sticky.choose
         if cfg.transactional_id is not None:
             self._txn = TransactionManager(
@@ -220,6 +221,8 @@ class Producer(TransactionalProducerMixin):
                 retry_backoff_ms=cfg.retry_backoff_ms, retry_backoff_max_ms=cfg.retry_backoff_max_ms,
                 max_block_ms=cfg.max_block_ms)
         sender.start()
+        self._idle_task = self._loop.create_task(self._forget_idle_topics(cluster),
+                                                 name="kafkaio-producer-idle-topics")
         self._state = "started"
         self._enable_send_path()
         if cfg.enable_metrics_push:
@@ -303,6 +306,7 @@ class Producer(TransactionalProducerMixin):
                 await sender.stop(force=forced)
                 acc.closed = True
                 await self._close_telemetry(time.monotonic() if forced else deadline)
+                await self._stop_forgetting_idle_topics()
                 await self._live_cluster.close()
                 self._state = "closed"
                 # anything still undecided (in flight when forced) must not stay pending
@@ -316,6 +320,7 @@ class Producer(TransactionalProducerMixin):
         await sender.stop(force=False)
         acc.closed = True
         await self._close_telemetry(deadline)
+        await self._stop_forgetting_idle_topics()
         await self._live_cluster.close()
         self._state = "closed"
 
@@ -659,6 +664,27 @@ class Producer(TransactionalProducerMixin):
 
     def _available_partitions(self, topic: str) -> list[int]:
         return self._live_cluster.metadata.available_partitions_for(topic)
+
+    async def _forget_idle_topics(self, cluster: Cluster) -> None:
+        """After each metadata update, the cluster stops tracking the topics gone idle (as Java's
+        ProducerMetadata.retainTopic, applied when a metadata response is handled): the next
+        refresh leaves them out."""
+        while True:
+            await cluster.next_update()
+            try:
+                idle = self._idle_topics(cluster.tracked_topics)
+            except Exception:  # noqa: BLE001 - a bug here must not stop the producer's refreshes
+                log.exception("kafkaio producer: cannot decide which topics are idle")
+                continue
+            if idle:
+                cluster.forget_topics(idle)
+
+    async def _stop_forgetting_idle_topics(self) -> None:
+        task, self._idle_task = self._idle_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def _idle_topics(self, tracked: frozenset[str]) -> set[str]:
         """metadata_max_idle_ms (Java's, KIP-526): the tracked topics this producer has not started a
