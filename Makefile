@@ -44,13 +44,21 @@ kdc:
 	    >/dev/null 2>&1 || echo "could not install krb5-kdc: the Kerberos tests will be skipped"; \
 	fi
 
+# The test files are spread over TEST_WORKERS processes (pytest-xdist, whole files per process, each
+# process starting its own broker when a test first needs one); TEST_WORKERS=0 runs them in one.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+# The uvloop pass runs against the previous default broker, so CI proves two releases.
+PREVIOUS_KAFKA ?= 4.1.2
+
 # The type check, then the whole suite: unit and integration tests on the compiled core under the
-# default loop, the integration tests again under uvloop, and the unit tests again on the pure-Python
-# twins.
+# default loop against the default broker (kafkaio.testing.broker.DEFAULT_KAFKA_VERSION), the
+# integration tests (not slow) again under uvloop against $(PREVIOUS_KAFKA), and the unit tests
+# again on the pure-Python twins.
 test: typecheck build broker kdc
-	$(PY) -m pytest tests -ra --durations=25 $(PYTEST_ARGS)
-	KAFKAIO_LOOP=uvloop $(PY) -m pytest tests/integration -ra -m "not slow" $(PYTEST_ARGS)
-	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)
+	$(PY) -m pytest tests -ra --durations=25 $(XDIST) $(PYTEST_ARGS)
+	KAFKAIO_LOOP=uvloop KAFKAIO_KAFKA_VERSION=$(PREVIOUS_KAFKA) $(PY) -m pytest tests/integration -ra -m "not slow" $(XDIST) $(PYTEST_ARGS)
+	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(XDIST) $(PYTEST_ARGS)
 
 test-unit: typecheck build
 	$(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)

@@ -10,7 +10,7 @@ in its own JVM, in its own process group, in a temporary directory, on free loop
     with LocalKafkaCluster(brokers=1) as cluster:
         cluster.bootstrap_servers                          # "127.0.0.1:PORT"
 
-Environment: ``KAFKAIO_KAFKA_VERSION`` (default 4.1.2), ``KAFKAIO_CACHE`` (default
+Environment: ``KAFKAIO_KAFKA_VERSION`` (default 4.4.0), ``KAFKAIO_CACHE`` (default
 ``~/.cache/kafkaio``), ``KAFKAIO_BROKER_HEAP`` (JVM heap per node, default ``512m``).
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ __all__ = [
     "kafka_version",
 ]
 
-DEFAULT_KAFKA_VERSION = "4.1.2"
+DEFAULT_KAFKA_VERSION = "4.4.0"
 CLIENT_LISTENERS = ("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL")
 # OAUTHBEARER uses Kafka's built-in *unsecured* validator: it accepts any unsigned JWT
 # (alg "none") whose "sub" claim names the principal. For tests only, like everything here.
