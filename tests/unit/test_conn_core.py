@@ -76,7 +76,7 @@ def held(core: ConnectionCore[Sink], now: float, expect_response: bool = True) -
 
 # ----------------------------------------------------------------------------------- states
 
-ALLOWED = [(a, b) for a in S for b in TRANSITIONS[a]]
+ALLOWED = [(a, b) for a in S for b in S if b in TRANSITIONS[a]]  # in S order: every process collects the same ids
 FORBIDDEN = [(a, b) for a in S for b in S if b not in TRANSITIONS[a]]
 
 
