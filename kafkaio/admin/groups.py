@@ -47,7 +47,8 @@ class GroupsAdmin(AdminCore):
         """State, protocol, members and each member's decoded assignment, per group.
 
         Like the Java client, asks ConsumerGroupDescribe first (groups of the KIP-848 consumer
-        protocol) and DescribeGroups for the rest (classic groups). A group that does not exist is a
+        protocol) and DescribeGroups for the rest (classic groups, and every group on a broker
+        that does not offer the consumer protocol). A group that does not exist is a
         GroupIdNotFoundError on Kafka 4.0+ (DescribeGroups v6); older brokers describe it with
         state "Dead" and no members.
         """
@@ -63,7 +64,9 @@ class GroupsAdmin(AdminCore):
                     new = {"groups": [{"group_id": k, "error_code": ErrorCode.GROUP_ID_NOT_FOUND} for k in keys]}
                 classic = []
                 for g in new["groups"]:
-                    if g["error_code"] == ErrorCode.GROUP_ID_NOT_FOUND:  # not a consumer-protocol group
+                    # GROUP_ID_NOT_FOUND: not a consumer-protocol group. UNSUPPORTED_VERSION: a broker
+                    # without the consumer protocol enabled (3.x's default) answers every group so.
+                    if g["error_code"] in (ErrorCode.GROUP_ID_NOT_FOUND, ErrorCode.UNSUPPORTED_VERSION):
                         classic.append(g["group_id"])
                         continue
                     err = outcome(g["error_code"], g.get("error_message"), f"describe group {g['group_id']!r}")
