@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # what the lazy exports below resolve to, for type checkers (
     from kafkaio.metrics import ConsumerMetrics as ConsumerMetrics
     from kafkaio.metrics import NetworkMetrics as NetworkMetrics
     from kafkaio.metrics import ProducerMetrics as ProducerMetrics
+    from kafkaio.metrics import ShareConsumerMetrics as ShareConsumerMetrics
     from kafkaio.producer.producer import Producer as Producer
     from kafkaio.producer.producer import RecordMetadata as RecordMetadata
     from kafkaio.records import ConsumerRecord as ConsumerRecord
@@ -79,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "ConsumerMetrics": "kafkaio.metrics",
     "AdminMetrics": "kafkaio.metrics",
     "NetworkMetrics": "kafkaio.metrics",
+    "ShareConsumerMetrics": "kafkaio.metrics",
     # errors most users catch
     "KafkaError": "kafkaio.errors",
     "ConfigError": "kafkaio.errors",

@@ -225,6 +225,7 @@ class ShareConsumerSettings(TypedDict, total=False):
     sasl_oauthbearer_scope: str | None
     group_id: str | None
     client_rack: str
+    enable_metrics_push: bool
     share_acknowledgement_mode: Literal['implicit', 'explicit']
     share_acquire_mode: Literal['batch_optimized', 'record_limit']
     fetch_min_bytes: int

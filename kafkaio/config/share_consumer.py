@@ -16,6 +16,8 @@ class ShareConsumerConfig(CommonConfig):
     receive_buffer_bytes: int = setting(65536, "int", "SO_RCVBUF; -1 keeps the OS default.", minimum=-1)
     group_id: str | None = setting(None, "opt_str", "Share group to join (required).")
     client_rack: str = setting("", "str", "Rack of this consumer, sent to the group coordinator.")
+    enable_metrics_push: bool = setting(True, "bool", "Push the share consumer's metrics to the cluster "
+                                        "when a client-metrics subscription asks for them (KIP-714).")
     share_acknowledgement_mode: str = setting(
         "implicit", "str", "implicit: every record a poll returned is accepted at the next poll or "
         "commit; explicit: each record is acknowledged with acknowledge().", choices=("implicit", "explicit"))

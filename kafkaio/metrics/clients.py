@@ -18,13 +18,14 @@ from kafkaio.metrics.network import (
     network_metrics,
     network_totals,
 )
-from kafkaio.metrics.snapshot import AdminMetrics, ConsumerMetrics, NetworkMetrics, ProducerMetrics
+from kafkaio.metrics.snapshot import AdminMetrics, ConsumerMetrics, NetworkMetrics, ProducerMetrics, ShareConsumerMetrics
 from kafkaio.metrics.window import RateWindow
 from kafkaio.structs import TopicPartition
 
 __all__ = ["AccumulatorCounters", "ConnectionPool", "CoordinatorCounters", "FetcherCounters", "MetricsReader",
-           "SenderCounters", "admin_metrics", "admin_reader", "consumer_metrics", "consumer_reader",
-           "producer_metrics", "producer_reader"]
+           "SenderCounters", "ShareFetcherCounters", "admin_metrics", "admin_reader", "consumer_metrics",
+           "consumer_reader", "producer_metrics", "producer_reader", "share_consumer_metrics",
+           "share_consumer_reader"]
 
 class ConnectionPool(Protocol):
     """What owns the connections (``kafkaio.cluster.Cluster``)."""
@@ -82,6 +83,15 @@ class FetcherCounters(Protocol):
     def fetch_latency_total_s(self) -> float: ...
 
 
+class ShareFetcherCounters(FetcherCounters, Protocol):
+    """What a share consumer's fetcher counts: a fetcher's counts and its acknowledgements'."""
+
+    @property
+    def acknowledgements_sent(self) -> int: ...
+    @property
+    def acknowledgements_failed(self) -> int: ...
+
+
 class CoordinatorCounters(Protocol):
     """What the consumer's group coordinator counts."""
 
@@ -101,6 +111,7 @@ class CoordinatorCounters(Protocol):
 
 _PRODUCER_TOTALS = 8
 _CONSUMER_TOTALS = 8
+_SHARE_CONSUMER_TOTALS = 6
 _N = len(NETWORK_TOTALS)
 
 
@@ -203,6 +214,37 @@ def consumer_metrics(reader: MetricsReader, fetcher: FetcherCounters | None, coo
         last_rebalance_seconds_ago=-1.0 if last is None else time.monotonic() - last,
         network=network,
         records_lag=lags,
+    )
+
+
+def share_consumer_reader() -> MetricsReader:
+    return MetricsReader(_SHARE_CONSUMER_TOTALS)
+
+
+def share_consumer_metrics(reader: MetricsReader, fetcher: ShareFetcherCounters | None,
+                           cluster: ConnectionPool | None, assigned: int, rebalances: int,
+                           last_poll: float | None) -> ShareConsumerMetrics:
+    """``ShareConsumer.metrics()`` from its fetcher and cluster (None before start), the size of
+    its assignment, the assignments it received and when it last polled (``time.monotonic()``)."""
+    own: tuple[float, ...] = (0, 0, 0, 0.0, 0, 0) if fetcher is None else (
+        fetcher.records_consumed, fetcher.bytes_consumed, fetcher.fetch_responses,
+        fetcher.fetch_latency_total_s, fetcher.acknowledgements_sent, fetcher.acknowledgements_failed)
+    elapsed, d, network = reader.read(own, cluster)
+    d_records, d_bytes, d_fetches, d_fetch_s, d_acked, d_ack_failed = d
+    rate, avg = RateWindow.rate, RateWindow.average
+    return ShareConsumerMetrics(
+        records_consumed_total=int(own[0]), records_consumed_rate=rate(elapsed, d_records),
+        bytes_consumed_total=int(own[1]), bytes_consumed_rate=rate(elapsed, d_bytes),
+        fetch_total=int(own[2]), fetch_rate=rate(elapsed, d_fetches),
+        fetch_latency_avg=avg(d_fetch_s * 1000.0, d_fetches),
+        fetch_size_avg=avg(d_bytes, d_fetches),
+        records_per_request_avg=avg(d_records, d_fetches),
+        acknowledgements_send_total=int(own[4]), acknowledgements_send_rate=rate(elapsed, d_acked),
+        acknowledgements_error_total=int(own[5]), acknowledgements_error_rate=rate(elapsed, d_ack_failed),
+        assigned_partitions=assigned,
+        rebalance_total=rebalances,
+        last_poll_seconds_ago=-1.0 if last_poll is None else time.monotonic() - last_poll,
+        network=network,
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 
 from kafkaio.structs import TopicPartition
 
-__all__ = ["AdminMetrics", "ConsumerMetrics", "NetworkMetrics", "ProducerMetrics"]
+__all__ = ["AdminMetrics", "ConsumerMetrics", "NetworkMetrics", "ProducerMetrics", "ShareConsumerMetrics"]
 
 
 def flatten(snapshot: object) -> dict[str, float]:
@@ -107,6 +107,35 @@ class ConsumerMetrics:
     def as_dict(self) -> dict[str, float]:
         """Every scalar metric by its Java name (``records-lag-max``), the network's included;
         the per-partition lag is in :attr:`records_lag`."""
+        return flatten(self)
+
+
+@dataclass(frozen=True)
+class ShareConsumerMetrics:
+    """``ShareConsumer.metrics()``: records acquired, fetches, acknowledgements and rebalances
+    (Java's ``consumer-share-fetch-manager``, ``consumer-share-coordinator`` and
+    ``consumer-share`` metric groups)."""
+
+    records_consumed_total: int         # records acquired by this member and handed to the application
+    records_consumed_rate: float
+    bytes_consumed_total: int           # bytes of the record batches those records came in
+    bytes_consumed_rate: float
+    fetch_total: int                    # ShareFetch responses
+    fetch_rate: float
+    fetch_latency_avg: float            # ms from a ShareFetch request to its response (includes fetch_max_wait_ms)
+    fetch_size_avg: float               # bytes of records per ShareFetch response
+    records_per_request_avg: float      # records acquired per ShareFetch response
+    acknowledgements_send_total: int    # acknowledgements (accept, release, reject, renew) the broker took
+    acknowledgements_send_rate: float
+    acknowledgements_error_total: int   # acknowledgements that failed (the records' locks expire on the broker)
+    acknowledgements_error_rate: float
+    assigned_partitions: int            # share partitions the coordinator assigned to this member
+    rebalance_total: int                # assignments received from the coordinator
+    last_poll_seconds_ago: float        # since the last getmany()/getone()/iteration; -1 before the first
+    network: NetworkMetrics
+
+    def as_dict(self) -> dict[str, float]:
+        """Every metric by its Java name (``acknowledgements-send-total``), the network's included."""
         return flatten(self)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Mapping
@@ -26,6 +27,8 @@ from kafkaio._loops import check_loop
 from kafkaio.cluster import Cluster
 from kafkaio.config.share_consumer import ShareConsumerConfig
 from kafkaio.errors import IllegalStateError, KafkaError
+from kafkaio.metrics import ShareConsumerMetrics
+from kafkaio.metrics.clients import share_consumer_metrics, share_consumer_reader
 from kafkaio.retry import Deadline
 from kafkaio.share.acks import TopicIdPartition
 from kafkaio.share.fetcher import AckCallback, ShareFetcher
@@ -33,6 +36,8 @@ from kafkaio.share.heartbeat import Heartbeat
 from kafkaio.share.membership import MemberState, ShareMembership
 from kafkaio.share.records import AcknowledgeType, ShareConsumerRecord
 from kafkaio.structs import TopicPartition
+from kafkaio.telemetry import TelemetryReporter, telemetry_instance_id
+from kafkaio.telemetry.collect import resource_attributes
 
 if TYPE_CHECKING:
     from kafkaio.settings import ShareConsumerSettings
@@ -72,6 +77,9 @@ class ShareConsumer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = False
         self._closed = False
+        self._metrics = share_consumer_reader()
+        self._last_poll: float | None = None  # time.monotonic() of the last poll, for metrics()
+        self._telemetry: TelemetryReporter | None = None  # with enable_metrics_push, once started
 
     def __repr__(self) -> str:
         return (f"<kafkaio.ShareConsumer group_id={self._config.group_id!r} "
@@ -105,6 +113,20 @@ class ShareConsumer:
         """The broker's acquisition lock duration, as its last ShareFetch answer said (None before)."""
         ms = self._fetcher.acquisition_lock_timeout_ms if self._fetcher is not None else -1
         return ms if ms > 0 else None
+
+    def metrics(self) -> ShareConsumerMetrics:
+        """Records acquired, fetches, acknowledgements, rebalances and the connections, as the Java
+        share consumer's metrics (docs/metrics.md); call it from the event loop's thread."""
+        return share_consumer_metrics(self._metrics, self._fetcher, self._cluster,
+                                      len(self._membership.assignment.partitions),
+                                      self._membership.assignments_received, self._last_poll)
+
+    async def client_instance_id(self, timeout: float) -> uuid.UUID | None:
+        """The id the cluster gave this client for its telemetry (KIP-714, Java's ``clientInstanceId``),
+        waiting up to ``timeout`` seconds for the first subscription; None if none came (no broker
+        receives telemetry). :class:`IllegalStateError` with ``enable_metrics_push=False`` or before
+        start()."""
+        return await telemetry_instance_id(self._telemetry, self._config.enable_metrics_push, timeout)
 
     def assignment(self) -> set[TopicPartition]:
         """Partitions the coordinator assigned to this member (other members may share them)."""
@@ -148,6 +170,10 @@ class ShareConsumer:
             self._closed = True
             raise
         self._running = True
+        if cfg.enable_metrics_push:
+            self._telemetry = TelemetryReporter(self._cluster, "share_consumer", self.metrics, resource_attributes(
+                "share_consumer", group_id=cfg.group_id, client_rack=cfg.client_rack), cfg.request_timeout_ms)
+            self._telemetry.start()
 
     async def close(self, timeout_ms: int | None = None) -> None:
         """Acknowledge what is pending (implicit mode: accept the last poll's records), close the
@@ -169,7 +195,12 @@ class ShareConsumer:
             await self._heartbeat.leave(deadline.remaining_ms() or 0)
         finally:
             self._fetcher.arrived.set()
-            await self._cluster.close()
+            telemetry, self._telemetry = self._telemetry, None
+            try:
+                if telemetry is not None:  # the terminating push, with the final counts
+                    await telemetry.close()
+            finally:
+                await self._cluster.close()
 
     stop = close
 
@@ -205,6 +236,7 @@ class ShareConsumer:
     async def _poll(self, timeout_ms: float, max_records: int | None) -> list[ShareConsumerRecord]:
         self._check_running()
         assert self._fetcher is not None and self._heartbeat is not None
+        self._last_poll = time.monotonic()
         if self._config.share_acknowledgement_mode == "explicit" and self._delivered:
             raise IllegalStateError(f"{len(self._delivered)} record(s) of the previous poll are not acknowledged "
                                     "(share_acknowledgement_mode=explicit): acknowledge() each before polling again")

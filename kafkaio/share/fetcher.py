@@ -65,6 +65,13 @@ class ShareFetcher:
         self.error: KafkaError | None = None  # a fatal fetch error, raised by the next poll
         self._unreadable = Throttled(log)
         self._ack_failed = Throttled(log)
+        # counters for ShareConsumer.metrics() (kafkaio.metrics.clients.ShareFetcherCounters)
+        self.records_consumed = 0
+        self.bytes_consumed = 0
+        self.fetch_responses = 0
+        self.fetch_latency_total_s = 0.0
+        self.acknowledgements_sent = 0
+        self.acknowledgements_failed = 0
 
     # -- acknowledgements -------------------------------------------------------------------------
 
@@ -120,6 +127,7 @@ class ShareFetcher:
                 self._group_id, self._member_id(), parts, {tp: encode_batches(a) for tp, a in taken.items()},
                 max_wait_ms=cfg.fetch_max_wait_ms, min_bytes=cfg.fetch_min_bytes, max_bytes=cfg.fetch_max_bytes,
                 max_records=max_records, acquire_mode=_ACQUIRE_MODES[cfg.share_acquire_mode])
+            sent_at = time.monotonic()
             try:
                 resp = await self._request(node_id, ApiKey.SHARE_FETCH, body,
                                            timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms)
@@ -142,6 +150,8 @@ class ShareFetcher:
                 log.warning("%s", failure)
                 return
             now = time.monotonic()
+            self.fetch_responses += 1
+            self.fetch_latency_total_s += now - sent_at
             if resp.get("acquisition_lock_timeout_ms", 0) > 0:
                 self.acquisition_lock_timeout_ms = resp["acquisition_lock_timeout_ms"]
             by_partition: dict[TopicIdPartition, KafkaError | None] = {}
@@ -174,6 +184,7 @@ class ShareFetcher:
         partition = tp[1]
         out: list[ShareConsumerRecord] = []
         if data:
+            self.bytes_consumed += len(data)
             i = 0
             for batch in read_batches(data, cfg.check_crcs):
                 for r in batch.records(topic, partition):
@@ -205,6 +216,7 @@ class ShareFetcher:
             for off in range(rng["first_offset"], rng["last_offset"] + 1):
                 if off not in seen:
                     self._acks.setdefault(node_id, PendingAcks()).add(tp, off, GAP)
+        self.records_consumed += len(out)
         self.buffer.extend(out)
 
     # -- acknowledging ----------------------------------------------------------------------------
@@ -310,7 +322,10 @@ class ShareFetcher:
             name = self._topic_name(tp[0]) or str(tp[0])
             err = errors.get(tp)
             results[TopicPartition(name, tp[1])] = (offsets, err)
-            if err is not None:
+            if err is None:
+                self.acknowledgements_sent += len(offsets)
+            else:
+                self.acknowledgements_failed += len(offsets)
                 self._ack_failed.log(logging.WARNING, "acknowledging %s[%d] offsets %s failed: %r", name, tp[1],
                                      sorted(offsets)[:10], err)
         if self.on_acknowledged is not None:

@@ -86,6 +86,7 @@ class ShareMembership:
         self.topics = tuple(sorted(set(topics)))
         self.rack_id = rack_id or None
         self.assignment = Assignment(frozenset())
+        self.assignments_received = 0  # for ShareConsumer.metrics()' rebalance_total
         self.heartbeat_interval_ms = 5000
         self.fatal_error: BaseException | None = None
         self._send_full = True  # subscription and rack go out on the next heartbeat
@@ -182,6 +183,7 @@ class ShareMembership:
             parts = frozenset((t["topic_id"], p) for t in new["topic_partitions"] for p in t["partitions"])
             self.transition(MemberState.RECONCILING)
             self.assignment = Assignment(parts)
+            self.assignments_received += 1
             # share groups reconcile at once: no revocation callbacks to wait for
             self.transition(MemberState.ACKNOWLEDGING)
         elif self.state is MemberState.ACKNOWLEDGING:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from kafkaio.metrics.snapshot import ConsumerMetrics, ProducerMetrics
+from kafkaio.metrics.snapshot import ConsumerMetrics, ProducerMetrics, ShareConsumerMetrics
 from kafkaio.telemetry.otlp import CUMULATIVE, DELTA, Point
 
 __all__ = ["MetricsCollector", "resource_attributes", "telemetry_name"]
@@ -29,10 +29,27 @@ _CONSUMER_GROUPS: dict[str, str] = {
                      "last-rebalance-seconds-ago"), "consumer.coordinator"),
 }
 
+# The share consumer's, in Java's consumer-share-fetch-manager and consumer-share-coordinator
+# groups; the rest (the connections, last-poll-seconds-ago) is consumer-share-metrics.
+_SHARE_CONSUMER_GROUPS: dict[str, str] = {
+    **dict.fromkeys(("records-consumed-total", "records-consumed-rate", "bytes-consumed-total",
+                     "bytes-consumed-rate", "fetch-total", "fetch-rate", "fetch-latency-avg", "fetch-size-avg",
+                     "records-per-request-avg", "acknowledgements-send-total", "acknowledgements-send-rate",
+                     "acknowledgements-error-total", "acknowledgements-error-rate"),
+                    "consumer.share.fetch.manager"),
+    **dict.fromkeys(("assigned-partitions", "rebalance-total"), "consumer.share.coordinator"),
+}
+
 
 def telemetry_name(kind: str, java_name: str) -> str:
-    """The KIP-714 name of the Java metric ``java_name`` of a ``kind`` ("producer"/"consumer") client."""
-    group = _CONSUMER_GROUPS.get(java_name, "consumer") if kind == "consumer" else kind
+    """The KIP-714 name of the Java metric ``java_name`` of a ``kind`` ("producer", "consumer",
+    "share_consumer") client."""
+    if kind == "consumer":
+        group = _CONSUMER_GROUPS.get(java_name, "consumer")
+    elif kind == "share_consumer":
+        group = _SHARE_CONSUMER_GROUPS.get(java_name, "consumer.share")
+    else:
+        group = kind
     return f"{_DOMAIN}.{group}.{java_name.replace('-', '.')}"
 
 
@@ -44,7 +61,7 @@ def resource_attributes(kind: str, *, transactional_id: str | None = None, group
     attrs: dict[str, str] = {}
     if kind == "producer" and transactional_id is not None:
         attrs["transactional_id"] = transactional_id
-    if kind == "consumer":
+    if kind in ("consumer", "share_consumer"):
         if group_id is not None:
             attrs["group_id"] = group_id
         if group_instance_id is not None:
@@ -63,7 +80,8 @@ class MetricsCollector:
         self._delta: bool | None = None
         self._last: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[int, float]] = {}
 
-    def collect(self, snapshot: ProducerMetrics | ConsumerMetrics, now_ns: int, *, delta: bool) -> list[Point]:
+    def collect(self, snapshot: ProducerMetrics | ConsumerMetrics | ShareConsumerMetrics, now_ns: int, *,
+                delta: bool) -> list[Point]:
         """The snapshot's metrics as points at ``now_ns`` (unix nanoseconds)."""
         if delta != self._delta:   # a change of temporality starts the counting again, as in Java
             self._delta = delta

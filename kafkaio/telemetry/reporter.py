@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kafkaio.errors import ErrorCode, KafkaError
-from kafkaio.metrics.snapshot import ConsumerMetrics, ProducerMetrics
+from kafkaio.metrics.snapshot import ConsumerMetrics, ProducerMetrics, ShareConsumerMetrics
 from kafkaio.protocol import ApiKey
 from kafkaio.records.codecs import compress
 from kafkaio.records.enums import Compression
@@ -31,7 +31,7 @@ __all__ = ["TelemetryReporter"]
 
 log = logging.getLogger("kafkaio.telemetry")
 
-Snapshot = Callable[[], "ProducerMetrics | ConsumerMetrics"]
+Snapshot = Callable[[], "ProducerMetrics | ConsumerMetrics | ShareConsumerMetrics"]
 
 
 class _NotOffered(Exception):
@@ -39,7 +39,7 @@ class _NotOffered(Exception):
 
 
 class TelemetryReporter:
-    """KIP-714 telemetry of one producer or consumer (``kind``) over ``cluster``."""
+    """KIP-714 telemetry of one producer, consumer or share consumer (``kind``) over ``cluster``."""
 
     def __init__(self, cluster: Cluster, kind: str, snapshot: Snapshot, resource: dict[str, str],
                  request_timeout_ms: int, *, rng: random.Random | None = None) -> None:

@@ -25,6 +25,7 @@ from kafkaio.admin.inputs import ConfigResourceType
 from kafkaio.consumer.consumer import Consumer
 from kafkaio.errors import IllegalStateError
 from kafkaio.producer.producer import Producer
+from kafkaio.share.consumer import ShareConsumer
 from kafkaio.structs import TopicPartition
 from kafkaio.testing.broker import LocalKafkaCluster, cache_dir, fetch_jars
 
@@ -37,6 +38,7 @@ JAVA = Path(__file__).parent / "java"
 SINKS = {"4.4.0": "TelemetryExporterSink", "4.1.2": "TelemetryReceiverSink"}
 PRODUCER_PREFIX = "org.apache.kafka.producer.record.send"
 CONSUMER_PREFIX = "org.apache.kafka.consumer.fetch.manager.records.consumed"
+SHARE_PREFIX = "org.apache.kafka.consumer.share.fetch.manager.acknowledgements.send"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Push:
 class Broker:
     bootstrap: str
     sink: Path
+    version: str
 
     def pushes(self, client_id: str) -> list[Push]:
         """The pushes the broker received from ``client_id``, in order."""
@@ -109,7 +112,7 @@ def broker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     with LocalKafkaCluster(version=version, broker_properties={"metric.reporters": SINKS[version]},
                            jvm_properties={"kafkaio.telemetry.sink": str(sink)},
                            extra_classpath=[classes]) as cluster:
-        yield Broker(cluster.bootstrap_servers, sink)
+        yield Broker(cluster.bootstrap_servers, sink, version)
 
 
 def _name(kind: str) -> str:
@@ -227,3 +230,35 @@ async def test_a_changed_subscription_is_fetched_again_and_followed(broker: Brok
     assert all(set(p.metrics) <= {f"{PRODUCER_PREFIX}.total", f"{PRODUCER_PREFIX}.rate"} for p in pushes[:switched])
     assert all(all(n.startswith("org.apache.kafka.producer.byte") for n in p.metrics) for p in pushes[switched:])
     assert pushes[-1].terminating
+
+
+async def test_share_consumer_pushes_its_acknowledgements(broker: Broker) -> None:
+    if broker.version < "4.4":
+        pytest.skip(f"share groups are not enabled by default on Kafka {broker.version}")
+    client_id, group = _name("share"), _name("share-group")
+    await _subscribe(broker.bootstrap, [client_id], [SHARE_PREFIX])
+    topic = await _topic(broker.bootstrap)
+    async with Admin(broker.bootstrap) as admin:
+        await admin.incremental_alter_configs({ConfigResource(ConfigResourceType.GROUP, group): {
+            "share.auto.offset.reset": "earliest"}})
+    count = 23
+    async with Producer(broker.bootstrap, linger_ms=0) as producer:
+        for i in range(count):
+            await producer.send_and_wait(topic, b"v%d" % i)
+    async with ShareConsumer(topic, bootstrap_servers=broker.bootstrap, client_id=client_id,
+                             group_id=group) as consumer:
+        received = 0
+        while received < count:
+            received += sum(len(r) for r in (await consumer.getmany(timeout_ms=1000)).values())
+        assert received == count
+        results = await consumer.commit()
+        assert results and all(err is None for err in results.values())
+        await broker.wait_for_push(client_id)
+        instance = await consumer.client_instance_id(0)
+    pushes = broker.pushes(client_id)
+    assert [p.terminating for p in pushes] == [False] * (len(pushes) - 1) + [True]
+    assert len({p.instance_id for p in pushes}) == 1 and pushes[0].instance_id == instance
+    names = {name for p in pushes for name in p.metrics}
+    assert names and all(name.startswith(SHARE_PREFIX) for name in names), names
+    # deltas: over every push (the terminating one has the last counts) exactly the acknowledgements
+    assert _sum(pushes, f"{SHARE_PREFIX}.total") == count, [(p.terminating, p.metrics) for p in pushes]
