@@ -51,6 +51,7 @@ class TelemetryReporter:
         self._collector = MetricsCollector(kind, time.time_ns())
         self._node: int | None = None
         self._task: asyncio.Task[None] | None = None
+        self._pushing: asyncio.Task[None] | None = None  # the periodic push in flight
         self._warned = False
         self._subscribed = asyncio.Event()
 
@@ -85,9 +86,19 @@ class TelemetryReporter:
             if not task.cancelled() and task.exception() is not None:
                 log.error("telemetry stopped on an unexpected error", exc_info=task.exception())
         limit = self._timeout_ms / 1000 if timeout is None else min(timeout, self._timeout_ms / 1000)
-        if limit > 0 and self.core.initiate_close():
+        deadline = time.monotonic() + limit
+        pushing, self._pushing = self._pushing, None
+        if pushing is not None:
+            # Its answer decides which counts the terminating push still owes: the deltas of a push
+            # the broker took must not go again.
+            await asyncio.wait([pushing], timeout=max(0.0, limit))
+            if not pushing.done():
+                pushing.cancel()
+                await asyncio.wait([pushing])
+        left = deadline - time.monotonic()
+        if left > 0 and self.core.initiate_close():
             try:
-                await asyncio.wait_for(self._push(), limit)
+                await asyncio.wait_for(self._push(), left)
             except asyncio.TimeoutError:
                 log.debug("telemetry: the terminating push got no answer within %.1f s", limit)
         self.core.close()
@@ -107,7 +118,10 @@ class TelemetryReporter:
             if action is Action.SUBSCRIBE:
                 await self._subscribe()
             elif action is not None:
-                await self._push()
+                # shielded: close() cancels this task but lets a push already sent get its answer
+                self._pushing = asyncio.get_running_loop().create_task(self._push(), name="kafkaio-telemetry-push")
+                await asyncio.shield(self._pushing)
+                self._pushing = None
 
     async def _request(self, api_key: int, body: dict[str, Any]) -> dict[str, Any]:
         if self._node is None:

@@ -184,3 +184,38 @@ async def test_the_instance_id_is_awaited_until_the_first_subscription(reporter:
     r.start()
     assert await r.wait_for_instance_id(30) == ID
     await r.close()
+
+
+class GatedConn(Conn):
+    """Holds the answer to the first push until ``release`` is set (the broker has the push)."""
+
+    def __init__(self, subscription: dict[str, Any]) -> None:
+        super().__init__(subscription)
+        self.release = asyncio.Event()
+
+    async def request(self, api_key: int, body: dict[str, Any], timeout_ms: float | None = None) -> dict[str, Any]:
+        resp = await super().request(api_key, body, timeout_ms)
+        if api_key == ApiKey.PUSH_TELEMETRY and len(self.pushes()) == 1:
+            await self.release.wait()
+        return resp
+
+
+def _delta_total(push: dict[str, Any], name: str) -> float:
+    metrics = metrics_pb2.MetricsData.FromString(push["metrics"]).resource_metrics[0].scope_metrics[0].metrics
+    return sum(p.as_double for m in metrics if m.name == name for p in m.sum.data_points)
+
+
+async def test_close_during_a_push_waits_for_its_answer_and_never_sends_a_delta_twice(reporter: Any) -> None:
+    conn = GatedConn(subscription(["org.apache.kafka.producer.record.send"]))
+    r = reporter(conn)   # the snapshot always says 3 records sent
+    r.start()
+    await until(lambda: len(conn.pushes()) == 1)   # the first push is with the broker, unanswered
+    closing = asyncio.ensure_future(r.close())
+    await asyncio.sleep(0.05)
+    conn.release.set()   # the broker accepts it: those 3 are counted there
+    await closing
+    pushes = conn.pushes()
+    assert [p["terminating"] for p in pushes] == [False, True]
+    total = "org.apache.kafka.producer.record.send.total"
+    assert [_delta_total(p, total) for p in pushes] == [3.0, 0.0]
+    assert telemetry_tasks() == []
