@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ __all__ = [
     "fetch_jars",
     "find_java",
     "find_maven",
+    "java_tool_class",
     "kafka_version",
 ]
 
@@ -180,6 +182,22 @@ def fetch_jars(version: str | None = None, *, quiet: bool = True) -> Path:
         staging.rename(libs)
         (root / _READY_MARKER).write_text(version + "\n")
     return libs
+
+
+def java_tool_class(libs: Path, *names: str) -> str:
+    """The first of ``names`` (fully qualified Java classes) that a jar in ``libs`` contains.
+
+    Kafka 4.0 moved command-line tools out of the broker's Scala core (``kafka.tools``,
+    ``kafka.admin``) into the tools jar (``org.apache.kafka.tools``); a caller names every home a
+    tool has had and runs whichever the release in ``libs`` ships. BrokerLauncherError if none."""
+    entries = {name: name.replace(".", "/") + ".class" for name in names}
+    for jar in sorted(libs.glob("*.jar")):
+        with zipfile.ZipFile(jar) as archive:
+            present = set(archive.namelist())
+        for name in names:
+            if entries[name] in present:
+                return name
+    raise BrokerLauncherError(f"none of {', '.join(names)} is in the jars of {libs}")
 
 
 # --------------------------------------------------------------------------- small helpers

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kafkaio.testing.broker import LocalKafkaCluster, fetch_jars, find_java
+from kafkaio.testing.broker import LocalKafkaCluster, fetch_jars, find_java, java_tool_class
 
 
 pytestmark = [pytest.mark.integration]
@@ -183,11 +183,12 @@ async def test_java_console_consumer_reads_cli_records(kafka_cluster: object, bo
     assert out.splitlines()[2] == "Partition:0|Offset:2|c|3", out
 
 
-def _java_console_produce(libs: object, bootstrap: str, topic: str, lines: str) -> None:
+def _java_console_produce(libs: Path, bootstrap: str, topic: str, lines: str) -> None:
     from kafkaio.testing.broker import find_java
 
+    producer = java_tool_class(libs, "org.apache.kafka.tools.ConsoleProducer", "kafka.tools.ConsoleProducer")
     cmd = [find_java(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", f"{libs}/*",
-           "org.apache.kafka.tools.ConsoleProducer", "--bootstrap-server", bootstrap, "--topic", topic,
+           producer, "--bootstrap-server", bootstrap, "--topic", topic,
            "--property", "parse.key=true", "--property", "key.separator=|"]
     proc = subprocess.run(cmd, input=lines, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -224,8 +225,10 @@ def java_acls(cluster: LocalKafkaCluster, tmp_path: Path, *argv: str) -> str:
     conf.write_text("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\n"
                     "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
                     f'username="{ADMIN}" password="{ADMIN_PASSWORD}";\n')
-    proc = subprocess.run([find_java(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", f"{fetch_jars()}/*",
-                           "org.apache.kafka.tools.AclCommand", "--bootstrap-server", cluster.bootstrap_servers,
+    libs = fetch_jars()
+    acl_command = java_tool_class(libs, "org.apache.kafka.tools.AclCommand", "kafka.admin.AclCommand")
+    proc = subprocess.run([find_java(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", f"{libs}/*",
+                           acl_command, "--bootstrap-server", cluster.bootstrap_servers,
                            "--command-config", str(conf), *argv], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
