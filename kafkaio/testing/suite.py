@@ -16,6 +16,9 @@ Fixtures (besides the public ``kafkaio_broker``, ``kafkaio_bootstrap``, ``kafkai
   makes more topics like that.
 - ``proxied_broker``, ``fault_proxy``, ``proxied_bootstrap``: a module's own broker behind a
   FaultProxy.
+- ``broker_capabilities`` (session): what the session's broker advertises
+  (:class:`~kafkaio.testing.capabilities.BrokerCapabilities`); a test that needs a newer release's
+  feature calls ``broker_capabilities.require(CONSUMER_PROTOCOL)`` and is skipped on older ones.
 - ``txn_version``: runs a test twice, with the producer capped at the classic transaction protocol
   (1) and allowed transaction v2 (KIP-890, used when the broker has finalized
   ``transaction.version`` 2; on an older broker both runs are v1).
@@ -36,6 +39,7 @@ import pytest_asyncio
 from pytest_asyncio import plugin as _pytest_asyncio_plugin
 
 from kafkaio.testing.broker import BrokerLauncherError, LocalKafkaCluster, kafka_version
+from kafkaio.testing.capabilities import BrokerCapabilities, read_capabilities
 from kafkaio.testing.fixtures import TOPIC_CREATE_TIMEOUT_MS, KafkaTarget, topic_prefix
 
 if TYPE_CHECKING:
@@ -75,6 +79,12 @@ def kafka_secure_cluster() -> Iterator[LocalKafkaCluster]:
 def bootstrap_servers(kafka_cluster: KafkaTarget) -> str:
     """``host:port,...`` of the session's cluster."""
     return kafka_cluster.bootstrap_servers
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def broker_capabilities(bootstrap_servers: str) -> BrokerCapabilities:
+    """What the session's broker advertises: API versions and feature levels."""
+    return await read_capabilities(bootstrap_servers)
 
 
 # --------------------------------------------------------------------------- topics

@@ -33,6 +33,7 @@ from kafkaio.errors import (
 from kafkaio.protocol import ApiKey, encode_versioned_struct
 from kafkaio.records import BatchBuilder
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
+from kafkaio.testing.capabilities import CONSUMER_PROTOCOL, BrokerCapabilities
 from kafkaio.testing.proxy import FaultProxy, proxied_cluster
 
 T = TypeVar("T")
@@ -386,9 +387,11 @@ async def test_active_group_description_and_protection(admin: Admin, topic_facto
     assert await admin.delete_consumer_groups([group]) == {group: None}
 
 
-async def test_consumer_protocol_group_is_described(admin: Admin, topic_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_consumer_protocol_group_is_described(admin: Admin, topic_factory,  # type: ignore[no-untyped-def]
+                                                    broker_capabilities: BrokerCapabilities) -> None:
     """A KIP-848 group (driven by hand with ConsumerGroupHeartbeat) is described through
     ConsumerGroupDescribe: DescribeGroups alone would call it Dead."""
+    broker_capabilities.require(CONSUMER_PROTOCOL)
     topic = await topic_factory(partitions=2)
     group = name("kip848")
     beat = {"group_id": group, "member_id": uuid.uuid4().hex[:22], "member_epoch": 0, "rebalance_timeout_ms": 30000,

@@ -20,6 +20,7 @@ from kafkaio.protocol import (
     negotiate_version,
     peek_correlation_id,
 )
+from kafkaio.testing.capabilities import BrokerCapabilities
 
 pytestmark = pytest.mark.integration
 
@@ -94,9 +95,25 @@ async def test_api_versions_every_version(client: RawClient, version: int) -> No
 RECEIVER_ONLY = frozenset({ApiKey.GET_TELEMETRY_SUBSCRIPTIONS, ApiKey.PUSH_TELEMETRY})
 
 
+# APIs of a feature (KIP-584 feature flag) that a release may not have yet: a broker whose release
+# does not know the feature (share.version: Kafka 4.1+) does not list them either
+FEATURE_APIS = {
+    "share.version": frozenset({ApiKey.SHARE_GROUP_HEARTBEAT, ApiKey.SHARE_GROUP_DESCRIBE, ApiKey.SHARE_FETCH,
+                                ApiKey.SHARE_ACKNOWLEDGE, ApiKey.DESCRIBE_SHARE_GROUP_OFFSETS,
+                                ApiKey.ALTER_SHARE_GROUP_OFFSETS, ApiKey.DELETE_SHARE_GROUP_OFFSETS}),
+}
+
+
 async def test_every_api_we_speak_has_a_common_version_with_the_broker(client: RawClient) -> None:
+    # v4: a Kafka 4 broker lists features whose lowest level is 0 (share.version) only from v4 on
+    caps = BrokerCapabilities.from_api_versions(await client.call(ApiKey.API_VERSIONS, 4, {
+        "client_software_name": "kafkaio", "client_software_version": "test"}))
+    unknown = frozenset().union(*(apis for feature, apis in FEATURE_APIS.items() if not caps.knows(feature)))
     for api in ApiKey:
         if api in RECEIVER_ONLY and api not in client.versions:
+            continue
+        if api in unknown:
+            assert api not in client.versions, f"{api.name} listed by a broker without its feature"
             continue
         assert api in client.versions, f"broker does not list {api.name}"
         negotiate_version(api, *client.versions[api])  # raises UnsupportedVersionError if none

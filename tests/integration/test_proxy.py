@@ -9,6 +9,8 @@ from typing import AsyncIterator
 
 import pytest
 
+from kafkaio.protocol import ApiKey
+from kafkaio.testing.capabilities import read_capabilities
 from kafkaio.testing.proxy import FaultProxy, proxied_cluster
 
 pytestmark = pytest.mark.integration
@@ -252,7 +254,7 @@ async def test_raw_mode_forwards_bytes_and_cuts(proxied: tuple[object, FaultProx
 
 
 def produce_frame(topic: str, acks: int, corr: int, version: int) -> bytes:
-    from kafkaio.protocol import ApiKey, encode_request
+    from kafkaio.protocol import encode_request
     from kafkaio.records import BatchBuilder
 
     builder = BatchBuilder()
@@ -269,7 +271,7 @@ async def produce_until_accepted(proxy: FaultProxy, topic: str, version: int) ->
     its leader (seen once in a CI run: the produce of the test below was refused, so the broker had
     nothing to keep). A client would retry; this does the same, so the fault is injected on a
     partition known to take writes."""
-    from kafkaio.protocol import ApiKey, decode_response
+    from kafkaio.protocol import decode_response
 
     reader, writer = await connect(proxy)
     try:
@@ -293,6 +295,9 @@ async def test_cut_after_produce_the_broker_kept_the_record(proxy: FaultProxy, v
     from kafkaio.admin import Admin, NewTopic
     from kafkaio.structs import TopicPartition
 
+    if version == 12:
+        caps = await read_capabilities(proxy.bootstrap_servers)
+        caps.require_api(ApiKey.PRODUCE, version, "Produce v12 (KIP-890 transaction v2, Kafka 4.0+)")
     async with Admin(bootstrap_servers=proxy.bootstrap_servers) as admin:
         topic = f"proxy-produce-{version}"
         await admin.create_topics([NewTopic(topic, 1, 1)], wait_for_leaders=True)
@@ -308,7 +313,7 @@ async def test_cut_after_produce_the_broker_kept_the_record(proxy: FaultProxy, v
         with pytest.raises((asyncio.IncompleteReadError, ConnectionError)):
             await read_response(reader)
         # what the broker answered, which the client never saw
-        from kafkaio.protocol import ApiKey, decode_response
+        from kafkaio.protocol import decode_response
         answer = decode_response(ApiKey.PRODUCE, version, proxy.last_dropped_response[0])
         assert answer["responses"][0]["partition_responses"][0]["error_code"] == 0, answer
         assert (await admin.list_offsets({tp: "latest"}))[tp].offset == 2  # type: ignore[union-attr]

@@ -19,6 +19,7 @@ from kafkaio.errors import (
 )
 from kafkaio.producer.transactions import TransactionState
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
+from kafkaio.testing.capabilities import TRANSACTION_V2
 
 from txn_helpers import read_all, unique, values
 
@@ -31,11 +32,11 @@ def producer(bootstrap: str, txn_id: str | None = None, **kw) -> kafkaio.Produce
 
 
 async def test_committed_transaction_is_visible_to_read_committed(bootstrap_servers, topic_factory,
-                                                                  txn_version) -> None:
+                                                                  txn_version, broker_capabilities) -> None:
     topic = await topic_factory(partitions=3)
     async with producer(bootstrap_servers) as p:
-        assert p._txn.protocol_v2 or txn_version == 1  # the 4.x test broker finalizes transaction v2
-        assert not (p._txn.protocol_v2 and txn_version == 1)
+        # v2 exactly when allowed and finalized by the broker (Kafka 4.0+); v1 on older brokers
+        assert p._txn.protocol_v2 == (txn_version == 2 and broker_capabilities.has(TRANSACTION_V2))
         async with p.transaction():
             for i in range(30):
                 await p.send(topic, b"v%d" % i, key=b"k%d" % (i % 5))
