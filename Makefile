@@ -61,13 +61,13 @@ test: typecheck build broker kdc
 	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(XDIST) $(PYTEST_ARGS)
 
 test-unit: typecheck build
-	$(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)
+	$(PY) -m pytest tests/unit -ra $(XDIST) $(PYTEST_ARGS)
 
 test-integration: build broker
-	$(PY) -m pytest tests/integration -ra $(PYTEST_ARGS)
+	$(PY) -m pytest tests/integration -ra $(XDIST) $(PYTEST_ARGS)
 
 test-pure: venv
-	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(PYTEST_ARGS)
+	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(XDIST) $(PYTEST_ARGS)
 
 # The integration tests against each supported Kafka release in turn (each fetched once from Maven
 # Central); every version runs even when an earlier one failed, and the exit status says if any did.
@@ -75,7 +75,7 @@ KAFKA_MATRIX ?= 3.9.1 4.0.2 4.1.2 4.2.2 4.3.2 4.4.0
 test-matrix: build
 	@status=0; for v in $(KAFKA_MATRIX); do \
 	  echo "== Kafka $$v"; \
-	  KAFKAIO_KAFKA_VERSION=$$v $(PY) -m pytest tests/integration -ra -q $(PYTEST_ARGS) || status=1; \
+	  KAFKAIO_KAFKA_VERSION=$$v $(PY) -m pytest tests/integration -ra -q $(XDIST) $(PYTEST_ARGS) || status=1; \
 	done; exit $$status
 
 bench: build broker
