@@ -387,7 +387,8 @@ class Cluster:
                     name, pid, p.get("leader_id", -1), p.get("leader_epoch", -1),
                     tuple(p.get("replica_nodes") or ()), tuple(p.get("isr_nodes") or ()),
                     tuple(p.get("offline_replicas") or ()), p.get("error_code", 0) or 0)
-                if previous is not None:
+                if previous is not None and previous.topic_id == t.get("topic_id"):
+                    # (a topic created again under a new id starts its leader epochs afresh)
                     cached = previous.partitions.get(pid)
                     if cached is not None and 0 <= part.leader_epoch < cached.leader_epoch:
                         part = cached  # stale answer from a lagging broker

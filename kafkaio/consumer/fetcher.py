@@ -33,10 +33,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from kafkaio.consumer.fetch_session import FetchSession, forgotten_body, topics_body
+from kafkaio.consumer.fetch_session import FetchPlan, FetchSession, Wanted, forgotten_body, topics_body
 from kafkaio.consumer.offsets import PositionKeeper, current_leader_epoch
 from kafkaio.consumer.subscription import PartitionState, SubscriptionState
 from kafkaio.errors import (
@@ -49,6 +50,7 @@ from kafkaio.errors import (
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
+from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.records import read_batches
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
@@ -59,7 +61,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FETCH_MAX_VERSION = 12      # v13+ names topics by id; v12 has everything we use
+FETCH_MAX_VERSION = 18      # the newest the Java 4.4 client sends
+FETCH_TOPIC_ID_VERSION = 13  # from here on topics are named by id (KIP-516)
 READ_UNCOMMITTED, READ_COMMITTED = 0, 1
 PREFETCH_FETCHES = 2
 
@@ -248,33 +251,49 @@ class Fetcher:
                 log.info("fetch from replica %s of %s failed; fetching from the leader", node, st.tp)
                 st.preferred_replica = None
 
+    def _plan(self, session: FetchSession, states: list[PartitionState], ids_allowed: bool) -> FetchPlan:
+        meta = self._cluster.metadata
+        topics = meta.topics
+        ids: dict[str, uuid.UUID] = {}
+        wanted: list[Wanted] = []
+        max_bytes = self._config.max_partition_fetch_bytes
+        for st in states:
+            offset = st.fetch_offset
+            if offset is None:
+                continue
+            tp = st.tp
+            tid = ids.get(tp.topic)
+            if tid is None:
+                info = topics.get(tp.topic)
+                tid = ids[tp.topic] = (info.topic_id if info is not None else None) or ZERO_UUID
+            wanted.append((tp, tid, offset, current_leader_epoch(meta, tp), st.fetch_epoch, st.epoch, max_bytes))
+        return session.build(wanted, ids_allowed)
+
     async def _fetch_once(self, node: int, states: list[PartitionState]) -> None:
         cfg = self._config
-        meta = self._cluster.metadata
         session = self._sessions.get(node)
         if session is None:
             session = self._sessions[node] = FetchSession(self._use_sessions)
-        max_bytes = cfg.max_partition_fetch_bytes
-        send, forget, sent, session_id, session_epoch = session.build(
-            (st.tp, st.fetch_offset, current_leader_epoch(meta, st.tp), st.fetch_epoch, st.epoch, max_bytes)
-            for st in states if st.fetch_offset is not None)
-        body = {
-            "replica_id": -1,
-            "max_wait_ms": cfg.fetch_max_wait_ms,
-            "min_bytes": cfg.fetch_min_bytes,
-            "max_bytes": cfg.fetch_max_bytes,
-            "isolation_level": self._isolation,
-            "session_id": session_id,
-            "session_epoch": session_epoch,
-            "topics": topics_body(send),
-            "forgotten_topics_data": forgotten_body(forget),
-            "rack_id": cfg.client_rack,
-        }
         try:
             conn = await self._cluster.connection(node, purpose="fetch")
-            version = min(conn.version(ApiKey.FETCH), FETCH_MAX_VERSION)
-            if version < 7:
+            offered = conn.version(ApiKey.FETCH)
+            if offered < 7:
                 session.enabled = False
+            plan = self._plan(session, states, offered >= FETCH_TOPIC_ID_VERSION)
+            # as the Java client: by id at the newest version, by name at the last version with names
+            version = min(offered, FETCH_MAX_VERSION if plan.use_topic_ids else FETCH_TOPIC_ID_VERSION - 1)
+            body = {
+                "replica_id": -1,
+                "max_wait_ms": cfg.fetch_max_wait_ms,
+                "min_bytes": cfg.fetch_min_bytes,
+                "max_bytes": cfg.fetch_max_bytes,
+                "isolation_level": self._isolation,
+                "session_id": plan.session_id,
+                "session_epoch": plan.session_epoch,
+                "topics": topics_body(plan.send),
+                "forgotten_topics_data": forgotten_body(plan.forget),
+                "rack_id": cfg.client_rack,
+            }
             asked = time.monotonic()
             resp = await conn.request(ApiKey.FETCH, body, version=version,
                                       timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms)
@@ -284,13 +303,19 @@ class Fetcher:
             session.reset()   # we cannot know what the broker cached
             raise
         if resp.get("error_code"):
-            session.reset()   # FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, ...
+            # FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, FETCH_SESSION_TOPIC_ID_ERROR
+            # (retriable, with a metadata refresh, as the Java client), ...
+            session.reset()
             err = error_for_code(resp["error_code"])
             raise err(f"fetch from broker {node}")
         session.response(resp.get("session_id", 0))
+        sent = plan.expected
+        names = plan.topic_names
         got_data = False
         for topic_resp in resp["responses"]:
-            topic = topic_resp["topic"]
+            topic = names.get(topic_resp["topic_id"]) if plan.use_topic_ids else topic_resp["topic"]
+            if topic is None:
+                continue   # an id this session never sent (Java drops it too)
             for p in topic_resp["partitions"]:
                 tp = TopicPartition(topic, p["partition_index"])
                 req = sent.get(tp)

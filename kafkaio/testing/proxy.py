@@ -15,6 +15,7 @@ faults can be aimed at one kind of request:
     proxy.pause(); proxy.resume()                      # stop / restart forwarding in both directions
     proxy.refuse_connections(True)                     # accept and immediately close new connections
     proxy.requests_seen[ApiKey.METADATA]               # counters per api key
+    proxy.versions_seen[ApiKey.FETCH]                  # per api key, a counter per version
 
 It runs in the caller's event loop (``await proxy.start()`` / ``async with``) or in a thread of its
 own for code that is not async (``proxy.start_in_thread()`` / ``proxy.stop_thread()``); the control
@@ -29,7 +30,7 @@ from contextlib import asynccontextmanager
 import struct
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
@@ -165,6 +166,8 @@ class FaultProxy:
         self._delay_changed: asyncio.Event | None = None
         #: requests forwarded to the broker, per api key
         self.requests_seen: Counter[int] = Counter()
+        #: requests forwarded to the broker, per api key and version: ``versions_seen[key][version]``
+        self.versions_seen: defaultdict[int, Counter[int]] = defaultdict(Counter)
         #: responses forwarded to the client, per api key of their request
         self.responses_seen: Counter[int] = Counter()
         #: responses swallowed by drop_responses / cut_after_requests, per api key
@@ -450,6 +453,7 @@ class FaultProxy:
                     continue
                 with self._lock:
                     self.requests_seen[info.api_key] += 1
+                    self.versions_seen[info.api_key][info.api_version] += 1
                     fires = any([rule.fire(info) for rule in self._cut_rules])
                     self._cut_rules = [r for r in self._cut_rules if not r.spent]
                 if _expects_response(info, frame[4:]):

@@ -115,6 +115,26 @@ def test_fetch_v12_response_records_are_views() -> None:
     assert part["aborted_transactions"] == [] and part["last_stable_offset"] == -1
 
 
+@pytest.mark.parametrize("version", [13, 15, 18])
+def test_fetch_by_topic_id_round_trip(version: int) -> None:
+    tid, old = uuid.uuid4(), uuid.uuid4()
+    req = {"max_wait_ms": 500, "min_bytes": 1, "session_id": 3, "session_epoch": 2,
+           "topics": [{"topic": "ignored", "topic_id": tid, "partitions": [{
+               "partition": 1, "fetch_offset": 9, "partition_max_bytes": 100}]}],
+           "forgotten_topics_data": [{"topic_id": old, "partitions": [1]}]}
+    _, got_version, _, _, got = decode_request(bytes(encode_request(ApiKey.FETCH, version, 1, "c", req)[4:]))
+    assert got_version == version and "topic" not in got["topics"][0]
+    assert got["topics"][0]["topic_id"] == tid and got["forgotten_topics_data"][0]["topic_id"] == old
+    assert got.get("replica_id", got.get("replica_state", {}).get("replica_id")) == -1
+    body = {"responses": [{"topic_id": tid, "partitions": [{
+        "partition_index": 1, "high_watermark": 10, "records": b"RECORDS"}]}]}
+    frame = encode_response(ApiKey.FETCH, version, 1, body)
+    resp = decode_response(ApiKey.FETCH, version, bytes(frame[4:]))
+    assert resp["responses"][0]["topic_id"] == tid and "topic" not in resp["responses"][0]
+    part = resp["responses"][0]["partitions"][0]
+    assert isinstance(part["records"], memoryview) and bytes(part["records"]) == b"RECORDS"
+
+
 def test_metadata_response_round_trip_with_uuid_and_nulls() -> None:
     tid = uuid.uuid4()
     body = {"brokers": [{"node_id": 1, "host": "h", "port": 9092, "rack": None}],
@@ -257,8 +277,8 @@ def test_nullable_struct_marker() -> None:
 
 
 def test_unimplemented_versions_and_apis() -> None:
-    with pytest.raises(UnsupportedVersionError, match="Fetch v13"):
-        encode_request(ApiKey.FETCH, 13, 1, "c", {})
+    with pytest.raises(UnsupportedVersionError, match="Fetch v19"):
+        encode_request(ApiKey.FETCH, 19, 1, "c", {})
     with pytest.raises(UnsupportedVersionError):
         encode_request(999, 0, 1, "c", {})
     with pytest.raises(UnsupportedVersionError):
@@ -266,7 +286,7 @@ def test_unimplemented_versions_and_apis() -> None:
 
 
 @pytest.mark.parametrize("api, bmin, bmax, expected", [
-    (ApiKey.FETCH, 4, 17, 12), (ApiKey.FETCH, 0, 8, 8), (ApiKey.PRODUCE, 3, 13, 12),
+    (ApiKey.FETCH, 4, 17, 17), (ApiKey.FETCH, 4, 20, 18), (ApiKey.FETCH, 0, 8, 8), (ApiKey.PRODUCE, 3, 13, 12),
     (ApiKey.API_VERSIONS, 0, 2, 2), (ApiKey.METADATA, 0, 12, 12), (ApiKey.METADATA, 0, 13, 13),
     (ApiKey.METADATA, 4, 4, 4), (ApiKey.METADATA, 0, 3, None),
 ])
@@ -279,15 +299,15 @@ def test_negotiate_version(api: ApiKey, bmin: int, bmax: int, expected: int | No
 
 
 def test_negotiation_without_overlap_names_the_api() -> None:
-    with pytest.raises(UnsupportedVersionError, match="Fetch.*4-12.*13-17"):
-        negotiate_version(ApiKey.FETCH, 13, 17)
+    with pytest.raises(UnsupportedVersionError, match="Fetch.*4-18.*19-20"):
+        negotiate_version(ApiKey.FETCH, 19, 20)
     with pytest.raises(UnsupportedVersionError, match="Produce"):
         negotiate_version(ApiKey.PRODUCE, 0, 2)
 
 
 def test_kip_896_minimums_and_name_based_ceilings() -> None:
     assert client_versions(ApiKey.PRODUCE) == (3, 12)
-    assert client_versions(ApiKey.FETCH) == (4, 12)
+    assert client_versions(ApiKey.FETCH) == (4, 18)
     assert client_versions(ApiKey.LIST_OFFSETS)[0] == 1
     assert client_versions(ApiKey.OFFSET_COMMIT) == (2, 9)
     assert client_versions(ApiKey.OFFSET_FETCH)[1] == 9

@@ -10,6 +10,7 @@ from kafkaio.testing.fake import handlers as _h
 
 LATEST, EARLIEST, MAX_TIMESTAMP = -1, -2, -3
 READ_COMMITTED = 1
+TOPIC_ID_VERSION = 13   # Fetch names topics by id from here on (KIP-516)
 
 
 async def list_offsets(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -44,19 +45,23 @@ async def list_offsets(broker: "_h.BrokerView", version: int, body: dict[str, An
     return {"throttle_time_ms": 0, "topics": topics}
 
 
-def _answer(broker: "_h.BrokerView", body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+def _answer(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     size = 0
     responses = []
+    by_id = version >= TOPIC_ID_VERSION
+    names = {t.topic_id: name for name, t in broker.state.topics.items()} if by_id else {}
     for t in body["topics"]:
         parts = []
+        name = names.get(t["topic_id"]) if by_id else t["topic"]
         for p in t["partitions"]:
-            log = broker.state.partition(t["topic"], p["partition"])
+            log = broker.state.partition(name, p["partition"]) if name is not None else None
             answer: dict[str, Any] = {"partition_index": p["partition"], "error_code": ErrorCode.NONE,
                                       "high_watermark": -1, "last_stable_offset": -1,
                                       "log_start_offset": -1, "aborted_transactions": None,
                                       "preferred_read_replica": -1, "records": b""}
             if log is None:
-                answer["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                answer["error_code"] = (ErrorCode.UNKNOWN_TOPIC_ID if name is None
+                                        else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
             elif log.leader != broker.node_id:
                 answer["error_code"] = ErrorCode.NOT_LEADER_OR_FOLLOWER
             else:
@@ -74,7 +79,7 @@ def _answer(broker: "_h.BrokerView", body: dict[str, Any]) -> tuple[list[dict[st
                     answer["records"] = log.read(offset, p["partition_max_bytes"])
                     size += len(answer["records"])
             parts.append(answer)
-        responses.append({"topic": t["topic"], "partitions": parts})
+        responses.append({"topic": t.get("topic", ""), "topic_id": t.get("topic_id"), "partitions": parts})
     return responses, size
 
 
@@ -86,7 +91,7 @@ async def fetch(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> 
     """The stored batches from each fetch offset; with fewer than ``min_bytes``, waits for an
     append up to ``max_wait_ms``, as the broker's delayed fetch does. Always a full (sessionless)
     response: session id 0 tells the client that no session was created."""
-    responses, size = _answer(broker, body)
+    responses, size = _answer(broker, version, body)
     deadline = asyncio.get_running_loop().time() + body["max_wait_ms"] / 1000
     # Like ReplicaManager.fetchMessages: answered at once when nothing is asked or an error is due.
     while size < max(body["min_bytes"], 1) and responses and not _has_error(responses):
@@ -97,5 +102,5 @@ async def fetch(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> 
             await asyncio.wait_for(broker.state.appended.wait(), remaining)
         except asyncio.TimeoutError:
             break
-        responses, size = _answer(broker, body)
+        responses, size = _answer(broker, version, body)
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "session_id": 0, "responses": responses}

@@ -1,0 +1,167 @@
+"""Topic ids on the wire (KIP-516) against real brokers: Fetch v13+ names topics by id where the
+broker offers it (every supported release does), v12 by name where it does not; and a topic
+deleted and created again (a new id) while a consumer reads it and a producer writes it.
+
+Each test runs against Kafka 4.4.0, 4.1.2 and 3.9.1 (a module-scoped proxied broker per version;
+the proxy counts the request versions the client sent)."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from kafkaio.admin import Admin, NewTopic
+from kafkaio.cluster import Cluster
+from kafkaio.config import CommonConfig
+from kafkaio.consumer.consumer import Consumer
+from kafkaio.errors import TopicAlreadyExistsError
+from kafkaio.producer.producer import Producer
+from kafkaio.protocol import ApiKey, decode_response, encode_response
+from kafkaio.structs import TopicPartition
+from kafkaio.testing.broker import LocalKafkaCluster
+from kafkaio.testing.proxy import FaultProxy, RequestInfo, proxied_cluster
+
+pytestmark = [pytest.mark.integration]
+
+VERSIONS = ["4.4.0", "4.1.2", "3.9.1"]
+_names = itertools.count()
+
+
+class Broker:
+    def __init__(self, version: str, cluster: LocalKafkaCluster, proxy: FaultProxy) -> None:
+        self.version = version
+        self.cluster = cluster
+        self.proxy = proxy
+        self.bootstrap = cluster.bootstrap_servers
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session", params=VERSIONS)
+async def broker(request: pytest.FixtureRequest) -> AsyncIterator[Broker]:
+    async with proxied_cluster(1, version=request.param, auto_create_topics=False) as (cluster, proxies):
+        yield Broker(request.param, cluster, proxies[0])
+
+
+async def _new_topic(bootstrap: str, partitions: int = 1) -> str:
+    name = f"ids-{next(_names)}-{uuid.uuid4().hex[:8]}"
+    async with Admin(bootstrap_servers=bootstrap) as admin:
+        await admin.create_topics([NewTopic(name, partitions, 1)], timeout_ms=60_000, wait_for_leaders=True)
+    return name
+
+
+async def _offered(bootstrap: str, api_key: ApiKey) -> int:
+    """The highest version of ``api_key`` both kafkaio and the broker speak."""
+    cluster = Cluster(CommonConfig.from_kwargs(bootstrap_servers=bootstrap))
+    try:
+        await cluster.bootstrap()
+        node = next(iter(cluster.metadata.brokers))
+        return (await cluster.connection(node)).version(api_key)
+    finally:
+        await cluster.close()
+
+
+async def _read(consumer: Consumer, n: int) -> list[Any]:
+    out: list[Any] = []
+    while len(out) < n:
+        for records in (await consumer.getmany(timeout_ms=1000)).values():
+            out.extend(records)
+    return out
+
+
+async def test_fetch_names_topics_by_id(broker: Broker) -> None:
+    topic = await _new_topic(broker.bootstrap, 2)
+    async with Producer(bootstrap_servers=broker.bootstrap, linger_ms=0) as p:
+        for i in range(10):
+            await p.send_and_wait(topic, b"v%d" % i, partition=i % 2)
+    seen = broker.proxy.versions_seen[ApiKey.FETCH]
+    before = dict(seen)
+    async with Consumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest") as c:
+        c.assign([TopicPartition(topic, 0), TopicPartition(topic, 1)])
+        got = await _read(c, 10)
+    assert sorted(r.value for r in got) == sorted(b"v%d" % i for i in range(10))
+    used = {v for v, n in seen.items() if n > before.get(v, 0)}
+    offered = await _offered(broker.bootstrap, ApiKey.FETCH)
+    assert offered >= 13, f"Kafka {broker.version} offers Fetch v13+"
+    assert used == {offered}, f"Fetch versions sent to Kafka {broker.version}: {used}"
+
+
+def _cap_fetch_at_12(info: RequestInfo, payload: bytes) -> bytes:
+    """The broker's ApiVersions answer with Fetch capped at v12 (a broker from before KIP-516)."""
+    body = decode_response(ApiKey.API_VERSIONS, info.api_version, payload)
+    for key in body["api_keys"]:
+        if key["api_key"] == ApiKey.FETCH:
+            key["max_version"] = 12
+    return bytes(encode_response(ApiKey.API_VERSIONS, info.api_version, info.correlation_id, body)[4:])
+
+
+async def test_fetch_names_topics_by_name_below_v13(broker: Broker) -> None:
+    topic = await _new_topic(broker.bootstrap)
+    async with Producer(bootstrap_servers=broker.bootstrap, linger_ms=0) as p:
+        for i in range(5):
+            await p.send_and_wait(topic, b"v%d" % i)
+    proxy = broker.proxy
+    seen = proxy.versions_seen[ApiKey.FETCH]
+    before = dict(seen)
+    proxy.rewrite_responses(_cap_fetch_at_12, count=None, api_key=ApiKey.API_VERSIONS)
+    try:
+        async with Consumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest") as c:
+            c.assign([TopicPartition(topic, 0)])
+            got = await _read(c, 5)
+    finally:
+        proxy.reset()
+    assert [r.value for r in got] == [b"v%d" % i for i in range(5)]
+    assert {v for v, n in seen.items() if n > before.get(v, 0)} == {12}
+
+
+async def _recreate(bootstrap: str, topic: str) -> None:
+    async with Admin(bootstrap_servers=bootstrap) as admin:
+        await admin.delete_topics([topic], timeout_ms=60_000)
+        for _ in range(600):   # the deletion completes in the background
+            try:
+                await admin.create_topics([NewTopic(topic, 1, 1)], timeout_ms=60_000, wait_for_leaders=True)
+                return
+            except TopicAlreadyExistsError:
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"{topic} could not be created again")
+
+
+async def test_a_topic_deleted_and_created_again_is_read_and_written_under_its_new_id(broker: Broker) -> None:
+    topic = await _new_topic(broker.bootstrap)
+    tp = TopicPartition(topic, 0)
+    acked: dict[bytes, int] = {}    # value -> offset, of the records written after the re-creation
+    recreated = asyncio.Event()
+    stop = asyncio.Event()
+    async with Producer(bootstrap_servers=broker.bootstrap, linger_ms=0, delivery_timeout_ms=120_000) as p, \
+            Consumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest") as c:
+        for i in range(20):
+            await p.send_and_wait(topic, b"old-%d" % i)
+        c.assign([tp])
+        assert len(await _read(c, 20)) == 20
+
+        async def write() -> None:
+            for i in itertools.count():
+                if stop.is_set():
+                    return
+                after = recreated.is_set()
+                md = await p.send_and_wait(topic, (b"new-%d" if after else b"mid-%d") % i)
+                if after:
+                    acked[b"new-%d" % i] = md.offset
+                await asyncio.sleep(0.05)
+
+        writer = asyncio.create_task(write())
+        await _recreate(broker.bootstrap, topic)
+        recreated.set()
+        got: list[Any] = []
+        while sum(1 for r in got if r.value.startswith(b"new-")) < 5:
+            assert not writer.done() or writer.exception() is None
+            got.extend(await _read(c, 1))
+        stop.set()
+        await writer
+    news = [r for r in got if r.value.startswith(b"new-")]
+    # every new record read is where the producer was told it was written, in order
+    assert all(acked[r.value] == r.offset for r in news)
+    assert [r.offset for r in news] == sorted({r.offset for r in news})

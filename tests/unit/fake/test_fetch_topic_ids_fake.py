@@ -1,0 +1,90 @@
+"""The consumer's Fetch names topics by id (v13+, KIP-516) when the broker offers it, by name when
+it does not, and follows a topic deleted and created again (a new id) without failing."""
+from __future__ import annotations
+
+from typing import Any
+
+from kafkaio.consumer.consumer import Consumer
+from kafkaio.errors import ErrorCode
+from kafkaio.producer.producer import Producer
+from kafkaio.protocol import ApiKey, client_versions
+from kafkaio.structs import TopicPartition
+from kafkaio.testing.fake import FakeCluster
+from kafkaio.testing.fake import handlers as fake_handlers
+from kafkaio.testing.fake.control import RequestInfo
+
+TP = TopicPartition("t", 0)
+
+
+def _record_fetches(fake: FakeCluster) -> list[tuple[int, dict[str, Any]]]:
+    seen: list[tuple[int, dict[str, Any]]] = []
+
+    def look(info: RequestInfo, body: dict[str, Any]) -> None:
+        seen.append((info.version, body))
+    fake.control(ApiKey.FETCH, look, persistent=True)
+    return seen
+
+
+async def _read(consumer: Consumer, n: int) -> list[bytes]:
+    out: list[bytes] = []
+    while len(out) < n:
+        for records in (await consumer.getmany(timeout_ms=1000)).values():
+            out.extend(r.value for r in records)
+    return out
+
+
+async def _produce(fake: FakeCluster, *values: bytes) -> None:
+    async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0) as p:
+        for v in values:
+            await p.send_and_wait("t", v, partition=0)
+
+
+async def test_fetch_names_topics_by_id_at_the_newest_version() -> None:
+    async with FakeCluster(topics={"t": 1}) as fake:
+        fetches = _record_fetches(fake)
+        await _produce(fake, b"a", b"b")
+        async with Consumer(bootstrap_servers=fake.bootstrap_servers, auto_offset_reset="earliest") as c:
+            c.assign([TP])
+            assert await _read(c, 2) == [b"a", b"b"]
+        topic_id = fake.state.topics["t"].topic_id
+    assert fetches and {v for v, _ in fetches} == {client_versions(ApiKey.FETCH)[1]}
+    assert all(t["topic_id"] == topic_id and "topic" not in t for _, b in fetches for t in b["topics"])
+
+
+async def test_fetch_names_topics_by_name_when_the_broker_stops_at_v12() -> None:
+    def old_broker(info: RequestInfo, body: dict[str, Any]) -> dict[str, Any]:
+        keys = []
+        for key in sorted(fake_handlers.HANDLERS):
+            lo, hi = client_versions(key)
+            keys.append({"api_key": key, "min_version": lo, "max_version": 12 if key == ApiKey.FETCH else hi})
+        return {"error_code": ErrorCode.NONE, "api_keys": keys, "throttle_time_ms": 0}
+
+    async with FakeCluster(topics={"t": 1}) as fake:
+        fake.control(ApiKey.API_VERSIONS, old_broker, persistent=True)
+        fetches = _record_fetches(fake)
+        await _produce(fake, b"a")
+        async with Consumer(bootstrap_servers=fake.bootstrap_servers, auto_offset_reset="earliest") as c:
+            c.assign([TP])
+            assert await _read(c, 1) == [b"a"]
+    assert fetches and {v for v, _ in fetches} == {12}
+    assert all(t["topic"] == "t" for _, b in fetches for t in b["topics"])
+
+
+async def test_a_topic_created_again_is_read_under_its_new_id() -> None:
+    async with FakeCluster(topics={"t": 1}) as fake:
+        fetches = _record_fetches(fake)
+        await _produce(fake, b"old-0", b"old-1", b"old-2")
+        old_id = fake.state.topics["t"].topic_id
+        async with Consumer(bootstrap_servers=fake.bootstrap_servers, auto_offset_reset="earliest",
+                            metadata_max_age_ms=60_000) as c:
+            c.assign([TP])
+            assert await _read(c, 3) == [b"old-0", b"old-1", b"old-2"]
+            del fake.state.topics["t"]            # deleted ...
+            fake.create_topic("t", 1)             # ... and created again, under a new id
+            new_id = fake.state.topics["t"].topic_id
+            await _produce(fake, b"new-0")
+            # the old id is unknown now (UNKNOWN_TOPIC_ID: metadata refresh), the new id's log is
+            # shorter than the position (OFFSET_OUT_OF_RANGE: reset to earliest)
+            assert await _read(c, 1) == [b"new-0"]
+    ids = [t["topic_id"] for _, b in fetches for t in b["topics"]]
+    assert old_id in ids and ids[-1] == new_id
