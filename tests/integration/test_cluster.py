@@ -18,6 +18,8 @@ from kafkaio.protocol import ApiKey
 
 pytestmark = pytest.mark.integration
 
+FETCH_BY_NAME = 12  # these raw Fetch requests name their topic (v13+ would need its id)
+
 
 def _config(bootstrap: str, **kw: object) -> CommonConfig:
     return CommonConfig.from_kwargs(bootstrap_servers=bootstrap, **kw)
@@ -133,7 +135,7 @@ async def test_connections_are_kept_apart_by_purpose(bootstrap_servers: str, top
             "replica_id": -1, "max_wait_ms": 10000, "min_bytes": 1, "max_bytes": 1 << 20,
             "topics": [{"topic": topic, "partitions": [
                 {"partition": 0, "fetch_offset": 0, "partition_max_bytes": 1 << 20}]}]},
-            purpose="fetch", timeout_ms=40000))
+            purpose="fetch", version=FETCH_BY_NAME, timeout_ms=40000))
         await asyncio.sleep(0.2)
         # ... does not hold up a request on the produce connection: it completes first.
         resp = await cluster.request(leader, ApiKey.METADATA, {"topics": [{"name": topic}]}, purpose="produce")
