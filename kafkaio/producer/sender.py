@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from typing import TYPE_CHECKING, Any, Callable
 
 from kafkaio.errors import (
@@ -42,16 +43,19 @@ from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator
 from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.split import SPLIT_BASE_OFFSET, split_batch, when_parts_done
 from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
+from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.retry import ExponentialBackoff
 
 if TYPE_CHECKING:
-    from kafkaio.cluster import Cluster, ClusterMetadata
+    from kafkaio.cluster import Cluster
+    from kafkaio.conn import BrokerConnection
     from kafkaio.producer.transactions import TransactionManager
 
 log = logging.getLogger("kafkaio.producer")
 
 __all__ = ["Sender"]
 
+PRODUCE_TOPIC_ID_VERSION = 13  # from here on topics are named by id (KIP-516)
 _DUPLICATE_SEQUENCE = ErrorCode.DUPLICATE_SEQUENCE_NUMBER
 _OUT_OF_ORDER = ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
 _UNKNOWN_PRODUCER_ID = ErrorCode.UNKNOWN_PRODUCER_ID
@@ -75,12 +79,14 @@ class _ProduceRequest:
     sender's handling must not run inside those.
     """
 
-    __slots__ = ("_sender", "node", "batches", "settled")
+    __slots__ = ("_sender", "node", "batches", "names", "settled")
 
-    def __init__(self, sender: Sender, node: int, batches: list[ProducerBatch]) -> None:
+    def __init__(self, sender: Sender, node: int, batches: list[ProducerBatch],
+                 names: dict[uuid.UUID, str] | None) -> None:
         self._sender = sender
         self.node = node
         self.batches = batches
+        self.names = names
         self.settled = False
 
     def done(self) -> bool:
@@ -469,10 +475,11 @@ class Sender:
         conn = self._cluster.ready_connection(node, "produce")
         if conn is None:
             return False
-        req = _ProduceRequest(self, node, batches)
+        body, version, names = self._request(conn, batches)
+        req = _ProduceRequest(self, node, batches, names)
         self._requests.add(req)
         try:
-            conn.start_request(ApiKey.PRODUCE, self._request_body(batches),
+            conn.start_request(ApiKey.PRODUCE, body, version=version,
                                timeout_ms=self._request_timeout_ms, sink=req)
         except KafkaError as exc:  # not written: settled like a request that failed
             req.set_exception(exc)
@@ -491,7 +498,7 @@ class Sender:
         batches = req.batches
         try:
             if resp is not None:
-                self._handle_response(batches, resp)
+                self._handle_response(batches, resp, req.names)
             elif exc is None:
                 for b in batches:
                     self._fail(b, ProducerClosedError(
@@ -534,33 +541,59 @@ class Sender:
         self._tasks.discard(task)
         self.wakeup()
 
-    def _request_body(self, batches: list[ProducerBatch]) -> dict[str, Any]:
+    def _request_body(self, batches: list[ProducerBatch]) -> tuple[dict[str, Any], dict[uuid.UUID, str] | None]:
+        """The Produce body, each topic with its name and its id (the version picks one), and the
+        topics by id when every topic has a known id (else None: the request names them)."""
         topics: dict[str, list[dict[str, Any]]] = {}
         for b in batches:
             topics.setdefault(b.topic, []).append({"index": b.partition, "records": b.data})
-        topic_data = [{"name": name, "partition_data": parts} for name, parts in topics.items()]
+        known = self._cluster.metadata.topics
+        names: dict[uuid.UUID, str] | None = {}
+        topic_data = []
+        for name, parts in topics.items():
+            info = known.get(name)
+            tid = info.topic_id if info is not None else None
+            if names is not None:
+                if tid is None or tid == ZERO_UUID:
+                    names = None
+                else:
+                    names[tid] = name
+            topic_data.append({"name": name, "topic_id": tid or ZERO_UUID, "partition_data": parts})
         return {
             "transactional_id": self._transactional_id,
             "acks": self._acks,
             "timeout_ms": int(self._request_timeout_ms),
             "topic_data": topic_data,
-        }
+        }, names
+
+    def _request(self, conn: BrokerConnection, batches: list[ProducerBatch]
+                 ) -> tuple[dict[str, Any], int, dict[uuid.UUID, str] | None]:
+        """The Produce body for ``batches``, its version, and the topics by id when that version
+        names them by id (else None).
+
+        As the Java 4.4 client: classic transactions stop at the last version before KIP-890's
+        (11); otherwise the newest both sides speak (13+ name topics by id), except that a request
+        with a topic whose id the metadata lacks stays at the last version with names (12)."""
+        body, names = self._request_body(batches)
+        version = conn.version(ApiKey.PRODUCE)
+        txn = self.transactions
+        if txn is not None and not txn.protocol_v2:
+            version = min(version, LAST_TXN_V1_VERSIONS[ApiKey.PRODUCE])
+        elif names is None:
+            version = min(version, PRODUCE_TOPIC_ID_VERSION - 1)
+        return body, version, (names if version >= PRODUCE_TOPIC_ID_VERSION else None)
 
     async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
         """Send one produce request and settle its batches from the response."""
         try:
             try:
-                body = self._request_body(batches)
                 conn = await self._cluster.connection(node, purpose="produce")
+                body, version, names = self._request(conn, batches)
                 if self._acks == 0:
-                    await conn.request(ApiKey.PRODUCE, body, expect_response=False)
+                    await conn.request(ApiKey.PRODUCE, body, version=version, expect_response=False)
                     for b in batches:
                         self._complete(b, -1, -1)
                     return
-                version = None
-                txn = self.transactions
-                if txn is not None and not txn.protocol_v2:  # classic transactions: v12+ means KIP-890 v2
-                    version = min(conn.version(ApiKey.PRODUCE), LAST_TXN_V1_VERSIONS[ApiKey.PRODUCE])
                 resp = await conn.request(ApiKey.PRODUCE, body, version=version,
                                           timeout_ms=self._request_timeout_ms)
             except KafkaError as exc:
@@ -569,7 +602,7 @@ class Sender:
                 for b in batches:
                     self._handle_error(b, exc, from_response=False)
                 return
-            self._handle_response(batches, resp)
+            self._handle_response(batches, resp, names)
         except asyncio.CancelledError:
             for b in batches:
                 self._fail(b, ProducerClosedError(
@@ -582,13 +615,15 @@ class Sender:
         finally:
             self._request_finished(node, batches)
 
-    def _handle_response(self, batches: list[ProducerBatch], resp: dict[str, Any]) -> None:
+    def _handle_response(self, batches: list[ProducerBatch], resp: dict[str, Any],
+                         names: dict[uuid.UUID, str] | None) -> None:
+        """Settle ``batches`` from the answer; ``names``: the topics by id as the request named them
+        (None: the request, and so the answer, named them by name)."""
         results: dict[tuple[str, int], dict[str, Any]] = {}
-        md = self._cluster.metadata
         for topic in resp.get("responses", ()):
-            name = topic.get("name") or _topic_name(md, topic.get("topic_id"))
+            name = topic["name"] if names is None else names.get(topic["topic_id"])
             if name is None:
-                continue  # a topic id this client has no name for: none of its batches
+                continue  # an id the request did not name: none of its batches
             for p in topic.get("partition_responses", ()):
                 results[(name, p["index"])] = p
         for b in batches:
@@ -731,13 +766,3 @@ class Sender:
 def _outcome_unknown(exc: KafkaError) -> KafkaError:
     """``exc`` again, saying that an earlier attempt may have written the batch."""
     return type(exc)(f"{exc.message or exc}; outcome unknown: an earlier attempt may have written it")
-
-
-def _topic_name(md: ClusterMetadata, topic_id: Any) -> str | None:
-    if topic_id is None:
-        return None
-    for name, t in md.topics.items():
-        if t.topic_id == topic_id:
-            return name
-    return None
-

@@ -36,6 +36,8 @@ from kafkaio.structs import OffsetAndMetadata, TopicPartition
 from kafkaio.testing.capabilities import CONSUMER_PROTOCOL, BrokerCapabilities
 from kafkaio.testing.proxy import FaultProxy, proxied_cluster
 
+PRODUCE_BY_NAME = 12  # raw Produce requests here name their topic (v13+ would need its id)
+
 T = TypeVar("T")
 NOW = int(time.time() * 1000)
 
@@ -99,7 +101,7 @@ async def produce(admin: Admin, tp: TopicPartition, timestamps: list[int],
         resp = await admin.cluster.request(leader, ApiKey.PRODUCE, {
             "transactional_id": None, "acks": -1, "timeout_ms": 30000,
             "topic_data": [{"name": tp.topic, "partition_data": [{"index": tp.partition,
-                                                                  "records": builder.build(*producer)}]}]})
+                                                                  "records": builder.build(*producer)}]}]}, version=PRODUCE_BY_NAME)
         assert resp is not None
         if resp["responses"][0]["partition_responses"][0]["error_code"] not in (5, 6):
             break

@@ -17,6 +17,9 @@ from kafkaio.errors import (
 )
 from kafkaio.protocol import ApiKey
 
+# raw requests here name their topic (Produce and Fetch v13+ would need its id)
+FETCH_BY_NAME = PRODUCE_BY_NAME = 12
+
 pytestmark = pytest.mark.integration
 
 
@@ -101,7 +104,7 @@ async def test_produce_acks0_returns_once_written(bootstrap_servers: str, topic:
         body = {"acks": 0, "timeout_ms": 5000, "topic_data": [
             {"name": topic, "partition_data": [{"index": 0, "records": builder.build()}]}]}
         for _ in range(2):
-            assert await conn.request(ApiKey.PRODUCE, body, expect_response=False) is None
+            assert await conn.request(ApiKey.PRODUCE, body, expect_response=False, version=PRODUCE_BY_NAME) is None
         assert conn.in_flight_count == 0
         # The broker sends nothing for acks=0; the next request's response must still match.
         offset = 0
@@ -127,12 +130,12 @@ async def test_large_response_arrives_whole(bootstrap_servers: str, topic: str) 
                                    transactional=False, magic=2)
             builder.append(int(time.time() * 1000), None, value, [])
             resp = await conn.request(ApiKey.PRODUCE, {"acks": -1, "timeout_ms": 10000, "topic_data": [
-                {"name": topic, "partition_data": [{"index": 0, "records": builder.build()}]}]})
+                {"name": topic, "partition_data": [{"index": 0, "records": builder.build()}]}]}, version=PRODUCE_BY_NAME)
             assert resp["responses"][0]["partition_responses"][0]["error_code"] == 0
         body = _fetch_body(topic, 0)
         body["max_bytes"] = 64 << 20
         body["topics"][0]["partitions"][0]["partition_max_bytes"] = 64 << 20
-        resp = await conn.request(ApiKey.FETCH, body)
+        resp = await conn.request(ApiKey.FETCH, body, version=FETCH_BY_NAME)
         part = resp["responses"][0]["partitions"][0]
         assert part["error_code"] == 0 and part["high_watermark"] == 8
         records = bytes(part["records"])
@@ -153,7 +156,7 @@ async def _until_fetchable(conn, topic: str) -> None:
     """Wait until the new topic's partition answers a fetch without error: until then the broker
     answers at once (e.g. NOT_LEADER_OR_FOLLOWER) instead of holding a long-poll fetch."""
     for _ in range(100):
-        resp = await conn.request(ApiKey.FETCH, _fetch_body(topic, 0))
+        resp = await conn.request(ApiKey.FETCH, _fetch_body(topic, 0), version=FETCH_BY_NAME)
         if resp["responses"][0]["partitions"][0]["error_code"] == 0:
             return
         await asyncio.sleep(0.1)
@@ -165,8 +168,8 @@ async def test_request_timeout_fails_everything_in_flight_and_closes(bootstrap_s
     try:
         await _until_fetchable(conn, topic)
         # The topic is empty, so the broker holds these fetches for max_wait_ms (10 s).
-        slow = asyncio.ensure_future(conn.request(ApiKey.FETCH, _fetch_body(topic, 10000), timeout_ms=300))
-        other = asyncio.ensure_future(conn.request(ApiKey.FETCH, _fetch_body(topic, 10000), timeout_ms=60000))
+        slow = asyncio.ensure_future(conn.request(ApiKey.FETCH, _fetch_body(topic, 10000), timeout_ms=300, version=FETCH_BY_NAME))
+        other = asyncio.ensure_future(conn.request(ApiKey.FETCH, _fetch_body(topic, 10000), timeout_ms=60000, version=FETCH_BY_NAME))
         with pytest.raises(KafkaTimeoutError, match="Fetch"):
             await slow
         with pytest.raises(KafkaTimeoutError) as info:
@@ -181,7 +184,7 @@ async def test_request_timeout_fails_everything_in_flight_and_closes(bootstrap_s
 async def test_cancelled_request_does_not_break_the_connection(bootstrap_servers: str, topic: str) -> None:
     conn = await _open(bootstrap_servers)
     try:
-        slow = asyncio.ensure_future(conn.request(ApiKey.FETCH, _fetch_body(topic, 500)))
+        slow = asyncio.ensure_future(conn.request(ApiKey.FETCH, _fetch_body(topic, 500), version=FETCH_BY_NAME))
         await asyncio.sleep(0.05)
         slow.cancel()
         resp = await conn.request(ApiKey.METADATA, _metadata_body("kafkaio-after-cancel"))
@@ -235,7 +238,7 @@ async def test_connection_cut_mid_stream_fails_requests_in_flight(bootstrap_serv
         conn = BrokerConnection(*proxy.address, -1, _config(bootstrap_servers))
         await conn.connect()
         # Long-poll fetches on an empty topic: all five are held by the broker when we cut.
-        pending = [asyncio.ensure_future(conn.request(ApiKey.FETCH, _fetch_body(topic, 20000)))
+        pending = [asyncio.ensure_future(conn.request(ApiKey.FETCH, _fetch_body(topic, 20000), version=FETCH_BY_NAME))
                    for _ in range(5)]
         await proxy.wait_for_requests(5, api_key=ApiKey.FETCH, timeout=10)
         assert conn.in_flight_count == 5

@@ -184,26 +184,32 @@ async def test_create_produce_fetch_round_trip(client: RawClient, produce_highes
     topic = await _create_topic(client)
     try:
         values = [b"value-%d" % i for i in range(5)]
+        meta = await client.call(ApiKey.METADATA, client.version(ApiKey.METADATA),
+                                 {"topics": [{"name": topic}], "allow_auto_topic_creation": False})
+        topic_id = meta["topics"][0]["topic_id"]   # Produce 13 and Fetch 13+ name the topic by id
         pv = client.version(ApiKey.PRODUCE, produce_highest)
         # The metadata can name the leader a moment before the broker acts as one for the new
         # partition: NOT_LEADER_OR_FOLLOWER then, which a client retries (nothing was written).
         for _ in range(50):
             resp = await client.call(ApiKey.PRODUCE, pv, {
                 "acks": -1, "timeout_ms": 30000,
-                "topic_data": [{"name": topic, "partition_data": [{"index": 0, "records": _build_batch(values)}]}]})
+                "topic_data": [{"name": topic, "topic_id": topic_id,
+                                "partition_data": [{"index": 0, "records": _build_batch(values)}]}]})
             part = resp["responses"][0]["partition_responses"][0]
             if part["error_code"] != ErrorCode.NOT_LEADER_OR_FOLLOWER:
                 break
             await asyncio.sleep(0.1)
-        assert resp["responses"][0]["name"] == topic
+        assert resp["responses"][0].get("name", topic) == topic
+        assert resp["responses"][0].get("topic_id", topic_id) == topic_id
         assert part["error_code"] == 0 and part["base_offset"] == 0
 
         fv = client.version(ApiKey.FETCH, fetch_highest)
         resp = await client.call(ApiKey.FETCH, fv, {
             "max_wait_ms": 500, "min_bytes": 1, "max_bytes": 1 << 20, "isolation_level": 0,
-            "topics": [{"topic": topic, "partitions": [
+            "topics": [{"topic": topic, "topic_id": topic_id, "partitions": [
                 {"partition": 0, "fetch_offset": 0, "partition_max_bytes": 1 << 20}]}]})
         assert resp.get("error_code", 0) == 0  # top-level error code exists from v7
+        assert resp["responses"][0].get("topic_id", topic_id) == topic_id
         fpart = resp["responses"][0]["partitions"][0]
         assert fpart["error_code"] == 0 and fpart["high_watermark"] == 5
         got = [r for batch in read_batches(fpart["records"]) for r in batch.records(topic, 0)]
@@ -223,9 +229,11 @@ async def test_produce_unknown_topic_error_is_decoded(client: RawClient) -> None
     pv = client.version(ApiKey.PRODUCE)
     resp = await client.call(ApiKey.PRODUCE, pv, {
         "acks": 1, "timeout_ms": 5000,
-        "topic_data": [{"name": f"missing-{uuid.uuid4().hex}", "partition_data": [
+        "topic_data": [{"name": f"missing-{uuid.uuid4().hex}", "topic_id": uuid.uuid4(), "partition_data": [
             {"index": 0, "records": _build_batch([b"x"])}]}]})
-    assert resp["responses"][0]["partition_responses"][0]["error_code"] == 3
+    # an unknown name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id (v13+) UNKNOWN_TOPIC_ID
+    expected = ErrorCode.UNKNOWN_TOPIC_ID if pv >= 13 else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    assert resp["responses"][0]["partition_responses"][0]["error_code"] == expected
 
 
 GROUP = f"proto-group-{uuid.uuid4().hex[:8]}"

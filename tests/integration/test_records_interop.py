@@ -21,6 +21,8 @@ pytestmark = pytest.mark.integration
 
 TS = 1_700_000_000_000
 CODECS = list(Compression)
+# raw requests here name their topic (Produce and Fetch v13+ would need its id)
+FETCH_BY_NAME = PRODUCE_BY_NAME = 12
 
 
 async def _open(bootstrap: str) -> BrokerConnection:
@@ -32,7 +34,7 @@ async def _open(bootstrap: str) -> BrokerConnection:
 
 async def _produce(conn: BrokerConnection, topic: str, data: bytes) -> int:
     resp = await conn.request(ApiKey.PRODUCE, {"acks": -1, "timeout_ms": 15000, "topic_data": [
-        {"name": topic, "partition_data": [{"index": 0, "records": data}]}]})
+        {"name": topic, "partition_data": [{"index": 0, "records": data}]}]}, version=PRODUCE_BY_NAME)
     part = resp["responses"][0]["partition_responses"][0]
     assert part["error_code"] == 0, part
     return part["base_offset"]
@@ -47,7 +49,7 @@ async def _fetch_all(conn: BrokerConnection, topic: str, until: int) -> list:
         resp = await conn.request(ApiKey.FETCH, {
             "replica_id": -1, "max_wait_ms": 500, "min_bytes": 1, "max_bytes": 8 << 20, "isolation_level": 0,
             "topics": [{"topic": topic, "partitions": [
-                {"partition": 0, "fetch_offset": offset, "partition_max_bytes": 8 << 20}]}]})
+                {"partition": 0, "fetch_offset": offset, "partition_max_bytes": 8 << 20}]}]}, version=FETCH_BY_NAME)
         part = resp["responses"][0]["partitions"][0]
         assert part["error_code"] == 0, part
         for batch in read_batches(bytes(part["records"] or b"")):

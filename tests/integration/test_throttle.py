@@ -25,6 +25,8 @@ from kafkaio.records import BatchBuilder
 from kafkaio.structs import TopicPartition
 from kafkaio.testing.proxy import FaultProxy
 
+PRODUCE_BY_NAME = 12  # raw Produce requests here name their topic (v13+ would need its id)
+
 pytestmark = pytest.mark.integration
 
 # The broker measures a client's byte rate over at least 10 one-second samples, so sending more than
@@ -94,7 +96,7 @@ async def _produce_until_throttled(conn: BrokerConnection, topic: str, sent: lis
     """Produce 2 kB records until a response throttles the connection for >= 500 ms; that time."""
     for _ in range(300):
         value = b"%05d" % len(sent) + b"x" * 2000
-        resp = await conn.request(ApiKey.PRODUCE, _produce_body(topic, value))
+        resp = await conn.request(ApiKey.PRODUCE, _produce_body(topic, value), version=PRODUCE_BY_NAME)
         assert resp["responses"][0]["partition_responses"][0]["error_code"] == 0
         sent.append(value)
         if resp["throttle_time_ms"] >= 500:
@@ -115,7 +117,7 @@ async def test_connection_holds_requests_while_throttled(bootstrap_servers: str,
         # not run out while it waits, and the broker must not see it before the throttle ends.
         value = b"held" + b"x" * 2000
         held = asyncio.ensure_future(conn.request(ApiKey.PRODUCE, _produce_body(topic, value),
-                                                  timeout_ms=throttle_ms * 0.6))
+                                                  timeout_ms=throttle_ms * 0.6, version=PRODUCE_BY_NAME))
         await asyncio.sleep(0)
         assert conn.delayed_requests == delayed + 1 and conn.in_flight_count == 1
         await asyncio.sleep(throttle_ms / 4000.0)
@@ -135,11 +137,11 @@ async def test_held_requests_cancelled_acks0_and_closed(bootstrap_servers: str, 
     async with _throttled_connection(bootstrap_servers, kafka_admin, "throttle-held") as (topic, proxy, conn):
         await _produce_until_throttled(conn, topic, sent)
         seen = proxy.requests_seen[ApiKey.PRODUCE]
-        given_up = asyncio.ensure_future(conn.request(ApiKey.PRODUCE, _produce_body(topic, b"never sent")))
-        kept = asyncio.ensure_future(conn.request(ApiKey.PRODUCE, _produce_body(topic, b"kept")))
+        given_up = asyncio.ensure_future(conn.request(ApiKey.PRODUCE, _produce_body(topic, b"never sent"), version=PRODUCE_BY_NAME))
+        kept = asyncio.ensure_future(conn.request(ApiKey.PRODUCE, _produce_body(topic, b"kept"), version=PRODUCE_BY_NAME))
         no_ack_body = _produce_body(topic, b"acks=0")
         no_ack_body["acks"] = 0
-        no_ack = asyncio.ensure_future(conn.request(ApiKey.PRODUCE, no_ack_body, expect_response=False))
+        no_ack = asyncio.ensure_future(conn.request(ApiKey.PRODUCE, no_ack_body, expect_response=False, version=PRODUCE_BY_NAME))
         await asyncio.sleep(0)
         given_up.cancel()  # a caller giving up on a held request: it is never written
         assert (await kept)["responses"][0]["partition_responses"][0]["error_code"] == 0
@@ -149,7 +151,7 @@ async def test_held_requests_cancelled_acks0_and_closed(bootstrap_servers: str, 
 
         # closing the connection fails the requests still held, as it fails those in flight
         await _produce_until_throttled(conn, topic, sent)
-        orphan = asyncio.ensure_future(conn.request(ApiKey.PRODUCE, _produce_body(topic, b"orphan")))
+        orphan = asyncio.ensure_future(conn.request(ApiKey.PRODUCE, _produce_body(topic, b"orphan"), version=PRODUCE_BY_NAME))
         await asyncio.sleep(0)
         assert conn.in_flight_count == 1
         await conn.close()

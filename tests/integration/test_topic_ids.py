@@ -1,6 +1,7 @@
 """Topic ids on the wire (KIP-516) against real brokers: Fetch v13+ names topics by id where the
-broker offers it (every supported release does), v12 by name where it does not; and a topic
-deleted and created again (a new id) while a consumer reads it and a producer writes it.
+broker offers it (every supported release does), v12 by name where it does not; Produce v13 by id
+where the broker offers it (4.1+), by name below (3.9 stops at 11); and a topic deleted and created
+again (a new id) while a consumer reads it and a producer writes it.
 
 Each test runs against Kafka 4.4.0, 4.1.2 and 3.9.1 (a module-scoped proxied broker per version;
 the proxy counts the request versions the client sent)."""
@@ -87,6 +88,24 @@ async def test_fetch_names_topics_by_id(broker: Broker) -> None:
     offered = await _offered(broker.bootstrap, ApiKey.FETCH)
     assert offered >= 13, f"Kafka {broker.version} offers Fetch v13+"
     assert used == {offered}, f"Fetch versions sent to Kafka {broker.version}: {used}"
+
+
+async def test_produce_uses_the_newest_version_the_broker_offers(broker: Broker) -> None:
+    topic = await _new_topic(broker.bootstrap, 2)
+    seen = broker.proxy.versions_seen[ApiKey.PRODUCE]
+    before = dict(seen)
+    async with Producer(bootstrap_servers=broker.bootstrap, linger_ms=0) as p:
+        mds = [await p.send_and_wait(topic, b"v%d" % i, partition=i % 2) for i in range(6)]
+    assert [(m.topic, m.partition, m.offset) for m in mds] == [(topic, i % 2, i // 2) for i in range(6)]
+    used = {v for v, n in seen.items() if n > before.get(v, 0)}
+    offered = await _offered(broker.bootstrap, ApiKey.PRODUCE)
+    assert used == {offered}, f"Produce versions sent to Kafka {broker.version}: {used}"
+    assert offered >= 13 or broker.version.startswith("3."), "Kafka 4.1+ offers Produce v13"
+    async with Consumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest") as c:
+        c.assign([TopicPartition(topic, 0), TopicPartition(topic, 1)])
+        got = await _read(c, 6)
+    assert sorted((r.partition, r.offset, r.value) for r in got) == sorted(
+        (i % 2, i // 2, b"v%d" % i) for i in range(6))
 
 
 def _cap_fetch_at_12(info: RequestInfo, payload: bytes) -> bytes:

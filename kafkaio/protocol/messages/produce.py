@@ -9,20 +9,22 @@ from kafkaio.protocol.schema import Api, F
 
 
 PRODUCE = Api(
-    0, 'Produce', versions="3-12", flexible='9+',
+    0, 'Produce', versions="3-13", flexible='9+',
     request=(
         F('transactional_id', 'string', '0+', nullable='0+', default=None),
         F('acks', 'int16', '0+'),
         F('timeout_ms', 'int32', '0+'),
         F('topic_data', '[]', '0+',
-            F('name', 'string', '0+'),
+            F('name', 'string', '0-12'),
+            F('topic_id', 'uuid', '13+'),
             F('partition_data', '[]', '0+',
                 F('index', 'int32', '0+'),
                 F('records', 'records', '0+', nullable='0+'))),
     ),
     response=(
         F('responses', '[]', '0+',
-            F('name', 'string', '0+'),
+            F('name', 'string', '0-12'),
+            F('topic_id', 'uuid', '13+'),
             F('partition_responses', '[]', '0+',
                 F('index', 'int32', '0+'),
                 F('error_code', 'int16', '0+'),

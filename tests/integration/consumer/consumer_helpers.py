@@ -12,6 +12,8 @@ from kafkaio.config import ProducerConfig
 from kafkaio.protocol import ApiKey
 from kafkaio.records import BatchBuilder, Compression
 
+PRODUCE_BY_NAME = 12  # raw Produce requests here name their topic (v13+ would need its id)
+
 
 def unique(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
@@ -67,7 +69,7 @@ class RawProducer:
             resp = await self.cluster.request(leader, ApiKey.PRODUCE, {
                 "transactional_id": None, "acks": -1, "timeout_ms": 30000,
                 "topic_data": [{"name": topic, "partition_data": [{"index": partition, "records": data}]}]},
-                purpose="produce")
+                purpose="produce", version=PRODUCE_BY_NAME)
             pr = resp["responses"][0]["partition_responses"][0]
             if pr["error_code"] == 0:
                 return pr["base_offset"]
@@ -137,7 +139,7 @@ class RawTransaction:
         resp = await self.cluster.request(leader, ApiKey.PRODUCE, {
             "transactional_id": self.txn_id, "acks": -1, "timeout_ms": 30000,
             "topic_data": [{"name": topic, "partition_data": [{"index": partition, "records": data}]}]},
-            purpose="produce")
+            purpose="produce", version=PRODUCE_BY_NAME)
         pr = resp["responses"][0]["partition_responses"][0]
         assert pr["error_code"] == 0, pr
 

@@ -12,6 +12,8 @@ from kafkaio.errors import TopicExistsError, raise_for_code
 from kafkaio.protocol import ApiKey
 from kafkaio.records import read_batches
 
+FETCH_BY_NAME = 12  # raw Fetch requests here name their topic (v13+ would need its id)
+
 
 @dataclass
 class ReadRecord:
@@ -75,7 +77,7 @@ async def read_partition(bootstrap: str, topic: str, partition: int) -> list[Rea
                 "topics": [{"topic": topic, "partitions": [
                     {"partition": partition, "fetch_offset": offset, "partition_max_bytes": 32 << 20}]}],
             }
-            resp = await cluster.request(leader, ApiKey.FETCH, body)
+            resp = await cluster.request(leader, ApiKey.FETCH, body, version=FETCH_BY_NAME)
             p = resp["responses"][0]["partitions"][0]
             raise_for_code(p["error_code"])
             hw = p["high_watermark"]

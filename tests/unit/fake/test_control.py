@@ -17,7 +17,7 @@ from kafkaio.testing.fake import CLOSE, DELAY, FakeCluster, RequestInfo
 def _error_answer(code: int) -> Any:
     """A control answering every partition of a Produce request with ``code``."""
     def fn(info: RequestInfo, body: dict[str, Any]) -> dict[str, Any]:
-        return {"responses": [{"name": td["name"], "partition_responses": [
+        return {"responses": [{"name": td.get("name"), "topic_id": td.get("topic_id"), "partition_responses": [
             {"index": pd["index"], "error_code": code, "base_offset": -1} for pd in td["partition_data"]]}
             for td in body["topic_data"]]}
     return fn

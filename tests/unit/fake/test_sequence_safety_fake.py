@@ -24,10 +24,12 @@ FAST = dict(linger_ms=0, request_timeout_ms=300, delivery_timeout_ms=5000, retry
             retry_backoff_max_ms=50)
 
 
-def _produces_to(topic: str, action: object, seen: asyncio.Event) -> Any:
-    """A control that applies ``action`` to the first Produce request carrying ``topic``."""
+def _produces_to(fake: FakeCluster, topic: str, action: object, seen: asyncio.Event) -> Any:
+    """A control that applies ``action`` to the first Produce request carrying ``topic`` (by name,
+    or by id from v13 on)."""
     def fn(info: RequestInfo, body: dict[str, Any]) -> object:
-        if any(td["name"] == topic for td in body["topic_data"]):
+        topic_id = fake.state.topics[topic].topic_id
+        if any(td.get("name") == topic or td.get("topic_id") == topic_id for td in body["topic_data"]):
             seen.set()
             return action
         return None
@@ -43,7 +45,7 @@ async def test_a_lost_first_request_is_never_reported_delivered() -> None:
                             delivery_timeout_ms=3000, retry_backoff_ms=10, retry_backoff_max_ms=50) as p:
             await p._cluster.wait_for_topic("t", 5000)
             dropped = asyncio.Event()
-            fake.control(ApiKey.PRODUCE, _produces_to("t", DROP, dropped))  # A never reaches the broker
+            fake.control(ApiKey.PRODUCE, _produces_to(fake, "t", DROP, dropped))  # A never reaches the broker
             a = await p.send("t", b"A")
             await dropped.wait()
             b = await p.send("t", b"B")
@@ -59,7 +61,7 @@ async def test_an_epoch_bump_for_one_partition_does_not_resequence_another() -> 
             await p.send_and_wait("t0", b"warm-up-0")
             await p.send_and_wait("t1", b"warm-up-1")
             written = asyncio.Event()
-            fake.control(ApiKey.PRODUCE, _produces_to("t0", DROP_RESPONSE, written))  # A written, answer lost
+            fake.control(ApiKey.PRODUCE, _produces_to(fake, "t0", DROP_RESPONSE, written))  # A written, answer lost
             a = await p.send("t0", b"A")
             await written.wait()
             too_large = await p.send("t1", b"x" * 2000)  # refused: the producer bumps its epoch
@@ -83,7 +85,7 @@ async def test_a_lost_answer_followed_by_later_answers_closes_the_connection_and
                             retry_backoff_ms=10, retry_backoff_max_ms=50) as p:
             await p.send_and_wait("t", b"warm-up")
             written = asyncio.Event()
-            fake.control(ApiKey.PRODUCE, _produces_to("t", DROP_RESPONSE, written))
+            fake.control(ApiKey.PRODUCE, _produces_to(fake, "t", DROP_RESPONSE, written))
             a = await p.send("t", b"A")
             await written.wait()
             b = await p.send("t", b"B")

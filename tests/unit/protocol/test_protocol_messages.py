@@ -115,6 +115,19 @@ def test_fetch_v12_response_records_are_views() -> None:
     assert part["aborted_transactions"] == [] and part["last_stable_offset"] == -1
 
 
+def test_produce_v13_names_topics_by_id() -> None:
+    tid = uuid.uuid4()
+    req = {"acks": -1, "timeout_ms": 100, "topic_data": [
+        {"name": "ignored", "topic_id": tid, "partition_data": [{"index": 2, "records": b"R"}]}]}
+    _, _, _, _, got = decode_request(bytes(encode_request(ApiKey.PRODUCE, 13, 1, "c", req)[4:]))
+    assert got["topic_data"][0]["topic_id"] == tid and "name" not in got["topic_data"][0]
+    frame = encode_response(ApiKey.PRODUCE, 13, 1, {"responses": [
+        {"topic_id": tid, "partition_responses": [{"index": 2, "error_code": 0, "base_offset": 5}]}]})
+    resp = decode_response(ApiKey.PRODUCE, 13, bytes(frame[4:]))
+    assert resp["responses"][0]["topic_id"] == tid and "name" not in resp["responses"][0]
+    assert resp["responses"][0]["partition_responses"][0]["base_offset"] == 5
+
+
 @pytest.mark.parametrize("version", [13, 15, 18])
 def test_fetch_by_topic_id_round_trip(version: int) -> None:
     tid, old = uuid.uuid4(), uuid.uuid4()
@@ -286,7 +299,7 @@ def test_unimplemented_versions_and_apis() -> None:
 
 
 @pytest.mark.parametrize("api, bmin, bmax, expected", [
-    (ApiKey.FETCH, 4, 17, 17), (ApiKey.FETCH, 4, 20, 18), (ApiKey.FETCH, 0, 8, 8), (ApiKey.PRODUCE, 3, 13, 12),
+    (ApiKey.FETCH, 4, 17, 17), (ApiKey.FETCH, 4, 20, 18), (ApiKey.FETCH, 0, 8, 8), (ApiKey.PRODUCE, 3, 13, 13), (ApiKey.PRODUCE, 3, 11, 11),
     (ApiKey.API_VERSIONS, 0, 2, 2), (ApiKey.METADATA, 0, 12, 12), (ApiKey.METADATA, 0, 13, 13),
     (ApiKey.METADATA, 4, 4, 4), (ApiKey.METADATA, 0, 3, None),
 ])
@@ -306,7 +319,7 @@ def test_negotiation_without_overlap_names_the_api() -> None:
 
 
 def test_kip_896_minimums_and_name_based_ceilings() -> None:
-    assert client_versions(ApiKey.PRODUCE) == (3, 12)
+    assert client_versions(ApiKey.PRODUCE) == (3, 13)
     assert client_versions(ApiKey.FETCH) == (4, 18)
     assert client_versions(ApiKey.LIST_OFFSETS)[0] == 1
     assert client_versions(ApiKey.OFFSET_COMMIT) == (2, 9)

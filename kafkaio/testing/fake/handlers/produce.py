@@ -8,6 +8,8 @@ from kafkaio.testing.fake import handlers as _h
 from kafkaio.testing.fake import txn as _txn
 from kafkaio.testing.fake.state import ProduceError, parse_batches
 
+TOPIC_ID_VERSION = 13   # Produce names topics by id from here on (KIP-516)
+
 
 async def init_producer_id(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
     """A new producer id at epoch 0; a known id with its epoch is bumped (KIP-360), as the broker
@@ -44,28 +46,34 @@ async def produce(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -
     state = broker.state
     responses = []
     appended = False
+    by_id = version >= TOPIC_ID_VERSION
+    names = {t.topic_id: name for name, t in state.topics.items()} if by_id else {}
     for td in body["topic_data"]:
         parts = []
+        name = names.get(td["topic_id"]) if by_id else td["name"]
         for pd in td["partition_data"]:
             index = pd["index"]
-            log = state.partition(td["name"], index)
+            log = state.partition(name, index) if name is not None else None
             answer: dict[str, Any] = {"index": index, "error_code": ErrorCode.NONE, "base_offset": -1,
                                       "log_append_time_ms": -1, "log_start_offset": -1,
                                       "record_errors": [], "error_message": None}
             if log is None:
-                answer["error_code"] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                answer["error_code"] = (ErrorCode.UNKNOWN_TOPIC_ID if name is None
+                                        else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
             elif log.leader != broker.node_id:
                 answer["error_code"] = ErrorCode.NOT_LEADER_OR_FOLLOWER
             else:
+                assert name is not None
                 try:
-                    _check_transaction(broker, td["name"], index, pd["records"] or b"")
+                    _check_transaction(broker, name, index, pd["records"] or b"")
                     answer["base_offset"] = log.append(pd["records"] or b"")
                     answer["log_start_offset"] = log.log_start_offset
                     appended = True
                 except ProduceError as exc:
                     answer["error_code"], answer["error_message"] = exc.code, str(exc)
             parts.append(answer)
-        responses.append({"name": td["name"], "partition_responses": parts})
+        responses.append({"name": td.get("name", ""), "topic_id": td.get("topic_id"),
+                          "partition_responses": parts})
     if appended:
         state.notify_append()
     if body["acks"] == 0:

@@ -1,5 +1,5 @@
-"""The consumer's Fetch names topics by id (v13+, KIP-516) when the broker offers it, by name when
-it does not, and follows a topic deleted and created again (a new id) without failing."""
+"""Fetch (v13+) and Produce (v13) name topics by id (KIP-516) when the broker offers it, by name
+when it does not; consumer and producer follow a topic deleted and created again (a new id)."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,13 +16,18 @@ from kafkaio.testing.fake.control import RequestInfo
 TP = TopicPartition("t", 0)
 
 
-def _record_fetches(fake: FakeCluster) -> list[tuple[int, dict[str, Any]]]:
+def _record(fake: FakeCluster, api_key: ApiKey) -> list[tuple[int, dict[str, Any]]]:
+    """(version, body) of every ``api_key`` request the fake receives from now on."""
     seen: list[tuple[int, dict[str, Any]]] = []
 
     def look(info: RequestInfo, body: dict[str, Any]) -> None:
         seen.append((info.version, body))
-    fake.control(ApiKey.FETCH, look, persistent=True)
+    fake.control(api_key, look, persistent=True)
     return seen
+
+
+def _record_fetches(fake: FakeCluster) -> list[tuple[int, dict[str, Any]]]:
+    return _record(fake, ApiKey.FETCH)
 
 
 async def _read(consumer: Consumer, n: int) -> list[bytes]:
@@ -51,16 +56,20 @@ async def test_fetch_names_topics_by_id_at_the_newest_version() -> None:
     assert all(t["topic_id"] == topic_id and "topic" not in t for _, b in fetches for t in b["topics"])
 
 
-async def test_fetch_names_topics_by_name_when_the_broker_stops_at_v12() -> None:
+def _broker_stopping_at_v12(api_key: ApiKey) -> Any:
+    """An ApiVersions control: ``api_key`` offered up to v12 only (a broker before KIP-516)."""
     def old_broker(info: RequestInfo, body: dict[str, Any]) -> dict[str, Any]:
         keys = []
         for key in sorted(fake_handlers.HANDLERS):
             lo, hi = client_versions(key)
-            keys.append({"api_key": key, "min_version": lo, "max_version": 12 if key == ApiKey.FETCH else hi})
+            keys.append({"api_key": key, "min_version": lo, "max_version": 12 if key == api_key else hi})
         return {"error_code": ErrorCode.NONE, "api_keys": keys, "throttle_time_ms": 0}
+    return old_broker
 
+
+async def test_fetch_names_topics_by_name_when_the_broker_stops_at_v12() -> None:
     async with FakeCluster(topics={"t": 1}) as fake:
-        fake.control(ApiKey.API_VERSIONS, old_broker, persistent=True)
+        fake.control(ApiKey.API_VERSIONS, _broker_stopping_at_v12(ApiKey.FETCH), persistent=True)
         fetches = _record_fetches(fake)
         await _produce(fake, b"a")
         async with Consumer(bootstrap_servers=fake.bootstrap_servers, auto_offset_reset="earliest") as c:
@@ -88,3 +97,43 @@ async def test_a_topic_created_again_is_read_under_its_new_id() -> None:
             assert await _read(c, 1) == [b"new-0"]
     ids = [t["topic_id"] for _, b in fetches for t in b["topics"]]
     assert old_id in ids and ids[-1] == new_id
+
+
+async def test_produce_names_topics_by_id_at_v13_and_maps_the_answer_back() -> None:
+    async with FakeCluster(topics={"t": 2}) as fake:
+        produces = _record(fake, ApiKey.PRODUCE)
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0) as p:
+            mds = [await p.send_and_wait("t", b"v%d" % i, partition=i % 2) for i in range(4)]
+        topic_id = fake.state.topics["t"].topic_id
+        assert [r.value for r in fake.records("t", 0)] == [b"v0", b"v2"]
+    assert [(m.partition, m.offset) for m in mds] == [(0, 0), (1, 0), (0, 1), (1, 1)]
+    assert produces and {v for v, _ in produces} == {13}
+    assert all(t["topic_id"] == topic_id and "name" not in t for _, b in produces for t in b["topic_data"])
+
+
+async def test_produce_names_topics_by_name_when_the_broker_stops_at_v12() -> None:
+    async with FakeCluster(topics={"t": 1}) as fake:
+        fake.control(ApiKey.API_VERSIONS, _broker_stopping_at_v12(ApiKey.PRODUCE), persistent=True)
+        produces = _record(fake, ApiKey.PRODUCE)
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0) as p:
+            md = await p.send_and_wait("t", b"a")
+        assert [r.value for r in fake.records("t", 0)] == [b"a"] and md.offset == 0
+    assert {v for v, _ in produces} == {12}
+    assert all(t["name"] == "t" for _, b in produces for t in b["topic_data"])
+
+
+async def test_a_produce_to_a_topic_created_again_is_retried_under_its_new_id() -> None:
+    async with FakeCluster(topics={"t": 1}) as fake:
+        produces = _record(fake, ApiKey.PRODUCE)
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0, retry_backoff_ms=10,
+                            metadata_max_age_ms=60_000) as p:
+            await p.send_and_wait("t", b"old", partition=0)
+            old_id = fake.state.topics["t"].topic_id
+            del fake.state.topics["t"]
+            fake.create_topic("t", 1)
+            new_id = fake.state.topics["t"].topic_id
+            # UNKNOWN_TOPIC_ID for the old id: the metadata is refreshed and the batch sent again
+            md = await p.send_and_wait("t", b"new", partition=0)
+        assert [r.value for r in fake.records("t", 0)] == [b"new"] and md.offset == 0
+    ids = [t["topic_id"] for _, b in produces for t in b["topic_data"]]
+    assert ids[0] == old_id and ids[1] == old_id and ids[-1] == new_id
