@@ -166,8 +166,9 @@ class AdminCore:
         return Deadline(self.config.default_api_timeout_ms if timeout_ms is None else timeout_ms)
 
     async def _call(self, node_id: int | None, api_key: int, build: Callable[[int], dict[str, Any]],
-                    deadline: Deadline) -> tuple[int, dict[str, Any]]:
-        """One request to ``node_id`` (None: least loaded), its body built for the negotiated version."""
+                    deadline: Deadline, max_version: int | None = None) -> tuple[int, dict[str, Any]]:
+        """One request to ``node_id`` (None: least loaded), its body built for the negotiated version
+        (at most ``max_version``)."""
         cluster = self.cluster
         if node_id is None:
             node_id = cluster.least_loaded_node()
@@ -178,6 +179,8 @@ class AdminCore:
                     raise LeaderNotAvailableError("no broker is known")
         conn = await deadline.run(cluster.connection(node_id), f"a connection to broker {node_id}")
         version = conn.version(api_key)
+        if max_version is not None:
+            version = min(version, max_version)
         left = deadline.remaining_ms()
         timeout = self.config.request_timeout_ms if left is None else max(1.0, min(left, self.config.request_timeout_ms))
         resp = await conn.request(api_key, build(version), version=version, timeout_ms=timeout)

@@ -11,6 +11,7 @@ from kafkaio.protocol import ApiKey, decode_versioned_struct
 from kafkaio.retry import Deadline
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
+OFFSET_COMMIT_BY_NAME = 9   # the last OffsetCommit version naming topics by name
 
 
 class GroupsAdmin(AdminCore):
@@ -141,7 +142,8 @@ class GroupsAdmin(AdminCore):
                          "committed_leader_epoch": wanted[TopicPartition(t, p)].leader_epoch,
                          "committed_metadata": wanted[TopicPartition(t, p)].metadata} for p in ps]}
                         for t, ps in group_tps(pending).items()]}
-            _, resp = await self._call(node, ApiKey.OFFSET_COMMIT, lambda v: body, dl)
+            # by name, as Java's admin client (v10+ would need every topic's id)
+            _, resp = await self._call(node, ApiKey.OFFSET_COMMIT, lambda v: body, dl, OFFSET_COMMIT_BY_NAME)
             return {TopicPartition(t["name"], p["partition_index"]):
                     outcome(p["error_code"], None, f"commit {t['name']}-{p['partition_index']} for group {group_id!r}")
                     for t in resp["topics"] for p in t["partitions"]}

@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 # member epochs are checked on OffsetCommit from v9 on
 OFFSET_COMMIT_CONSUMER_PROTOCOL_VERSION = 9
+OFFSET_COMMIT_TOPIC_ID_VERSION = 10   # names topics by id; used when every id is known, as Java
 _HEARTBEAT_PURPOSE = "group-heartbeat"
 # member states in which the member holds an epoch the broker accepts for commits
 _IN_GROUP = frozenset({MemberState.RECONCILING, MemberState.ACKNOWLEDGING, MemberState.STABLE,
@@ -70,6 +71,7 @@ class ConsumerGroupCoordinator(GroupCoordinator):
     """Membership under the consumer group protocol; commits and lookups as the classic one."""
 
     offset_commit_max_version = OFFSET_COMMIT_CONSUMER_PROTOCOL_VERSION
+    offset_commit_topic_id_version = OFFSET_COMMIT_TOPIC_ID_VERSION
     commit_fenced_codes = frozenset({ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.STALE_MEMBER_EPOCH,
                                      ErrorCode.FENCED_MEMBER_EPOCH, ErrorCode.ILLEGAL_GENERATION})
 

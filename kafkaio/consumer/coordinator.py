@@ -29,6 +29,7 @@ import asyncio
 import contextvars
 import logging
 import time
+import uuid
 from collections.abc import Iterable
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
@@ -59,6 +60,7 @@ from kafkaio.errors import (
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
+from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.structs import GroupMembershipOperation, OffsetAndMetadata, TopicPartition
 
 if TYPE_CHECKING:
@@ -160,6 +162,8 @@ class GroupCoordinator:
 
     # what OffsetCommit may use, and its errors saying the member's generation is not the group's
     offset_commit_max_version = OFFSET_COMMIT_MAX_VERSION
+    # the OffsetCommit version that names topics by id, when this protocol uses it (None: never)
+    offset_commit_topic_id_version: int | None = None
     commit_fenced_codes = _MEMBER_FENCED
 
     def __init__(self, cluster: Cluster, config: ConsumerConfig, subscriptions: SubscriptionState,
@@ -919,20 +923,28 @@ class GroupCoordinator:
                 "committed_leader_epoch": oam.leader_epoch, "committed_metadata": oam.metadata})
         as_member = generation >= 0
         state = self.state
+        ids = self._topic_ids(topics) if self.offset_commit_topic_id_version is not None else {}
         body = {"group_id": self.group_id, "generation_id_or_member_epoch": generation,
                 "member_id": member, "group_instance_id": self.instance_id if as_member else None,
                 "retention_time_ms": -1,
-                "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
+                "topics": [{"name": t, "topic_id": ids.get(t, ZERO_UUID), "partitions": ps}
+                           for t, ps in topics.items()]}
+        # as Java's CommitRequestManager: topics by id (v10+) only when every id is known
+        by_id = bool(ids) and ZERO_UUID not in ids.values()
+        max_version = self.offset_commit_topic_id_version if by_id else self.offset_commit_max_version
+        names = {tid: t for t, tid in ids.items()}
         sent = time.monotonic()
-        resp = await self._request(ApiKey.OFFSET_COMMIT, body, self.offset_commit_max_version)
+        resp = await self._request(ApiKey.OFFSET_COMMIT, body, max_version)
         self.commit_latency_total_s += time.monotonic() - sent
         self.commit_responses += 1
         for t in resp["topics"]:
+            # a v10+ answer names its topics by id, the ones this request named
+            name = t["name"] if "name" in t else names[t["topic_id"]]
             for p in t["partitions"]:
                 code = p["error_code"]
                 if code == ErrorCode.NONE:
                     continue
-                tp = TopicPartition(t["name"], p["partition_index"])
+                tp = TopicPartition(name, p["partition_index"])
                 if code in _COORDINATOR_ERRORS:
                     self._coordinator_dead(error_for_code(code).__name__)
                 if code in self.commit_fenced_codes:
@@ -942,6 +954,11 @@ class GroupCoordinator:
                         self.request_rejoin()   # the broker is rebalancing and we had not noticed
                     raise GenerationMoved(f"committing {tp}: REBALANCE_IN_PROGRESS")
                 raise error_for_code(code)(f"committing offset {offsets[tp].offset} of {tp}")
+
+    def _topic_ids(self, topics: Iterable[str]) -> dict[str, uuid.UUID]:
+        """Each topic's id in the metadata (ZERO_UUID when it has none)."""
+        known = self._cluster.metadata.topics
+        return {t: (known[t].topic_id if t in known else None) or ZERO_UUID for t in topics}
 
     def _on_commit_fenced(self, code: int, tp: TopicPartition, generation: int, member: str,
                           sent_in: MemberState) -> None:

@@ -1,7 +1,8 @@
 """Topic ids on the wire (KIP-516) against real brokers: Fetch v13+ names topics by id where the
 broker offers it (every supported release does), v12 by name where it does not; Produce v13 by id
-where the broker offers it (4.1+), by name below (3.9 stops at 11); and a topic deleted and created
-again (a new id) while a consumer reads it and a producer writes it.
+where the broker offers it (4.1+), by name below (3.9 stops at 11); OffsetCommit v10 by id for a
+member of a consumer-protocol group (KIP-848) where the broker offers it (4.4; 4.1 stops at 9); and a
+topic deleted and created again (a new id) while a consumer reads it and a producer writes it.
 
 Each test runs against Kafka 4.4.0, 4.1.2 and 3.9.1 (a module-scoped proxied broker per version;
 the proxy counts the request versions the client sent)."""
@@ -106,6 +107,31 @@ async def test_produce_uses_the_newest_version_the_broker_offers(broker: Broker)
         got = await _read(c, 6)
     assert sorted((r.partition, r.offset, r.value) for r in got) == sorted(
         (i % 2, i // 2, b"v%d" % i) for i in range(6))
+
+
+async def test_a_consumer_protocol_member_commits_by_topic_id(broker: Broker) -> None:
+    if broker.version.startswith("3."):
+        pytest.skip(f"Kafka {broker.version} has no consumer group protocol (KIP-848, Kafka 4.0+)")
+    topic = await _new_topic(broker.bootstrap, 2)
+    group = f"ids-group-{uuid.uuid4().hex[:8]}"
+    tps = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+    seen = broker.proxy.versions_seen[ApiKey.OFFSET_COMMIT]
+    before = dict(seen)
+    async with Consumer(topic, bootstrap_servers=broker.bootstrap, group_id=group, group_protocol="consumer",
+                        enable_auto_commit=False) as c:
+        while c.assignment() != set(tps):
+            await c.getmany(timeout_ms=200)
+        await c.commit({tps[0]: 3, tps[1]: 4})
+        committed = [await c.committed(tp) for tp in tps]
+        assert [o.offset if o is not None else None for o in committed] == [3, 4]
+    async with Admin(bootstrap_servers=broker.bootstrap) as admin:
+        stored = await admin.list_consumer_group_offsets(group)
+    assert {tp: o.offset for tp, o in stored.items() if o is not None} == {tps[0]: 3, tps[1]: 4}
+    used = {v for v, n in seen.items() if n > before.get(v, 0)}
+    offered = await _offered(broker.bootstrap, ApiKey.OFFSET_COMMIT)
+    assert used == {offered}, f"OffsetCommit versions sent to Kafka {broker.version}: {used}"
+    if broker.version.startswith("4.4"):
+        assert offered == 10
 
 
 def _cap_fetch_at_12(info: RequestInfo, payload: bytes) -> bytes:

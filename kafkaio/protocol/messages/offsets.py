@@ -9,7 +9,7 @@ from kafkaio.protocol.schema import Api, F
 
 
 OFFSET_COMMIT = Api(
-    8, 'OffsetCommit', versions="2-9", flexible='8+',
+    8, 'OffsetCommit', versions="2-10", flexible='8+',
     request=(
         F('group_id', 'string', '0+'),
         F('generation_id_or_member_epoch', 'int32', '0+', default=-1),
@@ -17,7 +17,8 @@ OFFSET_COMMIT = Api(
         F('group_instance_id', 'string', '7+', nullable='7+', default=None),
         F('retention_time_ms', 'int64', '0-4', default=-1),
         F('topics', '[]', '0+',
-            F('name', 'string', '0+'),
+            F('name', 'string', '0-9'),
+            F('topic_id', 'uuid', '10+'),
             F('partitions', '[]', '0+',
                 F('partition_index', 'int32', '0+'),
                 F('committed_offset', 'int64', '0+'),
@@ -27,7 +28,8 @@ OFFSET_COMMIT = Api(
     response=(
         F('throttle_time_ms', 'int32', '3+'),
         F('topics', '[]', '0+',
-            F('name', 'string', '0+'),
+            F('name', 'string', '0-9'),
+            F('topic_id', 'uuid', '10+'),
             F('partitions', '[]', '0+',
                 F('partition_index', 'int32', '0+'),
                 F('error_code', 'int16', '0+'))),

@@ -2,7 +2,7 @@
 by a control on ConsumerGroupHeartbeat: the assignment is resolved through the metadata's topic ids,
 acknowledged in the next heartbeat, a broker without the protocol is an error raised once, and an
 unexpected error in the heartbeat task reaches the
-application without stopping the heartbeats."""
+application without stopping the heartbeats; commits name topics by id (OffsetCommit v10)."""
 from __future__ import annotations
 
 import asyncio
@@ -99,3 +99,20 @@ async def test_a_broker_without_the_consumer_group_protocol_is_raised_not_retrie
                 for _ in range(200):
                     await c.getmany(timeout_ms=50)
             assert c._coordinator.member.state.value == "fatal"   # noqa: SLF001
+
+
+async def test_a_consumer_protocol_member_commits_by_topic_id_at_v10() -> None:
+    async with FakeCluster(topics={"t": 2}) as fake:
+        topic_id = fake.state.topics["t"].topic_id
+        offer_consumer_group_heartbeat(fake)
+        fake.control(ApiKey.CONSUMER_GROUP_HEARTBEAT, ScriptedCoordinator(topic_id), persistent=True)
+        commits: list[tuple[int, dict[str, Any]]] = []
+        fake.control(ApiKey.OFFSET_COMMIT, lambda info, body: commits.append((info.version, body)), persistent=True)
+        async with Consumer("t", bootstrap_servers=fake.bootstrap_servers, group_id="g",
+                            group_protocol="consumer", enable_auto_commit=False) as c:
+            await wait_for(lambda: c.assignment() == {TopicPartition("t", 0), TopicPartition("t", 1)})
+            await c.commit({TopicPartition("t", 0): 5, TopicPartition("t", 1): 7})
+        assert fake.state.committed["g"][("t", 0)][0] == 5 and fake.state.committed["g"][("t", 1)][0] == 7
+    assert commits and {v for v, _ in commits} == {10}
+    assert all(t["topic_id"] == topic_id and "name" not in t for _, b in commits for t in b["topics"])
+

@@ -137,3 +137,14 @@ async def test_a_produce_to_a_topic_created_again_is_retried_under_its_new_id() 
         assert [r.value for r in fake.records("t", 0)] == [b"new"] and md.offset == 0
     ids = [t["topic_id"] for _, b in produces for t in b["topic_data"]]
     assert ids[0] == old_id and ids[1] == old_id and ids[-1] == new_id
+
+
+async def test_a_classic_member_commits_by_name() -> None:
+    async with FakeCluster(topics={"t": 1}) as fake:
+        commits = _record(fake, ApiKey.OFFSET_COMMIT)
+        async with Consumer(bootstrap_servers=fake.bootstrap_servers, group_id="g", enable_auto_commit=False) as c:
+            c.assign([TP])
+            await c.commit({TP: 3})
+        assert fake.state.committed["g"][("t", 0)][0] == 3
+    assert commits and all(v <= 9 for v, _ in commits)
+    assert all(t["name"] == "t" for _, b in commits for t in b["topics"])

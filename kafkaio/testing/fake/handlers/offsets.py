@@ -7,6 +7,8 @@ from typing import Any
 from kafkaio.errors import ErrorCode
 from kafkaio.testing.fake import handlers as _h
 
+COMMIT_TOPIC_ID_VERSION = 10   # OffsetCommit names topics by id from here on
+
 
 async def offset_commit(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
     """Store each partition's offset for the group (on its coordinator only)."""
@@ -17,21 +19,26 @@ async def offset_commit(broker: "_h.BrokerView", version: int, body: dict[str, A
     group_error = ErrorCode.NONE if members is None else members.commit_error(
         body.get("generation_id_or_member_epoch", -1), body.get("member_id", ""))
     topics = []
+    by_id = version >= COMMIT_TOPIC_ID_VERSION
+    names = {t.topic_id: name for name, t in broker.state.topics.items()} if by_id else {}
     for t in body["topics"]:
         parts = []
+        name = names.get(t["topic_id"]) if by_id else t["name"]
         for p in t["partitions"]:
             code: int = ErrorCode.NONE
             if not_here:
                 code = ErrorCode.NOT_COORDINATOR
             elif group_error != ErrorCode.NONE:
                 code = group_error
-            elif broker.state.partition(t["name"], p["partition_index"]) is None:
+            elif name is None:
+                code = ErrorCode.UNKNOWN_TOPIC_ID
+            elif broker.state.partition(name, p["partition_index"]) is None:
                 code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             else:
-                stored[(t["name"], p["partition_index"])] = (
+                stored[(name, p["partition_index"])] = (
                     p["committed_offset"], p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
             parts.append({"partition_index": p["partition_index"], "error_code": code})
-        topics.append({"name": t["name"], "partitions": parts})
+        topics.append({"name": t.get("name", ""), "topic_id": t.get("topic_id"), "partitions": parts})
     return {"throttle_time_ms": 0, "topics": topics}
 
 
