@@ -61,7 +61,8 @@ class PartitionAppender:
     enabled: bool
     cluster: MetadataSource | None
     metadata: object
-    choose: Callable[[str, int, int], int] | None
+    @property
+    def choose(self) -> Callable[[str, int, int], int]: ...
     @property
     def queues(self) -> dict[tuple[str, int], deque[Any]]: ...
     @property
@@ -75,7 +76,8 @@ class PartitionAppender:
     size_bound_overhead: int
     sticky_uncounted: int
     def __init__(self, max_record_size: int, sticky_batch_size: int, keys_decide: bool,
-                 murmur2: Callable[[bytes], int], size_bound_overhead: int, sticky_uncounted: int) -> None: ...
+                 murmur2: Callable[[bytes], int], size_bound_overhead: int, sticky_uncounted: int,
+                 choose: Callable[[str, int, int], int]) -> None: ...
     def try_send(self, topic: Any, value: Any, key: Any, partition: Any, timestamp_ms: Any,
                  headers: Any) -> RecordFuture | None: ...
     def partition(self, topic: str, key: bytes | None, num_partitions: int) -> int: ...

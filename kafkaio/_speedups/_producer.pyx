@@ -241,7 +241,7 @@ cdef class PartitionAppender:
     cdef public bint enabled
     cdef public object cluster
     cdef public object metadata
-    cdef public object choose
+    cdef readonly object choose
     cdef readonly dict queues
     cdef readonly dict partition_counts
     cdef readonly dict sticky
@@ -253,14 +253,14 @@ cdef class PartitionAppender:
     cdef public Py_ssize_t sticky_uncounted
 
     def __init__(self, Py_ssize_t max_record_size, Py_ssize_t sticky_batch_size, bint keys_decide, murmur2,
-                 Py_ssize_t size_bound_overhead, Py_ssize_t sticky_uncounted):
+                 Py_ssize_t size_bound_overhead, Py_ssize_t sticky_uncounted, choose):
         # the two sizes come from kafkaio.producer.accumulator (see the twin)
         self.size_bound_overhead = size_bound_overhead
         self.sticky_uncounted = sticky_uncounted
         self.enabled = False
         self.cluster = None
         self.metadata = None
-        self.choose = None
+        self.choose = choose
         self.queues = {}
         self.partition_counts = {}
         self.sticky = {}
@@ -333,8 +333,6 @@ cdef class PartitionAppender:
             st = TopicStickiness()
             self.sticky[topic] = st
         if st.partition < 0 or st.partition >= num_partitions:
-            if self.choose is None:
-                raise RuntimeError("PartitionAppender.choose is not set")
             st.partition = self.choose(topic, num_partitions, st.previous)
             st.produced_bytes = 0
         return st.partition

@@ -211,7 +211,8 @@ class PartitionAppender:
                  "sticky_uncounted")
 
     def __init__(self, max_record_size: int, sticky_batch_size: int, keys_decide: bool,
-                 murmur2: Callable[[bytes], int], size_bound_overhead: int, sticky_uncounted: int) -> None:
+                 murmur2: Callable[[bytes], int], size_bound_overhead: int, sticky_uncounted: int,
+                 choose: Callable[[str, int, int], int]) -> None:
         # the two sizes come from kafkaio.producer.accumulator (RECORD_SIZE_BOUND_OVERHEAD: send()'s
         # size bound of a record is this plus key and value; STICKY_UNCOUNTED: the part of it the
         # sticky partitioner does not count)
@@ -220,7 +221,7 @@ class PartitionAppender:
         self.enabled = False
         self.cluster: MetadataSource | None = None
         self.metadata: object = None  # the cluster metadata the partition counts came from
-        self.choose: Callable[[str, int, int], int] | None = None
+        self.choose = choose
         # the accumulator's batch queues: it appends and drains its own batches, read here only
         # as DeliveryBatch
         self.queues: dict[tuple[str, int], deque[Any]] = {}
@@ -292,8 +293,6 @@ class PartitionAppender:
         if st is None:
             st = self.sticky[topic] = TopicStickiness()
         if st.partition < 0 or st.partition >= num_partitions:
-            if self.choose is None:
-                raise RuntimeError("PartitionAppender.choose is not set")
             st.partition = self.choose(topic, num_partitions, st.previous)
             st.produced_bytes = 0
         return st.partition

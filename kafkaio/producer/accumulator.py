@@ -27,7 +27,7 @@ from kafkaio.errors import (
 )
 from kafkaio.producer.future import PartitionAppender, RecordFuture
 from kafkaio.producer.idempotence import BatchSequence
-from kafkaio.producer.partitioner import murmur2
+from kafkaio.producer.partitioner import StickyPartitioner, murmur2
 
 if TYPE_CHECKING:
     from kafkaio.records import BatchBuilder
@@ -155,6 +155,8 @@ class RecordAccumulator:
         builder_factory: Callable[[], BatchBuilder],
         loop: asyncio.AbstractEventLoop | None = None,
         keys_decide: bool = True,
+        available: Callable[[str], Sequence[int]] | None = None,
+        adaptive: bool = True,
     ) -> None:
         self.batch_size = batch_size
         self.linger_ms = float(linger_ms)
@@ -165,9 +167,12 @@ class RecordAccumulator:
         self.new_builder = builder_factory  # the sender splits batches with the same builders
         self._loop = loop
         # the partition choice, stickiness and the open batches: send()'s one append path; its
-        # queues are this accumulator's
+        # queues are this accumulator's, and so are the queue sizes that weigh the next sticky
+        # partition (as Java's accumulator owns its BuiltInPartitioner)
+        sticky = StickyPartitioner(available=available, queue_sizes=self.queue_sizes, adaptive=adaptive)
         self.appender = PartitionAppender(min(max_request_size, buffer_memory), max(batch_size, 1),
-                                          keys_decide, murmur2, RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED)
+                                          keys_decide, murmur2, RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED,
+                                          sticky.choose)
         self._queues: dict[TopicPartitionKey, deque[ProducerBatch]] = self.appender.queues
         self._used = 0
         self._memory_waiters: deque[asyncio.Future[None]] = deque()

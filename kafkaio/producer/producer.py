@@ -44,8 +44,7 @@ from kafkaio.producer.accumulator import (
 )
 from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata, Run, batch_position, now_ms
 from kafkaio.producer.idempotence import IdempotenceState
-from kafkaio.producer.partitioner import StickyPartitioner
-from kafkaio.producer.sender import Sender
+from kafkaio.producer.sender import Sender, SenderWakeup
 from kafkaio.producer.transactions import TransactionalProducerMixin, TransactionManager, TransactionState
 from kafkaio.telemetry import TelemetryReporter, telemetry_instance_id
 from kafkaio.telemetry.collect import resource_attributes
@@ -131,6 +130,8 @@ class Producer(TransactionalProducerMixin):
         self._sender: Sender | None = None
         self._metrics = producer_reader()
         self._keys_decide = config.partitioner is None and not config.partitioner_ignore_keys
+        self._availability_timeout_ms = config.partitioner_availability_timeout_ms \
+            if config.partitioner_adaptive_partitioning_enable else 0
         self._state = "new"
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop it was started on
         self._start_lock: asyncio.Lock | None = None
@@ -157,6 +158,8 @@ class Producer(TransactionalProducerMixin):
             max_request_size=config.max_request_size,
             builder_factory=new_builder,
             keys_decide=self._keys_decide,
+            available=self._sticky_candidates,
+            adaptive=config.partitioner_adaptive_partitioning_enable,
         )
         # send()'s one append path; its common case is one compiled call once started (see
         # _enable_send_path)
@@ -191,6 +194,15 @@ class Producer(TransactionalProducerMixin):
         acc = self._accumulator
         idem = IdempotenceState(transactional=transactional) if cfg.idempotence_enabled else None
         self._idem = idem
+        wakeup = SenderWakeup()
+        txn = None
+        if cfg.transactional_id is not None:
+            txn = TransactionManager(
+                cfg.transactional_id, cfg.transaction_timeout_ms, cluster=cluster, accumulator=acc,
+                idempotence=idem, wakeup=wakeup.set, request_timeout_ms=cfg.request_timeout_ms,
+                retry_backoff_ms=cfg.retry_backoff_ms, retry_backoff_max_ms=cfg.retry_backoff_max_ms,
+                max_block_ms=cfg.max_block_ms)
+        self._txn = txn
         sender = Sender(
             cluster, acc,
             acks=cfg.acks,
@@ -203,23 +215,11 @@ class Producer(TransactionalProducerMixin):
             transactional_id=cfg.transactional_id,
             transaction_timeout_ms=cfg.transaction_timeout_ms,
             rewrite_producer_state=rewrite_producer_state,
-        )
-        self._availability_timeout_ms = cfg.partitioner_availability_timeout_ms \
-            if cfg.partitioner_adaptive_partitioning_enable else 0
-        sticky = StickyPartitioner(
-            available=self._sticky_candidates,
-            queue_sizes=acc.queue_sizes,
-            adaptive=cfg.partitioner_adaptive_partitioning_enable,
+            transactions=txn,
+            wakeup=wakeup,
         )
         self._cluster, self._sender = cluster, sender
         self._topic_seen_ms: dict[str, float] = {}
-        self._appender.choose = sticky.choose
-        if cfg.transactional_id is not None:
-            self._txn = TransactionManager(
-                cfg.transactional_id, cfg.transaction_timeout_ms, cluster=cluster, accumulator=acc,
-                idempotence=idem, sender=sender, request_timeout_ms=cfg.request_timeout_ms,
-                retry_backoff_ms=cfg.retry_backoff_ms, retry_backoff_max_ms=cfg.retry_backoff_max_ms,
-                max_block_ms=cfg.max_block_ms)
         sender.start()
         self._idle_task = self._loop.create_task(self._forget_idle_topics(cluster),
                                                  name="kafkaio-producer-idle-topics")

@@ -102,8 +102,35 @@ class _ProduceRequest:
             self._sender._settle(self, None, exc)
 
 
+class SenderWakeup:
+    """The sender's wake-up signal: whoever has work for the sender sets it (the producer, the
+    transaction manager); the sender arms it before each pass and waits on it between passes."""
+
+    def __init__(self) -> None:
+        self._waiter: asyncio.Future[None] | None = None
+
+    def arm(self) -> asyncio.Future[None]:
+        """A fresh waiter, done at the next ``set()``; armed before a pass, a wake-up during the
+        pass is not lost."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiter = waiter
+        return waiter
+
+    def set(self) -> None:
+        """Wake the sender (a no-op while it is not waiting and no waiter is armed)."""
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+
 class Sender:
-    """Drains the accumulator and talks Produce (and InitProducerId) to the brokers."""
+    """Drains the accumulator and talks Produce (and InitProducerId) to the brokers.
+
+    With ``transactions`` (a transactional producer), the manager owns the producer id, decides
+    which partitions may be drained (``partition_gate``), hears of every batch that fails for good
+    (``on_batch_failed``), and its fatal error stops the sender as the sender's own does.
+    ``wakeup`` is the signal the sender waits on, shared with whoever else has work for it.
+    """
 
     def __init__(
         self,
@@ -120,6 +147,8 @@ class Sender:
         transactional_id: str | None = None,
         transaction_timeout_ms: int = 60000,
         rewrite_producer_state: Callable[[bytes, int, int, int], bytes] | None = None,
+        transactions: TransactionManager | None = None,
+        wakeup: SenderWakeup | None = None,
     ) -> None:
         self._cluster = cluster
         self._acc = accumulator
@@ -140,19 +169,14 @@ class Sender:
         self._muted: set[tuple[str, int]] = set()
         self._guarantee_order = max_in_flight == 1
         self._task: asyncio.Task[None] | None = None
-        self._waiter: asyncio.Future[None] | None = None
+        self._wakeup = wakeup if wakeup is not None else SenderWakeup()
         self._running = False
         self._force_close = False
-        self.fatal_error: KafkaError | None = None
+        self._fatal_error: KafkaError | None = None
         self.last_ack: float | None = None   # time.monotonic() of the last batch acknowledged
         self._init_attempts = 0
         self._fresh_id_needed = False
-        # seam for transactions: called before a partition's first batch is drained
-        self.partition_gate: Callable[[ProducerBatch], bool] | None = None
-        # transactions: the TransactionManager owns the producer id (InitProducerId goes to the
-        # transaction coordinator) and hears of every batch that fails for good
-        self.transactions: TransactionManager | None = None
-        self.on_batch_failed: Callable[[ProducerBatch, BaseException], None] | None = None
+        self.transactions = transactions
         self._in_pass = False
         # kafkaio.metrics, counted per batch and per request: records, batches and their bytes per
         # attempt sent (as Java's record-send-total), records sent again after a retriable error,
@@ -173,9 +197,15 @@ class Sender:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="kafkaio-producer-sender")
 
     def wakeup(self) -> None:
-        w = self._waiter
-        if w is not None and not w.done():
-            w.set_result(None)
+        self._wakeup.set()
+
+    @property
+    def fatal_error(self) -> KafkaError | None:
+        """The error that stopped the sender: its own, else the transaction manager's fatal one."""
+        if self._fatal_error is not None:
+            return self._fatal_error
+        txn = self.transactions
+        return txn.fatal_error if txn is not None else None
 
     def ship_now(self) -> None:
         """Drain and send the ready batches now, from the caller, when the sender is idle.
@@ -233,7 +263,7 @@ class Sender:
         acc = self._acc
         while True:
             # a fresh waiter before the pass: a wake-up during the pass is not lost
-            waiter = self._wait_for_event()
+            waiter = self._wakeup.arm()
             try:
                 if not self._running and (self._force_close or (
                         acc.incomplete_count == 0 and not self._tasks and not self._requests)):
@@ -261,11 +291,6 @@ class Sender:
             finally:
                 if handle is not None:
                     handle.cancel()
-
-    def _wait_for_event(self) -> asyncio.Future[None]:
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiter = waiter
-        return waiter
 
     async def _run_once(self) -> float:
         """One pass; returns milliseconds until the next pass is needed without an event."""
@@ -340,8 +365,8 @@ class Sender:
             return False
         if self._idem is not None and not self._idem.can_drain(batch):
             return False
-        gate = self.partition_gate
-        return gate is None or gate(batch)
+        txn = self.transactions
+        return txn is None or txn.partition_gate(batch)
 
     # -- producer id --------------------------------------------------------------------------
     async def _init_producer_id(self) -> float:
@@ -396,7 +421,7 @@ class Sender:
         return f"InitProducerId failed ({reason})"
 
     def _fatal(self, exc: KafkaError) -> None:
-        self.fatal_error = exc
+        self._fatal_error = exc
         log.error("kafkaio producer: fatal error, failing every buffered record: %r", exc)
         self._acc.abort_queued(lambda b: exc)
 
@@ -669,8 +694,8 @@ class Sender:
                 and isinstance(exc, KafkaError) and "outcome unknown" not in str(exc):
             exc = _outcome_unknown(exc)
         self._acc.fail(batch, exc)
-        if self.on_batch_failed is not None:
-            self.on_batch_failed(batch, exc)
+        if self.transactions is not None:
+            self.transactions.on_batch_failed(batch, exc)
 
     def _handle_error(self, batch: ProducerBatch, exc: KafkaError, from_response: bool) -> None:
         """An attempt of ``batch`` failed: with the broker's error for it (``from_response``), or

@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     from kafkaio.config import ProducerConfig
     from kafkaio.producer.accumulator import RecordAccumulator
     from kafkaio.producer.idempotence import IdempotenceState
-    from kafkaio.producer.sender import Sender
     from kafkaio.consumer.coordinator import ConsumerGroupMetadata
     from kafkaio.producer.accumulator import ProducerBatch
     from kafkaio.structs import OffsetAndMetadata, TopicPartition
@@ -114,6 +113,10 @@ _FATAL_BATCH_ERRORS = (ProducerFencedError, InvalidProducerEpochError, ClusterAu
                        TransactionalIdAuthorizationError, UnsupportedVersionError)
 
 
+def _no_wakeup() -> None:
+    """The wake-up of a manager without a sender (the bare state machine)."""
+
+
 class _Rediscover(Exception):
     def __init__(self, cause: KafkaError) -> None:
         self.cause = cause
@@ -131,14 +134,15 @@ class _Wiring(NamedTuple):
     cluster: Cluster
     acc: RecordAccumulator
     idem: IdempotenceState
-    sender: Sender
 
 
 class TransactionManager:
     """The transactional producer's state and its requests to the transaction and group coordinators.
 
-    ``cluster``, ``accumulator``, ``idempotence`` and ``sender`` are the producer's own; the manager
-    installs itself on the sender (``partition_gate``, ``on_batch_failed``, ``transactions``).
+    ``cluster``, ``accumulator`` and ``idempotence`` are the producer's own; ``wakeup`` wakes the
+    sender when the manager has made work for it (partitions added, a new producer id, a flush, a
+    fatal error). The sender is given the manager and asks it (``partition_gate``,
+    ``on_batch_failed``, ``fatal_error``); the manager knows nothing of the sender.
     Constructed without them (all None) it is the bare state machine, for unit tests.
     """
 
@@ -147,7 +151,7 @@ class TransactionManager:
 
     def __init__(self, transactional_id: str, transaction_timeout_ms: int, *, cluster: Cluster | None = None,
                  accumulator: RecordAccumulator | None = None, idempotence: IdempotenceState | None = None,
-                 sender: Sender | None = None,
+                 wakeup: Callable[[], None] | None = None,
                  request_timeout_ms: float = 30000, retry_backoff_ms: float = 100,
                  retry_backoff_max_ms: float = 1000, max_block_ms: float = 60000) -> None:
         self.transactional_id = transactional_id
@@ -155,7 +159,7 @@ class TransactionManager:
         self._cluster = cluster
         self._acc = accumulator
         self._idem = idempotence
-        self._sender = sender
+        self._wakeup = wakeup if wakeup is not None else _no_wakeup
         self._request_timeout_ms = float(request_timeout_ms)
         self._backoff = ExponentialBackoff(retry_backoff_ms, retry_backoff_max_ms)
         self._max_block_ms = float(max_block_ms)
@@ -168,10 +172,6 @@ class TransactionManager:
         self._offsets_added = False                    # AddOffsetsToTxn succeeded in this transaction
         self._op_lock: asyncio.Lock | None = None
         self.protocol_v2 = False                       # KIP-890 part 2, decided by initialize()
-        if sender is not None:
-            sender.partition_gate = self.partition_gate
-            sender.on_batch_failed = self.on_batch_failed
-            sender.transactions = self
 
     # -- state machine ------------------------------------------------------------------------
     def _transition(self, target: TransactionState) -> None:
@@ -199,11 +199,7 @@ class TransactionManager:
             log.error("transactional producer %r: fatal error: %r", self.transactional_id, exc)
             self.last_error = exc
             self._transition(S.FATAL_ERROR)
-            sender = self._sender
-            if sender is not None:
-                if sender.fatal_error is None:
-                    sender.fatal_error = exc   # the sender fails everything still queued
-                sender.wakeup()
+            self._wakeup()   # the sender fails everything still queued
         err = self.last_error
         assert err is not None  # set when the state became FATAL_ERROR
         return err
@@ -270,6 +266,11 @@ class TransactionManager:
         self.check_send()
 
     @property
+    def fatal_error(self) -> KafkaError | None:
+        """The error that made the producer unusable, once in FATAL_ERROR; else None."""
+        return self.last_error if self.state is S.FATAL_ERROR else None
+
+    @property
     def has_open_transaction(self) -> bool:
         return self.state in (S.IN_TRANSACTION, S.COMMITTING, S.ABORTING, S.ABORTABLE_ERROR)
 
@@ -308,9 +309,9 @@ class TransactionManager:
     @property
     def _wired(self) -> _Wiring:
         """The collaborators; a manager made without them (a state-machine test) does no I/O."""
-        cluster, acc, idem, sender = self._cluster, self._acc, self._idem, self._sender
-        assert cluster is not None and acc is not None and idem is not None and sender is not None
-        return _Wiring(cluster, acc, idem, sender)
+        cluster, acc, idem = self._cluster, self._acc, self._idem
+        assert cluster is not None and acc is not None and idem is not None
+        return _Wiring(cluster, acc, idem)
 
     async def _coordinator_node(self) -> int:
         if self._coordinator is None:
@@ -430,7 +431,7 @@ class TransactionManager:
         idem.reset_sequences(self._wired.acc.queued_batches())
         log.info("transactional producer %r: producer id %d, epoch %d", self.transactional_id,
                  resp["producer_id"], resp["producer_epoch"])
-        self._wired.sender.wakeup()
+        self._wakeup()
 
     def _adding_allowed(self) -> bool:
         return self.state in (S.IN_TRANSACTION, S.COMMITTING)
@@ -486,7 +487,7 @@ class TransactionManager:
                                          keep_going=self._adding_allowed)
                 self._pending.difference_update(batch)
                 self._in_txn.update(batch)
-                self._wired.sender.wakeup()
+                self._wakeup()
         except KafkaError:
             pass  # already recorded as abortable or fatal; queued batches are failed from there
         except Exception:  # noqa: BLE001 - a bug here must not leave batches waiting forever
@@ -519,7 +520,7 @@ class TransactionManager:
         if not pending:
             return
         acc.begin_flush()
-        self._wired.sender.wakeup()
+        self._wakeup()
         try:
             while pending:
                 await asyncio.wait(pending)

@@ -2,12 +2,18 @@
 coordinator: markers, the last stable offset, aborted transactions, fencing and offsets."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 import pytest
 
 from kafkaio.consumer.consumer import Consumer
 from kafkaio.consumer.coordinator import ConsumerGroupMetadata
 from kafkaio.errors import ProducerFencedError
+from kafkaio.health import ProducerState
 from kafkaio.producer.producer import Producer
+from kafkaio.producer.transactions import TransactionManager
 from kafkaio.structs import TopicPartition
 from kafkaio.testing.fake import FakeCluster
 
@@ -62,20 +68,27 @@ async def test_an_open_transaction_holds_read_committed_readers_at_its_first_off
         assert await _read_all(fake.bootstrap_servers, "read_committed") == [b"before", b"open"]
 
 
+@contextlib.asynccontextmanager
+async def _zombie(fake: FakeCluster) -> AsyncIterator[Producer]:
+    """A transactional producer with a transaction open and one record written in it."""
+    old = Producer(bootstrap_servers=fake.bootstrap_servers, transactional_id="tx", linger_ms=0)
+    await old.start()
+    try:
+        old.begin_transaction()
+        await old.send_and_wait("t", b"zombie", partition=0)
+        yield old
+    finally:
+        await old.close(0)
+
+
 async def test_a_new_producer_with_the_same_transactional_id_fences_the_old_one() -> None:
     async with FakeCluster(topics={"t": 1}) as fake:
-        old = Producer(bootstrap_servers=fake.bootstrap_servers, transactional_id="tx", linger_ms=0)
-        await old.start()
-        try:
-            old.begin_transaction()
-            await old.send_and_wait("t", b"zombie", partition=0)
+        async with _zombie(fake) as old:
             async with Producer(bootstrap_servers=fake.bootstrap_servers, transactional_id="tx", linger_ms=0) as new:
                 async with new.transaction():  # its InitProducerId aborted the old transaction
                     await new.send("t", b"fresh", partition=0)
                 with pytest.raises(ProducerFencedError):
                     await old.commit_transaction()
-        finally:
-            await old.close(0)
         assert await _read_all(fake.bootstrap_servers, "read_committed") == [b"fresh"]
 
 
@@ -90,3 +103,18 @@ async def test_offsets_sent_with_a_transaction_are_committed_only_with_it() -> N
             async with p.transaction():
                 await p.send_offsets_to_transaction({TP0: 7}, group)
         assert fake.state.committed["g"][("t", 0)][0] == 7
+
+
+async def test_a_fenced_add_partitions_fails_the_queued_records_of_the_fenced_producer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # only the transaction manager hears the fencing (AddPartitionsToTxn answers PRODUCER_FENCED):
+    # the sender, which asks the manager for its fatal error, must fail the record it holds back
+    # for that partition instead of keeping it until its delivery timeout
+    monkeypatch.setattr(TransactionManager, "max_transaction_version", 1)  # AddPartitionsToTxn, not Produce v12
+    async with FakeCluster(topics={"t": 2}) as fake, _zombie(fake) as old:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, transactional_id="tx"):
+            pass  # its InitProducerId bumped the epoch: the old producer is fenced
+        held = await old.send("t", b"held back", partition=1)
+        with pytest.raises(ProducerFencedError):
+            await asyncio.wait_for(held, 30)  # a hang guard: delivery_timeout_ms is two minutes
+        assert old.state is ProducerState.FATAL

@@ -180,9 +180,8 @@ def _appender(impl: ModuleType, queues: dict | None = None, *, partitions: int =
               sticky_partition: int | None = 2) -> Any:
     from kafkaio.producer.partitioner import murmur2
     app = impl.PartitionAppender(max_record_size, sticky_batch_size, keys_decide, murmur2,
-                                 RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED)
+                                 RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED, _Choose())
     app.queues.update(queues or {})
-    app.choose = _Choose()
     app.cluster = _Cluster()
     app.set_metadata(app.cluster.metadata)
     app.partition_counts["t"] = partitions
