@@ -140,8 +140,12 @@ class ShareConsumer:
     def set_acknowledgement_commit_callback(self, callback: AckCallback | None) -> None:
         """``callback(offsets_by_partition, error_or_None)`` after each acknowledgement answer."""
         self._ack_callback = callback
-        if self._fetcher is not None:
-            self._fetcher.on_acknowledged = callback
+
+    def _acknowledged(self, offsets: dict[TopicPartition, set[int]], error: KafkaError | None) -> None:
+        """The fetcher's report of an acknowledgement outcome, for the user's callback if one is set."""
+        callback = self._ack_callback
+        if callback is not None:
+            callback(offsets, error)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -161,8 +165,7 @@ class ShareConsumer:
             self._cluster.set_topics(self._topics)
             await self._cluster.refresh_metadata(list(self._topics))
             self._fetcher = ShareFetcher(self._cluster, cfg, lambda: self._membership.member_id,
-                                         self._topic_name, self._topic_id)
-            self._fetcher.on_acknowledged = self._ack_callback
+                                         self._topic_name, self._topic_id, self._acknowledged)
             self._heartbeat = Heartbeat(self._cluster, self._membership, cfg.retry_backoff_ms, cfg.request_timeout_ms)
             await self._heartbeat.join()
         except BaseException:

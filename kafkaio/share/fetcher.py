@@ -45,7 +45,8 @@ class ShareFetcher:
     acknowledgements waiting to go to each broker."""
 
     def __init__(self, cluster: Cluster, config: ShareConsumerConfig, member_id: Callable[[], str],
-                 topic_name: Callable[[uuid.UUID], str | None], topic_id: Callable[[str], uuid.UUID | None]) -> None:
+                 topic_name: Callable[[uuid.UUID], str | None], topic_id: Callable[[str], uuid.UUID | None],
+                 on_acknowledged: AckCallback | None = None) -> None:
         self._cluster = cluster
         self._config = config
         assert config.group_id is not None
@@ -61,7 +62,7 @@ class ShareFetcher:
         self.buffer: deque[ShareConsumerRecord] = deque()
         self.arrived = asyncio.Event()
         self.acquisition_lock_timeout_ms = -1
-        self.on_acknowledged: AckCallback | None = None
+        self._on_acknowledged = on_acknowledged  # told of each partition's acknowledgement outcome
         self.error: KafkaError | None = None  # a fatal fetch error, raised by the next poll
         self._unreadable = Throttled(log)
         self._ack_failed = Throttled(log)
@@ -328,8 +329,8 @@ class ShareFetcher:
                 self.acknowledgements_failed += len(offsets)
                 self._ack_failed.log(logging.WARNING, "acknowledging %s[%d] offsets %s failed: %r", name, tp[1],
                                      sorted(offsets)[:10], err)
-        if self.on_acknowledged is not None:
+        if self._on_acknowledged is not None:
             for tpn, (offsets, err) in results.items():
-                self.on_acknowledged({tpn: offsets}, err)
+                self._on_acknowledged({tpn: offsets}, err)
         return results
 
