@@ -54,6 +54,7 @@ from kafkaio.conn_core import (
     Held,
     Release,
     ResponseSink,
+    SinkT,
 )
 from kafkaio.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, UnsupportedVersionError
 from kafkaio.framing import FrameProtocol, FrameSizeError
@@ -108,7 +109,6 @@ class ConnectionSettings(TlsSettings, SaslSettings, Protocol):
 
 class BrokerConnection:
     """A connection to broker ``node_id`` at ``host:port`` (see module docstring)."""
-
     def __init__(
         self,
         host: str,
@@ -149,7 +149,7 @@ class BrokerConnection:
         self._idle_timer: asyncio.TimerHandle | None = None
         self._release_timer: asyncio.TimerHandle | None = None
         self._reauth_task: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # connect()'s running loop
         self._close_callbacks: list[Callable[[BrokerConnection], object]] = []
         self.api_versions_response: dict[str, Any] | None = None
         #: the SASL session's lifetime (ms) the broker gave at the last (re-)authentication (0: unlimited)
@@ -203,7 +203,8 @@ class BrokerConnection:
     @property
     def throttled(self) -> bool:
         """True while a broker-requested throttle (KIP-219) keeps requests from being written."""
-        return self._loop is not None and self._core.throttled(self._loop.time())
+        loop = self._loop
+        return loop is not None and self._core.throttled(loop.time())
 
     @property
     def close_error(self) -> KafkaError | None:
@@ -245,7 +246,7 @@ class BrokerConnection:
         core.transition(ConnState.CONNECTING)
         self._loop = loop = asyncio.get_running_loop()
         try:
-            await self._open_socket()
+            await self._open_socket(loop)
             self._advance(ConnState.CHECKING_API_VERSIONS)
             timeout_ms = self.config.api_version_request_timeout_ms
             timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
@@ -278,7 +279,7 @@ class BrokerConnection:
             raise self._not_ready_error()
         self._core.transition(target)
 
-    async def _open_socket(self) -> None:
+    async def _open_socket(self, loop: asyncio.AbstractEventLoop) -> None:
         ssl_ctx = self._ssl_context or build_ssl_context(self.config)
         kwargs: dict[str, Any] = {}
         if ssl_ctx is not None:
@@ -286,9 +287,7 @@ class BrokerConnection:
             kwargs["server_hostname"] = self.host
             kwargs["ssl_handshake_timeout"] = max(self._setup_timeout, 0.001)
         try:
-            loop = self._loop
-            assert loop is not None
-            self._transport, self._protocol = await asyncio.wait_for(
+            transport, protocol = await asyncio.wait_for(
                 loop.create_connection(
                     lambda: FrameProtocol(self._on_frame, self._on_lost, _MAX_FRAME, loop),
                     self.host, self.port, **kwargs),
@@ -303,7 +302,8 @@ class BrokerConnection:
             raise KafkaConnectionError(
                 f"cannot connect to {self._peer}: "
                 f"{exc.strerror or exc}") from None
-        sock = self._transport.get_extra_info("socket")  # type: ignore[union-attr]
+        self._transport, self._protocol = transport, protocol
+        sock = transport.get_extra_info("socket")
         if sock is not None:
             config = self.config
             try:
@@ -342,17 +342,19 @@ class BrokerConnection:
         :class:`KafkaConnectionError` if the connection breaks; in both cases the connection
         is closed and every other request in flight on it fails the same way.
         """
-        future = self._start(api_key, body, version, timeout_ms, expect_response)
-        if self._transport is not None and self._transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
+        sink: asyncio.Future[dict[str, Any] | None] = self._new_future()
+        future = self._start(api_key, body, version, timeout_ms, expect_response, sink)
+        transport = self._transport
+        if transport is not None and transport.get_write_buffer_size() > _WRITE_HIGH_WATER:
             try:
                 await self._drain()
             except KafkaError:
-                if future is not None and future.done() and not future.cancelled():  # type: ignore[attr-defined]
-                    future.exception()  # type: ignore[attr-defined]  # failed with the connection; we raise the drain error
+                if future is not None and future.done() and not future.cancelled():
+                    future.exception()  # failed with the connection; we raise the drain error
                 raise
         if future is None:
             return None
-        return await future  # type: ignore[no-any-return,misc]  # our own asyncio.Future: no sink here
+        return await future
 
     def start_request(self, api_key: int, body: dict[str, Any], version: int | None = None,
                       timeout_ms: float | None = None, sink: ResponseSink | None = None) -> ResponseSink:
@@ -368,24 +370,42 @@ class BrokerConnection:
         ``sink`` (a :class:`ResponseSink`) takes the future's place and is returned: its
         ``set_result`` runs within the read callback that decoded the response, a loop pass
         before the awaiter of a future would."""
-        return self._start(api_key, body, version, timeout_ms, True, sink)  # type: ignore[return-value]
+        started = self._start(api_key, body, version, timeout_ms, True,
+                              sink if sink is not None else self._new_future())
+        assert started is not None  # a request expecting a response always has its sink
+        return started
 
     async def _send(self, api_key: int, version: int, body: dict[str, Any], timeout: float) -> dict[str, Any]:
         """request() for the connection's own exchanges (explicit version), which no throttle or
         re-authentication holds back. The peer may have closed the socket since it was opened: a
         request registered on a closed connection would never be answered nor timed out (its
         timer's _shutdown() does nothing twice), so it fails now."""
-        return await self._start(api_key, body, version, timeout * 1000.0, True,  # type: ignore[no-any-return,misc]
-                                 handshake=True)
+        sink: asyncio.Future[dict[str, Any]] = self._new_future()
+        self._start(api_key, body, version, timeout * 1000.0, True, sink, handshake=True)
+        return await sink
+
+    def _new_future(self) -> asyncio.Future[Any]:
+        """A future of the connection's loop for a request (which a connection that never
+        connected refuses)."""
+        loop = self._loop
+        if loop is None:
+            raise self._not_ready_error()
+        return loop.create_future()
+
+    def _live_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop of a connection that connected (the timers', callbacks' and held requests' own)."""
+        loop = self._loop
+        assert loop is not None  # set by connect() before anything that calls this could run
+        return loop
 
     def _start(self, api_key: int, body: dict[str, Any], version: int | None, timeout_ms: float | None,
-               expect_response: bool, sink: ResponseSink | None = None,
-               handshake: bool = False) -> ResponseSink | None:
-        """Encode and write one request; the future of its response (None without one).
+               expect_response: bool, sink: SinkT, handshake: bool = False) -> SinkT | None:
+        """Encode and write one request; ``sink``, which receives its response (None when written
+        and no response is expected).
 
-        While throttled or re-authenticating the request is held instead (:meth:`_hold`), and the
-        returned future also completes (with None) for a request that expects no response, once
-        it is written."""
+        While throttled or re-authenticating the request is held instead (:meth:`_hold`), and
+        ``sink`` is returned and also completes (with None) for a request that expects no
+        response, once it is written."""
         core = self._core
         state = core.state
         if handshake:
@@ -399,9 +419,8 @@ class BrokerConnection:
                 raise UnsupportedVersionError(self._unsupported_message(api_key))
         timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
         loop = self._loop
-        now = loop.time()  # type: ignore[union-attr]
-        if expect_response and sink is None:
-            sink = loop.create_future()  # type: ignore[union-attr]
+        assert loop is not None  # set by connect(), which left NEW (refused above)
+        now = loop.time()
         # Registered (when a response is expected) before the write: the reader cannot run until
         # we yield, and a failed write withdraws it again, so the caller gets the error raised.
         if handshake:
@@ -423,30 +442,31 @@ class BrokerConnection:
         # _write(), inline: this is the per-request path
         self.requests_sent += 1
         self.bytes_sent += len(frame)
+        transport = self._transport
+        assert transport is not None  # opened before the first request (ApiVersions) was allowed
         try:
-            self._transport.write(frame)  # type: ignore[union-attr]
+            transport.write(frame)
         except (OSError, RuntimeError, AttributeError) as exc:
             core.withdraw(corr)
             raise self._write_failed(exc) from None
-        return sink
+        return sink if expect_response else None
 
     def _hold(self, api_key: int, version: int, body: dict[str, Any], timeout: float,
-              expect_response: bool, sink: ResponseSink | None) -> ResponseSink:
-        """Queue a request while throttled or re-authenticating; the future that completes once it
-        is answered (or written, without a response)."""
+              expect_response: bool, sink: SinkT) -> SinkT:
+        """Queue a request while throttled or re-authenticating; ``sink`` completes once it is
+        answered (or written, without a response)."""
         corr = self._core.next_correlation_id()
         frame = encode_request(api_key, version, corr, self._client_id, body)
-        future = sink if sink is not None else self._loop.create_future()  # type: ignore[union-attr]
-        self._core.hold(Held(frame, corr, api_key, version, timeout, future, expect_response))
+        self._core.hold(Held(frame, corr, api_key, version, timeout, sink, expect_response))
         self.delayed_requests += 1
-        return future
+        return sink
 
     # ------------------------------------------------------------------------ re-authentication
 
     def _start_reauthentication(self) -> None:
         """The core entered REAUTHENTICATING: run the SASL exchange again on this socket."""
         log.debug("SASL session with %s due for renewal; re-authenticating", self._peer)
-        self._reauth_task = self._loop.create_task(  # type: ignore[union-attr]
+        self._reauth_task = self._live_loop().create_task(
             self._reauthenticate(), name=f"kafkaio-reauthenticate-{self.node_id}")
 
     async def _reauthenticate(self) -> None:
@@ -468,8 +488,8 @@ class BrokerConnection:
             return
         self.session_lifetime_ms = lifetime_ms
         self.reauthentications += 1
-        loop = self._loop
-        now = loop.time()  # type: ignore[union-attr]
+        loop = self._live_loop()
+        now = loop.time()
         log.debug("re-authenticated with %s; next session lasts %d ms", self._peer, lifetime_ms)
         self._write_released(self._core.reauthenticated(now, lifetime_ms, _reauth_jitter()), now)
 
@@ -477,8 +497,8 @@ class BrokerConnection:
 
     def _throttle(self, api_key: int, version: int, throttle_ms: int) -> None:
         """A response asked us to back off (KIP-219): write nothing more for ``throttle_ms``."""
-        loop = self._loop
-        now = loop.time()  # type: ignore[union-attr]
+        loop = self._live_loop()
+        now = loop.time()
         if not self._core.throttle(api_key, version, throttle_ms, now):
             return  # an old version: the broker delayed the response itself
         self.last_throttle_time_ms = throttle_ms
@@ -489,17 +509,17 @@ class BrokerConnection:
                   self._peer, api_name(api_key), version, throttle_ms)
         release_at = self._core.release_timer()
         if release_at is not None:
-            self._release_timer = loop.call_at(release_at, self._release)  # type: ignore[union-attr]
+            self._release_timer = loop.call_at(release_at, self._release)
 
     def _release(self) -> None:
         """The throttle has passed: write the held requests in order (their timeouts start now)."""
         self._release_timer = None
         core = self._core
-        loop = self._loop
-        now = loop.time()  # type: ignore[union-attr]
+        loop = self._live_loop()
+        now = loop.time()
         release = core.release(now)
         if release.next_at is not None:  # extended by a later response
-            self._release_timer = loop.call_at(release.next_at, self._release)  # type: ignore[union-attr]
+            self._release_timer = loop.call_at(release.next_at, self._release)
             return
         if release.due:
             log.debug("%s throttle over; writing %d held request(s)", self._peer, len(release.due))
@@ -530,11 +550,13 @@ class BrokerConnection:
             if not entry.expect_response:
                 sink.set_result(None)
 
-    def _write(self, frame: bytes) -> None:
+    def _write(self, frame: bytes | bytearray) -> None:
         self.requests_sent += 1
         self.bytes_sent += len(frame)
+        transport = self._transport
+        assert transport is not None  # written only once connected
         try:
-            self._transport.write(frame)  # type: ignore[union-attr]
+            transport.write(frame)
         except (OSError, RuntimeError, AttributeError) as exc:
             raise self._write_failed(exc) from None
 
@@ -545,8 +567,10 @@ class BrokerConnection:
         return err
 
     async def _drain(self) -> None:
+        protocol = self._protocol
+        assert protocol is not None  # drained only once connected
         try:
-            await self._protocol.drain()  # type: ignore[union-attr]
+            await protocol.drain()
         except (OSError, RuntimeError, AttributeError) as exc:
             raise self._write_failed(exc) from None
 
@@ -569,7 +593,9 @@ class BrokerConnection:
         except KafkaConnectionError as exc:  # a lost response, or an id we never sent
             self._shutdown(KafkaConnectionError(f"{self._peer} {exc.message}"))
             return
-        now = self._loop.time()  # type: ignore[union-attr]
+        loop = self._loop
+        assert loop is not None  # frames arrive only on a connection connect() opened
+        now = loop.time()
         latency = now - entry.sent
         self.responses_received += 1
         self.bytes_received += len(payload) + 4
@@ -579,7 +605,7 @@ class BrokerConnection:
         if future.done():  # the caller gave up (cancelled); the response is dropped
             return
         try:
-            body = decode_response(entry.api_key, entry.version, payload)  # type: ignore[arg-type]
+            body = decode_response(entry.api_key, entry.version, payload)
         except Exception as exc:  # noqa: BLE001 - a bad response fails its request only
             future.set_exception(exc if isinstance(exc, KafkaError) else KafkaConnectionError(
                 f"cannot decode response from {self._peer}: {exc!r}"))
@@ -619,11 +645,11 @@ class BrokerConnection:
     def _arm_timer(self, at: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = self._loop.call_at(at, self._check_timeouts)  # type: ignore[union-attr]
+        self._timer = self._live_loop().call_at(at, self._check_timeouts)
 
     def _check_timeouts(self) -> None:
         self._timer = None
-        check = self._core.check_timeouts(self._loop.time())  # type: ignore[union-attr]
+        check = self._core.check_timeouts(self._live_loop().time())
         if check.expired:
             names = sorted({api_name(e.api_key) for e in check.expired})
             self._shutdown(KafkaTimeoutError(
@@ -634,12 +660,13 @@ class BrokerConnection:
 
     def _check_idle(self) -> None:
         self._idle_timer = None
-        wake = self._core.check_idle(self._loop.time())  # type: ignore[union-attr]
+        loop = self._live_loop()
+        wake = self._core.check_idle(loop.time())
         if wake.close:
             log.debug("closing idle connection to broker %s at %s:%s", self.node_id, self.host, self.port)
             self._shutdown(None)
         elif wake.next_at is not None:
-            self._idle_timer = self._loop.call_at(wake.next_at, self._check_idle)  # type: ignore[union-attr]
+            self._idle_timer = loop.call_at(wake.next_at, self._check_idle)
 
     # ---------------------------------------------------------------------------------- close
 

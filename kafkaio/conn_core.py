@@ -119,7 +119,7 @@ class Held(Generic[SinkT]):
 
     __slots__ = ("frame", "corr", "api_key", "version", "timeout", "sink", "expect_response")
 
-    def __init__(self, frame: bytes, corr: int, api_key: int, version: int, timeout: float,
+    def __init__(self, frame: bytes | bytearray, corr: int, api_key: int, version: int, timeout: float,
                  sink: SinkT, expect_response: bool) -> None:
         self.frame = frame
         self.corr = corr

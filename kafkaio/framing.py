@@ -13,15 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from typing import Callable
+from typing import Callable, Protocol, runtime_checkable
 
-__all__ = ["FrameProtocol", "FrameSizeError"]
+__all__ = ["FrameProtocol", "FrameSizeError", "StreamTransport"]
 
 _SIZE = struct.Struct(">i")
 # Default read buffer; frames larger than this (fetch responses) grow it while they arrive.
 _BUFFER = 256 * 1024
 # Read no less than this at a time, so that a frame's tail is not read a few bytes per call.
 _MIN_READ = 16 * 1024
+
+
+@runtime_checkable
+class StreamTransport(Protocol):
+    """What the protocol uses of its transport: a stream's, asyncio's or uvloop's (whose
+    transports are not ``asyncio.Transport`` subclasses)."""
+
+    def is_closing(self) -> bool: ...
+
+    def abort(self) -> None: ...
 
 
 class FrameSizeError(Exception):
@@ -55,7 +65,7 @@ class FrameProtocol(asyncio.BufferedProtocol):
         self._on_frame = on_frame
         self._on_lost = on_lost
         self._max_frame = max_frame
-        self.transport: asyncio.Transport | None = None
+        self.transport: StreamTransport | None = None
         self._small = bytearray(buffer_size)
         self._small_view = memoryview(self._small)
         self._buf = self._small  # the reusable buffer, or a large frame's own
@@ -72,7 +82,9 @@ class FrameProtocol(asyncio.BufferedProtocol):
 
     # -- asyncio.BufferedProtocol ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        if not isinstance(transport, StreamTransport):
+            raise TypeError(f"FrameProtocol needs a stream transport, not {transport!r}")
+        self.transport = transport
 
     def get_buffer(self, sizehint: int) -> memoryview:
         if self._buf is not self._small:
@@ -116,6 +128,8 @@ class FrameProtocol(asyncio.BufferedProtocol):
                     raise
             return
         need = 4
+        transport = self.transport
+        assert transport is not None  # data arrives only after connection_made()
         try:
             while end - pos >= 4:
                 (size,) = _SIZE.unpack_from(view, pos)
@@ -129,7 +143,7 @@ class FrameProtocol(asyncio.BufferedProtocol):
                 pos = stop
                 self._start = pos
                 self._on_frame(frame)
-                if self._error is not None or self._lost or self.transport.is_closing():  # type: ignore[union-attr]
+                if self._error is not None or self._lost or transport.is_closing():
                     return  # the callback closed the connection: the rest is not for anyone
         except BaseException as exc:  # noqa: BLE001 - reported through on_lost, never lost
             self._abort(exc)

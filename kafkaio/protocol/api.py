@@ -152,7 +152,7 @@ def response_header_version(api_key: int, version: int) -> int:
 
 
 def encode_request(api_key: int, version: int, correlation_id: int, client_id: str | None,
-                   body: dict[str, Any]) -> bytes:
+                   body: dict[str, Any]) -> bytearray:
     """Encode one request frame, including its 4-byte size prefix.
 
     Returns a ``bytearray`` (bytes-like; not copied again into an immutable ``bytes`` because
@@ -170,7 +170,7 @@ def encode_request(api_key: int, version: int, correlation_id: int, client_id: s
         out.append(0)  # no tagged fields in the request header
     codec.encode(out, body)
     _INT32.pack_into(out, 0, len(out) - 4)
-    return out  # type: ignore[return-value]
+    return out
 
 
 def _client_id_bytes(client_id: str | None) -> bytes:
@@ -203,7 +203,7 @@ def decode_request(payload: bytes) -> tuple[int, int, int, str | None, dict[str,
 # --- responses --------------------------------------------------------------------------------
 
 
-def encode_response(api_key: int, version: int, correlation_id: int, body: dict[str, Any]) -> bytes:
+def encode_response(api_key: int, version: int, correlation_id: int, body: dict[str, Any]) -> bytearray:
     """Encode one response frame, including its 4-byte size prefix (for tests and the proxy)."""
     codec, flexible = response_codec(api_key, version)
     out = bytearray(_INT32.pack(0))
@@ -212,7 +212,7 @@ def encode_response(api_key: int, version: int, correlation_id: int, body: dict[
         out.append(0)
     codec.encode(out, body)
     _INT32.pack_into(out, 0, len(out) - 4)
-    return out  # type: ignore[return-value]
+    return out
 
 
 def peek_correlation_id(payload: bytes) -> int:
@@ -223,7 +223,7 @@ def peek_correlation_id(payload: bytes) -> int:
     return correlation_id
 
 
-def decode_response(api_key: int, version: int, payload: bytes) -> dict[str, Any]:
+def decode_response(api_key: int, version: int, payload: bytes | memoryview) -> dict[str, Any]:
     """Decode a response frame (without its size prefix) of ``api_key`` at ``version``.
 
     ``records`` fields come back as memoryviews of ``payload`` (no copy). An ApiVersions
