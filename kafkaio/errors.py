@@ -18,7 +18,7 @@ names, ids and codes.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import TYPE_CHECKING, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 if TYPE_CHECKING:
     from kafkaio.structs import OffsetAndMetadata, TopicPartition
@@ -201,6 +201,11 @@ class KafkaError(Exception):
     code_name: ClassVar[str | None] = None
     retriable: ClassVar[bool] = False
     invalid_metadata: ClassVar[bool] = False
+    # set on the error an Admin call raises (raise_on_error): every item's result, the failed
+    # ones (docs/admin.md); and on a DeleteAcls filter's error, the ACLs it did delete
+    results: dict[Any, Any]
+    failures: dict[Any, KafkaError]
+    deleted: list[Any]
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

@@ -52,7 +52,7 @@ class PlainMechanism:
     name = "PLAIN"
     __slots__ = ("username", "_password", "_done")
 
-    def __init__(self, username: str, password: str) -> None:
+    def __init__(self, username: str, password: str | None) -> None:
         if not username or password is None:
             raise ConfigError("sasl_mechanism PLAIN needs sasl_plain_username and sasl_plain_password")
         if "\0" in username or "\0" in password:
@@ -109,7 +109,7 @@ class ScramMechanism:
     __slots__ = ("name", "username", "_password", "_hash", "_nonce", "_client_first_bare",
                  "_server_signature", "_state")
 
-    def __init__(self, mechanism: str, username: str, password: str, nonce: str | None = None) -> None:
+    def __init__(self, mechanism: str, username: str, password: str | None, nonce: str | None = None) -> None:
         if mechanism not in _SCRAM_HASHES:
             raise ConfigError(f"unknown SCRAM mechanism {mechanism!r}")
         if not username or password is None:
@@ -379,9 +379,9 @@ def create_mechanism(config: SaslSettings, host: str) -> SaslMechanism:
     username = config.sasl_plain_username
     password = config.sasl_plain_password
     if name == "PLAIN":
-        return PlainMechanism(username or "", password)  # type: ignore[arg-type]
+        return PlainMechanism(username or "", password)
     if name in _SCRAM_HASHES:
-        return ScramMechanism(name, username or "", password)  # type: ignore[arg-type]
+        return ScramMechanism(name, username or "", password)
     if name == "OAUTHBEARER":
         return OAuthBearerMechanism(config.sasl_oauth_token_provider)
     if name == "GSSAPI":

@@ -153,6 +153,6 @@ def _deleted(f: AclBindingFilter, r: dict[str, Any]) -> Any:
         elif failed is None:
             failed = e.error if isinstance(e, Retry) else e
     if failed is not None:
-        failed.deleted = deleted  # type: ignore[attr-defined]
+        failed.deleted = deleted
         return failed
     return deleted

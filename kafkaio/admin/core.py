@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from typing import Any, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence, Self, TypeVar, Unpack
+from collections.abc import Awaitable
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence, Self, TypeVar, Unpack
 
 from kafkaio._loops import check_loop
 from kafkaio.admin.results import GroupListing
@@ -32,6 +33,7 @@ log = logging.getLogger("kafkaio.admin")
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
+N = TypeVar("N", bound=int | None)  # where a call goes: a node id (None: any broker)
 
 
 class Retry:
@@ -43,7 +45,7 @@ class Retry:
         self.error = error
 
 
-def outcome(code: int, message: str | None, what: str, final: Iterable[int] = ()) -> Any:
+def outcome(code: int, message: str | None, what: str, final: Iterable[int] = ()) -> KafkaError | Retry | None:
     """None for success; else the error, wrapped in Retry when retriable and not in ``final``."""
     if not code:
         return None
@@ -63,11 +65,11 @@ def check(code: int, message: str | None, what: str) -> None:
 
 def finish(results: dict[K, Any], raise_on_error: bool) -> dict[K, Any]:
     if raise_on_error:
-        failed = [(k, v) for k, v in results.items() if isinstance(v, BaseException)]
+        failed = {k: v for k, v in results.items() if isinstance(v, KafkaError)}
         if failed:
-            exc = failed[0][1]
-            exc.results = results  # type: ignore[attr-defined]
-            exc.failures = dict(failed)  # type: ignore[attr-defined]
+            exc = next(iter(failed.values()))
+            exc.results = results
+            exc.failures = failed
             raise exc
     return results
 
@@ -248,22 +250,21 @@ class AdminCore:
         cid = self.cluster.metadata.controller_id
         return cid if cid is not None and cid >= 0 and cid in self.cluster.metadata.brokers else None
 
-    async def _by_node(self, pending: list[K], route: Callable[[K], Awaitable[int | None] | int | None],
-                       send: Callable[[int | None, list[K]], Awaitable[dict[K, Any]]]) -> dict[K, Any]:
+    async def _by_node(self, pending: list[K], route: Callable[[K], Awaitable[N] | N],
+                       send: Callable[[N, list[K]], Awaitable[dict[K, Any]]]) -> dict[K, Any]:
         """Group ``pending`` by destination node and send to each node concurrently."""
-        groups: dict[int | None, list[K]] = {}
+        groups: dict[N, list[K]] = {}
         out: dict[K, Any] = {}
         for k in pending:
             try:
-                node = route(k)
-                if asyncio.iscoroutine(node):
-                    node = await node
+                routed = route(k)
+                node = await routed if isinstance(routed, Awaitable) else routed
             except KafkaError as exc:
                 out[k] = Retry(exc) if exc.retriable else exc
                 continue
-            groups.setdefault(node, []).append(k)  # type: ignore[arg-type]
+            groups.setdefault(node, []).append(k)
 
-        async def one(node: int | None, keys: list[K]) -> dict[K, Any]:
+        async def one(node: N, keys: list[K]) -> dict[K, Any]:
             try:
                 return await send(node, keys)
             except KafkaError as exc:
@@ -297,9 +298,10 @@ class AdminCore:
                                                   f"broker {node} offers up to v{version}")
                 err = outcome(resp["error_code"], None, f"list groups on broker {node}")
                 if err is not None:
-                    return {node: err}  # type: ignore[dict-item]
-                return {node: [GroupListing(g["group_id"], g["protocol_type"], g.get("group_state"), g.get("group_type"))
-                               for g in resp["groups"]]}  # type: ignore[dict-item]
+                    return dict.fromkeys(keys, err)  # keys: [node] (routed to itself)
+                listings = [GroupListing(g["group_id"], g["protocol_type"], g.get("group_state"), g.get("group_type"))
+                            for g in resp["groups"]]
+                return dict.fromkeys(keys, listings)
             return await self._by_node(pending, lambda n: n, send)
 
         per_node = await self._drive(list(self.cluster.metadata.brokers), attempt, deadline, "ListGroups")

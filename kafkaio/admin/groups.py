@@ -56,7 +56,7 @@ class GroupsAdmin(AdminCore):
         deadline = self._deadline(timeout_ms)
 
         async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
-            async def send(node: int | None, keys: list[str]) -> dict[str, Any]:
+            async def send(node: int, keys: list[str]) -> dict[str, Any]:
                 out: dict[str, Any] = {}
                 try:
                     _, new = await self._call(node, ApiKey.CONSUMER_GROUP_DESCRIBE,
@@ -71,14 +71,14 @@ class GroupsAdmin(AdminCore):
                         classic.append(g["group_id"])
                         continue
                     err = outcome(g["error_code"], g.get("error_message"), f"describe group {g['group_id']!r}")
-                    out[g["group_id"]] = err if err is not None else _consumer_group_description(g, node)  # type: ignore[arg-type]
+                    out[g["group_id"]] = err if err is not None else _consumer_group_description(g, node)
                 if not classic:
                     return out
                 _, resp = await self._call(node, ApiKey.DESCRIBE_GROUPS,
                                            lambda v: {"groups": classic, "include_authorized_operations": False}, dl)
                 for g in resp["groups"]:
                     err = outcome(g["error_code"], None, f"describe group {g['group_id']!r}")
-                    out[g["group_id"]] = err if err is not None else _group_description(g, node)  # type: ignore[arg-type]
+                    out[g["group_id"]] = err if err is not None else _group_description(g, node)
                 return out
             return await self._by_node(pending, lambda g: self._coordinator(g, dl), send)
 

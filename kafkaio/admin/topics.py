@@ -87,7 +87,8 @@ class TopicsAdmin(AdminCore):
 
         async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
             def build(version: int) -> dict[str, Any]:
-                left = int(self.config.request_timeout_ms if dl.remaining_ms() is None else dl.remaining_ms())  # type: ignore[arg-type]
+                remaining = dl.remaining_ms()
+                left = int(self.config.request_timeout_ms if remaining is None else remaining)
                 if version >= 6:
                     return {"topics": [{"name": n, "topic_id": ZERO_UUID} for n in pending], "timeout_ms": left}
                 return {"topic_names": list(pending), "timeout_ms": left}
@@ -138,9 +139,7 @@ class TopicsAdmin(AdminCore):
             def build(version: int) -> dict[str, Any]:
                 left = dl.remaining_ms()
                 return {"topics": [{"name": n, "count": wanted[n].total_count,
-                                    "assignments": None if wanted[n].new_assignments is None else
-                                    [{"broker_ids": list(b)} for b in wanted[n].new_assignments]}  # type: ignore[union-attr]
-                                   for n in pending],
+                                    "assignments": _assignments(wanted[n])} for n in pending],
                         "timeout_ms": int(self.config.request_timeout_ms if left is None else left),
                         "validate_only": validate_only}
             _, resp = await self._call(self._controller(), ApiKey.CREATE_PARTITIONS, build, dl)
@@ -162,6 +161,13 @@ class TopicsAdmin(AdminCore):
             return ClusterDescription(resp["cluster_id"], resp["controller_id"], sorted(brokers, key=lambda n: n.node_id))
 
         return await self._single(op, deadline, "describe cluster")
+
+
+def _assignments(p: NewPartitions) -> list[dict[str, Any]] | None:
+    """CreatePartitions' replica assignments of the new partitions (None: the broker chooses)."""
+    if p.new_assignments is None:
+        return None
+    return [{"broker_ids": list(b)} for b in p.new_assignments]
 
 
 def _new_topic_body(t: NewTopic) -> dict[str, Any]:

@@ -100,6 +100,8 @@ class CommonConfig:
     _explicit: InitVar[frozenset[str] | None] = None
     explicit_settings: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
 
+    # each config class's own normalised defaults, made at its first construction
+    _defaults_cache: ClassVar[dict[str, Any]]
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"sasl_plain_password", "ssl_password",
                                                           "sasl_oauth_token_provider",
                                                           "sasl_oauthbearer_client_secret"})
@@ -125,7 +127,7 @@ class CommonConfig:
             for f in dataclasses.fields(cls):
                 if f.init and "kind" in f.metadata:
                     cached[f.name] = coerce(f.name, f.metadata, declared_default(f), from_text=False)
-            cls._defaults_cache = cached  # type: ignore[attr-defined]
+            cls._defaults_cache = cached
         return cached
 
     @classmethod
@@ -184,13 +186,13 @@ class CommonConfig:
             raise fail("sasl_oauthbearer_token_endpoint_url", "set it or sasl_oauth_token_provider, not both")
         if not url.startswith(("https://", "http://")):
             raise fail("sasl_oauthbearer_token_endpoint_url", f"must be an http(s) URL, not {url!r}")
-        for name in ("sasl_oauthbearer_client_id", "sasl_oauthbearer_client_secret"):
-            if not getattr(self, name):
-                raise fail(name, "required with sasl_oauthbearer_token_endpoint_url")
+        client_id, secret = self.sasl_oauthbearer_client_id, self.sasl_oauthbearer_client_secret
+        if not client_id:
+            raise fail("sasl_oauthbearer_client_id", "required with sasl_oauthbearer_token_endpoint_url")
+        if not secret:
+            raise fail("sasl_oauthbearer_client_secret", "required with sasl_oauthbearer_token_endpoint_url")
         if given is None:
-            provider = ClientCredentialsTokenProvider(
-                url, self.sasl_oauthbearer_client_id, self.sasl_oauthbearer_client_secret,  # type: ignore[arg-type]
-                self.sasl_oauthbearer_scope)
+            provider = ClientCredentialsTokenProvider(url, client_id, secret, self.sasl_oauthbearer_scope)
             object.__setattr__(self, "sasl_oauth_token_provider", provider)
 
     def _validate_sasl(self) -> None:

@@ -107,7 +107,10 @@ class ProducerConfig(CommonConfig):
 
     @staticmethod
     def _check_level(name: str, codec: str, level: int) -> None:
-        lo, hi = COMPRESSION_LEVELS[codec]  # type: ignore[misc]
+        levels = COMPRESSION_LEVELS[codec]
+        if levels is None:
+            raise fail(name, f"compression_type={codec} has no levels")
+        lo, hi = levels
         if not (lo <= level <= hi or (codec == "gzip" and level == -1)):
             raise fail(name, f"{codec} level must be in {lo}..{hi}" + (" or -1" if codec == "gzip" else "")
                         + f", got {level}")

@@ -501,9 +501,8 @@ class GroupCoordinator:
                 return
             self._set_state(MemberState.COMPLETING_REBALANCE)
             assignment_bytes = await self._sync_group(join)
-            # mypy keeps the state narrowed from before _set_state() and the await
-            if (assignment_bytes is None or self._closing
-                    or self.state is not MemberState.COMPLETING_REBALANCE):  # type: ignore[comparison-overlap]
+            left: MemberState = self.state  # what the await left, not what was checked before it
+            if assignment_bytes is None or self._closing or left is not MemberState.COMPLETING_REBALANCE:
                 assignment_bytes = None
                 return
         finally:

@@ -7,16 +7,20 @@ was measured in it; latencies and throttle times are in milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 from kafkaio.structs import TopicPartition
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = ["AdminMetrics", "ConsumerMetrics", "NetworkMetrics", "ProducerMetrics", "ShareConsumerMetrics"]
 
 
-def flatten(snapshot: object) -> dict[str, float]:
+def flatten(snapshot: DataclassInstance) -> dict[str, float]:
     """The snapshot's numbers by their Java names, with the network's among them."""
     out: dict[str, float] = {}
-    for f in fields(snapshot):  # type: ignore[arg-type]
+    for f in fields(snapshot):
         value = getattr(snapshot, f.name)
         if isinstance(value, NetworkMetrics):
             out.update(value.as_dict())

@@ -264,9 +264,10 @@ def compile_struct(fields: tuple[Field, ...] | list[Field], version: int, flexib
             continue
         default = _type_default(f, version)
         defaults[f.name] = default
-        if flexible and f.tagged_in(version):
+        tag = f.tag
+        if flexible and tag is not None and f.tagged_in(version):
             e, d = _field_codec(f, version, True)
-            tagged.append((f.tag, f.name, default, e, d))  # type: ignore[arg-type]
+            tagged.append((tag, f.name, default, e, d))
             continue
         fmt = p.FIXED_FORMATS.get(f.type)
         if fmt is not None:

@@ -73,7 +73,7 @@ def _docker_target(version: str) -> KafkaTarget | None:
     if os.environ.get("KAFKAIO_NO_DOCKER") == "1":
         return None
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker  # type: ignore[import-untyped]  # stub gap: docker ships no types
 
         docker.from_env(timeout=3).ping()
     except Exception:  # no client library, no engine, no permission: use the local broker
