@@ -103,6 +103,16 @@ async def test_produce_acks0_returns_once_written(bootstrap_servers: str, topic:
             builder.append(int(time.time() * 1000), b"k%d" % i, b"v%d" % i, [])
         body = {"acks": 0, "timeout_ms": 5000, "topic_data": [
             {"name": topic, "partition_data": [{"index": 0, "records": builder.build()}]}]}
+        # The broker answers an acks=0 produce it refuses by closing the connection: wait until the
+        # partition's leader serves requests (metadata can say so a moment earlier on a busy machine).
+        for _ in range(100):
+            resp = await conn.request(ApiKey.LIST_OFFSETS, {
+                "replica_id": -1, "isolation_level": 0,
+                "topics": [{"name": topic, "partitions": [{"partition_index": 0, "timestamp": -1}]}]})
+            assert resp is not None
+            if resp["topics"][0]["partitions"][0]["error_code"] == 0:
+                break
+            await asyncio.sleep(0.1)
         for _ in range(2):
             assert await conn.request(ApiKey.PRODUCE, body, expect_response=False, version=PRODUCE_BY_NAME) is None
         assert conn.in_flight_count == 0
