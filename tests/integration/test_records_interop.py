@@ -33,9 +33,15 @@ async def _open(bootstrap: str) -> BrokerConnection:
 
 
 async def _produce(conn: BrokerConnection, topic: str, data: bytes) -> int:
-    resp = await conn.request(ApiKey.PRODUCE, {"acks": -1, "timeout_ms": 15000, "topic_data": [
-        {"name": topic, "partition_data": [{"index": 0, "records": data}]}]}, version=PRODUCE_BY_NAME)
-    part = resp["responses"][0]["partition_responses"][0]
+    """Write ``data`` to partition 0; a new partition whose leader does not serve yet
+    (NOT_LEADER_OR_FOLLOWER) is asked again, any other error fails."""
+    for _ in range(100):
+        resp = await conn.request(ApiKey.PRODUCE, {"acks": -1, "timeout_ms": 15000, "topic_data": [
+            {"name": topic, "partition_data": [{"index": 0, "records": data}]}]}, version=PRODUCE_BY_NAME)
+        part = resp["responses"][0]["partition_responses"][0]
+        if part["error_code"] != ErrorCode.NOT_LEADER_OR_FOLLOWER:
+            break
+        await asyncio.sleep(0.1)
     assert part["error_code"] == 0, part
     return part["base_offset"]
 
