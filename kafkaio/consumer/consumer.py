@@ -9,11 +9,12 @@ async with kafkaio.Consumer("orders", bootstrap_servers="localhost:9092", group_
 ```
 
 The consumer wires together the cluster metadata and connections (:mod:`kafkaio.cluster`), the
-fetcher (prefetching, lazily decoded), the subscription state, and the group coordinator
+fetch path (the fetcher prefetching into the fetch buffer, the collector handing out lazily
+decoded records), the subscription state, and the group coordinator
 (membership, rebalances, commits). "Consumed" means "handed to the application": a record's
 partition position moves past it when ``getone()``/``async for`` returns it or ``getmany()``
 returns its batch, and a commit without offsets commits exactly those positions. Deserializers run
-in the fetcher, once per decoded batch, so that a failing record stops its partition in front of
+in the collector, once per decoded batch, so that a failing record stops its partition in front of
 it (see :meth:`Consumer.getmany`).
 """
 from __future__ import annotations
@@ -32,6 +33,8 @@ from kafkaio.cluster import Cluster
 from kafkaio.config import ConsumerConfig
 from kafkaio.consumer.consumer_group import ConsumerGroupCoordinator
 from kafkaio.consumer.coordinator import ConsumerGroupMetadata, GroupCoordinator, MemberState
+from kafkaio.consumer.fetch_buffer import FetchBuffer
+from kafkaio.consumer.fetch_collector import FetchCollector
 from kafkaio.consumer.fetcher import Fetcher
 from kafkaio.consumer.offsets import OffsetLookup, PositionKeeper, timestamps_for
 from kafkaio.consumer.subscription import (
@@ -101,6 +104,7 @@ class Consumer:
         self._subs = SubscriptionState(config.auto_offset_reset, config.auto_offset_reset_duration_ms)
         self._cluster: Cluster | None = None
         self._fetcher: Fetcher | None = None
+        self._collector: FetchCollector | None = None
         self._metrics = consumer_reader()
         self._coordinator: GroupCoordinator | None = None
         self._lookup: OffsetLookup | None = None
@@ -142,11 +146,14 @@ class Consumer:
         await cluster.bootstrap()
         self._lookup = OffsetLookup(cluster, cfg)
         self._positions = PositionKeeper(self._subs, self._lookup, cfg)
-        self._fetcher = Fetcher(cluster, cfg, self._subs, self._positions)
+        # a fetch goes fetcher -> buffer -> collector -> application
+        buffer = FetchBuffer()
+        self._fetcher = Fetcher(cluster, cfg, self._subs, self._positions, buffer)
+        collector = self._collector = FetchCollector(cfg, self._subs, buffer, self._fetcher.wakeup)
         if cfg.group_id is not None:
             kind = ConsumerGroupCoordinator if cfg.group_protocol == "consumer" else GroupCoordinator
-            self._coordinator = kind(cluster, cfg, self._subs, self._fetcher.discard,
-                                     readers=self._fetcher.records_available)
+            self._coordinator = kind(cluster, cfg, self._subs, collector.discard,
+                                     readers=buffer.records_available)
             self._positions.use_group(self._coordinator)
         self._running = True
         self._open = True
@@ -181,8 +188,8 @@ class Consumer:
             return
         check_loop(self._loop, "consumer")
         self._open = False
-        if self._fetcher is not None:
-            self._fetcher.records_available.set()   # wake the waiting readers
+        if self._collector is not None:
+            self._collector.records_available.set()   # wake the waiting readers
         # Still "running" while the coordinator closes: on_partitions_revoked may commit.
         try:
             if self._pending_commits:
@@ -192,6 +199,8 @@ class Consumer:
         finally:
             self._running = False
             self._closed = True
+            if self._collector is not None:
+                self._collector.close()
             if self._fetcher is not None:
                 await self._fetcher.close()
             if self._positions is not None:
@@ -268,8 +277,8 @@ class Consumer:
         """
         was_group = self._subs.uses_group
         owned = self._subs.assigned()
-        if self._fetcher is not None:
-            self._fetcher.discard()
+        if self._collector is not None:
+            self._collector.discard()
         if was_group and self._coordinator is not None and self._running:
             for st in self._subs.assignment.values():
                 st.revoking = True
@@ -333,7 +342,7 @@ class Consumer:
     def metrics(self) -> ConsumerMetrics:
         """Records consumed, fetches, lag, commits, rebalances and the connections, as the Java
         consumer's metrics (docs/metrics.md); call it from the event loop's thread."""
-        return consumer_metrics(self._metrics, self._fetcher, self._coordinator, self._cluster,
+        return consumer_metrics(self._metrics, self._fetcher, self._collector, self._coordinator, self._cluster,
                                 sorted(self._subs.assigned()), self.lag)
 
     async def client_instance_id(self, timeout: float) -> uuid.UUID | None:
@@ -349,21 +358,18 @@ class Consumer:
 
     # -- consuming ------------------------------------------------------------------------------------
 
-    def _before_poll(self) -> Fetcher:
+    def _before_poll(self) -> FetchCollector:
         self._check_running()
         if not self._open:
             raise IllegalStateError("the consumer is stopping")
         self._subs.in_progress = None   # asking for more: done with what it was handed
         if self._coordinator is not None:
             self._coordinator.poll()
-        fetcher = self._fetcher
-        assert fetcher is not None
-        if fetcher.fatal_error is not None:
-            err, fetcher.fatal_error = fetcher.fatal_error, None
-            raise err
+        collector = self._collector
+        assert collector is not None  # made by start(), which _check_running() saw
         if self._live_cluster.metadata.topic_errors:
             self._raise_topic_errors()
-        return fetcher
+        return collector
 
     def _raise_topic_errors(self) -> None:
         """As Java's poll(): topics of the subscription or assignment the metadata says this client
@@ -388,16 +394,16 @@ class Consumer:
         deserializer's exception as ``__cause__``) once the records before it are returned; the
         position stays on it until you ``seek(tp, err.offset + 1)``.
         """
-        fetcher = self._before_poll()
+        collector = self._before_poll()
         limit = max_records or self._config.max_poll_records
         out: dict[TopicPartition, list[ConsumerRecord]] = {}
-        if not fetcher.drain(limit, out) and timeout_ms > 0:
+        if not collector.drain(limit, out) and timeout_ms > 0:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout_ms / 1000.0
-            event = fetcher.records_available
+            event = collector.records_available
             while True:
                 event.clear()
-                if fetcher.drain(limit, out):
+                if collector.drain(limit, out):
                     break
                 left = deadline - loop.time()
                 if left <= 0:
@@ -408,7 +414,7 @@ class Consumer:
                     break
                 if not self._open:
                     break   # stop() began: return what we have (nothing), as aiokafka does
-                fetcher = self._before_poll()
+                collector = self._before_poll()
             if self._coordinator is not None:
                 # a rebalance may have completed while this call waited: the caller now sees it
                 self._coordinator.mark_polled()
@@ -419,15 +425,15 @@ class Consumer:
     async def getone(self) -> ConsumerRecord:
         """The next record (waits as long as needed; raises :class:`IllegalStateError` when ``stop()``
         begins meanwhile)."""
-        fetcher = self._before_poll()
+        collector = self._before_poll()
         while True:
-            rec = fetcher.next_record()
+            rec = collector.next_record()
             if rec is not None:
                 self._subs.in_progress = rec
                 return rec
-            event = fetcher.records_available
+            event = collector.records_available
             event.clear()
-            rec = fetcher.next_record()
+            rec = collector.next_record()
             if rec is not None:
                 self._subs.in_progress = rec
                 return rec
@@ -435,7 +441,7 @@ class Consumer:
                 await asyncio.wait_for(event.wait(), 1.0)
             except asyncio.TimeoutError:
                 pass
-            fetcher = self._before_poll()
+            collector = self._before_poll()
 
     def __aiter__(self) -> "Consumer":
         return self
@@ -446,10 +452,9 @@ class Consumer:
             coordinator = self._coordinator
             if coordinator is not None:
                 coordinator.poll()
-            fetcher = self._fetcher
-            # _open implies a fetcher: the per-record path spends no check on telling mypy so
-            if fetcher.fatal_error is None:  # type: ignore[union-attr]
-                rec = fetcher.next_record()  # type: ignore[union-attr]
+            collector = self._collector
+            if collector is not None:  # open implies a collector
+                rec = collector.next_record()
                 if rec is not None:
                     self._subs.in_progress = rec
                     return rec
@@ -663,8 +668,8 @@ class Consumer:
         tps = {TopicPartition(*tp) for tp in partitions}
         for tp in tps:
             self._subs.state(tp).paused = False
-        if self._fetcher is not None:
-            self._fetcher.resume(tps)
+        if self._collector is not None:
+            self._collector.resume(tps)
 
     def paused(self) -> set[TopicPartition]:
         return {tp for tp, st in self._subs.assignment.items() if st.paused}

@@ -22,7 +22,7 @@ from kafkaio.metrics.snapshot import AdminMetrics, ConsumerMetrics, NetworkMetri
 from kafkaio.metrics.window import RateWindow
 from kafkaio.structs import TopicPartition
 
-__all__ = ["AccumulatorCounters", "ConnectionPool", "CoordinatorCounters", "FetcherCounters", "MetricsReader",
+__all__ = ["AccumulatorCounters", "CollectorCounters", "ConnectionPool", "CoordinatorCounters", "FetcherCounters", "MetricsReader",
            "SenderCounters", "ShareFetcherCounters", "admin_metrics", "admin_reader", "consumer_metrics",
            "consumer_reader", "producer_metrics", "producer_reader", "share_consumer_metrics",
            "share_consumer_reader"]
@@ -74,17 +74,23 @@ class FetcherCounters(Protocol):
     """What the consumer's fetcher counts."""
 
     @property
-    def records_consumed(self) -> int: ...
-    @property
-    def bytes_consumed(self) -> int: ...
-    @property
     def fetch_responses(self) -> int: ...
     @property
     def fetch_latency_total_s(self) -> float: ...
 
 
-class ShareFetcherCounters(FetcherCounters, Protocol):
-    """What a share consumer's fetcher counts: a fetcher's counts and its acknowledgements'."""
+class CollectorCounters(Protocol):
+    """What the consumer's fetch collector counts."""
+
+    @property
+    def records_consumed(self) -> int: ...
+    @property
+    def bytes_consumed(self) -> int: ...
+
+
+class ShareFetcherCounters(FetcherCounters, CollectorCounters, Protocol):
+    """What a share consumer's fetcher counts: a fetcher's and a collector's counts (it hands out
+    the records it fetched itself) and its acknowledgements'."""
 
     @property
     def acknowledgements_sent(self) -> int: ...
@@ -178,15 +184,17 @@ def producer_metrics(reader: MetricsReader, sender: SenderCounters | None, accum
     )
 
 
-def consumer_metrics(reader: MetricsReader, fetcher: FetcherCounters | None, coordinator: CoordinatorCounters | None,
+def consumer_metrics(reader: MetricsReader, fetcher: FetcherCounters | None, collector: CollectorCounters | None,
+                     coordinator: CoordinatorCounters | None,
                      cluster: ConnectionPool | None,
                      assigned: Sequence[TopicPartition],
                      lag: Callable[[TopicPartition], int | None]) -> ConsumerMetrics:
-    """``Consumer.metrics()`` from its fetcher, coordinator (None without a group) and cluster
-    (None before start); ``lag`` is ``Consumer.lag``."""
-    f = (0, 0, 0, 0.0) if fetcher is None else (
-        fetcher.records_consumed, fetcher.bytes_consumed, fetcher.fetch_responses,
-        fetcher.fetch_latency_total_s)
+    """``Consumer.metrics()`` from its fetcher and collector, coordinator (None without a group)
+    and cluster (None before start); ``lag`` is ``Consumer.lag``."""
+    f = (0 if collector is None else collector.records_consumed,
+         0 if collector is None else collector.bytes_consumed,
+         0 if fetcher is None else fetcher.fetch_responses,
+         0.0 if fetcher is None else fetcher.fetch_latency_total_s)
     c = coordinator
     g = (0, 0.0, 0, 0.0) if c is None else (
         c.commit_responses, c.commit_latency_total_s, c.rebalances, c.rebalance_latency_total_s)

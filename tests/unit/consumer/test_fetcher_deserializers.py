@@ -1,4 +1,4 @@
-"""Deserializers in the fetcher (no broker): a record that fails stops its partition in front of it,
+"""Deserializers in the collector (no broker): a record that fails stops its partition in front of it,
 with the records before it handed out, a typed error, and nothing skipped; others go on."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kafkaio.consumer.fetcher import Fetcher
+from fetch_helpers import FetchPath
 from kafkaio.consumer.subscription import SubscriptionState
 from kafkaio.errors import SerializationError
 from kafkaio.records import BatchBuilder
@@ -29,17 +29,15 @@ def value(b: bytes) -> str:
     return b.decode()
 
 
-def make(**deserializers: Any) -> tuple[Fetcher, SubscriptionState]:
-    config = SimpleNamespace(isolation_level="read_uncommitted", check_crcs=True, retry_backoff_ms=100,
-                             max_partition_fetch_bytes=1 << 20, fetch_max_wait_ms=500, **deserializers)
+def make(**deserializers: Any) -> tuple[FetchPath, SubscriptionState]:
     subs = SubscriptionState("earliest")
     subs.assign_manually([TP(TOPIC, 0), TP(TOPIC, 1)])
     for st in subs.assignment.values():
         st.seek(0)
-    return Fetcher(None, config, subs, None), subs
+    return FetchPath(subs, **deserializers), subs
 
 
-def respond(f: Fetcher, subs: SubscriptionState, p: int, records: memoryview) -> None:
+def respond(f: FetchPath, subs: SubscriptionState, p: int, records: memoryview) -> None:
     f._apply(subs.assignment[TP(TOPIC, p)], {"error_code": 0, "high_watermark": 100, "last_stable_offset": 100,
                                              "log_start_offset": 0, "aborted_transactions": None,
                                              "records": records})

@@ -9,44 +9,23 @@ from types import SimpleNamespace
 import crc32c
 import pytest
 
-from kafkaio.consumer.fetcher import Fetcher
+from fetch_helpers import FetchPath, batch
 from kafkaio.consumer.subscription import SubscriptionState
 from kafkaio.errors import CorruptRecordError
-from kafkaio.records import BatchBuilder
 from kafkaio.structs import TopicPartition as TP
 
 TOPIC = "t"
 
 
-def batch(base_offset: int, values: list[bytes], *, pid: int = -1, transactional: bool = False,
-          control: int | None = None) -> bytes:
-    b = BatchBuilder(batch_size=1 << 30, transactional=transactional)
-    if control is not None:
-        b.append(0, struct.pack(">hh", 0, control), b"\x00\x00\x00\x00\x00\x00", [])
-    else:
-        for v in values:
-            b.append(0, None, v, [])
-    data = bytearray(b.build(producer_id=pid, producer_epoch=0 if pid >= 0 else -1,
-                             base_sequence=0 if pid >= 0 else -1))
-    struct.pack_into(">q", data, 0, base_offset)
-    if control is not None:
-        attrs = struct.unpack_from(">h", data, 21)[0] | 0x20 | 0x10
-        struct.pack_into(">h", data, 21, attrs)
-        struct.pack_into(">I", data, 17, crc32c.crc32c(bytes(data[21:])))
-    return bytes(data)
-
-
-def make(isolation: str = "read_uncommitted", partitions: int = 2) -> tuple[Fetcher, SubscriptionState]:
-    config = SimpleNamespace(isolation_level=isolation, check_crcs=True, retry_backoff_ms=100,
-                             max_partition_fetch_bytes=1 << 20, fetch_max_wait_ms=500)
+def make(isolation: str = "read_uncommitted", partitions: int = 2) -> tuple[FetchPath, SubscriptionState]:
     subs = SubscriptionState("earliest")
     subs.assign_manually([TP(TOPIC, p) for p in range(partitions)])
     for st in subs.assignment.values():
         st.seek(0)
-    return Fetcher(None, config, subs, None), subs
+    return FetchPath(subs, isolation_level=isolation), subs
 
 
-def respond(fetcher: Fetcher, subs: SubscriptionState, p: int, records: bytes, aborted=None, hw: int = 100) -> None:
+def respond(fetcher: FetchPath, subs: SubscriptionState, p: int, records: bytes, aborted=None, hw: int = 100) -> None:
     fetcher._apply(subs.assignment[TP(TOPIC, p)], {
         "error_code": 0, "high_watermark": hw, "last_stable_offset": hw, "log_start_offset": 0,
         "aborted_transactions": aborted, "records": memoryview(records)})
@@ -152,19 +131,19 @@ def test_pause_drops_prefetched_data_and_rewinds_fetching_to_the_position() -> N
 
 # -- fetching from a preferred read replica (KIP-392): which broker each partition is read from --
 
-def make_routed(brokers=(1, 2, 3), leader: int = 1) -> tuple[Fetcher, SubscriptionState, SimpleNamespace]:
+def make_routed(brokers=(1, 2, 3), leader: int = 1) -> tuple[FetchPath, SubscriptionState, SimpleNamespace]:
     f, subs = make(partitions=1)
     meta = SimpleNamespace(broker=lambda node: object() if node in cluster.brokers else None)
     cluster = SimpleNamespace(brokers=set(brokers), metadata=meta, leader_for=lambda t, p: leader,
                               request_refresh=lambda: None)
-    f._cluster = cluster
+    f.fetcher._cluster = cluster
     f._config.metadata_max_age_ms = 300000
     f._config.client_rack = "rack-b"
     f._subs.default_reset = -2
     return f, subs, cluster
 
 
-def redirect(f: Fetcher, subs: SubscriptionState, replica: int) -> bool:
+def redirect(f: FetchPath, subs: SubscriptionState, replica: int) -> bool:
     return f._apply(subs.assignment[TP(TOPIC, 0)], {
         "error_code": 0, "high_watermark": 10, "last_stable_offset": 10, "log_start_offset": 0,
         "aborted_transactions": None, "records": None, "preferred_read_replica": replica})
@@ -257,7 +236,7 @@ def test_an_error_behind_buffered_records_is_ignored_after_a_seek() -> None:
 
 # -- KIP-320: the leader's log diverges from what was fetched ---------------------------------------
 
-def diverge(f: Fetcher, subs: SubscriptionState, epoch: int, end_offset: int) -> bool:
+def diverge(f: FetchPath, subs: SubscriptionState, epoch: int, end_offset: int) -> bool:
     return f._apply(subs.assignment[TP(TOPIC, 0)], {
         "error_code": 0, "high_watermark": 10, "last_stable_offset": 10, "log_start_offset": 0,
         "aborted_transactions": None, "records": None, "preferred_read_replica": -1,
@@ -317,3 +296,24 @@ def test_divergence_reported_by_a_replica_is_asked_of_the_leader() -> None:
     redirect(f, subs, 2)
     diverge(f, subs, 0, 10)
     assert st.position == 15 and list(f._fetchable_by_node()) == [1]
+
+
+async def test_an_unexpected_error_of_a_fetch_is_raised_by_the_next_read_of_its_partitions(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # fail(tp, exc): the error reaches the application through the partitions it fetched, before
+    # anything they still buffer, and only once; the partitions are fetched again afterwards
+    f, subs = make()
+    respond(f, subs, 1, batch(0, [b"kept"]))
+    bug = RuntimeError("a bug handling the response")
+
+    async def broken(node: int, states: list) -> None:
+        raise bug
+
+    monkeypatch.setattr(f.fetcher, "_fetch_once", broken)
+    await f.fetcher._fetch_from(1, [subs.assignment[TP(TOPIC, 0)]])
+    out: dict = {}
+    assert f.drain(10, out) == 1 and values(out) == {1: [b"kept"]}  # the partition that did not fail
+    with pytest.raises(RuntimeError, match="a bug"):
+        f.drain(10, out)
+    assert f.drain(10, {}) == 0
+    assert subs.assignment[TP(TOPIC, 0)].fetchable
