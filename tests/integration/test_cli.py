@@ -82,10 +82,15 @@ async def test_consume_ctrl_c_commits_and_exits_130(bootstrap_servers: str, topi
         sys.executable, "-m", "kafkaio", "consume", topic, "-g", group, "--bootstrap", bootstrap_servers,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     assert proc.stdout is not None
-    assert await asyncio.wait_for(proc.stdout.readline(), RUN_TIMEOUT_S) == b"x\n"
-    assert await asyncio.wait_for(proc.stdout.readline(), RUN_TIMEOUT_S) == b"y\n"
-    proc.send_signal(signal.SIGINT)
-    _, err = await asyncio.wait_for(proc.communicate(), RUN_TIMEOUT_S)
+    try:
+        assert await asyncio.wait_for(proc.stdout.readline(), RUN_TIMEOUT_S) == b"x\n"
+        assert await asyncio.wait_for(proc.stdout.readline(), RUN_TIMEOUT_S) == b"y\n"
+        proc.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(proc.communicate(), RUN_TIMEOUT_S)
+    finally:
+        if proc.returncode is None:  # the test failed with the consumer still running: end it
+            proc.kill()
+            await proc.wait()
     assert proc.returncode == 130, err.decode()
     lag = await ok(bootstrap_servers, "groups", "lag", group)
     assert f"{topic}\t0\t2\t2\t0" in lag, lag
