@@ -36,7 +36,7 @@ from kafkaio.structs import OffsetAndMetadata, TopicPartition
 from kafkaio.testing.capabilities import CONSUMER_PROTOCOL, BrokerCapabilities
 from kafkaio.testing.proxy import FaultProxy, proxied_cluster
 
-PRODUCE_BY_NAME = 12  # raw Produce requests here name their topic (v13+ would need its id)
+PRODUCE_BY_NAME = 11  # raw Produce requests here name their topic: v11 is on every broker from 3.9 (v13+ names topics by id)
 
 T = TypeVar("T")
 NOW = int(time.time() * 1000)

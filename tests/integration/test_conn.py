@@ -18,7 +18,7 @@ from kafkaio.errors import (
 from kafkaio.protocol import ApiKey
 
 # raw requests here name their topic (Produce and Fetch v13+ would need its id)
-FETCH_BY_NAME = PRODUCE_BY_NAME = 12
+FETCH_BY_NAME, PRODUCE_BY_NAME = 12, 11  # raw requests name their topic (v13+: by id); Produce v12 is 4.0+
 
 pytestmark = pytest.mark.integration
 

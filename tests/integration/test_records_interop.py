@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 TS = 1_700_000_000_000
 CODECS = list(Compression)
 # raw requests here name their topic (Produce and Fetch v13+ would need its id)
-FETCH_BY_NAME = PRODUCE_BY_NAME = 12
+FETCH_BY_NAME, PRODUCE_BY_NAME = 12, 11  # raw requests name their topic (v13+: by id); Produce v12 is 4.0+
 
 
 async def _open(bootstrap: str) -> BrokerConnection:

@@ -12,7 +12,7 @@ from kafkaio.config import ProducerConfig
 from kafkaio.protocol import ApiKey
 from kafkaio.records import BatchBuilder, Compression
 
-PRODUCE_BY_NAME = 12  # raw Produce requests here name their topic (v13+ would need its id)
+PRODUCE_BY_NAME = 11  # raw Produce requests here name their topic: v11 is on every broker from 3.9 (v13+ names topics by id)
 
 
 def unique(prefix: str = "t") -> str:
