@@ -48,16 +48,19 @@ kdc:
 # process starting its own broker when a test first needs one); TEST_WORKERS=0 runs them in one.
 TEST_WORKERS ?= 2
 XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
-# The uvloop pass runs against the previous default broker, so CI proves two releases.
+# The integration tests (not slow) also run against an earlier release under uvloop, and against
+# the oldest supported release.
 PREVIOUS_KAFKA ?= 4.1.2
+OLDEST_KAFKA ?= 3.9.1
 
 # The type check, then the whole suite: unit and integration tests on the compiled core under the
 # default loop against the default broker (kafkaio.testing.broker.DEFAULT_KAFKA_VERSION), the
-# integration tests (not slow) again under uvloop against $(PREVIOUS_KAFKA), and the unit tests
-# again on the pure-Python twins.
+# integration tests (not slow) again under uvloop against $(PREVIOUS_KAFKA) and against
+# $(OLDEST_KAFKA), and the unit tests again on the pure-Python twins.
 test: typecheck build broker kdc
 	$(PY) -m pytest tests -ra --durations=25 $(XDIST) $(PYTEST_ARGS)
 	KAFKAIO_LOOP=uvloop KAFKAIO_KAFKA_VERSION=$(PREVIOUS_KAFKA) $(PY) -m pytest tests/integration -ra -m "not slow" $(XDIST) $(PYTEST_ARGS)
+	KAFKAIO_KAFKA_VERSION=$(OLDEST_KAFKA) $(PY) -m pytest tests/integration -ra -m "not slow" $(XDIST) $(PYTEST_ARGS)
 	KAFKAIO_NO_EXTENSIONS=1 $(PY) -m pytest tests/unit -ra $(XDIST) $(PYTEST_ARGS)
 
 test-unit: typecheck build
