@@ -9,6 +9,7 @@ from typing import Any
 
 from kafkaio.cluster import Cluster
 from kafkaio.config import ProducerConfig
+from kafkaio.errors import ErrorCode
 from kafkaio.protocol import ApiKey
 from kafkaio.records import BatchBuilder, Compression
 
@@ -135,12 +136,19 @@ class RawTransaction:
         seq = self.seq.get((topic, partition), 0)
         data = b.build(producer_id=self.pid, producer_epoch=self.epoch, base_sequence=seq)
         self.seq[(topic, partition)] = seq + len(values)
-        leader = self.cluster.leader_for(topic, partition)
-        resp = await self.cluster.request(leader, ApiKey.PRODUCE, {
-            "transactional_id": self.txn_id, "acks": -1, "timeout_ms": 30000,
-            "topic_data": [{"name": topic, "partition_data": [{"index": partition, "records": data}]}]},
-            purpose="produce", version=PRODUCE_BY_NAME)
-        pr = resp["responses"][0]["partition_responses"][0]
+        for _ in range(50):
+            leader = self.cluster.leader_for(topic, partition)
+            resp = await self.cluster.request(leader, ApiKey.PRODUCE, {
+                "transactional_id": self.txn_id, "acks": -1, "timeout_ms": 30000,
+                "topic_data": [{"name": topic, "partition_data": [{"index": partition, "records": data}]}]},
+                purpose="produce", version=PRODUCE_BY_NAME)
+            pr = resp["responses"][0]["partition_responses"][0]
+            # a new partition whose leader does not serve yet: nothing was written, the same batch
+            # (same sequence) goes again
+            if pr["error_code"] != ErrorCode.NOT_LEADER_OR_FOLLOWER:
+                break
+            await self.cluster.refresh_metadata([topic])
+            await asyncio.sleep(0.1)
         assert pr["error_code"] == 0, pr
 
     async def end(self, commit: bool) -> None:
