@@ -23,7 +23,7 @@ old session on the broker.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from kafkaio.protocol.primitives import ZERO_UUID
@@ -82,7 +82,7 @@ class FetchSession:
     def is_full(self) -> bool:
         return self.session_id == 0
 
-    def build(self, wanted: Iterable[Wanted], ids_allowed: bool) -> FetchPlan:
+    def build(self, wanted: Sequence[Wanted], ids_allowed: bool) -> FetchPlan:
         """The next request for every partition to fetch; ``ids_allowed``: the broker offers Fetch
         v13+."""
         wanted = list(wanted)
