@@ -12,6 +12,7 @@ from kafkaio.retry import Deadline
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 OFFSET_COMMIT_BY_NAME = 9   # the last OffsetCommit version naming topics by name
+OFFSET_FETCH_BY_NAME = 9    # the last OffsetFetch version naming topics by name
 
 
 class GroupsAdmin(AdminCore):
@@ -106,7 +107,8 @@ class GroupsAdmin(AdminCore):
                 if version >= 8:
                     return {"groups": [{"group_id": group_id, "topics": topics}], "require_stable": require_stable}
                 return {"group_id": group_id, "topics": topics, "require_stable": require_stable}
-            version, resp = await self._call(node, ApiKey.OFFSET_FETCH, build, dl)
+            # by name, as Java's admin client (ListConsumerGroupOffsetsHandler)
+            version, resp = await self._call(node, ApiKey.OFFSET_FETCH, build, dl, OFFSET_FETCH_BY_NAME)
             body = resp["groups"][0] if version >= 8 else resp
             check(body.get("error_code", 0), None, f"offsets of group {group_id!r}")
             out: dict[TopicPartition, OffsetAndMetadata | None] = {}

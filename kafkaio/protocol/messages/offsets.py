@@ -38,7 +38,7 @@ OFFSET_COMMIT = Api(
 
 
 OFFSET_FETCH = Api(
-    9, 'OffsetFetch', versions="1-9", flexible='6+',
+    9, 'OffsetFetch', versions="1-10", flexible='6+',
     request=(
         F('group_id', 'string', '0-7'),
         F('topics', '[]', '0-7',
@@ -49,7 +49,8 @@ OFFSET_FETCH = Api(
             F('member_id', 'string', '9+', nullable='9+', default=None),
             F('member_epoch', 'int32', '9+', default=-1),
             F('topics', '[]', '8+',
-                F('name', 'string', '8+'),
+                F('name', 'string', '8-9'),
+                F('topic_id', 'uuid', '10+'),
                 F('partition_indexes', '[]int32', '8+'), nullable='8+')),
         F('require_stable', 'bool', '7+', default=False),
     ),
@@ -67,7 +68,8 @@ OFFSET_FETCH = Api(
         F('groups', '[]', '8+',
             F('group_id', 'string', '8+'),
             F('topics', '[]', '8+',
-                F('name', 'string', '8+'),
+                F('name', 'string', '8-9'),
+                F('topic_id', 'uuid', '10+'),
                 F('partitions', '[]', '8+',
                     F('partition_index', 'int32', '8+'),
                     F('committed_offset', 'int64', '8+'),

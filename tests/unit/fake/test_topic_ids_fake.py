@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kafkaio.admin import Admin
 from kafkaio.consumer.consumer import Consumer
 from kafkaio.errors import ErrorCode
 from kafkaio.producer.producer import Producer
@@ -148,3 +149,15 @@ async def test_a_classic_member_commits_by_name() -> None:
         assert fake.state.committed["g"][("t", 0)][0] == 3
     assert commits and all(v <= 9 for v, _ in commits)
     assert all(t["name"] == "t" for _, b in commits for t in b["topics"])
+
+
+async def test_the_admin_client_lists_a_groups_offsets_by_name() -> None:
+    async with FakeCluster(topics={"t": 1}) as fake:
+        fake.state.committed["g"] = {("t", 0): (4, -1, "")}
+        lookups = _record(fake, ApiKey.OFFSET_FETCH)
+        async with Admin(bootstrap_servers=fake.bootstrap_servers) as admin:
+            stored = await admin.list_consumer_group_offsets("g", [TP])
+    assert {tp: o.offset for tp, o in stored.items() if o is not None} == {TP: 4}
+    # as Java's admin client (ListConsumerGroupOffsetsHandler): by name, at most v9
+    assert lookups and {v for v, _ in lookups} == {9}
+    assert all(t["name"] == "t" for _, b in lookups for g in b["groups"] for t in g["topics"])

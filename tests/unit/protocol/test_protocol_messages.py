@@ -323,7 +323,7 @@ def test_kip_896_minimums_and_name_based_ceilings() -> None:
     assert client_versions(ApiKey.FETCH) == (4, 18)
     assert client_versions(ApiKey.LIST_OFFSETS)[0] == 1
     assert client_versions(ApiKey.OFFSET_COMMIT) == (2, 10)
-    assert client_versions(ApiKey.OFFSET_FETCH)[1] == 9
+    assert client_versions(ApiKey.OFFSET_FETCH) == (1, 10)
     assert client_versions(ApiKey.SASL_HANDSHAKE) == (1, 1)
     assert not api_schema(ApiKey.SASL_HANDSHAKE).is_flexible(1)
 
