@@ -53,6 +53,8 @@ from kafkaio.errors import (
     TopicAuthorizationError,
 )
 from kafkaio.health import ConsumerState, Health
+from kafkaio.lifecycle import ACTIVE as _ACTIVE
+from kafkaio.lifecycle import ClientState, Lifecycle
 from kafkaio.metrics import ConsumerMetrics
 from kafkaio.metrics.clients import consumer_metrics, consumer_reader
 from kafkaio.settings import ConsumerSettings
@@ -110,21 +112,21 @@ class Consumer:
         self._lookup: OffsetLookup | None = None
         self._positions: PositionKeeper | None = None
         self._telemetry: TelemetryReporter | None = None  # with enable_metrics_push, once started
-        self._running = False
+        self._life = Lifecycle("consumer", IllegalStateError)
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop it was started on
         # True from start() until stop() begins: records are handed out only then. stop() clears it
         # first, so readers waiting at that moment wake at once (see getmany/getone).
         self._open = False
-        self._closed = False
         self._pending_commits: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:
-        return f"<kafkaio.Consumer group_id={self._config.group_id!r} running={self._running}>"
+        return f"<kafkaio.Consumer group_id={self._config.group_id!r} state={self._life.state.value}>"
 
     def __del__(self) -> None:
-        # Reads nothing but this object's own flag, touches no loop: it may run in any thread, in any
-        # garbage collection, after the loop closed. _running is True only once _init completed.
-        if self.__dict__.get("_running") is True:
+        # Reads nothing but this object's own state, touches no loop: it may run in any thread, in
+        # any garbage collection, after the loop closed.
+        life = self.__dict__.get("_life")
+        if life is not None and life.state in _ACTIVE:
             warnings.warn(f"unclosed {self!r}: stop() commits, leaves the group and ends its tasks",
                           ResourceWarning, source=self)
 
@@ -135,15 +137,18 @@ class Consumer:
     # -- lifecycle -----------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect to the cluster and start fetching (and, with a subscription, joining the group)."""
-        if self._running:
+        """Connect to the cluster and start fetching (and, with a subscription, joining the group).
+        Idempotent; a start() during another waits for it; refused once stop() began."""
+        if not await self._life.begin_start():
             return
-        if self._closed:
-            raise IllegalStateError("this consumer was stopped; create a new one")
         cfg = self._config
         self._loop = asyncio.get_running_loop()
         cluster = self._cluster = Cluster(cfg)
-        await cluster.bootstrap()
+        try:
+            await cluster.bootstrap()
+        except BaseException:
+            self._life.start_failed()
+            raise
         self._lookup = OffsetLookup(cluster, cfg)
         self._positions = PositionKeeper(self._subs, self._lookup, cfg)
         # a fetch goes fetcher -> buffer -> collector -> application
@@ -155,7 +160,7 @@ class Consumer:
             self._coordinator = kind(cluster, cfg, self._subs, collector.discard,
                                      readers=buffer.records_available)
             self._positions.use_group(self._coordinator)
-        self._running = True
+        self._life.started()
         self._open = True
         if self._initial_topics:
             self.subscribe(self._initial_topics)
@@ -183,10 +188,11 @@ class Consumer:
         no record is handed out.
         """
         membership = _membership_operation(group_membership_operation)
-        if not self._running:
-            self._closed = True
+        if self._life.state is ClientState.STARTED:
+            check_loop(self._loop, "consumer")
+        if not await self._life.begin_close():
+            await self._life.wait_closed()
             return
-        check_loop(self._loop, "consumer")
         self._open = False
         if self._collector is not None:
             self._collector.records_available.set()   # wake the waiting readers
@@ -197,8 +203,6 @@ class Consumer:
             if self._coordinator is not None:
                 await self._coordinator.close(membership)
         finally:
-            self._running = False
-            self._closed = True
             if self._collector is not None:
                 self._collector.close()
             if self._fetcher is not None:
@@ -209,6 +213,7 @@ class Consumer:
             if telemetry is not None:  # the terminating push, with the final counts
                 await telemetry.close()
             await self._live_cluster.close()
+            self._life.closed()
 
     close = stop
 
@@ -227,9 +232,10 @@ class Consumer:
         return cluster
 
     def _check_running(self) -> None:
-        if not self._running:
-            raise IllegalStateError("the consumer is not started (use `async with` or await start())"
-                                    if not self._closed else "the consumer is stopped")
+        state = self._life.state
+        if state not in _ACTIVE:
+            raise IllegalStateError("the consumer is stopped" if state is ClientState.CLOSED
+                                    else "the consumer is not started (use `async with` or await start())")
         check_loop(self._loop, "consumer")
 
     async def _ensure_positions(self) -> None:
@@ -252,7 +258,7 @@ class Consumer:
         if listener is not None and not isinstance(listener, ConsumerRebalanceListener):
             raise IllegalStateError("listener must be a kafkaio.ConsumerRebalanceListener")
         self._subs.subscribe(topics, pattern, listener)
-        if not self._running:
+        if self._life.state not in _ACTIVE:
             self._initial_topics = []
             return
         if self._subs.mode == self._subs.TOPICS:
@@ -264,7 +270,7 @@ class Consumer:
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         """Consume exactly these partitions, without group membership (commits still go to group_id)."""
         self._subs.assign_manually(partitions)
-        if self._running:
+        if self._life.state in _ACTIVE:
             self._live_cluster.add_topics({tp.topic for tp in self._subs.assignment})
             self._live_cluster.request_refresh()
             self._wake_fetcher()
@@ -279,7 +285,7 @@ class Consumer:
         owned = self._subs.assigned()
         if self._collector is not None:
             self._collector.discard()
-        if was_group and self._coordinator is not None and self._running:
+        if was_group and self._coordinator is not None and self._life.state in _ACTIVE:
             for st in self._subs.assignment.values():
                 st.revoking = True
             # The listener's commit needs the partitions still assigned: clear them afterwards.
@@ -299,9 +305,10 @@ class Consumer:
     @property
     def state(self) -> ConsumerState:
         """Where the consumer is: created, stable, rebalancing, lost, fenced or closed."""
-        if self._closed or (self._running and not self._open):
+        life = self._life.state
+        if life is ClientState.CLOSED or (life in _ACTIVE and not self._open):
             return ConsumerState.CLOSED
-        if not self._running:
+        if life not in _ACTIVE:
             return ConsumerState.CREATED
         coordinator = self._coordinator
         if coordinator is None or not self._subs.uses_group:

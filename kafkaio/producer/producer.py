@@ -34,6 +34,7 @@ from kafkaio.errors import (
     SerializationError,
 )
 from kafkaio.health import Health, ProducerState
+from kafkaio.lifecycle import ClientState, Lifecycle
 from kafkaio.metrics import ProducerMetrics
 from kafkaio.metrics.clients import producer_metrics, producer_reader
 from kafkaio.producer.accumulator import (
@@ -52,6 +53,7 @@ from kafkaio.telemetry.collect import resource_attributes
 __all__ = ["Producer", "RecordMetadata", "RecordFuture"]
 
 log = logging.getLogger("kafkaio.producer")
+_STARTED = ClientState.STARTED
 
 Headers = Sequence[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None
 
@@ -132,9 +134,11 @@ class Producer(TransactionalProducerMixin):
         self._keys_decide = config.partitioner is None and not config.partitioner_ignore_keys
         self._availability_timeout_ms = config.partitioner_availability_timeout_ms \
             if config.partitioner_adaptive_partitioning_enable else 0
-        self._state = "new"
+        self._life = Lifecycle("producer", ProducerClosedError)
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop it was started on
-        self._start_lock: asyncio.Lock | None = None
+        # set by a close() that gives up waiting for another close() in progress: that one fails
+        # what is left, as a close with no time left does
+        self._force_close = asyncio.Event()
         self._txn: TransactionManager | None = None  # with a transactional_id
         self._idem: IdempotenceState | None = None  # with idempotence
         self._telemetry: TelemetryReporter | None = None  # with enable_metrics_push, once started
@@ -174,11 +178,25 @@ class Producer(TransactionalProducerMixin):
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
-        """Connect to the cluster and start the background sender (idempotent: once only)."""
-        if self._state == "started":
+        """Connect to the cluster and start the background sender (idempotent: once only; a start()
+        during another waits for it). Raises :class:`ProducerClosedError` once close() began."""
+        if not await self._life.begin_start():
             return
-        if self._state == "closed":
-            raise ProducerClosedError("a closed producer cannot be started again")
+        try:
+            await self._start()
+        except BaseException:
+            self._life.start_failed()
+            raise
+        self._life.started()
+        self._enable_send_path()
+        if self._txn is not None:
+            try:
+                await self._txn.initialize()  # InitProducerId: fences older producers with this id
+            except BaseException:
+                await self.close(0)
+                raise
+
+    async def _start(self) -> None:
         from kafkaio.cluster import Cluster
         from kafkaio.records import rewrite_producer_state
 
@@ -223,19 +241,11 @@ class Producer(TransactionalProducerMixin):
         sender.start()
         self._idle_task = self._loop.create_task(self._forget_idle_topics(cluster),
                                                  name="kafkaio-producer-idle-topics")
-        self._state = "started"
-        self._enable_send_path()
         if cfg.enable_metrics_push:
             self._telemetry = TelemetryReporter(
                 cluster, "producer", self.metrics, resource_attributes("producer", transactional_id=cfg.transactional_id),
                 cfg.request_timeout_ms)
             self._telemetry.start()
-        if self._txn is not None:
-            try:
-                await self._txn.initialize()  # InitProducerId: fences older producers with this id
-            except BaseException:
-                await self.close(0)
-                raise
 
     @property
     def _live_cluster(self) -> Cluster:
@@ -259,13 +269,17 @@ class Producer(TransactionalProducerMixin):
         """Deliver what can be delivered within ``timeout`` seconds (None: no limit), then close.
 
         Records still undelivered when the time is up fail with :class:`ProducerClosedError` (never
-        left pending, never dropped silently). ``close(0)`` fails everything buffered at once.
+        left pending, never dropped silently). ``close(0)`` fails everything buffered at once. A
+        close() while another is in progress returns when the producer is closed; if that takes
+        longer than its own ``timeout``, it fails what is left then, as Java's does.
         """
-        if self._state != "started":
-            self._state = "closed"
-            return
-        if asyncio.get_running_loop() is not self._loop:
+        if self._life.state is _STARTED and asyncio.get_running_loop() is not self._loop:
             raise self._wrong_loop()
+        if not await self._life.begin_close():
+            if not await self._life.wait_closed(timeout):
+                self._force_close.set()
+                await self._life.wait_closed()
+            return
         deadline = None if timeout is None else time.monotonic() + timeout
         txn = self._txn
         if txn is not None and timeout != 0 and txn.state in (
@@ -274,7 +288,6 @@ class Producer(TransactionalProducerMixin):
                 await asyncio.wait_for(txn.abort(), timeout)
             except Exception as exc:  # noqa: BLE001 - closing goes on; the broker times it out
                 log.warning("aborting the open transaction on close failed: %r", exc)
-        self._state = "closing"
         self._appender.enabled = False
         acc, sender = self._accumulator, self._sender
         assert acc is not None and sender is not None
@@ -285,13 +298,7 @@ class Producer(TransactionalProducerMixin):
         pending = acc.incomplete_futures()
         if pending:
             try:
-                if timeout is None:
-                    await asyncio.wait(pending)
-                elif timeout > 0:
-                    _done, still = await asyncio.wait(pending, timeout=timeout)
-                    forced = bool(still)
-                else:
-                    forced = True
+                forced = (timeout is not None and timeout <= 0) or not await self._delivered_or_forced(pending, timeout)
             except asyncio.CancelledError:
                 forced = True
                 raise
@@ -308,7 +315,7 @@ class Producer(TransactionalProducerMixin):
                 await self._close_telemetry(time.monotonic() if forced else deadline)
                 await self._stop_forgetting_idle_topics()
                 await self._live_cluster.close()
-                self._state = "closed"
+                self._life.closed()
                 # anything still undecided (in flight when forced) must not stay pending
                 for fut in acc.incomplete_futures():
                     if not fut.done():
@@ -322,7 +329,19 @@ class Producer(TransactionalProducerMixin):
         await self._close_telemetry(deadline)
         await self._stop_forgetting_idle_topics()
         await self._live_cluster.close()
-        self._state = "closed"
+        self._life.closed()
+
+    async def _delivered_or_forced(self, pending: Sequence[asyncio.Future[Any]], timeout: float | None) -> bool:
+        """Wait up to ``timeout`` seconds for ``pending``; False if time ran out or another close()
+        forced the close first."""
+        every = asyncio.ensure_future(asyncio.wait(pending))   # cancelling it cancels none of them
+        force = asyncio.ensure_future(self._force_close.wait())
+        try:
+            await asyncio.wait({every, force}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            return every.done()
+        finally:
+            every.cancel()
+            force.cancel()
 
     async def client_instance_id(self, timeout: float) -> uuid.UUID | None:
         """The id the cluster gave this client for its telemetry (KIP-714, Java's ``clientInstanceId``),
@@ -363,7 +382,7 @@ class Producer(TransactionalProducerMixin):
     async def _send(self, topic: str, value: Any, key: Any, partition: int | None, timestamp_ms: int | None,
                     headers: Headers, ship: bool = False) -> RecordFuture:
         """send()'s general path: every check, metadata waits, serializers, partitioners, new batches."""
-        if self._state != "started":
+        if self._life.state is not _STARTED:
             await self._ensure_started()
         if asyncio.get_running_loop() is not self._loop:
             raise self._wrong_loop()
@@ -430,7 +449,7 @@ class Producer(TransactionalProducerMixin):
         With ``linger_ms=0``, a record that starts a new batch is sent from this call when the
         sender is idle, rather than by the sender one event-loop pass later: the caller waits for
         it anyway, so nothing else could join its batch from here."""
-        if asyncio.get_running_loop() is not self._loop and self._state == "started":
+        if asyncio.get_running_loop() is not self._loop and self._life.state is _STARTED:
             raise self._wrong_loop()
         fut = self._appender.try_send(topic, value, key, partition, timestamp_ms, headers)
         if fut is None:
@@ -453,7 +472,7 @@ class Producer(TransactionalProducerMixin):
         Errors raised here for one record (too large, serialization) stop the call; the records
         before it are buffered and delivered as usual.
         """
-        if self._state != "started":
+        if self._life.state is not _STARTED:
             await self._ensure_started()
         if asyncio.get_running_loop() is not self._loop:
             raise self._wrong_loop()
@@ -525,7 +544,7 @@ class Producer(TransactionalProducerMixin):
     async def flush(self, timeout: float | None = None) -> None:
         """Send everything buffered now (ignoring ``linger_ms``) and wait until each record sent so
         far is delivered or failed. Raises :class:`KafkaTimeoutError` after ``timeout`` seconds."""
-        if self._state not in ("started", "closing"):
+        if self._life.state not in (_STARTED, ClientState.CLOSING):
             return
         if asyncio.get_running_loop() is not self._loop:
             raise self._wrong_loop()
@@ -547,7 +566,7 @@ class Producer(TransactionalProducerMixin):
 
     async def partitions_for(self, topic: str) -> set[int]:
         """The partition ids of ``topic`` (waiting up to ``max_block_ms`` for its metadata)."""
-        if self._state != "started":
+        if self._life.state is not _STARTED:
             await self._ensure_started()
         return set(await self._live_cluster.wait_for_topic(topic, self._max_block_ms))
 
@@ -556,12 +575,13 @@ class Producer(TransactionalProducerMixin):
         return wrong_loop("producer")
 
     def __del__(self) -> None:
-        if getattr(self, "_state", None) == "started":
+        life = self.__dict__.get("_life")
+        if life is not None and life.state is _STARTED:
             warnings.warn(f"unclosed {self!r}: close() delivers or fails its records and ends its "
                           "tasks", ResourceWarning, source=self)
 
     async def _ensure_started(self) -> None:
-        if self._state in ("closing", "closed"):
+        if self._life.state in (ClientState.CLOSING, ClientState.CLOSED):
             raise ProducerClosedError("the producer is closed; send() is no longer allowed")
         raise IllegalStateError("the producer is not started: use 'async with' or await start() first")
 
@@ -761,9 +781,10 @@ class Producer(TransactionalProducerMixin):
     def state(self) -> ProducerState:
         """Where the producer is: created, idle, sending, backing_off (a batch waits for a retry),
         fatal (it cannot send any more: close it) or closed."""
-        if self._state == "new":
+        life = self._life.state
+        if life is ClientState.NEW or life is ClientState.STARTING:
             return ProducerState.CREATED
-        if self._state != "started":
+        if life is not _STARTED:
             return ProducerState.CLOSED
         sender, acc, txn = self._sender, self._accumulator, self._txn
         if (sender is not None and sender.fatal_error is not None) or (
@@ -801,4 +822,4 @@ class Producer(TransactionalProducerMixin):
                                 self._buffer_memory)
 
     def __repr__(self) -> str:
-        return f"<kafkaio.Producer state={self._state} client_id={self.config.client_id!r}>"
+        return f"<kafkaio.Producer state={self._life.state.value} client_id={self.config.client_id!r}>"

@@ -27,6 +27,8 @@ from kafkaio._loops import check_loop
 from kafkaio.cluster import Cluster
 from kafkaio.config.share_consumer import ShareConsumerConfig
 from kafkaio.errors import IllegalStateError, KafkaError
+from kafkaio.lifecycle import ACTIVE as _ACTIVE
+from kafkaio.lifecycle import ClientState, Lifecycle
 from kafkaio.metrics import ShareConsumerMetrics
 from kafkaio.metrics.clients import share_consumer_metrics, share_consumer_reader
 from kafkaio.retry import Deadline
@@ -75,18 +77,18 @@ class ShareConsumer:
         self._ack_callback: AckCallback | None = None
         self._commits: set[asyncio.Task[dict[TopicPartition, KafkaError | None]]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._running = False
-        self._closed = False
+        self._life = Lifecycle("share consumer", IllegalStateError)
         self._metrics = share_consumer_reader()
         self._last_poll: float | None = None  # time.monotonic() of the last poll, for metrics()
         self._telemetry: TelemetryReporter | None = None  # with enable_metrics_push, once started
 
     def __repr__(self) -> str:
         return (f"<kafkaio.ShareConsumer group_id={self._config.group_id!r} "
-                f"state={self._membership.state.name} running={self._running}>")
+                f"state={self._membership.state.name} client={self._life.state.value}>")
 
     def __del__(self) -> None:
-        if self.__dict__.get("_running") is True:
+        life = self.__dict__.get("_life")
+        if life is not None and life.state in _ACTIVE:
             warnings.warn(f"unclosed {self!r}: close() acknowledges, leaves the group and ends its tasks",
                           ResourceWarning, source=self)
 
@@ -97,7 +99,7 @@ class ShareConsumer:
     @property
     def closed(self) -> bool:
         """True once close() began (or start() failed)."""
-        return self._closed
+        return self._life.state in (ClientState.CLOSING, ClientState.CLOSED)
 
     @property
     def member_id(self) -> str:
@@ -151,12 +153,10 @@ class ShareConsumer:
 
     async def start(self) -> None:
         """Connect, join the share group (UnsupportedVersionError when the broker has no share groups)."""
-        if self._running:
-            return
-        if self._closed:
-            raise IllegalStateError("this share consumer was closed; create a new one")
         if not self._topics:
             raise IllegalStateError("a share consumer needs topics: ShareConsumer('topic', group_id=...)")
+        if not await self._life.begin_start():
+            return
         cfg = self._config
         self._loop = asyncio.get_running_loop()
         self._cluster = Cluster(cfg)
@@ -170,9 +170,10 @@ class ShareConsumer:
             await self._heartbeat.join()
         except BaseException:
             await self._cluster.close()
-            self._closed = True
+            self._life.start_failed()
+            await self._life.begin_close()   # a share consumer whose start failed is closed
             raise
-        self._running = True
+        self._life.started()
         if cfg.enable_metrics_push:
             self._telemetry = TelemetryReporter(self._cluster, "share_consumer", self.metrics, resource_attributes(
                 "share_consumer", group_id=cfg.group_id, client_rack=cfg.client_rack), cfg.request_timeout_ms)
@@ -181,15 +182,14 @@ class ShareConsumer:
     async def close(self, timeout_ms: int | None = None) -> None:
         """Acknowledge what is pending (implicit mode: accept the last poll's records), close the
         share sessions (the broker releases records still held), leave the group, end every task."""
-        if not self._running:
-            self._closed = True
+        if self._life.state is ClientState.STARTED:
+            check_loop(self._loop, "share consumer")
+        if not await self._life.begin_close():
+            await self._life.wait_closed()
             return
-        check_loop(self._loop, "share consumer")
         deadline = Deadline(self._config.default_api_timeout_ms if timeout_ms is None else timeout_ms)
         if self._commits:  # commit_async() tasks end before the sessions close
             await asyncio.wait(list(self._commits), timeout=deadline.remaining())
-        self._running = False
-        self._closed = True
         assert self._fetcher is not None and self._heartbeat is not None and self._cluster is not None
         try:
             self._acknowledge_implicitly()
@@ -204,6 +204,7 @@ class ShareConsumer:
                     await telemetry.close()
             finally:
                 await self._cluster.close()
+                self._life.closed()
 
     stop = close
 
@@ -215,9 +216,10 @@ class ShareConsumer:
         await self.close()
 
     def _check_running(self) -> None:
-        if not self._running:
-            raise IllegalStateError("the share consumer is not started (use `async with` or await start())"
-                                    if not self._closed else "the share consumer is closed")
+        state = self._life.state
+        if state not in _ACTIVE:
+            raise IllegalStateError("the share consumer is closed" if state is ClientState.CLOSED
+                                    else "the share consumer is not started (use `async with` or await start())")
         check_loop(self._loop, "share consumer")
         if self._membership.fatal_error is not None:
             raise self._membership.fatal_error
@@ -255,7 +257,7 @@ class ShareConsumer:
                 raise self._membership.fatal_error
             if fetcher.buffer:
                 break
-            if not self._running:
+            if self._life.state is not ClientState.STARTED:
                 return []
             fetcher.arrived.clear()
             self._heartbeat.changed.clear()
@@ -295,7 +297,7 @@ class ShareConsumer:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[ShareConsumerRecord]:
-        while self._running:
+        while self._life.state is ClientState.STARTED:
             for record in await self._poll(1000, None):
                 yield record
 

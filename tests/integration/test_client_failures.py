@@ -622,7 +622,7 @@ async def _other_loop() -> AsyncIterator[Callable[[Any], Any]]:
 
 
 @pytest.mark.parametrize("client,shown", [("Producer", "<kafkaio.Producer state=started"),
-                                          ("Consumer", "<kafkaio.Consumer group_id=None running=True"),
+                                          ("Consumer", "<kafkaio.Consumer group_id=None state=started"),
                                           ("Admin", "<kafkaio.Admin started>")])
 def test_a_client_never_closed_is_reported(client: str, shown: str, bootstrap_servers: str) -> None:
     code = (

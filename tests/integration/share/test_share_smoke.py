@@ -1,9 +1,12 @@
 """One share consumer against a Kafka 4.4 broker: join, fetch, acknowledge, leave."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from kafkaio import Producer, ShareConsumer
+from kafkaio.errors import IllegalStateError
 from kafkaio.share.membership import MemberState
 from kafkaio.testing.tasks import client_tasks
 
@@ -36,3 +39,21 @@ async def test_one_consumer_gets_every_record_once(share_bootstrap: str, share_t
     assert await left_over(share_bootstrap, share_topic, group) == []
     # close() left the group (the leave heartbeat was answered) and ended every task
     assert consumer.state is MemberState.UNSUBSCRIBED and set(client_tasks()) <= before
+
+
+async def test_a_second_close_returns_only_once_the_share_consumer_is_closed(
+        share_bootstrap: str, share_topic: str, share_group) -> None:
+    group = await share_group()
+    before = set(client_tasks())
+    consumer = ShareConsumer(share_topic, bootstrap_servers=share_bootstrap, group_id=group)
+    await consumer.start()
+    await consumer.getmany(timeout_ms=100)
+    first = asyncio.ensure_future(consumer.close())
+    await asyncio.sleep(0)   # the first close() has begun and waits for the broker
+    await consumer.close()
+    # the second caller saw the whole close: the group left, every task of the consumer ended
+    assert consumer.state is MemberState.UNSUBSCRIBED
+    assert set(client_tasks()) - {first} <= before
+    await first
+    with pytest.raises(IllegalStateError):
+        await consumer.start()

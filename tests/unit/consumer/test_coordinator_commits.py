@@ -11,6 +11,7 @@ import pytest
 from kafkaio.config import ConsumerConfig
 from kafkaio.consumer.coordinator import GroupCoordinator, MemberState
 from kafkaio.consumer.subscription import SubscriptionState
+from kafkaio.lifecycle import ClientState
 from kafkaio.errors import CommitFailedError, KafkaTimeoutError, RebalanceInProgressError
 from kafkaio.protocol import ApiKey
 from kafkaio.structs import OffsetAndMetadata
@@ -157,7 +158,7 @@ async def test_commit_async_commits_only_what_the_member_owned_when_it_was_calle
     import kafkaio
     coord, stub = member([0], [P0])
     consumer = kafkaio.Consumer(group_id="g", enable_auto_commit=False)
-    consumer._running = consumer._open = True    # private: a started consumer without a broker
+    consumer._life.state, consumer._open = ClientState.STARTED, True   # private: a started consumer without a broker
     consumer._coordinator = coord
     errors: list[BaseException | None] = []
     task = consumer.commit_async({P0: 50}, callback=lambda _offsets, error: errors.append(error))
@@ -166,7 +167,7 @@ async def test_commit_async_commits_only_what_the_member_owned_when_it_was_calle
     coord._subs.set_assignment([P0])
     coord.generation, coord.member_id, coord.state = 7, "m2", MemberState.STABLE
     await task
-    consumer._running = consumer._open = False   # never really started: nothing to stop
+    consumer._life.state, consumer._open = ClientState.NEW, False   # never really started: nothing to stop
     assert stub.sent == []
     assert len(errors) == 1 and isinstance(errors[0], CommitFailedError)
 

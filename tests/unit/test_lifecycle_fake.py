@@ -1,0 +1,115 @@
+"""start() and close() called concurrently, or one during the other (fake broker): every caller of
+close() returns only once the client is closed (its records decided, no task of it left), a start()
+during a close is refused, and concurrent start() calls make one client."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from kafkaio import Consumer, Producer
+from kafkaio.errors import IllegalStateError, ProducerClosedError
+from kafkaio.protocol import ApiKey
+from kafkaio.testing.fake import DELAY, FakeCluster, RequestInfo
+from kafkaio.testing.tasks import client_tasks
+
+
+def _delay_produce(fake: FakeCluster, ms: float) -> None:
+    fake.control(ApiKey.PRODUCE, lambda _info, _body: DELAY(ms), persistent=True)
+
+
+async def test_a_second_close_returns_only_once_the_first_has_closed_the_producer() -> None:
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0)
+        await p.start()
+        _delay_produce(fake, 300)
+        futs = [await p.send("t", b"v%d" % i) for i in range(5)]
+        first = asyncio.ensure_future(p.close())
+        await asyncio.sleep(0.05)   # the first close() is waiting for the delayed produce
+        await p.close()
+        assert all(f.done() for f in futs)
+        assert client_tasks() == [first] or client_tasks() == []
+        await first
+        assert client_tasks() == []
+        assert [f.result().offset for f in futs] == [0, 1, 2, 3, 4]
+
+
+async def test_a_close_with_a_shorter_timeout_during_a_graceful_close_fails_what_is_left() -> None:
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0, max_in_flight_requests_per_connection=1)
+        await p.start()
+        _delay_produce(fake, 2000)
+        futs = [await p.send("t", b"v", partition=0) for _ in range(3)]
+        first = asyncio.ensure_future(p.close())
+        await asyncio.sleep(0.05)
+        await p.close(0)      # as Java's close(Duration.ZERO) from another thread: forces the close
+        assert all(f.done() for f in futs)
+        await first
+        assert client_tasks() == []
+
+
+async def test_start_during_close_is_refused() -> None:
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0)
+        await p.start()
+        _delay_produce(fake, 300)
+        fut = await p.send("t", b"v")
+        closing = asyncio.ensure_future(p.close())
+        await asyncio.sleep(0.05)
+        with pytest.raises(ProducerClosedError):
+            await p.start()
+        await closing
+        assert fut.done() and client_tasks() == []
+
+
+async def test_concurrent_starts_make_one_producer() -> None:
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0)
+        await asyncio.gather(p.start(), p.start())
+        assert (await p.send_and_wait("t", b"v")).offset == 0
+        await p.close()
+        assert client_tasks() == []
+
+
+def _count(fake: FakeCluster, api_key: int) -> list[RequestInfo]:
+    seen: list[RequestInfo] = []
+
+    def fn(info: RequestInfo, _body: object) -> None:
+        seen.append(info)
+
+    fake.control(api_key, fn, persistent=True)
+    return seen
+
+
+async def test_a_second_stop_returns_only_once_the_first_has_closed_the_consumer() -> None:
+    async with FakeCluster(brokers=1, topics={"t": 2}) as fake:
+        c = Consumer("t", bootstrap_servers=fake.bootstrap_servers, group_id="g", heartbeat_interval_ms=50,
+                     auto_offset_reset="earliest", fetch_max_wait_ms=10)
+        await c.start()
+        while not c.assignment():
+            await c.getmany(timeout_ms=20)
+        leaves = _count(fake, ApiKey.LEAVE_GROUP)
+        fake.control(ApiKey.LEAVE_GROUP, lambda _info, _body: DELAY(300))
+        first = asyncio.ensure_future(c.stop())
+        await asyncio.sleep(0.05)   # the first stop() is waiting for its LeaveGroup's answer
+        await c.stop()
+        assert client_tasks() in ([first], [])
+        await first
+        assert client_tasks() == []
+        assert len(leaves) == 1
+
+
+async def test_start_during_stop_is_refused_and_concurrent_starts_make_one_consumer() -> None:
+    async with FakeCluster(brokers=1, topics={"t": 2}) as fake:
+        c = Consumer("t", bootstrap_servers=fake.bootstrap_servers, group_id="g", heartbeat_interval_ms=50,
+                     auto_offset_reset="earliest", fetch_max_wait_ms=10)
+        await asyncio.gather(c.start(), c.start())
+        while not c.assignment():
+            await c.getmany(timeout_ms=20)
+        fake.control(ApiKey.LEAVE_GROUP, lambda _info, _body: DELAY(300))
+        stopping = asyncio.ensure_future(c.stop())
+        await asyncio.sleep(0.05)
+        with pytest.raises(IllegalStateError):
+            await c.start()
+        await stopping
+        assert client_tasks() == []
