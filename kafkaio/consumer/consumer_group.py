@@ -10,7 +10,8 @@ Two tasks, as the Java client's background thread and application thread share t
   (``on_partitions_lost``) and rejoins with epoch 0.
 
 Offset commits, committed-offset lookups and auto commit are the classic coordinator's, sent with
-the member epoch (OffsetCommit v9). ``max_poll_interval_ms``: the member leaves (epoch -1) when the
+the member id and epoch (OffsetCommit v9+, OffsetFetch v9+), naming topics by id where the broker
+offers it (v10). ``max_poll_interval_ms``: the member leaves (epoch -1) when the
 application stops polling, and rejoins on its next poll; close() leaves with epoch -1, or -2 for a
 static member (``group_instance_id``), which keeps its assignment until the session expires.
 """
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 # member epochs are checked on OffsetCommit from v9 on
 OFFSET_COMMIT_CONSUMER_PROTOCOL_VERSION = 9
 OFFSET_COMMIT_TOPIC_ID_VERSION = 10   # names topics by id; used when every id is known, as Java
+OFFSET_FETCH_TOPIC_ID_VERSION = 10    # the same for lookups
 _HEARTBEAT_PURPOSE = "group-heartbeat"
 # member states in which the member holds an epoch the broker accepts for commits
 _IN_GROUP = frozenset({MemberState.RECONCILING, MemberState.ACKNOWLEDGING, MemberState.STABLE,
@@ -72,6 +74,7 @@ class ConsumerGroupCoordinator(GroupCoordinator):
 
     offset_commit_max_version = OFFSET_COMMIT_CONSUMER_PROTOCOL_VERSION
     offset_commit_topic_id_version = OFFSET_COMMIT_TOPIC_ID_VERSION
+    offset_fetch_topic_id_version = OFFSET_FETCH_TOPIC_ID_VERSION
     commit_fenced_codes = frozenset({ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.STALE_MEMBER_EPOCH,
                                      ErrorCode.FENCED_MEMBER_EPOCH, ErrorCode.ILLEGAL_GENERATION})
 
@@ -400,7 +403,13 @@ class ConsumerGroupCoordinator(GroupCoordinator):
         self._sync()
         return True
 
-    # -- commits -----------------------------------------------------------------------------------
+    # -- commits and lookups -------------------------------------------------------------------------
+
+    def _lookup_member(self) -> tuple[str | None, int]:
+        """As Java's CommitRequestManager: the member id and epoch while the member holds an epoch."""
+        if self.generation < 0:
+            return None, -1
+        return self.member_id, self.generation
 
     def _on_commit_fenced(self, code: int, tp: TopicPartition, generation: int, member: str,
                           sent_in: GroupState) -> None:

@@ -40,6 +40,7 @@ from kafkaio.consumer.assignors import (
     rebalance_protocol,
     resolve_assignors,
 )
+from kafkaio.consumer.offset_fetch import offset_fetch_request, read_offset_fetch
 from kafkaio.consumer.protocol import (
     Assignment,
     Subscription,
@@ -75,9 +76,11 @@ _COORDINATOR_ERRORS = frozenset({ErrorCode.REQUEST_TIMED_OUT, ErrorCode.COORDINA
 # the member's generation is no longer the group's: its partitions are lost
 _MEMBER_FENCED = frozenset({ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID,
                             ErrorCode.FENCED_INSTANCE_ID})
+# a lookup's topic the broker does not know by that name or id: the metadata is refreshed
+_LOOKUP_METADATA_ERRORS = frozenset({ErrorCode.UNKNOWN_TOPIC_ID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION})
 
 OFFSET_COMMIT_MAX_VERSION = 8   # v9 is for KIP-848 member epochs
-OFFSET_FETCH_MAX_VERSION = 7    # v8+ batches groups; one group is all we need
+OFFSET_FETCH_BY_NAME_VERSION = 9   # the last OffsetFetch version naming topics by name
 # JoinGroup and SyncGroup get a connection of their own: the broker answers one request per
 # connection at a time, and it parks a JoinGroup until every member has rejoined (up to the
 # rebalance timeout), which must not hold up commits, offset lookups, heartbeats or LeaveGroup.
@@ -144,8 +147,8 @@ class GenerationMoved(Exception):
 
 
 class EpochStale(Exception):
-    """The broker holds a newer member epoch than the commit carried (STALE_MEMBER_EPOCH) while the
-    member is still in the group: send it again with the latest epoch, as Java's commits do."""
+    """The broker holds a newer member epoch than a commit or lookup carried (STALE_MEMBER_EPOCH)
+    while the member is still in the group: send it again with the latest epoch, as Java does."""
 
 
 class ConsumerGroupMetadata(NamedTuple):
@@ -165,6 +168,10 @@ class GroupCoordinator:
     # the OffsetCommit version that names topics by id, when this protocol uses it (None: never)
     offset_commit_topic_id_version: int | None = None
     commit_fenced_codes = _MEMBER_FENCED
+    # what OffsetFetch may use by name, and the version naming topics by id when this protocol
+    # uses it (None: never)
+    offset_fetch_max_version = OFFSET_FETCH_BY_NAME_VERSION
+    offset_fetch_topic_id_version: int | None = None
 
     def __init__(self, cluster: Cluster, config: ConsumerConfig, subscriptions: SubscriptionState,
                  on_revoke_cleanup: Callable[[set[TopicPartition]], None],
@@ -1024,6 +1031,8 @@ class GroupCoordinator:
 
     async def fetch_committed(self, tps: Iterable[TopicPartition],
                               timeout_ms: float | None = None) -> dict[TopicPartition, OffsetAndMetadata | None]:
+        """The group's committed offsets of ``tps`` (None where none), asked again on retriable
+        errors until ``timeout_ms`` (default ``default_api_timeout_ms``; 0: one attempt)."""
         tps = list(tps)
         if not tps:
             return {}
@@ -1033,30 +1042,57 @@ class GroupCoordinator:
         topics: dict[str, list[int]] = {}
         for tp in tps:
             topics.setdefault(tp.topic, []).append(tp.partition)
-        body = {"group_id": self.group_id, "require_stable": True,
-                "topics": [{"name": t, "partition_indexes": ps} for t, ps in topics.items()]}
         while True:
             try:
-                resp = await self._request(ApiKey.OFFSET_FETCH, body, OFFSET_FETCH_MAX_VERSION)
-                code = resp.get("error_code", 0)
-                if code:
-                    if code in _COORDINATOR_ERRORS or code == ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
-                        self._coordinator_dead(error_for_code(code).__name__)
-                    raise error_for_code(code)(f"fetching committed offsets of group {self.group_id}")
-                out: dict[TopicPartition, OffsetAndMetadata | None] = {}
-                for t in resp["topics"]:
-                    for p in t["partitions"]:
-                        tp = TopicPartition(t["name"], p["partition_index"])
-                        pcode = p["error_code"]
-                        if pcode == ErrorCode.UNSTABLE_OFFSET_COMMIT:
-                            raise error_for_code(pcode)(f"committed offset of {tp} is pending a transaction")
-                        if pcode:
-                            raise error_for_code(pcode)(f"fetching committed offset of {tp}")
-                        off = p["committed_offset"]
-                        out[tp] = None if off < 0 else OffsetAndMetadata(
-                            off, p.get("metadata") or "", p.get("committed_leader_epoch", -1))
-                return out
+                return await self._fetch_committed_once(topics)
+            except EpochStale as stale:
+                if loop.time() >= deadline:
+                    # as Java's CommitRequestManager: a lookup still refused at its deadline times out
+                    raise KafkaTimeoutError(f"{stale}: the member epoch did not catch up in time") from None
+                await asyncio.sleep(self._backoff_s)
             except KafkaError as exc:
                 if not (exc.retriable or exc.invalid_metadata) or loop.time() >= deadline:
                     raise
                 await asyncio.sleep(self._backoff_s)
+
+    async def _fetch_committed_once(self, topics: dict[str, list[int]]) -> dict[TopicPartition, OffsetAndMetadata | None]:
+        """One OffsetFetch. As Java 4.4: the grouped format (v8+), by topic id (v10) when this
+        protocol uses it and every topic's id is known, else by name (v9 at most)."""
+        member_id, epoch = self._lookup_member()
+        ids = self._topic_ids(topics) if self.offset_fetch_topic_id_version is not None else {}
+        by_id = bool(ids) and ZERO_UUID not in ids.values()
+        max_version = self.offset_fetch_topic_id_version if by_id else self.offset_fetch_max_version
+        body = offset_fetch_request(self.group_id, topics, ids, member_id, epoch)
+        resp = await self._request(ApiKey.OFFSET_FETCH, body, max_version)
+        answer = read_offset_fetch(resp, self.group_id, {tid: t for t, tid in ids.items()})
+        code = answer.error_code
+        if code:
+            if code in _COORDINATOR_ERRORS:
+                self._coordinator_dead(error_for_code(code).__name__)
+            if self._lookup_retries(code):
+                raise EpochStale(f"fetching committed offsets of group {self.group_id}: "
+                                 f"{error_for_code(code).__name__}")
+            raise error_for_code(code)(f"fetching committed offsets of group {self.group_id}")
+        out: dict[TopicPartition, OffsetAndMetadata | None] = {}
+        for tp, pcode, committed in answer.partitions:
+            if pcode == ErrorCode.UNSTABLE_OFFSET_COMMIT:
+                raise error_for_code(pcode)(f"committed offset of {tp} is pending a transaction")
+            if pcode in _LOOKUP_METADATA_ERRORS:
+                # a topic id the broker does not know (deleted, or created again under a new one):
+                # the next attempt names the topics as the refreshed metadata does
+                self._cluster.request_refresh()
+            if pcode:
+                raise error_for_code(pcode)(f"fetching committed offset of {tp}")
+            out[tp] = committed
+        return out
+
+    def _lookup_member(self) -> tuple[str | None, int]:
+        """The member id and epoch a lookup carries (OffsetFetch v9+): none under the classic
+        protocol, as Java's ConsumerCoordinator."""
+        return None, -1
+
+    def _lookup_retries(self, code: int) -> bool:
+        """Whether a lookup the broker refused for the member id and epoch it carried is sent
+        again: on STALE_MEMBER_EPOCH while the member still holds an epoch (the heartbeat brings
+        the broker's), as Java's CommitRequestManager; UNKNOWN_MEMBER_ID is raised."""
+        return code == ErrorCode.STALE_MEMBER_EPOCH and self._lookup_member()[1] >= 0

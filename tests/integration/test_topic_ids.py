@@ -1,8 +1,10 @@
 """Topic ids on the wire (KIP-516) against real brokers: Fetch v13+ names topics by id where the
 broker offers it (every supported release does), v12 by name where it does not; Produce v13 by id
 where the broker offers it (4.1+), by name below (3.9 stops at 11); OffsetCommit v10 by id for a
-member of a consumer-protocol group (KIP-848) where the broker offers it (4.4; 4.1 stops at 9); and a
-topic deleted and created again (a new id) while a consumer reads it and a producer writes it.
+member of a consumer-protocol group (KIP-848) where the broker offers it (4.4; 4.1 stops at 9), and
+so is its OffsetFetch (v10; the classic protocol stays at 9 by name), which carries the member epoch
+the broker checks; and a topic deleted and created again (a new id) while a consumer reads it and a
+producer writes it, or after its offset was committed.
 
 Each test runs against Kafka 4.4.0, 4.1.2 and 3.9.1 (a module-scoped proxied broker per version;
 the proxy counts the request versions the client sent)."""
@@ -21,7 +23,7 @@ from kafkaio.admin import Admin, NewTopic
 from kafkaio.cluster import Cluster
 from kafkaio.config import CommonConfig
 from kafkaio.consumer.consumer import Consumer
-from kafkaio.errors import TopicAlreadyExistsError
+from kafkaio.errors import ErrorCode, TopicAlreadyExistsError
 from kafkaio.producer.producer import Producer
 from kafkaio.protocol import ApiKey, decode_response, encode_response
 from kafkaio.structs import TopicPartition
@@ -132,6 +134,100 @@ async def test_a_consumer_protocol_member_commits_by_topic_id(broker: Broker) ->
     assert used == {offered}, f"OffsetCommit versions sent to Kafka {broker.version}: {used}"
     if broker.version.startswith("4.4"):
         assert offered == 10
+
+
+def _used(seen: Any, before: dict[int, int]) -> set[int]:
+    return {v for v, n in seen.items() if n > before.get(v, 0)}
+
+
+@pytest.mark.parametrize("group_protocol", ["classic", "consumer"])
+async def test_committed_offsets_are_looked_up_at_the_newest_version_the_protocol_uses(
+        broker: Broker, group_protocol: str) -> None:
+    if group_protocol == "consumer" and broker.version.startswith("3."):
+        pytest.skip(f"Kafka {broker.version} has no consumer group protocol (KIP-848, Kafka 4.0+)")
+    topic = await _new_topic(broker.bootstrap, 2)
+    group = f"ids-lookup-{uuid.uuid4().hex[:8]}"
+    tps = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+    async with Producer(bootstrap_servers=broker.bootstrap, linger_ms=0) as p:
+        for i in range(8):
+            await p.send_and_wait(topic, b"v%d" % i, partition=i % 2)
+    seen = broker.proxy.versions_seen[ApiKey.OFFSET_FETCH]
+    before = dict(seen)
+    config: dict[str, Any] = dict(bootstrap_servers=broker.bootstrap, group_id=group, group_protocol=group_protocol,
+                                  enable_auto_commit=False, auto_offset_reset="earliest")
+    async with Consumer(topic, **config) as c:
+        while c.assignment() != set(tps):
+            await c.getmany(timeout_ms=200)
+        await c.commit({tps[0]: 3, tps[1]: 2})
+        assert [(await c.committed(tp)).offset for tp in tps] == [3, 2]   # type: ignore[union-attr]
+    # a new member starts where the group committed (its positions come from a lookup)
+    async with Consumer(topic, **config) as c:
+        got = await _read(c, 3)
+    assert sorted((r.partition, r.offset) for r in got) == [(0, 3), (1, 2), (1, 3)]
+    offered = await _offered(broker.bootstrap, ApiKey.OFFSET_FETCH)
+    # by id (10) for a consumer-protocol member where the broker offers it, by name (9) otherwise
+    expected = offered if group_protocol == "consumer" else min(offered, 9)
+    assert _used(seen, before) == {expected}, f"OffsetFetch versions sent to Kafka {broker.version}"
+    if broker.version.startswith("4.4"):
+        assert offered == 10
+
+
+async def test_the_broker_checks_a_lookups_member_epoch(broker: Broker) -> None:
+    if broker.version.startswith("3."):
+        pytest.skip(f"Kafka {broker.version} has no consumer group protocol (KIP-848, Kafka 4.0+)")
+    topic = await _new_topic(broker.bootstrap, 1)
+    group = f"ids-epoch-{uuid.uuid4().hex[:8]}"
+    async with Consumer(topic, bootstrap_servers=broker.bootstrap, group_id=group, group_protocol="consumer",
+                        enable_auto_commit=False) as c:
+        while not c.assignment():
+            await c.getmany(timeout_ms=200)
+        await c.getmany(timeout_ms=0)
+        member_id, epoch = c.group_metadata().member_id, c.group_metadata().generation_id
+        cluster = Cluster(CommonConfig.from_kwargs(bootstrap_servers=broker.bootstrap))
+        try:
+            await cluster.bootstrap()
+            conn = await cluster.connection(await cluster.find_coordinator(group, 0, timeout_ms=30_000))
+
+            async def lookup(member: str, member_epoch: int) -> int:
+                resp = await conn.request(ApiKey.OFFSET_FETCH, {"groups": [
+                    {"group_id": group, "member_id": member, "member_epoch": member_epoch,
+                     "topics": [{"name": topic, "partition_indexes": [0]}]}], "require_stable": True}, version=9)
+                code: int = resp["groups"][0]["error_code"]
+                return code
+            assert await lookup(member_id, epoch) == ErrorCode.NONE
+            assert await lookup(member_id, epoch + 5) == ErrorCode.STALE_MEMBER_EPOCH
+            assert await lookup("no-such-member", epoch) == ErrorCode.UNKNOWN_MEMBER_ID
+        finally:
+            await cluster.close()
+
+
+async def test_a_topic_created_again_is_not_read_with_the_old_topics_committed_offset(broker: Broker) -> None:
+    if broker.version.startswith("3."):
+        pytest.skip(f"Kafka {broker.version} has no consumer group protocol (KIP-848, Kafka 4.0+)")
+    topic = await _new_topic(broker.bootstrap)
+    tp = TopicPartition(topic, 0)
+    group = f"ids-recreate-{uuid.uuid4().hex[:8]}"
+    seen = broker.proxy.versions_seen[ApiKey.OFFSET_FETCH]
+    async with Producer(bootstrap_servers=broker.bootstrap, linger_ms=0) as p:
+        for i in range(8):
+            await p.send_and_wait(topic, b"old-%d" % i)
+    async with Consumer(bootstrap_servers=broker.bootstrap, group_id=group, group_protocol="consumer",
+                        enable_auto_commit=False, metadata_max_age_ms=300_000) as c:
+        c.assign([tp])
+        await c.position(tp)              # the metadata has the topic's id
+        await c.commit({tp: 5})
+        assert (await c.committed(tp)).offset == 5   # type: ignore[union-attr]
+        await _recreate(broker.bootstrap, topic)
+        before = dict(seen)
+        assert await c.committed(tp) is None
+    offered = await _offered(broker.bootstrap, ApiKey.OFFSET_FETCH)
+    # by the id the metadata has then (the old one: UNKNOWN_TOPIC_ID, a refresh, the new one), or
+    # by name while it knows no id for the topic (as Java)
+    used = _used(seen, before)
+    assert used and used <= {9, offered}
+    async with Admin(bootstrap_servers=broker.bootstrap) as admin:
+        stored = await admin.list_consumer_group_offsets(group)
+    assert stored.get(tp) is None, "the broker keeps a deleted topic's committed offsets"
 
 
 def _cap_fetch_at_12(info: RequestInfo, payload: bytes) -> bytes:

@@ -280,6 +280,9 @@ class ClusterState:
         self._next_producer_id = 1000
         # group -> (topic, partition) -> (offset, leader epoch, metadata)
         self.committed: dict[str, dict[tuple[str, int], tuple[int, int, str | None]]] = {}
+        # group -> (topic, partition) -> the topic id an offset was committed under by id
+        # (OffsetCommit v10); OffsetFetch v10 treats it as no offset for another id, as Kafka does
+        self.committed_ids: dict[str, dict[tuple[str, int], uuid.UUID]] = {}
         self.appended = asyncio.Event()  # set and replaced on every append: wakes waiting fetches
         self.groups: dict[str, Group] = {}  # on its coordinator
         self.transactions: dict[str, Transaction] = {}  # by transactional id

@@ -62,6 +62,8 @@ def end(state: ClusterState, txn: Transaction, commit: bool) -> int:
     if commit:
         for group, offsets in txn.offsets.items():
             state.committed.setdefault(group, {}).update(offsets)
+            for key in offsets:   # committed by name
+                state.committed_ids.get(group, {}).pop(key, None)
     txn.partitions, txn.groups, txn.offsets = set(), set(), {}
     state.notify_append()
     return ErrorCode.NONE

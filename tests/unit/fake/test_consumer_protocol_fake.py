@@ -2,7 +2,8 @@
 by a control on ConsumerGroupHeartbeat: the assignment is resolved through the metadata's topic ids,
 acknowledged in the next heartbeat, a broker without the protocol is an error raised once, and an
 unexpected error in the heartbeat task reaches the
-application without stopping the heartbeats; commits name topics by id (OffsetCommit v10)."""
+application without stopping the heartbeats; commits name topics by id (OffsetCommit v10), and so do
+lookups (OffsetFetch v10), with the member's id and epoch, retried on a stale epoch."""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,7 @@ import pytest
 
 from kafkaio.consumer.consumer import Consumer
 from kafkaio.consumer.membership import Membership
-from kafkaio.errors import UnsupportedVersionError
+from kafkaio.errors import ErrorCode, UnknownMemberIdError, UnsupportedVersionError
 from kafkaio.protocol import ApiKey, client_versions
 from kafkaio.structs import TopicPartition
 from kafkaio.testing.fake import FakeCluster
@@ -116,3 +117,115 @@ async def test_a_consumer_protocol_member_commits_by_topic_id_at_v10() -> None:
     assert commits and {v for v, _ in commits} == {10}
     assert all(t["topic_id"] == topic_id and "name" not in t for _, b in commits for t in b["topics"])
 
+
+
+def _record_lookups(fake: FakeCluster) -> list[tuple[int, dict[str, Any]]]:
+    """(version, body) of every OffsetFetch the fake receives from now on."""
+    seen: list[tuple[int, dict[str, Any]]] = []
+    fake.control(ApiKey.OFFSET_FETCH, lambda info, body: seen.append((info.version, body)), persistent=True)
+    return seen
+
+
+async def _joined(fake: FakeCluster, **config: Any) -> Any:
+    """A consumer-protocol member of group "g" holding partitions 0 and 1 of "t" at epoch 1."""
+    offer_consumer_group_heartbeat(fake)
+    fake.control(ApiKey.CONSUMER_GROUP_HEARTBEAT, ScriptedCoordinator(fake.state.topics["t"].topic_id),
+                 persistent=True)
+    c = Consumer("t", bootstrap_servers=fake.bootstrap_servers, group_id="g", group_protocol="consumer",
+                 enable_auto_commit=False, **config)
+    await c.start()
+    await wait_for(lambda: c.assignment() == {TopicPartition("t", 0), TopicPartition("t", 1)})
+    return c
+
+
+async def test_a_consumer_protocol_member_looks_up_by_topic_id_with_its_member_epoch() -> None:
+    async with FakeCluster(topics={"t": 2}) as fake:
+        topic_id = fake.state.topics["t"].topic_id
+        fake.state.committed["g"] = {("t", 0): (5, -1, "m")}
+        lookups = _record_lookups(fake)
+        c = await _joined(fake)
+        try:
+            committed = await c.committed(TopicPartition("t", 0))
+            member_id = c._coordinator.member_id   # noqa: SLF001
+        finally:
+            await c.stop()
+    assert committed is not None and (committed.offset, committed.metadata) == (5, "m")
+    assert lookups and {v for v, _ in lookups} == {10}
+    groups = [g for _, b in lookups for g in b["groups"]]
+    assert all((g["member_id"], g["member_epoch"]) == (member_id, 1) for g in groups)
+    assert all(t["topic_id"] == topic_id and "name" not in t for g in groups for t in g["topics"])
+
+
+async def test_a_lookup_names_topics_at_v9_where_the_broker_stops_there() -> None:
+    async with FakeCluster(topics={"t": 2}) as fake:
+        def stop_at_v9(info: Any, body: dict[str, Any]) -> dict[str, Any]:
+            keys = [{"api_key": k, "min_version": lo, "max_version": 9 if k == ApiKey.OFFSET_FETCH else hi}
+                    for k in (*HANDLERS, ApiKey.CONSUMER_GROUP_HEARTBEAT) for lo, hi in [client_versions(k)]]
+            return {"error_code": 0, "api_keys": keys, "throttle_time_ms": 0}
+        fake.control(ApiKey.API_VERSIONS, stop_at_v9, persistent=True)   # consulted before _joined's
+        fake.state.committed["g"] = {("t", 1): (7, -1, "")}
+        lookups = _record_lookups(fake)
+        c = await _joined(fake)
+        try:
+            committed = await c.committed(TopicPartition("t", 1))
+        finally:
+            await c.stop()
+    assert committed is not None and committed.offset == 7
+    assert lookups and {v for v, _ in lookups} == {9}
+    groups = [g for _, b in lookups for g in b["groups"]]
+    assert all(g["member_epoch"] == 1 and t["name"] == "t" for g in groups for t in g["topics"])
+
+
+def _group_error(code: int) -> Any:
+    """An OffsetFetch control answering ``code`` for the group (v8+)."""
+    def answer(info: Any, body: dict[str, Any]) -> dict[str, Any]:
+        return {"throttle_time_ms": 0, "groups": [
+            {"group_id": g["group_id"], "topics": [], "error_code": code} for g in body["groups"]]}
+    return answer
+
+
+async def test_a_lookup_refused_for_a_stale_member_epoch_is_sent_again() -> None:
+    async with FakeCluster(topics={"t": 2}) as fake:
+        fake.state.committed["g"] = {("t", 0): (3, -1, "")}
+        c = await _joined(fake, retry_backoff_ms=20)
+        try:
+            lookups = _record_lookups(fake)
+            stale = fake.control(ApiKey.OFFSET_FETCH, _group_error(ErrorCode.STALE_MEMBER_EPOCH))
+            committed = await c.committed(TopicPartition("t", 0))
+        finally:
+            await c.stop()
+    # as Java's CommitRequestManager: retried while the member holds an epoch
+    assert stale.hits == 1 and len(lookups) == 2
+    assert committed is not None and committed.offset == 3
+
+
+async def test_a_lookup_refused_for_an_unknown_member_is_raised() -> None:
+    async with FakeCluster(topics={"t": 2}) as fake:
+        c = await _joined(fake, retry_backoff_ms=20)
+        try:
+            fake.control(ApiKey.OFFSET_FETCH, _group_error(ErrorCode.UNKNOWN_MEMBER_ID))
+            with pytest.raises(UnknownMemberIdError):
+                await c.committed(TopicPartition("t", 0))
+        finally:
+            await c.stop()
+
+
+async def test_a_topic_created_again_is_not_read_with_the_old_topics_committed_offset() -> None:
+    tp = TopicPartition("t", 0)
+    async with FakeCluster(topics={"t": 1}) as fake:
+        old_id = fake.state.topics["t"].topic_id
+        async with Consumer(bootstrap_servers=fake.bootstrap_servers, group_id="g", group_protocol="consumer",
+                            enable_auto_commit=False, retry_backoff_ms=20, metadata_max_age_ms=60_000) as c:
+            c.assign([tp])
+            await c.position(tp)              # the metadata has the topic's id: the commit names it
+            await c.commit({tp: 5})
+            lookups = _record_lookups(fake)
+            assert (await c.committed(tp)).offset == 5
+            del fake.state.topics["t"]        # deleted, its committed offsets left behind ...
+            fake.create_topic("t", 1)         # ... and created again, under a new id
+            new_id = fake.state.topics["t"].topic_id
+            # the old id is unknown now (UNKNOWN_TOPIC_ID: the metadata is refreshed), and the
+            # offset committed under it is not the new topic's
+            assert await c.committed(tp) is None
+    ids = [t["topic_id"] for _, b in lookups for g in b["groups"] for t in g["topics"]]
+    assert ids[0] == old_id and ids[-1] == new_id and {v for v, _ in lookups} == {10}

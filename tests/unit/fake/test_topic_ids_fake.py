@@ -1,5 +1,6 @@
 """Fetch (v13+) and Produce (v13) name topics by id (KIP-516) when the broker offers it, by name
-when it does not; consumer and producer follow a topic deleted and created again (a new id)."""
+when it does not; consumer and producer follow a topic deleted and created again (a new id); the
+classic member and the admin client commit and look up offsets by name, as Java's."""
 from __future__ import annotations
 
 from typing import Any
@@ -161,3 +162,33 @@ async def test_the_admin_client_lists_a_groups_offsets_by_name() -> None:
     # as Java's admin client (ListConsumerGroupOffsetsHandler): by name, at most v9
     assert lookups and {v for v, _ in lookups} == {9}
     assert all(t["name"] == "t" for _, b in lookups for g in b["groups"] for t in g["topics"])
+
+
+async def test_a_classic_member_looks_up_by_name_without_member_fields() -> None:
+    async with FakeCluster(topics={"t": 1}) as fake:
+        fake.state.committed["g"] = {("t", 0): (6, -1, "")}
+        lookups = _record(fake, ApiKey.OFFSET_FETCH)
+        async with Consumer(bootstrap_servers=fake.bootstrap_servers, group_id="g", enable_auto_commit=False) as c:
+            c.assign([TP])
+            committed = await c.committed(TP)
+    assert committed is not None and committed.offset == 6
+    # as Java's ConsumerCoordinator: the grouped format by name (v9 at most), no member id or epoch
+    assert lookups and {v for v, _ in lookups} == {9}
+    groups = [g for _, b in lookups for g in b["groups"]]
+    assert all((g["member_id"], g["member_epoch"]) == (None, -1) for g in groups)
+    assert all(t["name"] == "t" for g in groups for t in g["topics"])
+
+
+async def test_coordinator_load_in_progress_on_a_lookup_is_asked_again_of_the_same_coordinator() -> None:
+    async with FakeCluster(topics={"t": 1}) as fake:
+        fake.state.committed["g"] = {("t", 0): (2, -1, "")}
+        async with Consumer(bootstrap_servers=fake.bootstrap_servers, group_id="g", enable_auto_commit=False,
+                            retry_backoff_ms=20) as c:
+            c.assign([TP])
+            assert (await c.committed(TP)).offset == 2
+            finds = _record(fake, ApiKey.FIND_COORDINATOR)
+            loading = fake.control(ApiKey.OFFSET_FETCH, lambda info, body: {"throttle_time_ms": 0, "groups": [
+                {"group_id": "g", "topics": [], "error_code": ErrorCode.COORDINATOR_LOAD_IN_PROGRESS}]})
+            assert (await c.committed(TP)).offset == 2
+    # as Java: the coordinator is loading the group, not gone, so it is not looked up again
+    assert loading.hits == 1 and finds == []
