@@ -172,7 +172,7 @@ async def test_committed_offsets_are_looked_up_at_the_newest_version_the_protoco
         assert offered == 10
 
 
-async def test_the_broker_checks_a_lookups_member_epoch(broker: Broker) -> None:
+async def test_the_broker_checks_a_lookups_member_epoch_and_topic_id(broker: Broker) -> None:
     if broker.version.startswith("3."):
         pytest.skip(f"Kafka {broker.version} has no consumer group protocol (KIP-848, Kafka 4.0+)")
     topic = await _new_topic(broker.bootstrap, 1)
@@ -197,6 +197,16 @@ async def test_the_broker_checks_a_lookups_member_epoch(broker: Broker) -> None:
             assert await lookup(member_id, epoch) == ErrorCode.NONE
             assert await lookup(member_id, epoch + 5) == ErrorCode.STALE_MEMBER_EPOCH
             assert await lookup("no-such-member", epoch) == ErrorCode.UNKNOWN_MEMBER_ID
+            if conn.version(ApiKey.OFFSET_FETCH) >= 10:
+                # a topic id the broker does not know is a partition-level UNKNOWN_TOPIC_ID
+                resp = await conn.request(ApiKey.OFFSET_FETCH, {"groups": [
+                    {"group_id": group, "member_id": member_id, "member_epoch": epoch,
+                     "topics": [{"topic_id": uuid.uuid4(), "partition_indexes": [0]}]}], "require_stable": True},
+                    version=10)
+                answer = resp["groups"][0]
+                assert answer["error_code"] == ErrorCode.NONE
+                assert [p["error_code"] for t in answer["topics"] for p in t["partitions"]] == [
+                    ErrorCode.UNKNOWN_TOPIC_ID]
         finally:
             await cluster.close()
 
