@@ -496,7 +496,7 @@ class InvalidCommitOffsetSizeError(KafkaError):
 class TopicAuthorizationError(AuthorizationError):
     """TOPIC_AUTHORIZATION_FAILED (29)."""
     code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
-    unauthorized_topics: set[str]  # set when a consumer raises it
+    unauthorized_topics: set[str]  # set by a consumer, and by a transactional producer refused AddPartitionsToTxn
 
 
 class GroupAuthorizationError(AuthorizationError):

@@ -46,6 +46,7 @@ from kafkaio.errors import (
     NoBrokersAvailableError,
     ProducerFencedError,
     TransactionAbortedError,
+    TopicAuthorizationError,
     TransactionalIdAuthorizationError,
     UnsupportedVersionError,
     error_for_code,
@@ -168,6 +169,7 @@ class TransactionManager:
         self._coordinator: int | None = None
         self._in_txn: set[tuple[str, int]] = set()    # partitions the coordinator added
         self._pending: set[tuple[str, int]] = set()   # partitions waiting for AddPartitionsToTxn
+        self._denied: set[str] = set()                 # topics AddPartitionsToTxn refused (ACLs)
         self._add_task: asyncio.Task[None] | None = None
         self._offsets_added = False                    # AddOffsetsToTxn succeeded in this transaction
         self._op_lock: asyncio.Lock | None = None
@@ -371,6 +373,9 @@ class TransactionManager:
         log: the idempotence state must know it failed, so that the abort bumps the epoch."""
         if self._idem is not None:
             self._idem.gave_up(batch, "aborted while waiting for a retry")
+        if batch.topic in self._denied:
+            # the batch's own failure, as under transaction v2 where Produce itself is refused
+            return _denied(batch, self._denied)
         return _aborted(batch, self.last_error)
 
     async def _with_retries(self, what: str, attempt: Callable[[], Awaitable[Any]],
@@ -473,6 +478,8 @@ class TransactionManager:
                             code = p["partition_error_code"]
                             if code and code != ErrorCode.OPERATION_NOT_ATTEMPTED:  # another one failed
                                 errors.append((code, f"{t['name']}-{p['partition_index']}"))
+                            if code == ErrorCode.TOPIC_AUTHORIZATION_FAILED:
+                                self._denied.add(t["name"])
                     if errors:
                         # the most severe outcome decides (fatal, then abortable, then retry)
                         errors.sort(key=lambda e: (e[0] not in _FENCED | _FATAL, e[0] in _REDISCOVER | _RETRY))
@@ -598,6 +605,7 @@ class TransactionManager:
     def _finish(self) -> None:
         self._in_txn.clear()
         self._pending.clear()
+        self._denied.clear()
         self._offsets_added = False
         self.last_error = None
         self._transition(S.READY)
@@ -667,6 +675,14 @@ def _aborted(batch: ProducerBatch, cause: BaseException | None) -> KafkaError:
     if cause is not None:
         msg += f" (after {cause!r})"
     return TransactionAbortedError(msg)
+
+
+def _denied(batch: ProducerBatch, topics: set[str]) -> KafkaError:
+    err = TopicAuthorizationError(
+        f"{batch.topic}-{batch.partition}: not authorized to write to the topic "
+        f"(AddPartitionsToTxn refused {', '.join(sorted(topics))})")
+    err.unauthorized_topics = set(topics)
+    return err
 
 
 def _group_fields(meta: Any) -> tuple[str, int, str, str | None]:

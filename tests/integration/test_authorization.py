@@ -410,11 +410,13 @@ async def test_consumer_of_a_topic_it_may_describe_but_not_read(acl_cluster) -> 
         await poll_until_raises(c, TopicAuthorizationError)
 
 
-async def test_transactional_send_to_a_topic_without_write_makes_the_transaction_abortable(acl_cluster) -> None:
+async def test_transactional_send_to_a_topic_without_write_makes_the_transaction_abortable(
+        acl_cluster, txn_version: int) -> None:
     """In a transaction, a record to a topic bob may DESCRIBE but not WRITE fails with
     TopicAuthorizationError naming the topic; commit_transaction() raises (the transaction's other
     record is not committed without it); after abort_transaction() the producer commits the next
-    transaction."""
+    transaction. Under both transaction protocols: v2 has the Produce refused, v1 (Kafka 3.9's) the
+    AddPartitionsToTxn before it."""
     allowed, no_write, txn_id = unique(), unique(), unique("txn")
     await make_topic(acl_cluster, allowed)
     await make_topic(acl_cluster, no_write)
