@@ -135,6 +135,8 @@ async def _joined(fake: FakeCluster, **config: Any) -> Any:
                  enable_auto_commit=False, **config)
     await c.start()
     await wait_for(lambda: c.assignment() == {TopicPartition("t", 0), TopicPartition("t", 1)})
+    for tp in sorted(c.assignment()):   # the member's own lookups of its new partitions, done
+        await c.position(tp)
     return c
 
 
