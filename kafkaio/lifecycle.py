@@ -2,15 +2,16 @@
 and the rules for concurrent callers of ``start()`` and ``close()``.
 
 One start runs at a time: a ``start()`` called while another is in progress waits for it (and, if
-it failed, tries again itself). A ``close()`` called while another is in progress waits until the
-client is closed, so that every caller of ``close()`` returns only once the client's records are
-decided and its tasks ended. A ``start()`` during or after a close is refused.
+it failed, tries again itself). The close runs once, in a task of its own, and every caller of
+``close()`` waits for it, so each returns only once the client's records are decided and its tasks
+ended; a cancelled caller does not cut the close short (it may make it hurry: ``force``). A
+``start()`` during or after a close is refused.
 """
 from __future__ import annotations
 
 import asyncio
 from enum import Enum
-from typing import Callable
+from typing import Any, Callable, Coroutine
 
 
 class ClientState(Enum):
@@ -41,14 +42,14 @@ class Lifecycle:
     ``closed_error`` is the error a ``start()`` during or after a close raises; ``name`` names the
     client in its message."""
 
-    __slots__ = ("state", "_name", "_closed_error", "_started", "_closed")
+    __slots__ = ("state", "_name", "_closed_error", "_started", "_closing")
 
     def __init__(self, name: str, closed_error: Callable[[str], Exception]) -> None:
         self.state = ClientState.NEW
         self._name = name
         self._closed_error = closed_error
         self._started: asyncio.Future[None] | None = None   # done when the start in progress ends
-        self._closed: asyncio.Future[None] | None = None    # done when the close in progress ends
+        self._closing: asyncio.Task[None] | None = None    # the close, once begun
 
     def _move(self, new: ClientState) -> None:
         if new not in TRANSITIONS[self.state]:
@@ -86,35 +87,41 @@ class Lifecycle:
         if started is not None and not started.done():
             started.set_result(None)
 
-    async def begin_close(self) -> bool:
-        """True if the caller is to close the client now (then :meth:`closed`); False if there is
-        nothing to close or another caller is closing it (:meth:`wait_closed` waits for that)."""
-        while True:
-            state = self.state
-            if state is ClientState.NEW:
-                self._move(ClientState.CLOSED)
-                return False
-            if state is ClientState.STARTING:
-                assert self._started is not None
-                await asyncio.shield(self._started)
-                continue
-            if state is ClientState.STARTED:
-                self._move(ClientState.CLOSING)
-                self._closed = asyncio.get_running_loop().create_future()
-                return True
-            return False
+    async def close(self, work: Callable[[], Coroutine[Any, Any, None]], *, timeout: float | None = None,
+                    force: Callable[[], None] | None = None) -> None:
+        """Close the client by running ``work()`` once, in a task of its own, whoever calls first;
+        every caller waits for it to end and sees its error, if any.
 
-    async def wait_closed(self, timeout: float | None = None) -> bool:
-        """Wait (up to ``timeout`` seconds, None: no limit) for the close in progress; True once
-        the client is closed."""
-        closed = self._closed
-        if self.state is ClientState.CLOSED or closed is None:
-            return self.state is ClientState.CLOSED
-        done, _ = await asyncio.wait({closed}, timeout=timeout)   # never cancels ``closed``
-        return bool(done)
+        ``timeout`` (seconds, None: no limit): when this caller's time runs out first, or when this
+        caller is cancelled, ``force()`` is called (the close then ends without waiting for the
+        broker) and, after a timeout, the caller goes on waiting for the end. A cancelled caller
+        does not stop the close: it still ends every task of the client."""
+        while self.state is ClientState.STARTING:
+            assert self._started is not None
+            await asyncio.shield(self._started)
+        if self.state is ClientState.NEW:
+            self._move(ClientState.CLOSED)
+            return
+        if self.state is ClientState.STARTED:
+            self._move(ClientState.CLOSING)
+            self._closing = asyncio.get_running_loop().create_task(self._run(work), name="kafkaio-close")
+        task = self._closing
+        if task is None:
+            return
+        try:
+            done, _ = await asyncio.wait({task}, timeout=timeout)   # never cancels the close
+            if not done:
+                if force is not None:
+                    force()
+                await asyncio.wait({task})
+        except asyncio.CancelledError:
+            if force is not None:
+                force()
+            raise
+        task.result()
 
-    def closed(self) -> None:
-        self._move(ClientState.CLOSED)
-        closed = self._closed
-        if closed is not None and not closed.done():
-            closed.set_result(None)
+    async def _run(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        try:
+            await work()
+        finally:
+            self._move(ClientState.CLOSED)

@@ -24,6 +24,7 @@ from kafkaio.errors import (
     UnsupportedVersionError,
     error_for_code,
 )
+from kafkaio.lifecycle import ClientState, Lifecycle
 from kafkaio.protocol import ApiKey
 from kafkaio.retry import Backoff, Deadline, ExponentialBackoff
 from kafkaio.settings import AdminSettings
@@ -107,6 +108,7 @@ class AdminCore:
                 given["bootstrap_servers"] = bootstrap_servers
             self.config = AdminConfig.from_kwargs(**given)
         self._cluster: Cluster | None = None
+        self._life = Lifecycle("admin client", IllegalStateError)
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop it was started on
         self._metrics = admin_reader()
         self._counted: Cluster | None = None  # the cluster metrics() reads, also once closed
@@ -118,22 +120,32 @@ class AdminCore:
         return cls(config=AdminConfig.from_dotted(mapping, **overrides))
 
     async def start(self) -> Self:
-        """Connect to the cluster (NoBrokersAvailableError when no bootstrap server answers)."""
-        if self._cluster is None:
-            self._loop = asyncio.get_running_loop()
-            cluster = Cluster(self.config)
-            try:
-                await cluster.bootstrap()
-            except BaseException:
-                await cluster.close()
-                raise
-            self._cluster = self._counted = cluster
+        """Connect to the cluster (NoBrokersAvailableError when no bootstrap server answers).
+        Idempotent; a start() during another waits for it; refused once close() began."""
+        if not await self._life.begin_start():
+            return self
+        self._loop = asyncio.get_running_loop()
+        cluster = Cluster(self.config)
+        try:
+            await cluster.bootstrap()
+        except BaseException:
+            await cluster.close()
+            self._life.start_failed()
+            raise
+        self._cluster = self._counted = cluster
+        self._life.started()
         return self
 
     async def close(self) -> None:
-        if self._cluster is not None:
+        """Close the connections and end every task; a close() during another returns when the
+        client is closed."""
+        if self._life.state is ClientState.STARTED:
             check_loop(self._loop, "admin client")
-            cluster, self._cluster = self._cluster, None
+        await self._life.close(self._close)
+
+    async def _close(self) -> None:
+        cluster, self._cluster = self._cluster, None
+        if cluster is not None:
             await cluster.close()
 
     def metrics(self) -> AdminMetrics:

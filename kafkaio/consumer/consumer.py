@@ -190,9 +190,9 @@ class Consumer:
         membership = _membership_operation(group_membership_operation)
         if self._life.state is ClientState.STARTED:
             check_loop(self._loop, "consumer")
-        if not await self._life.begin_close():
-            await self._life.wait_closed()
-            return
+        await self._life.close(lambda: self._stop(membership))
+
+    async def _stop(self, membership: GroupMembershipOperation) -> None:
         self._open = False
         if self._collector is not None:
             self._collector.records_available.set()   # wake the waiting readers
@@ -213,7 +213,6 @@ class Consumer:
             if telemetry is not None:  # the terminating push, with the final counts
                 await telemetry.close()
             await self._live_cluster.close()
-            self._life.closed()
 
     close = stop
 

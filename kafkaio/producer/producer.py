@@ -271,15 +271,14 @@ class Producer(TransactionalProducerMixin):
         Records still undelivered when the time is up fail with :class:`ProducerClosedError` (never
         left pending, never dropped silently). ``close(0)`` fails everything buffered at once. A
         close() while another is in progress returns when the producer is closed; if that takes
-        longer than its own ``timeout``, it fails what is left then, as Java's does.
+        longer than its own ``timeout``, it fails what is left then, as Java's does. A cancelled
+        close() fails what is left at once; the close still ends every task of the producer.
         """
         if self._life.state is _STARTED and asyncio.get_running_loop() is not self._loop:
             raise self._wrong_loop()
-        if not await self._life.begin_close():
-            if not await self._life.wait_closed(timeout):
-                self._force_close.set()
-                await self._life.wait_closed()
-            return
+        await self._life.close(lambda: self._close(timeout), timeout=timeout, force=self._force_close.set)
+
+    async def _close(self, timeout: float | None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
         txn = self._txn
         if txn is not None and timeout != 0 and txn.state in (
@@ -315,7 +314,6 @@ class Producer(TransactionalProducerMixin):
                 await self._close_telemetry(time.monotonic() if forced else deadline)
                 await self._stop_forgetting_idle_topics()
                 await self._live_cluster.close()
-                self._life.closed()
                 # anything still undecided (in flight when forced) must not stay pending
                 for fut in acc.incomplete_futures():
                     if not fut.done():
@@ -329,7 +327,6 @@ class Producer(TransactionalProducerMixin):
         await self._close_telemetry(deadline)
         await self._stop_forgetting_idle_topics()
         await self._live_cluster.close()
-        self._life.closed()
 
     async def _delivered_or_forced(self, pending: Sequence[asyncio.Future[Any]], timeout: float | None) -> bool:
         """Wait up to ``timeout`` seconds for ``pending``; False if time ran out or another close()

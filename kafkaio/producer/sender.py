@@ -25,6 +25,7 @@ import asyncio
 import logging
 import time
 import uuid
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable
 
 from kafkaio.errors import (
@@ -102,6 +103,26 @@ class _ProduceRequest:
             self._sender._settle(self, None, exc)
 
 
+class SenderState(Enum):
+    """Where the sender is: not started, running, draining (a graceful stop: everything buffered
+    is delivered first), forced (stopping now: nothing retried, what is left fails), stopped."""
+
+    NEW = "new"
+    RUNNING = "running"
+    DRAINING = "draining"
+    FORCED = "forced"
+    STOPPED = "stopped"
+
+
+_TRANSITIONS: dict[SenderState, frozenset[SenderState]] = {
+    SenderState.NEW: frozenset({SenderState.RUNNING, SenderState.DRAINING, SenderState.FORCED}),
+    SenderState.RUNNING: frozenset({SenderState.DRAINING, SenderState.FORCED}),
+    SenderState.DRAINING: frozenset({SenderState.FORCED, SenderState.STOPPED}),
+    SenderState.FORCED: frozenset({SenderState.STOPPED}),
+    SenderState.STOPPED: frozenset(),
+}
+
+
 class SenderWakeup:
     """The sender's wake-up signal: whoever has work for the sender sets it (the producer, the
     transaction manager); the sender arms it before each pass and waits on it between passes."""
@@ -170,8 +191,7 @@ class Sender:
         self._guarantee_order = max_in_flight == 1
         self._task: asyncio.Task[None] | None = None
         self._wakeup = wakeup if wakeup is not None else SenderWakeup()
-        self._running = False
-        self._force_close = False
+        self.state = SenderState.NEW
         self._fatal_error: KafkaError | None = None
         self.last_ack: float | None = None   # time.monotonic() of the last batch acknowledged
         self._init_attempts = 0
@@ -192,8 +212,13 @@ class Sender:
         self.produce_requests = 0
 
     # -- lifecycle ----------------------------------------------------------------------------
+    def _move(self, new: SenderState) -> None:
+        if new not in _TRANSITIONS[self.state]:
+            raise AssertionError(f"sender: {self.state.value} -> {new.value} is not allowed")
+        self.state = new
+
     def start(self) -> None:
-        self._running = True
+        self._move(SenderState.RUNNING)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="kafkaio-producer-sender")
 
     def wakeup(self) -> None:
@@ -216,7 +241,7 @@ class Sender:
         is out, as before), no pass is under way and there is no producer-id, transaction or fatal
         state to handle first; otherwise, and for anything this leaves queued, the sender is woken."""
         idem = self._idem
-        if (self._in_pass or not self._running or self.fatal_error is not None
+        if (self._in_pass or self.state is not SenderState.RUNNING or self.fatal_error is not None
                 or self.transactions is not None or any(self._in_flight.values())
                 or (idem is not None and (idem.epoch_bump_needed or not idem.has_producer_id))):
             self.wakeup()
@@ -239,8 +264,12 @@ class Sender:
 
     async def stop(self, force: bool = False) -> None:
         """Stop after everything buffered was delivered (or, with ``force``, right away)."""
-        self._running = False
-        self._force_close = force
+        if self.state is SenderState.STOPPED:
+            return
+        if force and self.state is not SenderState.FORCED:
+            self._move(SenderState.FORCED)
+        elif not force and self.state in (SenderState.NEW, SenderState.RUNNING):
+            self._move(SenderState.DRAINING)
         self.wakeup()
         if force and self._task is not None:
             self._task.cancel()  # e.g. stuck waiting for InitProducerId from an unreachable broker
@@ -256,6 +285,8 @@ class Sender:
                 self._settle(req, None, None)  # fails its batches: closed with them in flight
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.state in (SenderState.DRAINING, SenderState.FORCED):   # not stopped by a concurrent stop()
+            self._move(SenderState.STOPPED)
 
     # -- main loop ----------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -265,7 +296,8 @@ class Sender:
             # a fresh waiter before the pass: a wake-up during the pass is not lost
             waiter = self._wakeup.arm()
             try:
-                if not self._running and (self._force_close or (
+                state = self.state
+                if state is SenderState.FORCED or (state is SenderState.DRAINING and (
                         acc.incomplete_count == 0 and not self._tasks and not self._requests)):
                     return
                 fatal = self.fatal_error
@@ -558,7 +590,7 @@ class Sender:
         producer-id work, or transactions (whose manager watches the sender's progress). Otherwise
         the pass would find nothing to do; skipping it saves one per ``send_and_wait``."""
         idem = self._idem
-        return (not self._running or self.fatal_error is not None or self.transactions is not None
+        return (self.state is not SenderState.RUNNING or self.fatal_error is not None or self.transactions is not None
                 or (idem is not None and (idem.epoch_bump_needed or not idem.has_producer_id))
                 or self._acc.has_undrained())
 
@@ -727,15 +759,16 @@ class Sender:
                 retriable = False  # an older epoch's batch: it fails, the producer goes on
         now = _now_ms()
         if isinstance(exc, RecordTooLargeError):
-            if from_response and batch.record_count > 1 and now < batch.deadline_ms \
-                    and not self._force_close and self.fatal_error is None and self._split(batch, exc):
+            if (from_response and batch.record_count > 1 and now < batch.deadline_ms
+                    and self.state is not SenderState.FORCED and self.fatal_error is None
+                    and self._split(batch, exc)):
                 return
             retriable = False
         can_retry = (
             retriable
             and batch.attempts <= self._retries
             and now < batch.deadline_ms
-            and not self._force_close
+            and self.state is not SenderState.FORCED
             and self.fatal_error is None
         )
         if can_retry:

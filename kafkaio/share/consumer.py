@@ -171,7 +171,7 @@ class ShareConsumer:
         except BaseException:
             await self._cluster.close()
             self._life.start_failed()
-            await self._life.begin_close()   # a share consumer whose start failed is closed
+            await self._life.close(lambda: self._close(None))   # from NEW: closed, nothing to run
             raise
         self._life.started()
         if cfg.enable_metrics_push:
@@ -184,9 +184,9 @@ class ShareConsumer:
         share sessions (the broker releases records still held), leave the group, end every task."""
         if self._life.state is ClientState.STARTED:
             check_loop(self._loop, "share consumer")
-        if not await self._life.begin_close():
-            await self._life.wait_closed()
-            return
+        await self._life.close(lambda: self._close(timeout_ms))
+
+    async def _close(self, timeout_ms: int | None) -> None:
         deadline = Deadline(self._config.default_api_timeout_ms if timeout_ms is None else timeout_ms)
         if self._commits:  # commit_async() tasks end before the sessions close
             await asyncio.wait(list(self._commits), timeout=deadline.remaining())
@@ -204,7 +204,6 @@ class ShareConsumer:
                     await telemetry.close()
             finally:
                 await self._cluster.close()
-                self._life.closed()
 
     stop = close
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from kafkaio import Consumer, Producer
+from kafkaio import Admin, Consumer, Producer
 from kafkaio.errors import IllegalStateError, ProducerClosedError
 from kafkaio.protocol import ApiKey
 from kafkaio.testing.fake import DELAY, FakeCluster, RequestInfo
@@ -112,4 +112,52 @@ async def test_start_during_stop_is_refused_and_concurrent_starts_make_one_consu
         with pytest.raises(IllegalStateError):
             await c.start()
         await stopping
+        assert client_tasks() == []
+
+
+async def test_concurrent_starts_and_closes_of_an_admin_client_leave_no_task() -> None:
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        admin = Admin(bootstrap_servers=fake.bootstrap_servers)
+        await asyncio.gather(admin.start(), admin.start())
+        assert "t" in await admin.list_topics()
+        first = asyncio.ensure_future(admin.close())
+        await asyncio.sleep(0)
+        await admin.close()
+        assert client_tasks() in ([first], [])
+        await first
+        assert client_tasks() == []
+        with pytest.raises(IllegalStateError):
+            await admin.start()
+
+
+async def test_a_close_cancelled_again_and_again_does_not_leave_the_next_close_waiting_forever() -> None:
+    # cancelled while it waits, and again at every step (as asyncio.run cancels the tasks left at
+    # its end): the close still ends every task of the client, and another close() returns
+    async with FakeCluster(brokers=1, topics={"t": 2}) as fake:
+        p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0)
+        await p.start()
+        _delay_produce(fake, 300)
+        fut = await p.send("t", b"v")
+        first = asyncio.ensure_future(p.close())
+        await asyncio.sleep(0.05)
+        while not first.done():
+            first.cancel()
+            await asyncio.sleep(0)
+        assert first.cancelled()
+        await asyncio.wait_for(p.close(), 10)
+        assert fut.done() and client_tasks() == []
+
+        c = Consumer("t", bootstrap_servers=fake.bootstrap_servers, group_id="g", heartbeat_interval_ms=50,
+                     auto_offset_reset="earliest", fetch_max_wait_ms=10)
+        await c.start()
+        while not c.assignment():
+            await c.getmany(timeout_ms=20)
+        fake.control(ApiKey.LEAVE_GROUP, lambda _info, _body: DELAY(300))
+        first = asyncio.ensure_future(c.stop())
+        await asyncio.sleep(0.05)
+        while not first.done():
+            first.cancel()
+            await asyncio.sleep(0)
+        assert first.cancelled()
+        await asyncio.wait_for(c.stop(), 10)
         assert client_tasks() == []
