@@ -25,6 +25,7 @@ import functools
 import logging
 import random
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, overload
 
@@ -42,6 +43,7 @@ from kafkaio.errors import (
 )
 from kafkaio.metrics.network import ConnectionTotals
 from kafkaio.protocol import ApiKey
+from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.retry import Backoff, Deadline, ExponentialBackoff, retry_async
 from kafkaio.tls import build_ssl_context
 
@@ -78,7 +80,7 @@ class PartitionMetadata:
 @dataclass(frozen=True, slots=True)
 class TopicMetadata:
     name: str
-    topic_id: Any  # as the protocol layer decodes a UUID
+    topic_id: uuid.UUID | None  # None: no id known (older versions, or the broker has none)
     is_internal: bool
     partitions: dict[int, PartitionMetadata]
     error_code: int = 0
@@ -361,33 +363,34 @@ class Cluster:
         return candidates[0] if candidates else None
 
     def _apply_metadata(self, resp: dict[str, Any], requested: frozenset[str] | None) -> None:
-        code = resp.get("error_code", 0) or 0
+        code = resp["error_code"]
         if code:
             raise error_for_code(code)("Metadata request failed")
         old = self.metadata
-        brokers = {b["node_id"]: BrokerMetadata(b["node_id"], b["host"], b["port"], b.get("rack"))
-                   for b in resp.get("brokers") or ()}
+        brokers = {b["node_id"]: BrokerMetadata(b["node_id"], b["host"], b["port"], b["rack"])
+                   for b in resp["brokers"]}
         # A full refresh replaces the topic map; a partial one keeps topics it did not ask about.
         topics: dict[str, TopicMetadata] = {} if requested is None else {
             name: info for name, info in old.topics.items() if name not in requested and name in self._topics}
         topic_errors: dict[str, int] = {}
-        for t in resp.get("topics") or ():
-            name = t.get("name")
+        for t in resp["topics"]:
+            name = t["name"]
             if name is None:
                 continue
-            t_code = t.get("error_code", 0) or 0
+            t_code = t["error_code"]
             if t_code and t_code != ErrorCode.LEADER_NOT_AVAILABLE:
                 topic_errors[name] = t_code
                 continue
             previous = old.topics.get(name)
             parts: dict[int, PartitionMetadata] = {}
-            for p in t.get("partitions") or ():
+            # an older version, or a broker that gives no ids, says the zero id: no id known
+            topic_id = None if t["topic_id"] == ZERO_UUID else t["topic_id"]
+            for p in t["partitions"]:
                 pid = p["partition_index"]
                 part = PartitionMetadata(
-                    name, pid, p.get("leader_id", -1), p.get("leader_epoch", -1),
-                    tuple(p.get("replica_nodes") or ()), tuple(p.get("isr_nodes") or ()),
-                    tuple(p.get("offline_replicas") or ()), p.get("error_code", 0) or 0)
-                if previous is not None and previous.topic_id == t.get("topic_id"):
+                    name, pid, p["leader_id"], p["leader_epoch"], tuple(p["replica_nodes"]),
+                    tuple(p["isr_nodes"]), tuple(p["offline_replicas"]), p["error_code"])
+                if previous is not None and previous.topic_id == topic_id:
                     # (a topic created again under a new id starts its leader epochs afresh)
                     cached = previous.partitions.get(pid)
                     if cached is not None and 0 <= part.leader_epoch < cached.leader_epoch:
@@ -396,10 +399,10 @@ class Cluster:
             if t_code == ErrorCode.LEADER_NOT_AVAILABLE and not parts:
                 topic_errors[name] = t_code
                 continue
-            topics[name] = TopicMetadata(name, t.get("topic_id"), bool(t.get("is_internal", False)), parts, t_code)
+            topics[name] = TopicMetadata(name, topic_id, t["is_internal"], parts, t_code)
         self.metadata = ClusterMetadata(
-            brokers=brokers, topics=topics, controller_id=resp.get("controller_id", -1),
-            cluster_id=resp.get("cluster_id"), topic_errors=topic_errors,
+            brokers=brokers, topics=topics, controller_id=resp["controller_id"],
+            cluster_id=resp["cluster_id"], topic_errors=topic_errors,
             updated_at=time.monotonic(), version=old.version + 1)
         self._close_moved_brokers(old.brokers, brokers)
         self._updated.set()
@@ -672,9 +675,9 @@ class Cluster:
                 body = {"key": key, "key_type": key_type}
             resp = await conn.request(ApiKey.FIND_COORDINATOR, body, version=version)
             entry = resp["coordinators"][0] if version >= 4 else resp
-            code = entry.get("error_code", 0) or 0
+            code = entry["error_code"]
             if code:
-                raise error_for_code(code)(f"FindCoordinator for {key!r}: {entry.get('error_message') or ''}".rstrip(": "))
+                raise error_for_code(code)(f"FindCoordinator for {key!r}: {entry['error_message'] or ''}".rstrip(": "))
             found = BrokerMetadata(entry["node_id"], entry["host"], entry["port"])
             if self.metadata.brokers.get(found.node_id) != found:
                 self._extra_brokers[found.node_id] = found

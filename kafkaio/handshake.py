@@ -55,8 +55,8 @@ async def negotiate_versions(send: HandshakeSend, peer: str, timeout: float) -> 
     version = client_versions(ApiKey.API_VERSIONS)[1]
     for _ in range(2):
         resp = await send(ApiKey.API_VERSIONS, version, body, timeout)
-        code = resp.get("error_code", 0)
-        ranges = {k["api_key"]: (k["min_version"], k["max_version"]) for k in resp.get("api_keys") or ()}
+        code = resp["error_code"]
+        ranges = {k["api_key"]: (k["min_version"], k["max_version"]) for k in resp["api_keys"]}
         if code == ErrorCode.UNSUPPORTED_VERSION:
             # The broker answered in v0 with the ApiVersions range it supports: retry within it.
             theirs = ranges.get(ApiKey.API_VERSIONS, (0, 0))
@@ -87,9 +87,9 @@ async def authenticate(send: HandshakeSend, mech: SaslMechanism, negotiated: Neg
 
     name = mech.name
     resp = await send(ApiKey.SASL_HANDSHAKE, version(ApiKey.SASL_HANDSHAKE), {"mechanism": name}, timeout)
-    code = resp.get("error_code", 0)
+    code = resp["error_code"]
     if code:
-        enabled = ", ".join(resp.get("mechanisms") or ()) or "none"
+        enabled = ", ".join(resp["mechanisms"]) or "none"
         raise error_for_code(code)(
             f"SASL mechanism {name} is not enabled on {peer} (enabled: {enabled})")
     auth_version = version(ApiKey.SASL_AUTHENTICATE)
@@ -97,12 +97,12 @@ async def authenticate(send: HandshakeSend, mech: SaslMechanism, negotiated: Neg
     message: bytes | None = await mech.start()
     while message is not None:
         resp = await send(ApiKey.SASL_AUTHENTICATE, auth_version, {"auth_bytes": message}, timeout)
-        code = resp.get("error_code", 0)
+        code = resp["error_code"]
         if code:
-            detail = resp.get("error_message") or "credentials rejected"
+            detail = resp["error_message"] or "credentials rejected"
             raise AuthenticationError(f"SASL {name} authentication with {peer} failed: {detail}")
-        message = mech.step(bytes(resp.get("auth_bytes") or b""))
-        session_lifetime_ms = resp.get("session_lifetime_ms", 0) or 0
+        message = mech.step(bytes(resp["auth_bytes"]))
+        session_lifetime_ms = resp["session_lifetime_ms"]
     if not mech.complete:
         raise AuthenticationError(f"SASL {name} exchange with {peer} ended early")
     return session_lifetime_ms

@@ -86,10 +86,9 @@ class ConfigsAdmin(AdminCore):
 
 def _config_entry(c: dict[str, Any]) -> ConfigEntry:
     return ConfigEntry(
-        c["name"], c.get("value"), _config_source(c.get("config_source", -1)), bool(c.get("read_only")),
-        bool(c.get("is_sensitive")),
-        [ConfigSynonym(s["name"], s.get("value"), _config_source(s.get("source", 0))) for s in c.get("synonyms") or []],
-        c.get("config_type", 0), c.get("documentation"))
+        c["name"], c["value"], _config_source(c["config_source"]), c["read_only"], c["is_sensitive"],
+        [ConfigSynonym(s["name"], s["value"], _config_source(s["source"])) for s in c["synonyms"]],
+        c["config_type"], c["documentation"])
 
 
 def _config_source(code: int) -> ConfigSource:

@@ -197,7 +197,7 @@ def _group_description(g: dict[str, Any], coordinator: int) -> GroupDescription:
     for m in g["members"]:
         metadata, assignment = bytes(m["member_metadata"] or b""), bytes(m["member_assignment"] or b"")
         members.append(MemberDescription(
-            m["member_id"], m.get("group_instance_id"), m["client_id"], m["client_host"],
+            m["member_id"], m["group_instance_id"], m["client_id"], m["client_host"],
             _decode_assignment(assignment) if consumer else [],
             _decode_subscription(metadata) if consumer else None, metadata, assignment))
     ops = g.get("authorized_operations")
@@ -211,13 +211,13 @@ def _consumer_group_description(g: dict[str, Any], coordinator: int) -> GroupDes
         return sorted(TopicPartition(t["topic_name"], p) for t in (assignment or {}).get("topic_partitions") or []
                       for p in t["partitions"] or [])
     members = [MemberDescription(
-        m["member_id"], m.get("instance_id"), m["client_id"], m["client_host"], tps(m.get("assignment")),
-        list(m.get("subscribed_topic_names") or []), member_epoch=m.get("member_epoch", -1),
-        target_assignment=tps(m.get("target_assignment"))) for m in g["members"]]
+        m["member_id"], m["instance_id"], m["client_id"], m["client_host"], tps(m["assignment"]),
+        list(m["subscribed_topic_names"] or []), member_epoch=m["member_epoch"],
+        target_assignment=tps(m["target_assignment"])) for m in g["members"]]
     ops = g.get("authorized_operations")
-    return GroupDescription(g["group_id"], g["group_state"], "consumer", g.get("assignor_name") or "", members,
+    return GroupDescription(g["group_id"], g["group_state"], "consumer", g["assignor_name"], members,
                             coordinator, None if ops in (None, -2147483648) else ops, group_type="consumer",
-                            group_epoch=g.get("group_epoch", -1))
+                            group_epoch=g["group_epoch"])
 
 
 def _decode_assignment(data: bytes) -> list[TopicPartition]:

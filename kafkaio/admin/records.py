@@ -107,7 +107,7 @@ class RecordsAdmin(AdminCore):
                         tp = TopicPartition(t["name"], p["partition_index"])
                         err = outcome(p["error_code"], None, f"list offsets of {tp}")
                         out[tp] = err if err is not None else ListOffsetsResult(p["offset"], p["timestamp"],
-                                                                                 p.get("leader_epoch", -1))
+                                                                                 p["leader_epoch"])
                 return out
             return await self._to_leaders(pending, dl, send)
 

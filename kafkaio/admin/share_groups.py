@@ -60,7 +60,7 @@ class ShareGroupsAdmin(AdminCore):
                     tp = TopicPartition(t["topic_name"], p["partition_index"])
                     check(p["error_code"], p.get("error_message"), f"share offset of {tp} in group {group_id!r}")
                     start = p["start_offset"]
-                    out[tp] = None if start < 0 else SharePartitionOffset(start, p["leader_epoch"], p.get("lag", -1))
+                    out[tp] = None if start < 0 else SharePartitionOffset(start, p["leader_epoch"], p["lag"])
             return out
 
         return await self._single(op, deadline, f"list share offsets of group {group_id!r}")

@@ -186,4 +186,4 @@ def _topic_description(t: dict[str, Any]) -> TopicDescription:
         t["name"], None if tid in (None, ZERO_UUID) else tid, bool(t.get("is_internal")),
         sorted((PartitionDescription(p["partition_index"], p["leader_id"] if p["leader_id"] >= 0 else None,
                                      list(p["replica_nodes"]), list(p["isr_nodes"]), list(p.get("offline_replicas") or []),
-                                     p.get("leader_epoch", -1)) for p in t["partitions"]), key=lambda p: p.partition))
+                                     p["leader_epoch"]) for p in t["partitions"]), key=lambda p: p.partition))

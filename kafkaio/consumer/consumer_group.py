@@ -366,7 +366,7 @@ class ConsumerGroupCoordinator(GroupCoordinator):
         elif outcome is HeartbeatOutcome.RETRY:
             return self._backoff_s
         elif outcome in (HeartbeatOutcome.REPORT, HeartbeatOutcome.FATAL):
-            err = error_for_code(code)(resp.get("error_message") or f"ConsumerGroupHeartbeat for {self.group_id}")
+            err = error_for_code(code)(resp["error_message"] or f"ConsumerGroupHeartbeat for {self.group_id}")
             log.error("group %s: heartbeat failed: %s", self.group_id, err)
             if code == ErrorCode.UNRELEASED_INSTANCE_ID:
                 self.fenced = True

@@ -631,7 +631,7 @@ class GroupCoordinator:
 
     async def _sync_group(self, join: dict[str, Any]) -> bytes | None:
         assignments: list[dict[str, Any]] = []
-        if join["leader"] == self.member_id and not join.get("skip_assignment", False):
+        if join["leader"] == self.member_id and not join["skip_assignment"]:
             assignments = self._assign(join)
         body = {
             "group_id": self.group_id,
@@ -666,7 +666,7 @@ class GroupCoordinator:
         subs: dict[str, Subscription] = {}
         for m in join["members"]:
             sub = decode_subscription(m["metadata"])
-            sub.group_instance_id = m.get("group_instance_id")
+            sub.group_instance_id = m["group_instance_id"]
             subs[m["member_id"]] = sub
         all_topics = sorted({t for s in subs.values() for t in s.topics})
         meta = self._cluster.metadata
@@ -945,7 +945,7 @@ class GroupCoordinator:
         self.commit_responses += 1
         for t in resp["topics"]:
             # a v10+ answer names its topics by id, the ones this request named
-            name = t["name"] if "name" in t else names[t["topic_id"]]
+            name = t["name"] or names[t["topic_id"]]
             for p in t["partitions"]:
                 code = p["error_code"]
                 if code == ErrorCode.NONE:

@@ -258,13 +258,13 @@ class Fetcher:
         except BaseException:
             session.reset()   # we cannot know what the broker cached
             raise
-        if resp.get("error_code"):
+        if resp["error_code"]:
             # FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, FETCH_SESSION_TOPIC_ID_ERROR
             # (retriable, with a metadata refresh, as the Java client), ...
             session.reset()
             err = error_for_code(resp["error_code"])
             raise err(f"fetch from broker {node}")
-        session.response(resp.get("session_id", 0))
+        session.response(resp["session_id"])
         sent = plan.expected
         names = plan.topic_names
         got_data = False
@@ -293,12 +293,12 @@ class Fetcher:
         if code:
             self._partition_error(st, code)
             return False
-        diverging = p.get("diverging_epoch")
-        if diverging is not None and diverging.get("epoch", -1) >= 0:
+        diverging = p["diverging_epoch"]
+        if diverging["epoch"] >= 0:
             self._diverged(st, diverging["epoch"], diverging["end_offset"])
             return False
-        replica = p.get("preferred_read_replica", -1)
-        if replica is not None and replica >= 0:
+        replica = p["preferred_read_replica"]
+        if replica >= 0:
             # the leader sends no records with this: the next fetch goes to that replica
             if replica != st.preferred_replica:
                 log.debug("%s: fetching from replica %s (client_rack %r)", st.tp, replica,
@@ -306,18 +306,18 @@ class Fetcher:
             st.preferred_replica = replica
             st.preferred_until = time.monotonic() + self._config.metadata_max_age_ms / 1000.0
         st.highwater = p["high_watermark"]
-        lso = p.get("last_stable_offset", -1)
-        if lso is not None and lso >= 0:
+        lso = p["last_stable_offset"]
+        if lso >= 0:
             st.last_stable_offset = lso
-        lso_start = p.get("log_start_offset", -1)
-        if lso_start is not None and lso_start >= 0:
+        lso_start = p["log_start_offset"]
+        if lso_start >= 0:
             st.log_start_offset = lso_start
-        records = p.get("records")
+        records = p["records"]
         if not records:
             return False
         fetch_offset = st.fetch_offset
         assert fetch_offset is not None
-        aborted = p.get("aborted_transactions") if self._isolation == READ_COMMITTED else None
+        aborted = p["aborted_transactions"] if self._isolation == READ_COMMITTED else None
         batches, nbytes, next_offset, next_epoch, corrupt = read_completed(
             records, fetch_offset, st.fetch_epoch, self._check_crcs, aborted)
         if corrupt is not None:

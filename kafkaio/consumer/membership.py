@@ -292,12 +292,12 @@ class Membership:
             return HeartbeatOutcome.FATAL
         if self.state in _NOT_IN_GROUP or self.state is MemberState.LEAVING:
             return HeartbeatOutcome.IGNORED
-        if resp.get("member_id"):
+        if resp["member_id"]:
             self.member_id = resp["member_id"]
         self.member_epoch = resp["member_epoch"]
-        if resp.get("heartbeat_interval_ms", 0) > 0:
+        if resp["heartbeat_interval_ms"] > 0:
             self.heartbeat_interval_ms = resp["heartbeat_interval_ms"]
-        assignment = resp.get("assignment")
+        assignment = resp["assignment"]
         if assignment is None or self.state not in _TAKES_ASSIGNMENT:
             return HeartbeatOutcome.OK
         self.target = {}

@@ -152,7 +152,7 @@ class OffsetLookup:
                 tp = TopicPartition(t["name"], p["partition_index"])
                 code = p["error_code"]
                 if code == ErrorCode.NONE:
-                    out[tp] = (p["offset"], p["timestamp"], p.get("leader_epoch", -1))
+                    out[tp] = (p["offset"], p["timestamp"], p["leader_epoch"])
                     continue
                 err = error_for_code(code)
                 if err.retriable or err.invalid_metadata:

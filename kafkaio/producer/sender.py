@@ -677,29 +677,29 @@ class Sender:
         """Settle ``batches`` from the answer; ``names``: the topics by id as the request named them
         (None: the request, and so the answer, named them by name)."""
         results: dict[tuple[str, int], dict[str, Any]] = {}
-        for topic in resp.get("responses", ()):
+        for topic in resp["responses"]:
             name = topic["name"] if names is None else names.get(topic["topic_id"])
             if name is None:
                 continue  # an id the request did not name: none of its batches
-            for p in topic.get("partition_responses", ()):
-                results[(name, p["index"])] = p
+            for part in topic["partition_responses"]:
+                results[(name, part["index"])] = part
         for b in batches:
             p = results.get(b.tp)
             if p is None:
                 self._handle_error(b, KafkaError(
                     f"the broker's produce response has no result for {b.topic}-{b.partition}"), False)
                 continue
-            code = p.get("error_code", 0)
+            code = p["error_code"]
             if not code:  # NONE
-                self._complete(b, p.get("base_offset", -1), p.get("log_append_time_ms", -1))
+                self._complete(b, p["base_offset"], p["log_append_time_ms"])
             elif code == _DUPLICATE_SEQUENCE:
                 # the broker already has this batch (written by an earlier attempt): success
                 self._complete(b, -1, -1)
             else:
-                msg = p.get("error_message") or None
-                record_errors = p.get("record_errors") or ()
+                msg = p["error_message"] or None
+                record_errors = p["record_errors"]
                 if record_errors:
-                    details = "; ".join(f"record {e.get('batch_index')}: {e.get('batch_index_error_message')}"
+                    details = "; ".join(f"record {e['batch_index']}: {e['batch_index_error_message']}"
                                         for e in record_errors)
                     msg = f"{msg or ''} ({details})".strip()
                 exc = error_for_code(code)(f"{b.topic}-{b.partition}: {msg}" if msg else f"{b.topic}-{b.partition}")

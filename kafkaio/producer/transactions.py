@@ -452,7 +452,7 @@ class TransactionManager:
         except KafkaError:
             return False
         features = (conn.api_versions_response or {}).get("finalized_features") or ()
-        level = max((f.get("max_version_level", 0) for f in features if f.get("name") == "transaction.version"),
+        level = max((f["max_version_level"] for f in features if f["name"] == "transaction.version"),
                     default=0)
         needed = {ApiKey.END_TXN: 5, ApiKey.TXN_OFFSET_COMMIT: 5, ApiKey.PRODUCE: 12}
         return level >= 2 and all(conn.supports(k) and conn.version(k) >= v for k, v in needed.items())
@@ -473,8 +473,8 @@ class TransactionManager:
                 async def attempt() -> None:
                     resp = await self._request(await self._coordinator_node(), ApiKey.ADD_PARTITIONS_TO_TXN, body)
                     errors: list[tuple[int, str]] = []
-                    for t in resp.get("results_by_topic_v3_and_below") or ():
-                        for p in t.get("results_by_partition") or ():
+                    for t in resp["results_by_topic_v3_and_below"]:
+                        for p in t["results_by_partition"]:
                             code = p["partition_error_code"]
                             if code and code != ErrorCode.OPERATION_NOT_ATTEMPTED:  # another one failed
                                 errors.append((code, f"{t['name']}-{p['partition_index']}"))
@@ -485,8 +485,8 @@ class TransactionManager:
                         errors.sort(key=lambda e: (e[0] not in _FENCED | _FATAL, e[0] in _REDISCOVER | _RETRY))
                         code, tp = errors[0]
                         self._classify(code, f"AddPartitionsToTxn ({tp})")
-                    elif any(p["partition_error_code"] for t in resp.get("results_by_topic_v3_and_below") or ()
-                             for p in t.get("results_by_partition") or ()):
+                    elif any(p["partition_error_code"] for t in resp["results_by_topic_v3_and_below"]
+                             for p in t["results_by_partition"]):
                         raise _Retry(KafkaError("AddPartitionsToTxn: operation not attempted"))
 
                 # batches expire on their own (delivery_timeout_ms) while this keeps retrying
@@ -515,7 +515,7 @@ class TransactionManager:
             return resp
 
         resp = await self._with_retries(what, attempt)
-        if self.protocol_v2 and resp.get("producer_epoch", -1) >= 0:
+        if self.protocol_v2 and resp["producer_epoch"] >= 0:
             # transaction v2: every EndTxn gives the producer its next epoch; sequences restart
             self._wired.idem.set_producer_id(resp["producer_id"], resp["producer_epoch"])
             self._wired.idem.reset_sequences(self._wired.acc.queued_batches())
@@ -659,7 +659,7 @@ class TransactionManager:
                 node[0] = None
                 raise
             codes = [(p["error_code"], f"{t['name']}-{p['partition_index']}")
-                     for t in resp.get("topics") or () for p in t.get("partitions") or () if p["error_code"]]
+                     for t in resp["topics"] for p in t["partitions"] if p["error_code"]]
             if codes:
                 codes.sort(key=lambda e: (e[0] not in _FENCED | _FATAL, e[0] in _REDISCOVER | _RETRY))
                 code, tp = codes[0]

@@ -12,7 +12,7 @@ import struct
 from enum import IntEnum
 from typing import Any
 
-from kafkaio.errors import KafkaProtocolError, UnsupportedVersionError
+from kafkaio.errors import ErrorCode, KafkaProtocolError, UnsupportedVersionError
 from kafkaio.protocol import primitives as p
 from kafkaio.protocol.messages import ALL_APIS
 from kafkaio.protocol.compiler import Codec, compile_struct
@@ -235,7 +235,7 @@ def decode_response(api_key: int, version: int, payload: bytes | memoryview) -> 
         codec, flexible = hit if hit is not None else response_codec(api_key, version)
         pos = 4
         if api_key == _API_VERSIONS:
-            if version > 0 and _INT16_ERR(buf, pos) == 35:
+            if version > 0 and _INT16_ERR(buf, pos) == ErrorCode.UNSUPPORTED_VERSION:
                 version = 0
                 codec, _ = response_codec(api_key, 0)
         elif flexible:  # response header v1 (never for ApiVersions)

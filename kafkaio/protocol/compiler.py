@@ -44,7 +44,7 @@ def _type_default(f: Field, version: int) -> Any:
     if t.startswith("[]"):
         return []
     if t == "struct":
-        return {sf.name: _type_default(sf, version) for sf in f.fields if sf.present(version)}
+        return {sf.name: _type_default(sf, version) for sf in f.fields}
     raise ValueError(f"unknown type {t!r} for field {f.name}")
 
 
@@ -250,6 +250,7 @@ def compile_struct(fields: tuple[Field, ...] | list[Field], version: int, flexib
     plan: list[_FixedStep | _VarStep] = []
     defaults: dict[str, Any] = {}
     tagged: list[TaggedField] = []
+    absent: list[tuple[str, Any]] = []
     run: FixedRun = []
 
     def flush() -> None:
@@ -260,9 +261,10 @@ def compile_struct(fields: tuple[Field, ...] | list[Field], version: int, flexib
             run.clear()
 
     for f in fields:
-        if not f.present(version):
-            continue
         default = _type_default(f, version)
+        if not f.present(version):
+            absent.append((f.name, default))
+            continue
         defaults[f.name] = default
         tag = f.tag
         if flexible and tag is not None and f.tagged_in(version):
@@ -283,12 +285,12 @@ def compile_struct(fields: tuple[Field, ...] | list[Field], version: int, flexib
         plan.append(_VarStep(f.name, default, e, d, sub, flexible, f.nullable_in(version)))
     flush()
     tagged.sort(key=lambda x: x[0])
-    return _generate(plan, tuple(enc_ops), tuple(names), tagged, flexible, defaults)
+    return _generate(plan, tuple(enc_ops), tuple(names), tagged, absent, flexible, defaults)
 
 
 def _generate(plan: list[_FixedStep | _VarStep], enc_ops: tuple[StructEncoder, ...],
-              names: tuple[str, ...], tagged: list[TaggedField], flexible: bool,
-              defaults: dict[str, Any]) -> Codec:
+              names: tuple[str, ...], tagged: list[TaggedField], absent: list[tuple[str, Any]],
+              flexible: bool, defaults: dict[str, Any]) -> Codec:
     """Generate straight-line encode/decode functions for one compiled struct.
 
     The closures in ``enc_ops`` do the same work one field at a time; they are kept for the slow
@@ -401,18 +403,17 @@ def _generate(plan: list[_FixedStep | _VarStep], enc_ops: tuple[StructEncoder, .
                     f"            x, pos = S{i}(buf, pos)",
                     "            ap(x)",
                 ]
+    # Fields absent in this version take their schema default, so that a decoded body has every
+    # field the schema names at any version; mutable defaults are fresh per decoded body.
+    items = [f"{k!r}: {v}" for k, v in keys]
+    for a, (key, default) in enumerate(absent):
+        items.append(f"{key!r}: {_default_expr(ns, f'A{a}', default)}")
     if flexible:
         # Most structs carry no tagged fields: that case builds the dict with the tag defaults in
         # one go; otherwise the general tagged-field reader runs.
         tag_items = []
         for t, (_, key, default, _, _) in enumerate(tagged):
-            if isinstance(default, (list, dict)):
-                ns[f"T{t}"] = _copier(default)
-                tag_items.append(f"{key!r}: T{t}()")
-            else:
-                ns[f"T{t}"] = default
-                tag_items.append(f"{key!r}: T{t}")
-        items = [f"{k!r}: {v}" for k, v in keys]
+            tag_items.append(f"{key!r}: {_default_expr(ns, f'T{t}', default)}")
         dec_lines += [
             "    if buf[pos] == 0:",
             "        return {" + ", ".join(items + tag_items) + "}, pos + 1",
@@ -432,7 +433,7 @@ def _generate(plan: list[_FixedStep | _VarStep], enc_ops: tuple[StructEncoder, .
         dec_lines.append("    return d, TAGDEC(buf, pos, d)")
         fail_ops, fail_names = enc_ops + (ns["TAGENC"],), names + ("(tagged fields)",)
     else:
-        dec_lines.append("    return {" + ", ".join(f"{k!r}: {v}" for k, v in keys) + "}, pos")
+        dec_lines.append("    return {" + ", ".join(items) + "}, pos")
         fail_ops, fail_names = enc_ops, names
     if len(enc_lines) == 3:
         enc_lines.append("        pass")
@@ -444,6 +445,18 @@ def _generate(plan: list[_FixedStep | _VarStep], enc_ops: tuple[StructEncoder, .
     ns["FAIL"] = fail
     exec(compile("\n".join(enc_lines + [""] + dec_lines), "<kafkaio.protocol codec>", "exec"), ns)  # noqa: S102
     return Codec(ns["encode"], ns["decode"], defaults)
+
+
+def _default_expr(ns: dict[str, Any], name: str, default: Any) -> str:
+    """The generated expression of a decoded field's default: an empty list literal, a call of a
+    copier bound to ``name`` for other mutable defaults, else the default bound to ``name``."""
+    if isinstance(default, list) and not default:
+        return "[]"
+    if isinstance(default, (list, dict)):
+        ns[name] = _copier(default)
+        return f"{name}()"
+    ns[name] = default
+    return name
 
 
 class FieldEncodeError(KafkaProtocolError):

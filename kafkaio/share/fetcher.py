@@ -143,25 +143,25 @@ class ShareFetcher:
                 self._report(taken, exc)
                 self.error = exc
                 return
-            code = resp.get("error_code", 0) or 0
+            code = resp["error_code"]
             session.answered(code)
             if code:
-                failure = error_for_code(code)(f"ShareFetch to node {node_id}: {resp.get('error_message') or ''}")
+                failure = error_for_code(code)(f"ShareFetch to node {node_id}: {resp['error_message'] or ''}")
                 self._report(taken, failure)
                 log.warning("%s", failure)
                 return
             now = time.monotonic()
             self.fetch_responses += 1
             self.fetch_latency_total_s += now - sent_at
-            if resp.get("acquisition_lock_timeout_ms", 0) > 0:
+            if resp["acquisition_lock_timeout_ms"] > 0:
                 self.acquisition_lock_timeout_ms = resp["acquisition_lock_timeout_ms"]
             by_partition: dict[TopicIdPartition, KafkaError | None] = {}
             for topic in resp["responses"]:
                 name = self._topic_name(topic["topic_id"])
                 for p in topic["partitions"]:
                     tp = (topic["topic_id"], p["partition_index"])
-                    ack_code = p.get("acknowledge_error_code", 0) or 0
-                    by_partition[tp] = error_for_code(ack_code)(p.get("acknowledge_error_message") or "") \
+                    ack_code = p["acknowledge_error_code"]
+                    by_partition[tp] = error_for_code(ack_code)(p["acknowledge_error_message"] or "") \
                         if ack_code else None
                     if p["error_code"]:
                         if p["error_code"] in _LEADER_MOVED:
@@ -175,10 +175,10 @@ class ShareFetcher:
             self._report_by_partition(taken, by_partition)
 
     def _collect(self, node_id: int, topic: str, tp: TopicIdPartition, p: dict[str, Any], now: float) -> None:
-        ranges = p.get("acquired_records") or []
+        ranges = p["acquired_records"]
         if not ranges:
             return
-        data = p.get("records")
+        data = p["records"]
         seen: set[int] = set()
         cfg = self._config
         kd, vd = cfg.key_deserializer, cfg.value_deserializer
@@ -267,18 +267,18 @@ class ShareFetcher:
                     session.reset()
                     results.update(self._report(taken, exc))
                     continue
-                code = resp.get("error_code", 0) or 0
+                code = resp["error_code"]
                 session.answered(code)
                 if code:
                     results.update(self._report(taken, error_for_code(code)(
-                        f"ShareAcknowledge to node {node_id}: {resp.get('error_message') or ''}")))
+                        f"ShareAcknowledge to node {node_id}: {resp['error_message'] or ''}")))
                     continue
                 by_partition: dict[TopicIdPartition, KafkaError | None] = {}
                 for topic in resp["responses"]:
                     for p in topic["partitions"]:
                         c = p["error_code"]
                         by_partition[(topic["topic_id"], p["partition_index"])] = \
-                            error_for_code(c)(p.get("error_message") or "") if c else None
+                            error_for_code(c)(p["error_message"] or "") if c else None
                 results.update(self._report_by_partition(taken, by_partition))
         return results
 

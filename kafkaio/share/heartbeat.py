@@ -75,8 +75,8 @@ class Heartbeat:
             m.fail(exc)
             return HeartbeatOutcome.FATAL
         assert resp is not None
-        if resp.get("error_code") == ErrorCode.UNSUPPORTED_VERSION:
-            m.fail(UnsupportedVersionError(f"{SHARE_GROUPS_DISABLED} ({resp.get('error_message') or ''})"))
+        if resp["error_code"] == ErrorCode.UNSUPPORTED_VERSION:
+            m.fail(UnsupportedVersionError(f"{SHARE_GROUPS_DISABLED} ({resp['error_message'] or ''})"))
             return HeartbeatOutcome.FATAL
         outcome = m.on_response(resp)
         if outcome is HeartbeatOutcome.FIND_COORDINATOR:

@@ -138,7 +138,7 @@ class ShareMembership:
 
     def on_response(self, resp: dict[str, Any]) -> HeartbeatOutcome:
         """Apply a ShareGroupHeartbeat answer; the returned fact says what the loop does next."""
-        code = ErrorCode(resp.get("error_code", 0) or 0)
+        code = ErrorCode(resp["error_code"])
         if code is ErrorCode.NONE:
             return self._on_success(resp)
         if self.state is MemberState.LEAVING:
@@ -176,9 +176,9 @@ class ShareMembership:
             return HeartbeatOutcome.OK  # an answer to a heartbeat sent before a leave or a fence
         self._send_full = False
         self.member_epoch = resp["member_epoch"]
-        if resp.get("heartbeat_interval_ms", 0) > 0:
+        if resp["heartbeat_interval_ms"] > 0:
             self.heartbeat_interval_ms = resp["heartbeat_interval_ms"]
-        new = resp.get("assignment")
+        new = resp["assignment"]
         if new is not None:
             parts = frozenset((t["topic_id"], p) for t in new["topic_partitions"] for p in t["partitions"])
             self.transition(MemberState.RECONCILING)

@@ -14,7 +14,7 @@ from kafkaio.errors import (
     NoBrokersAvailableError,
     UnknownTopicOrPartitionError,
 )
-from kafkaio.protocol import ApiKey
+from kafkaio.protocol import ApiKey, decode_response, encode_response
 
 pytestmark = pytest.mark.integration
 
@@ -250,13 +250,19 @@ async def test_new_leaders_found_after_broker_stop_and_restart() -> None:
         await asyncio.to_thread(brokers.stop)
 
 
+def _decoded(body: dict) -> dict:
+    """``body`` as a Metadata v12 answer reaches the cluster: every field, through the codec."""
+    payload = bytes(encode_response(ApiKey.METADATA, 12, 0, body))[4:]
+    return decode_response(ApiKey.METADATA, 12, payload)
+
+
 def _metadata_response(leader: int, epoch: int, port: int = 9092) -> dict:
-    return {"brokers": [{"node_id": n, "host": "127.0.0.1", "port": port + n, "rack": None} for n in (1, 2)],
+    return _decoded({"brokers": [{"node_id": n, "host": "127.0.0.1", "port": port + n, "rack": None} for n in (1, 2)],
             "cluster_id": "c", "controller_id": 1, "topics": [
-                {"error_code": 0, "name": "t", "topic_id": None, "is_internal": False, "partitions": [
+                {"error_code": 0, "name": "t", "is_internal": False, "partitions": [
                     {"error_code": 0, "partition_index": 0, "leader_id": leader, "leader_epoch": epoch,
                      "replica_nodes": [1, 2], "isr_nodes": [1, 2], "offline_replicas": []}]},
-                {"error_code": 3, "name": "gone", "partitions": []}]}
+                {"error_code": 3, "name": "gone", "partitions": []}]})
 
 
 async def test_metadata_with_an_older_leader_epoch_is_ignored() -> None:
@@ -281,8 +287,8 @@ async def test_rebootstrap_when_every_known_broker_is_gone(bootstrap_servers: st
         await cluster.bootstrap()
         real = dict(cluster.metadata.brokers)
         host, port = _dead_address().rsplit(":", 1)
-        cluster._apply_metadata({"brokers": [{"node_id": 99, "host": host, "port": int(port)}],
-                                 "cluster_id": "stale", "controller_id": 99, "topics": []}, frozenset())
+        cluster._apply_metadata(_decoded({"brokers": [{"node_id": 99, "host": host, "port": int(port)}],
+                                          "cluster_id": "stale", "controller_id": 99, "topics": []}), frozenset())
         assert list(cluster.metadata.brokers) == [99]
         meta = await cluster.refresh_metadata()
         assert meta.brokers == real and meta.cluster_id != "stale"
@@ -295,8 +301,8 @@ async def test_no_rebootstrap_when_recovery_strategy_is_none(bootstrap_servers: 
     try:
         await cluster.bootstrap()
         host, port = _dead_address().rsplit(":", 1)
-        cluster._apply_metadata({"brokers": [{"node_id": 99, "host": host, "port": int(port)}],
-                                 "cluster_id": "stale", "controller_id": 99, "topics": []}, frozenset())
+        cluster._apply_metadata(_decoded({"brokers": [{"node_id": 99, "host": host, "port": int(port)}],
+                                          "cluster_id": "stale", "controller_id": 99, "topics": []}), frozenset())
         with pytest.raises(KafkaConnectionError, match="99"):
             await cluster.refresh_metadata()
         assert cluster.metadata.cluster_id == "stale"

@@ -7,9 +7,15 @@ from typing import Any
 
 from kafkaio.cluster import Cluster
 from kafkaio.config import CommonConfig
+from kafkaio.protocol import ApiKey, decode_response, encode_response
 
 
 def _answer(topic_id: uuid.UUID, leader: int, epoch: int) -> dict[str, Any]:
+    """A Metadata v12 answer as the connection hands it over (every field, through the codec)."""
+    return decode_response(ApiKey.METADATA, 12, bytes(encode_response(ApiKey.METADATA, 12, 0, _body(topic_id, leader, epoch)))[4:])
+
+
+def _body(topic_id: uuid.UUID, leader: int, epoch: int) -> dict[str, Any]:
     return {"brokers": [{"node_id": n, "host": "h", "port": 9092 + n, "rack": None} for n in (1, 2)],
             "controller_id": 1, "cluster_id": "c",
             "topics": [{"error_code": 0, "name": "t", "topic_id": topic_id, "is_internal": False,

@@ -11,7 +11,8 @@ import crc32c
 from kafkaio.consumer.fetch_buffer import FetchBuffer
 from kafkaio.consumer.fetch_collector import FetchCollector
 from kafkaio.consumer.fetcher import Fetcher
-from kafkaio.consumer.subscription import SubscriptionState
+from kafkaio.consumer.subscription import PartitionState, SubscriptionState
+from kafkaio.protocol import ApiKey, decode_response, encode_response
 from kafkaio.records import BatchBuilder
 
 
@@ -47,6 +48,19 @@ class FetchPath:
         self.fetcher = Fetcher(cluster, cfg, subs, None, self.buffer)  # type: ignore[arg-type]  # no positions: nothing here looks offsets up
         self.collector = FetchCollector(cfg, subs, self.buffer, self.fetcher.wakeup)
 
+    def _apply(self, st: PartitionState, p: dict[str, Any]) -> bool:
+        """The fetcher's ``_apply`` of a partition answer written in part (``p``): the other
+        fields as the decoder fills them."""
+        return bool(self.fetcher._apply(st, fetch_partition(p)))
+
     def __getattr__(self, name: str) -> Any:
         part = self.collector if hasattr(self.collector, name) else self.fetcher
         return getattr(part, name)
+
+
+def fetch_partition(fields: dict[str, Any]) -> Any:
+    """A Fetch v16 partition answer with ``fields``, through the codec (every other field at its
+    schema default)."""
+    body = {"responses": [{"partitions": [fields]}]}
+    payload = bytes(encode_response(ApiKey.FETCH, 16, 0, body))[4:]
+    return decode_response(ApiKey.FETCH, 16, payload)["responses"][0]["partitions"][0]

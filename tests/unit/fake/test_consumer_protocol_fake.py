@@ -115,7 +115,7 @@ async def test_a_consumer_protocol_member_commits_by_topic_id_at_v10() -> None:
             await c.commit({TopicPartition("t", 0): 5, TopicPartition("t", 1): 7})
         assert fake.state.committed["g"][("t", 0)][0] == 5 and fake.state.committed["g"][("t", 1)][0] == 7
     assert commits and {v for v, _ in commits} == {10}
-    assert all(t["topic_id"] == topic_id and "name" not in t for _, b in commits for t in b["topics"])
+    assert all(t["topic_id"] == topic_id and t["name"] == "" for _, b in commits for t in b["topics"])
 
 
 

@@ -120,11 +120,11 @@ def test_produce_v13_names_topics_by_id() -> None:
     req = {"acks": -1, "timeout_ms": 100, "topic_data": [
         {"name": "ignored", "topic_id": tid, "partition_data": [{"index": 2, "records": b"R"}]}]}
     _, _, _, _, got = decode_request(bytes(encode_request(ApiKey.PRODUCE, 13, 1, "c", req)[4:]))
-    assert got["topic_data"][0]["topic_id"] == tid and "name" not in got["topic_data"][0]
+    assert got["topic_data"][0]["topic_id"] == tid and got["topic_data"][0]["name"] == ""
     frame = encode_response(ApiKey.PRODUCE, 13, 1, {"responses": [
         {"topic_id": tid, "partition_responses": [{"index": 2, "error_code": 0, "base_offset": 5}]}]})
     resp = decode_response(ApiKey.PRODUCE, 13, bytes(frame[4:]))
-    assert resp["responses"][0]["topic_id"] == tid and "name" not in resp["responses"][0]
+    assert resp["responses"][0]["topic_id"] == tid and resp["responses"][0]["name"] == ""
     assert resp["responses"][0]["partition_responses"][0]["base_offset"] == 5
 
 
@@ -136,14 +136,14 @@ def test_fetch_by_topic_id_round_trip(version: int) -> None:
                "partition": 1, "fetch_offset": 9, "partition_max_bytes": 100}]}],
            "forgotten_topics_data": [{"topic_id": old, "partitions": [1]}]}
     _, got_version, _, _, got = decode_request(bytes(encode_request(ApiKey.FETCH, version, 1, "c", req)[4:]))
-    assert got_version == version and "topic" not in got["topics"][0]
+    assert got_version == version and got["topics"][0]["topic"] == ""
     assert got["topics"][0]["topic_id"] == tid and got["forgotten_topics_data"][0]["topic_id"] == old
     assert got.get("replica_id", got.get("replica_state", {}).get("replica_id")) == -1
     body = {"responses": [{"topic_id": tid, "partitions": [{
         "partition_index": 1, "high_watermark": 10, "records": b"RECORDS"}]}]}
     frame = encode_response(ApiKey.FETCH, version, 1, body)
     resp = decode_response(ApiKey.FETCH, version, bytes(frame[4:]))
-    assert resp["responses"][0]["topic_id"] == tid and "topic" not in resp["responses"][0]
+    assert resp["responses"][0]["topic_id"] == tid and resp["responses"][0]["topic"] == ""
     part = resp["responses"][0]["partitions"][0]
     assert isinstance(part["records"], memoryview) and bytes(part["records"]) == b"RECORDS"
 
