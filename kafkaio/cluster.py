@@ -27,7 +27,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal, overload
+from typing import Any, Iterable, Literal, cast, overload
 
 from kafkaio.config import CommonConfig, ConsumerConfig
 from kafkaio.conn import BrokerConnection
@@ -43,6 +43,7 @@ from kafkaio.errors import (
 )
 from kafkaio.metrics.network import ConnectionTotals
 from kafkaio.protocol import ApiKey
+from kafkaio.protocol.bodies import FindCoordinatorResponse, FindCoordinatorResponseCoordinators, MetadataResponse
 from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.retry import Backoff, Deadline, ExponentialBackoff, retry_async
 from kafkaio.tls import build_ssl_context
@@ -238,8 +239,9 @@ class Cluster:
             connected = True
             self.connection_totals.created += 1
             timeout_ms = deadline.remaining_ms()
-            resp = await conn.request(ApiKey.METADATA, self._metadata_body(self._wanted_topics()),
-                                      timeout_ms=None if timeout_ms is None else min(timeout_ms, self._request_timeout_ms))
+            resp = cast(MetadataResponse, await conn.request(
+                ApiKey.METADATA, self._metadata_body(self._wanted_topics()),
+                timeout_ms=None if timeout_ms is None else min(timeout_ms, self._request_timeout_ms)))
             self._apply_metadata(resp, self._wanted_topics())
         finally:
             await conn.close()
@@ -321,7 +323,7 @@ class Cluster:
         for node_id in self._refresh_candidates():
             try:
                 conn = await self.connection(node_id, "default", wait_backoff=False)
-                resp = await conn.request(ApiKey.METADATA, body)
+                resp = cast(MetadataResponse, await conn.request(ApiKey.METADATA, body))
             except AuthenticationError:
                 self._refresh_backoff.fail()
                 raise
@@ -362,7 +364,7 @@ class Cluster:
         candidates = self._refresh_candidates()
         return candidates[0] if candidates else None
 
-    def _apply_metadata(self, resp: dict[str, Any], requested: frozenset[str] | None) -> None:
+    def _apply_metadata(self, resp: MetadataResponse, requested: frozenset[str] | None) -> None:
         code = resp["error_code"]
         if code:
             raise error_for_code(code)("Metadata request failed")
@@ -673,8 +675,9 @@ class Cluster:
                 body = {"key_type": key_type, "coordinator_keys": [key]}
             else:
                 body = {"key": key, "key_type": key_type}
-            resp = await conn.request(ApiKey.FIND_COORDINATOR, body, version=version)
-            entry = resp["coordinators"][0] if version >= 4 else resp
+            resp = cast(FindCoordinatorResponse, await conn.request(ApiKey.FIND_COORDINATOR, body, version=version))
+            entry: FindCoordinatorResponse | FindCoordinatorResponseCoordinators = \
+                resp["coordinators"][0] if version >= 4 else resp
             code = entry["error_code"]
             if code:
                 raise error_for_code(code)(f"FindCoordinator for {key!r}: {entry['error_message'] or ''}".rstrip(": "))

@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, cast
 
 from kafkaio.consumer.assignors import (
     PartitionAssignor,
@@ -61,6 +61,7 @@ from kafkaio.errors import (
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
+from kafkaio.protocol.bodies import HeartbeatResponse, JoinGroupResponse, OffsetCommitResponse, SyncGroupResponse
 from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.structs import GroupMembershipOperation, OffsetAndMetadata, TopicPartition
 
@@ -577,7 +578,7 @@ class GroupCoordinator:
                            self.generation, self._config.client_rack or None)
         return encode_subscription(sub)
 
-    async def _join_group(self) -> dict[str, Any] | None:
+    async def _join_group(self) -> JoinGroupResponse | None:
         cfg = self._config
         rebalance_timeout_ms = cfg.rebalance_timeout_ms
         assert rebalance_timeout_ms is not None  # ConsumerConfig defaults it to max_poll_interval_ms
@@ -595,9 +596,9 @@ class GroupCoordinator:
             self._metadata_snapshot = self._partition_counts()
             # The broker may hold the JoinGroup for up to the rebalance timeout (as in Java, which
             # adds it to the request timeout).
-            resp = await self._request(ApiKey.JOIN_GROUP, body,
-                                       timeout_ms=rebalance_timeout_ms + cfg.request_timeout_ms + 5000,
-                                       purpose=_MEMBERSHIP_PURPOSE)
+            resp = cast(JoinGroupResponse, await self._request(
+                ApiKey.JOIN_GROUP, body, timeout_ms=rebalance_timeout_ms + cfg.request_timeout_ms + 5000,
+                purpose=_MEMBERSHIP_PURPOSE))
             code = resp["error_code"]
             if code == ErrorCode.NONE:
                 self.member_id = resp["member_id"]
@@ -629,7 +630,7 @@ class GroupCoordinator:
                     f"group_instance_id {self.instance_id!r} is used by another consumer of group {self.group_id}")
             raise error_for_code(code)(f"JoinGroup for group {self.group_id}")
 
-    async def _sync_group(self, join: dict[str, Any]) -> bytes | None:
+    async def _sync_group(self, join: JoinGroupResponse) -> bytes | None:
         assignments: list[dict[str, Any]] = []
         if join["leader"] == self.member_id and not join["skip_assignment"]:
             assignments = self._assign(join)
@@ -642,7 +643,7 @@ class GroupCoordinator:
             "protocol_name": self.protocol_name,
             "assignments": assignments,
         }
-        resp = await self._request(ApiKey.SYNC_GROUP, body, purpose=_MEMBERSHIP_PURPOSE)
+        resp = cast(SyncGroupResponse, await self._request(ApiKey.SYNC_GROUP, body, purpose=_MEMBERSHIP_PURPOSE))
         code = resp["error_code"]
         if code == ErrorCode.NONE:
             return resp["assignment"] or b""
@@ -659,7 +660,7 @@ class GroupCoordinator:
             return None
         raise error_for_code(code)(f"SyncGroup for group {self.group_id}")
 
-    def _assign(self, join: dict[str, Any]) -> list[dict[str, Any]]:
+    def _assign(self, join: JoinGroupResponse) -> list[dict[str, Any]]:
         assignor = next((a for a in self.assignors if a.name == self.protocol_name), None)
         if assignor is None:
             raise IllegalStateError(f"the group chose assignor {self.protocol_name!r}, which this consumer lacks")
@@ -768,9 +769,9 @@ class GroupCoordinator:
                 continue
             generation, member = self.generation, self.member_id
             try:
-                resp = await self._request(ApiKey.HEARTBEAT, {
+                resp = cast(HeartbeatResponse, await self._request(ApiKey.HEARTBEAT, {
                     "group_id": self.group_id, "generation_id": generation,
-                    "member_id": member, "group_instance_id": self.instance_id})
+                    "member_id": member, "group_instance_id": self.instance_id}))
             except asyncio.CancelledError:
                 raise
             except KafkaError as exc:
@@ -940,7 +941,7 @@ class GroupCoordinator:
         max_version = self.offset_commit_topic_id_version if by_id else self.offset_commit_max_version
         names = {tid: t for t, tid in ids.items()}
         sent = time.monotonic()
-        resp = await self._request(ApiKey.OFFSET_COMMIT, body, max_version)
+        resp = cast(OffsetCommitResponse, await self._request(ApiKey.OFFSET_COMMIT, body, max_version))
         self.commit_latency_total_s += time.monotonic() - sent
         self.commit_responses += 1
         for t in resp["topics"]:

@@ -37,7 +37,7 @@ import asyncio
 import logging
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kafkaio.consumer.fetch_buffer import CompletedFetch, FetchBuffer, read_completed
 from kafkaio.consumer.fetch_session import FetchPlan, FetchSession, Wanted, forgotten_body, topics_body
@@ -51,6 +51,8 @@ from kafkaio.errors import (
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
+from kafkaio.protocol.bodies import FetchResponse
+from kafkaio.protocol.bodies import FetchResponseResponsesPartitions as FetchPartitionResponse
 from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
@@ -251,8 +253,8 @@ class Fetcher:
                 "rack_id": cfg.client_rack,
             }
             asked = time.monotonic()
-            resp = await conn.request(ApiKey.FETCH, body, version=version,
-                                      timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms)
+            resp = cast(FetchResponse, await conn.request(
+                ApiKey.FETCH, body, version=version, timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms))
             self.fetch_latency_total_s += time.monotonic() - asked
             self.fetch_responses += 1
         except BaseException:
@@ -288,7 +290,7 @@ class Fetcher:
         which are fetched again from the position)."""
         self._buffer.fail(st, exc)
 
-    def _apply(self, st: PartitionState, p: dict[str, Any]) -> bool:
+    def _apply(self, st: PartitionState, p: FetchPartitionResponse) -> bool:
         code = p["error_code"]
         if code:
             self._partition_error(st, code)

@@ -26,7 +26,7 @@ import logging
 import time
 import uuid
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 from kafkaio.errors import (
     ClusterAuthorizationError,
@@ -44,6 +44,8 @@ from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator
 from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.split import SPLIT_BASE_OFFSET, split_batch, when_parts_done
 from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
+from kafkaio.protocol.bodies import ProduceResponse
+from kafkaio.protocol.bodies import ProduceResponseResponsesPartitionResponses as ProducePartitionResponse
 from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.retry import ExponentialBackoff
 
@@ -555,7 +557,7 @@ class Sender:
         batches = req.batches
         try:
             if resp is not None:
-                self._handle_response(batches, resp, req.names)
+                self._handle_response(batches, cast(ProduceResponse, resp), req.names)
             elif exc is None:
                 for b in batches:
                     self._fail(b, ProducerClosedError(
@@ -651,8 +653,8 @@ class Sender:
                     for b in batches:
                         self._complete(b, -1, -1)
                     return
-                resp = await conn.request(ApiKey.PRODUCE, body, version=version,
-                                          timeout_ms=self._request_timeout_ms)
+                resp = cast(ProduceResponse, await conn.request(ApiKey.PRODUCE, body, version=version,
+                                                                timeout_ms=self._request_timeout_ms))
             except KafkaError as exc:
                 if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):
                     self._cluster.request_refresh()
@@ -672,11 +674,11 @@ class Sender:
         finally:
             self._request_finished(node, batches)
 
-    def _handle_response(self, batches: list[ProducerBatch], resp: dict[str, Any],
+    def _handle_response(self, batches: list[ProducerBatch], resp: ProduceResponse,
                          names: dict[uuid.UUID, str] | None) -> None:
         """Settle ``batches`` from the answer; ``names``: the topics by id as the request named them
         (None: the request, and so the answer, named them by name)."""
-        results: dict[tuple[str, int], dict[str, Any]] = {}
+        results: dict[tuple[str, int], ProducePartitionResponse] = {}
         for topic in resp["responses"]:
             name = topic["name"] if names is None else names.get(topic["topic_id"])
             if name is None:

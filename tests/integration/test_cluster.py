@@ -15,6 +15,7 @@ from kafkaio.errors import (
     UnknownTopicOrPartitionError,
 )
 from kafkaio.protocol import ApiKey, decode_response, encode_response
+from kafkaio.protocol.bodies import MetadataResponse
 
 pytestmark = pytest.mark.integration
 
@@ -250,13 +251,13 @@ async def test_new_leaders_found_after_broker_stop_and_restart() -> None:
         await asyncio.to_thread(brokers.stop)
 
 
-def _decoded(body: dict) -> dict:
+def _decoded(body: dict) -> MetadataResponse:
     """``body`` as a Metadata v12 answer reaches the cluster: every field, through the codec."""
     payload = bytes(encode_response(ApiKey.METADATA, 12, 0, body))[4:]
-    return decode_response(ApiKey.METADATA, 12, payload)
+    return decode_response(ApiKey.METADATA, 12, payload)  # type: ignore[return-value]
 
 
-def _metadata_response(leader: int, epoch: int, port: int = 9092) -> dict:
+def _metadata_response(leader: int, epoch: int, port: int = 9092) -> MetadataResponse:
     return _decoded({"brokers": [{"node_id": n, "host": "127.0.0.1", "port": port + n, "rack": None} for n in (1, 2)],
             "cluster_id": "c", "controller_id": 1, "topics": [
                 {"error_code": 0, "name": "t", "is_internal": False, "partitions": [

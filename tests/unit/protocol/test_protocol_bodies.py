@@ -1,11 +1,15 @@
-"""Decoded bodies name every schema field at every version (absent ones at their schema default)."""
+"""Decoded bodies name every schema field at every version (absent ones at their schema default),
+and ``kafkaio/protocol/bodies.py`` is what ``kafkaio.protocol.gen_types`` renders."""
 from __future__ import annotations
 
+import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kafkaio.protocol import ApiKey, decode_request, decode_response, decode_struct, encode_request, encode_response, encode_struct
+from kafkaio.protocol import bodies, gen_types
 from kafkaio.protocol.api import api_schema
 from kafkaio.protocol.messages import ALL_APIS
 from kafkaio.protocol.messages.consumer_protocol import STRUCTS
@@ -82,3 +86,14 @@ def test_mutable_defaults_are_not_shared_between_decoded_bodies() -> None:
     first["current_leader"]["leader_id"] = 9
     assert second["record_errors"] == [] and second["current_leader"]["leader_id"] == -1
 
+
+def test_bodies_py_is_what_gen_types_renders() -> None:
+    path = Path(gen_types.__file__).with_name("bodies.py")
+    assert path.read_text() == gen_types.render(), \
+        "kafkaio/protocol/bodies.py is stale: run python -m kafkaio.protocol.gen_types"
+
+
+def test_every_response_type_names_every_schema_field() -> None:
+    for api in ALL_APIS:
+        hints = typing.get_type_hints(getattr(bodies, api.name + "Response"))
+        assert set(hints) == _all_names(api.response), api.name
