@@ -47,7 +47,7 @@ def offset_fetch_request(group_id: str, topics: dict[str, list[int]], topic_ids:
 def read_offset_fetch(resp: dict[str, Any], group_id: str, names: dict[uuid.UUID, str]) -> OffsetFetchAnswer:
     """``resp`` for ``group_id``; a v10 answer's topic ids are named through ``names``, the ids
     the request named."""
-    if "groups" in resp:
+    if resp["groups"]:  # v8+ (before, the decoder fills an empty list)
         group = next((g for g in resp["groups"] if g["group_id"] == group_id), None)
         if group is None:
             raise KafkaProtocolError(f"the OffsetFetch answer does not name group {group_id!r}")
@@ -55,7 +55,7 @@ def read_offset_fetch(resp: dict[str, Any], group_id: str, names: dict[uuid.UUID
         group = resp
     partitions = []
     for t in group["topics"]:
-        name = t["name"] if "name" in t else names.get(t["topic_id"])
+        name = t["name"] or names.get(t["topic_id"])  # v10 names topics by id only
         if name is None:
             raise KafkaProtocolError(f"the OffsetFetch answer names topic id {t['topic_id']}, which was not asked for")
         for p in t["partitions"]:

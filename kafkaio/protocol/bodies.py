@@ -379,6 +379,7 @@ class OffsetFetchRequestGroupsTopics(TypedDict, total=False):
     """The ``topics`` of :class:`OffsetFetchRequestGroups`."""
 
     name: str
+    topic_id: uuid.UUID
     partition_indexes: Sequence[int]
 
 
@@ -392,7 +393,7 @@ class OffsetFetchRequestGroups(TypedDict, total=False):
 
 
 class OffsetFetchRequest(TypedDict, total=False):
-    """OffsetFetch request (API key 9, v1-9)."""
+    """OffsetFetch request (API key 9, v1-10)."""
 
     group_id: str
     topics: Sequence[OffsetFetchRequestTopics] | None
@@ -431,6 +432,7 @@ class OffsetFetchResponseGroupsTopics(TypedDict):
     """The ``topics`` of :class:`OffsetFetchResponseGroups`."""
 
     name: str
+    topic_id: uuid.UUID
     partitions: list[OffsetFetchResponseGroupsTopicsPartitions]
 
 
@@ -443,7 +445,7 @@ class OffsetFetchResponseGroups(TypedDict):
 
 
 class OffsetFetchResponse(TypedDict):
-    """OffsetFetch response (API key 9, v1-9)."""
+    """OffsetFetch response (API key 9, v1-10)."""
 
     throttle_time_ms: int
     topics: list[OffsetFetchResponseTopics]

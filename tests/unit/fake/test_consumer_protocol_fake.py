@@ -155,7 +155,7 @@ async def test_a_consumer_protocol_member_looks_up_by_topic_id_with_its_member_e
     assert lookups and {v for v, _ in lookups} == {10}
     groups = [g for _, b in lookups for g in b["groups"]]
     assert all((g["member_id"], g["member_epoch"]) == (member_id, 1) for g in groups)
-    assert all(t["topic_id"] == topic_id and "name" not in t for g in groups for t in g["topics"])
+    assert all(t["topic_id"] == topic_id and t["name"] == "" for g in groups for t in g["topics"])
 
 
 async def test_a_lookup_names_topics_at_v9_where_the_broker_stops_there() -> None:
