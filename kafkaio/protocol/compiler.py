@@ -448,11 +448,15 @@ def _generate(plan: list[_FixedStep | _VarStep], enc_ops: tuple[StructEncoder, .
 
 
 def _default_expr(ns: dict[str, Any], name: str, default: Any) -> str:
-    """The generated expression of a decoded field's default: an empty list literal, a call of a
-    copier bound to ``name`` for other mutable defaults, else the default bound to ``name``."""
+    """The generated expression of a decoded field's default, a fresh object when it is mutable:
+    an empty list literal, a dict display of a struct's defaults, a call of a copier bound to
+    ``name`` for other lists, else the default bound to ``name``."""
     if isinstance(default, list) and not default:
         return "[]"
-    if isinstance(default, (list, dict)):
+    if isinstance(default, dict):
+        items = (f"{k!r}: {_default_expr(ns, f'{name}_{i}', v)}" for i, (k, v) in enumerate(default.items()))
+        return "{" + ", ".join(items) + "}"
+    if isinstance(default, list):
         ns[name] = _copier(default)
         return f"{name}()"
     ns[name] = default
