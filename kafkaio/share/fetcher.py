@@ -167,7 +167,7 @@ class ShareFetcher:
                         if p["error_code"] in _LEADER_MOVED:
                             self._cluster.request_refresh()
                         log.debug("ShareFetch %s[%d] from node %d: %s", name, tp[1], node_id,
-                                  ErrorCode(p["error_code"]).name)
+                                  error_for_code(p["error_code"]).__name__)
                         continue
                     if name is None:
                         continue

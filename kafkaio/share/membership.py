@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from kafkaio.errors import ErrorCode, IllegalStateError
+from kafkaio.errors import ErrorCode, IllegalStateError, error_for_code
 
 LEAVE_EPOCH = -1
 JOIN_EPOCH = 0
+
+_KNOWN_CODES = frozenset(ErrorCode)
 
 
 class MemberState(Enum):
@@ -138,12 +140,17 @@ class ShareMembership:
 
     def on_response(self, resp: dict[str, Any]) -> HeartbeatOutcome:
         """Apply a ShareGroupHeartbeat answer; the returned fact says what the loop does next."""
-        code = ErrorCode(resp["error_code"])
-        if code is ErrorCode.NONE:
+        raw = resp["error_code"]
+        if raw == ErrorCode.NONE:
             return self._on_success(resp)
         if self.state is MemberState.LEAVING:
             self.left()
             return HeartbeatOutcome.OK
+        if raw not in _KNOWN_CODES:   # newer than this client: fatal, as Java's default case
+            self.fail(error_for_code(raw)(f"ShareGroupHeartbeat for group {self.group_id!r}: "
+                                          f"{resp['error_message'] or f'error {raw}'}"))
+            return HeartbeatOutcome.FATAL
+        code = ErrorCode(raw)
         if code in _RETRY:
             return (HeartbeatOutcome.FIND_COORDINATOR if code is not ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
                     else HeartbeatOutcome.RETRY)
@@ -151,7 +158,7 @@ class ShareMembership:
             self.fence()
             return HeartbeatOutcome.REJOIN
         self.fail(code.exception(f"ShareGroupHeartbeat for group {self.group_id!r}: "
-                                 f"{resp.get('error_message') or code.name}"))
+                                 f"{resp['error_message'] or code.name}"))
         return HeartbeatOutcome.FATAL
 
     def fence(self) -> None:

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from kafkaio.errors import ErrorCode, GroupAuthorizationError, IllegalStateError
+from kafkaio.errors import ErrorCode, GroupAuthorizationError, IllegalStateError, UnknownKafkaError
 from kafkaio.share.membership import (
     PREVIOUS,
     HeartbeatOutcome,
@@ -100,3 +100,12 @@ def test_leave_sends_epoch_minus_1_and_ends_unsubscribed() -> None:
 
 def test_leave_before_joining_sends_nothing() -> None:
     assert not ShareMembership("g", ("t",)).leave()
+
+
+def test_an_error_code_newer_than_kafkaio_is_a_fatal_error_not_a_crash() -> None:
+    m = _joined()
+    outcome = m.on_response({"error_code": 32000, "error_message": "from a newer broker", "member_epoch": -1,
+                             "heartbeat_interval_ms": 0, "assignment": None})
+    assert outcome is HeartbeatOutcome.FATAL and m.state is MemberState.FATAL
+    assert isinstance(m.fatal_error, UnknownKafkaError) and m.fatal_error.errno == 32000
+    assert "from a newer broker" in str(m.fatal_error)
