@@ -27,7 +27,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Iterable, Literal, cast, overload
 
 from kafkaio.config import CommonConfig, ConsumerConfig
 from kafkaio.conn import BrokerConnection
@@ -43,10 +43,12 @@ from kafkaio.errors import (
 )
 from kafkaio.metrics.network import ConnectionTotals
 from kafkaio.protocol import ApiKey
-from kafkaio.protocol.bodies import FindCoordinatorResponse, FindCoordinatorResponseCoordinators, MetadataResponse
 from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.retry import Backoff, Deadline, ExponentialBackoff, retry_async
 from kafkaio.tls import build_ssl_context
+
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import FindCoordinatorResponse, FindCoordinatorResponseCoordinators, MetadataResponse
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +241,7 @@ class Cluster:
             connected = True
             self.connection_totals.created += 1
             timeout_ms = deadline.remaining_ms()
-            resp = cast(MetadataResponse, await conn.request(
+            resp = cast("MetadataResponse", await conn.request(
                 ApiKey.METADATA, self._metadata_body(self._wanted_topics()),
                 timeout_ms=None if timeout_ms is None else min(timeout_ms, self._request_timeout_ms)))
             self._apply_metadata(resp, self._wanted_topics())
@@ -323,7 +325,7 @@ class Cluster:
         for node_id in self._refresh_candidates():
             try:
                 conn = await self.connection(node_id, "default", wait_backoff=False)
-                resp = cast(MetadataResponse, await conn.request(ApiKey.METADATA, body))
+                resp = cast("MetadataResponse", await conn.request(ApiKey.METADATA, body))
             except AuthenticationError:
                 self._refresh_backoff.fail()
                 raise
@@ -675,7 +677,7 @@ class Cluster:
                 body = {"key_type": key_type, "coordinator_keys": [key]}
             else:
                 body = {"key": key, "key_type": key_type}
-            resp = cast(FindCoordinatorResponse, await conn.request(ApiKey.FIND_COORDINATOR, body, version=version))
+            resp = cast("FindCoordinatorResponse", await conn.request(ApiKey.FIND_COORDINATOR, body, version=version))
             entry: FindCoordinatorResponse | FindCoordinatorResponseCoordinators = \
                 resp["coordinators"][0] if version >= 4 else resp
             code = entry["error_code"]

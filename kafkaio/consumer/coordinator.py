@@ -61,11 +61,11 @@ from kafkaio.errors import (
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
-from kafkaio.protocol.bodies import HeartbeatResponse, JoinGroupResponse, OffsetCommitResponse, SyncGroupResponse
 from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.structs import GroupMembershipOperation, OffsetAndMetadata, TopicPartition
 
 if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import HeartbeatResponse, JoinGroupResponse, OffsetCommitResponse, SyncGroupResponse
     from kafkaio.cluster import Cluster
     from kafkaio.config import ConsumerConfig
 
@@ -596,7 +596,7 @@ class GroupCoordinator:
             self._metadata_snapshot = self._partition_counts()
             # The broker may hold the JoinGroup for up to the rebalance timeout (as in Java, which
             # adds it to the request timeout).
-            resp = cast(JoinGroupResponse, await self._request(
+            resp = cast("JoinGroupResponse", await self._request(
                 ApiKey.JOIN_GROUP, body, timeout_ms=rebalance_timeout_ms + cfg.request_timeout_ms + 5000,
                 purpose=_MEMBERSHIP_PURPOSE))
             code = resp["error_code"]
@@ -643,7 +643,7 @@ class GroupCoordinator:
             "protocol_name": self.protocol_name,
             "assignments": assignments,
         }
-        resp = cast(SyncGroupResponse, await self._request(ApiKey.SYNC_GROUP, body, purpose=_MEMBERSHIP_PURPOSE))
+        resp = cast("SyncGroupResponse", await self._request(ApiKey.SYNC_GROUP, body, purpose=_MEMBERSHIP_PURPOSE))
         code = resp["error_code"]
         if code == ErrorCode.NONE:
             return resp["assignment"] or b""
@@ -769,7 +769,7 @@ class GroupCoordinator:
                 continue
             generation, member = self.generation, self.member_id
             try:
-                resp = cast(HeartbeatResponse, await self._request(ApiKey.HEARTBEAT, {
+                resp = cast("HeartbeatResponse", await self._request(ApiKey.HEARTBEAT, {
                     "group_id": self.group_id, "generation_id": generation,
                     "member_id": member, "group_instance_id": self.instance_id}))
             except asyncio.CancelledError:
@@ -941,7 +941,7 @@ class GroupCoordinator:
         max_version = self.offset_commit_topic_id_version if by_id else self.offset_commit_max_version
         names = {tid: t for t, tid in ids.items()}
         sent = time.monotonic()
-        resp = cast(OffsetCommitResponse, await self._request(ApiKey.OFFSET_COMMIT, body, max_version))
+        resp = cast("OffsetCommitResponse", await self._request(ApiKey.OFFSET_COMMIT, body, max_version))
         self.commit_latency_total_s += time.monotonic() - sent
         self.commit_responses += 1
         for t in resp["topics"]:

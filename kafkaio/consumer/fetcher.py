@@ -51,12 +51,12 @@ from kafkaio.errors import (
     error_for_code,
 )
 from kafkaio.protocol import ApiKey
-from kafkaio.protocol.bodies import FetchResponse
-from kafkaio.protocol.bodies import FetchResponseResponsesPartitions as FetchPartitionResponse
 from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import FetchResponse
+    from kafkaio.protocol.bodies import FetchResponseResponsesPartitions as FetchPartitionResponse
     from kafkaio.cluster import Cluster
     from kafkaio.config import ConsumerConfig
 
@@ -253,7 +253,7 @@ class Fetcher:
                 "rack_id": cfg.client_rack,
             }
             asked = time.monotonic()
-            resp = cast(FetchResponse, await conn.request(
+            resp = cast("FetchResponse", await conn.request(
                 ApiKey.FETCH, body, version=version, timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms))
             self.fetch_latency_total_s += time.monotonic() - asked
             self.fetch_responses += 1

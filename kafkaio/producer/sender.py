@@ -44,12 +44,12 @@ from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator
 from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.split import SPLIT_BASE_OFFSET, split_batch, when_parts_done
 from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
-from kafkaio.protocol.bodies import ProduceResponse
-from kafkaio.protocol.bodies import ProduceResponseResponsesPartitionResponses as ProducePartitionResponse
 from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.retry import ExponentialBackoff
 
 if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import ProduceResponse
+    from kafkaio.protocol.bodies import ProduceResponseResponsesPartitionResponses as ProducePartitionResponse
     from kafkaio.cluster import Cluster
     from kafkaio.conn import BrokerConnection
     from kafkaio.producer.transactions import TransactionManager
@@ -557,7 +557,7 @@ class Sender:
         batches = req.batches
         try:
             if resp is not None:
-                self._handle_response(batches, cast(ProduceResponse, resp), req.names)
+                self._handle_response(batches, cast("ProduceResponse", resp), req.names)
             elif exc is None:
                 for b in batches:
                     self._fail(b, ProducerClosedError(
@@ -653,7 +653,7 @@ class Sender:
                     for b in batches:
                         self._complete(b, -1, -1)
                     return
-                resp = cast(ProduceResponse, await conn.request(ApiKey.PRODUCE, body, version=version,
+                resp = cast("ProduceResponse", await conn.request(ApiKey.PRODUCE, body, version=version,
                                                                 timeout_ms=self._request_timeout_ms))
             except KafkaError as exc:
                 if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):

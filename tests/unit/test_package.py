@@ -41,3 +41,13 @@ def test_importing_the_clients_leaves_the_crc32c_package_for_later() -> None:
             "from kafkaio._speedups.checksums_py import crc32c\n"
             "print(crc32c(b'123456789') == 0xE3069283)")
     assert _fresh(code).split() == ["False", "True"]
+
+
+def test_importing_the_clients_leaves_the_generated_body_types_to_the_type_checker() -> None:
+    """kafkaio/protocol/bodies.py (two thousand lines of TypedDicts, about 20 ms to import) is for
+    mypy: the modules that read responses through its types import it under TYPE_CHECKING."""
+    code = ("import sys, kafkaio\n"
+            "kafkaio.Producer, kafkaio.Consumer, kafkaio.Admin, kafkaio.ShareConsumer\n"
+            "import kafkaio.consumer.fetcher, kafkaio.producer.sender, kafkaio.cluster\n"
+            "print('kafkaio.protocol.bodies' in sys.modules)")
+    assert _fresh(code).split() == ["False"]
