@@ -28,6 +28,7 @@ from kafkaio.producer.producer import Producer
 from kafkaio.share.consumer import ShareConsumer
 from kafkaio.structs import TopicPartition
 from kafkaio.testing.broker import LocalKafkaCluster, cache_dir, fetch_jars
+from kafkaio.testing.capabilities import SHARE_GROUPS, read_capabilities
 
 metrics_pb2 = pytest.importorskip("opentelemetry.proto.metrics.v1.metrics_pb2")
 
@@ -233,8 +234,7 @@ async def test_a_changed_subscription_is_fetched_again_and_followed(broker: Brok
 
 
 async def test_share_consumer_pushes_its_acknowledgements(broker: Broker) -> None:
-    if broker.version < "4.4":
-        pytest.skip(f"share groups are not enabled by default on Kafka {broker.version}")
+    (await read_capabilities(broker.bootstrap)).require(SHARE_GROUPS)
     client_id, group = _name("share"), _name("share-group")
     await _subscribe(broker.bootstrap, [client_id], [SHARE_PREFIX])
     topic = await _topic(broker.bootstrap)
