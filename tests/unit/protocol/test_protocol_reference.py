@@ -117,3 +117,28 @@ def test_consumer_protocol_structs_match(struct: Any) -> None:
         assert in_versions(version, parse_versions(d["validVersions"]))
         common = {c["name"]: c["fields"] for c in d.get("commonStructs", [])}
         assert _ours(struct.fields, version) == _theirs(d["fields"], version, common)
+
+
+# Versions the pinned jar defines beyond kafkaio's newest, and why kafkaio stops before them. A
+# release that adds a version makes the test below fail until kafkaio speaks it or it is listed
+# here (and in docs/protocol.md).
+BEHIND: dict[ApiKey, tuple[int, str]] = {
+    ApiKey.LIST_OFFSETS: (11, "v11, KIP-1023's earliest pending upload offset (Kafka 4.4): not yet"),
+    ApiKey.DELETE_GROUPS: (3, "v3, an error message per group (Kafka 4.4): not yet"),
+    ApiKey.API_VERSIONS: (5, "v5, KIP-1242's cluster id and node id checks (Kafka 4.4): not yet"),
+    ApiKey.ADD_PARTITIONS_TO_TXN: (5, "4+ are broker-to-broker (batched verification), as for the Java client"),
+    ApiKey.TXN_OFFSET_COMMIT: (6, "v6, KIP-1319's topic ids (Kafka 4.4): not yet"),
+}
+
+
+@pytest.mark.parametrize("api", list(ApiKey), ids=[k.name for k in ApiKey])
+def test_no_newer_stable_version_of_the_pinned_release_goes_unnoticed(api: ApiKey) -> None:
+    name = api_schema(api).name + "Request"
+    d = _read(JARS[0], name)
+    if d is None:
+        pytest.skip(f"{JARS[0].name} does not define {name}")
+    newest = parse_versions(d["validVersions"])[1] - (1 if d.get("latestVersionUnstable") else 0)
+    ours = client_versions(api)[1]
+    if newest > ours:
+        assert api in BEHIND and newest <= BEHIND[api][0], \
+            f"{JARS[0].name} defines {name} v{newest}, kafkaio stops at v{ours}: implement it or list it in BEHIND"
