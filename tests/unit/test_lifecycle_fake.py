@@ -4,6 +4,7 @@ during a close is refused, and concurrent start() calls make one client."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -14,11 +15,17 @@ from kafkaio.testing.fake import DELAY, FakeCluster, RequestInfo
 from kafkaio.testing.tasks import client_tasks
 
 
+def _new(before: set[asyncio.Task[Any]]) -> list[asyncio.Task[Any]]:
+    """The client tasks that were not there when the test began."""
+    return [t for t in client_tasks() if t not in before]
+
+
 def _delay_produce(fake: FakeCluster, ms: float) -> None:
     fake.control(ApiKey.PRODUCE, lambda _info, _body: DELAY(ms), persistent=True)
 
 
 async def test_a_second_close_returns_only_once_the_first_has_closed_the_producer() -> None:
+    before = set(client_tasks())   # the session-wide clients of other tests share this loop
     async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
         p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0)
         await p.start()
@@ -28,13 +35,14 @@ async def test_a_second_close_returns_only_once_the_first_has_closed_the_produce
         await asyncio.sleep(0.05)   # the first close() is waiting for the delayed produce
         await p.close()
         assert all(f.done() for f in futs)
-        assert client_tasks() == [first] or client_tasks() == []
+        assert _new(before) in ([first], [])
         await first
-        assert client_tasks() == []
+        assert _new(before) == []
         assert [f.result().offset for f in futs] == [0, 1, 2, 3, 4]
 
 
 async def test_a_close_with_a_shorter_timeout_during_a_graceful_close_fails_what_is_left() -> None:
+    before = set(client_tasks())   # the session-wide clients of other tests share this loop
     async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
         p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0, max_in_flight_requests_per_connection=1)
         await p.start()
@@ -45,10 +53,11 @@ async def test_a_close_with_a_shorter_timeout_during_a_graceful_close_fails_what
         await p.close(0)      # as Java's close(Duration.ZERO) from another thread: forces the close
         assert all(f.done() for f in futs)
         await first
-        assert client_tasks() == []
+        assert _new(before) == []
 
 
 async def test_start_during_close_is_refused() -> None:
+    before = set(client_tasks())   # the session-wide clients of other tests share this loop
     async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
         p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0)
         await p.start()
@@ -59,16 +68,17 @@ async def test_start_during_close_is_refused() -> None:
         with pytest.raises(ProducerClosedError):
             await p.start()
         await closing
-        assert fut.done() and client_tasks() == []
+        assert fut.done() and _new(before) == []
 
 
 async def test_concurrent_starts_make_one_producer() -> None:
+    before = set(client_tasks())   # the session-wide clients of other tests share this loop
     async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
         p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0)
         await asyncio.gather(p.start(), p.start())
         assert (await p.send_and_wait("t", b"v")).offset == 0
         await p.close()
-        assert client_tasks() == []
+        assert _new(before) == []
 
 
 def _count(fake: FakeCluster, api_key: int) -> list[RequestInfo]:
@@ -82,6 +92,7 @@ def _count(fake: FakeCluster, api_key: int) -> list[RequestInfo]:
 
 
 async def test_a_second_stop_returns_only_once_the_first_has_closed_the_consumer() -> None:
+    before = set(client_tasks())   # the session-wide clients of other tests share this loop
     async with FakeCluster(brokers=1, topics={"t": 2}) as fake:
         c = Consumer("t", bootstrap_servers=fake.bootstrap_servers, group_id="g", heartbeat_interval_ms=50,
                      auto_offset_reset="earliest", fetch_max_wait_ms=10)
@@ -93,13 +104,14 @@ async def test_a_second_stop_returns_only_once_the_first_has_closed_the_consumer
         first = asyncio.ensure_future(c.stop())
         await asyncio.sleep(0.05)   # the first stop() is waiting for its LeaveGroup's answer
         await c.stop()
-        assert client_tasks() in ([first], [])
+        assert _new(before) in ([first], [])
         await first
-        assert client_tasks() == []
+        assert _new(before) == []
         assert len(leaves) == 1
 
 
 async def test_start_during_stop_is_refused_and_concurrent_starts_make_one_consumer() -> None:
+    before = set(client_tasks())   # the session-wide clients of other tests share this loop
     async with FakeCluster(brokers=1, topics={"t": 2}) as fake:
         c = Consumer("t", bootstrap_servers=fake.bootstrap_servers, group_id="g", heartbeat_interval_ms=50,
                      auto_offset_reset="earliest", fetch_max_wait_ms=10)
@@ -112,10 +124,11 @@ async def test_start_during_stop_is_refused_and_concurrent_starts_make_one_consu
         with pytest.raises(IllegalStateError):
             await c.start()
         await stopping
-        assert client_tasks() == []
+        assert _new(before) == []
 
 
 async def test_concurrent_starts_and_closes_of_an_admin_client_leave_no_task() -> None:
+    before = set(client_tasks())   # the session-wide clients of other tests share this loop
     async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
         admin = Admin(bootstrap_servers=fake.bootstrap_servers)
         await asyncio.gather(admin.start(), admin.start())
@@ -123,14 +136,15 @@ async def test_concurrent_starts_and_closes_of_an_admin_client_leave_no_task() -
         first = asyncio.ensure_future(admin.close())
         await asyncio.sleep(0)
         await admin.close()
-        assert client_tasks() in ([first], [])
+        assert _new(before) in ([first], [])
         await first
-        assert client_tasks() == []
+        assert _new(before) == []
         with pytest.raises(IllegalStateError):
             await admin.start()
 
 
 async def test_a_close_cancelled_again_and_again_does_not_leave_the_next_close_waiting_forever() -> None:
+    before = set(client_tasks())   # the session-wide clients of other tests share this loop
     # cancelled while it waits, and again at every step (as asyncio.run cancels the tasks left at
     # its end): the close still ends every task of the client, and another close() returns
     async with FakeCluster(brokers=1, topics={"t": 2}) as fake:
@@ -145,7 +159,7 @@ async def test_a_close_cancelled_again_and_again_does_not_leave_the_next_close_w
             await asyncio.sleep(0)
         assert first.cancelled()
         await asyncio.wait_for(p.close(), 10)
-        assert fut.done() and client_tasks() == []
+        assert fut.done() and _new(before) == []
 
         c = Consumer("t", bootstrap_servers=fake.bootstrap_servers, group_id="g", heartbeat_interval_ms=50,
                      auto_offset_reset="earliest", fetch_max_wait_ms=10)
@@ -160,4 +174,4 @@ async def test_a_close_cancelled_again_and_again_does_not_leave_the_next_close_w
             await asyncio.sleep(0)
         assert first.cancelled()
         await asyncio.wait_for(c.stop(), 10)
-        assert client_tasks() == []
+        assert _new(before) == []
