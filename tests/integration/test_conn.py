@@ -247,10 +247,12 @@ async def test_connection_cut_mid_stream_fails_requests_in_flight(bootstrap_serv
     try:
         conn = BrokerConnection(*proxy.address, -1, _config(bootstrap_servers))
         await conn.connect()
+        await _until_fetchable(conn, topic)
+        seen = proxy.requests_seen[int(ApiKey.FETCH)]
         # Long-poll fetches on an empty topic: all five are held by the broker when we cut.
         pending = [asyncio.ensure_future(conn.request(ApiKey.FETCH, _fetch_body(topic, 20000), version=FETCH_BY_NAME))
                    for _ in range(5)]
-        await proxy.wait_for_requests(5, api_key=ApiKey.FETCH, timeout=10)
+        await proxy.wait_for_requests(seen + 5, api_key=ApiKey.FETCH, timeout=10)
         assert conn.in_flight_count == 5
         proxy.cut()
         for task in pending:
