@@ -278,16 +278,34 @@ cdef class PartitionAppender:
         """``send()``'s common record appended to its partition's open batch: its future, or None
         (nothing changed) for the general path.
 
-        The common record: the appender is ``enabled``; key and value are bytes or None; no headers;
-        the partition count of the topic is known for the current metadata (``cluster.metadata is
-        metadata``); the partition is explicit and in range, decided by the key, or the topic's
-        current sticky partition; the record fits ``max_record_size`` and the open batch.
+        The common record: the appender is ``enabled``; key and value are bytes or None; headers
+        none, or a list or tuple of ``(str, bytes | None)`` tuples; the partition count of the topic
+        is known for the current metadata (``cluster.metadata is metadata``); the partition is
+        explicit and in range, decided by the key, or the topic's current sticky partition; the
+        record fits ``max_record_size`` and the open batch.
         """
         cdef Py_ssize_t size = self.size_bound_overhead
         cdef Py_ssize_t n, p
         cdef TopicStickiness st = None
-        if not self.enabled or headers:
+        if not self.enabled:
             return None
+        if headers:
+            if type(headers) is not list and type(headers) is not tuple:
+                return None
+            for pair in headers:
+                if type(pair) is not tuple or len(<tuple>pair) != 2:
+                    return None
+                hk = (<tuple>pair)[0]
+                hv = (<tuple>pair)[1]
+                if type(hk) is not str:
+                    return None
+                size += 10 + len(<str>hk) * 3  # as record_size_upper_bound
+                if hv is not None:
+                    if type(hv) is not bytes:
+                        return None
+                    size += len(<bytes>hv)
+        else:
+            headers = None
         if value is not None:
             if type(value) is not bytes:
                 return None
@@ -317,7 +335,7 @@ cdef class PartitionAppender:
             timestamp_ms = _now_ms()
         elif type(timestamp_ms) is not int or timestamp_ms < 0:
             return None  # the general path validates it
-        fut = _try_append(self.queues, topic, partition, timestamp_ms, key, value, None)
+        fut = _try_append(self.queues, topic, partition, timestamp_ms, key, value, headers)
         if fut is not None and st is not None:
             self._count(st, size)
         return fut

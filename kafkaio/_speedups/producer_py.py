@@ -242,14 +242,31 @@ class PartitionAppender:
         """``send()``'s common record appended to its partition's open batch: its future, or None
         (nothing changed) for the general path.
 
-        The common record: the appender is ``enabled``; key and value are bytes or None; no headers;
-        the partition count of the topic is known for the current metadata (``cluster.metadata is
-        metadata``); the partition is explicit and in range, decided by the key, or the topic's
-        current sticky partition; the record fits ``max_record_size`` and the open batch.
+        The common record: the appender is ``enabled``; key and value are bytes or None; headers
+        none, or a list or tuple of ``(str, bytes | None)`` tuples; the partition count of the topic
+        is known for the current metadata (``cluster.metadata is metadata``); the partition is
+        explicit and in range, decided by the key, or the topic's current sticky partition; the
+        record fits ``max_record_size`` and the open batch.
         """
-        if not self.enabled or headers:
+        if not self.enabled:
             return None
         size = self.size_bound_overhead
+        if headers:
+            if headers.__class__ is not list and headers.__class__ is not tuple:
+                return None
+            for pair in headers:
+                if pair.__class__ is not tuple or len(pair) != 2:
+                    return None
+                hk, hv = pair
+                if hk.__class__ is not str:
+                    return None
+                size += 10 + len(hk) * 3  # as record_size_upper_bound
+                if hv is not None:
+                    if hv.__class__ is not bytes:
+                        return None
+                    size += len(hv)
+        else:
+            headers = None
         if value is not None:
             if value.__class__ is not bytes:
                 return None
@@ -279,7 +296,7 @@ class PartitionAppender:
             timestamp_ms = time.time_ns() // 1_000_000
         elif timestamp_ms.__class__ is not int or timestamp_ms < 0:
             return None  # the general path validates it
-        fut = try_append(self.queues, topic, partition, timestamp_ms, key, value, None)
+        fut = try_append(self.queues, topic, partition, timestamp_ms, key, value, headers)
         if fut is not None and st is not None:
             self._count(st, size)
         return fut

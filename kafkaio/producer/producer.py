@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 import warnings
-from typing import Any, Callable, Iterable, Mapping, Sequence, Unpack
+from typing import Any, Callable, Iterable, Mapping, Sequence, Unpack, cast
 
 from kafkaio._logthrottle import Throttled
 from kafkaio._loops import wrong_loop
@@ -58,9 +58,17 @@ _STARTED = ClientState.STARTED
 Headers = Sequence[tuple[str, bytes | None]] | Mapping[str, bytes | None] | None
 
 
-def _header_list(headers: Any) -> list[tuple[str, bytes | None]]:
+def _header_list(headers: Any) -> Sequence[tuple[str, bytes | None]]:
     """Headers as the record codec takes them: ``(str, bytes | None)`` pairs, from a sequence of
     pairs or a mapping; anything else is refused with the reason."""
+    if headers.__class__ is list or headers.__class__ is tuple:
+        # the usual form, taken as it is: checked without the ABC checks and the copy below
+        for pair in headers:
+            if (pair.__class__ is not tuple or len(pair) != 2 or pair[0].__class__ is not str
+                    or (pair[1] is not None and pair[1].__class__ is not bytes)):
+                break
+        else:
+            return cast("Sequence[tuple[str, bytes | None]]", headers)
     items = headers.items() if isinstance(headers, Mapping) else headers
     out: list[tuple[str, bytes | None]] = []
     try:

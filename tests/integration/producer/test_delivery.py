@@ -75,6 +75,28 @@ async def test_headers_as_a_mapping_and_bad_headers(producer_bootstrap: str) -> 
     assert got[1].headers == [("one", b"1")] and len(got) == 2
 
 
+async def test_headers_of_every_form_mixed_in_open_batches(producer_bootstrap: str) -> None:
+    """send()'s fast path (a record appended to an open batch) takes headers in their usual form
+    and leaves the others to the general path: every record lands with its own headers, and a
+    refused one changes nothing for the records around it."""
+    topic = await create_topic(producer_bootstrap, unique("headers-mix"), 1)
+    forms: list = [[("a", b"1")], (("b", None),), [("c", b"3"), ("c", b"4")], {"d": b"5"},
+                   [["e", b"6"]], [("f", "caf\u00e9")], [], None, [("\u00fc", b"")]]
+    expected = [[("a", b"1")], [("b", None)], [("c", b"3"), ("c", b"4")], [("d", b"5")],
+                [("e", b"6")], [("f", "caf\u00e9".encode())], [], [], [("\u00fc", b"")]]
+    async with Producer(bootstrap_servers=producer_bootstrap, linger_ms=50) as p:
+        futs = []
+        for i in range(200):
+            futs.append(await p.send(topic, b"v%d" % i, headers=forms[i % len(forms)]))
+            if i == 100:
+                with pytest.raises(SerializationError, match="must be bytes, str or None"):
+                    await p.send(topic, b"refused", headers=[("n", 5)])
+        mds = [await f for f in futs]
+    assert [md.offset for md in mds] == list(range(200))
+    got = await read_partition(producer_bootstrap, topic, 0)
+    assert [(r.value, r.headers) for r in got] == [(b"v%d" % i, expected[i % len(forms)]) for i in range(200)]
+
+
 async def test_log_append_time_is_reported_back(producer_bootstrap: str) -> None:
     topic = await create_topic(producer_bootstrap, unique("lat"), 1,
                                configs={"message.timestamp.type": "LogAppendTime"})

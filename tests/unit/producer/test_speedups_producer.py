@@ -12,7 +12,8 @@ import pytest
 
 from kafkaio.errors import NotLeaderOrFollowerError, ProducerClosedError
 from kafkaio.producer import future as future_mod  # defines RecordMetadata before the speedups load it
-from kafkaio.producer.accumulator import RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED, ProducerBatch
+from kafkaio.producer.accumulator import (RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED, ProducerBatch,
+                                          record_size_upper_bound)
 from kafkaio.producer.future import LOG_APPEND_TIME, RecordMetadata
 from kafkaio.records import BatchBuilder, Compression, read_batches
 
@@ -208,6 +209,25 @@ async def test_try_send_appends_to_the_sticky_partition_and_counts_appended_byte
     assert app.partition("t", None, 4) == 0 and app.choose.calls == [("t", 4, 2)]
 
 
+async def test_try_send_takes_headers_and_counts_their_bound(impl: ModuleType) -> None:
+    """Records with headers as a list or tuple of (str, bytes | None) pairs take the fast path: the
+    batch holds them as the general path writes them, and the sticky state counts the same bound."""
+    batch = _batch("t", 2, batch_size=4096)
+    app = _appender(impl, {("t", 2): deque([batch])}, sticky_batch_size=100_000)
+    headers: list[Any] = [[("trace", b"abc"), ("none", None)], (("é-utf8", b""),), []]
+    for i, hdrs in enumerate(headers):
+        fut = app.try_send("t", b"v%d" % i, None, None, 5, hdrs)
+        assert fut is not None and fut._batch is batch and fut._delta == i
+    counted = sum(record_size_upper_bound(None, b"v%d" % i, h) - STICKY_UNCOUNTED for i, h in enumerate(headers))
+    assert app.sticky["t"].produced_bytes == counted
+    expected = BatchBuilder(Compression.NONE, 4096)
+    for i, hdrs in enumerate(headers):
+        expected.append(5, None, b"v%d" % i, list(hdrs))
+    got = [(r.value, list(r.headers)) for b in read_batches(batch.builder.build()) for r in b.records("t", 2)]
+    want = [(r.value, list(r.headers)) for b in read_batches(expected.build()) for r in b.records("t", 2)]
+    assert got == want == [(b"v0", [("trace", b"abc"), ("none", None)]), (b"v1", [("é-utf8", b"")]), (b"v2", [])]
+
+
 async def test_try_send_keyed_and_explicit_partitions(impl: ModuleType) -> None:
     from kafkaio.producer.partitioner import partition_for_key
     key = b"order-17"
@@ -227,7 +247,12 @@ async def test_try_send_hands_everything_unusual_to_the_general_path(impl: Modul
     batch = _batch("t", 2, batch_size=4096)
     app = _appender(impl, {("t", 2): deque([batch])}, max_record_size=200)
     cases = [
-        dict(value="str"), dict(value=bytearray(b"v")), dict(key="k"), dict(headers=[("h", b"v")]),
+        dict(value="str"), dict(value=bytearray(b"v")), dict(key="k"),
+        # headers other than a list or tuple of (str, bytes | None) tuples: the general path
+        # converts or refuses them with its typed error
+        dict(headers={"h": b"v"}), dict(headers=[("h", "str")]), dict(headers=[["h", b"v"]]),
+        dict(headers=[(b"h", b"v")]), dict(headers=[("h", b"v", b"x")]), dict(headers=iter([("h", b"v")])),
+        dict(headers=[("h", bytearray(b"v"))]), dict(headers=[("h", b"v" * 300)]),
         dict(value=b"v" * 200),  # over max_record_size (RECORD_SIZE_BOUND_OVERHEAD + 200)
         dict(topic="unknown"), dict(timestamp_ms=-5), dict(timestamp_ms=1.5),
     ]
@@ -320,25 +345,29 @@ async def test_the_compiled_appender_agrees_with_its_twin(seed: int) -> None:
         for i in range(400):
             key = rng.choice([None, b"k%d" % rng.randrange(20)])
             value = b"v" * rng.randrange(0, 300)
-            size = RECORD_SIZE_BOUND_OVERHEAD + len(value) + (len(key) if key else 0)
+            headers = rng.choice([None, None, [("h", b"x" * rng.randrange(0, 40))], (("a", None), ("bé", b"y"))])
+            size = record_size_upper_bound(key, value, headers)
             op = rng.random()
             if op < 0.5:
-                fut = app.try_send("t", value, key, None, 1000 + i, None)
+                fut = app.try_send("t", value, key, None, 1000 + i, headers)
                 out.append(("send", None if fut is None else (fut.partition, fut._delta)))
             else:
                 p = app.partition("t", key, 4)
                 sticky = key is None
-                fut = app.append("t", p, sticky, 1000 + i, key, value, None, size)
+                fut = app.append("t", p, sticky, 1000 + i, key, value, headers, size)
                 if fut is None:
                     if sticky:
                         p = app.partition("t", key, 4)
                     app.queues.setdefault(("t", p), deque()).append(_batch("t", p, batch_size=1500))
-                    fut = app.append("t", p, False, 1000 + i, key, value, None, size)
+                    fut = app.append("t", p, False, 1000 + i, key, value, headers, size)
                     if sticky:
                         app.added("t", p, size)
                 out.append(("append", fut.partition, fut._delta))
             st = app.sticky.get("t")
             out.append(None if st is None else (st.partition, st.produced_bytes, st.previous))
+        for tp in sorted(app.queues):
+            out.append((tp, [(r.key, r.value, list(r.headers)) for b in app.queues[tp]
+                             for rb in read_batches(b.builder.build()) for r in rb.records("t", 0)]))
         outcomes.append(out)
     assert outcomes[0] == outcomes[1]
 
