@@ -1,16 +1,24 @@
-"""Consumer-group scenario: read a pre-filled topic through a consumer group of its own, the
-join inside the clock: the clock starts before the consumer is made and runs to the N-th record
-handed to the application; the time to the first record is reported beside the rate."""
+"""Consumer-group scenarios: read a pre-filled topic through a consumer group of its own, the
+join inside the clock. One consumer: the clock starts before the consumer is made and runs to the
+N-th record handed to the application. A group of ``MEMBERS``, each a process of its own: the clock
+starts when the harness launches them together and runs to the last record any of them reads. The
+time to the first record is reported beside the rate."""
 from __future__ import annotations
 
+import dataclasses
 import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.aggregate import Row
+from benchmarks.clients._common import MEMBER_IDLE_S
 from benchmarks.consume import _check, fill
 from benchmarks.runner import Outcome, run_job
 from benchmarks.schedule import Plan, entries, report_progress, rotated
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
 from benchmarks.topics import Topics
+
+MEMBERS = 3
 
 PARAMETERS = ("each run a new group subscribing to a 6-partition topic filled like the consume "
               "scenario's (compression none), reading from the beginning with the shared consumer "
@@ -40,9 +48,66 @@ def run(plan: Plan, topics: Topics) -> tuple[list[Outcome], str]:
                 _check(outcome, plan.record_size)
                 report_progress(plan, outcome, "group")
                 outcomes.append(outcome)
+        for rep in range(plan.repeat):
+            for entry in rotated(entries("group-members", plan, with_uvloop=False), rep):
+                outcome = _members_run(plan, entry.client, entry.api, topic, count)
+                report_progress(plan, outcome, "x3")
+                outcomes.append(outcome)
     finally:
         topics.delete(topic)
     return outcomes, filler
+
+
+MEMBERS_PARAMETERS = (
+    f"{MEMBERS} members of one new group per run, each a process of its own launched at the same "
+    "moment, on the topic of the scenario above, with the shared consumer settings and auto commit "
+    "(a member commits what it read before it hands a partition over, as an application would); "
+    "the clock runs from the launch (process start, imports or JVM start, and the joins included) "
+    f"to the last record any member read; a member ends after {MEMBER_IDLE_S:.0f} s without a record. The Python "
+    "members read with the batch API and report the highest offset they read per partition: a run "
+    "counts only when together they read every partition to its end; read = records the members "
+    "handed out together (above the topic's count: read twice across a hand-over). Java's "
+    "ConsumerPerformance reports every millisecond it reads; the records of its last millisecond "
+    "are not in its count")
+
+
+def _members_run(plan: Plan, client: str, api: str, topic: str, count: int) -> Outcome:
+    """One run of a group of ``MEMBERS``: launched together, summarised as one outcome."""
+    gid = f"bench-members-{topic}-{time.time_ns()}"
+    job = Job(client=client, scenario="group", api=api, bootstrap=plan.bootstrap, topic=topic,
+              records=count, record_size=plan.record_size, partitions=plan.partitions,
+              produce=ProduceConfig(), consume=ConsumeConfig(), timeout_s=plan.timeout_s,
+              members=MEMBERS, group=gid)
+    launched = time.time()
+    with ThreadPoolExecutor(MEMBERS) as pool:
+        members = list(pool.map(run_job, [job] * MEMBERS))
+    summary = dataclasses.replace(job, scenario="group-members")
+    rss = max(m.maxrss_kb for m in members)
+    wall = max(m.wall_s for m in members)
+    failed = [m for m in members if not m.ok]
+    if failed:
+        return Outcome(summary, False, error=f"a member failed: {failed[0].error}", maxrss_kb=rss, wall_s=wall)
+    read = [m.result for m in members if m.result.get("last_wall") is not None]
+    if not read:
+        return Outcome(summary, False, error="no member read a record", maxrss_kb=rss, wall_s=wall)
+    total = sum(r["records"] for r in read)
+    ends: dict[str, int] = {}
+    for r in read:
+        for part, top in r.get("max_offsets", {}).items():
+            ends[part] = max(ends.get(part, -1), top)
+    if client != "java" and sum(top + 1 for top in ends.values()) != count:
+        return Outcome(summary, False, maxrss_kb=rss, wall_s=wall, error=(
+            f"the members read the partitions to {sum(top + 1 for top in ends.values())} of {count} records"))
+    result = {"records": count, "seconds": max(r["last_wall"] for r in read) - launched, "errors": 0,
+              "first_record_s": min(r["first_wall"] for r in read) - launched, "read": total,
+              "member_records": sorted((m.result.get("records", 0) for m in members), reverse=True)}
+    return Outcome(summary, True, result, maxrss_kb=rss, wall_s=wall)
+
+
+def read_per_run(row: Row) -> float | None:
+    """Median over the runs of the records the members handed out together."""
+    vals = [o.result["read"] for o in row.ok_runs if "read" in o.result]
+    return statistics.median(vals) if vals else None
 
 
 def first_record_ms(row: Row) -> float | None:

@@ -3,6 +3,7 @@ ratios to kafkaio and to the Java client, the issue targets, and every failure w
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from typing import Any
 
 from benchmarks import codec, group, headers, partitions, processing, share, values
@@ -155,22 +156,39 @@ def _headers_table(rows: list[Row], base: list[Row], record_size: int) -> list[s
     return out
 
 
-def _group_table(rows: list[Row]) -> list[str]:
+def _group_rows(rows: list[Row], rate: str, extra_columns: list[str], extra: Callable[[Row], list[str]],
+                rss: str = "peak RSS MiB") -> list[str]:
+    """The table of a group scenario: client, API, records, first record, the rate (column
+    ``rate``) and its spread, the ratio to kafkaio's getmany, ``extra``'s cells, peak RSS, runs ok."""
     ref = find(rows, "kafkaio", "getmany")
-    out = ["| client | API | records | first record ms (median) | records/s, join included (median) "
-           "| min - max | vs kafkaio getmany | peak RSS MiB | runs ok |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    names = ["client", "API", "records", "first record ms (median)", rate, "min - max", "vs kafkaio getmany",
+             *extra_columns, rss, "runs ok"]
+    out = ["| " + " | ".join(names) + " |", "|---|---|" + "---:|" * (len(names) - 2)]
     for row in rows:
         n_ok, n = len(row.ok_runs), len(row.outcomes)
         if row.failed:
-            out.append(f"| {row.client} | {row.api} | | **failed** | | | | | 0/{n}: {_cell(row.error or '')} |")
-            continue
-        rates = row.rates()
-        out.append(f"| {row.client} | {row.api} | {_num(row.outcomes[0].job.records)} "
-                   f"| {_num(group.first_record_ms(row))} | {_num(row.median_rate)} "
-                   f"| {_num(min(rates))} - {_num(max(rates))} | {_x(ratio(row, ref))} "
-                   f"| {_num(row.peak_rss_mib)} | {n_ok}/{n} |")
+            cells = [row.client, row.api] + [""] * (len(names) - 3) + [f"0/{n}: {_cell(row.error or '')}"]
+        else:
+            rates = row.rates()
+            cells = [row.client, row.api, _num(row.outcomes[0].job.records), _num(group.first_record_ms(row)),
+                     _num(row.median_rate), f"{_num(min(rates))} - {_num(max(rates))}", _x(ratio(row, ref)),
+                     *extra(row), _num(row.peak_rss_mib), f"{n_ok}/{n}"]
+        out.append("| " + " | ".join(cells) + " |")
     return out
+
+
+def _group_table(rows: list[Row]) -> list[str]:
+    return _group_rows(rows, "records/s, join included (median)", [], lambda row: [])
+
+
+def _members_table(rows: list[Row]) -> list[str]:
+    def extra(row: Row) -> list[str]:
+        split = " / ".join(_num(c) for c in row.ok_runs[-1].result.get("member_records", []))
+        return [_num(group.read_per_run(row)), split]
+
+    return _group_rows(rows, "records/s from launch (median)",
+                       ["read by the members (median)", "records per member (last run)"], extra,
+                       rss="peak RSS MiB (a member)")
 
 
 def _target(label: str, value: float | None, goal: float) -> str:
@@ -386,6 +404,14 @@ def render(rep: Report) -> str:
         a(f"`benchmarks/group.py`: {group.PARAMETERS}. Topic filled by {rep.fillers.get('group', '?')}.")
         a("")
         L.extend(_group_table(rows))
+        a("")
+    rows = [r for r in rep.rows if r.scenario == "group-members"]
+    if rows:
+        a(f"## Consumer group of {group.MEMBERS} members")
+        a("")
+        a(f"`benchmarks/group.py`: {group.MEMBERS_PARAMETERS}.")
+        a("")
+        L.extend(_members_table(rows))
         a("")
     if rep.codec_ran:
         a("## Record codec")

@@ -71,6 +71,8 @@ class Job:
     profile: str = SHARED  # SHARED, DEFAULTS or TUNED
     keys: int = 0  # distinct keys the producer cycles through, a power of two (0: no key)
     headers: int = 0  # headers on every record (benchmarks.settings.headers)
+    members: int = 1  # consumers of one group run at once (benchmarks/group.py), each a process
+    group: str = ""  # the group id the members share ("": each run makes its own)
 
     @property
     def label(self) -> str:

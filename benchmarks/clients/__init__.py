@@ -56,6 +56,14 @@ APIS: dict[str, dict[str, tuple[str, ...]]] = {
         "aiokafka": ("getmany",),
         "confluent": ("consume", "consume" + CONSUMER_PROTOCOL),
     },
+    # a group of three members, each a process of its own, reading one topic together
+    # (benchmarks/group.py)
+    "group-members": {
+        "kafkaio": ("getmany", "getmany" + CONSUMER_PROTOCOL),
+        "aiokafka": ("getmany",),
+        "confluent": ("consume", "consume" + CONSUMER_PROTOCOL),
+        "java": ("ConsumerPerformance", "ConsumerPerformance" + CONSUMER_PROTOCOL),
+    },
     "latency": {
         "kafkaio": ("send_and_wait",),
         "aiokafka": ("send_and_wait",),

@@ -242,8 +242,71 @@ async def consume_async(job: Job, consumer: Any) -> dict:
 
 
 def group_id(job: Job) -> str:
-    """A group of its own for each group run, so that every run joins and starts from the beginning."""
-    return f"bench-group-{job.topic}-{time.time_ns()}"
+    """A group of its own for each group run, so that every run joins and starts from the beginning
+    (the one the harness gave the members of a group run)."""
+    return job.group or f"bench-group-{job.topic}-{time.time_ns()}"
+
+
+# A member of a group run stops when it has had no record for this long (from its start, while it
+# waits for its first assignment): it cannot know what its fellow members still have to read.
+MEMBER_IDLE_S = 5.0
+
+
+class MemberLog:
+    """What one member of a group run read: its record count, bytes, the wall-clock times of its
+    first and last record, and the highest offset it saw per partition (the harness checks that
+    the members together read every partition to its end)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.nbytes = 0
+        self.first_wall: float | None = None
+        self.last_wall: float | None = None
+        self.max_offsets: dict[int, int] = {}
+
+    def add(self, partition: int, count: int, nbytes: int, last_offset: int) -> None:
+        """``count`` records of ``partition`` (``nbytes`` of values, the last at ``last_offset``)."""
+        if not count:
+            return
+        now = time.time()
+        if self.first_wall is None:
+            self.first_wall = now
+        self.last_wall = now
+        self.count += count
+        self.nbytes += nbytes
+        if last_offset > self.max_offsets.get(partition, -1):
+            self.max_offsets[partition] = last_offset
+
+    def idle_for(self, started_wall: float) -> float:
+        return time.time() - (self.last_wall if self.last_wall is not None else started_wall)
+
+    def result(self) -> dict:
+        return {"records": self.count, "seconds": 0.0, "errors": 0, "bytes": self.nbytes,
+                "first_wall": self.first_wall, "last_wall": self.last_wall,
+                "max_offsets": {str(p): o for p, o in self.max_offsets.items()}}
+
+
+async def consume_member_async(job: Job, make_consumer: Callable[[], Any]) -> dict:
+    """One member of a group run: ``getmany()`` until it has had no record for ``MEMBER_IDLE_S``."""
+    if job.api.removesuffix(CONSUMER_PROTOCOL) != "getmany":
+        raise ValueError(f"unknown {job.client} group API {job.api!r}")
+    log = MemberLog()
+    started = time.time()
+    consumer = make_consumer()
+    await consumer.start()
+    try:
+        max_records = job.consume.max_records
+        while log.idle_for(started) < MEMBER_IDLE_S:
+            batches = await consumer.getmany(timeout_ms=100, max_records=max_records)
+            for tp, recs in batches.items():
+                if recs:
+                    nbytes = 0
+                    for rec in recs:
+                        nbytes += len(rec.value)
+                    log.add(tp.partition, len(recs), nbytes, recs[-1].offset)
+    finally:
+        await consumer.stop()
+    return log.result()
 
 
 async def consume_group_async(job: Job, make_consumer: Callable[[], Any]) -> dict:

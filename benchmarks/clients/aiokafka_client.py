@@ -11,6 +11,7 @@ from benchmarks.clients._common import (
     asyncio_failed,
     consume_async,
     consume_group_async,
+    consume_member_async,
     group_id,
     latency_async,
     run_on_loop,
@@ -116,6 +117,11 @@ async def _consume(job: Job) -> dict:
 
 async def _group(job: Job) -> dict:
     kwargs = {**consumer_kwargs(job), "group_id": group_id(job)}
+    if job.members > 1:
+        # members of one group hand partitions over as they join: each commits what it read, as an
+        # application would, so that the next owner goes on from there
+        kwargs["enable_auto_commit"] = True
+        return await consume_member_async(job, lambda: AIOKafkaConsumer(job.topic, **kwargs))
     return await consume_group_async(job, lambda: AIOKafkaConsumer(job.topic, **kwargs))
 
 

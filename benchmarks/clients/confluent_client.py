@@ -8,6 +8,8 @@ from collections.abc import Callable
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
 from benchmarks.clients._common import (
+    MEMBER_IDLE_S,
+    MemberLog,
     group_id,
     headers_for,
     keys_for,
@@ -197,11 +199,38 @@ def _consume(job: Job) -> dict:
         consumer.close()
 
 
+def _member(job: Job) -> dict:
+    """One member of a group run: ``consume()`` until it has had no record for ``MEMBER_IDLE_S``,
+    committing what it read as an application would (auto commit)."""
+    protocol = {"group.protocol": "consumer"} if job.api.endswith(CONSUMER_PROTOCOL) else {}
+    log = MemberLog()
+    started = time.time()
+    consumer = Consumer({**consumer_config(job), "group.id": group_id(job), "enable.auto.commit": True, **protocol})
+    try:
+        consumer.subscribe([job.topic])
+        max_records = job.consume.max_records
+        while log.idle_for(started) < MEMBER_IDLE_S:
+            msgs = consumer.consume(num_messages=max_records, timeout=0.1)
+            by_partition: dict[int | None, list] = {}
+            for msg in msgs:
+                if msg.error():
+                    raise KafkaException(msg.error())
+                by_partition.setdefault(msg.partition(), []).append(msg)
+            for part, part_msgs in by_partition.items():
+                log.add(part or 0, len(part_msgs), sum(len(m.value() or b"") for m in part_msgs),
+                        part_msgs[-1].offset() or 0)
+    finally:
+        consumer.close()
+    return log.result()
+
+
 def _group(job: Job) -> dict:
     """``consume()`` through a consumer group; the clock starts before the consumer is made, so
     the join is inside it, and the time to the first record is reported with the rate."""
     if job.api.removesuffix(CONSUMER_PROTOCOL) != "consume":
         raise ValueError(f"unknown confluent group API {job.api!r}")
+    if job.members > 1:
+        return _member(job)
     n = job.records
     count = 0
     nbytes = 0

@@ -105,7 +105,30 @@ def command(job: Job) -> list[str]:
                 "--bootstrap-server", job.bootstrap, "--topic", job.topic,
                 "--messages", str(job.records), "--group", f"bench-java-{Path(conf.name).stem}",
                 "--timeout", str(int(job.timeout_s * 1000)), "--consumer.config", conf.name, *detailed]
+    if job.scenario == "group" and job.members > 1:
+        return _member_command(job)
     raise ValueError(f"the Java perf tools have no {job.scenario} scenario")
+
+
+def _member_command(job: Job) -> list[str]:
+    """One member of a group run: ConsumerPerformance in the group the harness named, on the
+    group protocol the API names, committing what it reads (auto commit, as the Python members),
+    reporting its progress every millisecond it reads (the time of its last record), and ending
+    after ``MEMBER_IDLE_S`` without a record."""
+    from benchmarks.clients import CONSUMER_PROTOCOL
+    from benchmarks.clients._common import MEMBER_IDLE_S
+
+    props = {**consumer_properties(job), "enable.auto.commit": "true"}
+    if job.api.endswith(CONSUMER_PROTOCOL):
+        props["group.protocol"] = "consumer"
+    conf = tempfile.NamedTemporaryFile("w", prefix="bench-member-", suffix=".properties", delete=False)
+    conf.write("".join(f"{k}={v}\n" for k, v in props.items()))
+    conf.close()
+    _TEMP_FILES.append(Path(conf.name))
+    return [*_base("org.apache.kafka.tools.ConsumerPerformance"),
+            "--bootstrap-server", job.bootstrap, "--topic", job.topic, "--group", job.group,
+            "--num-records", str(job.records), "--timeout", str(int(MEMBER_IDLE_S * 1000)),
+            "--consumer.config", conf.name, "--show-detailed-stats", "--reporting-interval", "1"]
 
 
 _TEMP_FILES: list[Path] = []
@@ -125,6 +148,8 @@ def parser(job: Job) -> Callable[[str], dict]:
     """A function turning the tool's standard output into a result dict."""
     if job.scenario == "produce":
         return _parse_steady if job.api == WARM else _parse_producer
+    if job.scenario == "group" and job.members > 1:
+        return _parse_member
     if job.api == CONSUMER_WARM:
         warmup = job.records * WARMUP_FACTOR // (1 + WARMUP_FACTOR)
         return lambda stdout: _parse_consumer_steady(stdout, job.records, warmup)
@@ -179,18 +204,14 @@ def csv_summary(stdout: str) -> dict[str, str] | None:
     return None
 
 
-_NOT_ALL = "Exiting before consuming the expected number of messages"
+# 4.4 says "records", earlier releases "messages"
+_NOT_ALL = "Exiting before consuming the expected number of"
 
 
-def _parse_consumer_steady(stdout: str, records: int, warmup: int) -> dict:
-    """With ``--show-detailed-stats`` ConsumerPerformance prints one CSV line per report: its time
-    (``yyyy-MM-dd HH:mm:ss:SSS``), then the thread, the MB so far, MB/s, the records so far, ...
-    The steady-state rate runs from the first report with at least ``warmup`` records to the last."""
+def _reports(stdout: str) -> list[tuple[float, int]]:
+    """The ``--show-detailed-stats`` lines: (wall-clock time, records read so far) each."""
     import datetime as dt
 
-    _remove_temp_files()
-    if _NOT_ALL in stdout:
-        raise RuntimeError(f"ConsumerPerformance read fewer than {records} records")
     reports: list[tuple[float, int]] = []
     for line in stdout.splitlines():
         fields = [f.strip() for f in line.split(",")]
@@ -198,6 +219,28 @@ def _parse_consumer_steady(stdout: str, records: int, warmup: int) -> dict:
             continue
         at = dt.datetime.strptime(fields[0], "%Y-%m-%d %H:%M:%S:%f").timestamp()
         reports.append((at, int(fields[4])))
+    return reports
+
+
+def _parse_member(stdout: str) -> dict:
+    """A member's first and last report stand for its first and last record (reports come every
+    millisecond it reads); the records of its last millisecond are not in its count."""
+    _remove_temp_files()
+    reports = _reports(stdout)
+    if not reports:
+        return {"records": 0, "seconds": 0.0, "errors": 0, "first_wall": None, "last_wall": None}
+    return {"records": reports[-1][1], "seconds": 0.0, "errors": 0,
+            "first_wall": reports[0][0], "last_wall": reports[-1][0]}
+
+
+def _parse_consumer_steady(stdout: str, records: int, warmup: int) -> dict:
+    """With ``--show-detailed-stats`` ConsumerPerformance prints one CSV line per report: its time
+    (``yyyy-MM-dd HH:mm:ss:SSS``), then the thread, the MB so far, MB/s, the records so far, ...
+    The steady-state rate runs from the first report with at least ``warmup`` records to the last."""
+    _remove_temp_files()
+    if _NOT_ALL in stdout:
+        raise RuntimeError(f"ConsumerPerformance read fewer than {records} records")
+    reports = _reports(stdout)
     warm = [r for r in reports if r[1] >= warmup]
     if len(warm) < 2 or warm[-1][1] <= warm[0][1]:
         raise RuntimeError(f"ConsumerPerformance made fewer than two reports after {warmup} records: "

@@ -10,6 +10,7 @@ from benchmarks.clients._common import (
     Pending,
     consume_async,
     consume_group_async,
+    consume_member_async,
     group_id,
     headers_for,
     latency_async,
@@ -93,6 +94,11 @@ async def _group(job: Job) -> dict:
     kwargs = {**consumer_kwargs(job), "group_id": group_id(job)}
     if job.api.endswith(CONSUMER_PROTOCOL):
         kwargs["group_protocol"] = "consumer"
+    if job.members > 1:
+        # members of one group hand partitions over as they join: each commits what it read, as an
+        # application would, so that the next owner goes on from there
+        kwargs["enable_auto_commit"] = True
+        return await consume_member_async(job, lambda: Consumer(job.topic, **kwargs))
     return await consume_group_async(job, lambda: Consumer(job.topic, **kwargs))
 
 
