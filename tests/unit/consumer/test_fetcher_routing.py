@@ -317,3 +317,56 @@ async def test_an_unexpected_error_of_a_fetch_is_raised_by_the_next_read_of_its_
         f.drain(10, out)
     assert f.drain(10, {}) == 0
     assert subs.assignment[TP(TOPIC, 0)].fetchable
+
+
+# -- a completed fetch belongs to the position it was fetched for ---------------------------------
+
+@pytest.mark.parametrize("reader", ["next_record", "drain"])
+def test_a_chunk_fetched_before_a_seek_is_never_handed_out_after_it(reader: str) -> None:
+    f, subs = make(partitions=1)
+    respond(f, subs, 0, batch(0, [b"0", b"1", b"2", b"3"]))
+    st = subs.assignment[TP(TOPIC, 0)]
+    assert f.next_record().offset == 0   # the chunk is now the collector's current one
+    st.seek(2)                           # inside what was fetched: its records look plausible
+    if reader == "next_record":
+        assert f.next_record() is None
+    else:
+        assert f.drain(10, {}) == 0
+    assert st.position == 2 and st.fetch_offset == 2
+    respond(f, subs, 0, batch(2, [b"2'", b"3'"]))   # fetched again, from the new position
+    out: dict = {}
+    f.drain(10, out)
+    assert values(out) == {0: [b"2'", b"3'"]} and st.position == 4
+
+
+def test_a_chunk_kept_while_paused_is_dropped_by_a_seek_before_resume() -> None:
+    f, subs = make(partitions=1)
+    respond(f, subs, 0, batch(0, [b"0", b"1", b"2"]))
+    st = subs.assignment[TP(TOPIC, 0)]
+    st.paused = True
+    assert f.drain(10, {}) == 0          # kept for resume()
+    st.seek(1)
+    st.paused = False
+    f.resume({st.tp})
+    assert f.drain(10, {}) == 0 and f.next_record() is None
+    assert st.position == 1
+
+
+def test_a_chunk_of_an_earlier_assignment_is_never_handed_out_after_reassignment() -> None:
+    # The partition leaves the assignment with data prefetched while paused, comes back, and is
+    # positioned where it was: the old data is not this assignment's, whatever its offsets.
+    f, subs = make(partitions=1)
+    tp = TP(TOPIC, 0)
+    respond(f, subs, 0, batch(0, [b"old0", b"old1"]))
+    subs.assignment[tp].paused = True
+    assert f.drain(10, {}) == 0
+    subs.assign_manually([])
+    subs.assign_manually([tp])
+    st = subs.assignment[tp]
+    st.seek(0)
+    f.resume({tp})
+    assert f.drain(10, {}) == 0 and f.next_record() is None
+    respond(f, subs, 0, batch(0, [b"new0"]))
+    out: dict = {}
+    f.drain(10, out)
+    assert values(out) == {0: [b"new0"]}

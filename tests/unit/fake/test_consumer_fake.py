@@ -96,3 +96,26 @@ async def test_a_group_splits_the_partitions_and_the_survivor_takes_them_all_bac
     # nothing was committed before the rebalances, so records may come twice (at least once)
     assert {r.value for r in got} == {b"v%d" % i for i in range(8)}
     assert committed == {tp: 2 for tp in tps}
+
+
+async def test_a_fetch_in_flight_during_a_seek_is_not_handed_out() -> None:
+    from kafkaio.protocol import ApiKey
+    from kafkaio.testing.fake import DELAY
+
+    tp = TopicPartition("t", 0)
+    async with FakeCluster(topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0) as p:
+            for i in range(10):
+                await p.send_and_wait("t", b"v%d" % i, partition=0)
+        delayed = fake.control(ApiKey.FETCH, lambda info, body: DELAY(300))
+        async with Consumer(bootstrap_servers=fake.bootstrap_servers, fetch_max_wait_ms=50) as c:
+            c.assign([tp])
+            c.seek(tp, 0)
+            while delayed.hits == 0:   # the fetch from 0 reached the fake, which holds it 300 ms
+                assert await c.getmany(timeout_ms=10) == {}
+            c.seek(tp, 6)
+            got: list = []
+            while len(got) < 4:
+                for records in (await c.getmany(timeout_ms=1000)).values():
+                    got.extend(records)
+    assert [r.offset for r in got] == [6, 7, 8, 9], "nothing of the fetch from offset 0"
