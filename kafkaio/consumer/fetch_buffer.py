@@ -3,9 +3,9 @@
 A partition's part of a Fetch response becomes a :class:`CompletedFetch`: its record batches, not
 yet decoded (only their headers were walked, by :func:`read_completed`, which also drops aborted
 transactions under read_committed and control batches), or an error to raise once the position
-reaches it. They wait in the partition's ``buffer`` (its :class:`PartitionState`), and the
-:class:`FetchBuffer` keeps the partitions that have some, in the order they became ready, for the
-collector (``fetch_collector.py``) to drain. No I/O: the fetcher fills it, the collector empties it.
+reaches it. The :class:`FetchBuffer` is their only holder: per partition, the completed fetches and
+their bytes, and the partitions that have some, in the order they became ready, for the collector
+(``fetch_collector.py``) to drain. No I/O: the fetcher fills it, the collector empties it.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from kafkaio.records import read_batches
 if TYPE_CHECKING:
     from kafkaio.consumer.subscription import PartitionState
     from kafkaio.records import ConsumerRecord
+    from kafkaio.structs import TopicPartition
 
 __all__ = ["CompletedFetch", "FetchBuffer", "FetchedBatches", "read_completed"]
 
@@ -95,23 +96,46 @@ def read_completed(records: Any, fetch_offset: int, fetch_epoch: int, check_crcs
     return FetchedBatches(batches, nbytes, next_offset, next_epoch, None)
 
 
-class FetchBuffer:
-    """The partitions with completed fetches (or an error) to hand out, first ready first.
+class _Fetched:
+    """One partition's completed fetches, oldest first, and the bytes of their batches."""
 
-    ``records_available`` is set when there is something new for the application's readers."""
+    __slots__ = ("chunks", "nbytes")
 
     def __init__(self) -> None:
-        self.ready: deque[PartitionState] = deque()
+        self.chunks: deque[CompletedFetch] = deque()
+        self.nbytes = 0
+
+
+class FetchBuffer:
+    """The completed fetches not yet handed out, per partition, and the partitions with some (or
+    with an error) in the order the collector hands them out.
+
+    A completed fetch carries the epoch its partition's state had when it was fetched. A seek, a
+    reset or a rewind gives the state a new epoch, and a partition assigned again gets a new state
+    with a new one (epochs are unique and only grow), so a completed fetch is current only while its
+    epoch is that of its partition's current state; the stale ones, always in front of the current
+    ones, are dropped here when the partition is next looked at (:meth:`peek`,
+    :meth:`buffered_bytes`, :meth:`release_stale`): a seek never reaches into the buffer.
+
+    Methods taking a :class:`PartitionState` expect the partition's current state (the one in the
+    assignment); ``records_available`` is set when there is something new for the application's
+    readers."""
+
+    def __init__(self) -> None:
+        self._fetched: dict[TopicPartition, _Fetched] = {}
+        self._ready: deque[PartitionState] = deque()
         self.records_available = asyncio.Event()
 
-    def has_records(self) -> bool:
-        return bool(self.ready)
+    # -- filling (the fetcher) ----------------------------------------------------------------------
 
     def add(self, st: PartitionState, completed: CompletedFetch) -> None:
         """Queue ``completed`` behind what ``st`` already holds."""
-        st.buffer.append(completed)
-        st.buffered_bytes += completed.nbytes
-        self.ready.append(st)
+        fetched = self._fetched.get(st.tp)
+        if fetched is None:
+            fetched = self._fetched[st.tp] = _Fetched()
+        fetched.chunks.append(completed)
+        fetched.nbytes += completed.nbytes
+        self._ready.append(st)
 
     def stop_at(self, st: PartitionState, offset: int, error: KafkaError | None) -> None:
         """Queue ``error`` (None: OFFSET_OUT_OF_RANGE) behind the buffered records of ``st``, for
@@ -121,36 +145,105 @@ class FetchBuffer:
         completed.out_of_range = error is None
         self.add(st, completed)
         # None stops fetching (not ``fetchable``); a seek, reset, pause or the error itself (via
-        # drop_buffer) sets it again.
+        # rewind) sets it again.
         st.fetch_offset = None
         self.records_available.set()
 
     def fail(self, st: PartitionState, exc: BaseException) -> None:
         """Raise ``exc`` to the application's next read of ``st``, before its buffered records
         (which are dropped: fetched again from the position)."""
-        st.drop_buffer()
+        self.rewind(st)
         st.error = exc
-        self.ready.append(st)
+        self._ready.append(st)
         self.records_available.set()
+
+    def buffered_bytes(self, st: PartitionState) -> int:
+        """The bytes of the current completed fetches of ``st``."""
+        fetched = self._current(st)
+        return 0 if fetched is None else fetched.nbytes
+
+    def release_stale(self, assignment: Mapping[TopicPartition, PartitionState],
+                      tps: Iterable[TopicPartition] | None = None) -> None:
+        """Drop the completed fetches (of ``tps``, or of every partition) that are not current: all
+        of a partition no longer assigned or being revoked (which then fetches again from its
+        position, as after :meth:`rewind`), the stale ones of the others."""
+        for tp in list(self._fetched) if tps is None else tps:
+            st = assignment.get(tp)
+            if st is None:
+                self._fetched.pop(tp, None)
+            elif st.revoking:
+                if tp in self._fetched:
+                    self.rewind(st)
+            else:
+                self._current(st)
+
+    # -- draining (the collector) ------------------------------------------------------------------
+
+    def has_records(self) -> bool:
+        return bool(self._ready)
+
+    def first_ready(self) -> PartitionState | None:
+        """The partition to hand out from next."""
+        return self._ready[0] if self._ready else None
+
+    def unready(self) -> None:
+        """The first ready partition has nothing more to hand out for now."""
+        self._ready.popleft()
+
+    def requeue(self) -> None:
+        """The first ready partition goes behind the others (round-robin, as the Java client)."""
+        self._ready.rotate(-1)
+
+    def peek(self, st: PartitionState) -> CompletedFetch | None:
+        """The oldest current completed fetch of ``st``, or None."""
+        fetched = self._current(st)
+        return None if fetched is None else fetched.chunks[0]
+
+    def pop(self, st: PartitionState) -> None:
+        """The completed fetch :meth:`peek` returned for ``st`` is used up."""
+        fetched = self._fetched[st.tp]
+        done = fetched.chunks.popleft()
+        fetched.nbytes -= done.nbytes
+        if not fetched.chunks:
+            del self._fetched[st.tp]
+
+    def rewind(self, st: PartitionState) -> None:
+        """Drop every completed fetch of ``st``; fetching resumes from its position."""
+        self._fetched.pop(st.tp, None)
+        st.rewind()
 
     def resume(self, states: Iterable[PartitionState]) -> None:
         """Hand out again the data prefetched for these partitions before they were paused."""
-        ready = self.ready
+        ready = self._ready
         for st in states:
-            if st.buffer and st not in ready:
+            if st not in ready and self._current(st) is not None:
                 ready.append(st)
 
     def discard(self, states: Iterable[PartitionState]) -> None:
         """Drop the buffered data of ``states``; fetching resumes from their positions."""
         for st in states:
-            st.drop_buffer()
-        self.ready = deque(st for st in self.ready if st.buffer or st.error is not None)
+            self.rewind(st)
+        self._ready = deque(st for st in self._ready if st.tp in self._fetched or st.error is not None)
 
-    def clear(self, states: Iterable[PartitionState]) -> None:
+    def clear(self) -> None:
         """Release every buffered batch now (closing), in plain refcount order: batches hold views
         of fetch responses, and leaving them to the cycle collector (e.g. at interpreter exit) has
         been seen to crash the reader's buffer release."""
-        for st in states:
-            st.buffer.clear()
-            st.buffered_bytes = 0
-        self.ready.clear()
+        for fetched in self._fetched.values():
+            fetched.chunks.clear()
+        self._fetched.clear()
+        self._ready.clear()
+
+    def _current(self, st: PartitionState) -> _Fetched | None:
+        """What ``st`` holds once the stale completed fetches in front are dropped; None if nothing."""
+        fetched = self._fetched.get(st.tp)
+        if fetched is None:
+            return None
+        chunks = fetched.chunks
+        epoch = st.epoch
+        while chunks[0].epoch != epoch:
+            fetched.nbytes -= chunks.popleft().nbytes
+            if not chunks:
+                del self._fetched[st.tp]
+                return None
+        return fetched

@@ -83,57 +83,54 @@ class FetchCollector:
                 return rec
         self._cur_chunk = None
         out: dict[TopicPartition, list[ConsumerRecord]] = {}
-        ready = self._buffer.ready
-        while ready:
+        buffer = self._buffer
+        while buffer.has_records():
             if self.drain(1, out):
                 for tp, records in out.items():
                     st = self._subs.assignment.get(tp)
-                    if st is not None and st.buffer and st.error is None:
+                    if st is not None and st.error is None:
                         self._cur_state = st
-                        self._cur_chunk = st.buffer[0]
+                        self._cur_chunk = buffer.peek(st)
                     return records[0]
         return None
 
     def drain(self, max_records: int, out: dict[TopicPartition, list[ConsumerRecord]]) -> int:
         """Move up to ``max_records`` buffered records into ``out``; returns how many."""
         total = 0
-        ready = self._buffer.ready
-        while ready and total < max_records:
-            st = ready[0]
+        buffer = self._buffer
+        while total < max_records:
+            st = buffer.first_ready()
+            if st is None:
+                break
             if st.error is not None:
                 if total:
                     break  # give the app what it has; the error comes with the next call
                 err, st.error = st.error, None
-                ready.popleft()
+                buffer.unready()
                 raise err
             n = self._drain_partition(st, max_records - total, out)
             total += n
             if st.error is not None:
                 continue  # stopped in front of a bad record: raise now, or with the next call
-            if not st.buffer:
-                ready.popleft()
-            elif n == 0:
-                ready.popleft()
+            if n == 0 or buffer.peek(st) is None:
+                buffer.unready()
             else:
-                ready.rotate(-1)   # round-robin between partitions, as the Java client does
+                buffer.requeue()   # round-robin between partitions, as the Java client does
         if total:
             self._wakeup()
         return total
 
     def _drain_partition(self, st: PartitionState, budget: int, out: dict[TopicPartition, list[ConsumerRecord]]) -> int:
-        if st.revoking or st.tp not in self._subs.assignment:
-            st.drop_buffer()
+        assignment = self._subs.assignment
+        if st.revoking or assignment.get(st.tp) is not st:
+            self._buffer.release_stale(assignment, (st.tp,))
             return 0
         if st.paused:
             return 0  # the prefetched data is kept for resume(), as the Java consumer keeps it
         taken = 0
-        buf = st.buffer
+        buffer = self._buffer
         tp = st.tp
-        while buf:
-            chunk: CompletedFetch = buf[0]
-            if chunk.epoch != st.epoch:
-                buf.popleft()
-                continue
+        while (chunk := buffer.peek(st)) is not None:
             recs = chunk.records
             i = chunk.idx
             if i >= len(recs):
@@ -142,7 +139,7 @@ class FetchCollector:
                     # prefetched rest is dropped and fetched again from there, so until the app
                     # seeks past it every read fails the same way (as the Java consumer's poll).
                     st.error, chunk.error = chunk.error, None
-                    st.drop_buffer()
+                    buffer.rewind(st)
                     break
                 if chunk.out_of_range:
                     self._out_of_range(st, chunk)
@@ -162,8 +159,7 @@ class FetchCollector:
                     chunk.records = recs
                     chunk.idx = start
                     continue
-                buf.popleft()
-                st.buffered_bytes -= chunk.nbytes
+                buffer.pop(st)
                 if st.position is None or st.position < chunk.end_offset:
                     st.position = chunk.end_offset
                 continue
@@ -212,8 +208,8 @@ class FetchCollector:
         offset = chunk.end_offset
         if st.position != offset:
             # not for the position any more (cannot happen while chunks are consumed in order, and
-            # a seek drops the chunk): forget it and fetch again from the position
-            st.drop_buffer()
+            # a seek makes the chunk stale): forget it and fetch again from the position
+            self._buffer.rewind(st)
             return
         reset = self._subs.default_reset
         if reset is None:
@@ -222,7 +218,7 @@ class FetchCollector:
             err.topic_partition = st.tp
             err.offset = offset
             st.error = err
-            st.drop_buffer()   # fetched again, and raised again, until the application seeks
+            self._buffer.rewind(st)   # fetched again, and raised again, until the application seeks
             return
         log.info("offset %s of %s out of range; resetting (auto_offset_reset=%s)", offset, st.tp,
                  self._subs.default_reset_name)

@@ -108,7 +108,7 @@ class Fetcher:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
                 pass
         self._in_flight.clear()
-        self._buffer.clear(self._subs.assignment.values())
+        self._buffer.clear()
 
     def wakeup(self) -> None:
         self._wakeup.set()
@@ -125,6 +125,8 @@ class Fetcher:
             changed.clear()
             positions.update()
             self._raise_failed(positions.take_failed())
+            # what was fetched for an old position or assignment is released, not only skipped
+            self._buffer.release_stale(self._subs.assignment)
             by_node = self._fetchable_by_node()
             for node, states in by_node.items():
                 if node not in self._in_flight:
@@ -151,11 +153,12 @@ class Fetcher:
         # Up to two fetches' worth per partition: the next response is on its way while the
         # application works through the current one, and memory stays bounded.
         limit = self._config.max_partition_fetch_bytes * PREFETCH_FETCHES
+        buffered = self._buffer.buffered_bytes
         out: dict[int, list[PartitionState]] = {}
         missing_leader = False
         now = 0.0
         for st in self._subs.assignment.values():
-            if not st.fetchable or st.buffered_bytes >= limit:
+            if not st.fetchable or buffered(st) >= limit:
                 continue
             if st.preferred_replica is not None:
                 now = now or time.monotonic()
@@ -332,7 +335,7 @@ class Fetcher:
             return False
         st.fetch_offset = next_offset
         st.fetch_epoch = next_epoch
-        if not batches and not st.buffer:
+        if not batches and self._buffer.peek(st) is None:
             st.position = next_offset   # only control/aborted batches, nothing pending: step over them
             return False
         self._buffer.add(st, CompletedFetch(batches, next_offset, nbytes, st.epoch))
@@ -376,7 +379,7 @@ class Fetcher:
             # leader agrees with (the position's own one may not be in its log at all).
             log.info("%s: the log diverges at offset %s (epoch %s), past the position %s; "
                      "fetching again from there", st.tp, end_offset, epoch, position)
-            st.drop_buffer()
+            self._buffer.rewind(st)
             st.position_epoch = st.fetch_epoch = epoch
             return
         if self._subs.default_reset is not None:

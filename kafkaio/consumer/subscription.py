@@ -7,15 +7,17 @@ consumer all read and write it; nothing here does I/O.
 
 Offsets: ``position`` is the next offset to hand to the application (what a commit of
 "everything consumed" commits); ``fetch_offset`` is where the fetcher continues, ahead of
-``position`` when records are buffered. Every seek or reset bumps ``epoch`` so that fetch responses
-already in flight for the old position are recognised and dropped instead of being delivered.
+``position`` when records are buffered. Every seek, reset or rewind gives the partition a new
+``epoch``, so that fetch responses in flight and completed fetches buffered for the old position
+are recognised and dropped instead of being delivered. The fetched data itself is not kept here:
+the fetch buffer (``fetch_buffer.py``) owns it.
 """
 from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import re
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,10 @@ EARLIEST = -2
 LATEST = -1
 BY_DURATION = -100  # KIP-1106: the first offset at or after now - auto_offset_reset_duration_ms
 RESET_NAMES = {"earliest": EARLIEST, "latest": LATEST, "none": None, "by_duration": BY_DURATION}
+
+# Fetch epochs are unique across every PartitionState and only grow: a state made for a partition
+# assigned again never takes an epoch that data fetched for an earlier state still carries.
+_epochs = itertools.count(1)
 
 
 class ConsumerRebalanceListener:
@@ -63,7 +69,7 @@ class PartitionState:
     """Per-partition consumer state. Plain attributes, read on the hot path."""
 
     __slots__ = ("tp", "position", "position_epoch", "fetch_offset", "fetch_epoch", "epoch", "paused", "reset_to",
-                 "highwater", "last_stable_offset", "log_start_offset", "buffer", "buffered_bytes",
+                 "highwater", "last_stable_offset", "log_start_offset",
                  "preferred_replica", "preferred_until", "error", "revoking")
 
     def __init__(self, tp: TopicPartition) -> None:
@@ -74,14 +80,12 @@ class PartitionState:
         # KIP-320: leader epoch of the batch just before fetch_offset (-1: unknown), sent as the
         # fetch's last_fetched_epoch so that the leader can tell whether its log diverges from it
         self.fetch_epoch: int = -1
-        self.epoch = 0                         # bumped by every seek / reset
+        self.epoch = next(_epochs)             # a new one with every seek / reset / rewind
         self.paused = False
         self.reset_to: int | None = None       # EARLIEST / LATEST when a reset is pending
         self.highwater: int | None = None
         self.last_stable_offset: int | None = None
         self.log_start_offset: int | None = None
-        self.buffer: deque[Any] = deque()      # fetched, not yet handed out (fetcher's chunks)
-        self.buffered_bytes = 0
         # KIP-392: the replica the leader told us to fetch from (client_rack), until this
         # time.monotonic(); None fetches from the leader
         self.preferred_replica: int | None = None
@@ -98,27 +102,21 @@ class PartitionState:
         self.fetch_epoch = leader_epoch
         self.reset_to = None
         self.error = None
-        self.epoch += 1
-        self.buffer.clear()
-        self.buffered_bytes = 0
+        self.epoch = next(_epochs)
 
-    def drop_buffer(self) -> None:
-        """Forget prefetched data; the next fetch starts again at the position."""
-        if self.buffer or self.fetch_offset != self.position:
-            self.buffer.clear()
-            self.buffered_bytes = 0
-            self.fetch_offset = self.position
-            self.fetch_epoch = self.position_epoch
-            self.epoch += 1
+    def rewind(self) -> None:
+        """Fetch again from the position: what was fetched beyond it, buffered or in flight, no
+        longer counts."""
+        self.fetch_offset = self.position
+        self.fetch_epoch = self.position_epoch
+        self.epoch = next(_epochs)
 
     def request_reset(self, strategy: int) -> None:
         self.position = None
         self.fetch_offset = None
         self.fetch_epoch = -1
         self.reset_to = strategy
-        self.epoch += 1
-        self.buffer.clear()
-        self.buffered_bytes = 0
+        self.epoch = next(_epochs)
 
     @property
     def has_position(self) -> bool:

@@ -249,12 +249,12 @@ class ShareConsumer:
         fetcher = self._fetcher
         deadline = Deadline(timeout_ms)
         while True:
-            if fetcher.error is not None:
-                err, fetcher.error = fetcher.error, None
+            err = fetcher.take_error()
+            if err is not None:
                 raise err
             if self._membership.fatal_error is not None:
                 raise self._membership.fatal_error
-            if fetcher.buffer:
+            if fetcher.has_records():
                 break
             if self._life.state is not ClientState.STARTED:
                 return []
@@ -274,15 +274,9 @@ class ShareConsumer:
             finally:
                 for w in waiters:
                     w.cancel()
-        taken: list[ShareConsumerRecord] = []
-        strict = self._config.share_acquire_mode == "record_limit"
-        while fetcher.buffer and (len(taken) < limit or not strict and taken and
-                                  fetcher.buffer[0].partition == taken[-1].partition and
-                                  fetcher.buffer[0].topic == taken[-1].topic and
-                                  fetcher.buffer[0].acquired_at == taken[-1].acquired_at):
-            r = fetcher.buffer.popleft()
+        taken = fetcher.take(limit, whole_acquisitions=self._config.share_acquire_mode != "record_limit")
+        for r in taken:
             self._delivered[(r.topic, r.partition, r.offset)] = r
-            taken.append(r)
         return taken
 
     async def getone(self) -> ShareConsumerRecord:

@@ -59,11 +59,11 @@ class ShareFetcher:
         self._acks: dict[int, PendingAcks] = {}
         self._renews: dict[int, PendingAcks] = {}
         self._inflight: dict[int, asyncio.Task[None]] = {}
-        self.buffer: deque[ShareConsumerRecord] = deque()
+        self._records: deque[ShareConsumerRecord] = deque()   # fetched, not yet handed out
         self.arrived = asyncio.Event()
         self.acquisition_lock_timeout_ms = -1
         self._on_acknowledged = on_acknowledged  # told of each partition's acknowledgement outcome
-        self.error: KafkaError | None = None  # a fatal fetch error, raised by the next poll
+        self._error: KafkaError | None = None  # a fatal fetch error, raised by the next poll
         self._unreadable = Throttled(log)
         self._ack_failed = Throttled(log)
         # counters for ShareConsumer.metrics() (kafkaio.metrics.clients.ShareFetcherCounters)
@@ -91,7 +91,7 @@ class ShareFetcher:
 
     def fetch(self, wanted: dict[int, set[TopicIdPartition]], max_records: int) -> None:
         """Start one ShareFetch to every broker leading a partition of ``wanted`` (by node), unless
-        one is already in flight there; records land in :attr:`buffer`, and :attr:`arrived` is set."""
+        one is already in flight there; records are kept for :meth:`take`, and :attr:`arrived` is set."""
         for node_id, parts in wanted.items():
             if node_id not in self._inflight:
                 task = asyncio.get_running_loop().create_task(self._fetch_once(node_id, parts, max_records))
@@ -110,6 +110,28 @@ class ShareFetcher:
     @property
     def fetching(self) -> bool:
         return bool(self._inflight)
+
+    def has_records(self) -> bool:
+        """Whether fetched records wait to be handed out."""
+        return bool(self._records)
+
+    def take_error(self) -> KafkaError | None:
+        """The fatal fetch error for the next poll to raise, once; None if there is none."""
+        err, self._error = self._error, None
+        return err
+
+    def take(self, limit: int, whole_acquisitions: bool) -> list[ShareConsumerRecord]:
+        """Hand out up to ``limit`` fetched records, oldest first. With ``whole_acquisitions``
+        (``share_acquire_mode=batch_optimized``) the records acquired together with the last one
+        taken (same partition, same fetch) come along past ``limit``."""
+        records = self._records
+        taken: list[ShareConsumerRecord] = []
+        while records and (len(taken) < limit or whole_acquisitions and taken and
+                           records[0].partition == taken[-1].partition and
+                           records[0].topic == taken[-1].topic and
+                           records[0].acquired_at == taken[-1].acquired_at):
+            taken.append(records.popleft())
+        return taken
 
     async def _fetch_once(self, node_id: int, parts: set[TopicIdPartition], max_records: int) -> None:
         try:
@@ -141,7 +163,7 @@ class ShareFetcher:
             except KafkaError as exc:
                 session.reset()
                 self._report(taken, exc)
-                self.error = exc
+                self._error = exc
                 return
             code = resp["error_code"]
             session.answered(code)
@@ -218,7 +240,7 @@ class ShareFetcher:
                 if off not in seen:
                     self._acks.setdefault(node_id, PendingAcks()).add(tp, off, GAP)
         self.records_consumed += len(out)
-        self.buffer.extend(out)
+        self._records.extend(out)
 
     # -- acknowledging ----------------------------------------------------------------------------
 
@@ -298,7 +320,7 @@ class ShareFetcher:
             task.cancel()
         await asyncio.gather(*leftover, return_exceptions=True)
         # records fetched but never handed out: released with the sessions' close
-        self.buffer.clear()
+        self._records.clear()
         nodes = [n for n, s in self._sessions.items() if s.open] + [n for n in self._acks if n not in self._sessions]
         await asyncio.gather(*(self._acknowledge(n, timeout_ms, final=True) for n in set(nodes)),
                              return_exceptions=True)

@@ -87,11 +87,12 @@ async def _prefetched_then_deleted(bootstrap: str, reset: str) -> tuple[kafkaio.
     # The precondition only, read from the inside: the prefetch buffer is full (two fetches'
     # worth), so no fetch is in flight and the next one starts where the buffer ends.
     st = c._subs.state(tp)
+    buffer = c._fetcher._buffer
     for _ in range(200):
-        if st.buffered_bytes >= 2000:
+        if buffer.buffered_bytes(st) >= 2000:
             break
         await asyncio.sleep(0.05)
-    assert st.buffered_bytes >= 2000 and st.fetch_offset is not None and st.fetch_offset > 10
+    assert buffer.buffered_bytes(st) >= 2000 and st.fetch_offset is not None and st.fetch_offset > 10
     prefetched_to = st.fetch_offset
     async with kafkaio.Admin(bootstrap) as admin:
         assert (await admin.delete_records({tp: -1}))[tp] == 200

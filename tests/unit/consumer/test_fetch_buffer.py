@@ -9,7 +9,7 @@ import pytest
 
 from fetch_helpers import batch
 from kafkaio.consumer.fetch_buffer import CompletedFetch, FetchBuffer, read_completed
-from kafkaio.consumer.subscription import PartitionState
+from kafkaio.consumer.subscription import PartitionState, SubscriptionState
 from kafkaio.errors import KafkaError
 from kafkaio.structs import TopicPartition as TP
 
@@ -70,6 +70,17 @@ def _state(p: int = 0, position: int = 0) -> PartitionState:
     return st
 
 
+def _held(buf: FetchBuffer, st: PartitionState) -> list[CompletedFetch]:
+    """The current completed fetches of ``st``, oldest first (handed out one by one and put back)."""
+    out = []
+    while (c := buf.peek(st)) is not None:
+        out.append(c)
+        buf.pop(st)
+    for c in out:
+        buf.add(st, c)
+    return out
+
+
 def test_completed_fetches_queue_per_partition_in_the_order_they_arrive() -> None:
     buf = FetchBuffer()
     a, b = _state(0), _state(1)
@@ -77,8 +88,12 @@ def test_completed_fetches_queue_per_partition_in_the_order_they_arrive() -> Non
     buf.add(a, first)
     buf.add(b, CompletedFetch(deque(), 1, 10, b.epoch))
     buf.add(a, second)
-    assert buf.has_records() and list(a.buffer) == [first, second] and a.buffered_bytes == 150
-    assert list(buf.ready)[:2] == [a, b]
+    assert buf.has_records() and buf.peek(a) is first and buf.buffered_bytes(a) == 150
+    assert buf.first_ready() is a
+    buf.requeue()
+    assert buf.first_ready() is b
+    buf.pop(a)
+    assert buf.peek(a) is second and buf.buffered_bytes(a) == 50
 
 
 def test_stop_at_queues_the_error_behind_the_records_and_stops_fetching() -> None:
@@ -88,11 +103,11 @@ def test_stop_at_queues_the_error_behind_the_records_and_stops_fetching() -> Non
     err = KafkaError("boom")
     buf.stop_at(st, 8, err)
     assert st.fetch_offset is None  # not fetchable until the position reaches the error
-    stop = st.buffer[-1]
+    stop = _held(buf, st)[-1]
     assert (stop.end_offset, stop.error, stop.out_of_range) == (8, err, False)
     assert buf.records_available.is_set()
     buf.stop_at(st, 8, None)
-    assert st.buffer[-1].out_of_range  # None stands for OFFSET_OUT_OF_RANGE, decided later
+    assert _held(buf, st)[-1].out_of_range  # None stands for OFFSET_OUT_OF_RANGE, decided later
 
 
 def test_fail_drops_the_buffered_records_and_queues_the_error_for_the_next_read() -> None:
@@ -103,9 +118,9 @@ def test_fail_drops_the_buffered_records_and_queues_the_error_for_the_next_read(
     epoch = st.epoch
     err = KafkaError("boom")
     buf.fail(st, err)
-    assert st.error is err and not st.buffer and st.buffered_bytes == 0
-    assert st.fetch_offset == 4 and st.epoch == epoch + 1  # fetched again from the position
-    assert st in buf.ready and buf.records_available.is_set()
+    assert st.error is err and buf.peek(st) is None and buf.buffered_bytes(st) == 0
+    assert st.fetch_offset == 4 and st.epoch > epoch  # fetched again from the position
+    assert buf.first_ready() is st and buf.records_available.is_set()
 
 
 def test_discard_keeps_only_partitions_with_data_or_an_error_in_the_queue() -> None:
@@ -115,24 +130,66 @@ def test_discard_keeps_only_partitions_with_data_or_an_error_in_the_queue() -> N
         buf.add(st, CompletedFetch(deque(), 1, 10, st.epoch))
     c.error = KafkaError("pending")
     buf.discard([a, c])
-    assert not a.buffer and list(b.buffer) and list(buf.ready) == [b, c]
+    assert buf.peek(a) is None and buf.peek(b) is not None
+    assert buf.first_ready() is b
+    buf.unready()
+    assert buf.first_ready() is c
+    buf.unready()
+    assert not buf.has_records()
 
 
 def test_resume_requeues_a_paused_partition_that_still_holds_data_once() -> None:
     buf = FetchBuffer()
     st = _state()
     buf.add(st, CompletedFetch(deque(), 1, 10, st.epoch))
-    buf.ready.clear()  # drained while paused: the data stays with the partition
+    buf.unready()  # drained while paused: the data stays in the buffer
     buf.resume([st, st])
-    assert list(buf.ready) == [st]
+    assert buf.first_ready() is st
+    buf.unready()
+    assert not buf.has_records()
 
 
 def test_clear_releases_every_batch() -> None:
     buf = FetchBuffer()
     st = _state()
     buf.add(st, CompletedFetch(deque(), 1, 10, st.epoch))
-    buf.clear([st])
-    assert not st.buffer and st.buffered_bytes == 0 and not buf.has_records()
+    buf.clear()
+    assert buf.peek(st) is None and buf.buffered_bytes(st) == 0 and not buf.has_records()
+
+
+def test_a_seek_makes_what_was_fetched_before_it_stale_and_its_bytes_are_released() -> None:
+    buf = FetchBuffer()
+    st = _state()
+    buf.add(st, CompletedFetch(deque(), 5, 100, st.epoch))
+    st.seek(2)   # the seek itself touches no buffer
+    newer = CompletedFetch(deque(), 7, 30, st.epoch)
+    buf.add(st, newer)
+    assert buf.peek(st) is newer and buf.buffered_bytes(st) == 30
+    st.request_reset(-2)
+    assert buf.peek(st) is None and buf.buffered_bytes(st) == 0
+
+
+def test_release_stale_empties_partitions_revoked_unassigned_or_seeked() -> None:
+    subs = SubscriptionState("earliest")
+    tps = [TP("t", p) for p in range(4)]
+    subs.assign_manually(tps)
+    buf = FetchBuffer()
+    for st in subs.assignment.values():
+        st.seek(0)
+        buf.add(st, CompletedFetch(deque(), 5, 100, st.epoch))
+    kept, seeked, revoked, unassigned = (subs.assignment[tp] for tp in tps)
+    seeked.seek(3)
+    revoked.revoking = True
+    revoked.fetch_offset = 5
+    subs.assign_manually(tps[:3])
+    assert subs.assignment[tps[0]] is kept  # what stays keeps its state
+    buf.release_stale(subs.assignment)
+    assert buf.buffered_bytes(kept) == 100
+    assert buf.buffered_bytes(seeked) == 0 and buf.buffered_bytes(revoked) == 0
+    assert revoked.fetch_offset == revoked.position == 0, "a revoked partition fetches again from its position"
+    assert buf.peek(PartitionState(tps[3])) is None, "nothing of the unassigned partition is held"
+    buf.discard([kept])
+    assert buf.buffered_bytes(kept) == 0
 
 
 @pytest.mark.parametrize("check_crcs", [True, False])

@@ -262,7 +262,7 @@ def test_divergence_past_the_position_refetches_from_the_position() -> None:
     st = subs.assignment[TP(TOPIC, 0)]
     assert f.next_record().offset == 0
     diverge(f, subs, 2, 2)   # records from 2 on were truncated; the position (1) is before that
-    assert (st.position, st.fetch_offset, st.fetch_epoch) == (1, 1, 2) and not st.buffer
+    assert (st.position, st.fetch_offset, st.fetch_epoch) == (1, 1, 2) and f.buffer.peek(st) is None
     assert st.reset_to is None and st.error is None
 
 
