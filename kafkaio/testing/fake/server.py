@@ -59,6 +59,8 @@ class FakeCluster:
     ``p % brokers``. ``topics`` maps names to partition counts (or to ``(partitions,
     max_message_bytes)``). Unknown topics named in a Metadata request are created with
     ``default_partitions`` when ``auto_create_topics`` is true, as Kafka's default does.
+    ``features`` are the finalized feature levels ApiVersions reports, e.g.
+    ``{"transaction.version": 2}`` for KIP-890's second transaction protocol (none by default).
     """
 
     DROP = DROP
@@ -68,11 +70,11 @@ class FakeCluster:
 
     def __init__(self, brokers: int = 1, topics: dict[str, Any] | None = None, *,
                  auto_create_topics: bool = True, default_partitions: int = 1,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", features: dict[str, int] | None = None) -> None:
         if brokers < 1:
             raise ValueError("a cluster needs at least one broker")
         self.host = host
-        self.state = ClusterState(list(range(brokers)), auto_create_topics, default_partitions)
+        self.state = ClusterState(list(range(brokers)), auto_create_topics, default_partitions, features)
         self._brokers = {n: _Broker(self, n) for n in self.state.node_ids}
         self._controls: list[Control] = []
         self._conn_ids = itertools.count(1)

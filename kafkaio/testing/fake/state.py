@@ -271,8 +271,11 @@ class Topic:
 class ClusterState:
     """Everything the fake brokers share: brokers' node ids, topics, producer ids, group offsets."""
 
-    def __init__(self, node_ids: list[int], auto_create_topics: bool, default_partitions: int) -> None:
+    def __init__(self, node_ids: list[int], auto_create_topics: bool, default_partitions: int,
+                 features: dict[str, int] | None = None) -> None:
         self.node_ids = node_ids
+        # finalized feature levels (KIP-584), as ApiVersions v3+ reports them
+        self.features: dict[str, int] = dict(features or {})
         self.auto_create_topics = auto_create_topics
         self.default_partitions = default_partitions
         self.topics: dict[str, Topic] = {}
@@ -286,6 +289,11 @@ class ClusterState:
         self.appended = asyncio.Event()  # set and replaced on every append: wakes waiting fetches
         self.groups: dict[str, Group] = {}  # on its coordinator
         self.transactions: dict[str, Transaction] = {}  # by transactional id
+
+    @property
+    def transaction_version(self) -> int:
+        """The finalized ``transaction.version``: 2 enables KIP-890's second transaction protocol."""
+        return self.features.get("transaction.version", 0)
 
     def close(self) -> None:
         """Cancel the groups' timers (session and rebalance timeouts)."""

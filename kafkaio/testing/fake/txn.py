@@ -1,9 +1,11 @@
-"""The transaction coordinator's state (KIP-98, transaction protocol version 1): per transactional
-id its producer id and epoch, the partitions and groups of the open transaction, and the offsets
-committed in it, written to the group only when the transaction commits.
+"""The transaction coordinator's state (KIP-98; KIP-890's transaction protocol version 2 when the
+cluster finalized ``transaction.version`` 2): per transactional id its producer id and epoch, the
+partitions and groups of the open transaction, and the offsets committed in it, written to the group
+only when the transaction commits.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from kafkaio.errors import ErrorCode
@@ -19,6 +21,8 @@ class Transaction:
     groups: set[str] = field(default_factory=set)
     # group -> (topic, partition) -> (offset, leader epoch, metadata), until the commit
     offsets: dict[str, dict[tuple[str, int], tuple[int, int, str | None]]] = field(default_factory=dict)
+    # group -> (topic, partition) -> the topic id an offset was committed under (TxnOffsetCommit v6)
+    offset_ids: dict[str, dict[tuple[str, int], uuid.UUID]] = field(default_factory=dict)
 
     @property
     def ongoing(self) -> bool:
@@ -51,10 +55,13 @@ def check(state: ClusterState, transactional_id: str, producer_id: int, epoch: i
     return ErrorCode.NONE, txn
 
 
-def end(state: ClusterState, txn: Transaction, commit: bool) -> int:
-    """Write the markers to every partition of the transaction and, on commit, its offsets."""
+def end(state: ClusterState, txn: Transaction, commit: bool, bump: bool = False) -> int:
+    """Write the markers to every partition of the transaction and, on commit, its offsets.
+    ``bump`` (transaction v2): the markers carry the next epoch, which the producer continues with."""
     if not txn.ongoing:
         return ErrorCode.INVALID_TXN_STATE
+    if bump:
+        txn.epoch += 1
     for topic, partition in sorted(txn.partitions):
         log = state.partition(topic, partition)
         if log is not None:
@@ -62,9 +69,13 @@ def end(state: ClusterState, txn: Transaction, commit: bool) -> int:
     if commit:
         for group, offsets in txn.offsets.items():
             state.committed.setdefault(group, {}).update(offsets)
-            for key in offsets:   # committed by name
-                state.committed_ids.get(group, {}).pop(key, None)
-    txn.partitions, txn.groups, txn.offsets = set(), set(), {}
+            by_id = txn.offset_ids.get(group, {})
+            for key in offsets:
+                if key in by_id:
+                    state.committed_ids.setdefault(group, {})[key] = by_id[key]
+                else:   # committed by name
+                    state.committed_ids.get(group, {}).pop(key, None)
+    txn.partitions, txn.groups, txn.offsets, txn.offset_ids = set(), set(), {}, {}
     state.notify_append()
     return ErrorCode.NONE
 

@@ -16,7 +16,12 @@ async def api_versions(broker: "_h.BrokerView", version: int, body: dict[str, An
     for key in sorted(_h.HANDLERS):
         lo, hi = client_versions(key)
         keys.append({"api_key": key, "min_version": lo, "max_version": hi})
-    return {"error_code": ErrorCode.NONE, "api_keys": keys, "throttle_time_ms": 0}
+    features = sorted(broker.state.features.items())
+    return {"error_code": ErrorCode.NONE, "api_keys": keys, "throttle_time_ms": 0,
+            "supported_features": [{"name": n, "min_version": 0, "max_version": v} for n, v in features],
+            "finalized_features_epoch": 1 if features else -1,
+            "finalized_features": [{"name": n, "min_version_level": v, "max_version_level": v}
+                                   for n, v in features]}
 
 
 def _topic_metadata(state: ClusterState, topic: Topic) -> dict[str, Any]:

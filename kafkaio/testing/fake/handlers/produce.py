@@ -9,6 +9,7 @@ from kafkaio.testing.fake import txn as _txn
 from kafkaio.testing.fake.state import ProduceError, parse_batches
 
 TOPIC_ID_VERSION = 13   # Produce names topics by id from here on (KIP-516)
+TXN_V2_VERSION = 12     # a transactional Produce adds its partition to the transaction (KIP-890)
 
 
 async def init_producer_id(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -30,12 +31,15 @@ async def init_producer_id(broker: "_h.BrokerView", version: int, body: dict[str
             "producer_epoch": 0}
 
 
-def _check_transaction(broker: "_h.BrokerView", topic: str, partition: int, records: Any) -> None:
+def _check_transaction(broker: "_h.BrokerView", topic: str, partition: int, records: Any, implicit: bool) -> None:
     """A transactional batch is taken only for a partition added to its producer's transaction
-    (Kafka's verification, KIP-890 part 1: INVALID_TXN_STATE otherwise)."""
+    (Kafka's verification, KIP-890 part 1: INVALID_TXN_STATE otherwise); ``implicit`` (transaction
+    v2, KIP-890 part 2): the batch of the producer's current epoch adds its partition itself."""
     for header, _ in parse_batches(records):
         if header[5] & 0x10:
             txn = _txn.owner_of(broker.state, header[9])
+            if implicit and txn is not None and header[10] == txn.epoch:
+                txn.partitions.add((topic, partition))
             if txn is None or (topic, partition) not in txn.partitions:
                 raise ProduceError(ErrorCode.INVALID_TXN_STATE, f"{topic}-{partition} is not in a transaction "
                                                       f"of producer {header[9]}")
@@ -47,6 +51,7 @@ async def produce(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -
     responses = []
     appended = False
     by_id = version >= TOPIC_ID_VERSION
+    implicit = version >= TXN_V2_VERSION and state.transaction_version >= 2
     names = {t.topic_id: name for name, t in state.topics.items()} if by_id else {}
     for td in body["topic_data"]:
         parts = []
@@ -65,7 +70,7 @@ async def produce(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -
             else:
                 assert name is not None
                 try:
-                    _check_transaction(broker, name, index, pd["records"] or b"")
+                    _check_transaction(broker, name, index, pd["records"] or b"", implicit)
                     answer["base_offset"] = log.append(pd["records"] or b"")
                     answer["log_start_offset"] = log.log_start_offset
                     appended = True

@@ -1,4 +1,4 @@
-"""Transactions (protocol version 1): AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn.
+"""Transactions: AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn.
 InitProducerId for a transactional id is in produce.py; the rules are in txn.py."""
 from __future__ import annotations
 
@@ -45,22 +45,62 @@ async def add_offsets_to_txn(broker: "_h.BrokerView", version: int, body: dict[s
     return {"throttle_time_ms": 0, "error_code": code}
 
 
+TXN_V2_VERSION = 5             # TxnOffsetCommit and EndTxn from here on follow transaction v2 (KIP-890)
+TXN_OFFSET_TOPIC_ID_VERSION = 6  # TxnOffsetCommit names topics by id from here on (KIP-1319)
+
+
+def _member_error(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> int:
+    """The group's verdict on the committing member, as Kafka's OffsetMetadataManager decides for a
+    transactional commit: no group check without group metadata (a bare group id); a group that does
+    not exist is GROUP_ID_NOT_FOUND from v6 (ILLEGAL_GENERATION before); a rebalance in progress
+    does not stop a transactional commit."""
+    generation, member = body.get("generation_id_or_member_epoch", -1), body.get("member_id", "")
+    if generation < 0 and member == "":
+        return ErrorCode.NONE
+    group = broker.state.groups.get(body["group_id"])
+    if group is None:
+        return (ErrorCode.GROUP_ID_NOT_FOUND if version >= TXN_OFFSET_TOPIC_ID_VERSION
+                else ErrorCode.ILLEGAL_GENERATION)
+    code = group.commit_error(generation, member)
+    return ErrorCode.NONE if code == ErrorCode.REBALANCE_IN_PROGRESS else code
+
+
 async def txn_offset_commit(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -> dict[str, Any]:
-    """Offsets held with the transaction, committed to the group by its EndTxn(commit)."""
-    code, txn = _txn.check(broker.state, body["transactional_id"], body["producer_id"], body["producer_epoch"])
-    if broker.state.coordinator_for(body["group_id"]) != broker.node_id:
+    """Offsets held with the transaction, committed to the group by its EndTxn(commit). Under
+    transaction v2 (v5+) the request adds the group to the transaction itself; v6 names topics by id."""
+    state = broker.state
+    group_id = body["group_id"]
+    code, txn = _txn.check(state, body["transactional_id"], body["producer_id"], body["producer_epoch"])
+    implicit = version >= TXN_V2_VERSION and state.transaction_version >= 2
+    if state.coordinator_for(group_id) != broker.node_id:
         code = ErrorCode.NOT_COORDINATOR
-    elif txn is not None and body["group_id"] not in txn.groups:
-        code = ErrorCode.INVALID_TXN_STATE
+    elif code == ErrorCode.NONE:
+        code = _member_error(broker, version, body)
+    if txn is not None and code == ErrorCode.NONE and group_id not in txn.groups:
+        if implicit:
+            txn.groups.add(group_id)
+        else:
+            code = ErrorCode.INVALID_TXN_STATE
+    by_id = version >= TXN_OFFSET_TOPIC_ID_VERSION
+    names = {t.topic_id: name for name, t in state.topics.items()} if by_id else {}
     topics = []
     for t in body["topics"]:
+        name = names.get(t["topic_id"]) if by_id else t["name"]
         parts = []
         for p in t["partitions"]:
-            if code == ErrorCode.NONE and txn is not None:
-                txn.offsets.setdefault(body["group_id"], {})[(t["name"], p["partition_index"])] = (
+            pcode = code
+            if pcode == ErrorCode.NONE and name is None:
+                pcode = ErrorCode.UNKNOWN_TOPIC_ID
+            if pcode == ErrorCode.NONE and txn is not None and name is not None:
+                key = (name, p["partition_index"])
+                txn.offsets.setdefault(group_id, {})[key] = (
                     p["committed_offset"], p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
-            parts.append({"partition_index": p["partition_index"], "error_code": code})
-        topics.append({"name": t["name"], "partitions": parts})
+                if by_id:
+                    txn.offset_ids.setdefault(group_id, {})[key] = t["topic_id"]
+                else:
+                    txn.offset_ids.get(group_id, {}).pop(key, None)
+            parts.append({"partition_index": p["partition_index"], "error_code": pcode})
+        topics.append({"name": t.get("name", ""), "topic_id": t.get("topic_id"), "partitions": parts})
     return {"throttle_time_ms": 0, "topics": topics}
 
 
@@ -69,6 +109,10 @@ async def end_txn(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -
     code, txn = _txn.check(broker.state, tid, body["producer_id"], body["producer_epoch"])
     if _not_here(broker, tid):
         code = ErrorCode.NOT_COORDINATOR
+    v2 = version >= TXN_V2_VERSION and broker.state.transaction_version >= 2
     if txn is not None and code == ErrorCode.NONE:
-        code = _txn.end(broker.state, txn, bool(body["committed"]))
-    return {"throttle_time_ms": 0, "error_code": code}
+        code = _txn.end(broker.state, txn, bool(body["committed"]), bump=v2)
+    if txn is None or code != ErrorCode.NONE or not v2:
+        return {"throttle_time_ms": 0, "error_code": code}
+    # transaction v2: every EndTxn hands the producer its next epoch
+    return {"throttle_time_ms": 0, "error_code": code, "producer_id": txn.producer_id, "producer_epoch": txn.epoch}
