@@ -52,6 +52,7 @@ from kafkaio.errors import (
     error_for_code,
 )
 from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
+from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.retry import ExponentialBackoff
 
 if TYPE_CHECKING:
@@ -105,9 +106,14 @@ _FATAL = frozenset({ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ErrorCode.UNSUPPORTE
                     ErrorCode.INVALID_TXN_STATE, ErrorCode.TRANSACTION_COORDINATOR_FENCED,
                     ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED})
 _NEEDS_EPOCH_BUMP = frozenset({ErrorCode.INVALID_PRODUCER_ID_MAPPING, ErrorCode.UNKNOWN_PRODUCER_ID})
+# the consumer's group metadata no longer commits: Java's TxnOffsetCommitHandler turns these into a
+# CommitFailedException (GROUP_ID_NOT_FOUND and STALE_MEMBER_EPOCH are TxnOffsetCommit v6's names
+# for what older versions call ILLEGAL_GENERATION)
 _STALE_MEMBER = frozenset({ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID,
-                           ErrorCode.FENCED_INSTANCE_ID})
+                           ErrorCode.FENCED_INSTANCE_ID, ErrorCode.GROUP_ID_NOT_FOUND,
+                           ErrorCode.STALE_MEMBER_EPOCH})
 _CONCURRENT_BACKOFF_MS = 20.0  # Java retries this one quickly, not with retry.backoff
+TXN_OFFSET_COMMIT_TOPIC_ID_VERSION = 6  # TxnOffsetCommit names topics by id from here on (KIP-1319)
 
 # errors of a batch that make the producer unusable rather than just the transaction
 _FATAL_BATCH_ERRORS = (ProducerFencedError, InvalidProducerEpochError, ClusterAuthorizationError,
@@ -336,12 +342,15 @@ class TransactionManager:
                 raise
             raise self.fatal(exc) from None
 
-    async def _request(self, node: int, api_key: ApiKey, body: dict[str, Any]) -> dict[str, Any]:
+    async def _request(self, node: int, api_key: ApiKey, body: dict[str, Any],
+                       max_version: int | None = None) -> dict[str, Any]:
         conn = await self._wired.cluster.connection(node)
         version = conn.version(api_key)
         cap = None if self.protocol_v2 else LAST_TXN_V1_VERSIONS.get(api_key)
         if cap is not None and version > cap:
             version = cap  # classic transactions: newer versions mean transaction protocol v2
+        if max_version is not None:
+            version = min(version, max_version)
         return await conn.request(api_key, body, version=version, timeout_ms=self._request_timeout_ms)
 
     def _classify(self, code: int, what: str, message: str | None = None) -> None:
@@ -642,11 +651,19 @@ class TransactionManager:
                 "partition_index": partition, "committed_offset": offset,
                 "committed_leader_epoch": leader_epoch if leader_epoch is not None else -1,
                 "committed_metadata": metadata})
+        # As Java 4.4: topics by id (v6, KIP-1319) when the producer's metadata has every topic's
+        # id (no lookup is made for them), else by name (v5; classic transactions stop at 4). The
+        # ids stay those of the first attempt: a topic created again meanwhile is another topic.
+        known = self._wired.cluster.metadata.topics
+        ids = {t: (known[t].topic_id if t in known else None) or ZERO_UUID for t in topics}
+        by_id = bool(ids) and ZERO_UUID not in ids.values()
+        max_version = None if by_id else TXN_OFFSET_COMMIT_TOPIC_ID_VERSION - 1
+        names = {tid: t for t, tid in ids.items()}
         pid, epoch = self._ids()
         body = {"transactional_id": self.transactional_id, "group_id": group_id, "producer_id": pid,
                 "producer_epoch": epoch, "generation_id_or_member_epoch": generation, "member_id": member_id,
                 "group_instance_id": instance_id,
-                "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
+                "topics": [{"name": t, "topic_id": ids[t], "partitions": ps} for t, ps in topics.items()]}
         node: list[int | None] = [None]
 
         async def attempt() -> None:
@@ -654,11 +671,12 @@ class TransactionManager:
             if target is None:
                 target = node[0] = await self._find_coordinator(group_id, _COORDINATOR_KEY_GROUP)
             try:
-                resp = await self._request(target, ApiKey.TXN_OFFSET_COMMIT, body)
+                resp = await self._request(target, ApiKey.TXN_OFFSET_COMMIT, body, max_version)
             except (KafkaConnectionError, KafkaTimeoutError):
                 node[0] = None
                 raise
-            codes = [(p["error_code"], f"{t['name']}-{p['partition_index']}")
+            # a v6 answer names its topics by id, the ones this request named
+            codes = [(p["error_code"], f"{t['name'] or names.get(t['topic_id'], t['topic_id'])}-{p['partition_index']}")
                      for t in resp["topics"] for p in t["partitions"] if p["error_code"]]
             if codes:
                 codes.sort(key=lambda e: (e[0] not in _FENCED | _FATAL, e[0] in _REDISCOVER | _RETRY))

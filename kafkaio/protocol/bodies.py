@@ -1004,11 +1004,12 @@ class TxnOffsetCommitRequestTopics(TypedDict, total=False):
     """The ``topics`` of :class:`TxnOffsetCommitRequest`."""
 
     name: str
+    topic_id: uuid.UUID
     partitions: Sequence[TxnOffsetCommitRequestTopicsPartitions]
 
 
 class TxnOffsetCommitRequest(TypedDict, total=False):
-    """TxnOffsetCommit request (API key 28, v0-5)."""
+    """TxnOffsetCommit request (API key 28, v0-6)."""
 
     transactional_id: str
     group_id: str
@@ -1031,11 +1032,12 @@ class TxnOffsetCommitResponseTopics(TypedDict):
     """The ``topics`` of :class:`TxnOffsetCommitResponse`."""
 
     name: str
+    topic_id: uuid.UUID
     partitions: list[TxnOffsetCommitResponseTopicsPartitions]
 
 
 class TxnOffsetCommitResponse(TypedDict):
-    """TxnOffsetCommit response (API key 28, v0-5)."""
+    """TxnOffsetCommit response (API key 28, v0-6)."""
 
     throttle_time_ms: int
     topics: list[TxnOffsetCommitResponseTopics]

@@ -3,8 +3,10 @@ broker offers it (every supported release does), v12 by name where it does not; 
 where the broker offers it (4.1+), by name below (3.9 stops at 11); OffsetCommit v10 by id for a
 member of a consumer-protocol group (KIP-848) where the broker offers it (4.4; 4.1 stops at 9), and
 so is its OffsetFetch (v10; the classic protocol stays at 9 by name), which carries the member epoch
-the broker checks; and a topic deleted and created again (a new id) while a consumer reads it and a
-producer writes it, or after its offset was committed.
+the broker checks; TxnOffsetCommit v6 by id under transaction v2 where the broker offers it (4.4)
+and the producer knows every topic's id, else by name (v5; classic transactions, 3.9, stop at 4); and
+a topic deleted and created again (a new id) while a consumer reads it and a producer writes it, or
+after its offset was committed.
 
 Each test runs against Kafka 4.4.0, 4.1.2 and 3.9.1 (a module-scoped proxied broker per version;
 the proxy counts the request versions the client sent)."""
@@ -55,6 +57,15 @@ async def _new_topic(bootstrap: str, partitions: int = 1) -> str:
     async with Admin(bootstrap_servers=bootstrap) as admin:
         await admin.create_topics([NewTopic(name, partitions, 1)], timeout_ms=60_000, wait_for_leaders=True)
     return name
+
+
+async def _filled_topic(bootstrap: str, records: int) -> str:
+    """A new two-partition topic with ``records`` records, v0, v1, ... alternating partitions."""
+    topic = await _new_topic(bootstrap, 2)
+    async with Producer(bootstrap_servers=bootstrap, linger_ms=0) as p:
+        for i in range(records):
+            await p.send_and_wait(topic, b"v%d" % i, partition=i % 2)
+    return topic
 
 
 async def _offered(bootstrap: str, api_key: ApiKey) -> int:
@@ -145,12 +156,9 @@ async def test_committed_offsets_are_looked_up_at_the_newest_version_the_protoco
         broker: Broker, group_protocol: str) -> None:
     if group_protocol == "consumer" and broker.version.startswith("3."):
         pytest.skip(f"Kafka {broker.version} has no consumer group protocol (KIP-848, Kafka 4.0+)")
-    topic = await _new_topic(broker.bootstrap, 2)
+    topic = await _filled_topic(broker.bootstrap, 8)
     group = f"ids-lookup-{uuid.uuid4().hex[:8]}"
     tps = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
-    async with Producer(bootstrap_servers=broker.bootstrap, linger_ms=0) as p:
-        for i in range(8):
-            await p.send_and_wait(topic, b"v%d" % i, partition=i % 2)
     seen = broker.proxy.versions_seen[ApiKey.OFFSET_FETCH]
     before = dict(seen)
     config: dict[str, Any] = dict(bootstrap_servers=broker.bootstrap, group_id=group, group_protocol=group_protocol,
@@ -316,3 +324,47 @@ async def test_a_topic_deleted_and_created_again_is_read_and_written_under_its_n
     # every new record read is where the producer was told it was written, in order
     assert all(acked[r.value] == r.offset for r in news)
     assert [r.offset for r in news] == sorted({r.offset for r in news})
+
+
+# What send_offsets_to_transaction sends, as Java 4.4 picks it: v6 names topics by id under
+# transaction v2 when the producer's metadata has every topic's id, v5 by name otherwise, and classic
+# transactions stop at 4 (3.9 has not finalized transaction v2).
+TXN_OFFSET_COMMIT_BY_ID = {"4.4.0": 6, "4.1.2": 5, "3.9.1": 4}
+TXN_OFFSET_COMMIT_BY_NAME = {"4.4.0": 5, "4.1.2": 5, "3.9.1": 4}
+
+
+@pytest.mark.parametrize("knows_input", [True, False], ids=["input-known", "input-unknown"])
+@pytest.mark.parametrize("group_protocol", ["classic", "consumer"])
+async def test_offsets_sent_to_a_transaction_name_topics_by_id_where_java_does(
+        broker: Broker, group_protocol: str, knows_input: bool) -> None:
+    if group_protocol == "consumer" and broker.version.startswith("3."):
+        pytest.skip(f"Kafka {broker.version} has no consumer group protocol (KIP-848, Kafka 4.0+)")
+    source, sink = await _filled_topic(broker.bootstrap, 6), await _new_topic(broker.bootstrap, 1)
+    group = f"ids-txn-{uuid.uuid4().hex[:8]}"
+    tps = [TopicPartition(source, 0), TopicPartition(source, 1)]
+    seen = broker.proxy.versions_seen[ApiKey.TXN_OFFSET_COMMIT]
+    before = dict(seen)
+    async with Producer(bootstrap_servers=broker.bootstrap, linger_ms=0,
+                        transactional_id=f"ids-txn-{uuid.uuid4().hex[:8]}") as p:
+        if knows_input:
+            assert await p.partitions_for(source) == {0, 1}  # now its metadata has the topic's id
+        async with Consumer(source, bootstrap_servers=broker.bootstrap, group_id=group,
+                            group_protocol=group_protocol, enable_auto_commit=False,
+                            auto_offset_reset="earliest", isolation_level="read_committed") as c:
+            got = await _read(c, 6)
+            async with p.transaction():
+                for r in got:
+                    await p.send(sink, r.value, partition=0)
+                await p.send_offsets_to_transaction(
+                    {tp: max(r.offset for r in got if r.partition == tp.partition) + 1 for tp in tps},
+                    c.group_metadata())
+    async with Admin(bootstrap_servers=broker.bootstrap) as admin:
+        # stable: the coordinator applies transactional offsets once the commit's marker is written
+        stored = await admin.list_consumer_group_offsets(group, tps, require_stable=True)
+    assert {tp: o.offset for tp, o in stored.items() if o is not None} == {tps[0]: 3, tps[1]: 3}
+    async with Consumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest",
+                        isolation_level="read_committed") as c:
+        c.assign([TopicPartition(sink, 0)])
+        assert sorted(r.value for r in await _read(c, 6)) == sorted(b"v%d" % i for i in range(6))
+    expected = (TXN_OFFSET_COMMIT_BY_ID if knows_input else TXN_OFFSET_COMMIT_BY_NAME)[broker.version]
+    assert _used(seen, before) == {expected}, f"TxnOffsetCommit versions sent to Kafka {broker.version}"

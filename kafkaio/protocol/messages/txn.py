@@ -79,7 +79,7 @@ END_TXN = Api(
 
 
 TXN_OFFSET_COMMIT = Api(
-    28, 'TxnOffsetCommit', versions="0-5", flexible='3+',
+    28, 'TxnOffsetCommit', versions="0-6", flexible='3+',
     request=(
         F('transactional_id', 'string', '0+'),
         F('group_id', 'string', '0+'),
@@ -89,7 +89,8 @@ TXN_OFFSET_COMMIT = Api(
         F('member_id', 'string', '3+', default=''),
         F('group_instance_id', 'string', '3+', nullable='3+', default=None),
         F('topics', '[]', '0+',
-            F('name', 'string', '0+'),
+            F('name', 'string', '0-5'),
+            F('topic_id', 'uuid', '6+'),
             F('partitions', '[]', '0+',
                 F('partition_index', 'int32', '0+'),
                 F('committed_offset', 'int64', '0+'),
@@ -99,7 +100,8 @@ TXN_OFFSET_COMMIT = Api(
     response=(
         F('throttle_time_ms', 'int32', '0+'),
         F('topics', '[]', '0+',
-            F('name', 'string', '0+'),
+            F('name', 'string', '0-5'),
+            F('topic_id', 'uuid', '6+'),
             F('partitions', '[]', '0+',
                 F('partition_index', 'int32', '0+'),
                 F('error_code', 'int16', '0+'))),

@@ -127,7 +127,6 @@ BEHIND: dict[ApiKey, tuple[int, str]] = {
     ApiKey.DELETE_GROUPS: (3, "v3, an error message per group (Kafka 4.4): not yet"),
     ApiKey.API_VERSIONS: (5, "v5, KIP-1242's cluster id and node id checks (Kafka 4.4): not yet"),
     ApiKey.ADD_PARTITIONS_TO_TXN: (5, "4+ are broker-to-broker (batched verification), as for the Java client"),
-    ApiKey.TXN_OFFSET_COMMIT: (6, "v6, KIP-1319's topic ids (Kafka 4.4): not yet"),
 }
 
 
