@@ -141,14 +141,30 @@ class Consumer:
         Idempotent; a start() during another waits for it; refused once stop() began."""
         if not await self._life.begin_start():
             return
-        cfg = self._config
         self._loop = asyncio.get_running_loop()
-        cluster = self._cluster = Cluster(cfg)
         try:
-            await cluster.bootstrap()
+            self._cluster = Cluster(self._config)
+            await self._cluster.bootstrap()
+            self._build()
         except BaseException:
+            await self._abandon_start()
             self._life.start_failed()
             raise
+        self._life.started()
+        self._open = True
+        # Nothing below awaits or can fail but by a bug: the tasks start once the start is recorded.
+        if self._coordinator is not None:
+            self._coordinator.start()
+        assert self._fetcher is not None
+        self._fetcher.start()
+        if self._telemetry is not None:
+            self._telemetry.start()
+
+    def _build(self) -> None:
+        """Make the parts that run on the bootstrapped cluster and apply the initial subscription
+        (which may refuse a topic name), starting no task yet."""
+        cfg = self._config
+        cluster = self._live_cluster
         self._lookup = OffsetLookup(cluster, cfg)
         self._positions = PositionKeeper(self._subs, self._lookup, cfg)
         # a fetch goes fetcher -> buffer -> collector -> application
@@ -160,18 +176,25 @@ class Consumer:
             self._coordinator = kind(cluster, cfg, self._subs, collector.discard,
                                      readers=buffer.records_available)
             self._positions.use_group(self._coordinator)
-        self._life.started()
-        self._open = True
         if self._initial_topics:
-            self.subscribe(self._initial_topics)
-        if self._coordinator is not None:
-            self._coordinator.start()
-        self._fetcher.start()
+            self._subs.subscribe(self._initial_topics)
+            self._subscription_changed()
         if cfg.enable_metrics_push:
             self._telemetry = TelemetryReporter(cluster, "consumer", self.metrics, resource_attributes(
                 "consumer", group_id=cfg.group_id, group_instance_id=cfg.group_instance_id,
                 client_rack=cfg.client_rack), cfg.request_timeout_ms)
-            self._telemetry.start()
+
+    async def _abandon_start(self) -> None:
+        """Undo a start() that failed part way: no part is kept, no task or connection is left."""
+        fetcher, positions, cluster = self._fetcher, self._positions, self._cluster
+        self._cluster = self._fetcher = self._collector = self._coordinator = None
+        self._lookup = self._positions = self._telemetry = None
+        if fetcher is not None:
+            await fetcher.close()
+        if positions is not None:
+            await positions.close()
+        if cluster is not None:
+            await cluster.close()
 
     async def stop(self, *, group_membership_operation: GroupMembershipOperation | str
                    = GroupMembershipOperation.DEFAULT) -> None:
@@ -260,6 +283,11 @@ class Consumer:
         if self._life.state not in _ACTIVE:
             self._initial_topics = []
             return
+        self._subscription_changed()
+
+    def _subscription_changed(self) -> None:
+        """Tell the cluster (which topics' metadata to keep) and the coordinator of the new
+        subscription."""
         if self._subs.mode == self._subs.TOPICS:
             self._live_cluster.add_topics(self._subs.topics)
             self._live_cluster.request_refresh()

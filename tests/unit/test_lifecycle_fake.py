@@ -175,3 +175,54 @@ async def test_a_close_cancelled_again_and_again_does_not_leave_the_next_close_w
         assert first.cancelled()
         await asyncio.wait_for(c.stop(), 10)
         assert _new(before) == []
+
+
+async def _until_no_connection(fake: FakeCluster) -> None:
+    """Wait (a bounded while) until the fake has seen every client connection closed."""
+    for _ in range(100):
+        if fake.open_connections == 0:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_a_consumer_whose_start_fails_after_the_bootstrap_is_new_again_and_leaves_nothing() -> None:
+    # The empty topic name is refused only when start() subscribes, after the bootstrap connected.
+    before = set(client_tasks())   # the session-wide clients of other tests share this loop
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        c = Consumer("", bootstrap_servers=fake.bootstrap_servers, group_id="g")
+        with pytest.raises(IllegalStateError, match="invalid topic name"):
+            await c.start()
+        assert "state=new" in repr(c)
+        assert _new(before) == []
+        await _until_no_connection(fake)
+        assert fake.open_connections == 0
+        await c.stop()
+        assert "state=closed" in repr(c)
+
+
+async def test_a_consumer_whose_parts_cannot_be_built_is_new_again_leaves_nothing_and_can_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import kafkaio.consumer.consumer as consumer_module
+    before = set(client_tasks())   # the session-wide clients of other tests share this loop
+    real = consumer_module.Fetcher
+    broken = True
+
+    def fetcher(*args: Any, **kwargs: Any) -> Any:
+        if broken:
+            raise RuntimeError("the fetcher cannot be built")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(consumer_module, "Fetcher", fetcher)
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        c = Consumer("t", bootstrap_servers=fake.bootstrap_servers, group_id="g")
+        with pytest.raises(RuntimeError, match="cannot be built"):
+            await c.start()
+        assert "state=new" in repr(c)
+        assert _new(before) == []
+        await _until_no_connection(fake)
+        assert fake.open_connections == 0
+        broken = False
+        await c.start()
+        assert "state=started" in repr(c)
+        await c.stop()
+        assert _new(before) == []

@@ -123,6 +123,11 @@ class FakeCluster:
         return ",".join(f"{self.host}:{b.port}" for b in self._brokers.values())
 
     # -- what tests use -------------------------------------------------------------------------
+    @property
+    def open_connections(self) -> int:
+        """How many client connections the fake brokers are serving now."""
+        return len(self._writers)
+
     def control(self, api_key: int | None, fn: ControlFn, *, persistent: bool = False) -> Control:
         """Intercept requests of ``api_key`` (every API if None) with ``fn(info, body)``.
 
