@@ -59,7 +59,8 @@ class PartitionAppender:
     """The one append path: partition choice, KIP-794 stickiness and the open batch of each partition."""
 
     enabled: bool
-    cluster: MetadataSource | None
+    @property
+    def cluster(self) -> MetadataSource: ...
     metadata: object
     @property
     def choose(self) -> Callable[[str, int, int], int]: ...
@@ -75,9 +76,9 @@ class PartitionAppender:
     murmur2: Callable[[bytes], int]
     size_bound_overhead: int
     sticky_uncounted: int
-    def __init__(self, max_record_size: int, sticky_batch_size: int, keys_decide: bool,
-                 murmur2: Callable[[bytes], int], size_bound_overhead: int, sticky_uncounted: int,
-                 choose: Callable[[str, int, int], int]) -> None: ...
+    def __init__(self, cluster: MetadataSource, max_record_size: int, sticky_batch_size: int,
+                 keys_decide: bool, murmur2: Callable[[bytes], int], size_bound_overhead: int,
+                 sticky_uncounted: int, choose: Callable[[str, int, int], int]) -> None: ...
     def try_send(self, topic: Any, value: Any, key: Any, partition: Any, timestamp_ms: Any,
                  headers: Any) -> RecordFuture | None: ...
     def partition(self, topic: str, key: bytes | None, num_partitions: int) -> int: ...

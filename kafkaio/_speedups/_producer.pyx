@@ -228,7 +228,8 @@ cdef inline void _switch(TopicStickiness st):
 cdef class PartitionAppender:
     """The one append path: partition choice, KIP-794 stickiness and the open batch of each partition.
 
-    Owned by the accumulator. It holds the per-partition batch queues (the last batch of a queue is
+    Owned by the accumulator; reads the current metadata from ``cluster`` (the producer's, from
+    its construction on). It holds the per-partition batch queues (the last batch of a queue is
     the open one), the partition count of each topic for the current metadata, and the sticky state
     of each topic. ``try_send`` is ``send()``'s common record in one call; ``partition`` and
     ``append`` are the general path's steps; a record that needs a new batch goes back to the
@@ -239,7 +240,7 @@ cdef class PartitionAppender:
     """
 
     cdef public bint enabled
-    cdef public object cluster
+    cdef readonly object cluster
     cdef public object metadata
     cdef readonly object choose
     cdef readonly dict queues
@@ -252,13 +253,13 @@ cdef class PartitionAppender:
     cdef public Py_ssize_t size_bound_overhead
     cdef public Py_ssize_t sticky_uncounted
 
-    def __init__(self, Py_ssize_t max_record_size, Py_ssize_t sticky_batch_size, bint keys_decide, murmur2,
-                 Py_ssize_t size_bound_overhead, Py_ssize_t sticky_uncounted, choose):
+    def __init__(self, cluster, Py_ssize_t max_record_size, Py_ssize_t sticky_batch_size, bint keys_decide,
+                 murmur2, Py_ssize_t size_bound_overhead, Py_ssize_t sticky_uncounted, choose):
         # the two sizes come from kafkaio.producer.accumulator (see the twin)
         self.size_bound_overhead = size_bound_overhead
         self.sticky_uncounted = sticky_uncounted
         self.enabled = False
-        self.cluster = None
+        self.cluster = cluster
         self.metadata = None
         self.choose = choose
         self.queues = {}
@@ -314,7 +315,7 @@ cdef class PartitionAppender:
             if type(key) is not bytes:
                 return None
             size += len(<bytes>key)
-        if size > self.max_record_size or self.cluster is None or self.cluster.metadata is not self.metadata:
+        if size > self.max_record_size or self.cluster.metadata is not self.metadata:
             return None
         count = self.partition_counts.get(topic)
         if count is None:

@@ -196,7 +196,8 @@ def _switch(st: TopicStickiness) -> None:
 class PartitionAppender:
     """The one append path: partition choice, KIP-794 stickiness and the open batch of each partition.
 
-    Owned by the accumulator. It holds the per-partition batch queues (the last batch of a queue is
+    Owned by the accumulator; reads the current metadata from ``cluster`` (the producer's, from
+    its construction on). It holds the per-partition batch queues (the last batch of a queue is
     the open one), the partition count of each topic for the current metadata, and the sticky state
     of each topic. ``try_send`` is ``send()``'s common record in one call; ``partition`` and
     ``append`` are the general path's steps; a record that needs a new batch goes back to the
@@ -210,16 +211,16 @@ class PartitionAppender:
                  "sticky_batch_size", "max_record_size", "keys_decide", "murmur2", "size_bound_overhead",
                  "sticky_uncounted")
 
-    def __init__(self, max_record_size: int, sticky_batch_size: int, keys_decide: bool,
-                 murmur2: Callable[[bytes], int], size_bound_overhead: int, sticky_uncounted: int,
-                 choose: Callable[[str, int, int], int]) -> None:
+    def __init__(self, cluster: MetadataSource, max_record_size: int, sticky_batch_size: int,
+                 keys_decide: bool, murmur2: Callable[[bytes], int], size_bound_overhead: int,
+                 sticky_uncounted: int, choose: Callable[[str, int, int], int]) -> None:
         # the two sizes come from kafkaio.producer.accumulator (RECORD_SIZE_BOUND_OVERHEAD: send()'s
         # size bound of a record is this plus key and value; STICKY_UNCOUNTED: the part of it the
         # sticky partitioner does not count)
         self.size_bound_overhead = size_bound_overhead
         self.sticky_uncounted = sticky_uncounted
         self.enabled = False
-        self.cluster: MetadataSource | None = None
+        self.cluster = cluster
         self.metadata: object = None  # the cluster metadata the partition counts came from
         self.choose = choose
         # the accumulator's batch queues: it appends and drains its own batches, read here only
@@ -275,8 +276,7 @@ class PartitionAppender:
             if key.__class__ is not bytes:
                 return None
             size += len(key)
-        cluster = self.cluster
-        if size > self.max_record_size or cluster is None or cluster.metadata is not self.metadata:
+        if size > self.max_record_size or self.cluster.metadata is not self.metadata:
             return None
         n = self.partition_counts.get(topic)
         if n is None:

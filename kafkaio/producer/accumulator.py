@@ -30,6 +30,7 @@ from kafkaio.producer.idempotence import BatchSequence
 from kafkaio.producer.partitioner import StickyPartitioner, murmur2
 
 if TYPE_CHECKING:
+    from kafkaio._speedups.delivery import MetadataSource
     from kafkaio.records import BatchBuilder
 
 __all__ = ["AppendResult", "ProducerBatch", "RecordAccumulator", "record_size_upper_bound", "BATCH_OVERHEAD",
@@ -153,6 +154,7 @@ class RecordAccumulator:
         delivery_timeout_ms: float,
         max_request_size: int,
         builder_factory: Callable[[], BatchBuilder],
+        cluster: MetadataSource,
         loop: asyncio.AbstractEventLoop | None = None,
         keys_decide: bool = True,
         available: Callable[[str], Sequence[int]] | None = None,
@@ -170,7 +172,7 @@ class RecordAccumulator:
         # queues are this accumulator's, and so are the queue sizes that weigh the next sticky
         # partition (as Java's accumulator owns its BuiltInPartitioner)
         sticky = StickyPartitioner(available=available, queue_sizes=self.queue_sizes, adaptive=adaptive)
-        self.appender = PartitionAppender(min(max_request_size, buffer_memory), max(batch_size, 1),
+        self.appender = PartitionAppender(cluster, min(max_request_size, buffer_memory), max(batch_size, 1),
                                           keys_decide, murmur2, RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED,
                                           sticky.choose)
         self._queues: dict[TopicPartitionKey, deque[ProducerBatch]] = self.appender.queues

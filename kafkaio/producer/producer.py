@@ -136,7 +136,8 @@ class Producer(TransactionalProducerMixin):
         self._buffer_memory = config.buffer_memory
         self._max_block_ms = config.max_block_ms
         self._max_record_size = min(config.max_request_size, config.buffer_memory)
-        self._cluster: Cluster | None = None
+        # made here so that the accumulator's append path holds it from the start; connected by start()
+        self._cluster = Cluster(config)
         self._sender: Sender | None = None
         self._metrics = producer_reader()
         self._keys_decide = config.partitioner is None and not config.partitioner_ignore_keys
@@ -169,6 +170,7 @@ class Producer(TransactionalProducerMixin):
             delivery_timeout_ms=config.delivery_timeout_ms,
             max_request_size=config.max_request_size,
             builder_factory=new_builder,
+            cluster=self._cluster,
             keys_decide=self._keys_decide,
             available=self._sticky_candidates,
             adaptive=config.partitioner_adaptive_partitioning_enable,
@@ -205,21 +207,14 @@ class Producer(TransactionalProducerMixin):
                 raise
 
     async def _start(self) -> None:
-        from kafkaio.cluster import Cluster
         from kafkaio.records import rewrite_producer_state
 
         cfg = self.config
         self._loop = asyncio.get_running_loop()
-        cluster = Cluster(cfg)
-        try:
-            await cluster.bootstrap(timeout_ms=cfg.max_block_ms)
-        except BaseException:
-            await cluster.close()
-            raise
+        cluster = self._cluster
         transactional = cfg.transactional_id is not None
         acc = self._accumulator
         idem = IdempotenceState(transactional=transactional) if cfg.idempotence_enabled else None
-        self._idem = idem
         wakeup = SenderWakeup()
         txn = None
         if cfg.transactional_id is not None:
@@ -228,7 +223,6 @@ class Producer(TransactionalProducerMixin):
                 idempotence=idem, wakeup=wakeup.set, request_timeout_ms=cfg.request_timeout_ms,
                 retry_backoff_ms=cfg.retry_backoff_ms, retry_backoff_max_ms=cfg.retry_backoff_max_ms,
                 max_block_ms=cfg.max_block_ms)
-        self._txn = txn
         sender = Sender(
             cluster, acc,
             acks=cfg.acks,
@@ -244,23 +238,22 @@ class Producer(TransactionalProducerMixin):
             transactions=txn,
             wakeup=wakeup,
         )
-        self._cluster, self._sender = cluster, sender
+        telemetry = None
+        if cfg.enable_metrics_push:
+            telemetry = TelemetryReporter(
+                cluster, "producer", self.metrics, resource_attributes("producer", transactional_id=cfg.transactional_id),
+                cfg.request_timeout_ms)
+        # The one await: a failed bootstrap leaves no connection and no task (each attempt closes
+        # its own connection; the refresh starts only once it succeeded), so a later start() can
+        # bootstrap the same cluster again.
+        await cluster.bootstrap(timeout_ms=cfg.max_block_ms)
+        self._idem, self._txn, self._sender, self._telemetry = idem, txn, sender, telemetry
         self._topic_seen_ms: dict[str, float] = {}
         sender.start()
         self._idle_task = self._loop.create_task(self._forget_idle_topics(cluster),
                                                  name="kafkaio-producer-idle-topics")
-        if cfg.enable_metrics_push:
-            self._telemetry = TelemetryReporter(
-                cluster, "producer", self.metrics, resource_attributes("producer", transactional_id=cfg.transactional_id),
-                cfg.request_timeout_ms)
-            self._telemetry.start()
-
-    @property
-    def _live_cluster(self) -> Cluster:
-        """The cluster, which exists once the producer started."""
-        cluster = self._cluster
-        assert cluster is not None
-        return cluster
+        if telemetry is not None:
+            telemetry.start()
 
     async def __aenter__(self) -> Producer:
         await self.start()
@@ -321,7 +314,7 @@ class Producer(TransactionalProducerMixin):
                 acc.closed = True
                 await self._close_telemetry(time.monotonic() if forced else deadline)
                 await self._stop_forgetting_idle_topics()
-                await self._live_cluster.close()
+                await self._cluster.close()
                 # anything still undecided (in flight when forced) must not stay pending
                 for fut in acc.incomplete_futures():
                     if not fut.done():
@@ -334,7 +327,7 @@ class Producer(TransactionalProducerMixin):
         acc.closed = True
         await self._close_telemetry(deadline)
         await self._stop_forgetting_idle_topics()
-        await self._live_cluster.close()
+        await self._cluster.close()
 
     async def _delivered_or_forced(self, pending: Sequence[asyncio.Future[Any]], timeout: float | None) -> bool:
         """Wait up to ``timeout`` seconds for ``pending``; False if time ran out or another close()
@@ -414,7 +407,7 @@ class Producer(TransactionalProducerMixin):
         sticky = False  # the partition is the topic's sticky one (KIP-794)
         n = 0
         if partition is None:
-            if self._live_cluster.metadata is not appender.metadata:
+            if self._cluster.metadata is not appender.metadata:
                 self._forget_partition_counts()
             n = appender.partition_counts.get(topic) or await self._partition_count(topic)
             if self._custom_partitioner is not None:
@@ -425,7 +418,7 @@ class Producer(TransactionalProducerMixin):
         else:
             count = appender.partition_counts.get(topic)
             if count is None or partition.__class__ is not int or not 0 <= partition < count \
-                    or self._live_cluster.metadata is not appender.metadata:
+                    or self._cluster.metadata is not appender.metadata:
                 await self._check_partition(topic, partition)
         if timestamp_ms is None:
             timestamp_ms = now_ms()
@@ -573,7 +566,7 @@ class Producer(TransactionalProducerMixin):
         """The partition ids of ``topic`` (waiting up to ``max_block_ms`` for its metadata)."""
         if self._life.state is not _STARTED:
             await self._ensure_started()
-        return set(await self._live_cluster.wait_for_topic(topic, self._max_block_ms))
+        return set(await self._cluster.wait_for_topic(topic, self._max_block_ms))
 
     # -- helpers ------------------------------------------------------------------------------
     def _wrong_loop(self) -> IllegalStateError:
@@ -638,29 +631,28 @@ class Producer(TransactionalProducerMixin):
         return result.future
 
     def _forget_partition_counts(self) -> None:
-        self._appender.set_metadata(self._live_cluster.metadata)
+        self._appender.set_metadata(self._cluster.metadata)
 
     def _enable_send_path(self) -> None:
         # the fast path covers records that need nothing but a partition and an append; anything
         # configured per record (serializers, a partitioner, callbacks, transactions) goes the
         # general way
         appender = self._appender
-        appender.cluster = self._cluster
-        appender.set_metadata(self._live_cluster.metadata)
+        appender.set_metadata(self._cluster.metadata)
         appender.enabled = (self._txn is None and self._key_serializer is None and self._value_serializer is None
                             and self._custom_partitioner is None and self._on_delivery is None)
 
     async def _partition_count(self, topic: str) -> int:
         appender = self._appender
-        if self._live_cluster.metadata is not appender.metadata:
+        if self._cluster.metadata is not appender.metadata:
             self._forget_partition_counts()
         n = appender.partition_counts.get(topic)
         if n is None:
-            info = self._live_cluster.metadata.topics.get(topic)  # the metadata the counts come from
+            info = self._cluster.metadata.topics.get(topic)  # the metadata the counts come from
             if info is None or not info.partitions:
-                await self._live_cluster.wait_for_topic(topic, self._max_block_ms)
+                await self._cluster.wait_for_topic(topic, self._max_block_ms)
                 self._forget_partition_counts()
-                info = self._live_cluster.metadata.topics[topic]
+                info = self._cluster.metadata.topics[topic]
             n = appender.partition_counts[topic] = len(info.partitions)
         return n
 
@@ -680,7 +672,7 @@ class Producer(TransactionalProducerMixin):
                     f"partition {partition} of topic {topic!r} with partition count {n} is not present "
                     f"in metadata after max_block_ms={self._max_block_ms}")
             try:
-                await self._live_cluster.wait_for_update(min(left, 1.0) * 1000.0)
+                await self._cluster.wait_for_update(min(left, 1.0) * 1000.0)
             except KafkaTimeoutError:
                 pass
             n = await self._partition_count(topic)
@@ -688,7 +680,7 @@ class Producer(TransactionalProducerMixin):
                 return
 
     def _available_partitions(self, topic: str) -> list[int]:
-        return self._live_cluster.metadata.available_partitions_for(topic)
+        return self._cluster.metadata.available_partitions_for(topic)
 
     async def _forget_idle_topics(self, cluster: Cluster) -> None:
         """After each metadata update, the cluster stops tracking the topics gone idle (as Java's
@@ -737,7 +729,7 @@ class Producer(TransactionalProducerMixin):
                 idle.add(topic)
         if idle:
             idle -= acc.topics_with_incomplete_batches()
-            existing = self._live_cluster.metadata.topics
+            existing = self._cluster.metadata.topics
             for topic in idle:
                 last_batch.pop(topic, None)
                 seen.pop(topic, None)
@@ -750,11 +742,11 @@ class Producer(TransactionalProducerMixin):
         """Partitions the sticky partitioner may move to: those with a leader, minus (with
         ``partitioner_availability_timeout_ms`` and adaptive partitioning, as in Java) those whose
         leader has not taken a produce request for longer than that timeout."""
-        parts = self._live_cluster.metadata.available_partitions_for(topic)
+        parts = self._cluster.metadata.available_partitions_for(topic)
         if self._availability_timeout_ms > 0:
             slow = self._accumulator.slow_nodes(self._availability_timeout_ms)
             if slow:
-                md = self._live_cluster.metadata
+                md = self._cluster.metadata
                 parts = [p for p in parts if md.leader_for(topic, p) not in slow]
         return parts
 

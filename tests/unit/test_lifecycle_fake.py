@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kafkaio import Admin, Consumer, Producer
-from kafkaio.errors import IllegalStateError, ProducerClosedError
+from kafkaio.errors import IllegalStateError, KafkaError, ProducerClosedError
 from kafkaio.protocol import ApiKey
 from kafkaio.testing.fake import DELAY, FakeCluster, RequestInfo
 from kafkaio.testing.tasks import client_tasks
@@ -225,4 +225,22 @@ async def test_a_consumer_whose_parts_cannot_be_built_is_new_again_leaves_nothin
         await c.start()
         assert "state=started" in repr(c)
         await c.stop()
+        assert _new(before) == []
+
+
+async def test_a_producer_whose_bootstrap_failed_leaves_nothing_and_starts_later() -> None:
+    before = set(client_tasks())   # the session-wide clients of other tests share this loop
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        refuse = fake.control(ApiKey.METADATA, lambda _info, _body: FakeCluster.CLOSE, persistent=True)
+        p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0, max_block_ms=300)
+        with pytest.raises(KafkaError):
+            await p.start()
+        assert "state=new" in repr(p)
+        assert _new(before) == []
+        await _until_no_connection(fake)
+        assert fake.open_connections == 0
+        fake.remove_control(refuse)
+        await p.start()
+        assert (await p.send_and_wait("t", b"v")).offset == 0
+        await p.close()
         assert _new(before) == []

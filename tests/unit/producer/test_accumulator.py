@@ -10,11 +10,18 @@ from kafkaio.producer.accumulator import RecordAccumulator
 from kafkaio.records import BatchBuilder, Compression, read_batches
 
 
+class _Cluster:
+    """What the accumulator reads the current metadata from."""
+
+    def __init__(self) -> None:
+        self.metadata = object()
+
+
 def make_acc(**kw) -> RecordAccumulator:
     batch_size = kw.pop("batch_size", 1024)
     params = dict(batch_size=batch_size, linger_ms=0, buffer_memory=1 << 20, max_block_ms=200,
                   delivery_timeout_ms=10_000, max_request_size=1 << 20,
-                  builder_factory=lambda: BatchBuilder(Compression.NONE, batch_size))
+                  builder_factory=lambda: BatchBuilder(Compression.NONE, batch_size), cluster=_Cluster())
     params.update(kw)
     return RecordAccumulator(**params)
 

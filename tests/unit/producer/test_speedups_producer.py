@@ -180,10 +180,9 @@ def _appender(impl: ModuleType, queues: dict | None = None, *, partitions: int =
               max_record_size: int = 10_000, sticky_batch_size: int = 1000, keys_decide: bool = True,
               sticky_partition: int | None = 2) -> Any:
     from kafkaio.producer.partitioner import murmur2
-    app = impl.PartitionAppender(max_record_size, sticky_batch_size, keys_decide, murmur2,
+    app = impl.PartitionAppender(_Cluster(), max_record_size, sticky_batch_size, keys_decide, murmur2,
                                  RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED, _Choose())
     app.queues.update(queues or {})
-    app.cluster = _Cluster()
     app.set_metadata(app.cluster.metadata)
     app.partition_counts["t"] = partitions
     if sticky_partition is not None:
