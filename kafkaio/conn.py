@@ -41,7 +41,7 @@ import random
 import socket
 import ssl
 import struct
-from typing import Any, Callable, Literal, Protocol, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, overload
 
 from kafkaio.conn_core import (
     HANDSHAKE_STATES,
@@ -64,6 +64,9 @@ from kafkaio.protocol import api_name, decode_response, encode_request
 from kafkaio.sasl import SaslSettings, create_mechanism
 from kafkaio.tls import SASL_PROTOCOLS, TlsSettings, build_ssl_context, describe_tls_failure, security_protocol
 
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import ApiVersionsResponse
+
 __all__ = ["BrokerConnection", "ConnectionSettings", "ResponseSink"]
 
 log = logging.getLogger(__name__)
@@ -77,7 +80,7 @@ _MAX_FRAME = 1 << 30
 # Compared by identity on the per-request path.
 _READY = ConnState.READY
 _CLOSED = ConnState.CLOSED
-_NO_VERSIONS = Negotiated({}, {}, {})
+_NO_VERSIONS = Negotiated(None, {}, {})
 
 
 def _reauth_jitter() -> float:
@@ -151,7 +154,7 @@ class BrokerConnection:
         self._reauth_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # connect()'s running loop
         self._close_callbacks: list[Callable[[BrokerConnection], object]] = []
-        self.api_versions_response: dict[str, Any] | None = None
+        self.api_versions_response: ApiVersionsResponse | None = None
         #: the SASL session's lifetime (ms) the broker gave at the last (re-)authentication (0: unlimited)
         self.session_lifetime_ms = 0
         #: SASL sessions renewed in place (KIP-368)

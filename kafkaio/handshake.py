@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from kafkaio.errors import AuthenticationError, ErrorCode, UnsupportedVersionError, error_for_code
 from kafkaio.protocol import ApiKey, api_name, client_versions, negotiate_version
 from kafkaio.sasl import SaslMechanism
+
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import ApiVersionsResponse, SaslAuthenticateResponse, SaslHandshakeResponse
 
 CLIENT_SOFTWARE_NAME = "kafkaio"
 
@@ -26,10 +29,10 @@ class HandshakeSend(Protocol):
 
 @dataclass(frozen=True)
 class Negotiated:
-    """What ApiVersions settled: the broker's answer, its (min, max) per API, and the highest
-    version of each API both sides support (APIs without one are left out)."""
+    """What ApiVersions settled: the broker's answer (None before it gave one), its (min, max) per
+    API, and the highest version of each API both sides support (APIs without one are left out)."""
 
-    response: dict[str, Any]
+    response: ApiVersionsResponse | None
     ranges: dict[int, tuple[int, int]]
     versions: dict[int, int]
 
@@ -54,7 +57,7 @@ async def negotiate_versions(send: HandshakeSend, peer: str, timeout: float) -> 
             "client_software_version": _software_version()}
     version = client_versions(ApiKey.API_VERSIONS)[1]
     for _ in range(2):
-        resp = await send(ApiKey.API_VERSIONS, version, body, timeout)
+        resp = cast("ApiVersionsResponse", await send(ApiKey.API_VERSIONS, version, body, timeout))
         code = resp["error_code"]
         ranges = {k["api_key"]: (k["min_version"], k["max_version"]) for k in resp["api_keys"]}
         if code == ErrorCode.UNSUPPORTED_VERSION:
@@ -86,17 +89,19 @@ async def authenticate(send: HandshakeSend, mech: SaslMechanism, negotiated: Neg
         return negotiated.versions[api_key]
 
     name = mech.name
-    resp = await send(ApiKey.SASL_HANDSHAKE, version(ApiKey.SASL_HANDSHAKE), {"mechanism": name}, timeout)
-    code = resp["error_code"]
+    handshake = cast("SaslHandshakeResponse", await send(
+        ApiKey.SASL_HANDSHAKE, version(ApiKey.SASL_HANDSHAKE), {"mechanism": name}, timeout))
+    code = handshake["error_code"]
     if code:
-        enabled = ", ".join(resp["mechanisms"]) or "none"
+        enabled = ", ".join(handshake["mechanisms"]) or "none"
         raise error_for_code(code)(
             f"SASL mechanism {name} is not enabled on {peer} (enabled: {enabled})")
     auth_version = version(ApiKey.SASL_AUTHENTICATE)
     session_lifetime_ms = 0
     message: bytes | None = await mech.start()
     while message is not None:
-        resp = await send(ApiKey.SASL_AUTHENTICATE, auth_version, {"auth_bytes": message}, timeout)
+        resp = cast("SaslAuthenticateResponse", await send(
+            ApiKey.SASL_AUTHENTICATE, auth_version, {"auth_bytes": message}, timeout))
         code = resp["error_code"]
         if code:
             detail = resp["error_message"] or "credentials rejected"

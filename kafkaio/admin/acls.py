@@ -5,7 +5,7 @@ ACLs reach every broker's authorizer through the metadata log a moment later.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, cast
 
 from kafkaio.admin.core import AdminCore, Retry, check, finish, outcome
 from kafkaio.admin.inputs import (
@@ -22,7 +22,19 @@ from kafkaio.errors import IllegalArgumentError, KafkaError, UnsupportedVersionE
 from kafkaio.protocol import ApiKey
 from kafkaio.retry import Deadline
 
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import (
+        CreateAclsResponse,
+        CreateAclsResponseResults,
+        DeleteAclsResponse,
+        DeleteAclsResponseFilterResults,
+        DeleteAclsResponseFilterResultsMatchingAcls,
+        DescribeAclsResponse,
+        DescribeAclsResponseResourcesAcls,
+    )
+
 T = TypeVar("T", AclBinding, AclBindingFilter)
+A = TypeVar("A")   # one item's answer
 
 
 class AclsAdmin(AdminCore):
@@ -43,8 +55,8 @@ class AclsAdmin(AdminCore):
                 if too_old is not None:
                     raise too_old
                 return _filter_body(filter)
-            _, resp = await self._call(None, ApiKey.DESCRIBE_ACLS, build, dl)
-            check(resp["error_code"], resp.get("error_message"), f"describe ACLs matching {filter}")
+            resp = cast("DescribeAclsResponse", await self._call(None, ApiKey.DESCRIBE_ACLS, build, dl))
+            check(resp["error_code"], resp["error_message"], f"describe ACLs matching {filter}")
             return [_binding(r["resource_type"], r["resource_name"], r["pattern_type"], a)
                     for r in resp["resources"] for a in r["acls"]]
 
@@ -59,9 +71,8 @@ class AclsAdmin(AdminCore):
                 raise IllegalArgumentError(f"create_acls takes AclBinding objects, got {b!r}")
             if b.is_unknown:
                 raise IllegalArgumentError(f"cannot create an ACL with an UNKNOWN part: {b!r}")
-        return await self._each(wanted, ApiKey.CREATE_ACLS, "creations", _creation_body, "results",
-                                lambda b, r: outcome(r["error_code"], r.get("error_message"), f"create ACL {b}"),
-                                timeout_ms, raise_on_error, "CreateAcls")
+        return await self._each(wanted, ApiKey.CREATE_ACLS, "creations", _creation_body, _creation_results,
+                                _created, timeout_ms, raise_on_error, "CreateAcls")
 
     async def delete_acls(self, filters: Iterable[AclBindingFilter], *, timeout_ms: float | None = None,
                           raise_on_error: bool = True) -> dict[AclBindingFilter, list[AclBinding] | KafkaError]:
@@ -72,14 +83,14 @@ class AclsAdmin(AdminCore):
         for f in wanted:
             if not isinstance(f, AclBindingFilter):
                 raise IllegalArgumentError(f"delete_acls takes AclBindingFilter objects, got {f!r}")
-        return await self._each(wanted, ApiKey.DELETE_ACLS, "filters", _filter_body, "filter_results", _deleted,
+        return await self._each(wanted, ApiKey.DELETE_ACLS, "filters", _filter_body, _filter_results, _deleted,
                                 timeout_ms, raise_on_error, "DeleteAcls")
 
     async def _each(self, items: list[T], api_key: ApiKey, request_key: str, body: Callable[[T], dict[str, Any]],
-                    response_key: str, read: Callable[[T, dict[str, Any]], Any], timeout_ms: float | None,
-                    raise_on_error: bool, what: str) -> dict[T, Any]:
-        """One request over the pending items, answered item by item in order; ``read`` turns an
-        item's answer into its outcome."""
+                    answers: Callable[[dict[str, Any]], list[A]], read: Callable[[T, A], Any],
+                    timeout_ms: float | None, raise_on_error: bool, what: str) -> dict[T, Any]:
+        """One request over the pending items, answered item by item in order: ``answers`` finds
+        the items' answers in the response, ``read`` turns an item's answer into its outcome."""
         deadline = self._deadline(timeout_ms)
 
         async def attempt(pending: list[T], dl: Deadline) -> dict[T, Any]:
@@ -95,10 +106,9 @@ class AclsAdmin(AdminCore):
                         out[item] = too_old
                 return {request_key: [body(item) for item in sent]}
 
-            _, resp = await self._call(None, api_key, build, dl)
-            answers = resp[response_key]
-            if len(answers) == len(sent):   # else _drive retries what the answer does not mention
-                out.update({item: read(item, answer) for item, answer in zip(sent, answers)})
+            found = answers(await self._call(None, api_key, build, dl))
+            if len(found) == len(sent):   # else _drive retries what the answer does not mention
+                out.update({item: read(item, answer) for item, answer in zip(sent, found)})
             return out
 
         return finish(await self._drive(items, attempt, deadline, what), raise_on_error)
@@ -132,22 +142,35 @@ def _code(enum: Any, value: int) -> Any:
         return enum.UNKNOWN
 
 
-def _binding(rtype: int, name: str, ptype: int, entry: dict[str, Any]) -> AclBinding:
+def _binding(rtype: int, name: str, ptype: int,
+             entry: DescribeAclsResponseResourcesAcls | DeleteAclsResponseFilterResultsMatchingAcls) -> AclBinding:
     # a code this client does not know yet (a newer broker's) comes out as UNKNOWN
     return AclBinding(ResourcePattern(_code(ResourceType, rtype), name, _code(PatternType, ptype)),
                       AccessControlEntry(entry["principal"], entry["host"], _code(AclOperation, entry["operation"]),
                                          _code(AclPermissionType, entry["permission_type"])))
 
 
-def _deleted(f: AclBindingFilter, r: dict[str, Any]) -> Any:
-    err = outcome(r["error_code"], r.get("error_message"), f"delete ACLs matching {f}")
+def _creation_results(resp: dict[str, Any]) -> list[CreateAclsResponseResults]:
+    return cast("CreateAclsResponse", resp)["results"]
+
+
+def _created(b: AclBinding, r: CreateAclsResponseResults) -> Any:
+    return outcome(r["error_code"], r["error_message"], f"create ACL {b}")
+
+
+def _filter_results(resp: dict[str, Any]) -> list[DeleteAclsResponseFilterResults]:
+    return cast("DeleteAclsResponse", resp)["filter_results"]
+
+
+def _deleted(f: AclBindingFilter, r: DeleteAclsResponseFilterResults) -> Any:
+    err = outcome(r["error_code"], r["error_message"], f"delete ACLs matching {f}")
     if err is not None:
         return err
     deleted: list[AclBinding] = []
     failed: KafkaError | None = None
     for m in r["matching_acls"]:
         b = _binding(m["resource_type"], m["resource_name"], m["pattern_type"], m)
-        e = outcome(m["error_code"], m.get("error_message"), f"delete ACL {b}")
+        e = outcome(m["error_code"], m["error_message"], f"delete ACL {b}")
         if e is None:
             deleted.append(b)
         elif failed is None:

@@ -1,7 +1,7 @@
 """Admin calls on configs: DescribeConfigs, IncrementalAlterConfigs."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
 
 from kafkaio.admin.core import AdminCore, finish, outcome
 from kafkaio.admin.inputs import AlterConfigOp, AlterConfigOpType, ConfigResource, ConfigResourceType
@@ -10,6 +10,12 @@ from kafkaio.errors import ErrorCode, IllegalArgumentError, KafkaError
 from kafkaio.protocol import ApiKey
 from kafkaio.retry import Deadline
 
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import (
+        DescribeConfigsResponse,
+        DescribeConfigsResponseResultsConfigs,
+        IncrementalAlterConfigsResponse,
+    )
 
 
 class ConfigsAdmin(AdminCore):
@@ -36,14 +42,15 @@ class ConfigsAdmin(AdminCore):
 
         async def attempt(pending: list[ConfigResource], dl: Deadline) -> dict[ConfigResource, Any]:
             async def send(node: int | None, keys: list[ConfigResource]) -> dict[ConfigResource, Any]:
-                _, resp = await self._call(node, ApiKey.DESCRIBE_CONFIGS, lambda v: {
+                resp = cast("DescribeConfigsResponse", await self._call(
+                    node, ApiKey.DESCRIBE_CONFIGS, lambda v: {
                     "resources": [{"resource_type": int(r.type), "resource_name": r.name, "configuration_keys": None}
                                   for r in keys],
-                    "include_synonyms": include_synonyms, "include_documentation": include_documentation}, dl)
+                    "include_synonyms": include_synonyms, "include_documentation": include_documentation}, dl))
                 out: dict[ConfigResource, Any] = {}
                 for res in resp["results"]:
                     key = ConfigResource(res["resource_type"], res["resource_name"])
-                    err = outcome(res["error_code"], res.get("error_message"), f"describe configs of {key}",
+                    err = outcome(res["error_code"], res["error_message"], f"describe configs of {key}",
                                    final=(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,))
                     out[key] = err if err is not None else {c["name"]: _config_entry(c) for c in res["configs"]}
                 return out
@@ -69,13 +76,14 @@ class ConfigsAdmin(AdminCore):
 
         async def attempt(pending: list[ConfigResource], dl: Deadline) -> dict[ConfigResource, Any]:
             async def send(node: int | None, keys: list[ConfigResource]) -> dict[ConfigResource, Any]:
-                _, resp = await self._call(node, ApiKey.INCREMENTAL_ALTER_CONFIGS, lambda v: {
+                resp = cast("IncrementalAlterConfigsResponse", await self._call(
+                    node, ApiKey.INCREMENTAL_ALTER_CONFIGS, lambda v: {
                     "resources": [{"resource_type": int(r.type), "resource_name": r.name,
                                    "configs": [{"name": o.name, "config_operation": int(o.op), "value": o.value}
                                                for o in ops[r]]} for r in keys],
-                    "validate_only": validate_only}, dl)
+                    "validate_only": validate_only}, dl))
                 return {ConfigResource(r["resource_type"], r["resource_name"]):
-                        outcome(r["error_code"], r.get("error_message"), "alter configs of "
+                        outcome(r["error_code"], r["error_message"], "alter configs of "
                                  f"{ConfigResource(r['resource_type'], r['resource_name'])}",
                                  final=(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,))
                         for r in resp["responses"]}
@@ -84,7 +92,7 @@ class ConfigsAdmin(AdminCore):
         return finish(await self._drive(ops, attempt, deadline, "IncrementalAlterConfigs"), raise_on_error)
 
 
-def _config_entry(c: dict[str, Any]) -> ConfigEntry:
+def _config_entry(c: DescribeConfigsResponseResultsConfigs) -> ConfigEntry:
     return ConfigEntry(
         c["name"], c["value"], _config_source(c["config_source"]), c["read_only"], c["is_sensitive"],
         [ConfigSynonym(s["name"], s["value"], _config_source(s["source"])) for s in c["synonyms"]],

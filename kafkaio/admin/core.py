@@ -6,7 +6,7 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Awaitable
-from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Mapping, Sequence, Self, TypeVar, Unpack, cast
 
 from kafkaio._loops import check_loop
 from kafkaio.admin.results import GroupListing
@@ -29,6 +29,9 @@ from kafkaio.protocol import ApiKey
 from kafkaio.retry import Backoff, Deadline, ExponentialBackoff
 from kafkaio.settings import AdminSettings
 from kafkaio.structs import TopicPartition
+
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import ListGroupsResponse, MetadataResponse
 
 log = logging.getLogger("kafkaio.admin")
 
@@ -180,9 +183,15 @@ class AdminCore:
         return Deadline(self.config.default_api_timeout_ms if timeout_ms is None else timeout_ms)
 
     async def _call(self, node_id: int | None, api_key: int, build: Callable[[int], dict[str, Any]],
-                    deadline: Deadline, max_version: int | None = None) -> tuple[int, dict[str, Any]]:
+                    deadline: Deadline, max_version: int | None = None) -> dict[str, Any]:
         """One request to ``node_id`` (None: least loaded), its body built for the negotiated version
-        (at most ``max_version``)."""
+        (at most ``max_version``); the response (callers cast it to its type in
+        :mod:`kafkaio.protocol.bodies`)."""
+        return (await self._call_versioned(node_id, api_key, build, deadline, max_version))[1]
+
+    async def _call_versioned(self, node_id: int | None, api_key: int, build: Callable[[int], dict[str, Any]],
+                              deadline: Deadline, max_version: int | None = None) -> tuple[int, dict[str, Any]]:
+        """:meth:`_call`, with the version the request was sent in (for answers that differ by version)."""
         cluster = self.cluster
         if node_id is None:
             node_id = cluster.least_loaded_node()
@@ -249,12 +258,13 @@ class AdminCore:
             await asyncio.sleep(delay if left is None else min(delay, left))
         return results
 
-    async def _metadata(self, topics: list[str] | None, deadline: Deadline, node_id: int | None = None) -> dict[str, Any]:
+    async def _metadata(self, topics: list[str] | None, deadline: Deadline,
+                        node_id: int | None = None) -> MetadataResponse:
         """A Metadata response (never auto-creating topics); None asks for every topic."""
         def build(version: int) -> dict[str, Any]:
             return {"topics": None if topics is None else [{"name": t} for t in topics],
                     "allow_auto_topic_creation": False, "include_topic_authorized_operations": False}
-        return (await self._call(node_id, ApiKey.METADATA, build, deadline))[1]
+        return cast("MetadataResponse", await self._call(node_id, ApiKey.METADATA, build, deadline))
 
     def _controller(self) -> int | None:
         # In KRaft every broker forwards admin requests to the active controller; the Metadata
@@ -303,15 +313,17 @@ class AdminCore:
 
         async def attempt(pending: list[int], dl: Deadline) -> dict[int, Any]:
             async def send(node: int | None, keys: list[int]) -> dict[int, Any]:
-                version, resp = await self._call(node, ApiKey.LIST_GROUPS,
-                                                  lambda v: {"states_filter": states_filter, "types_filter": types_filter}, dl)
+                version, raw = await self._call_versioned(
+                    node, ApiKey.LIST_GROUPS,
+                    lambda v: {"states_filter": states_filter, "types_filter": types_filter}, dl)
+                resp = cast("ListGroupsResponse", raw)
                 if types_filter and version < 5:
                     raise UnsupportedVersionError(f"listing groups by type needs ListGroups v5 (Kafka 3.8 or newer); "
                                                   f"broker {node} offers up to v{version}")
                 err = outcome(resp["error_code"], None, f"list groups on broker {node}")
                 if err is not None:
                     return dict.fromkeys(keys, err)  # keys: [node] (routed to itself)
-                listings = [GroupListing(g["group_id"], g["protocol_type"], g.get("group_state"), g.get("group_type"))
+                listings = [GroupListing(g["group_id"], g["protocol_type"], g["group_state"], g["group_type"])
                             for g in resp["groups"]]
                 return dict.fromkeys(keys, listings)
             return await self._by_node(pending, lambda n: n, send)

@@ -2,7 +2,7 @@
 deleting."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
 
 from kafkaio.admin.core import AdminCore, Retry, check, finish, group_tps, outcome, to_tp
 from kafkaio.admin.results import GroupDescription, GroupListing, MemberDescription
@@ -10,6 +10,22 @@ from kafkaio.errors import ErrorCode, KafkaError, UnsupportedVersionError
 from kafkaio.protocol import ApiKey, decode_versioned_struct
 from kafkaio.retry import Deadline
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
+
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import (
+        ConsumerGroupDescribeResponse,
+        ConsumerGroupDescribeResponseGroups,
+        ConsumerGroupDescribeResponseGroupsMembersAssignment,
+        ConsumerGroupDescribeResponseGroupsMembersTargetAssignment,
+        ConsumerProtocolAssignment,
+        ConsumerProtocolSubscription,
+        DeleteGroupsResponse,
+        DescribeGroupsResponse,
+        DescribeGroupsResponseGroups,
+        OffsetCommitResponse,
+        OffsetDeleteResponse,
+        OffsetFetchResponse,
+    )
 
 OFFSET_COMMIT_BY_NAME = 9   # the last OffsetCommit version naming topics by name
 OFFSET_FETCH_BY_NAME = 9    # the last OffsetFetch version naming topics by name
@@ -60,26 +76,28 @@ class GroupsAdmin(AdminCore):
             async def send(node: int, keys: list[str]) -> dict[str, Any]:
                 out: dict[str, Any] = {}
                 try:
-                    _, new = await self._call(node, ApiKey.CONSUMER_GROUP_DESCRIBE,
-                                              lambda v: {"group_ids": keys, "include_authorized_operations": False}, dl)
+                    new = cast("ConsumerGroupDescribeResponse", await self._call(
+                        node, ApiKey.CONSUMER_GROUP_DESCRIBE,
+                        lambda v: {"group_ids": keys, "include_authorized_operations": False}, dl))
                 except UnsupportedVersionError:
-                    new = {"groups": [{"group_id": k, "error_code": ErrorCode.GROUP_ID_NOT_FOUND} for k in keys]}
-                classic = []
-                for g in new["groups"]:
+                    new = None   # a broker without the consumer protocol: every group is a classic one
+                classic = list(keys) if new is None else []
+                for g in new["groups"] if new is not None else ():
                     # GROUP_ID_NOT_FOUND: not a consumer-protocol group. UNSUPPORTED_VERSION: a broker
                     # without the consumer protocol enabled (3.x's default) answers every group so.
                     if g["error_code"] in (ErrorCode.GROUP_ID_NOT_FOUND, ErrorCode.UNSUPPORTED_VERSION):
                         classic.append(g["group_id"])
                         continue
-                    err = outcome(g["error_code"], g.get("error_message"), f"describe group {g['group_id']!r}")
+                    err = outcome(g["error_code"], g["error_message"], f"describe group {g['group_id']!r}")
                     out[g["group_id"]] = err if err is not None else _consumer_group_description(g, node)
                 if not classic:
                     return out
-                _, resp = await self._call(node, ApiKey.DESCRIBE_GROUPS,
-                                           lambda v: {"groups": classic, "include_authorized_operations": False}, dl)
-                for g in resp["groups"]:
-                    err = outcome(g["error_code"], None, f"describe group {g['group_id']!r}")
-                    out[g["group_id"]] = err if err is not None else _group_description(g, node)
+                resp = cast("DescribeGroupsResponse", await self._call(
+                    node, ApiKey.DESCRIBE_GROUPS,
+                    lambda v: {"groups": classic, "include_authorized_operations": False}, dl))
+                for c in resp["groups"]:
+                    err = outcome(c["error_code"], None, f"describe group {c['group_id']!r}")
+                    out[c["group_id"]] = err if err is not None else _group_description(c, node)
                 return out
             return await self._by_node(pending, lambda g: self._coordinator(g, dl), send)
 
@@ -108,9 +126,10 @@ class GroupsAdmin(AdminCore):
                     return {"groups": [{"group_id": group_id, "topics": topics}], "require_stable": require_stable}
                 return {"group_id": group_id, "topics": topics, "require_stable": require_stable}
             # by name, as Java's admin client (ListConsumerGroupOffsetsHandler)
-            version, resp = await self._call(node, ApiKey.OFFSET_FETCH, build, dl, OFFSET_FETCH_BY_NAME)
+            version, raw = await self._call_versioned(node, ApiKey.OFFSET_FETCH, build, dl, OFFSET_FETCH_BY_NAME)
+            resp = cast("OffsetFetchResponse", raw)
             body = resp["groups"][0] if version >= 8 else resp
-            check(body.get("error_code", 0), None, f"offsets of group {group_id!r}")
+            check(body["error_code"], None, f"offsets of group {group_id!r}")
             out: dict[TopicPartition, OffsetAndMetadata | None] = {}
             for t in body["topics"]:
                 for p in t["partitions"]:
@@ -119,8 +138,8 @@ class GroupsAdmin(AdminCore):
                     if perr is not None:
                         raise perr.error if isinstance(perr, Retry) else perr
                     off = p["committed_offset"]
-                    out[tp] = None if off < 0 else OffsetAndMetadata(off, p.get("metadata") or "",
-                                                                      p.get("committed_leader_epoch", -1))
+                    out[tp] = None if off < 0 else OffsetAndMetadata(off, p["metadata"] or "",
+                                                                      p["committed_leader_epoch"])
             return out
 
         return await self._single(op, deadline, f"list offsets of group {group_id!r}")
@@ -145,7 +164,8 @@ class GroupsAdmin(AdminCore):
                          "committed_metadata": wanted[TopicPartition(t, p)].metadata} for p in ps]}
                         for t, ps in group_tps(pending).items()]}
             # by name, as Java's admin client (v10+ would need every topic's id)
-            _, resp = await self._call(node, ApiKey.OFFSET_COMMIT, lambda v: body, dl, OFFSET_COMMIT_BY_NAME)
+            resp = cast("OffsetCommitResponse", await self._call(
+                node, ApiKey.OFFSET_COMMIT, lambda v: body, dl, OFFSET_COMMIT_BY_NAME))
             return {TopicPartition(t["name"], p["partition_index"]):
                     outcome(p["error_code"], None, f"commit {t['name']}-{p['partition_index']} for group {group_id!r}")
                     for t in resp["topics"] for p in t["partitions"]}
@@ -162,10 +182,10 @@ class GroupsAdmin(AdminCore):
 
         async def attempt(pending: list[TopicPartition], dl: Deadline) -> dict[TopicPartition, Any]:
             node = await self._coordinator(group_id, dl)
-            _, resp = await self._call(node, ApiKey.OFFSET_DELETE, lambda v: {
+            resp = cast("OffsetDeleteResponse", await self._call(node, ApiKey.OFFSET_DELETE, lambda v: {
                 "group_id": group_id,
                 "topics": [{"name": t, "partitions": [{"partition_index": p} for p in ps]}
-                           for t, ps in group_tps(pending).items()]}, dl)
+                           for t, ps in group_tps(pending).items()]}, dl))
             top = outcome(resp["error_code"], None, f"delete offsets of group {group_id!r}")
             if top is not None:
                 return {tp: top for tp in pending}
@@ -183,7 +203,8 @@ class GroupsAdmin(AdminCore):
 
         async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
             async def send(node: int | None, keys: list[str]) -> dict[str, Any]:
-                _, resp = await self._call(node, ApiKey.DELETE_GROUPS, lambda v: {"groups_names": keys}, dl)
+                resp = cast("DeleteGroupsResponse", await self._call(
+                    node, ApiKey.DELETE_GROUPS, lambda v: {"groups_names": keys}, dl))
                 return {r["group_id"]: outcome(r["error_code"], None, f"delete group {r['group_id']!r}")
                         for r in resp["results"]}
             return await self._by_node(pending, lambda g: self._coordinator(g, dl), send)
@@ -191,7 +212,7 @@ class GroupsAdmin(AdminCore):
         return finish(await self._drive(group_ids, attempt, deadline, "DeleteGroups"), raise_on_error)
 
 
-def _group_description(g: dict[str, Any], coordinator: int) -> GroupDescription:
+def _group_description(g: DescribeGroupsResponseGroups, coordinator: int) -> GroupDescription:
     consumer = g["protocol_type"] == "consumer"
     members = []
     for m in g["members"]:
@@ -200,23 +221,24 @@ def _group_description(g: dict[str, Any], coordinator: int) -> GroupDescription:
             m["member_id"], m["group_instance_id"], m["client_id"], m["client_host"],
             _decode_assignment(assignment) if consumer else [],
             _decode_subscription(metadata) if consumer else None, metadata, assignment))
-    ops = g.get("authorized_operations")
+    ops = g["authorized_operations"]
     return GroupDescription(g["group_id"], g["group_state"], g["protocol_type"], g["protocol_data"], members,
-                            coordinator, None if ops in (None, -2147483648) else ops)
+                            coordinator, None if ops == -2147483648 else ops)
 
 
-def _consumer_group_description(g: dict[str, Any], coordinator: int) -> GroupDescription:
+def _consumer_group_description(g: ConsumerGroupDescribeResponseGroups, coordinator: int) -> GroupDescription:
     """A KIP-848 group, from ConsumerGroupDescribe (assignments arrive as structs, not bytes)."""
-    def tps(assignment: dict[str, Any] | None) -> list[TopicPartition]:
-        return sorted(TopicPartition(t["topic_name"], p) for t in (assignment or {}).get("topic_partitions") or []
-                      for p in t["partitions"] or [])
+    def tps(assignment: ConsumerGroupDescribeResponseGroupsMembersAssignment
+            | ConsumerGroupDescribeResponseGroupsMembersTargetAssignment) -> list[TopicPartition]:
+        return sorted(TopicPartition(t["topic_name"], p) for t in assignment["topic_partitions"]
+                      for p in t["partitions"])
     members = [MemberDescription(
         m["member_id"], m["instance_id"], m["client_id"], m["client_host"], tps(m["assignment"]),
         list(m["subscribed_topic_names"] or []), member_epoch=m["member_epoch"],
         target_assignment=tps(m["target_assignment"])) for m in g["members"]]
-    ops = g.get("authorized_operations")
+    ops = g["authorized_operations"]
     return GroupDescription(g["group_id"], g["group_state"], "consumer", g["assignor_name"], members,
-                            coordinator, None if ops in (None, -2147483648) else ops, group_type="consumer",
+                            coordinator, None if ops == -2147483648 else ops, group_type="consumer",
                             group_epoch=g["group_epoch"])
 
 
@@ -226,17 +248,18 @@ def _decode_assignment(data: bytes) -> list[TopicPartition]:
     if not data:
         return []
     try:
-        _, body = decode_versioned_struct("ConsumerProtocolAssignment", data)
+        _, decoded = decode_versioned_struct("ConsumerProtocolAssignment", data)
     except KafkaError:
         return []
-    return sorted(TopicPartition(a["topic"], p) for a in body["assigned_partitions"] or [] for p in a["partitions"] or [])
+    body = cast("ConsumerProtocolAssignment", decoded)
+    return sorted(TopicPartition(a["topic"], p) for a in body["assigned_partitions"] for p in a["partitions"])
 
 
 def _decode_subscription(data: bytes) -> list[str] | None:
     if not data:
         return None
     try:
-        _, body = decode_versioned_struct("ConsumerProtocolSubscription", data)
+        _, decoded = decode_versioned_struct("ConsumerProtocolSubscription", data)
     except KafkaError:
         return None
-    return list(body["topics"] or [])
+    return list(cast("ConsumerProtocolSubscription", decoded)["topics"])

@@ -1,7 +1,7 @@
 """Admin calls on client quotas: DescribeClientQuotas, AlterClientQuotas."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
 
 from kafkaio.admin.core import AdminCore, check, finish, outcome
 from kafkaio.admin.inputs import ClientQuotaEntity, ClientQuotaFilterComponent
@@ -9,6 +9,13 @@ from kafkaio.errors import IllegalArgumentError, KafkaError
 from kafkaio.protocol import ApiKey
 from kafkaio.retry import Deadline
 
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import (
+        AlterClientQuotasResponse,
+        AlterClientQuotasResponseEntriesEntity,
+        DescribeClientQuotasResponse,
+        DescribeClientQuotasResponseEntriesEntity,
+    )
 
 
 class QuotasAdmin(AdminCore):
@@ -25,8 +32,9 @@ class QuotasAdmin(AdminCore):
         deadline = self._deadline(timeout_ms)
 
         async def op(dl: Deadline) -> dict[ClientQuotaEntity, dict[str, float]]:
-            _, resp = await self._call(None, ApiKey.DESCRIBE_CLIENT_QUOTAS, lambda v: body, dl)
-            check(resp["error_code"], resp.get("error_message"), "describe client quotas")
+            resp = cast("DescribeClientQuotasResponse",
+                        await self._call(None, ApiKey.DESCRIBE_CLIENT_QUOTAS, lambda v: body, dl))
+            check(resp["error_code"], resp["error_message"], "describe client quotas")
             return {_quota_entity(e["entity"]): {v["key"]: v["value"] for v in e["values"]}
                     for e in resp["entries"] or ()}
 
@@ -47,18 +55,19 @@ class QuotasAdmin(AdminCore):
         deadline = self._deadline(timeout_ms)
 
         async def attempt(pending: list[ClientQuotaEntity], dl: Deadline) -> dict[ClientQuotaEntity, Any]:
-            _, resp = await self._call(None, ApiKey.ALTER_CLIENT_QUOTAS, lambda v: {
+            resp = cast("AlterClientQuotasResponse", await self._call(None, ApiKey.ALTER_CLIENT_QUOTAS, lambda v: {
                 "entries": [{"entity": [{"entity_type": t, "entity_name": n} for t, n in e.entries.items()],
                              "ops": ops[e]} for e in pending],
-                "validate_only": validate_only}, dl)
+                "validate_only": validate_only}, dl))
             out: dict[ClientQuotaEntity, Any] = {}
             for r in resp["entries"]:
                 entity = _quota_entity(r["entity"])
-                out[entity] = outcome(r["error_code"], r.get("error_message"), f"alter client quotas of {entity}")
+                out[entity] = outcome(r["error_code"], r["error_message"], f"alter client quotas of {entity}")
             return out
 
         return finish(await self._drive(ops, attempt, deadline, "AlterClientQuotas"), raise_on_error)
 
 
-def _quota_entity(parts: list[dict[str, Any]]) -> ClientQuotaEntity:
+def _quota_entity(parts: list[DescribeClientQuotasResponseEntriesEntity]
+                  | list[AlterClientQuotasResponseEntriesEntity]) -> ClientQuotaEntity:
     return ClientQuotaEntity({p["entity_type"]: p["entity_name"] for p in parts})

@@ -1,7 +1,7 @@
 """Admin calls sent to partition leaders: DeleteRecords, ListOffsets, DescribeProducers."""
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, cast
 
 from kafkaio.admin.core import AdminCore, Retry, finish, group_tps, outcome, to_tp
 from kafkaio.admin.inputs import OffsetSpec
@@ -17,6 +17,12 @@ from kafkaio.protocol import ApiKey
 from kafkaio.retry import Deadline
 from kafkaio.structs import TopicPartition
 
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import (
+        DeleteRecordsResponse,
+        DescribeProducersResponse,
+        ListOffsetsResponse,
+    )
 
 
 class RecordsAdmin(AdminCore):
@@ -67,7 +73,7 @@ class RecordsAdmin(AdminCore):
                     return {"topics": [{"name": t, "partitions": [{"partition_index": p, "offset": wanted[TopicPartition(t, p)]}
                                                                   for p in ps]} for t, ps in group_tps(keys).items()],
                             "timeout_ms": int(self.config.request_timeout_ms if left is None else left)}
-                _, resp = await self._call(node, ApiKey.DELETE_RECORDS, build, dl)
+                resp = cast("DeleteRecordsResponse", await self._call(node, ApiKey.DELETE_RECORDS, build, dl))
                 out: dict[TopicPartition, Any] = {}
                 for t in resp["topics"]:
                     for p in t["partitions"]:
@@ -100,7 +106,7 @@ class RecordsAdmin(AdminCore):
                                                                    "timestamp": wanted[TopicPartition(t, p)]}
                                                                   for p in ps]} for t, ps in group_tps(keys).items()],
                             "timeout_ms": int(self.config.request_timeout_ms if left is None else left)}
-                _, resp = await self._call(node, ApiKey.LIST_OFFSETS, build, dl)
+                resp = cast("ListOffsetsResponse", await self._call(node, ApiKey.LIST_OFFSETS, build, dl))
                 out: dict[TopicPartition, Any] = {}
                 for t in resp["topics"]:
                     for p in t["partitions"]:
@@ -122,13 +128,15 @@ class RecordsAdmin(AdminCore):
 
         async def attempt(pending: list[TopicPartition], dl: Deadline) -> dict[TopicPartition, Any]:
             async def send(node: int | None, keys: list[TopicPartition]) -> dict[TopicPartition, Any]:
-                _, resp = await self._call(node, ApiKey.DESCRIBE_PRODUCERS, lambda v: {
-                    "topics": [{"name": t, "partition_indexes": ps} for t, ps in group_tps(keys).items()]}, dl)
+                resp = cast("DescribeProducersResponse", await self._call(
+                    node, ApiKey.DESCRIBE_PRODUCERS,
+                    lambda v: {"topics": [{"name": t, "partition_indexes": ps} for t, ps in group_tps(keys).items()]},
+                    dl))
                 out: dict[TopicPartition, Any] = {}
                 for t in resp["topics"]:
                     for p in t["partitions"]:
                         tp = TopicPartition(t["name"], p["partition_index"])
-                        err = outcome(p["error_code"], p.get("error_message"), f"describe producers of {tp}")
+                        err = outcome(p["error_code"], p["error_message"], f"describe producers of {tp}")
                         out[tp] = err if err is not None else [
                             ProducerState(a["producer_id"], a["producer_epoch"], a["last_sequence"], a["last_timestamp"],
                                           a["coordinator_epoch"], a["current_txn_start_offset"])

@@ -1,7 +1,7 @@
 """Admin calls on share groups (KIP-932): listing, describing, and their start offsets."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
 
 from kafkaio.admin.core import AdminCore, check, finish, group_tps, outcome, to_tp
 from kafkaio.admin.results import GroupListing, ShareGroupDescription, ShareMemberDescription, SharePartitionOffset
@@ -9,6 +9,15 @@ from kafkaio.errors import KafkaError
 from kafkaio.protocol import ApiKey
 from kafkaio.retry import Deadline
 from kafkaio.structs import TopicPartition
+
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import (
+        AlterShareGroupOffsetsResponse,
+        DeleteShareGroupOffsetsResponse,
+        DescribeShareGroupOffsetsResponse,
+        ShareGroupDescribeResponse,
+        ShareGroupDescribeResponseGroups,
+    )
 
 
 class ShareGroupsAdmin(AdminCore):
@@ -28,11 +37,12 @@ class ShareGroupsAdmin(AdminCore):
 
         async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
             async def send(node: int | None, keys: list[str]) -> dict[str, Any]:
-                _, resp = await self._call(node, ApiKey.SHARE_GROUP_DESCRIBE,
-                                           lambda v: {"group_ids": keys, "include_authorized_operations": False}, dl)
+                resp = cast("ShareGroupDescribeResponse", await self._call(
+                    node, ApiKey.SHARE_GROUP_DESCRIBE,
+                    lambda v: {"group_ids": keys, "include_authorized_operations": False}, dl))
                 out: dict[str, Any] = {}
                 for g in resp["groups"]:
-                    err = outcome(g["error_code"], g.get("error_message"), f"describe share group {g['group_id']!r}")
+                    err = outcome(g["error_code"], g["error_message"], f"describe share group {g['group_id']!r}")
                     out[g["group_id"]] = err if err is not None else _share_group_description(g, node or -1)
                 return out
             return await self._by_node(pending, lambda g: self._share_coordinator(g, dl), send)
@@ -50,15 +60,16 @@ class ShareGroupsAdmin(AdminCore):
             node = await self._share_coordinator(group_id, dl)
             topics = None if wanted is None else [{"topic_name": t, "partitions": ps}
                                                   for t, ps in group_tps(wanted).items()]
-            _, resp = await self._call(node, ApiKey.DESCRIBE_SHARE_GROUP_OFFSETS,
-                                       lambda v: {"groups": [{"group_id": group_id, "topics": topics}]}, dl)
+            resp = cast("DescribeShareGroupOffsetsResponse", await self._call(
+                node, ApiKey.DESCRIBE_SHARE_GROUP_OFFSETS,
+                lambda v: {"groups": [{"group_id": group_id, "topics": topics}]}, dl))
             body = resp["groups"][0]
-            check(body["error_code"], body.get("error_message"), f"share offsets of group {group_id!r}")
+            check(body["error_code"], body["error_message"], f"share offsets of group {group_id!r}")
             out: dict[TopicPartition, SharePartitionOffset | None] = {}
             for t in body["topics"]:
                 for p in t["partitions"]:
                     tp = TopicPartition(t["topic_name"], p["partition_index"])
-                    check(p["error_code"], p.get("error_message"), f"share offset of {tp} in group {group_id!r}")
+                    check(p["error_code"], p["error_message"], f"share offset of {tp} in group {group_id!r}")
                     start = p["start_offset"]
                     out[tp] = None if start < 0 else SharePartitionOffset(start, p["leader_epoch"], p["lag"])
             return out
@@ -78,12 +89,13 @@ class ShareGroupsAdmin(AdminCore):
             body = {"group_id": group_id, "topics": [
                 {"topic_name": t, "partitions": [{"partition_index": p, "start_offset": wanted[TopicPartition(t, p)]}
                                                  for p in ps]} for t, ps in group_tps(pending).items()]}
-            _, resp = await self._call(node, ApiKey.ALTER_SHARE_GROUP_OFFSETS, lambda v: body, dl)
-            top = outcome(resp["error_code"], resp.get("error_message"), f"alter share offsets of group {group_id!r}")
+            resp = cast("AlterShareGroupOffsetsResponse", await self._call(
+                node, ApiKey.ALTER_SHARE_GROUP_OFFSETS, lambda v: body, dl))
+            top = outcome(resp["error_code"], resp["error_message"], f"alter share offsets of group {group_id!r}")
             if top is not None:
                 return {tp: top for tp in pending}
             return {TopicPartition(t["topic_name"], p["partition_index"]):
-                    outcome(p["error_code"], p.get("error_message"),
+                    outcome(p["error_code"], p["error_message"],
                             f"alter share offset of {t['topic_name']}-{p['partition_index']} in {group_id!r}")
                     for t in resp["responses"] for p in t["partitions"]}
 
@@ -99,21 +111,22 @@ class ShareGroupsAdmin(AdminCore):
 
         async def attempt(pending: list[str], dl: Deadline) -> dict[str, Any]:
             node = await self._share_coordinator(group_id, dl)
-            _, resp = await self._call(node, ApiKey.DELETE_SHARE_GROUP_OFFSETS, lambda v: {
-                "group_id": group_id, "topics": [{"topic_name": t} for t in pending]}, dl)
-            top = outcome(resp["error_code"], resp.get("error_message"), f"delete share offsets of group {group_id!r}")
+            resp = cast("DeleteShareGroupOffsetsResponse", await self._call(
+                node, ApiKey.DELETE_SHARE_GROUP_OFFSETS,
+                lambda v: {"group_id": group_id, "topics": [{"topic_name": t} for t in pending]}, dl))
+            top = outcome(resp["error_code"], resp["error_message"], f"delete share offsets of group {group_id!r}")
             if top is not None:
                 return {t: top for t in pending}
-            return {r["topic_name"]: outcome(r["error_code"], r.get("error_message"),
+            return {r["topic_name"]: outcome(r["error_code"], r["error_message"],
                                              f"delete share offsets of {r['topic_name']} in {group_id!r}")
                     for r in resp["responses"]}
 
         return finish(await self._drive(wanted, attempt, deadline, "DeleteShareGroupOffsets"), raise_on_error)
 
 
-def _share_group_description(g: dict[str, Any], coordinator: int) -> ShareGroupDescription:
+def _share_group_description(g: ShareGroupDescribeResponseGroups, coordinator: int) -> ShareGroupDescription:
     members = [ShareMemberDescription(
-        m["member_id"], m["client_id"], m["client_host"], m.get("rack_id"), m["member_epoch"],
+        m["member_id"], m["client_id"], m["client_host"], m["rack_id"], m["member_epoch"],
         list(m["subscribed_topic_names"]),
         sorted(TopicPartition(t["topic_name"], p) for t in m["assignment"]["topic_partitions"] for p in t["partitions"]))
         for m in g["members"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
 
 from kafkaio.admin.core import AdminCore, Retry, check, finish, outcome
 from kafkaio.admin.inputs import NewPartitions, NewTopic
@@ -18,6 +18,15 @@ from kafkaio.errors import (
 )
 from kafkaio.protocol import ApiKey
 from kafkaio.retry import Backoff, Deadline
+
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import (
+        CreatePartitionsResponse,
+        CreateTopicsResponse,
+        DeleteTopicsResponse,
+        DescribeClusterResponse,
+        MetadataResponseTopics,
+    )
 
 ZERO_UUID = uuid.UUID(int=0)
 
@@ -42,10 +51,10 @@ class TopicsAdmin(AdminCore):
                 return {"topics": [_new_topic_body(topics[n]) for n in pending],
                         "timeout_ms": int(self.config.request_timeout_ms if left is None else left),
                         "validate_only": validate_only}
-            _, resp = await self._call(self._controller(), ApiKey.CREATE_TOPICS, build, dl)
+            resp = cast("CreateTopicsResponse", await self._call(self._controller(), ApiKey.CREATE_TOPICS, build, dl))
             # A broker-side timeout leaves the outcome unknown; like Java, report it rather than
             # retrying into TOPIC_ALREADY_EXISTS.
-            return {t["name"]: outcome(t["error_code"], t.get("error_message"), f"create topic {t['name']!r}",
+            return {t["name"]: outcome(t["error_code"], t["error_message"], f"create topic {t['name']!r}",
                                         final=(ErrorCode.REQUEST_TIMED_OUT,))
                     for t in resp["topics"]}
 
@@ -92,10 +101,11 @@ class TopicsAdmin(AdminCore):
                 if version >= 6:
                     return {"topics": [{"name": n, "topic_id": ZERO_UUID} for n in pending], "timeout_ms": left}
                 return {"topic_names": list(pending), "timeout_ms": left}
-            _, resp = await self._call(self._controller(), ApiKey.DELETE_TOPICS, build, dl)
-            return {r["name"]: outcome(r["error_code"], r.get("error_message"), f"delete topic {r['name']!r}",
+            resp = cast("DeleteTopicsResponse", await self._call(self._controller(), ApiKey.DELETE_TOPICS, build, dl))
+            # named in the answer as in the request (only a deletion by id is answered without one)
+            return {r["name"]: outcome(r["error_code"], r["error_message"], f"delete topic {r['name']!r}",
                                         final=(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.REQUEST_TIMED_OUT))
-                    for r in resp["responses"]}
+                    for r in resp["responses"] if r["name"] is not None}
 
         return finish(await self._drive(topics, attempt, deadline, "DeleteTopics"), raise_on_error)
 
@@ -105,7 +115,7 @@ class TopicsAdmin(AdminCore):
         deadline = self._deadline(timeout_ms)
         resp = await self._single(lambda dl: self._metadata(None, dl), deadline, "list topics")
         return sorted(t["name"] for t in resp["topics"]
-                      if not t["error_code"] and (include_internal or not t.get("is_internal")))
+                      if t["name"] is not None and not t["error_code"] and (include_internal or not t["is_internal"]))
 
     async def describe_topics(self, topics: Iterable[str], *, timeout_ms: float | None = None,
                               raise_on_error: bool = True) -> dict[str, TopicDescription | KafkaError]:
@@ -117,13 +127,15 @@ class TopicsAdmin(AdminCore):
             out: dict[str, Any] = {}
             for t in resp["topics"]:
                 name = t["name"]
+                if name is None:
+                    continue   # only a topic asked for by id is answered without its name
                 code = t["error_code"]
                 if code == ErrorCode.LEADER_NOT_AVAILABLE and not t["partitions"]:
                     out[name] = Retry(LeaderNotAvailableError(f"topic {name!r} is being created"))
                 elif code and code != ErrorCode.LEADER_NOT_AVAILABLE:
                     out[name] = outcome(code, None, f"describe topic {name!r}", final=(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,))
                 else:
-                    out[name] = _topic_description(t)
+                    out[name] = _topic_description(t, name)
             return out
 
         return finish(await self._drive(topics, attempt, deadline, "DescribeTopics"), raise_on_error)
@@ -142,8 +154,9 @@ class TopicsAdmin(AdminCore):
                                     "assignments": _assignments(wanted[n])} for n in pending],
                         "timeout_ms": int(self.config.request_timeout_ms if left is None else left),
                         "validate_only": validate_only}
-            _, resp = await self._call(self._controller(), ApiKey.CREATE_PARTITIONS, build, dl)
-            return {r["name"]: outcome(r["error_code"], r.get("error_message"), f"create partitions of {r['name']!r}",
+            resp = cast("CreatePartitionsResponse",
+                        await self._call(self._controller(), ApiKey.CREATE_PARTITIONS, build, dl))
+            return {r["name"]: outcome(r["error_code"], r["error_message"], f"create partitions of {r['name']!r}",
                                         final=(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.REQUEST_TIMED_OUT))
                     for r in resp["results"]}
 
@@ -154,10 +167,10 @@ class TopicsAdmin(AdminCore):
         deadline = self._deadline(timeout_ms)
 
         async def op(dl: Deadline) -> ClusterDescription:
-            _, resp = await self._call(None, ApiKey.DESCRIBE_CLUSTER,
-                                       lambda v: {"include_cluster_authorized_operations": False}, dl)
-            check(resp["error_code"], resp.get("error_message"), "describe cluster")
-            brokers = [Node(b["broker_id"], b["host"], b["port"], b.get("rack")) for b in resp["brokers"]]
+            resp = cast("DescribeClusterResponse", await self._call(
+                None, ApiKey.DESCRIBE_CLUSTER, lambda v: {"include_cluster_authorized_operations": False}, dl))
+            check(resp["error_code"], resp["error_message"], "describe cluster")
+            brokers = [Node(b["broker_id"], b["host"], b["port"], b["rack"]) for b in resp["brokers"]]
             return ClusterDescription(resp["cluster_id"], resp["controller_id"], sorted(brokers, key=lambda n: n.node_id))
 
         return await self._single(op, deadline, "describe cluster")
@@ -180,10 +193,10 @@ def _new_topic_body(t: NewTopic) -> dict[str, Any]:
     }
 
 
-def _topic_description(t: dict[str, Any]) -> TopicDescription:
-    tid = t.get("topic_id")
+def _topic_description(t: MetadataResponseTopics, name: str) -> TopicDescription:
+    tid = t["topic_id"]
     return TopicDescription(
-        t["name"], None if tid in (None, ZERO_UUID) else tid, bool(t.get("is_internal")),
+        name, None if tid == ZERO_UUID else tid, t["is_internal"],
         sorted((PartitionDescription(p["partition_index"], p["leader_id"] if p["leader_id"] >= 0 else None,
-                                     list(p["replica_nodes"]), list(p["isr_nodes"]), list(p.get("offline_replicas") or []),
+                                     list(p["replica_nodes"]), list(p["isr_nodes"]), list(p["offline_replicas"]),
                                      p["leader_epoch"]) for p in t["partitions"]), key=lambda p: p.partition))

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import time
 import uuid
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 from kafkaio.consumer.coordinator import (
     IN_MEMBERSHIP_TASK,
@@ -52,6 +52,7 @@ from kafkaio.structs import GroupMembershipOperation, TopicPartition
 if TYPE_CHECKING:
     from kafkaio.cluster import Cluster
     from kafkaio.config import ConsumerConfig
+    from kafkaio.protocol.bodies import ConsumerGroupHeartbeatResponse
 
 log = logging.getLogger(__name__)
 
@@ -337,7 +338,8 @@ class ConsumerGroupCoordinator(GroupCoordinator):
         must differ from the interval (0: none)."""
         m = self.member
         try:
-            resp = await self._request(ApiKey.CONSUMER_GROUP_HEARTBEAT, body, purpose=_HEARTBEAT_PURPOSE)
+            resp = cast("ConsumerGroupHeartbeatResponse", await self._request(
+                ApiKey.CONSUMER_GROUP_HEARTBEAT, body, purpose=_HEARTBEAT_PURPOSE))
         except UnsupportedVersionError as exc:
             # no retry can fix it (Java: fatal too): the broker predates KIP-848 or has it off
             m.fail()

@@ -16,10 +16,13 @@ import base64
 import uuid
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from kafkaio.errors import ErrorCode, IllegalStateError
 from kafkaio.structs import GroupMembershipOperation
+
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import ConsumerGroupHeartbeatResponse
 
 JOIN_EPOCH = 0           # a member (re)joining the group
 LEAVE_EPOCH = -1         # a member leaving the group
@@ -272,7 +275,7 @@ class Membership:
         """The heartbeat got no answer or an error: the next one carries every field again."""
         self._sent = _SentFields()
 
-    def on_response(self, resp: Mapping[str, Any]) -> HeartbeatOutcome:
+    def on_response(self, resp: ConsumerGroupHeartbeatResponse) -> HeartbeatOutcome:
         """Take a ConsumerGroupHeartbeat answer (Java: onHeartbeatSuccess / onErrorResponse)."""
         code = resp["error_code"]
         if code != ErrorCode.NONE:

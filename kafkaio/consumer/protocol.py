@@ -13,11 +13,19 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kafkaio.errors import KafkaProtocolError
 from kafkaio.protocol import decode_versioned_struct, encode_versioned_struct
 from kafkaio.structs import TopicPartition
+
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import (
+        ConsumerProtocolAssignment,
+        ConsumerProtocolAssignmentAssignedPartitions,
+        ConsumerProtocolSubscription,
+        ConsumerProtocolSubscriptionOwnedPartitions,
+    )
 
 SUBSCRIPTION_VERSION = 3
 ASSIGNMENT_VERSION = 3
@@ -69,8 +77,9 @@ def _topic_partitions(tps: list[TopicPartition]) -> list[dict[str, Any]]:
     return [{"topic": t, "partitions": grouped[t]} for t in sorted(grouped)]
 
 
-def _flatten(entries: list[dict[str, Any]] | None) -> list[TopicPartition]:
-    return [TopicPartition(e["topic"], p) for e in entries or () for p in e["partitions"]]
+def _flatten(entries: list[ConsumerProtocolSubscriptionOwnedPartitions]
+             | list[ConsumerProtocolAssignmentAssignedPartitions]) -> list[TopicPartition]:
+    return [TopicPartition(e["topic"], p) for e in entries for p in e["partitions"]]
 
 
 def encode_subscription(sub: Subscription, version: int = SUBSCRIPTION_VERSION) -> bytes:
@@ -90,15 +99,15 @@ def encode_assignment(asg: Assignment, version: int = ASSIGNMENT_VERSION) -> byt
 def decode_subscription(data: bytes | memoryview) -> Subscription:
     """Parse member metadata from any client that speaks the consumer protocol."""
     try:
-        _, body = decode_versioned_struct("ConsumerProtocolSubscription", bytes(data))
+        _, decoded = decode_versioned_struct("ConsumerProtocolSubscription", bytes(data))
     except KafkaProtocolError as exc:
         raise ConsumerProtocolError(f"bad subscription metadata: {exc}") from None
+    body = cast("ConsumerProtocolSubscription", decoded)
     if any(t is None for t in body["topics"]):
         raise ConsumerProtocolError("null topic in subscription")
-    ud = body.get("user_data")
+    ud = body["user_data"]
     return Subscription(list(body["topics"]), None if ud is None else bytes(ud),
-                        _flatten(body.get("owned_partitions")), body.get("generation_id", -1),
-                        body.get("rack_id"))
+                        _flatten(body["owned_partitions"]), body["generation_id"], body["rack_id"])
 
 
 def decode_assignment(data: bytes | memoryview) -> Assignment:
@@ -106,10 +115,11 @@ def decode_assignment(data: bytes | memoryview) -> Assignment:
     if len(data) == 0:
         return Assignment([])
     try:
-        _, body = decode_versioned_struct("ConsumerProtocolAssignment", bytes(data))
+        _, decoded = decode_versioned_struct("ConsumerProtocolAssignment", bytes(data))
     except KafkaProtocolError as exc:
         raise ConsumerProtocolError(f"bad assignment: {exc}") from None
-    ud = body.get("user_data")
+    body = cast("ConsumerProtocolAssignment", decoded)
+    ud = body["user_data"]
     return Assignment(_flatten(body["assigned_partitions"]), None if ud is None else bytes(ud))
 
 

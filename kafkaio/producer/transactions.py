@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import enum
 import logging
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping, NamedTuple, TypeVar, cast
 
 from kafkaio.errors import (
     ClusterAuthorizationError,
@@ -62,9 +62,12 @@ if TYPE_CHECKING:
     from kafkaio.producer.idempotence import IdempotenceState
     from kafkaio.consumer.coordinator import ConsumerGroupMetadata
     from kafkaio.producer.accumulator import ProducerBatch
+    from kafkaio.protocol.bodies import AddPartitionsToTxnResponse, EndTxnResponse, InitProducerIdResponse
     from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 __all__ = ["TransactionManager", "TransactionState", "TransactionalProducerMixin"]
+
+_T = TypeVar("_T")
 
 log = logging.getLogger("kafkaio.producer.transactions")
 
@@ -387,9 +390,9 @@ class TransactionManager:
             return _denied(batch, self._denied)
         return _aborted(batch, self.last_error)
 
-    async def _with_retries(self, what: str, attempt: Callable[[], Awaitable[Any]],
+    async def _with_retries(self, what: str, attempt: Callable[[], Awaitable[_T]],
                             deadline_ms: float | None = None, group: bool = False,
-                            keep_going: Callable[[], bool] | None = None) -> Any:
+                            keep_going: Callable[[], bool] | None = None) -> _T:
         """Run ``attempt`` until it succeeds, rediscovering the coordinator and backing off on
         retriable errors, for up to ``max_block_ms`` (and while ``keep_going()``). Fatal and
         abortable errors propagate."""
@@ -433,8 +436,9 @@ class TransactionManager:
                 "transaction_timeout_ms": self.transaction_timeout_ms,
                 "producer_id": pid, "producer_epoch": epoch}
 
-        async def attempt() -> dict[str, Any]:
-            resp = await self._request(await self._coordinator_node(), ApiKey.INIT_PRODUCER_ID, body)
+        async def attempt() -> InitProducerIdResponse:
+            resp = cast("InitProducerIdResponse", await self._request(
+                await self._coordinator_node(), ApiKey.INIT_PRODUCER_ID, body))
             code = resp["error_code"]
             if code:
                 self._classify(code, f"InitProducerId for {self.transactional_id!r}")
@@ -460,7 +464,8 @@ class TransactionManager:
             conn = await self._wired.cluster.connection(await self._coordinator_node())
         except KafkaError:
             return False
-        features = (conn.api_versions_response or {}).get("finalized_features") or ()
+        versions = conn.api_versions_response
+        features = versions["finalized_features"] if versions is not None else []
         level = max((f["max_version_level"] for f in features if f["name"] == "transaction.version"),
                     default=0)
         needed = {ApiKey.END_TXN: 5, ApiKey.TXN_OFFSET_COMMIT: 5, ApiKey.PRODUCE: 12}
@@ -480,7 +485,8 @@ class TransactionManager:
                         "v3_and_below_topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
 
                 async def attempt() -> None:
-                    resp = await self._request(await self._coordinator_node(), ApiKey.ADD_PARTITIONS_TO_TXN, body)
+                    resp = cast("AddPartitionsToTxnResponse", await self._request(
+                        await self._coordinator_node(), ApiKey.ADD_PARTITIONS_TO_TXN, body))
                     errors: list[tuple[int, str]] = []
                     for t in resp["results_by_topic_v3_and_below"]:
                         for p in t["results_by_partition"]:
@@ -516,8 +522,8 @@ class TransactionManager:
                 "committed": committed}
         what = "EndTxn(commit)" if committed else "EndTxn(abort)"
 
-        async def attempt() -> dict[str, Any]:
-            resp = await self._request(await self._coordinator_node(), ApiKey.END_TXN, body)
+        async def attempt() -> EndTxnResponse:
+            resp = cast("EndTxnResponse", await self._request(await self._coordinator_node(), ApiKey.END_TXN, body))
             code = resp["error_code"]
             if code:
                 self._classify(code, what)

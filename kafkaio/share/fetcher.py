@@ -8,7 +8,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kafkaio._logthrottle import Throttled
 from kafkaio.cluster import Cluster
@@ -27,6 +27,10 @@ from kafkaio.share.acks import PendingAcks, TopicIdPartition, encode_batches
 from kafkaio.share.records import GAP, AcknowledgeType, ShareConsumerRecord
 from kafkaio.share.session import ShareSession
 from kafkaio.structs import TopicPartition
+
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import ShareAcknowledgeResponse, ShareFetchResponse
+    from kafkaio.protocol.bodies import ShareFetchResponseResponsesPartitions as ShareFetchPartition
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +156,8 @@ class ShareFetcher:
                 max_records=max_records, acquire_mode=_ACQUIRE_MODES[cfg.share_acquire_mode])
             sent_at = time.monotonic()
             try:
-                resp = await self._request(node_id, ApiKey.SHARE_FETCH, body,
-                                           timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms)
+                resp = cast("ShareFetchResponse", await self._request(
+                    node_id, ApiKey.SHARE_FETCH, body, timeout_ms=cfg.request_timeout_ms + cfg.fetch_max_wait_ms))
             except (KafkaConnectionError, KafkaTimeoutError) as exc:
                 # unknown whether the broker applied it: the session is gone either way on a lost link
                 session.reset()
@@ -196,7 +200,7 @@ class ShareFetcher:
                     self._collect(node_id, name, tp, p, now)
             self._report_by_partition(taken, by_partition)
 
-    def _collect(self, node_id: int, topic: str, tp: TopicIdPartition, p: dict[str, Any], now: float) -> None:
+    def _collect(self, node_id: int, topic: str, tp: TopicIdPartition, p: ShareFetchPartition, now: float) -> None:
         ranges = p["acquired_records"]
         if not ranges:
             return
@@ -284,7 +288,8 @@ class ShareFetcher:
                                                 {tp: encode_batches(a) for tp, a in taken.items()},
                                                 renew=renew, final=last)
                 try:
-                    resp = await self._request(node_id, ApiKey.SHARE_ACKNOWLEDGE, body, timeout_ms=timeout_ms)
+                    resp = cast("ShareAcknowledgeResponse", await self._request(
+                        node_id, ApiKey.SHARE_ACKNOWLEDGE, body, timeout_ms=timeout_ms))
                 except KafkaError as exc:
                     session.reset()
                     results.update(self._report(taken, exc))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING, cast
 
 from kafkaio.cluster import Cluster
 from kafkaio.errors import (
@@ -15,6 +16,9 @@ from kafkaio.errors import (
 from kafkaio.protocol import ApiKey
 from kafkaio.retry import Deadline
 from kafkaio.share.membership import HeartbeatOutcome, MemberState, ShareMembership
+
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import ShareGroupHeartbeatResponse
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +63,9 @@ class Heartbeat:
             if self._coordinator is None:
                 assert m.group_id is not None
                 self._coordinator = await self._cluster.find_coordinator(m.group_id, timeout_ms=self._timeout_ms)
-            resp = await self._cluster.request(self._coordinator, ApiKey.SHARE_GROUP_HEARTBEAT,
-                                               m.heartbeat_request(), purpose="group", timeout_ms=self._timeout_ms)
+            resp = cast("ShareGroupHeartbeatResponse", await self._cluster.request(
+                self._coordinator, ApiKey.SHARE_GROUP_HEARTBEAT, m.heartbeat_request(), purpose="group",
+                timeout_ms=self._timeout_ms))
         except UnsupportedVersionError as exc:
             m.fail(UnsupportedVersionError(f"{SHARE_GROUPS_DISABLED} ({exc})"))
             return HeartbeatOutcome.FATAL
@@ -74,7 +79,6 @@ class Heartbeat:
                 return HeartbeatOutcome.RETRY
             m.fail(exc)
             return HeartbeatOutcome.FATAL
-        assert resp is not None
         if resp["error_code"] == ErrorCode.UNSUPPORTED_VERSION:
             m.fail(UnsupportedVersionError(f"{SHARE_GROUPS_DISABLED} ({resp['error_message'] or ''})"))
             return HeartbeatOutcome.FATAL

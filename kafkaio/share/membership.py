@@ -7,9 +7,12 @@ import base64
 import uuid
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.errors import ErrorCode, IllegalStateError, error_for_code
+
+if TYPE_CHECKING:
+    from kafkaio.protocol.bodies import ShareGroupHeartbeatResponse
 
 LEAVE_EPOCH = -1
 JOIN_EPOCH = 0
@@ -138,7 +141,7 @@ class ShareMembership:
             "subscribed_topic_names": list(self.topics) if full else None,
         }
 
-    def on_response(self, resp: dict[str, Any]) -> HeartbeatOutcome:
+    def on_response(self, resp: ShareGroupHeartbeatResponse) -> HeartbeatOutcome:
         """Apply a ShareGroupHeartbeat answer; the returned fact says what the loop does next."""
         raw = resp["error_code"]
         if raw == ErrorCode.NONE:
@@ -174,7 +177,7 @@ class ShareMembership:
         if self.state is not MemberState.FATAL:
             self.transition(MemberState.FATAL)
 
-    def _on_success(self, resp: dict[str, Any]) -> HeartbeatOutcome:
+    def _on_success(self, resp: ShareGroupHeartbeatResponse) -> HeartbeatOutcome:
         if self.state is MemberState.LEAVING:
             self.left()
             return HeartbeatOutcome.OK

@@ -79,14 +79,14 @@ def test_filters() -> None:
 
 
 class Answers:
-    """Stands in for AdminCore._call: records the bodies sent, answers from a list."""
+    """Stands in for AdminCore._call_versioned: records the bodies sent, answers from a list."""
 
     def __init__(self, version: int, *answers: dict) -> None:
         self.version, self.answers = version, list(answers)
         self.sent: list[tuple[ApiKey, dict]] = []
 
     async def __call__(self, node: int | None, api_key: int, build: Callable[[int], dict],
-                       deadline: Deadline) -> tuple[int, dict]:
+                       deadline: Deadline, max_version: int | None = None) -> tuple[int, dict]:
         self.sent.append((ApiKey(api_key), build(self.version)))
         return self.version, self.answers.pop(0)
 
@@ -94,7 +94,7 @@ class Answers:
 def admin_answering(version: int, *answers: dict) -> tuple[Admin, Answers]:
     admin = Admin("localhost:9092", retry_backoff_ms=1, retry_backoff_max_ms=1)
     calls = Answers(version, *answers)
-    admin._call = calls  # type: ignore[method-assign,assignment]
+    admin._call_versioned = calls  # type: ignore[method-assign,assignment]
     return admin, calls
 
 
