@@ -97,11 +97,13 @@ def read_completed(records: Any, fetch_offset: int, fetch_epoch: int, check_crcs
 
 
 class _Fetched:
-    """One partition's completed fetches, oldest first, and the bytes of their batches."""
+    """One partition's completed fetches, oldest first, the bytes of their batches, and the
+    partition state they were fetched for."""
 
-    __slots__ = ("chunks", "nbytes")
+    __slots__ = ("state", "chunks", "nbytes")
 
-    def __init__(self) -> None:
+    def __init__(self, state: PartitionState) -> None:
+        self.state = state
         self.chunks: deque[CompletedFetch] = deque()
         self.nbytes = 0
 
@@ -110,16 +112,15 @@ class FetchBuffer:
     """The completed fetches not yet handed out, per partition, and the partitions with some (or
     with an error) in the order the collector hands them out.
 
-    A completed fetch carries the epoch its partition's state had when it was fetched. A seek, a
-    reset or a rewind gives the state a new epoch, and a partition assigned again gets a new state
-    with a new one (epochs are unique and only grow), so a completed fetch is current only while its
-    epoch is that of its partition's current state; the stale ones, always in front of the current
-    ones, are dropped here when the partition is next looked at (:meth:`peek`,
-    :meth:`buffered_bytes`, :meth:`release_stale`): a seek never reaches into the buffer.
-
-    Methods taking a :class:`PartitionState` expect the partition's current state (the one in the
-    assignment); ``records_available`` is set when there is something new for the application's
-    readers."""
+    A completed fetch belongs to the partition state it was fetched for (a partition assigned again
+    gets a new state) and carries the epoch that state had then. A seek, a reset or a rewind gives
+    the state a new epoch, so a completed fetch is current only while its epoch is its state's; the
+    stale ones, always in front of the current ones, are dropped here when the partition is next
+    looked at (:meth:`peek`, :meth:`buffered_bytes`, :meth:`release_stale`): a seek never reaches
+    into the buffer. A method given a state that is not the one the data was fetched for (a state of
+    an earlier assignment) sees nothing and drops nothing; :meth:`release_stale`, which knows the
+    assignment, releases the data of earlier states. ``records_available`` is set when there is
+    something new for the application's readers."""
 
     def __init__(self) -> None:
         self._fetched: dict[TopicPartition, _Fetched] = {}
@@ -131,8 +132,8 @@ class FetchBuffer:
     def add(self, st: PartitionState, completed: CompletedFetch) -> None:
         """Queue ``completed`` behind what ``st`` already holds."""
         fetched = self._fetched.get(st.tp)
-        if fetched is None:
-            fetched = self._fetched[st.tp] = _Fetched()
+        if fetched is None or fetched.state is not st:
+            fetched = self._fetched[st.tp] = _Fetched(st)   # an earlier state's data is released
         fetched.chunks.append(completed)
         fetched.nbytes += completed.nbytes
         self._ready.append(st)
@@ -165,15 +166,18 @@ class FetchBuffer:
     def release_stale(self, assignment: Mapping[TopicPartition, PartitionState],
                       tps: Iterable[TopicPartition] | None = None) -> None:
         """Drop the completed fetches (of ``tps``, or of every partition) that are not current: all
-        of a partition no longer assigned or being revoked (which then fetches again from its
-        position, as after :meth:`rewind`), the stale ones of the others."""
+        of a partition no longer assigned, fetched for an earlier state of it, or being revoked
+        (which then fetches again from its position, as after :meth:`rewind`); the stale ones of
+        the others."""
         for tp in list(self._fetched) if tps is None else tps:
+            fetched = self._fetched.get(tp)
+            if fetched is None:
+                continue
             st = assignment.get(tp)
-            if st is None:
-                self._fetched.pop(tp, None)
+            if st is None or fetched.state is not st:
+                del self._fetched[tp]
             elif st.revoking:
-                if tp in self._fetched:
-                    self.rewind(st)
+                self.rewind(st)
             else:
                 self._current(st)
 
@@ -209,7 +213,8 @@ class FetchBuffer:
 
     def rewind(self, st: PartitionState) -> None:
         """Drop every completed fetch of ``st``; fetching resumes from its position."""
-        self._fetched.pop(st.tp, None)
+        if self._holds(st):
+            del self._fetched[st.tp]
         st.rewind()
 
     def resume(self, states: Iterable[PartitionState]) -> None:
@@ -223,7 +228,7 @@ class FetchBuffer:
         """Drop the buffered data of ``states``; fetching resumes from their positions."""
         for st in states:
             self.rewind(st)
-        self._ready = deque(st for st in self._ready if st.tp in self._fetched or st.error is not None)
+        self._ready = deque(st for st in self._ready if self._holds(st) or st.error is not None)
 
     def clear(self) -> None:
         """Release every buffered batch now (closing), in plain refcount order: batches hold views
@@ -234,10 +239,14 @@ class FetchBuffer:
         self._fetched.clear()
         self._ready.clear()
 
+    def _holds(self, st: PartitionState) -> bool:
+        fetched = self._fetched.get(st.tp)
+        return fetched is not None and fetched.state is st
+
     def _current(self, st: PartitionState) -> _Fetched | None:
         """What ``st`` holds once the stale completed fetches in front are dropped; None if nothing."""
         fetched = self._fetched.get(st.tp)
-        if fetched is None:
+        if fetched is None or fetched.state is not st:
             return None
         chunks = fetched.chunks
         epoch = st.epoch

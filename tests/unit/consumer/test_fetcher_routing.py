@@ -370,3 +370,21 @@ def test_a_chunk_of_an_earlier_assignment_is_never_handed_out_after_reassignment
     out: dict = {}
     f.drain(10, out)
     assert values(out) == {0: [b"new0"]}
+
+
+def test_an_error_for_an_earlier_state_of_a_partition_leaves_the_current_states_data() -> None:
+    # A lookup started for the partition's earlier assignment fails after it was assigned again
+    # and fetched: failing that old state must not drop what the new one fetched (its fetch
+    # offset is already past it, so those records would be skipped).
+    f, subs = make(partitions=1)
+    tp = TP(TOPIC, 0)
+    old = subs.assignment[tp]
+    subs.assign_manually([])
+    subs.assign_manually([tp])
+    st = subs.assignment[tp]
+    st.seek(0)
+    respond(f, subs, 0, batch(0, [b"0", b"1", b"2"]))
+    f.fetcher.fail(old, CorruptRecordError("failed for the earlier assignment"))
+    out: dict = {}
+    assert f.drain(10, out) == 3 and values(out) == {0: [b"0", b"1", b"2"]}
+    assert st.position == 3 and st.fetch_offset == 3
