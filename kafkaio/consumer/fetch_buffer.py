@@ -200,6 +200,12 @@ class FetchBuffer:
 
     def peek(self, st: PartitionState) -> CompletedFetch | None:
         """The oldest current completed fetch of ``st``, or None."""
+        fetched = self._fetched.get(st.tp)
+        if fetched is None or fetched.state is not st:
+            return None
+        chunk = fetched.chunks[0]
+        if chunk.epoch == st.epoch:
+            return chunk   # the common case, once per decoded batch: no stale data in front
         fetched = self._current(st)
         return None if fetched is None else fetched.chunks[0]
 
