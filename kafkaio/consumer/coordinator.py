@@ -216,6 +216,9 @@ class GroupCoordinator:
         self.fatal_error: BaseException | None = None
         self._backoff_s = config.retry_backoff_ms / 1000.0
         self._last_committed: dict[TopicPartition, int] = {}
+        # the newest commit asked for, per partition, by its number in the order commits were asked
+        self._commit_requests = 0
+        self._newest_commit: dict[TopicPartition, int] = {}
         self._next_auto_commit = time.monotonic() + config.auto_commit_interval_ms / 1000.0
         self._callbacks_idle = asyncio.Event()
         self._callbacks_idle.set()
@@ -832,7 +835,9 @@ class GroupCoordinator:
         :class:`RebalanceInProgressError` when a rebalance revoked them meanwhile or does not
         complete in time; in both cases nothing is committed. ``target``: what
         :meth:`commit_target` captured when the commit was asked for, if that was earlier than this
-        call (``commit_async``); by default it is captured now.
+        call (``commit_async``); by default it is captured now. A retry leaves out the partitions a
+        newer commit was asked for meanwhile (their newest offsets are that commit's to send);
+        when that leaves nothing, the call returns.
         """
         if not offsets:
             return
@@ -841,9 +846,18 @@ class GroupCoordinator:
         loop = asyncio.get_running_loop()
         timeout_ms = self._config.default_api_timeout_ms if timeout_ms is None else timeout_ms
         deadline = loop.time() + timeout_ms / 1000.0
+        self._commit_requests += 1
+        request = self._commit_requests
+        for tp in offsets:
+            self._newest_commit[tp] = request
         while True:
             try:
                 generation, member = self._commit_generation(target)
+                # A retry leaves out the partitions a newer commit was asked for since: sent after
+                # it, this older offset would be the one the broker keeps.
+                offsets = {tp: oam for tp, oam in offsets.items() if self._newest_commit.get(tp) == request}
+                if not offsets:
+                    return
                 await self._commit_once(offsets, generation, member)
                 for tp, oam in offsets.items():
                     self._last_committed[tp] = oam.offset

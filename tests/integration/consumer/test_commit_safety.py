@@ -108,6 +108,41 @@ async def test_a_retried_commit_never_rewinds_the_partition_new_owner(proxied_bo
         await b.stop()
 
 
+async def test_a_retried_commit_never_overwrites_the_members_newer_commit(proxied_bootstrap, fault_proxy) -> None:
+    """The older of two commits of one member is lost and goes again after the newer one landed
+    (as an auto commit retried after the commit made before a rebalance, both under the same
+    generation, which the broker accepts): the retry leaves the partition to the newer commit
+    instead of rewinding it."""
+    topic, group = unique(), unique("g")
+    async with RawProducer(proxied_bootstrap) as raw:
+        await raw.create_topic(topic, 1)
+        await raw.send_numbered(topic, 1, 50)
+    tp = TP(topic, 0)
+    # the older commit's retry waits retry_backoff_ms: the newer commit lands well inside it
+    a = consumer(proxied_bootstrap, group, "range", "A", request_timeout_ms=3000,
+                 default_api_timeout_ms=60000, retry_backoff_ms=8000)
+    await a.start()
+    try:
+        a.subscribe([topic])
+        await poll_until(a, lambda: a.assignment() == {tp})
+        links = fault_proxy.open_connections
+        fault_proxy.drop_requests(1, api_key=ApiKey.OFFSET_COMMIT)
+        older = asyncio.get_running_loop().create_task(a.commit({tp: 10}))
+        # the older commit's attempt fails when its connection closes (its request timed out, or a
+        # heartbeat's answer showed that the commit's was lost)
+        deadline = time.monotonic() + WAIT_S
+        while fault_proxy.open_connections >= links:
+            assert time.monotonic() < deadline, "the lost commit's connection was never closed"
+            await asyncio.sleep(0.05)
+        assert not older.done()
+        await a.commit({tp: 20})
+        assert (await committed(proxied_bootstrap, group, [tp]))[tp] == 20
+        await older
+        assert (await committed(proxied_bootstrap, group, [tp]))[tp] == 20, "the older commit's retry rewound it"
+    finally:
+        await a.stop()
+
+
 async def test_commit_during_the_members_own_cooperative_rejoin_completes(proxied_bootstrap, fault_proxy) -> None:
     """Issue 18.8: a commit sent while this member's JoinGroup is in flight (the broker answers it
     under the next generation: ILLEGAL_GENERATION) of partitions the member keeps must complete,

@@ -36,6 +36,8 @@ class StubCoordinator:
         reply = self.replies.pop(0)
         if callable(reply):
             reply = reply(body)
+        if asyncio.iscoroutine(reply):
+            reply = await reply
         if isinstance(reply, BaseException):
             raise reply
         return {"topics": [{"name": t["name"], "partitions": [
@@ -70,6 +72,32 @@ async def test_a_retry_after_the_partition_moved_commits_nothing() -> None:
     with pytest.raises(RebalanceInProgressError):
         await coord.commit(offsets(P0, P1))
     assert len(stub.sent) == 1   # the retry never went out
+
+
+def committed_offsets(stub: StubCoordinator) -> list[int]:
+    return [p["committed_offset"] for body in stub.sent for t in body["topics"] for p in t["partitions"]]
+
+
+async def test_a_retry_never_overwrites_a_newer_commit_of_the_partition() -> None:
+    """A commit whose attempt failed after a newer commit of the same partition went out must not
+    send its older offset again: the broker would apply it last and rewind the group (an auto
+    commit retried after the commit made before a rebalance, under the same generation)."""
+    newer_done = asyncio.Event()
+
+    async def lost_while_a_newer_commit_lands(body: dict[str, Any]) -> BaseException:
+        await newer_done.wait()
+        return KafkaTimeoutError("the response was lost")
+    coord, stub = member([lost_while_a_newer_commit_lands, 0, 0, 0], [P0, P1])
+    older = asyncio.ensure_future(coord.commit({P0: OffsetAndMetadata(10, "", -1), P1: OffsetAndMetadata(7, "", -1)}))
+    await asyncio.sleep(0)  # its first attempt is out
+    await coord.commit({P0: OffsetAndMetadata(20, "", -1)})
+    newer_done.set()
+    await older
+    # the retry sends P1 (nothing newer asked for it) and leaves P0 to the newer commit
+    assert [b["topics"][0]["partitions"] for b in stub.sent][2:] == [[
+        {"partition_index": 1, "committed_offset": 7, "committed_leader_epoch": -1, "committed_metadata": ""}]]
+    assert committed_offsets(stub) == [10, 7, 20, 7]
+    assert coord._last_committed == {P0: 20, P1: 7}
 
 
 async def test_a_retry_after_the_member_was_fenced_fails_with_commit_failed() -> None:
