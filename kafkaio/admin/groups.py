@@ -205,7 +205,7 @@ class GroupsAdmin(AdminCore):
             async def send(node: int | None, keys: list[str]) -> dict[str, Any]:
                 resp = cast("DeleteGroupsResponse", await self._call(
                     node, ApiKey.DELETE_GROUPS, lambda v: {"groups_names": keys}, dl))
-                return {r["group_id"]: outcome(r["error_code"], None, f"delete group {r['group_id']!r}")
+                return {r["group_id"]: outcome(r["error_code"], r["error_message"], f"delete group {r['group_id']!r}")
                         for r in resp["results"]}
             return await self._by_node(pending, lambda g: self._coordinator(g, dl), send)
 

@@ -226,7 +226,7 @@ class ListOffsetsRequestTopics(TypedDict, total=False):
 
 
 class ListOffsetsRequest(TypedDict, total=False):
-    """ListOffsets request (API key 2, v1-10)."""
+    """ListOffsets request (API key 2, v1-11)."""
 
     replica_id: int
     isolation_level: int
@@ -252,7 +252,7 @@ class ListOffsetsResponseTopics(TypedDict):
 
 
 class ListOffsetsResponse(TypedDict):
-    """ListOffsets response (API key 2, v1-10)."""
+    """ListOffsets response (API key 2, v1-11)."""
 
     throttle_time_ms: int
     topics: list[ListOffsetsResponseTopics]
@@ -1306,7 +1306,7 @@ class CreatePartitionsResponse(TypedDict):
 
 
 class DeleteGroupsRequest(TypedDict, total=False):
-    """DeleteGroups request (API key 42, v1-2)."""
+    """DeleteGroups request (API key 42, v1-3)."""
 
     groups_names: Sequence[str]
 
@@ -1316,10 +1316,11 @@ class DeleteGroupsResponseResults(TypedDict):
 
     group_id: str
     error_code: int
+    error_message: str | None
 
 
 class DeleteGroupsResponse(TypedDict):
-    """DeleteGroups response (API key 42, v1-2)."""
+    """DeleteGroups response (API key 42, v1-3)."""
 
     throttle_time_ms: int
     results: list[DeleteGroupsResponseResults]

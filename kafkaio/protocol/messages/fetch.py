@@ -77,7 +77,7 @@ FETCH = Api(
 
 
 LIST_OFFSETS = Api(
-    2, 'ListOffsets', versions="1-10", flexible='6+',
+    2, 'ListOffsets', versions="1-11", flexible='6+',
     request=(
         F('replica_id', 'int32', '0+'),
         F('isolation_level', 'int8', '2+'),

@@ -144,7 +144,7 @@ LIST_GROUPS = Api(
 
 
 DELETE_GROUPS = Api(
-    42, 'DeleteGroups', versions="1-2", flexible='2+',
+    42, 'DeleteGroups', versions="1-3", flexible='2+',
     request=(
         F('groups_names', '[]string', '0+'),
     ),
@@ -152,7 +152,8 @@ DELETE_GROUPS = Api(
         F('throttle_time_ms', 'int32', '0+'),
         F('results', '[]', '0+',
             F('group_id', 'string', '0+'),
-            F('error_code', 'int16', '0+')),
+            F('error_code', 'int16', '0+'),
+            F('error_message', 'string', '3+', nullable='3+', default=None)),
     ),
 )
 
