@@ -45,9 +45,13 @@ async def test_a_retried_commit_never_rewinds_the_partition_new_owner() -> None:
             return {tp: stored[(tp.topic, tp.partition)][0] if (tp.topic, tp.partition) in stored else None
                     for tp in tps}
 
+        # A's retries wait longer than its heartbeat interval: its heartbeat, sharing the
+        # coordinator connection, then goes first on each new connection and learns of B's join.
+        # With the retry first, the heartbeat's answer after each dropped commit only shows the
+        # loss (closing the connection again), and A could take up to its commit deadline to rejoin.
         a = Consumer(bootstrap_servers=fake.bootstrap_servers, group_id="g", client_id="A",
                      partition_assignment_strategy="cooperative-sticky", request_timeout_ms=1500,
-                     **SETTINGS)
+                     **{**SETTINGS, "retry_backoff_ms": 100})
         b = Consumer(bootstrap_servers=fake.bootstrap_servers, group_id="g", client_id="B",
                      partition_assignment_strategy="cooperative-sticky", **SETTINGS)
         stop = asyncio.Event()
