@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LIST_OFFSETS_MAX_VERSION = 8
-
 
 class OffsetLookup:
     """ListOffsets by timestamp (or EARLIEST / LATEST), grouped per leader, with retries."""
@@ -140,11 +138,13 @@ class OffsetLookup:
             topics.setdefault(tp.topic, []).append(
                 {"partition_index": tp.partition, "current_leader_epoch": current_leader_epoch(meta, tp),
                  "timestamp": ts})
+        # As Java 4.4's consumer: the newest version both sides speak, with the request timeout as
+        # the broker's bound on looking up offsets in remote storage (v10+)
         body = {"replica_id": -1, "isolation_level": self._isolation,
-                "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()]}
+                "topics": [{"name": t, "partitions": ps} for t, ps in topics.items()],
+                "timeout_ms": int(self._config.request_timeout_ms)}
         conn = await self._cluster.connection(node, purpose="default")
-        version = min(conn.version(ApiKey.LIST_OFFSETS), LIST_OFFSETS_MAX_VERSION)
-        resp = await conn.request(ApiKey.LIST_OFFSETS, body, version=version)
+        resp = await conn.request(ApiKey.LIST_OFFSETS, body)
         out: dict[TopicPartition, tuple[int, int, int]] = {}
         error: KafkaError | None = None
         for t in resp["topics"]:

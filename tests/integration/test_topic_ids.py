@@ -104,6 +104,25 @@ async def test_fetch_names_topics_by_id(broker: Broker) -> None:
     assert used == {offered}, f"Fetch versions sent to Kafka {broker.version}: {used}"
 
 
+async def test_consumer_offset_resets_use_the_newest_list_offsets_version(broker: Broker) -> None:
+    """As Java 4.4's consumer: ListOffsets at the newest version both sides speak (v11 on 4.4),
+    with request_timeout_ms as the broker's timeout for offsets in remote storage (v10+)."""
+    topic = await _filled_topic(broker.bootstrap, 10)
+    seen = broker.proxy.versions_seen[ApiKey.LIST_OFFSETS]
+    before = dict(seen)
+    tps = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+    async with Consumer(bootstrap_servers=broker.bootstrap, auto_offset_reset="earliest") as c:
+        c.assign(tps)
+        got = await _read(c, 10)
+        assert await c.end_offsets(tps) == {tps[0]: 5, tps[1]: 5}
+        assert (await c.offsets_for_times({tps[0]: 0}))[tps[0]].offset == 0
+    assert sorted(r.value for r in got) == sorted(b"v%d" % i for i in range(10))
+    used = {v for v, n in seen.items() if n > before.get(v, 0)}
+    offered = await _offered(broker.bootstrap, ApiKey.LIST_OFFSETS)
+    assert offered >= (11 if broker.version.startswith("4.4") else 8)
+    assert used == {offered}, f"ListOffsets versions sent to Kafka {broker.version}: {used}"
+
+
 async def test_produce_uses_the_newest_version_the_broker_offers(broker: Broker) -> None:
     topic = await _new_topic(broker.bootstrap, 2)
     seen = broker.proxy.versions_seen[ApiKey.PRODUCE]

@@ -186,7 +186,7 @@ async def test_list_offsets_names_the_current_leader_epoch() -> None:
         def version(self, api: int) -> int:
             return 8
 
-        async def request(self, api, body, version):
+        async def request(self, api, body):
             sent.append(body)
             return {"topics": [{"name": "t", "partitions": [
                 {"partition_index": 0, "error_code": 0, "offset": 3, "timestamp": -1, "leader_epoch": 4}]}]}
@@ -196,6 +196,7 @@ async def test_list_offsets_names_the_current_leader_epoch() -> None:
 
     meta = SimpleNamespace(topics={"t": SimpleNamespace(partitions={0: SimpleNamespace(leader_epoch=4)})})
     cluster = SimpleNamespace(metadata=meta, connection=connection)
-    lookup = OffsetLookup(cluster, SimpleNamespace(isolation_level="read_uncommitted"))
+    lookup = OffsetLookup(cluster, SimpleNamespace(isolation_level="read_uncommitted", request_timeout_ms=7000))
     assert await lookup.list_at(1, {P0: -2}) == ({P0: (3, -1, 4)}, None)
     assert sent[0]["topics"][0]["partitions"][0]["current_leader_epoch"] == 4
+    assert sent[0]["timeout_ms"] == 7000
