@@ -5,7 +5,7 @@ ACLs reach every broker's authorizer through the metadata log a moment later.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar, cast
+from typing import Any, Callable, Iterable, Literal, TYPE_CHECKING, TypeVar, cast, overload
 
 from kafkaio.admin.core import AdminCore, Retry, check, finish, outcome
 from kafkaio.admin.inputs import (
@@ -74,8 +74,16 @@ class AclsAdmin(AdminCore):
         return await self._each(wanted, ApiKey.CREATE_ACLS, "creations", _creation_body, _creation_results,
                                 _created, timeout_ms, raise_on_error, "CreateAcls")
 
+    @overload
     async def delete_acls(self, filters: Iterable[AclBindingFilter], *, timeout_ms: float | None = None,
-                          raise_on_error: bool = True) -> dict[AclBindingFilter, list[AclBinding] | KafkaError]:
+                          raise_on_error: Literal[True] = True) -> dict[AclBindingFilter, list[AclBinding]]: ...
+
+    @overload
+    async def delete_acls(self, filters: Iterable[AclBindingFilter], *, timeout_ms: float | None = None,
+                          raise_on_error: bool) -> dict[AclBindingFilter, list[AclBinding] | KafkaError]: ...
+
+    async def delete_acls(self, filters: Iterable[AclBindingFilter], *, timeout_ms: float | None = None,
+                          raise_on_error: bool = True) -> dict[AclBindingFilter, Any]:
         """Delete every ACL matching each filter; returns filter -> the ACLs it deleted (``[]`` when
         none matched), or the error. When the broker failed to delete one of a filter's matches,
         that filter's result is that error, with the ACLs it did delete as ``exc.deleted``."""

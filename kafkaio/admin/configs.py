@@ -1,7 +1,7 @@
 """Admin calls on configs: DescribeConfigs, IncrementalAlterConfigs."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
+from typing import Any, Iterable, Literal, Mapping, TYPE_CHECKING, cast, overload
 
 from kafkaio.admin.core import AdminCore, finish, outcome
 from kafkaio.admin.inputs import AlterConfigOp, AlterConfigOpType, ConfigResource, ConfigResourceType
@@ -31,9 +31,20 @@ class ConfigsAdmin(AdminCore):
                 raise IllegalArgumentError(f"broker config resource name must be a node id, got {resource.name!r}") from None
         return None
 
+    @overload
     async def describe_configs(self, resources: Iterable[ConfigResource], *, include_synonyms: bool = False,
                                include_documentation: bool = False, timeout_ms: float | None = None,
-                               raise_on_error: bool = True) -> dict[ConfigResource, dict[str, ConfigEntry] | KafkaError]:
+                               raise_on_error: Literal[True] = True
+                               ) -> dict[ConfigResource, dict[str, ConfigEntry]]: ...
+
+    @overload
+    async def describe_configs(self, resources: Iterable[ConfigResource], *, include_synonyms: bool = False,
+                               include_documentation: bool = False, timeout_ms: float | None = None,
+                               raise_on_error: bool) -> dict[ConfigResource, dict[str, ConfigEntry] | KafkaError]: ...
+
+    async def describe_configs(self, resources: Iterable[ConfigResource], *, include_synonyms: bool = False,
+                               include_documentation: bool = False, timeout_ms: float | None = None,
+                               raise_on_error: bool = True) -> dict[ConfigResource, Any]:
         """Every config of each resource, with its source (``entry.is_default`` for defaults)."""
         resources = list(resources)
         for r in resources:

@@ -2,7 +2,7 @@
 deleting."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
+from typing import Any, Iterable, Literal, Mapping, TYPE_CHECKING, cast, overload
 
 from kafkaio.admin.core import AdminCore, Retry, check, finish, group_tps, outcome, to_tp
 from kafkaio.admin.results import GroupDescription, GroupListing, MemberDescription
@@ -60,8 +60,16 @@ class GroupsAdmin(AdminCore):
         wanted_protocols = set(protocol_types)
         return [g for g in listings if g.protocol_type in wanted_protocols]
 
+    @overload
     async def describe_consumer_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
-                                       raise_on_error: bool = True) -> dict[str, GroupDescription | KafkaError]:
+                                       raise_on_error: Literal[True] = True) -> dict[str, GroupDescription]: ...
+
+    @overload
+    async def describe_consumer_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
+                                       raise_on_error: bool) -> dict[str, GroupDescription | KafkaError]: ...
+
+    async def describe_consumer_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
+                                       raise_on_error: bool = True) -> dict[str, Any]:
         """State, protocol, members and each member's decoded assignment, per group.
 
         Like the Java client, asks ConsumerGroupDescribe first (groups of the KIP-848 consumer

@@ -1,7 +1,7 @@
 """Admin calls sent to partition leaders: DeleteRecords, ListOffsets, DescribeProducers."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, cast
+from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, TYPE_CHECKING, cast, overload
 
 from kafkaio.admin.core import AdminCore, Retry, finish, group_tps, outcome, to_tp
 from kafkaio.admin.inputs import OffsetSpec
@@ -59,8 +59,16 @@ class RecordsAdmin(AdminCore):
         out.update(failed)
         return out
 
+    @overload
     async def delete_records(self, before_offsets: Mapping[TopicPartition, int], *, timeout_ms: float | None = None,
-                             raise_on_error: bool = True) -> dict[TopicPartition, int | KafkaError]:
+                             raise_on_error: Literal[True] = True) -> dict[TopicPartition, int]: ...
+
+    @overload
+    async def delete_records(self, before_offsets: Mapping[TopicPartition, int], *, timeout_ms: float | None = None,
+                             raise_on_error: bool) -> dict[TopicPartition, int | KafkaError]: ...
+
+    async def delete_records(self, before_offsets: Mapping[TopicPartition, int], *, timeout_ms: float | None = None,
+                             raise_on_error: bool = True) -> dict[TopicPartition, Any]:
         """Delete records below the given offset of each partition (-1: everything up to the high
         watermark); partition -> the new low watermark, or the error."""
         wanted = {to_tp(tp): int(o) for tp, o in before_offsets.items()}
@@ -85,9 +93,19 @@ class RecordsAdmin(AdminCore):
 
         return finish(await self._drive(wanted, attempt, deadline, "DeleteRecords"), raise_on_error)
 
+    @overload
     async def list_offsets(self, specs: Mapping[TopicPartition, OffsetSpec | int | str], *,
                            isolation_level: str = "read_uncommitted", timeout_ms: float | None = None,
-                           raise_on_error: bool = True) -> dict[TopicPartition, ListOffsetsResult | KafkaError]:
+                           raise_on_error: Literal[True] = True) -> dict[TopicPartition, ListOffsetsResult]: ...
+
+    @overload
+    async def list_offsets(self, specs: Mapping[TopicPartition, OffsetSpec | int | str], *,
+                           isolation_level: str = "read_uncommitted", timeout_ms: float | None = None,
+                           raise_on_error: bool) -> dict[TopicPartition, ListOffsetsResult | KafkaError]: ...
+
+    async def list_offsets(self, specs: Mapping[TopicPartition, OffsetSpec | int | str], *,
+                           isolation_level: str = "read_uncommitted", timeout_ms: float | None = None,
+                           raise_on_error: bool = True) -> dict[TopicPartition, Any]:
         """Offsets by spec per partition: OffsetSpec.EARLIEST / LATEST / MAX_TIMESTAMP (or
         "earliest", "latest", "max_timestamp"), or a timestamp in ms (first offset at or after it;
         offset -1 when there is none)."""
@@ -119,8 +137,16 @@ class RecordsAdmin(AdminCore):
 
         return finish(await self._drive(wanted, attempt, deadline, "ListOffsets"), raise_on_error)
 
+    @overload
     async def describe_producers(self, partitions: Iterable[TopicPartition], *, timeout_ms: float | None = None,
-                                 raise_on_error: bool = True) -> dict[TopicPartition, list[ProducerState] | KafkaError]:
+                                 raise_on_error: Literal[True] = True) -> dict[TopicPartition, list[ProducerState]]: ...
+
+    @overload
+    async def describe_producers(self, partitions: Iterable[TopicPartition], *, timeout_ms: float | None = None,
+                                 raise_on_error: bool) -> dict[TopicPartition, list[ProducerState] | KafkaError]: ...
+
+    async def describe_producers(self, partitions: Iterable[TopicPartition], *, timeout_ms: float | None = None,
+                                 raise_on_error: bool = True) -> dict[TopicPartition, Any]:
         """The producers each partition's leader tracks (ids, epochs, last sequence numbers, open
         transactions): what idempotence and transactions look like from the broker's side."""
         wanted = [to_tp(p) for p in partitions]

@@ -1,7 +1,7 @@
 """Admin calls on share groups (KIP-932): listing, describing, and their start offsets."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
+from typing import Any, Iterable, Literal, Mapping, TYPE_CHECKING, cast, overload
 
 from kafkaio.admin.core import AdminCore, check, finish, group_tps, outcome, to_tp
 from kafkaio.admin.results import GroupListing, ShareGroupDescription, ShareMemberDescription, SharePartitionOffset
@@ -30,8 +30,16 @@ class ShareGroupsAdmin(AdminCore):
         """Share groups known to every broker (ListGroups filtered on the share type)."""
         return await self._list_groups([], ["share"], self._deadline(timeout_ms))
 
+    @overload
     async def describe_share_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
-                                    raise_on_error: bool = True) -> dict[str, ShareGroupDescription | KafkaError]:
+                                    raise_on_error: Literal[True] = True) -> dict[str, ShareGroupDescription]: ...
+
+    @overload
+    async def describe_share_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
+                                    raise_on_error: bool) -> dict[str, ShareGroupDescription | KafkaError]: ...
+
+    async def describe_share_groups(self, group_ids: Iterable[str], *, timeout_ms: float | None = None,
+                                    raise_on_error: bool = True) -> dict[str, Any]:
         """State, epochs, assignor and members (with their assignments) of each share group."""
         deadline = self._deadline(timeout_ms)
 

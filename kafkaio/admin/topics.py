@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, cast
+from typing import Any, Iterable, Literal, Mapping, TYPE_CHECKING, cast, overload
 
 from kafkaio.admin.core import AdminCore, Retry, check, finish, outcome
 from kafkaio.admin.inputs import NewPartitions, NewTopic
@@ -117,8 +117,16 @@ class TopicsAdmin(AdminCore):
         return sorted(t["name"] for t in resp["topics"]
                       if t["name"] is not None and not t["error_code"] and (include_internal or not t["is_internal"]))
 
+    @overload
     async def describe_topics(self, topics: Iterable[str], *, timeout_ms: float | None = None,
-                              raise_on_error: bool = True) -> dict[str, TopicDescription | KafkaError]:
+                              raise_on_error: Literal[True] = True) -> dict[str, TopicDescription]: ...
+
+    @overload
+    async def describe_topics(self, topics: Iterable[str], *, timeout_ms: float | None = None,
+                              raise_on_error: bool) -> dict[str, TopicDescription | KafkaError]: ...
+
+    async def describe_topics(self, topics: Iterable[str], *, timeout_ms: float | None = None,
+                              raise_on_error: bool = True) -> dict[str, Any]:
         """Partitions, leaders, replicas, ISR and topic id of each topic."""
         deadline = self._deadline(timeout_ms)
 

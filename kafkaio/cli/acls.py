@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.cli.common import EXIT_USAGE, CliError, with_admin
+
+if TYPE_CHECKING:
+    from kafkaio.admin import Admin
 
 HELP = "list, add and remove ACLs (the brokers must run an authorizer)"
 
@@ -80,7 +83,7 @@ def _principals(args: argparse.Namespace) -> list[tuple[str, str]]:
     return [(p, "ALLOW") for p in args.allow_principal] + [(p, "DENY") for p in args.deny_principal]
 
 
-async def _list(admin: Any, args: argparse.Namespace) -> int:
+async def _list(admin: Admin, args: argparse.Namespace) -> int:
     from kafkaio.admin import AccessControlEntryFilter, AclBindingFilter
 
     seen: list[Any] = []
@@ -93,7 +96,7 @@ async def _list(admin: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _add(admin: Any, args: argparse.Namespace) -> int:
+async def _add(admin: Admin, args: argparse.Namespace) -> int:
     from kafkaio.admin import AccessControlEntry, AclBinding
 
     principals = _principals(args)
@@ -108,7 +111,7 @@ async def _add(admin: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _remove(admin: Any, args: argparse.Namespace) -> int:
+async def _remove(admin: Admin, args: argparse.Namespace) -> int:
     from kafkaio.admin import AccessControlEntryFilter, AclBindingFilter
 
     principals: list[tuple[str | None, str]] = [*_principals(args)] or [(None, "ANY")]

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.cli.common import Subparsers, with_admin
+
+if TYPE_CHECKING:
+    from kafkaio.admin import Admin
 
 HELP = "show the cluster id, the controller and the brokers"
 
@@ -16,7 +19,7 @@ def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
 
 
 async def run(args: argparse.Namespace) -> int:
-    async def body(admin: Any) -> int:
+    async def body(admin: Admin) -> int:
         c = await admin.describe_cluster()
         print(f"Cluster: {c.cluster_id}\tController: {c.controller_id}")
         for b in sorted(c.brokers, key=lambda n: n.node_id):

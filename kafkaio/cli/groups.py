@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.cli.common import Subparsers, CliError, EXIT_NOT_FOUND, with_admin
+
+if TYPE_CHECKING:
+    from kafkaio.admin import Admin
 
 HELP = "list and describe consumer groups, show their lag, reset their offsets"
 GROUP_TYPES = ("classic", "consumer", "share", "streams")
@@ -47,7 +50,7 @@ async def run(args: argparse.Namespace) -> int:
     return await with_admin(args, lambda admin: ACTIONS[args.action](admin, args))
 
 
-async def _list(admin: Any, args: argparse.Namespace) -> int:
+async def _list(admin: Admin, args: argparse.Namespace) -> int:
     if args.types:
         for g in await admin.list_groups(types=args.types):
             print(f"{g.group_id}\t{g.state or ''}\t{g.group_type or ''}")
@@ -57,14 +60,14 @@ async def _list(admin: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _existing(admin: Any, group: str) -> Any:
+async def _existing(admin: Admin, group: str) -> Any:
     desc = (await admin.describe_consumer_groups([group]))[group]
     if desc.state == "Dead":
         raise CliError(f"group {group!r} does not exist", EXIT_NOT_FOUND)
     return desc
 
 
-async def _describe(admin: Any, args: argparse.Namespace) -> int:
+async def _describe(admin: Admin, args: argparse.Namespace) -> int:
     g = await _existing(admin, args.group)
     print(f"Group: {g.group_id}\tState: {g.state}\tType: {g.group_type}\tProtocol: {g.protocol}\t"
           f"Coordinator: {g.coordinator}\tMembers: {len(g.members)}")
@@ -74,12 +77,12 @@ async def _describe(admin: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _committed(admin: Any, group: str) -> dict[Any, int]:
+async def _committed(admin: Admin, group: str) -> dict[Any, int]:
     offsets = await admin.list_consumer_group_offsets(group)
     return {tp: om.offset for tp, om in offsets.items() if om is not None}
 
 
-async def _lag(admin: Any, args: argparse.Namespace) -> int:
+async def _lag(admin: Admin, args: argparse.Namespace) -> int:
     await _existing(admin, args.group)
     committed = await _committed(admin, args.group)
     ends = await admin.list_offsets({tp: "latest" for tp in committed}) if committed else {}
@@ -90,7 +93,7 @@ async def _lag(admin: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _reset(admin: Any, args: argparse.Namespace) -> int:
+async def _reset(admin: Admin, args: argparse.Namespace) -> int:
     from kafkaio import TopicPartition
 
     described = await admin.describe_topics([args.topic])

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafkaio.cli.common import Subparsers, parse_kv, with_admin
+
+if TYPE_CHECKING:
+    from kafkaio.admin import Admin
 
 HELP = "list, describe, create and delete topics; show or change their configs"
 
@@ -40,13 +43,13 @@ async def run(args: argparse.Namespace) -> int:
     return await with_admin(args, lambda admin: ACTIONS[args.action](admin, args))
 
 
-async def _list(admin: Any, args: argparse.Namespace) -> int:
+async def _list(admin: Admin, args: argparse.Namespace) -> int:
     for name in await admin.list_topics(include_internal=args.internal):
         print(name)
     return 0
 
 
-async def _describe(admin: Any, args: argparse.Namespace) -> int:
+async def _describe(admin: Admin, args: argparse.Namespace) -> int:
     described = await admin.describe_topics(args.topics)
     for name in args.topics:
         t = described[name]
@@ -57,7 +60,7 @@ async def _describe(admin: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _create(admin: Any, args: argparse.Namespace) -> int:
+async def _create(admin: Admin, args: argparse.Namespace) -> int:
     from kafkaio import NewTopic
 
     await admin.create_topics([NewTopic(args.topic, args.partitions, args.replication_factor,
@@ -67,14 +70,14 @@ async def _create(admin: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _delete(admin: Any, args: argparse.Namespace) -> int:
+async def _delete(admin: Admin, args: argparse.Namespace) -> int:
     await admin.delete_topics(args.topics)
     for name in args.topics:
         print(f"deleted topic {name}")
     return 0
 
 
-async def _configs(admin: Any, args: argparse.Namespace) -> int:
+async def _configs(admin: Admin, args: argparse.Namespace) -> int:
     from kafkaio.admin import ConfigResource
 
     res = ConfigResource("topic", args.topic)

@@ -189,7 +189,7 @@ class PositionKeeper:
         self._waiters: list[asyncio.Future[None]] = []   # next_settled() futures
         self._closed = False
 
-    def use_group(self, coordinator: Any) -> None:
+    def use_group(self, coordinator: GroupCoordinator) -> None:
         """Take committed offsets from this group coordinator."""
         self._coordinator = coordinator
 
