@@ -102,6 +102,13 @@ class FetchCollector:
             st = buffer.first_ready()
             if st is None:
                 break
+            if st.error is not None and (st.revoking or self._subs.assignment.get(st.tp) is not st):
+                # the error of a past assignment (revoked, or revoked and assigned again: a new
+                # state): it is not the application's any more, as for Java's collector
+                st.error = None
+                buffer.unready()
+                buffer.release_stale(self._subs.assignment, (st.tp,))
+                continue
             if st.error is not None:
                 if total:
                     break  # give the app what it has; the error comes with the next call

@@ -388,3 +388,21 @@ def test_an_error_for_an_earlier_state_of_a_partition_leaves_the_current_states_
     out: dict = {}
     assert f.drain(10, out) == 3 and values(out) == {0: [b"0", b"1", b"2"]}
     assert st.position == 3 and st.fetch_offset == 3
+
+
+@pytest.mark.parametrize("then", ["revoked", "reassigned"])
+def test_an_error_of_a_partition_no_longer_assigned_is_not_raised(then: str) -> None:
+    """As Java's collector: an error queued for a partition the member no longer holds (revoked, or
+    revoked and assigned again, a new state) belongs to that past assignment and is dropped; the
+    other partitions' records are handed out."""
+    from kafkaio.errors import NoOffsetForPartitionError
+    f, subs = make(partitions=2)
+    f.buffer.fail(subs.assignment[TP(TOPIC, 0)], NoOffsetForPartitionError("no committed offset for t-0"))
+    respond(f, subs, 1, batch(0, [b"a", b"b"]))
+    subs.remove_partitions([TP(TOPIC, 0)])
+    if then == "reassigned":
+        subs.set_assignment([TP(TOPIC, 0), TP(TOPIC, 1)])
+    out: dict = {}
+    assert f.drain(10, out) == 2
+    assert values(out) == {1: [b"a", b"b"]}
+    assert f.drain(10, {}) == 0
