@@ -38,6 +38,7 @@ from kafkaio.errors import (
     KafkaError,
     KafkaTimeoutError,
     NoBrokersAvailableError,
+    RebootstrapRequiredError,
     UnknownTopicOrPartitionError,
     error_for_code,
 )
@@ -161,6 +162,7 @@ class Cluster:
         self._node_backoff: dict[int, Backoff] = {}
         self._auth_failure: tuple[AuthenticationError, float] | None = None
         self._refresh_backoff = Backoff(self._retry_policy)
+        self._rebootstrap_required = False   # a broker refused to be the node we meant (KIP-1242)
         self._refresh_wanted = asyncio.Event()
         self._updated = asyncio.Event()
         self._refresh_inflight: tuple[asyncio.Task[None], frozenset[str] | None] | None = None
@@ -322,6 +324,14 @@ class Cluster:
     async def _do_refresh(self, topics: frozenset[str] | None) -> None:
         body = self._metadata_body(topics)
         errors: list[str] = []
+        if self._rebootstrap_required:
+            # a broker refused to be the node our metadata names (KIP-1242): as Java 4.4, the
+            # metadata comes from the bootstrap servers again
+            self._rebootstrap_required = False
+            log.info("kafkaio: a broker is not the node of cluster %s that the metadata names; "
+                     "bootstrapping again", self.metadata.cluster_id)
+            if await self._rebootstrap(errors):
+                return
         for node_id in self._refresh_candidates():
             try:
                 conn = await self.connection(node_id, "default", wait_backoff=False)
@@ -336,16 +346,21 @@ class Cluster:
             self._refresh_backoff.reset()
             return
         # Every known broker failed: go back to the bootstrap servers (KIP-899 rebootstrap).
-        if self.config.metadata_recovery_strategy != "none":
-            try:
-                await self._bootstrap_metadata(Deadline(self._request_timeout_ms))
-                self._refresh_backoff.reset()
-                return
-            except NoBrokersAvailableError as exc:
-                errors.append(str(exc))
+        if self.config.metadata_recovery_strategy != "none" and await self._rebootstrap(errors):
+            return
         self._refresh_backoff.fail()
         raise KafkaConnectionError("metadata refresh failed; " + "; ".join(errors) if errors
                                    else "metadata refresh failed: no known broker")
+
+    async def _rebootstrap(self, errors: list[str]) -> bool:
+        """Metadata from the bootstrap servers; False (the reason added to ``errors``) when none answered."""
+        try:
+            await self._bootstrap_metadata(Deadline(self._request_timeout_ms))
+        except NoBrokersAvailableError as exc:
+            errors.append(str(exc))
+            return False
+        self._refresh_backoff.reset()
+        return True
 
     def _refresh_candidates(self) -> list[int]:
         """Known brokers, least loaded (connected, fewest in flight) first, then by backoff."""
@@ -586,9 +601,17 @@ class Cluster:
             await backoff.wait()
         host, port = self._address(node_id)
         conn = BrokerConnection(host, port, node_id, self.config, purpose=purpose, ssl_context=self._ssl_context,
-                                setup_timeout_ms=self._setup_policy.backoff_ms(backoff.attempts))
+                                setup_timeout_ms=self._setup_policy.backoff_ms(backoff.attempts),
+                                cluster_id=self.metadata.cluster_id)
         try:
             await conn.connect()
+        except RebootstrapRequiredError:
+            # KIP-1242: the address now serves another node or cluster; the metadata is stale
+            self.connection_totals.errors += 1
+            backoff.fail()
+            self._rebootstrap_required = True
+            self.request_refresh()
+            raise
         except AuthenticationError as exc:
             self.connection_totals.errors += 1
             backoff.fail()

@@ -106,6 +106,10 @@ class ConnectionSettings(TlsSettings, SaslSettings, Protocol):
     def send_buffer_bytes(self) -> int: ...
     @property
     def receive_buffer_bytes(self) -> int: ...
+    @property
+    def metadata_cluster_check_enable(self) -> bool: ...
+    @property
+    def metadata_recovery_strategy(self) -> str: ...
 
     def is_explicit(self, name: str) -> bool: ...
 
@@ -122,9 +126,12 @@ class BrokerConnection:
         purpose: str = "default",
         setup_timeout_ms: float | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        cluster_id: str | None = None,
     ) -> None:
         """``ssl_context`` overrides the one built from ``config`` (the pool builds it once for
-        all its connections rather than reloading certificate files per connection)."""
+        all its connections rather than reloading certificate files per connection).
+        ``cluster_id``: the cluster the node belongs to, sent with ``node_id`` in ApiVersions
+        (KIP-1242) so that a broker which is not that node refuses the connection."""
         self.host = host
         self.port = int(port)
         self.node_id = node_id
@@ -133,6 +140,10 @@ class BrokerConnection:
         self._peer = (f"broker {node_id} at {host}:{self.port}" if node_id >= 0
                       else f"bootstrap server {host}:{self.port}")
         self.config = config
+        # KIP-1242, as Java 4.4 sends it: both known, checking enabled, rebootstrapping possible
+        self._expected: tuple[str, int] | None = (
+            (cluster_id, node_id) if cluster_id is not None and node_id >= 0
+            and config.metadata_cluster_check_enable and config.metadata_recovery_strategy != "none" else None)
         self._client_id = config.client_id or "kafkaio"
         self._request_timeout = float(config.request_timeout_ms) / 1000.0
         idle_ms = config.connections_max_idle_ms
@@ -253,7 +264,7 @@ class BrokerConnection:
             self._advance(ConnState.CHECKING_API_VERSIONS)
             timeout_ms = self.config.api_version_request_timeout_ms
             timeout = self._request_timeout if timeout_ms is None else timeout_ms / 1000.0
-            negotiated = await negotiate_versions(self._send, self._peer, timeout)
+            negotiated = await negotiate_versions(self._send, self._peer, timeout, self._expected)
             self._negotiated = negotiated
             self._versions = negotiated.versions
             self.api_versions_response = negotiated.response

@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from kafkaio.errors import AuthenticationError, ErrorCode, UnsupportedVersionError, error_for_code
+from kafkaio.errors import (AuthenticationError, ErrorCode, RebootstrapRequiredError, UnsupportedVersionError,
+                            error_for_code)
 from kafkaio.protocol import ApiKey, api_name, client_versions, negotiate_version
 from kafkaio.sasl import SaslMechanism
 
@@ -50,11 +51,17 @@ def _software_version() -> str:
     return __version__
 
 
-async def negotiate_versions(send: HandshakeSend, peer: str, timeout: float) -> Negotiated:
+async def negotiate_versions(send: HandshakeSend, peer: str, timeout: float,
+                             expected: tuple[str, int] | None = None) -> Negotiated:
     """Ask ``peer`` for its API versions (KIP-511: with the client's software name and version),
-    retrying once within the ApiVersions range it offers when it refuses ours."""
-    body = {"client_software_name": CLIENT_SOFTWARE_NAME,
-            "client_software_version": _software_version()}
+    retrying once within the ApiVersions range it offers when it refuses ours.
+
+    ``expected``: the cluster id and node id the client means to reach (KIP-1242, v5); a broker
+    that is not that node answers REBOOTSTRAP_REQUIRED, raised as :class:`RebootstrapRequiredError`."""
+    body: dict[str, Any] = {"client_software_name": CLIENT_SOFTWARE_NAME,
+                            "client_software_version": _software_version()}
+    if expected is not None:
+        body["cluster_id"], body["node_id"] = expected
     version = client_versions(ApiKey.API_VERSIONS)[1]
     for _ in range(2):
         resp = cast("ApiVersionsResponse", await send(ApiKey.API_VERSIONS, version, body, timeout))
@@ -65,6 +72,10 @@ async def negotiate_versions(send: HandshakeSend, peer: str, timeout: float) -> 
             theirs = ranges.get(ApiKey.API_VERSIONS, (0, 0))
             version = negotiate_version(ApiKey.API_VERSIONS, theirs[0], theirs[1])
             continue
+        if code == ErrorCode.REBOOTSTRAP_REQUIRED and expected is not None:
+            raise RebootstrapRequiredError(
+                f"{peer} is not node {expected[1]} of cluster {expected[0]} (KIP-1242): the address now "
+                "serves another node or cluster; the client bootstraps again")
         if code:
             raise error_for_code(code)(f"ApiVersions to {peer}")
         versions: dict[int, int] = {}

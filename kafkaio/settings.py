@@ -27,6 +27,7 @@ class ProducerSettings(TypedDict, total=False):
     retry_backoff_max_ms: int
     metadata_max_age_ms: int
     metadata_recovery_strategy: Literal['rebootstrap', 'none']
+    metadata_cluster_check_enable: bool
     metadata_recovery_rebootstrap_trigger_ms: int
     send_buffer_bytes: int
     receive_buffer_bytes: int
@@ -92,6 +93,7 @@ class ConsumerSettings(TypedDict, total=False):
     retry_backoff_max_ms: int
     metadata_max_age_ms: int
     metadata_recovery_strategy: Literal['rebootstrap', 'none']
+    metadata_cluster_check_enable: bool
     metadata_recovery_rebootstrap_trigger_ms: int
     send_buffer_bytes: int
     receive_buffer_bytes: int
@@ -158,6 +160,7 @@ class AdminSettings(TypedDict, total=False):
     retry_backoff_max_ms: int
     metadata_max_age_ms: int
     metadata_recovery_strategy: Literal['rebootstrap', 'none']
+    metadata_cluster_check_enable: bool
     metadata_recovery_rebootstrap_trigger_ms: int
     send_buffer_bytes: int
     receive_buffer_bytes: int
@@ -200,6 +203,7 @@ class ShareConsumerSettings(TypedDict, total=False):
     retry_backoff_max_ms: int
     metadata_max_age_ms: int
     metadata_recovery_strategy: Literal['rebootstrap', 'none']
+    metadata_cluster_check_enable: bool
     metadata_recovery_rebootstrap_trigger_ms: int
     send_buffer_bytes: int
     receive_buffer_bytes: int

@@ -41,6 +41,12 @@ class CommonConfig:
     metadata_recovery_strategy: str = setting("rebootstrap", "str", "What to do when no known broker is "
                                               "reachable: go back to bootstrap_servers, or not.",
                                               choices=("rebootstrap", "none"))
+    metadata_cluster_check_enable: bool = setting(True, "bool", "Send the cluster id and node id the "
+                                                  "client means to reach when connecting to a broker "
+                                                  "(KIP-1242, Kafka 4.4+); a broker that is not that "
+                                                  "node answers REBOOTSTRAP_REQUIRED and the client "
+                                                  "bootstraps again. Ignored with "
+                                                  "metadata_recovery_strategy=none.")
     metadata_recovery_rebootstrap_trigger_ms: int = setting(300000, "int", "Accepted for Java configs; "
                                                             "kafkaio rebootstraps sooner, as soon as one "
                                                             "refresh finds no known broker answering.",

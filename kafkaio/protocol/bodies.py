@@ -679,10 +679,12 @@ class SaslHandshakeResponse(TypedDict):
 
 
 class ApiVersionsRequest(TypedDict, total=False):
-    """ApiVersions request (API key 18, v0-4)."""
+    """ApiVersions request (API key 18, v0-5)."""
 
     client_software_name: str
     client_software_version: str
+    cluster_id: str | None
+    node_id: int
 
 
 class ApiVersionsResponseApiKeys(TypedDict):
@@ -710,7 +712,7 @@ class ApiVersionsResponseFinalizedFeatures(TypedDict):
 
 
 class ApiVersionsResponse(TypedDict):
-    """ApiVersions response (API key 18, v0-4)."""
+    """ApiVersions response (API key 18, v0-5)."""
 
     error_code: int
     api_keys: list[ApiVersionsResponseApiKeys]

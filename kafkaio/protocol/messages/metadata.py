@@ -12,11 +12,14 @@ CLIENT_SOFTWARE_VERSION = "0.1.0"  # kept equal to kafkaio.__version__ by a unit
 
 
 API_VERSIONS = Api(
-    18, 'ApiVersions', versions="0-4", flexible='3+',
+    18, 'ApiVersions', versions="0-5", flexible='3+',
     request=(
         # Brokers reject an empty name or version (INVALID_REQUEST), so default to ours.
         F('client_software_name', 'string', '3+', default=CLIENT_SOFTWARE_NAME),
         F('client_software_version', 'string', '3+', default=CLIENT_SOFTWARE_VERSION),
+        # KIP-1242: the node the client means to reach (both, or neither)
+        F('cluster_id', 'string', '5+', nullable='5+', default=None),
+        F('node_id', 'int32', '5+', default=-1),
     ),
     response=(
         F('error_code', 'int16', '0+'),

@@ -334,7 +334,11 @@ def test_api_versions_request_defaults_to_a_valid_software_name_and_version() ->
 
     assert CLIENT_SOFTWARE_VERSION == kafkaio.__version__
     body = decode_request(bytes(encode_request(ApiKey.API_VERSIONS, 3, 1, "c", {})[4:]))[4]
-    assert body == {"client_software_name": "kafkaio", "client_software_version": kafkaio.__version__}
+    # v5's fields (KIP-1242) come back at their defaults: v3 does not carry them
+    assert body == {"client_software_name": "kafkaio", "client_software_version": kafkaio.__version__,
+                    "cluster_id": None, "node_id": -1}
+    v5 = decode_request(bytes(encode_request(ApiKey.API_VERSIONS, 5, 1, "c", {"cluster_id": "abc", "node_id": 3})[4:]))
+    assert (v5[1], v5[4]["cluster_id"], v5[4]["node_id"]) == (5, "abc", 3)
 
 
 def test_metadata_v13_top_level_error_code_follows_the_topics() -> None:

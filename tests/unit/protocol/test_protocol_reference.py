@@ -123,8 +123,6 @@ def test_consumer_protocol_structs_match(struct: Any) -> None:
 # release that adds a version makes the test below fail until kafkaio speaks it or it is listed
 # here (and in docs/protocol.md).
 BEHIND: dict[ApiKey, tuple[int, str]] = {
-    ApiKey.API_VERSIONS: (5, "v5 (KIP-1242): Java 4.4 sends the cluster id and node id it expects and rebootstraps "
-                             "on REBOOTSTRAP_REQUIRED; kafkaio's handshake checks neither yet"),
     ApiKey.ADD_PARTITIONS_TO_TXN: (5, "4+ are broker-to-broker (batched verification), as for the Java client"),
 }
 
