@@ -16,12 +16,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import fields
-from typing import Any, Union
+from typing import TYPE_CHECKING, Union
 
 from opentelemetry import metrics as otel_metrics
 from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observation
 
 from kafkaio.metrics.snapshot import AdminMetrics, ConsumerMetrics, NetworkMetrics, ProducerMetrics
+
+if TYPE_CHECKING:
+    from kafkaio.admin import Admin
+    from kafkaio.consumer.consumer import Consumer
+    from kafkaio.producer.producer import Producer
 
 __all__ = ["MetricsBridge", "instrument"]
 
@@ -133,7 +138,7 @@ def _scalar_names(sample: Snapshot) -> list[str]:
     return names + [f.name for f in fields(NetworkMetrics)]
 
 
-def instrument(client: Any, meter_provider: MeterProvider | None = None, *,
+def instrument(client: Producer | Consumer | Admin, meter_provider: MeterProvider | None = None, *,
                max_age_s: float = 1.0) -> MetricsBridge:
     """Report ``client.metrics()`` (a Producer, Consumer or Admin) through OpenTelemetry, with
     ``meter_provider`` or the global one. Call it on the event loop that runs the client."""
