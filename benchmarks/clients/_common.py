@@ -263,6 +263,8 @@ class MemberLog:
         self.first_wall: float | None = None
         self.last_wall: float | None = None
         self.max_offsets: dict[int, int] = {}
+        self.assignment: frozenset[Any] = frozenset()
+        self.assigned_wall = 0.0
 
     def add(self, partition: int, count: int, nbytes: int, last_offset: int) -> None:
         """``count`` records of ``partition`` (``nbytes`` of values, the last at ``last_offset``)."""
@@ -278,7 +280,16 @@ class MemberLog:
             self.max_offsets[partition] = last_offset
 
     def idle_for(self, started_wall: float) -> float:
-        return time.time() - (self.last_wall if self.last_wall is not None else started_wall)
+        """Seconds since the last record, the member's start, or the last change of its
+        assignment (a partition handed over is waited for as long as a new member's first)."""
+        return time.time() - max(self.last_wall or 0.0, started_wall, self.assigned_wall)
+
+    def assignment_is(self, partitions: Any) -> None:
+        """The member's assignment now: a change restarts its idle clock."""
+        current = frozenset(partitions)
+        if current != self.assignment:
+            self.assignment = current
+            self.assigned_wall = time.time()
 
     def result(self) -> dict:
         return {"records": self.count, "seconds": 0.0, "errors": 0, "bytes": self.nbytes,
@@ -298,6 +309,7 @@ async def consume_member_async(job: Job, make_consumer: Callable[[], Any]) -> di
         max_records = job.consume.max_records
         while log.idle_for(started) < MEMBER_IDLE_S:
             batches = await consumer.getmany(timeout_ms=100, max_records=max_records)
+            log.assignment_is(consumer.assignment())
             for tp, recs in batches.items():
                 if recs:
                     nbytes = 0

@@ -211,6 +211,7 @@ def _member(job: Job) -> dict:
         max_records = job.consume.max_records
         while log.idle_for(started) < MEMBER_IDLE_S:
             msgs = consumer.consume(num_messages=max_records, timeout=0.1)
+            log.assignment_is((tp.topic, tp.partition) for tp in consumer.assignment())
             by_partition: dict[int | None, list] = {}
             for msg in msgs:
                 if msg.error():
