@@ -191,15 +191,46 @@ def _members_table(rows: list[Row]) -> list[str]:
                        rss="peak RSS MiB (a member)")
 
 
-def _target(label: str, value: float | None, goal: float) -> str:
+def _target(label: str, value: float | None, goal: float, *, at_most: bool = False) -> str:
+    sign = "<=" if at_most else ">="
     if value is None:
-        return f"| {label} | n/a | >= {goal:.2f}x | not measured (a run failed) |"
-    return f"| {label} | {value:.2f}x | >= {goal:.2f}x | {'met' if value >= goal else '**not met**'} |"
+        return f"| {label} | n/a | {sign} {goal:.2f}x | not measured (a run failed) |"
+    met = value <= goal if at_most else value >= goal
+    return f"| {label} | {value:.2f}x | {sign} {goal:.2f}x | {'met' if met else '**not met**'} |"
 
 
-def _targets(rows: list[Row], many: list[Row] | None = None) -> list[str]:
-    """The issues' goals; ``many`` are the many-partitions rows."""
+def _latency_targets(rows: list[Row]) -> list[str]:
+    """Issue 26: kafkaio's send_and_wait p50 and p99 at most confluent-kafka's, on each loop."""
+    latency = [r for r in rows if r.scenario == "latency"]
+    peer = next((r for r in latency if r.client == "confluent" and not r.failed), None)
+    out = []
+    for loop in ("asyncio", "uvloop"):
+        mine = find(latency, "kafkaio", "send_and_wait", loop)
+        if mine is None or peer is None:
+            continue
+        for pct in ("p50", "p99"):
+            a, b = mine.percentile(f"{pct}_us"), peer.percentile(f"{pct}_us")
+            out.append(_target(f"latency {pct} ({loop}): kafkaio send_and_wait / confluent {peer.api}",
+                               a / b if a and b else None, 1.0, at_most=True))
+    return out
+
+
+def _codec_targets(codec_rows: list[dict[str, Any]]) -> list[str]:
+    """Issue 26: decoding on the newer CPythons within 10% of 3.11."""
+    out = []
+    minors = sorted({".".join(str(r["python"]).split(".")[:2]) for r in codec_rows
+                     if "error" not in r and "python" in r} - {"3.11"}, key=lambda m: tuple(map(int, m.split("."))))
+    for minor in minors:
+        out.append(_target(f"decode (none, CRC check): CPython {minor} / 3.11 ns per record",
+                           codec.decode_ratio(codec_rows, minor), 1.10, at_most=True))
+    return out
+
+
+def _targets(rows: list[Row], many: list[Row] | None = None, codec_rows: list[dict[str, Any]] | None = None) -> list[str]:
+    """The issues' goals; ``many`` are the many-partitions rows, ``codec_rows`` the codec's."""
     out = ["| target (issues 5, 6 and 26) | measured | goal | |", "|---|---:|---:|---|"]
+    out += _latency_targets(rows)
+    out += _codec_targets(codec_rows or [])
     if many:
         peer = best(many, "confluent", "produce")
         if peer is not None:
@@ -329,10 +360,10 @@ def render(rep: Report) -> str:
       f"first {java_perf.WARMUP_FACTOR}/{1 + java_perf.WARMUP_FACTOR} of them to the last report. "
       f"The Java tools are Kafka {java_perf.TOOLS_KAFKA_VERSION}'s.")
     a("")
-    if any(r.scenario in ("produce", "consume") for r in rep.rows) or many:
+    if any(r.scenario in ("produce", "consume", "latency") for r in rep.rows) or many or rep.codec_rows:
         a("## Targets")
         a("")
-        L.extend(_targets(rep.rows, many))
+        L.extend(_targets(rep.rows, many, rep.codec_rows))
         a("")
     for scenario, title in (("produce", "Produce"), ("consume", "Consume")):
         rows = [r for r in rep.rows if r.scenario == scenario]
@@ -422,12 +453,15 @@ def render(rep: Report) -> str:
         if rep.codec_error:
             a(f"**failed**: {rep.codec_error}")
         else:
-            a("| codec | operation | kafkaio ns/record | aiokafka ns/record | aiokafka / kafkaio |")
-            a("|---|---|---:|---:|---:|")
+            a("| CPython | codec | operation | kafkaio ns/record | aiokafka ns/record | aiokafka / kafkaio |")
+            a("|---|---|---|---:|---:|---:|")
             for r in rep.codec_rows:
+                if "error" in r:
+                    a(f"| {r['python']} | - | **not measured** | {_cell(r['error'])} | | |")
+                    continue
                 theirs = r.get("aiokafka")
-                a(f"| {r['codec']} | {r['op']} | {_num(r['kafkaio'])} | {_num(theirs)} | "
-                  f"{_x(theirs / r['kafkaio'] if theirs else None)} |")
+                a(f"| {r.get('python', rep.machine.get('python', '').removeprefix('CPython '))} | {r['codec']} | {r['op']} "
+                  f"| {_num(r['kafkaio'])} | {_num(theirs)} | {_x(theirs / r['kafkaio'] if theirs else None)} |")
         a("")
     if rep.processing_ran:
         a("## Processing")
