@@ -1,5 +1,5 @@
 """Stub of the compiled ``_producer`` (twin: ``producer_py``): what ``Producer.send()`` returns."""
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any
 
 from collections import deque
@@ -7,8 +7,8 @@ from collections import deque
 from kafkaio._speedups.delivery import DeliveryBatch, MetadataSource
 from kafkaio.structs import RecordMetadata
 
-__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "batch_position", "now_ms",
-           "record_metadata", "try_append"]
+__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "batch_position",
+           "now_ms", "record_metadata", "try_append"]
 
 def record_metadata(batch: DeliveryBatch, delta: int, timestamp: int) -> RecordMetadata: ...
 
@@ -41,6 +41,14 @@ class RecordFuture:
     def partition(self) -> int: ...
 
 def batch_position(fut: RecordFuture) -> tuple[DeliveryBatch, int]: ...
+
+class Run:
+    """Consecutive records of one ``send_many`` call in one batch: offset deltas ``first`` on."""
+
+    batch: DeliveryBatch
+    first: int
+    count: int
+    def __init__(self, batch: DeliveryBatch, first: int) -> None: ...
 
 def try_append(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic: str, partition: int, timestamp: int, key: bytes | None,
                value: bytes | None, headers: Any) -> RecordFuture | None: ...
@@ -84,6 +92,8 @@ class PartitionAppender:
     def partition(self, topic: str, key: bytes | None, num_partitions: int) -> int: ...
     def append(self, topic: str, partition: int, sticky: bool, timestamp: int, key: bytes | None,
                value: bytes | None, headers: Any, size: int) -> RecordFuture | None: ...
+    def append_many(self, topic: str, items: Iterator[Any], partition: int | None, num_partitions: int,
+                    timestamp: Any, runs: list[Run]) -> tuple[Any] | None: ...
     def added(self, topic: str, partition: int, size: int) -> None: ...
     def set_metadata(self, metadata: object) -> None: ...
     def forget_topic(self, topic: str) -> None: ...

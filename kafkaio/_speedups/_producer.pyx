@@ -11,8 +11,12 @@ from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "batch_position", "now_ms",
-           "record_metadata", "try_append"]
+__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "batch_position",
+           "now_ms", "record_metadata", "try_append"]
+
+# the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
+cdef enum:
+    _BOUND_LIMIT = 0x7FFFFFFF
 
 
 cpdef object record_metadata(object batch, object delta, object timestamp):
@@ -162,6 +166,55 @@ def batch_position(RecordFuture fut):
     return fut._batch, fut._delta
 
 
+@cython.freelist(64)
+cdef class Run:
+    """Consecutive records of one ``send_many`` call in one batch: offset deltas ``first`` on."""
+
+    cdef public object batch
+    cdef public Py_ssize_t first
+    cdef public Py_ssize_t count
+
+    def __init__(self, batch, Py_ssize_t first):
+        self.batch = batch
+        self.first = first
+        self.count = 1
+
+
+cdef inline Run _new_run(object batch, Py_ssize_t first):
+    cdef Run run = Run.__new__(Run)
+    run.batch = batch
+    run.first = first
+    run.count = 1
+    return run
+
+
+cdef Py_ssize_t _bound(Py_ssize_t size, object key, object value, object headers) except -2:
+    # size plus the record's key, value and headers when they are in the common form (key and value
+    # bytes or None, headers None or a list or tuple of (str, bytes | None) tuples), else -1
+    if headers is not None:
+        for pair in headers:
+            if type(pair) is not tuple or len(<tuple>pair) != 2:
+                return -1
+            hk = (<tuple>pair)[0]
+            hv = (<tuple>pair)[1]
+            if type(hk) is not str:
+                return -1
+            size += 10 + len(<str>hk) * 3  # as record_size_upper_bound
+            if hv is not None:
+                if type(hv) is not bytes:
+                    return -1
+                size += len(<bytes>hv)
+    if value is not None:
+        if type(value) is not bytes:
+            return -1
+        size += len(<bytes>value)
+    if key is not None:
+        if type(key) is not bytes:
+            return -1
+        size += len(<bytes>key)
+    return size
+
+
 cdef inline RecordFuture _new_future(object batch, object delta, object timestamp):
     # skips the __init__ call: the fields are set directly
     cdef RecordFuture fut = RecordFuture.__new__(RecordFuture)
@@ -285,37 +338,17 @@ cdef class PartitionAppender:
         explicit and in range, decided by the key, or the topic's current sticky partition; the
         record fits ``max_record_size`` and the open batch.
         """
-        cdef Py_ssize_t size = self.size_bound_overhead
-        cdef Py_ssize_t n, p
+        cdef Py_ssize_t size, n, p
         cdef TopicStickiness st = None
         if not self.enabled:
             return None
         if headers:
             if type(headers) is not list and type(headers) is not tuple:
                 return None
-            for pair in headers:
-                if type(pair) is not tuple or len(<tuple>pair) != 2:
-                    return None
-                hk = (<tuple>pair)[0]
-                hv = (<tuple>pair)[1]
-                if type(hk) is not str:
-                    return None
-                size += 10 + len(<str>hk) * 3  # as record_size_upper_bound
-                if hv is not None:
-                    if type(hv) is not bytes:
-                        return None
-                    size += len(<bytes>hv)
         else:
             headers = None
-        if value is not None:
-            if type(value) is not bytes:
-                return None
-            size += len(<bytes>value)
-        if key is not None:
-            if type(key) is not bytes:
-                return None
-            size += len(<bytes>key)
-        if size > self.max_record_size or self.cluster.metadata is not self.metadata:
+        size = _bound(self.size_bound_overhead, key, value, headers)
+        if size < 0 or size > self.max_record_size or self.cluster.metadata is not self.metadata:
             return None
         count = self.partition_counts.get(topic)
         if count is None:
@@ -344,17 +377,20 @@ cdef class PartitionAppender:
     def partition(self, topic, key, Py_ssize_t num_partitions):
         """The partition of a record without an explicit one: by its key (when keys decide), else
         the topic's sticky partition, drawn with ``choose`` when there is none."""
-        cdef TopicStickiness st
         if key is not None and self.keys_decide:
             return (<long long>self.murmur2(key) & 0x7FFFFFFF) % num_partitions
-        st = self.sticky.get(topic)
+        return self._stay(topic, num_partitions).partition
+
+    cdef TopicStickiness _stay(self, object topic, Py_ssize_t num_partitions):
+        # the topic's sticky state, its partition drawn with choose when there is none
+        cdef TopicStickiness st = self.sticky.get(topic)
         if st is None:
             st = TopicStickiness()
             self.sticky[topic] = st
         if st.partition < 0 or st.partition >= num_partitions:
             st.partition = self.choose(topic, num_partitions, st.previous)
             st.produced_bytes = 0
-        return st.partition
+        return st
 
     @cython.wraparound(True)  # dq[-1]: the last batch of the deque
     def append(self, topic, partition, bint sticky, timestamp, key, value, headers, Py_ssize_t size):
@@ -376,6 +412,86 @@ cdef class PartitionAppender:
                     if dq and dq[-1].builder is not None:
                         _switch(st)
         return fut
+
+    @cython.wraparound(True)  # dq[-1], runs[-1]: the last of each
+    def append_many(self, topic, items, partition, Py_ssize_t num_partitions, timestamp, list runs):
+        """``send_many``'s common records taken from ``items`` and appended, in order, to the open
+        batches of their partitions, each extending the last of ``runs`` or starting a new one there.
+
+        Returns None once ``items`` is exhausted, else a 1-tuple of the item it took but did not
+        append, for the general path: an item not in the common form, or over ``max_record_size``, or
+        whose partition has no open batch with room (its partition chosen, as ``partition`` would).
+        The common form: a value, or a ``(key, value)`` or ``(key, value, headers)`` tuple, key and
+        value bytes or None, headers None or a list or tuple of ``(str, bytes | None)`` tuples; an
+        int ``timestamp`` the builder takes. ``partition``: the explicit one (checked by the caller),
+        or None for the key's or the topic's sticky partition among ``num_partitions``.
+        """
+        cdef Py_ssize_t size, p, delta, nf
+        cdef Py_ssize_t at = -1  # the partition whose open batch is in hand (nothing else runs meanwhile)
+        cdef Py_ssize_t explicit = -1 if partition is None else partition
+        cdef Py_ssize_t max_size = min(self.max_record_size, _BOUND_LIMIT)
+        cdef Py_ssize_t overhead = self.size_bound_overhead
+        cdef bint keys_decide = self.keys_decide
+        cdef TopicStickiness st
+        cdef Run run = runs[-1] if runs else None
+        batch = None
+        builder = None
+        if type(timestamp) is not int or not -1 <= timestamp < (1 << 63):
+            for item in items:
+                return (item,)
+            return None
+        for item in items:
+            headers = None
+            if type(item) is tuple:
+                nf = len(<tuple>item)
+                if nf == 2:
+                    key = (<tuple>item)[0]
+                    value = (<tuple>item)[1]
+                elif nf == 3:
+                    key = (<tuple>item)[0]
+                    value = (<tuple>item)[1]
+                    headers = (<tuple>item)[2]
+                    if headers is not None:
+                        if type(headers) is not list and type(headers) is not tuple:
+                            return (item,)
+                        if not headers:
+                            headers = None
+                else:
+                    return (item,)
+            else:
+                key = None
+                value = item
+            size = _bound(overhead, key, value, headers)
+            if size < 0 or size > max_size:
+                return (item,)
+            st = None
+            if explicit >= 0:
+                p = explicit
+            elif key is not None and keys_decide:
+                p = (<long long>self.murmur2(key) & 0x7FFFFFFF) % num_partitions
+            else:
+                st = self._stay(topic, num_partitions)
+                p = st.partition
+            if p != at:
+                dq = self.queues.get((topic, p))
+                if not dq:
+                    return (item,)
+                batch = dq[-1]
+                builder = batch.builder  # None once the batch was drained (built)
+                if builder is None:
+                    return (item,)
+                at = p
+            delta = builder.append(timestamp, key, value, headers)
+            if delta < 0:
+                return (item,)
+            if st is not None:
+                self._count(st, size)
+            if run is not None and run.batch is batch and run.first + run.count == delta:
+                run.count += 1
+            else:
+                run = _new_run(batch, delta)
+                runs.append(run)
+        return None
 
     def added(self, topic, partition, Py_ssize_t size):
         """Count a record that started a new batch of its topic's sticky ``partition``."""

@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Callable, Generator
 
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, MetadataSource, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "TopicStickiness", "batch_position", "now_ms",
-           "record_metadata", "try_append"]
+__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "batch_position",
+           "now_ms", "record_metadata", "try_append"]
+
+# the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
+_BOUND_LIMIT = (1 << 31) - 1
+
 
 def record_metadata(batch: DeliveryBatch, delta: int, timestamp: int) -> RecordMetadata:
     """The ``RecordMetadata`` of the record at ``delta`` in ``batch``; raises the batch's error."""
@@ -152,6 +156,43 @@ def batch_position(fut: RecordFuture) -> tuple[DeliveryBatch, int]:
     return fut._batch, fut._delta
 
 
+class Run:
+    """Consecutive records of one ``send_many`` call in one batch: offset deltas ``first`` on."""
+
+    __slots__ = ("batch", "first", "count")
+
+    def __init__(self, batch: DeliveryBatch, first: int) -> None:
+        self.batch = batch
+        self.first = first
+        self.count = 1
+
+
+def _bound(size: int, key: Any, value: Any, headers: Any) -> int:
+    """``size`` plus the record's key, value and headers when they are in the common form (key and
+    value bytes or None, headers None or a list or tuple of ``(str, bytes | None)`` tuples), else -1."""
+    if headers is not None:
+        for pair in headers:
+            if pair.__class__ is not tuple or len(pair) != 2:
+                return -1
+            hk, hv = pair
+            if hk.__class__ is not str:
+                return -1
+            size += 10 + len(hk) * 3  # as record_size_upper_bound
+            if hv is not None:
+                if hv.__class__ is not bytes:
+                    return -1
+                size += len(hv)
+    if value is not None:
+        if value.__class__ is not bytes:
+            return -1
+        size += len(value)
+    if key is not None:
+        if key.__class__ is not bytes:
+            return -1
+        size += len(key)
+    return size
+
+
 def try_append(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic: str, partition: int, timestamp: int, key: bytes | None,
                value: bytes | None, headers: Any) -> RecordFuture | None:
     """Append into the open (last) batch of ``queues[(topic, partition)]``.
@@ -251,32 +292,13 @@ class PartitionAppender:
         """
         if not self.enabled:
             return None
-        size = self.size_bound_overhead
         if headers:
             if headers.__class__ is not list and headers.__class__ is not tuple:
                 return None
-            for pair in headers:
-                if pair.__class__ is not tuple or len(pair) != 2:
-                    return None
-                hk, hv = pair
-                if hk.__class__ is not str:
-                    return None
-                size += 10 + len(hk) * 3  # as record_size_upper_bound
-                if hv is not None:
-                    if hv.__class__ is not bytes:
-                        return None
-                    size += len(hv)
         else:
             headers = None
-        if value is not None:
-            if value.__class__ is not bytes:
-                return None
-            size += len(value)
-        if key is not None:
-            if key.__class__ is not bytes:
-                return None
-            size += len(key)
-        if size > self.max_record_size or self.cluster.metadata is not self.metadata:
+        size = _bound(self.size_bound_overhead, key, value, headers)
+        if size < 0 or size > self.max_record_size or self.cluster.metadata is not self.metadata:
             return None
         n = self.partition_counts.get(topic)
         if n is None:
@@ -306,13 +328,17 @@ class PartitionAppender:
         the topic's sticky partition, drawn with ``choose`` when there is none."""
         if key is not None and self.keys_decide:
             return (self.murmur2(key) & 0x7FFFFFFF) % num_partitions
+        return self._stay(topic, num_partitions).partition
+
+    def _stay(self, topic: str, num_partitions: int) -> TopicStickiness:
+        # the topic's sticky state, its partition drawn with choose when there is none
         st = self.sticky.get(topic)
         if st is None:
             st = self.sticky[topic] = TopicStickiness()
         if st.partition < 0 or st.partition >= num_partitions:
             st.partition = self.choose(topic, num_partitions, st.previous)
             st.produced_bytes = 0
-        return st.partition
+        return st
 
     def append(self, topic: str, partition: int, sticky: bool, timestamp: int, key: bytes | None,
                value: bytes | None, headers: Any, size: int) -> RecordFuture | None:
@@ -333,6 +359,78 @@ class PartitionAppender:
                     if dq and dq[-1].builder is not None:
                         _switch(st)
         return fut
+
+    def append_many(self, topic: str, items: Iterator[Any], partition: int | None, num_partitions: int,
+                    timestamp: Any, runs: list[Run]) -> tuple[Any] | None:
+        """``send_many``'s common records taken from ``items`` and appended, in order, to the open
+        batches of their partitions, each extending the last of ``runs`` or starting a new one there.
+
+        Returns None once ``items`` is exhausted, else a 1-tuple of the item it took but did not
+        append, for the general path: an item not in the common form, or over ``max_record_size``, or
+        whose partition has no open batch with room (its partition chosen, as ``partition`` would).
+        The common form: a value, or a ``(key, value)`` or ``(key, value, headers)`` tuple, key and
+        value bytes or None, headers None or a list or tuple of ``(str, bytes | None)`` tuples; an
+        int ``timestamp`` the builder takes. ``partition``: the explicit one (checked by the caller),
+        or None for the key's or the topic's sticky partition among ``num_partitions``.
+        """
+        if timestamp.__class__ is not int or not -1 <= timestamp < 1 << 63:
+            for item in items:
+                return (item,)
+            return None
+        max_size = min(self.max_record_size, _BOUND_LIMIT)
+        overhead = self.size_bound_overhead
+        keys_decide = self.keys_decide
+        run = runs[-1] if runs else None
+        at = -1  # the partition whose open batch is in hand (nothing else runs during this call)
+        batch: Any = None
+        builder: Any = None
+        for item in items:
+            headers = None
+            if item.__class__ is tuple:
+                if len(item) == 2:
+                    key, value = item
+                elif len(item) == 3:
+                    key, value, headers = item
+                    if headers is not None:
+                        if headers.__class__ is not list and headers.__class__ is not tuple:
+                            return (item,)
+                        if not headers:
+                            headers = None
+                else:
+                    return (item,)
+            else:
+                key, value = None, item
+            size = _bound(overhead, key, value, headers)
+            if size < 0 or size > max_size:
+                return (item,)
+            st = None
+            if partition is not None:
+                p = partition
+            elif key is not None and keys_decide:
+                p = (self.murmur2(key) & 0x7FFFFFFF) % num_partitions
+            else:
+                st = self._stay(topic, num_partitions)
+                p = st.partition
+            if p != at:
+                dq = self.queues.get((topic, p))
+                if not dq:
+                    return (item,)
+                batch = dq[-1]
+                builder = batch.builder  # None once the batch was drained (built)
+                if builder is None:
+                    return (item,)
+                at = p
+            delta = builder.append(timestamp, key, value, headers)
+            if delta < 0:
+                return (item,)
+            if st is not None:
+                self._count(st, size)
+            if run is not None and run.batch is batch and run.first + run.count == delta:
+                run.count += 1
+            else:
+                run = Run(batch, delta)
+                runs.append(run)
+        return None
 
     def added(self, topic: str, partition: int, size: int) -> None:
         """Count a record that started a new batch of its topic's sticky ``partition``."""

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # both twins have this interface; the stub (_producer.pyi) de
     from kafkaio._speedups._producer import BatchWaiter as BatchWaiter
     from kafkaio._speedups._producer import PartitionAppender as PartitionAppender
     from kafkaio._speedups._producer import RecordFuture as RecordFuture
+    from kafkaio._speedups._producer import Run as Run
     from kafkaio._speedups._producer import batch_position as batch_position
     from kafkaio._speedups._producer import try_append as try_append
 else:
@@ -33,19 +34,9 @@ else:
     try_append = _impl.try_append
     PartitionAppender = _impl.PartitionAppender  # the one append path (the accumulator owns it)
     BatchWaiter = _impl.BatchWaiter  # what an awaiting task waits on: a caller's cancel stays its own
+    Run = _impl.Run  # consecutive records of one send_many call in one batch
 _metadata: Callable[[DeliveryBatch, int, int], RecordMetadata] = _impl.record_metadata
 now_ms: Callable[[], int] = _impl.now_ms  # a record's create time when none is given
-
-
-class Run:
-    """Consecutive records of one ``send_many`` call in one batch: offset deltas ``first`` on."""
-
-    __slots__ = ("batch", "first", "count")
-
-    def __init__(self, batch: DeliveryBatch, first: int) -> None:
-        self.batch = batch
-        self.first = first
-        self.count = 1
 
 
 class ManyFuture:

@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 import warnings
-from typing import Any, Callable, Iterable, Mapping, Sequence, Unpack, cast
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Unpack, cast
 
 from kafkaio._logthrottle import Throttled
 from kafkaio._loops import wrong_loop
@@ -43,7 +43,15 @@ from kafkaio.producer.accumulator import (
     RecordAccumulator,
     record_size_upper_bound,
 )
-from kafkaio.producer.future import ManyFuture, RecordFuture, RecordMetadata, Run, batch_position, now_ms
+from kafkaio.producer.future import (
+    ManyFuture,
+    PartitionAppender,
+    RecordFuture,
+    RecordMetadata,
+    Run,
+    batch_position,
+    now_ms,
+)
 from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.sender import Sender, SenderWakeup
 from kafkaio.producer.transactions import TransactionalProducerMixin, TransactionManager, TransactionState
@@ -90,6 +98,16 @@ def _header_list(headers: Any) -> Sequence[tuple[str, bytes | None]]:
                                          f"not {type(value).__name__}")
         out.append((name, value))
     return out
+
+
+def _uncommon_items(appender: PartitionAppender, topic: str, items: Iterator[Any], partition: int | None, n: int,
+                    timestamp: int, runs: list[Run]) -> Iterator[Any]:
+    """The items of a ``send_many`` call that the appender's loop leaves to the general path, one
+    by one: each is handed out after the records before it were appended."""
+    while (left := appender.append_many(topic, items, partition, n, timestamp, runs)) is not None:
+        yield left[0]
+
+
 DeliveryCallback = Callable[[RecordMetadata | None, BaseException | None], Any]
 
 _COMPRESSION = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
@@ -489,9 +507,12 @@ class Producer(TransactionalProducerMixin):
         max_size = self._max_record_size
         ts = timestamp_ms if timestamp_ms is not None else now_ms()
         runs: list[Run] = []  # consecutive records in one batch
-        run: Run | None = None
         on_delivery = self._on_delivery
-        for item in records:
+        items: Iterable[Any] = records
+        if kser is None and vser is None and custom is None and on_delivery is None:
+            # the appender appends the common records in one call; this loop takes the others
+            items = _uncommon_items(appender, topic, iter(records), explicit, n, ts, runs)
+        for item in items:
             headers = None
             if item.__class__ is tuple:
                 if len(item) == 2:
@@ -530,11 +551,11 @@ class Producer(TransactionalProducerMixin):
             except (TypeError, ValueError) as exc:
                 raise SerializationError(f"invalid record for {topic}: {exc}") from None
             cur_batch, delta = batch_position(fut)
+            run = runs[-1] if runs else None
             if run is not None and run.batch is cur_batch and run.first + run.count == delta:
                 run.count += 1
             else:
-                run = Run(cur_batch, delta)
-                runs.append(run)
+                runs.append(Run(cur_batch, delta))
             if on_delivery is not None:
                 self._attach_callback(fut)
         return ManyFuture(runs, ts)
