@@ -40,6 +40,7 @@ from kafkaio.consumer.assignors import (
     rebalance_protocol,
     resolve_assignors,
 )
+from kafkaio.consumer.commit_ledger import CommitLedger, PendingCommit
 from kafkaio.consumer.offset_fetch import offset_fetch_request, read_offset_fetch
 from kafkaio.consumer.protocol import (
     Assignment,
@@ -216,9 +217,7 @@ class GroupCoordinator:
         self.fatal_error: BaseException | None = None
         self._backoff_s = config.retry_backoff_ms / 1000.0
         self._last_committed: dict[TopicPartition, int] = {}
-        # the newest commit asked for, per partition, by its number in the order commits were asked
-        self._commit_requests = 0
-        self._newest_commit: dict[TopicPartition, int] = {}
+        self._commits = CommitLedger()
         self._next_auto_commit = time.monotonic() + config.auto_commit_interval_ms / 1000.0
         self._callbacks_idle = asyncio.Event()
         self._callbacks_idle.set()
@@ -835,9 +834,18 @@ class GroupCoordinator:
         :class:`RebalanceInProgressError` when a rebalance revoked them meanwhile or does not
         complete in time; in both cases nothing is committed. ``target``: what
         :meth:`commit_target` captured when the commit was asked for, if that was earlier than this
-        call (``commit_async``); by default it is captured now. A retry leaves out the partitions a
-        newer commit was asked for meanwhile (their newest offsets are that commit's to send);
-        when that leaves nothing, the call returns.
+        call (``commit_async``); by default it is captured now.
+
+        A retry leaves out the partitions a newer commit was asked for meanwhile (sent after it,
+        the older offset would be the one the broker keeps): their outcome is the newer commit's.
+        The call then returns only once the newer commits committed them, and raises the error
+        the first of them that failed got (:class:`CommitFailedError`,
+        :class:`RebalanceInProgressError`, ...), or :class:`KafkaTimeoutError` when one is still
+        undecided at this call's deadline or its caller cancelled it before its outcome was known;
+        the message names the partitions committed and those not. Made by the membership task (a
+        rebalance listener, the auto commit before a revocation), it does not wait: a newer commit
+        still undecided may be waiting for this rebalance, and it raises
+        :class:`RebalanceInProgressError`.
         """
         if not offsets:
             return
@@ -846,21 +854,36 @@ class GroupCoordinator:
         loop = asyncio.get_running_loop()
         timeout_ms = self._config.default_api_timeout_ms if timeout_ms is None else timeout_ms
         deadline = loop.time() + timeout_ms / 1000.0
-        self._commit_requests += 1
-        request = self._commit_requests
-        for tp in offsets:
-            self._newest_commit[tp] = request
+        commit = self._commits.begin(offsets)
+        error: BaseException | None = None
+        try:
+            await self._commit_attempts(commit, offsets, target, deadline, wait_for_rebalance)
+            if IN_MEMBERSHIP_TASK.get():
+                # the newer commit may be waiting for the very rebalance this task is running
+                await self._commits.await_newer(commit, loop.time(), undecided=RebalanceInProgressError)
+            else:
+                await self._commits.await_newer(commit, deadline)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._commits.finish(commit, error)
+
+    async def _commit_attempts(self, commit: PendingCommit, offsets: dict[TopicPartition, OffsetAndMetadata],
+                               target: CommitTarget | None, deadline: float, wait_for_rebalance: bool) -> None:
+        """Send ``offsets``, retrying until ``deadline``, but for the partitions a newer commit
+        was asked for since ``commit`` was."""
+        loop = asyncio.get_running_loop()
         while True:
             try:
-                generation, member = self._commit_generation(target)
-                # A retry leaves out the partitions a newer commit was asked for since: sent after
-                # it, this older offset would be the one the broker keeps.
-                offsets = {tp: oam for tp, oam in offsets.items() if self._newest_commit.get(tp) == request}
+                offsets = {tp: oam for tp, oam in offsets.items() if tp not in commit.handed}
                 if not offsets:
                     return
+                generation, member = self._commit_generation(target)
                 await self._commit_once(offsets, generation, member)
                 for tp, oam in offsets.items():
                     self._last_committed[tp] = oam.offset
+                self._commits.committed(commit, offsets)
                 return
             except GenerationMoved as moved:
                 await self._await_rebalance(deadline, wait_for_rebalance, str(moved))

@@ -8,14 +8,15 @@ membership traffic (a JoinGroup the broker parks) never holds up commits and off
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 import kafkaio
 from kafkaio.consumer.coordinator import MemberState
-from kafkaio.errors import CommitFailedError, RebalanceInProgressError
+from kafkaio.errors import CommitFailedError, OffsetMetadataTooLargeError, RebalanceInProgressError
 from kafkaio.protocol import ApiKey
 from kafkaio.structs import OffsetAndMetadata
 from kafkaio.structs import TopicPartition as TP
@@ -108,18 +109,17 @@ async def test_a_retried_commit_never_rewinds_the_partition_new_owner(proxied_bo
         await b.stop()
 
 
-async def test_a_retried_commit_never_overwrites_the_members_newer_commit(proxied_bootstrap, fault_proxy) -> None:
-    """The older of two commits of one member is lost and goes again after the newer one landed
-    (as an auto commit retried after the commit made before a rebalance, both under the same
-    generation, which the broker accepts): the retry leaves the partition to the newer commit
-    instead of rewinding it."""
+@contextlib.asynccontextmanager
+async def older_commit_lost_once(bootstrap: str, fault_proxy) -> AsyncIterator[tuple[kafkaio.Consumer, str, TP, asyncio.Task[None]]]:
+    """A member of a new group owning the one partition of a new topic, and its commit of offset
+    10 whose first OffsetCommit is lost: yielded once that attempt failed, while the commit waits
+    retry_backoff_ms (8 s: a newer commit is answered well inside it) to go again."""
     topic, group = unique(), unique("g")
-    async with RawProducer(proxied_bootstrap) as raw:
+    async with RawProducer(bootstrap) as raw:
         await raw.create_topic(topic, 1)
         await raw.send_numbered(topic, 1, 50)
     tp = TP(topic, 0)
-    # the older commit's retry waits retry_backoff_ms: the newer commit lands well inside it
-    a = consumer(proxied_bootstrap, group, "range", "A", request_timeout_ms=3000,
+    a = consumer(bootstrap, group, "range", "A", request_timeout_ms=3000,
                  default_api_timeout_ms=60000, retry_backoff_ms=8000)
     await a.start()
     try:
@@ -128,19 +128,41 @@ async def test_a_retried_commit_never_overwrites_the_members_newer_commit(proxie
         links = fault_proxy.open_connections
         fault_proxy.drop_requests(1, api_key=ApiKey.OFFSET_COMMIT)
         older = asyncio.get_running_loop().create_task(a.commit({tp: 10}))
-        # the older commit's attempt fails when its connection closes (its request timed out, or a
-        # heartbeat's answer showed that the commit's was lost)
+        # the attempt fails when its connection closes (its request timed out, or a heartbeat's
+        # answer showed that the commit's was lost)
         deadline = time.monotonic() + WAIT_S
         while fault_proxy.open_connections >= links:
             assert time.monotonic() < deadline, "the lost commit's connection was never closed"
             await asyncio.sleep(0.05)
         assert not older.done()
+        yield a, group, tp, older
+    finally:
+        await a.stop()
+
+
+async def test_a_retried_commit_never_overwrites_the_members_newer_commit(proxied_bootstrap, fault_proxy) -> None:
+    """The older of two commits of one member is lost and goes again after the newer one landed
+    (as an auto commit retried after the commit made before a rebalance, both under the same
+    generation, which the broker accepts): the retry leaves the partition to the newer commit
+    instead of rewinding it."""
+    async with older_commit_lost_once(proxied_bootstrap, fault_proxy) as (a, group, tp, older):
         await a.commit({tp: 20})
         assert (await committed(proxied_bootstrap, group, [tp]))[tp] == 20
         await older
         assert (await committed(proxied_bootstrap, group, [tp]))[tp] == 20, "the older commit's retry rewound it"
-    finally:
-        await a.stop()
+
+
+async def test_a_retried_commit_left_to_a_newer_commit_that_failed_raises(proxied_bootstrap, fault_proxy) -> None:
+    """The older commit's retry leaves its partition to a newer commit of the member, which the
+    broker refuses (OFFSET_METADATA_TOO_LARGE): neither offset is committed, so the older commit
+    raises the newer one's error instead of returning."""
+    async with older_commit_lost_once(proxied_bootstrap, fault_proxy) as (a, group, tp, older):
+        too_large = "x" * 8192   # the broker's offset.metadata.max.bytes is 4096
+        with pytest.raises(OffsetMetadataTooLargeError):
+            await a.commit({tp: OffsetAndMetadata(20, too_large)})
+        with pytest.raises(OffsetMetadataTooLargeError, match="newer commit"):
+            await older
+        assert (await committed(proxied_bootstrap, group, [tp]))[tp] is None
 
 
 async def test_commit_during_the_members_own_cooperative_rejoin_completes(proxied_bootstrap, fault_proxy) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kafkaio.config import ConsumerConfig
-from kafkaio.consumer.coordinator import GroupCoordinator, MemberState
+from kafkaio.consumer.coordinator import IN_MEMBERSHIP_TASK, GroupCoordinator, MemberState
 from kafkaio.consumer.subscription import SubscriptionState
 from kafkaio.lifecycle import ClientState
 from kafkaio.errors import CommitFailedError, KafkaTimeoutError, RebalanceInProgressError
@@ -98,6 +98,145 @@ async def test_a_retry_never_overwrites_a_newer_commit_of_the_partition() -> Non
         {"partition_index": 1, "committed_offset": 7, "committed_leader_epoch": -1, "committed_metadata": ""}]]
     assert committed_offsets(stub) == [10, 7, 20, 7]
     assert coord._last_committed == {P0: 20, P1: 7}
+
+
+class Superseded:
+    """An older commit (A) whose first attempt is lost while a newer commit (B) of one of its
+    partitions is asked for: A's retry leaves that partition to B, and A's outcome waits for B's."""
+
+    def __init__(self) -> None:
+        self.newer_asked = asyncio.Event()
+        self.newer_answered = asyncio.Event()
+
+    async def lost_once_the_newer_is_asked(self, body: dict[str, Any]) -> BaseException:
+        await self.newer_asked.wait()
+        return KafkaTimeoutError("the response was lost")
+
+    def newer(self, reply: Any) -> Any:
+        async def answered_when_released(body: dict[str, Any]) -> Any:
+            await self.newer_answered.wait()
+            return reply
+        return answered_when_released
+
+    async def start(self, coord: GroupCoordinator, older: dict[TP, OffsetAndMetadata],
+                    newer: dict[TP, OffsetAndMetadata], **kw: Any) -> tuple[asyncio.Task[None], asyncio.Task[None]]:
+        a = asyncio.ensure_future(coord.commit(older, **kw))
+        await asyncio.sleep(0)   # A's first attempt is out
+        b = asyncio.ensure_future(coord.commit(newer))
+        await asyncio.sleep(0)   # B's attempt is out
+        self.newer_asked.set()   # A's first attempt fails; its retry leaves P0 to B
+        await asyncio.sleep(0.05)
+        return a, b
+
+
+def at(offset: int) -> OffsetAndMetadata:
+    return OffsetAndMetadata(offset, "", -1)
+
+
+async def test_an_older_commit_left_to_a_newer_one_that_fails_raises_its_error() -> None:
+    """A's own attempt failed, and the newer commit it left P0 to failed for good: P0 is committed
+    by neither, so A must not return as if it were."""
+    s = Superseded()
+    coord, stub = member([s.lost_once_the_newer_is_asked, s.newer(CommitFailedError("fenced"))], [P0])
+    a, b = await s.start(coord, {P0: at(10)}, {P0: at(20)})
+    s.newer_answered.set()
+    with pytest.raises(CommitFailedError):
+        await b
+    with pytest.raises(CommitFailedError, match="newer commit"):
+        await a
+    assert committed_offsets(stub) == [10, 20]   # A's retry never re-sent its older offset
+    assert coord._commits.pending() == 0
+
+
+async def test_an_older_commit_raises_naming_the_partitions_the_failed_newer_one_left_uncommitted() -> None:
+    s = Superseded()
+    coord, stub = member([s.lost_once_the_newer_is_asked, s.newer(CommitFailedError("fenced")), 0], [P0, P1])
+    a, b = await s.start(coord, {P0: at(10), P1: at(7)}, {P0: at(20)})
+    s.newer_answered.set()
+    with pytest.raises(CommitFailedError):
+        await b
+    with pytest.raises(CommitFailedError) as raised:
+        await a
+    assert committed_offsets(stub) == [10, 7, 20, 7]   # A's retry sent P1 alone, and it was committed
+    assert repr([P0]) in str(raised.value) and repr([P1]) in str(raised.value)
+    assert coord._last_committed == {P1: 7}
+    assert coord._commits.pending() == 0
+
+
+async def test_an_older_commit_succeeds_once_the_newer_one_it_left_partitions_to_succeeds() -> None:
+    s = Superseded()
+    coord, stub = member([s.lost_once_the_newer_is_asked, s.newer(0), 0], [P0, P1])
+    a, b = await s.start(coord, {P0: at(10), P1: at(7)}, {P0: at(20)})
+    assert not a.done(), "A returned before the commit it left P0 to was answered"
+    s.newer_answered.set()
+    await b
+    await a
+    assert committed_offsets(stub) == [10, 7, 20, 7]
+    assert coord._last_committed == {P0: 20, P1: 7}
+    assert coord._commits.pending() == 0
+
+
+async def test_an_older_commit_times_out_while_the_newer_one_is_undecided() -> None:
+    s = Superseded()
+    coord, stub = member([s.lost_once_the_newer_is_asked, s.newer(0)], [P0])
+    a, b = await s.start(coord, {P0: at(10)}, {P0: at(20)}, timeout_ms=200)
+    with pytest.raises(KafkaTimeoutError, match="newer commit"):
+        await a
+    assert not b.done()
+    s.newer_answered.set()
+    await b
+    assert coord._commits.pending() == 0
+
+
+async def test_cancelling_the_newer_commit_tells_the_older_one_its_partitions_may_be_uncommitted() -> None:
+    """B's caller gives up while B's request is out: whether P0=20 was written is unknown, and A's
+    own P0=10 cannot be sent again (after 20 it would rewind), so A raises KafkaTimeoutError (its
+    outcome is unknown, as a commitSync that times out), never returns as if committed."""
+    s = Superseded()
+    coord, stub = member([s.lost_once_the_newer_is_asked, s.newer(0)], [P0])
+    a, b = await s.start(coord, {P0: at(10)}, {P0: at(20)})
+    b.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await b
+    with pytest.raises(KafkaTimeoutError, match="cancelled"):
+        await a
+    assert committed_offsets(stub) == [10, 20]
+    assert coord._commits.pending() == 0
+
+
+async def test_cancelling_the_older_commit_leaves_the_newer_ones_outcome_alone() -> None:
+    s = Superseded()
+    coord, stub = member([s.lost_once_the_newer_is_asked, s.newer(0)], [P0])
+    a, b = await s.start(coord, {P0: at(10)}, {P0: at(20)})
+    a.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await a
+    s.newer_answered.set()
+    await b
+    assert coord._last_committed == {P0: 20}
+    assert coord._commits.pending() == 0
+
+
+async def test_an_older_commit_of_the_membership_task_never_waits_for_a_newer_one() -> None:
+    """A commit made by the rebalance itself (the auto commit before a revocation, a listener's
+    commit) whose retry left P0 to the application's newer commit cannot wait for it: that one may
+    be waiting for this very rebalance. Undecided, it raises RebalanceInProgressError at once."""
+    s = Superseded()
+    coord, stub = member([s.lost_once_the_newer_is_asked, s.newer(0)], [P0])
+
+    async def in_the_membership_task() -> None:
+        IN_MEMBERSHIP_TASK.set(True)
+        await coord.commit({P0: at(10)}, timeout_ms=60000, wait_for_rebalance=False)
+    a = asyncio.ensure_future(in_the_membership_task())
+    await asyncio.sleep(0)
+    b = asyncio.ensure_future(coord.commit({P0: at(20)}))
+    await asyncio.sleep(0)
+    s.newer_asked.set()
+    with pytest.raises(RebalanceInProgressError, match="newer commit"):
+        await asyncio.wait_for(a, 5)
+    s.newer_answered.set()
+    await b
+    assert coord._commits.pending() == 0
 
 
 async def test_a_retry_after_the_member_was_fenced_fails_with_commit_failed() -> None:
