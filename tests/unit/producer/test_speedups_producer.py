@@ -3,7 +3,6 @@ behave identically (append into the open batch, the record awaitable, its metada
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections import deque
 from types import ModuleType
 from typing import Any
@@ -17,22 +16,7 @@ from kafkaio.producer.accumulator import (RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNC
 from kafkaio.producer.future import LOG_APPEND_TIME, RecordMetadata
 from kafkaio.records import BatchBuilder, Compression, read_batches
 
-
-def _implementations() -> list[ModuleType]:
-    mods = [importlib.import_module("kafkaio._speedups.producer_py")]
-    try:
-        mods.append(importlib.import_module("kafkaio._speedups._producer"))
-    except ImportError:  # not built: the twin alone is checked
-        pass
-    return mods
-
-
-IMPLS = _implementations()
-
-
-@pytest.fixture(params=IMPLS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
-def impl(request: pytest.FixtureRequest) -> ModuleType:
-    return request.param
+from producer_impls import IMPLS, impl  # noqa: F401 - impl is a fixture
 
 
 def _batch(topic: str = "t", partition: int = 3, batch_size: int = 1024) -> ProducerBatch:
