@@ -176,6 +176,29 @@ async def test_an_older_commit_succeeds_once_the_newer_one_it_left_partitions_to
     assert coord._commits.pending() == 0
 
 
+async def test_a_partition_left_on_from_commit_to_commit_has_the_newest_ones_outcome() -> None:
+    """A left P0 to B, whose own attempt failed too and left it to C: A and B both wait for C, and
+    neither sends its older offset again."""
+    s = Superseded()
+    coord, stub = member([s.lost_once_the_newer_is_asked, s.lost_once_the_newer_is_asked,
+                          s.newer(CommitFailedError("fenced"))], [P0])
+    a = asyncio.ensure_future(coord.commit({P0: at(10)}))
+    await asyncio.sleep(0)
+    b = asyncio.ensure_future(coord.commit({P0: at(20)}))
+    await asyncio.sleep(0)
+    c = asyncio.ensure_future(coord.commit({P0: at(30)}))
+    await asyncio.sleep(0)
+    s.newer_asked.set()      # A's and B's attempts fail; their retries leave P0 to C
+    await asyncio.sleep(0.05)
+    assert not a.done() and not b.done()
+    s.newer_answered.set()
+    for older in (c, b, a):
+        with pytest.raises(CommitFailedError):
+            await older
+    assert committed_offsets(stub) == [10, 20, 30]
+    assert coord._commits.pending() == 0
+
+
 async def test_an_older_commit_times_out_while_the_newer_one_is_undecided() -> None:
     s = Superseded()
     coord, stub = member([s.lost_once_the_newer_is_asked, s.newer(0)], [P0])
