@@ -525,6 +525,19 @@ cdef inline unsigned char* _put_field(unsigned char* p, const char* data, Py_ssi
     return p + n
 
 
+cdef bint _plain_headers(object headers):
+    # a list or tuple of (str, bytes | None) tuples: written as it is, without a normalized copy
+    if type(headers) is not list and type(headers) is not tuple:
+        return False
+    for pair in headers:
+        if type(pair) is not tuple or len(<tuple>pair) != 2 or type((<tuple>pair)[0]) is not str:
+            return False
+        hvalue = (<tuple>pair)[1]
+        if hvalue is not None and not PyBytes_CheckExact(hvalue):
+            return False
+    return True
+
+
 cdef list _normalize_headers(object headers):
     """[(str key, bytes | None value)], type-checked; keys are encoded later through the str's cache."""
     cdef list out = []
@@ -753,7 +766,7 @@ cdef class BatchBuilder:
         cdef int64_t base
         cdef uint64_t ts_zz
         cdef unsigned char* p
-        cdef list hlist = None
+        cdef object hlist = None  # the headers as (str, bytes | None) tuples
         if timestamp_ms < -1:
             raise ValueError(f"invalid negative timestamp {timestamp_ms}")
         if self._count == INT32_MAX:
@@ -769,10 +782,11 @@ cdef class BatchBuilder:
             vp = PyBytes_AS_STRING(value)
             vn = PyBytes_GET_SIZE(value)
         if headers:
-            hlist = _normalize_headers(headers)
+            hlist = headers if _plain_headers(headers) else _normalize_headers(headers)
             headers_size = uvarint_size(zigzag32(<int32_t>len(hlist)))
-            for hkey, hvalue in hlist:
-                PyUnicode_AsUTF8AndSize(hkey, &hn)
+            for pair in hlist:
+                hvalue = (<tuple>pair)[1]
+                PyUnicode_AsUTF8AndSize((<tuple>pair)[0], &hn)
                 headers_size += _field_size(hn)
                 headers_size += _field_size(-1 if hvalue is None else PyBytes_GET_SIZE(hvalue))
         else:
@@ -804,8 +818,9 @@ cdef class BatchBuilder:
             p += 1
         else:
             p = write_uvarint(p, zigzag32(<int32_t>len(hlist)))
-            for hkey, hvalue in hlist:
-                hp = PyUnicode_AsUTF8AndSize(hkey, &hn)
+            for pair in hlist:
+                hvalue = (<tuple>pair)[1]
+                hp = PyUnicode_AsUTF8AndSize((<tuple>pair)[0], &hn)
                 p = _put_field(p, hp, hn)
                 if hvalue is None:
                     p = _put_field(p, NULL, -1)

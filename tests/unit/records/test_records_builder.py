@@ -218,3 +218,23 @@ def test_batches_can_be_built_and_read_from_several_threads_at_once(impl):
     for t in threads:
         t.join()
     assert failures == []
+
+
+def test_every_header_form_writes_the_bytes_of_the_normalized_one(impl):
+    """Headers as a list or tuple of (str, bytes | None) tuples are written as they are, other forms
+    after conversion: every form of the same headers gives the same batch, bad ones the same error."""
+    want = [("trace", b"abc"), ("none", None), ("\u00e9-utf8", b"")]
+    forms = [want, tuple(want), [list(h) for h in want], [("trace", bytearray(b"abc")), ("none", None), ("\u00e9-utf8", b"")],
+             [("trace", memoryview(b"abc")), ("none", None), ("\u00e9-utf8", b"")]]
+    built = []
+    for form in forms:
+        b = impl.BatchBuilder(Compression.NONE, 16384)
+        b.append(1000, b"k", b"v", form)
+        b.append(1000, b"k", b"v", None)
+        built.append(b.build())
+    assert len(set(built)) == 1
+    for bad, error in (([(b"bytes-key", b"v")], TypeError), ([("h", 17)], TypeError), ([("h", b"v", b"x")], ValueError)):
+        b = impl.BatchBuilder(Compression.NONE, 16384)
+        with pytest.raises(error):
+            b.append(1000, b"k", b"v", bad)
+        assert b.record_count == 0
