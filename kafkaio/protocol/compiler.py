@@ -11,6 +11,7 @@ slow path re-runs the per-field encoders to name the failing field.
 from __future__ import annotations
 
 import struct
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -347,9 +348,48 @@ def _generate(plan: list[_FixedStep | _VarStep], enc_ops: tuple[StructEncoder, .
                     f"            v{i}, pos = R{i}(buf, pos)",
                     "        else:",
                     "            pos += b",
+                ]
+                if enc is p.write_compact_nullable_string:
+                    # null (an error message of a partition that has none, say) without a call
+                    dec_lines += [
+                        "    elif b == 0 and pos < len(buf):",
+                        f"        v{i} = None",
+                        "        pos += 1",
+                    ]
+                dec_lines += [
                     "    else:",
                     f"        v{i}, pos = R{i}(buf, pos)",
                 ]
+            elif sub is None and enc in (p.write_compact_bytes, p.write_compact_nullable_bytes):
+                # Compact bytes and record sets (a Produce request's batch) inline for a bytes
+                # value with a length of one or two varint bytes; anything else (None, other
+                # buffer types, other lengths, wrong types) through the primitive.
+                enc_lines += [
+                    f"        x = get({key!r}, D{i})",
+                    "        if x.__class__ is bytes and len(x) < 0x3fff:",
+                    "            n = len(x) + 1",
+                    "            if n < 0x80:",
+                    "                out.append(n)",
+                    "            else:",
+                    "                out.append((n & 0x7f) | 0x80)",
+                    "                out.append(n >> 7)",
+                    "            out += x",
+                    "        else:",
+                    f"            E{i}(out, x)",
+                ]
+                ns[f"R{i}"] = dec
+                dec_lines.append(f"    v{i}, pos = R{i}(buf, pos)")
+            elif sub is None and enc is p.write_uuid:
+                # a topic id: its 16 bytes without write_uuid's call and UUID.bytes' property
+                ns["UUID"], ns[f"R{i}"] = uuid.UUID, dec
+                enc_lines += [
+                    f"        x = get({key!r}, D{i})",
+                    "        if x.__class__ is UUID:",
+                    "            out += x.int.to_bytes(16, 'big')",
+                    "        else:",
+                    f"            E{i}(out, x)",
+                ]
+                dec_lines.append(f"    v{i}, pos = R{i}(buf, pos)")
             elif sub is None:
                 enc_lines.append(f"        E{i}(out, get({key!r}, D{i}))")
                 ns[f"R{i}"] = dec

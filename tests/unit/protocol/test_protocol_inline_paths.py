@@ -125,3 +125,64 @@ def test_unknown_tagged_fields_in_a_struct_without_tagged_fields_are_written() -
     p.write_compact_nullable_string(out, "a")
     out += b"\x01\x07\x02xy"  # one tagged field: tag 7, 2 bytes
     assert bytes(out) in frame
+
+
+def _produce_request(records: object, topic_id: object, version: int) -> dict:
+    topic: dict = {"name": "t", "partition_data": [{"index": 3, "records": records}]}
+    if version >= 13:
+        topic = {"topic_id": topic_id, "partition_data": topic["partition_data"]}
+    return {"transactional_id": None, "acks": -1, "timeout_ms": 30000, "topic_data": [topic]}
+
+
+@pytest.mark.parametrize("version", [9, 12, 13])
+@pytest.mark.parametrize("length", [0, 1, 125, 126, 127, 128, 300, 16381, 16382, 16383, 16384, 20000])
+def test_record_sets_of_every_varint_width_encode_as_the_primitive_does(version: int, length: int) -> None:
+    import uuid
+
+    data = bytes(range(256)) * (length // 256) + bytes(length % 256)
+    tid = uuid.uuid4()
+    frame = bytes(encode_request(PRODUCE, version, 1, "c", _produce_request(data, tid, version)))
+    expected = bytearray()
+    p.write_compact_nullable_bytes(expected, data)
+    assert frame.endswith(bytes(expected) + b"\x00\x00\x00")  # partition, topic and body tags
+    # a bytearray or a memoryview takes the primitive's path: the same frame
+    for other in (bytearray(data), memoryview(data)):
+        assert bytes(encode_request(PRODUCE, version, 1, "c", _produce_request(other, tid, version))) == frame
+
+
+def test_null_and_wrong_record_sets_take_the_primitive_path() -> None:
+    frame = bytes(encode_request(PRODUCE, 12, 1, "c", _produce_request(None, None, 12)))
+    assert frame.endswith(b"\x00\x00\x00\x03\x00\x00\x00\x00")  # partition 3, null records, tags
+    with pytest.raises(KafkaProtocolError) as info:
+        encode_request(PRODUCE, 12, 1, "c", _produce_request("not bytes", None, 12))
+    assert "topic_data[0].partition_data[0].records" in str(info.value)
+
+
+def test_topic_ids_encode_as_the_primitive_does() -> None:
+    import uuid
+
+    tid = uuid.uuid4()
+    frame = bytes(encode_request(PRODUCE, 13, 1, "c", _produce_request(b"r", tid, 13)))
+    assert tid.bytes in frame
+    # 16 bytes or None (the zero id) through write_uuid
+    assert bytes(encode_request(PRODUCE, 13, 1, "c", _produce_request(b"r", tid.bytes, 13))) == frame
+    zero = bytes(encode_request(PRODUCE, 13, 1, "c", _produce_request(b"r", None, 13)))
+    assert zero == frame.replace(tid.bytes, bytes(16))
+    with pytest.raises(KafkaProtocolError) as info:
+        encode_request(PRODUCE, 13, 1, "c", _produce_request(b"r", "not an id", 13))
+    assert "topic_data[0].topic_id" in str(info.value)
+
+
+@pytest.mark.parametrize("message", [None, "", "broker says no"])
+def test_nullable_strings_decode_null_and_text_as_the_primitive_does(message: str | None) -> None:
+    body = _produce_response("t")
+    body["responses"][0]["partition_responses"][0]["error_message"] = message
+    payload = bytes(encode_response(PRODUCE, 12, 7, body))[4:]
+    decoded = decode_response(PRODUCE, 12, payload)
+    assert decoded["responses"][0]["partition_responses"][0]["error_message"] == message
+    # the frame cut right where the message starts (after it: partition and topic tags, the
+    # throttle time, the body's tags): the primitive's truncation error, not a null
+    at = len(payload) - 7 - (1 if message is None else 1 + len(message))
+    assert payload[at] == (0 if message is None else len(message) + 1)
+    with pytest.raises(KafkaProtocolError):
+        decode_response(PRODUCE, 12, payload[:at])

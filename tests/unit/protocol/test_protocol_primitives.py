@@ -209,3 +209,21 @@ def test_array_length_checks() -> None:
         p.read_array_length(b"\x7f\xff\xff\xff", 0, False, False)  # 2**31-1 elements in 0 bytes
     with pytest.raises(KafkaProtocolError):
         p.read_array_length(b"\x00", 0, True, False)
+
+
+@given(st.binary(min_size=16, max_size=16), st.integers(min_value=0, max_value=8))
+def test_read_uuid_is_the_uuid_of_its_bytes(raw: bytes, pad: int) -> None:
+    """The decoded id is indistinguishable from ``uuid.UUID(bytes=...)``: equal, same hash, same
+    safety attribute, immutable, and it pickles; from bytes and from a memoryview at an offset."""
+    import pickle
+
+    expected = uuid.UUID(bytes=raw)
+    for buf in (b"\xff" * pad + raw, memoryview(bytearray(b"\x01" * pad + raw + b"\x02"))):
+        got, pos = p.read_uuid(buf, pad)
+        assert pos == pad + 16
+        assert type(got) is uuid.UUID
+        assert got == expected and hash(got) == hash(expected) and str(got) == str(expected)
+        assert got.bytes == raw and got.is_safe is expected.is_safe
+        assert pickle.loads(pickle.dumps(got)) == expected
+        with pytest.raises(TypeError):
+            got.int = 0  # type: ignore[misc]
