@@ -72,6 +72,10 @@ class BatchSequence(enum.Enum):
     UNKNOWN = "unknown"          # given up without an answer: it may or may not be in the log
     SPLIT = "split"              # refused as too large (not written); its parts took its sequences
 
+    # Members are singletons compared by identity: the identity hash is right for them, and the
+    # transition table is looked up twice per batch, where Enum's own hash is a Python call.
+    __hash__ = object.__hash__
+
 
 _S = BatchSequence
 _TRANSITIONS: dict[BatchSequence, frozenset[BatchSequence]] = {
