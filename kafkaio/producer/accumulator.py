@@ -208,38 +208,51 @@ class RecordAccumulator:
             return False
         return dq[-1].builder is not None
 
-    def must_wait_for_memory(self, size: int) -> bool:
-        """Whether a new batch for a record of ``size`` bytes has to wait for buffer memory."""
-        return self._used + max(self.batch_size, size) > self.buffer_memory or bool(self._memory_waiters)
-
     async def append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
                      value: bytes | None, headers: Any, size: int, sticky: bool = False) -> AppendResult:
         """Append, starting a new batch (waiting up to ``max_block_ms`` for buffer memory if needed).
 
         ``sticky``: ``partition`` is the topic's sticky partition, whose state counts the record.
         The result says whether the sender has work now (see :class:`AppendResult`)."""
-        result = await self._append(topic, partition, timestamp, key, value, headers, size)
-        if sticky:
-            self.appender.added(topic, partition, size)
+        result = self.append_now(topic, partition, timestamp, key, value, headers, size, sticky)
+        if result is None:
+            result = await self._append_after_wait(topic, partition, timestamp, key, value, headers, size)
+            if sticky:
+                self.appender.added(topic, partition, size)
         return result
 
-    async def _append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
-                      value: bytes | None, headers: Any, size: int) -> AppendResult:
+    def append_now(self, topic: str, partition: int, timestamp: int, key: bytes | None,
+                   value: bytes | None, headers: Any, size: int, sticky: bool = False) -> AppendResult | None:
+        """:meth:`append` when it need not wait: None, with nothing appended, when a new batch
+        must wait for buffer memory (then :meth:`append` waits). Not a coroutine: ``send()`` starts
+        a batch per record with ``linger_ms=0``, and each coroutine level costs that path."""
         if self.closed or self.closing:
             raise ProducerClosedError("the producer is closed; send() is no longer allowed")
         fut = self.try_append(topic, partition, timestamp, key, value, headers)
         if fut is not None:  # another task opened a batch for this partition meanwhile
-            return AppendResult(fut, False, False)
-        need = max(self.batch_size, size)
-        if self._used + need > self.buffer_memory or self._memory_waiters:
-            await self._wait_for_memory(need)
-            # another task may have opened a batch for this partition while we waited
-            fut = self.try_append(topic, partition, timestamp, key, value, headers)
-            if fut is not None:
-                self._release(need)
-                return AppendResult(fut, False, False)
+            result = AppendResult(fut, False, False)
         else:
+            need = max(self.batch_size, size)
+            if self._used + need > self.buffer_memory or self._memory_waiters:
+                return None
             self._used += need
+            fut = self._new_batch(topic, partition, timestamp, key, value, headers, need)
+            result = AppendResult(fut, len(self._queues[(topic, partition)]) > 1, True)
+        if sticky:
+            self.appender.added(topic, partition, size)
+        return result
+
+    async def _append_after_wait(self, topic: str, partition: int, timestamp: int, key: bytes | None,
+                                 value: bytes | None, headers: Any, size: int) -> AppendResult:
+        """A new batch once ``buffer_memory`` has room for it (or the record, into a batch another
+        task opened meanwhile)."""
+        need = max(self.batch_size, size)
+        await self._wait_for_memory(need)
+        # another task may have opened a batch for this partition while we waited
+        fut = self.try_append(topic, partition, timestamp, key, value, headers)
+        if fut is not None:
+            self._release(need)
+            return AppendResult(fut, False, False)
         fut = self._new_batch(topic, partition, timestamp, key, value, headers, need)
         return AppendResult(fut, len(self._queues[(topic, partition)]) > 1, True)
 

@@ -642,9 +642,10 @@ class Producer(TransactionalProducerMixin):
             # cancelled here has buffered nothing.
             sender.wakeup()
             await asyncio.sleep(0)
-        if acc.must_wait_for_memory(size):
+        result = acc.append_now(topic, partition, timestamp, key, value, headers, size, sticky)
+        if result is None:
             sender.wakeup()  # memory pressure makes every batch ready to send
-        result = await acc.append(topic, partition, timestamp, key, value, headers, size, sticky)
+            result = await acc.append(topic, partition, timestamp, key, value, headers, size, sticky)
         if result.new_batch_created and ship and acc.linger_ms <= 0:
             sender.ship_now()  # sent now when the sender is idle, else it is woken
         elif result.batch_is_full or result.new_batch_created:

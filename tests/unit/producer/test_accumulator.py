@@ -300,10 +300,12 @@ async def test_append_reports_new_batches_and_full_ones_for_the_producer_to_wake
     assert not acc.open_batch_full("t", 1)  # no batch at all
 
 
-async def test_must_wait_for_memory_says_when_a_new_batch_would_block() -> None:
+async def test_append_now_appends_nothing_when_a_new_batch_would_wait_for_memory() -> None:
     acc = make_acc(batch_size=1000, buffer_memory=2000)
-    assert not acc.must_wait_for_memory(10)
-    await append(acc, 0, b"a")
-    assert not acc.must_wait_for_memory(10) and acc.must_wait_for_memory(1500)
-    await append(acc, 1, b"b")
-    assert acc.must_wait_for_memory(10)
+    first = acc.append_now("t", 0, 1, None, b"a", None, 83)
+    assert first is not None and first.new_batch_created and acc.memory_used == 1000
+    assert acc.append_now("t", 1, 1, None, b"b" * 1400, None, 1482) is None  # 1000 + 1482 > 2000
+    assert acc.memory_used == 1000 and not acc.open_batch_full("t", 1)
+    assert acc.append_now("t", 1, 1, None, b"b", None, 83) is not None
+    assert acc.append_now("t", 2, 1, None, b"c", None, 83) is None  # full: 2000 of 2000 reserved
+    assert acc.memory_used == 2000 and [b.partition for b in acc.queued_batches()] == [0, 1]
