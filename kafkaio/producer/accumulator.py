@@ -345,8 +345,9 @@ class RecordAccumulator:
         leader_for: Callable[[str, int], int | None],
         node_available: Callable[[int], bool],
         can_drain: Callable[[ProducerBatch], bool] | None = None,
+        only: TopicPartitionKey | None = None,
     ) -> tuple[dict[int, list[ProducerBatch]], float, bool]:
-        """Take the ready batches, grouped by leader node.
+        """Take the ready batches, grouped by leader node (``only``: of that partition alone).
 
         Returns ``(batches_by_node, next_check_ms, leader_unknown)``: ``next_check_ms`` is the
         earliest time at which a batch left behind becomes ready (linger or backoff); and
@@ -361,11 +362,17 @@ class RecordAccumulator:
         force = self._flushes > 0 or self.closing or bool(self._memory_waiters)
         linger = self.linger_ms
         self._last_drain_ms = now_ms
-        items = [(tp, dq) for tp, dq in self._queues.items() if dq]
-        if not items:
-            return out, next_check, False
-        self._rotation = (self._rotation + 1) % len(items)
-        items = items[self._rotation:] + items[: self._rotation]
+        if only is None:
+            items = [(tp, dq) for tp, dq in self._queues.items() if dq]
+            if not items:
+                return out, next_check, False
+            self._rotation = (self._rotation + 1) % len(items)
+            items = items[self._rotation:] + items[: self._rotation]
+        else:  # one partition, whatever the number of queues; it leaves the rotation alone
+            dq = self._queues.get(only)
+            if not dq:
+                return out, next_check, False
+            items = [(only, dq)]
         blocked_nodes: set[int] = set()
         for (topic, partition), dq in items:
             first = dq[0]

@@ -647,7 +647,7 @@ class Producer(TransactionalProducerMixin):
             sender.wakeup()  # memory pressure makes every batch ready to send
             result = await acc.append(topic, partition, timestamp, key, value, headers, size, sticky)
         if result.new_batch_created and ship and acc.linger_ms <= 0:
-            sender.ship_now()  # sent now when the sender is idle, else it is woken
+            sender.ship_now((topic, partition))  # sent now when the sender is idle, else it is woken
         elif result.batch_is_full or result.new_batch_created:
             sender.wakeup()  # a batch is sendable now, or the sender needs the new one's linger deadline
         return result.future

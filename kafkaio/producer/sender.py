@@ -234,8 +234,9 @@ class Sender:
         txn = self.transactions
         return txn.fatal_error if txn is not None else None
 
-    def ship_now(self) -> None:
-        """Drain and send the ready batches now, from the caller, when the sender is idle.
+    def ship_now(self, tp: tuple[str, int]) -> None:
+        """Drain and send the ready batch of partition ``tp`` now, from the caller, when the sender
+        is idle.
 
         For ``send_and_wait`` with ``linger_ms=0`` (see the accumulator's ``append``): the sender's
         own pass would run one event-loop pass later, on the critical path of the round trip.
@@ -251,7 +252,7 @@ class Sender:
         acc = self._acc
         try:
             batches_by_node, _, leader_unknown = acc.drain(
-                _now_ms(), self._cluster.leader_for, self._node_available, self._can_drain)
+                _now_ms(), self._cluster.leader_for, self._node_available, self._can_drain, tp)
             for node, batches in batches_by_node.items():
                 self._send(node, batches)
         except Exception:  # noqa: BLE001 - the sender's pass takes over (and logs it there too)

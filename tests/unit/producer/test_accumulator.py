@@ -309,3 +309,17 @@ async def test_append_now_appends_nothing_when_a_new_batch_would_wait_for_memory
     assert acc.append_now("t", 1, 1, None, b"b", None, 83) is not None
     assert acc.append_now("t", 2, 1, None, b"c", None, 83) is None  # full: 2000 of 2000 reserved
     assert acc.memory_used == 2000 and [b.partition for b in acc.queued_batches()] == [0, 1]
+
+
+async def test_drain_of_one_partition_takes_its_ready_batch_and_leaves_the_others_queued() -> None:
+    acc = make_acc()
+    f0 = await append(acc, 0, b"a")
+    f1 = await append(acc, 1, b"b")
+    drained, _, unknown = acc.drain(10**12, leader0, always, only=("t", 1))
+    assert drained == {0: [f1._batch]} and not unknown
+    assert [b.partition for b in acc.queued_batches()] == [0]
+    assert acc.drain(10**12, leader0, always, only=("t", 1))[0] == {}  # nothing left there
+    assert acc.drain(10**12, leader0, always, only=("t", 7))[0] == {}  # never had a queue
+    # the same readiness rules as a full drain: a partition without a leader is reported
+    assert acc.drain(10**12, lambda t, p: None, always, only=("t", 0)) == ({}, float("inf"), True)
+    assert acc.drain(10**12, leader0, always)[0] == {0: [f0._batch]}
