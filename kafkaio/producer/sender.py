@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, cast
 
@@ -85,7 +84,7 @@ class _ProduceRequest:
     __slots__ = ("_sender", "node", "batches", "names", "settled")
 
     def __init__(self, sender: Sender, node: int, batches: list[ProducerBatch],
-                 names: dict[uuid.UUID, str] | None) -> None:
+                 names: dict[int, str] | None) -> None:
         self._sender = sender
         self.node = node
         self.batches = batches
@@ -599,24 +598,27 @@ class Sender:
         self._tasks.discard(task)
         self.wakeup()
 
-    def _request_body(self, batches: list[ProducerBatch]) -> tuple[dict[str, Any], dict[uuid.UUID, str] | None]:
+    def _request_body(self, batches: list[ProducerBatch]) -> tuple[dict[str, Any], dict[int, str] | None]:
         """The Produce body, each topic with its name and its id (the version picks one), and the
-        topics by id when every topic has a known id (else None: the request names them)."""
-        topics: dict[str, list[dict[str, Any]]] = {}
-        for b in batches:
-            topics.setdefault(b.topic, []).append({"index": b.partition, "records": b.data})
+        topics by id (``UUID.int``) when every topic has a known id (else None: the request names
+        them). Ids are keyed by their integer, whose hash and equality are C calls, not UUID's."""
         known = self._cluster.metadata.topics
-        names: dict[uuid.UUID, str] | None = {}
+        by_name: dict[str, list[dict[str, Any]]] = {}
+        names: dict[int, str] | None = {}
         topic_data = []
-        for name, parts in topics.items():
-            info = known.get(name)
-            tid = info.topic_id if info is not None else None
-            if names is not None:
-                if tid is None or tid == ZERO_UUID:
+        for b in batches:
+            topic = b.topic
+            parts = by_name.get(topic)
+            if parts is None:
+                parts = by_name[topic] = []
+                info = known.get(topic)
+                tid = info.topic_id if info is not None else None
+                if tid is None or not tid.int:
                     names = None
-                else:
-                    names[tid] = name
-            topic_data.append({"name": name, "topic_id": tid or ZERO_UUID, "partition_data": parts})
+                elif names is not None:
+                    names[tid.int] = topic
+                topic_data.append({"name": topic, "topic_id": tid or ZERO_UUID, "partition_data": parts})
+            parts.append({"index": b.partition, "records": b.data})
         return {
             "transactional_id": self._transactional_id,
             "acks": self._acks,
@@ -625,7 +627,7 @@ class Sender:
         }, names
 
     def _request(self, conn: BrokerConnection, batches: list[ProducerBatch]
-                 ) -> tuple[dict[str, Any], int, dict[uuid.UUID, str] | None]:
+                 ) -> tuple[dict[str, Any], int, dict[int, str] | None]:
         """The Produce body for ``batches``, its version, and the topics by id when that version
         names them by id (else None).
 
@@ -674,12 +676,12 @@ class Sender:
             self._request_finished(node, batches)
 
     def _handle_response(self, batches: list[ProducerBatch], resp: ProduceResponse,
-                         names: dict[uuid.UUID, str] | None) -> None:
-        """Settle ``batches`` from the answer; ``names``: the topics by id as the request named them
-        (None: the request, and so the answer, named them by name)."""
+                         names: dict[int, str] | None) -> None:
+        """Settle ``batches`` from the answer; ``names``: the topics by id (``UUID.int``) as the
+        request named them (None: the request, and so the answer, named them by name)."""
         results: dict[tuple[str, int], ProducePartitionResponse] = {}
         for topic in resp["responses"]:
-            name = topic["name"] if names is None else names.get(topic["topic_id"])
+            name = topic["name"] if names is None else names.get(topic["topic_id"].int)
             if name is None:
                 continue  # an id the request did not name: none of its batches
             for part in topic["partition_responses"]:

@@ -35,3 +35,19 @@ async def test_send_and_wait_with_linger_zero_delivers_each_record() -> None:
 
 def test_the_accumulator_has_no_sender_hooks() -> None:
     assert not hasattr(RecordAccumulator, "wakeup") and not hasattr(RecordAccumulator, "ship_now")
+
+
+async def test_one_request_for_two_topics_settles_each_batch_from_its_topics_answer() -> None:
+    # Produce v13+ names topics by id: each partition's answer is matched back to its batch
+    # through the id of its topic, never another topic's
+    async with FakeCluster(brokers=1, topics={"a": 1, "b": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=50) as p:
+            for _ in range(2):
+                await p.send_and_wait("a", b"earlier")
+            fa = await p.send("a", b"to a")
+            fb = await p.send("b", b"to b")
+            ma, mb = await fa, await fb
+            # four records in three requests: the last two went in one request
+            assert p.metrics().records_per_request_avg == 4 / 3
+    assert (ma.topic, ma.offset, mb.topic, mb.offset) == ("a", 2, "b", 0)
+    assert [r.value for r in fake.records("b", 0)] == [b"to b"]
