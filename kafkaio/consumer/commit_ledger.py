@@ -3,32 +3,43 @@
 A commit whose attempt failed is retried; by then a newer commit of some of its partitions may have
 been asked for. Sent after it, the older offset would be the one the broker keeps, so the retry
 leaves those partitions to the newer commit, and their outcome is that commit's: the older commit
-succeeds only once the newer one committed them (or left them in turn to one that did). The ledger
-numbers the commits, knows which pending commit is the newest of each partition, and keeps a
-commit's outcome only as long as an older pending commit refers to it.
+succeeds only once the newer one committed them (or left them in turn to one that did). When the
+newer commit's caller gives up (cancels it) before its outcome is known, the partitions go back to
+the newest older commit still under way, which sends the newer offsets itself: one caller's
+cancellation does not decide another caller's outcome. The ledger numbers the commits, knows which
+pending commit is the newest of each partition, and keeps a commit's outcome only as long as an
+older pending commit refers to it.
 """
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from kafkaio.errors import KafkaError, KafkaTimeoutError
-from kafkaio.structs import TopicPartition
+from kafkaio.structs import OffsetAndMetadata, TopicPartition
 
 
 class PendingCommit:
-    """One commit as asked for: the partitions it committed itself, those it left to a newer
-    commit, and, once decided, the error of each partition it failed to commit."""
+    """One commit as asked for: its offsets, the partitions it committed itself, those it left to
+    a newer commit (and from which older commit each came), those a cancelled newer commit gave
+    back to it with their newer offset, and, once decided, the error of each partition it failed
+    to commit."""
 
-    __slots__ = ("number", "partitions", "committed", "handed", "failed", "decided")
+    __slots__ = ("number", "offsets", "committed", "handed", "left_by", "given_back", "failed", "decided")
 
-    def __init__(self, number: int, partitions: Iterable[TopicPartition]) -> None:
+    def __init__(self, number: int, offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
         self.number = number
-        self.partitions = frozenset(partitions)
+        self.offsets = dict(offsets)
         self.committed: set[TopicPartition] = set()
-        self.handed: dict[TopicPartition, PendingCommit] = {}   # left to a newer commit
+        self.handed: dict[TopicPartition, PendingCommit] = {}     # left to a newer commit
+        self.left_by: dict[TopicPartition, PendingCommit] = {}    # the older commit that left it here
+        self.given_back: dict[TopicPartition, OffsetAndMetadata] = {}
         self.failed: dict[TopicPartition, KafkaError] = {}
         self.decided = asyncio.Event()
+
+    def offset_of(self, tp: TopicPartition) -> OffsetAndMetadata:
+        """The offset this commit sends for ``tp``: its own, or the newer one given back to it."""
+        return self.given_back.get(tp, self.offsets[tp])
 
     def __repr__(self) -> str:
         return f"PendingCommit(#{self.number})"
@@ -41,19 +52,26 @@ class CommitLedger:
         self._asked = 0
         self._newest: dict[TopicPartition, PendingCommit] = {}   # undecided commits only
 
-    def begin(self, partitions: Iterable[TopicPartition]) -> PendingCommit:
-        """A new commit of ``partitions``: the newest of each; an older undecided commit of the
-        same partition leaves it to this one from its next attempt on."""
+    def begin(self, offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> PendingCommit:
+        """A new commit of ``offsets``: the newest of each partition; an older undecided commit
+        of the same partition leaves it to this one from its next attempt on."""
         self._asked += 1
-        commit = PendingCommit(self._asked, partitions)
-        for tp in commit.partitions:
+        commit = PendingCommit(self._asked, offsets)
+        for tp in commit.offsets:
             older = self._newest.get(tp)
             if older is not None:
                 older.handed[tp] = commit
+                commit.left_by[tp] = older
             self._newest[tp] = commit
         return commit
 
-    def committed(self, commit: PendingCommit, partitions: Iterable[TopicPartition]) -> None:
+    def to_send(self, commit: PendingCommit) -> dict[TopicPartition, OffsetAndMetadata]:
+        """What ``commit``'s next attempt sends: the partitions it has neither committed nor left
+        to a newer commit, each at its newest offset."""
+        return {tp: commit.offset_of(tp) for tp in commit.offsets
+                if tp not in commit.committed and tp not in commit.handed}
+
+    def committed(self, commit: PendingCommit, partitions: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
         """The broker accepted ``commit``'s offsets of ``partitions``."""
         for tp in partitions:
             commit.committed.add(tp)
@@ -62,16 +80,37 @@ class CommitLedger:
 
     def finish(self, commit: PendingCommit, error: BaseException | None) -> None:
         """``commit``'s call ended, with ``error`` unless it succeeded: each partition it neither
-        committed nor left to a newer commit failed with that error (a caller that gave up,
-        cancelled: unknown, as a timeout)."""
-        if error is not None and not isinstance(error, KafkaError):
-            error = KafkaTimeoutError(f"commit #{commit.number} was cancelled before its outcome was known")
-        for tp in commit.partitions:
-            if self._newest.get(tp) is commit:
+        committed nor left to a newer commit failed with that error. A caller that gave up
+        (cancelled) leaves its outcome unknown: the newest older commit still under way that left
+        it the partition takes it back, at this commit's offset (the newest asked for, so sending
+        it can rewind nothing); with none, the partition failed as with a timeout."""
+        cancelled = error is not None and not isinstance(error, KafkaError)
+        for tp in commit.offsets:
+            newest = self._newest.get(tp) is commit
+            if newest:
                 del self._newest[tp]
-            if error is not None and tp not in commit.committed and tp not in commit.handed:
+            if error is None or tp in commit.committed or tp in commit.handed:
+                continue
+            heir = self._heir(commit, tp) if cancelled and newest else None
+            if heir is not None:
+                heir.given_back[tp] = commit.offset_of(tp)
+                heir.handed.pop(tp, None)
+                commit.handed[tp] = heir      # who walks the chain through here finds the heir
+                self._newest[tp] = heir
+            elif isinstance(error, KafkaError):
                 commit.failed[tp] = error
+            else:
+                commit.failed[tp] = KafkaTimeoutError(
+                    f"commit #{commit.number} was cancelled before its outcome was known")
         commit.decided.set()
+
+    @staticmethod
+    def _heir(commit: PendingCommit, tp: TopicPartition) -> PendingCommit | None:
+        """The newest commit older than ``commit`` still under way that left it ``tp``."""
+        older = commit.left_by.get(tp)
+        while older is not None and older.decided.is_set():
+            older = older.left_by.get(tp)
+        return older
 
     def pending(self) -> int:
         """How many partitions have an undecided commit."""
@@ -80,15 +119,17 @@ class CommitLedger:
     async def await_newer(self, commit: PendingCommit, deadline: float,
                           undecided: type[KafkaError] = KafkaTimeoutError) -> None:
         """Wait, until ``deadline`` (the loop's clock), for the outcome of the partitions
-        ``commit`` left to newer commits. Raises the error of the first one that failed (its
-        type: CommitFailedError, RebalanceInProgressError, ... as the newer commit got it),
-        ``undecided`` when one is still undecided at the deadline, or KafkaTimeoutError when its
-        caller cancelled it before its outcome was known; the message names what was committed
-        and what not."""
+        ``commit`` left to newer commits; return early when one is given back to it (then
+        :meth:`to_send` has it). Raises the error of the first one that failed (its type:
+        CommitFailedError, RebalanceInProgressError, ... as the newer commit got it), or
+        ``undecided`` when one is still undecided at the deadline; the message names what was
+        committed and what not."""
         left = {tp: newer for tp, newer in commit.handed.items() if tp not in commit.committed}
         failures: dict[TopicPartition, KafkaError] = {}
         for tp in sorted(left):
-            error = await self._outcome(left[tp], tp, deadline, undecided)
+            error = await self._outcome(commit, left[tp], tp, deadline, undecided)
+            if commit.given_back.keys() - commit.committed:
+                return
             if error is not None:
                 failures[tp] = error
         if not failures:
@@ -99,11 +140,12 @@ class CommitLedger:
             f"commit's offsets would have rewound them), which did not commit them: {first}. "
             f"Committed: {sorted(commit.committed)}") from first
 
-    async def _outcome(self, newer: PendingCommit, tp: TopicPartition, deadline: float,
-                       undecided: type[KafkaError]) -> KafkaError | None:
-        """None when ``newer`` (or one it left ``tp`` to in turn) committed ``tp``, else the error."""
+    async def _outcome(self, commit: PendingCommit, newer: PendingCommit, tp: TopicPartition,
+                       deadline: float, undecided: type[KafkaError]) -> KafkaError | None:
+        """None when ``newer`` (or one it left ``tp`` to in turn) committed ``tp``, or gave it
+        back to ``commit``; else the error."""
         loop = asyncio.get_running_loop()
-        while True:
+        while newer is not commit:
             if not newer.decided.is_set():
                 try:
                     await asyncio.wait_for(newer.decided.wait(), max(deadline - loop.time(), 0))
@@ -115,3 +157,4 @@ class CommitLedger:
                 newer = newer.handed[tp]
                 continue
             return newer.failed[tp]
+        return None

@@ -841,10 +841,12 @@ class GroupCoordinator:
         The call then returns only once the newer commits committed them, and raises the error
         the first of them that failed got (:class:`CommitFailedError`,
         :class:`RebalanceInProgressError`, ...), or :class:`KafkaTimeoutError` when one is still
-        undecided at this call's deadline or its caller cancelled it before its outcome was known;
-        the message names the partitions committed and those not. Made by the membership task (a
-        rebalance listener, the auto commit before a revocation), it does not wait: a newer commit
-        still undecided may be waiting for this rebalance, and it raises
+        undecided at this call's deadline; the message names the partitions committed and those
+        not. When the newer commit's caller cancels it before its outcome is known, this call takes
+        the partitions back and sends the newer offsets itself (its own could rewind them after
+        the newer ones): another caller's cancellation does not decide it. Made by the membership
+        task (a rebalance listener, the auto commit before a revocation), it does not wait: a
+        newer commit still undecided may be waiting for this rebalance, and it raises
         :class:`RebalanceInProgressError`.
         """
         if not offsets:
@@ -857,26 +859,29 @@ class GroupCoordinator:
         commit = self._commits.begin(offsets)
         error: BaseException | None = None
         try:
-            await self._commit_attempts(commit, offsets, target, deadline, wait_for_rebalance)
-            if IN_MEMBERSHIP_TASK.get():
-                # the newer commit may be waiting for the very rebalance this task is running
-                await self._commits.await_newer(commit, loop.time(), undecided=RebalanceInProgressError)
-            else:
-                await self._commits.await_newer(commit, deadline)
+            while True:
+                await self._commit_attempts(commit, target, deadline, wait_for_rebalance)
+                if IN_MEMBERSHIP_TASK.get():
+                    # the newer commit may be waiting for the very rebalance this task is running
+                    await self._commits.await_newer(commit, loop.time(), undecided=RebalanceInProgressError)
+                else:
+                    await self._commits.await_newer(commit, deadline)
+                if not self._commits.to_send(commit):
+                    break   # else a newer commit's cancelled caller gave partitions back
         except BaseException as exc:
             error = exc
             raise
         finally:
             self._commits.finish(commit, error)
 
-    async def _commit_attempts(self, commit: PendingCommit, offsets: dict[TopicPartition, OffsetAndMetadata],
-                               target: CommitTarget | None, deadline: float, wait_for_rebalance: bool) -> None:
-        """Send ``offsets``, retrying until ``deadline``, but for the partitions a newer commit
-        was asked for since ``commit`` was."""
+    async def _commit_attempts(self, commit: PendingCommit, target: CommitTarget | None, deadline: float,
+                               wait_for_rebalance: bool) -> None:
+        """Send ``commit``'s offsets, retrying until ``deadline``, but for the partitions a newer
+        commit was asked for since ``commit`` was."""
         loop = asyncio.get_running_loop()
         while True:
             try:
-                offsets = {tp: oam for tp, oam in offsets.items() if tp not in commit.handed}
+                offsets = self._commits.to_send(commit)
                 if not offsets:
                     return
                 generation, member = self._commit_generation(target)

@@ -118,6 +118,17 @@ class Superseded:
             return reply
         return answered_when_released
 
+    async def chain(self, coord: GroupCoordinator, *commits: dict[TP, OffsetAndMetadata]) -> list[asyncio.Task[None]]:
+        """``commits`` asked for one after the other, each while the older ones' attempts are
+        out; then all but the newest attempt fail, and their retries leave P0 to the newer ones."""
+        tasks = []
+        for offsets in commits:
+            tasks.append(asyncio.ensure_future(coord.commit(offsets)))
+            await asyncio.sleep(0)
+        self.newer_asked.set()
+        await asyncio.sleep(0.05)
+        return tasks
+
     async def start(self, coord: GroupCoordinator, older: dict[TP, OffsetAndMetadata],
                     newer: dict[TP, OffsetAndMetadata], **kw: Any) -> tuple[asyncio.Task[None], asyncio.Task[None]]:
         a = asyncio.ensure_future(coord.commit(older, **kw))
@@ -182,14 +193,7 @@ async def test_a_partition_left_on_from_commit_to_commit_has_the_newest_ones_out
     s = Superseded()
     coord, stub = member([s.lost_once_the_newer_is_asked, s.lost_once_the_newer_is_asked,
                           s.newer(CommitFailedError("fenced"))], [P0])
-    a = asyncio.ensure_future(coord.commit({P0: at(10)}))
-    await asyncio.sleep(0)
-    b = asyncio.ensure_future(coord.commit({P0: at(20)}))
-    await asyncio.sleep(0)
-    c = asyncio.ensure_future(coord.commit({P0: at(30)}))
-    await asyncio.sleep(0)
-    s.newer_asked.set()      # A's and B's attempts fail; their retries leave P0 to C
-    await asyncio.sleep(0.05)
+    a, b, c = await s.chain(coord, {P0: at(10)}, {P0: at(20)}, {P0: at(30)})
     assert not a.done() and not b.done()
     s.newer_answered.set()
     for older in (c, b, a):
@@ -211,18 +215,50 @@ async def test_an_older_commit_times_out_while_the_newer_one_is_undecided() -> N
     assert coord._commits.pending() == 0
 
 
-async def test_cancelling_the_newer_commit_tells_the_older_one_its_partitions_may_be_uncommitted() -> None:
-    """B's caller gives up while B's request is out: whether P0=20 was written is unknown, and A's
-    own P0=10 cannot be sent again (after 20 it would rewind), so A raises KafkaTimeoutError (its
-    outcome is unknown, as a commitSync that times out), never returns as if committed."""
+async def test_cancelling_the_newer_commit_gives_its_partitions_back_to_the_older_one() -> None:
+    """B's caller gives up while B's request is out: whether P0=20 was written is unknown. A's own
+    P0=10 cannot be sent again (after 20 it would rewind), so A takes P0 back at B's offset and
+    sends that itself: B's cancellation does not decide A's outcome."""
     s = Superseded()
-    coord, stub = member([s.lost_once_the_newer_is_asked, s.newer(0)], [P0])
+    coord, stub = member([s.lost_once_the_newer_is_asked, s.newer(0), 0], [P0])
     a, b = await s.start(coord, {P0: at(10)}, {P0: at(20)})
     b.cancel()
     with pytest.raises(asyncio.CancelledError):
         await b
-    with pytest.raises(KafkaTimeoutError, match="cancelled"):
-        await a
+    await a
+    assert committed_offsets(stub) == [10, 20, 20]
+    assert coord._last_committed == {P0: 20}
+    assert coord._commits.pending() == 0
+
+
+async def test_a_cancelled_commit_gives_back_past_cancelled_ones_to_the_newest_still_waiting() -> None:
+    """A left P0 to A2, A2 to B; A2's caller gave up, then B's: P0 goes back to A, at B's offset."""
+    s = Superseded()
+    coord, stub = member([s.lost_once_the_newer_is_asked, s.lost_once_the_newer_is_asked, s.newer(0), 0], [P0])
+    a, a2, b = await s.chain(coord, {P0: at(10)}, {P0: at(15)}, {P0: at(20)})   # A waits for A2, A2 for B
+    for cancelled in (a2, b):
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+    await a
+    assert committed_offsets(stub) == [10, 15, 20, 20]
+    assert coord._commits.pending() == 0
+
+
+async def test_a_cancelled_newer_commit_of_which_no_older_one_waits_gives_nothing_back() -> None:
+    """The older commit already decided (its own attempt committed P0): nothing is sent again."""
+    newer_answered = asyncio.Event()
+
+    async def answered_when_released(body: dict[str, Any]) -> int:
+        await newer_answered.wait()
+        return 0
+    coord, stub = member([0, answered_when_released], [P0])
+    await coord.commit({P0: at(10)})
+    b = asyncio.ensure_future(coord.commit({P0: at(20)}))
+    await asyncio.sleep(0)
+    b.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await b
     assert committed_offsets(stub) == [10, 20]
     assert coord._commits.pending() == 0
 
