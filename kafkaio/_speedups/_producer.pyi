@@ -8,7 +8,7 @@ from kafkaio._speedups.delivery import DeliveryBatch, MetadataSource
 from kafkaio.structs import RecordMetadata
 
 __all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "batch_position",
-           "now_ms", "record_metadata", "try_append"]
+           "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 def record_metadata(batch: DeliveryBatch, delta: int, timestamp: int) -> RecordMetadata: ...
 
@@ -49,6 +49,8 @@ class Run:
     first: int
     count: int
     def __init__(self, batch: DeliveryBatch, first: int) -> None: ...
+
+def runs_metadata(runs: Sequence[Run], timestamp: int) -> list[RecordMetadata]: ...
 
 def try_append(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic: str, partition: int, timestamp: int, key: bytes | None,
                value: bytes | None, headers: Any) -> RecordFuture | None: ...

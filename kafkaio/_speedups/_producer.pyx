@@ -12,7 +12,7 @@ from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
 __all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "batch_position",
-           "now_ms", "record_metadata", "try_append"]
+           "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
 cdef enum:
@@ -200,6 +200,40 @@ cdef inline Run _new_run(object batch, Py_ssize_t first):
     run.first = first
     run.count = 1
     return run
+
+
+cdef object _new_tuple = tuple.__new__  # RecordMetadata built without its Python-level __new__
+
+
+def runs_metadata(runs, timestamp):
+    """The ``RecordMetadata`` of every record of ``runs``, in order (the batches' outcome read once
+    per run); raises the error of the first failed batch among them."""
+    cdef list out = []
+    cdef Run run
+    cdef Py_ssize_t d, first, end
+    cdef long long base
+    for r in runs:
+        run = <Run?>r
+        batch = run.batch
+        first = run.first
+        end = first + run.count
+        base_offset, log_append_time = batch.future.result()
+        if base_offset == SPLIT_BASE_OFFSET:  # each record is in one of the parts
+            for d in range(first, end):
+                out.append(record_metadata(batch, d, timestamp))
+            continue
+        base = base_offset
+        topic = batch.topic
+        partition = batch.partition
+        if log_append_time >= 0:
+            ts = log_append_time
+            ts_type = LOG_APPEND_TIME
+        else:
+            ts = timestamp
+            ts_type = CREATE_TIME
+        for d in range(first, end):
+            out.append(_new_tuple(RecordMetadata, (topic, partition, base + d if base >= 0 else -1, ts, ts_type)))
+    return out
 
 
 cdef Py_ssize_t _bound(Py_ssize_t size, object key, object value, object headers) except -2:

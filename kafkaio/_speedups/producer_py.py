@@ -17,7 +17,7 @@ from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, Metadat
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
 __all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "batch_position",
-           "now_ms", "record_metadata", "try_append"]
+           "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
 _BOUND_LIMIT = (1 << 31) - 1
@@ -165,6 +165,24 @@ class Run:
         self.batch = batch
         self.first = first
         self.count = 1
+
+
+def runs_metadata(runs: Sequence[Run], timestamp: int) -> list[RecordMetadata]:
+    """The ``RecordMetadata`` of every record of ``runs``, in order (the batches' outcome read once
+    per run); raises the error of the first failed batch among them."""
+    out: list[RecordMetadata] = []
+    for run in runs:
+        batch = run.batch
+        first = run.first
+        base_offset, log_append_time = batch.future.result()
+        if base_offset == SPLIT_BASE_OFFSET:  # each record is in one of the parts
+            out += [record_metadata(batch, d, timestamp) for d in range(first, first + run.count)]
+            continue
+        topic, partition = batch.topic, batch.partition
+        ts, ts_type = (log_append_time, LOG_APPEND_TIME) if log_append_time >= 0 else (timestamp, CREATE_TIME)
+        out += [RecordMetadata(topic, partition, base_offset + d if base_offset >= 0 else -1, ts, ts_type)
+                for d in range(first, first + run.count)]
+    return out
 
 
 def _bound(size: int, key: Any, value: Any, headers: Any) -> int:

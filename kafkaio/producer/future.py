@@ -35,7 +35,7 @@ else:
     PartitionAppender = _impl.PartitionAppender  # the one append path (the accumulator owns it)
     BatchWaiter = _impl.BatchWaiter  # what an awaiting task waits on: a caller's cancel stays its own
     Run = _impl.Run  # consecutive records of one send_many call in one batch
-_metadata: Callable[[DeliveryBatch, int, int], RecordMetadata] = _impl.record_metadata
+_runs_metadata: Callable[[list[Run], int], list[RecordMetadata]] = _impl.runs_metadata
 now_ms: Callable[[], int] = _impl.now_ms  # a record's create time when none is given
 
 
@@ -69,8 +69,7 @@ class ManyFuture:
             exc = batch.future.exception()
             if exc is not None:
                 raise exc
-        ts = self._timestamp
-        return [_metadata(r.batch, d, ts) for r in self._runs for d in range(r.first, r.first + r.count)]
+        return _runs_metadata(self._runs, self._timestamp)
 
     def done(self) -> bool:
         """True once every record's delivery is decided."""

@@ -142,6 +142,32 @@ async def test_a_split_batch_sends_each_record_to_its_part(impl: ModuleType) -> 
         await futs[2]
 
 
+
+async def test_runs_metadata_is_each_records_metadata_in_order(impl: ModuleType) -> None:
+    """The metadata of whole runs equals record_metadata of each record: offsets from the base,
+    log append time, unknown offsets, records of a split batch from their parts."""
+    plain, appended, unknown, split, part = _batch(partition=1), _batch(partition=2), _batch(), _batch(), _batch()
+    plain.future.set_result((100, -1))
+    appended.future.set_result((7, 777))
+    unknown.future.set_result((-1, -1))
+    split.split_parts = [(part, 0), (part, 1), (part, 2)]
+    split.future.set_result((-2, -1))
+    part.future.set_result((50, -1))
+    runs = [impl.Run(plain, 0), impl.Run(appended, 3), impl.Run(plain, 5), impl.Run(unknown, 0), impl.Run(split, 1)]
+    for run, count in zip(runs, (3, 2, 1, 2, 2)):
+        run.count = count
+    got = impl.runs_metadata(runs, 1234)
+    want = [impl.record_metadata(r.batch, d, 1234) for r in runs for d in range(r.first, r.first + r.count)]
+    assert got == want and [type(md) for md in got] == [RecordMetadata] * 10
+    assert [(md.partition, md.offset, md.timestamp, md.timestamp_type) for md in got] == [
+        (1, 100, 1234, 0), (1, 101, 1234, 0), (1, 102, 1234, 0), (2, 10, 777, 1), (2, 11, 777, 1),
+        (1, 105, 1234, 0), (3, -1, 1234, 0), (3, -1, 1234, 0), (3, 51, 1234, 0), (3, 52, 1234, 0)]
+    assert got[0].topic == "t" and impl.runs_metadata([], 1) == []
+    failed = _batch()
+    failed.future.set_exception(ProducerClosedError("closed"))
+    with pytest.raises(ProducerClosedError):
+        impl.runs_metadata([runs[0], impl.Run(failed, 0)], 1234)
+
 # -- PartitionAppender: the one append path ------------------------------------------------------
 
 class _Cluster:
