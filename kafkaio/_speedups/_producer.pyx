@@ -101,12 +101,6 @@ cdef class BatchWaiter:
             raise _CancelledError()
 
 
-cdef extern from "Python.h":
-    void _gc_track "PyObject_GC_Track"(void* op)
-    void _gc_untrack "PyObject_GC_UnTrack"(void* op)
-    int _gc_is_tracked "PyObject_GC_IsTracked"(object op)
-
-
 @cython.freelist(256)
 cdef class RecordFuture:
     """The delivery of one record: ``await`` it for ``RecordMetadata`` or a typed error.
@@ -124,12 +118,7 @@ cdef class RecordFuture:
         self._delta = delta
         self._timestamp = timestamp
 
-    cdef inline void _track(self):
-        if not _gc_is_tracked(self):
-            _gc_track(<void*>self)
-
     def __await__(self):
-        self._track()
         fut = self._batch.future
         if not fut.done():
             yield BatchWaiter(fut)
@@ -145,12 +134,10 @@ cdef class RecordFuture:
 
     def result(self):
         """The metadata; raises the delivery error, or ``asyncio.InvalidStateError`` if pending."""
-        self._track()
         return record_metadata(self._batch, self._delta, self._timestamp)
 
     def exception(self):
         """The delivery error, None on success; ``asyncio.InvalidStateError`` while pending."""
-        self._track()
         fut = self._batch.future
         exc = fut.exception()
         if exc is None and fut.result()[0] == SPLIT_BASE_OFFSET:  # split after MESSAGE_TOO_LARGE
@@ -159,7 +146,6 @@ cdef class RecordFuture:
 
     def add_done_callback(self, fn):
         """Call ``fn(self)`` once the record's delivery is decided."""
-        self._track()
         self._batch.future.add_done_callback(lambda _f: fn(self))
 
     @property
@@ -269,13 +255,6 @@ cdef inline RecordFuture _new_future(object batch, object delta, object timestam
     fut._batch = batch
     fut._delta = delta
     fut._timestamp = timestamp
-    # Left out of the cyclic GC until its outcome is asked for (RecordFuture._track): one is made
-    # per record sent, and tracked, every 700 of them ran a collection over those still pending.
-    # Until then it refers to its batch only, and nothing the producer keeps refers back to it, so
-    # it cannot be in a cycle; the first await, result(), exception() or add_done_callback()
-    # tracks it, before the error it raises can keep the caller's frame or a callback or an
-    # awaiting task can refer to it from its batch's future.
-    _gc_untrack(<void*>fut)
     return fut
 
 
