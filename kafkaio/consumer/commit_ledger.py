@@ -82,9 +82,13 @@ class CommitLedger:
         """``commit``'s call ended, with ``error`` unless it succeeded: each partition it neither
         committed nor left to a newer commit failed with that error. A caller that gave up
         (cancelled) leaves its outcome unknown: the newest older commit still under way that left
-        it the partition takes it back, at this commit's offset (the newest asked for, so sending
-        it can rewind nothing); with none, the partition failed as with a timeout."""
-        cancelled = error is not None and not isinstance(error, KafkaError)
+        it the partition and has not committed it itself takes it back, at this commit's offset
+        (the newest asked for, so sending it can rewind nothing); with none, the partition failed
+        as with a timeout. Then the commit leaves the chain of older commits: a newer commit's
+        link back skips it, so a decided commit is kept only by older ones still waiting."""
+        cancelled = isinstance(error, asyncio.CancelledError)
+        if error is not None and not cancelled and not isinstance(error, KafkaError):
+            error = KafkaError(f"commit #{commit.number} failed: {error!r}")
         for tp in commit.offsets:
             newest = self._newest.get(tp) is commit
             if newest:
@@ -102,13 +106,22 @@ class CommitLedger:
             else:
                 commit.failed[tp] = KafkaTimeoutError(
                     f"commit #{commit.number} was cancelled before its outcome was known")
+        for tp, newer in commit.handed.items():
+            if newer.left_by.get(tp) is commit:
+                older = commit.left_by.get(tp)
+                if older is None:
+                    del newer.left_by[tp]
+                else:
+                    newer.left_by[tp] = older
+        commit.left_by.clear()
         commit.decided.set()
 
     @staticmethod
     def _heir(commit: PendingCommit, tp: TopicPartition) -> PendingCommit | None:
-        """The newest commit older than ``commit`` still under way that left it ``tp``."""
+        """The newest commit older than ``commit`` still under way that left it ``tp`` and has
+        not committed it itself (one that has no longer sends it)."""
         older = commit.left_by.get(tp)
-        while older is not None and older.decided.is_set():
+        while older is not None and (older.decided.is_set() or tp in older.committed):
             older = older.left_by.get(tp)
         return older
 
