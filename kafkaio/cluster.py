@@ -47,6 +47,7 @@ from kafkaio.protocol import ApiKey
 from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.retry import Backoff, Deadline, ExponentialBackoff, retry_async
 from kafkaio.tls import build_ssl_context
+from kafkaio.waiting import within
 
 if TYPE_CHECKING:
     from kafkaio.protocol.bodies import FindCoordinatorResponse, FindCoordinatorResponseCoordinators, MetadataResponse
@@ -457,7 +458,7 @@ class Cluster:
         while not self._closed:
             age = time.monotonic() - self.metadata.updated_at
             try:
-                await asyncio.wait_for(self._refresh_wanted.wait(), max(0.0, self._max_age - age))
+                await within(self._refresh_wanted.wait(), max(0.0, self._max_age - age))
             except asyncio.TimeoutError:
                 pass
             # At most one refresh per retry backoff, exponentially longer after failures.

@@ -63,6 +63,7 @@ from kafkaio.metrics.window import WindowedMax
 from kafkaio.protocol import api_name, decode_response, encode_request
 from kafkaio.sasl import SaslSettings, create_mechanism
 from kafkaio.tls import SASL_PROTOCOLS, TlsSettings, build_ssl_context, describe_tls_failure, security_protocol
+from kafkaio.waiting import within
 
 if TYPE_CHECKING:
     from kafkaio.protocol.bodies import ApiVersionsResponse
@@ -301,7 +302,7 @@ class BrokerConnection:
             kwargs["server_hostname"] = self.host
             kwargs["ssl_handshake_timeout"] = max(self._setup_timeout, 0.001)
         try:
-            transport, protocol = await asyncio.wait_for(
+            transport, protocol = await within(
                 loop.create_connection(
                     lambda: FrameProtocol(self._on_frame, self._on_lost, _MAX_FRAME, loop),
                     self.host, self.port, **kwargs),
@@ -726,7 +727,7 @@ class BrokerConnection:
         protocol = self._protocol
         if protocol is not None and not protocol.closed.done():
             try:
-                await asyncio.wait_for(asyncio.shield(protocol.closed), 1.0)
+                await within(asyncio.shield(protocol.closed), 1.0)
             except (OSError, asyncio.TimeoutError, ssl.SSLError, RuntimeError):
                 pass
 

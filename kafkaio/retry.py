@@ -15,6 +15,7 @@ import time
 from typing import Awaitable, Callable, TypeVar
 
 from kafkaio.errors import KafkaTimeoutError
+from kafkaio.waiting import within
 
 T = TypeVar("T")
 
@@ -141,7 +142,7 @@ class Deadline:
         if left is None:
             return await awaitable
         try:
-            return await asyncio.wait_for(awaitable, left)
+            return await within(awaitable, left)
         except asyncio.TimeoutError:
             raise KafkaTimeoutError(f"timed out waiting for {what}") from None
 

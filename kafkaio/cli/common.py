@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeAlias, TypeVar
+from kafkaio.waiting import within
 
 if TYPE_CHECKING:
     from kafkaio.admin import Admin
@@ -78,7 +79,7 @@ def client_settings(args: argparse.Namespace) -> dict[str, Any]:
 async def bounded(aw: Awaitable[T], args: argparse.Namespace, what: str) -> T:
     """``aw`` within --timeout; on expiry, exit code EXIT_UNREACHABLE."""
     try:
-        return await asyncio.wait_for(aw, args.timeout)
+        return await within(aw, args.timeout)
     except asyncio.TimeoutError:
         raise CliError(f"{what}: no answer from {args.bootstrap} within {args.timeout:g}s",
                        EXIT_UNREACHABLE) from None

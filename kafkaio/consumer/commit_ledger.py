@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from kafkaio.errors import KafkaError, KafkaTimeoutError
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
+from kafkaio.waiting import within
 
 
 class PendingCommit:
@@ -161,7 +162,7 @@ class CommitLedger:
         while newer is not commit:
             if not newer.decided.is_set():
                 try:
-                    await asyncio.wait_for(newer.decided.wait(), max(deadline - loop.time(), 0))
+                    await within(newer.decided.wait(), max(deadline - loop.time(), 0))
                 except asyncio.TimeoutError:
                     return undecided(f"the newer commit of {tp} was not decided in time")
             if tp in newer.committed:

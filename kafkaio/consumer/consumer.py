@@ -61,6 +61,7 @@ from kafkaio.settings import ConsumerSettings
 from kafkaio.structs import GroupMembershipOperation, OffsetAndMetadata, TopicPartition
 from kafkaio.telemetry import TelemetryReporter, telemetry_instance_id
 from kafkaio.telemetry.collect import resource_attributes
+from kafkaio.waiting import within
 
 if TYPE_CHECKING:
     from kafkaio.records import ConsumerRecord
@@ -443,7 +444,7 @@ class Consumer:
                 if left <= 0:
                     break
                 try:
-                    await asyncio.wait_for(event.wait(), left)
+                    await within(event.wait(), left)
                 except asyncio.TimeoutError:
                     break
                 if not self._open:
@@ -472,7 +473,7 @@ class Consumer:
                 self._subs.in_progress = rec
                 return rec
             try:
-                await asyncio.wait_for(event.wait(), 1.0)
+                await within(event.wait(), 1.0)
             except asyncio.TimeoutError:
                 pass
             collector = self._before_poll()

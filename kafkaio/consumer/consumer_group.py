@@ -48,6 +48,7 @@ from kafkaio.errors import (
 )
 from kafkaio.protocol import ApiKey
 from kafkaio.structs import GroupMembershipOperation, TopicPartition
+from kafkaio.waiting import within
 
 if TYPE_CHECKING:
     from kafkaio.cluster import Cluster
@@ -221,7 +222,7 @@ class ConsumerGroupCoordinator(GroupCoordinator):
         if m.state is MemberState.RECONCILING and await self._shielded_reconcile():
             return
         try:
-            await asyncio.wait_for(self._wake.wait(), self._metadata_check_interval())
+            await within(self._wake.wait(), self._metadata_check_interval())
         except asyncio.TimeoutError:
             pass
 
@@ -291,8 +292,7 @@ class ConsumerGroupCoordinator(GroupCoordinator):
     # -- the heartbeat task ------------------------------------------------------------------------
 
     async def _heartbeat_loop(self) -> None:
-        # checked as well as cancelled: asyncio.wait_for() may swallow a cancellation that
-        # arrives as its inner wait completes
+        # ends on the stop flag as well as on cancellation
         while not self._heartbeats_stopped:
             try:
                 await self._heartbeat_step()
@@ -324,7 +324,7 @@ class ConsumerGroupCoordinator(GroupCoordinator):
             return
         interval = delay or m.heartbeat_interval_ms / 1000.0 or self._backoff_s
         try:
-            await asyncio.wait_for(self._wait_send_now(), interval)
+            await within(self._wait_send_now(), interval)
         except asyncio.TimeoutError:
             pass
 

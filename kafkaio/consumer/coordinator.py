@@ -64,6 +64,7 @@ from kafkaio.errors import (
 from kafkaio.protocol import ApiKey
 from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.structs import GroupMembershipOperation, OffsetAndMetadata, TopicPartition
+from kafkaio.waiting import within
 
 if TYPE_CHECKING:
     from kafkaio.protocol.bodies import HeartbeatResponse, JoinGroupResponse, OffsetCommitResponse, SyncGroupResponse
@@ -343,7 +344,7 @@ class GroupCoordinator:
 
     async def wait_joined(self, timeout: float | None) -> bool:
         try:
-            await asyncio.wait_for(self._joined.wait(), timeout)
+            await within(self._joined.wait(), timeout)
             return True
         except asyncio.TimeoutError:
             return False
@@ -426,7 +427,7 @@ class GroupCoordinator:
                     continue
                 self._wake.clear()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self._metadata_check_interval())
+                    await within(self._wake.wait(), self._metadata_check_interval())
                 except asyncio.TimeoutError:
                     pass
             except asyncio.CancelledError:

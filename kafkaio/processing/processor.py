@@ -34,6 +34,7 @@ from kafkaio.processing.metrics import ProcessorMetrics
 from kafkaio.processing.watermark import PartitionWatermark
 from kafkaio.retry import ExponentialBackoff
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
+from kafkaio.waiting import within
 
 if TYPE_CHECKING:
     from kafkaio.consumer.consumer import Consumer
@@ -237,7 +238,7 @@ class Processor:
                     # max_poll_interval_ms, goes on).
                     self._room.clear()
                     with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._room.wait(), self._poll_timeout_ms / 1000.0)
+                        await within(self._room.wait(), self._poll_timeout_ms / 1000.0)
                 self._apply_pauses()
                 batch = await consumer.getmany(timeout_ms=self._poll_timeout_ms, max_records=self._bp.room())
                 if batch:

@@ -57,6 +57,7 @@ from kafkaio.producer.sender import Sender, SenderWakeup
 from kafkaio.producer.transactions import TransactionalProducerMixin, TransactionManager, TransactionState
 from kafkaio.telemetry import TelemetryReporter, telemetry_instance_id
 from kafkaio.telemetry.collect import resource_attributes
+from kafkaio.waiting import within
 
 __all__ = ["Producer", "RecordMetadata", "RecordFuture"]
 
@@ -303,7 +304,7 @@ class Producer(TransactionalProducerMixin):
         if txn is not None and timeout != 0 and txn.state in (
                 TransactionState.IN_TRANSACTION, TransactionState.ABORTABLE_ERROR):
             try:  # as the Java client: a graceful close aborts the open transaction
-                await asyncio.wait_for(txn.abort(), timeout)
+                await within(txn.abort(), timeout)
             except Exception as exc:  # noqa: BLE001 - closing goes on; the broker times it out
                 log.warning("aborting the open transaction on close failed: %r", exc)
         self._appender.enabled = False

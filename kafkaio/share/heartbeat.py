@@ -16,6 +16,7 @@ from kafkaio.errors import (
 from kafkaio.protocol import ApiKey
 from kafkaio.retry import Deadline
 from kafkaio.share.membership import HeartbeatOutcome, MemberState, ShareMembership
+from kafkaio.waiting import within
 
 if TYPE_CHECKING:
     from kafkaio.protocol.bodies import ShareGroupHeartbeatResponse
@@ -96,7 +97,7 @@ class Heartbeat:
             self._wake.clear()
             if wait:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    await within(self._wake.wait(), wait)
                 except TimeoutError:
                     pass
             outcome = await self._beat_once()
@@ -113,7 +114,7 @@ class Heartbeat:
             return
         deadline = Deadline(timeout_ms)
         try:
-            await asyncio.wait_for(self._beat_once(), deadline.remaining())
+            await within(self._beat_once(), deadline.remaining())
         except (TimeoutError, KafkaError) as exc:
             log.debug("leaving share group %s: %r", self.membership.group_id, exc)
         self.membership.left()

@@ -23,6 +23,7 @@ from kafkaio.records.enums import Compression
 from kafkaio.telemetry.collect import MetricsCollector
 from kafkaio.telemetry.otlp import Point, encode_metrics_data
 from kafkaio.telemetry.state import Action, Subscription, TelemetryCore
+from kafkaio.waiting import within
 
 if TYPE_CHECKING:
     from kafkaio.cluster import Cluster
@@ -66,7 +67,7 @@ class TelemetryReporter:
         (None if none came)."""
         if not self._subscribed.is_set() and timeout > 0:
             try:
-                await asyncio.wait_for(self._subscribed.wait(), timeout)
+                await within(self._subscribed.wait(), timeout)
             except asyncio.TimeoutError:
                 pass   # None: no subscription within the time, as Java's clientInstanceId
         return self.client_instance_id
@@ -98,7 +99,7 @@ class TelemetryReporter:
         left = deadline - time.monotonic()
         if left > 0 and self.core.initiate_close():
             try:
-                await asyncio.wait_for(self._push(), left)
+                await within(self._push(), left)
             except asyncio.TimeoutError:
                 log.debug("telemetry: the terminating push got no answer within %.1f s", limit)
         self.core.close()
