@@ -145,6 +145,8 @@ class BatchBuilder:
         body += encode_varint(self._count)
         _write_bytes(body, key, "key")
         _write_bytes(body, value, "value")
+        if headers is not None and not isinstance(headers, (list, tuple)):
+            headers = list(headers)  # any iterable of pairs, as the compiled builder takes
         if headers:
             body += encode_varint(len(headers))
             for hkey, hvalue in headers:

@@ -225,7 +225,7 @@ def test_every_header_form_writes_the_bytes_of_the_normalized_one(impl):
     after conversion: every form of the same headers gives the same batch, bad ones the same error."""
     want = [("trace", b"abc"), ("none", None), ("\u00e9-utf8", b"")]
     forms = [want, tuple(want), [list(h) for h in want], [("trace", bytearray(b"abc")), ("none", None), ("\u00e9-utf8", b"")],
-             [("trace", memoryview(b"abc")), ("none", None), ("\u00e9-utf8", b"")]]
+             [("trace", memoryview(b"abc")), ("none", None), ("\u00e9-utf8", b"")], iter(want), (h for h in want)]
     built = []
     for form in forms:
         b = impl.BatchBuilder(Compression.NONE, 16384)
