@@ -8,6 +8,8 @@ cimport cython
 from libc.stdint cimport int64_t
 from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
+from kafkaio._speedups._records cimport builder_size
+
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
@@ -272,6 +274,24 @@ cdef object _try_append(dict queues, object topic, object partition, object time
     return None
 
 
+@cython.wraparound(True)  # dq[-1]: the last batch of the deque
+cdef object _try_append_sized(dict queues, object topic, object partition, object timestamp, object key,
+                              object value, object headers, Py_ssize_t* appended):
+    # _try_append, also giving the bytes the record added to its batch (what the sticky state counts)
+    cdef Py_ssize_t before
+    dq = queues.get((topic, partition))
+    if dq:
+        batch = dq[-1]
+        builder = batch.builder  # None once the batch was drained (built)
+        if builder is not None:
+            before = builder_size(builder)
+            delta = builder.append(timestamp, key, value, headers)
+            if delta >= 0:
+                appended[0] = builder_size(builder) - before
+                return _new_future(batch, delta, timestamp)
+    return None
+
+
 def try_append(dict queues, topic, partition, timestamp, key, value, headers):
     """Append into the open (last) batch of ``queues[(topic, partition)]``.
 
@@ -320,8 +340,9 @@ cdef class PartitionAppender:
     the open one), the partition count of each topic for the current metadata, and the sticky state
     of each topic. ``try_send`` is ``send()``'s common record in one call; ``partition`` and
     ``append`` are the general path's steps; a record that needs a new batch goes back to the
-    accumulator, which reports it with ``added``. One rule leaves a sticky partition: about
-    ``sticky_batch_size`` bytes were appended to it, or its open batch refused a record after some
+    accumulator, which reports it with ``added``. One rule leaves a sticky partition:
+    ``sticky_batch_size`` bytes were appended to it (what each record added to its batch, as Java's
+    ``BuiltInPartitioner`` counts), or its open batch refused a record after some
     were (rather than start a batch there for one record, which would linger out nearly empty). ``choose(topic,
     num_partitions, previous)`` draws the next sticky partition (``StickyPartitioner.choose``).
     """
@@ -338,13 +359,11 @@ cdef class PartitionAppender:
     cdef public bint keys_decide
     cdef public object murmur2
     cdef public Py_ssize_t size_bound_overhead
-    cdef public Py_ssize_t sticky_uncounted
 
     def __init__(self, cluster, Py_ssize_t max_record_size, Py_ssize_t sticky_batch_size, bint keys_decide,
-                 murmur2, Py_ssize_t size_bound_overhead, Py_ssize_t sticky_uncounted, choose):
-        # the two sizes come from kafkaio.producer.accumulator (see the twin)
+                 murmur2, Py_ssize_t size_bound_overhead, choose):
+        # the size comes from kafkaio.producer.accumulator (see the twin)
         self.size_bound_overhead = size_bound_overhead
-        self.sticky_uncounted = sticky_uncounted
         self.enabled = False
         self.cluster = cluster
         self.metadata = None
@@ -357,8 +376,8 @@ cdef class PartitionAppender:
         self.keys_decide = keys_decide
         self.murmur2 = murmur2
 
-    cdef inline void _count(self, TopicStickiness st, Py_ssize_t size):
-        st.produced_bytes += size - self.sticky_uncounted
+    cdef inline void _count(self, TopicStickiness st, Py_ssize_t appended):
+        st.produced_bytes += appended
         if st.produced_bytes >= self.sticky_batch_size:
             _switch(st)
 
@@ -372,7 +391,7 @@ cdef class PartitionAppender:
         explicit and in range, decided by the key, or the topic's current sticky partition; the
         record fits ``max_record_size`` and the open batch.
         """
-        cdef Py_ssize_t size, n, p
+        cdef Py_ssize_t size, n, p, appended = 0
         cdef TopicStickiness st = None
         if not self.enabled:
             return None
@@ -403,9 +422,11 @@ cdef class PartitionAppender:
             timestamp_ms = _now_ms()
         elif type(timestamp_ms) is not int or timestamp_ms < 0:
             return None  # the general path validates it
-        fut = _try_append(self.queues, topic, partition, timestamp_ms, key, value, headers)
-        if fut is not None and st is not None:
-            self._count(st, size)
+        if st is None:
+            return _try_append(self.queues, topic, partition, timestamp_ms, key, value, headers)
+        fut = _try_append_sized(self.queues, topic, partition, timestamp_ms, key, value, headers, &appended)
+        if fut is not None:
+            self._count(st, appended)
         return fut
 
     def partition(self, topic, key, Py_ssize_t num_partitions):
@@ -427,24 +448,26 @@ cdef class PartitionAppender:
         return st
 
     @cython.wraparound(True)  # dq[-1]: the last batch of the deque
-    def append(self, topic, partition, bint sticky, timestamp, key, value, headers, Py_ssize_t size):
+    def append(self, topic, partition, bint sticky, timestamp, key, value, headers):
         """Append into the partition's open batch: the record's future, or None when a new batch is
         needed. ``sticky``: ``partition`` came from the sticky partitioner, whose state counts the
         record, or, when the open batch refused it after this stay's first record, leaves that
         partition (ask ``partition`` again)."""
         cdef TopicStickiness st
-        fut = _try_append(self.queues, topic, partition, timestamp, key, value, headers)
-        if sticky:
-            st = self.sticky.get(topic)
-            if st is not None and st.partition == partition:
-                if fut is not None:
-                    self._count(st, size)
-                elif st.produced_bytes > 0:
-                    # a partition chosen for this record keeps it: its full batch is an earlier
-                    # stay's, and the record starts the next one there
-                    dq = self.queues.get((topic, partition))
-                    if dq and dq[-1].builder is not None:
-                        _switch(st)
+        cdef Py_ssize_t appended = 0
+        if not sticky:
+            return _try_append(self.queues, topic, partition, timestamp, key, value, headers)
+        fut = _try_append_sized(self.queues, topic, partition, timestamp, key, value, headers, &appended)
+        st = self.sticky.get(topic)
+        if st is not None and st.partition == partition:
+            if fut is not None:
+                self._count(st, appended)
+            elif st.produced_bytes > 0:
+                # a partition chosen for this record keeps it: its full batch is an earlier
+                # stay's, and the record starts the next one there
+                dq = self.queues.get((topic, partition))
+                if dq and dq[-1].builder is not None:
+                    _switch(st)
         return fut
 
     @cython.wraparound(True)  # dq[-1], runs[-1]: the last of each
@@ -460,7 +483,7 @@ cdef class PartitionAppender:
         int ``timestamp`` the builder takes. ``partition``: the explicit one (checked by the caller),
         or None for the key's or the topic's sticky partition among ``num_partitions``.
         """
-        cdef Py_ssize_t size, p, delta, nf
+        cdef Py_ssize_t size, p, delta, nf, before
         cdef Py_ssize_t at = -1  # the partition whose open batch is in hand (nothing else runs meanwhile)
         cdef Py_ssize_t explicit = -1 if partition is None else partition
         cdef Py_ssize_t max_size = min(self.max_record_size, _BOUND_LIMIT)
@@ -515,11 +538,16 @@ cdef class PartitionAppender:
                 if builder is None:
                     return (item,)
                 at = p
-            delta = builder.append(timestamp, key, value, headers)
-            if delta < 0:
-                return (item,)
-            if st is not None:
-                self._count(st, size)
+            if st is None:
+                delta = builder.append(timestamp, key, value, headers)
+                if delta < 0:
+                    return (item,)
+            else:
+                before = builder_size(builder)
+                delta = builder.append(timestamp, key, value, headers)
+                if delta < 0:
+                    return (item,)
+                self._count(st, builder_size(builder) - before)
             if run is not None and run.batch is batch and run.first + run.count == delta:
                 run.count += 1
             else:
@@ -527,11 +555,12 @@ cdef class PartitionAppender:
                 runs.append(run)
         return None
 
-    def added(self, topic, partition, Py_ssize_t size):
-        """Count a record that started a new batch of its topic's sticky ``partition``."""
+    def added(self, topic, partition, Py_ssize_t appended):
+        """Count a record that started a new batch of its topic's sticky ``partition``: ``appended``
+        bytes, the new batch's size (its header and the record, as Java counts a new batch)."""
         cdef TopicStickiness st = self.sticky.get(topic)
         if st is not None and st.partition == partition:
-            self._count(st, size)
+            self._count(st, appended)
 
     def set_metadata(self, metadata):
         """Partition counts are read again from ``metadata`` (it replaced the one they came from)."""

@@ -32,6 +32,10 @@ class OpenBuilder(Protocol):
         """The record's offset delta, or -1 when the batch is full."""
         ...
 
+    def estimated_size(self) -> int:
+        """The batch's size so far, before compression (what each record adds is counted)."""
+        ...
+
 
 class DeliveryBatch(Protocol):
     """A producer batch as the per-record path reads it."""

@@ -229,6 +229,23 @@ def try_append(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic:
     return None
 
 
+def _try_append_sized(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic: str, partition: int,
+                      timestamp: int, key: bytes | None, value: bytes | None,
+                      headers: Any) -> tuple[RecordFuture, int] | None:
+    """:func:`try_append`, also giving the bytes the record added to its batch (what the sticky
+    state counts)."""
+    dq = queues.get((topic, partition))
+    if dq:
+        batch = dq[-1]
+        builder = batch.builder  # None once the batch was drained (built)
+        if builder is not None:
+            before = builder.estimated_size()
+            delta = builder.append(timestamp, key, value, headers)
+            if delta >= 0:
+                return RecordFuture(batch, delta, timestamp), builder.estimated_size() - before
+    return None
+
+
 def now_ms() -> int:
     """A record's create time when the caller gives none: wall-clock milliseconds (the one source)."""
     return time.time_ns() // 1_000_000
@@ -260,24 +277,22 @@ class PartitionAppender:
     the open one), the partition count of each topic for the current metadata, and the sticky state
     of each topic. ``try_send`` is ``send()``'s common record in one call; ``partition`` and
     ``append`` are the general path's steps; a record that needs a new batch goes back to the
-    accumulator, which reports it with ``added``. One rule leaves a sticky partition: about
-    ``sticky_batch_size`` bytes were appended to it, or its open batch refused a record after some
+    accumulator, which reports it with ``added``. One rule leaves a sticky partition:
+    ``sticky_batch_size`` bytes were appended to it (what each record added to its batch, as Java's
+    ``BuiltInPartitioner`` counts), or its open batch refused a record after some
     were (rather than start a batch there for one record, which would linger out nearly empty). ``choose(topic,
     num_partitions, previous)`` draws the next sticky partition (``StickyPartitioner.choose``).
     """
 
     __slots__ = ("enabled", "cluster", "metadata", "choose", "queues", "partition_counts", "sticky",
-                 "sticky_batch_size", "max_record_size", "keys_decide", "murmur2", "size_bound_overhead",
-                 "sticky_uncounted")
+                 "sticky_batch_size", "max_record_size", "keys_decide", "murmur2", "size_bound_overhead")
 
     def __init__(self, cluster: MetadataSource, max_record_size: int, sticky_batch_size: int,
                  keys_decide: bool, murmur2: Callable[[bytes], int], size_bound_overhead: int,
-                 sticky_uncounted: int, choose: Callable[[str, int, int], int]) -> None:
-        # the two sizes come from kafkaio.producer.accumulator (RECORD_SIZE_BOUND_OVERHEAD: send()'s
-        # size bound of a record is this plus key and value; STICKY_UNCOUNTED: the part of it the
-        # sticky partitioner does not count)
+                 choose: Callable[[str, int, int], int]) -> None:
+        # the size comes from kafkaio.producer.accumulator (RECORD_SIZE_BOUND_OVERHEAD: send()'s
+        # size bound of a record is this plus key and value)
         self.size_bound_overhead = size_bound_overhead
-        self.sticky_uncounted = sticky_uncounted
         self.enabled = False
         self.cluster = cluster
         self.metadata: object = None  # the cluster metadata the partition counts came from
@@ -292,8 +307,8 @@ class PartitionAppender:
         self.keys_decide = keys_decide
         self.murmur2 = murmur2
 
-    def _count(self, st: TopicStickiness, size: int) -> None:
-        st.produced_bytes += size - self.sticky_uncounted
+    def _count(self, st: TopicStickiness, appended: int) -> None:
+        st.produced_bytes += appended
         if st.produced_bytes >= self.sticky_batch_size:
             _switch(st)
 
@@ -336,10 +351,13 @@ class PartitionAppender:
             timestamp_ms = time.time_ns() // 1_000_000
         elif timestamp_ms.__class__ is not int or timestamp_ms < 0:
             return None  # the general path validates it
-        fut = try_append(self.queues, topic, partition, timestamp_ms, key, value, headers)
-        if fut is not None and st is not None:
-            self._count(st, size)
-        return fut
+        if st is None:
+            return try_append(self.queues, topic, partition, timestamp_ms, key, value, headers)
+        sized = _try_append_sized(self.queues, topic, partition, timestamp_ms, key, value, headers)
+        if sized is None:
+            return None
+        self._count(st, sized[1])
+        return sized[0]
 
     def partition(self, topic: str, key: bytes | None, num_partitions: int) -> int:
         """The partition of a record without an explicit one: by its key (when keys decide), else
@@ -359,24 +377,25 @@ class PartitionAppender:
         return st
 
     def append(self, topic: str, partition: int, sticky: bool, timestamp: int, key: bytes | None,
-               value: bytes | None, headers: Any, size: int) -> RecordFuture | None:
+               value: bytes | None, headers: Any) -> RecordFuture | None:
         """Append into the partition's open batch: the record's future, or None when a new batch is
         needed. ``sticky``: ``partition`` came from the sticky partitioner, whose state counts the
         record, or, when the open batch refused it after this stay's first record, leaves that
         partition (ask ``partition`` again)."""
-        fut = try_append(self.queues, topic, partition, timestamp, key, value, headers)
-        if sticky:
-            st = self.sticky.get(topic)
-            if st is not None and st.partition == partition:
-                if fut is not None:
-                    self._count(st, size)
-                elif st.produced_bytes > 0:
-                    # a partition chosen for this record keeps it: its full batch is an earlier
-                    # stay's, and the record starts the next one there
-                    dq = self.queues.get((topic, partition))
-                    if dq and dq[-1].builder is not None:
-                        _switch(st)
-        return fut
+        if not sticky:
+            return try_append(self.queues, topic, partition, timestamp, key, value, headers)
+        sized = _try_append_sized(self.queues, topic, partition, timestamp, key, value, headers)
+        st = self.sticky.get(topic)
+        if st is not None and st.partition == partition:
+            if sized is not None:
+                self._count(st, sized[1])
+            elif st.produced_bytes > 0:
+                # a partition chosen for this record keeps it: its full batch is an earlier
+                # stay's, and the record starts the next one there
+                dq = self.queues.get((topic, partition))
+                if dq and dq[-1].builder is not None:
+                    _switch(st)
+        return None if sized is None else sized[0]
 
     def append_many(self, topic: str, items: Iterator[Any], partition: int | None, num_partitions: int,
                     timestamp: Any, runs: list[Run]) -> tuple[Any] | None:
@@ -438,11 +457,16 @@ class PartitionAppender:
                 if builder is None:
                     return (item,)
                 at = p
-            delta = builder.append(timestamp, key, value, headers)
-            if delta < 0:
-                return (item,)
-            if st is not None:
-                self._count(st, size)
+            if st is None:
+                delta = builder.append(timestamp, key, value, headers)
+                if delta < 0:
+                    return (item,)
+            else:
+                before = builder.estimated_size()
+                delta = builder.append(timestamp, key, value, headers)
+                if delta < 0:
+                    return (item,)
+                self._count(st, builder.estimated_size() - before)
             if run is not None and run.batch is batch and run.first + run.count == delta:
                 run.count += 1
             else:
@@ -450,11 +474,12 @@ class PartitionAppender:
                 runs.append(run)
         return None
 
-    def added(self, topic: str, partition: int, size: int) -> None:
-        """Count a record that started a new batch of its topic's sticky ``partition``."""
+    def added(self, topic: str, partition: int, appended: int) -> None:
+        """Count a record that started a new batch of its topic's sticky ``partition``: ``appended``
+        bytes, the new batch's size (its header and the record, as Java counts a new batch)."""
         st = self.sticky.get(topic)
         if st is not None and st.partition == partition:
-            self._count(st, size)
+            self._count(st, appended)
 
     def set_metadata(self, metadata: object) -> None:
         """Partition counts are read again from ``metadata`` (it replaced the one they came from)."""

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from kafkaio.records import BatchBuilder
 
 __all__ = ["AppendResult", "ProducerBatch", "RecordAccumulator", "record_size_upper_bound", "BATCH_OVERHEAD",
-           "RECORD_SIZE_BOUND_OVERHEAD", "STICKY_UNCOUNTED"]
+           "RECORD_SIZE_BOUND_OVERHEAD"]
 
 # A v2 batch header is 61 bytes; a record adds at most 5+1+8+5+5+5+5 bytes of varints/attributes
 # around its key, value and headers (Java's DefaultRecord.MAX_RECORD_OVERHEAD is 21).
@@ -42,11 +42,6 @@ BATCH_OVERHEAD = 61
 RECORD_OVERHEAD = 21
 # send()'s size bound of a record without headers: the two above plus its key and value
 RECORD_SIZE_BOUND_OVERHEAD = BATCH_OVERHEAD + RECORD_OVERHEAD
-# The sticky partitioner counts what each record adds to its batch, as Java's does (the bytes
-# appended), so that it moves on when the batch is about full. A small record adds about 11 bytes
-# around its key and value, so this much of the bound is not counted. Counting the bound instead
-# switched partitions at 60% of a batch, leaving batches that lingered part-full.
-STICKY_UNCOUNTED = RECORD_SIZE_BOUND_OVERHEAD - 11
 
 TopicPartitionKey = tuple[str, int]  # (topic, partition)
 
@@ -71,11 +66,14 @@ def _now_ms() -> float:
 class AppendResult(NamedTuple):
     """What :meth:`RecordAccumulator.append` did, for the producer to wake the sender (as Java's
     ``RecordAppendResult``): a batch ahead of the open one is sendable (``batch_is_full``), or a
-    batch was started (``new_batch_created``: the sender learns its linger deadline)."""
+    batch was started (``new_batch_created``: the sender learns its linger deadline); and the bytes
+    the record added to its batch, a new batch's header included (``appended_bytes``: what the
+    sticky partitioner counts)."""
 
     future: RecordFuture
     batch_is_full: bool
     new_batch_created: bool
+    appended_bytes: int
 
 
 class ProducerBatch:
@@ -173,8 +171,7 @@ class RecordAccumulator:
         # partition (as Java's accumulator owns its BuiltInPartitioner)
         sticky = StickyPartitioner(available=available, queue_sizes=self.queue_sizes, adaptive=adaptive)
         self.appender = PartitionAppender(cluster, min(max_request_size, buffer_memory), max(batch_size, 1),
-                                          keys_decide, murmur2, RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED,
-                                          sticky.choose)
+                                          keys_decide, murmur2, RECORD_SIZE_BOUND_OVERHEAD, sticky.choose)
         self._queues: dict[TopicPartitionKey, deque[ProducerBatch]] = self.appender.queues
         self._used = 0
         self._memory_waiters: deque[asyncio.Future[None]] = deque()
@@ -199,7 +196,7 @@ class RecordAccumulator:
     def try_append(self, topic: str, partition: int, timestamp: int, key: bytes | None,
                    value: bytes | None, headers: Any) -> RecordFuture | None:
         """Append into the open batch of the partition; None when a new batch is needed."""
-        return self.appender.append(topic, partition, False, timestamp, key, value, headers, 0)
+        return self.appender.append(topic, partition, False, timestamp, key, value, headers)
 
     def open_batch_full(self, topic: str, partition: int) -> bool:
         """Whether the partition has an open batch (after it refused a record: a full one)."""
@@ -218,7 +215,7 @@ class RecordAccumulator:
         if result is None:
             result = await self._append_after_wait(topic, partition, timestamp, key, value, headers, size)
             if sticky:
-                self.appender.added(topic, partition, size)
+                self.appender.added(topic, partition, result.appended_bytes)
         return result
 
     def append_now(self, topic: str, partition: int, timestamp: int, key: bytes | None,
@@ -228,19 +225,30 @@ class RecordAccumulator:
         a batch per record with ``linger_ms=0``, and each coroutine level costs that path."""
         if self.closed or self.closing:
             raise ProducerClosedError("the producer is closed; send() is no longer allowed")
-        fut = self.try_append(topic, partition, timestamp, key, value, headers)
-        if fut is not None:  # another task opened a batch for this partition meanwhile
-            result = AppendResult(fut, False, False)
-        else:
+        result = self._append_open(topic, partition, timestamp, key, value, headers)
+        if result is None:
             need = max(self.batch_size, size)
             if self._used + need > self.buffer_memory or self._memory_waiters:
                 return None
             self._used += need
-            fut = self._new_batch(topic, partition, timestamp, key, value, headers, need)
-            result = AppendResult(fut, len(self._queues[(topic, partition)]) > 1, True)
+            result = self._new_batch(topic, partition, timestamp, key, value, headers, need)
         if sticky:
-            self.appender.added(topic, partition, size)
+            self.appender.added(topic, partition, result.appended_bytes)
         return result
+
+    def _append_open(self, topic: str, partition: int, timestamp: int, key: bytes | None,
+                     value: bytes | None, headers: Any) -> AppendResult | None:
+        """The record appended into the partition's open batch, which another task opened after
+        this record's partition refused it; None when there is none or it is full."""
+        dq = self._queues.get((topic, partition))
+        if not dq or dq[-1].builder is None:
+            return None
+        batch = dq[-1]
+        before = batch.size
+        fut = self.try_append(topic, partition, timestamp, key, value, headers)
+        if fut is None:
+            return None
+        return AppendResult(fut, False, False, batch.size - before)
 
     async def _append_after_wait(self, topic: str, partition: int, timestamp: int, key: bytes | None,
                                  value: bytes | None, headers: Any, size: int) -> AppendResult:
@@ -249,15 +257,14 @@ class RecordAccumulator:
         need = max(self.batch_size, size)
         await self._wait_for_memory(need)
         # another task may have opened a batch for this partition while we waited
-        fut = self.try_append(topic, partition, timestamp, key, value, headers)
-        if fut is not None:
+        result = self._append_open(topic, partition, timestamp, key, value, headers)
+        if result is not None:
             self._release(need)
-            return AppendResult(fut, False, False)
-        fut = self._new_batch(topic, partition, timestamp, key, value, headers, need)
-        return AppendResult(fut, len(self._queues[(topic, partition)]) > 1, True)
+            return result
+        return self._new_batch(topic, partition, timestamp, key, value, headers, need)
 
     def _new_batch(self, topic: str, partition: int, timestamp: int, key: bytes | None,
-                   value: bytes | None, headers: Any, reserved: int) -> RecordFuture:
+                   value: bytes | None, headers: Any, reserved: int) -> AppendResult:
         loop = self._loop or asyncio.get_running_loop()
         builder = self.new_builder()
         batch = ProducerBatch(topic, partition, builder, loop.create_future(),
@@ -272,7 +279,7 @@ class RecordAccumulator:
         dq.append(batch)
         self._incomplete.add(batch)
         self.topic_last_batch_ms[topic] = batch.created_ms
-        return RecordFuture(batch, delta, timestamp)
+        return AppendResult(RecordFuture(batch, delta, timestamp), len(dq) > 1, True, builder.estimated_size())
 
     # -- buffer memory ------------------------------------------------------------------------
     async def _wait_for_memory(self, need: int) -> None:

@@ -442,7 +442,7 @@ class Producer(TransactionalProducerMixin):
         if timestamp_ms is None:
             timestamp_ms = now_ms()
         try:
-            fut = appender.append(topic, partition, sticky, timestamp_ms, key, value, headers, size)
+            fut = appender.append(topic, partition, sticky, timestamp_ms, key, value, headers)
             if fut is None:
                 fut = await self._append_new_batch(topic, partition, sticky, n, timestamp_ms, key, value,
                                                    headers, size, ship)
@@ -546,7 +546,7 @@ class Producer(TransactionalProducerMixin):
                 p = appender.partition(topic, key, n)
                 sticky = key is None or not keys_decide
             try:
-                fut = appender.append(topic, p, sticky, ts, key, value, headers, size)
+                fut = appender.append(topic, p, sticky, ts, key, value, headers)
                 if fut is None:
                     fut = await self._append_new_batch(topic, p, sticky, n, ts, key, value, headers, size, False)
             except (TypeError, ValueError) as exc:

@@ -11,8 +11,7 @@ import pytest
 
 from kafkaio.errors import NotLeaderOrFollowerError, ProducerClosedError
 from kafkaio.producer import future as future_mod  # defines RecordMetadata before the speedups load it
-from kafkaio.producer.accumulator import (RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED, ProducerBatch,
-                                          record_size_upper_bound)
+from kafkaio.producer.accumulator import RECORD_SIZE_BOUND_OVERHEAD, ProducerBatch, record_size_upper_bound
 from kafkaio.producer.future import LOG_APPEND_TIME, RecordMetadata
 from kafkaio.records import BatchBuilder, Compression, read_batches
 
@@ -191,7 +190,7 @@ def _appender(impl: ModuleType, queues: dict | None = None, *, partitions: int =
               sticky_partition: int | None = 2) -> Any:
     from kafkaio.producer.partitioner import murmur2
     app = impl.PartitionAppender(_Cluster(), max_record_size, sticky_batch_size, keys_decide, murmur2,
-                                 RECORD_SIZE_BOUND_OVERHEAD, STICKY_UNCOUNTED, _Choose())
+                                 RECORD_SIZE_BOUND_OVERHEAD, _Choose())
     app.queues.update(queues or {})
     app.set_metadata(app.cluster.metadata)
     app.partition_counts["t"] = partitions
@@ -208,9 +207,11 @@ async def test_try_send_appends_to_the_sticky_partition_and_counts_appended_byte
     futs = [app.try_send("t", b"v" * 100, None, None, 5, None) for _ in range(9)]
     assert all(f is not None and f._batch is batch for f in futs)
     assert [f._delta for f in futs] == list(range(9))
-    # 9 records of 100 bytes count 9 * 111 = 999 bytes: still on partition 2; the 10th switches
+    # a record of 100 bytes adds 109 to the batch: 9 count 981 bytes, still on partition 2; the
+    # 10th reaches 1000 and switches
     st = app.sticky["t"]
-    assert (st.partition, st.produced_bytes, st.previous) == (2, 999, -1)
+    assert batch.builder.estimated_size() == 61 + 981
+    assert (st.partition, st.produced_bytes, st.previous) == (2, 981, -1)
     assert app.try_send("t", b"v" * 100, None, None, 5, None) is not None
     assert (st.partition, st.produced_bytes, st.previous) == (-1, 0, 2)
     # no sticky partition chosen: the general path decides (and nothing was changed)
@@ -218,17 +219,16 @@ async def test_try_send_appends_to_the_sticky_partition_and_counts_appended_byte
     assert app.partition("t", None, 4) == 0 and app.choose.calls == [("t", 4, 2)]
 
 
-async def test_try_send_takes_headers_and_counts_their_bound(impl: ModuleType) -> None:
+async def test_try_send_takes_headers_and_counts_the_bytes_appended(impl: ModuleType) -> None:
     """Records with headers as a list or tuple of (str, bytes | None) pairs take the fast path: the
-    batch holds them as the general path writes them, and the sticky state counts the same bound."""
+    batch holds them as the general path writes them, and the sticky state counts what they added."""
     batch = _batch("t", 2, batch_size=4096)
     app = _appender(impl, {("t", 2): deque([batch])}, sticky_batch_size=100_000)
     headers: list[Any] = [[("trace", b"abc"), ("none", None)], (("é-utf8", b""),), []]
     for i, hdrs in enumerate(headers):
         fut = app.try_send("t", b"v%d" % i, None, None, 5, hdrs)
         assert fut is not None and fut._batch is batch and fut._delta == i
-    counted = sum(record_size_upper_bound(None, b"v%d" % i, h) - STICKY_UNCOUNTED for i, h in enumerate(headers))
-    assert app.sticky["t"].produced_bytes == counted
+    assert app.sticky["t"].produced_bytes == batch.builder.estimated_size() - 61
     expected = BatchBuilder(Compression.NONE, 4096)
     for i, hdrs in enumerate(headers):
         expected.append(5, None, b"v%d" % i, list(hdrs))
@@ -293,9 +293,9 @@ async def test_partition_by_key_or_sticky_until_batch_size_bytes(impl: ModuleTyp
     assert app.choose.calls == [("t", 6, -1)]
     for _ in range(9):
         assert app.partition("t", None, 6) == first
-        app.added("t", first, 100 + STICKY_UNCOUNTED)  # counts 100 bytes
+        app.added("t", first, 100)  # a new batch of 100 bytes
     assert app.sticky["t"].produced_bytes == 900 and app.partition("t", None, 6) == first
-    app.added("t", first, 100 + STICKY_UNCOUNTED)  # 1000: switch
+    app.added("t", first, 100)  # 1000: switch
     assert app.partition("t", None, 6) != first and app.choose.calls[-1] == ("t", 6, first)
     ignoring = _appender(impl, sticky_partition=3, keys_decide=False)
     assert ignoring.partition("t", b"k1", 6) == 3  # partitioner_ignore_keys: keys are sticky too
@@ -304,27 +304,27 @@ async def test_partition_by_key_or_sticky_until_batch_size_bytes(impl: ModuleTyp
 async def test_a_refused_sticky_record_moves_the_partition_on_once(impl: ModuleType) -> None:
     full = _batch("t", 2, batch_size=100)
     app = _appender(impl, {("t", 2): deque([full])})
-    assert app.append("t", 2, True, 1, None, b"v" * 30, None, 200) is not None
-    assert app.append("t", 2, True, 1, None, b"v" * 500, None, 600) is None  # the open batch is full
+    assert app.append("t", 2, True, 1, None, b"v" * 30, None) is not None
+    assert app.append("t", 2, True, 1, None, b"v" * 500, None) is None  # the open batch is full
     st = app.sticky["t"]
     assert (st.partition, st.produced_bytes, st.previous) == (-1, 0, 2)
     assert app.partition("t", None, 4) == 0  # the next record's partition: another one
     # a second record that found the same full batch (the sticky partition already moved) stays put
-    assert app.append("t", 2, True, 1, None, b"v" * 500, None, 600) is None
+    assert app.append("t", 2, True, 1, None, b"v" * 500, None) is None
     assert app.sticky["t"].partition == 0
     # keyed records (not sticky) and a partition without an open batch move nothing
-    assert app.append("t", 2, False, 1, None, b"v" * 500, None, 600) is None
-    assert app.append("t", 0, True, 1, None, b"v", None, 100) is None  # no batch yet: start one
+    assert app.append("t", 2, False, 1, None, b"v" * 500, None) is None
+    assert app.append("t", 0, True, 1, None, b"v", None) is None  # no batch yet: start one
     assert app.sticky["t"].partition == 0 and app.sticky["t"].produced_bytes == 0
     # a partition just chosen keeps the record although an earlier stay's batch there is full
     app.queues[("t", 0)] = deque([_batch("t", 0, batch_size=100)])
-    assert app.append("t", 0, True, 1, None, b"v" * 30, None, 200) is not None
+    assert app.append("t", 0, True, 1, None, b"v" * 30, None) is not None
     app.sticky["t"].produced_bytes = 0
-    assert app.append("t", 0, True, 1, None, b"v" * 500, None, 600) is None
+    assert app.append("t", 0, True, 1, None, b"v" * 500, None) is None
     assert app.sticky["t"].partition == 0
     app.added("t", 0, 100)  # the accumulator started the batch: the record counts
     app.added("t", 3, 100)  # not the sticky partition: not counted
-    assert app.sticky["t"].produced_bytes == 100 - STICKY_UNCOUNTED
+    assert app.sticky["t"].produced_bytes == 100
 
 
 # -- append_many: send_many's common records in one call ------------------------------------------
@@ -373,7 +373,8 @@ async def test_append_many_keyed_and_sticky_partitions_count_like_append(impl: M
     parts = [partition_for_key(k, 4) for k in keys]
     assert placed == [(p, parts[:i].count(p)) for i, p in enumerate(parts)]
     assert app.sticky == {} and app.choose.calls == []  # keyed records are not sticky
-    # 9 records of 100 bytes count 999 bytes; the tenth leaves partition 0 for the one choose() gives
+    # records of 100 bytes add 109 bytes each: 9 count 981; the tenth leaves partition 0 for the one
+    # choose() gives
     queues = {("t", p): deque([_batch("t", p, batch_size=100_000)]) for p in range(4)}
     app = _appender(impl, queues, sticky_partition=None, sticky_batch_size=1000)
     runs = []
@@ -381,7 +382,7 @@ async def test_append_many_keyed_and_sticky_partitions_count_like_append(impl: M
     assert _runs(runs) == [(0, 0, 10), (1, 0, 2)]
     assert app.choose.calls == [("t", 4, -1), ("t", 4, 0)]
     st = app.sticky["t"]
-    assert (st.partition, st.produced_bytes, st.previous) == (1, 2 * (RECORD_SIZE_BOUND_OVERHEAD + 100 - STICKY_UNCOUNTED), 0)
+    assert (st.partition, st.produced_bytes, st.previous) == (1, 2 * 109, 0)
 
 
 async def test_append_many_leaves_every_uncommon_item_to_the_general_path(impl: ModuleType) -> None:
@@ -423,7 +424,7 @@ async def test_append_many_hands_back_the_record_that_needs_a_new_batch(impl: Mo
     assert _runs(runs) == [(2, 0, 2)]
     st = app.sticky["t"]
     # the refused record is not counted: append() of the general path decides on the partition
-    assert (st.partition, st.produced_bytes) == (2, 2 * (RECORD_SIZE_BOUND_OVERHEAD + 100 - STICKY_UNCOUNTED))
+    assert (st.partition, st.produced_bytes) == (2, 2 * 109)
     # no open batch (none yet, or drained): handed back; a new sticky partition is chosen first
     st.partition = -1
     left = app.append_many("t", iter([b"x"]), None, 4, 5, runs)
@@ -469,14 +470,14 @@ async def test_append_many_agrees_with_its_twin(seed: int) -> None:
                 continue
             p = app.partition("t", key, 4)
             sticky = key is None
-            fut = app.append("t", p, sticky, 1000, key, value, headers, size)
+            fut = app.append("t", p, sticky, 1000, key, value, headers)
             if fut is None:
                 if sticky:
                     p = app.partition("t", key, 4)
                 app.queues.setdefault(("t", p), deque()).append(_batch("t", p, batch_size=1500))
-                fut = app.append("t", p, False, 1000, key, value, headers, size)
+                fut = app.append("t", p, False, 1000, key, value, headers)
                 if sticky:
-                    app.added("t", p, size)
+                    app.added("t", p, fut._batch.builder.estimated_size())
             runs.append(impl.Run(fut._batch, fut._delta))
             st = app.sticky.get("t")
             out.append(None if st is None else (st.partition, st.produced_bytes, st.previous))
@@ -515,7 +516,6 @@ async def test_the_compiled_appender_agrees_with_its_twin(seed: int) -> None:
             key = rng.choice([None, b"k%d" % rng.randrange(20)])
             value = b"v" * rng.randrange(0, 300)
             headers = rng.choice([None, None, [("h", b"x" * rng.randrange(0, 40))], (("a", None), ("bé", b"y"))])
-            size = record_size_upper_bound(key, value, headers)
             op = rng.random()
             if op < 0.5:
                 fut = app.try_send("t", value, key, None, 1000 + i, headers)
@@ -523,14 +523,14 @@ async def test_the_compiled_appender_agrees_with_its_twin(seed: int) -> None:
             else:
                 p = app.partition("t", key, 4)
                 sticky = key is None
-                fut = app.append("t", p, sticky, 1000 + i, key, value, headers, size)
+                fut = app.append("t", p, sticky, 1000 + i, key, value, headers)
                 if fut is None:
                     if sticky:
                         p = app.partition("t", key, 4)
                     app.queues.setdefault(("t", p), deque()).append(_batch("t", p, batch_size=1500))
-                    fut = app.append("t", p, False, 1000 + i, key, value, headers, size)
+                    fut = app.append("t", p, False, 1000 + i, key, value, headers)
                     if sticky:
-                        app.added("t", p, size)
+                        app.added("t", p, fut._batch.builder.estimated_size())
                 out.append(("append", fut.partition, fut._delta))
             st = app.sticky.get("t")
             out.append(None if st is None else (st.partition, st.produced_bytes, st.previous))
@@ -584,3 +584,34 @@ async def test_a_failed_batch_reaches_every_awaiter(impl: ModuleType) -> None:
 
 async def _await(fut):
     return await fut
+
+
+def _stay_length(impl: ModuleType, value: bytes, headers: Any, via: str) -> tuple[int, int]:
+    """How many keyless records the first sticky partition takes before the partitioner moves on,
+    and the bytes those records appended to its batch."""
+    queues = {("t", p): deque([_batch("t", p, batch_size=100_000)]) for p in range(4)}
+    app = _appender(impl, queues, sticky_partition=None, sticky_batch_size=2000)
+    first = app.partition("t", None, 4)
+    n = 0
+    while app.sticky["t"].partition == first:
+        if via == "try_send":
+            assert app.try_send("t", value, None, None, 5, headers) is not None
+        elif via == "append":
+            assert app.append("t", first, True, 5, None, value, headers) is not None
+        else:
+            assert app.append_many("t", iter([(None, value, headers)]), None, 4, 5, []) is None
+        n += 1
+    return n, queues[("t", first)][0].builder.estimated_size() - 61
+
+
+@pytest.mark.parametrize("via", ["try_send", "append", "append_many"])
+async def test_the_sticky_partition_counts_the_bytes_appended_with_headers_too(impl: ModuleType, via: str) -> None:
+    """KIP-794 as Java's BuiltInPartitioner: a stay ends once batch_size bytes were appended, the
+    bytes each record added to its batch. A header ("h", 10 bytes) adds 13 bytes to a record, as
+    13 more bytes of value do: both runs stay for as many records (the size bound of a header,
+    10 + 3 * len(name) + len(value), would end the run with headers early)."""
+    with_headers = _stay_length(impl, b"v" * 100, [("h", b"x" * 10)], via)
+    without = _stay_length(impl, b"v" * 113, None, via)
+    assert with_headers == without
+    n, appended = without
+    assert appended >= 2000 and appended - appended // n < 2000  # the record that reached batch_size ends it

@@ -1,0 +1,4 @@
+# What other compiled modules take from _records at C level (exported through its module).
+
+
+cdef Py_ssize_t builder_size(object builder) except -1
