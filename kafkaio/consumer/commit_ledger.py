@@ -13,11 +13,19 @@ older pending commit refers to it.
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Mapping
 
 from kafkaio.errors import KafkaError, KafkaTimeoutError
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 from kafkaio.waiting import within
+
+
+class _Pending(enum.Enum):
+    UNDECIDED = "undecided"   # a newer commit's outcome of a partition is still to come
+
+
+_UNDECIDED = _Pending.UNDECIDED
 
 
 class PendingCommit:
@@ -52,6 +60,7 @@ class CommitLedger:
     def __init__(self) -> None:
         self._asked = 0
         self._newest: dict[TopicPartition, PendingCommit] = {}   # undecided commits only
+        self._changed = asyncio.Event()   # set (and replaced) whenever a commit is decided
 
     def begin(self, offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> PendingCommit:
         """A new commit of ``offsets``: the newest of each partition; an older undecided commit
@@ -116,6 +125,8 @@ class CommitLedger:
                     newer.left_by[tp] = older
         commit.left_by.clear()
         commit.decided.set()
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()   # wakes the older commits waiting: an outcome or a give-back may be theirs
 
     @staticmethod
     def _heir(commit: PendingCommit, tp: TopicPartition) -> PendingCommit | None:
@@ -133,19 +144,34 @@ class CommitLedger:
     async def await_newer(self, commit: PendingCommit, deadline: float,
                           undecided: type[KafkaError] = KafkaTimeoutError) -> None:
         """Wait, until ``deadline`` (the loop's clock), for the outcome of the partitions
-        ``commit`` left to newer commits; return early when one is given back to it (then
-        :meth:`to_send` has it). Raises the error of the first one that failed (its type:
-        CommitFailedError, RebalanceInProgressError, ... as the newer commit got it), or
-        ``undecided`` when one is still undecided at the deadline; the message names what was
-        committed and what not."""
+        ``commit`` left to newer commits, all at once; return as soon as one is given back to it
+        (then :meth:`to_send` has it). Raises the error of the first of them (in partition order)
+        that failed (its type: CommitFailedError, RebalanceInProgressError, ... as the newer commit
+        got it), or ``undecided`` for those still undecided at the deadline; the message names what
+        was committed and what not."""
+        loop = asyncio.get_running_loop()
         left = {tp: newer for tp, newer in commit.handed.items() if tp not in commit.committed}
-        failures: dict[TopicPartition, KafkaError] = {}
-        for tp in sorted(left):
-            error = await self._outcome(commit, left[tp], tp, deadline, undecided)
+        while True:
             if commit.given_back.keys() - commit.committed:
                 return
-            if error is not None:
-                failures[tp] = error
+            failures: dict[TopicPartition, KafkaError] = {}
+            pending = False
+            for tp, newer in left.items():
+                outcome = self._outcome(commit, newer, tp)
+                if outcome is _UNDECIDED:
+                    pending = True
+                elif outcome is not None:
+                    failures[tp] = outcome
+            if not pending:
+                break
+            changed = self._changed
+            try:
+                await within(changed.wait(), max(deadline - loop.time(), 0))
+            except asyncio.TimeoutError:
+                for tp, newer in left.items():
+                    if self._outcome(commit, newer, tp) is _UNDECIDED:
+                        failures[tp] = undecided(f"the newer commit of {tp} was not decided in time")
+                break
         if not failures:
             return
         first = failures[min(failures)]
@@ -154,17 +180,14 @@ class CommitLedger:
             f"commit's offsets would have rewound them), which did not commit them: {first}. "
             f"Committed: {sorted(commit.committed)}") from first
 
-    async def _outcome(self, commit: PendingCommit, newer: PendingCommit, tp: TopicPartition,
-                       deadline: float, undecided: type[KafkaError]) -> KafkaError | None:
+    @staticmethod
+    def _outcome(commit: PendingCommit, newer: PendingCommit,
+                 tp: TopicPartition) -> KafkaError | _Pending | None:
         """None when ``newer`` (or one it left ``tp`` to in turn) committed ``tp``, or gave it
-        back to ``commit``; else the error."""
-        loop = asyncio.get_running_loop()
+        back to ``commit``; the error when it failed; ``_UNDECIDED`` while it is under way."""
         while newer is not commit:
             if not newer.decided.is_set():
-                try:
-                    await within(newer.decided.wait(), max(deadline - loop.time(), 0))
-                except asyncio.TimeoutError:
-                    return undecided(f"the newer commit of {tp} was not decided in time")
+                return _UNDECIDED
             if tp in newer.committed:
                 return None
             if tp in newer.handed:
