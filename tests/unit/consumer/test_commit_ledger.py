@@ -97,9 +97,8 @@ async def test_commit_async_style_overlap_through_the_coordinator_keeps_only_com
     await asyncio.gather(*tasks)
 
 
-async def test_a_partition_given_back_is_resent_at_once_while_another_newer_commit_is_undecided() -> None:
-    # a left P0 to b and P1 to c; c's caller gives up while b is still out: a must take P1 back
-    # and resend it now, not once b's outcome (or a's deadline) ends the wait for P0
+async def a_waits_for_b_and_c() -> tuple[CommitLedger, PendingCommit, PendingCommit, PendingCommit, asyncio.Future[None]]:
+    """a left P0 to b and P1 to c, and waits for both."""
     ledger = CommitLedger()
     a = ledger.begin({P0: at(10), P1: at(10)})
     b = ledger.begin({P0: at(20)})
@@ -107,6 +106,13 @@ async def test_a_partition_given_back_is_resent_at_once_while_another_newer_comm
     loop = asyncio.get_running_loop()
     waiting = asyncio.ensure_future(ledger.await_newer(a, loop.time() + 30))
     await asyncio.sleep(0)
+    return ledger, a, b, c, waiting
+
+
+async def test_a_partition_given_back_is_resent_at_once_while_another_newer_commit_is_undecided() -> None:
+    # a left P0 to b and P1 to c; c's caller gives up while b is still out: a must take P1 back
+    # and resend it now, not once b's outcome (or a's deadline) ends the wait for P0
+    ledger, a, b, c, waiting = await a_waits_for_b_and_c()
     ledger.finish(c, asyncio.CancelledError())
     await asyncio.wait_for(waiting, 1)             # returned: P1 is a's to send again
     assert ledger.to_send(a) == {P1: at(30)}
@@ -114,13 +120,7 @@ async def test_a_partition_given_back_is_resent_at_once_while_another_newer_comm
 
 
 async def test_the_wait_for_newer_commits_reports_every_failure_whatever_order_they_end_in() -> None:
-    ledger = CommitLedger()
-    a = ledger.begin({P0: at(10), P1: at(10)})
-    b = ledger.begin({P0: at(20)})
-    c = ledger.begin({P1: at(30)})
-    loop = asyncio.get_running_loop()
-    waiting = asyncio.ensure_future(ledger.await_newer(a, loop.time() + 30))
-    await asyncio.sleep(0)
+    ledger, a, b, c, waiting = await a_waits_for_b_and_c()
     ledger.finish(c, KafkaError("c failed"))       # the later partition's commit fails first
     await asyncio.sleep(0)
     assert not waiting.done()                      # b's outcome of P0 is still to come
