@@ -144,3 +144,81 @@ async def test_a_delivered_record_read_after_the_fact_is_freed_at_once(impl: Mod
     ref = weakref.ref(batch.future)
     del batch, fut
     assert ref() is None  # no cycle at all: reference counting alone frees it
+
+
+def _appended_many(impl: ModuleType, n: int) -> tuple[ProducerBatch, list[Any]]:
+    """A batch and the futures of ``n`` records appended to it by the hot path."""
+    loop = asyncio.get_running_loop()
+    batch = ProducerBatch("t", 3, BatchBuilder(Compression.NONE, 1024), loop.create_future(), 0.0, 10_000.0, 1024)
+    queues = {("t", 3): deque([batch])}
+    futs = [impl.try_append(queues, "t", 3, 1000, b"k", b"v", None) for _ in range(n)]
+    return batch, futs
+
+
+async def test_a_task_awaiting_one_record_beside_its_unawaited_siblings_is_collected_when_dropped(
+        impl: ModuleType) -> None:
+    # the batch's future -> the task -> its frame -> the list -> a sibling never awaited -> the batch
+    # (a producer dropped unclosed leaves its batch undecided so, with the task waiting on it)
+    batch, futs = _appended_many(impl, 3)
+    marker = Marker()
+    ref = weakref.ref(marker)
+
+    async def await_first(fs: list[Any], m: Marker) -> Any:
+        return await fs[0]
+
+    task = asyncio.ensure_future(await_first(futs, marker))
+    await asyncio.sleep(0)
+    assert not task.done()
+    task._log_destroy_pending = False  # dropped on purpose: no "destroyed but pending" report
+    del batch, futs, marker, task
+    assert _collected(ref)
+
+
+async def test_a_done_callback_of_one_record_keeping_its_siblings_is_collected_when_dropped(impl: ModuleType) -> None:
+    batch, futs = _appended_many(impl, 3)
+    marker = Marker()
+    ref = weakref.ref(marker)
+    futs[0].add_done_callback(lambda f, fs=futs, m=marker: (f, fs, m))
+    del batch, futs, marker
+    assert _collected(ref)
+
+
+async def test_an_undecided_batch_dropped_with_its_unawaited_records_is_freed(impl: ModuleType) -> None:
+    # what a producer dropped without close() leaves: batches never decided, records never awaited
+    batch, futs = _appended_many(impl, 5)
+    holder = [futs, batch]
+    holder.append(holder)  # the application's own cycle around them
+    ref = weakref.ref(batch.future)
+    del batch, futs, holder
+    gc.collect()
+    assert ref() is None
+
+
+async def test_the_records_of_a_delivered_batch_never_awaited_are_freed_by_reference_counting(
+        impl: ModuleType) -> None:
+    batch, futs = _appended_many(impl, 5)
+    batch.future.set_result((7, -1))
+    ref = weakref.ref(batch.future)
+    gc.disable()
+    try:
+        del batch, futs
+        assert ref() is None  # no cycle at all: reference counting alone frees it
+    finally:
+        gc.enable()
+
+
+async def test_an_error_read_from_a_sibling_with_exception_does_not_keep_the_frame_forever(impl: ModuleType) -> None:
+    batch, futs = _appended_many(impl, 3)
+    batch.future.set_exception(NotLeaderOrFollowerError("t-3"))
+    marker = Marker()
+    ref = weakref.ref(marker)
+
+    def raise_first(fs: list[Any], m: Marker) -> None:
+        exc = fs[0].exception()
+        assert exc is not None
+        raise exc
+
+    with pytest.raises(NotLeaderOrFollowerError):
+        raise_first(futs, marker)
+    del batch, futs, marker
+    assert _collected(ref)
