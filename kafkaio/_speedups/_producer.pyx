@@ -5,7 +5,9 @@ A ``RecordFuture`` is an extension type created without running Python ``__init_
 ``try_append`` does the open-batch lookup and append in C; both behave exactly like the twin.
 """
 cimport cython
+from cpython.object cimport PyObject
 from libc.stdint cimport int64_t
+from libc.stdlib cimport free, realloc
 from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
 from kafkaio._speedups._records cimport builder_size
@@ -13,7 +15,7 @@ from kafkaio._speedups._records cimport builder_size
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "batch_position",
+__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
@@ -21,12 +23,23 @@ cdef enum:
     _BOUND_LIMIT = 0x7FFFFFFF
 
 
+cdef object _outcome(object batch, object records_batch):
+    # batch.future's result; its error is raised only once the futures of records_batch (the batch
+    # whose records are read) are tracked: raised through a frame holding one, it closes a cycle
+    try:
+        return batch.future.result()
+    except BaseException:
+        records_batch.untracked.track_all()
+        raise
+
+
 cpdef object record_metadata(object batch, object delta, object timestamp):
     """The ``RecordMetadata`` of the record at ``delta`` in ``batch``; raises the batch's error."""
-    base_offset, log_append_time = batch.future.result()
+    records_batch = batch
+    base_offset, log_append_time = _outcome(batch, batch)
     if base_offset == SPLIT_BASE_OFFSET:  # split after MESSAGE_TOO_LARGE: the record is in a part
         batch, delta = follow_split(batch, delta)
-        base_offset, log_append_time = batch.future.result()
+        base_offset, log_append_time = _outcome(batch, records_batch)
     offset = base_offset + delta if base_offset >= 0 else -1
     if log_append_time >= 0:
         return RecordMetadata(batch.topic, batch.partition, offset, log_append_time, LOG_APPEND_TIME)
@@ -103,6 +116,96 @@ cdef class BatchWaiter:
             raise _CancelledError()
 
 
+cdef extern from "Python.h":
+    void _gc_track "PyObject_GC_Track"(void* op)
+    void _gc_untrack "PyObject_GC_UnTrack"(void* op)
+    int _gc_is_tracked "PyObject_GC_IsTracked"(object op)
+
+
+cdef class RecordFuture
+
+
+@cython.final
+cdef class UntrackedFutures:
+    """The record futures of one undecided batch that are left out of the cyclic garbage collector.
+
+    One record future is made per record sent; tracked, every 700 of them ran a collection over
+    those still pending (about a tenth of a fast ``send()`` loop's CPU). A future left out hides its
+    reference to its batch from the collector, so it may stay out only while nothing reachable from
+    the batch can refer back to it: the batch's future has no waiter and no error, the batch has no
+    retry error and no split parts. The batch's owner calls :meth:`track_all` before any of those
+    can happen, and :meth:`forget` when the batch is delivered without them (then nothing ever
+    will). The list holds borrowed pointers (a future that dies leaves its slot empty), so it makes
+    no cycle of its own: a batch never decided is freed as it would be with tracked futures.
+    """
+
+    cdef PyObject** _items
+    cdef Py_ssize_t _count
+    cdef Py_ssize_t _capacity
+    cdef bint _closed
+
+    def __dealloc__(self):
+        free(self._items)
+
+    cdef bint _add(self, RecordFuture fut) except -1:
+        # True when ``fut`` was left out of the collector (the batch still allows it)
+        cdef PyObject** grown
+        cdef Py_ssize_t cap
+        if self._closed:
+            return False
+        if self._count == self._capacity:
+            cap = self._capacity * 2 if self._capacity else 16
+            grown = <PyObject**>realloc(self._items, cap * sizeof(PyObject*))
+            if grown == NULL:
+                return False  # stays tracked: correct, only slower
+            self._items = grown
+            self._capacity = cap
+        self._items[self._count] = <PyObject*>fut
+        fut._untracked = self
+        fut._slot = self._count
+        self._count += 1
+        _gc_untrack(<void*>fut)
+        return True
+
+    cdef inline void _drop(self, Py_ssize_t slot) noexcept:
+        if self._items != NULL:
+            self._items[slot] = NULL
+
+    cdef void _close(self) noexcept:
+        free(self._items)
+        self._items = NULL
+        self._count = 0
+        self._capacity = 0
+        self._closed = True
+
+    def track_all(self):
+        """Give every future of the batch back to the collector; the batch's later ones stay tracked."""
+        cdef Py_ssize_t i
+        cdef PyObject* op
+        for i in range(self._count):
+            op = self._items[i]
+            if op != NULL and not _gc_is_tracked(<object>op):
+                _gc_track(<void*>op)
+        self._close()
+
+    def forget(self):
+        """The batch was delivered cleanly: its futures may stay out of the collector until freed."""
+        self._close()
+
+    @property
+    def closed(self):
+        """True once the batch's futures are no longer left out (its later ones stay tracked)."""
+        return self._closed
+
+    def __len__(self):
+        """The futures still left out."""
+        cdef Py_ssize_t i, n = 0
+        for i in range(self._count):
+            if self._items[i] != NULL:
+                n += 1
+        return n
+
+
 @cython.freelist(256)
 cdef class RecordFuture:
     """The delivery of one record: ``await`` it for ``RecordMetadata`` or a typed error.
@@ -114,15 +217,22 @@ cdef class RecordFuture:
     cdef readonly object _batch
     cdef readonly object _delta
     cdef readonly object _timestamp
+    cdef UntrackedFutures _untracked  # the list this future is in, while it is out of the collector
+    cdef Py_ssize_t _slot
 
     def __init__(self, batch, delta, timestamp):
         self._batch = batch
         self._delta = delta
         self._timestamp = timestamp
 
+    def __dealloc__(self):
+        if self._untracked is not None:
+            self._untracked._drop(self._slot)
+
     def __await__(self):
         fut = self._batch.future
         if not fut.done():
+            self._batch.untracked.track_all()  # the waiting task is about to be kept by the batch
             yield BatchWaiter(fut)
         return record_metadata(self._batch, self._delta, self._timestamp)
 
@@ -143,11 +253,14 @@ cdef class RecordFuture:
         fut = self._batch.future
         exc = fut.exception()
         if exc is None and fut.result()[0] == SPLIT_BASE_OFFSET:  # split after MESSAGE_TOO_LARGE
-            return follow_split(self._batch, self._delta)[0].future.exception()
+            exc = follow_split(self._batch, self._delta)[0].future.exception()
+        if exc is not None:  # handed out: a frame raising it may hold any record of the batch
+            self._batch.untracked.track_all()
         return exc
 
     def add_done_callback(self, fn):
         """Call ``fn(self)`` once the record's delivery is decided."""
+        self._batch.untracked.track_all()  # the batch's future is about to keep fn
         self._batch.future.add_done_callback(lambda _f: fn(self))
 
     @property
@@ -205,7 +318,7 @@ def runs_metadata(runs, timestamp):
         batch = run.batch
         first = run.first
         end = first + run.count
-        base_offset, log_append_time = batch.future.result()
+        base_offset, log_append_time = _outcome(batch, batch)
         if base_offset == SPLIT_BASE_OFFSET:  # each record is in one of the parts
             for d in range(first, end):
                 out.append(record_metadata(batch, d, timestamp))
@@ -257,6 +370,9 @@ cdef inline RecordFuture _new_future(object batch, object delta, object timestam
     fut._batch = batch
     fut._delta = delta
     fut._timestamp = timestamp
+    untracked = batch.untracked
+    if type(untracked) is UntrackedFutures:  # the pure twin's (extensions disabled) tracks them all
+        (<UntrackedFutures>untracked)._add(fut)
     return fut
 
 

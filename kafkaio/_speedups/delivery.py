@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-__all__ = ["SPLIT_BASE_OFFSET", "DeliveryBatch", "MetadataSource", "OpenBuilder", "follow_split"]
+__all__ = ["SPLIT_BASE_OFFSET", "DeliveryBatch", "MetadataSource", "OpenBuilder", "UntrackedRecords", "follow_split"]
 
 # the base offset an original batch resolves with once all its split parts are done
 SPLIT_BASE_OFFSET = -2
@@ -37,6 +37,12 @@ class OpenBuilder(Protocol):
         ...
 
 
+class UntrackedRecords(Protocol):
+    """A batch's ``UntrackedFutures``, as the per-record path uses it."""
+
+    def track_all(self) -> None: ...
+
+
 class DeliveryBatch(Protocol):
     """A producer batch as the per-record path reads it."""
 
@@ -49,6 +55,11 @@ class DeliveryBatch(Protocol):
     @property
     def future(self) -> asyncio.Future[tuple[int, int]]:
         """Resolved with ``(base_offset, log_append_time_ms)`` or the batch's error."""
+        ...
+
+    @property
+    def untracked(self) -> UntrackedRecords:
+        """The batch's record futures left out of the cyclic garbage collector (the compiled path)."""
         ...
 
     @property

@@ -16,19 +16,30 @@ from typing import Any, Callable, Generator
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, MetadataSource, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "batch_position",
+__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
 _BOUND_LIMIT = (1 << 31) - 1
 
 
+def _outcome(batch: DeliveryBatch, records_batch: DeliveryBatch) -> tuple[int, int]:
+    # batch.future's result; its error is raised only once the futures of records_batch (the batch
+    # whose records are read) are tracked (as the compiled twin's, whose futures may be left out)
+    try:
+        return batch.future.result()
+    except BaseException:
+        records_batch.untracked.track_all()
+        raise
+
+
 def record_metadata(batch: DeliveryBatch, delta: int, timestamp: int) -> RecordMetadata:
     """The ``RecordMetadata`` of the record at ``delta`` in ``batch``; raises the batch's error."""
-    base_offset, log_append_time = batch.future.result()
+    records_batch = batch
+    base_offset, log_append_time = _outcome(batch, batch)
     if base_offset == SPLIT_BASE_OFFSET:  # split after MESSAGE_TOO_LARGE: the record is in a part
         batch, delta = follow_split(batch, delta)
-        base_offset, log_append_time = batch.future.result()
+        base_offset, log_append_time = _outcome(batch, records_batch)
     offset = base_offset + delta if base_offset >= 0 else -1
     if log_append_time >= 0:
         return RecordMetadata(batch.topic, batch.partition, offset, log_append_time, LOG_APPEND_TIME)
@@ -94,6 +105,37 @@ class BatchWaiter:
             raise asyncio.CancelledError()
 
 
+class UntrackedFutures:
+    """The record futures of one undecided batch left out of the cyclic garbage collector: none here.
+
+    The compiled twin leaves a record's future out of the collector while nothing reachable from its
+    batch can refer back to it (see there); a pure Python object cannot be left out, so this one
+    keeps only the state: :meth:`track_all` or :meth:`forget` closes it.
+    """
+
+    __slots__ = ("_closed",)
+
+    def __init__(self) -> None:
+        self._closed = False
+
+    def track_all(self) -> None:
+        """Give every future of the batch back to the collector; the batch's later ones stay tracked."""
+        self._closed = True
+
+    def forget(self) -> None:
+        """The batch was delivered cleanly: its futures may stay out of the collector until freed."""
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        """True once the batch's futures are no longer left out (its later ones stay tracked)."""
+        return self._closed
+
+    def __len__(self) -> int:
+        """The futures still left out."""
+        return 0
+
+
 class RecordFuture:
     """The delivery of one record: ``await`` it for ``RecordMetadata`` or a typed error.
 
@@ -111,6 +153,7 @@ class RecordFuture:
     def __await__(self) -> Generator[Any, None, RecordMetadata]:
         fut = self._batch.future
         if not fut.done():
+            self._batch.untracked.track_all()  # the waiting task is about to be kept by the batch
             yield BatchWaiter(fut)
         return record_metadata(self._batch, self._delta, self._timestamp)
 
@@ -131,11 +174,14 @@ class RecordFuture:
         fut = self._batch.future
         exc = fut.exception()
         if exc is None and fut.result()[0] == SPLIT_BASE_OFFSET:  # split after MESSAGE_TOO_LARGE
-            return follow_split(self._batch, self._delta)[0].future.exception()
+            exc = follow_split(self._batch, self._delta)[0].future.exception()
+        if exc is not None:  # handed out: a frame raising it may hold any record of the batch
+            self._batch.untracked.track_all()
         return exc
 
     def add_done_callback(self, fn: Callable[[RecordFuture], Any]) -> None:
         """Call ``fn(self)`` once the record's delivery is decided."""
+        self._batch.untracked.track_all()  # the batch's future is about to keep fn
         self._batch.future.add_done_callback(lambda _f: fn(self))
 
     @property
@@ -174,7 +220,7 @@ def runs_metadata(runs: Sequence[Run], timestamp: int) -> list[RecordMetadata]:
     for run in runs:
         batch = run.batch
         first = run.first
-        base_offset, log_append_time = batch.future.result()
+        base_offset, log_append_time = _outcome(batch, batch)
         if base_offset == SPLIT_BASE_OFFSET:  # each record is in one of the parts
             out += [record_metadata(batch, d, timestamp) for d in range(first, first + run.count)]
             continue

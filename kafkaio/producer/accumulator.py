@@ -25,7 +25,7 @@ from kafkaio.errors import (
     ProducerClosedError,
     RecordTooLargeError,
 )
-from kafkaio.producer.future import PartitionAppender, RecordFuture
+from kafkaio.producer.future import PartitionAppender, RecordFuture, UntrackedFutures
 from kafkaio.producer.idempotence import BatchSequence
 from kafkaio.producer.partitioner import StickyPartitioner, murmur2
 
@@ -83,7 +83,7 @@ class ProducerBatch:
         "topic", "partition", "tp", "builder", "future", "created_ms", "deadline_ms", "reserved",
         "attempts", "retry_at_ms", "data", "base_sequence", "producer_id", "producer_epoch",
         "record_count", "last_error", "in_retry", "records_callbacks", "split_parts",
-        "seq_state", "maybe_written", "awaiting_answer",
+        "seq_state", "maybe_written", "awaiting_answer", "untracked",
     )
 
     def __init__(self, topic: str, partition: int, builder: BatchBuilder | None,
@@ -115,6 +115,10 @@ class ProducerBatch:
         self.seq_state = BatchSequence.UNSEQUENCED
         self.maybe_written = False
         self.awaiting_answer = False
+        # the record futures the compiled append path left out of the cyclic GC: given back to it
+        # (track_all) before anything reachable from the batch can refer to them (a waiter, an
+        # error, split parts), forgotten once it is delivered cleanly
+        self.untracked = UntrackedFutures()
 
     @property
     def size(self) -> int:
@@ -418,6 +422,7 @@ class RecordAccumulator:
 
     def reenqueue(self, batch: ProducerBatch, retry_at_ms: float) -> None:
         """Put a batch that failed retriably back at the front of its queue, in sequence order."""
+        batch.untracked.track_all()  # its last_error (or, for a split part, its original's) keeps frames
         batch.in_retry = True
         batch.retry_at_ms = retry_at_ms
         dq = self._queues.get(batch.tp)
@@ -478,6 +483,10 @@ class RecordAccumulator:
         """Resolve the batch's future with its base offset (and log append time or -1)."""
         if batch not in self._incomplete:
             return
+        if batch.last_error is None and batch.split_parts is None:
+            batch.untracked.forget()  # it refers to nothing that could refer back to its records
+        else:
+            batch.untracked.track_all()
         if not batch.future.done():
             batch.future.set_result((base_offset, log_append_time))
         self._finish(batch)
@@ -487,6 +496,9 @@ class RecordAccumulator:
         if batch not in self._incomplete:
             return
         self.records_failed += batch.records_appended
+        # before the error is kept: raised through a frame holding any record of the batch, it closes
+        # a cycle the collector sees only through a tracked record future
+        batch.untracked.track_all()
         if not batch.future.done():
             batch.future.set_exception(exc)
             batch.future.exception()  # mark retrieved: the records' awaiters report it, not asyncio
@@ -534,6 +546,10 @@ class RecordAccumulator:
 
     # -- flush --------------------------------------------------------------------------------
     def incomplete_futures(self) -> list[asyncio.Future[tuple[int, int]]]:
+        """The futures of the batches not yet decided, to wait on (or fail) them: their records'
+        futures are tracked by the cyclic GC first, as a waiter is about to be kept by them."""
+        for b in self._incomplete:
+            b.untracked.track_all()
         return [b.future for b in self._incomplete]
 
     @property

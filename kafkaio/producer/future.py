@@ -15,7 +15,7 @@ from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
 from kafkaio._speedups.delivery import DeliveryBatch
 
-__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "Run", "PartitionAppender", "CREATE_TIME", "LOG_APPEND_TIME",
+__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "Run", "PartitionAppender", "UntrackedFutures", "CREATE_TIME", "LOG_APPEND_TIME",
            "now_ms", "try_append"]
 
 # The per-record awaitable and the metadata derivation live in the speedups (compiled, or the
@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # both twins have this interface; the stub (_producer.pyi) de
     from kafkaio._speedups._producer import PartitionAppender as PartitionAppender
     from kafkaio._speedups._producer import RecordFuture as RecordFuture
     from kafkaio._speedups._producer import Run as Run
+    from kafkaio._speedups._producer import UntrackedFutures as UntrackedFutures
     from kafkaio._speedups._producer import batch_position as batch_position
     from kafkaio._speedups._producer import try_append as try_append
 else:
@@ -35,6 +36,7 @@ else:
     PartitionAppender = _impl.PartitionAppender  # the one append path (the accumulator owns it)
     BatchWaiter = _impl.BatchWaiter  # what an awaiting task waits on: a caller's cancel stays its own
     Run = _impl.Run  # consecutive records of one send_many call in one batch
+    UntrackedFutures = _impl.UntrackedFutures  # a batch's record futures left out of the cyclic GC
 _runs_metadata: Callable[[list[Run], int], list[RecordMetadata]] = _impl.runs_metadata
 now_ms: Callable[[], int] = _impl.now_ms  # a record's create time when none is given
 
@@ -64,10 +66,12 @@ class ManyFuture:
         for batch in batches:
             fut = batch.future
             if not fut.done():
+                batch.untracked.track_all()  # the waiting task is about to be kept by the batch
                 yield BatchWaiter(fut)  # woken once the batch is decided, whatever its outcome
         for batch in batches:
             exc = batch.future.exception()
             if exc is not None:
+                batch.untracked.track_all()  # raised through a frame that may hold a record of it
                 raise exc
         return _runs_metadata(self._runs, self._timestamp)
 
@@ -81,6 +85,7 @@ class ManyFuture:
         for batch in self._batches():
             exc = batch.future.exception()
             if exc is not None:
+                batch.untracked.track_all()  # handed out: a frame raising it may hold a record of it
                 return exc
         return None
 

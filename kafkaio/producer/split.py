@@ -60,6 +60,7 @@ def split_batch(batch: ProducerBatch, new_builder: Callable[[], BatchBuilder]) -
         part.record_count = builder.record_count
         part.last_error = batch.last_error
         parts.append(part)
+    batch.untracked.track_all()  # its records now reach the parts' futures (waiters, errors)
     batch.split_parts = mapping
     return parts
 

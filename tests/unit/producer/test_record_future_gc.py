@@ -6,7 +6,8 @@ traceback, and the batch's future keeps that error, so any future of that batch 
 those frames (the one awaited, or a sibling in a list never awaited) closes a cycle through its
 batch; a task awaiting a record, or a done callback, is kept by the batch's future while the batch
 is undecided. A future left out of the collector (to save the collections a fast send() loop
-runs, one per 700 records) would hide its edge to the batch and leak each of these whole.
+runs, one per 700 records) hides its edge to the batch and would leak each of these whole: the
+compiled path leaves one out only until its batch could refer back to it (``UntrackedFutures``).
 """
 from __future__ import annotations
 

@@ -14,9 +14,12 @@ import pytest
 
 from kafkaio import Producer
 from kafkaio.errors import KafkaError, KafkaTimeoutError, ProducerClosedError
-from kafkaio.producer.future import batch_position
+from kafkaio.producer.future import RecordFuture, batch_position
 from kafkaio.protocol import ApiKey
 from kafkaio.testing.fake import DELAY, FakeCluster
+
+COMPILED = RecordFuture.__module__ == "kafkaio._speedups._producer"
+
 
 class Marker:
     """Something the application keeps beside the record futures; collected with them or leaked."""
@@ -91,3 +94,31 @@ async def test_the_unawaited_records_failed_by_a_forced_close_do_not_leak() -> N
         refs = [await _raise_through_a_frame_holding(group, ProducerClosedError) for group in (futs, queued)]
         del futs, queued, p  # batches still in flight when it was forced are the producer's until then
         assert all(_collected(ref) for ref in refs)
+
+
+@pytest.mark.skipif(not COMPILED, reason="the pure twin's record futures are always tracked")
+async def test_a_record_future_is_left_out_of_the_collector_only_until_its_batch_could_refer_back() -> None:
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=60_000) as p:
+            first = await p.send("t", b"v0", partition=0)  # starts the batch: made tracked
+            rest = [await p.send("t", b"v%d" % i, partition=0) for i in range(1, 4)]
+            assert gc.is_tracked(first) and not any(gc.is_tracked(f) for f in rest)
+            flushing = asyncio.ensure_future(p.flush())  # a waiter on the batch
+            await asyncio.sleep(0)
+            assert all(gc.is_tracked(f) for f in rest)
+            later = await p.send("t", b"late", partition=0)  # into a batch already waited on
+            await flushing
+            assert gc.is_tracked(later)
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=5) as p:
+            # delivered cleanly: never tracked
+            delivered = [await p.send("t", b"d%d" % i, partition=0) for i in range(3)]
+            await _decided(delivered)
+            assert not any(gc.is_tracked(f) for f in delivered[1:])
+        # failed: tracked before the error can be raised anywhere
+        fake.control(ApiKey.PRODUCE, lambda _info, _body: DELAY(2_000), persistent=True)
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=20, request_timeout_ms=300,
+                            delivery_timeout_ms=400, retries=0) as p:
+            failing = [await p.send("t", b"f%d" % i, partition=0) for i in range(3)]
+            assert not any(gc.is_tracked(f) for f in failing[1:])
+            await _decided(failing)
+            assert all(gc.is_tracked(f) for f in failing)
