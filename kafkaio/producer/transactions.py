@@ -12,12 +12,13 @@ A producer with a ``transactional_id`` owns one :class:`TransactionManager`. It
   group coordinator with the consumer's generation, member id and group instance id: KIP-447);
 * ends the transaction (EndTxn commit/abort) after every batch of it was delivered.
 
-Errors are sorted as in the Java client: *fatal* (fenced by a newer producer, authorization,
-invalid state): every later operation raises the error again, only ``close()`` is left;
-*abortable* (a batch failed, a topic or group authorization error, a stale consumer generation): the
-transaction must be aborted, after which the producer is usable again; *retriable* (coordinator
-moved or loading, CONCURRENT_TRANSACTIONS, lost connections): retried, each public operation for up
-to ``max_block_ms``.
+Errors are sorted as in the Java client, per request (:mod:`kafkaio.producer.txn_errors`): *fatal*
+(fenced by a newer producer, invalid state, a code the request's handler does not name): every later
+operation raises the error again, only ``close()`` is left; *abortable* (a batch failed, a topic or
+group authorization error, a stale consumer generation): the transaction must be aborted, after
+which the producer is usable again; *retriable* (coordinator moved or loading,
+CONCURRENT_TRANSACTIONS, lost connections): retried, each public operation for up to
+``max_block_ms``.
 
 Two protocols, chosen once at start as the Java client does: transaction v2 (KIP-890 part 2) when
 the cluster finalized ``transaction.version`` >= 2 -- Produce and TxnOffsetCommit add to the
@@ -31,13 +32,12 @@ import asyncio
 import contextlib
 import enum
 import logging
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping, NamedTuple, NoReturn, TypeVar, cast
 
 from kafkaio.errors import (
     ClusterAuthorizationError,
     CommitFailedError,
     ErrorCode,
-    GroupAuthorizationError,
     IllegalStateError,
     InvalidProducerEpochError,
     KafkaConnectionError,
@@ -51,6 +51,7 @@ from kafkaio.errors import (
     UnsupportedVersionError,
     error_for_code,
 )
+from kafkaio.producer.txn_errors import Outcome, TxnRequest, outcome, severity
 from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
 from kafkaio.protocol.primitives import ZERO_UUID
 from kafkaio.retry import ExponentialBackoff
@@ -91,30 +92,16 @@ S = TransactionState
 # state -> the states it may move to (FATAL_ERROR is reachable from everywhere)
 _TRANSITIONS: dict[TransactionState, frozenset[TransactionState]] = {
     S.UNINITIALIZED: frozenset({S.INITIALIZING}),
-    S.INITIALIZING: frozenset({S.INITIALIZING, S.READY}),
+    S.INITIALIZING: frozenset({S.INITIALIZING, S.READY, S.ABORTABLE_ERROR}),
     S.READY: frozenset({S.IN_TRANSACTION}),
     S.IN_TRANSACTION: frozenset({S.COMMITTING, S.ABORTING, S.ABORTABLE_ERROR}),
     S.COMMITTING: frozenset({S.READY, S.ABORTABLE_ERROR}),
     S.ABORTING: frozenset({S.READY, S.INITIALIZING}),
-    S.ABORTABLE_ERROR: frozenset({S.ABORTING, S.ABORTABLE_ERROR}),
+    # UNINITIALIZED: the first InitProducerId was refused for authorization; start again
+    S.ABORTABLE_ERROR: frozenset({S.ABORTING, S.ABORTABLE_ERROR, S.UNINITIALIZED}),
     S.FATAL_ERROR: frozenset(),
 }
 
-# Error codes by what the client does about them (coordinator requests; Java's handlers).
-_REDISCOVER = frozenset({ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR})
-_RETRY = frozenset({ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.REQUEST_TIMED_OUT,
-                    ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.CONCURRENT_TRANSACTIONS})
-_FENCED = frozenset({ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.PRODUCER_FENCED})
-_FATAL = frozenset({ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ErrorCode.UNSUPPORTED_VERSION,
-                    ErrorCode.INVALID_TXN_STATE, ErrorCode.TRANSACTION_COORDINATOR_FENCED,
-                    ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED})
-_NEEDS_EPOCH_BUMP = frozenset({ErrorCode.INVALID_PRODUCER_ID_MAPPING, ErrorCode.UNKNOWN_PRODUCER_ID})
-# the consumer's group metadata no longer commits: Java's TxnOffsetCommitHandler turns these into a
-# CommitFailedException (GROUP_ID_NOT_FOUND and STALE_MEMBER_EPOCH are TxnOffsetCommit v6's names
-# for what older versions call ILLEGAL_GENERATION)
-_STALE_MEMBER = frozenset({ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID,
-                           ErrorCode.FENCED_INSTANCE_ID, ErrorCode.GROUP_ID_NOT_FOUND,
-                           ErrorCode.STALE_MEMBER_EPOCH})
 _CONCURRENT_BACKOFF_MS = 20.0  # Java retries this one quickly, not with retry.backoff
 TXN_OFFSET_COMMIT_TOPIC_ID_VERSION = 6  # TxnOffsetCommit names topics by id from here on (KIP-1319)
 
@@ -216,8 +203,10 @@ class TransactionManager:
         return err
 
     def abortable(self, exc: KafkaError) -> None:
-        """The current transaction cannot commit any more; only ``abort_transaction()`` is allowed."""
-        if self.state in (S.IN_TRANSACTION, S.COMMITTING, S.ABORTABLE_ERROR):
+        """The current transaction cannot commit any more; only ``abort_transaction()`` is allowed.
+        Also from INITIALIZING, as in Java (InitProducerId's abortable errors); while aborting,
+        the abort goes on."""
+        if self.state in (S.IN_TRANSACTION, S.COMMITTING, S.ABORTABLE_ERROR, S.INITIALIZING):
             if self.state is not S.ABORTABLE_ERROR:
                 log.warning("transactional producer %r: transaction must be aborted: %r",
                             self.transactional_id, exc)
@@ -330,20 +319,16 @@ class TransactionManager:
         return self._coordinator
 
     async def _find_coordinator(self, key: str, key_type: int) -> int:
-        """FindCoordinator, its errors classified as Java's FindCoordinatorHandler does: lost
-        connections and timeouts are retried by the caller; GROUP_AUTHORIZATION_FAILED makes the
-        transaction abortable (its offsets cannot be committed); anything else is fatal."""
+        """FindCoordinator, its errors classified as Java's FindCoordinatorHandler does (the
+        FIND_COORDINATOR table): lost connections and timeouts are retried by the caller."""
         try:
             return await self._wired.cluster.find_coordinator(key, key_type, timeout_ms=self._request_timeout_ms)
         except (KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailableError):
             raise
         except KafkaError as exc:
-            if exc.retriable or exc.invalid_metadata:
-                raise   # what was still failing when find_coordinator's own retries ran out
-            if isinstance(exc, GroupAuthorizationError) and key_type == _COORDINATOR_KEY_GROUP:
-                self.abortable(exc)
-                raise
-            raise self.fatal(exc) from None
+            if exc.retriable or exc.invalid_metadata or exc.code_name is None:
+                raise   # still failing when find_coordinator's own retries ran out; not an answer
+            self._fail(outcome(TxnRequest.FIND_COORDINATOR, exc.errno), exc)
 
     async def _request(self, node: int, api_key: ApiKey, body: dict[str, Any],
                        max_version: int | None = None) -> dict[str, Any]:
@@ -356,25 +341,28 @@ class TransactionManager:
             version = min(version, max_version)
         return await conn.request(api_key, body, version=version, timeout_ms=self._request_timeout_ms)
 
-    def _classify(self, code: int, what: str, message: str | None = None) -> None:
-        """Raise what the caller must do about a non-zero error code of a coordinator request."""
-        exc = error_for_code(code)(f"{what}: {message}" if message else what)
-        if code in _REDISCOVER:
+    def _classify(self, request: TxnRequest, code: int, what: str) -> NoReturn:
+        """Raise what the caller must do about a non-zero error ``code`` in the answer to
+        ``request`` (its table in :mod:`kafkaio.producer.txn_errors`), recording it first."""
+        exc = error_for_code(code)(what)
+        self._fail(outcome(request, code), exc)
+
+    def _fail(self, what: Outcome, exc: KafkaError) -> NoReturn:
+        """Record ``exc`` as ``what`` says (fatal, abortable) and raise what the caller acts on."""
+        if what is Outcome.REDISCOVER:
             raise _Rediscover(exc)
-        if code in _RETRY:
-            raise _Retry(exc, _CONCURRENT_BACKOFF_MS if code == ErrorCode.CONCURRENT_TRANSACTIONS else None)
-        if code in _FENCED or code in _FATAL:
-            raise self.fatal(exc)
-        if code in _STALE_MEMBER:
+        if what is Outcome.RETRY or what is Outcome.RETRY_SOON:
+            raise _Retry(exc, _CONCURRENT_BACKOFF_MS if what is Outcome.RETRY_SOON else None)
+        if what is Outcome.FENCED or what is Outcome.FATAL:
+            raise self.fatal(exc) from None
+        if what is Outcome.COMMIT_FAILED:
             err = CommitFailedError(
-                f"{what}: the consumer's group generation is no longer current ({exc}); the "
+                f"the consumer's group generation is no longer current ({exc}); the "
                 "partitions may have moved to another member")
             self.abortable(err)
             raise err from exc
-        if code in _NEEDS_EPOCH_BUMP and self._idem is not None:
+        if what is Outcome.ABORTABLE_BUMP and self._idem is not None:
             self._idem.request_epoch_bump(f"{exc} in a transaction")
-        if exc.retriable:
-            raise _Retry(exc)
         self.abortable(exc)
         raise exc
 
@@ -441,7 +429,8 @@ class TransactionManager:
                 await self._coordinator_node(), ApiKey.INIT_PRODUCER_ID, body))
             code = resp["error_code"]
             if code:
-                self._classify(code, f"InitProducerId for {self.transactional_id!r}")
+                self._classify(TxnRequest.INIT_PRODUCER_ID, code,
+                               f"InitProducerId for {self.transactional_id!r}")
             return resp
 
         resp = await self._with_retries("InitProducerId", attempt)
@@ -491,18 +480,17 @@ class TransactionManager:
                     for t in resp["results_by_topic_v3_and_below"]:
                         for p in t["results_by_partition"]:
                             code = p["partition_error_code"]
-                            if code and code != ErrorCode.OPERATION_NOT_ATTEMPTED:  # another one failed
+                            if code:
                                 errors.append((code, f"{t['name']}-{p['partition_index']}"))
                             if code == ErrorCode.TOPIC_AUTHORIZATION_FAILED:
                                 self._denied.add(t["name"])
                     if errors:
-                        # the most severe outcome decides (fatal, then abortable, then retry)
-                        errors.sort(key=lambda e: (e[0] not in _FENCED | _FATAL, e[0] in _REDISCOVER | _RETRY))
+                        # the most severe outcome decides (fatal, then abortable, then retry);
+                        # OPERATION_NOT_ATTEMPTED (another partition failed) only when alone
+                        errors.sort(key=lambda e: (severity(TxnRequest.ADD_PARTITIONS, e[0]),
+                                                   e[0] == ErrorCode.OPERATION_NOT_ATTEMPTED))
                         code, tp = errors[0]
-                        self._classify(code, f"AddPartitionsToTxn ({tp})")
-                    elif any(p["partition_error_code"] for t in resp["results_by_topic_v3_and_below"]
-                             for p in t["results_by_partition"]):
-                        raise _Retry(KafkaError("AddPartitionsToTxn: operation not attempted"))
+                        self._classify(TxnRequest.ADD_PARTITIONS, code, f"AddPartitionsToTxn ({tp})")
 
                 # batches expire on their own (delivery_timeout_ms) while this keeps retrying
                 await self._with_retries("AddPartitionsToTxn", attempt, deadline_ms=float("inf"),
@@ -520,13 +508,14 @@ class TransactionManager:
         pid, epoch = self._ids()
         body = {"transactional_id": self.transactional_id, "producer_id": pid, "producer_epoch": epoch,
                 "committed": committed}
-        what = "EndTxn(commit)" if committed else "EndTxn(abort)"
+        request = TxnRequest.END_TXN_COMMIT if committed else TxnRequest.END_TXN_ABORT
+        what = request.value
 
         async def attempt() -> EndTxnResponse:
             resp = cast("EndTxnResponse", await self._request(await self._coordinator_node(), ApiKey.END_TXN, body))
             code = resp["error_code"]
             if code:
-                self._classify(code, what)
+                self._classify(request, code, what)
             return resp
 
         resp = await self._with_retries(what, attempt)
@@ -563,11 +552,22 @@ class TransactionManager:
             if self.state is not S.UNINITIALIZED and self.state is not S.INITIALIZING:
                 raise IllegalStateError(f"the transactional producer is already initialized ({self.state.value})")
             self._transition(S.INITIALIZING)
-            await self._init_producer_id(bump=False)
+            try:
+                await self._init_producer_id(bump=False)
+            except (TransactionalIdAuthorizationError, ClusterAuthorizationError):
+                self._uninitialize_if_abortable()
+                raise
             self.protocol_v2 = await self._broker_offers_v2()
             log.info("transactional producer %r: transaction protocol v%d", self.transactional_id,
                      2 if self.protocol_v2 else 1)
             self._transition(S.READY)
+
+    def _uninitialize_if_abortable(self) -> None:
+        """After the first InitProducerId was refused for authorization (abortable, not fatal):
+        initialization may be tried again, as Java's sender allows after these errors."""
+        if self.state is S.ABORTABLE_ERROR:
+            self.last_error = None
+            self._transition(S.UNINITIALIZED)
 
     async def commit(self) -> None:
         """Deliver every record of the transaction, then commit it (EndTxn)."""
@@ -603,6 +603,9 @@ class TransactionManager:
                 await task
             if self._in_txn or self._offsets_added:
                 await self._end_txn(committed=False)
+                # ended at the coordinator: an abort called again after a failed bump only bumps
+                self._in_txn.clear()
+                self._offsets_added = False
             if self._wired.idem.epoch_bump_needed and not self.protocol_v2:
                 # a batch with a sequence failed: continue with the next epoch (KIP-360)
                 self._transition(S.INITIALIZING)
@@ -637,7 +640,8 @@ class TransactionManager:
             async def add_offsets() -> None:
                 resp = await self._request(await self._coordinator_node(), ApiKey.ADD_OFFSETS_TO_TXN, body)
                 if resp["error_code"]:
-                    self._classify(resp["error_code"], f"AddOffsetsToTxn for group {group_id!r}")
+                    self._classify(TxnRequest.ADD_OFFSETS, resp["error_code"],
+                                   f"AddOffsetsToTxn for group {group_id!r}")
 
             if not self.protocol_v2:  # v2: TxnOffsetCommit adds the group to the transaction itself
                 await self._with_retries("AddOffsetsToTxn", add_offsets)
@@ -685,11 +689,11 @@ class TransactionManager:
             codes = [(p["error_code"], f"{t['name'] or names.get(t['topic_id'], t['topic_id'])}-{p['partition_index']}")
                      for t in resp["topics"] for p in t["partitions"] if p["error_code"]]
             if codes:
-                codes.sort(key=lambda e: (e[0] not in _FENCED | _FATAL, e[0] in _REDISCOVER | _RETRY))
+                codes.sort(key=lambda e: severity(TxnRequest.TXN_OFFSET_COMMIT, e[0]))
                 code, tp = codes[0]
-                if code in _REDISCOVER:
+                if outcome(TxnRequest.TXN_OFFSET_COMMIT, code) is Outcome.REDISCOVER:
                     node[0] = None
-                self._classify(code, f"TxnOffsetCommit for group {group_id!r} ({tp})")
+                self._classify(TxnRequest.TXN_OFFSET_COMMIT, code, f"TxnOffsetCommit for group {group_id!r} ({tp})")
 
         await self._with_retries("TxnOffsetCommit", attempt, group=True)
 
