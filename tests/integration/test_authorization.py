@@ -242,25 +242,35 @@ async def test_producer_to_topics_without_write_fails_those_records_at_once(acl_
 async def test_transactional_id_without_write_fails_start(acl_cluster) -> None:
     """A transactional id bob may not WRITE: start() (InitProducerId) raises
     TransactionalIdAuthorizationError naming the id, with DESCRIBE on it (coordinator found) and
-    without (FindCoordinator denied); the error is fatal: the producer cannot be used."""
+    without (FindCoordinator denied). As in Java 4.4, the first is not fatal (InitProducerId's
+    authorization errors let initialization be tried again: the manager is UNINITIALIZED), the
+    second is (FindCoordinator's TRANSACTIONAL_ID_AUTHORIZATION_FAILED); start() closes the
+    producer either way. Once WRITE is granted, a producer with the id starts and commits."""
     from kafkaio.errors import TransactionalIdAuthorizationError
+    from kafkaio.producer.transactions import TransactionState
 
     topic = unique()
     await make_topic(acl_cluster, topic)
     await allow(acl_cluster, (TOPIC, topic, WRITE), (TOPIC, topic, DESCRIBE))
     described, unknown = unique("txn"), unique("txn")
     await allow(acl_cluster, (TRANSACTIONAL_ID, described, DESCRIBE))
-    for txn_id in (described, unknown):
+    for txn_id, state in ((described, TransactionState.UNINITIALIZED), (unknown, TransactionState.FATAL_ERROR)):
         producer = kafkaio.Producer(transactional_id=txn_id, **as_bob(acl_cluster))
         try:
             with pytest.raises(TransactionalIdAuthorizationError) as info:
                 await asyncio.wait_for(producer.start(), WAIT_S)
             assert txn_id in str(info.value), info.value
+            assert producer._txn is not None and producer._txn.state is state, (txn_id, producer._txn)
             with pytest.raises(KafkaError):
                 producer.begin_transaction()
         finally:
             await producer.close()
     assert await read_all(acl_cluster, topic) == []
+    await allow(acl_cluster, (TRANSACTIONAL_ID, described, WRITE))
+    async with kafkaio.Producer(transactional_id=described, **as_bob(acl_cluster)) as producer:
+        async with producer.transaction():
+            await producer.send(topic, b"granted", partition=0)
+    assert await read_all(acl_cluster, topic, "read_committed") == [b"granted"]
 
 
 async def test_idempotent_producer_needs_only_write_on_a_topic(acl_cluster) -> None:
