@@ -168,6 +168,7 @@ class TransactionManager:
         self._denied: set[str] = set()                 # topics AddPartitionsToTxn refused (ACLs)
         self._add_task: asyncio.Task[None] | None = None
         self._offsets_added = False                    # AddOffsetsToTxn succeeded in this transaction
+        self._bumping = False                          # an abort's epoch bump (InitProducerId) is unfinished
         self._op_lock: asyncio.Lock | None = None
         self.protocol_v2 = False                       # KIP-890 part 2, decided by initialize()
 
@@ -259,6 +260,8 @@ class TransactionManager:
 
     def _check_abort(self) -> None:
         self._raise_if_failed()
+        if self.state is S.INITIALIZING and self._bumping:
+            return  # the bump of an abort that timed out: this abort finishes it
         if self.state not in (S.IN_TRANSACTION, S.ABORTABLE_ERROR, S.ABORTING):
             raise IllegalStateError(f"abort_transaction() needs an open transaction, not {self.state.value}")
 
@@ -591,6 +594,10 @@ class TransactionManager:
         """Fail the transaction's undelivered records, wait for those in flight, abort (EndTxn)."""
         async with self._lock():
             self._check_abort()
+            if self.state is S.INITIALIZING:  # the transaction ended; its epoch bump timed out
+                await self._init_producer_id(bump=True)
+                self._finish()
+                return
             if self.state is not S.ABORTING:
                 self._transition(S.ABORTING)
             self._wired.acc.abort_queued(self._aborted_error)
@@ -609,6 +616,7 @@ class TransactionManager:
             if self._wired.idem.epoch_bump_needed and not self.protocol_v2:
                 # a batch with a sequence failed: continue with the next epoch (KIP-360)
                 self._transition(S.INITIALIZING)
+                self._bumping = True
                 await self._init_producer_id(bump=True)
             self._finish()
 
@@ -621,6 +629,7 @@ class TransactionManager:
             await asyncio.gather(task, return_exceptions=True)
 
     def _finish(self) -> None:
+        self._bumping = False
         self._in_txn.clear()
         self._pending.clear()
         self._denied.clear()

@@ -19,6 +19,7 @@ from kafkaio.errors import (
     FencedInstanceIdError,
     GroupAuthorizationError,
     IllegalStateError,
+    KafkaTimeoutError,
     InvalidPidMappingError,
     InvalidTxnTimeoutError,
     KafkaError,
@@ -305,3 +306,22 @@ def _doc_table() -> str:
 
 def test_the_docs_table_is_the_handling_tables() -> None:
     assert _doc_table() in DOC.read_text(), "docs/transactions.md's table of error codes per request is stale"
+
+
+async def test_an_abort_whose_epoch_bump_timed_out_resumes_when_called_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bump keeps getting CONCURRENT_TRANSACTIONS until max_block_ms: KafkaTimeoutError, and the
+    # next abort_transaction() finishes it (as Java's abortTransaction() picks up its pending result)
+    async with _producer(monkeypatch) as (fake, p):
+        with pytest.raises(UnknownProducerIdError):
+            await _commit(fake, p, E.UNKNOWN_PRODUCER_ID)
+        busy = fake.control(ApiKey.INIT_PRODUCER_ID, _answer(ApiKey.INIT_PRODUCER_ID, E.CONCURRENT_TRANSACTIONS),
+                            persistent=True)
+        with pytest.raises(KafkaTimeoutError):
+            await p.abort_transaction()
+        fake.remove_control(busy)
+        epoch = p._idem.producer_epoch if p._idem is not None else None
+        await p.abort_transaction()
+        assert p._transactions().state is S.READY
+        assert p._idem is not None and p._idem.producer_epoch == (epoch or 0) + 1
+        async with p.transaction():
+            await p.send_and_wait("t", b"next", partition=0)
