@@ -103,6 +103,9 @@ class ClusterMetadata:
     topic_errors: dict[str, int] = field(default_factory=dict)
     updated_at: float = 0.0  # time.monotonic() of the refresh that produced this snapshot
     version: int = 0  # increases by one per successful refresh
+    # topic -> its partitions that have a leader, sorted: computed once per snapshot (the sticky
+    # partitioner asks on every draw)
+    _available: dict[str, tuple[int, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def leader_for(self, topic: str, partition: int) -> int | None:
         """Leader node id, or None when unknown or leaderless."""
@@ -120,11 +123,18 @@ class ClusterMetadata:
         return None if info is None else sorted(info.partitions)
 
     def available_partitions_for(self, topic: str) -> list[int]:
-        """Partition ids of ``topic`` that currently have a leader."""
-        info = self.topics.get(topic)
-        if info is None:
-            return []
-        return sorted(p for p, m in info.partitions.items() if m.leader >= 0)
+        """Partition ids of ``topic`` that currently have a leader, sorted (a list of the caller's)."""
+        return list(self.available_partitions(topic))
+
+    def available_partitions(self, topic: str) -> tuple[int, ...]:
+        """Partition ids of ``topic`` that currently have a leader, sorted; computed once per snapshot."""
+        parts = self._available.get(topic)
+        if parts is None:
+            info = self.topics.get(topic)
+            if info is None:
+                return ()
+            parts = self._available[topic] = tuple(sorted(p for p, m in info.partitions.items() if m.leader >= 0))
+        return parts
 
     def broker(self, node_id: int) -> BrokerMetadata | None:
         return self.brokers.get(node_id)

@@ -13,6 +13,9 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect_left, bisect_right
+from itertools import accumulate, repeat
+from operator import sub
 from typing import Callable, Sequence
 
 from kafkaio._speedups import load as _load
@@ -35,9 +38,9 @@ def partition_for_key(key: bytes, num_partitions: int) -> int:
 class StickyPartitioner:
     """KIP-794's draw of the next sticky partition of a topic (the appender keeps the sticky state).
 
-    ``available`` (optional) returns the partitions that currently have a leader; ``queue_sizes``
-    (optional) returns, per partition id, the number of batches waiting to be sent, used for
-    adaptive weighting (``partitioner.adaptive.partitioning.enable``).
+    ``available`` (optional) returns the partitions that currently have a leader, sorted;
+    ``queue_sizes`` (optional) returns, per partition id, the number of batches waiting to be sent,
+    used for adaptive weighting (``partitioner.adaptive.partitioning.enable``).
     """
 
     __slots__ = ("_rng", "_available", "_queue_sizes", "_adaptive")
@@ -46,7 +49,7 @@ class StickyPartitioner:
         self,
         *,
         available: Callable[[str], Sequence[int]] | None = None,
-        queue_sizes: Callable[[str, Sequence[int]], Sequence[int]] | None = None,
+        queue_sizes: Callable[[str, Sequence[int]], list[int]] | None = None,
         adaptive: bool = True,
         rng: random.Random | None = None,
     ) -> None:
@@ -58,28 +61,33 @@ class StickyPartitioner:
     def choose(self, topic: str, num_partitions: int, previous: int) -> int:
         """The next sticky partition of ``topic``: among those with a leader (all when none has
         one), another than ``previous`` when there is a choice, weighted towards short queues."""
-        candidates: list[int]
+        # No list is built per draw but the queue sizes: the candidates are the available
+        # partitions as given (sorted), and the previous one is skipped by its index.
+        candidates: Sequence[int] = range(num_partitions)
         if self._available is not None:
-            candidates = [p for p in self._available(topic) if p < num_partitions]
-            if not candidates:
-                candidates = list(range(num_partitions))
-        else:
-            candidates = list(range(num_partitions))
-        if not candidates:
+            available = self._available(topic)
+            end = bisect_left(available, num_partitions)  # metadata newer than the count: beyond it
+            if end:
+                candidates = available if end == len(available) else available[:end]
+        n = len(candidates)
+        if not n:
             return -1
-        if len(candidates) > 1 and previous in candidates:
-            # Java avoids staying on the same partition when another is available.
-            candidates = [p for p in candidates if p != previous]
-        if self._adaptive and self._queue_sizes is not None and len(candidates) > 1:
+        skip = n  # the index of previous among the candidates, when Java would avoid it
+        if n > 1:
+            k = bisect_left(candidates, previous)
+            if k < n and candidates[k] == previous:
+                # Java avoids staying on the same partition when another is available.
+                skip = k
+                n -= 1
+        if self._adaptive and self._queue_sizes is not None and n > 1:
             sizes = self._queue_sizes(topic, candidates)
+            if skip < len(sizes):
+                del sizes[skip]
             top = max(sizes) + 1
-            # Weight each partition by (max queue + 1 - its queue): shorter queues are likelier.
-            weights = [top - s for s in sizes]
-            total = sum(weights)
-            r = self._rng.randrange(total)
-            acc = 0
-            for p, w in zip(candidates, weights):
-                acc += w
-                if r < acc:
-                    return p
-        return candidates[self._rng.randrange(len(candidates))]
+            # Weight each partition by (max queue + 1 - its queue): shorter queues are likelier;
+            # the first whose cumulative weight exceeds the draw is chosen.
+            cumulative = list(accumulate(map(sub, repeat(top, n), sizes)))
+            i = bisect_right(cumulative, self._rng.randrange(cumulative[-1]))
+        else:
+            i = self._rng.randrange(n)
+        return candidates[i + 1 if i >= skip else i]

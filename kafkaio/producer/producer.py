@@ -761,15 +761,15 @@ class Producer(TransactionalProducerMixin):
                     self._idem.forget_topic(topic)
         return idle
 
-    def _sticky_candidates(self, topic: str) -> list[int]:
-        """Partitions the sticky partitioner may move to: those with a leader, minus (with
+    def _sticky_candidates(self, topic: str) -> Sequence[int]:
+        """Partitions the sticky partitioner may move to, sorted: those with a leader, minus (with
         ``partitioner_availability_timeout_ms`` and adaptive partitioning, as in Java) those whose
         leader has not taken a produce request for longer than that timeout."""
-        parts = self._cluster.metadata.available_partitions_for(topic)
+        md = self._cluster.metadata
+        parts: Sequence[int] = md.available_partitions(topic)
         if self._availability_timeout_ms > 0:
             slow = self._accumulator.slow_nodes(self._availability_timeout_ms)
             if slow:
-                md = self._cluster.metadata
                 parts = [p for p in parts if md.leader_for(topic, p) not in slow]
         return parts
 

@@ -82,3 +82,48 @@ def test_adaptive_weighting_favours_short_queues() -> None:
     # weights are (max queue + 1 - queue): 1, 51, 1
     assert counts[1] > 10 * (counts[0] + counts[2])
     assert counts[0] + counts[2] > 0
+
+
+def _reference_choose(rng: random.Random, available: list[int] | None, queues: list[int] | None,
+                      num_partitions: int, previous: int) -> int:
+    """The draw as first written (lists built per call): the distribution choose() must keep."""
+    if available is not None:
+        candidates = [p for p in available if p < num_partitions] or list(range(num_partitions))
+    else:
+        candidates = list(range(num_partitions))
+    if not candidates:
+        return -1
+    if len(candidates) > 1 and previous in candidates:
+        candidates = [p for p in candidates if p != previous]
+    if queues is not None and len(candidates) > 1:
+        top = max(queues[p] for p in candidates) + 1
+        weights = [top - queues[p] for p in candidates]
+        r = rng.randrange(sum(weights))
+        acc = 0
+        for p, w in zip(candidates, weights):
+            acc += w
+            if r < acc:
+                return p
+    return candidates[rng.randrange(len(candidates))]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_choose_draws_as_the_reference_draw_for_the_same_seed(seed: int) -> None:
+    """The same choices, in the same order, as the list-building draw for the same seeded rng:
+    with and without available partitions (some beyond the count), adaptive or not."""
+    setup = random.Random(seed)
+    for _ in range(60):
+        n = setup.choice([0, 1, 2, 5, 40, 1000])
+        available = None if setup.random() < 0.3 else sorted(setup.sample(range(n + 3), setup.randrange(n + 3)))
+        queues = None if setup.random() < 0.3 else [setup.choice([0, 0, 0, 1, 2, 9]) for _ in range(n + 3)]
+        draw_seed = setup.randrange(1 << 30)
+        p = StickyPartitioner(available=None if available is None else (lambda topic, a=available: a),
+                              queue_sizes=None if queues is None else (lambda topic, ps, q=queues: [q[x] for x in ps]),
+                              rng=random.Random(draw_seed))
+        reference = random.Random(draw_seed)
+        previous = setup.choice([-1, 0, n - 1, n // 2])
+        for _ in range(30):
+            want = _reference_choose(reference, available, queues, n, previous)
+            got = p.choose("t", n, previous)
+            assert got == want, (n, available, previous)
+            previous = got
