@@ -11,7 +11,9 @@ latency scenario of the suite) and prints, over the measured sends:
 
 The split is measured by wrapping the connection's ``_write`` and ``_on_frame`` with a clock read,
 which adds a little to the client's side. Environment: KAFKAIO_BOOTSTRAP (required), N (3000),
-WARMUP (500), VALUE_SIZE (100), LOOP (asyncio or uvloop).
+WARMUP (500), VALUE_SIZE (100), LOOP (asyncio or uvloop), PARTITIONS (1: the topic's partition count;
+above 1 every send has its own key, so the records spread over every partition and the producer
+keeps a queue for each: the per-partition cost of its pass; give a WARMUP above PARTITIONS).
 
     KAFKAIO_BOOTSTRAP=127.0.0.1:9092 .venv/bin/python -m benchmarks.roundtrip
 
@@ -38,6 +40,8 @@ async def main() -> None:
     n = int(os.environ.get("N", "3000"))
     warmup = int(os.environ.get("WARMUP", "500"))
     value = b"x" * int(os.environ.get("VALUE_SIZE", "100"))
+    partitions = int(os.environ.get("PARTITIONS", "1"))
+    keys = [str(i).encode() for i in range(warmup + n)] if partitions > 1 else [None] * (warmup + n)
     topic = "roundtrip-" + uuid.uuid4().hex[:8]
     writes: list[int] = []
     reads: list[int] = []
@@ -57,22 +61,22 @@ async def main() -> None:
         on_frame(self, payload)
 
     async with Admin(bootstrap_servers=bootstrap) as admin:
-        await admin.create_topics([NewTopic(topic, 1, 1)], wait_for_leaders=True)
+        await admin.create_topics([NewTopic(topic, partitions, 1)], wait_for_leaders=True)
     if on_frame is not None:  # before connecting: the connection binds _on_frame when it opens
         _conn.BrokerConnection._write = timed_write  # type: ignore[method-assign]
         _conn.BrokerConnection._on_frame = timed_on_frame  # type: ignore[method-assign]
     try:
         producer = Producer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0)
         await producer.start()
-        for _ in range(warmup):
-            await producer.send_and_wait(topic, value)
+        for key in keys[:warmup]:
+            await producer.send_and_wait(topic, value, key=key)
         writes.clear()
         reads.clear()
         latencies: list[int] = []
         t0 = os.times()
-        for _ in range(n):
+        for key in keys[warmup:]:
             start = clock()
-            await producer.send_and_wait(topic, value)
+            await producer.send_and_wait(topic, value, key=key)
             latencies.append(clock() - start)
         t1 = os.times()
         await producer.close()
@@ -89,7 +93,7 @@ async def main() -> None:
     loop = os.environ.get("LOOP", "asyncio")
     split = (f"; write -> response p50 {_percentile(away, 0.5):.0f} us, "
              f"response -> next write p50 {_percentile(here, 0.5):.0f} us") if away and here else ""
-    print(f"send_and_wait x{n} ({loop}): p50 {_percentile(latencies, 0.5):.0f} us, "
+    print(f"send_and_wait x{n} ({loop}, {partitions} partition(s)): p50 {_percentile(latencies, 0.5):.0f} us, "
           f"p99 {_percentile(latencies, 0.99):.0f} us; client CPU per send: "
           f"user {1e6 * (t1.user - t0.user) / n:.0f} us, system {1e6 * (t1.system - t0.system) / n:.0f} us"
           f"{split}")

@@ -177,6 +177,11 @@ class RecordAccumulator:
         self.appender = PartitionAppender(cluster, min(max_request_size, buffer_memory), max(batch_size, 1),
                                           keys_decide, murmur2, RECORD_SIZE_BOUND_OVERHEAD, sticky.choose)
         self._queues: dict[TopicPartitionKey, deque[ProducerBatch]] = self.appender.queues
+        # the queues that hold a batch, in the order they last became non-empty: the sender's pass
+        # (has_undrained, drain, expire, next_expiry_ms) walks these, not every partition ever
+        # produced to. Only this class adds batches to a queue or takes them out (the appender
+        # appends records into a queue's open batch), and every one of those steps keeps it.
+        self._undrained: dict[TopicPartitionKey, deque[ProducerBatch]] = {}
         self._used = 0
         self._memory_waiters: deque[asyncio.Future[None]] = deque()
         self._incomplete: set[ProducerBatch] = set()
@@ -281,6 +286,7 @@ class RecordAccumulator:
         if dq is None:
             dq = self._queues[tp] = deque()
         dq.append(batch)
+        self._undrained[tp] = dq
         self._incomplete.add(batch)
         self.topic_last_batch_ms[topic] = batch.created_ms
         return AppendResult(RecordFuture(batch, delta, timestamp), len(dq) > 1, True, builder.estimated_size())
@@ -348,7 +354,11 @@ class RecordAccumulator:
     # -- readiness and draining ---------------------------------------------------------------
     def has_undrained(self) -> bool:
         """True when some queue holds a batch."""
-        return any(self._queues.values())
+        return bool(self._undrained)
+
+    def undrained_partitions(self) -> frozenset[TopicPartitionKey]:
+        """The partitions whose queue holds a batch."""
+        return frozenset(self._undrained)
 
     def drain(
         self,
@@ -374,7 +384,7 @@ class RecordAccumulator:
         linger = self.linger_ms
         self._last_drain_ms = now_ms
         if only is None:
-            items = [(tp, dq) for tp, dq in self._queues.items() if dq]
+            items = list(self._undrained.items())
             if not items:
                 return out, next_check, False
             self._rotation = (self._rotation + 1) % len(items)
@@ -415,6 +425,8 @@ class RecordAccumulator:
             if used and used + size > self.max_request_size:
                 continue  # next request
             dq.popleft()
+            if not dq:
+                del self._undrained[(topic, partition)]
             first.close()
             sizes[node] = used + size
             out.setdefault(node, []).append(first)
@@ -439,6 +451,7 @@ class RecordAccumulator:
             dq.insert(i, batch)
         else:
             dq.appendleft(batch)
+        self._undrained[batch.tp] = dq
 
     def queued_batches(self) -> Iterable[ProducerBatch]:
         """Every batch waiting in a queue (front to back per partition)."""
@@ -468,16 +481,22 @@ class RecordAccumulator:
     def expire(self, now_ms: float) -> list[ProducerBatch]:
         """Remove and return queued batches whose delivery timeout has passed."""
         expired: list[ProducerBatch] = []
-        for dq in self._queues.values():
-            if dq and dq[0].deadline_ms <= now_ms:
+        emptied: list[TopicPartitionKey] = []
+        for tp, dq in self._undrained.items():
+            if dq[0].deadline_ms <= now_ms:
                 keep = deque(b for b in dq if b.deadline_ms > now_ms)
                 expired.extend(b for b in dq if b.deadline_ms <= now_ms)
                 dq.clear()
                 dq.extend(keep)
+                if not dq:
+                    emptied.append(tp)
+        for tp in emptied:
+            del self._undrained[tp]
         return expired
 
     def next_expiry_ms(self) -> float:
-        return min((dq[0].deadline_ms for dq in self._queues.values() if dq), default=float("inf"))
+        """The earliest delivery deadline of a batch at the front of a queue (inf: none queued)."""
+        return min((dq[0].deadline_ms for dq in self._undrained.values()), default=float("inf"))
 
     def complete(self, batch: ProducerBatch, base_offset: int, log_append_time: int) -> None:
         """Resolve the batch's future with its base offset (and log append time or -1)."""
@@ -512,6 +531,8 @@ class RecordAccumulator:
                 dq.remove(batch)
             except ValueError:
                 pass  # not queued: in flight, or already taken
+            if not dq:
+                self._undrained.pop(batch.tp, None)
 
     def track(self, batch: ProducerBatch) -> None:
         """Count a batch made outside :meth:`append` (a part of a split batch) as incomplete."""
@@ -532,7 +553,8 @@ class RecordAccumulator:
     def abort_queued(self, exc_factory: Callable[[ProducerBatch], KafkaError]) -> int:
         """Fail every batch still in a queue (close with timeout, fatal errors). Returns the count."""
         n = 0
-        for dq in self._queues.values():
+        undrained, self._undrained = self._undrained, {}
+        for dq in undrained.values():
             while dq:
                 b = dq.popleft()
                 self.fail(b, exc_factory(b))

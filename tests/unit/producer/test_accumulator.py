@@ -323,3 +323,100 @@ async def test_drain_of_one_partition_takes_its_ready_batch_and_leaves_the_other
     # the same readiness rules as a full drain: a partition without a leader is reported
     assert acc.drain(10**12, lambda t, p: None, always, only=("t", 0)) == ({}, float("inf"), True)
     assert acc.drain(10**12, leader0, always)[0] == {0: [f0._batch]}
+
+
+def _full_scan(acc: RecordAccumulator) -> tuple[set[tuple[str, int]], float]:
+    queues = acc.appender.queues
+    undrained = {tp for tp, dq in queues.items() if dq}
+    return undrained, min((dq[0].deadline_ms for dq in queues.values() if dq), default=float("inf"))
+
+
+@pytest.mark.parametrize("seed", range(12))
+async def test_the_undrained_partitions_always_match_a_full_scan(seed: int) -> None:
+    """The accumulator keeps the partitions whose queue holds a batch rather than scanning every
+    queue per sender pass; a wrong entry strands a batch (never drained) or costs nothing but a
+    look. Random appends, drains (one partition or all, nodes busy, leaders unknown, ordering
+    refusals), retries put back in sequence order, splits, unqueues, expiries, aborts and forgotten
+    topics: after every step the kept state is what a scan of every queue finds, and at the end
+    everything queued drains."""
+    import random
+
+    from kafkaio.producer.accumulator import ProducerBatch
+    rng = random.Random(seed)
+    acc = make_acc(batch_size=300, linger_ms=rng.choice([0, 5]), max_request_size=1000)
+    loop = asyncio.get_running_loop()
+    tps = [(t, p) for t in ("t", "u") for p in range(5)]
+    out: list[ProducerBatch] = []  # drained, not settled: in flight
+    sequence = {tp: 0 for tp in tps}
+    now = 0.0
+
+    def check() -> None:
+        undrained, next_expiry = _full_scan(acc)
+        assert acc.undrained_partitions() == undrained
+        assert acc.has_undrained() == bool(undrained)
+        assert acc.next_expiry_ms() == next_expiry
+
+    for _ in range(400):
+        op = rng.random()
+        now += rng.choice([0, 1, 10, 1000])
+        if op < 0.35:
+            topic, partition = rng.choice(tps)
+            value = b"v" * rng.randrange(0, 250)
+            if acc.try_append(topic, partition, 1000, None, value, None) is None:
+                result = acc.append_now(topic, partition, 1000, None, value, None, len(value) + 82)
+                assert result is not None  # buffer_memory is ample
+        elif op < 0.55:
+            only = rng.choice([None, None, rng.choice(tps)])
+            nodes = {tp: rng.choice([0, 1, None]) for tp in tps}
+            busy = rng.choice([set(), {0}, {1}])
+            refuse = rng.random() < 0.2
+            drained, _, _ = acc.drain(
+                now, lambda t, p: nodes[(t, p)], lambda n: n not in busy,
+                (lambda b: rng.random() < 0.7) if refuse else None, only)
+            for batches in drained.values():
+                for b in batches:
+                    if b.base_sequence < 0 and rng.random() < 0.5:
+                        b.base_sequence = sequence[b.tp]
+                        sequence[b.tp] += 10
+                    out.append(b)
+        elif op < 0.65 and out:
+            b = out.pop(rng.randrange(len(out)))
+            acc.reenqueue(b, now + rng.choice([0, 50]))
+        elif op < 0.70 and out:
+            b = out.pop(rng.randrange(len(out)))  # split into two parts, put back in order
+            parts = []
+            for _part in range(2):
+                part = ProducerBatch(b.topic, b.partition, acc.new_builder(), loop.create_future(), now,
+                                     acc.delivery_timeout_ms, 0)
+                part.builder.append(1000, None, b"p", None)
+                acc.track(part)
+                parts.append(part)
+            if b.base_sequence >= 0:
+                parts[0].base_sequence, parts[1].base_sequence = b.base_sequence, b.base_sequence + 1
+            acc.complete(b, -1, -1)
+            for part in (parts if parts[0].base_sequence >= 0 else reversed(parts)):
+                acc.reenqueue(part, now)
+        elif op < 0.78:
+            queued = list(acc.queued_batches())
+            if queued:
+                b = rng.choice(queued)
+                acc.unqueue(b)
+                acc.fail(b, ProducerClosedError("unqueued"))
+        elif op < 0.85:
+            for b in acc.expire(now + rng.choice([0, 5_000, 20_000])):
+                acc.fail(b, ProducerClosedError("expired"))
+        elif op < 0.93 and out:
+            acc.complete(out.pop(rng.randrange(len(out))), 0, -1)
+        elif op < 0.96:
+            acc.appender.forget_topic(rng.choice(["t", "u"]))
+        else:
+            acc.abort_queued(lambda b: ProducerClosedError("aborted"))
+        check()
+    acc.begin_flush()
+    for _ in range(50):
+        drained, _, _ = acc.drain(now + 1e9, leader0, always)
+        for batches in drained.values():
+            for b in batches:
+                acc.complete(b, 0, -1)
+        check()
+    assert not acc.has_undrained() and list(acc.queued_batches()) == []
