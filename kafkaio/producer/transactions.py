@@ -39,6 +39,7 @@ from kafkaio.errors import (
     CommitFailedError,
     ErrorCode,
     IllegalStateError,
+    InvalidPidMappingError,
     InvalidProducerEpochError,
     KafkaConnectionError,
     KafkaError,
@@ -105,9 +106,10 @@ _TRANSITIONS: dict[TransactionState, frozenset[TransactionState]] = {
 _CONCURRENT_BACKOFF_MS = 20.0  # Java retries this one quickly, not with retry.backoff
 TXN_OFFSET_COMMIT_TOPIC_ID_VERSION = 6  # TxnOffsetCommit names topics by id from here on (KIP-1319)
 
-# errors of a batch that make the producer unusable rather than just the transaction
+# errors of a batch that make the producer unusable rather than just the transaction (Java's
+# maybeTransitionToErrorState)
 _FATAL_BATCH_ERRORS = (ProducerFencedError, InvalidProducerEpochError, ClusterAuthorizationError,
-                       TransactionalIdAuthorizationError, UnsupportedVersionError)
+                       TransactionalIdAuthorizationError, UnsupportedVersionError, InvalidPidMappingError)
 
 
 def _no_wakeup() -> None:

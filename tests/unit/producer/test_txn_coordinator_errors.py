@@ -21,6 +21,7 @@ from kafkaio.errors import (
     IllegalStateError,
     KafkaTimeoutError,
     InvalidPidMappingError,
+    InvalidTxnStateError,
     InvalidTxnTimeoutError,
     KafkaError,
     ProducerFencedError,
@@ -60,6 +61,11 @@ def _answer(api: ApiKey, code: int) -> Callable[[RequestInfo, dict[str, Any]], d
                 {"name": t["name"], "topic_id": t["topic_id"], "partitions": [
                     {"partition_index": q["partition_index"], "error_code": code} for q in t["partitions"]]}
                 for t in body["topics"]]}
+        if api == ApiKey.PRODUCE:
+            return {"responses": [
+                {"name": t.get("name"), "topic_id": t.get("topic_id"), "partition_responses": [
+                    {"index": q["index"], "error_code": code, "base_offset": -1} for q in t["partition_data"]]}
+                for t in body["topic_data"]]}
         if api == ApiKey.FIND_COORDINATOR:
             if body["key_type"] != GROUP_KEY:
                 return None
@@ -257,6 +263,31 @@ async def test_an_unnamed_retriable_code_is_retried(monkeypatch: pytest.MonkeyPa
         c = fake.control(ApiKey.END_TXN, _answer(ApiKey.END_TXN, E.NOT_ENOUGH_REPLICAS))
         await p.commit_transaction()
         assert c.hits == 1 and p._transactions().state is S.READY
+
+
+@pytest.mark.parametrize("code,raised,state,v2", [
+    # Java's maybeTransitionToErrorState: fatal for this one (as for fencing and authorization)
+    (E.INVALID_PRODUCER_ID_MAPPING, InvalidPidMappingError, FATAL, False),
+    (E.INVALID_PRODUCER_ID_MAPPING, InvalidPidMappingError, FATAL, True),
+    # abortable (the fake refuses EndTxn for a v2 transaction none of whose records it wrote)
+    (E.INVALID_TXN_STATE, InvalidTxnStateError, ABORTABLE, False),
+], ids=["INVALID_PRODUCER_ID_MAPPING-v1", "INVALID_PRODUCER_ID_MAPPING-v2", "INVALID_TXN_STATE-v1"])
+async def test_a_batch_error_is_fatal_or_abortable_as_in_java(
+        code: int, raised: type[KafkaError], state: TransactionState, v2: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    async with _producer(monkeypatch, v2=v2) as (fake, p):
+        p.begin_transaction()
+        fake.control(ApiKey.PRODUCE, _answer(ApiKey.PRODUCE, code))
+        with pytest.raises(raised):
+            await p.send_and_wait("t", b"x", partition=0)
+        assert p._transactions().state is state
+        if state is FATAL:
+            with pytest.raises(raised):
+                await p.abort_transaction()
+        else:
+            await p.abort_transaction()
+            async with p.transaction():
+                await p.send_and_wait("t", b"next", partition=0)
 
 
 # -- docs/transactions.md's per-request table is this module's tables
