@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from bisect import bisect_left
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Sequence
 
@@ -472,10 +473,19 @@ class RecordAccumulator:
         return {node for node, ready in self._node_ready_ms.items()
                 if ready == last and ready - drained.get(node, ready) > timeout_ms}
 
-    def queue_sizes(self, topic: str, partitions: Sequence[int]) -> list[int]:
-        """Batches waiting per partition (for the adaptive sticky partitioner)."""
-        q = self._queues
-        return [len(q.get((topic, p), ())) for p in partitions]
+    def queue_sizes(self, topic: str, partitions: Sequence[int]) -> list[int] | None:
+        """Batches waiting per partition of ``partitions`` (sorted), for the adaptive sticky
+        partitioner; None when no queue of ``topic`` holds a batch (every partition weighs the same)."""
+        waiting = [(p, len(dq)) for (t, p), dq in self._undrained.items() if t == topic]
+        if not waiting:
+            return None
+        n = len(partitions)
+        sizes = [0] * n
+        for p, size in waiting:
+            i = bisect_left(partitions, p)
+            if i < n and partitions[i] == p:
+                sizes[i] = size
+        return sizes
 
     # -- expiry and completion ----------------------------------------------------------------
     def expire(self, now_ms: float) -> list[ProducerBatch]:

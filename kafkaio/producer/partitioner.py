@@ -40,7 +40,8 @@ class StickyPartitioner:
 
     ``available`` (optional) returns the partitions that currently have a leader, sorted;
     ``queue_sizes`` (optional) returns, per partition id, the number of batches waiting to be sent,
-    used for adaptive weighting (``partitioner.adaptive.partitioning.enable``).
+    or None when no partition has any, used for adaptive weighting
+    (``partitioner.adaptive.partitioning.enable``).
     """
 
     __slots__ = ("_rng", "_available", "_queue_sizes", "_adaptive")
@@ -49,7 +50,7 @@ class StickyPartitioner:
         self,
         *,
         available: Callable[[str], Sequence[int]] | None = None,
-        queue_sizes: Callable[[str, Sequence[int]], list[int]] | None = None,
+        queue_sizes: Callable[[str, Sequence[int]], list[int] | None] | None = None,
         adaptive: bool = True,
         rng: random.Random | None = None,
     ) -> None:
@@ -61,8 +62,9 @@ class StickyPartitioner:
     def choose(self, topic: str, num_partitions: int, previous: int) -> int:
         """The next sticky partition of ``topic``: among those with a leader (all when none has
         one), another than ``previous`` when there is a choice, weighted towards short queues."""
-        # No list is built per draw but the queue sizes: the candidates are the available
-        # partitions as given (sorted), and the previous one is skipped by its index.
+        # No list is built per draw but the queue sizes, and those only while a queue of the
+        # topic holds a batch: the candidates are the available partitions as given (sorted), and
+        # the previous one is skipped by its index.
         candidates: Sequence[int] = range(num_partitions)
         if self._available is not None:
             available = self._available(topic)
@@ -79,8 +81,10 @@ class StickyPartitioner:
                 # Java avoids staying on the same partition when another is available.
                 skip = k
                 n -= 1
+        sizes = None
         if self._adaptive and self._queue_sizes is not None and n > 1:
             sizes = self._queue_sizes(topic, candidates)
+        if sizes is not None:  # None: equal weights, which draw as the uniform draw below does
             if skip < len(sizes):
                 del sizes[skip]
             top = max(sizes) + 1

@@ -355,6 +355,9 @@ async def test_the_undrained_partitions_always_match_a_full_scan(seed: int) -> N
         assert acc.undrained_partitions() == undrained
         assert acc.has_undrained() == bool(undrained)
         assert acc.next_expiry_ms() == next_expiry
+        for topic in ("t", "u"):
+            sizes = [len(acc.appender.queues.get((topic, p), ())) for p in range(5)]
+            assert acc.queue_sizes(topic, range(5)) == (sizes if any(sizes) else None)
 
     for _ in range(400):
         op = rng.random()
