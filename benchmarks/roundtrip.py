@@ -9,8 +9,9 @@ latency scenario of the suite) and prints, over the measured sends:
   (the broker, the network and the wake-up of this process) and from reading a response to writing
   the next request (the client: settling the batch, resuming the caller, the next ``send``).
 
-The split is measured by wrapping the connection's ``_write`` and ``_on_frame`` with a clock read,
-which adds a little to the client's side. Environment: KAFKAIO_BOOTSTRAP (required), N (3000),
+The split is measured by wrapping the encoding of each Produce request (written to the socket
+right after, in the same call) and the connection's ``_on_frame`` with a clock read, which adds a
+little to the client's side. Environment: KAFKAIO_BOOTSTRAP (required), N (3000),
 WARMUP (500), VALUE_SIZE (100), LOOP (asyncio or uvloop), PARTITIONS (1: the topic's partition count;
 above 1 every send has its own key, so the records spread over every partition and the producer
 keeps a queue for each: the per-partition cost of its pass; give a WARMUP above PARTITIONS).
@@ -26,9 +27,12 @@ import asyncio
 import os
 import time
 import uuid
+from typing import Any
 
 from kafkaio import Admin, NewTopic, Producer
 from kafkaio import conn as _conn
+
+PRODUCE = 0  # the Produce request's api key
 
 
 def _percentile(sorted_values: list[int], q: float) -> float:
@@ -46,14 +50,14 @@ async def main() -> None:
     writes: list[int] = []
     reads: list[int] = []
     clock = time.perf_counter_ns
-    write = _conn.BrokerConnection._write
+    encode = _conn.encode_request
     on_frame = getattr(_conn.BrokerConnection, "_on_frame", None)  # absent in trees before 2026-11-28
 
     # only the produce connection's traffic: a metadata refresh elsewhere must not shift the pairs
-    def timed_write(self: _conn.BrokerConnection, frame: bytes) -> None:
-        if self.purpose == "produce":
+    def timed_encode(api_key: int, *args: Any) -> bytes:
+        if api_key == PRODUCE:
             writes.append(clock())
-        write(self, frame)
+        return encode(api_key, *args)
 
     def timed_on_frame(self: _conn.BrokerConnection, payload: bytes) -> None:
         if self.purpose == "produce":
@@ -63,7 +67,7 @@ async def main() -> None:
     async with Admin(bootstrap_servers=bootstrap) as admin:
         await admin.create_topics([NewTopic(topic, partitions, 1)], wait_for_leaders=True)
     if on_frame is not None:  # before connecting: the connection binds _on_frame when it opens
-        _conn.BrokerConnection._write = timed_write  # type: ignore[method-assign]
+        _conn.encode_request = timed_encode  # type: ignore[assignment]
         _conn.BrokerConnection._on_frame = timed_on_frame  # type: ignore[method-assign]
     try:
         producer = Producer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0)
@@ -82,7 +86,8 @@ async def main() -> None:
         await producer.close()
     finally:
         if on_frame is not None:
-            _conn.BrokerConnection._write, _conn.BrokerConnection._on_frame = write, on_frame  # type: ignore[method-assign]
+            _conn.encode_request = encode  # type: ignore[assignment]
+            _conn.BrokerConnection._on_frame = on_frame  # type: ignore[method-assign]
         async with Admin(bootstrap_servers=bootstrap) as admin:
             await admin.delete_topics([topic])
     latencies.sort()
