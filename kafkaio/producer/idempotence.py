@@ -421,6 +421,14 @@ class IdempotenceState:
             del self._partitions[tp]
             self._to_rewrite.discard(tp)
 
+    def closed(self) -> None:
+        """The producer closed, its sender stopped: no batch will be sent or answered again, so
+        forget every partition's sequences and batches (those a forced close failed while in
+        flight would otherwise stay with a closed producer the application keeps)."""
+        self._partitions.clear()
+        self._to_rewrite.clear()
+        self._refused.clear()
+
     # -- introspection ------------------------------------------------------------------------------
     def tracked_partitions(self) -> frozenset[tuple[str, int]]:
         """The partitions this producer keeps sequences for."""

@@ -339,6 +339,8 @@ class Producer(TransactionalProducerMixin):
                     if not fut.done():
                         fut.set_exception(ProducerClosedError("the producer was closed; delivery unknown"))
                         fut.exception()
+                if self._idem is not None:
+                    self._idem.closed()
             return
         if txn is not None:
             await txn.close()
@@ -347,6 +349,8 @@ class Producer(TransactionalProducerMixin):
         await self._close_telemetry(deadline)
         await self._stop_forgetting_idle_topics()
         await self._cluster.close()
+        if self._idem is not None:
+            self._idem.closed()
 
     async def _delivered_or_forced(self, pending: Sequence[asyncio.Future[Any]], timeout: float | None) -> bool:
         """Wait up to ``timeout`` seconds for ``pending``; False if time ran out or another close()

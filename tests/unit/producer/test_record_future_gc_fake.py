@@ -122,3 +122,24 @@ async def test_a_record_future_is_left_out_of_the_collector_only_until_its_batch
             assert not any(gc.is_tracked(f) for f in failing[1:])
             await _decided(failing)
             assert all(gc.is_tracked(f) for f in failing)
+
+
+async def test_a_closed_producer_keeps_none_of_the_batches_its_forced_close_failed() -> None:
+    # an application keeps its closed producer (an attribute of a service object): the batches the
+    # close failed, their records' data and their errors' frames must not stay with it
+    from kafkaio.producer.accumulator import ProducerBatch
+
+    def batches_alive() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, ProducerBatch) and o.topic == "t")
+
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        fake.control(ApiKey.PRODUCE, lambda _info, _body: DELAY(2_000), persistent=True)
+        p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0)
+        await p.start()
+        futs = [await p.send("t", b"v%d" % i, partition=0) for i in range(4)]
+        await p.close(timeout=0.05)
+        assert all(isinstance(f.exception(), ProducerClosedError) for f in futs)
+        del futs
+        assert batches_alive() == 0
+        assert p is not None
