@@ -60,7 +60,7 @@ class CommitLedger:
     def __init__(self) -> None:
         self._asked = 0
         self._newest: dict[TopicPartition, PendingCommit] = {}   # undecided commits only
-        self._changed = asyncio.Event()   # set (and replaced) whenever a commit is decided
+        self._changed = asyncio.Event()   # set (and replaced) whenever a commit commits or is decided
 
     def begin(self, offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> PendingCommit:
         """A new commit of ``offsets``: the newest of each partition; an older undecided commit
@@ -87,6 +87,7 @@ class CommitLedger:
             commit.committed.add(tp)
             if self._newest.get(tp) is commit:
                 del self._newest[tp]
+        self._wake()
 
     def finish(self, commit: PendingCommit, error: BaseException | None) -> None:
         """``commit``'s call ended, with ``error`` unless it succeeded: each partition it neither
@@ -125,8 +126,12 @@ class CommitLedger:
                     newer.left_by[tp] = older
         commit.left_by.clear()
         commit.decided.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        # the older commits waiting re-read their partitions: an outcome or a give-back may be theirs
         changed, self._changed = self._changed, asyncio.Event()
-        changed.set()   # wakes the older commits waiting: an outcome or a give-back may be theirs
+        changed.set()
 
     @staticmethod
     def _heir(commit: PendingCommit, tp: TopicPartition) -> PendingCommit | None:
@@ -186,10 +191,10 @@ class CommitLedger:
         """None when ``newer`` (or one it left ``tp`` to in turn) committed ``tp``, or gave it
         back to ``commit``; the error when it failed; ``_UNDECIDED`` while it is under way."""
         while newer is not commit:
+            if tp in newer.committed:   # at a newer offset, though it may still retry others
+                return None
             if not newer.decided.is_set():
                 return _UNDECIDED
-            if tp in newer.committed:
-                return None
             if tp in newer.handed:
                 newer = newer.handed[tp]
                 continue

@@ -138,3 +138,18 @@ async def test_a_wait_with_its_deadline_passed_does_not_wait() -> None:
     loop = asyncio.get_running_loop()
     with pytest.raises(KafkaError, match="not decided in time"):
         await asyncio.wait_for(ledger.await_newer(a, loop.time()), 1)
+
+
+async def test_an_older_commit_succeeds_once_the_newer_one_committed_its_partition_though_still_under_way() -> None:
+    # found by review: b committed P0 but is still retrying P1; a asked only for P0
+    ledger = CommitLedger()
+    a = ledger.begin({P0: at(10)})                 # its attempt failed: to be retried
+    b = ledger.begin({P0: at(20), P1: at(20)})     # asked meanwhile: a leaves P0 to b
+    assert ledger.to_send(a) == {}
+    loop = asyncio.get_running_loop()
+    waiting = asyncio.ensure_future(ledger.await_newer(a, loop.time() + 30))
+    await asyncio.sleep(0)
+    ledger.committed(b, {P0: at(20)})
+    await asyncio.wait_for(waiting, 1)             # a's wait ends at once, without an error
+    assert not b.decided.is_set()
+    await asyncio.wait_for(ledger.await_newer(a, loop.time()), 1)   # nor any wait after it
