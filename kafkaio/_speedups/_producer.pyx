@@ -207,6 +207,7 @@ cdef class UntrackedFutures:
 
 
 @cython.freelist(256)
+@cython.auto_pickle(False)  # a copy would share the original's slot in its batch's list
 cdef class RecordFuture:
     """The delivery of one record: ``await`` it for ``RecordMetadata`` or a typed error.
 
