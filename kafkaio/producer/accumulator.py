@@ -83,7 +83,7 @@ class ProducerBatch:
     __slots__ = (
         "topic", "partition", "tp", "builder", "future", "created_ms", "deadline_ms", "reserved",
         "attempts", "retry_at_ms", "data", "base_sequence", "producer_id", "producer_epoch",
-        "record_count", "last_error", "in_retry", "records_callbacks", "split_parts",
+        "record_count", "last_error", "in_retry", "split_parts",
         "seq_state", "maybe_written", "awaiting_answer", "untracked",
     )
 
@@ -107,7 +107,6 @@ class ProducerBatch:
         self.record_count = 0
         self.last_error: BaseException | None = None
         self.in_retry = False
-        self.records_callbacks: list[tuple[int, int]] | None = None
         # set when the broker refused it as too large and it was split: per offset delta, the part
         # holding that record and its delta there (kafkaio.producer.split)
         self.split_parts: list[tuple[ProducerBatch, int]] | None = None
