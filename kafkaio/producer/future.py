@@ -8,12 +8,13 @@ offset delta and its timestamp). Awaiting it waits on the batch future and deriv
 """
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from kafkaio._speedups import load as _load_speedups
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-from kafkaio._speedups.delivery import DeliveryBatch
+from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, follow_split
 
 __all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "Run", "PartitionAppender", "UntrackedFutures", "CREATE_TIME", "LOG_APPEND_TIME",
            "now_ms", "try_append"]
@@ -62,17 +63,14 @@ class ManyFuture:
         return list(seen.values())
 
     def __await__(self) -> Generator[Any, None, list[RecordMetadata]]:
-        batches = self._batches()
-        for batch in batches:
+        for batch in self._batches():
             fut = batch.future
-            if not fut.done():
+            if not fut.done():  # a split batch is decided once all its parts are
                 batch.untracked.track_all()  # the waiting task is about to be kept by the batch
                 yield BatchWaiter(fut)  # woken once the batch is decided, whatever its outcome
-        for batch in batches:
-            exc = batch.future.exception()
-            if exc is not None:
-                batch.untracked.track_all()  # raised through a frame that may hold a record of it
-                raise exc
+        exc = self.exception()
+        if exc is not None:
+            raise exc
         return _runs_metadata(self._runs, self._timestamp)
 
     def done(self) -> bool:
@@ -80,10 +78,19 @@ class ManyFuture:
         return all(b.future.done() for b in self._batches())
 
     def exception(self) -> BaseException | None:
-        """The first delivery error among the records, None if all were delivered (without building
-        their metadata); ``asyncio.InvalidStateError`` while some are undecided."""
-        for batch in self._batches():
-            exc = batch.future.exception()
+        """The error of the first record, in input order, that was not delivered; None if all were
+        (without building their metadata); ``asyncio.InvalidStateError`` while some are undecided."""
+        if not self.done():  # as a future's: no error is handed out while a record is undecided
+            raise asyncio.InvalidStateError("the records' delivery is not decided yet")
+        for run in self._runs:
+            batch = run.batch
+            fut = batch.future
+            exc = fut.exception()
+            if exc is None and fut.result()[0] == SPLIT_BASE_OFFSET:  # its records are in the parts
+                for delta in range(run.first, run.first + run.count):
+                    exc = follow_split(batch, delta)[0].future.exception()
+                    if exc is not None:
+                        break
             if exc is not None:
                 batch.untracked.track_all()  # handed out: a frame raising it may hold a record of it
                 return exc

@@ -47,3 +47,18 @@ async def test_oversized_record_alone_fails_and_batch_mates_land_in_order(
         # sequence 0 in the same epoch), so no sequence gap; one producer id throughout
         assert len({r.producer_id for r in recs}) == 1 and recs[0].producer_id >= 0
         assert (recs[1].producer_epoch, recs[1].base_sequence) == (recs[0].producer_epoch, 1)
+
+
+async def test_send_many_reports_the_oversized_record_of_a_split_batch(producer_bootstrap: str) -> None:
+    topic = await create_topic(producer_bootstrap, unique("split-many"), 1, configs={"max.message.bytes": "2000"})
+    async with Producer(bootstrap_servers=producer_bootstrap, linger_ms=500, acks="all",
+                        request_timeout_ms=10_000, delivery_timeout_ms=30_000) as p:
+        await p.send_and_wait(topic, b"warm-up")
+        many = await p.send_many(topic, [b"B" * 5000 if i == 3 else b"small-%d" % i for i in range(7)], partition=0)
+        await asyncio.wait_for(p.flush(), NO_HANG_S)
+        assert many.done()
+        assert isinstance(many.exception(), RecordTooLargeError)  # the split batch holds no error: its part does
+        with pytest.raises(RecordTooLargeError):
+            await many
+    recs = await read_partition(producer_bootstrap, topic, 0)
+    assert [r.value for r in recs] == [b"warm-up"] + [b"small-%d" % i for i in (0, 1, 2, 4, 5, 6)]

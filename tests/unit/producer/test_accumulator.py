@@ -221,6 +221,8 @@ async def test_many_future_returns_in_order_and_raises_only_after_every_batch() 
     acc.fail(g0._batch, RecordTooLargeError("first"))
     await asyncio.sleep(0)
     assert not waiter.done()  # g1 is still undecided
+    with pytest.raises(asyncio.InvalidStateError):
+        failing.exception()  # as a future's: not before every record is decided
     acc.complete(g1._batch, 5, -1)
     assert isinstance(failing.exception(), RecordTooLargeError)
     with pytest.raises(RecordTooLargeError):

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from kafkaio.errors import RecordTooLargeError
+from kafkaio.errors import NotLeaderOrFollowerError, RecordTooLargeError
 from kafkaio.producer.accumulator import ProducerBatch
-from kafkaio.producer.future import RecordFuture
+from kafkaio.producer.future import ManyFuture, RecordFuture, Run
 from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.split import SPLIT_BASE_OFFSET, follow_split, split_batch, when_parts_done
 from kafkaio.records import BatchBuilder, read_batches
@@ -70,6 +70,99 @@ async def test_record_futures_follow_their_part_after_the_split() -> None:
     assert isinstance(futs[2].exception(), RecordTooLargeError)
     with pytest.raises(RecordTooLargeError):
         futs[2].result()
+
+
+def split_twice(b: ProducerBatch) -> tuple[list[ProducerBatch], list[ProducerBatch]]:
+    """``b`` split as the sender does, its second part split again; the originals resolve once
+    their parts are done. Returns (parts, the second part's parts)."""
+    parts = split_batch(b, lambda: BatchBuilder(0, 1 << 20))
+    for p in parts:
+        p.data, p.builder = p.builder.build(), None
+    second = split_batch(parts[1], lambda: BatchBuilder(0, 1 << 20))
+    when_parts_done(second, lambda: parts[1].future.set_result((SPLIT_BASE_OFFSET, -1)))
+    when_parts_done(parts, lambda: b.future.set_result((SPLIT_BASE_OFFSET, -1)))
+    return parts, second
+
+
+def many_over(b: ProducerBatch, count: int) -> ManyFuture:
+    run = Run(b, 0)
+    run.count = count
+    return ManyFuture([run], 1000)
+
+
+async def test_many_future_exception_reports_a_failed_split_part() -> None:
+    b, _ = built_batch([b"a", b"b", b"big", b"c"], asyncio.get_running_loop())
+    parts, second = split_twice(b)
+    parts[0].future.set_result((100, -1))
+    second[0].future.set_exception(RecordTooLargeError("too big"))
+    second[1].future.set_result((102, -1))
+    await asyncio.wait_for(b.future, 5)
+    many = many_over(b, 4)
+    assert many.done()
+    assert isinstance(many.exception(), RecordTooLargeError)  # not None: record 2 was not delivered
+    with pytest.raises(RecordTooLargeError):
+        await many
+
+    ok, _ = built_batch([b"a", b"b", b"c"], asyncio.get_running_loop())
+    ok_parts, ok_second = split_twice(ok)
+    for part, offset in ((ok_parts[0], 100), (ok_second[0], 101), (ok_second[1], 102)):
+        part.future.set_result((offset, -1))
+    await asyncio.wait_for(ok.future, 5)
+    ok_many = many_over(ok, 3)
+    assert ok_many.exception() is None
+    assert [m.offset for m in await ok_many] == [100, 101, 102]
+
+
+async def test_many_future_reports_the_first_failed_record_in_input_order_across_a_split() -> None:
+    loop = asyncio.get_running_loop()
+    b, _ = built_batch([b"a", b"big", b"c"], loop)
+    parts = split_batch(b, lambda: BatchBuilder(0, 1 << 20))
+    when_parts_done(parts, lambda: b.future.set_result((SPLIT_BASE_OFFSET, -1)))
+    parts[0].future.set_exception(RecordTooLargeError("record 1"))
+    parts[1].future.set_result((100, -1))
+    later = ProducerBatch("t", 1, None, loop.create_future(), 0.0, 30000.0, 0)
+    later.future.set_exception(NotLeaderOrFollowerError("a later record"))
+    await asyncio.wait_for(b.future, 5)
+    run = Run(b, 0)
+    run.count = 3
+    many = ManyFuture([run, Run(later, 0)], 1000)
+    assert isinstance(many.exception(), RecordTooLargeError)
+    with pytest.raises(RecordTooLargeError):
+        await many
+
+
+async def test_many_future_is_done_only_once_every_split_part_is() -> None:
+    b, _ = built_batch([b"a", b"b", b"big", b"c"], asyncio.get_running_loop())
+    parts, second = split_twice(b)
+    many = many_over(b, 4)
+    parts[0].future.set_result((100, -1))
+    second[0].future.set_exception(RecordTooLargeError("too big"))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert not many.done()  # record 3's part is undecided
+    with pytest.raises(asyncio.InvalidStateError):
+        many.exception()
+    second[1].future.set_result((102, -1))
+    await asyncio.wait_for(b.future, 5)
+    assert many.done()
+
+
+async def test_awaiting_a_many_future_waits_for_every_split_part() -> None:
+    b, _ = built_batch([b"a", b"b", b"big", b"c"], asyncio.get_running_loop())
+    parts, second = split_twice(b)
+    waiter = asyncio.ensure_future(_await(many_over(b, 4)))
+    parts[0].future.set_result((100, -1))
+    second[0].future.set_result((101, -1))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert not waiter.done()  # record 3's part is undecided
+    second[1].future.set_exception(RecordTooLargeError("too big"))
+    with pytest.raises(RecordTooLargeError):
+        await asyncio.wait_for(waiter, 5)
+
+
+async def _await(aw: ManyFuture) -> object:
+    return await aw
 
 
 def _seq(count: int) -> ProducerBatch:
