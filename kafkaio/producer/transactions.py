@@ -103,7 +103,7 @@ _TRANSITIONS: dict[TransactionState, frozenset[TransactionState]] = {
     S.FATAL_ERROR: frozenset(),
 }
 
-_CONCURRENT_BACKOFF_MS = 20.0  # Java retries this one quickly, not with retry.backoff
+_FIRST_ADD_BACKOFF_MS = 20.0  # Java's ADD_PARTITIONS_RETRY_BACKOFF_MS
 TXN_OFFSET_COMMIT_TOPIC_ID_VERSION = 6  # TxnOffsetCommit names topics by id from here on (KIP-1319)
 
 # errors of a batch that make the producer unusable rather than just the transaction (Java's
@@ -356,8 +356,10 @@ class TransactionManager:
         """Record ``exc`` as ``what`` says (fatal, abortable) and raise what the caller acts on."""
         if what is Outcome.REDISCOVER:
             raise _Rediscover(exc)
-        if what is Outcome.RETRY or what is Outcome.RETRY_SOON:
-            raise _Retry(exc, _CONCURRENT_BACKOFF_MS if what is Outcome.RETRY_SOON else None)
+        if what is Outcome.RETRY:
+            raise _Retry(exc)
+        if what is Outcome.RETRY_SOON_FIRST_ADD:
+            raise _Retry(exc, None if self._in_txn else min(_FIRST_ADD_BACKOFF_MS, self._backoff.initial_ms))
         if what is Outcome.FENCED or what is Outcome.FATAL:
             raise self.fatal(exc) from None
         if what is Outcome.COMMIT_FAILED:

@@ -22,7 +22,7 @@ class Outcome(enum.Enum):
 
     REDISCOVER = "look the coordinator up again, then retry"
     RETRY = "retry after retry_backoff_ms"
-    RETRY_SOON = "retry after 20 ms"
+    RETRY_SOON_FIRST_ADD = "retry after 20 ms while no partition is in the transaction, else as RETRY"
     FENCED = "fatal: ProducerFencedError"
     FATAL = "fatal"
     ABORTABLE = "abortable"
@@ -53,7 +53,6 @@ _FENCED: dict[int, Outcome] = {E.INVALID_PRODUCER_EPOCH: O.FENCED, E.PRODUCER_FE
 # the three requests to the transaction coordinator inside a transaction name the same codes
 _IN_TRANSACTION: dict[int, Outcome] = {
     **_COORDINATOR_MOVED, **_FENCED,
-    E.CONCURRENT_TRANSACTIONS: O.RETRY_SOON,  # the previous transaction's markers are being written
     E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED: O.FATAL,
     E.INVALID_TXN_STATE: O.FATAL,
     E.INVALID_PRODUCER_ID_MAPPING: O.FATAL,
@@ -69,7 +68,6 @@ _HANDLING: dict[TxnRequest, _Handling] = {
     }, O.FATAL),
     TxnRequest.INIT_PRODUCER_ID: _Handling({
         **_COORDINATOR_MOVED, **_FENCED,
-        E.CONCURRENT_TRANSACTIONS: O.RETRY_SOON,
         # Java lets initTransactions() be called again after these (ABORTABLE_ERROR, then the
         # sender moves it back to UNINITIALIZED): not fatal
         E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED: O.ABORTABLE,
@@ -78,6 +76,9 @@ _HANDLING: dict[TxnRequest, _Handling] = {
     }, O.FATAL),
     TxnRequest.ADD_PARTITIONS: _Handling({
         **_IN_TRANSACTION,
+        # the previous transaction's markers are still being written: the new transaction's
+        # first add waits less (the only handler that names the code)
+        E.CONCURRENT_TRANSACTIONS: O.RETRY_SOON_FIRST_ADD,
         E.TOPIC_AUTHORIZATION_FAILED: O.ABORTABLE,
         E.OPERATION_NOT_ATTEMPTED: O.ABORTABLE,  # another partition failed; alone, still an error
     }, O.ABORTABLE),
@@ -106,7 +107,7 @@ _HANDLING: dict[TxnRequest, _Handling] = {
 }
 
 _SEVERITY = {O.FENCED: 0, O.FATAL: 0, O.COMMIT_FAILED: 1, O.ABORTABLE: 1, O.ABORTABLE_BUMP: 1,
-             O.REDISCOVER: 2, O.RETRY: 2, O.RETRY_SOON: 2}
+             O.REDISCOVER: 2, O.RETRY: 2, O.RETRY_SOON_FIRST_ADD: 2}
 
 
 def outcome(request: TxnRequest, code: int) -> Outcome:

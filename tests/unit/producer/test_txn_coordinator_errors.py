@@ -317,7 +317,7 @@ _DOC_ROWS = [
      "UNSUPPORTED_VERSION, ...)",
      [E.UNKNOWN_SERVER_ERROR, E.INVALID_TRANSACTION_TIMEOUT, E.TRANSACTION_COORDINATOR_FENCED, E.UNSUPPORTED_VERSION]),
 ]
-_DOC_WORDS = {Outcome.REDISCOVER: "rediscover", Outcome.RETRY: "retry", Outcome.RETRY_SOON: "retry (20 ms)",
+_DOC_WORDS = {Outcome.REDISCOVER: "rediscover", Outcome.RETRY: "retry", Outcome.RETRY_SOON_FIRST_ADD: "retry (20 ms if first)",
               Outcome.FENCED: "**fatal** (fenced)", Outcome.FATAL: "**fatal**", Outcome.ABORTABLE: "abortable",
               Outcome.ABORTABLE_BUMP: "abortable + bump", Outcome.COMMIT_FAILED: "abortable (`CommitFailedError`)"}
 
