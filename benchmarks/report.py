@@ -212,6 +212,13 @@ def _latency_targets(rows: list[Row]) -> list[str]:
             a, b = mine.percentile(f"{pct}_us"), peer.percentile(f"{pct}_us")
             out.append(_target(f"latency {pct} ({loop}): kafkaio send_and_wait / confluent {peer.api}",
                                a / b if a and b else None, 1.0, at_most=True))
+        floor = find(latency, "floor", "bare Protocol round trip", loop)
+        if floor is not None and not floor.failed:
+            for pct in ("p50", "p99"):
+                a, b = floor.percentile(f"{pct}_us"), peer.percentile(f"{pct}_us")
+                if a and b:
+                    out.append(f"| latency {pct} ({loop}): the loop's floor (bare Protocol round trip) / confluent "
+                               f"{peer.api} | {a / b:.2f}x | reported | the least a client on this loop reaches |")
     return out
 
 
@@ -395,7 +402,10 @@ def render(rep: Report) -> str:
         a("")
         a(f"One record at a time, each awaited before the next (`send_and_wait` or the client's "
           f"equivalent), linger 0, acks=all, idempotent; {rep.latency_records:,} measured sends after "
-          "200 warm-up sends. The Java perf tools have no one-at-a-time mode, so Java is not in this table.")
+          "200 warm-up sends. The Java perf tools have no one-at-a-time mode, so Java is not in this table. "
+          "`floor` is not a client: one pre-encoded idempotent Produce per round trip written on a bare "
+          "`asyncio.Protocol` and one future awaited (`benchmarks/clients/floor_client.py`), the least any "
+          "client on that loop can reach on this machine and broker.")
         a("")
         L.extend(_latency_table(rows))
         a("")

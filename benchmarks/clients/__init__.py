@@ -14,12 +14,14 @@ MODULES: dict[str, str] = {
     "kafka-python": "kafka_python_client",
     "java": "java_perf",
     "franz-go": "franzgo_bench",
+    # not a client: one pre-encoded Produce per round trip on a bare asyncio Protocol (latency only)
+    "floor": "floor_client",
 }
 
 CLIENTS: tuple[str, ...] = tuple(MODULES)
 
 # clients that run on an asyncio loop, and so are measured under uvloop too
-ASYNCIO_CLIENTS: frozenset[str] = frozenset({"kafkaio", "aiokafka"})
+ASYNCIO_CLIENTS: frozenset[str] = frozenset({"kafkaio", "aiokafka", "floor"})
 
 # client -> the configurations it is measured with besides the shared one (benchmarks.settings):
 # its own defaults, and the throughput tuning its documentation gives where there is one
@@ -69,5 +71,6 @@ APIS: dict[str, dict[str, tuple[str, ...]]] = {
         "aiokafka": ("send_and_wait",),
         "confluent": ("produce+flush",),
         "kafka-python": ("send().get()",),
+        "floor": ("bare Protocol round trip",),
     },
 }

@@ -49,3 +49,21 @@ def test_a_cpython_without_3_11_to_compare_with_reports_not_measured() -> None:
     lines = [line for line in _targets([], None, _codec("3.13.0", 56.0)) if line.startswith("| decode")]
     assert lines == ["| decode (none, CRC check): CPython 3.13 / 3.11 ns per record | n/a | <= 1.10x "
                      "| not measured (a run failed) |"]
+
+
+def test_each_loops_floor_is_reported_against_confluent_beside_the_targets() -> None:
+    outcomes = [_latency("kafkaio", "send_and_wait", "asyncio", 250.0, 400.0),
+                _latency("floor", "bare Protocol round trip", "asyncio", 210.0, 300.0),
+                _latency("kafkaio", "send_and_wait", "uvloop", 190.0, 500.0),
+                _latency("confluent", "produce+flush", "asyncio", 200.0, 400.0)]
+    lines = [line for line in _targets(group(outcomes)) if line.startswith("| latency")]
+    assert lines == [
+        "| latency p50 (asyncio): kafkaio send_and_wait / confluent produce+flush | 1.25x | <= 1.00x | **not met** |",
+        "| latency p99 (asyncio): kafkaio send_and_wait / confluent produce+flush | 1.00x | <= 1.00x | met |",
+        "| latency p50 (asyncio): the loop's floor (bare Protocol round trip) / confluent produce+flush | 1.05x "
+        "| reported | the least a client on this loop reaches |",
+        "| latency p99 (asyncio): the loop's floor (bare Protocol round trip) / confluent produce+flush | 0.75x "
+        "| reported | the least a client on this loop reaches |",
+        "| latency p50 (uvloop): kafkaio send_and_wait / confluent produce+flush | 0.95x | <= 1.00x | met |",
+        "| latency p99 (uvloop): kafkaio send_and_wait / confluent produce+flush | 1.25x | <= 1.00x | **not met** |",
+    ]
