@@ -10,7 +10,7 @@ from libc.stdint cimport int64_t
 from libc.stdlib cimport free, realloc
 from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
-from kafkaio._speedups._records cimport builder_size
+from kafkaio._speedups._records cimport builder_append, builder_size
 
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
@@ -216,12 +216,12 @@ cdef class RecordFuture:
     """
 
     cdef readonly object _batch
-    cdef readonly object _delta
+    cdef readonly Py_ssize_t _delta
     cdef readonly object _timestamp
     cdef UntrackedFutures _untracked  # the list this future is in, while it is out of the collector
     cdef Py_ssize_t _slot
 
-    def __init__(self, batch, delta, timestamp):
+    def __init__(self, batch, Py_ssize_t delta, timestamp):
         self._batch = batch
         self._delta = delta
         self._timestamp = timestamp
@@ -365,7 +365,7 @@ cdef Py_ssize_t _bound(Py_ssize_t size, object key, object value, object headers
     return size
 
 
-cdef inline RecordFuture _new_future(object batch, object delta, object timestamp):
+cdef inline RecordFuture _new_future(object batch, Py_ssize_t delta, object timestamp):
     # skips the __init__ call: the fields are set directly
     cdef RecordFuture fut = RecordFuture.__new__(RecordFuture)
     fut._batch = batch
@@ -380,12 +380,13 @@ cdef inline RecordFuture _new_future(object batch, object delta, object timestam
 @cython.wraparound(True)  # dq[-1]: the last batch of the deque
 cdef object _try_append(dict queues, object topic, object partition, object timestamp, object key,
                         object value, object headers):
+    cdef Py_ssize_t delta
     dq = queues.get((topic, partition))
     if dq:
         batch = dq[-1]
         builder = batch.builder  # None once the batch was drained (built)
         if builder is not None:
-            delta = builder.append(timestamp, key, value, headers)
+            delta = builder_append(builder, timestamp, key, value, headers)
             if delta >= 0:
                 return _new_future(batch, delta, timestamp)
     return None
@@ -395,14 +396,14 @@ cdef object _try_append(dict queues, object topic, object partition, object time
 cdef object _try_append_sized(dict queues, object topic, object partition, object timestamp, object key,
                               object value, object headers, Py_ssize_t* appended):
     # _try_append, also giving the bytes the record added to its batch (what the sticky state counts)
-    cdef Py_ssize_t before
+    cdef Py_ssize_t before, delta
     dq = queues.get((topic, partition))
     if dq:
         batch = dq[-1]
         builder = batch.builder  # None once the batch was drained (built)
         if builder is not None:
             before = builder_size(builder)
-            delta = builder.append(timestamp, key, value, headers)
+            delta = builder_append(builder, timestamp, key, value, headers)
             if delta >= 0:
                 appended[0] = builder_size(builder) - before
                 return _new_future(batch, delta, timestamp)
@@ -656,12 +657,12 @@ cdef class PartitionAppender:
                     return (item,)
                 at = p
             if st is None:
-                delta = builder.append(timestamp, key, value, headers)
+                delta = builder_append(builder, timestamp, key, value, headers)
                 if delta < 0:
                     return (item,)
             else:
                 before = builder_size(builder)
-                delta = builder.append(timestamp, key, value, headers)
+                delta = builder_append(builder, timestamp, key, value, headers)
                 if delta < 0:
                     return (item,)
                 self._count(st, builder_size(builder) - before)

@@ -2,3 +2,5 @@
 
 
 cdef Py_ssize_t builder_size(object builder) except -1
+cdef Py_ssize_t builder_append(object builder, object timestamp_ms, object key, object value,
+                               object headers) except -3

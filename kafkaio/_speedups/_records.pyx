@@ -1005,6 +1005,22 @@ cdef Py_ssize_t builder_size(object builder) except -1:
     return builder.estimated_size()
 
 
+cdef Py_ssize_t builder_append(object builder, object timestamp_ms, object key, object value,
+                               object headers) except -3:
+    # builder.append(timestamp_ms, key, value, headers) from another compiled module: a compiled
+    # builder and an int timestamp go to append_plain(), or to _append() as append() would, without
+    # a Python method call; anything else is the method call itself
+    cdef int64_t ts
+    cdef Py_ssize_t delta
+    if type(builder) is BatchBuilder and _small_int(<PyObject*>timestamp_ms, &ts):
+        if headers is None:
+            delta = (<BatchBuilder>builder).append_plain(ts, <PyObject*>key, <PyObject*>value)
+            if delta != -2:
+                return delta
+        return (<BatchBuilder>builder)._append(ts, key, value, headers)
+    return builder.append(timestamp_ms, key, value, headers)
+
+
 def rewrite_producer_state(data, int64_t producer_id, int16_t producer_epoch, int32_t base_sequence):
     """A copy of batch ``data`` with new producer id, epoch and base sequence, and its CRC recomputed."""
     cdef Py_buffer view

@@ -62,6 +62,24 @@ async def test_try_append_passes_builder_errors_through(impl: ModuleType) -> Non
         impl.try_append(queues, "t", 3, 1, None, 12345, None)
 
 
+async def test_try_append_with_any_builder_and_timestamp_writes_what_append_writes(impl: ModuleType) -> None:
+    """The compiled path calls a compiled builder in C: a pure builder, a timestamp beyond the C fast
+    path's range and headers still get exactly what ``builder.append`` writes."""
+    from kafkaio._speedups import records_py
+    big_ts = (1 << 62) + 5
+    for builder_type in (BatchBuilder, records_py.BatchBuilder):
+        batch = _batch()
+        batch.builder = builder_type(Compression.NONE, 1024)
+        queues = {("t", 3): deque([batch])}
+        futs = [impl.try_append(queues, "t", 3, 7, b"k", b"v", None),
+                impl.try_append(queues, "t", 3, big_ts, None, b"w", None),
+                impl.try_append(queues, "t", 3, 9, None, None, [("h", b"x"), ("i", None)])]
+        assert [f._delta for f in futs] == [0, 1, 2]
+        [read] = list(read_batches(batch.builder.build()))
+        assert [(r.timestamp, r.key, r.value, list(r.headers)) for r in read.records("t", 3)] == [
+            (7, b"k", b"v", []), (big_ts, None, b"w", []), (9, None, None, [("h", b"x"), ("i", None)])]
+
+
 async def test_awaiting_gives_the_records_metadata(impl: ModuleType) -> None:
     batch = _batch()
     queues = {("t", 3): deque([batch])}
