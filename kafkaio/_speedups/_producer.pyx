@@ -10,6 +10,9 @@ from libc.stdint cimport int64_t
 from libc.stdlib cimport free, realloc
 from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 
+from collections import deque
+from types import MappingProxyType
+
 from kafkaio._speedups._records cimport builder_append, builder_size
 
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
@@ -378,34 +381,22 @@ cdef inline RecordFuture _new_future(object batch, Py_ssize_t delta, object time
 
 
 @cython.wraparound(True)  # dq[-1]: the last batch of the deque
-cdef object _try_append(dict queues, object topic, object partition, object timestamp, object key,
-                        object value, object headers):
-    cdef Py_ssize_t delta
-    dq = queues.get((topic, partition))
+cdef object _append_open(object dq, object timestamp, object key, object value, object headers,
+                         Py_ssize_t* appended):
+    # the record appended into the open (last) batch of the queue dq (None: no queue), or None when
+    # there is none or it is full; appended (NULL: not wanted) gets the bytes the record added to its
+    # batch, what the sticky state counts
+    cdef Py_ssize_t before = 0, delta
     if dq:
         batch = dq[-1]
         builder = batch.builder  # None once the batch was drained (built)
         if builder is not None:
+            if appended != NULL:
+                before = builder_size(builder)
             delta = builder_append(builder, timestamp, key, value, headers)
             if delta >= 0:
-                return _new_future(batch, delta, timestamp)
-    return None
-
-
-@cython.wraparound(True)  # dq[-1]: the last batch of the deque
-cdef object _try_append_sized(dict queues, object topic, object partition, object timestamp, object key,
-                              object value, object headers, Py_ssize_t* appended):
-    # _try_append, also giving the bytes the record added to its batch (what the sticky state counts)
-    cdef Py_ssize_t before, delta
-    dq = queues.get((topic, partition))
-    if dq:
-        batch = dq[-1]
-        builder = batch.builder  # None once the batch was drained (built)
-        if builder is not None:
-            before = builder_size(builder)
-            delta = builder_append(builder, timestamp, key, value, headers)
-            if delta >= 0:
-                appended[0] = builder_size(builder) - before
+                if appended != NULL:
+                    appended[0] = builder_size(builder) - before
                 return _new_future(batch, delta, timestamp)
     return None
 
@@ -416,7 +407,7 @@ def try_append(dict queues, topic, partition, timestamp, key, value, headers):
     Returns the record's ``RecordFuture``, or None when there is no open batch or it is full
     (the caller then starts a new batch through the accumulator).
     """
-    return _try_append(queues, topic, partition, timestamp, key, value, headers)
+    return _append_open(queues.get((topic, partition)), timestamp, key, value, headers, NULL)
 
 
 cdef inline int64_t _now_ms() noexcept:
@@ -456,7 +447,11 @@ cdef class PartitionAppender:
     Owned by the accumulator; reads the current metadata from ``cluster`` (the producer's, from
     its construction on). It holds the per-partition batch queues (the last batch of a queue is
     the open one), the partition count of each topic for the current metadata, and the sticky state
-    of each topic. ``try_send`` is ``send()``'s common record in one call; ``partition`` and
+    of each topic. It owns the queues: ``queue`` makes a partition's queue, ``forget_topic`` drops
+    empty ones, nothing else adds or removes one (``queues`` is a read-only view of them, and the
+    per-topic rows that ``send()``'s common record finds its queue in, by partition, without a
+    ``(topic, partition)`` key, hold exactly the queues of that view). ``try_send`` is ``send()``'s
+    common record in one call; ``partition`` and
     ``append`` are the general path's steps; a record that needs a new batch goes back to the
     accumulator, which reports it with ``added``. One rule leaves a sticky partition:
     ``sticky_batch_size`` bytes were appended to it (what each record added to its batch, as Java's
@@ -469,7 +464,9 @@ cdef class PartitionAppender:
     cdef readonly object cluster
     cdef public object metadata
     cdef readonly object choose
-    cdef readonly dict queues
+    cdef dict _queues  # (topic, partition) -> deque
+    cdef dict _rows  # topic -> list: at index p the deque _queues has for (topic, p), else None
+    cdef readonly object queues
     cdef readonly dict partition_counts
     cdef readonly dict sticky
     cdef public Py_ssize_t sticky_batch_size
@@ -486,13 +483,41 @@ cdef class PartitionAppender:
         self.cluster = cluster
         self.metadata = None
         self.choose = choose
-        self.queues = {}
+        self._queues = {}
+        self._rows = {}
+        self.queues = MappingProxyType(self._queues)
         self.partition_counts = {}
         self.sticky = {}
         self.sticky_batch_size = sticky_batch_size
         self.max_record_size = max_record_size
         self.keys_decide = keys_decide
         self.murmur2 = murmur2
+
+    def queue(self, topic, Py_ssize_t partition):
+        """The partition's batch queue, made (empty) when it has none."""
+        cdef list row
+        if partition < 0:
+            raise ValueError(f"no queue for partition {partition}")
+        tp = (topic, partition)
+        dq = self._queues.get(tp)
+        if dq is None:
+            dq = self._queues[tp] = deque()
+            row = self._rows.get(topic)
+            if row is None:
+                row = self._rows[topic] = []
+            if len(row) <= partition:
+                row.extend([None] * (partition + 1 - len(row)))
+            row[partition] = dq
+        return dq
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef inline object _queue_of(self, object topic, Py_ssize_t partition):
+        # queues[(topic, partition)] or None, found without building and hashing the key
+        row = self._rows.get(topic)
+        if row is None or partition >= len(<list>row):
+            return None
+        return (<list>row)[partition]
 
     cdef inline void _count(self, TopicStickiness st, Py_ssize_t appended):
         st.produced_bytes += appended
@@ -528,21 +553,23 @@ cdef class PartitionAppender:
         if partition is None:
             if key is not None and self.keys_decide:
                 p = (<long long>self.murmur2(key) & 0x7FFFFFFF) % n
-                partition = p
             else:
                 st = self.sticky.get(topic)
                 if st is None or st.partition < 0:
                     return None
-                partition = st.partition
+                p = st.partition
         elif type(partition) is not int or not 0 <= partition < n:
             return None
+        else:
+            p = partition
         if timestamp_ms is None:
             timestamp_ms = _now_ms()
         elif type(timestamp_ms) is not int or timestamp_ms < 0:
             return None  # the general path validates it
+        dq = self._queue_of(topic, p)
         if st is None:
-            return _try_append(self.queues, topic, partition, timestamp_ms, key, value, headers)
-        fut = _try_append_sized(self.queues, topic, partition, timestamp_ms, key, value, headers, &appended)
+            return _append_open(dq, timestamp_ms, key, value, headers, NULL)
+        fut = _append_open(dq, timestamp_ms, key, value, headers, &appended)
         if fut is not None:
             self._count(st, appended)
         return fut
@@ -573,9 +600,10 @@ cdef class PartitionAppender:
         partition (ask ``partition`` again)."""
         cdef TopicStickiness st
         cdef Py_ssize_t appended = 0
+        dq = self._queues.get((topic, partition))
         if not sticky:
-            return _try_append(self.queues, topic, partition, timestamp, key, value, headers)
-        fut = _try_append_sized(self.queues, topic, partition, timestamp, key, value, headers, &appended)
+            return _append_open(dq, timestamp, key, value, headers, NULL)
+        fut = _append_open(dq, timestamp, key, value, headers, &appended)
         st = self.sticky.get(topic)
         if st is not None and st.partition == partition:
             if fut is not None:
@@ -583,7 +611,6 @@ cdef class PartitionAppender:
             elif st.produced_bytes > 0:
                 # a partition chosen for this record keeps it: its full batch is an earlier
                 # stay's, and the record starts the next one there
-                dq = self.queues.get((topic, partition))
                 if dq and dq[-1].builder is not None:
                     _switch(st)
         return fut
@@ -648,7 +675,7 @@ cdef class PartitionAppender:
                 st = self._stay(topic, num_partitions)
                 p = st.partition
             if p != at:
-                dq = self.queues.get((topic, p))
+                dq = self._queue_of(topic, p)
                 if not dq:
                     return (item,)
                 batch = dq[-1]
@@ -689,5 +716,10 @@ cdef class PartitionAppender:
         """Drop the topic's partition count, sticky state and empty queues (it is no longer used)."""
         self.partition_counts.pop(topic, None)
         self.sticky.pop(topic, None)
-        for tp in [tp for tp, dq in self.queues.items() if tp[0] == topic and not dq]:
-            del self.queues[tp]
+        row = self._rows.get(topic)
+        for tp in [tp for tp, dq in self._queues.items() if tp[0] == topic and not dq]:
+            del self._queues[tp]
+            if row is not None:
+                row[tp[1]] = None
+        if row is not None and all(dq is None for dq in row):
+            del self._rows[topic]

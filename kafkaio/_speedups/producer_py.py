@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Callable, Generator
 
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, MetadataSource, follow_split
@@ -264,7 +265,13 @@ def try_append(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic:
     Returns the record's :class:`RecordFuture`, or None when there is no open batch or it is full
     (the caller then starts a new batch through the accumulator).
     """
-    dq = queues.get((topic, partition))
+    return _append_open(queues.get((topic, partition)), timestamp, key, value, headers)
+
+
+def _append_open(dq: Sequence[DeliveryBatch] | None, timestamp: int, key: bytes | None, value: bytes | None,
+                 headers: Any) -> RecordFuture | None:
+    """The record appended into the open (last) batch of the queue ``dq`` (None: no queue), or None
+    when there is none or it is full."""
     if dq:
         batch = dq[-1]
         builder = batch.builder  # None once the batch was drained (built)
@@ -275,12 +282,10 @@ def try_append(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic:
     return None
 
 
-def _try_append_sized(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic: str, partition: int,
-                      timestamp: int, key: bytes | None, value: bytes | None,
-                      headers: Any) -> tuple[RecordFuture, int] | None:
-    """:func:`try_append`, also giving the bytes the record added to its batch (what the sticky
+def _append_sized(dq: Sequence[DeliveryBatch] | None, timestamp: int, key: bytes | None, value: bytes | None,
+                  headers: Any) -> tuple[RecordFuture, int] | None:
+    """:func:`_append_open`, also giving the bytes the record added to its batch (what the sticky
     state counts)."""
-    dq = queues.get((topic, partition))
     if dq:
         batch = dq[-1]
         builder = batch.builder  # None once the batch was drained (built)
@@ -321,7 +326,11 @@ class PartitionAppender:
     Owned by the accumulator; reads the current metadata from ``cluster`` (the producer's, from
     its construction on). It holds the per-partition batch queues (the last batch of a queue is
     the open one), the partition count of each topic for the current metadata, and the sticky state
-    of each topic. ``try_send`` is ``send()``'s common record in one call; ``partition`` and
+    of each topic. It owns the queues: ``queue`` makes a partition's queue, ``forget_topic`` drops
+    empty ones, nothing else adds or removes one (``queues`` is a read-only view of them, and the
+    per-topic rows that ``send()``'s common record finds its queue in, by partition, without a
+    ``(topic, partition)`` key, hold exactly the queues of that view). ``try_send`` is ``send()``'s
+    common record in one call; ``partition`` and
     ``append`` are the general path's steps; a record that needs a new batch goes back to the
     accumulator, which reports it with ``added``. One rule leaves a sticky partition:
     ``sticky_batch_size`` bytes were appended to it (what each record added to its batch, as Java's
@@ -330,7 +339,7 @@ class PartitionAppender:
     num_partitions, previous)`` draws the next sticky partition (``StickyPartitioner.choose``).
     """
 
-    __slots__ = ("enabled", "cluster", "metadata", "choose", "queues", "partition_counts", "sticky",
+    __slots__ = ("enabled", "cluster", "metadata", "choose", "_queues", "_rows", "queues", "partition_counts", "sticky",
                  "sticky_batch_size", "max_record_size", "keys_decide", "murmur2", "size_bound_overhead")
 
     def __init__(self, cluster: MetadataSource, max_record_size: int, sticky_batch_size: int,
@@ -343,15 +352,40 @@ class PartitionAppender:
         self.cluster = cluster
         self.metadata: object = None  # the cluster metadata the partition counts came from
         self.choose = choose
-        # the accumulator's batch queues: it appends and drains its own batches, read here only
-        # as DeliveryBatch
-        self.queues: dict[tuple[str, int], deque[Any]] = {}
+        # the batch queues (the accumulator appends and drains their batches, read here only as
+        # DeliveryBatch), and per topic at index p the deque _queues has for (topic, p), else None
+        self._queues: dict[tuple[str, int], deque[Any]] = {}
+        self._rows: dict[str, list[deque[Any] | None]] = {}
+        self.queues: Mapping[tuple[str, int], deque[Any]] = MappingProxyType(self._queues)
         self.partition_counts: dict[str, int] = {}
         self.sticky: dict[str, TopicStickiness] = {}
         self.sticky_batch_size = sticky_batch_size
         self.max_record_size = max_record_size
         self.keys_decide = keys_decide
         self.murmur2 = murmur2
+
+    def queue(self, topic: str, partition: int) -> deque[Any]:
+        """The partition's batch queue, made (empty) when it has none."""
+        if partition < 0:
+            raise ValueError(f"no queue for partition {partition}")
+        tp = (topic, partition)
+        dq = self._queues.get(tp)
+        if dq is None:
+            dq = self._queues[tp] = deque()
+            row = self._rows.get(topic)
+            if row is None:
+                row = self._rows[topic] = []
+            if len(row) <= partition:
+                row.extend([None] * (partition + 1 - len(row)))
+            row[partition] = dq
+        return dq
+
+    def _queue_of(self, topic: str, partition: int) -> deque[Any] | None:
+        # queues[(topic, partition)] or None, found without building and hashing the key
+        row = self._rows.get(topic)
+        if row is None or partition >= len(row):
+            return None
+        return row[partition]
 
     def _count(self, st: TopicStickiness, appended: int) -> None:
         st.produced_bytes += appended
@@ -397,9 +431,10 @@ class PartitionAppender:
             timestamp_ms = time.time_ns() // 1_000_000
         elif timestamp_ms.__class__ is not int or timestamp_ms < 0:
             return None  # the general path validates it
+        dq = self._queue_of(topic, partition)
         if st is None:
-            return try_append(self.queues, topic, partition, timestamp_ms, key, value, headers)
-        sized = _try_append_sized(self.queues, topic, partition, timestamp_ms, key, value, headers)
+            return _append_open(dq, timestamp_ms, key, value, headers)
+        sized = _append_sized(dq, timestamp_ms, key, value, headers)
         if sized is None:
             return None
         self._count(st, sized[1])
@@ -428,9 +463,10 @@ class PartitionAppender:
         needed. ``sticky``: ``partition`` came from the sticky partitioner, whose state counts the
         record, or, when the open batch refused it after this stay's first record, leaves that
         partition (ask ``partition`` again)."""
+        dq = self._queues.get((topic, partition))
         if not sticky:
-            return try_append(self.queues, topic, partition, timestamp, key, value, headers)
-        sized = _try_append_sized(self.queues, topic, partition, timestamp, key, value, headers)
+            return _append_open(dq, timestamp, key, value, headers)
+        sized = _append_sized(dq, timestamp, key, value, headers)
         st = self.sticky.get(topic)
         if st is not None and st.partition == partition:
             if sized is not None:
@@ -438,7 +474,6 @@ class PartitionAppender:
             elif st.produced_bytes > 0:
                 # a partition chosen for this record keeps it: its full batch is an earlier
                 # stay's, and the record starts the next one there
-                dq = self.queues.get((topic, partition))
                 if dq and dq[-1].builder is not None:
                     _switch(st)
         return None if sized is None else sized[0]
@@ -495,7 +530,7 @@ class PartitionAppender:
                 st = self._stay(topic, num_partitions)
                 p = st.partition
             if p != at:
-                dq = self.queues.get((topic, p))
+                dq = self._queue_of(topic, p)
                 if not dq:
                     return (item,)
                 batch = dq[-1]
@@ -536,5 +571,10 @@ class PartitionAppender:
         """Drop the topic's partition count, sticky state and empty queues (it is no longer used)."""
         self.partition_counts.pop(topic, None)
         self.sticky.pop(topic, None)
-        for tp in [tp for tp, dq in self.queues.items() if tp[0] == topic and not dq]:
-            del self.queues[tp]
+        row = self._rows.get(topic)
+        for tp in [tp for tp, dq in self._queues.items() if tp[0] == topic and not dq]:
+            del self._queues[tp]
+            if row is not None:
+                row[tp[1]] = None
+        if row is not None and all(dq is None for dq in row):
+            del self._rows[topic]

@@ -17,7 +17,7 @@ import asyncio
 import time
 from bisect import bisect_left
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from kafkaio.errors import (
     BufferExhaustedError,
@@ -176,7 +176,8 @@ class RecordAccumulator:
         sticky = StickyPartitioner(available=available, queue_sizes=self.queue_sizes, adaptive=adaptive)
         self.appender = PartitionAppender(cluster, min(max_request_size, buffer_memory), max(batch_size, 1),
                                           keys_decide, murmur2, RECORD_SIZE_BOUND_OVERHEAD, sticky.choose)
-        self._queues: dict[TopicPartitionKey, deque[ProducerBatch]] = self.appender.queues
+        # read-only here: the appender makes a partition's queue (queue()) and drops empty ones
+        self._queues: Mapping[TopicPartitionKey, deque[ProducerBatch]] = self.appender.queues
         # the queues that hold a batch, in the order they last became non-empty: the sender's pass
         # (has_undrained, drain, expire, next_expiry_ms) walks these, not every partition ever
         # produced to. Only this class adds batches to a queue or takes them out (the appender
@@ -282,9 +283,7 @@ class RecordAccumulator:
         if delta < 0:  # the first record is always accepted by the builder contract
             raise IllegalStateError("the batch builder refused the first record of a batch")
         tp = batch.tp
-        dq = self._queues.get(tp)
-        if dq is None:
-            dq = self._queues[tp] = deque()
+        dq = self.appender.queue(topic, partition)
         dq.append(batch)
         self._undrained[tp] = dq
         self._incomplete.add(batch)
@@ -437,9 +436,7 @@ class RecordAccumulator:
         batch.untracked.track_all()  # its last_error (or, for a split part, its original's) keeps frames
         batch.in_retry = True
         batch.retry_at_ms = retry_at_ms
-        dq = self._queues.get(batch.tp)
-        if dq is None:
-            dq = self._queues[batch.tp] = deque()
+        dq = self.appender.queue(batch.topic, batch.partition)
         if batch.base_sequence >= 0:
             # keep retried batches ordered by sequence ahead of the never-sent ones
             i = 0

@@ -425,3 +425,41 @@ async def test_the_undrained_partitions_always_match_a_full_scan(seed: int) -> N
                 acc.complete(b, 0, -1)
         check()
     assert not acc.has_undrained() and list(acc.queued_batches()) == []
+
+
+async def test_records_after_a_forgotten_queue_is_made_again_go_to_the_queue_drained() -> None:
+    """send()'s common record finds its partition's queue in the appender's per-topic rows, not by
+    ``(topic, partition)``. forget_topic drops an empty queue and a new batch makes the partition's
+    queue again: every record after that (try_send, keyed or explicit, and append_many) lands in the
+    new queue's batch, the one drain hands to the sender, never in the forgotten deque."""
+    acc = make_acc(batch_size=4096)
+    app = acc.appender
+    app.enabled = True
+
+    def counts() -> None:  # what the producer does once it knows the topic's partition count
+        app.set_metadata(app.cluster.metadata)
+        app.partition_counts["t"] = 4
+
+    counts()
+    first = acc.append_now("t", 2, 1000, None, b"a", None, 83)
+    assert first is not None
+    assert app.try_send("t", b"b", None, 2, 1000, None)._batch is first.future._batch
+    old_queue = acc.appender.queues[("t", 2)]
+    assert acc.drain(10**12, leader0, always)[0] == {0: [first.future._batch]}
+    app.forget_topic("t")
+    assert ("t", 2) not in app.queues
+
+    counts()
+    assert app.try_send("t", b"c", None, 2, 1000, None) is None  # no queue: the general path
+    again = acc.append_now("t", 2, 1000, None, b"c", None, 83)
+    assert again is not None
+    batch = again.future._batch
+    assert app.queues[("t", 2)] is not old_queue and list(app.queues[("t", 2)]) == [batch]
+    keyed = next(k for k in (b"k%d" % i for i in range(100)) if app.partition("t", k, 4) == 2)
+    futs = [app.try_send("t", b"d", None, 2, 1000, None), app.try_send("t", b"e", keyed, None, 1000, None)]
+    assert [f._batch for f in futs] == [batch, batch]
+    assert app.append_many("t", iter([b"f"]), 2, 4, 1000, []) is None
+    assert not old_queue
+    assert acc.drain(10**12, leader0, always)[0] == {0: [batch]}
+    [read] = list(read_batches(batch.builder.build()))
+    assert [r.value for r in read.records("t", 2)] == [b"c", b"d", b"e", b"f"]

@@ -209,7 +209,8 @@ def _appender(impl: ModuleType, queues: dict | None = None, *, partitions: int =
     from kafkaio.producer.partitioner import murmur2
     app = impl.PartitionAppender(_Cluster(), max_record_size, sticky_batch_size, keys_decide, murmur2,
                                  RECORD_SIZE_BOUND_OVERHEAD, _Choose())
-    app.queues.update(queues or {})
+    for (topic, partition), dq in (queues or {}).items():
+        app.queue(topic, partition).extend(dq)
     app.set_metadata(app.cluster.metadata)
     app.partition_counts["t"] = partitions
     if sticky_partition is not None:
@@ -335,7 +336,7 @@ async def test_a_refused_sticky_record_moves_the_partition_on_once(impl: ModuleT
     assert app.append("t", 0, True, 1, None, b"v", None) is None  # no batch yet: start one
     assert app.sticky["t"].partition == 0 and app.sticky["t"].produced_bytes == 0
     # a partition just chosen keeps the record although an earlier stay's batch there is full
-    app.queues[("t", 0)] = deque([_batch("t", 0, batch_size=100)])
+    app.queue("t", 0).append(_batch("t", 0, batch_size=100))
     assert app.append("t", 0, True, 1, None, b"v" * 30, None) is not None
     app.sticky["t"].produced_bytes = 0
     assert app.append("t", 0, True, 1, None, b"v" * 500, None) is None
@@ -449,7 +450,7 @@ async def test_append_many_hands_back_the_record_that_needs_a_new_batch(impl: Mo
     assert left == (b"x",) and st.partition == 0 and app.choose.calls == [("t", 4, -1)]
     drained = _batch("t", 1)
     drained.builder = None
-    app.queues[("t", 1)] = deque([drained])
+    app.queue("t", 1).append(drained)
     assert app.append_many("t", iter([b"y"]), 1, 4, 5, runs) == (b"y",)
     assert _runs(runs) == [(2, 0, 2)]
 
@@ -492,7 +493,7 @@ async def test_append_many_agrees_with_its_twin(seed: int) -> None:
             if fut is None:
                 if sticky:
                     p = app.partition("t", key, 4)
-                app.queues.setdefault(("t", p), deque()).append(_batch("t", p, batch_size=1500))
+                app.queue("t", p).append(_batch("t", p, batch_size=1500))
                 fut = app.append("t", p, False, 1000, key, value, headers)
                 if sticky:
                     app.added("t", p, fut._batch.builder.estimated_size())
@@ -545,7 +546,7 @@ async def test_the_compiled_appender_agrees_with_its_twin(seed: int) -> None:
                 if fut is None:
                     if sticky:
                         p = app.partition("t", key, 4)
-                    app.queues.setdefault(("t", p), deque()).append(_batch("t", p, batch_size=1500))
+                    app.queue("t", p).append(_batch("t", p, batch_size=1500))
                     fut = app.append("t", p, False, 1000 + i, key, value, headers)
                     if sticky:
                         app.added("t", p, fut._batch.builder.estimated_size())
