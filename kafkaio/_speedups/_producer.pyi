@@ -7,7 +7,7 @@ from collections import deque
 from kafkaio._speedups.delivery import DeliveryBatch, MetadataSource
 from kafkaio.structs import RecordMetadata
 
-__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "UntrackedFutures", "batch_position",
+__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 def record_metadata(batch: DeliveryBatch, delta: int, timestamp: int) -> RecordMetadata: ...
@@ -74,6 +74,12 @@ class TopicStickiness:
     produced_bytes: int
     previous: int
     def __init__(self) -> None: ...
+
+class OpenBatch:
+    """What the append path reads of a queued batch: its record builder and its untracked futures."""
+
+    builder: Any
+    untracked: UntrackedFutures
 
 class PartitionAppender:
     """The one append path: partition choice, KIP-794 stickiness and the open batch of each partition."""

@@ -18,7 +18,7 @@ from kafkaio._speedups._records cimport builder_append, builder_size
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "UntrackedFutures", "batch_position",
+__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
@@ -368,13 +368,31 @@ cdef Py_ssize_t _bound(Py_ssize_t size, object key, object value, object headers
     return size
 
 
+cdef class OpenBatch:
+    """What the append path reads of a queued batch, as C fields: its record builder (None once the
+    batch was drained) and its :class:`UntrackedFutures`. The base of the accumulator's batch."""
+
+    cdef public object builder
+    cdef public object untracked
+
+
+cdef inline object _builder_of(object batch):
+    # batch.builder, a C field read when the batch is an OpenBatch
+    if isinstance(batch, OpenBatch):
+        return (<OpenBatch>batch).builder
+    return batch.builder
+
+
 cdef inline RecordFuture _new_future(object batch, Py_ssize_t delta, object timestamp):
     # skips the __init__ call: the fields are set directly
     cdef RecordFuture fut = RecordFuture.__new__(RecordFuture)
     fut._batch = batch
     fut._delta = delta
     fut._timestamp = timestamp
-    untracked = batch.untracked
+    if isinstance(batch, OpenBatch):
+        untracked = (<OpenBatch>batch).untracked
+    else:
+        untracked = batch.untracked
     if type(untracked) is UntrackedFutures:  # the pure twin's (extensions disabled) tracks them all
         (<UntrackedFutures>untracked)._add(fut)
     return fut
@@ -389,7 +407,7 @@ cdef object _append_open(object dq, object timestamp, object key, object value, 
     cdef Py_ssize_t before = 0, delta
     if dq:
         batch = dq[-1]
-        builder = batch.builder  # None once the batch was drained (built)
+        builder = _builder_of(batch)  # None once the batch was drained (built)
         if builder is not None:
             if appended != NULL:
                 before = builder_size(builder)
@@ -679,7 +697,7 @@ cdef class PartitionAppender:
                 if not dq:
                     return (item,)
                 batch = dq[-1]
-                builder = batch.builder  # None once the batch was drained (built)
+                builder = _builder_of(batch)  # None once the batch was drained (built)
                 if builder is None:
                     return (item,)
                 at = p

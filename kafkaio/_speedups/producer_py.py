@@ -17,7 +17,7 @@ from typing import Any, Callable, Generator
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, MetadataSource, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "UntrackedFutures", "batch_position",
+__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
@@ -256,6 +256,16 @@ def _bound(size: int, key: Any, value: Any, headers: Any) -> int:
             return -1
         size += len(key)
     return size
+
+
+class OpenBatch:
+    """What the append path reads of a queued batch: its record builder (None once the batch was
+    drained) and its :class:`UntrackedFutures`. The base of the accumulator's batch (the compiled
+    twin reads them as C fields)."""
+
+    __slots__ = ("builder", "untracked")
+    builder: Any
+    untracked: UntrackedFutures
 
 
 def try_append(queues: Mapping[tuple[str, int], Sequence[DeliveryBatch]], topic: str, partition: int, timestamp: int, key: bytes | None,

@@ -26,7 +26,7 @@ from kafkaio.errors import (
     ProducerClosedError,
     RecordTooLargeError,
 )
-from kafkaio.producer.future import PartitionAppender, RecordFuture, UntrackedFutures
+from kafkaio.producer.future import OpenBatch, PartitionAppender, RecordFuture, UntrackedFutures
 from kafkaio.producer.idempotence import BatchSequence
 from kafkaio.producer.partitioner import StickyPartitioner, murmur2
 
@@ -77,14 +77,18 @@ class AppendResult(NamedTuple):
     appended_bytes: int
 
 
-class ProducerBatch:
-    """Records for one partition, sent and acknowledged together; one future for all of them."""
+class ProducerBatch(OpenBatch):
+    """Records for one partition, sent and acknowledged together; one future for all of them.
+
+    Its ``builder`` and ``untracked`` are :class:`OpenBatch`'s (what the append path reads)."""
+
+    builder: BatchBuilder | None
 
     __slots__ = (
-        "topic", "partition", "tp", "builder", "future", "created_ms", "deadline_ms", "reserved",
+        "topic", "partition", "tp", "future", "created_ms", "deadline_ms", "reserved",
         "attempts", "retry_at_ms", "data", "base_sequence", "producer_id", "producer_epoch",
         "record_count", "last_error", "in_retry", "split_parts",
-        "seq_state", "maybe_written", "awaiting_answer", "untracked",
+        "seq_state", "maybe_written", "awaiting_answer",
     )
 
     def __init__(self, topic: str, partition: int, builder: BatchBuilder | None,

@@ -16,7 +16,7 @@ from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, follow_split
 
-__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "Run", "PartitionAppender", "UntrackedFutures", "CREATE_TIME", "LOG_APPEND_TIME",
+__all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "Run", "OpenBatch", "PartitionAppender", "UntrackedFutures", "CREATE_TIME", "LOG_APPEND_TIME",
            "now_ms", "try_append"]
 
 # The per-record awaitable and the metadata derivation live in the speedups (compiled, or the
@@ -24,6 +24,7 @@ __all__ = ["RecordMetadata", "RecordFuture", "ManyFuture", "Run", "PartitionAppe
 _impl = _load_speedups("producer")
 if TYPE_CHECKING:  # both twins have this interface; the stub (_producer.pyi) describes it
     from kafkaio._speedups._producer import BatchWaiter as BatchWaiter
+    from kafkaio._speedups._producer import OpenBatch as OpenBatch
     from kafkaio._speedups._producer import PartitionAppender as PartitionAppender
     from kafkaio._speedups._producer import RecordFuture as RecordFuture
     from kafkaio._speedups._producer import Run as Run
@@ -35,6 +36,7 @@ else:
     batch_position = _impl.batch_position  # which batch and offset delta a record future stands for
     try_append = _impl.try_append
     PartitionAppender = _impl.PartitionAppender  # the one append path (the accumulator owns it)
+    OpenBatch = _impl.OpenBatch  # the accumulator's batch base: what the append path reads of it
     BatchWaiter = _impl.BatchWaiter  # what an awaiting task waits on: a caller's cancel stays its own
     Run = _impl.Run  # consecutive records of one send_many call in one batch
     UntrackedFutures = _impl.UntrackedFutures  # a batch's record futures left out of the cyclic GC

@@ -80,6 +80,30 @@ async def test_try_append_with_any_builder_and_timestamp_writes_what_append_writ
             (7, b"k", b"v", []), (big_ts, None, b"w", []), (9, None, None, [("h", b"x"), ("i", None)])]
 
 
+class _PlainBatch:
+    """A batch that is not an OpenBatch (the accumulator's batches are): read as attributes."""
+
+    def __init__(self, untracked: Any) -> None:
+        self.topic, self.partition, self.split_parts = "t", 3, None
+        self.builder = BatchBuilder(Compression.NONE, 1024)
+        self.future = asyncio.get_running_loop().create_future()
+        self.untracked = untracked
+
+
+def test_the_accumulators_batch_is_an_open_batch() -> None:
+    from kafkaio.producer.accumulator import ProducerBatch
+    assert issubclass(ProducerBatch, future_mod.OpenBatch)
+
+
+async def test_any_batch_with_the_attributes_takes_records(impl: ModuleType) -> None:
+    batch = _PlainBatch(impl.UntrackedFutures())
+    queues = {("t", 3): deque([batch])}
+    futs = [impl.try_append(queues, "t", 3, 5, None, b"v%d" % i, None) for i in range(3)]
+    assert [f._delta for f in futs] == [0, 1, 2] and all(f._batch is batch for f in futs)
+    batch.future.set_result((40, -1))
+    assert [(await f).offset for f in futs] == [40, 41, 42]
+
+
 async def test_awaiting_gives_the_records_metadata(impl: ModuleType) -> None:
     batch = _batch()
     queues = {("t", 3): deque([batch])}
