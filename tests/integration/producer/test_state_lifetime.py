@@ -82,3 +82,10 @@ async def test_an_idle_topic_that_exists_keeps_its_sequences(proxied_bootstrap: 
         # a duplicate of the first (which a sequence restarted at 0 would be)
         md = await producer.send_and_wait(topic, b"after", partition=0)
         assert md.offset == 3
+        # the queue made again is the one send()'s common record finds (by partition, no key):
+        # records after it are delivered, in order, after the others
+        futures = [await producer.send(topic, b"again-%d" % i, partition=0) for i in range(5)]
+        futures += [await producer.send(topic, b"keyless-%d" % i) for i in range(5)]
+        delivered = [await f for f in futures]
+        assert [md.offset for md in delivered[:5]] == [4, 5, 6, 7, 8]
+        assert len({(md.partition, md.offset) for md in delivered}) == 10
