@@ -689,12 +689,12 @@ class Cluster:
     # ----------------------------------------------------------------------- coordinators
 
     async def find_coordinator(self, key: str, key_type: int = COORDINATOR_KEY_GROUP,
-                               timeout_ms: float | None = None) -> int:
+                               timeout_ms: float | None = None, backoff: ExponentialBackoff | None = None) -> int:
         """Node id of the group (``key_type`` 0) or transaction (1) coordinator for ``key``.
 
         Retries retriable errors (COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS,
-        NOT_COORDINATOR, lost connections) with the retry backoff until ``timeout_ms``
-        (default ``request_timeout_ms``).
+        NOT_COORDINATOR, lost connections) with ``backoff`` (default the retry backoff) until
+        ``timeout_ms`` (default ``request_timeout_ms``).
         """
         deadline = Deadline(self._request_timeout_ms if timeout_ms is None else timeout_ms)
 
@@ -723,8 +723,9 @@ class Cluster:
             return found.node_id
 
         kind = "transaction" if key_type == COORDINATOR_KEY_TRANSACTION else "group"
-        return await retry_async(attempt, backoff=self._retry_policy, deadline=deadline,
-                                 is_retriable=_is_retriable, what=f"the {kind} coordinator of {key!r}")
+        return await retry_async(attempt, backoff=self._retry_policy if backoff is None else backoff,
+                                 deadline=deadline, is_retriable=_is_retriable,
+                                 what=f"the {kind} coordinator of {key!r}")
 
     # ---------------------------------------------------------------------------- close
 

@@ -64,6 +64,12 @@ class ExponentialBackoff:
             term *= self._random.uniform(1.0 - self.jitter, 1.0 + self.jitter)
         return min(term, self.max_ms)
 
+    @classmethod
+    def flat(cls, interval_ms: float) -> ExponentialBackoff:
+        """The same ``interval_ms`` before every attempt, without jitter (the Java client's
+        ``time.sleep(retryBackoffMs)`` of a retried transactional request)."""
+        return cls(interval_ms, interval_ms, jitter=0.0)
+
     def __repr__(self) -> str:
         return f"ExponentialBackoff(initial_ms={self.initial_ms:g}, max_ms={self.max_ms:g})"
 

@@ -240,8 +240,7 @@ class Producer(TransactionalProducerMixin):
             txn = TransactionManager(
                 cfg.transactional_id, cfg.transaction_timeout_ms, cluster=cluster, accumulator=acc,
                 idempotence=idem, wakeup=wakeup.set, request_timeout_ms=cfg.request_timeout_ms,
-                retry_backoff_ms=cfg.retry_backoff_ms, retry_backoff_max_ms=cfg.retry_backoff_max_ms,
-                max_block_ms=cfg.max_block_ms)
+                retry_backoff_ms=cfg.retry_backoff_ms, max_block_ms=cfg.max_block_ms)
         sender = Sender(
             cluster, acc,
             acks=cfg.acks,

@@ -17,8 +17,9 @@ Errors are sorted as in the Java client, per request (:mod:`kafkaio.producer.txn
 operation raises the error again, only ``close()`` is left; *abortable* (a batch failed, a topic or
 group authorization error, a stale consumer generation): the transaction must be aborted, after
 which the producer is usable again; *retriable* (coordinator moved or loading,
-CONCURRENT_TRANSACTIONS, lost connections): retried, each public operation for up to
-``max_block_ms``.
+CONCURRENT_TRANSACTIONS, lost connections): retried after ``retry_backoff_ms`` each time (flat, as
+Java's sender sleeps ``retry.backoff.ms`` before a retried transactional request), each public
+operation for up to ``max_block_ms``.
 
 Two protocols, chosen once at start as the Java client does: transaction v2 (KIP-890 part 2) when
 the cluster finalized ``transaction.version`` >= 2 -- Produce and TxnOffsetCommit add to the
@@ -152,7 +153,7 @@ class TransactionManager:
                  accumulator: RecordAccumulator | None = None, idempotence: IdempotenceState | None = None,
                  wakeup: Callable[[], None] | None = None,
                  request_timeout_ms: float = 30000, retry_backoff_ms: float = 100,
-                 retry_backoff_max_ms: float = 1000, max_block_ms: float = 60000) -> None:
+                 max_block_ms: float = 60000) -> None:
         self.transactional_id = transactional_id
         self.transaction_timeout_ms = transaction_timeout_ms
         self._cluster = cluster
@@ -160,7 +161,7 @@ class TransactionManager:
         self._idem = idempotence
         self._wakeup = wakeup if wakeup is not None else _no_wakeup
         self._request_timeout_ms = float(request_timeout_ms)
-        self._backoff = ExponentialBackoff(retry_backoff_ms, retry_backoff_max_ms)
+        self._backoff = ExponentialBackoff.flat(retry_backoff_ms)
         self._max_block_ms = float(max_block_ms)
         self.state = S.UNINITIALIZED
         self.last_error: KafkaError | None = None     # the abortable or fatal error
@@ -327,7 +328,8 @@ class TransactionManager:
         """FindCoordinator, its errors classified as Java's FindCoordinatorHandler does (the
         FIND_COORDINATOR table): lost connections and timeouts are retried by the caller."""
         try:
-            return await self._wired.cluster.find_coordinator(key, key_type, timeout_ms=self._request_timeout_ms)
+            return await self._wired.cluster.find_coordinator(key, key_type, timeout_ms=self._request_timeout_ms,
+                                                              backoff=self._backoff)
         except (KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailableError):
             raise
         except KafkaError as exc:
@@ -388,18 +390,17 @@ class TransactionManager:
     async def _with_retries(self, what: str, attempt: Callable[[], Awaitable[_T]],
                             deadline_ms: float | None = None, group: bool = False,
                             keep_going: Callable[[], bool] | None = None) -> _T:
-        """Run ``attempt`` until it succeeds, rediscovering the coordinator and backing off on
-        retriable errors, for up to ``max_block_ms`` (and while ``keep_going()``). Fatal and
-        abortable errors propagate."""
+        """Run ``attempt`` until it succeeds, rediscovering the coordinator and waiting
+        ``retry_backoff_ms`` (or the error's own backoff) before each retry, for up to
+        ``max_block_ms`` (and while ``keep_going()``). Fatal and abortable errors propagate."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self._max_block_ms if deadline_ms is None else deadline_ms) / 1000.0
-        failures = 0
         while True:
             self._raise_if_failed()
             try:
                 return await attempt()
             except _Rediscover as r:
-                cause, delay = r.cause, 0.0 if failures == 0 else None
+                cause, delay = r.cause, None
                 if not group:
                     self._coordinator = None
             except _Retry as r:
@@ -411,8 +412,7 @@ class TransactionManager:
             if keep_going is not None and not keep_going():
                 raise KafkaError(f"{what} given up: the transaction is ending") from cause
             if delay is None:
-                delay = self._backoff.backoff_ms(failures)
-            failures += 1
+                delay = self._backoff.initial_ms
             log.debug("%s: retrying after %r", what, cause)
             if loop.time() + delay / 1000.0 > deadline:
                 raise KafkaTimeoutError(
