@@ -57,8 +57,15 @@ def check(state: ClusterState, transactional_id: str, producer_id: int, epoch: i
 
 def end(state: ClusterState, txn: Transaction, commit: bool, bump: bool = False) -> int:
     """Write the markers to every partition of the transaction and, on commit, its offsets.
-    ``bump`` (transaction v2): the markers carry the next epoch, which the producer continues with."""
+    ``bump`` (transaction v2): the markers carry the next epoch, which the producer continues with.
+
+    A transaction to which nothing was added cannot end (INVALID_TXN_STATE), except a transaction
+    v2 abort, which bumps the epoch all the same, as Kafka 4.4's coordinator does: a v2 producer
+    cannot tell whether its Produce reached the broker and started the transaction."""
     if not txn.ongoing:
+        if bump and not commit:
+            txn.epoch += 1
+            return ErrorCode.NONE
         return ErrorCode.INVALID_TXN_STATE
     if bump:
         txn.epoch += 1

@@ -21,7 +21,7 @@ from kafkaio.producer.transactions import TransactionState
 from kafkaio.structs import OffsetAndMetadata, TopicPartition
 from kafkaio.testing.capabilities import TRANSACTION_V2
 
-from txn_helpers import read_all, unique, values
+from txn_helpers import group_member, read_all, unique, values
 
 pytestmark = pytest.mark.integration
 
@@ -207,24 +207,12 @@ async def test_a_failed_batch_only_allows_abort_then_the_producer_is_usable(boot
     assert values(await read_all(bootstrap_servers, small)) == [b"after abort"]
 
 
-async def _group_member(bootstrap: str, topic: str, group: str) -> kafkaio.Consumer:
-    c = kafkaio.Consumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
-                         enable_auto_commit=False, isolation_level="read_committed")
-    await c.start()
-    for _ in range(100):
-        await c.getmany(timeout_ms=100)
-        if c.assignment():
-            return c
-    await c.stop()
-    raise AssertionError("the consumer got no assignment")
-
-
 async def test_offsets_sent_to_a_transaction_are_committed_only_on_commit(bootstrap_servers, topic_factory) -> None:
     src = await topic_factory()
     dst = await topic_factory()
     tp = TopicPartition(src, 0)
     group = unique("group")
-    consumer = await _group_member(bootstrap_servers, src, group)
+    consumer = await group_member(bootstrap_servers, src, group)
     try:
         meta = consumer.group_metadata()
         assert meta.generation_id > 0 and meta.member_id

@@ -1,4 +1,5 @@
-"""Helpers for the transaction tests: read a topic to its end under either isolation level."""
+"""Helpers for the transaction tests: read a topic to its end under either isolation level; a
+read_committed group member with its partitions assigned."""
 from __future__ import annotations
 
 import time
@@ -40,3 +41,16 @@ async def read_all(bootstrap: str, topic: str, partitions: int = 1, *, committed
 
 def values(records: list) -> list[bytes]:
     return [r.value for r in records]
+
+
+async def group_member(bootstrap: str, topic: str, group: str) -> kafkaio.Consumer:
+    """A started read_committed consumer of ``topic`` in ``group``, once it has an assignment."""
+    c = kafkaio.Consumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                         enable_auto_commit=False, isolation_level="read_committed")
+    await c.start()
+    for _ in range(100):
+        await c.getmany(timeout_ms=100)
+        if c.assignment():
+            return c
+    await c.stop()
+    raise AssertionError("the consumer got no assignment")

@@ -269,9 +269,12 @@ async def test_an_unnamed_retriable_code_is_retried(monkeypatch: pytest.MonkeyPa
     # Java's maybeTransitionToErrorState: fatal for this one (as for fencing and authorization)
     (E.INVALID_PRODUCER_ID_MAPPING, InvalidPidMappingError, FATAL, False),
     (E.INVALID_PRODUCER_ID_MAPPING, InvalidPidMappingError, FATAL, True),
-    # abortable (the fake refuses EndTxn for a v2 transaction none of whose records it wrote)
+    # abortable; under v2 the abort's EndTxn finds nothing in the transaction, which the
+    # coordinator aborts all the same
     (E.INVALID_TXN_STATE, InvalidTxnStateError, ABORTABLE, False),
-], ids=["INVALID_PRODUCER_ID_MAPPING-v1", "INVALID_PRODUCER_ID_MAPPING-v2", "INVALID_TXN_STATE-v1"])
+    (E.INVALID_TXN_STATE, InvalidTxnStateError, ABORTABLE, True),
+], ids=["INVALID_PRODUCER_ID_MAPPING-v1", "INVALID_PRODUCER_ID_MAPPING-v2", "INVALID_TXN_STATE-v1",
+        "INVALID_TXN_STATE-v2"])
 async def test_a_batch_error_is_fatal_or_abortable_as_in_java(
         code: int, raised: type[KafkaError], state: TransactionState, v2: bool,
         monkeypatch: pytest.MonkeyPatch) -> None:
