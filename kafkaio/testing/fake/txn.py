@@ -23,6 +23,9 @@ class Transaction:
     offsets: dict[str, dict[tuple[str, int], tuple[int, int, str | None]]] = field(default_factory=dict)
     # group -> (topic, partition) -> the topic id an offset was committed under (TxnOffsetCommit v6)
     offset_ids: dict[str, dict[tuple[str, int], uuid.UUID]] = field(default_factory=dict)
+    # how the last transaction ended (True: committed), until the next one starts or InitProducerId:
+    # an EndTxn retried after its answer was lost gets the same answer (CompleteCommit/CompleteAbort)
+    last_end: bool | None = None
 
     @property
     def ongoing(self) -> bool:
@@ -42,6 +45,7 @@ def init(state: ClusterState, transactional_id: str, producer_id: int, epoch: in
     if txn.ongoing:
         end(state, txn, commit=False)
     txn.epoch += 1
+    txn.last_end = None
     return ErrorCode.NONE, txn.producer_id, txn.epoch
 
 
@@ -59,12 +63,16 @@ def end(state: ClusterState, txn: Transaction, commit: bool, bump: bool = False)
     """Write the markers to every partition of the transaction and, on commit, its offsets.
     ``bump`` (transaction v2): the markers carry the next epoch, which the producer continues with.
 
-    A transaction to which nothing was added cannot end (INVALID_TXN_STATE), except a transaction
-    v2 abort, which bumps the epoch all the same, as Kafka 4.4's coordinator does: a v2 producer
-    cannot tell whether its Produce reached the broker and started the transaction."""
+    A transaction to which nothing was added cannot end (INVALID_TXN_STATE), except a classic
+    EndTxn retried after the transaction ended the same way (answered as the first), and a
+    transaction v2 abort, which bumps the epoch all the same, as Kafka 4.4's coordinator does: a
+    v2 producer cannot tell whether its Produce reached the broker and started the transaction."""
     if not txn.ongoing:
+        if not bump and txn.last_end is commit:
+            return ErrorCode.NONE
         if bump and not commit:
             txn.epoch += 1
+            txn.last_end = False
             return ErrorCode.NONE
         return ErrorCode.INVALID_TXN_STATE
     if bump:
@@ -83,8 +91,21 @@ def end(state: ClusterState, txn: Transaction, commit: bool, bump: bool = False)
                 else:   # committed by name
                     state.committed_ids.get(group, {}).pop(key, None)
     txn.partitions, txn.groups, txn.offsets, txn.offset_ids = set(), set(), {}, {}
+    txn.last_end = commit
     state.notify_append()
     return ErrorCode.NONE
+
+
+def retried_end(state: ClusterState, transactional_id: str, producer_id: int, epoch: int,
+                commit: bool) -> Transaction | None:
+    """The transaction a transaction v2 EndTxn of ``epoch`` is a retry of: its answer was lost, the
+    epoch it bumped is the current one, the transaction ended the same way and nothing started
+    since. The coordinator answers such a retry as the first (KIP-890)."""
+    txn = state.transactions.get(transactional_id)
+    if (txn is None or txn.producer_id != producer_id or epoch != txn.epoch - 1 or txn.ongoing
+            or txn.last_end is not commit):
+        return None
+    return txn
 
 
 def owner_of(state: ClusterState, producer_id: int) -> Transaction | None:

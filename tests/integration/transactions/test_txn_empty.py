@@ -2,7 +2,8 @@
 nothing sent, with only offsets sent, and an abort after every Produce of the transaction was lost
 before the broker saw it (under transaction v2 the coordinator then holds no partition and no
 group: the transaction never started there). What the broker answers to EndTxn for such a
-transaction is what the fake broker answers too (tests/unit/fake/test_fake_txn_empty.py)."""
+transaction is what the fake broker answers too (tests/unit/fake/test_fake_txn_empty.py); so is its
+answer to an EndTxn retried after its answer was lost."""
 from __future__ import annotations
 
 import asyncio
@@ -45,7 +46,9 @@ async def test_a_transaction_with_nothing_sent_ends_without_a_request(bootstrap_
         assert p._txn._idem.producer_epoch == epoch
         async with p.transaction():
             await p.send(topic, b"next")
-    assert values(await read_all(bootstrap_servers, topic)) == [b"next"]
+    # want: the commit's marker reaches the partition after EndTxn is answered; until then the
+    # last stable offset is 0 and a read_committed read to the end offset sees nothing
+    assert values(await read_all(bootstrap_servers, topic, want=1)) == [b"next"]
 
 
 @pytest.mark.parametrize("commit", [True, False], ids=["commit", "abort"])
@@ -97,7 +100,7 @@ async def test_an_abort_after_every_produce_was_lost_ends_the_transaction(
         assert p._txn.state is TransactionState.READY
         async with p.transaction():
             await p.send(name, b"next")
-    assert values(await read_all(proxied_bootstrap, name)) == [b"next"]
+    assert values(await read_all(proxied_bootstrap, name, want=1)) == [b"next"]
 
 
 async def _end_txn_of_an_empty_transaction(bootstrap: str, commit: bool, version: int) -> tuple[int, int, int]:
@@ -136,3 +139,24 @@ async def test_end_txn_of_an_empty_transaction_fails_but_a_v2_abort(
         assert (code, answered) == (ErrorCode.NONE, epoch + 1)
     else:
         assert code == ErrorCode.INVALID_TXN_STATE
+
+
+@pytest.mark.parametrize("commit", [True, False], ids=["commit", "abort"])
+async def test_an_end_txn_whose_answer_was_lost_is_retried_and_ends_once(
+        proxied_bootstrap: str, fault_proxy: FaultProxy, commit: bool) -> None:
+    # the coordinator answers the retry as the first: classic EndTxn with the same epoch, v2's
+    # with the epoch before the bump it caused (the fake answers the same: test_transactions_fake.py)
+    name = unique("txn-lost-end")
+    async with Admin(proxied_bootstrap) as admin:
+        await admin.create_topics([NewTopic(name, 1, 1)], wait_for_leaders=True)
+    async with _producer(proxied_bootstrap, request_timeout_ms=1500, retry_backoff_ms=50, max_block_ms=30_000) as p:
+        p.begin_transaction()
+        await (await p.send(name, b"first"))
+        dropped = fault_proxy.responses_dropped[ApiKey.END_TXN]
+        fault_proxy.drop_responses(1, api_key=ApiKey.END_TXN)
+        await (p.commit_transaction() if commit else p.abort_transaction())
+        assert fault_proxy.responses_dropped[ApiKey.END_TXN] == dropped + 1
+        async with p.transaction():
+            await p.send(name, b"next")
+    want = [b"first", b"next"] if commit else [b"next"]
+    assert values(await read_all(proxied_bootstrap, name, want=len(want))) == want

@@ -110,6 +110,12 @@ async def end_txn(broker: "_h.BrokerView", version: int, body: dict[str, Any]) -
     if _not_here(broker, tid):
         code = ErrorCode.NOT_COORDINATOR
     v2 = version >= TXN_V2_VERSION and broker.state.transaction_version >= 2
+    if v2 and code == ErrorCode.PRODUCER_FENCED:
+        retried = _txn.retried_end(broker.state, tid, body["producer_id"], body["producer_epoch"],
+                                   bool(body["committed"]))
+        if retried is not None:
+            return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "producer_id": retried.producer_id,
+                    "producer_epoch": retried.epoch}
     if txn is not None and code == ErrorCode.NONE:
         code = _txn.end(broker.state, txn, bool(body["committed"]), bump=v2)
     if txn is None or code != ErrorCode.NONE or not v2:
