@@ -36,7 +36,8 @@ class CommonConfig:
                                             "jittered).", minimum=0)
     retry_backoff_ms: int = setting(100, "int", "Initial wait before retrying a failed request.", minimum=0)
     retry_backoff_max_ms: int = setting(1000, "int", "Maximum wait between retries (exponential, "
-                                        "jittered).", minimum=0)
+                                        "jittered); a transactional producer's coordinator requests "
+                                        "wait retry_backoff_ms flat, as Java's.", minimum=0)
     metadata_max_age_ms: int = setting(300000, "int", "Refresh metadata at least this often.", minimum=0)
     metadata_recovery_strategy: str = setting("rebootstrap", "str", "What to do when no known broker is "
                                               "reachable: go back to bootstrap_servers, or not.",
