@@ -103,12 +103,14 @@ async def make_topic(cluster: object, name: str, records: int = 0) -> None:
 
 async def read_all(cluster: object, topic: str,
                    isolation_level: Literal["read_uncommitted", "read_committed"] = "read_uncommitted") -> list[bytes]:
-    """Every record of partition 0 of ``topic``, read as admin."""
+    """Every record of partition 0 of ``topic``, read as admin up to the high watermark (read_committed
+    also waits for the markers of transactions that ended before the call)."""
+    tp = TP(topic, 0)
+    async with kafkaio.Consumer(**as_admin(cluster)) as hw:
+        end = (await hw.end_offsets([tp]))[tp]  # read_uncommitted: the high watermark
     async with kafkaio.Consumer(auto_offset_reset="earliest", isolation_level=isolation_level,
                                 **as_admin(cluster)) as reader:
-        tp = TP(topic, 0)
         reader.assign([tp])
-        end = (await reader.end_offsets([tp]))[tp]
         got: list[bytes] = []
         deadline = time.monotonic() + WAIT_S
         while await reader.position(tp) < end:

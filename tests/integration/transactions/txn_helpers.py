@@ -17,14 +17,17 @@ async def read_all(bootstrap: str, topic: str, partitions: int = 1, *, committed
                    want: int | None = None, timeout: float = 20.0) -> list[kafkaio.ConsumerRecord]:
     """Every record of ``topic`` (read_committed or read_uncommitted), partition by partition in
     offset order. Reads until ``want`` records arrived, or (without ``want``) until the position
-    reached the end offsets and nothing more came for a moment."""
+    reached the log end offsets (the high watermarks: a read_committed read also waits for the
+    markers of transactions that ended before the call, which the coordinator writes after it
+    answered EndTxn)."""
     isolation = "read_committed" if committed else "read_uncommitted"
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     out: dict[TopicPartition, list] = {tp: [] for tp in tps}
+    async with kafkaio.Consumer(bootstrap_servers=bootstrap, enable_auto_commit=False) as hw:
+        ends = await hw.end_offsets(tps)  # read_uncommitted: the high watermarks
     async with kafkaio.Consumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                 isolation_level=isolation, enable_auto_commit=False) as c:
         c.assign(tps)
-        ends = await c.end_offsets(tps)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for tp, recs in (await c.getmany(timeout_ms=200)).items():
