@@ -44,6 +44,8 @@ async def test_one_request_for_two_topics_settles_each_batch_from_its_topics_ans
         async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=50) as p:
             for _ in range(2):
                 await p.send_and_wait("a", b"earlier")
+            # b's metadata known first: the two sends below must fall within one linger
+            assert await p.partitions_for("b") == {0}
             fa = await p.send("a", b"to a")
             fb = await p.send("b", b"to b")
             ma, mb = await fa, await fb
