@@ -3,7 +3,8 @@
 Measures ``time.process_time()`` (client CPU, less sensitive to a loaded machine than wall time)
 over ROUNDS rounds of N records each and prints the best and the median round, for the send loop
 alone and for the send loop plus ``flush()``. Environment: KAFKAIO_BOOTSTRAP (required), N
-(100000), ROUNDS (5), CODEC (none), VALUE_SIZE (100), PARTITIONS (6).
+(100000), ROUNDS (5), CODEC (none), VALUE_SIZE (100), PARTITIONS (6), HEADERS (0: the headers
+of every record, as the suite's headers scenario builds them).
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import uuid
 from kafkaio import Admin, NewTopic, Producer
 from kafkaio._speedups import speedups_enabled
 
+from benchmarks.settings import headers as record_headers
+
 
 async def main() -> None:
     bootstrap = os.environ["KAFKAIO_BOOTSTRAP"]
@@ -22,6 +25,8 @@ async def main() -> None:
     rounds = int(os.environ.get("ROUNDS", "5"))
     codec = os.environ.get("CODEC", "none")
     value = b"x" * int(os.environ.get("VALUE_SIZE", "100"))
+    header_count = int(os.environ.get("HEADERS", "0"))
+    headers = record_headers(header_count) if header_count else None
     topic = "send-cpu-" + uuid.uuid4().hex[:8]
     async with Admin(bootstrap_servers=bootstrap) as admin:
         await admin.create_topics([NewTopic(topic, int(os.environ.get("PARTITIONS", "6")), 1)],
@@ -39,7 +44,7 @@ async def main() -> None:
             keep = futs.append
             c0 = time.process_time()
             for _ in range(n):
-                keep(await send(topic, value))
+                keep(await send(topic, value, headers=headers))
             c1 = time.process_time()
             await producer.flush()
             c2 = time.process_time()
@@ -53,7 +58,7 @@ async def main() -> None:
             await admin.delete_topics([topic])
     loops.sort()
     totals.sort()
-    print(f"records={n}x{rounds} codec={codec} speedups={speedups_enabled()} "
+    print(f"records={n}x{rounds} headers={header_count} codec={codec} speedups={speedups_enabled()} "
           f"send loop CPU us/record best {loops[0]:.2f} median {loops[len(loops) // 2]:.2f}; "
           f"send+flush best {totals[0]:.2f} median {totals[len(totals) // 2]:.2f}")
 
