@@ -7,7 +7,7 @@ from collections import deque
 from kafkaio._speedups.delivery import DeliveryBatch, MetadataSource
 from kafkaio.structs import RecordMetadata
 
-__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "UntrackedFutures", "batch_position",
+__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 def record_metadata(batch: DeliveryBatch, delta: int, timestamp: int) -> RecordMetadata: ...
@@ -75,6 +75,14 @@ class TopicStickiness:
     previous: int
     def __init__(self) -> None: ...
 
+class TopicState:
+    """What the appender keeps of one topic: its partition count (-1: not known), sticky state, queue row."""
+
+    count: int
+    sticky: TopicStickiness | None
+    row: list[deque[Any] | None]
+    def __init__(self) -> None: ...
+
 class OpenBatch:
     """What the append path reads of a queued batch: its record builder and its untracked futures."""
 
@@ -96,6 +104,8 @@ class PartitionAppender:
     def partition_counts(self) -> dict[str, int]: ...
     @property
     def sticky(self) -> dict[str, TopicStickiness]: ...
+    def partition_count(self, topic: str) -> int | None: ...
+    def set_partition_count(self, topic: str, count: int) -> None: ...
     sticky_batch_size: int
     max_record_size: int
     keys_decide: bool

@@ -18,7 +18,7 @@ from kafkaio._speedups._records cimport builder_append, builder_size
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "UntrackedFutures", "batch_position",
+__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
@@ -452,6 +452,22 @@ cdef class TopicStickiness:
         self.previous = -1
 
 
+@cython.final
+cdef class TopicState:
+    """What the appender keeps of one topic, found by one lookup: its partition count for the
+    appender's metadata (-1: not known), its sticky state (None: none yet) and its queue row (at
+    index p the queue of partition p, else None)."""
+
+    cdef public Py_ssize_t count
+    cdef public TopicStickiness sticky
+    cdef public list row
+
+    def __init__(self):
+        self.count = -1
+        self.sticky = None
+        self.row = []
+
+
 cdef inline void _switch(TopicStickiness st):
     # leave the partition: the next partition() call draws another one
     st.produced_bytes = 0
@@ -483,10 +499,8 @@ cdef class PartitionAppender:
     cdef public object metadata
     cdef readonly object choose
     cdef dict _queues  # (topic, partition) -> deque
-    cdef dict _rows  # topic -> list: at index p the deque _queues has for (topic, p), else None
+    cdef dict _topics  # topic -> TopicState: its row holds at index p the deque _queues has for (topic, p)
     cdef readonly object queues
-    cdef readonly dict partition_counts
-    cdef readonly dict sticky
     cdef public Py_ssize_t sticky_batch_size
     cdef public Py_ssize_t max_record_size
     cdef public bint keys_decide
@@ -502,10 +516,8 @@ cdef class PartitionAppender:
         self.metadata = None
         self.choose = choose
         self._queues = {}
-        self._rows = {}
+        self._topics = {}
         self.queues = MappingProxyType(self._queues)
-        self.partition_counts = {}
-        self.sticky = {}
         self.sticky_batch_size = sticky_batch_size
         self.max_record_size = max_record_size
         self.keys_decide = keys_decide
@@ -520,22 +532,50 @@ cdef class PartitionAppender:
         dq = self._queues.get(tp)
         if dq is None:
             dq = self._queues[tp] = deque()
-            row = self._rows.get(topic)
-            if row is None:
-                row = self._rows[topic] = []
+            row = self._state(topic).row
             if len(row) <= partition:
                 row.extend([None] * (partition + 1 - len(row)))
             row[partition] = dq
         return dq
 
+    cdef TopicState _state(self, object topic):
+        # the topic's state, made when it has none
+        cdef TopicState ts = self._topics.get(topic)
+        if ts is None:
+            ts = self._topics[topic] = TopicState()
+        return ts
+
     @cython.boundscheck(False)
     @cython.wraparound(False)
     cdef inline object _queue_of(self, object topic, Py_ssize_t partition):
         # queues[(topic, partition)] or None, found without building and hashing the key
-        row = self._rows.get(topic)
-        if row is None or partition >= len(<list>row):
+        cdef TopicState ts = self._topics.get(topic)
+        if ts is None or partition >= len(ts.row):
             return None
-        return (<list>row)[partition]
+        return ts.row[partition]
+
+    @property
+    def partition_counts(self):
+        """The partition count of each topic known for ``metadata`` (a copy)."""
+        cdef TopicState ts
+        return {t: ts.count for t, ts in self._topics.items() if ts.count >= 0}
+
+    @property
+    def sticky(self):
+        """The sticky state of each topic that has one (a copy of the mapping, the states themselves)."""
+        cdef TopicState ts
+        return {t: ts.sticky for t, ts in self._topics.items() if ts.sticky is not None}
+
+    def partition_count(self, topic):
+        """The topic's partition count for ``metadata``, None when not known."""
+        cdef TopicState ts = self._topics.get(topic)
+        return None if ts is None or ts.count < 0 else ts.count
+
+    def set_partition_count(self, topic, Py_ssize_t count):
+        """Record the topic's partition count, read from ``metadata``."""
+        if count < 0:
+            raise ValueError(f"partition count {count}")
+        self._state(topic).count = count
 
     cdef inline void _count(self, TopicStickiness st, Py_ssize_t appended):
         st.produced_bytes += appended
@@ -554,6 +594,8 @@ cdef class PartitionAppender:
         """
         cdef Py_ssize_t size, n, p, appended = 0
         cdef TopicStickiness st = None
+        cdef TopicState ts
+        cdef list row
         if not self.enabled:
             return None
         if headers:
@@ -564,16 +606,16 @@ cdef class PartitionAppender:
         size = _bound(self.size_bound_overhead, key, value, headers)
         if size < 0 or size > self.max_record_size or self.cluster.metadata is not self.metadata:
             return None
-        count = self.partition_counts.get(topic)
-        if count is None:
+        ts = self._topics.get(topic)
+        if ts is None or ts.count < 0:
             return None
-        n = count
+        n = ts.count
         if partition is None:
             if key is not None and self.keys_decide:
                 p = (<long long>self.murmur2(key) & 0x7FFFFFFF) % n
             else:
-                st = self.sticky.get(topic)
-                if st is None or st.partition < 0:
+                st = ts.sticky
+                if st is None or not 0 <= st.partition < n:  # a partition of earlier metadata: drawn again
                     return None
                 p = st.partition
         elif type(partition) is not int or not 0 <= partition < n:
@@ -584,7 +626,8 @@ cdef class PartitionAppender:
             timestamp_ms = _now_ms()
         elif type(timestamp_ms) is not int or timestamp_ms < 0:
             return None  # the general path validates it
-        dq = self._queue_of(topic, p)
+        row = ts.row
+        dq = row[p] if p < len(row) else None
         if st is None:
             return _append_open(dq, timestamp_ms, key, value, headers, NULL)
         fut = _append_open(dq, timestamp_ms, key, value, headers, &appended)
@@ -601,10 +644,10 @@ cdef class PartitionAppender:
 
     cdef TopicStickiness _stay(self, object topic, Py_ssize_t num_partitions):
         # the topic's sticky state, its partition drawn with choose when there is none
-        cdef TopicStickiness st = self.sticky.get(topic)
+        cdef TopicState ts = self._state(topic)
+        cdef TopicStickiness st = ts.sticky
         if st is None:
-            st = TopicStickiness()
-            self.sticky[topic] = st
+            st = ts.sticky = TopicStickiness()
         if st.partition < 0 or st.partition >= num_partitions:
             st.partition = self.choose(topic, num_partitions, st.previous)
             st.produced_bytes = 0
@@ -622,7 +665,7 @@ cdef class PartitionAppender:
         if not sticky:
             return _append_open(dq, timestamp, key, value, headers, NULL)
         fut = _append_open(dq, timestamp, key, value, headers, &appended)
-        st = self.sticky.get(topic)
+        st = self._sticky_of(topic)
         if st is not None and st.partition == partition:
             if fut is not None:
                 self._count(st, appended)
@@ -721,23 +764,30 @@ cdef class PartitionAppender:
     def added(self, topic, partition, Py_ssize_t appended):
         """Count a record that started a new batch of its topic's sticky ``partition``: ``appended``
         bytes, the new batch's size (its header and the record, as Java counts a new batch)."""
-        cdef TopicStickiness st = self.sticky.get(topic)
+        cdef TopicStickiness st = self._sticky_of(topic)
         if st is not None and st.partition == partition:
             self._count(st, appended)
 
+    cdef TopicStickiness _sticky_of(self, object topic):
+        cdef TopicState ts = self._topics.get(topic)
+        return None if ts is None else ts.sticky
+
     def set_metadata(self, metadata):
         """Partition counts are read again from ``metadata`` (it replaced the one they came from)."""
-        self.partition_counts.clear()
+        cdef TopicState ts
+        for ts in self._topics.values():
+            ts.count = -1
         self.metadata = metadata
 
     def forget_topic(self, topic):
         """Drop the topic's partition count, sticky state and empty queues (it is no longer used)."""
-        self.partition_counts.pop(topic, None)
-        self.sticky.pop(topic, None)
-        row = self._rows.get(topic)
+        cdef TopicState ts = self._topics.get(topic)
+        if ts is None:
+            return
+        ts.count = -1
+        ts.sticky = None
         for tp in [tp for tp, dq in self._queues.items() if tp[0] == topic and not dq]:
             del self._queues[tp]
-            if row is not None:
-                row[tp[1]] = None
-        if row is not None and all(dq is None for dq in row):
-            del self._rows[topic]
+            ts.row[tp[1]] = None
+        if all(dq is None for dq in ts.row):
+            del self._topics[topic]

@@ -17,7 +17,7 @@ from typing import Any, Callable, Generator
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, MetadataSource, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicStickiness", "UntrackedFutures", "batch_position",
+__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
@@ -323,6 +323,19 @@ class TopicStickiness:
         self.previous = -1
 
 
+class TopicState:
+    """What the appender keeps of one topic, found by one lookup: its partition count for the
+    appender's metadata (-1: not known), its sticky state (None: none yet) and its queue row (at
+    index p the queue of partition p, else None)."""
+
+    __slots__ = ("count", "sticky", "row")
+
+    def __init__(self) -> None:
+        self.count = -1
+        self.sticky: TopicStickiness | None = None
+        self.row: list[deque[Any] | None] = []
+
+
 def _switch(st: TopicStickiness) -> None:
     # leave the partition: the next partition() call draws another one
     st.produced_bytes = 0
@@ -349,8 +362,7 @@ class PartitionAppender:
     num_partitions, previous)`` draws the next sticky partition (``StickyPartitioner.choose``).
     """
 
-    __slots__ = ("enabled", "cluster", "metadata", "choose", "_queues", "_rows", "queues", "partition_counts", "sticky",
-                 "sticky_batch_size", "max_record_size", "keys_decide", "murmur2", "size_bound_overhead")
+    __slots__ = ("enabled", "cluster", "metadata", "choose", "_queues", "_topics", "queues", "sticky_batch_size", "max_record_size", "keys_decide", "murmur2", "size_bound_overhead")
 
     def __init__(self, cluster: MetadataSource, max_record_size: int, sticky_batch_size: int,
                  keys_decide: bool, murmur2: Callable[[bytes], int], size_bound_overhead: int,
@@ -363,12 +375,11 @@ class PartitionAppender:
         self.metadata: object = None  # the cluster metadata the partition counts came from
         self.choose = choose
         # the batch queues (the accumulator appends and drains their batches, read here only as
-        # DeliveryBatch), and per topic at index p the deque _queues has for (topic, p), else None
+        # DeliveryBatch), and per topic its state, whose row holds at index p the deque _queues has
+        # for (topic, p), else None
         self._queues: dict[tuple[str, int], deque[Any]] = {}
-        self._rows: dict[str, list[deque[Any] | None]] = {}
+        self._topics: dict[str, TopicState] = {}
         self.queues: Mapping[tuple[str, int], deque[Any]] = MappingProxyType(self._queues)
-        self.partition_counts: dict[str, int] = {}
-        self.sticky: dict[str, TopicStickiness] = {}
         self.sticky_batch_size = sticky_batch_size
         self.max_record_size = max_record_size
         self.keys_decide = keys_decide
@@ -382,20 +393,46 @@ class PartitionAppender:
         dq = self._queues.get(tp)
         if dq is None:
             dq = self._queues[tp] = deque()
-            row = self._rows.get(topic)
-            if row is None:
-                row = self._rows[topic] = []
+            row = self._state(topic).row
             if len(row) <= partition:
                 row.extend([None] * (partition + 1 - len(row)))
             row[partition] = dq
         return dq
 
+    def _state(self, topic: str) -> TopicState:
+        # the topic's state, made when it has none
+        ts = self._topics.get(topic)
+        if ts is None:
+            ts = self._topics[topic] = TopicState()
+        return ts
+
     def _queue_of(self, topic: str, partition: int) -> deque[Any] | None:
         # queues[(topic, partition)] or None, found without building and hashing the key
-        row = self._rows.get(topic)
-        if row is None or partition >= len(row):
+        ts = self._topics.get(topic)
+        if ts is None or partition >= len(ts.row):
             return None
-        return row[partition]
+        return ts.row[partition]
+
+    @property
+    def partition_counts(self) -> dict[str, int]:
+        """The partition count of each topic known for ``metadata`` (a copy)."""
+        return {t: ts.count for t, ts in self._topics.items() if ts.count >= 0}
+
+    @property
+    def sticky(self) -> dict[str, TopicStickiness]:
+        """The sticky state of each topic that has one (a copy of the mapping, the states themselves)."""
+        return {t: ts.sticky for t, ts in self._topics.items() if ts.sticky is not None}
+
+    def partition_count(self, topic: str) -> int | None:
+        """The topic's partition count for ``metadata``, None when not known."""
+        ts = self._topics.get(topic)
+        return None if ts is None or ts.count < 0 else ts.count
+
+    def set_partition_count(self, topic: str, count: int) -> None:
+        """Record the topic's partition count, read from ``metadata``."""
+        if count < 0:
+            raise ValueError(f"partition count {count}")
+        self._state(topic).count = count
 
     def _count(self, st: TopicStickiness, appended: int) -> None:
         st.produced_bytes += appended
@@ -423,16 +460,17 @@ class PartitionAppender:
         size = _bound(self.size_bound_overhead, key, value, headers)
         if size < 0 or size > self.max_record_size or self.cluster.metadata is not self.metadata:
             return None
-        n = self.partition_counts.get(topic)
-        if n is None:
+        ts = self._topics.get(topic)
+        if ts is None or ts.count < 0:
             return None
+        n = ts.count
         st = None
         if partition is None:
             if key is not None and self.keys_decide:
                 partition = (self.murmur2(key) & 0x7FFFFFFF) % n
             else:
-                st = self.sticky.get(topic)
-                if st is None or st.partition < 0:
+                st = ts.sticky
+                if st is None or not 0 <= st.partition < n:  # a partition of earlier metadata: drawn again
                     return None
                 partition = st.partition
         elif partition.__class__ is not int or not 0 <= partition < n:
@@ -441,7 +479,8 @@ class PartitionAppender:
             timestamp_ms = time.time_ns() // 1_000_000
         elif timestamp_ms.__class__ is not int or timestamp_ms < 0:
             return None  # the general path validates it
-        dq = self._queue_of(topic, partition)
+        row = ts.row
+        dq = row[partition] if partition < len(row) else None
         if st is None:
             return _append_open(dq, timestamp_ms, key, value, headers)
         sized = _append_sized(dq, timestamp_ms, key, value, headers)
@@ -459,9 +498,10 @@ class PartitionAppender:
 
     def _stay(self, topic: str, num_partitions: int) -> TopicStickiness:
         # the topic's sticky state, its partition drawn with choose when there is none
-        st = self.sticky.get(topic)
+        ts = self._state(topic)
+        st = ts.sticky
         if st is None:
-            st = self.sticky[topic] = TopicStickiness()
+            st = ts.sticky = TopicStickiness()
         if st.partition < 0 or st.partition >= num_partitions:
             st.partition = self.choose(topic, num_partitions, st.previous)
             st.produced_bytes = 0
@@ -477,7 +517,7 @@ class PartitionAppender:
         if not sticky:
             return _append_open(dq, timestamp, key, value, headers)
         sized = _append_sized(dq, timestamp, key, value, headers)
-        st = self.sticky.get(topic)
+        st = self._sticky_of(topic)
         if st is not None and st.partition == partition:
             if sized is not None:
                 self._count(st, sized[1])
@@ -568,23 +608,29 @@ class PartitionAppender:
     def added(self, topic: str, partition: int, appended: int) -> None:
         """Count a record that started a new batch of its topic's sticky ``partition``: ``appended``
         bytes, the new batch's size (its header and the record, as Java counts a new batch)."""
-        st = self.sticky.get(topic)
+        st = self._sticky_of(topic)
         if st is not None and st.partition == partition:
             self._count(st, appended)
 
+    def _sticky_of(self, topic: str) -> TopicStickiness | None:
+        ts = self._topics.get(topic)
+        return None if ts is None else ts.sticky
+
     def set_metadata(self, metadata: object) -> None:
         """Partition counts are read again from ``metadata`` (it replaced the one they came from)."""
-        self.partition_counts.clear()
+        for ts in self._topics.values():
+            ts.count = -1
         self.metadata = metadata
 
     def forget_topic(self, topic: str) -> None:
         """Drop the topic's partition count, sticky state and empty queues (it is no longer used)."""
-        self.partition_counts.pop(topic, None)
-        self.sticky.pop(topic, None)
-        row = self._rows.get(topic)
+        ts = self._topics.get(topic)
+        if ts is None:
+            return
+        ts.count = -1
+        ts.sticky = None
         for tp in [tp for tp, dq in self._queues.items() if tp[0] == topic and not dq]:
             del self._queues[tp]
-            if row is not None:
-                row[tp[1]] = None
-        if row is not None and all(dq is None for dq in row):
-            del self._rows[topic]
+            ts.row[tp[1]] = None
+        if all(dq is None for dq in ts.row):
+            del self._topics[topic]

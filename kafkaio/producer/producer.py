@@ -431,14 +431,14 @@ class Producer(TransactionalProducerMixin):
         if partition is None:
             if self._cluster.metadata is not appender.metadata:
                 self._forget_partition_counts()
-            n = appender.partition_counts.get(topic) or await self._partition_count(topic)
+            n = appender.partition_count(topic) or await self._partition_count(topic)
             if self._custom_partitioner is not None:
                 partition = self._call_partitioner(topic, key, n)
             else:
                 partition = appender.partition(topic, key, n)
                 sticky = key is None or not self._keys_decide
         else:
-            count = appender.partition_counts.get(topic)
+            count = appender.partition_count(topic)
             if count is None or partition.__class__ is not int or not 0 <= partition < count \
                     or self._cluster.metadata is not appender.metadata:
                 await self._check_partition(topic, partition)
@@ -672,14 +672,15 @@ class Producer(TransactionalProducerMixin):
         appender = self._appender
         if self._cluster.metadata is not appender.metadata:
             self._forget_partition_counts()
-        n = appender.partition_counts.get(topic)
+        n = appender.partition_count(topic)
         if n is None:
             info = self._cluster.metadata.topics.get(topic)  # the metadata the counts come from
             if info is None or not info.partitions:
                 await self._cluster.wait_for_topic(topic, self._max_block_ms)
                 self._forget_partition_counts()
                 info = self._cluster.metadata.topics[topic]
-            n = appender.partition_counts[topic] = len(info.partitions)
+            n = len(info.partitions)
+            appender.set_partition_count(topic, n)
         return n
 
     async def _check_partition(self, topic: str, partition: int) -> None:

@@ -438,7 +438,7 @@ async def test_records_after_a_forgotten_queue_is_made_again_go_to_the_queue_dra
 
     def counts() -> None:  # what the producer does once it knows the topic's partition count
         app.set_metadata(app.cluster.metadata)
-        app.partition_counts["t"] = 4
+        app.set_partition_count("t", 4)
 
     counts()
     first = acc.append_now("t", 2, 1000, None, b"a", None, 83)

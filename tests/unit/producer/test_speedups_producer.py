@@ -236,10 +236,11 @@ def _appender(impl: ModuleType, queues: dict | None = None, *, partitions: int =
     for (topic, partition), dq in (queues or {}).items():
         app.queue(topic, partition).extend(dq)
     app.set_metadata(app.cluster.metadata)
-    app.partition_counts["t"] = partitions
+    app.set_partition_count("t", partitions)
     if sticky_partition is not None:
-        st = app.sticky["t"] = impl.TopicStickiness()
-        st.partition = sticky_partition
+        app.partition("t", None, partitions)  # makes the topic's sticky state
+        app.sticky["t"].partition = sticky_partition
+        app.choose.calls.clear()
     app.enabled = True
     return app
 
@@ -535,7 +536,7 @@ async def test_forget_topic_drops_its_state_and_empty_queues_only(impl: ModuleTy
     open_batch = _batch("t", 1)
     queues = {("t", 0): deque(), ("t", 1): deque([open_batch]), ("u", 0): deque()}
     app = _appender(impl, queues)
-    app.partition_counts["u"] = 1
+    app.set_partition_count("u", 1)
     app.forget_topic("t")
     assert set(app.queues) == {("t", 1), ("u", 0)}  # a queued batch keeps its queue
     assert "t" not in app.sticky and "t" not in app.partition_counts and app.partition_counts["u"] == 1
@@ -658,3 +659,34 @@ async def test_the_sticky_partition_counts_the_bytes_appended_with_headers_too(i
     assert with_headers == without
     n, appended = without
     assert appended >= 2000 and appended - appended // n < 2000  # the record that reached batch_size ends it
+
+
+async def test_try_send_after_the_topic_came_back_with_fewer_partitions_takes_the_general_path(impl: ModuleType) -> None:
+    """New metadata gives the topic 2 partitions where the sticky one was 3 of 4: try_send must not
+    append to partition 3's open batch (it no longer exists); the general path draws again."""
+    gone = _batch("t", 3)
+    app = _appender(impl, {("t", 3): deque([gone])}, partitions=4, sticky_partition=3)
+    assert app.try_send("t", b"a", None, None, 5, None)._batch is gone
+    app.cluster.metadata = object()
+    app.set_metadata(app.cluster.metadata)
+    app.set_partition_count("t", 2)
+    assert app.try_send("t", b"b", None, None, 5, None) is None
+    assert app.try_send("t", b"b", None, 3, 5, None) is None
+    assert app.partition("t", None, 2) in (0, 1)
+    assert gone.builder.record_count == 1
+
+
+async def test_try_send_after_the_partition_count_grew_uses_the_new_partitions(impl: ModuleType) -> None:
+    first = _batch("t", 1)
+    app = _appender(impl, {("t", 1): deque([first])}, partitions=2, sticky_partition=None)
+    assert app.try_send("t", b"a", None, 3, 5, None) is None  # out of range for 2 partitions
+    app.cluster.metadata = object()
+    app.set_metadata(app.cluster.metadata)
+    assert app.partition_count("t") is None and app.try_send("t", b"a", None, 1, 5, None) is None
+    app.set_partition_count("t", 4)
+    assert app.partition_counts == {"t": 4}
+    assert app.try_send("t", b"a", None, 3, 5, None) is None  # no queue for partition 3 yet
+    new = _batch("t", 3)
+    app.queue("t", 3).append(new)
+    assert app.try_send("t", b"b", None, 3, 5, None)._batch is new
+    assert app.try_send("t", b"c", None, 1, 5, None)._batch is first
