@@ -124,6 +124,17 @@ def _to_bytes(obj: Any, what: str) -> bytes:
         f"{what} must be bytes (or str), not {type(obj).__name__}; set {what}_serializer to convert it")
 
 
+_MAX_TIMESTAMP = (1 << 63) - 1
+
+
+def _checked_timestamp(timestamp_ms: Any) -> int:
+    """A create time the caller gave: an int of milliseconds from 0 to 2**63-1 (Java's
+    ProducerRecord refuses a negative one too)."""
+    if isinstance(timestamp_ms, int) and not isinstance(timestamp_ms, bool) and 0 <= timestamp_ms <= _MAX_TIMESTAMP:
+        return int(timestamp_ms)  # an int subclass (an IntEnum...) is written as its value
+    raise IllegalArgumentError(f"timestamp_ms must be an int of milliseconds from 0 to 2**63-1, got {timestamp_ms!r}")
+
+
 class Producer(TransactionalProducerMixin):
     """An asyncio Kafka producer (idempotent by default, as in the Java client since 3.0).
 
@@ -392,7 +403,9 @@ class Producer(TransactionalProducerMixin):
         Await the returned :class:`RecordFuture` for its :class:`RecordMetadata` or the typed error
         of its delivery. Errors raised here: :class:`RecordTooLargeError` (larger than
         ``max_request_size`` or ``buffer_memory``), :class:`KafkaTimeoutError` (no metadata or no
-        buffer space within ``max_block_ms``), :class:`SerializationError`, :class:`ProducerClosedError`.
+        buffer space within ``max_block_ms``), :class:`SerializationError`, :class:`ProducerClosedError`,
+        :class:`IllegalArgumentError` (a negative ``partition``; a ``timestamp_ms`` that is not an int
+        of milliseconds from 0 to 2**63-1).
         """
         fut = self._appender.try_send(topic, value, key, partition, timestamp_ms, headers)
         if fut is None:
@@ -442,8 +455,7 @@ class Producer(TransactionalProducerMixin):
             if count is None or partition.__class__ is not int or not 0 <= partition < count \
                     or self._cluster.metadata is not appender.metadata:
                 await self._check_partition(topic, partition)
-        if timestamp_ms is None:
-            timestamp_ms = now_ms()
+        timestamp_ms = now_ms() if timestamp_ms is None else _checked_timestamp(timestamp_ms)
         try:
             fut = appender.append(topic, partition, sticky, timestamp_ms, key, value, headers)
             if fut is None:
@@ -490,7 +502,8 @@ class Producer(TransactionalProducerMixin):
         tuple. The asyncio cost is paid per batch instead of per record. Awaiting the result returns
         ``list[RecordMetadata]`` or raises the first delivery error once every batch is decided.
         Errors raised here for one record (too large, serialization) stop the call; the records
-        before it are buffered and delivered as usual.
+        before it are buffered and delivered as usual. An invalid ``partition`` or ``timestamp_ms``
+        raises :class:`IllegalArgumentError` before any record is buffered.
         """
         if self._life.state is not _STARTED:
             await self._ensure_started()
@@ -509,7 +522,7 @@ class Producer(TransactionalProducerMixin):
         keys_decide = self._keys_decide
         appender = self._appender
         max_size = self._max_record_size
-        ts = timestamp_ms if timestamp_ms is not None else now_ms()
+        ts = now_ms() if timestamp_ms is None else _checked_timestamp(timestamp_ms)
         runs: list[Run] = []  # consecutive records in one batch
         on_delivery = self._on_delivery
         items: Iterable[Any] = records
