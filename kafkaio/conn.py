@@ -41,7 +41,7 @@ import random
 import socket
 import ssl
 import struct
-from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, cast, overload
 
 from kafkaio.conn_core import (
     HANDSHAKE_STATES,
@@ -60,7 +60,7 @@ from kafkaio.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, 
 from kafkaio.framing import FrameProtocol, FrameSizeError
 from kafkaio.handshake import Negotiated, authenticate, negotiate_versions, unsupported_message
 from kafkaio.metrics.window import WindowedMax
-from kafkaio.protocol import api_name, decode_response, encode_request
+from kafkaio.protocol import DirectMessage, RequestBody, api_name, decode_direct_response, decode_response, encode_request
 from kafkaio.sasl import SaslSettings, create_mechanism
 from kafkaio.tls import SASL_PROTOCOLS, TlsSettings, build_ssl_context, describe_tls_failure, security_protocol
 from kafkaio.waiting import within
@@ -338,18 +338,27 @@ class BrokerConnection:
                       timeout_ms: float | None = None, expect_response: Literal[True] = True) -> dict[str, Any]: ...
 
     @overload
+    async def request(self, api_key: int, body: DirectMessage, version: int | None = None,
+                      timeout_ms: float | None = None, expect_response: Literal[True] = True) -> Any: ...
+
+    @overload
     async def request(self, api_key: int, body: dict[str, Any], version: int | None = None,
                       timeout_ms: float | None = None, *, expect_response: bool) -> dict[str, Any] | None: ...
+
+    @overload
+    async def request(self, api_key: int, body: DirectMessage, version: int | None = None,
+                      timeout_ms: float | None = None, *, expect_response: bool) -> Any: ...
 
     async def request(
         self,
         api_key: int,
-        body: dict[str, Any],
+        body: RequestBody,
         version: int | None = None,
         timeout_ms: float | None = None,
         expect_response: bool = True,
-    ) -> dict[str, Any] | None:
-        """Send one request and await its decoded response body (a dict).
+    ) -> Any:
+        """Send one request and await its decoded response body (a dict; for a body that is a
+        :class:`~kafkaio.protocol.DirectMessage`, what its ``decode_body`` returns).
 
         ``version=None`` uses the negotiated version. ``expect_response=False`` (Produce with
         acks=0) returns None once the request is handed to the socket. Raises
@@ -371,7 +380,7 @@ class BrokerConnection:
             return None
         return await future
 
-    def start_request(self, api_key: int, body: dict[str, Any], version: int | None = None,
+    def start_request(self, api_key: int, body: RequestBody, version: int | None = None,
                       timeout_ms: float | None = None, sink: ResponseSink | None = None) -> ResponseSink:
         """Write one request now, without waiting; the future of its decoded response body.
 
@@ -413,7 +422,7 @@ class BrokerConnection:
         assert loop is not None  # set by connect() before anything that calls this could run
         return loop
 
-    def _start(self, api_key: int, body: dict[str, Any], version: int | None, timeout_ms: float | None,
+    def _start(self, api_key: int, body: RequestBody, version: int | None, timeout_ms: float | None,
                expect_response: bool, sink: SinkT, handshake: bool = False) -> SinkT | None:
         """Encode and write one request; ``sink``, which receives its response (None when written
         and no response is expected).
@@ -436,14 +445,15 @@ class BrokerConnection:
         loop = self._loop
         assert loop is not None  # set by connect(), which left NEW (refused above)
         now = loop.time()
+        message = None if type(body) is dict else cast(DirectMessage, body)
         # Registered (when a response is expected) before the write: the reader cannot run until
         # we yield, and a failed write withdraws it again, so the caller gets the error raised.
         if handshake:
             corr, arm_at = core.send_handshake(now, sink, api_key, version, timeout)
         else:
-            corr, arm_at = core.send(now, sink if expect_response else None, api_key, version, timeout)
+            corr, arm_at = core.send(now, sink if expect_response else None, api_key, version, timeout, message)
         if corr < 0:
-            held = self._hold(api_key, version, body, timeout, expect_response, sink)
+            held = self._hold(api_key, version, body, timeout, expect_response, sink, message)
             if corr == REAUTH:
                 self._start_reauthentication()
             return held
@@ -466,13 +476,13 @@ class BrokerConnection:
             raise self._write_failed(exc) from None
         return sink if expect_response else None
 
-    def _hold(self, api_key: int, version: int, body: dict[str, Any], timeout: float,
-              expect_response: bool, sink: SinkT) -> SinkT:
+    def _hold(self, api_key: int, version: int, body: RequestBody, timeout: float,
+              expect_response: bool, sink: SinkT, message: DirectMessage | None) -> SinkT:
         """Queue a request while throttled or re-authenticating; ``sink`` completes once it is
         answered (or written, without a response)."""
         corr = self._core.next_correlation_id()
         frame = encode_request(api_key, version, corr, self._client_id, body)
-        self._core.hold(Held(frame, corr, api_key, version, timeout, sink, expect_response))
+        self._core.hold(Held(frame, corr, api_key, version, timeout, sink, expect_response, message))
         self.delayed_requests += 1
         return sink
 
@@ -552,7 +562,8 @@ class BrokerConnection:
             sink = entry.sink
             if entry.expect_response:
                 # Registered before the write: a failed write closes the connection, which fails it.
-                arm_at = core.track(entry.corr, sink, entry.api_key, entry.version, now, entry.timeout)
+                arm_at = core.track(entry.corr, sink, entry.api_key, entry.version, now, entry.timeout,
+                                    entry.message)
                 if arm_at is not None:
                     self._arm_timer(arm_at)
             try:
@@ -619,13 +630,19 @@ class BrokerConnection:
         future = entry.sink
         if future.done():  # the caller gave up (cancelled); the response is dropped
             return
+        message = entry.message
+        body: Any
         try:
-            body = decode_response(entry.api_key, entry.version, payload)
+            if message is None:
+                body = decode_response(entry.api_key, entry.version, payload)
+                throttle_ms = body.get("throttle_time_ms")
+            else:
+                body = decode_direct_response(message, entry.api_key, entry.version, payload)
+                throttle_ms = body.throttle_time_ms
         except Exception as exc:  # noqa: BLE001 - a bad response fails its request only
             future.set_exception(exc if isinstance(exc, KafkaError) else KafkaConnectionError(
                 f"cannot decode response from {self._peer}: {exc!r}"))
             return
-        throttle_ms = body.get("throttle_time_ms")
         if throttle_ms and throttle_ms > 0:
             self._throttle(entry.api_key, entry.version, throttle_ms)
         future.set_result(body)

@@ -24,7 +24,7 @@ from enum import Enum
 from typing import Any, Generic, Protocol, TypeVar
 
 from kafkaio.errors import IllegalStateError, KafkaConnectionError
-from kafkaio.protocol import ApiKey
+from kafkaio.protocol import ApiKey, DirectMessage
 
 CORR_WRAP = 1 << 31
 #: what :meth:`ConnectionCore.send` answers for a request that must wait (a throttle, or a
@@ -104,23 +104,25 @@ SERVING_STATES = frozenset({ConnState.READY, ConnState.REAUTHENTICATING})
 class InFlight(Generic[SinkT]):
     """A request written and waiting for its response."""
 
-    __slots__ = ("sink", "api_key", "version", "deadline", "sent")
+    __slots__ = ("sink", "api_key", "version", "deadline", "sent", "message")
 
-    def __init__(self, sink: SinkT, api_key: int, version: int, deadline: float, sent: float) -> None:
+    def __init__(self, sink: SinkT, api_key: int, version: int, deadline: float, sent: float,
+                 message: DirectMessage | None = None) -> None:
         self.sink = sink
         self.api_key = api_key
         self.version = version
         self.deadline = deadline
         self.sent = sent  # when it was written: its response's latency is measured from here
+        self.message = message  # a request that decodes its own response (None: the generic codec)
 
 
 class Held(Generic[SinkT]):
     """A request encoded while the connection was throttled, waiting to be written."""
 
-    __slots__ = ("frame", "corr", "api_key", "version", "timeout", "sink", "expect_response")
+    __slots__ = ("frame", "corr", "api_key", "version", "timeout", "sink", "expect_response", "message")
 
     def __init__(self, frame: bytes | bytearray, corr: int, api_key: int, version: int, timeout: float,
-                 sink: SinkT, expect_response: bool) -> None:
+                 sink: SinkT, expect_response: bool, message: DirectMessage | None = None) -> None:
         self.frame = frame
         self.corr = corr
         self.api_key = api_key
@@ -128,6 +130,7 @@ class Held(Generic[SinkT]):
         self.timeout = timeout
         self.sink = sink
         self.expect_response = expect_response
+        self.message = message
 
 
 @dataclass
@@ -213,7 +216,7 @@ class ConnectionCore(Generic[SinkT]):
         return corr
 
     def send(self, now: float, sink: SinkT | None, api_key: int, version: int,
-             timeout: float) -> tuple[int, float | None]:
+             timeout: float, message: DirectMessage | None = None) -> tuple[int, float | None]:
         """An application request is to be sent at ``now``: its correlation id, and the time to
         arm the request-timeout timer at when it must fire earlier than the one armed (else None).
 
@@ -222,13 +225,13 @@ class ConnectionCore(Generic[SinkT]):
         when a throttle is on, earlier requests are still held (order is kept) or the session is
         being renewed, and :data:`REAUTH` when the session is due for renewal (the connection is
         now REAUTHENTICATING): then nothing is registered, and the caller queues the request with
-        :meth:`hold`."""
+        :meth:`hold`. ``message``: the request, when it decodes its own response."""
         self._last_used = now
         if self._muted_until or now >= self._reauth_at:
             gate = self._gate(now)
             if gate:
                 return gate, None
-        return self.send_handshake(now, sink, api_key, version, timeout)
+        return self.send_handshake(now, sink, api_key, version, timeout, message)
 
     def _gate(self, now: float) -> int:
         """send()'s slow path: HOLD, REAUTH, or 0 to write now."""
@@ -244,14 +247,14 @@ class ConnectionCore(Generic[SinkT]):
         return 0
 
     def send_handshake(self, now: float, sink: SinkT | None, api_key: int, version: int,
-                       timeout: float) -> tuple[int, float | None]:
+                       timeout: float, message: DirectMessage | None = None) -> tuple[int, float | None]:
         """:meth:`send` for the connection's own requests (ApiVersions, SASL), which no throttle or
         re-authentication holds back."""
         self._corr = corr = (self._corr + 1) % CORR_WRAP
         if sink is None:
             return corr, None
         deadline = now + timeout
-        self._in_flight[corr] = InFlight(sink, api_key, version, deadline, now)
+        self._in_flight[corr] = InFlight(sink, api_key, version, deadline, now, message)
         if self._timer_at is None or deadline < self._timer_at:
             self._timer_at = deadline
             return corr, deadline
@@ -268,11 +271,11 @@ class ConnectionCore(Generic[SinkT]):
         self._held.append(entry)
 
     def track(self, corr: int, sink: SinkT, api_key: int, version: int, now: float,
-              timeout: float) -> float | None:
+              timeout: float, message: DirectMessage | None = None) -> float | None:
         """Register a held request about to be written; the time to arm the request-timeout timer at when it must
         fire earlier than the one armed (None: the armed timer covers it)."""
         deadline = now + timeout
-        self._in_flight[corr] = InFlight(sink, api_key, version, deadline, now)
+        self._in_flight[corr] = InFlight(sink, api_key, version, deadline, now, message)
         if self._timer_at is None or deadline < self._timer_at:
             self._timer_at = deadline
             return deadline

@@ -43,12 +43,10 @@ from kafkaio.producer.accumulator import ProducerBatch, RecordAccumulator
 from kafkaio.producer.idempotence import IdempotenceState
 from kafkaio.producer.split import SPLIT_BASE_OFFSET, split_batch, when_parts_done
 from kafkaio.protocol import LAST_TXN_V1_VERSIONS, ApiKey
-from kafkaio.protocol.primitives import ZERO_UUID
+from kafkaio.protocol.produce_codec import PartitionData, PartitionResult, ProduceMessage, ProduceResult, TopicData
 from kafkaio.retry import ExponentialBackoff
 
 if TYPE_CHECKING:
-    from kafkaio.protocol.bodies import ProduceResponse
-    from kafkaio.protocol.bodies import ProduceResponseResponsesPartitionResponses as ProducePartitionResponse
     from kafkaio.cluster import Cluster
     from kafkaio.conn import BrokerConnection
     from kafkaio.producer.transactions import TransactionManager
@@ -532,11 +530,11 @@ class Sender:
         conn = self._cluster.ready_connection(node, "produce")
         if conn is None:
             return False
-        body, version, names = self._request(conn, batches)
+        message, version, names = self._request(conn, batches)
         req = _ProduceRequest(self, node, batches, names)
         self._requests.add(req)
         try:
-            conn.start_request(ApiKey.PRODUCE, body, version=version,
+            conn.start_request(ApiKey.PRODUCE, message, version=version,
                                timeout_ms=self._request_timeout_ms, sink=req)
         except KafkaError as exc:  # not written: settled like a request that failed
             req.set_exception(exc)
@@ -545,7 +543,7 @@ class Sender:
             req.set_exception(KafkaError(f"cannot write the produce request: {exc!r}"))
         return True
 
-    def _settle(self, req: _ProduceRequest, resp: dict[str, Any] | None, exc: BaseException | None) -> None:
+    def _settle(self, req: _ProduceRequest, resp: ProduceResult | None, exc: BaseException | None) -> None:
         """The outcome of a request written by :meth:`_start_produce`: its response, or the error
         that failed it; neither (``stop(force=True)``): the producer closed with it in flight."""
         if req.settled:
@@ -555,7 +553,7 @@ class Sender:
         batches = req.batches
         try:
             if resp is not None:
-                self._handle_response(batches, cast("ProduceResponse", resp), req.names)
+                self._handle_response(batches, resp, req.names)
             elif exc is None:
                 for b in batches:
                     self._fail(b, ProducerClosedError(
@@ -598,14 +596,14 @@ class Sender:
         self._tasks.discard(task)
         self.wakeup()
 
-    def _request_body(self, batches: list[ProducerBatch]) -> tuple[dict[str, Any], dict[int, str] | None]:
-        """The Produce body, each topic with its name and its id (the version picks one), and the
-        topics by id (``UUID.int``) when every topic has a known id (else None: the request names
-        them). Ids are keyed by their integer, whose hash and equality are C calls, not UUID's."""
+    def _request_message(self, batches: list[ProducerBatch]) -> tuple[ProduceMessage, dict[int, str] | None]:
+        """The Produce request, each topic with its name and its id (the version picks one), and
+        the topics by id (``UUID.int``) when every topic has a known id (else None: the request
+        names them). Ids are keyed by their integer, whose hash and equality are C calls, not UUID's."""
         known = self._cluster.metadata.topics
-        by_name: dict[str, list[dict[str, Any]]] = {}
+        by_name: dict[str, list[PartitionData]] = {}
         names: dict[int, str] | None = {}
-        topic_data = []
+        topics: list[TopicData] = []
         for b in batches:
             topic = b.topic
             parts = by_name.get(topic)
@@ -613,49 +611,45 @@ class Sender:
                 parts = by_name[topic] = []
                 info = known.get(topic)
                 tid = info.topic_id if info is not None else None
-                if tid is None or not tid.int:
+                tid_int = tid.int if tid is not None else 0
+                if not tid_int:
                     names = None
                 elif names is not None:
-                    names[tid.int] = topic
-                topic_data.append({"name": topic, "topic_id": tid or ZERO_UUID, "partition_data": parts})
-            parts.append({"index": b.partition, "records": b.data})
-        return {
-            "transactional_id": self._transactional_id,
-            "acks": self._acks,
-            "timeout_ms": int(self._request_timeout_ms),
-            "topic_data": topic_data,
-        }, names
+                    names[tid_int] = topic
+                topics.append((topic, tid_int, parts))
+            parts.append((b.partition, b.data))
+        return ProduceMessage(self._transactional_id, self._acks, int(self._request_timeout_ms), topics), names
 
     def _request(self, conn: BrokerConnection, batches: list[ProducerBatch]
-                 ) -> tuple[dict[str, Any], int, dict[int, str] | None]:
-        """The Produce body for ``batches``, its version, and the topics by id when that version
+                 ) -> tuple[ProduceMessage, int, dict[int, str] | None]:
+        """The Produce request for ``batches``, its version, and the topics by id when that version
         names them by id (else None).
 
         As the Java 4.4 client: classic transactions stop at the last version before KIP-890's
         (11); otherwise the newest both sides speak (13+ name topics by id), except that a request
         with a topic whose id the metadata lacks stays at the last version with names (12)."""
-        body, names = self._request_body(batches)
+        message, names = self._request_message(batches)
         version = conn.version(ApiKey.PRODUCE)
         txn = self.transactions
         if txn is not None and not txn.protocol_v2:
             version = min(version, LAST_TXN_V1_VERSIONS[ApiKey.PRODUCE])
         elif names is None:
             version = min(version, PRODUCE_TOPIC_ID_VERSION - 1)
-        return body, version, (names if version >= PRODUCE_TOPIC_ID_VERSION else None)
+        return message, version, (names if version >= PRODUCE_TOPIC_ID_VERSION else None)
 
     async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
         """Send one produce request and settle its batches from the response."""
         try:
             try:
                 conn = await self._cluster.connection(node, purpose="produce")
-                body, version, names = self._request(conn, batches)
+                message, version, names = self._request(conn, batches)
                 if self._acks == 0:
-                    await conn.request(ApiKey.PRODUCE, body, version=version, expect_response=False)
+                    await conn.request(ApiKey.PRODUCE, message, version=version, expect_response=False)
                     for b in batches:
                         self._complete(b, -1, -1)
                     return
-                resp = cast("ProduceResponse", await conn.request(ApiKey.PRODUCE, body, version=version,
-                                                                timeout_ms=self._request_timeout_ms))
+                resp = cast(ProduceResult, await conn.request(ApiKey.PRODUCE, message, version=version,
+                                                              timeout_ms=self._request_timeout_ms))
             except KafkaError as exc:
                 if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):
                     self._cluster.request_refresh()
@@ -675,35 +669,34 @@ class Sender:
         finally:
             self._request_finished(node, batches)
 
-    def _handle_response(self, batches: list[ProducerBatch], resp: ProduceResponse,
+    def _handle_response(self, batches: list[ProducerBatch], resp: ProduceResult,
                          names: dict[int, str] | None) -> None:
         """Settle ``batches`` from the answer; ``names``: the topics by id (``UUID.int``) as the
         request named them (None: the request, and so the answer, named them by name)."""
-        results: dict[tuple[str, int], ProducePartitionResponse] = {}
-        for topic in resp["responses"]:
-            name = topic["name"] if names is None else names.get(topic["topic_id"].int)
+        results: dict[tuple[str, int], PartitionResult] = {}
+        for name, topic_id, parts in resp.topics:
+            if names is not None:
+                name = names.get(topic_id)
             if name is None:
                 continue  # an id the request did not name: none of its batches
-            for part in topic["partition_responses"]:
-                results[(name, part["index"])] = part
+            for part in parts:
+                results[(name, part[0])] = part
         for b in batches:
             p = results.get(b.tp)
             if p is None:
                 self._handle_error(b, KafkaError(
                     f"the broker's produce response has no result for {b.topic}-{b.partition}"), False)
                 continue
-            code = p["error_code"]
+            _, code, base_offset, log_append_time, _, record_errors, error_message, _, _ = p
             if not code:  # NONE
-                self._complete(b, p["base_offset"], p["log_append_time_ms"])
+                self._complete(b, base_offset, log_append_time)
             elif code == _DUPLICATE_SEQUENCE:
                 # the broker already has this batch (written by an earlier attempt): success
                 self._complete(b, -1, -1)
             else:
-                msg = p["error_message"] or None
-                record_errors = p["record_errors"]
+                msg = error_message or None
                 if record_errors:
-                    details = "; ".join(f"record {e['batch_index']}: {e['batch_index_error_message']}"
-                                        for e in record_errors)
+                    details = "; ".join(f"record {index}: {message}" for index, message in record_errors)
                     msg = f"{msg or ''} ({details})".strip()
                 exc = error_for_code(code)(f"{b.topic}-{b.partition}: {msg}" if msg else f"{b.topic}-{b.partition}")
                 if exc.invalid_metadata:

@@ -8,8 +8,12 @@ from __future__ import annotations
 from kafkaio.protocol.api import (
     LAST_TXN_V1_VERSIONS,
     ApiKey,
+    DirectMessage,
+    DirectResponse,
+    RequestBody,
     api_name,
     client_versions,
+    decode_direct_response,
     decode_request,
     decode_response,
     encode_request,
@@ -30,7 +34,8 @@ from kafkaio.protocol.structs import (
 )
 
 __all__ = [
-    "LAST_TXN_V1_VERSIONS", "ApiKey", "FieldEncodeError", "api_name", "client_versions", "decode_request",
+    "LAST_TXN_V1_VERSIONS", "ApiKey", "DirectMessage", "DirectResponse", "FieldEncodeError", "RequestBody",
+    "api_name", "client_versions", "decode_direct_response", "decode_request",
     "decode_response", "decode_struct", "decode_versioned_struct", "encode_request",
     "encode_response", "encode_struct", "encode_versioned_struct", "is_flexible",
     "negotiate_version", "peek_correlation_id", "request_header_version",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from enum import IntEnum
-from typing import Any
+from typing import Any, Protocol, Union
 
 from kafkaio.errors import ErrorCode, KafkaProtocolError, UnsupportedVersionError
 from kafkaio.protocol import primitives as p
@@ -90,6 +90,28 @@ _HEADER = struct.Struct(">ihhi")  # size placeholder, api_key, api_version, corr
 _REQ_HEADER = struct.Struct(">hhi")
 _INT32 = p.INT32
 
+
+
+class DirectResponse(Protocol):
+    """A response a :class:`DirectMessage` decoded: what the connection reads of it."""
+
+    @property
+    def throttle_time_ms(self) -> int: ...
+
+
+class DirectMessage(Protocol):
+    """A request that encodes its own body and decodes its own response, without the generic
+    codec's dicts (a hot path's message as data, e.g.
+    :class:`kafkaio.protocol.produce_codec.ProduceMessage`); the bytes are the generic codec's."""
+
+    def encode_body(self, out: bytearray, version: int) -> None: ...
+
+    def decode_body(self, buf: memoryview, pos: int, version: int) -> tuple[DirectResponse, int]: ...
+
+
+#: a request body: the generic codec's dict, or a message that encodes itself
+RequestBody = Union[dict[str, Any], DirectMessage]
+
 _request_codecs: dict[tuple[int, int], tuple[Codec, bool]] = {}
 _response_codecs: dict[tuple[int, int], tuple[Codec, bool]] = {}
 _client_ids: dict[str | None, bytes] = {}  # client id -> its nullable-string encoding
@@ -152,7 +174,7 @@ def response_header_version(api_key: int, version: int) -> int:
 
 
 def encode_request(api_key: int, version: int, correlation_id: int, client_id: str | None,
-                   body: dict[str, Any]) -> bytearray:
+                   body: RequestBody) -> bytearray:
     """Encode one request frame, including its 4-byte size prefix.
 
     Returns a ``bytearray`` (bytes-like; not copied again into an immutable ``bytes`` because
@@ -168,7 +190,10 @@ def encode_request(api_key: int, version: int, correlation_id: int, client_id: s
     out += cid
     if flexible:
         out.append(0)  # no tagged fields in the request header
-    codec.encode(out, body)
+    if type(body) is dict:
+        codec.encode(out, body)
+    else:
+        body.encode_body(out, version)  # type: ignore[union-attr]  # not a dict: a DirectMessage
     _INT32.pack_into(out, 0, len(out) - 4)
     return out
 
@@ -229,6 +254,19 @@ def decode_response(api_key: int, version: int, payload: bytes | memoryview) -> 
     ``records`` fields come back as memoryviews of ``payload`` (no copy). An ApiVersions
     response carrying UNSUPPORTED_VERSION is decoded as version 0, which is what brokers send
     when they do not speak the requested version."""
+    body: dict[str, Any] = _decode_response(None, api_key, version, payload)
+    return body
+
+
+def decode_direct_response(message: DirectMessage, api_key: int, version: int,
+                           payload: bytes | memoryview) -> DirectResponse:
+    """:func:`decode_response` for a request that decodes its own response (``message``)."""
+    body: DirectResponse = _decode_response(message, api_key, version, payload)
+    return body
+
+
+def _decode_response(message: DirectMessage | None, api_key: int, version: int,
+                     payload: bytes | memoryview) -> Any:
     buf = memoryview(payload)
     try:
         hit = _response_codecs.get((api_key, version))
@@ -240,7 +278,11 @@ def decode_response(api_key: int, version: int, payload: bytes | memoryview) -> 
                 codec, _ = response_codec(api_key, 0)
         elif flexible:  # response header v1 (never for ApiVersions)
             pos = pos + 1 if buf[pos] == 0 else _skip_tagged_fields(buf, pos)
-        body, pos = codec.decode(buf, pos)
+        body: Any
+        if message is None:
+            body, pos = codec.decode(buf, pos)
+        else:
+            body, pos = message.decode_body(buf, pos, version)
     except (UnsupportedVersionError, KafkaProtocolError):
         raise
     except Exception as exc:  # noqa: BLE001 - any failure on bad bytes becomes one typed error

@@ -607,7 +607,7 @@ def _tagged_decoder(tagged: list[TaggedField]) -> Callable[[Any, int, Body], int
     # Mutable defaults are copied per decoded message so that callers may modify them.
     immutable = {key: default for _, key, default, _, _ in tagged if not isinstance(default, (list, dict))}
     mutable = [(key, _copier(default)) for _, key, default, _, _ in tagged if isinstance(default, (list, dict))]
-    read_uvarint32 = p.read_uvarint32
+    read_tagged_fields = p.read_tagged_fields
 
     def dec_tags(buf: Any, pos: int, d: Body) -> int:
         if immutable:
@@ -616,17 +616,8 @@ def _tagged_decoder(tagged: list[TaggedField]) -> Callable[[Any, int, Body], int
             d[key] = copy()
         if buf[pos] == 0:  # the common case: no tagged fields (IndexError past the end is wrapped)
             return pos + 1
-        n, pos = read_uvarint32(buf, pos)
-        if n > len(buf) - pos:
-            raise KafkaProtocolError(f"malformed tagged fields at byte {pos}")
-        last = -1
-        for _ in range(n):
-            tag, pos = read_uvarint32(buf, pos)
-            size, pos = read_uvarint32(buf, pos)
-            end = pos + size
-            if end > len(buf) or tag <= last:
-                raise KafkaProtocolError(f"malformed tagged field {tag} at byte {pos}")
-            last = tag
+        found, after = read_tagged_fields(buf, pos)
+        for tag, pos, end in found:
             known = by_tag.get(tag)
             if known is None:
                 d.setdefault("_unknown_tagged_fields", {})[tag] = bytes(buf[pos:end])
@@ -636,7 +627,6 @@ def _tagged_decoder(tagged: list[TaggedField]) -> Callable[[Any, int, Body], int
                 if used != end:
                     raise KafkaProtocolError(f"tagged field {tag} has a wrong size at byte {pos}")
                 d[key] = value
-            pos = end
-        return pos
+        return after
 
     return dec_tags

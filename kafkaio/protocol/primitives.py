@@ -354,6 +354,29 @@ def read_uuid(buf: Any, pos: int) -> tuple[uuid.UUID, int]:
     return u, end
 
 
+# --- tagged fields ------------------------------------------------------------------------------
+
+
+def read_tagged_fields(buf: Any, pos: int) -> tuple[list[tuple[int, int, int]], int]:
+    """The tagged fields at ``pos``: ``(tag, start, end)`` of each, in order, and the position
+    after them. Tags must ascend and every field must end within ``buf``."""
+    n, pos = read_uvarint32(buf, pos)
+    if n > len(buf) - pos:
+        raise KafkaProtocolError(f"malformed tagged fields at byte {pos}")
+    found = []
+    last = -1
+    for _ in range(n):
+        tag, pos = read_uvarint32(buf, pos)
+        size, pos = read_uvarint32(buf, pos)
+        end = pos + size
+        if end > len(buf) or tag <= last:
+            raise KafkaProtocolError(f"malformed tagged field {tag} at byte {pos}")
+        last = tag
+        found.append((tag, pos, end))
+        pos = end
+    return found, pos
+
+
 # --- array lengths ------------------------------------------------------------------------------
 
 
