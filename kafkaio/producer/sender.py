@@ -175,13 +175,14 @@ class Sender:
         self._acks = acks
         self._retries = retries
         self._request_timeout_ms = float(request_timeout_ms)
+        self._timeout_ms = int(request_timeout_ms)  # as the Produce request carries it
         self._backoff = ExponentialBackoff(retry_backoff_ms, retry_backoff_max_ms)
         self._max_in_flight = max_in_flight
         self._idem = idempotence
         self._transactional_id = transactional_id
         self._transaction_timeout_ms = transaction_timeout_ms
         self._rewrite = rewrite_producer_state
-        self._in_flight: dict[int, int] = {}
+        self._in_flight: dict[int, int] = {}  # produce requests out per node (only nodes with some)
         self._tasks: set[asyncio.Task[None]] = set()
         self._requests: set[_ProduceRequest] = set()  # written by a pass, response not yet settled
         # batches in an unanswered produce request (they expire at delivery_timeout_ms there too)
@@ -242,7 +243,7 @@ class Sender:
         state to handle first; otherwise, and for anything this leaves queued, the sender is woken."""
         idem = self._idem
         if (self._in_pass or self.state is not SenderState.RUNNING or self.fatal_error is not None
-                or self.transactions is not None or any(self._in_flight.values())
+                or self.transactions is not None or self._in_flight
                 or (idem is not None and (idem.epoch_bump_needed or not idem.has_producer_id))):
             self.wakeup()
             return
@@ -573,7 +574,11 @@ class Sender:
             self._request_finished(req.node, batches)
 
     def _request_finished(self, node: int, batches: list[ProducerBatch]) -> None:
-        self._in_flight[node] -= 1
+        left = self._in_flight[node] - 1
+        if left:
+            self._in_flight[node] = left
+        else:
+            del self._in_flight[node]
         for b in batches:
             self._in_flight_batches.pop(b, None)
         if self._guarantee_order:
@@ -601,6 +606,13 @@ class Sender:
         the topics by id (``UUID.int``) when every topic has a known id (else None: the request
         names them). Ids are keyed by their integer, whose hash and equality are C calls, not UUID's."""
         known = self._cluster.metadata.topics
+        if len(batches) == 1:  # the usual request (every send_and_wait's): no grouping to do
+            b = batches[0]
+            info = known.get(b.topic)
+            only_id = info.topic_id.int if info is not None and info.topic_id is not None else 0
+            return (ProduceMessage(self._transactional_id, self._acks, self._timeout_ms,
+                                   ((b.topic, only_id, ((b.partition, b.data),)),)),
+                    {only_id: b.topic} if only_id else None)
         by_name: dict[str, list[PartitionData]] = {}
         names: dict[int, str] | None = {}
         topics: list[TopicData] = []
@@ -618,7 +630,7 @@ class Sender:
                     names[tid_int] = topic
                 topics.append((topic, tid_int, parts))
             parts.append((b.partition, b.data))
-        return ProduceMessage(self._transactional_id, self._acks, int(self._request_timeout_ms), topics), names
+        return ProduceMessage(self._transactional_id, self._acks, self._timeout_ms, topics), names
 
     def _request(self, conn: BrokerConnection, batches: list[ProducerBatch]
                  ) -> tuple[ProduceMessage, int, dict[int, str] | None]:

@@ -3,12 +3,11 @@ decoded straight into tuples: the producer's path of every ``send_and_wait`` rou
 
 The generic codec (:mod:`kafkaio.protocol.compiler`, from the schema in
 ``kafkaio/protocol/messages/produce.py``) builds a dict per topic and per partition on both ways;
-these functions write and read the same bytes for versions 3 to 13 (names until 12, topic ids
-from 13, flexible from 9) without them. The generic codec stays the reference: the tests hold
-these to produce exactly its bytes and to decode exactly its fields.
-
-:class:`ProduceMessage` is the request as data: the connection asks it to encode its body and to
-decode its response (:class:`kafkaio.protocol.api.DirectMessage`).
+:class:`ProduceMessage`, the request as data, writes and reads the same bytes for versions 3 to 13
+(names until 12, topic ids from 13, flexible from 9) without them: the connection asks it to encode
+its body and to decode its response (:class:`kafkaio.protocol.api.DirectMessage`). The generic
+codec stays the reference: the tests hold this one to produce exactly its bytes and to decode
+exactly its fields.
 """
 from __future__ import annotations
 
@@ -26,8 +25,6 @@ __all__ = [
     "ProduceResult",
     "TopicData",
     "TopicResult",
-    "decode_produce_response",
-    "encode_produce_request",
 ]
 
 FIRST_FLEXIBLE = 9
@@ -72,84 +69,11 @@ class ProduceResult:
         self.node_endpoints = node_endpoints
 
 
-class ProduceMessage:
-    """A Produce request as data, encoded and decoded by the functions of this module."""
-
-    __slots__ = ("transactional_id", "acks", "timeout_ms", "topics")
-
-    def __init__(self, transactional_id: str | None, acks: int, timeout_ms: int,
-                 topics: Sequence[TopicData]) -> None:
-        self.transactional_id = transactional_id
-        self.acks = acks
-        self.timeout_ms = timeout_ms
-        self.topics = topics
-
-    def encode_body(self, out: bytearray, version: int) -> None:
-        encode_produce_request(out, version, self.transactional_id, self.acks, self.timeout_ms, self.topics)
-
-    def decode_body(self, buf: memoryview, pos: int, version: int) -> tuple[ProduceResult, int]:
-        return decode_produce_response(buf, pos, version)
-
-
 def _malformed(what: str, pos: int) -> KafkaProtocolError:
     return KafkaProtocolError(f"malformed {what} at byte {pos}")
 
 
 # --- the request ------------------------------------------------------------------------------
-
-
-def encode_produce_request(out: bytearray, version: int, transactional_id: str | None, acks: int,
-                           timeout_ms: int, topics: Sequence[TopicData]) -> None:
-    """Append the body of a Produce request of ``version`` (3 to 13) to ``out``."""
-    if version >= FIRST_FLEXIBLE:
-        if transactional_id is None:
-            out.append(0)
-        else:
-            raw = transactional_id.encode()
-            _write_uvarint(out, len(raw) + 1)
-            out += raw
-        out += _REQ_FIXED.pack(acks, timeout_ms)
-        _write_uvarint(out, len(topics) + 1)
-        by_id = version >= FIRST_TOPIC_ID
-        for name, topic_id, partitions in topics:
-            if by_id:
-                out += topic_id.to_bytes(16, "big")
-            else:
-                raw = name.encode()
-                _write_uvarint(out, len(raw) + 1)
-                out += raw
-            _write_uvarint(out, len(partitions) + 1)
-            for index, records in partitions:
-                out += _I32.pack(index)
-                if records is None:
-                    out.append(0)
-                else:
-                    _write_uvarint(out, len(records) + 1)
-                    out += records
-                out.append(0)  # the partition's tagged fields: none
-            out.append(0)      # the topic's
-        out.append(0)          # the body's
-        return
-    if transactional_id is None:
-        out += b"\xff\xff"
-    else:
-        raw = transactional_id.encode()
-        out += _I16.pack(len(raw))
-        out += raw
-    out += _REQ_FIXED.pack(acks, timeout_ms)
-    out += _I32.pack(len(topics))
-    for name, _, partitions in topics:
-        raw = name.encode()
-        out += _I16.pack(len(raw))
-        out += raw
-        out += _I32.pack(len(partitions))
-        for index, records in partitions:
-            out += _I32.pack(index)
-            if records is None:
-                out += b"\xff\xff\xff\xff"
-            else:
-                out += _I32.pack(len(records))
-                out += records
 
 
 # --- the response -----------------------------------------------------------------------------
@@ -198,7 +122,7 @@ def _endpoints(buf: memoryview, pos: int, end: int) -> list[NodeEndpoint]:
     return nodes
 
 
-def decode_produce_response(buf: memoryview, pos: int, version: int) -> tuple[ProduceResult, int]:
+def _decode_response(buf: memoryview, pos: int, version: int) -> tuple[ProduceResult, int]:
     """The Produce response body of ``version`` (3 to 13) at ``pos``, and the position after it.
     Malformed bytes raise :class:`KafkaProtocolError` (or an ``IndexError``/``struct.error`` past
     the end, which :func:`kafkaio.protocol.api.decode_direct_response` turns into one)."""
@@ -221,7 +145,14 @@ def decode_produce_response(buf: memoryview, pos: int, version: int) -> tuple[Pr
         else:
             name, pos = read_string(buf, pos)
         partitions: list[PartitionResult] = []
-        n_parts, pos = _read_array_length(buf, pos, flexible, False)
+        # The common cases inline (a one-byte count, a null or absent field): each call they save
+        # is a sizeable part of decoding the one topic and partition of a usual answer.
+        b = buf[pos]
+        if flexible and 0 < b < 0x80 and b <= len(buf) - pos:
+            n_parts = b - 1
+            pos += 1
+        else:
+            n_parts, pos = _read_array_length(buf, pos, flexible, False)
         for _ in range(n_parts):
             index, error_code, base_offset, log_append_time = unpack_part(buf, pos)
             pos += 22
@@ -232,7 +163,11 @@ def decode_produce_response(buf: memoryview, pos: int, version: int) -> tuple[Pr
             record_errors = _NO_RECORD_ERRORS
             error_message = None
             if version >= 8:
-                n_errors, pos = _read_array_length(buf, pos, flexible, False)
+                if flexible and buf[pos] == 1:
+                    n_errors = 0
+                    pos += 1
+                else:
+                    n_errors, pos = _read_array_length(buf, pos, flexible, False)
                 if n_errors:
                     record_errors = []
                     for _ in range(n_errors):
@@ -241,12 +176,18 @@ def decode_produce_response(buf: memoryview, pos: int, version: int) -> tuple[Pr
                         if flexible:
                             pos = _skip_tags(buf, pos)
                         record_errors.append((batch_index, message))
-                error_message, pos = read_nullable_string(buf, pos)
+                if flexible and buf[pos] == 0:
+                    pos += 1
+                else:
+                    error_message, pos = read_nullable_string(buf, pos)
             leader_id = leader_epoch = -1
             if flexible:
-                leader, pos = _tag_zero(buf, pos)
-                if leader is not None:
-                    leader_id, leader_epoch = _leader(buf, *leader)
+                if buf[pos] == 0:
+                    pos += 1
+                else:
+                    leader, pos = _tag_zero(buf, pos)
+                    if leader is not None:
+                        leader_id, leader_epoch = _leader(buf, *leader)
             partitions.append((index, error_code, base_offset, log_append_time, log_start_offset,
                                record_errors, error_message, leader_id, leader_epoch))
         if flexible:
@@ -256,7 +197,88 @@ def decode_produce_response(buf: memoryview, pos: int, version: int) -> tuple[Pr
     pos += 4
     node_endpoints: list[NodeEndpoint] = []
     if flexible:
-        nodes, pos = _tag_zero(buf, pos)
-        if nodes is not None:
-            node_endpoints = _endpoints(buf, *nodes)
+        if buf[pos] == 0:
+            pos += 1
+        else:
+            nodes, pos = _tag_zero(buf, pos)
+            if nodes is not None:
+                node_endpoints = _endpoints(buf, *nodes)
     return ProduceResult(topics, throttle_time_ms, node_endpoints), pos
+
+
+class ProduceMessage:
+    """A Produce request as data, encoded and decoded by the functions of this module."""
+
+    __slots__ = ("transactional_id", "acks", "timeout_ms", "topics")
+
+    def __init__(self, transactional_id: str | None, acks: int, timeout_ms: int,
+                 topics: Sequence[TopicData]) -> None:
+        self.transactional_id = transactional_id
+        self.acks = acks
+        self.timeout_ms = timeout_ms
+        self.topics = topics
+
+    def encode_body(self, out: bytearray, version: int) -> None:
+        """Append the request's body at ``version`` (3 to 13) to ``out``."""
+        transactional_id, acks, timeout_ms, topics = self.transactional_id, self.acks, self.timeout_ms, self.topics
+        if version >= FIRST_FLEXIBLE:
+            if transactional_id is None:
+                out.append(0)
+            else:
+                raw = transactional_id.encode()
+                _write_uvarint(out, len(raw) + 1)
+                out += raw
+            out += _REQ_FIXED.pack(acks, timeout_ms)
+            n = len(topics) + 1
+            if n < 0x80:  # the one-byte varints inline: a request usually has one topic and one partition
+                out.append(n)
+            else:
+                _write_uvarint(out, n)
+            by_id = version >= FIRST_TOPIC_ID
+            for name, topic_id, partitions in topics:
+                if by_id:
+                    out += topic_id.to_bytes(16, "big")
+                else:
+                    raw = name.encode()
+                    _write_uvarint(out, len(raw) + 1)
+                    out += raw
+                n = len(partitions) + 1
+                if n < 0x80:
+                    out.append(n)
+                else:
+                    _write_uvarint(out, n)
+                for index, records in partitions:
+                    out += _I32.pack(index)
+                    if records is None:
+                        out.append(0)
+                    else:
+                        _write_uvarint(out, len(records) + 1)
+                        out += records
+                    out.append(0)  # the partition's tagged fields: none
+                out.append(0)      # the topic's
+            out.append(0)          # the body's
+            return
+        if transactional_id is None:
+            out += b"\xff\xff"
+        else:
+            raw = transactional_id.encode()
+            out += _I16.pack(len(raw))
+            out += raw
+        out += _REQ_FIXED.pack(acks, timeout_ms)
+        out += _I32.pack(len(topics))
+        for name, _, partitions in topics:
+            raw = name.encode()
+            out += _I16.pack(len(raw))
+            out += raw
+            out += _I32.pack(len(partitions))
+            for index, records in partitions:
+                out += _I32.pack(index)
+                if records is None:
+                    out += b"\xff\xff\xff\xff"
+                else:
+                    out += _I32.pack(len(records))
+                    out += records
+
+    # the response's decoder itself, without a method's call in between (the message holds nothing
+    # the answer's decoding needs)
+    decode_body = staticmethod(_decode_response)

@@ -12,13 +12,7 @@ import pytest
 from kafkaio.errors import KafkaProtocolError
 from kafkaio.protocol import ApiKey, decode_direct_response, decode_response, encode_request, encode_response
 from kafkaio.protocol.api import request_codec, response_codec
-from kafkaio.protocol.produce_codec import (
-    ProduceMessage,
-    ProduceResult,
-    TopicData,
-    decode_produce_response,
-    encode_produce_request,
-)
+from kafkaio.protocol.produce_codec import ProduceMessage, ProduceResult, TopicData
 from kafkaio.protocol.primitives import ZERO_UUID
 
 VERSIONS = list(range(3, 14))
@@ -61,7 +55,7 @@ def test_request_bytes_equal_the_generic_codec(version: int, seed: int) -> None:
     rng = random.Random(seed * 100 + version)
     txn, acks, timeout, topics = _request(rng)
     direct = bytearray()
-    encode_produce_request(direct, version, txn, acks, timeout, topics)
+    ProduceMessage(txn, acks, timeout, topics).encode_body(direct, version)
     generic = bytearray()
     request_codec(ApiKey.PRODUCE, version)[0].encode(generic, _generic_request_body(txn, acks, timeout, topics))
     assert direct == generic
@@ -132,7 +126,7 @@ def test_response_fields_equal_the_generic_codec(version: int, seed: int) -> Non
     # the body alone ends where the generic codec's ends
     body_start = 5 if version >= 9 else 4
     _, end = response_codec(ApiKey.PRODUCE, version)[0].decode(memoryview(frame), body_start)
-    assert decode_produce_response(memoryview(frame), body_start, version)[1] == end == len(frame)
+    assert ProduceMessage.decode_body(memoryview(frame), body_start, version)[1] == end == len(frame)
 
 
 def _outcome(decode: Any) -> str:
