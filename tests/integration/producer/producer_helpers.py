@@ -63,8 +63,9 @@ async def create_topic(bootstrap: str, name: str, partitions: int = 1, replicati
     return name
 
 
-async def read_partition(bootstrap: str, topic: str, partition: int) -> list[ReadRecord]:
-    """Every record of ``topic``-``partition`` (up to the high watermark), with its batch's header."""
+async def read_partition(bootstrap: str, topic: str, partition: int, *, want: int = 0) -> list[ReadRecord]:
+    """Every record of ``topic``-``partition`` (up to the high watermark, and at least ``want``
+    records: a producer with acks=0 learns nothing of the append), with its batch's header."""
     cluster = await _cluster(bootstrap)
     out: list[ReadRecord] = []
     try:
@@ -91,7 +92,7 @@ async def read_partition(bootstrap: str, topic: str, partition: int) -> list[Rea
                                               r.timestamp_type, batch.producer_id, batch.producer_epoch,
                                               batch.base_sequence, batch.compression))
                 offset = batch.next_offset
-            if offset >= hw:
+            if offset >= hw and len(out) >= want:
                 break
     finally:
         await cluster.close()
