@@ -41,7 +41,7 @@ import random
 import socket
 import ssl
 import struct
-from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, cast, overload
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, overload
 
 from kafkaio.conn_core import (
     HANDSHAKE_STATES,
@@ -445,7 +445,7 @@ class BrokerConnection:
         loop = self._loop
         assert loop is not None  # set by connect(), which left NEW (refused above)
         now = loop.time()
-        message = None if type(body) is dict else cast(DirectMessage, body)
+        message = None if isinstance(body, dict) else body
         # Registered (when a response is expected) before the write: the reader cannot run until
         # we yield, and a failed write withdraws it again, so the caller gets the error raised.
         if handshake:

@@ -190,10 +190,10 @@ def encode_request(api_key: int, version: int, correlation_id: int, client_id: s
     out += cid
     if flexible:
         out.append(0)  # no tagged fields in the request header
-    if type(body) is dict:
+    if isinstance(body, dict):
         codec.encode(out, body)
     else:
-        body.encode_body(out, version)  # type: ignore[union-attr]  # not a dict: a DirectMessage
+        body.encode_body(out, version)  # not a dict: a DirectMessage
     _INT32.pack_into(out, 0, len(out) - 4)
     return out
 

@@ -15,7 +15,7 @@ import struct
 from collections.abc import Sequence
 from typing import Union
 
-from kafkaio.errors import KafkaProtocolError
+from kafkaio.errors import KafkaProtocolError, UnsupportedVersionError
 from kafkaio.protocol import primitives as p
 
 __all__ = [
@@ -28,7 +28,9 @@ __all__ = [
 ]
 
 FIRST_FLEXIBLE = 9
+FIRST_TAGGED_LEADER = 10  # current_leader and node_endpoints (tag 0 at both levels, KIP-951)
 FIRST_TOPIC_ID = 13
+VERSIONS = range(3, 14)  # the versions this module writes and reads: the schema's (a test holds them equal)
 
 Buffer = Union[bytes, bytearray, memoryview]
 #: (partition index, records): one partition of a request
@@ -71,6 +73,11 @@ class ProduceResult:
 
 def _malformed(what: str, pos: int) -> KafkaProtocolError:
     return KafkaProtocolError(f"malformed {what} at byte {pos}")
+
+
+def _unknown_version(version: int) -> UnsupportedVersionError:
+    return UnsupportedVersionError(f"the direct Produce codec has no version {version} "
+                                   f"(it has {VERSIONS.start}-{VERSIONS.stop - 1})")
 
 
 # --- the request ------------------------------------------------------------------------------
@@ -126,7 +133,10 @@ def _decode_response(buf: memoryview, pos: int, version: int) -> tuple[ProduceRe
     """The Produce response body of ``version`` (3 to 13) at ``pos``, and the position after it.
     Malformed bytes raise :class:`KafkaProtocolError` (or an ``IndexError``/``struct.error`` past
     the end, which :func:`kafkaio.protocol.api.decode_direct_response` turns into one)."""
+    if version not in VERSIONS:
+        raise _unknown_version(version)
     flexible = version >= FIRST_FLEXIBLE
+    tagged_leader = version >= FIRST_TAGGED_LEADER  # before it, tag 0 is an unknown field: skipped
     by_id = version >= FIRST_TOPIC_ID
     read_string = p.read_compact_string if flexible else p.read_string
     read_nullable_string = p.read_compact_nullable_string if flexible else p.read_nullable_string
@@ -184,6 +194,8 @@ def _decode_response(buf: memoryview, pos: int, version: int) -> tuple[ProduceRe
             if flexible:
                 if buf[pos] == 0:
                     pos += 1
+                elif not tagged_leader:
+                    pos = _skip_tags(buf, pos)
                 else:
                     leader, pos = _tag_zero(buf, pos)
                     if leader is not None:
@@ -199,6 +211,8 @@ def _decode_response(buf: memoryview, pos: int, version: int) -> tuple[ProduceRe
     if flexible:
         if buf[pos] == 0:
             pos += 1
+        elif not tagged_leader:
+            pos = _skip_tags(buf, pos)
         else:
             nodes, pos = _tag_zero(buf, pos)
             if nodes is not None:
@@ -220,6 +234,8 @@ class ProduceMessage:
 
     def encode_body(self, out: bytearray, version: int) -> None:
         """Append the request's body at ``version`` (3 to 13) to ``out``."""
+        if version not in VERSIONS:
+            raise _unknown_version(version)
         transactional_id, acks, timeout_ms, topics = self.transactional_id, self.acks, self.timeout_ms, self.topics
         if version >= FIRST_FLEXIBLE:
             if transactional_id is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kafkaio.errors import KafkaProtocolError
+from kafkaio.errors import KafkaProtocolError, UnsupportedVersionError
 from kafkaio.protocol import ApiKey, decode_direct_response, decode_response, encode_request, encode_response
 from kafkaio.protocol.api import request_codec, response_codec
 from kafkaio.protocol.produce_codec import ProduceMessage, ProduceResult, TopicData
@@ -156,3 +156,50 @@ def test_damaged_responses_are_refused_as_the_generic_codec_refuses_them(version
         if generic == "accepted":
             assert _fields_of_direct(decode_direct_response(message, ApiKey.PRODUCE, version, bad)) == \
                 _fields_of_generic(decode_response(ApiKey.PRODUCE, version, bad), version)
+
+
+def _v9_frame(partition_tags: dict[int, bytes], body_tags: dict[int, bytes]) -> bytes:
+    body = {"responses": [{"name": "t", "partition_responses": [{
+        "index": 0, "error_code": 0, "base_offset": 5, "log_append_time_ms": -1, "log_start_offset": 0,
+        "record_errors": [], "error_message": None, "_unknown_tagged_fields": partition_tags}]}],
+        "throttle_time_ms": 0, "_unknown_tagged_fields": body_tags}
+    return bytes(encode_response(ApiKey.PRODUCE, 9, 3, body))[4:]
+
+
+@pytest.mark.parametrize(("partition_tags", "body_tags"), [
+    ({0: b"\x01\x02\x03"}, {}),                                   # not a current_leader's shape
+    ({0: b"\x00\x00\x00\x07\x00\x00\x00\x02\x00"}, {}),           # would read as leader 7, epoch 2
+    ({}, {0: b"\x05"}),                                           # not a node_endpoints' shape
+], ids=["partition-tag0-short", "partition-tag0-leader-shaped", "body-tag0"])
+def test_tag_zero_before_version_10_is_an_unknown_field_for_both_decoders(
+        partition_tags: dict[int, bytes], body_tags: dict[int, bytes]) -> None:
+    # current_leader and node_endpoints are tagged from version 10 (KIP-951)
+    frame = _v9_frame(partition_tags, body_tags)
+    generic = decode_response(ApiKey.PRODUCE, 9, frame)
+    direct = decode_direct_response(ProduceMessage(None, -1, 1000, []), ApiKey.PRODUCE, 9, frame)
+    assert generic["responses"][0]["partition_responses"][0]["base_offset"] == 5
+    assert direct.topics == [("t", 0, [(0, 0, 5, -1, 0, [], None, -1, -1)])]
+    assert direct.node_endpoints == []
+
+
+def test_the_direct_codec_has_exactly_the_schemas_versions() -> None:
+    # a schema that gains a version must not be written with the last version's layout
+    from kafkaio.protocol.api import client_versions
+    from kafkaio.protocol.produce_codec import VERSIONS as DIRECT
+
+    lo, hi = client_versions(ApiKey.PRODUCE)
+    assert (DIRECT.start, DIRECT.stop - 1) == (lo, hi)
+    with pytest.raises(UnsupportedVersionError, match="no version 14"):
+        ProduceMessage(None, -1, 1000, []).encode_body(bytearray(), hi + 1)
+    with pytest.raises(UnsupportedVersionError, match="v14"):
+        decode_direct_response(ProduceMessage(None, -1, 1000, []), ApiKey.PRODUCE, hi + 1, b"\0\0\0\0\0")
+    with pytest.raises(UnsupportedVersionError, match="no version 14"):
+        ProduceMessage.decode_body(memoryview(b"\0\0\0\0\0"), 0, hi + 1)
+
+
+def test_a_request_body_that_is_a_dict_subclass_takes_the_generic_codec() -> None:
+    from collections import OrderedDict
+
+    body = {"transactional_id": None, "transaction_timeout_ms": 1000, "producer_id": -1, "producer_epoch": -1}
+    assert encode_request(ApiKey.INIT_PRODUCER_ID, 4, 1, "c", OrderedDict(body)) == \
+        encode_request(ApiKey.INIT_PRODUCER_ID, 4, 1, "c", body)
