@@ -13,7 +13,7 @@ from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 from collections import deque
 from types import MappingProxyType
 
-from kafkaio._speedups._records cimport builder_append, builder_size
+from kafkaio._speedups._records cimport builder_append, builder_append_ms, builder_size
 
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
@@ -127,6 +127,9 @@ cdef extern from "Python.h":
 
 cdef class RecordFuture
 
+# a RecordFuture's timestamp object when its C timestamp is the one (the producer's clock read in C)
+cdef object _C_CLOCK = object()
+
 
 @cython.final
 cdef class UntrackedFutures:
@@ -220,14 +223,22 @@ cdef class RecordFuture:
 
     cdef readonly object _batch
     cdef readonly Py_ssize_t _delta
-    cdef readonly object _timestamp
+    # the record's timestamp: _ts_obj, or _ts when that is _C_CLOCK (the common record's, made an
+    # int only when the metadata is read)
+    cdef int64_t _ts
+    cdef object _ts_obj
     cdef UntrackedFutures _untracked  # the list this future is in, while it is out of the collector
     cdef Py_ssize_t _slot
 
     def __init__(self, batch, Py_ssize_t delta, timestamp):
         self._batch = batch
         self._delta = delta
-        self._timestamp = timestamp
+        self._ts_obj = timestamp
+
+    @property
+    def _timestamp(self):
+        """The record's timestamp (ms), as given to the builder."""
+        return self._ts if self._ts_obj is _C_CLOCK else self._ts_obj
 
     def __dealloc__(self):
         if self._untracked is not None:
@@ -383,12 +394,13 @@ cdef inline object _builder_of(object batch):
     return batch.builder
 
 
-cdef inline RecordFuture _new_future(object batch, Py_ssize_t delta, object timestamp):
+cdef inline RecordFuture _new_future(object batch, Py_ssize_t delta, int64_t ts, object timestamp):
     # skips the __init__ call: the fields are set directly
     cdef RecordFuture fut = RecordFuture.__new__(RecordFuture)
     fut._batch = batch
     fut._delta = delta
-    fut._timestamp = timestamp
+    fut._ts = ts
+    fut._ts_obj = timestamp
     if isinstance(batch, OpenBatch):
         untracked = (<OpenBatch>batch).untracked
     else:
@@ -399,11 +411,11 @@ cdef inline RecordFuture _new_future(object batch, Py_ssize_t delta, object time
 
 
 @cython.wraparound(True)  # dq[-1]: the last batch of the deque
-cdef object _append_open(object dq, object timestamp, object key, object value, object headers,
+cdef object _append_open(object dq, int64_t ts, object timestamp, object key, object value, object headers,
                          Py_ssize_t* appended):
     # the record appended into the open (last) batch of the queue dq (None: no queue), or None when
-    # there is none or it is full; appended (NULL: not wanted) gets the bytes the record added to its
-    # batch, what the sticky state counts
+    # there is none or it is full; its timestamp is timestamp, or ts when that is _C_CLOCK; appended
+    # (NULL: not wanted) gets the bytes the record added to its batch, what the sticky state counts
     cdef Py_ssize_t before = 0, delta
     if dq:
         batch = dq[-1]
@@ -411,11 +423,14 @@ cdef object _append_open(object dq, object timestamp, object key, object value, 
         if builder is not None:
             if appended != NULL:
                 before = builder_size(builder)
-            delta = builder_append(builder, timestamp, key, value, headers)
+            if timestamp is _C_CLOCK:
+                delta = builder_append_ms(builder, ts, key, value, headers)
+            else:
+                delta = builder_append(builder, timestamp, key, value, headers)
             if delta >= 0:
                 if appended != NULL:
                     appended[0] = builder_size(builder) - before
-                return _new_future(batch, delta, timestamp)
+                return _new_future(batch, delta, ts, timestamp)
     return None
 
 
@@ -425,7 +440,7 @@ def try_append(dict queues, topic, partition, timestamp, key, value, headers):
     Returns the record's ``RecordFuture``, or None when there is no open batch or it is full
     (the caller then starts a new batch through the accumulator).
     """
-    return _append_open(queues.get((topic, partition)), timestamp, key, value, headers, NULL)
+    return _append_open(queues.get((topic, partition)), 0, timestamp, key, value, headers, NULL)
 
 
 cdef inline int64_t _now_ms() noexcept:
@@ -593,8 +608,9 @@ cdef class PartitionAppender:
         record fits ``max_record_size`` and the open batch.
         """
         cdef Py_ssize_t size, n, p, appended = 0
+        cdef int64_t ts = 0
         cdef TopicStickiness st = None
-        cdef TopicState ts
+        cdef TopicState state
         cdef list row
         if not self.enabled:
             return None
@@ -606,15 +622,15 @@ cdef class PartitionAppender:
         size = _bound(self.size_bound_overhead, key, value, headers)
         if size < 0 or size > self.max_record_size or self.cluster.metadata is not self.metadata:
             return None
-        ts = self._topics.get(topic)
-        if ts is None or ts.count < 0:
+        state = self._topics.get(topic)
+        if state is None or state.count < 0:
             return None
-        n = ts.count
+        n = state.count
         if partition is None:
             if key is not None and self.keys_decide:
                 p = (<long long>self.murmur2(key) & 0x7FFFFFFF) % n
             else:
-                st = ts.sticky
+                st = state.sticky
                 if st is None or not 0 <= st.partition < n:  # a partition of earlier metadata: drawn again
                     return None
                 p = st.partition
@@ -623,14 +639,15 @@ cdef class PartitionAppender:
         else:
             p = partition
         if timestamp_ms is None:
-            timestamp_ms = _now_ms()
+            ts = _now_ms()
+            timestamp_ms = _C_CLOCK
         elif type(timestamp_ms) is not int or timestamp_ms < 0:
             return None  # the general path validates it
-        row = ts.row
+        row = state.row
         dq = row[p] if p < len(row) else None
         if st is None:
-            return _append_open(dq, timestamp_ms, key, value, headers, NULL)
-        fut = _append_open(dq, timestamp_ms, key, value, headers, &appended)
+            return _append_open(dq, ts, timestamp_ms, key, value, headers, NULL)
+        fut = _append_open(dq, ts, timestamp_ms, key, value, headers, &appended)
         if fut is not None:
             self._count(st, appended)
         return fut
@@ -663,8 +680,8 @@ cdef class PartitionAppender:
         cdef Py_ssize_t appended = 0
         dq = self._queues.get((topic, partition))
         if not sticky:
-            return _append_open(dq, timestamp, key, value, headers, NULL)
-        fut = _append_open(dq, timestamp, key, value, headers, &appended)
+            return _append_open(dq, 0, timestamp, key, value, headers, NULL)
+        fut = _append_open(dq, 0, timestamp, key, value, headers, &appended)
         st = self._sticky_of(topic)
         if st is not None and st.partition == partition:
             if fut is not None:

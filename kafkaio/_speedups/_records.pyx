@@ -1011,13 +1011,22 @@ cdef Py_ssize_t builder_append(object builder, object timestamp_ms, object key, 
     # builder and an int timestamp go to append_plain(), or to _append() as append() would, without
     # a Python method call; anything else is the method call itself
     cdef int64_t ts
-    cdef Py_ssize_t delta
     if type(builder) is BatchBuilder and _small_int(<PyObject*>timestamp_ms, &ts):
+        return builder_append_ms(builder, ts, key, value, headers)
+    return builder.append(timestamp_ms, key, value, headers)
+
+
+cdef Py_ssize_t builder_append_ms(object builder, int64_t timestamp_ms, object key, object value,
+                                  object headers) except -3:
+    # builder_append with a C timestamp (the producer's clock): no Python int unless the builder
+    # is not a compiled one
+    cdef Py_ssize_t delta
+    if type(builder) is BatchBuilder:
         if headers is None:
-            delta = (<BatchBuilder>builder).append_plain(ts, <PyObject*>key, <PyObject*>value)
+            delta = (<BatchBuilder>builder).append_plain(timestamp_ms, <PyObject*>key, <PyObject*>value)
             if delta != -2:
                 return delta
-        return (<BatchBuilder>builder)._append(ts, key, value, headers)
+        return (<BatchBuilder>builder)._append(timestamp_ms, key, value, headers)
     return builder.append(timestamp_ms, key, value, headers)
 
 

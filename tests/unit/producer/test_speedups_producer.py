@@ -690,3 +690,49 @@ async def test_try_send_after_the_partition_count_grew_uses_the_new_partitions(i
     app.queue("t", 3).append(new)
     assert app.try_send("t", b"b", None, 3, 5, None)._batch is new
     assert app.try_send("t", b"c", None, 1, 5, None)._batch is first
+
+
+async def test_a_record_reads_back_the_timestamp_it_was_written_with(impl: ModuleType) -> None:
+    # the clock's (no timestamp given), a given one, one beyond what the builder's C path takes
+    batch = _batch("t", 2, batch_size=4096)
+    app = _appender(impl, {("t", 2): deque([batch])})
+    before = impl.now_ms()
+    clock = app.try_send("t", b"a", None, 2, None, None)
+    after = impl.now_ms()
+    given = app.try_send("t", b"b", None, None, 1_700_000_000_123, None)
+    wide = app.try_send("t", b"c", None, 2, (1 << 62) + 1, None)
+    general = app.append("t", 2, False, 42, None, b"d", None)
+    assert type(clock._timestamp) is int and before <= clock._timestamp <= after
+    stamps = [clock._timestamp, 1_700_000_000_123, (1 << 62) + 1, 42]
+    futs = [clock, given, wide, general]
+    assert [f._timestamp for f in futs] == stamps
+    builder = batch.builder
+    batch.future.set_result((100, -1))
+    assert [(f.result().offset, f.result().timestamp) for f in futs] == list(zip(range(100, 104), stamps))
+    assert [(await f).timestamp for f in futs] == stamps
+    [read] = list(read_batches(builder.build()))
+    assert [r.timestamp for r in read.records("t", 2)] == stamps
+
+
+async def test_bad_timestamps_are_refused_alike_by_both_twins() -> None:
+    if len(IMPLS) < 2:
+        pytest.skip("the compiled module is not built")
+    bad = [1 << 63, -2, -(1 << 63) - 1, 1.5, "1", None]
+    outcomes = []
+    for impl in IMPLS:
+        batch = _batch("t", 2, batch_size=4096)
+        app = _appender(impl, {("t", 2): deque([batch])})
+        refused = []
+        for ts in bad:
+            with pytest.raises((TypeError, ValueError, OverflowError)) as general:
+                app.append("t", 2, False, ts, None, b"v", None)
+            if type(ts) is int and ts >= 0:  # send()'s common path hands it to the builder too
+                with pytest.raises(type(general.value)) as common:
+                    app.try_send("t", b"v", None, 2, ts, None)
+                assert str(common.value) == str(general.value)
+            elif ts is not None:  # (None is the clock's timestamp there)
+                assert app.try_send("t", b"v", None, 2, ts, None) is None  # the general path's to refuse
+            refused.append((type(general.value), str(general.value)))
+        assert batch.builder.record_count == 0
+        outcomes.append(refused)
+    assert outcomes[0] == outcomes[1]
