@@ -565,7 +565,7 @@ cdef class PartitionAppender:
     cdef inline object _queue_of(self, object topic, Py_ssize_t partition):
         # queues[(topic, partition)] or None, found without building and hashing the key
         cdef TopicState ts = self._topics.get(topic)
-        if ts is None or partition >= len(ts.row):
+        if ts is None or partition < 0 or partition >= len(ts.row):
             return None
         return ts.row[partition]
 
@@ -587,8 +587,8 @@ cdef class PartitionAppender:
         return None if ts is None or ts.count < 0 else ts.count
 
     def set_partition_count(self, topic, Py_ssize_t count):
-        """Record the topic's partition count, read from ``metadata``."""
-        if count < 0:
+        """Record the topic's partition count, read from ``metadata`` (at least 1)."""
+        if count < 1:  # a count of 0 would divide by zero in C (cdivision)
             raise ValueError(f"partition count {count}")
         self._state(topic).count = count
 
@@ -655,6 +655,8 @@ cdef class PartitionAppender:
     def partition(self, topic, key, Py_ssize_t num_partitions):
         """The partition of a record without an explicit one: by its key (when keys decide), else
         the topic's sticky partition, drawn with ``choose`` when there is none."""
+        if num_partitions < 1:
+            raise ValueError(f"partition count {num_partitions}")
         if key is not None and self.keys_decide:
             return (<long long>self.murmur2(key) & 0x7FFFFFFF) % num_partitions
         return self._stay(topic, num_partitions).partition
@@ -704,7 +706,8 @@ cdef class PartitionAppender:
         The common form: a value, or a ``(key, value)`` or ``(key, value, headers)`` tuple, key and
         value bytes or None, headers None or a list or tuple of ``(str, bytes | None)`` tuples; an
         int ``timestamp`` the builder takes. ``partition``: the explicit one (checked by the caller),
-        or None for the key's or the topic's sticky partition among ``num_partitions``.
+        or None for the key's or the topic's sticky partition among ``num_partitions``; ValueError
+        when it is outside ``range(num_partitions)`` or ``num_partitions`` is below 1.
         """
         cdef Py_ssize_t size, p, delta, nf, before
         cdef Py_ssize_t at = -1  # the partition whose open batch is in hand (nothing else runs meanwhile)
@@ -716,6 +719,8 @@ cdef class PartitionAppender:
         cdef Run run = runs[-1] if runs else None
         batch = None
         builder = None
+        if num_partitions < 1 or (partition is not None and not 0 <= explicit < num_partitions):
+            raise ValueError(f"partition {partition} of {num_partitions}")
         if type(timestamp) is not int or not -1 <= timestamp < (1 << 63):
             for item in items:
                 return (item,)

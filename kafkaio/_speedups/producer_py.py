@@ -409,7 +409,7 @@ class PartitionAppender:
     def _queue_of(self, topic: str, partition: int) -> deque[Any] | None:
         # queues[(topic, partition)] or None, found without building and hashing the key
         ts = self._topics.get(topic)
-        if ts is None or partition >= len(ts.row):
+        if ts is None or partition < 0 or partition >= len(ts.row):
             return None
         return ts.row[partition]
 
@@ -429,8 +429,8 @@ class PartitionAppender:
         return None if ts is None or ts.count < 0 else ts.count
 
     def set_partition_count(self, topic: str, count: int) -> None:
-        """Record the topic's partition count, read from ``metadata``."""
-        if count < 0:
+        """Record the topic's partition count, read from ``metadata`` (at least 1)."""
+        if count < 1:  # the compiled twin would divide by zero in C
             raise ValueError(f"partition count {count}")
         self._state(topic).count = count
 
@@ -492,6 +492,8 @@ class PartitionAppender:
     def partition(self, topic: str, key: bytes | None, num_partitions: int) -> int:
         """The partition of a record without an explicit one: by its key (when keys decide), else
         the topic's sticky partition, drawn with ``choose`` when there is none."""
+        if num_partitions < 1:
+            raise ValueError(f"partition count {num_partitions}")
         if key is not None and self.keys_decide:
             return (self.murmur2(key) & 0x7FFFFFFF) % num_partitions
         return self._stay(topic, num_partitions).partition
@@ -539,8 +541,11 @@ class PartitionAppender:
         The common form: a value, or a ``(key, value)`` or ``(key, value, headers)`` tuple, key and
         value bytes or None, headers None or a list or tuple of ``(str, bytes | None)`` tuples; an
         int ``timestamp`` the builder takes. ``partition``: the explicit one (checked by the caller),
-        or None for the key's or the topic's sticky partition among ``num_partitions``.
+        or None for the key's or the topic's sticky partition among ``num_partitions``; ValueError
+        when it is outside ``range(num_partitions)`` or ``num_partitions`` is below 1.
         """
+        if num_partitions < 1 or (partition is not None and not 0 <= partition < num_partitions):
+            raise ValueError(f"partition {partition} of {num_partitions}")
         if timestamp.__class__ is not int or not -1 <= timestamp < 1 << 63:
             for item in items:
                 return (item,)

@@ -736,3 +736,25 @@ async def test_bad_timestamps_are_refused_alike_by_both_twins() -> None:
         assert batch.builder.record_count == 0
         outcomes.append(refused)
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("count", [0, -1])
+def test_a_partition_count_below_one_is_refused_by_both_twins(impl: ModuleType, count: int) -> None:
+    # the compiled twin divides by the count in C, where a zero kills the process (SIGFPE)
+    app = _appender(impl, sticky_partition=None)
+    with pytest.raises(ValueError, match="partition count"):
+        app.set_partition_count("t", count)
+    assert app.partition_count("t") == 4
+    with pytest.raises(ValueError, match="partition count"):
+        app.partition("t", b"key", count)
+
+
+@pytest.mark.parametrize(("partition", "count"), [(-1, 4), (-2, 4), (4, 4), (0, 0)])
+async def test_append_many_refuses_an_explicit_partition_out_of_range_in_both_twins(
+        impl: ModuleType, partition: int, count: int) -> None:
+    batches = {("t", p): deque([_batch("t", p, batch_size=4096)]) for p in range(4)}
+    app = _appender(impl, batches, sticky_partition=1)
+    runs: list[Any] = []
+    with pytest.raises(ValueError, match="partition"):
+        app.append_many("t", iter([b"v"]), partition, count, 5, runs)
+    assert runs == [] and all(b.records_appended == 0 for dq in batches.values() for b in dq)
