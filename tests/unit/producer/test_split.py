@@ -122,6 +122,7 @@ async def test_many_future_reports_the_first_failed_record_in_input_order_across
     parts[1].future.set_result((100, -1))
     later = ProducerBatch("t", 1, None, loop.create_future(), 0.0, 30000.0, 0)
     later.future.set_exception(NotLeaderOrFollowerError("a later record"))
+    later.future.exception()  # marked retrieved, as the accumulator does when it fails a batch
     await asyncio.wait_for(b.future, 5)
     run = Run(b, 0)
     run.count = 3
@@ -145,6 +146,7 @@ async def test_many_future_is_done_only_once_every_split_part_is() -> None:
     second[1].future.set_result((102, -1))
     await asyncio.wait_for(b.future, 5)
     assert many.done()
+    assert isinstance(many.exception(), RecordTooLargeError)
 
 
 async def test_awaiting_a_many_future_waits_for_every_split_part() -> None:

@@ -146,7 +146,7 @@ async def test_failures_never_reach_the_client_and_warn_once(reporter: Any, capl
         r.start()
         await until(lambda: calls >= 3)
         await r.close()
-    warnings = [rec for rec in caplog.records if rec.levelno >= logging.WARNING]
+    warnings = [rec for rec in caplog.records if rec.name == "kafkaio.telemetry" and rec.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "snapshot failed" in warnings[0].getMessage()
     assert conn.pushes() == [] and telemetry_tasks() == []
 
