@@ -21,6 +21,7 @@ from benchmarks import (
     partitions,
     processing,
     produce,
+    replicated,
     report,
     share,
     values,
@@ -31,7 +32,8 @@ from benchmarks.clients import CLIENTS
 from benchmarks.runner import REPO_ROOT, Outcome
 from benchmarks.schedule import Plan
 
-SCENARIOS = ("produce", "consume", "latency", "values", "partitions", "headers", "group", "codec", "processing", "share")
+SCENARIOS = ("produce", "consume", "latency", "values", "partitions", "headers", "group", "codec", "processing", "share",
+             "replicated")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -133,6 +135,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
             if "processing" in args.scenarios:
                 processing_rows, processing_error = processing.run(broker.bootstrap, topics, quick,
                                                                    plan.partitions, args.timeout)
+    if "replicated" in args.scenarios:  # on a cluster of three brokers of its own, after the single one stopped
+        outcomes += replicated.run(plan, quick)
     if "codec" in args.scenarios:
         codec_rows, codec_error = codec.run(quick)
         print(f"codec: {'FAILED: ' + codec_error if codec_error else 'done'}", file=sys.stderr, flush=True)
@@ -171,7 +175,7 @@ def write_report(saved: dict, output: Path, results_dir: Path) -> None:
     rows = group([Outcome.from_dict(o) for o in saved["outcomes"]])
     subtitle = f"{saved['records']:,} x {saved['record_size']} B" + (", quick" if saved["quick"] else "")
     base = [r for r in rows if r.record_size == saved["record_size"] and r.partitions == saved["partitions"]
-            and not r.headers and not r.keys]
+            and not r.headers and not r.keys and r.replicas == 1]
     chart_files = charts.draw_all(base, results_dir, subtitle,
                                   f"{saved['latency_records']:,} sends, linger 0")
     rep = report.Report(

@@ -25,6 +25,7 @@ class Row:
     partitions: int = 6  # of the topic
     headers: int = 0  # on every record
     keys: int = 0  # distinct record keys (0: keyless)
+    replicas: int = 1  # the topic's replication factor
 
     @property
     def label(self) -> str:
@@ -71,10 +72,11 @@ def group(outcomes: list[Outcome]) -> list[Row]:
         j = o.job
         compression = "" if j.scenario == "latency" else j.produce.compression_type
         key = (j.scenario, compression, j.client, j.api, j.loop, j.profile, j.record_size, j.partitions,
-               j.headers, j.keys)
+               j.headers, j.keys, j.replicas)
         if key not in rows:
             rows[key] = Row(j.scenario, compression, j.client, j.api, j.loop, profile=j.profile,
-                            record_size=j.record_size, partitions=j.partitions, headers=j.headers, keys=j.keys)
+                            record_size=j.record_size, partitions=j.partitions, headers=j.headers, keys=j.keys,
+                            replicas=j.replicas)
         rows[key].outcomes.append(o)
     from benchmarks.clients import CLIENTS
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import codec, group, headers, partitions, processing, share, values
+from benchmarks import codec, group, headers, partitions, processing, replicated, share, values
 from benchmarks.aggregate import BATCH_API, PER_RECORD_API, Row, best, find, full_records, java_anchor, ratio
 from benchmarks.clients import ASYNCIO_CLIENTS, PROFILES, java_perf
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
@@ -314,8 +314,10 @@ def _configs() -> list[str]:
 
 
 def render(rep: Report) -> str:
-    # the large-values and many-partitions scenarios' rows have their own sections; every other
-    # table is of the rest
+    # the replicated, large-values and many-partitions scenarios' rows have their own sections;
+    # every other table is of the rest
+    on_replicas = [r for r in rep.rows if r.replicas > 1]
+    rep = replace(rep, rows=[r for r in rep.rows if r.replicas == 1])
     large = [r for r in rep.rows if r.record_size != rep.record_size]
     many = [r for r in rep.rows if r.record_size == rep.record_size and r.partitions != rep.partitions]
     # the many-partitions scenario's keyed runs on the small topic: the baseline of its RSS column
@@ -438,6 +440,21 @@ def render(rep: Report) -> str:
             a("")
             L.extend(_throughput_table([r for r in large if r.record_size == size], "produce", size))
             a("")
+    if on_replicas:
+        a(f"## {replicated.BROKERS} brokers, replication factor {replicated.REPLICAS}")
+        a("")
+        a(f"`benchmarks/replicated.py`: {replicated.PARAMETERS}. The leaders are spread over the "
+          "brokers; every broker runs on this machine, so replication's copies and fetches share its "
+          "CPUs with the clients.")
+        a("")
+        rows = [r for r in on_replicas if r.scenario == "produce"]
+        if rows:
+            L.extend(_throughput_table(rows, "produce", rep.record_size))
+            a("")
+        rows = [r for r in on_replicas if r.scenario == "latency"]
+        if rows:
+            L.extend(_latency_table(rows))
+            a("")
     rows = [r for r in rep.rows if r.scenario == "group"]
     if rows:
         a("## Consumer group")
@@ -549,7 +566,7 @@ def render(rep: Report) -> str:
       "in `benchmarks/franzgo/main.go`); with idempotence franz-go keeps 5 produce requests in flight "
       "per broker, and its record bound on the buffer is raised so that the byte bound binds first.")
     a("- Runners: `benchmarks/clients/*.py` and `benchmarks/franzgo`; scenarios: `benchmarks/produce.py`, "
-      "`consume.py`, `latency.py`, `values.py`, `partitions.py`, `headers.py`, `group.py`; raw results "
+      "`consume.py`, `latency.py`, `values.py`, `partitions.py`, `headers.py`, `group.py`, `replicated.py`; raw results "
       "of the last run: `benchmarks/results/results.json`.")
     a("")
     return "\n".join(L)

@@ -73,6 +73,7 @@ class Job:
     headers: int = 0  # headers on every record (benchmarks.settings.headers)
     members: int = 1  # consumers of one group run at once (benchmarks/group.py), each a process
     group: str = ""  # the group id the members share ("": each run makes its own)
+    replicas: int = 1  # the topic's replication factor (benchmarks/replicated.py: a cluster of brokers)
 
     @property
     def label(self) -> str:

@@ -45,24 +45,27 @@ class Topics:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def create(self, prefix: str, partitions: int) -> str:
-        """A new topic named ``<prefix>-<random>`` with ``partitions`` partitions, once every
-        partition has a leader."""
+    def create(self, prefix: str, partitions: int, replication_factor: int = 1,
+               config: dict[str, str] | None = None) -> str:
+        """A new topic named ``<prefix>-<random>`` with ``partitions`` partitions (each on
+        ``replication_factor`` brokers, with the topic ``config``), once every partition has a
+        leader and all its replicas in sync."""
         name = f"{prefix}-{uuid.uuid4().hex[:8]}"
         from confluent_kafka.admin import NewTopic
 
-        futures = self.admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+        futures = self.admin.create_topics([NewTopic(name, num_partitions=partitions,
+                                                     replication_factor=replication_factor, config=config or {})])
         futures[name].result(60)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             md = self.admin.list_topics(name, timeout=10)
             topic = md.topics.get(name)
             if topic is not None and topic.error is None and len(topic.partitions) == partitions and all(
-                p.leader >= 0 for p in topic.partitions.values()
+                p.leader >= 0 and len(p.isrs) == replication_factor for p in topic.partitions.values()
             ):
                 return name
             time.sleep(0.1)
-        raise RuntimeError(f"topic {name} has no leaders after 60 s")
+        raise RuntimeError(f"topic {name} has no leaders, or replicas out of sync, after 60 s")
 
     def delete(self, name: str) -> None:
         futures = self.admin.delete_topics([name])

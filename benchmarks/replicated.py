@@ -1,0 +1,81 @@
+"""Replicated scenario: a cluster of three local brokers and a topic with replication factor 3 and
+``min.insync.replicas=2``, so that ``acks=all`` waits for the followers as in production. The
+produce scenario's settings and records otherwise, and the latency scenario's one-at-a-time sends:
+what replication adds to each client's throughput and to its round trip."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+from benchmarks.runner import Outcome, run_job
+from benchmarks.schedule import Entry, Plan, report_progress, rotated
+from benchmarks.settings import Job, ProduceConfig
+from benchmarks.topics import Topics
+
+BROKERS = 3
+REPLICAS = 3
+MIN_INSYNC = 2
+RECORDS = 500_000
+QUICK_RECORDS = 50_000
+LATENCY_SENDS = 5_000
+QUICK_LATENCY_SENDS = 500
+
+# each client's per-record API, kafkaio's batch API, and Java's steady state (the produce anchor)
+PRODUCE = (Entry("kafkaio", "send"), Entry("kafkaio", "send_many"), Entry("aiokafka", "send"),
+           Entry("confluent", "produce"), Entry("java", "ProducerPerformance warm"), Entry("franz-go", "Produce"))
+LATENCY = (Entry("kafkaio", "send_and_wait"), Entry("aiokafka", "send_and_wait"), Entry("confluent", "produce+flush"))
+
+PARAMETERS = (f"{BROKERS} local KRaft nodes (combined broker and controller, one JVM each), a 6-partition "
+              f"topic with replication factor {REPLICAS} and `min.insync.replicas={MIN_INSYNC}`; the produce "
+              f"scenario's settings (acks=all, idempotent, compression none) with {RECORDS:,} records per "
+              f"run ({QUICK_RECORDS:,} with `--quick`; the slow per-record APIs fewer, as in the produce "
+              f"table), and the latency scenario's one-at-a-time sends ({LATENCY_SENDS:,}; "
+              f"{QUICK_LATENCY_SENDS:,} with `--quick`); a fresh topic per run")
+
+
+def run(plan: Plan, quick: bool) -> list[Outcome]:
+    """Start the cluster, measure every entry of ``plan``'s clients ``plan.repeat`` times in a
+    rotating order, stop the cluster."""
+    from kafkaio.testing.broker import LocalKafkaCluster
+
+    cluster = LocalKafkaCluster(brokers=BROKERS)
+    cluster.start()
+    try:
+        here = dataclasses.replace(plan, bootstrap=cluster.bootstrap_servers)
+        print(f"replicated: {BROKERS} brokers at {here.bootstrap}", file=sys.stderr, flush=True)
+        with Topics(here.bootstrap) as topics:
+            return _measure(here, topics, quick)
+    finally:
+        cluster.stop()
+
+
+def _measure(plan: Plan, topics: Topics, quick: bool) -> list[Outcome]:
+    chosen = [(e, "produce") for e in PRODUCE if e.client in plan.clients]
+    chosen += [(e, "latency") for e in LATENCY if e.client in plan.clients]
+    records = QUICK_RECORDS if quick else RECORDS
+    sends = QUICK_LATENCY_SENDS if quick else LATENCY_SENDS
+    outcomes: list[Outcome] = []
+    for rep in range(plan.repeat):
+        for entry, scenario in _rotated(chosen, rep):
+            topic = topics.create("bench-replicated", plan.partitions, replication_factor=REPLICAS,
+                                  config={"min.insync.replicas": str(MIN_INSYNC)})
+            latency = scenario == "latency"
+            job = Job(client=entry.client, scenario=scenario, api=entry.api, bootstrap=plan.bootstrap,
+                      topic=topic, records=plan.records_for(entry.client, entry.api, sends if latency else records),
+                      record_size=plan.record_size, partitions=plan.partitions, replicas=REPLICAS,
+                      produce=ProduceConfig(linger_ms=0) if latency else ProduceConfig(),
+                      timeout_s=plan.timeout_s)
+            try:
+                outcome = run_job(job)
+            finally:
+                topics.delete(topic)
+            report_progress(plan, outcome, f"rf{REPLICAS}")
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _rotated(chosen: list[tuple[Entry, str]], rep: int) -> list[tuple[Entry, str]]:
+    """``rotated``'s order for (entry, scenario) pairs."""
+    order = rotated([e for e, _ in chosen], rep)
+    scenario_of = {e: s for e, s in chosen}
+    return [(e, scenario_of[e]) for e in order]
