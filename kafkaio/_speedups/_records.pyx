@@ -1124,7 +1124,8 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
     cdef const unsigned char* kp
     cdef const unsigned char* vp
     cdef list out
-    cdef object headers
+    cdef object headers = None  # owns the last record's decoded headers list, if any
+    cdef PyObject* hdr  # this record's headers (borrowed): that list, or None
     cdef PyObject* key
     cdef PyObject* value
     cdef PyObject* rec
@@ -1161,12 +1162,14 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
         p = read_varint32(p, rec_end, &nh)
         if p == NULL or nh < 0 or nh > rec_end - p:
             raise _corrupt("invalid header count")
+        # the usual record has no headers: a borrowed None, no reference counting on a local per record
         if nh:
             headers = _decode_headers(p, rec_end, nh)  # also checks that they end with the record
+            hdr = <PyObject*>headers
         elif p != rec_end:
             raise _corrupt("record length disagrees with its content")
         else:
-            headers = None
+            hdr = <PyObject*>None
         p = rec_end
         key = _bytes_or_none(kp, kn, traced)
         if key == NULL:
@@ -1181,7 +1184,7 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
                 Py_XDECREF(key)
                 Py_XDECREF(value)
                 raise MemoryError()
-            kafkaio_record_fill(rec, topic, ts_type, key, value, <PyObject*>headers, partition,
+            kafkaio_record_fill(rec, topic, ts_type, key, value, hdr, partition,
                                 base_offset + off_delta,
                                 max_ts if log_append else <int64_t>(base_ts + <uint64_t>ts_delta), epoch)
             _list_set_stolen(out, i, rec)
@@ -1193,7 +1196,7 @@ cdef list _decode_records(const unsigned char* p, const unsigned char* end, Batc
             made.value = <object>value
             Py_XDECREF(key)
             Py_XDECREF(value)
-            made._headers = headers
+            made._headers = <object>hdr
             made.partition = partition
             made.offset = base_offset + off_delta
             made.timestamp = max_ts if log_append else <int64_t>(base_ts + <uint64_t>ts_delta)
