@@ -53,7 +53,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--all-records", action="store_true",
                     help="give every client all the records (by default the slowest per-record APIs get "
                          "fewer, to fit the time budget: kafka-python a tenth, aiokafka send and async-for "
-                         "a quarter)")
+                         "and confluent's consumer a quarter)")
     ap.add_argument("--full-kafka-python", action="store_true",
                     help="give kafka-python all the records (by default it gets a tenth: it is slow)")
     ap.add_argument("--no-uvloop", action="store_true", help="skip the uvloop variants")

@@ -46,7 +46,7 @@ def run(plan: Plan, topics: Topics) -> tuple[list[Outcome], dict[str, str]]:
                     topic, count, _ = (long if warm else filled)[compression]
                     job = Job(client=entry.client, scenario="consume", api=entry.api, loop=entry.loop,
                               bootstrap=plan.bootstrap, topic=topic,
-                              records=plan.records_for(entry.client, entry.api, count),
+                              records=plan.records_for(entry.client, entry.api, count, "consume"),
                               record_size=plan.record_size, partitions=plan.partitions,
                               produce=ProduceConfig(compression_type=compression),
                               consume=ConsumeConfig(), timeout_s=plan.timeout_s, profile=entry.profile)
