@@ -17,7 +17,8 @@ import asyncio
 import time
 from bisect import bisect_left
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple, Sequence
+from time import monotonic as _monotonic
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple, Sequence, cast
 
 from kafkaio.errors import (
     BufferExhaustedError,
@@ -75,6 +76,10 @@ class AppendResult(NamedTuple):
     batch_is_full: bool
     new_batch_created: bool
     appended_bytes: int
+
+
+# AppendResult(...) without the namedtuple's Python-level __new__: once per new batch
+_new_result = cast(Callable[[type[AppendResult], tuple[RecordFuture, bool, bool, int]], AppendResult], tuple.__new__)
 
 
 class ProducerBatch(OpenBatch):
@@ -239,7 +244,10 @@ class RecordAccumulator:
         a batch per record with ``linger_ms=0``, and each coroutine level costs that path."""
         if self.closed or self.closing:
             raise ProducerClosedError("the producer is closed; send() is no longer allowed")
-        result = self._append_open(topic, partition, timestamp, key, value, headers)
+        dq = self._queues.get((topic, partition))
+        # _append_open() only when there is an open batch: send() calls here when there was none
+        result = self._append_open(topic, partition, timestamp, key, value, headers) \
+            if dq and dq[-1].builder is not None else None
         if result is None:
             need = max(self.batch_size, size)
             if self._used + need > self.buffer_memory or self._memory_waiters:
@@ -282,7 +290,7 @@ class RecordAccumulator:
         loop = self._loop or asyncio.get_running_loop()
         builder = self.new_builder()
         batch = ProducerBatch(topic, partition, builder, loop.create_future(),
-                              _now_ms(), self.delivery_timeout_ms, reserved)
+                              _monotonic() * 1000.0, self.delivery_timeout_ms, reserved)  # _now_ms()
         delta = builder.append(timestamp, key, value, headers)
         if delta < 0:  # the first record is always accepted by the builder contract
             raise IllegalStateError("the batch builder refused the first record of a batch")
@@ -292,7 +300,8 @@ class RecordAccumulator:
         self._undrained[tp] = dq
         self._incomplete.add(batch)
         self.topic_last_batch_ms[topic] = batch.created_ms
-        return AppendResult(RecordFuture(batch, delta, timestamp), len(dq) > 1, True, builder.estimated_size())
+        return _new_result(AppendResult, (RecordFuture(batch, delta, timestamp), len(dq) > 1, True,
+                                          builder.estimated_size()))
 
     # -- buffer memory ------------------------------------------------------------------------
     async def _wait_for_memory(self, need: int) -> None:
@@ -380,23 +389,23 @@ class RecordAccumulator:
         the idempotence/ordering rule (muted partitions, sequence order of retries).
         """
         out: dict[int, list[ProducerBatch]] = {}
+        if only is not None:
+            batch, its_node, next_check, leader_unknown = self.drain_one(only, now_ms, leader_for, node_available,
+                                                                         can_drain)
+            if batch is not None:
+                out[its_node] = [batch]
+            return out, next_check, leader_unknown
         sizes: dict[int, int] = {}
         next_check = float("inf")
         leader_unknown = False
         force = self._flushes > 0 or self.closing or bool(self._memory_waiters)
         linger = self.linger_ms
         self._last_drain_ms = now_ms
-        if only is None:
-            items = list(self._undrained.items())
-            if not items:
-                return out, next_check, False
-            self._rotation = (self._rotation + 1) % len(items)
-            items = items[self._rotation:] + items[: self._rotation]
-        else:  # one partition, whatever the number of queues; it leaves the rotation alone
-            dq = self._queues.get(only)
-            if not dq:
-                return out, next_check, False
-            items = [(only, dq)]
+        items = list(self._undrained.items())
+        if not items:
+            return out, next_check, False
+        self._rotation = (self._rotation + 1) % len(items)
+        items = items[self._rotation:] + items[: self._rotation]
         blocked_nodes: set[int] = set()
         for (topic, partition), dq in items:
             first = dq[0]
@@ -434,6 +443,49 @@ class RecordAccumulator:
             sizes[node] = used + size
             out.setdefault(node, []).append(first)
         return out, next_check, leader_unknown
+
+    def drain_one(
+        self,
+        tp: TopicPartitionKey,
+        now_ms: float,
+        leader_for: Callable[[str, int], int | None],
+        node_available: Callable[[int], bool],
+        can_drain: Callable[[ProducerBatch], bool] | None = None,
+    ) -> tuple[ProducerBatch | None, int, float, bool]:
+        """:meth:`drain` of partition ``tp`` alone (whatever the number of queues; it leaves the
+        rotation alone), by the same rules: ``(batch, node, next_check_ms, leader_unknown)``, the
+        batch taken (None: none was ready) and its leader node. What ``send_and_wait`` drains per
+        round trip: one batch, so no request size to add up and no grouping to build."""
+        self._last_drain_ms = now_ms
+        inf = float("inf")
+        dq = self._queues.get(tp)
+        if not dq:
+            return None, -1, inf, False
+        first = dq[0]
+        if first.in_retry:
+            if first.retry_at_ms > now_ms:
+                return None, -1, first.retry_at_ms, False
+        elif not (len(dq) > 1 or first.data is not None or self._flushes > 0 or self.closing
+                  or self._memory_waiters):
+            ready_at = first.created_ms + self.linger_ms
+            if ready_at > now_ms:
+                return None, -1, ready_at, False
+        node = leader_for(tp[0], tp[1])
+        if node is None or node < 0:
+            return None, -1, inf, True
+        self._node_ready_ms[node] = now_ms
+        if not node_available(node):
+            self._node_drain_ms.setdefault(node, now_ms)
+            return None, -1, inf, False
+        self._node_drain_ms[node] = now_ms
+        if can_drain is not None and not can_drain(first):
+            return None, -1, inf, False
+        # alone in its request: within max_request_size whatever its size (as drain's first batch)
+        dq.popleft()
+        if not dq:
+            del self._undrained[tp]
+        first.close()
+        return first, node, inf, False
 
     def reenqueue(self, batch: ProducerBatch, retry_at_ms: float) -> None:
         """Put a batch that failed retriably back at the front of its queue, in sequence order."""
@@ -556,9 +608,12 @@ class RecordAccumulator:
         self._incomplete.discard(batch)
         batch.builder = None
         batch.data = None
-        if batch.reserved:
-            n, batch.reserved = batch.reserved, 0
-            self._release(n)
+        n = batch.reserved
+        if n:
+            batch.reserved = 0
+            self._used -= n  # _release(), inline: once per batch
+            if self._memory_waiters:
+                self._wake_memory_waiters()
 
     def abort_queued(self, exc_factory: Callable[[ProducerBatch], KafkaError]) -> int:
         """Fail every batch still in a queue (close with timeout, fatal errors). Returns the count."""

@@ -78,6 +78,12 @@ class BatchSequence(enum.Enum):
 
 
 _S = BatchSequence
+# module constants: the per-round-trip methods read them without an attribute lookup on the enum
+_UNSEQUENCED = _S.UNSEQUENCED
+_IN_FLIGHT = _S.IN_FLIGHT
+_ACKED = _S.ACKED
+_UNKNOWN = _S.UNKNOWN
+_HALF_RANGE = 1 << 30  # sequences closer than this are ordered (wrap-around arithmetic)
 _TRANSITIONS: dict[BatchSequence, frozenset[BatchSequence]] = {
     _S.UNSEQUENCED: frozenset({_S.IN_FLIGHT}),
     # back to UNSEQUENCED only when certainly not written, at a bump of its partition
@@ -214,7 +220,7 @@ class IdempotenceState:
 
     def can_drain(self, batch: ProducerBatch) -> bool:
         """Whether the sender may send ``batch`` now without breaking sequence order."""
-        if not self.has_producer_id:
+        if self.producer_id < 0:
             return False
         entry = self._partitions.get(batch.tp)
         if batch.base_sequence >= 0:
@@ -226,24 +232,32 @@ class IdempotenceState:
             return True
         if entry.unresolved is not None:
             return False  # wait until it is known whether a given-up batch is in the log
-        if entry.last_acked < 0 and entry.in_flight:
+        if not entry.in_flight:
+            return True  # nothing of an older epoch, nor an unacknowledged first batch, is out
+        if entry.last_acked < 0:
             # Until the broker acknowledged a batch of this partition in this epoch, one at a time:
             # a broker with no state for the producer takes any first sequence, so a second batch
             # could be written as the first while the first is refused (a new topic's leader not
             # ready) or lost, and the first could then only be written out of order.
             return False
-        stale = (entry.producer_id, entry.producer_epoch) != (self.producer_id, self.producer_epoch)
-        return not (stale and entry.in_flight)
+        # batches of an older epoch still out: new ones wait until they settle
+        return entry.producer_id == self.producer_id and entry.producer_epoch == self.producer_epoch
 
     def assign(self, batch: ProducerBatch) -> int:
         """Give ``batch`` the next sequence of its partition (at its first drain) and return it."""
-        entry = self._entry(batch.tp)
-        if (entry.producer_id, entry.producer_epoch) != (self.producer_id, self.producer_epoch) \
+        entry = self._partitions.get(batch.tp)
+        if entry is None:
+            entry = self._entry(batch.tp)
+        elif (entry.producer_id != self.producer_id or entry.producer_epoch != self.producer_epoch) \
                 and not entry.in_flight:
             self._adopt(entry)
         seq = entry.next_sequence
-        entry.next_sequence = increment_sequence(seq, batch.record_count)
-        _move(batch, _S.IN_FLIGHT)
+        n = batch.record_count
+        entry.next_sequence = seq + n if seq <= _INT32_MAX - n else increment_sequence(seq, n)
+        if batch.seq_state is _UNSEQUENCED:
+            batch.seq_state = _IN_FLIGHT  # the one transition into IN_FLIGHT (_TRANSITIONS)
+        else:
+            _move(batch, _IN_FLIGHT)  # refused: raises
         batch.base_sequence = seq
         batch.producer_id = entry.producer_id
         batch.producer_epoch = entry.producer_epoch
@@ -272,20 +286,32 @@ class IdempotenceState:
 
     def acknowledged(self, batch: ProducerBatch) -> None:
         """The broker appended ``batch`` (or answered that it already has it)."""
-        if batch.seq_state not in (_S.IN_FLIGHT, _S.UNKNOWN):
+        state = batch.seq_state
+        if state is not _IN_FLIGHT and state is not _UNKNOWN:
             return
-        entry = self._own(batch)
-        _move(batch, _S.ACKED)
-        if entry is None:
+        batch.seq_state = _ACKED  # from either: _TRANSITIONS
+        # inline, as the rest of this method: it runs once per acknowledged batch
+        entry = self._partitions.get(batch.tp)  # _own()
+        base = batch.base_sequence
+        if entry is None or base < 0 or batch.producer_id != entry.producer_id \
+                or batch.producer_epoch != entry.producer_epoch:
             return
-        last = increment_sequence(batch.base_sequence, batch.record_count - 1)
-        if entry.last_acked < 0 or _seq_after(last, entry.last_acked):
+        n = batch.record_count - 1
+        last = base + n if base <= _INT32_MAX - n else increment_sequence(base, n)
+        acked = entry.last_acked
+        if acked < 0 or (last != acked and ((last - acked) & _INT32_MAX) < _HALF_RANGE):  # _seq_after
             entry.last_acked = last
-        if entry.first_acked is None or _seq_after(entry.first_acked, batch.base_sequence):
-            entry.first_acked = batch.base_sequence
-        entry.recent_acked.append(batch.base_sequence)
-        self._remove(entry, batch)
-        self._maybe_resolve(batch.tp, entry)
+        first = entry.first_acked
+        if first is None or (first != base and ((first - base) & _INT32_MAX) < _HALF_RANGE):
+            entry.first_acked = base
+        entry.recent_acked.append(base)
+        in_flight = entry.in_flight
+        if in_flight and in_flight[0] is batch:  # acknowledged in order: the usual case
+            del in_flight[0]
+        else:
+            self._remove(entry, batch)
+        if entry.unresolved is not None:
+            self._maybe_resolve(batch.tp, entry)
 
     def no_answer(self, batch: ProducerBatch) -> None:
         """An attempt of ``batch`` ended without an answer: it may be in the log."""
@@ -480,4 +506,4 @@ def _move(batch: ProducerBatch, target: BatchSequence) -> None:
 
 def _seq_after(a: int, b: int) -> bool:
     """True when sequence ``a`` comes after ``b`` (allowing for wrap-around)."""
-    return a != b and ((a - b) & _INT32_MAX) < (1 << 30)
+    return a != b and ((a - b) & _INT32_MAX) < _HALF_RANGE

@@ -25,6 +25,7 @@ import asyncio
 import logging
 import time
 from enum import Enum
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, Callable, cast
 
 from kafkaio.errors import (
@@ -112,6 +113,8 @@ class SenderState(Enum):
     FORCED = "forced"
     STOPPED = "stopped"
 
+
+_RUNNING = SenderState.RUNNING  # compared by identity on the per-request path
 
 _TRANSITIONS: dict[SenderState, frozenset[SenderState]] = {
     SenderState.NEW: frozenset({SenderState.RUNNING, SenderState.DRAINING, SenderState.FORCED}),
@@ -242,17 +245,21 @@ class Sender:
         is out, as before), no pass is under way and there is no producer-id, transaction or fatal
         state to handle first; otherwise, and for anything this leaves queued, the sender is woken."""
         idem = self._idem
-        if (self._in_pass or self.state is not SenderState.RUNNING or self.fatal_error is not None
-                or self.transactions is not None or self._in_flight
-                or (idem is not None and (idem.epoch_bump_needed or not idem.has_producer_id))):
+        # self.fatal_error is the sender's own here: a transactional producer is excluded first
+        if (self._in_pass or self.state is not _RUNNING or self.transactions is not None
+                or self._fatal_error is not None or self._in_flight
+                or (idem is not None and (idem.epoch_bump_needed or idem.producer_id < 0))):
             self.wakeup()
             return
         acc = self._acc
+        # nothing in flight and no transactions: of _can_drain's rules only the sequence order is
+        # left (a partition is muted only while a request of it is out)
+        can_drain = self._can_drain if self._muted else (idem.can_drain if idem is not None else None)
         try:
-            batches_by_node, _, leader_unknown = acc.drain(
-                _now_ms(), self._cluster.leader_for, self._node_available, self._can_drain, tp)
-            for node, batches in batches_by_node.items():
-                self._send(node, batches)
+            batch, node, _, leader_unknown = acc.drain_one(
+                tp, _monotonic() * 1000.0, self._cluster.metadata.leader_for, self._node_available, can_drain)
+            if batch is not None:
+                self._send(node, [batch])
         except Exception:  # noqa: BLE001 - the sender's pass takes over (and logs it there too)
             log.exception("kafkaio producer: error sending from send_and_wait; the sender retries")
             leader_unknown = True
@@ -463,17 +470,18 @@ class Sender:
         """Build the batch's bytes at its first drain, with sequence numbers when idempotent."""
         idem = self._idem
         if batch.data is None:
-            batch.close()
+            # closed by the drain that took it (its record count is final)
             builder = batch.builder
             assert builder is not None  # dropped only once the data is built
             uncompressed = builder.estimated_size()
             if idem is not None:
                 seq = idem.assign(batch)
-                batch.data = builder.build(batch.producer_id, batch.producer_epoch, seq)
+                data = builder.build(batch.producer_id, batch.producer_epoch, seq)
             else:
-                batch.data = builder.build()
+                data = builder.build()
+            batch.data = data
             batch.builder = None
-            self.compression_ratio_total += len(batch.data) / uncompressed
+            self.compression_ratio_total += len(data) / uncompressed
             self.batches_built += 1
         elif idem is not None and batch.base_sequence < 0:
             # certainly not written, sequenced again after an epoch bump: patch the built header
@@ -488,6 +496,8 @@ class Sender:
 
     def _send(self, node: int, batches: list[ProducerBatch]) -> None:
         ready: list[ProducerBatch] = []
+        in_flight_batches = self._in_flight_batches
+        records = size = 0
         for batch in batches:
             try:
                 self._prepare(batch)
@@ -500,16 +510,18 @@ class Sender:
             ready.append(batch)
             if self._guarantee_order:
                 self._muted.add(batch.tp)
+            in_flight_batches[batch] = None
+            records += batch.record_count
+            assert batch.data is not None  # built by _prepare
+            size += len(batch.data)
         if not ready:
             return
-        for batch in ready:
-            self._in_flight_batches[batch] = None
-            self.records_sent += batch.record_count
-            assert batch.data is not None  # built by _prepare
-            self.bytes_sent += len(batch.data)
+        self.records_sent += records
+        self.bytes_sent += size
         self.batches_sent += len(ready)
         self.produce_requests += 1
-        self._in_flight[node] = self._in_flight.get(node, 0) + 1
+        in_flight = self._in_flight
+        in_flight[node] = in_flight.get(node, 0) + 1
         if self._start_produce(node, ready):
             return
         task = asyncio.get_running_loop().create_task(self._produce(node, ready))
@@ -574,13 +586,15 @@ class Sender:
             self._request_finished(req.node, batches)
 
     def _request_finished(self, node: int, batches: list[ProducerBatch]) -> None:
-        left = self._in_flight[node] - 1
+        in_flight = self._in_flight
+        left = in_flight[node] - 1
         if left:
-            self._in_flight[node] = left
+            in_flight[node] = left
         else:
-            del self._in_flight[node]
+            del in_flight[node]
+        in_flight_batches = self._in_flight_batches
         for b in batches:
-            self._in_flight_batches.pop(b, None)
+            in_flight_batches.pop(b, None)
         if self._guarantee_order:
             for b in batches:
                 self._muted.discard(b.tp)
@@ -593,8 +607,9 @@ class Sender:
         producer-id work, or transactions (whose manager watches the sender's progress). Otherwise
         the pass would find nothing to do; skipping it saves one per ``send_and_wait``."""
         idem = self._idem
-        return (self.state is not SenderState.RUNNING or self.fatal_error is not None or self.transactions is not None
-                or (idem is not None and (idem.epoch_bump_needed or not idem.has_producer_id))
+        # transactions first: without them, the fatal error is the sender's own (see fatal_error)
+        return (self.state is not _RUNNING or self.transactions is not None or self._fatal_error is not None
+                or (idem is not None and (idem.epoch_bump_needed or idem.producer_id < 0))
                 or self._acc.has_undrained())
 
     def _request_done(self, task: asyncio.Task[None]) -> None:
@@ -721,7 +736,7 @@ class Sender:
         idempotence bookkeeping still learns that its sequences are written)."""
         if self._idem is not None:
             self._idem.acknowledged(batch)
-        self.last_ack = time.monotonic()
+        self.last_ack = _monotonic()
         self._acc.complete(batch, base_offset, log_append_time)
 
     def _fail(self, batch: ProducerBatch, exc: BaseException) -> None:
