@@ -1,10 +1,14 @@
 """The direct Produce codec against the generic one, the reference: random requests and
 responses of every version (many seeds) must encode to the same bytes and decode to the same
-fields, and malformed responses must be refused by both."""
+fields, and malformed responses must be refused by both. Every test runs on both twins (the
+compiled ``_produce_codec`` and the pure ``produce_codec_py``)."""
 from __future__ import annotations
 
+import importlib
 import random
+import struct
 import uuid
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -12,11 +16,22 @@ import pytest
 from kafkaio.errors import KafkaProtocolError, UnsupportedVersionError
 from kafkaio.protocol import ApiKey, decode_direct_response, decode_response, encode_request, encode_response
 from kafkaio.protocol.api import request_codec, response_codec
-from kafkaio.protocol.produce_codec import ProduceMessage, ProduceResult, TopicData
+from kafkaio.protocol.produce_codec import TopicData
 from kafkaio.protocol.primitives import ZERO_UUID
 
 VERSIONS = list(range(3, 14))
 SEEDS = list(range(40))
+
+
+@pytest.fixture(params=["compiled", "pure"])
+def twin(request: pytest.FixtureRequest) -> ModuleType:
+    """One implementation of the codec: ``twin.ProduceMessage``, ``twin.ProduceResult``."""
+    if request.param == "pure":
+        return importlib.import_module("kafkaio._speedups.produce_codec_py")
+    try:
+        return importlib.import_module("kafkaio._speedups._produce_codec")
+    except ImportError:
+        pytest.skip("compiled speedups not built")
 
 
 def _text(rng: random.Random, nullable: bool) -> str | None:
@@ -51,16 +66,16 @@ def _generic_request_body(txn: str | None, acks: int, timeout: int, topics: list
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("seed", SEEDS)
-def test_request_bytes_equal_the_generic_codec(version: int, seed: int) -> None:
+def test_request_bytes_equal_the_generic_codec(version: int, seed: int, twin: ModuleType) -> None:
     rng = random.Random(seed * 100 + version)
     txn, acks, timeout, topics = _request(rng)
     direct = bytearray()
-    ProduceMessage(txn, acks, timeout, topics).encode_body(direct, version)
+    twin.ProduceMessage(txn, acks, timeout, topics).encode_body(direct, version)
     generic = bytearray()
     request_codec(ApiKey.PRODUCE, version)[0].encode(generic, _generic_request_body(txn, acks, timeout, topics))
     assert direct == generic
     # and whole frames, through encode_request (the connection's path)
-    message = ProduceMessage(txn, acks, timeout, topics)
+    message = twin.ProduceMessage(txn, acks, timeout, topics)
     assert encode_request(ApiKey.PRODUCE, version, 7, "cid", message) == encode_request(
         ApiKey.PRODUCE, version, 7, "cid", _generic_request_body(txn, acks, timeout, topics))
 
@@ -110,23 +125,23 @@ def _fields_of_generic(body: dict[str, Any], version: int) -> tuple[Any, ...]:
     return topics, body["throttle_time_ms"], nodes
 
 
-def _fields_of_direct(result: ProduceResult) -> tuple[Any, ...]:
+def _fields_of_direct(result: Any) -> tuple[Any, ...]:
     return result.topics, result.throttle_time_ms, result.node_endpoints
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("seed", SEEDS)
-def test_response_fields_equal_the_generic_codec(version: int, seed: int) -> None:
+def test_response_fields_equal_the_generic_codec(version: int, seed: int, twin: ModuleType) -> None:
     rng = random.Random(seed * 100 + version)
     frame = bytes(encode_response(ApiKey.PRODUCE, version, 3, _response_body(rng, version)))[4:]
     generic = decode_response(ApiKey.PRODUCE, version, frame)
-    direct = decode_direct_response(ProduceMessage(None, -1, 1000, []), ApiKey.PRODUCE, version, frame)
-    assert isinstance(direct, ProduceResult)
+    direct = decode_direct_response(twin.ProduceMessage(None, -1, 1000, []), ApiKey.PRODUCE, version, frame)
+    assert isinstance(direct, twin.ProduceResult)
     assert _fields_of_direct(direct) == _fields_of_generic(generic, version)
     # the body alone ends where the generic codec's ends
     body_start = 5 if version >= 9 else 4
     _, end = response_codec(ApiKey.PRODUCE, version)[0].decode(memoryview(frame), body_start)
-    assert ProduceMessage.decode_body(memoryview(frame), body_start, version)[1] == end == len(frame)
+    assert twin.ProduceMessage.decode_body(memoryview(frame), body_start, version)[1] == end == len(frame)
 
 
 def _outcome(decode: Any) -> str:
@@ -139,12 +154,13 @@ def _outcome(decode: Any) -> str:
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("seed", SEEDS[:10])
-def test_damaged_responses_are_refused_as_the_generic_codec_refuses_them(version: int, seed: int) -> None:
+def test_damaged_responses_are_refused_as_the_generic_codec_refuses_them(
+        version: int, seed: int, twin: ModuleType) -> None:
     """Truncated frames and flipped bytes: whatever the generic decoder refuses, so does the
     direct one, and what it accepts decodes to the same fields."""
     rng = random.Random(seed * 100 + version + 7)
     frame = bytes(encode_response(ApiKey.PRODUCE, version, 3, _response_body(rng, version)))[4:]
-    message = ProduceMessage(None, -1, 1000, [])
+    message = twin.ProduceMessage(None, -1, 1000, [])
     damaged = [frame[:cut] for cut in sorted({rng.randrange(4, len(frame)) for _ in range(20)})]
     for _ in range(20):
         at = rng.randrange(4, len(frame))
@@ -172,29 +188,28 @@ def _v9_frame(partition_tags: dict[int, bytes], body_tags: dict[int, bytes]) -> 
     ({}, {0: b"\x05"}),                                           # not a node_endpoints' shape
 ], ids=["partition-tag0-short", "partition-tag0-leader-shaped", "body-tag0"])
 def test_tag_zero_before_version_10_is_an_unknown_field_for_both_decoders(
-        partition_tags: dict[int, bytes], body_tags: dict[int, bytes]) -> None:
+        partition_tags: dict[int, bytes], body_tags: dict[int, bytes], twin: ModuleType) -> None:
     # current_leader and node_endpoints are tagged from version 10 (KIP-951)
     frame = _v9_frame(partition_tags, body_tags)
     generic = decode_response(ApiKey.PRODUCE, 9, frame)
-    direct = decode_direct_response(ProduceMessage(None, -1, 1000, []), ApiKey.PRODUCE, 9, frame)
+    direct = decode_direct_response(twin.ProduceMessage(None, -1, 1000, []), ApiKey.PRODUCE, 9, frame)
     assert generic["responses"][0]["partition_responses"][0]["base_offset"] == 5
     assert direct.topics == [("t", 0, [(0, 0, 5, -1, 0, [], None, -1, -1)])]
     assert direct.node_endpoints == []
 
 
-def test_the_direct_codec_has_exactly_the_schemas_versions() -> None:
+def test_the_direct_codec_has_exactly_the_schemas_versions(twin: ModuleType) -> None:
     # a schema that gains a version must not be written with the last version's layout
     from kafkaio.protocol.api import client_versions
-    from kafkaio.protocol.produce_codec import VERSIONS as DIRECT
 
     lo, hi = client_versions(ApiKey.PRODUCE)
-    assert (DIRECT.start, DIRECT.stop - 1) == (lo, hi)
+    assert (twin.VERSIONS.start, twin.VERSIONS.stop - 1) == (lo, hi)
     with pytest.raises(UnsupportedVersionError, match="no version 14"):
-        ProduceMessage(None, -1, 1000, []).encode_body(bytearray(), hi + 1)
+        twin.ProduceMessage(None, -1, 1000, []).encode_body(bytearray(), hi + 1)
     with pytest.raises(UnsupportedVersionError, match="v14"):
-        decode_direct_response(ProduceMessage(None, -1, 1000, []), ApiKey.PRODUCE, hi + 1, b"\0\0\0\0\0")
+        decode_direct_response(twin.ProduceMessage(None, -1, 1000, []), ApiKey.PRODUCE, hi + 1, b"\0\0\0\0\0")
     with pytest.raises(UnsupportedVersionError, match="no version 14"):
-        ProduceMessage.decode_body(memoryview(b"\0\0\0\0\0"), 0, hi + 1)
+        twin.ProduceMessage.decode_body(memoryview(b"\0\0\0\0\0"), 0, hi + 1)
 
 
 def test_a_request_body_that_is_a_dict_subclass_takes_the_generic_codec() -> None:
@@ -203,3 +218,98 @@ def test_a_request_body_that_is_a_dict_subclass_takes_the_generic_codec() -> Non
     body = {"transactional_id": None, "transaction_timeout_ms": 1000, "producer_id": -1, "producer_epoch": -1}
     assert encode_request(ApiKey.INIT_PRODUCER_ID, 4, 1, "c", OrderedDict(body)) == \
         encode_request(ApiKey.INIT_PRODUCER_ID, 4, 1, "c", body)
+
+
+# --- the twins against each other -------------------------------------------------------------
+
+
+def _both() -> tuple[ModuleType, ModuleType]:
+    try:
+        compiled = importlib.import_module("kafkaio._speedups._produce_codec")
+    except ImportError:
+        pytest.skip("compiled speedups not built")
+    return compiled, importlib.import_module("kafkaio._speedups.produce_codec_py")
+
+
+def _damaged(rng: random.Random, frame: bytes) -> list[bytes]:
+    """Truncations, single and burst byte changes, and random tails of ``frame`` (its header kept)."""
+    out = [frame[:cut] for cut in range(4, len(frame))] if len(frame) < 200 else \
+        [frame[:rng.randrange(4, len(frame))] for _ in range(60)]
+    for _ in range(60):
+        b = bytearray(frame)
+        for _ in range(rng.choice([1, 1, 2, 5])):
+            at = rng.randrange(4, len(b))
+            b[at] = rng.choice([0, 1, 0x7F, 0x80, 0xFF, rng.randrange(256)])
+        out.append(bytes(b))
+    for _ in range(20):
+        at = rng.randrange(4, len(frame) + 1)
+        out.append(frame[:at] + rng.randbytes(rng.randrange(0, 40)))
+    return out
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("seed", SEEDS[:12])
+def test_twins_agree_on_damaged_responses(version: int, seed: int) -> None:
+    """The same truncated and garbled frames: both twins refuse the same ones (the compiled one
+    with KafkaProtocolError itself, never another error), and decode the others to the same fields."""
+    compiled, pure = _both()
+    rng = random.Random(seed * 1000 + version)
+    frame = bytes(encode_response(ApiKey.PRODUCE, version, 3, _response_body(rng, version)))[4:]
+    start = 5 if version >= 9 else 4
+    for bad in _damaged(rng, frame):
+        outcomes = []
+        for twin in (compiled, pure):
+            try:
+                outcomes.append(_fields_of_direct(decode_direct_response(
+                    twin.ProduceMessage(None, -1, 1000, []), ApiKey.PRODUCE, version, bad)))
+            except KafkaProtocolError:
+                outcomes.append("refused")
+        assert outcomes[0] == outcomes[1], bad.hex()
+        try:
+            compiled.ProduceMessage.decode_body(memoryview(bad), start, version)
+        except KafkaProtocolError:
+            pass  # refused: the outcome the assertion above compared; any other error fails the test
+
+
+def test_the_compiled_decoder_refuses_a_position_outside_the_bytes() -> None:
+    compiled, _ = _both()
+    for pos in (-1, 6, 1 << 40):
+        with pytest.raises(KafkaProtocolError):
+            compiled.ProduceMessage.decode_body(memoryview(b"\0\0\0\0\0"), pos, 13)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_twins_write_the_same_bytes_from_any_buffer_after_what_out_holds(version: int) -> None:
+    compiled, pure = _both()
+    records = bytes(range(256)) * 3
+    for holder in (bytes, bytearray, memoryview):
+        topics = [("tópico", 2**127 + 5, [(0, holder(records)), (7, None), (3, holder(b""))]),
+                  ("b" * 200, 1, [(1, holder(records[:130]))])]
+        outs = []
+        for twin in (compiled, pure):
+            out = bytearray(b"header")
+            twin.ProduceMessage("txn-é", 1, 30000, topics).encode_body(out, version)
+            outs.append(out)
+        assert outs[0] == outs[1]
+        assert outs[0].startswith(b"header")
+
+
+@pytest.mark.parametrize(("bad", "versions"), [
+    (("t", 0, [(2**31, b"x")]), (8, 12, 13)),     # an index past int32
+    (("t", 0, [(0, 5)]), (8, 12, 13)),            # records that are no buffer
+    (("t", -1, [(0, b"x")]), (13,)),              # a negative topic id (ids from 13)
+    (("t", 2**128, [(0, b"x")]), (13,)),          # a topic id past 128 bits
+], ids=["index", "records", "negative-id", "wide-id"])
+def test_twins_refuse_the_same_unencodable_requests(bad: TopicData, versions: tuple[int, ...]) -> None:
+    for twin in _both():
+        for version in versions:
+            with pytest.raises((struct.error, OverflowError, TypeError)):
+                twin.ProduceMessage(None, -1, 1000, [bad]).encode_body(bytearray(), version)
+
+
+def test_a_failed_compiled_encode_leaves_out_as_it_was() -> None:
+    compiled, _ = _both()
+    out = bytearray(b"header")
+    with pytest.raises(OverflowError):
+        compiled.ProduceMessage(None, -1, 1000, [("t", 0, [(0, b"x" * 100), (2**31, b"x")])]).encode_body(out, 12)
+    assert out == b"header"
