@@ -216,7 +216,8 @@ class ConnectionCore(Generic[SinkT]):
         return corr
 
     def send(self, now: float, sink: SinkT | None, api_key: int, version: int,
-             timeout: float, message: DirectMessage | None = None) -> tuple[int, float | None]:
+             timeout: float, message: DirectMessage | None = None,
+             handshake: bool = False) -> tuple[int, float | None]:
         """An application request is to be sent at ``now``: its correlation id, and the time to
         arm the request-timeout timer at when it must fire earlier than the one armed (else None).
 
@@ -225,13 +226,23 @@ class ConnectionCore(Generic[SinkT]):
         when a throttle is on, earlier requests are still held (order is kept) or the session is
         being renewed, and :data:`REAUTH` when the session is due for renewal (the connection is
         now REAUTHENTICATING): then nothing is registered, and the caller queues the request with
-        :meth:`hold`. ``message``: the request, when it decodes its own response."""
-        self._last_used = now
-        if self._muted_until or now >= self._reauth_at:
-            gate = self._gate(now)
-            if gate:
-                return gate, None
-        return self.send_handshake(now, sink, api_key, version, timeout, message)
+        :meth:`hold`. ``message``: the request, when it decodes its own response. ``handshake``:
+        the connection's own request (:meth:`send_handshake`)."""
+        if not handshake:
+            self._last_used = now
+            if self._muted_until or now >= self._reauth_at:
+                gate = self._gate(now)
+                if gate:
+                    return gate, None
+        self._corr = corr = (self._corr + 1) % CORR_WRAP
+        if sink is None:
+            return corr, None
+        deadline = now + timeout
+        self._in_flight[corr] = InFlight(sink, api_key, version, deadline, now, message)
+        if self._timer_at is None or deadline < self._timer_at:
+            self._timer_at = deadline
+            return corr, deadline
+        return corr, None
 
     def _gate(self, now: float) -> int:
         """send()'s slow path: HOLD, REAUTH, or 0 to write now."""
@@ -250,15 +261,7 @@ class ConnectionCore(Generic[SinkT]):
                        timeout: float, message: DirectMessage | None = None) -> tuple[int, float | None]:
         """:meth:`send` for the connection's own requests (ApiVersions, SASL), which no throttle or
         re-authentication holds back."""
-        self._corr = corr = (self._corr + 1) % CORR_WRAP
-        if sink is None:
-            return corr, None
-        deadline = now + timeout
-        self._in_flight[corr] = InFlight(sink, api_key, version, deadline, now, message)
-        if self._timer_at is None or deadline < self._timer_at:
-            self._timer_at = deadline
-            return corr, deadline
-        return corr, None
+        return self.send(now, sink, api_key, version, timeout, message, handshake=True)
 
     def withdraw(self, corr: int) -> None:
         """Forget request ``corr``, registered by :meth:`send` but never written (its caller gets

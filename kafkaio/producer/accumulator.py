@@ -449,13 +449,14 @@ class RecordAccumulator:
         tp: TopicPartitionKey,
         now_ms: float,
         leader_for: Callable[[str, int], int | None],
-        node_available: Callable[[int], bool],
+        node_available: Callable[[int], bool] | None,
         can_drain: Callable[[ProducerBatch], bool] | None = None,
     ) -> tuple[ProducerBatch | None, int, float, bool]:
         """:meth:`drain` of partition ``tp`` alone (whatever the number of queues; it leaves the
         rotation alone), by the same rules: ``(batch, node, next_check_ms, leader_unknown)``, the
         batch taken (None: none was ready) and its leader node. What ``send_and_wait`` drains per
-        round trip: one batch, so no request size to add up and no grouping to build."""
+        round trip: one batch, so no request size to add up and no grouping to build.
+        ``node_available`` None: every node is (the caller has no request in flight)."""
         self._last_drain_ms = now_ms
         inf = float("inf")
         dq = self._queues.get(tp)
@@ -474,7 +475,7 @@ class RecordAccumulator:
         if node is None or node < 0:
             return None, -1, inf, True
         self._node_ready_ms[node] = now_ms
-        if not node_available(node):
+        if node_available is not None and not node_available(node):
             self._node_drain_ms.setdefault(node, now_ms)
             return None, -1, inf, False
         self._node_drain_ms[node] = now_ms
@@ -484,7 +485,9 @@ class RecordAccumulator:
         dq.popleft()
         if not dq:
             del self._undrained[tp]
-        first.close()
+        builder = first.builder
+        if builder is not None and first.record_count == 0:  # close(), inline
+            first.record_count = builder.record_count
         return first, node, inf, False
 
     def reenqueue(self, batch: ProducerBatch, retry_at_ms: float) -> None:

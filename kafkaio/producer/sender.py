@@ -252,12 +252,14 @@ class Sender:
             self.wakeup()
             return
         acc = self._acc
-        # nothing in flight and no transactions: of _can_drain's rules only the sequence order is
-        # left (a partition is muted only while a request of it is out)
+        # nothing in flight and no transactions: every node is below its in-flight limit (at least
+        # 1), and of _can_drain's rules only the sequence order is left (a partition is muted only
+        # while a request of it is out)
+        node_available = None if self._max_in_flight > 0 else self._node_available
         can_drain = self._can_drain if self._muted else (idem.can_drain if idem is not None else None)
         try:
             batch, node, _, leader_unknown = acc.drain_one(
-                tp, _monotonic() * 1000.0, self._cluster.metadata.leader_for, self._node_available, can_drain)
+                tp, _monotonic() * 1000.0, self._cluster.metadata.leader_for, node_available, can_drain)
             if batch is not None:
                 self._send(node, [batch])
         except Exception:  # noqa: BLE001 - the sender's pass takes over (and logs it there too)
@@ -547,8 +549,7 @@ class Sender:
         req = _ProduceRequest(self, node, batches, names)
         self._requests.add(req)
         try:
-            conn.start_request(ApiKey.PRODUCE, message, version=version,
-                               timeout_ms=self._request_timeout_ms, sink=req)
+            conn.start_request(ApiKey.PRODUCE, message, version, self._request_timeout_ms, req)
         except KafkaError as exc:  # not written: settled like a request that failed
             req.set_exception(exc)
         except Exception as exc:  # noqa: BLE001 - a bug must fail the batches, not strand them
@@ -598,19 +599,16 @@ class Sender:
         if self._guarantee_order:
             for b in batches:
                 self._muted.discard(b.tp)
-        if self._pass_needed():
-            self.wakeup()
-
-    def _pass_needed(self) -> bool:
-        """Whether a finished request leaves the sender a reason for a pass: batches queued (they
-        may have waited for this request's in-flight slot or partition), closing, a fatal error,
-        producer-id work, or transactions (whose manager watches the sender's progress). Otherwise
-        the pass would find nothing to do; skipping it saves one per ``send_and_wait``."""
+        # A pass only when the finished request leaves the sender a reason for one: batches queued
+        # (they may have waited for this request's in-flight slot or partition), closing, a fatal
+        # error, producer-id work, or transactions (whose manager watches the sender's progress).
+        # Otherwise the pass would find nothing to do; skipping it saves one per send_and_wait.
+        # Transactions first: without them, the fatal error is the sender's own (see fatal_error).
         idem = self._idem
-        # transactions first: without them, the fatal error is the sender's own (see fatal_error)
-        return (self.state is not _RUNNING or self.transactions is not None or self._fatal_error is not None
+        if (self.state is not _RUNNING or self.transactions is not None or self._fatal_error is not None
                 or (idem is not None and (idem.epoch_bump_needed or idem.producer_id < 0))
-                or self._acc.has_undrained())
+                or self._acc.has_undrained()):
+            self.wakeup()
 
     def _request_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -621,13 +619,6 @@ class Sender:
         the topics by id (``UUID.int``) when every topic has a known id (else None: the request
         names them). Ids are keyed by their integer, whose hash and equality are C calls, not UUID's."""
         known = self._cluster.metadata.topics
-        if len(batches) == 1:  # the usual request (every send_and_wait's): no grouping to do
-            b = batches[0]
-            info = known.get(b.topic)
-            only_id = info.topic_id.int if info is not None and info.topic_id is not None else 0
-            return (ProduceMessage(self._transactional_id, self._acks, self._timeout_ms,
-                                   ((b.topic, only_id, ((b.partition, b.data),)),)),
-                    {only_id: b.topic} if only_id else None)
         by_name: dict[str, list[PartitionData]] = {}
         names: dict[int, str] | None = {}
         topics: list[TopicData] = []
@@ -655,9 +646,19 @@ class Sender:
         As the Java 4.4 client: classic transactions stop at the last version before KIP-890's
         (11); otherwise the newest both sides speak (13+ name topics by id), except that a request
         with a topic whose id the metadata lacks stays at the last version with names (12)."""
-        message, names = self._request_message(batches)
         version = conn.version(ApiKey.PRODUCE)
         txn = self.transactions
+        if txn is None and len(batches) == 1:  # the usual request (every send_and_wait's): no grouping
+            b = batches[0]
+            info = self._cluster.metadata.topics.get(b.topic)
+            tid = info.topic_id if info is not None else None
+            only_id = tid.int if tid is not None else 0
+            message = ProduceMessage(self._transactional_id, self._acks, self._timeout_ms,
+                                     ((b.topic, only_id, ((b.partition, b.data),)),))
+            if not only_id:
+                return message, min(version, PRODUCE_TOPIC_ID_VERSION - 1), None
+            return message, version, ({only_id: b.topic} if version >= PRODUCE_TOPIC_ID_VERSION else None)
+        message, names = self._request_message(batches)
         if txn is not None and not txn.protocol_v2:
             version = min(version, LAST_TXN_V1_VERSIONS[ApiKey.PRODUCE])
         elif names is None:
@@ -700,6 +701,8 @@ class Sender:
                          names: dict[int, str] | None) -> None:
         """Settle ``batches`` from the answer; ``names``: the topics by id (``UUID.int``) as the
         request named them (None: the request, and so the answer, named them by name)."""
+        idem = self._idem
+        acc = self._acc
         results: dict[tuple[str, int], PartitionResult] = {}
         for name, topic_id, parts in resp.topics:
             if names is not None:
@@ -715,8 +718,11 @@ class Sender:
                     f"the broker's produce response has no result for {b.topic}-{b.partition}"), False)
                 continue
             _, code, base_offset, log_append_time, _, record_errors, error_message, _, _ = p
-            if not code:  # NONE
-                self._complete(b, base_offset, log_append_time)
+            if not code:  # NONE: _complete(), inline (once per acknowledged batch)
+                if idem is not None:
+                    idem.acknowledged(b)
+                self.last_ack = _monotonic()
+                acc.complete(b, base_offset, log_append_time)
             elif code == _DUPLICATE_SEQUENCE:
                 # the broker already has this batch (written by an earlier attempt): success
                 self._complete(b, -1, -1)
