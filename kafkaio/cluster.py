@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Literal, cast, overload
 
+from kafkaio._speedups import load as _load_speedups
 from kafkaio.config import CommonConfig, ConsumerConfig
 from kafkaio.conn import BrokerConnection
 from kafkaio.errors import (
@@ -50,7 +51,10 @@ from kafkaio.tls import build_ssl_context
 from kafkaio.waiting import within
 
 if TYPE_CHECKING:
+    from kafkaio._speedups._producer import MetadataCell
     from kafkaio.protocol.bodies import FindCoordinatorResponse, FindCoordinatorResponseCoordinators, MetadataResponse
+else:
+    MetadataCell = _load_speedups("producer").MetadataCell  # compiled, or its pure twin
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +158,9 @@ class Cluster:
         self.config = config
         self._bootstrap = config.bootstrap_addresses()
         self._ssl_context = build_ssl_context(config)  # once: ConfigError now for bad files
-        self.metadata = ClusterMetadata()
+        #: the current metadata, the one object each refresh writes it into (``metadata`` reads and
+        #: writes it); the producer's append path reads it as a C field
+        self.metadata_cell = MetadataCell(ClusterMetadata())
         self._topics: set[str] = set()
         self._all_topics = False
         # only a consumer may be configured not to create topics by asking for their metadata
@@ -181,6 +187,15 @@ class Cluster:
         self._max_age = config.metadata_max_age_ms / 1000.0
         self._request_timeout_ms = float(config.request_timeout_ms)
         self._closed = False
+
+    @property
+    def metadata(self) -> ClusterMetadata:
+        """The current metadata (replaced, never changed in place, by each refresh)."""
+        return cast(ClusterMetadata, self.metadata_cell.current)
+
+    @metadata.setter
+    def metadata(self, metadata: ClusterMetadata) -> None:
+        self.metadata_cell.current = metadata
 
     def __repr__(self) -> str:
         return (f"<Cluster brokers={sorted(self.metadata.brokers)} topics={len(self.metadata.topics)} "

@@ -18,7 +18,7 @@ from kafkaio._speedups._records cimport builder_append, builder_append_ms, build
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
+__all__ = ["BatchWaiter", "MetadataCell", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
@@ -483,6 +483,18 @@ cdef class TopicState:
         self.row = []
 
 
+@cython.final
+@cython.auto_pickle(False)
+cdef class MetadataCell:
+    """The current cluster metadata in one field: the cluster writes each new metadata into it
+    (its only writer), the append path reads it as a C field, once per record."""
+
+    cdef public object current
+
+    def __init__(self, current):
+        self.current = current
+
+
 cdef inline void _switch(TopicStickiness st):
     # leave the partition: the next partition() call draws another one
     st.produced_bytes = 0
@@ -493,8 +505,8 @@ cdef inline void _switch(TopicStickiness st):
 cdef class PartitionAppender:
     """The one append path: partition choice, KIP-794 stickiness and the open batch of each partition.
 
-    Owned by the accumulator; reads the current metadata from ``cluster`` (the producer's, from
-    its construction on). It holds the per-partition batch queues (the last batch of a queue is
+    Owned by the accumulator; reads the current metadata from ``cluster.metadata_cell`` (the
+    producer's cluster, from its construction on). It holds the per-partition batch queues (the last batch of a queue is
     the open one), the partition count of each topic for the current metadata, and the sticky state
     of each topic. It owns the queues: ``queue`` makes a partition's queue, ``forget_topic`` drops
     empty ones, nothing else adds or removes one (``queues`` is a read-only view of them, and the
@@ -511,6 +523,7 @@ cdef class PartitionAppender:
 
     cdef public bint enabled
     cdef readonly object cluster
+    cdef MetadataCell _cell  # cluster.metadata_cell: the current metadata
     cdef public object metadata
     cdef readonly object choose
     cdef dict _queues  # (topic, partition) -> deque
@@ -528,6 +541,7 @@ cdef class PartitionAppender:
         self.size_bound_overhead = size_bound_overhead
         self.enabled = False
         self.cluster = cluster
+        self._cell = cluster.metadata_cell
         self.metadata = None
         self.choose = choose
         self._queues = {}
@@ -603,7 +617,7 @@ cdef class PartitionAppender:
 
         The common record: the appender is ``enabled``; key and value are bytes or None; headers
         none, or a list or tuple of ``(str, bytes | None)`` tuples; the partition count of the topic
-        is known for the current metadata (``cluster.metadata is metadata``); the partition is
+        is known for the current metadata (``cluster.metadata_cell.current is metadata``); the partition is
         explicit and in range, decided by the key, or the topic's current sticky partition; the
         record fits ``max_record_size`` and the open batch.
         """
@@ -620,7 +634,7 @@ cdef class PartitionAppender:
         else:
             headers = None
         size = _bound(self.size_bound_overhead, key, value, headers)
-        if size < 0 or size > self.max_record_size or self.cluster.metadata is not self.metadata:
+        if size < 0 or size > self.max_record_size or self._cell.current is not self.metadata:
             return None
         state = self._topics.get(topic)
         if state is None or state.count < 0:

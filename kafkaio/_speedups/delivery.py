@@ -1,7 +1,7 @@
 """What both twins of ``_producer`` need of their collaborators, without importing the producer.
 
-The partition appender compares the cluster's metadata (a :class:`MetadataSource`) by identity
-with the one its partition counts came from. A record's awaitable holds its batch (the producer's ``ProducerBatch``, which satisfies
+The partition appender compares the cluster's metadata (read from the :class:`MetadataHolder` of a
+:class:`MetadataSource`) by identity with the one its partition counts came from. A record's awaitable holds its batch (the producer's ``ProducerBatch``, which satisfies
 :class:`DeliveryBatch`) and derives the record's ``RecordMetadata`` from the batch's future. A batch
 the broker refused as too large is split into parts; it then resolves with
 :data:`SPLIT_BASE_OFFSET` and :func:`follow_split` finds the part that holds a record.
@@ -12,17 +12,24 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-__all__ = ["SPLIT_BASE_OFFSET", "DeliveryBatch", "MetadataSource", "OpenBuilder", "UntrackedRecords", "follow_split"]
+__all__ = ["SPLIT_BASE_OFFSET", "DeliveryBatch", "MetadataHolder", "MetadataSource", "OpenBuilder", "UntrackedRecords", "follow_split"]
 
 # the base offset an original batch resolves with once all its split parts are done
 SPLIT_BASE_OFFSET = -2
 
 
+class MetadataHolder(Protocol):
+    """The current cluster metadata in one field (the twins' ``MetadataCell``); a refresh replaces it."""
+
+    current: object
+
+
 class MetadataSource(Protocol):
-    """What holds the current cluster metadata (the cluster); a refresh replaces the object."""
+    """What owns the current cluster metadata (the cluster): its holder, the one object it writes
+    each new metadata into and the append path reads it from."""
 
     @property
-    def metadata(self) -> object: ...
+    def metadata_cell(self) -> MetadataHolder: ...
 
 
 class OpenBuilder(Protocol):

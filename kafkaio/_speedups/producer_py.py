@@ -17,7 +17,7 @@ from typing import Any, Callable, Generator
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, MetadataSource, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
+__all__ = ["BatchWaiter", "MetadataCell", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
@@ -343,11 +343,21 @@ def _switch(st: TopicStickiness) -> None:
     st.partition = -1
 
 
+class MetadataCell:
+    """The current cluster metadata in one field: the cluster writes each new metadata into it
+    (its only writer), the append path reads it, once per record."""
+
+    __slots__ = ("current",)
+
+    def __init__(self, current: object) -> None:
+        self.current = current
+
+
 class PartitionAppender:
     """The one append path: partition choice, KIP-794 stickiness and the open batch of each partition.
 
-    Owned by the accumulator; reads the current metadata from ``cluster`` (the producer's, from
-    its construction on). It holds the per-partition batch queues (the last batch of a queue is
+    Owned by the accumulator; reads the current metadata from ``cluster.metadata_cell`` (the
+    producer's cluster, from its construction on). It holds the per-partition batch queues (the last batch of a queue is
     the open one), the partition count of each topic for the current metadata, and the sticky state
     of each topic. It owns the queues: ``queue`` makes a partition's queue, ``forget_topic`` drops
     empty ones, nothing else adds or removes one (``queues`` is a read-only view of them, and the
@@ -362,7 +372,7 @@ class PartitionAppender:
     num_partitions, previous)`` draws the next sticky partition (``StickyPartitioner.choose``).
     """
 
-    __slots__ = ("enabled", "cluster", "metadata", "choose", "_queues", "_topics", "queues", "sticky_batch_size", "max_record_size", "keys_decide", "murmur2", "size_bound_overhead")
+    __slots__ = ("enabled", "cluster", "_cell", "metadata", "choose", "_queues", "_topics", "queues", "sticky_batch_size", "max_record_size", "keys_decide", "murmur2", "size_bound_overhead")
 
     def __init__(self, cluster: MetadataSource, max_record_size: int, sticky_batch_size: int,
                  keys_decide: bool, murmur2: Callable[[bytes], int], size_bound_overhead: int,
@@ -372,6 +382,7 @@ class PartitionAppender:
         self.size_bound_overhead = size_bound_overhead
         self.enabled = False
         self.cluster = cluster
+        self._cell = cluster.metadata_cell  # the current metadata
         self.metadata: object = None  # the cluster metadata the partition counts came from
         self.choose = choose
         # the batch queues (the accumulator appends and drains their batches, read here only as
@@ -446,7 +457,7 @@ class PartitionAppender:
 
         The common record: the appender is ``enabled``; key and value are bytes or None; headers
         none, or a list or tuple of ``(str, bytes | None)`` tuples; the partition count of the topic
-        is known for the current metadata (``cluster.metadata is metadata``); the partition is
+        is known for the current metadata (``cluster.metadata_cell.current is metadata``); the partition is
         explicit and in range, decided by the key, or the topic's current sticky partition; the
         record fits ``max_record_size`` and the open batch.
         """
@@ -458,7 +469,7 @@ class PartitionAppender:
         else:
             headers = None
         size = _bound(self.size_bound_overhead, key, value, headers)
-        if size < 0 or size > self.max_record_size or self.cluster.metadata is not self.metadata:
+        if size < 0 or size > self.max_record_size or self._cell.current is not self.metadata:
             return None
         ts = self._topics.get(topic)
         if ts is None or ts.count < 0:

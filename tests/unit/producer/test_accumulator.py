@@ -7,14 +7,22 @@ import pytest
 
 from kafkaio.errors import BufferExhaustedError, ProducerClosedError, RecordTooLargeError
 from kafkaio.producer.accumulator import RecordAccumulator
+from kafkaio.producer.future import _impl
 from kafkaio.records import BatchBuilder, Compression, read_batches
+
+
+MetadataCell = _impl.MetadataCell  # the loaded twin's, as the appender types it
 
 
 class _Cluster:
     """What the accumulator reads the current metadata from."""
 
     def __init__(self) -> None:
-        self.metadata = object()
+        self.metadata_cell = MetadataCell(object())
+
+    @property
+    def metadata(self) -> object:
+        return self.metadata_cell.current
 
 
 def make_acc(**kw) -> RecordAccumulator:

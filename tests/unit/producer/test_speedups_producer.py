@@ -212,8 +212,18 @@ async def test_runs_metadata_is_each_records_metadata_in_order(impl: ModuleType)
 # -- PartitionAppender: the one append path ------------------------------------------------------
 
 class _Cluster:
-    def __init__(self) -> None:
-        self.metadata = object()
+    """The cluster's part the appender reads: its metadata cell (``metadata`` reads and writes it)."""
+
+    def __init__(self, impl: ModuleType) -> None:
+        self.metadata_cell = impl.MetadataCell(object())
+
+    @property
+    def metadata(self) -> object:
+        return self.metadata_cell.current
+
+    @metadata.setter
+    def metadata(self, metadata: object) -> None:
+        self.metadata_cell.current = metadata
 
 
 class _Choose:
@@ -231,7 +241,7 @@ def _appender(impl: ModuleType, queues: dict | None = None, *, partitions: int =
               max_record_size: int = 10_000, sticky_batch_size: int = 1000, keys_decide: bool = True,
               sticky_partition: int | None = 2) -> Any:
     from kafkaio.producer.partitioner import murmur2
-    app = impl.PartitionAppender(_Cluster(), max_record_size, sticky_batch_size, keys_decide, murmur2,
+    app = impl.PartitionAppender(_Cluster(impl), max_record_size, sticky_batch_size, keys_decide, murmur2,
                                  RECORD_SIZE_BOUND_OVERHEAD, _Choose())
     for (topic, partition), dq in (queues or {}).items():
         app.queue(topic, partition).extend(dq)
