@@ -249,7 +249,8 @@ class ProduceMessage:
                     if records is None:
                         out.append(0)
                     else:
-                        _write_uvarint(out, len(records) + 1)
+                        # bytes, not items: a memoryview may have wider items
+                        _write_uvarint(out, (records.nbytes if type(records) is memoryview else len(records)) + 1)
                         out += records
                     out.append(0)  # the partition's tagged fields: none
                 out.append(0)      # the topic's
@@ -273,7 +274,7 @@ class ProduceMessage:
                 if records is None:
                     out += b"\xff\xff\xff\xff"
                 else:
-                    out += _I32.pack(len(records))
+                    out += _I32.pack(records.nbytes if type(records) is memoryview else len(records))
                     out += records
 
     # the response's decoder itself, without a method's call in between (the message holds nothing
