@@ -2,13 +2,14 @@
 CreateTopics/Fetch requests (through kafkaio.cluster), independent of the producer under test."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from kafkaio.cluster import Cluster
 from kafkaio.config import ProducerConfig
-from kafkaio.errors import TopicExistsError, raise_for_code
+from kafkaio.errors import ErrorCode, TopicExistsError, raise_for_code
 from kafkaio.protocol import ApiKey
 from kafkaio.records import read_batches
 
@@ -63,6 +64,10 @@ async def create_topic(bootstrap: str, name: str, partitions: int = 1, replicati
     return name
 
 
+_NOT_YET_LEADER = frozenset({ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.LEADER_NOT_AVAILABLE,
+                             ErrorCode.UNKNOWN_TOPIC_OR_PARTITION})
+
+
 async def read_partition(bootstrap: str, topic: str, partition: int, *, want: int = 0) -> list[ReadRecord]:
     """Every record of ``topic``-``partition`` (up to the high watermark, and at least ``want``
     records: a producer with acks=0 learns nothing of the append), with its batch's header."""
@@ -80,6 +85,12 @@ async def read_partition(bootstrap: str, topic: str, partition: int, *, want: in
             }
             resp = await cluster.request(leader, ApiKey.FETCH, body, version=FETCH_BY_NAME)
             p = resp["responses"][0]["partitions"][0]
+            if p["error_code"] in _NOT_YET_LEADER:
+                # a topic just created: the leader named by the metadata may not have taken the
+                # partition on yet; ask again, as a consumer would
+                await asyncio.sleep(0.05)
+                await cluster.refresh_metadata([topic])
+                continue
             raise_for_code(p["error_code"])
             hw = p["high_watermark"]
             for batch in read_batches(bytes(p["records"] or b"")):
