@@ -2,9 +2,9 @@
 headers in the batch API (``send_many`` with ``(key, value, headers)`` tuples) and per record."""
 from __future__ import annotations
 
-from benchmarks.runner import Outcome, run_job
-from benchmarks.schedule import Entry, Plan, report_progress, rotated
-from benchmarks.settings import Job, ProduceConfig
+from benchmarks.runner import Outcome
+from benchmarks.schedule import Entry, Plan, rotated, run_on_fresh_topic
+from benchmarks.settings import ProduceConfig
 from benchmarks.topics import Topics
 
 HEADERS = 2
@@ -25,16 +25,8 @@ def run(plan: Plan, topics: Topics, quick: bool) -> list[Outcome]:
     chosen = [e for e in ENTRIES if e.client in plan.clients]
     for rep in range(plan.repeat):
         for entry in rotated(chosen, rep):
-            topic = topics.create("bench-headers", plan.partitions)
-            job = Job(client=entry.client, scenario="produce", api=entry.api, bootstrap=plan.bootstrap,
-                      topic=topic, records=plan.records_for(entry.client, entry.api,
-                                                            QUICK_RECORDS if quick else RECORDS),
-                      record_size=plan.record_size, partitions=plan.partitions, headers=HEADERS,
-                      produce=ProduceConfig(), timeout_s=plan.timeout_s)
-            try:
-                outcome = run_job(job)
-            finally:
-                topics.delete(topic)
-            report_progress(plan, outcome, "hdrs")
-            outcomes.append(outcome)
+            outcomes.append(run_on_fresh_topic(
+                plan, topics, entry, scenario="produce", tag="hdrs", topic_prefix="bench-headers",
+                records=plan.records_for(entry.client, entry.api, QUICK_RECORDS if quick else RECORDS),
+                headers=HEADERS, produce=ProduceConfig()))
     return outcomes

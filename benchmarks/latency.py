@@ -2,9 +2,9 @@
 linger 0, acks=all and idempotent; p50/p99/p999 over ``latency_records`` sends."""
 from __future__ import annotations
 
-from benchmarks.runner import Outcome, run_job
-from benchmarks.schedule import Plan, entries, report_progress, rotated
-from benchmarks.settings import Job, ProduceConfig
+from benchmarks.runner import Outcome
+from benchmarks.schedule import Plan, entries, rotated, run_on_fresh_topic
+from benchmarks.settings import ProduceConfig
 from benchmarks.topics import Topics
 
 
@@ -12,16 +12,8 @@ def run(plan: Plan, topics: Topics) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for rep in range(plan.repeat):
         for entry in rotated(entries("latency", plan, with_uvloop=True), rep):
-            topic = topics.create("bench-latency", plan.partitions)
-            job = Job(client=entry.client, scenario="latency", api=entry.api, loop=entry.loop,
-                      bootstrap=plan.bootstrap, topic=topic,
-                      records=plan.records_for(entry.client, entry.api, plan.latency_records),
-                      record_size=plan.record_size, partitions=plan.partitions,
-                      produce=ProduceConfig(linger_ms=0), timeout_s=plan.timeout_s)
-            try:
-                outcome = run_job(job)
-            finally:
-                topics.delete(topic)
-            report_progress(plan, outcome)
-            outcomes.append(outcome)
+            outcomes.append(run_on_fresh_topic(
+                plan, topics, entry, scenario="latency", tag="", topic_prefix="bench-latency",
+                records=plan.records_for(entry.client, entry.api, plan.latency_records),
+                produce=ProduceConfig(linger_ms=0)))
     return outcomes

@@ -3,9 +3,9 @@ acks=all and idempotent, for each compression, each client and API; the clock ru
 send to the last delivery acknowledgement."""
 from __future__ import annotations
 
-from benchmarks.runner import Outcome, run_job
-from benchmarks.schedule import Plan, entries, report_progress, rotated
-from benchmarks.settings import Job, ProduceConfig
+from benchmarks.runner import Outcome
+from benchmarks.schedule import Plan, entries, rotated, run_on_fresh_topic
+from benchmarks.settings import ProduceConfig
 from benchmarks.topics import Topics
 
 
@@ -17,16 +17,8 @@ def run(plan: Plan, topics: Topics) -> list[Outcome]:
             # (uvloop changes the loop, not the codec; the others cost time the budget lacks)
             for entry in rotated(entries("produce", plan, with_uvloop=compression == "none",
                                          with_profiles=compression == "none"), rep):
-                topic = topics.create("bench-produce", plan.partitions)
-                job = Job(client=entry.client, scenario="produce", api=entry.api, loop=entry.loop,
-                          bootstrap=plan.bootstrap, topic=topic, records=plan.records_for(entry.client, entry.api),
-                          record_size=plan.record_size, partitions=plan.partitions,
-                          produce=ProduceConfig(compression_type=compression), timeout_s=plan.timeout_s,
-                          profile=entry.profile)
-                try:
-                    outcome = run_job(job)
-                finally:
-                    topics.delete(topic)
-                report_progress(plan, outcome, compression)
-                outcomes.append(outcome)
+                outcomes.append(run_on_fresh_topic(
+                    plan, topics, entry, scenario="produce", records=plan.records_for(entry.client, entry.api),
+                    tag=compression, topic_prefix="bench-produce",
+                    produce=ProduceConfig(compression_type=compression)))
     return outcomes

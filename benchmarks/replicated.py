@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 import sys
 
-from benchmarks.runner import Outcome, run_job
-from benchmarks.schedule import Entry, Plan, report_progress, rotated
-from benchmarks.settings import Job, ProduceConfig
+from benchmarks.runner import Outcome
+from benchmarks.schedule import Entry, Plan, rotated, run_on_fresh_topic
+from benchmarks.settings import ProduceConfig
 from benchmarks.topics import Topics
 
 BROKERS = 3
@@ -57,20 +57,12 @@ def _measure(plan: Plan, topics: Topics, quick: bool) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for rep in range(plan.repeat):
         for entry, scenario in _rotated(chosen, rep):
-            topic = topics.create("bench-replicated", plan.partitions, replication_factor=REPLICAS,
-                                  config={"min.insync.replicas": str(MIN_INSYNC)})
             latency = scenario == "latency"
-            job = Job(client=entry.client, scenario=scenario, api=entry.api, bootstrap=plan.bootstrap,
-                      topic=topic, records=plan.records_for(entry.client, entry.api, sends if latency else records),
-                      record_size=plan.record_size, partitions=plan.partitions, replicas=REPLICAS,
-                      produce=ProduceConfig(linger_ms=0) if latency else ProduceConfig(),
-                      timeout_s=plan.timeout_s)
-            try:
-                outcome = run_job(job)
-            finally:
-                topics.delete(topic)
-            report_progress(plan, outcome, f"rf{REPLICAS}")
-            outcomes.append(outcome)
+            outcomes.append(run_on_fresh_topic(
+                plan, topics, entry, scenario=scenario, tag=f"rf{REPLICAS}", topic_prefix="bench-replicated",
+                replication_factor=REPLICAS, topic_config={"min.insync.replicas": str(MIN_INSYNC)},
+                records=plan.records_for(entry.client, entry.api, sends if latency else records),
+                replicas=REPLICAS, produce=ProduceConfig(linger_ms=0) if latency else ProduceConfig()))
     return outcomes
 
 

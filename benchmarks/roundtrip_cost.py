@@ -37,12 +37,22 @@ Tracer = Callable[[FrameType, str, Any], Any]
 
 
 async def _round_trips(n: int, trace: Tracer | None) -> None:
-    """WARMUP round trips, then ``n`` more (traced with ``trace`` when given)."""
+    """WARMUP round trips, then ``n`` more (traced with ``trace`` when given), on a topic of their
+    own that is deleted afterwards."""
     bootstrap = os.environ["KAFKAIO_BOOTSTRAP"]
     value = b"x" * int(os.environ.get("VALUE_SIZE", "100"))
     topic = "roundtrip-cost-" + uuid.uuid4().hex[:8]
     async with Admin(bootstrap_servers=bootstrap) as admin:
         await admin.create_topics([NewTopic(topic, 1, 1)], wait_for_leaders=True)
+    try:
+        # no admin client open while counting: its connection's work would be counted too
+        await _send(bootstrap, topic, value, n, trace)
+    finally:
+        async with Admin(bootstrap_servers=bootstrap) as admin:
+            await admin.delete_topics([topic])
+
+
+async def _send(bootstrap: str, topic: str, value: bytes, n: int, trace: Tracer | None) -> None:
     producer = Producer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=0)
     await producer.start()
     try:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from benchmarks.clients import APIS, ASYNCIO_CLIENTS, PROFILES
-from benchmarks.runner import Outcome
-from benchmarks.settings import SHARED
+from benchmarks.runner import Outcome, run_job
+from benchmarks.settings import SHARED, Job
+from benchmarks.topics import Topics
 
 
 # The slowest paths get a fraction of the records, so that three repetitions of the whole suite fit
@@ -107,3 +109,23 @@ def report_progress(plan: Plan, outcome: Outcome, extra: str = "") -> None:
     print(f"[{elapsed:6.0f}s] {job.scenario:8s} {extra:5s} {job.label:32s} {what}  "
           f"(rss {outcome.maxrss_kb / 1024:.0f} MiB, wall {outcome.wall_s:.1f}s)",
           file=sys.stderr, flush=True)
+
+
+def run_on_fresh_topic(plan: Plan, topics: Topics, entry: Entry, *, scenario: str, records: int, tag: str,
+                       topic_prefix: str, replication_factor: int = 1, topic_config: dict[str, str] | None = None,
+                       **fields: Any) -> Outcome:
+    """One run of ``entry`` on a ``plan.partitions``-partition topic of its own: create the topic
+    (``replication_factor`` replicas, ``topic_config``), run the job (``fields`` are the Job's
+    fields beyond the plan's and the entry's), delete the topic, print the progress line marked
+    ``tag``."""
+    fields.setdefault("record_size", plan.record_size)
+    topic = topics.create(topic_prefix, plan.partitions, replication_factor=replication_factor, config=topic_config)
+    job = Job(client=entry.client, scenario=scenario, api=entry.api, loop=entry.loop, profile=entry.profile,
+              bootstrap=plan.bootstrap, topic=topic, records=records, partitions=plan.partitions,
+              timeout_s=plan.timeout_s, **fields)
+    try:
+        outcome = run_job(job)
+    finally:
+        topics.delete(topic)
+    report_progress(plan, outcome, tag)
+    return outcome

@@ -3,9 +3,9 @@ until every delivery) with 10 KB and 100 KB values, where copying the value cost
 per-record work; each run moves about the same number of bytes, so large values mean few records."""
 from __future__ import annotations
 
-from benchmarks.runner import Outcome, run_job
-from benchmarks.schedule import Entry, Plan, report_progress, rotated
-from benchmarks.settings import Job, ProduceConfig
+from benchmarks.runner import Outcome
+from benchmarks.schedule import Entry, Plan, rotated, run_on_fresh_topic
+from benchmarks.settings import ProduceConfig
 from benchmarks.topics import Topics
 
 SIZES = (10 * 1024, 100 * 1024)
@@ -33,14 +33,8 @@ def run(plan: Plan, topics: Topics, quick: bool) -> list[Outcome]:
     for rep in range(plan.repeat):
         for size in SIZES:
             for entry in rotated(chosen, rep):
-                topic = topics.create("bench-values", plan.partitions)
-                job = Job(client=entry.client, scenario="produce", api=entry.api, bootstrap=plan.bootstrap,
-                          topic=topic, records=records_for(size, quick), record_size=size,
-                          partitions=plan.partitions, produce=ProduceConfig(), timeout_s=plan.timeout_s)
-                try:
-                    outcome = run_job(job)
-                finally:
-                    topics.delete(topic)
-                report_progress(plan, outcome, f"{size // 1024}KB")
-                outcomes.append(outcome)
+                outcomes.append(run_on_fresh_topic(
+                    plan, topics, entry, scenario="produce", records=records_for(size, quick),
+                    tag=f"{size // 1024}KB", topic_prefix="bench-values", record_size=size,
+                    produce=ProduceConfig()))
     return outcomes
