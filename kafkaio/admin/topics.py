@@ -6,8 +6,9 @@ import asyncio
 import uuid
 from typing import Any, Iterable, Literal, Mapping, TYPE_CHECKING, cast, overload
 
-from kafkaio.admin.core import AdminCore, Retry, check, finish, outcome
-from kafkaio.admin.inputs import NewPartitions, NewTopic
+from kafkaio.admin.core import Retry, check, finish, outcome
+from kafkaio.admin.inputs import NewPartitions, NewTopic, OffsetSpec
+from kafkaio.admin.records import RecordsAdmin
 from kafkaio.admin.results import ClusterDescription, Node, PartitionDescription, TopicDescription
 from kafkaio.errors import (
     ErrorCode,
@@ -18,6 +19,7 @@ from kafkaio.errors import (
 )
 from kafkaio.protocol import ApiKey
 from kafkaio.retry import Backoff, Deadline
+from kafkaio.structs import TopicPartition
 
 if TYPE_CHECKING:
     from kafkaio.protocol.bodies import (
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 ZERO_UUID = uuid.UUID(int=0)
 
 
-class TopicsAdmin(AdminCore):
+class TopicsAdmin(RecordsAdmin):  # waiting for leaders asks them for offsets
     """Creating, deleting, listing and describing topics; growing partitions; the cluster."""
 
     async def create_topics(self, new_topics: Iterable[NewTopic], *, validate_only: bool = False,
@@ -40,7 +42,8 @@ class TopicsAdmin(AdminCore):
         """Create topics; returns topic -> None (created) or the error.
 
         ``wait_for_leaders=True`` also waits until every broker's metadata shows each created
-        topic with a leader for every partition (convenient before producing to it at once).
+        topic with a leader for every partition and each leader answers for its partitions
+        (convenient before producing to it at once).
         """
         topics = {t.name: t for t in new_topics}
         deadline = self._deadline(timeout_ms)
@@ -65,10 +68,20 @@ class TopicsAdmin(AdminCore):
         return finish(results, raise_on_error)
 
     async def _wait_for_leaders(self, topics: list[str], deadline: Deadline) -> None:
+        """Every broker's metadata names a leader for each partition of ``topics``, then each leader
+        answers a ListOffsets for them: a broker publishes the metadata naming it leader a moment
+        before it serves the partition (NOT_LEADER_OR_FOLLOWER meanwhile), which list_offsets
+        retries until the deadline."""
+        partitions = await self._leaders_in_metadata(topics, deadline)
+        left = deadline.remaining_ms()
+        await self.list_offsets(dict.fromkeys(partitions, OffsetSpec.LATEST), timeout_ms=left)
+
+    async def _leaders_in_metadata(self, topics: list[str], deadline: Deadline) -> list[TopicPartition]:
         backoff = Backoff(self._retry_policy)
         while True:
             nodes: list[int | None] = [*self.cluster.metadata.brokers] or [None]
             ready = True
+            partitions: list[TopicPartition] = []
             for node in nodes:
                 try:
                     resp = await self._metadata(topics, deadline, node)
@@ -80,8 +93,10 @@ class TopicsAdmin(AdminCore):
                 for t in resp["topics"]:
                     if t["error_code"] or not t["partitions"] or any(p["leader_id"] < 0 for p in t["partitions"]):
                         ready = False
+                    if t["name"] is not None:  # asked by name, so named in the answer
+                        partitions += [TopicPartition(t["name"], p["partition_index"]) for p in t["partitions"]]
             if ready:
-                return
+                return sorted(set(partitions))
             delay = backoff.fail()
             left = deadline.remaining()
             if left is not None and left <= 0:
