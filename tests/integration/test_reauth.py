@@ -106,6 +106,8 @@ async def test_sessions_are_renewed_in_place_under_load(reauth_cluster: LocalKaf
             assert time.monotonic() < deadline and not reader.done(), "the consumer read nothing"
             await asyncio.sleep(0.05)
         before = (producer.metrics().network, consumer.metrics().network)
+        # a new topic's leader may refuse the warm-up record for a moment: retried, not re-auth's doing
+        retried_before = producer.metrics().record_retry_total
         logged_before = _reauthentications(cluster)
         end = time.monotonic() + LOAD_S
         i = 0
@@ -133,7 +135,7 @@ async def test_sessions_are_renewed_in_place_under_load(reauth_cluster: LocalKaf
             # its busiest connection alone renewed its session every 85-95% of 3 s (metrics(), Java's name)
             assert new.successful_reauthentication_total - old.successful_reauthentication_total \
                 >= int(LOAD_S * 1000 / REAUTH_MS) - 1, client
-        assert producer.metrics().record_retry_total == 0
+        assert producer.metrics().record_retry_total == retried_before
         assert producer.metrics().record_error_total == 0
         # each client's connections outlived several 3 s sessions
         assert _reauthentications(cluster) - logged_before >= 2 * int(LOAD_S * 1000 / REAUTH_MS)
