@@ -10,6 +10,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks import (
     charts,
@@ -32,6 +33,9 @@ from benchmarks.clients import CLIENTS
 from benchmarks.runner import REPO_ROOT, Outcome
 from benchmarks.schedule import Plan
 
+if TYPE_CHECKING:
+    from benchmarks.topics import Topics
+
 SCENARIOS = ("produce", "consume", "latency", "values", "partitions", "headers", "group", "codec", "processing", "share",
              "replicated")
 
@@ -53,7 +57,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--all-records", action="store_true",
                     help="give every client all the records (by default the slowest per-record APIs get "
                          "fewer, to fit the time budget: kafka-python a tenth, aiokafka send and async-for "
-                         "and confluent's consumer a quarter)")
+                         "and confluent's consumer a quarter, aiokafka send_and_wait half the latency sends)")
     ap.add_argument("--full-kafka-python", action="store_true",
                     help="give kafka-python all the records (by default it gets a tenth: it is slow)")
     ap.add_argument("--no-uvloop", action="store_true", help="skip the uvloop variants")
@@ -116,22 +120,11 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
         from benchmarks.topics import Topics
 
         with Topics(broker.bootstrap) as topics:  # closed before the broker stops
-            if "produce" in args.scenarios:
-                outcomes += produce.run(plan, topics)
-            if "consume" in args.scenarios:
-                consumed, fillers = consume.run(plan, topics)
-                outcomes += consumed
-            if "latency" in args.scenarios:
-                outcomes += latency.run(plan, topics)
-            if "values" in args.scenarios:
-                outcomes += values.run(plan, topics, quick)
-            if "partitions" in args.scenarios:
-                outcomes += partitions.run(plan, topics, quick)
-            if "headers" in args.scenarios:
-                outcomes += headers.run(plan, topics, quick)
-            if "group" in args.scenarios:
-                grouped, fillers["group"] = group_scenario.run(plan, topics)
-                outcomes += grouped
+            fills = consume.Fills(plan, topics)
+            try:
+                outcomes += _on_the_broker(args, plan, topics, fills, fillers)
+            finally:
+                fills.close()
             if "processing" in args.scenarios:
                 processing_rows, processing_error = processing.run(broker.bootstrap, topics, quick,
                                                                    plan.partitions, args.timeout)
@@ -155,6 +148,33 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
         "processing_error": processing_error, "share_ran": "share" in args.scenarios, "share": share_rows,
         "share_error": share_error, "skipped": skipped,
     }
+
+
+def _on_the_broker(args: argparse.Namespace, plan: Plan, topics: "Topics", fills: consume.Fills,
+                   fillers: dict[str, str]) -> list[Outcome]:
+    """The scenarios of the single broker that go to the throughput and latency tables, in order;
+    ``fillers`` gets which client filled each pre-filled topic."""
+    outcomes: list[Outcome] = []
+    quick = args.quick
+    if "produce" in args.scenarios:
+        outcomes += produce.run(plan, topics)
+    if "consume" in args.scenarios:
+        keep = (group_scenario.topic_read(plan),) if "group" in args.scenarios else ()
+        consumed, filled_by = consume.run(plan, fills, keep)
+        fillers.update(filled_by)
+        outcomes += consumed
+    if "latency" in args.scenarios:
+        outcomes += latency.run(plan, topics)
+    if "values" in args.scenarios:
+        outcomes += values.run(plan, topics, quick)
+    if "partitions" in args.scenarios:
+        outcomes += partitions.run(plan, topics, quick)
+    if "headers" in args.scenarios:
+        outcomes += headers.run(plan, topics, quick)
+    if "group" in args.scenarios:
+        grouped, fillers["group"] = group_scenario.run(plan, fills)
+        outcomes += grouped
+    return outcomes
 
 
 def _available(clients: list[str]) -> tuple[list[str], dict[str, str]]:

@@ -12,11 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.aggregate import Row
 from benchmarks.clients._common import MEMBER_IDLE_S
-from benchmarks.consume import _check, fill
+from benchmarks.consume import Fills, _check
 from benchmarks.runner import Outcome, run_job
 from benchmarks.schedule import Plan, entries, report_progress, rotated
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
-from benchmarks.topics import Topics
 
 MEMBERS = 3
 
@@ -27,9 +26,14 @@ PARAMETERS = ("each run a new group subscribing to a 6-partition topic filled li
               "KIP-848's consumer group protocol (the rows marked consumer protocol; aiokafka has none)")
 
 
-def run(plan: Plan, topics: Topics) -> tuple[list[Outcome], str]:
-    """The outcomes, and which client filled the topic."""
-    topic, count, filler = fill(plan, topics, "none")
+def topic_read(plan: Plan) -> tuple[str, int]:
+    """(compression, records) of the topic the group runs read: the consume scenario's uncompressed one."""
+    return "none", plan.records
+
+
+def run(plan: Plan, fills: Fills) -> tuple[list[Outcome], str]:
+    """The outcomes, and which client filled the topic (the consume scenario's, when it ran)."""
+    (topic, count, filler), = fills.get(topic_read(plan))
     outcomes: list[Outcome] = []
     try:
         # The first group on a broker creates __consumer_offsets (a second or more): one untimed
@@ -54,7 +58,7 @@ def run(plan: Plan, topics: Topics) -> tuple[list[Outcome], str]:
                 report_progress(plan, outcome, "x3")
                 outcomes.append(outcome)
     finally:
-        topics.delete(topic)
+        fills.release(topic_read(plan))
     return outcomes, filler
 
 

@@ -14,6 +14,6 @@ def run(plan: Plan, topics: Topics) -> list[Outcome]:
         for entry in rotated(entries("latency", plan, with_uvloop=True), rep):
             outcomes.append(run_on_fresh_topic(
                 plan, topics, entry, scenario="latency", tag="", topic_prefix="bench-latency",
-                records=plan.records_for(entry.client, entry.api, plan.latency_records),
+                records=plan.records_for(entry.client, entry.api, plan.latency_records, "latency"),
                 produce=ProduceConfig(linger_ms=0)))
     return outcomes

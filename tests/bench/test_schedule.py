@@ -84,3 +84,13 @@ def test_a_failing_run_still_deletes_its_topic(monkeypatch) -> None:
         schedule.run_on_fresh_topic(Plan(bootstrap="b"), topics, schedule.Entry("kafkaio", "send"),
                                     scenario="produce", records=1, tag="", topic_prefix="bench-t")
     assert topics.calls[-1] == ("delete", "bench-t-1")
+
+
+def test_aiokafka_sends_half_the_latency_scenarios_round_trips_the_targets_all() -> None:
+    plan = Plan(bootstrap="b", latency_records=20_000)
+    assert plan.records_for("aiokafka", "send_and_wait", 20_000, "latency") == 10_000
+    for client, api in (("kafkaio", "send_and_wait"), ("confluent", "produce+flush"),
+                        ("floor", "bare Protocol round trip")):
+        assert plan.records_for(client, api, 20_000, "latency") == 20_000
+    # the replicated scenario's few sends are not halved
+    assert plan.records_for("aiokafka", "send_and_wait", 5_000) == 5_000
