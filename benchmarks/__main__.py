@@ -58,6 +58,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     help="give every client all the records (by default the slowest per-record APIs get "
                          "fewer, to fit the time budget: kafka-python a tenth, aiokafka send and async-for "
                          "and confluent's consumer a quarter, aiokafka send_and_wait half the latency sends)")
+    ap.add_argument("--all-repeats", action="store_true",
+                    help="every row gets every repetition (by default the rows no target reads get two of "
+                         "three: the peers' batch APIs, Java's cold runs, kafka-python, the peers in the "
+                         "consumer-group tables)")
     ap.add_argument("--full-kafka-python", action="store_true",
                     help="give kafka-python all the records (by default it gets a tenth: it is slow)")
     ap.add_argument("--no-uvloop", action="store_true", help="skip the uvloop variants")
@@ -113,6 +117,8 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
                     repeat=repeat, clients=clients, compressions=list(args.compressions),
                     uvloop=not args.no_uvloop, profiles=not args.shared_only, timeout_s=args.timeout,
                     started=started)
+        if args.all_repeats:
+            plan.fewer_repeats = {}
         if args.all_records:
             plan.fewer_records = {}
         elif args.full_kafka_python:

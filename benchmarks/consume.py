@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.clients.java_perf import CONSUMER_WARM, WARMUP_FACTOR
 from benchmarks.runner import Outcome, run_job
-from benchmarks.schedule import Plan, entries, report_progress, rotated
+from benchmarks.schedule import Plan, entries, report_progress
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
 from benchmarks.topics import Topics
 
@@ -82,8 +82,8 @@ def run(plan: Plan, fills: Fills, keep: tuple[tuple[str, int], ...] = ()) -> tup
     try:
         for rep in range(plan.repeat):
             for compression in plan.compressions:
-                for entry in rotated(entries("consume", plan, with_uvloop=compression == "none",
-                                         with_profiles=compression == "none"), rep):
+                for entry in plan.scheduled(entries("consume", plan, with_uvloop=compression == "none",
+                                                    with_profiles=compression == "none"), rep, "consume"):
                     warm = entry.client == "java" and entry.api == CONSUMER_WARM
                     topic, count, _ = (long if warm else filled)[compression]
                     job = Job(client=entry.client, scenario="consume", api=entry.api, loop=entry.loop,

@@ -14,7 +14,7 @@ from benchmarks.aggregate import Row
 from benchmarks.clients._common import MEMBER_IDLE_S
 from benchmarks.consume import Fills, _check
 from benchmarks.runner import Outcome, run_job
-from benchmarks.schedule import Plan, entries, report_progress, rotated
+from benchmarks.schedule import Plan, entries, report_progress
 from benchmarks.settings import ConsumeConfig, Job, ProduceConfig
 
 MEMBERS = 3
@@ -43,7 +43,7 @@ def run(plan: Plan, fills: Fills) -> tuple[list[Outcome], str]:
                     records=min(1000, count), record_size=plan.record_size, partitions=plan.partitions,
                     produce=ProduceConfig(), consume=ConsumeConfig(), timeout_s=plan.timeout_s))
         for rep in range(plan.repeat):
-            for entry in rotated(entries("group", plan, with_uvloop=False), rep):
+            for entry in plan.scheduled(entries("group", plan, with_uvloop=False), rep, "group"):
                 job = Job(client=entry.client, scenario="group", api=entry.api, bootstrap=plan.bootstrap,
                           topic=topic, records=plan.records_for(entry.client, entry.api, count),
                           record_size=plan.record_size, partitions=plan.partitions,
@@ -53,7 +53,7 @@ def run(plan: Plan, fills: Fills) -> tuple[list[Outcome], str]:
                 report_progress(plan, outcome, "group")
                 outcomes.append(outcome)
         for rep in range(plan.repeat):
-            for entry in rotated(entries("group-members", plan, with_uvloop=False), rep):
+            for entry in plan.scheduled(entries("group-members", plan, with_uvloop=False), rep, "group-members"):
                 outcome = _members_run(plan, entry.client, entry.api, topic, count)
                 report_progress(plan, outcome, "x3")
                 outcomes.append(outcome)

@@ -85,6 +85,17 @@ def _reduced(rows: list[Row]) -> list[str]:
     return out
 
 
+def _fewer_runs(rows: list[Row], repeat: int) -> list[str]:
+    """``scenario: client API n`` for each row measured fewer than ``repeat`` times (the schedule's
+    FEWER_REPEATS), one line per scenario."""
+    by_scenario: dict[str, list[str]] = {}
+    for r in rows:
+        if 0 < len(r.outcomes) < repeat:
+            where = f" {r.compression}" if r.compression else ""
+            by_scenario.setdefault(f"{r.scenario}{where}", []).append(f"{r.label} {len(r.outcomes)}")
+    return [f"{scenario}: " + ", ".join(labels) for scenario, labels in by_scenario.items()]
+
+
 def _throughput_table(rows: list[Row], scenario: str, record_size: int) -> list[str]:
     ref = find(rows, "kafkaio", PER_RECORD_API[scenario])
     java = java_anchor(rows)
@@ -348,6 +359,13 @@ def render(rep: Report) -> str:
           "records their CPU time per record in the shorter run is the same as in a full one; their "
           "peak RSS is that of the shorter run; `--all-records` gives every client all of them):")
         for line in reduced:
+            a(f"  - {line}")
+    fewer_runs = _fewer_runs(rep.rows, rep.repeat)
+    if fewer_runs:
+        a("- fewer repetitions for the rows no target reads, so that the suite fits its time budget "
+          "(the peers' batch APIs, Java's cold runs, kafka-python, the peers in the consumer-group "
+          "tables; `--all-repeats` gives every row all of them):")
+        for line in fewer_runs:
             a(f"  - {line}")
     for k, v in rep.machine.items():
         a(f"- {k}: {v}")

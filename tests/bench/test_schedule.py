@@ -94,3 +94,53 @@ def test_aiokafka_sends_half_the_latency_scenarios_round_trips_the_targets_all()
         assert plan.records_for(client, api, 20_000, "latency") == 20_000
     # the replicated scenario's few sends are not halved
     assert plan.records_for("aiokafka", "send_and_wait", 5_000) == 5_000
+
+
+def test_rows_no_target_reads_get_two_of_three_repetitions() -> None:
+    plan = Plan(bootstrap="b", repeat=3)
+    for client, api, scenario in (("aiokafka", "send_batch", "produce"), ("confluent", "produce_batch", "produce"),
+                                  ("java", "ProducerPerformance", "produce"), ("kafka-python", "send", "produce"),
+                                  ("aiokafka", "getmany", "consume"), ("confluent", "consume", "consume"),
+                                  ("java", "ConsumerPerformance", "consume"), ("kafka-python", "poll", "consume"),
+                                  ("confluent", "consume (consumer protocol)", "group"),
+                                  ("java", "ConsumerPerformance (consumer protocol)", "group-members")):
+        assert plan.repeats_for(client, api, scenario) == 2, (client, api, scenario)
+    # what the targets read, and kafkaio itself, keep all three
+    for client, api, scenario in (("aiokafka", "send", "produce"), ("confluent", "produce", "produce"),
+                                  ("java", "ProducerPerformance warm", "produce"), ("franz-go", "Produce", "produce"),
+                                  ("aiokafka", "async-for", "consume"), ("confluent", "poll", "consume"),
+                                  ("java", "ConsumerPerformance warm", "consume"), ("franz-go", "PollRecords", "consume"),
+                                  ("kafkaio", "getmany", "group-members"), ("kafkaio", "send", "produce"),
+                                  ("confluent", "produce+flush", "latency")):
+        assert plan.repeats_for(client, api, scenario) == 3, (client, api, scenario)
+    assert Plan(bootstrap="b", repeat=1).repeats_for("aiokafka", "send_batch", "produce") == 1
+    assert Plan(bootstrap="b", fewer_repeats={}).repeats_for("aiokafka", "send_batch", "produce") == 3
+
+
+def test_the_third_repetition_leaves_out_the_entries_that_had_theirs() -> None:
+    from benchmarks.schedule import Entry, rotated
+
+    plan = Plan(bootstrap="b", repeat=3)
+    items = [Entry("kafkaio", "send"), Entry("aiokafka", "send_batch"), Entry("confluent", "produce")]
+    for rep in (0, 1):
+        assert plan.scheduled(items, rep, "produce") == rotated(items, rep)
+    assert plan.scheduled(items, 2, "produce") == [e for e in rotated(items, 2) if e.client != "aiokafka"]
+
+
+def test_the_report_lists_the_rows_with_fewer_repetitions() -> None:
+    from benchmarks.aggregate import group
+    from benchmarks.report import Report, render
+    from benchmarks.runner import Outcome
+    from benchmarks.settings import Job
+
+    def run(client: str, api: str) -> Outcome:
+        job = Job(client=client, scenario="produce", api=api, bootstrap="b", topic="t", records=1000)
+        return Outcome(job, True, result={"records": 1000, "seconds": 0.01}, maxrss_kb=1024)
+
+    outcomes = [run("kafkaio", "send")] * 3 + [run("aiokafka", "send_batch")] * 2
+    text = render(Report(command="c", date="d", duration_s=1.0, machine={}, broker="b", kafka_version="4.4.0",
+                         records=1000, latency_records=100, repeat=3, record_size=100, partitions=6,
+                         rows=group(outcomes)))
+    assert "fewer repetitions for the rows no target reads" in text
+    assert "  - produce none: aiokafka send_batch 2" in text
+    assert "kafkaio send 3" not in text
