@@ -49,8 +49,10 @@ the broker's turn).
 """
 from __future__ import annotations
 
+import array
 import asyncio
 import collections
+import gc
 import os
 import statistics
 import sys
@@ -66,19 +68,33 @@ _SPIN_NS = int(float(os.environ.get("SPIN_AFTER_WRITE_US", "0")) * 1000)
 
 
 class _Stamps:
-    """Every stamp of a run, in order: (point index, ns)."""
+    """Every stamp of a run, in order."""
 
     def __init__(self) -> None:
-        self.events: list[tuple[int, int]] = []
+        # two arrays, not a list of tuples: the stamps must not feed the cyclic GC (a collection
+        # they set off would be counted on the path)
+        self._points = array.array("b")
+        self._times = array.array("q")
         self.on = False
         self.watch: dict[int, Callable[[], None]] = {}  # what to do at a point, besides its stamp
 
     def stamp(self, point: int) -> None:
         if self.on:
-            self.events.append((point, _clock()))
+            self._times.append(_clock())
+            self._points.append(point)
             action = self.watch.get(point)
             if action is not None:
                 action()
+
+    @property
+    def events(self) -> list[tuple[int, int]]:
+        """Every stamp, in order: (point index, ns)."""
+        return list(zip(self._points, self._times))
+
+    @events.setter
+    def events(self, events: list[tuple[int, int]]) -> None:
+        self._points = array.array("b", [point for point, _ in events])
+        self._times = array.array("q", [ns for _, ns in events])
 
     def after_write(self) -> dict[str, list[int]]:
         """From each write to the next ``idle``, ``ready`` and ``read`` (ns)."""
@@ -164,11 +180,20 @@ class Hooks:
     starts; ``on_write``: the next request is written), besides the stamps."""
 
     def __init__(self, stamps: _Stamps, on_read: Callable[[], None] | None = None,
-                 on_write: Callable[[], None] | None = None, on_idle: Callable[[], None] | None = None) -> None:
+                 on_write: Callable[[], None] | None = None, on_idle: Callable[[], None] | None = None,
+                 on_end: Callable[[], None] | None = None) -> None:
         self.stamps = stamps
         self._on_read = on_read
         self._on_write = on_write
         self._on_idle = on_idle
+        self._on_end = on_end
+
+    def end(self) -> None:
+        """The measured round trips are over: what the last read started must not go on counting
+        the close."""
+        self.stamps.on = False
+        if self._on_end is not None:
+            self._on_end()
 
     def idle(self) -> None:
         self.stamps.stamp(9)
@@ -227,17 +252,20 @@ async def _measured(hooks: Hooks, send: Callable[[bytes], Any], n: int) -> list[
         await send(value)
     stamps = hooks.stamps
     _hook_selector(hooks)
-    latencies: list[int] = []
+    latencies = array.array("q", bytes(8 * n))
+    # a full collection now: none falls due while measuring (one would be counted on whichever
+    # segment allocated last); the young generations' collections are the client's own cost
+    gc.collect()
     stamps.on = True
     try:
-        for _ in range(n):
+        for i in range(n):
             t = _clock()
             await send(value)
             stamps.stamp(5)
-            latencies.append(_clock() - t)
+            latencies[i] = _clock() - t
     finally:
-        stamps.on = False
-    return latencies
+        hooks.end()
+    return list(latencies)
 
 
 async def _on_topic(client: Callable[[Hooks, int, str], Awaitable[list[int]]], hooks: Hooks, n: int) -> list[int]:
@@ -337,7 +365,7 @@ def _report_wall(stamps: _Stamps, latencies: list[int]) -> None:
     for name, values in stamps.after_write().items():
         if values:
             print(f"{name:24s} {_pct(values, 0.5):8.1f} {_pct(values, 0.99):8.1f}  (the broker's turn)")
-    for first in order[:2]:
+    for first in (p for p in (0, 1) if p in order):  # from ready (asyncio) and from read
         whole = [r[8] - r[first] for r in rounds if first in r]
         print(f"{POINTS[first] + ' -> write':24s} {_pct(whole, 0.5):8.1f} {_pct(whole, 0.99):8.1f}  "
               f"p99.9 {_pct(whole, 0.999):.1f} mean {statistics.fmean(whole) / 1000:.1f}")
@@ -368,7 +396,7 @@ def trace() -> None:
                 passes[0] += 1
             back = frame.f_back
             # called by the loop: asyncio's Handle._run; uvloop's C callbacks, under the frame that started the loop
-            if back is None or back.f_code.co_name in _LOOP_FRAMES:
+            if (back is None or back.f_code.co_name in _LOOP_FRAMES) and code.co_name != "_run_once":
                 handles[code.co_qualname] += 1
             frame.f_trace_opcodes = True
             frame.f_trace_lines = False
@@ -380,8 +408,8 @@ def trace() -> None:
     on, off = (lambda: sys.settrace(tracer)), (lambda: sys.settrace(None))
     # SPAN=after: from the write to the loop's next wait for events (asyncio), the work that
     # overlaps the broker's
-    hooks = Hooks(stamps, on_write=on, on_idle=off) if os.environ.get("SPAN") == "after" else \
-        Hooks(stamps, on_read=on, on_write=off)
+    hooks = Hooks(stamps, on_write=on, on_idle=off, on_end=off) if os.environ.get("SPAN") == "after" else \
+        Hooks(stamps, on_read=on, on_write=off, on_end=off)
     try:
         _run(hooks, n)
     finally:
@@ -448,7 +476,7 @@ def _collect() -> None:
     first, last = _segment()
     stamps.watch = {first: on, last: off}
     try:
-        _run(Hooks(stamps), int(os.environ.get("N", "300")))
+        _run(Hooks(stamps, on_end=off), int(os.environ.get("N", "300")))
     finally:
         off()
     print(f"rounds {len(stamps.rounds())}")

@@ -52,3 +52,18 @@ def test_a_watched_point_runs_its_action_only_while_stamping_is_on() -> None:
     stamps.stamp(_INDEX["write"])
     assert seen == [1]
     assert [point for point, _ in stamps.events] == [_INDEX["read"], _INDEX["write"]]
+
+
+def test_the_end_of_the_measured_round_trips_stops_what_the_last_read_started() -> None:
+    from benchmarks.critical_path import Hooks
+
+    stamps = _Stamps()
+    counting: list[bool] = []
+    hooks = Hooks(stamps, on_read=lambda: counting.append(True), on_end=lambda: counting.append(False))
+    stamps.on = True
+    hooks.read()  # the last response: no write follows it
+    hooks.end()
+    assert counting == [True, False]
+    assert not stamps.on
+    hooks.read()  # the close's reads count nothing
+    assert counting == [True, False]
