@@ -61,7 +61,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--all-repeats", action="store_true",
                     help="every row gets every repetition (by default the rows no target reads get two of "
                          "three: the peers' batch APIs, Java's cold runs, kafka-python, the peers in the "
-                         "consumer-group tables)")
+                         "consumer-group and 3-broker tables)")
     ap.add_argument("--full-kafka-python", action="store_true",
                     help="give kafka-python all the records (by default it gets a tenth: it is slow)")
     ap.add_argument("--no-uvloop", action="store_true", help="skip the uvloop variants")

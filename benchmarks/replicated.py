@@ -57,6 +57,8 @@ def _measure(plan: Plan, topics: Topics, quick: bool) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for rep in range(plan.repeat):
         for entry, scenario in _rotated(chosen, rep):
+            if rep >= plan.repeats_for(entry.client, entry.api, "replicated"):
+                continue
             latency = scenario == "latency"
             outcomes.append(run_on_fresh_topic(
                 plan, topics, entry, scenario=scenario, tag=f"rf{REPLICAS}", topic_prefix="bench-replicated",

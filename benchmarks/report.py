@@ -91,7 +91,7 @@ def _fewer_runs(rows: list[Row], repeat: int) -> list[str]:
     by_scenario: dict[str, list[str]] = {}
     for r in rows:
         if 0 < len(r.outcomes) < repeat:
-            where = f" {r.compression}" if r.compression else ""
+            where = (f" {r.compression}" if r.compression else "") + (f", {r.replicas} brokers" if r.replicas > 1 else "")
             by_scenario.setdefault(f"{r.scenario}{where}", []).append(f"{r.label} {len(r.outcomes)}")
     return [f"{scenario}: " + ", ".join(labels) for scenario, labels in by_scenario.items()]
 
@@ -364,7 +364,7 @@ def render(rep: Report) -> str:
     if fewer_runs:
         a("- fewer repetitions for the rows no target reads, so that the suite fits its time budget "
           "(the peers' batch APIs, Java's cold runs, kafka-python, the peers in the consumer-group "
-          "tables; `--all-repeats` gives every row all of them):")
+          "and 3-broker tables; `--all-repeats` gives every row all of them):")
         for line in fewer_runs:
             a(f"  - {line}")
     for k, v in rep.machine.items():

@@ -144,3 +144,27 @@ def test_the_report_lists_the_rows_with_fewer_repetitions() -> None:
     assert "fewer repetitions for the rows no target reads" in text
     assert "  - produce none: aiokafka send_batch 2" in text
     assert "kafkaio send 3" not in text
+
+
+def test_the_replicated_scenarios_peers_get_two_repetitions_kafkaio_three() -> None:
+    plan = Plan(bootstrap="b", repeat=3)
+    for client, api in (("aiokafka", "send"), ("confluent", "produce+flush"), ("java", "ProducerPerformance warm"),
+                        ("franz-go", "Produce")):
+        assert plan.repeats_for(client, api, "replicated") == 2
+    assert plan.repeats_for("kafkaio", "send_and_wait", "replicated") == 3
+    # the single-broker produce table's target peers are not affected
+    assert plan.repeats_for("franz-go", "Produce", "produce") == 3
+
+
+def test_the_report_names_the_3_broker_rows_with_fewer_repetitions_apart() -> None:
+    from benchmarks.aggregate import group
+    from benchmarks.report import _fewer_runs
+    from benchmarks.runner import Outcome
+    from benchmarks.settings import Job
+
+    def run(replicas: int) -> Outcome:
+        job = Job(client="confluent", scenario="produce", api="produce", bootstrap="b", topic="t", records=1000,
+                  replicas=replicas)
+        return Outcome(job, True, result={"records": 1000, "seconds": 0.01})
+
+    assert _fewer_runs(group([run(3)] * 2 + [run(1)] * 3), 3) == ["produce none, 3 brokers: confluent produce 2"]
