@@ -57,6 +57,15 @@ cdef int _malformed(str what, Py_ssize_t pos) except -1:
     raise _KafkaProtocolError(f"malformed {what} at byte {pos}")
 
 
+# what encoding the caller's data can raise (a wrong type or a value out of its field's range); the
+# pure twin's list, which struct.error adds to
+_UNENCODABLE = (OverflowError, TypeError, AttributeError, ValueError)
+
+
+cdef object _unencodable(BaseException exc):
+    return _KafkaProtocolError(f"cannot encode the Produce request: {exc}")
+
+
 cdef object _unknown_version(int version):
     return UnsupportedVersionError(f"the direct Produce codec has no version {version} "
                                    f"(it has {LOWEST}-{HIGHEST})")
@@ -476,27 +485,30 @@ cdef class ProduceMessage:
         self.topics = topics
 
     def encode_body(self, bytearray out not None, int version):
-        """Append the request's body at ``version`` (3 to 13) to ``out``."""
+        """Append the request's body at ``version`` (3 to 13) to ``out``; a request it cannot encode
+        raises :class:`KafkaProtocolError` and leaves ``out`` as it was."""
         cdef bint flexible = version >= FIRST_FLEXIBLE_V
         cdef bint by_id = version >= FIRST_TOPIC_ID_V
         cdef int16_t acks
         cdef int32_t timeout_ms
-        cdef Py_ssize_t start, size
+        cdef Py_ssize_t start = PyByteArray_GET_SIZE(out)
+        cdef Py_ssize_t size
         cdef unsigned char* p
         if not LOWEST <= version <= HIGHEST:
             raise _unknown_version(version)
-        acks = self.acks
-        timeout_ms = self.timeout_ms
-        topics = self.topics
-        size = _measure(self.transactional_id, topics, flexible, by_id)
-        start = PyByteArray_GET_SIZE(out)
-        PyByteArray_Resize(out, start + size)
         try:
+            acks = self.acks
+            timeout_ms = self.timeout_ms
+            topics = self.topics
+            size = _measure(self.transactional_id, topics, flexible, by_id)
+            PyByteArray_Resize(out, start + size)
             p = <unsigned char*>PyByteArray_AS_STRING(out) + start
             if _put_body(p, p + size, self.transactional_id, acks, timeout_ms, topics, flexible, by_id) != p + size:
                 raise ValueError("the request changed while it was encoded")
-        except BaseException:
+        except BaseException as exc:
             PyByteArray_Resize(out, start)  # nothing half-written stays in out
+            if isinstance(exc, _UNENCODABLE):
+                raise _unencodable(exc) from exc
             raise
 
     @staticmethod

@@ -57,6 +57,14 @@ def _malformed(what: str, pos: int) -> KafkaProtocolError:
     return KafkaProtocolError(f"malformed {what} at byte {pos}")
 
 
+# what encoding the caller's data can raise (a wrong type or a value out of its field's range)
+_UNENCODABLE = (struct.error, OverflowError, TypeError, AttributeError, ValueError)
+
+
+def _unencodable(exc: BaseException) -> KafkaProtocolError:
+    return KafkaProtocolError(f"cannot encode the Produce request: {exc}")
+
+
 def _unknown_version(version: int) -> UnsupportedVersionError:
     return UnsupportedVersionError(f"the direct Produce codec has no version {version} "
                                    f"(it has {VERSIONS.start}-{VERSIONS.stop - 1})")
@@ -214,9 +222,20 @@ class ProduceMessage:
         self.topics = topics
 
     def encode_body(self, out: bytearray, version: int) -> None:
-        """Append the request's body at ``version`` (3 to 13) to ``out``."""
+        """Append the request's body at ``version`` (3 to 13) to ``out``; a request it cannot encode
+        raises :class:`KafkaProtocolError` and leaves ``out`` as it was."""
         if version not in VERSIONS:
             raise _unknown_version(version)
+        start = len(out)
+        try:
+            self._encode(out, version)
+        except BaseException as exc:
+            del out[start:]  # nothing half-written stays in out
+            if isinstance(exc, _UNENCODABLE):
+                raise _unencodable(exc) from exc
+            raise
+
+    def _encode(self, out: bytearray, version: int) -> None:
         transactional_id, acks, timeout_ms, topics = self.transactional_id, self.acks, self.timeout_ms, self.topics
         if version >= FIRST_FLEXIBLE:
             if transactional_id is None:

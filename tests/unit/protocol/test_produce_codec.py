@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import random
-import struct
 import uuid
 from types import ModuleType
 from typing import Any
@@ -319,22 +318,49 @@ def test_twins_write_the_same_bytes_from_any_buffer_after_what_out_holds(version
         assert outs[0].startswith(b"header")
 
 
-@pytest.mark.parametrize(("bad", "versions"), [
+UNENCODABLE = [
     (("t", 0, [(2**31, b"x")]), (8, 12, 13)),     # an index past int32
     (("t", 0, [(0, 5)]), (8, 12, 13)),            # records that are no buffer
     (("t", -1, [(0, b"x")]), (13,)),              # a negative topic id (ids from 13)
     (("t", 2**128, [(0, b"x")]), (13,)),          # a topic id past 128 bits
-], ids=["index", "records", "negative-id", "wide-id"])
+    (("t", "id", [(0, b"x")]), (13,)),            # a topic id that is no int
+    ((7, 0, [(0, b"x")]), (8, 12)),               # a topic name that is no str (names until 12)
+    (("t", 0, [("0", b"x")]), (8, 12, 13)),       # an index that is no int
+    (("t\ud800", 0, [(0, b"x")]), (8, 12)),       # a name UTF-8 cannot encode
+    (("t", 0, [(0, b"x", b"y")]), (8, 12, 13)),   # a partition that is no pair
+]
+UNENCODABLE_IDS = ["index", "records", "negative-id", "wide-id", "str-id", "int-name", "str-index", "surrogate",
+                   "triple"]
+
+
+@pytest.mark.parametrize(("bad", "versions"), UNENCODABLE, ids=UNENCODABLE_IDS)
 def test_twins_refuse_the_same_unencodable_requests(bad: TopicData, versions: tuple[int, ...]) -> None:
     for twin in _both():
         for version in versions:
-            with pytest.raises((struct.error, OverflowError, TypeError)):
+            with pytest.raises(KafkaProtocolError, match="cannot encode the Produce request"):
                 twin.ProduceMessage(None, -1, 1000, [bad]).encode_body(bytearray(), version)
 
 
-def test_a_failed_compiled_encode_leaves_out_as_it_was() -> None:
-    compiled, _ = _both()
-    out = bytearray(b"header")
-    with pytest.raises(OverflowError):
-        compiled.ProduceMessage(None, -1, 1000, [("t", 0, [(0, b"x" * 100), (2**31, b"x")])]).encode_body(out, 12)
-    assert out == b"header"
+@pytest.mark.parametrize(("bad", "versions"), UNENCODABLE, ids=UNENCODABLE_IDS)
+def test_a_failed_encode_leaves_out_as_it_was(bad: TopicData, versions: tuple[int, ...]) -> None:
+    """After a good topic and partition were written, an unencodable one leaves ``out`` exactly as the
+    caller handed it, in both twins."""
+    for twin in _both():
+        for version in versions:
+            out = bytearray(b"header")
+            good = ("t", 1, [(0, b"x" * 100)])
+            with pytest.raises(KafkaProtocolError):
+                twin.ProduceMessage("txn", -1, 1000, [good, bad]).encode_body(out, version)
+            assert out == b"header", (twin.__name__, version)
+
+
+@pytest.mark.parametrize(("txn", "acks", "timeout_ms"), [
+    ("t\ud800", -1, 1000), (5, -1, 1000), (None, 2**15, 1000), (None, -1, 2**31)],
+    ids=["surrogate-txn", "int-txn", "wide-acks", "wide-timeout"])
+def test_twins_refuse_the_same_unencodable_request_fields(txn: Any, acks: int, timeout_ms: int) -> None:
+    for twin in _both():
+        for version in (8, 12, 13):
+            out = bytearray(b"header")
+            with pytest.raises(KafkaProtocolError, match="cannot encode the Produce request"):
+                twin.ProduceMessage(txn, acks, timeout_ms, [("t", 1, [(0, b"x")])]).encode_body(out, version)
+            assert out == b"header", (twin.__name__, version)
