@@ -51,10 +51,10 @@ from kafkaio.tls import build_ssl_context
 from kafkaio.waiting import within
 
 if TYPE_CHECKING:
-    from kafkaio._speedups._producer import MetadataCell
+    from kafkaio._speedups._metadata_cell import MetadataCell
     from kafkaio.protocol.bodies import FindCoordinatorResponse, FindCoordinatorResponseCoordinators, MetadataResponse
 else:
-    MetadataCell = _load_speedups("producer").MetadataCell  # compiled, or its pure twin
+    MetadataCell = _load_speedups("metadata_cell").MetadataCell  # compiled, or its pure twin
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +159,9 @@ class Cluster:
         self._bootstrap = config.bootstrap_addresses()
         self._ssl_context = build_ssl_context(config)  # once: ConfigError now for bad files
         #: the current metadata, the one object each refresh writes it into (``metadata`` reads and
-        #: writes it); the producer's append path reads it as a C field
-        self.metadata_cell = MetadataCell(ClusterMetadata())
+        #: writes it); made once, so the readers that need the metadata per record or per request
+        #: hold it and read ``current`` (the producer's append path as a C field)
+        self.metadata_cell: MetadataCell[ClusterMetadata] = MetadataCell(ClusterMetadata())
         self._topics: set[str] = set()
         self._all_topics = False
         # only a consumer may be configured not to create topics by asking for their metadata
@@ -191,7 +192,7 @@ class Cluster:
     @property
     def metadata(self) -> ClusterMetadata:
         """The current metadata (replaced, never changed in place, by each refresh)."""
-        return cast(ClusterMetadata, self.metadata_cell.current)
+        return self.metadata_cell.current
 
     @metadata.setter
     def metadata(self, metadata: ClusterMetadata) -> None:

@@ -23,7 +23,7 @@ from types import ModuleType
 __all__ = ["COMPILED", "expected_compiled", "load", "speedups_enabled"]
 
 #: The modules that have a compiled version (``_<name>.pyx``); the others (``checksums``) are twins only.
-COMPILED = ("hashing", "produce_codec", "producer", "records", "varint")
+COMPILED = ("hashing", "metadata_cell", "produce_codec", "producer", "records", "varint")
 
 _DISABLED = os.environ.get("KAFKAIO_NO_EXTENSIONS", "") not in ("", "0")
 _MARKER = os.path.join(os.path.dirname(__file__), "_compiled.txt")

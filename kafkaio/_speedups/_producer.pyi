@@ -7,7 +7,7 @@ from collections import deque
 from kafkaio._speedups.delivery import DeliveryBatch, MetadataSource
 from kafkaio.structs import RecordMetadata
 
-__all__ = ["BatchWaiter", "MetadataCell", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
+__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 def record_metadata(batch: DeliveryBatch, delta: int, timestamp: int) -> RecordMetadata: ...
@@ -88,12 +88,6 @@ class OpenBatch:
 
     builder: Any
     untracked: UntrackedFutures
-
-class MetadataCell:
-    """The current cluster metadata in one field (the cluster writes it, the append path reads it)."""
-
-    current: object
-    def __init__(self, current: object) -> None: ...
 
 class PartitionAppender:
     """The one append path: partition choice, KIP-794 stickiness and the open batch of each partition."""

@@ -13,12 +13,13 @@ from posix.time cimport CLOCK_REALTIME, clock_gettime, timespec
 from collections import deque
 from types import MappingProxyType
 
+from kafkaio._speedups._metadata_cell cimport MetadataCell
 from kafkaio._speedups._records cimport builder_append, builder_append_ms, builder_size
 
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "MetadataCell", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
+__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
@@ -481,18 +482,6 @@ cdef class TopicState:
         self.count = -1
         self.sticky = None
         self.row = []
-
-
-@cython.final
-@cython.auto_pickle(False)
-cdef class MetadataCell:
-    """The current cluster metadata in one field: the cluster writes each new metadata into it
-    (its only writer), the append path reads it as a C field, once per record."""
-
-    cdef public object current
-
-    def __init__(self, current):
-        self.current = current
 
 
 cdef inline void _switch(TopicStickiness st):

@@ -19,9 +19,12 @@ SPLIT_BASE_OFFSET = -2
 
 
 class MetadataHolder(Protocol):
-    """The current cluster metadata in one field (the twins' ``MetadataCell``); a refresh replaces it."""
+    """The current cluster metadata in one field (``metadata_cell``'s ``MetadataCell``); a refresh replaces it."""
 
-    current: object
+    @property
+    def current(self) -> object:
+        """The metadata (read only here: the cluster is its one writer)."""
+        ...
 
 
 class MetadataSource(Protocol):

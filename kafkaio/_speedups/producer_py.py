@@ -17,7 +17,7 @@ from typing import Any, Callable, Generator
 from kafkaio._speedups.delivery import SPLIT_BASE_OFFSET, DeliveryBatch, MetadataSource, follow_split
 from kafkaio.structs import CREATE_TIME, LOG_APPEND_TIME, RecordMetadata
 
-__all__ = ["BatchWaiter", "MetadataCell", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
+__all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run", "TopicState", "TopicStickiness", "UntrackedFutures", "batch_position",
            "now_ms", "record_metadata", "runs_metadata", "try_append"]
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
@@ -341,16 +341,6 @@ def _switch(st: TopicStickiness) -> None:
     st.produced_bytes = 0
     st.previous = st.partition
     st.partition = -1
-
-
-class MetadataCell:
-    """The current cluster metadata in one field: the cluster writes each new metadata into it
-    (its only writer), the append path reads it, once per record."""
-
-    __slots__ = ("current",)
-
-    def __init__(self, current: object) -> None:
-        self.current = current
 
 
 class PartitionAppender:

@@ -168,6 +168,7 @@ class Producer(TransactionalProducerMixin):
         self._max_record_size = min(config.max_request_size, config.buffer_memory)
         # made here so that the accumulator's append path holds it from the start; connected by start()
         self._cluster = Cluster(config)
+        self._metadata = self._cluster.metadata_cell  # its current metadata, read per record
         self._sender: Sender | None = None
         self._metrics = producer_reader()
         self._keys_decide = config.partitioner is None and not config.partitioner_ignore_keys
@@ -442,7 +443,7 @@ class Producer(TransactionalProducerMixin):
         sticky = False  # the partition is the topic's sticky one (KIP-794)
         n = 0
         if partition is None:
-            if self._cluster.metadata is not appender.metadata:
+            if self._metadata.current is not appender.metadata:
                 self._forget_partition_counts()
             n = appender.partition_count(topic) or await self._partition_count(topic)
             if self._custom_partitioner is not None:
@@ -453,7 +454,7 @@ class Producer(TransactionalProducerMixin):
         else:
             count = appender.partition_count(topic)
             if count is None or partition.__class__ is not int or not 0 <= partition < count \
-                    or self._cluster.metadata is not appender.metadata:
+                    or self._metadata.current is not appender.metadata:
                 await self._check_partition(topic, partition)
         timestamp_ms = now_ms() if timestamp_ms is None else _checked_timestamp(timestamp_ms)
         try:

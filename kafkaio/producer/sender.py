@@ -174,6 +174,7 @@ class Sender:
         wakeup: SenderWakeup | None = None,
     ) -> None:
         self._cluster = cluster
+        self._metadata = cluster.metadata_cell  # its current metadata, read per request
         self._acc = accumulator
         self._acks = acks
         self._retries = retries
@@ -259,7 +260,7 @@ class Sender:
         can_drain = self._can_drain if self._muted else (idem.can_drain if idem is not None else None)
         try:
             batch, node, _, leader_unknown = acc.drain_one(
-                tp, _monotonic() * 1000.0, self._cluster.metadata.leader_for, node_available, can_drain)
+                tp, _monotonic() * 1000.0, self._metadata.current.leader_for, node_available, can_drain)
             if batch is not None:
                 self._send(node, [batch])
         except Exception:  # noqa: BLE001 - the sender's pass takes over (and logs it there too)
@@ -618,7 +619,7 @@ class Sender:
         """The Produce request, each topic with its name and its id (the version picks one), and
         the topics by id (``UUID.int``) when every topic has a known id (else None: the request
         names them). Ids are keyed by their integer, whose hash and equality are C calls, not UUID's."""
-        known = self._cluster.metadata.topics
+        known = self._metadata.current.topics
         by_name: dict[str, list[PartitionData]] = {}
         names: dict[int, str] | None = {}
         topics: list[TopicData] = []
@@ -650,7 +651,7 @@ class Sender:
         txn = self.transactions
         if txn is None and len(batches) == 1:  # the usual request (every send_and_wait's): no grouping
             b = batches[0]
-            info = self._cluster.metadata.topics.get(b.topic)
+            info = self._metadata.current.topics.get(b.topic)
             tid = info.topic_id if info is not None else None
             only_id = tid.int if tid is not None else 0
             message = ProduceMessage(self._transactional_id, self._acks, self._timeout_ms,

@@ -31,9 +31,9 @@ def _plant_stale(src: Path) -> Path:
     where = lib / "kafkaio" / "_speedups"
     where.mkdir(parents=True)
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    for name in ("_hashing", "_producer", "_records", "_varint"):
+    for name in ("_hashing", "_metadata_cell", "_produce_codec", "_producer", "_records", "_varint"):
         (where / f"{name}{suffix}").write_bytes(b"\x7fELF stale")
-    (where / "_compiled.txt").write_text("hashing\nproducer\nrecords\nvarint\n")
+    (where / "_compiled.txt").write_text("hashing\nmetadata_cell\nproduce_codec\nproducer\nrecords\nvarint\n")
     return build
 
 

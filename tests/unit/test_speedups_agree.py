@@ -108,3 +108,15 @@ def test_consumer_record_headers_agree(given_headers):
     for rec in made:
         rec.headers.append(("x", None))
         assert rec.headers[-1] == ("x", None)
+
+
+def test_metadata_cells_agree():
+    """Both cells hold exactly what was last written, by identity, and nothing else (no attributes
+    beyond ``current``: a reader cannot hang state on the cluster's cell)."""
+    first, second = object(), object()
+    for cell in (m.MetadataCell(first) for m in _pair("metadata_cell")):
+        assert cell.current is first
+        cell.current = second
+        assert cell.current is second
+        with pytest.raises(AttributeError):
+            cell.other = first

@@ -25,3 +25,11 @@ IMPLS = _implementations()
 @pytest.fixture(params=IMPLS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def impl(request: pytest.FixtureRequest) -> ModuleType:
     return request.param
+
+
+def metadata_cell(impl: ModuleType) -> type:
+    """The ``MetadataCell`` type ``impl``'s appender reads: the compiled one for the compiled module
+    (it reads the cell's C field), the twin for the twin."""
+    compiled = not impl.__name__.endswith("_py")
+    return importlib.import_module("kafkaio._speedups._metadata_cell" if compiled
+                                   else "kafkaio._speedups.metadata_cell_py").MetadataCell

@@ -7,11 +7,11 @@ import pytest
 
 from kafkaio.errors import BufferExhaustedError, ProducerClosedError, RecordTooLargeError
 from kafkaio.producer.accumulator import RecordAccumulator
-from kafkaio.producer.future import _impl
+from kafkaio._speedups import load as load_speedups
 from kafkaio.records import BatchBuilder, Compression, read_batches
 
 
-MetadataCell = _impl.MetadataCell  # the loaded twin's, as the appender types it
+MetadataCell = load_speedups("metadata_cell").MetadataCell  # the loaded twin's, as the appender types it
 
 
 class _Cluster:

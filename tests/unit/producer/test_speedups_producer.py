@@ -15,7 +15,7 @@ from kafkaio.producer.accumulator import RECORD_SIZE_BOUND_OVERHEAD, ProducerBat
 from kafkaio.producer.future import LOG_APPEND_TIME, RecordMetadata
 from kafkaio.records import BatchBuilder, Compression, read_batches
 
-from producer_impls import IMPLS, impl  # noqa: F401 - impl is a fixture
+from producer_impls import IMPLS, impl, metadata_cell  # noqa: F401 - impl is a fixture
 
 
 def _batch(topic: str = "t", partition: int = 3, batch_size: int = 1024) -> ProducerBatch:
@@ -215,7 +215,7 @@ class _Cluster:
     """The cluster's part the appender reads: its metadata cell (``metadata`` reads and writes it)."""
 
     def __init__(self, impl: ModuleType) -> None:
-        self.metadata_cell = impl.MetadataCell(object())
+        self.metadata_cell = metadata_cell(impl)(object())
 
     @property
     def metadata(self) -> object:
