@@ -290,19 +290,17 @@ class IdempotenceState:
         if state is not _IN_FLIGHT and state is not _UNKNOWN:
             return
         batch.seq_state = _ACKED  # from either: _TRANSITIONS
-        # inline, as the rest of this method: it runs once per acknowledged batch
-        entry = self._partitions.get(batch.tp)  # _own()
+        # _own(), inline: its call (tuples of the epochs included) is ~0.7% of a send_and_wait round
+        # trip's instructions; the sequence rules below are called, their calls are not measurable
+        entry = self._partitions.get(batch.tp)
         base = batch.base_sequence
         if entry is None or base < 0 or batch.producer_id != entry.producer_id \
                 or batch.producer_epoch != entry.producer_epoch:
             return
-        n = batch.record_count - 1
-        last = base + n if base <= _INT32_MAX - n else increment_sequence(base, n)
-        acked = entry.last_acked
-        if acked < 0 or (last != acked and ((last - acked) & _INT32_MAX) < _HALF_RANGE):  # _seq_after
+        last = increment_sequence(base, batch.record_count - 1)
+        if entry.last_acked < 0 or _seq_after(last, entry.last_acked):
             entry.last_acked = last
-        first = entry.first_acked
-        if first is None or (first != base and ((first - base) & _INT32_MAX) < _HALF_RANGE):
+        if entry.first_acked is None or _seq_after(entry.first_acked, base):
             entry.first_acked = base
         entry.recent_acked.append(base)
         in_flight = entry.in_flight

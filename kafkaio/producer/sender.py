@@ -702,8 +702,6 @@ class Sender:
                          names: dict[int, str] | None) -> None:
         """Settle ``batches`` from the answer; ``names``: the topics by id (``UUID.int``) as the
         request named them (None: the request, and so the answer, named them by name)."""
-        idem = self._idem
-        acc = self._acc
         results: dict[tuple[str, int], PartitionResult] = {}
         for name, topic_id, parts in resp.topics:
             if names is not None:
@@ -719,11 +717,8 @@ class Sender:
                     f"the broker's produce response has no result for {b.topic}-{b.partition}"), False)
                 continue
             _, code, base_offset, log_append_time, _, record_errors, error_message, _, _ = p
-            if not code:  # NONE: _complete(), inline (once per acknowledged batch)
-                if idem is not None:
-                    idem.acknowledged(b)
-                self.last_ack = _monotonic()
-                acc.complete(b, base_offset, log_append_time)
+            if not code:
+                self._complete(b, base_offset, log_append_time)
             elif code == _DUPLICATE_SEQUENCE:
                 # the broker already has this batch (written by an earlier attempt): success
                 self._complete(b, -1, -1)

@@ -99,3 +99,20 @@ async def test_api_versions_advertises_what_the_fake_answers_at_the_clients_vers
     assert body["error_code"] == 0
     assert ranges[ApiKey.PRODUCE] == client_versions(ApiKey.PRODUCE)
     assert ApiKey.DELETE_TOPICS not in ranges  # not implemented, so never offered to a client
+
+
+async def test_duplicate_sequence_completes_the_batch_as_written_and_acknowledges_its_sequences() -> None:
+    """The sender settles an answer of "already written" as it settles a written batch: a success
+    (without an offset), and the sequence bookkeeping acknowledges the batch's sequences."""
+    async with FakeCluster(topics={"t": 1}) as fake:
+        fake.control(ApiKey.PRODUCE, _error_answer(ErrorCode.DUPLICATE_SEQUENCE_NUMBER))
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0, enable_idempotence=True) as p:
+            dup = await p.send_and_wait("t", b"already there", partition=0)
+            idem = p._idem
+            assert idem is not None
+            entry = idem._partitions[("t", 0)]
+            # nothing left in flight, and the next batch takes the next sequence
+            assert (dup.offset, entry.last_acked, entry.first_acked, len(entry.in_flight)) == (-1, 0, 0, 0)
+            await p.send_and_wait("t", b"next", partition=0)
+            assert [r.sequence for r in fake.records("t", 0)] == [1]
+            assert entry.last_acked == 1

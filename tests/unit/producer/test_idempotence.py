@@ -432,3 +432,25 @@ def test_random_interleavings_never_report_an_unacknowledged_batch_nor_reuse_a_s
     for bid, unknown in failed.items():
         if not unknown:
             assert bid not in written, f"batch {bid} reported failed for certain but is in the log"
+
+
+def test_acknowledged_orders_first_and_last_across_the_wrap() -> None:
+    """A batch whose sequences wrap past 2**31-1 acknowledges its wrapped last sequence; the first
+    acknowledged stays the one before the wrap, and a later batch moves only the last."""
+    s = state()
+    first = batch(count=1)
+    send(s, first)
+    s.acknowledged(first)
+    entry = s._partitions[("t", 0)]
+    entry.next_sequence = 2**31 - 3  # as if 2**31 - 3 records had been acknowledged
+    entry.last_acked = 2**31 - 4
+    wrapping, after = batch(count=5), batch(count=3)
+    send(s, wrapping)
+    send(s, after)
+    assert (wrapping.base_sequence, after.base_sequence) == (2**31 - 3, 2)
+    entry.first_acked = None  # only the batches of this test count
+    s.acknowledged(wrapping)
+    assert (entry.first_acked, entry.last_acked) == (2**31 - 3, 1)
+    s.acknowledged(after)
+    assert (entry.first_acked, entry.last_acked) == (2**31 - 3, 4)
+    assert s.assign(batch(count=1)) == 5
