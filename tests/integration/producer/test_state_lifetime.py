@@ -17,9 +17,9 @@ from kafkaio.admin import NewTopic
 pytestmark = [pytest.mark.integration, pytest.mark.proxied_broker(auto_create_topics=False)]
 
 
-def _producer(bootstrap_servers: str) -> Producer:
-    # the smallest idle time allowed (as in Java), refreshes often enough to see it act
-    return Producer(bootstrap_servers=bootstrap_servers, metadata_max_idle_ms=5000, metadata_max_age_ms=300)
+def _producer(bootstrap_servers: str, idle_ms: int = 5000) -> Producer:
+    # 5000: the smallest idle time allowed (as in Java); refreshes often enough to see it act
+    return Producer(bootstrap_servers=bootstrap_servers, metadata_max_idle_ms=idle_ms, metadata_max_age_ms=300)
 
 
 def _entries(producer: Producer, topics: set[str]) -> dict[str, int]:
@@ -40,9 +40,9 @@ async def test_deleted_topics_release_their_per_partition_state(proxied_bootstra
     names = {f"gone-{run}-{i}" for i in range(40)}
     async with Admin(bootstrap_servers=proxied_bootstrap) as admin:
         await admin.create_topics([NewTopic(n, 2, 1) for n in names], wait_for_leaders=True)
-        async with _producer(proxied_bootstrap) as producer:
-            # all at once: a topic unused for metadata_max_idle_ms (5 s) before the count below
-            # would already be dropped, as it should be
+        # all at once: a topic unused for metadata_max_idle_ms before the count below would
+        # already be dropped, as it should be (10 s: on a busy machine these sends have taken 5)
+        async with _producer(proxied_bootstrap, idle_ms=10_000) as producer:
             await asyncio.gather(*(producer.partitions_for(n) for n in names))
             futures = []
             for n in sorted(names):
@@ -55,7 +55,7 @@ async def test_deleted_topics_release_their_per_partition_state(proxied_bootstra
             assert before["sticky"] == 40  # (partition counts are a cache cleared by each metadata update)
 
             await admin.delete_topics(sorted(names))
-            for _ in range(200):
+            for _ in range(400):  # dropped once deleted and idle
                 if not any(_entries(producer, names).values()):
                     break
                 await asyncio.sleep(0.1)
