@@ -70,11 +70,29 @@ class TopicsAdmin(RecordsAdmin):  # waiting for leaders asks them for offsets
     async def _wait_for_leaders(self, topics: list[str], deadline: Deadline) -> None:
         """Every broker's metadata names a leader for each partition of ``topics``, then each leader
         answers a ListOffsets for them: a broker publishes the metadata naming it leader a moment
-        before it serves the partition (NOT_LEADER_OR_FOLLOWER meanwhile), which list_offsets
-        retries until the deadline."""
+        before it serves the partition (NOT_LEADER_OR_FOLLOWER meanwhile). Both waits last until
+        the deadline, whatever ``retries`` says: a refusal here is the moment being waited out."""
         partitions = await self._leaders_in_metadata(topics, deadline)
-        left = deadline.remaining_ms()
-        await self.list_offsets(dict.fromkeys(partitions, OffsetSpec.LATEST), timeout_ms=left)
+        await self._leaders_serving(topics, partitions, deadline)
+
+    async def _leaders_serving(self, topics: list[str], partitions: list[TopicPartition], deadline: Deadline) -> None:
+        backoff = Backoff(self._retry_policy)
+        while True:
+            answers = await self.list_offsets(dict.fromkeys(partitions, OffsetSpec.LATEST),
+                                              timeout_ms=deadline.remaining_ms(), raise_on_error=False)
+            refused = {tp: r for tp, r in answers.items() if isinstance(r, KafkaError)}
+            if not refused:
+                return
+            tp, exc = next(iter(refused.items()))
+            if not exc.retriable:
+                raise exc
+            partitions = sorted(refused)
+            delay = backoff.fail()
+            left = deadline.remaining()
+            if left is not None and left <= 0:
+                raise KafkaTimeoutError(f"created topics {topics}: the leader of {tp} did not serve it in time; "
+                                        f"last error: {exc}")
+            await asyncio.sleep(delay if left is None else min(delay, left))
 
     async def _leaders_in_metadata(self, topics: list[str], deadline: Deadline) -> list[TopicPartition]:
         backoff = Backoff(self._retry_policy)
