@@ -120,12 +120,18 @@ class GroupMember:
         cluster = self.admin.cluster
         self.node = await cluster.find_coordinator(self.group)
         metadata = encode_versioned_struct("ConsumerProtocolSubscription", 0, {"topics": [topic], "user_data": None})
-        for _ in range(3):
+        for _ in range(50):
             resp = await cluster.request(self.node, ApiKey.JOIN_GROUP, {
                 "group_id": self.group, "session_timeout_ms": 30000, "rebalance_timeout_ms": 30000,
                 "member_id": self.member_id, "protocol_type": "consumer",
                 "protocols": [{"name": "range", "metadata": metadata}]})
             assert resp is not None
+            if resp["error_code"] in (14, 15, 16):
+                # COORDINATOR_LOAD_IN_PROGRESS, _NOT_AVAILABLE, NOT_COORDINATOR: on a broker's first
+                # group the offsets topic is still being created; look the coordinator up again
+                await asyncio.sleep(0.1)
+                self.node = await cluster.find_coordinator(self.group)
+                continue
             self.member_id = resp["member_id"]
             if resp["error_code"] == 79:  # MEMBER_ID_REQUIRED: rejoin with the id we were given
                 continue
