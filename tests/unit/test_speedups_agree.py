@@ -120,3 +120,5 @@ def test_metadata_cells_agree():
         assert cell.current is second
         with pytest.raises(AttributeError):
             cell.other = first
+    for m in _pair("metadata_cell"):  # subscripted as the stub declares it (a Generic)
+        assert m.MetadataCell[int](first).current is first
