@@ -173,7 +173,7 @@ cdef int _room(unsigned char* p, unsigned char* endp, Py_ssize_t n) except -1:
     # the measured size holds unless a topic or partition sequence changed between the two passes
     # (through __len__, __iter__ or __index__ of the caller's objects): never write past it then
     if n > endp - p:
-        raise ValueError("the request changed while it was encoded")
+        raise RuntimeError("the request changed while it was encoded")  # a bug, not bad input: logged by the sender
     return 0
 
 
@@ -504,7 +504,7 @@ cdef class ProduceMessage:
             PyByteArray_Resize(out, start + size)
             p = <unsigned char*>PyByteArray_AS_STRING(out) + start
             if _put_body(p, p + size, self.transactional_id, acks, timeout_ms, topics, flexible, by_id) != p + size:
-                raise ValueError("the request changed while it was encoded")
+                raise RuntimeError("the request changed while it was encoded")  # a bug, not bad input: logged by the sender
         except BaseException as exc:
             PyByteArray_Resize(out, start)  # nothing half-written stays in out
             if isinstance(exc, _UNENCODABLE):
