@@ -52,12 +52,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--compressions", nargs="+", choices=("none", "lz4", "gzip", "snappy", "zstd"),
                     default=["none", "lz4"])
     ap.add_argument("--records", type=int, help="records per produce/consume run (default 1,000,000)")
-    ap.add_argument("--latency-records", type=int, help="measured sends per latency run (default 20,000)")
+    ap.add_argument("--latency-records", type=int, help="measured sends per latency run (default 10,000)")
     ap.add_argument("--repeat", type=int, help="repetitions of every run (default 3)")
     ap.add_argument("--all-records", action="store_true",
                     help="give every client all the records (by default the slowest per-record APIs get "
                          "fewer, to fit the time budget: kafka-python a tenth, aiokafka send and async-for "
-                         "and confluent's consumer a quarter, aiokafka send_and_wait half the latency sends)")
+                         "and confluent's consumer a quarter, kafka-python 2,000 of the 10,000 latency sends)")
     ap.add_argument("--all-repeats", action="store_true",
                     help="every row gets every repetition (by default the rows no target reads get two of "
                          "three: the peers' batch APIs, Java's cold runs, kafka-python, the peers in the "
@@ -97,7 +97,7 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
     """Run the chosen scenarios; everything the report needs, as JSON-ready data."""
     quick = args.quick
     records = args.records or (100_000 if quick else 1_000_000)
-    latency_records = args.latency_records or (2_000 if quick else 20_000)
+    latency_records = args.latency_records or (2_000 if quick else 10_000)
     repeat = args.repeat or (1 if quick else 3)
     started = time.monotonic()
     load_start = _load()

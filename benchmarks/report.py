@@ -85,6 +85,15 @@ def _reduced(rows: list[Row]) -> list[str]:
     return out
 
 
+def _p999_rank(sends: int) -> str:
+    """On how many samples a run's p99.9 of ``sends`` rests, as the latency section says it."""
+    rank = max(1, sends // 1000)
+    suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+    what = "the slowest" if rank == 1 else f"the {rank}{suffix} slowest"
+    return (f"p99.9 is {what} of the {sends:,} sends: it rests on {rank} sample{'s' if rank > 1 else ''}, "
+            "so it moves more between runs than p50 and p99 (min - max in each row).")
+
+
 def _fewer_runs(rows: list[Row], repeat: int) -> list[str]:
     """``scenario: client API n`` for each row measured fewer than ``repeat`` times (the schedule's
     FEWER_REPEATS), one line per scenario."""
@@ -422,7 +431,7 @@ def render(rep: Report) -> str:
         a("")
         a(f"One record at a time, each awaited before the next (`send_and_wait` or the client's "
           f"equivalent), linger 0, acks=all, idempotent; {rep.latency_records:,} measured sends after "
-          "200 warm-up sends. The Java perf tools have no one-at-a-time mode, so Java is not in this table. "
+          f"200 warm-up sends. {_p999_rank(rep.latency_records)} The Java perf tools have no one-at-a-time mode, so Java is not in this table. "
           "`floor` is not a client: one pre-encoded idempotent Produce per round trip written on a bare "
           "`asyncio.Protocol` and one future awaited (`benchmarks/clients/floor_client.py`), the least any "
           "client on that loop can reach on this machine and broker.")

@@ -67,3 +67,13 @@ def test_each_loops_floor_is_reported_against_confluent_beside_the_targets() -> 
         "| latency p50 (uvloop): kafkaio send_and_wait / confluent produce+flush | 0.95x | <= 1.00x | met |",
         "| latency p99 (uvloop): kafkaio send_and_wait / confluent produce+flush | 1.25x | <= 1.00x | **not met** |",
     ]
+
+
+def test_the_latency_section_says_on_how_many_samples_p99_9_rests() -> None:
+    from benchmarks.report import Report, render
+
+    outcomes = [_latency("kafkaio", "send_and_wait", "asyncio", 250.0, 400.0)]
+    text = render(Report(command="c", date="d", duration_s=1.0, machine={}, broker="b", kafka_version="4.1",
+                         records=1000, latency_records=10_000, repeat=1, record_size=100, partitions=6,
+                         rows=group(outcomes)))
+    assert "p99.9 is the 10th slowest of the 10,000 sends: it rests on 10 samples" in text
