@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks.aggregate import full_records, group, java_anchor
 from benchmarks.clients import java_perf
-from benchmarks.report import _targets
+from benchmarks.report import _targets, _throughput_table
 from benchmarks.runner import Outcome
 from benchmarks.settings import Job
 
@@ -114,3 +114,22 @@ def test_warm_runs_do_not_count_as_the_full_record_count() -> None:
     assert full_records(rows) == 100_000
     warm = Outcome(_consume_job(java_perf.CONSUMER_WARM, 300_001), True, result={"records": 1, "seconds": 1.0})
     assert full_records(group([warm, _outcome("kafkaio", "send", 1.0)])) == 100_000
+
+
+def test_a_cold_anchor_says_on_how_many_runs_its_median_rests() -> None:
+    # the warm run failed; the cold row got two of the three repetitions (FEWER_REPEATS)
+    outcomes = [_outcome("java", java_perf.WARM, 0.0, ok=False), _outcome("java", java_perf.COLD, 0.5),
+                _outcome("java", java_perf.COLD, 0.5), _outcome("kafkaio", "send", 0.2),
+                _outcome("kafkaio", "send", 0.2), _outcome("kafkaio", "send", 0.2),
+                _outcome("kafkaio", "send_many", 0.1)]
+    targets = "\n".join(_targets(group(outcomes)))
+    assert ("kafkaio send_many / Java ProducerPerformance (cold: the warm run failed; median of 2 runs) "
+            "| 5.00x") in targets
+    table = "\n".join(_throughput_table(group(outcomes), "produce", 100))
+    assert "vs Java cold (median of 2 runs) |" in table
+
+
+def test_a_warm_anchor_is_named_as_before() -> None:
+    outcomes = [_outcome("java", java_perf.WARM, 0.25), _outcome("java", java_perf.COLD, 0.5),
+                _outcome("kafkaio", "send", 0.2), _outcome("kafkaio", "send_many", 0.1)]
+    assert "vs Java warm |" in "\n".join(_throughput_table(group(outcomes), "produce", 100))
