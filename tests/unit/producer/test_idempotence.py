@@ -264,6 +264,24 @@ def test_a_transactional_reset_starts_every_partition_again() -> None:
     assert t.assign(queued) == 0 and queued.producer_epoch == 1
 
 
+def test_an_acknowledgement_of_another_epoch_leaves_the_partitions_sequences_alone() -> None:
+    # the rule acknowledged() and every other outcome apply (_own): the answer of a batch sequenced
+    # under an epoch the partition no longer has tells nothing of the current epoch's sequences
+    t = state(transactional=True)
+    old = batch()
+    send(t, old)
+    t.set_producer_id(1000, 1)
+    t.reset_sequences([])           # the abort's new epoch: ``old`` was answered late
+    new = batch()
+    send(t, new)
+    t.acknowledged(old)
+    assert old.seq_state is S.ACKED
+    assert t.can_drain(new)          # still the partition's oldest undecided batch
+    assert not t.can_drain(batch())  # and nothing of epoch 1 acknowledged yet: one at a time
+    t.acknowledged(new)
+    assert t.assign(batch()) == 10   # epoch 1's sequences go on from ``new`` alone
+
+
 def test_failure_of_an_unsequenced_batch_needs_no_bump() -> None:
     s = state()
     assert s.gave_up(batch(), "expired before sending") is False
