@@ -36,8 +36,7 @@ FEWER_RECORDS: dict[tuple[str, str | None, str | None], int] = {
 
 # Rows that no target reads get two of the three repetitions: the peers' batch APIs, Java's cold
 # runs, kafka-python, and every peer in the two consumer-group tables and the 3-broker tables (no
-# target at all; a run of 3 members lasts 8-15 s, most of it the members' 5 s wait for a hand-over
-# after the last record).
+# target at all).
 # The targets compare kafkaio with aiokafka's and confluent's per-record APIs at the best of their
 # configurations, franz-go and Java's warm runs: those keep every repetition, as kafkaio does. The
 # tables' "runs ok" column says how many a row got. (client, API, scenario) -> repetitions; API

@@ -73,6 +73,10 @@ class Job:
     headers: int = 0  # headers on every record (benchmarks.settings.headers)
     members: int = 1  # consumers of one group run at once (benchmarks/group.py), each a process
     group: str = ""  # the group id the members share ("": each run makes its own)
+    # a group run's members: each partition's end offset (its high watermark), and the directory
+    # they share to mark the ends they reached (benchmarks.clients._common.MemberLog)
+    ends: tuple[int, ...] = ()
+    done_dir: str = ""
     replicas: int = 1  # the topic's replication factor (benchmarks/replicated.py: a cluster of brokers)
 
     @property
@@ -91,6 +95,7 @@ class Job:
         data = dict(data)
         data["produce"] = ProduceConfig(**data["produce"])
         data["consume"] = ConsumeConfig(**data["consume"])
+        data["ends"] = tuple(data.get("ends", ()))
         return cls(**data)
 
 

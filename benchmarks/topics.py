@@ -75,16 +75,21 @@ class Topics:
             pass
 
     def count(self, name: str) -> int:
-        """Records in the topic (sum of high watermarks; the topics are never truncated)."""
+        """Records in the topic (sum of high watermarks less low ones; the topics are never truncated)."""
+        return sum(high - low for low, high in self._watermarks(name))
+
+    def ends(self, name: str) -> list[int]:
+        """Each partition's end offset (high watermark), by partition number."""
+        return [high for _, high in self._watermarks(name)]
+
+    def _watermarks(self, name: str) -> list[tuple[int, int]]:
+        """(low, high) watermark of each partition of the topic, by partition number."""
         from confluent_kafka import Consumer, TopicPartition
 
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "bench-count", **_QUIET})
         try:
             md = consumer.list_topics(name, timeout=30)
-            total = 0
-            for p in md.topics[name].partitions:
-                low, high = consumer.get_watermark_offsets(TopicPartition(name, p), timeout=30)
-                total += high - low
-            return total
+            return [consumer.get_watermark_offsets(TopicPartition(name, p), timeout=30)
+                    for p in sorted(md.topics[name].partitions)]
         finally:
             consumer.close()

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import signal
 import sys
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from benchmarks.clients import CONSUMER_PROTOCOL
@@ -247,24 +249,32 @@ def group_id(job: Job) -> str:
     return job.group or f"bench-group-{job.topic}-{time.time_ns()}"
 
 
-# A member of a group run stops when it has had no record for this long (from its start, while it
-# waits for its first assignment): it cannot know what its fellow members still have to read.
+# A member of a group run stops when the group is done (MemberLog.group_done), or when it has had
+# no record for this long (from its start, while it waits for its first assignment): the members of
+# Java's tool, which cannot learn that the group is done, and a group that misses a partition.
 MEMBER_IDLE_S = 5.0
+
+_GROUP_DONE = "done"
 
 
 class MemberLog:
     """What one member of a group run read: its record count, bytes, the wall-clock times of its
-    first and last record, and the highest offset it saw per partition (the harness checks that
-    the members together read every partition to its end)."""
+    first and last record, the highest offset it saw per partition (the harness checks that the
+    members together read every partition to its end), and when it first reached each partition's
+    end. It marks each end it reaches in the members' shared ``job.done_dir``; the member that
+    marks the last one marks the group done."""
 
-    def __init__(self) -> None:
+    def __init__(self, job: Job) -> None:
         self.count = 0
         self.nbytes = 0
         self.first_wall: float | None = None
         self.last_wall: float | None = None
         self.max_offsets: dict[int, int] = {}
+        self.end_walls: dict[int, float] = {}
         self.assignment: frozenset[Any] = frozenset()
         self.assigned_wall = 0.0
+        self._ends = job.ends
+        self._done_dir = job.done_dir
 
     def add(self, partition: int, count: int, nbytes: int, last_offset: int) -> None:
         """``count`` records of ``partition`` (``nbytes`` of values, the last at ``last_offset``)."""
@@ -278,6 +288,27 @@ class MemberLog:
         self.nbytes += nbytes
         if last_offset > self.max_offsets.get(partition, -1):
             self.max_offsets[partition] = last_offset
+        if (self._done_dir and partition not in self.end_walls and partition < len(self._ends)
+                and last_offset + 1 >= self._ends[partition]):
+            self.end_walls[partition] = now
+            self._mark_end(partition)
+
+    def _mark_end(self, partition: int) -> None:
+        """Mark ``partition``'s end reached; every member marks before it counts the marks, so
+        whichever marks last sees them all and marks the group done."""
+        folder = Path(self._done_dir)
+        (folder / f"end-{partition}").touch()
+        if sum(1 for f in folder.iterdir() if f.name.startswith("end-")) >= len(self._ends):
+            (folder / _GROUP_DONE).touch()
+
+    def group_done(self) -> bool:
+        """Whether the members together have reached every partition's end."""
+        return bool(self._done_dir) and os.path.exists(os.path.join(self._done_dir, _GROUP_DONE))
+
+    def running(self, started_wall: float) -> bool:
+        """Whether the member goes on reading: the group is not done and the member not idle for
+        ``MEMBER_IDLE_S``."""
+        return not self.group_done() and self.idle_for(started_wall) < MEMBER_IDLE_S
 
     def idle_for(self, started_wall: float) -> float:
         """Seconds since the last record, the member's start, or the last change of its
@@ -294,20 +325,22 @@ class MemberLog:
     def result(self) -> dict:
         return {"records": self.count, "seconds": 0.0, "errors": 0, "bytes": self.nbytes,
                 "first_wall": self.first_wall, "last_wall": self.last_wall,
-                "max_offsets": {str(p): o for p, o in self.max_offsets.items()}}
+                "max_offsets": {str(p): o for p, o in self.max_offsets.items()},
+                "end_walls": {str(p): w for p, w in self.end_walls.items()}}
 
 
 async def consume_member_async(job: Job, make_consumer: Callable[[], Any]) -> dict:
-    """One member of a group run: ``getmany()`` until it has had no record for ``MEMBER_IDLE_S``."""
+    """One member of a group run: ``getmany()`` until the group is done or the member has had no
+    record for ``MEMBER_IDLE_S`` (``MemberLog.running``)."""
     if job.api.removesuffix(CONSUMER_PROTOCOL) != "getmany":
         raise ValueError(f"unknown {job.client} group API {job.api!r}")
-    log = MemberLog()
+    log = MemberLog(job)
     started = time.time()
     consumer = make_consumer()
     await consumer.start()
     try:
         max_records = job.consume.max_records
-        while log.idle_for(started) < MEMBER_IDLE_S:
+        while log.running(started):
             batches = await consumer.getmany(timeout_ms=100, max_records=max_records)
             log.assignment_is(consumer.assignment())
             for tp, recs in batches.items():

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
 from benchmarks.clients._common import (
-    MEMBER_IDLE_S,
     MemberLog,
     group_id,
     headers_for,
@@ -200,16 +199,17 @@ def _consume(job: Job) -> dict:
 
 
 def _member(job: Job) -> dict:
-    """One member of a group run: ``consume()`` until it has had no record for ``MEMBER_IDLE_S``,
-    committing what it read as an application would (auto commit)."""
+    """One member of a group run: ``consume()`` until the group is done or the member has had no
+    record for ``MEMBER_IDLE_S`` (``MemberLog.running``), committing what it read as an application
+    would (auto commit)."""
     protocol = {"group.protocol": "consumer"} if job.api.endswith(CONSUMER_PROTOCOL) else {}
-    log = MemberLog()
+    log = MemberLog(job)
     started = time.time()
     consumer = Consumer({**consumer_config(job), "group.id": group_id(job), "enable.auto.commit": True, **protocol})
     try:
         consumer.subscribe([job.topic])
         max_records = job.consume.max_records
-        while log.idle_for(started) < MEMBER_IDLE_S:
+        while log.running(started):
             msgs = consumer.consume(num_messages=max_records, timeout=0.1)
             log.assignment_is((tp.topic, tp.partition) for tp in consumer.assignment())
             by_partition: dict[int | None, list] = {}
