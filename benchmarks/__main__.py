@@ -134,14 +134,16 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
             if "processing" in args.scenarios:
                 processing_rows, processing_error = processing.run(broker.bootstrap, topics, quick,
                                                                    plan.partitions, args.timeout)
+        share_here = "share" in args.scenarios and share.on_suite_broker(broker.kafka_version, broker.local)
+        if share_here:  # share groups need Kafka 4.2+, on by default there: no broker of its own to start
+            share_rows, share_error = _share(quick, args.timeout, broker.bootstrap)
     if "replicated" in args.scenarios:  # on a cluster of three brokers of its own, after the single one stopped
         outcomes += replicated.run(plan, quick)
     if "codec" in args.scenarios:
         codec_rows, codec_error = codec.run(quick)
         print(f"codec: {'FAILED: ' + codec_error if codec_error else 'done'}", file=sys.stderr, flush=True)
-    if "share" in args.scenarios:  # on a Kafka 4.4 broker of its own: share groups need 4.2+
-        share_rows, share_error = share.run(quick, args.timeout)
-        print(f"share: {'FAILED: ' + share_error if share_error else 'done'}", file=sys.stderr, flush=True)
+    if "share" in args.scenarios and not share_here:  # on a Kafka 4.4 broker of its own
+        share_rows, share_error = _share(quick, args.timeout, None)
     return {
         "command": _command(argv), "date": date, "duration_s": time.monotonic() - started,
         "quick": quick, "records": records, "latency_records": latency_records, "repeat": repeat,
@@ -154,6 +156,13 @@ def measure(args: argparse.Namespace, argv: list[str]) -> dict:
         "processing_error": processing_error, "share_ran": "share" in args.scenarios, "share": share_rows,
         "share_error": share_error, "skipped": skipped,
     }
+
+
+def _share(quick: bool, timeout: float, bootstrap: str | None) -> tuple[list[dict], str | None]:
+    """The share scenario's rows and error, on the broker at ``bootstrap`` or on one of its own."""
+    rows, error = share.run(quick, timeout, bootstrap)
+    print(f"share: {'FAILED: ' + error if error else 'done'}", file=sys.stderr, flush=True)
+    return rows, error
 
 
 def _on_the_broker(args: argparse.Namespace, plan: Plan, topics: "Topics", fills: consume.Fills,

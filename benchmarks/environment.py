@@ -16,6 +16,7 @@ class Broker:
     bootstrap: str
     description: str
     kafka_version: str
+    local: bool = True  # started by the suite (not the cluster at KAFKAIO_BOOTSTRAP)
 
 
 @contextlib.contextmanager
@@ -28,7 +29,7 @@ def broker() -> Iterator[Broker]:
     if external:
         version = os.environ.get("KAFKAIO_KAFKA_VERSION") or kafka_version()
         yield Broker(external, f"existing cluster at KAFKAIO_BOOTSTRAP={external} (single node, "
-                               "KRaft, started by kafkaio.testing.broker)", version)
+                               "KRaft, started by kafkaio.testing.broker)", version, local=False)
         return
     cluster = LocalKafkaCluster(brokers=1)
     cluster.start()

@@ -555,7 +555,7 @@ def render(rep: Report) -> str:
         a("## Share groups")
         a("")
         a(f"`benchmarks/share.py`: kafkaio's `ShareConsumer` against Kafka's `ShareConsumerPerformance` "
-          f"({share.PARAMETERS}).")
+          f"({share.PARAMETERS}), on {share.broker_of(rep.share_rows)}.")
         a("")
         if rep.share_error:
             a(f"**failed**: {_cell(rep.share_error)}")
