@@ -278,6 +278,17 @@ class KafkaProtocolError(KafkaError):
     """Bytes received from (or handed to) the wire codec do not form a valid message."""
 
 
+class FieldEncodeError(KafkaProtocolError):
+    """A value in a request being encoded has the wrong type or range; the message names the field
+    by its path (``topic_data[0].name``) when it is known. Raised before any byte of the request is
+    written."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"cannot encode field {path!r}: {reason}" if path else f"cannot encode: {reason}")
+        self.path = path
+        self.reason = reason
+
+
 class SerializationError(KafkaError):
     """A key or value serializer or deserializer failed."""
 

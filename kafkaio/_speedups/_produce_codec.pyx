@@ -16,7 +16,7 @@ from libc.string cimport memcpy
 from kafkaio._speedups._bigendian cimport _get16, _get32, _get64, _put16, _put32
 from kafkaio._speedups._varint cimport uvarint_size, write_uvarint
 
-from kafkaio.errors import KafkaProtocolError, UnsupportedVersionError
+from kafkaio.errors import FieldEncodeError, KafkaProtocolError, UnsupportedVersionError
 
 cdef enum:
     FIRST_FLEXIBLE_V = 9
@@ -63,7 +63,7 @@ _UNENCODABLE = (OverflowError, TypeError, AttributeError, ValueError)
 
 
 cdef object _unencodable(BaseException exc):
-    return _KafkaProtocolError(f"cannot encode the Produce request: {exc}")
+    return FieldEncodeError("", f"the Produce request: {exc}")
 
 
 cdef object _unknown_version(int version):
@@ -113,7 +113,7 @@ cdef Py_ssize_t _text_size(object text, bint flexible) except -1:
     cdef Py_ssize_t n
     PyUnicode_AsUTF8AndSize(text, &n)
     if not flexible and n > 0x7FFF:
-        raise _KafkaProtocolError(f"a string of {n} bytes is longer than an int16 length allows")
+        raise FieldEncodeError("", f"the Produce request: a string of {n} bytes is longer than an int16 length allows")
     return _length_size(n, flexible, 2) + n
 
 

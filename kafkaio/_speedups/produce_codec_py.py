@@ -15,7 +15,7 @@ import struct
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from kafkaio.errors import KafkaProtocolError, UnsupportedVersionError
+from kafkaio.errors import FieldEncodeError, KafkaProtocolError, UnsupportedVersionError
 from kafkaio.protocol import primitives as p
 
 if TYPE_CHECKING:
@@ -61,8 +61,8 @@ def _malformed(what: str, pos: int) -> KafkaProtocolError:
 _UNENCODABLE = (struct.error, OverflowError, TypeError, AttributeError, ValueError)
 
 
-def _unencodable(exc: BaseException) -> KafkaProtocolError:
-    return KafkaProtocolError(f"cannot encode the Produce request: {exc}")
+def _unencodable(exc: BaseException) -> FieldEncodeError:
+    return FieldEncodeError("", f"the Produce request: {exc}")
 
 
 def _unknown_version(version: int) -> UnsupportedVersionError:

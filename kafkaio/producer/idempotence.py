@@ -271,7 +271,8 @@ class IdempotenceState:
         batch.awaiting_answer = True
 
     def refused(self, batch: ProducerBatch) -> None:
-        """The broker answered an error for ``batch``'s attempt: that attempt wrote nothing."""
+        """An attempt of ``batch`` wrote nothing: the broker answered an error for it, or its
+        request failed before any byte of it was written."""
         batch.awaiting_answer = False
         self._settled_late(batch)
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, cast
 from kafkaio.errors import (
     ClusterAuthorizationError,
     ErrorCode,
+    FieldEncodeError,
     InvalidProducerEpochError,
     KafkaError,
     KafkaTimeoutError,
@@ -551,16 +552,20 @@ class Sender:
         self._requests.add(req)
         try:
             conn.start_request(ApiKey.PRODUCE, message, version, self._request_timeout_ms, req)
-        except KafkaError as exc:  # not written: settled like a request that failed
-            req.set_exception(exc)
         except Exception as exc:  # noqa: BLE001 - a bug must fail the batches, not strand them
-            log.exception("kafkaio producer: cannot write a produce request")
-            req.set_exception(KafkaError(f"cannot write the produce request: {exc!r}"))
+            # raised before the request was written (an encode failure, a connection not ready):
+            # settled a loop pass later like any failed request, but as certainly not written
+            if not isinstance(exc, KafkaError):
+                log.exception("kafkaio producer: cannot write a produce request")
+                exc = KafkaError(f"cannot write the produce request: {exc!r}")
+            asyncio.get_running_loop().call_soon(self._settle, req, None, exc, False)
         return True
 
-    def _settle(self, req: _ProduceRequest, resp: ProduceResult | None, exc: BaseException | None) -> None:
-        """The outcome of a request written by :meth:`_start_produce`: its response, or the error
-        that failed it; neither (``stop(force=True)``): the producer closed with it in flight."""
+    def _settle(self, req: _ProduceRequest, resp: ProduceResult | None, exc: BaseException | None,
+                written: bool = True) -> None:
+        """The outcome of a request :meth:`_start_produce` started: its response, or the error
+        that failed it (``written`` False: raised before the request was written); neither
+        (``stop(force=True)``): the producer closed with it in flight."""
         if req.settled:
             return
         req.settled = True
@@ -574,10 +579,7 @@ class Sender:
                     self._fail(b, ProducerClosedError(
                         f"the producer was closed with {b.topic}-{b.partition} in flight; outcome unknown"))
             elif isinstance(exc, KafkaError):
-                if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):
-                    self._cluster.request_refresh()
-                for b in batches:
-                    self._handle_error(b, exc, from_response=False)
+                self._request_failed(batches, exc, written)
             else:
                 raise exc
         except Exception as err:  # noqa: BLE001 - never leave a batch undecided
@@ -672,6 +674,10 @@ class Sender:
             try:
                 conn = await self._cluster.connection(node, purpose="produce")
                 message, version, names = self._request(conn, batches)
+            except KafkaError as exc:  # no connection to write the request on
+                self._request_failed(batches, exc, written=False)
+                return
+            try:
                 if self._acks == 0:
                     await conn.request(ApiKey.PRODUCE, message, version=version, expect_response=False)
                     for b in batches:
@@ -680,10 +686,9 @@ class Sender:
                 resp = cast(ProduceResult, await conn.request(ApiKey.PRODUCE, message, version=version,
                                                               timeout_ms=self._request_timeout_ms))
             except KafkaError as exc:
-                if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):
-                    self._cluster.request_refresh()
-                for b in batches:
-                    self._handle_error(b, exc, from_response=False)
+                # an encode failure comes before any byte is written; any other error may come
+                # after the request was written, and the broker may have appended it
+                self._request_failed(batches, exc, written=not isinstance(exc, FieldEncodeError))
                 return
             self._handle_response(batches, resp, names)
         except asyncio.CancelledError:
@@ -697,6 +702,14 @@ class Sender:
                 self._fail(b, KafkaError(f"unexpected producer error: {exc!r}"))
         finally:
             self._request_finished(node, batches)
+
+    def _request_failed(self, batches: list[ProducerBatch], exc: KafkaError, written: bool) -> None:
+        """A produce request failed without an answer: after it may have been written (``written``),
+        or before any byte of it was."""
+        if exc.invalid_metadata or isinstance(exc, KafkaTimeoutError):
+            self._cluster.request_refresh()
+        for b in batches:
+            self._handle_error(b, exc, from_response=False, written=written)
 
     def _handle_response(self, batches: list[ProducerBatch], resp: ProduceResult,
                          names: dict[int, str] | None) -> None:
@@ -754,13 +767,15 @@ class Sender:
         if self.transactions is not None:
             self.transactions.on_batch_failed(batch, exc)
 
-    def _handle_error(self, batch: ProducerBatch, exc: KafkaError, from_response: bool) -> None:
+    def _handle_error(self, batch: ProducerBatch, exc: KafkaError, from_response: bool,
+                      written: bool = True) -> None:
         """An attempt of ``batch`` failed: with the broker's error for it (``from_response``), or
-        without an answer. Retry, split or fail it, as the error and the sequence rules say."""
+        without an answer, its request possibly written or (``written`` False) certainly not. Retry,
+        split or fail it, as the error and the sequence rules say."""
         idem = self._idem
         if idem is not None:
-            if from_response:
-                idem.refused(batch)
+            if from_response or not written:
+                idem.refused(batch)  # this attempt wrote nothing
             else:
                 idem.no_answer(batch)
         if self._acc.is_complete(batch):

@@ -24,7 +24,7 @@ from kafkaio.protocol.api import (
     request_header_version,
     response_header_version,
 )
-from kafkaio.protocol.compiler import FieldEncodeError
+from kafkaio.errors import FieldEncodeError
 from kafkaio.protocol.structs import (
     decode_struct,
     decode_versioned_struct,

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from kafkaio.errors import KafkaProtocolError
+from kafkaio.errors import FieldEncodeError, KafkaProtocolError
 from kafkaio.protocol import primitives as p
 from kafkaio.protocol.schema import MISSING, Field
 
@@ -501,16 +501,6 @@ def _default_expr(ns: dict[str, Any], name: str, default: Any) -> str:
         return f"{name}()"
     ns[name] = default
     return name
-
-
-class FieldEncodeError(KafkaProtocolError):
-    """A value in a body being encoded has the wrong type or range; the message names the field
-    by its path (``topic_data[0].name``)."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"cannot encode field {path!r}: {reason}" if path else f"cannot encode: {reason}")
-        self.path = path
-        self.reason = reason
 
 
 def _join(prefix: str, inner: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kafkaio.errors import KafkaProtocolError, UnsupportedVersionError
+from kafkaio.errors import FieldEncodeError, KafkaProtocolError, UnsupportedVersionError
 from kafkaio.protocol import ApiKey, decode_direct_response, decode_response, encode_request, encode_response
 from kafkaio.protocol.api import request_codec, response_codec
 from kafkaio.protocol.produce_codec import TopicData
@@ -337,7 +337,7 @@ UNENCODABLE_IDS = ["index", "records", "negative-id", "wide-id", "str-id", "int-
 def test_twins_refuse_the_same_unencodable_requests(bad: TopicData, versions: tuple[int, ...]) -> None:
     for twin in _both():
         for version in versions:
-            with pytest.raises(KafkaProtocolError, match="cannot encode the Produce request"):
+            with pytest.raises(FieldEncodeError, match="cannot encode: the Produce request"):
                 twin.ProduceMessage(None, -1, 1000, [bad]).encode_body(bytearray(), version)
 
 
@@ -361,6 +361,6 @@ def test_twins_refuse_the_same_unencodable_request_fields(txn: Any, acks: int, t
     for twin in _both():
         for version in (8, 12, 13):
             out = bytearray(b"header")
-            with pytest.raises(KafkaProtocolError, match="cannot encode the Produce request"):
+            with pytest.raises(FieldEncodeError, match="cannot encode: the Produce request"):
                 twin.ProduceMessage(txn, acks, timeout_ms, [("t", 1, [(0, b"x")])]).encode_body(out, version)
             assert out == b"header", (twin.__name__, version)
