@@ -71,11 +71,16 @@ def finish(results: dict[K, Any], raise_on_error: bool) -> dict[K, Any]:
     if raise_on_error:
         failed = {k: v for k, v in results.items() if isinstance(v, KafkaError)}
         if failed:
-            exc = next(iter(failed.values()))
-            exc.results = results
-            exc.failures = failed
-            raise exc
+            raise carrying(next(iter(failed.values())), results)
     return results
+
+
+def carrying(exc: KafkaError, results: dict[K, Any]) -> KafkaError:
+    """``exc``, an error of a call over several items, with the call's results: ``exc.results``
+    (every item's) and ``exc.failures`` (the failed items'), as docs/admin.md promises."""
+    exc.results = results
+    exc.failures = {k: v for k, v in results.items() if isinstance(v, KafkaError)}
+    return exc
 
 
 def group_tps(tps: Iterable[TopicPartition]) -> dict[str, list[int]]:

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from typing import Any, Iterable, Literal, Mapping, TYPE_CHECKING, cast, overload
 
-from kafkaio.admin.core import Retry, check, finish, outcome
+from kafkaio.admin.core import Retry, carrying, check, finish, outcome
 from kafkaio.admin.inputs import NewPartitions, NewTopic, OffsetSpec
 from kafkaio.admin.records import RecordsAdmin
 from kafkaio.admin.results import ClusterDescription, Node, PartitionDescription, TopicDescription
@@ -43,7 +43,9 @@ class TopicsAdmin(RecordsAdmin):  # waiting for leaders asks them for offsets
 
         ``wait_for_leaders=True`` also waits until every broker's metadata shows each created
         topic with a leader for every partition and each leader answers for its partitions
-        (convenient before producing to it at once).
+        (convenient before producing to it at once). When that wait fails (``KafkaTimeoutError``
+        at the deadline), its error is raised whatever ``raise_on_error`` says, carrying the
+        create call's results (``exc.results``, ``exc.failures``): the topics were created.
         """
         topics = {t.name: t for t in new_topics}
         deadline = self._deadline(timeout_ms)
@@ -64,7 +66,11 @@ class TopicsAdmin(RecordsAdmin):  # waiting for leaders asks them for offsets
         results = await self._drive(topics, attempt, deadline, "CreateTopics")
         created = [n for n, r in results.items() if r is None]
         if wait_for_leaders and created and not validate_only:
-            await self._wait_for_leaders(created, deadline)
+            try:
+                await self._wait_for_leaders(created, deadline)
+            except KafkaError as exc:
+                carrying(exc, results)
+                raise
         return finish(results, raise_on_error)
 
     async def _wait_for_leaders(self, topics: list[str], deadline: Deadline) -> None:
@@ -87,12 +93,8 @@ class TopicsAdmin(RecordsAdmin):  # waiting for leaders asks them for offsets
             if not exc.retriable:
                 raise exc
             partitions = sorted(refused)
-            delay = backoff.fail()
-            left = deadline.remaining()
-            if left is not None and left <= 0:
-                raise KafkaTimeoutError(f"created topics {topics}: the leader of {tp} did not serve it in time; "
-                                        f"last error: {exc}")
-            await asyncio.sleep(delay if left is None else min(delay, left))
+            await _again(backoff, deadline, f"created topics {topics}: the leader of {tp} did not serve it in "
+                                            f"time; last error: {exc}")
 
     async def _leaders_in_metadata(self, topics: list[str], deadline: Deadline) -> list[TopicPartition]:
         backoff = Backoff(self._retry_policy)
@@ -115,11 +117,7 @@ class TopicsAdmin(RecordsAdmin):  # waiting for leaders asks them for offsets
                         partitions += [TopicPartition(t["name"], p["partition_index"]) for p in t["partitions"]]
             if ready:
                 return sorted(set(partitions))
-            delay = backoff.fail()
-            left = deadline.remaining()
-            if left is not None and left <= 0:
-                raise KafkaTimeoutError(f"created topics {topics} did not get leaders on every broker in time")
-            await asyncio.sleep(delay if left is None else min(delay, left))
+            await _again(backoff, deadline, f"created topics {topics} did not get leaders on every broker in time")
 
     async def delete_topics(self, topics: Iterable[str], *, timeout_ms: float | None = None,
                             raise_on_error: bool = True) -> dict[str, KafkaError | None]:
@@ -215,6 +213,16 @@ class TopicsAdmin(RecordsAdmin):  # waiting for leaders asks them for offsets
             return ClusterDescription(resp["cluster_id"], resp["controller_id"], sorted(brokers, key=lambda n: n.node_id))
 
         return await self._single(op, deadline, "describe cluster")
+
+
+async def _again(backoff: Backoff, deadline: Deadline, timed_out: str) -> None:
+    """Wait the next backoff of a wait for leaders, within ``deadline``; once it has passed, raise
+    ``KafkaTimeoutError(timed_out)``."""
+    delay = backoff.fail()
+    left = deadline.remaining()
+    if left is not None and left <= 0:
+        raise KafkaTimeoutError(timed_out)
+    await asyncio.sleep(delay if left is None else min(delay, left))
 
 
 def _assignments(p: NewPartitions) -> list[dict[str, Any]] | None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kafkaio.admin import Admin, NewTopic
-from kafkaio.errors import ErrorCode, KafkaTimeoutError
+from kafkaio.errors import ErrorCode, KafkaTimeoutError, TopicExistsError
 from kafkaio.protocol import ApiKey
 from kafkaio.testing.fake import FakeCluster
 from kafkaio.testing.fake.control import RequestInfo
@@ -66,10 +66,15 @@ async def test_the_wait_lasts_until_the_deadline_whatever_retries_says() -> None
 
 @pytest.mark.parametrize("raise_on_error", [True, False])
 async def test_leaders_that_never_serve_time_the_wait_out_naming_the_created_topics(raise_on_error: bool) -> None:
-    async with FakeCluster(brokers=2) as fake:
+    async with FakeCluster(brokers=2, topics={"existing": 1}) as fake:
         fake.control(ApiKey.LIST_OFFSETS, NotServingYet(float("inf")), persistent=True)
         async with Admin(bootstrap_servers=fake.bootstrap_servers, retry_backoff_ms=5) as admin:
             with pytest.raises(KafkaTimeoutError, match=r"created topics \['never'\]: the leader of .*never.* "
-                                                        r"did not serve it in time; last error: .*NOT_LEADER"):
-                await admin.create_topics([NewTopic("never", 2, 1)], wait_for_leaders=True, timeout_ms=800,
-                                          raise_on_error=raise_on_error)
+                                                        r"did not serve it in time; last error: .*NOT_LEADER") as info:
+                await admin.create_topics([NewTopic("never", 2, 1), NewTopic("existing", 1, 1)],
+                                          wait_for_leaders=True, timeout_ms=800, raise_on_error=raise_on_error)
+    # the wait's error carries the create call's own results (docs/admin.md): what was created
+    exc = info.value
+    assert exc.results["never"] is None
+    assert isinstance(exc.results["existing"], TopicExistsError)
+    assert exc.failures == {"existing": exc.results["existing"]}
