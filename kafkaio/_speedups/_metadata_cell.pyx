@@ -10,6 +10,9 @@ cimport cython
 
 __all__ = ["MetadataCell"]
 
+# one owner per state: a copy would be a second cell that the cluster never writes
+NOT_COPIED = "a MetadataCell is not copied or pickled: the cluster, its one writer, would never update the copy"
+
 
 @cython.final
 @cython.auto_pickle(False)
@@ -20,6 +23,10 @@ cdef class MetadataCell:
 
     def __init__(self, current):
         self.current = current
+
+    def __reduce_ex__(self, protocol):
+        """Refuses: ``copy``, ``deepcopy`` and ``pickle`` all ask this (as the pure twin)."""
+        raise TypeError(NOT_COPIED)
 
     def __class_getitem__(cls, item):
         """``MetadataCell[ClusterMetadata]``, as the pure twin (a Generic) and the stub allow."""

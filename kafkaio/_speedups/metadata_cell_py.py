@@ -6,11 +6,13 @@ read ``current`` (a slot, not a property's call).
 """
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Generic, NoReturn, TypeVar
 
 __all__ = ["MetadataCell"]
 
 T = TypeVar("T")
+# one owner per state: a copy would be a second cell that the cluster never writes
+NOT_COPIED = "a MetadataCell is not copied or pickled: the cluster, its one writer, would never update the copy"
 
 
 class MetadataCell(Generic[T]):
@@ -22,3 +24,7 @@ class MetadataCell(Generic[T]):
 
     def __init__(self, current: T) -> None:
         self.current = current
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        """Refuses: ``copy``, ``deepcopy`` and ``pickle`` all ask this (as the compiled twin)."""
+        raise TypeError(NOT_COPIED)

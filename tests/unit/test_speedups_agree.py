@@ -2,7 +2,9 @@
 identical varints and hashes, on random records, headers, nulls, codecs and timestamps."""
 from __future__ import annotations
 
+import copy
 import importlib
+import pickle
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -122,3 +124,12 @@ def test_metadata_cells_agree():
             cell.other = first
     for m in _pair("metadata_cell"):  # subscripted as the stub declares it (a Generic)
         assert m.MetadataCell[int](first).current is first
+
+
+@pytest.mark.parametrize("duplicate", [copy.copy, copy.deepcopy, pickle.dumps])
+def test_metadata_cells_refuse_to_be_copied_alike(duplicate):
+    """One owner per state: a copy of the cluster's cell would be a second cell that its one writer
+    never updates, so both twins refuse copies and pickles with the same TypeError."""
+    for m in _pair("metadata_cell"):
+        with pytest.raises(TypeError, match="a MetadataCell is not copied"):
+            duplicate(m.MetadataCell(object()))
