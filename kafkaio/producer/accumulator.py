@@ -78,6 +78,8 @@ class AppendResult(NamedTuple):
     appended_bytes: int
 
 
+_INF = float("inf")  # a constant, not a call per drain_one()
+
 # AppendResult(...) without the namedtuple's Python-level __new__: once per new batch
 _new_result = cast(Callable[[type[AppendResult], tuple[RecordFuture, bool, bool, int]], AppendResult], tuple.__new__)
 
@@ -458,7 +460,7 @@ class RecordAccumulator:
         round trip: one batch, so no request size to add up and no grouping to build.
         ``node_available`` None: every node is (the caller has no request in flight)."""
         self._last_drain_ms = now_ms
-        inf = float("inf")
+        inf = _INF
         dq = self._queues.get(tp)
         if not dq:
             return None, -1, inf, False

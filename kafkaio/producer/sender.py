@@ -262,8 +262,8 @@ class Sender:
         try:
             batch, node, _, leader_unknown = acc.drain_one(
                 tp, _monotonic() * 1000.0, self._metadata.current.leader_for, node_available, can_drain)
-            if batch is not None:
-                self._send(node, [batch])
+            if batch is not None and self._prepare(batch):
+                self._dispatch(node, [batch])
         except Exception:  # noqa: BLE001 - the sender's pass takes over (and logs it there too)
             log.exception("kafkaio producer: error sending from send_and_wait; the sender retries")
             leader_unknown = True
@@ -470,65 +470,65 @@ class Sender:
         self._acc.abort_queued(lambda b: exc)
 
     # -- sending ------------------------------------------------------------------------------
-    def _prepare(self, batch: ProducerBatch) -> None:
-        """Build the batch's bytes at its first drain, with sequence numbers when idempotent."""
+    def _prepare(self, batch: ProducerBatch) -> bool:
+        """Build the batch's bytes at its first drain, with sequence numbers when idempotent, and
+        count it as sent and in flight; False: it could not be built, and it was failed alone."""
         idem = self._idem
-        if batch.data is None:
-            # closed by the drain that took it (its record count is final)
-            builder = batch.builder
-            assert builder is not None  # dropped only once the data is built
-            uncompressed = builder.estimated_size()
-            if idem is not None:
+        try:
+            if batch.data is None:
+                # closed by the drain that took it (its record count is final)
+                builder = batch.builder
+                assert builder is not None  # dropped only once the data is built
+                uncompressed = builder.estimated_size()
+                if idem is not None:
+                    seq = idem.assign(batch)
+                    data = builder.build(batch.producer_id, batch.producer_epoch, seq)
+                else:
+                    data = builder.build()
+                batch.data = data
+                batch.builder = None
+                self.compression_ratio_total += len(data) / uncompressed
+                self.batches_built += 1
+            elif idem is not None and batch.base_sequence < 0:
+                # certainly not written, sequenced again after an epoch bump: patch the built header
                 seq = idem.assign(batch)
-                data = builder.build(batch.producer_id, batch.producer_epoch, seq)
-            else:
-                data = builder.build()
-            batch.data = data
-            batch.builder = None
-            self.compression_ratio_total += len(data) / uncompressed
-            self.batches_built += 1
-        elif idem is not None and batch.base_sequence < 0:
-            # certainly not written, sequenced again after an epoch bump: patch the built header
-            seq = idem.assign(batch)
-            rewrite = self._rewrite
-            assert rewrite is not None and batch.data is not None  # given with idempotence; built
-            batch.data = rewrite(batch.data, batch.producer_id, batch.producer_epoch, seq)
-        if idem is not None:
-            idem.sent(batch)
-        batch.attempts += 1
-        batch.in_retry = False
+                rewrite = self._rewrite
+                assert rewrite is not None and batch.data is not None  # given with idempotence; built
+                batch.data = rewrite(batch.data, batch.producer_id, batch.producer_epoch, seq)
+            if idem is not None:
+                idem.sent(batch)
+            batch.attempts += 1
+            batch.in_retry = False
+        except KafkaError as exc:
+            self._fail(batch, exc)
+            return False
+        except Exception as exc:  # noqa: BLE001 - e.g. a codec failure fails this batch only
+            self._fail(batch, KafkaError(f"cannot encode batch for {batch.topic}-{batch.partition}: {exc!r}"))
+            return False
+        if self._guarantee_order:
+            self._muted.add(batch.tp)
+        self._in_flight_batches[batch] = None
+        self.records_sent += batch.record_count
+        assert batch.data is not None  # built above
+        self.bytes_sent += len(batch.data)
+        self.batches_sent += 1
+        return True
 
     def _send(self, node: int, batches: list[ProducerBatch]) -> None:
-        ready: list[ProducerBatch] = []
-        in_flight_batches = self._in_flight_batches
-        records = size = 0
-        for batch in batches:
-            try:
-                self._prepare(batch)
-            except KafkaError as exc:
-                self._fail(batch, exc)
-                continue
-            except Exception as exc:  # noqa: BLE001 - e.g. a codec failure fails this batch only
-                self._fail(batch, KafkaError(f"cannot encode batch for {batch.topic}-{batch.partition}: {exc!r}"))
-                continue
-            ready.append(batch)
-            if self._guarantee_order:
-                self._muted.add(batch.tp)
-            in_flight_batches[batch] = None
-            records += batch.record_count
-            assert batch.data is not None  # built by _prepare
-            size += len(batch.data)
-        if not ready:
-            return
-        self.records_sent += records
-        self.bytes_sent += size
-        self.batches_sent += len(ready)
+        """One produce request to ``node`` with those of ``batches`` that could be built."""
+        ready = [batch for batch in batches if self._prepare(batch)]
+        if ready:
+            self._dispatch(node, ready)
+
+    def _dispatch(self, node: int, batches: list[ProducerBatch]) -> None:
+        """Send the request of ``batches`` (prepared): written at once when :meth:`_start_produce`
+        can, else by a :meth:`_produce` task."""
         self.produce_requests += 1
         in_flight = self._in_flight
         in_flight[node] = in_flight.get(node, 0) + 1
-        if self._start_produce(node, ready):
+        if self._start_produce(node, batches):
             return
-        task = asyncio.get_running_loop().create_task(self._produce(node, ready))
+        task = asyncio.get_running_loop().create_task(self._produce(node, batches))
         self._tasks.add(task)
         task.add_done_callback(self._request_done)
 
