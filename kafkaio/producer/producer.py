@@ -39,6 +39,7 @@ from kafkaio.metrics import ProducerMetrics
 from kafkaio.metrics.clients import producer_metrics, producer_reader
 from kafkaio.producer.accumulator import (
     RECORD_SIZE_BOUND_OVERHEAD,
+    AppendResult,
     ProducerBatch,
     RecordAccumulator,
     record_size_upper_bound,
@@ -459,9 +460,14 @@ class Producer(TransactionalProducerMixin):
         timestamp_ms = now_ms() if timestamp_ms is None else _checked_timestamp(timestamp_ms)
         try:
             fut = appender.append(topic, partition, sticky, timestamp_ms, key, value, headers)
-            if fut is None:
-                fut = await self._append_new_batch(topic, partition, sticky, n, timestamp_ms, key, value,
-                                                   headers, size, ship)
+            if fut is None:  # _append_new_batch(), inline: a coroutine level per new batch is on every
+                # send_and_wait's path with linger_ms=0
+                if sticky:
+                    partition = appender.partition(topic, key, n)
+                fut = self._append_now(topic, partition, sticky, timestamp_ms, key, value, headers, size, ship)
+                if fut is None:
+                    fut = await self._append_waiting(topic, partition, sticky, timestamp_ms, key, value,
+                                                     headers, size, ship)
         except (TypeError, ValueError) as exc:
             raise SerializationError(f"invalid record for {topic}: {exc}") from None
         if self._on_delivery is not None:
@@ -647,10 +653,38 @@ class Producer(TransactionalProducerMixin):
 
         ``ship``: the caller waits for this record's delivery at once (``send_and_wait`` with
         ``linger_ms=0``): a new batch is handed to the sender's ``ship_now`` instead of waking it."""
-        acc, sender = self._accumulator, self._sender
-        assert sender is not None
         if sticky:
             partition = self._appender.partition(topic, key, n)
+        fut = self._append_now(topic, partition, sticky, timestamp, key, value, headers, size, ship)
+        if fut is None:
+            fut = await self._append_waiting(topic, partition, sticky, timestamp, key, value, headers, size, ship)
+        return fut
+
+    def _append_now(self, topic: str, partition: int, sticky: bool, timestamp: int, key: bytes | None,
+                    value: bytes | None, headers: Any, size: int, ship: bool) -> RecordFuture | None:
+        """:meth:`_append_new_batch` into ``partition`` (chosen) when nothing need be waited for:
+        None, with nothing appended, when the partition's full open batch should leave first or the
+        new batch must wait for buffer memory (then :meth:`_append_waiting`)."""
+        acc = self._accumulator
+        if acc.open_batch_full(topic, partition):
+            return None
+        result = acc.append_now(topic, partition, timestamp, key, value, headers, size, sticky)
+        if result is None:
+            return None
+        if result.new_batch_created and ship and acc.linger_ms <= 0:
+            sender = self._sender
+            assert sender is not None
+            sender.ship_now((topic, partition))  # sent now when the sender is idle, else it is woken
+            return result.future
+        return self._hand_over(result, topic, partition, ship)
+
+    async def _append_waiting(self, topic: str, partition: int, sticky: bool, timestamp: int, key: bytes | None,
+                              value: bytes | None, headers: Any, size: int, ship: bool) -> RecordFuture:
+        """:meth:`_append_new_batch` into ``partition`` (chosen) after :meth:`_append_now` found it
+        must wait."""
+        acc, sender = self._accumulator, self._sender
+        assert sender is not None
+        result = None
         if acc.open_batch_full(topic, partition):
             # The partition's open batch is full: let the sender ship it now, as Java's sender
             # thread would, rather than once the application's send loop next waits for buffer
@@ -660,11 +694,17 @@ class Producer(TransactionalProducerMixin):
             # cancelled here has buffered nothing.
             sender.wakeup()
             await asyncio.sleep(0)
-        result = acc.append_now(topic, partition, timestamp, key, value, headers, size, sticky)
+            result = acc.append_now(topic, partition, timestamp, key, value, headers, size, sticky)
         if result is None:
             sender.wakeup()  # memory pressure makes every batch ready to send
             result = await acc.append(topic, partition, timestamp, key, value, headers, size, sticky)
-        if result.new_batch_created and ship and acc.linger_ms <= 0:
+        return self._hand_over(result, topic, partition, ship)
+
+    def _hand_over(self, result: AppendResult, topic: str, partition: int, ship: bool) -> RecordFuture:
+        """The appended record's future, the sender told what the append did."""
+        sender = self._sender
+        assert sender is not None
+        if result.new_batch_created and ship and self._accumulator.linger_ms <= 0:
             sender.ship_now((topic, partition))  # sent now when the sender is idle, else it is woken
         elif result.batch_is_full or result.new_batch_created:
             sender.wakeup()  # a batch is sendable now, or the sender needs the new one's linger deadline
