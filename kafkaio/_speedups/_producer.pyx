@@ -130,6 +130,7 @@ cdef class RecordFuture
 
 # a RecordFuture's timestamp object when its C timestamp is the one (the producer's clock read in C)
 cdef object _C_CLOCK = object()
+cdef object _MAX_TIMESTAMP = 2 ** 63 - 1  # the largest create time a record carries
 
 
 @cython.final
@@ -610,6 +611,18 @@ cdef class PartitionAppender:
         explicit and in range, decided by the key, or the topic's current sticky partition; the
         record fits ``max_record_size`` and the open batch.
         """
+        return self._try_send(topic, value, key, partition, timestamp_ms, headers, False)
+
+    def send_or_route(self, topic, value, key, partition, timestamp_ms, headers):
+        """:meth:`try_send`; and for a common record whose partition has no open batch (drained, or
+        none yet: every ``send_and_wait`` with ``linger_ms=0``), where its new batch goes:
+        ``(partition, sticky, timestamp, size)``, nothing changed. ``sticky``: the partition is the
+        topic's sticky one; ``timestamp``: the record's create time (now when it has none);
+        ``size``: the record's size bound (``max_record_size`` holds it)."""
+        return self._try_send(topic, value, key, partition, timestamp_ms, headers, True)
+
+    @cython.wraparound(True)  # dq[-1]: the last batch of the deque
+    cdef object _try_send(self, topic, value, key, partition, timestamp_ms, headers, bint route):
         cdef Py_ssize_t size, n, p, appended = 0
         cdef int64_t ts = 0
         cdef TopicStickiness st = None
@@ -648,6 +661,12 @@ cdef class PartitionAppender:
             return None  # the general path validates it
         row = state.row
         dq = row[p] if p < len(row) else None
+        if route and (not dq or _builder_of(dq[-1]) is None):
+            if timestamp_ms is _C_CLOCK:
+                timestamp_ms = ts
+            elif timestamp_ms > _MAX_TIMESTAMP:
+                return None  # the general path refuses it
+            return (p, st is not None, timestamp_ms, size)
         if st is None:
             return _append_open(dq, ts, timestamp_ms, key, value, headers, NULL)
         fut = _append_open(dq, ts, timestamp_ms, key, value, headers, &appended)

@@ -22,6 +22,7 @@ __all__ = ["BatchWaiter", "OpenBatch", "PartitionAppender", "RecordFuture", "Run
 
 # the largest size bound append_many takes itself (the builder refuses fields of 2 GiB)
 _BOUND_LIMIT = (1 << 31) - 1
+_MAX_TIMESTAMP = 2 ** 63 - 1  # the largest create time a record carries
 
 
 def _outcome(batch: DeliveryBatch, records_batch: DeliveryBatch) -> tuple[int, int]:
@@ -451,6 +452,21 @@ class PartitionAppender:
         explicit and in range, decided by the key, or the topic's current sticky partition; the
         record fits ``max_record_size`` and the open batch.
         """
+        fut = self._try_send(topic, value, key, partition, timestamp_ms, headers, False)
+        assert not isinstance(fut, tuple)  # routes only when asked
+        return fut
+
+    def send_or_route(self, topic: Any, value: Any, key: Any, partition: Any, timestamp_ms: Any,
+                      headers: Any) -> RecordFuture | tuple[int, bool, int, int] | None:
+        """:meth:`try_send`; and for a common record whose partition has no open batch (drained, or
+        none yet: every ``send_and_wait`` with ``linger_ms=0``), where its new batch goes:
+        ``(partition, sticky, timestamp, size)``, nothing changed. ``sticky``: the partition is the
+        topic's sticky one; ``timestamp``: the record's create time (now when it has none);
+        ``size``: the record's size bound (``max_record_size`` holds it)."""
+        return self._try_send(topic, value, key, partition, timestamp_ms, headers, True)
+
+    def _try_send(self, topic: Any, value: Any, key: Any, partition: Any, timestamp_ms: Any, headers: Any,
+                  route: bool) -> RecordFuture | tuple[int, bool, int, int] | None:
         if not self.enabled:
             return None
         if headers:
@@ -482,6 +498,10 @@ class PartitionAppender:
             return None  # the general path validates it
         row = ts.row
         dq = row[partition] if partition < len(row) else None
+        if route and (not dq or dq[-1].builder is None):
+            if timestamp_ms > _MAX_TIMESTAMP:
+                return None  # the general path refuses it
+            return (partition, st is not None, timestamp_ms, size)
         if st is None:
             return _append_open(dq, timestamp_ms, key, value, headers)
         sized = _append_sized(dq, timestamp_ms, key, value, headers)

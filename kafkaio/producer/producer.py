@@ -490,9 +490,17 @@ class Producer(TransactionalProducerMixin):
         it anyway, so nothing else could join its batch from here."""
         if asyncio.get_running_loop() is not self._loop and self._life.state is _STARTED:
             raise self._wrong_loop()
-        fut = self._appender.try_send(topic, value, key, partition, timestamp_ms, headers)
-        if fut is None:
-            fut = await self._send(topic, value, key, partition, timestamp_ms, headers, ship=True)
+        got = self._appender.send_or_route(topic, value, key, partition, timestamp_ms, headers)
+        if isinstance(got, tuple):
+            # a common record (the appender checked what _send() would) starting a batch: started
+            # where the appender says, without _send()'s coroutine and checks; unless close() began
+            # (the appender is switched off a loop pass later), which _send() refuses. None:
+            # nothing appended, it must wait (_send()'s way)
+            p, sticky, timestamp, size = got
+            got = self._append_now(topic, p, sticky, timestamp, key, value, headers, size, True) \
+                if self._life.state is _STARTED else None
+        fut = got if got is not None else await self._send(topic, value, key, partition, timestamp_ms, headers,
+                                                           ship=True)
         return await fut
 
     async def send_many(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from kafkaio import Producer
 from kafkaio.producer.accumulator import RecordAccumulator
 from kafkaio.testing.fake import FakeCluster
@@ -53,3 +55,19 @@ async def test_one_request_for_two_topics_settles_each_batch_from_its_topics_ans
             assert p.metrics().records_per_request_avg == 4 / 3
     assert (ma.topic, ma.offset, mb.topic, mb.offset) == ("a", 2, "b", 0)
     assert [r.value for r in fake.records("b", 0)] == [b"to b"]
+
+
+async def test_send_and_wait_once_close_began_is_refused_and_writes_nothing() -> None:
+    # close() moves the producer to CLOSING at once and switches the appender off a loop pass later,
+    # in its own task: a send_and_wait between the two starts no batch
+    from kafkaio.errors import ProducerClosedError
+    async with FakeCluster(brokers=1, topics={"t": 1}) as fake:
+        p = Producer(bootstrap_servers=fake.bootstrap_servers, linger_ms=0)
+        await p.start()
+        assert (await p.send_and_wait("t", b"before")).offset == 0
+        closing = asyncio.get_running_loop().create_task(p.close())
+        await asyncio.sleep(0)  # close() ran up to waiting for its task
+        with pytest.raises(ProducerClosedError):
+            await p.send_and_wait("t", b"during close")
+        await closing
+    assert [r.value for r in fake.records("t", 0)] == [b"before"]

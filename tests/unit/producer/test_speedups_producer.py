@@ -338,6 +338,65 @@ async def test_try_send_hands_everything_unusual_to_the_general_path(impl: Modul
     assert abs(impl.now_ms() - time.time() * 1000) < 60_000
 
 
+async def test_send_or_route_says_where_a_record_without_an_open_batch_goes(impl: ModuleType) -> None:
+    """No open batch in the record's partition (none yet, an empty queue, a drained batch): the
+    partition, whether it is the sticky one, the create time and the size bound, with nothing
+    changed; try_send answers None there."""
+    drained = _batch("t", 2)
+    drained.builder = None
+    from kafkaio.producer.partitioner import partition_for_key
+    key = b"order-17"
+    keyed = partition_for_key(key, 4)
+    size = RECORD_SIZE_BOUND_OVERHEAD + 10
+    for queues in ({}, {("t", 2): deque()}, {("t", 2): deque([drained])}):
+        app = _appender(impl, queues)
+        st = app.sticky["t"]
+        assert app.send_or_route("t", b"v" * 10, None, None, 5, None) == (2, True, 5, size)
+        assert app.send_or_route("t", b"v" * 10, key, None, 5, None) == (keyed, False, 5, size + len(key))
+        assert app.send_or_route("t", b"v" * 10, None, 1, 5, None) == (1, False, 5, size)
+        assert app.try_send("t", b"v" * 10, None, None, 5, None) is None
+        assert (st.partition, st.produced_bytes, st.previous) == (2, 0, -1) and app.choose.calls == []
+        assert drained.builder is None and all(not dq or dq[0] is drained for dq in app.queues.values())
+    hdrs = [("h", b"abc")]
+    assert app.send_or_route("t", b"v", None, None, 5, hdrs)[3] == record_size_upper_bound(None, b"v", hdrs)
+    assert app.send_or_route("t", b"v", None, None, 2 ** 63 - 1, None)[2] == 2 ** 63 - 1
+    assert app.send_or_route("t", b"v", None, None, 2 ** 63, None) is None  # the general path refuses it
+    import time
+    p, sticky, ts, _ = app.send_or_route("t", b"v", None, None, None, None)
+    assert (p, sticky) == (2, True) and type(ts) is int and abs(ts - time.time() * 1000) < 60_000
+
+
+async def test_send_or_route_appends_to_an_open_batch_and_leaves_a_full_one_to_the_general_path(
+        impl: ModuleType) -> None:
+    batch = _batch("t", 2, batch_size=200)
+    app = _appender(impl, {("t", 2): deque([batch])}, sticky_batch_size=100_000)
+    fut = app.send_or_route("t", b"v" * 10, None, None, 5, None)
+    assert isinstance(fut, impl.RecordFuture) and fut._batch is batch
+    assert app.sticky["t"].produced_bytes == batch.builder.estimated_size() - 61
+    while (got := app.send_or_route("t", b"v" * 50, None, None, 5, None)) is not None:
+        assert isinstance(got, impl.RecordFuture)
+    # full: the general path moves the sticky partition on (or starts the batch), not the route
+    assert app.sticky["t"].partition == 2
+
+
+async def test_send_or_route_hands_everything_unusual_to_the_general_path(impl: ModuleType) -> None:
+    app = _appender(impl, {}, max_record_size=200)
+    cases = [
+        dict(value="str"), dict(key="k"), dict(headers={"h": b"v"}), dict(headers=[("h", "str")]),
+        dict(value=b"v" * 200), dict(topic="unknown"), dict(timestamp_ms=-5), dict(timestamp_ms=1.5),
+        dict(partition=4), dict(partition=True),
+    ]
+    for case in cases:
+        args = {"topic": "t", "value": b"v", "key": None, "partition": None, "timestamp_ms": None,
+                "headers": None, **case}
+        assert app.send_or_route(args["topic"], args["value"], args["key"], args["partition"],
+                                 args["timestamp_ms"], args["headers"]) is None, case
+    app.metadata = object()  # metadata changed since the partition counts were taken
+    assert app.send_or_route("t", b"v", None, None, None, None) is None
+    app.enabled = False
+    assert app.send_or_route("t", b"v", None, None, None, None) is None
+
+
 async def test_partition_by_key_or_sticky_until_batch_size_bytes(impl: ModuleType) -> None:
     from kafkaio.producer.partitioner import partition_for_key
     app = _appender(impl, sticky_partition=None, sticky_batch_size=1000)
