@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
@@ -191,9 +192,9 @@ class Producer(TransactionalProducerMixin):
         batch_size = max(config.batch_size, 1)
         transactional = config.transactional_id is not None
 
-        def new_builder() -> Any:
-            return BatchBuilder(codec, batch_size, level, transactional)
-
+        # a partial, not a function: no Python frame per new batch (one per send_and_wait with
+        # linger_ms=0)
+        new_builder = functools.partial(BatchBuilder, codec, batch_size, level, transactional)
         self._accumulator: RecordAccumulator = RecordAccumulator(
             batch_size=batch_size,
             linger_ms=config.linger_ms,
