@@ -3,7 +3,7 @@ headers in the batch API (``send_many`` with ``(key, value, headers)`` tuples) a
 from __future__ import annotations
 
 from benchmarks.runner import Outcome
-from benchmarks.schedule import Entry, Plan, rotated, run_on_fresh_topic
+from benchmarks.schedule import Entry, FreshTopics, Plan, rotated, run_on_fresh_topic
 from benchmarks.settings import ProduceConfig
 from benchmarks.topics import Topics
 
@@ -24,9 +24,10 @@ def run(plan: Plan, topics: Topics, quick: bool) -> list[Outcome]:
     outcomes: list[Outcome] = []
     chosen = [e for e in ENTRIES if e.client in plan.clients]
     for rep in range(plan.repeat):
-        for entry in rotated(chosen, rep):
-            outcomes.append(run_on_fresh_topic(
-                plan, topics, entry, scenario="produce", tag="hdrs", topic_prefix="bench-headers",
-                records=plan.records_for(entry.client, entry.api, QUICK_RECORDS if quick else RECORDS),
-                headers=HEADERS, produce=ProduceConfig()))
+        with FreshTopics(topics, "bench-headers", plan.partitions, len(chosen)) as fresh:
+            for entry in rotated(chosen, rep):
+                outcomes.append(run_on_fresh_topic(
+                    plan, fresh, entry, scenario="produce", tag="hdrs",
+                    records=plan.records_for(entry.client, entry.api, QUICK_RECORDS if quick else RECORDS),
+                    headers=HEADERS, produce=ProduceConfig()))
     return outcomes

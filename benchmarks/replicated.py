@@ -8,7 +8,7 @@ import dataclasses
 import sys
 
 from benchmarks.runner import Outcome
-from benchmarks.schedule import Entry, Plan, rotated, run_on_fresh_topic
+from benchmarks.schedule import Entry, FreshTopics, Plan, rotated, run_on_fresh_topic
 from benchmarks.settings import ProduceConfig
 from benchmarks.topics import Topics
 
@@ -56,15 +56,15 @@ def _measure(plan: Plan, topics: Topics, quick: bool) -> list[Outcome]:
     sends = QUICK_LATENCY_SENDS if quick else LATENCY_SENDS
     outcomes: list[Outcome] = []
     for rep in range(plan.repeat):
-        for entry, scenario in _rotated(chosen, rep):
-            if rep >= plan.repeats_for(entry.client, entry.api, "replicated"):
-                continue
-            latency = scenario == "latency"
-            outcomes.append(run_on_fresh_topic(
-                plan, topics, entry, scenario=scenario, tag=f"rf{REPLICAS}", topic_prefix="bench-replicated",
-                replication_factor=REPLICAS, topic_config={"min.insync.replicas": str(MIN_INSYNC)},
-                records=plan.records_for(entry.client, entry.api, sends if latency else records),
-                replicas=REPLICAS, produce=ProduceConfig(linger_ms=0) if latency else ProduceConfig()))
+        order = [(e, s) for e, s in _rotated(chosen, rep) if rep < plan.repeats_for(e.client, e.api, "replicated")]
+        with FreshTopics(topics, "bench-replicated", plan.partitions, len(order), replication_factor=REPLICAS,
+                         config={"min.insync.replicas": str(MIN_INSYNC)}) as fresh:
+            for entry, scenario in order:
+                latency = scenario == "latency"
+                outcomes.append(run_on_fresh_topic(
+                    plan, fresh, entry, scenario=scenario, tag=f"rf{REPLICAS}",
+                    records=plan.records_for(entry.client, entry.api, sends if latency else records),
+                    replicas=REPLICAS, produce=ProduceConfig(linger_ms=0) if latency else ProduceConfig()))
     return outcomes
 
 

@@ -8,7 +8,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from confluent_kafka.admin import AdminClient
+    from confluent_kafka.admin import AdminClient, TopicMetadata
 
 
 # librdkafka logs of the harness's own clients: warnings and errors only. At its default (info) the
@@ -50,29 +50,51 @@ class Topics:
         """A new topic named ``<prefix>-<random>`` with ``partitions`` partitions (each on
         ``replication_factor`` brokers, with the topic ``config``), once every partition has a
         leader and all its replicas in sync."""
-        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        return self.create_many(prefix, partitions, 1, replication_factor, config)[0]
+
+    def create_many(self, prefix: str, partitions: int, count: int, replication_factor: int = 1,
+                    config: dict[str, str] | None = None) -> list[str]:
+        """``count`` new topics as ``create`` makes one, in one CreateTopics request, returned
+        once every partition of every one has a leader and all its replicas in sync."""
         from confluent_kafka.admin import NewTopic
 
+        names = [f"{prefix}-{uuid.uuid4().hex[:8]}" for _ in range(count)]
         futures = self.admin.create_topics([NewTopic(name, num_partitions=partitions,
-                                                     replication_factor=replication_factor, config=config or {})])
-        futures[name].result(60)
+                                                     replication_factor=replication_factor, config=config or {})
+                                            for name in names])
+        for name in names:
+            futures[name].result(60)
+        # asked one topic at a time: librdkafka's answer for all topics lacked the new ones for
+        # over a second after they were created, the answer for one topic had them at once
+        pending = list(names)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            md = self.admin.list_topics(name, timeout=10)
-            topic = md.topics.get(name)
-            if topic is not None and topic.error is None and len(topic.partitions) == partitions and all(
-                p.leader >= 0 and len(p.isrs) == replication_factor for p in topic.partitions.values()
-            ):
-                return name
+            pending = [name for name in pending if not self._ready(
+                self.admin.list_topics(name, timeout=10).topics.get(name), partitions, replication_factor)]
+            if not pending:
+                return names
             time.sleep(0.1)
-        raise RuntimeError(f"topic {name} has no leaders, or replicas out of sync, after 60 s")
+        raise RuntimeError(f"topics {', '.join(pending)}: not every partition has a leader and its replicas "
+                           "in sync after 60 s")
+
+    @staticmethod
+    def _ready(topic: TopicMetadata | None, partitions: int, replication_factor: int) -> bool:
+        return topic is not None and topic.error is None and len(topic.partitions) == partitions and all(
+            p.leader >= 0 and len(p.isrs) == replication_factor for p in topic.partitions.values())
 
     def delete(self, name: str) -> None:
-        futures = self.admin.delete_topics([name])
-        try:
-            futures[name].result(60)
-        except Exception:  # already gone, or the broker is down: nothing left to clean
-            pass
+        self.delete_many([name])
+
+    def delete_many(self, names: list[str]) -> None:
+        """Delete the topics in one DeleteTopics request, and wait for the broker's answer."""
+        if not names:
+            return
+        futures = self.admin.delete_topics(list(names))
+        for name in names:
+            try:
+                futures[name].result(60)
+            except Exception:  # already gone, or the broker is down: nothing left to clean
+                pass
 
     def count(self, name: str) -> int:
         """Records in the topic (sum of high watermarks less low ones; the topics are never truncated)."""

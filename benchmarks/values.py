@@ -4,7 +4,7 @@ per-record work; each run moves about the same number of bytes, so large values 
 from __future__ import annotations
 
 from benchmarks.runner import Outcome
-from benchmarks.schedule import Entry, Plan, rotated, run_on_fresh_topic
+from benchmarks.schedule import Entry, FreshTopics, Plan, rotated, run_on_fresh_topic
 from benchmarks.settings import ProduceConfig
 from benchmarks.topics import Topics
 
@@ -32,9 +32,9 @@ def run(plan: Plan, topics: Topics, quick: bool) -> list[Outcome]:
     chosen = [e for e in ENTRIES if e.client in plan.clients]
     for rep in range(plan.repeat):
         for size in SIZES:
-            for entry in rotated(chosen, rep):
-                outcomes.append(run_on_fresh_topic(
-                    plan, topics, entry, scenario="produce", records=records_for(size, quick),
-                    tag=f"{size // 1024}KB", topic_prefix="bench-values", record_size=size,
-                    produce=ProduceConfig()))
+            with FreshTopics(topics, "bench-values", plan.partitions, len(chosen)) as fresh:
+                for entry in rotated(chosen, rep):
+                    outcomes.append(run_on_fresh_topic(
+                        plan, fresh, entry, scenario="produce", records=records_for(size, quick),
+                        tag=f"{size // 1024}KB", record_size=size, produce=ProduceConfig()))
     return outcomes

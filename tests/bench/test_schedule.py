@@ -45,7 +45,19 @@ class _Topics:
         self.calls.append(("delete", name))
 
 
-def test_a_run_on_a_fresh_topic_creates_runs_with_the_extra_fields_and_deletes(monkeypatch) -> None:
+class _BatchTopics(_Topics):
+    """Also records the batched calls: one create for a list of runs, one delete after them."""
+
+    def create_many(self, prefix: str, partitions: int, count: int, replication_factor: int = 1,
+                    config: dict[str, str] | None = None) -> list[str]:
+        self.calls.append(("create_many", prefix, partitions, count, replication_factor, config))
+        return [f"{prefix}-{i}" for i in range(count)]
+
+    def delete_many(self, names: list[str]) -> None:
+        self.calls.append(("delete_many", list(names)))
+
+
+def test_a_run_on_a_fresh_topic_runs_with_the_extra_fields(monkeypatch) -> None:
     from benchmarks import schedule
     from benchmarks.runner import Outcome
     from benchmarks.settings import Job, ProduceConfig
@@ -57,33 +69,21 @@ def test_a_run_on_a_fresh_topic_creates_runs_with_the_extra_fields_and_deletes(m
         return Outcome(job, True, result={"records": job.records, "seconds": 1.0})
 
     monkeypatch.setattr(schedule, "run_job", fake_run)
-    topics = _Topics()
+    topics = _BatchTopics()
     plan = Plan(bootstrap="b", partitions=6, timeout_s=7.0)
     entry = schedule.Entry("kafkaio", "send", "uvloop")
-    outcome = schedule.run_on_fresh_topic(
-        plan, topics, entry, scenario="produce", records=10, tag="x", topic_prefix="bench-t",
-        replication_factor=3, topic_config={"min.insync.replicas": "2"}, record_size=1024, replicas=3,
-        produce=ProduceConfig(linger_ms=0))
+    with schedule.FreshTopics(topics, "bench-t", 6, 1, replication_factor=3,
+                              config={"min.insync.replicas": "2"}) as fresh:
+        outcome = schedule.run_on_fresh_topic(
+            plan, fresh, entry, scenario="produce", records=10, tag="x", record_size=1024, replicas=3,
+            produce=ProduceConfig(linger_ms=0))
     assert outcome.ok
-    assert topics.calls == [("create", "bench-t", 6, 3, {"min.insync.replicas": "2"}), ("delete", "bench-t-1")]
+    assert topics.calls == [("create_many", "bench-t", 6, 1, 3, {"min.insync.replicas": "2"}),
+                            ("delete_many", ["bench-t-0"])]
     (job,) = ran
-    assert (job.client, job.api, job.loop, job.topic, job.records, job.record_size, job.replicas, job.timeout_s) == (
-        "kafkaio", "send", "uvloop", "bench-t-1", 10, 1024, 3, 7.0)
+    assert (job.client, job.api, job.loop, job.topic, job.records, job.record_size, job.replicas, job.timeout_s,
+            job.partitions) == ("kafkaio", "send", "uvloop", "bench-t-0", 10, 1024, 3, 7.0, 6)
     assert job.produce.linger_ms == 0
-
-
-def test_a_failing_run_still_deletes_its_topic(monkeypatch) -> None:
-    from benchmarks import schedule
-
-    def boom(job: object) -> None:
-        raise RuntimeError("harness broke")
-
-    monkeypatch.setattr(schedule, "run_job", boom)
-    topics = _Topics()
-    with pytest.raises(RuntimeError, match="harness broke"):
-        schedule.run_on_fresh_topic(Plan(bootstrap="b"), topics, schedule.Entry("kafkaio", "send"),
-                                    scenario="produce", records=1, tag="", topic_prefix="bench-t")
-    assert topics.calls[-1] == ("delete", "bench-t-1")
 
 
 def test_every_client_sends_the_latency_scenarios_10_000_kafka_python_2_000() -> None:
@@ -170,3 +170,44 @@ def test_the_report_names_the_3_broker_rows_with_fewer_repetitions_apart() -> No
         return Outcome(job, True, result={"records": 1000, "seconds": 0.01})
 
     assert _fewer_runs(group([run(3)] * 2 + [run(1)] * 3), 3) == ["produce none, 3 brokers: confluent produce 2"]
+
+
+def test_fresh_topics_are_made_in_one_call_before_the_runs_and_deleted_in_one_after(monkeypatch) -> None:
+    from benchmarks import schedule
+    from benchmarks.runner import Outcome
+    from benchmarks.settings import Job
+
+    topics = _BatchTopics()
+
+    def fake_run(job: Job) -> Outcome:
+        topics.calls.append(("run", job.topic))
+        return Outcome(job, True, result={"records": job.records, "seconds": 1.0})
+
+    monkeypatch.setattr(schedule, "run_job", fake_run)
+    plan = Plan(bootstrap="b", partitions=6)
+    with schedule.FreshTopics(topics, "bench-t", 6, 3, replication_factor=3, config={"a": "1"}) as fresh:
+        for api in ("send", "send_many", "send"):
+            schedule.run_on_fresh_topic(plan, fresh, schedule.Entry("kafkaio", api), scenario="produce",
+                                        records=1, tag="")
+    assert topics.calls == [("create_many", "bench-t", 6, 3, 3, {"a": "1"}),
+                            ("run", "bench-t-0"), ("run", "bench-t-1"), ("run", "bench-t-2"),
+                            ("delete_many", ["bench-t-0", "bench-t-1", "bench-t-2"])]
+
+
+def test_fresh_topics_give_no_topic_twice_and_are_deleted_when_a_run_fails(monkeypatch) -> None:
+    from benchmarks import schedule
+
+    def boom(job: object) -> None:
+        raise RuntimeError("harness broke")
+
+    monkeypatch.setattr(schedule, "run_job", boom)
+    topics = _BatchTopics()
+    with pytest.raises(RuntimeError, match="harness broke"):
+        with schedule.FreshTopics(topics, "bench-t", 6, 2) as fresh:
+            schedule.run_on_fresh_topic(Plan(bootstrap="b"), fresh, schedule.Entry("kafkaio", "send"),
+                                        scenario="produce", records=1, tag="")
+    assert topics.calls[-1] == ("delete_many", ["bench-t-0", "bench-t-1"])
+    with schedule.FreshTopics(topics, "bench-t", 6, 1) as fresh:
+        fresh.take()
+        with pytest.raises(RuntimeError, match="no fresh topic left"):
+            fresh.take()
