@@ -575,17 +575,14 @@ class Sender:
             if resp is not None:
                 self._handle_response(batches, resp, req.names)
             elif exc is None:
-                for b in batches:
-                    self._fail(b, ProducerClosedError(
-                        f"the producer was closed with {b.topic}-{b.partition} in flight; outcome unknown"))
+                self._unanswered(batches)
             elif isinstance(exc, KafkaError):
                 self._request_failed(batches, exc, written)
             else:
                 raise exc
         except Exception as err:  # noqa: BLE001 - never leave a batch undecided
             log.exception("kafkaio producer: unexpected error handling a produce response")
-            for b in batches:
-                self._fail(b, KafkaError(f"unexpected producer error: {err!r}"))
+            self._unanswered(batches, err)
         finally:
             self._request_finished(req.node, batches)
 
@@ -692,16 +689,26 @@ class Sender:
                 return
             self._handle_response(batches, resp, names)
         except asyncio.CancelledError:
-            for b in batches:
-                self._fail(b, ProducerClosedError(
-                    f"the producer was closed with {b.topic}-{b.partition} in flight; outcome unknown"))
+            self._unanswered(batches)
             raise
         except Exception as exc:  # noqa: BLE001 - never leave a batch undecided
             log.exception("kafkaio producer: unexpected error handling a produce response")
-            for b in batches:
-                self._fail(b, KafkaError(f"unexpected producer error: {exc!r}"))
+            self._unanswered(batches, exc)
         finally:
             self._request_finished(node, batches)
+
+    def _unanswered(self, batches: list[ProducerBatch], error: Exception | None = None) -> None:
+        """Fail ``batches`` whose request ended with nothing that settles them: the producer closed
+        with them in flight (``error`` None), or an unexpected error (a bug). The request may have
+        been written, so the outcome is unknown; the attempt is over, so the idempotent partition
+        resolves its sequences (a batch still counted as awaiting its answer would hold it forever)."""
+        idem = self._idem
+        for b in batches:
+            if idem is not None:
+                idem.no_answer(b)
+            self._fail(b, ProducerClosedError(
+                f"the producer was closed with {b.topic}-{b.partition} in flight; outcome unknown")
+                if error is None else KafkaError(f"unexpected producer error: {error!r}"))
 
     def _request_failed(self, batches: list[ProducerBatch], exc: KafkaError, written: bool) -> None:
         """A produce request failed without an answer: after it may have been written (``written``),

@@ -114,3 +114,50 @@ async def test_a_batch_never_sent_for_want_of_a_connection_fails_definitely(
     assert "outcome unknown" not in str(a)
     check_log(got, {b"A": a, b"B": b})
     assert got == [b"warm-up", b"B"]
+
+
+@pytest.mark.parametrize("from_task", [False, True], ids=["in-pass", "from-task"])
+async def test_a_bug_settling_a_request_leaves_the_partition_going_on(
+        monkeypatch: pytest.MonkeyPatch, from_task: bool) -> None:
+    # An unexpected error (a bug) while a request is settled fails its batch "outcome unknown" (it
+    # may have been written), and the partition goes on: the next record is delivered, in order.
+    if from_task:
+        _write_from_a_task(monkeypatch)
+    real = Sender._handle_response
+    raised: list[int] = []
+
+    def buggy(self: Sender, *args: Any) -> None:
+        if not raised:
+            raised.append(1)
+            raise RuntimeError("induced bug handling the response")
+        real(self, *args)
+
+    async with FakeCluster(topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, **FAST) as p:
+            await p.send_and_wait("t", b"warm-up")
+            monkeypatch.setattr(Sender, "_handle_response", buggy)
+            a = await outcome(p.send_and_wait("t", b"A"))
+            assert raised == [1]
+            b = await outcome(p.send_and_wait("t", b"B"))
+        got = [r.value for r in fake.records("t", 0)]
+    assert isinstance(a, KafkaError) and "outcome unknown" in str(a), a
+    check_log(got, {b"A": a, b"B": b})
+    assert not isinstance(b, BaseException), b
+    assert got[-1] == b"B"
+
+
+async def test_a_bug_encoding_from_the_request_task_leaves_the_partition_going_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The encoder's bug (RuntimeError) in the request task cannot be told from a failure after the
+    # write: A is "outcome unknown", and the partition still goes on (B delivered, in order).
+    _write_from_a_task(monkeypatch)
+    async with FakeCluster(topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, **FAST) as p:
+            await p.send_and_wait("t", b"warm-up")
+            _fail_next_produce_encode(monkeypatch, RuntimeError("induced bug"))
+            a = await outcome(p.send_and_wait("t", b"A"))
+            b = await outcome(p.send_and_wait("t", b"B"))
+        got = [r.value for r in fake.records("t", 0)]
+    assert isinstance(a, KafkaError), a
+    check_log(got, {b"A": a, b"B": b})
+    assert got == [b"warm-up", b"B"]
