@@ -291,11 +291,16 @@ class RecordAccumulator:
                    value: bytes | None, headers: Any, reserved: int) -> AppendResult:
         loop = self._loop or asyncio.get_running_loop()
         builder = self.new_builder()
+        try:
+            delta = builder.append(timestamp, key, value, headers)
+            if delta < 0:  # the first record is always accepted by the builder contract
+                raise IllegalStateError("the batch builder refused the first record of a batch")
+        except BaseException:
+            # refused (e.g. a header name UTF-8 cannot encode): no batch holds the reservation
+            self._release(reserved)
+            raise
         batch = ProducerBatch(topic, partition, builder, loop.create_future(),
                               _monotonic() * 1000.0, self.delivery_timeout_ms, reserved)  # _now_ms()
-        delta = builder.append(timestamp, key, value, headers)
-        if delta < 0:  # the first record is always accepted by the builder contract
-            raise IllegalStateError("the batch builder refused the first record of a batch")
         tp = batch.tp
         dq = self.appender.queue(topic, partition)
         dq.append(batch)

@@ -471,3 +471,17 @@ async def test_records_after_a_forgotten_queue_is_made_again_go_to_the_queue_dra
     assert acc.drain(10**12, leader0, always)[0] == {0: [batch]}
     [read] = list(read_batches(batch.builder.build()))
     assert [r.value for r in read.records("t", 2)] == [b"c", b"d", b"e", b"f"]
+
+
+@pytest.mark.parametrize("path", ["append_now", "append"])
+async def test_a_first_record_the_builder_refuses_releases_its_reservation(path: str) -> None:
+    # a header name that UTF-8 cannot encode is refused by the builder: no batch is made, so the
+    # buffer memory reserved for it is given back (else each refusal leaks a batch_size for good)
+    acc = make_acc(batch_size=1000, buffer_memory=2000)
+    bad = [("\ud800", b"x")]
+    with pytest.raises(UnicodeEncodeError):
+        if path == "append_now":
+            acc.append_now("t", 0, 1, None, b"a", bad, 100)
+        else:
+            await acc.append("t", 0, 1, None, b"a", bad, 100)
+    assert acc.memory_used == 0 and acc.incomplete_count == 0 and not list(acc.queued_batches())
