@@ -453,10 +453,11 @@ class BrokerConnection:
         else:
             corr, arm_at = core.send(now, sink if expect_response else None, api_key, version, timeout, message)
         if corr < 0:
-            held = self._hold(api_key, version, body, timeout, expect_response, sink, message)
             if corr == REAUTH:
+                # before the hold, which may raise (an encode failure): the core waits for this
+                # renewal, and every later request is held until it ends
                 self._start_reauthentication()
-            return held
+            return self._hold(api_key, version, body, timeout, expect_response, sink, message)
         if arm_at is not None:  # armed even if the encode fails: the core counts on this timer
             self._arm_timer(arm_at)
         try:

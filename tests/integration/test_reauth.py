@@ -17,7 +17,11 @@ from typing import Any
 import pytest
 
 import kafkaio
+from kafkaio import conn as conn_module
+from kafkaio.errors import FieldEncodeError
+from kafkaio.protocol import ApiKey
 from kafkaio.testing.broker import LocalKafkaCluster
+from kafkaio.testing.delivery import outcome
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -146,3 +150,43 @@ async def test_sessions_are_renewed_in_place_under_load(reauth_cluster: LocalKaf
         await reader
         await consumer.close()
         await producer.close()
+
+
+async def test_a_request_failing_to_encode_as_its_session_is_due_still_renews_it(
+        reauth_cluster: LocalKafkaCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The request that finds the session due for renewal is held while the connection
+    # re-authenticates; when its encoding fails, it fails alone: the renewal still runs and the
+    # requests after it are written (not held for good on a connection that never renews).
+    cluster = reauth_cluster
+    settings = _settings(cluster, "PLAIN")
+    topic = f"reauth-encode-{uuid.uuid4().hex[:8]}"
+    async with kafkaio.Admin(**settings) as admin:
+        await admin.create_topics([kafkaio.NewTopic(topic, 1, 1)], wait_for_leaders=True)
+    async with kafkaio.Producer(acks="all", enable_idempotence=True, linger_ms=0,
+                                request_timeout_ms=5000, delivery_timeout_ms=20_000, **settings) as producer:
+        await producer.send_and_wait(topic, b"warm-up")
+        renewed = producer.metrics().network.successful_reauthentication_total
+        await asyncio.sleep(REAUTH_MS / 1000)  # the produce connection's session is now due
+        real = conn_module.encode_request
+        failed: list[int] = []
+
+        def encode(api_key: int, *args: Any) -> Any:
+            if api_key == ApiKey.PRODUCE and not failed:
+                failed.append(1)
+                raise FieldEncodeError("", "the Produce request: induced")
+            return real(api_key, *args)
+
+        monkeypatch.setattr(conn_module, "encode_request", encode)
+        a = await outcome(producer.send_and_wait(topic, b"A"))
+        assert failed == [1] and isinstance(a, FieldEncodeError), a
+        b = await outcome(producer.send_and_wait(topic, b"B"))
+        assert not isinstance(b, BaseException), b
+        assert producer.metrics().network.successful_reauthentication_total > renewed
+    async with kafkaio.Consumer(topic, group_id=f"g-{topic}", auto_offset_reset="earliest", **settings) as consumer:
+        got: list[bytes] = []
+        deadline = time.monotonic() + WAIT_S
+        while len(got) < 2:
+            assert time.monotonic() < deadline, f"consumed {got}"
+            batches = await consumer.getmany(timeout_ms=500)
+            got.extend(r.value for records in batches.values() for r in records)
+    assert got == [b"warm-up", b"B"]
