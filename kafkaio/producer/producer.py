@@ -107,8 +107,11 @@ def _uncommon_items(appender: PartitionAppender, topic: str, items: Iterator[Any
                     timestamp: int, runs: list[Run]) -> Iterator[Any]:
     """The items of a ``send_many`` call that the appender's loop leaves to the general path, one
     by one: each is handed out after the records before it were appended."""
-    while (left := appender.append_many(topic, items, partition, n, timestamp, runs)) is not None:
-        yield left[0]
+    try:
+        while (left := appender.append_many(topic, items, partition, n, timestamp, runs)) is not None:
+            yield left[0]
+    except UnicodeEncodeError as exc:  # as send()'s: the builder refused a header name
+        raise _invalid_record(topic, exc) from None
 
 
 DeliveryCallback = Callable[[RecordMetadata | None, BaseException | None], Any]
@@ -124,6 +127,13 @@ def _to_bytes(obj: Any, what: str) -> bytes:
         return obj.encode("utf-8")
     raise SerializationError(
         f"{what} must be bytes (or str), not {type(obj).__name__}; set {what}_serializer to convert it")
+
+
+def _invalid_record(topic: str, exc: TypeError | ValueError) -> SerializationError:
+    """The caller's record cannot be written (the builder refused a field of it)."""
+    if isinstance(exc, UnicodeEncodeError):  # a header name with a lone surrogate (os.fsdecode)
+        return SerializationError(f"invalid record for {topic}: a header name cannot be encoded as UTF-8: {exc}")
+    return SerializationError(f"invalid record for {topic}: {exc}")
 
 
 _MAX_TIMESTAMP = (1 << 63) - 1
@@ -410,7 +420,10 @@ class Producer(TransactionalProducerMixin):
         :class:`IllegalArgumentError` (a negative ``partition``; a ``timestamp_ms`` that is not an int
         of milliseconds from 0 to 2**63-1).
         """
-        fut = self._appender.try_send(topic, value, key, partition, timestamp_ms, headers)
+        try:
+            fut = self._appender.try_send(topic, value, key, partition, timestamp_ms, headers)
+        except UnicodeEncodeError as exc:  # the only error the builder raises for a common record
+            raise _invalid_record(topic, exc) from None
         if fut is None:
             fut = await self._send(topic, value, key, partition, timestamp_ms, headers)
         return fut
@@ -470,7 +483,7 @@ class Producer(TransactionalProducerMixin):
                     fut = await self._append_waiting(topic, partition, sticky, timestamp_ms, key, value,
                                                      headers, size, ship)
         except (TypeError, ValueError) as exc:
-            raise SerializationError(f"invalid record for {topic}: {exc}") from None
+            raise _invalid_record(topic, exc) from None
         if self._on_delivery is not None:
             self._attach_callback(fut)
         return fut
@@ -498,8 +511,11 @@ class Producer(TransactionalProducerMixin):
             # (the appender is switched off a loop pass later), which _send() refuses. None:
             # nothing appended, it must wait (_send()'s way)
             p, sticky, timestamp, size = got
-            got = self._append_now(topic, p, sticky, timestamp, key, value, headers, size, True) \
-                if self._life.state is _STARTED else None
+            try:
+                got = self._append_now(topic, p, sticky, timestamp, key, value, headers, size, True) \
+                    if self._life.state is _STARTED else None
+            except UnicodeEncodeError as exc:  # as send()'s: the builder refused a header name
+                raise _invalid_record(topic, exc) from None
         fut = got if got is not None else await self._send(topic, value, key, partition, timestamp_ms, headers,
                                                            ship=True)
         return await fut
@@ -582,7 +598,7 @@ class Producer(TransactionalProducerMixin):
                 if fut is None:
                     fut = await self._append_new_batch(topic, p, sticky, n, ts, key, value, headers, size, False)
             except (TypeError, ValueError) as exc:
-                raise SerializationError(f"invalid record for {topic}: {exc}") from None
+                raise _invalid_record(topic, exc) from None
             cur_batch, delta = batch_position(fut)
             run = runs[-1] if runs else None
             if run is not None and run.batch is cur_batch and run.first + run.count == delta:
