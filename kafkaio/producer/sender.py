@@ -547,13 +547,14 @@ class Sender:
         conn = self._cluster.ready_connection(node, "produce")
         if conn is None:
             return False
-        message, version, names = self._request(conn, batches)
-        req = _ProduceRequest(self, node, batches, names)
+        req = _ProduceRequest(self, node, batches, None)
         self._requests.add(req)
         try:
+            message, version, req.names = self._request(conn, batches)
             conn.start_request(ApiKey.PRODUCE, message, version, self._request_timeout_ms, req)
         except Exception as exc:  # noqa: BLE001 - a bug must fail the batches, not strand them
-            # raised before the request was written (an encode failure, a connection not ready):
+            # raised before the request was written (no version to build it with, an encode
+            # failure, a connection not ready):
             # settled a loop pass later like any failed request, but as certainly not written
             if not isinstance(exc, KafkaError):
                 log.exception("kafkaio producer: cannot write a produce request")

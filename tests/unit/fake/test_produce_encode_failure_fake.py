@@ -13,7 +13,8 @@ from typing import Any, Callable
 import pytest
 
 from kafkaio import conn as conn_module
-from kafkaio.errors import FieldEncodeError, KafkaConnectionError, KafkaError, KafkaTimeoutError
+from kafkaio.errors import (FieldEncodeError, KafkaConnectionError, KafkaError, KafkaTimeoutError,
+                            UnsupportedVersionError)
 from kafkaio.producer.producer import Producer
 from kafkaio.producer.sender import Sender
 from kafkaio.protocol import ApiKey
@@ -37,6 +38,21 @@ def _fail_next_produce_encode(monkeypatch: pytest.MonkeyPatch, error: Exception)
 
     monkeypatch.setattr(conn_module, "encode_request", encode)
     return failed
+
+
+def _raise_once(monkeypatch: pytest.MonkeyPatch, method: str, error: Exception) -> list[int]:
+    """Make the sender's ``method`` raise ``error`` on its next call; returns the count raised."""
+    real: Callable[..., Any] = getattr(Sender, method)
+    raised: list[int] = []
+
+    def patched(self: Sender, *args: Any) -> Any:
+        if not raised:
+            raised.append(1)
+            raise error
+        return real(self, *args)
+
+    monkeypatch.setattr(Sender, method, patched)
+    return raised
 
 
 def _write_from_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,33 +133,31 @@ async def test_a_batch_never_sent_for_want_of_a_connection_fails_definitely(
 
 
 @pytest.mark.parametrize("from_task", [False, True], ids=["in-pass", "from-task"])
-async def test_a_bug_settling_a_request_leaves_the_partition_going_on(
-        monkeypatch: pytest.MonkeyPatch, from_task: bool) -> None:
-    # An unexpected error (a bug) while a request is settled fails its batch "outcome unknown" (it
-    # may have been written), and the partition goes on: the next record is delivered, in order.
+@pytest.mark.parametrize("method, error, written", [
+    # a bug while the answer is settled: the request was written, A's outcome is unknown
+    ("_handle_response", RuntimeError("induced bug handling the response"), True),
+    # building the request raises (no Produce version both sides speak): nothing was written
+    ("_request", UnsupportedVersionError("induced: no Produce version"), False),
+], ids=["bug-settling", "cannot-build"])
+async def test_a_request_failing_outside_the_broker_leaves_the_partition_going_on(
+        monkeypatch: pytest.MonkeyPatch, from_task: bool, method: str, error: Exception, written: bool) -> None:
+    # A fails (definitely when nothing was written, else "outcome unknown"), and neither the
+    # in-flight slot nor the idempotent partition is left taken: B is delivered, in order.
     if from_task:
         _write_from_a_task(monkeypatch)
-    real = Sender._handle_response
-    raised: list[int] = []
-
-    def buggy(self: Sender, *args: Any) -> None:
-        if not raised:
-            raised.append(1)
-            raise RuntimeError("induced bug handling the response")
-        real(self, *args)
-
     async with FakeCluster(topics={"t": 1}) as fake:
         async with Producer(bootstrap_servers=fake.bootstrap_servers, **FAST) as p:
             await p.send_and_wait("t", b"warm-up")
-            monkeypatch.setattr(Sender, "_handle_response", buggy)
+            raised = _raise_once(monkeypatch, method, error)
             a = await outcome(p.send_and_wait("t", b"A"))
             assert raised == [1]
             b = await outcome(p.send_and_wait("t", b"B"))
         got = [r.value for r in fake.records("t", 0)]
-    assert isinstance(a, KafkaError) and "outcome unknown" in str(a), a
+    assert isinstance(a, KafkaError) and ("outcome unknown" in str(a)) == written, a
+    assert written or isinstance(a, UnsupportedVersionError), a
     check_log(got, {b"A": a, b"B": b})
     assert not isinstance(b, BaseException), b
-    assert got[-1] == b"B"
+    assert got[-1] == b"B" and (written or got == [b"warm-up", b"B"])
 
 
 async def test_a_bug_encoding_from_the_request_task_leaves_the_partition_going_on(
