@@ -44,8 +44,9 @@ class TopicsAdmin(RecordsAdmin):  # waiting for leaders asks them for offsets
         ``wait_for_leaders=True`` also waits until every broker's metadata shows each created
         topic with a leader for every partition and each leader answers for its partitions
         (convenient before producing to it at once). When that wait fails (``KafkaTimeoutError``
-        at the deadline), its error is raised whatever ``raise_on_error`` says, carrying the
-        create call's results (``exc.results``, ``exc.failures``): the topics were created.
+        at the deadline, or any error of its requests), its error is raised whatever
+        ``raise_on_error`` says, carrying the create call's results (``exc.results``,
+        ``exc.failures``): the topics were created.
         """
         topics = {t.name: t for t in new_topics}
         deadline = self._deadline(timeout_ms)
