@@ -423,6 +423,9 @@ def render(rep: Report) -> str:
         a("")
         L.extend(_targets(rep.rows, many, rep.codec_rows))
         a("")
+        a("What the profiles say about the targets not met or close: "
+          "[docs/benchmarks.md](docs/benchmarks.md#targets-not-met-or-close-what-the-profiles-say).")
+        a("")
     for scenario, title in (("produce", "Produce"), ("consume", "Consume")):
         rows = [r for r in rep.rows if r.scenario == scenario]
         if not rows:
