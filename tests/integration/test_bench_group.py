@@ -50,7 +50,8 @@ async def test_a_group_of_members_reads_every_partition_to_its_end(
             await producer.send(topic, b"v" * 100, partition=i % 6)
         await producer.flush()
     plan = Plan(bootstrap=bootstrap_servers, timeout_s=120)
-    outcome = await asyncio.to_thread(_members_run, plan, "kafkaio", api, topic, RECORDS)
+    ends = (RECORDS // 6,) * 6  # each partition's end offset: the members stop once they reach them all
+    outcome = await asyncio.to_thread(_members_run, plan, "kafkaio", api, topic, RECORDS, ends)
     assert outcome.ok, outcome.error
     assert outcome.job.scenario == "group-members" and outcome.job.members == MEMBERS
     assert outcome.result["records"] == RECORDS
