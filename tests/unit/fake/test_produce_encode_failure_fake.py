@@ -61,19 +61,22 @@ def _write_from_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Sender, "_start_produce", lambda self, node, batches: False)
 
 
+# The errors are made per test: an exception kept by the parameters would keep, through the
+# traceback it gets when raised, the frames and batches of its test for the whole session.
 @pytest.mark.parametrize("error, raised, from_task", [
-    (FieldEncodeError("", "the Produce request: induced"), FieldEncodeError, False),
-    (FieldEncodeError("", "the Produce request: induced"), FieldEncodeError, True),
-    (RuntimeError("the request changed while it was encoded"), KafkaError, False),  # a bug
+    (lambda: FieldEncodeError("", "the Produce request: induced"), FieldEncodeError, False),
+    (lambda: FieldEncodeError("", "the Produce request: induced"), FieldEncodeError, True),
+    (lambda: RuntimeError("the request changed while it was encoded"), KafkaError, False),  # a bug
 ], ids=["unencodable", "unencodable-from-task", "bug"])
 async def test_an_unencodable_request_fails_definitely_and_the_sequence_goes_on(
-        monkeypatch: pytest.MonkeyPatch, error: Exception, raised: type[KafkaError], from_task: bool) -> None:
+        monkeypatch: pytest.MonkeyPatch, error: Callable[[], Exception], raised: type[KafkaError],
+        from_task: bool) -> None:
     if from_task:
         _write_from_a_task(monkeypatch)
     async with FakeCluster(topics={"t": 1}) as fake:
         async with Producer(bootstrap_servers=fake.bootstrap_servers, **FAST) as p:
             await p.send_and_wait("t", b"warm-up")
-            failed = _fail_next_produce_encode(monkeypatch, error)
+            failed = _fail_next_produce_encode(monkeypatch, error())
             a = await outcome(p.send_and_wait("t", b"A"))
             assert failed == [1]
             b = await outcome(p.send_and_wait("t", b"B"))
@@ -135,12 +138,13 @@ async def test_a_batch_never_sent_for_want_of_a_connection_fails_definitely(
 @pytest.mark.parametrize("from_task", [False, True], ids=["in-pass", "from-task"])
 @pytest.mark.parametrize("method, error, written", [
     # a bug while the answer is settled: the request was written, A's outcome is unknown
-    ("_handle_response", RuntimeError("induced bug handling the response"), True),
+    ("_handle_response", lambda: RuntimeError("induced bug handling the response"), True),
     # building the request raises (no Produce version both sides speak): nothing was written
-    ("_request", UnsupportedVersionError("induced: no Produce version"), False),
+    ("_request", lambda: UnsupportedVersionError("induced: no Produce version"), False),
 ], ids=["bug-settling", "cannot-build"])
 async def test_a_request_failing_outside_the_broker_leaves_the_partition_going_on(
-        monkeypatch: pytest.MonkeyPatch, from_task: bool, method: str, error: Exception, written: bool) -> None:
+        monkeypatch: pytest.MonkeyPatch, from_task: bool, method: str, error: Callable[[], Exception],
+        written: bool) -> None:
     # A fails (definitely when nothing was written, else "outcome unknown"), and neither the
     # in-flight slot nor the idempotent partition is left taken: B is delivered, in order.
     if from_task:
@@ -148,7 +152,7 @@ async def test_a_request_failing_outside_the_broker_leaves_the_partition_going_o
     async with FakeCluster(topics={"t": 1}) as fake:
         async with Producer(bootstrap_servers=fake.bootstrap_servers, **FAST) as p:
             await p.send_and_wait("t", b"warm-up")
-            raised = _raise_once(monkeypatch, method, error)
+            raised = _raise_once(monkeypatch, method, error())
             a = await outcome(p.send_and_wait("t", b"A"))
             assert raised == [1]
             b = await outcome(p.send_and_wait("t", b"B"))
