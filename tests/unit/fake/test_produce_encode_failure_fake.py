@@ -19,7 +19,7 @@ from kafkaio.producer.producer import Producer
 from kafkaio.producer.sender import Sender
 from kafkaio.protocol import ApiKey
 from kafkaio.testing.delivery import check_log, outcome
-from kafkaio.testing.fake import FakeCluster
+from kafkaio.testing.fake import FakeCluster, FakeRecord
 
 FAST = dict(linger_ms=0, request_timeout_ms=300, delivery_timeout_ms=5000, retry_backoff_ms=10,
             retry_backoff_max_ms=50)
@@ -61,6 +61,26 @@ def _write_from_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Sender, "_start_produce", lambda self, node, batches: False)
 
 
+async def _a_then_b(monkeypatch: pytest.MonkeyPatch, from_task: bool,
+                    install_fault: Callable[[], list[int]]) -> tuple[object, object, list[FakeRecord]]:
+    """Send a warm-up, then install a one-shot fault (``install_fault`` returns its count of
+    firings), send A (which must meet it) and then B, each to its outcome.
+
+    Returns A's and B's outcomes (:func:`outcome`) and the partition's log after the producer closed.
+    ``from_task`` makes every request go through the sender's request task."""
+    if from_task:
+        _write_from_a_task(monkeypatch)
+    async with FakeCluster(topics={"t": 1}) as fake:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, **FAST) as p:
+            await p.send_and_wait("t", b"warm-up")
+            fired = install_fault()
+            a = await outcome(p.send_and_wait("t", b"A"))
+            assert fired == [1]
+            b = await outcome(p.send_and_wait("t", b"B"))
+        got = fake.records("t", 0)
+    return a, b, got
+
+
 # The errors are made per test: an exception kept by the parameters would keep, through the
 # traceback it gets when raised, the frames and batches of its test for the whole session.
 @pytest.mark.parametrize("error, raised, from_task", [
@@ -71,16 +91,8 @@ def _write_from_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_an_unencodable_request_fails_definitely_and_the_sequence_goes_on(
         monkeypatch: pytest.MonkeyPatch, error: Callable[[], Exception], raised: type[KafkaError],
         from_task: bool) -> None:
-    if from_task:
-        _write_from_a_task(monkeypatch)
-    async with FakeCluster(topics={"t": 1}) as fake:
-        async with Producer(bootstrap_servers=fake.bootstrap_servers, **FAST) as p:
-            await p.send_and_wait("t", b"warm-up")
-            failed = _fail_next_produce_encode(monkeypatch, error())
-            a = await outcome(p.send_and_wait("t", b"A"))
-            assert failed == [1]
-            b = await outcome(p.send_and_wait("t", b"B"))
-        got = fake.records("t", 0)
+    a, b, got = await _a_then_b(monkeypatch, from_task,
+                                lambda: _fail_next_produce_encode(monkeypatch, error()))
     assert isinstance(a, raised), a
     assert "outcome unknown" not in str(a)  # never written: the failure is definite
     check_log([r.value for r in got], {b"A": a, b"B": b})
@@ -147,16 +159,9 @@ async def test_a_request_failing_outside_the_broker_leaves_the_partition_going_o
         written: bool) -> None:
     # A fails (definitely when nothing was written, else "outcome unknown"), and neither the
     # in-flight slot nor the idempotent partition is left taken: B is delivered, in order.
-    if from_task:
-        _write_from_a_task(monkeypatch)
-    async with FakeCluster(topics={"t": 1}) as fake:
-        async with Producer(bootstrap_servers=fake.bootstrap_servers, **FAST) as p:
-            await p.send_and_wait("t", b"warm-up")
-            raised = _raise_once(monkeypatch, method, error())
-            a = await outcome(p.send_and_wait("t", b"A"))
-            assert raised == [1]
-            b = await outcome(p.send_and_wait("t", b"B"))
-        got = [r.value for r in fake.records("t", 0)]
+    a, b, records = await _a_then_b(monkeypatch, from_task,
+                                    lambda: _raise_once(monkeypatch, method, error()))
+    got = [r.value for r in records]
     assert isinstance(a, KafkaError) and ("outcome unknown" in str(a)) == written, a
     assert written or isinstance(a, UnsupportedVersionError), a
     check_log(got, {b"A": a, b"B": b})
@@ -168,14 +173,9 @@ async def test_a_bug_encoding_from_the_request_task_leaves_the_partition_going_o
         monkeypatch: pytest.MonkeyPatch) -> None:
     # The encoder's bug (RuntimeError) in the request task cannot be told from a failure after the
     # write: A is "outcome unknown", and the partition still goes on (B delivered, in order).
-    _write_from_a_task(monkeypatch)
-    async with FakeCluster(topics={"t": 1}) as fake:
-        async with Producer(bootstrap_servers=fake.bootstrap_servers, **FAST) as p:
-            await p.send_and_wait("t", b"warm-up")
-            _fail_next_produce_encode(monkeypatch, RuntimeError("induced bug"))
-            a = await outcome(p.send_and_wait("t", b"A"))
-            b = await outcome(p.send_and_wait("t", b"B"))
-        got = [r.value for r in fake.records("t", 0)]
+    a, b, records = await _a_then_b(
+        monkeypatch, True, lambda: _fail_next_produce_encode(monkeypatch, RuntimeError("induced bug")))
+    got = [r.value for r in records]
     assert isinstance(a, KafkaError), a
     check_log(got, {b"A": a, b"B": b})
     assert got == [b"warm-up", b"B"]
