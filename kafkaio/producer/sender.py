@@ -723,6 +723,23 @@ class Sender:
                          names: dict[int, str] | None) -> None:
         """Settle ``batches`` from the answer; ``names``: the topics by id (``UUID.int``) as the
         request named them (None: the request, and so the answer, named them by name)."""
+        if len(batches) == 1:
+            # every send_and_wait's request: an answer that is a success for its one partition and
+            # nothing else completes the batch in place (no dict of results, no call); any other
+            # answer goes the general way below
+            b = batches[0]
+            topics = resp.topics
+            if len(topics) == 1:
+                name, topic_id, parts = topics[0]
+                if len(parts) == 1 and (name if names is None else names.get(topic_id)) == b.topic:
+                    only = parts[0]
+                    if only[0] == b.partition and not only[1]:
+                        idem = self._idem
+                        if idem is not None:
+                            idem.acknowledged(b)
+                        self.last_ack = _monotonic()
+                        self._acc.complete(b, only[2], only[3])  # _complete(), inline
+                        return
         results: dict[tuple[str, int], PartitionResult] = {}
         for name, topic_id, parts in resp.topics:
             if names is not None:
