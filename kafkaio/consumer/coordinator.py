@@ -69,6 +69,7 @@ from kafkaio.waiting import within
 if TYPE_CHECKING:
     from kafkaio.protocol.bodies import HeartbeatResponse, JoinGroupResponse, OffsetCommitResponse, SyncGroupResponse
     from kafkaio.cluster import Cluster
+    from kafkaio.conn import BrokerConnection
     from kafkaio.config import ConsumerConfig
 
 log = logging.getLogger(__name__)
@@ -396,12 +397,26 @@ class GroupCoordinator:
 
     async def _request(self, api: int, body: dict[str, Any], max_version: int | None = None,
                        timeout_ms: float | None = None, purpose: str = _OFFSETS_PURPOSE) -> dict[str, Any]:
+        conn = await self._coordinator_connection(purpose)
+        return await self._request_on(conn, api, body, max_version, timeout_ms)
+
+    async def _coordinator_connection(self, purpose: str) -> BrokerConnection:
+        """A connection to the group coordinator, found first if it is not known."""
         node = await self._ensure_coordinator()
         try:
-            conn = await self._cluster.connection(node, purpose=purpose)
-            version = conn.version(api)
-            if max_version is not None:
-                version = min(version, max_version)
+            return await self._cluster.connection(node, purpose=purpose)
+        except (KafkaConnectionError, KafkaTimeoutError) as exc:
+            self._coordinator_dead(exc)
+            raise
+
+    async def _request_on(self, conn: BrokerConnection, api: int, body: dict[str, Any],
+                          max_version: int | None = None, timeout_ms: float | None = None) -> dict[str, Any]:
+        """``body`` sent on ``conn``: written before this coroutine first waits, so requests
+        started one after another without a wait between them reach the broker in that order."""
+        version = conn.version(api)
+        if max_version is not None:
+            version = min(version, max_version)
+        try:
             return await conn.request(api, body, version=version, timeout_ms=timeout_ms)
         except (KafkaConnectionError, KafkaTimeoutError) as exc:
             self._coordinator_dead(exc)
@@ -882,11 +897,14 @@ class GroupCoordinator:
         loop = asyncio.get_running_loop()
         while True:
             try:
+                # What is sent is read after the last wait before the write: read before the
+                # coordinator lookup, older offsets could reach the broker after a newer commit.
+                conn = await self._coordinator_connection(_OFFSETS_PURPOSE)
                 offsets = self._commits.to_send(commit)
                 if not offsets:
                     return
                 generation, member = self._commit_generation(target)
-                await self._commit_once(offsets, generation, member)
+                await self._commit_once(conn, offsets, generation, member)
                 for tp, oam in offsets.items():
                     self._last_committed[tp] = oam.offset
                 self._commits.committed(commit, offsets)
@@ -964,8 +982,9 @@ class GroupCoordinator:
         if self.state != MemberState.STABLE:
             raise RebalanceInProgressError(msg)
 
-    async def _commit_once(self, offsets: dict[TopicPartition, OffsetAndMetadata], generation: int,
-                           member: str) -> None:
+    async def _commit_once(self, conn: BrokerConnection, offsets: dict[TopicPartition, OffsetAndMetadata],
+                           generation: int, member: str) -> None:
+        """One OffsetCommit of ``offsets`` on ``conn``, written before the first wait."""
         topics: dict[str, list[dict[str, Any]]] = {}
         for tp, oam in offsets.items():
             topics.setdefault(tp.topic, []).append({
@@ -984,7 +1003,7 @@ class GroupCoordinator:
         max_version = self.offset_commit_topic_id_version if by_id else self.offset_commit_max_version
         names = {tid: t for t, tid in ids.items()}
         sent = time.monotonic()
-        resp = cast("OffsetCommitResponse", await self._request(ApiKey.OFFSET_COMMIT, body, max_version))
+        resp = cast("OffsetCommitResponse", await self._request_on(conn, ApiKey.OFFSET_COMMIT, body, max_version))
         self.commit_latency_total_s += time.monotonic() - sent
         self.commit_responses += 1
         for t in resp["topics"]:

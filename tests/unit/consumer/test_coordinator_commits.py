@@ -44,6 +44,13 @@ class StubCoordinator:
             {"partition_index": p["partition_index"], "error_code": reply} for p in t["partitions"]]}
             for t in body["topics"]]}
 
+    async def connection(self, purpose: str) -> "StubCoordinator":
+        return self
+
+    async def request_on(self, conn: "StubCoordinator", api: int, body: dict[str, Any],
+                         max_version: int | None = None, timeout_ms: float | None = None) -> dict[str, Any]:
+        return await self.request(api, body, max_version, timeout_ms)
+
 
 def member(replies: list[Any], owned: list[TP], generation: int = 5) -> tuple[GroupCoordinator, StubCoordinator]:
     cfg = ConsumerConfig.from_kwargs(group_id="g", enable_auto_commit=False, retry_backoff_ms=1,
@@ -55,7 +62,8 @@ def member(replies: list[Any], owned: list[TP], generation: int = 5) -> tuple[Gr
     coord.generation, coord.member_id, coord.state = generation, "m", MemberState.STABLE
     coord._joined.set()
     stub = StubCoordinator(replies)
-    coord._request = stub.request  # type: ignore[method-assign]
+    coord._coordinator_connection = stub.connection  # type: ignore[method-assign,assignment]
+    coord._request_on = stub.request_on  # type: ignore[method-assign,assignment]
     return coord, stub
 
 
