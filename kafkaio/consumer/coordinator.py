@@ -206,6 +206,7 @@ class GroupCoordinator:
         self._wake = asyncio.Event()
         self._joined = asyncio.Event()        # set while stable
         self._closing = False
+        self._unsubscribes = 0                # unsubscribe() calls: a join started before one is void
         self._task: asyncio.Task[None] | None = None
         self._hb_task: asyncio.Task[None] | None = None
         self._ac_task: asyncio.Task[None] | None = None
@@ -355,6 +356,7 @@ class GroupCoordinator:
 
     def unsubscribed(self, owned: set[TopicPartition]) -> asyncio.Task[None]:
         """After unsubscribe(): revoke what was owned (listener, auto commit) and leave the group."""
+        self._unsubscribes += 1
         async def run() -> None:
             await self._callbacks_idle.wait()
             self._callbacks_idle.clear()
@@ -600,6 +602,7 @@ class GroupCoordinator:
         cfg = self._config
         rebalance_timeout_ms = cfg.rebalance_timeout_ms
         assert rebalance_timeout_ms is not None  # ConsumerConfig defaults it to max_poll_interval_ms
+        unsubscribes = self._unsubscribes
         while True:
             body = {
                 "group_id": self.group_id,
@@ -617,6 +620,10 @@ class GroupCoordinator:
             resp = cast("JoinGroupResponse", await self._request(
                 ApiKey.JOIN_GROUP, body, timeout_ms=rebalance_timeout_ms + cfg.request_timeout_ms + 5000,
                 purpose=_MEMBERSHIP_PURPOSE))
+            if self._unsubscribes != unsubscribes or self._closing or self.state is not MemberState.PREPARING_REBALANCE:
+                # as Java's UnjoinedGroupException: the member gave this join up while it was out
+                # (unsubscribe(), close(), a reset); its answer must not make it a member again
+                return None
             code = resp["error_code"]
             if code == ErrorCode.NONE:
                 self.member_id = resp["member_id"]
