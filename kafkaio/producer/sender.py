@@ -551,16 +551,24 @@ class Sender:
         self._requests.add(req)
         try:
             message, version, req.names = self._request(conn, batches)
+        except Exception as exc:  # noqa: BLE001 - a bug must fail the batches, not strand them
+            self._start_failed(req, exc, False)  # no version to build it with: not written
+            return True
+        try:
             conn.start_request(ApiKey.PRODUCE, message, version, self._request_timeout_ms, req)
         except Exception as exc:  # noqa: BLE001 - a bug must fail the batches, not strand them
-            # raised before the request was written (no version to build it with, an encode
-            # failure, a connection not ready):
-            # settled a loop pass later like any failed request, but as certainly not written
-            if not isinstance(exc, KafkaError):
-                log.exception("kafkaio producer: cannot write a produce request")
-                exc = KafkaError(f"cannot write the produce request: {exc!r}")
-            asyncio.get_running_loop().call_soon(self._settle, req, None, exc, False)
+            # an error other than a KafkaError is a bug of the encoding, before the write: the
+            # connection raises the transport's own errors as KafkaConnectionError
+            self._start_failed(req, exc, isinstance(exc, KafkaError) and _may_have_written(exc))
         return True
+
+    def _start_failed(self, req: _ProduceRequest, exc: Exception, written: bool) -> None:
+        """:meth:`_start_produce` could not write ``req``: settled a loop pass later like any failed
+        request, as ``written`` says."""
+        if not isinstance(exc, KafkaError):
+            log.exception("kafkaio producer: cannot write a produce request")
+            exc = KafkaError(f"cannot write the produce request: {exc!r}")
+        asyncio.get_running_loop().call_soon(self._settle, req, None, exc, written)
 
     def _settle(self, req: _ProduceRequest, resp: ProduceResult | None, exc: BaseException | None,
                 written: bool = True) -> None:
@@ -684,9 +692,7 @@ class Sender:
                 resp = cast(ProduceResult, await conn.request(ApiKey.PRODUCE, message, version=version,
                                                               timeout_ms=self._request_timeout_ms))
             except KafkaError as exc:
-                # an encode failure comes before any byte is written; any other error may come
-                # after the request was written, and the broker may have appended it
-                self._request_failed(batches, exc, written=not isinstance(exc, FieldEncodeError))
+                self._request_failed(batches, exc, written=_may_have_written(exc))
                 return
             self._handle_response(batches, resp, names)
         except asyncio.CancelledError:
@@ -884,6 +890,14 @@ class Sender:
             self._acc.reenqueue(part, now)
         self.wakeup()
         return True
+
+
+def _may_have_written(exc: KafkaError) -> bool:
+    """Whether a produce request whose write raised ``exc`` may have reached the broker, whichever
+    path wrote it. An encode failure comes before any byte is written; any other error may come
+    after part or all of the request was (a transport can take part of a frame before its write
+    fails), and the broker may have appended it."""
+    return not isinstance(exc, FieldEncodeError)
 
 
 def _outcome_unknown(exc: KafkaError) -> KafkaError:

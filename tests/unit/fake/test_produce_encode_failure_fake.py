@@ -8,6 +8,7 @@ for one Produce request: a real broker cannot make our encoder fail, so these ru
 which applies the broker's sequence rules."""
 from __future__ import annotations
 
+import errno
 from typing import Any, Callable
 
 import pytest
@@ -62,18 +63,20 @@ def _write_from_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _a_then_b(monkeypatch: pytest.MonkeyPatch, from_task: bool,
-                    install_fault: Callable[[], list[int]]) -> tuple[object, object, list[FakeRecord]]:
-    """Send a warm-up, then install a one-shot fault (``install_fault`` returns its count of
-    firings), send A (which must meet it) and then B, each to its outcome.
+                    install_fault: Callable[[Producer], list[int]], **config: Any
+                    ) -> tuple[object, object, list[FakeRecord]]:
+    """Send a warm-up, then install a one-shot fault (``install_fault``, given the producer, returns
+    its count of firings), send A (which must meet it) and then B, each to its outcome.
 
     Returns A's and B's outcomes (:func:`outcome`) and the partition's log after the producer closed.
-    ``from_task`` makes every request go through the sender's request task."""
+    ``from_task`` makes every request go through the sender's request task; ``config`` overrides
+    :data:`FAST`."""
     if from_task:
         _write_from_a_task(monkeypatch)
     async with FakeCluster(topics={"t": 1}) as fake:
-        async with Producer(bootstrap_servers=fake.bootstrap_servers, **FAST) as p:
+        async with Producer(bootstrap_servers=fake.bootstrap_servers, **{**FAST, **config}) as p:
             await p.send_and_wait("t", b"warm-up")
-            fired = install_fault()
+            fired = install_fault(p)
             a = await outcome(p.send_and_wait("t", b"A"))
             assert fired == [1]
             b = await outcome(p.send_and_wait("t", b"B"))
@@ -92,7 +95,7 @@ async def test_an_unencodable_request_fails_definitely_and_the_sequence_goes_on(
         monkeypatch: pytest.MonkeyPatch, error: Callable[[], Exception], raised: type[KafkaError],
         from_task: bool) -> None:
     a, b, got = await _a_then_b(monkeypatch, from_task,
-                                lambda: _fail_next_produce_encode(monkeypatch, error()))
+                                lambda p: _fail_next_produce_encode(monkeypatch, error()))
     assert isinstance(a, raised), a
     assert "outcome unknown" not in str(a)  # never written: the failure is definite
     check_log([r.value for r in got], {b"A": a, b"B": b})
@@ -160,7 +163,7 @@ async def test_a_request_failing_outside_the_broker_leaves_the_partition_going_o
     # A fails (definitely when nothing was written, else "outcome unknown"), and neither the
     # in-flight slot nor the idempotent partition is left taken: B is delivered, in order.
     a, b, records = await _a_then_b(monkeypatch, from_task,
-                                    lambda: _raise_once(monkeypatch, method, error()))
+                                    lambda p: _raise_once(monkeypatch, method, error()))
     got = [r.value for r in records]
     assert isinstance(a, KafkaError) and ("outcome unknown" in str(a)) == written, a
     assert written or isinstance(a, UnsupportedVersionError), a
@@ -174,8 +177,43 @@ async def test_a_bug_encoding_from_the_request_task_leaves_the_partition_going_o
     # The encoder's bug (RuntimeError) in the request task cannot be told from a failure after the
     # write: A is "outcome unknown", and the partition still goes on (B delivered, in order).
     a, b, records = await _a_then_b(
-        monkeypatch, True, lambda: _fail_next_produce_encode(monkeypatch, RuntimeError("induced bug")))
+        monkeypatch, True, lambda p: _fail_next_produce_encode(monkeypatch, RuntimeError("induced bug")))
     got = [r.value for r in records]
     assert isinstance(a, KafkaError), a
+    check_log(got, {b"A": a, b"B": b})
+    assert got == [b"warm-up", b"B"]
+
+
+
+def _fail_next_produce_write(monkeypatch: pytest.MonkeyPatch, producer: Producer) -> list[int]:
+    """Make the next write on ``producer``'s produce connection fail as a broken socket's does;
+    returns the count of failures."""
+    (conn,) = [c for (_, purpose), c in producer._cluster._conns.items() if purpose == "produce"]
+    transport = conn._transport
+    assert transport is not None
+    real = transport.write
+    failed: list[int] = []
+
+    def write(data: Any) -> None:
+        if not failed:
+            failed.append(1)
+            raise OSError(errno.EPIPE, "induced: broken pipe")
+        real(data)
+
+    monkeypatch.setattr(transport, "write", write)
+    return failed
+
+
+@pytest.mark.parametrize("from_task", [False, True], ids=["in-pass", "from-task"])
+async def test_a_failed_socket_write_may_have_written_the_request_on_either_path(
+        monkeypatch: pytest.MonkeyPatch, from_task: bool) -> None:
+    # A transport may have taken part of a frame before its write fails, so a failed write settles
+    # the request as possibly written, whichever path wrote it: when A then fails for good (its
+    # delivery timeout passes before its retry's backoff does), its outcome is unknown.
+    a, b, records = await _a_then_b(
+        monkeypatch, from_task, lambda p: _fail_next_produce_write(monkeypatch, p),
+        request_timeout_ms=200, delivery_timeout_ms=600, retry_backoff_ms=5000, retry_backoff_max_ms=5000)
+    got = [r.value for r in records]
+    assert isinstance(a, KafkaTimeoutError) and "outcome unknown" in str(a), a
     check_log(got, {b"A": a, b"B": b})
     assert got == [b"warm-up", b"B"]
