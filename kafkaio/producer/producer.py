@@ -474,14 +474,9 @@ class Producer(TransactionalProducerMixin):
         timestamp_ms = now_ms() if timestamp_ms is None else _checked_timestamp(timestamp_ms)
         try:
             fut = appender.append(topic, partition, sticky, timestamp_ms, key, value, headers)
-            if fut is None:  # _append_new_batch(), inline: a coroutine level per new batch is on every
-                # send_and_wait's path with linger_ms=0
-                if sticky:
-                    partition = appender.partition(topic, key, n)
-                fut = self._append_now(topic, partition, sticky, timestamp_ms, key, value, headers, size, ship)
-                if fut is None:
-                    fut = await self._append_waiting(topic, partition, sticky, timestamp_ms, key, value,
-                                                     headers, size, ship)
+            if fut is None:
+                fut = await self._append_new_batch(topic, partition, sticky, n, timestamp_ms, key, value, headers,
+                                                   size, ship)
         except (TypeError, ValueError) as exc:
             raise _invalid_record(topic, exc) from None
         if self._on_delivery is not None:
@@ -696,11 +691,6 @@ class Producer(TransactionalProducerMixin):
         result = acc.append_now(topic, partition, timestamp, key, value, headers, size, sticky)
         if result is None:
             return None
-        if result.new_batch_created and ship and acc.linger_ms <= 0:
-            sender = self._sender
-            assert sender is not None
-            sender.ship_now((topic, partition))  # sent now when the sender is idle, else it is woken
-            return result.future
         return self._hand_over(result, topic, partition, ship)
 
     async def _append_waiting(self, topic: str, partition: int, sticky: bool, timestamp: int, key: bytes | None,
