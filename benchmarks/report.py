@@ -411,7 +411,7 @@ def render(rep: Report) -> str:
       f"{java_perf.WARMUP_FACTOR}x its records first (`--warmup-records`, KIP-1052) and reports the "
       "records after them; ConsumerPerformance has no warm-up option, so `ConsumerPerformance warm` "
       f"reads a topic {1 + java_perf.WARMUP_FACTOR}x as long (its records column) with a progress "
-      f"report every {java_perf.REPORT_MS} ms, and its rate runs from the first report past the "
+      f"report every {java_perf.report_ms(rep.records)} ms, and its rate runs from the first report past the "
       f"first {java_perf.WARMUP_FACTOR}/{1 + java_perf.WARMUP_FACTOR} of them to the last report. "
       "Where a warm row failed, the ratios use the cold row, which gets fewer repetitions than "
       "kafkaio's rows (it is in no target otherwise): the column header and the targets then say "

@@ -6,8 +6,8 @@ Each tool runs twice: cold (the figure over the whole run, the JIT's warm-up inc
 Warm ``ProducerPerformance`` sends ``WARMUP_FACTOR`` times the records first (``--warmup-records``,
 KIP-1052) and reports the steady state of the records after them. ``ConsumerPerformance`` has no
 warm-up option: its warm run reads a topic ``1 + WARMUP_FACTOR`` times longer with a progress report
-every ``REPORT_MS``, and its rate is taken between the first report past the warm-up records and
-the last report."""
+every ``report_ms(measured records)``, and its rate is taken between the first report past the
+warm-up records and the last report."""
 from __future__ import annotations
 
 import re
@@ -25,8 +25,10 @@ TOOLS_KAFKA_VERSION = "4.4.0"
 
 COLD, WARM = "ProducerPerformance", "ProducerPerformance warm"
 CONSUMER_COLD, CONSUMER_WARM = "ConsumerPerformance", "ConsumerPerformance warm"
-# progress report interval of the warm ConsumerPerformance: at ~2M records/s on a quiet machine the
-# counted last third of a 3M-record run lasts about half a second, which needs several reports
+# progress report interval of the warm ConsumerPerformance per 1,000,000 measured records: at ~2M
+# records/s on a quiet machine the counted last third of a 3M-record run lasts about half a second,
+# which needs several reports. A shorter run gets a proportionally shorter interval (report_ms), so
+# that it gets as many reports: --quick's 100,000 lz4 records at ~3M records/s last about 30 ms.
 REPORT_MS = 50
 # warm runs send this many times the measured records first, so that the JIT has compiled the
 # producer's hot paths (C2 needs about 10,000 calls of a method) before the clock that counts starts
@@ -99,7 +101,8 @@ def command(job: Job) -> list[str]:
         conf.write("".join(f"{k}={v}\n" for k, v in consumer_properties(job).items()))
         conf.close()
         _TEMP_FILES.append(Path(conf.name))
-        detailed = (["--show-detailed-stats", "--reporting-interval", str(REPORT_MS)]
+        measured = job.records - _consumer_warmup(job)
+        detailed = (["--show-detailed-stats", "--reporting-interval", str(report_ms(measured))]
                     if job.api == CONSUMER_WARM else [])
         return [*_base("org.apache.kafka.tools.ConsumerPerformance"),
                 "--bootstrap-server", job.bootstrap, "--topic", job.topic,
@@ -139,6 +142,17 @@ def _remove_temp_files() -> None:
         f.unlink(missing_ok=True)
 
 
+def report_ms(measured: int) -> int:
+    """The warm ConsumerPerformance's report interval when it measures ``measured`` records:
+    ``REPORT_MS`` per 1,000,000 of them, at least the tool's 1 ms."""
+    return max(1, round(REPORT_MS * measured / 1_000_000))
+
+
+def _consumer_warmup(job: Job) -> int:
+    """The records the warm ConsumerPerformance reads before the ones it measures."""
+    return job.records * WARMUP_FACTOR // (1 + WARMUP_FACTOR)
+
+
 def warmup_records(job: Job) -> int:
     """Records ProducerPerformance sends before the ones it counts (0 for a cold run)."""
     return job.records * WARMUP_FACTOR if job.api == WARM else 0
@@ -151,7 +165,7 @@ def parser(job: Job) -> Callable[[str], dict]:
     if job.scenario == "group" and job.members > 1:
         return _parse_member
     if job.api == CONSUMER_WARM:
-        warmup = job.records * WARMUP_FACTOR // (1 + WARMUP_FACTOR)
+        warmup = _consumer_warmup(job)
         return lambda stdout: _parse_consumer_steady(stdout, job.records, warmup)
     return _parse_consumer
 

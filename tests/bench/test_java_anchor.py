@@ -133,3 +133,29 @@ def test_a_warm_anchor_is_named_as_before() -> None:
     outcomes = [_outcome("java", java_perf.WARM, 0.25), _outcome("java", java_perf.COLD, 0.5),
                 _outcome("kafkaio", "send", 0.2), _outcome("kafkaio", "send_many", 0.1)]
     assert "vs Java warm |" in "\n".join(_throughput_table(group(outcomes), "produce", 100))
+
+
+def _interval(job: Job) -> int:
+    cmd = java_perf.command(job)
+    return int(cmd[cmd.index("--reporting-interval") + 1])
+
+
+def test_warm_consumer_reports_as_often_per_measured_record_in_a_short_run_as_in_a_long_one() -> None:
+    # the default run measures 1,000,000 records (a 3,000,000-record topic) with a report every
+    # REPORT_MS; --quick measures 100,000: a tenth of the interval gives it as many reports
+    full = _consume_job(java_perf.CONSUMER_WARM, 1_000_000 * (1 + java_perf.WARMUP_FACTOR))
+    quick = _consume_job(java_perf.CONSUMER_WARM, 100_000 * (1 + java_perf.WARMUP_FACTOR))
+    assert _interval(full) == java_perf.REPORT_MS
+    assert _interval(quick) == java_perf.REPORT_MS // 10
+    assert _interval(_consume_job(java_perf.CONSUMER_WARM, 3)) == 1  # never below the tool's 1 ms
+
+
+def test_the_report_states_the_interval_of_its_run() -> None:
+    from benchmarks.report import Report, render
+
+    def text(records: int) -> str:
+        return render(Report(command="c", date="d", duration_s=1.0, machine={}, broker="b", kafka_version="4.4.0",
+                             records=records, latency_records=10, repeat=1, record_size=100, partitions=6, rows=[]))
+
+    assert f"report every {java_perf.REPORT_MS} ms" in text(1_000_000)
+    assert f"report every {java_perf.REPORT_MS // 10} ms" in text(100_000)
