@@ -187,7 +187,7 @@ def _on_the_broker(args: argparse.Namespace, plan: Plan, topics: "Topics", fills
     if "headers" in args.scenarios:
         outcomes += headers.run(plan, topics, quick)
     if "group" in args.scenarios:
-        grouped, fillers["group"] = group_scenario.run(plan, fills, topics)
+        grouped, fillers["group"] = group_scenario.run(plan, fills, topics, quick)
         outcomes += grouped
     return outcomes
 

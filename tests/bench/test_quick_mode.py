@@ -1,11 +1,13 @@
 """What `python -m benchmarks --quick` leaves out to fit its 3-minute budget, and that the report says so."""
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from benchmarks import processing
+from benchmarks.settings import Job
 
 
 class _Topics:
@@ -40,3 +42,48 @@ def test_quick_processing_measures_the_first_key_count_only(monkeypatch: pytest.
 
 def test_the_processing_parameters_say_what_quick_leaves_out() -> None:
     assert f"the {processing.KEY_COUNTS[0]:,}-key topic only with `--quick`" in processing.PARAMETERS
+
+
+class _Fills:
+    def get(self, *wanted: tuple[str, int]) -> list[tuple[str, int, str]]:
+        return [("t", 600, "confluent produce_batch")]
+
+    def release(self, *done: tuple[str, int]) -> None:
+        pass
+
+
+def _members_clients(monkeypatch: pytest.MonkeyPatch, quick: bool) -> list[str]:
+    from benchmarks import group
+    from benchmarks.runner import Outcome
+    from benchmarks.schedule import Plan
+
+    ran: list[str] = []
+
+    def members_run(plan: Plan, client: str, api: str, *rest: object) -> Outcome:
+        ran.append(client)
+        job = Job(client=client, scenario="group-members", api=api, bootstrap="b", topic="t", records=600)
+        return Outcome(job, True, result={"records": 600, "seconds": 1.0})
+
+    def run_job(job: Job) -> Outcome:
+        return Outcome(job, True, result={"records": job.records, "seconds": 1.0})
+
+    monkeypatch.setattr(group, "_members_run", members_run)
+    monkeypatch.setattr(group, "run_job", run_job)
+    monkeypatch.setattr(group, "report_progress", lambda *a: None)
+    topics = SimpleNamespace(ends=lambda topic: [100] * 6)
+    plan = Plan(bootstrap="b", records=600, repeat=1, clients=["kafkaio", "aiokafka", "confluent", "java"])
+    group.run(plan, _Fills(), topics, quick)  # type: ignore[arg-type]
+    return ran
+
+
+def test_quick_group_members_leave_java_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Java's members read until they have had no record for MEMBER_IDLE_S: ~7 s a run, 15 s of --quick
+    assert "java" in _members_clients(monkeypatch, quick=False)
+    quick = _members_clients(monkeypatch, quick=True)
+    assert quick and "java" not in quick
+
+
+def test_the_members_parameters_say_what_quick_leaves_out() -> None:
+    from benchmarks import group
+
+    assert "not run with `--quick`" in group.MEMBERS_PARAMETERS
