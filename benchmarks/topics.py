@@ -55,7 +55,8 @@ class Topics:
     def create_many(self, prefix: str, partitions: int, count: int, replication_factor: int = 1,
                     config: dict[str, str] | None = None) -> list[str]:
         """``count`` new topics as ``create`` makes one, in one CreateTopics request, returned
-        once every partition of every one has a leader and all its replicas in sync."""
+        once every partition of every one has a leader and all its replicas in sync, and its
+        leader answers for it (``_wait_answered``)."""
         from confluent_kafka.admin import NewTopic
 
         names = [f"{prefix}-{uuid.uuid4().hex[:8]}" for _ in range(count)]
@@ -72,10 +73,30 @@ class Topics:
             pending = [name for name in pending if not self._ready(
                 self.admin.list_topics(name, timeout=10).topics.get(name), partitions, replication_factor)]
             if not pending:
+                self._wait_answered(names, partitions, deadline)
                 return names
             time.sleep(0.1)
         raise RuntimeError(f"topics {', '.join(pending)}: not every partition has a leader and its replicas "
                            "in sync after 60 s")
+
+    def _wait_answered(self, names: list[str], partitions: int, deadline: float) -> None:
+        """Wait until the leader of every partition of ``names`` answers a ListOffsets request for
+        it. The metadata names a new partition's leader before that broker has made its log: it
+        made the 1,000 logs of a 1,000-partition topic over 5-12 s, refusing the partitions it had
+        not made yet, and a client that wrote meanwhile backed off for 27-42 s of its run."""
+        from confluent_kafka import TopicPartition
+        from confluent_kafka.admin import OffsetSpec
+
+        pending = [TopicPartition(name, p) for name in names for p in range(partitions)]
+        while True:
+            answers = self.admin.list_offsets({tp: OffsetSpec.latest() for tp in pending}, request_timeout=10)
+            pending = [tp for tp, answer in answers.items() if answer.exception(30) is not None]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(pending)} partition(s) of {', '.join(names)}: no answer from their "
+                                   "leader 60 s after the topics were made")
+            time.sleep(0.1)
 
     @staticmethod
     def _ready(topic: TopicMetadata | None, partitions: int, replication_factor: int) -> bool:

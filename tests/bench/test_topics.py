@@ -1,5 +1,6 @@
 """The harness's topic housekeeping: the fresh topics of a list of runs in one CreateTopics request,
-ready only when the broker's metadata gives every partition a leader; one DeleteTopics request."""
+ready only when the broker's metadata gives every partition a leader and the leader answers for
+every partition; one DeleteTopics request."""
 from __future__ import annotations
 
 from concurrent.futures import Future
@@ -18,13 +19,22 @@ def _done() -> Future:
     return future
 
 
-class _Admin:
-    """An AdminClient whose metadata shows a new topic without leaders at its first look."""
+def _failed() -> Future:
+    future: Future = Future()
+    future.set_exception(RuntimeError("NOT_LEADER_OR_FOLLOWER"))
+    return future
 
-    def __init__(self) -> None:
+
+class _Admin:
+    """An AdminClient whose metadata shows a new topic without leaders at its first look, and
+    whose broker has not made the log of partition ``late`` of each topic at the first ListOffsets."""
+
+    def __init__(self, late: int = -1) -> None:
         self.created: list[list[tuple[str, int, int]]] = []
         self.deleted: list[list[str]] = []
         self.looks: dict[str, int] = {}
+        self.late = late
+        self.offsets_asked: list[list[tuple[str, int]]] = []
 
     def create_topics(self, new_topics: list) -> dict[str, Future]:
         self.created.append([(t.topic, t.num_partitions, t.replication_factor) for t in new_topics])
@@ -41,6 +51,12 @@ class _Admin:
         partitions = {p: SimpleNamespace(leader=leader, isrs=[0]) for p in range(6)}
         return SimpleNamespace(topics={topic: SimpleNamespace(error=None, partitions=partitions)})
 
+    def list_offsets(self, wanted: dict, request_timeout: float = -1) -> dict:
+        asked = sorted((tp.topic, tp.partition) for tp in wanted)
+        self.offsets_asked.append(asked)
+        first = len(self.offsets_asked) == 1
+        return {tp: _failed() if first and tp.partition == self.late else _done() for tp in wanted}
+
 
 @pytest.fixture
 def admin(monkeypatch: pytest.MonkeyPatch) -> _Admin:
@@ -54,6 +70,17 @@ def test_many_topics_are_made_in_one_request_and_returned_once_every_leader_is_k
     assert len(set(names)) == 3 and all(n.startswith("bench-t-") for n in names)
     assert admin.created == [[(n, 6, 1) for n in names]]
     assert all(admin.looks[n] == 2 for n in names)  # the first look saw no leaders
+
+
+def test_a_topic_is_ready_only_once_its_leader_answers_for_every_partition(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a broker reports a new topic's leaders before it has made their logs (a 1,000-partition topic
+    # took it 5-12 s), and a client writing meanwhile is refused and backs off: 27-42 s runs
+    fake = _Admin(late=3)
+    monkeypatch.setattr("confluent_kafka.admin.AdminClient", lambda config: fake)
+    names = Topics("b").create_many("bench-t", 6, 2)
+    assert fake.offsets_asked[0] == sorted((n, p) for n in names for p in range(6))
+    assert fake.offsets_asked[1:] == [sorted((n, 3) for n in names)]  # again: only the late ones
 
 
 def test_many_topics_are_deleted_in_one_request(admin: _Admin) -> None:
