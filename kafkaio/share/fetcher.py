@@ -7,7 +7,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, cast
 
 from kafkaio._logthrottle import Throttled
@@ -63,6 +63,7 @@ class ShareFetcher:
         self._acks: dict[int, PendingAcks] = {}
         self._renews: dict[int, PendingAcks] = {}
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._acking: set[asyncio.Task[AckResults]] = set()   # acknowledgement exchanges under way
         self._records: deque[ShareConsumerRecord] = deque()   # fetched, not yet handed out
         self.arrived = asyncio.Event()
         self.acquisition_lock_timeout_ms = -1
@@ -251,17 +252,25 @@ class ShareFetcher:
     async def commit(self, timeout_ms: float) -> AckResults:
         """Send every pending acknowledgement (ShareAcknowledge per broker) and wait for the answers."""
         nodes = set(self._acks) | set(self._renews)
-        results: AckResults = {}
-        outs = await asyncio.gather(*(self._acknowledge(n, timeout_ms) for n in nodes))
-        for out in outs:
-            results.update(out)
-        return results
+        return await self._settled([self._acknowledge(n, timeout_ms) for n in nodes])
 
     async def renew(self, timeout_ms: float) -> AckResults:
         """Send the pending RENEW acknowledgements now."""
-        outs = await asyncio.gather(*(self._acknowledge(n, timeout_ms, renew_only=True) for n in list(self._renews)))
+        return await self._settled([self._acknowledge(n, timeout_ms, renew_only=True) for n in list(self._renews)])
+
+    async def _settled(self, exchanges: list[Coroutine[Any, Any, AckResults]]) -> AckResults:
+        """The merged results of ``exchanges``, run as tasks that a cancelled caller leaves running:
+        acknowledgements taken from the pending ones are sent and their answers reported (the
+        callback) and applied to the session whatever happens to the caller. Stopped, the exchange
+        would leave them unreported, and the session's epoch behind the broker's."""
+        tasks = [asyncio.ensure_future(exchange) for exchange in exchanges]
+        for task in tasks:
+            self._acking.add(task)
+            task.add_done_callback(self._acking.discard)
+        together = asyncio.gather(*tasks)
+        together.add_done_callback(_retrieved)   # a cancelled caller never reads its outcome
         results: AckResults = {}
-        for out in outs:
+        for out in await asyncio.shield(together):
             results.update(out)
         return results
 
@@ -317,13 +326,9 @@ class ShareFetcher:
 
     async def close(self, timeout_ms: float) -> None:
         """Send what is pending and close every share session (the broker releases what this member
-        still holds through it). In-flight fetches are awaited first: they may hold acquired records."""
-        if self._inflight:
-            await asyncio.wait(list(self._inflight.values()), timeout=timeout_ms / 1000)
-        leftover = list(self._inflight.values())
-        for task in leftover:
-            task.cancel()
-        await asyncio.gather(*leftover, return_exceptions=True)
+        still holds through it). In-flight fetches are awaited first: they may hold acquired records;
+        so are acknowledgements under way, whose answers the final ones' session epochs follow."""
+        await _finished([*self._acking, *self._inflight.values()], timeout_ms)
         # records fetched but never handed out: released with the sessions' close
         self._records.clear()
         nodes = [n for n, s in self._sessions.items() if s.open] + [n for n in self._acks if n not in self._sessions]
@@ -361,3 +366,17 @@ class ShareFetcher:
                 self._on_acknowledged({tpn: offsets}, err)
         return results
 
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark ``future``'s exception as read (asyncio logs one nobody read)."""
+    if not future.cancelled():
+        future.exception()
+
+
+async def _finished(tasks: list[asyncio.Task[Any]], timeout_ms: float) -> None:
+    """``tasks`` ended: awaited up to ``timeout_ms``, then cancelled."""
+    if tasks:
+        await asyncio.wait(tasks, timeout=timeout_ms / 1000)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -3,13 +3,14 @@ the broker handled but whose answer never arrived, a ShareAcknowledge answer dro
 never reports an acknowledgement it has no answer for as done, and no record is lost."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from kafkaio import ShareConsumer, ShareConsumerRecord
+from kafkaio import AcknowledgeType, ShareConsumer, ShareConsumerRecord, TopicPartition
 from kafkaio.admin import Admin, ConfigResource, NewTopic
 from kafkaio.errors import KafkaError
 from kafkaio.protocol import ApiKey
@@ -78,4 +79,47 @@ async def test_a_lost_acknowledge_answer_is_reported_as_failed_and_nothing_is_lo
                 got.extend(records)
         await consumer.commit()
     assert {r.value for r in got} == set(values)
+    assert await left_over(bootstrap, topic, group) == []
+
+
+async def test_a_cancelled_commit_still_settles_its_acknowledgements(proxied_share: tuple[str, Any]) -> None:
+    """A commit() whose caller is cancelled after its ShareAcknowledge was written: the answer still
+    settles those acknowledgements (the callback hears it) and the session goes on."""
+    bootstrap, proxy = proxied_share
+    proxy.reset()
+    topic, group = await _topic_and_group(bootstrap, "share-fault-cancel")
+    values = await produce(bootstrap, topic, 10)
+    reported: list[tuple[dict[TopicPartition, set[int]], KafkaError | None]] = []
+    async with ShareConsumer(topic, bootstrap_servers=bootstrap, group_id=group, request_timeout_ms=10000,
+                             share_acknowledgement_mode="explicit") as consumer:
+        consumer.set_acknowledgement_commit_callback(lambda offsets, err: reported.append((offsets, err)))
+        got = await poll_until(consumer, 1)
+        for r in got:
+            consumer.acknowledge(r, AcknowledgeType.ACCEPT)
+        acknowledges = proxy.requests_seen[ApiKey.SHARE_ACKNOWLEDGE]
+        proxy.delay(1000, api_key=ApiKey.SHARE_ACKNOWLEDGE)
+        commit = asyncio.ensure_future(consumer.commit())
+        deadline = Deadline(30000)
+        while proxy.requests_seen[ApiKey.SHARE_ACKNOWLEDGE] == acknowledges:
+            assert not deadline.expired, "the ShareAcknowledge was never written"
+            await asyncio.sleep(0.01)
+        commit.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await commit
+        proxy.delay(0)
+        while not reported:
+            assert not deadline.expired, "the cancelled commit's acknowledgements were never settled"
+            await asyncio.sleep(0.01)
+        accepted = {(tp.partition, off) for offsets, err in reported for tp, offs in offsets.items() for off in offs}
+        assert all(err is None for _, err in reported), reported
+        assert accepted == {(r.partition, r.offset) for r in got}
+        while len(got) < len(values):
+            assert not deadline.expired, f"{len(got)} of {len(values)} records"
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for r in records:
+                    consumer.acknowledge(r, AcknowledgeType.ACCEPT)
+                got.extend(records)
+        results = await consumer.commit()
+        assert all(err is None for err in results.values()), results
+    assert sorted(r.value for r in got) == sorted(values)   # each once: nothing came again
     assert await left_over(bootstrap, topic, group) == []
