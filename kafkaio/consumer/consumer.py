@@ -207,6 +207,9 @@ class Consumer:
         ``REMAIN_IN_GROUP`` keeps the membership until the session times out (a dynamic member
         sends no leave).
 
+        ``commit_async()`` calls under way finish first; one waiting for a rebalance to complete
+        gives up with :class:`RebalanceInProgressError` instead of holding stop().
+
         Readers waiting when stop() begins return at once, as aiokafka's do: ``getmany()`` returns
         ``{}``, ``getone()`` raises :class:`IllegalStateError`, ``async for`` ends. From then on
         no record is handed out.
@@ -223,6 +226,8 @@ class Consumer:
         # Still "running" while the coordinator closes: on_partitions_revoked may commit.
         try:
             if self._pending_commits:
+                if self._coordinator is not None:
+                    self._coordinator.stop_waiting()   # else a commit waiting for a rebalance holds stop()
                 await asyncio.gather(*self._pending_commits, return_exceptions=True)
             if self._coordinator is not None:
                 await self._coordinator.close(membership)

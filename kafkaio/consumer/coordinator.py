@@ -274,6 +274,11 @@ class GroupCoordinator:
             if membership.leaves(static=self.instance_id is not None):
                 await self._leave_group("the consumer is closing", static_too=True)
 
+    def stop_waiting(self) -> None:
+        """close() is coming: commits stop waiting for a rebalance to complete (they raise
+        RebalanceInProgressError); commits made while closing, such as the revocation's, still go."""
+        self._stopping.set()
+
     async def _begin_close(self) -> None:
         """No more rebalances or commit waits; the callbacks and the auto commit under way end."""
         self._closing = True
@@ -972,7 +977,7 @@ class GroupCoordinator:
         the retriable RebalanceInProgressError when it may not or cannot wait."""
         msg = (f"{why}; the group is rebalancing. Nothing was committed: poll, then commit again "
                "what is still assigned (on_partitions_revoked is the place to commit before losing partitions)")
-        if not allowed or IN_MEMBERSHIP_TASK.get() or self._closing or not self._subs.uses_group:
+        if not allowed or IN_MEMBERSHIP_TASK.get() or self._stopping.is_set() or not self._subs.uses_group:
             raise RebalanceInProgressError(msg)   # whoever would complete the rebalance is us
         # Give the membership task a turn to start the rejoin asked for (it clears _joined), so
         # a broker answering REBALANCE_IN_PROGRESS to a still "stable" member is not hammered.
