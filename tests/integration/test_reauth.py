@@ -1,5 +1,5 @@
-"""KIP-368 re-authentication in place, against brokers whose SASL sessions last 3 s
-(``connections.max.reauth.ms=3000``): under a steady idempotent produce (acks=all) and a group
+"""KIP-368 re-authentication in place, against brokers whose SASL sessions last 10 s
+(``connections.max.reauth.ms=10000``): under a steady idempotent produce (acks=all) and a group
 consumer, for PLAIN, SCRAM-SHA-256 and OAUTHBEARER (Kafka's unsecured-JWT validator), every record
 arrives exactly once, no request fails or is retried, no connection is opened after the clients
 are running, and the broker logs each connection's successful re-authentications."""
@@ -26,13 +26,23 @@ from kafkaio.testing.delivery import outcome
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 USER, PASSWORD = "alice", "alice-secret"
-REAUTH_MS = 3000
-LOAD_S = 20.0
+# The client renews a session 85-95% of the way in (as Java does), with the first request it sends
+# after that point. The broker closes a connection on which it reads a request (other than the
+# renewal's SaslHandshake) after the session's end, and it reads a connection's requests one at a
+# time: a request sent before the renewal but queued behind a slow one is read late. The 5-15% of
+# a 10 s session left (0.5-1.5 s) outlasts the stalls a loaded CI machine shows (1.3 s seen), where
+# 3 s sessions left 150-450 ms; LOAD_S spans at least two renewals of every busy connection.
+REAUTH_MS = 10_000
+LOAD_S = 25.0
+RENEWALS = 2  # of each busy connection in LOAD_S at the least: one every 8.5-9.5 s (and the renewal's round trips)
 WAIT_S = 60.0
 PARTITIONS = 2
 _OAUTH_JAAS = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"
 # The broker's Selector logs this at DEBUG for each successful re-authentication of a connection.
 _REAUTHENTICATED = re.compile(r"Successfully re-authenticated with (\S+)")
+# The broker's network Processor logs this at DEBUG when it closes a connection for a request read
+# after the connection's session ended.
+_EXPIRED = re.compile(r"Disconnecting expired channel")
 
 
 @pytest.fixture(scope="module", params=["4.1.2", "4.4.0"])
@@ -46,7 +56,7 @@ def reauth_cluster(request: pytest.FixtureRequest) -> Iterator[LocalKafkaCluster
             "listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config": _OAUTH_JAAS,
             "connections.max.reauth.ms": str(REAUTH_MS),
         },
-        log_levels={"org.apache.kafka.common.network.Selector": "DEBUG"},
+        log_levels={"org.apache.kafka.common.network.Selector": "DEBUG", "kafka.network.Processor": "DEBUG"},
     )
     with cluster:
         yield cluster
@@ -78,8 +88,9 @@ def _settings(cluster: LocalKafkaCluster, mechanism: str) -> dict[str, Any]:
     return settings
 
 
-def _reauthentications(cluster: LocalKafkaCluster) -> int:
-    return sum(len(_REAUTHENTICATED.findall(b.log_file.read_text(errors="replace"))) for b in cluster.brokers)
+def _logged(cluster: LocalKafkaCluster, pattern: re.Pattern[str]) -> int:
+    """How many lines of the brokers' logs ``pattern`` finds."""
+    return sum(len(pattern.findall(b.log_file.read_text(errors="replace"))) for b in cluster.brokers)
 
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "OAUTHBEARER"])
@@ -112,7 +123,8 @@ async def test_sessions_are_renewed_in_place_under_load(reauth_cluster: LocalKaf
         before = (producer.metrics().network, consumer.metrics().network)
         # a new topic's leader may refuse the warm-up record for a moment: retried, not re-auth's doing
         retried_before = producer.metrics().record_retry_total
-        logged_before = _reauthentications(cluster)
+        logged_before = _logged(cluster, _REAUTHENTICATED)
+        expired_before = _logged(cluster, _EXPIRED)
         end = time.monotonic() + LOAD_S
         i = 0
         while time.monotonic() < end:
@@ -132,19 +144,22 @@ async def test_sessions_are_renewed_in_place_under_load(reauth_cluster: LocalKaf
         await asyncio.sleep(0.5)  # a duplicate would arrive after the last record
         assert sorted(got) == sorted(expected), "records lost or duplicated"
         after = (producer.metrics().network, consumer.metrics().network)
+        # a session that ended at the broker before its renewal (a broker-side stall past the
+        # margin above, or a renewal that never came) is named, whatever the client saw of it
+        expired = f"; sessions expired at the broker: {_logged(cluster, _EXPIRED) - expired_before}"
         for client, old, new in zip(("producer", "consumer"), before, after):
-            assert new.connection_creation_total == old.connection_creation_total, f"{client} reconnected"
-            assert new.connection_error_total == old.connection_error_total, f"{client} lost a connection"
-            assert new.connection_close_total == old.connection_close_total, f"{client} closed a connection"
-            # its busiest connection alone renewed its session every 85-95% of 3 s (metrics(), Java's name)
-            assert new.successful_reauthentication_total - old.successful_reauthentication_total \
-                >= int(LOAD_S * 1000 / REAUTH_MS) - 1, client
+            assert new.connection_creation_total == old.connection_creation_total, f"{client} reconnected{expired}"
+            assert new.connection_error_total == old.connection_error_total, f"{client} lost a connection{expired}"
+            assert new.connection_close_total == old.connection_close_total, f"{client} closed a connection{expired}"
+            # its busiest connection alone renewed its session every 85-95% of REAUTH_MS (metrics(),
+            # Java's name)
+            assert new.successful_reauthentication_total - old.successful_reauthentication_total >= RENEWALS, client
         assert producer.metrics().record_retry_total == retried_before
         assert producer.metrics().record_error_total == 0
-        # each client's connections outlived several 3 s sessions
-        assert _reauthentications(cluster) - logged_before >= 2 * int(LOAD_S * 1000 / REAUTH_MS)
+        # each client's busy connections outlived several sessions
+        assert _logged(cluster, _REAUTHENTICATED) - logged_before >= 2 * RENEWALS
         if mechanism == "OAUTHBEARER":  # a fresh token per authentication
-            assert settings["sasl_oauth_token_provider"].calls > 2 * int(LOAD_S * 1000 / REAUTH_MS)
+            assert settings["sasl_oauth_token_provider"].calls > 2 * RENEWALS
     finally:
         stop.set()
         await reader
