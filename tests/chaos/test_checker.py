@@ -14,7 +14,8 @@ from kafkaio.testing.chaos.checker import (
     check_readers_agree,
 )
 from kafkaio.testing.chaos.history import History
-from kafkaio.testing.chaos.schedule import ASSIGNORS, MIXED, Schedule, assignment_strategy, generate
+from kafkaio.testing.chaos.runner import CI_SEEDS
+from kafkaio.testing.chaos.schedule import ASSIGNORS, FAULT_KINDS, MIXED, Schedule, assignment_strategy, generate
 
 T = "t"
 
@@ -227,9 +228,40 @@ def test_auto_committed_past_a_batch_its_member_died_processing_is_skipped() -> 
     assert check_group(h.entries, topic_log(5), stored(2, 4, 5), G) == []
 
 
+def test_an_older_commit_of_one_member_landing_after_its_newer_one_is_rewound() -> None:
+    """What commit_async under coordinator errors showed at 729541e: one member, one generation,
+    both commits ok, the older offsets stored last."""
+    h = History()
+    poll(h, "m1", 1, [0, 1, 2])
+    commit(h, "m1", 1, 3)        # backs off in FindCoordinator, then lands
+    poll(h, "m1", 1, [3, 4])
+    commit(h, "m1", 1, 5)        # found the coordinator first
+    [v] = check_group(h.entries, topic_log(5), stored(5, 3), G)
+    assert v.rule == "commit-rewound" and "from 5 to 3" in v.message
+    assert check_group(h.entries, topic_log(5), stored(3, 5), G) == []
+
+
+def test_some_group_schedules_commit_async_under_coordinator_errors() -> None:
+    """The fifth stream: a share of group schedules commit with commit_async and get
+    coordinator_error events (and only those), leaving every other draw alone."""
+    schedules = [generate(seed, "group", 25) for seed in range(60)]
+    coordinated = [s for s in schedules if any(f.kind == "coordinator_error" for f in s.faults)]
+    assert 0 < len(coordinated) < len(schedules)
+    assert all(s.commit == "async" for s in coordinated)
+    assert all(s.commit != "async" for s in schedules if s not in coordinated)
+    for s in coordinated:
+        others = tuple(f for f in s.faults if f.kind != "coordinator_error")
+        assert others == generate(s.seed, "group", 25, kinds=set(FAULT_KINDS) - {"coordinator_error"}).faults
+        assert [f.at for f in s.faults] == sorted(f.at for f in s.faults)
+        assert all(f.count >= 1 and f.duration > 0 for f in s.faults if f.kind == "coordinator_error")
+    assert "coordinator_error x2 for 0.75s" in generate(6, "group", 25).describe()
+    # the CI mode keeps one such schedule
+    assert ("group", 6, 25.0) in CI_SEEDS
+
+
 def test_the_group_workloads_commit_mode_is_drawn_per_seed_and_kept() -> None:
     modes = {generate(seed, "group", 20).commit for seed in range(40)}
-    assert modes == {"manual", "auto"}
+    assert modes == {"manual", "auto", "async"}
     s = generate(3, "group", 20)
     assert Schedule.from_json(s.to_json()).commit == s.commit and f"commit={s.commit}" in s.describe()
     assert generate(3, "producer", 20).commit is None

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import time
+
+from kafkaio.protocol import ApiKey, decode_response, encode_response
 from kafkaio.testing.chaos.history import History
-from kafkaio.testing.chaos.injector import Injector
+from kafkaio.testing.chaos.injector import Injector, coordinator_not_available, not_coordinator
 from kafkaio.testing.chaos.schedule import Fault, Schedule
 
 
 class FakeProxy:
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
+        self.rewriters: list[Any] = []
 
     def drop_requests(self, count: int, api_key: int | None = None, predicate: Any = None) -> None:
         self.calls.append(("drop_requests", count, api_key, predicate is not None))
@@ -24,6 +28,10 @@ class FakeProxy:
 
     def cut(self) -> None:
         self.calls.append(("cut",))
+
+    def rewrite_responses(self, fn: Any, count: int | None = 1, api_key: int | None = None) -> None:
+        self.calls.append(("rewrite_responses", count, api_key))
+        self.rewriters.append(fn)
 
     def delay(self, ms: float, api_key: int | None = None) -> None:
         self.calls.append(("delay", ms, api_key))
@@ -114,3 +122,44 @@ async def test_member_kill_and_pause_reach_the_workload_with_the_pause_s_length(
     assert [(e["kind"], e["applied"]) for e in history.of("fault")] == [
         ("member_kill", "member-1"), ("member_pause", "member-2"), ("member_pause", False)]
     assert injector.injected == {"member_kill": 1, "member_pause": 1}
+
+
+class Info:
+    def __init__(self, api_key: int, api_version: int) -> None:
+        self.api_key, self.api_version, self.correlation_id = api_key, api_version, 7
+
+
+def _find_coordinator(version: int) -> bytes:
+    body = {"throttle_time_ms": 0, "error_code": 0, "error_message": None, "node_id": 1, "host": "h", "port": 9,
+            "coordinators": [{"key": "g", "node_id": 1, "host": "h", "port": 9, "error_code": 0, "error_message": None}]}
+    return bytes(encode_response(ApiKey.FIND_COORDINATOR, version, 7, body))[4:]
+
+
+async def test_a_coordinator_error_refuses_commits_then_hides_the_coordinator_for_a_while() -> None:
+    history, proxy = History(), FakeProxy()
+    injector = Injector(Schedule(1, "group", 10.0, (Fault(0.0, "coordinator_error", None, 2, 0.2),)), history, proxy,
+                        None, FakeWorkload())
+    await injector.run(history.now())
+    assert proxy.calls == [("rewrite_responses", 2, ApiKey.OFFSET_COMMIT), ("rewrite_responses", None, ApiKey.FIND_COORDINATOR)]
+    commits, lookups = proxy.rewriters
+    assert commits is not_coordinator
+    info = Info(ApiKey.FIND_COORDINATOR, 4)
+    hidden = decode_response(ApiKey.FIND_COORDINATOR, 4, lookups(info, _find_coordinator(4)))
+    assert [(c["error_code"], c["node_id"]) for c in hidden["coordinators"]] == [(15, -1)]
+    time.sleep(0.25)   # the rule stays until finish(); past its duration it hands the answer through
+    assert lookups(info, _find_coordinator(4)) == _find_coordinator(4)
+    await injector.finish()
+    assert injector.injected == {"coordinator_error": 1}
+    assert "coordinator_error x2 for 0.20s" in history.of("fault")[0]["describe"]
+
+
+def test_the_rewritten_answers_carry_the_coordinator_errors_in_each_version() -> None:
+    old = decode_response(ApiKey.FIND_COORDINATOR, 3, coordinator_not_available(Info(ApiKey.FIND_COORDINATOR, 3),
+                                                                                _find_coordinator(3)))
+    assert (old["error_code"], old["node_id"]) == (15, -1)
+    body = {"throttle_time_ms": 0, "topics": [{"name": "t", "partitions": [
+        {"partition_index": 0, "error_code": 0}, {"partition_index": 1, "error_code": 0}]}]}
+    info = Info(ApiKey.OFFSET_COMMIT, 8)
+    refused = decode_response(ApiKey.OFFSET_COMMIT, 8, not_coordinator(
+        info, bytes(encode_response(ApiKey.OFFSET_COMMIT, 8, 7, body))[4:]))
+    assert [p["error_code"] for p in refused["topics"][0]["partitions"]] == [16, 16]

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from typing import TYPE_CHECKING, Any
 
+from kafkaio.protocol import ApiKey, decode_response, encode_response
 from kafkaio.testing.chaos.history import History
 from kafkaio.testing.chaos.schedule import Fault, Schedule
 
@@ -21,6 +23,32 @@ __all__ = ["Injector"]
 def _early(info: RequestInfo) -> bool:
     """One of the first requests of its connection (correlation ids count up from 0 per connection)."""
     return info.correlation_id < 8
+
+
+NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE = 16, 15
+
+
+def _reencode(info: RequestInfo, body: dict[str, Any]) -> bytes:
+    return bytes(encode_response(info.api_key, info.api_version, info.correlation_id, body))[4:]
+
+
+def not_coordinator(info: RequestInfo, payload: bytes) -> bytes:
+    """The broker's OffsetCommit response with every partition answered NOT_COORDINATOR (whether
+    the broker wrote the offsets or not: the client cannot tell, as after a lost response)."""
+    body = decode_response(ApiKey.OFFSET_COMMIT, info.api_version, payload)
+    for t in body["topics"]:
+        for p in t["partitions"]:
+            p["error_code"] = NOT_COORDINATOR
+    return _reencode(info, body)
+
+
+def coordinator_not_available(info: RequestInfo, payload: bytes) -> bytes:
+    """The broker's FindCoordinator response with the coordinator unknown (every version's shape)."""
+    body = decode_response(ApiKey.FIND_COORDINATOR, info.api_version, payload)
+    for holder in [body, *body.get("coordinators", ())]:
+        if "error_code" in holder:
+            holder.update(error_code=COORDINATOR_NOT_AVAILABLE, node_id=-1, host="", port=-1)
+    return _reencode(info, body)
 
 
 class Injector:
@@ -65,6 +93,13 @@ class Injector:
         elif f.kind == "delay":
             p.delay(f.duration * 1000, api_key=f.api_key)
             self._later(f.duration * 2, lambda: p.delay(0))
+        elif f.kind == "coordinator_error":
+            p.rewrite_responses(not_coordinator, f.count, api_key=ApiKey.OFFSET_COMMIT)
+            until = time.monotonic() + f.duration
+
+            def unavailable(info: RequestInfo, payload: bytes) -> bytes:
+                return coordinator_not_available(info, payload) if time.monotonic() < until else payload
+            p.rewrite_responses(unavailable, None, api_key=ApiKey.FIND_COORDINATOR)
         elif f.kind == "pause":
             p.pause()
             self._later(f.duration, p.resume)

@@ -22,6 +22,7 @@ import os
 import random
 import signal
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kafkaio.consumer.subscription import ConsumerRebalanceListener
@@ -130,10 +131,21 @@ async def _poll(h: History, name: str, c: Consumer, op: str = "poll") -> dict[To
     return batch
 
 
+def _log_commit(h: History, name: str, t0: float, gen: Any, logged: dict[str, int]) -> Callable[[Any, BaseException | None], None]:
+    """The commit_async callback that logs the commit's ``commit`` entry when it ends."""
+    def done(offsets: Any, exc: BaseException | None) -> None:
+        if exc is None:
+            h.append(name, "commit", "ok", t0=t0, gen=gen, offsets=logged)
+        else:  # retries inside the commit may have written it before the error: unknown
+            h.append(name, "commit", "unknown", t0=t0, gen=gen, offsets=logged, error=repr(exc))
+    return done
+
+
 async def run_member(cfg: dict[str, Any], h: History, stopping: asyncio.Event) -> int:
     """A group member: poll, "process" (a ``processed`` entry per partition once done), then commit
-    the batch's offsets by hand, or (``cfg["commit"] == "auto"``) leave committing to
-    enable_auto_commit, until SIGTERM. Auto-commit members process longer, so that rebalances and
+    the batch's offsets by hand (``cfg["commit"] == "async"``: with commit_async, not waiting for
+    it, so that several commits of a partition are in flight at once), or (``"auto"``) leave
+    committing to enable_auto_commit, until SIGTERM. Auto-commit members process longer, so that rebalances and
     SIGKILLs land while a batch is in progress."""
     from kafkaio.structs import TopicPartition
 
@@ -155,6 +167,9 @@ async def run_member(cfg: dict[str, Any], h: History, stopping: asyncio.Event) -
         offsets = {TopicPartition(tp.topic, tp.partition): recs[-1].offset + 1 for tp, recs in batch.items()}
         logged = {f"{tp.topic}:{tp.partition}": off for tp, off in offsets.items()}
         g, t0 = _generation(c), h.now()
+        if cfg.get("commit") == "async":
+            c.commit_async(offsets, callback=_log_commit(h, name, t0, g, logged))
+            continue
         try:
             await c.commit(offsets)
         except KafkaError as exc:

@@ -42,6 +42,8 @@ CI_SEEDS: tuple[tuple[str, int, float], ...] = (
     ("producer", 1, 20.0), ("group", 1, 25.0), ("group", 2, 25.0), ("txn", 2, 20.0),
     # cooperative-sticky; processors killed, paused past the session and restarted
     ("ctp", 52, 25.0),
+    # commit_async under coordinator_error: found the older commit landing last at 729541e
+    ("group", 6, 25.0),
 )
 # Three-broker schedules of the CI mode (a cluster of their own; leaders move under the faults).
 # ctp 333003712 is the schedule that found the generation carried by group_metadata() (docs/chaos.md).

@@ -76,8 +76,15 @@ def assignment_strategy(assignor: str, member: str) -> list[str]:
     return list(MIXED_STRATEGIES[int(member.rsplit("-", 1)[-1]) % 2])
 # How the group workload's members commit: by hand after each batch, or enable_auto_commit.
 COMMIT_MODES = ("manual", "auto")
+# Share of group schedules whose coordinator misbehaves (``coordinator_error``: OffsetCommit
+# answered NOT_COORDINATOR, then FindCoordinator answered COORDINATOR_NOT_AVAILABLE for a while)
+# and whose members commit with commit_async after each batch (commit mode "async"), so that an
+# older commit backing off in the coordinator lookup and a newer one are in flight together.
+COORDINATOR_SHARE = 0.3
+COORDINATOR_RATE = 0.25  # coordinator_error events per second in those schedules
+ASYNC = "async"
 
-FAULT_KINDS = tuple(sorted({k for kinds in _KINDS.values() for k in kinds} | {"member_pause"}))
+FAULT_KINDS = tuple(sorted({k for kinds in _KINDS.values() for k in kinds} | {"member_pause", "coordinator_error"}))
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,7 @@ class Fault:
         parts = [f"t={self.at:.2f}s", self.kind]
         if show_node and not self.kind.startswith(("member_", "producer_")):
             parts.append(f"@node{self.node}")
-        if self.kind in ("drop_request", "drop_response", "cut_after"):
+        if self.kind in ("drop_request", "drop_response", "cut_after", "coordinator_error"):
             parts.append(f"x{self.count}")
         if self.kind in ("drop_request", "drop_response", "cut_after", "delay"):
             parts.append(API_NAMES.get(self.api_key, str(self.api_key)) if self.api_key is not None else "any")
@@ -163,7 +170,8 @@ def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
     The group workloads' assignor, which ``member_kill`` draws become ``member_pause`` and the
     pauses' lengths come from a second stream, so that they too leave the first one's draws alone;
     the group workload's commit mode from a third, and whether the members are mixed (MIXED) from a
-    fourth, for the same reason.
+    fourth, for the same reason. Whether a group schedule gets ``coordinator_error`` events (and
+    the commit mode ASYNC) comes from a fifth stream, and so do those events.
     """
     if workload not in WORKLOADS:
         raise ValueError(f"workload must be one of {WORKLOADS}, not {workload!r}")
@@ -201,4 +209,13 @@ def generate(seed: int, workload: str, duration: float, *, rate: float = 0.8,
             length = extra.uniform(*PAUSE_SECONDS)
         faults.append(Fault(round(at, 3), kind, api_key, n, round(length, 3), early, node))
     commit = random.Random(f"{workload}:{seed}:commit").choice(COMMIT_MODES) if workload == "group" else None
+    coordinator = random.Random(f"{workload}:{seed}:coordinator")
+    if workload == "group" and (kinds is None or "coordinator_error" in kinds) and coordinator.random() < COORDINATOR_SHARE:
+        commit = ASYNC
+        for _ in range(max(1, round(duration * COORDINATOR_RATE))):
+            at = 0.5 + coordinator.random() * window
+            node = coordinator.randrange(brokers) if brokers > 1 else 0
+            faults.append(Fault(round(at, 3), "coordinator_error", None, coordinator.choice((1, 2, 3)),
+                                round(coordinator.uniform(0.3, 2.0), 3), False, node))
+        faults.sort(key=lambda f: f.at)
     return Schedule(seed, workload, duration, tuple(faults), brokers, assignor, commit)

@@ -394,7 +394,8 @@ class _ProcessWorkload:
 class GroupWorkload(_ProcessWorkload):
     """A feeder producer and a consumer group of 2 to ``max_members`` members, each a process of its
     own (:func:`kafkaio.testing.chaos.procs.run_member`), committing by hand after each batch
-    (``commit="manual"``) or with ``enable_auto_commit`` (``"auto"``)."""
+    (``commit="manual"``), with commit_async after each batch, not waiting for it (``"async"``), or
+    with ``enable_auto_commit`` (``"auto"``)."""
 
     kind = "group"
 
@@ -403,8 +404,8 @@ class GroupWorkload(_ProcessWorkload):
                  settings: Mapping[str, Any] | None = None, producer_settings: Mapping[str, Any] | None = None,
                  assignor: str | None = None, commit: str = "manual") -> None:
         super().__init__(history, rng)
-        if commit not in ("manual", "auto"):
-            raise ValueError(f"commit must be manual or auto, not {commit!r}")
+        if commit not in ("manual", "async", "auto"):
+            raise ValueError(f"commit must be manual, async or auto, not {commit!r}")
         self.bootstrap, self.topic, self.group, self.commit = bootstrap, topic, group, commit
         self.partitions, self.initial_members, self.max_members = partitions, initial_members, max_members
         self.replication, self.assignor = replication, assignor
