@@ -277,7 +277,7 @@ class ConsumerGroupCoordinator(GroupCoordinator):
         if self._subs.regex is not None:   # the broker's match: what subscription() reports
             self._subs.topics = {tp.topic for tp in self._subs.assigned()}
         if announce:
-            await self._invoke("on_partitions_assigned", added)
+            await self._announce_assigned(added)
         m.reconciled(_by_id(plan.assigned, ids))
         self._sync()
         if announce:   # kafkaio.metrics counts each reconciliation that changed something, as Java

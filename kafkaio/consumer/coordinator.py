@@ -732,12 +732,23 @@ class GroupCoordinator:
                 self._subs.remove_partitions(revoked)
                 self.request_rejoin()   # so the revoked partitions can reach their new owner
             self._subs.add_partitions(added)
-            await self._invoke("on_partitions_assigned", added)
+            await self._announce_assigned(added)
         else:
             self._subs.set_assignment(new)
-            await self._invoke("on_partitions_assigned", new)
+            await self._announce_assigned(new)
         log.info("group %s generation %s: member %s has %d partitions", self.group_id,
                  self.generation, self.member_id, len(self._subs.assignment))
+
+    async def _announce_assigned(self, partitions: set[TopicPartition]) -> None:
+        """Call on_partitions_assigned before anything of ``partitions`` is fetched or looked up
+        (as Java): a seek in the listener is where fetching starts. When it raises, the error
+        reaches the next getmany() and the partitions are fetched all the same (Java's classic
+        consumer)."""
+        self._subs.await_listener(partitions)
+        try:
+            await self._invoke("on_partitions_assigned", partitions)
+        finally:
+            self._subs.listener_done(partitions)
 
     async def _invoke(self, name: str, partitions: set[TopicPartition]) -> None:
         """Run a listener callback; its exception reaches the app's next getmany(), as in Java,

@@ -195,11 +195,12 @@ class PositionKeeper:
 
     # -- driving ---------------------------------------------------------------------------------
 
-    def update(self) -> None:
-        """Start lookups for the assigned partitions that need one and have none in flight."""
+    def update(self, asked: bool = False) -> None:
+        """Start lookups for the assigned partitions that need one and have none in flight
+        (``asked``: for position(), also those still awaiting on_partitions_assigned)."""
         if self._closed:
             return   # nothing may outlive close(), e.g. through position() in a revocation listener
-        missing = [tp for tp in self._subs.needing_position()
+        missing = [tp for tp in self._subs.needing_position(asked)
                    if tp not in self._busy and self._subs.assignment[tp].error is None]
         if missing:
             self._alone &= set(self._subs.assignment)
@@ -209,7 +210,7 @@ class PositionKeeper:
             for tp in missing:
                 if tp in self._alone:
                     self._spawn(self._fetch_committed([tp]), [tp])
-        resets = [st for st in self._subs.needing_reset() if st.tp not in self._busy and st.error is None]
+        resets = [st for st in self._subs.needing_reset(asked) if st.tp not in self._busy and st.error is None]
         if resets:
             by_leader, leaderless = self._lookup.by_leader([st.tp for st in resets])
             for node, tps in by_leader.items():
@@ -241,7 +242,7 @@ class PositionKeeper:
 
     async def ensure_positions(self) -> None:
         """Start the lookups needed and wait until one of those in flight ends (for position())."""
-        self.update()
+        self.update(asked=True)
         if self._tasks:
             await self.next_settled()
 

@@ -70,7 +70,7 @@ class PartitionState:
 
     __slots__ = ("tp", "position", "position_epoch", "fetch_offset", "fetch_epoch", "epoch", "paused", "reset_to",
                  "highwater", "last_stable_offset", "log_start_offset",
-                 "preferred_replica", "preferred_until", "error", "revoking")
+                 "preferred_replica", "preferred_until", "error", "revoking", "awaiting_listener")
 
     def __init__(self, tp: TopicPartition) -> None:
         self.tp = tp
@@ -94,6 +94,10 @@ class PartitionState:
         # Set while on_partitions_revoked runs: the partition is still ours (commits work) but no
         # more records are handed out, so what the listener commits is all that was consumed.
         self.revoking = False
+        # Set from the moment a group assigns the partition until on_partitions_assigned returns:
+        # nothing is fetched and no position is looked up in the background, so that a seek the
+        # listener makes (e.g. to an offset stored outside Kafka) is where the first fetch starts.
+        self.awaiting_listener = False
 
     def seek(self, offset: int, leader_epoch: int = -1) -> None:
         self.position = offset
@@ -124,7 +128,8 @@ class PartitionState:
 
     @property
     def fetchable(self) -> bool:
-        return not (self.paused or self.revoking) and self.fetch_offset is not None and self.error is None
+        return (not (self.paused or self.revoking or self.awaiting_listener) and self.fetch_offset is not None
+                and self.error is None)
 
     def __repr__(self) -> str:
         return f"PartitionState({self.tp}, position={self.position}, fetch={self.fetch_offset}, paused={self.paused})"
@@ -265,6 +270,23 @@ class SubscriptionState:
     def add_partitions(self, partitions: Iterable[TopicPartition]) -> None:
         self.set_assignment([*self.assignment, *partitions])
 
+    def await_listener(self, partitions: Iterable[TopicPartition]) -> None:
+        """Hold back fetching and background position lookups of the assigned ``partitions``
+        until :meth:`listener_done`: on_partitions_assigned runs first."""
+        for tp in partitions:
+            st = self.assignment.get(tp)
+            if st is not None:
+                st.awaiting_listener = True
+
+    def listener_done(self, partitions: Iterable[TopicPartition]) -> None:
+        """on_partitions_assigned returned (or raised): the ``partitions`` still assigned are
+        looked up and fetched from here on."""
+        for tp in partitions:
+            st = self.assignment.get(tp)
+            if st is not None:
+                st.awaiting_listener = False
+        self.changed.set()
+
     def remove_partitions(self, partitions: Iterable[TopicPartition]) -> None:
         gone = set(partitions)
         self.set_assignment([tp for tp in self.assignment if tp not in gone])
@@ -278,12 +300,16 @@ class SubscriptionState:
     def assigned(self) -> set[TopicPartition]:
         return set(self.assignment)
 
-    def needing_position(self) -> list[TopicPartition]:
-        """Assigned partitions with neither a position nor a pending reset (look up the commit)."""
-        return [tp for tp, st in self.assignment.items() if st.position is None and st.reset_to is None]
+    def needing_position(self, asked: bool = False) -> list[TopicPartition]:
+        """Assigned partitions with neither a position nor a pending reset (look up the commit);
+        those awaiting on_partitions_assigned only when the application ``asked`` (position())."""
+        return [tp for tp, st in self.assignment.items()
+                if st.position is None and st.reset_to is None and (asked or not st.awaiting_listener)]
 
-    def needing_reset(self) -> list[PartitionState]:
-        return [st for st in self.assignment.values() if st.reset_to is not None]
+    def needing_reset(self, asked: bool = False) -> list[PartitionState]:
+        """Assigned partitions with a pending reset, with the same rule as :meth:`needing_position`."""
+        return [st for st in self.assignment.values()
+                if st.reset_to is not None and (asked or not st.awaiting_listener)]
 
     def consumed_offsets(self) -> dict[TopicPartition, tuple[int, int]]:
         """{tp: (position, leader epoch)} for partitions with a position: what "commit all" commits."""

@@ -497,3 +497,40 @@ async def test_a_stale_epoch_on_the_commit_before_revocation_is_sent_again(caplo
                 assert not [r.getMessage() for r in caplog.records if "auto commit" in r.getMessage()]
                 (moved,) = b.assignment()
                 assert (await b.committed(moved)).offset == 10
+
+
+async def test_nothing_is_handed_out_before_the_assigned_listener_returns(kip848_bootstrap, producer_448) -> None:
+    """As on the classic protocols (tests/unit/fake/test_assigned_listener_fake.py): while an async
+    on_partitions_assigned loads offsets stored outside Kafka, nothing of its partitions is fetched,
+    and its seek is where the first record comes from."""
+    topic = unique("assigned-listener")
+    await producer_448.create_topic(topic, 1)
+    await producer_448.send_batch(topic, 0, [str(i).encode() for i in range(10)])
+    started, release = asyncio.Event(), asyncio.Event()
+    c = kafkaio.Consumer(bootstrap_servers=kip848_bootstrap, group_id=unique("g"), **{**SETTINGS,
+                         "enable_auto_commit": False, "auto_offset_reset": "earliest"})
+
+    class ExternalOffsets(kafkaio.ConsumerRebalanceListener):
+        async def on_partitions_assigned(self, assigned: set[TP]) -> None:
+            if not assigned:
+                return
+            started.set()
+            await release.wait()
+            for tp in assigned:
+                c.seek(tp, 5)
+
+    await c.start()
+    try:
+        c.subscribe([topic], listener=ExternalOffsets())
+        while not started.is_set():
+            assert not await c.getmany(timeout_ms=50)
+        for _ in range(20):
+            assert not await c.getmany(timeout_ms=50)
+        release.set()
+        batch: dict = {}
+        while not batch:
+            batch = await c.getmany(timeout_ms=50)
+        assert batch[TP(topic, 0)][0].offset == 5
+    finally:
+        release.set()   # stop() waits for the listener
+        await c.stop()
