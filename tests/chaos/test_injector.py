@@ -16,6 +16,7 @@ class FakeProxy:
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
         self.rewriters: list[Any] = []
+        self.predicates: list[Any] = []
 
     def drop_requests(self, count: int, api_key: int | None = None, predicate: Any = None) -> None:
         self.calls.append(("drop_requests", count, api_key, predicate is not None))
@@ -29,9 +30,11 @@ class FakeProxy:
     def cut(self) -> None:
         self.calls.append(("cut",))
 
-    def rewrite_responses(self, fn: Any, count: int | None = 1, api_key: int | None = None) -> None:
+    def rewrite_responses(self, fn: Any, count: int | None = 1, api_key: int | None = None,
+                          predicate: Any = None) -> None:
         self.calls.append(("rewrite_responses", count, api_key))
         self.rewriters.append(fn)
+        self.predicates.append(predicate)
 
     def delay(self, ms: float, api_key: int | None = None) -> None:
         self.calls.append(("delay", ms, api_key))
@@ -142,12 +145,16 @@ async def test_a_coordinator_error_refuses_commits_then_hides_the_coordinator_fo
     await injector.run(history.now())
     assert proxy.calls == [("rewrite_responses", 2, ApiKey.OFFSET_COMMIT), ("rewrite_responses", None, ApiKey.FIND_COORDINATOR)]
     commits, lookups = proxy.rewriters
-    assert commits is not_coordinator
+    assert commits is not_coordinator and proxy.predicates[0] is None
     info = Info(ApiKey.FIND_COORDINATOR, 4)
     hidden = decode_response(ApiKey.FIND_COORDINATOR, 4, lookups(info, _find_coordinator(4)))
     assert [(c["error_code"], c["node_id"]) for c in hidden["coordinators"]] == [(15, -1)]
-    time.sleep(0.25)   # the rule stays until finish(); past its duration it hands the answer through
-    assert lookups(info, _find_coordinator(4)) == _find_coordinator(4)
+    active = proxy.predicates[1]
+    assert active(info)
+    time.sleep(0.25)
+    # past its duration the rule matches no answer: the proxy hands a response to the first rule
+    # that matches it, so a rule still matching would hide the next coordinator_error's rule
+    assert not active(info)
     await injector.finish()
     assert injector.injected == {"coordinator_error": 1}
     assert "coordinator_error x2 for 0.20s" in history.of("fault")[0]["describe"]

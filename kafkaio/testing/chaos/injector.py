@@ -96,10 +96,10 @@ class Injector:
         elif f.kind == "coordinator_error":
             p.rewrite_responses(not_coordinator, f.count, api_key=ApiKey.OFFSET_COMMIT)
             until = time.monotonic() + f.duration
-
-            def unavailable(info: RequestInfo, payload: bytes) -> bytes:
-                return coordinator_not_available(info, payload) if time.monotonic() < until else payload
-            p.rewrite_responses(unavailable, None, api_key=ApiKey.FIND_COORDINATOR)
+            # matching nothing once over: the proxy hands an answer to the first rule that
+            # matches it, and this one would otherwise hide every later event's lookup rule
+            p.rewrite_responses(coordinator_not_available, None, api_key=ApiKey.FIND_COORDINATOR,
+                                predicate=lambda info: time.monotonic() < until)
         elif f.kind == "pause":
             p.pause()
             self._later(f.duration, p.resume)
